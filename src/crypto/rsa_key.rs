@@ -1,0 +1,175 @@
+//! RSA key material held by a vault (or a server's service-managed key).
+
+use super::{CryptoError, hex_upper};
+use base64::Engine;
+use rsa::pkcs1::EncodeRsaPublicKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{PrivateKey, PublicKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha1::Digest;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// The wrap algorithms Key Vault offers for RSA keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WrapAlgorithm {
+    /// RSA-OAEP with SHA-1 and MGF1-SHA-1.
+    RsaOaep,
+    /// RSA-OAEP with SHA-256 and MGF1-SHA-256 (what SQL uses for the DEK).
+    RsaOaep256,
+}
+
+impl WrapAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WrapAlgorithm::RsaOaep => "RSA-OAEP",
+            WrapAlgorithm::RsaOaep256 => "RSA-OAEP-256",
+        }
+    }
+}
+
+/// An RSA private key, stored as PKCS#8 DER (base64 in workspace files).
+///
+/// `Debug` and `Display` show only the size and thumbprint: private material never reaches
+/// a log, a blade or the shell.
+#[derive(Clone)]
+pub struct RsaKeyMaterial {
+    pkcs8_der: Arc<Vec<u8>>,
+    parsed: Arc<OnceLock<PrivateKey>>,
+}
+
+impl RsaKeyMaterial {
+    /// Generates a fresh key from the operating system's RNG. Slow (tens to hundreds of
+    /// milliseconds): the UI calls it on a worker thread.
+    pub fn generate(bits: usize) -> Result<Self, CryptoError> {
+        if !(1024..=8192).contains(&bits) || bits % 8 != 0 {
+            return Err(CryptoError::UnsupportedKeySize(bits));
+        }
+        let mut rng = rand::rng();
+        let key = PrivateKey::new(&mut rng, bits)
+            .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+        Self::from_private_key(key)
+    }
+
+    fn from_private_key(key: PrivateKey) -> Result<Self, CryptoError> {
+        let der = key
+            .to_pkcs8_der()
+            .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+        let parsed = OnceLock::new();
+        let _ = parsed.set(key);
+        Ok(RsaKeyMaterial {
+            pkcs8_der: Arc::new(der.as_bytes().to_vec()),
+            parsed: Arc::new(parsed),
+        })
+    }
+
+    /// Reads a PKCS#8 DER private key.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        let key = PrivateKey::from_pkcs8_der(der)
+            .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+        Self::from_private_key(key)
+    }
+
+    /// Reads a PEM private key (`BEGIN PRIVATE KEY` or `BEGIN RSA PRIVATE KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self, CryptoError> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        let key = PrivateKey::from_pkcs8_pem(pem)
+            .or_else(|_| PrivateKey::from_pkcs1_pem(pem))
+            .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+        Self::from_private_key(key)
+    }
+
+    fn key(&self) -> Result<&PrivateKey, CryptoError> {
+        if let Some(k) = self.parsed.get() {
+            return Ok(k);
+        }
+        let k = PrivateKey::from_pkcs8_der(&self.pkcs8_der)
+            .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+        Ok(self.parsed.get_or_init(|| k))
+    }
+
+    /// Checks that the stored DER really holds an RSA private key.
+    pub fn validate(&self) -> Result<(), CryptoError> {
+        self.key().map(|_| ())
+    }
+
+    pub fn public_key(&self) -> Result<PublicKey, CryptoError> {
+        Ok(self.key()?.to_public_key())
+    }
+
+    /// Key size in bits.
+    pub fn bits(&self) -> usize {
+        self.key().map(|k| k.size() * 8).unwrap_or(0)
+    }
+
+    /// Big-endian modulus.
+    pub fn modulus(&self) -> Vec<u8> {
+        self.key().map(|k| k.n_bytes().to_vec()).unwrap_or_default()
+    }
+
+    /// Big-endian public exponent.
+    pub fn exponent(&self) -> Vec<u8> {
+        self.key().map(|k| k.e_bytes().to_vec()).unwrap_or_default()
+    }
+
+    /// SHA-1 of the DER PKCS#1 RSAPublicKey, 40 upper-case hex digits: the thumbprint SQL
+    /// shows for a server key.
+    pub fn thumbprint(&self) -> String {
+        let Ok(public) = self.public_key() else {
+            return String::new();
+        };
+        match public.to_pkcs1_der() {
+            Ok(der) => hex_upper(&sha1::Sha1::digest(der.as_bytes())),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Wraps (encrypts) a short secret with the public key.
+    pub fn wrap(&self, alg: WrapAlgorithm, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let public = self.public_key()?;
+        let r = match alg {
+            WrapAlgorithm::RsaOaep => public.oaep_encrypt::<sha1::Sha1>(plaintext),
+            WrapAlgorithm::RsaOaep256 => public.oaep_encrypt::<rsa::sha2::Sha256>(plaintext),
+        };
+        r.map_err(|_| CryptoError::WrapFailed)
+    }
+
+    /// Unwraps (decrypts) what `wrap` produced, with blinding.
+    pub fn unwrap_key(&self, alg: WrapAlgorithm, wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let key = self.key()?;
+        let r = match alg {
+            WrapAlgorithm::RsaOaep => key.oaep_decrypt::<sha1::Sha1>(wrapped),
+            WrapAlgorithm::RsaOaep256 => key.oaep_decrypt::<rsa::sha2::Sha256>(wrapped),
+        };
+        r.map_err(|_| CryptoError::UnwrapFailed)
+    }
+}
+
+impl PartialEq for RsaKeyMaterial {
+    fn eq(&self, other: &Self) -> bool {
+        self.pkcs8_der == other.pkcs8_der
+    }
+}
+
+impl fmt::Debug for RsaKeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RsaKeyMaterial(RSA {} bits, thumbprint {})", self.bits(), self.thumbprint())
+    }
+}
+
+impl Serialize for RsaKeyMaterial {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&*self.pkcs8_der))
+    }
+}
+
+impl<'de> Deserialize<'de> for RsaKeyMaterial {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)?;
+        RsaKeyMaterial::from_pkcs8_der(&der).map_err(serde::de::Error::custom)
+    }
+}

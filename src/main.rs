@@ -1,0 +1,156 @@
+//! `tde-console`: opens the console window (the built-in demo, or a workspace file), or runs
+//! the Azure-CLI-compatible shell headless.
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tde_console::{persist, service, shell::Shell};
+
+const USAGE: &str = "\
+tde-console: Azure SQL TDE with customer-managed keys, simulated with real cryptography.
+
+USAGE:
+  tde-console [WORKSPACE.ron]            open the console (the built-in demo without a file)
+  tde-console shell [WORKSPACE.ron] [--script FILE] [--keep-going]
+                                         run az commands from FILE or standard input;
+                                         WORKSPACE is loaded if it exists and saved at the end
+  tde-console --help
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some("shell") => run_shell(&args[1..]),
+        Some(path) if path.starts_with('-') => {
+            eprintln!("unknown option '{path}'\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        other => run_gui(other.map(PathBuf::from)),
+    }
+}
+
+fn run_gui(path: Option<PathBuf>) -> ExitCode {
+    match tde_console::ui::run(path) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tde-console: cannot open a window: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_shell(args: &[String]) -> ExitCode {
+    let mut workspace: Option<PathBuf> = None;
+    let mut script: Option<PathBuf> = None;
+    let mut keep_going = false;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--keep-going" => keep_going = true,
+            "--script" => {
+                i += 1;
+                match args.get(i) {
+                    Some(f) => script = Some(PathBuf::from(f)),
+                    None => {
+                        eprintln!("--script needs a file");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            a if a.starts_with('-') => {
+                eprintln!("unknown option '{a}'\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            a => {
+                if workspace.is_some() {
+                    eprintln!("only one workspace file may be given\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+                workspace = Some(PathBuf::from(a));
+            }
+        }
+        i += 1;
+    }
+    let ws = match &workspace {
+        Some(p) if p.exists() => match persist::load(p) {
+            Ok(ws) => ws,
+            Err(e) => {
+                eprintln!("ERROR: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Some(p) => service::new_workspace(&p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), 1),
+        None => service::new_workspace("shell", 1),
+    };
+    let mut sh = Shell::new(ws);
+    let mut failures = 0;
+    match &script {
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(text) => failures += run_text(&mut sh, &text, keep_going),
+            Err(e) => {
+                eprintln!("ERROR: cannot read script '{}': {e}", f.display());
+                return ExitCode::from(2);
+            }
+        },
+        None if std::io::stdin().is_terminal() => failures += repl(&mut sh),
+        None => {
+            let mut text = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+                eprintln!("ERROR: cannot read standard input: {e}");
+                return ExitCode::from(2);
+            }
+            failures += run_text(&mut sh, &text, keep_going);
+        }
+    }
+    if let Some(p) = &workspace
+        && let Err(e) = persist::save(&sh.ws, p)
+    {
+        eprintln!("ERROR: {e}");
+        return ExitCode::from(2);
+    }
+    if failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+fn run_text(sh: &mut Shell, text: &str, keep_going: bool) -> usize {
+    let out = sh.run_script(text, keep_going);
+    print!("{}", out.stdout);
+    eprint!("{}", out.stderr);
+    out.failures
+}
+
+fn repl(sh: &mut Shell) -> usize {
+    let mut failures = 0;
+    let stdin = std::io::stdin();
+    let mut pending = String::new();
+    loop {
+        print!("{}", if pending.is_empty() { "az> " } else { "... " });
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        match stdin.lock().read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let line = line.trim_end_matches(['\n', '\r']);
+        if let Some(body) = line.strip_suffix('\\') {
+            pending.push_str(body);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(line);
+        if matches!(pending.trim(), "exit" | "quit") {
+            break;
+        }
+        let r = sh.run_line(&pending);
+        pending.clear();
+        print!("{}", r.stdout);
+        eprint!("{}", r.stderr);
+        if !r.ok {
+            failures += 1;
+        }
+    }
+    failures
+}

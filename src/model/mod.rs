@@ -1,0 +1,18 @@
+//! Plain data: everything a workspace file holds, and the invariants that hold between the parts.
+//!
+//! Nothing here reads the clock, touches a file or draws a pixel. The operations layer
+//! (`crate::service`) is the only code that changes these values.
+
+pub mod ids;
+pub mod sql;
+
+pub mod topology;
+pub mod vault;
+pub mod workspace;
+
+pub use ids::*;
+pub use sql::*;
+pub use crate::sim::{Duration, Timestamp};
+pub use topology::*;
+pub use vault::*;
+pub use workspace::*;

@@ -1,0 +1,318 @@
+//! SQL logical servers (and managed instances), their identities, keys, TDE protector and
+//! databases.
+
+use super::ids::{PrincipalId, SubscriptionId, TenantId};
+use crate::sim::Timestamp;
+use crate::crypto::{EncryptedPage, RsaKeyMaterial};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerKind {
+    SqlDatabaseServer,
+    ManagedInstance,
+}
+
+impl ServerKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ServerKind::SqlDatabaseServer => "SQL server",
+            ServerKind::ManagedInstance => "SQL managed instance",
+        }
+    }
+}
+
+/// A system-assigned managed identity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerIdentity {
+    pub principal_id: PrincipalId,
+    pub tenant_id: TenantId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerKeyType {
+    ServiceManaged,
+    AzureKeyVault,
+}
+
+impl ServerKeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerKeyType::ServiceManaged => "ServiceManaged",
+            ServerKeyType::AzureKeyVault => "AzureKeyVault",
+        }
+    }
+}
+
+/// A key linked ("added") to a server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerKey {
+    /// `ServiceManaged` or `<vault>_<key>_<version>`.
+    pub name: String,
+    pub key_type: ServerKeyType,
+    /// The versioned key id, for Key Vault keys.
+    pub uri: Option<String>,
+    pub thumbprint: String,
+    pub created: Timestamp,
+}
+
+/// The server's one TDE protector.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TdeProtector {
+    pub server_key_name: String,
+    pub key_type: ServerKeyType,
+    pub auto_rotation: bool,
+}
+
+impl TdeProtector {
+    pub fn service_managed() -> Self {
+        TdeProtector {
+            server_key_name: "ServiceManaged".into(),
+            key_type: ServerKeyType::ServiceManaged,
+            auto_rotation: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServiceTier {
+    GeneralPurpose,
+    BusinessCritical,
+}
+
+impl ServiceTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTier::GeneralPurpose => "GeneralPurpose",
+            ServiceTier::BusinessCritical => "BusinessCritical",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceTier::GeneralPurpose => "General Purpose",
+            ServiceTier::BusinessCritical => "Business Critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ServiceTier> {
+        match text.trim().to_ascii_lowercase().replace([' ', '_'], "").as_str() {
+            "generalpurpose" | "gp" => Some(ServiceTier::GeneralPurpose),
+            "businesscritical" | "bc" => Some(ServiceTier::BusinessCritical),
+            _ => None,
+        }
+    }
+}
+
+/// Why a server cannot use its TDE protector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyAccessFailure {
+    NoServerIdentity,
+    VaultNotFound,
+    VaultDeleted,
+    TenantMismatch,
+    FirewallBlocked,
+    MissingPermissions(Vec<String>),
+    KeyNotFound,
+    KeyDeleted,
+    KeyDisabled,
+    KeyNotYetActive,
+    KeyExpired,
+    KeyOperationsNotPermitted,
+    UnwrapFailed,
+}
+
+impl KeyAccessFailure {
+    /// The service's error code for this failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyAccessFailure::NoServerIdentity => "AzureKeyVaultNoServerIdentity",
+            KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
+                "AzureKeyVaultConnectionFailed"
+            }
+            KeyAccessFailure::TenantMismatch => "AzureKeyVaultMissingPermissions",
+            KeyAccessFailure::FirewallBlocked => "AkvEndpointNotReachableFromNode",
+            KeyAccessFailure::MissingPermissions(_) => "AzureKeyVaultMissingPermissions",
+            KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => "AzureKeyVaultKeyNotFound",
+            KeyAccessFailure::KeyDisabled => "AzureKeyVaultKeyDisabled",
+            KeyAccessFailure::KeyNotYetActive | KeyAccessFailure::KeyExpired => {
+                "AzureKeyVaultInvalidExpirationDate"
+            }
+            KeyAccessFailure::KeyOperationsNotPermitted => "AzureKeyVaultMissingPermissions",
+            KeyAccessFailure::UnwrapFailed => "AzureKeyVaultConnectionFailed",
+        }
+    }
+
+    /// A one-line description for the UI and the activity log.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyAccessFailure::NoServerIdentity => "the server has no managed identity".into(),
+            KeyAccessFailure::VaultNotFound => "the key vault does not exist".into(),
+            KeyAccessFailure::VaultDeleted => "the key vault was deleted".into(),
+            KeyAccessFailure::TenantMismatch => "the key vault is in another Azure AD tenant".into(),
+            KeyAccessFailure::FirewallBlocked => {
+                "the vault firewall blocks the server (trusted services may not bypass it)".into()
+            }
+            KeyAccessFailure::MissingPermissions(p) => {
+                format!("the server identity lacks key permissions: {}", p.join(", "))
+            }
+            KeyAccessFailure::KeyNotFound => "the key does not exist".into(),
+            KeyAccessFailure::KeyDeleted => "the key was deleted".into(),
+            KeyAccessFailure::KeyDisabled => "the key is disabled".into(),
+            KeyAccessFailure::KeyNotYetActive => "the key's activation date is in the future".into(),
+            KeyAccessFailure::KeyExpired => "the key has expired".into(),
+            KeyAccessFailure::KeyOperationsNotPermitted => {
+                "the key does not permit wrapKey/unwrapKey".into()
+            }
+            KeyAccessFailure::UnwrapFailed => "the vault could not unwrap the database key".into(),
+        }
+    }
+}
+
+/// Where a database stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DatabaseState {
+    Online,
+    /// Access to the protector was lost; connections are denied.
+    Inaccessible {
+        since: Timestamp,
+        cause: KeyAccessFailure,
+        /// When access came back, if it has.
+        access_restored_at: Option<Timestamp>,
+        /// Access came back after the auto-heal window: only "Revalidate key" brings the
+        /// database back.
+        revalidation_required: bool,
+    },
+}
+
+impl DatabaseState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            DatabaseState::Online => "Online",
+            DatabaseState::Inaccessible { .. } => "Inaccessible",
+        }
+    }
+
+    pub fn is_online(&self) -> bool {
+        matches!(self, DatabaseState::Online)
+    }
+}
+
+/// How the DEK is protected at rest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WrappedDek {
+    /// Name of the server key that wrapped it.
+    pub server_key_name: String,
+    pub thumbprint: String,
+    #[serde(with = "crate::crypto::base64_bytes")]
+    pub wrapped: Vec<u8>,
+}
+
+/// Resource Health of a database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResourceHealth {
+    Available,
+    Unavailable,
+}
+
+/// A data page in the clear (TDE off).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlainPage(#[serde(with = "crate::crypto::base64_bytes")] pub Vec<u8>);
+
+impl std::fmt::Debug for PlainPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PlainPage({} bytes)", self.0.len())
+    }
+}
+
+/// A database's sample pages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PageStore {
+    Encrypted(Vec<EncryptedPage>),
+    Plain(Vec<PlainPage>),
+}
+
+impl PageStore {
+    pub fn len(&self) -> usize {
+        match self {
+            PageStore::Encrypted(p) => p.len(),
+            PageStore::Plain(p) => p.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Database {
+    pub name: String,
+    pub tier: ServiceTier,
+    pub max_size_gb: u32,
+    pub created: Timestamp,
+    pub state: DatabaseState,
+    pub health: ResourceHealth,
+    /// `Some` while TDE is on: the DEK, wrapped by the protector in force.
+    pub dek: Option<WrappedDek>,
+    /// Sample data pages: AES-256-GCM ciphertext while TDE is on, plaintext otherwise.
+    pub pages: PageStore,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+}
+
+impl Database {
+    pub fn tde_enabled(&self) -> bool {
+        self.dek.is_some()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SqlServer {
+    pub name: String,
+    pub kind: ServerKind,
+    pub resource_group: String,
+    pub subscription: SubscriptionId,
+    pub tenant: TenantId,
+    pub location: String,
+    pub admin_login: String,
+    pub identity: Option<ServerIdentity>,
+    /// The per-server key that protects DEKs under service-managed TDE.
+    pub service_managed_key: RsaKeyMaterial,
+    pub keys: Vec<ServerKey>,
+    pub protector: TdeProtector,
+    pub databases: Vec<Database>,
+    pub created: Timestamp,
+    /// When the server's periodic check first found the protector unusable.
+    #[serde(default)]
+    pub key_access_lost_since: Option<Timestamp>,
+}
+
+impl SqlServer {
+    pub fn database(&self, name: &str) -> Option<&Database> {
+        self.databases.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn database_mut(&mut self, name: &str) -> Option<&mut Database> {
+        self.databases.iter_mut().find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn key(&self, name: &str) -> Option<&ServerKey> {
+        self.keys.iter().find(|k| k.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn protector_key(&self) -> Option<&ServerKey> {
+        self.key(&self.protector.server_key_name)
+    }
+
+    pub fn fqdn(&self) -> String {
+        match self.kind {
+            ServerKind::SqlDatabaseServer => format!("{}.database.windows.net", self.name),
+            ServerKind::ManagedInstance => format!("{}.database.windows.net", self.name),
+        }
+    }
+}
+
+/// Server key name for a Key Vault key: `<vault>_<key>_<version>`.
+pub fn server_key_name(vault: &str, key: &str, version: &str) -> String {
+    format!("{vault}_{key}_{version}")
+}

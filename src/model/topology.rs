@@ -1,0 +1,67 @@
+//! Tenants, subscriptions, regions (with their geographies) and resource groups.
+
+use super::ids::{SubscriptionId, TenantId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub display_name: String,
+    /// The domain users sign in with, e.g. `contoso.onmicrosoft.com`.
+    pub domain: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: SubscriptionId,
+    pub name: String,
+    pub tenant: TenantId,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceGroup {
+    pub name: String,
+    pub subscription: SubscriptionId,
+    pub location: String,
+}
+
+/// An Azure region and the geography it belongs to (backups of keys move only within one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub name: &'static str,
+    pub display_name: &'static str,
+    pub geography: &'static str,
+}
+
+/// The regions the simulator knows.
+pub const REGIONS: &[Region] = &[
+    Region { name: "eastus", display_name: "East US", geography: "United States" },
+    Region { name: "eastus2", display_name: "East US 2", geography: "United States" },
+    Region { name: "westus", display_name: "West US", geography: "United States" },
+    Region { name: "westus2", display_name: "West US 2", geography: "United States" },
+    Region { name: "centralus", display_name: "Central US", geography: "United States" },
+    Region { name: "northeurope", display_name: "North Europe", geography: "Europe" },
+    Region { name: "westeurope", display_name: "West Europe", geography: "Europe" },
+    Region { name: "uksouth", display_name: "UK South", geography: "United Kingdom" },
+    Region { name: "ukwest", display_name: "UK West", geography: "United Kingdom" },
+    Region { name: "japaneast", display_name: "Japan East", geography: "Japan" },
+    Region { name: "japanwest", display_name: "Japan West", geography: "Japan" },
+];
+
+/// Looks a region up by its programmatic name (`westeurope`) or display name (`West Europe`).
+pub fn region(name: &str) -> Option<&'static Region> {
+    let n = name.trim().to_ascii_lowercase().replace(' ', "");
+    REGIONS.iter().find(|r| r.name == n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_resolve_by_either_name() {
+        assert_eq!(region("West Europe").map(|r| r.geography), Some("Europe"));
+        assert_eq!(region("japanwest").map(|r| r.geography), Some("Japan"));
+        assert!(region("mars").is_none());
+    }
+}

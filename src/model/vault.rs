@@ -1,0 +1,375 @@
+//! Key vaults, keys, key versions and access policies.
+
+use super::ids::{KeyVersionId, PrincipalId, SubscriptionId, TenantId};
+use crate::sim::Timestamp;
+use crate::crypto::RsaKeyMaterial;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Key permissions of an access policy (the names the service uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum KeyPermission {
+    Get,
+    List,
+    Update,
+    Create,
+    Import,
+    Delete,
+    Recover,
+    Backup,
+    Restore,
+    Purge,
+    WrapKey,
+    UnwrapKey,
+    Encrypt,
+    Decrypt,
+    Sign,
+    Verify,
+    Rotate,
+    GetRotationPolicy,
+    SetRotationPolicy,
+}
+
+impl KeyPermission {
+    pub const ALL: [KeyPermission; 19] = [
+        KeyPermission::Get,
+        KeyPermission::List,
+        KeyPermission::Update,
+        KeyPermission::Create,
+        KeyPermission::Import,
+        KeyPermission::Delete,
+        KeyPermission::Recover,
+        KeyPermission::Backup,
+        KeyPermission::Restore,
+        KeyPermission::Purge,
+        KeyPermission::WrapKey,
+        KeyPermission::UnwrapKey,
+        KeyPermission::Encrypt,
+        KeyPermission::Decrypt,
+        KeyPermission::Sign,
+        KeyPermission::Verify,
+        KeyPermission::Rotate,
+        KeyPermission::GetRotationPolicy,
+        KeyPermission::SetRotationPolicy,
+    ];
+
+    /// What a SQL server's identity needs on its TDE protector.
+    pub const TDE_REQUIRED: [KeyPermission; 3] =
+        [KeyPermission::Get, KeyPermission::WrapKey, KeyPermission::UnwrapKey];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyPermission::Get => "get",
+            KeyPermission::List => "list",
+            KeyPermission::Update => "update",
+            KeyPermission::Create => "create",
+            KeyPermission::Import => "import",
+            KeyPermission::Delete => "delete",
+            KeyPermission::Recover => "recover",
+            KeyPermission::Backup => "backup",
+            KeyPermission::Restore => "restore",
+            KeyPermission::Purge => "purge",
+            KeyPermission::WrapKey => "wrapKey",
+            KeyPermission::UnwrapKey => "unwrapKey",
+            KeyPermission::Encrypt => "encrypt",
+            KeyPermission::Decrypt => "decrypt",
+            KeyPermission::Sign => "sign",
+            KeyPermission::Verify => "verify",
+            KeyPermission::Rotate => "rotate",
+            KeyPermission::GetRotationPolicy => "getrotationpolicy",
+            KeyPermission::SetRotationPolicy => "setrotationpolicy",
+        }
+    }
+
+    /// Case-insensitive, as the CLI accepts them. `all` is handled by the caller.
+    pub fn parse(text: &str) -> Option<KeyPermission> {
+        KeyPermission::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl fmt::Display for KeyPermission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One access-policy entry: a principal and its key permissions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccessPolicy {
+    pub tenant_id: TenantId,
+    pub object_id: PrincipalId,
+    pub key_permissions: BTreeSet<KeyPermission>,
+}
+
+/// Permissions removed from a principal that the service still honours until the change
+/// has propagated (a revocation "can take up to ~10 min").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingRevocation {
+    pub object_id: PrincipalId,
+    pub permissions: BTreeSet<KeyPermission>,
+    pub effective_at: Timestamp,
+}
+
+/// The vault firewall.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct NetworkAcls {
+    /// `false`: all networks may call the vault. `true`: only the IP rules (and, with the
+    /// bypass, trusted Microsoft services such as SQL servers).
+    pub restricted: bool,
+    pub bypass_trusted_services: bool,
+    pub ip_rules: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyType {
+    Rsa,
+    RsaHsm,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::Rsa => "RSA",
+            KeyType::RsaHsm => "RSA-HSM",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeyType> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "RSA" => Some(KeyType::Rsa),
+            "RSA-HSM" => Some(KeyType::RsaHsm),
+            _ => None,
+        }
+    }
+}
+
+/// Operations a key version permits (`key_ops`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum KeyOperation {
+    Encrypt,
+    Decrypt,
+    Sign,
+    Verify,
+    WrapKey,
+    UnwrapKey,
+    Import,
+}
+
+impl KeyOperation {
+    pub const DEFAULT_RSA: [KeyOperation; 6] = [
+        KeyOperation::Encrypt,
+        KeyOperation::Decrypt,
+        KeyOperation::Sign,
+        KeyOperation::Verify,
+        KeyOperation::WrapKey,
+        KeyOperation::UnwrapKey,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyOperation::Encrypt => "encrypt",
+            KeyOperation::Decrypt => "decrypt",
+            KeyOperation::Sign => "sign",
+            KeyOperation::Verify => "verify",
+            KeyOperation::WrapKey => "wrapKey",
+            KeyOperation::UnwrapKey => "unwrapKey",
+            KeyOperation::Import => "import",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeyOperation> {
+        [
+            KeyOperation::Encrypt,
+            KeyOperation::Decrypt,
+            KeyOperation::Sign,
+            KeyOperation::Verify,
+            KeyOperation::WrapKey,
+            KeyOperation::UnwrapKey,
+            KeyOperation::Import,
+        ]
+        .into_iter()
+        .find(|o| o.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+/// One version of a key: real RSA material plus its attributes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyVersion {
+    pub version: KeyVersionId,
+    pub enabled: bool,
+    /// Activation date (`nbf`).
+    pub not_before: Option<Timestamp>,
+    /// Expiration date (`exp`).
+    pub expires: Option<Timestamp>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+    pub key_ops: Vec<KeyOperation>,
+    /// Private material: lives only here, in the vault section of the workspace.
+    pub material: RsaKeyMaterial,
+}
+
+impl KeyVersion {
+    pub fn allows(&self, op: KeyOperation) -> bool {
+        self.key_ops.contains(&op)
+    }
+}
+
+/// Set when a key is soft-deleted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeletedState {
+    pub deleted_on: Timestamp,
+    pub scheduled_purge: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Key {
+    pub name: String,
+    pub kty: KeyType,
+    /// Oldest first; the last one is the current version.
+    pub versions: Vec<KeyVersion>,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default)]
+    pub deleted: Option<DeletedState>,
+}
+
+impl Key {
+    pub fn current(&self) -> Option<&KeyVersion> {
+        self.versions.last()
+    }
+
+    pub fn version(&self, id: &str) -> Option<&KeyVersion> {
+        self.versions.iter().find(|v| v.version.0.eq_ignore_ascii_case(id))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyVault {
+    pub name: String,
+    pub resource_group: String,
+    pub subscription: SubscriptionId,
+    pub tenant: TenantId,
+    pub location: String,
+    pub soft_delete: bool,
+    pub retention_days: u16,
+    pub purge_protection: bool,
+    pub access_policies: Vec<AccessPolicy>,
+    #[serde(default)]
+    pub pending_revocations: Vec<PendingRevocation>,
+    #[serde(default)]
+    pub network: NetworkAcls,
+    pub keys: Vec<Key>,
+    pub created: Timestamp,
+    #[serde(default)]
+    pub deleted: Option<DeletedState>,
+}
+
+impl KeyVault {
+    pub fn uri(&self) -> String {
+        format!("https://{}.vault.azure.net/", self.name)
+    }
+
+    pub fn key_uri(&self, key: &str, version: &KeyVersionId) -> String {
+        format!("https://{}.vault.azure.net/keys/{}/{}", self.name, key, version)
+    }
+
+    pub fn key(&self, name: &str) -> Option<&Key> {
+        self.keys.iter().find(|k| k.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn key_mut(&mut self, name: &str) -> Option<&mut Key> {
+        self.keys.iter_mut().find(|k| k.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The recovery level the vault reports.
+    pub fn recovery_level(&self) -> &'static str {
+        match (self.soft_delete, self.purge_protection) {
+            (false, _) => "Purgeable",
+            (true, false) => "Recoverable+Purgeable",
+            (true, true) => "Recoverable",
+        }
+    }
+
+    /// The permissions the service honours for `object_id` at `now`: the configured ones
+    /// plus revocations that have not propagated yet.
+    pub fn effective_permissions(&self, object_id: &PrincipalId, now: Timestamp) -> BTreeSet<KeyPermission> {
+        let mut set: BTreeSet<KeyPermission> = self
+            .access_policies
+            .iter()
+            .filter(|p| &p.object_id == object_id)
+            .flat_map(|p| p.key_permissions.iter().copied())
+            .collect();
+        for pending in &self.pending_revocations {
+            if &pending.object_id == object_id && pending.effective_at > now {
+                set.extend(pending.permissions.iter().copied());
+            }
+        }
+        set
+    }
+}
+
+/// A parsed key identifier: `https://<vault>.vault.azure.net/keys/<name>[/<version>]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyUri {
+    pub vault: String,
+    pub key: String,
+    pub version: Option<String>,
+}
+
+impl KeyUri {
+    pub fn parse(text: &str) -> Option<KeyUri> {
+        let rest = text.trim().strip_prefix("https://")?;
+        let (host, path) = rest.split_once('/')?;
+        let vault = host.strip_suffix(".vault.azure.net")?;
+        let path = path.trim_end_matches('/');
+        let mut parts = path.split('/');
+        if parts.next()? != "keys" {
+            return None;
+        }
+        let key = parts.next()?.to_string();
+        let version = parts.next().map(str::to_string);
+        if parts.next().is_some() || vault.is_empty() || key.is_empty() {
+            return None;
+        }
+        if let Some(v) = &version
+            && (v.len() != 32 || !v.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return None;
+        }
+        Some(KeyUri { vault: vault.to_string(), key, version })
+    }
+
+    pub fn to_uri(&self) -> String {
+        match &self.version {
+            Some(v) => format!("https://{}.vault.azure.net/keys/{}/{}", self.vault, self.key, v),
+            None => format!("https://{}.vault.azure.net/keys/{}", self.vault, self.key),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_uris_parse() {
+        let u = KeyUri::parse("https://v1.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(u.vault, "v1");
+        assert_eq!(u.key, "k");
+        assert!(u.version.is_some());
+        assert!(KeyUri::parse("https://v1.vault.azure.net/keys/k").unwrap().version.is_none());
+        assert!(KeyUri::parse("https://v1.vault.azure.net/keys/k/short").is_none());
+        assert!(KeyUri::parse("http://v1.vault.azure.net/keys/k").is_none());
+        assert!(KeyUri::parse("https://v1.example.com/keys/k").is_none());
+        assert!(KeyUri::parse("https://v1.vault.azure.net/secrets/k").is_none());
+    }
+
+    #[test]
+    fn permissions_parse_case_insensitively() {
+        assert_eq!(KeyPermission::parse("WRAPKEY"), Some(KeyPermission::WrapKey));
+        assert_eq!(KeyPermission::parse("nope"), None);
+    }
+}

@@ -1,0 +1,121 @@
+//! The whole simulated world one workspace file holds.
+
+use super::ids::{PrincipalId, SubscriptionId, TenantId};
+use super::sql::SqlServer;
+use super::topology::{ResourceGroup, Subscription, Tenant};
+use super::vault::KeyVault;
+use crate::sim::{Schedule, SimClock, TimingProfile, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// The workspace file format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The person at the console: the principal the CLI and the portal act as.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsoleUser {
+    pub object_id: PrincipalId,
+    pub upn: String,
+    pub tenant: TenantId,
+    /// The address the user's own calls to a vault come from.
+    pub client_ip: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActivityStatus {
+    Started,
+    Succeeded,
+    Failed,
+}
+
+impl ActivityStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityStatus::Started => "Started",
+            ActivityStatus::Succeeded => "Succeeded",
+            ActivityStatus::Failed => "Failed",
+        }
+    }
+}
+
+/// One Azure Activity Log record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityLogEntry {
+    pub time: Timestamp,
+    pub operation: String,
+    pub status: ActivityStatus,
+    /// Resource id the entry is about.
+    pub resource: String,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NotificationLevel {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+/// An entry in the portal's notifications centre.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub time: Timestamp,
+    pub level: NotificationLevel,
+    pub title: String,
+    pub text: String,
+    pub read: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub format_version: u32,
+    pub name: String,
+    pub profile: TimingProfile,
+    pub clock: SimClock,
+    pub schedule: Schedule,
+    pub console_user: ConsoleUser,
+    pub tenants: Vec<Tenant>,
+    pub subscriptions: Vec<Subscription>,
+    pub current_subscription: SubscriptionId,
+    pub resource_groups: Vec<ResourceGroup>,
+    pub vaults: Vec<KeyVault>,
+    pub servers: Vec<SqlServer>,
+    pub activity_log: Vec<ActivityLogEntry>,
+    pub notifications: Vec<Notification>,
+}
+
+impl Workspace {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now
+    }
+
+    pub fn vault(&self, name: &str) -> Option<&KeyVault> {
+        self.vaults.iter().find(|v| v.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn vault_mut(&mut self, name: &str) -> Option<&mut KeyVault> {
+        self.vaults.iter_mut().find(|v| v.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn server(&self, name: &str) -> Option<&SqlServer> {
+        self.servers.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn server_mut(&mut self, name: &str) -> Option<&mut SqlServer> {
+        self.servers.iter_mut().find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn resource_group(&self, name: &str) -> Option<&ResourceGroup> {
+        self.resource_groups
+            .iter()
+            .find(|g| g.name.eq_ignore_ascii_case(name) && g.subscription == self.current_subscription)
+    }
+
+    pub fn subscription(&self) -> Option<&Subscription> {
+        self.subscriptions.iter().find(|s| s.id == self.current_subscription)
+    }
+
+    pub fn unread_notifications(&self) -> usize {
+        self.notifications.iter().filter(|n| !n.read).count()
+    }
+}

@@ -1,0 +1,128 @@
+//! Workspace files: RON with a `format_version`, written atomically (temporary file, fsync,
+//! rename), read with clear errors. A file that cannot be read changes nothing.
+
+use crate::model::{FORMAT_VERSION, Workspace};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug)]
+pub enum PersistError {
+    Io { path: PathBuf, error: std::io::Error },
+    /// Not a workspace file, or damaged / truncated.
+    Corrupt { path: PathBuf, detail: String },
+    /// Written by another version of the console.
+    WrongVersion { path: PathBuf, found: u32 },
+    Serialize(String),
+}
+
+impl fmt::Display for PersistError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PersistError::Io { path, error } => write!(f, "Cannot access '{}': {error}", path.display()),
+            PersistError::Corrupt { path, detail } => write!(
+                f,
+                "'{}' is not a readable tde-console workspace (damaged or truncated?): {detail}",
+                path.display()
+            ),
+            PersistError::WrongVersion { path, found } => write!(
+                f,
+                "'{}' has workspace format version {found}; this console reads version {FORMAT_VERSION}.",
+                path.display()
+            ),
+            PersistError::Serialize(e) => write!(f, "Cannot serialise the workspace: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PersistError {}
+
+/// Just enough of a file to learn its version before parsing the rest.
+#[derive(serde::Deserialize)]
+struct VersionProbe {
+    format_version: u32,
+}
+
+/// Parses workspace text. `origin` names the source in errors.
+pub fn from_ron(text: &str, origin: &Path) -> Result<Workspace, PersistError> {
+    let probe: Result<VersionProbe, _> = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str::<ron::Value>(text)
+        .map_err(|e| e.to_string())
+        .and_then(|v| v.into_rust::<VersionProbe>().map_err(|e| e.to_string()));
+    match probe {
+        Ok(p) if p.format_version != FORMAT_VERSION => {
+            return Err(PersistError::WrongVersion { path: origin.to_path_buf(), found: p.format_version });
+        }
+        Ok(_) => {}
+        Err(detail) => return Err(PersistError::Corrupt { path: origin.to_path_buf(), detail }),
+    }
+    let ws: Workspace = ron::from_str(text).map_err(|e| PersistError::Corrupt { path: origin.to_path_buf(), detail: e.to_string() })?;
+    check_invariants(&ws).map_err(|detail| PersistError::Corrupt { path: origin.to_path_buf(), detail })?;
+    Ok(ws)
+}
+
+/// Cross-references a file must satisfy for the services to work on it.
+fn check_invariants(ws: &Workspace) -> Result<(), String> {
+    for s in &ws.servers {
+        if s.protector_key().is_none() {
+            return Err(format!("server '{}' has a TDE protector '{}' that is not among its keys", s.name, s.protector.server_key_name));
+        }
+        for d in &s.databases {
+            if let Some(w) = &d.dek
+                && s.key(&w.server_key_name).is_none()
+            {
+                return Err(format!("database '{}' is wrapped by unknown server key '{}'", d.name, w.server_key_name));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Serialises a workspace to RON text.
+pub fn to_ron(ws: &Workspace) -> Result<String, PersistError> {
+    let cfg = ron::ser::PrettyConfig::new().depth_limit(6).indentor("  ".to_string());
+    ron::ser::to_string_pretty(ws, cfg).map_err(|e| PersistError::Serialize(e.to_string()))
+}
+
+/// Reads a workspace file.
+pub fn load(path: &Path) -> Result<Workspace, PersistError> {
+    let bytes = std::fs::read(path).map_err(|error| PersistError::Io { path: path.to_path_buf(), error })?;
+    let text = String::from_utf8(bytes).map_err(|_| PersistError::Corrupt { path: path.to_path_buf(), detail: "the file is not UTF-8 text".into() })?;
+    from_ron(&text, path)
+}
+
+/// Writes a workspace atomically: a temporary file beside the target, fsync, rename.
+pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
+    let text = to_ron(ws)?;
+    let io = |error| PersistError::Io { path: path.to_path_buf(), error };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "workspace.ron".into());
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// The built-in demo workspace (embedded in the binary).
+pub const DEMO_RON: &str = include_str!("../../assets/demo-workspace.ron");
+
+/// Opens the built-in demo.
+pub fn demo() -> Result<Workspace, PersistError> {
+    from_ron(DEMO_RON, Path::new("<built-in demo>"))
+}

@@ -1,0 +1,543 @@
+//! Key Vault: vaults, access policies, keys and key versions, and the data-plane calls
+//! (wrapKey / unwrapKey) that check who is calling.
+
+use super::{Caller, ServiceError, ServiceResult, check_name, notify, transact};
+use crate::crypto::{RsaKeyMaterial, WrapAlgorithm};
+use crate::model::*;
+use crate::sim::SimEvent;
+use std::collections::BTreeSet;
+
+/// Arguments of `az keyvault create`.
+#[derive(Clone, Debug, Default)]
+pub struct CreateVault {
+    pub name: String,
+    pub resource_group: String,
+    pub location: Option<String>,
+    /// `None`: the profile's default (off in 2021, on and mandatory in `current`).
+    pub soft_delete: Option<bool>,
+    pub retention_days: Option<u16>,
+    pub purge_protection: bool,
+    /// Only the operations layer and tests set this: a vault in another tenant.
+    pub tenant: Option<TenantId>,
+}
+
+pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyVault> {
+    transact(ws, |ws| {
+        let name = req.name.as_str();
+        check_name("vault", name, 3, 24, |c| c.is_ascii_alphanumeric() || c == '-')?;
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) || name.contains("--") {
+            return Err(ServiceError::bad_request(
+                "VaultNameNotValid",
+                format!("The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens."),
+            ));
+        }
+        let location = super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+        if ws.vault(name).is_some() {
+            return Err(ServiceError::conflict(
+                "VaultAlreadyExists",
+                format!("The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state."),
+            ));
+        }
+        let soft_delete = match (ws.profile, req.soft_delete) {
+            (crate::sim::TimingProfile::Current, Some(false)) => {
+                return Err(ServiceError::bad_request(
+                    "BadRequest",
+                    "Soft delete can no longer be disabled: it is on for every key vault.",
+                ));
+            }
+            (crate::sim::TimingProfile::Current, _) => true,
+            (crate::sim::TimingProfile::Y2021, s) => s.unwrap_or(false),
+        };
+        let retention_days = req.retention_days.unwrap_or(90);
+        if !(7..=90).contains(&retention_days) {
+            return Err(ServiceError::bad_request(
+                "BadRequest",
+                "The property \"softDeleteRetentionInDays\" has an invalid value. It must be between 7 and 90 days.",
+            ));
+        }
+        if req.purge_protection && !soft_delete {
+            return Err(ServiceError::bad_request(
+                "BadRequest",
+                "Purge protection can only be enabled on a vault that has soft delete enabled.",
+            ));
+        }
+        let user = ws.console_user.clone();
+        let tenant = req.tenant.clone().unwrap_or_else(|| user.tenant.clone());
+        let creator_permissions: BTreeSet<KeyPermission> =
+            KeyPermission::ALL.into_iter().filter(|p| *p != KeyPermission::Purge).collect();
+        let vault = KeyVault {
+            name: name.to_string(),
+            resource_group: req.resource_group.clone(),
+            subscription: ws.current_subscription.clone(),
+            tenant: tenant.clone(),
+            location,
+            soft_delete,
+            retention_days,
+            purge_protection: req.purge_protection,
+            access_policies: vec![AccessPolicy {
+                tenant_id: tenant,
+                object_id: user.object_id,
+                key_permissions: creator_permissions,
+            }],
+            pending_revocations: Vec::new(),
+            network: NetworkAcls::default(),
+            keys: Vec::new(),
+            created: ws.now(),
+            deleted: None,
+        };
+        ws.vaults.push(vault.clone());
+        Ok(vault)
+    })
+}
+
+fn live_vault<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a KeyVault> {
+    match ws.vault(name) {
+        Some(v) if v.deleted.is_none() => Ok(v),
+        _ => Err(ServiceError::vault_not_found(name)),
+    }
+}
+
+fn live_vault_mut<'a>(ws: &'a mut Workspace, name: &str) -> ServiceResult<&'a mut KeyVault> {
+    match ws.vault_mut(name) {
+        Some(v) if v.deleted.is_none() => Ok(v),
+        _ => Err(ServiceError::vault_not_found(name)),
+    }
+}
+
+/// `az keyvault show`.
+pub fn show_vault(ws: &Workspace, name: &str) -> ServiceResult<KeyVault> {
+    live_vault(ws, name).cloned()
+}
+
+/// `az keyvault set-policy`: sets the key permissions of one principal. Grants apply at
+/// once; revocations are honoured until they propagate (2 to 10 simulated minutes).
+pub fn set_access_policy(
+    ws: &mut Workspace,
+    vault: &str,
+    object_id: &PrincipalId,
+    permissions: &BTreeSet<KeyPermission>,
+) -> ServiceResult<KeyVault> {
+    transact(ws, |ws| {
+        if object_id.0.trim().is_empty() {
+            return Err(ServiceError::bad_request("BadRequest", "An object id is required (--object-id)."));
+        }
+        let now = ws.now();
+        let delay = ws.clock.draw_delay(
+            crate::sim::Duration::minutes(2),
+            crate::sim::TimingProfile::MAX_PERMISSION_PROPAGATION,
+        );
+        let v = live_vault_mut(ws, vault)?;
+        let before = v.effective_permissions(object_id, now);
+        let tenant = v.tenant.clone();
+        v.access_policies.retain(|p| &p.object_id != object_id);
+        if !permissions.is_empty() {
+            v.access_policies.push(AccessPolicy {
+                tenant_id: tenant,
+                object_id: object_id.clone(),
+                key_permissions: permissions.clone(),
+            });
+        }
+        let revoked: BTreeSet<KeyPermission> = before.difference(permissions).copied().collect();
+        let vault_name = v.name.clone();
+        if !revoked.is_empty() {
+            v.pending_revocations.push(PendingRevocation {
+                object_id: object_id.clone(),
+                permissions: revoked,
+                effective_at: now + delay,
+            });
+        }
+        let out = v.clone();
+        if out.pending_revocations.iter().any(|p| p.effective_at > now) {
+            ws.schedule.push(now + delay, SimEvent::PermissionRevocationPropagated { vault: vault_name });
+        }
+        Ok(out)
+    })
+}
+
+/// `az keyvault delete-policy`: removes every key permission of one principal.
+pub fn delete_access_policy(ws: &mut Workspace, vault: &str, object_id: &PrincipalId) -> ServiceResult<KeyVault> {
+    let exists = live_vault(ws, vault)?.access_policies.iter().any(|p| &p.object_id == object_id);
+    if !exists {
+        return Err(ServiceError::not_found(
+            "AccessPolicyNotFound",
+            format!("No access policy for object id '{object_id}' exists on key vault '{vault}'."),
+        ));
+    }
+    set_access_policy(ws, vault, object_id, &BTreeSet::new())
+}
+
+/// Turns the vault firewall on or off.
+pub fn set_network_acls(ws: &mut Workspace, vault: &str, acls: NetworkAcls) -> ServiceResult<KeyVault> {
+    transact(ws, |ws| {
+        let v = live_vault_mut(ws, vault)?;
+        v.network = acls;
+        Ok(v.clone())
+    })
+}
+
+/// Arguments of `az keyvault key create`.
+#[derive(Clone, Debug)]
+pub struct CreateKey {
+    pub vault: String,
+    pub name: String,
+    pub kty: KeyType,
+    pub size: usize,
+    pub enabled: bool,
+    pub not_before: Option<Timestamp>,
+    pub expires: Option<Timestamp>,
+    pub ops: Option<Vec<KeyOperation>>,
+}
+
+impl CreateKey {
+    pub fn new(vault: &str, name: &str, kty: KeyType, size: usize) -> Self {
+        CreateKey {
+            vault: vault.into(),
+            name: name.into(),
+            kty,
+            size,
+            enabled: true,
+            not_before: None,
+            expires: None,
+            ops: None,
+        }
+    }
+}
+
+/// Checks a key-create request before any key material is generated (which is slow).
+pub fn validate_create_key(ws: &Workspace, req: &CreateKey) -> ServiceResult<()> {
+    check_name("key", &req.name, 1, 127, |c| c.is_ascii_alphanumeric() || c == '-')?;
+    let v = live_vault(ws, &req.vault)?;
+    authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Create)?;
+    if ![2048, 3072, 4096].contains(&req.size) {
+        return Err(ServiceError::bad_request(
+            "BadParameter",
+            format!("The key size {} is not supported. Supported RSA key sizes are 2048, 3072 and 4096.", req.size),
+        ));
+    }
+    if let Some(k) = v.key(&req.name) {
+        if k.deleted.is_some() {
+            return Err(ServiceError::conflict(
+                "Conflict",
+                format!("Key {} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged.", k.name),
+            ));
+        }
+        if k.kty != req.kty {
+            return Err(ServiceError::bad_request(
+                "BadParameter",
+                format!("Key {} is of type {}; a new version must have the same type.", k.name, k.kty.as_str()),
+            ));
+        }
+    }
+    if let (Some(nbf), Some(exp)) = (req.not_before, req.expires)
+        && exp <= nbf
+    {
+        return Err(ServiceError::bad_request("BadParameter", "The expiration date must be later than the activation date."));
+    }
+    Ok(())
+}
+
+/// `az keyvault key create`: a new key, or a new version of an existing one, from
+/// `material` (generated by the caller, off the UI thread).
+pub fn create_key(ws: &mut Workspace, req: &CreateKey, material: RsaKeyMaterial) -> ServiceResult<(Key, KeyVersion)> {
+    transact(ws, |ws| {
+        validate_create_key(ws, req)?;
+        if material.bits() != req.size {
+            return Err(ServiceError::bad_request(
+                "BadParameter",
+                format!("The key material is {} bits, not {}.", material.bits(), req.size),
+            ));
+        }
+        let version = version_id_from_bytes(ws.clock.draw_bytes16());
+        let now = ws.now();
+        let kv = KeyVersion {
+            version,
+            enabled: req.enabled,
+            not_before: req.not_before,
+            expires: req.expires,
+            created: now,
+            updated: now,
+            key_ops: req.ops.clone().unwrap_or_else(|| KeyOperation::DEFAULT_RSA.to_vec()),
+            material,
+        };
+        let v = live_vault_mut(ws, &req.vault)?;
+        match v.key_mut(&req.name) {
+            Some(k) => k.versions.push(kv.clone()),
+            None => v.keys.push(Key {
+                name: req.name.clone(),
+                kty: req.kty,
+                versions: vec![kv.clone()],
+                tags: Vec::new(),
+                deleted: None,
+            }),
+        }
+        let key = v.key(&req.name).cloned().ok_or_else(|| ServiceError::key_not_found(&req.name))?;
+        Ok((key, kv))
+    })
+}
+
+/// A key as the caller may see it (data plane, `get`).
+pub fn show_key(ws: &Workspace, vault: &str, key: &str, version: Option<&str>) -> ServiceResult<(KeyVault, Key, KeyVersion)> {
+    let v = live_vault(ws, vault)?;
+    authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Get)?;
+    let k = v.key(key).filter(|k| k.deleted.is_none()).ok_or_else(|| ServiceError::key_not_found(key))?;
+    let kv = match version {
+        Some(id) => k.version(id),
+        None => k.current(),
+    }
+    .ok_or_else(|| ServiceError::key_not_found(&format!("{key}/{}", version.unwrap_or(""))))?;
+    Ok((v.clone(), k.clone(), kv.clone()))
+}
+
+/// `az keyvault key list`: live keys.
+pub fn list_keys(ws: &Workspace, vault: &str) -> ServiceResult<(KeyVault, Vec<Key>)> {
+    let v = live_vault(ws, vault)?;
+    authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;
+    Ok((v.clone(), v.keys.iter().filter(|k| k.deleted.is_none()).cloned().collect()))
+}
+
+/// Changes a key version's attributes (`az keyvault key set-attributes`).
+#[derive(Clone, Debug, Default)]
+pub struct KeyAttributes {
+    pub enabled: Option<bool>,
+    /// `Some(None)` clears the date.
+    pub not_before: Option<Option<Timestamp>>,
+    pub expires: Option<Option<Timestamp>>,
+    pub ops: Option<Vec<KeyOperation>>,
+}
+
+pub fn set_key_attributes(
+    ws: &mut Workspace,
+    vault: &str,
+    key: &str,
+    version: Option<&str>,
+    attrs: &KeyAttributes,
+) -> ServiceResult<KeyVersion> {
+    transact(ws, |ws| {
+        let now = ws.now();
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Update)?;
+        let v = live_vault_mut(ws, vault)?;
+        let k = v.key_mut(key).filter(|k| k.deleted.is_none()).ok_or_else(|| ServiceError::key_not_found(key))?;
+        let kv = match version {
+            Some(id) => k.versions.iter_mut().find(|x| x.version.0.eq_ignore_ascii_case(id)),
+            None => k.versions.last_mut(),
+        }
+        .ok_or_else(|| ServiceError::key_not_found(key))?;
+        if let Some(e) = attrs.enabled {
+            kv.enabled = e;
+        }
+        if let Some(n) = attrs.not_before {
+            kv.not_before = n;
+        }
+        if let Some(x) = attrs.expires {
+            kv.expires = x;
+        }
+        if let Some(ops) = &attrs.ops {
+            kv.key_ops = ops.clone();
+        }
+        if let (Some(n), Some(x)) = (kv.not_before, kv.expires)
+            && x <= n
+        {
+            return Err(ServiceError::bad_request("BadParameter", "The expiration date must be later than the activation date."));
+        }
+        kv.updated = now;
+        Ok(kv.clone())
+    })
+}
+
+/// `az keyvault key delete`: soft-deletes the key (or removes it, without soft delete).
+pub fn delete_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<Key> {
+    transact(ws, |ws| {
+        let now = ws.now();
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Delete)?;
+        let v = live_vault_mut(ws, vault)?;
+        let soft = v.soft_delete;
+        let retention = v.retention_days;
+        let vault_name = v.name.clone();
+        let idx = v
+            .keys
+            .iter()
+            .position(|k| k.name.eq_ignore_ascii_case(key) && k.deleted.is_none())
+            .ok_or_else(|| ServiceError::key_not_found(key))?;
+        let out = if soft {
+            let k = &mut v.keys[idx];
+            k.deleted = Some(DeletedState {
+                deleted_on: now,
+                scheduled_purge: now + crate::sim::Duration::days(retention as i64),
+            });
+            k.clone()
+        } else {
+            v.keys.remove(idx)
+        };
+        notify(
+            ws,
+            NotificationLevel::Warning,
+            "Key deleted",
+            format!("Key '{}' in vault '{vault_name}' was deleted{}.", out.name, if soft { " (recoverable)" } else { " permanently" }),
+        );
+        Ok(out)
+    })
+}
+
+/// A key version a caller may use, found through [`check_key_use`].
+pub struct UsableKey<'a> {
+    pub vault: &'a KeyVault,
+    pub key: &'a Key,
+    pub version: &'a KeyVersion,
+}
+
+/// Everything the vault checks before a caller may use a key: vault alive, same tenant,
+/// firewall, access policy (effective now), key alive, version enabled, dates, key_ops.
+pub fn check_key_use<'a>(
+    ws: &'a Workspace,
+    caller: &Caller,
+    uri: &KeyUri,
+    permissions: &[KeyPermission],
+    op: Option<KeyOperation>,
+) -> Result<UsableKey<'a>, KeyAccessFailure> {
+    let now = ws.now();
+    let vault = ws.vault(&uri.vault).ok_or(KeyAccessFailure::VaultNotFound)?;
+    if vault.deleted.is_some() {
+        return Err(KeyAccessFailure::VaultDeleted);
+    }
+    let (principal, tenant) = caller_principal(ws, caller)?;
+    if tenant != vault.tenant {
+        return Err(KeyAccessFailure::TenantMismatch);
+    }
+    if !firewall_admits(ws, vault, caller) {
+        return Err(KeyAccessFailure::FirewallBlocked);
+    }
+    let effective = vault.effective_permissions(&principal, now);
+    let missing: Vec<String> = permissions
+        .iter()
+        .filter(|p| !effective.contains(p))
+        .map(|p| p.as_str().to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(KeyAccessFailure::MissingPermissions(missing));
+    }
+    let key = vault.key(&uri.key).ok_or(KeyAccessFailure::KeyNotFound)?;
+    if key.deleted.is_some() {
+        return Err(KeyAccessFailure::KeyDeleted);
+    }
+    let version = match &uri.version {
+        Some(id) => key.version(id),
+        None => key.current(),
+    }
+    .ok_or(KeyAccessFailure::KeyNotFound)?;
+    if !version.enabled {
+        return Err(KeyAccessFailure::KeyDisabled);
+    }
+    if version.not_before.is_some_and(|nbf| nbf > now) {
+        return Err(KeyAccessFailure::KeyNotYetActive);
+    }
+    if version.expires.is_some_and(|exp| exp <= now) {
+        return Err(KeyAccessFailure::KeyExpired);
+    }
+    if let Some(op) = op
+        && !version.allows(op)
+    {
+        return Err(KeyAccessFailure::KeyOperationsNotPermitted);
+    }
+    Ok(UsableKey { vault, key, version })
+}
+
+fn caller_principal(ws: &Workspace, caller: &Caller) -> Result<(PrincipalId, TenantId), KeyAccessFailure> {
+    match caller {
+        Caller::ConsoleUser => Ok((ws.console_user.object_id.clone(), ws.console_user.tenant.clone())),
+        Caller::Server(name) => {
+            let s = ws.server(name).ok_or(KeyAccessFailure::NoServerIdentity)?;
+            let id = s.identity.as_ref().ok_or(KeyAccessFailure::NoServerIdentity)?;
+            Ok((id.principal_id.clone(), id.tenant_id.clone()))
+        }
+    }
+}
+
+fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller) -> bool {
+    if !vault.network.restricted {
+        return true;
+    }
+    match caller {
+        Caller::Server(_) => vault.network.bypass_trusted_services,
+        Caller::ConsoleUser => vault.network.ip_rules.iter().any(|r| r == &ws.console_user.client_ip),
+    }
+}
+
+/// The vault's own REST error for a refused data-plane call.
+fn vault_error(ws: &Workspace, vault: &KeyVault, caller: &Caller, action: &str, f: &KeyAccessFailure) -> ServiceError {
+    let (oid, tenant) = caller_principal(ws, caller).unwrap_or_else(|_| (PrincipalId(String::new()), vault.tenant.clone()));
+    match f {
+        KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => ServiceError::vault_not_found(&vault.name),
+        KeyAccessFailure::NoServerIdentity | KeyAccessFailure::TenantMismatch => ServiceError::new(
+            "Unauthorized",
+            401,
+            format!("AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{}/, found https://sts.windows.net/{}/.", vault.tenant, tenant),
+        ),
+        KeyAccessFailure::FirewallBlocked => ServiceError::new(
+            "Forbidden",
+            403,
+            format!("Client address ({}) is not authorized and caller is not a trusted service.", ws.console_user.client_ip),
+        ),
+        KeyAccessFailure::MissingPermissions(p) => ServiceError::new(
+            "Forbidden",
+            403,
+            format!(
+                "The user, group or application 'oid={oid};iss=https://sts.windows.net/{tenant}/' does not have keys {} permission on key vault '{};location={}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+                p.join(" "),
+                vault.name,
+                vault.location
+            ),
+        ),
+        KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => ServiceError::key_not_found(action),
+        KeyAccessFailure::KeyDisabled => ServiceError::new("Forbidden", 403, format!("Operation {action} is not allowed on a disabled key.")),
+        KeyAccessFailure::KeyNotYetActive => ServiceError::new("Forbidden", 403, format!("Operation {action} is not allowed on a key that is not yet valid.")),
+        KeyAccessFailure::KeyExpired => ServiceError::new("Forbidden", 403, format!("Operation {action} is not allowed on an expired key.")),
+        KeyAccessFailure::KeyOperationsNotPermitted => ServiceError::new("Forbidden", 403, format!("Operation {action} is not permitted on this key.")),
+        KeyAccessFailure::UnwrapFailed => ServiceError::bad_request("BadParameter", "The wrapped key could not be unwrapped."),
+    }
+}
+
+/// A management or data-plane permission check for calls that are not about one key.
+fn authorize(ws: &Workspace, vault: &KeyVault, caller: &Caller, permission: KeyPermission) -> ServiceResult<()> {
+    let probe = |ws: &Workspace| -> Result<(), KeyAccessFailure> {
+        let (principal, tenant) = caller_principal(ws, caller)?;
+        if tenant != vault.tenant {
+            return Err(KeyAccessFailure::TenantMismatch);
+        }
+        if !firewall_admits(ws, vault, caller) {
+            return Err(KeyAccessFailure::FirewallBlocked);
+        }
+        if !vault.effective_permissions(&principal, ws.now()).contains(&permission) {
+            return Err(KeyAccessFailure::MissingPermissions(vec![permission.as_str().into()]));
+        }
+        Ok(())
+    };
+    probe(ws).map_err(|f| vault_error(ws, vault, caller, permission.as_str(), &f))
+}
+
+/// The data-plane `wrapKey` call (RSA-OAEP-256), with every check.
+pub fn wrap_key(ws: &Workspace, caller: &Caller, uri: &KeyUri, plaintext: &[u8]) -> Result<(String, Vec<u8>), KeyAccessFailure> {
+    let k = check_key_use(ws, caller, uri, &[KeyPermission::WrapKey], Some(KeyOperation::WrapKey))?;
+    let wrapped = k
+        .version
+        .material
+        .wrap(WrapAlgorithm::RsaOaep256, plaintext)
+        .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
+    Ok((k.vault.key_uri(&k.key.name, &k.version.version), wrapped))
+}
+
+/// The data-plane `unwrapKey` call (RSA-OAEP-256), with every check.
+pub fn unwrap_key(ws: &Workspace, caller: &Caller, uri: &KeyUri, wrapped: &[u8]) -> Result<Vec<u8>, KeyAccessFailure> {
+    let k = check_key_use(ws, caller, uri, &[KeyPermission::UnwrapKey], Some(KeyOperation::UnwrapKey))?;
+    k.version
+        .material
+        .unwrap_key(WrapAlgorithm::RsaOaep256, wrapped)
+        .map_err(|_| KeyAccessFailure::UnwrapFailed)
+}
+
+/// The console user's own `wrapKey`, with the vault's REST errors.
+pub fn user_wrap_key(ws: &Workspace, uri: &KeyUri, plaintext: &[u8]) -> ServiceResult<(String, Vec<u8>)> {
+    let vault = live_vault(ws, &uri.vault)?;
+    wrap_key(ws, &Caller::ConsoleUser, uri, plaintext).map_err(|f| vault_error(ws, vault, &Caller::ConsoleUser, "wrapKey", &f))
+}

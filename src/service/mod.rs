@@ -1,0 +1,154 @@
+//! The operations layer: every change a user can make is one function here, taking the
+//! workspace and typed arguments and returning a typed result or a [`ServiceError`] with the
+//! service's own code and text.
+//!
+//! A failed operation leaves the workspace exactly as it was: operations run through
+//! [`transact`], which applies them to a copy and keeps the copy only on success.
+//! The UI, the shell and the tests all come through here.
+
+pub mod behaviour;
+mod error;
+pub mod keyvault;
+pub mod resources;
+pub mod sql;
+pub mod tde;
+
+pub use error::{ServiceError, ServiceResult};
+
+use crate::crypto::{CryptoError, RsaKeyMaterial};
+use crate::model::*;
+use crate::sim::{Schedule, SimClock, TimingProfile};
+
+/// Who is calling a vault: the person at the console, or a SQL server through its
+/// managed identity (a trusted Microsoft service).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    ConsoleUser,
+    Server(String),
+}
+
+/// Where new RSA key material comes from. The app and the shell use the OS RNG; tests use
+/// pre-generated keys so they stay fast.
+pub trait KeySource {
+    fn generate(&self, bits: usize) -> Result<RsaKeyMaterial, CryptoError>;
+}
+
+/// Fresh keys from the operating system's RNG.
+pub struct OsKeySource;
+
+impl KeySource for OsKeySource {
+    fn generate(&self, bits: usize) -> Result<RsaKeyMaterial, CryptoError> {
+        RsaKeyMaterial::generate(bits)
+    }
+}
+
+/// Runs `op` on a copy of the workspace and keeps the copy only if it succeeds, then lets
+/// the services react to the change (`behaviour::reconcile`).
+pub fn transact<T>(ws: &mut Workspace, op: impl FnOnce(&mut Workspace) -> ServiceResult<T>) -> ServiceResult<T> {
+    let mut draft = ws.clone();
+    let out = op(&mut draft)?;
+    behaviour::reconcile(&mut draft);
+    *ws = draft;
+    Ok(out)
+}
+
+/// An empty workspace: one tenant, one subscription, the console user, the clock at
+/// [`SimClock::EPOCH`].
+pub fn new_workspace(name: &str, seed: u64) -> Workspace {
+    let mut clock = SimClock::new(seed);
+    let tenant = TenantId(guid_from_bytes(clock.draw_bytes16()));
+    let subscription = SubscriptionId(guid_from_bytes(clock.draw_bytes16()));
+    let user = PrincipalId(guid_from_bytes(clock.draw_bytes16()));
+    Workspace {
+        format_version: FORMAT_VERSION,
+        name: name.to_string(),
+        profile: TimingProfile::Y2021,
+        clock,
+        schedule: Schedule::default(),
+        console_user: ConsoleUser {
+            object_id: user,
+            upn: "admin@contoso.onmicrosoft.com".into(),
+            tenant: tenant.clone(),
+            client_ip: "203.0.113.10".into(),
+        },
+        tenants: vec![Tenant {
+            id: tenant.clone(),
+            display_name: "Contoso".into(),
+            domain: "contoso.onmicrosoft.com".into(),
+        }],
+        subscriptions: vec![Subscription {
+            id: subscription.clone(),
+            name: "Contoso Production".into(),
+            tenant,
+        }],
+        current_subscription: subscription,
+        resource_groups: Vec::new(),
+        vaults: Vec::new(),
+        servers: Vec::new(),
+        activity_log: Vec::new(),
+        notifications: Vec::new(),
+    }
+}
+
+/// Sets the timing profile.
+pub fn set_profile(ws: &mut Workspace, profile: TimingProfile) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        ws.profile = profile;
+        Ok(())
+    })
+}
+
+/// Marks every notification read.
+pub fn mark_notifications_read(ws: &mut Workspace) {
+    for n in &mut ws.notifications {
+        n.read = true;
+    }
+}
+
+pub(crate) fn notify(ws: &mut Workspace, level: NotificationLevel, title: impl Into<String>, text: impl Into<String>) {
+    let time = ws.now();
+    ws.notifications.push(Notification { time, level, title: title.into(), text: text.into(), read: false });
+}
+
+/// ARM resource ids.
+pub mod ids {
+    use crate::model::{KeyVault, SqlServer};
+
+    pub fn resource_group(sub: &str, group: &str) -> String {
+        format!("/subscriptions/{sub}/resourceGroups/{group}")
+    }
+
+    pub fn vault(v: &KeyVault) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}",
+            v.subscription, v.resource_group, v.name
+        )
+    }
+
+    pub fn server(s: &SqlServer) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Sql/servers/{}",
+            s.subscription, s.resource_group, s.name
+        )
+    }
+
+    pub fn database(s: &SqlServer, db: &str) -> String {
+        format!("{}/databases/{}", server(s), db)
+    }
+}
+
+/// Checks an Azure resource name: length range and allowed characters.
+pub(crate) fn check_name(kind: &str, name: &str, min: usize, max: usize, allowed: impl Fn(char) -> bool) -> ServiceResult<()> {
+    let ok = (min..=max).contains(&name.chars().count())
+        && name.chars().all(allowed)
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::bad_request(
+            "InvalidResourceName",
+            format!("The {kind} name '{name}' is invalid. It must be {min}-{max} characters of the allowed set and may not start or end with a hyphen."),
+        ))
+    }
+}

@@ -1,0 +1,373 @@
+//! SQL servers, their identities, linked keys and databases, and client connections.
+
+use super::tde::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
+use super::{ServiceError, ServiceResult, check_name, ids, notify, transact};
+use crate::crypto::{DataEncryptionKey, EncryptedPage, PAGE_SIZE, RsaKeyMaterial};
+use crate::model::*;
+
+/// Arguments of `az sql server create`.
+#[derive(Clone, Debug)]
+pub struct CreateServer {
+    pub name: String,
+    pub resource_group: String,
+    pub location: Option<String>,
+    pub admin_user: String,
+    pub admin_password: String,
+    pub assign_identity: bool,
+    pub kind: ServerKind,
+}
+
+/// Checks a server-create request before the service-managed key is generated.
+pub fn validate_create_server(ws: &Workspace, req: &CreateServer) -> ServiceResult<()> {
+    check_name("server", &req.name, 1, 63, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')?;
+    super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+    if ws.server(&req.name).is_some() {
+        return Err(ServiceError::conflict(
+            "NameAlreadyExists",
+            format!("The name '{}.database.windows.net' already exists. Choose a different name.", req.name),
+        ));
+    }
+    if req.admin_user.trim().is_empty() {
+        return Err(ServiceError::bad_request(
+            "InvalidParameterValue",
+            "Invalid value given for parameter Login. Specify a valid parameter value.",
+        ));
+    }
+    let p = &req.admin_password;
+    let classes = [
+        p.chars().any(|c| c.is_ascii_lowercase()),
+        p.chars().any(|c| c.is_ascii_uppercase()),
+        p.chars().any(|c| c.is_ascii_digit()),
+        p.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if p.chars().count() < 8 || classes < 3 {
+        return Err(ServiceError::bad_request(
+            "PasswordNotComplex",
+            "Password validation failed. The password does not meet policy requirements because it is not complex enough.",
+        ));
+    }
+    Ok(())
+}
+
+/// `az sql server create`. `service_key` protects DEKs while TDE is service-managed.
+pub fn create_server(ws: &mut Workspace, req: &CreateServer, service_key: RsaKeyMaterial) -> ServiceResult<SqlServer> {
+    transact(ws, |ws| {
+        validate_create_server(ws, req)?;
+        let location = super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+        let identity = req.assign_identity.then(|| new_identity(ws));
+        let now = ws.now();
+        let server = SqlServer {
+            name: req.name.clone(),
+            kind: req.kind,
+            resource_group: req.resource_group.clone(),
+            subscription: ws.current_subscription.clone(),
+            tenant: ws.console_user.tenant.clone(),
+            location,
+            admin_login: req.admin_user.clone(),
+            identity,
+            keys: vec![ServerKey {
+                name: "ServiceManaged".into(),
+                key_type: ServerKeyType::ServiceManaged,
+                uri: None,
+                thumbprint: service_key.thumbprint(),
+                created: now,
+            }],
+            service_managed_key: service_key,
+            protector: TdeProtector::service_managed(),
+            databases: Vec::new(),
+            created: now,
+            key_access_lost_since: None,
+        };
+        ws.servers.push(server.clone());
+        Ok(server)
+    })
+}
+
+fn new_identity(ws: &mut Workspace) -> ServerIdentity {
+    ServerIdentity {
+        principal_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),
+        tenant_id: ws.console_user.tenant.clone(),
+    }
+}
+
+pub(crate) fn server<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a SqlServer> {
+    ws.server(name).ok_or_else(|| ServiceError::server_not_found(name))
+}
+
+pub(crate) fn server_mut<'a>(ws: &'a mut Workspace, name: &str) -> ServiceResult<&'a mut SqlServer> {
+    ws.server_mut(name).ok_or_else(|| ServiceError::server_not_found(name))
+}
+
+/// `az sql server update --assign-identity` (and the portal, which does it implicitly).
+pub fn assign_identity(ws: &mut Workspace, server_name: &str) -> ServiceResult<SqlServer> {
+    transact(ws, |ws| {
+        server(ws, server_name)?;
+        if server(ws, server_name)?.identity.is_none() {
+            let id = new_identity(ws);
+            server_mut(ws, server_name)?.identity = Some(id);
+        }
+        Ok(server(ws, server_name)?.clone())
+    })
+}
+
+/// `sim identity delete`: deletes the server's managed identity in Azure AD.
+pub fn delete_identity(ws: &mut Workspace, server_name: &str) -> ServiceResult<SqlServer> {
+    transact(ws, |ws| {
+        let s = server_mut(ws, server_name)?;
+        if s.identity.take().is_none() {
+            return Err(ServiceError::bad_request(
+                "AzureKeyVaultNoServerIdentity",
+                "The server identity is not correctly configured on server. Please contact support.",
+            ));
+        }
+        Ok(s.clone())
+    })
+}
+
+/// Arguments of `az sql db create`.
+#[derive(Clone, Debug)]
+pub struct CreateDatabase {
+    pub server: String,
+    pub name: String,
+    pub tier: ServiceTier,
+    pub max_size_gb: u32,
+}
+
+/// Number of sample pages each database holds.
+pub const SAMPLE_PAGES: usize = 4;
+
+/// `az sql db create`: a real DEK encrypts the sample pages and is wrapped by the protector.
+pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        check_name("database", &req.name, 1, 128, |c| !"<>*%&:\\/?".contains(c))?;
+        if req.name.eq_ignore_ascii_case("master") {
+            return Err(ServiceError::bad_request("ReservedDatabaseName", "The database name 'master' is reserved."));
+        }
+        let max = match req.tier {
+            ServiceTier::GeneralPurpose => 4096,
+            ServiceTier::BusinessCritical => 4096,
+        };
+        if req.max_size_gb == 0 || req.max_size_gb > max {
+            return Err(ServiceError::bad_request(
+                "InvalidMaxSizeTierCombination",
+                format!("The requested database size of {} GB is not supported for the {} tier.", req.max_size_gb, req.tier.label()),
+            ));
+        }
+        let s = server(ws, &req.server)?;
+        if s.database(&req.name).is_some() {
+            return Err(ServiceError::conflict(
+                "DatabaseAlreadyExists",
+                format!("Database '{}' already exists. Choose a different database name.", req.name),
+            ));
+        }
+        let protector = s.protector.server_key_name.clone();
+        let dek = DataEncryptionKey::generate();
+        let wrapped = server_wrap_dek(ws, &req.server, &protector, &dek).map_err(|f| tde_error(ws, &req.server, &f))?;
+        let pages = sample_pages(&req.name)
+            .iter()
+            .enumerate()
+            .map(|(i, p)| dek.encrypt_page(i, p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+        let db = Database {
+            name: req.name.clone(),
+            tier: req.tier,
+            max_size_gb: req.max_size_gb,
+            created: ws.now(),
+            state: DatabaseState::Online,
+            health: ResourceHealth::Available,
+            dek: Some(wrapped),
+            pages: PageStore::Encrypted(pages),
+            tags: Vec::new(),
+        };
+        server_mut(ws, &req.server)?.databases.push(db.clone());
+        Ok(db)
+    })
+}
+
+pub(crate) fn tde_error(ws: &Workspace, server_name: &str, f: &KeyAccessFailure) -> ServiceError {
+    let s = ws.server(server_name);
+    let principal = s.and_then(|s| s.identity.as_ref()).map(|i| i.principal_id.0.clone()).unwrap_or_default();
+    let vault_uri = s
+        .and_then(|s| s.protector_key())
+        .and_then(|k| k.uri.as_deref())
+        .and_then(KeyUri::parse)
+        .map(|u| format!("https://{}.vault.azure.net/", u.vault))
+        .unwrap_or_default();
+    ServiceError::from_key_access(f, server_name, &principal, &vault_uri)
+}
+
+/// Deterministic sample rows for a database, one 8 KiB page each.
+pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
+    (0..SAMPLE_PAGES)
+        .map(|page| {
+            let mut text = String::with_capacity(PAGE_SIZE);
+            let mut row = page * 100;
+            while text.len() < PAGE_SIZE {
+                row += 1;
+                text.push_str(&format!(
+                    "{db}|{row:06}|Customer {row:06}|{}|{}.{:02}\n",
+                    ["Contoso Ltd", "Fabrikam Inc", "Northwind Traders", "Adventure Works"][row % 4],
+                    (row * 37) % 10_000,
+                    row % 100
+                ));
+            }
+            let mut bytes = text.into_bytes();
+            bytes.truncate(PAGE_SIZE);
+            bytes
+        })
+        .collect()
+}
+
+fn live_database<'a>(ws: &'a Workspace, server_name: &str, db: &str) -> ServiceResult<&'a Database> {
+    server(ws, server_name)?.database(db).ok_or_else(|| ServiceError::database_not_found(server_name, db))
+}
+
+fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
+    if live_database(ws, server_name, db)?.state.is_online() {
+        Ok(())
+    } else {
+        Err(ServiceError::database_inaccessible(server_name, db))
+    }
+}
+
+/// `az sql db delete` (allowed in every state).
+pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        live_database(ws, server_name, db)?;
+        server_mut(ws, server_name)?.databases.retain(|d| !d.name.eq_ignore_ascii_case(db));
+        Ok(())
+    })
+}
+
+/// `az sql db tde set --status Enabled|Disabled`: really encrypts or decrypts the pages.
+pub fn set_database_tde(ws: &mut Workspace, server_name: &str, db: &str, enabled: bool) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        require_online(ws, server_name, db)?;
+        let current = live_database(ws, server_name, db)?.clone();
+        let updated = match (enabled, &current.pages) {
+            (true, PageStore::Plain(plain)) => {
+                let protector = server(ws, server_name)?.protector.server_key_name.clone();
+                let dek = DataEncryptionKey::generate();
+                let wrapped = server_wrap_dek(ws, server_name, &protector, &dek).map_err(|f| tde_error(ws, server_name, &f))?;
+                let pages: Vec<EncryptedPage> = plain
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| dek.encrypt_page(i, &p.0))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+                Database { dek: Some(wrapped), pages: PageStore::Encrypted(pages), ..current }
+            }
+            (false, PageStore::Encrypted(enc)) => {
+                let dek = server_unwrap_dek(ws, server_name, &current).map_err(|f| tde_error(ws, server_name, &f))?;
+                let plain = enc
+                    .iter()
+                    .map(|p| dek.decrypt_page(p).map(PlainPage))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+                Database { dek: None, pages: PageStore::Plain(plain), ..current }
+            }
+            _ => current,
+        };
+        let s = server_mut(ws, server_name)?;
+        if let Some(d) = s.database_mut(db) {
+            *d = updated.clone();
+        }
+        Ok(updated)
+    })
+}
+
+/// `az sql server key create --kid`: links a Key Vault key to the server. The server reads
+/// the key (its `get` permission) to learn the thumbprint.
+pub fn add_server_key(ws: &mut Workspace, server_name: &str, kid: &str) -> ServiceResult<ServerKey> {
+    transact(ws, |ws| {
+        let uri = super::tde::parse_kid(kid)?;
+        let s = server(ws, server_name)?;
+        if s.identity.is_none() {
+            return Err(tde_error(ws, server_name, &KeyAccessFailure::NoServerIdentity));
+        }
+        let usable = super::keyvault::check_key_use(ws, &super::Caller::Server(server_name.to_string()), &uri, &[KeyPermission::Get], None)
+            .map_err(|f| match f {
+                KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => ServiceError::vault_connection_failed(),
+                other => tde_error(ws, server_name, &other),
+            })?;
+        let name = server_key_name(&usable.vault.name, &usable.key.name, &usable.version.version.0);
+        if let Some(existing) = s.key(&name) {
+            return Ok(existing.clone());
+        }
+        let key = ServerKey {
+            name,
+            key_type: ServerKeyType::AzureKeyVault,
+            uri: Some(usable.vault.key_uri(&usable.key.name, &usable.version.version)),
+            thumbprint: usable.version.material.thumbprint(),
+            created: ws.now(),
+        };
+        server_mut(ws, server_name)?.keys.push(key.clone());
+        Ok(key)
+    })
+}
+
+/// `az sql server key delete`: the protector in use cannot be removed.
+pub fn delete_server_key(ws: &mut Workspace, server_name: &str, key_name: &str) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        let s = server(ws, server_name)?;
+        let key = s.key(key_name).ok_or_else(ServiceError::server_key_not_found)?;
+        if key.key_type == ServerKeyType::ServiceManaged || s.protector.server_key_name.eq_ignore_ascii_case(key_name) {
+            return Err(ServiceError::bad_request(
+                "ServerKeyInUse",
+                format!("The server key '{}' cannot be deleted because it is in use by server '{}' as its TDE protector.", key.name, s.name),
+            ));
+        }
+        if s.databases.iter().any(|d| d.dek.as_ref().is_some_and(|w| w.server_key_name.eq_ignore_ascii_case(key_name))) {
+            return Err(ServiceError::bad_request(
+                "ServerKeyInUse",
+                format!("The server key '{}' cannot be deleted because database encryption keys on server '{}' are still wrapped by it.", key.name, s.name),
+            ));
+        }
+        server_mut(ws, server_name)?.keys.retain(|k| !k.name.eq_ignore_ascii_case(key_name));
+        Ok(())
+    })
+}
+
+/// `sim connect`: a client login. Online databases answer by decrypting a data page with
+/// the DEK the server holds in memory; Inaccessible ones refuse with error 40613, and the
+/// first refusal turns Resource Health "Unavailable".
+pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<ConnectionReport> {
+    let d = live_database(ws, server_name, db)?.clone();
+    if !d.state.is_online() {
+        if d.health == ResourceHealth::Available {
+            let resource = ids::database(server(ws, server_name)?, &d.name);
+            let now = ws.now();
+            if let Some(dd) = server_mut(ws, server_name)?.database_mut(db) {
+                dd.health = ResourceHealth::Unavailable;
+            }
+            ws.activity_log.push(ActivityLogEntry {
+                time: now,
+                operation: "ResourceHealthUnavailable".into(),
+                status: ActivityStatus::Succeeded,
+                resource,
+                message: format!("Resource Health: database '{}' is Unavailable (a connection was denied).", d.name),
+            });
+            notify(ws, NotificationLevel::Error, "Database unavailable", format!("A connection to '{}' on '{}' was denied.", d.name, server_name));
+        }
+        return Err(ServiceError::database_unavailable(server_name, &d.name));
+    }
+    let pages_verified = match &d.pages {
+        PageStore::Plain(p) => p.len(),
+        PageStore::Encrypted(pages) => {
+            let dek = unwrap_in_memory(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
+            let first = pages.first().map(|p| dek.decrypt_page(p)).transpose();
+            first.map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+            1
+        }
+    };
+    Ok(ConnectionReport { pages_verified })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionReport {
+    pub pages_verified: usize,
+}

@@ -1,0 +1,145 @@
+//! Command-line arguments after the command words: `--flag value...`, short aliases,
+//! and the CLI's own errors for missing or unknown arguments.
+
+use std::collections::BTreeMap;
+
+/// A CLI-level error (before the service is called), printed as `ERROR: <text>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+#[derive(Clone, Debug, Default)]
+pub struct Args {
+    flags: BTreeMap<String, Vec<String>>,
+    positional: Vec<String>,
+}
+
+fn long_name(short: &str) -> Option<&'static str> {
+    Some(match short {
+        "-g" => "--resource-group",
+        "-n" => "--name",
+        "-l" => "--location",
+        "-o" => "--output",
+        "-s" => "--server",
+        "-u" => "--admin-user",
+        "-p" => "--admin-password",
+        "-i" => "--assign-identity",
+        "-d" => "--database",
+        "-t" => "--server-key-type",
+        "-k" => "--kid",
+        "-y" => "--yes",
+        _ => return None,
+    })
+}
+
+impl Args {
+    pub fn parse(words: &[String]) -> Result<Args, UsageError> {
+        let mut args = Args::default();
+        let mut current: Option<String> = None;
+        for w in words {
+            let is_flag = (w.starts_with("--") && w.len() > 2) || (w.len() == 2 && w.starts_with('-') && !w[1..].starts_with(|c: char| c.is_ascii_digit()));
+            if is_flag {
+                let (name, inline) = match w.split_once('=') {
+                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                    None => (w.clone(), None),
+                };
+                let name = if name.starts_with("--") {
+                    name
+                } else {
+                    long_name(&name).ok_or_else(|| UsageError(format!("unrecognized arguments: {w}")))?.to_string()
+                };
+                let entry = args.flags.entry(name.clone()).or_default();
+                if let Some(v) = inline {
+                    entry.push(v);
+                }
+                current = Some(name);
+            } else if let Some(c) = &current {
+                args.flags.entry(c.clone()).or_default().push(w.clone());
+            } else {
+                args.positional.push(w.clone());
+            }
+        }
+        Ok(args)
+    }
+
+    /// Takes the global arguments out (`--query`, `--output`, and those the console ignores).
+    pub fn take(&mut self, flag: &str) -> Option<Vec<String>> {
+        self.flags.remove(flag)
+    }
+
+    /// Takes the positional words (e.g. the `20m` of `sim clock advance 20m`).
+    pub fn take_positional(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.positional)
+    }
+
+    /// Fails on any argument the command does not know.
+    pub fn check_known(&self, known: &[&str]) -> Result<(), UsageError> {
+        let unknown: Vec<&String> = self.flags.keys().filter(|k| !known.contains(&k.as_str())).collect();
+        if let Some(first) = unknown.first() {
+            return Err(UsageError(format!("unrecognized arguments: {first}")));
+        }
+        if let Some(p) = self.positional.first() {
+            return Err(UsageError(format!("unrecognized arguments: {p}")));
+        }
+        Ok(())
+    }
+
+    pub fn has(&self, flag: &str) -> bool {
+        self.flags.contains_key(flag)
+    }
+
+    pub fn get(&self, flag: &str) -> Option<String> {
+        self.flags.get(flag).map(|v| v.join(" "))
+    }
+
+    pub fn list(&self, flag: &str) -> Vec<String> {
+        self.flags.get(flag).cloned().unwrap_or_default()
+    }
+
+    pub fn required(&self, flag: &str) -> Result<String, UsageError> {
+        match self.flags.get(flag) {
+            Some(v) if !v.is_empty() => Ok(v.join(" ")),
+            _ => {
+                let short = ["-g", "-n", "-l", "-s", "-u", "-p", "-d"]
+                    .iter()
+                    .find(|s| long_name(s) == Some(flag))
+                    .map(|s| format!("/{s}"))
+                    .unwrap_or_default();
+                Err(UsageError(format!("the following arguments are required: {flag}{short}")))
+            }
+        }
+    }
+
+    /// A boolean flag: present without a value means true.
+    pub fn bool(&self, flag: &str) -> Result<Option<bool>, UsageError> {
+        match self.flags.get(flag) {
+            None => Ok(None),
+            Some(v) if v.is_empty() => Ok(Some(true)),
+            Some(v) => match v.join(" ").to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" | "enabled" => Ok(Some(true)),
+                "false" | "no" | "0" | "disabled" => Ok(Some(false)),
+                other => Err(UsageError(format!("argument {flag}: invalid boolean value: '{other}'"))),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn flags_values_and_aliases() {
+        let a = Args::parse(&w("-g rg --key-permissions get wrapKey --assign-identity --size=3072")).unwrap();
+        assert_eq!(a.get("--resource-group").as_deref(), Some("rg"));
+        assert_eq!(a.list("--key-permissions"), ["get", "wrapKey"]);
+        assert_eq!(a.bool("--assign-identity").unwrap(), Some(true));
+        assert_eq!(a.get("--size").as_deref(), Some("3072"));
+        assert!(a.check_known(&["--resource-group", "--key-permissions", "--assign-identity"]).is_err());
+        assert!(a.required("--name").unwrap_err().0.contains("--name/-n"));
+        assert!(Args::parse(&w("-z x")).is_err());
+    }
+}

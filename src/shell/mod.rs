@@ -1,0 +1,189 @@
+//! An Azure-CLI-compatible command runner over the operations layer: `az ...` lines (and
+//! the simulator's own `sim ...` verbs) from a script, standard input, or the in-app panel.
+//!
+//! Scripts may use `#` comments, `\` continuations, `NAME=value`, `$NAME`, `${NAME}`,
+//! `$(command)`, per-command `--query` and `-o json|tsv|table|none`. Errors print as
+//! `ERROR: (<Code>) <Message>`.
+
+pub mod args;
+pub mod commands;
+pub mod lexer;
+pub mod output;
+pub mod views;
+
+use crate::model::Workspace;
+use crate::service::{KeySource, OsKeySource};
+use commands::CommandError;
+use lexer::Piece;
+use output::OutputFormat;
+use std::collections::BTreeMap;
+
+/// What one line printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineOutput {
+    pub stdout: String,
+    pub stderr: String,
+    pub ok: bool,
+}
+
+/// What a whole script did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScriptOutcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub failures: usize,
+    pub commands: usize,
+}
+
+/// A shell session: the workspace it acts on, its variables, and where keys come from.
+pub struct Shell {
+    pub ws: Workspace,
+    pub vars: BTreeMap<String, String>,
+    keys: Box<dyn KeySource + Send>,
+}
+
+impl Shell {
+    pub fn new(ws: Workspace) -> Self {
+        Shell { ws, vars: BTreeMap::new(), keys: Box::new(OsKeySource) }
+    }
+
+    /// Uses another key source (tests use pre-generated keys).
+    pub fn with_keys(mut self, keys: Box<dyn KeySource + Send>) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// Runs a script. Stops at the first error unless `keep_going`.
+    pub fn run_script(&mut self, script: &str, keep_going: bool) -> ScriptOutcome {
+        let mut out = ScriptOutcome::default();
+        for (line_no, line) in lexer::logical_lines(script) {
+            let r = self.run_line(&line);
+            out.commands += 1;
+            out.stdout.push_str(&r.stdout);
+            out.stderr.push_str(&r.stderr);
+            if !r.ok {
+                out.failures += 1;
+                if !keep_going {
+                    out.stderr.push_str(&format!("(stopped at line {line_no}: {line})\n"));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Runs one logical line: an assignment, a built-in, or a command.
+    pub fn run_line(&mut self, line: &str) -> LineOutput {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return LineOutput { ok: true, ..Default::default() };
+        }
+        if let Some((name, rest)) = lexer::assignment(line) {
+            return match self.expand_line(rest) {
+                Ok(words) => {
+                    self.vars.insert(name.to_string(), words.join(" "));
+                    LineOutput { ok: true, ..Default::default() }
+                }
+                Err(e) => LineOutput { stderr: format!("{e}\n"), ..Default::default() },
+            };
+        }
+        let words = match self.expand_line(line) {
+            Ok(w) => w,
+            Err(e) => return LineOutput { stderr: format!("{e}\n"), ..Default::default() },
+        };
+        match words.first().map(String::as_str) {
+            Some("echo") => LineOutput { stdout: words[1..].join(" ") + "\n", ok: true, ..Default::default() },
+            Some("help") => LineOutput { stdout: help_text(), ok: true, ..Default::default() },
+            _ => self.run_command(&words),
+        }
+    }
+
+    fn run_command(&mut self, words: &[String]) -> LineOutput {
+        let mut rest: Vec<String> = Vec::new();
+        let mut query = None;
+        let mut format = OutputFormat::Json;
+        let mut i = 0;
+        while i < words.len() {
+            match words[i].as_str() {
+                "--query" if i + 1 < words.len() => {
+                    query = Some(words[i + 1].clone());
+                    i += 2;
+                }
+                "-o" | "--output" if i + 1 < words.len() => {
+                    match OutputFormat::parse(&words[i + 1]) {
+                        Some(f) => format = f,
+                        None => {
+                            return LineOutput {
+                                stderr: format!("ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv')\n", words[i + 1]),
+                                ..Default::default()
+                            };
+                        }
+                    }
+                    i += 2;
+                }
+                _ => {
+                    rest.push(words[i].clone());
+                    i += 1;
+                }
+            }
+        }
+        match commands::run(&mut self.ws, self.keys.as_ref(), &rest) {
+            Ok(value) => {
+                let value = match &query {
+                    Some(q) => match output::query(&value, q) {
+                        Ok(v) => v,
+                        Err(e) => return LineOutput { stderr: format!("ERROR: {e}\n"), ..Default::default() },
+                    },
+                    None => value,
+                };
+                LineOutput { stdout: output::render(&value, format), ok: true, ..Default::default() }
+            }
+            Err(e) => LineOutput { stderr: format!("{e}\n"), ..Default::default() },
+        }
+    }
+
+    /// Expands `$VAR`, `${VAR}` and `$(command)` in every word of a line.
+    fn expand_line(&mut self, line: &str) -> Result<Vec<String>, String> {
+        let words = lexer::words(line).map_err(|e| format!("ERROR: {e}"))?;
+        let mut out = Vec::with_capacity(words.len());
+        for word in words {
+            let mut s = String::new();
+            for piece in word {
+                match piece {
+                    Piece::Text(t) => s.push_str(&t),
+                    Piece::Var(name) => s.push_str(self.vars.get(&name).map(String::as_str).unwrap_or("")),
+                    Piece::Command(cmd) => {
+                        let r = self.run_line(&cmd);
+                        if !r.ok {
+                            return Err(r.stderr.trim_end().to_string());
+                        }
+                        s.push_str(r.stdout.trim_end_matches(['\n', '\r']));
+                    }
+                }
+            }
+            out.push(s);
+        }
+        Ok(out)
+    }
+}
+
+impl CommandError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            CommandError::Service(e) => Some(&e.code),
+            CommandError::Usage(_) => None,
+        }
+    }
+}
+
+/// The command list, for `help`.
+pub fn help_text() -> String {
+    let mut s = String::from("Commands (Azure CLI syntax; add --query <JMESPath> and -o json|tsv|table|none):\n");
+    for c in commands::COMMANDS {
+        s.push_str("  ");
+        s.push_str(c);
+        s.push('\n');
+    }
+    s.push_str("Also: NAME=value, $NAME, ${NAME}, $(command), echo, # comments, \\ continuations.\n");
+    s
+}

@@ -1,0 +1,252 @@
+//! JSON shaped and named like the Azure CLI's output for each resource.
+
+use crate::model::*;
+use crate::service::ids;
+use base64::Engine;
+use serde_json::{Value, json};
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn opt_time(t: Option<Timestamp>) -> Value {
+    t.map(|t| Value::String(t.to_iso())).unwrap_or(Value::Null)
+}
+
+pub fn group(sub: &str, g: &ResourceGroup) -> Value {
+    json!({
+        "id": ids::resource_group(sub, &g.name),
+        "location": g.location,
+        "managedBy": null,
+        "name": g.name,
+        "properties": {"provisioningState": "Succeeded"},
+        "tags": null,
+        "type": "Microsoft.Resources/resourceGroups"
+    })
+}
+
+pub fn vault(v: &KeyVault) -> Value {
+    let policies: Vec<Value> = v
+        .access_policies
+        .iter()
+        .map(|p| {
+            json!({
+                "applicationId": null,
+                "objectId": p.object_id.0,
+                "permissions": {
+                    "certificates": null,
+                    "keys": p.key_permissions.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                    "secrets": null,
+                    "storage": null
+                },
+                "tenantId": p.tenant_id.0
+            })
+        })
+        .collect();
+    let acls = if v.network.restricted {
+        json!({
+            "bypass": if v.network.bypass_trusted_services { "AzureServices" } else { "None" },
+            "defaultAction": "Deny",
+            "ipRules": v.network.ip_rules.iter().map(|r| json!({"value": r})).collect::<Vec<_>>(),
+            "virtualNetworkRules": []
+        })
+    } else {
+        Value::Null
+    };
+    json!({
+        "id": ids::vault(v),
+        "location": v.location,
+        "name": v.name,
+        "properties": {
+            "accessPolicies": policies,
+            "enablePurgeProtection": if v.purge_protection { json!(true) } else { Value::Null },
+            "enableRbacAuthorization": false,
+            "enableSoftDelete": v.soft_delete,
+            "networkAcls": acls,
+            "provisioningState": "Succeeded",
+            "publicNetworkAccess": "Enabled",
+            "sku": {"family": "A", "name": "standard"},
+            "softDeleteRetentionInDays": v.retention_days,
+            "tenantId": v.tenant.0,
+            "vaultUri": v.uri()
+        },
+        "resourceGroup": v.resource_group,
+        "tags": {},
+        "type": "Microsoft.KeyVault/vaults"
+    })
+}
+
+/// `az keyvault key show|create`: the JWK (public parts only) and attributes.
+pub fn key(v: &KeyVault, k: &Key, kv: &KeyVersion) -> Value {
+    json!({
+        "attributes": {
+            "created": kv.created.to_iso(),
+            "enabled": kv.enabled,
+            "expires": opt_time(kv.expires),
+            "exportable": false,
+            "hsmPlatform": null,
+            "notBefore": opt_time(kv.not_before),
+            "recoverableDays": if v.soft_delete { json!(v.retention_days) } else { json!(0) },
+            "recoveryLevel": v.recovery_level(),
+            "updated": kv.updated.to_iso()
+        },
+        "key": {
+            "crv": null, "d": null, "dp": null, "dq": null,
+            "e": b64url(&kv.material.exponent()),
+            "k": null,
+            "keyOps": kv.key_ops.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+            "kid": v.key_uri(&k.name, &kv.version),
+            "kty": k.kty.as_str(),
+            "n": b64url(&kv.material.modulus()),
+            "p": null, "q": null, "qi": null, "t": null, "x": null, "y": null
+        },
+        "managed": null,
+        "releasePolicy": null,
+        "tags": if k.tags.is_empty() { Value::Null } else { json!(k.tags.iter().cloned().collect::<std::collections::BTreeMap<_, _>>()) }
+    })
+}
+
+/// `az keyvault key list`: one item a key (its current version).
+pub fn key_list_item(v: &KeyVault, k: &Key) -> Value {
+    let Some(kv) = k.current() else { return Value::Null };
+    json!({
+        "attributes": {
+            "created": kv.created.to_iso(),
+            "enabled": kv.enabled,
+            "expires": opt_time(kv.expires),
+            "notBefore": opt_time(kv.not_before),
+            "recoveryLevel": v.recovery_level(),
+            "updated": kv.updated.to_iso()
+        },
+        "kid": format!("https://{}.vault.azure.net/keys/{}", v.name, k.name),
+        "managed": null,
+        "name": k.name,
+        "tags": null
+    })
+}
+
+/// `az keyvault key list-versions`.
+pub fn key_version_item(v: &KeyVault, k: &Key, kv: &KeyVersion) -> Value {
+    json!({
+        "attributes": {
+            "created": kv.created.to_iso(),
+            "enabled": kv.enabled,
+            "expires": opt_time(kv.expires),
+            "notBefore": opt_time(kv.not_before),
+            "recoveryLevel": v.recovery_level(),
+            "updated": kv.updated.to_iso()
+        },
+        "kid": v.key_uri(&k.name, &kv.version),
+        "managed": null,
+        "name": k.name,
+        "tags": null
+    })
+}
+
+/// `az keyvault key delete`: the deleted-key bundle.
+pub fn deleted_key(v: &KeyVault, k: &Key) -> Value {
+    let mut out = match k.current() {
+        Some(kv) => key(v, k, kv),
+        None => json!({}),
+    };
+    if let (Some(obj), Some(d)) = (out.as_object_mut(), &k.deleted) {
+        obj.insert("deletedDate".into(), json!(d.deleted_on.to_iso()));
+        obj.insert("recoveryId".into(), json!(format!("https://{}.vault.azure.net/deletedkeys/{}", v.name, k.name)));
+        obj.insert("scheduledPurgeDate".into(), json!(d.scheduled_purge.to_iso()));
+    }
+    out
+}
+
+pub fn server(s: &SqlServer) -> Value {
+    json!({
+        "administratorLogin": s.admin_login,
+        "administratorLoginPassword": null,
+        "fullyQualifiedDomainName": s.fqdn(),
+        "id": ids::server(s),
+        "identity": s.identity.as_ref().map(|i| json!({
+            "principalId": i.principal_id.0,
+            "tenantId": i.tenant_id.0,
+            "type": "SystemAssigned",
+            "userAssignedIdentities": null
+        })),
+        "keyId": s.protector_key().and_then(|k| k.uri.clone()),
+        "kind": match s.kind { ServerKind::SqlDatabaseServer => "v12.0", ServerKind::ManagedInstance => "v12.0,managedinstance" },
+        "location": s.location,
+        "minimalTlsVersion": "1.2",
+        "name": s.name,
+        "publicNetworkAccess": "Enabled",
+        "resourceGroup": s.resource_group,
+        "state": "Ready",
+        "tags": null,
+        "type": match s.kind { ServerKind::SqlDatabaseServer => "Microsoft.Sql/servers", ServerKind::ManagedInstance => "Microsoft.Sql/managedInstances" },
+        "version": "12.0"
+    })
+}
+
+pub fn database(s: &SqlServer, d: &Database) -> Value {
+    let (sku, edition) = match d.tier {
+        ServiceTier::GeneralPurpose => ("GP_Gen5_2", "GeneralPurpose"),
+        ServiceTier::BusinessCritical => ("BC_Gen5_2", "BusinessCritical"),
+    };
+    json!({
+        "catalogCollation": "SQL_Latin1_General_CP1_CI_AS",
+        "collation": "SQL_Latin1_General_CP1_CI_AS",
+        "creationDate": d.created.to_iso(),
+        "currentServiceObjectiveName": sku,
+        "edition": edition,
+        "id": ids::database(s, &d.name),
+        "kind": "v12.0,user,vcore",
+        "location": s.location,
+        "maxSizeBytes": d.max_size_gb as u64 * 1024 * 1024 * 1024,
+        "name": d.name,
+        "resourceGroup": s.resource_group,
+        "sku": {"capacity": 2, "family": "Gen5", "name": sku.split('_').next().unwrap_or("GP"), "size": null, "tier": edition},
+        "status": d.state.label(),
+        "tags": null,
+        "type": "Microsoft.Sql/servers/databases"
+    })
+}
+
+pub fn database_tde(s: &SqlServer, d: &Database) -> Value {
+    json!({
+        "id": format!("{}/transparentDataEncryption/Current", ids::database(s, &d.name)),
+        "name": "Current",
+        "resourceGroup": s.resource_group,
+        "state": if d.tde_enabled() { "Enabled" } else { "Disabled" },
+        "type": "Microsoft.Sql/servers/databases/transparentDataEncryption"
+    })
+}
+
+pub fn server_key(s: &SqlServer, k: &ServerKey) -> Value {
+    json!({
+        "autoRotationEnabled": null,
+        "creationDate": k.created.to_iso(),
+        "id": format!("{}/keys/{}", ids::server(s), k.name),
+        "kind": if k.key_type == ServerKeyType::AzureKeyVault { "azurekeyvault" } else { "servicemanaged" },
+        "location": s.location,
+        "name": k.name,
+        "resourceGroup": s.resource_group,
+        "serverKeyType": k.key_type.as_str(),
+        "subregion": null,
+        "thumbprint": k.thumbprint,
+        "type": "Microsoft.Sql/servers/keys",
+        "uri": k.uri
+    })
+}
+
+pub fn protector(s: &SqlServer, p: &TdeProtector, k: &ServerKey) -> Value {
+    json!({
+        "autoRotationEnabled": p.auto_rotation,
+        "id": format!("{}/encryptionProtector/current", ids::server(s)),
+        "kind": if k.key_type == ServerKeyType::AzureKeyVault { "azurekeyvault" } else { "servicemanaged" },
+        "location": s.location,
+        "name": "current",
+        "resourceGroup": s.resource_group,
+        "serverKeyName": k.name,
+        "serverKeyType": k.key_type.as_str(),
+        "subregion": null,
+        "thumbprint": k.thumbprint,
+        "type": "Microsoft.Sql/servers/encryptionProtector",
+        "uri": k.uri
+    })
+}

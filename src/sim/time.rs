@@ -1,0 +1,156 @@
+//! Simulated UTC instants and spans, in whole seconds.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::{Add, Sub};
+
+/// An instant of simulated UTC time, in seconds since the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+/// A span of simulated time, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Duration(pub i64);
+
+impl Duration {
+    pub const fn seconds(s: i64) -> Self {
+        Duration(s)
+    }
+    pub const fn minutes(m: i64) -> Self {
+        Duration(m * 60)
+    }
+    pub const fn hours(h: i64) -> Self {
+        Duration(h * 3600)
+    }
+    pub const fn days(d: i64) -> Self {
+        Duration(d * 86400)
+    }
+
+    /// Parses `30s`, `10m`, `8h`, `2d` (a plain number means minutes).
+    pub fn parse(text: &str) -> Option<Duration> {
+        let t = text.trim();
+        let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+            Some((i, _)) => (&t[..i], &t[i..]),
+            None => (t, "m"),
+        };
+        let n: i64 = num.parse().ok()?;
+        let secs = match unit {
+            "s" => n,
+            "m" | "min" => n.checked_mul(60)?,
+            "h" => n.checked_mul(3600)?,
+            "d" => n.checked_mul(86400)?,
+            _ => return None,
+        };
+        Some(Duration(secs))
+    }
+
+    /// A short human form: `1d 2h 3m`.
+    pub fn human(self) -> String {
+        let mut s = self.0.max(0);
+        let d = s / 86400;
+        s %= 86400;
+        let h = s / 3600;
+        s %= 3600;
+        let m = s / 60;
+        let sec = s % 60;
+        let mut parts = Vec::new();
+        if d > 0 {
+            parts.push(format!("{d}d"));
+        }
+        if h > 0 {
+            parts.push(format!("{h}h"));
+        }
+        if m > 0 {
+            parts.push(format!("{m}m"));
+        }
+        if sec > 0 || parts.is_empty() {
+            parts.push(format!("{sec}s"));
+        }
+        parts.join(" ")
+    }
+}
+
+impl Add<Duration> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, d: Duration) -> Timestamp {
+        Timestamp(self.0.saturating_add(d.0))
+    }
+}
+
+impl Sub<Timestamp> for Timestamp {
+    type Output = Duration;
+    fn sub(self, other: Timestamp) -> Duration {
+        Duration(self.0.saturating_sub(other.0))
+    }
+}
+
+impl Timestamp {
+    /// ISO 8601 with a `+00:00` offset, as the Azure CLI prints dates.
+    pub fn to_iso(self) -> String {
+        match ::time::OffsetDateTime::from_unix_timestamp(self.0) {
+            Ok(t) => {
+                let f = ::time::macros::format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second]+00:00"
+                );
+                t.format(&f).unwrap_or_else(|_| self.0.to_string())
+            }
+            Err(_) => self.0.to_string(),
+        }
+    }
+
+    /// `2026-01-01 09:00:00 UTC`, for the UI.
+    pub fn to_display(self) -> String {
+        match ::time::OffsetDateTime::from_unix_timestamp(self.0) {
+            Ok(t) => {
+                let f = ::time::macros::format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+                );
+                t.format(&f).unwrap_or_else(|_| self.0.to_string())
+            }
+            Err(_) => self.0.to_string(),
+        }
+    }
+
+    /// Parses RFC 3339 (`2026-01-01T00:00:00Z`) or a bare date (`2026-01-01`, midnight UTC).
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        let t = text.trim();
+        if let Ok(dt) =
+            ::time::OffsetDateTime::parse(t, &::time::format_description::well_known::Rfc3339)
+        {
+            return Some(Timestamp(dt.unix_timestamp()));
+        }
+        let f = ::time::macros::format_description!("[year]-[month]-[day]");
+        let d = ::time::Date::parse(t, &f).ok()?;
+        Some(Timestamp(d.midnight().assume_utc().unix_timestamp()))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(Duration::parse("20m"), Some(Duration::minutes(20)));
+        assert_eq!(Duration::parse("9h"), Some(Duration::hours(9)));
+        assert_eq!(Duration::parse("2d"), Some(Duration::days(2)));
+        assert_eq!(Duration::parse("45"), Some(Duration::minutes(45)));
+        assert_eq!(Duration::parse("x"), None);
+        assert_eq!(Duration::parse("5y"), None);
+    }
+
+    #[test]
+    fn iso_round_trip() {
+        let t = Timestamp::parse("2026-01-01T09:00:00Z").unwrap();
+        assert_eq!(t.to_iso(), "2026-01-01T09:00:00+00:00");
+        assert_eq!(Timestamp::parse("2026-01-01").unwrap().0 + 9 * 3600, t.0);
+    }
+}
