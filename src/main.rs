@@ -4,7 +4,7 @@
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tde_console::{persist, service, shell::Shell};
+use tde_console::{model::Workspace, persist, service, shell::Shell};
 
 const USAGE: &str = "\
 tde-console: Azure SQL TDE with customer-managed keys, simulated with real cryptography.
@@ -86,28 +86,29 @@ fn run_shell(args: &[String]) -> ExitCode {
         Some(p) => service::new_workspace(&p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), 1),
         None => service::new_workspace("shell", 1),
     };
-    let mut sh = Shell::new(ws);
+    let mut ws = ws;
+    let mut sh = Shell::new();
     let mut failures = 0;
     match &script {
         Some(f) => match std::fs::read_to_string(f) {
-            Ok(text) => failures += run_text(&mut sh, &text, keep_going),
+            Ok(text) => failures += run_text(&mut sh, &mut ws, &text, keep_going),
             Err(e) => {
                 eprintln!("ERROR: cannot read script '{}': {e}", f.display());
                 return ExitCode::from(2);
             }
         },
-        None if std::io::stdin().is_terminal() => failures += repl(&mut sh),
+        None if std::io::stdin().is_terminal() => failures += repl(&mut sh, &mut ws),
         None => {
             let mut text = String::new();
             if let Err(e) = std::io::stdin().read_to_string(&mut text) {
                 eprintln!("ERROR: cannot read standard input: {e}");
                 return ExitCode::from(2);
             }
-            failures += run_text(&mut sh, &text, keep_going);
+            failures += run_text(&mut sh, &mut ws, &text, keep_going);
         }
     }
     if let Some(p) = &workspace
-        && let Err(e) = persist::save(&sh.ws, p)
+        && let Err(e) = persist::save(&ws, p)
     {
         eprintln!("ERROR: {e}");
         return ExitCode::from(2);
@@ -115,14 +116,14 @@ fn run_shell(args: &[String]) -> ExitCode {
     if failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
-fn run_text(sh: &mut Shell, text: &str, keep_going: bool) -> usize {
-    let out = sh.run_script(text, keep_going);
+fn run_text(sh: &mut Shell, ws: &mut Workspace, text: &str, keep_going: bool) -> usize {
+    let out = sh.run_script(ws, text, keep_going);
     print!("{}", out.stdout);
     eprint!("{}", out.stderr);
     out.failures
 }
 
-fn repl(sh: &mut Shell) -> usize {
+fn repl(sh: &mut Shell, ws: &mut Workspace) -> usize {
     let mut failures = 0;
     let stdin = std::io::stdin();
     let mut pending = String::new();
@@ -144,7 +145,7 @@ fn repl(sh: &mut Shell) -> usize {
         if matches!(pending.trim(), "exit" | "quit") {
             break;
         }
-        let r = sh.run_line(&pending);
+        let r = sh.run_line(ws, &pending);
         pending.clear();
         print!("{}", r.stdout);
         eprint!("{}", r.stderr);

@@ -124,5 +124,7 @@ pub const DEMO_RON: &str = include_str!("../../assets/demo-workspace.ron");
 
 /// Opens the built-in demo.
 pub fn demo() -> Result<Workspace, PersistError> {
-    from_ron(DEMO_RON, Path::new("<built-in demo>"))
+    let mut ws = from_ron(DEMO_RON, Path::new("<built-in demo>"))?;
+    ws.name = "Contoso demo".into();
+    Ok(ws)
 }

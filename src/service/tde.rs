@@ -155,22 +155,34 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
     })
 }
 
-/// The portal's path: creates the server identity if missing, links the key, and makes it
-/// the protector (one user action; all or nothing).
-pub fn set_protector_from_portal(ws: &mut Workspace, server_name: &str, kid: &str, auto_rotation: bool) -> ServiceResult<TdeProtector> {
+/// The portal's Save on the TDE blade. Like the portal, it first creates the server's
+/// identity if it has none (a step of its own, kept even if the rest fails, so the
+/// administrator can grant that identity access and save again), then links the key and,
+/// when `make_default`, makes it the protector: all or nothing.
+pub fn set_protector_from_portal(
+    ws: &mut Workspace,
+    server_name: &str,
+    kid: &str,
+    auto_rotation: bool,
+    make_default: bool,
+) -> ServiceResult<ServerKey> {
+    parse_kid(kid)?;
+    super::sql::assign_identity(ws, server_name)?;
     transact(ws, |ws| {
-        super::sql::assign_identity(ws, server_name)?;
-        super::sql::add_server_key(ws, server_name, kid)?;
-        let key = resolve_portal_kid(ws, kid, auto_rotation)?;
-        set_protector(
-            ws,
-            &SetProtector {
-                server: server_name.to_string(),
-                key_type: ServerKeyType::AzureKeyVault,
-                kid: Some(key),
-                auto_rotation,
-            },
-        )
+        let key = super::sql::add_server_key(ws, server_name, kid)?;
+        if make_default {
+            let kid = resolve_portal_kid(ws, kid, auto_rotation)?;
+            set_protector(
+                ws,
+                &SetProtector {
+                    server: server_name.to_string(),
+                    key_type: ServerKeyType::AzureKeyVault,
+                    kid: Some(kid),
+                    auto_rotation,
+                },
+            )?;
+        }
+        Ok(key)
     })
 }
 

@@ -35,16 +35,22 @@ pub struct ScriptOutcome {
     pub commands: usize,
 }
 
-/// A shell session: the workspace it acts on, its variables, and where keys come from.
+/// A shell session: its variables and where new keys come from. Each call acts on the
+/// workspace it is given.
 pub struct Shell {
-    pub ws: Workspace,
     pub vars: BTreeMap<String, String>,
     keys: Box<dyn KeySource + Send>,
 }
 
+impl Default for Shell {
+    fn default() -> Self {
+        Shell { vars: BTreeMap::new(), keys: Box::new(OsKeySource) }
+    }
+}
+
 impl Shell {
-    pub fn new(ws: Workspace) -> Self {
-        Shell { ws, vars: BTreeMap::new(), keys: Box::new(OsKeySource) }
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Uses another key source (tests use pre-generated keys).
@@ -54,10 +60,10 @@ impl Shell {
     }
 
     /// Runs a script. Stops at the first error unless `keep_going`.
-    pub fn run_script(&mut self, script: &str, keep_going: bool) -> ScriptOutcome {
+    pub fn run_script(&mut self, ws: &mut Workspace, script: &str, keep_going: bool) -> ScriptOutcome {
         let mut out = ScriptOutcome::default();
         for (line_no, line) in lexer::logical_lines(script) {
-            let r = self.run_line(&line);
+            let r = self.run_line(ws, &line);
             out.commands += 1;
             out.stdout.push_str(&r.stdout);
             out.stderr.push_str(&r.stderr);
@@ -73,13 +79,13 @@ impl Shell {
     }
 
     /// Runs one logical line: an assignment, a built-in, or a command.
-    pub fn run_line(&mut self, line: &str) -> LineOutput {
+    pub fn run_line(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             return LineOutput { ok: true, ..Default::default() };
         }
         if let Some((name, rest)) = lexer::assignment(line) {
-            return match self.expand_line(rest) {
+            return match self.expand_line(ws, rest) {
                 Ok(words) => {
                     self.vars.insert(name.to_string(), words.join(" "));
                     LineOutput { ok: true, ..Default::default() }
@@ -87,18 +93,18 @@ impl Shell {
                 Err(e) => LineOutput { stderr: format!("{e}\n"), ..Default::default() },
             };
         }
-        let words = match self.expand_line(line) {
+        let words = match self.expand_line(ws, line) {
             Ok(w) => w,
             Err(e) => return LineOutput { stderr: format!("{e}\n"), ..Default::default() },
         };
         match words.first().map(String::as_str) {
             Some("echo") => LineOutput { stdout: words[1..].join(" ") + "\n", ok: true, ..Default::default() },
             Some("help") => LineOutput { stdout: help_text(), ok: true, ..Default::default() },
-            _ => self.run_command(&words),
+            _ => self.run_command(ws, &words),
         }
     }
 
-    fn run_command(&mut self, words: &[String]) -> LineOutput {
+    fn run_command(&mut self, ws: &mut Workspace, words: &[String]) -> LineOutput {
         let mut rest: Vec<String> = Vec::new();
         let mut query = None;
         let mut format = OutputFormat::Json;
@@ -127,7 +133,7 @@ impl Shell {
                 }
             }
         }
-        match commands::run(&mut self.ws, self.keys.as_ref(), &rest) {
+        match commands::run(ws, self.keys.as_ref(), &rest) {
             Ok(value) => {
                 let value = match &query {
                     Some(q) => match output::query(&value, q) {
@@ -143,7 +149,7 @@ impl Shell {
     }
 
     /// Expands `$VAR`, `${VAR}` and `$(command)` in every word of a line.
-    fn expand_line(&mut self, line: &str) -> Result<Vec<String>, String> {
+    fn expand_line(&mut self, ws: &mut Workspace, line: &str) -> Result<Vec<String>, String> {
         let words = lexer::words(line).map_err(|e| format!("ERROR: {e}"))?;
         let mut out = Vec::with_capacity(words.len());
         for word in words {
@@ -153,7 +159,7 @@ impl Shell {
                     Piece::Text(t) => s.push_str(&t),
                     Piece::Var(name) => s.push_str(self.vars.get(&name).map(String::as_str).unwrap_or("")),
                     Piece::Command(cmd) => {
-                        let r = self.run_line(&cmd);
+                        let r = self.run_line(ws, &cmd);
                         if !r.ok {
                             return Err(r.stderr.trim_end().to_string());
                         }
