@@ -1,7 +1,339 @@
-//! The eframe app.
+//! The eframe app: top bar (file menu, simulated clock, notifications), resource navigator,
+//! blades opening to the right, and a Cloud-Shell-like panel.
+//!
+//! State is kept apart from views: the workspace, the document (file, unsaved marker), the
+//! blade stack with each blade's form state, and background jobs. The frame draws from them
+//! and applies the blades' actions at its end.
 
+pub mod blades;
+mod chrome;
+pub mod jobs;
+mod recent;
+mod shell_panel;
+pub mod widgets;
+
+use crate::model::Workspace;
+use blades::{Action, Blade, BladeKind};
+use jobs::{FileJob, FilePicker, Job, JobOrigin};
 use std::path::PathBuf;
+use std::sync::Arc;
 
-pub fn run(_path: Option<PathBuf>) -> Result<(), String> {
-    Err("not yet".into())
+/// Opens the window.
+pub fn run(path: Option<PathBuf>) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_inner_size([1400.0, 860.0]).with_min_inner_size([900.0, 560.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "tde-console",
+        options,
+        Box::new(move |cc| {
+            let mut app = ConsoleApp::new(cc);
+            if let Some(p) = path {
+                app.start_load(p);
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The open workspace's file and state.
+pub struct Document {
+    pub path: Option<PathBuf>,
+    pub dirty: bool,
+}
+
+/// A simulated clock that can run by itself.
+pub struct ClockControl {
+    pub running: bool,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    carry: f64,
+    last: Option<f64>,
+}
+
+pub enum Dialog {
+    Open { path: String, error: Option<String> },
+    SaveAs { path: String, error: Option<String>, then_close: bool },
+    ConfirmClose,
+    ConfirmDiscard { then: Box<PendingSwitch> },
+    Message { title: String, text: String },
+}
+
+/// What to do once unsaved changes are dealt with.
+pub enum PendingSwitch {
+    New,
+    Demo,
+    Open(PathBuf),
+    ShowOpenDialog,
+}
+
+pub struct ConsoleApp {
+    pub ws: Workspace,
+    pub doc: Document,
+    pub blades: Vec<Blade>,
+    next_blade_id: u64,
+    pub nav_filter: String,
+    pub clock: ClockControl,
+    pub shell: shell_panel::ShellPanel,
+    pub job: Option<Job>,
+    pub file_job: Option<FileJob>,
+    pub dialog: Option<Dialog>,
+    pub show_notifications: bool,
+    pub recent: recent::RecentFiles,
+    picker: Arc<dyn FilePicker>,
+    allow_close: bool,
+    title: String,
+}
+
+impl ConsoleApp {
+    /// The app as `cargo run` opens it: the built-in demo.
+    pub fn new(_cc: &eframe::CreationContext<'_>) -> Self {
+        let mut app = Self::with_workspace(demo_or_empty(), None);
+        app.picker = Arc::new(jobs::RfdPicker);
+        app.recent = recent::RecentFiles::load();
+        app
+    }
+
+    /// An app over a given workspace, with no file dialogs and no recent-files store
+    /// (what tests use).
+    pub fn with_workspace(ws: Workspace, path: Option<PathBuf>) -> Self {
+        ConsoleApp {
+            ws,
+            doc: Document { path, dirty: false },
+            blades: Vec::new(),
+            next_blade_id: 1,
+            nav_filter: String::new(),
+            clock: ClockControl { running: false, speed: 60.0, carry: 0.0, last: None },
+            shell: shell_panel::ShellPanel::default(),
+            job: None,
+            file_job: None,
+            dialog: None,
+            show_notifications: false,
+            recent: recent::RecentFiles::in_memory(),
+            picker: Arc::new(jobs::NoPicker),
+            allow_close: false,
+            title: String::new(),
+        }
+    }
+
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Replaces the blade stack with one root blade.
+    pub fn open_root(&mut self, kind: BladeKind) {
+        self.blades.clear();
+        self.push_blade(kind);
+    }
+
+    fn push_blade(&mut self, kind: BladeKind) {
+        let id = self.next_blade_id;
+        self.next_blade_id += 1;
+        self.blades.push(Blade { id, kind });
+    }
+
+    pub fn start_load(&mut self, path: PathBuf) {
+        self.file_job = Some(FileJob::load(path));
+    }
+
+    fn replace_workspace(&mut self, ws: Workspace, path: Option<PathBuf>) {
+        self.ws = ws;
+        self.doc = Document { path, dirty: false };
+        self.blades.clear();
+        self.clock.running = false;
+    }
+
+    /// Runs `switch` now, or asks first if there are unsaved changes.
+    pub fn switch_document(&mut self, switch: PendingSwitch) {
+        if self.doc.dirty {
+            self.dialog = Some(Dialog::ConfirmDiscard { then: Box::new(switch) });
+        } else {
+            self.do_switch(switch);
+        }
+    }
+
+    fn do_switch(&mut self, switch: PendingSwitch) {
+        match switch {
+            PendingSwitch::New => self.replace_workspace(crate::service::new_workspace("Untitled", 1), None),
+            PendingSwitch::Demo => self.replace_workspace(demo_or_empty(), None),
+            PendingSwitch::Open(p) => self.start_load(p),
+            PendingSwitch::ShowOpenDialog => self.dialog = Some(Dialog::Open { path: String::new(), error: None }),
+        }
+    }
+
+    pub fn save(&mut self, then_close: bool) {
+        match self.doc.path.clone() {
+            Some(p) => self.file_job = Some(FileJob::save(&self.ws, p, then_close)),
+            None => self.dialog = Some(Dialog::SaveAs { path: String::new(), error: None, then_close }),
+        }
+    }
+
+    fn poll_jobs(&mut self, ctx: &egui::Context) {
+        if let Some(job) = self.job.take() {
+            match job.promise.try_take() {
+                Ok(outcome) => {
+                    let ok = outcome.result.is_ok();
+                    if ok || job.origin == JobOrigin::Shell {
+                        self.ws = outcome.ws;
+                        self.doc.dirty = true;
+                    }
+                    match job.origin {
+                        JobOrigin::Shell => self.shell.finish(outcome.result, &outcome.stderr),
+                        JobOrigin::Blade(id) => {
+                            if let Some(b) = self.blades.iter_mut().find(|b| b.id == id) {
+                                set_blade_message(b, outcome.result);
+                            }
+                        }
+                    }
+                }
+                Err(promise) => {
+                    self.job = Some(Job { promise, ..job });
+                    ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                }
+            }
+        }
+        if let Some(fj) = self.file_job.take() {
+            match fj {
+                FileJob::Load { path, promise } => match promise.try_take() {
+                    Ok(Ok(ws)) => {
+                        self.recent.add(&path);
+                        self.replace_workspace(ws, Some(path));
+                        self.dialog = None;
+                    }
+                    Ok(Err(e)) => {
+                        self.dialog = Some(Dialog::Open { path: path.display().to_string(), error: Some(e) });
+                    }
+                    Err(promise) => {
+                        self.file_job = Some(FileJob::Load { path, promise });
+                        ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                    }
+                },
+                FileJob::Save { path, promise, then_close } => match promise.try_take() {
+                    Ok(Ok(())) => {
+                        self.recent.add(&path);
+                        self.doc.path = Some(path);
+                        self.doc.dirty = false;
+                        if then_close {
+                            self.allow_close = true;
+                            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                        }
+                    }
+                    Ok(Err(e)) => self.dialog = Some(Dialog::SaveAs { path: path.display().to_string(), error: Some(e), then_close }),
+                    Err(promise) => {
+                        self.file_job = Some(FileJob::Save { path, promise, then_close });
+                        ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                    }
+                },
+                FileJob::Pick { for_save, promise } => match promise.try_take() {
+                    Ok(picked) => {
+                        if let Some(p) = picked {
+                            let text = p.display().to_string();
+                            match &mut self.dialog {
+                                Some(Dialog::Open { path, .. }) if !for_save => *path = text,
+                                Some(Dialog::SaveAs { path, .. }) if for_save => *path = text,
+                                _ => {}
+                            }
+                        }
+                    }
+                    Err(promise) => {
+                        self.file_job = Some(FileJob::Pick { for_save, promise });
+                        ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                    }
+                },
+            }
+        }
+    }
+
+    fn tick_clock(&mut self, ctx: &egui::Context) {
+        let now = ctx.input(|i| i.time);
+        if !self.clock.running || self.busy() {
+            self.clock.last = None;
+            return;
+        }
+        if let Some(last) = self.clock.last {
+            self.clock.carry += (now - last) * self.clock.speed;
+            let whole = self.clock.carry.floor();
+            if whole >= 1.0 {
+                self.clock.carry -= whole;
+                if crate::service::behaviour::advance(&mut self.ws, crate::sim::Duration(whole as i64)).is_ok() {
+                    self.doc.dirty = true;
+                }
+            }
+        }
+        self.clock.last = Some(now);
+        ctx.request_repaint_after(std::time::Duration::from_millis(100));
+    }
+
+    fn handle_close(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && self.doc.dirty && !self.allow_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.dialog = Some(Dialog::ConfirmClose);
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let file = self.doc.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| format!("{} (not saved)", self.ws.name));
+        let title = format!("{}{} — tde-console", if self.doc.dirty { "● " } else { "" }, file);
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    fn apply_actions(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Open { from, kind } => {
+                    self.blades.truncate(from + 1);
+                    self.push_blade(kind);
+                }
+                Action::Changed => self.doc.dirty = true,
+                Action::Spawn(job) => {
+                    if self.job.is_none() {
+                        self.job = Some(job);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The window title the app shows now.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+}
+
+fn set_blade_message(b: &mut Blade, r: Result<String, String>) {
+    match &mut b.kind {
+        BladeKind::Vault { forms, .. } => forms.key_message = Some(r),
+        BladeKind::ServerTde { form, .. } => form.message = Some(r),
+        BladeKind::KeyVersion { message, .. } | BladeKind::Database { message, .. } => *message = Some(r),
+        BladeKind::Server { .. } | BladeKind::ActivityLog => {}
+    }
+}
+
+fn demo_or_empty() -> Workspace {
+    crate::persist::demo().unwrap_or_else(|_| crate::service::new_workspace("Untitled", 1))
+}
+
+impl eframe::App for ConsoleApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll_jobs(&ctx);
+        self.tick_clock(&ctx);
+        self.handle_close(&ctx);
+        egui::Panel::top("top-bar").show(ui, |ui| chrome::top_bar(self, ui));
+        if self.shell.open {
+            egui::Panel::bottom("cloud-shell").resizable(true).default_size(240.0).show(ui, |ui| shell_panel::show(self, ui));
+        }
+        egui::Panel::left("navigator").resizable(true).default_size(270.0).show(ui, |ui| chrome::navigator(self, ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let actions = chrome::blade_area(self, ui);
+            self.apply_actions(actions);
+        });
+        chrome::dialogs(self, &ctx);
+        self.update_title(&ctx);
+    }
 }

@@ -1,0 +1,113 @@
+//! Portal-like blades. Each is a function of (workspace, its own view state) that calls the
+//! operations layer and reports what it wants the app to do as [`Action`]s.
+
+mod activity;
+mod database;
+mod key;
+mod server;
+mod tde;
+mod vault;
+
+pub use tde::TdeForm;
+pub use vault::VaultForms;
+
+use super::jobs::Job;
+use crate::model::Workspace;
+
+/// What a blade shows. Per-blade form state lives here, apart from the workspace.
+pub enum BladeKind {
+    Server { server: String },
+    ServerTde { server: String, form: TdeForm },
+    Vault { vault: String, forms: VaultForms },
+    KeyVersion { vault: String, key: String, version: String, message: Option<Result<String, String>> },
+    Database { server: String, db: String, message: Option<Result<String, String>> },
+    ActivityLog,
+}
+
+pub struct Blade {
+    pub id: u64,
+    pub kind: BladeKind,
+}
+
+impl Blade {
+    pub fn title(&self) -> String {
+        match &self.kind {
+            BladeKind::Server { server } => server.clone(),
+            BladeKind::ServerTde { .. } => "Transparent data encryption".into(),
+            BladeKind::Vault { vault, .. } => vault.clone(),
+            BladeKind::KeyVersion { key, version, .. } => format!("{key} / {}", &version[..version.len().min(8)]),
+            BladeKind::Database { db, .. } => db.clone(),
+            BladeKind::ActivityLog => "Activity log".into(),
+        }
+    }
+
+    pub fn subtitle(&self) -> &'static str {
+        match &self.kind {
+            BladeKind::Server { .. } => "SQL server",
+            BladeKind::ServerTde { .. } => "SQL server · Security",
+            BladeKind::Vault { .. } => "Key vault",
+            BladeKind::KeyVersion { .. } => "Key version",
+            BladeKind::Database { .. } => "SQL database",
+            BladeKind::ActivityLog => "Monitor",
+        }
+    }
+}
+
+/// What a blade asks of the app, applied after the frame's drawing.
+pub enum Action {
+    /// Open a blade to the right of blade `from` (closing those further right).
+    Open { from: usize, kind: BladeKind },
+    /// The workspace changed (mark the document dirty).
+    Changed,
+    /// Run an operation off the UI thread.
+    Spawn(Job),
+}
+
+/// Everything a blade may touch while it draws.
+pub struct BladeCtx<'a> {
+    pub ws: &'a mut Workspace,
+    pub actions: Vec<Action>,
+    /// A background job is running: controls that change the workspace are disabled.
+    pub busy: bool,
+    /// This blade's index in the stack.
+    pub index: usize,
+    pub blade_id: u64,
+}
+
+impl BladeCtx<'_> {
+    pub fn open(&mut self, kind: BladeKind) {
+        self.actions.push(Action::Open { from: self.index, kind });
+    }
+
+    /// Runs an operation now (it is fast) and records the outcome.
+    pub fn apply<T>(&mut self, r: crate::service::ServiceResult<T>, ok: impl FnOnce(T) -> String) -> Result<String, String> {
+        match r {
+            Ok(v) => {
+                self.actions.push(Action::Changed);
+                Ok(ok(v))
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Draws one blade's body.
+pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
+    match &mut blade.kind {
+        BladeKind::Server { server } => server::show(ui, server, cx),
+        BladeKind::ServerTde { server, form } => tde::show(ui, server, form, cx),
+        BladeKind::Vault { vault, forms } => vault::show(ui, vault, forms, cx),
+        BladeKind::KeyVersion { vault, key, version, message } => key::show(ui, vault, key, version, message, cx),
+        BladeKind::Database { server, db, message } => database::show(ui, server, db, message, cx),
+        BladeKind::ActivityLog => activity::show(ui, cx),
+    }
+}
+
+/// Shows an operation's last outcome.
+pub fn outcome(ui: &mut egui::Ui, message: &Option<Result<String, String>>) {
+    match message {
+        Some(Ok(t)) => super::widgets::success_box(ui, t),
+        Some(Err(e)) => super::widgets::error_box(ui, e),
+        None => {}
+    }
+}

@@ -1,0 +1,381 @@
+//! The portal's frame around the blades: top bar, navigator, breadcrumbs and blade strip,
+//! and the modal dialogs.
+
+use super::blades::{self, Action, BladeCtx, BladeKind, VaultForms};
+use super::jobs::FileJob;
+use super::widgets::{self, AMBER, BLUE, RED, badge};
+use super::{ConsoleApp, Dialog, PendingSwitch};
+use crate::model::*;
+use crate::sim::Duration;
+use egui::RichText;
+
+pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("New workspace").clicked() {
+                app.switch_document(PendingSwitch::New);
+            }
+            if ui.button("Open…").clicked() {
+                app.switch_document(PendingSwitch::ShowOpenDialog);
+            }
+            if ui.button("Open built-in demo").clicked() {
+                app.switch_document(PendingSwitch::Demo);
+            }
+            ui.menu_button("Open recent", |ui| {
+                if app.recent.paths.is_empty() {
+                    ui.label("No recent files");
+                }
+                for p in app.recent.paths.clone() {
+                    if ui.button(p.display().to_string()).clicked() {
+                        app.switch_document(PendingSwitch::Open(p));
+                    }
+                }
+            });
+            ui.separator();
+            if ui.add_enabled(!app.busy(), egui::Button::new("Save")).clicked() {
+                app.save(false);
+            }
+            if ui.add_enabled(!app.busy(), egui::Button::new("Save as…")).clicked() {
+                app.dialog = Some(Dialog::SaveAs { path: String::new(), error: None, then_close: false });
+            }
+        });
+        ui.menu_button("View", |ui| {
+            ui.checkbox(&mut app.shell.open, "Cloud Shell");
+            if ui.button("Activity log").clicked() {
+                app.open_root(BladeKind::ActivityLog);
+            }
+        });
+        ui.separator();
+        ui.strong(&app.ws.name);
+        if app.doc.dirty {
+            ui.label(RichText::new("● unsaved").color(AMBER));
+        }
+        ui.separator();
+        clock(app, ui);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let unread = app.ws.unread_notifications();
+            let label = if unread > 0 { format!("🔔 Notifications ({unread})") } else { "🔔 Notifications".into() };
+            if ui.selectable_label(app.show_notifications, label).clicked() {
+                app.show_notifications = !app.show_notifications;
+                if !app.show_notifications {
+                    crate::service::mark_notifications_read(&mut app.ws);
+                }
+            }
+            if ui.selectable_label(app.shell.open, ">_ Cloud Shell").clicked() {
+                app.shell.open = !app.shell.open;
+            }
+            if let Some(job) = &app.job {
+                ui.spinner();
+                ui.label(&job.label);
+            }
+            if app.file_job.is_some() {
+                ui.spinner();
+            }
+        });
+    });
+    if app.show_notifications {
+        notifications(app, ui);
+    }
+}
+
+fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.label(RichText::new(format!("🕓 {}", app.ws.now())).monospace());
+    let play = if app.clock.running { "⏸ Pause" } else { "▶ Play" };
+    if ui.add_enabled(!app.busy(), egui::Button::new(play)).clicked() {
+        app.clock.running = !app.clock.running;
+    }
+    egui::ComboBox::from_label("Speed")
+        .selected_text(speed_label(app.clock.speed))
+        .width(90.0)
+        .show_ui(ui, |ui| {
+            for s in [1.0, 60.0, 600.0, 3600.0] {
+                ui.selectable_value(&mut app.clock.speed, s, speed_label(s));
+            }
+        });
+    ui.label("Advance:");
+    for (label, d) in [("+1m", Duration::minutes(1)), ("+10m", Duration::minutes(10)), ("+1h", Duration::hours(1)), ("+8h", Duration::hours(8)), ("+1d", Duration::days(1))] {
+        if ui.add_enabled(!app.busy(), egui::Button::new(label).small()).clicked() && crate::service::behaviour::advance(&mut app.ws, d).is_ok() {
+            app.doc.dirty = true;
+        }
+    }
+    ui.label(RichText::new(format!("profile {}", app.ws.profile.as_str())).weak());
+}
+
+fn speed_label(s: f64) -> String {
+    match s as i64 {
+        1 => "1 s/s".into(),
+        60 => "1 min/s".into(),
+        600 => "10 min/s".into(),
+        3600 => "1 h/s".into(),
+        other => format!("{other}×"),
+    }
+}
+
+fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.strong("Notifications");
+            if ui.small_button("Mark all read").clicked() {
+                crate::service::mark_notifications_read(&mut app.ws);
+            }
+        });
+        egui::ScrollArea::vertical().max_height(180.0).show(ui, |ui| {
+            if app.ws.notifications.is_empty() {
+                ui.label("Nothing yet.");
+            }
+            for n in app.ws.notifications.iter().rev().take(50) {
+                let color = match n.level {
+                    NotificationLevel::Error => RED,
+                    NotificationLevel::Warning => AMBER,
+                    NotificationLevel::Success => widgets::GREEN,
+                    NotificationLevel::Info => BLUE,
+                };
+                ui.horizontal_wrapped(|ui| {
+                    badge(ui, if n.read { "read" } else { "new" }, color);
+                    ui.strong(&n.title);
+                    ui.label(RichText::new(n.time.to_display()).weak());
+                });
+                ui.label(&n.text);
+            }
+        });
+    });
+}
+
+pub fn navigator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.add_space(4.0);
+    widgets::text_field(ui, "Search", &mut app.nav_filter, "resources");
+    let filter = app.nav_filter.trim().to_ascii_lowercase();
+    let hit = |name: &str| filter.is_empty() || name.to_ascii_lowercase().contains(&filter);
+    let mut open: Option<BladeKind> = None;
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        let sub = app.ws.subscription().map(|s| s.name.clone()).unwrap_or_default();
+        ui.label(RichText::new(format!("📁 {sub}")).strong());
+        for g in &app.ws.resource_groups {
+            let servers: Vec<&SqlServer> = app.ws.servers.iter().filter(|s| s.resource_group == g.name).collect();
+            let vaults: Vec<&KeyVault> = app.ws.vaults.iter().filter(|v| v.resource_group == g.name && v.deleted.is_none()).collect();
+            let any = hit(&g.name)
+                || servers.iter().any(|s| hit(&s.name) || s.databases.iter().any(|d| hit(&d.name)))
+                || vaults.iter().any(|v| hit(&v.name));
+            if !any {
+                continue;
+            }
+            egui::CollapsingHeader::new(format!("{} ({})", g.name, g.location)).default_open(true).show(ui, |ui| {
+                for s in servers {
+                    ui.horizontal(|ui| {
+                        ui.label("🗄");
+                        if ui.selectable_label(false, &s.name).clicked() {
+                            open = Some(BladeKind::Server { server: s.name.clone() });
+                        }
+                    });
+                    ui.indent(("dbs", &s.name), |ui| {
+                        for d in s.databases.iter().filter(|d| hit(&d.name) || hit(&s.name) || hit(&g.name)) {
+                            ui.horizontal(|ui| {
+                                if ui.selectable_label(false, format!("▫ {}", d.name)).clicked() {
+                                    open = Some(BladeKind::Database { server: s.name.clone(), db: d.name.clone(), message: None });
+                                }
+                                if !d.state.is_online() {
+                                    badge(ui, "!", RED);
+                                }
+                            });
+                        }
+                    });
+                }
+                for v in vaults {
+                    ui.horizontal(|ui| {
+                        ui.label("🔑");
+                        if ui.selectable_label(false, &v.name).clicked() {
+                            open = Some(BladeKind::Vault { vault: v.name.clone(), forms: VaultForms::default() });
+                        }
+                    });
+                }
+            });
+        }
+        if app.ws.resource_groups.is_empty() {
+            ui.label("No resources yet. Open the Cloud Shell and create some with az commands, or File ▸ Open built-in demo.");
+        }
+    });
+    if let Some(kind) = open {
+        app.open_root(kind);
+    }
+}
+
+/// Breadcrumbs and the strip of blades. Returns the blades' actions.
+pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut actions = Vec::new();
+    if app.blades.is_empty() {
+        ui.vertical_centered(|ui| {
+            ui.add_space(60.0);
+            ui.heading("Azure SQL · Transparent data encryption with customer-managed keys");
+            ui.label("Pick a server, database or key vault on the left. Every key here is a real RSA key; every database a real AES-256-GCM encrypted page set.");
+            ui.label("The clock is simulated: advance it to see permission changes propagate and databases turn Inaccessible or heal.");
+        });
+        return actions;
+    }
+    let mut truncate_to: Option<usize> = None;
+    ui.horizontal_wrapped(|ui| {
+        if ui.link("Home").clicked() {
+            truncate_to = Some(0);
+        }
+        for (i, b) in app.blades.iter().enumerate() {
+            ui.label("›");
+            if ui.link(b.title()).clicked() {
+                truncate_to = Some(i + 1);
+            }
+        }
+    });
+    ui.separator();
+    let busy = app.busy();
+    let height = ui.available_height();
+    egui::ScrollArea::horizontal().auto_shrink([false, false]).stick_to_right(true).show(ui, |ui| {
+        ui.horizontal_top(|ui| {
+            for i in 0..app.blades.len() {
+                let blade = &mut app.blades[i];
+                let id = blade.id;
+                ui.push_id(id, |ui| {
+                    egui::Frame::group(ui.style()).inner_margin(10).show(ui, |ui| {
+                        ui.set_width(500.0);
+                        ui.set_height(height - 30.0);
+                        ui.horizontal(|ui| {
+                            ui.vertical(|ui| {
+                                ui.heading(blade.title());
+                                ui.label(RichText::new(blade.subtitle()).weak());
+                            });
+                            ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
+                                if ui.button("✕").on_hover_text("Close").clicked() {
+                                    truncate_to = Some(i);
+                                }
+                            });
+                        });
+                        ui.separator();
+                        egui::ScrollArea::vertical().id_salt(("blade-scroll", id)).auto_shrink([false, false]).show(ui, |ui| {
+                            let mut cx = BladeCtx { ws: &mut app.ws, actions: Vec::new(), busy, index: i, blade_id: id };
+                            blades::show(ui, blade, &mut cx);
+                            actions.extend(cx.actions);
+                        });
+                    });
+                });
+            }
+        });
+    });
+    if let Some(n) = truncate_to {
+        app.blades.truncate(n);
+    }
+    actions
+}
+
+/// How a dialog ended this frame.
+enum DialogEnd {
+    Close,
+    Discard,
+}
+
+pub fn dialogs(app: &mut ConsoleApp, ctx: &egui::Context) {
+    let Some(mut dialog) = app.dialog.take() else { return };
+    let mut end = None;
+    let modal = egui::Modal::new(egui::Id::unique("dialog")).show(ctx, |ui| {
+        ui.set_width(520.0);
+        end = dialog_body(app, ui, &mut dialog);
+    });
+    if end.is_none() && modal.should_close() {
+        end = Some(DialogEnd::Close);
+    }
+    match end {
+        None => {
+            if app.dialog.is_none() {
+                app.dialog = Some(dialog);
+            }
+        }
+        Some(DialogEnd::Close) => {}
+        Some(DialogEnd::Discard) => {
+            if let Dialog::ConfirmDiscard { then } = dialog {
+                app.do_switch(*then);
+            }
+        }
+    }
+}
+
+fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> Option<DialogEnd> {
+    let mut end = None;
+    match dialog {
+        Dialog::Open { path, error } => {
+            ui.heading("Open workspace");
+            widgets::text_field(ui, "File path", path, "/path/to/workspace.ron");
+            if let Some(e) = error {
+                widgets::error_box(ui, &format!("{e}\nThe open workspace was not changed."));
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Browse…").clicked() && app.file_job.is_none() {
+                    app.file_job = Some(FileJob::pick(app.picker.clone(), false));
+                }
+                if ui.add_enabled(!path.trim().is_empty() && app.file_job.is_none(), egui::Button::new("Open")).clicked() {
+                    *error = None;
+                    app.start_load(path.trim().into());
+                }
+                if ui.button("Cancel").clicked() {
+                    end = Some(DialogEnd::Close);
+                }
+            });
+        }
+        Dialog::SaveAs { path, error, then_close } => {
+            ui.heading("Save workspace as");
+            widgets::text_field(ui, "File path", path, "/path/to/workspace.ron");
+            if let Some(e) = error {
+                widgets::error_box(ui, e);
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Browse…").clicked() && app.file_job.is_none() {
+                    app.file_job = Some(FileJob::pick(app.picker.clone(), true));
+                }
+                if ui.add_enabled(!path.trim().is_empty() && app.file_job.is_none(), egui::Button::new("Save")).clicked() {
+                    let mut target = std::path::PathBuf::from(path.trim());
+                    if target.extension().is_none() {
+                        target.set_extension("ron");
+                    }
+                    app.file_job = Some(FileJob::save(&app.ws, target, *then_close));
+                    end = Some(DialogEnd::Close);
+                }
+                if ui.button("Cancel").clicked() {
+                    end = Some(DialogEnd::Close);
+                }
+            });
+        }
+        Dialog::ConfirmClose => {
+            ui.heading("Save changes before closing?");
+            ui.label("The workspace has changes that are not saved.");
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    end = Some(DialogEnd::Close);
+                    app.save(true);
+                }
+                if ui.button("Don't save").clicked() {
+                    end = Some(DialogEnd::Close);
+                    app.allow_close = true;
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                if ui.button("Cancel").clicked() {
+                    end = Some(DialogEnd::Close);
+                }
+            });
+        }
+        Dialog::ConfirmDiscard { .. } => {
+            ui.heading("Discard unsaved changes?");
+            ui.label("The open workspace has changes that are not saved.");
+            ui.horizontal(|ui| {
+                if ui.button("Discard changes").clicked() {
+                    end = Some(DialogEnd::Discard);
+                }
+                if ui.button("Cancel").clicked() {
+                    end = Some(DialogEnd::Close);
+                }
+            });
+        }
+        Dialog::Message { title, text } => {
+            ui.heading(title.as_str());
+            ui.label(text.as_str());
+            if ui.button("OK").clicked() {
+                end = Some(DialogEnd::Close);
+            }
+        }
+    }
+    end
+}

@@ -1,0 +1,107 @@
+//! Work that must not run on the UI thread: key generation (through operations that need
+//! new key material), shell commands, file reads and writes, file dialogs.
+//!
+//! An operation job runs on a copy of the workspace on a worker thread; the frame only
+//! polls its promise, and the copy replaces the workspace when the job is done. While a job
+//! runs, the UI does not change the workspace (controls that would are disabled).
+
+use crate::model::Workspace;
+use poll_promise::Promise;
+use std::path::PathBuf;
+
+/// Who asked for a job, so its result goes back there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobOrigin {
+    Shell,
+    Blade(u64),
+}
+
+pub struct JobOutcome {
+    pub ws: Workspace,
+    /// Text for the origin: output or the service's error.
+    pub result: Result<String, String>,
+    /// Extra stderr text (shell).
+    pub stderr: String,
+}
+
+pub struct Job {
+    pub label: String,
+    pub origin: JobOrigin,
+    pub promise: Promise<JobOutcome>,
+}
+
+impl Job {
+    /// Runs `work` on a copy of `ws` on a worker thread.
+    pub fn spawn(
+        label: impl Into<String>,
+        origin: JobOrigin,
+        ws: &Workspace,
+        work: impl FnOnce(&mut Workspace) -> (Result<String, String>, String) + Send + 'static,
+    ) -> Job {
+        let mut copy = ws.clone();
+        let promise = Promise::spawn_thread("tde-console-job", move || {
+            let (result, stderr) = work(&mut copy);
+            JobOutcome { ws: copy, result, stderr }
+        });
+        Job { label: label.into(), origin, promise }
+    }
+}
+
+/// A workspace file being read or written, or a dialog being shown.
+pub enum FileJob {
+    Load { path: PathBuf, promise: Promise<Result<Workspace, String>> },
+    Save { path: PathBuf, promise: Promise<Result<(), String>>, then_close: bool },
+    Pick { for_save: bool, promise: Promise<Option<PathBuf>> },
+}
+
+impl FileJob {
+    pub fn load(path: PathBuf) -> FileJob {
+        let p = path.clone();
+        let promise = Promise::spawn_thread("tde-console-load", move || crate::persist::load(&p).map_err(|e| e.to_string()));
+        FileJob::Load { path, promise }
+    }
+
+    pub fn save(ws: &Workspace, path: PathBuf, then_close: bool) -> FileJob {
+        let copy = ws.clone();
+        let p = path.clone();
+        let promise = Promise::spawn_thread("tde-console-save", move || crate::persist::save(&copy, &p).map_err(|e| e.to_string()));
+        FileJob::Save { path, promise, then_close }
+    }
+
+    pub fn pick(picker: std::sync::Arc<dyn FilePicker>, for_save: bool) -> FileJob {
+        let promise = Promise::spawn_thread("tde-console-dialog", move || if for_save { picker.pick_save() } else { picker.pick_open() });
+        FileJob::Pick { for_save, promise }
+    }
+}
+
+/// The native file dialog, behind a trait so tests never open one.
+pub trait FilePicker: Send + Sync {
+    fn pick_open(&self) -> Option<PathBuf>;
+    fn pick_save(&self) -> Option<PathBuf>;
+}
+
+/// rfd: the desktop portal or zenity. Where neither answers it returns `None` at once, like
+/// a cancel; the typed path beside the Browse button still works.
+pub struct RfdPicker;
+
+impl FilePicker for RfdPicker {
+    fn pick_open(&self) -> Option<PathBuf> {
+        rfd::FileDialog::new().add_filter("tde-console workspace", &["ron"]).pick_file()
+    }
+
+    fn pick_save(&self) -> Option<PathBuf> {
+        rfd::FileDialog::new().add_filter("tde-console workspace", &["ron"]).set_file_name("workspace.ron").save_file()
+    }
+}
+
+/// A picker that never opens anything (tests, headless runs).
+pub struct NoPicker;
+
+impl FilePicker for NoPicker {
+    fn pick_open(&self) -> Option<PathBuf> {
+        None
+    }
+    fn pick_save(&self) -> Option<PathBuf> {
+        None
+    }
+}

@@ -1,0 +1,104 @@
+//! The Cloud-Shell-like panel: the same az shell as `tde-console shell`, run off the UI
+//! thread (commands may generate keys).
+
+use super::ConsoleApp;
+use super::jobs::{Job, JobOrigin};
+use crate::shell::Shell;
+use std::sync::{Arc, Mutex};
+
+pub struct ShellPanel {
+    pub open: bool,
+    pub input: String,
+    /// Everything printed so far.
+    pub transcript: String,
+    history: Vec<String>,
+    history_pos: usize,
+    /// The session (variables) is shared with the worker thread that runs a command.
+    session: Arc<Mutex<Shell>>,
+}
+
+impl Default for ShellPanel {
+    fn default() -> Self {
+        ShellPanel {
+            open: false,
+            input: String::new(),
+            transcript: "Azure Cloud Shell (simulated). Type 'help' for the commands.\n".into(),
+            history: Vec::new(),
+            history_pos: 0,
+            session: Arc::new(Mutex::new(Shell::new())),
+        }
+    }
+}
+
+impl ShellPanel {
+    pub fn finish(&mut self, result: Result<String, String>, stderr: &str) {
+        match result {
+            Ok(out) => self.transcript.push_str(&out),
+            Err(e) => self.transcript.push_str(&e),
+        }
+        self.transcript.push_str(stderr);
+    }
+}
+
+pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.strong(">_ Cloud Shell");
+        ui.label(egui::RichText::new("az commands act on this workspace").weak());
+        if ui.small_button("Clear").clicked() {
+            app.shell.transcript.clear();
+        }
+    });
+    let input_height = 28.0;
+    egui::ScrollArea::vertical()
+        .stick_to_bottom(true)
+        .auto_shrink([false, false])
+        .max_height((ui.available_height() - input_height - 8.0).max(40.0))
+        .show(ui, |ui| {
+            ui.add(egui::Label::new(egui::RichText::new(&app.shell.transcript).monospace()).selectable(true).wrap());
+        });
+    let busy = app.busy();
+    ui.horizontal(|ui| {
+        let prompt = ui.monospace("az>");
+        let edit = ui.add_enabled(
+            !busy,
+            egui::TextEdit::singleline(&mut app.shell.input).font(egui::TextStyle::Monospace).desired_width(f32::INFINITY).hint_text("az sql server list -o table"),
+        );
+        let edit = edit.labelled_by(prompt.id);
+        if edit.has_focus() && !app.shell.history.is_empty() {
+            let (up, down) = ui.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
+            if up && app.shell.history_pos > 0 {
+                app.shell.history_pos -= 1;
+                app.shell.input = app.shell.history[app.shell.history_pos].clone();
+            }
+            if down && app.shell.history_pos + 1 < app.shell.history.len() {
+                app.shell.history_pos += 1;
+                app.shell.input = app.shell.history[app.shell.history_pos].clone();
+            }
+        }
+        if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !busy {
+            submit(app);
+            edit.request_focus();
+        }
+    });
+}
+
+/// Runs the typed line on a worker thread.
+pub fn submit(app: &mut ConsoleApp) {
+    let line = std::mem::take(&mut app.shell.input);
+    if line.trim().is_empty() {
+        return;
+    }
+    app.shell.transcript.push_str(&format!("az> {line}\n"));
+    app.shell.history.push(line.clone());
+    app.shell.history_pos = app.shell.history.len();
+    let session = app.shell.session.clone();
+    let job = Job::spawn(format!("Running: {line}"), JobOrigin::Shell, &app.ws, move |ws| {
+        let Ok(mut sh) = session.lock() else {
+            return (Err("ERROR: the shell session is unavailable\n".into()), String::new());
+        };
+        let out = sh.run_script(ws, &line, false);
+        let stderr = out.stderr.lines().filter(|l| !l.starts_with("(stopped at line")).map(|l| format!("{l}\n")).collect::<String>();
+        (Ok(out.stdout), stderr)
+    });
+    app.job = Some(job);
+}
