@@ -83,7 +83,12 @@ fn run_shell(args: &[String]) -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Some(p) => service::new_workspace(&p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), 1),
+        Some(p) => service::new_workspace(
+            &p.file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default(),
+            1,
+        ),
         None => service::new_workspace("shell", 1),
     };
     let mut ws = ws;
@@ -113,7 +118,11 @@ fn run_shell(args: &[String]) -> ExitCode {
         eprintln!("ERROR: {e}");
         return ExitCode::from(2);
     }
-    if failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn run_text(sh: &mut Shell, ws: &mut Workspace, text: &str, keep_going: bool) -> usize {

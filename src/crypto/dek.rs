@@ -35,15 +35,29 @@ impl DataEncryptionKey {
     }
 
     /// Encrypts one page; the page number is authenticated so pages cannot be swapped.
-    pub fn encrypt_page(&self, page_no: usize, plaintext: &[u8]) -> Result<EncryptedPage, CryptoError> {
+    pub fn encrypt_page(
+        &self,
+        page_no: usize,
+        plaintext: &[u8],
+    ) -> Result<EncryptedPage, CryptoError> {
         let mut nonce = [0u8; 12];
         rand::fill(&mut nonce);
         let aad = (page_no as u64).to_be_bytes();
         let ciphertext = self
             .cipher()
-            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| CryptoError::WrapFailed)?;
-        Ok(EncryptedPage { page_no, nonce, ciphertext })
+        Ok(EncryptedPage {
+            page_no,
+            nonce,
+            ciphertext,
+        })
     }
 
     /// Decrypts and authenticates one page.
@@ -52,7 +66,10 @@ impl DataEncryptionKey {
         self.cipher()
             .decrypt(
                 &Nonce::from(page.nonce),
-                Payload { msg: &page.ciphertext, aad: &aad },
+                Payload {
+                    msg: &page.ciphertext,
+                    aad: &aad,
+                },
             )
             .map_err(|_| CryptoError::PageAuthenticationFailed(page.page_no))
     }
@@ -85,7 +102,12 @@ pub struct EncryptedPage {
 
 impl fmt::Debug for EncryptedPage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EncryptedPage(#{}, {} bytes)", self.page_no, self.ciphertext.len())
+        write!(
+            f,
+            "EncryptedPage(#{}, {} bytes)",
+            self.page_no,
+            self.ciphertext.len()
+        )
     }
 }
 
@@ -117,7 +139,10 @@ mod tests {
         let mut enc = dek.encrypt_page(3, &page).unwrap();
         assert_eq!(dek.decrypt_page(&enc).unwrap(), page);
         enc.ciphertext[10] ^= 1;
-        assert_eq!(dek.decrypt_page(&enc), Err(CryptoError::PageAuthenticationFailed(3)));
+        assert_eq!(
+            dek.decrypt_page(&enc),
+            Err(CryptoError::PageAuthenticationFailed(3))
+        );
         let other = DataEncryptionKey::generate();
         let enc = dek.encrypt_page(0, &page).unwrap();
         assert!(other.decrypt_page(&enc).is_err());

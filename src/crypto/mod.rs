@@ -38,7 +38,10 @@ impl fmt::Display for CryptoError {
                 f.write_str("the wrapped key could not be unwrapped with this key")
             }
             CryptoError::PageAuthenticationFailed(n) => {
-                write!(f, "page {n} failed authentication (wrong DEK or damaged page)")
+                write!(
+                    f,
+                    "page {n} failed authentication (wrong DEK or damaged page)"
+                )
             }
         }
     }

@@ -154,7 +154,12 @@ impl PartialEq for RsaKeyMaterial {
 
 impl fmt::Debug for RsaKeyMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RsaKeyMaterial(RSA {} bits, thumbprint {})", self.bits(), self.thumbprint())
+        write!(
+            f,
+            "RsaKeyMaterial(RSA {} bits, thumbprint {})",
+            self.bits(),
+            self.thumbprint()
+        )
     }
 }
 

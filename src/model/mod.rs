@@ -10,9 +10,9 @@ pub mod topology;
 pub mod vault;
 pub mod workspace;
 
+pub use crate::sim::{Duration, Timestamp};
 pub use ids::*;
 pub use sql::*;
-pub use crate::sim::{Duration, Timestamp};
 pub use topology::*;
 pub use vault::*;
 pub use workspace::*;

@@ -2,8 +2,8 @@
 //! databases.
 
 use super::ids::{PrincipalId, SubscriptionId, TenantId};
-use crate::sim::Timestamp;
 use crate::crypto::{EncryptedPage, RsaKeyMaterial};
+use crate::sim::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +95,12 @@ impl ServiceTier {
     }
 
     pub fn parse(text: &str) -> Option<ServiceTier> {
-        match text.trim().to_ascii_lowercase().replace([' ', '_'], "").as_str() {
+        match text
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '_'], "")
+            .as_str()
+        {
             "generalpurpose" | "gp" => Some(ServiceTier::GeneralPurpose),
             "businesscritical" | "bc" => Some(ServiceTier::BusinessCritical),
             _ => None,
@@ -132,7 +137,9 @@ impl KeyAccessFailure {
             KeyAccessFailure::TenantMismatch => "AzureKeyVaultMissingPermissions",
             KeyAccessFailure::FirewallBlocked => "AkvEndpointNotReachableFromNode",
             KeyAccessFailure::MissingPermissions(_) => "AzureKeyVaultMissingPermissions",
-            KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => "AzureKeyVaultKeyNotFound",
+            KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => {
+                "AzureKeyVaultKeyNotFound"
+            }
             KeyAccessFailure::KeyDisabled => "AzureKeyVaultKeyDisabled",
             KeyAccessFailure::KeyNotYetActive | KeyAccessFailure::KeyExpired => {
                 "AzureKeyVaultInvalidExpirationDate"
@@ -148,17 +155,24 @@ impl KeyAccessFailure {
             KeyAccessFailure::NoServerIdentity => "the server has no managed identity".into(),
             KeyAccessFailure::VaultNotFound => "the key vault does not exist".into(),
             KeyAccessFailure::VaultDeleted => "the key vault was deleted".into(),
-            KeyAccessFailure::TenantMismatch => "the key vault is in another Azure AD tenant".into(),
+            KeyAccessFailure::TenantMismatch => {
+                "the key vault is in another Azure AD tenant".into()
+            }
             KeyAccessFailure::FirewallBlocked => {
                 "the vault firewall blocks the server (trusted services may not bypass it)".into()
             }
             KeyAccessFailure::MissingPermissions(p) => {
-                format!("the server identity lacks key permissions: {}", p.join(", "))
+                format!(
+                    "the server identity lacks key permissions: {}",
+                    p.join(", ")
+                )
             }
             KeyAccessFailure::KeyNotFound => "the key does not exist".into(),
             KeyAccessFailure::KeyDeleted => "the key was deleted".into(),
             KeyAccessFailure::KeyDisabled => "the key is disabled".into(),
-            KeyAccessFailure::KeyNotYetActive => "the key's activation date is in the future".into(),
+            KeyAccessFailure::KeyNotYetActive => {
+                "the key's activation date is in the future".into()
+            }
             KeyAccessFailure::KeyExpired => "the key has expired".into(),
             KeyAccessFailure::KeyOperationsNotPermitted => {
                 "the key does not permit wrapKey/unwrapKey".into()
@@ -289,11 +303,15 @@ pub struct SqlServer {
 
 impl SqlServer {
     pub fn database(&self, name: &str) -> Option<&Database> {
-        self.databases.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+        self.databases
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
     }
 
     pub fn database_mut(&mut self, name: &str) -> Option<&mut Database> {
-        self.databases.iter_mut().find(|d| d.name.eq_ignore_ascii_case(name))
+        self.databases
+            .iter_mut()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
     }
 
     pub fn key(&self, name: &str) -> Option<&ServerKey> {

@@ -35,17 +35,61 @@ pub struct Region {
 
 /// The regions the simulator knows.
 pub const REGIONS: &[Region] = &[
-    Region { name: "eastus", display_name: "East US", geography: "United States" },
-    Region { name: "eastus2", display_name: "East US 2", geography: "United States" },
-    Region { name: "westus", display_name: "West US", geography: "United States" },
-    Region { name: "westus2", display_name: "West US 2", geography: "United States" },
-    Region { name: "centralus", display_name: "Central US", geography: "United States" },
-    Region { name: "northeurope", display_name: "North Europe", geography: "Europe" },
-    Region { name: "westeurope", display_name: "West Europe", geography: "Europe" },
-    Region { name: "uksouth", display_name: "UK South", geography: "United Kingdom" },
-    Region { name: "ukwest", display_name: "UK West", geography: "United Kingdom" },
-    Region { name: "japaneast", display_name: "Japan East", geography: "Japan" },
-    Region { name: "japanwest", display_name: "Japan West", geography: "Japan" },
+    Region {
+        name: "eastus",
+        display_name: "East US",
+        geography: "United States",
+    },
+    Region {
+        name: "eastus2",
+        display_name: "East US 2",
+        geography: "United States",
+    },
+    Region {
+        name: "westus",
+        display_name: "West US",
+        geography: "United States",
+    },
+    Region {
+        name: "westus2",
+        display_name: "West US 2",
+        geography: "United States",
+    },
+    Region {
+        name: "centralus",
+        display_name: "Central US",
+        geography: "United States",
+    },
+    Region {
+        name: "northeurope",
+        display_name: "North Europe",
+        geography: "Europe",
+    },
+    Region {
+        name: "westeurope",
+        display_name: "West Europe",
+        geography: "Europe",
+    },
+    Region {
+        name: "uksouth",
+        display_name: "UK South",
+        geography: "United Kingdom",
+    },
+    Region {
+        name: "ukwest",
+        display_name: "UK West",
+        geography: "United Kingdom",
+    },
+    Region {
+        name: "japaneast",
+        display_name: "Japan East",
+        geography: "Japan",
+    },
+    Region {
+        name: "japanwest",
+        display_name: "Japan West",
+        geography: "Japan",
+    },
 ];
 
 /// Looks a region up by its programmatic name (`westeurope`) or display name (`West Europe`).

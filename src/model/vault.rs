@@ -1,8 +1,8 @@
 //! Key vaults, keys, key versions and access policies.
 
 use super::ids::{KeyVersionId, PrincipalId, SubscriptionId, TenantId};
-use crate::sim::Timestamp;
 use crate::crypto::RsaKeyMaterial;
+use crate::sim::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -55,8 +55,11 @@ impl KeyPermission {
     ];
 
     /// What a SQL server's identity needs on its TDE protector.
-    pub const TDE_REQUIRED: [KeyPermission; 3] =
-        [KeyPermission::Get, KeyPermission::WrapKey, KeyPermission::UnwrapKey];
+    pub const TDE_REQUIRED: [KeyPermission; 3] = [
+        KeyPermission::Get,
+        KeyPermission::WrapKey,
+        KeyPermission::UnwrapKey,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -242,7 +245,9 @@ impl Key {
     }
 
     pub fn version(&self, id: &str) -> Option<&KeyVersion> {
-        self.versions.iter().find(|v| v.version.0.eq_ignore_ascii_case(id))
+        self.versions
+            .iter()
+            .find(|v| v.version.0.eq_ignore_ascii_case(id))
     }
 }
 
@@ -273,7 +278,10 @@ impl KeyVault {
     }
 
     pub fn key_uri(&self, key: &str, version: &KeyVersionId) -> String {
-        format!("https://{}.vault.azure.net/keys/{}/{}", self.name, key, version)
+        format!(
+            "https://{}.vault.azure.net/keys/{}/{}",
+            self.name, key, version
+        )
     }
 
     pub fn key(&self, name: &str) -> Option<&Key> {
@@ -281,7 +289,9 @@ impl KeyVault {
     }
 
     pub fn key_mut(&mut self, name: &str) -> Option<&mut Key> {
-        self.keys.iter_mut().find(|k| k.name.eq_ignore_ascii_case(name))
+        self.keys
+            .iter_mut()
+            .find(|k| k.name.eq_ignore_ascii_case(name))
     }
 
     /// The recovery level the vault reports.
@@ -295,7 +305,11 @@ impl KeyVault {
 
     /// The permissions the service honours for `object_id` at `now`: the configured ones
     /// plus revocations that have not propagated yet.
-    pub fn effective_permissions(&self, object_id: &PrincipalId, now: Timestamp) -> BTreeSet<KeyPermission> {
+    pub fn effective_permissions(
+        &self,
+        object_id: &PrincipalId,
+        now: Timestamp,
+    ) -> BTreeSet<KeyPermission> {
         let mut set: BTreeSet<KeyPermission> = self
             .access_policies
             .iter()
@@ -339,12 +353,19 @@ impl KeyUri {
         {
             return None;
         }
-        Some(KeyUri { vault: vault.to_string(), key, version })
+        Some(KeyUri {
+            vault: vault.to_string(),
+            key,
+            version,
+        })
     }
 
     pub fn to_uri(&self) -> String {
         match &self.version {
-            Some(v) => format!("https://{}.vault.azure.net/keys/{}/{}", self.vault, self.key, v),
+            Some(v) => format!(
+                "https://{}.vault.azure.net/keys/{}/{}",
+                self.vault, self.key, v
+            ),
             None => format!("https://{}.vault.azure.net/keys/{}", self.vault, self.key),
         }
     }
@@ -356,11 +377,17 @@ mod tests {
 
     #[test]
     fn key_uris_parse() {
-        let u = KeyUri::parse("https://v1.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef").unwrap();
+        let u = KeyUri::parse("https://v1.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef")
+            .unwrap();
         assert_eq!(u.vault, "v1");
         assert_eq!(u.key, "k");
         assert!(u.version.is_some());
-        assert!(KeyUri::parse("https://v1.vault.azure.net/keys/k").unwrap().version.is_none());
+        assert!(
+            KeyUri::parse("https://v1.vault.azure.net/keys/k")
+                .unwrap()
+                .version
+                .is_none()
+        );
         assert!(KeyUri::parse("https://v1.vault.azure.net/keys/k/short").is_none());
         assert!(KeyUri::parse("http://v1.vault.azure.net/keys/k").is_none());
         assert!(KeyUri::parse("https://v1.example.com/keys/k").is_none());
@@ -369,7 +396,10 @@ mod tests {
 
     #[test]
     fn permissions_parse_case_insensitively() {
-        assert_eq!(KeyPermission::parse("WRAPKEY"), Some(KeyPermission::WrapKey));
+        assert_eq!(
+            KeyPermission::parse("WRAPKEY"),
+            Some(KeyPermission::WrapKey)
+        );
         assert_eq!(KeyPermission::parse("nope"), None);
     }
 }

@@ -4,7 +4,7 @@ use super::ids::{PrincipalId, SubscriptionId, TenantId};
 use super::sql::SqlServer;
 use super::topology::{ResourceGroup, Subscription, Tenant};
 use super::vault::KeyVault;
-use crate::sim::{Schedule, SimClock, TimingProfile, Timestamp};
+use crate::sim::{Schedule, SimClock, Timestamp, TimingProfile};
 use serde::{Deserialize, Serialize};
 
 /// The workspace file format this build writes and reads.
@@ -90,29 +90,39 @@ impl Workspace {
     }
 
     pub fn vault(&self, name: &str) -> Option<&KeyVault> {
-        self.vaults.iter().find(|v| v.name.eq_ignore_ascii_case(name))
+        self.vaults
+            .iter()
+            .find(|v| v.name.eq_ignore_ascii_case(name))
     }
 
     pub fn vault_mut(&mut self, name: &str) -> Option<&mut KeyVault> {
-        self.vaults.iter_mut().find(|v| v.name.eq_ignore_ascii_case(name))
+        self.vaults
+            .iter_mut()
+            .find(|v| v.name.eq_ignore_ascii_case(name))
     }
 
     pub fn server(&self, name: &str) -> Option<&SqlServer> {
-        self.servers.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+        self.servers
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
     pub fn server_mut(&mut self, name: &str) -> Option<&mut SqlServer> {
-        self.servers.iter_mut().find(|s| s.name.eq_ignore_ascii_case(name))
+        self.servers
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
     pub fn resource_group(&self, name: &str) -> Option<&ResourceGroup> {
-        self.resource_groups
-            .iter()
-            .find(|g| g.name.eq_ignore_ascii_case(name) && g.subscription == self.current_subscription)
+        self.resource_groups.iter().find(|g| {
+            g.name.eq_ignore_ascii_case(name) && g.subscription == self.current_subscription
+        })
     }
 
     pub fn subscription(&self) -> Option<&Subscription> {
-        self.subscriptions.iter().find(|s| s.id == self.current_subscription)
+        self.subscriptions
+            .iter()
+            .find(|s| s.id == self.current_subscription)
     }
 
     pub fn unread_notifications(&self) -> usize {

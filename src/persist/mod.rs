@@ -8,18 +8,29 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
 pub enum PersistError {
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// Not a workspace file, or damaged / truncated.
-    Corrupt { path: PathBuf, detail: String },
+    Corrupt {
+        path: PathBuf,
+        detail: String,
+    },
     /// Written by another version of the console.
-    WrongVersion { path: PathBuf, found: u32 },
+    WrongVersion {
+        path: PathBuf,
+        found: u32,
+    },
     Serialize(String),
 }
 
 impl fmt::Display for PersistError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PersistError::Io { path, error } => write!(f, "Cannot access '{}': {error}", path.display()),
+            PersistError::Io { path, error } => {
+                write!(f, "Cannot access '{}': {error}", path.display())
+            }
             PersistError::Corrupt { path, detail } => write!(
                 f,
                 "'{}' is not a readable tde-console workspace (damaged or truncated?): {detail}",
@@ -52,13 +63,27 @@ pub fn from_ron(text: &str, origin: &Path) -> Result<Workspace, PersistError> {
         .and_then(|v| v.into_rust::<VersionProbe>().map_err(|e| e.to_string()));
     match probe {
         Ok(p) if p.format_version != FORMAT_VERSION => {
-            return Err(PersistError::WrongVersion { path: origin.to_path_buf(), found: p.format_version });
+            return Err(PersistError::WrongVersion {
+                path: origin.to_path_buf(),
+                found: p.format_version,
+            });
         }
         Ok(_) => {}
-        Err(detail) => return Err(PersistError::Corrupt { path: origin.to_path_buf(), detail }),
+        Err(detail) => {
+            return Err(PersistError::Corrupt {
+                path: origin.to_path_buf(),
+                detail,
+            });
+        }
     }
-    let ws: Workspace = ron::from_str(text).map_err(|e| PersistError::Corrupt { path: origin.to_path_buf(), detail: e.to_string() })?;
-    check_invariants(&ws).map_err(|detail| PersistError::Corrupt { path: origin.to_path_buf(), detail })?;
+    let ws: Workspace = ron::from_str(text).map_err(|e| PersistError::Corrupt {
+        path: origin.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    check_invariants(&ws).map_err(|detail| PersistError::Corrupt {
+        path: origin.to_path_buf(),
+        detail,
+    })?;
     Ok(ws)
 }
 
@@ -66,13 +91,19 @@ pub fn from_ron(text: &str, origin: &Path) -> Result<Workspace, PersistError> {
 fn check_invariants(ws: &Workspace) -> Result<(), String> {
     for s in &ws.servers {
         if s.protector_key().is_none() {
-            return Err(format!("server '{}' has a TDE protector '{}' that is not among its keys", s.name, s.protector.server_key_name));
+            return Err(format!(
+                "server '{}' has a TDE protector '{}' that is not among its keys",
+                s.name, s.protector.server_key_name
+            ));
         }
         for d in &s.databases {
             if let Some(w) = &d.dek
                 && s.key(&w.server_key_name).is_none()
             {
-                return Err(format!("database '{}' is wrapped by unknown server key '{}'", d.name, w.server_key_name));
+                return Err(format!(
+                    "database '{}' is wrapped by unknown server key '{}'",
+                    d.name, w.server_key_name
+                ));
             }
         }
     }
@@ -81,26 +112,40 @@ fn check_invariants(ws: &Workspace) -> Result<(), String> {
 
 /// Serialises a workspace to RON text.
 pub fn to_ron(ws: &Workspace) -> Result<String, PersistError> {
-    let cfg = ron::ser::PrettyConfig::new().depth_limit(6).indentor("  ".to_string());
+    let cfg = ron::ser::PrettyConfig::new()
+        .depth_limit(6)
+        .indentor("  ".to_string());
     ron::ser::to_string_pretty(ws, cfg).map_err(|e| PersistError::Serialize(e.to_string()))
 }
 
 /// Reads a workspace file.
 pub fn load(path: &Path) -> Result<Workspace, PersistError> {
-    let bytes = std::fs::read(path).map_err(|error| PersistError::Io { path: path.to_path_buf(), error })?;
-    let text = String::from_utf8(bytes).map_err(|_| PersistError::Corrupt { path: path.to_path_buf(), detail: "the file is not UTF-8 text".into() })?;
+    let bytes = std::fs::read(path).map_err(|error| PersistError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| PersistError::Corrupt {
+        path: path.to_path_buf(),
+        detail: "the file is not UTF-8 text".into(),
+    })?;
     from_ron(&text, path)
 }
 
 /// Writes a workspace atomically: a temporary file beside the target, fsync, rename.
 pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
     let text = to_ron(ws)?;
-    let io = |error| PersistError::Io { path: path.to_path_buf(), error };
+    let io = |error| PersistError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "workspace.ron".into());
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "workspace.ron".into());
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -126,5 +171,6 @@ pub const DEMO_RON: &str = include_str!("../../assets/demo-workspace.ron");
 pub fn demo() -> Result<Workspace, PersistError> {
     let mut ws = from_ron(DEMO_RON, Path::new("<built-in demo>"))?;
     ws.name = "Contoso demo".into();
+    crate::service::mark_notifications_read(&mut ws);
     Ok(ws)
 }

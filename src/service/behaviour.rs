@@ -18,7 +18,10 @@ use crate::sim::{Duration, SimEvent, TimingProfile};
 /// Advances the simulated clock by `by`, running every event that falls due on the way.
 pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
     if by.0 < 0 {
-        return Err(ServiceError::bad_request("InvalidArgument", "Simulated time only moves forward."));
+        return Err(ServiceError::bad_request(
+            "InvalidArgument",
+            "Simulated time only moves forward.",
+        ));
     }
     let target = ws.now() + by;
     while let Some(ev) = ws.schedule.pop_due(target) {
@@ -64,17 +67,29 @@ pub fn reconcile(ws: &mut Workspace) {
         match access {
             Err(_) => {
                 if lost_since.is_none() {
-                    let delay = ws.clock.draw_delay(Duration::minutes(1), TimingProfile::MAX_DETECTION_DELAY);
+                    let delay = ws
+                        .clock
+                        .draw_delay(Duration::minutes(1), TimingProfile::MAX_DETECTION_DELAY);
                     if let Some(s) = ws.server_mut(&name) {
                         s.key_access_lost_since = Some(now);
                         for d in &mut s.databases {
-                            if let DatabaseState::Inaccessible { access_restored_at, .. } = &mut d.state {
+                            if let DatabaseState::Inaccessible {
+                                access_restored_at, ..
+                            } = &mut d.state
+                            {
                                 *access_restored_at = None;
                             }
                         }
                     }
-                    ws.schedule.remove_where(|e| matches!(e, SimEvent::AutoHeal { server } if server == &name));
-                    ws.schedule.push(now + delay, SimEvent::ProtectorCheck { server: name.clone() });
+                    ws.schedule.remove_where(
+                        |e| matches!(e, SimEvent::AutoHeal { server } if server == &name),
+                    );
+                    ws.schedule.push(
+                        now + delay,
+                        SimEvent::ProtectorCheck {
+                            server: name.clone(),
+                        },
+                    );
                 }
             }
             Ok(()) => {
@@ -82,7 +97,9 @@ pub fn reconcile(ws: &mut Workspace) {
                     if let Some(s) = ws.server_mut(&name) {
                         s.key_access_lost_since = None;
                     }
-                    ws.schedule.remove_where(|e| matches!(e, SimEvent::ProtectorCheck { server } if server == &name));
+                    ws.schedule.remove_where(
+                        |e| matches!(e, SimEvent::ProtectorCheck { server } if server == &name),
+                    );
                 }
                 access_restored(ws, &name);
             }
@@ -100,7 +117,12 @@ fn access_restored(ws: &mut Workspace, name: &str) {
     let mut late = Vec::new();
     if let Some(s) = ws.server_mut(name) {
         for d in &mut s.databases {
-            if let DatabaseState::Inaccessible { since, access_restored_at, revalidation_required, .. } = &mut d.state
+            if let DatabaseState::Inaccessible {
+                since,
+                access_restored_at,
+                revalidation_required,
+                ..
+            } = &mut d.state
                 && access_restored_at.is_none()
             {
                 *access_restored_at = Some(now);
@@ -113,16 +135,30 @@ fn access_restored(ws: &mut Workspace, name: &str) {
             }
         }
     }
-    if heal && !ws.schedule.contains(&SimEvent::AutoHeal { server: name.to_string() }) {
-        let delay = ws.clock.draw_delay(Duration::minutes(5), TimingProfile::MAX_AUTO_HEAL_DELAY);
-        ws.schedule.push(now + delay, SimEvent::AutoHeal { server: name.to_string() });
+    if heal
+        && !ws.schedule.contains(&SimEvent::AutoHeal {
+            server: name.to_string(),
+        })
+    {
+        let delay = ws
+            .clock
+            .draw_delay(Duration::minutes(5), TimingProfile::MAX_AUTO_HEAL_DELAY);
+        ws.schedule.push(
+            now + delay,
+            SimEvent::AutoHeal {
+                server: name.to_string(),
+            },
+        );
     }
     for db in late {
         notify(
             ws,
             NotificationLevel::Warning,
             "Key revalidation required",
-            format!("Access to the key of server '{name}' came back after the auto-heal window ({}): database '{db}' needs \"Revalidate key\".", window.human()),
+            format!(
+                "Access to the key of server '{name}' came back after the auto-heal window ({}): database '{db}' needs \"Revalidate key\".",
+                window.human()
+            ),
         );
     }
 }
@@ -131,7 +167,13 @@ fn access_restored(ws: &mut Workspace, name: &str) {
 fn schedule_key_boundary(ws: &mut Workspace, name: &str) {
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
-    let Some(uri) = s.protector_key().and_then(|k| k.uri.as_deref()).and_then(KeyUri::parse) else { return };
+    let Some(uri) = s
+        .protector_key()
+        .and_then(|k| k.uri.as_deref())
+        .and_then(KeyUri::parse)
+    else {
+        return;
+    };
     let Some(v) = ws
         .vault(&uri.vault)
         .and_then(|v| v.key(&uri.key))
@@ -139,15 +181,26 @@ fn schedule_key_boundary(ws: &mut Workspace, name: &str) {
     else {
         return;
     };
-    let next = [v.not_before, v.expires].into_iter().flatten().filter(|t| *t > now).min();
+    let next = [v.not_before, v.expires]
+        .into_iter()
+        .flatten()
+        .filter(|t| *t > now)
+        .min();
     if let Some(at) = next {
-        ws.schedule.push_unique(at, SimEvent::KeyAttributeBoundary { server: name.to_string() });
+        ws.schedule.push_unique(
+            at,
+            SimEvent::KeyAttributeBoundary {
+                server: name.to_string(),
+            },
+        );
     }
 }
 
 /// The server's periodic check found (at least once) that the key was unusable.
 fn protector_check(ws: &mut Workspace, name: &str) {
-    let Err(cause) = protector_access(ws, name) else { return };
+    let Err(cause) = protector_access(ws, name) else {
+        return;
+    };
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
     let server_id = ids::server(s);
@@ -187,7 +240,11 @@ fn protector_check(ws: &mut Workspace, name: &str) {
             ws,
             NotificationLevel::Error,
             "Databases inaccessible",
-            format!("Server '{name}' lost access to its TDE protector ({}). Inaccessible: {}.", cause.describe(), affected.join(", ")),
+            format!(
+                "Server '{name}' lost access to its TDE protector ({}). Inaccessible: {}.",
+                cause.describe(),
+                affected.join(", ")
+            ),
         );
     }
 }
@@ -201,7 +258,16 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
     let candidates: Vec<Database> = s
         .databases
         .iter()
-        .filter(|d| matches!(d.state, DatabaseState::Inaccessible { access_restored_at: Some(_), revalidation_required: false, .. }))
+        .filter(|d| {
+            matches!(
+                d.state,
+                DatabaseState::Inaccessible {
+                    access_restored_at: Some(_),
+                    revalidation_required: false,
+                    ..
+                }
+            )
+        })
         .cloned()
         .collect();
     let mut healed = Vec::new();
@@ -212,7 +278,10 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
             operation: "MakeDatabaseAccessible".into(),
             status: ActivityStatus::Started,
             resource: resource.clone(),
-            message: format!("Database {} on Server {name} is transitioning to accessible state.", d.name),
+            message: format!(
+                "Database {} on Server {name} is transitioning to accessible state.",
+                d.name
+            ),
         });
         let outcome = open_database(ws, name, &d);
         match outcome {
@@ -235,19 +304,28 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
                 operation: "MakeDatabaseAccessible".into(),
                 status: ActivityStatus::Failed,
                 resource,
-                message: format!("Database {} on Server {name} could not be made accessible: {why}", d.name),
+                message: format!(
+                    "Database {} on Server {name} could not be made accessible: {why}",
+                    d.name
+                ),
             }),
         }
     }
     if !healed.is_empty() {
-        notify(ws, NotificationLevel::Success, "Databases back online", format!("Auto-heal on '{name}': {} Online.", healed.join(", ")));
+        notify(
+            ws,
+            NotificationLevel::Success,
+            "Databases back online",
+            format!("Auto-heal on '{name}': {} Online.", healed.join(", ")),
+        );
     }
 }
 
 /// Opens a database the way the service does: unwrap the DEK through the vault and
 /// authenticate every page with it.
 fn open_database(ws: &Workspace, server: &str, d: &Database) -> Result<(), String> {
-    let dek = server_unwrap_dek(ws, server, d).map_err(|f| format!("{} ({})", f.describe(), f.code()))?;
+    let dek =
+        server_unwrap_dek(ws, server, d).map_err(|f| format!("{} ({})", f.describe(), f.code()))?;
     if let PageStore::Encrypted(pages) = &d.pages {
         for p in pages {
             dek.decrypt_page(p).map_err(|e| e.to_string())?;

@@ -12,7 +12,11 @@ pub struct ServiceError {
 
 impl ServiceError {
     pub fn new(code: &str, status: u16, message: impl Into<String>) -> Self {
-        ServiceError { code: code.to_string(), status, message: message.into() }
+        ServiceError {
+            code: code.to_string(),
+            status,
+            message: message.into(),
+        }
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
@@ -28,39 +32,53 @@ impl ServiceError {
     }
 
     pub fn resource_group_not_found(name: &str) -> Self {
-        Self::not_found("ResourceGroupNotFound", format!("Resource group '{name}' could not be found."))
+        Self::not_found(
+            "ResourceGroupNotFound",
+            format!("Resource group '{name}' could not be found."),
+        )
     }
 
     pub fn server_not_found(name: &str) -> Self {
         Self::not_found(
             "ResourceNotFound",
-            format!("The Resource 'Microsoft.Sql/servers/{name}' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"),
+            format!(
+                "The Resource 'Microsoft.Sql/servers/{name}' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+            ),
         )
     }
 
     pub fn database_not_found(server: &str, db: &str) -> Self {
         Self::not_found(
             "ResourceNotFound",
-            format!("The requested resource of type 'Microsoft.Sql/servers/databases' with name '{db}' was not found on server '{server}'."),
+            format!(
+                "The requested resource of type 'Microsoft.Sql/servers/databases' with name '{db}' was not found on server '{server}'."
+            ),
         )
     }
 
     pub fn vault_not_found(name: &str) -> Self {
         Self::not_found(
             "ResourceNotFound",
-            format!("The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"),
+            format!(
+                "The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+            ),
         )
     }
 
     pub fn key_not_found(key: &str) -> Self {
         Self::not_found(
             "KeyNotFound",
-            format!("A key with (name/id) {key} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"),
+            format!(
+                "A key with (name/id) {key} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
+            ),
         )
     }
 
     pub fn server_key_not_found() -> Self {
-        Self::not_found("ServerKeyNotFound", "The requested server key was not found on the current subscription.")
+        Self::not_found(
+            "ServerKeyNotFound",
+            "The requested server key was not found on the current subscription.",
+        )
     }
 
     pub fn vault_connection_failed() -> Self {
@@ -75,14 +93,18 @@ impl ServiceError {
         Self::new(
             "40613",
             503,
-            format!("Database '{db}' on server '{server}' is not currently available. Please retry the connection later."),
+            format!(
+                "Database '{db}' on server '{server}' is not currently available. Please retry the connection later."
+            ),
         )
     }
 
     pub fn database_inaccessible(server: &str, db: &str) -> Self {
         Self::conflict(
             "DatabaseInaccessible",
-            format!("Database '{db}' on server '{server}' is Inaccessible because the server has lost access to its TDE protector. The only operation allowed is Delete; restore access to the key first."),
+            format!(
+                "Database '{db}' on server '{server}' is Inaccessible because the server has lost access to its TDE protector. The only operation allowed is Delete; restore access to the key first."
+            ),
         )
     }
 
@@ -94,23 +116,32 @@ impl ServiceError {
     }
 
     /// The SQL error for a server that cannot use a Key Vault key.
-    pub fn from_key_access(failure: &KeyAccessFailure, server: &str, principal: &str, vault_uri: &str) -> Self {
+    pub fn from_key_access(
+        failure: &KeyAccessFailure,
+        server: &str,
+        principal: &str,
+        vault_uri: &str,
+    ) -> Self {
         let code = failure.code();
         match failure {
             KeyAccessFailure::NoServerIdentity => Self::bad_request(
                 code,
                 "The server identity is not correctly configured on server. Please contact support.",
             ),
-            KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted | KeyAccessFailure::UnwrapFailed => {
-                Self::vault_connection_failed()
-            }
+            KeyAccessFailure::VaultNotFound
+            | KeyAccessFailure::VaultDeleted
+            | KeyAccessFailure::UnwrapFailed => Self::vault_connection_failed(),
             KeyAccessFailure::TenantMismatch => Self::bad_request(
                 "AzureKeyVaultCrossTenantNotSupported",
-                format!("The key vault '{vault_uri}' belongs to a different Azure Active Directory tenant than server '{server}'. Cross-tenant key vault and server interactions are not supported."),
+                format!(
+                    "The key vault '{vault_uri}' belongs to a different Azure Active Directory tenant than server '{server}'. Cross-tenant key vault and server interactions are not supported."
+                ),
             ),
             KeyAccessFailure::FirewallBlocked => Self::bad_request(
                 code,
-                format!("The server {server} cannot reach the Azure Key Vault '{vault_uri}': the vault answered 403 \"Client address is not authorized and caller is not a trusted service\". Turn on \"Allow trusted Microsoft services to bypass this firewall\" on the key vault."),
+                format!(
+                    "The server {server} cannot reach the Azure Key Vault '{vault_uri}': the vault answered 403 \"Client address is not authorized and caller is not a trusted service\". Turn on \"Allow trusted Microsoft services to bypass this firewall\" on the key vault."
+                ),
             ),
             KeyAccessFailure::MissingPermissions(_) => Self::bad_request(
                 code,
@@ -118,7 +149,9 @@ impl ServiceError {
             ),
             KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => Self::bad_request(
                 code,
-                format!("The key vault key used by server {server} was not found in '{vault_uri}'. If it was deleted, recover it, or select another key."),
+                format!(
+                    "The key vault key used by server {server} was not found in '{vault_uri}'. If it was deleted, recover it, or select another key."
+                ),
             ),
             KeyAccessFailure::KeyDisabled
             | KeyAccessFailure::KeyNotYetActive

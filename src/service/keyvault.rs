@@ -24,18 +24,25 @@ pub struct CreateVault {
 pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyVault> {
     transact(ws, |ws| {
         let name = req.name.as_str();
-        check_name("vault", name, 3, 24, |c| c.is_ascii_alphanumeric() || c == '-')?;
+        check_name("vault", name, 3, 24, |c| {
+            c.is_ascii_alphanumeric() || c == '-'
+        })?;
         if !name.starts_with(|c: char| c.is_ascii_alphabetic()) || name.contains("--") {
             return Err(ServiceError::bad_request(
                 "VaultNameNotValid",
-                format!("The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens."),
+                format!(
+                    "The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens."
+                ),
             ));
         }
-        let location = super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+        let location =
+            super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
         if ws.vault(name).is_some() {
             return Err(ServiceError::conflict(
                 "VaultAlreadyExists",
-                format!("The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state."),
+                format!(
+                    "The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state."
+                ),
             ));
         }
         let soft_delete = match (ws.profile, req.soft_delete) {
@@ -63,8 +70,10 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
         }
         let user = ws.console_user.clone();
         let tenant = req.tenant.clone().unwrap_or_else(|| user.tenant.clone());
-        let creator_permissions: BTreeSet<KeyPermission> =
-            KeyPermission::ALL.into_iter().filter(|p| *p != KeyPermission::Purge).collect();
+        let creator_permissions: BTreeSet<KeyPermission> = KeyPermission::ALL
+            .into_iter()
+            .filter(|p| *p != KeyPermission::Purge)
+            .collect();
         let vault = KeyVault {
             name: name.to_string(),
             resource_group: req.resource_group.clone(),
@@ -119,7 +128,10 @@ pub fn set_access_policy(
 ) -> ServiceResult<KeyVault> {
     transact(ws, |ws| {
         if object_id.0.trim().is_empty() {
-            return Err(ServiceError::bad_request("BadRequest", "An object id is required (--object-id)."));
+            return Err(ServiceError::bad_request(
+                "BadRequest",
+                "An object id is required (--object-id).",
+            ));
         }
         let now = ws.now();
         let delay = ws.clock.draw_delay(
@@ -148,15 +160,25 @@ pub fn set_access_policy(
         }
         let out = v.clone();
         if out.pending_revocations.iter().any(|p| p.effective_at > now) {
-            ws.schedule.push(now + delay, SimEvent::PermissionRevocationPropagated { vault: vault_name });
+            ws.schedule.push(
+                now + delay,
+                SimEvent::PermissionRevocationPropagated { vault: vault_name },
+            );
         }
         Ok(out)
     })
 }
 
 /// `az keyvault delete-policy`: removes every key permission of one principal.
-pub fn delete_access_policy(ws: &mut Workspace, vault: &str, object_id: &PrincipalId) -> ServiceResult<KeyVault> {
-    let exists = live_vault(ws, vault)?.access_policies.iter().any(|p| &p.object_id == object_id);
+pub fn delete_access_policy(
+    ws: &mut Workspace,
+    vault: &str,
+    object_id: &PrincipalId,
+) -> ServiceResult<KeyVault> {
+    let exists = live_vault(ws, vault)?
+        .access_policies
+        .iter()
+        .any(|p| &p.object_id == object_id);
     if !exists {
         return Err(ServiceError::not_found(
             "AccessPolicyNotFound",
@@ -167,7 +189,11 @@ pub fn delete_access_policy(ws: &mut Workspace, vault: &str, object_id: &Princip
 }
 
 /// Turns the vault firewall on or off.
-pub fn set_network_acls(ws: &mut Workspace, vault: &str, acls: NetworkAcls) -> ServiceResult<KeyVault> {
+pub fn set_network_acls(
+    ws: &mut Workspace,
+    vault: &str,
+    acls: NetworkAcls,
+) -> ServiceResult<KeyVault> {
     transact(ws, |ws| {
         let v = live_vault_mut(ws, vault)?;
         v.network = acls;
@@ -205,46 +231,69 @@ impl CreateKey {
 
 /// Checks a key-create request before any key material is generated (which is slow).
 pub fn validate_create_key(ws: &Workspace, req: &CreateKey) -> ServiceResult<()> {
-    check_name("key", &req.name, 1, 127, |c| c.is_ascii_alphanumeric() || c == '-')?;
+    check_name("key", &req.name, 1, 127, |c| {
+        c.is_ascii_alphanumeric() || c == '-'
+    })?;
     let v = live_vault(ws, &req.vault)?;
     authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Create)?;
     if ![2048, 3072, 4096].contains(&req.size) {
         return Err(ServiceError::bad_request(
             "BadParameter",
-            format!("The key size {} is not supported. Supported RSA key sizes are 2048, 3072 and 4096.", req.size),
+            format!(
+                "The key size {} is not supported. Supported RSA key sizes are 2048, 3072 and 4096.",
+                req.size
+            ),
         ));
     }
     if let Some(k) = v.key(&req.name) {
         if k.deleted.is_some() {
             return Err(ServiceError::conflict(
                 "Conflict",
-                format!("Key {} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged.", k.name),
+                format!(
+                    "Key {} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged.",
+                    k.name
+                ),
             ));
         }
         if k.kty != req.kty {
             return Err(ServiceError::bad_request(
                 "BadParameter",
-                format!("Key {} is of type {}; a new version must have the same type.", k.name, k.kty.as_str()),
+                format!(
+                    "Key {} is of type {}; a new version must have the same type.",
+                    k.name,
+                    k.kty.as_str()
+                ),
             ));
         }
     }
     if let (Some(nbf), Some(exp)) = (req.not_before, req.expires)
         && exp <= nbf
     {
-        return Err(ServiceError::bad_request("BadParameter", "The expiration date must be later than the activation date."));
+        return Err(ServiceError::bad_request(
+            "BadParameter",
+            "The expiration date must be later than the activation date.",
+        ));
     }
     Ok(())
 }
 
 /// `az keyvault key create`: a new key, or a new version of an existing one, from
 /// `material` (generated by the caller, off the UI thread).
-pub fn create_key(ws: &mut Workspace, req: &CreateKey, material: RsaKeyMaterial) -> ServiceResult<(Key, KeyVersion)> {
+pub fn create_key(
+    ws: &mut Workspace,
+    req: &CreateKey,
+    material: RsaKeyMaterial,
+) -> ServiceResult<(Key, KeyVersion)> {
     transact(ws, |ws| {
         validate_create_key(ws, req)?;
         if material.bits() != req.size {
             return Err(ServiceError::bad_request(
                 "BadParameter",
-                format!("The key material is {} bits, not {}.", material.bits(), req.size),
+                format!(
+                    "The key material is {} bits, not {}.",
+                    material.bits(),
+                    req.size
+                ),
             ));
         }
         let version = version_id_from_bytes(ws.clock.draw_bytes16());
@@ -256,7 +305,10 @@ pub fn create_key(ws: &mut Workspace, req: &CreateKey, material: RsaKeyMaterial)
             expires: req.expires,
             created: now,
             updated: now,
-            key_ops: req.ops.clone().unwrap_or_else(|| KeyOperation::DEFAULT_RSA.to_vec()),
+            key_ops: req
+                .ops
+                .clone()
+                .unwrap_or_else(|| KeyOperation::DEFAULT_RSA.to_vec()),
             material,
         };
         let v = live_vault_mut(ws, &req.vault)?;
@@ -270,16 +322,27 @@ pub fn create_key(ws: &mut Workspace, req: &CreateKey, material: RsaKeyMaterial)
                 deleted: None,
             }),
         }
-        let key = v.key(&req.name).cloned().ok_or_else(|| ServiceError::key_not_found(&req.name))?;
+        let key = v
+            .key(&req.name)
+            .cloned()
+            .ok_or_else(|| ServiceError::key_not_found(&req.name))?;
         Ok((key, kv))
     })
 }
 
 /// A key as the caller may see it (data plane, `get`).
-pub fn show_key(ws: &Workspace, vault: &str, key: &str, version: Option<&str>) -> ServiceResult<(KeyVault, Key, KeyVersion)> {
+pub fn show_key(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+    version: Option<&str>,
+) -> ServiceResult<(KeyVault, Key, KeyVersion)> {
     let v = live_vault(ws, vault)?;
     authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Get)?;
-    let k = v.key(key).filter(|k| k.deleted.is_none()).ok_or_else(|| ServiceError::key_not_found(key))?;
+    let k = v
+        .key(key)
+        .filter(|k| k.deleted.is_none())
+        .ok_or_else(|| ServiceError::key_not_found(key))?;
     let kv = match version {
         Some(id) => k.version(id),
         None => k.current(),
@@ -292,7 +355,14 @@ pub fn show_key(ws: &Workspace, vault: &str, key: &str, version: Option<&str>) -
 pub fn list_keys(ws: &Workspace, vault: &str) -> ServiceResult<(KeyVault, Vec<Key>)> {
     let v = live_vault(ws, vault)?;
     authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;
-    Ok((v.clone(), v.keys.iter().filter(|k| k.deleted.is_none()).cloned().collect()))
+    Ok((
+        v.clone(),
+        v.keys
+            .iter()
+            .filter(|k| k.deleted.is_none())
+            .cloned()
+            .collect(),
+    ))
 }
 
 /// Changes a key version's attributes (`az keyvault key set-attributes`).
@@ -317,9 +387,15 @@ pub fn set_key_attributes(
         let v = live_vault(ws, vault)?;
         authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Update)?;
         let v = live_vault_mut(ws, vault)?;
-        let k = v.key_mut(key).filter(|k| k.deleted.is_none()).ok_or_else(|| ServiceError::key_not_found(key))?;
+        let k = v
+            .key_mut(key)
+            .filter(|k| k.deleted.is_none())
+            .ok_or_else(|| ServiceError::key_not_found(key))?;
         let kv = match version {
-            Some(id) => k.versions.iter_mut().find(|x| x.version.0.eq_ignore_ascii_case(id)),
+            Some(id) => k
+                .versions
+                .iter_mut()
+                .find(|x| x.version.0.eq_ignore_ascii_case(id)),
             None => k.versions.last_mut(),
         }
         .ok_or_else(|| ServiceError::key_not_found(key))?;
@@ -338,7 +414,10 @@ pub fn set_key_attributes(
         if let (Some(n), Some(x)) = (kv.not_before, kv.expires)
             && x <= n
         {
-            return Err(ServiceError::bad_request("BadParameter", "The expiration date must be later than the activation date."));
+            return Err(ServiceError::bad_request(
+                "BadParameter",
+                "The expiration date must be later than the activation date.",
+            ));
         }
         kv.updated = now;
         Ok(kv.clone())
@@ -374,7 +453,15 @@ pub fn delete_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<K
             ws,
             NotificationLevel::Warning,
             "Key deleted",
-            format!("Key '{}' in vault '{vault_name}' was deleted{}.", out.name, if soft { " (recoverable)" } else { " permanently" }),
+            format!(
+                "Key '{}' in vault '{vault_name}' was deleted{}.",
+                out.name,
+                if soft {
+                    " (recoverable)"
+                } else {
+                    " permanently"
+                }
+            ),
         );
         Ok(out)
     })
@@ -397,7 +484,9 @@ pub fn check_key_use<'a>(
     op: Option<KeyOperation>,
 ) -> Result<UsableKey<'a>, KeyAccessFailure> {
     let now = ws.now();
-    let vault = ws.vault(&uri.vault).ok_or(KeyAccessFailure::VaultNotFound)?;
+    let vault = ws
+        .vault(&uri.vault)
+        .ok_or(KeyAccessFailure::VaultNotFound)?;
     if vault.deleted.is_some() {
         return Err(KeyAccessFailure::VaultDeleted);
     }
@@ -440,15 +529,28 @@ pub fn check_key_use<'a>(
     {
         return Err(KeyAccessFailure::KeyOperationsNotPermitted);
     }
-    Ok(UsableKey { vault, key, version })
+    Ok(UsableKey {
+        vault,
+        key,
+        version,
+    })
 }
 
-fn caller_principal(ws: &Workspace, caller: &Caller) -> Result<(PrincipalId, TenantId), KeyAccessFailure> {
+fn caller_principal(
+    ws: &Workspace,
+    caller: &Caller,
+) -> Result<(PrincipalId, TenantId), KeyAccessFailure> {
     match caller {
-        Caller::ConsoleUser => Ok((ws.console_user.object_id.clone(), ws.console_user.tenant.clone())),
+        Caller::ConsoleUser => Ok((
+            ws.console_user.object_id.clone(),
+            ws.console_user.tenant.clone(),
+        )),
         Caller::Server(name) => {
             let s = ws.server(name).ok_or(KeyAccessFailure::NoServerIdentity)?;
-            let id = s.identity.as_ref().ok_or(KeyAccessFailure::NoServerIdentity)?;
+            let id = s
+                .identity
+                .as_ref()
+                .ok_or(KeyAccessFailure::NoServerIdentity)?;
             Ok((id.principal_id.clone(), id.tenant_id.clone()))
         }
     }
@@ -460,24 +562,43 @@ fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller) -> bool {
     }
     match caller {
         Caller::Server(_) => vault.network.bypass_trusted_services,
-        Caller::ConsoleUser => vault.network.ip_rules.iter().any(|r| r == &ws.console_user.client_ip),
+        Caller::ConsoleUser => vault
+            .network
+            .ip_rules
+            .iter()
+            .any(|r| r == &ws.console_user.client_ip),
     }
 }
 
 /// The vault's own REST error for a refused data-plane call.
-fn vault_error(ws: &Workspace, vault: &KeyVault, caller: &Caller, action: &str, f: &KeyAccessFailure) -> ServiceError {
-    let (oid, tenant) = caller_principal(ws, caller).unwrap_or_else(|_| (PrincipalId(String::new()), vault.tenant.clone()));
+fn vault_error(
+    ws: &Workspace,
+    vault: &KeyVault,
+    caller: &Caller,
+    action: &str,
+    f: &KeyAccessFailure,
+) -> ServiceError {
+    let (oid, tenant) = caller_principal(ws, caller)
+        .unwrap_or_else(|_| (PrincipalId(String::new()), vault.tenant.clone()));
     match f {
-        KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => ServiceError::vault_not_found(&vault.name),
+        KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
+            ServiceError::vault_not_found(&vault.name)
+        }
         KeyAccessFailure::NoServerIdentity | KeyAccessFailure::TenantMismatch => ServiceError::new(
             "Unauthorized",
             401,
-            format!("AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{}/, found https://sts.windows.net/{}/.", vault.tenant, tenant),
+            format!(
+                "AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{}/, found https://sts.windows.net/{}/.",
+                vault.tenant, tenant
+            ),
         ),
         KeyAccessFailure::FirewallBlocked => ServiceError::new(
             "Forbidden",
             403,
-            format!("Client address ({}) is not authorized and caller is not a trusted service.", ws.console_user.client_ip),
+            format!(
+                "Client address ({}) is not authorized and caller is not a trusted service.",
+                ws.console_user.client_ip
+            ),
         ),
         KeyAccessFailure::MissingPermissions(p) => ServiceError::new(
             "Forbidden",
@@ -489,17 +610,42 @@ fn vault_error(ws: &Workspace, vault: &KeyVault, caller: &Caller, action: &str, 
                 vault.location
             ),
         ),
-        KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => ServiceError::key_not_found(action),
-        KeyAccessFailure::KeyDisabled => ServiceError::new("Forbidden", 403, format!("Operation {action} is not allowed on a disabled key.")),
-        KeyAccessFailure::KeyNotYetActive => ServiceError::new("Forbidden", 403, format!("Operation {action} is not allowed on a key that is not yet valid.")),
-        KeyAccessFailure::KeyExpired => ServiceError::new("Forbidden", 403, format!("Operation {action} is not allowed on an expired key.")),
-        KeyAccessFailure::KeyOperationsNotPermitted => ServiceError::new("Forbidden", 403, format!("Operation {action} is not permitted on this key.")),
-        KeyAccessFailure::UnwrapFailed => ServiceError::bad_request("BadParameter", "The wrapped key could not be unwrapped."),
+        KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => {
+            ServiceError::key_not_found(action)
+        }
+        KeyAccessFailure::KeyDisabled => ServiceError::new(
+            "Forbidden",
+            403,
+            format!("Operation {action} is not allowed on a disabled key."),
+        ),
+        KeyAccessFailure::KeyNotYetActive => ServiceError::new(
+            "Forbidden",
+            403,
+            format!("Operation {action} is not allowed on a key that is not yet valid."),
+        ),
+        KeyAccessFailure::KeyExpired => ServiceError::new(
+            "Forbidden",
+            403,
+            format!("Operation {action} is not allowed on an expired key."),
+        ),
+        KeyAccessFailure::KeyOperationsNotPermitted => ServiceError::new(
+            "Forbidden",
+            403,
+            format!("Operation {action} is not permitted on this key."),
+        ),
+        KeyAccessFailure::UnwrapFailed => {
+            ServiceError::bad_request("BadParameter", "The wrapped key could not be unwrapped.")
+        }
     }
 }
 
 /// A management or data-plane permission check for calls that are not about one key.
-fn authorize(ws: &Workspace, vault: &KeyVault, caller: &Caller, permission: KeyPermission) -> ServiceResult<()> {
+fn authorize(
+    ws: &Workspace,
+    vault: &KeyVault,
+    caller: &Caller,
+    permission: KeyPermission,
+) -> ServiceResult<()> {
     let probe = |ws: &Workspace| -> Result<(), KeyAccessFailure> {
         let (principal, tenant) = caller_principal(ws, caller)?;
         if tenant != vault.tenant {
@@ -508,8 +654,13 @@ fn authorize(ws: &Workspace, vault: &KeyVault, caller: &Caller, permission: KeyP
         if !firewall_admits(ws, vault, caller) {
             return Err(KeyAccessFailure::FirewallBlocked);
         }
-        if !vault.effective_permissions(&principal, ws.now()).contains(&permission) {
-            return Err(KeyAccessFailure::MissingPermissions(vec![permission.as_str().into()]));
+        if !vault
+            .effective_permissions(&principal, ws.now())
+            .contains(&permission)
+        {
+            return Err(KeyAccessFailure::MissingPermissions(vec![
+                permission.as_str().into(),
+            ]));
         }
         Ok(())
     };
@@ -517,8 +668,19 @@ fn authorize(ws: &Workspace, vault: &KeyVault, caller: &Caller, permission: KeyP
 }
 
 /// The data-plane `wrapKey` call (RSA-OAEP-256), with every check.
-pub fn wrap_key(ws: &Workspace, caller: &Caller, uri: &KeyUri, plaintext: &[u8]) -> Result<(String, Vec<u8>), KeyAccessFailure> {
-    let k = check_key_use(ws, caller, uri, &[KeyPermission::WrapKey], Some(KeyOperation::WrapKey))?;
+pub fn wrap_key(
+    ws: &Workspace,
+    caller: &Caller,
+    uri: &KeyUri,
+    plaintext: &[u8],
+) -> Result<(String, Vec<u8>), KeyAccessFailure> {
+    let k = check_key_use(
+        ws,
+        caller,
+        uri,
+        &[KeyPermission::WrapKey],
+        Some(KeyOperation::WrapKey),
+    )?;
     let wrapped = k
         .version
         .material
@@ -528,8 +690,19 @@ pub fn wrap_key(ws: &Workspace, caller: &Caller, uri: &KeyUri, plaintext: &[u8])
 }
 
 /// The data-plane `unwrapKey` call (RSA-OAEP-256), with every check.
-pub fn unwrap_key(ws: &Workspace, caller: &Caller, uri: &KeyUri, wrapped: &[u8]) -> Result<Vec<u8>, KeyAccessFailure> {
-    let k = check_key_use(ws, caller, uri, &[KeyPermission::UnwrapKey], Some(KeyOperation::UnwrapKey))?;
+pub fn unwrap_key(
+    ws: &Workspace,
+    caller: &Caller,
+    uri: &KeyUri,
+    wrapped: &[u8],
+) -> Result<Vec<u8>, KeyAccessFailure> {
+    let k = check_key_use(
+        ws,
+        caller,
+        uri,
+        &[KeyPermission::UnwrapKey],
+        Some(KeyOperation::UnwrapKey),
+    )?;
     k.version
         .material
         .unwrap_key(WrapAlgorithm::RsaOaep256, wrapped)
@@ -537,7 +710,12 @@ pub fn unwrap_key(ws: &Workspace, caller: &Caller, uri: &KeyUri, wrapped: &[u8])
 }
 
 /// The console user's own `wrapKey`, with the vault's REST errors.
-pub fn user_wrap_key(ws: &Workspace, uri: &KeyUri, plaintext: &[u8]) -> ServiceResult<(String, Vec<u8>)> {
+pub fn user_wrap_key(
+    ws: &Workspace,
+    uri: &KeyUri,
+    plaintext: &[u8],
+) -> ServiceResult<(String, Vec<u8>)> {
     let vault = live_vault(ws, &uri.vault)?;
-    wrap_key(ws, &Caller::ConsoleUser, uri, plaintext).map_err(|f| vault_error(ws, vault, &Caller::ConsoleUser, "wrapKey", &f))
+    wrap_key(ws, &Caller::ConsoleUser, uri, plaintext)
+        .map_err(|f| vault_error(ws, vault, &Caller::ConsoleUser, "wrapKey", &f))
 }

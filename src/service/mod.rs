@@ -44,7 +44,10 @@ impl KeySource for OsKeySource {
 
 /// Runs `op` on a copy of the workspace and keeps the copy only if it succeeds, then lets
 /// the services react to the change (`behaviour::reconcile`).
-pub fn transact<T>(ws: &mut Workspace, op: impl FnOnce(&mut Workspace) -> ServiceResult<T>) -> ServiceResult<T> {
+pub fn transact<T>(
+    ws: &mut Workspace,
+    op: impl FnOnce(&mut Workspace) -> ServiceResult<T>,
+) -> ServiceResult<T> {
     let mut draft = ws.clone();
     let out = op(&mut draft)?;
     behaviour::reconcile(&mut draft);
@@ -105,9 +108,20 @@ pub fn mark_notifications_read(ws: &mut Workspace) {
     }
 }
 
-pub(crate) fn notify(ws: &mut Workspace, level: NotificationLevel, title: impl Into<String>, text: impl Into<String>) {
+pub(crate) fn notify(
+    ws: &mut Workspace,
+    level: NotificationLevel,
+    title: impl Into<String>,
+    text: impl Into<String>,
+) {
     let time = ws.now();
-    ws.notifications.push(Notification { time, level, title: title.into(), text: text.into(), read: false });
+    ws.notifications.push(Notification {
+        time,
+        level,
+        title: title.into(),
+        text: text.into(),
+        read: false,
+    });
 }
 
 /// ARM resource ids.
@@ -138,7 +152,13 @@ pub mod ids {
 }
 
 /// Checks an Azure resource name: length range and allowed characters.
-pub(crate) fn check_name(kind: &str, name: &str, min: usize, max: usize, allowed: impl Fn(char) -> bool) -> ServiceResult<()> {
+pub(crate) fn check_name(
+    kind: &str,
+    name: &str,
+    min: usize,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+) -> ServiceResult<()> {
     let ok = (min..=max).contains(&name.chars().count())
         && name.chars().all(allowed)
         && !name.starts_with('-')
@@ -148,7 +168,9 @@ pub(crate) fn check_name(kind: &str, name: &str, min: usize, max: usize, allowed
     } else {
         Err(ServiceError::bad_request(
             "InvalidResourceName",
-            format!("The {kind} name '{name}' is invalid. It must be {min}-{max} characters of the allowed set and may not start or end with a hyphen."),
+            format!(
+                "The {kind} name '{name}' is invalid. It must be {min}-{max} characters of the allowed set and may not start or end with a hyphen."
+            ),
         ))
     }
 }

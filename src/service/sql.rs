@@ -19,12 +19,17 @@ pub struct CreateServer {
 
 /// Checks a server-create request before the service-managed key is generated.
 pub fn validate_create_server(ws: &Workspace, req: &CreateServer) -> ServiceResult<()> {
-    check_name("server", &req.name, 1, 63, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')?;
+    check_name("server", &req.name, 1, 63, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    })?;
     super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
     if ws.server(&req.name).is_some() {
         return Err(ServiceError::conflict(
             "NameAlreadyExists",
-            format!("The name '{}.database.windows.net' already exists. Choose a different name.", req.name),
+            format!(
+                "The name '{}.database.windows.net' already exists. Choose a different name.",
+                req.name
+            ),
         ));
     }
     if req.admin_user.trim().is_empty() {
@@ -53,10 +58,15 @@ pub fn validate_create_server(ws: &Workspace, req: &CreateServer) -> ServiceResu
 }
 
 /// `az sql server create`. `service_key` protects DEKs while TDE is service-managed.
-pub fn create_server(ws: &mut Workspace, req: &CreateServer, service_key: RsaKeyMaterial) -> ServiceResult<SqlServer> {
+pub fn create_server(
+    ws: &mut Workspace,
+    req: &CreateServer,
+    service_key: RsaKeyMaterial,
+) -> ServiceResult<SqlServer> {
     transact(ws, |ws| {
         validate_create_server(ws, req)?;
-        let location = super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+        let location =
+            super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
         let identity = req.assign_identity.then(|| new_identity(ws));
         let now = ws.now();
         let server = SqlServer {
@@ -94,11 +104,16 @@ fn new_identity(ws: &mut Workspace) -> ServerIdentity {
 }
 
 pub(crate) fn server<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a SqlServer> {
-    ws.server(name).ok_or_else(|| ServiceError::server_not_found(name))
+    ws.server(name)
+        .ok_or_else(|| ServiceError::server_not_found(name))
 }
 
-pub(crate) fn server_mut<'a>(ws: &'a mut Workspace, name: &str) -> ServiceResult<&'a mut SqlServer> {
-    ws.server_mut(name).ok_or_else(|| ServiceError::server_not_found(name))
+pub(crate) fn server_mut<'a>(
+    ws: &'a mut Workspace,
+    name: &str,
+) -> ServiceResult<&'a mut SqlServer> {
+    ws.server_mut(name)
+        .ok_or_else(|| ServiceError::server_not_found(name))
 }
 
 /// `az sql server update --assign-identity` (and the portal, which does it implicitly).
@@ -144,7 +159,10 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
     transact(ws, |ws| {
         check_name("database", &req.name, 1, 128, |c| !"<>*%&:\\/?".contains(c))?;
         if req.name.eq_ignore_ascii_case("master") {
-            return Err(ServiceError::bad_request("ReservedDatabaseName", "The database name 'master' is reserved."));
+            return Err(ServiceError::bad_request(
+                "ReservedDatabaseName",
+                "The database name 'master' is reserved.",
+            ));
         }
         let max = match req.tier {
             ServiceTier::GeneralPurpose => 4096,
@@ -153,19 +171,27 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
         if req.max_size_gb == 0 || req.max_size_gb > max {
             return Err(ServiceError::bad_request(
                 "InvalidMaxSizeTierCombination",
-                format!("The requested database size of {} GB is not supported for the {} tier.", req.max_size_gb, req.tier.label()),
+                format!(
+                    "The requested database size of {} GB is not supported for the {} tier.",
+                    req.max_size_gb,
+                    req.tier.label()
+                ),
             ));
         }
         let s = server(ws, &req.server)?;
         if s.database(&req.name).is_some() {
             return Err(ServiceError::conflict(
                 "DatabaseAlreadyExists",
-                format!("Database '{}' already exists. Choose a different database name.", req.name),
+                format!(
+                    "Database '{}' already exists. Choose a different database name.",
+                    req.name
+                ),
             ));
         }
         let protector = s.protector.server_key_name.clone();
         let dek = DataEncryptionKey::generate();
-        let wrapped = server_wrap_dek(ws, &req.server, &protector, &dek).map_err(|f| tde_error(ws, &req.server, &f))?;
+        let wrapped = server_wrap_dek(ws, &req.server, &protector, &dek)
+            .map_err(|f| tde_error(ws, &req.server, &f))?;
         let pages = sample_pages(&req.name)
             .iter()
             .enumerate()
@@ -190,7 +216,10 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
 
 pub(crate) fn tde_error(ws: &Workspace, server_name: &str, f: &KeyAccessFailure) -> ServiceError {
     let s = ws.server(server_name);
-    let principal = s.and_then(|s| s.identity.as_ref()).map(|i| i.principal_id.0.clone()).unwrap_or_default();
+    let principal = s
+        .and_then(|s| s.identity.as_ref())
+        .map(|i| i.principal_id.0.clone())
+        .unwrap_or_default();
     let vault_uri = s
         .and_then(|s| s.protector_key())
         .and_then(|k| k.uri.as_deref())
@@ -210,7 +239,12 @@ pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
                 row += 1;
                 text.push_str(&format!(
                     "{db}|{row:06}|Customer {row:06}|{}|{}.{:02}\n",
-                    ["Contoso Ltd", "Fabrikam Inc", "Northwind Traders", "Adventure Works"][row % 4],
+                    [
+                        "Contoso Ltd",
+                        "Fabrikam Inc",
+                        "Northwind Traders",
+                        "Adventure Works"
+                    ][row % 4],
                     (row * 37) % 10_000,
                     row % 100
                 ));
@@ -222,8 +256,14 @@ pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn live_database<'a>(ws: &'a Workspace, server_name: &str, db: &str) -> ServiceResult<&'a Database> {
-    server(ws, server_name)?.database(db).ok_or_else(|| ServiceError::database_not_found(server_name, db))
+fn live_database<'a>(
+    ws: &'a Workspace,
+    server_name: &str,
+    db: &str,
+) -> ServiceResult<&'a Database> {
+    server(ws, server_name)?
+        .database(db)
+        .ok_or_else(|| ServiceError::database_not_found(server_name, db))
 }
 
 fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
@@ -238,13 +278,20 @@ fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<
 pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
     transact(ws, |ws| {
         live_database(ws, server_name, db)?;
-        server_mut(ws, server_name)?.databases.retain(|d| !d.name.eq_ignore_ascii_case(db));
+        server_mut(ws, server_name)?
+            .databases
+            .retain(|d| !d.name.eq_ignore_ascii_case(db));
         Ok(())
     })
 }
 
 /// `az sql db tde set --status Enabled|Disabled`: really encrypts or decrypts the pages.
-pub fn set_database_tde(ws: &mut Workspace, server_name: &str, db: &str, enabled: bool) -> ServiceResult<Database> {
+pub fn set_database_tde(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    enabled: bool,
+) -> ServiceResult<Database> {
     transact(ws, |ws| {
         require_online(ws, server_name, db)?;
         let current = live_database(ws, server_name, db)?.clone();
@@ -252,23 +299,33 @@ pub fn set_database_tde(ws: &mut Workspace, server_name: &str, db: &str, enabled
             (true, PageStore::Plain(plain)) => {
                 let protector = server(ws, server_name)?.protector.server_key_name.clone();
                 let dek = DataEncryptionKey::generate();
-                let wrapped = server_wrap_dek(ws, server_name, &protector, &dek).map_err(|f| tde_error(ws, server_name, &f))?;
+                let wrapped = server_wrap_dek(ws, server_name, &protector, &dek)
+                    .map_err(|f| tde_error(ws, server_name, &f))?;
                 let pages: Vec<EncryptedPage> = plain
                     .iter()
                     .enumerate()
                     .map(|(i, p)| dek.encrypt_page(i, &p.0))
                     .collect::<Result<_, _>>()
                     .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
-                Database { dek: Some(wrapped), pages: PageStore::Encrypted(pages), ..current }
+                Database {
+                    dek: Some(wrapped),
+                    pages: PageStore::Encrypted(pages),
+                    ..current
+                }
             }
             (false, PageStore::Encrypted(enc)) => {
-                let dek = server_unwrap_dek(ws, server_name, &current).map_err(|f| tde_error(ws, server_name, &f))?;
+                let dek = server_unwrap_dek(ws, server_name, &current)
+                    .map_err(|f| tde_error(ws, server_name, &f))?;
                 let plain = enc
                     .iter()
                     .map(|p| dek.decrypt_page(p).map(PlainPage))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
-                Database { dek: None, pages: PageStore::Plain(plain), ..current }
+                Database {
+                    dek: None,
+                    pages: PageStore::Plain(plain),
+                    ..current
+                }
             }
             _ => current,
         };
@@ -282,26 +339,50 @@ pub fn set_database_tde(ws: &mut Workspace, server_name: &str, db: &str, enabled
 
 /// `az sql server key create --kid`: links a Key Vault key to the server. The server reads
 /// the key (its `get` permission) to learn the thumbprint.
-pub fn add_server_key(ws: &mut Workspace, server_name: &str, kid: &str) -> ServiceResult<ServerKey> {
+pub fn add_server_key(
+    ws: &mut Workspace,
+    server_name: &str,
+    kid: &str,
+) -> ServiceResult<ServerKey> {
     transact(ws, |ws| {
         let uri = super::tde::parse_kid(kid)?;
         let s = server(ws, server_name)?;
         if s.identity.is_none() {
-            return Err(tde_error(ws, server_name, &KeyAccessFailure::NoServerIdentity));
+            return Err(tde_error(
+                ws,
+                server_name,
+                &KeyAccessFailure::NoServerIdentity,
+            ));
         }
-        let usable = super::keyvault::check_key_use(ws, &super::Caller::Server(server_name.to_string()), &uri, &[KeyPermission::Get], None)
-            .map_err(|f| match f {
-                KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => ServiceError::vault_connection_failed(),
-                other => tde_error(ws, server_name, &other),
-            })?;
-        let name = server_key_name(&usable.vault.name, &usable.key.name, &usable.version.version.0);
+        let usable = super::keyvault::check_key_use(
+            ws,
+            &super::Caller::Server(server_name.to_string()),
+            &uri,
+            &[KeyPermission::Get],
+            None,
+        )
+        .map_err(|f| match f {
+            KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
+                ServiceError::vault_connection_failed()
+            }
+            other => tde_error(ws, server_name, &other),
+        })?;
+        let name = server_key_name(
+            &usable.vault.name,
+            &usable.key.name,
+            &usable.version.version.0,
+        );
         if let Some(existing) = s.key(&name) {
             return Ok(existing.clone());
         }
         let key = ServerKey {
             name,
             key_type: ServerKeyType::AzureKeyVault,
-            uri: Some(usable.vault.key_uri(&usable.key.name, &usable.version.version)),
+            uri: Some(
+                usable
+                    .vault
+                    .key_uri(&usable.key.name, &usable.version.version),
+            ),
             thumbprint: usable.version.material.thumbprint(),
             created: ws.now(),
         };
@@ -311,23 +392,43 @@ pub fn add_server_key(ws: &mut Workspace, server_name: &str, kid: &str) -> Servi
 }
 
 /// `az sql server key delete`: the protector in use cannot be removed.
-pub fn delete_server_key(ws: &mut Workspace, server_name: &str, key_name: &str) -> ServiceResult<()> {
+pub fn delete_server_key(
+    ws: &mut Workspace,
+    server_name: &str,
+    key_name: &str,
+) -> ServiceResult<()> {
     transact(ws, |ws| {
         let s = server(ws, server_name)?;
-        let key = s.key(key_name).ok_or_else(ServiceError::server_key_not_found)?;
-        if key.key_type == ServerKeyType::ServiceManaged || s.protector.server_key_name.eq_ignore_ascii_case(key_name) {
+        let key = s
+            .key(key_name)
+            .ok_or_else(ServiceError::server_key_not_found)?;
+        if key.key_type == ServerKeyType::ServiceManaged
+            || s.protector.server_key_name.eq_ignore_ascii_case(key_name)
+        {
             return Err(ServiceError::bad_request(
                 "ServerKeyInUse",
-                format!("The server key '{}' cannot be deleted because it is in use by server '{}' as its TDE protector.", key.name, s.name),
+                format!(
+                    "The server key '{}' cannot be deleted because it is in use by server '{}' as its TDE protector.",
+                    key.name, s.name
+                ),
             ));
         }
-        if s.databases.iter().any(|d| d.dek.as_ref().is_some_and(|w| w.server_key_name.eq_ignore_ascii_case(key_name))) {
+        if s.databases.iter().any(|d| {
+            d.dek
+                .as_ref()
+                .is_some_and(|w| w.server_key_name.eq_ignore_ascii_case(key_name))
+        }) {
             return Err(ServiceError::bad_request(
                 "ServerKeyInUse",
-                format!("The server key '{}' cannot be deleted because database encryption keys on server '{}' are still wrapped by it.", key.name, s.name),
+                format!(
+                    "The server key '{}' cannot be deleted because database encryption keys on server '{}' are still wrapped by it.",
+                    key.name, s.name
+                ),
             ));
         }
-        server_mut(ws, server_name)?.keys.retain(|k| !k.name.eq_ignore_ascii_case(key_name));
+        server_mut(ws, server_name)?
+            .keys
+            .retain(|k| !k.name.eq_ignore_ascii_case(key_name));
         Ok(())
     })
 }
@@ -349,16 +450,28 @@ pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult
                 operation: "ResourceHealthUnavailable".into(),
                 status: ActivityStatus::Succeeded,
                 resource,
-                message: format!("Resource Health: database '{}' is Unavailable (a connection was denied).", d.name),
+                message: format!(
+                    "Resource Health: database '{}' is Unavailable (a connection was denied).",
+                    d.name
+                ),
             });
-            notify(ws, NotificationLevel::Error, "Database unavailable", format!("A connection to '{}' on '{}' was denied.", d.name, server_name));
+            notify(
+                ws,
+                NotificationLevel::Error,
+                "Database unavailable",
+                format!(
+                    "A connection to '{}' on '{}' was denied.",
+                    d.name, server_name
+                ),
+            );
         }
         return Err(ServiceError::database_unavailable(server_name, &d.name));
     }
     let pages_verified = match &d.pages {
         PageStore::Plain(p) => p.len(),
         PageStore::Encrypted(pages) => {
-            let dek = unwrap_in_memory(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
+            let dek = unwrap_in_memory(ws, server_name, &d)
+                .map_err(|f| tde_error(ws, server_name, &f))?;
             let first = pages.first().map(|p| dek.decrypt_page(p)).transpose();
             first.map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
             1
@@ -370,4 +483,25 @@ pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionReport {
     pub pages_verified: usize,
+}
+
+/// Reads every sample page of a database the way the service opens it: the DEK unwrapped
+/// through the vault (with every check), each page decrypted and authenticated. Returns the
+/// plaintext pages (data, not key material).
+pub fn read_pages(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<Vec<Vec<u8>>> {
+    let d = live_database(ws, server_name, db)?;
+    if !d.state.is_online() {
+        return Err(ServiceError::database_unavailable(server_name, &d.name));
+    }
+    match &d.pages {
+        PageStore::Plain(p) => Ok(p.iter().map(|p| p.0.clone()).collect()),
+        PageStore::Encrypted(pages) => {
+            let dek = server_unwrap_dek(ws, server_name, d).map_err(|f| tde_error(ws, server_name, &f))?;
+            pages
+                .iter()
+                .map(|p| dek.decrypt_page(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))
+        }
+    }
 }

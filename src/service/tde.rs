@@ -28,7 +28,9 @@ pub fn parse_kid(kid: &str) -> ServiceResult<KeyUri> {
     if uri.vault.len() + uri.key.len() > 94 {
         return Err(ServiceError::bad_request(
             "InvalidKeyName",
-            format!("Invalid key name '{kid}': the key vault name and key name together must not exceed 94 characters."),
+            format!(
+                "Invalid key name '{kid}': the key vault name and key name together must not exceed 94 characters."
+            ),
         ));
     }
     Ok(uri)
@@ -39,26 +41,50 @@ pub fn parse_kid(kid: &str) -> ServiceResult<KeyUri> {
 fn resolve_version(ws: &Workspace, uri: &KeyUri) -> Option<String> {
     match &uri.version {
         Some(v) => Some(v.to_ascii_lowercase()),
-        None => ws.vault(&uri.vault)?.key(&uri.key)?.current().map(|v| v.version.0.clone()),
+        None => ws
+            .vault(&uri.vault)?
+            .key(&uri.key)?
+            .current()
+            .map(|v| v.version.0.clone()),
     }
 }
 
 /// Checks every requirement for using `uri` as `server_name`'s protector, in the order the
 /// service checks them, returning the server key that would become the protector.
-pub fn validate_protector(ws: &Workspace, server_name: &str, uri: &KeyUri, auto_rotation: bool) -> ServiceResult<ServerKey> {
+pub fn validate_protector(
+    ws: &Workspace,
+    server_name: &str,
+    uri: &KeyUri,
+    auto_rotation: bool,
+) -> ServiceResult<ServerKey> {
     let s = server(ws, server_name)?;
     if uri.version.is_none() && !auto_rotation {
         return Err(ServiceError::bad_request(
             "InvalidKeyName",
-            format!("The key id '{}' has no version. A versionless key id is accepted only with auto-rotation (--auto-rotation-enabled true).", uri.to_uri()),
+            format!(
+                "The key id '{}' has no version. A versionless key id is accepted only with auto-rotation (--auto-rotation-enabled true).",
+                uri.to_uri()
+            ),
         ));
     }
     let version = resolve_version(ws, uri).ok_or_else(ServiceError::server_key_not_found)?;
     let key_name = server_key_name(&uri.vault, &uri.key, &version);
-    let server_key = s.key(&key_name).cloned().ok_or_else(ServiceError::server_key_not_found)?;
+    let server_key = s
+        .key(&key_name)
+        .cloned()
+        .ok_or_else(ServiceError::server_key_not_found)?;
     let fail = |f: KeyAccessFailure| {
-        let principal = s.identity.as_ref().map(|i| i.principal_id.0.clone()).unwrap_or_default();
-        ServiceError::from_key_access(&f, server_name, &principal, &format!("https://{}.vault.azure.net/", uri.vault))
+        let principal = s
+            .identity
+            .as_ref()
+            .map(|i| i.principal_id.0.clone())
+            .unwrap_or_default();
+        ServiceError::from_key_access(
+            &f,
+            server_name,
+            &principal,
+            &format!("https://{}.vault.azure.net/", uri.vault),
+        )
     };
     if s.identity.is_none() {
         return Err(fail(KeyAccessFailure::NoServerIdentity));
@@ -69,7 +95,11 @@ pub fn validate_protector(ws: &Workspace, server_name: &str, uri: &KeyUri, auto_
     };
     let needs_purge_protection = ws.profile.requires_purge_protection();
     if !vault.soft_delete || (needs_purge_protection && !vault.purge_protection) {
-        let wanted = if needs_purge_protection { "soft delete and purge protection" } else { "soft delete" };
+        let wanted = if needs_purge_protection {
+            "soft delete and purge protection"
+        } else {
+            "soft delete"
+        };
         return Err(ServiceError::bad_request(
             "SecurityInvalidAzureKeyVaultRecoveryLevel",
             format!(
@@ -80,16 +110,23 @@ pub fn validate_protector(ws: &Workspace, server_name: &str, uri: &KeyUri, auto_
         ));
     }
     let caller = Caller::Server(s.name.clone());
-    let pinned = KeyUri { version: Some(version), ..uri.clone() };
-    let usable = check_key_use(ws, &caller, &pinned, &KeyPermission::TDE_REQUIRED, None).map_err(fail)?;
+    let pinned = KeyUri {
+        version: Some(version),
+        ..uri.clone()
+    };
+    let usable =
+        check_key_use(ws, &caller, &pinned, &KeyPermission::TDE_REQUIRED, None).map_err(fail)?;
     let bits = usable.version.material.bits();
-    if !matches!(usable.key.kty, KeyType::Rsa | KeyType::RsaHsm) || !(bits == 2048 || bits == 3072) {
+    if !matches!(usable.key.kty, KeyType::Rsa | KeyType::RsaHsm) || !(bits == 2048 || bits == 3072)
+    {
         return Err(ServiceError::bad_request(
             "AzureKeyVaultRsaKeyNotSupported",
             "The supported RSA key size is 2048 or 3072 and Key Type is RSA or RSA-HSM.",
         ));
     }
-    if !usable.version.allows(KeyOperation::WrapKey) || !usable.version.allows(KeyOperation::UnwrapKey) {
+    if !usable.version.allows(KeyOperation::WrapKey)
+        || !usable.version.allows(KeyOperation::UnwrapKey)
+    {
         return Err(fail(KeyAccessFailure::KeyOperationsNotPermitted));
     }
     Ok(server_key)
@@ -108,11 +145,16 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
                         "A key id (--kid) may only be given with --server-key-type AzureKeyVault.",
                     ));
                 }
-                s.key("ServiceManaged").cloned().ok_or_else(ServiceError::server_key_not_found)?
+                s.key("ServiceManaged")
+                    .cloned()
+                    .ok_or_else(ServiceError::server_key_not_found)?
             }
             ServerKeyType::AzureKeyVault => {
                 let kid = req.kid.as_deref().ok_or_else(|| {
-                    ServiceError::bad_request("InvalidParameterValue", "A key id (--kid) is required with --server-key-type AzureKeyVault.")
+                    ServiceError::bad_request(
+                        "InvalidParameterValue",
+                        "A key id (--kid) is required with --server-key-type AzureKeyVault.",
+                    )
                 })?;
                 let uri = parse_kid(kid)?;
                 validate_protector(ws, &req.server, &uri, req.auto_rotation)?
@@ -130,8 +172,10 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
         // Re-wrap every DEK: unwrap with whatever wrapped it, wrap with the new protector.
         let mut rewrapped = Vec::new();
         for d in s.databases.iter().filter(|d| d.dek.is_some()) {
-            let dek = server_unwrap_dek(ws, &req.server, d).map_err(|f| tde_error(ws, &req.server, &f))?;
-            let w = server_wrap_dek(ws, &req.server, &new_key.name, &dek).map_err(|f| tde_error(ws, &req.server, &f))?;
+            let dek = server_unwrap_dek(ws, &req.server, d)
+                .map_err(|f| tde_error(ws, &req.server, &f))?;
+            let w = server_wrap_dek(ws, &req.server, &new_key.name, &dek)
+                .map_err(|f| tde_error(ws, &req.server, &f))?;
             rewrapped.push((d.name.clone(), w));
         }
         let protector = TdeProtector {
@@ -147,10 +191,20 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
         }
         sm.protector = protector.clone();
         let text = match new_key.key_type {
-            ServerKeyType::ServiceManaged => format!("Server '{}' now uses a service-managed key.", req.server),
-            ServerKeyType::AzureKeyVault => format!("Server '{}' now uses '{}' as its TDE protector.", req.server, new_key.name),
+            ServerKeyType::ServiceManaged => {
+                format!("Server '{}' now uses a service-managed key.", req.server)
+            }
+            ServerKeyType::AzureKeyVault => format!(
+                "Server '{}' now uses '{}' as its TDE protector.",
+                req.server, new_key.name
+            ),
         };
-        notify(ws, NotificationLevel::Success, "TDE protector updated", text);
+        notify(
+            ws,
+            NotificationLevel::Success,
+            "TDE protector updated",
+            text,
+        );
         Ok(protector)
     })
 }
@@ -192,27 +246,49 @@ fn resolve_portal_kid(ws: &Workspace, kid: &str, auto_rotation: bool) -> Service
         return Ok(kid.to_string());
     }
     let version = resolve_version(ws, &uri).ok_or_else(ServiceError::server_key_not_found)?;
-    Ok(KeyUri { version: Some(version), ..uri }.to_uri())
+    Ok(KeyUri {
+        version: Some(version),
+        ..uri
+    }
+    .to_uri())
 }
 
 /// `az sql server tde-key show`: the protector and its server key.
-pub fn show_protector(ws: &Workspace, server_name: &str) -> ServiceResult<(TdeProtector, ServerKey)> {
+pub fn show_protector(
+    ws: &Workspace,
+    server_name: &str,
+) -> ServiceResult<(TdeProtector, ServerKey)> {
     let s = server(ws, server_name)?;
-    let key = s.protector_key().cloned().ok_or_else(ServiceError::server_key_not_found)?;
+    let key = s
+        .protector_key()
+        .cloned()
+        .ok_or_else(ServiceError::server_key_not_found)?;
     Ok((s.protector.clone(), key))
 }
 
 /// Can the server use its protector right now? (The server's periodic check.)
 pub fn protector_access(ws: &Workspace, server_name: &str) -> Result<(), KeyAccessFailure> {
-    let s = ws.server(server_name).ok_or(KeyAccessFailure::NoServerIdentity)?;
+    let s = ws
+        .server(server_name)
+        .ok_or(KeyAccessFailure::NoServerIdentity)?;
     let Some(key) = s.protector_key() else {
         return Err(KeyAccessFailure::KeyNotFound);
     };
     match key.key_type {
         ServerKeyType::ServiceManaged => Ok(()),
         ServerKeyType::AzureKeyVault => {
-            let uri = key.uri.as_deref().and_then(KeyUri::parse).ok_or(KeyAccessFailure::KeyNotFound)?;
-            let k = check_key_use(ws, &Caller::Server(s.name.clone()), &uri, &KeyPermission::TDE_REQUIRED, Some(KeyOperation::WrapKey))?;
+            let uri = key
+                .uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .ok_or(KeyAccessFailure::KeyNotFound)?;
+            let k = check_key_use(
+                ws,
+                &Caller::Server(s.name.clone()),
+                &uri,
+                &KeyPermission::TDE_REQUIRED,
+                Some(KeyOperation::WrapKey),
+            )?;
             if !k.version.allows(KeyOperation::UnwrapKey) {
                 return Err(KeyAccessFailure::KeyOperationsNotPermitted);
             }
@@ -223,8 +299,15 @@ pub fn protector_access(ws: &Workspace, server_name: &str) -> Result<(), KeyAcce
 
 /// Wraps a DEK with one of the server's keys: directly for the service-managed key, through
 /// the vault's `wrapKey` (with every check) for a Key Vault key.
-pub(crate) fn server_wrap_dek(ws: &Workspace, server_name: &str, key_name: &str, dek: &DataEncryptionKey) -> Result<WrappedDek, KeyAccessFailure> {
-    let s = ws.server(server_name).ok_or(KeyAccessFailure::NoServerIdentity)?;
+pub(crate) fn server_wrap_dek(
+    ws: &Workspace,
+    server_name: &str,
+    key_name: &str,
+    dek: &DataEncryptionKey,
+) -> Result<WrappedDek, KeyAccessFailure> {
+    let s = ws
+        .server(server_name)
+        .ok_or(KeyAccessFailure::NoServerIdentity)?;
     let key = s.key(key_name).ok_or(KeyAccessFailure::KeyNotFound)?;
     let wrapped = match key.key_type {
         ServerKeyType::ServiceManaged => s
@@ -232,26 +315,46 @@ pub(crate) fn server_wrap_dek(ws: &Workspace, server_name: &str, key_name: &str,
             .wrap(WrapAlgorithm::RsaOaep256, dek.as_bytes())
             .map_err(|_| KeyAccessFailure::UnwrapFailed)?,
         ServerKeyType::AzureKeyVault => {
-            let uri = key.uri.as_deref().and_then(KeyUri::parse).ok_or(KeyAccessFailure::KeyNotFound)?;
+            let uri = key
+                .uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .ok_or(KeyAccessFailure::KeyNotFound)?;
             super::keyvault::wrap_key(ws, &Caller::Server(s.name.clone()), &uri, dek.as_bytes())?.1
         }
     };
-    Ok(WrappedDek { server_key_name: key.name.clone(), thumbprint: key.thumbprint.clone(), wrapped })
+    Ok(WrappedDek {
+        server_key_name: key.name.clone(),
+        thumbprint: key.thumbprint.clone(),
+        wrapped,
+    })
 }
 
 /// Unwraps a database's DEK the way the service does when it (re)opens the database:
 /// through the vault's `unwrapKey`, with every check.
-pub(crate) fn server_unwrap_dek(ws: &Workspace, server_name: &str, db: &Database) -> Result<DataEncryptionKey, KeyAccessFailure> {
-    let s = ws.server(server_name).ok_or(KeyAccessFailure::NoServerIdentity)?;
+pub(crate) fn server_unwrap_dek(
+    ws: &Workspace,
+    server_name: &str,
+    db: &Database,
+) -> Result<DataEncryptionKey, KeyAccessFailure> {
+    let s = ws
+        .server(server_name)
+        .ok_or(KeyAccessFailure::NoServerIdentity)?;
     let w = db.dek.as_ref().ok_or(KeyAccessFailure::KeyNotFound)?;
-    let key = s.key(&w.server_key_name).ok_or(KeyAccessFailure::KeyNotFound)?;
+    let key = s
+        .key(&w.server_key_name)
+        .ok_or(KeyAccessFailure::KeyNotFound)?;
     let bytes = match key.key_type {
         ServerKeyType::ServiceManaged => s
             .service_managed_key
             .unwrap_key(WrapAlgorithm::RsaOaep256, &w.wrapped)
             .map_err(|_| KeyAccessFailure::UnwrapFailed)?,
         ServerKeyType::AzureKeyVault => {
-            let uri = key.uri.as_deref().and_then(KeyUri::parse).ok_or(KeyAccessFailure::KeyNotFound)?;
+            let uri = key
+                .uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .ok_or(KeyAccessFailure::KeyNotFound)?;
             super::keyvault::unwrap_key(ws, &Caller::Server(s.name.clone()), &uri, &w.wrapped)?
         }
     };
@@ -261,20 +364,40 @@ pub(crate) fn server_unwrap_dek(ws: &Workspace, server_name: &str, db: &Database
 /// The DEK an Online database's server holds in memory: the same RSA unwrap, but without a
 /// fresh vault round trip (the server cached it when it opened the database), so clients
 /// keep working until the server's periodic check notices a lost key.
-pub(crate) fn unwrap_in_memory(ws: &Workspace, server_name: &str, db: &Database) -> Result<DataEncryptionKey, KeyAccessFailure> {
-    let s = ws.server(server_name).ok_or(KeyAccessFailure::NoServerIdentity)?;
+pub(crate) fn unwrap_in_memory(
+    ws: &Workspace,
+    server_name: &str,
+    db: &Database,
+) -> Result<DataEncryptionKey, KeyAccessFailure> {
+    let s = ws
+        .server(server_name)
+        .ok_or(KeyAccessFailure::NoServerIdentity)?;
     let w = db.dek.as_ref().ok_or(KeyAccessFailure::KeyNotFound)?;
-    let key = s.key(&w.server_key_name).ok_or(KeyAccessFailure::KeyNotFound)?;
+    let key = s
+        .key(&w.server_key_name)
+        .ok_or(KeyAccessFailure::KeyNotFound)?;
     let material = match key.key_type {
         ServerKeyType::ServiceManaged => s.service_managed_key.clone(),
         ServerKeyType::AzureKeyVault => {
-            let uri = key.uri.as_deref().and_then(KeyUri::parse).ok_or(KeyAccessFailure::KeyNotFound)?;
-            let vault = ws.vault(&uri.vault).ok_or(KeyAccessFailure::VaultNotFound)?;
+            let uri = key
+                .uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .ok_or(KeyAccessFailure::KeyNotFound)?;
+            let vault = ws
+                .vault(&uri.vault)
+                .ok_or(KeyAccessFailure::VaultNotFound)?;
             let k = vault.key(&uri.key).ok_or(KeyAccessFailure::KeyNotFound)?;
-            let v = uri.version.as_deref().and_then(|id| k.version(id)).ok_or(KeyAccessFailure::KeyNotFound)?;
+            let v = uri
+                .version
+                .as_deref()
+                .and_then(|id| k.version(id))
+                .ok_or(KeyAccessFailure::KeyNotFound)?;
             v.material.clone()
         }
     };
-    let bytes = material.unwrap_key(WrapAlgorithm::RsaOaep256, &w.wrapped).map_err(|_| KeyAccessFailure::UnwrapFailed)?;
+    let bytes = material
+        .unwrap_key(WrapAlgorithm::RsaOaep256, &w.wrapped)
+        .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
     DataEncryptionKey::from_bytes(&bytes).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }

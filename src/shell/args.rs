@@ -36,7 +36,10 @@ impl Args {
         let mut args = Args::default();
         let mut current: Option<String> = None;
         for w in words {
-            let is_flag = (w.starts_with("--") && w.len() > 2) || (w.len() == 2 && w.starts_with('-') && !w[1..].starts_with(|c: char| c.is_ascii_digit()));
+            let is_flag = (w.starts_with("--") && w.len() > 2)
+                || (w.len() == 2
+                    && w.starts_with('-')
+                    && !w[1..].starts_with(|c: char| c.is_ascii_digit()));
             if is_flag {
                 let (name, inline) = match w.split_once('=') {
                     Some((n, v)) => (n.to_string(), Some(v.to_string())),
@@ -45,7 +48,9 @@ impl Args {
                 let name = if name.starts_with("--") {
                     name
                 } else {
-                    long_name(&name).ok_or_else(|| UsageError(format!("unrecognized arguments: {w}")))?.to_string()
+                    long_name(&name)
+                        .ok_or_else(|| UsageError(format!("unrecognized arguments: {w}")))?
+                        .to_string()
                 };
                 let entry = args.flags.entry(name.clone()).or_default();
                 if let Some(v) = inline {
@@ -73,7 +78,11 @@ impl Args {
 
     /// Fails on any argument the command does not know.
     pub fn check_known(&self, known: &[&str]) -> Result<(), UsageError> {
-        let unknown: Vec<&String> = self.flags.keys().filter(|k| !known.contains(&k.as_str())).collect();
+        let unknown: Vec<&String> = self
+            .flags
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .collect();
         if let Some(first) = unknown.first() {
             return Err(UsageError(format!("unrecognized arguments: {first}")));
         }
@@ -104,7 +113,9 @@ impl Args {
                     .find(|s| long_name(s) == Some(flag))
                     .map(|s| format!("/{s}"))
                     .unwrap_or_default();
-                Err(UsageError(format!("the following arguments are required: {flag}{short}")))
+                Err(UsageError(format!(
+                    "the following arguments are required: {flag}{short}"
+                )))
             }
         }
     }
@@ -117,7 +128,9 @@ impl Args {
             Some(v) => match v.join(" ").to_ascii_lowercase().as_str() {
                 "true" | "yes" | "1" | "enabled" => Ok(Some(true)),
                 "false" | "no" | "0" | "disabled" => Ok(Some(false)),
-                other => Err(UsageError(format!("argument {flag}: invalid boolean value: '{other}'"))),
+                other => Err(UsageError(format!(
+                    "argument {flag}: invalid boolean value: '{other}'"
+                ))),
             },
         }
     }
@@ -133,12 +146,18 @@ mod tests {
 
     #[test]
     fn flags_values_and_aliases() {
-        let a = Args::parse(&w("-g rg --key-permissions get wrapKey --assign-identity --size=3072")).unwrap();
+        let a = Args::parse(&w(
+            "-g rg --key-permissions get wrapKey --assign-identity --size=3072",
+        ))
+        .unwrap();
         assert_eq!(a.get("--resource-group").as_deref(), Some("rg"));
         assert_eq!(a.list("--key-permissions"), ["get", "wrapKey"]);
         assert_eq!(a.bool("--assign-identity").unwrap(), Some(true));
         assert_eq!(a.get("--size").as_deref(), Some("3072"));
-        assert!(a.check_known(&["--resource-group", "--key-permissions", "--assign-identity"]).is_err());
+        assert!(
+            a.check_known(&["--resource-group", "--key-permissions", "--assign-identity"])
+                .is_err()
+        );
         assert!(a.required("--name").unwrap_err().0.contains("--name/-n"));
         assert!(Args::parse(&w("-z x")).is_err());
     }

@@ -91,32 +91,63 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         .iter()
         .filter_map(|c| {
             let parts: Vec<&str> = c.split(' ').collect();
-            (words.len() >= parts.len() && words.iter().zip(&parts).all(|(w, p)| w == p)).then_some((*c, parts.len()))
+            (words.len() >= parts.len() && words.iter().zip(&parts).all(|(w, p)| w == p))
+                .then_some((*c, parts.len()))
         })
         .max_by_key(|(_, n)| *n)
         .map(|(c, n)| (c, &words[n..]))
         .ok_or_else(|| unknown_command(words))?;
     let mut a = Args::parse(rest)?;
-    for ignored in ["--subscription", "--only-show-errors", "--debug", "--verbose", "--no-wait"] {
+    for ignored in [
+        "--subscription",
+        "--only-show-errors",
+        "--debug",
+        "--verbose",
+        "--no-wait",
+    ] {
         a.take(ignored);
     }
     match cmd {
         "az group create" => {
             a.check_known(&["--name", "--location", "--tags"])?;
-            let g = service::resources::create_resource_group(ws, &a.required("--name")?, &a.required("--location")?)?;
+            let g = service::resources::create_resource_group(
+                ws,
+                &a.required("--name")?,
+                &a.required("--location")?,
+            )?;
             Ok(views::group(ws.current_subscription.as_str(), &g))
         }
         "az keyvault create" => {
-            a.check_known(&["--name", "--resource-group", "--location", "--enable-soft-delete", "--retention-days", "--enable-purge-protection", "--sku", "--enable-rbac-authorization"])?;
+            a.check_known(&[
+                "--name",
+                "--resource-group",
+                "--location",
+                "--enable-soft-delete",
+                "--retention-days",
+                "--enable-purge-protection",
+                "--sku",
+                "--enable-rbac-authorization",
+            ])?;
             if a.bool("--enable-rbac-authorization")? == Some(true) {
-                return Err(usage("--enable-rbac-authorization: the RBAC permission model is not simulated yet; use access policies."));
+                return Err(usage(
+                    "--enable-rbac-authorization: the RBAC permission model is not simulated yet; use access policies.",
+                ));
             }
             let req = keyvault::CreateVault {
                 name: a.required("--name")?,
                 resource_group: a.required("--resource-group")?,
                 location: a.get("--location"),
                 soft_delete: a.bool("--enable-soft-delete")?,
-                retention_days: a.get("--retention-days").map(|d| d.parse().map_err(|_| usage(format!("argument --retention-days: invalid int value: '{d}'")))).transpose()?,
+                retention_days: a
+                    .get("--retention-days")
+                    .map(|d| {
+                        d.parse().map_err(|_| {
+                            usage(format!(
+                                "argument --retention-days: invalid int value: '{d}'"
+                            ))
+                        })
+                    })
+                    .transpose()?,
                 purge_protection: a.bool("--enable-purge-protection")?.unwrap_or(false),
                 tenant: None,
             };
@@ -131,21 +162,32 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 acls.restricted = match d.as_str() {
                     "Deny" => true,
                     "Allow" => false,
-                    _ => return Err(usage(format!("argument --default-action: invalid choice: '{d}' (choose from 'Allow', 'Deny')"))),
+                    _ => {
+                        return Err(usage(format!(
+                            "argument --default-action: invalid choice: '{d}' (choose from 'Allow', 'Deny')"
+                        )));
+                    }
                 };
             }
             if let Some(b) = a.get("--bypass") {
                 acls.bypass_trusted_services = match b.as_str() {
                     "AzureServices" => true,
                     "None" => false,
-                    _ => return Err(usage(format!("argument --bypass: invalid choice: '{b}' (choose from 'AzureServices', 'None')"))),
+                    _ => {
+                        return Err(usage(format!(
+                            "argument --bypass: invalid choice: '{b}' (choose from 'AzureServices', 'None')"
+                        )));
+                    }
                 };
             }
             Ok(views::vault(&keyvault::set_network_acls(ws, &name, acls)?))
         }
         "az keyvault show" => {
             a.check_known(&["--name", "--resource-group"])?;
-            Ok(views::vault(&keyvault::show_vault(ws, &a.required("--name")?)?))
+            Ok(views::vault(&keyvault::show_vault(
+                ws,
+                &a.required("--name")?,
+            )?))
         }
         "az keyvault list" => {
             a.check_known(&["--resource-group"])?;
@@ -153,13 +195,24 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             Ok(Value::Array(
                 ws.vaults
                     .iter()
-                    .filter(|v| v.deleted.is_none() && g.as_ref().is_none_or(|g| v.resource_group.eq_ignore_ascii_case(g)))
+                    .filter(|v| {
+                        v.deleted.is_none()
+                            && g.as_ref()
+                                .is_none_or(|g| v.resource_group.eq_ignore_ascii_case(g))
+                    })
                     .map(views::vault)
                     .collect(),
             ))
         }
         "az keyvault set-policy" => {
-            a.check_known(&["--name", "--resource-group", "--object-id", "--key-permissions", "--secret-permissions", "--certificate-permissions"])?;
+            a.check_known(&[
+                "--name",
+                "--resource-group",
+                "--object-id",
+                "--key-permissions",
+                "--secret-permissions",
+                "--certificate-permissions",
+            ])?;
             let name = a.required("--name")?;
             let oid = PrincipalId(a.required("--object-id")?);
             let mut perms: BTreeSet<KeyPermission> = BTreeSet::new();
@@ -171,34 +224,75 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 perms.insert(KeyPermission::parse(&p).ok_or_else(|| {
                     usage(format!(
                         "argument --key-permissions: invalid choice: '{p}' (choose from {})",
-                        KeyPermission::ALL.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ")
+                        KeyPermission::ALL
+                            .iter()
+                            .map(|k| format!("'{}'", k.as_str()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })?);
             }
             if !a.has("--key-permissions") {
                 let existing = keyvault::show_vault(ws, &name)?;
-                perms = existing.access_policies.iter().filter(|p| p.object_id == oid).flat_map(|p| p.key_permissions.clone()).collect();
+                perms = existing
+                    .access_policies
+                    .iter()
+                    .filter(|p| p.object_id == oid)
+                    .flat_map(|p| p.key_permissions.clone())
+                    .collect();
             }
-            Ok(views::vault(&keyvault::set_access_policy(ws, &name, &oid, &perms)?))
+            Ok(views::vault(&keyvault::set_access_policy(
+                ws, &name, &oid, &perms,
+            )?))
         }
         "az keyvault delete-policy" => {
             a.check_known(&["--name", "--resource-group", "--object-id"])?;
-            Ok(views::vault(&keyvault::delete_access_policy(ws, &a.required("--name")?, &PrincipalId(a.required("--object-id")?))?))
+            Ok(views::vault(&keyvault::delete_access_policy(
+                ws,
+                &a.required("--name")?,
+                &PrincipalId(a.required("--object-id")?),
+            )?))
         }
         "az keyvault key create" => {
-            a.check_known(&["--vault-name", "--name", "--protection", "--kty", "--size", "--ops", "--disabled", "--expires", "--not-before", "--tags"])?;
+            a.check_known(&[
+                "--vault-name",
+                "--name",
+                "--protection",
+                "--kty",
+                "--size",
+                "--ops",
+                "--disabled",
+                "--expires",
+                "--not-before",
+                "--tags",
+            ])?;
             let kty = match (a.get("--kty"), a.get("--protection")) {
-                (Some(k), _) => KeyType::parse(&k).ok_or_else(|| usage(format!("argument --kty: invalid choice: '{k}' (RSA and RSA-HSM keys are simulated)")))?,
+                (Some(k), _) => KeyType::parse(&k).ok_or_else(|| {
+                    usage(format!(
+                        "argument --kty: invalid choice: '{k}' (RSA and RSA-HSM keys are simulated)"
+                    ))
+                })?,
                 (None, Some(p)) if p == "hsm" => KeyType::RsaHsm,
                 (None, Some(p)) if p == "software" => KeyType::Rsa,
-                (None, Some(p)) => return Err(usage(format!("argument --protection/-p: invalid choice: '{p}' (choose from 'hsm', 'software')"))),
+                (None, Some(p)) => {
+                    return Err(usage(format!(
+                        "argument --protection/-p: invalid choice: '{p}' (choose from 'hsm', 'software')"
+                    )));
+                }
                 (None, None) => KeyType::Rsa,
             };
             let size = match a.get("--size") {
-                Some(s) => s.parse().map_err(|_| usage(format!("argument --size: invalid int value: '{s}'")))?,
+                Some(s) => s
+                    .parse()
+                    .map_err(|_| usage(format!("argument --size: invalid int value: '{s}'")))?,
                 None => 2048,
             };
-            let mut req = keyvault::CreateKey::new(&a.required("--vault-name")?, &a.required("--name")?, kty, size);
+            let mut req = keyvault::CreateKey::new(
+                &a.required("--vault-name")?,
+                &a.required("--name")?,
+                kty,
+                size,
+            );
             req.enabled = a.bool("--disabled")? != Some(true);
             req.expires = time_arg(&a, "--expires")?;
             req.not_before = time_arg(&a, "--not-before")?;
@@ -206,7 +300,9 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 req.ops = Some(ops_arg(&a)?);
             }
             keyvault::validate_create_key(ws, &req)?;
-            let material = keys.generate(size).map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+            let material = keys
+                .generate(size)
+                .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
             let (k, kv) = keyvault::create_key(ws, &req, material)?;
             let v = keyvault::show_vault(ws, &req.vault)?;
             Ok(views::key(&v, &k, &kv))
@@ -220,22 +316,47 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         "az keyvault key list" => {
             a.check_known(&["--vault-name"])?;
             let (v, keys) = keyvault::list_keys(ws, &a.required("--vault-name")?)?;
-            Ok(Value::Array(keys.iter().map(|k| views::key_list_item(&v, k)).collect()))
+            Ok(Value::Array(
+                keys.iter().map(|k| views::key_list_item(&v, k)).collect(),
+            ))
         }
         "az keyvault key list-versions" => {
             a.check_known(&["--vault-name", "--name", "--id"])?;
             let (vault, name, _) = key_ref(&a)?;
             let (v, keys) = keyvault::list_keys(ws, &vault)?;
-            let k = keys.iter().find(|k| k.name.eq_ignore_ascii_case(&name)).ok_or_else(|| ServiceError::key_not_found(&name))?;
-            Ok(Value::Array(k.versions.iter().map(|kv| views::key_version_item(&v, k, kv)).collect()))
+            let k = keys
+                .iter()
+                .find(|k| k.name.eq_ignore_ascii_case(&name))
+                .ok_or_else(|| ServiceError::key_not_found(&name))?;
+            Ok(Value::Array(
+                k.versions
+                    .iter()
+                    .map(|kv| views::key_version_item(&v, k, kv))
+                    .collect(),
+            ))
         }
         "az keyvault key set-attributes" => {
-            a.check_known(&["--vault-name", "--name", "--version", "--id", "--enabled", "--expires", "--not-before", "--ops"])?;
+            a.check_known(&[
+                "--vault-name",
+                "--name",
+                "--version",
+                "--id",
+                "--enabled",
+                "--expires",
+                "--not-before",
+                "--ops",
+            ])?;
             let (vault, name, version) = key_ref(&a)?;
             let attrs = keyvault::KeyAttributes {
                 enabled: a.bool("--enabled")?,
-                not_before: a.has("--not-before").then(|| time_arg(&a, "--not-before")).transpose()?,
-                expires: a.has("--expires").then(|| time_arg(&a, "--expires")).transpose()?,
+                not_before: a
+                    .has("--not-before")
+                    .then(|| time_arg(&a, "--not-before"))
+                    .transpose()?,
+                expires: a
+                    .has("--expires")
+                    .then(|| time_arg(&a, "--expires"))
+                    .transpose()?,
                 ops: a.has("--ops").then(|| ops_arg(&a)).transpose()?,
             };
             keyvault::set_key_attributes(ws, &vault, &name, version.as_deref(), &attrs)?;
@@ -246,11 +367,23 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             a.check_known(&["--vault-name", "--name", "--id"])?;
             let (vault, name, _) = key_ref(&a)?;
             let k = keyvault::delete_key(ws, &vault, &name)?;
-            let v = ws.vault(&vault).cloned().ok_or_else(|| ServiceError::vault_not_found(&vault))?;
+            let v = ws
+                .vault(&vault)
+                .cloned()
+                .ok_or_else(|| ServiceError::vault_not_found(&vault))?;
             Ok(views::deleted_key(&v, &k))
         }
         "az sql server create" => {
-            a.check_known(&["--name", "--resource-group", "--location", "--admin-user", "--admin-password", "--assign-identity", "--enable-public-network", "--minimal-tls-version"])?;
+            a.check_known(&[
+                "--name",
+                "--resource-group",
+                "--location",
+                "--admin-user",
+                "--admin-password",
+                "--assign-identity",
+                "--enable-public-network",
+                "--minimal-tls-version",
+            ])?;
             let req = sql::CreateServer {
                 name: a.required("--name")?,
                 resource_group: a.required("--resource-group")?,
@@ -261,7 +394,9 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 kind: ServerKind::SqlDatabaseServer,
             };
             sql::validate_create_server(ws, &req)?;
-            let key = keys.generate(2048).map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+            let key = keys
+                .generate(2048)
+                .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
             Ok(views::server(&sql::create_server(ws, &req, key)?))
         }
         "az sql server update" => {
@@ -286,13 +421,26 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             Ok(Value::Array(
                 ws.servers
                     .iter()
-                    .filter(|s| g.as_ref().is_none_or(|g| s.resource_group.eq_ignore_ascii_case(g)))
+                    .filter(|s| {
+                        g.as_ref()
+                            .is_none_or(|g| s.resource_group.eq_ignore_ascii_case(g))
+                    })
                     .map(views::server)
                     .collect(),
             ))
         }
         "az sql db create" => {
-            a.check_known(&["--name", "--server", "--resource-group", "--edition", "--tier", "--max-size", "--service-objective", "--family", "--capacity"])?;
+            a.check_known(&[
+                "--name",
+                "--server",
+                "--resource-group",
+                "--edition",
+                "--tier",
+                "--max-size",
+                "--service-objective",
+                "--family",
+                "--capacity",
+            ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
             let tier = match a.get("--edition").or(a.get("--tier")) {
@@ -300,20 +448,48 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 None => ServiceTier::GeneralPurpose,
             };
             let max_size_gb = match a.get("--max-size") {
-                Some(s) => s.trim_end_matches("GB").trim_end_matches("gb").parse().map_err(|_| usage(format!("argument --max-size: invalid size '{s}' (e.g. 32GB)")))?,
+                Some(s) => s
+                    .trim_end_matches("GB")
+                    .trim_end_matches("gb")
+                    .parse()
+                    .map_err(|_| {
+                        usage(format!(
+                            "argument --max-size: invalid size '{s}' (e.g. 32GB)"
+                        ))
+                    })?,
                 None => 32,
             };
-            let d = sql::create_database(ws, &sql::CreateDatabase { server: server.clone(), name: a.required("--name")?, tier, max_size_gb })?;
+            let d = sql::create_database(
+                ws,
+                &sql::CreateDatabase {
+                    server: server.clone(),
+                    name: a.required("--name")?,
+                    tier,
+                    max_size_gb,
+                },
+            )?;
             Ok(views::database(sql::server(ws, &server)?, &d))
         }
         "az sql db show" | "az sql db delete" | "az sql db tde show" | "az sql db tde set" => {
-            let name_flag = if cmd.contains(" tde ") { "--database" } else { "--name" };
-            a.check_known(&[name_flag, "--server", "--resource-group", "--yes", "--status"])?;
+            let name_flag = if cmd.contains(" tde ") {
+                "--database"
+            } else {
+                "--name"
+            };
+            a.check_known(&[
+                name_flag,
+                "--server",
+                "--resource-group",
+                "--yes",
+                "--status",
+            ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
             let db = a.required(name_flag)?;
             let s = sql::server(ws, &server)?;
-            let d = s.database(&db).ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
+            let d = s
+                .database(&db)
+                .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
             match cmd {
                 "az sql db show" => Ok(views::database(s, d)),
                 "az sql db tde show" => Ok(views::database_tde(s, d)),
@@ -326,7 +502,11 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     let enabled = match status.as_str() {
                         "Enabled" => true,
                         "Disabled" => false,
-                        other => return Err(usage(format!("argument --status: invalid choice: '{other}' (choose from 'Disabled', 'Enabled')"))),
+                        other => {
+                            return Err(usage(format!(
+                                "argument --status: invalid choice: '{other}' (choose from 'Disabled', 'Enabled')"
+                            )));
+                        }
                     };
                     let d = sql::set_database_tde(ws, &server, &db, enabled)?;
                     Ok(views::database_tde(sql::server(ws, &server)?, &d))
@@ -338,7 +518,9 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
             let s = sql::server(ws, &server)?;
-            Ok(Value::Array(s.databases.iter().map(|d| views::database(s, d)).collect()))
+            Ok(Value::Array(
+                s.databases.iter().map(|d| views::database(s, d)).collect(),
+            ))
         }
         "az sql server key create" => {
             a.check_known(&["--server", "--resource-group", "--kid"])?;
@@ -352,7 +534,9 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
             let s = sql::server(ws, &server)?;
-            Ok(Value::Array(s.keys.iter().map(|k| views::server_key(s, k)).collect()))
+            Ok(Value::Array(
+                s.keys.iter().map(|k| views::server_key(s, k)).collect(),
+            ))
         }
         "az sql server key show" | "az sql server key delete" => {
             a.check_known(&["--server", "--resource-group", "--name", "--kid", "--yes"])?;
@@ -364,26 +548,47 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     let u = tde::parse_kid(&kid)?;
                     server_key_name(&u.vault, &u.key, u.version.as_deref().unwrap_or(""))
                 }
-                (None, None) => return Err(usage("the following arguments are required: --kid or --name")),
+                (None, None) => {
+                    return Err(usage(
+                        "the following arguments are required: --kid or --name",
+                    ));
+                }
             };
             if cmd.ends_with("delete") {
                 sql::delete_server_key(ws, &server, &name)?;
                 return Ok(Value::Null);
             }
             let s = sql::server(ws, &server)?;
-            let k = s.key(&name).ok_or_else(ServiceError::server_key_not_found)?;
+            let k = s
+                .key(&name)
+                .ok_or_else(ServiceError::server_key_not_found)?;
             Ok(views::server_key(s, k))
         }
         "az sql server tde-key set" => {
-            a.check_known(&["--server", "--resource-group", "--server-key-type", "--kid", "--auto-rotation-enabled"])?;
+            a.check_known(&[
+                "--server",
+                "--resource-group",
+                "--server-key-type",
+                "--kid",
+                "--auto-rotation-enabled",
+            ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
             let key_type = match a.required("--server-key-type")?.as_str() {
                 "ServiceManaged" => ServerKeyType::ServiceManaged,
                 "AzureKeyVault" => ServerKeyType::AzureKeyVault,
-                other => return Err(usage(format!("argument --server-key-type/-t: invalid choice: '{other}' (choose from 'AzureKeyVault', 'ServiceManaged')"))),
+                other => {
+                    return Err(usage(format!(
+                        "argument --server-key-type/-t: invalid choice: '{other}' (choose from 'AzureKeyVault', 'ServiceManaged')"
+                    )));
+                }
             };
-            let req = tde::SetProtector { server: server.clone(), key_type, kid: a.get("--kid"), auto_rotation: a.bool("--auto-rotation-enabled")?.unwrap_or(false) };
+            let req = tde::SetProtector {
+                server: server.clone(),
+                key_type,
+                kid: a.get("--kid"),
+                auto_rotation: a.bool("--auto-rotation-enabled")?.unwrap_or(false),
+            };
             tde::set_protector(ws, &req)?;
             let (p, k) = tde::show_protector(ws, &server)?;
             Ok(views::protector(sql::server(ws, &server)?, &p, &k))
@@ -400,9 +605,17 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             Ok(clock_json(ws))
         }
         "sim clock advance" => {
-            let text = a.take_positional().first().cloned().ok_or_else(|| usage("usage: sim clock advance <N>m|h|d"))?;
+            let text = a
+                .take_positional()
+                .first()
+                .cloned()
+                .ok_or_else(|| usage("usage: sim clock advance <N>m|h|d"))?;
             a.check_known(&[])?;
-            let d = Duration::parse(&text).ok_or_else(|| usage(format!("invalid duration '{text}': use e.g. 30s, 20m, 9h or 2d")))?;
+            let d = Duration::parse(&text).ok_or_else(|| {
+                usage(format!(
+                    "invalid duration '{text}': use e.g. 30s, 20m, 9h or 2d"
+                ))
+            })?;
             service::behaviour::advance(ws, d)?;
             Ok(clock_json(ws))
         }
@@ -412,23 +625,40 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             Ok(json!({"connected": true}))
         }
         "sim profile set" => {
-            let text = a.take_positional().first().cloned().ok_or_else(|| usage("usage: sim profile set 2021|current"))?;
+            let text = a
+                .take_positional()
+                .first()
+                .cloned()
+                .ok_or_else(|| usage("usage: sim profile set 2021|current"))?;
             a.check_known(&[])?;
-            let p = TimingProfile::parse(&text).ok_or_else(|| usage(format!("invalid profile '{text}': choose 2021 or current")))?;
+            let p = TimingProfile::parse(&text).ok_or_else(|| {
+                usage(format!("invalid profile '{text}': choose 2021 or current"))
+            })?;
             service::set_profile(ws, p)?;
             Ok(json!({"profile": p.as_str()}))
         }
         "sim profile show" => {
             a.check_known(&[])?;
-            Ok(json!({"profile": ws.profile.as_str(), "autoHealWindow": ws.profile.auto_heal_window().human()}))
+            Ok(
+                json!({"profile": ws.profile.as_str(), "autoHealWindow": ws.profile.auto_heal_window().human()}),
+            )
         }
         "sim identity delete" => {
             a.check_known(&["--server"])?;
-            Ok(views::server(&sql::delete_identity(ws, &a.required("--server")?)?))
+            Ok(views::server(&sql::delete_identity(
+                ws,
+                &a.required("--server")?,
+            )?))
         }
         "sim events" => {
             a.check_known(&[])?;
-            Ok(Value::Array(ws.schedule.events.iter().map(|e| json!({"at": e.at.to_iso(), "event": format!("{:?}", e.event)})).collect()))
+            Ok(Value::Array(
+                ws.schedule
+                    .events
+                    .iter()
+                    .map(|e| json!({"at": e.at.to_iso(), "event": format!("{:?}", e.event)}))
+                    .collect(),
+            ))
         }
         "sim activity-log" => {
             a.check_known(&[])?;
@@ -454,11 +684,21 @@ fn clock_json(ws: &Workspace) -> Value {
 fn unknown_command(words: &[String]) -> CommandError {
     let typed = words.join(" ");
     let group = words.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
-    let near: Vec<&str> = COMMANDS.iter().filter(|c| c.starts_with(&group)).copied().take(8).collect();
+    let near: Vec<&str> = COMMANDS
+        .iter()
+        .filter(|c| c.starts_with(&group))
+        .copied()
+        .take(8)
+        .collect();
     if near.is_empty() {
-        usage(format!("'{typed}' is not a command this console knows. Type 'help' for the list."))
+        usage(format!(
+            "'{typed}' is not a command this console knows. Type 'help' for the list."
+        ))
     } else {
-        usage(format!("'{typed}' is misspelled or not recognized. Did you mean: {}?", near.join(" | ")))
+        usage(format!(
+            "'{typed}' is misspelled or not recognized. Did you mean: {}?",
+            near.join(" | ")
+        ))
     }
 }
 
@@ -480,19 +720,26 @@ fn check_group(ws: &Workspace, a: &Args, server: &str) -> Result<(), CommandErro
 /// `--vault-name V --name K [--version X]` or `--id <kid>`.
 fn key_ref(a: &Args) -> Result<(String, String, Option<String>), CommandError> {
     if let Some(id) = a.get("--id") {
-        let u = KeyUri::parse(&id).ok_or_else(|| usage(format!("argument --id: invalid key identifier '{id}'")))?;
+        let u = KeyUri::parse(&id)
+            .ok_or_else(|| usage(format!("argument --id: invalid key identifier '{id}'")))?;
         return Ok((u.vault, u.key, u.version));
     }
-    Ok((a.required("--vault-name")?, a.required("--name")?, a.get("--version")))
+    Ok((
+        a.required("--vault-name")?,
+        a.required("--name")?,
+        a.get("--version"),
+    ))
 }
 
 fn time_arg(a: &Args, flag: &str) -> Result<Option<Timestamp>, CommandError> {
     match a.get(flag) {
         None => Ok(None),
         Some(t) if t.is_empty() => Ok(None),
-        Some(t) => Timestamp::parse(&t)
-            .map(Some)
-            .ok_or_else(|| usage(format!("argument {flag}: invalid datetime value: '{t}' (use e.g. 2026-12-31T00:00:00Z)"))),
+        Some(t) => Timestamp::parse(&t).map(Some).ok_or_else(|| {
+            usage(format!(
+                "argument {flag}: invalid datetime value: '{t}' (use e.g. 2026-12-31T00:00:00Z)"
+            ))
+        }),
     }
 }
 

@@ -88,7 +88,10 @@ pub fn words(line: &str) -> Result<Vec<Word>, String> {
             }
             (None, '\'') => {
                 in_word = true;
-                let end = chars[i + 1..].iter().position(|&x| x == '\'').ok_or("unterminated single quote")?;
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&x| x == '\'')
+                    .ok_or("unterminated single quote")?;
                 text.extend(&chars[i + 1..i + 1 + end]);
                 i += end + 2;
             }
@@ -136,7 +139,10 @@ pub fn words(line: &str) -> Result<Vec<Word>, String> {
                     word.push(Piece::Command(chars[i + 2..j].iter().collect()));
                     i = j + 1;
                 } else if next == '{' {
-                    let end = chars[i + 2..].iter().position(|&x| x == '}').ok_or("unterminated ${ ... }")?;
+                    let end = chars[i + 2..]
+                        .iter()
+                        .position(|&x| x == '}')
+                        .ok_or("unterminated ${ ... }")?;
                     flush_text(&mut text, &mut word);
                     word.push(Piece::Var(chars[i + 2..i + 2 + end].iter().collect()));
                     i += end + 3;
@@ -186,7 +192,13 @@ mod tests {
     #[test]
     fn continuations_and_comments() {
         let l = logical_lines("# c\naz group create \\\n  -n g  # trailing\n\necho '#not'\n");
-        assert_eq!(l, vec![(2, "az group create    -n g".to_string()), (5, "echo '#not'".to_string())]);
+        assert_eq!(
+            l,
+            vec![
+                (2, "az group create    -n g".to_string()),
+                (5, "echo '#not'".to_string())
+            ]
+        );
     }
 
     #[test]
@@ -195,7 +207,10 @@ mod tests {
         assert_eq!(w.len(), 7);
         assert_eq!(w[3], vec![Piece::Var("KID".into())]);
         assert_eq!(w[4], vec![Piece::Var("A".into()), Piece::Text("b".into())]);
-        assert_eq!(w[5], vec![Piece::Command("az y --query \"a[0]\" -o tsv".into())]);
+        assert_eq!(
+            w[5],
+            vec![Piece::Command("az y --query \"a[0]\" -o tsv".into())]
+        );
         assert_eq!(w[6], vec![Piece::Text("lit $X".into())]);
         let w = words("a $(b (c)) d").unwrap();
         assert_eq!(w[1], vec![Piece::Command("b (c)".into())]);

@@ -44,7 +44,10 @@ pub struct Shell {
 
 impl Default for Shell {
     fn default() -> Self {
-        Shell { vars: BTreeMap::new(), keys: Box::new(OsKeySource) }
+        Shell {
+            vars: BTreeMap::new(),
+            keys: Box::new(OsKeySource),
+        }
     }
 }
 
@@ -60,7 +63,12 @@ impl Shell {
     }
 
     /// Runs a script. Stops at the first error unless `keep_going`.
-    pub fn run_script(&mut self, ws: &mut Workspace, script: &str, keep_going: bool) -> ScriptOutcome {
+    pub fn run_script(
+        &mut self,
+        ws: &mut Workspace,
+        script: &str,
+        keep_going: bool,
+    ) -> ScriptOutcome {
         let mut out = ScriptOutcome::default();
         for (line_no, line) in lexer::logical_lines(script) {
             let r = self.run_line(ws, &line);
@@ -70,7 +78,8 @@ impl Shell {
             if !r.ok {
                 out.failures += 1;
                 if !keep_going {
-                    out.stderr.push_str(&format!("(stopped at line {line_no}: {line})\n"));
+                    out.stderr
+                        .push_str(&format!("(stopped at line {line_no}: {line})\n"));
                     break;
                 }
             }
@@ -82,24 +91,46 @@ impl Shell {
     pub fn run_line(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
-            return LineOutput { ok: true, ..Default::default() };
+            return LineOutput {
+                ok: true,
+                ..Default::default()
+            };
         }
         if let Some((name, rest)) = lexer::assignment(line) {
             return match self.expand_line(ws, rest) {
                 Ok(words) => {
                     self.vars.insert(name.to_string(), words.join(" "));
-                    LineOutput { ok: true, ..Default::default() }
+                    LineOutput {
+                        ok: true,
+                        ..Default::default()
+                    }
                 }
-                Err(e) => LineOutput { stderr: format!("{e}\n"), ..Default::default() },
+                Err(e) => LineOutput {
+                    stderr: format!("{e}\n"),
+                    ..Default::default()
+                },
             };
         }
         let words = match self.expand_line(ws, line) {
             Ok(w) => w,
-            Err(e) => return LineOutput { stderr: format!("{e}\n"), ..Default::default() },
+            Err(e) => {
+                return LineOutput {
+                    stderr: format!("{e}\n"),
+                    ..Default::default()
+                };
+            }
         };
         match words.first().map(String::as_str) {
-            Some("echo") => LineOutput { stdout: words[1..].join(" ") + "\n", ok: true, ..Default::default() },
-            Some("help") => LineOutput { stdout: help_text(), ok: true, ..Default::default() },
+            Some("echo") => LineOutput {
+                stdout: words[1..].join(" ") + "\n",
+                ok: true,
+                ..Default::default()
+            },
+            Some("help") => LineOutput {
+                stdout: help_text(),
+                ok: true,
+                ..Default::default()
+            },
             _ => self.run_command(ws, &words),
         }
     }
@@ -120,7 +151,10 @@ impl Shell {
                         Some(f) => format = f,
                         None => {
                             return LineOutput {
-                                stderr: format!("ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv')\n", words[i + 1]),
+                                stderr: format!(
+                                    "ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv')\n",
+                                    words[i + 1]
+                                ),
                                 ..Default::default()
                             };
                         }
@@ -138,13 +172,25 @@ impl Shell {
                 let value = match &query {
                     Some(q) => match output::query(&value, q) {
                         Ok(v) => v,
-                        Err(e) => return LineOutput { stderr: format!("ERROR: {e}\n"), ..Default::default() },
+                        Err(e) => {
+                            return LineOutput {
+                                stderr: format!("ERROR: {e}\n"),
+                                ..Default::default()
+                            };
+                        }
                     },
                     None => value,
                 };
-                LineOutput { stdout: output::render(&value, format), ok: true, ..Default::default() }
+                LineOutput {
+                    stdout: output::render(&value, format),
+                    ok: true,
+                    ..Default::default()
+                }
             }
-            Err(e) => LineOutput { stderr: format!("{e}\n"), ..Default::default() },
+            Err(e) => LineOutput {
+                stderr: format!("{e}\n"),
+                ..Default::default()
+            },
         }
     }
 
@@ -157,7 +203,9 @@ impl Shell {
             for piece in word {
                 match piece {
                     Piece::Text(t) => s.push_str(&t),
-                    Piece::Var(name) => s.push_str(self.vars.get(&name).map(String::as_str).unwrap_or("")),
+                    Piece::Var(name) => {
+                        s.push_str(self.vars.get(&name).map(String::as_str).unwrap_or(""))
+                    }
                     Piece::Command(cmd) => {
                         let r = self.run_line(ws, &cmd);
                         if !r.ok {
@@ -184,12 +232,16 @@ impl CommandError {
 
 /// The command list, for `help`.
 pub fn help_text() -> String {
-    let mut s = String::from("Commands (Azure CLI syntax; add --query <JMESPath> and -o json|tsv|table|none):\n");
+    let mut s = String::from(
+        "Commands (Azure CLI syntax; add --query <JMESPath> and -o json|tsv|table|none):\n",
+    );
     for c in commands::COMMANDS {
         s.push_str("  ");
         s.push_str(c);
         s.push('\n');
     }
-    s.push_str("Also: NAME=value, $NAME, ${NAME}, $(command), echo, # comments, \\ continuations.\n");
+    s.push_str(
+        "Also: NAME=value, $NAME, ${NAME}, $(command), echo, # comments, \\ continuations.\n",
+    );
     s
 }

@@ -24,7 +24,8 @@ impl OutputFormat {
 
 /// Applies a JMESPath expression.
 pub fn query(value: &Value, expr: &str) -> Result<Value, String> {
-    let compiled = jmespath::compile(expr).map_err(|e| format!("argument --query: invalid jmespath_type value: '{expr}' ({e})"))?;
+    let compiled = jmespath::compile(expr)
+        .map_err(|e| format!("argument --query: invalid jmespath_type value: '{expr}' ({e})"))?;
     let data = jmespath::Variable::from_json(&value.to_string()).map_err(|e| e.to_string())?;
     let result = compiled.search(data).map_err(|e| e.to_string())?;
     serde_json::to_value(&*result).map_err(|e| e.to_string())
@@ -59,8 +60,16 @@ fn scalar_text(v: &Value) -> Option<String> {
 
 fn tsv_row(v: &Value) -> String {
     match v {
-        Value::Object(map) => map.values().filter_map(scalar_text).collect::<Vec<_>>().join("\t"),
-        Value::Array(items) => items.iter().filter_map(scalar_text).collect::<Vec<_>>().join("\t"),
+        Value::Object(map) => map
+            .values()
+            .filter_map(scalar_text)
+            .collect::<Vec<_>>()
+            .join("\t"),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(scalar_text)
+            .collect::<Vec<_>>()
+            .join("\t"),
         other => scalar_text(other).unwrap_or_default(),
     }
 }
@@ -113,7 +122,13 @@ fn table(value: &Value) -> String {
         .collect();
     let headers: Vec<String> = columns.iter().map(|c| header(c)).collect();
     let widths: Vec<usize> = (0..columns.len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([headers[i].chars().count()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: &[String]| {
         cells
@@ -125,7 +140,14 @@ fn table(value: &Value) -> String {
             .trim_end()
             .to_string()
     };
-    let mut out = vec![line(&headers), widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ")];
+    let mut out = vec![
+        line(&headers),
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  "),
+    ];
     out.extend(rows.iter().map(|r| line(r)));
     out.join("\n") + "\n"
 }
@@ -148,7 +170,10 @@ mod tests {
     fn query_and_formats() {
         let v = json!([{"name": "a", "n": 1, "x": {"y": 2}}, {"name": "b", "n": 2, "x": {"y": 3}}]);
         assert_eq!(query(&v, "[].x.y").unwrap(), json!([2, 3]));
-        assert_eq!(render(&query(&v, "[0].name").unwrap(), OutputFormat::Tsv), "a\n");
+        assert_eq!(
+            render(&query(&v, "[0].name").unwrap(), OutputFormat::Tsv),
+            "a\n"
+        );
         assert_eq!(render(&v, OutputFormat::Tsv), "1\ta\n2\tb\n");
         let t = render(&v, OutputFormat::Table);
         assert!(t.starts_with("N  Name\n"), "{t}");

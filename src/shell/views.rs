@@ -108,7 +108,9 @@ pub fn key(v: &KeyVault, k: &Key, kv: &KeyVersion) -> Value {
 
 /// `az keyvault key list`: one item a key (its current version).
 pub fn key_list_item(v: &KeyVault, k: &Key) -> Value {
-    let Some(kv) = k.current() else { return Value::Null };
+    let Some(kv) = k.current() else {
+        return Value::Null;
+    };
     json!({
         "attributes": {
             "created": kv.created.to_iso(),
@@ -151,8 +153,17 @@ pub fn deleted_key(v: &KeyVault, k: &Key) -> Value {
     };
     if let (Some(obj), Some(d)) = (out.as_object_mut(), &k.deleted) {
         obj.insert("deletedDate".into(), json!(d.deleted_on.to_iso()));
-        obj.insert("recoveryId".into(), json!(format!("https://{}.vault.azure.net/deletedkeys/{}", v.name, k.name)));
-        obj.insert("scheduledPurgeDate".into(), json!(d.scheduled_purge.to_iso()));
+        obj.insert(
+            "recoveryId".into(),
+            json!(format!(
+                "https://{}.vault.azure.net/deletedkeys/{}",
+                v.name, k.name
+            )),
+        );
+        obj.insert(
+            "scheduledPurgeDate".into(),
+            json!(d.scheduled_purge.to_iso()),
+        );
     }
     out
 }

@@ -71,13 +71,19 @@ impl SimClock {
     pub const EPOCH: Timestamp = Timestamp(1_767_258_000);
 
     pub fn new(seed: u64) -> Self {
-        SimClock { now: Self::EPOCH, seed, draws: 0 }
+        SimClock {
+            now: Self::EPOCH,
+            seed,
+            draws: 0,
+        }
     }
 
     /// The next value of a splitmix64 stream over (seed, draws).
     pub fn next_u64(&mut self) -> u64 {
         self.draws = self.draws.wrapping_add(1);
-        let mut z = self.seed.wrapping_add(self.draws.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut z = self
+            .seed
+            .wrapping_add(self.draws.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)

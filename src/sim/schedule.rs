@@ -36,9 +36,7 @@ impl Schedule {
     pub fn push(&mut self, at: Timestamp, event: SimEvent) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let pos = self
-            .events
-            .partition_point(|e| (e.at, e.seq) <= (at, seq));
+        let pos = self.events.partition_point(|e| (e.at, e.seq) <= (at, seq));
         self.events.insert(pos, ScheduledEvent { at, seq, event });
     }
 

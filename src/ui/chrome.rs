@@ -32,11 +32,21 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 }
             });
             ui.separator();
-            if ui.add_enabled(!app.busy(), egui::Button::new("Save")).clicked() {
+            if ui
+                .add_enabled(!app.busy(), egui::Button::new("Save"))
+                .clicked()
+            {
                 app.save(false);
             }
-            if ui.add_enabled(!app.busy(), egui::Button::new("Save as…")).clicked() {
-                app.dialog = Some(Dialog::SaveAs { path: String::new(), error: None, then_close: false });
+            if ui
+                .add_enabled(!app.busy(), egui::Button::new("Save as…"))
+                .clicked()
+            {
+                app.dialog = Some(Dialog::SaveAs {
+                    path: String::new(),
+                    error: None,
+                    then_close: false,
+                });
             }
         });
         ui.menu_button("View", |ui| {
@@ -54,14 +64,21 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         clock(app, ui);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let unread = app.ws.unread_notifications();
-            let label = if unread > 0 { format!("🔔 Notifications ({unread})") } else { "🔔 Notifications".into() };
+            let label = if unread > 0 {
+                format!("Notifications ({unread})")
+            } else {
+                "Notifications".into()
+            };
             if ui.selectable_label(app.show_notifications, label).clicked() {
                 app.show_notifications = !app.show_notifications;
                 if !app.show_notifications {
                     crate::service::mark_notifications_read(&mut app.ws);
                 }
             }
-            if ui.selectable_label(app.shell.open, ">_ Cloud Shell").clicked() {
+            if ui
+                .selectable_label(app.shell.open, ">_ Cloud Shell")
+                .clicked()
+            {
                 app.shell.open = !app.shell.open;
             }
             if let Some(job) = &app.job {
@@ -79,9 +96,16 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 }
 
 fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    ui.label(RichText::new(format!("🕓 {}", app.ws.now())).monospace());
-    let play = if app.clock.running { "⏸ Pause" } else { "▶ Play" };
-    if ui.add_enabled(!app.busy(), egui::Button::new(play)).clicked() {
+    ui.label(RichText::new(format!("{}", app.ws.now())).monospace());
+    let play = if app.clock.running {
+        "⏸ Pause"
+    } else {
+        "▶ Play"
+    };
+    if ui
+        .add_enabled(!app.busy(), egui::Button::new(play))
+        .clicked()
+    {
         app.clock.running = !app.clock.running;
     }
     egui::ComboBox::from_label("Speed")
@@ -93,8 +117,18 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             }
         });
     ui.label("Advance:");
-    for (label, d) in [("+1m", Duration::minutes(1)), ("+10m", Duration::minutes(10)), ("+1h", Duration::hours(1)), ("+8h", Duration::hours(8)), ("+1d", Duration::days(1))] {
-        if ui.add_enabled(!app.busy(), egui::Button::new(label).small()).clicked() && crate::service::behaviour::advance(&mut app.ws, d).is_ok() {
+    for (label, d) in [
+        ("+1m", Duration::minutes(1)),
+        ("+10m", Duration::minutes(10)),
+        ("+1h", Duration::hours(1)),
+        ("+8h", Duration::hours(8)),
+        ("+1d", Duration::days(1)),
+    ] {
+        if ui
+            .add_enabled(!app.busy(), egui::Button::new(label).small())
+            .clicked()
+            && crate::service::behaviour::advance(&mut app.ws, d).is_ok()
+        {
             app.doc.dirty = true;
         }
     }
@@ -119,25 +153,27 @@ fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 crate::service::mark_notifications_read(&mut app.ws);
             }
         });
-        egui::ScrollArea::vertical().max_height(180.0).show(ui, |ui| {
-            if app.ws.notifications.is_empty() {
-                ui.label("Nothing yet.");
-            }
-            for n in app.ws.notifications.iter().rev().take(50) {
-                let color = match n.level {
-                    NotificationLevel::Error => RED,
-                    NotificationLevel::Warning => AMBER,
-                    NotificationLevel::Success => widgets::GREEN,
-                    NotificationLevel::Info => BLUE,
-                };
-                ui.horizontal_wrapped(|ui| {
-                    badge(ui, if n.read { "read" } else { "new" }, color);
-                    ui.strong(&n.title);
-                    ui.label(RichText::new(n.time.to_display()).weak());
-                });
-                ui.label(&n.text);
-            }
-        });
+        egui::ScrollArea::vertical()
+            .max_height(180.0)
+            .show(ui, |ui| {
+                if app.ws.notifications.is_empty() {
+                    ui.label("Nothing yet.");
+                }
+                for n in app.ws.notifications.iter().rev().take(50) {
+                    let color = match n.level {
+                        NotificationLevel::Error => RED,
+                        NotificationLevel::Warning => AMBER,
+                        NotificationLevel::Success => widgets::GREEN,
+                        NotificationLevel::Info => BLUE,
+                    };
+                    ui.horizontal_wrapped(|ui| {
+                        badge(ui, if n.read { "read" } else { "new" }, color);
+                        ui.strong(&n.title);
+                        ui.label(RichText::new(n.time.to_display()).weak());
+                    });
+                    ui.label(&n.text);
+                }
+            });
     });
 }
 
@@ -149,7 +185,7 @@ pub fn navigator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     let mut open: Option<BladeKind> = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
         let sub = app.ws.subscription().map(|s| s.name.clone()).unwrap_or_default();
-        ui.label(RichText::new(format!("📁 {sub}")).strong());
+        ui.label(RichText::new(format!("Subscription: {sub}")).strong());
         for g in &app.ws.resource_groups {
             let servers: Vec<&SqlServer> = app.ws.servers.iter().filter(|s| s.resource_group == g.name).collect();
             let vaults: Vec<&KeyVault> = app.ws.vaults.iter().filter(|v| v.resource_group == g.name && v.deleted.is_none()).collect();
@@ -162,7 +198,7 @@ pub fn navigator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             egui::CollapsingHeader::new(format!("{} ({})", g.name, g.location)).default_open(true).show(ui, |ui| {
                 for s in servers {
                     ui.horizontal(|ui| {
-                        ui.label("🗄");
+                        ui.label(RichText::new("SQL").small().weak());
                         if ui.selectable_label(false, &s.name).clicked() {
                             open = Some(BladeKind::Server { server: s.name.clone() });
                         }
@@ -182,7 +218,7 @@ pub fn navigator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 }
                 for v in vaults {
                     ui.horizontal(|ui| {
-                        ui.label("🔑");
+                        ui.label(RichText::new("KV").small().weak());
                         if ui.selectable_label(false, &v.name).clicked() {
                             open = Some(BladeKind::Vault { vault: v.name.clone(), forms: VaultForms::default() });
                         }
@@ -226,37 +262,57 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     ui.separator();
     let busy = app.busy();
     let height = ui.available_height();
-    egui::ScrollArea::horizontal().auto_shrink([false, false]).stick_to_right(true).show(ui, |ui| {
-        ui.horizontal_top(|ui| {
-            for i in 0..app.blades.len() {
-                let blade = &mut app.blades[i];
-                let id = blade.id;
-                ui.push_id(id, |ui| {
-                    egui::Frame::group(ui.style()).inner_margin(10).show(ui, |ui| {
-                        ui.set_width(500.0);
-                        ui.set_height(height - 30.0);
-                        ui.horizontal(|ui| {
-                            ui.vertical(|ui| {
-                                ui.heading(blade.title());
-                                ui.label(RichText::new(blade.subtitle()).weak());
+    egui::ScrollArea::horizontal()
+        .auto_shrink([false, false])
+        .stick_to_right(true)
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                for i in 0..app.blades.len() {
+                    let blade = &mut app.blades[i];
+                    let id = blade.id;
+                    ui.push_id(id, |ui| {
+                        egui::Frame::group(ui.style())
+                            .inner_margin(10)
+                            .show(ui, |ui| {
+                                ui.vertical(|ui| {
+                                    ui.set_width(500.0);
+                                    ui.set_height(height - 30.0);
+                                    ui.horizontal(|ui| {
+                                        ui.vertical(|ui| {
+                                            ui.heading(blade.title());
+                                            ui.label(RichText::new(blade.subtitle()).weak());
+                                        });
+                                        ui.with_layout(
+                                            egui::Layout::right_to_left(egui::Align::TOP),
+                                            |ui| {
+                                                if ui.button("✕").on_hover_text("Close").clicked()
+                                                {
+                                                    truncate_to = Some(i);
+                                                }
+                                            },
+                                        );
+                                    });
+                                    ui.separator();
+                                    egui::ScrollArea::vertical()
+                                        .id_salt(("blade-scroll", id))
+                                        .auto_shrink([false, false])
+                                        .show(ui, |ui| {
+                                            let mut cx = BladeCtx {
+                                                ws: &mut app.ws,
+                                                actions: Vec::new(),
+                                                busy,
+                                                index: i,
+                                                blade_id: id,
+                                            };
+                                            blades::show(ui, blade, &mut cx);
+                                            actions.extend(cx.actions);
+                                        });
+                                });
                             });
-                            ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
-                                if ui.button("✕").on_hover_text("Close").clicked() {
-                                    truncate_to = Some(i);
-                                }
-                            });
-                        });
-                        ui.separator();
-                        egui::ScrollArea::vertical().id_salt(("blade-scroll", id)).auto_shrink([false, false]).show(ui, |ui| {
-                            let mut cx = BladeCtx { ws: &mut app.ws, actions: Vec::new(), busy, index: i, blade_id: id };
-                            blades::show(ui, blade, &mut cx);
-                            actions.extend(cx.actions);
-                        });
                     });
-                });
-            }
+                }
+            });
         });
-    });
     if let Some(n) = truncate_to {
         app.blades.truncate(n);
     }
@@ -270,7 +326,9 @@ enum DialogEnd {
 }
 
 pub fn dialogs(app: &mut ConsoleApp, ctx: &egui::Context) {
-    let Some(mut dialog) = app.dialog.take() else { return };
+    let Some(mut dialog) = app.dialog.take() else {
+        return;
+    };
     let mut end = None;
     let modal = egui::Modal::new(egui::Id::unique("dialog")).show(ctx, |ui| {
         ui.set_width(520.0);
@@ -307,7 +365,13 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                 if ui.button("Browse…").clicked() && app.file_job.is_none() {
                     app.file_job = Some(FileJob::pick(app.picker.clone(), false));
                 }
-                if ui.add_enabled(!path.trim().is_empty() && app.file_job.is_none(), egui::Button::new("Open")).clicked() {
+                if ui
+                    .add_enabled(
+                        !path.trim().is_empty() && app.file_job.is_none(),
+                        egui::Button::new("Open"),
+                    )
+                    .clicked()
+                {
                     *error = None;
                     app.start_load(path.trim().into());
                 }
@@ -316,7 +380,11 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                 }
             });
         }
-        Dialog::SaveAs { path, error, then_close } => {
+        Dialog::SaveAs {
+            path,
+            error,
+            then_close,
+        } => {
             ui.heading("Save workspace as");
             widgets::text_field(ui, "File path", path, "/path/to/workspace.ron");
             if let Some(e) = error {
@@ -326,7 +394,13 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                 if ui.button("Browse…").clicked() && app.file_job.is_none() {
                     app.file_job = Some(FileJob::pick(app.picker.clone(), true));
                 }
-                if ui.add_enabled(!path.trim().is_empty() && app.file_job.is_none(), egui::Button::new("Save")).clicked() {
+                if ui
+                    .add_enabled(
+                        !path.trim().is_empty() && app.file_job.is_none(),
+                        egui::Button::new("Save"),
+                    )
+                    .clicked()
+                {
                     let mut target = std::path::PathBuf::from(path.trim());
                     if target.extension().is_none() {
                         target.set_extension("ron");

@@ -41,35 +41,67 @@ impl Job {
         let mut copy = ws.clone();
         let promise = Promise::spawn_thread("tde-console-job", move || {
             let (result, stderr) = work(&mut copy);
-            JobOutcome { ws: copy, result, stderr }
+            JobOutcome {
+                ws: copy,
+                result,
+                stderr,
+            }
         });
-        Job { label: label.into(), origin, promise }
+        Job {
+            label: label.into(),
+            origin,
+            promise,
+        }
     }
 }
 
 /// A workspace file being read or written, or a dialog being shown.
 pub enum FileJob {
-    Load { path: PathBuf, promise: Promise<Result<Workspace, String>> },
-    Save { path: PathBuf, promise: Promise<Result<(), String>>, then_close: bool },
-    Pick { for_save: bool, promise: Promise<Option<PathBuf>> },
+    Load {
+        path: PathBuf,
+        promise: Promise<Result<Workspace, String>>,
+    },
+    Save {
+        path: PathBuf,
+        promise: Promise<Result<(), String>>,
+        then_close: bool,
+    },
+    Pick {
+        for_save: bool,
+        promise: Promise<Option<PathBuf>>,
+    },
 }
 
 impl FileJob {
     pub fn load(path: PathBuf) -> FileJob {
         let p = path.clone();
-        let promise = Promise::spawn_thread("tde-console-load", move || crate::persist::load(&p).map_err(|e| e.to_string()));
+        let promise = Promise::spawn_thread("tde-console-load", move || {
+            crate::persist::load(&p).map_err(|e| e.to_string())
+        });
         FileJob::Load { path, promise }
     }
 
     pub fn save(ws: &Workspace, path: PathBuf, then_close: bool) -> FileJob {
         let copy = ws.clone();
         let p = path.clone();
-        let promise = Promise::spawn_thread("tde-console-save", move || crate::persist::save(&copy, &p).map_err(|e| e.to_string()));
-        FileJob::Save { path, promise, then_close }
+        let promise = Promise::spawn_thread("tde-console-save", move || {
+            crate::persist::save(&copy, &p).map_err(|e| e.to_string())
+        });
+        FileJob::Save {
+            path,
+            promise,
+            then_close,
+        }
     }
 
     pub fn pick(picker: std::sync::Arc<dyn FilePicker>, for_save: bool) -> FileJob {
-        let promise = Promise::spawn_thread("tde-console-dialog", move || if for_save { picker.pick_save() } else { picker.pick_open() });
+        let promise = Promise::spawn_thread("tde-console-dialog", move || {
+            if for_save {
+                picker.pick_save()
+            } else {
+                picker.pick_open()
+            }
+        });
         FileJob::Pick { for_save, promise }
     }
 }
@@ -86,11 +118,16 @@ pub struct RfdPicker;
 
 impl FilePicker for RfdPicker {
     fn pick_open(&self) -> Option<PathBuf> {
-        rfd::FileDialog::new().add_filter("tde-console workspace", &["ron"]).pick_file()
+        rfd::FileDialog::new()
+            .add_filter("tde-console workspace", &["ron"])
+            .pick_file()
     }
 
     fn pick_save(&self) -> Option<PathBuf> {
-        rfd::FileDialog::new().add_filter("tde-console workspace", &["ron"]).set_file_name("workspace.ron").save_file()
+        rfd::FileDialog::new()
+            .add_filter("tde-console workspace", &["ron"])
+            .set_file_name("workspace.ron")
+            .save_file()
     }
 }
 

@@ -21,7 +21,9 @@ use std::sync::Arc;
 /// Opens the window.
 pub fn run(path: Option<PathBuf>) -> Result<(), String> {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_inner_size([1400.0, 860.0]).with_min_inner_size([900.0, 560.0]),
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1400.0, 860.0])
+            .with_min_inner_size([900.0, 560.0]),
         ..Default::default()
     };
     eframe::run_native(
@@ -54,11 +56,23 @@ pub struct ClockControl {
 }
 
 pub enum Dialog {
-    Open { path: String, error: Option<String> },
-    SaveAs { path: String, error: Option<String>, then_close: bool },
+    Open {
+        path: String,
+        error: Option<String>,
+    },
+    SaveAs {
+        path: String,
+        error: Option<String>,
+        then_close: bool,
+    },
     ConfirmClose,
-    ConfirmDiscard { then: Box<PendingSwitch> },
-    Message { title: String, text: String },
+    ConfirmDiscard {
+        then: Box<PendingSwitch>,
+    },
+    Message {
+        title: String,
+        text: String,
+    },
 }
 
 /// What to do once unsaved changes are dealt with.
@@ -105,7 +119,12 @@ impl ConsoleApp {
             blades: Vec::new(),
             next_blade_id: 1,
             nav_filter: String::new(),
-            clock: ClockControl { running: false, speed: 60.0, carry: 0.0, last: None },
+            clock: ClockControl {
+                running: false,
+                speed: 60.0,
+                carry: 0.0,
+                last: None,
+            },
             shell: shell_panel::ShellPanel::default(),
             job: None,
             file_job: None,
@@ -148,7 +167,9 @@ impl ConsoleApp {
     /// Runs `switch` now, or asks first if there are unsaved changes.
     pub fn switch_document(&mut self, switch: PendingSwitch) {
         if self.doc.dirty {
-            self.dialog = Some(Dialog::ConfirmDiscard { then: Box::new(switch) });
+            self.dialog = Some(Dialog::ConfirmDiscard {
+                then: Box::new(switch),
+            });
         } else {
             self.do_switch(switch);
         }
@@ -156,17 +177,30 @@ impl ConsoleApp {
 
     fn do_switch(&mut self, switch: PendingSwitch) {
         match switch {
-            PendingSwitch::New => self.replace_workspace(crate::service::new_workspace("Untitled", 1), None),
+            PendingSwitch::New => {
+                self.replace_workspace(crate::service::new_workspace("Untitled", 1), None)
+            }
             PendingSwitch::Demo => self.replace_workspace(demo_or_empty(), None),
             PendingSwitch::Open(p) => self.start_load(p),
-            PendingSwitch::ShowOpenDialog => self.dialog = Some(Dialog::Open { path: String::new(), error: None }),
+            PendingSwitch::ShowOpenDialog => {
+                self.dialog = Some(Dialog::Open {
+                    path: String::new(),
+                    error: None,
+                })
+            }
         }
     }
 
     pub fn save(&mut self, then_close: bool) {
         match self.doc.path.clone() {
             Some(p) => self.file_job = Some(FileJob::save(&self.ws, p, then_close)),
-            None => self.dialog = Some(Dialog::SaveAs { path: String::new(), error: None, then_close }),
+            None => {
+                self.dialog = Some(Dialog::SaveAs {
+                    path: String::new(),
+                    error: None,
+                    then_close,
+                })
+            }
         }
     }
 
@@ -203,14 +237,21 @@ impl ConsoleApp {
                         self.dialog = None;
                     }
                     Ok(Err(e)) => {
-                        self.dialog = Some(Dialog::Open { path: path.display().to_string(), error: Some(e) });
+                        self.dialog = Some(Dialog::Open {
+                            path: path.display().to_string(),
+                            error: Some(e),
+                        });
                     }
                     Err(promise) => {
                         self.file_job = Some(FileJob::Load { path, promise });
                         ctx.request_repaint_after(std::time::Duration::from_millis(50));
                     }
                 },
-                FileJob::Save { path, promise, then_close } => match promise.try_take() {
+                FileJob::Save {
+                    path,
+                    promise,
+                    then_close,
+                } => match promise.try_take() {
                     Ok(Ok(())) => {
                         self.recent.add(&path);
                         self.doc.path = Some(path);
@@ -220,9 +261,19 @@ impl ConsoleApp {
                             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                         }
                     }
-                    Ok(Err(e)) => self.dialog = Some(Dialog::SaveAs { path: path.display().to_string(), error: Some(e), then_close }),
+                    Ok(Err(e)) => {
+                        self.dialog = Some(Dialog::SaveAs {
+                            path: path.display().to_string(),
+                            error: Some(e),
+                            then_close,
+                        })
+                    }
                     Err(promise) => {
-                        self.file_job = Some(FileJob::Save { path, promise, then_close });
+                        self.file_job = Some(FileJob::Save {
+                            path,
+                            promise,
+                            then_close,
+                        });
                         ctx.request_repaint_after(std::time::Duration::from_millis(50));
                     }
                 },
@@ -257,7 +308,12 @@ impl ConsoleApp {
             let whole = self.clock.carry.floor();
             if whole >= 1.0 {
                 self.clock.carry -= whole;
-                if crate::service::behaviour::advance(&mut self.ws, crate::sim::Duration(whole as i64)).is_ok() {
+                if crate::service::behaviour::advance(
+                    &mut self.ws,
+                    crate::sim::Duration(whole as i64),
+                )
+                .is_ok()
+                {
                     self.doc.dirty = true;
                 }
             }
@@ -274,8 +330,17 @@ impl ConsoleApp {
     }
 
     fn update_title(&mut self, ctx: &egui::Context) {
-        let file = self.doc.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| format!("{} (not saved)", self.ws.name));
-        let title = format!("{}{} — tde-console", if self.doc.dirty { "● " } else { "" }, file);
+        let file = self
+            .doc
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| format!("{} (not saved)", self.ws.name));
+        let title = format!(
+            "{}{} — tde-console",
+            if self.doc.dirty { "● " } else { "" },
+            file
+        );
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
@@ -309,7 +374,9 @@ fn set_blade_message(b: &mut Blade, r: Result<String, String>) {
     match &mut b.kind {
         BladeKind::Vault { forms, .. } => forms.key_message = Some(r),
         BladeKind::ServerTde { form, .. } => form.message = Some(r),
-        BladeKind::KeyVersion { message, .. } | BladeKind::Database { message, .. } => *message = Some(r),
+        BladeKind::KeyVersion { message, .. } | BladeKind::Database { message, .. } => {
+            *message = Some(r)
+        }
         BladeKind::Server { .. } | BladeKind::ActivityLog => {}
     }
 }
@@ -326,9 +393,15 @@ impl eframe::App for ConsoleApp {
         self.handle_close(&ctx);
         egui::Panel::top("top-bar").show(ui, |ui| chrome::top_bar(self, ui));
         if self.shell.open {
-            egui::Panel::bottom("cloud-shell").resizable(true).default_size(240.0).show(ui, |ui| shell_panel::show(self, ui));
+            egui::Panel::bottom("cloud-shell")
+                .resizable(true)
+                .default_size(240.0)
+                .show(ui, |ui| shell_panel::show(self, ui));
         }
-        egui::Panel::left("navigator").resizable(true).default_size(270.0).show(ui, |ui| chrome::navigator(self, ui));
+        egui::Panel::left("navigator")
+            .resizable(true)
+            .default_size(270.0)
+            .show(ui, |ui| chrome::navigator(self, ui));
         egui::CentralPanel::default().show(ui, |ui| {
             let actions = chrome::blade_area(self, ui);
             self.apply_actions(actions);

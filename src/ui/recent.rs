@@ -23,9 +23,18 @@ impl RecentFiles {
     pub fn load() -> Self {
         let paths = store()
             .and_then(|p| std::fs::read_to_string(p).ok())
-            .map(|t| t.lines().filter(|l| !l.trim().is_empty()).map(PathBuf::from).take(MAX).collect())
+            .map(|t| {
+                t.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(PathBuf::from)
+                    .take(MAX)
+                    .collect()
+            })
             .unwrap_or_default();
-        RecentFiles { paths, persistent: true }
+        RecentFiles {
+            paths,
+            persistent: true,
+        }
     }
 
     pub fn in_memory() -> Self {

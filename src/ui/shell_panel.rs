@@ -54,18 +54,30 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .auto_shrink([false, false])
         .max_height((ui.available_height() - input_height - 8.0).max(40.0))
         .show(ui, |ui| {
-            ui.add(egui::Label::new(egui::RichText::new(&app.shell.transcript).monospace()).selectable(true).wrap());
+            ui.add(
+                egui::Label::new(egui::RichText::new(&app.shell.transcript).monospace())
+                    .selectable(true)
+                    .wrap(),
+            );
         });
     let busy = app.busy();
     ui.horizontal(|ui| {
         let prompt = ui.monospace("az>");
         let edit = ui.add_enabled(
             !busy,
-            egui::TextEdit::singleline(&mut app.shell.input).font(egui::TextStyle::Monospace).desired_width(f32::INFINITY).hint_text("az sql server list -o table"),
+            egui::TextEdit::singleline(&mut app.shell.input)
+                .font(egui::TextStyle::Monospace)
+                .desired_width(f32::INFINITY)
+                .hint_text("az sql server list -o table"),
         );
         let edit = edit.labelled_by(prompt.id);
         if edit.has_focus() && !app.shell.history.is_empty() {
-            let (up, down) = ui.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
+            let (up, down) = ui.input(|i| {
+                (
+                    i.key_pressed(egui::Key::ArrowUp),
+                    i.key_pressed(egui::Key::ArrowDown),
+                )
+            });
             if up && app.shell.history_pos > 0 {
                 app.shell.history_pos -= 1;
                 app.shell.input = app.shell.history[app.shell.history_pos].clone();
@@ -92,13 +104,26 @@ pub fn submit(app: &mut ConsoleApp) {
     app.shell.history.push(line.clone());
     app.shell.history_pos = app.shell.history.len();
     let session = app.shell.session.clone();
-    let job = Job::spawn(format!("Running: {line}"), JobOrigin::Shell, &app.ws, move |ws| {
-        let Ok(mut sh) = session.lock() else {
-            return (Err("ERROR: the shell session is unavailable\n".into()), String::new());
-        };
-        let out = sh.run_script(ws, &line, false);
-        let stderr = out.stderr.lines().filter(|l| !l.starts_with("(stopped at line")).map(|l| format!("{l}\n")).collect::<String>();
-        (Ok(out.stdout), stderr)
-    });
+    let job = Job::spawn(
+        format!("Running: {line}"),
+        JobOrigin::Shell,
+        &app.ws,
+        move |ws| {
+            let Ok(mut sh) = session.lock() else {
+                return (
+                    Err("ERROR: the shell session is unavailable\n".into()),
+                    String::new(),
+                );
+            };
+            let out = sh.run_script(ws, &line, false);
+            let stderr = out
+                .stderr
+                .lines()
+                .filter(|l| !l.starts_with("(stopped at line"))
+                .map(|l| format!("{l}\n"))
+                .collect::<String>();
+            (Ok(out.stdout), stderr)
+        },
+    );
     app.job = Some(job);
 }

@@ -14,14 +14,19 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
         .fill(color)
         .corner_radius(8.0)
         .inner_margin(egui::Margin::symmetric(6, 1))
-        .show(ui, |ui| ui.label(RichText::new(text).color(Color32::WHITE).small().strong()))
+        .show(ui, |ui| {
+            ui.label(RichText::new(text).color(Color32::WHITE).small().strong())
+        })
         .response
 }
 
 pub fn state_badge(ui: &mut egui::Ui, state: &DatabaseState) -> egui::Response {
     match state {
         DatabaseState::Online => badge(ui, "Online", GREEN),
-        DatabaseState::Inaccessible { revalidation_required: true, .. } => badge(ui, "Inaccessible · revalidate", RED),
+        DatabaseState::Inaccessible {
+            revalidation_required: true,
+            ..
+        } => badge(ui, "Inaccessible · revalidate", RED),
         DatabaseState::Inaccessible { .. } => badge(ui, "Inaccessible", RED),
     }
 }
@@ -35,13 +40,17 @@ pub fn health_badge(ui: &mut egui::Ui, h: ResourceHealth) -> egui::Response {
 
 /// A two-column grid of property names and values (values selectable).
 pub fn properties(ui: &mut egui::Ui, id: &str, rows: &[(&str, String)]) {
-    egui::Grid::new(id).num_columns(2).spacing([16.0, 4.0]).striped(true).show(ui, |ui| {
-        for (k, v) in rows {
-            ui.label(RichText::new(*k).weak());
-            ui.add(egui::Label::new(v.as_str()).selectable(true).wrap());
-            ui.end_row();
-        }
-    });
+    egui::Grid::new(id)
+        .num_columns(2)
+        .spacing([16.0, 4.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for (k, v) in rows {
+                ui.label(RichText::new(*k).weak());
+                ui.add(egui::Label::new(v.as_str()).selectable(true).wrap());
+                ui.end_row();
+            }
+        });
 }
 
 /// The service's error, as the portal shows it inline.
@@ -52,7 +61,13 @@ pub fn error_box(ui: &mut egui::Ui, text: &str) {
         .corner_radius(4.0)
         .inner_margin(8)
         .show(ui, |ui| {
-            ui.add(egui::Label::new(RichText::new(format!("⚠ {text}")).color(Color32::from_rgb(120, 20, 20))).wrap().selectable(true));
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("⚠ {text}")).color(Color32::from_rgb(120, 20, 20)),
+                )
+                .wrap()
+                .selectable(true),
+            );
         });
 }
 
@@ -63,16 +78,30 @@ pub fn success_box(ui: &mut egui::Ui, text: &str) {
         .corner_radius(4.0)
         .inner_margin(8)
         .show(ui, |ui| {
-            ui.add(egui::Label::new(RichText::new(format!("✔ {text}")).color(Color32::from_rgb(16, 80, 16))).wrap());
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("✔ {text}")).color(Color32::from_rgb(16, 80, 16)),
+                )
+                .wrap(),
+            );
         });
 }
 
 /// A labelled single-line text field (the label is its accessible name).
-pub fn text_field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) -> egui::Response {
+pub fn text_field(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+) -> egui::Response {
     ui.horizontal(|ui| {
         let l = ui.label(label);
-        ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(f32::INFINITY))
-            .labelled_by(l.id)
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(l.id)
     })
     .inner
 }

@@ -4,7 +4,13 @@ use super::{BladeCtx, outcome};
 use crate::model::*;
 use crate::ui::widgets::{self, health_badge, properties, section, state_badge};
 
-pub fn show(ui: &mut egui::Ui, server: &str, db: &str, message: &mut Option<Result<String, String>>, cx: &mut BladeCtx<'_>) {
+pub fn show(
+    ui: &mut egui::Ui,
+    server: &str,
+    db: &str,
+    message: &mut Option<Result<String, String>>,
+    cx: &mut BladeCtx<'_>,
+) {
     let Some(d) = cx.ws.server(server).and_then(|s| s.database(db)).cloned() else {
         ui.label(format!("Database '{db}' no longer exists."));
         return;
@@ -15,7 +21,13 @@ pub fn show(ui: &mut egui::Ui, server: &str, db: &str, message: &mut Option<Resu
         ui.label("Resource health:");
         health_badge(ui, d.health);
     });
-    if let DatabaseState::Inaccessible { since, cause, access_restored_at, revalidation_required } = &d.state {
+    if let DatabaseState::Inaccessible {
+        since,
+        cause,
+        access_restored_at,
+        revalidation_required,
+    } = &d.state
+    {
         let window = cx.ws.profile.auto_heal_window();
         let left = (*since + window) - cx.ws.now();
         let mut text = format!(
@@ -24,13 +36,22 @@ pub fn show(ui: &mut egui::Ui, server: &str, db: &str, message: &mut Option<Resu
             cause.describe()
         );
         if *revalidation_required {
-            text.push_str(" Access came back after the auto-heal window: the key must be revalidated.");
+            text.push_str(
+                " Access came back after the auto-heal window: the key must be revalidated.",
+            );
         } else if let Some(at) = access_restored_at {
-            text.push_str(&format!(" Access was restored at {at}; the database comes back online within the hour."));
+            text.push_str(&format!(
+                " Access was restored at {at}; the database comes back online within the hour."
+            ));
         } else if left.0 > 0 {
-            text.push_str(&format!(" Restore access within {} for it to heal by itself.", left.human()));
+            text.push_str(&format!(
+                " Restore access within {} for it to heal by itself.",
+                left.human()
+            ));
         } else {
-            text.push_str(" The auto-heal window has passed: after restoring access, revalidate the key.");
+            text.push_str(
+                " The auto-heal window has passed: after restoring access, revalidate the key.",
+            );
         }
         widgets::error_box(ui, &text);
     }
@@ -40,13 +61,23 @@ pub fn show(ui: &mut egui::Ui, server: &str, db: &str, message: &mut Option<Resu
         ("Service tier", d.tier.label().to_string()),
         ("Max size", format!("{} GB", d.max_size_gb)),
         ("Created", d.created.to_display()),
-        ("Transparent data encryption", if d.tde_enabled() { "On".into() } else { "Off".into() }),
+        (
+            "Transparent data encryption",
+            if d.tde_enabled() {
+                "On".into()
+            } else {
+                "Off".into()
+            },
+        ),
         ("Sample data pages", format!("{} × 8 KiB", d.pages.len())),
     ];
     if let Some(w) = &d.dek {
         rows.push(("DEK wrapped by", w.server_key_name.clone()));
         rows.push(("Protector thumbprint", w.thumbprint.clone()));
-        rows.push(("Wrapped DEK", format!("{} bytes (RSA-OAEP-256)", w.wrapped.len())));
+        rows.push((
+            "Wrapped DEK",
+            format!("{} bytes (RSA-OAEP-256)", w.wrapped.len()),
+        ));
     }
     properties(ui, "db-props", &rows);
     ui.add_space(6.0);
@@ -54,7 +85,10 @@ pub fn show(ui: &mut egui::Ui, server: &str, db: &str, message: &mut Option<Resu
         let r = crate::service::sql::connect(cx.ws, server, db);
         cx.actions.push(super::Action::Changed);
         *message = Some(match r {
-            Ok(rep) => Ok(format!("Connected. {} page(s) read and authenticated with the database encryption key.", rep.pages_verified)),
+            Ok(rep) => Ok(format!(
+                "Connected. {} page(s) read and authenticated with the database encryption key.",
+                rep.pages_verified
+            )),
             Err(e) => Err(e.to_string()),
         });
     }

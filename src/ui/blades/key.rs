@@ -25,7 +25,10 @@ pub fn show(
         return;
     };
     if k.deleted.is_some() {
-        crate::ui::widgets::error_box(ui, "This key is deleted (recoverable until its scheduled purge date).");
+        crate::ui::widgets::error_box(
+            ui,
+            "This key is deleted (recoverable until its scheduled purge date).",
+        );
     }
     properties(
         ui,
@@ -37,15 +40,45 @@ pub fn show(
             ("X.509 SHA-1 thumbprint (hex)", kv.material.thumbprint()),
             ("Created", kv.created.to_display()),
             ("Updated", kv.updated.to_display()),
-            ("Activation date", kv.not_before.map(|t| t.to_display()).unwrap_or_else(|| "Not set".into())),
-            ("Expiration date", kv.expires.map(|t| t.to_display()).unwrap_or_else(|| "Not set".into())),
-            ("Enabled", if kv.enabled { "Yes".into() } else { "No".into() }),
-            ("Permitted operations", kv.key_ops.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")),
+            (
+                "Activation date",
+                kv.not_before
+                    .map(|t| t.to_display())
+                    .unwrap_or_else(|| "Not set".into()),
+            ),
+            (
+                "Expiration date",
+                kv.expires
+                    .map(|t| t.to_display())
+                    .unwrap_or_else(|| "Not set".into()),
+            ),
+            (
+                "Enabled",
+                if kv.enabled {
+                    "Yes".into()
+                } else {
+                    "No".into()
+                },
+            ),
+            (
+                "Permitted operations",
+                kv.key_ops
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
         ],
     );
     section(ui, "Versions");
     for other in k.versions.iter().rev() {
-        if ui.selectable_label(&other.version.0 == version, format!("{} · {}", other.version.0, other.created.to_display())).clicked() {
+        if ui
+            .selectable_label(
+                &other.version.0 == version,
+                format!("{} · {}", other.version.0, other.created.to_display()),
+            )
+            .clicked()
+        {
             *version = other.version.0.clone();
         }
     }
@@ -54,13 +87,31 @@ pub fn show(
         ui.horizontal(|ui| {
             let toggle = if kv.enabled { "Disable" } else { "Enable" };
             if ui.button(toggle).clicked() {
-                let attrs = KeyAttributes { enabled: Some(!kv.enabled), ..Default::default() };
+                let attrs = KeyAttributes {
+                    enabled: Some(!kv.enabled),
+                    ..Default::default()
+                };
                 let r = keyvault::set_key_attributes(cx.ws, vault, key, Some(version), &attrs);
-                *message = Some(cx.apply(r, |kv| format!("Version is now {}.", if kv.enabled { "enabled" } else { "disabled" })));
+                *message = Some(cx.apply(r, |kv| {
+                    format!(
+                        "Version is now {}.",
+                        if kv.enabled { "enabled" } else { "disabled" }
+                    )
+                }));
             }
             if ui.button("Delete key").clicked() {
                 let r = keyvault::delete_key(cx.ws, vault, key);
-                *message = Some(cx.apply(r, |k| format!("Key '{}' deleted{}.", k.name, if k.deleted.is_some() { " (recoverable)" } else { "" })));
+                *message = Some(cx.apply(r, |k| {
+                    format!(
+                        "Key '{}' deleted{}.",
+                        k.name,
+                        if k.deleted.is_some() {
+                            " (recoverable)"
+                        } else {
+                            ""
+                        }
+                    )
+                }));
             }
         });
     });

@@ -16,11 +16,28 @@ use crate::model::Workspace;
 
 /// What a blade shows. Per-blade form state lives here, apart from the workspace.
 pub enum BladeKind {
-    Server { server: String },
-    ServerTde { server: String, form: TdeForm },
-    Vault { vault: String, forms: VaultForms },
-    KeyVersion { vault: String, key: String, version: String, message: Option<Result<String, String>> },
-    Database { server: String, db: String, message: Option<Result<String, String>> },
+    Server {
+        server: String,
+    },
+    ServerTde {
+        server: String,
+        form: TdeForm,
+    },
+    Vault {
+        vault: String,
+        forms: VaultForms,
+    },
+    KeyVersion {
+        vault: String,
+        key: String,
+        version: String,
+        message: Option<Result<String, String>>,
+    },
+    Database {
+        server: String,
+        db: String,
+        message: Option<Result<String, String>>,
+    },
     ActivityLog,
 }
 
@@ -35,7 +52,9 @@ impl Blade {
             BladeKind::Server { server } => server.clone(),
             BladeKind::ServerTde { .. } => "Transparent data encryption".into(),
             BladeKind::Vault { vault, .. } => vault.clone(),
-            BladeKind::KeyVersion { key, version, .. } => format!("{key} / {}", &version[..version.len().min(8)]),
+            BladeKind::KeyVersion { key, version, .. } => {
+                format!("{key} / {}", &version[..version.len().min(8)])
+            }
             BladeKind::Database { db, .. } => db.clone(),
             BladeKind::ActivityLog => "Activity log".into(),
         }
@@ -76,11 +95,18 @@ pub struct BladeCtx<'a> {
 
 impl BladeCtx<'_> {
     pub fn open(&mut self, kind: BladeKind) {
-        self.actions.push(Action::Open { from: self.index, kind });
+        self.actions.push(Action::Open {
+            from: self.index,
+            kind,
+        });
     }
 
     /// Runs an operation now (it is fast) and records the outcome.
-    pub fn apply<T>(&mut self, r: crate::service::ServiceResult<T>, ok: impl FnOnce(T) -> String) -> Result<String, String> {
+    pub fn apply<T>(
+        &mut self,
+        r: crate::service::ServiceResult<T>,
+        ok: impl FnOnce(T) -> String,
+    ) -> Result<String, String> {
         match r {
             Ok(v) => {
                 self.actions.push(Action::Changed);
@@ -97,8 +123,17 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
         BladeKind::Server { server } => server::show(ui, server, cx),
         BladeKind::ServerTde { server, form } => tde::show(ui, server, form, cx),
         BladeKind::Vault { vault, forms } => vault::show(ui, vault, forms, cx),
-        BladeKind::KeyVersion { vault, key, version, message } => key::show(ui, vault, key, version, message, cx),
-        BladeKind::Database { server, db, message } => database::show(ui, server, db, message, cx),
+        BladeKind::KeyVersion {
+            vault,
+            key,
+            version,
+            message,
+        } => key::show(ui, vault, key, version, message, cx),
+        BladeKind::Database {
+            server,
+            db,
+            message,
+        } => database::show(ui, server, db, message, cx),
         BladeKind::ActivityLog => activity::show(ui, cx),
     }
 }

@@ -36,7 +36,11 @@ impl TdeForm {
         if let Some(s) = ws.server(server) {
             f.mode = s.protector.key_type;
             f.auto_rotate = s.protector.auto_rotation;
-            if let Some(uri) = s.protector_key().and_then(|k| k.uri.as_deref()).and_then(KeyUri::parse) {
+            if let Some(uri) = s
+                .protector_key()
+                .and_then(|k| k.uri.as_deref())
+                .and_then(KeyUri::parse)
+            {
                 f.kid_text = uri.to_uri();
                 f.vault = uri.vault;
                 f.key = uri.key;
@@ -52,7 +56,11 @@ impl TdeForm {
         }
         let v = ws.vault(&self.vault)?;
         let k = v.key(&self.key)?;
-        let version = if self.version.is_empty() { k.current()?.version.clone() } else { KeyVersionId(self.version.clone()) };
+        let version = if self.version.is_empty() {
+            k.current()?.version.clone()
+        } else {
+            KeyVersionId(self.version.clone())
+        };
         Some(v.key_uri(&k.name, &version))
     }
 }
@@ -65,8 +73,16 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
     ui.label("Transparent data encryption encrypts your databases, backups, and logs at rest. The TDE protector wraps each database encryption key.");
     section(ui, "TDE protector");
     ui.horizontal(|ui| {
-        ui.radio_value(&mut form.mode, ServerKeyType::ServiceManaged, "Service-managed key");
-        ui.radio_value(&mut form.mode, ServerKeyType::AzureKeyVault, "Customer-managed key");
+        ui.radio_value(
+            &mut form.mode,
+            ServerKeyType::ServiceManaged,
+            "Service-managed key",
+        );
+        ui.radio_value(
+            &mut form.mode,
+            ServerKeyType::AzureKeyVault,
+            "Customer-managed key",
+        );
     });
     if form.mode == ServerKeyType::AzureKeyVault {
         ui.horizontal(|ui| {
@@ -74,15 +90,25 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
             ui.radio_value(&mut form.enter_identifier, true, "Enter a key identifier");
         });
         if form.enter_identifier {
-            text_field(ui, "Key identifier", &mut form.kid_text, "https://<vault>.vault.azure.net/keys/<key>/<version>");
+            text_field(
+                ui,
+                "Key identifier",
+                &mut form.kid_text,
+                "https://<vault>.vault.azure.net/keys/<key>/<version>",
+            );
         } else {
             key_picker(ui, form, cx.ws);
         }
-        ui.checkbox(&mut form.make_default, "Make this key the default TDE protector");
+        ui.checkbox(
+            &mut form.make_default,
+            "Make this key the default TDE protector",
+        );
         ui.checkbox(&mut form.auto_rotate, "Auto-rotate key");
         match &s.identity {
             Some(id) => {
-                ui.label(egui::RichText::new(format!("Server identity: {}", id.principal_id)).weak());
+                ui.label(
+                    egui::RichText::new(format!("Server identity: {}", id.principal_id)).weak(),
+                );
             }
             None => {
                 ui.label(egui::RichText::new("The server has no identity yet: Save creates a system-assigned identity first.").weak());
@@ -111,7 +137,11 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         properties(
             ui,
             &format!("sk-{}", k.name),
-            &[("Type", k.key_type.as_str().into()), ("Thumbprint", k.thumbprint.clone()), ("Created", k.created.to_display())],
+            &[
+                ("Type", k.key_type.as_str().into()),
+                ("Thumbprint", k.thumbprint.clone()),
+                ("Created", k.created.to_display()),
+            ],
         );
     }
 }
@@ -119,15 +149,23 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
 fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<String, String> {
     match form.mode {
         ServerKeyType::ServiceManaged => {
-            let req = SetProtector { server: server.into(), key_type: ServerKeyType::ServiceManaged, kid: None, auto_rotation: false };
+            let req = SetProtector {
+                server: server.into(),
+                key_type: ServerKeyType::ServiceManaged,
+                kid: None,
+                auto_rotation: false,
+            };
             let r = set_protector(cx.ws, &req);
-            cx.apply(r, |_| "Saved: the server uses a service-managed key. Every DEK was re-wrapped.".into())
+            cx.apply(r, |_| {
+                "Saved: the server uses a service-managed key. Every DEK was re-wrapped.".into()
+            })
         }
         ServerKeyType::AzureKeyVault => {
             let Some(kid) = form.selected_kid(cx.ws) else {
                 return Err("Select a key vault and a key first.".into());
             };
-            let r = set_protector_from_portal(cx.ws, server, &kid, form.auto_rotate, form.make_default);
+            let r =
+                set_protector_from_portal(cx.ws, server, &kid, form.auto_rotate, form.make_default);
             // The identity step of the portal path may have changed the workspace even on error.
             cx.actions.push(super::Action::Changed);
             cx.apply(r, |k| {
@@ -144,39 +182,72 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
 fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {
     let vaults: Vec<&KeyVault> = ws.vaults.iter().filter(|v| v.deleted.is_none()).collect();
     egui::ComboBox::from_label("Key vault")
-        .selected_text(if form.vault.is_empty() { "Select a key vault" } else { form.vault.as_str() })
+        .selected_text(if form.vault.is_empty() {
+            "Select a key vault"
+        } else {
+            form.vault.as_str()
+        })
         .width(240.0)
         .show_ui(ui, |ui| {
             for v in &vaults {
-                if ui.selectable_label(form.vault == v.name, format!("{} ({})", v.name, v.location)).clicked() {
+                if ui
+                    .selectable_label(form.vault == v.name, format!("{} ({})", v.name, v.location))
+                    .clicked()
+                {
                     form.vault = v.name.clone();
                     form.key.clear();
                     form.version.clear();
                 }
             }
         });
-    let keys: Vec<&Key> = ws.vault(&form.vault).map(|v| v.keys.iter().filter(|k| k.deleted.is_none()).collect()).unwrap_or_default();
+    let keys: Vec<&Key> = ws
+        .vault(&form.vault)
+        .map(|v| v.keys.iter().filter(|k| k.deleted.is_none()).collect())
+        .unwrap_or_default();
     egui::ComboBox::from_label("Key")
-        .selected_text(if form.key.is_empty() { "Select a key" } else { form.key.as_str() })
+        .selected_text(if form.key.is_empty() {
+            "Select a key"
+        } else {
+            form.key.as_str()
+        })
         .width(240.0)
         .show_ui(ui, |ui| {
             for k in &keys {
                 let bits = k.current().map(|v| v.material.bits()).unwrap_or(0);
-                if ui.selectable_label(form.key == k.name, format!("{} ({} {bits})", k.name, k.kty.as_str())).clicked() {
+                if ui
+                    .selectable_label(
+                        form.key == k.name,
+                        format!("{} ({} {bits})", k.name, k.kty.as_str()),
+                    )
+                    .clicked()
+                {
                     form.key = k.name.clone();
                     form.version.clear();
                 }
             }
         });
-    let versions: Vec<&KeyVersion> = keys.iter().find(|k| k.name == form.key).map(|k| k.versions.iter().rev().collect()).unwrap_or_default();
-    let label = if form.version.is_empty() { "Current version".to_string() } else { form.version.clone() };
+    let versions: Vec<&KeyVersion> = keys
+        .iter()
+        .find(|k| k.name == form.key)
+        .map(|k| k.versions.iter().rev().collect())
+        .unwrap_or_default();
+    let label = if form.version.is_empty() {
+        "Current version".to_string()
+    } else {
+        form.version.clone()
+    };
     egui::ComboBox::from_label("Version")
         .selected_text(label)
         .width(240.0)
         .show_ui(ui, |ui| {
             ui.selectable_value(&mut form.version, String::new(), "Current version");
             for v in &versions {
-                let text = format!("{} · {}{}", &v.version.0, v.created.to_display(), if v.enabled { "" } else { " (disabled)" });
+                let text = format!(
+                    "{} · {}{}",
+                    &v.version.0,
+                    v.created.to_display(),
+                    if v.enabled { "" } else { " (disabled)" }
+                );
                 ui.selectable_value(&mut form.version, v.version.0.clone(), text);
             }
         });

@@ -49,16 +49,40 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             ("Location", v.location.clone()),
             ("Resource group", v.resource_group.clone()),
             ("Directory (tenant)", v.tenant.0.clone()),
-            ("Soft delete", if v.soft_delete { format!("Enabled, {} days retention", v.retention_days) } else { "Disabled".into() }),
-            ("Purge protection", if v.purge_protection { "Enabled".into() } else { "Disabled".into() }),
+            (
+                "Soft delete",
+                if v.soft_delete {
+                    format!("Enabled, {} days retention", v.retention_days)
+                } else {
+                    "Disabled".into()
+                },
+            ),
+            (
+                "Purge protection",
+                if v.purge_protection {
+                    "Enabled".into()
+                } else {
+                    "Disabled".into()
+                },
+            ),
             ("Recovery level", v.recovery_level().into()),
         ],
     );
     section(ui, "Networking");
     let mut acls = v.network.clone();
-    let mut changed = ui.checkbox(&mut acls.restricted, "Allow public access from specific networks only (firewall on)").changed();
+    let mut changed = ui
+        .checkbox(
+            &mut acls.restricted,
+            "Allow public access from specific networks only (firewall on)",
+        )
+        .changed();
     ui.add_enabled_ui(acls.restricted, |ui| {
-        changed |= ui.checkbox(&mut acls.bypass_trusted_services, "Allow trusted Microsoft services to bypass this firewall").changed();
+        changed |= ui
+            .checkbox(
+                &mut acls.bypass_trusted_services,
+                "Allow trusted Microsoft services to bypass this firewall",
+            )
+            .changed();
     });
     if changed && !cx.busy {
         let r = keyvault::set_network_acls(cx.ws, &v.name, acls);
@@ -71,122 +95,221 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
         let Some(cur) = k.current() else { continue };
         ui.horizontal(|ui| {
             if ui.link(&k.name).clicked() {
-                cx.open(BladeKind::KeyVersion { vault: v.name.clone(), key: k.name.clone(), version: cur.version.0.clone(), message: None });
+                cx.open(BladeKind::KeyVersion {
+                    vault: v.name.clone(),
+                    key: k.name.clone(),
+                    version: cur.version.0.clone(),
+                    message: None,
+                });
             }
-            ui.label(format!("{} {} · {} version(s){}", k.kty.as_str(), cur.material.bits(), k.versions.len(), if cur.enabled { "" } else { " · disabled" }));
+            ui.label(format!(
+                "{} {} · {} version(s){}",
+                k.kty.as_str(),
+                cur.material.bits(),
+                k.versions.len(),
+                if cur.enabled { "" } else { " · disabled" }
+            ));
         });
     }
     let deleted: Vec<&Key> = v.keys.iter().filter(|k| k.deleted.is_some()).collect();
     if !deleted.is_empty() {
-        ui.label(egui::RichText::new(format!("Deleted (recoverable): {}", deleted.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", "))).weak());
+        ui.label(
+            egui::RichText::new(format!(
+                "Deleted (recoverable): {}",
+                deleted
+                    .iter()
+                    .map(|k| k.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .weak(),
+        );
     }
-    egui::CollapsingHeader::new("Generate a key").default_open(false).show(ui, |ui| {
-        text_field(ui, "Key name", &mut f.key_name, "tde-key");
-        ui.horizontal(|ui| {
-            ui.radio_value(&mut f.key_type, KeyType::Rsa, "RSA");
-            ui.radio_value(&mut f.key_type, KeyType::RsaHsm, "RSA-HSM");
-        });
-        ui.horizontal(|ui| {
-            for size in [2048, 3072, 4096] {
-                ui.radio_value(&mut f.key_size, size, format!("{size}"));
-            }
-        });
-        ui.horizontal(|ui| {
-            if ui.add_enabled(!cx.busy, egui::Button::new("Create")).clicked() {
-                let req = CreateKey::new(&v.name, f.key_name.trim(), f.key_type, f.key_size);
-                match keyvault::validate_create_key(cx.ws, &req) {
-                    Err(e) => f.key_message = Some(Err(e.to_string())),
-                    Ok(()) => {
-                        f.key_message = None;
-                        let job = Job::spawn(format!("Generating RSA {} key '{}'…", req.size, req.name), JobOrigin::Blade(cx.blade_id), cx.ws, move |ws| {
-                            let r = RsaKeyMaterial::generate(req.size)
-                                .map_err(|e| e.to_string())
-                                .and_then(|m| keyvault::create_key(ws, &req, m).map_err(|e| e.to_string()))
-                                .map(|(k, kv)| format!("Key '{}' version {} created.", k.name, kv.version));
-                            (r, String::new())
-                        });
-                        cx.actions.push(Action::Spawn(job));
+    egui::CollapsingHeader::new("Generate a key")
+        .default_open(false)
+        .show(ui, |ui| {
+            text_field(ui, "Key name", &mut f.key_name, "tde-key");
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut f.key_type, KeyType::Rsa, "RSA");
+                ui.radio_value(&mut f.key_type, KeyType::RsaHsm, "RSA-HSM");
+            });
+            ui.horizontal(|ui| {
+                for size in [2048, 3072, 4096] {
+                    ui.radio_value(&mut f.key_size, size, format!("{size}"));
+                }
+            });
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(!cx.busy, egui::Button::new("Create"))
+                    .clicked()
+                {
+                    let req = CreateKey::new(&v.name, f.key_name.trim(), f.key_type, f.key_size);
+                    match keyvault::validate_create_key(cx.ws, &req) {
+                        Err(e) => f.key_message = Some(Err(e.to_string())),
+                        Ok(()) => {
+                            f.key_message = None;
+                            let job = Job::spawn(
+                                format!("Generating RSA {} key '{}'…", req.size, req.name),
+                                JobOrigin::Blade(cx.blade_id),
+                                cx.ws,
+                                move |ws| {
+                                    let r = RsaKeyMaterial::generate(req.size)
+                                        .map_err(|e| e.to_string())
+                                        .and_then(|m| {
+                                            keyvault::create_key(ws, &req, m)
+                                                .map_err(|e| e.to_string())
+                                        })
+                                        .map(|(k, kv)| {
+                                            format!(
+                                                "Key '{}' version {} created.",
+                                                k.name, kv.version
+                                            )
+                                        });
+                                    (r, String::new())
+                                },
+                            );
+                            cx.actions.push(Action::Spawn(job));
+                        }
                     }
                 }
-            }
-            if cx.busy {
-                ui.spinner();
-            }
+                if cx.busy {
+                    ui.spinner();
+                }
+            });
+            outcome(ui, &f.key_message);
         });
-        outcome(ui, &f.key_message);
-    });
 
     section(ui, "Access policies");
     let known = known_principals(cx.ws);
     let mut remove = None;
     for p in &v.access_policies {
         ui.horizontal_wrapped(|ui| {
-            let who = known.iter().find(|(id, _)| id == &p.object_id.0).map(|(_, n)| n.clone()).unwrap_or_else(|| p.object_id.0.clone());
+            let who = known
+                .iter()
+                .find(|(id, _)| id == &p.object_id.0)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_else(|| p.object_id.0.clone());
             ui.strong(who);
-            ui.label(p.key_permissions.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
-            if ui.add_enabled(!cx.busy, egui::Button::new("Remove").small()).on_hover_text(p.object_id.0.clone()).clicked() {
+            ui.label(
+                p.key_permissions
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            if ui
+                .add_enabled(!cx.busy, egui::Button::new("Remove").small())
+                .on_hover_text(p.object_id.0.clone())
+                .clicked()
+            {
                 remove = Some(p.object_id.clone());
             }
         });
     }
-    let pending: Vec<&PendingRevocation> = v.pending_revocations.iter().filter(|p| p.effective_at > cx.ws.now()).collect();
+    let pending: Vec<&PendingRevocation> = v
+        .pending_revocations
+        .iter()
+        .filter(|p| p.effective_at > cx.ws.now())
+        .collect();
     for p in pending {
-        ui.label(egui::RichText::new(format!(
-            "Propagating: {} still honoured for {} until {}",
-            p.permissions.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
-            p.object_id,
-            p.effective_at
-        )).weak());
+        ui.label(
+            egui::RichText::new(format!(
+                "Propagating: {} still honoured for {} until {}",
+                p.permissions
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                p.object_id,
+                p.effective_at
+            ))
+            .weak(),
+        );
     }
     if let Some(oid) = remove {
         let r = keyvault::delete_access_policy(cx.ws, &v.name, &oid);
-        f.policy_message = Some(cx.apply(r, |_| "Access policy removed. The change takes a few minutes to reach every caller.".into()));
+        f.policy_message = Some(cx.apply(r, |_| {
+            "Access policy removed. The change takes a few minutes to reach every caller.".into()
+        }));
     }
-    egui::CollapsingHeader::new("Add access policy").default_open(false).show(ui, |ui| {
-        ui.horizontal_wrapped(|ui| {
-            ui.label("Principal:");
-            for (id, label) in &known {
-                if ui.selectable_label(&f.object_id == id, label).clicked() {
-                    f.object_id = id.clone();
-                }
-            }
-        });
-        text_field(ui, "Object ID", &mut f.object_id, "00000000-0000-0000-0000-000000000000");
-        ui.horizontal(|ui| {
-            ui.label("Template:");
-            if ui.button("SQL Server TDE (get, wrapKey, unwrapKey)").clicked() {
-                f.permissions = KeyPermission::TDE_REQUIRED.into_iter().collect();
-            }
-            if ui.button("Key management").clicked() {
-                f.permissions = [KeyPermission::Get, KeyPermission::List, KeyPermission::Update, KeyPermission::Create, KeyPermission::Import, KeyPermission::Delete, KeyPermission::Recover, KeyPermission::Backup, KeyPermission::Restore].into_iter().collect();
-            }
-        });
-        ui.horizontal_wrapped(|ui| {
-            for p in KeyPermission::ALL {
-                let mut on = f.permissions.contains(&p);
-                if ui.checkbox(&mut on, p.as_str()).changed() {
-                    if on {
-                        f.permissions.insert(p);
-                    } else {
-                        f.permissions.remove(&p);
+    egui::CollapsingHeader::new("Add access policy")
+        .default_open(false)
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Principal:");
+                for (id, label) in &known {
+                    if ui.selectable_label(&f.object_id == id, label).clicked() {
+                        f.object_id = id.clone();
                     }
                 }
+            });
+            text_field(
+                ui,
+                "Object ID",
+                &mut f.object_id,
+                "00000000-0000-0000-0000-000000000000",
+            );
+            ui.horizontal(|ui| {
+                ui.label("Template:");
+                if ui
+                    .button("SQL Server TDE (get, wrapKey, unwrapKey)")
+                    .clicked()
+                {
+                    f.permissions = KeyPermission::TDE_REQUIRED.into_iter().collect();
+                }
+                if ui.button("Key management").clicked() {
+                    f.permissions = [
+                        KeyPermission::Get,
+                        KeyPermission::List,
+                        KeyPermission::Update,
+                        KeyPermission::Create,
+                        KeyPermission::Import,
+                        KeyPermission::Delete,
+                        KeyPermission::Recover,
+                        KeyPermission::Backup,
+                        KeyPermission::Restore,
+                    ]
+                    .into_iter()
+                    .collect();
+                }
+            });
+            ui.horizontal_wrapped(|ui| {
+                for p in KeyPermission::ALL {
+                    let mut on = f.permissions.contains(&p);
+                    if ui.checkbox(&mut on, p.as_str()).changed() {
+                        if on {
+                            f.permissions.insert(p);
+                        } else {
+                            f.permissions.remove(&p);
+                        }
+                    }
+                }
+            });
+            if ui.add_enabled(!cx.busy, egui::Button::new("Add")).clicked() {
+                let r = keyvault::set_access_policy(
+                    cx.ws,
+                    &v.name,
+                    &PrincipalId(f.object_id.trim().to_string()),
+                    &f.permissions,
+                );
+                f.policy_message = Some(cx.apply(r, |_| "Access policy saved.".into()));
             }
         });
-        if ui.add_enabled(!cx.busy, egui::Button::new("Add")).clicked() {
-            let r = keyvault::set_access_policy(cx.ws, &v.name, &PrincipalId(f.object_id.trim().to_string()), &f.permissions);
-            f.policy_message = Some(cx.apply(r, |_| "Access policy saved.".into()));
-        }
-    });
     outcome(ui, &f.policy_message);
 }
 
 /// Principals a user would pick from: the console user and every server identity.
 fn known_principals(ws: &Workspace) -> Vec<(String, String)> {
-    let mut out = vec![(ws.console_user.object_id.0.clone(), format!("{} (you)", ws.console_user.upn))];
+    let mut out = vec![(
+        ws.console_user.object_id.0.clone(),
+        format!("{} (you)", ws.console_user.upn),
+    )];
     for s in &ws.servers {
         if let Some(id) = &s.identity {
-            out.push((id.principal_id.0.clone(), format!("{} (server identity)", s.name)));
+            out.push((
+                id.principal_id.0.clone(),
+                format!("{} (server identity)", s.name),
+            ));
         }
     }
     out
