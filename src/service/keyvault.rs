@@ -24,10 +24,12 @@ pub struct CreateVault {
 pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyVault> {
     transact(ws, |ws| {
         let name = req.name.as_str();
-        check_name("vault", name, 3, 24, |c| {
-            c.is_ascii_alphanumeric() || c == '-'
-        })?;
-        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) || name.contains("--") {
+        let valid = (3..=24).contains(&name.len())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && !name.ends_with('-')
+            && !name.contains("--");
+        if !valid {
             return Err(ServiceError::bad_request(
                 "VaultNameNotValid",
                 format!(

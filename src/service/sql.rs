@@ -496,7 +496,8 @@ pub fn read_pages(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<
     match &d.pages {
         PageStore::Plain(p) => Ok(p.iter().map(|p| p.0.clone()).collect()),
         PageStore::Encrypted(pages) => {
-            let dek = server_unwrap_dek(ws, server_name, d).map_err(|f| tde_error(ws, server_name, &f))?;
+            let dek = server_unwrap_dek(ws, server_name, d)
+                .map_err(|f| tde_error(ws, server_name, &f))?;
             pages
                 .iter()
                 .map(|p| dek.decrypt_page(p))

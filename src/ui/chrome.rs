@@ -58,7 +58,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.strong(&app.ws.name);
         if app.doc.dirty {
-            ui.label(RichText::new("● unsaved").color(AMBER));
+            ui.label(RichText::new("(unsaved)").color(AMBER));
         }
         ui.separator();
         clock(app, ui);
@@ -97,11 +97,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 
 fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     ui.label(RichText::new(format!("{}", app.ws.now())).monospace());
-    let play = if app.clock.running {
-        "⏸ Pause"
-    } else {
-        "▶ Play"
-    };
+    let play = if app.clock.running { "Pause" } else { "Play" };
     if ui
         .add_enabled(!app.busy(), egui::Button::new(play))
         .clicked()
@@ -206,7 +202,7 @@ pub fn navigator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     ui.indent(("dbs", &s.name), |ui| {
                         for d in s.databases.iter().filter(|d| hit(&d.name) || hit(&s.name) || hit(&g.name)) {
                             ui.horizontal(|ui| {
-                                if ui.selectable_label(false, format!("▫ {}", d.name)).clicked() {
+                                if ui.selectable_label(false, d.name.as_str()).clicked() {
                                     open = Some(BladeKind::Database { server: s.name.clone(), db: d.name.clone(), message: None });
                                 }
                                 if !d.state.is_online() {
@@ -227,7 +223,7 @@ pub fn navigator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             });
         }
         if app.ws.resource_groups.is_empty() {
-            ui.label("No resources yet. Open the Cloud Shell and create some with az commands, or File ▸ Open built-in demo.");
+            ui.label("No resources yet. Open the Cloud Shell and create some with az commands, or File > Open built-in demo.");
         }
     });
     if let Some(kind) = open {
@@ -253,7 +249,7 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
             truncate_to = Some(0);
         }
         for (i, b) in app.blades.iter().enumerate() {
-            ui.label("›");
+            ui.label(">");
             if ui.link(b.title()).clicked() {
                 truncate_to = Some(i + 1);
             }
@@ -285,7 +281,7 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                                         ui.with_layout(
                                             egui::Layout::right_to_left(egui::Align::TOP),
                                             |ui| {
-                                                if ui.button("✕").on_hover_text("Close").clicked()
+                                                if ui.button("×").on_hover_text("Close").clicked()
                                                 {
                                                     truncate_to = Some(i);
                                                 }

@@ -62,11 +62,9 @@ pub fn error_box(ui: &mut egui::Ui, text: &str) {
         .inner_margin(8)
         .show(ui, |ui| {
             ui.add(
-                egui::Label::new(
-                    RichText::new(format!("⚠ {text}")).color(Color32::from_rgb(120, 20, 20)),
-                )
-                .wrap()
-                .selectable(true),
+                egui::Label::new(RichText::new(text).color(Color32::from_rgb(120, 20, 20)))
+                    .wrap()
+                    .selectable(true),
             );
         });
 }
@@ -79,10 +77,7 @@ pub fn success_box(ui: &mut egui::Ui, text: &str) {
         .inner_margin(8)
         .show(ui, |ui| {
             ui.add(
-                egui::Label::new(
-                    RichText::new(format!("✔ {text}")).color(Color32::from_rgb(16, 80, 16)),
-                )
-                .wrap(),
+                egui::Label::new(RichText::new(text).color(Color32::from_rgb(16, 80, 16))).wrap(),
             );
         });
 }

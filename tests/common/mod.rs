@@ -20,7 +20,9 @@ pub struct FixtureKeys {
 
 impl FixtureKeys {
     pub fn new() -> Self {
-        FixtureKeys { next: AtomicUsize::new(0) }
+        FixtureKeys {
+            next: AtomicUsize::new(0),
+        }
     }
 
     pub fn boxed() -> Box<dyn KeySource + Send> {
@@ -63,8 +65,20 @@ pub fn setup(keys: &FixtureKeys) -> (Workspace, String) {
         kind: ServerKind::SqlDatabaseServer,
     };
     sql::create_server(&mut ws, &req, keys.generate(2048).unwrap()).unwrap();
-    for (db, tier) in [("sales", ServiceTier::GeneralPurpose), ("ledger", ServiceTier::BusinessCritical)] {
-        sql::create_database(&mut ws, &sql::CreateDatabase { server: SERVER.into(), name: db.into(), tier, max_size_gb: 32 }).unwrap();
+    for (db, tier) in [
+        ("sales", ServiceTier::GeneralPurpose),
+        ("ledger", ServiceTier::BusinessCritical),
+    ] {
+        sql::create_database(
+            &mut ws,
+            &sql::CreateDatabase {
+                server: SERVER.into(),
+                name: db.into(),
+                tier,
+                max_size_gb: 32,
+            },
+        )
+        .unwrap();
     }
     keyvault::create_vault(
         &mut ws,
@@ -77,18 +91,37 @@ pub fn setup(keys: &FixtureKeys) -> (Workspace, String) {
         },
     )
     .unwrap();
-    let (_, kv) = keyvault::create_key(&mut ws, &keyvault::CreateKey::new(VAULT, KEY, KeyType::Rsa, 2048), keys.generate(2048).unwrap()).unwrap();
+    let (_, kv) = keyvault::create_key(
+        &mut ws,
+        &keyvault::CreateKey::new(VAULT, KEY, KeyType::Rsa, 2048),
+        keys.generate(2048).unwrap(),
+    )
+    .unwrap();
     let kid = ws.vault(VAULT).unwrap().key_uri(KEY, &kv.version);
     (ws, kid)
 }
 
 pub fn principal(ws: &Workspace) -> PrincipalId {
-    ws.server(SERVER).unwrap().identity.as_ref().unwrap().principal_id.clone()
+    ws.server(SERVER)
+        .unwrap()
+        .identity
+        .as_ref()
+        .unwrap()
+        .principal_id
+        .clone()
 }
 
 pub fn grant_tde(ws: &mut Workspace) {
     let p = principal(ws);
-    keyvault::set_access_policy(ws, VAULT, &p, &KeyPermission::TDE_REQUIRED.into_iter().collect::<BTreeSet<_>>()).unwrap();
+    keyvault::set_access_policy(
+        ws,
+        VAULT,
+        &p,
+        &KeyPermission::TDE_REQUIRED
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+    )
+    .unwrap();
 }
 
 /// Grants access, links the key and makes it the protector.
@@ -97,21 +130,39 @@ pub fn protect(ws: &mut Workspace, kid: &str) {
     sql::add_server_key(ws, SERVER, kid).unwrap();
     tde::set_protector(
         ws,
-        &tde::SetProtector { server: SERVER.into(), key_type: ServerKeyType::AzureKeyVault, kid: Some(kid.into()), auto_rotation: false },
+        &tde::SetProtector {
+            server: SERVER.into(),
+            key_type: ServerKeyType::AzureKeyVault,
+            kid: Some(kid.into()),
+            auto_rotation: false,
+        },
     )
     .unwrap();
 }
 
 pub fn status(ws: &Workspace, db: &str) -> &'static str {
-    ws.server(SERVER).unwrap().database(db).unwrap().state.label()
+    ws.server(SERVER)
+        .unwrap()
+        .database(db)
+        .unwrap()
+        .state
+        .label()
 }
 
 /// Every page of every database, decrypted through the service.
 pub fn all_pages(ws: &Workspace) -> Vec<Vec<u8>> {
     let s = ws.server(SERVER).unwrap();
-    s.databases.iter().flat_map(|d| sql::read_pages(ws, SERVER, &d.name).unwrap()).collect()
+    s.databases
+        .iter()
+        .flat_map(|d| sql::read_pages(ws, SERVER, &d.name).unwrap())
+        .collect()
 }
 
 pub fn ciphertexts(ws: &Workspace) -> Vec<PageStore> {
-    ws.server(SERVER).unwrap().databases.iter().map(|d| d.pages.clone()).collect()
+    ws.server(SERVER)
+        .unwrap()
+        .databases
+        .iter()
+        .map(|d| d.pages.clone())
+        .collect()
 }

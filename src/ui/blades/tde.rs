@@ -131,7 +131,7 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
     for k in &s.keys {
         let current = k.name == s.protector.server_key_name;
         ui.horizontal_wrapped(|ui| {
-            ui.label(if current { "★" } else { "  " });
+            ui.label(if current { "Protector:" } else { "Linked:" });
             ui.monospace(&k.name);
         });
         properties(

@@ -1,0 +1,234 @@
+//! The az shell: the slice script, the documented CLI sequence, errors and exit codes.
+
+mod common;
+
+use common::FixtureKeys;
+use std::process::Command;
+use tde_console::model::Workspace;
+use tde_console::service;
+use tde_console::shell::Shell;
+
+fn shell() -> (Shell, Workspace) {
+    (
+        Shell::new().with_keys(FixtureKeys::boxed()),
+        service::new_workspace("t", 1),
+    )
+}
+
+fn slice_script() -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/scripts/slice.azcli",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_slice_script_gives_the_documented_states() {
+    let (mut sh, mut ws) = shell();
+    let out = sh.run_script(&mut ws, &slice_script(), false);
+    assert_eq!(out.failures, 0, "stderr: {}", out.stderr);
+    let lines: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let states: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| matches!(*l, "Online" | "Inaccessible" | "AzureKeyVault"))
+        .collect();
+    assert_eq!(
+        states,
+        ["AzureKeyVault", "Online", "Inaccessible", "Online"],
+        "stdout: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_connection_to_an_inaccessible_database_gets_the_service_text() {
+    let (mut sh, mut ws) = shell();
+    let script = slice_script();
+    let upto: String = script
+        .lines()
+        .take_while(|l| !l.starts_with("# Grant it back"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(sh.run_script(&mut ws, &upto, false).failures, 0);
+    let r = sh.run_line(
+        &mut ws,
+        "sim connect --server sql-contoso-weu --database sales",
+    );
+    assert!(!r.ok);
+    assert_eq!(
+        r.stderr.trim(),
+        "ERROR: (40613) Database 'sales' on server 'sql-contoso-weu' is not currently available. Please retry the connection later."
+    );
+}
+
+#[test]
+fn the_documented_cli_sequence_succeeds_without_waiting() {
+    let (mut sh, mut ws) = shell();
+    let script = r#"
+az group create --name G --location eastus
+az sql server create --name s1 --resource-group G --location eastus --admin-user U --admin-password 'Pa55w.rd!x' --assign-identity
+az sql db create --name D --server s1 --resource-group G
+az keyvault create --name vault1 --resource-group G --location eastus --enable-soft-delete true --enable-purge-protection true
+az keyvault key create --name K --vault-name vault1 --protection software
+KID=$(az keyvault key show --vault-name vault1 --name K --query key.kid -o tsv)
+PID=$(az sql server show --name s1 --resource-group G --query identity.principalId -o tsv)
+az keyvault set-policy --name vault1 --object-id $PID --resource-group G --key-permissions wrapKey unwrapKey get
+az sql server key create --server s1 --resource-group G --kid $KID
+az sql server tde-key set --server s1 --server-key-type AzureKeyVault --resource-group G --kid $KID
+az sql db tde set --database D --server s1 --resource-group G --status Enabled
+az sql db tde show --database D --server s1 --resource-group G
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "stderr: {}", out.stderr);
+    assert!(out.stdout.contains("\"state\": \"Enabled\""));
+    let r = sh.run_line(
+        &mut ws,
+        "az sql server tde-key show --server s1 -g G --query '[serverKeyType, thumbprint]' -o tsv",
+    );
+    let fields: Vec<&str> = r.stdout.split_whitespace().collect();
+    assert_eq!(fields[0], "AzureKeyVault");
+    assert_eq!(fields[1].len(), 40);
+    assert!(
+        fields[1]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+    );
+}
+
+#[test]
+fn key_show_reports_public_parts_and_never_private_ones() {
+    let (mut sh, mut ws) = shell();
+    let out = sh.run_script(
+        &mut ws,
+        "az group create -n G -l eastus -o none\naz keyvault create -n vault1 -g G --enable-soft-delete true -o none\naz keyvault key create -n K --vault-name vault1\n",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        v["key"]["kid"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://vault1.vault.azure.net/keys/K/")
+    );
+    assert_eq!(v["key"]["e"], "AQAB");
+    assert!(v["key"]["n"].as_str().unwrap().len() > 300);
+    assert!(v["key"]["d"].is_null() && v["key"]["p"].is_null() && v["key"]["q"].is_null());
+    assert_eq!(v["attributes"]["enabled"], true);
+}
+
+#[test]
+fn errors_print_code_and_message_and_stop_the_script() {
+    let (mut sh, mut ws) = shell();
+    let out = sh.run_script(
+        &mut ws,
+        "az group create -n G -l narnia\naz group create -n G -l eastus\n",
+        false,
+    );
+    assert_eq!(out.failures, 1);
+    assert!(
+        out.stderr.starts_with(
+            "ERROR: (LocationNotAvailableForResourceType) The provided location 'narnia'"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        ws.resource_groups.is_empty(),
+        "the script stopped at the first error"
+    );
+    let out = sh.run_script(
+        &mut ws,
+        "az group create -n G -l narnia\naz group create -n G -l eastus -o none\n",
+        true,
+    );
+    assert_eq!(out.failures, 1);
+    assert_eq!(
+        ws.resource_groups.len(),
+        1,
+        "--keep-going ran the second line"
+    );
+    let r = sh.run_line(&mut ws, "az sql server show --name nope");
+    assert!(
+        r.stderr.starts_with("ERROR: (ResourceNotFound)"),
+        "{}",
+        r.stderr
+    );
+    let r = sh.run_line(&mut ws, "az group create --nmae G");
+    assert_eq!(r.stderr.trim(), "ERROR: unrecognized arguments: --nmae");
+    let r = sh.run_line(&mut ws, "az sql server tde-key set --server x");
+    assert!(r.stderr.contains("required"), "{}", r.stderr);
+    let r = sh.run_line(&mut ws, "az keyvault sho -n x");
+    assert!(r.stderr.contains("Did you mean"), "{}", r.stderr);
+}
+
+#[test]
+fn variables_braces_continuations_and_output_formats() {
+    let (mut sh, mut ws) = shell();
+    let out = sh.run_script(
+        &mut ws,
+        "L=westus2\nG=rg-${L}\naz group create \\\n  --name $G --location $L --query name -o tsv  # comment\naz group create -n x -l eastus -o table\n",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let mut lines = out.stdout.lines();
+    assert_eq!(lines.next(), Some("rg-westus2"));
+    assert!(lines.next().unwrap().starts_with("Location"));
+}
+
+#[test]
+fn the_binary_runs_a_script_in_a_fresh_process_and_saves_the_workspace() {
+    let dir = std::env::temp_dir().join(format!("tde-console-shell-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ws = dir.join("slice.ron");
+    let _ = std::fs::remove_file(&ws);
+    let out = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+        .args([
+            "shell",
+            ws.to_str().unwrap(),
+            "--script",
+            &format!("{}/tests/scripts/slice.azcli", env!("CARGO_MANIFEST_DIR")),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let states: Vec<&str> = stdout
+        .lines()
+        .filter(|l| matches!(*l, "Online" | "Inaccessible"))
+        .collect();
+    assert_eq!(states, ["Online", "Inaccessible", "Online"]);
+    // The saved workspace reopens, with the clock where the script left it.
+    let saved = tde_console::persist::load(&ws).unwrap();
+    assert_eq!(saved.now().to_iso(), "2026-01-01T10:20:00+00:00");
+    // A failing command: exit 1, ERROR line on stderr, the file still valid.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+        .args(["shell", ws.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"az sql db show -n nope -s sql-contoso-weu -g rg-tde\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("ERROR: (ResourceNotFound)"));
+    assert!(tde_console::persist::load(&ws).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}

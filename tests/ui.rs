@@ -1,0 +1,204 @@
+//! UI tests with egui_kittest: the real app, clicked through by label as a person would.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tde_console::model::ServerKeyType;
+use tde_console::persist;
+use tde_console::ui::ConsoleApp;
+
+fn app() -> Harness<'static, ConsoleApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_eframe(|_cc| {
+            ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
+        })
+}
+
+/// Steps frames until `done` holds (background jobs finish on worker threads).
+fn wait_until(
+    h: &mut Harness<'static, ConsoleApp>,
+    what: &str,
+    done: impl Fn(&ConsoleApp) -> bool,
+) {
+    for _ in 0..500 {
+        h.step();
+        if done(h.state()) {
+            h.run_steps(2);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
+    h.get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+        .click();
+    h.run_steps(2);
+}
+
+#[test]
+fn set_a_customer_managed_protector_in_the_tde_blade() {
+    let mut h = app();
+    h.run_steps(2);
+    // sql-contoso-eu is on service-managed keys and has no identity yet.
+    click(&mut h, "sql-contoso-eu");
+    click(&mut h, "Transparent data encryption");
+    click(&mut h, "Customer-managed key");
+    click(&mut h, "Key vault");
+    click(&mut h, "kv-contoso-eu (westeurope)");
+    click(&mut h, "Key");
+    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
+    click(&mut h, "Save");
+    // The portal created the identity, but the vault does not let it in yet: the service's text inline.
+    assert!(
+        h.query_by_label_contains(
+            "The server is missing required permissions on the Azure Key Vault."
+        )
+        .is_some()
+    );
+    let s = h.state().ws.server("sql-contoso-eu").unwrap();
+    assert!(s.identity.is_some(), "Save created the server identity");
+    assert_eq!(
+        s.protector.key_type,
+        ServerKeyType::ServiceManaged,
+        "nothing else changed"
+    );
+
+    // Grant the identity access in the vault's Access policies.
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Add access policy");
+    click(&mut h, "sql-contoso-eu (server identity)");
+    click(&mut h, "SQL Server TDE (get, wrapKey, unwrapKey)");
+    click(&mut h, "Add");
+    assert!(h.query_by_label_contains("Access policy saved.").is_some());
+
+    // Back to the server: this time Save succeeds.
+    click(&mut h, "sql-contoso-eu");
+    click(&mut h, "Transparent data encryption");
+    click(&mut h, "Customer-managed key");
+    click(&mut h, "Key vault");
+    click(&mut h, "kv-contoso-eu (westeurope)");
+    click(&mut h, "Key");
+    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
+    click(&mut h, "Save");
+    assert!(h.query_by_label_contains("is the TDE protector").is_some());
+    let ws = &h.state().ws;
+    let s = ws.server("sql-contoso-eu").unwrap();
+    assert_eq!(s.protector.key_type, ServerKeyType::AzureKeyVault);
+    assert!(
+        s.protector
+            .server_key_name
+            .starts_with("kv-contoso-eu_eu-tde-key_")
+    );
+    for d in &s.databases {
+        assert!(d.state.is_online());
+        assert_eq!(
+            d.dek.as_ref().unwrap().server_key_name,
+            s.protector.server_key_name
+        );
+        assert_eq!(
+            tde_console::service::sql::read_pages(ws, &s.name, &d.name).unwrap(),
+            tde_console::service::sql::sample_pages(&d.name)
+        );
+    }
+    assert!(h.state().doc.dirty, "the workspace is marked unsaved");
+}
+
+#[test]
+fn opening_garbage_shows_an_error_and_keeps_the_workspace() {
+    let dir = std::env::temp_dir().join(format!("tde-console-ui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("garbage.ron");
+    std::fs::write(&garbage, b"(format_version: 1, name: \"trunc").unwrap();
+    let mut h = app();
+    h.run_steps(2);
+    let before = h.state().ws.clone();
+    click(&mut h, "File");
+    click(&mut h, "Open…");
+    h.get_by_label("File path").click();
+    h.run_steps(1);
+    h.get_by_label("File path")
+        .type_text(garbage.to_str().unwrap());
+    h.run_steps(2);
+    click(&mut h, "Open");
+    wait_until(&mut h, "the load to finish", |app| app.file_job.is_none());
+    assert!(
+        h.query_by_label_contains("not a readable tde-console workspace")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("The open workspace was not changed.")
+            .is_some()
+    );
+    assert!(h.state().ws == before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn generating_a_key_runs_off_the_ui_thread() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Generate a key");
+    h.get_by_label("Key name").click();
+    h.run_steps(1);
+    h.get_by_label("Key name").type_text("fresh-key");
+    h.run_steps(1);
+    click(&mut h, "2048");
+    click(&mut h, "Create");
+    assert!(h.state().busy(), "key generation runs as a background job");
+    wait_until(&mut h, "key generation", |app| !app.busy());
+    assert!(
+        h.query_by_label_contains("Key 'fresh-key' version")
+            .is_some()
+    );
+    let ws = &h.state().ws;
+    let k = ws.vault("kv-contoso-eu").unwrap().key("fresh-key").unwrap();
+    assert_eq!(k.current().unwrap().material.bits(), 2048);
+}
+
+#[test]
+fn advancing_the_clock_after_a_revocation_shows_the_database_inaccessible() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-us");
+    let principal = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .identity
+        .as_ref()
+        .unwrap()
+        .principal_id
+        .clone();
+    // Remove the server identity's policy (the second row's Remove button).
+    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
+    assert_eq!(removes.len(), 2);
+    removes[1].click();
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .ws
+            .vault("kv-contoso-us")
+            .unwrap()
+            .access_policies
+            .iter()
+            .all(|p| p.object_id != principal)
+    );
+    click(&mut h, "+10m");
+    click(&mut h, "+10m");
+    click(&mut h, "sales");
+    assert!(
+        h.query_by_label_contains("This database is inaccessible since")
+            .is_some()
+    );
+    click(&mut h, "Test connection");
+    assert!(
+        h.query_by_label_contains("is not currently available. Please retry the connection later.")
+            .is_some()
+    );
+}
