@@ -43,7 +43,7 @@ impl RsaKeyMaterial {
     /// Generates a fresh key from the operating system's RNG. Slow (tens to hundreds of
     /// milliseconds): the UI calls it on a worker thread.
     pub fn generate(bits: usize) -> Result<Self, CryptoError> {
-        if !(1024..=8192).contains(&bits) || bits % 8 != 0 {
+        if !(1024..=8192).contains(&bits) || !bits.is_multiple_of(8) {
             return Err(CryptoError::UnsupportedKeySize(bits));
         }
         let mut rng = rand::rng();

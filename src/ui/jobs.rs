@@ -59,7 +59,7 @@ impl Job {
 pub enum FileJob {
     Load {
         path: PathBuf,
-        promise: Promise<Result<Workspace, String>>,
+        promise: Promise<Result<Box<Workspace>, String>>,
     },
     Save {
         path: PathBuf,
@@ -76,7 +76,9 @@ impl FileJob {
     pub fn load(path: PathBuf) -> FileJob {
         let p = path.clone();
         let promise = Promise::spawn_thread("tde-console-load", move || {
-            crate::persist::load(&p).map_err(|e| e.to_string())
+            crate::persist::load(&p)
+                .map(Box::new)
+                .map_err(|e| e.to_string())
         });
         FileJob::Load { path, promise }
     }

@@ -233,7 +233,7 @@ impl ConsoleApp {
                 FileJob::Load { path, promise } => match promise.try_take() {
                     Ok(Ok(ws)) => {
                         self.recent.add(&path);
-                        self.replace_workspace(ws, Some(path));
+                        self.replace_workspace(*ws, Some(path));
                         self.dialog = None;
                     }
                     Ok(Err(e)) => {
@@ -352,12 +352,12 @@ impl ConsoleApp {
             match a {
                 Action::Open { from, kind } => {
                     self.blades.truncate(from + 1);
-                    self.push_blade(kind);
+                    self.push_blade(*kind);
                 }
                 Action::Changed => self.doc.dirty = true,
                 Action::Spawn(job) => {
                     if self.job.is_none() {
-                        self.job = Some(job);
+                        self.job = Some(*job);
                     }
                 }
             }

@@ -75,11 +75,11 @@ impl Blade {
 /// What a blade asks of the app, applied after the frame's drawing.
 pub enum Action {
     /// Open a blade to the right of blade `from` (closing those further right).
-    Open { from: usize, kind: BladeKind },
+    Open { from: usize, kind: Box<BladeKind> },
     /// The workspace changed (mark the document dirty).
     Changed,
     /// Run an operation off the UI thread.
-    Spawn(Job),
+    Spawn(Box<Job>),
 }
 
 /// Everything a blade may touch while it draws.
@@ -97,7 +97,7 @@ impl BladeCtx<'_> {
     pub fn open(&mut self, kind: BladeKind) {
         self.actions.push(Action::Open {
             from: self.index,
-            kind,
+            kind: Box::new(kind),
         });
     }
 

@@ -168,7 +168,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                                     (r, String::new())
                                 },
                             );
-                            cx.actions.push(Action::Spawn(job));
+                            cx.actions.push(Action::Spawn(Box::new(job)));
                         }
                     }
                 }

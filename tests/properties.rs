@@ -1,0 +1,100 @@
+//! Property tests: invariants that hold for any input.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+use tde_console::model::*;
+use tde_console::service::{behaviour, keyvault, sql, tde};
+use tde_console::shell::Shell;
+use tde_console::sim::Duration;
+
+/// One workspace with the key linked to the server, built once.
+fn base() -> &'static (Workspace, String) {
+    static BASE: OnceLock<(Workspace, String)> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let keys = FixtureKeys::new();
+        let (mut ws, kid) = setup(&keys);
+        grant_tde(&mut ws);
+        sql::add_server_key(&mut ws, SERVER, &kid).unwrap();
+        (ws, kid)
+    })
+}
+
+fn set(ws: &mut Workspace, kid: &str) -> Result<TdeProtector, tde_console::service::ServiceError> {
+    tde::set_protector(
+        ws,
+        &tde::SetProtector {
+            server: SERVER.into(),
+            key_type: ServerKeyType::AzureKeyVault,
+            kid: Some(kid.into()),
+            auto_rotation: false,
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Whatever the key id, setting the protector either works or changes nothing.
+    #[test]
+    fn any_key_id_succeeds_or_changes_nothing(kid in "(https://)?[a-z-]{0,12}(\\.vault\\.azure\\.net)?(/keys/)?[a-z-]{0,8}(/[0-9a-f]{0,33})?") {
+        let (ws0, _) = base();
+        let mut ws = ws0.clone();
+        if set(&mut ws, &kid).is_err() {
+            prop_assert!(ws == *ws0);
+        }
+    }
+
+    /// The protector can be set exactly when get, wrapKey and unwrapKey are all granted.
+    #[test]
+    fn protector_needs_exactly_get_wrap_unwrap(mask in 0u32..(1 << 19)) {
+        let (ws0, kid) = base();
+        let mut ws = ws0.clone();
+        let perms: BTreeSet<KeyPermission> = KeyPermission::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, p)| *p).collect();
+        let p = principal(&ws);
+        keyvault::set_access_policy(&mut ws, VAULT, &p, &perms).unwrap();
+        behaviour::advance(&mut ws, Duration::minutes(10)).unwrap();
+        let before = ws.clone();
+        let needed = KeyPermission::TDE_REQUIRED.iter().all(|r| perms.contains(r));
+        match set(&mut ws, kid) {
+            Ok(_) => prop_assert!(needed),
+            Err(e) => {
+                prop_assert!(!needed);
+                prop_assert_eq!(e.code.as_str(), "AzureKeyVaultMissingPermissions");
+                prop_assert!(ws == before);
+            }
+        }
+    }
+
+    /// Any line typed into the shell is handled without a panic, and a failing line
+    /// changes nothing.
+    #[test]
+    fn any_shell_line_fails_cleanly(line in "(az |sim )?(sql |keyvault |group |clock )?(db |server |key |tde-key )?(create|show|set|advance|delete|list)? ?(--?[a-z-]{1,12} ?)*[ -~]{0,20}") {
+        let (ws0, _) = base();
+        let mut ws = ws0.clone();
+        let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+        let r = sh.run_line(&mut ws, &line);
+        if !r.ok {
+            prop_assert!(ws == *ws0, "failed line changed the workspace: {}", line);
+            prop_assert!(r.stderr.starts_with("ERROR: "), "{}", r.stderr);
+        }
+    }
+
+    /// Advancing the clock never moves it backwards and lands exactly on the target.
+    #[test]
+    fn advancing_lands_on_the_target(steps in proptest::collection::vec(0i64..20_000, 1..8)) {
+        let (ws0, _) = base();
+        let mut ws = ws0.clone();
+        let start = ws.now();
+        let mut total = 0;
+        for s in steps {
+            behaviour::advance(&mut ws, Duration(s)).unwrap();
+            total += s;
+            prop_assert_eq!(ws.now(), Timestamp(start.0 + total));
+            prop_assert!(ws.schedule.events.iter().all(|e| e.at > ws.now()));
+        }
+    }
+}
