@@ -178,3 +178,47 @@ impl<'de> Deserialize<'de> for RsaKeyMaterial {
         RsaKeyMaterial::from_pkcs8_der(&der).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> RsaKeyMaterial {
+        let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsa2048-1.pem")).unwrap();
+        RsaKeyMaterial::from_pem(&pem).unwrap()
+    }
+
+    #[test]
+    fn thumbprint_matches_openssl() {
+        // openssl rsa -in rsa2048-1.pem -RSAPublicKey_out -outform DER | sha1sum
+        let k = fixture();
+        assert_eq!(k.thumbprint(), "C1593207C6F7BA2EA0973E6F8330F35AF8EF2751");
+        assert_eq!(k.bits(), 2048);
+        assert!(hex_upper(&k.modulus()).starts_with("BB4869CFF3F6DDEACFDD3A9173BD7626"));
+    }
+
+    #[test]
+    fn oaep_wraps_round_trip_and_fail_with_another_key() {
+        let k = fixture();
+        for alg in [WrapAlgorithm::RsaOaep, WrapAlgorithm::RsaOaep256] {
+            let w = k.wrap(alg, &[9u8; 32]).unwrap();
+            assert_eq!(w.len(), 256);
+            assert_eq!(k.unwrap_key(alg, &w).unwrap(), vec![9u8; 32]);
+        }
+        let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsa2048-2.pem")).unwrap();
+        let other = RsaKeyMaterial::from_pem(&pem).unwrap();
+        let w = k.wrap(WrapAlgorithm::RsaOaep256, &[1u8; 32]).unwrap();
+        assert_eq!(other.unwrap_key(WrapAlgorithm::RsaOaep256, &w), Err(CryptoError::UnwrapFailed));
+    }
+
+    #[test]
+    fn serde_and_debug_never_show_pem_and_round_trip() {
+        let k = fixture();
+        let dbg = format!("{k:?}");
+        assert!(dbg.contains("C1593207") && !dbg.contains("MII"));
+        let ron = ron::to_string(&k).unwrap();
+        let back: RsaKeyMaterial = ron::from_str(&ron).unwrap();
+        assert!(back == k);
+        assert!(ron::from_str::<RsaKeyMaterial>("\"bm90IGEga2V5\"").is_err());
+    }
+}
