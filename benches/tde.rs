@@ -57,7 +57,10 @@ fn server_with(n: usize) -> (Workspace, String) {
         key("rsa3072-1.pem"),
     )
     .expect("key");
-    let kid = ws.vault("kv-bench").expect("vault").key_uri("k", &v.version);
+    let kid = ws
+        .vault("kv-bench")
+        .expect("vault")
+        .key_uri("k", &v.version);
     let p = ws
         .server("s")
         .and_then(|s| s.identity.clone())

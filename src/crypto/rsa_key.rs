@@ -184,7 +184,11 @@ mod tests {
     use super::*;
 
     fn fixture() -> RsaKeyMaterial {
-        let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsa2048-1.pem")).unwrap();
+        let pem = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/rsa2048-1.pem"
+        ))
+        .unwrap();
         RsaKeyMaterial::from_pem(&pem).unwrap()
     }
 
@@ -205,10 +209,17 @@ mod tests {
             assert_eq!(w.len(), 256);
             assert_eq!(k.unwrap_key(alg, &w).unwrap(), vec![9u8; 32]);
         }
-        let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsa2048-2.pem")).unwrap();
+        let pem = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/rsa2048-2.pem"
+        ))
+        .unwrap();
         let other = RsaKeyMaterial::from_pem(&pem).unwrap();
         let w = k.wrap(WrapAlgorithm::RsaOaep256, &[1u8; 32]).unwrap();
-        assert_eq!(other.unwrap_key(WrapAlgorithm::RsaOaep256, &w), Err(CryptoError::UnwrapFailed));
+        assert_eq!(
+            other.unwrap_key(WrapAlgorithm::RsaOaep256, &w),
+            Err(CryptoError::UnwrapFailed)
+        );
     }
 
     #[test]

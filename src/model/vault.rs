@@ -61,6 +61,19 @@ impl KeyPermission {
         KeyPermission::UnwrapKey,
     ];
 
+    /// The portal's "Key Management" template.
+    pub const KEY_MANAGEMENT: [KeyPermission; 9] = [
+        KeyPermission::Get,
+        KeyPermission::List,
+        KeyPermission::Update,
+        KeyPermission::Create,
+        KeyPermission::Import,
+        KeyPermission::Delete,
+        KeyPermission::Recover,
+        KeyPermission::Backup,
+        KeyPermission::Restore,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             KeyPermission::Get => "get",

@@ -315,11 +315,7 @@ pub(crate) fn server_wrap_dek(
             .wrap(WrapAlgorithm::RsaOaep256, dek.as_bytes())
             .map_err(|_| KeyAccessFailure::UnwrapFailed)?,
         ServerKeyType::AzureKeyVault => {
-            let uri = key
-                .uri
-                .as_deref()
-                .and_then(KeyUri::parse)
-                .ok_or(KeyAccessFailure::KeyNotFound)?;
+            let uri = vault_key_uri(key)?;
             super::keyvault::wrap_key(ws, &Caller::Server(s.name.clone()), &uri, dek.as_bytes())?.1
         }
     };
@@ -330,13 +326,12 @@ pub(crate) fn server_wrap_dek(
     })
 }
 
-/// Unwraps a database's DEK the way the service does when it (re)opens the database:
-/// through the vault's `unwrapKey`, with every check.
-pub(crate) fn server_unwrap_dek(
-    ws: &Workspace,
+/// The server, the wrapped DEK and the server key that wrapped it.
+fn wrapping_key<'a>(
+    ws: &'a Workspace,
     server_name: &str,
-    db: &Database,
-) -> Result<DataEncryptionKey, KeyAccessFailure> {
+    db: &'a Database,
+) -> Result<(&'a SqlServer, &'a WrappedDek, &'a ServerKey), KeyAccessFailure> {
     let s = ws
         .server(server_name)
         .ok_or(KeyAccessFailure::NoServerIdentity)?;
@@ -344,19 +339,36 @@ pub(crate) fn server_unwrap_dek(
     let key = s
         .key(&w.server_key_name)
         .ok_or(KeyAccessFailure::KeyNotFound)?;
+    Ok((s, w, key))
+}
+
+/// The Key Vault key id of a server key.
+fn vault_key_uri(key: &ServerKey) -> Result<KeyUri, KeyAccessFailure> {
+    key.uri
+        .as_deref()
+        .and_then(KeyUri::parse)
+        .ok_or(KeyAccessFailure::KeyNotFound)
+}
+
+/// Unwraps a database's DEK the way the service does when it (re)opens the database:
+/// through the vault's `unwrapKey`, with every check.
+pub(crate) fn server_unwrap_dek(
+    ws: &Workspace,
+    server_name: &str,
+    db: &Database,
+) -> Result<DataEncryptionKey, KeyAccessFailure> {
+    let (s, w, key) = wrapping_key(ws, server_name, db)?;
     let bytes = match key.key_type {
         ServerKeyType::ServiceManaged => s
             .service_managed_key
             .unwrap_key(WrapAlgorithm::RsaOaep256, &w.wrapped)
             .map_err(|_| KeyAccessFailure::UnwrapFailed)?,
-        ServerKeyType::AzureKeyVault => {
-            let uri = key
-                .uri
-                .as_deref()
-                .and_then(KeyUri::parse)
-                .ok_or(KeyAccessFailure::KeyNotFound)?;
-            super::keyvault::unwrap_key(ws, &Caller::Server(s.name.clone()), &uri, &w.wrapped)?
-        }
+        ServerKeyType::AzureKeyVault => super::keyvault::unwrap_key(
+            ws,
+            &Caller::Server(s.name.clone()),
+            &vault_key_uri(key)?,
+            &w.wrapped,
+        )?,
     };
     DataEncryptionKey::from_bytes(&bytes).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
@@ -369,21 +381,11 @@ pub(crate) fn unwrap_in_memory(
     server_name: &str,
     db: &Database,
 ) -> Result<DataEncryptionKey, KeyAccessFailure> {
-    let s = ws
-        .server(server_name)
-        .ok_or(KeyAccessFailure::NoServerIdentity)?;
-    let w = db.dek.as_ref().ok_or(KeyAccessFailure::KeyNotFound)?;
-    let key = s
-        .key(&w.server_key_name)
-        .ok_or(KeyAccessFailure::KeyNotFound)?;
+    let (s, w, key) = wrapping_key(ws, server_name, db)?;
     let material = match key.key_type {
         ServerKeyType::ServiceManaged => s.service_managed_key.clone(),
         ServerKeyType::AzureKeyVault => {
-            let uri = key
-                .uri
-                .as_deref()
-                .and_then(KeyUri::parse)
-                .ok_or(KeyAccessFailure::KeyNotFound)?;
+            let uri = vault_key_uri(key)?;
             let vault = ws
                 .vault(&uri.vault)
                 .ok_or(KeyAccessFailure::VaultNotFound)?;

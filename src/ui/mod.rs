@@ -209,7 +209,7 @@ impl ConsoleApp {
             match job.promise.try_take() {
                 Ok(outcome) => {
                     let ok = outcome.result.is_ok();
-                    if ok || job.origin == JobOrigin::Shell {
+                    if (ok || job.origin == JobOrigin::Shell) && outcome.ws != self.ws {
                         self.ws = outcome.ws;
                         self.doc.dirty = true;
                     }

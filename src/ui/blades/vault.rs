@@ -258,19 +258,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     f.permissions = KeyPermission::TDE_REQUIRED.into_iter().collect();
                 }
                 if ui.button("Key management").clicked() {
-                    f.permissions = [
-                        KeyPermission::Get,
-                        KeyPermission::List,
-                        KeyPermission::Update,
-                        KeyPermission::Create,
-                        KeyPermission::Import,
-                        KeyPermission::Delete,
-                        KeyPermission::Recover,
-                        KeyPermission::Backup,
-                        KeyPermission::Restore,
-                    ]
-                    .into_iter()
-                    .collect();
+                    f.permissions = KeyPermission::KEY_MANAGEMENT.into_iter().collect();
                 }
             });
             ui.horizontal_wrapped(|ui| {
