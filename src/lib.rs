@@ -4,6 +4,19 @@
 //! Layers, each using only those below it:
 //! `ui` and `shell` (clients) -> `service` (the operations layer) and `persist` -> `model`
 //! -> `crypto` and `sim`.
+//!
+//! The shell is the quickest way in: it runs Azure CLI lines against a workspace.
+//!
+//! ```
+//! use tde_console::{service, shell::Shell};
+//!
+//! let mut ws = service::new_workspace("example", 1);
+//! let mut sh = Shell::new();
+//! let out = sh.run_script(&mut ws, "az group create --name rg --location westeurope --query location -o tsv", false);
+//! assert_eq!(out.stdout, "westeurope\n");
+//! let r = sh.run_line(&mut ws, "az sql server show --name nope");
+//! assert!(r.stderr.starts_with("ERROR: (ResourceNotFound)"));
+//! ```
 
 pub mod crypto;
 pub mod model;
