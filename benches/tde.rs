@@ -31,12 +31,7 @@ fn server_with(n: usize) -> (Workspace, String) {
     for i in 0..n {
         sql::create_database(
             &mut ws,
-            &sql::CreateDatabase {
-                server: "s".into(),
-                name: format!("db{i}"),
-                tier: ServiceTier::GeneralPurpose,
-                max_size_gb: 32,
-            },
+            &sql::CreateDatabase::new("s", &format!("db{i}"), ServiceTier::GeneralPurpose, 32),
         )
         .expect("db");
     }

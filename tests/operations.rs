@@ -571,12 +571,7 @@ fn bad_input_is_refused_with_the_service_error() {
     assert_eq!(e.code, "BadRequest");
     let e = sql::create_database(
         &mut ws,
-        &sql::CreateDatabase {
-            server: SERVER.into(),
-            name: "sales".into(),
-            tier: ServiceTier::GeneralPurpose,
-            max_size_gb: 32,
-        },
+        &sql::CreateDatabase::new(SERVER, "sales", ServiceTier::GeneralPurpose, 32),
     )
     .unwrap_err();
     assert_eq!(e.code, "DatabaseAlreadyExists");

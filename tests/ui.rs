@@ -31,12 +31,18 @@ fn wait_until(
     panic!("timed out waiting for {what}");
 }
 
+/// Whether some widget's label contains `text`.
+fn has(h: &Harness<'static, ConsoleApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
 fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
     h.get_all_by_label(label)
         .next()
         .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
         .click();
-    h.run_steps(2);
+    // A newly opened blade settles its layout over a few frames.
+    h.run_steps(5);
 }
 
 #[test]
@@ -53,12 +59,10 @@ fn set_a_customer_managed_protector_in_the_tde_blade() {
     click(&mut h, "eu-tde-key (RSA-HSM 2048)");
     click(&mut h, "Save");
     // The portal created the identity, but the vault does not let it in yet: the service's text inline.
-    assert!(
-        h.query_by_label_contains(
-            "The server is missing required permissions on the Azure Key Vault."
-        )
-        .is_some()
-    );
+    assert!(has(
+        &h,
+        "The server is missing required permissions on the Azure Key Vault."
+    ));
     let s = h.state().ws.server("sql-contoso-eu").unwrap();
     assert!(s.identity.is_some(), "Save created the server identity");
     assert_eq!(
@@ -73,7 +77,7 @@ fn set_a_customer_managed_protector_in_the_tde_blade() {
     click(&mut h, "sql-contoso-eu (server identity)");
     click(&mut h, "SQL Server TDE (get, wrapKey, unwrapKey)");
     click(&mut h, "Add");
-    assert!(h.query_by_label_contains("Access policy saved.").is_some());
+    assert!(has(&h, "Access policy saved."));
 
     // Back to the server: this time Save succeeds.
     click(&mut h, "sql-contoso-eu");
@@ -84,7 +88,7 @@ fn set_a_customer_managed_protector_in_the_tde_blade() {
     click(&mut h, "Key");
     click(&mut h, "eu-tde-key (RSA-HSM 2048)");
     click(&mut h, "Save");
-    assert!(h.query_by_label_contains("is the TDE protector").is_some());
+    assert!(has(&h, "is the TDE protector"));
     let ws = &h.state().ws;
     let s = ws.server("sql-contoso-eu").unwrap();
     assert_eq!(s.protector.key_type, ServerKeyType::AzureKeyVault);
@@ -125,14 +129,8 @@ fn opening_garbage_shows_an_error_and_keeps_the_workspace() {
     h.run_steps(2);
     click(&mut h, "Open");
     wait_until(&mut h, "the load to finish", |app| app.file_job.is_none());
-    assert!(
-        h.query_by_label_contains("not a readable tde-console workspace")
-            .is_some()
-    );
-    assert!(
-        h.query_by_label_contains("The open workspace was not changed.")
-            .is_some()
-    );
+    assert!(has(&h, "not a readable tde-console workspace"));
+    assert!(has(&h, "The open workspace was not changed."));
     assert!(h.state().ws == before);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -151,10 +149,7 @@ fn generating_a_key_runs_off_the_ui_thread() {
     click(&mut h, "Create");
     assert!(h.state().busy(), "key generation runs as a background job");
     wait_until(&mut h, "key generation", |app| !app.busy());
-    assert!(
-        h.query_by_label_contains("Key 'fresh-key' version")
-            .is_some()
-    );
+    assert!(has(&h, "Key 'fresh-key' version"));
     let ws = &h.state().ws;
     let k = ws.vault("kv-contoso-eu").unwrap().key("fresh-key").unwrap();
     assert_eq!(k.current().unwrap().material.bits(), 2048);
@@ -192,13 +187,94 @@ fn advancing_the_clock_after_a_revocation_shows_the_database_inaccessible() {
     click(&mut h, "+10m");
     click(&mut h, "+10m");
     click(&mut h, "sales");
-    assert!(
-        h.query_by_label_contains("This database is inaccessible since")
-            .is_some()
-    );
+    assert!(has(&h, "This database is inaccessible since"));
     click(&mut h, "Test connection");
-    assert!(
-        h.query_by_label_contains("is not currently available. Please retry the connection later.")
-            .is_some()
+    assert!(has(
+        &h,
+        "is not currently available. Please retry the connection later."
+    ));
+}
+
+/// Revokes the server identity's access policy on kv-contoso-us and lets the server notice.
+fn revoke_and_wait(h: &mut Harness<'static, ConsoleApp>) {
+    click(h, "kv-contoso-us");
+    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
+    removes[1].click();
+    h.run_steps(2);
+    click(h, "+10m");
+    click(h, "+10m");
+    assert_eq!(
+        h.state()
+            .ws
+            .server("sql-contoso-us")
+            .unwrap()
+            .database("sales")
+            .unwrap()
+            .state
+            .label(),
+        "Inaccessible"
     );
+}
+
+/// In the vault blade the wizard opened: grant the server identity get/wrapKey/unwrapKey.
+fn grant_in_vault_blade(h: &mut Harness<'static, ConsoleApp>) {
+    click(h, "Add access policy");
+    click(h, "sql-contoso-us (server identity)");
+    click(h, "SQL Server TDE (get, wrapKey, unwrapKey)");
+    click(h, "Add");
+    assert!(has(h, "Access policy saved."));
+}
+
+fn sales_state(h: &Harness<'static, ConsoleApp>) -> &'static str {
+    h.state()
+        .ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .database("sales")
+        .unwrap()
+        .state
+        .label()
+}
+
+#[test]
+fn the_recovery_wizard_walks_a_revoked_permission_back_to_online() {
+    let mut h = app();
+    h.run_steps(2);
+    revoke_and_wait(&mut h);
+    click(&mut h, "sales");
+    assert!(has(&h, "Step 1 of 2"));
+    assert!(has(&h, "AzureKeyVaultMissingPermissions"));
+    click(&mut h, "Open the key vault (access policies, networking)");
+    grant_in_vault_blade(&mut h);
+    // The database blade, still open to the left, now says access is back.
+    assert!(has(&h, "within the auto-heal window") || has(&h, "Access is back"));
+    click(&mut h, "+1h");
+    assert_eq!(sales_state(&h), "Online");
+    click(&mut h, "Test connection");
+    assert!(has(&h, "Connected."));
+}
+
+#[test]
+fn after_the_window_the_wizard_revalidates_and_lists_what_was_lost() {
+    let mut h = app();
+    h.run_steps(2);
+    revoke_and_wait(&mut h);
+    click(&mut h, "+8h");
+    click(&mut h, "sales");
+    click(&mut h, "Open the key vault (access policies, networking)");
+    grant_in_vault_blade(&mut h);
+    click(&mut h, "+1h");
+    assert_eq!(
+        sales_state(&h),
+        "Inaccessible",
+        "no auto-heal after the window"
+    );
+    click(&mut h, "sales");
+    assert!(has(&h, "Step 2 of 2"));
+    click(&mut h, "Revalidate key (retry existing key)");
+    assert_eq!(sales_state(&h), "Recovering");
+    click(&mut h, "+1h");
+    assert_eq!(sales_state(&h), "Online");
+    assert!(has(&h, "Back online at"));
+    assert!(has(&h, "point-in-time-restore history"));
 }

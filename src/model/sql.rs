@@ -124,9 +124,18 @@ pub enum KeyAccessFailure {
     KeyExpired,
     KeyOperationsNotPermitted,
     UnwrapFailed,
+    /// The vault cannot be reached (an HTTP 5XX or network failure), not a decision of the
+    /// customer's: databases come back by themselves when it passes.
+    VaultUnreachable,
 }
 
 impl KeyAccessFailure {
+    /// A 5XX cause: the service waits it out (24 h buffer under the `current` profile) and
+    /// heals by itself afterwards.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, KeyAccessFailure::VaultUnreachable)
+    }
+
     /// The service's error code for this failure.
     pub fn code(&self) -> &'static str {
         match self {
@@ -145,7 +154,9 @@ impl KeyAccessFailure {
                 "AzureKeyVaultInvalidExpirationDate"
             }
             KeyAccessFailure::KeyOperationsNotPermitted => "AzureKeyVaultMissingPermissions",
-            KeyAccessFailure::UnwrapFailed => "AzureKeyVaultConnectionFailed",
+            KeyAccessFailure::UnwrapFailed | KeyAccessFailure::VaultUnreachable => {
+                "AzureKeyVaultConnectionFailed"
+            }
         }
     }
 
@@ -178,6 +189,9 @@ impl KeyAccessFailure {
                 "the key does not permit wrapKey/unwrapKey".into()
             }
             KeyAccessFailure::UnwrapFailed => "the vault could not unwrap the database key".into(),
+            KeyAccessFailure::VaultUnreachable => {
+                "the key vault cannot be reached (network outage, HTTP 5XX)".into()
+            }
         }
     }
 }
@@ -196,6 +210,12 @@ pub enum DatabaseState {
         /// database back.
         revalidation_required: bool,
     },
+    /// "Revalidate key" was accepted: the service is bringing the database back, which
+    /// takes time that grows with its size.
+    Recovering {
+        since: Timestamp,
+        until: Timestamp,
+    },
 }
 
 impl DatabaseState {
@@ -203,6 +223,7 @@ impl DatabaseState {
         match self {
             DatabaseState::Online => "Online",
             DatabaseState::Inaccessible { .. } => "Inaccessible",
+            DatabaseState::Recovering { .. } => "Recovering",
         }
     }
 
@@ -272,6 +293,32 @@ pub struct Database {
     pub pages: PageStore,
     #[serde(default)]
     pub tags: Vec<(String, String)>,
+    #[serde(default)]
+    pub settings: DatabaseSettings,
+    /// What the last revalidation after the auto-heal window cost.
+    #[serde(default)]
+    pub last_recovery: Option<RecoveryReport>,
+}
+
+/// Settings the service loses when a database comes back by revalidation after the
+/// auto-heal window (the 2021 list, plus the later ones under the `current` profile).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    pub failover_group: Option<String>,
+    /// The earliest point-in-time restore point.
+    pub pitr_earliest: Option<Timestamp>,
+    pub elastic_pool: Option<String>,
+    pub read_scale: bool,
+    pub auto_pause_delay_minutes: Option<u32>,
+    /// Long-term retention, e.g. weekly `P4W`.
+    pub ltr_weekly_retention: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryReport {
+    pub completed: Timestamp,
+    /// The settings that were lost, in words.
+    pub lost: Vec<String>,
 }
 
 impl Database {
@@ -299,6 +346,9 @@ pub struct SqlServer {
     /// When the server's periodic check first found the protector unusable.
     #[serde(default)]
     pub key_access_lost_since: Option<Timestamp>,
+    /// A simulated network outage between the server and Key Vault, until this time.
+    #[serde(default)]
+    pub network_outage_until: Option<Timestamp>,
 }
 
 impl SqlServer {

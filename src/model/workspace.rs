@@ -46,6 +46,16 @@ pub struct ActivityLogEntry {
     /// Resource id the entry is about.
     pub resource: String,
     pub message: String,
+    /// When the entry shows up in the Activity Log (entries about failures arrive 15–30
+    /// minutes late); `None`: at once.
+    #[serde(default)]
+    pub available_at: Option<Timestamp>,
+}
+
+impl ActivityLogEntry {
+    pub fn visible(&self, now: Timestamp) -> bool {
+        self.available_at.is_none_or(|t| t <= now)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -51,6 +51,17 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
         }
         SimEvent::ProtectorCheck { server } => protector_check(ws, server),
         SimEvent::AutoHeal { server } => auto_heal(ws, server),
+        SimEvent::RecoveryComplete { server, database } => {
+            super::recovery::complete_recovery(ws, server, database)
+        }
+        SimEvent::AutoRotate { server } => auto_rotate(ws, server),
+        SimEvent::NetworkOutageEnds { server } => {
+            if let Some(s) = ws.server_mut(server)
+                && s.network_outage_until.is_some_and(|t| t <= now)
+            {
+                s.network_outage_until = None;
+            }
+        }
         SimEvent::KeyAttributeBoundary { .. } => {}
     }
 }
@@ -65,11 +76,15 @@ pub fn reconcile(ws: &mut Workspace) {
         let Some(s) = ws.server(&name) else { continue };
         let lost_since = s.key_access_lost_since;
         match access {
-            Err(_) => {
+            Err(cause) => {
                 if lost_since.is_none() {
-                    let delay = ws
-                        .clock
-                        .draw_delay(Duration::minutes(1), TimingProfile::MAX_DETECTION_DELAY);
+                    // Under the current profile, 5XX causes get a 24-hour buffer.
+                    let delay = if cause.is_transient() && ws.profile == TimingProfile::Current {
+                        TimingProfile::TRANSIENT_BUFFER
+                    } else {
+                        ws.clock
+                            .draw_delay(Duration::minutes(1), TimingProfile::MAX_DETECTION_DELAY)
+                    };
                     if let Some(s) = ws.server_mut(&name) {
                         s.key_access_lost_since = Some(now);
                         for d in &mut s.databases {
@@ -105,6 +120,82 @@ pub fn reconcile(ws: &mut Workspace) {
             }
         }
         schedule_key_boundary(ws, &name);
+        schedule_auto_rotation(ws, &name);
+    }
+}
+
+/// An auto-rotating server whose key has a newer version picks it up within the profile's
+/// window (60 minutes in 2021, 24 hours in current).
+fn schedule_auto_rotation(ws: &mut Workspace, name: &str) {
+    let Some(s) = ws.server(name) else { return };
+    if !s.protector.auto_rotation {
+        return;
+    }
+    let Some(uri) = s
+        .protector_key()
+        .and_then(|k| k.uri.as_deref())
+        .and_then(KeyUri::parse)
+    else {
+        return;
+    };
+    let newest = ws
+        .vault(&uri.vault)
+        .and_then(|v| v.key(&uri.key))
+        .filter(|k| k.deleted.is_none())
+        .and_then(|k| k.current())
+        .map(|v| v.version.0.clone());
+    let event = SimEvent::AutoRotate {
+        server: name.to_string(),
+    };
+    if newest.is_some_and(|n| Some(n) != uri.version) && !ws.schedule.contains(&event) {
+        let window = ws.profile.auto_rotation_window();
+        let delay = ws.clock.draw_delay(Duration::minutes(1), window);
+        let at = ws.now() + delay;
+        ws.schedule.push(at, event);
+    }
+}
+
+/// Follows the key's newest version: links it and makes it the protector (re-wrapping every
+/// DEK), as the service does for auto-rotation.
+fn auto_rotate(ws: &mut Workspace, name: &str) {
+    let Some(s) = ws.server(name) else { return };
+    let Some(uri) = s
+        .protector_key()
+        .and_then(|k| k.uri.as_deref())
+        .and_then(KeyUri::parse)
+    else {
+        return;
+    };
+    let Some(newest) = ws
+        .vault(&uri.vault)
+        .and_then(|v| v.key(&uri.key))
+        .and_then(|k| k.current())
+    else {
+        return;
+    };
+    let kid = KeyUri {
+        version: Some(newest.version.0.clone()),
+        ..uri
+    }
+    .to_uri();
+    let result = super::sql::add_server_key(ws, name, &kid).and_then(|_| {
+        super::tde::set_protector(
+            ws,
+            &super::tde::SetProtector {
+                server: name.to_string(),
+                key_type: ServerKeyType::AzureKeyVault,
+                kid: Some(kid.clone()),
+                auto_rotation: true,
+            },
+        )
+    });
+    if let Err(e) = result {
+        notify(
+            ws,
+            NotificationLevel::Error,
+            "Auto-rotation failed",
+            format!("Server '{name}' could not rotate to {kid}: {e}"),
+        );
     }
 }
 
@@ -119,14 +210,15 @@ fn access_restored(ws: &mut Workspace, name: &str) {
         for d in &mut s.databases {
             if let DatabaseState::Inaccessible {
                 since,
+                cause,
                 access_restored_at,
                 revalidation_required,
-                ..
             } = &mut d.state
                 && access_restored_at.is_none()
             {
                 *access_restored_at = Some(now);
-                if now - *since <= window {
+                // An outage needs no action: those databases come back whatever the time.
+                if now - *since <= window || cause.is_transient() {
                     heal = true;
                 } else {
                     *revalidation_required = true;
@@ -212,13 +304,19 @@ fn protector_check(ws: &mut Workspace, name: &str) {
         .collect();
     for db in &affected {
         let resource = format!("{server_id}/databases/{db}");
-        ws.activity_log.push(ActivityLogEntry {
-            time: now,
-            operation: "MakeDatabaseInaccessible".into(),
-            status: ActivityStatus::Started,
-            resource: resource.clone(),
-            message: format!("Database {db} on Server {name} has lost access to Azure Key Vault Key and is now transitioning to inaccessible state."),
-        });
+        super::record_activity(
+            ws,
+            ActivityLogEntry {
+                available_at: None,
+                time: now,
+                operation: "MakeDatabaseInaccessible".into(),
+                status: ActivityStatus::Started,
+                resource: resource.clone(),
+                message: format!(
+                    "Database {db} on Server {name} has lost access to Azure Key Vault Key and is now transitioning to inaccessible state."
+                ),
+            },
+        );
         if let Some(d) = ws.server_mut(name).and_then(|s| s.database_mut(db)) {
             d.state = DatabaseState::Inaccessible {
                 since: now,
@@ -227,13 +325,21 @@ fn protector_check(ws: &mut Workspace, name: &str) {
                 revalidation_required: false,
             };
         }
-        ws.activity_log.push(ActivityLogEntry {
-            time: now,
-            operation: "MakeDatabaseInaccessible".into(),
-            status: ActivityStatus::Succeeded,
-            resource,
-            message: format!("Database {db} on Server {name} is inaccessible because it has lost access to its Azure Key Vault key ({}: {}). Re-establish access to the key, then use \"Revalidate key\" if the database does not come back by itself.", cause.code(), cause.describe()),
-        });
+        super::record_activity(
+            ws,
+            ActivityLogEntry {
+                available_at: None,
+                time: now,
+                operation: "MakeDatabaseInaccessible".into(),
+                status: ActivityStatus::Succeeded,
+                resource,
+                message: format!(
+                    "Database {db} on Server {name} is inaccessible because it has lost access to its Azure Key Vault key ({}: {}). Re-establish access to the key, then use \"Revalidate key\" if the database does not come back by itself.",
+                    cause.code(),
+                    cause.describe()
+                ),
+            },
+        );
     }
     if !affected.is_empty() {
         notify(
@@ -273,16 +379,20 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
     let mut healed = Vec::new();
     for d in candidates {
         let resource = format!("{server_id}/databases/{}", d.name);
-        ws.activity_log.push(ActivityLogEntry {
-            time: now,
-            operation: "MakeDatabaseAccessible".into(),
-            status: ActivityStatus::Started,
-            resource: resource.clone(),
-            message: format!(
-                "Database {} on Server {name} is transitioning to accessible state.",
-                d.name
-            ),
-        });
+        super::record_activity(
+            ws,
+            ActivityLogEntry {
+                available_at: None,
+                time: now,
+                operation: "MakeDatabaseAccessible".into(),
+                status: ActivityStatus::Started,
+                resource: resource.clone(),
+                message: format!(
+                    "Database {} on Server {name} is transitioning to accessible state.",
+                    d.name
+                ),
+            },
+        );
         let outcome = open_database(ws, name, &d);
         match outcome {
             Ok(()) => {
@@ -290,25 +400,36 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
                     dd.state = DatabaseState::Online;
                     dd.health = ResourceHealth::Available;
                 }
-                ws.activity_log.push(ActivityLogEntry {
-                    time: now,
-                    operation: "MakeDatabaseAccessible".into(),
-                    status: ActivityStatus::Succeeded,
-                    resource,
-                    message: format!("Database {} on Server {name} is accessible again.", d.name),
-                });
+                super::record_activity(
+                    ws,
+                    ActivityLogEntry {
+                        available_at: None,
+                        time: now,
+                        operation: "MakeDatabaseAccessible".into(),
+                        status: ActivityStatus::Succeeded,
+                        resource,
+                        message: format!(
+                            "Database {} on Server {name} is accessible again.",
+                            d.name
+                        ),
+                    },
+                );
                 healed.push(d.name.clone());
             }
-            Err(why) => ws.activity_log.push(ActivityLogEntry {
-                time: now,
-                operation: "MakeDatabaseAccessible".into(),
-                status: ActivityStatus::Failed,
-                resource,
-                message: format!(
-                    "Database {} on Server {name} could not be made accessible: {why}",
-                    d.name
-                ),
-            }),
+            Err(why) => super::record_activity(
+                ws,
+                ActivityLogEntry {
+                    available_at: None,
+                    time: now,
+                    operation: "MakeDatabaseAccessible".into(),
+                    status: ActivityStatus::Failed,
+                    resource,
+                    message: format!(
+                        "Database {} on Server {name} could not be made accessible: {why}",
+                        d.name
+                    ),
+                },
+            ),
         }
     }
     if !healed.is_empty() {
@@ -323,7 +444,7 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
 
 /// Opens a database the way the service does: unwrap the DEK through the vault and
 /// authenticate every page with it.
-fn open_database(ws: &Workspace, server: &str, d: &Database) -> Result<(), String> {
+pub(crate) fn open_database(ws: &Workspace, server: &str, d: &Database) -> Result<(), String> {
     let dek =
         server_unwrap_dek(ws, server, d).map_err(|f| format!("{} ({})", f.describe(), f.code()))?;
     if let PageStore::Encrypted(pages) = &d.pages {

@@ -130,7 +130,8 @@ impl ServiceError {
             ),
             KeyAccessFailure::VaultNotFound
             | KeyAccessFailure::VaultDeleted
-            | KeyAccessFailure::UnwrapFailed => Self::vault_connection_failed(),
+            | KeyAccessFailure::UnwrapFailed
+            | KeyAccessFailure::VaultUnreachable => Self::vault_connection_failed(),
             KeyAccessFailure::TenantMismatch => Self::bad_request(
                 "AzureKeyVaultCrossTenantNotSupported",
                 format!(

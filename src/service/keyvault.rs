@@ -486,6 +486,14 @@ pub fn check_key_use<'a>(
     op: Option<KeyOperation>,
 ) -> Result<UsableKey<'a>, KeyAccessFailure> {
     let now = ws.now();
+    if let Caller::Server(name) = caller
+        && ws
+            .server(name)
+            .and_then(|s| s.network_outage_until)
+            .is_some_and(|until| until > now)
+    {
+        return Err(KeyAccessFailure::VaultUnreachable);
+    }
     let vault = ws
         .vault(&uri.vault)
         .ok_or(KeyAccessFailure::VaultNotFound)?;
@@ -638,6 +646,11 @@ fn vault_error(
         KeyAccessFailure::UnwrapFailed => {
             ServiceError::bad_request("BadParameter", "The wrapped key could not be unwrapped.")
         }
+        KeyAccessFailure::VaultUnreachable => ServiceError::new(
+            "ServiceUnavailable",
+            503,
+            "The service is unavailable. Please retry the request later.",
+        ),
     }
 }
 
@@ -720,4 +733,99 @@ pub fn user_wrap_key(
     let vault = live_vault(ws, &uri.vault)?;
     wrap_key(ws, &Caller::ConsoleUser, uri, plaintext)
         .map_err(|f| vault_error(ws, vault, &Caller::ConsoleUser, "wrapKey", &f))
+}
+
+/// `az keyvault delete`: soft-deletes the vault (or removes it, without soft delete). Its
+/// keys become unusable at once.
+pub fn delete_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
+    transact(ws, |ws| {
+        let now = ws.now();
+        let v = live_vault_mut(ws, name)?;
+        let out = if v.soft_delete {
+            v.deleted = Some(DeletedState {
+                deleted_on: now,
+                scheduled_purge: now + crate::sim::Duration::days(v.retention_days as i64),
+            });
+            v.clone()
+        } else {
+            let v = v.clone();
+            ws.vaults.retain(|x| !x.name.eq_ignore_ascii_case(name));
+            v
+        };
+        notify(
+            ws,
+            NotificationLevel::Warning,
+            "Key vault deleted",
+            format!(
+                "Key vault '{name}' was deleted{}.",
+                if out.deleted.is_some() {
+                    " (recoverable)"
+                } else {
+                    " permanently"
+                }
+            ),
+        );
+        Ok(out)
+    })
+}
+
+/// `az keyvault recover`: brings a soft-deleted vault back with its keys and policies.
+pub fn recover_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
+    transact(ws, |ws| {
+        let v = ws
+            .vault_mut(name)
+            .filter(|v| v.deleted.is_some())
+            .ok_or_else(|| {
+                ServiceError::not_found(
+                    "DeletedVaultNotFound",
+                    format!("Deleted vault '{name}' was not found."),
+                )
+            })?;
+        v.deleted = None;
+        Ok(v.clone())
+    })
+}
+
+/// `az keyvault key recover`: brings a soft-deleted key back (needs `recover`).
+pub fn recover_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<Key> {
+    transact(ws, |ws| {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Recover)?;
+        let v = live_vault_mut(ws, vault)?;
+        let k = v
+            .key_mut(key)
+            .filter(|k| k.deleted.is_some())
+            .ok_or_else(|| {
+                ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {key}"))
+            })?;
+        k.deleted = None;
+        Ok(k.clone())
+    })
+}
+
+/// `sim keyvault move-tenant`: moves the vault's subscription to another Azure AD tenant
+/// (access policies keep their old tenant, so nobody from the old tenant gets in).
+pub fn move_vault_to_tenant(
+    ws: &mut Workspace,
+    vault: &str,
+    tenant: &TenantId,
+) -> ServiceResult<KeyVault> {
+    transact(ws, |ws| {
+        if !ws.tenants.iter().any(|t| &t.id == tenant) {
+            ws.tenants.push(Tenant {
+                id: tenant.clone(),
+                display_name: format!("Tenant {}", &tenant.0[..tenant.0.len().min(8)]),
+                domain: String::new(),
+            });
+        }
+        let v = live_vault_mut(ws, vault)?;
+        if &v.tenant == tenant {
+            return Err(ServiceError::bad_request(
+                "BadRequest",
+                format!("Key vault '{vault}' is already in tenant {tenant}."),
+            ));
+        }
+        v.tenant = tenant.clone();
+        Ok(v.clone())
+    })
 }

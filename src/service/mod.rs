@@ -9,6 +9,7 @@
 pub mod behaviour;
 mod error;
 pub mod keyvault;
+pub mod recovery;
 pub mod resources;
 pub mod sql;
 pub mod tde;
@@ -106,6 +107,21 @@ pub fn mark_notifications_read(ws: &mut Workspace) {
     for n in &mut ws.notifications {
         n.read = true;
     }
+}
+
+/// Appends an Activity Log record. Records about failures (a database turning
+/// Inaccessible, a failed recovery) arrive 15 to 30 simulated minutes late, as in Azure.
+pub(crate) fn record_activity(ws: &mut Workspace, mut entry: ActivityLogEntry) {
+    let late =
+        entry.operation == "MakeDatabaseInaccessible" || entry.status == ActivityStatus::Failed;
+    if late {
+        let delay = ws.clock.draw_delay(
+            crate::sim::Duration::minutes(15),
+            crate::sim::Duration::minutes(30),
+        );
+        entry.available_at = Some(entry.time + delay);
+    }
+    ws.activity_log.push(entry);
 }
 
 pub(crate) fn notify(

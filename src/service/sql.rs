@@ -90,6 +90,7 @@ pub fn create_server(
             databases: Vec::new(),
             created: now,
             key_access_lost_since: None,
+            network_outage_until: None,
         };
         ws.servers.push(server.clone());
         Ok(server)
@@ -149,6 +150,21 @@ pub struct CreateDatabase {
     pub name: String,
     pub tier: ServiceTier,
     pub max_size_gb: u32,
+    pub tags: Vec<(String, String)>,
+    pub settings: DatabaseSettings,
+}
+
+impl CreateDatabase {
+    pub fn new(server: &str, name: &str, tier: ServiceTier, max_size_gb: u32) -> Self {
+        CreateDatabase {
+            server: server.into(),
+            name: name.into(),
+            tier,
+            max_size_gb,
+            tags: Vec::new(),
+            settings: DatabaseSettings::default(),
+        }
+    }
 }
 
 /// Number of sample pages each database holds.
@@ -207,7 +223,12 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             health: ResourceHealth::Available,
             dek: Some(wrapped),
             pages: PageStore::Encrypted(pages),
-            tags: Vec::new(),
+            tags: req.tags.clone(),
+            settings: DatabaseSettings {
+                pitr_earliest: Some(ws.now()),
+                ..req.settings.clone()
+            },
+            last_recovery: None,
         };
         server_mut(ws, &req.server)?.databases.push(db.clone());
         Ok(db)
@@ -445,16 +466,20 @@ pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult
             if let Some(dd) = server_mut(ws, server_name)?.database_mut(db) {
                 dd.health = ResourceHealth::Unavailable;
             }
-            ws.activity_log.push(ActivityLogEntry {
-                time: now,
-                operation: "ResourceHealthUnavailable".into(),
-                status: ActivityStatus::Succeeded,
-                resource,
-                message: format!(
-                    "Resource Health: database '{}' is Unavailable (a connection was denied).",
-                    d.name
-                ),
-            });
+            super::record_activity(
+                ws,
+                ActivityLogEntry {
+                    available_at: None,
+                    time: now,
+                    operation: "ResourceHealthUnavailable".into(),
+                    status: ActivityStatus::Succeeded,
+                    resource,
+                    message: format!(
+                        "Resource Health: database '{}' is Unavailable (a connection was denied).",
+                        d.name
+                    ),
+                },
+            );
             notify(
                 ws,
                 NotificationLevel::Error,
@@ -505,4 +530,88 @@ pub fn read_pages(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<
                 .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))
         }
     }
+}
+
+/// `sim network outage`: the server cannot reach Key Vault for `minutes` (an HTTP 5XX cause,
+/// which needs no action: databases come back by themselves).
+pub fn start_network_outage(
+    ws: &mut Workspace,
+    server_name: &str,
+    minutes: i64,
+) -> ServiceResult<Timestamp> {
+    transact(ws, |ws| {
+        if !(1..=60 * 24 * 14).contains(&minutes) {
+            return Err(ServiceError::bad_request(
+                "InvalidArgument",
+                "An outage lasts from 1 minute to 14 days.",
+            ));
+        }
+        let until = ws.now() + crate::sim::Duration::minutes(minutes);
+        server_mut(ws, server_name)?.network_outage_until = Some(until);
+        ws.schedule.push(
+            until,
+            crate::sim::SimEvent::NetworkOutageEnds {
+                server: server_name.to_string(),
+            },
+        );
+        Ok(until)
+    })
+}
+
+/// `az sql failover-group create`: records the group on each database added to it.
+pub fn create_failover_group(
+    ws: &mut Workspace,
+    name: &str,
+    server_name: &str,
+    partner: &str,
+    dbs: &[String],
+) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        check_name("failover group", name, 1, 63, |c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+        })?;
+        server(ws, partner)?;
+        if partner.eq_ignore_ascii_case(server_name) {
+            return Err(ServiceError::bad_request(
+                "InvalidFailoverGroupPartner",
+                "The partner server must be another server.",
+            ));
+        }
+        for db in dbs {
+            require_online(ws, server_name, db)?;
+            if let Some(d) = server_mut(ws, server_name)?.database_mut(db) {
+                d.settings.failover_group = Some(name.to_string());
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `az sql db ltr-policy set --weekly-retention`.
+pub fn set_ltr_policy(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    weekly: &str,
+) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        require_online(ws, server_name, db)?;
+        let ok = weekly.starts_with('P')
+            && weekly.len() > 2
+            && weekly[1..weekly.len() - 1]
+                .chars()
+                .all(|c| c.is_ascii_digit())
+            && "DWMY".contains(&weekly[weekly.len() - 1..]);
+        if !ok {
+            return Err(ServiceError::bad_request(
+                "InvalidLongTermRetention",
+                format!("'{weekly}' is not an ISO 8601 duration such as P4W."),
+            ));
+        }
+        let d = server_mut(ws, server_name)?
+            .database_mut(db)
+            .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
+        d.settings.ltr_weekly_retention = Some(weekly.to_string());
+        Ok(d.clone())
+    })
 }

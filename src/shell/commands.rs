@@ -49,6 +49,16 @@ pub const COMMANDS: &[&str] = &[
     "az keyvault create",
     "az keyvault update",
     "az keyvault show",
+    "az keyvault delete",
+    "az keyvault recover",
+    "az keyvault key recover",
+    "az sql db tde key revalidate",
+    "az sql server tde-key revalidate",
+    "az sql failover-group create",
+    "az sql db ltr-policy set",
+    "az monitor activity-log list",
+    "sim network outage",
+    "sim keyvault move-tenant",
     "az keyvault list",
     "az keyvault set-policy",
     "az keyvault delete-policy",
@@ -437,6 +447,10 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--edition",
                 "--tier",
                 "--max-size",
+                "--tags",
+                "--elastic-pool",
+                "--read-scale",
+                "--auto-pause-delay",
                 "--service-objective",
                 "--family",
                 "--capacity",
@@ -462,10 +476,31 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let d = sql::create_database(
                 ws,
                 &sql::CreateDatabase {
-                    server: server.clone(),
-                    name: a.required("--name")?,
-                    tier,
-                    max_size_gb,
+                    tags: tags_arg(&a)?,
+                    settings: DatabaseSettings {
+                        elastic_pool: a.get("--elastic-pool"),
+                        read_scale: match a.get("--read-scale").as_deref() {
+                            None | Some("Disabled") => false,
+                            Some("Enabled") => true,
+                            Some(other) => {
+                                return Err(usage(format!(
+                                    "argument --read-scale: invalid choice: '{other}' (choose from 'Disabled', 'Enabled')"
+                                )));
+                            }
+                        },
+                        auto_pause_delay_minutes: a
+                            .get("--auto-pause-delay")
+                            .map(|d| {
+                                d.parse().map_err(|_| {
+                                    usage(format!(
+                                        "argument --auto-pause-delay: invalid int value: '{d}'"
+                                    ))
+                                })
+                            })
+                            .transpose()?,
+                        ..Default::default()
+                    },
+                    ..sql::CreateDatabase::new(&server, &a.required("--name")?, tier, max_size_gb)
                 },
             )?;
             Ok(views::database(sql::server(ws, &server)?, &d))
@@ -600,6 +635,130 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let (p, k) = tde::show_protector(ws, &server)?;
             Ok(views::protector(sql::server(ws, &server)?, &p, &k))
         }
+        "az keyvault delete" | "az keyvault recover" => {
+            a.check_known(&["--name", "--resource-group"])?;
+            let name = a.required("--name")?;
+            if cmd.ends_with("delete") {
+                keyvault::delete_vault(ws, &name)?;
+                Ok(Value::Null)
+            } else {
+                Ok(views::vault(&keyvault::recover_vault(ws, &name)?))
+            }
+        }
+        "az keyvault key recover" => {
+            a.check_known(&["--vault-name", "--name", "--id"])?;
+            let (vault, name, _) = key_ref(&a)?;
+            keyvault::recover_key(ws, &vault, &name)?;
+            let (v, k, kv) = keyvault::show_key(ws, &vault, &name, None)?;
+            Ok(views::key(&v, &k, &kv))
+        }
+        "az sql db tde key revalidate" => {
+            a.check_known(&["--database", "--server", "--resource-group"])?;
+            let server = a.required("--server")?;
+            check_group(ws, &a, &server)?;
+            let d =
+                service::recovery::revalidate_database(ws, &server, &a.required("--database")?)?;
+            Ok(views::database(sql::server(ws, &server)?, &d))
+        }
+        "az sql server tde-key revalidate" => {
+            a.check_known(&["--server", "--resource-group"])?;
+            let server = a.required("--server")?;
+            check_group(ws, &a, &server)?;
+            let names = service::recovery::revalidate_server(ws, &server)?;
+            let s = sql::server(ws, &server)?;
+            Ok(Value::Array(
+                s.databases
+                    .iter()
+                    .filter(|d| names.contains(&d.name))
+                    .map(|d| views::database(s, d))
+                    .collect(),
+            ))
+        }
+        "az sql failover-group create" => {
+            a.check_known(&[
+                "--name",
+                "--server",
+                "--resource-group",
+                "--partner-server",
+                "--partner-resource-group",
+                "--add-db",
+                "--failover-policy",
+                "--grace-period",
+            ])?;
+            let server = a.required("--server")?;
+            check_group(ws, &a, &server)?;
+            let name = a.required("--name")?;
+            let partner = a.required("--partner-server")?;
+            let dbs = a.list("--add-db");
+            sql::create_failover_group(ws, &name, &server, &partner, &dbs)?;
+            Ok(
+                json!({"name": name, "partnerServers": [{"id": ids_server(ws, &partner)}], "databases": dbs, "replicationRole": "Primary", "resourceGroup": a.get("--resource-group")}),
+            )
+        }
+        "az sql db ltr-policy set" => {
+            a.check_known(&[
+                "--name",
+                "--server",
+                "--resource-group",
+                "--weekly-retention",
+            ])?;
+            let server = a.required("--server")?;
+            check_group(ws, &a, &server)?;
+            let d = sql::set_ltr_policy(
+                ws,
+                &server,
+                &a.required("--name")?,
+                &a.required("--weekly-retention")?,
+            )?;
+            Ok(
+                json!({"name": "default", "weeklyRetention": d.settings.ltr_weekly_retention, "monthlyRetention": "PT0S", "yearlyRetention": "PT0S", "weekOfYear": 0}),
+            )
+        }
+        "az monitor activity-log list" => {
+            a.check_known(&["--resource-group", "--offset", "--max-events"])?;
+            let g = a
+                .get("--resource-group")
+                .map(|g| format!("/resourcegroups/{}/", g.to_ascii_lowercase()));
+            let now = ws.now();
+            Ok(Value::Array(
+                ws.activity_log
+                    .iter()
+                    .rev()
+                    .filter(|e| e.visible(now))
+                    .filter(|e| g.as_ref().is_none_or(|g| e.resource.to_ascii_lowercase().contains(g.as_str())))
+                    .map(|e| {
+                        json!({
+                            "eventTimestamp": e.time.to_iso(),
+                            "submissionTimestamp": e.available_at.unwrap_or(e.time).to_iso(),
+                            "operationName": {"value": e.operation, "localizedValue": e.operation},
+                            "status": {"value": e.status.as_str(), "localizedValue": e.status.as_str()},
+                            "resourceId": e.resource,
+                            "description": e.message,
+                            "level": if e.operation == "MakeDatabaseInaccessible" || e.status == ActivityStatus::Failed { "Error" } else { "Informational" }
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        "sim network outage" => {
+            a.check_known(&["--server", "--minutes"])?;
+            let minutes = a.required("--minutes")?;
+            let m: i64 = minutes.parse().map_err(|_| {
+                usage(format!(
+                    "argument --minutes: invalid int value: '{minutes}'"
+                ))
+            })?;
+            let until = sql::start_network_outage(ws, &a.required("--server")?, m)?;
+            Ok(json!({"outageUntil": until.to_iso()}))
+        }
+        "sim keyvault move-tenant" => {
+            a.check_known(&["--name", "--tenant-id"])?;
+            Ok(views::vault(&keyvault::move_vault_to_tenant(
+                ws,
+                &a.required("--name")?,
+                &TenantId(a.required("--tenant-id")?),
+            )?))
+        }
         "sim clock show" => {
             a.check_known(&[])?;
             Ok(clock_json(ws))
@@ -665,12 +824,19 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             Ok(Value::Array(
                 ws.activity_log
                     .iter()
+                    .filter(|e| e.visible(ws.now()))
                     .map(|e| json!({"eventTimestamp": e.time.to_iso(), "operationName": e.operation, "status": e.status.as_str(), "resourceId": e.resource, "description": e.message}))
                     .collect(),
             ))
         }
         _ => Err(unknown_command(words)),
     }
+}
+
+fn ids_server(ws: &Workspace, name: &str) -> Value {
+    ws.server(name)
+        .map(|s| Value::String(service::ids::server(s)))
+        .unwrap_or(Value::Null)
 }
 
 fn clock_json(ws: &Workspace) -> Value {
@@ -741,6 +907,19 @@ fn time_arg(a: &Args, flag: &str) -> Result<Option<Timestamp>, CommandError> {
             ))
         }),
     }
+}
+
+/// `--tags a=b c=d`.
+fn tags_arg(a: &Args) -> Result<Vec<(String, String)>, CommandError> {
+    a.list("--tags")
+        .iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(usage(format!(
+                "argument --tags: invalid tag '{t}' (use key=value)"
+            ))),
+        })
+        .collect()
 }
 
 fn ops_arg(a: &Args) -> Result<Vec<KeyOperation>, CommandError> {

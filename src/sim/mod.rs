@@ -44,6 +44,14 @@ impl TimingProfile {
         }
     }
 
+    /// A server with auto-rotation picks up a new key version within this.
+    pub fn auto_rotation_window(self) -> Duration {
+        match self {
+            TimingProfile::Y2021 => Duration::minutes(60),
+            TimingProfile::Current => Duration::hours(24),
+        }
+    }
+
     /// Soft delete alone (2021) or soft delete and purge protection (current).
     pub fn requires_purge_protection(self) -> bool {
         matches!(self, TimingProfile::Current)
@@ -53,6 +61,8 @@ impl TimingProfile {
     pub const MAX_PERMISSION_PROPAGATION: Duration = Duration::minutes(10);
     /// Longest time between losing key access and the databases turning Inaccessible.
     pub const MAX_DETECTION_DELAY: Duration = Duration::minutes(10);
+    /// Under `current`, how long 5XX causes are waited out before databases turn Inaccessible.
+    pub const TRANSIENT_BUFFER: Duration = Duration::hours(24);
     /// Auto-heal completes within this after access is back.
     pub const MAX_AUTO_HEAL_DELAY: Duration = Duration::minutes(60);
 }

@@ -13,6 +13,12 @@ pub enum SimEvent {
     ProtectorCheck { server: String },
     /// Access is back within the window: the service brings the databases online.
     AutoHeal { server: String },
+    /// A revalidated database finishes coming back.
+    RecoveryComplete { server: String, database: String },
+    /// A simulated network outage between a server and its vault ends.
+    NetworkOutageEnds { server: String },
+    /// An auto-rotating server picks up its key's newest version.
+    AutoRotate { server: String },
     /// A time-dependent key attribute (activation, expiry) changes: re-evaluate access.
     KeyAttributeBoundary { server: String },
 }

@@ -79,6 +79,20 @@ impl Add<Duration> for Timestamp {
     }
 }
 
+impl Add for Duration {
+    type Output = Duration;
+    fn add(self, d: Duration) -> Duration {
+        Duration(self.0.saturating_add(d.0))
+    }
+}
+
+impl Sub for Duration {
+    type Output = Duration;
+    fn sub(self, d: Duration) -> Duration {
+        Duration(self.0.saturating_sub(d.0))
+    }
+}
+
 impl Sub<Timestamp> for Timestamp {
     type Output = Duration;
     fn sub(self, other: Timestamp) -> Duration {

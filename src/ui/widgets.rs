@@ -28,6 +28,7 @@ pub fn state_badge(ui: &mut egui::Ui, state: &DatabaseState) -> egui::Response {
             ..
         } => badge(ui, "Inaccessible · revalidate", RED),
         DatabaseState::Inaccessible { .. } => badge(ui, "Inaccessible", RED),
+        DatabaseState::Recovering { .. } => badge(ui, "Recovering", AMBER),
     }
 }
 

@@ -69,16 +69,7 @@ pub fn setup(keys: &FixtureKeys) -> (Workspace, String) {
         ("sales", ServiceTier::GeneralPurpose),
         ("ledger", ServiceTier::BusinessCritical),
     ] {
-        sql::create_database(
-            &mut ws,
-            &sql::CreateDatabase {
-                server: SERVER.into(),
-                name: db.into(),
-                tier,
-                max_size_gb: 32,
-            },
-        )
-        .unwrap();
+        sql::create_database(&mut ws, &sql::CreateDatabase::new(SERVER, db, tier, 32)).unwrap();
     }
     keyvault::create_vault(
         &mut ws,

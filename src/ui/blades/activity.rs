@@ -4,9 +4,15 @@ use super::BladeCtx;
 use egui_extras::{Column, TableBuilder};
 
 pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
-    let entries = &cx.ws.activity_log;
+    let now = cx.ws.now();
+    let entries: Vec<&crate::model::ActivityLogEntry> = cx
+        .ws
+        .activity_log
+        .iter()
+        .filter(|e| e.visible(now))
+        .collect();
     if entries.is_empty() {
-        ui.label("No activity yet. Revoke a key permission and advance the clock to see entries.");
+        ui.label("No activity yet. Revoke a key permission and advance the clock to see entries (records about failures arrive 15 to 30 minutes late).");
         return;
     }
     let n = entries.len();

@@ -1,6 +1,6 @@
 //! Database overview: status, Resource Health, TDE and its wrapped DEK, "Test connection".
 
-use super::{BladeCtx, outcome};
+use super::{BladeCtx, BladeKind, outcome};
 use crate::model::*;
 use crate::ui::widgets::{self, health_badge, properties, section, state_badge};
 
@@ -55,6 +55,34 @@ pub fn show(
         }
         widgets::error_box(ui, &text);
     }
+    if let DatabaseState::Recovering { since, until } = &d.state {
+        let left = *until - cx.ws.now();
+        widgets::error_box(
+            ui,
+            &format!(
+                "Key revalidated at {since}: the database is being brought back online ({} left).",
+                left.human()
+            ),
+        );
+    }
+    if matches!(d.state, DatabaseState::Inaccessible { .. }) {
+        recovery_wizard(ui, server, db, &d, message, cx);
+    }
+    if let Some(r) = &d.last_recovery {
+        section(ui, "Last recovery");
+        ui.label(format!(
+            "Back online at {} after key revalidation.",
+            r.completed
+        ));
+        if r.lost.is_empty() {
+            ui.label("No server-level setting was lost.");
+        } else {
+            ui.label("Settings lost (configure them again):");
+            for l in &r.lost {
+                ui.label(format!("  - {l}"));
+            }
+        }
+    }
     section(ui, "Essentials");
     let mut rows = vec![
         ("Server", server.to_string()),
@@ -93,4 +121,104 @@ pub fn show(
         });
     }
     outcome(ui, message);
+}
+
+/// The inaccessible-database recovery steps: which check fails and why, a button to the
+/// blade that fixes it, then revalidation.
+fn recovery_wizard(
+    ui: &mut egui::Ui,
+    server: &str,
+    db: &str,
+    d: &Database,
+    message: &mut Option<Result<String, String>>,
+    cx: &mut BladeCtx<'_>,
+) {
+    use crate::service::{keyvault, recovery, tde};
+    section(ui, "Recover this database");
+    let vault_key = cx
+        .ws
+        .server(server)
+        .and_then(|s| s.protector_key())
+        .and_then(|k| k.uri.as_deref())
+        .and_then(KeyUri::parse);
+    match tde::protector_access(cx.ws, server) {
+        Err(f) => {
+            ui.label(format!("Step 1 of 2: restore the server's access to its key. The check that fails now: {} ({}).", f.code(), f.describe()));
+            let Some(uri) = vault_key else { return };
+            ui.add_enabled_ui(!cx.busy, |ui| match &f {
+                KeyAccessFailure::MissingPermissions(_) | KeyAccessFailure::TenantMismatch | KeyAccessFailure::FirewallBlocked => {
+                    if ui.button("Open the key vault (access policies, networking)").clicked() {
+                        cx.open(BladeKind::Vault { vault: uri.vault.clone(), forms: Default::default() });
+                    }
+                }
+                KeyAccessFailure::KeyDisabled | KeyAccessFailure::KeyExpired | KeyAccessFailure::KeyNotYetActive | KeyAccessFailure::KeyOperationsNotPermitted => {
+                    if ui.button("Open the key version").clicked() {
+                        cx.open(BladeKind::KeyVersion {
+                            vault: uri.vault.clone(),
+                            key: uri.key.clone(),
+                            version: uri.version.clone().unwrap_or_default(),
+                            message: None,
+                        });
+                    }
+                }
+                KeyAccessFailure::KeyDeleted => {
+                    if ui.button("Recover the deleted key").clicked() {
+                        let r = keyvault::recover_key(cx.ws, &uri.vault, &uri.key);
+                        *message = Some(cx.apply(r, |k| format!("Key '{}' recovered.", k.name)));
+                    }
+                }
+                KeyAccessFailure::VaultDeleted => {
+                    if ui.button("Recover the deleted key vault").clicked() {
+                        let r = keyvault::recover_vault(cx.ws, &uri.vault);
+                        *message = Some(cx.apply(r, |v| format!("Key vault '{}' recovered.", v.name)));
+                    }
+                }
+                KeyAccessFailure::NoServerIdentity => {
+                    if ui.button("Open the server (identity)").clicked() {
+                        cx.open(BladeKind::Server { server: server.to_string() });
+                    }
+                }
+                KeyAccessFailure::VaultUnreachable => {
+                    ui.label("No action needed: the vault cannot be reached (an outage). The database comes back by itself once it passes.");
+                }
+                KeyAccessFailure::VaultNotFound | KeyAccessFailure::KeyNotFound | KeyAccessFailure::UnwrapFailed => {
+                    ui.label("The key is gone: restore it from a backup into a vault, then revalidate.");
+                }
+            });
+        }
+        Ok(()) => {
+            let DatabaseState::Inaccessible {
+                revalidation_required,
+                access_restored_at,
+                ..
+            } = &d.state
+            else {
+                return;
+            };
+            if *revalidation_required {
+                ui.label("Step 2 of 2: access is back, but after the auto-heal window. Revalidate the key; recovery takes time that grows with the database's size, and server-level settings are lost.");
+                if ui
+                    .add_enabled(
+                        !cx.busy,
+                        egui::Button::new("Revalidate key (retry existing key)"),
+                    )
+                    .clicked()
+                {
+                    let r = recovery::revalidate_database(cx.ws, server, db);
+                    *message = Some(cx.apply(r, |d| match d.state {
+                        DatabaseState::Recovering { until, .. } => {
+                            format!("Revalidation accepted: back online at about {until}.")
+                        }
+                        _ => "Revalidation accepted.".into(),
+                    }));
+                }
+            } else if let Some(at) = access_restored_at {
+                ui.label(format!("Access is back since {at}, within the auto-heal window: the database comes back online within the hour by itself. Advance the clock."));
+            } else {
+                ui.label(
+                    "Access is back: the server notices at its next check. Advance the clock.",
+                );
+            }
+        }
+    }
 }

@@ -1,0 +1,223 @@
+//! Bringing Inaccessible databases back after the auto-heal window: "Revalidate key"
+//! (`az sql db tde key revalidate`, `az sql server tde-key revalidate`). Recovery takes time
+//! that grows with the database's size, and loses the server-level settings the service
+//! documents; the console records which ones.
+
+use super::sql::{server, server_mut, tde_error};
+use super::tde::protector_access;
+use super::{ServiceError, ServiceResult, ids, notify, transact};
+use crate::model::*;
+use crate::sim::{Duration, SimEvent, TimingProfile};
+
+/// How long the service takes to bring a database back after revalidation: a few minutes,
+/// plus time in proportion to its size (about 6 s per GB).
+pub fn recovery_duration(d: &Database) -> Duration {
+    Duration::minutes(5) + Duration::seconds(6 * d.max_size_gb as i64)
+}
+
+/// `az sql db tde key revalidate`: the database must be Inaccessible and the server must be
+/// able to use its protector again.
+pub fn revalidate_database(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        start_recovery(ws, server_name, db)?;
+        server(ws, server_name)?
+            .database(db)
+            .cloned()
+            .ok_or_else(|| ServiceError::database_not_found(server_name, db))
+    })
+}
+
+/// `az sql server tde-key revalidate`: revalidates every Inaccessible database of the server.
+pub fn revalidate_server(ws: &mut Workspace, server_name: &str) -> ServiceResult<Vec<String>> {
+    transact(ws, |ws| {
+        let names: Vec<String> = server(ws, server_name)?
+            .databases
+            .iter()
+            .filter(|d| matches!(d.state, DatabaseState::Inaccessible { .. }))
+            .map(|d| d.name.clone())
+            .collect();
+        if names.is_empty() {
+            return Err(ServiceError::bad_request(
+                "NoInaccessibleDatabases",
+                format!("Server '{server_name}' has no Inaccessible database to revalidate."),
+            ));
+        }
+        for n in &names {
+            start_recovery(ws, server_name, n)?;
+        }
+        Ok(names)
+    })
+}
+
+fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
+    let s = server(ws, server_name)?;
+    let d = s
+        .database(db)
+        .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
+    if !matches!(d.state, DatabaseState::Inaccessible { .. }) {
+        return Err(ServiceError::bad_request(
+            "InvalidDatabaseState",
+            format!(
+                "Database '{}' on server '{server_name}' is {}: only an Inaccessible database can be revalidated.",
+                d.name,
+                d.state.label()
+            ),
+        ));
+    }
+    protector_access(ws, server_name).map_err(|f| tde_error(ws, server_name, &f))?;
+    let now = ws.now();
+    let until = now + recovery_duration(d);
+    let resource = ids::database(s, &d.name);
+    let name = d.name.clone();
+    if let Some(d) = server_mut(ws, server_name)?.database_mut(db) {
+        d.state = DatabaseState::Recovering { since: now, until };
+    }
+    ws.schedule.push(
+        until,
+        SimEvent::RecoveryComplete {
+            server: server_name.to_string(),
+            database: name.clone(),
+        },
+    );
+    super::record_activity(
+        ws,
+        ActivityLogEntry {
+            available_at: None,
+            time: now,
+            operation: "MakeDatabaseAccessible".into(),
+            status: ActivityStatus::Started,
+            resource,
+            message: format!(
+                "Key revalidation accepted: database {name} on Server {server_name} is being brought back online (about {}).",
+                (until - now).human()
+            ),
+        },
+    );
+    Ok(())
+}
+
+/// The settings revalidation loses under `profile`, cleared from `d`; returns their names.
+pub fn lose_settings(d: &mut Database, profile: TimingProfile, now: Timestamp) -> Vec<String> {
+    let mut lost = Vec::new();
+    let created = d.created;
+    let s = &mut d.settings;
+    if let Some(fg) = s.failover_group.take() {
+        lost.push(format!("failover group configuration ({fg})"));
+    }
+    if s.pitr_earliest.unwrap_or(created) < now {
+        lost.push("point-in-time-restore history".into());
+    }
+    s.pitr_earliest = Some(now);
+    if !d.tags.is_empty() {
+        lost.push(format!(
+            "tags ({})",
+            d.tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        d.tags.clear();
+    }
+    if profile == TimingProfile::Current {
+        if let Some(p) = s.elastic_pool.take() {
+            lost.push(format!("elastic pool ({p})"));
+        }
+        if s.read_scale {
+            s.read_scale = false;
+            lost.push("read scale-out".into());
+        }
+        if let Some(m) = s.auto_pause_delay_minutes.take() {
+            lost.push(format!("auto-pause ({m} min)"));
+        }
+        if let Some(l) = s.ltr_weekly_retention.take() {
+            lost.push(format!("long-term retention policy ({l})"));
+        }
+    }
+    lost
+}
+
+/// The scheduled end of a recovery: really unwrap the DEK and decrypt every page, then
+/// Online, minus the lost settings.
+pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str) {
+    let now = ws.now();
+    let profile = ws.profile;
+    let Some(s) = ws.server(server_name) else {
+        return;
+    };
+    let Some(d) = s.database(db).cloned() else {
+        return;
+    };
+    if !matches!(d.state, DatabaseState::Recovering { .. }) {
+        return;
+    }
+    let resource = ids::database(s, &d.name);
+    match super::behaviour::open_database(ws, server_name, &d) {
+        Ok(()) => {
+            let mut lost = Vec::new();
+            if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
+                lost = lose_settings(dd, profile, now);
+                dd.state = DatabaseState::Online;
+                dd.health = ResourceHealth::Available;
+                dd.last_recovery = Some(RecoveryReport {
+                    completed: now,
+                    lost: lost.clone(),
+                });
+            }
+            let lost_text = if lost.is_empty() {
+                "nothing".to_string()
+            } else {
+                lost.join("; ")
+            };
+            super::record_activity(
+                ws,
+                ActivityLogEntry {
+                    available_at: None,
+                    time: now,
+                    operation: "MakeDatabaseAccessible".into(),
+                    status: ActivityStatus::Succeeded,
+                    resource,
+                    message: format!(
+                        "Database {db} on Server {server_name} is accessible again after key revalidation. Settings lost: {lost_text}."
+                    ),
+                },
+            );
+            notify(
+                ws,
+                NotificationLevel::Warning,
+                "Database recovered",
+                format!("'{db}' is Online after revalidation. Lost: {lost_text}."),
+            );
+        }
+        Err(why) => {
+            let cause = protector_access(ws, server_name)
+                .err()
+                .unwrap_or(KeyAccessFailure::UnwrapFailed);
+            if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
+                dd.state = DatabaseState::Inaccessible {
+                    since: now,
+                    cause,
+                    access_restored_at: None,
+                    revalidation_required: true,
+                };
+            }
+            super::record_activity(
+                ws,
+                ActivityLogEntry {
+                    available_at: None,
+                    time: now,
+                    operation: "MakeDatabaseAccessible".into(),
+                    status: ActivityStatus::Failed,
+                    resource,
+                    message: format!(
+                        "Database {db} on Server {server_name} could not be made accessible: {why}"
+                    ),
+                },
+            );
+        }
+    }
+}

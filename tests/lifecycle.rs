@@ -1,0 +1,320 @@
+//! The TDE protector lifecycle over time: every way to lose the key, outages, revalidation
+//! after the window (and what it loses), auto-rotation, the Activity Log's delay.
+
+mod common;
+
+use common::*;
+use tde_console::model::*;
+use tde_console::service::{self, KeySource, behaviour, keyvault, recovery, sql, tde};
+use tde_console::sim::{Duration, TimingProfile};
+
+fn protected(profile: TimingProfile) -> (Workspace, String, FixtureKeys) {
+    let keys = FixtureKeys::new();
+    let (mut ws, kid) = setup(&keys);
+    service::set_profile(&mut ws, profile).unwrap();
+    protect(&mut ws, &kid);
+    (ws, kid, keys)
+}
+
+/// Advances minute by minute until `sales` is Inaccessible; returns how long that took.
+fn minutes_until_inaccessible(ws: &mut Workspace, limit: i64) -> Option<i64> {
+    for m in 1..=limit {
+        behaviour::advance(ws, Duration::minutes(1)).unwrap();
+        if status(ws, "sales") == "Inaccessible" {
+            return Some(m);
+        }
+    }
+    None
+}
+
+#[test]
+fn every_cause_turns_databases_inaccessible_within_ten_minutes() {
+    type Cause = fn(&mut Workspace);
+    let causes: [(&str, Cause); 5] = [
+        ("firewall without bypass", |ws| {
+            keyvault::set_network_acls(
+                ws,
+                VAULT,
+                NetworkAcls {
+                    restricted: true,
+                    bypass_trusted_services: false,
+                    ip_rules: vec![],
+                },
+            )
+            .unwrap();
+        }),
+        ("vault deleted", |ws| {
+            keyvault::delete_vault(ws, VAULT).unwrap();
+        }),
+        ("vault moved to another tenant", |ws| {
+            keyvault::move_vault_to_tenant(
+                ws,
+                VAULT,
+                &TenantId("11111111-1111-4111-8111-111111111111".into()),
+            )
+            .unwrap();
+        }),
+        ("identity deleted", |ws| {
+            sql::delete_identity(ws, SERVER).unwrap();
+        }),
+        ("key expired", |ws| {
+            let t = ws.now() + Duration::seconds(30);
+            keyvault::set_key_attributes(
+                ws,
+                VAULT,
+                KEY,
+                None,
+                &keyvault::KeyAttributes {
+                    expires: Some(Some(t)),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }),
+    ];
+    for (what, cause) in causes {
+        let (mut ws, _, _) = protected(TimingProfile::Y2021);
+        cause(&mut ws);
+        let m = minutes_until_inaccessible(&mut ws, 12)
+            .unwrap_or_else(|| panic!("{what}: still Online after 12 minutes"));
+        assert!(m <= 11, "{what}: took {m} minutes");
+        let d = ws.server(SERVER).unwrap().database("sales").unwrap();
+        assert!(
+            matches!(d.state, DatabaseState::Inaccessible { .. }),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn a_recovered_vault_heals_within_the_window() {
+    let (mut ws, _, _) = protected(TimingProfile::Y2021);
+    keyvault::delete_vault(&mut ws, VAULT).unwrap();
+    behaviour::advance(&mut ws, Duration::minutes(11)).unwrap();
+    assert_eq!(status(&ws, "sales"), "Inaccessible");
+    keyvault::recover_vault(&mut ws, VAULT).unwrap();
+    behaviour::advance(&mut ws, Duration::minutes(60)).unwrap();
+    assert_eq!(status(&ws, "sales"), "Online");
+}
+
+#[test]
+fn a_network_outage_needs_no_action() {
+    // 2021: the databases go Inaccessible, then come back by themselves, even after 9 hours.
+    let (mut ws, _, _) = protected(TimingProfile::Y2021);
+    sql::start_network_outage(&mut ws, SERVER, 9 * 60).unwrap();
+    assert!(minutes_until_inaccessible(&mut ws, 11).is_some());
+    behaviour::advance(&mut ws, Duration::hours(10)).unwrap();
+    assert_eq!(status(&ws, "sales"), "Online");
+
+    // current: a 5XX cause gets a 24-hour buffer, so a 2-hour outage is never noticed.
+    let (mut ws, _, _) = protected(TimingProfile::Current);
+    ws.vault_mut(VAULT).unwrap().purge_protection = true;
+    sql::start_network_outage(&mut ws, SERVER, 120).unwrap();
+    assert_eq!(minutes_until_inaccessible(&mut ws, 180), None);
+    sql::connect(&mut ws, SERVER, "sales").unwrap();
+}
+
+#[test]
+fn revalidation_after_the_window_loses_exactly_the_documented_settings() {
+    for profile in [TimingProfile::Y2021, TimingProfile::Current] {
+        let (mut ws, kid, _) = protected(profile);
+        // Configure every setting on `sales`.
+        {
+            let d = ws
+                .server_mut(SERVER)
+                .unwrap()
+                .database_mut("sales")
+                .unwrap();
+            d.tags = vec![("env".into(), "prod".into())];
+            d.settings.elastic_pool = Some("pool1".into());
+            d.settings.read_scale = true;
+            d.settings.auto_pause_delay_minutes = Some(60);
+        }
+        sql::set_ltr_policy(&mut ws, SERVER, "sales", "P4W").unwrap();
+        let partner = sql::CreateServer {
+            name: "sql-partner".into(),
+            resource_group: RG.into(),
+            location: Some("northeurope".into()),
+            admin_user: "a".into(),
+            admin_password: "P@ssw0rd-2026!".into(),
+            assign_identity: false,
+            kind: ServerKind::SqlDatabaseServer,
+        };
+        sql::create_server(
+            &mut ws,
+            &partner,
+            FixtureKeys::new().generate(2048).unwrap(),
+        )
+        .unwrap();
+        sql::create_failover_group(
+            &mut ws,
+            "fg-sales",
+            SERVER,
+            "sql-partner",
+            &["sales".into()],
+        )
+        .unwrap();
+
+        let version = kid.rsplit('/').next().unwrap().to_string();
+        let disable = |ws: &mut Workspace, on: bool| {
+            keyvault::set_key_attributes(
+                ws,
+                VAULT,
+                KEY,
+                Some(&version),
+                &keyvault::KeyAttributes {
+                    enabled: Some(on),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        };
+        disable(&mut ws, false);
+        behaviour::advance(&mut ws, Duration::minutes(11)).unwrap();
+        assert_eq!(status(&ws, "sales"), "Inaccessible");
+        // Revalidation while the key is still unusable is refused with the key's error.
+        assert_eq!(
+            recovery::revalidate_database(&mut ws, SERVER, "sales")
+                .unwrap_err()
+                .code,
+            "AzureKeyVaultKeyDisabled"
+        );
+        behaviour::advance(&mut ws, profile.auto_heal_window() + Duration::minutes(5)).unwrap();
+        disable(&mut ws, true);
+        behaviour::advance(&mut ws, Duration::hours(2)).unwrap();
+        assert_eq!(
+            status(&ws, "sales"),
+            "Inaccessible",
+            "{profile:?}: no auto-heal after the window"
+        );
+
+        let d = recovery::revalidate_database(&mut ws, SERVER, "sales").unwrap();
+        let DatabaseState::Recovering { since, until } = d.state else {
+            panic!("{:?}", d.state)
+        };
+        assert_eq!(until - since, recovery::recovery_duration(&d));
+        assert!(
+            recovery::recovery_duration(&d)
+                < recovery::recovery_duration(&Database {
+                    max_size_gb: 1024,
+                    ..d.clone()
+                })
+        );
+        assert!(sql::connect(&mut ws, SERVER, "sales").is_err(), "not yet");
+        let wait = until - ws.now();
+        behaviour::advance(&mut ws, wait).unwrap();
+        assert_eq!(status(&ws, "sales"), "Online");
+        assert_eq!(
+            sql::read_pages(&ws, SERVER, "sales").unwrap(),
+            sql::sample_pages("sales")
+        );
+
+        let d = ws.server(SERVER).unwrap().database("sales").unwrap();
+        let lost = &d.last_recovery.as_ref().unwrap().lost;
+        let names: Vec<&str> = lost.iter().map(|l| l.split(" (").next().unwrap()).collect();
+        let mut expected = vec![
+            "failover group configuration",
+            "point-in-time-restore history",
+            "tags",
+        ];
+        if profile == TimingProfile::Current {
+            expected.extend([
+                "elastic pool",
+                "read scale-out",
+                "auto-pause",
+                "long-term retention policy",
+            ]);
+            assert!(
+                d.settings.elastic_pool.is_none()
+                    && !d.settings.read_scale
+                    && d.settings.ltr_weekly_retention.is_none()
+            );
+        } else {
+            assert!(
+                d.settings.elastic_pool.is_some()
+                    && d.settings.read_scale
+                    && d.settings.ltr_weekly_retention.is_some()
+            );
+        }
+        assert_eq!(names, expected, "{profile:?}");
+        assert!(d.tags.is_empty() && d.settings.failover_group.is_none());
+        // The other database, Inaccessible too, still waits for its own revalidation.
+        assert_eq!(status(&ws, "ledger"), "Inaccessible");
+        recovery::revalidate_server(&mut ws, SERVER).unwrap();
+        behaviour::advance(&mut ws, Duration::hours(1)).unwrap();
+        assert_eq!(status(&ws, "ledger"), "Online");
+    }
+}
+
+#[test]
+fn auto_rotation_follows_the_newest_version_within_the_profile_window() {
+    for (profile, window) in [
+        (TimingProfile::Y2021, Duration::minutes(60)),
+        (TimingProfile::Current, Duration::hours(24)),
+    ] {
+        let (mut ws, kid, keys) = protected(profile);
+        ws.vault_mut(VAULT).unwrap().purge_protection = true;
+        let versionless = kid.rsplit_once('/').unwrap().0.to_string();
+        tde::set_protector(
+            &mut ws,
+            &tde::SetProtector {
+                server: SERVER.into(),
+                key_type: ServerKeyType::AzureKeyVault,
+                kid: Some(versionless),
+                auto_rotation: true,
+            },
+        )
+        .unwrap();
+        let cipher = ciphertexts(&ws);
+        let (_, v2) = keyvault::create_key(
+            &mut ws,
+            &keyvault::CreateKey::new(VAULT, KEY, KeyType::Rsa, 2048),
+            keys.generate(2048).unwrap(),
+        )
+        .unwrap();
+        behaviour::advance(&mut ws, window).unwrap();
+        let s = ws.server(SERVER).unwrap();
+        assert!(
+            s.protector.server_key_name.ends_with(&v2.version.0),
+            "{profile:?}: {}",
+            s.protector.server_key_name
+        );
+        assert!(s.protector.auto_rotation);
+        assert_eq!(s.keys.len(), 3, "the old version stays linked for backups");
+        assert_eq!(ciphertexts(&ws), cipher);
+        assert_eq!(all_pages(&ws)[0], sql::sample_pages("sales")[0]);
+    }
+}
+
+#[test]
+fn activity_log_entries_about_failures_arrive_15_to_30_minutes_late() {
+    let (mut ws, kid, _) = protected(TimingProfile::Y2021);
+    let version = kid.rsplit('/').next().unwrap().to_string();
+    keyvault::set_key_attributes(
+        &mut ws,
+        VAULT,
+        KEY,
+        Some(&version),
+        &keyvault::KeyAttributes {
+            enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let m = minutes_until_inaccessible(&mut ws, 11).unwrap();
+    assert!(m <= 11);
+    let entry = ws
+        .activity_log
+        .iter()
+        .find(|e| e.operation == "MakeDatabaseInaccessible")
+        .unwrap()
+        .clone();
+    assert!(!entry.visible(ws.now()));
+    let delay = entry.available_at.unwrap() - entry.time;
+    assert!(
+        delay >= Duration::minutes(15) && delay <= Duration::minutes(30),
+        "{delay:?}"
+    );
+    behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
+    assert!(entry.visible(ws.now()));
+}
