@@ -4,6 +4,7 @@
 //! (`crate::service`) is the only code that changes these values.
 
 pub mod ids;
+pub mod monitor;
 pub mod sql;
 
 pub mod topology;
@@ -12,6 +13,7 @@ pub mod workspace;
 
 pub use crate::sim::{Duration, Timestamp};
 pub use ids::*;
+pub use monitor::*;
 pub use sql::*;
 pub use topology::*;
 pub use vault::*;

@@ -279,6 +279,14 @@ impl PageStore {
     }
 }
 
+/// One Resource Health transition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthEvent {
+    pub time: Timestamp,
+    pub health: ResourceHealth,
+    pub reason: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Database {
     pub name: String,
@@ -287,6 +295,9 @@ pub struct Database {
     pub created: Timestamp,
     pub state: DatabaseState,
     pub health: ResourceHealth,
+    /// Resource Health transitions, oldest first.
+    #[serde(default)]
+    pub health_history: Vec<HealthEvent>,
     /// `Some` while TDE is on: the DEK, wrapped by the protector in force.
     pub dek: Option<WrappedDek>,
     /// Sample data pages: AES-256-GCM ciphertext while TDE is on, plaintext otherwise.
@@ -324,6 +335,18 @@ pub struct RecoveryReport {
 impl Database {
     pub fn tde_enabled(&self) -> bool {
         self.dek.is_some()
+    }
+
+    /// Changes Resource Health, recording the transition.
+    pub fn set_health(&mut self, time: Timestamp, health: ResourceHealth, reason: &str) {
+        if self.health != health {
+            self.health = health;
+            self.health_history.push(HealthEvent {
+                time,
+                health,
+                reason: reason.to_string(),
+            });
+        }
     }
 }
 

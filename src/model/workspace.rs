@@ -50,6 +50,9 @@ pub struct ActivityLogEntry {
     /// minutes late); `None`: at once.
     #[serde(default)]
     pub available_at: Option<Timestamp>,
+    /// Alert rules have looked at this record.
+    #[serde(default)]
+    pub alerted: bool,
 }
 
 impl ActivityLogEntry {
@@ -92,6 +95,12 @@ pub struct Workspace {
     pub servers: Vec<SqlServer>,
     pub activity_log: Vec<ActivityLogEntry>,
     pub notifications: Vec<Notification>,
+    #[serde(default)]
+    pub action_groups: Vec<super::monitor::ActionGroup>,
+    #[serde(default)]
+    pub alert_rules: Vec<super::monitor::AlertRule>,
+    #[serde(default)]
+    pub deliveries: Vec<super::monitor::Delivery>,
 }
 
 impl Workspace {

@@ -62,6 +62,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
                 s.network_outage_until = None;
             }
         }
+        SimEvent::EvaluateAlerts => super::monitor::evaluate_alerts(ws),
         SimEvent::KeyAttributeBoundary { .. } => {}
     }
 }
@@ -308,6 +309,7 @@ fn protector_check(ws: &mut Workspace, name: &str) {
             ws,
             ActivityLogEntry {
                 available_at: None,
+                alerted: false,
                 time: now,
                 operation: "MakeDatabaseInaccessible".into(),
                 status: ActivityStatus::Started,
@@ -329,6 +331,7 @@ fn protector_check(ws: &mut Workspace, name: &str) {
             ws,
             ActivityLogEntry {
                 available_at: None,
+                alerted: false,
                 time: now,
                 operation: "MakeDatabaseInaccessible".into(),
                 status: ActivityStatus::Succeeded,
@@ -383,6 +386,7 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
             ws,
             ActivityLogEntry {
                 available_at: None,
+                alerted: false,
                 time: now,
                 operation: "MakeDatabaseAccessible".into(),
                 status: ActivityStatus::Started,
@@ -398,12 +402,17 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
             Ok(()) => {
                 if let Some(dd) = ws.server_mut(name).and_then(|s| s.database_mut(&d.name)) {
                     dd.state = DatabaseState::Online;
-                    dd.health = ResourceHealth::Available;
+                    dd.set_health(
+                        now,
+                        ResourceHealth::Available,
+                        "Access to the TDE protector was restored (auto-heal).",
+                    );
                 }
                 super::record_activity(
                     ws,
                     ActivityLogEntry {
                         available_at: None,
+                        alerted: false,
                         time: now,
                         operation: "MakeDatabaseAccessible".into(),
                         status: ActivityStatus::Succeeded,
@@ -420,6 +429,7 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
                 ws,
                 ActivityLogEntry {
                     available_at: None,
+                    alerted: false,
                     time: now,
                     operation: "MakeDatabaseAccessible".into(),
                     status: ActivityStatus::Failed,

@@ -9,6 +9,7 @@
 pub mod behaviour;
 mod error;
 pub mod keyvault;
+pub mod monitor;
 pub mod recovery;
 pub mod resources;
 pub mod sql;
@@ -91,6 +92,9 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         servers: Vec::new(),
         activity_log: Vec::new(),
         notifications: Vec::new(),
+        action_groups: Vec::new(),
+        alert_rules: Vec::new(),
+        deliveries: Vec::new(),
     }
 }
 
@@ -121,7 +125,17 @@ pub(crate) fn record_activity(ws: &mut Workspace, mut entry: ActivityLogEntry) {
         );
         entry.available_at = Some(entry.time + delay);
     }
+    let visible_at = entry.available_at.unwrap_or(entry.time);
     ws.activity_log.push(entry);
+    let due = crate::sim::SimEvent::EvaluateAlerts;
+    if !ws
+        .schedule
+        .events
+        .iter()
+        .any(|e| e.at == visible_at && e.event == due)
+    {
+        ws.schedule.push(visible_at, due);
+    }
 }
 
 pub(crate) fn notify(

@@ -87,6 +87,7 @@ fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceRes
         ws,
         ActivityLogEntry {
             available_at: None,
+            alerted: false,
             time: now,
             operation: "MakeDatabaseAccessible".into(),
             status: ActivityStatus::Started,
@@ -162,7 +163,11 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
             if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
                 lost = lose_settings(dd, profile, now);
                 dd.state = DatabaseState::Online;
-                dd.health = ResourceHealth::Available;
+                dd.set_health(
+                    now,
+                    ResourceHealth::Available,
+                    "Back online after key revalidation.",
+                );
                 dd.last_recovery = Some(RecoveryReport {
                     completed: now,
                     lost: lost.clone(),
@@ -177,6 +182,7 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                 ws,
                 ActivityLogEntry {
                     available_at: None,
+                    alerted: false,
                     time: now,
                     operation: "MakeDatabaseAccessible".into(),
                     status: ActivityStatus::Succeeded,
@@ -209,6 +215,7 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                 ws,
                 ActivityLogEntry {
                     available_at: None,
+                    alerted: false,
                     time: now,
                     operation: "MakeDatabaseAccessible".into(),
                     status: ActivityStatus::Failed,

@@ -221,6 +221,11 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             created: ws.now(),
             state: DatabaseState::Online,
             health: ResourceHealth::Available,
+            health_history: vec![HealthEvent {
+                time: ws.now(),
+                health: ResourceHealth::Available,
+                reason: "Created.".into(),
+            }],
             dek: Some(wrapped),
             pages: PageStore::Encrypted(pages),
             tags: req.tags.clone(),
@@ -464,12 +469,17 @@ pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult
             let resource = ids::database(server(ws, server_name)?, &d.name);
             let now = ws.now();
             if let Some(dd) = server_mut(ws, server_name)?.database_mut(db) {
-                dd.health = ResourceHealth::Unavailable;
+                dd.set_health(
+                    now,
+                    ResourceHealth::Unavailable,
+                    "A connection was denied: the database cannot access its TDE protector.",
+                );
             }
             super::record_activity(
                 ws,
                 ActivityLogEntry {
                     available_at: None,
+                    alerted: false,
                     time: now,
                     operation: "ResourceHealthUnavailable".into(),
                     status: ActivityStatus::Succeeded,

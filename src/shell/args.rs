@@ -10,6 +10,8 @@ pub struct UsageError(pub String);
 #[derive(Clone, Debug, Default)]
 pub struct Args {
     flags: BTreeMap<String, Vec<String>>,
+    /// Each occurrence of a flag with its own values (for repeatable flags like `--action`).
+    occurrences: Vec<(String, Vec<String>)>,
     positional: Vec<String>,
 }
 
@@ -53,12 +55,19 @@ impl Args {
                         .to_string()
                 };
                 let entry = args.flags.entry(name.clone()).or_default();
+                args.occurrences.push((name.clone(), Vec::new()));
                 if let Some(v) = inline {
-                    entry.push(v);
+                    entry.push(v.clone());
+                    if let Some(o) = args.occurrences.last_mut() {
+                        o.1.push(v);
+                    }
                 }
                 current = Some(name);
             } else if let Some(c) = &current {
                 args.flags.entry(c.clone()).or_default().push(w.clone());
+                if let Some(o) = args.occurrences.last_mut() {
+                    o.1.push(w.clone());
+                }
             } else {
                 args.positional.push(w.clone());
             }
@@ -90,6 +99,15 @@ impl Args {
             return Err(UsageError(format!("unrecognized arguments: {p}")));
         }
         Ok(())
+    }
+
+    /// The values of each occurrence of a repeatable flag.
+    pub fn groups(&self, flag: &str) -> Vec<Vec<String>> {
+        self.occurrences
+            .iter()
+            .filter(|(f, _)| f == flag)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub fn has(&self, flag: &str) -> bool {

@@ -58,6 +58,12 @@ pub const COMMANDS: &[&str] = &[
     "az sql db ltr-policy set",
     "az monitor activity-log list",
     "sim network outage",
+    "az monitor action-group create",
+    "az monitor action-group list",
+    "az monitor activity-log alert create",
+    "az monitor activity-log alert list",
+    "sim deliveries",
+    "sim resource-health",
     "sim keyvault move-tenant",
     "az keyvault list",
     "az keyvault set-policy",
@@ -740,6 +746,114 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .collect(),
             ))
         }
+        "az monitor action-group create" => {
+            a.check_known(&["--name", "--resource-group", "--short-name", "--action"])?;
+            let mut receivers = Vec::new();
+            for g in a.groups("--action") {
+                let (kind, name, target) = match g.as_slice() {
+                    [k, n, t, ..] => (k, n, t),
+                    _ => {
+                        return Err(usage(
+                            "argument --action: expected TYPE NAME TARGET, e.g. --action webhook hook1 http://127.0.0.1:8080/alert",
+                        ));
+                    }
+                };
+                let kind = ReceiverKind::parse(kind).ok_or_else(|| {
+                    usage(format!(
+                        "argument --action: invalid type '{kind}' (choose from {})",
+                        ReceiverKind::ALL
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
+                receivers.push(Receiver {
+                    name: name.clone(),
+                    kind,
+                    target: target.clone(),
+                });
+            }
+            let name = a.required("--name")?;
+            let group = ActionGroup {
+                short_name: a
+                    .get("--short-name")
+                    .unwrap_or_else(|| name.chars().take(12).collect()),
+                name,
+                resource_group: a.required("--resource-group")?,
+                receivers,
+            };
+            let created = service::monitor::create_action_group(ws, group)?;
+            Ok(action_group_json(ws, &created))
+        }
+        "az monitor action-group list" => {
+            a.check_known(&["--resource-group"])?;
+            Ok(Value::Array(
+                ws.action_groups
+                    .iter()
+                    .map(|g| action_group_json(ws, g))
+                    .collect(),
+            ))
+        }
+        "az monitor activity-log alert create" => {
+            a.check_known(&[
+                "--name",
+                "--resource-group",
+                "--condition",
+                "--action-group",
+                "--scope",
+                "--description",
+            ])?;
+            let condition = a.required("--condition")?;
+            let mut operation = String::new();
+            let mut status = None;
+            for term in condition.split(" and ") {
+                match term.trim().split_once('=') {
+                    Some(("operationName", v)) => operation = v.trim().to_string(),
+                    Some(("status", v)) => status = Some(v.trim().to_string()),
+                    Some(("category", _)) => {}
+                    _ => {
+                        return Err(usage(format!(
+                            "argument --condition: cannot read '{term}' (use e.g. category=Administrative and operationName=MakeDatabaseInaccessible)"
+                        )));
+                    }
+                }
+            }
+            let group = a.required("--resource-group")?;
+            let scope = a
+                .get("--scope")
+                .unwrap_or_else(|| format!("/subscriptions/{}", ws.current_subscription));
+            let rule = AlertRule {
+                name: a.required("--name")?,
+                resource_group: group,
+                scope,
+                operation_name: operation,
+                status,
+                action_groups: a.list("--action-group"),
+                enabled: true,
+            };
+            let r = service::monitor::create_alert_rule(ws, rule)?;
+            Ok(
+                json!({"name": r.name, "scopes": [r.scope], "condition": {"allOf": [{"field": "operationName", "equals": r.operation_name}]}, "actions": {"actionGroups": r.action_groups}, "enabled": r.enabled, "type": "Microsoft.Insights/ActivityLogAlerts"}),
+            )
+        }
+        "az monitor activity-log alert list" => {
+            a.check_known(&["--resource-group"])?;
+            Ok(Value::Array(ws.alert_rules.iter().map(|r| json!({"name": r.name, "scopes": [r.scope], "operationName": r.operation_name, "status": r.status, "actionGroups": r.action_groups, "enabled": r.enabled})).collect()))
+        }
+        "sim deliveries" => {
+            a.check_known(&[])?;
+            Ok(Value::Array(ws.deliveries.iter().map(|d| json!({"time": d.time.to_iso(), "alertRule": d.alert_rule, "actionGroup": d.action_group, "receiver": d.receiver, "type": d.kind.as_str(), "target": d.target, "result": d.result})).collect()))
+        }
+        "sim resource-health" => {
+            a.check_known(&["--server", "--database"])?;
+            let server = a.required("--server")?;
+            let db = a.required("--database")?;
+            let d = sql::server(ws, &server)?
+                .database(&db)
+                .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
+            Ok(Value::Array(d.health_history.iter().map(|h| json!({"time": h.time.to_iso(), "availabilityState": format!("{:?}", h.health), "summary": h.reason})).collect()))
+        }
         "sim network outage" => {
             a.check_known(&["--server", "--minutes"])?;
             let minutes = a.required("--minutes")?;
@@ -831,6 +945,32 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         }
         _ => Err(unknown_command(words)),
     }
+}
+
+fn action_group_json(ws: &Workspace, g: &ActionGroup) -> Value {
+    let of = |k: ReceiverKind| -> Vec<Value> {
+        g.receivers
+            .iter()
+            .filter(|r| r.kind == k)
+            .map(|r| json!({"name": r.name, "target": r.target}))
+            .collect()
+    };
+    json!({
+        "id": format!("/subscriptions/{}/resourceGroups/{}/providers/microsoft.insights/actionGroups/{}", ws.current_subscription, g.resource_group, g.name),
+        "name": g.name,
+        "groupShortName": g.short_name,
+        "enabled": true,
+        "emailReceivers": of(ReceiverKind::Email),
+        "smsReceivers": of(ReceiverKind::Sms),
+        "azureAppPushReceivers": of(ReceiverKind::Push),
+        "voiceReceivers": of(ReceiverKind::Voice),
+        "webhookReceivers": of(ReceiverKind::Webhook),
+        "logicAppReceivers": of(ReceiverKind::LogicApp),
+        "itsmReceivers": of(ReceiverKind::Itsm),
+        "automationRunbookReceivers": of(ReceiverKind::AutomationRunbook),
+        "resourceGroup": g.resource_group,
+        "type": "Microsoft.Insights/ActionGroups"
+    })
 }
 
 fn ids_server(ws: &Workspace, name: &str) -> Value {

@@ -1,0 +1,94 @@
+//! Azure Monitor: action groups, activity-log alert rules, and the deliveries they made.
+
+use crate::sim::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// How an action group reaches someone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReceiverKind {
+    Email,
+    Sms,
+    Push,
+    Voice,
+    Webhook,
+    LogicApp,
+    Itsm,
+    AutomationRunbook,
+}
+
+impl ReceiverKind {
+    pub const ALL: [ReceiverKind; 8] = [
+        ReceiverKind::Email,
+        ReceiverKind::Sms,
+        ReceiverKind::Push,
+        ReceiverKind::Voice,
+        ReceiverKind::Webhook,
+        ReceiverKind::LogicApp,
+        ReceiverKind::Itsm,
+        ReceiverKind::AutomationRunbook,
+    ];
+
+    /// The word `az monitor action-group create --action` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReceiverKind::Email => "email",
+            ReceiverKind::Sms => "sms",
+            ReceiverKind::Push => "azureapppush",
+            ReceiverKind::Voice => "voice",
+            ReceiverKind::Webhook => "webhook",
+            ReceiverKind::LogicApp => "logicapp",
+            ReceiverKind::Itsm => "itsm",
+            ReceiverKind::AutomationRunbook => "automationrunbook",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReceiverKind> {
+        ReceiverKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Receiver {
+    pub name: String,
+    pub kind: ReceiverKind,
+    /// Address, phone number, URL or resource id, as the kind needs.
+    pub target: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionGroup {
+    pub name: String,
+    pub resource_group: String,
+    pub short_name: String,
+    pub receivers: Vec<Receiver>,
+}
+
+/// An activity-log alert: fires when a record with this operation (and status, if given)
+/// appears for a resource under `scope`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertRule {
+    pub name: String,
+    pub resource_group: String,
+    pub scope: String,
+    pub operation_name: String,
+    pub status: Option<String>,
+    pub action_groups: Vec<String>,
+    pub enabled: bool,
+}
+
+/// One notification an action group sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub time: Timestamp,
+    pub alert_rule: String,
+    pub action_group: String,
+    pub receiver: String,
+    pub kind: ReceiverKind,
+    pub target: String,
+    /// The common alert schema JSON that was sent.
+    pub payload: String,
+    /// What happened: "Delivered", "HTTP 200", "Failed: connection refused", ...
+    pub result: String,
+}

@@ -1,0 +1,289 @@
+//! Azure Monitor: action groups, activity-log alert rules, and delivering alerts when the
+//! Activity Log records they watch become visible. A webhook receiver really POSTs the
+//! common alert schema JSON, to a loopback URL only (this console is for training).
+
+use super::{ServiceError, ServiceResult, check_name, notify, transact};
+use crate::model::*;
+use serde_json::json;
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration as StdDuration;
+
+/// `az monitor action-group create`.
+pub fn create_action_group(ws: &mut Workspace, group: ActionGroup) -> ServiceResult<ActionGroup> {
+    transact(ws, |ws| {
+        check_name("action group", &group.name, 1, 260, |c| {
+            c.is_alphanumeric() || "-_.".contains(c)
+        })?;
+        if ws.resource_group(&group.resource_group).is_none() {
+            return Err(ServiceError::resource_group_not_found(
+                &group.resource_group,
+            ));
+        }
+        if group.short_name.is_empty() || group.short_name.chars().count() > 12 {
+            return Err(ServiceError::bad_request(
+                "InvalidShortName",
+                "The short name must be 1 to 12 characters.",
+            ));
+        }
+        for r in &group.receivers {
+            if r.kind == ReceiverKind::Webhook {
+                parse_loopback_url(&r.target)?;
+            }
+            if r.target.trim().is_empty() {
+                return Err(ServiceError::bad_request(
+                    "InvalidReceiver",
+                    format!("Receiver '{}' needs a target.", r.name),
+                ));
+            }
+        }
+        ws.action_groups
+            .retain(|g| !g.name.eq_ignore_ascii_case(&group.name));
+        ws.action_groups.push(group.clone());
+        Ok(group)
+    })
+}
+
+/// `az monitor activity-log alert create`.
+pub fn create_alert_rule(ws: &mut Workspace, rule: AlertRule) -> ServiceResult<AlertRule> {
+    transact(ws, |ws| {
+        check_name("alert rule", &rule.name, 1, 260, |c| {
+            c.is_alphanumeric() || "-_.".contains(c)
+        })?;
+        if ws.resource_group(&rule.resource_group).is_none() {
+            return Err(ServiceError::resource_group_not_found(&rule.resource_group));
+        }
+        if rule.operation_name.trim().is_empty() {
+            return Err(ServiceError::bad_request(
+                "InvalidCondition",
+                "The condition needs operationName=<operation>.",
+            ));
+        }
+        for g in &rule.action_groups {
+            if !ws
+                .action_groups
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(g))
+            {
+                return Err(ServiceError::not_found(
+                    "ActionGroupNotFound",
+                    format!("The action group '{g}' was not found."),
+                ));
+            }
+        }
+        ws.alert_rules
+            .retain(|r| !r.name.eq_ignore_ascii_case(&rule.name));
+        ws.alert_rules.push(rule.clone());
+        Ok(rule)
+    })
+}
+
+/// Fires the alert rules on every Activity Log record that has become visible.
+pub(crate) fn evaluate_alerts(ws: &mut Workspace) {
+    let now = ws.now();
+    let mut fired: Vec<(AlertRule, ActivityLogEntry)> = Vec::new();
+    for e in ws
+        .activity_log
+        .iter_mut()
+        .filter(|e| !e.alerted && e.visible(now))
+    {
+        e.alerted = true;
+        for r in ws.alert_rules.iter().filter(|r| r.enabled) {
+            let op = r
+                .operation_name
+                .rsplit('/')
+                .next()
+                .unwrap_or(&r.operation_name);
+            let matches = op.eq_ignore_ascii_case(&e.operation)
+                && r.status
+                    .as_ref()
+                    .is_none_or(|s| s.eq_ignore_ascii_case(e.status.as_str()))
+                && e.resource
+                    .to_ascii_lowercase()
+                    .starts_with(&r.scope.to_ascii_lowercase());
+            if matches {
+                fired.push((r.clone(), e.clone()));
+            }
+        }
+    }
+    for (rule, entry) in fired {
+        deliver(ws, &rule, &entry);
+    }
+}
+
+fn deliver(ws: &mut Workspace, rule: &AlertRule, entry: &ActivityLogEntry) {
+    let now = ws.now();
+    let payload = common_alert_schema(ws, rule, entry).to_string();
+    let groups: Vec<ActionGroup> = ws
+        .action_groups
+        .iter()
+        .filter(|g| {
+            rule.action_groups
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&g.name))
+        })
+        .cloned()
+        .collect();
+    for g in groups {
+        for r in &g.receivers {
+            let result = match r.kind {
+                ReceiverKind::Webhook => post_json(&r.target, &payload),
+                _ => "Delivered (simulated)".to_string(),
+            };
+            ws.deliveries.push(Delivery {
+                time: now,
+                alert_rule: rule.name.clone(),
+                action_group: g.name.clone(),
+                receiver: r.name.clone(),
+                kind: r.kind,
+                target: r.target.clone(),
+                payload: payload.clone(),
+                result,
+            });
+        }
+    }
+    notify(
+        ws,
+        NotificationLevel::Warning,
+        format!("Alert fired: {}", rule.name),
+        format!(
+            "{} {} on {}",
+            entry.operation,
+            entry.status.as_str(),
+            entry.resource.rsplit('/').next().unwrap_or("")
+        ),
+    );
+}
+
+/// The Azure Monitor common alert schema for an activity-log alert.
+fn common_alert_schema(
+    ws: &Workspace,
+    rule: &AlertRule,
+    e: &ActivityLogEntry,
+) -> serde_json::Value {
+    json!({
+        "schemaId": "azureMonitorCommonAlertSchema",
+        "data": {
+            "essentials": {
+                "alertId": format!("/subscriptions/{}/providers/Microsoft.AlertsManagement/alerts/{}-{}", ws.current_subscription, rule.name, e.time.0),
+                "alertRule": rule.name,
+                "severity": "Sev4",
+                "signalType": "Activity Log",
+                "monitorCondition": "Fired",
+                "monitoringService": "Activity Log - Administrative",
+                "alertTargetIDs": [e.resource.to_ascii_lowercase()],
+                "originAlertId": format!("{}_{}", e.operation, e.time.0),
+                "firedDateTime": ws.now().to_iso(),
+                "description": "",
+                "essentialsVersion": "1.0",
+                "alertContextVersion": "1.0"
+            },
+            "alertContext": {
+                "authorization": {"action": e.operation, "scope": e.resource},
+                "channels": "Operation",
+                "caller": "Microsoft.Sql",
+                "eventSource": "Administrative",
+                "eventTimestamp": e.time.to_iso(),
+                "level": "Error",
+                "operationName": e.operation,
+                "status": e.status.as_str(),
+                "subStatus": "",
+                "submissionTimestamp": e.available_at.unwrap_or(e.time).to_iso(),
+                "properties": {"description": e.message}
+            }
+        }
+    })
+}
+
+/// `http://127.0.0.1:PORT/path` (or localhost, [::1]): host, port, path.
+fn parse_loopback_url(url: &str) -> ServiceResult<(String, u16, String)> {
+    let bad = || {
+        ServiceError::bad_request(
+            "InvalidWebhookUrl",
+            format!(
+                "'{url}' is not allowed: this training console only delivers webhooks over http to a loopback address (http://127.0.0.1:PORT/path, http://localhost:PORT/path or http://[::1]:PORT/path)."
+            ),
+        )
+    };
+    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && !p.contains(']') => {
+            (h, p.parse::<u16>().map_err(|_| bad())?)
+        }
+        _ => (authority, 80),
+    };
+    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        return Err(bad());
+    }
+    Ok((host.to_string(), port, path.to_string()))
+}
+
+/// POSTs JSON over HTTP/1.1 to a loopback URL; returns what happened, in words.
+fn post_json(url: &str, body: &str) -> String {
+    let (host, port, path) = match parse_loopback_url(url) {
+        Ok(x) => x,
+        Err(e) => return format!("Failed: {}", e.message),
+    };
+    let addr_host = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<_> = match (addr_host, port).to_socket_addrs() {
+        Ok(a) => a.filter(|a| a.ip().is_loopback()).collect(),
+        Err(e) => return format!("Failed: {e}"),
+    };
+    let Some(addr) = addrs.first() else {
+        return "Failed: no loopback address".into();
+    };
+    let timeout = StdDuration::from_secs(2);
+    let mut stream = match TcpStream::connect_timeout(addr, timeout) {
+        Ok(s) => s,
+        Err(e) => return format!("Failed: {e}"),
+    };
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: tde-console-action-group\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if let Err(e) = stream.write_all(request.as_bytes()) {
+        return format!("Failed: {e}");
+    }
+    let mut head = [0u8; 64];
+    match stream.read(&mut head) {
+        Ok(n) if n > 0 => {
+            let text = String::from_utf8_lossy(&head[..n]);
+            let status = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("?")
+                .to_string();
+            format!("HTTP {status}")
+        }
+        Ok(_) => "Failed: the server closed the connection without answering".into(),
+        Err(e) => format!("Failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_webhooks_are_accepted() {
+        assert_eq!(
+            parse_loopback_url("http://127.0.0.1:8080/hook").unwrap(),
+            ("127.0.0.1".into(), 8080, "/hook".into())
+        );
+        assert_eq!(parse_loopback_url("http://localhost/x").unwrap().1, 80);
+        assert!(parse_loopback_url("http://[::1]:9/").is_ok());
+        assert!(parse_loopback_url("https://127.0.0.1/x").is_err());
+        assert!(parse_loopback_url("http://10.0.0.1/x").is_err());
+        assert!(parse_loopback_url("http://example.com/x").is_err());
+        assert!(parse_loopback_url("http://127.0.0.1.evil.com/x").is_err());
+    }
+}
