@@ -318,3 +318,78 @@ fn activity_log_entries_about_failures_arrive_15_to_30_minutes_late() {
     behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
     assert!(entry.visible(ws.now()));
 }
+
+#[test]
+fn the_advisor_sees_a_secondary_vault_and_missing_linked_keys() {
+    use tde_console::service::advisor::advise;
+    let (mut ws, kid, _) = protected(TimingProfile::Y2021);
+    let check = |ws: &Workspace, name: &str| {
+        advise(ws)
+            .into_iter()
+            .find(|r| r.check == name)
+            .map(|r| r.passed)
+    };
+    assert_eq!(
+        check(&ws, "Secondary key vault in another region"),
+        Some(false)
+    );
+    assert_eq!(check(&ws, "Databases per key vault"), Some(true));
+    // The same key material in a vault in another region.
+    service::resources::create_resource_group(&mut ws, "rg-dr", "northeurope").unwrap();
+    keyvault::create_vault(
+        &mut ws,
+        &keyvault::CreateVault {
+            name: "kv-dr".into(),
+            resource_group: "rg-dr".into(),
+            soft_delete: Some(true),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let uri = KeyUri::parse(&kid).unwrap();
+    let material = ws
+        .vault(VAULT)
+        .unwrap()
+        .key(KEY)
+        .unwrap()
+        .version(uri.version.as_deref().unwrap())
+        .unwrap()
+        .material
+        .clone();
+    keyvault::create_key(
+        &mut ws,
+        &keyvault::CreateKey::new("kv-dr", KEY, KeyType::Rsa, 2048),
+        material,
+    )
+    .unwrap();
+    assert_eq!(
+        check(&ws, "Secondary key vault in another region"),
+        Some(true)
+    );
+    // Back to service-managed, then the old key is deleted: backups under it are stranded.
+    tde::set_protector(
+        &mut ws,
+        &tde::SetProtector {
+            server: SERVER.into(),
+            key_type: ServerKeyType::ServiceManaged,
+            kid: None,
+            auto_rotation: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        check(
+            &ws,
+            "Keys still needed by backups after switching to service-managed"
+        ),
+        Some(true)
+    );
+    keyvault::delete_key(&mut ws, VAULT, KEY).unwrap();
+    assert_eq!(
+        check(
+            &ws,
+            "Keys still needed by backups after switching to service-managed"
+        ),
+        Some(false)
+    );
+}

@@ -278,3 +278,18 @@ fn after_the_window_the_wizard_revalidates_and_lists_what_was_lost() {
     assert!(has(&h, "Back online at"));
     assert!(has(&h, "point-in-time-restore history"));
 }
+
+#[test]
+fn the_advisor_lists_recommendations_with_links_to_the_fix() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "View");
+    click(&mut h, "Advisor");
+    assert!(has(&h, "Secondary key vault in another region"));
+    assert!(has(&h, "Databases per key vault"));
+    click(&mut h, "Open kv-contoso-us");
+    assert_eq!(
+        h.state().blades.last().map(|b| b.title()),
+        Some("kv-contoso-us".to_string())
+    );
+}

@@ -6,6 +6,7 @@
 //! [`transact`], which applies them to a copy and keeps the copy only on success.
 //! The UI, the shell and the tests all come through here.
 
+pub mod advisor;
 pub mod behaviour;
 mod error;
 pub mod keyvault;

@@ -63,6 +63,7 @@ pub const COMMANDS: &[&str] = &[
     "az monitor activity-log alert create",
     "az monitor activity-log alert list",
     "sim deliveries",
+    "sim advisor",
     "sim resource-health",
     "sim keyvault move-tenant",
     "az keyvault list",
@@ -840,6 +841,10 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         "az monitor activity-log alert list" => {
             a.check_known(&["--resource-group"])?;
             Ok(Value::Array(ws.alert_rules.iter().map(|r| json!({"name": r.name, "scopes": [r.scope], "operationName": r.operation_name, "status": r.status, "actionGroups": r.action_groups, "enabled": r.enabled})).collect()))
+        }
+        "sim advisor" => {
+            a.check_known(&[])?;
+            Ok(serde_json::to_value(service::advisor::advise(ws)).unwrap_or(Value::Null))
         }
         "sim deliveries" => {
             a.check_known(&[])?;

@@ -54,6 +54,12 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             if ui.button("Activity log").clicked() {
                 app.open_root(BladeKind::ActivityLog);
             }
+            if ui.button("Alerts").clicked() {
+                app.open_root(BladeKind::Alerts);
+            }
+            if ui.button("Advisor").clicked() {
+                app.open_root(BladeKind::Advisor);
+            }
         });
         ui.separator();
         ui.strong(&app.ws.name);

@@ -108,6 +108,13 @@ pub fn show(
         ));
     }
     properties(ui, "db-props", &rows);
+    section(ui, "Resource health history");
+    for h in d.health_history.iter().rev() {
+        ui.horizontal_wrapped(|ui| {
+            health_badge(ui, h.health);
+            ui.label(format!("{} {}", h.time, h.reason));
+        });
+    }
     ui.add_space(6.0);
     if ui.button("Test connection").clicked() {
         let r = crate::service::sql::connect(cx.ws, server, db);

@@ -4,6 +4,7 @@
 mod activity;
 mod database;
 mod key;
+mod monitor;
 mod server;
 mod tde;
 mod vault;
@@ -39,6 +40,8 @@ pub enum BladeKind {
         message: Option<Result<String, String>>,
     },
     ActivityLog,
+    Advisor,
+    Alerts,
 }
 
 pub struct Blade {
@@ -57,6 +60,8 @@ impl Blade {
             }
             BladeKind::Database { db, .. } => db.clone(),
             BladeKind::ActivityLog => "Activity log".into(),
+            BladeKind::Advisor => "Advisor".into(),
+            BladeKind::Alerts => "Alerts".into(),
         }
     }
 
@@ -67,7 +72,8 @@ impl Blade {
             BladeKind::Vault { .. } => "Key vault",
             BladeKind::KeyVersion { .. } => "Key version",
             BladeKind::Database { .. } => "SQL database",
-            BladeKind::ActivityLog => "Monitor",
+            BladeKind::ActivityLog | BladeKind::Alerts => "Monitor",
+            BladeKind::Advisor => "Recommendations",
         }
     }
 }
@@ -135,6 +141,8 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
             message,
         } => database::show(ui, server, db, message, cx),
         BladeKind::ActivityLog => activity::show(ui, cx),
+        BladeKind::Advisor => monitor::advisor(ui, cx),
+        BladeKind::Alerts => monitor::alerts(ui, cx),
     }
 }
 

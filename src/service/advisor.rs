@@ -1,0 +1,168 @@
+//! Advisor: the recommendations of the TDE with customer-managed key guidance, checked
+//! against the workspace. Read-only.
+
+use crate::model::*;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+/// Where the fix is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Fix {
+    Vault(String),
+    Key { vault: String, key: String },
+    Server(String),
+    NotYetAvailable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Recommendation {
+    pub severity: Severity,
+    pub check: &'static str,
+    pub resource: String,
+    pub passed: bool,
+    pub detail: String,
+    pub fix: Fix,
+}
+
+/// The most databases one vault should protect in one subscription.
+pub const MAX_GP_PER_VAULT: usize = 500;
+pub const MAX_BC_PER_VAULT: usize = 200;
+
+pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
+    let mut out = Vec::new();
+    for v in ws.vaults.iter().filter(|v| v.deleted.is_none()) {
+        let protected: Vec<(&SqlServer, &ServerKey)> = ws
+            .servers
+            .iter()
+            .filter_map(|s| s.protector_key().map(|k| (s, k)))
+            .filter(|(_, k)| {
+                k.uri
+                    .as_deref()
+                    .and_then(KeyUri::parse)
+                    .is_some_and(|u| u.vault.eq_ignore_ascii_case(&v.name))
+            })
+            .collect();
+        if protected.is_empty() {
+            continue;
+        }
+        let dbs: Vec<&Database> = protected
+            .iter()
+            .flat_map(|(s, _)| s.databases.iter())
+            .filter(|d| d.tde_enabled())
+            .collect();
+        let gp = dbs
+            .iter()
+            .filter(|d| d.tier == ServiceTier::GeneralPurpose)
+            .count();
+        let bc = dbs.len() - gp;
+        out.push(Recommendation {
+            severity: Severity::High,
+            check: "Databases per key vault",
+            resource: v.name.clone(),
+            passed: gp <= MAX_GP_PER_VAULT && bc <= MAX_BC_PER_VAULT,
+            detail: format!("{gp} General Purpose and {bc} Business Critical databases use this vault (at most {MAX_GP_PER_VAULT} / {MAX_BC_PER_VAULT} in one subscription, so a server failover stays within the vault's limits)."),
+            fix: Fix::Vault(v.name.clone()),
+        });
+        out.push(Recommendation {
+            severity: Severity::Medium,
+            check: "Resource lock on the key vault",
+            resource: v.name.clone(),
+            passed: false,
+            detail: "No CanNotDelete lock protects this vault from accidental deletion. (Locks are not simulated yet.)".into(),
+            fix: Fix::NotYetAvailable,
+        });
+        out.push(Recommendation {
+            severity: Severity::Medium,
+            check: "Auditing of key operations",
+            resource: v.name.clone(),
+            passed: false,
+            detail: "AuditEvent logging is not enabled in the vault's diagnostic settings. (Vault auditing is not simulated yet.)".into(),
+            fix: Fix::NotYetAvailable,
+        });
+        for (s, k) in &protected {
+            let region = v.location.as_str();
+            let secondary = ws
+                .vaults
+                .iter()
+                .filter(|o| o.deleted.is_none() && o.location != region)
+                .find(|o| {
+                    o.keys
+                        .iter()
+                        .filter(|x| x.deleted.is_none())
+                        .flat_map(|x| x.versions.iter())
+                        .any(|kv| kv.material.thumbprint() == k.thumbprint)
+                });
+            out.push(Recommendation {
+                severity: Severity::High,
+                check: "Secondary key vault in another region",
+                resource: s.name.clone(),
+                passed: secondary.is_some(),
+                detail: match secondary {
+                    Some(o) => format!("'{}' in {} holds the same key material (thumbprint {}).", o.name, o.location, k.thumbprint),
+                    None => format!("No vault outside {region} holds the protector's key material (thumbprint {}): an outage of '{}' would make the databases inaccessible.", k.thumbprint, v.name),
+                },
+                fix: Fix::Vault(v.name.clone()),
+            });
+            if let Some(u) = k.uri.as_deref().and_then(KeyUri::parse) {
+                out.push(Recommendation {
+                    severity: Severity::High,
+                    check: "Backup of the TDE protector",
+                    resource: format!("{}/{}", v.name, u.key),
+                    passed: false,
+                    detail: "No backup of this key newer than its last change is recorded. (Key backup arrives with the Key Vault work.)".into(),
+                    fix: Fix::Key { vault: v.name.clone(), key: u.key.clone() },
+                });
+            }
+        }
+    }
+    for s in &ws.servers {
+        let missing: Vec<String> = s
+            .keys
+            .iter()
+            .filter(|k| k.key_type == ServerKeyType::AzureKeyVault)
+            .filter(|k| !linked_key_available(ws, k))
+            .map(|k| k.name.clone())
+            .collect();
+        let on_sm = s.protector.key_type == ServerKeyType::ServiceManaged;
+        let linked = s
+            .keys
+            .iter()
+            .filter(|k| k.key_type == ServerKeyType::AzureKeyVault)
+            .count();
+        if linked == 0 {
+            continue;
+        }
+        out.push(Recommendation {
+            severity: Severity::High,
+            check: if on_sm { "Keys still needed by backups after switching to service-managed" } else { "Previous key versions kept" },
+            resource: s.name.clone(),
+            passed: missing.is_empty(),
+            detail: if missing.is_empty() {
+                format!("All {linked} Key Vault keys linked to the server are still available for restoring old backups.")
+            } else {
+                format!("Backups taken under these keys can no longer be restored: {}. Recover or restore them.", missing.join(", "))
+            },
+            fix: Fix::Server(s.name.clone()),
+        });
+    }
+    out.sort_by(|a, b| (a.passed, a.severity).cmp(&(b.passed, b.severity)));
+    out
+}
+
+fn linked_key_available(ws: &Workspace, k: &ServerKey) -> bool {
+    let Some(u) = k.uri.as_deref().and_then(KeyUri::parse) else {
+        return false;
+    };
+    ws.vault(&u.vault)
+        .filter(|v| v.deleted.is_none())
+        .and_then(|v| v.key(&u.key))
+        .filter(|key| key.deleted.is_none())
+        .and_then(|key| u.version.as_deref().and_then(|id| key.version(id)))
+        .is_some()
+}
