@@ -151,7 +151,7 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
             fix: Fix::Server(s.name.clone()),
         });
     }
-    out.sort_by(|a, b| (a.passed, a.severity).cmp(&(b.passed, b.severity)));
+    out.sort_by_key(|r| (r.passed, r.severity));
     out
 }
 
