@@ -393,3 +393,66 @@ fn the_advisor_sees_a_secondary_vault_and_missing_linked_keys() {
         Some(false)
     );
 }
+
+#[test]
+fn key_backups_restore_within_a_subscription_and_geography_only() {
+    let (mut ws, kid, _) = protected(TimingProfile::Y2021);
+    let thumb = ws
+        .server(SERVER)
+        .unwrap()
+        .protector_key()
+        .unwrap()
+        .thumbprint
+        .clone();
+    let blob = keyvault::backup_key(&mut ws, VAULT, KEY).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&blob).contains("MII"),
+        "the blob is sealed"
+    );
+    let mk = |ws: &mut Workspace, name: &str, group: &str, location: &str| {
+        service::resources::create_resource_group(ws, group, location).unwrap();
+        keyvault::create_vault(
+            ws,
+            &keyvault::CreateVault {
+                name: name.into(),
+                resource_group: group.into(),
+                soft_delete: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    };
+    // Same vault: the name exists.
+    assert_eq!(
+        keyvault::restore_key(&mut ws, VAULT, &blob)
+            .unwrap_err()
+            .code,
+        "Conflict"
+    );
+    // Another geography (setup's vault is in westeurope).
+    mk(&mut ws, "kv-us", "rg-us", "eastus");
+    let e = keyvault::restore_key(&mut ws, "kv-us", &blob).unwrap_err();
+    assert!(e.message.contains("geography"), "{e}");
+    // Another subscription.
+    mk(&mut ws, "kv-other-sub", "rg-ne", "northeurope");
+    ws.vault_mut("kv-other-sub").unwrap().subscription =
+        SubscriptionId("99999999-9999-4999-8999-999999999999".into());
+    let e = keyvault::restore_key(&mut ws, "kv-other-sub", &blob).unwrap_err();
+    assert!(e.message.contains("subscription"), "{e}");
+    // Same subscription, same geography (North Europe): every version, same key material.
+    mk(&mut ws, "kv-ne", "rg-ne2", "northeurope");
+    let k = keyvault::restore_key(&mut ws, "kv-ne", &blob).unwrap();
+    assert_eq!(k.versions.len(), 1);
+    assert_eq!(k.versions[0].material.thumbprint(), thumb);
+    assert!(
+        kid.ends_with(&k.versions[0].version.0),
+        "the version id is kept"
+    );
+    assert!(keyvault::restore_key(&mut ws, "kv-ne", b"not a backup").is_err());
+    // The advisor now sees a fresh backup.
+    let fresh = tde_console::service::advisor::advise(&ws)
+        .into_iter()
+        .find(|r| r.check == "Backup of the TDE protector")
+        .unwrap();
+    assert!(fresh.passed, "{}", fresh.detail);
+}

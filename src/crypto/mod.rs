@@ -4,6 +4,7 @@
 //! Key material always comes from the operating system's RNG, never from the simulation's
 //! seeded generator.
 
+pub mod backup;
 mod dek;
 mod rsa_key;
 

@@ -250,9 +250,17 @@ pub struct Key {
     pub tags: Vec<(String, String)>,
     #[serde(default)]
     pub deleted: Option<DeletedState>,
+    /// When the key was last backed up (`az keyvault key backup`).
+    #[serde(default)]
+    pub last_backup: Option<Timestamp>,
 }
 
 impl Key {
+    /// The last time any version or attribute changed.
+    pub fn last_change(&self) -> Option<Timestamp> {
+        self.versions.iter().map(|v| v.updated.max(v.created)).max()
+    }
+
     pub fn current(&self) -> Option<&KeyVersion> {
         self.versions.last()
     }

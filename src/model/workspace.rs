@@ -101,6 +101,9 @@ pub struct Workspace {
     pub alert_rules: Vec<super::monitor::AlertRule>,
     #[serde(default)]
     pub deliveries: Vec<super::monitor::Delivery>,
+    /// The secret key backups of this workspace are sealed under.
+    #[serde(default)]
+    pub backup_root: crate::crypto::backup::BackupRoot,
 }
 
 impl Workspace {

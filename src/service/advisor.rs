@@ -109,13 +109,22 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
                 },
                 fix: Fix::Vault(v.name.clone()),
             });
-            if let Some(u) = k.uri.as_deref().and_then(KeyUri::parse) {
+            if let Some(u) = k.uri.as_deref().and_then(KeyUri::parse)
+                && let Some(key) = v.key(&u.key)
+            {
+                let fresh = key
+                    .last_backup
+                    .is_some_and(|b| key.last_change().is_none_or(|c| b >= c));
                 out.push(Recommendation {
                     severity: Severity::High,
                     check: "Backup of the TDE protector",
                     resource: format!("{}/{}", v.name, u.key),
-                    passed: false,
-                    detail: "No backup of this key newer than its last change is recorded. (Key backup arrives with the Key Vault work.)".into(),
+                    passed: fresh,
+                    detail: match key.last_backup {
+                        Some(b) if fresh => format!("Backed up at {b}, after its last change."),
+                        Some(b) => format!("The last backup ({b}) is older than the key's last change: back it up again."),
+                        None => "The key has never been backed up (az keyvault key backup).".into(),
+                    },
                     fix: Fix::Key { vault: v.name.clone(), key: u.key.clone() },
                 });
             }

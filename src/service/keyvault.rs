@@ -322,6 +322,7 @@ pub fn create_key(
                 versions: vec![kv.clone()],
                 tags: Vec::new(),
                 deleted: None,
+                last_backup: None,
             }),
         }
         let key = v
@@ -827,5 +828,95 @@ pub fn move_vault_to_tenant(
         }
         v.tenant = tenant.clone();
         Ok(v.clone())
+    })
+}
+
+/// The most versions a key may have to be backed up.
+pub const MAX_BACKUP_VERSIONS: usize = 500;
+
+fn geography_of(location: &str) -> String {
+    region(location)
+        .map(|r| r.geography.to_string())
+        .unwrap_or_default()
+}
+
+/// `az keyvault key backup`: an opaque blob holding every version, restorable only into a
+/// vault in the same subscription and Azure geography.
+pub fn backup_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<Vec<u8>> {
+    let now = ws.now();
+    let blob = {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Backup)?;
+        let k = v
+            .key(key)
+            .filter(|k| k.deleted.is_none())
+            .ok_or_else(|| ServiceError::key_not_found(key))?;
+        if k.versions.len() > MAX_BACKUP_VERSIONS {
+            return Err(ServiceError::bad_request(
+                "BadParameter",
+                format!(
+                    "Key '{}' has {} versions: keys with more than {MAX_BACKUP_VERSIONS} versions cannot be backed up.",
+                    k.name,
+                    k.versions.len()
+                ),
+            ));
+        }
+        let payload = serde_json::to_vec(k)
+            .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+        let header = crate::crypto::backup::BackupHeader {
+            subscription: v.subscription.0.clone(),
+            geography: geography_of(&v.location),
+            vault: v.name.clone(),
+            key: k.name.clone(),
+            versions: k.versions.len(),
+        };
+        crate::crypto::backup::seal(&ws.backup_root, &header, &payload)
+    };
+    if let Some(k) = live_vault_mut(ws, vault)?.key_mut(key) {
+        k.last_backup = Some(now);
+    }
+    Ok(blob)
+}
+
+/// `az keyvault key restore`: brings back every version under the same name.
+pub fn restore_key(ws: &mut Workspace, vault: &str, blob: &[u8]) -> ServiceResult<Key> {
+    use crate::crypto::backup::{BackupError, open};
+    transact(ws, |ws| {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Restore)?;
+        let geo = geography_of(&v.location);
+        let (header, plain) = open(&ws.backup_root, &v.subscription.0, &geo, blob).map_err(|e| match e {
+            BackupError::NotABackup => ServiceError::bad_request("BadParameter", "The file is not a key backup."),
+            BackupError::Damaged => ServiceError::bad_request("BadParameter", "Backup blob contains invalid or corrupt version: it cannot be decrypted here (damaged, or made in another workspace)."),
+            BackupError::OtherSubscription { backup } => ServiceError::bad_request(
+                "BadParameter",
+                format!("The backup was made in subscription {backup}; key backups restore only into a vault of the same subscription (vault '{vault}' is in {}).", v.subscription),
+            ),
+            BackupError::OtherGeography { backup } => ServiceError::bad_request(
+                "BadParameter",
+                format!("The backup was made in the {backup} geography; key backups restore only within one Azure geography (vault '{vault}' is in {} ({geo})).", v.location),
+            ),
+        })?;
+        let key: Key = serde_json::from_slice(&plain).map_err(|_| {
+            ServiceError::bad_request(
+                "BadParameter",
+                "Backup blob contains invalid or corrupt version.",
+            )
+        })?;
+        if v.key(&key.name).is_some() {
+            return Err(ServiceError::conflict(
+                "Conflict",
+                format!(
+                    "There is already a key named '{}' in vault '{vault}' (perhaps deleted but recoverable): restore refuses to overwrite it.",
+                    header.key
+                ),
+            ));
+        }
+        let restored = Key {
+            deleted: None,
+            ..key
+        };
+        live_vault_mut(ws, vault)?.keys.push(restored.clone());
+        Ok(restored)
     })
 }

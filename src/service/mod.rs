@@ -96,6 +96,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         action_groups: Vec::new(),
         alert_rules: Vec::new(),
         deliveries: Vec::new(),
+        backup_root: crate::crypto::backup::BackupRoot::generate(),
     }
 }
 

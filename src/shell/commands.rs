@@ -52,6 +52,8 @@ pub const COMMANDS: &[&str] = &[
     "az keyvault delete",
     "az keyvault recover",
     "az keyvault key recover",
+    "az keyvault key backup",
+    "az keyvault key restore",
     "az sql db tde key revalidate",
     "az sql server tde-key revalidate",
     "az sql failover-group create",
@@ -651,6 +653,28 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             } else {
                 Ok(views::vault(&keyvault::recover_vault(ws, &name)?))
             }
+        }
+        "az keyvault key backup" => {
+            a.check_known(&["--vault-name", "--name", "--id", "--file"])?;
+            let (vault, name, _) = key_ref(&a)?;
+            let file = a.required("--file")?;
+            if std::path::Path::new(&file).exists() {
+                return Err(usage(format!("File '{file}' already exists.")));
+            }
+            let blob = keyvault::backup_key(ws, &vault, &name)?;
+            std::fs::write(&file, &blob)
+                .map_err(|e| usage(format!("cannot write '{file}': {e}")))?;
+            Ok(json!({"value": file}))
+        }
+        "az keyvault key restore" => {
+            a.check_known(&["--vault-name", "--file"])?;
+            let vault = a.required("--vault-name")?;
+            let file = a.required("--file")?;
+            let blob =
+                std::fs::read(&file).map_err(|e| usage(format!("cannot read '{file}': {e}")))?;
+            let k = keyvault::restore_key(ws, &vault, &blob)?;
+            let (v, k, kv) = keyvault::show_key(ws, &vault, &k.name, None)?;
+            Ok(views::key(&v, &k, &kv))
         }
         "az keyvault key recover" => {
             a.check_known(&["--vault-name", "--name", "--id"])?;

@@ -18,6 +18,8 @@ pub struct VaultForms {
     pub permissions: BTreeSet<KeyPermission>,
     pub policy_message: Option<Result<String, String>>,
     pub network_message: Option<Result<String, String>>,
+    pub backup_key: String,
+    pub backup_path: String,
 }
 
 impl Default for VaultForms {
@@ -31,6 +33,8 @@ impl Default for VaultForms {
             permissions: KeyPermission::TDE_REQUIRED.into_iter().collect(),
             policy_message: None,
             network_message: None,
+            backup_key: String::new(),
+            backup_path: String::new(),
         }
     }
 }
@@ -176,8 +180,95 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     ui.spinner();
                 }
             });
-            outcome(ui, &f.key_message);
         });
+
+    egui::CollapsingHeader::new("Back up / restore a key")
+        .default_open(false)
+        .show(ui, |ui| {
+            let live: Vec<String> = v
+                .keys
+                .iter()
+                .filter(|k| k.deleted.is_none())
+                .map(|k| k.name.clone())
+                .collect();
+            egui::ComboBox::from_label("Key to back up")
+                .selected_text(if f.backup_key.is_empty() {
+                    "Select a key"
+                } else {
+                    f.backup_key.as_str()
+                })
+                .show_ui(ui, |ui| {
+                    for k in &live {
+                        ui.selectable_value(&mut f.backup_key, k.clone(), k);
+                    }
+                });
+            text_field(ui, "Backup file", &mut f.backup_path, "/path/to/key.backup");
+            ui.horizontal(|ui| {
+                let path = f.backup_path.trim().to_string();
+                if ui
+                    .add_enabled(
+                        !cx.busy && !path.is_empty() && !f.backup_key.is_empty(),
+                        egui::Button::new("Back up to file"),
+                    )
+                    .clicked()
+                {
+                    let (vault, key, path) = (v.name.clone(), f.backup_key.clone(), path.clone());
+                    let job = Job::spawn(
+                        format!("Backing up '{key}'…"),
+                        JobOrigin::Blade(cx.blade_id),
+                        cx.ws,
+                        move |ws| {
+                            let r = if std::path::Path::new(&path).exists() {
+                                Err(format!("File '{path}' already exists."))
+                            } else {
+                                keyvault::backup_key(ws, &vault, &key)
+                                    .map_err(|e| e.to_string())
+                                    .and_then(|blob| {
+                                        std::fs::write(&path, blob)
+                                            .map_err(|e| format!("Cannot write '{path}': {e}"))
+                                    })
+                                    .map(|()| format!("Key '{key}' backed up to {path}."))
+                            };
+                            (r, String::new())
+                        },
+                    );
+                    cx.actions.push(Action::Spawn(Box::new(job)));
+                }
+                if ui
+                    .add_enabled(
+                        !cx.busy && !path.is_empty(),
+                        egui::Button::new("Restore from file"),
+                    )
+                    .clicked()
+                {
+                    let vault = v.name.clone();
+                    let job = Job::spawn(
+                        "Restoring a key backup…",
+                        JobOrigin::Blade(cx.blade_id),
+                        cx.ws,
+                        move |ws| {
+                            let r = std::fs::read(&path)
+                                .map_err(|e| format!("Cannot read '{path}': {e}"))
+                                .and_then(|blob| {
+                                    keyvault::restore_key(ws, &vault, &blob)
+                                        .map_err(|e| e.to_string())
+                                })
+                                .map(|k| {
+                                    format!(
+                                        "Key '{}' restored with {} version(s).",
+                                        k.name,
+                                        k.versions.len()
+                                    )
+                                });
+                            (r, String::new())
+                        },
+                    );
+                    cx.actions.push(Action::Spawn(Box::new(job)));
+                }
+            });
+        });
+
+    outcome(ui, &f.key_message);
 
     section(ui, "Access policies");
     let known = known_principals(cx.ws);
