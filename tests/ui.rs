@@ -293,3 +293,58 @@ fn the_advisor_lists_recommendations_with_links_to_the_fix() {
         Some("kv-contoso-us".to_string())
     );
 }
+
+#[test]
+fn replacing_a_compromised_key_keeps_the_data_accessible() {
+    let dir = std::env::temp_dir().join(format!("tde-console-compromised-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let backup = dir.join("old.backup");
+    let _ = std::fs::remove_file(&backup);
+    let mut h = app();
+    h.run_steps(2);
+    // The server's identity may use a key in the separate vault kv-contoso-eu.
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Add access policy");
+    click(&mut h, "sql-contoso-us (server identity)");
+    click(&mut h, "SQL Server TDE (get, wrapKey, unwrapKey)");
+    click(&mut h, "Add");
+    // The guided procedure.
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Transparent data encryption");
+    click(&mut h, "Remove a potentially compromised key…");
+    click(&mut h, "New key vault");
+    click(&mut h, "kv-contoso-eu (westeurope)");
+    click(&mut h, "New key");
+    click(&mut h, "eu-tde-key");
+    click(&mut h, "Add the key and make it the TDE protector");
+    assert!(has(&h, "All 4 encrypted databases use the new protector."));
+    h.get_by_label("Backup file").click();
+    h.run_steps(1);
+    h.get_by_label("Backup file")
+        .type_text(backup.to_str().unwrap());
+    h.run_steps(1);
+    click(&mut h, "Back up the old key");
+    wait_until(&mut h, "the backup", |app| !app.busy());
+    assert!(backup.exists());
+    click(&mut h, "Delete the old key");
+    assert!(has(&h, "Key 'tde-protector' deleted"));
+    let ws = &h.state().ws;
+    assert!(
+        ws.vault("kv-contoso-us")
+            .unwrap()
+            .key("tde-protector")
+            .unwrap()
+            .deleted
+            .is_some()
+    );
+    click(&mut h, "+1h");
+    let ws = &h.state().ws;
+    assert!(
+        ws.server("sql-contoso-us")
+            .unwrap()
+            .databases
+            .iter()
+            .all(|d| d.state.is_online())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

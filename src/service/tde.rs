@@ -403,3 +403,21 @@ pub(crate) fn unwrap_in_memory(
         .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
     DataEncryptionKey::from_bytes(&bytes).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
+
+/// How many of the server's encrypted databases have their DEK wrapped by the current
+/// protector: (wrapped by the protector, encrypted in all). The documented check after
+/// replacing a compromised key.
+pub fn protector_coverage(ws: &Workspace, server_name: &str) -> ServiceResult<(usize, usize)> {
+    let s = super::sql::server(ws, server_name)?;
+    let encrypted: Vec<&Database> = s.databases.iter().filter(|d| d.tde_enabled()).collect();
+    let on = encrypted
+        .iter()
+        .filter(|d| {
+            d.dek.as_ref().is_some_and(|w| {
+                w.server_key_name
+                    .eq_ignore_ascii_case(&s.protector.server_key_name)
+            })
+        })
+        .count();
+    Ok((on, encrypted.len()))
+}

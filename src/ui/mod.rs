@@ -374,6 +374,7 @@ fn set_blade_message(b: &mut Blade, r: Result<String, String>) {
     match &mut b.kind {
         BladeKind::Vault { forms, .. } => forms.key_message = Some(r),
         BladeKind::ServerTde { form, .. } => form.message = Some(r),
+        BladeKind::CompromisedKey { form, .. } => form.message = Some(r),
         BladeKind::KeyVersion { message, .. } | BladeKind::Database { message, .. } => {
             *message = Some(r)
         }

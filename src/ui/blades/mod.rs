@@ -2,6 +2,7 @@
 //! operations layer and reports what it wants the app to do as [`Action`]s.
 
 mod activity;
+mod compromised;
 mod database;
 mod key;
 mod monitor;
@@ -9,6 +10,7 @@ mod server;
 mod tde;
 mod vault;
 
+pub use compromised::CompromisedForm;
 pub use tde::TdeForm;
 pub use vault::VaultForms;
 
@@ -42,6 +44,10 @@ pub enum BladeKind {
     ActivityLog,
     Advisor,
     Alerts,
+    CompromisedKey {
+        server: String,
+        form: CompromisedForm,
+    },
 }
 
 pub struct Blade {
@@ -61,6 +67,7 @@ impl Blade {
             BladeKind::Database { db, .. } => db.clone(),
             BladeKind::ActivityLog => "Activity log".into(),
             BladeKind::Advisor => "Advisor".into(),
+            BladeKind::CompromisedKey { .. } => "Remove a potentially compromised key".into(),
             BladeKind::Alerts => "Alerts".into(),
         }
     }
@@ -74,6 +81,7 @@ impl Blade {
             BladeKind::Database { .. } => "SQL database",
             BladeKind::ActivityLog | BladeKind::Alerts => "Monitor",
             BladeKind::Advisor => "Recommendations",
+            BladeKind::CompromisedKey { .. } => "SQL server · Security",
         }
     }
 }
@@ -143,6 +151,7 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
         BladeKind::ActivityLog => activity::show(ui, cx),
         BladeKind::Advisor => monitor::advisor(ui, cx),
         BladeKind::Alerts => monitor::alerts(ui, cx),
+        BladeKind::CompromisedKey { server, form } => compromised::show(ui, server, form, cx),
     }
 }
 

@@ -127,6 +127,15 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
     });
     outcome(ui, &form.message);
 
+    if s.protector.key_type == ServerKeyType::AzureKeyVault
+        && ui.button("Remove a potentially compromised key…").clicked()
+    {
+        cx.open(super::BladeKind::CompromisedKey {
+            server: server.to_string(),
+            form: super::CompromisedForm::for_server(cx.ws, server),
+        });
+    }
+
     section(ui, "Keys linked to this server");
     for k in &s.keys {
         let current = k.name == s.protector.server_key_name;

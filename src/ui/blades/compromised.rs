@@ -1,0 +1,273 @@
+//! "Remove a potentially compromised key": the two documented procedures as guided steps.
+//! Keep data accessible: a new key in a separate vault becomes the protector, verify, back
+//! up the old key, delete it. Make data inaccessible: drop the databases first, back up the
+//! key, delete it.
+
+use super::{Action, BladeCtx, outcome};
+use crate::model::*;
+use crate::service::{keyvault, sql, tde};
+use crate::ui::jobs::{Job, JobOrigin};
+use crate::ui::widgets::{properties, section, success_box, text_field};
+
+#[derive(Default)]
+pub struct CompromisedForm {
+    pub keep_accessible: bool,
+    /// The compromised key, fixed when the blade opens.
+    pub old_vault: String,
+    pub old_key: String,
+    pub new_vault: String,
+    pub new_key: String,
+    pub backup_path: String,
+    pub message: Option<Result<String, String>>,
+}
+
+impl CompromisedForm {
+    pub fn for_server(ws: &Workspace, server: &str) -> Self {
+        let uri = ws
+            .server(server)
+            .and_then(|s| s.protector_key())
+            .and_then(|k| k.uri.as_deref())
+            .and_then(KeyUri::parse);
+        CompromisedForm {
+            keep_accessible: true,
+            old_vault: uri.as_ref().map(|u| u.vault.clone()).unwrap_or_default(),
+            old_key: uri.map(|u| u.key).unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+}
+
+pub fn show(ui: &mut egui::Ui, server: &str, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>) {
+    if f.old_key.is_empty() {
+        ui.label(
+            "This server does not use a customer-managed key: there is no Key Vault key to remove.",
+        );
+        return;
+    }
+    let old_present = cx
+        .ws
+        .vault(&f.old_vault)
+        .and_then(|v| v.key(&f.old_key))
+        .is_some_and(|k| k.deleted.is_none());
+    properties(
+        ui,
+        "compromised-key",
+        &[
+            ("Compromised key", format!("{}/{}", f.old_vault, f.old_key)),
+            (
+                "Still in the vault",
+                if old_present {
+                    "Yes".into()
+                } else {
+                    "No (deleted)".into()
+                },
+            ),
+        ],
+    );
+    ui.horizontal(|ui| {
+        ui.radio_value(&mut f.keep_accessible, true, "Keep the data accessible");
+        ui.radio_value(&mut f.keep_accessible, false, "Make the data inaccessible");
+    });
+    if f.keep_accessible {
+        keep_accessible(ui, server, f, cx);
+    } else {
+        make_inaccessible(ui, server, f, cx);
+    }
+    outcome(ui, &f.message);
+}
+
+fn keep_accessible(
+    ui: &mut egui::Ui,
+    server: &str,
+    f: &mut CompromisedForm,
+    cx: &mut BladeCtx<'_>,
+) {
+    section(ui, "1. A new key in a separate key vault");
+    let vaults: Vec<(String, String)> = cx
+        .ws
+        .vaults
+        .iter()
+        .filter(|v| v.deleted.is_none() && !v.name.eq_ignore_ascii_case(&f.old_vault))
+        .map(|v| (v.name.clone(), v.location.clone()))
+        .collect();
+    egui::ComboBox::from_label("New key vault")
+        .selected_text(if f.new_vault.is_empty() {
+            "Select a key vault"
+        } else {
+            f.new_vault.as_str()
+        })
+        .show_ui(ui, |ui| {
+            for (v, location) in &vaults {
+                if ui
+                    .selectable_label(&f.new_vault == v, format!("{v} ({location})"))
+                    .clicked()
+                {
+                    f.new_vault = v.clone();
+                    f.new_key.clear();
+                }
+            }
+        });
+    let keys: Vec<String> = cx
+        .ws
+        .vault(&f.new_vault)
+        .map(|v| {
+            v.keys
+                .iter()
+                .filter(|k| k.deleted.is_none())
+                .map(|k| k.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    egui::ComboBox::from_label("New key")
+        .selected_text(if f.new_key.is_empty() {
+            "Select a key"
+        } else {
+            f.new_key.as_str()
+        })
+        .show_ui(ui, |ui| {
+            for k in &keys {
+                ui.selectable_value(&mut f.new_key, k.clone(), k);
+            }
+        });
+    let kid = cx.ws.vault(&f.new_vault).and_then(|v| {
+        v.key(&f.new_key)
+            .and_then(|k| k.current())
+            .map(|kv| v.key_uri(&f.new_key, &kv.version))
+    });
+    if ui
+        .add_enabled(
+            !cx.busy && kid.is_some(),
+            egui::Button::new("Add the key and make it the TDE protector"),
+        )
+        .clicked()
+        && let Some(kid) = kid
+    {
+        let r = tde::set_protector_from_portal(cx.ws, server, &kid, false, true);
+        cx.actions.push(Action::Changed);
+        f.message = Some(cx.apply(r, |k| format!("'{}' is the TDE protector.", k.name)));
+    }
+    section(ui, "2. Verify");
+    let (on, all) = tde::protector_coverage(cx.ws, server).unwrap_or((0, 0));
+    let replaced = cx
+        .ws
+        .server(server)
+        .and_then(|s| s.protector_key())
+        .and_then(|k| k.uri.as_deref())
+        .and_then(KeyUri::parse)
+        .is_some_and(|u| !u.vault.eq_ignore_ascii_case(&f.old_vault));
+    let verified = replaced && on == all;
+    if verified {
+        success_box(
+            ui,
+            &format!("All {all} encrypted databases use the new protector."),
+        );
+    } else {
+        ui.label(format!("{on} of {all} encrypted databases use the current protector; the protector {} the compromised vault.", if replaced { "is no longer in" } else { "is still in" }));
+    }
+    section(ui, "3. Back up the old key");
+    backup_step(ui, f, cx);
+    section(ui, "4. Delete the old key");
+    delete_step(ui, f, cx, verified);
+}
+
+fn make_inaccessible(
+    ui: &mut egui::Ui,
+    server: &str,
+    f: &mut CompromisedForm,
+    cx: &mut BladeCtx<'_>,
+) {
+    section(ui, "1. Drop the databases first");
+    ui.label("Otherwise up to 10 minutes of recent transactions can be lost when the key goes.");
+    let dbs: Vec<String> = cx
+        .ws
+        .server(server)
+        .map(|s| s.databases.iter().map(|d| d.name.clone()).collect())
+        .unwrap_or_default();
+    for db in &dbs {
+        ui.horizontal(|ui| {
+            ui.label(db);
+            if ui
+                .add_enabled(!cx.busy, egui::Button::new("Delete").small())
+                .clicked()
+            {
+                let r = sql::delete_database(cx.ws, server, db);
+                f.message = Some(cx.apply(r, |()| format!("Database '{db}' deleted.")));
+            }
+        });
+    }
+    if dbs.is_empty() {
+        success_box(ui, "No databases left on the server.");
+    }
+    section(ui, "2. Back up the key");
+    backup_step(ui, f, cx);
+    section(ui, "3. Delete the key");
+    delete_step(ui, f, cx, dbs.is_empty());
+}
+
+fn backup_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>) {
+    text_field(
+        ui,
+        "Backup file",
+        &mut f.backup_path,
+        "/path/to/compromised.backup",
+    );
+    let path = f.backup_path.trim().to_string();
+    if ui
+        .add_enabled(
+            !cx.busy && !path.is_empty(),
+            egui::Button::new("Back up the old key"),
+        )
+        .clicked()
+    {
+        let (vault, key) = (f.old_vault.clone(), f.old_key.clone());
+        let job = Job::spawn(
+            format!("Backing up '{key}'…"),
+            JobOrigin::Blade(cx.blade_id),
+            cx.ws,
+            move |ws| {
+                let r = if std::path::Path::new(&path).exists() {
+                    Err(format!("File '{path}' already exists."))
+                } else {
+                    keyvault::backup_key(ws, &vault, &key)
+                        .map_err(|e| e.to_string())
+                        .and_then(|blob| {
+                            std::fs::write(&path, blob)
+                                .map_err(|e| format!("Cannot write '{path}': {e}"))
+                        })
+                        .map(|()| format!("Key '{key}' backed up to {path}."))
+                };
+                (r, String::new())
+            },
+        );
+        cx.actions.push(Action::Spawn(Box::new(job)));
+    }
+}
+
+fn delete_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>, ready: bool) {
+    let backed_up = cx
+        .ws
+        .vault(&f.old_vault)
+        .and_then(|v| v.key(&f.old_key))
+        .is_some_and(|k| {
+            k.last_backup
+                .is_some_and(|b| k.last_change().is_none_or(|c| b >= c))
+        });
+    if !backed_up {
+        ui.label("Back up the key first (step above).");
+    }
+    if ui
+        .add_enabled(
+            !cx.busy && ready && backed_up,
+            egui::Button::new("Delete the old key"),
+        )
+        .clicked()
+    {
+        let r = keyvault::delete_key(cx.ws, &f.old_vault, &f.old_key);
+        f.message = Some(cx.apply(r, |k| {
+            format!(
+                "Key '{}' deleted (recoverable from soft delete or the backup).",
+                k.name
+            )
+        }));
+    }
+}
