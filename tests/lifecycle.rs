@@ -456,3 +456,68 @@ fn key_backups_restore_within_a_subscription_and_geography_only() {
         .unwrap();
     assert!(fresh.passed, "{}", fresh.detail);
 }
+
+#[test]
+fn a_purged_key_comes_back_through_a_restored_backup_selected_as_backup_key() {
+    let (mut ws, _, _) = protected(TimingProfile::Y2021);
+    let blob = keyvault::backup_key(&mut ws, VAULT, KEY).unwrap();
+    // The key and its vault are gone for good.
+    ws.vaults.retain(|v| v.name != VAULT);
+    behaviour::advance(&mut ws, Duration::minutes(11)).unwrap();
+    assert_eq!(status(&ws, "sales"), "Inaccessible");
+    // Restore the backup into another vault of the same geography and grant the server.
+    service::resources::create_resource_group(&mut ws, "rg-ne", "northeurope").unwrap();
+    keyvault::create_vault(
+        &mut ws,
+        &keyvault::CreateVault {
+            name: "kv-restore".into(),
+            resource_group: "rg-ne".into(),
+            soft_delete: Some(true),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let k = keyvault::restore_key(&mut ws, "kv-restore", &blob).unwrap();
+    let p = principal(&ws);
+    keyvault::set_access_policy(
+        &mut ws,
+        "kv-restore",
+        &p,
+        &KeyPermission::TDE_REQUIRED.into_iter().collect(),
+    )
+    .unwrap();
+    let kid = ws
+        .vault("kv-restore")
+        .unwrap()
+        .key_uri(&k.name, &k.versions[0].version);
+    // A key with other material is refused.
+    let (_, other) = keyvault::create_key(
+        &mut ws,
+        &keyvault::CreateKey::new("kv-restore", "other", KeyType::Rsa, 2048),
+        FixtureKeys::new().generate(2048).unwrap(),
+    )
+    .unwrap();
+    let other_kid = ws
+        .vault("kv-restore")
+        .unwrap()
+        .key_uri("other", &other.version);
+    assert_eq!(
+        recovery::revalidate_with_backup_key(&mut ws, SERVER, &other_kid)
+            .unwrap_err()
+            .code,
+        "KeyMaterialNotFoundOnRemoteServer"
+    );
+    let names = recovery::revalidate_with_backup_key(&mut ws, SERVER, &kid).unwrap();
+    assert_eq!(names.len(), 2);
+    behaviour::advance(&mut ws, Duration::hours(1)).unwrap();
+    assert_eq!(status(&ws, "sales"), "Online");
+    assert_eq!(status(&ws, "ledger"), "Online");
+    assert!(
+        ws.server(SERVER)
+            .unwrap()
+            .protector
+            .server_key_name
+            .starts_with("kv-restore_")
+    );
+    assert_eq!(all_pages(&ws)[0], sql::sample_pages("sales")[0]);
+}

@@ -24,6 +24,8 @@ pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
         ));
     }
     let target = ws.now() + by;
+    // Notice anything that changed without an operation (a file opened, an edit in a test).
+    reconcile(ws);
     while let Some(ev) = ws.schedule.pop_due(target) {
         if ev.at > ws.clock.now {
             ws.clock.now = ev.at;

@@ -228,3 +228,71 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
         }
     }
 }
+
+/// The portal's "Select backup key": when the original key is gone, make another key with
+/// the same key material (e.g. restored from a backup into another vault) the protector,
+/// and revalidate every Inaccessible database with it. DEKs stay as they are: the same RSA
+/// key unwraps them.
+pub fn revalidate_with_backup_key(
+    ws: &mut Workspace,
+    server_name: &str,
+    kid: &str,
+) -> ServiceResult<Vec<String>> {
+    transact(ws, |ws| {
+        let key = super::sql::add_server_key(ws, server_name, kid)?;
+        let s = server(ws, server_name)?;
+        let inaccessible: Vec<String> = s
+            .databases
+            .iter()
+            .filter(|d| matches!(d.state, DatabaseState::Inaccessible { .. }))
+            .map(|d| d.name.clone())
+            .collect();
+        if inaccessible.is_empty() {
+            return Err(ServiceError::bad_request(
+                "NoInaccessibleDatabases",
+                format!("Server '{server_name}' has no Inaccessible database to revalidate."),
+            ));
+        }
+        let wrong: Vec<&str> = s
+            .databases
+            .iter()
+            .filter(|d| inaccessible.contains(&d.name))
+            .filter(|d| {
+                d.dek
+                    .as_ref()
+                    .is_some_and(|w| w.thumbprint != key.thumbprint)
+            })
+            .map(|d| d.name.as_str())
+            .collect();
+        if !wrong.is_empty() {
+            return Err(ServiceError::bad_request(
+                "KeyMaterialNotFoundOnRemoteServer",
+                format!(
+                    "The key '{}' (thumbprint {}) does not hold the key material that protects {}: select a backup of the key that was the TDE protector.",
+                    key.name,
+                    key.thumbprint,
+                    wrong.join(", ")
+                ),
+            ));
+        }
+        let sm = server_mut(ws, server_name)?;
+        sm.protector = TdeProtector {
+            server_key_name: key.name.clone(),
+            key_type: ServerKeyType::AzureKeyVault,
+            auto_rotation: false,
+        };
+        for d in sm
+            .databases
+            .iter_mut()
+            .filter(|d| inaccessible.contains(&d.name))
+        {
+            if let Some(w) = d.dek.as_mut() {
+                w.server_key_name = key.name.clone();
+            }
+        }
+        for db in &inaccessible {
+            start_recovery(ws, server_name, db)?;
+        }
+        Ok(inaccessible)
+    })
+}

@@ -66,6 +66,7 @@ pub const COMMANDS: &[&str] = &[
     "az monitor activity-log alert list",
     "sim deliveries",
     "sim advisor",
+    "sim tde select-backup-key",
     "sim resource-health",
     "sim keyvault move-tenant",
     "az keyvault list",
@@ -865,6 +866,20 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         "az monitor activity-log alert list" => {
             a.check_known(&["--resource-group"])?;
             Ok(Value::Array(ws.alert_rules.iter().map(|r| json!({"name": r.name, "scopes": [r.scope], "operationName": r.operation_name, "status": r.status, "actionGroups": r.action_groups, "enabled": r.enabled})).collect()))
+        }
+        "sim tde select-backup-key" => {
+            a.check_known(&["--server", "--kid"])?;
+            let server = a.required("--server")?;
+            let names =
+                service::recovery::revalidate_with_backup_key(ws, &server, &a.required("--kid")?)?;
+            let s = sql::server(ws, &server)?;
+            Ok(Value::Array(
+                s.databases
+                    .iter()
+                    .filter(|d| names.contains(&d.name))
+                    .map(|d| views::database(s, d))
+                    .collect(),
+            ))
         }
         "sim advisor" => {
             a.check_known(&[])?;

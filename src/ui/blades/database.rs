@@ -2,7 +2,7 @@
 
 use super::{BladeCtx, BladeKind, outcome};
 use crate::model::*;
-use crate::ui::widgets::{self, health_badge, properties, section, state_badge};
+use crate::ui::widgets::{self, health_badge, properties, section, state_badge, text_field};
 
 pub fn show(
     ui: &mut egui::Ui,
@@ -189,9 +189,39 @@ fn recovery_wizard(
                     ui.label("No action needed: the vault cannot be reached (an outage). The database comes back by itself once it passes.");
                 }
                 KeyAccessFailure::VaultNotFound | KeyAccessFailure::KeyNotFound | KeyAccessFailure::UnwrapFailed => {
-                    ui.label("The key is gone: restore it from a backup into a vault, then revalidate.");
+                    ui.label("The key is gone: restore a backup of it into a vault, grant the server access, then select it below as the backup key.");
                 }
             });
+            if matches!(
+                f,
+                KeyAccessFailure::KeyDeleted
+                    | KeyAccessFailure::VaultDeleted
+                    | KeyAccessFailure::VaultNotFound
+                    | KeyAccessFailure::KeyNotFound
+            ) {
+                let id = ui.scope_id().with("backup-kid");
+                let mut kid: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
+                ui.label("Or select a backup key: a key with the same key material (restored from a backup).");
+                text_field(
+                    ui,
+                    "Backup key identifier",
+                    &mut kid,
+                    "https://<vault>.vault.azure.net/keys/<key>/<version>",
+                );
+                if ui
+                    .add_enabled(
+                        !cx.busy && !kid.trim().is_empty(),
+                        egui::Button::new("Select backup key"),
+                    )
+                    .clicked()
+                {
+                    let r = recovery::revalidate_with_backup_key(cx.ws, server, kid.trim());
+                    *message = Some(cx.apply(r, |dbs| {
+                        format!("Backup key selected: revalidating {}.", dbs.join(", "))
+                    }));
+                }
+                ui.data_mut(|d| d.insert_temp(id, kid));
+            }
         }
         Ok(()) => {
             let DatabaseState::Inaccessible {
