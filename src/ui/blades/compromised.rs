@@ -6,7 +6,6 @@
 use super::{Action, BladeCtx, outcome};
 use crate::model::*;
 use crate::service::{keyvault, sql, tde};
-use crate::ui::jobs::{Job, JobOrigin};
 use crate::ui::widgets::{properties, section, success_box, text_field};
 
 #[derive(Default)]
@@ -219,27 +218,7 @@ fn backup_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>
         )
         .clicked()
     {
-        let (vault, key) = (f.old_vault.clone(), f.old_key.clone());
-        let job = Job::spawn(
-            format!("Backing up '{key}'…"),
-            JobOrigin::Blade(cx.blade_id),
-            cx.ws,
-            move |ws| {
-                let r = if std::path::Path::new(&path).exists() {
-                    Err(format!("File '{path}' already exists."))
-                } else {
-                    keyvault::backup_key(ws, &vault, &key)
-                        .map_err(|e| e.to_string())
-                        .and_then(|blob| {
-                            std::fs::write(&path, blob)
-                                .map_err(|e| format!("Cannot write '{path}': {e}"))
-                        })
-                        .map(|()| format!("Key '{key}' backed up to {path}."))
-                };
-                (r, String::new())
-            },
-        );
-        cx.actions.push(Action::Spawn(Box::new(job)));
+        cx.spawn_key_backup(f.old_vault.clone(), f.old_key.clone(), path);
     }
 }
 

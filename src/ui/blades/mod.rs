@@ -131,6 +131,33 @@ impl BladeCtx<'_> {
     }
 }
 
+impl BladeCtx<'_> {
+    /// Backs `key` up to the file at `path`, off the UI thread; the outcome comes back to
+    /// this blade.
+    pub fn spawn_key_backup(&mut self, vault: String, key: String, path: String) {
+        let job = Job::spawn(
+            format!("Backing up '{key}'…"),
+            super::jobs::JobOrigin::Blade(self.blade_id),
+            self.ws,
+            move |ws| {
+                let r = if std::path::Path::new(&path).exists() {
+                    Err(format!("File '{path}' already exists."))
+                } else {
+                    crate::service::keyvault::backup_key(ws, &vault, &key)
+                        .map_err(|e| e.to_string())
+                        .and_then(|blob| {
+                            std::fs::write(&path, blob)
+                                .map_err(|e| format!("Cannot write '{path}': {e}"))
+                        })
+                        .map(|()| format!("Key '{key}' backed up to {path}."))
+                };
+                (r, String::new())
+            },
+        );
+        self.actions.push(Action::Spawn(Box::new(job)));
+    }
+}
+
 /// Draws one blade's body.
 pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
     match &mut blade.kind {

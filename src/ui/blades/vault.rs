@@ -212,27 +212,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     )
                     .clicked()
                 {
-                    let (vault, key, path) = (v.name.clone(), f.backup_key.clone(), path.clone());
-                    let job = Job::spawn(
-                        format!("Backing up '{key}'…"),
-                        JobOrigin::Blade(cx.blade_id),
-                        cx.ws,
-                        move |ws| {
-                            let r = if std::path::Path::new(&path).exists() {
-                                Err(format!("File '{path}' already exists."))
-                            } else {
-                                keyvault::backup_key(ws, &vault, &key)
-                                    .map_err(|e| e.to_string())
-                                    .and_then(|blob| {
-                                        std::fs::write(&path, blob)
-                                            .map_err(|e| format!("Cannot write '{path}': {e}"))
-                                    })
-                                    .map(|()| format!("Key '{key}' backed up to {path}."))
-                            };
-                            (r, String::new())
-                        },
-                    );
-                    cx.actions.push(Action::Spawn(Box::new(job)));
+                    cx.spawn_key_backup(v.name.clone(), f.backup_key.clone(), path.clone());
                 }
                 if ui
                     .add_enabled(
