@@ -232,3 +232,75 @@ fn the_binary_runs_a_script_in_a_fresh_process_and_saves_the_workspace() {
     assert!(tde_console::persist::load(&ws).is_ok());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn openssl_made_pem_keys_import_with_the_same_modulus_and_thumbprint() {
+    let (mut sh, mut ws) = shell();
+    let fx = |f: &str| format!("{}/tests/fixtures/{f}", env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(sh.run_script(&mut ws, "az group create -n G -l eastus -o none\naz keyvault create -n vault1 -g G --enable-soft-delete true -o none\n", false).failures, 0);
+    // PKCS#8 and PKCS#1, both written by OpenSSL. The thumbprints below are OpenSSL's:
+    //   openssl rsa -in F -RSAPublicKey_out -outform DER | sha1sum
+    for (file, thumb) in [
+        ("rsa2048-1.pem", "C1593207C6F7BA2EA0973E6F8330F35AF8EF2751"),
+        (
+            "rsa2048-2-pkcs1.pem",
+            "057C16E94B9B67829D8162239DBCA3FC9EE0162E",
+        ),
+    ] {
+        let name = file.trim_end_matches(".pem").replace('.', "-");
+        let r = sh.run_line(&mut ws, &format!("az keyvault key import --vault-name vault1 --name {name} --pem-file {} --query key.n -o tsv", fx(file)));
+        assert!(r.ok, "{}", r.stderr);
+        assert!(r.stdout.trim().len() > 300);
+        let k = ws.vault("vault1").unwrap().key(&name).unwrap();
+        if !thumb.is_empty() {
+            assert_eq!(k.current().unwrap().material.thumbprint(), thumb);
+        }
+    }
+    let a = ws
+        .vault("vault1")
+        .unwrap()
+        .key("rsa2048-2-pkcs1")
+        .unwrap()
+        .current()
+        .unwrap()
+        .material
+        .modulus();
+    let b = tde_console::crypto::RsaKeyMaterial::from_pem(
+        &std::fs::read_to_string(fx("rsa2048-2.pem")).unwrap(),
+    )
+    .unwrap()
+    .modulus();
+    assert_eq!(
+        a, b,
+        "PKCS#1 and PKCS#8 forms of one key import with the same modulus"
+    );
+    // EC, 1024-bit and damaged input: a clear error and nothing created.
+    std::fs::write(
+        std::env::temp_dir().join("tde-damaged.pem"),
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    for (file, words) in [
+        (fx("ec-p256.pem"), "not"),
+        (fx("rsa1024-1.pem"), "1024 bits"),
+        (
+            std::env::temp_dir()
+                .join("tde-damaged.pem")
+                .display()
+                .to_string(),
+            "damaged",
+        ),
+    ] {
+        let before = ws.clone();
+        let r = sh.run_line(
+            &mut ws,
+            &format!("az keyvault key import --vault-name vault1 --name bad --pem-file {file}"),
+        );
+        assert!(
+            r.stderr.starts_with("ERROR: (BadParameter)") && r.stderr.contains(words),
+            "{}",
+            r.stderr
+        );
+        assert!(ws == before);
+    }
+}

@@ -233,11 +233,19 @@ impl CreateKey {
 
 /// Checks a key-create request before any key material is generated (which is slow).
 pub fn validate_create_key(ws: &Workspace, req: &CreateKey) -> ServiceResult<()> {
+    validate_new_key(ws, req, KeyPermission::Create)
+}
+
+fn validate_new_key(
+    ws: &Workspace,
+    req: &CreateKey,
+    permission: KeyPermission,
+) -> ServiceResult<()> {
     check_name("key", &req.name, 1, 127, |c| {
         c.is_ascii_alphanumeric() || c == '-'
     })?;
     let v = live_vault(ws, &req.vault)?;
-    authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Create)?;
+    authorize(ws, v, &Caller::ConsoleUser, permission)?;
     if ![2048, 3072, 4096].contains(&req.size) {
         return Err(ServiceError::bad_request(
             "BadParameter",
@@ -286,8 +294,18 @@ pub fn create_key(
     req: &CreateKey,
     material: RsaKeyMaterial,
 ) -> ServiceResult<(Key, KeyVersion)> {
+    add_key(ws, req, material, KeyPermission::Create)
+}
+
+/// Adds a key (or a version) from `material`, authorised by `permission` (create or import).
+fn add_key(
+    ws: &mut Workspace,
+    req: &CreateKey,
+    material: RsaKeyMaterial,
+    permission: KeyPermission,
+) -> ServiceResult<(Key, KeyVersion)> {
     transact(ws, |ws| {
-        validate_create_key(ws, req)?;
+        validate_new_key(ws, req, permission)?;
         if material.bits() != req.size {
             return Err(ServiceError::bad_request(
                 "BadParameter",
@@ -919,4 +937,44 @@ pub fn restore_key(ws: &mut Workspace, vault: &str, blob: &[u8]) -> ServiceResul
         live_vault_mut(ws, vault)?.keys.push(restored.clone());
         Ok(restored)
     })
+}
+
+/// `az keyvault key import --pem-file`: a key made elsewhere (PKCS#1 or PKCS#8 PEM) becomes
+/// a new key or a new version. Only RSA 2048, 3072 and 4096 are accepted; anything else
+/// creates nothing.
+pub fn import_pem_key(
+    ws: &mut Workspace,
+    vault: &str,
+    name: &str,
+    kty: KeyType,
+    pem: &str,
+) -> ServiceResult<(Key, KeyVersion)> {
+    let material = RsaKeyMaterial::from_pem(pem).map_err(|_| {
+        let what = if pem.contains("EC PRIVATE KEY") || pem.contains("BEGIN PUBLIC KEY") {
+            "it is not an RSA private key (EC keys and public keys cannot be imported as TDE keys)"
+        } else if pem.contains("ENCRYPTED PRIVATE KEY") {
+            "it is encrypted; decrypt it first (openssl pkcs8 -in key.pem -out plain.pem)"
+        } else {
+            "it is not a PEM RSA private key (PKCS#1 or PKCS#8), or it is damaged"
+        };
+        ServiceError::bad_request(
+            "BadParameter",
+            format!("The key could not be imported: {what}."),
+        )
+    })?;
+    let bits = material.bits();
+    if ![2048, 3072, 4096].contains(&bits) {
+        return Err(ServiceError::bad_request(
+            "BadParameter",
+            format!(
+                "The key could not be imported: RSA keys of {bits} bits are not supported (2048, 3072 or 4096)."
+            ),
+        ));
+    }
+    add_key(
+        ws,
+        &CreateKey::new(vault, name, kty, bits),
+        material,
+        KeyPermission::Import,
+    )
 }

@@ -53,6 +53,7 @@ pub const COMMANDS: &[&str] = &[
     "az keyvault recover",
     "az keyvault key recover",
     "az keyvault key backup",
+    "az keyvault key import",
     "az keyvault key restore",
     "az sql db tde key revalidate",
     "az sql server tde-key revalidate",
@@ -654,6 +655,29 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             } else {
                 Ok(views::vault(&keyvault::recover_vault(ws, &name)?))
             }
+        }
+        "az keyvault key import" => {
+            a.check_known(&[
+                "--vault-name",
+                "--name",
+                "--pem-file",
+                "--kty",
+                "--protection",
+            ])?;
+            let vault = a.required("--vault-name")?;
+            let name = a.required("--name")?;
+            let file = a.required("--pem-file")?;
+            let kty = match (a.get("--kty"), a.get("--protection")) {
+                (Some(k), _) => KeyType::parse(&k)
+                    .ok_or_else(|| usage(format!("argument --kty: invalid choice: '{k}'")))?,
+                (None, Some(p)) if p == "hsm" => KeyType::RsaHsm,
+                _ => KeyType::Rsa,
+            };
+            let pem = std::fs::read_to_string(&file)
+                .map_err(|e| usage(format!("cannot read '{file}': {e}")))?;
+            let (k, kv) = keyvault::import_pem_key(ws, &vault, &name, kty, &pem)?;
+            let v = keyvault::show_vault(ws, &vault)?;
+            Ok(views::key(&v, &k, &kv))
         }
         "az keyvault key backup" => {
             a.check_known(&["--vault-name", "--name", "--id", "--file"])?;
