@@ -521,3 +521,59 @@ fn a_purged_key_comes_back_through_a_restored_backup_selected_as_backup_key() {
     );
     assert_eq!(all_pages(&ws)[0], sql::sample_pages("sales")[0]);
 }
+
+#[test]
+fn soft_deleted_keys_follow_purge_protection_and_retention() {
+    let (mut ws, _, _) = protected(TimingProfile::Y2021);
+    let me = ws.console_user.object_id.clone();
+    keyvault::delete_key(&mut ws, VAULT, KEY).unwrap();
+    // The name cannot be reused while the key is deleted.
+    let again = keyvault::create_key(
+        &mut ws,
+        &keyvault::CreateKey::new(VAULT, KEY, KeyType::Rsa, 2048),
+        FixtureKeys::new().generate(2048).unwrap(),
+    );
+    assert_eq!(again.unwrap_err().code, "Conflict");
+    assert_eq!(keyvault::list_deleted_keys(&ws, VAULT).unwrap().1.len(), 1);
+    // Nobody has purge by default.
+    assert_eq!(
+        keyvault::purge_key(&mut ws, VAULT, KEY).unwrap_err().code,
+        "Forbidden"
+    );
+    let mut all: std::collections::BTreeSet<KeyPermission> =
+        KeyPermission::ALL.into_iter().collect();
+    keyvault::set_access_policy(&mut ws, VAULT, &me, &all).unwrap();
+    // Purge protection (set up by `setup`) refuses until the retention period ends...
+    let e = keyvault::purge_key(&mut ws, VAULT, KEY).unwrap_err();
+    assert!(e.message.contains("purge protection"), "{e}");
+    // ...when the clock purges it by itself.
+    behaviour::advance(&mut ws, Duration::days(90)).unwrap();
+    assert!(
+        ws.vault(VAULT).unwrap().key(KEY).is_none(),
+        "purged on schedule"
+    );
+    // Without purge protection, a holder of `purge` may purge at once.
+    let (mut ws2, _, _) = protected(TimingProfile::Y2021);
+    ws2.vault_mut(VAULT).unwrap().purge_protection = false;
+    all.remove(&KeyPermission::Create);
+    keyvault::set_access_policy(
+        &mut ws2,
+        VAULT,
+        &me,
+        &KeyPermission::ALL.into_iter().collect(),
+    )
+    .unwrap();
+    keyvault::delete_key(&mut ws2, VAULT, KEY).unwrap();
+    keyvault::purge_key(&mut ws2, VAULT, KEY).unwrap();
+    assert!(ws2.vault(VAULT).unwrap().key(KEY).is_none());
+    // A deleted vault is listed, recovered, and under purge protection not purged early.
+    keyvault::delete_vault(&mut ws2, VAULT).unwrap();
+    assert_eq!(keyvault::list_deleted_vaults(&ws2).len(), 1);
+    ws2.vault_mut(VAULT).unwrap().purge_protection = true;
+    assert_eq!(
+        keyvault::purge_vault(&mut ws2, VAULT).unwrap_err().code,
+        "Forbidden"
+    );
+    keyvault::recover_vault(&mut ws2, VAULT).unwrap();
+    assert!(keyvault::list_deleted_vaults(&ws2).is_empty());
+}

@@ -65,6 +65,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
             }
         }
         SimEvent::EvaluateAlerts => super::monitor::evaluate_alerts(ws),
+        SimEvent::ScheduledPurge => super::keyvault::purge_expired(ws),
         SimEvent::KeyAttributeBoundary { .. } => {}
     }
 }

@@ -470,6 +470,10 @@ pub fn delete_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<K
         } else {
             v.keys.remove(idx)
         };
+        if let Some(d) = &out.deleted {
+            ws.schedule
+                .push(d.scheduled_purge, crate::sim::SimEvent::ScheduledPurge);
+        }
         notify(
             ws,
             NotificationLevel::Warning,
@@ -771,6 +775,10 @@ pub fn delete_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
             ws.vaults.retain(|x| !x.name.eq_ignore_ascii_case(name));
             v
         };
+        if let Some(d) = &out.deleted {
+            ws.schedule
+                .push(d.scheduled_purge, crate::sim::SimEvent::ScheduledPurge);
+        }
         notify(
             ws,
             NotificationLevel::Warning,
@@ -977,4 +985,95 @@ pub fn import_pem_key(
         material,
         KeyPermission::Import,
     )
+}
+
+/// `az keyvault key list-deleted`.
+pub fn list_deleted_keys(ws: &Workspace, vault: &str) -> ServiceResult<(KeyVault, Vec<Key>)> {
+    let v = live_vault(ws, vault)?;
+    authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;
+    Ok((
+        v.clone(),
+        v.keys
+            .iter()
+            .filter(|k| k.deleted.is_some())
+            .cloned()
+            .collect(),
+    ))
+}
+
+fn purge_refusal(what: &str, scheduled: Timestamp) -> ServiceError {
+    ServiceError::new(
+        "Forbidden",
+        403,
+        format!(
+            "Operation \"purge\" is not allowed on {what}: purge protection is enabled, so it is purged automatically when its retention period ends ({}).",
+            scheduled.to_iso()
+        ),
+    )
+}
+
+/// `az keyvault key purge`: needs the `purge` permission (nobody has it by default) and is
+/// refused under purge protection until the retention period ends.
+pub fn purge_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Purge)?;
+        let k = v.key(key).filter(|k| k.deleted.is_some()).ok_or_else(|| {
+            ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {key}"))
+        })?;
+        if let Some(d) = &k.deleted
+            && v.purge_protection
+            && ws.now() < d.scheduled_purge
+        {
+            return Err(purge_refusal(&format!("key '{key}'"), d.scheduled_purge));
+        }
+        live_vault_mut(ws, vault)?
+            .keys
+            .retain(|k| !(k.name.eq_ignore_ascii_case(key) && k.deleted.is_some()));
+        Ok(())
+    })
+}
+
+/// `az keyvault list-deleted`.
+pub fn list_deleted_vaults(ws: &Workspace) -> Vec<KeyVault> {
+    ws.vaults
+        .iter()
+        .filter(|v| v.deleted.is_some())
+        .cloned()
+        .collect()
+}
+
+/// `az keyvault purge`: refused under purge protection until the retention period ends.
+pub fn purge_vault(ws: &mut Workspace, name: &str) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        let v = ws
+            .vault(name)
+            .filter(|v| v.deleted.is_some())
+            .ok_or_else(|| {
+                ServiceError::not_found(
+                    "DeletedVaultNotFound",
+                    format!("Deleted vault '{name}' was not found."),
+                )
+            })?;
+        if let Some(d) = &v.deleted
+            && v.purge_protection
+            && ws.now() < d.scheduled_purge
+        {
+            return Err(purge_refusal(&format!("vault '{name}'"), d.scheduled_purge));
+        }
+        ws.vaults
+            .retain(|v| !(v.name.eq_ignore_ascii_case(name) && v.deleted.is_some()));
+        Ok(())
+    })
+}
+
+/// The clock's scheduled purges: deleted keys and vaults whose retention has ended.
+pub(crate) fn purge_expired(ws: &mut Workspace) {
+    let now = ws.now();
+    ws.vaults
+        .retain(|v| v.deleted.as_ref().is_none_or(|d| d.scheduled_purge > now));
+    for v in &mut ws.vaults {
+        v.keys
+            .retain(|k| k.deleted.as_ref().is_none_or(|d| d.scheduled_purge > now));
+    }
 }

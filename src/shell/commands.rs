@@ -54,6 +54,11 @@ pub const COMMANDS: &[&str] = &[
     "az keyvault key recover",
     "az keyvault key backup",
     "az keyvault key import",
+    "az keyvault key list-deleted",
+    "az keyvault key show-deleted",
+    "az keyvault key purge",
+    "az keyvault list-deleted",
+    "az keyvault purge",
     "az keyvault key restore",
     "az sql db tde key revalidate",
     "az sql server tde-key revalidate",
@@ -655,6 +660,48 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             } else {
                 Ok(views::vault(&keyvault::recover_vault(ws, &name)?))
             }
+        }
+        "az keyvault key list-deleted" => {
+            a.check_known(&["--vault-name"])?;
+            let (v, keys) = keyvault::list_deleted_keys(ws, &a.required("--vault-name")?)?;
+            Ok(Value::Array(
+                keys.iter().map(|k| views::deleted_key(&v, k)).collect(),
+            ))
+        }
+        "az keyvault key show-deleted" => {
+            a.check_known(&["--vault-name", "--name", "--id"])?;
+            let (vault, name, _) = key_ref(&a)?;
+            let (v, keys) = keyvault::list_deleted_keys(ws, &vault)?;
+            let k = keys
+                .iter()
+                .find(|k| k.name.eq_ignore_ascii_case(&name))
+                .ok_or_else(|| {
+                    ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {name}"))
+                })?;
+            Ok(views::deleted_key(&v, k))
+        }
+        "az keyvault key purge" => {
+            a.check_known(&["--vault-name", "--name", "--id"])?;
+            let (vault, name, _) = key_ref(&a)?;
+            keyvault::purge_key(ws, &vault, &name)?;
+            Ok(Value::Null)
+        }
+        "az keyvault list-deleted" => {
+            a.check_known(&["--resource-type"])?;
+            Ok(Value::Array(
+                keyvault::list_deleted_vaults(ws)
+                    .iter()
+                    .map(|v| {
+                        let d = v.deleted.as_ref();
+                        json!({"name": v.name, "properties": {"location": v.location, "vaultId": service::ids::vault(v), "deletionDate": d.map(|d| d.deleted_on.to_iso()), "scheduledPurgeDate": d.map(|d| d.scheduled_purge.to_iso()), "purgeProtectionEnabled": v.purge_protection}, "type": "Microsoft.KeyVault/deletedVaults"})
+                    })
+                    .collect(),
+            ))
+        }
+        "az keyvault purge" => {
+            a.check_known(&["--name", "--location"])?;
+            keyvault::purge_vault(ws, &a.required("--name")?)?;
+            Ok(Value::Null)
         }
         "az keyvault key import" => {
             a.check_known(&[

@@ -19,6 +19,8 @@ pub enum SimEvent {
     NetworkOutageEnds { server: String },
     /// An auto-rotating server picks up its key's newest version.
     AutoRotate { server: String },
+    /// Deleted keys and vaults whose retention ended are purged.
+    ScheduledPurge,
     /// Activity-log alert rules look at the records that have become visible.
     EvaluateAlerts,
     /// A time-dependent key attribute (activation, expiry) changes: re-evaluate access.
