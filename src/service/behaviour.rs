@@ -308,19 +308,15 @@ fn protector_check(ws: &mut Workspace, name: &str) {
         .collect();
     for db in &affected {
         let resource = format!("{server_id}/databases/{db}");
-        super::record_activity(
+        super::log_activity(
             ws,
-            ActivityLogEntry {
-                available_at: None,
-                alerted: false,
-                time: now,
-                operation: "MakeDatabaseInaccessible".into(),
-                status: ActivityStatus::Started,
-                resource: resource.clone(),
-                message: format!(
-                    "Database {db} on Server {name} has lost access to Azure Key Vault Key and is now transitioning to inaccessible state."
-                ),
-            },
+            now,
+            "MakeDatabaseInaccessible",
+            ActivityStatus::Started,
+            resource.clone(),
+            format!(
+                "Database {db} on Server {name} has lost access to Azure Key Vault Key and is now transitioning to inaccessible state."
+            ),
         );
         if let Some(d) = ws.server_mut(name).and_then(|s| s.database_mut(db)) {
             d.state = DatabaseState::Inaccessible {
@@ -330,21 +326,17 @@ fn protector_check(ws: &mut Workspace, name: &str) {
                 revalidation_required: false,
             };
         }
-        super::record_activity(
+        super::log_activity(
             ws,
-            ActivityLogEntry {
-                available_at: None,
-                alerted: false,
-                time: now,
-                operation: "MakeDatabaseInaccessible".into(),
-                status: ActivityStatus::Succeeded,
-                resource,
-                message: format!(
-                    "Database {db} on Server {name} is inaccessible because it has lost access to its Azure Key Vault key ({}: {}). Re-establish access to the key, then use \"Revalidate key\" if the database does not come back by itself.",
-                    cause.code(),
-                    cause.describe()
-                ),
-            },
+            now,
+            "MakeDatabaseInaccessible",
+            ActivityStatus::Succeeded,
+            resource,
+            format!(
+                "Database {db} on Server {name} is inaccessible because it has lost access to its Azure Key Vault key ({}: {}). Re-establish access to the key, then use \"Revalidate key\" if the database does not come back by itself.",
+                cause.code(),
+                cause.describe()
+            ),
         );
     }
     if !affected.is_empty() {
@@ -385,20 +377,16 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
     let mut healed = Vec::new();
     for d in candidates {
         let resource = format!("{server_id}/databases/{}", d.name);
-        super::record_activity(
+        super::log_activity(
             ws,
-            ActivityLogEntry {
-                available_at: None,
-                alerted: false,
-                time: now,
-                operation: "MakeDatabaseAccessible".into(),
-                status: ActivityStatus::Started,
-                resource: resource.clone(),
-                message: format!(
-                    "Database {} on Server {name} is transitioning to accessible state.",
-                    d.name
-                ),
-            },
+            now,
+            "MakeDatabaseAccessible",
+            ActivityStatus::Started,
+            resource.clone(),
+            format!(
+                "Database {} on Server {name} is transitioning to accessible state.",
+                d.name
+            ),
         );
         let outcome = open_database(ws, name, &d);
         match outcome {
@@ -411,37 +399,26 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
                         "Access to the TDE protector was restored (auto-heal).",
                     );
                 }
-                super::record_activity(
+                super::log_activity(
                     ws,
-                    ActivityLogEntry {
-                        available_at: None,
-                        alerted: false,
-                        time: now,
-                        operation: "MakeDatabaseAccessible".into(),
-                        status: ActivityStatus::Succeeded,
-                        resource,
-                        message: format!(
-                            "Database {} on Server {name} is accessible again.",
-                            d.name
-                        ),
-                    },
+                    now,
+                    "MakeDatabaseAccessible",
+                    ActivityStatus::Succeeded,
+                    resource,
+                    format!("Database {} on Server {name} is accessible again.", d.name),
                 );
                 healed.push(d.name.clone());
             }
-            Err(why) => super::record_activity(
+            Err(why) => super::log_activity(
                 ws,
-                ActivityLogEntry {
-                    available_at: None,
-                    alerted: false,
-                    time: now,
-                    operation: "MakeDatabaseAccessible".into(),
-                    status: ActivityStatus::Failed,
-                    resource,
-                    message: format!(
-                        "Database {} on Server {name} could not be made accessible: {why}",
-                        d.name
-                    ),
-                },
+                now,
+                "MakeDatabaseAccessible",
+                ActivityStatus::Failed,
+                resource,
+                format!(
+                    "Database {} on Server {name} could not be made accessible: {why}",
+                    d.name
+                ),
             ),
         }
     }

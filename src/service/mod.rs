@@ -115,6 +115,29 @@ pub fn mark_notifications_read(ws: &mut Workspace) {
     }
 }
 
+/// Records one Activity Log entry (see [`record_activity`]).
+pub(crate) fn log_activity(
+    ws: &mut Workspace,
+    time: Timestamp,
+    operation: &str,
+    status: ActivityStatus,
+    resource: String,
+    message: String,
+) {
+    record_activity(
+        ws,
+        ActivityLogEntry {
+            time,
+            operation: operation.to_string(),
+            status,
+            resource,
+            message,
+            available_at: None,
+            alerted: false,
+        },
+    );
+}
+
 /// Appends an Activity Log record. Records about failures (a database turning
 /// Inaccessible, a failed recovery) arrive 15 to 30 simulated minutes late, as in Azure.
 pub(crate) fn record_activity(ws: &mut Workspace, mut entry: ActivityLogEntry) {

@@ -83,20 +83,16 @@ fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceRes
             database: name.clone(),
         },
     );
-    super::record_activity(
+    super::log_activity(
         ws,
-        ActivityLogEntry {
-            available_at: None,
-            alerted: false,
-            time: now,
-            operation: "MakeDatabaseAccessible".into(),
-            status: ActivityStatus::Started,
-            resource,
-            message: format!(
-                "Key revalidation accepted: database {name} on Server {server_name} is being brought back online (about {}).",
-                (until - now).human()
-            ),
-        },
+        now,
+        "MakeDatabaseAccessible",
+        ActivityStatus::Started,
+        resource,
+        format!(
+            "Key revalidation accepted: database {name} on Server {server_name} is being brought back online (about {}).",
+            (until - now).human()
+        ),
     );
     Ok(())
 }
@@ -178,19 +174,15 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
             } else {
                 lost.join("; ")
             };
-            super::record_activity(
+            super::log_activity(
                 ws,
-                ActivityLogEntry {
-                    available_at: None,
-                    alerted: false,
-                    time: now,
-                    operation: "MakeDatabaseAccessible".into(),
-                    status: ActivityStatus::Succeeded,
-                    resource,
-                    message: format!(
-                        "Database {db} on Server {server_name} is accessible again after key revalidation. Settings lost: {lost_text}."
-                    ),
-                },
+                now,
+                "MakeDatabaseAccessible",
+                ActivityStatus::Succeeded,
+                resource,
+                format!(
+                    "Database {db} on Server {server_name} is accessible again after key revalidation. Settings lost: {lost_text}."
+                ),
             );
             notify(
                 ws,
@@ -211,19 +203,15 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                     revalidation_required: true,
                 };
             }
-            super::record_activity(
+            super::log_activity(
                 ws,
-                ActivityLogEntry {
-                    available_at: None,
-                    alerted: false,
-                    time: now,
-                    operation: "MakeDatabaseAccessible".into(),
-                    status: ActivityStatus::Failed,
-                    resource,
-                    message: format!(
-                        "Database {db} on Server {server_name} could not be made accessible: {why}"
-                    ),
-                },
+                now,
+                "MakeDatabaseAccessible",
+                ActivityStatus::Failed,
+                resource,
+                format!(
+                    "Database {db} on Server {server_name} could not be made accessible: {why}"
+                ),
             );
         }
     }

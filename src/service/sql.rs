@@ -475,20 +475,16 @@ pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult
                     "A connection was denied: the database cannot access its TDE protector.",
                 );
             }
-            super::record_activity(
+            super::log_activity(
                 ws,
-                ActivityLogEntry {
-                    available_at: None,
-                    alerted: false,
-                    time: now,
-                    operation: "ResourceHealthUnavailable".into(),
-                    status: ActivityStatus::Succeeded,
-                    resource,
-                    message: format!(
-                        "Resource Health: database '{}' is Unavailable (a connection was denied).",
-                        d.name
-                    ),
-                },
+                now,
+                "ResourceHealthUnavailable",
+                ActivityStatus::Succeeded,
+                resource,
+                format!(
+                    "Resource Health: database '{}' is Unavailable (a connection was denied).",
+                    d.name
+                ),
             );
             notify(
                 ws,

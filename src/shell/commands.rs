@@ -292,21 +292,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--not-before",
                 "--tags",
             ])?;
-            let kty = match (a.get("--kty"), a.get("--protection")) {
-                (Some(k), _) => KeyType::parse(&k).ok_or_else(|| {
-                    usage(format!(
-                        "argument --kty: invalid choice: '{k}' (RSA and RSA-HSM keys are simulated)"
-                    ))
-                })?,
-                (None, Some(p)) if p == "hsm" => KeyType::RsaHsm,
-                (None, Some(p)) if p == "software" => KeyType::Rsa,
-                (None, Some(p)) => {
-                    return Err(usage(format!(
-                        "argument --protection/-p: invalid choice: '{p}' (choose from 'hsm', 'software')"
-                    )));
-                }
-                (None, None) => KeyType::Rsa,
-            };
+            let kty = kty_arg(&a)?;
             let size = match a.get("--size") {
                 Some(s) => s
                     .parse()
@@ -714,12 +700,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let vault = a.required("--vault-name")?;
             let name = a.required("--name")?;
             let file = a.required("--pem-file")?;
-            let kty = match (a.get("--kty"), a.get("--protection")) {
-                (Some(k), _) => KeyType::parse(&k)
-                    .ok_or_else(|| usage(format!("argument --kty: invalid choice: '{k}'")))?,
-                (None, Some(p)) if p == "hsm" => KeyType::RsaHsm,
-                _ => KeyType::Rsa,
-            };
+            let kty = kty_arg(&a)?;
             let pem = std::fs::read_to_string(&file)
                 .map_err(|e| usage(format!("cannot read '{file}': {e}")))?;
             let (k, kv) = keyvault::import_pem_key(ws, &vault, &name, kty, &pem)?;
@@ -1175,6 +1156,25 @@ fn tags_arg(a: &Args) -> Result<Vec<(String, String)>, CommandError> {
             ))),
         })
         .collect()
+}
+
+/// `--kty RSA|RSA-HSM` or `--protection software|hsm`.
+fn kty_arg(a: &Args) -> Result<KeyType, CommandError> {
+    Ok(match (a.get("--kty"), a.get("--protection")) {
+        (Some(k), _) => KeyType::parse(&k).ok_or_else(|| {
+            usage(format!(
+                "argument --kty: invalid choice: '{k}' (RSA and RSA-HSM keys are simulated)"
+            ))
+        })?,
+        (None, Some(p)) if p == "hsm" => KeyType::RsaHsm,
+        (None, Some(p)) if p == "software" => KeyType::Rsa,
+        (None, Some(p)) => {
+            return Err(usage(format!(
+                "argument --protection/-p: invalid choice: '{p}' (choose from 'hsm', 'software')"
+            )));
+        }
+        (None, None) => KeyType::Rsa,
+    })
 }
 
 fn ops_arg(a: &Args) -> Result<Vec<KeyOperation>, CommandError> {
