@@ -348,3 +348,24 @@ fn replacing_a_compromised_key_keeps_the_data_accessible() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_alert_rule_made_in_the_alerts_blade_delivers_when_databases_go_inaccessible() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "View");
+    click(&mut h, "Alerts");
+    click(&mut h, "Create");
+    assert!(has(&h, "Alert rule 'tde-inaccessible' created."));
+    revoke_and_wait(&mut h);
+    click(&mut h, "+1h");
+    let ws = &h.state().ws;
+    assert!(
+        ws.deliveries
+            .iter()
+            .any(|d| d.alert_rule == "tde-inaccessible" && d.target == "dba@contoso.com")
+    );
+    click(&mut h, "View");
+    click(&mut h, "Alerts");
+    assert!(has(&h, "tde-inaccessible via ag-dba"));
+}

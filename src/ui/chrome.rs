@@ -55,7 +55,9 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 app.open_root(BladeKind::ActivityLog);
             }
             if ui.button("Alerts").clicked() {
-                app.open_root(BladeKind::Alerts);
+                app.open_root(BladeKind::Alerts {
+                    form: Default::default(),
+                });
             }
             if ui.button("Advisor").clicked() {
                 app.open_root(BladeKind::Advisor);

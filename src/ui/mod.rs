@@ -378,10 +378,8 @@ fn set_blade_message(b: &mut Blade, r: Result<String, String>) {
         BladeKind::KeyVersion { message, .. } | BladeKind::Database { message, .. } => {
             *message = Some(r)
         }
-        BladeKind::Server { .. }
-        | BladeKind::ActivityLog
-        | BladeKind::Advisor
-        | BladeKind::Alerts => {}
+        BladeKind::Server { .. } | BladeKind::ActivityLog | BladeKind::Advisor => {}
+        BladeKind::Alerts { form } => form.message = Some(r),
     }
 }
 

@@ -11,6 +11,7 @@ mod tde;
 mod vault;
 
 pub use compromised::CompromisedForm;
+pub use monitor::AlertForm;
 pub use tde::TdeForm;
 pub use vault::VaultForms;
 
@@ -43,7 +44,9 @@ pub enum BladeKind {
     },
     ActivityLog,
     Advisor,
-    Alerts,
+    Alerts {
+        form: AlertForm,
+    },
     CompromisedKey {
         server: String,
         form: CompromisedForm,
@@ -68,7 +71,7 @@ impl Blade {
             BladeKind::ActivityLog => "Activity log".into(),
             BladeKind::Advisor => "Advisor".into(),
             BladeKind::CompromisedKey { .. } => "Remove a potentially compromised key".into(),
-            BladeKind::Alerts => "Alerts".into(),
+            BladeKind::Alerts { .. } => "Alerts".into(),
         }
     }
 
@@ -79,7 +82,7 @@ impl Blade {
             BladeKind::Vault { .. } => "Key vault",
             BladeKind::KeyVersion { .. } => "Key version",
             BladeKind::Database { .. } => "SQL database",
-            BladeKind::ActivityLog | BladeKind::Alerts => "Monitor",
+            BladeKind::ActivityLog | BladeKind::Alerts { .. } => "Monitor",
             BladeKind::Advisor => "Recommendations",
             BladeKind::CompromisedKey { .. } => "SQL server · Security",
         }
@@ -177,7 +180,7 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
         } => database::show(ui, server, db, message, cx),
         BladeKind::ActivityLog => activity::show(ui, cx),
         BladeKind::Advisor => monitor::advisor(ui, cx),
-        BladeKind::Alerts => monitor::alerts(ui, cx),
+        BladeKind::Alerts { form } => monitor::alerts(ui, form, cx),
         BladeKind::CompromisedKey { server, form } => compromised::show(ui, server, form, cx),
     }
 }

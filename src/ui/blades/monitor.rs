@@ -1,8 +1,10 @@
 //! Advisor recommendations, and Alerts: action groups, alert rules and the deliveries inbox.
 
-use super::{BladeCtx, BladeKind, TdeForm, VaultForms};
+use super::{BladeCtx, BladeKind, TdeForm, VaultForms, outcome};
+use crate::model::{ActionGroup, AlertRule, Receiver, ReceiverKind};
 use crate::service::advisor::{self, Fix, Severity};
-use crate::ui::widgets::{AMBER, BLUE, GREEN, RED, badge, section};
+use crate::service::monitor;
+use crate::ui::widgets::{AMBER, BLUE, GREEN, RED, badge, section, text_field};
 
 pub fn advisor(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
     let recs = advisor::advise(cx.ws);
@@ -67,8 +69,90 @@ pub fn advisor(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
     }
 }
 
-pub fn alerts(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
-    ui.label("Create action groups and alert rules in the Cloud Shell: az monitor action-group create, az monitor activity-log alert create.");
+/// The form of the Alerts blade: one action group with one receiver, and one rule.
+pub struct AlertForm {
+    pub group_name: String,
+    pub kind: ReceiverKind,
+    pub receiver: String,
+    pub target: String,
+    pub rule_name: String,
+    pub operation: &'static str,
+    pub message: Option<Result<String, String>>,
+}
+
+impl Default for AlertForm {
+    fn default() -> Self {
+        AlertForm {
+            group_name: "ag-dba".into(),
+            kind: ReceiverKind::Email,
+            receiver: "oncall".into(),
+            target: "dba@contoso.com".into(),
+            rule_name: "tde-inaccessible".into(),
+            operation: "MakeDatabaseInaccessible",
+            message: None,
+        }
+    }
+}
+
+pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
+    ui.label("Alert rules watch the Activity Log; action groups say who hears about it. The Cloud Shell has the full commands (az monitor action-group create, az monitor activity-log alert create).");
+    egui::CollapsingHeader::new("New action group and alert rule")
+        .default_open(cx.ws.alert_rules.is_empty())
+        .show(ui, |ui| {
+            let group = cx.ws.resource_groups.first().map(|g| g.name.clone());
+            text_field(ui, "Action group name", &mut f.group_name, "ag-dba");
+            egui::ComboBox::from_label("Receiver type")
+                .selected_text(f.kind.as_str())
+                .show_ui(ui, |ui| {
+                    for k in ReceiverKind::ALL {
+                        ui.selectable_value(&mut f.kind, k, k.as_str());
+                    }
+                });
+            text_field(ui, "Receiver name", &mut f.receiver, "oncall");
+            let hint = if f.kind == ReceiverKind::Webhook {
+                "http://127.0.0.1:8080/alerts"
+            } else {
+                "address, number or resource id"
+            };
+            text_field(ui, "Target", &mut f.target, hint);
+            text_field(ui, "Alert rule name", &mut f.rule_name, "tde-inaccessible");
+            egui::ComboBox::from_label("When the Activity Log records")
+                .selected_text(f.operation)
+                .show_ui(ui, |ui| {
+                    for op in ["MakeDatabaseInaccessible", "MakeDatabaseAccessible"] {
+                        ui.selectable_value(&mut f.operation, op, op);
+                    }
+                });
+            if ui
+                .add_enabled(!cx.busy && group.is_some(), egui::Button::new("Create"))
+                .clicked()
+                && let Some(group) = group
+            {
+                let ag = ActionGroup {
+                    name: f.group_name.trim().to_string(),
+                    resource_group: group.clone(),
+                    short_name: f.group_name.trim().chars().take(12).collect(),
+                    receivers: vec![Receiver {
+                        name: f.receiver.trim().to_string(),
+                        kind: f.kind,
+                        target: f.target.trim().to_string(),
+                    }],
+                };
+                let rule = AlertRule {
+                    name: f.rule_name.trim().to_string(),
+                    resource_group: group,
+                    scope: format!("/subscriptions/{}", cx.ws.current_subscription),
+                    operation_name: f.operation.to_string(),
+                    status: None,
+                    action_groups: vec![ag.name.clone()],
+                    enabled: true,
+                };
+                let r = monitor::create_action_group(cx.ws, ag)
+                    .and_then(|_| monitor::create_alert_rule(cx.ws, rule));
+                f.message = Some(cx.apply(r, |r| format!("Alert rule '{}' created.", r.name)));
+            }
+            outcome(ui, &f.message);
+        });
     section(ui, &format!("Alert rules ({})", cx.ws.alert_rules.len()));
     for r in &cx.ws.alert_rules {
         ui.label(format!(
