@@ -157,17 +157,7 @@ fn revalidation_after_the_window_loses_exactly_the_documented_settings() {
 
         let version = kid.rsplit('/').next().unwrap().to_string();
         let disable = |ws: &mut Workspace, on: bool| {
-            keyvault::set_key_attributes(
-                ws,
-                VAULT,
-                KEY,
-                Some(&version),
-                &keyvault::KeyAttributes {
-                    enabled: Some(on),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+            set_key_enabled(ws, &version, on);
         };
         disable(&mut ws, false);
         behaviour::advance(&mut ws, Duration::minutes(11)).unwrap();
@@ -290,17 +280,7 @@ fn auto_rotation_follows_the_newest_version_within_the_profile_window() {
 fn activity_log_entries_about_failures_arrive_15_to_30_minutes_late() {
     let (mut ws, kid, _) = protected(TimingProfile::Y2021);
     let version = kid.rsplit('/').next().unwrap().to_string();
-    keyvault::set_key_attributes(
-        &mut ws,
-        VAULT,
-        KEY,
-        Some(&version),
-        &keyvault::KeyAttributes {
-            enabled: Some(false),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    set_key_enabled(&mut ws, &version, false);
     let m = minutes_until_inaccessible(&mut ws, 11).unwrap();
     assert!(m <= 11);
     let entry = ws

@@ -382,31 +382,11 @@ fn lose_and_restore(profile: TimingProfile, wait: Duration) -> Workspace {
     ws.vault_mut(VAULT).unwrap().purge_protection = true;
     protect(&mut ws, &kid);
     let version = kid.rsplit('/').next().unwrap().to_string();
-    keyvault::set_key_attributes(
-        &mut ws,
-        VAULT,
-        KEY,
-        Some(&version),
-        &keyvault::KeyAttributes {
-            enabled: Some(false),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    set_key_enabled(&mut ws, &version, false);
     behaviour::advance(&mut ws, Duration::minutes(10)).unwrap();
     assert_eq!(status(&ws, "sales"), "Inaccessible");
     behaviour::advance(&mut ws, wait).unwrap();
-    keyvault::set_key_attributes(
-        &mut ws,
-        VAULT,
-        KEY,
-        Some(&version),
-        &keyvault::KeyAttributes {
-            enabled: Some(true),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    set_key_enabled(&mut ws, &version, true);
     behaviour::advance(&mut ws, Duration::minutes(60)).unwrap();
     ws
 }
@@ -474,28 +454,8 @@ fn a_brief_loss_fixed_before_the_check_changes_nothing() {
     let (mut ws, kid) = setup(&keys);
     protect(&mut ws, &kid);
     let version = kid.rsplit('/').next().unwrap().to_string();
-    keyvault::set_key_attributes(
-        &mut ws,
-        VAULT,
-        KEY,
-        Some(&version),
-        &keyvault::KeyAttributes {
-            enabled: Some(false),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    keyvault::set_key_attributes(
-        &mut ws,
-        VAULT,
-        KEY,
-        Some(&version),
-        &keyvault::KeyAttributes {
-            enabled: Some(true),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    set_key_enabled(&mut ws, &version, false);
+    set_key_enabled(&mut ws, &version, true);
     behaviour::advance(&mut ws, Duration::hours(1)).unwrap();
     assert_eq!(status(&ws, "sales"), "Online");
 }

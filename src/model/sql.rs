@@ -395,6 +395,13 @@ impl SqlServer {
         self.key(&self.protector.server_key_name)
     }
 
+    /// The Key Vault key id of the protector (`None` under service-managed keys).
+    pub fn protector_uri(&self) -> Option<super::vault::KeyUri> {
+        self.protector_key()
+            .and_then(|k| k.uri.as_deref())
+            .and_then(super::vault::KeyUri::parse)
+    }
+
     pub fn fqdn(&self) -> String {
         match self.kind {
             ServerKind::SqlDatabaseServer => format!("{}.database.windows.net", self.name),

@@ -135,11 +135,7 @@ fn schedule_auto_rotation(ws: &mut Workspace, name: &str) {
     if !s.protector.auto_rotation {
         return;
     }
-    let Some(uri) = s
-        .protector_key()
-        .and_then(|k| k.uri.as_deref())
-        .and_then(KeyUri::parse)
-    else {
+    let Some(uri) = s.protector_uri() else {
         return;
     };
     let newest = ws
@@ -163,11 +159,7 @@ fn schedule_auto_rotation(ws: &mut Workspace, name: &str) {
 /// DEK), as the service does for auto-rotation.
 fn auto_rotate(ws: &mut Workspace, name: &str) {
     let Some(s) = ws.server(name) else { return };
-    let Some(uri) = s
-        .protector_key()
-        .and_then(|k| k.uri.as_deref())
-        .and_then(KeyUri::parse)
-    else {
+    let Some(uri) = s.protector_uri() else {
         return;
     };
     let Some(newest) = ws
@@ -263,11 +255,7 @@ fn access_restored(ws: &mut Workspace, name: &str) {
 fn schedule_key_boundary(ws: &mut Workspace, name: &str) {
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
-    let Some(uri) = s
-        .protector_key()
-        .and_then(|k| k.uri.as_deref())
-        .and_then(KeyUri::parse)
-    else {
+    let Some(uri) = s.protector_uri() else {
         return;
     };
     let Some(v) = ws

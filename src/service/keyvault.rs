@@ -796,18 +796,20 @@ pub fn delete_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
     })
 }
 
+fn deleted_vault_not_found(name: &str) -> ServiceError {
+    ServiceError::not_found(
+        "DeletedVaultNotFound",
+        format!("Deleted vault '{name}' was not found."),
+    )
+}
+
 /// `az keyvault recover`: brings a soft-deleted vault back with its keys and policies.
 pub fn recover_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
     transact(ws, |ws| {
         let v = ws
             .vault_mut(name)
             .filter(|v| v.deleted.is_some())
-            .ok_or_else(|| {
-                ServiceError::not_found(
-                    "DeletedVaultNotFound",
-                    format!("Deleted vault '{name}' was not found."),
-                )
-            })?;
+            .ok_or_else(|| deleted_vault_not_found(name))?;
         v.deleted = None;
         Ok(v.clone())
     })
@@ -1049,12 +1051,7 @@ pub fn purge_vault(ws: &mut Workspace, name: &str) -> ServiceResult<()> {
         let v = ws
             .vault(name)
             .filter(|v| v.deleted.is_some())
-            .ok_or_else(|| {
-                ServiceError::not_found(
-                    "DeletedVaultNotFound",
-                    format!("Deleted vault '{name}' was not found."),
-                )
-            })?;
+            .ok_or_else(|| deleted_vault_not_found(name))?;
         if let Some(d) = &v.deleted
             && v.purge_protection
             && ws.now() < d.scheduled_purge

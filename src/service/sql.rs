@@ -247,9 +247,7 @@ pub(crate) fn tde_error(ws: &Workspace, server_name: &str, f: &KeyAccessFailure)
         .map(|i| i.principal_id.0.clone())
         .unwrap_or_default();
     let vault_uri = s
-        .and_then(|s| s.protector_key())
-        .and_then(|k| k.uri.as_deref())
-        .and_then(KeyUri::parse)
+        .and_then(|s| s.protector_uri())
         .map(|u| format!("https://{}.vault.azure.net/", u.vault))
         .unwrap_or_default();
     ServiceError::from_key_access(f, server_name, &principal, &vault_uri)

@@ -157,3 +157,18 @@ pub fn ciphertexts(ws: &Workspace) -> Vec<PageStore> {
         .map(|d| d.pages.clone())
         .collect()
 }
+
+/// Enables or disables one version of the test key.
+pub fn set_key_enabled(ws: &mut Workspace, version: &str, enabled: bool) {
+    keyvault::set_key_attributes(
+        ws,
+        VAULT,
+        KEY,
+        Some(version),
+        &keyvault::KeyAttributes {
+            enabled: Some(enabled),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+}

@@ -22,11 +22,7 @@ pub struct CompromisedForm {
 
 impl CompromisedForm {
     pub fn for_server(ws: &Workspace, server: &str) -> Self {
-        let uri = ws
-            .server(server)
-            .and_then(|s| s.protector_key())
-            .and_then(|k| k.uri.as_deref())
-            .and_then(KeyUri::parse);
+        let uri = ws.server(server).and_then(|s| s.protector_uri());
         CompromisedForm {
             keep_accessible: true,
             old_vault: uri.as_ref().map(|u| u.vault.clone()).unwrap_or_default(),
@@ -150,9 +146,7 @@ fn keep_accessible(
     let replaced = cx
         .ws
         .server(server)
-        .and_then(|s| s.protector_key())
-        .and_then(|k| k.uri.as_deref())
-        .and_then(KeyUri::parse)
+        .and_then(|s| s.protector_uri())
         .is_some_and(|u| !u.vault.eq_ignore_ascii_case(&f.old_vault));
     let verified = replaced && on == all;
     if verified {

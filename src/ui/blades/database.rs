@@ -142,12 +142,7 @@ fn recovery_wizard(
 ) {
     use crate::service::{keyvault, recovery, tde};
     section(ui, "Recover this database");
-    let vault_key = cx
-        .ws
-        .server(server)
-        .and_then(|s| s.protector_key())
-        .and_then(|k| k.uri.as_deref())
-        .and_then(KeyUri::parse);
+    let vault_key = cx.ws.server(server).and_then(|s| s.protector_uri());
     match tde::protector_access(cx.ws, server) {
         Err(f) => {
             ui.label(format!("Step 1 of 2: restore the server's access to its key. The check that fails now: {} ({}).", f.code(), f.describe()));

@@ -36,11 +36,7 @@ impl TdeForm {
         if let Some(s) = ws.server(server) {
             f.mode = s.protector.key_type;
             f.auto_rotate = s.protector.auto_rotation;
-            if let Some(uri) = s
-                .protector_key()
-                .and_then(|k| k.uri.as_deref())
-                .and_then(KeyUri::parse)
-            {
+            if let Some(uri) = s.protector_uri() {
                 f.kid_text = uri.to_uri();
                 f.vault = uri.vault;
                 f.key = uri.key;
