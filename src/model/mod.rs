@@ -4,6 +4,7 @@
 //! (`crate::service`) is the only code that changes these values.
 
 pub mod ids;
+pub mod journal;
 pub mod monitor;
 pub mod sql;
 
@@ -13,6 +14,7 @@ pub mod workspace;
 
 pub use crate::sim::{Duration, Timestamp};
 pub use ids::*;
+pub use journal::*;
 pub use monitor::*;
 pub use sql::*;
 pub use topology::*;

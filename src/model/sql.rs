@@ -127,13 +127,18 @@ pub enum KeyAccessFailure {
     /// The vault cannot be reached (an HTTP 5XX or network failure), not a decision of the
     /// customer's: databases come back by themselves when it passes.
     VaultUnreachable,
+    /// The vault answered 429 to every retry of the server's back-off.
+    Throttled,
 }
 
 impl KeyAccessFailure {
     /// A 5XX cause: the service waits it out (24 h buffer under the `current` profile) and
     /// heals by itself afterwards.
     pub fn is_transient(&self) -> bool {
-        matches!(self, KeyAccessFailure::VaultUnreachable)
+        matches!(
+            self,
+            KeyAccessFailure::VaultUnreachable | KeyAccessFailure::Throttled
+        )
     }
 
     /// The service's error code for this failure.
@@ -154,9 +159,9 @@ impl KeyAccessFailure {
                 "AzureKeyVaultInvalidExpirationDate"
             }
             KeyAccessFailure::KeyOperationsNotPermitted => "AzureKeyVaultMissingPermissions",
-            KeyAccessFailure::UnwrapFailed | KeyAccessFailure::VaultUnreachable => {
-                "AzureKeyVaultConnectionFailed"
-            }
+            KeyAccessFailure::UnwrapFailed
+            | KeyAccessFailure::VaultUnreachable
+            | KeyAccessFailure::Throttled => "AzureKeyVaultConnectionFailed",
         }
     }
 
@@ -191,6 +196,9 @@ impl KeyAccessFailure {
             KeyAccessFailure::UnwrapFailed => "the vault could not unwrap the database key".into(),
             KeyAccessFailure::VaultUnreachable => {
                 "the key vault cannot be reached (network outage, HTTP 5XX)".into()
+            }
+            KeyAccessFailure::Throttled => {
+                "the key vault throttled every retry (HTTP 429 after backing off 1, 2, 4, 8 and 16 seconds)".into()
             }
         }
     }

@@ -25,6 +25,50 @@ pub struct ResourceGroup {
     pub location: String,
 }
 
+/// A management lock level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LockLevel {
+    /// Authorised users can read and modify the resource, not delete it.
+    CanNotDelete,
+    /// Authorised users can read the resource, not change or delete it.
+    ReadOnly,
+}
+
+impl LockLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockLevel::CanNotDelete => "CanNotDelete",
+            LockLevel::ReadOnly => "ReadOnly",
+        }
+    }
+}
+
+/// A management lock on a resource group or a resource. Locks apply to the management
+/// plane only: a locked vault still lets its keys be created and deleted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceLock {
+    pub name: String,
+    pub level: LockLevel,
+    /// ARM id of the locked scope: everything under it is locked.
+    pub scope: String,
+    pub notes: String,
+}
+
+impl ResourceLock {
+    /// Does this lock cover the resource with ARM id `id`?
+    pub fn covers(&self, id: &str) -> bool {
+        let (scope, id) = (self.scope.to_ascii_lowercase(), id.to_ascii_lowercase());
+        id == scope || id.starts_with(&format!("{scope}/"))
+    }
+
+    pub fn id(&self) -> String {
+        format!(
+            "{}/providers/Microsoft.Authorization/locks/{}",
+            self.scope, self.name
+        )
+    }
+}
+
 /// An Azure region and the geography it belongs to (backups of keys move only within one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {

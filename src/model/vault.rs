@@ -146,6 +146,13 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    /// Protected by an HSM (`RSA-HSM`).
+    pub fn is_hsm(self) -> bool {
+        self == KeyType::RsaHsm
+    }
+}
+
+impl KeyType {
     pub fn as_str(self) -> &'static str {
         match self {
             KeyType::Rsa => "RSA",
@@ -291,9 +298,28 @@ pub struct KeyVault {
     pub created: Timestamp,
     #[serde(default)]
     pub deleted: Option<DeletedState>,
+    /// Diagnostic settings (`az monitor diagnostic-settings create`): where the vault's
+    /// logs go. None by default, so no audit log.
+    #[serde(default)]
+    pub diagnostic_settings: Vec<DiagnosticSetting>,
+}
+
+/// One diagnostic setting of a vault.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosticSetting {
+    pub name: String,
+    /// Sends the `AuditEvent` category.
+    pub audit_event: bool,
+    /// The Log Analytics workspace (or storage account) the records go to.
+    pub destination: String,
 }
 
 impl KeyVault {
+    /// Some diagnostic setting sends `AuditEvent`: requests are audited.
+    pub fn audit_enabled(&self) -> bool {
+        self.diagnostic_settings.iter().any(|d| d.audit_event)
+    }
+
     pub fn uri(&self) -> String {
         format!("https://{}.vault.azure.net/", self.name)
     }

@@ -104,6 +104,12 @@ pub struct Workspace {
     /// The secret key backups of this workspace are sealed under.
     #[serde(default)]
     pub backup_root: crate::crypto::backup::BackupRoot,
+    /// Management locks (`az lock create`).
+    #[serde(default)]
+    pub locks: Vec<super::topology::ResourceLock>,
+    /// Every request the vaults served or refused (metrics, throttling, audit log).
+    #[serde(default)]
+    pub journal: super::journal::RequestJournal,
 }
 
 impl Workspace {

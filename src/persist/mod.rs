@@ -134,10 +134,15 @@ pub fn load(path: &Path) -> Result<Workspace, PersistError> {
 /// Writes a workspace atomically: a temporary file beside the target, fsync, rename.
 pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
     let text = to_ron(ws)?;
-    let io = |error| PersistError::Io {
+    write_atomically(path, text.as_bytes()).map_err(|error| PersistError::Io {
         path: path.to_path_buf(),
         error,
-    };
+    })
+}
+
+/// Writes a file atomically: a temporary file beside the target, fsync, rename. A reader
+/// sees the old file or the new one, never half of it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -149,7 +154,7 @@ pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)?;
@@ -161,7 +166,7 @@ pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(io)
+    result
 }
 
 /// The built-in demo workspace (embedded in the binary).

@@ -282,7 +282,7 @@ fn schedule_key_boundary(ws: &mut Workspace, name: &str) {
 
 /// The server's periodic check found (at least once) that the key was unusable.
 fn protector_check(ws: &mut Workspace, name: &str) {
-    let Err(cause) = protector_access(ws, name) else {
+    let Err(cause) = super::tde::protector_request(ws, name) else {
         return;
     };
     let now = ws.now();

@@ -131,7 +131,8 @@ impl ServiceError {
             KeyAccessFailure::VaultNotFound
             | KeyAccessFailure::VaultDeleted
             | KeyAccessFailure::UnwrapFailed
-            | KeyAccessFailure::VaultUnreachable => Self::vault_connection_failed(),
+            | KeyAccessFailure::VaultUnreachable
+            | KeyAccessFailure::Throttled => Self::vault_connection_failed(),
             KeyAccessFailure::TenantMismatch => Self::bad_request(
                 "AzureKeyVaultCrossTenantNotSupported",
                 format!(

@@ -22,7 +22,7 @@ pub struct CreateVault {
 }
 
 pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyVault> {
-    transact(ws, |ws| {
+    let vault = transact(ws, |ws| {
         let name = req.name.as_str();
         let valid = (3..=24).contains(&name.len())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -95,16 +95,35 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
             keys: Vec::new(),
             created: ws.now(),
             deleted: None,
+            diagnostic_settings: Vec::new(),
         };
         ws.vaults.push(vault.clone());
         Ok(vault)
-    })
+    })?;
+    if let Some(call) =
+        super::requests::VaultCall::new(ws, &vault.name, "VaultPut", &Caller::ConsoleUser, None)
+    {
+        call.record(ws, ws.now(), 200, "");
+    }
+    Ok(vault)
 }
 
 fn live_vault<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a KeyVault> {
     match ws.vault(name) {
         Some(v) if v.deleted.is_none() => Ok(v),
         _ => Err(ServiceError::vault_not_found(name)),
+    }
+}
+
+/// Refuses a management-plane change to a locked vault.
+fn check_vault_lock(
+    ws: &Workspace,
+    name: &str,
+    action: super::locks::LockedAction,
+) -> ServiceResult<()> {
+    match ws.vault(name) {
+        Some(v) => super::locks::check(ws, &super::ids::vault(v), action),
+        None => Ok(()),
     }
 }
 
@@ -117,7 +136,9 @@ fn live_vault_mut<'a>(ws: &'a mut Workspace, name: &str) -> ServiceResult<&'a mu
 
 /// `az keyvault show`.
 pub fn show_vault(ws: &Workspace, name: &str) -> ServiceResult<KeyVault> {
-    live_vault(ws, name).cloned()
+    super::requests::user_read(ws, name, "VaultGet", None, |ws| {
+        live_vault(ws, name).cloned()
+    })
 }
 
 /// `az keyvault set-policy`: sets the key permissions of one principal. Grants apply at
@@ -128,46 +149,69 @@ pub fn set_access_policy(
     object_id: &PrincipalId,
     permissions: &BTreeSet<KeyPermission>,
 ) -> ServiceResult<KeyVault> {
-    transact(ws, |ws| {
-        if object_id.0.trim().is_empty() {
-            return Err(ServiceError::bad_request(
-                "BadRequest",
-                "An object id is required (--object-id).",
-            ));
-        }
-        let now = ws.now();
-        let delay = ws.clock.draw_delay(
-            crate::sim::Duration::minutes(2),
-            crate::sim::TimingProfile::MAX_PERMISSION_PROPAGATION,
-        );
-        let v = live_vault_mut(ws, vault)?;
-        let before = v.effective_permissions(object_id, now);
-        let tenant = v.tenant.clone();
-        v.access_policies.retain(|p| &p.object_id != object_id);
-        if !permissions.is_empty() {
-            v.access_policies.push(AccessPolicy {
-                tenant_id: tenant,
-                object_id: object_id.clone(),
-                key_permissions: permissions.clone(),
-            });
-        }
-        let revoked: BTreeSet<KeyPermission> = before.difference(permissions).copied().collect();
-        let vault_name = v.name.clone();
-        if !revoked.is_empty() {
-            v.pending_revocations.push(PendingRevocation {
-                object_id: object_id.clone(),
-                permissions: revoked,
-                effective_at: now + delay,
-            });
-        }
-        let out = v.clone();
-        if out.pending_revocations.iter().any(|p| p.effective_at > now) {
-            ws.schedule.push(
-                now + delay,
-                SimEvent::PermissionRevocationPropagated { vault: vault_name },
+    let out = set_access_policy_unannounced(ws, vault, object_id, permissions)?;
+    if let Some(call) = super::requests::VaultCall::new(
+        ws,
+        vault,
+        "VaultAccessPolicyChangedEventGridNotification",
+        &Caller::ConsoleUser,
+        None,
+    ) {
+        call.record(ws, ws.now(), 200, "");
+    }
+    Ok(out)
+}
+
+fn set_access_policy_unannounced(
+    ws: &mut Workspace,
+    vault: &str,
+    object_id: &PrincipalId,
+    permissions: &BTreeSet<KeyPermission>,
+) -> ServiceResult<KeyVault> {
+    super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
+        transact(ws, |ws| {
+            check_vault_lock(ws, vault, super::locks::LockedAction::Write)?;
+            if object_id.0.trim().is_empty() {
+                return Err(ServiceError::bad_request(
+                    "BadRequest",
+                    "An object id is required (--object-id).",
+                ));
+            }
+            let now = ws.now();
+            let delay = ws.clock.draw_delay(
+                crate::sim::Duration::minutes(2),
+                crate::sim::TimingProfile::MAX_PERMISSION_PROPAGATION,
             );
-        }
-        Ok(out)
+            let v = live_vault_mut(ws, vault)?;
+            let before = v.effective_permissions(object_id, now);
+            let tenant = v.tenant.clone();
+            v.access_policies.retain(|p| &p.object_id != object_id);
+            if !permissions.is_empty() {
+                v.access_policies.push(AccessPolicy {
+                    tenant_id: tenant,
+                    object_id: object_id.clone(),
+                    key_permissions: permissions.clone(),
+                });
+            }
+            let revoked: BTreeSet<KeyPermission> =
+                before.difference(permissions).copied().collect();
+            let vault_name = v.name.clone();
+            if !revoked.is_empty() {
+                v.pending_revocations.push(PendingRevocation {
+                    object_id: object_id.clone(),
+                    permissions: revoked,
+                    effective_at: now + delay,
+                });
+            }
+            let out = v.clone();
+            if out.pending_revocations.iter().any(|p| p.effective_at > now) {
+                ws.schedule.push(
+                    now + delay,
+                    SimEvent::PermissionRevocationPropagated { vault: vault_name },
+                );
+            }
+            Ok(out)
+        })
     })
 }
 
@@ -196,10 +240,13 @@ pub fn set_network_acls(
     vault: &str,
     acls: NetworkAcls,
 ) -> ServiceResult<KeyVault> {
-    transact(ws, |ws| {
-        let v = live_vault_mut(ws, vault)?;
-        v.network = acls;
-        Ok(v.clone())
+    super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
+        transact(ws, |ws| {
+            check_vault_lock(ws, vault, super::locks::LockedAction::Write)?;
+            let v = live_vault_mut(ws, vault)?;
+            v.network = acls;
+            Ok(v.clone())
+        })
     })
 }
 
@@ -304,6 +351,22 @@ fn add_key(
     material: RsaKeyMaterial,
     permission: KeyPermission,
 ) -> ServiceResult<(Key, KeyVersion)> {
+    let op = if permission == KeyPermission::Import {
+        "KeyImport"
+    } else {
+        "KeyCreate"
+    };
+    super::requests::user_request(ws, &req.vault, op, Some(&req.name), |ws| {
+        add_key_unaudited(ws, req, material, permission)
+    })
+}
+
+fn add_key_unaudited(
+    ws: &mut Workspace,
+    req: &CreateKey,
+    material: RsaKeyMaterial,
+    permission: KeyPermission,
+) -> ServiceResult<(Key, KeyVersion)> {
     transact(ws, |ws| {
         validate_new_key(ws, req, permission)?;
         if material.bits() != req.size {
@@ -358,32 +421,36 @@ pub fn show_key(
     key: &str,
     version: Option<&str>,
 ) -> ServiceResult<(KeyVault, Key, KeyVersion)> {
-    let v = live_vault(ws, vault)?;
-    authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Get)?;
-    let k = v
-        .key(key)
-        .filter(|k| k.deleted.is_none())
-        .ok_or_else(|| ServiceError::key_not_found(key))?;
-    let kv = match version {
-        Some(id) => k.version(id),
-        None => k.current(),
-    }
-    .ok_or_else(|| ServiceError::key_not_found(&format!("{key}/{}", version.unwrap_or(""))))?;
-    Ok((v.clone(), k.clone(), kv.clone()))
+    super::requests::user_read(ws, vault, "KeyGet", Some(key), |ws| {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Get)?;
+        let k = v
+            .key(key)
+            .filter(|k| k.deleted.is_none())
+            .ok_or_else(|| ServiceError::key_not_found(key))?;
+        let kv = match version {
+            Some(id) => k.version(id),
+            None => k.current(),
+        }
+        .ok_or_else(|| ServiceError::key_not_found(&format!("{key}/{}", version.unwrap_or(""))))?;
+        Ok((v.clone(), k.clone(), kv.clone()))
+    })
 }
 
 /// `az keyvault key list`: live keys.
 pub fn list_keys(ws: &Workspace, vault: &str) -> ServiceResult<(KeyVault, Vec<Key>)> {
-    let v = live_vault(ws, vault)?;
-    authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;
-    Ok((
-        v.clone(),
-        v.keys
-            .iter()
-            .filter(|k| k.deleted.is_none())
-            .cloned()
-            .collect(),
-    ))
+    super::requests::user_read(ws, vault, "KeyList", None, |ws| {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;
+        Ok((
+            v.clone(),
+            v.keys
+                .iter()
+                .filter(|k| k.deleted.is_none())
+                .cloned()
+                .collect(),
+        ))
+    })
 }
 
 /// Changes a key version's attributes (`az keyvault key set-attributes`).
@@ -403,92 +470,96 @@ pub fn set_key_attributes(
     version: Option<&str>,
     attrs: &KeyAttributes,
 ) -> ServiceResult<KeyVersion> {
-    transact(ws, |ws| {
-        let now = ws.now();
-        let v = live_vault(ws, vault)?;
-        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Update)?;
-        let v = live_vault_mut(ws, vault)?;
-        let k = v
-            .key_mut(key)
-            .filter(|k| k.deleted.is_none())
+    super::requests::user_request(ws, vault, "KeyUpdate", Some(key), |ws| {
+        transact(ws, |ws| {
+            let now = ws.now();
+            let v = live_vault(ws, vault)?;
+            authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Update)?;
+            let v = live_vault_mut(ws, vault)?;
+            let k = v
+                .key_mut(key)
+                .filter(|k| k.deleted.is_none())
+                .ok_or_else(|| ServiceError::key_not_found(key))?;
+            let kv = match version {
+                Some(id) => k
+                    .versions
+                    .iter_mut()
+                    .find(|x| x.version.0.eq_ignore_ascii_case(id)),
+                None => k.versions.last_mut(),
+            }
             .ok_or_else(|| ServiceError::key_not_found(key))?;
-        let kv = match version {
-            Some(id) => k
-                .versions
-                .iter_mut()
-                .find(|x| x.version.0.eq_ignore_ascii_case(id)),
-            None => k.versions.last_mut(),
-        }
-        .ok_or_else(|| ServiceError::key_not_found(key))?;
-        if let Some(e) = attrs.enabled {
-            kv.enabled = e;
-        }
-        if let Some(n) = attrs.not_before {
-            kv.not_before = n;
-        }
-        if let Some(x) = attrs.expires {
-            kv.expires = x;
-        }
-        if let Some(ops) = &attrs.ops {
-            kv.key_ops = ops.clone();
-        }
-        if let (Some(n), Some(x)) = (kv.not_before, kv.expires)
-            && x <= n
-        {
-            return Err(ServiceError::bad_request(
-                "BadParameter",
-                "The expiration date must be later than the activation date.",
-            ));
-        }
-        kv.updated = now;
-        Ok(kv.clone())
+            if let Some(e) = attrs.enabled {
+                kv.enabled = e;
+            }
+            if let Some(n) = attrs.not_before {
+                kv.not_before = n;
+            }
+            if let Some(x) = attrs.expires {
+                kv.expires = x;
+            }
+            if let Some(ops) = &attrs.ops {
+                kv.key_ops = ops.clone();
+            }
+            if let (Some(n), Some(x)) = (kv.not_before, kv.expires)
+                && x <= n
+            {
+                return Err(ServiceError::bad_request(
+                    "BadParameter",
+                    "The expiration date must be later than the activation date.",
+                ));
+            }
+            kv.updated = now;
+            Ok(kv.clone())
+        })
     })
 }
 
 /// `az keyvault key delete`: soft-deletes the key (or removes it, without soft delete).
 pub fn delete_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<Key> {
-    transact(ws, |ws| {
-        let now = ws.now();
-        let v = live_vault(ws, vault)?;
-        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Delete)?;
-        let v = live_vault_mut(ws, vault)?;
-        let soft = v.soft_delete;
-        let retention = v.retention_days;
-        let vault_name = v.name.clone();
-        let idx = v
-            .keys
-            .iter()
-            .position(|k| k.name.eq_ignore_ascii_case(key) && k.deleted.is_none())
-            .ok_or_else(|| ServiceError::key_not_found(key))?;
-        let out = if soft {
-            let k = &mut v.keys[idx];
-            k.deleted = Some(DeletedState {
-                deleted_on: now,
-                scheduled_purge: now + crate::sim::Duration::days(retention as i64),
-            });
-            k.clone()
-        } else {
-            v.keys.remove(idx)
-        };
-        if let Some(d) = &out.deleted {
-            ws.schedule
-                .push(d.scheduled_purge, crate::sim::SimEvent::ScheduledPurge);
-        }
-        notify(
-            ws,
-            NotificationLevel::Warning,
-            "Key deleted",
-            format!(
-                "Key '{}' in vault '{vault_name}' was deleted{}.",
-                out.name,
-                if soft {
-                    " (recoverable)"
-                } else {
-                    " permanently"
-                }
-            ),
-        );
-        Ok(out)
+    super::requests::user_request(ws, vault, "KeyDelete", Some(key), |ws| {
+        transact(ws, |ws| {
+            let now = ws.now();
+            let v = live_vault(ws, vault)?;
+            authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Delete)?;
+            let v = live_vault_mut(ws, vault)?;
+            let soft = v.soft_delete;
+            let retention = v.retention_days;
+            let vault_name = v.name.clone();
+            let idx = v
+                .keys
+                .iter()
+                .position(|k| k.name.eq_ignore_ascii_case(key) && k.deleted.is_none())
+                .ok_or_else(|| ServiceError::key_not_found(key))?;
+            let out = if soft {
+                let k = &mut v.keys[idx];
+                k.deleted = Some(DeletedState {
+                    deleted_on: now,
+                    scheduled_purge: now + crate::sim::Duration::days(retention as i64),
+                });
+                k.clone()
+            } else {
+                v.keys.remove(idx)
+            };
+            if let Some(d) = &out.deleted {
+                ws.schedule
+                    .push(d.scheduled_purge, crate::sim::SimEvent::ScheduledPurge);
+            }
+            notify(
+                ws,
+                NotificationLevel::Warning,
+                "Key deleted",
+                format!(
+                    "Key '{}' in vault '{vault_name}' was deleted{}.",
+                    out.name,
+                    if soft {
+                        " (recoverable)"
+                    } else {
+                        " permanently"
+                    }
+                ),
+            );
+            Ok(out)
+        })
     })
 }
 
@@ -669,6 +740,11 @@ fn vault_error(
         KeyAccessFailure::UnwrapFailed => {
             ServiceError::bad_request("BadParameter", "The wrapped key could not be unwrapped.")
         }
+        KeyAccessFailure::Throttled => ServiceError::new(
+            "Throttled",
+            429,
+            "Request was not processed because too many requests were received.",
+        ),
         KeyAccessFailure::VaultUnreachable => ServiceError::new(
             "ServiceUnavailable",
             503,
@@ -712,19 +788,53 @@ pub fn wrap_key(
     uri: &KeyUri,
     plaintext: &[u8],
 ) -> Result<(String, Vec<u8>), KeyAccessFailure> {
-    let k = check_key_use(
-        ws,
-        caller,
-        uri,
-        &[KeyPermission::WrapKey],
-        Some(KeyOperation::WrapKey),
-    )?;
-    let wrapped = k
-        .version
-        .material
-        .wrap(WrapAlgorithm::RsaOaep256, plaintext)
-        .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
-    Ok((k.vault.key_uri(&k.key.name, &k.version.version), wrapped))
+    as_request(ws, caller, uri, "KeyWrap", || {
+        let k = check_key_use(
+            ws,
+            caller,
+            uri,
+            &[KeyPermission::WrapKey],
+            Some(KeyOperation::WrapKey),
+        )?;
+        let wrapped = k
+            .version
+            .material
+            .wrap(WrapAlgorithm::RsaOaep256, plaintext)
+            .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
+        Ok((k.vault.key_uri(&k.key.name, &k.version.version), wrapped))
+    })
+}
+
+/// A SQL server's calls are requests of their own (throttled, journaled); the console
+/// user's are recorded by the operation that makes them.
+fn as_request<T>(
+    ws: &Workspace,
+    caller: &Caller,
+    uri: &KeyUri,
+    operation: &'static str,
+    op: impl FnOnce() -> Result<T, KeyAccessFailure>,
+) -> Result<T, KeyAccessFailure> {
+    match caller {
+        Caller::Server(name) => {
+            super::requests::server_request(ws, name, &uri.vault, operation, &uri.key, op)
+        }
+        Caller::ConsoleUser => op(),
+    }
+}
+
+/// A server's `get` of its key (validating a protector, adding a key, its periodic
+/// check, a revalidation): every check of [`check_key_use`], as one journaled request.
+pub(crate) fn server_check_key<'a>(
+    ws: &'a Workspace,
+    server: &str,
+    uri: &KeyUri,
+    permissions: &[KeyPermission],
+    op: Option<KeyOperation>,
+) -> Result<UsableKey<'a>, KeyAccessFailure> {
+    let caller = Caller::Server(server.to_string());
+    as_request(ws, &caller, uri, "KeyGet", || {
+        check_key_use(ws, &caller, uri, permissions, op)
+    })
 }
 
 /// The data-plane `unwrapKey` call (RSA-OAEP-256), with every check.
@@ -734,17 +844,19 @@ pub fn unwrap_key(
     uri: &KeyUri,
     wrapped: &[u8],
 ) -> Result<Vec<u8>, KeyAccessFailure> {
-    let k = check_key_use(
-        ws,
-        caller,
-        uri,
-        &[KeyPermission::UnwrapKey],
-        Some(KeyOperation::UnwrapKey),
-    )?;
-    k.version
-        .material
-        .unwrap_key(WrapAlgorithm::RsaOaep256, wrapped)
-        .map_err(|_| KeyAccessFailure::UnwrapFailed)
+    as_request(ws, caller, uri, "KeyUnwrap", || {
+        let k = check_key_use(
+            ws,
+            caller,
+            uri,
+            &[KeyPermission::UnwrapKey],
+            Some(KeyOperation::UnwrapKey),
+        )?;
+        k.version
+            .material
+            .unwrap_key(WrapAlgorithm::RsaOaep256, wrapped)
+            .map_err(|_| KeyAccessFailure::UnwrapFailed)
+    })
 }
 
 /// The console user's own `wrapKey`, with the vault's REST errors.
@@ -753,46 +865,51 @@ pub fn user_wrap_key(
     uri: &KeyUri,
     plaintext: &[u8],
 ) -> ServiceResult<(String, Vec<u8>)> {
-    let vault = live_vault(ws, &uri.vault)?;
-    wrap_key(ws, &Caller::ConsoleUser, uri, plaintext)
-        .map_err(|f| vault_error(ws, vault, &Caller::ConsoleUser, "wrapKey", &f))
+    super::requests::user_read(ws, &uri.vault, "KeyWrap", Some(&uri.key), |ws| {
+        let vault = live_vault(ws, &uri.vault)?;
+        wrap_key(ws, &Caller::ConsoleUser, uri, plaintext)
+            .map_err(|f| vault_error(ws, vault, &Caller::ConsoleUser, "wrapKey", &f))
+    })
 }
 
 /// `az keyvault delete`: soft-deletes the vault (or removes it, without soft delete). Its
 /// keys become unusable at once.
 pub fn delete_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
-    transact(ws, |ws| {
-        let now = ws.now();
-        let v = live_vault_mut(ws, name)?;
-        let out = if v.soft_delete {
-            v.deleted = Some(DeletedState {
-                deleted_on: now,
-                scheduled_purge: now + crate::sim::Duration::days(v.retention_days as i64),
-            });
-            v.clone()
-        } else {
-            let v = v.clone();
-            ws.vaults.retain(|x| !x.name.eq_ignore_ascii_case(name));
-            v
-        };
-        if let Some(d) = &out.deleted {
-            ws.schedule
-                .push(d.scheduled_purge, crate::sim::SimEvent::ScheduledPurge);
-        }
-        notify(
-            ws,
-            NotificationLevel::Warning,
-            "Key vault deleted",
-            format!(
-                "Key vault '{name}' was deleted{}.",
-                if out.deleted.is_some() {
-                    " (recoverable)"
-                } else {
-                    " permanently"
-                }
-            ),
-        );
-        Ok(out)
+    super::requests::user_request(ws, name, "VaultDelete", None, |ws| {
+        transact(ws, |ws| {
+            check_vault_lock(ws, name, super::locks::LockedAction::Delete)?;
+            let now = ws.now();
+            let v = live_vault_mut(ws, name)?;
+            let out = if v.soft_delete {
+                v.deleted = Some(DeletedState {
+                    deleted_on: now,
+                    scheduled_purge: now + crate::sim::Duration::days(v.retention_days as i64),
+                });
+                v.clone()
+            } else {
+                let v = v.clone();
+                ws.vaults.retain(|x| !x.name.eq_ignore_ascii_case(name));
+                v
+            };
+            if let Some(d) = &out.deleted {
+                ws.schedule
+                    .push(d.scheduled_purge, crate::sim::SimEvent::ScheduledPurge);
+            }
+            notify(
+                ws,
+                NotificationLevel::Warning,
+                "Key vault deleted",
+                format!(
+                    "Key vault '{name}' was deleted{}.",
+                    if out.deleted.is_some() {
+                        " (recoverable)"
+                    } else {
+                        " permanently"
+                    }
+                ),
+            );
+            Ok(out)
+        })
     })
 }
 
@@ -805,30 +922,34 @@ fn deleted_vault_not_found(name: &str) -> ServiceError {
 
 /// `az keyvault recover`: brings a soft-deleted vault back with its keys and policies.
 pub fn recover_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
-    transact(ws, |ws| {
-        let v = ws
-            .vault_mut(name)
-            .filter(|v| v.deleted.is_some())
-            .ok_or_else(|| deleted_vault_not_found(name))?;
-        v.deleted = None;
-        Ok(v.clone())
+    super::requests::user_request(ws, name, "VaultRecover", None, |ws| {
+        transact(ws, |ws| {
+            let v = ws
+                .vault_mut(name)
+                .filter(|v| v.deleted.is_some())
+                .ok_or_else(|| deleted_vault_not_found(name))?;
+            v.deleted = None;
+            Ok(v.clone())
+        })
     })
 }
 
 /// `az keyvault key recover`: brings a soft-deleted key back (needs `recover`).
 pub fn recover_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<Key> {
-    transact(ws, |ws| {
-        let v = live_vault(ws, vault)?;
-        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Recover)?;
-        let v = live_vault_mut(ws, vault)?;
-        let k = v
-            .key_mut(key)
-            .filter(|k| k.deleted.is_some())
-            .ok_or_else(|| {
-                ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {key}"))
-            })?;
-        k.deleted = None;
-        Ok(k.clone())
+    super::requests::user_request(ws, vault, "KeyRecover", Some(key), |ws| {
+        transact(ws, |ws| {
+            let v = live_vault(ws, vault)?;
+            authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Recover)?;
+            let v = live_vault_mut(ws, vault)?;
+            let k = v
+                .key_mut(key)
+                .filter(|k| k.deleted.is_some())
+                .ok_or_else(|| {
+                    ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {key}"))
+                })?;
+            k.deleted = None;
+            Ok(k.clone())
+        })
     })
 }
 
@@ -871,49 +992,52 @@ fn geography_of(location: &str) -> String {
 /// `az keyvault key backup`: an opaque blob holding every version, restorable only into a
 /// vault in the same subscription and Azure geography.
 pub fn backup_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<Vec<u8>> {
-    let now = ws.now();
-    let blob = {
-        let v = live_vault(ws, vault)?;
-        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Backup)?;
-        let k = v
-            .key(key)
-            .filter(|k| k.deleted.is_none())
-            .ok_or_else(|| ServiceError::key_not_found(key))?;
-        if k.versions.len() > MAX_BACKUP_VERSIONS {
-            return Err(ServiceError::bad_request(
-                "BadParameter",
-                format!(
-                    "Key '{}' has {} versions: keys with more than {MAX_BACKUP_VERSIONS} versions cannot be backed up.",
-                    k.name,
-                    k.versions.len()
-                ),
-            ));
-        }
-        let payload = serde_json::to_vec(k)
-            .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
-        let header = crate::crypto::backup::BackupHeader {
-            subscription: v.subscription.0.clone(),
-            geography: geography_of(&v.location),
-            vault: v.name.clone(),
-            key: k.name.clone(),
-            versions: k.versions.len(),
+    super::requests::user_request(ws, vault, "KeyBackup", Some(key), |ws| {
+        let now = ws.now();
+        let blob = {
+            let v = live_vault(ws, vault)?;
+            authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Backup)?;
+            let k = v
+                .key(key)
+                .filter(|k| k.deleted.is_none())
+                .ok_or_else(|| ServiceError::key_not_found(key))?;
+            if k.versions.len() > MAX_BACKUP_VERSIONS {
+                return Err(ServiceError::bad_request(
+                    "BadParameter",
+                    format!(
+                        "Key '{}' has {} versions: keys with more than {MAX_BACKUP_VERSIONS} versions cannot be backed up.",
+                        k.name,
+                        k.versions.len()
+                    ),
+                ));
+            }
+            let payload = serde_json::to_vec(k)
+                .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+            let header = crate::crypto::backup::BackupHeader {
+                subscription: v.subscription.0.clone(),
+                geography: geography_of(&v.location),
+                vault: v.name.clone(),
+                key: k.name.clone(),
+                versions: k.versions.len(),
+            };
+            crate::crypto::backup::seal(&ws.backup_root, &header, &payload)
         };
-        crate::crypto::backup::seal(&ws.backup_root, &header, &payload)
-    };
-    if let Some(k) = live_vault_mut(ws, vault)?.key_mut(key) {
-        k.last_backup = Some(now);
-    }
-    Ok(blob)
+        if let Some(k) = live_vault_mut(ws, vault)?.key_mut(key) {
+            k.last_backup = Some(now);
+        }
+        Ok(blob)
+    })
 }
 
 /// `az keyvault key restore`: brings back every version under the same name.
 pub fn restore_key(ws: &mut Workspace, vault: &str, blob: &[u8]) -> ServiceResult<Key> {
-    use crate::crypto::backup::{BackupError, open};
-    transact(ws, |ws| {
-        let v = live_vault(ws, vault)?;
-        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Restore)?;
-        let geo = geography_of(&v.location);
-        let (header, plain) = open(&ws.backup_root, &v.subscription.0, &geo, blob).map_err(|e| match e {
+    super::requests::user_request(ws, vault, "KeyRestore", None, |ws| {
+        use crate::crypto::backup::{BackupError, open};
+        transact(ws, |ws| {
+            let v = live_vault(ws, vault)?;
+            authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Restore)?;
+            let geo = geography_of(&v.location);
+            let (header, plain) = open(&ws.backup_root, &v.subscription.0, &geo, blob).map_err(|e| match e {
             BackupError::NotABackup => ServiceError::bad_request("BadParameter", "The file is not a key backup."),
             BackupError::Damaged => ServiceError::bad_request("BadParameter", "Backup blob contains invalid or corrupt version: it cannot be decrypted here (damaged, or made in another workspace)."),
             BackupError::OtherSubscription { backup } => ServiceError::bad_request(
@@ -925,27 +1049,28 @@ pub fn restore_key(ws: &mut Workspace, vault: &str, blob: &[u8]) -> ServiceResul
                 format!("The backup was made in the {backup} geography; key backups restore only within one Azure geography (vault '{vault}' is in {} ({geo})).", v.location),
             ),
         })?;
-        let key: Key = serde_json::from_slice(&plain).map_err(|_| {
-            ServiceError::bad_request(
-                "BadParameter",
-                "Backup blob contains invalid or corrupt version.",
-            )
-        })?;
-        if v.key(&key.name).is_some() {
-            return Err(ServiceError::conflict(
-                "Conflict",
-                format!(
-                    "There is already a key named '{}' in vault '{vault}' (perhaps deleted but recoverable): restore refuses to overwrite it.",
-                    header.key
-                ),
-            ));
-        }
-        let restored = Key {
-            deleted: None,
-            ..key
-        };
-        live_vault_mut(ws, vault)?.keys.push(restored.clone());
-        Ok(restored)
+            let key: Key = serde_json::from_slice(&plain).map_err(|_| {
+                ServiceError::bad_request(
+                    "BadParameter",
+                    "Backup blob contains invalid or corrupt version.",
+                )
+            })?;
+            if v.key(&key.name).is_some() {
+                return Err(ServiceError::conflict(
+                    "Conflict",
+                    format!(
+                        "There is already a key named '{}' in vault '{vault}' (perhaps deleted but recoverable): restore refuses to overwrite it.",
+                        header.key
+                    ),
+                ));
+            }
+            let restored = Key {
+                deleted: None,
+                ..key
+            };
+            live_vault_mut(ws, vault)?.keys.push(restored.clone());
+            Ok(restored)
+        })
     })
 }
 
@@ -991,16 +1116,73 @@ pub fn import_pem_key(
 
 /// `az keyvault key list-deleted`.
 pub fn list_deleted_keys(ws: &Workspace, vault: &str) -> ServiceResult<(KeyVault, Vec<Key>)> {
+    super::requests::user_read(ws, vault, "KeyListDeleted", None, |ws| {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;
+        Ok((
+            v.clone(),
+            v.keys
+                .iter()
+                .filter(|k| k.deleted.is_some())
+                .cloned()
+                .collect(),
+        ))
+    })
+}
+
+/// `az keyvault key list-versions`.
+pub fn list_key_versions(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+) -> ServiceResult<(KeyVault, Key)> {
+    super::requests::user_read(ws, vault, "KeyListVersions", Some(key), |ws| {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;
+        let k = v
+            .key(key)
+            .filter(|k| k.deleted.is_none())
+            .ok_or_else(|| ServiceError::key_not_found(key))?;
+        Ok((v.clone(), k.clone()))
+    })
+}
+
+/// `az keyvault key show-deleted`.
+pub fn show_deleted_key(ws: &Workspace, vault: &str, key: &str) -> ServiceResult<(KeyVault, Key)> {
+    super::requests::user_read(ws, vault, "KeyGetDeleted", Some(key), |ws| {
+        let v = live_vault(ws, vault)?;
+        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Get)?;
+        let k = v.key(key).filter(|k| k.deleted.is_some()).ok_or_else(|| {
+            ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {key}"))
+        })?;
+        Ok((v.clone(), k.clone()))
+    })
+}
+
+/// A key and version as they stand, for composing an operation's response (not a request
+/// of its own).
+pub fn key_state(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+    version: Option<&str>,
+) -> ServiceResult<(KeyVault, Key, KeyVersion)> {
     let v = live_vault(ws, vault)?;
-    authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;
-    Ok((
-        v.clone(),
-        v.keys
-            .iter()
-            .filter(|k| k.deleted.is_some())
-            .cloned()
-            .collect(),
-    ))
+    let k = v
+        .key(key)
+        .filter(|k| k.deleted.is_none())
+        .ok_or_else(|| ServiceError::key_not_found(key))?;
+    let kv = match version {
+        Some(id) => k.version(id),
+        None => k.current(),
+    }
+    .ok_or_else(|| ServiceError::key_not_found(key))?;
+    Ok((v.clone(), k.clone(), kv.clone()))
+}
+
+/// A vault as it stands, for composing an operation's response (not a request of its own).
+pub fn vault_state(ws: &Workspace, name: &str) -> ServiceResult<KeyVault> {
+    live_vault(ws, name).cloned()
 }
 
 fn purge_refusal(what: &str, scheduled: Timestamp) -> ServiceError {
@@ -1017,22 +1199,24 @@ fn purge_refusal(what: &str, scheduled: Timestamp) -> ServiceError {
 /// `az keyvault key purge`: needs the `purge` permission (nobody has it by default) and is
 /// refused under purge protection until the retention period ends.
 pub fn purge_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<()> {
-    transact(ws, |ws| {
-        let v = live_vault(ws, vault)?;
-        authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Purge)?;
-        let k = v.key(key).filter(|k| k.deleted.is_some()).ok_or_else(|| {
-            ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {key}"))
-        })?;
-        if let Some(d) = &k.deleted
-            && v.purge_protection
-            && ws.now() < d.scheduled_purge
-        {
-            return Err(purge_refusal(&format!("key '{key}'"), d.scheduled_purge));
-        }
-        live_vault_mut(ws, vault)?
-            .keys
-            .retain(|k| !(k.name.eq_ignore_ascii_case(key) && k.deleted.is_some()));
-        Ok(())
+    super::requests::user_request(ws, vault, "KeyPurge", Some(key), |ws| {
+        transact(ws, |ws| {
+            let v = live_vault(ws, vault)?;
+            authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Purge)?;
+            let k = v.key(key).filter(|k| k.deleted.is_some()).ok_or_else(|| {
+                ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {key}"))
+            })?;
+            if let Some(d) = &k.deleted
+                && v.purge_protection
+                && ws.now() < d.scheduled_purge
+            {
+                return Err(purge_refusal(&format!("key '{key}'"), d.scheduled_purge));
+            }
+            live_vault_mut(ws, vault)?
+                .keys
+                .retain(|k| !(k.name.eq_ignore_ascii_case(key) && k.deleted.is_some()));
+            Ok(())
+        })
     })
 }
 
@@ -1047,20 +1231,22 @@ pub fn list_deleted_vaults(ws: &Workspace) -> Vec<KeyVault> {
 
 /// `az keyvault purge`: refused under purge protection until the retention period ends.
 pub fn purge_vault(ws: &mut Workspace, name: &str) -> ServiceResult<()> {
-    transact(ws, |ws| {
-        let v = ws
-            .vault(name)
-            .filter(|v| v.deleted.is_some())
-            .ok_or_else(|| deleted_vault_not_found(name))?;
-        if let Some(d) = &v.deleted
-            && v.purge_protection
-            && ws.now() < d.scheduled_purge
-        {
-            return Err(purge_refusal(&format!("vault '{name}'"), d.scheduled_purge));
-        }
-        ws.vaults
-            .retain(|v| !(v.name.eq_ignore_ascii_case(name) && v.deleted.is_some()));
-        Ok(())
+    super::requests::user_request(ws, name, "VaultPurge", None, |ws| {
+        transact(ws, |ws| {
+            let v = ws
+                .vault(name)
+                .filter(|v| v.deleted.is_some())
+                .ok_or_else(|| deleted_vault_not_found(name))?;
+            if let Some(d) = &v.deleted
+                && v.purge_protection
+                && ws.now() < d.scheduled_purge
+            {
+                return Err(purge_refusal(&format!("vault '{name}'"), d.scheduled_purge));
+            }
+            ws.vaults
+                .retain(|v| !(v.name.eq_ignore_ascii_case(name) && v.deleted.is_some()));
+            Ok(())
+        })
     })
 }
 

@@ -8,10 +8,13 @@
 
 pub mod advisor;
 pub mod behaviour;
+pub mod diagnostics;
 mod error;
 pub mod keyvault;
+pub mod locks;
 pub mod monitor;
 pub mod recovery;
+pub mod requests;
 pub mod resources;
 pub mod sql;
 pub mod tde;
@@ -97,6 +100,8 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         alert_rules: Vec::new(),
         deliveries: Vec::new(),
         backup_root: crate::crypto::backup::BackupRoot::generate(),
+        locks: Vec::new(),
+        journal: RequestJournal::default(),
     }
 }
 

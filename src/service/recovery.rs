@@ -68,7 +68,7 @@ fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceRes
             ),
         ));
     }
-    protector_access(ws, server_name).map_err(|f| tde_error(ws, server_name, &f))?;
+    super::tde::protector_request(ws, server_name).map_err(|f| tde_error(ws, server_name, &f))?;
     let now = ws.now();
     let until = now + recovery_duration(d);
     let resource = ids::database(s, &d.name);

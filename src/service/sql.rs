@@ -302,6 +302,8 @@ fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<
 pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
     transact(ws, |ws| {
         live_database(ws, server_name, db)?;
+        let id = super::ids::database(server(ws, server_name)?, db);
+        super::locks::check(ws, &id, super::locks::LockedAction::Delete)?;
         server_mut(ws, server_name)?
             .databases
             .retain(|d| !d.name.eq_ignore_ascii_case(db));
@@ -378,9 +380,9 @@ pub fn add_server_key(
                 &KeyAccessFailure::NoServerIdentity,
             ));
         }
-        let usable = super::keyvault::check_key_use(
+        let usable = super::keyvault::server_check_key(
             ws,
-            &super::Caller::Server(server_name.to_string()),
+            server_name,
             &uri,
             &[KeyPermission::Get],
             None,
@@ -423,6 +425,7 @@ pub fn delete_server_key(
 ) -> ServiceResult<()> {
     transact(ws, |ws| {
         let s = server(ws, server_name)?;
+        super::locks::check(ws, &super::ids::server(s), super::locks::LockedAction::Write)?;
         let key = s
             .key(key_name)
             .ok_or_else(ServiceError::server_key_not_found)?;

@@ -109,13 +109,18 @@ pub fn validate_protector(
             ),
         ));
     }
-    let caller = Caller::Server(s.name.clone());
     let pinned = KeyUri {
         version: Some(version),
         ..uri.clone()
     };
-    let usable =
-        check_key_use(ws, &caller, &pinned, &KeyPermission::TDE_REQUIRED, None).map_err(fail)?;
+    let usable = super::keyvault::server_check_key(
+        ws,
+        &s.name,
+        &pinned,
+        &KeyPermission::TDE_REQUIRED,
+        None,
+    )
+    .map_err(fail)?;
     let bits = usable.version.material.bits();
     if !matches!(usable.key.kty, KeyType::Rsa | KeyType::RsaHsm) || !(bits == 2048 || bits == 3072)
     {
@@ -137,6 +142,7 @@ pub fn validate_protector(
 pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<TdeProtector> {
     transact(ws, |ws| {
         let s = server(ws, &req.server)?;
+        super::locks::check(ws, &super::ids::server(s), super::locks::LockedAction::Write)?;
         let new_key = match req.key_type {
             ServerKeyType::ServiceManaged => {
                 if req.kid.is_some() {
@@ -266,8 +272,23 @@ pub fn show_protector(
     Ok((s.protector.clone(), key))
 }
 
-/// Can the server use its protector right now? (The server's periodic check.)
+/// Can the server use its protector right now? (What the simulator knows, without a
+/// request to the vault.)
 pub fn protector_access(ws: &Workspace, server_name: &str) -> Result<(), KeyAccessFailure> {
+    protector_access_as(ws, server_name, false)
+}
+
+/// The server asks its vault for its protector (its periodic check, a revalidation): the
+/// same checks, as a request the vault journals, throttles and audits.
+pub(crate) fn protector_request(ws: &Workspace, server_name: &str) -> Result<(), KeyAccessFailure> {
+    protector_access_as(ws, server_name, true)
+}
+
+fn protector_access_as(
+    ws: &Workspace,
+    server_name: &str,
+    journaled: bool,
+) -> Result<(), KeyAccessFailure> {
     let s = ws
         .server(server_name)
         .ok_or(KeyAccessFailure::NoServerIdentity)?;
@@ -282,13 +303,23 @@ pub fn protector_access(ws: &Workspace, server_name: &str) -> Result<(), KeyAcce
                 .as_deref()
                 .and_then(KeyUri::parse)
                 .ok_or(KeyAccessFailure::KeyNotFound)?;
-            let k = check_key_use(
-                ws,
-                &Caller::Server(s.name.clone()),
-                &uri,
-                &KeyPermission::TDE_REQUIRED,
-                Some(KeyOperation::WrapKey),
-            )?;
+            let k = if journaled {
+                super::keyvault::server_check_key(
+                    ws,
+                    &s.name,
+                    &uri,
+                    &KeyPermission::TDE_REQUIRED,
+                    Some(KeyOperation::WrapKey),
+                )?
+            } else {
+                check_key_use(
+                    ws,
+                    &Caller::Server(s.name.clone()),
+                    &uri,
+                    &KeyPermission::TDE_REQUIRED,
+                    Some(KeyOperation::WrapKey),
+                )?
+            };
             if !k.version.allows(KeyOperation::UnwrapKey) {
                 return Err(KeyAccessFailure::KeyOperationsNotPermitted);
             }

@@ -39,7 +39,7 @@ impl std::fmt::Display for CommandError {
 
 type CmdResult = Result<Value, CommandError>;
 
-fn usage(text: impl Into<String>) -> CommandError {
+pub(crate) fn usage(text: impl Into<String>) -> CommandError {
     CommandError::Usage(UsageError(text.into()))
 }
 
@@ -113,12 +113,11 @@ pub const COMMANDS: &[&str] = &[
 /// Runs one command (already split into words, with substitutions done).
 pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) -> CmdResult {
     // The longest known command that prefixes the words.
-    let (cmd, rest) = COMMANDS
-        .iter()
+    let (cmd, rest) = all_commands()
         .filter_map(|c| {
             let parts: Vec<&str> = c.split(' ').collect();
             (words.len() >= parts.len() && words.iter().zip(&parts).all(|(w, p)| w == p))
-                .then_some((*c, parts.len()))
+                .then_some((c, parts.len()))
         })
         .max_by_key(|(_, n)| *n)
         .map(|(c, n)| (c, &words[n..]))
@@ -182,7 +181,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         "az keyvault update" => {
             a.check_known(&["--name", "--resource-group", "--default-action", "--bypass"])?;
             let name = a.required("--name")?;
-            let v = keyvault::show_vault(ws, &name)?;
+            let v = keyvault::vault_state(ws, &name)?;
             let mut acls = v.network.clone();
             if let Some(d) = a.get("--default-action") {
                 acls.restricted = match d.as_str() {
@@ -259,7 +258,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 })?);
             }
             if !a.has("--key-permissions") {
-                let existing = keyvault::show_vault(ws, &name)?;
+                let existing = keyvault::vault_state(ws, &name)?;
                 perms = existing
                     .access_policies
                     .iter()
@@ -316,7 +315,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 .generate(size)
                 .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
             let (k, kv) = keyvault::create_key(ws, &req, material)?;
-            let v = keyvault::show_vault(ws, &req.vault)?;
+            let v = keyvault::vault_state(ws, &req.vault)?;
             Ok(views::key(&v, &k, &kv))
         }
         "az keyvault key show" => {
@@ -335,15 +334,11 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         "az keyvault key list-versions" => {
             a.check_known(&["--vault-name", "--name", "--id"])?;
             let (vault, name, _) = key_ref(&a)?;
-            let (v, keys) = keyvault::list_keys(ws, &vault)?;
-            let k = keys
-                .iter()
-                .find(|k| k.name.eq_ignore_ascii_case(&name))
-                .ok_or_else(|| ServiceError::key_not_found(&name))?;
+            let (v, k) = keyvault::list_key_versions(ws, &vault, &name)?;
             Ok(Value::Array(
                 k.versions
                     .iter()
-                    .map(|kv| views::key_version_item(&v, k, kv))
+                    .map(|kv| views::key_version_item(&v, &k, kv))
                     .collect(),
             ))
         }
@@ -372,7 +367,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 ops: a.has("--ops").then(|| ops_arg(&a)).transpose()?,
             };
             keyvault::set_key_attributes(ws, &vault, &name, version.as_deref(), &attrs)?;
-            let (v, k, kv) = keyvault::show_key(ws, &vault, &name, version.as_deref())?;
+            let (v, k, kv) = keyvault::key_state(ws, &vault, &name, version.as_deref())?;
             Ok(views::key(&v, &k, &kv))
         }
         "az keyvault key delete" => {
@@ -657,14 +652,8 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         "az keyvault key show-deleted" => {
             a.check_known(&["--vault-name", "--name", "--id"])?;
             let (vault, name, _) = key_ref(&a)?;
-            let (v, keys) = keyvault::list_deleted_keys(ws, &vault)?;
-            let k = keys
-                .iter()
-                .find(|k| k.name.eq_ignore_ascii_case(&name))
-                .ok_or_else(|| {
-                    ServiceError::not_found("KeyNotFound", format!("Deleted Key not found: {name}"))
-                })?;
-            Ok(views::deleted_key(&v, k))
+            let (v, k) = keyvault::show_deleted_key(ws, &vault, &name)?;
+            Ok(views::deleted_key(&v, &k))
         }
         "az keyvault key purge" => {
             a.check_known(&["--vault-name", "--name", "--id"])?;
@@ -704,7 +693,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let pem = std::fs::read_to_string(&file)
                 .map_err(|e| usage(format!("cannot read '{file}': {e}")))?;
             let (k, kv) = keyvault::import_pem_key(ws, &vault, &name, kty, &pem)?;
-            let v = keyvault::show_vault(ws, &vault)?;
+            let v = keyvault::vault_state(ws, &vault)?;
             Ok(views::key(&v, &k, &kv))
         }
         "az keyvault key backup" => {
@@ -726,14 +715,14 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let blob =
                 std::fs::read(&file).map_err(|e| usage(format!("cannot read '{file}': {e}")))?;
             let k = keyvault::restore_key(ws, &vault, &blob)?;
-            let (v, k, kv) = keyvault::show_key(ws, &vault, &k.name, None)?;
+            let (v, k, kv) = keyvault::key_state(ws, &vault, &k.name, None)?;
             Ok(views::key(&v, &k, &kv))
         }
         "az keyvault key recover" => {
             a.check_known(&["--vault-name", "--name", "--id"])?;
             let (vault, name, _) = key_ref(&a)?;
             keyvault::recover_key(ws, &vault, &name)?;
-            let (v, k, kv) = keyvault::show_key(ws, &vault, &name, None)?;
+            let (v, k, kv) = keyvault::key_state(ws, &vault, &name, None)?;
             Ok(views::key(&v, &k, &kv))
         }
         "az sql db tde key revalidate" => {
@@ -1039,8 +1028,17 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .collect(),
             ))
         }
-        _ => Err(unknown_command(words)),
+        other => super::governance::run(ws, other, &mut a)
+            .unwrap_or_else(|| Err(unknown_command(words))),
     }
+}
+
+/// Every command the shell knows: this module's and the governance commands.
+pub fn all_commands() -> impl Iterator<Item = &'static str> {
+    COMMANDS
+        .iter()
+        .chain(super::governance::COMMANDS)
+        .copied()
 }
 
 fn action_group_json(ws: &Workspace, g: &ActionGroup) -> Value {
@@ -1086,10 +1084,8 @@ fn clock_json(ws: &Workspace) -> Value {
 fn unknown_command(words: &[String]) -> CommandError {
     let typed = words.join(" ");
     let group = words.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
-    let near: Vec<&str> = COMMANDS
-        .iter()
+    let near: Vec<&str> = all_commands()
         .filter(|c| c.starts_with(&group))
-        .copied()
         .take(8)
         .collect();
     if near.is_empty() {

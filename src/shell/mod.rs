@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod governance;
 pub mod lexer;
 pub mod output;
 pub mod views;
@@ -138,7 +139,11 @@ impl Shell {
     fn run_command(&mut self, ws: &mut Workspace, words: &[String]) -> LineOutput {
         let mut rest: Vec<String> = Vec::new();
         let mut query = None;
-        let mut format = OutputFormat::Json;
+        let mut format = if words.starts_with(&["sim".to_string(), "audit".into(), "list".into()]) {
+            OutputFormat::JsonLines
+        } else {
+            OutputFormat::Json
+        };
         let mut i = 0;
         while i < words.len() {
             match words[i].as_str() {
@@ -152,7 +157,7 @@ impl Shell {
                         None => {
                             return LineOutput {
                                 stderr: format!(
-                                    "ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv')\n",
+                                    "ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'jsonl', 'none', 'table', 'tsv')\n",
                                     words[i + 1]
                                 ),
                                 ..Default::default()
@@ -235,7 +240,7 @@ pub fn help_text() -> String {
     let mut s = String::from(
         "Commands (Azure CLI syntax; add --query <JMESPath> and -o json|tsv|table|none):\n",
     );
-    for c in commands::COMMANDS {
+    for c in commands::all_commands() {
         s.push_str("  ");
         s.push_str(c);
         s.push('\n');

@@ -5,6 +5,8 @@ use serde_json::Value;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
     Json,
+    /// One compact JSON value a line (each element of an array); `sim audit list`'s default.
+    JsonLines,
     Tsv,
     Table,
     None,
@@ -14,6 +16,7 @@ impl OutputFormat {
     pub fn parse(text: &str) -> Option<OutputFormat> {
         match text {
             "json" | "jsonc" | "yaml" | "yamlc" => Some(OutputFormat::Json),
+            "jsonl" => Some(OutputFormat::JsonLines),
             "tsv" => Some(OutputFormat::Tsv),
             "table" => Some(OutputFormat::Table),
             "none" => Some(OutputFormat::None),
@@ -43,6 +46,11 @@ pub fn render(value: &Value, format: OutputFormat) -> String {
             s.push('\n');
             s
         }
+        OutputFormat::JsonLines => match value {
+            Value::Array(items) => items.iter().map(|v| format!("{v}\n")).collect(),
+            Value::Null => String::new(),
+            v => format!("{v}\n"),
+        },
         OutputFormat::Tsv => tsv(value),
         OutputFormat::Table => table(value),
     }

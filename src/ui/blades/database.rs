@@ -180,7 +180,7 @@ fn recovery_wizard(
                         cx.open(BladeKind::Server { server: server.to_string() });
                     }
                 }
-                KeyAccessFailure::VaultUnreachable => {
+                KeyAccessFailure::VaultUnreachable | KeyAccessFailure::Throttled => {
                     ui.label("No action needed: the vault cannot be reached (an outage). The database comes back by itself once it passes.");
                 }
                 KeyAccessFailure::VaultNotFound | KeyAccessFailure::KeyNotFound | KeyAccessFailure::UnwrapFailed => {

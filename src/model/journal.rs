@@ -1,0 +1,363 @@
+//! The requests the key vaults served or refused.
+//!
+//! Every call that reaches a vault (from the console user or a SQL server) is one
+//! [`VaultRequest`]. The journal is what a vault's metrics count, what its throttling
+//! counts against, and — for requests made while a diagnostic setting sends the
+//! `AuditEvent` category — what its audit log holds.
+//!
+//! Like the vault's own diagnostic pipeline it sits beside the transactional model: a
+//! request is recorded whether the operation succeeded or not, so a refused call leaves the
+//! model unchanged but still leaves its trace. Clones of a workspace share one journal
+//! (that is how a record made inside a failed operation's draft survives), and the journal
+//! can hold hundreds of thousands of records without making every operation's copy slow.
+
+use crate::sim::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Who made a request, as the audit record's `identity.claim` and `callerIpAddress` say.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestCaller {
+    pub object_id: String,
+    /// The user principal name, for a person.
+    pub upn: Option<String>,
+    pub app_id: String,
+    pub ip_address: String,
+    pub client_info: String,
+    /// A short name for tables and filters: the UPN or `server <name>`.
+    pub display: String,
+}
+
+/// What a request counts against in the vault's service limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ThrottleClass {
+    /// Management-plane calls (ARM): not counted against the vault's key limits.
+    Management,
+    /// Key creation or import, for a key of this size and protection.
+    Create { bits: u32, hsm: bool },
+    /// Every other key operation, for a key of this size and protection.
+    Other { bits: u32, hsm: bool },
+}
+
+impl ThrottleClass {
+    /// Transactions allowed per vault per 10 seconds (Azure's current service limits; RSA
+    /// 4096 from the same documentation page, which azure-facts.md does not list).
+    pub fn limit(self) -> Option<u32> {
+        let (create, bits, hsm) = match self {
+            ThrottleClass::Management => return None,
+            ThrottleClass::Create { bits, hsm } => (true, bits, hsm),
+            ThrottleClass::Other { bits, hsm } => (false, bits, hsm),
+        };
+        Some(match (create, hsm, bits) {
+            (true, true, _) => 10,
+            (true, false, _) => 20,
+            (false, true, b) if b <= 2048 => 2000,
+            (false, true, b) if b <= 3072 => 500,
+            (false, true, _) => 250,
+            (false, false, b) if b <= 2048 => 4000,
+            (false, false, b) if b <= 3072 => 1000,
+            (false, false, _) => 500,
+        })
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            ThrottleClass::Management => "management".into(),
+            ThrottleClass::Create { bits, hsm } => {
+                format!(
+                    "create, RSA {bits} {}",
+                    if hsm { "HSM" } else { "software" }
+                )
+            }
+            ThrottleClass::Other { bits, hsm } => {
+                format!("other, RSA {bits} {}", if hsm { "HSM" } else { "software" })
+            }
+        }
+    }
+}
+
+/// One request a vault served or refused.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaultRequest {
+    /// Position in the journal: also what the correlation id is derived from.
+    pub seq: u64,
+    pub time: Timestamp,
+    pub vault: String,
+    /// ARM id of the vault.
+    pub resource_id: String,
+    /// `KeyWrap`, `VaultGet`, ...
+    pub operation: String,
+    /// HTTP status the vault answered.
+    pub status: u16,
+    /// The error text, empty on success.
+    pub description: String,
+    pub duration_ms: u32,
+    pub caller: RequestCaller,
+    pub request_uri: String,
+    /// The id of the object the request is about (key id, vault uri).
+    pub object_id: String,
+    pub class: ThrottleClass,
+    /// Made while a diagnostic setting sent `AuditEvent`: part of the audit log.
+    pub audited: bool,
+}
+
+impl VaultRequest {
+    pub fn succeeded(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// `resultType`.
+    pub fn result_type(&self) -> &'static str {
+        if self.succeeded() {
+            "Success"
+        } else {
+            "Failure"
+        }
+    }
+
+    /// `resultSignature`: the HTTP status text.
+    pub fn result_signature(&self) -> &'static str {
+        match self.status {
+            200 => "OK",
+            201 => "Created",
+            204 => "No Content",
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            409 => "Conflict",
+            429 => "Too Many Requests",
+            503 => "Service Unavailable",
+            _ => "Error",
+        }
+    }
+
+    /// A correlation id (GUID-shaped), stable for a given journal position.
+    pub fn correlation_id(&self) -> String {
+        let h = splitmix(self.seq ^ 0x5eed_c0de);
+        let l = splitmix(h);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            h >> 32,
+            (h >> 16) & 0xffff,
+            h & 0xfff,
+            (l >> 48) & 0xfff,
+            l & 0xffff_ffff_ffff
+        )
+    }
+
+    /// The record in the shape of Azure Monitor's `AuditEvent` JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut claim = serde_json::Map::new();
+        claim.insert(
+            "http://schemas.microsoft.com/identity/claims/objectidentifier".into(),
+            self.caller.object_id.clone().into(),
+        );
+        if let Some(upn) = &self.caller.upn {
+            claim.insert(
+                "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn".into(),
+                upn.clone().into(),
+            );
+        }
+        claim.insert("appid".into(), self.caller.app_id.clone().into());
+        serde_json::json!({
+            "time": self.time.to_iso().replace("+00:00", "Z"),
+            "resourceId": self.resource_id.to_uppercase(),
+            "operationName": self.operation,
+            "operationVersion": "7.4",
+            "category": "AuditEvent",
+            "resultType": self.result_type(),
+            "resultSignature": self.result_signature(),
+            "resultDescription": self.description,
+            "durationMs": self.duration_ms,
+            "callerIpAddress": self.caller.ip_address,
+            "correlationId": self.correlation_id(),
+            "identity": { "claim": claim },
+            "properties": {
+                "clientInfo": self.caller.client_info,
+                "requestUri": self.request_uri,
+                "id": self.object_id,
+                "httpStatusCode": self.status,
+            },
+        })
+    }
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The journal's contents, behind the lock.
+#[derive(Default)]
+pub struct JournalData {
+    pub requests: Vec<VaultRequest>,
+    /// Admitted requests per (vault, 10-second window, class): what throttling counts.
+    windows: HashMap<(String, i64, ThrottleClass), u32>,
+}
+
+impl JournalData {
+    /// Requests admitted so far in the 10-second window holding `time`.
+    pub fn admitted_in_window(&self, vault: &str, time: Timestamp, class: ThrottleClass) -> u32 {
+        self.windows
+            .get(&(vault.to_ascii_lowercase(), window_of(time), class))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn count(&mut self, r: &VaultRequest) {
+        if r.status != 429 && r.class != ThrottleClass::Management {
+            *self
+                .windows
+                .entry((r.vault.to_ascii_lowercase(), window_of(r.time), r.class))
+                .or_default() += 1;
+        }
+    }
+
+    /// Appends a request, numbering it; returns its sequence number.
+    pub fn push(&mut self, mut r: VaultRequest) -> u64 {
+        r.seq = self.requests.len() as u64;
+        self.count(&r);
+        let seq = r.seq;
+        self.requests.push(r);
+        seq
+    }
+}
+
+/// The start (in seconds since the epoch) of the 10-second window holding `time`.
+pub fn window_of(time: Timestamp) -> i64 {
+    time.0.div_euclid(10)
+}
+
+/// The shared, append-only request journal of a workspace.
+#[derive(Clone, Default)]
+pub struct RequestJournal(Arc<Mutex<JournalData>>);
+
+impl RequestJournal {
+    /// The journal's contents. A poisoned lock (a panic elsewhere while holding it) still
+    /// gives the data: records are only ever appended whole.
+    pub fn lock(&self) -> MutexGuard<'_, JournalData> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A copy of the records matching `keep`.
+    pub fn filtered(&self, keep: impl Fn(&VaultRequest) -> bool) -> Vec<VaultRequest> {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|r| keep(r))
+            .cloned()
+            .collect()
+    }
+
+    /// An independent copy (for a workspace that must not share this one's future records).
+    pub fn detached(&self) -> RequestJournal {
+        let data = self.lock();
+        let copy = RequestJournal::default();
+        {
+            let mut c = copy.lock();
+            for r in &data.requests {
+                c.push(r.clone());
+            }
+        }
+        copy
+    }
+}
+
+impl std::fmt::Debug for RequestJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RequestJournal({} requests)", self.len())
+    }
+}
+
+impl PartialEq for RequestJournal {
+    fn eq(&self, other: &Self) -> bool {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return true;
+        }
+        let (a, b) = (self.lock(), other.lock());
+        a.requests == b.requests
+    }
+}
+
+impl Serialize for RequestJournal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.lock().requests.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestJournal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let requests = Vec::<VaultRequest>::deserialize(d)?;
+        let journal = RequestJournal::default();
+        {
+            let mut data = journal.lock();
+            for r in requests {
+                data.push(r);
+            }
+        }
+        Ok(journal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_follow_the_service_table() {
+        let other = |bits, hsm| ThrottleClass::Other { bits, hsm }.limit();
+        let create = |bits, hsm| ThrottleClass::Create { bits, hsm }.limit();
+        assert_eq!(other(2048, false), Some(4000));
+        assert_eq!(other(2048, true), Some(2000));
+        assert_eq!(other(3072, false), Some(1000));
+        assert_eq!(other(3072, true), Some(500));
+        assert_eq!(create(2048, true), Some(10));
+        assert_eq!(create(3072, false), Some(20));
+        assert_eq!(ThrottleClass::Management.limit(), None);
+    }
+
+    #[test]
+    fn correlation_ids_are_guid_shaped_and_distinct() {
+        let caller = RequestCaller {
+            object_id: "o".into(),
+            upn: None,
+            app_id: "a".into(),
+            ip_address: "1.2.3.4".into(),
+            client_info: "c".into(),
+            display: "d".into(),
+        };
+        let mut r = VaultRequest {
+            seq: 1,
+            time: Timestamp(0),
+            vault: "v".into(),
+            resource_id: "r".into(),
+            operation: "KeyGet".into(),
+            status: 200,
+            description: String::new(),
+            duration_ms: 5,
+            caller,
+            request_uri: "u".into(),
+            object_id: "i".into(),
+            class: ThrottleClass::Management,
+            audited: true,
+        };
+        let a = r.correlation_id();
+        r.seq = 2;
+        let b = r.correlation_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.matches('-').count(), 4);
+    }
+}

@@ -1,0 +1,444 @@
+//! Every request that reaches a key vault goes through here: the vault's service limits
+//! (HTTP 429 beyond them, with the SQL server's back-off of 1, 2, 4, 8 and 16 seconds) and
+//! the record each request leaves in the workspace's [`RequestJournal`] — the vault's
+//! metrics, and its audit log when a diagnostic setting sends `AuditEvent`.
+
+use super::{Caller, ServiceError, ServiceResult};
+use crate::model::*;
+use crate::sim::Duration;
+
+/// The Azure CLI's application id, as a vault's audit log shows it for `az` calls.
+pub const AZURE_CLI_APP_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+/// The waits (seconds) a SQL server leaves between retries after a 429.
+pub const SERVER_BACKOFF_SECONDS: [i64; 5] = [1, 2, 4, 8, 16];
+
+/// One request about to be made to a vault.
+#[derive(Clone, Debug)]
+pub(crate) struct VaultCall {
+    pub vault: String,
+    pub resource_id: String,
+    pub operation: &'static str,
+    pub caller: RequestCaller,
+    pub request_uri: String,
+    pub object_id: String,
+    pub class: ThrottleClass,
+    pub audited: bool,
+}
+
+impl VaultCall {
+    /// A request about `object` (a key name, or `None` for the vault itself). `None` when
+    /// the vault does not exist at all: such a request never reaches a vault.
+    pub fn new(
+        ws: &Workspace,
+        vault: &str,
+        operation: &'static str,
+        caller: &Caller,
+        key: Option<&str>,
+    ) -> Option<VaultCall> {
+        let v = ws.vault(vault)?;
+        let class = class_of(v, operation, key);
+        let (request_uri, object_id) = match key {
+            Some(k) => {
+                let id = format!("{}keys/{k}", v.uri());
+                (format!("{id}?api-version=7.4"), id)
+            }
+            None if class == ThrottleClass::Management => (
+                format!(
+                    "https://management.azure.com{}?api-version=2023-07-01",
+                    super::ids::vault(v)
+                ),
+                v.uri(),
+            ),
+            None => (format!("{}keys?api-version=7.4", v.uri()), v.uri()),
+        };
+        Some(VaultCall {
+            vault: v.name.clone(),
+            resource_id: super::ids::vault(v),
+            operation,
+            caller: caller_of(ws, caller),
+            request_uri,
+            object_id,
+            class,
+            audited: v.audit_enabled(),
+        })
+    }
+
+    /// Is there room for this request in the vault's current 10-second window?
+    fn admitted_at(&self, ws: &Workspace, at: Timestamp) -> bool {
+        match self.class.limit() {
+            None => true,
+            Some(limit) => {
+                ws.journal
+                    .lock()
+                    .admitted_in_window(&self.vault, at, self.class)
+                    < limit
+            }
+        }
+    }
+
+    /// Records the request's outcome.
+    pub fn record(&self, ws: &Workspace, at: Timestamp, status: u16, description: &str) {
+        let mut journal = ws.journal.lock();
+        let seq = journal.requests.len() as u64;
+        journal.push(VaultRequest {
+            seq,
+            time: at,
+            vault: self.vault.clone(),
+            resource_id: self.resource_id.clone(),
+            operation: self.operation.to_string(),
+            status,
+            description: description.to_string(),
+            duration_ms: duration_ms(self.operation, status, seq),
+            caller: self.caller.clone(),
+            request_uri: self.request_uri.clone(),
+            object_id: self.object_id.clone(),
+            class: self.class,
+            audited: self.audited,
+        });
+    }
+
+    /// The vault's answer to a request beyond its limit.
+    fn throttled(&self) -> ServiceError {
+        ServiceError::new(
+            "Throttled",
+            429,
+            format!(
+                "Request was not processed because too many requests were received. Vault '{}' allows {} transactions per 10 seconds for {} keys; retry after 1 second.",
+                self.vault,
+                self.class.limit().unwrap_or(0),
+                self.class.describe()
+            ),
+        )
+    }
+
+    /// Admission for the console user: a 429 at once (the CLI surfaces it).
+    pub fn admit(&self, ws: &Workspace) -> ServiceResult<()> {
+        let now = ws.now();
+        if self.admitted_at(ws, now) {
+            return Ok(());
+        }
+        let e = self.throttled();
+        self.record(ws, now, 429, &e.message);
+        Err(e)
+    }
+
+    /// Admission for a SQL server: on 429 it backs off 1, 2, 4, 8, 16 seconds and tries
+    /// again. Returns the instant the request got through, or `None` when every retry was
+    /// refused. Each refused attempt is a request of its own in the journal.
+    pub fn admit_with_backoff(&self, ws: &Workspace) -> Option<Timestamp> {
+        let mut at = ws.now();
+        if self.admitted_at(ws, at) {
+            return Some(at);
+        }
+        let message = self.throttled().message;
+        self.record(ws, at, 429, &message);
+        for wait in SERVER_BACKOFF_SECONDS {
+            at = at + Duration::seconds(wait);
+            if self.admitted_at(ws, at) {
+                return Some(at);
+            }
+            self.record(ws, at, 429, &message);
+        }
+        None
+    }
+
+    /// Runs a console user's request: admission, the operation, its record.
+    pub fn run<T>(self, ws: &mut Workspace, op: impl FnOnce(&mut Workspace) -> ServiceResult<T>) -> ServiceResult<T> {
+        self.admit(ws)?;
+        let out = op(ws);
+        self.finish(ws, &out);
+        out
+    }
+
+    /// Records the outcome of a request already made.
+    pub fn finish<T>(&self, ws: &Workspace, out: &ServiceResult<T>) {
+        let now = ws.now();
+        match out {
+            Ok(_) => self.record(ws, now, 200, ""),
+            Err(e) => self.record(ws, now, e.status, &e.message),
+        }
+    }
+}
+
+/// Runs a console user's request to vault `vault` about `key` (or the vault itself). A
+/// vault that does not exist gets no record.
+pub(crate) fn user_request<T>(
+    ws: &mut Workspace,
+    vault: &str,
+    operation: &'static str,
+    key: Option<&str>,
+    op: impl FnOnce(&mut Workspace) -> ServiceResult<T>,
+) -> ServiceResult<T> {
+    match VaultCall::new(ws, vault, operation, &Caller::ConsoleUser, key) {
+        Some(call) => call.run(ws, op),
+        None => op(ws),
+    }
+}
+
+/// A read-only console user's request.
+pub(crate) fn user_read<T>(
+    ws: &Workspace,
+    vault: &str,
+    operation: &'static str,
+    key: Option<&str>,
+    op: impl FnOnce(&Workspace) -> ServiceResult<T>,
+) -> ServiceResult<T> {
+    match VaultCall::new(ws, vault, operation, &Caller::ConsoleUser, key) {
+        Some(call) => {
+            call.admit(ws)?;
+            let out = op(ws);
+            call.finish(ws, &out);
+            out
+        }
+        None => op(ws),
+    }
+}
+
+/// The HTTP status a vault answers a server's refused data-plane call with; `None` when the
+/// call never reached the vault.
+pub(crate) fn failure_status(f: &KeyAccessFailure) -> Option<u16> {
+    match f {
+        KeyAccessFailure::VaultNotFound
+        | KeyAccessFailure::VaultUnreachable
+        | KeyAccessFailure::Throttled => None,
+        KeyAccessFailure::NoServerIdentity | KeyAccessFailure::TenantMismatch => Some(401),
+        KeyAccessFailure::KeyNotFound
+        | KeyAccessFailure::KeyDeleted
+        | KeyAccessFailure::VaultDeleted => Some(404),
+        KeyAccessFailure::UnwrapFailed => Some(400),
+        _ => Some(403),
+    }
+}
+
+/// A server's data-plane request: admission with back-off, `op` (the vault's checks and the
+/// crypto), and the record of its outcome.
+pub(crate) fn server_request<T>(
+    ws: &Workspace,
+    server: &str,
+    vault: &str,
+    operation: &'static str,
+    key: &str,
+    op: impl FnOnce() -> Result<T, KeyAccessFailure>,
+) -> Result<T, KeyAccessFailure> {
+    let caller = Caller::Server(server.to_string());
+    let Some(call) = VaultCall::new(ws, vault, operation, &caller, Some(key)) else {
+        return op();
+    };
+    let reachable = !ws
+        .server(server)
+        .and_then(|s| s.network_outage_until)
+        .is_some_and(|until| until > ws.now());
+    if !reachable {
+        return op();
+    }
+    let Some(at) = call.admit_with_backoff(ws) else {
+        return Err(KeyAccessFailure::Throttled);
+    };
+    let out = op();
+    match &out {
+        Ok(_) => call.record(ws, at, 200, ""),
+        Err(f) => {
+            if let Some(status) = failure_status(f) {
+                call.record(ws, at, status, &f.describe());
+            }
+        }
+    }
+    out
+}
+
+/// What a request counts against: key creation/import or other key operations for the
+/// key concerned (the vault's smallest software key class when none is), or nothing for
+/// management calls.
+fn class_of(v: &KeyVault, operation: &str, key: Option<&str>) -> ThrottleClass {
+    if operation.starts_with("Vault") {
+        return ThrottleClass::Management;
+    }
+    let (bits, hsm) = key
+        .and_then(|k| v.key(k))
+        .and_then(|k| k.current().map(|kv| (kv.material.bits() as u32, k.kty.is_hsm())))
+        .unwrap_or((2048, false));
+    if operation == "KeyCreate" || operation == "KeyImport" {
+        ThrottleClass::Create { bits, hsm }
+    } else {
+        ThrottleClass::Other { bits, hsm }
+    }
+}
+
+/// The identity claim and address of a caller.
+fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
+    match caller {
+        Caller::ConsoleUser => RequestCaller {
+            object_id: ws.console_user.object_id.0.clone(),
+            upn: Some(ws.console_user.upn.clone()),
+            app_id: AZURE_CLI_APP_ID.into(),
+            ip_address: ws.console_user.client_ip.clone(),
+            client_info: "AZURECLI/2.67.0 (tde-console)".into(),
+            display: ws.console_user.upn.clone(),
+        },
+        Caller::Server(name) => {
+            let identity = ws.server(name).and_then(|s| s.identity.as_ref());
+            let oid = identity.map(|i| i.principal_id.0.clone()).unwrap_or_default();
+            let h = name
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+            RequestCaller {
+                app_id: oid.clone(),
+                object_id: oid,
+                upn: None,
+                ip_address: format!("40.{}.{}.{}", 64 + h % 64, (h >> 8) % 256, (h >> 16) % 254 + 1),
+                client_info: format!("Microsoft.Sql/servers/{name} (TDE)"),
+                display: format!("server {name}"),
+            }
+        }
+    }
+}
+
+/// How long the vault took, in milliseconds: deterministic for a journal position, in the
+/// range real vaults show for the operation.
+fn duration_ms(operation: &str, status: u16, seq: u64) -> u32 {
+    let (base, spread) = match (status, operation) {
+        (429, _) => (1, 3),
+        (_, "KeyCreate") => (180, 400),
+        (_, "KeyWrap" | "KeyUnwrap") => (18, 30),
+        (_, o) if o.starts_with("Vault") => (60, 120),
+        _ => (8, 20),
+    };
+    let h = seq
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(17);
+    base + (h % spread) as u32
+}
+
+/// The data-plane call a burst repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BurstOperation {
+    Get,
+    WrapKey,
+}
+
+/// What a burst of requests met.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BurstReport {
+    pub requests: u32,
+    pub succeeded: u32,
+    pub throttled: u32,
+    pub other_failures: u32,
+    /// The vault's limit for these requests, per 10 seconds.
+    pub limit_per_10_seconds: u32,
+    pub seconds: u32,
+}
+
+/// `sim keyvault burst`: the console user makes `count` real requests to one key, spread
+/// evenly over `seconds` of simulated time (all at once for 0); the clock advances by
+/// `seconds`. Requests beyond the vault's 10-second limit get 429.
+pub fn burst(
+    ws: &mut Workspace,
+    vault: &str,
+    key: &str,
+    operation: BurstOperation,
+    count: u32,
+    seconds: u32,
+) -> ServiceResult<BurstReport> {
+    if count == 0 || count > 100_000 {
+        return Err(ServiceError::bad_request(
+            "InvalidArgument",
+            "A burst is 1 to 100000 requests.",
+        ));
+    }
+    let uri = {
+        let (v, k, _) = super::keyvault::key_state(ws, vault, key, None)?;
+        KeyUri {
+            vault: v.name,
+            key: k.name,
+            version: None,
+        }
+    };
+    let op_name = match operation {
+        BurstOperation::Get => "KeyGet",
+        BurstOperation::WrapKey => "KeyWrap",
+    };
+    let limit = VaultCall::new(ws, vault, op_name, &Caller::ConsoleUser, Some(key))
+        .and_then(|c| c.class.limit())
+        .unwrap_or(0);
+    let mut report = BurstReport {
+        requests: count,
+        succeeded: 0,
+        throttled: 0,
+        other_failures: 0,
+        limit_per_10_seconds: limit,
+        seconds,
+    };
+    let steps = seconds.max(1);
+    let payload = [7u8; 32];
+    for step in 0..steps {
+        let n = count / steps + u32::from(step < count % steps);
+        for _ in 0..n {
+            let result = match operation {
+                BurstOperation::Get => {
+                    super::keyvault::show_key(ws, &uri.vault, &uri.key, None).map(|_| ())
+                }
+                BurstOperation::WrapKey => {
+                    super::keyvault::user_wrap_key(ws, &uri, &payload).map(|_| ())
+                }
+            };
+            match result {
+                Ok(()) => report.succeeded += 1,
+                Err(e) if e.status == 429 => report.throttled += 1,
+                Err(_) => report.other_failures += 1,
+            }
+        }
+        if seconds > 0 {
+            super::behaviour::advance(ws, Duration::seconds(1))?;
+        }
+    }
+    Ok(report)
+}
+
+/// One point of a vault's metrics: requests per minute of simulated time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricPoint {
+    /// Minutes since the first request of the series.
+    pub minute: i64,
+    pub hits: u32,
+    pub throttled: u32,
+    pub mean_latency_ms: f64,
+}
+
+/// The vault's metrics (API hits, 429s, mean latency) per simulated minute, over the
+/// journal's whole span for this vault. Empty minutes are included, so the plot shows gaps.
+pub fn metrics(ws: &Workspace, vault: &str) -> (Option<Timestamp>, Vec<MetricPoint>) {
+    let journal = ws.journal.lock();
+    let mine: Vec<&VaultRequest> = journal
+        .requests
+        .iter()
+        .filter(|r| r.vault.eq_ignore_ascii_case(vault))
+        .collect();
+    let Some(start) = mine.iter().map(|r| r.time).min() else {
+        return (None, Vec::new());
+    };
+    let end = mine.iter().map(|r| r.time).max().unwrap_or(start);
+    let minutes = ((end.0 - start.0) / 60 + 1).clamp(1, 100_000) as usize;
+    let mut points: Vec<MetricPoint> = (0..minutes)
+        .map(|m| MetricPoint {
+            minute: m as i64,
+            ..Default::default()
+        })
+        .collect();
+    let mut latency_sum = vec![0f64; minutes];
+    for r in mine {
+        let i = (((r.time.0 - start.0) / 60) as usize).min(minutes - 1);
+        points[i].hits += 1;
+        if r.status == 429 {
+            points[i].throttled += 1;
+        }
+        latency_sum[i] += f64::from(r.duration_ms);
+    }
+    for (p, sum) in points.iter_mut().zip(latency_sum) {
+        if p.hits > 0 {
+            p.mean_latency_ms = sum / f64::from(p.hits);
+        }
+    }
+    (Some(start), points)
+}

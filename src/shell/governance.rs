@@ -1,0 +1,313 @@
+//! Commands about governing vaults rather than using them: management locks, diagnostic
+//! settings and the audit log they switch on, and bursts of traffic that meet the vault's
+//! service limits.
+
+use super::args::Args;
+use super::commands::{CommandError, usage};
+use crate::model::*;
+use crate::service::{self, diagnostics, locks, requests};
+use serde_json::{Value, json};
+
+/// The commands of this module, as their words.
+pub const COMMANDS: &[&str] = &[
+    "az lock create",
+    "az lock delete",
+    "az lock list",
+    "az monitor diagnostic-settings create",
+    "az monitor diagnostic-settings delete",
+    "az monitor diagnostic-settings list",
+    "sim audit list",
+    "sim audit export",
+    "sim keyvault burst",
+];
+
+/// Runs `cmd` if it is one of [`COMMANDS`].
+pub fn run(ws: &mut Workspace, cmd: &str, a: &mut Args) -> Option<Result<Value, CommandError>> {
+    Some(match cmd {
+        "az lock create" => lock_create(ws, a),
+        "az lock delete" => lock_delete(ws, a),
+        "az lock list" => lock_list(ws, a),
+        "az monitor diagnostic-settings create" => diagnostic_create(ws, a),
+        "az monitor diagnostic-settings delete" => diagnostic_delete(ws, a),
+        "az monitor diagnostic-settings list" => diagnostic_list(ws, a),
+        "sim audit list" => audit_list(ws, a),
+        "sim audit export" => audit_export(ws, a),
+        "sim keyvault burst" => burst(ws, a),
+        _ => return None,
+    })
+}
+
+const LOCK_FLAGS: [&str; 5] = [
+    "--name",
+    "--resource-group",
+    "--resource-name",
+    "--resource-type",
+    "--resource",
+];
+
+/// The scope a lock command names: `--resource <ARM id>`, or a group with an optional
+/// `--resource-name` and `--resource-type`.
+fn lock_scope(ws: &Workspace, a: &Args) -> Result<String, CommandError> {
+    if let Some(id) = a.get("--resource") {
+        let lower = id.to_ascii_lowercase();
+        let group = lower
+            .split('/')
+            .skip_while(|p| *p != "resourcegroups")
+            .nth(1)
+            .map(|_| {
+                let parts: Vec<&str> = id.split('/').collect();
+                let i = parts
+                    .iter()
+                    .position(|p| p.eq_ignore_ascii_case("resourceGroups"))
+                    .unwrap_or(0);
+                parts.get(i + 1).copied().unwrap_or_default().to_string()
+            })
+            .ok_or_else(|| usage(format!("argument --resource: '{id}' is not a resource id")))?;
+        let parts: Vec<&str> = id.trim_end_matches('/').split('/').collect();
+        let resource = match parts.iter().position(|p| p.eq_ignore_ascii_case("providers")) {
+            Some(i) if parts.len() >= i + 4 => Some((
+                format!("{}/{}", parts[i + 1], parts[i + 2]),
+                parts[i + 3].to_string(),
+            )),
+            _ => None,
+        };
+        return Ok(locks::scope_id(
+            ws,
+            &group,
+            resource.as_ref().map(|(t, n)| (t.as_str(), n.as_str())),
+        )?);
+    }
+    let group = a.required("--resource-group")?;
+    let resource = match (a.get("--resource-name"), a.get("--resource-type")) {
+        (Some(n), Some(t)) => Some((t, n)),
+        (None, None) => None,
+        _ => {
+            return Err(usage(
+                "--resource-name and --resource-type go together (e.g. --resource-type Microsoft.KeyVault/vaults)",
+            ));
+        }
+    };
+    Ok(locks::scope_id(
+        ws,
+        &group,
+        resource.as_ref().map(|(t, n)| (t.as_str(), n.as_str())),
+    )?)
+}
+
+fn lock_json(l: &ResourceLock) -> Value {
+    json!({"id": l.id(), "name": l.name, "level": l.level.as_str(), "notes": l.notes, "type": "Microsoft.Authorization/locks"})
+}
+
+fn lock_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    let mut known = LOCK_FLAGS.to_vec();
+    known.extend(["--lock-type", "--type", "--notes"]);
+    a.check_known(&known)?;
+    let level_text = a
+        .get("--lock-type")
+        .or_else(|| a.get("--type"))
+        .ok_or_else(|| usage("the following arguments are required: --lock-type"))?;
+    let level = match level_text.as_str() {
+        "CanNotDelete" => LockLevel::CanNotDelete,
+        "ReadOnly" => LockLevel::ReadOnly,
+        other => {
+            return Err(usage(format!(
+                "argument --lock-type: invalid choice: '{other}' (choose from 'CanNotDelete', 'ReadOnly')"
+            )));
+        }
+    };
+    let scope = lock_scope(ws, a)?;
+    let lock = locks::create_lock(
+        ws,
+        &a.required("--name")?,
+        level,
+        &scope,
+        &a.get("--notes").unwrap_or_default(),
+    )?;
+    Ok(lock_json(&lock))
+}
+
+fn lock_delete(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&LOCK_FLAGS)?;
+    let scope = lock_scope(ws, a)?;
+    locks::delete_lock(ws, &a.required("--name")?, &scope)?;
+    Ok(Value::Null)
+}
+
+fn lock_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--resource-group", "--resource-name", "--resource-type"])?;
+    let scope = if a.has("--resource-group") {
+        Some(lock_scope(ws, a)?)
+    } else {
+        None
+    };
+    Ok(Value::Array(
+        locks::list_locks(ws, scope.as_deref())
+            .iter()
+            .map(lock_json)
+            .collect(),
+    ))
+}
+
+fn setting_json(ws: &Workspace, vault: &str, d: &DiagnosticSetting) -> Value {
+    let id = ws.vault(vault).map(service::ids::vault).unwrap_or_default();
+    json!({
+        "id": format!("{id}/providers/microsoft.insights/diagnosticSettings/{}", d.name),
+        "name": d.name,
+        "logs": [{"category": "AuditEvent", "enabled": d.audit_event}],
+        "workspaceId": d.destination,
+        "type": "Microsoft.Insights/diagnosticSettings"
+    })
+}
+
+fn diagnostic_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&[
+        "--name",
+        "--resource",
+        "--resource-group",
+        "--resource-type",
+        "--logs",
+        "--metrics",
+        "--workspace",
+        "--storage-account",
+    ])?;
+    let vault = diagnostics::vault_of_resource(ws, &a.required("--resource")?)?;
+    let logs_text = a.get("--logs").unwrap_or_else(|| "[]".into());
+    let logs: Value = serde_json::from_str(&logs_text)
+        .map_err(|e| usage(format!("argument --logs: invalid JSON: {e}")))?;
+    let entries = logs
+        .as_array()
+        .ok_or_else(|| usage("argument --logs: expected a JSON array of {category, enabled}"))?;
+    let mut audit_event = false;
+    for e in entries {
+        let category = e
+            .get("category")
+            .or_else(|| e.get("categoryGroup"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let enabled = e.get("enabled").and_then(Value::as_bool).unwrap_or(false);
+        match category {
+            "AuditEvent" | "audit" | "allLogs" => audit_event |= enabled,
+            "AzurePolicyEvaluationDetails" => {}
+            other => {
+                return Err(usage(format!(
+                    "argument --logs: unknown category '{other}' for a key vault (AuditEvent, AzurePolicyEvaluationDetails, audit, allLogs)"
+                )));
+            }
+        }
+    }
+    let destination = a
+        .get("--workspace")
+        .or_else(|| a.get("--storage-account"))
+        .unwrap_or_default();
+    let setting = diagnostics::create_setting(
+        ws,
+        &vault,
+        DiagnosticSetting {
+            name: a.required("--name")?,
+            audit_event,
+            destination,
+        },
+    )?;
+    Ok(setting_json(ws, &vault, &setting))
+}
+
+fn diagnostic_delete(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--name", "--resource", "--resource-group", "--resource-type"])?;
+    let vault = diagnostics::vault_of_resource(ws, &a.required("--resource")?)?;
+    diagnostics::delete_setting(ws, &vault, &a.required("--name")?)?;
+    Ok(Value::Null)
+}
+
+fn diagnostic_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--resource", "--resource-group", "--resource-type"])?;
+    let vault = diagnostics::vault_of_resource(ws, &a.required("--resource")?)?;
+    let v = service::keyvault::vault_state(ws, &vault)?;
+    Ok(Value::Array(
+        v.diagnostic_settings
+            .iter()
+            .map(|d| setting_json(ws, &vault, d))
+            .collect(),
+    ))
+}
+
+/// The audit records of `--vault`, filtered by `--operation` and `--result`.
+fn audit_records(ws: &Workspace, a: &Args) -> Result<Vec<VaultRequest>, CommandError> {
+    let vault = a.required("--vault")?;
+    service::keyvault::vault_state(ws, &vault)?;
+    let op = a.get("--operation");
+    let result = a.get("--result");
+    Ok(diagnostics::audit_log(ws, &vault)
+        .into_iter()
+        .filter(|r| op.as_ref().is_none_or(|o| r.operation.eq_ignore_ascii_case(o)))
+        .filter(|r| {
+            result
+                .as_ref()
+                .is_none_or(|x| r.result_type().eq_ignore_ascii_case(x))
+        })
+        .collect())
+}
+
+/// `sim audit list --vault V`: the vault's AuditEvent records (JSON Lines by default).
+fn audit_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--vault", "--operation", "--result"])?;
+    Ok(Value::Array(
+        audit_records(ws, a)?.iter().map(VaultRequest::to_json).collect(),
+    ))
+}
+
+/// `sim audit export --vault V --file F [--format jsonl|csv]`.
+fn audit_export(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--vault", "--operation", "--result", "--file", "--format"])?;
+    let file = a.required("--file")?;
+    let records = audit_records(ws, a)?;
+    let format = a.get("--format").unwrap_or_else(|| {
+        if file.ends_with(".csv") {
+            "csv".into()
+        } else {
+            "jsonl".into()
+        }
+    });
+    let text = match format.as_str() {
+        "jsonl" | "json-lines" => diagnostics::to_json_lines(&records),
+        "csv" => diagnostics::to_csv(&records),
+        other => {
+            return Err(usage(format!(
+                "argument --format: invalid choice: '{other}' (choose from 'jsonl', 'csv')"
+            )));
+        }
+    };
+    crate::persist::write_atomically(std::path::Path::new(&file), text.as_bytes())
+        .map_err(|e| usage(format!("cannot write '{file}': {e}")))?;
+    Ok(json!({"file": file, "records": records.len(), "format": format}))
+}
+
+/// `sim keyvault burst --vault V --name K [--operation get|wrapKey] --count N [--seconds S]`.
+fn burst(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--vault", "--name", "--operation", "--count", "--seconds"])?;
+    let int = |flag: &str, default: Option<u32>| -> Result<u32, CommandError> {
+        match a.get(flag) {
+            Some(t) => t
+                .parse()
+                .map_err(|_| usage(format!("argument {flag}: invalid int value: '{t}'"))),
+            None => default.ok_or_else(|| usage(format!("the following arguments are required: {flag}"))),
+        }
+    };
+    let operation = match a.get("--operation").as_deref() {
+        None | Some("get") => requests::BurstOperation::Get,
+        Some("wrapKey") => requests::BurstOperation::WrapKey,
+        Some(other) => {
+            return Err(usage(format!(
+                "argument --operation: invalid choice: '{other}' (choose from 'get', 'wrapKey')"
+            )));
+        }
+    };
+    let report = requests::burst(
+        ws,
+        &a.required("--vault")?,
+        &a.required("--name")?,
+        operation,
+        int("--count", None)?,
+        int("--seconds", Some(0))?,
+    )?;
+    Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+}
