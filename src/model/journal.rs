@@ -291,20 +291,126 @@ impl PartialEq for RequestJournal {
     }
 }
 
+/// How a journal is stored in a workspace file: callers and vaults once each, then one
+/// compact tab-separated row a request (about 100 bytes, so 100,000 requests stay a few
+/// megabytes).
+#[derive(Serialize, Deserialize)]
+struct JournalFile {
+    callers: Vec<RequestCaller>,
+    /// (vault name, ARM id, request-uri base)
+    vaults: Vec<(String, String)>,
+    /// `time, vault#, operation, status, ms, caller#, class, audited, request uri, object id,
+    /// description`, tab-separated.
+    rows: Vec<String>,
+}
+
+fn class_code(c: ThrottleClass) -> String {
+    match c {
+        ThrottleClass::Management => "M".into(),
+        ThrottleClass::Create { bits, hsm } => format!("C{bits}{}", if hsm { 'h' } else { 's' }),
+        ThrottleClass::Other { bits, hsm } => format!("O{bits}{}", if hsm { 'h' } else { 's' }),
+    }
+}
+
+fn parse_class(text: &str) -> Option<ThrottleClass> {
+    if text == "M" {
+        return Some(ThrottleClass::Management);
+    }
+    let kind = text.get(..1)?;
+    let hsm = text.ends_with('h');
+    let bits: u32 = text.get(1..text.len().checked_sub(1)?)?.parse().ok()?;
+    match kind {
+        "C" => Some(ThrottleClass::Create { bits, hsm }),
+        "O" => Some(ThrottleClass::Other { bits, hsm }),
+        _ => None,
+    }
+}
+
+fn clean(text: &str) -> String {
+    text.replace(['\t', '\n', '\r'], " ")
+}
+
 impl Serialize for RequestJournal {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.lock().requests.serialize(s)
+        let data = self.lock();
+        let mut file = JournalFile {
+            callers: Vec::new(),
+            vaults: Vec::new(),
+            rows: Vec::with_capacity(data.requests.len()),
+        };
+        for r in &data.requests {
+            let caller = match file.callers.iter().position(|c| c == &r.caller) {
+                Some(i) => i,
+                None => {
+                    file.callers.push(r.caller.clone());
+                    file.callers.len() - 1
+                }
+            };
+            let vault = match file
+                .vaults
+                .iter()
+                .position(|(n, id)| n == &r.vault && id == &r.resource_id)
+            {
+                Some(i) => i,
+                None => {
+                    file.vaults.push((r.vault.clone(), r.resource_id.clone()));
+                    file.vaults.len() - 1
+                }
+            };
+            file.rows.push(format!(
+                "{}\t{vault}\t{}\t{}\t{}\t{caller}\t{}\t{}\t{}\t{}\t{}",
+                r.time.0,
+                clean(&r.operation),
+                r.status,
+                r.duration_ms,
+                class_code(r.class),
+                u8::from(r.audited),
+                clean(&r.request_uri),
+                clean(&r.object_id),
+                clean(&r.description)
+            ));
+        }
+        file.serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for RequestJournal {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let requests = Vec::<VaultRequest>::deserialize(d)?;
+        use serde::de::Error;
+        let file = JournalFile::deserialize(d)?;
         let journal = RequestJournal::default();
         {
             let mut data = journal.lock();
-            for r in requests {
-                data.push(r);
+            for (line, row) in file.rows.iter().enumerate() {
+                let bad =
+                    || D::Error::custom(format!("request journal row {} is damaged", line + 1));
+                let f: Vec<&str> = row.splitn(11, '\t').collect();
+                if f.len() != 11 {
+                    return Err(bad());
+                }
+                let num = |i: usize| f[i].parse::<i64>().map_err(|_| bad());
+                let (vault, resource_id) =
+                    file.vaults.get(num(1)? as usize).cloned().ok_or_else(bad)?;
+                let caller = file
+                    .callers
+                    .get(num(5)? as usize)
+                    .cloned()
+                    .ok_or_else(bad)?;
+                data.push(VaultRequest {
+                    seq: 0,
+                    time: Timestamp(num(0)?),
+                    vault,
+                    resource_id,
+                    operation: f[2].to_string(),
+                    status: u16::try_from(num(3)?).map_err(|_| bad())?,
+                    duration_ms: u32::try_from(num(4)?).map_err(|_| bad())?,
+                    caller,
+                    class: parse_class(f[6]).ok_or_else(bad)?,
+                    audited: f[7] == "1",
+                    request_uri: f[8].to_string(),
+                    object_id: f[9].to_string(),
+                    description: f[10].to_string(),
+                });
             }
         }
         Ok(journal)
@@ -314,6 +420,63 @@ impl<'de> Deserialize<'de> for RequestJournal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn journal_survives_a_round_trip_through_ron() {
+        let j = RequestJournal::default();
+        let caller = RequestCaller {
+            object_id: "o".into(),
+            upn: Some("u@x".into()),
+            app_id: "a".into(),
+            ip_address: "1.2.3.4".into(),
+            client_info: "c".into(),
+            display: "d".into(),
+        };
+        for (i, class) in [
+            ThrottleClass::Management,
+            ThrottleClass::Create {
+                bits: 3072,
+                hsm: true,
+            },
+            ThrottleClass::Other {
+                bits: 2048,
+                hsm: false,
+            },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            j.lock().push(VaultRequest {
+                seq: 0,
+                time: Timestamp(100 + i as i64),
+                vault: "kv".into(),
+                resource_id: "/subscriptions/s/x".into(),
+                operation: "KeyGet".into(),
+                status: 403,
+                description: "tab\there".into(),
+                duration_ms: 12,
+                caller: caller.clone(),
+                request_uri: "https://kv/keys/k?api-version=7.4".into(),
+                object_id: "https://kv/keys/k".into(),
+                class,
+                audited: i % 2 == 0,
+            });
+        }
+        let text = ron::to_string(&j).unwrap();
+        let back: RequestJournal = ron::from_str(&text).unwrap();
+        let (a, b) = (j.lock().requests.clone(), back.lock().requests.clone());
+        assert_eq!(a.len(), 3);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.class, y.class);
+            assert_eq!(x.audited, y.audited);
+            assert_eq!(x.time, y.time);
+            assert_eq!(y.description, "tab here");
+        }
+        assert!(
+            ron::from_str::<RequestJournal>("(callers: [], vaults: [], rows: [\"1\\t2\"])")
+                .is_err()
+        );
+    }
 
     #[test]
     fn limits_follow_the_service_table() {

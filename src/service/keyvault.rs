@@ -1131,11 +1131,7 @@ pub fn list_deleted_keys(ws: &Workspace, vault: &str) -> ServiceResult<(KeyVault
 }
 
 /// `az keyvault key list-versions`.
-pub fn list_key_versions(
-    ws: &Workspace,
-    vault: &str,
-    key: &str,
-) -> ServiceResult<(KeyVault, Key)> {
+pub fn list_key_versions(ws: &Workspace, vault: &str, key: &str) -> ServiceResult<(KeyVault, Key)> {
     super::requests::user_read(ws, vault, "KeyListVersions", Some(key), |ws| {
         let v = live_vault(ws, vault)?;
         authorize(ws, v, &Caller::ConsoleUser, KeyPermission::List)?;

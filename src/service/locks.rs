@@ -101,8 +101,9 @@ pub fn create_lock(
             notes: notes.to_string(),
         };
         // Creating a lock with an existing name at the same scope updates it.
-        ws.locks
-            .retain(|l| !(l.name.eq_ignore_ascii_case(name) && l.scope.eq_ignore_ascii_case(scope)));
+        ws.locks.retain(|l| {
+            !(l.name.eq_ignore_ascii_case(name) && l.scope.eq_ignore_ascii_case(scope))
+        });
         ws.locks.push(lock.clone());
         Ok(lock)
     })
@@ -112,8 +113,9 @@ pub fn create_lock(
 pub fn delete_lock(ws: &mut Workspace, name: &str, scope: &str) -> ServiceResult<()> {
     transact(ws, |ws| {
         let before = ws.locks.len();
-        ws.locks
-            .retain(|l| !(l.name.eq_ignore_ascii_case(name) && l.scope.eq_ignore_ascii_case(scope)));
+        ws.locks.retain(|l| {
+            !(l.name.eq_ignore_ascii_case(name) && l.scope.eq_ignore_ascii_case(scope))
+        });
         if ws.locks.len() == before {
             return Err(ServiceError::not_found(
                 "LockNotFound",

@@ -144,7 +144,11 @@ impl VaultCall {
     }
 
     /// Runs a console user's request: admission, the operation, its record.
-    pub fn run<T>(self, ws: &mut Workspace, op: impl FnOnce(&mut Workspace) -> ServiceResult<T>) -> ServiceResult<T> {
+    pub fn run<T>(
+        self,
+        ws: &mut Workspace,
+        op: impl FnOnce(&mut Workspace) -> ServiceResult<T>,
+    ) -> ServiceResult<T> {
         self.admit(ws)?;
         let out = op(ws);
         self.finish(ws, &out);
@@ -256,7 +260,10 @@ fn class_of(v: &KeyVault, operation: &str, key: Option<&str>) -> ThrottleClass {
     }
     let (bits, hsm) = key
         .and_then(|k| v.key(k))
-        .and_then(|k| k.current().map(|kv| (kv.material.bits() as u32, k.kty.is_hsm())))
+        .and_then(|k| {
+            k.current()
+                .map(|kv| (kv.material.bits() as u32, k.kty.is_hsm()))
+        })
         .unwrap_or((2048, false));
     if operation == "KeyCreate" || operation == "KeyImport" {
         ThrottleClass::Create { bits, hsm }
@@ -278,7 +285,9 @@ fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
         },
         Caller::Server(name) => {
             let identity = ws.server(name).and_then(|s| s.identity.as_ref());
-            let oid = identity.map(|i| i.principal_id.0.clone()).unwrap_or_default();
+            let oid = identity
+                .map(|i| i.principal_id.0.clone())
+                .unwrap_or_default();
             let h = name
                 .bytes()
                 .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
@@ -286,7 +295,12 @@ fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
                 app_id: oid.clone(),
                 object_id: oid,
                 upn: None,
-                ip_address: format!("40.{}.{}.{}", 64 + h % 64, (h >> 8) % 256, (h >> 16) % 254 + 1),
+                ip_address: format!(
+                    "40.{}.{}.{}",
+                    64 + h % 64,
+                    (h >> 8) % 256,
+                    (h >> 16) % 254 + 1
+                ),
                 client_info: format!("Microsoft.Sql/servers/{name} (TDE)"),
                 display: format!("server {name}"),
             }
@@ -304,9 +318,7 @@ fn duration_ms(operation: &str, status: u16, seq: u64) -> u32 {
         (_, o) if o.starts_with("Vault") => (60, 120),
         _ => (8, 20),
     };
-    let h = seq
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .rotate_left(17);
+    let h = seq.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17);
     base + (h % spread) as u32
 }
 

@@ -380,19 +380,14 @@ pub fn add_server_key(
                 &KeyAccessFailure::NoServerIdentity,
             ));
         }
-        let usable = super::keyvault::server_check_key(
-            ws,
-            server_name,
-            &uri,
-            &[KeyPermission::Get],
-            None,
-        )
-        .map_err(|f| match f {
-            KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
-                ServiceError::vault_connection_failed()
-            }
-            other => tde_error(ws, server_name, &other),
-        })?;
+        let usable =
+            super::keyvault::server_check_key(ws, server_name, &uri, &[KeyPermission::Get], None)
+                .map_err(|f| match f {
+                KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
+                    ServiceError::vault_connection_failed()
+                }
+                other => tde_error(ws, server_name, &other),
+            })?;
         let name = server_key_name(
             &usable.vault.name,
             &usable.key.name,
@@ -425,7 +420,11 @@ pub fn delete_server_key(
 ) -> ServiceResult<()> {
     transact(ws, |ws| {
         let s = server(ws, server_name)?;
-        super::locks::check(ws, &super::ids::server(s), super::locks::LockedAction::Write)?;
+        super::locks::check(
+            ws,
+            &super::ids::server(s),
+            super::locks::LockedAction::Write,
+        )?;
         let key = s
             .key(key_name)
             .ok_or_else(ServiceError::server_key_not_found)?;

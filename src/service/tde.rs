@@ -113,14 +113,9 @@ pub fn validate_protector(
         version: Some(version),
         ..uri.clone()
     };
-    let usable = super::keyvault::server_check_key(
-        ws,
-        &s.name,
-        &pinned,
-        &KeyPermission::TDE_REQUIRED,
-        None,
-    )
-    .map_err(fail)?;
+    let usable =
+        super::keyvault::server_check_key(ws, &s.name, &pinned, &KeyPermission::TDE_REQUIRED, None)
+            .map_err(fail)?;
     let bits = usable.version.material.bits();
     if !matches!(usable.key.kty, KeyType::Rsa | KeyType::RsaHsm) || !(bits == 2048 || bits == 3072)
     {
@@ -142,7 +137,11 @@ pub fn validate_protector(
 pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<TdeProtector> {
     transact(ws, |ws| {
         let s = server(ws, &req.server)?;
-        super::locks::check(ws, &super::ids::server(s), super::locks::LockedAction::Write)?;
+        super::locks::check(
+            ws,
+            &super::ids::server(s),
+            super::locks::LockedAction::Write,
+        )?;
         let new_key = match req.key_type {
             ServerKeyType::ServiceManaged => {
                 if req.kid.is_some() {

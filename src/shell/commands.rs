@@ -1028,17 +1028,15 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .collect(),
             ))
         }
-        other => super::governance::run(ws, other, &mut a)
-            .unwrap_or_else(|| Err(unknown_command(words))),
+        other => {
+            super::governance::run(ws, other, &mut a).unwrap_or_else(|| Err(unknown_command(words)))
+        }
     }
 }
 
 /// Every command the shell knows: this module's and the governance commands.
 pub fn all_commands() -> impl Iterator<Item = &'static str> {
-    COMMANDS
-        .iter()
-        .chain(super::governance::COMMANDS)
-        .copied()
+    COMMANDS.iter().chain(super::governance::COMMANDS).copied()
 }
 
 fn action_group_json(ws: &Workspace, g: &ActionGroup) -> Value {

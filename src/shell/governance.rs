@@ -64,7 +64,10 @@ fn lock_scope(ws: &Workspace, a: &Args) -> Result<String, CommandError> {
             })
             .ok_or_else(|| usage(format!("argument --resource: '{id}' is not a resource id")))?;
         let parts: Vec<&str> = id.trim_end_matches('/').split('/').collect();
-        let resource = match parts.iter().position(|p| p.eq_ignore_ascii_case("providers")) {
+        let resource = match parts
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case("providers"))
+        {
             Some(i) if parts.len() >= i + 4 => Some((
                 format!("{}/{}", parts[i + 1], parts[i + 2]),
                 parts[i + 3].to_string(),
@@ -212,7 +215,12 @@ fn diagnostic_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandE
 }
 
 fn diagnostic_delete(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--name", "--resource", "--resource-group", "--resource-type"])?;
+    a.check_known(&[
+        "--name",
+        "--resource",
+        "--resource-group",
+        "--resource-type",
+    ])?;
     let vault = diagnostics::vault_of_resource(ws, &a.required("--resource")?)?;
     diagnostics::delete_setting(ws, &vault, &a.required("--name")?)?;
     Ok(Value::Null)
@@ -238,7 +246,10 @@ fn audit_records(ws: &Workspace, a: &Args) -> Result<Vec<VaultRequest>, CommandE
     let result = a.get("--result");
     Ok(diagnostics::audit_log(ws, &vault)
         .into_iter()
-        .filter(|r| op.as_ref().is_none_or(|o| r.operation.eq_ignore_ascii_case(o)))
+        .filter(|r| {
+            op.as_ref()
+                .is_none_or(|o| r.operation.eq_ignore_ascii_case(o))
+        })
         .filter(|r| {
             result
                 .as_ref()
@@ -251,7 +262,10 @@ fn audit_records(ws: &Workspace, a: &Args) -> Result<Vec<VaultRequest>, CommandE
 fn audit_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
     a.check_known(&["--vault", "--operation", "--result"])?;
     Ok(Value::Array(
-        audit_records(ws, a)?.iter().map(VaultRequest::to_json).collect(),
+        audit_records(ws, a)?
+            .iter()
+            .map(VaultRequest::to_json)
+            .collect(),
     ))
 }
 
@@ -289,7 +303,8 @@ fn burst(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
             Some(t) => t
                 .parse()
                 .map_err(|_| usage(format!("argument {flag}: invalid int value: '{t}'"))),
-            None => default.ok_or_else(|| usage(format!("the following arguments are required: {flag}"))),
+            None => default
+                .ok_or_else(|| usage(format!("the following arguments are required: {flag}"))),
         }
     };
     let operation = match a.get("--operation").as_deref() {
