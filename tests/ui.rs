@@ -369,3 +369,58 @@ fn an_alert_rule_made_in_the_alerts_blade_delivers_when_databases_go_inaccessibl
     click(&mut h, "Alerts");
     assert!(has(&h, "tde-inaccessible via ag-dba"));
 }
+
+#[test]
+fn audit_a_vault_then_read_100k_records_in_the_logs_blade() {
+    use tde_console::service::requests;
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Locks and diagnostic settings");
+    click(&mut h, "Send AuditEvent logs");
+    assert!(has(&h, "sends AuditEvent to law-security"));
+    click(&mut h, "Add lock");
+    assert!(has(&h, "Lock 'do-not-delete' (CanNotDelete) added."));
+    assert_eq!(h.state().ws.locks.len(), 1);
+
+    // A flood: 100,000 real requests in one 10-second window (RSA-HSM 2048: 2000 allowed).
+    let report = requests::burst(
+        &mut h.state_mut().ws,
+        "kv-contoso-eu",
+        "eu-tde-key",
+        requests::BurstOperation::Get,
+        100_000,
+        0,
+    )
+    .unwrap();
+    assert_eq!((report.succeeded, report.throttled), (2000, 98_000));
+    click(&mut h, "Logs");
+    assert!(has(&h, "100000 records"));
+    click(&mut h, "Result type");
+    click(&mut h, "Failure only");
+    assert!(has(&h, "98000 records"));
+    click(&mut h, "Operation name");
+    click(&mut h, "KeyGet");
+    assert!(has(&h, "429 Too Many Requests"));
+    // Select the first row (newest first: the last request) to see its record.
+    let last = h.state().ws.journal.len() - 1;
+    h.get_by_label(&format!("#{last}")).click();
+    h.run_steps(3);
+    assert!(has(&h, "\"resultSignature\": \"Too Many Requests\""));
+
+    let path = std::env::temp_dir().join(format!("tde-ui-audit-{}.csv", std::process::id()));
+    h.get_by_label("Export to file").click();
+    h.run_steps(1);
+    h.get_by_label("Export to file")
+        .type_text(&path.display().to_string());
+    h.run_steps(2);
+    click(&mut h, "Export CSV");
+    wait_until(&mut h, "the export", |app| !app.busy());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 1 + 98_000);
+    assert!(has(&h, "98000 records written to"));
+    let _ = std::fs::remove_file(&path);
+
+    click(&mut h, "Metrics");
+    assert!(has(&h, "100000 API hits, 98000 throttled (429)"));
+}

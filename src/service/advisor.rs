@@ -17,7 +17,6 @@ pub enum Fix {
     Vault(String),
     Key { vault: String, key: String },
     Server(String),
-    NotYetAvailable,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -69,21 +68,32 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
             detail: format!("{gp} General Purpose and {bc} Business Critical databases use this vault (at most {MAX_GP_PER_VAULT} / {MAX_BC_PER_VAULT} in one subscription, so a server failover stays within the vault's limits)."),
             fix: Fix::Vault(v.name.clone()),
         });
+        let vault_id = super::ids::vault(v);
+        let lock = super::locks::locks_covering(ws, &vault_id)
+            .into_iter()
+            .next();
         out.push(Recommendation {
             severity: Severity::Medium,
             check: "Resource lock on the key vault",
             resource: v.name.clone(),
-            passed: false,
-            detail: "No CanNotDelete lock protects this vault from accidental deletion. (Locks are not simulated yet.)".into(),
-            fix: Fix::NotYetAvailable,
+            passed: lock.is_some(),
+            detail: match lock {
+                Some(l) => format!("Lock '{}' ({}) protects the vault from accidental deletion.", l.name, l.level.as_str()),
+                None => "No CanNotDelete lock protects this vault from accidental deletion (az lock create --lock-type CanNotDelete).".into(),
+            },
+            fix: Fix::Vault(v.name.clone()),
         });
+        let audit = v.diagnostic_settings.iter().find(|d| d.audit_event);
         out.push(Recommendation {
             severity: Severity::Medium,
             check: "Auditing of key operations",
             resource: v.name.clone(),
-            passed: false,
-            detail: "AuditEvent logging is not enabled in the vault's diagnostic settings. (Vault auditing is not simulated yet.)".into(),
-            fix: Fix::NotYetAvailable,
+            passed: audit.is_some(),
+            detail: match audit {
+                Some(d) => format!("Diagnostic setting '{}' sends AuditEvent to {}.", d.name, d.destination),
+                None => "AuditEvent logging is not enabled in the vault's diagnostic settings (az monitor diagnostic-settings create).".into(),
+            },
+            fix: Fix::Vault(v.name.clone()),
         });
         for (s, k) in &protected {
             let region = v.location.as_str();

@@ -378,7 +378,12 @@ fn set_blade_message(b: &mut Blade, r: Result<String, String>) {
         BladeKind::KeyVersion { message, .. } | BladeKind::Database { message, .. } => {
             *message = Some(r)
         }
-        BladeKind::Server { .. } | BladeKind::ActivityLog | BladeKind::Advisor => {}
+        BladeKind::VaultGovernance { form, .. } => form.message = Some(r),
+        BladeKind::VaultLogs { view, .. } => view.message = Some(r),
+        BladeKind::Server { .. }
+        | BladeKind::ActivityLog
+        | BladeKind::Advisor
+        | BladeKind::VaultMetrics { .. } => {}
         BladeKind::Alerts { form } => form.message = Some(r),
     }
 }

@@ -90,12 +90,23 @@ pub fn text_field(
     value: &mut String,
     hint: &str,
 ) -> egui::Response {
+    narrow_text_field(ui, label, value, hint, f32::INFINITY)
+}
+
+/// A labelled text field of a given width, for rows of filters.
+pub fn narrow_text_field(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    width: f32,
+) -> egui::Response {
     ui.horizontal(|ui| {
         let l = ui.label(label);
         ui.add(
             egui::TextEdit::singleline(value)
                 .hint_text(hint)
-                .desired_width(f32::INFINITY),
+                .desired_width(width),
         )
         .labelled_by(l.id)
     })

@@ -9,11 +9,13 @@ mod monitor;
 mod server;
 mod tde;
 mod vault;
+mod vault_insights;
 
 pub use compromised::CompromisedForm;
 pub use monitor::AlertForm;
 pub use tde::TdeForm;
 pub use vault::VaultForms;
+pub use vault_insights::{GovernanceForm, LogsView};
 
 use super::jobs::Job;
 use crate::model::Workspace;
@@ -51,6 +53,17 @@ pub enum BladeKind {
         server: String,
         form: CompromisedForm,
     },
+    VaultGovernance {
+        vault: String,
+        form: GovernanceForm,
+    },
+    VaultLogs {
+        vault: String,
+        view: Box<LogsView>,
+    },
+    VaultMetrics {
+        vault: String,
+    },
 }
 
 pub struct Blade {
@@ -72,6 +85,11 @@ impl Blade {
             BladeKind::Advisor => "Advisor".into(),
             BladeKind::CompromisedKey { .. } => "Remove a potentially compromised key".into(),
             BladeKind::Alerts { .. } => "Alerts".into(),
+            BladeKind::VaultGovernance { vault, .. } => {
+                format!("{vault} · Locks and diagnostic settings")
+            }
+            BladeKind::VaultLogs { vault, .. } => format!("{vault} · Logs"),
+            BladeKind::VaultMetrics { vault } => format!("{vault} · Metrics"),
         }
     }
 
@@ -85,6 +103,10 @@ impl Blade {
             BladeKind::ActivityLog | BladeKind::Alerts { .. } => "Monitor",
             BladeKind::Advisor => "Recommendations",
             BladeKind::CompromisedKey { .. } => "SQL server · Security",
+            BladeKind::VaultGovernance { .. } => "Key vault · Settings",
+            BladeKind::VaultLogs { .. } | BladeKind::VaultMetrics { .. } => {
+                "Key vault · Monitoring"
+            }
         }
     }
 }
@@ -182,6 +204,11 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
         BladeKind::Advisor => monitor::advisor(ui, cx),
         BladeKind::Alerts { form } => monitor::alerts(ui, form, cx),
         BladeKind::CompromisedKey { server, form } => compromised::show(ui, server, form, cx),
+        BladeKind::VaultGovernance { vault, form } => {
+            vault_insights::governance(ui, vault, form, cx)
+        }
+        BladeKind::VaultLogs { vault, view } => vault_insights::logs(ui, vault, view, cx),
+        BladeKind::VaultMetrics { vault } => vault_insights::metrics(ui, vault, cx),
     }
 }
 

@@ -62,7 +62,6 @@ pub fn advisor(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                         });
                     }
                 }
-                Fix::NotYetAvailable => {}
             }
         }
         ui.separator();

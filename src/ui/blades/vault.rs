@@ -72,6 +72,25 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             ("Recovery level", v.recovery_level().into()),
         ],
     );
+    ui.horizontal(|ui| {
+        if ui.button("Locks and diagnostic settings").clicked() {
+            cx.open(BladeKind::VaultGovernance {
+                vault: name.to_string(),
+                form: Default::default(),
+            });
+        }
+        if ui.button("Logs").clicked() {
+            cx.open(BladeKind::VaultLogs {
+                vault: name.to_string(),
+                view: Default::default(),
+            });
+        }
+        if ui.button("Metrics").clicked() {
+            cx.open(BladeKind::VaultMetrics {
+                vault: name.to_string(),
+            });
+        }
+    });
     section(ui, "Networking");
     let mut acls = v.network.clone();
     let mut changed = ui

@@ -1,0 +1,537 @@
+//! A vault's governance and insight blades: Locks and Diagnostic settings, the Logs blade
+//! (the audit log in a virtualised table with filters, sort, the record's JSON and export)
+//! and the Metrics blade (API hits, 429s and latency over simulated time).
+
+use super::{Action, BladeCtx, outcome};
+use crate::model::*;
+use crate::service::{diagnostics, locks};
+use crate::ui::jobs::{Job, JobOrigin};
+use crate::ui::widgets::{narrow_text_field, section};
+use egui_extras::{Column, TableBuilder};
+
+/// The Locks and Diagnostic settings blade's form.
+pub struct GovernanceForm {
+    pub lock_name: String,
+    pub lock_level: LockLevel,
+    pub lock_notes: String,
+    pub setting_name: String,
+    pub destination: String,
+    pub message: Option<Result<String, String>>,
+}
+
+impl Default for GovernanceForm {
+    fn default() -> Self {
+        GovernanceForm {
+            lock_name: "do-not-delete".into(),
+            lock_level: LockLevel::CanNotDelete,
+            lock_notes: String::new(),
+            setting_name: "audit-to-law".into(),
+            destination: "law-security".into(),
+            message: None,
+        }
+    }
+}
+
+pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mut BladeCtx<'_>) {
+    let Some(v) = cx.ws.vault(name).filter(|v| v.deleted.is_none()).cloned() else {
+        ui.label(format!("Key vault '{name}' no longer exists."));
+        return;
+    };
+    let vault_id = crate::service::ids::vault(&v);
+    outcome(ui, &f.message);
+    section(ui, "Locks");
+    ui.label("Locks apply to management operations (delete the vault, change its access policies and networking). Keys inside a locked vault can still be created, used and deleted.");
+    let covering: Vec<ResourceLock> = locks::locks_covering(cx.ws, &vault_id)
+        .into_iter()
+        .cloned()
+        .collect();
+    if covering.is_empty() {
+        ui.label(egui::RichText::new("No locks.").weak());
+    }
+    for l in &covering {
+        ui.horizontal(|ui| {
+            let on_group = !l.scope.eq_ignore_ascii_case(&vault_id);
+            ui.label(format!(
+                "{} · {}{}{}",
+                l.name,
+                l.level.as_str(),
+                if on_group {
+                    " · inherited from the resource group"
+                } else {
+                    ""
+                },
+                if l.notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", l.notes)
+                }
+            ));
+            if ui
+                .add_enabled(
+                    !cx.busy,
+                    egui::Button::new(format!("Delete lock {}", l.name)),
+                )
+                .clicked()
+            {
+                let r = locks::delete_lock(cx.ws, &l.name, &l.scope);
+                f.message = Some(cx.apply(r, |_| format!("Lock '{}' deleted.", l.name)));
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        narrow_text_field(ui, "Lock name", &mut f.lock_name, "do-not-delete", 160.0);
+        egui::ComboBox::from_label("Lock type")
+            .selected_text(f.lock_level.as_str())
+            .show_ui(ui, |ui| {
+                ui.selectable_value(
+                    &mut f.lock_level,
+                    LockLevel::CanNotDelete,
+                    "Delete (CanNotDelete)",
+                );
+                ui.selectable_value(
+                    &mut f.lock_level,
+                    LockLevel::ReadOnly,
+                    "Read-only (ReadOnly)",
+                );
+            });
+    });
+    narrow_text_field(
+        ui,
+        "Notes",
+        &mut f.lock_notes,
+        "why the lock is there",
+        320.0,
+    );
+    if ui
+        .add_enabled(!cx.busy, egui::Button::new("Add lock"))
+        .clicked()
+    {
+        let r = locks::create_lock(cx.ws, &f.lock_name, f.lock_level, &vault_id, &f.lock_notes);
+        f.message = Some(cx.apply(r, |l| {
+            format!("Lock '{}' ({}) added.", l.name, l.level.as_str())
+        }));
+    }
+
+    section(ui, "Diagnostic settings");
+    if v.diagnostic_settings.is_empty() {
+        ui.label(egui::RichText::new("No diagnostic settings: requests are not audited.").weak());
+    }
+    for d in &v.diagnostic_settings {
+        ui.horizontal(|ui| {
+            ui.label(format!(
+                "{} · AuditEvent {} · to {}",
+                d.name,
+                if d.audit_event { "on" } else { "off" },
+                d.destination
+            ));
+            if ui
+                .add_enabled(
+                    !cx.busy,
+                    egui::Button::new(format!("Delete setting {}", d.name)),
+                )
+                .clicked()
+            {
+                let r = diagnostics::delete_setting(cx.ws, name, &d.name);
+                f.message =
+                    Some(cx.apply(r, |_| format!("Diagnostic setting '{}' deleted.", d.name)));
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        narrow_text_field(
+            ui,
+            "Setting name",
+            &mut f.setting_name,
+            "audit-to-law",
+            160.0,
+        );
+        narrow_text_field(
+            ui,
+            "Log Analytics workspace",
+            &mut f.destination,
+            "law-security",
+            160.0,
+        );
+    });
+    if ui
+        .add_enabled(!cx.busy, egui::Button::new("Send AuditEvent logs"))
+        .clicked()
+    {
+        let setting = DiagnosticSetting {
+            name: f.setting_name.trim().to_string(),
+            audit_event: true,
+            destination: f.destination.trim().to_string(),
+        };
+        let r = diagnostics::create_setting(cx.ws, name, setting);
+        f.message = Some(cx.apply(r, |d| {
+            format!(
+                "Diagnostic setting '{}' sends AuditEvent to {}.",
+                d.name, d.destination
+            )
+        }));
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultFilter {
+    All,
+    Success,
+    Failure,
+}
+
+/// The filters and view state of the Logs blade.
+pub struct LogsView {
+    pub operation: String,
+    pub result: ResultFilter,
+    pub caller: String,
+    pub from: String,
+    pub to: String,
+    pub newest_first: bool,
+    pub selected: Option<u64>,
+    pub export_path: String,
+    pub message: Option<Result<String, String>>,
+    cache: Option<LogsCache>,
+}
+
+impl Default for LogsView {
+    fn default() -> Self {
+        LogsView {
+            operation: String::new(),
+            result: ResultFilter::All,
+            caller: String::new(),
+            from: String::new(),
+            to: String::new(),
+            newest_first: true,
+            selected: None,
+            export_path: String::new(),
+            message: None,
+            cache: None,
+        }
+    }
+}
+
+/// The filtered records, rebuilt only when the journal grows or a filter changes, so a
+/// frame draws the visible rows of 100,000 records without copying them.
+struct LogsCache {
+    journal_len: usize,
+    key: String,
+    rows: Vec<VaultRequest>,
+    operations: Vec<String>,
+}
+
+impl LogsView {
+    fn filter_key(&self) -> String {
+        format!(
+            "{}|{:?}|{}|{}|{}",
+            self.operation, self.result, self.caller, self.from, self.to
+        )
+    }
+
+    fn refresh(&mut self, ws: &Workspace, vault: &str) -> Result<(), String> {
+        let journal_len = ws.journal.len();
+        let key = self.filter_key();
+        if self
+            .cache
+            .as_ref()
+            .is_some_and(|c| c.journal_len == journal_len && c.key == key)
+        {
+            return Ok(());
+        }
+        let bound = |text: &str, what: &str| -> Result<Option<Timestamp>, String> {
+            let t = text.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            Timestamp::parse(t).map(Some).ok_or_else(|| {
+                format!("{what}: '{t}' is not a date (2026-01-01 or 2026-01-01T09:30:00Z).")
+            })
+        };
+        let from = bound(&self.from, "From")?;
+        let to = bound(&self.to, "To")?;
+        let caller = self.caller.trim().to_ascii_lowercase();
+        let all = diagnostics::audit_log(ws, vault);
+        let mut operations: Vec<String> = all.iter().map(|r| r.operation.clone()).collect();
+        operations.sort();
+        operations.dedup();
+        let rows = all
+            .into_iter()
+            .filter(|r| self.operation.is_empty() || r.operation == self.operation)
+            .filter(|r| match self.result {
+                ResultFilter::All => true,
+                ResultFilter::Success => r.succeeded(),
+                ResultFilter::Failure => !r.succeeded(),
+            })
+            .filter(|r| {
+                caller.is_empty()
+                    || r.caller.display.to_ascii_lowercase().contains(&caller)
+                    || r.caller.object_id.to_ascii_lowercase().contains(&caller)
+                    || r.caller.ip_address.contains(&caller)
+            })
+            .filter(|r| from.is_none_or(|f| r.time >= f))
+            .filter(|r| to.is_none_or(|t| r.time <= t))
+            .collect();
+        self.cache = Some(LogsCache {
+            journal_len,
+            key,
+            rows,
+            operations,
+        });
+        Ok(())
+    }
+}
+
+pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeCtx<'_>) {
+    let Some(v) = cx.ws.vault(vault).cloned() else {
+        ui.label(format!("Key vault '{vault}' no longer exists."));
+        return;
+    };
+    if !v.audit_enabled() {
+        ui.label("No diagnostic setting sends AuditEvent: requests made now are not audited. Add one under Locks and diagnostic settings.");
+    }
+    let filter_error = view.refresh(cx.ws, vault).err();
+    let operations = view
+        .cache
+        .as_ref()
+        .map(|c| c.operations.clone())
+        .unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
+        egui::ComboBox::from_label("Operation name")
+            .selected_text(if view.operation.is_empty() {
+                "All operations"
+            } else {
+                view.operation.as_str()
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut view.operation, String::new(), "All operations");
+                for op in &operations {
+                    ui.selectable_value(&mut view.operation, op.clone(), op);
+                }
+            });
+        egui::ComboBox::from_label("Result type")
+            .selected_text(format!("{:?}", view.result))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut view.result, ResultFilter::All, "All results");
+                ui.selectable_value(&mut view.result, ResultFilter::Success, "Success only");
+                ui.selectable_value(&mut view.result, ResultFilter::Failure, "Failure only");
+            });
+        narrow_text_field(
+            ui,
+            "Caller",
+            &mut view.caller,
+            "upn, server, oid or IP",
+            140.0,
+        );
+        narrow_text_field(ui, "From", &mut view.from, "2026-01-01T09:00:00Z", 150.0);
+        narrow_text_field(ui, "To", &mut view.to, "2026-01-02", 150.0);
+    });
+    if let Some(e) = filter_error {
+        crate::ui::widgets::error_box(ui, &e);
+        return;
+    }
+    let Some(cache) = view.cache.take() else {
+        return;
+    };
+    let n = cache.rows.len();
+    ui.horizontal(|ui| {
+        ui.label(format!("{n} records"));
+        let sort = if view.newest_first {
+            "Sorted newest first"
+        } else {
+            "Sorted oldest first"
+        };
+        if ui
+            .button(sort)
+            .on_hover_text("Click to reverse the order")
+            .clicked()
+        {
+            view.newest_first = !view.newest_first;
+        }
+    });
+    export_controls(ui, vault, view, &cache.rows, cx);
+    let newest_first = view.newest_first;
+    let row_at = |i: usize| {
+        if newest_first {
+            &cache.rows[n - 1 - i]
+        } else {
+            &cache.rows[i]
+        }
+    };
+    let mut clicked = None;
+    let detail_height = if view.selected.is_some() { 220.0 } else { 0.0 };
+    let table_height = (ui.available_height() - detail_height - 70.0).max(160.0);
+    ui.push_id("audit-table", |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .sense(egui::Sense::click())
+            .max_scroll_height(table_height)
+            .column(Column::exact(70.0))
+            .column(Column::exact(150.0))
+            .column(Column::exact(190.0))
+            .column(Column::exact(120.0))
+            .column(Column::exact(200.0))
+            .column(Column::exact(60.0))
+            .column(Column::remainder())
+            .header(20.0, |mut h| {
+                for t in ["#", "Time", "Operation", "Result", "Caller", "ms", "Object"] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(20.0, n, |mut row| {
+                    let r = row_at(row.index());
+                    let selected = view.selected == Some(r.seq);
+                    row.col(|ui| {
+                        if ui
+                            .selectable_label(selected, format!("#{}", r.seq))
+                            .on_hover_text("Show this record's JSON")
+                            .clicked()
+                        {
+                            clicked = Some(r.seq);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(r.time.to_display());
+                    });
+                    row.set_selected(selected);
+                    row.col(|ui| {
+                        ui.label(&r.operation);
+                    });
+                    row.col(|ui| {
+                        let text = format!("{} {}", r.status, r.result_signature());
+                        if r.succeeded() {
+                            ui.label(text);
+                        } else {
+                            ui.colored_label(crate::ui::widgets::RED, text);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.caller.display);
+                    });
+                    row.col(|ui| {
+                        ui.label(r.duration_ms.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.object_id);
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(r.seq);
+                    }
+                });
+            });
+    });
+    if let Some(seq) = clicked {
+        view.selected = if view.selected == Some(seq) {
+            None
+        } else {
+            Some(seq)
+        };
+    }
+    if let Some(r) = view
+        .selected
+        .and_then(|seq| cache.rows.iter().find(|r| r.seq == seq))
+    {
+        section(ui, "Record");
+        let text = serde_json::to_string_pretty(&r.to_json()).unwrap_or_default();
+        egui::ScrollArea::vertical()
+            .id_salt("audit-record")
+            .max_height(200.0)
+            .show(ui, |ui| {
+                ui.add(egui::Label::new(egui::RichText::new(text).monospace()).selectable(true));
+            });
+    }
+    view.cache = Some(cache);
+}
+
+fn export_controls(
+    ui: &mut egui::Ui,
+    vault: &str,
+    view: &mut LogsView,
+    rows: &[VaultRequest],
+    cx: &mut BladeCtx<'_>,
+) {
+    ui.horizontal(|ui| {
+        narrow_text_field(
+            ui,
+            "Export to file",
+            &mut view.export_path,
+            "/tmp/audit.csv",
+            260.0,
+        );
+        for (label, csv) in [("Export JSON Lines", false), ("Export CSV", true)] {
+            if ui
+                .add_enabled(
+                    !cx.busy && !view.export_path.trim().is_empty(),
+                    egui::Button::new(label),
+                )
+                .clicked()
+            {
+                let path = view.export_path.trim().to_string();
+                let count = rows.len();
+                let records = rows.to_vec();
+                let job = Job::spawn(
+                    format!("Exporting the audit log of '{vault}'…"),
+                    JobOrigin::Blade(cx.blade_id),
+                    cx.ws,
+                    move |_| {
+                        let text = if csv {
+                            diagnostics::to_csv(&records)
+                        } else {
+                            diagnostics::to_json_lines(&records)
+                        };
+                        let r = crate::persist::write_atomically(
+                            std::path::Path::new(&path),
+                            text.as_bytes(),
+                        )
+                        .map(|()| format!("{count} records written to {path}."))
+                        .map_err(|e| format!("Cannot write '{path}': {e}"));
+                        (r, String::new())
+                    },
+                );
+                cx.actions.push(Action::Spawn(Box::new(job)));
+            }
+        }
+    });
+    outcome(ui, &view.message);
+}
+
+pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
+    use egui_plot::{Legend, Line, Plot, PlotPoints};
+    let (start, points) = crate::service::requests::metrics(cx.ws, vault);
+    let Some(start) = start else {
+        ui.label("No requests yet. Every call to the vault counts here, audited or not (try `sim keyvault burst` in the Cloud Shell).");
+        return;
+    };
+    let hits: u32 = points.iter().map(|p| p.hits).sum();
+    let throttled: u32 = points.iter().map(|p| p.throttled).sum();
+    ui.label(format!(
+        "{hits} API hits, {throttled} throttled (429), since {}. One point a simulated minute.",
+        start.to_display()
+    ));
+    let series =
+        |f: &dyn Fn(&crate::service::requests::MetricPoint) -> f64| -> PlotPoints<'static> {
+            PlotPoints::new(points.iter().map(|p| [p.minute as f64, f(p)]).collect())
+        };
+    ui.label(egui::RichText::new("Service API hits and 429s per minute").strong());
+    Plot::new("vault-hits")
+        .height(180.0)
+        .legend(Legend::default())
+        .x_axis_label("minutes since the first request")
+        .include_y(0.0)
+        .show(ui, |plot| {
+            plot.line(Line::new("API hits", series(&|p| f64::from(p.hits))));
+            plot.line(
+                Line::new("Throttled (429)", series(&|p| f64::from(p.throttled)))
+                    .color(crate::ui::widgets::RED),
+            );
+        });
+    ui.label(egui::RichText::new("Mean latency (ms)").strong());
+    Plot::new("vault-latency")
+        .height(140.0)
+        .x_axis_label("minutes since the first request")
+        .include_y(0.0)
+        .show(ui, |plot| {
+            plot.line(Line::new("Latency", series(&|p| p.mean_latency_ms)));
+        });
+}
