@@ -304,3 +304,127 @@ fn openssl_made_pem_keys_import_with_the_same_modulus_and_thumbprint() {
         assert!(ws == before);
     }
 }
+
+#[test]
+fn openssl_made_pfx_files_import_aes_and_3des_alike() {
+    let (mut sh, mut ws) = shell();
+    let fx = |f: &str| format!("{}/tests/fixtures/{f}", env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(sh.run_script(&mut ws, "az group create -n G -l eastus -o none\naz keyvault create -n vault1 -g G --enable-soft-delete true -o none\n", false).failures, 0);
+    // OpenSSL's own figures for rsa2048-3.pem:
+    //   openssl rsa -in rsa2048-3.pem -RSAPublicKey_out -outform DER | sha1sum
+    let thumb = "C21337D063997BC3ECD66314012D6AE8332CF2D7";
+    let modulus = tde_console::crypto::RsaKeyMaterial::from_pem(
+        &std::fs::read_to_string(fx("rsa2048-3.pem")).unwrap(),
+    )
+    .unwrap()
+    .modulus();
+    for (file, name) in [
+        ("rsa2048-3-aes.pfx", "from-aes"),
+        ("rsa2048-3-3des.pfx", "from-3des"),
+    ] {
+        let r = sh.run_line(&mut ws, &format!("az keyvault key import --vault-name vault1 --name {name} --pfx-file {} --pfx-password Contoso-2026 -o none", fx(file)));
+        assert!(r.ok, "{file}: {}", r.stderr);
+        let m = &ws
+            .vault("vault1")
+            .unwrap()
+            .key(name)
+            .unwrap()
+            .current()
+            .unwrap()
+            .material;
+        assert_eq!(m.thumbprint(), thumb, "{file}");
+        assert_eq!(m.modulus(), modulus, "{file}");
+    }
+    // Wrong password, EC key, damaged file: a clear error and nothing created.
+    let damaged = std::env::temp_dir().join(format!("tde-damaged-{}.pfx", std::process::id()));
+    let mut bytes = std::fs::read(fx("rsa2048-3-aes.pfx")).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&damaged, bytes).unwrap();
+    for (file, password, words) in [
+        (fx("rsa2048-3-aes.pfx"), "wrong", "password is wrong"),
+        (fx("rsa2048-3-3des.pfx"), "wrong", "password is wrong"),
+        (fx("ec-p256.pfx"), "Contoso-2026", "not an RSA key"),
+        (damaged.display().to_string(), "Contoso-2026", "damaged"),
+    ] {
+        let before = ws.clone();
+        let r = sh.run_line(&mut ws, &format!("az keyvault key import --vault-name vault1 --name bad --pfx-file {file} --pfx-password {password}"));
+        assert!(
+            r.stderr.starts_with("ERROR: (BadParameter)") && r.stderr.contains(words),
+            "{file}: {}",
+            r.stderr
+        );
+        assert!(ws == before);
+    }
+    let _ = std::fs::remove_file(&damaged);
+}
+
+#[test]
+fn byok_kek_download_wrap_import_round_trip_and_wrong_kek_is_refused() {
+    let (mut sh, mut ws) = shell();
+    let dir = std::env::temp_dir().join(format!("tde-byok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fx = |f: &str| format!("{}/tests/fixtures/{f}", env!("CARGO_MANIFEST_DIR"));
+    let d = dir.display();
+    let script = format!(
+        r#"
+az group create -n G -l eastus -o none
+az keyvault create -n vault1 -g G --enable-soft-delete true -o none
+az keyvault key create --vault-name vault1 --name kek --kty RSA-HSM --size 3072 --ops import -o none
+az keyvault key create --vault-name vault1 --name other-kek --kty RSA-HSM --size 3072 --ops import -o none
+KEK=$(az keyvault key show --vault-name vault1 --name kek --query key.kid -o tsv)
+az keyvault key download --vault-name vault1 --name kek --file {d}/kek.pem
+az keyvault key download --vault-name vault1 --name other-kek --file {d}/other.pem
+sim byok wrap --pem-file {key} --kek-file {d}/kek.pem --kek-id $KEK --file {d}/key.byok -o none
+sim byok wrap --pem-file {key} --kek-file {d}/other.pem --kek-id $KEK --file {d}/wrong.byok -o none
+az keyvault key import --vault-name vault1 --name brought --byok-file {d}/key.byok --kty RSA-HSM --query key.kty -o tsv
+"#,
+        key = fx("rsa2048-5.pem")
+    );
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "RSA-HSM\n");
+    // The public key file is public only.
+    let kek_pem = std::fs::read_to_string(dir.join("kek.pem")).unwrap();
+    assert!(kek_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    let original = tde_console::crypto::RsaKeyMaterial::from_pem(
+        &std::fs::read_to_string(fx("rsa2048-5.pem")).unwrap(),
+    )
+    .unwrap();
+    let brought = &ws
+        .vault("vault1")
+        .unwrap()
+        .key("brought")
+        .unwrap()
+        .current()
+        .unwrap()
+        .material;
+    assert_eq!(brought.thumbprint(), original.thumbprint());
+    // Wrapped for another KEK, the wrong kty, a KEK that is not a KEK: refused, nothing made.
+    for (args, words) in [
+        (
+            format!("--byok-file {d}/wrong.byok --kty RSA-HSM"),
+            "does not open with the key-exchange key 'kek'",
+        ),
+        (
+            format!("--byok-file {d}/key.byok --kty RSA"),
+            "use --kty RSA-HSM",
+        ),
+        (
+            format!("--byok-file {}", fx("rsa2048-1.pem")),
+            "use --kty RSA-HSM",
+        ),
+        (
+            format!("--byok-file {} --kty RSA-HSM", fx("rsa2048-1.pem")),
+            "not a .byok file",
+        ),
+    ] {
+        let before = ws.clone();
+        let r = sh.run_line(
+            &mut ws,
+            &format!("az keyvault key import --vault-name vault1 --name bad {args}"),
+        );
+        assert!(r.stderr.contains(words), "{args}: {}", r.stderr);
+        assert!(ws == before);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@
 //! seeded generator.
 
 pub mod backup;
+pub mod byok;
 mod dek;
 mod rsa_key;
 

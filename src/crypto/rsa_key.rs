@@ -98,6 +98,21 @@ impl RsaKeyMaterial {
         Ok(self.key()?.to_public_key())
     }
 
+    /// The public part as PEM (`BEGIN PUBLIC KEY`, SubjectPublicKeyInfo): what
+    /// `az keyvault key download` writes. The only form of a vault key that leaves it.
+    pub fn public_pem(&self) -> Result<String, CryptoError> {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        self.public_key()?
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| CryptoError::MalformedKey(e.to_string()))
+    }
+
+    /// The private key as PKCS#8 DER, for the BYOK transfer tool that runs on the
+    /// customer's side (never for anything a vault returns).
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
+    }
+
     /// Key size in bits.
     pub fn bits(&self) -> usize {
         self.key().map(|k| k.size() * 8).unwrap_or(0)

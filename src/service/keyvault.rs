@@ -1097,6 +1097,138 @@ pub fn import_pem_key(
             format!("The key could not be imported: {what}."),
         )
     })?;
+    import_material(ws, vault, name, kty, material)
+}
+
+/// `az keyvault key import --pfx-file F --pfx-password P`: the private key of a PKCS#12
+/// file (modern PBES2/AES or legacy 3DES). Wrong password, damaged file, or a key that is
+/// not RSA 2048/3072/4096 create nothing.
+pub fn import_pfx_key(
+    ws: &mut Workspace,
+    vault: &str,
+    name: &str,
+    kty: KeyType,
+    pfx: &[u8],
+    password: &str,
+) -> ServiceResult<(Key, KeyVersion)> {
+    use p12_keystore::error::Error as P12;
+    let refused = |what: &str| {
+        ServiceError::bad_request(
+            "BadParameter",
+            format!("The key could not be imported: {what}."),
+        )
+    };
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(pfx, password).map_err(|e| match e {
+        P12::MacError(_) => refused("the .pfx password is wrong (MAC verification failed)"),
+        P12::UnsupportedEncryptionScheme | P12::UnsupportedMacAlgorithm => {
+            refused("the .pfx file uses an encryption this tool does not read")
+        }
+        _ => refused("the file is not a PKCS#12 (.pfx) file, or it is damaged"),
+    })?;
+    let bag = match archive.keys.as_slice() {
+        [one] => one,
+        [] => return Err(refused("the .pfx file holds no private key")),
+        _ => return Err(refused("the .pfx file holds more than one private key")),
+    };
+    let material = RsaKeyMaterial::from_pkcs8_der(bag.key.as_der()).map_err(|_| {
+        refused("the .pfx file's key is not an RSA key (EC keys cannot be imported as TDE keys)")
+    })?;
+    import_material(ws, vault, name, kty, material)
+}
+
+/// `az keyvault key import --byok-file F`: a key wrapped on the customer's side for one of
+/// this vault's key-exchange keys (an RSA-HSM key whose only operation is `import`). The
+/// result is an RSA-HSM key; a file made for another KEK, or damaged, creates nothing.
+pub fn import_byok_key(
+    ws: &mut Workspace,
+    vault: &str,
+    name: &str,
+    kty: KeyType,
+    byok: &[u8],
+) -> ServiceResult<(Key, KeyVersion)> {
+    use crate::crypto::byok::{self, ByokError, ByokFile};
+    let refused = |what: String| {
+        ServiceError::bad_request(
+            "BadParameter",
+            format!("The key could not be imported: {what}."),
+        )
+    };
+    if kty != KeyType::RsaHsm {
+        return Err(refused(
+            "keys brought with BYOK are HSM-protected: use --kty RSA-HSM".into(),
+        ));
+    }
+    let file = ByokFile::from_json(byok).map_err(|e| match e {
+        ByokError::NotByok(why) => refused(format!("the file is not a .byok file ({why})")),
+        ByokError::WrongKek => refused("the file is damaged".into()),
+    })?;
+    let kek_uri = KeyUri::parse(&file.kek_id)
+        .ok_or_else(|| refused(format!("'{}' is not a key identifier", file.kek_id)))?;
+    if !kek_uri.vault.eq_ignore_ascii_case(vault) {
+        return Err(refused(format!(
+            "the file was made for a key-exchange key of vault '{}'; import it into that vault",
+            kek_uri.vault
+        )));
+    }
+    let material = {
+        let v = live_vault(ws, vault)?;
+        let kek = v
+            .key(&kek_uri.key)
+            .filter(|k| k.deleted.is_none())
+            .ok_or_else(|| {
+                refused(format!(
+                    "the key-exchange key '{}' does not exist",
+                    file.kek_id
+                ))
+            })?;
+        let version = match &kek_uri.version {
+            Some(id) => kek.version(id),
+            None => kek.current(),
+        }
+        .ok_or_else(|| {
+            refused(format!(
+                "the key-exchange key '{}' does not exist",
+                file.kek_id
+            ))
+        })?;
+        if kek.kty != KeyType::RsaHsm || version.key_ops != [KeyOperation::Import] {
+            return Err(refused(format!(
+                "'{}' is not a key-exchange key (an RSA-HSM key whose only operation is 'import')",
+                kek.name
+            )));
+        }
+        byok::unwrap(&file.ciphertext, &version.material).map_err(|e| match e {
+            ByokError::WrongKek => refused(format!(
+                "it does not open with the key-exchange key '{}' (wrapped for another KEK, or damaged)",
+                kek.name
+            )),
+            ByokError::NotByok(why) => refused(why),
+        })?
+    };
+    import_material(ws, vault, name, kty, material)
+}
+
+/// `az keyvault key download`: the public part of a key version, as PEM. Needs `get`.
+pub fn download_public_key(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+    version: Option<&str>,
+) -> ServiceResult<String> {
+    let (_, _, kv) = show_key(ws, vault, key, version)?;
+    kv.material
+        .public_pem()
+        .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))
+}
+
+/// The checks every import makes on the key material, then the new key or version.
+fn import_material(
+    ws: &mut Workspace,
+    vault: &str,
+    name: &str,
+    kty: KeyType,
+    material: RsaKeyMaterial,
+) -> ServiceResult<(Key, KeyVersion)> {
     let bits = material.bits();
     if ![2048, 3072, 4096].contains(&bits) {
         return Err(ServiceError::bad_request(

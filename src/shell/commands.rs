@@ -683,16 +683,40 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--vault-name",
                 "--name",
                 "--pem-file",
+                "--pfx-file",
+                "--pfx-password",
+                "--byok-file",
                 "--kty",
                 "--protection",
             ])?;
             let vault = a.required("--vault-name")?;
             let name = a.required("--name")?;
-            let file = a.required("--pem-file")?;
             let kty = kty_arg(&a)?;
-            let pem = std::fs::read_to_string(&file)
-                .map_err(|e| usage(format!("cannot read '{file}': {e}")))?;
-            let (k, kv) = keyvault::import_pem_key(ws, &vault, &name, kty, &pem)?;
+            let read = |file: &str| {
+                std::fs::read(file).map_err(|e| usage(format!("cannot read '{file}': {e}")))
+            };
+            let (k, kv) = match (
+                a.get("--pem-file"),
+                a.get("--pfx-file"),
+                a.get("--byok-file"),
+            ) {
+                (Some(file), None, None) => {
+                    let pem = String::from_utf8_lossy(&read(&file)?).to_string();
+                    keyvault::import_pem_key(ws, &vault, &name, kty, &pem)?
+                }
+                (None, Some(file), None) => {
+                    let password = a.get("--pfx-password").unwrap_or_default();
+                    keyvault::import_pfx_key(ws, &vault, &name, kty, &read(&file)?, &password)?
+                }
+                (None, None, Some(file)) => {
+                    keyvault::import_byok_key(ws, &vault, &name, kty, &read(&file)?)?
+                }
+                _ => {
+                    return Err(usage(
+                        "give exactly one of --pem-file, --pfx-file (with --pfx-password) or --byok-file",
+                    ));
+                }
+            };
             let v = keyvault::vault_state(ws, &vault)?;
             Ok(views::key(&v, &k, &kv))
         }
@@ -1028,15 +1052,20 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .collect(),
             ))
         }
-        other => {
-            super::governance::run(ws, other, &mut a).unwrap_or_else(|| Err(unknown_command(words)))
-        }
+        other => super::governance::run(ws, other, &mut a)
+            .or_else(|| super::transfer::run(ws, other, &mut a))
+            .unwrap_or_else(|| Err(unknown_command(words))),
     }
 }
 
-/// Every command the shell knows: this module's and the governance commands.
+/// Every command the shell knows: this module's, the governance and the key transfer
+/// commands.
 pub fn all_commands() -> impl Iterator<Item = &'static str> {
-    COMMANDS.iter().chain(super::governance::COMMANDS).copied()
+    COMMANDS
+        .iter()
+        .chain(super::governance::COMMANDS)
+        .chain(super::transfer::COMMANDS)
+        .copied()
 }
 
 fn action_group_json(ws: &Workspace, g: &ActionGroup) -> Value {

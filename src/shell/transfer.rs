@@ -1,0 +1,93 @@
+//! Commands that move key material across the vault's boundary, in the only forms that may
+//! cross it: public keys out (`az keyvault key download`), and keys wrapped for a vault's
+//! key-exchange key in (`sim byok wrap`, the customer-side BYOK transfer tool).
+
+use super::args::Args;
+use super::commands::{CommandError, usage};
+use crate::crypto::RsaKeyMaterial;
+use crate::crypto::byok::{self, ByokFile};
+use crate::model::*;
+use crate::service::keyvault;
+use serde_json::{Value, json};
+
+pub const COMMANDS: &[&str] = &["az keyvault key download", "sim byok wrap"];
+
+pub fn run(ws: &mut Workspace, cmd: &str, a: &mut Args) -> Option<Result<Value, CommandError>> {
+    Some(match cmd {
+        "az keyvault key download" => download(ws, a),
+        "sim byok wrap" => byok_wrap(a),
+        _ => return None,
+    })
+}
+
+fn write_new(file: &str, bytes: &[u8]) -> Result<(), CommandError> {
+    if std::path::Path::new(file).exists() {
+        return Err(usage(format!("File '{file}' already exists.")));
+    }
+    crate::persist::write_atomically(std::path::Path::new(file), bytes)
+        .map_err(|e| usage(format!("cannot write '{file}': {e}")))
+}
+
+/// `az keyvault key download --vault-name V --name K [--version X] --file F [--encoding PEM]`.
+fn download(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&[
+        "--vault-name",
+        "--name",
+        "--version",
+        "--file",
+        "--encoding",
+        "--id",
+    ])?;
+    if let Some(e) = a.get("--encoding")
+        && !e.eq_ignore_ascii_case("PEM")
+    {
+        return Err(usage(format!(
+            "argument --encoding: only PEM is simulated (got '{e}')"
+        )));
+    }
+    let (vault, name, version) = match a.get("--id") {
+        Some(id) => {
+            let u = KeyUri::parse(&id)
+                .ok_or_else(|| usage(format!("argument --id: '{id}' is not a key identifier")))?;
+            (u.vault, u.key, u.version)
+        }
+        None => (
+            a.required("--vault-name")?,
+            a.required("--name")?,
+            a.get("--version"),
+        ),
+    };
+    let file = a.required("--file")?;
+    let pem = keyvault::download_public_key(ws, &vault, &name, version.as_deref())?;
+    write_new(&file, pem.as_bytes())?;
+    Ok(Value::Null)
+}
+
+/// `sim byok wrap --pem-file KEY --kek-file KEK_PUBLIC --kek-id KID --file OUT`: what the
+/// HSM vendor's BYOK tool does on premises.
+fn byok_wrap(a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--pem-file", "--kek-file", "--kek-id", "--file"])?;
+    let read = |flag: &str| -> Result<String, CommandError> {
+        let file = a.required(flag)?;
+        std::fs::read_to_string(&file).map_err(|e| usage(format!("cannot read '{file}': {e}")))
+    };
+    let target = RsaKeyMaterial::from_pem(&read("--pem-file")?)
+        .map_err(|_| usage("argument --pem-file: not a PEM RSA private key (PKCS#1 or PKCS#8)"))?;
+    let kek = byok::kek_from_pem(&read("--kek-file")?).map_err(|_| {
+        usage(
+            "argument --kek-file: not a PEM public key (download it with az keyvault key download)",
+        )
+    })?;
+    let kek_id = a.required("--kek-id")?;
+    if KeyUri::parse(&kek_id).is_none() {
+        return Err(usage(format!(
+            "argument --kek-id: '{kek_id}' is not a key identifier"
+        )));
+    }
+    let ciphertext =
+        byok::wrap(&target, &kek).map_err(|e| usage(format!("cannot wrap the key: {e}")))?;
+    let out = a.required("--file")?;
+    let file = ByokFile { kek_id, ciphertext };
+    write_new(&out, file.to_json().as_bytes())?;
+    Ok(json!({"file": out, "kid": file.kek_id, "enc": byok::MECHANISM}))
+}
