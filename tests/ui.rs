@@ -424,3 +424,61 @@ fn audit_a_vault_then_read_100k_records_in_the_logs_blade() {
     click(&mut h, "Metrics");
     assert!(has(&h, "100000 API hits, 98000 throttled (429)"));
 }
+
+fn type_into(h: &mut Harness<'static, ConsoleApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(1);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+}
+
+#[test]
+fn bring_your_own_key_through_the_import_blade() {
+    let mut h = app();
+    h.run_steps(2);
+    let dir = std::env::temp_dir().join(format!("tde-ui-byok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    let onprem = format!(
+        "{}/tests/fixtures/rsa2048-6.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Import a key (PEM, PFX, BYOK)");
+    click(&mut h, "Create key-exchange key");
+    wait_until(&mut h, "the KEK", |app| !app.busy());
+    assert!(has(&h, "Key-exchange key 'byok-kek' created"));
+    click(&mut h, "Key-exchange key");
+    click(&mut h, "byok-kek (KEK)");
+    type_into(&mut h, "Save public key to", &p("kek.pem"));
+    click(&mut h, "Download public key");
+    wait_until(&mut h, "the download", |app| !app.busy());
+    type_into(&mut h, "Key to bring (PEM)", &onprem);
+    type_into(&mut h, "Write .byok file to", &p("key.byok"));
+    click(&mut h, "Make .byok file");
+    wait_until(&mut h, "the wrap", |app| !app.busy());
+    assert!(has(&h, "BYOK file written to"));
+    click(&mut h, "BYOK file");
+    type_into(&mut h, "Name of the new key", "brought-key");
+    type_into(&mut h, "Key file", &p("key.byok"));
+    click(&mut h, "Import");
+    wait_until(&mut h, "the import", |app| !app.busy());
+    assert!(has(&h, "Key 'brought-key' imported (RSA-HSM 2048"));
+    let want =
+        tde_console::crypto::RsaKeyMaterial::from_pem(&std::fs::read_to_string(&onprem).unwrap())
+            .unwrap()
+            .thumbprint();
+    let got = h
+        .state()
+        .ws
+        .vault("kv-contoso-eu")
+        .unwrap()
+        .key("brought-key")
+        .unwrap()
+        .current()
+        .unwrap()
+        .material
+        .thumbprint();
+    assert_eq!(got, want);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -380,6 +380,7 @@ fn set_blade_message(b: &mut Blade, r: Result<String, String>) {
         }
         BladeKind::VaultGovernance { form, .. } => form.message = Some(r),
         BladeKind::VaultLogs { view, .. } => view.message = Some(r),
+        BladeKind::KeyImport { form, .. } => form.message = Some(r),
         BladeKind::Server { .. }
         | BladeKind::ActivityLog
         | BladeKind::Advisor

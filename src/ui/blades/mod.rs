@@ -5,6 +5,7 @@ mod activity;
 mod compromised;
 mod database;
 mod key;
+mod key_import;
 mod monitor;
 mod server;
 mod tde;
@@ -12,6 +13,7 @@ mod vault;
 mod vault_insights;
 
 pub use compromised::CompromisedForm;
+pub use key_import::ImportForm;
 pub use monitor::AlertForm;
 pub use tde::TdeForm;
 pub use vault::VaultForms;
@@ -64,6 +66,10 @@ pub enum BladeKind {
     VaultMetrics {
         vault: String,
     },
+    KeyImport {
+        vault: String,
+        form: Box<ImportForm>,
+    },
 }
 
 pub struct Blade {
@@ -90,6 +96,7 @@ impl Blade {
             }
             BladeKind::VaultLogs { vault, .. } => format!("{vault} · Logs"),
             BladeKind::VaultMetrics { vault } => format!("{vault} · Metrics"),
+            BladeKind::KeyImport { vault, .. } => format!("{vault} · Import a key"),
         }
     }
 
@@ -104,6 +111,7 @@ impl Blade {
             BladeKind::Advisor => "Recommendations",
             BladeKind::CompromisedKey { .. } => "SQL server · Security",
             BladeKind::VaultGovernance { .. } => "Key vault · Settings",
+            BladeKind::KeyImport { .. } => "Key vault · Keys",
             BladeKind::VaultLogs { .. } | BladeKind::VaultMetrics { .. } => {
                 "Key vault · Monitoring"
             }
@@ -209,6 +217,7 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
         }
         BladeKind::VaultLogs { vault, view } => vault_insights::logs(ui, vault, view, cx),
         BladeKind::VaultMetrics { vault } => vault_insights::metrics(ui, vault, cx),
+        BladeKind::KeyImport { vault, form } => key_import::show(ui, vault, form, cx),
     }
 }
 

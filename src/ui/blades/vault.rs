@@ -148,6 +148,12 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             .weak(),
         );
     }
+    if ui.button("Import a key (PEM, PFX, BYOK)").clicked() {
+        cx.open(BladeKind::KeyImport {
+            vault: v.name.clone(),
+            form: Default::default(),
+        });
+    }
     egui::CollapsingHeader::new("Generate a key")
         .default_open(false)
         .show(ui, |ui| {

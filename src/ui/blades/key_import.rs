@@ -1,0 +1,270 @@
+//! Import a key into a vault (PEM, .pfx, .byok), and the BYOK transfer tool: create a
+//! key-exchange key, download its public part, and wrap an on-premises key for it. File
+//! reads and writes run off the UI thread.
+
+use super::{Action, BladeCtx, outcome};
+use crate::crypto::RsaKeyMaterial;
+use crate::crypto::byok::{self, ByokFile};
+use crate::model::*;
+use crate::service::keyvault::{self, CreateKey};
+use crate::ui::jobs::{Job, JobOrigin};
+use crate::ui::widgets::{section, text_field};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportFormat {
+    Pem,
+    Pfx,
+    Byok,
+}
+
+pub struct ImportForm {
+    pub format: ImportFormat,
+    pub name: String,
+    pub hsm: bool,
+    pub path: String,
+    pub password: String,
+    pub kek_name: String,
+    pub kek: String,
+    pub kek_download: String,
+    pub onprem_pem: String,
+    pub byok_out: String,
+    pub message: Option<Result<String, String>>,
+}
+
+impl Default for ImportForm {
+    fn default() -> Self {
+        ImportForm {
+            format: ImportFormat::Pem,
+            name: String::new(),
+            hsm: false,
+            path: String::new(),
+            password: String::new(),
+            kek_name: "byok-kek".into(),
+            kek: String::new(),
+            kek_download: String::new(),
+            onprem_pem: String::new(),
+            byok_out: String::new(),
+            message: None,
+        }
+    }
+}
+
+/// Runs `work` on a worker thread; its outcome comes back to this blade.
+fn spawn(
+    cx: &mut BladeCtx<'_>,
+    label: String,
+    work: impl FnOnce(&mut Workspace) -> Result<String, String> + Send + 'static,
+) {
+    let job = Job::spawn(label, JobOrigin::Blade(cx.blade_id), cx.ws, move |ws| {
+        (work(ws), String::new())
+    });
+    cx.actions.push(Action::Spawn(Box::new(job)));
+}
+
+fn read(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("Cannot read '{path}': {e}"))
+}
+
+fn write_new(path: &str, bytes: &[u8]) -> Result<(), String> {
+    if std::path::Path::new(path).exists() {
+        return Err(format!("File '{path}' already exists."));
+    }
+    crate::persist::write_atomically(std::path::Path::new(path), bytes)
+        .map_err(|e| format!("Cannot write '{path}': {e}"))
+}
+
+pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCtx<'_>) {
+    let Some(v) = cx.ws.vault(vault).filter(|v| v.deleted.is_none()).cloned() else {
+        ui.label(format!("Key vault '{vault}' no longer exists."));
+        return;
+    };
+    outcome(ui, &f.message);
+    section(ui, "Import a key");
+    ui.horizontal(|ui| {
+        ui.radio_value(&mut f.format, ImportFormat::Pem, "PEM file");
+        ui.radio_value(&mut f.format, ImportFormat::Pfx, "PFX file");
+        ui.radio_value(&mut f.format, ImportFormat::Byok, "BYOK file");
+    });
+    text_field(ui, "Name of the new key", &mut f.name, "imported-key");
+    if f.format == ImportFormat::Byok {
+        f.hsm = true;
+        ui.label("Keys brought with BYOK are HSM-protected (RSA-HSM).");
+    } else {
+        ui.checkbox(&mut f.hsm, "HSM-protected (RSA-HSM)");
+    }
+    text_field(
+        ui,
+        "Key file",
+        &mut f.path,
+        "/path/to/key.pem, .pfx or .byok",
+    );
+    if f.format == ImportFormat::Pfx {
+        ui.horizontal(|ui| {
+            let l = ui.label("PFX password");
+            ui.add(egui::TextEdit::singleline(&mut f.password).password(true))
+                .labelled_by(l.id);
+        });
+    }
+    let ready = !f.name.trim().is_empty() && !f.path.trim().is_empty();
+    if ui
+        .add_enabled(!cx.busy && ready, egui::Button::new("Import"))
+        .clicked()
+    {
+        let (vault, name, path, password, format) = (
+            v.name.clone(),
+            f.name.trim().to_string(),
+            f.path.trim().to_string(),
+            f.password.clone(),
+            f.format,
+        );
+        let kty = if f.hsm { KeyType::RsaHsm } else { KeyType::Rsa };
+        spawn(cx, format!("Importing '{name}'…"), move |ws| {
+            let bytes = read(&path)?;
+            let r = match format {
+                ImportFormat::Pem => {
+                    let pem = String::from_utf8_lossy(&bytes);
+                    keyvault::import_pem_key(ws, &vault, &name, kty, &pem)
+                }
+                ImportFormat::Pfx => {
+                    keyvault::import_pfx_key(ws, &vault, &name, kty, &bytes, &password)
+                }
+                ImportFormat::Byok => keyvault::import_byok_key(ws, &vault, &name, kty, &bytes),
+            };
+            r.map(|(k, kv)| {
+                format!(
+                    "Key '{}' imported ({} {}, thumbprint {}).",
+                    k.name,
+                    k.kty.as_str(),
+                    kv.material.bits(),
+                    kv.material.thumbprint()
+                )
+            })
+            .map_err(|e| e.to_string())
+        });
+    }
+
+    section(ui, "BYOK transfer tool");
+    ui.label("1. In the vault: a key-exchange key (KEK), an RSA-HSM key whose only operation is 'import'.");
+    let keks: Vec<(String, String)> = v
+        .keys
+        .iter()
+        .filter(|k| k.deleted.is_none() && k.kty == KeyType::RsaHsm)
+        .filter_map(|k| {
+            let cur = k.current()?;
+            (cur.key_ops == [KeyOperation::Import])
+                .then(|| (k.name.clone(), v.key_uri(&k.name, &cur.version)))
+        })
+        .collect();
+    ui.horizontal(|ui| {
+        text_field(ui, "KEK name", &mut f.kek_name, "byok-kek");
+    });
+    if ui
+        .add_enabled(
+            !cx.busy && !f.kek_name.trim().is_empty(),
+            egui::Button::new("Create key-exchange key"),
+        )
+        .clicked()
+    {
+        let mut req = CreateKey::new(&v.name, f.kek_name.trim(), KeyType::RsaHsm, 3072);
+        req.ops = Some(vec![KeyOperation::Import]);
+        match keyvault::validate_create_key(cx.ws, &req) {
+            Err(e) => f.message = Some(Err(e.to_string())),
+            Ok(()) => spawn(
+                cx,
+                format!("Generating key-exchange key '{}'…", req.name),
+                move |ws| {
+                    let m = RsaKeyMaterial::generate(req.size).map_err(|e| e.to_string())?;
+                    keyvault::create_key(ws, &req, m)
+                        .map(|(k, _)| {
+                            format!(
+                                "Key-exchange key '{}' created (RSA-HSM 3072, import only).",
+                                k.name
+                            )
+                        })
+                        .map_err(|e| e.to_string())
+                },
+            ),
+        }
+    }
+    egui::ComboBox::from_label("Key-exchange key")
+        .selected_text(if f.kek.is_empty() {
+            "Select a KEK"
+        } else {
+            f.kek.as_str()
+        })
+        .show_ui(ui, |ui| {
+            for (name, _) in &keks {
+                ui.selectable_value(&mut f.kek, name.clone(), format!("{name} (KEK)"));
+            }
+        });
+    let kek = keks.iter().find(|(n, _)| n == &f.kek).cloned();
+    ui.label("2. Download the KEK's public key and take it to the on-premises HSM.");
+    text_field(
+        ui,
+        "Save public key to",
+        &mut f.kek_download,
+        "/path/to/kek.pem",
+    );
+    if ui
+        .add_enabled(
+            !cx.busy && kek.is_some() && !f.kek_download.trim().is_empty(),
+            egui::Button::new("Download public key"),
+        )
+        .clicked()
+        && let Some((name, _)) = &kek
+    {
+        match keyvault::download_public_key(cx.ws, &v.name, name, None) {
+            Err(e) => f.message = Some(Err(e.to_string())),
+            Ok(pem) => {
+                let path = f.kek_download.trim().to_string();
+                spawn(cx, "Saving the public key…".into(), move |_| {
+                    write_new(&path, pem.as_bytes())
+                        .map(|()| format!("Public key written to {path}."))
+                });
+            }
+        }
+    }
+    ui.label("3. On premises: wrap the key to bring (PEM) for the KEK, then import the .byok file above.");
+    text_field(
+        ui,
+        "Key to bring (PEM)",
+        &mut f.onprem_pem,
+        "/path/to/onprem-key.pem",
+    );
+    text_field(
+        ui,
+        "Write .byok file to",
+        &mut f.byok_out,
+        "/path/to/key.byok",
+    );
+    let ready = kek.is_some()
+        && !f.onprem_pem.trim().is_empty()
+        && !f.byok_out.trim().is_empty()
+        && !f.kek_download.trim().is_empty();
+    if ui
+        .add_enabled(!cx.busy && ready, egui::Button::new("Make .byok file"))
+        .on_hover_text("Uses only the downloaded public key, as the vendor's tool does")
+        .clicked()
+        && let Some((_, kid)) = kek
+    {
+        let (pem_path, kek_path, out) = (
+            f.onprem_pem.trim().to_string(),
+            f.kek_download.trim().to_string(),
+            f.byok_out.trim().to_string(),
+        );
+        spawn(cx, "Wrapping the key for the KEK…".into(), move |_| {
+            let pem = String::from_utf8_lossy(&read(&pem_path)?).to_string();
+            let target = RsaKeyMaterial::from_pem(&pem)
+                .map_err(|_| format!("'{pem_path}' is not a PEM RSA private key."))?;
+            let public = byok::kek_from_pem(&String::from_utf8_lossy(&read(&kek_path)?))
+                .map_err(|_| format!("'{kek_path}' is not a PEM public key."))?;
+            let ciphertext = byok::wrap(&target, &public).map_err(|e| e.to_string())?;
+            let file = ByokFile {
+                kek_id: kid,
+                ciphertext,
+            };
+            write_new(&out, file.to_json().as_bytes())
+                .map(|()| format!("BYOK file written to {out} (for KEK {}).", file.kek_id))
+        });
+    }
+}
