@@ -101,6 +101,18 @@ az keyvault delete-policy --name kv-contoso-weu --object-id $PRINCIPAL -o none
         listed.stdout.lines().collect::<Vec<_>>(),
         ["Succeeded", "Started"]
     );
+    // The server's failed key access is a record of its own, in the service's words.
+    let failure = sh.run_line(&mut ws, "az monitor activity-log list --query \"[?operationName.value=='AzureKeyVaultKeyAccessFailure']\"");
+    let failure: serde_json::Value = serde_json::from_str(&failure.stdout).unwrap();
+    assert_eq!(failure.as_array().map(Vec::len), Some(1), "{failure}");
+    assert_eq!(failure[0]["status"]["value"], "Failed");
+    assert!(
+        failure[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("AzureKeyVaultMissingPermissions"),
+        "{failure}"
+    );
     let body = rx
         .recv_timeout(std::time::Duration::from_secs(5))
         .expect("the webhook was POSTed");

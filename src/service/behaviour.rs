@@ -280,6 +280,9 @@ fn schedule_key_boundary(ws: &mut Workspace, name: &str) {
     }
 }
 
+/// The Activity Log operation recording a server's failed access to its TDE protector.
+pub const KEY_ACCESS_FAILURE: &str = "AzureKeyVaultKeyAccessFailure";
+
 /// The server's periodic check found (at least once) that the key was unusable.
 fn protector_check(ws: &mut Workspace, name: &str) {
     let Err(cause) = super::tde::protector_request(ws, name) else {
@@ -288,6 +291,20 @@ fn protector_check(ws: &mut Workspace, name: &str) {
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
     let server_id = ids::server(s);
+    let key_uri = s.protector_uri().map(|u| u.to_uri()).unwrap_or_default();
+    super::log_activity(
+        ws,
+        now,
+        KEY_ACCESS_FAILURE,
+        ActivityStatus::Failed,
+        server_id.clone(),
+        format!(
+            "Server {name} could not access its TDE protector {key_uri}: {} ({}).",
+            cause.code(),
+            cause.describe()
+        ),
+    );
+    let Some(s) = ws.server(name) else { return };
     let affected: Vec<String> = s
         .databases
         .iter()

@@ -229,11 +229,11 @@ pub(crate) fn server_request<T>(
     let Some(call) = VaultCall::new(ws, vault, operation, &caller, Some(key)) else {
         return op();
     };
-    let reachable = !ws
+    let outage = ws
         .server(server)
         .and_then(|s| s.network_outage_until)
         .is_some_and(|until| until > ws.now());
-    if !reachable {
+    if outage {
         return op();
     }
     let Some(at) = call.admit_with_backoff(ws) else {

@@ -109,6 +109,7 @@ pub fn show(
     }
     properties(ui, "db-props", &rows);
     section(ui, "Resource health history");
+    health_timeline(ui, &d.health_history, cx.ws.now());
     for h in d.health_history.iter().rev() {
         ui.horizontal_wrapped(|ui| {
             health_badge(ui, h.health);
@@ -253,4 +254,41 @@ fn recovery_wizard(
             }
         }
     }
+}
+
+/// Resource health as a drawn timeline: Available (1) or Unavailable (0) over the hours
+/// since the first record, up to now.
+fn health_timeline(ui: &mut egui::Ui, history: &[HealthEvent], now: Timestamp) {
+    use egui_plot::{Line, Plot, PlotPoints};
+    let Some(first) = history.first() else { return };
+    let hours = |t: Timestamp| (t.0 - first.time.0) as f64 / 3600.0;
+    let level = |h: ResourceHealth| match h {
+        ResourceHealth::Available => 1.0,
+        ResourceHealth::Unavailable => 0.0,
+    };
+    let mut points = vec![[0.0, level(first.health)]];
+    for pair in history.windows(2) {
+        let x = hours(pair[1].time);
+        points.push([x, level(pair[0].health)]);
+        points.push([x, level(pair[1].health)]);
+    }
+    if let Some(last) = history.last() {
+        points.push([hours(now.max(last.time)), level(last.health)]);
+    }
+    Plot::new(ui.scope_id().with("health-timeline"))
+        .height(90.0)
+        .include_y(-0.1)
+        .include_y(1.1)
+        .x_axis_label(format!("hours since {}", first.time))
+        .y_axis_formatter(|mark, _| match mark.value {
+            v if v == 1.0 => "Available".into(),
+            v if v == 0.0 => "Unavailable".into(),
+            _ => String::new(),
+        })
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.line(Line::new("Resource health", PlotPoints::new(points)).color(crate::ui::widgets::BLUE));
+        });
 }
