@@ -407,3 +407,61 @@ az lock list --resource-group {RG} --query "[].level" -o tsv
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ip_rules_admit_the_console_user_and_disabled_public_access_admits_only_trusted_services() {
+    let keys = FixtureKeys::new();
+    let (mut ws, kid) = setup(&keys);
+    protect(&mut ws, &kid);
+    let mut acls = ws.vault(VAULT).unwrap().network.clone();
+    acls.restricted = true;
+    acls.bypass_trusted_services = true;
+    keyvault::set_network_acls(&mut ws, VAULT, acls).unwrap();
+    // The user's calls come from 203.0.113.10: refused until a rule covers it.
+    let err = keyvault::show_key(&ws, VAULT, KEY, None).unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.status),
+        ("ForbiddenByFirewall", 403)
+    );
+    assert!(err.message.contains("Client address: 203.0.113.10"));
+    keyvault::add_network_rule(&mut ws, VAULT, "203.0.113.0/24").unwrap();
+    keyvault::show_key(&ws, VAULT, KEY, None).unwrap();
+    service::set_client_ip(&mut ws, "198.51.100.7").unwrap();
+    assert!(keyvault::show_key(&ws, VAULT, KEY, None).is_err());
+    // Bad input changes nothing.
+    let before = ws.clone();
+    assert_eq!(
+        keyvault::add_network_rule(&mut ws, VAULT, "300.1.2.3/8")
+            .unwrap_err()
+            .code,
+        "BadRequest"
+    );
+    assert_eq!(
+        service::set_client_ip(&mut ws, "10.0.0.0/8")
+            .unwrap_err()
+            .code,
+        "InvalidArgument"
+    );
+    assert_eq!(
+        keyvault::remove_network_rule(&mut ws, VAULT, "192.0.2.1")
+            .unwrap_err()
+            .code,
+        "NetworkRuleNotFound"
+    );
+    assert!(ws == before);
+    // Public access disabled: no address gets in; the server (trusted, bypass) still does.
+    service::set_client_ip(&mut ws, "203.0.113.10").unwrap();
+    let mut acls = ws.vault(VAULT).unwrap().network.clone();
+    acls.public_access_disabled = true;
+    keyvault::set_network_acls(&mut ws, VAULT, acls).unwrap();
+    let err = keyvault::show_key(&ws, VAULT, KEY, None).unwrap_err();
+    assert_eq!(err.code, "ForbiddenByConnection");
+    service::behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
+    assert_eq!(status(&ws, "sales"), "Online");
+    // Without the bypass the server is locked out too.
+    let mut acls = ws.vault(VAULT).unwrap().network.clone();
+    acls.bypass_trusted_services = false;
+    keyvault::set_network_acls(&mut ws, VAULT, acls).unwrap();
+    service::behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
+    assert_eq!(status(&ws, "sales"), "Inaccessible");
+}

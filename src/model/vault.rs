@@ -136,7 +136,57 @@ pub struct NetworkAcls {
     /// bypass, trusted Microsoft services such as SQL servers).
     pub restricted: bool,
     pub bypass_trusted_services: bool,
+    /// IPv4 addresses or CIDR ranges (`203.0.113.0/24`) admitted through the firewall.
     pub ip_rules: Vec<String>,
+    /// "Disable public access": no caller over the public network, whatever the rules;
+    /// only trusted services, with the bypass.
+    #[serde(default)]
+    pub public_access_disabled: bool,
+}
+
+impl NetworkAcls {
+    /// Does the firewall let a console call from `ip` through?
+    pub fn admits_address(&self, ip: &str) -> bool {
+        if self.public_access_disabled {
+            return false;
+        }
+        !self.restricted || self.ip_rules.iter().any(|r| cidr_contains(r, ip))
+    }
+
+    /// Does the firewall let a trusted Microsoft service (a SQL server) through?
+    pub fn admits_trusted_service(&self) -> bool {
+        !(self.restricted || self.public_access_disabled) || self.bypass_trusted_services
+    }
+}
+
+/// Parses `a.b.c.d` or `a.b.c.d/n` into (address, prefix length).
+pub fn parse_ipv4_rule(rule: &str) -> Option<(u32, u32)> {
+    let (addr, prefix) = match rule.trim().split_once('/') {
+        Some((a, p)) => (a, p.parse::<u32>().ok().filter(|p| *p <= 32)?),
+        None => (rule.trim(), 32),
+    };
+    let octets: Vec<u8> = addr
+        .split('.')
+        .map(|o| o.parse::<u8>().ok())
+        .collect::<Option<Vec<u8>>>()?;
+    let [a, b, c, d] = octets.as_slice() else {
+        return None;
+    };
+    Some((u32::from_be_bytes([*a, *b, *c, *d]), prefix))
+}
+
+/// Is `ip` inside the rule `a.b.c.d[/n]`?
+pub fn cidr_contains(rule: &str, ip: &str) -> bool {
+    let (Some((net, prefix)), Some((addr, 32))) = (parse_ipv4_rule(rule), parse_ipv4_rule(ip))
+    else {
+        return false;
+    };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    net & mask == addr & mask
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -415,6 +465,21 @@ impl KeyUri {
             ),
             None => format!("https://{}.vault.azure.net/keys/{}", self.vault, self.key),
         }
+    }
+}
+
+#[cfg(test)]
+mod network_tests {
+    use super::*;
+
+    #[test]
+    fn cidr_rules_match_addresses_inside_them() {
+        assert!(cidr_contains("203.0.113.0/24", "203.0.113.10"));
+        assert!(!cidr_contains("203.0.113.0/24", "203.0.114.10"));
+        assert!(cidr_contains("203.0.113.10", "203.0.113.10"));
+        assert!(cidr_contains("0.0.0.0/0", "8.8.8.8"));
+        assert!(!cidr_contains("203.0.113.0/33", "203.0.113.10"));
+        assert!(!cidr_contains("not-an-ip", "203.0.113.10"));
     }
 }
 

@@ -234,7 +234,32 @@ pub fn delete_access_policy(
     set_access_policy(ws, vault, object_id, &BTreeSet::new())
 }
 
-/// Turns the vault firewall on or off.
+/// `az keyvault network-rule add --ip-address`: admits an address or CIDR range.
+pub fn add_network_rule(ws: &mut Workspace, vault: &str, rule: &str) -> ServiceResult<KeyVault> {
+    let mut acls = live_vault(ws, vault)?.network.clone();
+    let rule = rule.trim().to_string();
+    if !acls.ip_rules.iter().any(|r| r == &rule) {
+        acls.ip_rules.push(rule);
+    }
+    set_network_acls(ws, vault, acls)
+}
+
+/// `az keyvault network-rule remove --ip-address`.
+pub fn remove_network_rule(ws: &mut Workspace, vault: &str, rule: &str) -> ServiceResult<KeyVault> {
+    let mut acls = live_vault(ws, vault)?.network.clone();
+    let before = acls.ip_rules.len();
+    acls.ip_rules.retain(|r| r != rule.trim());
+    if acls.ip_rules.len() == before {
+        return Err(ServiceError::not_found(
+            "NetworkRuleNotFound",
+            format!("The IP rule '{rule}' does not exist on key vault '{vault}'."),
+        ));
+    }
+    set_network_acls(ws, vault, acls)
+}
+
+/// Sets the vault's networking (firewall on/off, bypass, IP rules, public access). IP
+/// rules must be IPv4 addresses or CIDR ranges.
 pub fn set_network_acls(
     ws: &mut Workspace,
     vault: &str,
@@ -243,6 +268,14 @@ pub fn set_network_acls(
     super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
         transact(ws, |ws| {
             check_vault_lock(ws, vault, super::locks::LockedAction::Write)?;
+            if let Some(bad) = acls.ip_rules.iter().find(|r| parse_ipv4_rule(r).is_none()) {
+                return Err(ServiceError::bad_request(
+                    "BadRequest",
+                    format!(
+                        "'{bad}' is not a valid IPv4 address or CIDR range (e.g. 203.0.113.0/24)."
+                    ),
+                ));
+            }
             let v = live_vault_mut(ws, vault)?;
             v.network = acls;
             Ok(v.clone())
@@ -661,16 +694,9 @@ fn caller_principal(
 }
 
 fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller) -> bool {
-    if !vault.network.restricted {
-        return true;
-    }
     match caller {
-        Caller::Server(_) => vault.network.bypass_trusted_services,
-        Caller::ConsoleUser => vault
-            .network
-            .ip_rules
-            .iter()
-            .any(|r| r == &ws.console_user.client_ip),
+        Caller::Server(_) => vault.network.admits_trusted_service(),
+        Caller::ConsoleUser => vault.network.admits_address(&ws.console_user.client_ip),
     }
 }
 
@@ -696,12 +722,19 @@ fn vault_error(
                 vault.tenant, tenant
             ),
         ),
+        KeyAccessFailure::FirewallBlocked if vault.network.public_access_disabled => {
+            ServiceError::new(
+                "ForbiddenByConnection",
+                403,
+                "Public network access is disabled and request is not from a trusted service nor via an approved private link.",
+            )
+        }
         KeyAccessFailure::FirewallBlocked => ServiceError::new(
-            "Forbidden",
+            "ForbiddenByFirewall",
             403,
             format!(
-                "Client address ({}) is not authorized and caller is not a trusted service.",
-                ws.console_user.client_ip
+                "Client address is not authorized and caller is not a trusted service.\nClient address: {}\nCaller: oid={oid}\nVault: {};location={}",
+                ws.console_user.client_ip, vault.name, vault.location
             ),
         ),
         KeyAccessFailure::MissingPermissions(p) => ServiceError::new(

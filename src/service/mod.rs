@@ -113,6 +113,23 @@ pub fn set_profile(ws: &mut Workspace, profile: TimingProfile) -> ServiceResult<
     })
 }
 
+/// Sets the address the console user's calls come from (what vault firewalls see).
+pub fn set_client_ip(ws: &mut Workspace, ip: &str) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        match parse_ipv4_rule(ip) {
+            Some((_, 32)) => {}
+            _ => {
+                return Err(ServiceError::bad_request(
+                    "InvalidArgument",
+                    format!("'{ip}' is not an IPv4 address."),
+                ));
+            }
+        }
+        ws.console_user.client_ip = ip.trim().to_string();
+        Ok(())
+    })
+}
+
 /// Marks every notification read.
 pub fn mark_notifications_read(ws: &mut Workspace) {
     for n in &mut ws.notifications {

@@ -179,7 +179,13 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             Ok(views::vault(&keyvault::create_vault(ws, &req)?))
         }
         "az keyvault update" => {
-            a.check_known(&["--name", "--resource-group", "--default-action", "--bypass"])?;
+            a.check_known(&[
+                "--name",
+                "--resource-group",
+                "--default-action",
+                "--bypass",
+                "--public-network-access",
+            ])?;
             let name = a.required("--name")?;
             let v = keyvault::vault_state(ws, &name)?;
             let mut acls = v.network.clone();
@@ -201,6 +207,17 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     _ => {
                         return Err(usage(format!(
                             "argument --bypass: invalid choice: '{b}' (choose from 'AzureServices', 'None')"
+                        )));
+                    }
+                };
+            }
+            if let Some(p) = a.get("--public-network-access") {
+                acls.public_access_disabled = match p.as_str() {
+                    "Disabled" => true,
+                    "Enabled" => false,
+                    _ => {
+                        return Err(usage(format!(
+                            "argument --public-network-access: invalid choice: '{p}' (choose from 'Disabled', 'Enabled')"
                         )));
                     }
                 };

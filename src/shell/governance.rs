@@ -19,6 +19,11 @@ pub const COMMANDS: &[&str] = &[
     "sim audit list",
     "sim audit export",
     "sim keyvault burst",
+    "az keyvault network-rule add",
+    "az keyvault network-rule remove",
+    "az keyvault network-rule list",
+    "sim client-ip set",
+    "sim client-ip show",
 ];
 
 /// Runs `cmd` if it is one of [`COMMANDS`].
@@ -33,6 +38,15 @@ pub fn run(ws: &mut Workspace, cmd: &str, a: &mut Args) -> Option<Result<Value, 
         "sim audit list" => audit_list(ws, a),
         "sim audit export" => audit_export(ws, a),
         "sim keyvault burst" => burst(ws, a),
+        "az keyvault network-rule add" | "az keyvault network-rule remove" => {
+            network_rule(ws, a, cmd.ends_with("add"))
+        }
+        "az keyvault network-rule list" => network_rule_list(ws, a),
+        "sim client-ip set" => client_ip_set(ws, a),
+        "sim client-ip show" => a
+            .check_known(&[])
+            .map_err(CommandError::from)
+            .map(|()| json!({"clientIp": ws.console_user.client_ip})),
         _ => return None,
     })
 }
@@ -325,4 +339,44 @@ fn burst(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
         int("--seconds", Some(0))?,
     )?;
     Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+}
+
+fn network_json(v: &KeyVault) -> Value {
+    json!({
+        "defaultAction": if v.network.restricted { "Deny" } else { "Allow" },
+        "bypass": if v.network.bypass_trusted_services { "AzureServices" } else { "None" },
+        "ipRules": v.network.ip_rules.iter().map(|r| json!({"value": r})).collect::<Vec<_>>(),
+        "publicNetworkAccess": if v.network.public_access_disabled { "Disabled" } else { "Enabled" },
+    })
+}
+
+/// `az keyvault network-rule add|remove --name V --ip-address A`.
+fn network_rule(ws: &mut Workspace, a: &mut Args, add: bool) -> Result<Value, CommandError> {
+    a.check_known(&["--name", "--resource-group", "--ip-address"])?;
+    let name = a.required("--name")?;
+    let ip = a.required("--ip-address")?;
+    let v = if add {
+        service::keyvault::add_network_rule(ws, &name, &ip)?
+    } else {
+        service::keyvault::remove_network_rule(ws, &name, &ip)?
+    };
+    Ok(network_json(&v))
+}
+
+fn network_rule_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--name", "--resource-group"])?;
+    let v = service::keyvault::vault_state(ws, &a.required("--name")?)?;
+    Ok(network_json(&v))
+}
+
+/// `sim client-ip set A`: the address the console user's calls come from.
+fn client_ip_set(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    let ip = a
+        .take_positional()
+        .first()
+        .cloned()
+        .ok_or_else(|| usage("usage: sim client-ip set <IPv4 address>"))?;
+    a.check_known(&[])?;
+    service::set_client_ip(ws, &ip)?;
+    Ok(json!({"clientIp": ws.console_user.client_ip}))
 }

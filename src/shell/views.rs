@@ -43,10 +43,10 @@ pub fn vault(v: &KeyVault) -> Value {
             })
         })
         .collect();
-    let acls = if v.network.restricted {
+    let acls = if v.network.restricted || !v.network.ip_rules.is_empty() {
         json!({
             "bypass": if v.network.bypass_trusted_services { "AzureServices" } else { "None" },
-            "defaultAction": "Deny",
+            "defaultAction": if v.network.restricted { "Deny" } else { "Allow" },
             "ipRules": v.network.ip_rules.iter().map(|r| json!({"value": r})).collect::<Vec<_>>(),
             "virtualNetworkRules": []
         })
@@ -64,7 +64,7 @@ pub fn vault(v: &KeyVault) -> Value {
             "enableSoftDelete": v.soft_delete,
             "networkAcls": acls,
             "provisioningState": "Succeeded",
-            "publicNetworkAccess": "Enabled",
+            "publicNetworkAccess": if v.network.public_access_disabled { "Disabled" } else { "Enabled" },
             "sku": {"family": "A", "name": "standard"},
             "softDeleteRetentionInDays": v.retention_days,
             "tenantId": v.tenant.0,

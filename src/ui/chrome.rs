@@ -63,6 +63,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 app.open_root(BladeKind::Advisor);
             }
         });
+        ui.menu_button("Settings", |ui| client_ip_setting(app, ui));
         ui.separator();
         ui.strong(&app.ws.name);
         if app.doc.dirty {
@@ -456,4 +457,30 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
         }
     }
     end
+}
+
+/// The console user's client IP: the address vault firewalls see the user's calls come from.
+fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let id = ui.scope_id().with("client-ip-setting");
+    let (mut text, mut error): (String, Option<String>) = ui
+        .data_mut(|d| d.get_temp(id))
+        .unwrap_or_else(|| (app.ws.console_user.client_ip.clone(), None));
+    ui.label("The address your own calls to key vaults come from (what their firewalls check).");
+    crate::ui::widgets::narrow_text_field(ui, "Client IP", &mut text, "203.0.113.10", 140.0);
+    if ui
+        .add_enabled(app.job.is_none(), egui::Button::new("Apply client IP"))
+        .clicked()
+    {
+        match crate::service::set_client_ip(&mut app.ws, &text) {
+            Ok(()) => {
+                app.doc.dirty = true;
+                error = None;
+            }
+            Err(e) => error = Some(e.to_string()),
+        }
+    }
+    if let Some(e) = &error {
+        crate::ui::widgets::error_box(ui, e);
+    }
+    ui.data_mut(|d| d.insert_temp(id, (text, error)));
 }

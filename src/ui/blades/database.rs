@@ -289,6 +289,9 @@ fn health_timeline(ui: &mut egui::Ui, history: &[HealthEvent], now: Timestamp) {
         .allow_zoom(false)
         .allow_scroll(false)
         .show(ui, |plot| {
-            plot.line(Line::new("Resource health", PlotPoints::new(points)).color(crate::ui::widgets::BLUE));
+            plot.line(
+                Line::new("Resource health", PlotPoints::new(points))
+                    .color(crate::ui::widgets::BLUE),
+            );
         });
 }

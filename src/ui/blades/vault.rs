@@ -20,6 +20,7 @@ pub struct VaultForms {
     pub network_message: Option<Result<String, String>>,
     pub backup_key: String,
     pub backup_path: String,
+    pub ip_rule: String,
 }
 
 impl Default for VaultForms {
@@ -35,6 +36,7 @@ impl Default for VaultForms {
             network_message: None,
             backup_key: String::new(),
             backup_path: String::new(),
+            ip_rule: String::new(),
         }
     }
 }
@@ -99,7 +101,13 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             "Allow public access from specific networks only (firewall on)",
         )
         .changed();
-    ui.add_enabled_ui(acls.restricted, |ui| {
+    changed |= ui
+        .checkbox(
+            &mut acls.public_access_disabled,
+            "Disable public access (trusted services only, with the bypass)",
+        )
+        .changed();
+    ui.add_enabled_ui(acls.restricted || acls.public_access_disabled, |ui| {
         changed |= ui
             .checkbox(
                 &mut acls.bypass_trusted_services,
@@ -110,6 +118,51 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     if changed && !cx.busy {
         let r = keyvault::set_network_acls(cx.ws, &v.name, acls);
         f.network_message = Some(cx.apply(r, |_| "Networking saved.".into()));
+    }
+    if v.network.restricted {
+        let mut remove = None;
+        for r in &v.network.ip_rules {
+            ui.horizontal(|ui| {
+                ui.label(format!("IP rule {r}"));
+                if ui
+                    .add_enabled(!cx.busy, egui::Button::new(format!("Remove {r}")))
+                    .clicked()
+                {
+                    remove = Some(r.clone());
+                }
+            });
+        }
+        if let Some(r) = remove {
+            let out = keyvault::remove_network_rule(cx.ws, &v.name, &r);
+            f.network_message = Some(cx.apply(out, |_| format!("IP rule {r} removed.")));
+        }
+        ui.horizontal(|ui| {
+            crate::ui::widgets::narrow_text_field(
+                ui,
+                "Address or range",
+                &mut f.ip_rule,
+                "203.0.113.0/24",
+                160.0,
+            );
+            if ui
+                .add_enabled(!cx.busy, egui::Button::new("Add IP rule"))
+                .clicked()
+            {
+                let out = keyvault::add_network_rule(cx.ws, &v.name, &f.ip_rule);
+                f.network_message = Some(cx.apply(out, |_| "IP rule added.".into()));
+            }
+            let me = cx.ws.console_user.client_ip.clone();
+            if ui
+                .add_enabled(
+                    !cx.busy,
+                    egui::Button::new(format!("Add your client IP ({me})")),
+                )
+                .clicked()
+            {
+                let out = keyvault::add_network_rule(cx.ws, &v.name, &me);
+                f.network_message = Some(cx.apply(out, |_| format!("IP rule {me} added.")));
+            }
+        });
     }
     outcome(ui, &f.network_message);
 
