@@ -39,6 +39,7 @@ fn every_cause_turns_databases_inaccessible_within_ten_minutes() {
                     restricted: true,
                     bypass_trusted_services: false,
                     ip_rules: vec![],
+                    public_access_disabled: false,
                 },
             )
             .unwrap();

@@ -191,6 +191,7 @@ fn each_unmet_requirement_gets_its_named_error_and_changes_nothing() {
             restricted: true,
             bypass_trusted_services: false,
             ip_rules: vec![],
+            public_access_disabled: false,
         },
     )
     .unwrap();
@@ -204,6 +205,7 @@ fn each_unmet_requirement_gets_its_named_error_and_changes_nothing() {
             restricted: true,
             bypass_trusted_services: true,
             ip_rules: vec![],
+            public_access_disabled: false,
         },
     )
     .unwrap();

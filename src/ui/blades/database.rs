@@ -280,10 +280,14 @@ fn health_timeline(ui: &mut egui::Ui, history: &[HealthEvent], now: Timestamp) {
         .include_y(-0.1)
         .include_y(1.1)
         .x_axis_label(format!("hours since {}", first.time))
-        .y_axis_formatter(|mark, _| match mark.value {
-            v if v == 1.0 => "Available".into(),
-            v if v == 0.0 => "Unavailable".into(),
-            _ => String::new(),
+        .y_axis_formatter(|mark, _| {
+            if mark.value >= 0.99 && mark.value <= 1.01 {
+                "Available".into()
+            } else if mark.value.abs() < 0.01 {
+                "Unavailable".into()
+            } else {
+                String::new()
+            }
         })
         .allow_drag(false)
         .allow_zoom(false)
