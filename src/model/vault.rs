@@ -310,6 +310,30 @@ pub struct Key {
     /// When the key was last backed up (`az keyvault key backup`).
     #[serde(default)]
     pub last_backup: Option<Timestamp>,
+    /// The vault-side rotation policy (`az keyvault key rotation-policy update`).
+    #[serde(default)]
+    pub rotation_policy: Option<RotationPolicy>,
+    /// Lifecycle events already raised, per version: (version, event name).
+    #[serde(default)]
+    pub lifecycle_events: Vec<(KeyVersionId, String)>,
+}
+
+/// When to rotate a key, when to warn, and how long new versions live.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RotationPolicy {
+    /// Lifetime action Rotate: this long after the version was created...
+    pub rotate_after_create: Option<crate::sim::Duration>,
+    /// ...or this long before it expires.
+    pub rotate_before_expiry: Option<crate::sim::Duration>,
+    /// Lifetime action Notify: this long before expiry (30 days by default).
+    pub notify_before_expiry: crate::sim::Duration,
+    /// `expiryTime`: new versions expire this long after creation.
+    pub expiry_time: Option<crate::sim::Duration>,
+    pub updated: Timestamp,
+}
+
+impl RotationPolicy {
+    pub const DEFAULT_NOTIFY: crate::sim::Duration = crate::sim::Duration::days(30);
 }
 
 impl Key {

@@ -67,6 +67,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
         SimEvent::EvaluateAlerts => super::monitor::evaluate_alerts(ws),
         SimEvent::ScheduledPurge => super::keyvault::purge_expired(ws),
         SimEvent::KeyAttributeBoundary { .. } => {}
+        SimEvent::KeyLifecycle => super::rotation::run_lifecycle(ws),
     }
 }
 
@@ -126,6 +127,7 @@ pub fn reconcile(ws: &mut Workspace) {
         schedule_key_boundary(ws, &name);
         schedule_auto_rotation(ws, &name);
     }
+    super::rotation::schedule_lifecycle(ws);
 }
 
 /// An auto-rotating server whose key has a newer version picks it up within the profile's

@@ -437,6 +437,8 @@ fn add_key_unaudited(
                 tags: Vec::new(),
                 deleted: None,
                 last_backup: None,
+                rotation_policy: None,
+                lifecycle_events: Vec::new(),
             }),
         }
         let key = v
@@ -784,6 +786,16 @@ fn vault_error(
             "The service is unavailable. Please retry the request later.",
         ),
     }
+}
+
+/// The console user's permission check on a live vault.
+pub(crate) fn authorize_user(
+    ws: &Workspace,
+    vault: &str,
+    permission: KeyPermission,
+) -> ServiceResult<()> {
+    let v = live_vault(ws, vault)?;
+    authorize(ws, v, &Caller::ConsoleUser, permission)
 }
 
 /// A management or data-plane permission check for calls that are not about one key.

@@ -16,6 +16,7 @@ pub mod monitor;
 pub mod recovery;
 pub mod requests;
 pub mod resources;
+pub mod rotation;
 pub mod sql;
 pub mod tde;
 

@@ -37,7 +37,7 @@ impl std::fmt::Display for CommandError {
     }
 }
 
-type CmdResult = Result<Value, CommandError>;
+pub type CmdResult = Result<Value, CommandError>;
 
 pub(crate) fn usage(text: impl Into<String>) -> CommandError {
     CommandError::Usage(UsageError(text.into()))
@@ -1069,19 +1069,29 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .collect(),
             ))
         }
-        other => super::governance::run(ws, other, &mut a)
-            .or_else(|| super::transfer::run(ws, other, &mut a))
+        other => EXTENSIONS
+            .iter()
+            .find(|(names, _)| names.contains(&other))
+            .and_then(|(_, run)| run(ws, keys, other, &mut a))
             .unwrap_or_else(|| Err(unknown_command(words))),
     }
 }
 
-/// Every command the shell knows: this module's, the governance and the key transfer
-/// commands.
+/// A module of commands of its own: it runs `cmd` if it is one of its commands.
+pub type Runner = fn(&mut Workspace, &dyn service::KeySource, &str, &mut Args) -> Option<CmdResult>;
+
+/// The command modules beside this one, with their command words.
+const EXTENSIONS: [(&[&str], Runner); 3] = [
+    (super::governance::COMMANDS, super::governance::run),
+    (super::transfer::COMMANDS, super::transfer::run),
+    (super::rotation::COMMANDS, super::rotation::run),
+];
+
+/// Every command the shell knows: this module's and those of [`EXTENSIONS`].
 pub fn all_commands() -> impl Iterator<Item = &'static str> {
     COMMANDS
         .iter()
-        .chain(super::governance::COMMANDS)
-        .chain(super::transfer::COMMANDS)
+        .chain(EXTENSIONS.iter().flat_map(|(names, _)| names.iter()))
         .copied()
 }
 

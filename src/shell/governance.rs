@@ -27,7 +27,12 @@ pub const COMMANDS: &[&str] = &[
 ];
 
 /// Runs `cmd` if it is one of [`COMMANDS`].
-pub fn run(ws: &mut Workspace, cmd: &str, a: &mut Args) -> Option<Result<Value, CommandError>> {
+pub fn run(
+    ws: &mut Workspace,
+    _keys: &dyn crate::service::KeySource,
+    cmd: &str,
+    a: &mut Args,
+) -> Option<Result<Value, CommandError>> {
     Some(match cmd {
         "az lock create" => lock_create(ws, a),
         "az lock delete" => lock_delete(ws, a),

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod governance;
 pub mod lexer;
 pub mod output;
+pub mod rotation;
 pub mod transfer;
 pub mod views;
 

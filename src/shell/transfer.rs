@@ -12,7 +12,12 @@ use serde_json::{Value, json};
 
 pub const COMMANDS: &[&str] = &["az keyvault key download", "sim byok wrap"];
 
-pub fn run(ws: &mut Workspace, cmd: &str, a: &mut Args) -> Option<Result<Value, CommandError>> {
+pub fn run(
+    ws: &mut Workspace,
+    _keys: &dyn crate::service::KeySource,
+    cmd: &str,
+    a: &mut Args,
+) -> Option<Result<Value, CommandError>> {
     Some(match cmd {
         "az keyvault key download" => download(ws, a),
         "sim byok wrap" => byok_wrap(a),

@@ -25,6 +25,8 @@ pub enum SimEvent {
     EvaluateAlerts,
     /// A time-dependent key attribute (activation, expiry) changes: re-evaluate access.
     KeyAttributeBoundary { server: String },
+    /// A key's rotation policy or expiry falls due (rotate, near-expiry, expired).
+    KeyLifecycle,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

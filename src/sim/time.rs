@@ -79,6 +79,13 @@ impl Add<Duration> for Timestamp {
     }
 }
 
+impl Sub<Duration> for Timestamp {
+    type Output = Timestamp;
+    fn sub(self, d: Duration) -> Timestamp {
+        Timestamp(self.0.saturating_sub(d.0))
+    }
+}
+
 impl Add for Duration {
     type Output = Duration;
     fn add(self, d: Duration) -> Duration {

@@ -1,0 +1,404 @@
+//! Key rotation on the vault's side: `az keyvault key rotate`, rotation policies (lifetime
+//! actions Rotate and Notify, `expiryTime`) run by the simulated clock, and the near-expiry
+//! and expired events a key raises in the notifications centre and the audit log.
+//!
+//! Rules (azure-facts.md): a Rotate trigger is at least 7 days; `expiryTime` at least 28
+//! days; Notify defaults to 30 days before expiry.
+
+use super::requests::{VaultCall, user_read, user_request};
+use super::{Caller, ServiceError, ServiceResult, notify, transact};
+use crate::crypto::RsaKeyMaterial;
+use crate::model::*;
+use crate::sim::{Duration, SimEvent};
+
+const MIN_ROTATE: Duration = Duration::days(7);
+const MIN_EXPIRY: Duration = Duration::days(28);
+
+/// `az keyvault key rotate`: a new version from `material` (same size and operations as
+/// the current one; with the policy's `expiryTime`, an expiry date). Needs `rotate`.
+pub fn rotate_key(
+    ws: &mut Workspace,
+    vault: &str,
+    key: &str,
+    material: RsaKeyMaterial,
+) -> ServiceResult<KeyVersion> {
+    user_request(ws, vault, "KeyRotate", Some(key), |ws| {
+        transact(ws, |ws| {
+            super::keyvault::authorize_user(ws, vault, KeyPermission::Rotate)?;
+            add_rotated_version(ws, vault, key, material)
+        })
+    })
+}
+
+/// The bits of the key's current version: what a rotation must generate.
+pub fn current_bits(ws: &Workspace, vault: &str, key: &str) -> ServiceResult<usize> {
+    let (_, _, kv) = super::keyvault::key_state(ws, vault, key, None)?;
+    Ok(kv.material.bits())
+}
+
+fn add_rotated_version(
+    ws: &mut Workspace,
+    vault: &str,
+    key: &str,
+    material: RsaKeyMaterial,
+) -> ServiceResult<KeyVersion> {
+    let now = ws.now();
+    let version = version_id_from_bytes(ws.clock.draw_bytes16());
+    let v = ws
+        .vault_mut(vault)
+        .filter(|v| v.deleted.is_none())
+        .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+    let k = v
+        .key_mut(key)
+        .filter(|k| k.deleted.is_none())
+        .ok_or_else(|| ServiceError::key_not_found(key))?;
+    let current = k
+        .current()
+        .cloned()
+        .ok_or_else(|| ServiceError::key_not_found(key))?;
+    if material.bits() != current.material.bits() {
+        return Err(ServiceError::bad_request(
+            "BadParameter",
+            format!(
+                "A rotation keeps the key's size ({} bits), not {}.",
+                current.material.bits(),
+                material.bits()
+            ),
+        ));
+    }
+    let expires = k
+        .rotation_policy
+        .as_ref()
+        .and_then(|p| p.expiry_time)
+        .map(|d| now + d);
+    let kv = KeyVersion {
+        version,
+        enabled: true,
+        not_before: None,
+        expires,
+        created: now,
+        updated: now,
+        key_ops: current.key_ops.clone(),
+        material,
+    };
+    k.versions.push(kv.clone());
+    Ok(kv)
+}
+
+/// `az keyvault key rotation-policy show`. Needs `getrotationpolicy`.
+pub fn rotation_policy(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+) -> ServiceResult<Option<RotationPolicy>> {
+    user_read(ws, vault, "KeyGetRotationPolicy", Some(key), |ws| {
+        super::keyvault::authorize_user(ws, vault, KeyPermission::GetRotationPolicy)?;
+        let (_, k, _) = super::keyvault::key_state(ws, vault, key, None)?;
+        Ok(k.rotation_policy)
+    })
+}
+
+/// Checks a policy against the service's rules.
+pub fn validate_policy(p: &RotationPolicy) -> ServiceResult<()> {
+    let bad = |m: String| Err(ServiceError::bad_request("BadParameter", m));
+    if p.rotate_after_create.is_some() && p.rotate_before_expiry.is_some() {
+        return bad("A rotation policy has one Rotate action: timeAfterCreate or timeBeforeExpiry, not both.".into());
+    }
+    for d in [p.rotate_after_create, p.rotate_before_expiry]
+        .into_iter()
+        .flatten()
+    {
+        if d < MIN_ROTATE {
+            return bad(format!(
+                "The Rotate trigger ({}) is too short: keys rotate at most every 7 days.",
+                d.human()
+            ));
+        }
+    }
+    if p.notify_before_expiry < MIN_ROTATE {
+        return bad("The Notify trigger must be at least 7 days before expiry.".into());
+    }
+    match p.expiry_time {
+        Some(e) if e < MIN_EXPIRY => {
+            return bad(format!(
+                "expiryTime ({}) must be at least 28 days.",
+                e.human()
+            ));
+        }
+        Some(e) => {
+            if let Some(a) = p.rotate_after_create
+                && a + MIN_ROTATE > e
+            {
+                return bad("timeAfterCreate must leave at least 7 days before expiryTime.".into());
+            }
+            if let Some(b) = p.rotate_before_expiry
+                && b + MIN_ROTATE > e
+            {
+                return bad(
+                    "timeBeforeExpiry must be at least 7 days shorter than expiryTime.".into(),
+                );
+            }
+        }
+        None if p.rotate_before_expiry.is_some() => {
+            return bad("A timeBeforeExpiry trigger needs an expiryTime.".into());
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// `az keyvault key rotation-policy update`. Needs `setrotationpolicy`.
+pub fn set_rotation_policy(
+    ws: &mut Workspace,
+    vault: &str,
+    key: &str,
+    mut policy: RotationPolicy,
+) -> ServiceResult<RotationPolicy> {
+    user_request(ws, vault, "KeyUpdateRotationPolicy", Some(key), |ws| {
+        transact(ws, |ws| {
+            super::keyvault::authorize_user(ws, vault, KeyPermission::SetRotationPolicy)?;
+            validate_policy(&policy)?;
+            policy.updated = ws.now();
+            let k = ws
+                .vault_mut(vault)
+                .filter(|v| v.deleted.is_none())
+                .and_then(|v| v.key_mut(key))
+                .filter(|k| k.deleted.is_none())
+                .ok_or_else(|| ServiceError::key_not_found(key))?;
+            k.rotation_policy = Some(policy.clone());
+            Ok(policy)
+        })
+    })
+}
+
+/// A lifecycle event of a key version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lifecycle {
+    Rotate,
+    NearExpiry,
+    Expired,
+}
+
+impl Lifecycle {
+    fn name(self) -> &'static str {
+        match self {
+            Lifecycle::Rotate => "Rotate",
+            Lifecycle::NearExpiry => "NearExpiry",
+            Lifecycle::Expired => "Expired",
+        }
+    }
+}
+
+/// The events the key's current version still has to raise, with their times.
+fn pending(k: &Key) -> Vec<(Timestamp, Lifecycle)> {
+    let Some(cur) = k.current() else {
+        return Vec::new();
+    };
+    let done = |e: Lifecycle| {
+        k.lifecycle_events
+            .iter()
+            .any(|(v, n)| v == &cur.version && n == e.name())
+    };
+    let policy = k.rotation_policy.as_ref();
+    let mut out = Vec::new();
+    if let Some(p) = policy {
+        let due = match (p.rotate_after_create, p.rotate_before_expiry, cur.expires) {
+            (Some(a), _, _) => Some(cur.created + a),
+            (None, Some(b), Some(exp)) => Some(exp - b),
+            _ => None,
+        };
+        if let Some(t) = due {
+            out.push((t, Lifecycle::Rotate));
+        }
+    }
+    if let Some(exp) = cur.expires {
+        let notify = policy
+            .map(|p| p.notify_before_expiry)
+            .unwrap_or(RotationPolicy::DEFAULT_NOTIFY);
+        out.push((exp - notify, Lifecycle::NearExpiry));
+        out.push((exp, Lifecycle::Expired));
+    }
+    out.retain(|(_, e)| !done(*e));
+    out
+}
+
+/// Schedules the next key lifecycle event of any vault (runs after every change).
+pub(crate) fn schedule_lifecycle(ws: &mut Workspace) {
+    let now = ws.now();
+    let next = ws
+        .vaults
+        .iter()
+        .filter(|v| v.deleted.is_none())
+        .flat_map(|v| v.keys.iter().filter(|k| k.deleted.is_none()))
+        .flat_map(pending)
+        .map(|(t, _)| t.max(now))
+        .min();
+    if let Some(at) = next {
+        ws.schedule.push_unique(at, SimEvent::KeyLifecycle);
+    }
+}
+
+/// Raises every lifecycle event that has fallen due: rotations (new key material from the
+/// OS RNG), near-expiry and expired notifications.
+pub(crate) fn run_lifecycle(ws: &mut Workspace) {
+    let now = ws.now();
+    let mut due: Vec<(String, String, KeyVersionId, Lifecycle)> = Vec::new();
+    for v in ws.vaults.iter().filter(|v| v.deleted.is_none()) {
+        for k in v.keys.iter().filter(|k| k.deleted.is_none()) {
+            let Some(cur) = k.current() else { continue };
+            for (t, e) in pending(k) {
+                if t <= now {
+                    due.push((v.name.clone(), k.name.clone(), cur.version.clone(), e));
+                }
+            }
+        }
+    }
+    for (vault, key, version, event) in due {
+        if let Some(k) = ws.vault_mut(&vault).and_then(|v| v.key_mut(&key)) {
+            k.lifecycle_events
+                .push((version.clone(), event.name().into()));
+        }
+        match event {
+            Lifecycle::Rotate => {
+                let result = current_bits(ws, &vault, &key)
+                    .and_then(|bits| {
+                        RsaKeyMaterial::generate(bits).map_err(|e| {
+                            ServiceError::new("InternalServerError", 500, e.to_string())
+                        })
+                    })
+                    .and_then(|m| add_rotated_version(ws, &vault, &key, m));
+                match result {
+                    Ok(kv) => {
+                        service_record(ws, &vault, &key, "KeyRotate");
+                        notify(
+                            ws,
+                            NotificationLevel::Info,
+                            "Key rotated by policy",
+                            format!(
+                                "Key '{key}' in vault '{vault}' has a new version {} (rotation policy).",
+                                kv.version
+                            ),
+                        );
+                    }
+                    Err(e) => notify(
+                        ws,
+                        NotificationLevel::Error,
+                        "Key rotation failed",
+                        format!("Key '{key}' in vault '{vault}': {e}"),
+                    ),
+                }
+            }
+            Lifecycle::NearExpiry => {
+                service_record(ws, &vault, &key, "KeyNearExpiryEventGridNotification");
+                let exp = ws
+                    .vault(&vault)
+                    .and_then(|v| v.key(&key))
+                    .and_then(|k| k.current())
+                    .and_then(|c| c.expires);
+                notify(
+                    ws,
+                    NotificationLevel::Warning,
+                    "Key near expiry",
+                    format!(
+                        "Key '{key}' in vault '{vault}' (version {version}) expires {}.",
+                        exp.map(|t| t.to_string()).unwrap_or_default()
+                    ),
+                );
+            }
+            Lifecycle::Expired => {
+                service_record(ws, &vault, &key, "KeyExpiredEventGridNotification");
+                notify(
+                    ws,
+                    NotificationLevel::Error,
+                    "Key expired",
+                    format!(
+                        "Key '{key}' in vault '{vault}' (version {version}) has expired: servers using it lose access."
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// A request the vault makes of itself (policy rotation, Event Grid notifications): in the
+/// journal and, with auditing on, the audit log.
+fn service_record(ws: &Workspace, vault: &str, key: &str, operation: &'static str) {
+    if let Some(mut call) = VaultCall::new(ws, vault, operation, &Caller::ConsoleUser, Some(key)) {
+        call.caller = RequestCaller {
+            object_id: String::new(),
+            upn: None,
+            app_id: "Azure Key Vault".into(),
+            ip_address: String::new(),
+            client_info: "Azure Key Vault (rotation policy, Event Grid)".into(),
+            display: "Azure Key Vault".into(),
+        };
+        call.record(ws, ws.now(), 200, "");
+    }
+}
+
+/// Parses an ISO 8601 duration of days, weeks, months (30 days) and years (365 days):
+/// `P90D`, `P2Y`, `P1Y6M`, `P4W`.
+pub fn parse_iso_duration(text: &str) -> Option<Duration> {
+    let rest = text.trim().strip_prefix('P')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut days = 0i64;
+    let mut number = String::new();
+    for c in rest.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number.parse().ok()?;
+        number.clear();
+        days += n * match c {
+            'Y' => 365,
+            'M' => 30,
+            'W' => 7,
+            'D' => 1,
+            _ => return None,
+        };
+    }
+    number.is_empty().then_some(Duration::days(days))
+}
+
+/// An ISO 8601 duration in days (`P90D`), as the CLI prints a policy.
+pub fn iso_days(d: Duration) -> String {
+    format!("P{}D", d.0 / 86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_durations_parse() {
+        assert_eq!(parse_iso_duration("P90D"), Some(Duration::days(90)));
+        assert_eq!(parse_iso_duration("P2Y"), Some(Duration::days(730)));
+        assert_eq!(parse_iso_duration("P1Y6M"), Some(Duration::days(545)));
+        assert_eq!(parse_iso_duration("P4W"), Some(Duration::days(28)));
+        assert_eq!(parse_iso_duration("90D"), None);
+        assert_eq!(parse_iso_duration("P"), None);
+        assert_eq!(parse_iso_duration("P5X"), None);
+        assert_eq!(iso_days(Duration::days(30)), "P30D");
+    }
+
+    #[test]
+    fn policies_follow_the_7_and_28_day_rules() {
+        let p = |after: Option<i64>, before: Option<i64>, exp: Option<i64>| RotationPolicy {
+            rotate_after_create: after.map(Duration::days),
+            rotate_before_expiry: before.map(Duration::days),
+            notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+            expiry_time: exp.map(Duration::days),
+            updated: Timestamp(0),
+        };
+        assert!(validate_policy(&p(Some(90), None, Some(365))).is_ok());
+        assert!(validate_policy(&p(None, Some(30), Some(365))).is_ok());
+        assert!(validate_policy(&p(Some(6), None, None)).is_err());
+        assert!(validate_policy(&p(Some(90), None, Some(27))).is_err());
+        assert!(validate_policy(&p(Some(90), Some(30), Some(365))).is_err());
+        assert!(validate_policy(&p(None, Some(30), None)).is_err());
+        assert!(validate_policy(&p(Some(360), None, Some(365))).is_err());
+    }
+}

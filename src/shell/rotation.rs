@@ -1,0 +1,125 @@
+//! `az keyvault key rotate` and `az keyvault key rotation-policy show|update`.
+
+use super::args::Args;
+use super::commands::{CommandError, usage};
+use crate::model::*;
+use crate::service::{self, KeySource, ServiceError, rotation};
+use serde_json::{Value, json};
+
+pub const COMMANDS: &[&str] = &[
+    "az keyvault key rotate",
+    "az keyvault key rotation-policy show",
+    "az keyvault key rotation-policy update",
+];
+
+pub fn run(
+    ws: &mut Workspace,
+    keys: &dyn KeySource,
+    cmd: &str,
+    a: &mut Args,
+) -> Option<Result<Value, CommandError>> {
+    Some(match cmd {
+        "az keyvault key rotate" => rotate(ws, keys, a),
+        "az keyvault key rotation-policy show" => show(ws, a),
+        "az keyvault key rotation-policy update" => update(ws, a),
+        _ => return None,
+    })
+}
+
+fn rotate(ws: &mut Workspace, keys: &dyn KeySource, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--vault-name", "--name"])?;
+    let (vault, name) = (a.required("--vault-name")?, a.required("--name")?);
+    service::keyvault::authorize_user(ws, &vault, KeyPermission::Rotate)?;
+    let bits = rotation::current_bits(ws, &vault, &name)?;
+    let material = keys
+        .generate(bits)
+        .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+    rotation::rotate_key(ws, &vault, &name, material)?;
+    let (v, k, kv) = service::keyvault::key_state(ws, &vault, &name, None)?;
+    Ok(super::views::key(&v, &k, &kv))
+}
+
+fn policy_json(vault: &str, key: &str, p: Option<&RotationPolicy>) -> Value {
+    let Some(p) = p else {
+        return json!({"id": format!("https://{vault}.vault.azure.net/keys/{key}/rotationpolicy"), "lifetimeActions": [], "attributes": {"expiryTime": null}});
+    };
+    let mut actions = Vec::new();
+    if let Some(a) = p.rotate_after_create {
+        actions.push(json!({"trigger": {"timeAfterCreate": rotation::iso_days(a), "timeBeforeExpiry": null}, "action": {"type": "Rotate"}}));
+    }
+    if let Some(b) = p.rotate_before_expiry {
+        actions.push(json!({"trigger": {"timeAfterCreate": null, "timeBeforeExpiry": rotation::iso_days(b)}, "action": {"type": "Rotate"}}));
+    }
+    actions.push(json!({"trigger": {"timeAfterCreate": null, "timeBeforeExpiry": rotation::iso_days(p.notify_before_expiry)}, "action": {"type": "Notify"}}));
+    json!({
+        "id": format!("https://{vault}.vault.azure.net/keys/{key}/rotationpolicy"),
+        "lifetimeActions": actions,
+        "attributes": {"expiryTime": p.expiry_time.map(rotation::iso_days), "updatedOn": p.updated.to_iso()}
+    })
+}
+
+fn show(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--vault-name", "--name"])?;
+    let (vault, name) = (a.required("--vault-name")?, a.required("--name")?);
+    let p = rotation::rotation_policy(ws, &vault, &name)?;
+    Ok(policy_json(&vault, &name, p.as_ref()))
+}
+
+/// `--value` is the policy JSON, or `@file` holding it, as the CLI takes it.
+fn update(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--vault-name", "--name", "--value"])?;
+    let (vault, name) = (a.required("--vault-name")?, a.required("--name")?);
+    let value = a.required("--value")?;
+    let text = match value.strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(file)
+            .map_err(|e| usage(format!("cannot read '{file}': {e}")))?,
+        None => value,
+    };
+    let policy = parse_policy(&text)?;
+    let p = rotation::set_rotation_policy(ws, &vault, &name, policy)?;
+    Ok(policy_json(&vault, &name, Some(&p)))
+}
+
+fn parse_policy(text: &str) -> Result<RotationPolicy, CommandError> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| usage(format!("argument --value: invalid JSON: {e}")))?;
+    let duration = |s: &Value, what: &str| -> Result<Option<Duration>, CommandError> {
+        match s.as_str() {
+            None => Ok(None),
+            Some(t) => rotation::parse_iso_duration(t).map(Some).ok_or_else(|| {
+                usage(format!(
+                    "argument --value: {what} '{t}' is not an ISO 8601 duration such as P90D or P2Y"
+                ))
+            }),
+        }
+    };
+    let mut policy = RotationPolicy {
+        rotate_after_create: None,
+        rotate_before_expiry: None,
+        notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+        expiry_time: duration(&v["attributes"]["expiryTime"], "expiryTime")?,
+        updated: Timestamp(0),
+    };
+    for action in v["lifetimeActions"].as_array().into_iter().flatten() {
+        let after = duration(&action["trigger"]["timeAfterCreate"], "timeAfterCreate")?;
+        let before = duration(&action["trigger"]["timeBeforeExpiry"], "timeBeforeExpiry")?;
+        let kind = action["action"]["type"].as_str().unwrap_or_default();
+        match kind.to_ascii_lowercase().as_str() {
+            "rotate" => {
+                policy.rotate_after_create = policy.rotate_after_create.or(after);
+                policy.rotate_before_expiry = policy.rotate_before_expiry.or(before);
+            }
+            "notify" => {
+                policy.notify_before_expiry = before.ok_or_else(|| {
+                    usage("argument --value: a Notify action needs trigger.timeBeforeExpiry")
+                })?;
+            }
+            other => {
+                return Err(usage(format!(
+                    "argument --value: unknown action type '{other}' (Rotate or Notify)"
+                )));
+            }
+        }
+    }
+    Ok(policy)
+}
