@@ -482,3 +482,66 @@ fn bring_your_own_key_through_the_import_blade() {
     assert_eq!(got, want);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rotate_a_key_and_set_its_rotation_policy_in_the_key_blade() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "eu-tde-key");
+    let before = h
+        .state()
+        .ws
+        .vault("kv-contoso-eu")
+        .unwrap()
+        .key("eu-tde-key")
+        .unwrap()
+        .versions
+        .len();
+    click(&mut h, "Rotate now");
+    wait_until(&mut h, "the rotation", |app| !app.busy());
+    assert!(has(&h, "Key rotated: new version"));
+    let after = h
+        .state()
+        .ws
+        .vault("kv-contoso-eu")
+        .unwrap()
+        .key("eu-tde-key")
+        .unwrap()
+        .versions
+        .len();
+    assert_eq!(after, before + 1);
+    type_into(&mut h, "Rotate after (days)", "3");
+    click(&mut h, "Save rotation policy");
+    assert!(has(&h, "keys rotate at most every 7 days"));
+    assert!(
+        h.state()
+            .ws
+            .vault("kv-contoso-eu")
+            .unwrap()
+            .key("eu-tde-key")
+            .unwrap()
+            .rotation_policy
+            .is_none()
+    );
+    h.get_by_label("Rotate after (days)").click();
+    h.run_steps(1);
+    h.get_by_label("Rotate after (days)").type_text("0");
+    h.run_steps(2);
+    click(&mut h, "Save rotation policy");
+    assert!(has(&h, "Rotation policy saved."));
+    let p = h
+        .state()
+        .ws
+        .vault("kv-contoso-eu")
+        .unwrap()
+        .key("eu-tde-key")
+        .unwrap()
+        .rotation_policy
+        .clone()
+        .unwrap();
+    assert_eq!(
+        p.rotate_after_create,
+        Some(tde_console::model::Duration::days(30))
+    );
+}

@@ -1,7 +1,11 @@
-//! Key version: kid, thumbprint, attributes, permitted operations; enable/disable, delete.
+//! Key version: kid, thumbprint, attributes, permitted operations; enable/disable, delete,
+//! rotate, the rotation policy, and downloading the public key.
 
-use super::{BladeCtx, outcome};
+use super::{Action, BladeCtx, outcome};
+use crate::model::{Duration, RotationPolicy, Timestamp};
 use crate::service::keyvault::{self, KeyAttributes};
+use crate::service::rotation;
+use crate::ui::jobs::{Job, JobOrigin};
 use crate::ui::widgets::{properties, section};
 
 pub fn show(
@@ -99,6 +103,28 @@ pub fn show(
                     )
                 }));
             }
+            if ui.button("Rotate now").clicked() {
+                let (vault, key) = (vault.to_string(), key.to_string());
+                let job = Job::spawn(
+                    format!("Rotating '{key}'…"),
+                    JobOrigin::Blade(cx.blade_id),
+                    cx.ws,
+                    move |ws| {
+                        let r = rotation::current_bits(ws, &vault, &key)
+                            .map_err(|e| e.to_string())
+                            .and_then(|bits| {
+                                crate::crypto::RsaKeyMaterial::generate(bits)
+                                    .map_err(|e| e.to_string())
+                            })
+                            .and_then(|m| {
+                                rotation::rotate_key(ws, &vault, &key, m).map_err(|e| e.to_string())
+                            })
+                            .map(|kv| format!("Key rotated: new version {}.", kv.version));
+                        (r, String::new())
+                    },
+                );
+                cx.actions.push(Action::Spawn(Box::new(job)));
+            }
             if ui.button("Delete key").clicked() {
                 let r = keyvault::delete_key(cx.ws, vault, key);
                 *message = Some(cx.apply(r, |k| {
@@ -116,4 +142,140 @@ pub fn show(
         });
     });
     outcome(ui, message);
+    if k.deleted.is_none() {
+        rotation_policy(ui, vault, key, k.rotation_policy.as_ref(), message, cx);
+        download_public_key(ui, vault, key, version, message, cx);
+    }
+}
+
+/// The rotation policy editor (days).
+fn rotation_policy(
+    ui: &mut egui::Ui,
+    vault: &str,
+    key: &str,
+    current: Option<&RotationPolicy>,
+    message: &mut Option<Result<String, String>>,
+    cx: &mut BladeCtx<'_>,
+) {
+    section(ui, "Rotation policy");
+    let days = |d: Option<Duration>| d.map(|d| (d.0 / 86_400).to_string()).unwrap_or_default();
+    let id = ui.scope_id().with(("rotation-policy", vault, key));
+    let mut form: [String; 3] = ui.data_mut(|d| d.get_temp(id)).unwrap_or_else(|| {
+        [
+            days(current.and_then(|p| p.rotate_after_create)),
+            days(current.and_then(|p| p.expiry_time)),
+            days(Some(
+                current
+                    .map(|p| p.notify_before_expiry)
+                    .unwrap_or(RotationPolicy::DEFAULT_NOTIFY),
+            )),
+        ]
+    });
+    ui.label(match current {
+        Some(p) => format!(
+            "Rotate {} · new versions expire {} · notify {} before expiry.",
+            p.rotate_after_create
+                .map(|d| format!("{} after creation", d.human()))
+                .or(p
+                    .rotate_before_expiry
+                    .map(|d| format!("{} before expiry", d.human())))
+                .unwrap_or_else(|| "never automatically".into()),
+            p.expiry_time
+                .map(|d| format!("{} after creation", d.human()))
+                .unwrap_or_else(|| "never".into()),
+            p.notify_before_expiry.human()
+        ),
+        None => "No rotation policy: the key is rotated only by hand.".into(),
+    });
+    ui.horizontal(|ui| {
+        crate::ui::widgets::narrow_text_field(ui, "Rotate after (days)", &mut form[0], "90", 50.0);
+        crate::ui::widgets::narrow_text_field(ui, "Expire after (days)", &mut form[1], "365", 50.0);
+        crate::ui::widgets::narrow_text_field(
+            ui,
+            "Notify before expiry (days)",
+            &mut form[2],
+            "30",
+            50.0,
+        );
+    });
+    if ui
+        .add_enabled(!cx.busy, egui::Button::new("Save rotation policy"))
+        .clicked()
+    {
+        let parse = |t: &str| -> Result<Option<Duration>, String> {
+            let t = t.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            t.parse::<i64>()
+                .map(|n| Some(Duration::days(n)))
+                .map_err(|_| format!("'{t}' is not a number of days."))
+        };
+        let policy = (|| -> Result<RotationPolicy, String> {
+            Ok(RotationPolicy {
+                rotate_after_create: parse(&form[0])?,
+                rotate_before_expiry: None,
+                expiry_time: parse(&form[1])?,
+                notify_before_expiry: parse(&form[2])?.unwrap_or(RotationPolicy::DEFAULT_NOTIFY),
+                updated: Timestamp(0),
+            })
+        })();
+        *message = Some(match policy {
+            Err(e) => Err(e),
+            Ok(p) => {
+                let r = rotation::set_rotation_policy(cx.ws, vault, key, p);
+                cx.apply(r, |_| "Rotation policy saved.".into())
+            }
+        });
+    }
+    ui.data_mut(|d| d.insert_temp(id, form));
+}
+
+/// Writes the version's public key (PEM) to a file, off the UI thread.
+fn download_public_key(
+    ui: &mut egui::Ui,
+    vault: &str,
+    key: &str,
+    version: &str,
+    message: &mut Option<Result<String, String>>,
+    cx: &mut BladeCtx<'_>,
+) {
+    section(ui, "Download public key");
+    let id = ui.scope_id().with(("public-key-path", vault, key));
+    let mut path: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
+    crate::ui::widgets::text_field(ui, "Public key file", &mut path, "/path/to/public.pem");
+    if ui
+        .add_enabled(
+            !cx.busy && !path.trim().is_empty(),
+            egui::Button::new("Download public key (PEM)"),
+        )
+        .clicked()
+    {
+        match keyvault::download_public_key(cx.ws, vault, key, Some(version)) {
+            Err(e) => *message = Some(Err(e.to_string())),
+            Ok(pem) => {
+                let target = path.trim().to_string();
+                let job = Job::spawn(
+                    "Saving the public key…",
+                    JobOrigin::Blade(cx.blade_id),
+                    cx.ws,
+                    move |_| {
+                        let r = if std::path::Path::new(&target).exists() {
+                            Err(format!("File '{target}' already exists."))
+                        } else {
+                            crate::persist::write_atomically(
+                                std::path::Path::new(&target),
+                                pem.as_bytes(),
+                            )
+                            .map(|()| format!("Public key written to {target}."))
+                            .map_err(|e| format!("Cannot write '{target}': {e}"))
+                        };
+                        (r, String::new())
+                    },
+                );
+                cx.actions.push(Action::Spawn(Box::new(job)));
+            }
+        }
+    }
+    ui.data_mut(|d| d.insert_temp(id, path));
 }
