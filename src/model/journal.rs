@@ -291,17 +291,38 @@ impl PartialEq for RequestJournal {
     }
 }
 
-/// How a journal is stored in a workspace file: callers and vaults once each, then one
-/// compact tab-separated row a request (about 100 bytes, so 100,000 requests stay a few
-/// megabytes).
+/// How a journal is stored in a workspace file: callers, vaults and repeated texts once
+/// each, then one compact tab-separated row a request (about 40 bytes, so 100,000 requests
+/// stay a few megabytes).
 #[derive(Serialize, Deserialize)]
 struct JournalFile {
     callers: Vec<RequestCaller>,
-    /// (vault name, ARM id, request-uri base)
+    /// (vault name, ARM id)
     vaults: Vec<(String, String)>,
-    /// `time, vault#, operation, status, ms, caller#, class, audited, request uri, object id,
-    /// description`, tab-separated.
+    /// Operation names, request URIs, object ids and result descriptions.
+    texts: Vec<String>,
+    /// `time, vault#, operation#, status, ms, caller#, class, audited, request uri#,
+    /// object id#, description#`, tab-separated.
     rows: Vec<String>,
+}
+
+/// Interns texts for [`JournalFile::texts`].
+#[derive(Default)]
+struct TextTable {
+    texts: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl TextTable {
+    fn id(&mut self, text: &str) -> usize {
+        if let Some(i) = self.index.get(text) {
+            return *i;
+        }
+        let i = self.texts.len();
+        self.texts.push(text.to_string());
+        self.index.insert(text.to_string(), i);
+        i
+    }
 }
 
 fn class_code(c: ThrottleClass) -> String {
@@ -326,18 +347,16 @@ fn parse_class(text: &str) -> Option<ThrottleClass> {
     }
 }
 
-fn clean(text: &str) -> String {
-    text.replace(['\t', '\n', '\r'], " ")
-}
-
 impl Serialize for RequestJournal {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let data = self.lock();
         let mut file = JournalFile {
             callers: Vec::new(),
             vaults: Vec::new(),
+            texts: Vec::new(),
             rows: Vec::with_capacity(data.requests.len()),
         };
+        let mut texts = TextTable::default();
         for r in &data.requests {
             let caller = match file.callers.iter().position(|c| c == &r.caller) {
                 Some(i) => i,
@@ -360,16 +379,17 @@ impl Serialize for RequestJournal {
             file.rows.push(format!(
                 "{}\t{vault}\t{}\t{}\t{}\t{caller}\t{}\t{}\t{}\t{}\t{}",
                 r.time.0,
-                clean(&r.operation),
+                texts.id(&r.operation),
                 r.status,
                 r.duration_ms,
                 class_code(r.class),
                 u8::from(r.audited),
-                clean(&r.request_uri),
-                clean(&r.object_id),
-                clean(&r.description)
+                texts.id(&r.request_uri),
+                texts.id(&r.object_id),
+                texts.id(&r.description)
             ));
         }
+        file.texts = texts.texts;
         file.serialize(s)
     }
 }
@@ -396,20 +416,24 @@ impl<'de> Deserialize<'de> for RequestJournal {
                     .get(num(5)? as usize)
                     .cloned()
                     .ok_or_else(bad)?;
+                let text = |i: usize| -> Result<String, D::Error> {
+                    let n = num(i)? as usize;
+                    file.texts.get(n).cloned().ok_or_else(bad)
+                };
                 data.push(VaultRequest {
                     seq: 0,
                     time: Timestamp(num(0)?),
                     vault,
                     resource_id,
-                    operation: f[2].to_string(),
+                    operation: text(2)?,
                     status: u16::try_from(num(3)?).map_err(|_| bad())?,
                     duration_ms: u32::try_from(num(4)?).map_err(|_| bad())?,
                     caller,
                     class: parse_class(f[6]).ok_or_else(bad)?,
                     audited: f[7] == "1",
-                    request_uri: f[8].to_string(),
-                    object_id: f[9].to_string(),
-                    description: f[10].to_string(),
+                    request_uri: text(8)?,
+                    object_id: text(9)?,
+                    description: text(10)?,
                 });
             }
         }
@@ -470,7 +494,7 @@ mod tests {
             assert_eq!(x.class, y.class);
             assert_eq!(x.audited, y.audited);
             assert_eq!(x.time, y.time);
-            assert_eq!(y.description, "tab here");
+            assert_eq!(y.description, "tab\there");
         }
         assert!(
             ron::from_str::<RequestJournal>("(callers: [], vaults: [], rows: [\"1\\t2\"])")

@@ -17,7 +17,7 @@ pub use key_import::ImportForm;
 pub use monitor::AlertForm;
 pub use tde::TdeForm;
 pub use vault::VaultForms;
-pub use vault_insights::{GovernanceForm, LogsView};
+pub use vault_insights::{GovernanceForm, LogsView, ResultFilter};
 
 use super::jobs::Job;
 use crate::model::Workspace;

@@ -210,16 +210,22 @@ impl Default for LogsView {
     }
 }
 
-/// The filtered records, rebuilt only when the journal grows or a filter changes, so a
-/// frame draws the visible rows of 100,000 records without copying them.
+/// The journal positions of the filtered records, rebuilt only when the journal grows or
+/// a filter changes; a frame reads just its visible rows from the journal, so 100,000
+/// records are never copied.
 struct LogsCache {
     journal_len: usize,
     key: String,
-    rows: Vec<VaultRequest>,
+    rows: Vec<usize>,
     operations: Vec<String>,
 }
 
 impl LogsView {
+    /// How many records the current filters show (after [`LogsView::refresh`]).
+    pub fn shown(&self) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.rows.len())
+    }
+
     fn filter_key(&self) -> String {
         format!(
             "{}|{:?}|{}|{}|{}",
@@ -227,7 +233,8 @@ impl LogsView {
         )
     }
 
-    fn refresh(&mut self, ws: &Workspace, vault: &str) -> Result<(), String> {
+    /// Rebuilds the filtered view if the journal grew or a filter changed.
+    pub fn refresh(&mut self, ws: &Workspace, vault: &str) -> Result<(), String> {
         let journal_len = ws.journal.len();
         let key = self.filter_key();
         if self
@@ -249,27 +256,34 @@ impl LogsView {
         let from = bound(&self.from, "From")?;
         let to = bound(&self.to, "To")?;
         let caller = self.caller.trim().to_ascii_lowercase();
-        let all = diagnostics::audit_log(ws, vault);
-        let mut operations: Vec<String> = all.iter().map(|r| r.operation.clone()).collect();
-        operations.sort();
-        operations.dedup();
-        let rows = all
-            .into_iter()
-            .filter(|r| self.operation.is_empty() || r.operation == self.operation)
-            .filter(|r| match self.result {
-                ResultFilter::All => true,
-                ResultFilter::Success => r.succeeded(),
-                ResultFilter::Failure => !r.succeeded(),
-            })
-            .filter(|r| {
-                caller.is_empty()
+        let journal = ws.journal.lock();
+        let mut operations: Vec<String> = Vec::new();
+        let mut rows = Vec::new();
+        for (i, r) in journal.requests.iter().enumerate() {
+            if !r.audited || !r.vault.eq_ignore_ascii_case(vault) {
+                continue;
+            }
+            if !operations.contains(&r.operation) {
+                operations.push(r.operation.clone());
+            }
+            let keep = (self.operation.is_empty() || r.operation == self.operation)
+                && match self.result {
+                    ResultFilter::All => true,
+                    ResultFilter::Success => r.succeeded(),
+                    ResultFilter::Failure => !r.succeeded(),
+                }
+                && (caller.is_empty()
                     || r.caller.display.to_ascii_lowercase().contains(&caller)
                     || r.caller.object_id.to_ascii_lowercase().contains(&caller)
-                    || r.caller.ip_address.contains(&caller)
-            })
-            .filter(|r| from.is_none_or(|f| r.time >= f))
-            .filter(|r| to.is_none_or(|t| r.time <= t))
-            .collect();
+                    || r.caller.ip_address.contains(&caller))
+                && from.is_none_or(|f| r.time >= f)
+                && to.is_none_or(|t| r.time <= t);
+            if keep {
+                rows.push(i);
+            }
+        }
+        drop(journal);
+        operations.sort();
         self.cache = Some(LogsCache {
             journal_len,
             key,
@@ -349,12 +363,11 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
     });
     export_controls(ui, vault, view, &cache.rows, cx);
     let newest_first = view.newest_first;
+    let journal = cx.ws.journal.clone();
+    let journal = journal.lock();
     let row_at = |i: usize| {
-        if newest_first {
-            &cache.rows[n - 1 - i]
-        } else {
-            &cache.rows[i]
-        }
+        let at = if newest_first { n - 1 - i } else { i };
+        &journal.requests[cache.rows[at]]
     };
     let mut clicked = None;
     let detail_height = if view.selected.is_some() { 220.0 } else { 0.0 };
@@ -430,7 +443,7 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
     }
     if let Some(r) = view
         .selected
-        .and_then(|seq| cache.rows.iter().find(|r| r.seq == seq))
+        .and_then(|seq| journal.requests.get(seq as usize))
     {
         section(ui, "Record");
         let text = serde_json::to_string_pretty(&r.to_json()).unwrap_or_default();
@@ -441,6 +454,7 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
                 ui.add(egui::Label::new(egui::RichText::new(text).monospace()).selectable(true));
             });
     }
+    drop(journal);
     view.cache = Some(cache);
 }
 
@@ -448,7 +462,7 @@ fn export_controls(
     ui: &mut egui::Ui,
     vault: &str,
     view: &mut LogsView,
-    rows: &[VaultRequest],
+    rows: &[usize],
     cx: &mut BladeCtx<'_>,
 ) {
     ui.horizontal(|ui| {
@@ -469,7 +483,12 @@ fn export_controls(
             {
                 let path = view.export_path.trim().to_string();
                 let count = rows.len();
-                let records = rows.to_vec();
+                let records: Vec<VaultRequest> = {
+                    let journal = cx.ws.journal.lock();
+                    rows.iter()
+                        .filter_map(|i| journal.requests.get(*i).cloned())
+                        .collect()
+                };
                 let job = Job::spawn(
                     format!("Exporting the audit log of '{vault}'…"),
                     JobOrigin::Blade(cx.blade_id),
