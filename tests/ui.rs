@@ -376,7 +376,7 @@ fn audit_a_vault_then_read_100k_records_in_the_logs_blade() {
     let mut h = app();
     h.run_steps(2);
     click(&mut h, "kv-contoso-eu");
-    click(&mut h, "Locks and diagnostic settings");
+    click(&mut h, "Access control (IAM), locks, diagnostic settings");
     click(&mut h, "Send AuditEvent logs");
     assert!(has(&h, "sends AuditEvent to law-security"));
     click(&mut h, "Add lock");
@@ -544,4 +544,34 @@ fn rotate_a_key_and_set_its_rotation_policy_in_the_key_blade() {
         p.rotate_after_create,
         Some(tde_console::model::Duration::days(30))
     );
+}
+
+#[test]
+fn switch_a_vault_to_rbac_and_assign_the_server_its_role_in_the_iam_section() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Access control (IAM), locks, diagnostic settings");
+    click(&mut h, "Azure role-based access control");
+    assert!(has(&h, "Azure RBAC now decides access"));
+    assert!(has(&h, "No role assignments: nobody can use the keys."));
+    click(&mut h, "Assignee");
+    let server = h
+        .state()
+        .ws
+        .servers
+        .iter()
+        .find(|s| s.identity.is_some())
+        .unwrap()
+        .name
+        .clone();
+    click(&mut h, &format!("{server} (server identity)"));
+    click(&mut h, "Add role assignment");
+    assert!(has(
+        &h,
+        "'Key Vault Crypto Service Encryption User' assigned; it takes effect at"
+    ));
+    let v = h.state().ws.vault("kv-contoso-eu").unwrap();
+    assert!(v.rbac_authorization);
+    assert_eq!(v.role_assignments.len(), 1);
 }

@@ -465,3 +465,73 @@ fn ip_rules_admit_the_console_user_and_disabled_public_access_admits_only_truste
     service::behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
     assert_eq!(status(&ws, "sales"), "Inaccessible");
 }
+
+#[test]
+fn rbac_roles_decide_access_after_propagation_and_a_recovered_vault_loses_them() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let p = principal(&ws).0;
+    let me = ws.console_user.object_id.0.clone();
+    let out = sh.run_script(
+        &mut ws,
+        &format!(
+            r#"
+az keyvault create --name kv-rbac --resource-group {RG} --enable-soft-delete true --enable-rbac-authorization true -o none
+az role assignment create --role "Key Vault Administrator" --assignee-object-id {me} --scope kv-rbac -o none
+"#
+        ),
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    // Not yet propagated: refused with RBAC's own words.
+    let r = sh.run_line(
+        &mut ws,
+        "az keyvault key create --vault-name kv-rbac --name k --kty RSA --size 2048 -o none",
+    );
+    assert!(r.stderr.contains("(ForbiddenByRbac)"), "{}", r.stderr);
+    assert!(sh.run_line(&mut ws, "sim clock advance 10m -o none").ok);
+    let out = sh.run_script(
+        &mut ws,
+        "az keyvault key create --vault-name kv-rbac --name k --kty RSA --size 2048 -o none\n",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    // Access policies do not apply to an RBAC vault.
+    let r = sh.run_line(&mut ws, &format!("az keyvault set-policy --name kv-rbac --object-id {p} --key-permissions get wrapKey unwrapKey"));
+    assert!(
+        r.stderr.contains("--enable-rbac-authorization"),
+        "{}",
+        r.stderr
+    );
+    // The server gets in with the Crypto Service Encryption User role, after propagation.
+    let kid = ws
+        .vault("kv-rbac")
+        .unwrap()
+        .key("k")
+        .unwrap()
+        .current()
+        .map(|v| ws.vault("kv-rbac").unwrap().key_uri("k", &v.version))
+        .unwrap();
+    let out = sh.run_script(&mut ws, &format!("az role assignment create --role \"Key Vault Crypto Service Encryption User\" --assignee-object-id {p} --scope /subscriptions/x/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv-rbac -o none\nsim clock advance 10m -o none\naz sql server key create --server {SERVER} --kid {kid} -o none\naz sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --kid {kid} -o none\n"), false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert_eq!(status(&ws, "sales"), "Online");
+    // Removing the role: honoured until it propagates, then the databases lose the key.
+    let r = sh.run_line(
+        &mut ws,
+        &format!("az role assignment delete --assignee-object-id {p} --scope kv-rbac"),
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(sh.run_line(&mut ws, "sim clock advance 25m -o none").ok);
+    assert_eq!(status(&ws, "sales"), "Inaccessible");
+    // A recovered vault has lost its role assignments.
+    let r = sh.run_script(
+        &mut ws,
+        "az keyvault delete --name kv-rbac\naz keyvault recover --name kv-rbac -o none\n",
+        false,
+    );
+    assert_eq!(r.failures, 0, "{}", r.stderr);
+    assert!(ws.vault("kv-rbac").unwrap().role_assignments.is_empty());
+    let listed = sh.run_line(&mut ws, "az role assignment list --scope kv-rbac -o tsv");
+    assert!(listed.stdout.trim().is_empty());
+}

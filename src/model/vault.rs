@@ -376,6 +376,76 @@ pub struct KeyVault {
     /// logs go. None by default, so no audit log.
     #[serde(default)]
     pub diagnostic_settings: Vec<DiagnosticSetting>,
+    /// `enableRbacAuthorization`: Azure RBAC decides data-plane access; access policies
+    /// are ignored.
+    #[serde(default)]
+    pub rbac_authorization: bool,
+    #[serde(default)]
+    pub role_assignments: Vec<RoleAssignment>,
+}
+
+/// A built-in role of Azure RBAC for Key Vault keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VaultRole {
+    /// Read key metadata, wrap and unwrap: what a SQL server's identity needs for TDE.
+    CryptoServiceEncryptionUser,
+    /// Every operation on keys (not on role assignments).
+    CryptoOfficer,
+    /// Every data-plane operation.
+    Administrator,
+}
+
+impl VaultRole {
+    pub const ALL: [VaultRole; 3] = [
+        VaultRole::CryptoServiceEncryptionUser,
+        VaultRole::CryptoOfficer,
+        VaultRole::Administrator,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            VaultRole::CryptoServiceEncryptionUser => "Key Vault Crypto Service Encryption User",
+            VaultRole::CryptoOfficer => "Key Vault Crypto Officer",
+            VaultRole::Administrator => "Key Vault Administrator",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<VaultRole> {
+        VaultRole::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// The key permissions the role grants.
+    pub fn permissions(self) -> BTreeSet<KeyPermission> {
+        match self {
+            VaultRole::CryptoServiceEncryptionUser => {
+                KeyPermission::TDE_REQUIRED.into_iter().collect()
+            }
+            VaultRole::CryptoOfficer | VaultRole::Administrator => {
+                KeyPermission::ALL.into_iter().collect()
+            }
+        }
+    }
+}
+
+/// A role granted to a principal on a vault. Assignments and removals take effect after
+/// Azure RBAC's propagation delay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoleAssignment {
+    /// The assignment's GUID.
+    pub name: String,
+    pub principal: PrincipalId,
+    pub role: VaultRole,
+    pub active_from: Timestamp,
+    /// Set when deleted: still honoured until then.
+    pub active_until: Option<Timestamp>,
+}
+
+impl RoleAssignment {
+    pub fn active(&self, now: Timestamp) -> bool {
+        self.active_from <= now && self.active_until.is_none_or(|t| t > now)
+    }
 }
 
 /// One diagnostic setting of a vault.
@@ -431,6 +501,14 @@ impl KeyVault {
         object_id: &PrincipalId,
         now: Timestamp,
     ) -> BTreeSet<KeyPermission> {
+        if self.rbac_authorization {
+            return self
+                .role_assignments
+                .iter()
+                .filter(|a| &a.principal == object_id && a.active(now))
+                .flat_map(|a| a.role.permissions())
+                .collect();
+        }
         let mut set: BTreeSet<KeyPermission> = self
             .access_policies
             .iter()

@@ -49,6 +49,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
         SimEvent::PermissionRevocationPropagated { vault } => {
             if let Some(v) = ws.vault_mut(vault) {
                 v.pending_revocations.retain(|p| p.effective_at > now);
+                super::rbac::drop_expired(v, now);
             }
         }
         SimEvent::ProtectorCheck { server } => protector_check(ws, server),

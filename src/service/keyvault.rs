@@ -19,6 +19,8 @@ pub struct CreateVault {
     pub purge_protection: bool,
     /// Only the operations layer and tests set this: a vault in another tenant.
     pub tenant: Option<TenantId>,
+    /// `--enable-rbac-authorization`: Azure RBAC instead of access policies.
+    pub rbac_authorization: bool,
 }
 
 pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyVault> {
@@ -85,17 +87,25 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
             soft_delete,
             retention_days,
             purge_protection: req.purge_protection,
-            access_policies: vec![AccessPolicy {
-                tenant_id: tenant,
-                object_id: user.object_id,
-                key_permissions: creator_permissions,
-            }],
+            // The CLI gives the creator an access policy; under RBAC nobody has data
+            // access until a role is assigned.
+            access_policies: if req.rbac_authorization {
+                Vec::new()
+            } else {
+                vec![AccessPolicy {
+                    tenant_id: tenant,
+                    object_id: user.object_id,
+                    key_permissions: creator_permissions,
+                }]
+            },
             pending_revocations: Vec::new(),
             network: NetworkAcls::default(),
             keys: Vec::new(),
             created: ws.now(),
             deleted: None,
             diagnostic_settings: Vec::new(),
+            rbac_authorization: req.rbac_authorization,
+            role_assignments: Vec::new(),
         };
         ws.vaults.push(vault.clone());
         Ok(vault)
@@ -171,6 +181,14 @@ fn set_access_policy_unannounced(
     super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
         transact(ws, |ws| {
             check_vault_lock(ws, vault, super::locks::LockedAction::Write)?;
+            if live_vault(ws, vault)?.rbac_authorization {
+                return Err(ServiceError::bad_request(
+                    "BadRequest",
+                    format!(
+                        "Cannot set policies to a vault with '--enable-rbac-authorization' specified: key vault '{vault}' uses Azure RBAC (az role assignment create)."
+                    ),
+                ));
+            }
             if object_id.0.trim().is_empty() {
                 return Err(ServiceError::bad_request(
                     "BadRequest",
@@ -739,6 +757,16 @@ fn vault_error(
                 ws.console_user.client_ip, vault.name, vault.location
             ),
         ),
+        KeyAccessFailure::MissingPermissions(p) if vault.rbac_authorization => ServiceError::new(
+            "ForbiddenByRbac",
+            403,
+            format!(
+                "Caller is not authorized to perform action on resource. If role assignments, deny assignments or role definitions were changed recently, please observe propagation time. Caller: oid={oid}; Action: 'Microsoft.KeyVault/vaults/keys/{}/action'; Vault: {};location={}; Assignment: (not found); DecisionReason: 'DeniedWithNoValidRBAC'",
+                p.join(","),
+                vault.name,
+                vault.location
+            ),
+        ),
         KeyAccessFailure::MissingPermissions(p) => ServiceError::new(
             "Forbidden",
             403,
@@ -974,6 +1002,8 @@ pub fn recover_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> 
                 .filter(|v| v.deleted.is_some())
                 .ok_or_else(|| deleted_vault_not_found(name))?;
             v.deleted = None;
+            // A recovered vault has lost its RBAC role assignments.
+            v.role_assignments.clear();
             Ok(v.clone())
         })
     })

@@ -13,6 +13,7 @@ mod error;
 pub mod keyvault;
 pub mod locks;
 pub mod monitor;
+pub mod rbac;
 pub mod recovery;
 pub mod requests;
 pub mod resources;

@@ -153,11 +153,6 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--sku",
                 "--enable-rbac-authorization",
             ])?;
-            if a.bool("--enable-rbac-authorization")? == Some(true) {
-                return Err(usage(
-                    "--enable-rbac-authorization: the RBAC permission model is not simulated yet; use access policies.",
-                ));
-            }
             let req = keyvault::CreateVault {
                 name: a.required("--name")?,
                 resource_group: a.required("--resource-group")?,
@@ -175,6 +170,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .transpose()?,
                 purge_protection: a.bool("--enable-purge-protection")?.unwrap_or(false),
                 tenant: None,
+                rbac_authorization: a.bool("--enable-rbac-authorization")?.unwrap_or(false),
             };
             Ok(views::vault(&keyvault::create_vault(ws, &req)?))
         }
@@ -185,7 +181,14 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--default-action",
                 "--bypass",
                 "--public-network-access",
+                "--enable-rbac-authorization",
             ])?;
+            if let Some(rbac) = a.bool("--enable-rbac-authorization")? {
+                let name = a.required("--name")?;
+                return Ok(views::vault(&service::rbac::set_rbac_authorization(
+                    ws, &name, rbac,
+                )?));
+            }
             let name = a.required("--name")?;
             let v = keyvault::vault_state(ws, &name)?;
             let mut acls = v.network.clone();

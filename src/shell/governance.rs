@@ -24,6 +24,9 @@ pub const COMMANDS: &[&str] = &[
     "az keyvault network-rule list",
     "sim client-ip set",
     "sim client-ip show",
+    "az role assignment create",
+    "az role assignment delete",
+    "az role assignment list",
 ];
 
 /// Runs `cmd` if it is one of [`COMMANDS`].
@@ -48,6 +51,9 @@ pub fn run(
         }
         "az keyvault network-rule list" => network_rule_list(ws, a),
         "sim client-ip set" => client_ip_set(ws, a),
+        "az role assignment create" => role_create(ws, a),
+        "az role assignment delete" => role_delete(ws, a),
+        "az role assignment list" => role_list(ws, a),
         "sim client-ip show" => a
             .check_known(&[])
             .map_err(CommandError::from)
@@ -384,4 +390,77 @@ fn client_ip_set(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError
     a.check_known(&[])?;
     service::set_client_ip(ws, &ip)?;
     Ok(json!({"clientIp": ws.console_user.client_ip}))
+}
+
+const ROLE_FLAGS: [&str; 5] = [
+    "--role",
+    "--assignee",
+    "--assignee-object-id",
+    "--assignee-principal-type",
+    "--scope",
+];
+
+fn role_arg(a: &Args) -> Result<Option<VaultRole>, CommandError> {
+    match a.get("--role") {
+        None => Ok(None),
+        Some(r) => VaultRole::parse(&r).map(Some).ok_or_else(|| {
+            usage(format!(
+                "Role '{r}' doesn't exist here: simulated roles are {}",
+                VaultRole::ALL
+                    .iter()
+                    .map(|r| format!("'{}'", r.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }),
+    }
+}
+
+fn assignee(a: &Args) -> Result<PrincipalId, CommandError> {
+    a.get("--assignee-object-id")
+        .or_else(|| a.get("--assignee"))
+        .map(PrincipalId)
+        .ok_or_else(|| usage("the following arguments are required: --assignee-object-id"))
+}
+
+fn assignment_json(ws: &Workspace, vault: &str, r: &RoleAssignment) -> Value {
+    let scope = ws.vault(vault).map(service::ids::vault).unwrap_or_default();
+    json!({
+        "id": format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{}", r.name),
+        "name": r.name,
+        "principalId": r.principal.0,
+        "roleDefinitionName": r.role.name(),
+        "scope": scope,
+        "type": "Microsoft.Authorization/roleAssignments"
+    })
+}
+
+fn role_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&ROLE_FLAGS)?;
+    let role = role_arg(a)?.ok_or_else(|| usage("the following arguments are required: --role"))?;
+    let vault = service::rbac::vault_of_scope(ws, &a.required("--scope")?)?;
+    let r = service::rbac::create_role_assignment(ws, &vault, &assignee(a)?, role)?;
+    Ok(assignment_json(ws, &vault, &r))
+}
+
+fn role_delete(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&ROLE_FLAGS)?;
+    let vault = service::rbac::vault_of_scope(ws, &a.required("--scope")?)?;
+    service::rbac::delete_role_assignment(ws, &vault, &assignee(a)?, role_arg(a)?)?;
+    Ok(Value::Null)
+}
+
+fn role_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--scope", "--assignee"])?;
+    let vault = service::rbac::vault_of_scope(ws, &a.required("--scope")?)?;
+    let who = a.get("--assignee");
+    let v = service::keyvault::vault_state(ws, &vault)?;
+    Ok(Value::Array(
+        v.role_assignments
+            .iter()
+            .filter(|r| r.active_until.is_none())
+            .filter(|r| who.as_ref().is_none_or(|w| &r.principal.0 == w))
+            .map(|r| assignment_json(ws, &vault, r))
+            .collect(),
+    ))
 }

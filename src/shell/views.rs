@@ -60,7 +60,7 @@ pub fn vault(v: &KeyVault) -> Value {
         "properties": {
             "accessPolicies": policies,
             "enablePurgeProtection": if v.purge_protection { json!(true) } else { Value::Null },
-            "enableRbacAuthorization": false,
+            "enableRbacAuthorization": v.rbac_authorization,
             "enableSoftDelete": v.soft_delete,
             "networkAcls": acls,
             "provisioningState": "Succeeded",

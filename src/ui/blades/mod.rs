@@ -92,7 +92,7 @@ impl Blade {
             BladeKind::CompromisedKey { .. } => "Remove a potentially compromised key".into(),
             BladeKind::Alerts { .. } => "Alerts".into(),
             BladeKind::VaultGovernance { vault, .. } => {
-                format!("{vault} · Locks and diagnostic settings")
+                format!("{vault} · Settings")
             }
             BladeKind::VaultLogs { vault, .. } => format!("{vault} · Logs"),
             BladeKind::VaultMetrics { vault } => format!("{vault} · Metrics"),

@@ -75,7 +75,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
         ],
     );
     ui.horizontal(|ui| {
-        if ui.button("Locks and diagnostic settings").clicked() {
+        if ui
+            .button("Access control (IAM), locks, diagnostic settings")
+            .clicked()
+        {
             cx.open(BladeKind::VaultGovernance {
                 vault: name.to_string(),
                 form: Default::default(),
@@ -436,7 +439,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
 }
 
 /// Principals a user would pick from: the console user and every server identity.
-fn known_principals(ws: &Workspace) -> Vec<(String, String)> {
+pub(super) fn known_principals(ws: &Workspace) -> Vec<(String, String)> {
     let mut out = vec![(
         ws.console_user.object_id.0.clone(),
         format!("{} (you)", ws.console_user.upn),

@@ -16,6 +16,8 @@ pub struct GovernanceForm {
     pub lock_notes: String,
     pub setting_name: String,
     pub destination: String,
+    pub assignee: String,
+    pub role: VaultRole,
     pub message: Option<Result<String, String>>,
 }
 
@@ -27,6 +29,8 @@ impl Default for GovernanceForm {
             lock_notes: String::new(),
             setting_name: "audit-to-law".into(),
             destination: "law-security".into(),
+            assignee: String::new(),
+            role: VaultRole::CryptoServiceEncryptionUser,
             message: None,
         }
     }
@@ -111,6 +115,8 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             format!("Lock '{}' ({}) added.", l.name, l.level.as_str())
         }));
     }
+
+    access_control(ui, &v, f, cx);
 
     section(ui, "Diagnostic settings");
     if v.diagnostic_settings.is_empty() {
@@ -300,7 +306,7 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
         return;
     };
     if !v.audit_enabled() {
-        ui.label("No diagnostic setting sends AuditEvent: requests made now are not audited. Add one under Locks and diagnostic settings.");
+        ui.label("No diagnostic setting sends AuditEvent: requests made now are not audited. Add one under Access control (IAM), locks, diagnostic settings.");
     }
     let filter_error = view.refresh(cx.ws, vault).err();
     let operations = view
@@ -553,4 +559,112 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
         .show(ui, |plot| {
             plot.line(Line::new("Latency", series(&|p| p.mean_latency_ms)));
         });
+}
+
+/// Access control (IAM): the permission model and, under Azure RBAC, role assignments.
+fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &mut BladeCtx<'_>) {
+    use crate::service::rbac;
+    section(ui, "Access control (IAM)");
+    let mut rbac_on = v.rbac_authorization;
+    ui.horizontal(|ui| {
+        ui.label("Permission model:");
+        ui.radio_value(&mut rbac_on, false, "Vault access policy");
+        ui.radio_value(&mut rbac_on, true, "Azure role-based access control");
+    });
+    if rbac_on != v.rbac_authorization && !cx.busy {
+        let r = rbac::set_rbac_authorization(cx.ws, &v.name, rbac_on);
+        f.message = Some(cx.apply(r, |v| {
+            if v.rbac_authorization {
+                "Azure RBAC now decides access; access policies are ignored.".into()
+            } else {
+                "Access policies now decide access.".into()
+            }
+        }));
+    }
+    if !v.rbac_authorization {
+        ui.label(
+            egui::RichText::new("Role assignments take effect once the vault uses Azure RBAC.")
+                .weak(),
+        );
+        return;
+    }
+    let now = cx.ws.now();
+    let names = super::vault::known_principals(cx.ws);
+    let display = |p: &PrincipalId| {
+        names
+            .iter()
+            .find(|(id, _)| id == &p.0)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| p.0.clone())
+    };
+    let live: Vec<RoleAssignment> = v
+        .role_assignments
+        .iter()
+        .filter(|a| a.active_until.is_none())
+        .cloned()
+        .collect();
+    if live.is_empty() {
+        ui.label(egui::RichText::new("No role assignments: nobody can use the keys.").weak());
+    }
+    for a in &live {
+        ui.horizontal(|ui| {
+            let pending = if a.active(now) {
+                String::new()
+            } else {
+                format!(" · takes effect {}", a.active_from)
+            };
+            ui.label(format!(
+                "{} · {}{pending}",
+                display(&a.principal),
+                a.role.name()
+            ));
+            if ui
+                .add_enabled(
+                    !cx.busy,
+                    egui::Button::new(format!("Remove {}", a.role.name())),
+                )
+                .clicked()
+            {
+                let r = rbac::delete_role_assignment(cx.ws, &v.name, &a.principal, Some(a.role));
+                f.message = Some(cx.apply(r, |_| {
+                    "Role assignment removed (honoured until the change propagates).".into()
+                }));
+            }
+        });
+    }
+    egui::ComboBox::from_label("Assignee")
+        .selected_text(if f.assignee.is_empty() {
+            "Select a principal".to_string()
+        } else {
+            display(&PrincipalId(f.assignee.clone()))
+        })
+        .show_ui(ui, |ui| {
+            for (id, name) in &names {
+                ui.selectable_value(&mut f.assignee, id.clone(), name);
+            }
+        });
+    egui::ComboBox::from_label("Role")
+        .selected_text(f.role.name())
+        .show_ui(ui, |ui| {
+            for r in VaultRole::ALL {
+                ui.selectable_value(&mut f.role, r, r.name());
+            }
+        });
+    if ui
+        .add_enabled(
+            !cx.busy && !f.assignee.is_empty(),
+            egui::Button::new("Add role assignment"),
+        )
+        .clicked()
+    {
+        let r =
+            rbac::create_role_assignment(cx.ws, &v.name, &PrincipalId(f.assignee.clone()), f.role);
+        f.message = Some(cx.apply(r, |a| {
+            format!(
+                "'{}' assigned; it takes effect at {} (RBAC propagation).",
+                a.role.name(),
+                a.active_from
+            )
+        }));
+    }
 }
