@@ -68,6 +68,10 @@ fn no_output_reveals_private_key_material() {
     let dir = std::env::temp_dir().join(format!("tde-reveal-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let d = dir.display();
+    let small = format!(
+        "{}/tests/fixtures/rsa1024-1.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let script = format!(
         r#"
 az monitor diagnostic-settings create --name audit --resource {VAULT} --logs '[{{"category":"AuditEvent","enabled":true}}]' --workspace law
