@@ -101,12 +101,8 @@ sim audit list --vault {VAULT}
 sim audit export --vault {VAULT} --file {d}/audit.csv
 sim audit export --vault {VAULT} --file {d}/audit.jsonl
 sim clock advance 1d
-az keyvault key import --vault-name {VAULT} --name bad --pem-file {}
-"#,
-        format!(
-            "{}/tests/fixtures/rsa1024-1.pem",
-            env!("CARGO_MANIFEST_DIR")
-        )
+az keyvault key import --vault-name {VAULT} --name bad --pem-file {small}
+"#
     );
     let out = sh.run_script(&mut ws, &script, true);
     assert!(out.commands > 25);
