@@ -535,3 +535,79 @@ az role assignment create --role "Key Vault Administrator" --assignee-object-id 
     let listed = sh.run_line(&mut ws, "az role assignment list --scope kv-rbac -o tsv");
     assert!(listed.stdout.trim().is_empty());
 }
+
+#[test]
+fn a_managed_hsm_key_protects_a_server_through_local_rbac() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let me = ws.console_user.object_id.0.clone();
+    let p = principal(&ws).0;
+    let script = format!(
+        r#"
+az keyvault create --hsm-name hsm-contoso --resource-group {RG} --administrators {me} --retention-days 7 --enable-purge-protection true -o none
+az keyvault key create --hsm-name hsm-contoso --name tde-hsm --kty RSA-HSM --size 3072 -o none
+KID=$(az keyvault key show --hsm-name hsm-contoso --name tde-hsm --query key.kid -o tsv)
+echo $KID
+az keyvault role assignment create --hsm-name hsm-contoso --role "Managed HSM Crypto Service Encryption User" --assignee-object-id {p} --scope /keys -o none
+sim clock advance 10m -o none
+az sql server key create --server {SERVER} --kid $KID -o none
+az sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --kid $KID -o none
+"#
+    );
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("https://hsm-contoso.managedhsm.azure.net/keys/tde-hsm/"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(status(&ws, "sales"), "Online");
+    let uri = ws.server(SERVER).unwrap().protector_uri().unwrap();
+    assert!(uri.managed_hsm);
+    // Software keys, Key Vault roles and access policies do not apply to a Managed HSM.
+    for (line, words) in [
+        (
+            "az keyvault key create --hsm-name hsm-contoso --name soft --kty RSA --size 2048"
+                .to_string(),
+            "only HSM-protected keys",
+        ),
+        (
+            format!(
+                "az keyvault role assignment create --hsm-name hsm-contoso --role \"Key Vault Crypto Officer\" --assignee-object-id {p}"
+            ),
+            "does not apply to Managed HSM",
+        ),
+        (
+            format!(
+                "az keyvault set-policy --name hsm-contoso --object-id {p} --key-permissions get"
+            ),
+            "--enable-rbac-authorization",
+        ),
+    ] {
+        let before = ws.clone();
+        let r = sh.run_line(&mut ws, &line);
+        assert!(r.stderr.contains(words), "{line}: {}", r.stderr);
+        assert!(ws == before);
+    }
+    // The vault host of the same name does not reach the HSM.
+    let wrong = uri
+        .to_uri()
+        .replace("managedhsm.azure.net", "vault.azure.net");
+    let r = sh.run_line(
+        &mut ws,
+        &format!("az sql server key create --server {SERVER} --kid {wrong}"),
+    );
+    assert!(!r.ok);
+    // Revoking the local role loses the key like any vault.
+    let r = sh.run_line(
+        &mut ws,
+        &format!(
+            "az keyvault role assignment delete --hsm-name hsm-contoso --assignee-object-id {p}"
+        ),
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(sh.run_line(&mut ws, "sim clock advance 25m -o none").ok);
+    assert_eq!(status(&ws, "sales"), "Inaccessible");
+}

@@ -382,6 +382,29 @@ pub struct KeyVault {
     pub rbac_authorization: bool,
     #[serde(default)]
     pub role_assignments: Vec<RoleAssignment>,
+    /// A key vault, or a Managed HSM (preview as a TDE key store here).
+    #[serde(default)]
+    pub kind: VaultKind,
+}
+
+/// What kind of key store this is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VaultKind {
+    #[default]
+    KeyVault,
+    /// A single-tenant Managed HSM: `https://<name>.managedhsm.azure.net/`, HSM keys only,
+    /// local RBAC only.
+    ManagedHsm,
+}
+
+impl VaultKind {
+    /// The DNS suffix of its endpoint.
+    pub fn host_suffix(self) -> &'static str {
+        match self {
+            VaultKind::KeyVault => "vault.azure.net",
+            VaultKind::ManagedHsm => "managedhsm.azure.net",
+        }
+    }
 }
 
 /// A built-in role of Azure RBAC for Key Vault keys.
@@ -393,20 +416,46 @@ pub enum VaultRole {
     CryptoOfficer,
     /// Every data-plane operation.
     Administrator,
+    /// Managed HSM local RBAC: what a SQL server needs for TDE.
+    HsmCryptoServiceEncryptionUser,
+    /// Managed HSM local RBAC: every key operation.
+    HsmCryptoUser,
+    /// Managed HSM local RBAC: the HSM's administrators.
+    HsmAdministrator,
 }
 
 impl VaultRole {
-    pub const ALL: [VaultRole; 3] = [
+    pub const ALL: [VaultRole; 6] = [
         VaultRole::CryptoServiceEncryptionUser,
         VaultRole::CryptoOfficer,
         VaultRole::Administrator,
+        VaultRole::HsmCryptoServiceEncryptionUser,
+        VaultRole::HsmCryptoUser,
+        VaultRole::HsmAdministrator,
     ];
+
+    /// Whether the role exists on this kind of key store (Key Vault roles on vaults,
+    /// Managed HSM local roles on HSMs).
+    pub fn applies_to(self, kind: VaultKind) -> bool {
+        let hsm = matches!(
+            self,
+            VaultRole::HsmCryptoServiceEncryptionUser
+                | VaultRole::HsmCryptoUser
+                | VaultRole::HsmAdministrator
+        );
+        hsm == (kind == VaultKind::ManagedHsm)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             VaultRole::CryptoServiceEncryptionUser => "Key Vault Crypto Service Encryption User",
             VaultRole::CryptoOfficer => "Key Vault Crypto Officer",
             VaultRole::Administrator => "Key Vault Administrator",
+            VaultRole::HsmCryptoServiceEncryptionUser => {
+                "Managed HSM Crypto Service Encryption User"
+            }
+            VaultRole::HsmCryptoUser => "Managed HSM Crypto User",
+            VaultRole::HsmAdministrator => "Managed HSM Administrator",
         }
     }
 
@@ -419,12 +468,13 @@ impl VaultRole {
     /// The key permissions the role grants.
     pub fn permissions(self) -> BTreeSet<KeyPermission> {
         match self {
-            VaultRole::CryptoServiceEncryptionUser => {
+            VaultRole::CryptoServiceEncryptionUser | VaultRole::HsmCryptoServiceEncryptionUser => {
                 KeyPermission::TDE_REQUIRED.into_iter().collect()
             }
-            VaultRole::CryptoOfficer | VaultRole::Administrator => {
-                KeyPermission::ALL.into_iter().collect()
-            }
+            VaultRole::CryptoOfficer
+            | VaultRole::Administrator
+            | VaultRole::HsmCryptoUser
+            | VaultRole::HsmAdministrator => KeyPermission::ALL.into_iter().collect(),
         }
     }
 }
@@ -465,14 +515,15 @@ impl KeyVault {
     }
 
     pub fn uri(&self) -> String {
-        format!("https://{}.vault.azure.net/", self.name)
+        format!("https://{}.{}/", self.name, self.kind.host_suffix())
     }
 
     pub fn key_uri(&self, key: &str, version: &KeyVersionId) -> String {
-        format!(
-            "https://{}.vault.azure.net/keys/{}/{}",
-            self.name, key, version
-        )
+        format!("{}keys/{}/{}", self.uri(), key, version)
+    }
+
+    pub fn is_managed_hsm(&self) -> bool {
+        self.kind == VaultKind::ManagedHsm
     }
 
     pub fn key(&self, name: &str) -> Option<&Key> {
@@ -530,13 +581,18 @@ pub struct KeyUri {
     pub vault: String,
     pub key: String,
     pub version: Option<String>,
+    /// The id names a Managed HSM (`*.managedhsm.azure.net`).
+    pub managed_hsm: bool,
 }
 
 impl KeyUri {
     pub fn parse(text: &str) -> Option<KeyUri> {
         let rest = text.trim().strip_prefix("https://")?;
         let (host, path) = rest.split_once('/')?;
-        let vault = host.strip_suffix(".vault.azure.net")?;
+        let (vault, managed_hsm) = match host.strip_suffix(".vault.azure.net") {
+            Some(v) => (v, false),
+            None => (host.strip_suffix(".managedhsm.azure.net")?, true),
+        };
         let path = path.trim_end_matches('/');
         let mut parts = path.split('/');
         if parts.next()? != "keys" {
@@ -556,16 +612,23 @@ impl KeyUri {
             vault: vault.to_string(),
             key,
             version,
+            managed_hsm,
         })
     }
 
+    pub fn kind(&self) -> VaultKind {
+        if self.managed_hsm {
+            VaultKind::ManagedHsm
+        } else {
+            VaultKind::KeyVault
+        }
+    }
+
     pub fn to_uri(&self) -> String {
+        let host = self.kind().host_suffix();
         match &self.version {
-            Some(v) => format!(
-                "https://{}.vault.azure.net/keys/{}/{}",
-                self.vault, self.key, v
-            ),
-            None => format!("https://{}.vault.azure.net/keys/{}", self.vault, self.key),
+            Some(v) => format!("https://{}.{host}/keys/{}/{}", self.vault, self.key, v),
+            None => format!("https://{}.{host}/keys/{}", self.vault, self.key),
         }
     }
 }

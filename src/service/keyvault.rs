@@ -106,6 +106,7 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
             diagnostic_settings: Vec::new(),
             rbac_authorization: req.rbac_authorization,
             role_assignments: Vec::new(),
+            kind: VaultKind::KeyVault,
         };
         ws.vaults.push(vault.clone());
         Ok(vault)
@@ -116,6 +117,47 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
         call.record(ws, ws.now(), 200, "");
     }
     Ok(vault)
+}
+
+/// `az keyvault create --hsm-name`: a Managed HSM. Soft delete is always on, access is
+/// local RBAC only, and the administrators named get "Managed HSM Administrator" at once.
+/// (Security domain activation is not simulated: the HSM is usable as soon as it exists.)
+pub fn create_managed_hsm(
+    ws: &mut Workspace,
+    req: &CreateVault,
+    administrators: &[PrincipalId],
+) -> ServiceResult<KeyVault> {
+    if administrators.is_empty() {
+        return Err(ServiceError::bad_request(
+            "BadRequest",
+            "A Managed HSM needs at least one administrator (--administrators <object id>).",
+        ));
+    }
+    let req = CreateVault {
+        soft_delete: Some(true),
+        rbac_authorization: true,
+        ..req.clone()
+    };
+    transact(ws, |ws| {
+        let hsm = create_vault(ws, &req)?;
+        let now = ws.now();
+        let mut names = Vec::new();
+        for _ in administrators {
+            names.push(guid_from_bytes(ws.clock.draw_bytes16()));
+        }
+        let v = live_vault_mut(ws, &hsm.name)?;
+        v.kind = VaultKind::ManagedHsm;
+        for (p, name) in administrators.iter().zip(names) {
+            v.role_assignments.push(RoleAssignment {
+                name,
+                principal: p.clone(),
+                role: VaultRole::HsmAdministrator,
+                active_from: now,
+                active_until: None,
+            });
+        }
+        Ok(v.clone())
+    })
 }
 
 fn live_vault<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a KeyVault> {
@@ -344,6 +386,12 @@ fn validate_new_key(
     })?;
     let v = live_vault(ws, &req.vault)?;
     authorize(ws, v, &Caller::ConsoleUser, permission)?;
+    if v.is_managed_hsm() && req.kty != KeyType::RsaHsm {
+        return Err(ServiceError::bad_request(
+            "BadParameter",
+            "A Managed HSM holds only HSM-protected keys: use --kty RSA-HSM.",
+        ));
+    }
     if ![2048, 3072, 4096].contains(&req.size) {
         return Err(ServiceError::bad_request(
             "BadParameter",
@@ -643,6 +691,7 @@ pub fn check_key_use<'a>(
     }
     let vault = ws
         .vault(&uri.vault)
+        .filter(|v| v.kind == uri.kind())
         .ok_or(KeyAccessFailure::VaultNotFound)?;
     if vault.deleted.is_some() {
         return Err(KeyAccessFailure::VaultDeleted);
@@ -1002,8 +1051,11 @@ pub fn recover_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> 
                 .filter(|v| v.deleted.is_some())
                 .ok_or_else(|| deleted_vault_not_found(name))?;
             v.deleted = None;
-            // A recovered vault has lost its RBAC role assignments.
-            v.role_assignments.clear();
+            // A recovered vault has lost its RBAC role assignments (a Managed HSM's local
+            // RBAC lives in its security domain and comes back with it).
+            if !v.is_managed_hsm() {
+                v.role_assignments.clear();
+            }
             Ok(v.clone())
         })
     })

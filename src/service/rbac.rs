@@ -22,6 +22,12 @@ pub fn set_rbac_authorization(
             let v = ws
                 .vault_mut(vault)
                 .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+            if v.is_managed_hsm() && !enabled {
+                return Err(ServiceError::bad_request(
+                    "BadRequest",
+                    "A Managed HSM uses local RBAC only.",
+                ));
+            }
             v.rbac_authorization = enabled;
             Ok(v.clone())
         })
@@ -81,6 +87,22 @@ pub fn create_role_assignment(
             .vault_mut(vault)
             .filter(|v| v.deleted.is_none())
             .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+        if !role.applies_to(v.kind) {
+            let hsm = v.is_managed_hsm();
+            return Err(ServiceError::bad_request(
+                "RoleDefinitionNotApplicable",
+                format!(
+                    "The role '{}' does not apply to {} '{vault}': use {}.",
+                    role.name(),
+                    if hsm { "Managed HSM" } else { "key vault" },
+                    if hsm {
+                        "a Managed HSM local role such as 'Managed HSM Crypto Service Encryption User'"
+                    } else {
+                        "a Key Vault role such as 'Key Vault Crypto Service Encryption User'"
+                    }
+                ),
+            ));
+        }
         if v.role_assignments
             .iter()
             .any(|a| &a.principal == principal && a.role == role && a.active_until.is_none())

@@ -362,6 +362,7 @@ pub fn burst(
     let uri = {
         let (v, k, _) = super::keyvault::key_state(ws, vault, key, None)?;
         KeyUri {
+            managed_hsm: v.is_managed_hsm(),
             vault: v.name,
             key: k.name,
             version: None,

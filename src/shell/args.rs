@@ -80,6 +80,18 @@ impl Args {
         self.flags.remove(flag)
     }
 
+    /// Sets a flag's values.
+    pub fn set(&mut self, flag: &str, values: Vec<String>) {
+        self.flags.insert(flag.to_string(), values);
+    }
+
+    /// Renames a flag (`--hsm-name` is `--vault-name` for key commands).
+    pub fn rename(&mut self, from: &str, to: &str) {
+        if let Some(v) = self.flags.remove(from) {
+            self.flags.insert(to.to_string(), v);
+        }
+    }
+
     /// Takes the positional words (e.g. the `20m` of `sim clock advance 20m`).
     pub fn take_positional(&mut self) -> Vec<String> {
         std::mem::take(&mut self.positional)

@@ -132,6 +132,10 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
     ] {
         a.take(ignored);
     }
+    // Key commands name a Managed HSM with --hsm-name where a vault takes --vault-name.
+    if cmd.starts_with("az keyvault key ") {
+        a.rename("--hsm-name", "--vault-name");
+    }
     match cmd {
         "az group create" => {
             a.check_known(&["--name", "--location", "--tags"])?;
@@ -152,9 +156,15 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--enable-purge-protection",
                 "--sku",
                 "--enable-rbac-authorization",
+                "--hsm-name",
+                "--administrators",
             ])?;
+            let hsm = a.get("--hsm-name");
             let req = keyvault::CreateVault {
-                name: a.required("--name")?,
+                name: match &hsm {
+                    Some(h) => h.clone(),
+                    None => a.required("--name")?,
+                },
                 resource_group: a.required("--resource-group")?,
                 location: a.get("--location"),
                 soft_delete: a.bool("--enable-soft-delete")?,
@@ -172,6 +182,16 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 tenant: None,
                 rbac_authorization: a.bool("--enable-rbac-authorization")?.unwrap_or(false),
             };
+            if hsm.is_some() {
+                let admins: Vec<PrincipalId> = a
+                    .list("--administrators")
+                    .into_iter()
+                    .map(PrincipalId)
+                    .collect();
+                return Ok(views::vault(&keyvault::create_managed_hsm(
+                    ws, &req, &admins,
+                )?));
+            }
             Ok(views::vault(&keyvault::create_vault(ws, &req)?))
         }
         "az keyvault update" => {

@@ -27,6 +27,9 @@ pub const COMMANDS: &[&str] = &[
     "az role assignment create",
     "az role assignment delete",
     "az role assignment list",
+    "az keyvault role assignment create",
+    "az keyvault role assignment delete",
+    "az keyvault role assignment list",
 ];
 
 /// Runs `cmd` if it is one of [`COMMANDS`].
@@ -54,6 +57,21 @@ pub fn run(
         "az role assignment create" => role_create(ws, a),
         "az role assignment delete" => role_delete(ws, a),
         "az role assignment list" => role_list(ws, a),
+        // Managed HSM local RBAC: --hsm-name names the HSM, --scope is within it ("/").
+        "az keyvault role assignment create"
+        | "az keyvault role assignment delete"
+        | "az keyvault role assignment list" => match a.get("--hsm-name") {
+            None => Err(usage("the following arguments are required: --hsm-name")),
+            Some(h) => {
+                a.take("--hsm-name");
+                a.set("--scope", vec![h]);
+                match cmd.rsplit(' ').next() {
+                    Some("create") => role_create(ws, a),
+                    Some("delete") => role_delete(ws, a),
+                    _ => role_list(ws, a),
+                }
+            }
+        },
         "sim client-ip show" => a
             .check_known(&[])
             .map_err(CommandError::from)

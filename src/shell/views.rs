@@ -120,7 +120,7 @@ pub fn key_list_item(v: &KeyVault, k: &Key) -> Value {
             "recoveryLevel": v.recovery_level(),
             "updated": kv.updated.to_iso()
         },
-        "kid": format!("https://{}.vault.azure.net/keys/{}", v.name, k.name),
+        "kid": format!("{}keys/{}", v.uri(), k.name),
         "managed": null,
         "name": k.name,
         "tags": null
@@ -155,10 +155,7 @@ pub fn deleted_key(v: &KeyVault, k: &Key) -> Value {
         obj.insert("deletedDate".into(), json!(d.deleted_on.to_iso()));
         obj.insert(
             "recoveryId".into(),
-            json!(format!(
-                "https://{}.vault.azure.net/deletedkeys/{}",
-                v.name, k.name
-            )),
+            json!(format!("{}deletedkeys/{}", v.uri(), k.name)),
         );
         obj.insert(
             "scheduledPurgeDate".into(),

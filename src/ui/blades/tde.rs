@@ -196,7 +196,14 @@ fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {
         .show_ui(ui, |ui| {
             for v in &vaults {
                 if ui
-                    .selectable_label(form.vault == v.name, format!("{} ({})", v.name, v.location))
+                    .selectable_label(
+                        form.vault == v.name,
+                        if v.is_managed_hsm() {
+                            format!("{} ({}, Managed HSM, preview)", v.name, v.location)
+                        } else {
+                            format!("{} ({})", v.name, v.location)
+                        },
+                    )
                     .clicked()
                 {
                     form.vault = v.name.clone();

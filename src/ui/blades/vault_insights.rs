@@ -565,12 +565,23 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
 fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &mut BladeCtx<'_>) {
     use crate::service::rbac;
     section(ui, "Access control (IAM)");
+    if !f.role.applies_to(v.kind) {
+        f.role = if v.is_managed_hsm() {
+            VaultRole::HsmCryptoServiceEncryptionUser
+        } else {
+            VaultRole::CryptoServiceEncryptionUser
+        };
+    }
     let mut rbac_on = v.rbac_authorization;
-    ui.horizontal(|ui| {
-        ui.label("Permission model:");
-        ui.radio_value(&mut rbac_on, false, "Vault access policy");
-        ui.radio_value(&mut rbac_on, true, "Azure role-based access control");
-    });
+    if v.is_managed_hsm() {
+        ui.label("Managed HSM: local RBAC decides access (roles below).");
+    } else {
+        ui.horizontal(|ui| {
+            ui.label("Permission model:");
+            ui.radio_value(&mut rbac_on, false, "Vault access policy");
+            ui.radio_value(&mut rbac_on, true, "Azure role-based access control");
+        });
+    }
     if rbac_on != v.rbac_authorization && !cx.busy {
         let r = rbac::set_rbac_authorization(cx.ws, &v.name, rbac_on);
         f.message = Some(cx.apply(r, |v| {
@@ -646,7 +657,7 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
     egui::ComboBox::from_label("Role")
         .selected_text(f.role.name())
         .show_ui(ui, |ui| {
-            for r in VaultRole::ALL {
+            for r in VaultRole::ALL.into_iter().filter(|r| r.applies_to(v.kind)) {
                 ui.selectable_value(&mut f.role, r, r.name());
             }
         });
