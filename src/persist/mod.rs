@@ -140,6 +140,15 @@ pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
     })
 }
 
+/// Writes a new file (atomically), refusing to overwrite one that exists: how exports,
+/// downloads and backups leave the console. The error is the text a person reads.
+pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if path.exists() {
+        return Err(format!("File '{}' already exists.", path.display()));
+    }
+    write_atomically(path, bytes).map_err(|e| format!("Cannot write '{}': {e}", path.display()))
+}
+
 /// Writes a file atomically: a temporary file beside the target, fsync, rename. A reader
 /// sees the old file or the new one, never half of it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

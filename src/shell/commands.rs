@@ -768,8 +768,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 return Err(usage(format!("File '{file}' already exists.")));
             }
             let blob = keyvault::backup_key(ws, &vault, &name)?;
-            std::fs::write(&file, &blob)
-                .map_err(|e| usage(format!("cannot write '{file}': {e}")))?;
+            crate::persist::write_new_file(std::path::Path::new(&file), &blob).map_err(usage)?;
             Ok(json!({"value": file}))
         }
         "az keyvault key restore" => {

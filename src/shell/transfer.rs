@@ -26,11 +26,7 @@ pub fn run(
 }
 
 fn write_new(file: &str, bytes: &[u8]) -> Result<(), CommandError> {
-    if std::path::Path::new(file).exists() {
-        return Err(usage(format!("File '{file}' already exists.")));
-    }
-    crate::persist::write_atomically(std::path::Path::new(file), bytes)
-        .map_err(|e| usage(format!("cannot write '{file}': {e}")))
+    crate::persist::write_new_file(std::path::Path::new(file), bytes).map_err(usage)
 }
 
 /// `az keyvault key download --vault-name V --name K [--version X] --file F [--encoding PEM]`.

@@ -260,16 +260,11 @@ fn download_public_key(
                     JobOrigin::Blade(cx.blade_id),
                     cx.ws,
                     move |_| {
-                        let r = if std::path::Path::new(&target).exists() {
-                            Err(format!("File '{target}' already exists."))
-                        } else {
-                            crate::persist::write_atomically(
-                                std::path::Path::new(&target),
-                                pem.as_bytes(),
-                            )
-                            .map(|()| format!("Public key written to {target}."))
-                            .map_err(|e| format!("Cannot write '{target}': {e}"))
-                        };
+                        let r = crate::persist::write_new_file(
+                            std::path::Path::new(&target),
+                            pem.as_bytes(),
+                        )
+                        .map(|()| format!("Public key written to {target}."));
                         (r, String::new())
                     },
                 );

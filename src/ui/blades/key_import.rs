@@ -66,11 +66,7 @@ fn read(path: &str) -> Result<Vec<u8>, String> {
 }
 
 fn write_new(path: &str, bytes: &[u8]) -> Result<(), String> {
-    if std::path::Path::new(path).exists() {
-        return Err(format!("File '{path}' already exists."));
-    }
-    crate::persist::write_atomically(std::path::Path::new(path), bytes)
-        .map_err(|e| format!("Cannot write '{path}': {e}"))
+    crate::persist::write_new_file(std::path::Path::new(path), bytes)
 }
 
 pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCtx<'_>) {

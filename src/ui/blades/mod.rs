@@ -179,8 +179,7 @@ impl BladeCtx<'_> {
                     crate::service::keyvault::backup_key(ws, &vault, &key)
                         .map_err(|e| e.to_string())
                         .and_then(|blob| {
-                            std::fs::write(&path, blob)
-                                .map_err(|e| format!("Cannot write '{path}': {e}"))
+                            crate::persist::write_new_file(std::path::Path::new(&path), &blob)
                         })
                         .map(|()| format!("Key '{key}' backed up to {path}."))
                 };
