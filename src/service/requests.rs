@@ -409,19 +409,29 @@ pub fn burst(
     Ok(report)
 }
 
-/// One point of a vault's metrics: requests per minute of simulated time.
+/// One point of a vault's metrics: the requests of one time bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricPoint {
-    /// Minutes since the first request of the series.
-    pub minute: i64,
+    /// Start of the bucket, in minutes since the series' first request.
+    pub minute: f64,
     pub hits: u32,
     pub throttled: u32,
     pub mean_latency_ms: f64,
 }
 
-/// The vault's metrics (API hits, 429s, mean latency) per simulated minute, over the
-/// journal's whole span for this vault. Empty minutes are included, so the plot shows gaps.
-pub fn metrics(ws: &Workspace, vault: &str) -> (Option<Timestamp>, Vec<MetricPoint>) {
+/// A vault's metrics over the journal's span for it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics {
+    pub start: Option<Timestamp>,
+    /// Seconds a bucket covers: 10 (the throttling window) for spans up to half an hour,
+    /// a minute up to two days, an hour beyond.
+    pub bucket_seconds: i64,
+    pub points: Vec<MetricPoint>,
+}
+
+/// The vault's metrics (API hits, 429s, mean latency) per time bucket. Empty buckets are
+/// included, so a plot shows the gaps.
+pub fn metrics(ws: &Workspace, vault: &str) -> Metrics {
     let journal = ws.journal.lock();
     let mine: Vec<&VaultRequest> = journal
         .requests
@@ -429,19 +439,27 @@ pub fn metrics(ws: &Workspace, vault: &str) -> (Option<Timestamp>, Vec<MetricPoi
         .filter(|r| r.vault.eq_ignore_ascii_case(vault))
         .collect();
     let Some(start) = mine.iter().map(|r| r.time).min() else {
-        return (None, Vec::new());
+        return Metrics::default();
     };
     let end = mine.iter().map(|r| r.time).max().unwrap_or(start);
-    let minutes = ((end.0 - start.0) / 60 + 1).clamp(1, 100_000) as usize;
-    let mut points: Vec<MetricPoint> = (0..minutes)
-        .map(|m| MetricPoint {
-            minute: m as i64,
+    let span = end.0 - start.0;
+    let bucket = if span <= 1800 {
+        10
+    } else if span <= 2 * 86_400 {
+        60
+    } else {
+        3600
+    };
+    let n = (span / bucket + 1).clamp(1, 100_000) as usize;
+    let mut points: Vec<MetricPoint> = (0..n)
+        .map(|i| MetricPoint {
+            minute: (i as i64 * bucket) as f64 / 60.0,
             ..Default::default()
         })
         .collect();
-    let mut latency_sum = vec![0f64; minutes];
+    let mut latency_sum = vec![0f64; n];
     for r in mine {
-        let i = (((r.time.0 - start.0) / 60) as usize).min(minutes - 1);
+        let i = (((r.time.0 - start.0) / bucket) as usize).min(n - 1);
         points[i].hits += 1;
         if r.status == 429 {
             points[i].throttled += 1;
@@ -453,5 +471,9 @@ pub fn metrics(ws: &Workspace, vault: &str) -> (Option<Timestamp>, Vec<MetricPoi
             p.mean_latency_ms = sum / f64::from(p.hits);
         }
     }
-    (Some(start), points)
+    Metrics {
+        start: Some(start),
+        bucket_seconds: bucket,
+        points,
+    }
 }

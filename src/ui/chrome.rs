@@ -275,12 +275,13 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                 for i in 0..app.blades.len() {
                     let blade = &mut app.blades[i];
                     let id = blade.id;
+                    let width = blade.width();
                     ui.push_id(id, |ui| {
                         egui::Frame::group(ui.style())
                             .inner_margin(10)
                             .show(ui, |ui| {
                                 ui.vertical(|ui| {
-                                    ui.set_width(500.0);
+                                    ui.set_width(width);
                                     ui.set_height(height - 30.0);
                                     ui.horizontal(|ui| {
                                         ui.vertical(|ui| {

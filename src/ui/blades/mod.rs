@@ -100,6 +100,15 @@ impl Blade {
         }
     }
 
+    /// How wide the blade is drawn: tables and plots get more room.
+    pub fn width(&self) -> f32 {
+        match &self.kind {
+            BladeKind::VaultLogs { .. } => 940.0,
+            BladeKind::VaultMetrics { .. } => 700.0,
+            _ => 500.0,
+        }
+    }
+
     pub fn subtitle(&self) -> &'static str {
         match &self.kind {
             BladeKind::Server { .. } => "SQL server",

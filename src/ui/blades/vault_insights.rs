@@ -314,19 +314,21 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
         .as_ref()
         .map(|c| c.operations.clone())
         .unwrap_or_default();
-    ui.horizontal_wrapped(|ui| {
+    ui.horizontal(|ui| {
         egui::ComboBox::from_label("Operation name")
             .selected_text(if view.operation.is_empty() {
                 "All operations"
             } else {
                 view.operation.as_str()
             })
+            .width(220.0)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut view.operation, String::new(), "All operations");
                 for op in &operations {
                     ui.selectable_value(&mut view.operation, op.clone(), op);
                 }
             });
+        ui.add_space(12.0);
         egui::ComboBox::from_label("Result type")
             .selected_text(format!("{:?}", view.result))
             .show_ui(ui, |ui| {
@@ -334,15 +336,17 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
                 ui.selectable_value(&mut view.result, ResultFilter::Success, "Success only");
                 ui.selectable_value(&mut view.result, ResultFilter::Failure, "Failure only");
             });
+    });
+    ui.horizontal(|ui| {
         narrow_text_field(
             ui,
             "Caller",
             &mut view.caller,
             "upn, server, oid or IP",
-            140.0,
+            180.0,
         );
-        narrow_text_field(ui, "From", &mut view.from, "2026-01-01T09:00:00Z", 150.0);
-        narrow_text_field(ui, "To", &mut view.to, "2026-01-02", 150.0);
+        narrow_text_field(ui, "From", &mut view.from, "2026-01-01T09:00:00Z", 170.0);
+        narrow_text_field(ui, "To", &mut view.to, "2026-01-02", 170.0);
     });
     if let Some(e) = filter_error {
         crate::ui::widgets::error_box(ui, &e);
@@ -383,13 +387,13 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
             .striped(true)
             .sense(egui::Sense::click())
             .max_scroll_height(table_height)
-            .column(Column::exact(70.0))
+            .column(Column::exact(60.0))
             .column(Column::exact(150.0))
             .column(Column::exact(190.0))
-            .column(Column::exact(120.0))
-            .column(Column::exact(200.0))
-            .column(Column::exact(60.0))
-            .column(Column::remainder())
+            .column(Column::exact(165.0))
+            .column(Column::exact(180.0))
+            .column(Column::exact(40.0))
+            .column(Column::remainder().clip(true))
             .header(20.0, |mut h| {
                 for t in ["#", "Time", "Operation", "Result", "Caller", "ms", "Object"] {
                     h.col(|ui| {
@@ -522,42 +526,59 @@ fn export_controls(
 }
 
 pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
-    use egui_plot::{Legend, Line, Plot, PlotPoints};
-    let (start, points) = crate::service::requests::metrics(cx.ws, vault);
-    let Some(start) = start else {
+    use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+    let m = crate::service::requests::metrics(cx.ws, vault);
+    let Some(start) = m.start else {
         ui.label("No requests yet. Every call to the vault counts here, audited or not (try `sim keyvault burst` in the Cloud Shell).");
         return;
     };
-    let hits: u32 = points.iter().map(|p| p.hits).sum();
-    let throttled: u32 = points.iter().map(|p| p.throttled).sum();
+    let hits: u32 = m.points.iter().map(|p| p.hits).sum();
+    let throttled: u32 = m.points.iter().map(|p| p.throttled).sum();
+    let bucket = match m.bucket_seconds {
+        10 => "10 seconds (the throttling window)".to_string(),
+        60 => "minute".to_string(),
+        _ => "hour".to_string(),
+    };
     ui.label(format!(
-        "{hits} API hits, {throttled} throttled (429), since {}. One point a simulated minute.",
+        "{hits} API hits, {throttled} throttled (429), since {}. One bar a simulated {bucket}.",
         start.to_display()
     ));
-    let series =
-        |f: &dyn Fn(&crate::service::requests::MetricPoint) -> f64| -> PlotPoints<'static> {
-            PlotPoints::new(points.iter().map(|p| [p.minute as f64, f(p)]).collect())
-        };
-    ui.label(egui::RichText::new("Service API hits and 429s per minute").strong());
+    let width = m.bucket_seconds as f64 / 60.0 * 0.9;
+    let bars = |f: &dyn Fn(&crate::service::requests::MetricPoint) -> u32| -> Vec<Bar> {
+        m.points
+            .iter()
+            .filter(|p| f(p) > 0)
+            .map(|p| Bar::new(p.minute + width / 2.0, f64::from(f(p))).width(width))
+            .collect()
+    };
+    ui.label(egui::RichText::new("Service API hits and 429s").strong());
     Plot::new("vault-hits")
-        .height(180.0)
+        .height(200.0)
         .legend(Legend::default())
         .x_axis_label("minutes since the first request")
         .include_y(0.0)
         .show(ui, |plot| {
-            plot.line(Line::new("API hits", series(&|p| f64::from(p.hits))));
-            plot.line(
-                Line::new("Throttled (429)", series(&|p| f64::from(p.throttled)))
+            plot.bar_chart(
+                BarChart::new("API hits", bars(&|p| p.hits)).color(crate::ui::widgets::BLUE),
+            );
+            plot.bar_chart(
+                BarChart::new("Throttled (429)", bars(&|p| p.throttled))
                     .color(crate::ui::widgets::RED),
             );
         });
     ui.label(egui::RichText::new("Mean latency (ms)").strong());
+    let latency: Vec<[f64; 2]> = m
+        .points
+        .iter()
+        .filter(|p| p.hits > 0)
+        .map(|p| [p.minute + width / 2.0, p.mean_latency_ms])
+        .collect();
     Plot::new("vault-latency")
         .height(140.0)
         .x_axis_label("minutes since the first request")
         .include_y(0.0)
         .show(ui, |plot| {
-            plot.line(Line::new("Latency", series(&|p| p.mean_latency_ms)));
+            plot.line(Line::new("Latency", PlotPoints::new(latency)));
         });
 }
 
