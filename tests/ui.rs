@@ -586,3 +586,30 @@ fn switch_a_vault_to_rbac_and_assign_the_server_its_role_in_the_iam_section() {
     assert!(v.rbac_authorization);
     assert_eq!(v.role_assignments.len(), 1);
 }
+
+#[test]
+fn manage_deleted_keys_in_the_vault_blade() {
+    let mut h = app();
+    h.run_steps(2);
+    tde_console::service::keyvault::delete_key(
+        &mut h.state_mut().ws,
+        "kv-contoso-eu",
+        "legacy-4096",
+    )
+    .unwrap();
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Manage deleted keys (1)");
+    click(&mut h, "Purge legacy-4096");
+    assert!(has(&h, "does not have keys purge permission"));
+    click(&mut h, "Recover legacy-4096");
+    assert!(has(&h, "Key 'legacy-4096' recovered."));
+    let k = h
+        .state()
+        .ws
+        .vault("kv-contoso-eu")
+        .unwrap()
+        .key("legacy-4096")
+        .unwrap()
+        .clone();
+    assert!(k.deleted.is_none());
+}

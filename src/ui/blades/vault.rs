@@ -192,17 +192,37 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     }
     let deleted: Vec<&Key> = v.keys.iter().filter(|k| k.deleted.is_some()).collect();
     if !deleted.is_empty() {
-        ui.label(
-            egui::RichText::new(format!(
-                "Deleted (recoverable): {}",
-                deleted
-                    .iter()
-                    .map(|k| k.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .weak(),
-        );
+        egui::CollapsingHeader::new(format!("Manage deleted keys ({})", deleted.len()))
+            .default_open(false)
+            .show(ui, |ui| {
+                for k in &deleted {
+                    let Some(d) = &k.deleted else { continue };
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(format!(
+                            "{} · deleted {} · purged {}",
+                            k.name, d.deleted_on, d.scheduled_purge
+                        ));
+                        if ui
+                            .add_enabled(!cx.busy, egui::Button::new(format!("Recover {}", k.name)))
+                            .clicked()
+                        {
+                            let r = keyvault::recover_key(cx.ws, &v.name, &k.name);
+                            f.key_message =
+                                Some(cx.apply(r, |k| format!("Key '{}' recovered.", k.name)));
+                        }
+                        if ui
+                            .add_enabled(!cx.busy, egui::Button::new(format!("Purge {}", k.name)))
+                            .on_hover_text("Needs the 'purge' permission; refused under purge protection until the retention ends")
+                            .clicked()
+                        {
+                            let r = keyvault::purge_key(cx.ws, &v.name, &k.name);
+                            f.key_message = Some(cx.apply(r, |()| {
+                                format!("Key '{}' purged permanently.", k.name)
+                            }));
+                        }
+                    });
+                }
+            });
     }
     if ui.button("Import a key (PEM, PFX, BYOK)").clicked() {
         cx.open(BladeKind::KeyImport {
