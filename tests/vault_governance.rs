@@ -611,3 +611,40 @@ az sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --ki
     assert!(sh.run_line(&mut ws, "sim clock advance 25m -o none").ok);
     assert_eq!(status(&ws, "sales"), "Inaccessible");
 }
+
+#[test]
+fn the_subscription_wide_limit_is_five_vaults_worth() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    let mut vaults = vec![VAULT.to_string()];
+    for i in 1..=5 {
+        let name = format!("kv-more-{i}");
+        keyvault::create_vault(
+            &mut ws,
+            &keyvault::CreateVault {
+                name: name.clone(),
+                resource_group: RG.into(),
+                soft_delete: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        keyvault::create_key(
+            &mut ws,
+            &keyvault::CreateKey::new(&name, KEY, KeyType::Rsa, 2048),
+            keys.generate(2048).unwrap(),
+        )
+        .unwrap();
+        vaults.push(name);
+    }
+    // Five vaults at their own limit of 4000 fill the subscription's 20,000.
+    for v in &vaults[..5] {
+        let r = requests::burst(&mut ws, v, KEY, requests::BurstOperation::Get, 4000, 0).unwrap();
+        assert_eq!(r.throttled, 0, "{v}");
+    }
+    // The sixth vault has used nothing of its own limit, and is refused all the same.
+    let err = keyvault::show_key(&ws, &vaults[5], KEY, None).unwrap_err();
+    assert_eq!(err.status, 429);
+    service::behaviour::advance(&mut ws, Duration::seconds(10)).unwrap();
+    keyvault::show_key(&ws, &vaults[5], KEY, None).unwrap();
+}

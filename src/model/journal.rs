@@ -197,6 +197,19 @@ pub struct JournalData {
     pub requests: Vec<VaultRequest>,
     /// Admitted requests per (vault, 10-second window, class): what throttling counts.
     windows: HashMap<(String, i64, ThrottleClass), u32>,
+    /// The same per subscription (the subscription-wide limit is five vaults' worth).
+    subscription_windows: HashMap<(String, i64, ThrottleClass), u32>,
+}
+
+/// The subscription id inside an ARM resource id.
+pub fn subscription_of(resource_id: &str) -> &str {
+    let mut parts = resource_id.split('/');
+    while let Some(p) = parts.next() {
+        if p.eq_ignore_ascii_case("subscriptions") {
+            return parts.next().unwrap_or_default();
+        }
+    }
+    ""
 }
 
 impl JournalData {
@@ -208,11 +221,29 @@ impl JournalData {
             .unwrap_or(0)
     }
 
+    /// Requests admitted so far in the subscription's 10-second window holding `time`.
+    pub fn admitted_in_subscription(
+        &self,
+        subscription: &str,
+        time: Timestamp,
+        class: ThrottleClass,
+    ) -> u32 {
+        self.subscription_windows
+            .get(&(subscription.to_ascii_lowercase(), window_of(time), class))
+            .copied()
+            .unwrap_or(0)
+    }
+
     fn count(&mut self, r: &VaultRequest) {
         if r.status != 429 && r.class != ThrottleClass::Management {
             *self
                 .windows
                 .entry((r.vault.to_ascii_lowercase(), window_of(r.time), r.class))
+                .or_default() += 1;
+            let sub = subscription_of(&r.resource_id).to_ascii_lowercase();
+            *self
+                .subscription_windows
+                .entry((sub, window_of(r.time), r.class))
                 .or_default() += 1;
         }
     }

@@ -10,6 +10,9 @@ use crate::sim::Duration;
 /// The Azure CLI's application id, as a vault's audit log shows it for `az` calls.
 pub const AZURE_CLI_APP_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
+/// The subscription-wide limit is this many vaults' worth.
+pub const SUBSCRIPTION_FACTOR: u32 = 5;
+
 /// The waits (seconds) a SQL server leaves between retries after a 429.
 pub const SERVER_BACKOFF_SECONDS: [i64; 5] = [1, 2, 4, 8, 16];
 
@@ -66,15 +69,13 @@ impl VaultCall {
 
     /// Is there room for this request in the vault's current 10-second window?
     fn admitted_at(&self, ws: &Workspace, at: Timestamp) -> bool {
-        match self.class.limit() {
-            None => true,
-            Some(limit) => {
-                ws.journal
-                    .lock()
-                    .admitted_in_window(&self.vault, at, self.class)
-                    < limit
-            }
-        }
+        let Some(limit) = self.class.limit() else {
+            return true;
+        };
+        let journal = ws.journal.lock();
+        journal.admitted_in_window(&self.vault, at, self.class) < limit
+            && journal.admitted_in_subscription(subscription_of(&self.resource_id), at, self.class)
+                < limit * SUBSCRIPTION_FACTOR
     }
 
     /// Records the request's outcome.
@@ -104,7 +105,7 @@ impl VaultCall {
             "Throttled",
             429,
             format!(
-                "Request was not processed because too many requests were received. Vault '{}' allows {} transactions per 10 seconds for {} keys; retry after 1 second.",
+                "Request was not processed because too many requests were received. Vault '{}' allows {} transactions per 10 seconds for {} keys (its subscription five times that); retry after 1 second.",
                 self.vault,
                 self.class.limit().unwrap_or(0),
                 self.class.describe()
