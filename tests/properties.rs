@@ -98,3 +98,29 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// However requests arrive, no 10-second window admits more than the vault's limit, and
+    /// every request is either served or refused with 429.
+    #[test]
+    fn no_window_admits_more_than_the_limit(
+        bursts in proptest::collection::vec((1u32..3000, 0u32..25), 1..4)
+    ) {
+        let mut ws = base().0.clone();
+        ws.journal = ws.journal.detached();
+        for (count, seconds) in bursts {
+            let r = tde_console::service::requests::burst(
+                &mut ws, VAULT, KEY, tde_console::service::requests::BurstOperation::Get, count, seconds,
+            ).unwrap();
+            prop_assert_eq!(r.succeeded + r.throttled, count);
+            prop_assert_eq!(r.other_failures, 0);
+        }
+        let mut per_window = std::collections::HashMap::new();
+        for r in ws.journal.filtered(|r| r.operation == "KeyGet" && r.status == 200) {
+            *per_window.entry(window_of(r.time)).or_insert(0u32) += 1;
+        }
+        prop_assert!(per_window.values().all(|n| *n <= 4000), "{:?}", per_window);
+    }
+}
