@@ -1,11 +1,10 @@
 //! Key version: kid, thumbprint, attributes, permitted operations; enable/disable, delete,
 //! rotate, the rotation policy, and downloading the public key.
 
-use super::{Action, BladeCtx, outcome};
+use super::{BladeCtx, outcome};
 use crate::model::{Duration, RotationPolicy, Timestamp};
 use crate::service::keyvault::{self, KeyAttributes};
 use crate::service::rotation;
-use crate::ui::jobs::{Job, JobOrigin};
 use crate::ui::widgets::{properties, section};
 
 pub fn show(
@@ -105,25 +104,15 @@ pub fn show(
             }
             if ui.button("Rotate now").clicked() {
                 let (vault, key) = (vault.to_string(), key.to_string());
-                let job = Job::spawn(
-                    format!("Rotating '{key}'…"),
-                    JobOrigin::Blade(cx.blade_id),
-                    cx.ws,
-                    move |ws| {
-                        let r = rotation::current_bits(ws, &vault, &key)
-                            .map_err(|e| e.to_string())
-                            .and_then(|bits| {
-                                crate::crypto::RsaKeyMaterial::generate(bits)
-                                    .map_err(|e| e.to_string())
-                            })
-                            .and_then(|m| {
-                                rotation::rotate_key(ws, &vault, &key, m).map_err(|e| e.to_string())
-                            })
-                            .map(|kv| format!("Key rotated: new version {}.", kv.version));
-                        (r, String::new())
-                    },
-                );
-                cx.actions.push(Action::Spawn(Box::new(job)));
+                cx.spawn(format!("Rotating '{key}'…"), move |ws| {
+                    let bits =
+                        rotation::current_bits(ws, &vault, &key).map_err(|e| e.to_string())?;
+                    let m =
+                        crate::crypto::RsaKeyMaterial::generate(bits).map_err(|e| e.to_string())?;
+                    rotation::rotate_key(ws, &vault, &key, m)
+                        .map(|kv| format!("Key rotated: new version {}.", kv.version))
+                        .map_err(|e| e.to_string())
+                });
             }
             if ui.button("Delete key").clicked() {
                 let r = keyvault::delete_key(cx.ws, vault, key);
@@ -255,20 +244,10 @@ fn download_public_key(
             Err(e) => *message = Some(Err(e.to_string())),
             Ok(pem) => {
                 let target = path.trim().to_string();
-                let job = Job::spawn(
-                    "Saving the public key…",
-                    JobOrigin::Blade(cx.blade_id),
-                    cx.ws,
-                    move |_| {
-                        let r = crate::persist::write_new_file(
-                            std::path::Path::new(&target),
-                            pem.as_bytes(),
-                        )
-                        .map(|()| format!("Public key written to {target}."));
-                        (r, String::new())
-                    },
-                );
-                cx.actions.push(Action::Spawn(Box::new(job)));
+                cx.spawn("Saving the public key…", move |_| {
+                    crate::persist::write_new_file(std::path::Path::new(&target), pem.as_bytes())
+                        .map(|()| format!("Public key written to {target}."))
+                });
             }
         }
     }

@@ -2,12 +2,11 @@
 //! key-exchange key, download its public part, and wrap an on-premises key for it. File
 //! reads and writes run off the UI thread.
 
-use super::{Action, BladeCtx, outcome};
+use super::{BladeCtx, outcome};
 use crate::crypto::RsaKeyMaterial;
 use crate::crypto::byok::{self, ByokFile};
 use crate::model::*;
 use crate::service::keyvault::{self, CreateKey};
-use crate::ui::jobs::{Job, JobOrigin};
 use crate::ui::widgets::{section, text_field};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,18 +46,6 @@ impl Default for ImportForm {
             message: None,
         }
     }
-}
-
-/// Runs `work` on a worker thread; its outcome comes back to this blade.
-fn spawn(
-    cx: &mut BladeCtx<'_>,
-    label: String,
-    work: impl FnOnce(&mut Workspace) -> Result<String, String> + Send + 'static,
-) {
-    let job = Job::spawn(label, JobOrigin::Blade(cx.blade_id), cx.ws, move |ws| {
-        (work(ws), String::new())
-    });
-    cx.actions.push(Action::Spawn(Box::new(job)));
 }
 
 fn read(path: &str) -> Result<Vec<u8>, String> {
@@ -114,7 +101,7 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             f.format,
         );
         let kty = if f.hsm { KeyType::RsaHsm } else { KeyType::Rsa };
-        spawn(cx, format!("Importing '{name}'…"), move |ws| {
+        cx.spawn(format!("Importing '{name}'…"), move |ws| {
             let bytes = read(&path)?;
             let r = match format {
                 ImportFormat::Pem => {
@@ -165,8 +152,7 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
         req.ops = Some(vec![KeyOperation::Import]);
         match keyvault::validate_create_key(cx.ws, &req) {
             Err(e) => f.message = Some(Err(e.to_string())),
-            Ok(()) => spawn(
-                cx,
+            Ok(()) => cx.spawn(
                 format!("Generating key-exchange key '{}'…", req.name),
                 move |ws| {
                     let m = RsaKeyMaterial::generate(req.size).map_err(|e| e.to_string())?;
@@ -213,7 +199,7 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             Err(e) => f.message = Some(Err(e.to_string())),
             Ok(pem) => {
                 let path = f.kek_download.trim().to_string();
-                spawn(cx, "Saving the public key…".into(), move |_| {
+                cx.spawn("Saving the public key…", move |_| {
                     write_new(&path, pem.as_bytes())
                         .map(|()| format!("Public key written to {path}."))
                 });
@@ -248,7 +234,7 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             f.kek_download.trim().to_string(),
             f.byok_out.trim().to_string(),
         );
-        spawn(cx, "Wrapping the key for the KEK…".into(), move |_| {
+        cx.spawn("Wrapping the key for the KEK…", move |_| {
             let pem = String::from_utf8_lossy(&read(&pem_path)?).to_string();
             let target = RsaKeyMaterial::from_pem(&pem)
                 .map_err(|_| format!("'{pem_path}' is not a PEM RSA private key."))?;

@@ -174,28 +174,34 @@ impl BladeCtx<'_> {
 }
 
 impl BladeCtx<'_> {
+    /// Runs `work` on a copy of the workspace on a worker thread; its outcome comes back to
+    /// this blade's message.
+    pub fn spawn(
+        &mut self,
+        label: impl Into<String>,
+        work: impl FnOnce(&mut Workspace) -> Result<String, String> + Send + 'static,
+    ) {
+        let job = Job::spawn(
+            label,
+            super::jobs::JobOrigin::Blade(self.blade_id),
+            self.ws,
+            move |ws| (work(ws), String::new()),
+        );
+        self.actions.push(Action::Spawn(Box::new(job)));
+    }
+
     /// Backs `key` up to the file at `path`, off the UI thread; the outcome comes back to
     /// this blade.
     pub fn spawn_key_backup(&mut self, vault: String, key: String, path: String) {
-        let job = Job::spawn(
-            format!("Backing up '{key}'…"),
-            super::jobs::JobOrigin::Blade(self.blade_id),
-            self.ws,
-            move |ws| {
-                let r = if std::path::Path::new(&path).exists() {
-                    Err(format!("File '{path}' already exists."))
-                } else {
-                    crate::service::keyvault::backup_key(ws, &vault, &key)
-                        .map_err(|e| e.to_string())
-                        .and_then(|blob| {
-                            crate::persist::write_new_file(std::path::Path::new(&path), &blob)
-                        })
-                        .map(|()| format!("Key '{key}' backed up to {path}."))
-                };
-                (r, String::new())
-            },
-        );
-        self.actions.push(Action::Spawn(Box::new(job)));
+        self.spawn(format!("Backing up '{key}'…"), move |ws| {
+            if std::path::Path::new(&path).exists() {
+                return Err(format!("File '{path}' already exists."));
+            }
+            crate::service::keyvault::backup_key(ws, &vault, &key)
+                .map_err(|e| e.to_string())
+                .and_then(|blob| crate::persist::write_new_file(std::path::Path::new(&path), &blob))
+                .map(|()| format!("Key '{key}' backed up to {path}."))
+        });
     }
 }
 

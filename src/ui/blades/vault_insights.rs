@@ -2,10 +2,9 @@
 //! (the audit log in a virtualised table with filters, sort, the record's JSON and export)
 //! and the Metrics blade (API hits, 429s and latency over simulated time).
 
-use super::{Action, BladeCtx, outcome};
+use super::{BladeCtx, outcome};
 use crate::model::*;
 use crate::service::{diagnostics, locks};
-use crate::ui::jobs::{Job, JobOrigin};
 use crate::ui::widgets::{narrow_text_field, section};
 use egui_extras::{Column, TableBuilder};
 
@@ -499,26 +498,22 @@ fn export_controls(
                         .filter_map(|i| journal.requests.get(*i).cloned())
                         .collect()
                 };
-                let job = Job::spawn(
+                cx.spawn(
                     format!("Exporting the audit log of '{vault}'…"),
-                    JobOrigin::Blade(cx.blade_id),
-                    cx.ws,
                     move |_| {
                         let text = if csv {
                             diagnostics::to_csv(&records)
                         } else {
                             diagnostics::to_json_lines(&records)
                         };
-                        let r = crate::persist::write_atomically(
+                        crate::persist::write_atomically(
                             std::path::Path::new(&path),
                             text.as_bytes(),
                         )
                         .map(|()| format!("{count} records written to {path}."))
-                        .map_err(|e| format!("Cannot write '{path}': {e}"));
-                        (r, String::new())
+                        .map_err(|e| format!("Cannot write '{path}': {e}"))
                     },
                 );
-                cx.actions.push(Action::Spawn(Box::new(job)));
             }
         }
     });
@@ -527,7 +522,17 @@ fn export_controls(
 
 pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
     use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
-    let m = crate::service::requests::metrics(cx.ws, vault);
+    // Recomputed only when the journal grows, not every frame.
+    let id = ui.scope_id().with(("vault-metrics", vault));
+    let len = cx.ws.journal.len();
+    let m = match ui.data_mut(|d| d.get_temp::<(usize, crate::service::requests::Metrics)>(id)) {
+        Some((n, m)) if n == len => m,
+        _ => {
+            let m = crate::service::requests::metrics(cx.ws, vault);
+            ui.data_mut(|d| d.insert_temp(id, (len, m.clone())));
+            m
+        }
+    };
     let Some(start) = m.start else {
         ui.label("No requests yet. Every call to the vault counts here, audited or not (try `sim keyvault burst` in the Cloud Shell).");
         return;
