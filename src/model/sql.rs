@@ -317,6 +317,14 @@ pub struct Database {
     /// What the last revalidation after the auto-heal window cost.
     #[serde(default)]
     pub last_recovery: Option<RecoveryReport>,
+    /// Database-level customer-managed key: the server key that protects this database's
+    /// DEK instead of the server's protector (`az sql db update --encryption-protector`).
+    /// `None`: the database follows the server's TDE protector.
+    #[serde(default)]
+    pub encryption_protector: Option<String>,
+    /// For a database with its own key: when the server first found that key unusable.
+    #[serde(default)]
+    pub key_access_lost_since: Option<Timestamp>,
 }
 
 /// Settings the service loses when a database comes back by revalidation after the
@@ -401,6 +409,19 @@ impl SqlServer {
 
     pub fn protector_key(&self) -> Option<&ServerKey> {
         self.key(&self.protector.server_key_name)
+    }
+
+    /// The name of the server key that protects `d`'s DEK: its own database-level key, or
+    /// else the server's protector.
+    pub fn database_key_name<'a>(&'a self, d: &'a Database) -> &'a str {
+        d.encryption_protector
+            .as_deref()
+            .unwrap_or(&self.protector.server_key_name)
+    }
+
+    /// The server key that protects `d`'s DEK (see [`SqlServer::database_key_name`]).
+    pub fn database_key(&self, d: &Database) -> Option<&ServerKey> {
+        self.key(self.database_key_name(d))
     }
 
     /// The Key Vault key id of the protector (`None` under service-managed keys).

@@ -97,6 +97,14 @@ fn check_invariants(ws: &Workspace) -> Result<(), String> {
             ));
         }
         for d in &s.databases {
+            if let Some(own) = &d.encryption_protector
+                && s.key(own).is_none()
+            {
+                return Err(format!(
+                    "database '{}' has an encryption protector '{own}' that is not among the server's keys",
+                    d.name
+                ));
+            }
             if let Some(w) = &d.dek
                 && s.key(&w.server_key_name).is_none()
             {

@@ -10,7 +10,7 @@
 //!   unwrapping its DEK through the vault and decrypting its pages;
 //! - access restored later leaves the database waiting for "Revalidate key".
 
-use super::tde::{protector_access, server_unwrap_dek};
+use super::tde::server_unwrap_dek;
 use super::{ServiceError, ServiceResult, ids, notify};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -52,7 +52,9 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
                 super::rbac::drop_expired(v, now);
             }
         }
-        SimEvent::ProtectorCheck { server } => protector_check(ws, server),
+        SimEvent::ProtectorCheck { server, database } => {
+            protector_check(ws, server, database.as_deref())
+        }
         SimEvent::AutoHeal { server } => auto_heal(ws, server),
         SimEvent::RecoveryComplete { server, database } => {
             super::recovery::complete_recovery(ws, server, database)
@@ -72,63 +74,115 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
     }
 }
 
-/// Compares each server's access to its protector with what it last knew, and schedules the
-/// service's reaction. Runs after every operation and every event.
+/// Compares each server's access to its keys with what it last knew, and schedules the
+/// service's reaction. Runs after every operation and every event. Each key is watched on
+/// its own: the server's TDE protector for the databases that follow it, and each
+/// database-level key for its database.
 pub fn reconcile(ws: &mut Workspace) {
-    let now = ws.now();
     let names: Vec<String> = ws.servers.iter().map(|s| s.name.clone()).collect();
     for name in names {
-        let access = protector_access(ws, &name);
-        let Some(s) = ws.server(&name) else { continue };
-        let lost_since = s.key_access_lost_since;
-        match access {
-            Err(cause) => {
-                if lost_since.is_none() {
-                    // Under the current profile, 5XX causes get a 24-hour buffer.
-                    let delay = if cause.is_transient() && ws.profile == TimingProfile::Current {
-                        TimingProfile::TRANSIENT_BUFFER
-                    } else {
-                        ws.clock
-                            .draw_delay(Duration::minutes(1), TimingProfile::MAX_DETECTION_DELAY)
-                    };
-                    if let Some(s) = ws.server_mut(&name) {
-                        s.key_access_lost_since = Some(now);
-                        for d in &mut s.databases {
-                            if let DatabaseState::Inaccessible {
-                                access_restored_at, ..
-                            } = &mut d.state
-                            {
-                                *access_restored_at = None;
-                            }
-                        }
-                    }
-                    ws.schedule.remove_where(
-                        |e| matches!(e, SimEvent::AutoHeal { server } if server == &name),
-                    );
-                    ws.schedule.push(
-                        now + delay,
-                        SimEvent::ProtectorCheck {
-                            server: name.clone(),
-                        },
-                    );
-                }
-            }
-            Ok(()) => {
-                if lost_since.is_some() {
-                    if let Some(s) = ws.server_mut(&name) {
-                        s.key_access_lost_since = None;
-                    }
-                    ws.schedule.remove_where(
-                        |e| matches!(e, SimEvent::ProtectorCheck { server } if server == &name),
-                    );
-                }
-                access_restored(ws, &name);
-            }
+        let own_keys: Vec<String> = ws
+            .server(&name)
+            .map(|s| {
+                s.databases
+                    .iter()
+                    .filter(|d| d.tde_enabled() && d.encryption_protector.is_some())
+                    .map(|d| d.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        reconcile_key(ws, &name, None);
+        for db in &own_keys {
+            reconcile_key(ws, &name, Some(db));
         }
         schedule_key_boundary(ws, &name);
         schedule_auto_rotation(ws, &name);
     }
     super::rotation::schedule_lifecycle(ws);
+}
+
+/// When the server first found the key of `database` (`None`: its protector) unusable.
+fn lost_since(ws: &Workspace, server: &str, database: Option<&str>) -> Option<Timestamp> {
+    let s = ws.server(server)?;
+    match database {
+        None => s.key_access_lost_since,
+        Some(db) => s.database(db)?.key_access_lost_since,
+    }
+}
+
+fn set_lost_since(ws: &mut Workspace, server: &str, database: Option<&str>, v: Option<Timestamp>) {
+    let Some(s) = ws.server_mut(server) else {
+        return;
+    };
+    match database {
+        None => s.key_access_lost_since = v,
+        Some(db) => {
+            if let Some(d) = s.database_mut(db) {
+                d.key_access_lost_since = v;
+            }
+        }
+    }
+}
+
+/// Does database `d` depend on the key watched as `database` (`None`: the server's
+/// protector, which protects every database without a key of its own)?
+fn protected_by(d: &Database, database: Option<&str>) -> bool {
+    match database {
+        None => d.encryption_protector.is_none(),
+        Some(db) => d.name.eq_ignore_ascii_case(db),
+    }
+}
+
+fn check_event(server: &str, database: Option<&str>) -> SimEvent {
+    SimEvent::ProtectorCheck {
+        server: server.to_string(),
+        database: database.map(str::to_string),
+    }
+}
+
+/// One key of one server: access lost schedules the server's check (1 to 10 minutes, or
+/// the 24-hour buffer for 5XX causes under `current`); access back lets its databases heal.
+fn reconcile_key(ws: &mut Workspace, name: &str, database: Option<&str>) {
+    let now = ws.now();
+    let access = super::tde::key_access(ws, name, database, false);
+    let lost = lost_since(ws, name, database);
+    match access {
+        Err(cause) => {
+            if lost.is_none() {
+                let delay = if cause.is_transient() && ws.profile == TimingProfile::Current {
+                    TimingProfile::TRANSIENT_BUFFER
+                } else {
+                    ws.clock
+                        .draw_delay(Duration::minutes(1), TimingProfile::MAX_DETECTION_DELAY)
+                };
+                set_lost_since(ws, name, database, Some(now));
+                if let Some(s) = ws.server_mut(name) {
+                    for d in s.databases.iter_mut().filter(|d| protected_by(d, database)) {
+                        if let DatabaseState::Inaccessible {
+                            access_restored_at, ..
+                        } = &mut d.state
+                        {
+                            *access_restored_at = None;
+                        }
+                    }
+                }
+                if database.is_none() {
+                    ws.schedule.remove_where(
+                        |e| matches!(e, SimEvent::AutoHeal { server } if server == name),
+                    );
+                }
+                ws.schedule.push(now + delay, check_event(name, database));
+            }
+        }
+        Ok(()) => {
+            if lost.is_some() {
+                set_lost_since(ws, name, database, None);
+                let event = check_event(name, database);
+                ws.schedule.remove_where(|e| e == &event);
+            }
+            access_restored(ws, name, database);
+        }
+    }
 }
 
 /// An auto-rotating server whose key has a newer version picks it up within the profile's
@@ -198,15 +252,15 @@ fn auto_rotate(ws: &mut Workspace, name: &str) {
     }
 }
 
-/// Databases Inaccessible while access is now back: auto-heal inside the window, else wait
-/// for revalidation.
-fn access_restored(ws: &mut Workspace, name: &str) {
+/// Databases (protected by the key watched as `database`) Inaccessible while access is now
+/// back: auto-heal inside the window, else wait for revalidation.
+fn access_restored(ws: &mut Workspace, name: &str, database: Option<&str>) {
     let now = ws.now();
     let window = ws.profile.auto_heal_window();
     let mut heal = false;
     let mut late = Vec::new();
     if let Some(s) = ws.server_mut(name) {
-        for d in &mut s.databases {
+        for d in s.databases.iter_mut().filter(|d| protected_by(d, database)) {
             if let DatabaseState::Inaccessible {
                 since,
                 cause,
@@ -254,22 +308,27 @@ fn access_restored(ws: &mut Workspace, name: &str) {
     }
 }
 
-/// Schedules a re-check at the protector version's next activation or expiry instant.
+/// Schedules a re-check at the next activation or expiry instant of any key version the
+/// server's databases depend on (its protector and database-level keys).
 fn schedule_key_boundary(ws: &mut Workspace, name: &str) {
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
-    let Some(uri) = s.protector_uri() else {
-        return;
-    };
-    let Some(v) = ws
-        .vault(&uri.vault)
-        .and_then(|v| v.key(&uri.key))
-        .and_then(|k| uri.version.as_deref().and_then(|id| k.version(id)))
-    else {
-        return;
-    };
-    let next = [v.not_before, v.expires]
-        .into_iter()
+    let mut uris: Vec<KeyUri> = s.protector_uri().into_iter().collect();
+    uris.extend(
+        s.databases
+            .iter()
+            .filter(|d| d.encryption_protector.is_some())
+            .filter_map(|d| s.database_key(d))
+            .filter_map(|k| k.uri.as_deref().and_then(KeyUri::parse)),
+    );
+    let next = uris
+        .iter()
+        .filter_map(|uri| {
+            ws.vault(&uri.vault)
+                .and_then(|v| v.key(&uri.key))
+                .and_then(|k| uri.version.as_deref().and_then(|id| k.version(id)))
+        })
+        .flat_map(|v| [v.not_before, v.expires])
         .flatten()
         .filter(|t| *t > now)
         .min();
@@ -286,15 +345,24 @@ fn schedule_key_boundary(ws: &mut Workspace, name: &str) {
 /// The Activity Log operation recording a server's failed access to its TDE protector.
 pub const KEY_ACCESS_FAILURE: &str = "AzureKeyVaultKeyAccessFailure";
 
-/// The server's periodic check found (at least once) that the key was unusable.
-fn protector_check(ws: &mut Workspace, name: &str) {
-    let Err(cause) = super::tde::protector_request(ws, name) else {
+/// The server's periodic check found (at least once) that a key was unusable: its
+/// protector (`database: None`) or one database's own key.
+fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
+    let Err(cause) = super::tde::key_access(ws, name, database, true) else {
         return;
     };
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
     let server_id = ids::server(s);
-    let key_uri = s.protector_uri().map(|u| u.to_uri()).unwrap_or_default();
+    let key = match database {
+        None => s.protector_key(),
+        Some(db) => s.database(db).and_then(|d| s.database_key(d)),
+    };
+    let key_uri = key.and_then(|k| k.uri.clone()).unwrap_or_default();
+    let what = match database {
+        None => "its TDE protector".to_string(),
+        Some(db) => format!("the encryption protector of database {db}"),
+    };
     super::log_activity(
         ws,
         now,
@@ -302,7 +370,7 @@ fn protector_check(ws: &mut Workspace, name: &str) {
         ActivityStatus::Failed,
         server_id.clone(),
         format!(
-            "Server {name} could not access its TDE protector {key_uri}: {} ({}).",
+            "Server {name} could not access {what} {key_uri}: {} ({}).",
             cause.code(),
             cause.describe()
         ),
@@ -311,7 +379,7 @@ fn protector_check(ws: &mut Workspace, name: &str) {
     let affected: Vec<String> = s
         .databases
         .iter()
-        .filter(|d| d.tde_enabled() && d.state.is_online())
+        .filter(|d| d.tde_enabled() && d.state.is_online() && protected_by(d, database))
         .map(|d| d.name.clone())
         .collect();
     for db in &affected {
@@ -353,7 +421,7 @@ fn protector_check(ws: &mut Workspace, name: &str) {
             NotificationLevel::Error,
             "Databases inaccessible",
             format!(
-                "Server '{name}' lost access to its TDE protector ({}). Inaccessible: {}.",
+                "Server '{name}' lost access to {what} ({}). Inaccessible: {}.",
                 cause.describe(),
                 affected.join(", ")
             ),

@@ -8,6 +8,7 @@
 
 pub mod advisor;
 pub mod behaviour;
+pub mod database_key;
 pub mod diagnostics;
 mod error;
 pub mod keyvault;

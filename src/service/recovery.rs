@@ -4,7 +4,7 @@
 //! documents; the console records which ones.
 
 use super::sql::{server, server_mut, tde_error};
-use super::tde::protector_access;
+use super::tde::database_key_access;
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -53,7 +53,7 @@ pub fn revalidate_server(ws: &mut Workspace, server_name: &str) -> ServiceResult
     })
 }
 
-fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
+pub(crate) fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
     let s = server(ws, server_name)?;
     let d = s
         .database(db)
@@ -68,7 +68,8 @@ fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceRes
             ),
         ));
     }
-    super::tde::protector_request(ws, server_name).map_err(|f| tde_error(ws, server_name, &f))?;
+    super::tde::key_access(ws, server_name, Some(db), true)
+        .map_err(|f| tde_error(ws, server_name, &f))?;
     let now = ws.now();
     let until = now + recovery_duration(d);
     let resource = ids::database(s, &d.name);
@@ -192,7 +193,7 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
             );
         }
         Err(why) => {
-            let cause = protector_access(ws, server_name)
+            let cause = database_key_access(ws, server_name, db)
                 .err()
                 .unwrap_or(KeyAccessFailure::UnwrapFailed);
             if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
@@ -233,6 +234,8 @@ pub fn revalidate_with_backup_key(
             .databases
             .iter()
             .filter(|d| matches!(d.state, DatabaseState::Inaccessible { .. }))
+            // A database with its own key is revalidated against that key, not this one.
+            .filter(|d| d.encryption_protector.is_none())
             .map(|d| d.name.clone())
             .collect();
         if inaccessible.is_empty() {

@@ -233,6 +233,8 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
                 pitr_earliest: Some(ws.now()),
                 ..req.settings.clone()
             },
+            encryption_protector: None,
+            key_access_lost_since: None,
             last_recovery: None,
         };
         server_mut(ws, &req.server)?.databases.push(db.clone());
@@ -280,7 +282,7 @@ pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn live_database<'a>(
+pub(crate) fn live_database<'a>(
     ws: &'a Workspace,
     server_name: &str,
     db: &str,
@@ -290,7 +292,7 @@ fn live_database<'a>(
         .ok_or_else(|| ServiceError::database_not_found(server_name, db))
 }
 
-fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
+pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
     if live_database(ws, server_name, db)?.state.is_online() {
         Ok(())
     } else {
@@ -323,7 +325,9 @@ pub fn set_database_tde(
         let current = live_database(ws, server_name, db)?.clone();
         let updated = match (enabled, &current.pages) {
             (true, PageStore::Plain(plain)) => {
-                let protector = server(ws, server_name)?.protector.server_key_name.clone();
+                let protector = server(ws, server_name)?
+                    .database_key_name(&current)
+                    .to_string();
                 let dek = DataEncryptionKey::generate();
                 let wrapped = server_wrap_dek(ws, server_name, &protector, &dek)
                     .map_err(|f| tde_error(ws, server_name, &f))?;

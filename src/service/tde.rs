@@ -165,7 +165,13 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
                 validate_protector(ws, &req.server, &uri, req.auto_rotation)?
             }
         };
-        if let Some(d) = s.databases.iter().find(|d| !d.state.is_online()) {
+        // Databases with their own (database-level) key keep it.
+        let following = || {
+            s.databases
+                .iter()
+                .filter(|d| d.encryption_protector.is_none())
+        };
+        if let Some(d) = following().find(|d| !d.state.is_online()) {
             return Err(ServiceError::conflict(
                 "DatabaseInaccessible",
                 format!(
@@ -176,7 +182,7 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
         }
         // Re-wrap every DEK: unwrap with whatever wrapped it, wrap with the new protector.
         let mut rewrapped = Vec::new();
-        for d in s.databases.iter().filter(|d| d.dek.is_some()) {
+        for d in following().filter(|d| d.dek.is_some()) {
             let dek = server_unwrap_dek(ws, &req.server, d)
                 .map_err(|f| tde_error(ws, &req.server, &f))?;
             let w = server_wrap_dek(ws, &req.server, &new_key.name, &dek)
@@ -274,34 +280,42 @@ pub fn show_protector(
 /// Can the server use its protector right now? (What the simulator knows, without a
 /// request to the vault.)
 pub fn protector_access(ws: &Workspace, server_name: &str) -> Result<(), KeyAccessFailure> {
-    protector_access_as(ws, server_name, false)
+    key_access(ws, server_name, None, false)
 }
 
-/// The server asks its vault for its protector (its periodic check, a revalidation): the
-/// same checks, as a request the vault journals, throttles and audits.
-pub(crate) fn protector_request(ws: &Workspace, server_name: &str) -> Result<(), KeyAccessFailure> {
-    protector_access_as(ws, server_name, true)
-}
-
-fn protector_access_as(
+/// Can the server use the key that protects database `db` (its database-level key, else
+/// the server's protector)? Without a vault request.
+pub fn database_key_access(
     ws: &Workspace,
     server_name: &str,
+    db: &str,
+) -> Result<(), KeyAccessFailure> {
+    key_access(ws, server_name, Some(db), false)
+}
+
+/// Checks the key of the server's protector (`database: None`) or of one database, as the
+/// simulator knows it (`journaled: false`) or as a request the vault journals, throttles and
+/// audits (`journaled: true`).
+pub(crate) fn key_access(
+    ws: &Workspace,
+    server_name: &str,
+    database: Option<&str>,
     journaled: bool,
 ) -> Result<(), KeyAccessFailure> {
     let s = ws
         .server(server_name)
         .ok_or(KeyAccessFailure::NoServerIdentity)?;
-    let Some(key) = s.protector_key() else {
+    let key = match database {
+        None => s.protector_key(),
+        Some(db) => s.database(db).and_then(|d| s.database_key(d)),
+    };
+    let Some(key) = key else {
         return Err(KeyAccessFailure::KeyNotFound);
     };
     match key.key_type {
         ServerKeyType::ServiceManaged => Ok(()),
         ServerKeyType::AzureKeyVault => {
-            let uri = key
-                .uri
-                .as_deref()
-                .and_then(KeyUri::parse)
-                .ok_or(KeyAccessFailure::KeyNotFound)?;
+            let uri = vault_key_uri(key)?;
             let k = if journaled {
                 super::keyvault::server_check_key(
                     ws,

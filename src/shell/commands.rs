@@ -61,6 +61,8 @@ pub const COMMANDS: &[&str] = &[
     "az keyvault purge",
     "az keyvault key restore",
     "az sql db tde key revalidate",
+    "az sql db tde key revert",
+    "az sql db update",
     "az sql server tde-key revalidate",
     "az sql failover-group create",
     "az sql db ltr-policy set",
@@ -794,6 +796,39 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             check_group(ws, &a, &server)?;
             let d =
                 service::recovery::revalidate_database(ws, &server, &a.required("--database")?)?;
+            Ok(views::database(sql::server(ws, &server)?, &d))
+        }
+        "az sql db tde key revert" => {
+            a.check_known(&["--database", "--server", "--resource-group"])?;
+            let server = a.required("--server")?;
+            check_group(ws, &a, &server)?;
+            let d = service::database_key::revert_database_protector(
+                ws,
+                &server,
+                &a.required("--database")?,
+            )?;
+            Ok(views::database(sql::server(ws, &server)?, &d))
+        }
+        "az sql db update" => {
+            a.check_known(&[
+                "--name",
+                "--server",
+                "--resource-group",
+                "--encryption-protector",
+            ])?;
+            let server = a.required("--server")?;
+            check_group(ws, &a, &server)?;
+            let name = a.required("--name")?;
+            let d = match a.get("--encryption-protector") {
+                Some(kid) => {
+                    service::database_key::set_database_protector(ws, &server, &name, &kid)?
+                }
+                None => {
+                    return Err(usage(
+                        "az sql db update: nothing to update (the simulated property is --encryption-protector; use `az sql db tde key revert` to go back to the server's key)",
+                    ));
+                }
+            };
             Ok(views::database(sql::server(ws, &server)?, &d))
         }
         "az sql server tde-key revalidate" => {

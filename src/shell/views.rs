@@ -202,6 +202,7 @@ pub fn database(s: &SqlServer, d: &Database) -> Value {
         "creationDate": d.created.to_iso(),
         "currentServiceObjectiveName": sku,
         "edition": edition,
+        "encryptionProtector": d.encryption_protector.as_ref().and_then(|_| s.database_key(d)).and_then(|k| k.uri.clone()),
         "id": ids::database(s, &d.name),
         "kind": "v12.0,user,vcore",
         "location": s.location,

@@ -8,9 +8,14 @@ use serde::{Deserialize, Serialize};
 pub enum SimEvent {
     /// A revoked access-policy permission stops being honoured.
     PermissionRevocationPropagated { vault: String },
-    /// The server's periodic protector check: if access is still lost, its encrypted
-    /// databases turn Inaccessible.
-    ProtectorCheck { server: String },
+    /// The server's periodic check of a key: if access is still lost, the encrypted
+    /// databases it protects turn Inaccessible. `database` is `None` for the server's TDE
+    /// protector, or names the database whose own (database-level) key is checked.
+    ProtectorCheck {
+        server: String,
+        #[serde(default)]
+        database: Option<String>,
+    },
     /// Access is back within the window: the service brings the databases online.
     AutoHeal { server: String },
     /// A revalidated database finishes coming back.

@@ -30,8 +30,13 @@ pub fn show(
     {
         let window = cx.ws.profile.auto_heal_window();
         let left = (*since + window) - cx.ws.now();
+        let whose = if d.encryption_protector.is_some() {
+            "the database's own encryption protector"
+        } else {
+            "its TDE protector"
+        };
         let mut text = format!(
-            "This database is inaccessible since {since}: the server lost access to its TDE protector ({}: {}).",
+            "This database is inaccessible since {since}: the server lost access to {whose} ({}: {}).",
             cause.code(),
             cause.describe()
         );
@@ -108,6 +113,9 @@ pub fn show(
         ));
     }
     properties(ui, "db-props", &rows);
+    if d.tde_enabled() {
+        encryption_protector(ui, server, &d, message, cx);
+    }
     section(ui, "Resource health history");
     health_timeline(ui, &d.health_history, cx.ws.now());
     for h in d.health_history.iter().rev() {
@@ -143,8 +151,14 @@ fn recovery_wizard(
 ) {
     use crate::service::{keyvault, recovery, tde};
     section(ui, "Recover this database");
-    let vault_key = cx.ws.server(server).and_then(|s| s.protector_uri());
-    match tde::protector_access(cx.ws, server) {
+    let own_key = d.encryption_protector.is_some();
+    let vault_key = cx
+        .ws
+        .server(server)
+        .and_then(|s| s.database_key(d))
+        .and_then(|k| k.uri.as_deref())
+        .and_then(KeyUri::parse);
+    match tde::database_key_access(cx.ws, server, db) {
         Err(f) => {
             ui.label(format!("Step 1 of 2: restore the server's access to its key. The check that fails now: {} ({}).", f.code(), f.describe()));
             let Some(uri) = vault_key else { return };
@@ -188,13 +202,15 @@ fn recovery_wizard(
                     ui.label("The key is gone: restore a backup of it into a vault, grant the server access, then select it below as the backup key.");
                 }
             });
-            if matches!(
-                f,
-                KeyAccessFailure::KeyDeleted
-                    | KeyAccessFailure::VaultDeleted
-                    | KeyAccessFailure::VaultNotFound
-                    | KeyAccessFailure::KeyNotFound
-            ) {
+            if !own_key
+                && matches!(
+                    f,
+                    KeyAccessFailure::KeyDeleted
+                        | KeyAccessFailure::VaultDeleted
+                        | KeyAccessFailure::VaultNotFound
+                        | KeyAccessFailure::KeyNotFound
+                )
+            {
                 let id = ui.scope_id().with("backup-kid");
                 let mut kid: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
                 ui.label("Or select a backup key: a key with the same key material (restored from a backup).");
@@ -245,6 +261,17 @@ fn recovery_wizard(
                         _ => "Revalidation accepted.".into(),
                     }));
                 }
+                if own_key
+                    && ui
+                        .add_enabled(!cx.busy, egui::Button::new("Revert to the server's key"))
+                        .clicked()
+                {
+                    let r =
+                        crate::service::database_key::revert_database_protector(cx.ws, server, db);
+                    *message = Some(cx.apply(r, |_| {
+                        "Reverted to the server's TDE protector: the database is being brought back online.".into()
+                    }));
+                }
             } else if let Some(at) = access_restored_at {
                 ui.label(format!("Access is back since {at}, within the auto-heal window: the database comes back online within the hour by itself. Advance the clock."));
             } else {
@@ -254,6 +281,72 @@ fn recovery_wizard(
             }
         }
     }
+}
+
+/// Database-level customer-managed key: which key protects this database's DEK, set one of
+/// its own, or revert to the server's TDE protector.
+fn encryption_protector(
+    ui: &mut egui::Ui,
+    server: &str,
+    d: &Database,
+    message: &mut Option<Result<String, String>>,
+    cx: &mut BladeCtx<'_>,
+) {
+    use crate::service::database_key;
+    section(ui, "Encryption protector");
+    let Some(s) = cx.ws.server(server) else {
+        return;
+    };
+    let protector = s.protector.server_key_name.clone();
+    match &d.encryption_protector {
+        Some(own) => {
+            ui.label(format!(
+                "Database-level key: '{own}'. This database keeps it when the server's protector ('{protector}') changes, and is made Inaccessible on its own if the key is lost."
+            ));
+            if ui
+                .add_enabled(
+                    !cx.busy && d.state.is_online(),
+                    egui::Button::new("Revert to server key"),
+                )
+                .clicked()
+            {
+                let r = database_key::revert_database_protector(cx.ws, server, &d.name);
+                *message = Some(cx.apply(r, |_| {
+                    format!("Reverted: the DEK is wrapped by the server's protector '{protector}' again.")
+                }));
+            }
+        }
+        None => {
+            ui.label(format!(
+                "Server-level: this database follows the server's TDE protector ('{protector}')."
+            ));
+        }
+    }
+    let id = ui.scope_id().with("db-kid");
+    let mut kid: String = ui.data_mut(|m| m.get_temp(id)).unwrap_or_default();
+    text_field(
+        ui,
+        "Database key identifier",
+        &mut kid,
+        "https://<vault>.vault.azure.net/keys/<key>/<version>",
+    );
+    if ui
+        .add_enabled(
+            !cx.busy && d.state.is_online() && !kid.trim().is_empty(),
+            egui::Button::new("Set database key"),
+        )
+        .clicked()
+    {
+        let r = database_key::set_database_protector(cx.ws, server, &d.name, kid.trim());
+        *message = Some(cx.apply(r, |d| {
+            format!(
+                "Database '{}' now has its own encryption protector '{}'.",
+                d.name,
+                d.encryption_protector.clone().unwrap_or_default()
+            )
+        }));
+    }
+    ui.data_mut(|m| m.insert_temp(id, kid));
 }
 
 /// Resource health as a drawn timeline: Available (1) or Unavailable (0) over the hours

@@ -1,0 +1,137 @@
+//! Database-level customer-managed keys: a database whose DEK is protected by a key of its
+//! own instead of the server's TDE protector (`az sql db update --encryption-protector`),
+//! and the way back to the server's key (`az sql db tde key revert`).
+//!
+//! Such a database is watched on its own: losing its key makes only that database
+//! Inaccessible, and the server's protector changes (manual, auto-rotation) leave it alone.
+//! The server reaches the key with its own managed identity (Azure uses a user-assigned
+//! identity on the database; this console does not model user-assigned identities).
+
+use super::sql::{live_database, require_online, server, server_mut, tde_error};
+use super::tde::{parse_kid, server_unwrap_dek, server_wrap_dek, validate_protector};
+use super::{ServiceError, ServiceResult, ids, notify, transact};
+use crate::model::*;
+
+/// `az sql db update --encryption-protector <kid>`: links the key to the server, checks it
+/// as the service checks a protector, and re-wraps the database's DEK with it. The pages are
+/// not touched.
+pub fn set_database_protector(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    kid: &str,
+) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        let uri = parse_kid(kid)?;
+        let d = live_database(ws, server_name, db)?.clone();
+        let s = server(ws, server_name)?;
+        super::locks::check(
+            ws,
+            &ids::database(s, &d.name),
+            super::locks::LockedAction::Write,
+        )?;
+        require_online(ws, server_name, db)?;
+        if !d.tde_enabled() {
+            return Err(ServiceError::bad_request(
+                "TransparentDataEncryptionNotEnabled",
+                format!(
+                    "Database '{}' on server '{server_name}' does not use transparent data encryption: enable TDE before giving it an encryption protector.",
+                    d.name
+                ),
+            ));
+        }
+        super::sql::add_server_key(ws, server_name, kid)?;
+        let key = validate_protector(ws, server_name, &uri, false)?;
+        let dek =
+            server_unwrap_dek(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
+        let wrapped = server_wrap_dek(ws, server_name, &key.name, &dek)
+            .map_err(|f| tde_error(ws, server_name, &f))?;
+        let updated = set_key(ws, server_name, &d.name, Some(key.name.clone()), wrapped)?;
+        notify(
+            ws,
+            NotificationLevel::Success,
+            "Database encryption protector updated",
+            format!(
+                "Database '{}' on server '{server_name}' now uses '{}' as its own encryption protector.",
+                d.name, key.name
+            ),
+        );
+        Ok(updated)
+    })
+}
+
+/// `az sql db tde key revert`: the database goes back to the server's TDE protector. Its DEK
+/// is unwrapped with its own key (which must be usable) and wrapped with the server's
+/// protector. An Inaccessible database whose key is reachable again comes back through the
+/// same recovery as "Revalidate key", now under the server's protector.
+pub fn revert_database_protector(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        let d = live_database(ws, server_name, db)?.clone();
+        let s = server(ws, server_name)?;
+        super::locks::check(
+            ws,
+            &ids::database(s, &d.name),
+            super::locks::LockedAction::Write,
+        )?;
+        let Some(own) = d.encryption_protector.clone() else {
+            return Err(ServiceError::bad_request(
+                "DatabaseEncryptionProtectorNotSet",
+                format!(
+                    "Database '{}' on server '{server_name}' has no database-level encryption protector: it already uses the server's TDE protector '{}'.",
+                    d.name, s.protector.server_key_name
+                ),
+            ));
+        };
+        if matches!(d.state, DatabaseState::Recovering { .. }) {
+            return Err(ServiceError::bad_request(
+                "InvalidDatabaseState",
+                format!(
+                    "Database '{}' on server '{server_name}' is Recovering: wait until it is Online.",
+                    d.name
+                ),
+            ));
+        }
+        let protector = s.protector.server_key_name.clone();
+        // Unwrapping needs the database's own key: through the vault, with every check.
+        let dek =
+            server_unwrap_dek(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
+        let wrapped = server_wrap_dek(ws, server_name, &protector, &dek)
+            .map_err(|f| tde_error(ws, server_name, &f))?;
+        let mut updated = set_key(ws, server_name, &d.name, None, wrapped)?;
+        if matches!(d.state, DatabaseState::Inaccessible { .. }) {
+            super::recovery::start_recovery(ws, server_name, &d.name)?;
+            updated = live_database(ws, server_name, &d.name)?.clone();
+        }
+        notify(
+            ws,
+            NotificationLevel::Success,
+            "Database encryption protector reverted",
+            format!(
+                "Database '{}' on server '{server_name}' no longer uses '{own}': it is protected by the server's TDE protector '{protector}' again.",
+                d.name
+            ),
+        );
+        Ok(updated)
+    })
+}
+
+/// Stores the re-wrapped DEK and the database's own key (or none).
+fn set_key(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    own: Option<String>,
+    wrapped: WrappedDek,
+) -> ServiceResult<Database> {
+    let d = server_mut(ws, server_name)?
+        .database_mut(db)
+        .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
+    d.dek = Some(wrapped);
+    d.encryption_protector = own;
+    d.key_access_lost_since = None;
+    Ok(d.clone())
+}
