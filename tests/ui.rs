@@ -317,7 +317,7 @@ fn replacing_a_compromised_key_keeps_the_data_accessible() {
     click(&mut h, "New key");
     click(&mut h, "eu-tde-key");
     click(&mut h, "Add the key and make it the TDE protector");
-    assert!(has(&h, "All 4 encrypted databases use the new protector."));
+    assert!(has(&h, "All 3 encrypted databases use the new protector."));
     h.get_by_label("Backup file").click();
     h.run_steps(1);
     h.get_by_label("Backup file")
@@ -612,4 +612,55 @@ fn manage_deleted_keys_in_the_vault_blade() {
         .unwrap()
         .clone();
     assert!(k.deleted.is_none());
+}
+
+#[test]
+fn revert_a_database_key_then_set_it_again_in_the_database_blade() {
+    let mut h = app();
+    h.run_steps(2);
+    let billing = |h: &Harness<'static, ConsoleApp>| {
+        h.state()
+            .ws
+            .server("sql-contoso-us")
+            .unwrap()
+            .database("billing")
+            .unwrap()
+            .clone()
+    };
+    // The demo's billing database has a key of its own.
+    let own = billing(&h)
+        .encryption_protector
+        .expect("the demo gives billing its own key");
+    let kid = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .key(&own)
+        .unwrap()
+        .uri
+        .clone()
+        .unwrap();
+    click(&mut h, "billing");
+    assert!(has(&h, "Database-level key"));
+    click(&mut h, "Revert to server key");
+    let d = billing(&h);
+    assert_eq!(d.encryption_protector, None);
+    let protector = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .protector
+        .server_key_name
+        .clone();
+    assert_eq!(d.dek.unwrap().server_key_name, protector);
+    assert!(has(&h, "Server-level: this database follows"));
+
+    type_into(&mut h, "Database key identifier", &kid);
+    click(&mut h, "Set database key");
+    let d = billing(&h);
+    assert_eq!(d.encryption_protector.as_deref(), Some(own.as_str()));
+    assert_eq!(d.dek.unwrap().server_key_name, own);
+    assert!(has(&h, "now has its own encryption protector"));
 }

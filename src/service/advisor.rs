@@ -47,14 +47,23 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
                     .is_some_and(|u| u.vault.eq_ignore_ascii_case(&v.name))
             })
             .collect();
-        if protected.is_empty() {
+        // Every encrypted database whose key (the server's protector or its own) is here.
+        let in_vault = |k: &ServerKey| {
+            k.uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .is_some_and(|u| u.vault.eq_ignore_ascii_case(&v.name))
+        };
+        let dbs: Vec<&Database> = ws
+            .servers
+            .iter()
+            .flat_map(|s| s.databases.iter().map(move |d| (s, d)))
+            .filter(|(s, d)| d.tde_enabled() && s.database_key(d).is_some_and(in_vault))
+            .map(|(_, d)| d)
+            .collect();
+        if protected.is_empty() && dbs.is_empty() {
             continue;
         }
-        let dbs: Vec<&Database> = protected
-            .iter()
-            .flat_map(|(s, _)| s.databases.iter())
-            .filter(|d| d.tde_enabled())
-            .collect();
         let gp = dbs
             .iter()
             .filter(|d| d.tier == ServiceTier::GeneralPurpose)

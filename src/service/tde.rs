@@ -448,13 +448,18 @@ pub(crate) fn unwrap_in_memory(
     DataEncryptionKey::from_bytes(&bytes).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
 
-/// How many of the server's encrypted databases have their DEK wrapped by the current
-/// protector: (wrapped by the protector, encrypted in all). The documented check after
-/// replacing a compromised key.
+/// How many of the server's encrypted databases that follow its protector have their DEK
+/// wrapped by the current protector: (wrapped by the protector, following it). The
+/// documented check after replacing a compromised key. Databases with a key of their own
+/// (database-level CMK) are not counted: the protector does not protect them.
 pub fn protector_coverage(ws: &Workspace, server_name: &str) -> ServiceResult<(usize, usize)> {
     let s = super::sql::server(ws, server_name)?;
-    let encrypted: Vec<&Database> = s.databases.iter().filter(|d| d.tde_enabled()).collect();
-    let on = encrypted
+    let following: Vec<&Database> = s
+        .databases
+        .iter()
+        .filter(|d| d.tde_enabled() && d.encryption_protector.is_none())
+        .collect();
+    let on = following
         .iter()
         .filter(|d| {
             d.dek.as_ref().is_some_and(|w| {
@@ -463,5 +468,5 @@ pub fn protector_coverage(ws: &Workspace, server_name: &str) -> ServiceResult<(u
             })
         })
         .count();
-    Ok((on, encrypted.len()))
+    Ok((on, following.len()))
 }

@@ -157,6 +157,16 @@ fn keep_accessible(
     } else {
         ui.label(format!("{on} of {all} encrypted databases use the current protector; the protector {} the compromised vault.", if replaced { "is no longer in" } else { "is still in" }));
     }
+    if let Some(s) = cx.ws.server(server) {
+        for d in s.databases.iter().filter(|d| d.tde_enabled()) {
+            if let Some(own) = &d.encryption_protector {
+                ui.label(format!(
+                    "'{}' has a key of its own ('{own}'): the server's protector does not protect it. If that key is compromised too, give the database another key or revert it to the server's key in its blade.",
+                    d.name
+                ));
+            }
+        }
+    }
     section(ui, "3. Back up the old key");
     backup_step(ui, f, cx);
     section(ui, "4. Delete the old key");

@@ -97,7 +97,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, cx: &mut BladeCtx<'_>) {
                 }
                 state_badge(ui, &d.state);
                 ui.label(format!("{} · {} GB", d.tier.label(), d.max_size_gb));
-                ui.label(if d.tde_enabled() { "On" } else { "Off" });
+                ui.label(match (&d.encryption_protector, d.tde_enabled()) {
+                    (_, false) => "Off".to_string(),
+                    (None, true) => "On".to_string(),
+                    (Some(own), true) => format!("On (own key {own})"),
+                });
                 ui.end_row();
             }
         });
