@@ -124,3 +124,95 @@ proptest! {
         prop_assert!(per_window.values().all(|n| *n <= 4000), "{:?}", per_window);
     }
 }
+
+/// Something an administrator does to a server with database-level keys.
+#[derive(Clone, Debug)]
+enum DbKeyStep {
+    GiveOwnKey(usize),
+    Revert(usize),
+    SetKeyEnabled { db_key: bool, enabled: bool },
+    Advance(i64),
+    Revalidate(usize),
+}
+
+fn db_key_step() -> impl Strategy<Value = DbKeyStep> {
+    prop_oneof![
+        (0usize..2).prop_map(DbKeyStep::GiveOwnKey),
+        (0usize..2).prop_map(DbKeyStep::Revert),
+        (any::<bool>(), any::<bool>())
+            .prop_map(|(db_key, enabled)| DbKeyStep::SetKeyEnabled { db_key, enabled }),
+        (1i64..600).prop_map(DbKeyStep::Advance),
+        (0usize..2).prop_map(DbKeyStep::Revalidate),
+    ]
+}
+
+/// The server protected by `KEY`, and a second key `db-key` for database-level use.
+fn protected_with_db_key() -> &'static (Workspace, String) {
+    static BASE: OnceLock<(Workspace, String)> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let keys = FixtureKeys::new();
+        let (mut ws, kid) = setup(&keys);
+        protect(&mut ws, &kid);
+        let (_, v) = keyvault::create_key(
+            &mut ws,
+            &keyvault::CreateKey::new(VAULT, "db-key", KeyType::Rsa, 2048),
+            tde_console::service::KeySource::generate(&keys, 2048).unwrap(),
+        )
+        .unwrap();
+        let db_kid = ws.vault(VAULT).unwrap().key_uri("db-key", &v.version);
+        (ws, db_kid)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Whatever an administrator does with database-level keys, every DEK stays wrapped by
+    /// exactly the key the database says protects it, a refused step changes nothing, and
+    /// once the keys are usable again every page decrypts to what was written.
+    #[test]
+    fn database_keys_never_lose_data(steps in proptest::collection::vec(db_key_step(), 1..14)) {
+        use tde_console::service::{database_key, recovery};
+        let (ws0, db_kid) = protected_with_db_key();
+        let mut ws = ws0.clone();
+        let dbs = ["sales", "ledger"];
+        let key_of = |db_key: bool| if db_key { "db-key" } else { KEY };
+        for step in &steps {
+            let before = ws.clone();
+            let r = match step {
+                DbKeyStep::GiveOwnKey(i) => database_key::set_database_protector(&mut ws, SERVER, dbs[*i], db_kid).map(|_| ()),
+                DbKeyStep::Revert(i) => database_key::revert_database_protector(&mut ws, SERVER, dbs[*i]).map(|_| ()),
+                DbKeyStep::SetKeyEnabled { db_key, enabled } => keyvault::set_key_attributes(
+                    &mut ws, VAULT, key_of(*db_key), None,
+                    &keyvault::KeyAttributes { enabled: Some(*enabled), ..Default::default() },
+                ).map(|_| ()),
+                DbKeyStep::Advance(m) => behaviour::advance(&mut ws, Duration::minutes(*m)),
+                DbKeyStep::Revalidate(i) => recovery::revalidate_database(&mut ws, SERVER, dbs[*i]).map(|_| ()),
+            };
+            if r.is_err() {
+                prop_assert!(ws == before, "{:?} failed but changed the workspace", step);
+            }
+            let s = ws.server(SERVER).unwrap();
+            for d in &s.databases {
+                let w = d.dek.as_ref().unwrap();
+                prop_assert_eq!(&w.server_key_name, s.database_key_name(d), "{} after {:?}", d.name, step);
+            }
+        }
+        // Make every key usable again, let the service heal, revalidate what waits for it.
+        for db_key in [false, true] {
+            keyvault::set_key_attributes(&mut ws, VAULT, key_of(db_key), None,
+                &keyvault::KeyAttributes { enabled: Some(true), ..Default::default() }).unwrap();
+        }
+        behaviour::advance(&mut ws, Duration::hours(2)).unwrap();
+        for db in dbs {
+            if status(&ws, db) == "Inaccessible" {
+                recovery::revalidate_database(&mut ws, SERVER, db).unwrap();
+            }
+        }
+        behaviour::advance(&mut ws, Duration::hours(2)).unwrap();
+        for db in dbs {
+            prop_assert_eq!(status(&ws, db), "Online");
+            prop_assert_eq!(sql::read_pages(&ws, SERVER, db).unwrap(), sql::sample_pages(db));
+        }
+    }
+}
