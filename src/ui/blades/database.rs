@@ -368,6 +368,7 @@ fn health_timeline(ui: &mut egui::Ui, history: &[HealthEvent], now: Timestamp) {
     if let Some(last) = history.last() {
         points.push([hours(now.max(last.time)), level(last.health)]);
     }
+    points.dedup();
     Plot::new(ui.scope_id().with("health-timeline"))
         .height(90.0)
         .include_y(-0.1)
@@ -388,7 +389,10 @@ fn health_timeline(ui: &mut egui::Ui, history: &[HealthEvent], now: Timestamp) {
         .show(ui, |plot| {
             plot.line(
                 Line::new("Resource health", PlotPoints::new(points))
-                    .color(crate::ui::widgets::BLUE),
+                    .color(crate::ui::widgets::BLUE)
+                    // A step line: egui_plot would merge each vertical step into a band
+                    // reaching to the next point, drawing a wedge.
+                    .allow_band(false),
             );
         });
 }
