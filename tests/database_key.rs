@@ -306,3 +306,41 @@ fn the_shell_sets_shows_and_reverts_a_database_key() {
         out.stderr
     );
 }
+
+#[test]
+fn a_database_created_with_its_own_key_is_wrapped_by_it_and_a_bad_key_creates_nothing() {
+    let (mut ws, db_kid, _) = with_database_key();
+    let mut sh = Shell::new();
+    let snapshot = format!("{:?}", ws.servers);
+    let out = sh.run_line(
+        &mut ws,
+        &format!(
+            "az sql db create --name orders --server {SERVER} -g {RG} --encryption-protector https://kv-test.vault.azure.net/keys/nope/0123456789abcdef0123456789abcdef"
+        ),
+    );
+    assert!(
+        out.stderr.starts_with("ERROR: (AzureKeyVaultKeyNotFound)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        format!("{:?}", ws.servers),
+        snapshot,
+        "nothing created, nothing linked"
+    );
+    let out = sh.run_line(
+        &mut ws,
+        &format!(
+            "az sql db create --name orders --server {SERVER} -g {RG} --encryption-protector {db_kid} --query encryptionProtector -o tsv"
+        ),
+    );
+    assert_eq!(out.stderr, "");
+    assert_eq!(out.stdout.trim(), db_kid);
+    let d = database(&ws, "orders");
+    let own = d.encryption_protector.clone().unwrap();
+    assert_eq!(d.dek.unwrap().server_key_name, own);
+    assert_eq!(
+        sql::read_pages(&ws, SERVER, "orders").unwrap(),
+        sql::sample_pages("orders")
+    );
+}

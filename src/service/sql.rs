@@ -152,6 +152,8 @@ pub struct CreateDatabase {
     pub max_size_gb: u32,
     pub tags: Vec<(String, String)>,
     pub settings: DatabaseSettings,
+    /// A database-level key (`--encryption-protector`) instead of the server's protector.
+    pub encryption_protector: Option<String>,
 }
 
 impl CreateDatabase {
@@ -163,6 +165,7 @@ impl CreateDatabase {
             max_size_gb,
             tags: Vec::new(),
             settings: DatabaseSettings::default(),
+            encryption_protector: None,
         }
     }
 }
@@ -204,7 +207,19 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
                 ),
             ));
         }
-        let protector = s.protector.server_key_name.clone();
+        // The DEK is wrapped by the database's own key when it has one, else the protector.
+        let own_key = match &req.encryption_protector {
+            Some(kid) => {
+                let uri = super::tde::parse_kid(kid)?;
+                add_server_key(ws, &req.server, kid)?;
+                Some(super::tde::validate_protector(ws, &req.server, &uri, false)?.name)
+            }
+            None => None,
+        };
+        let protector = match &own_key {
+            Some(k) => k.clone(),
+            None => server(ws, &req.server)?.protector.server_key_name.clone(),
+        };
         let dek = DataEncryptionKey::generate();
         let wrapped = server_wrap_dek(ws, &req.server, &protector, &dek)
             .map_err(|f| tde_error(ws, &req.server, &f))?;
@@ -233,7 +248,7 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
                 pitr_earliest: Some(ws.now()),
                 ..req.settings.clone()
             },
-            encryption_protector: None,
+            encryption_protector: own_key,
             key_access_lost_since: None,
             last_recovery: None,
         };

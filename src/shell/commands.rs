@@ -493,6 +493,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--service-objective",
                 "--family",
                 "--capacity",
+                "--encryption-protector",
             ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
@@ -539,6 +540,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                             .transpose()?,
                         ..Default::default()
                     },
+                    encryption_protector: a.get("--encryption-protector"),
                     ..sql::CreateDatabase::new(&server, &a.required("--name")?, tier, max_size_gb)
                 },
             )?;
