@@ -344,3 +344,25 @@ fn a_database_created_with_its_own_key_is_wrapped_by_it_and_a_bad_key_creates_no
         sql::sample_pages("orders")
     );
 }
+
+#[test]
+fn a_check_pending_for_a_deleted_database_records_nothing() {
+    let (mut ws, db_kid, _) = with_database_key();
+    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid).unwrap();
+    set_enabled(&mut ws, DB_KEY, false);
+    // The server's check of the key is pending; the database is dropped before it runs.
+    assert!(ws.schedule.events.iter().any(|e| matches!(
+        &e.event,
+        tde_console::sim::SimEvent::ProtectorCheck { database: Some(d), .. } if d == "sales"
+    )));
+    sql::delete_database(&mut ws, SERVER, "sales").unwrap();
+    behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
+    assert!(
+        ws.activity_log
+            .iter()
+            .all(|e| e.operation != behaviour::KEY_ACCESS_FAILURE),
+        "{:?}",
+        ws.activity_log
+    );
+    assert_eq!(status(&ws, "ledger"), "Online");
+}

@@ -348,6 +348,16 @@ pub const KEY_ACCESS_FAILURE: &str = "AzureKeyVaultKeyAccessFailure";
 /// The server's periodic check found (at least once) that a key was unusable: its
 /// protector (`database: None`) or one database's own key.
 fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
+    // A check scheduled for a database's own key is moot once the database is gone or
+    // follows the server's protector again (that key is watched as the server's).
+    if let Some(db) = database
+        && ws
+            .server(name)
+            .and_then(|s| s.database(db))
+            .is_none_or(|d| d.encryption_protector.is_none())
+    {
+        return;
+    }
     let Err(cause) = super::tde::key_access(ws, name, database, true) else {
         return;
     };
