@@ -53,7 +53,7 @@ fn a_database_key_rewraps_only_that_database_and_leaves_its_pages_alone() {
     let (mut ws, db_kid, _) = with_database_key();
     let before = ciphertexts(&ws);
     let protector = ws.server(SERVER).unwrap().protector.server_key_name.clone();
-    let d = database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid).unwrap();
+    let d = database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid, false).unwrap();
     let own = d.encryption_protector.clone().unwrap();
     assert!(own.starts_with(&format!("{VAULT}_{DB_KEY}_")), "{own}");
     let w = d.dek.as_ref().unwrap();
@@ -82,7 +82,7 @@ fn a_database_key_rewraps_only_that_database_and_leaves_its_pages_alone() {
 #[test]
 fn losing_the_database_key_makes_only_that_database_inaccessible_and_it_heals() {
     let (mut ws, db_kid, _) = with_database_key();
-    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid).unwrap();
+    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid, false).unwrap();
     set_enabled(&mut ws, DB_KEY, false);
     let mut took = None;
     for m in 1..=11 {
@@ -130,7 +130,7 @@ fn losing_the_database_key_makes_only_that_database_inaccessible_and_it_heals() 
 #[test]
 fn losing_the_server_protector_spares_a_database_with_its_own_key() {
     let (mut ws, db_kid, _) = with_database_key();
-    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid).unwrap();
+    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid, false).unwrap();
     set_enabled(&mut ws, KEY, false);
     behaviour::advance(&mut ws, Duration::minutes(11)).unwrap();
     assert_eq!(status(&ws, "ledger"), "Inaccessible");
@@ -141,7 +141,7 @@ fn losing_the_server_protector_spares_a_database_with_its_own_key() {
 #[test]
 fn the_server_protector_changing_leaves_a_database_key_in_place() {
     let (mut ws, db_kid, keys) = with_database_key();
-    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid).unwrap();
+    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid, false).unwrap();
     let own = database(&ws, "sales").dek.unwrap();
     let (_, v2) = keyvault::create_key(
         &mut ws,
@@ -178,7 +178,7 @@ fn the_server_protector_changing_leaves_a_database_key_in_place() {
 fn revert_rewraps_with_the_server_protector() {
     let (mut ws, db_kid, _) = with_database_key();
     let before = ciphertexts(&ws);
-    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid).unwrap();
+    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid, false).unwrap();
     let d = database_key::revert_database_protector(&mut ws, SERVER, "sales").unwrap();
     let s = ws.server(SERVER).unwrap();
     assert_eq!(d.encryption_protector, None);
@@ -206,7 +206,7 @@ fn revert_rewraps_with_the_server_protector() {
 #[test]
 fn revert_after_the_window_brings_an_inaccessible_database_back_on_the_server_key() {
     let (mut ws, db_kid, _) = with_database_key();
-    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid).unwrap();
+    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid, false).unwrap();
     set_enabled(&mut ws, DB_KEY, false);
     behaviour::advance(&mut ws, Duration::minutes(11)).unwrap();
     assert_eq!(status(&ws, "sales"), "Inaccessible");
@@ -259,14 +259,17 @@ fn bad_database_keys_are_refused_and_change_nothing() {
     ];
     for (kid, code) in cases {
         let snapshot = format!("{:?}", ws.servers);
-        let e = database_key::set_database_protector(&mut ws, SERVER, "sales", kid).unwrap_err();
+        let e =
+            database_key::set_database_protector(&mut ws, SERVER, "sales", kid, false).unwrap_err();
         assert_eq!(e.code, code, "{kid}: {e:?}");
         assert_eq!(format!("{:?}", ws.servers), snapshot, "{kid}");
     }
     sql::set_database_tde(&mut ws, SERVER, "ledger", false).unwrap();
-    let e = database_key::set_database_protector(&mut ws, SERVER, "ledger", &db_kid).unwrap_err();
+    let e = database_key::set_database_protector(&mut ws, SERVER, "ledger", &db_kid, false)
+        .unwrap_err();
     assert_eq!(e.code, "TransparentDataEncryptionNotEnabled");
-    let e = database_key::set_database_protector(&mut ws, SERVER, "nope", &db_kid).unwrap_err();
+    let e =
+        database_key::set_database_protector(&mut ws, SERVER, "nope", &db_kid, false).unwrap_err();
     assert_eq!(e.code, "ResourceNotFound");
 }
 
@@ -348,7 +351,7 @@ fn a_database_created_with_its_own_key_is_wrapped_by_it_and_a_bad_key_creates_no
 #[test]
 fn a_check_pending_for_a_deleted_database_records_nothing() {
     let (mut ws, db_kid, _) = with_database_key();
-    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid).unwrap();
+    database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid, false).unwrap();
     set_enabled(&mut ws, DB_KEY, false);
     // The server's check of the key is pending; the database is dropped before it runs.
     assert!(ws.schedule.events.iter().any(|e| matches!(
@@ -365,4 +368,55 @@ fn a_check_pending_for_a_deleted_database_records_nothing() {
         ws.activity_log
     );
     assert_eq!(status(&ws, "ledger"), "Online");
+}
+
+#[test]
+fn a_database_key_with_auto_rotation_follows_its_newest_version_on_its_own() {
+    for (profile, window) in [
+        (TimingProfile::Y2021, Duration::minutes(60)),
+        (TimingProfile::Current, Duration::hours(24)),
+    ] {
+        let (mut ws, db_kid, keys) = with_database_key();
+        service::set_profile(&mut ws, profile).unwrap();
+        let versionless = db_kid.rsplit_once('/').unwrap().0.to_string();
+        let d = database_key::set_database_protector(&mut ws, SERVER, "sales", &versionless, true)
+            .unwrap();
+        assert!(d.encryption_protector_auto_rotation);
+        let protector = ws.server(SERVER).unwrap().protector.clone();
+        let ledger = database(&ws, "ledger").dek;
+        let cipher = ciphertexts(&ws);
+        let (_, v2) = keyvault::create_key(
+            &mut ws,
+            &keyvault::CreateKey::new(VAULT, DB_KEY, KeyType::Rsa, 3072),
+            keys.generate(3072).unwrap(),
+        )
+        .unwrap();
+        behaviour::advance(&mut ws, window).unwrap();
+        let d = database(&ws, "sales");
+        let own = d.encryption_protector.clone().unwrap();
+        assert!(own.ends_with(&v2.version.0), "{profile:?}: {own}");
+        assert_eq!(d.dek.unwrap().server_key_name, own);
+        assert!(d.encryption_protector_auto_rotation);
+        let s = ws.server(SERVER).unwrap();
+        assert_eq!(
+            s.protector, protector,
+            "the server's protector is not touched"
+        );
+        assert_eq!(database(&ws, "ledger").dek, ledger);
+        assert!(
+            s.key(&db_kid_name(&db_kid)).is_some(),
+            "the old version stays linked for backups"
+        );
+        assert_eq!(ciphertexts(&ws), cipher);
+        assert_eq!(
+            sql::read_pages(&ws, SERVER, "sales").unwrap(),
+            sql::sample_pages("sales")
+        );
+    }
+}
+
+/// The server key name of a versioned key id.
+fn db_kid_name(kid: &str) -> String {
+    let version = kid.rsplit('/').next().unwrap();
+    server_key_name(VAULT, DB_KEY, version)
 }

@@ -128,16 +128,26 @@ proptest! {
 /// Something an administrator does to a server with database-level keys.
 #[derive(Clone, Debug)]
 enum DbKeyStep {
-    GiveOwnKey(usize),
+    /// The database gets `db-key`: versioned, or versionless with auto-rotation.
+    GiveOwnKey {
+        db: usize,
+        auto: bool,
+    },
+    /// A new version of `db-key` (true) or of the server's key.
+    NewVersion(bool),
     Revert(usize),
-    SetKeyEnabled { db_key: bool, enabled: bool },
+    SetKeyEnabled {
+        db_key: bool,
+        enabled: bool,
+    },
     Advance(i64),
     Revalidate(usize),
 }
 
 fn db_key_step() -> impl Strategy<Value = DbKeyStep> {
     prop_oneof![
-        (0usize..2).prop_map(DbKeyStep::GiveOwnKey),
+        (0usize..2, any::<bool>()).prop_map(|(db, auto)| DbKeyStep::GiveOwnKey { db, auto }),
+        any::<bool>().prop_map(DbKeyStep::NewVersion),
         (0usize..2).prop_map(DbKeyStep::Revert),
         (any::<bool>(), any::<bool>())
             .prop_map(|(db_key, enabled)| DbKeyStep::SetKeyEnabled { db_key, enabled }),
@@ -176,11 +186,21 @@ proptest! {
         let (ws0, db_kid) = protected_with_db_key();
         let mut ws = ws0.clone();
         let dbs = ["sales", "ledger"];
+        let keys = FixtureKeys::new();
+        let versionless = db_kid.rsplit_once('/').unwrap().0.to_string();
         let key_of = |db_key: bool| if db_key { "db-key" } else { KEY };
         for step in &steps {
             let before = ws.clone();
             let r = match step {
-                DbKeyStep::GiveOwnKey(i) => database_key::set_database_protector(&mut ws, SERVER, dbs[*i], db_kid).map(|_| ()),
+                DbKeyStep::GiveOwnKey { db, auto } => {
+                    let kid = if *auto { &versionless } else { db_kid };
+                    database_key::set_database_protector(&mut ws, SERVER, dbs[*db], kid, *auto).map(|_| ())
+                }
+                DbKeyStep::NewVersion(db_key) => keyvault::create_key(
+                    &mut ws,
+                    &keyvault::CreateKey::new(VAULT, key_of(*db_key), KeyType::Rsa, 2048),
+                    tde_console::service::KeySource::generate(&keys, 2048).unwrap(),
+                ).map(|_| ()),
                 DbKeyStep::Revert(i) => database_key::revert_database_protector(&mut ws, SERVER, dbs[*i]).map(|_| ()),
                 DbKeyStep::SetKeyEnabled { db_key, enabled } => keyvault::set_key_attributes(
                     &mut ws, VAULT, key_of(*db_key), None,
@@ -200,8 +220,12 @@ proptest! {
         }
         // Make every key usable again, let the service heal, revalidate what waits for it.
         for db_key in [false, true] {
-            keyvault::set_key_attributes(&mut ws, VAULT, key_of(db_key), None,
-                &keyvault::KeyAttributes { enabled: Some(true), ..Default::default() }).unwrap();
+            let versions: Vec<String> = ws.vault(VAULT).unwrap().key(key_of(db_key)).unwrap()
+                .versions.iter().map(|v| v.version.0.clone()).collect();
+            for v in versions {
+                keyvault::set_key_attributes(&mut ws, VAULT, key_of(db_key), Some(&v),
+                    &keyvault::KeyAttributes { enabled: Some(true), ..Default::default() }).unwrap();
+            }
         }
         behaviour::advance(&mut ws, Duration::hours(2)).unwrap();
         for db in dbs {

@@ -322,6 +322,9 @@ pub struct Database {
     /// `None`: the database follows the server's TDE protector.
     #[serde(default)]
     pub encryption_protector: Option<String>,
+    /// The database's own key follows its newest version (`--encryption-protector-auto-rotation`).
+    #[serde(default)]
+    pub encryption_protector_auto_rotation: bool,
     /// For a database with its own key: when the server first found that key unusable.
     #[serde(default)]
     pub key_access_lost_since: Option<Timestamp>,

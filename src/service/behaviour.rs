@@ -59,7 +59,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
         SimEvent::RecoveryComplete { server, database } => {
             super::recovery::complete_recovery(ws, server, database)
         }
-        SimEvent::AutoRotate { server } => auto_rotate(ws, server),
+        SimEvent::AutoRotate { server, database } => auto_rotate(ws, server, database.as_deref()),
         SimEvent::NetworkOutageEnds { server } => {
             if let Some(s) = ws.server_mut(server)
                 && s.network_outage_until.is_some_and(|t| t <= now)
@@ -185,54 +185,77 @@ fn reconcile_key(ws: &mut Workspace, name: &str, database: Option<&str>) {
     }
 }
 
-/// An auto-rotating server whose key has a newer version picks it up within the profile's
-/// window (60 minutes in 2021, 24 hours in current).
-fn schedule_auto_rotation(ws: &mut Workspace, name: &str) {
-    let Some(s) = ws.server(name) else { return };
-    if !s.protector.auto_rotation {
-        return;
-    }
-    let Some(uri) = s.protector_uri() else {
-        return;
+/// The key id that auto-rotation follows for the server's protector (`database: None`) or
+/// a database's own key, when auto-rotation is on for it.
+fn auto_rotating_key(ws: &Workspace, name: &str, database: Option<&str>) -> Option<KeyUri> {
+    let s = ws.server(name)?;
+    let key = match database {
+        None => s.protector.auto_rotation.then(|| s.protector_key())?,
+        Some(db) => {
+            let d = s.database(db)?;
+            (d.encryption_protector.is_some() && d.encryption_protector_auto_rotation)
+                .then(|| s.database_key(d))?
+        }
     };
-    let newest = ws
-        .vault(&uri.vault)
+    key?.uri.as_deref().and_then(KeyUri::parse)
+}
+
+/// The newest version of the key `uri` names, if it is not the one in use.
+fn newer_version(ws: &Workspace, uri: &KeyUri) -> Option<String> {
+    ws.vault(&uri.vault)
         .and_then(|v| v.key(&uri.key))
         .filter(|k| k.deleted.is_none())
         .and_then(|k| k.current())
-        .map(|v| v.version.0.clone());
-    let event = SimEvent::AutoRotate {
-        server: name.to_string(),
-    };
-    if newest.is_some_and(|n| Some(n) != uri.version) && !ws.schedule.contains(&event) {
-        let window = ws.profile.auto_rotation_window();
-        let delay = ws.clock.draw_delay(Duration::minutes(1), window);
-        let at = ws.now() + delay;
-        ws.schedule.push(at, event);
+        .map(|v| v.version.0.clone())
+        .filter(|n| Some(n) != uri.version.as_ref())
+}
+
+/// An auto-rotating server (or database with its own auto-rotating key) whose key has a
+/// newer version picks it up within the profile's window (60 minutes in 2021, 24 hours in
+/// current).
+fn schedule_auto_rotation(ws: &mut Workspace, name: &str) {
+    let Some(s) = ws.server(name) else { return };
+    let mut scopes: Vec<Option<String>> = vec![None];
+    scopes.extend(
+        s.databases
+            .iter()
+            .filter(|d| d.tde_enabled() && d.encryption_protector_auto_rotation)
+            .map(|d| Some(d.name.clone())),
+    );
+    for database in scopes {
+        let Some(uri) = auto_rotating_key(ws, name, database.as_deref()) else {
+            continue;
+        };
+        let event = SimEvent::AutoRotate {
+            server: name.to_string(),
+            database,
+        };
+        if newer_version(ws, &uri).is_some() && !ws.schedule.contains(&event) {
+            let window = ws.profile.auto_rotation_window();
+            let delay = ws.clock.draw_delay(Duration::minutes(1), window);
+            let at = ws.now() + delay;
+            ws.schedule.push(at, event);
+        }
     }
 }
 
 /// Follows the key's newest version: links it and makes it the protector (re-wrapping every
-/// DEK), as the service does for auto-rotation.
-fn auto_rotate(ws: &mut Workspace, name: &str) {
-    let Some(s) = ws.server(name) else { return };
-    let Some(uri) = s.protector_uri() else {
+/// DEK that follows it) or the database's own key (re-wrapping its DEK), as the service
+/// does for auto-rotation.
+fn auto_rotate(ws: &mut Workspace, name: &str, database: Option<&str>) {
+    let Some(uri) = auto_rotating_key(ws, name, database) else {
         return;
     };
-    let Some(newest) = ws
-        .vault(&uri.vault)
-        .and_then(|v| v.key(&uri.key))
-        .and_then(|k| k.current())
-    else {
+    let Some(newest) = newer_version(ws, &uri) else {
         return;
     };
     let kid = KeyUri {
-        version: Some(newest.version.0.clone()),
+        version: Some(newest),
         ..uri
     }
     .to_uri();
-    let result = super::sql::add_server_key(ws, name, &kid).and_then(|_| {
-        super::tde::set_protector(
+    let result = super::sql::add_server_key(ws, name, &kid).and_then(|_| match database {
+        None => super::tde::set_protector(
             ws,
             &super::tde::SetProtector {
                 server: name.to_string(),
@@ -241,13 +264,21 @@ fn auto_rotate(ws: &mut Workspace, name: &str) {
                 auto_rotation: true,
             },
         )
+        .map(|_| ()),
+        Some(db) => {
+            super::database_key::set_database_protector(ws, name, db, &kid, true).map(|_| ())
+        }
     });
     if let Err(e) = result {
+        let who = match database {
+            None => format!("Server '{name}'"),
+            Some(db) => format!("Database '{db}' on server '{name}'"),
+        };
         notify(
             ws,
             NotificationLevel::Error,
             "Auto-rotation failed",
-            format!("Server '{name}' could not rotate to {kid}: {e}"),
+            format!("{who} could not rotate to {kid}: {e}"),
         );
     }
 }

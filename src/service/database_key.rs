@@ -12,14 +12,17 @@ use super::tde::{parse_kid, server_unwrap_dek, server_wrap_dek, validate_protect
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 
-/// `az sql db update --encryption-protector <kid>`: links the key to the server, checks it
-/// as the service checks a protector, and re-wraps the database's DEK with it. The pages are
-/// not touched.
+/// `az sql db update --encryption-protector <kid> [--encryption-protector-auto-rotation]`:
+/// links the key to the server, checks it as the service checks a protector, and re-wraps
+/// the database's DEK with it. The pages are not touched. With `auto_rotation` a versionless
+/// key id is accepted and the database follows the key's newest version (within the
+/// profile's window, like a server).
 pub fn set_database_protector(
     ws: &mut Workspace,
     server_name: &str,
     db: &str,
     kid: &str,
+    auto_rotation: bool,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
         let uri = parse_kid(kid)?;
@@ -41,12 +44,18 @@ pub fn set_database_protector(
             ));
         }
         super::sql::add_server_key(ws, server_name, kid)?;
-        let key = validate_protector(ws, server_name, &uri, false)?;
+        let key = validate_protector(ws, server_name, &uri, auto_rotation)?;
         let dek =
             server_unwrap_dek(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
         let wrapped = server_wrap_dek(ws, server_name, &key.name, &dek)
             .map_err(|f| tde_error(ws, server_name, &f))?;
-        let updated = set_key(ws, server_name, &d.name, Some(key.name.clone()), wrapped)?;
+        let updated = set_key(
+            ws,
+            server_name,
+            &d.name,
+            Some((key.name.clone(), auto_rotation)),
+            wrapped,
+        )?;
         notify(
             ws,
             NotificationLevel::Success,
@@ -119,19 +128,20 @@ pub fn revert_database_protector(
     })
 }
 
-/// Stores the re-wrapped DEK and the database's own key (or none).
+/// Stores the re-wrapped DEK and the database's own key with its auto-rotation (or none).
 fn set_key(
     ws: &mut Workspace,
     server_name: &str,
     db: &str,
-    own: Option<String>,
+    own: Option<(String, bool)>,
     wrapped: WrappedDek,
 ) -> ServiceResult<Database> {
     let d = server_mut(ws, server_name)?
         .database_mut(db)
         .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
     d.dek = Some(wrapped);
-    d.encryption_protector = own;
+    d.encryption_protector_auto_rotation = own.as_ref().is_some_and(|(_, auto)| *auto);
+    d.encryption_protector = own.map(|(name, _)| name);
     d.key_access_lost_since = None;
     Ok(d.clone())
 }

@@ -154,6 +154,8 @@ pub struct CreateDatabase {
     pub settings: DatabaseSettings,
     /// A database-level key (`--encryption-protector`) instead of the server's protector.
     pub encryption_protector: Option<String>,
+    /// `--encryption-protector-auto-rotation`: that key follows its newest version.
+    pub encryption_protector_auto_rotation: bool,
 }
 
 impl CreateDatabase {
@@ -166,6 +168,7 @@ impl CreateDatabase {
             tags: Vec::new(),
             settings: DatabaseSettings::default(),
             encryption_protector: None,
+            encryption_protector_auto_rotation: false,
         }
     }
 }
@@ -212,7 +215,8 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             Some(kid) => {
                 let uri = super::tde::parse_kid(kid)?;
                 add_server_key(ws, &req.server, kid)?;
-                Some(super::tde::validate_protector(ws, &req.server, &uri, false)?.name)
+                let auto = req.encryption_protector_auto_rotation;
+                Some(super::tde::validate_protector(ws, &req.server, &uri, auto)?.name)
             }
             None => None,
         };
@@ -248,6 +252,8 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
                 pitr_earliest: Some(ws.now()),
                 ..req.settings.clone()
             },
+            encryption_protector_auto_rotation: own_key.is_some()
+                && req.encryption_protector_auto_rotation,
             encryption_protector: own_key,
             key_access_lost_since: None,
             last_recovery: None,

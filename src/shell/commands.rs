@@ -494,6 +494,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--family",
                 "--capacity",
                 "--encryption-protector",
+                "--encryption-protector-auto-rotation",
             ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
@@ -541,6 +542,9 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                         ..Default::default()
                     },
                     encryption_protector: a.get("--encryption-protector"),
+                    encryption_protector_auto_rotation: a
+                        .bool("--encryption-protector-auto-rotation")?
+                        .unwrap_or(false),
                     ..sql::CreateDatabase::new(&server, &a.required("--name")?, tier, max_size_gb)
                 },
             )?;
@@ -817,13 +821,17 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--server",
                 "--resource-group",
                 "--encryption-protector",
+                "--encryption-protector-auto-rotation",
             ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
             let name = a.required("--name")?;
             let d = match a.get("--encryption-protector") {
                 Some(kid) => {
-                    service::database_key::set_database_protector(ws, &server, &name, &kid)?
+                    let auto = a
+                        .bool("--encryption-protector-auto-rotation")?
+                        .unwrap_or(false);
+                    service::database_key::set_database_protector(ws, &server, &name, &kid, auto)?
                 }
                 None => {
                     return Err(usage(

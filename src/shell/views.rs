@@ -203,6 +203,7 @@ pub fn database(s: &SqlServer, d: &Database) -> Value {
         "currentServiceObjectiveName": sku,
         "edition": edition,
         "encryptionProtector": d.encryption_protector.as_ref().and_then(|_| s.database_key(d)).and_then(|k| k.uri.clone()),
+        "encryptionProtectorAutoRotation": d.encryption_protector.as_ref().map(|_| d.encryption_protector_auto_rotation),
         "id": ids::database(s, &d.name),
         "kind": "v12.0,user,vcore",
         "location": s.location,

@@ -22,8 +22,13 @@ pub enum SimEvent {
     RecoveryComplete { server: String, database: String },
     /// A simulated network outage between a server and its vault ends.
     NetworkOutageEnds { server: String },
-    /// An auto-rotating server picks up its key's newest version.
-    AutoRotate { server: String },
+    /// An auto-rotating server picks up its key's newest version: its protector's
+    /// (`database: None`) or a database's own key.
+    AutoRotate {
+        server: String,
+        #[serde(default)]
+        database: Option<String>,
+    },
     /// Deleted keys and vaults whose retention ended are purged.
     ScheduledPurge,
     /// Activity-log alert rules look at the records that have become visible.

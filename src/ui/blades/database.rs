@@ -300,8 +300,13 @@ fn encryption_protector(
     let protector = s.protector.server_key_name.clone();
     match &d.encryption_protector {
         Some(own) => {
+            let rotation = if d.encryption_protector_auto_rotation {
+                " It follows the key's newest version (auto-rotation)."
+            } else {
+                ""
+            };
             ui.label(format!(
-                "Database-level key: '{own}'. This database keeps it when the server's protector ('{protector}') changes, and is made Inaccessible on its own if the key is lost."
+                "Database-level key: '{own}'. This database keeps it when the server's protector ('{protector}') changes, and is made Inaccessible on its own if the key is lost.{rotation}"
             ));
             if ui
                 .add_enabled(
@@ -323,13 +328,19 @@ fn encryption_protector(
         }
     }
     let id = ui.scope_id().with("db-kid");
+    let auto_id = ui.scope_id().with("db-kid-auto");
     let mut kid: String = ui.data_mut(|m| m.get_temp(id)).unwrap_or_default();
+    let mut auto: bool = ui.data_mut(|m| m.get_temp(auto_id)).unwrap_or_default();
     text_field(
         ui,
         "Database key identifier",
         &mut kid,
-        "https://<vault>.vault.azure.net/keys/<key>/<version>",
+        "https://<vault>.vault.azure.net/keys/<key>[/<version>]",
     );
+    ui.checkbox(&mut auto, "Auto-rotate the database key")
+        .on_hover_text(
+            "Follow the key's newest version; a key id without a version is then accepted.",
+        );
     if ui
         .add_enabled(
             !cx.busy && d.state.is_online() && !kid.trim().is_empty(),
@@ -337,7 +348,7 @@ fn encryption_protector(
         )
         .clicked()
     {
-        let r = database_key::set_database_protector(cx.ws, server, &d.name, kid.trim());
+        let r = database_key::set_database_protector(cx.ws, server, &d.name, kid.trim(), auto);
         *message = Some(cx.apply(r, |d| {
             format!(
                 "Database '{}' now has its own encryption protector '{}'.",
@@ -346,7 +357,10 @@ fn encryption_protector(
             )
         }));
     }
-    ui.data_mut(|m| m.insert_temp(id, kid));
+    ui.data_mut(|m| {
+        m.insert_temp(id, kid);
+        m.insert_temp(auto_id, auto);
+    });
 }
 
 /// Resource health as a drawn timeline: Available (1) or Unavailable (0) over the hours
