@@ -308,6 +308,23 @@ fn the_shell_sets_shows_and_reverts_a_database_key() {
         "{}",
         out.stderr
     );
+    // A versionless key id needs auto-rotation, as for a server.
+    let versionless = db_kid.rsplit_once('/').unwrap().0;
+    let line = format!(
+        "az sql db update --name sales --server {SERVER} -g {RG} --encryption-protector {versionless}"
+    );
+    let out = sh.run_line(&mut ws, &line);
+    assert!(
+        out.stderr.starts_with("ERROR: (InvalidKeyName)"),
+        "{}",
+        out.stderr
+    );
+    let out = sh.run_line(
+        &mut ws,
+        &format!("{line} --encryption-protector-auto-rotation true --query encryptionProtectorAutoRotation"),
+    );
+    assert_eq!(out.stderr, "");
+    assert_eq!(out.stdout.trim(), "true");
 }
 
 #[test]
