@@ -199,7 +199,11 @@ fn recovery_wizard(
                     ui.label("No action needed: the vault cannot be reached (an outage). The database comes back by itself once it passes.");
                 }
                 KeyAccessFailure::VaultNotFound | KeyAccessFailure::KeyNotFound | KeyAccessFailure::UnwrapFailed => {
-                    ui.label("The key is gone: restore a backup of it into a vault, grant the server access, then select it below as the backup key.");
+                    ui.label(if own_key {
+                        "The database's own key is gone: restore a backup of it into the same vault (the key id stays the same), then revalidate."
+                    } else {
+                        "The key is gone: restore a backup of it into a vault, grant the server access, then select it below as the backup key."
+                    });
                 }
             });
             if !own_key
