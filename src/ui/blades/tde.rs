@@ -135,9 +135,24 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
     section(ui, "Keys linked to this server");
     for k in &s.keys {
         let current = k.name == s.protector.server_key_name;
+        let own_key_of: Vec<&str> = s
+            .databases
+            .iter()
+            .filter(|d| d.encryption_protector.as_deref() == Some(k.name.as_str()))
+            .map(|d| d.name.as_str())
+            .collect();
         ui.horizontal_wrapped(|ui| {
-            ui.label(if current { "Protector:" } else { "Linked:" });
+            ui.label(if current {
+                "Protector:"
+            } else if !own_key_of.is_empty() {
+                "Database key:"
+            } else {
+                "Linked:"
+            });
             ui.monospace(&k.name);
+            if !own_key_of.is_empty() {
+                ui.label(format!("(own key of {})", own_key_of.join(", ")));
+            }
         });
         properties(
             ui,
