@@ -664,3 +664,43 @@ fn revert_a_database_key_then_set_it_again_in_the_database_blade() {
     assert_eq!(d.dek.unwrap().server_key_name, own);
     assert!(has(&h, "now has its own encryption protector"));
 }
+
+#[test]
+fn a_database_whose_own_key_came_back_too_late_is_reverted_from_the_wizard() {
+    let mut h = app();
+    h.run_steps(2);
+    let billing = |h: &Harness<'static, ConsoleApp>| {
+        h.state()
+            .ws
+            .server("sql-contoso-us")
+            .unwrap()
+            .database("billing")
+            .unwrap()
+            .clone()
+    };
+    // Disable billing's own key; only billing goes Inaccessible.
+    click(&mut h, "kv-contoso-us");
+    click(&mut h, "billing-key");
+    click(&mut h, "Disable");
+    click(&mut h, "+10m");
+    click(&mut h, "+10m");
+    assert_eq!(billing(&h).state.label(), "Inaccessible");
+    assert_eq!(sales_state(&h), "Online");
+    click(&mut h, "billing");
+    assert!(has(&h, "the database's own encryption protector"));
+    assert!(has(&h, "AzureKeyVaultKeyDisabled"));
+    // Past the 8-hour window, the key comes back through the wizard's own link.
+    click(&mut h, "+8h");
+    click(&mut h, "Open the key version");
+    click(&mut h, "Enable");
+    click(&mut h, "billing");
+    assert!(has(&h, "Step 2 of 2"));
+    click(&mut h, "Revert to the server's key");
+    let d = billing(&h);
+    assert_eq!(d.state.label(), "Recovering");
+    assert_eq!(d.encryption_protector, None);
+    click(&mut h, "+1h");
+    assert_eq!(billing(&h).state.label(), "Online");
+    click(&mut h, "Test connection");
+    assert!(has(&h, "Connected."));
+}
