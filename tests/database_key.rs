@@ -150,17 +150,7 @@ fn the_server_protector_changing_leaves_a_database_key_in_place() {
     )
     .unwrap();
     let kid2 = ws.vault(VAULT).unwrap().key_uri(KEY, &v2.version);
-    sql::add_server_key(&mut ws, SERVER, &kid2).unwrap();
-    tde::set_protector(
-        &mut ws,
-        &tde::SetProtector {
-            server: SERVER.into(),
-            key_type: ServerKeyType::AzureKeyVault,
-            kid: Some(kid2),
-            auto_rotation: false,
-        },
-    )
-    .unwrap();
+    link_as_protector(&mut ws, &kid2);
     assert_eq!(database(&ws, "sales").dek.unwrap(), own);
     assert!(
         database(&ws, "ledger")

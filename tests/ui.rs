@@ -225,6 +225,17 @@ fn grant_in_vault_blade(h: &mut Harness<'static, ConsoleApp>) {
     assert!(has(h, "Access policy saved."));
 }
 
+/// The demo's billing database (it has a key of its own), as the app holds it now.
+fn billing(h: &Harness<'static, ConsoleApp>) -> tde_console::model::Database {
+    h.state()
+        .ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .database("billing")
+        .unwrap()
+        .clone()
+}
+
 fn sales_state(h: &Harness<'static, ConsoleApp>) -> &'static str {
     h.state()
         .ws
@@ -618,15 +629,6 @@ fn manage_deleted_keys_in_the_vault_blade() {
 fn revert_a_database_key_then_set_it_again_in_the_database_blade() {
     let mut h = app();
     h.run_steps(2);
-    let billing = |h: &Harness<'static, ConsoleApp>| {
-        h.state()
-            .ws
-            .server("sql-contoso-us")
-            .unwrap()
-            .database("billing")
-            .unwrap()
-            .clone()
-    };
     // The demo's billing database has a key of its own.
     let own = billing(&h)
         .encryption_protector
@@ -669,15 +671,6 @@ fn revert_a_database_key_then_set_it_again_in_the_database_blade() {
 fn a_database_whose_own_key_came_back_too_late_is_reverted_from_the_wizard() {
     let mut h = app();
     h.run_steps(2);
-    let billing = |h: &Harness<'static, ConsoleApp>| {
-        h.state()
-            .ws
-            .server("sql-contoso-us")
-            .unwrap()
-            .database("billing")
-            .unwrap()
-            .clone()
-    };
     // Disable billing's own key; only billing goes Inaccessible.
     click(&mut h, "kv-contoso-us");
     click(&mut h, "billing-key");

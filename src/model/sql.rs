@@ -427,6 +427,15 @@ impl SqlServer {
         self.key(self.database_key_name(d))
     }
 
+    /// The key the server watches for `database`: its TDE protector for `None`, else the key
+    /// protecting that database (its own, or the protector).
+    pub fn watched_key(&self, database: Option<&str>) -> Option<&ServerKey> {
+        match database {
+            None => self.protector_key(),
+            Some(db) => self.database(db).and_then(|d| self.database_key(d)),
+        }
+    }
+
     /// The Key Vault key id of the protector (`None` under service-managed keys).
     pub fn protector_uri(&self) -> Option<super::vault::KeyUri> {
         self.protector_key()

@@ -189,15 +189,14 @@ fn reconcile_key(ws: &mut Workspace, name: &str, database: Option<&str>) {
 /// a database's own key, when auto-rotation is on for it.
 fn auto_rotating_key(ws: &Workspace, name: &str, database: Option<&str>) -> Option<KeyUri> {
     let s = ws.server(name)?;
-    let key = match database {
-        None => s.protector.auto_rotation.then(|| s.protector_key())?,
-        Some(db) => {
-            let d = s.database(db)?;
-            (d.encryption_protector.is_some() && d.encryption_protector_auto_rotation)
-                .then(|| s.database_key(d))?
-        }
+    let on = match database {
+        None => s.protector.auto_rotation,
+        Some(db) => s.database(db).is_some_and(|d| {
+            d.encryption_protector.is_some() && d.encryption_protector_auto_rotation
+        }),
     };
-    key?.uri.as_deref().and_then(KeyUri::parse)
+    let key = s.watched_key(database).filter(|_| on)?;
+    key.uri.as_deref().and_then(KeyUri::parse)
 }
 
 /// The newest version of the key `uri` names, if it is not the one in use.
@@ -395,11 +394,10 @@ fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
     let server_id = ids::server(s);
-    let key = match database {
-        None => s.protector_key(),
-        Some(db) => s.database(db).and_then(|d| s.database_key(d)),
-    };
-    let key_uri = key.and_then(|k| k.uri.clone()).unwrap_or_default();
+    let key_uri = s
+        .watched_key(database)
+        .and_then(|k| k.uri.clone())
+        .unwrap_or_default();
     let what = match database {
         None => "its TDE protector".to_string(),
         Some(db) => format!("the encryption protector of database {db}"),

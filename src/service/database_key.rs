@@ -26,13 +26,7 @@ pub fn set_database_protector(
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
         let uri = parse_kid(kid)?;
-        let d = live_database(ws, server_name, db)?.clone();
-        let s = server(ws, server_name)?;
-        super::locks::check(
-            ws,
-            &ids::database(s, &d.name),
-            super::locks::LockedAction::Write,
-        )?;
+        let d = writable_database(ws, server_name, db)?;
         require_online(ws, server_name, db)?;
         if !d.tde_enabled() {
             return Err(ServiceError::bad_request(
@@ -79,13 +73,8 @@ pub fn revert_database_protector(
     db: &str,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
-        let d = live_database(ws, server_name, db)?.clone();
+        let d = writable_database(ws, server_name, db)?;
         let s = server(ws, server_name)?;
-        super::locks::check(
-            ws,
-            &ids::database(s, &d.name),
-            super::locks::LockedAction::Write,
-        )?;
         let Some(own) = d.encryption_protector.clone() else {
             return Err(ServiceError::bad_request(
                 "DatabaseEncryptionProtectorNotSet",
@@ -126,6 +115,14 @@ pub fn revert_database_protector(
         );
         Ok(updated)
     })
+}
+
+/// The database, if no management lock forbids changing it.
+fn writable_database(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<Database> {
+    let d = live_database(ws, server_name, db)?.clone();
+    let id = ids::database(server(ws, server_name)?, &d.name);
+    super::locks::check(ws, &id, super::locks::LockedAction::Write)?;
+    Ok(d)
 }
 
 /// Stores the re-wrapped DEK and the database's own key with its auto-rotation (or none).

@@ -305,11 +305,7 @@ pub(crate) fn key_access(
     let s = ws
         .server(server_name)
         .ok_or(KeyAccessFailure::NoServerIdentity)?;
-    let key = match database {
-        None => s.protector_key(),
-        Some(db) => s.database(db).and_then(|d| s.database_key(d)),
-    };
-    let Some(key) = key else {
+    let Some(key) = s.watched_key(database) else {
         return Err(KeyAccessFailure::KeyNotFound);
     };
     match key.key_type {

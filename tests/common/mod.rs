@@ -118,6 +118,11 @@ pub fn grant_tde(ws: &mut Workspace) {
 /// Grants access, links the key and makes it the protector.
 pub fn protect(ws: &mut Workspace, kid: &str) {
     grant_tde(ws);
+    link_as_protector(ws, kid);
+}
+
+/// Links a key the server may already use and makes it the protector.
+pub fn link_as_protector(ws: &mut Workspace, kid: &str) {
     sql::add_server_key(ws, SERVER, kid).unwrap();
     tde::set_protector(
         ws,
