@@ -3,6 +3,7 @@
 //! Nothing here reads the clock, touches a file or draws a pixel. The operations layer
 //! (`crate::service`) is the only code that changes these values.
 
+pub mod continuity;
 pub mod ids;
 pub mod journal;
 pub mod monitor;
@@ -13,6 +14,7 @@ pub mod vault;
 pub mod workspace;
 
 pub use crate::sim::{Duration, Timestamp};
+pub use continuity::*;
 pub use ids::*;
 pub use journal::*;
 pub use monitor::*;

@@ -224,6 +224,11 @@ pub enum DatabaseState {
         since: Timestamp,
         until: Timestamp,
     },
+    /// Being created by a restore (point in time, deleted, geo or long-term backup).
+    Restoring {
+        since: Timestamp,
+        until: Timestamp,
+    },
 }
 
 impl DatabaseState {
@@ -232,6 +237,7 @@ impl DatabaseState {
             DatabaseState::Online => "Online",
             DatabaseState::Inaccessible { .. } => "Inaccessible",
             DatabaseState::Recovering { .. } => "Recovering",
+            DatabaseState::Restoring { .. } => "Restoring",
         }
     }
 
@@ -328,6 +334,18 @@ pub struct Database {
     /// For a database with its own key: when the server first found that key unusable.
     #[serde(default)]
     pub key_access_lost_since: Option<Timestamp>,
+    /// The text users wrote (`sim write`), oldest first, as long as restores need it.
+    #[serde(default)]
+    pub content: Vec<super::ContentRevision>,
+    /// What protected the DEK over time (what each backup needs), oldest first.
+    #[serde(default)]
+    pub protector_history: Vec<super::ProtectorInterval>,
+    /// Which DEK the database has: a new one each time TDE is turned on.
+    #[serde(default)]
+    pub dek_epoch: u32,
+    /// Short-term backup retention.
+    #[serde(default)]
+    pub backup_policy: super::BackupPolicy,
 }
 
 /// Settings the service loses when a database comes back by revalidation after the
@@ -391,6 +409,9 @@ pub struct SqlServer {
     /// A simulated network outage between the server and Key Vault, until this time.
     #[serde(default)]
     pub network_outage_until: Option<Timestamp>,
+    /// Dropped databases, kept for restore while their retention runs.
+    #[serde(default)]
+    pub deleted_databases: Vec<super::DeletedDatabase>,
 }
 
 impl SqlServer {

@@ -385,6 +385,9 @@ pub struct KeyVault {
     /// A key vault, or a Managed HSM (preview as a TDE key store here).
     #[serde(default)]
     pub kind: VaultKind,
+    /// A simulated outage of this vault (HTTP 5XX to every request) until this time.
+    #[serde(default)]
+    pub outage_until: Option<Timestamp>,
 }
 
 /// What kind of key store this is.

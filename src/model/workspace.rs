@@ -110,6 +110,9 @@ pub struct Workspace {
     /// Every request the vaults served or refused (metrics, throttling, audit log).
     #[serde(default)]
     pub journal: super::journal::RequestJournal,
+    /// Geo-replication links, failover groups and regional outages.
+    #[serde(default)]
+    pub continuity: super::continuity::Continuity,
 }
 
 impl Workspace {

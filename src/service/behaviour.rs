@@ -71,6 +71,20 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
         SimEvent::ScheduledPurge => super::keyvault::purge_expired(ws),
         SimEvent::KeyAttributeBoundary { .. } => {}
         SimEvent::KeyLifecycle => super::rotation::run_lifecycle(ws),
+        SimEvent::RestoreComplete { server, database } => {
+            super::backup::complete_restore(ws, server, database)
+        }
+        SimEvent::OutageBoundary => {
+            for v in &mut ws.vaults {
+                if v.outage_until.is_some_and(|t| t <= now) {
+                    v.outage_until = None;
+                }
+            }
+            ws.continuity.region_outages.retain(|o| o.until > now);
+        }
+        SimEvent::FailoverGroupGraceExpired { group } => {
+            super::failover_group::grace_expired(ws, group)
+        }
     }
 }
 
@@ -99,6 +113,7 @@ pub fn reconcile(ws: &mut Workspace) {
         schedule_auto_rotation(ws, &name);
     }
     super::rotation::schedule_lifecycle(ws);
+    super::content::record_protector_intervals(ws);
 }
 
 /// When the server first found the key of `database` (`None`: its protector) unusable.
@@ -149,7 +164,11 @@ fn reconcile_key(ws: &mut Workspace, name: &str, database: Option<&str>) {
     match access {
         Err(cause) => {
             if lost.is_none() {
-                let delay = if cause.is_transient() && ws.profile == TimingProfile::Current {
+                let twin = database.is_none()
+                    && super::outage::protector_vault_out(ws, name)
+                    && super::outage::high_availability_twin(ws, name).is_some();
+                let delay = if cause.is_transient() && ws.profile == TimingProfile::Current && !twin
+                {
                     TimingProfile::TRANSIENT_BUFFER
                 } else {
                     ws.clock
@@ -253,6 +272,10 @@ fn auto_rotate(ws: &mut Workspace, name: &str, database: Option<&str>) {
         ..uri
     }
     .to_uri();
+    // Rotated versions reach the geo-secondaries' servers first (they read the same vault).
+    if database.is_none() {
+        super::georeplication::transfer_rotated_version(ws, name, &kid);
+    }
     let result = super::sql::add_server_key(ws, name, &kid).and_then(|_| match database {
         None => super::tde::set_protector(
             ws,
@@ -391,6 +414,11 @@ fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
     let Err(cause) = super::tde::key_access(ws, name, database, true) else {
         return;
     };
+    // Two vaults, one key material: only an outage of the protector's vault makes the
+    // server turn to the linked copy in the other vault.
+    if database.is_none() && super::outage::switch_to_twin(ws, name) {
+        return;
+    }
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
     let server_id = ids::server(s);

@@ -107,6 +107,7 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
             rbac_authorization: req.rbac_authorization,
             role_assignments: Vec::new(),
             kind: VaultKind::KeyVault,
+            outage_until: None,
         };
         ws.vaults.push(vault.clone());
         Ok(vault)
@@ -180,6 +181,7 @@ fn check_vault_lock(
 }
 
 fn live_vault_mut<'a>(ws: &'a mut Workspace, name: &str) -> ServiceResult<&'a mut KeyVault> {
+    super::outage::check_vault_writable(ws, name)?;
     match ws.vault_mut(name) {
         Some(v) if v.deleted.is_none() => Ok(v),
         _ => Err(ServiceError::vault_not_found(name)),
@@ -696,6 +698,9 @@ pub fn check_key_use<'a>(
     if vault.deleted.is_some() {
         return Err(KeyAccessFailure::VaultDeleted);
     }
+    if super::outage::vault_unreachable(ws, vault) {
+        return Err(KeyAccessFailure::VaultUnreachable);
+    }
     let (principal, tenant) = caller_principal(ws, caller)?;
     if tenant != vault.tenant {
         return Err(KeyAccessFailure::TenantMismatch);
@@ -1149,7 +1154,8 @@ pub fn backup_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<V
             };
             crate::crypto::backup::seal(&ws.backup_root, &header, &payload)
         };
-        if let Some(k) = live_vault_mut(ws, vault)?.key_mut(key) {
+        // Backups work while the vault is read-only (failed over).
+        if let Some(k) = ws.vault_mut(vault).and_then(|v| v.key_mut(key)) {
             k.last_backup = Some(now);
         }
         Ok(blob)

@@ -7,13 +7,18 @@
 //! The UI, the shell and the tests all come through here.
 
 pub mod advisor;
+pub mod backup;
 pub mod behaviour;
+pub mod content;
 pub mod database_key;
 pub mod diagnostics;
 mod error;
+pub mod failover_group;
+pub mod georeplication;
 pub mod keyvault;
 pub mod locks;
 pub mod monitor;
+pub mod outage;
 pub mod rbac;
 pub mod recovery;
 pub mod requests;
@@ -105,6 +110,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         backup_root: crate::crypto::backup::BackupRoot::generate(),
         locks: Vec::new(),
         journal: RequestJournal::default(),
+        continuity: Continuity::default(),
     }
 }
 

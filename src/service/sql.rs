@@ -91,6 +91,7 @@ pub fn create_server(
             created: now,
             key_access_lost_since: None,
             network_outage_until: None,
+            deleted_databases: Vec::new(),
         };
         ws.servers.push(server.clone());
         Ok(server)
@@ -257,6 +258,10 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             encryption_protector: own_key,
             key_access_lost_since: None,
             last_recovery: None,
+            content: Vec::new(),
+            protector_history: Vec::new(),
+            dek_epoch: 0,
+            backup_policy: BackupPolicy::default(),
         };
         server_mut(ws, &req.server)?.databases.push(db.clone());
         Ok(db)
@@ -321,15 +326,48 @@ pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> Ser
     }
 }
 
-/// `az sql db delete` (allowed in every state).
+/// `az sql db delete`. The service takes a last backup before the drop, so a database whose
+/// customer-managed key it cannot reach is not dropped (`CannotDropDatabaseAKVError`). The
+/// dropped database is kept, with its history, for restore while its retention runs.
+/// Dropping a geo-secondary removes its link; a database in a failover group must leave it
+/// first.
 pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
     transact(ws, |ws| {
-        live_database(ws, server_name, db)?;
+        let d = live_database(ws, server_name, db)?.clone();
         let id = super::ids::database(server(ws, server_name)?, db);
         super::locks::check(ws, &id, super::locks::LockedAction::Delete)?;
-        server_mut(ws, server_name)?
-            .databases
-            .retain(|d| !d.name.eq_ignore_ascii_case(db));
+        let s = server(ws, server_name)?;
+        let cmk = s
+            .database_key(&d)
+            .is_some_and(|k| k.key_type == ServerKeyType::AzureKeyVault);
+        if d.tde_enabled() && cmk && super::tde::database_key_access(ws, server_name, db).is_err() {
+            return Err(ServiceError::bad_request(
+                "CannotDropDatabaseAKVError",
+                format!(
+                    "The database {} on server {} cannot be safely dropped because it is encrypted with a customer managed key that is no longer accessible to take the last backup before drop. Please restore Azure Key Vault Access on the server and revalidate the keys to make this database accessible and then proceed with the drop. For details see https://aka.ms/tdecmkrestorability",
+                    d.name, s.name
+                ),
+            ));
+        }
+        if ws.continuity.group_of(server_name, db).is_some() {
+            return Err(ServiceError::bad_request(
+                "FailoverGroupAlreadySetup",
+                "The operation cannot be performed because the geo-replication link is part of a Failover Group. Remove the database from the failover group first.",
+            ));
+        }
+        ws.continuity.links.retain(|l| !l.touches(server_name, db));
+        let now = ws.now();
+        let s = server_mut(ws, server_name)?;
+        s.databases.retain(|x| !x.name.eq_ignore_ascii_case(db));
+        if !matches!(d.state, DatabaseState::Restoring { .. }) {
+            s.deleted_databases.retain(|x| {
+                super::backup::earliest_restore_point(&x.database, now) <= x.deleted_at
+            });
+            s.deleted_databases.push(DeletedDatabase {
+                deleted_at: now,
+                database: d,
+            });
+        }
         Ok(())
     })
 }
@@ -358,11 +396,14 @@ pub fn set_database_tde(
                     .map(|(i, p)| dek.encrypt_page(i, &p.0))
                     .collect::<Result<_, _>>()
                     .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
-                Database {
+                let mut d = Database {
                     dek: Some(wrapped),
                     pages: PageStore::Encrypted(pages),
+                    dek_epoch: current.dek_epoch + 1,
                     ..current
-                }
+                };
+                reseal_current_text(&mut d, None, Some(&dek), ws.now())?;
+                d
             }
             (false, PageStore::Encrypted(enc)) => {
                 let dek = server_unwrap_dek(ws, server_name, &current)
@@ -372,11 +413,13 @@ pub fn set_database_tde(
                     .map(|p| dek.decrypt_page(p).map(PlainPage))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
-                Database {
+                let mut d = Database {
                     dek: None,
                     pages: PageStore::Plain(plain),
                     ..current
-                }
+                };
+                reseal_current_text(&mut d, Some(&dek), None, ws.now())?;
+                d
             }
             _ => current,
         };
@@ -386,6 +429,24 @@ pub fn set_database_tde(
         }
         Ok(updated)
     })
+}
+
+/// TDE turned on or off: the current text is rewritten under the new DEK (or in the clear),
+/// as a revision of its own.
+fn reseal_current_text(
+    d: &mut Database,
+    old: Option<&DataEncryptionKey>,
+    new: Option<&DataEncryptionKey>,
+    now: Timestamp,
+) -> ServiceResult<()> {
+    let Some(rev) = super::content::revision_at(d, now) else {
+        return Ok(());
+    };
+    let text = super::content::unseal(&rev.sealed, old)?;
+    let sealed = super::content::seal(d, new, &text)?;
+    let i = d.content.partition_point(|r| r.at <= now);
+    d.content.insert(i, ContentRevision { at: now, sealed });
+    Ok(())
 }
 
 /// `az sql server key create --kid`: links a Key Vault key to the server. The server reads
@@ -464,6 +525,7 @@ pub fn delete_server_key(
                 ),
             ));
         }
+        super::georeplication::check_key_removal(ws, server_name, key)?;
         if s.databases.iter().any(|d| {
             d.dek
                 .as_ref()
@@ -589,35 +651,6 @@ pub fn start_network_outage(
     })
 }
 
-/// `az sql failover-group create`: records the group on each database added to it.
-pub fn create_failover_group(
-    ws: &mut Workspace,
-    name: &str,
-    server_name: &str,
-    partner: &str,
-    dbs: &[String],
-) -> ServiceResult<()> {
-    transact(ws, |ws| {
-        check_name("failover group", name, 1, 63, |c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
-        })?;
-        server(ws, partner)?;
-        if partner.eq_ignore_ascii_case(server_name) {
-            return Err(ServiceError::bad_request(
-                "InvalidFailoverGroupPartner",
-                "The partner server must be another server.",
-            ));
-        }
-        for db in dbs {
-            require_online(ws, server_name, db)?;
-            if let Some(d) = server_mut(ws, server_name)?.database_mut(db) {
-                d.settings.failover_group = Some(name.to_string());
-            }
-        }
-        Ok(())
-    })
-}
-
 /// `az sql db ltr-policy set --weekly-retention`.
 pub fn set_ltr_policy(
     ws: &mut Workspace,
@@ -627,16 +660,12 @@ pub fn set_ltr_policy(
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
         require_online(ws, server_name, db)?;
-        let ok = weekly.starts_with('P')
-            && weekly.len() > 2
-            && weekly[1..weekly.len() - 1]
-                .chars()
-                .all(|c| c.is_ascii_digit())
-            && "DWMY".contains(&weekly[weekly.len() - 1..]);
-        if !ok {
+        if super::backup::parse_iso_duration(weekly).is_none() {
             return Err(ServiceError::bad_request(
                 "InvalidLongTermRetention",
-                format!("'{weekly}' is not an ISO 8601 duration such as P4W."),
+                format!(
+                    "'{weekly}' is not an ISO 8601 duration such as P4W (long-term retention is kept up to 10 years)."
+                ),
             ));
         }
         let d = server_mut(ws, server_name)?

@@ -165,42 +165,38 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
                 validate_protector(ws, &req.server, &uri, req.auto_rotation)?
             }
         };
-        // Databases with their own (database-level) key keep it.
-        let following = || {
-            s.databases
-                .iter()
-                .filter(|d| d.encryption_protector.is_none())
-        };
-        if let Some(d) = following().find(|d| !d.state.is_online()) {
+        // The second vault's copy of the protector's material is the HA twin, kept for
+        // the server to switch to by itself when the protector's vault is out.
+        if let Some(current) = s.protector_key()
+            && current.key_type == ServerKeyType::AzureKeyVault
+            && new_key.key_type == ServerKeyType::AzureKeyVault
+            && current.thumbprint == new_key.thumbprint
+            && !current.name.eq_ignore_ascii_case(&new_key.name)
+            && !current
+                .uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .zip(new_key.uri.as_deref().and_then(KeyUri::parse))
+                .is_some_and(|(a, b)| a.vault.eq_ignore_ascii_case(&b.vault))
+            && protector_access(ws, &req.server).is_ok()
+        {
             return Err(ServiceError::conflict(
-                "DatabaseInaccessible",
+                "AzureKeyVaultKeyInUse",
                 format!(
-                    "The TDE protector of server '{}' cannot be changed while database '{}' is Inaccessible. Restore access to the current key, then revalidate it.",
-                    s.name, d.name
+                    "The key is currently being used by the server. '{}' holds the same key material as the TDE protector '{}' in another vault: it stays linked as the high-availability copy, which the server uses by itself only if the protector's vault becomes unavailable.",
+                    new_key.name, current.name
                 ),
             ));
         }
-        // Re-wrap every DEK: unwrap with whatever wrapped it, wrap with the new protector.
-        let mut rewrapped = Vec::new();
-        for d in following().filter(|d| d.dek.is_some()) {
-            let dek = server_unwrap_dek(ws, &req.server, d)
-                .map_err(|f| tde_error(ws, &req.server, &f))?;
-            let w = server_wrap_dek(ws, &req.server, &new_key.name, &dek)
-                .map_err(|f| tde_error(ws, &req.server, &f))?;
-            rewrapped.push((d.name.clone(), w));
-        }
-        let protector = TdeProtector {
-            server_key_name: new_key.name.clone(),
-            key_type: new_key.key_type,
-            auto_rotation: req.auto_rotation && new_key.key_type == ServerKeyType::AzureKeyVault,
-        };
-        let sm = server_mut(ws, &req.server)?;
-        for (db, w) in rewrapped {
-            if let Some(d) = sm.database_mut(&db) {
-                d.dek = Some(w);
-            }
-        }
-        sm.protector = protector.clone();
+        super::georeplication::check_protector_change(
+            ws,
+            &req.server,
+            &new_key,
+            req.auto_rotation,
+        )?;
+        let auto = req.auto_rotation && new_key.key_type == ServerKeyType::AzureKeyVault;
+        switch_protector(ws, &req.server, &new_key, auto)?;
+        let protector = server(ws, &req.server)?.protector.clone();
         let text = match new_key.key_type {
             ServerKeyType::ServiceManaged => {
                 format!("Server '{}' now uses a service-managed key.", req.server)
@@ -218,6 +214,54 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
         );
         Ok(protector)
     })
+}
+
+/// Makes `new_key` the protector of `server_name`, re-wrapping every DEK that follows the
+/// protector (unwrapped with whatever wrapped it). Pages are not touched.
+pub(crate) fn switch_protector(
+    ws: &mut Workspace,
+    server_name: &str,
+    new_key: &ServerKey,
+    auto_rotation: bool,
+) -> ServiceResult<()> {
+    let s = server(ws, server_name)?;
+    // Databases with their own (database-level) key keep it.
+    let following = || {
+        s.databases
+            .iter()
+            .filter(|d| d.encryption_protector.is_none())
+    };
+    if let Some(d) = following().find(|d| !d.state.is_online()) {
+        return Err(ServiceError::conflict(
+            "DatabaseInaccessible",
+            format!(
+                "The TDE protector of server '{}' cannot be changed while database '{}' is {}. Restore access to the current key, then revalidate it.",
+                s.name,
+                d.name,
+                d.state.label()
+            ),
+        ));
+    }
+    let mut rewrapped = Vec::new();
+    for d in following().filter(|d| d.dek.is_some()) {
+        let dek =
+            server_unwrap_dek(ws, server_name, d).map_err(|f| tde_error(ws, server_name, &f))?;
+        let w = server_wrap_dek(ws, server_name, &new_key.name, &dek)
+            .map_err(|f| tde_error(ws, server_name, &f))?;
+        rewrapped.push((d.name.clone(), w));
+    }
+    let sm = server_mut(ws, server_name)?;
+    for (db, w) in rewrapped {
+        if let Some(d) = sm.database_mut(&db) {
+            d.dek = Some(w);
+        }
+    }
+    sm.protector = TdeProtector {
+        server_key_name: new_key.name.clone(),
+        key_type: new_key.key_type,
+        auto_rotation,
+    };
+    Ok(())
 }
 
 /// The portal's Save on the TDE blade. Like the portal, it first creates the server's

@@ -64,7 +64,6 @@ pub const COMMANDS: &[&str] = &[
     "az sql db tde key revert",
     "az sql db update",
     "az sql server tde-key revalidate",
-    "az sql failover-group create",
     "az sql db ltr-policy set",
     "az monitor activity-log list",
     "sim network outage",
@@ -130,9 +129,13 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         "--only-show-errors",
         "--debug",
         "--verbose",
-        "--no-wait",
     ] {
         a.take(ignored);
+    }
+    // `--no-wait` returns at once from the long-running operations where `az` has it; the
+    // console's other operations complete at once anyway.
+    if a.take("--no-wait").is_some() && super::continuity::NO_WAIT.contains(&cmd) {
+        a.set("--no-wait", Vec::new());
     }
     // Key commands name a Managed HSM with --hsm-name where a vault takes --vault-name.
     if cmd.starts_with("az keyvault key ") {
@@ -495,6 +498,9 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 "--capacity",
                 "--encryption-protector",
                 "--encryption-protector-auto-rotation",
+                "--no-wait",
+                "--backup-storage-redundancy",
+                "--zone-redundant",
             ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
@@ -855,27 +861,6 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .collect(),
             ))
         }
-        "az sql failover-group create" => {
-            a.check_known(&[
-                "--name",
-                "--server",
-                "--resource-group",
-                "--partner-server",
-                "--partner-resource-group",
-                "--add-db",
-                "--failover-policy",
-                "--grace-period",
-            ])?;
-            let server = a.required("--server")?;
-            check_group(ws, &a, &server)?;
-            let name = a.required("--name")?;
-            let partner = a.required("--partner-server")?;
-            let dbs = a.list("--add-db");
-            sql::create_failover_group(ws, &name, &server, &partner, &dbs)?;
-            Ok(
-                json!({"name": name, "partnerServers": [{"id": ids_server(ws, &partner)}], "databases": dbs, "replicationRole": "Primary", "resourceGroup": a.get("--resource-group")}),
-            )
-        }
         "az sql db ltr-policy set" => {
             a.check_known(&[
                 "--name",
@@ -1148,7 +1133,8 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
 pub type Runner = fn(&mut Workspace, &dyn service::KeySource, &str, &mut Args) -> Option<CmdResult>;
 
 /// The command modules beside this one, with their command words.
-const EXTENSIONS: [(&[&str], Runner); 3] = [
+const EXTENSIONS: [(&[&str], Runner); 4] = [
+    (super::continuity::COMMANDS, super::continuity::run),
     (super::governance::COMMANDS, super::governance::run),
     (super::transfer::COMMANDS, super::transfer::run),
     (super::rotation::COMMANDS, super::rotation::run),
@@ -1188,12 +1174,6 @@ fn action_group_json(ws: &Workspace, g: &ActionGroup) -> Value {
     })
 }
 
-fn ids_server(ws: &Workspace, name: &str) -> Value {
-    ws.server(name)
-        .map(|s| Value::String(service::ids::server(s)))
-        .unwrap_or(Value::Null)
-}
-
 fn clock_json(ws: &Workspace) -> Value {
     json!({
         "now": ws.now().to_iso(),
@@ -1222,7 +1202,7 @@ fn unknown_command(words: &[String]) -> CommandError {
 }
 
 /// A resource-group argument must name the group the server is in.
-fn check_group(ws: &Workspace, a: &Args, server: &str) -> Result<(), CommandError> {
+pub(crate) fn check_group(ws: &Workspace, a: &Args, server: &str) -> Result<(), CommandError> {
     if let Some(g) = a.get("--resource-group") {
         if ws.resource_group(&g).is_none() {
             return Err(ServiceError::resource_group_not_found(&g).into());

@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod continuity;
 pub mod governance;
 pub mod lexer;
 pub mod output;

@@ -37,6 +37,12 @@ pub enum SimEvent {
     KeyAttributeBoundary { server: String },
     /// A key's rotation policy or expiry falls due (rotate, near-expiry, expired).
     KeyLifecycle,
+    /// A restored database finishes restoring and opens.
+    RestoreComplete { server: String, database: String },
+    /// A vault or region outage starts failing over or ends: re-evaluate access.
+    OutageBoundary,
+    /// The grace period of an automatic failover group has passed.
+    FailoverGroupGraceExpired { group: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -142,6 +142,19 @@ impl Timestamp {
         {
             return Some(Timestamp(dt.unix_timestamp()));
         }
+        // `az` also takes a date-time without an offset (UTC), with `T` or a space.
+        let naive = t.replacen(' ', "T", 1);
+        for f in [
+            ::time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+            ::time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"
+            ),
+            ::time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+        ] {
+            if let Ok(dt) = ::time::PrimitiveDateTime::parse(&naive, &f) {
+                return Some(Timestamp(dt.assume_utc().unix_timestamp()));
+            }
+        }
         let f = ::time::macros::format_description!("[year]-[month]-[day]");
         let d = ::time::Date::parse(t, &f).ok()?;
         Some(Timestamp(d.midnight().assume_utc().unix_timestamp()))
@@ -173,5 +186,9 @@ mod tests {
         let t = Timestamp::parse("2026-01-01T09:00:00Z").unwrap();
         assert_eq!(t.to_iso(), "2026-01-01T09:00:00+00:00");
         assert_eq!(Timestamp::parse("2026-01-01").unwrap().0 + 9 * 3600, t.0);
+        assert_eq!(Timestamp::parse("2026-01-01T09:00:00"), Some(t));
+        assert_eq!(Timestamp::parse("2026-01-01 09:00:00"), Some(t));
+        assert_eq!(Timestamp::parse("2026-01-01T09:00:00.000"), Some(t));
+        assert_eq!(Timestamp::parse("2026-01-01T09:00"), Some(t));
     }
 }

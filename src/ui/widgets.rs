@@ -29,6 +29,7 @@ pub fn state_badge(ui: &mut egui::Ui, state: &DatabaseState) -> egui::Response {
         } => badge(ui, "Inaccessible · revalidate", RED),
         DatabaseState::Inaccessible { .. } => badge(ui, "Inaccessible", RED),
         DatabaseState::Recovering { .. } => badge(ui, "Recovering", AMBER),
+        DatabaseState::Restoring { .. } => badge(ui, "Restoring", AMBER),
     }
 }
 

@@ -1,0 +1,668 @@
+//! Automatic backups under the protector of their time, and every kind of restore: point in
+//! time, a dropped database, a geo-redundant backup, a long-term retention backup.
+//!
+//! The backup chain is derived, not stored: fulls every week from creation, differentials
+//! every 12 or 24 hours after each full, logs every 10 minutes; what each backup was
+//! encrypted under is the database's protector interval at its time.
+//!
+//! A restore really unwraps, through the target server's access to the vault and every
+//! check, the DEK of every protector interval between the full backup it starts from and
+//! the restore point, decrypts the content as it was then, and gives the new database a
+//! fresh DEK under the target server's current protector.
+
+use super::content::{revision_at, seal, unseal};
+use super::sql::{server, server_mut, tde_error};
+use super::tde::server_wrap_dek;
+use super::{Caller, ServiceError, ServiceResult, ids, notify, transact};
+use crate::crypto::{DataEncryptionKey, WrapAlgorithm};
+use crate::model::*;
+use crate::sim::{Duration, SimEvent};
+use std::collections::BTreeMap;
+
+/// The earliest point-in-time restore point: creation, or the retention window's start.
+pub fn earliest_restore_point(d: &Database, now: Timestamp) -> Timestamp {
+    let window = Duration::days(d.backup_policy.retention_days.clamp(1, 35) as i64);
+    d.created.max(now - window)
+}
+
+/// The last full backup at or before `t` (the first one is taken right after creation).
+pub fn full_backup_before(d: &Database, t: Timestamp) -> Timestamp {
+    if t <= d.created {
+        return d.created;
+    }
+    let weeks = (t - d.created).0 / FULL_BACKUP_EVERY.0;
+    d.created + Duration(weeks * FULL_BACKUP_EVERY.0)
+}
+
+/// How long weekly long-term retention backups are kept (`ltr-policy --weekly-retention`).
+pub fn ltr_retention(d: &Database) -> Option<Duration> {
+    let text = d.settings.ltr_weekly_retention.as_deref()?;
+    parse_iso_duration(text)
+}
+
+/// `P4W`, `P30D`, `P12M`, `P10Y` (months as 30 days, years as 365). At most 10 years.
+pub fn parse_iso_duration(text: &str) -> Option<Duration> {
+    let rest = text.strip_prefix('P')?;
+    let unit = rest.chars().last()?;
+    let n: i64 = rest.get(..rest.len() - unit.len_utf8())?.parse().ok()?;
+    let days = match unit {
+        'D' => n,
+        'W' => n.checked_mul(7)?,
+        'M' => n.checked_mul(30)?,
+        'Y' => n.checked_mul(365)?,
+        _ => return None,
+    };
+    (1..=3650).contains(&days).then(|| Duration::days(days))
+}
+
+/// The protector interval in force at `t`.
+pub fn interval_at(d: &Database, t: Timestamp) -> Option<&ProtectorInterval> {
+    let i = d.protector_history.partition_point(|i| i.from <= t);
+    d.protector_history.get(i.saturating_sub(1))
+}
+
+/// The intervals a restore to `t` needs: those overlapping [full backup before `t`, `t`].
+pub fn intervals_needed(d: &Database, t: Timestamp) -> Vec<&ProtectorInterval> {
+    let full = full_backup_before(d, t);
+    let first = d
+        .protector_history
+        .partition_point(|i| i.from <= full)
+        .saturating_sub(1);
+    d.protector_history[first..]
+        .iter()
+        .take_while(|i| i.from <= t)
+        .collect()
+}
+
+/// One backup of the derived chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackupEntry {
+    pub time: Timestamp,
+    pub kind: BackupKind,
+    /// What it was encrypted under (`None`: TDE was off).
+    pub protector: Option<BackupProtector>,
+}
+
+/// The newest `limit` backups taken up to `now` (newest first), with their protectors.
+pub fn recent_backups(d: &Database, now: Timestamp, limit: usize) -> Vec<BackupEntry> {
+    let mut out = Vec::new();
+    let full_every = FULL_BACKUP_EVERY.0;
+    let diff_every = Duration::hours(d.backup_policy.diff_backup_hours.clamp(12, 24) as i64).0;
+    let log_every = LOG_BACKUP_EVERY.0;
+    let since = (now - d.created).0;
+    if since < 0 {
+        return out;
+    }
+    // Walk back over log instants; each is a full, differential or log backup.
+    let mut k = since / log_every;
+    while out.len() < limit && k >= 0 {
+        let offset = k * log_every;
+        let time = d.created + Duration(offset);
+        let kind = if offset % full_every == 0 {
+            BackupKind::Full
+        } else if (offset % full_every) % diff_every == 0 {
+            BackupKind::Differential
+        } else {
+            BackupKind::Log
+        };
+        out.push(BackupEntry {
+            time,
+            kind,
+            protector: interval_at(d, time).and_then(|i| i.protector.clone()),
+        });
+        k -= 1;
+    }
+    out
+}
+
+/// Where a restore reads from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RestoreSource {
+    /// A live database on the same server, to a point in time.
+    PointInTime { time: Timestamp },
+    /// A dropped database, to its deletion time or earlier.
+    Deleted {
+        deleted_at: Timestamp,
+        time: Option<Timestamp>,
+    },
+    /// The geo-redundant copy of the latest backups (up to an hour behind).
+    Geo,
+    /// A weekly long-term retention backup taken at `time`.
+    LongTerm { time: Timestamp },
+}
+
+/// `az sql db restore` and its geo and long-term kin.
+#[derive(Clone, Debug)]
+pub struct RestoreRequest {
+    pub source_server: String,
+    pub source_database: String,
+    pub source: RestoreSource,
+    pub target_server: String,
+    pub dest_name: String,
+    pub tier: Option<ServiceTier>,
+}
+
+/// How long a restore takes: a few minutes plus time in proportion to size.
+pub fn restore_duration(d: &Database) -> Duration {
+    Duration::minutes(3) + Duration::seconds(5 * d.max_size_gb as i64)
+}
+
+/// The error when the target server cannot use a key some backup needs.
+fn missing_uri(
+    uri: &str,
+    dest: &str,
+    target: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> ServiceError {
+    ServiceError::bad_request(
+        "MissingKeyVaultUriForRestore",
+        format!(
+            "Azure Key Vault key URI '{uri}' is required to successfully restore the database '{dest}' under server '{target}'. Target server {target} does not have access to all AKV URIs created between {} and {}. Retry operation after restoring all AKV URIs.",
+            from.to_iso(),
+            to.to_iso()
+        ),
+    )
+}
+
+/// The source database (live or dropped) and the restore point.
+fn source_and_point(ws: &Workspace, req: &RestoreRequest) -> ServiceResult<(Database, Timestamp)> {
+    let s = server(ws, &req.source_server)?;
+    let now = ws.now();
+    let bad_time = |t: Timestamp, earliest: Timestamp, latest: Timestamp| {
+        ServiceError::bad_request(
+            "InvalidPointInTimeRestoreRequest",
+            format!(
+                "The point in time '{}' for restore of database '{}' is out of range: it must be between {} (the earliest restore point) and {}.",
+                t.to_iso(),
+                req.source_database,
+                earliest.to_iso(),
+                latest.to_iso()
+            ),
+        )
+    };
+    match &req.source {
+        RestoreSource::PointInTime { time } => {
+            let d = s
+                .database(&req.source_database)
+                .ok_or_else(|| ServiceError::database_not_found(&s.name, &req.source_database))?;
+            if ws.continuity.primary_of(&s.name, &d.name).is_some() {
+                return Err(ServiceError::bad_request(
+                    "PointInTimeRestoreFromGeoSecondaryNotSupported",
+                    format!(
+                        "Database '{}' on server '{}' is a geo-secondary: point-in-time restore is available from its primary only.",
+                        d.name, s.name
+                    ),
+                ));
+            }
+            let earliest = earliest_restore_point(d, now);
+            if *time < earliest || *time > now {
+                return Err(bad_time(*time, earliest, now));
+            }
+            Ok((d.clone(), *time))
+        }
+        RestoreSource::Deleted { deleted_at, time } => {
+            let dd = s
+                .deleted_databases
+                .iter()
+                .filter(|x| x.database.name.eq_ignore_ascii_case(&req.source_database))
+                .find(|x| (x.deleted_at - *deleted_at).0.abs() <= 1)
+                .ok_or_else(|| {
+                    ServiceError::not_found(
+                        "ResourceNotFound",
+                        format!(
+                            "The requested resource of type 'Microsoft.Sql/servers/restorableDroppedDatabases' with name '{},{}' was not found on server '{}'.",
+                            req.source_database,
+                            deleted_at.to_iso(),
+                            s.name
+                        ),
+                    )
+                })?;
+            let t = time.unwrap_or(dd.deleted_at);
+            let earliest = earliest_restore_point(&dd.database, dd.deleted_at);
+            if t < earliest || t > dd.deleted_at {
+                return Err(bad_time(t, earliest, dd.deleted_at));
+            }
+            Ok((dd.database.clone(), t))
+        }
+        RestoreSource::Geo => {
+            let d = s
+                .database(&req.source_database)
+                .ok_or_else(|| ServiceError::database_not_found(&s.name, &req.source_database))?;
+            Ok((d.clone(), geo_backup_point(d, now)))
+        }
+        RestoreSource::LongTerm { time } => {
+            let d = s
+                .database(&req.source_database)
+                .ok_or_else(|| ServiceError::database_not_found(&s.name, &req.source_database))?;
+            if !ltr_backups(d, now).contains(time) {
+                return Err(ServiceError::not_found(
+                    "LongTermRetentionBackupNotFound",
+                    format!(
+                        "The long-term retention backup of '{}' taken at {} was not found (or has expired).",
+                        d.name,
+                        time.to_iso()
+                    ),
+                ));
+            }
+            Ok((d.clone(), *time))
+        }
+    }
+}
+
+/// The latest geo-replicated backup point: the last log backup an hour or more ago.
+pub fn geo_backup_point(d: &Database, now: Timestamp) -> Timestamp {
+    let t = (now - GEO_BACKUP_LAG).max(d.created);
+    let logs = (t - d.created).0 / LOG_BACKUP_EVERY.0;
+    d.created + Duration(logs * LOG_BACKUP_EVERY.0)
+}
+
+/// The weekly full backups kept for long-term retention, newest first.
+pub fn ltr_backups(d: &Database, now: Timestamp) -> Vec<Timestamp> {
+    let Some(keep) = ltr_retention(d) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut t = full_backup_before(d, now);
+    while t >= d.created && t >= now - keep && out.len() < 600 {
+        out.push(t);
+        t = t - FULL_BACKUP_EVERY;
+    }
+    out
+}
+
+/// Unwraps, as `target` would, the DEK of every interval a restore to `point` needs. The
+/// first key the target cannot use is named in the error.
+fn unwrap_needed(
+    ws: &Workspace,
+    source_server: &str,
+    d: &Database,
+    point: Timestamp,
+    target: &str,
+    dest: &str,
+) -> ServiceResult<BTreeMap<u32, DataEncryptionKey>> {
+    let needed = intervals_needed(d, point);
+    let full = full_backup_before(d, point);
+    let t = server(ws, target)?;
+    let mut deks = BTreeMap::new();
+    for interval in needed {
+        let Some(p) = &interval.protector else {
+            continue;
+        };
+        let dek = match (&p.key_type, &p.uri) {
+            (ServerKeyType::AzureKeyVault, Some(uri)) => {
+                let linked = t.keys.iter().any(|k| {
+                    k.uri
+                        .as_deref()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(uri))
+                });
+                let parsed = KeyUri::parse(uri);
+                let bytes = match (linked, parsed) {
+                    (true, Some(parsed)) => super::keyvault::unwrap_key(
+                        ws,
+                        &Caller::Server(t.name.clone()),
+                        &parsed,
+                        &p.wrapped,
+                    )
+                    .ok(),
+                    _ => None,
+                };
+                let bytes = bytes.ok_or_else(|| missing_uri(uri, dest, &t.name, full, point))?;
+                DataEncryptionKey::from_bytes(&bytes)
+                    .map_err(|_| missing_uri(uri, dest, &t.name, full, point))?
+            }
+            _ => {
+                // Service-managed: the source server's own key.
+                let s = server(ws, source_server)?;
+                let bytes = s
+                    .service_managed_key
+                    .unwrap_key(WrapAlgorithm::RsaOaep256, &p.wrapped)
+                    .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+                DataEncryptionKey::from_bytes(&bytes)
+                    .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?
+            }
+        };
+        deks.insert(p.dek_epoch, dek);
+    }
+    Ok(deks)
+}
+
+/// Starts a restore: validates, really unwraps what the backups need and decrypts the
+/// content at the restore point, then creates the new database (Restoring until the
+/// service finishes). Nothing is created when any step fails.
+pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        let (src, point) = source_and_point(ws, req)?;
+        let target = server(ws, &req.target_server)?;
+        super::check_name("database", &req.dest_name, 1, 128, |c| {
+            !"<>*%&:\\/?".contains(c)
+        })?;
+        if target.database(&req.dest_name).is_some() {
+            return Err(ServiceError::conflict(
+                "DatabaseAlreadyExists",
+                format!(
+                    "Database '{}' already exists. Choose a different database name.",
+                    req.dest_name
+                ),
+            ));
+        }
+        super::content::require_serving(ws, &req.target_server, &req.dest_name)?;
+        let deks = unwrap_needed(
+            ws,
+            &req.source_server,
+            &src,
+            point,
+            &req.target_server,
+            &req.dest_name,
+        )?;
+        // The content as it was at the restore point, decrypted with the DEK of its epoch.
+        let text = match revision_at(&src, point) {
+            None => String::new(),
+            Some(rev) => {
+                let epoch = match &rev.sealed {
+                    SealedText::Encrypted { dek_epoch, .. } => Some(*dek_epoch),
+                    SealedText::Plain(_) => None,
+                };
+                let dek = match epoch {
+                    None => None,
+                    Some(e) => match deks.get(&e) {
+                        Some(d) => Some(d),
+                        None => {
+                            // Content written under an older DEK than the full backup's
+                            // interval: that interval's key is needed too.
+                            let older = src
+                                .protector_history
+                                .iter()
+                                .find(|i| i.protector.as_ref().is_some_and(|p| p.dek_epoch == e));
+                            let uri = older
+                                .and_then(|i| i.protector.as_ref())
+                                .map(|p| p.label())
+                                .unwrap_or_default();
+                            return Err(missing_uri(
+                                &uri,
+                                &req.dest_name,
+                                &req.target_server,
+                                full_backup_before(&src, point),
+                                point,
+                            ));
+                        }
+                    },
+                };
+                unseal(&rev.sealed, dek)?
+            }
+        };
+        let now = ws.now();
+        let tier = req.tier.unwrap_or(src.tier);
+        let mut db = Database {
+            name: req.dest_name.clone(),
+            tier,
+            max_size_gb: src.max_size_gb,
+            created: now,
+            state: DatabaseState::Restoring {
+                since: now,
+                until: now + restore_duration(&src),
+            },
+            health: ResourceHealth::Available,
+            health_history: vec![HealthEvent {
+                time: now,
+                health: ResourceHealth::Available,
+                reason: format!("Restored from '{}' as of {}.", src.name, point.to_iso()),
+            }],
+            dek: None,
+            pages: PageStore::Plain(Vec::new()),
+            tags: Vec::new(),
+            settings: DatabaseSettings::default(),
+            last_recovery: None,
+            encryption_protector: None,
+            encryption_protector_auto_rotation: false,
+            key_access_lost_since: None,
+            content: Vec::new(),
+            protector_history: Vec::new(),
+            dek_epoch: 0,
+            backup_policy: src.backup_policy.clone(),
+        };
+        let until = match db.state {
+            DatabaseState::Restoring { until, .. } => until,
+            _ => now,
+        };
+        // A fresh DEK under the target server's current protector.
+        let tde_on = src.tde_enabled() || target_uses_cmk(ws, &req.target_server);
+        let fresh = DataEncryptionKey::generate();
+        let plain_pages = super::sql::sample_pages(&req.dest_name);
+        if tde_on {
+            let protector = server(ws, &req.target_server)?
+                .protector
+                .server_key_name
+                .clone();
+            let wrapped = server_wrap_dek(ws, &req.target_server, &protector, &fresh)
+                .map_err(|f| tde_error(ws, &req.target_server, &f))?;
+            db.dek = Some(wrapped);
+            db.pages = PageStore::Encrypted(
+                plain_pages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| fresh.encrypt_page(i, p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?,
+            );
+        } else {
+            db.pages = PageStore::Plain(plain_pages.into_iter().map(PlainPage).collect());
+        }
+        if !text.is_empty() {
+            let sealed = seal(&db, Some(&fresh), &text)?;
+            db.content.push(ContentRevision { at: now, sealed });
+        }
+        let resource = ids::database(server(ws, &req.target_server)?, &db.name);
+        server_mut(ws, &req.target_server)?
+            .databases
+            .push(db.clone());
+        ws.schedule.push(
+            until,
+            SimEvent::RestoreComplete {
+                server: req.target_server.clone(),
+                database: db.name.clone(),
+            },
+        );
+        super::log_activity(
+            ws,
+            now,
+            "RestoreDatabase",
+            ActivityStatus::Started,
+            resource,
+            format!(
+                "Restore of '{}' (server '{}') as of {} into '{}' on server '{}' started.",
+                src.name,
+                req.source_server,
+                point.to_iso(),
+                db.name,
+                req.target_server
+            ),
+        );
+        Ok(db)
+    })
+}
+
+fn target_uses_cmk(ws: &Workspace, server_name: &str) -> bool {
+    ws.server(server_name)
+        .is_some_and(|s| s.protector.key_type == ServerKeyType::AzureKeyVault)
+}
+
+/// The scheduled end of a restore: the new database opens (its DEK really unwrapped) and is
+/// Online.
+pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) {
+    let now = ws.now();
+    let Some(s) = ws.server(server_name) else {
+        return;
+    };
+    let Some(d) = s.database(db).cloned() else {
+        return;
+    };
+    if !matches!(d.state, DatabaseState::Restoring { .. }) {
+        return;
+    }
+    let resource = ids::database(s, db);
+    let outcome = super::behaviour::open_database(ws, server_name, &d);
+    if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
+        match &outcome {
+            Ok(()) => {
+                dd.state = DatabaseState::Online;
+                dd.settings.pitr_earliest = Some(now);
+            }
+            Err(_) => {
+                dd.state = DatabaseState::Inaccessible {
+                    since: now,
+                    cause: KeyAccessFailure::UnwrapFailed,
+                    access_restored_at: None,
+                    revalidation_required: false,
+                }
+            }
+        }
+    }
+    match outcome {
+        Ok(()) => {
+            super::log_activity(
+                ws,
+                now,
+                "RestoreDatabase",
+                ActivityStatus::Succeeded,
+                resource,
+                format!("Database '{db}' on server '{server_name}' was restored and is Online."),
+            );
+            notify(
+                ws,
+                NotificationLevel::Success,
+                "Restore completed",
+                format!("'{db}' on '{server_name}' is Online."),
+            );
+        }
+        Err(why) => {
+            super::log_activity(
+                ws,
+                now,
+                "RestoreDatabase",
+                ActivityStatus::Failed,
+                resource,
+                format!("The restored database '{db}' could not be opened: {why}"),
+            );
+            notify(
+                ws,
+                NotificationLevel::Error,
+                "Restore failed",
+                format!("'{db}' on '{server_name}' could not be opened: {why}"),
+            );
+        }
+    }
+}
+
+/// `az sql db str-policy set`.
+pub fn set_backup_policy(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    retention_days: u32,
+    diff_backup_hours: Option<u32>,
+) -> ServiceResult<BackupPolicy> {
+    transact(ws, |ws| {
+        if !(1..=35).contains(&retention_days) {
+            return Err(ServiceError::bad_request(
+                "InvalidBackupRetentionPeriod",
+                format!(
+                    "The retention period of {retention_days} days is not valid: point-in-time restore retention is 1 to 35 days."
+                ),
+            ));
+        }
+        if let Some(h) = diff_backup_hours
+            && h != 12
+            && h != 24
+        {
+            return Err(ServiceError::bad_request(
+                "InvalidDiffBackupIntervalHours",
+                format!("Differential backups are taken every 12 or 24 hours, not {h}."),
+            ));
+        }
+        super::sql::live_database(ws, server_name, db)?;
+        let now = ws.now();
+        let d = server_mut(ws, server_name)?
+            .database_mut(db)
+            .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
+        d.backup_policy.retention_days = retention_days;
+        if let Some(h) = diff_backup_hours {
+            d.backup_policy.diff_backup_hours = h;
+        }
+        super::content::prune_history(d, now);
+        Ok(d.backup_policy.clone())
+    })
+}
+
+/// Dropped databases of a server still within their retention.
+pub fn list_deleted(ws: &Workspace, server_name: &str) -> ServiceResult<Vec<DeletedDatabase>> {
+    let now = ws.now();
+    Ok(server(ws, server_name)?
+        .deleted_databases
+        .iter()
+        .filter(|d| earliest_restore_point(&d.database, now) <= d.deleted_at)
+        .cloned()
+        .collect())
+}
+
+/// Can `server_name` use, now, the key an interval's backups were written under (linked on
+/// the server, and usable through the vault)?
+pub fn interval_reachable(ws: &Workspace, server_name: &str, interval: &ProtectorInterval) -> bool {
+    let Some(p) = &interval.protector else {
+        return true;
+    };
+    let Some(uri) = &p.uri else {
+        return true;
+    };
+    let linked = ws.server(server_name).is_some_and(|s| {
+        s.keys.iter().any(|k| {
+            k.uri
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(uri))
+        })
+    });
+    linked
+        && KeyUri::parse(uri).is_some_and(|u| {
+            super::keyvault::check_key_use(
+                ws,
+                &Caller::Server(server_name.to_string()),
+                &u,
+                &[KeyPermission::UnwrapKey],
+                Some(KeyOperation::UnwrapKey),
+            )
+            .is_ok()
+        })
+}
+
+/// Which keys the backups of `d` still need (URIs of Key Vault keys, oldest first).
+pub fn keys_needed_by_backups(d: &Database, now: Timestamp) -> Vec<String> {
+    let from = super::content::history_needed_from(d, now);
+    let first = d
+        .protector_history
+        .partition_point(|i| i.from <= from)
+        .saturating_sub(1);
+    let mut out: Vec<String> = Vec::new();
+    for i in &d.protector_history[first..] {
+        if let Some(uri) = i.protector.as_ref().and_then(|p| p.uri.clone())
+            && !out.iter().any(|u| u.eq_ignore_ascii_case(&uri))
+        {
+            out.push(uri);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_durations() {
+        assert_eq!(parse_iso_duration("P4W"), Some(Duration::days(28)));
+        assert_eq!(parse_iso_duration("P10Y"), Some(Duration::days(3650)));
+        assert_eq!(parse_iso_duration("P11Y"), None);
+        assert_eq!(parse_iso_duration("P4é"), None);
+        assert_eq!(parse_iso_duration("P"), None);
+        assert_eq!(parse_iso_duration("4W"), None);
+    }
+}

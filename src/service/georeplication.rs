@@ -1,0 +1,582 @@
+//! Active geo-replication under customer-managed TDE: replicas that really share the
+//! primary's DEK (wrapped by their own server's protector), the key-material rules the
+//! service enforces, and failover (planned, forced) that opens the new primary by really
+//! unwrapping its DEK through that server's vault.
+
+use super::sql::{live_database, server, server_mut, tde_error};
+use super::tde::{server_unwrap_dek, server_wrap_dek};
+use super::{ServiceError, ServiceResult, ids, notify, transact};
+use crate::model::*;
+
+/// `az sql db replica create`.
+#[derive(Clone, Debug)]
+pub struct CreateReplica {
+    pub server: String,
+    pub database: String,
+    pub partner_server: String,
+    /// Defaults to the primary's name.
+    pub partner_database: Option<String>,
+}
+
+fn byok(s: &SqlServer, d: &Database) -> bool {
+    s.database_key(d)
+        .is_some_and(|k| k.key_type == ServerKeyType::AzureKeyVault)
+}
+
+/// A server key of `partner` with the same key material (thumbprint) as `key`.
+pub fn same_material<'a>(partner: &'a SqlServer, key: &ServerKey) -> Option<&'a ServerKey> {
+    partner
+        .keys
+        .iter()
+        .find(|k| k.key_type == ServerKeyType::AzureKeyVault && k.thumbprint == key.thumbprint)
+}
+
+/// A server key of `partner` from the same vault and key name as `key` (any version).
+fn same_key_uri<'a>(partner: &'a SqlServer, key: &ServerKey) -> Option<&'a ServerKey> {
+    let want = key.uri.as_deref().and_then(KeyUri::parse)?;
+    partner.keys.iter().find(|k| {
+        k.uri.as_deref().and_then(KeyUri::parse).is_some_and(|u| {
+            u.vault.eq_ignore_ascii_case(&want.vault) && u.key.eq_ignore_ascii_case(&want.key)
+        })
+    })
+}
+
+/// The key-material rules for replicating database `d` of `s` to `partner`: which partner
+/// key will protect the secondary's DEK (`None`: the partner's own protector).
+fn check_key_material(
+    s: &SqlServer,
+    d: &Database,
+    partner: &SqlServer,
+    partner_db: &str,
+) -> ServiceResult<Option<String>> {
+    let Some(key) = s.database_key(d) else {
+        return Ok(None);
+    };
+    if key.key_type != ServerKeyType::AzureKeyVault {
+        return Ok(None);
+    }
+    let own = d.encryption_protector.is_some();
+    let auto = if own {
+        d.encryption_protector_auto_rotation
+    } else {
+        s.protector.auto_rotation
+    };
+    let Some(twin) = same_material(partner, key) else {
+        return Err(if own {
+            ServiceError::bad_request(
+                "PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary",
+                format!(
+                    "All databases in geo replication must contain the same key material as the encryption protector of the source database. Please add the key '{}' with the same key material to the target database '{partner_db}'.",
+                    key.uri.clone().unwrap_or_else(|| key.name.clone())
+                ),
+            )
+        } else {
+            ServiceError::bad_request(
+                "KeyMaterialNotFoundOnRemoteServer",
+                "Remote server does not have access to key material used as a TDE protector.",
+            )
+        });
+    };
+    if auto && same_key_uri(partner, key).is_none() {
+        return Err(if own {
+            ServiceError::bad_request(
+                "PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary",
+                format!(
+                    "When the automatic rotation of database level TDE Protector is enabled, both source and target databases must be connected to the same key vault. Please add key '{}' (from the same key vault that is connected to source database) to the target database '{partner_db}'.",
+                    key.uri.clone().unwrap_or_else(|| key.name.clone())
+                ),
+            )
+        } else {
+            ServiceError::bad_request(
+                "SameKeyUriNotFoundOnRemoteServer",
+                "Secondary server does not have the key material from the same key vault as the primary server's encryption protector with key auto-rotation enabled.",
+            )
+        });
+    }
+    Ok(own.then(|| twin.name.clone()))
+}
+
+/// `az sql db replica create`: a readable geo-secondary on another server.
+pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<ReplicationLink> {
+    transact(ws, |ws| {
+        let d = live_database(ws, &req.server, &req.database)?.clone();
+        let s = server(ws, &req.server)?;
+        let partner = server(ws, &req.partner_server)?;
+        let partner_db = req
+            .partner_database
+            .clone()
+            .unwrap_or_else(|| d.name.clone());
+        if partner.name.eq_ignore_ascii_case(&s.name) {
+            return Err(ServiceError::bad_request(
+                "InvalidPartnerServer",
+                "A geo-secondary must be on another server than its primary.",
+            ));
+        }
+        if !d.state.is_online() {
+            return Err(ServiceError::database_inaccessible(&s.name, &d.name));
+        }
+        super::content::require_serving(ws, &req.server, &d.name)?;
+        super::content::require_serving(ws, &req.partner_server, &partner_db)?;
+        if let Some(up) = ws.continuity.primary_of(&s.name, &d.name) {
+            let chain_byok = byok(s, &d)
+                || ws
+                    .server(&up.primary_server)
+                    .is_some_and(|p| p.protector.key_type == ServerKeyType::AzureKeyVault)
+                || partner.protector.key_type == ServerKeyType::AzureKeyVault;
+            if chain_byok {
+                return Err(ServiceError::bad_request(
+                    "SecurityAzureKeyVaultGeoChainError",
+                    "Creating secondary of secondary (a process known as chaining) is not supported when enabling Transparent Data Encryption using Azure Key Vault (BYOK).",
+                ));
+            }
+        }
+        if ws.continuity.links.iter().any(|l| {
+            l.is_primary(&s.name, &d.name) && l.secondary_server.eq_ignore_ascii_case(&partner.name)
+        }) {
+            return Err(ServiceError::conflict(
+                "ReplicationLinkAlreadyExists",
+                format!(
+                    "Database '{}' on server '{}' already has a geo-secondary on server '{}'.",
+                    d.name, s.name, partner.name
+                ),
+            ));
+        }
+        if ws.continuity.secondaries_of(&s.name, &d.name).count() >= MAX_GEO_SECONDARIES {
+            return Err(ServiceError::bad_request(
+                "GeoReplicationMaxSecondariesReached",
+                format!(
+                    "Database '{}' already has {MAX_GEO_SECONDARIES} geo-secondaries, the most a database can have.",
+                    d.name
+                ),
+            ));
+        }
+        if partner.database(&partner_db).is_some() {
+            return Err(ServiceError::conflict(
+                "DatabaseAlreadyExists",
+                format!(
+                    "Database '{partner_db}' already exists on server '{}'. Choose a different database name.",
+                    partner.name
+                ),
+            ));
+        }
+        let own_key = check_key_material(s, &d, partner, &partner_db)?;
+        let now = ws.now();
+        // Seed the secondary with the primary's DEK: unwrapped through the primary's vault,
+        // wrapped by the partner's key.
+        let dek = match &d.dek {
+            Some(_) => Some(
+                server_unwrap_dek(ws, &req.server, &d)
+                    .map_err(|f| tde_error(ws, &req.server, &f))?,
+            ),
+            None => None,
+        };
+        let wrapped = match &dek {
+            Some(dek) => {
+                let key = own_key
+                    .clone()
+                    .unwrap_or_else(|| partner.protector.server_key_name.clone());
+                Some(
+                    server_wrap_dek(ws, &req.partner_server, &key, dek)
+                        .map_err(|f| tde_error(ws, &req.partner_server, &f))?,
+                )
+            }
+            None => None,
+        };
+        let content = super::content::revision_at(&d, now)
+            .map(|r| ContentRevision {
+                at: now,
+                sealed: r.sealed.clone(),
+            })
+            .into_iter()
+            .collect();
+        let secondary = Database {
+            name: partner_db.clone(),
+            created: now,
+            state: DatabaseState::Online,
+            health: ResourceHealth::Available,
+            health_history: vec![HealthEvent {
+                time: now,
+                health: ResourceHealth::Available,
+                reason: format!(
+                    "Created as a geo-secondary of '{}' on '{}'.",
+                    d.name, s.name
+                ),
+            }],
+            dek: wrapped,
+            tags: d.tags.clone(),
+            settings: DatabaseSettings::default(),
+            last_recovery: None,
+            encryption_protector: own_key,
+            encryption_protector_auto_rotation: d.encryption_protector_auto_rotation
+                && d.encryption_protector.is_some(),
+            key_access_lost_since: None,
+            content,
+            protector_history: Vec::new(),
+            ..d.clone()
+        };
+        let resource = ids::database(s, &d.name);
+        let (primary_server, secondary_server) = (s.name.clone(), partner.name.clone());
+        let link = ReplicationLink {
+            id: guid_from_bytes(ws.clock.draw_bytes16()),
+            primary_server,
+            primary_database: d.name.clone(),
+            secondary_server,
+            secondary_database: partner_db.clone(),
+            created: now,
+            state: LinkState::CatchUp,
+        };
+        server_mut(ws, &req.partner_server)?
+            .databases
+            .push(secondary);
+        ws.continuity.links.push(link.clone());
+        super::log_activity(
+            ws,
+            now,
+            "CreateGeoSecondary",
+            ActivityStatus::Succeeded,
+            resource,
+            format!(
+                "Geo-secondary '{partner_db}' of '{}' created on server '{}'.",
+                d.name, req.partner_server
+            ),
+        );
+        Ok(link)
+    })
+}
+
+/// `az sql db replica list-links`: the links of a database, either side.
+pub fn list_links(
+    ws: &Workspace,
+    server_name: &str,
+    db: &str,
+) -> ServiceResult<Vec<ReplicationLink>> {
+    live_database(ws, server_name, db)?;
+    Ok(ws
+        .continuity
+        .links
+        .iter()
+        .filter(|l| l.touches(server_name, db))
+        .cloned()
+        .collect())
+}
+
+fn no_links(db: &str) -> ServiceError {
+    ServiceError::bad_request(
+        "ReplicationLinkNotFound",
+        format!("The specified database has no replication links. (database '{db}')"),
+    )
+}
+
+fn in_group_error() -> ServiceError {
+    ServiceError::bad_request(
+        "FailoverGroupAlreadySetup",
+        "The operation cannot be performed because the geo-replication link is part of a Failover Group. Remove the database from the failover group, or use the failover group's own operations.",
+    )
+}
+
+/// What a failover did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailoverReport {
+    pub new_primary_server: String,
+    pub database: String,
+    /// Writes of the last seconds that had not reached the secondary (forced failover).
+    pub lost_writes: usize,
+    pub already_primary: bool,
+}
+
+/// `az sql db replica set-primary` (run against the secondary).
+pub fn set_primary(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    allow_data_loss: bool,
+) -> ServiceResult<FailoverReport> {
+    transact(ws, |ws| {
+        live_database(ws, server_name, db)?;
+        if ws.continuity.primary_of(server_name, db).is_none() {
+            if ws
+                .continuity
+                .secondaries_of(server_name, db)
+                .next()
+                .is_some()
+            {
+                return Ok(FailoverReport {
+                    new_primary_server: server_name.to_string(),
+                    database: db.to_string(),
+                    lost_writes: 0,
+                    already_primary: true,
+                });
+            }
+            return Err(no_links(db));
+        }
+        if ws.continuity.group_of(server_name, db).is_some() {
+            return Err(in_group_error());
+        }
+        failover_database(ws, server_name, db, allow_data_loss)
+    })
+}
+
+/// Makes the secondary `server`/`db` the primary. Planned: the secondary catches up first
+/// (no write lost), which needs the primary reachable. Forced: writes still in flight are
+/// lost. The new primary opens by really unwrapping its DEK through its own vault; the old
+/// primary and every other secondary follow the new primary.
+pub(crate) fn failover_database(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    allow_data_loss: bool,
+) -> ServiceResult<FailoverReport> {
+    let now = ws.now();
+    let link = ws
+        .continuity
+        .primary_of(server_name, db)
+        .cloned()
+        .ok_or_else(|| no_links(db))?;
+    let old_server = link.primary_server.clone();
+    let old_db = link.primary_database.clone();
+    let primary_down = ws
+        .server(&old_server)
+        .is_none_or(|s| ws.continuity.region_outage(&s.location, now).is_some());
+    if primary_down && !allow_data_loss {
+        return Err(ServiceError::new(
+            "PrimaryNotReachable",
+            503,
+            format!(
+                "The primary database '{old_db}' on server '{old_server}' cannot be reached (its region is unavailable), so a planned failover without data loss is not possible. Use a forced failover (--allow-data-loss)."
+            ),
+        ));
+    }
+    super::content::require_serving(ws, server_name, db)?;
+    // Open the new primary: its DEK really unwrapped through its own server's vault.
+    let d = live_database(ws, server_name, db)?.clone();
+    if d.dek.is_some() {
+        server_unwrap_dek(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
+    }
+    let lost_writes = {
+        let target = server_mut(ws, server_name)?
+            .database_mut(db)
+            .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
+        let in_flight = target.content.iter().filter(|r| r.at > now).count();
+        if allow_data_loss {
+            target.content.retain(|r| r.at <= now);
+        } else {
+            for r in target.content.iter_mut().filter(|r| r.at > now) {
+                r.at = now;
+            }
+        }
+        if allow_data_loss { in_flight } else { 0 }
+    };
+    // Swap roles: every link from the old primary now starts at the new one.
+    for l in &mut ws.continuity.links {
+        if l.is_primary(&old_server, &old_db) {
+            if l.is_secondary(server_name, db) {
+                l.secondary_server = old_server.clone();
+                l.secondary_database = old_db.clone();
+            }
+            l.primary_server = server_name.to_string();
+            l.primary_database = d.name.clone();
+        }
+    }
+    // The old primary rejoins as a secondary, re-seeded from the new primary.
+    let seed = super::content::revision_at(live_database(ws, server_name, db)?, now).cloned();
+    if let Some(old) = ws
+        .server_mut(&old_server)
+        .and_then(|s| s.database_mut(&old_db))
+    {
+        old.content.retain(|r| r.at <= now);
+        if let Some(seed) = seed
+            && old.content.last().map(|r| &r.sealed) != Some(&seed.sealed)
+        {
+            old.content.push(ContentRevision {
+                at: now,
+                sealed: seed.sealed,
+            });
+        }
+    }
+    let resource = ids::database(server(ws, server_name)?, db);
+    let kind = if allow_data_loss { "Forced" } else { "Planned" };
+    super::log_activity(
+        ws,
+        now,
+        "FailoverGeoReplication",
+        ActivityStatus::Succeeded,
+        resource,
+        format!(
+            "{kind} failover: '{db}' on server '{server_name}' is now the primary ('{old_db}' on '{old_server}' is its secondary). Writes lost: {lost_writes}."
+        ),
+    );
+    notify(
+        ws,
+        if lost_writes > 0 {
+            NotificationLevel::Warning
+        } else {
+            NotificationLevel::Success
+        },
+        "Failover completed",
+        format!(
+            "{kind} failover of '{db}' to '{server_name}' completed; {lost_writes} write(s) lost."
+        ),
+    );
+    Ok(FailoverReport {
+        new_primary_server: server_name.to_string(),
+        database: d.name,
+        lost_writes,
+        already_primary: false,
+    })
+}
+
+/// `az sql db replica delete-link`: the secondary becomes a read-write database of its own.
+pub fn delete_link(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    partner_server: &str,
+) -> ServiceResult<ReplicationLink> {
+    transact(ws, |ws| {
+        live_database(ws, server_name, db)?;
+        server(ws, partner_server)?;
+        let i = ws
+            .continuity
+            .links
+            .iter()
+            .position(|l| {
+                l.touches(server_name, db)
+                    && (l.primary_server.eq_ignore_ascii_case(partner_server)
+                        || l.secondary_server.eq_ignore_ascii_case(partner_server))
+            })
+            .ok_or_else(|| no_links(db))?;
+        let link = ws.continuity.links[i].clone();
+        if ws
+            .continuity
+            .group_of(&link.primary_server, &link.primary_database)
+            .is_some_and(|g| g.has_server(&link.secondary_server))
+        {
+            return Err(in_group_error());
+        }
+        ws.continuity.links.remove(i);
+        let now = ws.now();
+        if let Some(d) = ws
+            .server_mut(&link.secondary_server)
+            .and_then(|s| s.database_mut(&link.secondary_database))
+        {
+            d.content.retain(|r| r.at <= now);
+        }
+        Ok(link)
+    })
+}
+
+/// The geo-secondaries of server `s` whose server lacks the key material of `key` (what the
+/// TDE blade warns about, and what makes a protector change on the primary fail).
+pub fn partners_lacking(ws: &Workspace, server_name: &str, key: &ServerKey) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in ws
+        .continuity
+        .links
+        .iter()
+        .filter(|l| l.primary_server.eq_ignore_ascii_case(server_name))
+    {
+        if let Some(p) = ws.server(&l.secondary_server)
+            && same_material(p, key).is_none()
+            && !out.iter().any(|o| o.eq_ignore_ascii_case(&p.name))
+        {
+            out.push(p.name.clone());
+        }
+    }
+    out
+}
+
+/// The rule "secondary first": the primary's protector may only become a key whose material
+/// every geo-secondary's server already holds (with auto-rotation: from the same vault).
+pub(crate) fn check_protector_change(
+    ws: &Workspace,
+    server_name: &str,
+    key: &ServerKey,
+    auto_rotation: bool,
+) -> ServiceResult<()> {
+    if key.key_type != ServerKeyType::AzureKeyVault {
+        return Ok(());
+    }
+    for l in ws
+        .continuity
+        .links
+        .iter()
+        .filter(|l| l.primary_server.eq_ignore_ascii_case(server_name))
+    {
+        let follows = ws
+            .server(server_name)
+            .and_then(|s| s.database(&l.primary_database))
+            .is_some_and(|d| d.encryption_protector.is_none());
+        let Some(p) = ws.server(&l.secondary_server) else {
+            continue;
+        };
+        if !follows {
+            continue;
+        }
+        if same_material(p, key).is_none() {
+            return Err(ServiceError::bad_request(
+                "SameKeyMaterialNotFoundOnRemoteServer",
+                "Secondary server does not have the key material of the primary server's encryption protector.",
+            ));
+        }
+        if auto_rotation && same_key_uri(p, key).is_none() {
+            return Err(ServiceError::bad_request(
+                "SameKeyUriNotFoundOnRemoteServer",
+                "Secondary server does not have the key material from the same key vault as the primary server's encryption protector with key auto-rotation enabled.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A key that is the protector of a geo-primary of one of `server_name`'s secondaries may
+/// not be removed from it.
+pub(crate) fn check_key_removal(
+    ws: &Workspace,
+    server_name: &str,
+    key: &ServerKey,
+) -> ServiceResult<()> {
+    for l in ws
+        .continuity
+        .links
+        .iter()
+        .filter(|l| l.secondary_server.eq_ignore_ascii_case(server_name))
+    {
+        if let Some(primary) = ws.server(&l.primary_server)
+            && let Some(d) = primary.database(&l.primary_database)
+            && primary.database_key(d).is_some_and(|k| {
+                k.key_type == ServerKeyType::AzureKeyVault && k.thumbprint == key.thumbprint
+            })
+        {
+            return Err(ServiceError::bad_request(
+                "AzureKeyVaultKeyUsedOnGeoPrimary",
+                format!(
+                    "The operation could not be completed because the Azure Key Vault Key name {} is currently set as encryption protector on geo-primary.",
+                    key.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// After an auto-rotation of `server_name`'s protector to `kid`, the new version is linked
+/// on every geo-secondary's server too (they read the same vault).
+pub(crate) fn transfer_rotated_version(ws: &mut Workspace, server_name: &str, kid: &str) {
+    let partners: Vec<String> = ws
+        .continuity
+        .links
+        .iter()
+        .filter(|l| l.primary_server.eq_ignore_ascii_case(server_name))
+        .map(|l| l.secondary_server.clone())
+        .collect();
+    for p in partners {
+        if let Err(e) = super::sql::add_server_key(ws, &p, kid) {
+            notify(
+                ws,
+                NotificationLevel::Error,
+                "Rotated key not transferred",
+                format!("Geo-secondary server '{p}' could not link {kid}: {e}"),
+            );
+        }
+    }
+}

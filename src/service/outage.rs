@@ -1,0 +1,252 @@
+//! Outages that are nobody's decision: one vault answering 5XX, or a whole region down.
+//! A server whose protector's vault is out switches by itself to a linked key with the same
+//! key material in another vault (the seed's two-vault high availability); vaults of a
+//! region that is down fail over, read-only, to the paired region within a few minutes.
+
+use super::{ServiceError, ServiceResult, ids, notify, transact};
+use crate::model::*;
+use crate::sim::{Duration, SimEvent};
+
+/// The longest simulated outage.
+const MAX_OUTAGE_MINUTES: i64 = 60 * 24 * 14;
+
+fn check_minutes(minutes: i64) -> ServiceResult<Duration> {
+    if !(1..=MAX_OUTAGE_MINUTES).contains(&minutes) {
+        return Err(ServiceError::bad_request(
+            "InvalidArgument",
+            "An outage lasts from 1 minute to 14 days.",
+        ));
+    }
+    Ok(Duration::minutes(minutes))
+}
+
+/// `sim keyvault outage`: the vault answers every request with a 5XX for `minutes`.
+pub fn start_vault_outage(
+    ws: &mut Workspace,
+    vault: &str,
+    minutes: i64,
+) -> ServiceResult<Timestamp> {
+    transact(ws, |ws| {
+        let span = check_minutes(minutes)?;
+        let until = ws.now() + span;
+        let v = ws
+            .vault_mut(vault)
+            .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+        v.outage_until = Some(until);
+        let name = v.name.clone();
+        ws.schedule.push(until, SimEvent::OutageBoundary);
+        notify(
+            ws,
+            NotificationLevel::Warning,
+            "Key vault outage",
+            format!("Key vault '{name}' is unreachable (HTTP 5XX) until {until}."),
+        );
+        Ok(until)
+    })
+}
+
+/// `sim region outage`: the region's SQL servers stop serving and its vaults fail over,
+/// read-only, to the paired region after a few minutes (never, for a region without a pair).
+pub fn start_region_outage(
+    ws: &mut Workspace,
+    region: &str,
+    minutes: i64,
+) -> ServiceResult<RegionOutage> {
+    transact(ws, |ws| {
+        let span = check_minutes(minutes)?;
+        let r = crate::model::region(region).ok_or_else(|| {
+            ServiceError::bad_request(
+                "LocationNotAvailableForResourceType",
+                format!("The provided location '{region}' is not available for this simulation."),
+            )
+        })?;
+        let now = ws.now();
+        if ws.continuity.region_outage(r.name, now).is_some() {
+            return Err(ServiceError::conflict(
+                "RegionOutageInProgress",
+                format!("Region '{}' is already out.", r.name),
+            ));
+        }
+        let until = now + span;
+        let failover = paired_region(r.name).map(|_| {
+            now + ws
+                .clock
+                .draw_delay(Duration::minutes(2), Duration::minutes(5))
+        });
+        let outage = RegionOutage {
+            region: r.name.to_string(),
+            from: now,
+            until,
+            vault_failover_at: failover,
+        };
+        ws.continuity.region_outages.push(outage.clone());
+        if let Some(at) = failover.filter(|t| *t < until) {
+            ws.schedule.push(at, SimEvent::OutageBoundary);
+        }
+        ws.schedule.push(until, SimEvent::OutageBoundary);
+        super::failover_group::schedule_automatic_failovers(ws, r.name);
+        notify(
+            ws,
+            NotificationLevel::Error,
+            "Regional outage",
+            format!(
+                "Region '{}' is down until {until}: its SQL servers do not serve; its vaults {}.",
+                r.name,
+                match (failover, paired_region(r.name)) {
+                    (Some(at), Some(pair)) =>
+                        format!("fail over to '{pair}' at {at} and are read-only there"),
+                    _ => "have no paired region and stay unreachable".to_string(),
+                }
+            ),
+        );
+        Ok(outage)
+    })
+}
+
+/// Is vault `v` unreachable now (its own outage, or its region down and not yet failed
+/// over)?
+pub fn vault_unreachable(ws: &Workspace, v: &KeyVault) -> bool {
+    let now = ws.now();
+    if v.outage_until.is_some_and(|t| t > now) {
+        return true;
+    }
+    ws.continuity
+        .region_outage(&v.location, now)
+        .is_some_and(|o| o.vault_failover_at.is_none_or(|t| t > now))
+}
+
+/// Is vault `v` serving read-only from its paired region?
+pub fn vault_read_only(ws: &Workspace, v: &KeyVault) -> bool {
+    let now = ws.now();
+    ws.continuity
+        .region_outage(&v.location, now)
+        .is_some_and(|o| o.vault_failover_at.is_some_and(|t| t <= now))
+}
+
+/// The refusal of a change while the vault is failed over (or out).
+pub(crate) fn check_vault_writable(ws: &Workspace, vault: &str) -> ServiceResult<()> {
+    let Some(v) = ws.vault(vault) else {
+        return Ok(());
+    };
+    if vault_unreachable(ws, v) {
+        return Err(ServiceError::new(
+            "ServiceUnavailable",
+            503,
+            format!(
+                "The service is unavailable. Please retry the request later. (Key vault '{}' cannot be reached.)",
+                v.name
+            ),
+        ));
+    }
+    if vault_read_only(ws, v) {
+        return Err(ServiceError::new(
+            "VaultReadOnlyDuringFailover",
+            409,
+            format!(
+                "Key vault '{}' is failed over to the paired region '{}' and is read-only: keys can be listed, read, wrapped and unwrapped, but keys, access policies and firewall rules cannot be created, changed or deleted until region '{}' is back.",
+                v.name,
+                paired_region(&v.location).unwrap_or("?"),
+                v.location
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A linked key of `server_name` with the protector's key material in another vault the
+/// server can use now: where it turns when the protector's vault is out.
+pub fn high_availability_twin(ws: &Workspace, server_name: &str) -> Option<ServerKey> {
+    let s = ws.server(server_name)?;
+    let protector = s.protector_key()?;
+    if protector.key_type != ServerKeyType::AzureKeyVault {
+        return None;
+    }
+    let vault = KeyUri::parse(protector.uri.as_deref()?)?.vault;
+    s.keys
+        .iter()
+        .filter(|k| k.key_type == ServerKeyType::AzureKeyVault)
+        .filter(|k| k.thumbprint == protector.thumbprint)
+        .filter(|k| {
+            k.uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .is_some_and(|u| !u.vault.eq_ignore_ascii_case(&vault))
+        })
+        .find(|k| {
+            let Some(uri) = k.uri.as_deref().and_then(KeyUri::parse) else {
+                return false;
+            };
+            super::keyvault::check_key_use(
+                ws,
+                &super::Caller::Server(s.name.clone()),
+                &uri,
+                &KeyPermission::TDE_REQUIRED,
+                Some(KeyOperation::WrapKey),
+            )
+            .is_ok()
+        })
+        .cloned()
+}
+
+/// Is the server's protector unusable only because its vault is out (not revoked, deleted,
+/// or the server's own network)?
+pub fn protector_vault_out(ws: &Workspace, server_name: &str) -> bool {
+    let Some(uri) = ws.server(server_name).and_then(|s| s.protector_uri()) else {
+        return false;
+    };
+    let server_net_out = ws
+        .server(server_name)
+        .and_then(|s| s.network_outage_until)
+        .is_some_and(|t| t > ws.now());
+    !server_net_out
+        && ws
+            .vault(&uri.vault)
+            .is_some_and(|v| v.deleted.is_none() && vault_unreachable(ws, v))
+}
+
+/// The server's periodic check found its protector's vault out: switch to the twin key in
+/// the other vault, re-wrapping every DEK through it. Returns whether it switched.
+pub(crate) fn switch_to_twin(ws: &mut Workspace, server_name: &str) -> bool {
+    if !protector_vault_out(ws, server_name) {
+        return false;
+    }
+    let Some(twin) = high_availability_twin(ws, server_name) else {
+        return false;
+    };
+    let Some(s) = ws.server(server_name) else {
+        return false;
+    };
+    let old = s.protector.server_key_name.clone();
+    let auto = s.protector.auto_rotation;
+    let resource = ids::server(s);
+    let outcome = transact(ws, |ws| {
+        super::tde::switch_protector(ws, server_name, &twin, auto)
+    });
+    let now = ws.now();
+    match outcome {
+        Ok(()) => {
+            super::log_activity(
+                ws,
+                now,
+                "TdeProtectorFailover",
+                ActivityStatus::Succeeded,
+                resource,
+                format!(
+                    "The vault of TDE protector '{old}' of server {server_name} is unavailable: the server switched to '{}' (same key material, another vault). Databases stay online.",
+                    twin.name
+                ),
+            );
+            notify(
+                ws,
+                NotificationLevel::Warning,
+                "TDE protector switched to the second vault",
+                format!(
+                    "Server '{server_name}' could not reach the vault of '{old}' and now uses '{}' (same thumbprint).",
+                    twin.name
+                ),
+            );
+            true
+        }
+        Err(_) => false,
+    }
+}

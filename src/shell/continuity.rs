@@ -1,0 +1,922 @@
+//! Business-continuity commands: content (`sim write|read`), backups and restores,
+//! geo-replication, failover groups, and outages of vaults and regions.
+//!
+//! Long-running operations (`db restore`, `replica create`, `ltr-backup restore`,
+//! `geo-backup restore`) wait, as `az` does, until the service finishes: the simulated
+//! clock advances to their end. With `--no-wait` they return at once.
+
+use super::args::Args;
+use super::commands::{CommandError, check_group, usage};
+use super::views;
+use crate::model::*;
+use crate::service::backup::{self, RestoreRequest, RestoreSource};
+use crate::service::failover_group::{self as fg, CreateFailoverGroup, UpdateFailoverGroup};
+use crate::service::georeplication::{self as geo, CreateReplica};
+use crate::service::{self, ServiceError, content, ids, outage, sql};
+use serde_json::{Value, json};
+
+/// The commands of this module, as their words.
+pub const COMMANDS: &[&str] = &[
+    "sim write",
+    "sim read",
+    "sim backups",
+    "sim keyvault outage",
+    "sim region outage",
+    "az sql db str-policy set",
+    "az sql db str-policy show",
+    "az sql db restore",
+    "az sql db list-deleted",
+    "az sql db geo-backup list",
+    "az sql db geo-backup show",
+    "az sql db geo-backup restore",
+    "az sql db ltr-backup list",
+    "az sql db ltr-backup show",
+    "az sql db ltr-backup restore",
+    "az sql db replica create",
+    "az sql db replica list-links",
+    "az sql db replica set-primary",
+    "az sql db replica delete-link",
+    "az sql failover-group create",
+    "az sql failover-group show",
+    "az sql failover-group list",
+    "az sql failover-group update",
+    "az sql failover-group set-primary",
+    "az sql failover-group delete",
+];
+
+/// The commands that accept `--no-wait` (others ignore it).
+pub const NO_WAIT: &[&str] = &[
+    "az sql db create",
+    "az sql db restore",
+    "az sql db replica create",
+    "az sql db ltr-backup restore",
+    "az sql db geo-backup restore",
+    "az sql db str-policy set",
+];
+
+type CmdResult = Result<Value, CommandError>;
+
+/// Runs `cmd` if it is one of [`COMMANDS`].
+pub fn run(
+    ws: &mut Workspace,
+    _keys: &dyn service::KeySource,
+    cmd: &str,
+    a: &mut Args,
+) -> Option<CmdResult> {
+    Some(match cmd {
+        "sim write" => sim_write(ws, a),
+        "sim read" => sim_read(ws, a),
+        "sim backups" => sim_backups(ws, a),
+        "sim keyvault outage" => vault_outage(ws, a),
+        "sim region outage" => region_outage(ws, a),
+        "az sql db str-policy set" => str_policy(ws, a, true),
+        "az sql db str-policy show" => str_policy(ws, a, false),
+        "az sql db restore" => restore(ws, a),
+        "az sql db list-deleted" => list_deleted(ws, a),
+        "az sql db geo-backup list" => geo_backup_list(ws, a),
+        "az sql db geo-backup show" => geo_backup_show(ws, a),
+        "az sql db geo-backup restore" => geo_backup_restore(ws, a),
+        "az sql db ltr-backup list" => ltr_list(ws, a),
+        "az sql db ltr-backup show" => ltr_show(ws, a),
+        "az sql db ltr-backup restore" => ltr_restore(ws, a),
+        "az sql db replica create" => replica_create(ws, a),
+        "az sql db replica list-links" => replica_links(ws, a),
+        "az sql db replica set-primary" => replica_set_primary(ws, a),
+        "az sql db replica delete-link" => replica_delete_link(ws, a),
+        "az sql failover-group create" => group_create(ws, a),
+        "az sql failover-group show" => group_show(ws, a),
+        "az sql failover-group list" => group_list(ws, a),
+        "az sql failover-group update" => group_update(ws, a),
+        "az sql failover-group set-primary" => group_set_primary(ws, a),
+        "az sql failover-group delete" => group_delete(ws, a),
+        _ => return None,
+    })
+}
+
+/// `--server` may name a server, its FQDN, or a failover group's listener.
+fn resolve_server(ws: &Workspace, name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    if let Some(group) = lower.strip_suffix(".secondary.database.windows.net")
+        && let Some(g) = ws.continuity.failover_group(group)
+    {
+        return g.secondary_server.clone();
+    }
+    if let Some(host) = lower.strip_suffix(".database.windows.net") {
+        if let Some(g) = ws.continuity.failover_group(host) {
+            return g.primary_server.clone();
+        }
+        return host.to_string();
+    }
+    name.to_string()
+}
+
+/// `--server S [-g G]`, checked.
+fn server_arg(ws: &Workspace, a: &Args) -> Result<String, CommandError> {
+    let server = a.required("--server")?;
+    check_group(ws, a, &server)?;
+    Ok(server)
+}
+
+/// Advances the clock until a long-running operation's end, unless `--no-wait`.
+fn wait_until(ws: &mut Workspace, a: &Args, until: Timestamp) -> Result<(), CommandError> {
+    if a.has("--no-wait") || until <= ws.now() {
+        return Ok(());
+    }
+    let by = until - ws.now();
+    service::behaviour::advance(ws, by)?;
+    Ok(())
+}
+
+fn database_json(ws: &Workspace, server: &str, db: &str) -> CmdResult {
+    let s = sql::server(ws, server)?;
+    let d = s
+        .database(db)
+        .ok_or_else(|| ServiceError::database_not_found(server, db))?;
+    let mut v = views::database(s, d);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "earliestRestoreDate".into(),
+            json!(backup::earliest_restore_point(d, ws.now()).to_iso()),
+        );
+        obj.insert(
+            "failoverGroupId".into(),
+            match ws.continuity.group_of(&s.name, &d.name) {
+                Some(g) => json!(format!("{}/failoverGroups/{}", ids::server(s), g.name)),
+                None => Value::Null,
+            },
+        );
+        if ws.continuity.primary_of(&s.name, &d.name).is_some() {
+            obj.insert("secondaryType".into(), json!("Geo"));
+        }
+    }
+    Ok(v)
+}
+
+fn sim_write(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--server",
+        "--database",
+        "--name",
+        "--text",
+        "--resource-group",
+    ])?;
+    let server = resolve_server(ws, &a.required("--server")?);
+    let db = a
+        .get("--database")
+        .or_else(|| a.get("--name"))
+        .ok_or_else(|| usage("the following arguments are required: --database/-d"))?;
+    let text = a.get("--text").unwrap_or_default();
+    content::write_text(ws, &server, &db, &text)?;
+    Ok(json!({"server": server, "database": db, "time": ws.now().to_iso(), "bytes": text.len()}))
+}
+
+fn sim_read(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--server", "--database", "--name", "--resource-group"])?;
+    let server = resolve_server(ws, &a.required("--server")?);
+    let db = a
+        .get("--database")
+        .or_else(|| a.get("--name"))
+        .ok_or_else(|| usage("the following arguments are required: --database/-d"))?;
+    Ok(json!({"text": content::read_text(ws, &server, &db)?}))
+}
+
+fn sim_backups(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--server",
+        "--database",
+        "--name",
+        "--resource-group",
+        "--limit",
+    ])?;
+    let server = server_arg(ws, a)?;
+    let db = a
+        .get("--database")
+        .or_else(|| a.get("--name"))
+        .ok_or_else(|| usage("the following arguments are required: --database/-d"))?;
+    let limit: usize = match a.get("--limit") {
+        None => 12,
+        Some(l) => l
+            .parse()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| usage(format!("argument --limit: invalid value '{l}' (1 to 1000)")))?,
+    };
+    let now = ws.now();
+    let s = sql::server(ws, &server)?;
+    let d = s
+        .database(&db)
+        .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
+    let intervals: Vec<Value> = d
+        .protector_history
+        .iter()
+        .enumerate()
+        .map(|(i, iv)| {
+            let to = d.protector_history.get(i + 1).map(|n| n.from.to_iso());
+            json!({
+                "from": iv.from.to_iso(),
+                "to": to,
+                "protector": iv.protector.as_ref().map(|p| p.label()),
+                "thumbprint": iv.protector.as_ref().map(|p| p.thumbprint.clone()),
+                "reachable": backup::interval_reachable(ws, &server, iv),
+            })
+        })
+        .collect();
+    let backups: Vec<Value> = backup::recent_backups(d, now, limit)
+        .iter()
+        .map(|b| {
+            json!({
+                "time": b.time.to_iso(),
+                "type": b.kind.as_str(),
+                "protector": b.protector.as_ref().map(|p| p.label()),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "database": d.name,
+        "earliestRestoreDate": backup::earliest_restore_point(d, now).to_iso(),
+        "retentionDays": d.backup_policy.retention_days,
+        "protectorIntervals": intervals,
+        "keysNeededByBackups": backup::keys_needed_by_backups(d, now),
+        "recentBackups": backups,
+        "longTermRetentionBackups": backup::ltr_backups(d, now).iter().map(|t| t.to_iso()).collect::<Vec<_>>(),
+    }))
+}
+
+fn minutes_arg(a: &Args) -> Result<i64, CommandError> {
+    let m = a.required("--minutes")?;
+    m.parse()
+        .map_err(|_| usage(format!("argument --minutes: invalid int value: '{m}'")))
+}
+
+fn vault_outage(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--name", "--minutes", "--resource-group"])?;
+    let name = a.required("--name")?;
+    let until = outage::start_vault_outage(ws, &name, minutes_arg(a)?)?;
+    Ok(json!({"vault": name, "unreachableUntil": until.to_iso()}))
+}
+
+fn region_outage(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--region", "--location", "--minutes"])?;
+    let region = a
+        .get("--region")
+        .or_else(|| a.get("--location"))
+        .ok_or_else(|| usage("the following arguments are required: --region"))?;
+    let o = outage::start_region_outage(ws, &region, minutes_arg(a)?)?;
+    Ok(json!({
+        "region": o.region,
+        "from": o.from.to_iso(),
+        "until": o.until.to_iso(),
+        "pairedRegion": paired_region(&o.region),
+        "vaultsReadOnlyFrom": o.vault_failover_at.map(|t| t.to_iso()),
+    }))
+}
+
+fn str_policy(ws: &mut Workspace, a: &mut Args, set: bool) -> CmdResult {
+    a.check_known(&[
+        "--name",
+        "--server",
+        "--resource-group",
+        "--retention-days",
+        "--diffbackup-hours",
+        "--no-wait",
+    ])?;
+    let server = server_arg(ws, a)?;
+    let db = a.required("--name")?;
+    let policy = if set {
+        let days = a.required("--retention-days")?;
+        let days: u32 = days.parse().map_err(|_| {
+            usage(format!(
+                "argument --retention-days: invalid int value: '{days}'"
+            ))
+        })?;
+        let hours = match a.get("--diffbackup-hours") {
+            None => None,
+            Some(h) => Some(h.parse::<u32>().map_err(|_| {
+                usage(format!(
+                    "argument --diffbackup-hours: invalid int value: '{h}'"
+                ))
+            })?),
+        };
+        backup::set_backup_policy(ws, &server, &db, days, hours)?
+    } else {
+        sql::live_database(ws, &server, &db)?.backup_policy.clone()
+    };
+    let s = sql::server(ws, &server)?;
+    Ok(json!({
+        "diffBackupIntervalInHours": policy.diff_backup_hours,
+        "id": format!("{}/backupShortTermRetentionPolicies/default", ids::database(s, &db)),
+        "name": "default",
+        "resourceGroup": s.resource_group,
+        "retentionDays": policy.retention_days,
+        "type": "Microsoft.Sql/servers/databases/backupShortTermRetentionPolicies"
+    }))
+}
+
+fn time_arg(a: &Args, flag: &str) -> Result<Option<Timestamp>, CommandError> {
+    match a.get(flag) {
+        None => Ok(None),
+        Some(t) => Timestamp::parse(&t).map(Some).ok_or_else(|| {
+            usage(format!(
+                "argument {flag}: invalid datetime value: '{t}' (use e.g. 2026-01-01T10:00:00Z)"
+            ))
+        }),
+    }
+}
+
+fn tier_arg(a: &Args) -> Result<Option<ServiceTier>, CommandError> {
+    match a.get("--edition").or_else(|| a.get("--tier")) {
+        None => Ok(None),
+        Some(t) => ServiceTier::parse(&t).map(Some).ok_or_else(|| {
+            usage(format!(
+                "argument --edition: invalid value '{t}' (GeneralPurpose or BusinessCritical are simulated)"
+            ))
+        }),
+    }
+}
+
+/// Starts a restore and waits for it (unless `--no-wait`); prints the new database.
+fn run_restore(ws: &mut Workspace, a: &Args, req: &RestoreRequest) -> CmdResult {
+    let d = backup::restore_database(ws, req)?;
+    if let DatabaseState::Restoring { until, .. } = d.state {
+        wait_until(ws, a, until)?;
+    }
+    database_json(ws, &req.target_server, &d.name)
+}
+
+const RESTORE_EXTRAS: [&str; 8] = [
+    "--service-objective",
+    "--edition",
+    "--tier",
+    "--backup-storage-redundancy",
+    "--bsr",
+    "--compute-model",
+    "--family",
+    "--capacity",
+];
+
+fn restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    let mut known = vec![
+        "--dest-name",
+        "--name",
+        "--server",
+        "--resource-group",
+        "--time",
+        "--deleted-time",
+        "--no-wait",
+        "--elastic-pool",
+    ];
+    known.extend(RESTORE_EXTRAS);
+    a.check_known(&known)?;
+    let server = server_arg(ws, a)?;
+    let name = a.required("--name")?;
+    let dest = a.required("--dest-name")?;
+    let time = time_arg(a, "--time")?;
+    let deleted = time_arg(a, "--deleted-time")?;
+    let source = match (time, deleted) {
+        (None, None) => return Err(usage("Either --time or --deleted-time must be specified.")),
+        (Some(t), None) => RestoreSource::PointInTime { time: t },
+        (time, Some(d)) => RestoreSource::Deleted {
+            deleted_at: d,
+            time,
+        },
+    };
+    let req = RestoreRequest {
+        source_server: server.clone(),
+        source_database: name,
+        source,
+        target_server: server,
+        dest_name: dest,
+        tier: tier_arg(a)?,
+    };
+    run_restore(ws, a, &req)
+}
+
+/// .NET ticks, as restorable dropped database names carry them.
+fn ticks(t: Timestamp) -> i128 {
+    (t.0 as i128 + 62_135_596_800) * 10_000_000
+}
+
+fn list_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--server", "--resource-group"])?;
+    let server = server_arg(ws, a)?;
+    let now = ws.now();
+    let s = sql::server(ws, &server)?;
+    Ok(Value::Array(
+        backup::list_deleted(ws, &server)?
+            .iter()
+            .map(|x| {
+                let d = &x.database;
+                let name = format!("{},{}", d.name, ticks(x.deleted_at));
+                json!({
+                    "creationDate": d.created.to_iso(),
+                    "databaseName": d.name,
+                    "deletionDate": x.deleted_at.to_iso(),
+                    "earliestRestoreDate": backup::earliest_restore_point(d, now.min(x.deleted_at)).to_iso(),
+                    "edition": d.tier.as_str(),
+                    "id": format!("{}/restorableDroppedDatabases/{name}", ids::server(s)),
+                    "location": s.location,
+                    "maxSizeBytes": d.max_size_gb as u64 * 1024 * 1024 * 1024,
+                    "name": name,
+                    "resourceGroup": s.resource_group,
+                    "type": "Microsoft.Sql/servers/restorableDroppedDatabases"
+                })
+            })
+            .collect(),
+    ))
+}
+
+fn recoverable_json(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
+    json!({
+        "edition": d.tier.as_str(),
+        "elasticPoolName": d.settings.elastic_pool,
+        "id": format!("{}/recoverableDatabases/{}", ids::server(s), d.name),
+        "lastAvailableBackupDate": backup::geo_backup_point(d, ws.now()).to_iso(),
+        "name": d.name,
+        "resourceGroup": s.resource_group,
+        "serviceLevelObjective": match d.tier { ServiceTier::GeneralPurpose => "GP_Gen5_2", ServiceTier::BusinessCritical => "BC_Gen5_2" },
+        "type": "Microsoft.Sql/servers/recoverableDatabases"
+    })
+}
+
+fn geo_backup_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--server", "--resource-group"])?;
+    let server = server_arg(ws, a)?;
+    let s = sql::server(ws, &server)?;
+    Ok(Value::Array(
+        s.databases
+            .iter()
+            .filter(|d| ws.continuity.primary_of(&s.name, &d.name).is_none())
+            .map(|d| recoverable_json(ws, s, d))
+            .collect(),
+    ))
+}
+
+fn geo_backup_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--server", "--resource-group", "--database", "--name"])?;
+    let server = server_arg(ws, a)?;
+    let db = a
+        .get("--database")
+        .or_else(|| a.get("--name"))
+        .ok_or_else(|| usage("the following arguments are required: --database/-d"))?;
+    let s = sql::server(ws, &server)?;
+    let d = s
+        .database(&db)
+        .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
+    Ok(recoverable_json(ws, s, d))
+}
+
+/// The segment after `name` in an ARM id (`.../servers/S/...` -> `S`).
+fn id_segment(id: &str, name: &str) -> Option<String> {
+    let parts: Vec<&str> = id.split('/').collect();
+    let i = parts.iter().position(|p| p.eq_ignore_ascii_case(name))?;
+    parts
+        .get(i + 1)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_string())
+}
+
+fn geo_backup_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    let mut known = vec![
+        "--dest-database",
+        "--dest-server",
+        "--geo-backup-id",
+        "--resource-group",
+        "--no-wait",
+        "--elastic-pool",
+    ];
+    known.extend(RESTORE_EXTRAS);
+    a.check_known(&known)?;
+    let id = a.required("--geo-backup-id")?;
+    let (Some(src_server), Some(src_db)) = (
+        id_segment(&id, "servers"),
+        id_segment(&id, "recoverableDatabases").or_else(|| id_segment(&id, "databases")),
+    ) else {
+        return Err(usage(format!(
+            "argument --geo-backup-id: '{id}' is not the id of a recoverable database (see az sql db geo-backup list)"
+        )));
+    };
+    let target = a.required("--dest-server")?;
+    check_group(ws, a, &target)?;
+    let req = RestoreRequest {
+        source_server: src_server,
+        source_database: src_db,
+        source: RestoreSource::Geo,
+        target_server: target,
+        dest_name: a.required("--dest-database")?,
+        tier: tier_arg(a)?,
+    };
+    run_restore(ws, a, &req)
+}
+
+fn ltr_name(s: &SqlServer, d: &Database, t: Timestamp) -> String {
+    use sha1::Digest;
+    let mut h = sha1::Sha1::new();
+    h.update(format!("{}/{}/{}", ids::database(s, &d.name), d.created.0, t.0).as_bytes());
+    let digest = h.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    format!("{};{}", guid_from_bytes(b), ticks(t))
+}
+
+fn ltr_json(ws: &Workspace, s: &SqlServer, d: &Database, t: Timestamp) -> Value {
+    let name = ltr_name(s, d, t);
+    let expires = backup::ltr_retention(d).map(|k| (t + k).to_iso());
+    json!({
+        "backupExpirationTime": expires,
+        "backupStorageRedundancy": "Geo",
+        "backupTime": t.to_iso(),
+        "databaseDeletionTime": null,
+        "databaseName": d.name,
+        "id": format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Sql/locations/{}/longTermRetentionServers/{}/longTermRetentionDatabases/{}/longTermRetentionBackups/{name}",
+            ws.current_subscription, s.resource_group, s.location, s.name, d.name
+        ),
+        "name": name,
+        "resourceGroup": s.resource_group,
+        "serverName": s.name,
+        "type": "Microsoft.Sql/locations/longTermRetentionServers/longTermRetentionDatabases/longTermRetentionBackups"
+    })
+}
+
+fn ltr_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--location",
+        "--server",
+        "--database",
+        "--resource-group",
+        "--only-latest-per-database",
+        "--database-state",
+    ])?;
+    let location = a.required("--location")?;
+    let server = a.get("--server");
+    let db = a.get("--database");
+    let latest_only = a.bool("--only-latest-per-database")?.unwrap_or(false);
+    let now = ws.now();
+    let mut out = Vec::new();
+    for s in ws
+        .servers
+        .iter()
+        .filter(|s| s.location.eq_ignore_ascii_case(&location))
+    {
+        if server
+            .as_ref()
+            .is_some_and(|n| !n.eq_ignore_ascii_case(&s.name))
+        {
+            continue;
+        }
+        for d in &s.databases {
+            if db
+                .as_ref()
+                .is_some_and(|n| !n.eq_ignore_ascii_case(&d.name))
+            {
+                continue;
+            }
+            let backups = backup::ltr_backups(d, now);
+            let take = if latest_only { 1 } else { backups.len() };
+            out.extend(backups.iter().take(take).map(|t| ltr_json(ws, s, d, *t)));
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+/// Finds the long-term backup an id (or name) names: (server, database, time).
+fn find_ltr(ws: &Workspace, id: &str) -> Result<(String, String, Timestamp), CommandError> {
+    let now = ws.now();
+    let name = id.rsplit('/').next().unwrap_or(id);
+    for s in &ws.servers {
+        for d in &s.databases {
+            for t in backup::ltr_backups(d, now) {
+                if ltr_name(s, d, t).eq_ignore_ascii_case(name) {
+                    return Ok((s.name.clone(), d.name.clone(), t));
+                }
+            }
+        }
+    }
+    Err(ServiceError::not_found(
+        "LongTermRetentionBackupNotFound",
+        format!("The long-term retention backup '{name}' was not found (or has expired)."),
+    )
+    .into())
+}
+
+fn ltr_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--backup-id",
+        "--id",
+        "--location",
+        "--server",
+        "--database",
+        "--name",
+    ])?;
+    let id = a
+        .get("--backup-id")
+        .or_else(|| a.get("--id"))
+        .or_else(|| a.get("--name"))
+        .ok_or_else(|| usage("the following arguments are required: --backup-id"))?;
+    let (server, db, t) = find_ltr(ws, &id)?;
+    let s = sql::server(ws, &server)?;
+    let d = sql::live_database(ws, &server, &db)?;
+    Ok(ltr_json(ws, s, d, t))
+}
+
+fn ltr_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    let mut known = vec![
+        "--backup-id",
+        "--dest-database",
+        "--dest-server",
+        "--dest-resource-group",
+        "--no-wait",
+        "--elastic-pool",
+    ];
+    known.extend(RESTORE_EXTRAS);
+    a.check_known(&known)?;
+    let (server, db, t) = find_ltr(ws, &a.required("--backup-id")?)?;
+    let target = a.required("--dest-server")?;
+    if let Some(g) = a.get("--dest-resource-group") {
+        let mut b = Args::default();
+        b.set("--resource-group", vec![g]);
+        check_group(ws, &b, &target)?;
+    }
+    let req = RestoreRequest {
+        source_server: server,
+        source_database: db,
+        source: RestoreSource::LongTerm { time: t },
+        target_server: target,
+        dest_name: a.required("--dest-database")?,
+        tier: tier_arg(a)?,
+    };
+    run_restore(ws, a, &req)
+}
+
+fn replica_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--name",
+        "--server",
+        "--resource-group",
+        "--partner-server",
+        "--partner-database",
+        "--partner-resource-group",
+        "--secondary-type",
+        "--service-objective",
+        "--no-wait",
+        "--elastic-pool",
+        "--family",
+        "--capacity",
+        "--compute-model",
+        "--backup-storage-redundancy",
+        "--bsr",
+    ])?;
+    let server = server_arg(ws, a)?;
+    if let Some(t) = a.get("--secondary-type")
+        && !t.eq_ignore_ascii_case("Geo")
+    {
+        return Err(usage(format!(
+            "argument --secondary-type: '{t}' is not simulated (only Geo secondaries are)"
+        )));
+    }
+    let partner = a.required("--partner-server")?;
+    if let Some(g) = a.get("--partner-resource-group") {
+        let mut b = Args::default();
+        b.set("--resource-group", vec![g]);
+        check_group(ws, &b, &partner)?;
+    }
+    let link = geo::create_replica(
+        ws,
+        &CreateReplica {
+            server,
+            database: a.required("--name")?,
+            partner_server: partner,
+            partner_database: a.get("--partner-database"),
+        },
+    )?;
+    database_json(ws, &link.secondary_server, &link.secondary_database)
+}
+
+fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> Value {
+    let local_primary = l.is_primary(server, db);
+    let (partner_server, partner_db) = if local_primary {
+        (&l.secondary_server, &l.secondary_database)
+    } else {
+        (&l.primary_server, &l.primary_database)
+    };
+    let s = ws.server(server);
+    let p = ws.server(partner_server);
+    let (role, partner_role) = if local_primary {
+        ("Primary", "Secondary")
+    } else {
+        ("Secondary", "Primary")
+    };
+    json!({
+        "id": s.map(|s| format!("{}/replicationLinks/{}", ids::database(s, db), l.id)),
+        "isTerminationAllowed": true,
+        "linkType": "GEO",
+        "name": l.id,
+        "partnerDatabase": partner_db,
+        "partnerLocation": p.map(|p| p.location.clone()),
+        "partnerRole": partner_role,
+        "partnerServer": partner_server,
+        "percentComplete": 100,
+        "replicationMode": "ASYNC",
+        "replicationState": l.state.as_str(),
+        "resourceGroup": s.map(|s| s.resource_group.clone()),
+        "role": role,
+        "startTime": l.created.to_iso(),
+        "type": "Microsoft.Sql/servers/databases/replicationLinks"
+    })
+}
+
+fn replica_links(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--name", "--server", "--resource-group"])?;
+    let server = server_arg(ws, a)?;
+    let db = a.required("--name")?;
+    let links = geo::list_links(ws, &server, &db)?;
+    Ok(Value::Array(
+        links
+            .iter()
+            .map(|l| link_json(ws, &server, &db, l))
+            .collect(),
+    ))
+}
+
+fn replica_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--name",
+        "--server",
+        "--resource-group",
+        "--allow-data-loss",
+    ])?;
+    let server = server_arg(ws, a)?;
+    let allow = a.bool("--allow-data-loss")?.unwrap_or(false);
+    geo::set_primary(ws, &server, &a.required("--name")?, allow)?;
+    Ok(Value::Null)
+}
+
+fn replica_delete_link(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--name",
+        "--server",
+        "--resource-group",
+        "--partner-server",
+        "--partner-resource-group",
+        "--yes",
+    ])?;
+    let server = server_arg(ws, a)?;
+    geo::delete_link(
+        ws,
+        &server,
+        &a.required("--name")?,
+        &a.required("--partner-server")?,
+    )?;
+    Ok(Value::Null)
+}
+
+fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value {
+    let local_primary = g.primary_server.eq_ignore_ascii_case(from);
+    let (local, partner) = if local_primary {
+        (&g.primary_server, &g.secondary_server)
+    } else {
+        (&g.secondary_server, &g.primary_server)
+    };
+    let s = ws.server(local);
+    let p = ws.server(partner);
+    json!({
+        "databases": g.databases.iter().map(|d| s.map(|s| ids::database(s, d))).collect::<Vec<_>>(),
+        "id": s.map(|s| format!("{}/failoverGroups/{}", ids::server(s), g.name)),
+        "location": s.map(|s| s.location.clone()),
+        "name": g.name,
+        "partnerServers": [{
+            "id": p.map(ids::server),
+            "location": p.map(|p| p.location.clone()),
+            "replicationRole": if local_primary { "Secondary" } else { "Primary" }
+        }],
+        "readOnlyEndpoint": {"failoverPolicy": "Disabled"},
+        "readWriteEndpoint": {
+            "failoverPolicy": g.policy.as_str(),
+            "failoverWithDataLossGracePeriodMinutes": match g.policy {
+                FailoverPolicy::Automatic => Some(g.grace_period_hours as u64 * 60),
+                FailoverPolicy::Manual => None,
+            }
+        },
+        "readWriteListener": g.read_write_listener(),
+        "readOnlyListener": g.read_only_listener(),
+        "replicationRole": if local_primary { "Primary" } else { "Secondary" },
+        "replicationState": "CATCH_UP",
+        "resourceGroup": g.resource_group,
+        "tags": {},
+        "type": "Microsoft.Sql/servers/failoverGroups"
+    })
+}
+
+fn grace_arg(a: &Args) -> Result<Option<i64>, CommandError> {
+    match a.get("--grace-period") {
+        None => Ok(None),
+        Some(g) => g
+            .parse()
+            .map(Some)
+            .map_err(|_| usage(format!("argument --grace-period: invalid int value: '{g}'"))),
+    }
+}
+
+fn policy_arg(a: &Args) -> Result<Option<FailoverPolicy>, CommandError> {
+    match a.get("--failover-policy") {
+        None => Ok(None),
+        Some(p) => FailoverPolicy::parse(&p).map(Some).ok_or_else(|| {
+            usage(format!(
+                "argument --failover-policy: invalid choice: '{p}' (choose from 'Automatic', 'Manual')"
+            ))
+        }),
+    }
+}
+
+fn group_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--name",
+        "--server",
+        "--resource-group",
+        "--partner-server",
+        "--partner-resource-group",
+        "--add-db",
+        "--failover-policy",
+        "--grace-period",
+        "--secondary-type",
+    ])?;
+    let server = server_arg(ws, a)?;
+    let g = fg::create_failover_group(
+        ws,
+        &CreateFailoverGroup {
+            name: a.required("--name")?,
+            server: server.clone(),
+            partner_server: a.required("--partner-server")?,
+            policy: policy_arg(a)?.unwrap_or(FailoverPolicy::Automatic),
+            grace_period_hours: grace_arg(a)?,
+            databases: a.list("--add-db"),
+        },
+    )?;
+    Ok(group_json(ws, &g, &server))
+}
+
+fn group_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--name", "--server", "--resource-group"])?;
+    let server = server_arg(ws, a)?;
+    let g = fg::show_failover_group(ws, &a.required("--name")?, &server)?;
+    Ok(group_json(ws, &g, &server))
+}
+
+fn group_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--server", "--resource-group"])?;
+    let server = server_arg(ws, a)?;
+    sql::server(ws, &server)?;
+    Ok(Value::Array(
+        ws.continuity
+            .failover_groups
+            .iter()
+            .filter(|g| g.has_server(&server))
+            .map(|g| group_json(ws, g, &server))
+            .collect(),
+    ))
+}
+
+fn group_update(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--name",
+        "--server",
+        "--resource-group",
+        "--add-db",
+        "--remove-db",
+        "--failover-policy",
+        "--grace-period",
+    ])?;
+    let server = server_arg(ws, a)?;
+    let g = fg::update_failover_group(
+        ws,
+        &a.required("--name")?,
+        &server,
+        &UpdateFailoverGroup {
+            add: a.list("--add-db"),
+            remove: a.list("--remove-db"),
+            policy: policy_arg(a)?,
+            grace_period_hours: grace_arg(a)?,
+        },
+    )?;
+    Ok(group_json(ws, &g, &server))
+}
+
+fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&[
+        "--name",
+        "--server",
+        "--resource-group",
+        "--allow-data-loss",
+    ])?;
+    let server = server_arg(ws, a)?;
+    let allow = a.bool("--allow-data-loss")?.unwrap_or(false);
+    fg::set_group_primary(ws, &a.required("--name")?, &server, allow)?;
+    Ok(Value::Null)
+}
+
+fn group_delete(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--name", "--server", "--resource-group", "--yes"])?;
+    let server = server_arg(ws, a)?;
+    fg::delete_failover_group(ws, &a.required("--name")?, &server)?;
+    Ok(Value::Null)
+}
