@@ -411,6 +411,15 @@ fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
     {
         return;
     }
+    // A server whose region is down checks nothing until the region is back.
+    let region_down = ws
+        .server(name)
+        .and_then(|s| ws.continuity.region_outage(&s.location, ws.now()))
+        .map(|o| o.until);
+    if let Some(until) = region_down {
+        ws.schedule.push(until, check_event(name, database));
+        return;
+    }
     let Err(cause) = super::tde::key_access(ws, name, database, true) else {
         return;
     };

@@ -204,6 +204,47 @@ pub fn protector_vault_out(ws: &Workspace, server_name: &str) -> bool {
             .is_some_and(|v| v.deleted.is_none() && vault_unreachable(ws, v))
 }
 
+/// Same key material: every DEK wrapped by the old protector is also wrapped by the twin.
+/// Each one is really unwrapped through the twin's vault (journaled and audited there)
+/// before the server relies on it.
+fn adopt_twin(
+    ws: &mut Workspace,
+    server_name: &str,
+    old: &str,
+    twin: &ServerKey,
+    auto_rotation: bool,
+) -> ServiceResult<()> {
+    let uri = twin
+        .uri
+        .as_deref()
+        .and_then(KeyUri::parse)
+        .ok_or_else(ServiceError::server_key_not_found)?;
+    let caller = super::Caller::Server(server_name.to_string());
+    let s = super::sql::server(ws, server_name)?;
+    let mut moved = Vec::new();
+    for d in &s.databases {
+        let Some(w) = d.dek.as_ref().filter(|w| w.server_key_name.eq_ignore_ascii_case(old)) else {
+            continue;
+        };
+        super::keyvault::unwrap_key(ws, &caller, &uri, &w.wrapped)
+            .map_err(|f| super::sql::tde_error(ws, server_name, &f))?;
+        moved.push(d.name.clone());
+    }
+    let s = super::sql::server_mut(ws, server_name)?;
+    for name in moved {
+        if let Some(w) = s.database_mut(&name).and_then(|d| d.dek.as_mut()) {
+            w.server_key_name = twin.name.clone();
+            w.thumbprint = twin.thumbprint.clone();
+        }
+    }
+    s.protector = TdeProtector {
+        server_key_name: twin.name.clone(),
+        key_type: ServerKeyType::AzureKeyVault,
+        auto_rotation,
+    };
+    Ok(())
+}
+
 /// The server's periodic check found its protector's vault out: switch to the twin key in
 /// the other vault, re-wrapping every DEK through it. Returns whether it switched.
 pub(crate) fn switch_to_twin(ws: &mut Workspace, server_name: &str) -> bool {
@@ -219,9 +260,7 @@ pub(crate) fn switch_to_twin(ws: &mut Workspace, server_name: &str) -> bool {
     let old = s.protector.server_key_name.clone();
     let auto = s.protector.auto_rotation;
     let resource = ids::server(s);
-    let outcome = transact(ws, |ws| {
-        super::tde::switch_protector(ws, server_name, &twin, auto)
-    });
+    let outcome = transact(ws, |ws| adopt_twin(ws, server_name, &old, &twin, auto));
     let now = ws.now();
     match outcome {
         Ok(()) => {
