@@ -223,7 +223,11 @@ fn adopt_twin(
     let s = super::sql::server(ws, server_name)?;
     let mut moved = Vec::new();
     for d in &s.databases {
-        let Some(w) = d.dek.as_ref().filter(|w| w.server_key_name.eq_ignore_ascii_case(old)) else {
+        let Some(w) = d
+            .dek
+            .as_ref()
+            .filter(|w| w.server_key_name.eq_ignore_ascii_case(old))
+        else {
             continue;
         };
         super::keyvault::unwrap_key(ws, &caller, &uri, &w.wrapped)

@@ -381,6 +381,9 @@ fn set_blade_message(b: &mut Blade, r: Result<String, String>) {
         BladeKind::VaultGovernance { form, .. } => form.message = Some(r),
         BladeKind::VaultLogs { view, .. } => view.message = Some(r),
         BladeKind::KeyImport { form, .. } => form.message = Some(r),
+        BladeKind::Backups { form, .. } => form.message = Some(r),
+        BladeKind::GeoReplication { form, .. } => form.message = Some(r),
+        BladeKind::FailoverGroups { form, .. } => form.message = Some(r),
         BladeKind::Server { .. }
         | BladeKind::ActivityLog
         | BladeKind::Advisor

@@ -88,6 +88,36 @@ pub fn show(
             }
         }
     }
+    ui.horizontal(|ui| {
+        if ui.button("Backups").clicked() {
+            cx.open(BladeKind::Backups {
+                server: server.to_string(),
+                db: db.to_string(),
+                form: Default::default(),
+            });
+        }
+        if ui.button("Geo-replication").clicked() {
+            cx.open(BladeKind::GeoReplication {
+                server: server.to_string(),
+                db: db.to_string(),
+                form: Default::default(),
+            });
+        }
+    });
+    if let Some(l) = cx.ws.continuity.primary_of(server, db) {
+        ui.label(format!(
+            "Geo-secondary of '{}' on '{}' (readable, read-only).",
+            l.primary_database, l.primary_server
+        ));
+    }
+    if let Some(g) = cx.ws.continuity.group_of(server, db) {
+        ui.label(format!(
+            "In failover group '{}' (listener {}).",
+            g.name,
+            g.read_write_listener()
+        ));
+    }
+    query_editor(ui, server, db, &d, cx);
     section(ui, "Essentials");
     let mut rows = vec![
         ("Server", server.to_string()),
@@ -137,6 +167,67 @@ pub fn show(
         });
     }
     outcome(ui, message);
+}
+
+/// A small query editor over the database's content: what a client reads (really decrypted
+/// with the DEK the server holds), or the service's refusal; and an UPDATE that rewrites it.
+fn query_editor(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mut BladeCtx<'_>) {
+    section(ui, "Query editor");
+    let id = ui.make_persistent_id(("query-editor", cx.blade_id, server, db));
+    // What the database holds changes only with a write, a state change or the clock.
+    let stamp = format!(
+        "{}|{:?}|{}|{}",
+        d.content.len(),
+        d.content.last().map(|r| r.at),
+        d.state.label(),
+        cx.ws.now().0
+    );
+    type Cached = (String, Result<String, String>, String);
+    let cached: Option<Cached> = ui.data(|m| m.get_temp(id));
+    let (read, mut draft) = match cached {
+        Some((s, read, draft)) if s == stamp => (read, draft),
+        other => {
+            let read =
+                crate::service::content::read_text(cx.ws, server, db).map_err(|e| e.to_string());
+            // Keep what the trainer is typing unless the content itself changed.
+            let draft = match (&read, other) {
+                (Ok(_), Some((_, old, d))) if old == read => d,
+                (Ok(t), _) => t.clone(),
+                (Err(_), Some((_, _, d))) => d,
+                (Err(_), None) => String::new(),
+            };
+            (read, draft)
+        }
+    };
+    ui.label(
+        egui::RichText::new("SELECT Text FROM dbo.Notes")
+            .monospace()
+            .weak(),
+    );
+    match &read {
+        Ok(_) => {
+            ui.add(
+                egui::TextEdit::multiline(&mut draft)
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("(empty)"),
+            );
+            if cx.ws.continuity.primary_of(server, db).is_some() {
+                ui.label("A geo-secondary is read-only: write on its primary.");
+            } else if ui
+                .add_enabled(!cx.busy, egui::Button::new("Run UPDATE"))
+                .clicked()
+            {
+                let r = crate::service::content::write_text(cx.ws, server, db, &draft);
+                match cx.apply(r, |()| String::new()) {
+                    Ok(_) => {}
+                    Err(e) => widgets::error_box(ui, &e),
+                }
+            }
+        }
+        Err(e) => widgets::error_box(ui, &format!("Cannot connect: {e}")),
+    }
+    ui.data_mut(|m| m.insert_temp(id, (stamp, read, draft)));
 }
 
 /// The inaccessible-database recovery steps: which check fails and why, a button to the

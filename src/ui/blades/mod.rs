@@ -2,8 +2,10 @@
 //! operations layer and reports what it wants the app to do as [`Action`]s.
 
 mod activity;
+mod backups;
 mod compromised;
 mod database;
+mod georeplication;
 mod key;
 mod key_import;
 mod monitor;
@@ -12,7 +14,9 @@ mod tde;
 mod vault;
 mod vault_insights;
 
+pub use backups::BackupsForm;
 pub use compromised::CompromisedForm;
+pub use georeplication::{GeoForm, GroupForm};
 pub use key_import::ImportForm;
 pub use monitor::AlertForm;
 pub use tde::TdeForm;
@@ -70,6 +74,20 @@ pub enum BladeKind {
         vault: String,
         form: Box<ImportForm>,
     },
+    Backups {
+        server: String,
+        db: String,
+        form: Box<BackupsForm>,
+    },
+    GeoReplication {
+        server: String,
+        db: String,
+        form: Box<GeoForm>,
+    },
+    FailoverGroups {
+        server: String,
+        form: Box<GroupForm>,
+    },
 }
 
 pub struct Blade {
@@ -97,6 +115,9 @@ impl Blade {
             BladeKind::VaultLogs { vault, .. } => format!("{vault} · Logs"),
             BladeKind::VaultMetrics { vault } => format!("{vault} · Metrics"),
             BladeKind::KeyImport { vault, .. } => format!("{vault} · Import a key"),
+            BladeKind::Backups { db, .. } => format!("{db} · Backups"),
+            BladeKind::GeoReplication { db, .. } => format!("{db} · Geo-replication"),
+            BladeKind::FailoverGroups { server, .. } => format!("{server} · Failover groups"),
         }
     }
 
@@ -105,6 +126,7 @@ impl Blade {
         match &self.kind {
             BladeKind::VaultLogs { .. } => 940.0,
             BladeKind::VaultMetrics { .. } => 700.0,
+            BladeKind::Backups { .. } | BladeKind::GeoReplication { .. } => 620.0,
             _ => 500.0,
         }
     }
@@ -121,6 +143,10 @@ impl Blade {
             BladeKind::CompromisedKey { .. } => "SQL server · Security",
             BladeKind::VaultGovernance { .. } => "Key vault · Settings",
             BladeKind::KeyImport { .. } => "Key vault · Keys",
+            BladeKind::Backups { .. } | BladeKind::GeoReplication { .. } => {
+                "SQL database · Data management"
+            }
+            BladeKind::FailoverGroups { .. } => "SQL server · Data management",
             BladeKind::VaultLogs { .. } | BladeKind::VaultMetrics { .. } => {
                 "Key vault · Monitoring"
             }
@@ -232,6 +258,13 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
         BladeKind::VaultLogs { vault, view } => vault_insights::logs(ui, vault, view, cx),
         BladeKind::VaultMetrics { vault } => vault_insights::metrics(ui, vault, cx),
         BladeKind::KeyImport { vault, form } => key_import::show(ui, vault, form, cx),
+        BladeKind::Backups { server, db, form } => backups::show(ui, server, db, form, cx),
+        BladeKind::GeoReplication { server, db, form } => {
+            georeplication::show_database(ui, server, db, form, cx)
+        }
+        BladeKind::FailoverGroups { server, form } => {
+            georeplication::show_groups(ui, server, form, cx)
+        }
     }
 }
 

@@ -16,6 +16,12 @@ pub fn show(ui: &mut egui::Ui, name: &str, cx: &mut BladeCtx<'_>) {
                 form: TdeForm::for_server(cx.ws, &s.name),
             });
         }
+        if ui.button("Failover groups").clicked() {
+            cx.open(BladeKind::FailoverGroups {
+                server: s.name.clone(),
+                form: Default::default(),
+            });
+        }
         if ui.button("Activity log").clicked() {
             cx.open(BladeKind::ActivityLog);
         }

@@ -4,7 +4,7 @@
 use super::{BladeCtx, outcome};
 use crate::model::*;
 use crate::service::tde::{SetProtector, set_protector, set_protector_from_portal};
-use crate::ui::widgets::{properties, section, text_field};
+use crate::ui::widgets::{self, properties, section, text_field};
 
 pub struct TdeForm {
     pub mode: ServerKeyType,
@@ -132,6 +132,7 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         });
     }
 
+    geo_warnings(ui, &s, cx.ws);
     section(ui, "Keys linked to this server");
     for k in &s.keys {
         let current = k.name == s.protector.server_key_name;
@@ -154,15 +155,101 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
                 ui.label(format!("(own key of {})", own_key_of.join(", ")));
             }
         });
-        properties(
-            ui,
-            &format!("sk-{}", k.name),
-            &[
-                ("Type", k.key_type.as_str().into()),
-                ("Thumbprint", k.thumbprint.clone()),
-                ("Created", k.created.to_display()),
-            ],
-        );
+        let mut rows = vec![
+            ("Type", k.key_type.as_str().to_string()),
+            ("Thumbprint", k.thumbprint.clone()),
+            ("Created", k.created.to_display()),
+        ];
+        let twins = same_material_elsewhere(&s, k);
+        if !twins.is_empty() {
+            rows.push((
+                "Same material in",
+                format!(
+                    "{} (high-availability pair: the server switches to it if this key's vault is out)",
+                    twins.join(", ")
+                ),
+            ));
+        }
+        properties(ui, &format!("sk-{}", k.name), &rows);
+    }
+}
+
+/// Other vaults that hold `k`'s key material and are linked to the server.
+fn same_material_elsewhere(s: &SqlServer, k: &ServerKey) -> Vec<String> {
+    let vault_of = |k: &ServerKey| {
+        k.uri
+            .as_deref()
+            .and_then(KeyUri::parse)
+            .map(|u| u.vault)
+            .unwrap_or_default()
+    };
+    if k.key_type != ServerKeyType::AzureKeyVault {
+        return Vec::new();
+    }
+    let mine = vault_of(k);
+    let mut out: Vec<String> = s
+        .keys
+        .iter()
+        .filter(|o| o.key_type == ServerKeyType::AzureKeyVault && o.thumbprint == k.thumbprint)
+        .map(vault_of)
+        .filter(|v| !v.eq_ignore_ascii_case(&mine))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Geo-partners that lack the protector's key material, or keys the backups still need.
+fn geo_warnings(ui: &mut egui::Ui, s: &SqlServer, ws: &Workspace) {
+    use crate::service::{backup, georeplication};
+    if let Some(p) = s.protector_key() {
+        let lacking = georeplication::partners_lacking(ws, &s.name, p);
+        if !lacking.is_empty() {
+            widgets::error_box(
+                ui,
+                &format!(
+                    "Geo-secondary server(s) {} lack the key material of the TDE protector: add it there first (secondary first, then primary), or failover and replication break.",
+                    lacking.join(", ")
+                ),
+            );
+        }
+    }
+    let now = ws.now();
+    let partners: Vec<&str> = ws
+        .continuity
+        .links
+        .iter()
+        .filter(|l| l.primary_server.eq_ignore_ascii_case(&s.name))
+        .map(|l| l.secondary_server.as_str())
+        .collect();
+    for partner in partners {
+        let Some(p) = ws.server(partner) else {
+            continue;
+        };
+        let missing: Vec<String> = s
+            .databases
+            .iter()
+            .flat_map(|d| backup::keys_needed_by_backups(d, now))
+            .filter(|uri| {
+                let thumb = s
+                    .keys
+                    .iter()
+                    .find(|k| k.uri.as_deref() == Some(uri.as_str()))
+                    .map(|k| k.thumbprint.clone());
+                !p.keys.iter().any(|k| Some(&k.thumbprint) == thumb.as_ref())
+            })
+            .collect();
+        if !missing.is_empty() {
+            let mut missing = missing;
+            missing.sort();
+            missing.dedup();
+            widgets::error_box(
+                ui,
+                &format!(
+                    "Geo-partner '{partner}' lacks key material that backups of this server still need: {}. After a failover it could not restore them.",
+                    missing.join(", ")
+                ),
+            );
+        }
     }
 }
 

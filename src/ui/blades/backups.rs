@@ -1,0 +1,326 @@
+//! Backups of a database: the earliest restore point, the protector intervals its backups
+//! were written under (and whether the server can reach each key now), point-in-time
+//! restore, long-term retention backups, and the server's deleted databases.
+
+use super::{BladeCtx, BladeKind, outcome};
+use crate::model::*;
+use crate::service::backup::{self, RestoreRequest, RestoreSource};
+use crate::ui::widgets::{GREEN, RED, badge, properties, section, text_field};
+
+/// The Backups blade's form.
+#[derive(Default)]
+pub struct BackupsForm {
+    pub restore_point: String,
+    pub dest_name: String,
+    pub retention_days: String,
+    pub message: Option<Result<String, String>>,
+}
+
+pub fn show(
+    ui: &mut egui::Ui,
+    server: &str,
+    db: &str,
+    form: &mut BackupsForm,
+    cx: &mut BladeCtx<'_>,
+) {
+    let now = cx.ws.now();
+    let Some(d) = cx.ws.server(server).and_then(|s| s.database(db)).cloned() else {
+        ui.label(format!("Database '{db}' no longer exists."));
+        deleted_databases(ui, server, form, cx);
+        return;
+    };
+    let earliest = backup::earliest_restore_point(&d, now);
+    if form.restore_point.is_empty() {
+        let suggested = (now - Duration::minutes(10)).max(earliest);
+        form.restore_point = suggested.to_iso();
+    }
+    if form.dest_name.is_empty() {
+        form.dest_name = format!("{}-restored", d.name);
+    }
+    if form.retention_days.is_empty() {
+        form.retention_days = d.backup_policy.retention_days.to_string();
+    }
+    let secondary = cx.ws.continuity.primary_of(server, db).is_some();
+    properties(
+        ui,
+        "backup-props",
+        &[
+            ("Earliest restore point", earliest.to_display()),
+            (
+                "Point-in-time retention",
+                format!(
+                    "{} days (differential every {} h)",
+                    d.backup_policy.retention_days, d.backup_policy.diff_backup_hours
+                ),
+            ),
+            (
+                "Long-term retention",
+                d.settings
+                    .ltr_weekly_retention
+                    .clone()
+                    .map(|w| format!("weekly backups kept {w}"))
+                    .unwrap_or_else(|| "not configured".into()),
+            ),
+            (
+                "Schedule",
+                "Full weekly · differential every 12/24 h · log every 10 min".into(),
+            ),
+        ],
+    );
+
+    section(ui, "Protector intervals (what the backups need)");
+    ui.label(
+        "Each backup is encrypted under the TDE protector of its time. A restore needs every key used between the full backup it starts from and the restore point, linked to the server and reachable.",
+    );
+    egui::Grid::new("protector-intervals")
+        .num_columns(4)
+        .striped(true)
+        .spacing([10.0, 4.0])
+        .show(ui, |ui| {
+            ui.strong("From");
+            ui.strong("To");
+            ui.strong("Key");
+            ui.strong("Server can use it");
+            ui.end_row();
+            for (i, iv) in d.protector_history.iter().enumerate() {
+                let to = d
+                    .protector_history
+                    .get(i + 1)
+                    .map(|n| n.from.to_display())
+                    .unwrap_or_else(|| "now".into());
+                ui.label(iv.from.to_display());
+                ui.label(to);
+                let key = match &iv.protector {
+                    None => "TDE off".to_string(),
+                    Some(p) => match &p.uri {
+                        Some(u) => short_key(u),
+                        None => "Service-managed key".into(),
+                    },
+                };
+                ui.label(key).on_hover_text(
+                    iv.protector
+                        .as_ref()
+                        .map(|p| format!("{}\nthumbprint {}", p.label(), p.thumbprint))
+                        .unwrap_or_default(),
+                );
+                if backup::interval_reachable(cx.ws, server, iv) {
+                    badge(ui, "Reachable", GREEN);
+                } else {
+                    badge(ui, "Missing", RED);
+                }
+                ui.end_row();
+            }
+        });
+
+    section(ui, "Restore (point in time)");
+    if secondary {
+        ui.label("This database is a geo-secondary: restore from its primary.");
+    } else {
+        text_field(
+            ui,
+            "Restore point (UTC)",
+            &mut form.restore_point,
+            "2026-01-01T10:00:00Z",
+        );
+        text_field(
+            ui,
+            "New database name",
+            &mut form.dest_name,
+            "sales-restored",
+        );
+        ui.label(
+            egui::RichText::new(format!(
+                "Between {} and {}. The restore creates a new database on this server; tags are not restored.",
+                earliest.to_display(),
+                now.to_display()
+            ))
+            .weak(),
+        );
+        if ui
+            .add_enabled(!cx.busy, egui::Button::new("Restore"))
+            .clicked()
+        {
+            form.message = Some(match Timestamp::parse(&form.restore_point) {
+                None => Err(format!(
+                    "'{}' is not a date and time (use e.g. 2026-01-01T10:00:00Z).",
+                    form.restore_point
+                )),
+                Some(t) => start_restore(
+                    cx,
+                    RestoreRequest {
+                        source_server: server.to_string(),
+                        source_database: db.to_string(),
+                        source: RestoreSource::PointInTime { time: t },
+                        target_server: server.to_string(),
+                        dest_name: form.dest_name.trim().to_string(),
+                        tier: None,
+                    },
+                ),
+            });
+        }
+    }
+    outcome(ui, &form.message);
+
+    section(ui, "Retention");
+    ui.horizontal(|ui| {
+        let l = ui.label("Retention (days, 1–35)");
+        ui.add(egui::TextEdit::singleline(&mut form.retention_days).desired_width(40.0))
+            .labelled_by(l.id);
+        if ui
+            .add_enabled(!cx.busy, egui::Button::new("Apply retention"))
+            .clicked()
+        {
+            let r = match form.retention_days.trim().parse::<u32>() {
+                Ok(days) => {
+                    let r = backup::set_backup_policy(cx.ws, server, db, days, None);
+                    cx.apply(r, |p| {
+                        format!("Point-in-time retention is {} days.", p.retention_days)
+                    })
+                }
+                Err(_) => Err(format!(
+                    "'{}' is not a number of days.",
+                    form.retention_days
+                )),
+            };
+            form.message = Some(r);
+        }
+    });
+
+    section(ui, "Recent backups");
+    egui::Grid::new("recent-backups")
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            for b in backup::recent_backups(&d, now, 8) {
+                ui.label(b.time.to_display());
+                ui.label(b.kind.as_str());
+                ui.label(
+                    b.protector
+                        .as_ref()
+                        .map(|p| {
+                            p.uri
+                                .as_deref()
+                                .map(short_key)
+                                .unwrap_or_else(|| "Service-managed".into())
+                        })
+                        .unwrap_or_else(|| "TDE off".into()),
+                );
+                ui.end_row();
+            }
+        });
+
+    let ltr = backup::ltr_backups(&d, now);
+    if !ltr.is_empty() {
+        section(ui, "Long-term retention backups");
+        for t in ltr.iter().take(12) {
+            ui.horizontal(|ui| {
+                ui.label(format!("Weekly full {}", t.to_display()));
+                if ui
+                    .add_enabled(
+                        !cx.busy,
+                        egui::Button::new(format!("Restore LTR {}", t.to_iso())),
+                    )
+                    .clicked()
+                {
+                    let dest = format!(
+                        "{}-ltr-{}",
+                        d.name,
+                        t.to_iso().get(..10).unwrap_or("backup")
+                    );
+                    form.message = Some(start_restore(
+                        cx,
+                        RestoreRequest {
+                            source_server: server.to_string(),
+                            source_database: db.to_string(),
+                            source: RestoreSource::LongTerm { time: *t },
+                            target_server: server.to_string(),
+                            dest_name: dest,
+                            tier: None,
+                        },
+                    ));
+                }
+            });
+        }
+    }
+    deleted_databases(ui, server, form, cx);
+}
+
+/// `https://kv.vault.azure.net/keys/k/0123abcd...` -> `kv / k / 0123abcd`.
+fn short_key(uri: &str) -> String {
+    match KeyUri::parse(uri) {
+        Some(u) => format!(
+            "{} / {} / {}",
+            u.vault,
+            u.key,
+            u.version
+                .as_deref()
+                .map(|v| v.get(..8).unwrap_or(v))
+                .unwrap_or("latest")
+        ),
+        None => uri.to_string(),
+    }
+}
+
+fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) -> Result<String, String> {
+    let target = req.target_server.clone();
+    let r = backup::restore_database(cx.ws, &req);
+    let out = cx.apply(r, |d| match d.state {
+        DatabaseState::Restoring { until, .. } => format!(
+            "Restore of '{}' started: it is Online at {until} (advance the clock to finish).",
+            d.name
+        ),
+        _ => format!("'{}' restored.", d.name),
+    });
+    if out.is_ok() {
+        cx.open(BladeKind::Database {
+            server: target,
+            db: req.dest_name.clone(),
+            message: None,
+        });
+    }
+    out
+}
+
+fn deleted_databases(
+    ui: &mut egui::Ui,
+    server: &str,
+    form: &mut BackupsForm,
+    cx: &mut BladeCtx<'_>,
+) {
+    let deleted = crate::service::backup::list_deleted(cx.ws, server).unwrap_or_default();
+    if deleted.is_empty() {
+        return;
+    }
+    section(ui, "Deleted databases (this server)");
+    for x in deleted {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("{} · deleted {}", x.database.name, x.deleted_at));
+            let label = format!("Restore deleted {}", x.database.name);
+            if ui.add_enabled(!cx.busy, egui::Button::new(label)).clicked() {
+                let mut dest = x.database.name.clone();
+                if cx
+                    .ws
+                    .server(server)
+                    .and_then(|s| s.database(&dest))
+                    .is_some()
+                {
+                    dest = format!("{dest}-restored");
+                }
+                form.message = Some(start_restore(
+                    cx,
+                    RestoreRequest {
+                        source_server: server.to_string(),
+                        source_database: x.database.name.clone(),
+                        source: RestoreSource::Deleted {
+                            deleted_at: x.deleted_at,
+                            time: None,
+                        },
+                        target_server: server.to_string(),
+                        dest_name: dest,
+                        tier: None,
+                    },
+                ));
+            }
+        });
+    }
+}

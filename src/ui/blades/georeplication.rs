@@ -1,0 +1,436 @@
+//! Geo-replication of a database (its links, "Create replica", failover) and the failover
+//! groups of a server (create, add/remove databases, policy, grace period, listeners,
+//! failover).
+
+use super::{BladeCtx, outcome};
+use crate::model::*;
+use crate::service::failover_group::{self as fg, CreateFailoverGroup, UpdateFailoverGroup};
+use crate::service::georeplication::{self as geo, CreateReplica};
+use crate::ui::widgets::{AMBER, BLUE, GREEN, badge, section, text_field};
+
+/// The Geo-replication blade's form.
+#[derive(Default)]
+pub struct GeoForm {
+    pub partner: String,
+    pub message: Option<Result<String, String>>,
+}
+
+/// Writes that have not reached `server`/`db` yet (replication lag), as a count.
+fn in_flight(ws: &Workspace, server: &str, db: &str) -> usize {
+    let now = ws.now();
+    ws.server(server)
+        .and_then(|s| s.database(db))
+        .map(|d| d.content.iter().filter(|r| r.at > now).count())
+        .unwrap_or(0)
+}
+
+pub fn show_database(
+    ui: &mut egui::Ui,
+    server: &str,
+    db: &str,
+    form: &mut GeoForm,
+    cx: &mut BladeCtx<'_>,
+) {
+    let links: Vec<ReplicationLink> = cx
+        .ws
+        .continuity
+        .links
+        .iter()
+        .filter(|l| l.touches(server, db))
+        .cloned()
+        .collect();
+    let role = if cx.ws.continuity.primary_of(server, db).is_some() {
+        "Geo-secondary (readable, read-only)"
+    } else if links.is_empty() {
+        "Not replicated"
+    } else {
+        "Primary"
+    };
+    ui.horizontal(|ui| {
+        ui.label("Role:");
+        badge(ui, role, if role == "Primary" { GREEN } else { BLUE });
+    });
+    section(ui, "Replicas");
+    if links.is_empty() {
+        ui.label("No geo-replication link.");
+    }
+    egui::Grid::new("geo-links")
+        .num_columns(5)
+        .striped(true)
+        .spacing([10.0, 4.0])
+        .show(ui, |ui| {
+            if !links.is_empty() {
+                ui.strong("Role");
+                ui.strong("Server (region)");
+                ui.strong("State");
+                ui.strong("Lag");
+                ui.strong("");
+                ui.end_row();
+            }
+            for l in &links {
+                for (role, s, d) in [
+                    ("Primary", &l.primary_server, &l.primary_database),
+                    ("Secondary", &l.secondary_server, &l.secondary_database),
+                ] {
+                    let region = cx
+                        .ws
+                        .server(s)
+                        .map(|x| x.location.clone())
+                        .unwrap_or_default();
+                    ui.label(role);
+                    ui.label(format!("{s}/{d} ({region})"));
+                    if role == "Primary" {
+                        ui.label("");
+                        ui.label("");
+                        ui.label("");
+                    } else {
+                        ui.label(l.state.as_str());
+                        let pending = in_flight(cx.ws, s, d);
+                        if pending > 0 {
+                            badge(ui, &format!("{pending} write(s) in flight"), AMBER);
+                        } else {
+                            ui.label("caught up");
+                        }
+                        ui.horizontal(|ui| {
+                            let enabled = !cx.busy;
+                            if ui
+                                .add_enabled(enabled, egui::Button::new(format!("Failover to {s}")))
+                                .on_hover_text(
+                                    "Planned: the secondary catches up first; no data is lost.",
+                                )
+                                .clicked()
+                            {
+                                let r = geo::set_primary(cx.ws, s, d, false);
+                                form.message = Some(cx.apply(r, |r| report(&r)));
+                            }
+                            if ui
+                                .add_enabled(
+                                    enabled,
+                                    egui::Button::new(format!("Forced failover to {s}")),
+                                )
+                                .on_hover_text(
+                                    "With data loss: writes not yet replicated are lost.",
+                                )
+                                .clicked()
+                            {
+                                let r = geo::set_primary(cx.ws, s, d, true);
+                                form.message = Some(cx.apply(r, |r| report(&r)));
+                            }
+                        });
+                    }
+                    ui.end_row();
+                }
+            }
+        });
+    section(ui, "Create replica");
+    let partners: Vec<String> = cx
+        .ws
+        .servers
+        .iter()
+        .filter(|s| !s.name.eq_ignore_ascii_case(server))
+        .map(|s| format!("{} ({})", s.name, s.location))
+        .collect();
+    egui::ComboBox::from_label("Target server")
+        .selected_text(if form.partner.is_empty() {
+            "Select a server"
+        } else {
+            form.partner.as_str()
+        })
+        .show_ui(ui, |ui| {
+            for p in &partners {
+                let name = p.split(' ').next().unwrap_or_default().to_string();
+                ui.selectable_value(&mut form.partner, name, p);
+            }
+        });
+    if ui
+        .add_enabled(
+            !cx.busy && !form.partner.is_empty(),
+            egui::Button::new("Create replica"),
+        )
+        .clicked()
+    {
+        let r = geo::create_replica(
+            cx.ws,
+            &CreateReplica {
+                server: server.to_string(),
+                database: db.to_string(),
+                partner_server: form.partner.clone(),
+                partner_database: None,
+            },
+        );
+        form.message = Some(cx.apply(r, |l| {
+            format!(
+                "Geo-secondary '{}' created on '{}' (same DEK, wrapped by that server's protector).",
+                l.secondary_database, l.secondary_server
+            )
+        }));
+    }
+    outcome(ui, &form.message);
+}
+
+fn report(r: &geo::FailoverReport) -> String {
+    if r.already_primary {
+        format!(
+            "'{}' on '{}' is already the primary.",
+            r.database, r.new_primary_server
+        )
+    } else {
+        format!(
+            "Failover done: '{}' on '{}' is the primary. Writes lost: {}.",
+            r.database, r.new_primary_server, r.lost_writes
+        )
+    }
+}
+
+/// The Failover groups blade's form.
+pub struct GroupForm {
+    pub name: String,
+    pub partner: String,
+    pub policy: FailoverPolicy,
+    pub grace_hours: String,
+    pub selected: Vec<String>,
+    pub add_db: String,
+    pub message: Option<Result<String, String>>,
+}
+
+impl Default for GroupForm {
+    fn default() -> Self {
+        GroupForm {
+            name: String::new(),
+            partner: String::new(),
+            policy: FailoverPolicy::Automatic,
+            grace_hours: "1".into(),
+            selected: Vec::new(),
+            add_db: String::new(),
+            message: None,
+        }
+    }
+}
+
+pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut BladeCtx<'_>) {
+    let groups: Vec<FailoverGroup> = cx
+        .ws
+        .continuity
+        .failover_groups
+        .iter()
+        .filter(|g| g.has_server(server))
+        .cloned()
+        .collect();
+    if groups.is_empty() {
+        ui.label("No failover group on this server.");
+    }
+    for g in &groups {
+        let primary_here = g.primary_server.eq_ignore_ascii_case(server);
+        section(ui, &format!("Failover group {}", g.name));
+        crate::ui::widgets::properties(
+            ui,
+            &format!("fg-{}", g.name),
+            &[
+                ("Primary server", g.primary_server.clone()),
+                ("Secondary server", g.secondary_server.clone()),
+                ("Read/write listener", g.read_write_listener()),
+                ("Read-only listener", g.read_only_listener()),
+                (
+                    "Failover policy",
+                    match g.policy {
+                        FailoverPolicy::Automatic => {
+                            format!("Automatic (grace period {} h)", g.grace_period_hours)
+                        }
+                        FailoverPolicy::Manual => "Manual".into(),
+                    },
+                ),
+                ("Databases", g.databases.join(", ")),
+            ],
+        );
+        ui.horizontal_wrapped(|ui| {
+            let enabled = !cx.busy;
+            let target = g.secondary_server.clone();
+            if ui
+                .add_enabled(enabled, egui::Button::new(format!("Failover {}", g.name)))
+                .on_hover_text(format!("Planned failover to {target}: no data loss."))
+                .clicked()
+            {
+                let r = fg::set_group_primary(cx.ws, &g.name, &target, false);
+                form.message = Some(cx.apply(r, |r| {
+                    format!(
+                        "'{}' failed over: {} is the primary.",
+                        r.group, r.new_primary
+                    )
+                }));
+            }
+            if ui
+                .add_enabled(
+                    enabled,
+                    egui::Button::new(format!("Forced failover {}", g.name)),
+                )
+                .on_hover_text(format!(
+                    "Forced failover to {target}: may lose the last writes."
+                ))
+                .clicked()
+            {
+                let r = fg::set_group_primary(cx.ws, &g.name, &target, true);
+                form.message = Some(cx.apply(r, |r| {
+                    format!(
+                        "'{}' failed over (forced): {} is the primary; {} write(s) lost.",
+                        r.group, r.new_primary, r.lost_writes
+                    )
+                }));
+            }
+            if primary_here
+                && ui
+                    .add_enabled(enabled, egui::Button::new(format!("Delete {}", g.name)))
+                    .clicked()
+            {
+                let r = fg::delete_failover_group(cx.ws, &g.name, server);
+                form.message = Some(cx.apply(r, |()| {
+                    format!(
+                        "Failover group '{}' deleted; the geo-replication links stay.",
+                        g.name
+                    )
+                }));
+            }
+        });
+        if primary_here {
+            ui.horizontal(|ui| {
+                let candidates: Vec<String> = cx
+                    .ws
+                    .server(server)
+                    .map(|s| {
+                        s.databases
+                            .iter()
+                            .filter(|d| !g.contains(&d.name))
+                            .map(|d| d.name.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                egui::ComboBox::from_id_salt(format!("fg-add-{}", g.name))
+                    .selected_text(if form.add_db.is_empty() {
+                        "Database to add"
+                    } else {
+                        form.add_db.as_str()
+                    })
+                    .show_ui(ui, |ui| {
+                        for c in candidates {
+                            ui.selectable_value(&mut form.add_db, c.clone(), c);
+                        }
+                    });
+                if ui
+                    .add_enabled(
+                        !cx.busy && !form.add_db.is_empty(),
+                        egui::Button::new("Add database"),
+                    )
+                    .clicked()
+                {
+                    let r = fg::update_failover_group(
+                        cx.ws,
+                        &g.name,
+                        server,
+                        &UpdateFailoverGroup {
+                            add: vec![form.add_db.clone()],
+                            ..Default::default()
+                        },
+                    );
+                    let added = form.add_db.clone();
+                    form.message =
+                        Some(cx.apply(r, |_| format!("'{added}' added to '{}'.", g.name)));
+                    form.add_db.clear();
+                }
+            });
+            ui.horizontal_wrapped(|ui| {
+                for db in &g.databases {
+                    if ui
+                        .add_enabled(!cx.busy, egui::Button::new(format!("Remove {db}")).small())
+                        .clicked()
+                    {
+                        let r = fg::update_failover_group(
+                            cx.ws,
+                            &g.name,
+                            server,
+                            &UpdateFailoverGroup {
+                                remove: vec![db.clone()],
+                                ..Default::default()
+                            },
+                        );
+                        form.message = Some(cx.apply(r, |_| {
+                            format!("'{db}' removed from '{}' (its geo-replica stays).", g.name)
+                        }));
+                    }
+                }
+            });
+        }
+    }
+    section(ui, "Create a failover group");
+    text_field(ui, "Failover group name", &mut form.name, "fg-contoso");
+    let partners: Vec<(String, String)> = cx
+        .ws
+        .servers
+        .iter()
+        .filter(|s| !s.name.eq_ignore_ascii_case(server))
+        .map(|s| (s.name.clone(), format!("{} ({})", s.name, s.location)))
+        .collect();
+    egui::ComboBox::from_label("Secondary server")
+        .selected_text(if form.partner.is_empty() {
+            "Select a server"
+        } else {
+            form.partner.as_str()
+        })
+        .show_ui(ui, |ui| {
+            for (name, label) in &partners {
+                ui.selectable_value(&mut form.partner, name.clone(), label);
+            }
+        });
+    ui.horizontal(|ui| {
+        ui.label("Failover policy");
+        ui.radio_value(&mut form.policy, FailoverPolicy::Automatic, "Automatic");
+        ui.radio_value(&mut form.policy, FailoverPolicy::Manual, "Manual");
+    });
+    text_field(ui, "Grace period (hours)", &mut form.grace_hours, "1");
+    ui.label("Databases:");
+    let dbs: Vec<String> = cx
+        .ws
+        .server(server)
+        .map(|s| s.databases.iter().map(|d| d.name.clone()).collect())
+        .unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
+        for d in dbs {
+            let mut on = form.selected.contains(&d);
+            if ui.checkbox(&mut on, &d).changed() {
+                if on {
+                    form.selected.push(d.clone());
+                } else {
+                    form.selected.retain(|x| x != &d);
+                }
+            }
+        }
+    });
+    if ui
+        .add_enabled(!cx.busy, egui::Button::new("Create failover group"))
+        .clicked()
+    {
+        let r = match form.grace_hours.trim().parse::<i64>() {
+            Err(_) => Err(format!("'{}' is not a number of hours.", form.grace_hours)),
+            Ok(h) => {
+                let r = fg::create_failover_group(
+                    cx.ws,
+                    &CreateFailoverGroup {
+                        name: form.name.trim().to_string(),
+                        server: server.to_string(),
+                        partner_server: form.partner.clone(),
+                        policy: form.policy,
+                        grace_period_hours: Some(h),
+                        databases: form.selected.clone(),
+                    },
+                );
+                cx.apply(r, |g| {
+                    format!(
+                        "Failover group '{}' created; listener {}.",
+                        g.name,
+                        g.read_write_listener()
+                    )
+                })
+            }
+        };
+        form.message = Some(r);
+    }
+    outcome(ui, &form.message);
+}
