@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 /// The earliest point-in-time restore point: creation, or the retention window's start.
 pub fn earliest_restore_point(d: &Database, now: Timestamp) -> Timestamp {
     let window = Duration::days(d.backup_policy.retention_days.clamp(1, 35) as i64);
-    d.created.max(now - window)
+    // A revalidation after the auto-heal window restarts the history (`pitr_earliest`).
+    let start = d.settings.pitr_earliest.unwrap_or(d.created).max(d.created);
+    start.max(now - window)
 }
 
 /// The last full backup at or before `t` (the first one is taken right after creation).

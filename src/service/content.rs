@@ -251,7 +251,7 @@ pub(crate) fn record_protector_intervals(ws: &mut Workspace) {
                 continue;
             }
             let from = if d.protector_history.is_empty() {
-                d.created
+                d.settings.pitr_earliest.unwrap_or(d.created).max(d.created)
             } else {
                 now
             };

@@ -169,6 +169,19 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                     completed: now,
                     lost: lost.clone(),
                 });
+                // The history before the recovery is gone: restores start from now.
+                let keep = dd.content.len().saturating_sub(1);
+                dd.content.drain(..keep);
+                for r in &mut dd.content {
+                    r.at = r.at.max(now);
+                }
+                dd.protector_history.clear();
+            }
+            // Its failover group no longer knows it.
+            for g in &mut ws.continuity.failover_groups {
+                if g.has_server(server_name) {
+                    g.databases.retain(|x| !x.eq_ignore_ascii_case(db));
+                }
             }
             let lost_text = if lost.is_empty() {
                 "nothing".to_string()

@@ -202,6 +202,23 @@ impl Shell {
         }
     }
 
+    /// A variable's value; `${VAR/pattern/replacement}` replaces the first match, as bash does.
+    fn variable(&self, name: &str) -> String {
+        let value = |n: &str| self.vars.get(n).cloned().unwrap_or_default();
+        match name.split_once('/') {
+            Some((var, rest)) => {
+                let (pattern, replacement) = rest.split_once('/').unwrap_or((rest, ""));
+                let v = value(var);
+                if pattern.is_empty() {
+                    v
+                } else {
+                    v.replacen(pattern, replacement, 1)
+                }
+            }
+            None => value(name),
+        }
+    }
+
     /// Expands `$VAR`, `${VAR}` and `$(command)` in every word of a line.
     fn expand_line(&mut self, ws: &mut Workspace, line: &str) -> Result<Vec<String>, String> {
         let words = lexer::words(line).map_err(|e| format!("ERROR: {e}"))?;
@@ -211,9 +228,7 @@ impl Shell {
             for piece in word {
                 match piece {
                     Piece::Text(t) => s.push_str(&t),
-                    Piece::Var(name) => {
-                        s.push_str(self.vars.get(&name).map(String::as_str).unwrap_or(""))
-                    }
+                    Piece::Var(name) => s.push_str(&self.variable(&name)),
                     Piece::Command(cmd) => {
                         let r = self.run_line(ws, &cmd);
                         if !r.ok {
