@@ -356,15 +356,23 @@ fn a_database_created_with_its_own_key_is_wrapped_by_it_and_a_bad_key_creates_no
 }
 
 #[test]
-fn a_check_pending_for_a_deleted_database_records_nothing() {
+fn a_database_whose_own_key_is_unusable_cannot_be_dropped() {
     let (mut ws, db_kid, _) = with_database_key();
     database_key::set_database_protector(&mut ws, SERVER, "sales", &db_kid, false).unwrap();
     set_enabled(&mut ws, DB_KEY, false);
-    // The server's check of the key is pending; the database is dropped before it runs.
+    // The server's check of the key is pending; the service cannot take the last backup
+    // before a drop, so the drop is refused and nothing changes.
     assert!(ws.schedule.events.iter().any(|e| matches!(
         &e.event,
         tde_console::sim::SimEvent::ProtectorCheck { database: Some(d), .. } if d == "sales"
     )));
+    let before = ws.clone();
+    let e = sql::delete_database(&mut ws, SERVER, "sales").unwrap_err();
+    assert_eq!(e.code, "CannotDropDatabaseAKVError");
+    assert!(e.message.contains("https://aka.ms/tdecmkrestorability"));
+    assert_eq!(ws, before);
+    // Once the key is usable again, the drop goes through and the pending check is moot.
+    set_enabled(&mut ws, DB_KEY, true);
     sql::delete_database(&mut ws, SERVER, "sales").unwrap();
     behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
     assert!(
@@ -375,6 +383,7 @@ fn a_check_pending_for_a_deleted_database_records_nothing() {
         ws.activity_log
     );
     assert_eq!(status(&ws, "ledger"), "Online");
+    assert_eq!(ws.server(SERVER).unwrap().deleted_databases.len(), 1);
 }
 
 #[test]

@@ -138,7 +138,7 @@ fn revalidation_after_the_window_loses_exactly_the_documented_settings() {
             location: Some("northeurope".into()),
             admin_user: "a".into(),
             admin_password: "P@ssw0rd-2026!".into(),
-            assign_identity: false,
+            assign_identity: true,
             kind: ServerKind::SqlDatabaseServer,
         };
         sql::create_server(
@@ -147,12 +147,32 @@ fn revalidation_after_the_window_loses_exactly_the_documented_settings() {
             FixtureKeys::new().generate(2048).unwrap(),
         )
         .unwrap();
-        sql::create_failover_group(
+        // Geo-linked servers may share one vault: the partner links the same key.
+        let partner_id = ws
+            .server("sql-partner")
+            .unwrap()
+            .identity
+            .clone()
+            .unwrap()
+            .principal_id;
+        keyvault::set_access_policy(
             &mut ws,
-            "fg-sales",
-            SERVER,
-            "sql-partner",
-            &["sales".into()],
+            VAULT,
+            &partner_id,
+            &KeyPermission::TDE_REQUIRED.into_iter().collect(),
+        )
+        .unwrap();
+        sql::add_server_key(&mut ws, "sql-partner", &kid).unwrap();
+        tde_console::service::failover_group::create_failover_group(
+            &mut ws,
+            &tde_console::service::failover_group::CreateFailoverGroup {
+                name: "fg-sales".into(),
+                server: SERVER.into(),
+                partner_server: "sql-partner".into(),
+                policy: FailoverPolicy::Automatic,
+                grace_period_hours: None,
+                databases: vec!["sales".into()],
+            },
         )
         .unwrap();
 

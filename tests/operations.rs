@@ -374,7 +374,13 @@ fn revocation_makes_databases_inaccessible_within_ten_minutes_of_taking_effect_a
         .map(|e| e.operation.as_str())
         .collect();
     assert!(ops.contains(&"MakeDatabaseInaccessible"));
-    sql::delete_database(&mut ws, SERVER, "ledger").unwrap();
+    // The service cannot take the last backup before a drop without the key.
+    assert_eq!(
+        sql::delete_database(&mut ws, SERVER, "ledger")
+            .unwrap_err()
+            .code,
+        "CannotDropDatabaseAKVError"
+    );
 }
 
 fn lose_and_restore(profile: TimingProfile, wait: Duration) -> Workspace {

@@ -298,10 +298,10 @@ fn the_advisor_lists_recommendations_with_links_to_the_fix() {
     click(&mut h, "Advisor");
     assert!(has(&h, "Secondary key vault in another region"));
     assert!(has(&h, "Databases per key vault"));
-    click(&mut h, "Open kv-contoso-us");
+    click(&mut h, "Open kv-contoso-us2");
     assert_eq!(
         h.state().blades.last().map(|b| b.title()),
-        Some("kv-contoso-us".to_string())
+        Some("kv-contoso-us2".to_string())
     );
 }
 
@@ -313,6 +313,16 @@ fn replacing_a_compromised_key_keeps_the_data_accessible() {
     let _ = std::fs::remove_file(&backup);
     let mut h = app();
     h.run_steps(2);
+    // Without geo-replication (the demo's failover group is deleted, the links removed),
+    // the new key need not be on a secondary first.
+    {
+        use tde_console::service::{failover_group, georeplication};
+        let ws = &mut h.state_mut().ws;
+        failover_group::delete_failover_group(ws, "fg-contoso", "sql-contoso-us").unwrap();
+        for db in ["sales", "inventory"] {
+            georeplication::delete_link(ws, "sql-contoso-us", db, "sql-contoso-us2").unwrap();
+        }
+    }
     // The server's identity may use a key in the separate vault kv-contoso-eu.
     click(&mut h, "kv-contoso-eu");
     click(&mut h, "Add access policy");

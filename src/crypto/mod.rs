@@ -7,9 +7,11 @@
 pub mod backup;
 pub mod byok;
 mod dek;
+mod parallel;
 mod rsa_key;
 
 pub use dek::{DataEncryptionKey, EncryptedPage, PAGE_SIZE, base64_bytes};
+pub use parallel::par_map;
 pub use rsa_key::{RsaKeyMaterial, WrapAlgorithm};
 
 use std::fmt;

@@ -150,6 +150,51 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
         }
     }
     for s in &ws.servers {
+        if let Some(k) = s
+            .protector_key()
+            .filter(|k| k.key_type == ServerKeyType::AzureKeyVault)
+        {
+            let vault = k
+                .uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .and_then(|u| ws.vault(&u.vault));
+            if let Some(v) = vault {
+                let same = v.location.eq_ignore_ascii_case(&s.location);
+                out.push(Recommendation {
+                    severity: Severity::Medium,
+                    check: "Key vault in the server's region",
+                    resource: s.name.clone(),
+                    passed: same,
+                    detail: if same {
+                        format!("The protector's vault '{}' is in {}, like the server.", v.name, v.location)
+                    } else {
+                        format!("The protector's vault '{}' is in {}, the server in {}: use a vault colocated with the server (a regional outage of {} would take the key away).", v.name, v.location, s.location, v.location)
+                    },
+                    fix: Fix::Server(s.name.clone()),
+                });
+            }
+            let lacking = super::georeplication::partners_lacking(ws, &s.name, k);
+            if ws
+                .continuity
+                .links
+                .iter()
+                .any(|l| l.primary_server.eq_ignore_ascii_case(&s.name))
+            {
+                out.push(Recommendation {
+                    severity: Severity::High,
+                    check: "Geo-secondaries hold the protector's key material",
+                    resource: s.name.clone(),
+                    passed: lacking.is_empty(),
+                    detail: if lacking.is_empty() {
+                        "Every geo-secondary server has the protector's key material linked.".into()
+                    } else {
+                        format!("{} lack the protector's key material: add it there first (secondary first, then primary).", lacking.join(", "))
+                    },
+                    fix: Fix::Server(s.name.clone()),
+                });
+            }
+        }
         let missing: Vec<String> = s
             .keys
             .iter()

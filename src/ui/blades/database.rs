@@ -118,6 +118,18 @@ pub fn show(
         ));
     }
     query_editor(ui, server, db, &d, cx);
+    if ui.button("Test connection").clicked() {
+        let r = crate::service::sql::connect(cx.ws, server, db);
+        cx.actions.push(super::Action::Changed);
+        *message = Some(match r {
+            Ok(rep) => Ok(format!(
+                "Connected. {} page(s) read and authenticated with the database encryption key.",
+                rep.pages_verified
+            )),
+            Err(e) => Err(e.to_string()),
+        });
+    }
+    outcome(ui, message);
     section(ui, "Essentials");
     let mut rows = vec![
         ("Server", server.to_string()),
@@ -154,19 +166,6 @@ pub fn show(
             ui.label(format!("{} {}", h.time, h.reason));
         });
     }
-    ui.add_space(6.0);
-    if ui.button("Test connection").clicked() {
-        let r = crate::service::sql::connect(cx.ws, server, db);
-        cx.actions.push(super::Action::Changed);
-        *message = Some(match r {
-            Ok(rep) => Ok(format!(
-                "Connected. {} page(s) read and authenticated with the database encryption key.",
-                rep.pages_verified
-            )),
-            Err(e) => Err(e.to_string()),
-        });
-    }
-    outcome(ui, message);
 }
 
 /// A small query editor over the database's content: what a client reads (really decrypted
