@@ -199,6 +199,10 @@ pub struct JournalData {
     windows: HashMap<(String, i64, ThrottleClass), u32>,
     /// The same per subscription (the subscription-wide limit is five vaults' worth).
     subscription_windows: HashMap<(String, i64, ThrottleClass), u32>,
+    /// While a long-running operation runs: the instant its latest request was admitted.
+    /// Its server requests wait from here for room in the vault's windows instead of
+    /// failing after the back-off (not saved: operations finish before a save).
+    pub lro_cursor: Option<Timestamp>,
 }
 
 /// The subscription id inside an ARM resource id.

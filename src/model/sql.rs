@@ -412,6 +412,9 @@ pub struct SqlServer {
     /// Dropped databases, kept for restore while their retention runs.
     #[serde(default)]
     pub deleted_databases: Vec<super::DeletedDatabase>,
+    /// A protector change still re-wrapping DEKs (waiting for the vault's limits) until then.
+    #[serde(default)]
+    pub protector_change_until: Option<Timestamp>,
 }
 
 impl SqlServer {

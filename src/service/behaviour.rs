@@ -10,7 +10,7 @@
 //!   unwrapping its DEK through the vault and decrypting its pages;
 //! - access restored later leaves the database waiting for "Revalidate key".
 
-use super::tde::server_unwrap_dek;
+use super::tde::{server_unwrap_dek, server_unwrap_deks};
 use super::{ServiceError, ServiceResult, ids, notify};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -81,6 +81,11 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
                 }
             }
             ws.continuity.region_outages.retain(|o| o.until > now);
+            for s in &mut ws.servers {
+                if s.protector_change_until.is_some_and(|t| t <= now) {
+                    s.protector_change_until = None;
+                }
+            }
         }
         SimEvent::FailoverGroupGraceExpired { group } => {
             super::failover_group::grace_expired(ws, group)
@@ -499,7 +504,7 @@ fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
             format!(
                 "Server '{name}' lost access to {what} ({}). Inaccessible: {}.",
                 cause.describe(),
-                affected.join(", ")
+                name_list(&affected)
             ),
         );
     }
@@ -511,66 +516,75 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
     let now = ws.now();
     let Some(s) = ws.server(name) else { return };
     let server_id = ids::server(s);
-    let candidates: Vec<Database> = s
-        .databases
-        .iter()
-        .filter(|d| {
-            matches!(
-                d.state,
-                DatabaseState::Inaccessible {
-                    access_restored_at: Some(_),
-                    revalidation_required: false,
-                    ..
-                }
-            )
+    // Every database opens with a real unwrap through the vault: the requests wait for room
+    // in the vault's windows (a long-running operation), the RSA work runs on every core,
+    // and each database's records carry the instant it really opened.
+    let (opened, _) = super::requests::long_running(ws, |ws| {
+        let Some(s) = ws.server(name) else {
+            return Vec::new();
+        };
+        let candidates: Vec<&Database> = s
+            .databases
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.state,
+                    DatabaseState::Inaccessible {
+                        access_restored_at: Some(_),
+                        revalidation_required: false,
+                        ..
+                    }
+                )
+            })
+            .collect();
+        let deks = server_unwrap_deks(ws, name, &candidates);
+        let pairs: Vec<_> = candidates.into_iter().zip(deks).collect();
+        crate::crypto::par_map(&pairs, |(d, (at, dek))| {
+            let outcome = match dek {
+                Ok(dek) => verify_pages(d, dek),
+                Err(f) => Err(format!("{} ({})", f.describe(), f.code())),
+            };
+            (d.name.clone(), *at, outcome)
         })
-        .cloned()
-        .collect();
+    });
     let mut healed = Vec::new();
-    for d in candidates {
-        let resource = format!("{server_id}/databases/{}", d.name);
+    for (db, at, outcome) in opened {
+        let resource = format!("{server_id}/databases/{db}");
         super::log_activity(
             ws,
             now,
             "MakeDatabaseAccessible",
             ActivityStatus::Started,
             resource.clone(),
-            format!(
-                "Database {} on Server {name} is transitioning to accessible state.",
-                d.name
-            ),
+            format!("Database {db} on Server {name} is transitioning to accessible state."),
         );
-        let outcome = open_database(ws, name, &d);
         match outcome {
             Ok(()) => {
-                if let Some(dd) = ws.server_mut(name).and_then(|s| s.database_mut(&d.name)) {
+                if let Some(dd) = ws.server_mut(name).and_then(|s| s.database_mut(&db)) {
                     dd.state = DatabaseState::Online;
                     dd.set_health(
-                        now,
+                        at,
                         ResourceHealth::Available,
                         "Access to the TDE protector was restored (auto-heal).",
                     );
                 }
                 super::log_activity(
                     ws,
-                    now,
+                    at,
                     "MakeDatabaseAccessible",
                     ActivityStatus::Succeeded,
                     resource,
-                    format!("Database {} on Server {name} is accessible again.", d.name),
+                    format!("Database {db} on Server {name} is accessible again."),
                 );
-                healed.push(d.name.clone());
+                healed.push(db);
             }
             Err(why) => super::log_activity(
                 ws,
-                now,
+                at,
                 "MakeDatabaseAccessible",
                 ActivityStatus::Failed,
                 resource,
-                format!(
-                    "Database {} on Server {name} could not be made accessible: {why}",
-                    d.name
-                ),
+                format!("Database {db} on Server {name} could not be made accessible: {why}"),
             ),
         }
     }
@@ -579,9 +593,28 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
             ws,
             NotificationLevel::Success,
             "Databases back online",
-            format!("Auto-heal on '{name}': {} Online.", healed.join(", ")),
+            format!("Auto-heal on '{name}': {} Online.", name_list(&healed)),
         );
     }
+}
+
+/// Names for a notification: all of them when few, else a count and the first ones.
+pub(crate) fn name_list(names: &[String]) -> String {
+    if names.len() <= 8 {
+        names.join(", ")
+    } else {
+        format!("{} databases ({}, …)", names.len(), names[..5].join(", "))
+    }
+}
+
+/// Authenticates every page of `d` with its DEK.
+fn verify_pages(d: &Database, dek: &crate::crypto::DataEncryptionKey) -> Result<(), String> {
+    if let PageStore::Encrypted(pages) = &d.pages {
+        for p in pages {
+            dek.decrypt_page(p).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens a database the way the service does: unwrap the DEK through the vault and
@@ -589,10 +622,5 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
 pub(crate) fn open_database(ws: &Workspace, server: &str, d: &Database) -> Result<(), String> {
     let dek =
         server_unwrap_dek(ws, server, d).map_err(|f| format!("{} ({})", f.describe(), f.code()))?;
-    if let PageStore::Encrypted(pages) = &d.pages {
-        for p in pages {
-            dek.decrypt_page(p).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
+    verify_pages(d, &dek)
 }

@@ -254,6 +254,8 @@ pub struct GroupFailoverReport {
     pub new_primary: String,
     pub lost_writes: usize,
     pub databases: Vec<String>,
+    /// When the last database had opened (the vault's limits may spread a large failover).
+    pub completes_at: Timestamp,
 }
 
 /// `az sql failover-group set-primary` (run against the secondary server).
@@ -281,11 +283,16 @@ fn failover_group(
             "Failover cannot be initiated from the primary server in a Failover Group.",
         ));
     }
+    let members: Vec<String> = g
+        .databases
+        .iter()
+        .filter(|db| ws.continuity.primary_of(&g.secondary_server, db).is_some())
+        .cloned()
+        .collect();
+    let completes_at = open_new_primaries(ws, &g.secondary_server, &members)?;
     let mut lost = 0;
-    for db in &g.databases {
-        if ws.continuity.primary_of(&g.secondary_server, db).is_some() {
-            lost += failover_database(ws, &g.secondary_server, db, allow_data_loss)?.lost_writes;
-        }
+    for db in &members {
+        lost += failover_database(ws, &g.secondary_server, db, allow_data_loss, false)?.lost_writes;
     }
     if let Some(slot) = ws
         .continuity
@@ -300,7 +307,54 @@ fn failover_group(
         new_primary: g.secondary_server.clone(),
         lost_writes: lost,
         databases: g.databases.clone(),
+        completes_at,
     })
+}
+
+/// Opens every database of a failover on its new primary: a real unwrap of each DEK
+/// through that server's vault, the requests waiting for room in the vault's windows, the
+/// RSA work on every core. The first failure stops the failover (nothing changes).
+fn open_new_primaries(
+    ws: &mut Workspace,
+    server_name: &str,
+    dbs: &[String],
+) -> ServiceResult<Timestamp> {
+    let now = ws.now();
+    let (opened, _) = super::requests::long_running(ws, |ws| {
+        let Some(s) = ws.server(server_name) else {
+            return Vec::new();
+        };
+        let targets: Vec<&Database> = dbs
+            .iter()
+            .filter_map(|n| s.database(n))
+            .filter(|d| d.dek.is_some())
+            .collect();
+        let deks = super::tde::server_unwrap_deks(ws, server_name, &targets);
+        targets
+            .iter()
+            .zip(deks)
+            .map(|(d, (at, dek))| (d.name.clone(), at, dek.map(|_| ())))
+            .collect()
+    });
+    let resource = ids::server(server(ws, server_name)?);
+    let mut last = now;
+    for (db, at, outcome) in opened {
+        last = last.max(at);
+        if let Err(f) = outcome {
+            return Err(super::sql::tde_error(ws, server_name, &f));
+        }
+        super::log_activity(
+            ws,
+            at.max(now),
+            "OpenDatabaseAfterFailover",
+            ActivityStatus::Succeeded,
+            format!("{resource}/databases/{db}"),
+            format!(
+                "Database {db} opened on server {server_name}: its DEK was unwrapped through the server's key vault."
+            ),
+        );
+    }
+    Ok(last)
 }
 
 /// A regional outage began: each automatic group whose primary is in the region fails over

@@ -312,7 +312,7 @@ pub fn set_primary(
         if ws.continuity.group_of(server_name, db).is_some() {
             return Err(in_group_error());
         }
-        failover_database(ws, server_name, db, allow_data_loss)
+        failover_database(ws, server_name, db, allow_data_loss, true)
     })
 }
 
@@ -325,6 +325,7 @@ pub(crate) fn failover_database(
     server_name: &str,
     db: &str,
     allow_data_loss: bool,
+    open: bool,
 ) -> ServiceResult<FailoverReport> {
     let now = ws.now();
     let link = ws
@@ -349,7 +350,7 @@ pub(crate) fn failover_database(
     super::content::require_serving(ws, server_name, db)?;
     // Open the new primary: its DEK really unwrapped through its own server's vault.
     let d = live_database(ws, server_name, db)?.clone();
-    if d.dek.is_some() {
+    if open && d.dek.is_some() {
         server_unwrap_dek(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
     }
     let lost_writes = {

@@ -986,6 +986,27 @@ pub fn unwrap_key(
     })
 }
 
+/// A server's `unwrapKey` request with every check, admitted and journaled, returning the
+/// key material the vault will unwrap with: the RSA work itself is left to the caller, so
+/// many unwraps can run on every core ([`crate::crypto::par_map`]).
+pub(crate) fn server_unwrap_material<'a>(
+    ws: &'a Workspace,
+    server: &str,
+    uri: &KeyUri,
+) -> Result<&'a crate::crypto::RsaKeyMaterial, KeyAccessFailure> {
+    let caller = Caller::Server(server.to_string());
+    as_request(ws, &caller, uri, "KeyUnwrap", || {
+        check_key_use(
+            ws,
+            &caller,
+            uri,
+            &[KeyPermission::UnwrapKey],
+            Some(KeyOperation::UnwrapKey),
+        )
+        .map(|k| &k.version.material)
+    })
+}
+
 /// The console user's own `wrapKey`, with the vault's REST errors.
 pub fn user_wrap_key(
     ws: &Workspace,

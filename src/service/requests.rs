@@ -144,6 +144,30 @@ impl VaultCall {
         None
     }
 
+    /// Admission for a request of a long-running operation, from `from`: on 429 the server
+    /// backs off 1, 2, 4, 8, 16 seconds and then keeps retrying every 16 seconds, as long as
+    /// it takes. Each refused attempt is a request of its own in the journal.
+    pub fn admit_patiently(&self, ws: &Workspace, from: Timestamp) -> Timestamp {
+        let mut at = from.max(ws.now());
+        if self.admitted_at(ws, at) {
+            return at;
+        }
+        let message = self.throttled().message;
+        let waits = SERVER_BACKOFF_SECONDS
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(16))
+            .take(1_000_000);
+        for wait in waits {
+            self.record(ws, at, 429, &message);
+            at = at + Duration::seconds(wait);
+            if self.admitted_at(ws, at) {
+                return at;
+            }
+        }
+        at
+    }
+
     /// Runs a console user's request: admission, the operation, its record.
     pub fn run<T>(
         self,
@@ -200,6 +224,31 @@ pub(crate) fn user_read<T>(
     }
 }
 
+/// Runs `op` as a long-running operation: the server requests it makes wait for room in
+/// the vaults' windows (simulated time passing) instead of failing. Returns `op`'s result
+/// and the instant its last request was admitted (`now` if it made none).
+pub(crate) fn long_running<T>(
+    ws: &mut Workspace,
+    op: impl FnOnce(&mut Workspace) -> T,
+) -> (T, Timestamp) {
+    let start = ws.now();
+    let outer = ws.journal.lock().lro_cursor.replace(start);
+    let out = op(ws);
+    let end = ws.journal.lock().lro_cursor.take().unwrap_or(start);
+    // A nested operation hands its progress back to the one around it.
+    ws.journal.lock().lro_cursor = outer.map(|o| o.max(end));
+    (out, end)
+}
+
+/// The instant the running long-running operation has reached (`now` outside one).
+pub(crate) fn lro_time(ws: &Workspace) -> Timestamp {
+    ws.journal
+        .lock()
+        .lro_cursor
+        .unwrap_or(ws.now())
+        .max(ws.now())
+}
+
 /// The HTTP status a vault answers a server's refused data-plane call with; `None` when the
 /// call never reached the vault.
 pub(crate) fn failure_status(f: &KeyAccessFailure) -> Option<u16> {
@@ -237,8 +286,16 @@ pub(crate) fn server_request<T>(
     if outage {
         return op();
     }
-    let Some(at) = call.admit_with_backoff(ws) else {
-        return Err(KeyAccessFailure::Throttled);
+    let cursor = ws.journal.lock().lro_cursor;
+    let at = match cursor {
+        Some(from) => {
+            let at = call.admit_patiently(ws, from);
+            ws.journal.lock().lro_cursor = Some(at);
+            at
+        }
+        None => call
+            .admit_with_backoff(ws)
+            .ok_or(KeyAccessFailure::Throttled)?,
     };
     let out = op();
     match &out {

@@ -92,6 +92,7 @@ pub fn create_server(
             key_access_lost_since: None,
             network_outage_until: None,
             deleted_databases: Vec::new(),
+            protector_change_until: None,
         };
         ws.servers.push(server.clone());
         Ok(server)
@@ -202,6 +203,12 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             ));
         }
         let s = server(ws, &req.server)?;
+        if s.protector_change_until.is_some_and(|t| t > ws.now()) {
+            return Err(ServiceError::bad_request(
+                "CreateDatabaseAttemptedWithRotationInProgress",
+                "The create database operation can not be performed at this time due to ongoing Transparent Data Encryption (TDE) key rotation on the server. Please try the operation again later.",
+            ));
+        }
         if s.database(&req.name).is_some() {
             return Err(ServiceError::conflict(
                 "DatabaseAlreadyExists",

@@ -142,6 +142,12 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
             &super::ids::server(s),
             super::locks::LockedAction::Write,
         )?;
+        if s.protector_change_until.is_some_and(|t| t > ws.now()) {
+            return Err(ServiceError::conflict(
+                "EncryptionProtectorChangeInProgress",
+                "Cannot update database encryption key protector while protector change is already in progress",
+            ));
+        }
         let new_key = match req.key_type {
             ServerKeyType::ServiceManaged => {
                 if req.kid.is_some() {
@@ -224,14 +230,31 @@ pub(crate) fn switch_protector(
     new_key: &ServerKey,
     auto_rotation: bool,
 ) -> ServiceResult<()> {
+    let (out, end) = super::requests::long_running(ws, |ws| {
+        rewrap_following(ws, server_name, new_key, auto_rotation)
+    });
+    out?;
+    if end > ws.now() {
+        server_mut(ws, server_name)?.protector_change_until = Some(end);
+        ws.schedule.push(end, crate::sim::SimEvent::OutageBoundary);
+    }
+    Ok(())
+}
+
+fn rewrap_following(
+    ws: &mut Workspace,
+    server_name: &str,
+    new_key: &ServerKey,
+    auto_rotation: bool,
+) -> ServiceResult<()> {
     let s = server(ws, server_name)?;
     // Databases with their own (database-level) key keep it.
-    let following = || {
-        s.databases
-            .iter()
-            .filter(|d| d.encryption_protector.is_none())
-    };
-    if let Some(d) = following().find(|d| !d.state.is_online()) {
+    let following: Vec<&Database> = s
+        .databases
+        .iter()
+        .filter(|d| d.encryption_protector.is_none())
+        .collect();
+    if let Some(d) = following.iter().find(|d| !d.state.is_online()) {
         return Err(ServiceError::conflict(
             "DatabaseInaccessible",
             format!(
@@ -242,10 +265,11 @@ pub(crate) fn switch_protector(
             ),
         ));
     }
-    let mut rewrapped = Vec::new();
-    for d in following().filter(|d| d.dek.is_some()) {
-        let dek =
-            server_unwrap_dek(ws, server_name, d).map_err(|f| tde_error(ws, server_name, &f))?;
+    let encrypted: Vec<&Database> = following.into_iter().filter(|d| d.dek.is_some()).collect();
+    let deks = server_unwrap_deks(ws, server_name, &encrypted);
+    let mut rewrapped = Vec::with_capacity(encrypted.len());
+    for (d, (_, dek)) in encrypted.iter().zip(deks) {
+        let dek = dek.map_err(|f| tde_error(ws, server_name, &f))?;
         let w = server_wrap_dek(ws, server_name, &new_key.name, &dek)
             .map_err(|f| tde_error(ws, server_name, &f))?;
         rewrapped.push((d.name.clone(), w));
@@ -455,6 +479,46 @@ pub(crate) fn server_unwrap_dek(
         )?,
     };
     DataEncryptionKey::from_bytes(&bytes).map_err(|_| KeyAccessFailure::UnwrapFailed)
+}
+
+/// Unwraps the DEKs of many databases of one server as the service opens them: one
+/// journaled `unwrapKey` request each, admitted one after another (inside a long-running
+/// operation they wait for room in the vault's windows), then the RSA work on every core.
+/// Returns, per database, the instant its request was admitted and the DEK or the failure.
+pub(crate) fn server_unwrap_deks(
+    ws: &Workspace,
+    server_name: &str,
+    dbs: &[&Database],
+) -> Vec<(Timestamp, Result<DataEncryptionKey, KeyAccessFailure>)> {
+    let prepared: Vec<(
+        Timestamp,
+        Result<(&crate::crypto::RsaKeyMaterial, &[u8]), KeyAccessFailure>,
+    )> = dbs
+        .iter()
+        .map(|d| {
+            let got = wrapping_key(ws, server_name, d).and_then(|(s, w, key)| match key.key_type {
+                ServerKeyType::ServiceManaged => Ok((&s.service_managed_key, w.wrapped.as_slice())),
+                ServerKeyType::AzureKeyVault => {
+                    let uri = vault_key_uri(key)?;
+                    super::keyvault::server_unwrap_material(ws, server_name, &uri)
+                        .map(|m| (m, w.wrapped.as_slice()))
+                }
+            });
+            (super::requests::lro_time(ws), got)
+        })
+        .collect();
+    crate::crypto::par_map(&prepared, |(at, got)| {
+        let dek = match got {
+            Ok((material, wrapped)) => material
+                .unwrap_key(WrapAlgorithm::RsaOaep256, wrapped)
+                .map_err(|_| KeyAccessFailure::UnwrapFailed)
+                .and_then(|b| {
+                    DataEncryptionKey::from_bytes(&b).map_err(|_| KeyAccessFailure::UnwrapFailed)
+                }),
+            Err(f) => Err(f.clone()),
+        };
+        (*at, dek)
+    })
 }
 
 /// The DEK an Online database's server holds in memory: the same RSA unwrap, but without a

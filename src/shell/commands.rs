@@ -676,6 +676,11 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 auto_rotation: a.bool("--auto-rotation-enabled")?.unwrap_or(false),
             };
             tde::set_protector(ws, &req)?;
+            // A long-running operation: `az` waits until every DEK is re-wrapped.
+            if let Some(until) = sql::server(ws, &server)?.protector_change_until {
+                let by = until - ws.now();
+                service::behaviour::advance(ws, by)?;
+            }
             let (p, k) = tde::show_protector(ws, &server)?;
             Ok(views::protector(sql::server(ws, &server)?, &p, &k))
         }

@@ -910,7 +910,8 @@ fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     ])?;
     let server = server_arg(ws, a)?;
     let allow = a.bool("--allow-data-loss")?.unwrap_or(false);
-    fg::set_group_primary(ws, &a.required("--name")?, &server, allow)?;
+    let r = fg::set_group_primary(ws, &a.required("--name")?, &server, allow)?;
+    wait_until(ws, a, r.completes_at)?;
     Ok(Value::Null)
 }
 
