@@ -55,8 +55,13 @@ fn protected_server(ws: &mut Workspace, name: &str, region: &str, vault: &str) {
         .and_then(|s| s.identity.clone())
         .expect("identity")
         .principal_id;
-    keyvault::set_access_policy(ws, vault, &p, &KeyPermission::TDE_REQUIRED.into_iter().collect())
-        .expect("policy");
+    keyvault::set_access_policy(
+        ws,
+        vault,
+        &p,
+        &KeyPermission::TDE_REQUIRED.into_iter().collect(),
+    )
+    .expect("policy");
     sql::add_server_key(ws, name, &kid).expect("link");
     tde::set_protector(
         ws,
@@ -189,9 +194,10 @@ fn benches(c: &mut Criterion) {
         f,
         f / d
     );
-    c.bench_function("failover_storm: 500 direct RSA-3072 unwraps on all cores", |b| {
-        b.iter(|| direct(&material, &wrapped))
-    });
+    c.bench_function(
+        "failover_storm: 500 direct RSA-3072 unwraps on all cores",
+        |b| b.iter(|| direct(&material, &wrapped)),
+    );
     c.bench_function("failover_storm: fail over a group of 500 databases", |b| {
         b.iter(|| failover(&ws))
     });

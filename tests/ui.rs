@@ -707,3 +707,73 @@ fn a_database_whose_own_key_came_back_too_late_is_reverted_from_the_wizard() {
     click(&mut h, "Test connection");
     assert!(has(&h, "Connected."));
 }
+
+#[test]
+fn restore_a_database_from_the_backups_blade_to_before_the_rotation() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    click(&mut h, "Backups");
+    // Three protector intervals: service-managed, then two versions of tde-protector.
+    assert!(has(&h, "Protector intervals (what the backups need)"));
+    assert_eq!(h.query_all_by_label("Reachable").count(), 3);
+    type_into(&mut h, "Restore point (UTC)", "2026-01-02T12:00:00Z");
+    type_into(&mut h, "New database name", "sales-jan2");
+    click(&mut h, "Restore");
+    assert!(
+        has(&h, "Restore of 'sales-jan2' started"),
+        "the outcome is shown"
+    );
+    let restoring = |h: &Harness<'static, ConsoleApp>| {
+        h.state()
+            .ws
+            .server("sql-contoso-us")
+            .and_then(|s| s.database("sales-jan2"))
+            .map(|d| d.state.label())
+    };
+    assert_eq!(restoring(&h), Some("Restoring"));
+    click(&mut h, "+1h");
+    assert_eq!(restoring(&h), Some("Online"));
+    assert_eq!(
+        tde_console::service::content::read_text(&h.state().ws, "sql-contoso-us", "sales-jan2")
+            .unwrap(),
+        "January 2026: 1,377 invoices so far"
+    );
+    // The new database's blade is open with its Query editor, which can write.
+    h.run_steps(3);
+    assert!(has(&h, "SELECT Text FROM dbo.Notes"));
+    click(&mut h, "Run UPDATE");
+    assert!(
+        tde_console::service::content::read_text(&h.state().ws, "sql-contoso-us", "sales-jan2")
+            .is_ok()
+    );
+}
+
+#[test]
+fn fail_over_the_demo_group_from_the_failover_groups_blade() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    assert!(has(&h, "fg-contoso.database.windows.net"));
+    click(&mut h, "Failover fg-contoso");
+    wait_until(&mut h, "the failover job", |app| app.job.is_none());
+    let g = h
+        .state()
+        .ws
+        .continuity
+        .failover_group("fg-contoso")
+        .unwrap()
+        .clone();
+    assert_eq!(g.primary_server, "sql-contoso-us2");
+    assert!(has(
+        &h,
+        "'fg-contoso' failed over: sql-contoso-us2 is the primary"
+    ));
+    // Reads through the listener now reach West US, with the last write kept.
+    assert_eq!(
+        tde_console::service::content::read_text(&h.state().ws, "sql-contoso-us2", "sales")
+            .unwrap(),
+        "January 2026: 2,051 invoices so far (after rotation)"
+    );
+}

@@ -203,6 +203,9 @@ pub struct JournalData {
     /// Its server requests wait from here for room in the vault's windows instead of
     /// failing after the back-off (not saved: operations finish before a save).
     pub lro_cursor: Option<Timestamp>,
+    /// Databases opened / to open by the bulk operation running now (the UI's progress bar;
+    /// shared with the copy a worker thread runs on).
+    pub bulk_progress: Option<(usize, usize)>,
 }
 
 /// The subscription id inside an ARM resource id.

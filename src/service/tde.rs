@@ -481,6 +481,9 @@ pub(crate) fn server_unwrap_dek(
     DataEncryptionKey::from_bytes(&bytes).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
 
+/// The key material and the wrapped DEK of one unwrap still to do.
+type Unwrapping<'a> = (&'a crate::crypto::RsaKeyMaterial, &'a [u8]);
+
 /// Unwraps the DEKs of many databases of one server as the service opens them: one
 /// journaled `unwrapKey` request each, admitted one after another (inside a long-running
 /// operation they wait for room in the vault's windows), then the RSA work on every core.
@@ -490,10 +493,7 @@ pub(crate) fn server_unwrap_deks(
     server_name: &str,
     dbs: &[&Database],
 ) -> Vec<(Timestamp, Result<DataEncryptionKey, KeyAccessFailure>)> {
-    let prepared: Vec<(
-        Timestamp,
-        Result<(&crate::crypto::RsaKeyMaterial, &[u8]), KeyAccessFailure>,
-    )> = dbs
+    let prepared: Vec<(Timestamp, Result<Unwrapping<'_>, KeyAccessFailure>)> = dbs
         .iter()
         .map(|d| {
             let got = wrapping_key(ws, server_name, d).and_then(|(s, w, key)| match key.key_type {
@@ -507,7 +507,14 @@ pub(crate) fn server_unwrap_deks(
             (super::requests::lro_time(ws), got)
         })
         .collect();
-    crate::crypto::par_map(&prepared, |(at, got)| {
+    let total = prepared.len();
+    ws.journal.lock().bulk_progress = Some((0, total));
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let out = crate::crypto::par_map(&prepared, |(at, got)| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if n.is_multiple_of(16) || n == total {
+            ws.journal.lock().bulk_progress = Some((n, total));
+        }
         let dek = match got {
             Ok((material, wrapped)) => material
                 .unwrap_key(WrapAlgorithm::RsaOaep256, wrapped)
@@ -518,7 +525,9 @@ pub(crate) fn server_unwrap_deks(
             Err(f) => Err(f.clone()),
         };
         (*at, dek)
-    })
+    });
+    ws.journal.lock().bulk_progress = None;
+    out
 }
 
 /// The DEK an Online database's server holds in memory: the same RSA unwrap, but without a

@@ -93,6 +93,15 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             if let Some(job) = &app.job {
                 ui.spinner();
                 ui.label(&job.label);
+                // Bulk unwraps report how far they are (databases opened so far).
+                let progress = app.ws.journal.lock().bulk_progress;
+                if let Some((done, total)) = progress.filter(|(_, t)| *t > 0) {
+                    ui.add(
+                        egui::ProgressBar::new(done as f32 / total as f32)
+                            .desired_width(160.0)
+                            .text(format!("{done} / {total} databases")),
+                    );
+                }
             }
             if app.file_job.is_some() {
                 ui.spinner();

@@ -30,13 +30,9 @@ pub fn show(
         return;
     };
     let earliest = backup::earliest_restore_point(&d, now);
-    if form.restore_point.is_empty() {
-        let suggested = (now - Duration::minutes(10)).max(earliest);
-        form.restore_point = suggested.to_iso();
-    }
-    if form.dest_name.is_empty() {
-        form.dest_name = format!("{}-restored", d.name);
-    }
+    // Empty fields mean the suggestion their hint shows.
+    let suggested_point = (now - Duration::minutes(10)).max(earliest).to_iso();
+    let suggested_name = format!("{}-restored", d.name);
     if form.retention_days.is_empty() {
         form.retention_days = d.backup_policy.retention_days.to_string();
     }
@@ -140,10 +136,17 @@ pub fn show(
             .add_enabled(!cx.busy, egui::Button::new("Restore"))
             .clicked()
         {
-            form.message = Some(match Timestamp::parse(&form.restore_point) {
+            let point = match form.restore_point.trim() {
+                "" => suggested_point.clone(),
+                p => p.to_string(),
+            };
+            let dest = match form.dest_name.trim() {
+                "" => suggested_name.clone(),
+                n => n.to_string(),
+            };
+            form.message = Some(match Timestamp::parse(&point) {
                 None => Err(format!(
-                    "'{}' is not a date and time (use e.g. 2026-01-01T10:00:00Z).",
-                    form.restore_point
+                    "'{point}' is not a date and time (use e.g. 2026-01-01T10:00:00Z)."
                 )),
                 Some(t) => start_restore(
                     cx,
@@ -152,7 +155,7 @@ pub fn show(
                         source_database: db.to_string(),
                         source: RestoreSource::PointInTime { time: t },
                         target_server: server.to_string(),
-                        dest_name: form.dest_name.trim().to_string(),
+                        dest_name: dest,
                         tier: None,
                     },
                 ),

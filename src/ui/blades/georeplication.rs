@@ -250,13 +250,19 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                 .on_hover_text(format!("Planned failover to {target}: no data loss."))
                 .clicked()
             {
-                let r = fg::set_group_primary(cx.ws, &g.name, &target, false);
-                form.message = Some(cx.apply(r, |r| {
-                    format!(
-                        "'{}' failed over: {} is the primary.",
-                        r.group, r.new_primary
-                    )
-                }));
+                let (name, target) = (g.name.clone(), target.clone());
+                cx.spawn(format!("Failing over {name}…"), move |ws| {
+                    fg::set_group_primary(ws, &name, &target, false)
+                        .map(|r| {
+                            format!(
+                                "'{}' failed over: {} is the primary ({} databases opened).",
+                                r.group,
+                                r.new_primary,
+                                r.databases.len()
+                            )
+                        })
+                        .map_err(|e| e.to_string())
+                });
             }
             if ui
                 .add_enabled(
@@ -268,13 +274,17 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                 ))
                 .clicked()
             {
-                let r = fg::set_group_primary(cx.ws, &g.name, &target, true);
-                form.message = Some(cx.apply(r, |r| {
-                    format!(
-                        "'{}' failed over (forced): {} is the primary; {} write(s) lost.",
-                        r.group, r.new_primary, r.lost_writes
-                    )
-                }));
+                let (name, target) = (g.name.clone(), target.clone());
+                cx.spawn(format!("Forcing failover of {name}…"), move |ws| {
+                    fg::set_group_primary(ws, &name, &target, true)
+                        .map(|r| {
+                            format!(
+                                "'{}' failed over (forced): {} is the primary; {} write(s) lost.",
+                                r.group, r.new_primary, r.lost_writes
+                            )
+                        })
+                        .map_err(|e| e.to_string())
+                });
             }
             if primary_here
                 && ui
@@ -290,6 +300,7 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                 }));
             }
         });
+        opened_plot(ui, cx.ws, g);
         if primary_here {
             ui.horizontal(|ui| {
                 let candidates: Vec<String> = cx
@@ -433,4 +444,50 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
         form.message = Some(r);
     }
     outcome(ui, &form.message);
+}
+
+/// Databases opened over time in the group's last failover (from the activity log): the
+/// vault's limits show as steps of one 10-second window each.
+fn opened_plot(ui: &mut egui::Ui, ws: &Workspace, g: &FailoverGroup) {
+    use egui_plot::{Line, Plot, PlotPoints};
+    let Some(s) = ws.server(&g.primary_server) else {
+        return;
+    };
+    let prefix = crate::service::ids::server(s);
+    let times: Vec<i64> = ws
+        .activity_log
+        .iter()
+        .filter(|e| e.operation == "OpenDatabaseAfterFailover" && e.resource.starts_with(&prefix))
+        .map(|e| e.time.0)
+        .collect();
+    let Some(&last) = times.last() else {
+        return;
+    };
+    // The last failover: the records since the last gap of more than a minute.
+    let start = times
+        .windows(2)
+        .rev()
+        .find(|w| w[1] - w[0] > 60)
+        .map(|w| w[1])
+        .unwrap_or(times[0]);
+    let run: Vec<i64> = times.iter().copied().filter(|t| *t >= start).collect();
+    let points: Vec<[f64; 2]> = run
+        .iter()
+        .enumerate()
+        .map(|(i, t)| [(t - start) as f64, (i + 1) as f64])
+        .collect();
+    ui.label(format!(
+        "Last failover: {} databases opened on {} in {} s of simulated time.",
+        run.len(),
+        g.primary_server,
+        last - start
+    ));
+    Plot::new(format!("opened-{}", g.name))
+        .height(120.0)
+        .x_axis_label("seconds")
+        .y_axis_label("databases open")
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(Line::new("opened", PlotPoints::from(points)));
+        });
 }
