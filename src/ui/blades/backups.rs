@@ -116,13 +116,13 @@ pub fn show(
             ui,
             "Restore point (UTC)",
             &mut form.restore_point,
-            "2026-01-01T10:00:00Z",
+            &suggested_point,
         );
         text_field(
             ui,
             "New database name",
             &mut form.dest_name,
-            "sales-restored",
+            &suggested_name,
         );
         ui.label(
             egui::RichText::new(format!(
