@@ -240,3 +240,120 @@ proptest! {
         }
     }
 }
+
+/// One step of a continuity scenario.
+#[derive(Clone, Debug)]
+enum ContinuityStep {
+    Write(u8),
+    Advance(i64),
+    /// Make key 1 (`false`) or key 2 (`true`) the protector.
+    Rotate(bool),
+    DeleteKey1,
+    RecoverKey1,
+    /// Restore to this many minutes ago.
+    Restore(i64),
+}
+
+fn continuity_step() -> impl Strategy<Value = ContinuityStep> {
+    prop_oneof![
+        any::<u8>().prop_map(ContinuityStep::Write),
+        (1i64..600).prop_map(ContinuityStep::Advance),
+        any::<bool>().prop_map(ContinuityStep::Rotate),
+        Just(ContinuityStep::DeleteKey1),
+        Just(ContinuityStep::RecoverKey1),
+        (0i64..900).prop_map(ContinuityStep::Restore),
+    ]
+}
+
+/// Key 1 (the fixture key) and key 2, both linked; key 1 is the protector.
+fn two_keys() -> &'static (Workspace, String, String) {
+    static BASE: OnceLock<(Workspace, String, String)> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let keys = FixtureKeys::new();
+        let (mut ws, kid) = setup(&keys);
+        protect(&mut ws, &kid);
+        let (_, v) = keyvault::create_key(
+            &mut ws,
+            &keyvault::CreateKey::new(VAULT, "key-two", KeyType::Rsa, 2048),
+            tde_console::service::KeySource::generate(&keys, 2048).unwrap(),
+        )
+        .unwrap();
+        let kid2 = ws.vault(VAULT).unwrap().key_uri("key-two", &v.version);
+        sql::add_server_key(&mut ws, SERVER, &kid2).unwrap();
+        (ws, kid, kid2)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Whatever happens to the keys, a restore either reads exactly the text that was
+    /// current at its point in time, or is refused (a missing key, a point out of range)
+    /// and changes nothing.
+    #[test]
+    fn restores_read_the_past_or_change_nothing(steps in proptest::collection::vec(continuity_step(), 1..12)) {
+        use tde_console::service::backup::{self, RestoreRequest, RestoreSource};
+        use tde_console::service::content;
+        let (ws0, kid1, kid2) = two_keys();
+        let mut ws = ws0.clone();
+        // What the database held from each instant (the oracle).
+        let mut history: Vec<(Timestamp, String)> = vec![(ws.now(), String::new())];
+        for (i, step) in steps.into_iter().enumerate() {
+            match step {
+                ContinuityStep::Write(b) => {
+                    let text = format!("text {b}");
+                    if content::write_text(&mut ws, SERVER, "sales", &text).is_ok() {
+                        history.push((ws.now(), text));
+                    }
+                }
+                ContinuityStep::Advance(m) => {
+                    behaviour::advance(&mut ws, Duration::minutes(m)).unwrap();
+                }
+                ContinuityStep::Rotate(second) => {
+                    let _ = set(&mut ws, if second { kid2 } else { kid1 });
+                }
+                ContinuityStep::DeleteKey1 => {
+                    // Only while it is not the protector (else the databases go Inaccessible).
+                    let protector = ws.server(SERVER).unwrap().protector.server_key_name.clone();
+                    if protector.contains("key-two") {
+                        let _ = keyvault::delete_key(&mut ws, VAULT, KEY);
+                    }
+                }
+                ContinuityStep::RecoverKey1 => {
+                    let _ = keyvault::recover_key(&mut ws, VAULT, KEY);
+                }
+                ContinuityStep::Restore(ago) => {
+                    let t = ws.now() - Duration::minutes(ago);
+                    let dest = format!("r{i}");
+                    let before = ws.clone();
+                    let r = backup::restore_database(&mut ws, &RestoreRequest {
+                        source_server: SERVER.into(),
+                        source_database: "sales".into(),
+                        source: RestoreSource::PointInTime { time: t },
+                        target_server: SERVER.into(),
+                        dest_name: dest.clone(),
+                        tier: None,
+                    });
+                    match r {
+                        Err(e) => {
+                            prop_assert!(
+                                ["MissingKeyVaultUriForRestore", "InvalidPointInTimeRestoreRequest"].contains(&e.code.as_str()),
+                                "{e}"
+                            );
+                            prop_assert!(ws == before);
+                        }
+                        Ok(d) => {
+                            let DatabaseState::Restoring { until, .. } = d.state else {
+                                return Err(TestCaseError::fail("not restoring"));
+                            };
+                            let wait = until - ws.now();
+                            behaviour::advance(&mut ws, wait).unwrap();
+                            let expected = history.iter().rev().find(|(at, _)| *at <= t).map(|(_, s)| s.clone()).unwrap_or_default();
+                            prop_assert_eq!(content::read_text(&ws, SERVER, &dest).unwrap(), expected);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -620,8 +620,27 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
             let s = sql::server(ws, &server)?;
+            // What Get-AzSqlServerKeyVaultKey's users look for: keys old backups still need.
+            let needed: Vec<String> = s
+                .databases
+                .iter()
+                .flat_map(|d| service::backup::keys_needed_by_backups(d, ws.now()))
+                .collect();
             Ok(Value::Array(
-                s.keys.iter().map(|k| views::server_key(s, k)).collect(),
+                s.keys
+                    .iter()
+                    .map(|k| {
+                        let mut v = views::server_key(s, k);
+                        if let Some(o) = v.as_object_mut() {
+                            let by_backups = k
+                                .uri
+                                .as_deref()
+                                .is_some_and(|u| needed.iter().any(|n| n.eq_ignore_ascii_case(u)));
+                            o.insert("neededByBackups".into(), Value::Bool(by_backups));
+                        }
+                        v
+                    })
+                    .collect(),
             ))
         }
         "az sql server key show" | "az sql server key delete" => {
