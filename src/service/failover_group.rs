@@ -390,10 +390,14 @@ pub(crate) fn grace_expired(ws: &mut Workspace, group: &str) {
     if g.policy != FailoverPolicy::Automatic {
         return;
     }
-    let down = ws
+    // The primary's region must have been out, without a break, for the whole grace period
+    // (an earlier, shorter outage's timer does not count).
+    let grace = Duration::hours(g.grace_period_hours as i64);
+    let down_long_enough = ws
         .server(&g.primary_server)
-        .is_some_and(|s| ws.continuity.region_outage(&s.location, now).is_some());
-    if !down {
+        .and_then(|s| ws.continuity.region_outage(&s.location, now))
+        .is_some_and(|o| now - o.from >= grace);
+    if !down_long_enough {
         return;
     }
     let outcome = transact(ws, |ws| {

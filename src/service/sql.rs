@@ -558,6 +558,7 @@ pub fn delete_server_key(
 /// first refusal turns Resource Health "Unavailable".
 pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<ConnectionReport> {
     let d = live_database(ws, server_name, db)?.clone();
+    super::content::require_serving(ws, server_name, db)?;
     if !d.state.is_online() {
         if d.health == ResourceHealth::Available {
             let resource = ids::database(server(ws, server_name)?, &d.name);

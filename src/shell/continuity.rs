@@ -117,6 +117,13 @@ fn server_arg(ws: &Workspace, a: &Args) -> Result<String, CommandError> {
     Ok(server)
 }
 
+/// `--database D` (or `--name D`).
+fn database_arg(a: &Args) -> Result<String, CommandError> {
+    a.get("--database")
+        .or_else(|| a.get("--name"))
+        .ok_or_else(|| usage("the following arguments are required: --database/-d"))
+}
+
 /// Advances the clock until a long-running operation's end, unless `--no-wait`.
 fn wait_until(ws: &mut Workspace, a: &Args, until: Timestamp) -> Result<(), CommandError> {
     if a.has("--no-wait") || until <= ws.now() {
@@ -161,10 +168,7 @@ fn sim_write(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         "--resource-group",
     ])?;
     let server = resolve_server(ws, &a.required("--server")?);
-    let db = a
-        .get("--database")
-        .or_else(|| a.get("--name"))
-        .ok_or_else(|| usage("the following arguments are required: --database/-d"))?;
+    let db = database_arg(a)?;
     let text = a.get("--text").unwrap_or_default();
     content::write_text(ws, &server, &db, &text)?;
     Ok(json!({"server": server, "database": db, "time": ws.now().to_iso(), "bytes": text.len()}))
@@ -173,10 +177,7 @@ fn sim_write(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 fn sim_read(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     a.check_known(&["--server", "--database", "--name", "--resource-group"])?;
     let server = resolve_server(ws, &a.required("--server")?);
-    let db = a
-        .get("--database")
-        .or_else(|| a.get("--name"))
-        .ok_or_else(|| usage("the following arguments are required: --database/-d"))?;
+    let db = database_arg(a)?;
     Ok(json!({"text": content::read_text(ws, &server, &db)?}))
 }
 
@@ -189,10 +190,7 @@ fn sim_backups(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         "--limit",
     ])?;
     let server = server_arg(ws, a)?;
-    let db = a
-        .get("--database")
-        .or_else(|| a.get("--name"))
-        .ok_or_else(|| usage("the following arguments are required: --database/-d"))?;
+    let db = database_arg(a)?;
     let limit: usize = match a.get("--limit") {
         None => 12,
         Some(l) => l
@@ -454,10 +452,7 @@ fn geo_backup_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 fn geo_backup_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     a.check_known(&["--server", "--resource-group", "--database", "--name"])?;
     let server = server_arg(ws, a)?;
-    let db = a
-        .get("--database")
-        .or_else(|| a.get("--name"))
-        .ok_or_else(|| usage("the following arguments are required: --database/-d"))?;
+    let db = database_arg(a)?;
     let s = sql::server(ws, &server)?;
     let d = s
         .database(&db)

@@ -68,6 +68,7 @@ pub fn show(
     ui.label(
         "Each backup is encrypted under the TDE protector of its time. A restore needs every key used between the full backup it starts from and the restore point, linked to the server and reachable.",
     );
+    interval_timeline(ui, &d, server, now, cx.ws);
     egui::Grid::new("protector-intervals")
         .num_columns(4)
         .striped(true)
@@ -246,6 +247,92 @@ pub fn show(
         }
     }
     deleted_databases(ui, server, form, cx);
+}
+
+/// The protector intervals as a bar over time: one segment per interval, green when the
+/// server can use its key now, red when not, grey for TDE off; the earliest restore point
+/// marked.
+fn interval_timeline(
+    ui: &mut egui::Ui,
+    d: &Database,
+    server: &str,
+    now: Timestamp,
+    ws: &Workspace,
+) {
+    let Some(first) = d.protector_history.first() else {
+        return;
+    };
+    let start = first.from.min(backup::earliest_restore_point(d, now));
+    let span = (now - start).0.max(1) as f32;
+    let (rect, _) =
+        ui.allocate_exact_size(egui::vec2(ui.available_width(), 34.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let x = |t: Timestamp| rect.left() + rect.width() * ((t - start).0.max(0) as f32 / span);
+    let bar =
+        egui::Rect::from_min_max(rect.left_top(), egui::pos2(rect.right(), rect.top() + 18.0));
+    for (i, iv) in d.protector_history.iter().enumerate() {
+        let to = d
+            .protector_history
+            .get(i + 1)
+            .map(|n| n.from)
+            .unwrap_or(now);
+        let seg = egui::Rect::from_min_max(
+            egui::pos2(x(iv.from), bar.top()),
+            egui::pos2(x(to).max(x(iv.from) + 2.0), bar.bottom()),
+        );
+        let color = match &iv.protector {
+            None => egui::Color32::GRAY,
+            Some(_) if backup::interval_reachable(ws, server, iv) => GREEN,
+            Some(_) => RED,
+        };
+        painter.rect_filled(seg.shrink2(egui::vec2(1.0, 0.0)), 2.0, color);
+        let label = match &iv.protector {
+            None => "TDE off".to_string(),
+            Some(p) => p
+                .uri
+                .as_deref()
+                .and_then(KeyUri::parse)
+                .map(|u| {
+                    format!(
+                        "{} {}",
+                        u.key,
+                        u.version.as_deref().and_then(|v| v.get(..6)).unwrap_or("")
+                    )
+                })
+                .unwrap_or_else(|| "service-managed".into()),
+        };
+        if seg.width() > 60.0 {
+            painter.text(
+                seg.center(),
+                egui::Align2::CENTER_CENTER,
+                label,
+                egui::FontId::proportional(11.0),
+                egui::Color32::WHITE,
+            );
+        }
+    }
+    let earliest = x(backup::earliest_restore_point(d, now));
+    painter.line_segment(
+        [
+            egui::pos2(earliest, rect.top()),
+            egui::pos2(earliest, rect.bottom()),
+        ],
+        egui::Stroke::new(2.0, ui.visuals().strong_text_color()),
+    );
+    painter.text(
+        egui::pos2(earliest + 3.0, rect.bottom()),
+        egui::Align2::LEFT_BOTTOM,
+        "earliest restore point",
+        egui::FontId::proportional(10.0),
+        ui.visuals().text_color(),
+    );
+    painter.text(
+        egui::pos2(rect.right(), rect.bottom()),
+        egui::Align2::RIGHT_BOTTOM,
+        "now",
+        egui::FontId::proportional(10.0),
+        ui.visuals().text_color(),
+    );
 }
 
 /// `https://kv.vault.azure.net/keys/k/0123abcd...` -> `kv / k / 0123abcd`.

@@ -123,25 +123,7 @@ pub fn show_database(
             }
         });
     section(ui, "Create replica");
-    let partners: Vec<String> = cx
-        .ws
-        .servers
-        .iter()
-        .filter(|s| !s.name.eq_ignore_ascii_case(server))
-        .map(|s| format!("{} ({})", s.name, s.location))
-        .collect();
-    egui::ComboBox::from_label("Target server")
-        .selected_text(if form.partner.is_empty() {
-            "Select a server"
-        } else {
-            form.partner.as_str()
-        })
-        .show_ui(ui, |ui| {
-            for p in &partners {
-                let name = p.split(' ').next().unwrap_or_default().to_string();
-                ui.selectable_value(&mut form.partner, name, p);
-            }
-        });
+    server_picker(ui, "Target server", cx.ws, server, &mut form.partner);
     if ui
         .add_enabled(
             !cx.busy && !form.partner.is_empty(),
@@ -166,6 +148,32 @@ pub fn show_database(
         }));
     }
     outcome(ui, &form.message);
+}
+
+/// A combo box of the other servers (with their regions).
+fn server_picker(
+    ui: &mut egui::Ui,
+    label: &str,
+    ws: &Workspace,
+    except: &str,
+    selected: &mut String,
+) {
+    egui::ComboBox::from_label(label)
+        .selected_text(if selected.is_empty() {
+            "Select a server"
+        } else {
+            selected.as_str()
+        })
+        .show_ui(ui, |ui| {
+            for s in ws
+                .servers
+                .iter()
+                .filter(|s| !s.name.eq_ignore_ascii_case(except))
+            {
+                let text = format!("{} ({})", s.name, s.location);
+                ui.selectable_value(selected, s.name.clone(), text);
+            }
+        });
 }
 
 fn report(r: &geo::FailoverReport) -> String {
@@ -372,24 +380,7 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
     }
     section(ui, "Create a failover group");
     text_field(ui, "Failover group name", &mut form.name, "fg-contoso");
-    let partners: Vec<(String, String)> = cx
-        .ws
-        .servers
-        .iter()
-        .filter(|s| !s.name.eq_ignore_ascii_case(server))
-        .map(|s| (s.name.clone(), format!("{} ({})", s.name, s.location)))
-        .collect();
-    egui::ComboBox::from_label("Secondary server")
-        .selected_text(if form.partner.is_empty() {
-            "Select a server"
-        } else {
-            form.partner.as_str()
-        })
-        .show_ui(ui, |ui| {
-            for (name, label) in &partners {
-                ui.selectable_value(&mut form.partner, name.clone(), label);
-            }
-        });
+    server_picker(ui, "Secondary server", cx.ws, server, &mut form.partner);
     ui.horizontal(|ui| {
         ui.label("Failover policy");
         ui.radio_value(&mut form.policy, FailoverPolicy::Automatic, "Automatic");

@@ -132,6 +132,14 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         });
     }
 
+    if let Some(until) = s.protector_change_until.filter(|t| *t > cx.ws.now()) {
+        widgets::error_box(
+            ui,
+            &format!(
+                "Protector change in progress: DEKs are being re-wrapped at the vault's limits until {until}. Another change, or a new database, waits until then."
+            ),
+        );
+    }
     geo_warnings(ui, &s, cx.ws);
     section(ui, "Keys linked to this server");
     for k in &s.keys {
@@ -160,22 +168,16 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
             ("Thumbprint", k.thumbprint.clone()),
             ("Created", k.created.to_display()),
         ];
-        let twins = same_material_elsewhere(&s, k);
+        let twins = same_material_elsewhere(cx.ws, &s, k);
         if !twins.is_empty() {
-            rows.push((
-                "Same material in",
-                format!(
-                    "{} (high-availability pair: the server switches to it if this key's vault is out)",
-                    twins.join(", ")
-                ),
-            ));
+            rows.push(("Same material in", twins.join("; ")));
         }
         properties(ui, &format!("sk-{}", k.name), &rows);
     }
 }
 
-/// Other vaults that hold `k`'s key material and are linked to the server.
-fn same_material_elsewhere(s: &SqlServer, k: &ServerKey) -> Vec<String> {
+/// Other vaults that hold `k`'s key material: linked to the server (its HA pair) or not.
+fn same_material_elsewhere(ws: &Workspace, s: &SqlServer, k: &ServerKey) -> Vec<String> {
     let vault_of = |k: &ServerKey| {
         k.uri
             .as_deref()
@@ -187,15 +189,28 @@ fn same_material_elsewhere(s: &SqlServer, k: &ServerKey) -> Vec<String> {
         return Vec::new();
     }
     let mine = vault_of(k);
-    let mut out: Vec<String> = s
-        .keys
+    ws.vaults
         .iter()
-        .filter(|o| o.key_type == ServerKeyType::AzureKeyVault && o.thumbprint == k.thumbprint)
-        .map(vault_of)
-        .filter(|v| !v.eq_ignore_ascii_case(&mine))
-        .collect();
-    out.dedup();
-    out
+        .filter(|v| v.deleted.is_none() && !v.name.eq_ignore_ascii_case(&mine))
+        .filter(|v| {
+            v.keys
+                .iter()
+                .filter(|x| x.deleted.is_none())
+                .flat_map(|x| x.versions.iter())
+                .any(|kv| kv.material.thumbprint() == k.thumbprint)
+        })
+        .map(|v| {
+            let linked = s
+                .keys
+                .iter()
+                .any(|o| o.thumbprint == k.thumbprint && vault_of(o).eq_ignore_ascii_case(&v.name));
+            if linked {
+                format!("{} ({}, linked: the HA pair)", v.name, v.location)
+            } else {
+                format!("{} ({}, not linked to this server)", v.name, v.location)
+            }
+        })
+        .collect()
 }
 
 /// Geo-partners that lack the protector's key material, or keys the backups still need.
