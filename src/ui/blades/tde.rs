@@ -268,7 +268,50 @@ fn geo_warnings(ui: &mut egui::Ui, s: &SqlServer, ws: &Workspace) {
     }
 }
 
+/// Above this many databases a protector change (one RSA unwrap each, at the vault's
+/// limits) runs as a job off the UI thread, with the top bar's progress bar.
+const IN_FRAME_DATABASES: usize = 200;
+
 fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<String, String> {
+    let many = cx
+        .ws
+        .server(server)
+        .is_some_and(|s| s.databases.len() > IN_FRAME_DATABASES);
+    if many {
+        let kid = match form.mode {
+            ServerKeyType::ServiceManaged => None,
+            ServerKeyType::AzureKeyVault => Some(
+                form.selected_kid(cx.ws)
+                    .ok_or_else(|| "Select a key vault and a key first.".to_string())?,
+            ),
+        };
+        let (server, auto, make_default) =
+            (server.to_string(), form.auto_rotate, form.make_default);
+        cx.spawn("Changing the TDE protector…", move |ws| match kid {
+            None => set_protector(
+                ws,
+                &SetProtector {
+                    server,
+                    key_type: ServerKeyType::ServiceManaged,
+                    kid: None,
+                    auto_rotation: false,
+                },
+            )
+            .map(|_| {
+                "Saved: the server uses a service-managed key. Every DEK was re-wrapped.".into()
+            })
+            .map_err(|e| e.to_string()),
+            Some(kid) => set_protector_from_portal(ws, &server, &kid, auto, make_default)
+                .map(|k| {
+                    format!(
+                        "Saved: '{}'. Every DEK was re-wrapped; no page was re-encrypted.",
+                        k.name
+                    )
+                })
+                .map_err(|e| e.to_string()),
+        });
+        return Ok("Saving…".into());
+    }
     match form.mode {
         ServerKeyType::ServiceManaged => {
             let req = SetProtector {
