@@ -777,3 +777,22 @@ fn fail_over_the_demo_group_from_the_failover_groups_blade() {
         "January 2026: 2,051 invoices so far (after rotation)"
     );
 }
+
+#[test]
+fn a_vault_outage_from_the_vault_blade_switches_to_the_second_vault() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-us");
+    click(&mut h, "Simulate a vault outage (1 h)");
+    assert!(has(&h, "Unreachable (HTTP 5XX)"));
+    click(&mut h, "+10m");
+    click(&mut h, "+10m");
+    let ws = &h.state().ws;
+    let s = ws.server("sql-contoso-us").unwrap();
+    assert!(
+        s.protector.server_key_name.starts_with("kv-contoso-us2_"),
+        "{}",
+        s.protector.server_key_name
+    );
+    assert_eq!(sales_state(&h), "Online");
+}

@@ -41,6 +41,61 @@ impl Default for VaultForms {
     }
 }
 
+/// The vault's availability, and the trainer's outages: this vault, or its whole region.
+fn availability(ui: &mut egui::Ui, v: &KeyVault, f: &mut VaultForms, cx: &mut BladeCtx<'_>) {
+    use crate::service::outage;
+    let now = cx.ws.now();
+    if outage::vault_unreachable(cx.ws, v) {
+        crate::ui::widgets::error_box(
+            ui,
+            &format!(
+                "Unreachable (HTTP 5XX){}. Servers whose protector is here switch to a linked copy of the same key material in another vault, if they have one.",
+                v.outage_until
+                    .filter(|t| *t > now)
+                    .map(|t| format!(" until {t}"))
+                    .unwrap_or_default()
+            ),
+        );
+    } else if outage::vault_read_only(cx.ws, v) {
+        crate::ui::widgets::error_box(
+            ui,
+            &format!(
+                "Region {} is down: the vault serves read-only from the paired region (get, wrap, unwrap work; changes are refused).",
+                v.location
+            ),
+        );
+    }
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .add_enabled(!cx.busy, egui::Button::new("Simulate a vault outage (1 h)"))
+            .clicked()
+        {
+            let r = outage::start_vault_outage(cx.ws, &v.name, 60);
+            f.network_message = Some(cx.apply(r, |t| format!("'{}' is unreachable until {t}.", v.name)));
+        }
+        let region = v.location.clone();
+        if ui
+            .add_enabled(
+                !cx.busy,
+                egui::Button::new(format!("Simulate a regional outage of {region} (2 h)")),
+            )
+            .clicked()
+        {
+            let r = outage::start_region_outage(cx.ws, &region, 120);
+            f.network_message = Some(cx.apply(r, |o| {
+                format!(
+                    "Region {} is down until {}; its SQL servers stop serving, its vaults fail over{}.",
+                    o.region,
+                    o.until,
+                    o.vault_failover_at
+                        .map(|t| format!(" read-only at {t}"))
+                        .unwrap_or_else(|| " nowhere (no paired region)".into())
+                )
+            }));
+        }
+    });
+}
+
 pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx<'_>) {
     let Some(v) = cx.ws.vault(name).filter(|v| v.deleted.is_none()).cloned() else {
         ui.label(format!("Key vault '{name}' no longer exists."));
@@ -96,6 +151,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             });
         }
     });
+    availability(ui, &v, f, cx);
     section(ui, "Networking");
     let mut acls = v.network.clone();
     let mut changed = ui
