@@ -813,3 +813,44 @@ az keyvault key delete -n key1 --vault-name kv1 -o none
     }
     assert_eq!(ws, before);
 }
+
+#[test]
+fn long_term_backups_outlive_the_database_and_restore_through_the_shell() {
+    let mut ws = service::new_workspace("ltr", 5);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let script = r#"
+az group create -n rg -l eastus -o none
+az sql server create -n srv1 -g rg -l eastus -u sqladmin -p 'Str0ng!Pass' -o none
+az sql db create -n db1 -s srv1 -g rg -o none
+az sql db ltr-policy set -n db1 -s srv1 -g rg --weekly-retention P4W -o none
+sim write -s srv1 -d db1 --text "week one" -o none
+sim clock advance 7d -o none
+sim clock advance 1h -o none
+sim write -s srv1 -d db1 --text "week two" -o none
+sim clock advance 1d -o none
+az sql db delete -n db1 -s srv1 -g rg --yes
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db ltr-backup list --location eastus --database-state Deleted --query \"[].name\" -o tsv",
+    );
+    let names: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(names.len(), 2, "{}{}", r.stdout, r.stderr);
+    // The newest weekly full, taken at creation + 7 days, holds "week one".
+    let r = sh.run_line(
+        &mut ws,
+        &format!("az sql db ltr-backup restore --backup-id {} --dest-database db1-back --dest-server srv1 --dest-resource-group rg --query status -o tsv", names[0]),
+    );
+    assert_eq!(r.stdout.trim(), "Online", "{}", r.stderr);
+    let r = sh.run_line(&mut ws, "sim read -s srv1 -d db1-back --query text -o tsv");
+    assert_eq!(r.stdout.trim(), "week one");
+    // Four weeks on, the backups have expired and the dropped database is gone.
+    sh.run_line(&mut ws, "sim clock advance 30d");
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db ltr-backup list --location eastus --database-state Deleted",
+    );
+    assert_eq!(r.stdout.trim(), "[]");
+}

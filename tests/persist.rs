@@ -114,4 +114,31 @@ fn the_built_in_demo_has_what_it_promises() {
             assert_eq!(pages, sql::sample_pages(&d.name));
         }
     }
+    // Business continuity: a geo-secondary in another region with identical material in its
+    // own vault, a failover group over two databases, two protector intervals and more.
+    let g = ws.continuity.failover_group("fg-contoso").unwrap();
+    assert_eq!(g.databases.len(), 2);
+    let (p, q) = (
+        ws.server(&g.primary_server).unwrap(),
+        ws.server(&g.secondary_server).unwrap(),
+    );
+    assert_ne!(p.location, q.location);
+    assert_eq!(
+        p.protector_key().unwrap().thumbprint,
+        q.protector_key().unwrap().thumbprint
+    );
+    assert_ne!(
+        p.protector_uri().unwrap().vault,
+        q.protector_uri().unwrap().vault
+    );
+    let sales = p.database("sales").unwrap();
+    assert!(sales.protector_history.len() >= 2);
+    assert_eq!(
+        tde_console::service::content::read_text(&ws, &q.name, "sales").unwrap(),
+        tde_console::service::content::read_text(&ws, &p.name, "sales").unwrap()
+    );
+    // It survives a save and a load.
+    let path = temp("demo");
+    persist::save(&ws, &path).unwrap();
+    assert!(persist::load(&path).unwrap() == ws);
 }

@@ -129,8 +129,12 @@ pub enum RestoreSource {
     },
     /// The geo-redundant copy of the latest backups (up to an hour behind).
     Geo,
-    /// A weekly long-term retention backup taken at `time`.
-    LongTerm { time: Timestamp },
+    /// A weekly long-term retention backup taken at `time` (of a dropped database when
+    /// `deleted_at` is set: long-term backups outlive the database).
+    LongTerm {
+        time: Timestamp,
+        deleted_at: Option<Timestamp>,
+    },
 }
 
 /// `az sql db restore` and its geo and long-term kin.
@@ -233,21 +237,30 @@ fn source_and_point(ws: &Workspace, req: &RestoreRequest) -> ServiceResult<(Data
                 .ok_or_else(|| ServiceError::database_not_found(&s.name, &req.source_database))?;
             Ok((d.clone(), geo_backup_point(d, now)))
         }
-        RestoreSource::LongTerm { time } => {
-            let d = s
-                .database(&req.source_database)
-                .ok_or_else(|| ServiceError::database_not_found(&s.name, &req.source_database))?;
-            if !ltr_backups(d, now).contains(time) {
-                return Err(ServiceError::not_found(
+        RestoreSource::LongTerm { time, deleted_at } => {
+            let d = match deleted_at {
+                None => s.database(&req.source_database).cloned(),
+                Some(at) => s
+                    .deleted_databases
+                    .iter()
+                    .filter(|x| x.database.name.eq_ignore_ascii_case(&req.source_database))
+                    .find(|x| x.deleted_at == *at)
+                    .map(|x| x.database.clone()),
+            };
+            let kept = d.as_ref().is_some_and(|d| {
+                ltr_backups_until(d, deleted_at.unwrap_or(now), now).contains(time)
+            });
+            match d {
+                Some(d) if kept => Ok((d, *time)),
+                _ => Err(ServiceError::not_found(
                     "LongTermRetentionBackupNotFound",
                     format!(
                         "The long-term retention backup of '{}' taken at {} was not found (or has expired).",
-                        d.name,
+                        req.source_database,
                         time.to_iso()
                     ),
-                ));
+                )),
             }
-            Ok((d.clone(), *time))
         }
     }
 }
@@ -261,12 +274,18 @@ pub fn geo_backup_point(d: &Database, now: Timestamp) -> Timestamp {
 
 /// The weekly full backups kept for long-term retention, newest first.
 pub fn ltr_backups(d: &Database, now: Timestamp) -> Vec<Timestamp> {
+    ltr_backups_until(d, now, now)
+}
+
+/// The weekly fulls taken up to `last` (the database's deletion, or now) that long-term
+/// retention still keeps at `now`, newest first.
+pub fn ltr_backups_until(d: &Database, last: Timestamp, now: Timestamp) -> Vec<Timestamp> {
     let Some(keep) = ltr_retention(d) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut t = full_backup_before(d, now);
-    while t >= d.created && t >= now - keep && out.len() < 600 {
+    let mut t = full_backup_before(d, last.min(now));
+    while t >= d.created && t + keep >= now && out.len() < 600 {
         out.push(t);
         t = t - FULL_BACKUP_EVERY;
     }
@@ -596,7 +615,14 @@ pub fn set_backup_policy(
     })
 }
 
-/// Dropped databases of a server still within their retention.
+/// Is a dropped database still worth keeping: within its point-in-time retention, or with
+/// long-term retention backups still kept?
+pub fn dropped_still_restorable(x: &DeletedDatabase, now: Timestamp) -> bool {
+    earliest_restore_point(&x.database, now) <= x.deleted_at
+        || !ltr_backups_until(&x.database, x.deleted_at, now).is_empty()
+}
+
+/// Dropped databases of a server still within their point-in-time retention.
 pub fn list_deleted(ws: &Workspace, server_name: &str) -> ServiceResult<Vec<DeletedDatabase>> {
     let now = ws.now();
     Ok(server(ws, server_name)?

@@ -231,12 +231,32 @@ pub(crate) fn long_running<T>(
     ws: &mut Workspace,
     op: impl FnOnce(&mut Workspace) -> T,
 ) -> (T, Timestamp) {
+    /// Puts the outer operation's cursor back even if `op` panics (the panic is then
+    /// reported by the command's or job's boundary; later requests must not stay patient).
+    struct Restore {
+        journal: RequestJournal,
+        outer: Option<Timestamp>,
+        start: Timestamp,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let mut j = self.journal.lock();
+            let end = j.lro_cursor.take().unwrap_or(self.start);
+            // A nested operation hands its progress back to the one around it.
+            j.lro_cursor = self.outer.map(|o| o.max(end));
+            j.bulk_progress = None;
+        }
+    }
     let start = ws.now();
     let outer = ws.journal.lock().lro_cursor.replace(start);
+    let guard = Restore {
+        journal: ws.journal.clone(),
+        outer,
+        start,
+    };
     let out = op(ws);
-    let end = ws.journal.lock().lro_cursor.take().unwrap_or(start);
-    // A nested operation hands its progress back to the one around it.
-    ws.journal.lock().lro_cursor = outer.map(|o| o.max(end));
+    let end = guard.journal.lock().lro_cursor.unwrap_or(start);
+    drop(guard);
     (out, end)
 }
 

@@ -513,14 +513,47 @@ fn ltr_name(s: &SqlServer, d: &Database, t: Timestamp) -> String {
     format!("{};{}", guid_from_bytes(b), ticks(t))
 }
 
-fn ltr_json(ws: &Workspace, s: &SqlServer, d: &Database, t: Timestamp) -> Value {
+/// One long-term retention backup: of a live database, or of a dropped one (they outlive it).
+struct LtrBackup<'a> {
+    server: &'a SqlServer,
+    database: &'a Database,
+    deleted_at: Option<Timestamp>,
+    time: Timestamp,
+}
+
+/// Every long-term retention backup still kept, newest first per database.
+fn ltr_backups(ws: &Workspace) -> Vec<LtrBackup<'_>> {
+    let now = ws.now();
+    let mut out = Vec::new();
+    for s in &ws.servers {
+        let live = s.databases.iter().map(|d| (d, None));
+        let dropped = s
+            .deleted_databases
+            .iter()
+            .map(|x| (&x.database, Some(x.deleted_at)));
+        for (d, deleted_at) in live.chain(dropped) {
+            for time in backup::ltr_backups_until(d, deleted_at.unwrap_or(now), now) {
+                out.push(LtrBackup {
+                    server: s,
+                    database: d,
+                    deleted_at,
+                    time,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn ltr_json(ws: &Workspace, b: &LtrBackup<'_>) -> Value {
+    let (s, d, t) = (b.server, b.database, b.time);
     let name = ltr_name(s, d, t);
     let expires = backup::ltr_retention(d).map(|k| (t + k).to_iso());
     json!({
         "backupExpirationTime": expires,
         "backupStorageRedundancy": "Geo",
         "backupTime": t.to_iso(),
-        "databaseDeletionTime": null,
+        "databaseDeletionTime": b.deleted_at.map(|t| t.to_iso()),
         "databaseName": d.name,
         "id": format!(
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Sql/locations/{}/longTermRetentionServers/{}/longTermRetentionDatabases/{}/longTermRetentionBackups/{name}",
@@ -546,52 +579,48 @@ fn ltr_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let server = a.get("--server");
     let db = a.get("--database");
     let latest_only = a.bool("--only-latest-per-database")?.unwrap_or(false);
-    let now = ws.now();
+    let state = a.get("--database-state").unwrap_or_else(|| "All".into());
+    let matches = |want: &Option<String>, have: &str| {
+        want.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(have))
+    };
+    let mut seen: Vec<(String, String, Option<Timestamp>)> = Vec::new();
     let mut out = Vec::new();
-    for s in ws
-        .servers
-        .iter()
-        .filter(|s| s.location.eq_ignore_ascii_case(&location))
-    {
-        if server
-            .as_ref()
-            .is_some_and(|n| !n.eq_ignore_ascii_case(&s.name))
+    for b in ltr_backups(ws) {
+        let wanted_state = match state.to_ascii_lowercase().as_str() {
+            "live" => b.deleted_at.is_none(),
+            "deleted" => b.deleted_at.is_some(),
+            _ => true,
+        };
+        if !b.server.location.eq_ignore_ascii_case(&location)
+            || !matches(&server, &b.server.name)
+            || !matches(&db, &b.database.name)
+            || !wanted_state
         {
             continue;
         }
-        for d in &s.databases {
-            if db
-                .as_ref()
-                .is_some_and(|n| !n.eq_ignore_ascii_case(&d.name))
-            {
-                continue;
-            }
-            let backups = backup::ltr_backups(d, now);
-            let take = if latest_only { 1 } else { backups.len() };
-            out.extend(backups.iter().take(take).map(|t| ltr_json(ws, s, d, *t)));
+        let key = (b.server.name.clone(), b.database.name.clone(), b.deleted_at);
+        if latest_only && seen.contains(&key) {
+            continue;
         }
+        seen.push(key);
+        out.push(ltr_json(ws, &b));
     }
     Ok(Value::Array(out))
 }
 
-/// Finds the long-term backup an id (or name) names: (server, database, time).
-fn find_ltr(ws: &Workspace, id: &str) -> Result<(String, String, Timestamp), CommandError> {
-    let now = ws.now();
+/// The long-term backup an id (or its name) names.
+fn find_ltr<'a>(ws: &'a Workspace, id: &str) -> Result<LtrBackup<'a>, CommandError> {
     let name = id.rsplit('/').next().unwrap_or(id);
-    for s in &ws.servers {
-        for d in &s.databases {
-            for t in backup::ltr_backups(d, now) {
-                if ltr_name(s, d, t).eq_ignore_ascii_case(name) {
-                    return Ok((s.name.clone(), d.name.clone(), t));
-                }
-            }
-        }
-    }
-    Err(ServiceError::not_found(
-        "LongTermRetentionBackupNotFound",
-        format!("The long-term retention backup '{name}' was not found (or has expired)."),
-    )
-    .into())
+    ltr_backups(ws)
+        .into_iter()
+        .find(|b| ltr_name(b.server, b.database, b.time).eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            ServiceError::not_found(
+                "LongTermRetentionBackupNotFound",
+                format!("The long-term retention backup '{name}' was not found (or has expired)."),
+            )
+            .into()
+        })
 }
 
 fn ltr_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
@@ -608,10 +637,8 @@ fn ltr_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         .or_else(|| a.get("--id"))
         .or_else(|| a.get("--name"))
         .ok_or_else(|| usage("the following arguments are required: --backup-id"))?;
-    let (server, db, t) = find_ltr(ws, &id)?;
-    let s = sql::server(ws, &server)?;
-    let d = sql::live_database(ws, &server, &db)?;
-    Ok(ltr_json(ws, s, d, t))
+    let b = find_ltr(ws, &id)?;
+    Ok(ltr_json(ws, &b))
 }
 
 fn ltr_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
@@ -625,7 +652,13 @@ fn ltr_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     ];
     known.extend(RESTORE_EXTRAS);
     a.check_known(&known)?;
-    let (server, db, t) = find_ltr(ws, &a.required("--backup-id")?)?;
+    let b = find_ltr(ws, &a.required("--backup-id")?)?;
+    let (server, db, time, deleted_at) = (
+        b.server.name.clone(),
+        b.database.name.clone(),
+        b.time,
+        b.deleted_at,
+    );
     let target = a.required("--dest-server")?;
     if let Some(g) = a.get("--dest-resource-group") {
         let mut b = Args::default();
@@ -635,7 +668,7 @@ fn ltr_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let req = RestoreRequest {
         source_server: server,
         source_database: db,
-        source: RestoreSource::LongTerm { time: t },
+        source: RestoreSource::LongTerm { time, deleted_at },
         target_server: target,
         dest_name: a.required("--dest-database")?,
         tier: tier_arg(a)?,

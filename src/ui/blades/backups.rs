@@ -236,7 +236,10 @@ pub fn show(
                         RestoreRequest {
                             source_server: server.to_string(),
                             source_database: db.to_string(),
-                            source: RestoreSource::LongTerm { time: *t },
+                            source: RestoreSource::LongTerm {
+                                time: *t,
+                                deleted_at: None,
+                            },
                             target_server: server.to_string(),
                             dest_name: dest,
                             tier: None,
