@@ -91,8 +91,13 @@ pub fn show_database(
                         } else {
                             ui.label("caught up");
                         }
+                        let group = cx.ws.continuity.group_of(s, d).map(|g| g.name.clone());
                         ui.horizontal(|ui| {
-                            let enabled = !cx.busy;
+                            // A link inside a failover group fails over with its group.
+                            let enabled = !cx.busy && group.is_none();
+                            if let Some(g) = &group {
+                                ui.label(format!("in failover group {g}"));
+                            }
                             if ui
                                 .add_enabled(enabled, egui::Button::new(format!("Failover to {s}")))
                                 .on_hover_text(
