@@ -782,8 +782,10 @@ fn fail_over_the_demo_group_from_the_failover_groups_blade() {
 fn a_vault_outage_from_the_vault_blade_switches_to_the_second_vault() {
     let mut h = app();
     h.run_steps(2);
+    click(&mut h, "Simulate");
+    click(&mut h, "Key vault outage (1 h)");
+    click(&mut h, "Outage of kv-contoso-us");
     click(&mut h, "kv-contoso-us");
-    click(&mut h, "Simulate a vault outage (1 h)");
     assert!(has(&h, "Unreachable (HTTP 5XX)"));
     click(&mut h, "+10m");
     click(&mut h, "+10m");

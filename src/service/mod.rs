@@ -194,6 +194,11 @@ pub(crate) fn record_activity(ws: &mut Workspace, mut entry: ActivityLogEntry) {
     }
 }
 
+/// An error notification from a client (e.g. a refused simulation in the UI).
+pub fn notify_error(ws: &mut Workspace, title: &str, text: &str) {
+    notify(ws, NotificationLevel::Error, title, text);
+}
+
 pub(crate) fn notify(
     ws: &mut Workspace,
     level: NotificationLevel,

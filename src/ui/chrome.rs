@@ -63,6 +63,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 app.open_root(BladeKind::Advisor);
             }
         });
+        ui.menu_button("Simulate", |ui| simulate_menu(app, ui));
         ui.menu_button("Settings", |ui| client_ip_setting(app, ui));
         ui.separator();
         ui.strong(&app.ws.name);
@@ -493,4 +494,64 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         crate::ui::widgets::error_box(ui, e);
     }
     ui.data_mut(|d| d.insert_temp(id, (text, error)));
+}
+
+/// A trainer's failures that are nobody's decision: one vault out, or a whole region.
+fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    use crate::service::outage;
+    let busy = app.job.is_some();
+    let mut outcome: Option<Result<String, String>> = None;
+    ui.menu_button("Key vault outage (1 h)", |ui| {
+        let names: Vec<String> = app
+            .ws
+            .vaults
+            .iter()
+            .filter(|v| v.deleted.is_none())
+            .map(|v| v.name.clone())
+            .collect();
+        for v in names {
+            if ui
+                .add_enabled(!busy, egui::Button::new(format!("Outage of {v}")))
+                .clicked()
+            {
+                outcome = Some(
+                    outage::start_vault_outage(&mut app.ws, &v, 60)
+                        .map(|t| format!("'{v}' is unreachable until {t}."))
+                        .map_err(|e| e.to_string()),
+                );
+                ui.close();
+            }
+        }
+    });
+    ui.menu_button("Regional outage (2 h)", |ui| {
+        let mut regions: Vec<String> = app
+            .ws
+            .servers
+            .iter()
+            .map(|s| s.location.clone())
+            .chain(app.ws.vaults.iter().map(|v| v.location.clone()))
+            .collect();
+        regions.sort();
+        regions.dedup();
+        for r in regions {
+            if ui
+                .add_enabled(!busy, egui::Button::new(format!("Outage of {r}")))
+                .clicked()
+            {
+                outcome = Some(
+                    outage::start_region_outage(&mut app.ws, &r, 120)
+                        .map(|o| format!("Region {} is down until {}.", o.region, o.until))
+                        .map_err(|e| e.to_string()),
+                );
+                ui.close();
+            }
+        }
+    });
+    // The outcome reaches the notifications centre (the operations record it there too).
+    if let Some(r) = outcome {
+        if let Err(e) = r {
+            crate::service::notify_error(&mut app.ws, "Simulation refused", &e);
+        }
+        app.doc.dirty = true;
+    }
 }

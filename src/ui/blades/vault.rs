@@ -41,8 +41,8 @@ impl Default for VaultForms {
     }
 }
 
-/// The vault's availability, and the trainer's outages: this vault, or its whole region.
-fn availability(ui: &mut egui::Ui, v: &KeyVault, f: &mut VaultForms, cx: &mut BladeCtx<'_>) {
+/// The vault's availability while an outage lasts (Simulate menu, or `sim keyvault outage`).
+fn availability(ui: &mut egui::Ui, v: &KeyVault, cx: &mut BladeCtx<'_>) {
     use crate::service::outage;
     let now = cx.ws.now();
     if outage::vault_unreachable(cx.ws, v) {
@@ -65,35 +65,6 @@ fn availability(ui: &mut egui::Ui, v: &KeyVault, f: &mut VaultForms, cx: &mut Bl
             ),
         );
     }
-    ui.horizontal_wrapped(|ui| {
-        if ui
-            .add_enabled(!cx.busy, egui::Button::new("Simulate a vault outage (1 h)"))
-            .clicked()
-        {
-            let r = outage::start_vault_outage(cx.ws, &v.name, 60);
-            f.network_message = Some(cx.apply(r, |t| format!("'{}' is unreachable until {t}.", v.name)));
-        }
-        let region = v.location.clone();
-        if ui
-            .add_enabled(
-                !cx.busy,
-                egui::Button::new(format!("Simulate a regional outage of {region} (2 h)")),
-            )
-            .clicked()
-        {
-            let r = outage::start_region_outage(cx.ws, &region, 120);
-            f.network_message = Some(cx.apply(r, |o| {
-                format!(
-                    "Region {} is down until {}; its SQL servers stop serving, its vaults fail over{}.",
-                    o.region,
-                    o.until,
-                    o.vault_failover_at
-                        .map(|t| format!(" read-only at {t}"))
-                        .unwrap_or_else(|| " nowhere (no paired region)".into())
-                )
-            }));
-        }
-    });
 }
 
 pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx<'_>) {
@@ -151,7 +122,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             });
         }
     });
-    availability(ui, &v, f, cx);
+    availability(ui, &v, cx);
     section(ui, "Networking");
     let mut acls = v.network.clone();
     let mut changed = ui
