@@ -854,3 +854,68 @@ az sql db delete -n db1 -s srv1 -g rg --yes
     );
     assert_eq!(r.stdout.trim(), "[]");
 }
+
+#[test]
+fn microsofts_ltr_policy_example_keeps_weekly_monthly_and_yearly_backups() {
+    let mut ws = service::new_workspace("ltr2", 6);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let setup = r#"
+az group create -n rg -l eastus -o none
+az sql server create -n srv1 -g rg -l eastus -u sqladmin -p 'Str0ng!Pass' -o none
+az sql db create -n db1 -s srv1 -g rg -o none
+"#;
+    assert_eq!(sh.run_script(&mut ws, setup, false).failures, 0);
+    let r = sh.run_line(
+        &mut ws,
+        r#"az sql db ltr-policy set -g rg -s srv1 -n db1 --weekly-retention "P1W" --monthly-retention "P6M" --yearly-retention "P1Y" --week-of-year 26"#,
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let r = sh.run_line(&mut ws, "az sql db ltr-policy show -g rg -s srv1 -n db1 --query \"[weeklyRetention, monthlyRetention, yearlyRetention, weekOfYear]\" -o tsv");
+    assert_eq!(
+        r.stdout.split_whitespace().collect::<Vec<_>>(),
+        ["P1W", "P6M", "P1Y", "26"]
+    );
+    // Ten weeks on: the last week's full, and the monthly fulls of January, February, March.
+    sh.run_line(&mut ws, "sim clock advance 70d");
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db ltr-backup list -l eastus -s srv1 -d db1 --query \"[].backupTime\" -o tsv",
+    );
+    let times: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(times.len(), 4, "{times:?}");
+    assert!(
+        times
+            .iter()
+            .skip(1)
+            .all(|t| t[8..10].parse::<u32>().unwrap() <= 7),
+        "{times:?}"
+    );
+    // Values beyond ten years, or not durations, are refused with their reason.
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db ltr-policy set -g rg -s srv1 -n db1 --weekly-retention P11Y",
+    );
+    assert!(
+        r.stderr.contains("longer than the 10 years"),
+        "{}",
+        r.stderr
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db ltr-policy set -g rg -s srv1 -n db1 --weekly-retention 4 weeks",
+    );
+    assert!(
+        r.stderr.contains("not an ISO 8601 duration"),
+        "{}",
+        r.stderr
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db ltr-policy set -g rg -s srv1 -n db1 --week-of-year 53",
+    );
+    assert!(
+        r.stderr.contains("InvalidLongTermRetention"),
+        "{}",
+        r.stderr
+    );
+}

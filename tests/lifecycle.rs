@@ -131,7 +131,16 @@ fn revalidation_after_the_window_loses_exactly_the_documented_settings() {
             d.settings.read_scale = true;
             d.settings.auto_pause_delay_minutes = Some(60);
         }
-        sql::set_ltr_policy(&mut ws, SERVER, "sales", "P4W").unwrap();
+        sql::set_ltr_policy(
+            &mut ws,
+            SERVER,
+            "sales",
+            &sql::LtrPolicy {
+                weekly: Some("P4W".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let partner = sql::CreateServer {
             name: "sql-partner".into(),
             resource_group: RG.into(),

@@ -360,6 +360,14 @@ pub struct DatabaseSettings {
     pub auto_pause_delay_minutes: Option<u32>,
     /// Long-term retention, e.g. weekly `P4W`.
     pub ltr_weekly_retention: Option<String>,
+    /// Long-term retention of the first weekly full of each month, e.g. `P12M`.
+    #[serde(default)]
+    pub ltr_monthly_retention: Option<String>,
+    /// Long-term retention of the weekly full of week `ltr_week_of_year`, e.g. `P5Y`.
+    #[serde(default)]
+    pub ltr_yearly_retention: Option<String>,
+    #[serde(default)]
+    pub ltr_week_of_year: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

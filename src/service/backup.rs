@@ -36,10 +36,31 @@ pub fn full_backup_before(d: &Database, t: Timestamp) -> Timestamp {
     d.created + Duration(weeks * FULL_BACKUP_EVERY.0)
 }
 
-/// How long weekly long-term retention backups are kept (`ltr-policy --weekly-retention`).
+/// The longest any long-term retention backup of `d` is kept (`ltr-policy`).
 pub fn ltr_retention(d: &Database) -> Option<Duration> {
-    let text = d.settings.ltr_weekly_retention.as_deref()?;
-    parse_iso_duration(text)
+    let s = &d.settings;
+    [
+        &s.ltr_weekly_retention,
+        &s.ltr_monthly_retention,
+        &s.ltr_yearly_retention,
+    ]
+    .into_iter()
+    .filter_map(|r| r.as_deref().and_then(parse_iso_duration))
+    .max()
+}
+
+/// How long the weekly full taken at `t` is kept: the longest of the weekly retention, the
+/// monthly one (for the first full of its month) and the yearly one (for the full of the
+/// policy's week of the year). `None`: not kept.
+pub fn ltr_kept_for(d: &Database, t: Timestamp) -> Option<Duration> {
+    let s = &d.settings;
+    let parse = |r: &Option<String>| r.as_deref().and_then(parse_iso_duration);
+    let date = ::time::OffsetDateTime::from_unix_timestamp(t.0).ok()?;
+    let weekly = parse(&s.ltr_weekly_retention);
+    let monthly = parse(&s.ltr_monthly_retention).filter(|_| date.day() <= 7);
+    let yearly = parse(&s.ltr_yearly_retention)
+        .filter(|_| s.ltr_week_of_year == Some(date.iso_week() as u32));
+    [weekly, monthly, yearly].into_iter().flatten().max()
 }
 
 /// `P4W`, `P30D`, `P12M`, `P10Y` (months as 30 days, years as 365). At most 10 years.
@@ -280,13 +301,16 @@ pub fn ltr_backups(d: &Database, now: Timestamp) -> Vec<Timestamp> {
 /// The weekly fulls taken up to `last` (the database's deletion, or now) that long-term
 /// retention still keeps at `now`, newest first.
 pub fn ltr_backups_until(d: &Database, last: Timestamp, now: Timestamp) -> Vec<Timestamp> {
-    let Some(keep) = ltr_retention(d) else {
+    let Some(longest) = ltr_retention(d) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let mut t = full_backup_before(d, last.min(now));
-    while t >= d.created && t + keep >= now && out.len() < 600 {
-        out.push(t);
+    // Ten years of weekly fulls at the most.
+    while t >= d.created && t + longest >= now && out.len() < 600 {
+        if ltr_kept_for(d, t).is_some_and(|keep| t + keep >= now) {
+            out.push(t);
+        }
         t = t - FULL_BACKUP_EVERY;
     }
     out

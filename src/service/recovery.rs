@@ -132,8 +132,19 @@ pub fn lose_settings(d: &mut Database, profile: TimingProfile, now: Timestamp) -
         if let Some(m) = s.auto_pause_delay_minutes.take() {
             lost.push(format!("auto-pause ({m} min)"));
         }
-        if let Some(l) = s.ltr_weekly_retention.take() {
-            lost.push(format!("long-term retention policy ({l})"));
+        let ltr: Vec<String> = [
+            s.ltr_weekly_retention.take().map(|w| format!("weekly {w}")),
+            s.ltr_monthly_retention
+                .take()
+                .map(|m| format!("monthly {m}")),
+            s.ltr_yearly_retention.take().map(|y| format!("yearly {y}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        s.ltr_week_of_year = None;
+        if !ltr.is_empty() {
+            lost.push(format!("long-term retention policy ({})", ltr.join(", ")));
         }
     }
     lost

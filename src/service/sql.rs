@@ -658,27 +658,82 @@ pub fn start_network_outage(
     })
 }
 
-/// `az sql db ltr-policy set --weekly-retention`.
+/// `az sql db ltr-policy set`: each retention given replaces the current one (`PT0S` turns
+/// it off); the others stay.
+#[derive(Clone, Debug, Default)]
+pub struct LtrPolicy {
+    pub weekly: Option<String>,
+    pub monthly: Option<String>,
+    pub yearly: Option<String>,
+    pub week_of_year: Option<u32>,
+}
+
+fn ltr_value(flag: &str, value: &Option<String>) -> ServiceResult<Option<Option<String>>> {
+    let Some(v) = value else { return Ok(None) };
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("PT0S") || v == "0" {
+        return Ok(Some(None));
+    }
+    if super::backup::parse_iso_duration(v).is_some() {
+        return Ok(Some(Some(v.to_string())));
+    }
+    let in_form = v
+        .strip_prefix('P')
+        .and_then(|r| r.get(..r.len().saturating_sub(1)))
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        && v.ends_with(['D', 'W', 'M', 'Y']);
+    Err(ServiceError::bad_request(
+        "InvalidLongTermRetention",
+        if in_form {
+            format!("{flag} '{v}' is longer than the 10 years long-term retention keeps backups.")
+        } else {
+            format!("{flag} '{v}' is not an ISO 8601 duration such as P4W, P12M or P10Y.")
+        },
+    ))
+}
+
+/// `az sql db ltr-policy set`.
 pub fn set_ltr_policy(
     ws: &mut Workspace,
     server_name: &str,
     db: &str,
-    weekly: &str,
+    policy: &LtrPolicy,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
         require_online(ws, server_name, db)?;
-        if super::backup::parse_iso_duration(weekly).is_none() {
+        let weekly = ltr_value("--weekly-retention", &policy.weekly)?;
+        let monthly = ltr_value("--monthly-retention", &policy.monthly)?;
+        let yearly = ltr_value("--yearly-retention", &policy.yearly)?;
+        if let Some(w) = policy.week_of_year
+            && !(1..=52).contains(&w)
+        {
             return Err(ServiceError::bad_request(
                 "InvalidLongTermRetention",
-                format!(
-                    "'{weekly}' is not an ISO 8601 duration such as P4W (long-term retention is kept up to 10 years)."
-                ),
+                format!("--week-of-year {w} is not a week of the year (1 to 52)."),
             ));
         }
         let d = server_mut(ws, server_name)?
             .database_mut(db)
             .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
-        d.settings.ltr_weekly_retention = Some(weekly.to_string());
+        let s = &mut d.settings;
+        if let Some(w) = weekly {
+            s.ltr_weekly_retention = w;
+        }
+        if let Some(m) = monthly {
+            s.ltr_monthly_retention = m;
+        }
+        if let Some(y) = yearly {
+            s.ltr_yearly_retention = y;
+        }
+        if let Some(w) = policy.week_of_year {
+            s.ltr_week_of_year = Some(w);
+        }
+        if s.ltr_yearly_retention.is_some() && s.ltr_week_of_year.is_none() {
+            return Err(ServiceError::bad_request(
+                "InvalidLongTermRetention",
+                "A yearly retention needs the week of the year whose backup is kept (--week-of-year).",
+            ));
+        }
         Ok(d.clone())
     })
 }

@@ -64,7 +64,6 @@ pub const COMMANDS: &[&str] = &[
     "az sql db tde key revert",
     "az sql db update",
     "az sql server tde-key revalidate",
-    "az sql db ltr-policy set",
     "az monitor activity-log list",
     "sim network outage",
     "az monitor action-group create",
@@ -884,25 +883,6 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .map(|d| views::database(s, d))
                     .collect(),
             ))
-        }
-        "az sql db ltr-policy set" => {
-            a.check_known(&[
-                "--name",
-                "--server",
-                "--resource-group",
-                "--weekly-retention",
-            ])?;
-            let server = a.required("--server")?;
-            check_group(ws, &a, &server)?;
-            let d = sql::set_ltr_policy(
-                ws,
-                &server,
-                &a.required("--name")?,
-                &a.required("--weekly-retention")?,
-            )?;
-            Ok(
-                json!({"name": "default", "weeklyRetention": d.settings.ltr_weekly_retention, "monthlyRetention": "PT0S", "yearlyRetention": "PT0S", "weekOfYear": 0}),
-            )
         }
         "az monitor activity-log list" => {
             a.check_known(&["--resource-group", "--offset", "--max-events"])?;

@@ -29,6 +29,8 @@ pub const COMMANDS: &[&str] = &[
     "az sql db geo-backup list",
     "az sql db geo-backup show",
     "az sql db geo-backup restore",
+    "az sql db ltr-policy set",
+    "az sql db ltr-policy show",
     "az sql db ltr-backup list",
     "az sql db ltr-backup show",
     "az sql db ltr-backup restore",
@@ -76,6 +78,8 @@ pub fn run(
         "az sql db geo-backup list" => geo_backup_list(ws, a),
         "az sql db geo-backup show" => geo_backup_show(ws, a),
         "az sql db geo-backup restore" => geo_backup_restore(ws, a),
+        "az sql db ltr-policy set" => ltr_policy(ws, a, true),
+        "az sql db ltr-policy show" => ltr_policy(ws, a, false),
         "az sql db ltr-backup list" => ltr_list(ws, a),
         "az sql db ltr-backup show" => ltr_show(ws, a),
         "az sql db ltr-backup restore" => ltr_restore(ws, a),
@@ -513,6 +517,54 @@ fn ltr_name(s: &SqlServer, d: &Database, t: Timestamp) -> String {
     format!("{};{}", guid_from_bytes(b), ticks(t))
 }
 
+fn ltr_policy(ws: &mut Workspace, a: &mut Args, set: bool) -> CmdResult {
+    a.check_known(&[
+        "--name",
+        "--server",
+        "--resource-group",
+        "--weekly-retention",
+        "--monthly-retention",
+        "--yearly-retention",
+        "--week-of-year",
+    ])?;
+    let server = server_arg(ws, a)?;
+    let db = a.required("--name")?;
+    let d = if set {
+        let week_of_year = match a.get("--week-of-year") {
+            None => None,
+            Some(w) => Some(w.parse::<u32>().map_err(|_| {
+                usage(format!("argument --week-of-year: invalid int value: '{w}'"))
+            })?),
+        };
+        sql::set_ltr_policy(
+            ws,
+            &server,
+            &db,
+            &sql::LtrPolicy {
+                weekly: a.get("--weekly-retention"),
+                monthly: a.get("--monthly-retention"),
+                yearly: a.get("--yearly-retention"),
+                week_of_year,
+            },
+        )?
+    } else {
+        sql::live_database(ws, &server, &db)?.clone()
+    };
+    let s = sql::server(ws, &server)?;
+    let or_off = |r: &Option<String>| r.clone().unwrap_or_else(|| "PT0S".into());
+    Ok(json!({
+        "id": format!("{}/backupLongTermRetentionPolicies/default", ids::database(s, &d.name)),
+        "makeBackupsImmutable": false,
+        "monthlyRetention": or_off(&d.settings.ltr_monthly_retention),
+        "name": "default",
+        "resourceGroup": s.resource_group,
+        "type": "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies",
+        "weekOfYear": d.settings.ltr_week_of_year.unwrap_or(0),
+        "weeklyRetention": or_off(&d.settings.ltr_weekly_retention),
+        "yearlyRetention": or_off(&d.settings.ltr_yearly_retention),
+    }))
+}
+
 /// One long-term retention backup: of a live database, or of a dropped one (they outlive it).
 struct LtrBackup<'a> {
     server: &'a SqlServer,
@@ -548,7 +600,7 @@ fn ltr_backups(ws: &Workspace) -> Vec<LtrBackup<'_>> {
 fn ltr_json(ws: &Workspace, b: &LtrBackup<'_>) -> Value {
     let (s, d, t) = (b.server, b.database, b.time);
     let name = ltr_name(s, d, t);
-    let expires = backup::ltr_retention(d).map(|k| (t + k).to_iso());
+    let expires = backup::ltr_kept_for(d, t).map(|k| (t + k).to_iso());
     json!({
         "backupExpirationTime": expires,
         "backupStorageRedundancy": "Geo",

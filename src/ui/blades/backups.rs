@@ -49,14 +49,7 @@ pub fn show(
                     d.backup_policy.retention_days, d.backup_policy.diff_backup_hours
                 ),
             ),
-            (
-                "Long-term retention",
-                d.settings
-                    .ltr_weekly_retention
-                    .clone()
-                    .map(|w| format!("weekly backups kept {w}"))
-                    .unwrap_or_else(|| "not configured".into()),
-            ),
+            ("Long-term retention", ltr_text(&d.settings)),
             (
                 "Schedule",
                 "Full weekly · differential every 12/24 h · log every 10 min".into(),
@@ -336,6 +329,29 @@ fn interval_timeline(
         egui::FontId::proportional(10.0),
         ui.visuals().text_color(),
     );
+}
+
+/// The long-term retention policy in words.
+fn ltr_text(s: &DatabaseSettings) -> String {
+    let parts: Vec<String> = [
+        s.ltr_weekly_retention
+            .as_ref()
+            .map(|w| format!("weekly fulls kept {w}")),
+        s.ltr_monthly_retention
+            .as_ref()
+            .map(|m| format!("monthly {m}")),
+        s.ltr_yearly_retention
+            .as_ref()
+            .map(|y| format!("yearly {y} (week {})", s.ltr_week_of_year.unwrap_or(1))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "not configured".into()
+    } else {
+        parts.join(" · ")
+    }
 }
 
 /// `https://kv.vault.azure.net/keys/k/0123abcd...` -> `kv / k / 0123abcd`.
