@@ -418,10 +418,10 @@ pub struct SqlServer {
     #[serde(default)]
     pub network_outage_until: Option<Timestamp>,
     /// Dropped databases, kept for restore while their retention runs.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted_databases: Vec<super::DeletedDatabase>,
     /// A protector change still re-wrapping DEKs (waiting for the vault's limits) until then.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protector_change_until: Option<Timestamp>,
 }
 

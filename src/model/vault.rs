@@ -386,7 +386,7 @@ pub struct KeyVault {
     #[serde(default)]
     pub kind: VaultKind,
     /// A simulated outage of this vault (HTTP 5XX to every request) until this time.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outage_until: Option<Timestamp>,
 }
 

@@ -343,13 +343,19 @@ fn unwrap_needed(
                 });
                 let parsed = KeyUri::parse(uri);
                 let bytes = match (linked, parsed) {
-                    (true, Some(parsed)) => super::keyvault::unwrap_key(
+                    (true, Some(parsed)) => match super::keyvault::unwrap_key(
                         ws,
                         &Caller::Server(t.name.clone()),
                         &parsed,
                         &p.wrapped,
-                    )
-                    .ok(),
+                    ) {
+                        Ok(b) => Some(b),
+                        // An outage or throttling is not a missing key: retry later.
+                        Err(f) if f.is_transient() => {
+                            return Err(ServiceError::vault_connection_failed());
+                        }
+                        Err(_) => None,
+                    },
                     _ => None,
                 };
                 let bytes = bytes.ok_or_else(|| missing_uri(uri, dest, &t.name, full, point))?;
@@ -391,7 +397,7 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
                 ),
             ));
         }
-        super::content::require_serving(ws, &req.target_server, &req.dest_name)?;
+        super::content::require_server_serving(ws, &req.target_server)?;
         let deks = unwrap_needed(
             ws,
             &req.source_server,

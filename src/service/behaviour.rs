@@ -15,12 +15,25 @@ use super::{ServiceError, ServiceResult, ids, notify};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
 
+/// The longest single advance: ten years (LTR's longest retention).
+pub const MAX_ADVANCE: Duration = Duration::days(3650);
+
 /// Advances the simulated clock by `by`, running every event that falls due on the way.
 pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
     if by.0 < 0 {
         return Err(ServiceError::bad_request(
             "InvalidArgument",
             "Simulated time only moves forward.",
+        ));
+    }
+    if by > MAX_ADVANCE {
+        return Err(ServiceError::bad_request(
+            "InvalidArgument",
+            format!(
+                "Simulated time moves at most {} days at a time (asked: {}).",
+                MAX_ADVANCE.0 / 86_400,
+                by.human()
+            ),
         ));
     }
     let target = ws.now() + by;

@@ -15,6 +15,22 @@ pub const TEXT_PAGE_NO: usize = super::sql::SAMPLE_PAGES;
 /// The most text one write holds (one data page, less the row overhead).
 pub const MAX_TEXT_BYTES: usize = PAGE_SIZE - 96;
 
+/// A server that cannot take a new database: its region is down.
+pub(crate) fn require_server_serving(ws: &Workspace, server_name: &str) -> ServiceResult<()> {
+    let s = server(ws, server_name)?;
+    match ws.continuity.region_outage(&s.location, ws.now()) {
+        Some(o) => Err(ServiceError::new(
+            "ServiceUnavailable",
+            503,
+            format!(
+                "Server '{}' is unavailable: region {} is down until {}. Retry the operation later, or use another region.",
+                s.name, o.region, o.until
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A server that cannot serve: its region is down.
 pub(crate) fn require_serving(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
     let s = server(ws, server_name)?;

@@ -106,6 +106,9 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
             .partner_database
             .clone()
             .unwrap_or_else(|| d.name.clone());
+        super::check_name("database", &partner_db, 1, 128, |c| {
+            !"<>*%&:\\/?".contains(c)
+        })?;
         if partner.name.eq_ignore_ascii_case(&s.name) {
             return Err(ServiceError::bad_request(
                 "InvalidPartnerServer",
@@ -116,7 +119,7 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
             return Err(ServiceError::database_inaccessible(&s.name, &d.name));
         }
         super::content::require_serving(ws, &req.server, &d.name)?;
-        super::content::require_serving(ws, &req.partner_server, &partner_db)?;
+        super::content::require_server_serving(ws, &req.partner_server)?;
         if let Some(up) = ws.continuity.primary_of(&s.name, &d.name) {
             let chain_byok = byok(s, &d)
                 || ws

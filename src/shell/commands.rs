@@ -553,7 +553,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     ..sql::CreateDatabase::new(&server, &a.required("--name")?, tier, max_size_gb)
                 },
             )?;
-            Ok(views::database(sql::server(ws, &server)?, &d))
+            Ok(views::database_in(ws, sql::server(ws, &server)?, &d))
         }
         "az sql db show" | "az sql db delete" | "az sql db tde show" | "az sql db tde set" => {
             let name_flag = if cmd.contains(" tde ") {
@@ -576,7 +576,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 .database(&db)
                 .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
             match cmd {
-                "az sql db show" => Ok(views::database(s, d)),
+                "az sql db show" => Ok(views::database_in(ws, s, d)),
                 "az sql db tde show" => Ok(views::database_tde(s, d)),
                 "az sql db delete" => {
                     sql::delete_database(ws, &server, &db)?;
@@ -604,7 +604,10 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             check_group(ws, &a, &server)?;
             let s = sql::server(ws, &server)?;
             Ok(Value::Array(
-                s.databases.iter().map(|d| views::database(s, d)).collect(),
+                s.databases
+                    .iter()
+                    .map(|d| views::database_in(ws, s, d))
+                    .collect(),
             ))
         }
         "az sql server key create" => {
@@ -831,7 +834,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             check_group(ws, &a, &server)?;
             let d =
                 service::recovery::revalidate_database(ws, &server, &a.required("--database")?)?;
-            Ok(views::database(sql::server(ws, &server)?, &d))
+            Ok(views::database_in(ws, sql::server(ws, &server)?, &d))
         }
         "az sql db tde key revert" => {
             a.check_known(&["--database", "--server", "--resource-group"])?;
@@ -842,7 +845,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 &server,
                 &a.required("--database")?,
             )?;
-            Ok(views::database(sql::server(ws, &server)?, &d))
+            Ok(views::database_in(ws, sql::server(ws, &server)?, &d))
         }
         "az sql db update" => {
             a.check_known(&[
@@ -868,7 +871,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     ));
                 }
             };
-            Ok(views::database(sql::server(ws, &server)?, &d))
+            Ok(views::database_in(ws, sql::server(ws, &server)?, &d))
         }
         "az sql server tde-key revalidate" => {
             a.check_known(&["--server", "--resource-group"])?;

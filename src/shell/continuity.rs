@@ -143,24 +143,7 @@ fn database_json(ws: &Workspace, server: &str, db: &str) -> CmdResult {
     let d = s
         .database(db)
         .ok_or_else(|| ServiceError::database_not_found(server, db))?;
-    let mut v = views::database(s, d);
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "earliestRestoreDate".into(),
-            json!(backup::earliest_restore_point(d, ws.now()).to_iso()),
-        );
-        obj.insert(
-            "failoverGroupId".into(),
-            match ws.continuity.group_of(&s.name, &d.name) {
-                Some(g) => json!(format!("{}/failoverGroups/{}", ids::server(s), g.name)),
-                None => Value::Null,
-            },
-        );
-        if ws.continuity.primary_of(&s.name, &d.name).is_some() {
-            obj.insert("secondaryType".into(), json!("Geo"));
-        }
-    }
-    Ok(v)
+    Ok(views::database_in(ws, s, d))
 }
 
 fn sim_write(ws: &mut Workspace, a: &mut Args) -> CmdResult {
@@ -173,7 +156,7 @@ fn sim_write(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     ])?;
     let server = resolve_server(ws, &a.required("--server")?);
     let db = database_arg(a)?;
-    let text = a.get("--text").unwrap_or_default();
+    let text = a.required("--text")?;
     content::write_text(ws, &server, &db, &text)?;
     Ok(json!({"server": server, "database": db, "time": ws.now().to_iso(), "bytes": text.len()}))
 }
@@ -877,8 +860,6 @@ fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value {
                 FailoverPolicy::Manual => None,
             }
         },
-        "readWriteListener": g.read_write_listener(),
-        "readOnlyListener": g.read_only_listener(),
         "replicationRole": if local_primary { "Primary" } else { "Secondary" },
         "replicationState": "CATCH_UP",
         "resourceGroup": g.resource_group,
@@ -987,10 +968,22 @@ fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         "--server",
         "--resource-group",
         "--allow-data-loss",
+        "--try-planned-before-forced-failover",
+        "--tpbff",
     ])?;
     let server = server_arg(ws, a)?;
+    let name = a.required("--name")?;
     let allow = a.bool("--allow-data-loss")?.unwrap_or(false);
-    let r = fg::set_group_primary(ws, &a.required("--name")?, &server, allow)?;
+    let try_planned = a
+        .bool("--try-planned-before-forced-failover")?
+        .unwrap_or(false)
+        || a.bool("--tpbff")?.unwrap_or(false);
+    let r = if try_planned {
+        fg::set_group_primary(ws, &name, &server, false)
+            .or_else(|_| fg::set_group_primary(ws, &name, &server, true))?
+    } else {
+        fg::set_group_primary(ws, &name, &server, allow)?
+    };
     wait_until(ws, a, r.completes_at)?;
     Ok(Value::Null)
 }

@@ -217,6 +217,33 @@ pub fn database(s: &SqlServer, d: &Database) -> Value {
     })
 }
 
+/// A database as `az sql db show` prints it, with what only the workspace knows: the earliest
+/// restore point, its failover group, whether it is a geo-secondary.
+pub fn database_in(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
+    let mut v = database(s, d);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "earliestRestoreDate".into(),
+            json!(crate::service::backup::earliest_restore_point(d, ws.now()).to_iso()),
+        );
+        obj.insert(
+            "failoverGroupId".into(),
+            match ws.continuity.group_of(&s.name, &d.name) {
+                Some(g) => json!(format!("{}/failoverGroups/{}", ids::server(s), g.name)),
+                None => Value::Null,
+            },
+        );
+        obj.insert(
+            "secondaryType".into(),
+            match ws.continuity.primary_of(&s.name, &d.name) {
+                Some(_) => json!("Geo"),
+                None => Value::Null,
+            },
+        );
+    }
+    v
+}
+
 pub fn database_tde(s: &SqlServer, d: &Database) -> Value {
     json!({
         "id": format!("{}/transparentDataEncryption/Current", ids::database(s, &d.name)),
