@@ -126,10 +126,14 @@ fn run_shell(args: &[String]) -> ExitCode {
 }
 
 fn run_text(sh: &mut Shell, ws: &mut Workspace, text: &str, keep_going: bool) -> usize {
-    let out = sh.run_script(ws, text, keep_going);
-    print!("{}", out.stdout);
-    eprint!("{}", out.stderr);
-    out.failures
+    // Each line's output as soon as it has run, so errors stand beside their command's
+    // neighbours in a transcript (`2>&1`).
+    let (failures, _) = sh.run_script_with(ws, text, keep_going, |r| {
+        print!("{}", r.stdout);
+        let _ = std::io::stdout().flush();
+        eprint!("{}", r.stderr);
+    });
+    failures
 }
 
 fn repl(sh: &mut Shell, ws: &mut Workspace) -> usize {

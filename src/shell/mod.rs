@@ -74,21 +74,40 @@ impl Shell {
         keep_going: bool,
     ) -> ScriptOutcome {
         let mut out = ScriptOutcome::default();
-        for (line_no, line) in lexer::logical_lines(script) {
-            let r = self.run_line(ws, &line);
-            out.commands += 1;
+        let (failures, commands) = self.run_script_with(ws, script, keep_going, |r| {
             out.stdout.push_str(&r.stdout);
             out.stderr.push_str(&r.stderr);
+        });
+        out.failures = failures;
+        out.commands = commands;
+        out
+    }
+
+    /// Runs a script, handing each line's output to `each` as soon as the line has run (so
+    /// a terminal shows errors beside the output around them). Returns (failures, commands).
+    pub fn run_script_with(
+        &mut self,
+        ws: &mut Workspace,
+        script: &str,
+        keep_going: bool,
+        mut each: impl FnMut(&LineOutput),
+    ) -> (usize, usize) {
+        let (mut failures, mut commands) = (0, 0);
+        for (line_no, line) in lexer::logical_lines(script) {
+            let mut r = self.run_line(ws, &line);
+            commands += 1;
             if !r.ok {
-                out.failures += 1;
+                failures += 1;
                 if !keep_going {
-                    out.stderr
+                    r.stderr
                         .push_str(&format!("(stopped at line {line_no}: {line})\n"));
+                    each(&r);
                     break;
                 }
             }
+            each(&r);
         }
-        out
+        (failures, commands)
     }
 
     /// Runs one logical line: an assignment, a built-in, or a command.
