@@ -919,3 +919,59 @@ az sql db create -n db1 -s srv1 -g rg -o none
         r.stderr
     );
 }
+
+#[test]
+fn revalidating_1100_databases_on_one_rsa_3072_vault_brings_every_one_back() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    grant_tde(&mut ws);
+    let (_, v) = keyvault::create_key(
+        &mut ws,
+        &keyvault::CreateKey::new(VAULT, "k3072", KeyType::Rsa, 3072),
+        keys.generate(3072).unwrap(),
+    )
+    .unwrap();
+    let kid = ws.vault(VAULT).unwrap().key_uri("k3072", &v.version);
+    link_as_protector(&mut ws, &kid);
+    grow(&mut ws, 1098);
+    // Disabled past the 8-hour window: every database waits for revalidation.
+    let version = v.version.0.clone();
+    let enable = |ws: &mut Workspace, on: bool| {
+        keyvault::set_key_attributes(
+            ws,
+            VAULT,
+            "k3072",
+            Some(&version),
+            &keyvault::KeyAttributes {
+                enabled: Some(on),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    };
+    enable(&mut ws, false);
+    behaviour::advance(&mut ws, Duration::hours(9)).unwrap();
+    enable(&mut ws, true);
+    behaviour::advance(&mut ws, Duration::hours(2)).unwrap();
+    assert!(
+        ws.server(SERVER)
+            .unwrap()
+            .databases
+            .iter()
+            .all(|d| d.state.label() == "Inaccessible")
+    );
+    let names = tde_console::service::recovery::revalidate_server(&mut ws, SERVER).unwrap();
+    assert_eq!(names.len(), 1100);
+    // The recoveries of equal-sized databases end together: 1100 unwraps against a limit
+    // of 1000 per 10 seconds wait for the next window instead of failing.
+    behaviour::advance(&mut ws, Duration::hours(1)).unwrap();
+    let s = ws.server(SERVER).unwrap();
+    assert_eq!(
+        s.databases.iter().filter(|d| d.state.is_online()).count(),
+        1100
+    );
+    let throttled = ws
+        .journal
+        .filtered(|r| r.status == 429 && r.operation == "KeyUnwrap");
+    assert!(!throttled.is_empty(), "the limit was met, and waited out");
+}

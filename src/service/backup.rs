@@ -552,7 +552,9 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
         return;
     }
     let resource = ids::database(s, db);
-    let outcome = super::behaviour::open_database(ws, server_name, &d);
+    let (outcome, _) = super::requests::long_running(ws, |ws| {
+        super::behaviour::open_database(ws, server_name, &d)
+    });
     if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
         match &outcome {
             Ok(()) => {

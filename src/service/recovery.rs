@@ -165,7 +165,12 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
         return;
     }
     let resource = ids::database(s, &d.name);
-    match super::behaviour::open_database(ws, server_name, &d) {
+    // Many recoveries may end at the same instant: the unwraps wait for room in the vault's
+    // windows rather than fail (a long-running operation).
+    let (opened, _) = super::requests::long_running(ws, |ws| {
+        super::behaviour::open_database(ws, server_name, &d)
+    });
+    match opened {
         Ok(()) => {
             let mut lost = Vec::new();
             if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
