@@ -76,7 +76,7 @@ pub fn from_ron(text: &str, origin: &Path) -> Result<Workspace, PersistError> {
             });
         }
     }
-    let ws: Workspace = ron::from_str(text).map_err(|e| PersistError::Corrupt {
+    let mut ws: Workspace = ron::from_str(text).map_err(|e| PersistError::Corrupt {
         path: origin.to_path_buf(),
         detail: e.to_string(),
     })?;
@@ -84,6 +84,9 @@ pub fn from_ron(text: &str, origin: &Path) -> Result<Workspace, PersistError> {
         path: origin.to_path_buf(),
         detail,
     })?;
+    // Files from before backups were modelled: each database's backups so far were taken
+    // under the protector it has now (derived, so a file saved since reads back unchanged).
+    crate::service::content::record_protector_intervals(&mut ws);
     Ok(ws)
 }
 
