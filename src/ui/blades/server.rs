@@ -72,6 +72,15 @@ pub fn show(ui: &mut egui::Ui, name: &str, cx: &mut BladeCtx<'_>) {
             }
         }
     }
+    if let Some(o) = cx.ws.continuity.region_outage(&s.location, cx.ws.now()) {
+        widgets::error_box(
+            ui,
+            &format!(
+                "Region {} is down until {}: this server does not serve (connections fail with 40613; its databases are unavailable, not Inaccessible).",
+                o.region, o.until
+            ),
+        );
+    }
     if let Some(since) = s.key_access_lost_since {
         widgets::error_box(
             ui,
