@@ -975,3 +975,77 @@ fn revalidating_1100_databases_on_one_rsa_3072_vault_brings_every_one_back() {
         .filtered(|r| r.status == 429 && r.operation == "KeyUnwrap");
     assert!(!throttled.is_empty(), "the limit was met, and waited out");
 }
+
+#[test]
+fn review_rules_replicas_keep_one_dek_history_does_not_come_back_names_match() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _, copy) = with_partner(&keys);
+    copy_key(&mut ws, KEY);
+    sql::add_server_key(&mut ws, PARTNER, &copy).unwrap();
+    tde::set_protector(&mut ws, &protector_request(PARTNER, &copy)).unwrap();
+    // A replica under another name cannot join a failover group.
+    geo::create_replica(
+        &mut ws,
+        &CreateReplica {
+            server: SERVER.into(),
+            database: "ledger".into(),
+            partner_server: PARTNER.into(),
+            partner_database: Some("ledger-dr".into()),
+        },
+    )
+    .unwrap();
+    let e = fg::create_failover_group(
+        &mut ws,
+        &CreateFailoverGroup {
+            name: "fg-names".into(),
+            server: SERVER.into(),
+            partner_server: PARTNER.into(),
+            policy: FailoverPolicy::Manual,
+            grace_period_hours: None,
+            databases: vec!["ledger".into()],
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "FailoverGroupDatabaseNameMismatch");
+    // A replicated database keeps its DEK: TDE cannot be switched on one side only.
+    assert_eq!(
+        sql::set_database_tde(&mut ws, SERVER, "ledger", false)
+            .unwrap_err()
+            .code,
+        "OperationNotSupportedOnGeoReplicatedDatabase"
+    );
+    // History purged under a short retention does not come back with a longer one.
+    backup::set_backup_policy(&mut ws, SERVER, "sales", 1, None).unwrap();
+    write(&mut ws, SERVER, "sales", "old");
+    for _ in 0..20 {
+        behaviour::advance(&mut ws, Duration::days(1)).unwrap();
+        write(&mut ws, SERVER, "sales", "newer");
+    }
+    backup::set_backup_policy(&mut ws, SERVER, "sales", 35, None).unwrap();
+    let d = ws
+        .server(SERVER)
+        .unwrap()
+        .database("sales")
+        .unwrap()
+        .clone();
+    let earliest = backup::earliest_restore_point(&d, ws.now());
+    assert!(earliest > d.created, "the purged days stay purged");
+    let e = backup::restore_database(&mut ws, &pitr("sales-day1", d.created + Duration::days(1)))
+        .unwrap_err();
+    assert_eq!(e.code, "InvalidPointInTimeRestoreRequest");
+    // A dropped database past its retention cannot be restored.
+    sql::delete_database(&mut ws, SERVER, "sales").unwrap();
+    let deleted_at = ws.now();
+    behaviour::advance(&mut ws, Duration::days(40)).unwrap();
+    let req = RestoreRequest {
+        source: RestoreSource::Deleted {
+            deleted_at,
+            time: None,
+        },
+        ..pitr("sales-back", deleted_at)
+    };
+    assert_eq!(
+        backup::restore_database(&mut ws, &req).unwrap_err().code,
+        "InvalidPointInTimeRestoreRequest"
+    );
+}

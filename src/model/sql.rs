@@ -346,6 +346,10 @@ pub struct Database {
     /// Short-term backup retention.
     #[serde(default)]
     pub backup_policy: super::BackupPolicy,
+    /// The oldest instant the kept history still covers (older backups were purged under
+    /// the retention of their time; a longer retention set later does not bring them back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_start: Option<Timestamp>,
 }
 
 /// Settings the service loses when a database comes back by revalidation after the
@@ -360,6 +364,10 @@ pub struct DatabaseSettings {
     pub auto_pause_delay_minutes: Option<u32>,
     /// Long-term retention, e.g. weekly `P4W`.
     pub ltr_weekly_retention: Option<String>,
+    /// Since when a long-term retention policy has been in force: only fulls taken since are
+    /// kept for the long term.
+    #[serde(default)]
+    pub ltr_since: Option<Timestamp>,
     /// Long-term retention of the first weekly full of each month, e.g. `P12M`.
     #[serde(default)]
     pub ltr_monthly_retention: Option<String>,

@@ -23,7 +23,12 @@ use std::collections::BTreeMap;
 pub fn earliest_restore_point(d: &Database, now: Timestamp) -> Timestamp {
     let window = Duration::days(d.backup_policy.retention_days.clamp(1, 35) as i64);
     // A revalidation after the auto-heal window restarts the history (`pitr_earliest`).
-    let start = d.settings.pitr_earliest.unwrap_or(d.created).max(d.created);
+    let start = d
+        .settings
+        .pitr_earliest
+        .unwrap_or(d.created)
+        .max(d.created)
+        .max(d.history_start.unwrap_or(d.created));
     start.max(now - window)
 }
 
@@ -81,7 +86,7 @@ pub fn parse_iso_duration(text: &str) -> Option<Duration> {
 /// The protector interval in force at `t`.
 pub fn interval_at(d: &Database, t: Timestamp) -> Option<&ProtectorInterval> {
     let i = d.protector_history.partition_point(|i| i.from <= t);
-    d.protector_history.get(i.saturating_sub(1))
+    i.checked_sub(1).and_then(|i| d.protector_history.get(i))
 }
 
 /// The intervals a restore to `t` needs: those overlapping [full backup before `t`, `t`].
@@ -246,7 +251,8 @@ fn source_and_point(ws: &Workspace, req: &RestoreRequest) -> ServiceResult<(Data
                     )
                 })?;
             let t = time.unwrap_or(dd.deleted_at);
-            let earliest = earliest_restore_point(&dd.database, dd.deleted_at);
+            // The retention runs on after the drop.
+            let earliest = earliest_restore_point(&dd.database, now);
             if t < earliest || t > dd.deleted_at {
                 return Err(bad_time(t, earliest, dd.deleted_at));
             }
@@ -265,7 +271,7 @@ fn source_and_point(ws: &Workspace, req: &RestoreRequest) -> ServiceResult<(Data
                     .deleted_databases
                     .iter()
                     .filter(|x| x.database.name.eq_ignore_ascii_case(&req.source_database))
-                    .find(|x| x.deleted_at == *at)
+                    .find(|x| (x.deleted_at - *at).0.abs() <= 1)
                     .map(|x| x.database.clone()),
             };
             let kept = d.as_ref().is_some_and(|d| {
@@ -306,8 +312,13 @@ pub fn ltr_backups_until(d: &Database, last: Timestamp, now: Timestamp) -> Vec<T
     };
     let mut out = Vec::new();
     let mut t = full_backup_before(d, last.min(now));
+    // Only fulls taken while a policy was in force, and whose history is still kept.
+    let first = d
+        .created
+        .max(d.settings.ltr_since.unwrap_or(d.created))
+        .max(d.history_start.unwrap_or(d.created));
     // Ten years of weekly fulls at the most.
-    while t >= d.created && t + longest >= now && out.len() < 600 {
+    while t >= first && t + longest >= now && out.len() < 600 {
         if ltr_kept_for(d, t).is_some_and(|keep| t + keep >= now) {
             out.push(t);
         }
@@ -398,6 +409,12 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
             ));
         }
         super::content::require_server_serving(ws, &req.target_server)?;
+        if target.protector_change_until.is_some_and(|t| t > ws.now()) {
+            return Err(ServiceError::bad_request(
+                "CreateDatabaseAttemptedWithRotationInProgress",
+                "The create database operation can not be performed at this time due to ongoing Transparent Data Encryption (TDE) key rotation on the server. Please try the operation again later.",
+            ));
+        }
         let deks = unwrap_needed(
             ws,
             &req.source_server,
@@ -471,6 +488,7 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
             protector_history: Vec::new(),
             dek_epoch: 0,
             backup_policy: src.backup_policy.clone(),
+            history_start: None,
         };
         let until = match db.state {
             DatabaseState::Restoring { until, .. } => until,
@@ -548,7 +566,8 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
     let Some(d) = s.database(db).cloned() else {
         return;
     };
-    if !matches!(d.state, DatabaseState::Restoring { .. }) {
+    // Only the restore this event was scheduled for (not a later one of the same name).
+    if !matches!(d.state, DatabaseState::Restoring { until, .. } if until <= now) {
         return;
     }
     let resource = ids::database(s, db);

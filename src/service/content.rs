@@ -220,11 +220,15 @@ pub fn prune_history(d: &mut Database, now: Timestamp) {
         .content
         .partition_point(|r| r.at <= from)
         .saturating_sub(1);
-    d.content.drain(..keep_rev);
     let keep_int = d
         .protector_history
         .partition_point(|i| i.from <= from)
         .saturating_sub(1);
+    if keep_rev > 0 || keep_int > 0 {
+        // Restores can no longer reach before `from`, whatever retention is set later.
+        d.history_start = Some(d.history_start.map_or(from, |h| h.max(from)));
+    }
+    d.content.drain(..keep_rev);
     d.protector_history.drain(..keep_int);
 }
 

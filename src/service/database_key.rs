@@ -39,6 +39,7 @@ pub fn set_database_protector(
         }
         super::sql::add_server_key(ws, server_name, kid)?;
         let key = validate_protector(ws, server_name, &uri, auto_rotation)?;
+        super::georeplication::check_database_key_change(ws, server_name, &d.name, &key)?;
         let dek =
             server_unwrap_dek(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
         let wrapped = server_wrap_dek(ws, server_name, &key.name, &dek)

@@ -62,11 +62,27 @@ fn add_database(ws: &mut Workspace, g: &FailoverGroup, db: &str) -> ServiceResul
             ),
         ));
     }
-    let linked = ws.continuity.links.iter().any(|l| {
-        l.is_primary(&g.primary_server, &d)
-            && l.secondary_server.eq_ignore_ascii_case(&g.secondary_server)
-    });
-    if !linked {
+    let link = ws
+        .continuity
+        .links
+        .iter()
+        .find(|l| {
+            l.is_primary(&g.primary_server, &d)
+                && l.secondary_server.eq_ignore_ascii_case(&g.secondary_server)
+        })
+        .cloned();
+    if let Some(l) = &link
+        && !l.secondary_database.eq_ignore_ascii_case(&d)
+    {
+        return Err(ServiceError::bad_request(
+            "FailoverGroupDatabaseNameMismatch",
+            format!(
+                "Database '{d}' is replicated to '{}' on server '{}': a failover group needs the same database name on both servers.",
+                l.secondary_database, l.secondary_server
+            ),
+        ));
+    }
+    if link.is_none() {
         create_replica(
             ws,
             &CreateReplica {
@@ -127,6 +143,7 @@ pub fn create_failover_group(
         }
         let resource = ids::server(server(ws, &req.server)?);
         ws.continuity.failover_groups.push(g.clone());
+        schedule_if_region_down(ws, &g);
         super::log_activity(
             ws,
             ws.now(),
@@ -221,6 +238,7 @@ pub fn update_failover_group(
         {
             *slot = g.clone();
         }
+        schedule_if_region_down(ws, &g);
         Ok(g)
     })
 }
@@ -289,6 +307,15 @@ fn failover_group(
         .filter(|db| ws.continuity.primary_of(&g.secondary_server, db).is_some())
         .cloned()
         .collect();
+    if members.len() != g.databases.len() {
+        return Err(ServiceError::bad_request(
+            "FailoverGroupReplicationLinkMissing",
+            format!(
+                "Failover group '{}' cannot fail over: not every database has a geo-replication link from '{}' to '{}'.",
+                g.name, g.primary_server, g.secondary_server
+            ),
+        ));
+    }
     let completes_at = open_new_primaries(ws, &g.secondary_server, &members)?;
     let mut lost = 0;
     for db in &members {
@@ -393,11 +420,24 @@ pub(crate) fn grace_expired(ws: &mut Workspace, group: &str) {
     // The primary's region must have been out, without a break, for the whole grace period
     // (an earlier, shorter outage's timer does not count).
     let grace = Duration::hours(g.grace_period_hours as i64);
-    let down_long_enough = ws
+    let outage = ws
         .server(&g.primary_server)
         .and_then(|s| ws.continuity.region_outage(&s.location, now))
-        .is_some_and(|o| now - o.from >= grace);
-    if !down_long_enough {
+        .cloned();
+    let Some(outage) = outage else {
+        return;
+    };
+    if now - outage.from < grace {
+        // The grace period was lengthened since this was scheduled: try again at its end.
+        let at = outage.from + grace;
+        if at < outage.until {
+            ws.schedule.push_unique(
+                at,
+                SimEvent::FailoverGroupGraceExpired {
+                    group: group.to_string(),
+                },
+            );
+        }
         return;
     }
     let outcome = transact(ws, |ws| {
@@ -413,11 +453,50 @@ pub(crate) fn grace_expired(ws: &mut Workspace, group: &str) {
                 r.new_primary, g.grace_period_hours, r.lost_writes
             ),
         ),
-        Err(e) => notify(
-            ws,
-            NotificationLevel::Error,
-            "Automatic failover failed",
-            format!("Failover group '{group}' could not fail over: {e}"),
-        ),
+        Err(e) => {
+            notify(
+                ws,
+                NotificationLevel::Error,
+                "Automatic failover failed",
+                format!(
+                    "Failover group '{group}' could not fail over: {e} The service tries again in 10 minutes while the outage lasts."
+                ),
+            );
+            let retry = now + Duration::minutes(10);
+            if retry < outage.until {
+                ws.schedule.push_unique(
+                    retry,
+                    SimEvent::FailoverGroupGraceExpired {
+                        group: group.to_string(),
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// A group created, or made automatic, or given another grace period while its primary's
+/// region is already out: its automatic failover is due at the outage's start plus the
+/// grace period (or at once).
+fn schedule_if_region_down(ws: &mut Workspace, g: &FailoverGroup) {
+    if g.policy != FailoverPolicy::Automatic {
+        return;
+    }
+    let now = ws.now();
+    let Some(o) = ws
+        .server(&g.primary_server)
+        .and_then(|s| ws.continuity.region_outage(&s.location, now))
+        .cloned()
+    else {
+        return;
+    };
+    let at = (o.from + Duration::hours(g.grace_period_hours as i64)).max(now);
+    if at < o.until {
+        ws.schedule.push_unique(
+            at,
+            SimEvent::FailoverGroupGraceExpired {
+                group: g.name.clone(),
+            },
+        );
     }
 }

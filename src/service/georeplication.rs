@@ -162,6 +162,15 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
                 ),
             ));
         }
+        if [s, partner]
+            .iter()
+            .any(|x| x.protector_change_until.is_some_and(|t| t > ws.now()))
+        {
+            return Err(ServiceError::bad_request(
+                "CreateDatabaseAttemptedWithRotationInProgress",
+                "The create database operation can not be performed at this time due to ongoing Transparent Data Encryption (TDE) key rotation on the server. Please try the operation again later.",
+            ));
+        }
         let own_key = check_key_material(s, &d, partner, &partner_db)?;
         let now = ws.now();
         // Seed the secondary with the primary's DEK: unwrapped through the primary's vault,
@@ -312,8 +321,31 @@ pub fn set_primary(
             }
             return Err(no_links(db));
         }
-        if ws.continuity.group_of(server_name, db).is_some() {
+        let link = ws.continuity.primary_of(server_name, db).cloned();
+        let in_group = ws.continuity.group_of(server_name, db).is_some()
+            || link.as_ref().is_some_and(|l| {
+                ws.continuity
+                    .group_of(&l.primary_server, &l.primary_database)
+                    .is_some()
+            });
+        if in_group {
             return Err(in_group_error());
+        }
+        // A secondary of a secondary (chained, without BYOK) fails over from its own primary
+        // only once that one is a primary.
+        if let Some(l) = &link
+            && ws
+                .continuity
+                .primary_of(&l.primary_server, &l.primary_database)
+                .is_some()
+        {
+            return Err(ServiceError::bad_request(
+                "ChainedSecondaryFailoverNotSupported",
+                format!(
+                    "'{db}' on '{server_name}' replicates from '{}' on '{}', itself a geo-secondary: fail that one over first.",
+                    l.primary_database, l.primary_server
+                ),
+            ));
         }
         failover_database(ws, server_name, db, allow_data_loss, true)
     })
@@ -371,11 +403,14 @@ pub(crate) fn failover_database(
         if allow_data_loss { in_flight } else { 0 }
     };
     // Swap roles: every link from the old primary now starts at the new one.
+    let mut others: Vec<(String, String)> = Vec::new();
     for l in &mut ws.continuity.links {
         if l.is_primary(&old_server, &old_db) {
             if l.is_secondary(server_name, db) {
                 l.secondary_server = old_server.clone();
                 l.secondary_database = old_db.clone();
+            } else {
+                others.push((l.secondary_server.clone(), l.secondary_database.clone()));
             }
             l.primary_server = server_name.to_string();
             l.primary_database = d.name.clone();
@@ -383,18 +418,19 @@ pub(crate) fn failover_database(
     }
     // The old primary rejoins as a secondary, re-seeded from the new primary.
     let seed = super::content::revision_at(live_database(ws, server_name, db)?, now).cloned();
-    if let Some(old) = ws
-        .server_mut(&old_server)
-        .and_then(|s| s.database_mut(&old_db))
-    {
-        old.content.retain(|r| r.at <= now);
-        if let Some(seed) = seed
-            && old.content.last().map(|r| &r.sealed) != Some(&seed.sealed)
-        {
-            old.content.push(ContentRevision {
-                at: now,
-                sealed: seed.sealed,
-            });
+    // The other secondaries follow the new primary too: what it never received, they drop.
+    others.push((old_server.clone(), old_db.clone()));
+    for (srv, name) in &others {
+        if let Some(x) = ws.server_mut(srv).and_then(|s| s.database_mut(name)) {
+            x.content.retain(|r| r.at <= now);
+            if let Some(seed) = &seed
+                && x.content.last().map(|r| &r.sealed) != Some(&seed.sealed)
+            {
+                x.content.push(ContentRevision {
+                    at: now,
+                    sealed: seed.sealed.clone(),
+                });
+            }
         }
     }
     let resource = ids::database(server(ws, server_name)?, db);
@@ -526,6 +562,32 @@ pub(crate) fn check_protector_change(
             return Err(ServiceError::bad_request(
                 "SameKeyUriNotFoundOnRemoteServer",
                 "Secondary server does not have the key material from the same key vault as the primary server's encryption protector with key auto-rotation enabled.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The same rule for a database's own key: every geo-secondary's server must hold its
+/// material first.
+pub(crate) fn check_database_key_change(
+    ws: &Workspace,
+    server_name: &str,
+    db: &str,
+    key: &ServerKey,
+) -> ServiceResult<()> {
+    for l in ws.continuity.secondaries_of(server_name, db) {
+        let lacks = ws
+            .server(&l.secondary_server)
+            .is_some_and(|p| same_material(p, key).is_none());
+        if lacks {
+            return Err(ServiceError::bad_request(
+                "PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary",
+                format!(
+                    "All databases in geo replication must contain the same key material as the encryption protector of the source database. Please add the key '{}' with the same key material to the target database '{}'.",
+                    key.uri.clone().unwrap_or_else(|| key.name.clone()),
+                    l.secondary_database
+                ),
             ));
         }
     }

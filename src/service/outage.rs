@@ -31,7 +31,10 @@ pub fn start_vault_outage(
         let until = ws.now() + span;
         let v = ws
             .vault_mut(vault)
+            .filter(|v| v.deleted.is_none())
             .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+        // A shorter outage does not cut a longer one short.
+        let until = v.outage_until.map_or(until, |u| u.max(until));
         v.outage_until = Some(until);
         let name = v.name.clone();
         ws.schedule.push(until, SimEvent::OutageBoundary);

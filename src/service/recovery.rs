@@ -186,7 +186,11 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                     lost: lost.clone(),
                 });
                 // The history before the recovery is gone: restores start from now.
-                let keep = dd.content.len().saturating_sub(1);
+                // Keep the revision in force now (and writes still arriving on a secondary).
+                let keep = dd
+                    .content
+                    .partition_point(|r| r.at <= now)
+                    .saturating_sub(1);
                 dd.content.drain(..keep);
                 for r in &mut dd.content {
                     r.at = r.at.max(now);

@@ -269,6 +269,7 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             protector_history: Vec::new(),
             dek_epoch: 0,
             backup_policy: BackupPolicy::default(),
+            history_start: None,
         };
         server_mut(ws, &req.server)?.databases.push(db.clone());
         Ok(db)
@@ -388,6 +389,22 @@ pub fn set_database_tde(
     transact(ws, |ws| {
         require_online(ws, server_name, db)?;
         let current = live_database(ws, server_name, db)?.clone();
+        // A geo-replica shares its primary's DEK: a new one (or none) on one side only would
+        // split them.
+        let replicated = ws
+            .continuity
+            .links
+            .iter()
+            .any(|l| l.touches(server_name, db));
+        if replicated && enabled != current.tde_enabled() {
+            return Err(ServiceError::bad_request(
+                "OperationNotSupportedOnGeoReplicatedDatabase",
+                format!(
+                    "Transparent data encryption cannot be turned {} on database '{db}' while it has geo-replication links: remove the links (az sql db replica delete-link) first.",
+                    if enabled { "on" } else { "off" }
+                ),
+            ));
+        }
         let updated = match (enabled, &current.pages) {
             (true, PageStore::Plain(plain)) => {
                 let protector = server(ws, server_name)?
@@ -701,6 +718,7 @@ pub fn set_ltr_policy(
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
         require_online(ws, server_name, db)?;
+        let ws_now = ws.now();
         let weekly = ltr_value("--weekly-retention", &policy.weekly)?;
         let monthly = ltr_value("--monthly-retention", &policy.monthly)?;
         let yearly = ltr_value("--yearly-retention", &policy.yearly)?;
@@ -716,6 +734,9 @@ pub fn set_ltr_policy(
             .database_mut(db)
             .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
         let s = &mut d.settings;
+        let was_on = s.ltr_weekly_retention.is_some()
+            || s.ltr_monthly_retention.is_some()
+            || s.ltr_yearly_retention.is_some();
         if let Some(w) = weekly {
             s.ltr_weekly_retention = w;
         }
@@ -727,6 +748,12 @@ pub fn set_ltr_policy(
         }
         if let Some(w) = policy.week_of_year {
             s.ltr_week_of_year = Some(w);
+        }
+        let is_on = s.ltr_weekly_retention.is_some()
+            || s.ltr_monthly_retention.is_some()
+            || s.ltr_yearly_retention.is_some();
+        if is_on && !was_on {
+            s.ltr_since = Some(ws_now);
         }
         if s.ltr_yearly_retention.is_some() && s.ltr_week_of_year.is_none() {
             return Err(ServiceError::bad_request(
