@@ -227,10 +227,21 @@ fn sim_backups(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     }))
 }
 
+/// An integer argument, with the CLI's error for anything else.
+fn int_arg<T: std::str::FromStr>(a: &Args, flag: &str) -> Result<Option<T>, CommandError> {
+    match a.get(flag) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| usage(format!("argument {flag}: invalid int value: '{v}'"))),
+    }
+}
+
 fn minutes_arg(a: &Args) -> Result<i64, CommandError> {
-    let m = a.required("--minutes")?;
-    m.parse()
-        .map_err(|_| usage(format!("argument --minutes: invalid int value: '{m}'")))
+    a.required("--minutes")?;
+    Ok(int_arg(a, "--minutes")?.unwrap_or_default())
 }
 
 fn vault_outage(ws: &mut Workspace, a: &mut Args) -> CmdResult {
@@ -268,20 +279,9 @@ fn str_policy(ws: &mut Workspace, a: &mut Args, set: bool) -> CmdResult {
     let server = server_arg(ws, a)?;
     let db = a.required("--name")?;
     let policy = if set {
-        let days = a.required("--retention-days")?;
-        let days: u32 = days.parse().map_err(|_| {
-            usage(format!(
-                "argument --retention-days: invalid int value: '{days}'"
-            ))
-        })?;
-        let hours = match a.get("--diffbackup-hours") {
-            None => None,
-            Some(h) => Some(h.parse::<u32>().map_err(|_| {
-                usage(format!(
-                    "argument --diffbackup-hours: invalid int value: '{h}'"
-                ))
-            })?),
-        };
+        a.required("--retention-days")?;
+        let days: u32 = int_arg(a, "--retention-days")?.unwrap_or_default();
+        let hours = int_arg(a, "--diffbackup-hours")?;
         backup::set_backup_policy(ws, &server, &db, days, hours)?
     } else {
         sql::live_database(ws, &server, &db)?.backup_policy.clone()
@@ -513,12 +513,7 @@ fn ltr_policy(ws: &mut Workspace, a: &mut Args, set: bool) -> CmdResult {
     let server = server_arg(ws, a)?;
     let db = a.required("--name")?;
     let d = if set {
-        let week_of_year = match a.get("--week-of-year") {
-            None => None,
-            Some(w) => Some(w.parse::<u32>().map_err(|_| {
-                usage(format!("argument --week-of-year: invalid int value: '{w}'"))
-            })?),
-        };
+        let week_of_year = int_arg(a, "--week-of-year")?;
         sql::set_ltr_policy(
             ws,
             &server,
@@ -869,13 +864,7 @@ fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value {
 }
 
 fn grace_arg(a: &Args) -> Result<Option<i64>, CommandError> {
-    match a.get("--grace-period") {
-        None => Ok(None),
-        Some(g) => g
-            .parse()
-            .map(Some)
-            .map_err(|_| usage(format!("argument --grace-period: invalid int value: '{g}'"))),
-    }
+    int_arg(a, "--grace-period")
 }
 
 fn policy_arg(a: &Args) -> Result<Option<FailoverPolicy>, CommandError> {
