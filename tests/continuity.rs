@@ -1049,3 +1049,67 @@ fn review_rules_replicas_keep_one_dek_history_does_not_come_back_names_match() {
         "InvalidPointInTimeRestoreRequest"
     );
 }
+
+#[test]
+fn a_server_in_a_region_that_is_down_takes_no_changes_and_finishes_no_restore() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _, _) = with_partner(&keys);
+    group(&mut ws, FailoverPolicy::Manual, 1);
+    let now = ws.now();
+    let restoring = backup::restore_database(&mut ws, &pitr("sales-r", now)).unwrap();
+    let DatabaseState::Restoring { until, .. } = restoring.state else {
+        panic!()
+    };
+    outage::start_region_outage(&mut ws, "westeurope", 60).unwrap();
+    let before = ws.clone();
+    let refused = [
+        sql::create_database(
+            &mut ws,
+            &sql::CreateDatabase::new(SERVER, "new", ServiceTier::GeneralPurpose, 32),
+        )
+        .unwrap_err(),
+        sql::delete_database(&mut ws, SERVER, "sales-r").unwrap_err(),
+        tde::set_protector(
+            &mut ws,
+            &tde::SetProtector {
+                server: SERVER.into(),
+                key_type: ServerKeyType::ServiceManaged,
+                kid: None,
+                auto_rotation: false,
+            },
+        )
+        .unwrap_err(),
+        fg::update_failover_group(
+            &mut ws,
+            "fg-test",
+            SERVER,
+            &fg::UpdateFailoverGroup {
+                grace_period_hours: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap_err(),
+    ];
+    for e in refused {
+        assert_eq!(e.code, "ServiceUnavailable", "{e}");
+    }
+    assert_eq!(ws, before);
+    // The restore finishes only once the region is back.
+    let past_until = until - ws.now() + Duration::minutes(1);
+    behaviour::advance(&mut ws, past_until).unwrap();
+    assert_eq!(
+        ws.server(SERVER)
+            .unwrap()
+            .database("sales-r")
+            .unwrap()
+            .state
+            .label(),
+        "Restoring"
+    );
+    behaviour::advance(&mut ws, Duration::hours(1)).unwrap();
+    assert_eq!(read(&ws, SERVER, "sales-r"), "");
+    // A dropped geo-secondary leaves nothing to restore (it had no backups of its own).
+    fg::delete_failover_group(&mut ws, "fg-test", SERVER).unwrap();
+    sql::delete_database(&mut ws, PARTNER, "ledger").unwrap();
+    assert!(backup::list_deleted(&ws, PARTNER).unwrap().is_empty());
+}

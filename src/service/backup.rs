@@ -570,6 +570,23 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
     if !matches!(d.state, DatabaseState::Restoring { until, .. } if until <= now) {
         return;
     }
+    // A server whose region is down finishes nothing: the restore completes after.
+    if let Some(o) = ws.continuity.region_outage(&s.location, now) {
+        let until = o.until;
+        if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db))
+            && let DatabaseState::Restoring { until: u, .. } = &mut dd.state
+        {
+            *u = until;
+        }
+        ws.schedule.push(
+            until,
+            SimEvent::RestoreComplete {
+                server: server_name.to_string(),
+                database: db.to_string(),
+            },
+        );
+        return;
+    }
     let resource = ids::database(s, db);
     let (outcome, _) = super::requests::long_running(ws, |ws| {
         super::behaviour::open_database(ws, server_name, &d)

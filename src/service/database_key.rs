@@ -25,6 +25,7 @@ pub fn set_database_protector(
     auto_rotation: bool,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
+        super::content::require_server_serving(ws, server_name)?;
         let uri = parse_kid(kid)?;
         let d = writable_database(ws, server_name, db)?;
         require_online(ws, server_name, db)?;
@@ -74,6 +75,7 @@ pub fn revert_database_protector(
     db: &str,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
+        super::content::require_server_serving(ws, server_name)?;
         let d = writable_database(ws, server_name, db)?;
         let s = server(ws, server_name)?;
         let Some(own) = d.encryption_protector.clone() else {

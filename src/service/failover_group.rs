@@ -178,6 +178,7 @@ pub fn show_failover_group(
 
 fn on_primary(ws: &Workspace, name: &str, server_name: &str) -> ServiceResult<FailoverGroup> {
     let g = show_failover_group(ws, name, server_name)?;
+    super::content::require_server_serving(ws, server_name)?;
     if !g.primary_server.eq_ignore_ascii_case(server_name) {
         return Err(ServiceError::bad_request(
             "FailoverGroupUpdateOrDeleteRequestOnSecondary",

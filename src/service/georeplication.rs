@@ -373,12 +373,17 @@ pub(crate) fn failover_database(
     let primary_down = ws
         .server(&old_server)
         .is_none_or(|s| ws.continuity.region_outage(&s.location, now).is_some());
-    if primary_down && !allow_data_loss {
+    // A planned failover syncs first: the primary must be serving and Online.
+    let primary_online = ws
+        .server(&old_server)
+        .and_then(|s| s.database(&old_db))
+        .is_some_and(|d| d.state.is_online());
+    if (primary_down || !primary_online) && !allow_data_loss {
         return Err(ServiceError::new(
             "PrimaryNotReachable",
             503,
             format!(
-                "The primary database '{old_db}' on server '{old_server}' cannot be reached (its region is unavailable), so a planned failover without data loss is not possible. Use a forced failover (--allow-data-loss)."
+                "The primary database '{old_db}' on server '{old_server}' cannot be reached (its region is unavailable, or it is not Online), so a planned failover without data loss is not possible. Use a forced failover (--allow-data-loss)."
             ),
         ));
     }

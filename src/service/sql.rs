@@ -181,6 +181,7 @@ pub const SAMPLE_PAGES: usize = 4;
 /// `az sql db create`: a real DEK encrypts the sample pages and is wrapped by the protector.
 pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResult<Database> {
     transact(ws, |ws| {
+        super::content::require_server_serving(ws, &req.server)?;
         check_name("database", &req.name, 1, 128, |c| !"<>*%&:\\/?".contains(c))?;
         if req.name.eq_ignore_ascii_case("master") {
             return Err(ServiceError::bad_request(
@@ -341,6 +342,7 @@ pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> Ser
 /// first.
 pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
     transact(ws, |ws| {
+        super::content::require_server_serving(ws, server_name)?;
         let d = live_database(ws, server_name, db)?.clone();
         let id = super::ids::database(server(ws, server_name)?, db);
         super::locks::check(ws, &id, super::locks::LockedAction::Delete)?;
@@ -363,11 +365,13 @@ pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> Servi
                 "The operation cannot be performed because the geo-replication link is part of a Failover Group. Remove the database from the failover group first.",
             ));
         }
+        // A geo-secondary has no backups of its own: nothing of it stays restorable.
+        let secondary = ws.continuity.primary_of(server_name, db).is_some();
         ws.continuity.links.retain(|l| !l.touches(server_name, db));
         let now = ws.now();
         let s = server_mut(ws, server_name)?;
         s.databases.retain(|x| !x.name.eq_ignore_ascii_case(db));
-        if !matches!(d.state, DatabaseState::Restoring { .. }) {
+        if !matches!(d.state, DatabaseState::Restoring { .. }) && !secondary {
             s.deleted_databases
                 .retain(|x| super::backup::dropped_still_restorable(x, now));
             s.deleted_databases.push(DeletedDatabase {
@@ -387,6 +391,7 @@ pub fn set_database_tde(
     enabled: bool,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
+        super::content::require_server_serving(ws, server_name)?;
         require_online(ws, server_name, db)?;
         let current = live_database(ws, server_name, db)?.clone();
         // A geo-replica shares its primary's DEK: a new one (or none) on one side only would
@@ -480,6 +485,7 @@ pub fn add_server_key(
     kid: &str,
 ) -> ServiceResult<ServerKey> {
     transact(ws, |ws| {
+        super::content::require_server_serving(ws, server_name)?;
         let uri = super::tde::parse_kid(kid)?;
         let s = server(ws, server_name)?;
         if s.identity.is_none() {
@@ -528,6 +534,7 @@ pub fn delete_server_key(
     key_name: &str,
 ) -> ServiceResult<()> {
     transact(ws, |ws| {
+        super::content::require_server_serving(ws, server_name)?;
         let s = server(ws, server_name)?;
         super::locks::check(
             ws,

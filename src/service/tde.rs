@@ -136,6 +136,7 @@ pub fn validate_protector(
 /// re-wraps every DEK with it. Pages are not touched.
 pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<TdeProtector> {
     transact(ws, |ws| {
+        super::content::require_server_serving(ws, &req.server)?;
         let s = server(ws, &req.server)?;
         super::locks::check(
             ws,
