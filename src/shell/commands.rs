@@ -1114,7 +1114,26 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                 ws.schedule
                     .events
                     .iter()
-                    .map(|e| json!({"at": e.at.to_iso(), "event": format!("{:?}", e.event)}))
+                    .map(|e| {
+                        // `{"at", "event": name, ...its fields}`.
+                        let mut out = serde_json::Map::new();
+                        out.insert("at".into(), json!(e.at.to_iso()));
+                        match serde_json::to_value(&e.event) {
+                            Ok(Value::Object(m)) => {
+                                for (name, fields) in m {
+                                    out.insert("event".into(), json!(name));
+                                    if let Value::Object(f) = fields {
+                                        out.extend(f);
+                                    }
+                                }
+                            }
+                            Ok(other) => {
+                                out.insert("event".into(), other);
+                            }
+                            Err(_) => {}
+                        }
+                        Value::Object(out)
+                    })
                     .collect(),
             ))
         }
