@@ -582,6 +582,14 @@ pub fn delete_server_key(
 pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<ConnectionReport> {
     let d = live_database(ws, server_name, db)?.clone();
     super::content::require_serving(ws, server_name, db)?;
+    // Being restored or brought back is not a key problem: refused, but Resource Health
+    // records only a lost key.
+    if matches!(
+        d.state,
+        DatabaseState::Restoring { .. } | DatabaseState::Recovering { .. }
+    ) {
+        return Err(ServiceError::database_unavailable(server_name, &d.name));
+    }
     if !d.state.is_online() {
         if d.health == ResourceHealth::Available {
             let resource = ids::database(server(ws, server_name)?, &d.name);
