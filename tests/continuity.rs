@@ -891,33 +891,17 @@ az sql db create -n db1 -s srv1 -g rg -o none
         "{times:?}"
     );
     // Values beyond ten years, or not durations, are refused with their reason.
-    let r = sh.run_line(
-        &mut ws,
-        "az sql db ltr-policy set -g rg -s srv1 -n db1 --weekly-retention P11Y",
-    );
-    assert!(
-        r.stderr.contains("longer than the 10 years"),
-        "{}",
-        r.stderr
-    );
-    let r = sh.run_line(
-        &mut ws,
-        "az sql db ltr-policy set -g rg -s srv1 -n db1 --weekly-retention 4 weeks",
-    );
-    assert!(
-        r.stderr.contains("not an ISO 8601 duration"),
-        "{}",
-        r.stderr
-    );
-    let r = sh.run_line(
-        &mut ws,
-        "az sql db ltr-policy set -g rg -s srv1 -n db1 --week-of-year 53",
-    );
-    assert!(
-        r.stderr.contains("InvalidLongTermRetention"),
-        "{}",
-        r.stderr
-    );
+    for (flags, reason) in [
+        ("--weekly-retention P11Y", "longer than the 10 years"),
+        ("--weekly-retention 4 weeks", "not an ISO 8601 duration"),
+        ("--week-of-year 53", "InvalidLongTermRetention"),
+    ] {
+        let r = sh.run_line(
+            &mut ws,
+            &format!("az sql db ltr-policy set -g rg -s srv1 -n db1 {flags}"),
+        );
+        assert!(r.stderr.contains(reason), "{flags}: {}", r.stderr);
+    }
 }
 
 #[test]
