@@ -12,7 +12,7 @@ mod rsa_key;
 
 pub use dek::{DataEncryptionKey, EncryptedPage, PAGE_SIZE, base64_bytes};
 pub use parallel::par_map;
-pub use rsa_key::{RsaKeyMaterial, WrapAlgorithm};
+pub use rsa_key::{RsaBackend, RsaKeyMaterial, WrapAlgorithm};
 
 use std::fmt;
 

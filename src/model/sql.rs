@@ -5,6 +5,7 @@ use super::ids::{PrincipalId, SubscriptionId, TenantId};
 use crate::crypto::{EncryptedPage, RsaKeyMaterial};
 use crate::sim::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServerKind {
@@ -417,7 +418,8 @@ pub struct SqlServer {
     pub service_managed_key: RsaKeyMaterial,
     pub keys: Vec<ServerKey>,
     pub protector: TdeProtector,
-    pub databases: Vec<Database>,
+    /// Shared with earlier snapshots of the workspace until changed (copy on write).
+    pub databases: Vec<Arc<Database>>,
     pub created: Timestamp,
     /// When the server's periodic check first found the protector unusable.
     #[serde(default)]
@@ -438,12 +440,15 @@ impl SqlServer {
         self.databases
             .iter()
             .find(|d| d.name.eq_ignore_ascii_case(name))
+            .map(Arc::as_ref)
     }
 
+    /// The database for writing: copied first if an earlier snapshot still shares it.
     pub fn database_mut(&mut self, name: &str) -> Option<&mut Database> {
         self.databases
             .iter_mut()
             .find(|d| d.name.eq_ignore_ascii_case(name))
+            .map(Arc::make_mut)
     }
 
     pub fn key(&self, name: &str) -> Option<&ServerKey> {

@@ -6,6 +6,7 @@ use super::topology::{ResourceGroup, Subscription, Tenant};
 use super::vault::KeyVault;
 use crate::sim::{Schedule, SimClock, Timestamp, TimingProfile};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The workspace file format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -92,7 +93,8 @@ pub struct Workspace {
     pub current_subscription: SubscriptionId,
     pub resource_groups: Vec<ResourceGroup>,
     pub vaults: Vec<KeyVault>,
-    pub servers: Vec<SqlServer>,
+    /// Shared with earlier snapshots of the workspace until changed (copy on write).
+    pub servers: Vec<Arc<SqlServer>>,
     pub activity_log: Vec<ActivityLogEntry>,
     pub notifications: Vec<Notification>,
     #[serde(default)]
@@ -136,12 +138,16 @@ impl Workspace {
         self.servers
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(name))
+            .map(Arc::as_ref)
     }
 
+    /// The server for writing: copied first (its databases stay shared) if an earlier
+    /// snapshot still shares it.
     pub fn server_mut(&mut self, name: &str) -> Option<&mut SqlServer> {
         self.servers
             .iter_mut()
             .find(|s| s.name.eq_ignore_ascii_case(name))
+            .map(Arc::make_mut)
     }
 
     pub fn resource_group(&self, name: &str) -> Option<&ResourceGroup> {

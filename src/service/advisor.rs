@@ -39,7 +39,7 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
         let protected: Vec<(&SqlServer, &ServerKey)> = ws
             .servers
             .iter()
-            .filter_map(|s| s.protector_key().map(|k| (s, k)))
+            .filter_map(|s| s.protector_key().map(|k| (&**s, k)))
             .filter(|(_, k)| {
                 k.uri
                     .as_deref()
@@ -59,7 +59,7 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
             .iter()
             .flat_map(|s| s.databases.iter().map(move |d| (s, d)))
             .filter(|(s, d)| d.tde_enabled() && s.database_key(d).is_some_and(in_vault))
-            .map(|(_, d)| d)
+            .map(|(_, d)| &**d)
             .collect();
         if protected.is_empty() && dbs.is_empty() {
             continue;

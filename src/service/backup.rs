@@ -524,7 +524,7 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
         let resource = ids::database(server(ws, &req.target_server)?, &db.name);
         server_mut(ws, &req.target_server)?
             .databases
-            .push(db.clone());
+            .push(std::sync::Arc::new(db.clone()));
         ws.schedule.push(
             until,
             SimEvent::RestoreComplete {

@@ -96,7 +96,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
             ws.continuity.region_outages.retain(|o| o.until > now);
             for s in &mut ws.servers {
                 if s.protector_change_until.is_some_and(|t| t <= now) {
-                    s.protector_change_until = None;
+                    std::sync::Arc::make_mut(s).protector_change_until = None;
                 }
             }
         }
@@ -194,10 +194,19 @@ fn reconcile_key(ws: &mut Workspace, name: &str, database: Option<&str>) {
                 };
                 set_lost_since(ws, name, database, Some(now));
                 if let Some(s) = ws.server_mut(name) {
-                    for d in s.databases.iter_mut().filter(|d| protected_by(d, database)) {
+                    for d in s.databases.iter_mut().filter(|d| {
+                        protected_by(d, database)
+                            && matches!(
+                                d.state,
+                                DatabaseState::Inaccessible {
+                                    access_restored_at: Some(_),
+                                    ..
+                                }
+                            )
+                    }) {
                         if let DatabaseState::Inaccessible {
                             access_restored_at, ..
-                        } = &mut d.state
+                        } = &mut std::sync::Arc::make_mut(d).state
                         {
                             *access_restored_at = None;
                         }
@@ -331,7 +340,17 @@ fn access_restored(ws: &mut Workspace, name: &str, database: Option<&str>) {
     let mut heal = false;
     let mut late = Vec::new();
     if let Some(s) = ws.server_mut(name) {
-        for d in s.databases.iter_mut().filter(|d| protected_by(d, database)) {
+        for d in s.databases.iter_mut().filter(|d| {
+            protected_by(d, database)
+                && matches!(
+                    d.state,
+                    DatabaseState::Inaccessible {
+                        access_restored_at: None,
+                        ..
+                    }
+                )
+        }) {
+            let d = std::sync::Arc::make_mut(d);
             if let DatabaseState::Inaccessible {
                 since,
                 cause,
@@ -549,6 +568,7 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
                     }
                 )
             })
+            .map(|d| &**d)
             .collect();
         let deks = server_unwrap_deks(ws, name, &candidates);
         let pairs: Vec<_> = candidates.into_iter().zip(deks).collect();

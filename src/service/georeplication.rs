@@ -239,7 +239,7 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
         };
         server_mut(ws, &req.partner_server)?
             .databases
-            .push(secondary);
+            .push(std::sync::Arc::new(secondary));
         ws.continuity.links.push(link.clone());
         super::log_activity(
             ws,

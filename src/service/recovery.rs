@@ -310,7 +310,7 @@ pub fn revalidate_with_backup_key(
             .iter_mut()
             .filter(|d| inaccessible.contains(&d.name))
         {
-            if let Some(w) = d.dek.as_mut() {
+            if let Some(w) = std::sync::Arc::make_mut(d).dek.as_mut() {
                 w.server_key_name = key.name.clone();
             }
         }

@@ -94,7 +94,7 @@ pub fn create_server(
             deleted_databases: Vec::new(),
             protector_change_until: None,
         };
-        ws.servers.push(server.clone());
+        ws.servers.push(std::sync::Arc::new(server.clone()));
         Ok(server)
     })
 }
@@ -272,7 +272,9 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             backup_policy: BackupPolicy::default(),
             history_start: None,
         };
-        server_mut(ws, &req.server)?.databases.push(db.clone());
+        server_mut(ws, &req.server)?
+            .databases
+            .push(std::sync::Arc::new(db.clone()));
         Ok(db)
     })
 }

@@ -254,6 +254,7 @@ fn rewrap_following(
         .databases
         .iter()
         .filter(|d| d.encryption_protector.is_none())
+        .map(|d| &**d)
         .collect();
     if let Some(d) = following.iter().find(|d| !d.state.is_online()) {
         return Err(ServiceError::conflict(
@@ -572,6 +573,7 @@ pub fn protector_coverage(ws: &Workspace, server_name: &str) -> ServiceResult<(u
         .databases
         .iter()
         .filter(|d| d.tde_enabled() && d.encryption_protector.is_none())
+        .map(|d| &**d)
         .collect();
     let on = following
         .iter()

@@ -476,7 +476,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                         g.as_ref()
                             .is_none_or(|g| s.resource_group.eq_ignore_ascii_case(g))
                     })
-                    .map(views::server)
+                    .map(|s| views::server(s))
                     .collect(),
             ))
         }

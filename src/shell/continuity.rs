@@ -556,7 +556,7 @@ fn ltr_backups(ws: &Workspace) -> Vec<LtrBackup<'_>> {
     let now = ws.now();
     let mut out = Vec::new();
     for s in &ws.servers {
-        let live = s.databases.iter().map(|d| (d, None));
+        let live = s.databases.iter().map(|d| (&**d, None));
         let dropped = s
             .deleted_databases
             .iter()

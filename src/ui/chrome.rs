@@ -202,7 +202,7 @@ pub fn navigator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         let sub = app.ws.subscription().map(|s| s.name.clone()).unwrap_or_default();
         ui.label(RichText::new(format!("Subscription: {sub}")).strong());
         for g in &app.ws.resource_groups {
-            let servers: Vec<&SqlServer> = app.ws.servers.iter().filter(|s| s.resource_group == g.name).collect();
+            let servers: Vec<&SqlServer> = app.ws.servers.iter().filter(|s| s.resource_group == g.name).map(|s| &**s).collect();
             let vaults: Vec<&KeyVault> = app.ws.vaults.iter().filter(|v| v.resource_group == g.name && v.deleted.is_none()).collect();
             let any = hit(&g.name)
                 || servers.iter().any(|s| hit(&s.name) || s.databases.iter().any(|d| hit(&d.name)))
