@@ -101,10 +101,10 @@ fn estate() -> Workspace {
         let s = ws.server_mut(side).expect("server");
         let template = s.database("db0").expect("db0").clone();
         for i in 1..DATABASES {
-            s.databases.push(Database {
+            s.databases.push(std::sync::Arc::new(Database {
                 name: format!("db{i}"),
                 ..template.clone()
-            });
+            }));
         }
     }
     for i in 1..DATABASES {

@@ -619,10 +619,10 @@ fn grow(ws: &mut Workspace, n: usize) {
         ..s.database("sales").unwrap().clone()
     };
     for i in 0..n {
-        s.databases.push(Database {
+        s.databases.push(std::sync::Arc::new(Database {
             name: format!("db{i:05}"),
             ..template.clone()
-        });
+        }));
     }
 }
 

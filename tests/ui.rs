@@ -36,6 +36,13 @@ fn has(h: &Harness<'static, ConsoleApp>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
 
+/// Clicks a clock button ("+10m", "+1h"...) and waits for the advance, which runs on a
+/// worker thread as every advance does.
+fn advance(h: &mut Harness<'static, ConsoleApp>, label: &str) {
+    click(h, label);
+    wait_until(h, "the clock advance", |app| !app.busy());
+}
+
 fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
     h.get_all_by_label(label)
         .next()
@@ -184,8 +191,8 @@ fn advancing_the_clock_after_a_revocation_shows_the_database_inaccessible() {
             .iter()
             .all(|p| p.object_id != principal)
     );
-    click(&mut h, "+10m");
-    click(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
     click(&mut h, "sales");
     assert!(has(&h, "This database is inaccessible since"));
     click(&mut h, "Test connection");
@@ -201,8 +208,8 @@ fn revoke_and_wait(h: &mut Harness<'static, ConsoleApp>) {
     let removes: Vec<_> = h.get_all_by_label("Remove").collect();
     removes[1].click();
     h.run_steps(2);
-    click(h, "+10m");
-    click(h, "+10m");
+    advance(h, "+10m");
+    advance(h, "+10m");
     assert_eq!(
         h.state()
             .ws
@@ -259,7 +266,7 @@ fn the_recovery_wizard_walks_a_revoked_permission_back_to_online() {
     grant_in_vault_blade(&mut h);
     // The database blade, still open to the left, now says access is back.
     assert!(has(&h, "within the auto-heal window") || has(&h, "Access is back"));
-    click(&mut h, "+1h");
+    advance(&mut h, "+1h");
     assert_eq!(sales_state(&h), "Online");
     click(&mut h, "Test connection");
     assert!(has(&h, "Connected."));
@@ -270,11 +277,11 @@ fn after_the_window_the_wizard_revalidates_and_lists_what_was_lost() {
     let mut h = app();
     h.run_steps(2);
     revoke_and_wait(&mut h);
-    click(&mut h, "+8h");
+    advance(&mut h, "+8h");
     click(&mut h, "sales");
     click(&mut h, "Open the key vault (access policies, networking)");
     grant_in_vault_blade(&mut h);
-    click(&mut h, "+1h");
+    advance(&mut h, "+1h");
     assert_eq!(
         sales_state(&h),
         "Inaccessible",
@@ -284,7 +291,7 @@ fn after_the_window_the_wizard_revalidates_and_lists_what_was_lost() {
     assert!(has(&h, "Step 2 of 2"));
     click(&mut h, "Revalidate key (retry existing key)");
     assert_eq!(sales_state(&h), "Recovering");
-    click(&mut h, "+1h");
+    advance(&mut h, "+1h");
     assert_eq!(sales_state(&h), "Online");
     assert!(has(&h, "Back online at"));
     assert!(has(&h, "point-in-time-restore history"));
@@ -358,7 +365,7 @@ fn replacing_a_compromised_key_keeps_the_data_accessible() {
             .deleted
             .is_some()
     );
-    click(&mut h, "+1h");
+    advance(&mut h, "+1h");
     let ws = &h.state().ws;
     assert!(
         ws.server("sql-contoso-us")
@@ -379,7 +386,7 @@ fn an_alert_rule_made_in_the_alerts_blade_delivers_when_databases_go_inaccessibl
     click(&mut h, "Create");
     assert!(has(&h, "Alert rule 'tde-inaccessible' created."));
     revoke_and_wait(&mut h);
-    click(&mut h, "+1h");
+    advance(&mut h, "+1h");
     let ws = &h.state().ws;
     assert!(
         ws.deliveries
@@ -685,15 +692,15 @@ fn a_database_whose_own_key_came_back_too_late_is_reverted_from_the_wizard() {
     click(&mut h, "kv-contoso-us");
     click(&mut h, "billing-key");
     click(&mut h, "Disable");
-    click(&mut h, "+10m");
-    click(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
     assert_eq!(billing(&h).state.label(), "Inaccessible");
     assert_eq!(sales_state(&h), "Online");
     click(&mut h, "billing");
     assert!(has(&h, "the database's own encryption protector"));
     assert!(has(&h, "AzureKeyVaultKeyDisabled"));
     // Past the 8-hour window, the key comes back through the wizard's own link.
-    click(&mut h, "+8h");
+    advance(&mut h, "+8h");
     click(&mut h, "Open the key version");
     click(&mut h, "Enable");
     click(&mut h, "billing");
@@ -702,7 +709,7 @@ fn a_database_whose_own_key_came_back_too_late_is_reverted_from_the_wizard() {
     let d = billing(&h);
     assert_eq!(d.state.label(), "Recovering");
     assert_eq!(d.encryption_protector, None);
-    click(&mut h, "+1h");
+    advance(&mut h, "+1h");
     assert_eq!(billing(&h).state.label(), "Online");
     click(&mut h, "Test connection");
     assert!(has(&h, "Connected."));
@@ -732,7 +739,7 @@ fn restore_a_database_from_the_backups_blade_to_before_the_rotation() {
             .map(|d| d.state.label())
     };
     assert_eq!(restoring(&h), Some("Restoring"));
-    click(&mut h, "+1h");
+    advance(&mut h, "+1h");
     assert_eq!(restoring(&h), Some("Online"));
     assert_eq!(
         tde_console::service::content::read_text(&h.state().ws, "sql-contoso-us", "sales-jan2")
@@ -787,8 +794,8 @@ fn a_vault_outage_from_the_vault_blade_switches_to_the_second_vault() {
     click(&mut h, "Outage of kv-contoso-us");
     click(&mut h, "kv-contoso-us");
     assert!(has(&h, "Unreachable (HTTP 5XX)"));
-    click(&mut h, "+10m");
-    click(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
     let ws = &h.state().ws;
     let s = ws.server("sql-contoso-us").unwrap();
     assert!(

@@ -69,6 +69,12 @@ pub struct BackupPolicy {
     pub diff_backup_hours: u32,
 }
 
+impl BackupPolicy {
+    pub fn is_default(&self) -> bool {
+        *self == BackupPolicy::default()
+    }
+}
+
 impl Default for BackupPolicy {
     fn default() -> Self {
         BackupPolicy {

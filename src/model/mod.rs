@@ -22,3 +22,8 @@ pub use sql::*;
 pub use topology::*;
 pub use vault::*;
 pub use workspace::*;
+
+/// For `skip_serializing_if`: a counter still at zero.
+pub fn is_zero(n: &u32) -> bool {
+    *n == 0
+}

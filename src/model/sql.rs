@@ -5,7 +5,8 @@ use super::ids::{PrincipalId, SubscriptionId, TenantId};
 use crate::crypto::{EncryptedPage, RsaKeyMaterial};
 use crate::sim::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServerKind {
@@ -317,35 +318,35 @@ pub struct Database {
     pub dek: Option<WrappedDek>,
     /// Sample data pages: AES-256-GCM ciphertext while TDE is on, plaintext otherwise.
     pub pages: PageStore,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "DatabaseSettings::is_default")]
     pub settings: DatabaseSettings,
     /// What the last revalidation after the auto-heal window cost.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_recovery: Option<RecoveryReport>,
     /// Database-level customer-managed key: the server key that protects this database's
     /// DEK instead of the server's protector (`az sql db update --encryption-protector`).
     /// `None`: the database follows the server's TDE protector.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption_protector: Option<String>,
     /// The database's own key follows its newest version (`--encryption-protector-auto-rotation`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub encryption_protector_auto_rotation: bool,
     /// For a database with its own key: when the server first found that key unusable.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_access_lost_since: Option<Timestamp>,
     /// The text users wrote (`sim write`), oldest first, as long as restores need it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub content: Vec<super::ContentRevision>,
     /// What protected the DEK over time (what each backup needs), oldest first.
     #[serde(default)]
     pub protector_history: Vec<super::ProtectorInterval>,
     /// Which DEK the database has: a new one each time TDE is turned on.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::model::is_zero")]
     pub dek_epoch: u32,
     /// Short-term backup retention.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "super::BackupPolicy::is_default")]
     pub backup_policy: super::BackupPolicy,
     /// The oldest instant the kept history still covers (older backups were purged under
     /// the retention of their time; a longer retention set later does not bring them back).
@@ -357,25 +358,31 @@ pub struct Database {
 /// auto-heal window (the 2021 list, plus the later ones under the `current` profile).
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct DatabaseSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failover_group: Option<String>,
     /// The earliest point-in-time restore point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pitr_earliest: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elastic_pool: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_scale: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_pause_delay_minutes: Option<u32>,
     /// Long-term retention, e.g. weekly `P4W`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ltr_weekly_retention: Option<String>,
     /// Since when a long-term retention policy has been in force: only fulls taken since are
     /// kept for the long term.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ltr_since: Option<Timestamp>,
     /// Long-term retention of the first weekly full of each month, e.g. `P12M`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ltr_monthly_retention: Option<String>,
     /// Long-term retention of the weekly full of week `ltr_week_of_year`, e.g. `P5Y`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ltr_yearly_retention: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ltr_week_of_year: Option<u32>,
 }
 
@@ -384,6 +391,12 @@ pub struct RecoveryReport {
     pub completed: Timestamp,
     /// The settings that were lost, in words.
     pub lost: Vec<String>,
+}
+
+impl DatabaseSettings {
+    pub fn is_default(&self) -> bool {
+        *self == DatabaseSettings::default()
+    }
 }
 
 impl Database {
@@ -433,22 +446,86 @@ pub struct SqlServer {
     /// A protector change still re-wrapping DEKs (waiting for the vault's limits) until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protector_change_until: Option<Timestamp>,
+    /// Where each database sits in `databases`, for lookups by name.
+    #[serde(skip)]
+    pub db_index: DatabaseIndex,
+}
+
+/// Where each database sits in [`SqlServer::databases`], by lower-case name. A cache: every
+/// answer is checked against the list (so it can never be wrong), and it is rebuilt when it
+/// is found stale. Snapshots share it until one of them rebuilds.
+#[derive(Default)]
+pub struct DatabaseIndex(Mutex<Option<Arc<HashMap<String, usize>>>>);
+
+impl DatabaseIndex {
+    fn get(&self, key: &str) -> Option<usize> {
+        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().and_then(|m| m.get(key).copied())
+    }
+
+    fn rebuild(&self, dbs: &[Arc<Database>]) {
+        let map = dbs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.to_ascii_lowercase(), i))
+            .collect();
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(map));
+    }
+}
+
+impl Clone for DatabaseIndex {
+    fn clone(&self) -> Self {
+        let current = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        DatabaseIndex(Mutex::new(current))
+    }
+}
+
+/// A cache is not part of a server's state.
+impl PartialEq for DatabaseIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for DatabaseIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseIndex")
+    }
 }
 
 impl SqlServer {
-    pub fn database(&self, name: &str) -> Option<&Database> {
-        self.databases
+    /// Where database `name` sits in `databases`: through the index, checked, or found by
+    /// a scan (which then refreshes the index).
+    pub fn database_position(&self, name: &str) -> Option<usize> {
+        let is = |i: usize| {
+            self.databases
+                .get(i)
+                .is_some_and(|d| d.name.eq_ignore_ascii_case(name))
+        };
+        if let Some(i) = self.db_index.get(&name.to_ascii_lowercase())
+            && is(i)
+        {
+            return Some(i);
+        }
+        let found = self
+            .databases
             .iter()
-            .find(|d| d.name.eq_ignore_ascii_case(name))
-            .map(Arc::as_ref)
+            .position(|d| d.name.eq_ignore_ascii_case(name));
+        if found.is_some() {
+            self.db_index.rebuild(&self.databases);
+        }
+        found
+    }
+
+    pub fn database(&self, name: &str) -> Option<&Database> {
+        self.database_position(name)
+            .map(|i| self.databases[i].as_ref())
     }
 
     /// The database for writing: copied first if an earlier snapshot still shares it.
     pub fn database_mut(&mut self, name: &str) -> Option<&mut Database> {
-        self.databases
-            .iter_mut()
-            .find(|d| d.name.eq_ignore_ascii_case(name))
-            .map(Arc::make_mut)
+        let i = self.database_position(name)?;
+        Some(Arc::make_mut(&mut self.databases[i]))
     }
 
     pub fn key(&self, name: &str) -> Option<&ServerKey> {

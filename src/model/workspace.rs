@@ -162,6 +162,62 @@ impl Workspace {
             .find(|s| s.id == self.current_subscription)
     }
 
+    /// Whether two workspaces hold the same state, cheaply when one is a snapshot of the
+    /// other: servers still shared between them are equal without being read.
+    pub fn same_as(&self, other: &Workspace) -> bool {
+        // Every field named, so a new one cannot be forgotten here.
+        let Workspace {
+            format_version,
+            name,
+            profile,
+            clock,
+            schedule,
+            console_user,
+            tenants,
+            subscriptions,
+            current_subscription,
+            resource_groups,
+            vaults,
+            servers,
+            activity_log,
+            notifications,
+            action_groups,
+            alert_rules,
+            deliveries,
+            backup_root,
+            locks,
+            journal,
+            continuity,
+        } = self;
+        let servers_same = servers.len() == other.servers.len()
+            && servers
+                .iter()
+                .zip(&other.servers)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b);
+        servers_same
+            && *format_version == other.format_version
+            && *name == other.name
+            && *profile == other.profile
+            && *clock == other.clock
+            && *schedule == other.schedule
+            && *console_user == other.console_user
+            && *tenants == other.tenants
+            && *subscriptions == other.subscriptions
+            && *current_subscription == other.current_subscription
+            && *resource_groups == other.resource_groups
+            && *vaults == other.vaults
+            && activity_log.len() == other.activity_log.len()
+            && *activity_log == other.activity_log
+            && *notifications == other.notifications
+            && *action_groups == other.action_groups
+            && *alert_rules == other.alert_rules
+            && *deliveries == other.deliveries
+            && *backup_root == other.backup_root
+            && *locks == other.locks
+            && *journal == other.journal
+            && *continuity == other.continuity
+    }
+
     pub fn unread_notifications(&self) -> usize {
         self.notifications.iter().filter(|n| !n.read).count()
     }

@@ -56,30 +56,29 @@ struct VersionProbe {
 
 /// Parses workspace text. `origin` names the source in errors.
 pub fn from_ron(text: &str, origin: &Path) -> Result<Workspace, PersistError> {
-    let probe: Result<VersionProbe, _> = ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .from_str::<ron::Value>(text)
-        .map_err(|e| e.to_string())
-        .and_then(|v| v.into_rust::<VersionProbe>().map_err(|e| e.to_string()));
-    match probe {
-        Ok(p) if p.format_version != FORMAT_VERSION => {
-            return Err(PersistError::WrongVersion {
-                path: origin.to_path_buf(),
-                found: p.format_version,
+    // One parse. Only a file that does not parse as a workspace is probed for its version,
+    // to tell "written by another version" from "damaged".
+    let mut ws: Workspace = match ron::from_str(text) {
+        Ok(ws) => ws,
+        Err(e) => {
+            return Err(match version_of(text) {
+                Some(found) if found != FORMAT_VERSION => PersistError::WrongVersion {
+                    path: origin.to_path_buf(),
+                    found,
+                },
+                _ => PersistError::Corrupt {
+                    path: origin.to_path_buf(),
+                    detail: e.to_string(),
+                },
             });
         }
-        Ok(_) => {}
-        Err(detail) => {
-            return Err(PersistError::Corrupt {
-                path: origin.to_path_buf(),
-                detail,
-            });
-        }
+    };
+    if ws.format_version != FORMAT_VERSION {
+        return Err(PersistError::WrongVersion {
+            path: origin.to_path_buf(),
+            found: ws.format_version,
+        });
     }
-    let mut ws: Workspace = ron::from_str(text).map_err(|e| PersistError::Corrupt {
-        path: origin.to_path_buf(),
-        detail: e.to_string(),
-    })?;
     check_invariants(&ws).map_err(|detail| PersistError::Corrupt {
         path: origin.to_path_buf(),
         detail,
@@ -88,6 +87,15 @@ pub fn from_ron(text: &str, origin: &Path) -> Result<Workspace, PersistError> {
     // under the protector it has now (derived, so a file saved since reads back unchanged).
     crate::service::content::record_protector_intervals(&mut ws);
     Ok(ws)
+}
+
+/// The `format_version` a file declares, if it is RON with one.
+fn version_of(text: &str) -> Option<u32> {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str::<VersionProbe>(text)
+        .ok()
+        .map(|p| p.format_version)
 }
 
 /// Cross-references a file must satisfy for the services to work on it.

@@ -10,7 +10,7 @@ use crate::crypto::{DataEncryptionKey, PAGE_SIZE};
 use crate::model::*;
 
 /// The page number the written text is stored at (after the sample pages).
-pub const TEXT_PAGE_NO: usize = super::sql::SAMPLE_PAGES;
+pub const TEXT_PAGE_NO: usize = 4;
 
 /// The most text one write holds (one data page, less the row overhead).
 pub const MAX_TEXT_BYTES: usize = PAGE_SIZE - 96;
@@ -236,8 +236,19 @@ pub fn prune_history(d: &mut Database, now: Timestamp) {
 /// than in its last interval (a protector change, a rotation, TDE turned on or off). Runs
 /// after every operation and event.
 pub(crate) fn record_protector_intervals(ws: &mut Workspace) {
+    record_protector_intervals_of(ws, None);
+}
+
+/// [`record_protector_intervals`] for the servers in `only` (every server for `None`).
+pub(crate) fn record_protector_intervals_of(
+    ws: &mut Workspace,
+    only: Option<&std::collections::HashSet<String>>,
+) {
     let now = ws.now();
     for s in &mut ws.servers {
+        if only.is_some_and(|o| !o.contains(&s.name)) {
+            continue;
+        }
         // Read first: a server none of whose databases changed is not copied.
         let changed: Vec<usize> = s
             .databases

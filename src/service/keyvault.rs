@@ -161,7 +161,7 @@ pub fn create_managed_hsm(
     })
 }
 
-fn live_vault<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a KeyVault> {
+pub(crate) fn live_vault<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a KeyVault> {
     match ws.vault(name) {
         Some(v) if v.deleted.is_none() => Ok(v),
         _ => Err(ServiceError::vault_not_found(name)),

@@ -13,6 +13,7 @@ pub mod content;
 pub mod database_key;
 pub mod diagnostics;
 mod error;
+pub mod estate;
 pub mod failover_group;
 pub mod georeplication;
 pub mod keyvault;
@@ -43,7 +44,7 @@ pub enum Caller {
 
 /// Where new RSA key material comes from. The app and the shell use the OS RNG; tests use
 /// pre-generated keys so they stay fast.
-pub trait KeySource {
+pub trait KeySource: Send + Sync {
     fn generate(&self, bits: usize) -> Result<RsaKeyMaterial, CryptoError>;
 }
 
@@ -57,14 +58,16 @@ impl KeySource for OsKeySource {
 }
 
 /// Runs `op` on a copy of the workspace and keeps the copy only if it succeeds, then lets
-/// the services react to the change (`behaviour::reconcile`).
+/// the services react to the change (`behaviour::reconcile_after`). The copy is cheap:
+/// servers and databases are shared until written (copy on write), so an operation costs
+/// what it changes, not the size of the estate.
 pub fn transact<T>(
     ws: &mut Workspace,
     op: impl FnOnce(&mut Workspace) -> ServiceResult<T>,
 ) -> ServiceResult<T> {
     let mut draft = ws.clone();
     let out = op(&mut draft)?;
-    behaviour::reconcile(&mut draft);
+    behaviour::reconcile_after(ws, &mut draft);
     *ws = draft;
     Ok(out)
 }

@@ -2,7 +2,7 @@
 
 use super::tde::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
 use super::{ServiceError, ServiceResult, check_name, ids, notify, transact};
-use crate::crypto::{DataEncryptionKey, EncryptedPage, PAGE_SIZE, RsaKeyMaterial};
+use crate::crypto::{DataEncryptionKey, EncryptedPage, RsaKeyMaterial};
 use crate::model::*;
 
 /// Arguments of `az sql server create`.
@@ -93,6 +93,7 @@ pub fn create_server(
             network_outage_until: None,
             deleted_databases: Vec::new(),
             protector_change_until: None,
+            db_index: Default::default(),
         };
         ws.servers.push(std::sync::Arc::new(server.clone()));
         Ok(server)
@@ -175,50 +176,18 @@ impl CreateDatabase {
     }
 }
 
-/// Number of sample pages each database holds.
-pub const SAMPLE_PAGES: usize = 4;
+/// Number of sample pages a new database holds (files from before 2026-11 hold four).
+pub const SAMPLE_PAGES: usize = 1;
+
+/// Bytes of sample rows in each sample page: the used part of an 8 KiB data page (a page
+/// nobody has written to holds little). Kept small so an estate of 50,000 databases stays a
+/// file of tens of megabytes; what users write is stored in pages of its own size.
+pub const SAMPLE_PAGE_BYTES: usize = 512;
 
 /// `az sql db create`: a real DEK encrypts the sample pages and is wrapped by the protector.
 pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResult<Database> {
     transact(ws, |ws| {
-        super::content::require_server_serving(ws, &req.server)?;
-        check_name("database", &req.name, 1, 128, |c| !"<>*%&:\\/?".contains(c))?;
-        if req.name.eq_ignore_ascii_case("master") {
-            return Err(ServiceError::bad_request(
-                "ReservedDatabaseName",
-                "The database name 'master' is reserved.",
-            ));
-        }
-        let max = match req.tier {
-            ServiceTier::GeneralPurpose => 4096,
-            ServiceTier::BusinessCritical => 4096,
-        };
-        if req.max_size_gb == 0 || req.max_size_gb > max {
-            return Err(ServiceError::bad_request(
-                "InvalidMaxSizeTierCombination",
-                format!(
-                    "The requested database size of {} GB is not supported for the {} tier.",
-                    req.max_size_gb,
-                    req.tier.label()
-                ),
-            ));
-        }
-        let s = server(ws, &req.server)?;
-        if s.protector_change_until.is_some_and(|t| t > ws.now()) {
-            return Err(ServiceError::bad_request(
-                "CreateDatabaseAttemptedWithRotationInProgress",
-                "The create database operation can not be performed at this time due to ongoing Transparent Data Encryption (TDE) key rotation on the server. Please try the operation again later.",
-            ));
-        }
-        if s.database(&req.name).is_some() {
-            return Err(ServiceError::conflict(
-                "DatabaseAlreadyExists",
-                format!(
-                    "Database '{}' already exists. Choose a different database name.",
-                    req.name
-                ),
-            ));
-        }
+        check_new_database(ws, req)?;
         // The DEK is wrapped by the database's own key when it has one, else the protector.
         let own_key = match &req.encryption_protector {
             Some(kid) => {
@@ -236,46 +205,96 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
         let dek = DataEncryptionKey::generate();
         let wrapped = server_wrap_dek(ws, &req.server, &protector, &dek)
             .map_err(|f| tde_error(ws, &req.server, &f))?;
-        let pages = sample_pages(&req.name)
-            .iter()
-            .enumerate()
-            .map(|(i, p)| dek.encrypt_page(i, p))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
-        let db = Database {
-            name: req.name.clone(),
-            tier: req.tier,
-            max_size_gb: req.max_size_gb,
-            created: ws.now(),
-            state: DatabaseState::Online,
-            health: ResourceHealth::Available,
-            health_history: vec![HealthEvent {
-                time: ws.now(),
-                health: ResourceHealth::Available,
-                reason: "Created.".into(),
-            }],
-            dek: Some(wrapped),
-            pages: PageStore::Encrypted(pages),
-            tags: req.tags.clone(),
-            settings: DatabaseSettings {
-                pitr_earliest: Some(ws.now()),
-                ..req.settings.clone()
-            },
-            encryption_protector_auto_rotation: own_key.is_some()
-                && req.encryption_protector_auto_rotation,
-            encryption_protector: own_key,
-            key_access_lost_since: None,
-            last_recovery: None,
-            content: Vec::new(),
-            protector_history: Vec::new(),
-            dek_epoch: 0,
-            backup_policy: BackupPolicy::default(),
-            history_start: None,
-        };
+        let db = new_database(ws.now(), req, own_key, &dek, wrapped)?;
         server_mut(ws, &req.server)?
             .databases
             .push(std::sync::Arc::new(db.clone()));
         Ok(db)
+    })
+}
+
+/// Checks a database-create request against the server as it is (not its key).
+pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> ServiceResult<()> {
+    super::content::require_server_serving(ws, &req.server)?;
+    check_name("database", &req.name, 1, 128, |c| !"<>*%&:\\/?".contains(c))?;
+    if req.name.eq_ignore_ascii_case("master") {
+        return Err(ServiceError::bad_request(
+            "ReservedDatabaseName",
+            "The database name 'master' is reserved.",
+        ));
+    }
+    if req.max_size_gb == 0 || req.max_size_gb > 4096 {
+        return Err(ServiceError::bad_request(
+            "InvalidMaxSizeTierCombination",
+            format!(
+                "The requested database size of {} GB is not supported for the {} tier.",
+                req.max_size_gb,
+                req.tier.label()
+            ),
+        ));
+    }
+    let s = server(ws, &req.server)?;
+    if s.protector_change_until.is_some_and(|t| t > ws.now()) {
+        return Err(ServiceError::bad_request(
+            "CreateDatabaseAttemptedWithRotationInProgress",
+            "The create database operation can not be performed at this time due to ongoing Transparent Data Encryption (TDE) key rotation on the server. Please try the operation again later.",
+        ));
+    }
+    if s.database(&req.name).is_some() {
+        return Err(ServiceError::conflict(
+            "DatabaseAlreadyExists",
+            format!(
+                "Database '{}' already exists. Choose a different database name.",
+                req.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A new Online database whose sample pages `dek` encrypts and whose DEK is `wrapped`.
+pub(crate) fn new_database(
+    now: Timestamp,
+    req: &CreateDatabase,
+    own_key: Option<String>,
+    dek: &DataEncryptionKey,
+    wrapped: WrappedDek,
+) -> ServiceResult<Database> {
+    let pages = sample_pages(&req.name)
+        .iter()
+        .enumerate()
+        .map(|(i, p)| dek.encrypt_page(i, p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+    Ok(Database {
+        name: req.name.clone(),
+        tier: req.tier,
+        max_size_gb: req.max_size_gb,
+        created: now,
+        state: DatabaseState::Online,
+        health: ResourceHealth::Available,
+        health_history: vec![HealthEvent {
+            time: now,
+            health: ResourceHealth::Available,
+            reason: "Created.".into(),
+        }],
+        dek: Some(wrapped),
+        pages: PageStore::Encrypted(pages),
+        tags: req.tags.clone(),
+        settings: DatabaseSettings {
+            pitr_earliest: Some(now),
+            ..req.settings.clone()
+        },
+        encryption_protector_auto_rotation: own_key.is_some()
+            && req.encryption_protector_auto_rotation,
+        encryption_protector: own_key,
+        key_access_lost_since: None,
+        last_recovery: None,
+        content: Vec::new(),
+        protector_history: Vec::new(),
+        dek_epoch: 0,
+        backup_policy: BackupPolicy::default(),
+        history_start: None,
     })
 }
 
@@ -292,13 +311,13 @@ pub(crate) fn tde_error(ws: &Workspace, server_name: &str, f: &KeyAccessFailure)
     ServiceError::from_key_access(f, server_name, &principal, &vault_uri)
 }
 
-/// Deterministic sample rows for a database, one 8 KiB page each.
+/// Deterministic sample rows for a database, [`SAMPLE_PAGE_BYTES`] per page.
 pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
     (0..SAMPLE_PAGES)
         .map(|page| {
-            let mut text = String::with_capacity(PAGE_SIZE);
+            let mut text = String::with_capacity(SAMPLE_PAGE_BYTES);
             let mut row = page * 100;
-            while text.len() < PAGE_SIZE {
+            while text.len() < SAMPLE_PAGE_BYTES {
                 row += 1;
                 text.push_str(&format!(
                     "{db}|{row:06}|Customer {row:06}|{}|{}.{:02}\n",
@@ -313,7 +332,7 @@ pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
                 ));
             }
             let mut bytes = text.into_bytes();
-            bytes.truncate(PAGE_SIZE);
+            bytes.truncate(SAMPLE_PAGE_BYTES);
             bytes
         })
         .collect()

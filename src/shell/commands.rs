@@ -1159,8 +1159,9 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
 pub type Runner = fn(&mut Workspace, &dyn service::KeySource, &str, &mut Args) -> Option<CmdResult>;
 
 /// The command modules beside this one, with their command words.
-const EXTENSIONS: [(&[&str], Runner); 4] = [
+const EXTENSIONS: [(&[&str], Runner); 5] = [
     (super::continuity::COMMANDS, super::continuity::run),
+    (super::estate::COMMANDS, super::estate::run),
     (super::governance::COMMANDS, super::governance::run),
     (super::transfer::COMMANDS, super::transfer::run),
     (super::rotation::COMMANDS, super::rotation::run),

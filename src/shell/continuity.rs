@@ -228,7 +228,10 @@ fn sim_backups(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 /// An integer argument, with the CLI's error for anything else.
-fn int_arg<T: std::str::FromStr>(a: &Args, flag: &str) -> Result<Option<T>, CommandError> {
+pub(super) fn int_arg<T: std::str::FromStr>(
+    a: &Args,
+    flag: &str,
+) -> Result<Option<T>, CommandError> {
     match a.get(flag) {
         None => Ok(None),
         Some(v) => v

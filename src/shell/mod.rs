@@ -8,6 +8,7 @@
 pub mod args;
 pub mod commands;
 pub mod continuity;
+pub mod estate;
 pub mod governance;
 pub mod lexer;
 pub mod output;

@@ -1,7 +1,7 @@
 //! The portal's frame around the blades: top bar, navigator, breadcrumbs and blade strip,
 //! and the modal dialogs.
 
-use super::blades::{self, Action, BladeCtx, BladeKind, VaultForms};
+use super::blades::{self, Action, BladeCtx, BladeKind};
 use super::jobs::FileJob;
 use super::widgets::{self, AMBER, BLUE, RED, badge};
 use super::{ConsoleApp, Dialog, PendingSwitch};
@@ -117,8 +117,13 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     ui.label(RichText::new(format!("{}", app.ws.now())).monospace());
     let play = if app.clock.running { "Pause" } else { "Play" };
+    // The running clock's own steps keep Pause usable.
+    let clock_step = app
+        .job
+        .as_ref()
+        .is_some_and(|j| j.origin == super::jobs::JobOrigin::Clock);
     if ui
-        .add_enabled(!app.busy(), egui::Button::new(play))
+        .add_enabled(!app.busy() || clock_step, egui::Button::new(play))
         .clicked()
     {
         app.clock.running = !app.clock.running;
@@ -142,9 +147,8 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         if ui
             .add_enabled(!app.busy(), egui::Button::new(label).small())
             .clicked()
-            && crate::service::behaviour::advance(&mut app.ws, d).is_ok()
         {
-            app.doc.dirty = true;
+            app.advance_clock(d);
         }
     }
     ui.label(RichText::new(format!("profile {}", app.ws.profile.as_str())).weak());
@@ -190,64 +194,6 @@ fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 }
             });
     });
-}
-
-pub fn navigator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    ui.add_space(4.0);
-    widgets::text_field(ui, "Search", &mut app.nav_filter, "resources");
-    let filter = app.nav_filter.trim().to_ascii_lowercase();
-    let hit = |name: &str| filter.is_empty() || name.to_ascii_lowercase().contains(&filter);
-    let mut open: Option<BladeKind> = None;
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        let sub = app.ws.subscription().map(|s| s.name.clone()).unwrap_or_default();
-        ui.label(RichText::new(format!("Subscription: {sub}")).strong());
-        for g in &app.ws.resource_groups {
-            let servers: Vec<&SqlServer> = app.ws.servers.iter().filter(|s| s.resource_group == g.name).map(|s| &**s).collect();
-            let vaults: Vec<&KeyVault> = app.ws.vaults.iter().filter(|v| v.resource_group == g.name && v.deleted.is_none()).collect();
-            let any = hit(&g.name)
-                || servers.iter().any(|s| hit(&s.name) || s.databases.iter().any(|d| hit(&d.name)))
-                || vaults.iter().any(|v| hit(&v.name));
-            if !any {
-                continue;
-            }
-            egui::CollapsingHeader::new(format!("{} ({})", g.name, g.location)).default_open(true).show(ui, |ui| {
-                for s in servers {
-                    ui.horizontal(|ui| {
-                        ui.label(RichText::new("SQL").small().weak());
-                        if ui.selectable_label(false, &s.name).clicked() {
-                            open = Some(BladeKind::Server { server: s.name.clone() });
-                        }
-                    });
-                    ui.indent(("dbs", &s.name), |ui| {
-                        for d in s.databases.iter().filter(|d| hit(&d.name) || hit(&s.name) || hit(&g.name)) {
-                            ui.horizontal(|ui| {
-                                if ui.selectable_label(false, d.name.as_str()).clicked() {
-                                    open = Some(BladeKind::Database { server: s.name.clone(), db: d.name.clone(), message: None });
-                                }
-                                if !d.state.is_online() {
-                                    badge(ui, "!", RED);
-                                }
-                            });
-                        }
-                    });
-                }
-                for v in vaults {
-                    ui.horizontal(|ui| {
-                        ui.label(RichText::new("KV").small().weak());
-                        if ui.selectable_label(false, &v.name).clicked() {
-                            open = Some(BladeKind::Vault { vault: v.name.clone(), forms: VaultForms::default() });
-                        }
-                    });
-                }
-            });
-        }
-        if app.ws.resource_groups.is_empty() {
-            ui.label("No resources yet. Open the Cloud Shell and create some with az commands, or File > Open built-in demo.");
-        }
-    });
-    if let Some(kind) = open {
-        app.open_root(kind);
-    }
 }
 
 /// Breadcrumbs and the strip of blades. Returns the blades' actions.

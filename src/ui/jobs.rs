@@ -14,6 +14,8 @@ use std::path::PathBuf;
 pub enum JobOrigin {
     Shell,
     Blade(u64),
+    /// The clock: an advance, or a step of the running clock.
+    Clock,
 }
 
 pub struct JobOutcome {

@@ -8,6 +8,7 @@
 pub mod blades;
 mod chrome;
 pub mod jobs;
+mod navigator;
 mod recent;
 mod shell_panel;
 pub mod widgets;
@@ -88,7 +89,7 @@ pub struct ConsoleApp {
     pub doc: Document,
     pub blades: Vec<Blade>,
     next_blade_id: u64,
-    pub nav_filter: String,
+    pub nav: navigator::NavigatorState,
     pub clock: ClockControl,
     pub shell: shell_panel::ShellPanel,
     pub job: Option<Job>,
@@ -118,7 +119,7 @@ impl ConsoleApp {
             doc: Document { path, dirty: false },
             blades: Vec::new(),
             next_blade_id: 1,
-            nav_filter: String::new(),
+            nav: navigator::NavigatorState::default(),
             clock: ClockControl {
                 running: false,
                 speed: 60.0,
@@ -135,6 +136,11 @@ impl ConsoleApp {
             allow_close: false,
             title: String::new(),
         }
+    }
+
+    /// Opens every resource group and server in the navigator.
+    pub fn expand_all_in_navigator(&mut self) {
+        self.nav.expand_all(&self.ws);
     }
 
     pub fn busy(&self) -> bool {
@@ -209,12 +215,22 @@ impl ConsoleApp {
             match job.promise.try_take() {
                 Ok(outcome) => {
                     let ok = outcome.result.is_ok();
-                    if (ok || job.origin == JobOrigin::Shell) && outcome.ws != self.ws {
+                    if (ok || job.origin == JobOrigin::Shell) && !outcome.ws.same_as(&self.ws) {
                         self.ws = outcome.ws;
                         self.doc.dirty = true;
                     }
                     match job.origin {
                         JobOrigin::Shell => self.shell.finish(outcome.result, &outcome.stderr),
+                        JobOrigin::Clock => {
+                            if let Err(e) = outcome.result {
+                                self.clock.running = false;
+                                crate::service::notify_error(
+                                    &mut self.ws,
+                                    "The clock did not advance",
+                                    &e,
+                                );
+                            }
+                        }
                         JobOrigin::Blade(id) => {
                             if let Some(b) = self.blades.iter_mut().find(|b| b.id == id) {
                                 set_blade_message(b, outcome.result);
@@ -297,28 +313,41 @@ impl ConsoleApp {
         }
     }
 
+    /// Advances the simulated clock on a worker thread: whatever falls due (a heal of
+    /// thousands of databases, a rotation) never freezes the window. The UI shows the job
+    /// and keeps mutating controls disabled until it is done.
+    pub fn advance_clock(&mut self, by: crate::sim::Duration) {
+        if self.busy() {
+            return;
+        }
+        self.job = Some(Job::spawn(
+            format!("Advancing the clock by {}", by.human()),
+            JobOrigin::Clock,
+            &self.ws,
+            move |ws| match crate::service::behaviour::advance(ws, by) {
+                Ok(()) => (Ok(String::new()), String::new()),
+                Err(e) => (Err(e.to_string()), String::new()),
+            },
+        ));
+    }
+
+    /// The running clock: simulated time accumulates while a step runs, and the next step
+    /// (on a worker, like any advance) takes all of it.
     fn tick_clock(&mut self, ctx: &egui::Context) {
         let now = ctx.input(|i| i.time);
-        if !self.clock.running || self.busy() {
+        if !self.clock.running {
             self.clock.last = None;
             return;
         }
         if let Some(last) = self.clock.last {
             self.clock.carry += (now - last) * self.clock.speed;
-            let whole = self.clock.carry.floor();
-            if whole >= 1.0 {
-                self.clock.carry -= whole;
-                if crate::service::behaviour::advance(
-                    &mut self.ws,
-                    crate::sim::Duration(whole as i64),
-                )
-                .is_ok()
-                {
-                    self.doc.dirty = true;
-                }
-            }
         }
         self.clock.last = Some(now);
+        let whole = self.clock.carry.floor();
+        if whole >= 1.0 && !self.busy() {
+            self.clock.carry -= whole;
+            self.advance_clock(crate::sim::Duration(whole as i64));
+        }
         ctx.request_repaint_after(std::time::Duration::from_millis(100));
     }
 
@@ -412,7 +441,7 @@ impl eframe::App for ConsoleApp {
         egui::Panel::left("navigator")
             .resizable(true)
             .default_size(270.0)
-            .show(ui, |ui| chrome::navigator(self, ui));
+            .show(ui, |ui| navigator::show(self, ui));
         egui::CentralPanel::default().show(ui, |ui| {
             let actions = chrome::blade_area(self, ui);
             self.apply_actions(actions);

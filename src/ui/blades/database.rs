@@ -144,7 +144,7 @@ pub fn show(
                 "Off".into()
             },
         ),
-        ("Sample data pages", format!("{} × 8 KiB", d.pages.len())),
+        ("Sample data pages", sample_pages_label(&d.pages)),
     ];
     if let Some(w) = &d.dek {
         rows.push(("DEK wrapped by", w.server_key_name.clone()));
@@ -503,4 +503,16 @@ fn health_timeline(ui: &mut egui::Ui, history: &[HealthEvent], now: Timestamp) {
                     .allow_band(false),
             );
         });
+}
+
+/// "1 (512 bytes of rows)": how many sample pages a database holds and how much they carry.
+fn sample_pages_label(pages: &PageStore) -> String {
+    let bytes: usize = match pages {
+        PageStore::Encrypted(p) => p
+            .iter()
+            .map(|p| p.ciphertext.len().saturating_sub(16))
+            .sum(),
+        PageStore::Plain(p) => p.iter().map(|p| p.0.len()).sum(),
+    };
+    format!("{} ({bytes} bytes of rows)", pages.len())
 }

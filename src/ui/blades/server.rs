@@ -3,9 +3,17 @@
 use super::{BladeCtx, BladeKind, TdeForm};
 use crate::model::*;
 use crate::ui::widgets::{self, properties, section, state_badge};
+use egui_extras::{Column, TableBuilder};
 
 pub fn show(ui: &mut egui::Ui, name: &str, cx: &mut BladeCtx<'_>) {
-    let Some(s) = cx.ws.server(name).cloned() else {
+    // A shared handle, not a copy: the blade reads it while operations change the workspace.
+    let Some(s) = cx
+        .ws
+        .servers
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name))
+        .cloned()
+    else {
         ui.label(format!("Server '{name}' no longer exists."));
         return;
     };
@@ -88,36 +96,61 @@ pub fn show(ui: &mut egui::Ui, name: &str, cx: &mut BladeCtx<'_>) {
         );
     }
     section(ui, &format!("Databases ({})", s.databases.len()));
-    egui::Grid::new("server-dbs")
-        .num_columns(4)
-        .striped(true)
-        .spacing([12.0, 6.0])
-        .show(ui, |ui| {
-            ui.strong("Name");
-            ui.strong("Status");
-            ui.strong("Tier");
-            ui.strong("TDE");
-            ui.end_row();
-            for d in &s.databases {
-                if ui
-                    .link(&d.name)
-                    .on_hover_text("Open the database")
-                    .clicked()
-                {
-                    cx.open(BladeKind::Database {
-                        server: s.name.clone(),
-                        db: d.name.clone(),
-                        message: None,
+    let down = s.databases.iter().filter(|d| !d.state.is_online()).count();
+    if down > 0 {
+        ui.colored_label(
+            widgets::RED,
+            format!("{down} of {} databases are not Online.", s.databases.len()),
+        );
+    }
+    // Only the rows in view are laid out: a server of thousands of databases costs a frame
+    // what twenty rows cost.
+    let height = (ui.available_height() - 10.0).max(240.0);
+    ui.push_id("server-dbs", |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .max_scroll_height(height)
+            .column(Column::auto().at_least(120.0).clip(true))
+            .column(Column::exact(100.0))
+            .column(Column::exact(170.0))
+            .column(Column::remainder().clip(true))
+            .header(20.0, |mut h| {
+                for t in ["Name", "Status", "Tier", "TDE"] {
+                    h.col(|ui| {
+                        ui.strong(t);
                     });
                 }
-                state_badge(ui, &d.state);
-                ui.label(format!("{} · {} GB", d.tier.label(), d.max_size_gb));
-                ui.label(match (&d.encryption_protector, d.tde_enabled()) {
-                    (_, false) => "Off".to_string(),
-                    (None, true) => "On".to_string(),
-                    (Some(own), true) => format!("On (own key {own})"),
+            })
+            .body(|body| {
+                body.rows(22.0, s.databases.len(), |mut row| {
+                    let d = &s.databases[row.index()];
+                    row.col(|ui| {
+                        if ui
+                            .link(&d.name)
+                            .on_hover_text("Open the database")
+                            .clicked()
+                        {
+                            cx.open(BladeKind::Database {
+                                server: s.name.clone(),
+                                db: d.name.clone(),
+                                message: None,
+                            });
+                        }
+                    });
+                    row.col(|ui| {
+                        state_badge(ui, &d.state);
+                    });
+                    row.col(|ui| {
+                        ui.label(format!("{} · {} GB", d.tier.label(), d.max_size_gb));
+                    });
+                    row.col(|ui| {
+                        ui.label(match (&d.encryption_protector, d.tde_enabled()) {
+                            (_, false) => "Off".to_string(),
+                            (None, true) => "On".to_string(),
+                            (Some(own), true) => format!("On (own key {own})"),
+                        });
+                    });
                 });
-                ui.end_row();
-            }
-        });
+            });
+    });
 }

@@ -1,0 +1,293 @@
+//! The resource navigator on the left: resource groups, their servers (with their
+//! databases) and vaults, as one virtualised list. Only the rows in view are laid out, so
+//! an estate of 50,000 databases costs a frame what twenty rows cost. Servers open lazily
+//! (small ones start open); the search filters every level and Enter opens the first match.
+
+use super::ConsoleApp;
+use super::blades::{BladeKind, VaultForms};
+use super::widgets::{self, RED, badge};
+use crate::model::*;
+use egui::RichText;
+use std::collections::HashMap;
+
+/// A server with at most this many databases starts expanded.
+const OPEN_BY_DEFAULT: usize = 20;
+
+/// What the person has opened or closed in the tree, and the search text.
+#[derive(Default)]
+pub struct NavigatorState {
+    pub filter: String,
+    /// Groups (`g:NAME`) and servers (`s:NAME`) opened or closed by hand.
+    expanded: HashMap<String, bool>,
+}
+
+impl NavigatorState {
+    fn is_open(&self, key: &str, default: bool) -> bool {
+        self.expanded.get(key).copied().unwrap_or(default)
+    }
+
+    fn toggle(&mut self, key: String, default: bool) {
+        let now = self.is_open(&key, default);
+        self.expanded.insert(key, !now);
+    }
+
+    /// Opens every group and server.
+    pub fn expand_all(&mut self, ws: &Workspace) {
+        for g in &ws.resource_groups {
+            self.expanded.insert(format!("g:{}", g.name), true);
+        }
+        for s in &ws.servers {
+            self.expanded.insert(format!("s:{}", s.name), true);
+        }
+    }
+
+    /// Closes every group and server.
+    pub fn collapse_all(&mut self, ws: &Workspace) {
+        for g in &ws.resource_groups {
+            self.expanded.insert(format!("g:{}", g.name), false);
+        }
+        for s in &ws.servers {
+            self.expanded.insert(format!("s:{}", s.name), false);
+        }
+    }
+}
+
+/// One line of the tree.
+enum Row<'a> {
+    Group { g: &'a ResourceGroup, open: bool },
+    Server { s: &'a SqlServer, open: bool },
+    Database { s: &'a SqlServer, d: &'a Database },
+    Vault { v: &'a KeyVault },
+}
+
+/// Case-insensitive substring test without allocating (`needle` is lower case).
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    needle.is_empty()
+        || hay
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The rows the tree shows now, top to bottom.
+fn rows<'a>(ws: &'a Workspace, nav: &NavigatorState, filter: &str) -> Vec<Row<'a>> {
+    let searching = !filter.is_empty();
+    let hit = |name: &str| contains_ci(name, filter);
+    let mut out = Vec::new();
+    for g in &ws.resource_groups {
+        let group_hit = hit(&g.name);
+        let servers: Vec<&SqlServer> = ws
+            .servers
+            .iter()
+            .filter(|s| s.resource_group == g.name)
+            .map(|s| &**s)
+            .collect();
+        let vaults: Vec<&KeyVault> = ws
+            .vaults
+            .iter()
+            .filter(|v| v.resource_group == g.name && v.deleted.is_none())
+            .collect();
+        if searching
+            && !group_hit
+            && !servers
+                .iter()
+                .any(|s| hit(&s.name) || s.databases.iter().any(|d| hit(&d.name)))
+            && !vaults.iter().any(|v| hit(&v.name))
+        {
+            continue;
+        }
+        let open = searching || nav.is_open(&format!("g:{}", g.name), true);
+        out.push(Row::Group { g, open });
+        if !open {
+            continue;
+        }
+        for s in servers {
+            let server_hit = group_hit || hit(&s.name);
+            let dbs_hit = searching && s.databases.iter().any(|d| hit(&d.name));
+            if searching && !server_hit && !dbs_hit {
+                continue;
+            }
+            let open = if searching {
+                dbs_hit
+            } else {
+                nav.is_open(
+                    &format!("s:{}", s.name),
+                    s.databases.len() <= OPEN_BY_DEFAULT,
+                )
+            };
+            out.push(Row::Server { s, open });
+            if open {
+                out.extend(
+                    s.databases
+                        .iter()
+                        .filter(|d| !searching || hit(&d.name))
+                        .map(|d| Row::Database { s, d }),
+                );
+            }
+        }
+        out.extend(
+            vaults
+                .into_iter()
+                .filter(|v| !searching || group_hit || hit(&v.name))
+                .map(|v| Row::Vault { v }),
+        );
+    }
+    out
+}
+
+/// The blade a row opens.
+fn blade_for(row: &Row<'_>) -> Option<BladeKind> {
+    match row {
+        Row::Group { .. } => None,
+        Row::Server { s, .. } => Some(BladeKind::Server {
+            server: s.name.clone(),
+        }),
+        Row::Database { s, d } => Some(BladeKind::Database {
+            server: s.name.clone(),
+            db: d.name.clone(),
+            message: None,
+        }),
+        Row::Vault { v } => Some(BladeKind::Vault {
+            vault: v.name.clone(),
+            forms: VaultForms::default(),
+        }),
+    }
+}
+
+/// What the first blade shows: (server, database) or vault, to mark it in the tree.
+fn open_resource(app: &ConsoleApp) -> (Option<&str>, Option<&str>, Option<&str>) {
+    match app.blades.first().map(|b| &b.kind) {
+        Some(BladeKind::Server { server }) => (Some(server), None, None),
+        Some(BladeKind::Database { server, db, .. }) => (Some(server), Some(db), None),
+        Some(BladeKind::Vault { vault, .. }) => (None, None, Some(vault)),
+        _ => (None, None, None),
+    }
+}
+
+pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.add_space(4.0);
+    let search = widgets::text_field(ui, "Search", &mut app.nav.filter, "resources");
+    let enter = search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    ui.horizontal(|ui| {
+        if ui.small_button("Expand all").clicked() {
+            app.nav.expand_all(&app.ws);
+        }
+        if ui.small_button("Collapse all").clicked() {
+            app.nav.collapse_all(&app.ws);
+        }
+    });
+    let filter = app.nav.filter.trim().to_ascii_lowercase();
+    let sub = app
+        .ws
+        .subscription()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    ui.label(RichText::new(format!("Subscription: {sub}")).strong());
+    if app.ws.resource_groups.is_empty() {
+        ui.label("No resources yet. Open the Cloud Shell and create some with az commands, or File > Open built-in demo.");
+        return;
+    }
+    let mut open: Option<BladeKind> = None;
+    let mut toggle: Option<(String, bool)> = None;
+    {
+        let rows = rows(&app.ws, &app.nav, &filter);
+        if enter && !filter.is_empty() {
+            open = rows.iter().find_map(blade_for);
+        }
+        if rows.is_empty() {
+            ui.label(format!("Nothing matches '{}'.", app.nav.filter.trim()));
+        }
+        let (open_server, open_db, open_vault) = open_resource(app);
+        let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
+        let row_height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show_rows(ui, row_height, rows.len(), |ui, range| {
+                for row in &rows[range] {
+                    ui.horizontal(|ui| {
+                        ui.set_height(ui.spacing().interact_size.y);
+                        match row {
+                            Row::Group { g, open: is_open } => {
+                                let arrow = if *is_open { "-" } else { "+" };
+                                let label = format!("{arrow} {} ({})", g.name, g.location);
+                                if ui
+                                    .selectable_label(false, RichText::new(label).strong())
+                                    .clicked()
+                                {
+                                    toggle = Some((format!("g:{}", g.name), true));
+                                }
+                            }
+                            Row::Server { s, open: is_open } => {
+                                ui.add_space(10.0);
+                                let arrow = if *is_open { "-" } else { "+" };
+                                if ui
+                                    .small_button(arrow)
+                                    .on_hover_text(if *is_open {
+                                        "Hide the databases"
+                                    } else {
+                                        "Show the databases"
+                                    })
+                                    .clicked()
+                                {
+                                    toggle = Some((
+                                        format!("s:{}", s.name),
+                                        s.databases.len() <= OPEN_BY_DEFAULT,
+                                    ));
+                                }
+                                ui.label(RichText::new("SQL").small().weak());
+                                let selected = same(open_server, &s.name) && open_db.is_none();
+                                if ui.selectable_label(selected, &s.name).clicked() {
+                                    open = blade_for(row);
+                                }
+                                ui.label(RichText::new(format!("({})", s.databases.len())).weak());
+                                let down =
+                                    s.databases.iter().filter(|d| !d.state.is_online()).count();
+                                if down > 0 {
+                                    badge(ui, &format!("{down} !"), RED);
+                                }
+                            }
+                            Row::Database { s, d } => {
+                                ui.add_space(44.0);
+                                let selected = same(open_server, &s.name) && same(open_db, &d.name);
+                                if ui.selectable_label(selected, d.name.as_str()).clicked() {
+                                    open = blade_for(row);
+                                }
+                                if !d.state.is_online() {
+                                    badge(ui, "!", RED);
+                                }
+                            }
+                            Row::Vault { v } => {
+                                ui.add_space(10.0);
+                                ui.label(RichText::new("KV").small().weak());
+                                if ui
+                                    .selectable_label(same(open_vault, &v.name), &v.name)
+                                    .clicked()
+                                {
+                                    open = blade_for(row);
+                                }
+                            }
+                        }
+                    });
+                }
+            });
+    }
+    if let Some((key, default)) = toggle {
+        app.nav.toggle(key, default);
+    }
+    if let Some(kind) = open {
+        app.open_root(kind);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ci;
+
+    #[test]
+    fn search_ignores_case_without_allocating() {
+        assert!(contains_ci("Sales-EU", "sales"));
+        assert!(contains_ci("db-0042", "0042"));
+        assert!(!contains_ci("db", "dbx"));
+        assert!(contains_ci("anything", ""));
+    }
+}
