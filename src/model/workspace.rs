@@ -95,8 +95,9 @@ pub struct Workspace {
     pub vaults: Vec<KeyVault>,
     /// Shared with earlier snapshots of the workspace until changed (copy on write).
     pub servers: Vec<Arc<SqlServer>>,
-    pub activity_log: Vec<ActivityLogEntry>,
-    pub notifications: Vec<Notification>,
+    /// Persistent vectors: a snapshot shares them, an append copies one chunk.
+    pub activity_log: imbl::Vector<ActivityLogEntry>,
+    pub notifications: imbl::Vector<Notification>,
     #[serde(default)]
     pub action_groups: Vec<super::monitor::ActionGroup>,
     #[serde(default)]

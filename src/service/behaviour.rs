@@ -42,9 +42,17 @@ pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
     while let Some(ev) = ws.schedule.pop_due(target) {
         if ev.at > ws.clock.now {
             ws.clock.now = ev.at;
+            // Time itself changes what a server can do only at instants that have events
+            // of their own (key activation and expiry, propagation, outage ends), so between
+            // events the servers an event touched are all there is to reconcile.
         }
+        let before = ws.clone();
         handle(ws, &ev.event);
-        reconcile(ws);
+        let touched = match &ev.event {
+            SimEvent::KeyAttributeBoundary { server } => Some(server.as_str()),
+            _ => None,
+        };
+        reconcile_changes(&before, ws, touched);
     }
     ws.clock.now = target;
     reconcile(ws);
@@ -120,8 +128,15 @@ pub fn reconcile(ws: &mut Workspace) {
 /// untouched and still shared with `before` are not read: an operation on one database of
 /// an estate of 50,000 costs what the operation costs.
 pub fn reconcile_after(before: &Workspace, ws: &mut Workspace) {
-    let global = before.clock.now != ws.clock.now
-        || before.profile != ws.profile
+    if before.clock.now != ws.clock.now {
+        return reconcile(ws);
+    }
+    reconcile_changes(before, ws, None);
+}
+
+/// The servers `ws` changed since `before` (or whose vaults it changed), and `also`.
+fn reconcile_changes(before: &Workspace, ws: &mut Workspace, also: Option<&str>) {
+    let global = before.profile != ws.profile
         || before.tenants != ws.tenants
         || before.continuity != ws.continuity;
     if global {
@@ -158,6 +173,7 @@ pub fn reconcile_after(before: &Workspace, ws: &mut Workspace) {
                         .and_then(KeyUri::parse)
                         .is_some_and(|u| changed_vaults.contains(&u.vault.to_ascii_lowercase()))
                 })
+                || also.is_some_and(|a| a.eq_ignore_ascii_case(&s.name))
         })
         .map(|s| s.name.clone())
         .collect();

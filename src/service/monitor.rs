@@ -82,12 +82,21 @@ pub fn create_alert_rule(ws: &mut Workspace, rule: AlertRule) -> ServiceResult<A
 pub(crate) fn evaluate_alerts(ws: &mut Workspace) {
     let now = ws.now();
     let mut fired: Vec<(AlertRule, ActivityLogEntry)> = Vec::new();
-    for e in ws
+    // Read first, then write only the records that are new (the log is shared with
+    // snapshots; writing every record would copy it all).
+    let due: Vec<usize> = ws
         .activity_log
-        .iter_mut()
-        .filter(|e| !e.alerted && e.visible(now))
-    {
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.alerted && e.visible(now))
+        .map(|(i, _)| i)
+        .collect();
+    for i in due {
+        let Some(e) = ws.activity_log.get_mut(i) else {
+            continue;
+        };
         e.alerted = true;
+        let e = e.clone();
         for r in ws.alert_rules.iter().filter(|r| r.enabled) {
             let op = r
                 .operation_name
