@@ -330,12 +330,8 @@ fn main() {
         b.iter_batched(
             || independent(&ws),
             |mut w| {
-                let req = sql::CreateDatabase::new(
-                    &server,
-                    "bench-db",
-                    ServiceTier::GeneralPurpose,
-                    32,
-                );
+                let req =
+                    sql::CreateDatabase::new(&server, "bench-db", ServiceTier::GeneralPurpose, 32);
                 sql::create_database(&mut w, &req).expect("create");
                 w
             },

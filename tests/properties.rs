@@ -212,6 +212,11 @@ proptest! {
             if r.is_err() {
                 prop_assert!(ws == before, "{:?} failed but changed the workspace", step);
             }
+            // Operations and events reconcile only what they touched: a full reconcile
+            // finds nothing more to do.
+            let mut full = ws.clone();
+            behaviour::reconcile(&mut full);
+            prop_assert!(full == ws, "a full reconcile after {:?} changed more", step);
             let s = ws.server(SERVER).unwrap();
             for d in &s.databases {
                 let w = d.dek.as_ref().unwrap();

@@ -149,7 +149,10 @@ fn fifty_thousand_databases_stay_interactive_while_a_heal_runs() {
         std::thread::sleep(WallTime::from_millis(5));
     }
     assert!(frames_while_busy > 0);
-    eprintln!("healed at {:?} ({frames_while_busy} frames, slowest {slowest:?})", t0.elapsed());
+    eprintln!(
+        "healed at {:?} ({frames_while_busy} frames, slowest {slowest:?})",
+        t0.elapsed()
+    );
     assert!(
         slowest < WallTime::from_millis(1000),
         "the slowest frame during the heal took {slowest:?}"

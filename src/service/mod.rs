@@ -194,8 +194,14 @@ pub(crate) fn record_activity(ws: &mut Workspace, mut entry: ActivityLogEntry) {
     // about as often): a burst of thousands of late records is one evaluation a minute, not
     // one per record.
     let visible_at = entry.available_at.unwrap_or(entry.time);
-    let visible_at = Timestamp(visible_at.0.div_euclid(60).saturating_add(1).saturating_mul(60))
-        .max(visible_at);
+    let visible_at = Timestamp(
+        visible_at
+            .0
+            .div_euclid(60)
+            .saturating_add(1)
+            .saturating_mul(60),
+    )
+    .max(visible_at);
     ws.activity_log.push_back(entry);
     let due = crate::sim::SimEvent::EvaluateAlerts;
     if !ws
