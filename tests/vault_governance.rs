@@ -524,6 +524,11 @@ az role assignment create --role "Key Vault Administrator" --assignee-object-id 
     assert!(r.ok, "{}", r.stderr);
     assert!(sh.run_line(&mut ws, "sim clock advance 25m -o none").ok);
     assert_eq!(status(&ws, "sales"), "Inaccessible");
+    // Granted again: the server regains the key the instant the role takes effect, inside
+    // one advance (nothing else happens then), and the databases heal in the same advance.
+    let out = sh.run_script(&mut ws, &format!("az role assignment create --role \"Key Vault Crypto Service Encryption User\" --assignee-object-id {p} --scope kv-rbac -o none\nsim clock advance 2h -o none\n"), false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert_eq!(status(&ws, "sales"), "Online");
     // A recovered vault has lost its role assignments.
     let r = sh.run_script(
         &mut ws,

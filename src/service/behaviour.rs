@@ -48,9 +48,13 @@ pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
         }
         let before = ws.clone();
         handle(ws, &ev.event);
+        // Events that mark an instant at which access changes with time alone (a key
+        // version activating or expiring, an RBAC grant or removal taking effect) touch
+        // what depends on it even when they change nothing themselves.
         let touched = match &ev.event {
-            SimEvent::KeyAttributeBoundary { server } => Some(server.as_str()),
-            _ => None,
+            SimEvent::KeyAttributeBoundary { server } => Touched::Server(server),
+            SimEvent::PermissionRevocationPropagated { vault } => Touched::Vault(vault),
+            _ => Touched::Nothing,
         };
         reconcile_changes(&before, ws, touched);
     }
@@ -131,11 +135,19 @@ pub fn reconcile_after(before: &Workspace, ws: &mut Workspace) {
     if before.clock.now != ws.clock.now {
         return reconcile(ws);
     }
-    reconcile_changes(before, ws, None);
+    reconcile_changes(before, ws, Touched::Nothing);
 }
 
-/// The servers `ws` changed since `before` (or whose vaults it changed), and `also`.
-fn reconcile_changes(before: &Workspace, ws: &mut Workspace, also: Option<&str>) {
+/// What an event touched beyond what it changed.
+enum Touched<'a> {
+    Nothing,
+    Server(&'a str),
+    Vault(&'a str),
+}
+
+/// The servers `ws` changed since `before` (or whose vaults it changed), and what `also`
+/// names.
+fn reconcile_changes(before: &Workspace, ws: &mut Workspace, also: Touched<'_>) {
     let global = before.profile != ws.profile
         || before.tenants != ws.tenants
         || before.continuity != ws.continuity;
@@ -150,13 +162,16 @@ fn reconcile_changes(before: &Workspace, ws: &mut Workspace, also: Option<&str>)
         let b = ws.vaults.iter().find(|v| v.name.eq_ignore_ascii_case(name));
         a != b
     };
-    let changed_vaults: std::collections::HashSet<String> = before
+    let mut changed_vaults: std::collections::HashSet<String> = before
         .vaults
         .iter()
         .chain(&ws.vaults)
         .map(|v| v.name.to_ascii_lowercase())
         .filter(|n| vault_changed(n))
         .collect();
+    if let Touched::Vault(v) = also {
+        changed_vaults.insert(v.to_ascii_lowercase());
+    }
     let servers: std::collections::HashSet<String> = ws
         .servers
         .iter()
@@ -173,7 +188,7 @@ fn reconcile_changes(before: &Workspace, ws: &mut Workspace, also: Option<&str>)
                         .and_then(KeyUri::parse)
                         .is_some_and(|u| changed_vaults.contains(&u.vault.to_ascii_lowercase()))
                 })
-                || also.is_some_and(|a| a.eq_ignore_ascii_case(&s.name))
+                || matches!(also, Touched::Server(a) if a.eq_ignore_ascii_case(&s.name))
         })
         .map(|s| s.name.clone())
         .collect();
