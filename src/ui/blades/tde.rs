@@ -270,7 +270,7 @@ fn geo_warnings(ui: &mut egui::Ui, s: &SqlServer, ws: &Workspace) {
 
 /// Above this many databases a protector change (one RSA unwrap each, at the vault's
 /// limits) runs as a job off the UI thread, with the top bar's progress bar.
-const IN_FRAME_DATABASES: usize = 200;
+const IN_FRAME_DATABASES: usize = 32;
 
 fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<String, String> {
     let many = cx
