@@ -6,9 +6,12 @@ use tde_console::model::ServerKeyType;
 use tde_console::persist;
 use tde_console::ui::ConsoleApp;
 
+/// The window's height: 950 points of blades plus the status bar.
+const HEIGHT: f32 = 990.0;
+
 fn app() -> Harness<'static, ConsoleApp> {
     Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
+        .with_size(egui::vec2(1500.0, HEIGHT))
         .build_eframe(|_cc| {
             ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
         })
@@ -44,6 +47,17 @@ fn advance(h: &mut Harness<'static, ConsoleApp>, label: &str) {
 }
 
 fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
+    // Scrolled into view first when it is out of sight, as a person would (a blade may be
+    // taller than the window; the status bar takes the bottom 40 points).
+    let node = h
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"));
+    let r = node.rect();
+    if r.min.y < 0.0 || r.max.y > HEIGHT - 40.0 {
+        node.scroll_to_me();
+        h.run_steps(2);
+    }
     h.get_all_by_label(label)
         .next()
         .unwrap_or_else(|| panic!("no widget labelled '{label}'"))

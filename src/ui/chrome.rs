@@ -91,7 +91,20 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             {
                 app.shell.open = !app.shell.open;
             }
-            if let Some(job) = &app.job {
+        });
+    });
+    if app.show_notifications {
+        notifications(app, ui);
+    }
+}
+
+/// The status bar along the bottom: what runs in the background, with its progress, so the
+/// top bar never shifts or crowds while a job runs.
+pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.set_height(22.0);
+        match (&app.job, &app.file_job) {
+            (Some(job), _) => {
                 ui.spinner();
                 ui.label(&job.label);
                 // Bulk unwraps report how far they are (databases opened so far).
@@ -99,19 +112,35 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 if let Some((done, total)) = progress.filter(|(_, t)| *t > 0) {
                     ui.add(
                         egui::ProgressBar::new(done as f32 / total as f32)
-                            .desired_width(160.0)
+                            .desired_width(220.0)
                             .text(format!("{done} / {total} databases")),
                     );
                 }
+                ui.label(
+                    RichText::new("The workspace is busy: changes wait until this is done.").weak(),
+                );
             }
-            if app.file_job.is_some() {
+            (None, Some(fj)) => {
                 ui.spinner();
+                ui.label(match fj {
+                    FileJob::Load { path, .. } => format!("Opening {}…", path.display()),
+                    FileJob::Save { path, .. } => format!("Saving {}…", path.display()),
+                    FileJob::Pick { .. } => "Waiting for the file dialog…".to_string(),
+                });
             }
-        });
+            (None, None) => {
+                let dbs: usize = app.ws.servers.iter().map(|s| s.databases.len()).sum();
+                ui.label(
+                    RichText::new(format!(
+                        "Ready · {} servers · {dbs} databases · {} vaults",
+                        app.ws.servers.len(),
+                        app.ws.vaults.iter().filter(|v| v.deleted.is_none()).count()
+                    ))
+                    .weak(),
+                );
+            }
+        }
     });
-    if app.show_notifications {
-        notifications(app, ui);
-    }
 }
 
 fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {

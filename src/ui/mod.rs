@@ -432,6 +432,7 @@ impl eframe::App for ConsoleApp {
         self.tick_clock(&ctx);
         self.handle_close(&ctx);
         egui::Panel::top("top-bar").show(ui, |ui| chrome::top_bar(self, ui));
+        egui::Panel::bottom("status-bar").show(ui, |ui| chrome::status_bar(self, ui));
         if self.shell.open {
             egui::Panel::bottom("cloud-shell")
                 .resizable(true)
