@@ -1,6 +1,7 @@
 //! `tde-console`: opens the console window (the built-in demo, or a workspace file), or runs
 //! the Azure-CLI-compatible shell headless.
 
+use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,18 +19,20 @@ USAGE:
 ";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
+    // Arguments as the OS gives them: a path need not be UTF-8.
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let first = args.first().map(|a| a.to_string_lossy().into_owned());
+    match first.as_deref() {
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
         Some("shell") => run_shell(&args[1..]),
-        Some(path) if path.starts_with('-') => {
-            eprintln!("unknown option '{path}'\n\n{USAGE}");
+        Some(option) if option.starts_with('-') => {
+            eprintln!("unknown option '{option}'\n\n{USAGE}");
             ExitCode::from(2)
         }
-        other => run_gui(other.map(PathBuf::from)),
+        _ => run_gui(args.first().map(PathBuf::from)),
     }
 }
 
@@ -43,13 +46,13 @@ fn run_gui(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn run_shell(args: &[String]) -> ExitCode {
+fn run_shell(args: &[OsString]) -> ExitCode {
     let mut workspace: Option<PathBuf> = None;
     let mut script: Option<PathBuf> = None;
     let mut keep_going = false;
     let mut i = 0;
     while i < args.len() {
-        match args[i].as_str() {
+        match args[i].to_string_lossy().as_ref() {
             "--keep-going" => keep_going = true,
             "--script" => {
                 i += 1;
@@ -65,12 +68,12 @@ fn run_shell(args: &[String]) -> ExitCode {
                 eprintln!("unknown option '{a}'\n\n{USAGE}");
                 return ExitCode::from(2);
             }
-            a => {
+            _ => {
                 if workspace.is_some() {
                     eprintln!("only one workspace file may be given\n\n{USAGE}");
                     return ExitCode::from(2);
                 }
-                workspace = Some(PathBuf::from(a));
+                workspace = Some(PathBuf::from(&args[i]));
             }
         }
         i += 1;
@@ -95,7 +98,7 @@ fn run_shell(args: &[String]) -> ExitCode {
     let mut sh = Shell::new();
     let mut failures = 0;
     match &script {
-        Some(f) => match std::fs::read_to_string(f) {
+        Some(f) => match persist::read_user_text(f) {
             Ok(text) => failures += run_text(&mut sh, &mut ws, &text, keep_going),
             Err(e) => {
                 eprintln!("ERROR: cannot read script '{}': {e}", f.display());

@@ -139,7 +139,7 @@ pub fn to_ron(ws: &Workspace) -> Result<String, PersistError> {
 
 /// Reads a workspace file.
 pub fn load(path: &Path) -> Result<Workspace, PersistError> {
-    let bytes = std::fs::read(path).map_err(|error| PersistError::Io {
+    let bytes = read_bounded(path, MAX_WORKSPACE_FILE).map_err(|error| PersistError::Io {
         path: path.to_path_buf(),
         error,
     })?;
@@ -159,43 +159,175 @@ pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
     })
 }
 
-/// Writes a new file (atomically), refusing to overwrite one that exists: how exports,
-/// downloads and backups leave the console. The error is the text a person reads.
+/// Writes a new file (atomically), refusing any path that exists (a file, a symlink, a
+/// FIFO, a device): how exports, downloads and backups leave the console. Mode 0600: they
+/// may hold key material. The error is the text a person reads.
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    if path.exists() {
+    if path.symlink_metadata().is_ok() {
         return Err(format!("File '{}' already exists.", path.display()));
     }
-    write_atomically(path, bytes).map_err(|e| format!("Cannot write '{}': {e}", path.display()))
-}
-
-/// Writes a file atomically: a temporary file beside the target, fsync, rename. A reader
-/// sees the old file or the new one, never half of it.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "workspace.ron".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let tmp = temp_file_beside(path)?;
+        let mut f = tmp.as_file();
         f.write_all(bytes)?;
         f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        // No-clobber: fails if something appeared at the path meanwhile.
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+        sync_dir(path);
+        Ok::<(), std::io::Error>(())
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    result.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!("File '{}' already exists.", path.display())
+        } else {
+            format!("Cannot write '{}': {e}", path.display())
+        }
+    })
 }
+
+/// Writes a file atomically: a temporary file beside the target (created exclusively, with
+/// an unpredictable name, mode 0600), fsync, rename. A reader sees the old file or the new
+/// one, never half of it. A symlink is written through to its target; an existing file keeps
+/// its mode (a new one gets 0600: workspaces hold private keys); a path that is not a
+/// regular file (a FIFO, a device, a directory) is refused.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(e) => return Err(e),
+    };
+    let mode = match std::fs::metadata(&target) {
+        Ok(m) if !m.is_file() => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("'{}' is not a regular file", target.display()),
+            ));
+        }
+        Ok(m) => Some(m.permissions()),
+        Err(_) => None,
+    };
+    remove_stale_temp_files(&target);
+    let tmp = temp_file_beside(&target)?;
+    {
+        let mut f = tmp.as_file();
+        f.write_all(bytes)?;
+        if let Some(p) = mode {
+            f.set_permissions(p)?;
+        }
+        f.sync_all()?;
+    }
+    tmp.persist(&target).map_err(|e| e.error)?;
+    sync_dir(&target);
+    Ok(())
+}
+
+/// A temporary file in `path`'s directory: `.<name>.<random>.tmp`, created exclusively,
+/// mode 0600; removed if dropped before it is persisted.
+fn temp_file_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = dir_of(path);
+    let name = file_name_of(path);
+    let prefix = format!(".{name}.");
+    let mut b = tempfile::Builder::new();
+    b.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    b.tempfile_in(dir)
+}
+
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "workspace.ron".into())
+}
+
+fn sync_dir(path: &Path) {
+    if let Ok(d) = std::fs::File::open(dir_of(path)) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Temporary files of earlier saves of `path` that a killed process left (older than an
+/// hour, so a save running elsewhere is never touched).
+fn remove_stale_temp_files(path: &Path) {
+    let prefix = format!(".{}.", file_name_of(path));
+    let Ok(entries) = std::fs::read_dir(dir_of(path)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let old = e
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if name.starts_with(&prefix) && name.ends_with(".tmp") && old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Reads a file the user named, refusing what is not a regular file (a FIFO would block, a
+/// device never ends) and anything larger than `max` bytes.
+pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let m = std::fs::metadata(path)?;
+    if !m.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    if m.len() > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes"),
+        ));
+    }
+    let mut out = Vec::with_capacity(m.len() as usize);
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes"),
+        ));
+    }
+    Ok(out)
+}
+
+/// A key, certificate, backup or policy file the user named (bounded, regular files only).
+pub fn read_user_file(path: impl AsRef<Path>) -> std::io::Result<Vec<u8>> {
+    read_bounded(path.as_ref(), MAX_INPUT_FILE)
+}
+
+/// [`read_user_file`] as UTF-8 text.
+pub fn read_user_text(path: impl AsRef<Path>) -> std::io::Result<String> {
+    String::from_utf8(read_user_file(path)?).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text",
+        )
+    })
+}
+
+/// The largest key, certificate, backup or policy file the console reads.
+pub const MAX_INPUT_FILE: u64 = 16 * 1024 * 1024;
+
+/// The largest workspace file the console opens.
+pub const MAX_WORKSPACE_FILE: u64 = 4 * 1024 * 1024 * 1024;
 
 /// The built-in demo workspace (embedded in the binary).
 pub const DEMO_RON: &str = include_str!("../../assets/demo-workspace.ron");

@@ -773,7 +773,8 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             let name = a.required("--name")?;
             let kty = kty_arg(&a)?;
             let read = |file: &str| {
-                std::fs::read(file).map_err(|e| usage(format!("cannot read '{file}': {e}")))
+                crate::persist::read_user_file(file)
+                    .map_err(|e| usage(format!("cannot read '{file}': {e}")))
             };
             let (k, kv) = match (
                 a.get("--pem-file"),
@@ -815,8 +816,8 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             a.check_known(&["--vault-name", "--file"])?;
             let vault = a.required("--vault-name")?;
             let file = a.required("--file")?;
-            let blob =
-                std::fs::read(&file).map_err(|e| usage(format!("cannot read '{file}': {e}")))?;
+            let blob = crate::persist::read_user_file(&file)
+                .map_err(|e| usage(format!("cannot read '{file}': {e}")))?;
             let k = keyvault::restore_key(ws, &vault, &blob)?;
             let (v, k, kv) = keyvault::key_state(ws, &vault, &k.name, None)?;
             Ok(views::key(&v, &k, &kv))

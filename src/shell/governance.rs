@@ -333,8 +333,7 @@ fn audit_export(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError>
             )));
         }
     };
-    crate::persist::write_atomically(std::path::Path::new(&file), text.as_bytes())
-        .map_err(|e| usage(format!("cannot write '{file}': {e}")))?;
+    crate::persist::write_new_file(std::path::Path::new(&file), text.as_bytes()).map_err(usage)?;
     Ok(json!({"file": file, "records": records.len(), "format": format}))
 }
 

@@ -45,6 +45,8 @@ pub struct ScriptOutcome {
 pub struct Shell {
     pub vars: BTreeMap<String, String>,
     keys: Box<dyn KeySource + Send>,
+    /// How deep `$(...)` substitutions are nested right now.
+    depth: usize,
 }
 
 impl Default for Shell {
@@ -52,9 +54,13 @@ impl Default for Shell {
         Shell {
             vars: BTreeMap::new(),
             keys: Box::new(OsKeySource),
+            depth: 0,
         }
     }
 }
+
+/// The deepest `$(...)` nesting a line may have.
+pub const MAX_SUBSTITUTION_DEPTH: usize = 16;
 
 impl Shell {
     pub fn new() -> Self {
@@ -112,7 +118,42 @@ impl Shell {
     }
 
     /// Runs one logical line: an assignment, a built-in, or a command.
+    /// Runs one line. A bug that panics while the line runs becomes an error message, and
+    /// the workspace is kept as it was before the line (a snapshot: cheap).
     pub fn run_line(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
+        if self.depth >= MAX_SUBSTITUTION_DEPTH {
+            return LineOutput {
+                stderr: format!(
+                    "ERROR: command substitutions $( ... ) nest deeper than {MAX_SUBSTITUTION_DEPTH}.\n"
+                ),
+                ..Default::default()
+            };
+        }
+        let snapshot = (self.depth == 0).then(|| ws.clone());
+        self.depth += 1;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run_line_inner(ws, line)
+        }));
+        self.depth -= 1;
+        match result {
+            Ok(out) => out,
+            Err(panic) => {
+                if let Some(s) = snapshot {
+                    *ws = s;
+                }
+                self.depth = 0;
+                LineOutput {
+                    stderr: format!(
+                        "ERROR: (InternalError) The command failed inside the console ({}); nothing was changed.\n",
+                        panic_text(&panic)
+                    ),
+                    ..Default::default()
+                }
+            }
+        }
+    }
+
+    fn run_line_inner(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             return LineOutput {
@@ -271,6 +312,15 @@ impl CommandError {
             CommandError::Usage(_) => None,
         }
     }
+}
+
+/// The message a panic carried.
+pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a bug".to_string())
 }
 
 /// The command list, for `help`.

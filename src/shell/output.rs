@@ -25,8 +25,29 @@ impl OutputFormat {
     }
 }
 
+/// The deepest bracket nesting a `--query` may have.
+pub const MAX_QUERY_DEPTH: usize = 64;
+
 /// Applies a JMESPath expression.
 pub fn query(value: &Value, expr: &str) -> Result<Value, String> {
+    // The jmespath parser recurses per bracket: refuse what would overflow the stack.
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for c in expr.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_QUERY_DEPTH || expr.len() > 10_000 {
+        return Err(format!(
+            "argument --query: invalid jmespath_type value: the expression nests deeper than {MAX_QUERY_DEPTH} or is longer than 10000 characters"
+        ));
+    }
     let compiled = jmespath::compile(expr)
         .map_err(|e| format!("argument --query: invalid jmespath_type value: '{expr}' ({e})"))?;
     let data = jmespath::Variable::from_json(&value.to_string()).map_err(|e| e.to_string())?;

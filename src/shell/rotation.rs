@@ -71,7 +71,7 @@ fn update(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
     let (vault, name) = (a.required("--vault-name")?, a.required("--name")?);
     let value = a.required("--value")?;
     let text = match value.strip_prefix('@') {
-        Some(file) => std::fs::read_to_string(file)
+        Some(file) => crate::persist::read_user_text(file)
             .map_err(|e| usage(format!("cannot read '{file}': {e}")))?,
         None => value,
     };

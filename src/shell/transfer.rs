@@ -70,7 +70,8 @@ fn byok_wrap(a: &mut Args) -> Result<Value, CommandError> {
     a.check_known(&["--pem-file", "--kek-file", "--kek-id", "--file"])?;
     let read = |flag: &str| -> Result<String, CommandError> {
         let file = a.required(flag)?;
-        std::fs::read_to_string(&file).map_err(|e| usage(format!("cannot read '{file}': {e}")))
+        crate::persist::read_user_text(&file)
+            .map_err(|e| usage(format!("cannot read '{file}': {e}")))
     };
     let target = RsaKeyMaterial::from_pem(&read("--pem-file")?)
         .map_err(|_| usage("argument --pem-file: not a PEM RSA private key (PKCS#1 or PKCS#8)"))?;

@@ -42,11 +42,23 @@ impl Job {
     ) -> Job {
         let mut copy = ws.clone();
         let promise = Promise::spawn_thread("tde-console-job", move || {
-            let (result, stderr) = work(&mut copy);
-            JobOutcome {
-                ws: copy,
-                result,
-                stderr,
+            // A bug that panics in the job becomes an error message; the workspace stays as
+            // it was when the job started (a snapshot: cheap), and the app keeps running.
+            let keep = copy.clone();
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut copy))) {
+                Ok((result, stderr)) => JobOutcome {
+                    ws: copy,
+                    result,
+                    stderr,
+                },
+                Err(panic) => JobOutcome {
+                    ws: keep,
+                    result: Err(format!(
+                        "(InternalError) The operation failed inside the console ({}); nothing was changed.",
+                        crate::shell::panic_text(&panic)
+                    )),
+                    stderr: String::new(),
+                },
             }
         });
         Job {

@@ -49,7 +49,7 @@ impl Default for ImportForm {
 }
 
 fn read(path: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("Cannot read '{path}': {e}"))
+    crate::persist::read_user_file(path).map_err(|e| format!("Cannot read '{path}': {e}"))
 }
 
 fn write_new(path: &str, bytes: &[u8]) -> Result<(), String> {

@@ -355,7 +355,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         JobOrigin::Blade(cx.blade_id),
                         cx.ws,
                         move |ws| {
-                            let r = std::fs::read(&path)
+                            let r = crate::persist::read_user_file(&path)
                                 .map_err(|e| format!("Cannot read '{path}': {e}"))
                                 .and_then(|blob| {
                                     keyvault::restore_key(ws, &vault, &blob)

@@ -506,12 +506,8 @@ fn export_controls(
                         } else {
                             diagnostics::to_json_lines(&records)
                         };
-                        crate::persist::write_atomically(
-                            std::path::Path::new(&path),
-                            text.as_bytes(),
-                        )
-                        .map(|()| format!("{count} records written to {path}."))
-                        .map_err(|e| format!("Cannot write '{path}': {e}"))
+                        crate::persist::write_new_file(std::path::Path::new(&path), text.as_bytes())
+                            .map(|()| format!("{count} records written to {path}."))
                     },
                 );
             }

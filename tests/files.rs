@@ -1,0 +1,225 @@
+//! Files that hold key material: never clobbered, never readable by others, never read
+//! without bound. Through the shell and `persist`, on real files in a temporary directory.
+
+mod common;
+
+use common::{FixtureKeys, setup};
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+use tde_console::persist;
+use tde_console::shell::Shell;
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn a_workspace_is_saved_0600_and_an_existing_file_keeps_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = setup(&FixtureKeys::new());
+    let path = dir.path().join("ws.ron");
+    persist::save(&ws, &path).unwrap();
+    assert_eq!(mode(&path), 0o600, "a new workspace is private");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    persist::save(&ws, &path).unwrap();
+    assert_eq!(mode(&path), 0o640, "the user's mode is kept");
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+    assert!(persist::load(&path).unwrap() == ws);
+}
+
+#[test]
+fn a_symlinked_workspace_is_saved_through_to_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = setup(&FixtureKeys::new());
+    let real = dir.path().join("real.ron");
+    let link = dir.path().join("link.ron");
+    persist::save(&ws, &real).unwrap();
+    symlink(&real, &link).unwrap();
+    let mut changed = ws.clone();
+    changed.name = "renamed".into();
+    persist::save(&changed, &link).unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link stays a link"
+    );
+    assert_eq!(persist::load(&real).unwrap().name, "renamed");
+}
+
+#[test]
+fn predictable_temp_names_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = setup(&FixtureKeys::new());
+    let path = dir.path().join("ws.ron");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    // What the old temp name would have been, planted as a symlink and as a world-writable
+    // file: neither is written.
+    symlink(
+        &victim,
+        dir.path()
+            .join(format!(".ws.ron.tmp-{}", std::process::id())),
+    )
+    .unwrap();
+    persist::save(&ws, &path).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn saving_onto_something_that_is_not_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = setup(&FixtureKeys::new());
+    let sub = dir.path().join("a-directory");
+    std::fs::create_dir(&sub).unwrap();
+    assert!(persist::save(&ws, &sub).is_err());
+    assert!(sub.is_dir());
+    assert!(persist::save(&ws, Path::new("/dev/null")).is_err());
+}
+
+#[test]
+fn exports_refuse_existing_paths_symlinks_fifos_and_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let r = sh.run_line(
+        &mut ws,
+        &format!(
+            "az monitor diagnostic-settings create --name audit --resource {} --logs '[{{\"category\":\"AuditEvent\",\"enabled\":true}}]' --workspace law -o none",
+            common::VAULT
+        ),
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let existing = dir.path().join("existing.csv");
+    std::fs::write(&existing, "mine").unwrap();
+    let link = dir.path().join("link.csv");
+    symlink(&existing, &link).unwrap();
+    let fifo = dir.path().join("fifo.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let before = ws.clone();
+    for target in [
+        existing.clone(),
+        link.clone(),
+        fifo.clone(),
+        "/dev/null".into(),
+    ] {
+        let r = sh.run_line(
+            &mut ws,
+            &format!(
+                "sim audit export --vault {} --file {}",
+                common::VAULT,
+                target.display()
+            ),
+        );
+        assert!(!r.ok, "{}", target.display());
+        assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+        assert!(ws == before);
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "mine");
+    let fresh = dir.path().join("fresh.csv");
+    let r = sh.run_line(
+        &mut ws,
+        &format!(
+            "sim audit export --vault {} --file {}",
+            common::VAULT,
+            fresh.display()
+        ),
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(mode(&fresh), 0o600, "exports are private");
+}
+
+#[test]
+fn unbounded_and_special_input_files_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let fifo = dir.path().join("fifo.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let before = ws.clone();
+    for source in ["/dev/zero".to_string(), fifo.display().to_string()] {
+        let r = sh.run_line(
+            &mut ws,
+            &format!(
+                "az keyvault key rotation-policy update --vault-name {} --name {} --value @{source}",
+                common::VAULT,
+                common::KEY
+            ),
+        );
+        assert!(!r.ok);
+        assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+        assert!(ws == before);
+    }
+    let big = dir.path().join("big.pem");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(persist::MAX_INPUT_FILE + 1)
+        .unwrap();
+    let r = sh.run_line(
+        &mut ws,
+        &format!(
+            "az keyvault key import --vault-name {} --name big --pem-file {}",
+            common::VAULT,
+            big.display()
+        ),
+    );
+    assert!(r.stderr.contains("larger than"), "{}", r.stderr);
+    assert!(ws == before);
+}
+
+#[test]
+fn a_panicking_command_keeps_the_workspace_and_reports_an_error() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let before = ws.clone();
+    // A slice step that overflows inside the jmespath crate.
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db list --server sql-test --resource-group rg-test --query \"[1::2147483647]\"",
+    );
+    assert!(!r.ok);
+    assert!(r.stderr.starts_with("ERROR: "), "{}", r.stderr);
+    assert!(ws == before);
+    // Nesting that would overflow the stack is refused before it runs.
+    let deep = format!(
+        "az sql db list --server sql-test --resource-group rg-test --query \"{}\"",
+        "(".repeat(20_000)
+    );
+    let r = sh.run_line(&mut ws, &deep);
+    assert!(r.stderr.contains("nests deeper"), "{}", r.stderr);
+    let deep = format!("echo {}x{}", "$(".repeat(10_000), ")".repeat(10_000));
+    let r = sh.run_line(&mut ws, &deep);
+    assert!(r.stderr.contains("nest deeper than 16"), "{}", r.stderr);
+    // The shell still works.
+    assert!(sh.run_line(&mut ws, "sim clock show").ok);
+}
