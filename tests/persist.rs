@@ -142,3 +142,51 @@ fn the_built_in_demo_has_what_it_promises() {
     persist::save(&ws, &path).unwrap();
     assert!(persist::load(&path).unwrap() == ws);
 }
+
+/// Values the services would loop on, or lose data over, are refused when a file is opened.
+#[test]
+fn files_with_values_the_services_cannot_take_are_refused() {
+    use tde_console::model::{Duration, RotationPolicy};
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    let now = ws.now();
+    tde_console::service::rotation::set_rotation_policy(
+        &mut ws,
+        VAULT,
+        KEY,
+        RotationPolicy {
+            rotate_after_create: Some(Duration::days(30)),
+            rotate_before_expiry: None,
+            notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+            expiry_time: None,
+            updated: now,
+        },
+    )
+    .unwrap();
+    let text = persist::to_ron(&ws).unwrap();
+    assert!(persist::from_ron(&text, std::path::Path::new("ok.ron")).is_ok());
+    let thirty = Duration::days(30).0.to_string();
+    for bad in ["0", "-5", "60"] {
+        let damaged = text.replace(
+            &format!("rotate_after_create: Some({thirty})"),
+            &format!("rotate_after_create: Some({bad})"),
+        );
+        assert_ne!(damaged, text);
+        match persist::from_ron(&damaged, std::path::Path::new("bad.ron")) {
+            Err(PersistError::Corrupt { detail, .. }) => {
+                assert!(detail.contains("invalid rotation policy"), "{detail}")
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    let without_root: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("backup_root:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(without_root, text);
+    match persist::from_ron(&without_root, std::path::Path::new("bad.ron")) {
+        Err(PersistError::Corrupt { detail, .. }) => assert!(detail.contains("backup root")),
+        other => panic!("{other:?}"),
+    }
+}

@@ -17,6 +17,16 @@ const MAGIC: &[u8; 8] = b"AKVBKP1\0";
 pub struct BackupRoot([u8; 32]);
 
 impl BackupRoot {
+    /// All zeros: what a file without a root reads as.
+    pub fn unset() -> Self {
+        BackupRoot([0u8; 32])
+    }
+
+    /// All zeros: a file that lost its root (a real one is 32 random bytes).
+    pub fn is_unset(&self) -> bool {
+        self.0 == [0u8; 32]
+    }
+
     pub fn generate() -> Self {
         let mut k = [0u8; 32];
         rand::fill(&mut k);

@@ -104,8 +104,9 @@ pub struct Workspace {
     pub alert_rules: Vec<super::monitor::AlertRule>,
     #[serde(default)]
     pub deliveries: Vec<super::monitor::Delivery>,
-    /// The secret key backups of this workspace are sealed under.
-    #[serde(default)]
+    /// The secret key backups of this workspace are sealed under. A file without one is
+    /// refused on load (a new root would silently orphan every backup made under the old).
+    #[serde(default = "crate::crypto::backup::BackupRoot::unset")]
     pub backup_root: crate::crypto::backup::BackupRoot,
     /// Management locks (`az lock create`).
     #[serde(default)]

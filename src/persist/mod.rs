@@ -98,8 +98,30 @@ fn version_of(text: &str) -> Option<u32> {
         .map(|p| p.format_version)
 }
 
-/// Cross-references a file must satisfy for the services to work on it.
+/// Cross-references a file must satisfy for the services to work on it, and values the
+/// services would loop on (a rotation policy of zero days would rotate forever).
 fn check_invariants(ws: &Workspace) -> Result<(), String> {
+    for v in &ws.vaults {
+        for k in &v.keys {
+            if let Some(p) = &k.rotation_policy {
+                crate::service::rotation::validate_policy(p).map_err(|e| {
+                    format!(
+                        "key '{}' in vault '{}' has an invalid rotation policy: {}",
+                        k.name, v.name, e.message
+                    )
+                })?;
+            }
+            if k.versions.is_empty() && k.deleted.is_none() {
+                return Err(format!(
+                    "key '{}' in vault '{}' has no version",
+                    k.name, v.name
+                ));
+            }
+        }
+    }
+    if ws.backup_root.is_unset() {
+        return Err("the workspace has no backup root key (backup_root)".into());
+    }
     for s in &ws.servers {
         if s.protector_key().is_none() {
             return Err(format!(

@@ -437,6 +437,12 @@ pub fn burst(
             "A burst is 1 to 100000 requests.",
         ));
     }
+    if seconds > 86_400 {
+        return Err(ServiceError::bad_request(
+            "InvalidArgument",
+            format!("A burst spreads over at most 86400 seconds (asked: {seconds})."),
+        ));
+    }
     let uri = {
         let (v, k, _) = super::keyvault::key_state(ws, vault, key, None)?;
         KeyUri {
