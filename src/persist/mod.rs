@@ -119,6 +119,18 @@ fn check_invariants(ws: &Workspace) -> Result<(), String> {
             }
         }
     }
+    for g in &ws.action_groups {
+        for r in &g.receivers {
+            if r.kind == crate::model::ReceiverKind::Webhook {
+                crate::service::monitor::parse_loopback_url(&r.target).map_err(|e| {
+                    format!(
+                        "action group '{}' has a webhook that is not allowed: {}",
+                        g.name, e.message
+                    )
+                })?;
+            }
+        }
+    }
     if ws.backup_root.is_unset() {
         return Err("the workspace has no backup root key (backup_root)".into());
     }

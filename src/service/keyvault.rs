@@ -1108,16 +1108,27 @@ pub fn recover_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<
 
 /// `sim keyvault move-tenant`: moves the vault's subscription to another Azure AD tenant
 /// (access policies keep their old tenant, so nobody from the old tenant gets in).
+///
+/// `tenant` must be a GUID.
 pub fn move_vault_to_tenant(
     ws: &mut Workspace,
     vault: &str,
     tenant: &TenantId,
 ) -> ServiceResult<KeyVault> {
     transact(ws, |ws| {
+        if !is_guid(&tenant.0) {
+            return Err(ServiceError::bad_request(
+                "InvalidTenantId",
+                format!(
+                    "'{}' is not a valid tenant id: a tenant id is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.",
+                    tenant.0
+                ),
+            ));
+        }
         if !ws.tenants.iter().any(|t| &t.id == tenant) {
             ws.tenants.push(Tenant {
                 id: tenant.clone(),
-                display_name: format!("Tenant {}", &tenant.0[..tenant.0.len().min(8)]),
+                display_name: format!("Tenant {}", tenant.0.chars().take(8).collect::<String>()),
                 domain: String::new(),
             });
         }
@@ -1541,4 +1552,14 @@ pub(crate) fn purge_expired(ws: &mut Workspace) {
         v.keys
             .retain(|k| k.deleted.as_ref().is_none_or(|d| d.scheduled_purge > now));
     }
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal digits.
+pub(crate) fn is_guid(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }

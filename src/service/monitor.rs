@@ -205,7 +205,7 @@ fn common_alert_schema(
 }
 
 /// `http://127.0.0.1:PORT/path` (or localhost, [::1]): host, port, path.
-fn parse_loopback_url(url: &str) -> ServiceResult<(String, u16, String)> {
+pub(crate) fn parse_loopback_url(url: &str) -> ServiceResult<(String, u16, String)> {
     let bad = || {
         ServiceError::bad_request(
             "InvalidWebhookUrl",
@@ -214,6 +214,11 @@ fn parse_loopback_url(url: &str) -> ServiceResult<(String, u16, String)> {
             ),
         )
     };
+    // Nothing a request line could be split on (CR, LF, spaces, other controls) may reach
+    // the wire.
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad());
+    }
     let rest = url.strip_prefix("http://").ok_or_else(bad)?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),

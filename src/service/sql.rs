@@ -217,6 +217,15 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
 pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> ServiceResult<()> {
     super::content::require_server_serving(ws, &req.server)?;
     check_name("database", &req.name, 1, 128, |c| !"<>*%&:\\/?".contains(c))?;
+    if req.name.ends_with('.') || req.name.ends_with(' ') || req.name.trim().is_empty() {
+        return Err(ServiceError::bad_request(
+            "InvalidResourceName",
+            format!(
+                "The database name '{}' is invalid. It cannot end with '.' or a space.",
+                req.name
+            ),
+        ));
+    }
     if req.name.eq_ignore_ascii_case("master") {
         return Err(ServiceError::bad_request(
             "ReservedDatabaseName",

@@ -102,7 +102,7 @@ impl Blade {
             BladeKind::ServerTde { .. } => "Transparent data encryption".into(),
             BladeKind::Vault { vault, .. } => vault.clone(),
             BladeKind::KeyVersion { key, version, .. } => {
-                format!("{key} / {}", &version[..version.len().min(8)])
+                format!("{key} / {}", version.chars().take(8).collect::<String>())
             }
             BladeKind::Database { db, .. } => db.clone(),
             BladeKind::ActivityLog => "Activity log".into(),
