@@ -362,3 +362,68 @@ proptest! {
         }
     }
 }
+
+/// The demo, loaded once.
+fn demo() -> &'static Workspace {
+    static DEMO: OnceLock<Workspace> = OnceLock::new();
+    DEMO.get_or_init(|| tde_console::persist::demo().unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any bytes, and the demo file with random damage, either load or are refused with an
+    /// error: never a panic.
+    #[test]
+    fn the_loader_takes_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+                                  edits in proptest::collection::vec((0usize..80_000, any::<u8>()), 1..6)) {
+        let path = std::path::Path::new("fuzz.ron");
+        let _ = tde_console::persist::from_ron(&String::from_utf8_lossy(&bytes), path);
+        let mut demo = tde_console::persist::DEMO_RON.as_bytes().to_vec();
+        for (at, b) in edits {
+            let i = at % demo.len();
+            demo[i] = b;
+        }
+        let _ = tde_console::persist::from_ron(&String::from_utf8_lossy(&demo), path);
+    }
+
+    /// Any `--query` and any line of shell words: an answer or an `ERROR:` line, and a
+    /// failed line changes nothing.
+    #[test]
+    fn any_query_or_line_fails_cleanly(query in "[\\[\\](){}.*:|&!@,a-z0-9 '`\"-]{0,40}",
+                                       line in "\\PC{0,60}") {
+        let mut ws = demo().clone();
+        let before = ws.clone();
+        let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+        let r = sh.run_line(&mut ws, &format!("az sql server list --query '{}'", query.replace('\'', "")));
+        prop_assert!(r.ok || r.stderr.starts_with("ERROR"), "{}", r.stderr);
+        prop_assert!(ws == before);
+        let _ = tde_console::shell::lexer::words(&line);
+        let r = sh.run_line(&mut ws, &line);
+        if !r.ok {
+            prop_assert!(ws == before, "failed line changed the workspace: {}", line);
+        }
+    }
+
+    /// Any text given as a key file is imported as a key or refused, and a refusal changes
+    /// nothing.
+    #[test]
+    fn any_key_file_imports_or_is_refused(text in "\\PC{0,300}",
+                                          cut in 0usize..2000, flip in any::<u8>()) {
+        let (ws0, _) = base();
+        let mut ws = ws0.clone();
+        let before = ws.clone();
+        let r = keyvault::import_pem_key(&mut ws, VAULT, "fuzz", KeyType::Rsa, &text);
+        prop_assert!(r.is_err());
+        prop_assert!(ws == before);
+        // A real PEM, damaged at one place.
+        let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsa2048-1.pem")).unwrap();
+        let mut bytes = pem.into_bytes();
+        let i = cut % bytes.len();
+        bytes[i] = flip;
+        let damaged = String::from_utf8_lossy(&bytes).to_string();
+        if keyvault::import_pem_key(&mut ws, VAULT, "fuzz", KeyType::Rsa, &damaged).is_err() {
+            prop_assert!(ws == before);
+        }
+    }
+}
