@@ -78,6 +78,8 @@ fn run_shell(args: &[OsString]) -> ExitCode {
         }
         i += 1;
     }
+    // Taken before reading: a save by another process from here on is noticed at the end.
+    let opened = workspace.as_deref().and_then(persist::stamp);
     let ws = match &workspace {
         Some(p) if p.exists() => match persist::load(p) {
             Ok(ws) => ws,
@@ -116,9 +118,20 @@ fn run_shell(args: &[OsString]) -> ExitCode {
         }
     }
     if let Some(p) = &workspace
-        && let Err(e) = persist::save(&ws, p)
+        && let Err(e) = persist::save_checked(&ws, p, opened)
     {
-        eprintln!("ERROR: {e}");
+        // Another process saved the file meanwhile: keep both, never lose this run's work.
+        let aside = p.with_extension(format!("conflict-{}.ron", std::process::id()));
+        let kept = persist::to_ron(&ws)
+            .map_err(|e| e.to_string())
+            .and_then(|text| persist::write_new_file(&aside, text.as_bytes()));
+        match kept {
+            Ok(()) => eprintln!(
+                "ERROR: {e}\nThis run's workspace was saved to '{}' instead.",
+                aside.display()
+            ),
+            Err(e2) => eprintln!("ERROR: {e}\nERROR: {e2}"),
+        }
         return ExitCode::from(2);
     }
     if failures > 0 {

@@ -223,3 +223,97 @@ fn a_panicking_command_keeps_the_workspace_and_reports_an_error() {
     // The shell still works.
     assert!(sh.run_line(&mut ws, "sim clock show").ok);
 }
+
+/// The shell binary, as a person runs it.
+fn console() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tde-console"))
+}
+
+#[test]
+fn a_save_by_another_process_meanwhile_is_detected_and_nothing_is_lost() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ws.ron");
+    let (ws, _) = setup(&FixtureKeys::new());
+    persist::save(&ws, &path).unwrap();
+    // A opens the file and waits for its commands; B opens, changes and saves it meanwhile.
+    let mut a = console()
+        .arg("shell")
+        .arg(&path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let b = console()
+        .arg("shell")
+        .arg(&path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut b| {
+            b.stdin
+                .take()
+                .unwrap()
+                .write_all(b"sim clock advance 1h -o none\n")?;
+            b.wait_with_output()
+        })
+        .unwrap();
+    assert!(b.status.success());
+    let saved_by_b = persist::load(&path).unwrap();
+    a.stdin
+        .take()
+        .unwrap()
+        .write_all(b"sim clock advance 2h -o none\n")
+        .unwrap();
+    let out = a.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("changed on disk"), "{stderr}");
+    // B's save stands; A's work is in a file beside it.
+    assert!(persist::load(&path).unwrap() == saved_by_b);
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".conflict-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{stderr}");
+    let a_ws = persist::load(&aside[0].path()).unwrap();
+    assert_eq!(a_ws.now().0 - ws.now().0, 2 * 3600);
+}
+
+#[test]
+fn a_kill_during_a_save_leaves_the_old_file_or_the_new_one() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.ron");
+    // A few megabytes, so a save takes long enough to be interrupted.
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let mut ws = tde_console::service::new_workspace("big", 2);
+    let r = sh.run_line(
+        &mut ws,
+        "sim generate --servers 4 --databases-per-server 500 --vaults 2 --key-size 2048",
+    );
+    assert!(r.ok, "{}", r.stderr);
+    persist::save(&ws, &path).unwrap();
+    for delay_ms in [0u64, 5, 10, 20, 40, 80, 160] {
+        let mut child = console()
+            .arg("shell")
+            .arg(&path)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let _ = child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"sim clock advance 1m -o none\n");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let loaded = persist::load(&path);
+        assert!(loaded.is_ok(), "after a kill at {delay_ms} ms: {loaded:?}");
+    }
+}

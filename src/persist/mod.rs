@@ -184,6 +184,46 @@ pub fn load(path: &Path) -> Result<Workspace, PersistError> {
     from_ron(&text, path)
 }
 
+/// What a file looked like on disk when this process last read or wrote it: another
+/// process's save changes it (a new inode after its rename, a new time, a new size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+/// The file's stamp now (`None`: there is no file).
+pub fn stamp(path: &Path) -> Option<DiskStamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some(DiskStamp {
+        len: m.len(),
+        modified: m.modified().ok(),
+        inode,
+    })
+}
+
+/// Saves unless another process saved `path` since `expected` was taken (then nothing is
+/// written and the error says so). Returns the new stamp.
+pub fn save_checked(
+    ws: &Workspace,
+    path: &Path,
+    expected: Option<DiskStamp>,
+) -> Result<Option<DiskStamp>, String> {
+    if stamp(path) != expected {
+        return Err(format!(
+            "'{}' changed on disk since this console opened or last saved it (another process saved it?). Nothing was written: save under another name, or use Save as… to overwrite it.",
+            path.display()
+        ));
+    }
+    save(ws, path).map_err(|e| e.to_string())?;
+    Ok(stamp(path))
+}
+
 /// Writes a workspace atomically: a temporary file beside the target, fsync, rename.
 pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
     let text = to_ron(ws)?;

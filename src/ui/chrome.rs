@@ -128,6 +128,12 @@ pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) {
                     FileJob::Pick { .. } => "Waiting for the file dialog…".to_string(),
                 });
             }
+            (None, None) if app.disk_changed => {
+                ui.colored_label(
+                    AMBER,
+                    "The workspace file changed on disk since it was opened or saved here (another process saved it). Save refuses to overwrite it; Save as… chooses.",
+                );
+            }
             (None, None) => {
                 let dbs: usize = app.ws.servers.iter().map(|s| s.databases.len()).sum();
                 ui.label(
@@ -396,7 +402,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                     if target.extension().is_none() {
                         target.set_extension("ron");
                     }
-                    app.file_job = Some(FileJob::save(&app.ws, target, *then_close));
+                    app.file_job = Some(FileJob::save(&app.ws, target, *then_close, None));
                     end = Some(DialogEnd::Close);
                 }
                 if ui.button("Cancel").clicked() {

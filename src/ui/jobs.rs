@@ -6,6 +6,7 @@
 //! runs, the UI does not change the workspace (controls that would are disabled).
 
 use crate::model::Workspace;
+use crate::persist::DiskStamp;
 use poll_promise::Promise;
 use std::path::PathBuf;
 
@@ -73,11 +74,11 @@ impl Job {
 pub enum FileJob {
     Load {
         path: PathBuf,
-        promise: Promise<Result<Box<Workspace>, String>>,
+        promise: Promise<Result<(Box<Workspace>, Option<DiskStamp>), String>>,
     },
     Save {
         path: PathBuf,
-        promise: Promise<Result<(), String>>,
+        promise: Promise<Result<Option<DiskStamp>, String>>,
         then_close: bool,
     },
     Pick {
@@ -90,18 +91,31 @@ impl FileJob {
     pub fn load(path: PathBuf) -> FileJob {
         let p = path.clone();
         let promise = Promise::spawn_thread("tde-console-load", move || {
+            // Taken before reading, so a save by another process from here on is noticed.
+            let stamp = crate::persist::stamp(&p);
             crate::persist::load(&p)
-                .map(Box::new)
+                .map(|ws| (Box::new(ws), stamp))
                 .map_err(|e| e.to_string())
         });
         FileJob::Load { path, promise }
     }
 
-    pub fn save(ws: &Workspace, path: PathBuf, then_close: bool) -> FileJob {
+    /// Saves `ws` to `path` on a worker. With `expected`, only if the file is still as this
+    /// console last saw it (another process's save is refused, not overwritten); without
+    /// (Save as…), whatever is there.
+    pub fn save(
+        ws: &Workspace,
+        path: PathBuf,
+        then_close: bool,
+        expected: Option<Option<DiskStamp>>,
+    ) -> FileJob {
         let copy = ws.clone();
         let p = path.clone();
-        let promise = Promise::spawn_thread("tde-console-save", move || {
-            crate::persist::save(&copy, &p).map_err(|e| e.to_string())
+        let promise = Promise::spawn_thread("tde-console-save", move || match expected {
+            Some(stamp) => crate::persist::save_checked(&copy, &p, stamp),
+            None => crate::persist::save(&copy, &p)
+                .map(|()| crate::persist::stamp(&p))
+                .map_err(|e| e.to_string()),
         });
         FileJob::Save {
             path,

@@ -45,6 +45,17 @@ pub fn run(path: Option<PathBuf>) -> Result<(), String> {
 pub struct Document {
     pub path: Option<PathBuf>,
     pub dirty: bool,
+    /// The file as this console last read or wrote it (to notice another process's save).
+    pub stamp: Option<crate::persist::DiskStamp>,
+}
+
+impl Document {
+    /// Whether another process changed the file since this console read or wrote it.
+    pub fn changed_on_disk(&self) -> bool {
+        self.path
+            .as_deref()
+            .is_some_and(|p| crate::persist::stamp(p) != self.stamp)
+    }
 }
 
 /// A simulated clock that can run by itself.
@@ -100,6 +111,9 @@ pub struct ConsoleApp {
     picker: Arc<dyn FilePicker>,
     allow_close: bool,
     title: String,
+    /// Another process changed the open file (checked every two seconds).
+    pub disk_changed: bool,
+    disk_checked_at: f64,
 }
 
 impl ConsoleApp {
@@ -116,7 +130,11 @@ impl ConsoleApp {
     pub fn with_workspace(ws: Workspace, path: Option<PathBuf>) -> Self {
         ConsoleApp {
             ws,
-            doc: Document { path, dirty: false },
+            doc: Document {
+                stamp: path.as_deref().and_then(crate::persist::stamp),
+                path,
+                dirty: false,
+            },
             blades: Vec::new(),
             next_blade_id: 1,
             nav: navigator::NavigatorState::default(),
@@ -135,6 +153,8 @@ impl ConsoleApp {
             picker: Arc::new(jobs::NoPicker),
             allow_close: false,
             title: String::new(),
+            disk_changed: false,
+            disk_checked_at: f64::NEG_INFINITY,
         }
     }
 
@@ -163,9 +183,18 @@ impl ConsoleApp {
         self.file_job = Some(FileJob::load(path));
     }
 
-    fn replace_workspace(&mut self, ws: Workspace, path: Option<PathBuf>) {
+    fn replace_workspace(
+        &mut self,
+        ws: Workspace,
+        path: Option<PathBuf>,
+        stamp: Option<crate::persist::DiskStamp>,
+    ) {
         self.ws = ws;
-        self.doc = Document { path, dirty: false };
+        self.doc = Document {
+            path,
+            dirty: false,
+            stamp,
+        };
         self.blades.clear();
         self.clock.running = false;
     }
@@ -184,9 +213,9 @@ impl ConsoleApp {
     fn do_switch(&mut self, switch: PendingSwitch) {
         match switch {
             PendingSwitch::New => {
-                self.replace_workspace(crate::service::new_workspace("Untitled", 1), None)
+                self.replace_workspace(crate::service::new_workspace("Untitled", 1), None, None)
             }
-            PendingSwitch::Demo => self.replace_workspace(demo_or_empty(), None),
+            PendingSwitch::Demo => self.replace_workspace(demo_or_empty(), None, None),
             PendingSwitch::Open(p) => self.start_load(p),
             PendingSwitch::ShowOpenDialog => {
                 self.dialog = Some(Dialog::Open {
@@ -199,7 +228,9 @@ impl ConsoleApp {
 
     pub fn save(&mut self, then_close: bool) {
         match self.doc.path.clone() {
-            Some(p) => self.file_job = Some(FileJob::save(&self.ws, p, then_close)),
+            Some(p) => {
+                self.file_job = Some(FileJob::save(&self.ws, p, then_close, Some(self.doc.stamp)))
+            }
             None => {
                 self.dialog = Some(Dialog::SaveAs {
                     path: String::new(),
@@ -247,9 +278,9 @@ impl ConsoleApp {
         if let Some(fj) = self.file_job.take() {
             match fj {
                 FileJob::Load { path, promise } => match promise.try_take() {
-                    Ok(Ok(ws)) => {
+                    Ok(Ok((ws, stamp))) => {
                         self.recent.add(&path);
-                        self.replace_workspace(*ws, Some(path));
+                        self.replace_workspace(*ws, Some(path), stamp);
                         self.dialog = None;
                     }
                     Ok(Err(e)) => {
@@ -268,10 +299,11 @@ impl ConsoleApp {
                     promise,
                     then_close,
                 } => match promise.try_take() {
-                    Ok(Ok(())) => {
+                    Ok(Ok(stamp)) => {
                         self.recent.add(&path);
                         self.doc.path = Some(path);
                         self.doc.dirty = false;
+                        self.doc.stamp = stamp;
                         if then_close {
                             self.allow_close = true;
                             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -430,6 +462,14 @@ impl eframe::App for ConsoleApp {
         let ctx = ui.ctx().clone();
         self.poll_jobs(&ctx);
         self.tick_clock(&ctx);
+        let now = ctx.input(|i| i.time);
+        if now - self.disk_checked_at >= 2.0 && self.file_job.is_none() {
+            self.disk_checked_at = now;
+            self.disk_changed = self.doc.changed_on_disk();
+        }
+        if self.doc.path.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_secs(2));
+        }
         self.handle_close(&ctx);
         egui::Panel::top("top-bar").show(ui, |ui| chrome::top_bar(self, ui));
         egui::Panel::bottom("status-bar").show(ui, |ui| chrome::status_bar(self, ui));
