@@ -317,3 +317,23 @@ fn a_kill_during_a_save_leaves_the_old_file_or_the_new_one() {
         assert!(loaded.is_ok(), "after a kill at {delay_ms} ms: {loaded:?}");
     }
 }
+
+#[test]
+fn a_key_backup_that_cannot_be_written_is_not_recorded() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let before = ws.clone();
+    let r = sh.run_line(
+        &mut ws,
+        &format!(
+            "az keyvault key backup --vault-name {} --name {} --file /nonexistent-dir/k.keybackup",
+            common::VAULT,
+            common::KEY
+        ),
+    );
+    assert!(!r.ok);
+    assert!(ws == before, "no backup is recorded");
+    let k = ws.vault(common::VAULT).unwrap().key(common::KEY).unwrap();
+    assert!(k.last_backup.is_none());
+}

@@ -808,8 +808,11 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             if std::path::Path::new(&file).exists() {
                 return Err(usage(format!("File '{file}' already exists.")));
             }
-            let blob = keyvault::backup_key(ws, &vault, &name)?;
+            // Recorded as backed up only once the file is safely written.
+            let mut draft = ws.clone();
+            let blob = keyvault::backup_key(&mut draft, &vault, &name)?;
             crate::persist::write_new_file(std::path::Path::new(&file), &blob).map_err(usage)?;
+            *ws = draft;
             Ok(json!({"value": file}))
         }
         "az keyvault key restore" => {

@@ -410,6 +410,32 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                 }
             });
         }
+        Dialog::Recover { path } => {
+            ui.heading("Recover unsaved work?");
+            let when = std::fs::metadata(&*path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .map(|age| format!(" (copied {} minutes ago)", age.as_secs() / 60))
+                .unwrap_or_default();
+            ui.label(format!(
+                "The console did not close properly last time. A copy of its unsaved workspace was kept{when}."
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Recover").clicked() {
+                    end = Some(DialogEnd::Close);
+                    let mut job = FileJob::load(path.clone());
+                    if let FileJob::Load { recovered, .. } = &mut job {
+                        *recovered = true;
+                    }
+                    app.file_job = Some(job);
+                }
+                if ui.button("Discard it").clicked() {
+                    end = Some(DialogEnd::Close);
+                    app.recovery.clear();
+                }
+            });
+        }
         Dialog::ConfirmClose => {
             ui.heading("Save changes before closing?");
             ui.label("The workspace has changes that are not saved.");

@@ -75,6 +75,8 @@ pub enum FileJob {
     Load {
         path: PathBuf,
         promise: Promise<Result<(Box<Workspace>, Option<DiskStamp>), String>>,
+        /// A crash-recovery copy: it opens as unsaved work, not as that file.
+        recovered: bool,
     },
     Save {
         path: PathBuf,
@@ -97,7 +99,11 @@ impl FileJob {
                 .map(|ws| (Box::new(ws), stamp))
                 .map_err(|e| e.to_string())
         });
-        FileJob::Load { path, promise }
+        FileJob::Load {
+            path,
+            promise,
+            recovered: false,
+        }
     }
 
     /// Saves `ws` to `path` on a worker. With `expected`, only if the file is still as this

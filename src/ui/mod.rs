@@ -10,6 +10,7 @@ mod chrome;
 pub mod jobs;
 mod navigator;
 mod recent;
+pub mod recovery;
 mod shell_panel;
 pub mod widgets;
 
@@ -85,6 +86,10 @@ pub enum Dialog {
         title: String,
         text: String,
     },
+    /// A crash-recovery copy was found at start.
+    Recover {
+        path: PathBuf,
+    },
 }
 
 /// What to do once unsaved changes are dealt with.
@@ -114,6 +119,7 @@ pub struct ConsoleApp {
     /// Another process changed the open file (checked every two seconds).
     pub disk_changed: bool,
     disk_checked_at: f64,
+    pub recovery: recovery::Recovery,
 }
 
 impl ConsoleApp {
@@ -122,6 +128,10 @@ impl ConsoleApp {
         let mut app = Self::with_workspace(demo_or_empty(), None);
         app.picker = Arc::new(jobs::RfdPicker);
         app.recent = recent::RecentFiles::load();
+        app.recovery = recovery::Recovery::on_disk();
+        if let Some(path) = app.recovery.leftover() {
+            app.dialog = Some(Dialog::Recover { path });
+        }
         app
     }
 
@@ -155,6 +165,7 @@ impl ConsoleApp {
             title: String::new(),
             disk_changed: false,
             disk_checked_at: f64::NEG_INFINITY,
+            recovery: recovery::Recovery::default(),
         }
     }
 
@@ -195,6 +206,8 @@ impl ConsoleApp {
             dirty: false,
             stamp,
         };
+        // Whatever was unsaved was saved or discarded on purpose.
+        self.recovery.clear();
         self.blades.clear();
         self.clock.running = false;
     }
@@ -277,7 +290,22 @@ impl ConsoleApp {
         }
         if let Some(fj) = self.file_job.take() {
             match fj {
-                FileJob::Load { path, promise } => match promise.try_take() {
+                FileJob::Load {
+                    path,
+                    promise,
+                    recovered,
+                } => match promise.try_take() {
+                    Ok(Ok((ws, _))) if recovered => {
+                        // Unsaved work again: no file yet, and the copy stays until saved.
+                        self.ws = *ws;
+                        self.doc = Document {
+                            path: None,
+                            dirty: true,
+                            stamp: None,
+                        };
+                        self.blades.clear();
+                        self.dialog = None;
+                    }
                     Ok(Ok((ws, stamp))) => {
                         self.recent.add(&path);
                         self.replace_workspace(*ws, Some(path), stamp);
@@ -290,7 +318,11 @@ impl ConsoleApp {
                         });
                     }
                     Err(promise) => {
-                        self.file_job = Some(FileJob::Load { path, promise });
+                        self.file_job = Some(FileJob::Load {
+                            path,
+                            promise,
+                            recovered,
+                        });
                         ctx.request_repaint_after(std::time::Duration::from_millis(50));
                     }
                 },
@@ -304,6 +336,7 @@ impl ConsoleApp {
                         self.doc.path = Some(path);
                         self.doc.dirty = false;
                         self.doc.stamp = stamp;
+                        self.recovery.clear();
                         if then_close {
                             self.allow_close = true;
                             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -384,9 +417,15 @@ impl ConsoleApp {
     }
 
     fn handle_close(&mut self, ctx: &egui::Context) {
-        if ctx.input(|i| i.viewport().close_requested()) && self.doc.dirty && !self.allow_close {
+        if !ctx.input(|i| i.viewport().close_requested()) {
+            return;
+        }
+        if self.doc.dirty && !self.allow_close {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.dialog = Some(Dialog::ConfirmClose);
+        } else {
+            // Closing with nothing unsaved, or without saving on purpose: no recovery copy.
+            self.recovery.clear();
         }
     }
 
@@ -463,6 +502,7 @@ impl eframe::App for ConsoleApp {
         self.poll_jobs(&ctx);
         self.tick_clock(&ctx);
         let now = ctx.input(|i| i.time);
+        self.recovery.tick(&self.ws, self.doc.dirty, now);
         if now - self.disk_checked_at >= 2.0 && self.file_job.is_none() {
             self.disk_checked_at = now;
             self.disk_changed = self.doc.changed_on_disk();
