@@ -70,11 +70,14 @@ impl Job {
     }
 }
 
+/// A workspace read from a file, with the file's stamp from before it was read.
+pub type Loaded = (Box<Workspace>, Option<DiskStamp>);
+
 /// A workspace file being read or written, or a dialog being shown.
 pub enum FileJob {
     Load {
         path: PathBuf,
-        promise: Promise<Result<(Box<Workspace>, Option<DiskStamp>), String>>,
+        promise: Promise<Result<Loaded, String>>,
         /// A crash-recovery copy: it opens as unsaved work, not as that file.
         recovered: bool,
     },

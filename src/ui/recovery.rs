@@ -79,7 +79,7 @@ impl Recovery {
     pub fn clear(&mut self) {
         self.last = None;
         if let Some(p) = self.writing.take() {
-            let _ = p.block_and_take();
+            p.block_and_take();
         }
         if let Some(path) = &self.path {
             let _ = std::fs::remove_file(path);
