@@ -61,6 +61,32 @@ impl FastKey {
     }
 }
 
+/// Refuses a key aws-lc finds inconsistent (a CRT value, a prime, an exponent that does not
+/// match the rest), for the sizes aws-lc takes.
+fn check_consistent(bits: usize, accepted_by_aws_lc: bool) -> Result<(), CryptoError> {
+    if (2048..=8192).contains(&bits) && !accepted_by_aws_lc {
+        return Err(CryptoError::MalformedKey(
+            "the key is inconsistent: its CRT parameters, primes or exponents do not match (OpenSSL's `rsa -check` fails too)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The DER inside a PEM block.
+fn pem_body(pem: &str) -> Option<Vec<u8>> {
+    let body: String = pem
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .filter(|l| !l.contains(':'))
+        .map(str::trim)
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body.as_bytes())
+        .ok()
+}
+
 /// Which implementation does the RSA-OAEP arithmetic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RsaBackend {
@@ -124,6 +150,10 @@ impl RsaKeyMaterial {
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
         let key = PrivateKey::from_pkcs8_der(der)
             .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+        check_consistent(
+            key.size() * 8,
+            aws_lc_rs::rsa::KeyPair::from_pkcs8(der).is_ok(),
+        )?;
         Self::from_private_key(key)
     }
 
@@ -133,6 +163,17 @@ impl RsaKeyMaterial {
         let key = PrivateKey::from_pkcs8_pem(pem)
             .or_else(|_| PrivateKey::from_pkcs1_pem(pem))
             .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+        // `rsa` recomputes the CRT values and ignores the file's; OpenSSL checks them. So do
+        // we (through aws-lc), so a damaged key file is refused rather than silently repaired.
+        let der = pem_body(pem);
+        let accepted = der.as_deref().is_some_and(|der| {
+            if pem.contains("BEGIN RSA PRIVATE KEY") {
+                aws_lc_rs::rsa::KeyPair::from_der(der).is_ok()
+            } else {
+                aws_lc_rs::rsa::KeyPair::from_pkcs8(der).is_ok()
+            }
+        });
+        check_consistent(key.size() * 8, accepted)?;
         Self::from_private_key(key)
     }
 
@@ -386,6 +427,38 @@ mod tests {
             small.unwrap_key(WrapAlgorithm::RsaOaep256, &w).unwrap(),
             vec![7u8; 32]
         );
+    }
+
+    /// A PKCS#1 key whose CRT coefficient was swapped for another value: `rsa` alone would
+    /// import it (it recomputes CRT values); OpenSSL and aws-lc refuse it, and so do we.
+    #[test]
+    fn keys_with_damaged_crt_values_are_refused() {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        use rsa::pkcs1::der::{Decode, Encode};
+        let k = fixture();
+        let der = k.key().unwrap().to_pkcs1_der().unwrap();
+        let good = rsa::pkcs1::RsaPrivateKeyRef::from_der(der.as_bytes()).unwrap();
+        let damaged = rsa::pkcs1::RsaPrivateKeyRef {
+            coefficient: good.exponent1,
+            ..good.clone()
+        }
+        .to_der()
+        .unwrap();
+        let pem = |der: &[u8]| {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+            let lines: Vec<String> = b64
+                .as_bytes()
+                .chunks(64)
+                .map(|c| String::from_utf8_lossy(c).to_string())
+                .collect();
+            format!(
+                "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+                lines.join("\n")
+            )
+        };
+        assert!(RsaKeyMaterial::from_pem(&pem(&good.to_der().unwrap())).is_ok());
+        let e = RsaKeyMaterial::from_pem(&pem(&damaged)).unwrap_err();
+        assert!(e.to_string().contains("inconsistent"), "{e}");
     }
 
     #[test]

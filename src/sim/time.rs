@@ -19,13 +19,13 @@ impl Duration {
         Duration(s)
     }
     pub const fn minutes(m: i64) -> Self {
-        Duration(m * 60)
+        Duration(m.saturating_mul(60))
     }
     pub const fn hours(h: i64) -> Self {
-        Duration(h * 3600)
+        Duration(h.saturating_mul(3600))
     }
     pub const fn days(d: i64) -> Self {
-        Duration(d * 86400)
+        Duration(d.saturating_mul(86400))
     }
 
     /// Parses `30s`, `10m`, `8h`, `2d` (a plain number means minutes).
