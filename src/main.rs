@@ -12,9 +12,11 @@ tde-console: Azure SQL TDE with customer-managed keys, simulated with real crypt
 
 USAGE:
   tde-console [WORKSPACE.ron]            open the console (the built-in demo without a file)
-  tde-console shell [WORKSPACE.ron] [--script FILE] [--keep-going]
+  tde-console shell [WORKSPACE.ron] [--script FILE] [--keep-going] [--passphrase-file FILE]
                                          run az commands from FILE or standard input;
                                          WORKSPACE is loaded if it exists and saved at the end
+                                         (with --passphrase-file: opened with, and saved
+                                         protected by, the passphrase on FILE's first line)
   tde-console --help
 ";
 
@@ -50,10 +52,36 @@ fn run_shell(args: &[OsString]) -> ExitCode {
     let mut workspace: Option<PathBuf> = None;
     let mut script: Option<PathBuf> = None;
     let mut keep_going = false;
+    let mut passphrase: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].to_string_lossy().as_ref() {
             "--keep-going" => keep_going = true,
+            "--passphrase-file" => {
+                i += 1;
+                let text = args.get(i).map(|f| (f, persist::read_user_text(f)));
+                match text {
+                    Some((_, Ok(t))) => {
+                        let first = t.lines().next().unwrap_or_default().to_string();
+                        if first.is_empty() {
+                            eprintln!("ERROR: the passphrase file is empty");
+                            return ExitCode::from(2);
+                        }
+                        passphrase = Some(first);
+                    }
+                    Some((f, Err(e))) => {
+                        eprintln!(
+                            "ERROR: cannot read the passphrase file '{}': {e}",
+                            PathBuf::from(f).display()
+                        );
+                        return ExitCode::from(2);
+                    }
+                    None => {
+                        eprintln!("--passphrase-file needs a file");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             "--script" => {
                 i += 1;
                 match args.get(i) {
@@ -81,7 +109,7 @@ fn run_shell(args: &[OsString]) -> ExitCode {
     // Taken before reading: a save by another process from here on is noticed at the end.
     let opened = workspace.as_deref().and_then(persist::stamp);
     let ws = match &workspace {
-        Some(p) if p.exists() => match persist::load(p) {
+        Some(p) if p.exists() => match persist::load_with(p, passphrase.as_deref()) {
             Ok(ws) => ws,
             Err(e) => {
                 eprintln!("ERROR: {e}");
@@ -118,12 +146,16 @@ fn run_shell(args: &[OsString]) -> ExitCode {
         }
     }
     if let Some(p) = &workspace
-        && let Err(e) = persist::save_checked(&ws, p, opened)
+        && let Err(e) = persist::save_checked(&ws, p, opened, passphrase.as_deref())
     {
         // Another process saved the file meanwhile: keep both, never lose this run's work.
         let aside = p.with_extension(format!("conflict-{}.ron", std::process::id()));
         let kept = persist::to_ron(&ws)
             .map_err(|e| e.to_string())
+            .and_then(|text| match &passphrase {
+                Some(p) => persist::sealed::seal(&text, p),
+                None => Ok(text),
+            })
             .and_then(|text| persist::write_new_file(&aside, text.as_bytes()));
         match kept {
             Ok(()) => eprintln!(

@@ -337,3 +337,66 @@ fn a_key_backup_that_cannot_be_written_is_not_recorded() {
     let k = ws.vault(common::VAULT).unwrap().key(common::KEY).unwrap();
     assert!(k.last_backup.is_none());
 }
+
+#[test]
+fn a_passphrase_protects_a_workspace_and_a_wrong_one_changes_nothing() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret.ron");
+    let (ws, _) = setup(&FixtureKeys::new());
+    persist::save(&ws, &path).unwrap();
+    let good = dir.path().join("pass.txt");
+    std::fs::write(&good, "correct horse battery staple\n").unwrap();
+    let bad = dir.path().join("wrong.txt");
+    std::fs::write(&bad, "wrong\n").unwrap();
+    let run = |pass: Option<&Path>, script: &[u8]| {
+        let mut cmd = console();
+        cmd.arg("shell").arg(&path);
+        if let Some(p) = pass {
+            cmd.arg("--passphrase-file").arg(p);
+        }
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(script).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // A plain workspace opened with a passphrase file is saved protected.
+    let out = run(Some(&good), b"sim clock advance 1h -o none\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(persist::sealed::is_sealed(&text), "{text}");
+    assert!(!text.contains("format_version") && !text.contains("kv-test"));
+    assert_eq!(mode(&path), 0o600);
+    // Without it, or with a wrong one: a clear error, and the file is untouched.
+    for pass in [None, Some(bad.as_path())] {
+        let out = run(pass, b"sim clock advance 1h -o none\n");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("protected with a passphrase") || stderr.contains("does not open"),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+    // The right one opens it, and it stays protected.
+    let out = run(Some(&good), b"sim clock show\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = persist::load_with(&path, Some("correct horse battery staple")).unwrap();
+    assert_eq!(back.now().0 - ws.now().0, 3600);
+    assert!(matches!(
+        persist::load(&path),
+        Err(persist::PersistError::NeedsPassphrase { .. })
+    ));
+}

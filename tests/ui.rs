@@ -819,3 +819,58 @@ fn a_vault_outage_from_the_vault_blade_switches_to_the_second_vault() {
     );
     assert_eq!(sales_state(&h), "Online");
 }
+
+#[test]
+fn protect_a_workspace_with_a_passphrase_then_open_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("protected.ron");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1500.0, HEIGHT))
+        .build_eframe({
+            let path = path.clone();
+            move |_cc| {
+                ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), Some(path))
+            }
+        });
+    h.run_steps(2);
+    click(&mut h, "File");
+    click(&mut h, "Protect with passphrase…");
+    type_into_field(&mut h, "New passphrase", "a long passphrase");
+    type_into_field(&mut h, "Confirm passphrase", "a long passphrase");
+    click(&mut h, "Protect");
+    click(&mut h, "File");
+    click(&mut h, "Save");
+    wait_until(&mut h, "the save", |app| app.file_job.is_none());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(persist::sealed::is_sealed(&text));
+    assert!(!text.contains("kv-contoso-us"));
+
+    // Opening it asks for the passphrase; a wrong one says so and opens nothing.
+    h.state_mut().start_load(path.clone());
+    wait_until(&mut h, "the passphrase prompt", |app| {
+        app.file_job.is_none()
+    });
+    assert!(has(&h, "is protected with a passphrase"));
+    type_into_field(&mut h, "Passphrase", "not it");
+    click(&mut h, "Open");
+    wait_until(&mut h, "the refusal", |app| app.file_job.is_none());
+    assert!(has(&h, "The passphrase does not open"));
+    type_into_field(&mut h, "Passphrase", "a long passphrase");
+    click(&mut h, "Open");
+    wait_until(&mut h, "the load", |app| app.file_job.is_none());
+    assert_eq!(h.state().doc.path.as_deref(), Some(path.as_path()));
+    assert_eq!(
+        h.state().doc.passphrase.as_deref(),
+        Some("a long passphrase")
+    );
+    assert!(h.state().ws.server("sql-contoso-us").is_some());
+}
+
+/// Types into the field a label names (the label and its field share the name: the field
+/// comes second).
+fn type_into_field(h: &mut Harness<'static, ConsoleApp>, label: &str, text: &str) {
+    h.get_all_by_label(label).last().unwrap().click();
+    h.run_steps(1);
+    h.get_all_by_label(label).last().unwrap().type_text(text);
+    h.run_steps(2);
+}

@@ -1,6 +1,8 @@
 //! Workspace files: RON with a `format_version`, written atomically (temporary file, fsync,
 //! rename), read with clear errors. A file that cannot be read changes nothing.
 
+pub mod sealed;
+
 use crate::model::{FORMAT_VERSION, Workspace};
 use std::fmt;
 use std::io::Write;
@@ -23,6 +25,13 @@ pub enum PersistError {
         found: u32,
     },
     Serialize(String),
+    /// Protected with a passphrase, and none was given.
+    NeedsPassphrase {
+        path: PathBuf,
+    },
+    WrongPassphrase {
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for PersistError {
@@ -42,6 +51,16 @@ impl fmt::Display for PersistError {
                 path.display()
             ),
             PersistError::Serialize(e) => write!(f, "Cannot serialise the workspace: {e}"),
+            PersistError::NeedsPassphrase { path } => write!(
+                f,
+                "'{}' is protected with a passphrase: give it (shell: --passphrase-file FILE).",
+                path.display()
+            ),
+            PersistError::WrongPassphrase { path } => write!(
+                f,
+                "The passphrase does not open '{}' (nothing was changed).",
+                path.display()
+            ),
         }
     }
 }
@@ -171,8 +190,14 @@ pub fn to_ron(ws: &Workspace) -> Result<String, PersistError> {
     ron::ser::to_string_pretty(ws, cfg).map_err(|e| PersistError::Serialize(e.to_string()))
 }
 
-/// Reads a workspace file.
+/// Reads a workspace file (a passphrase-protected one is refused with
+/// [`PersistError::NeedsPassphrase`]).
 pub fn load(path: &Path) -> Result<Workspace, PersistError> {
+    load_with(path, None)
+}
+
+/// Reads a workspace file, opening it with `passphrase` if it is protected.
+pub fn load_with(path: &Path, passphrase: Option<&str>) -> Result<Workspace, PersistError> {
     let bytes = read_bounded(path, MAX_WORKSPACE_FILE).map_err(|error| PersistError::Io {
         path: path.to_path_buf(),
         error,
@@ -181,6 +206,23 @@ pub fn load(path: &Path) -> Result<Workspace, PersistError> {
         path: path.to_path_buf(),
         detail: "the file is not UTF-8 text".into(),
     })?;
+    if sealed::is_sealed(&text) {
+        let Some(p) = passphrase else {
+            return Err(PersistError::NeedsPassphrase {
+                path: path.to_path_buf(),
+            });
+        };
+        let plain = sealed::unseal(&text, p).map_err(|e| match e {
+            sealed::UnsealError::WrongPassphrase => PersistError::WrongPassphrase {
+                path: path.to_path_buf(),
+            },
+            sealed::UnsealError::Damaged(detail) => PersistError::Corrupt {
+                path: path.to_path_buf(),
+                detail,
+            },
+        })?;
+        return from_ron(&plain, path);
+    }
     from_ron(&text, path)
 }
 
@@ -213,6 +255,7 @@ pub fn save_checked(
     ws: &Workspace,
     path: &Path,
     expected: Option<DiskStamp>,
+    passphrase: Option<&str>,
 ) -> Result<Option<DiskStamp>, String> {
     if stamp(path) != expected {
         return Err(format!(
@@ -220,13 +263,25 @@ pub fn save_checked(
             path.display()
         ));
     }
-    save(ws, path).map_err(|e| e.to_string())?;
+    save_with(ws, path, passphrase).map_err(|e| e.to_string())?;
     Ok(stamp(path))
 }
 
 /// Writes a workspace atomically: a temporary file beside the target, fsync, rename.
 pub fn save(ws: &Workspace, path: &Path) -> Result<(), PersistError> {
-    let text = to_ron(ws)?;
+    save_with(ws, path, None)
+}
+
+/// [`save`], sealed under `passphrase` when given (Argon2id + AES-256-GCM).
+pub fn save_with(
+    ws: &Workspace,
+    path: &Path,
+    passphrase: Option<&str>,
+) -> Result<(), PersistError> {
+    let mut text = to_ron(ws)?;
+    if let Some(p) = passphrase {
+        text = sealed::seal(&text, p).map_err(PersistError::Serialize)?;
+    }
     write_atomically(path, text.as_bytes()).map_err(|error| PersistError::Io {
         path: path.to_path_buf(),
         error,

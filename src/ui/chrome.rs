@@ -48,6 +48,19 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     then_close: false,
                 });
             }
+            ui.separator();
+            if app.doc.passphrase.is_none() {
+                if ui.button("Protect with passphrase…").clicked() {
+                    app.dialog = Some(Dialog::Protect {
+                        passphrase: String::new(),
+                        confirm: String::new(),
+                        error: None,
+                    });
+                }
+            } else if ui.button("Remove passphrase protection").clicked() {
+                app.doc.passphrase = None;
+                app.doc.dirty = true;
+            }
         });
         ui.menu_button("View", |ui| {
             ui.checkbox(&mut app.shell.open, "Cloud Shell");
@@ -402,8 +415,73 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                     if target.extension().is_none() {
                         target.set_extension("ron");
                     }
-                    app.file_job = Some(FileJob::save(&app.ws, target, *then_close, None));
+                    app.file_job = Some(FileJob::save(
+                        &app.ws,
+                        target,
+                        *then_close,
+                        None,
+                        app.doc.passphrase.clone(),
+                    ));
                     end = Some(DialogEnd::Close);
+                }
+                if ui.button("Cancel").clicked() {
+                    end = Some(DialogEnd::Close);
+                }
+            });
+        }
+        Dialog::Passphrase {
+            path,
+            input,
+            error,
+            recovered,
+        } => {
+            ui.heading("Passphrase");
+            ui.label(format!(
+                "'{}' is protected with a passphrase.",
+                path.display()
+            ));
+            let field = password_field(ui, "Passphrase", input);
+            if let Some(e) = error {
+                crate::ui::widgets::error_box(ui, e);
+            }
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.horizontal(|ui| {
+                if (ui.button("Open").clicked() || enter) && !input.is_empty() {
+                    end = Some(DialogEnd::Close);
+                    let mut job = FileJob::load_with(path.clone(), Some(std::mem::take(input)));
+                    if let FileJob::Load { recovered: r, .. } = &mut job {
+                        *r = *recovered;
+                    }
+                    app.file_job = Some(job);
+                }
+                if ui.button("Cancel").clicked() {
+                    end = Some(DialogEnd::Close);
+                }
+            });
+        }
+        Dialog::Protect {
+            passphrase,
+            confirm,
+            error,
+        } => {
+            ui.heading("Protect with passphrase");
+            ui.label("The workspace holds every private key of its vaults. Saved with a passphrase, the file is encrypted (Argon2id, AES-256-GCM); without the passphrase it cannot be opened, and it cannot be recovered.");
+            password_field(ui, "New passphrase", passphrase);
+            password_field(ui, "Confirm passphrase", confirm);
+            if let Some(e) = error {
+                crate::ui::widgets::error_box(ui, e);
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Protect").clicked() {
+                    if passphrase.chars().count() < 8 {
+                        *error = Some("Use at least 8 characters.".into());
+                    } else if passphrase != confirm {
+                        *error = Some("The two passphrases differ.".into());
+                    } else {
+                        end = Some(DialogEnd::Close);
+                        app.doc.passphrase = Some(std::mem::take(passphrase));
+                        app.doc.dirty = true;
+                    }
                 }
                 if ui.button("Cancel").clicked() {
                     end = Some(DialogEnd::Close);
@@ -561,4 +639,14 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         }
         app.doc.dirty = true;
     }
+}
+
+/// A labelled password field (the label names it for screen readers and tests).
+fn password_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::Response {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        ui.add(egui::TextEdit::singleline(value).password(true))
+            .labelled_by(l.id)
+    })
+    .inner
 }

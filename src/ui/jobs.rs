@@ -77,9 +77,11 @@ pub type Loaded = (Box<Workspace>, Option<DiskStamp>);
 pub enum FileJob {
     Load {
         path: PathBuf,
-        promise: Promise<Result<Loaded, String>>,
+        promise: Promise<Result<Loaded, crate::persist::PersistError>>,
         /// A crash-recovery copy: it opens as unsaved work, not as that file.
         recovered: bool,
+        /// The passphrase it is being opened with (kept for the next save).
+        passphrase: Option<String>,
     },
     Save {
         path: PathBuf,
@@ -94,18 +96,23 @@ pub enum FileJob {
 
 impl FileJob {
     pub fn load(path: PathBuf) -> FileJob {
+        Self::load_with(path, None)
+    }
+
+    /// Opens a workspace, with the passphrase that protects it if it is protected.
+    pub fn load_with(path: PathBuf, passphrase: Option<String>) -> FileJob {
         let p = path.clone();
+        let pass = passphrase.clone();
         let promise = Promise::spawn_thread("tde-console-load", move || {
             // Taken before reading, so a save by another process from here on is noticed.
             let stamp = crate::persist::stamp(&p);
-            crate::persist::load(&p)
-                .map(|ws| (Box::new(ws), stamp))
-                .map_err(|e| e.to_string())
+            crate::persist::load_with(&p, pass.as_deref()).map(|ws| (Box::new(ws), stamp))
         });
         FileJob::Load {
             path,
             promise,
             recovered: false,
+            passphrase,
         }
     }
 
@@ -117,12 +124,13 @@ impl FileJob {
         path: PathBuf,
         then_close: bool,
         expected: Option<Option<DiskStamp>>,
+        passphrase: Option<String>,
     ) -> FileJob {
         let copy = ws.clone();
         let p = path.clone();
         let promise = Promise::spawn_thread("tde-console-save", move || match expected {
-            Some(stamp) => crate::persist::save_checked(&copy, &p, stamp),
-            None => crate::persist::save(&copy, &p)
+            Some(stamp) => crate::persist::save_checked(&copy, &p, stamp, passphrase.as_deref()),
+            None => crate::persist::save_with(&copy, &p, passphrase.as_deref())
                 .map(|()| crate::persist::stamp(&p))
                 .map_err(|e| e.to_string()),
         });

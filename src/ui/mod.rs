@@ -48,6 +48,8 @@ pub struct Document {
     pub dirty: bool,
     /// The file as this console last read or wrote it (to notice another process's save).
     pub stamp: Option<crate::persist::DiskStamp>,
+    /// Saves are sealed under this passphrase (File > Protect with passphrase…).
+    pub passphrase: Option<String>,
 }
 
 impl Document {
@@ -89,6 +91,20 @@ pub enum Dialog {
     /// A crash-recovery copy was found at start.
     Recover {
         path: PathBuf,
+    },
+    /// The file to open is protected with a passphrase.
+    Passphrase {
+        path: PathBuf,
+        input: String,
+        error: Option<String>,
+        /// It is a crash-recovery copy (opens as unsaved work).
+        recovered: bool,
+    },
+    /// File > Protect with passphrase…
+    Protect {
+        passphrase: String,
+        confirm: String,
+        error: Option<String>,
     },
 }
 
@@ -144,6 +160,7 @@ impl ConsoleApp {
                 stamp: path.as_deref().and_then(crate::persist::stamp),
                 path,
                 dirty: false,
+                passphrase: None,
             },
             blades: Vec::new(),
             next_blade_id: 1,
@@ -205,6 +222,7 @@ impl ConsoleApp {
             path,
             dirty: false,
             stamp,
+            passphrase: None,
         };
         // Whatever was unsaved was saved or discarded on purpose.
         self.recovery.clear();
@@ -242,7 +260,13 @@ impl ConsoleApp {
     pub fn save(&mut self, then_close: bool) {
         match self.doc.path.clone() {
             Some(p) => {
-                self.file_job = Some(FileJob::save(&self.ws, p, then_close, Some(self.doc.stamp)))
+                self.file_job = Some(FileJob::save(
+                    &self.ws,
+                    p,
+                    then_close,
+                    Some(self.doc.stamp),
+                    self.doc.passphrase.clone(),
+                ))
             }
             None => {
                 self.dialog = Some(Dialog::SaveAs {
@@ -294,6 +318,7 @@ impl ConsoleApp {
                     path,
                     promise,
                     recovered,
+                    passphrase,
                 } => match promise.try_take() {
                     Ok(Ok((ws, _))) if recovered => {
                         // Unsaved work again: no file yet, and the copy stays until saved.
@@ -302,6 +327,7 @@ impl ConsoleApp {
                             path: None,
                             dirty: true,
                             stamp: None,
+                            passphrase,
                         };
                         self.blades.clear();
                         self.dialog = None;
@@ -309,12 +335,26 @@ impl ConsoleApp {
                     Ok(Ok((ws, stamp))) => {
                         self.recent.add(&path);
                         self.replace_workspace(*ws, Some(path), stamp);
+                        self.doc.passphrase = passphrase;
                         self.dialog = None;
+                    }
+                    Ok(Err(
+                        e @ (crate::persist::PersistError::NeedsPassphrase { .. }
+                        | crate::persist::PersistError::WrongPassphrase { .. }),
+                    )) => {
+                        let wrong =
+                            matches!(e, crate::persist::PersistError::WrongPassphrase { .. });
+                        self.dialog = Some(Dialog::Passphrase {
+                            path,
+                            input: String::new(),
+                            error: wrong.then(|| e.to_string()),
+                            recovered,
+                        });
                     }
                     Ok(Err(e)) => {
                         self.dialog = Some(Dialog::Open {
                             path: path.display().to_string(),
-                            error: Some(e),
+                            error: Some(e.to_string()),
                         });
                     }
                     Err(promise) => {
@@ -322,6 +362,7 @@ impl ConsoleApp {
                             path,
                             promise,
                             recovered,
+                            passphrase,
                         });
                         ctx.request_repaint_after(std::time::Duration::from_millis(50));
                     }
@@ -502,7 +543,12 @@ impl eframe::App for ConsoleApp {
         self.poll_jobs(&ctx);
         self.tick_clock(&ctx);
         let now = ctx.input(|i| i.time);
-        self.recovery.tick(&self.ws, self.doc.dirty, now);
+        self.recovery.tick(
+            &self.ws,
+            self.doc.dirty,
+            self.doc.passphrase.as_deref(),
+            now,
+        );
         if now - self.disk_checked_at >= 2.0 && self.file_job.is_none() {
             self.disk_checked_at = now;
             self.disk_changed = self.doc.changed_on_disk();

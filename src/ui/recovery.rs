@@ -47,7 +47,7 @@ impl Recovery {
     }
 
     /// Called every frame: copies `ws` when it has had unsaved changes for a while.
-    pub fn tick(&mut self, ws: &Workspace, dirty: bool, now: f64) {
+    pub fn tick(&mut self, ws: &Workspace, dirty: bool, passphrase: Option<&str>, now: f64) {
         let Some(path) = self.path.clone() else {
             return;
         };
@@ -67,11 +67,13 @@ impl Recovery {
         }
         self.last = Some(now);
         let copy = ws.clone();
+        // A protected workspace's copy is protected the same way.
+        let passphrase = passphrase.map(str::to_string);
         self.writing = Some(Promise::spawn_thread("tde-console-recovery", move || {
             if let Some(dir) = path.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
-            let _ = crate::persist::save(&copy, &path);
+            let _ = crate::persist::save_with(&copy, &path, passphrase.as_deref());
         }));
     }
 
@@ -97,9 +99,9 @@ mod tests {
         let path = dir.path().join("sub").join("recovery.ron");
         let mut r = Recovery::at(path.clone());
         let ws = crate::service::new_workspace("unsaved", 4);
-        r.tick(&ws, false, 0.0);
+        r.tick(&ws, false, None, 0.0);
         assert!(r.leftover().is_none(), "nothing unsaved, nothing copied");
-        r.tick(&ws, true, 1.0);
+        r.tick(&ws, true, None, 1.0);
         if let Some(p) = r.writing.take() {
             p.block_and_take();
         }
