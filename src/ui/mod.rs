@@ -538,7 +538,28 @@ fn demo_or_empty() -> Workspace {
 }
 
 impl eframe::App for ConsoleApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    /// One frame, behind a panic boundary: a bug in a blade becomes a message, the blades
+    /// close, and the workspace (changed only by whole operations) is kept with its unsaved
+    /// work.
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.frame(ui, frame);
+        }));
+        if let Err(panic) = result {
+            self.blades.clear();
+            self.dialog = Some(Dialog::Message {
+                title: "Something went wrong in the console".into(),
+                text: format!(
+                    "A view failed ({}) and was closed. The workspace and its unsaved changes are kept: save them.",
+                    crate::shell::panic_text(&panic)
+                ),
+            });
+        }
+    }
+}
+
+impl ConsoleApp {
+    fn frame(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll_jobs(&ctx);
         self.tick_clock(&ctx);
