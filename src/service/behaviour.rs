@@ -39,6 +39,7 @@ pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
     let target = ws.now() + by;
     // Notice anything that changed without an operation (a file opened, an edit in a test).
     reconcile(ws);
+    let _pool = super::rotation::pregenerate_rotations(ws, target);
     while let Some(ev) = ws.schedule.pop_due(target) {
         if ev.at > ws.clock.now {
             ws.clock.now = ev.at;

@@ -222,6 +222,78 @@ fn pending(k: &Key) -> Vec<(Timestamp, Lifecycle)> {
     out
 }
 
+thread_local! {
+    /// Key material generated ahead, by size, for the rotations the running advance makes.
+    static POOL: std::cell::RefCell<std::collections::HashMap<usize, Vec<RsaKeyMaterial>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Clears the pool when the advance that filled it ends (even by a panic).
+pub(crate) struct PoolGuard;
+
+impl Drop for PoolGuard {
+    fn drop(&mut self) {
+        POOL.with(|p| p.borrow_mut().clear());
+    }
+}
+
+/// Generates, on every core and before the advance runs, the key material for every
+/// rotation policy-driven rotations will need until `target` (a year of weekly rotations of
+/// one key is 52 keys: generated together instead of one at a time as each falls due).
+pub(crate) fn pregenerate_rotations(ws: &Workspace, target: Timestamp) -> PoolGuard {
+    let mut sizes: Vec<usize> = Vec::new();
+    for k in ws
+        .vaults
+        .iter()
+        .filter(|v| v.deleted.is_none())
+        .flat_map(|v| v.keys.iter().filter(|k| k.deleted.is_none()))
+    {
+        let (Some(p), Some(cur)) = (&k.rotation_policy, k.current()) else {
+            continue;
+        };
+        let Some((first, _)) = pending(k)
+            .into_iter()
+            .find(|(_, e)| *e == Lifecycle::Rotate)
+        else {
+            continue;
+        };
+        // Each new version rotates again after the same span.
+        let period = match (p.rotate_after_create, p.rotate_before_expiry, p.expiry_time) {
+            (Some(a), _, _) => a,
+            (None, Some(b), Some(e)) => e - b,
+            _ => continue,
+        };
+        if period.0 <= 0 {
+            continue;
+        }
+        let mut t = first;
+        let bits = cur.material.bits();
+        while t <= target && sizes.len() < 10_000 {
+            sizes.push(bits);
+            t = t + period;
+        }
+    }
+    if sizes.len() > 1 {
+        let made = crate::crypto::par_map(&sizes, |bits| RsaKeyMaterial::generate(*bits));
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            for m in made.into_iter().flatten() {
+                pool.entry(m.bits()).or_default().push(m);
+            }
+        });
+    }
+    PoolGuard
+}
+
+/// Key material for one rotation: from the pool if the advance generated it ahead.
+fn rotation_material(bits: usize) -> Result<RsaKeyMaterial, crate::crypto::CryptoError> {
+    let pooled = POOL.with(|p| p.borrow_mut().get_mut(&bits).and_then(Vec::pop));
+    match pooled {
+        Some(m) => Ok(m),
+        None => RsaKeyMaterial::generate(bits),
+    }
+}
+
 /// Schedules the next key lifecycle event of any vault (runs after every change).
 pub(crate) fn schedule_lifecycle(ws: &mut Workspace) {
     let now = ws.now();
@@ -262,7 +334,7 @@ pub(crate) fn run_lifecycle(ws: &mut Workspace) {
             Lifecycle::Rotate => {
                 let result = current_bits(ws, &vault, &key)
                     .and_then(|bits| {
-                        RsaKeyMaterial::generate(bits).map_err(|e| {
+                        rotation_material(bits).map_err(|e| {
                             ServiceError::new("InternalServerError", 500, e.to_string())
                         })
                     })
