@@ -5,8 +5,6 @@
 use super::{ServiceError, ServiceResult, check_name, notify, transact};
 use crate::model::*;
 use serde_json::json;
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration as StdDuration;
 
 /// `az monitor action-group create`.
@@ -238,47 +236,23 @@ pub(crate) fn parse_loopback_url(url: &str) -> ServiceResult<(String, u16, Strin
 
 /// POSTs JSON over HTTP/1.1 to a loopback URL; returns what happened, in words.
 fn post_json(url: &str, body: &str) -> String {
-    let (host, port, path) = match parse_loopback_url(url) {
-        Ok(x) => x,
-        Err(e) => return format!("Failed: {}", e.message),
-    };
-    let addr_host = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs: Vec<_> = match (addr_host, port).to_socket_addrs() {
-        Ok(a) => a.filter(|a| a.ip().is_loopback()).collect(),
-        Err(e) => return format!("Failed: {e}"),
-    };
-    let Some(addr) = addrs.first() else {
-        return "Failed: no loopback address".into();
-    };
-    let timeout = StdDuration::from_secs(2);
-    let mut stream = match TcpStream::connect_timeout(addr, timeout) {
-        Ok(s) => s,
-        Err(e) => return format!("Failed: {e}"),
-    };
-    let _ = stream.set_read_timeout(Some(timeout));
-    let _ = stream.set_write_timeout(Some(timeout));
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: tde-console-action-group\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    if let Err(e) = stream.write_all(request.as_bytes()) {
-        return format!("Failed: {e}");
+    // Only http to a loopback address, and nothing a request line could be split on.
+    if let Err(e) = parse_loopback_url(url) {
+        return format!("Failed: {}", e.message);
     }
-    let mut head = [0u8; 64];
-    match stream.read(&mut head) {
-        Ok(n) if n > 0 => {
-            let text = String::from_utf8_lossy(&head[..n]);
-            let status = text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("?")
-                .to_string();
-            format!("HTTP {status}")
-        }
-        Ok(_) => "Failed: the server closed the connection without answering".into(),
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(StdDuration::from_secs(2)))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build();
+    let agent = ureq::Agent::new_with_config(config);
+    match agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("User-Agent", "tde-console-action-group")
+        .send(body)
+    {
+        Ok(response) => format!("HTTP {}", response.status().as_u16()),
         Err(e) => format!("Failed: {e}"),
     }
 }
