@@ -13,6 +13,11 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
+}
+
 fn leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
@@ -111,13 +116,7 @@ fn exports_refuse_existing_paths_symlinks_fifos_and_devices() {
     let link = dir.path().join("link.csv");
     symlink(&existing, &link).unwrap();
     let fifo = dir.path().join("fifo.csv");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let before = ws.clone();
     for target in [
         existing.clone(),
@@ -158,13 +157,7 @@ fn unbounded_and_special_input_files_are_refused_at_once() {
     let (mut ws, _) = setup(&keys);
     let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
     let fifo = dir.path().join("fifo.json");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let before = ws.clone();
     for source in ["/dev/zero".to_string(), fifo.display().to_string()] {
         let r = sh.run_line(

@@ -119,3 +119,30 @@ pub fn section(ui: &mut egui::Ui, title: &str) {
     ui.label(RichText::new(title).strong().size(15.0));
     ui.separator();
 }
+
+/// The names of `server`'s databases (none if it is gone).
+pub fn database_names(ws: &crate::model::Workspace, server: &str) -> Vec<String> {
+    ws.server(server)
+        .map(|s| s.databases.iter().map(|d| d.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// A scrolled list of `n` rows of which only those in view are laid out (a server can hold
+/// thousands of databases).
+pub fn virtual_rows(
+    ui: &mut egui::Ui,
+    id: &str,
+    max_height: f32,
+    n: usize,
+    mut add_row: impl FnMut(&mut egui::Ui, usize),
+) {
+    let row_height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+    egui::ScrollArea::vertical()
+        .id_salt(id)
+        .max_height(max_height)
+        .show_rows(ui, row_height, n, |ui, range| {
+            for i in range {
+                add_row(ui, i);
+            }
+        });
+}

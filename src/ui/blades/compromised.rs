@@ -181,30 +181,20 @@ fn make_inaccessible(
 ) {
     section(ui, "1. Drop the databases first");
     ui.label("Otherwise up to 10 minutes of recent transactions can be lost when the key goes.");
-    let dbs: Vec<String> = cx
-        .ws
-        .server(server)
-        .map(|s| s.databases.iter().map(|d| d.name.clone()).collect())
-        .unwrap_or_default();
-    // Only the rows in view are laid out (a server can hold thousands).
-    let row_height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
-    egui::ScrollArea::vertical()
-        .id_salt("drop-databases")
-        .max_height(240.0)
-        .show_rows(ui, row_height, dbs.len(), |ui, range| {
-            for db in &dbs[range] {
-                ui.horizontal(|ui| {
-                    ui.label(db);
-                    if ui
-                        .add_enabled(!cx.busy, egui::Button::new("Delete").small())
-                        .clicked()
-                    {
-                        let r = sql::delete_database(cx.ws, server, db);
-                        f.message = Some(cx.apply(r, |()| format!("Database '{db}' deleted.")));
-                    }
-                });
+    let dbs = crate::ui::widgets::database_names(cx.ws, server);
+    crate::ui::widgets::virtual_rows(ui, "drop-databases", 240.0, dbs.len(), |ui, i| {
+        let db = &dbs[i];
+        ui.horizontal(|ui| {
+            ui.label(db);
+            if ui
+                .add_enabled(!cx.busy, egui::Button::new("Delete").small())
+                .clicked()
+            {
+                let r = sql::delete_database(cx.ws, server, db);
+                f.message = Some(cx.apply(r, |()| format!("Database '{db}' deleted.")));
             }
         });
+    });
     if dbs.is_empty() {
         success_box(ui, "No databases left on the server.");
     }

@@ -393,28 +393,18 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
     });
     text_field(ui, "Grace period (hours)", &mut form.grace_hours, "1");
     ui.label("Databases:");
-    let dbs: Vec<String> = cx
-        .ws
-        .server(server)
-        .map(|s| s.databases.iter().map(|d| d.name.clone()).collect())
-        .unwrap_or_default();
-    // Only the rows in view are laid out (a server can hold thousands).
-    let row_height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
-    egui::ScrollArea::vertical()
-        .id_salt("failover-group-databases")
-        .max_height(200.0)
-        .show_rows(ui, row_height, dbs.len(), |ui, range| {
-            for d in &dbs[range] {
-                let mut on = form.selected.contains(d);
-                if ui.checkbox(&mut on, d.as_str()).changed() {
-                    if on {
-                        form.selected.push(d.clone());
-                    } else {
-                        form.selected.retain(|x| x != d);
-                    }
-                }
+    let dbs = crate::ui::widgets::database_names(cx.ws, server);
+    crate::ui::widgets::virtual_rows(ui, "failover-group-databases", 200.0, dbs.len(), |ui, i| {
+        let d = &dbs[i];
+        let mut on = form.selected.contains(d);
+        if ui.checkbox(&mut on, d.as_str()).changed() {
+            if on {
+                form.selected.push(d.clone());
+            } else {
+                form.selected.retain(|x| x != d);
             }
-        });
+        }
+    });
     if ui
         .add_enabled(!cx.busy, egui::Button::new("Create failover group"))
         .clicked()
