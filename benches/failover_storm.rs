@@ -5,9 +5,11 @@
 //! (target: the failover takes no more than 1.3x the direct time).
 //! Run with `cargo bench --bench failover_storm`.
 
+mod common;
+
+use common::time;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::time::Instant;
 use tde_console::crypto::{DataEncryptionKey, RsaKeyMaterial, WrapAlgorithm, par_map};
 use tde_console::model::*;
 use tde_console::service::failover_group::{self as fg, CreateFailoverGroup};
@@ -155,11 +157,6 @@ fn direct(material: &RsaKeyMaterial, wrapped: &[Vec<u8>]) {
     black_box(deks);
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
 fn benches(c: &mut Criterion) {
     let ws = estate();
     let material = RsaKeyMaterial::from_pem(&pem("rsa3072-1.pem")).expect("key");
@@ -173,20 +170,8 @@ fn benches(c: &mut Criterion) {
     // Warm up (parse the keys once), then time both the same way, in the same run.
     direct(&material, &wrapped);
     failover(&ws);
-    let runs = 5;
-    let time = |f: &dyn Fn()| {
-        median(
-            (0..runs)
-                .map(|_| {
-                    let t = Instant::now();
-                    f();
-                    t.elapsed().as_secs_f64()
-                })
-                .collect(),
-        )
-    };
-    let d = time(&|| direct(&material, &wrapped));
-    let f = time(&|| failover(&ws));
+    let d = time(5, || direct(&material, &wrapped));
+    let f = time(5, || failover(&ws));
     println!(
         "failover_storm: {DATABASES} RSA-OAEP-256 unwraps directly on {} cores: {:.3} s; failover group of {DATABASES} databases (RSA-3072 software vault): {:.3} s; ratio {:.2} (target <= 1.30)",
         std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -13,6 +13,9 @@
 //! Run with `cargo bench --bench scale` (a few minutes; it writes a temporary file of about
 //! 150 MB).
 
+mod common;
+
+use common::{median, time};
 use criterion::Criterion;
 use egui_kittest::Harness;
 use std::hint::black_box;
@@ -26,24 +29,6 @@ use tde_console::ui::ConsoleApp;
 use tde_console::ui::blades::BladeKind;
 
 const HEAL_DATABASES: usize = 2000;
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
-/// Median wall time of `runs` calls of `f`, in seconds.
-fn time(runs: usize, mut f: impl FnMut()) -> f64 {
-    median(
-        (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
-}
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -13,6 +13,12 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
+/// The test workspace and a shell over it (fixture keys).
+fn workspace_and_shell() -> (tde_console::model::Workspace, Shell) {
+    let (ws, _) = setup(&FixtureKeys::new());
+    (ws, Shell::new().with_keys(FixtureKeys::boxed()))
+}
+
 fn mkfifo(path: &Path) {
     let made = std::process::Command::new("mkfifo").arg(path).status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
@@ -100,9 +106,7 @@ fn saving_onto_something_that_is_not_a_file_is_refused() {
 #[test]
 fn exports_refuse_existing_paths_symlinks_fifos_and_devices() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = FixtureKeys::new();
-    let (mut ws, _) = setup(&keys);
-    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let (mut ws, mut sh) = workspace_and_shell();
     let r = sh.run_line(
         &mut ws,
         &format!(
@@ -153,9 +157,7 @@ fn exports_refuse_existing_paths_symlinks_fifos_and_devices() {
 #[test]
 fn unbounded_and_special_input_files_are_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = FixtureKeys::new();
-    let (mut ws, _) = setup(&keys);
-    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let (mut ws, mut sh) = workspace_and_shell();
     let fifo = dir.path().join("fifo.json");
     mkfifo(&fifo);
     let before = ws.clone();
@@ -191,9 +193,7 @@ fn unbounded_and_special_input_files_are_refused_at_once() {
 
 #[test]
 fn a_panicking_command_keeps_the_workspace_and_reports_an_error() {
-    let keys = FixtureKeys::new();
-    let (mut ws, _) = setup(&keys);
-    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let (mut ws, mut sh) = workspace_and_shell();
     let before = ws.clone();
     // A slice step that overflows inside the jmespath crate.
     let r = sh.run_line(
@@ -313,9 +313,7 @@ fn a_kill_during_a_save_leaves_the_old_file_or_the_new_one() {
 
 #[test]
 fn a_key_backup_that_cannot_be_written_is_not_recorded() {
-    let keys = FixtureKeys::new();
-    let (mut ws, _) = setup(&keys);
-    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let (mut ws, mut sh) = workspace_and_shell();
     let before = ws.clone();
     let r = sh.run_line(
         &mut ws,
