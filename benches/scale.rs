@@ -351,6 +351,7 @@ fn main() {
     h.state_mut().expand_all_in_navigator();
     h.state_mut().open_root(BladeKind::Server {
         server: server.clone(),
+        message: None,
     });
     h.run_steps(5);
     let frames: Vec<f64> = (0..200)

@@ -7,6 +7,7 @@ use common::FixtureKeys;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;
+use tde_console::model::{ActionGroup, AlertRule};
 use tde_console::service;
 use tde_console::shell::Shell;
 
@@ -171,4 +172,35 @@ fn webhooks_to_anything_but_loopback_are_refused() {
         r.stderr
     );
     assert!(ws == before);
+}
+
+#[test]
+fn an_alert_rule_refused_with_its_new_action_group_leaves_no_action_group() {
+    let mut ws = service::new_workspace("t", 1);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    sh.run_line(&mut ws, "az group create -n g -l eastus -o none");
+    let before = ws.clone();
+    let group = ActionGroup {
+        name: "ag".into(),
+        resource_group: "g".into(),
+        short_name: "ag".into(),
+        receivers: Vec::new(),
+    };
+    let rule = AlertRule {
+        name: "rule".into(),
+        resource_group: "g".into(),
+        scope: format!("/subscriptions/{}", ws.current_subscription),
+        operation_name: " ".into(),
+        status: None,
+        action_groups: vec!["ag".into()],
+        enabled: true,
+    };
+    let r = service::monitor::create_alert_with_action_group(&mut ws, group, rule);
+    assert!(r.is_err());
+    assert!(ws.action_groups.is_empty(), "no action group left behind");
+    assert!(ws == before);
+    assert_eq!(
+        ws.revision, before.revision,
+        "a refused operation is no change"
+    );
 }

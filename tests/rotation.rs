@@ -162,3 +162,47 @@ fn near_expiry_and_expired_events_reach_notifications_and_the_audit_log() {
         1
     );
 }
+
+#[test]
+fn policy_rotations_take_their_key_material_from_the_key_source() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    /// Fixture keys, counted.
+    struct Counted(FixtureKeys, AtomicUsize);
+    impl service::KeySource for Counted {
+        fn generate(
+            &self,
+            bits: usize,
+        ) -> Result<tde_console::crypto::RsaKeyMaterial, tde_console::crypto::CryptoError> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.generate(bits)
+        }
+    }
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    rotation::set_rotation_policy(
+        &mut ws,
+        VAULT,
+        KEY,
+        RotationPolicy {
+            rotate_after_create: Some(Duration::days(30)),
+            rotate_before_expiry: None,
+            notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+            expiry_time: None,
+            updated: Timestamp(0),
+        },
+    )
+    .unwrap();
+    let source = Counted(FixtureKeys::new(), AtomicUsize::new(0));
+    service::behaviour::advance_with(&mut ws, Duration::days(365), &source).unwrap();
+    let k = ws.vault(VAULT).unwrap().key(KEY).unwrap();
+    assert_eq!(
+        k.versions.len(),
+        13,
+        "twelve rotations in a year of 30-day periods"
+    );
+    assert_eq!(
+        source.1.load(Ordering::Relaxed),
+        12,
+        "every rotation's key came from the key source, none from elsewhere"
+    );
+}

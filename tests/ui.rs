@@ -1,5 +1,7 @@
 //! UI tests with egui_kittest: the real app, clicked through by label as a person would.
 
+mod common;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use tde_console::model::ServerKeyType;
@@ -13,7 +15,9 @@ fn app() -> Harness<'static, ConsoleApp> {
     Harness::builder()
         .with_size(egui::vec2(1500.0, HEIGHT))
         .build_eframe(|_cc| {
+            // Key material comes from the pre-generated test keys, as it would from the OS.
             ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
+                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
         })
 }
 
@@ -129,7 +133,7 @@ fn set_a_customer_managed_protector_in_the_tde_blade() {
             tde_console::service::sql::sample_pages(&d.name)
         );
     }
-    assert!(h.state().doc.dirty, "the workspace is marked unsaved");
+    assert!(h.state().unsaved(), "the workspace is marked unsaved");
 }
 
 #[test]
@@ -873,4 +877,41 @@ fn type_into_field(h: &mut Harness<'static, ConsoleApp>, label: &str, text: &str
     h.run_steps(1);
     h.get_all_by_label(label).last().unwrap().type_text(text);
     h.run_steps(2);
+}
+
+#[test]
+fn changes_asked_for_while_a_job_runs_are_kept_when_it_lands() {
+    use tde_console::sim::Duration;
+    use tde_console::ui::blades::BladeKind;
+    let mut h = app();
+    h.state_mut().open_root(BladeKind::Database {
+        server: "sql-contoso-us".into(),
+        db: "sales".into(),
+        message: None,
+    });
+    h.run_steps(2);
+    let start = h.state().ws.now();
+    h.state_mut().advance_clock(Duration::days(2));
+    assert!(h.state().busy(), "the advance runs as a job");
+    // One change from a menu, one from a blade, both asked for while the job runs.
+    h.state_mut().queue(|ws| {
+        tde_console::service::set_client_ip(ws, "198.51.100.7")
+            .map(|()| String::new())
+            .map_err(|e| e.to_string())
+    });
+    click(&mut h, "Test connection");
+    wait_until(&mut h, "the job and the queued changes", |app| !app.busy());
+    h.run_steps(3);
+    assert_eq!(
+        h.state().ws.now(),
+        start + Duration::days(2),
+        "the job landed"
+    );
+    assert_eq!(
+        h.state().ws.console_user.client_ip,
+        "198.51.100.7",
+        "the change asked for during the job was not overwritten by its result"
+    );
+    assert!(has(&h, "Connected."), "the blade's change ran and reported");
+    assert!(h.state().unsaved());
 }

@@ -80,7 +80,7 @@ pub struct Notification {
     pub read: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Workspace {
     pub format_version: u32,
     pub name: String,
@@ -117,6 +117,17 @@ pub struct Workspace {
     /// Geo-replication links, failover groups and regional outages.
     #[serde(default)]
     pub continuity: super::continuity::Continuity,
+    /// Bumped by every change the operations layer makes (never saved): what "unsaved"
+    /// follows, and how a view knows the model moved.
+    #[serde(skip)]
+    pub revision: u64,
+}
+
+/// Two workspaces are equal when they hold the same state, whatever their revisions.
+impl PartialEq for Workspace {
+    fn eq(&self, other: &Workspace) -> bool {
+        self.same_as(other)
+    }
 }
 
 impl Workspace {
@@ -190,6 +201,7 @@ impl Workspace {
             locks,
             journal,
             continuity,
+            revision: _,
         } = self;
         let servers_same = servers.len() == other.servers.len()
             && servers

@@ -20,6 +20,16 @@ pub const MAX_ADVANCE: Duration = Duration::days(3650);
 
 /// Advances the simulated clock by `by`, running every event that falls due on the way.
 pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
+    advance_with(ws, by, &super::OsKeySource)
+}
+
+/// [`advance`], with the key material of policy rotations from `keys` (tests use
+/// pre-generated keys).
+pub fn advance_with(
+    ws: &mut Workspace,
+    by: Duration,
+    keys: &dyn super::KeySource,
+) -> ServiceResult<()> {
     if by.0 < 0 {
         return Err(ServiceError::bad_request(
             "InvalidArgument",
@@ -39,7 +49,7 @@ pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
     let target = ws.now() + by;
     // Notice anything that changed without an operation (a file opened, an edit in a test).
     reconcile(ws);
-    let _pool = super::rotation::pregenerate_rotations(ws, target);
+    let _pool = super::rotation::pregenerate_rotations(ws, target, keys);
     while let Some(ev) = ws.schedule.pop_due(target) {
         if ev.at > ws.clock.now {
             ws.clock.now = ev.at;
@@ -61,6 +71,7 @@ pub fn advance(ws: &mut Workspace, by: Duration) -> ServiceResult<()> {
     }
     ws.clock.now = target;
     reconcile(ws);
+    ws.revision = ws.revision.wrapping_add(1);
     Ok(())
 }
 

@@ -48,6 +48,13 @@ pub trait KeySource: Send + Sync {
     fn generate(&self, bits: usize) -> Result<RsaKeyMaterial, CryptoError>;
 }
 
+/// A shared key source is a key source (the app hands one to its blades, jobs and shell).
+impl<K: KeySource + ?Sized> KeySource for std::sync::Arc<K> {
+    fn generate(&self, bits: usize) -> Result<RsaKeyMaterial, CryptoError> {
+        (**self).generate(bits)
+    }
+}
+
 /// Fresh keys from the operating system's RNG.
 pub struct OsKeySource;
 
@@ -68,6 +75,7 @@ pub fn transact<T>(
     let mut draft = ws.clone();
     let out = op(&mut draft)?;
     behaviour::reconcile_after(ws, &mut draft);
+    draft.revision = draft.revision.max(ws.revision).wrapping_add(1);
     *ws = draft;
     Ok(out)
 }
@@ -114,6 +122,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         locks: Vec::new(),
         journal: RequestJournal::default(),
         continuity: Continuity::default(),
+        revision: 0,
     }
 }
 

@@ -76,6 +76,19 @@ pub fn create_alert_rule(ws: &mut Workspace, rule: AlertRule) -> ServiceResult<A
     })
 }
 
+/// The portal's "Create alert rule" with a new action group: one operation, so a rule that
+/// is refused leaves no action group behind.
+pub fn create_alert_with_action_group(
+    ws: &mut Workspace,
+    group: ActionGroup,
+    rule: AlertRule,
+) -> ServiceResult<AlertRule> {
+    transact(ws, |ws| {
+        create_action_group(ws, group)?;
+        create_alert_rule(ws, rule)
+    })
+}
+
 /// Fires the alert rules on every Activity Log record that has become visible.
 pub(crate) fn evaluate_alerts(ws: &mut Workspace) {
     let now = ws.now();

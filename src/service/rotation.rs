@@ -240,7 +240,11 @@ impl Drop for PoolGuard {
 /// Generates, on every core and before the advance runs, the key material for every
 /// rotation policy-driven rotations will need until `target` (a year of weekly rotations of
 /// one key is 52 keys: generated together instead of one at a time as each falls due).
-pub(crate) fn pregenerate_rotations(ws: &Workspace, target: Timestamp) -> PoolGuard {
+pub(crate) fn pregenerate_rotations(
+    ws: &Workspace,
+    target: Timestamp,
+    keys: &dyn super::KeySource,
+) -> PoolGuard {
     let mut sizes: Vec<usize> = Vec::new();
     for k in ws
         .vaults
@@ -273,8 +277,8 @@ pub(crate) fn pregenerate_rotations(ws: &Workspace, target: Timestamp) -> PoolGu
             t = t + period;
         }
     }
-    if sizes.len() > 1 {
-        let made = crate::crypto::par_map(&sizes, |bits| RsaKeyMaterial::generate(*bits));
+    if !sizes.is_empty() {
+        let made = crate::crypto::par_map(&sizes, |bits| keys.generate(*bits));
         POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
             for m in made.into_iter().flatten() {

@@ -700,7 +700,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             // A long-running operation: `az` waits until every DEK is re-wrapped.
             if let Some(until) = sql::server(ws, &server)?.protector_change_until {
                 let by = until - ws.now();
-                service::behaviour::advance(ws, by)?;
+                service::behaviour::advance_with(ws, by, keys)?;
             }
             let (p, k) = tde::show_protector(ws, &server)?;
             Ok(views::protector(sql::server(ws, &server)?, &p, &k))
@@ -1078,7 +1078,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     "invalid duration '{text}': use e.g. 30s, 20m, 9h or 2d"
                 ))
             })?;
-            service::behaviour::advance(ws, d)?;
+            service::behaviour::advance_with(ws, d, keys)?;
             Ok(clock_json(ws))
         }
         "sim connect" => {

@@ -59,7 +59,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 }
             } else if ui.button("Remove passphrase protection").clicked() {
                 app.doc.passphrase = None;
-                app.doc.dirty = true;
+                app.doc.forced_unsaved = true;
             }
         });
         ui.menu_button("View", |ui| {
@@ -80,7 +80,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.menu_button("Settings", |ui| client_ip_setting(app, ui));
         ui.separator();
         ui.strong(&app.ws.name);
-        if app.doc.dirty {
+        if app.unsaved() {
             ui.label(RichText::new("(unsaved)").color(AMBER));
         }
         ui.separator();
@@ -95,7 +95,10 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             if ui.selectable_label(app.show_notifications, label).clicked() {
                 app.show_notifications = !app.show_notifications;
                 if !app.show_notifications {
-                    crate::service::mark_notifications_read(&mut app.ws);
+                    app.queue(|ws| {
+                        crate::service::mark_notifications_read(ws);
+                        Ok(String::new())
+                    });
                 }
             }
             if ui
@@ -217,7 +220,10 @@ fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.strong("Notifications");
             if ui.small_button("Mark all read").clicked() {
-                crate::service::mark_notifications_read(&mut app.ws);
+                app.queue(|ws| {
+                    crate::service::mark_notifications_read(ws);
+                    Ok(String::new())
+                });
             }
         });
         egui::ScrollArea::vertical()
@@ -308,7 +314,8 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                                         .auto_shrink([false, false])
                                         .show(ui, |ui| {
                                             let mut cx = BladeCtx {
-                                                ws: &mut app.ws,
+                                                ws: &app.ws,
+                                                keys: &app.keys,
                                                 actions: Vec::new(),
                                                 busy,
                                                 index: i,
@@ -480,7 +487,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                     } else {
                         end = Some(DialogEnd::Close);
                         app.doc.passphrase = Some(std::mem::take(passphrase));
-                        app.doc.dirty = true;
+                        app.doc.forced_unsaved = true;
                     }
                 }
                 if ui.button("Cancel").clicked() {
@@ -567,9 +574,15 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .add_enabled(app.job.is_none(), egui::Button::new("Apply client IP"))
         .clicked()
     {
-        match crate::service::set_client_ip(&mut app.ws, &text) {
+        // Checked here so a mistake shows beside the field; applied as a queued change.
+        match crate::service::set_client_ip(&mut app.ws.clone(), &text) {
             Ok(()) => {
-                app.doc.dirty = true;
+                let ip = text.clone();
+                app.queue(move |ws| {
+                    crate::service::set_client_ip(ws, &ip)
+                        .map(|()| String::new())
+                        .map_err(|e| e.to_string())
+                });
                 error = None;
             }
             Err(e) => error = Some(e.to_string()),
@@ -585,7 +598,6 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     use crate::service::outage;
     let busy = app.job.is_some();
-    let mut outcome: Option<Result<String, String>> = None;
     ui.menu_button("Key vault outage (1 h)", |ui| {
         let names: Vec<String> = app
             .ws
@@ -599,11 +611,11 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .add_enabled(!busy, egui::Button::new(format!("Outage of {v}")))
                 .clicked()
             {
-                outcome = Some(
-                    outage::start_vault_outage(&mut app.ws, &v, 60)
-                        .map(|t| format!("'{v}' is unreachable until {t}."))
-                        .map_err(|e| e.to_string()),
-                );
+                app.queue(move |ws| {
+                    let r = outage::start_vault_outage(ws, &v, 60)
+                        .map(|t| format!("'{v}' is unreachable until {t}."));
+                    refused(ws, r)
+                });
                 ui.close();
             }
         }
@@ -623,22 +635,25 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .add_enabled(!busy, egui::Button::new(format!("Outage of {r}")))
                 .clicked()
             {
-                outcome = Some(
-                    outage::start_region_outage(&mut app.ws, &r, 120)
-                        .map(|o| format!("Region {} is down until {}.", o.region, o.until))
-                        .map_err(|e| e.to_string()),
-                );
+                app.queue(move |ws| {
+                    let out = outage::start_region_outage(ws, &r, 120)
+                        .map(|o| format!("Region {} is down until {}.", o.region, o.until));
+                    refused(ws, out)
+                });
                 ui.close();
             }
         }
     });
-    // The outcome reaches the notifications centre (the operations record it there too).
-    if let Some(r) = outcome {
-        if let Err(e) = r {
-            crate::service::notify_error(&mut app.ws, "Simulation refused", &e);
-        }
-        app.doc.dirty = true;
-    }
+}
+
+/// A simulation's refusal reaches the notifications centre (its success is recorded there
+/// by the operation itself).
+fn refused(ws: &mut Workspace, r: crate::service::ServiceResult<String>) -> Result<String, String> {
+    r.map_err(|e| {
+        let text = e.to_string();
+        crate::service::notify_error(ws, "Simulation refused", &text);
+        text
+    })
 }
 
 /// A labelled password field (the label names it for screen readers and tests).

@@ -87,6 +87,8 @@ pub enum FileJob {
         path: PathBuf,
         promise: Promise<Result<Option<DiskStamp>, String>>,
         then_close: bool,
+        /// The revision of the workspace being written.
+        revision: u64,
     },
     Pick {
         for_save: bool,
@@ -138,6 +140,7 @@ impl FileJob {
             path,
             promise,
             then_close,
+            revision: ws.revision,
         }
     }
 

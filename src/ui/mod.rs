@@ -45,7 +45,12 @@ pub fn run(path: Option<PathBuf>) -> Result<(), String> {
 /// The open workspace's file and state.
 pub struct Document {
     pub path: Option<PathBuf>,
-    pub dirty: bool,
+    /// The workspace revision the file holds (read or written): the workspace is unsaved
+    /// while its revision differs.
+    pub revision: u64,
+    /// Unsaved for a reason outside the workspace: a passphrase set or removed, a
+    /// crash-recovery copy reopened.
+    pub forced_unsaved: bool,
     /// The file as this console last read or wrote it (to notice another process's save).
     pub stamp: Option<crate::persist::DiskStamp>,
     /// Saves are sealed under this passphrase (File > Protect with passphrase…).
@@ -116,8 +121,20 @@ pub enum PendingSwitch {
     ShowOpenDialog,
 }
 
+/// A change waiting to run, and where its outcome goes.
+struct Queued {
+    blade: Option<u64>,
+    line: blades::Line,
+    command: blades::Command,
+    then_open: Option<Box<BladeKind>>,
+}
+
 pub struct ConsoleApp {
     pub ws: Workspace,
+    /// Where new key material comes from.
+    pub keys: Arc<dyn crate::service::KeySource>,
+    /// Changes asked for and not yet run (see [`ConsoleApp::queue`]).
+    commands: std::collections::VecDeque<Queued>,
     pub doc: Document,
     pub blades: Vec<Blade>,
     next_blade_id: u64,
@@ -155,11 +172,13 @@ impl ConsoleApp {
     /// (what tests use).
     pub fn with_workspace(ws: Workspace, path: Option<PathBuf>) -> Self {
         ConsoleApp {
-            ws,
+            keys: Arc::new(crate::service::OsKeySource),
+            commands: std::collections::VecDeque::new(),
             doc: Document {
                 stamp: path.as_deref().and_then(crate::persist::stamp),
                 path,
-                dirty: false,
+                revision: ws.revision,
+                forced_unsaved: false,
                 passphrase: None,
             },
             blades: Vec::new(),
@@ -183,9 +202,74 @@ impl ConsoleApp {
             disk_changed: false,
             disk_checked_at: f64::NEG_INFINITY,
             recovery: recovery::Recovery::default(),
+            ws,
         }
     }
 
+    /// Takes new key material from `keys` (tests use pre-generated keys): key creation in
+    /// the blades, rotations, the clock's policy rotations and the Cloud Shell.
+    pub fn with_keys(mut self, keys: Arc<dyn crate::service::KeySource>) -> Self {
+        self.shell.use_keys(keys.clone());
+        self.keys = keys;
+        self
+    }
+
+    /// Whether the workspace holds changes the file does not.
+    pub fn unsaved(&self) -> bool {
+        self.doc.forced_unsaved || self.ws.revision != self.doc.revision
+    }
+
+    /// Queues a change to the workspace that is not a blade's (a menu's, the notifications
+    /// panel's): it runs after this frame, or after the running job has landed.
+    pub fn queue(
+        &mut self,
+        command: impl FnOnce(&mut Workspace) -> blades::Outcome + Send + 'static,
+    ) {
+        self.commands.push_back(Queued {
+            blade: None,
+            line: blades::Line::Main,
+            command: Box::new(command),
+            then_open: None,
+        });
+    }
+
+    /// Runs the queued changes, in order, unless a job is running (its result lands first,
+    /// then they run on it). Each runs behind a panic boundary: a bug becomes its error and
+    /// the workspace stays as it was before that change.
+    fn run_commands(&mut self) {
+        while self.job.is_none() {
+            let Some(q) = self.commands.pop_front() else {
+                return;
+            };
+            let keep = self.ws.clone();
+            let command = q.command;
+            let ws = &mut self.ws;
+            let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| command(ws))) {
+                Ok(r) => r,
+                Err(panic) => {
+                    self.ws = keep.clone();
+                    Err(format!(
+                        "(InternalError) The operation failed inside the console ({}); nothing was changed.",
+                        crate::shell::panic_text(&panic)
+                    ))
+                }
+            };
+            // A change made outside `transact` still counts as a change.
+            if self.ws.revision == keep.revision && !self.ws.same_as(&keep) {
+                self.ws.revision = self.ws.revision.wrapping_add(1);
+            }
+            let Some(id) = q.blade else { continue };
+            let Some(i) = self.blades.iter().position(|b| b.id == id) else {
+                continue;
+            };
+            let worked = r.is_ok();
+            self.blades[i].kind.deliver(q.line, r);
+            if worked && let Some(kind) = q.then_open {
+                self.blades.truncate(i + 1);
+                self.push_blade(*kind);
+            }
+        }
+    }
     /// Opens every resource group and server in the navigator.
     pub fn expand_all_in_navigator(&mut self) {
         self.nav.expand_all(&self.ws);
@@ -217,13 +301,16 @@ impl ConsoleApp {
         path: Option<PathBuf>,
         stamp: Option<crate::persist::DiskStamp>,
     ) {
-        self.ws = ws;
         self.doc = Document {
             path,
-            dirty: false,
+            revision: ws.revision,
+            forced_unsaved: false,
             stamp,
             passphrase: None,
         };
+        self.ws = ws;
+        // Changes asked of the workspace being replaced do not apply to the new one.
+        self.commands.clear();
         // Whatever was unsaved was saved or discarded on purpose.
         self.recovery.clear();
         self.blades.clear();
@@ -232,7 +319,7 @@ impl ConsoleApp {
 
     /// Runs `switch` now, or asks first if there are unsaved changes.
     pub fn switch_document(&mut self, switch: PendingSwitch) {
-        if self.doc.dirty {
+        if self.unsaved() {
             self.dialog = Some(Dialog::ConfirmDiscard {
                 then: Box::new(switch),
             });
@@ -284,8 +371,11 @@ impl ConsoleApp {
                 Ok(outcome) => {
                     let ok = outcome.result.is_ok();
                     if (ok || job.origin == JobOrigin::Shell) && !outcome.ws.same_as(&self.ws) {
+                        let base = self.ws.revision;
                         self.ws = outcome.ws;
-                        self.doc.dirty = true;
+                        if self.ws.revision == base {
+                            self.ws.revision = base.wrapping_add(1);
+                        }
                     }
                     match job.origin {
                         JobOrigin::Shell => self.shell.finish(outcome.result, &outcome.stderr),
@@ -301,7 +391,7 @@ impl ConsoleApp {
                         }
                         JobOrigin::Blade(id) => {
                             if let Some(b) = self.blades.iter_mut().find(|b| b.id == id) {
-                                set_blade_message(b, outcome.result);
+                                b.kind.deliver(blades::Line::Main, outcome.result);
                             }
                         }
                     }
@@ -322,13 +412,15 @@ impl ConsoleApp {
                 } => match promise.try_take() {
                     Ok(Ok((ws, _))) if recovered => {
                         // Unsaved work again: no file yet, and the copy stays until saved.
-                        self.ws = *ws;
                         self.doc = Document {
                             path: None,
-                            dirty: true,
+                            revision: ws.revision,
+                            forced_unsaved: true,
                             stamp: None,
                             passphrase,
                         };
+                        self.ws = *ws;
+                        self.commands.clear();
                         self.blades.clear();
                         self.dialog = None;
                     }
@@ -371,11 +463,15 @@ impl ConsoleApp {
                     path,
                     promise,
                     then_close,
+                    revision,
                 } => match promise.try_take() {
                     Ok(Ok(stamp)) => {
                         self.recent.add(&path);
                         self.doc.path = Some(path);
-                        self.doc.dirty = false;
+                        // What was saved is the workspace as the save began; a change made
+                        // while it was written stays unsaved.
+                        self.doc.revision = revision;
+                        self.doc.forced_unsaved = false;
                         self.doc.stamp = stamp;
                         self.recovery.clear();
                         if then_close {
@@ -395,6 +491,7 @@ impl ConsoleApp {
                             path,
                             promise,
                             then_close,
+                            revision,
                         });
                         ctx.request_repaint_after(std::time::Duration::from_millis(50));
                     }
@@ -426,11 +523,12 @@ impl ConsoleApp {
         if self.busy() {
             return;
         }
+        let keys = self.keys.clone();
         self.job = Some(Job::spawn(
             format!("Advancing the clock by {}", by.human()),
             JobOrigin::Clock,
             &self.ws,
-            move |ws| match crate::service::behaviour::advance(ws, by) {
+            move |ws| match crate::service::behaviour::advance_with(ws, by, keys.as_ref()) {
                 Ok(()) => (Ok(String::new()), String::new()),
                 Err(e) => (Err(e.to_string()), String::new()),
             },
@@ -461,7 +559,7 @@ impl ConsoleApp {
         if !ctx.input(|i| i.viewport().close_requested()) {
             return;
         }
-        if self.doc.dirty && !self.allow_close {
+        if self.unsaved() && !self.allow_close {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.dialog = Some(Dialog::ConfirmClose);
         } else {
@@ -479,7 +577,7 @@ impl ConsoleApp {
             .unwrap_or_else(|| format!("{} (not saved)", self.ws.name));
         let title = format!(
             "{}{} — tde-console",
-            if self.doc.dirty { "● " } else { "" },
+            if self.unsaved() { "● " } else { "" },
             file
         );
         if title != self.title {
@@ -495,7 +593,17 @@ impl ConsoleApp {
                     self.blades.truncate(from + 1);
                     self.push_blade(*kind);
                 }
-                Action::Changed => self.doc.dirty = true,
+                Action::Run {
+                    blade,
+                    line,
+                    command,
+                    then_open,
+                } => self.commands.push_back(Queued {
+                    blade: Some(blade),
+                    line,
+                    command,
+                    then_open,
+                }),
                 Action::Spawn(job) => {
                     if self.job.is_none() {
                         self.job = Some(*job);
@@ -508,28 +616,6 @@ impl ConsoleApp {
     /// The window title the app shows now.
     pub fn title(&self) -> &str {
         &self.title
-    }
-}
-
-fn set_blade_message(b: &mut Blade, r: Result<String, String>) {
-    match &mut b.kind {
-        BladeKind::Vault { forms, .. } => forms.key_message = Some(r),
-        BladeKind::ServerTde { form, .. } => form.message = Some(r),
-        BladeKind::CompromisedKey { form, .. } => form.message = Some(r),
-        BladeKind::KeyVersion { message, .. } | BladeKind::Database { message, .. } => {
-            *message = Some(r)
-        }
-        BladeKind::VaultGovernance { form, .. } => form.message = Some(r),
-        BladeKind::VaultLogs { view, .. } => view.message = Some(r),
-        BladeKind::KeyImport { form, .. } => form.message = Some(r),
-        BladeKind::Backups { form, .. } => form.message = Some(r),
-        BladeKind::GeoReplication { form, .. } => form.message = Some(r),
-        BladeKind::FailoverGroups { form, .. } => form.message = Some(r),
-        BladeKind::Server { .. }
-        | BladeKind::ActivityLog
-        | BladeKind::Advisor
-        | BladeKind::VaultMetrics { .. } => {}
-        BladeKind::Alerts { form } => form.message = Some(r),
     }
 }
 
@@ -566,7 +652,7 @@ impl ConsoleApp {
         let now = ctx.input(|i| i.time);
         self.recovery.tick(
             &self.ws,
-            self.doc.dirty,
+            self.unsaved(),
             self.doc.passphrase.as_deref(),
             now,
         );
@@ -595,6 +681,14 @@ impl ConsoleApp {
             self.apply_actions(actions);
         });
         chrome::dialogs(self, &ctx);
+        if !self.commands.is_empty() {
+            let before = self.ws.revision;
+            self.run_commands();
+            if self.ws.revision != before || !self.commands.is_empty() {
+                // Show what the change did without waiting for the next input.
+                ctx.request_repaint();
+            }
+        }
         self.update_title(&ctx);
     }
 }

@@ -141,6 +141,7 @@ fn blade_for(row: &Row<'_>) -> Option<BladeKind> {
         Row::Group { .. } => None,
         Row::Server { s, .. } => Some(BladeKind::Server {
             server: s.name.clone(),
+            message: None,
         }),
         Row::Database { s, d } => Some(BladeKind::Database {
             server: s.name.clone(),
@@ -157,7 +158,7 @@ fn blade_for(row: &Row<'_>) -> Option<BladeKind> {
 /// What the first blade shows: (server, database) or vault, to mark it in the tree.
 fn open_resource(app: &ConsoleApp) -> (Option<&str>, Option<&str>, Option<&str>) {
     match app.blades.first().map(|b| &b.kind) {
-        Some(BladeKind::Server { server }) => (Some(server), None, None),
+        Some(BladeKind::Server { server, .. }) => (Some(server), None, None),
         Some(BladeKind::Database { server, db, .. }) => (Some(server), Some(db), None),
         Some(BladeKind::Vault { vault, .. }) => (None, None, Some(vault)),
         _ => (None, None, None),

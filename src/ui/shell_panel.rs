@@ -17,6 +17,13 @@ pub struct ShellPanel {
     session: Arc<Mutex<Shell>>,
 }
 
+impl ShellPanel {
+    /// A new session taking key material from `keys`.
+    pub fn use_keys(&mut self, keys: Arc<dyn crate::service::KeySource>) {
+        self.session = Arc::new(Mutex::new(Shell::new().with_keys(Box::new(keys))));
+    }
+}
+
 impl Default for ShellPanel {
     fn default() -> Self {
         ShellPanel {
@@ -48,19 +55,29 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             app.shell.transcript.clear();
         }
     });
-    let input_height = 28.0;
-    egui::ScrollArea::vertical()
-        .stick_to_bottom(true)
-        .auto_shrink([false, false])
-        .max_height((ui.available_height() - input_height - 8.0).max(40.0))
-        .show(ui, |ui| {
-            ui.add(
-                egui::Label::new(egui::RichText::new(&app.shell.transcript).monospace())
-                    .selectable(true)
-                    .wrap(),
-            );
-        });
+    // The prompt sits at the bottom and the transcript fills exactly what is left, so the
+    // panel keeps the height the user gave it (content never measures it smaller).
     let busy = app.busy();
+    ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
+        prompt_row(app, ui, busy);
+        // Wide output (`-o table`) scrolls sideways instead of wrapping.
+        egui::ScrollArea::both()
+            .id_salt("cloud-shell-transcript")
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(&app.shell.transcript).monospace())
+                            .selectable(true)
+                            .extend(),
+                    );
+                });
+            });
+    });
+}
+
+fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
     ui.horizontal(|ui| {
         let prompt = ui.monospace("az>");
         let edit = ui.add_enabled(

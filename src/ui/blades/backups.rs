@@ -2,7 +2,7 @@
 //! were written under (and whether the server can reach each key now), point-in-time
 //! restore, long-term retention backups, and the server's deleted databases.
 
-use super::{BladeCtx, BladeKind, outcome};
+use super::{BladeCtx, BladeKind, outcome, said};
 use crate::model::*;
 use crate::service::backup::{self, RestoreRequest, RestoreSource};
 use crate::ui::widgets::{GREEN, RED, badge, properties, section, text_field};
@@ -26,7 +26,7 @@ pub fn show(
     let now = cx.ws.now();
     let Some(d) = cx.ws.server(server).and_then(|s| s.database(db)).cloned() else {
         ui.label(format!("Database '{db}' no longer exists."));
-        deleted_databases(ui, server, form, cx);
+        deleted_databases(ui, server, cx);
         return;
     };
     let earliest = backup::earliest_restore_point(&d, now);
@@ -138,10 +138,12 @@ pub fn show(
                 "" => suggested_name.clone(),
                 n => n.to_string(),
             };
-            form.message = Some(match Timestamp::parse(&point) {
-                None => Err(format!(
-                    "'{point}' is not a date and time (use e.g. 2026-01-01T10:00:00Z)."
-                )),
+            match Timestamp::parse(&point) {
+                None => {
+                    form.message = Some(Err(format!(
+                        "'{point}' is not a date and time (use e.g. 2026-01-01T10:00:00Z)."
+                    )))
+                }
                 Some(t) => start_restore(
                     cx,
                     RestoreRequest {
@@ -153,7 +155,7 @@ pub fn show(
                         tier: None,
                     },
                 ),
-            });
+            }
         }
     }
     outcome(ui, &form.message);
@@ -167,19 +169,23 @@ pub fn show(
             .add_enabled(!cx.busy, egui::Button::new("Apply retention"))
             .clicked()
         {
-            let r = match form.retention_days.trim().parse::<u32>() {
+            match form.retention_days.trim().parse::<u32>() {
                 Ok(days) => {
-                    let r = backup::set_backup_policy(cx.ws, server, db, days, None);
-                    cx.apply(r, |p| {
-                        format!("Point-in-time retention is {} days.", p.retention_days)
-                    })
+                    let (server, db) = (server.to_string(), db.to_string());
+                    cx.run(move |ws| {
+                        said(
+                            backup::set_backup_policy(ws, &server, &db, days, None),
+                            |p| format!("Point-in-time retention is {} days.", p.retention_days),
+                        )
+                    });
                 }
-                Err(_) => Err(format!(
-                    "'{}' is not a number of days.",
-                    form.retention_days
-                )),
-            };
-            form.message = Some(r);
+                Err(_) => {
+                    form.message = Some(Err(format!(
+                        "'{}' is not a number of days.",
+                        form.retention_days
+                    )))
+                }
+            }
         }
     });
 
@@ -224,7 +230,7 @@ pub fn show(
                         d.name,
                         t.to_iso().get(..10).unwrap_or("backup")
                     );
-                    form.message = Some(start_restore(
+                    start_restore(
                         cx,
                         RestoreRequest {
                             source_server: server.to_string(),
@@ -237,12 +243,12 @@ pub fn show(
                             dest_name: dest,
                             tier: None,
                         },
-                    ));
+                    );
                 }
             });
         }
     }
-    deleted_databases(ui, server, form, cx);
+    deleted_databases(ui, server, cx);
 }
 
 /// The protector intervals as a bar over time: one segment per interval, green when the
@@ -370,32 +376,28 @@ fn short_key(uri: &str) -> String {
     }
 }
 
-fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) -> Result<String, String> {
-    let target = req.target_server.clone();
-    let r = backup::restore_database(cx.ws, &req);
-    let out = cx.apply(r, |d| match d.state {
-        DatabaseState::Restoring { until, .. } => format!(
-            "Restore of '{}' started: it is Online at {until} (advance the clock to finish).",
-            d.name
-        ),
-        _ => format!("'{}' restored.", d.name),
-    });
-    if out.is_ok() {
-        cx.open(BladeKind::Database {
-            server: target,
-            db: req.dest_name.clone(),
-            message: None,
-        });
-    }
-    out
+/// Starts a restore; when it is accepted the new database's blade opens.
+fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) {
+    let open = BladeKind::Database {
+        server: req.target_server.clone(),
+        db: req.dest_name.clone(),
+        message: None,
+    };
+    cx.run_then_open(
+        move |ws| {
+            said(backup::restore_database(ws, &req), |d| match d.state {
+                DatabaseState::Restoring { until, .. } => format!(
+                    "Restore of '{}' started: it is Online at {until} (advance the clock to finish).",
+                    d.name
+                ),
+                _ => format!("'{}' restored.", d.name),
+            })
+        },
+        open,
+    );
 }
 
-fn deleted_databases(
-    ui: &mut egui::Ui,
-    server: &str,
-    form: &mut BackupsForm,
-    cx: &mut BladeCtx<'_>,
-) {
+fn deleted_databases(ui: &mut egui::Ui, server: &str, cx: &mut BladeCtx<'_>) {
     let deleted = crate::service::backup::list_deleted(cx.ws, server).unwrap_or_default();
     if deleted.is_empty() {
         return;
@@ -415,7 +417,7 @@ fn deleted_databases(
                 {
                     dest = format!("{dest}-restored");
                 }
-                form.message = Some(start_restore(
+                start_restore(
                     cx,
                     RestoreRequest {
                         source_server: server.to_string(),
@@ -428,7 +430,7 @@ fn deleted_databases(
                         dest_name: dest,
                         tier: None,
                     },
-                ));
+                );
             }
         });
     }

@@ -3,7 +3,7 @@
 //! up the old key, delete it. Make data inaccessible: drop the databases first, back up the
 //! key, delete it.
 
-use super::{Action, BladeCtx, outcome};
+use super::{BladeCtx, outcome, said};
 use crate::model::*;
 use crate::service::{keyvault, sql, tde};
 use crate::ui::widgets::{properties, section, success_box, text_field};
@@ -137,9 +137,13 @@ fn keep_accessible(
         .clicked()
         && let Some(kid) = kid
     {
-        let r = tde::set_protector_from_portal(cx.ws, server, &kid, false, true);
-        cx.actions.push(Action::Changed);
-        f.message = Some(cx.apply(r, |k| format!("'{}' is the TDE protector.", k.name)));
+        let server = server.to_string();
+        cx.run(move |ws| {
+            said(
+                tde::set_protector_from_portal(ws, &server, &kid, false, true),
+                |k| format!("'{}' is the TDE protector.", k.name),
+            )
+        });
     }
     section(ui, "2. Verify");
     let (on, all) = tde::protector_coverage(cx.ws, server).unwrap_or((0, 0));
@@ -190,8 +194,12 @@ fn make_inaccessible(
                 .add_enabled(!cx.busy, egui::Button::new("Delete").small())
                 .clicked()
             {
-                let r = sql::delete_database(cx.ws, server, db);
-                f.message = Some(cx.apply(r, |()| format!("Database '{db}' deleted.")));
+                let (server, db) = (server.to_string(), db.clone());
+                cx.run(move |ws| {
+                    said(sql::delete_database(ws, &server, &db), |()| {
+                        format!("Database '{db}' deleted.")
+                    })
+                });
             }
         });
     });
@@ -242,12 +250,14 @@ fn delete_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>
         )
         .clicked()
     {
-        let r = keyvault::delete_key(cx.ws, &f.old_vault, &f.old_key);
-        f.message = Some(cx.apply(r, |k| {
-            format!(
-                "Key '{}' deleted (recoverable from soft delete or the backup).",
-                k.name
-            )
-        }));
+        let (vault, key) = (f.old_vault.clone(), f.old_key.clone());
+        cx.run(move |ws| {
+            said(keyvault::delete_key(ws, &vault, &key), |k| {
+                format!(
+                    "Key '{}' deleted (recoverable from soft delete or the backup).",
+                    k.name
+                )
+            })
+        });
     }
 }

@@ -1,6 +1,6 @@
 //! Database overview: status, Resource Health, TDE and its wrapped DEK, "Test connection".
 
-use super::{BladeCtx, BladeKind, outcome};
+use super::{BladeCtx, BladeKind, Line, outcome, said};
 use crate::model::*;
 use crate::ui::widgets::{self, health_badge, properties, section, state_badge, text_field};
 
@@ -71,7 +71,7 @@ pub fn show(
         );
     }
     if matches!(d.state, DatabaseState::Inaccessible { .. }) {
-        recovery_wizard(ui, server, db, &d, message, cx);
+        recovery_wizard(ui, server, db, &d, cx);
     }
     if let Some(r) = &d.last_recovery {
         section(ui, "Last recovery");
@@ -119,14 +119,14 @@ pub fn show(
     }
     query_editor(ui, server, db, &d, cx);
     if ui.button("Test connection").clicked() {
-        let r = crate::service::sql::connect(cx.ws, server, db);
-        cx.actions.push(super::Action::Changed);
-        *message = Some(match r {
-            Ok(rep) => Ok(format!(
-                "Connected. {} page(s) read and authenticated with the database encryption key.",
-                rep.pages_verified
-            )),
-            Err(e) => Err(e.to_string()),
+        let (server, db) = (server.to_string(), db.to_string());
+        cx.run(move |ws| {
+            said(crate::service::sql::connect(ws, &server, &db), |rep| {
+                format!(
+                    "Connected. {} page(s) read and authenticated with the database encryption key.",
+                    rep.pages_verified
+                )
+            })
         });
     }
     outcome(ui, message);
@@ -156,7 +156,7 @@ pub fn show(
     }
     properties(ui, "db-props", &rows);
     if d.tde_enabled() {
-        encryption_protector(ui, server, &d, message, cx);
+        encryption_protector(ui, server, &d, cx);
     }
     section(ui, "Resource health history");
     health_timeline(ui, &d.health_history, cx.ws.now());
@@ -217,11 +217,13 @@ fn query_editor(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mu
                 .add_enabled(!cx.busy, egui::Button::new("Run UPDATE"))
                 .clicked()
             {
-                let r = crate::service::content::write_text(cx.ws, server, db, &draft);
-                match cx.apply(r, |()| String::new()) {
-                    Ok(_) => {}
-                    Err(e) => widgets::error_box(ui, &e),
-                }
+                let (server, db, text) = (server.to_string(), db.to_string(), draft.clone());
+                cx.run_to(Line::Query, move |ws| {
+                    said(
+                        crate::service::content::write_text(ws, &server, &db, &text),
+                        |()| String::new(),
+                    )
+                });
             }
         }
         Err(e) => widgets::error_box(ui, &format!("Cannot connect: {e}")),
@@ -231,14 +233,7 @@ fn query_editor(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mu
 
 /// The inaccessible-database recovery steps: which check fails and why, a button to the
 /// blade that fixes it, then revalidation.
-fn recovery_wizard(
-    ui: &mut egui::Ui,
-    server: &str,
-    db: &str,
-    d: &Database,
-    message: &mut Option<Result<String, String>>,
-    cx: &mut BladeCtx<'_>,
-) {
+fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mut BladeCtx<'_>) {
     use crate::service::{keyvault, recovery, tde};
     section(ui, "Recover this database");
     let own_key = d.encryption_protector.is_some();
@@ -270,19 +265,22 @@ fn recovery_wizard(
                 }
                 KeyAccessFailure::KeyDeleted => {
                     if ui.button("Recover the deleted key").clicked() {
-                        let r = keyvault::recover_key(cx.ws, &uri.vault, &uri.key);
-                        *message = Some(cx.apply(r, |k| format!("Key '{}' recovered.", k.name)));
+                        let (vault, key) = (uri.vault.clone(), uri.key.clone());
+                        cx.run(move |ws| said(keyvault::recover_key(ws, &vault, &key), |k| format!("Key '{}' recovered.", k.name)));
                     }
                 }
                 KeyAccessFailure::VaultDeleted => {
                     if ui.button("Recover the deleted key vault").clicked() {
-                        let r = keyvault::recover_vault(cx.ws, &uri.vault);
-                        *message = Some(cx.apply(r, |v| format!("Key vault '{}' recovered.", v.name)));
+                        let vault = uri.vault.clone();
+                        cx.run(move |ws| said(keyvault::recover_vault(ws, &vault), |v| format!("Key vault '{}' recovered.", v.name)));
                     }
                 }
                 KeyAccessFailure::NoServerIdentity => {
                     if ui.button("Open the server (identity)").clicked() {
-                        cx.open(BladeKind::Server { server: server.to_string() });
+                        cx.open(BladeKind::Server {
+                            server: server.to_string(),
+                            message: None,
+                        });
                     }
                 }
                 KeyAccessFailure::VaultUnreachable | KeyAccessFailure::Throttled => {
@@ -321,10 +319,13 @@ fn recovery_wizard(
                     )
                     .clicked()
                 {
-                    let r = recovery::revalidate_with_backup_key(cx.ws, server, kid.trim());
-                    *message = Some(cx.apply(r, |dbs| {
-                        format!("Backup key selected: revalidating {}.", dbs.join(", "))
-                    }));
+                    let (server, backup_kid) = (server.to_string(), kid.trim().to_string());
+                    cx.run(move |ws| {
+                        said(
+                            recovery::revalidate_with_backup_key(ws, &server, &backup_kid),
+                            |dbs| format!("Backup key selected: revalidating {}.", dbs.join(", ")),
+                        )
+                    });
                 }
                 ui.data_mut(|d| d.insert_temp(id, kid));
             }
@@ -347,24 +348,31 @@ fn recovery_wizard(
                     )
                     .clicked()
                 {
-                    let r = recovery::revalidate_database(cx.ws, server, db);
-                    *message = Some(cx.apply(r, |d| match d.state {
-                        DatabaseState::Recovering { until, .. } => {
-                            format!("Revalidation accepted: back online at about {until}.")
-                        }
-                        _ => "Revalidation accepted.".into(),
-                    }));
+                    let (server, db) = (server.to_string(), db.to_string());
+                    cx.run(move |ws| {
+                        said(
+                            recovery::revalidate_database(ws, &server, &db),
+                            |d| match d.state {
+                                DatabaseState::Recovering { until, .. } => {
+                                    format!("Revalidation accepted: back online at about {until}.")
+                                }
+                                _ => "Revalidation accepted.".into(),
+                            },
+                        )
+                    });
                 }
                 if own_key
                     && ui
                         .add_enabled(!cx.busy, egui::Button::new("Revert to the server's key"))
                         .clicked()
                 {
-                    let r =
-                        crate::service::database_key::revert_database_protector(cx.ws, server, db);
-                    *message = Some(cx.apply(r, |_| {
-                        "Reverted to the server's TDE protector: the database is being brought back online.".into()
-                    }));
+                    let (server, db) = (server.to_string(), db.to_string());
+                    cx.run(move |ws| {
+                        said(
+                            crate::service::database_key::revert_database_protector(ws, &server, &db),
+                            |_| "Reverted to the server's TDE protector: the database is being brought back online.".into(),
+                        )
+                    });
                 }
             } else if let Some(at) = access_restored_at {
                 ui.label(format!("Access is back since {at}, within the auto-heal window: the database comes back online within the hour by itself. Advance the clock."));
@@ -379,13 +387,7 @@ fn recovery_wizard(
 
 /// Database-level customer-managed key: which key protects this database's DEK, set one of
 /// its own, or revert to the server's TDE protector.
-fn encryption_protector(
-    ui: &mut egui::Ui,
-    server: &str,
-    d: &Database,
-    message: &mut Option<Result<String, String>>,
-    cx: &mut BladeCtx<'_>,
-) {
+fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut BladeCtx<'_>) {
     use crate::service::database_key;
     section(ui, "Encryption protector");
     let Some(s) = cx.ws.server(server) else {
@@ -409,10 +411,13 @@ fn encryption_protector(
                 )
                 .clicked()
             {
-                let r = database_key::revert_database_protector(cx.ws, server, &d.name);
-                *message = Some(cx.apply(r, |_| {
-                    format!("Reverted: the DEK is wrapped by the server's protector '{protector}' again.")
-                }));
+                let (server, db) = (server.to_string(), d.name.clone());
+                let protector = protector.clone();
+                cx.run(move |ws| {
+                    said(database_key::revert_database_protector(ws, &server, &db), |_| {
+                        format!("Reverted: the DEK is wrapped by the server's protector '{protector}' again.")
+                    })
+                });
             }
         }
         None => {
@@ -442,14 +447,19 @@ fn encryption_protector(
         )
         .clicked()
     {
-        let r = database_key::set_database_protector(cx.ws, server, &d.name, kid.trim(), auto);
-        *message = Some(cx.apply(r, |d| {
-            format!(
-                "Database '{}' now has its own encryption protector '{}'.",
-                d.name,
-                d.encryption_protector.clone().unwrap_or_default()
+        let (server, db, key_id) = (server.to_string(), d.name.clone(), kid.trim().to_string());
+        cx.run(move |ws| {
+            said(
+                database_key::set_database_protector(ws, &server, &db, &key_id, auto),
+                |d| {
+                    format!(
+                        "Database '{}' now has its own encryption protector '{}'.",
+                        d.name,
+                        d.encryption_protector.clone().unwrap_or_default()
+                    )
+                },
             )
-        }));
+        });
     }
     ui.data_mut(|m| {
         m.insert_temp(id, kid);

@@ -2,7 +2,7 @@
 //! groups of a server (create, add/remove databases, policy, grace period, listeners,
 //! failover).
 
-use super::{BladeCtx, outcome};
+use super::{BladeCtx, outcome, said};
 use crate::model::*;
 use crate::service::failover_group::{self as fg, CreateFailoverGroup, UpdateFailoverGroup};
 use crate::service::georeplication::{self as geo, CreateReplica};
@@ -105,8 +105,10 @@ pub fn show_database(
                                 )
                                 .clicked()
                             {
-                                let r = geo::set_primary(cx.ws, s, d, false);
-                                form.message = Some(cx.apply(r, |r| report(&r)));
+                                let (s, d) = (s.clone(), d.clone());
+                                cx.run(move |ws| {
+                                    said(geo::set_primary(ws, &s, &d, false), |r| report(&r))
+                                });
                             }
                             if ui
                                 .add_enabled(
@@ -118,8 +120,10 @@ pub fn show_database(
                                 )
                                 .clicked()
                             {
-                                let r = geo::set_primary(cx.ws, s, d, true);
-                                form.message = Some(cx.apply(r, |r| report(&r)));
+                                let (s, d) = (s.clone(), d.clone());
+                                cx.run(move |ws| {
+                                    said(geo::set_primary(ws, &s, &d, true), |r| report(&r))
+                                });
                             }
                         });
                     }
@@ -136,21 +140,20 @@ pub fn show_database(
         )
         .clicked()
     {
-        let r = geo::create_replica(
-            cx.ws,
-            &CreateReplica {
-                server: server.to_string(),
-                database: db.to_string(),
-                partner_server: form.partner.clone(),
-                partner_database: None,
-            },
-        );
-        form.message = Some(cx.apply(r, |l| {
-            format!(
-                "Geo-secondary '{}' created on '{}' (same DEK, wrapped by that server's protector).",
-                l.secondary_database, l.secondary_server
-            )
-        }));
+        let req = CreateReplica {
+            server: server.to_string(),
+            database: db.to_string(),
+            partner_server: form.partner.clone(),
+            partner_database: None,
+        };
+        cx.run(move |ws| {
+            said(geo::create_replica(ws, &req), |l| {
+                format!(
+                    "Geo-secondary '{}' created on '{}' (same DEK, wrapped by that server's protector).",
+                    l.secondary_database, l.secondary_server
+                )
+            })
+        });
     }
     outcome(ui, &form.message);
 }
@@ -304,13 +307,12 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                     .add_enabled(enabled, egui::Button::new(format!("Delete {}", g.name)))
                     .clicked()
             {
-                let r = fg::delete_failover_group(cx.ws, &g.name, server);
-                form.message = Some(cx.apply(r, |()| {
-                    format!(
-                        "Failover group '{}' deleted; the geo-replication links stay.",
-                        g.name
-                    )
-                }));
+                let (group, server) = (g.name.clone(), server.to_string());
+                cx.run(move |ws| {
+                    said(fg::delete_failover_group(ws, &group, &server), |()| {
+                        format!("Failover group '{group}' deleted; the geo-replication links stay.")
+                    })
+                });
             }
         });
         opened_plot(ui, cx.ws, g);
@@ -345,19 +347,18 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                     )
                     .clicked()
                 {
-                    let r = fg::update_failover_group(
-                        cx.ws,
-                        &g.name,
-                        server,
-                        &UpdateFailoverGroup {
-                            add: vec![form.add_db.clone()],
+                    let added = std::mem::take(&mut form.add_db);
+                    let (group, server) = (g.name.clone(), server.to_string());
+                    cx.run(move |ws| {
+                        let change = UpdateFailoverGroup {
+                            add: vec![added.clone()],
                             ..Default::default()
-                        },
-                    );
-                    let added = form.add_db.clone();
-                    form.message =
-                        Some(cx.apply(r, |_| format!("'{added}' added to '{}'.", g.name)));
-                    form.add_db.clear();
+                        };
+                        said(
+                            fg::update_failover_group(ws, &group, &server, &change),
+                            |_| format!("'{added}' added to '{group}'."),
+                        )
+                    });
                 }
             });
             ui.horizontal_wrapped(|ui| {
@@ -366,18 +367,21 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                         .add_enabled(!cx.busy, egui::Button::new(format!("Remove {db}")).small())
                         .clicked()
                     {
-                        let r = fg::update_failover_group(
-                            cx.ws,
-                            &g.name,
-                            server,
-                            &UpdateFailoverGroup {
+                        let (group, server, db) = (g.name.clone(), server.to_string(), db.clone());
+                        cx.run(move |ws| {
+                            let change = UpdateFailoverGroup {
                                 remove: vec![db.clone()],
                                 ..Default::default()
-                            },
-                        );
-                        form.message = Some(cx.apply(r, |_| {
-                            format!("'{db}' removed from '{}' (its geo-replica stays).", g.name)
-                        }));
+                            };
+                            said(
+                                fg::update_failover_group(ws, &group, &server, &change),
+                                |_| {
+                                    format!(
+                                        "'{db}' removed from '{group}' (its geo-replica stays)."
+                                    )
+                                },
+                            )
+                        });
                     }
                 }
             });
@@ -409,30 +413,33 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
         .add_enabled(!cx.busy, egui::Button::new("Create failover group"))
         .clicked()
     {
-        let r = match form.grace_hours.trim().parse::<i64>() {
-            Err(_) => Err(format!("'{}' is not a number of hours.", form.grace_hours)),
-            Ok(h) => {
-                let r = fg::create_failover_group(
-                    cx.ws,
-                    &CreateFailoverGroup {
-                        name: form.name.trim().to_string(),
-                        server: server.to_string(),
-                        partner_server: form.partner.clone(),
-                        policy: form.policy,
-                        grace_period_hours: Some(h),
-                        databases: form.selected.clone(),
-                    },
-                );
-                cx.apply(r, |g| {
-                    format!(
-                        "Failover group '{}' created; listener {}.",
-                        g.name,
-                        g.read_write_listener()
-                    )
-                })
+        match form.grace_hours.trim().parse::<i64>() {
+            Err(_) => {
+                form.message = Some(Err(format!(
+                    "'{}' is not a number of hours.",
+                    form.grace_hours
+                )))
             }
-        };
-        form.message = Some(r);
+            Ok(h) => {
+                let req = CreateFailoverGroup {
+                    name: form.name.trim().to_string(),
+                    server: server.to_string(),
+                    partner_server: form.partner.clone(),
+                    policy: form.policy,
+                    grace_period_hours: Some(h),
+                    databases: form.selected.clone(),
+                };
+                cx.run(move |ws| {
+                    said(fg::create_failover_group(ws, &req), |g| {
+                        format!(
+                            "Failover group '{}' created; listener {}.",
+                            g.name,
+                            g.read_write_listener()
+                        )
+                    })
+                });
+            }
+        }
     }
     outcome(ui, &form.message);
 }

@@ -1,7 +1,7 @@
 //! Key version: kid, thumbprint, attributes, permitted operations; enable/disable, delete,
 //! rotate, the rotation policy, and downloading the public key.
 
-use super::{BladeCtx, outcome};
+use super::{BladeCtx, outcome, said};
 use crate::model::{Duration, RotationPolicy, Timestamp};
 use crate::service::keyvault::{self, KeyAttributes};
 use crate::service::rotation;
@@ -94,39 +94,46 @@ pub fn show(
                     enabled: Some(!kv.enabled),
                     ..Default::default()
                 };
-                let r = keyvault::set_key_attributes(cx.ws, vault, key, Some(version), &attrs);
-                *message = Some(cx.apply(r, |kv| {
-                    format!(
-                        "Version is now {}.",
-                        if kv.enabled { "enabled" } else { "disabled" }
+                let (vault, key, version) = (vault.to_string(), key.to_string(), version.clone());
+                cx.run(move |ws| {
+                    said(
+                        keyvault::set_key_attributes(ws, &vault, &key, Some(&version), &attrs),
+                        |kv| {
+                            format!(
+                                "Version is now {}.",
+                                if kv.enabled { "enabled" } else { "disabled" }
+                            )
+                        },
                     )
-                }));
+                });
             }
             if ui.button("Rotate now").clicked() {
                 let (vault, key) = (vault.to_string(), key.to_string());
+                let keys = cx.keys.clone();
                 cx.spawn(format!("Rotating '{key}'…"), move |ws| {
                     let bits =
                         rotation::current_bits(ws, &vault, &key).map_err(|e| e.to_string())?;
-                    let m =
-                        crate::crypto::RsaKeyMaterial::generate(bits).map_err(|e| e.to_string())?;
+                    let m = keys.generate(bits).map_err(|e| e.to_string())?;
                     rotation::rotate_key(ws, &vault, &key, m)
                         .map(|kv| format!("Key rotated: new version {}.", kv.version))
                         .map_err(|e| e.to_string())
                 });
             }
             if ui.button("Delete key").clicked() {
-                let r = keyvault::delete_key(cx.ws, vault, key);
-                *message = Some(cx.apply(r, |k| {
-                    format!(
-                        "Key '{}' deleted{}.",
-                        k.name,
-                        if k.deleted.is_some() {
-                            " (recoverable)"
-                        } else {
-                            ""
-                        }
-                    )
-                }));
+                let (vault, key) = (vault.to_string(), key.to_string());
+                cx.run(move |ws| {
+                    said(keyvault::delete_key(ws, &vault, &key), |k| {
+                        format!(
+                            "Key '{}' deleted{}.",
+                            k.name,
+                            if k.deleted.is_some() {
+                                " (recoverable)"
+                            } else {
+                                ""
+                            }
+                        )
+                    })
+                });
             }
         });
     });
@@ -209,13 +216,17 @@ fn rotation_policy(
                 updated: Timestamp(0),
             })
         })();
-        *message = Some(match policy {
-            Err(e) => Err(e),
+        match policy {
+            Err(e) => *message = Some(Err(e)),
             Ok(p) => {
-                let r = rotation::set_rotation_policy(cx.ws, vault, key, p);
-                cx.apply(r, |_| "Rotation policy saved.".into())
+                let (vault, key) = (vault.to_string(), key.to_string());
+                cx.run(move |ws| {
+                    said(rotation::set_rotation_policy(ws, &vault, &key, p), |_| {
+                        "Rotation policy saved.".into()
+                    })
+                });
             }
-        });
+        }
     }
     ui.data_mut(|d| d.insert_temp(id, form));
 }

@@ -152,20 +152,23 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
         req.ops = Some(vec![KeyOperation::Import]);
         match keyvault::validate_create_key(cx.ws, &req) {
             Err(e) => f.message = Some(Err(e.to_string())),
-            Ok(()) => cx.spawn(
-                format!("Generating key-exchange key '{}'…", req.name),
-                move |ws| {
-                    let m = RsaKeyMaterial::generate(req.size).map_err(|e| e.to_string())?;
-                    keyvault::create_key(ws, &req, m)
-                        .map(|(k, _)| {
-                            format!(
-                                "Key-exchange key '{}' created (RSA-HSM 3072, import only).",
-                                k.name
-                            )
-                        })
-                        .map_err(|e| e.to_string())
-                },
-            ),
+            Ok(()) => {
+                let keys = cx.keys.clone();
+                cx.spawn(
+                    format!("Generating key-exchange key '{}'…", req.name),
+                    move |ws| {
+                        let m = keys.generate(req.size).map_err(|e| e.to_string())?;
+                        keyvault::create_key(ws, &req, m)
+                            .map(|(k, _)| {
+                                format!(
+                                    "Key-exchange key '{}' created (RSA-HSM 3072, import only).",
+                                    k.name
+                                )
+                            })
+                            .map_err(|e| e.to_string())
+                    },
+                )
+            }
         }
     }
     egui::ComboBox::from_label("Key-exchange key")

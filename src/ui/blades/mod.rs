@@ -30,6 +30,7 @@ use crate::model::Workspace;
 pub enum BladeKind {
     Server {
         server: String,
+        message: Option<Result<String, String>>,
     },
     ServerTde {
         server: String,
@@ -98,7 +99,7 @@ pub struct Blade {
 impl Blade {
     pub fn title(&self) -> String {
         match &self.kind {
-            BladeKind::Server { server } => server.clone(),
+            BladeKind::Server { server, .. } => server.clone(),
             BladeKind::ServerTde { .. } => "Transparent data encryption".into(),
             BladeKind::Vault { vault, .. } => vault.clone(),
             BladeKind::KeyVersion { key, version, .. } => {
@@ -158,21 +159,56 @@ impl Blade {
 pub enum Action {
     /// Open a blade to the right of blade `from` (closing those further right).
     Open { from: usize, kind: Box<BladeKind> },
-    /// The workspace changed (mark the document dirty).
-    Changed,
+    /// Run a change through the operations layer: after this frame, or once the running job
+    /// has landed (so nothing done during a job is overwritten by its result). Its outcome
+    /// goes to message line `line` of blade `blade`.
+    Run {
+        blade: u64,
+        line: Line,
+        command: Command,
+        /// A blade to open to the right of this one when the change works.
+        then_open: Option<Box<BladeKind>>,
+    },
     /// Run an operation off the UI thread.
     Spawn(Box<Job>),
 }
 
-/// Everything a blade may touch while it draws.
+/// What a change reports to the blade that asked for it.
+pub type Outcome = Result<String, String>;
+
+/// A change a blade asks for. Blades only read the workspace; every change is one of these,
+/// run by the app through the operations layer.
+pub type Command = Box<dyn FnOnce(&mut Workspace) -> Outcome + Send>;
+
+/// Which message line of a blade an outcome goes to (most blades have one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line {
+    Main,
+    /// A vault's access policies section.
+    Policy,
+    /// A vault's networking section.
+    Network,
+    /// A database's query editor: a write that worked shows in the editor, not as a message.
+    Query,
+}
+
+/// An operation's result as a blade's outcome: `ok` words the success, the service's error
+/// (code and text) is kept as it is.
+pub fn said<T>(r: crate::service::ServiceResult<T>, ok: impl FnOnce(T) -> String) -> Outcome {
+    r.map(ok).map_err(|e| e.to_string())
+}
+
+/// Everything a blade may touch while it draws: the workspace only to read.
 pub struct BladeCtx<'a> {
-    pub ws: &'a mut Workspace,
+    pub ws: &'a Workspace,
     pub actions: Vec<Action>,
     /// A background job is running: controls that change the workspace are disabled.
     pub busy: bool,
     /// This blade's index in the stack.
     pub index: usize,
     pub blade_id: u64,
+    /// Where new key material comes from (tests use pre-generated keys).
+    pub keys: &'a std::sync::Arc<dyn crate::service::KeySource>,
 }
 
 impl BladeCtx<'_> {
@@ -183,23 +219,39 @@ impl BladeCtx<'_> {
         });
     }
 
-    /// Runs an operation now (it is fast) and records the outcome.
-    pub fn apply<T>(
-        &mut self,
-        r: crate::service::ServiceResult<T>,
-        ok: impl FnOnce(T) -> String,
-    ) -> Result<String, String> {
-        match r {
-            Ok(v) => {
-                self.actions.push(Action::Changed);
-                Ok(ok(v))
-            }
-            Err(e) => Err(e.to_string()),
-        }
+    /// Asks for a change; its outcome comes back to this blade's message.
+    pub fn run(&mut self, command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static) {
+        self.run_to(Line::Main, command);
     }
-}
 
-impl BladeCtx<'_> {
+    /// Asks for a change whose outcome goes to message line `line` of this blade.
+    pub fn run_to(
+        &mut self,
+        line: Line,
+        command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
+    ) {
+        self.actions.push(Action::Run {
+            blade: self.blade_id,
+            line,
+            command: Box::new(command),
+            then_open: None,
+        });
+    }
+
+    /// Asks for a change and, when it works, opens `kind` to the right of this blade.
+    pub fn run_then_open(
+        &mut self,
+        command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
+        kind: BladeKind,
+    ) {
+        self.actions.push(Action::Run {
+            blade: self.blade_id,
+            line: Line::Main,
+            command: Box::new(command),
+            then_open: Some(Box::new(kind)),
+        });
+    }
+
     /// Runs `work` on a copy of the workspace on a worker thread; its outcome comes back to
     /// this blade's message.
     pub fn spawn(
@@ -231,10 +283,40 @@ impl BladeCtx<'_> {
     }
 }
 
+impl BladeKind {
+    /// Puts an outcome on message line `line`.
+    pub fn deliver(&mut self, line: Line, r: Outcome) {
+        match self {
+            BladeKind::Vault { forms, .. } => match line {
+                Line::Policy => forms.policy_message = Some(r),
+                Line::Network => forms.network_message = Some(r),
+                _ => forms.key_message = Some(r),
+            },
+            BladeKind::ServerTde { form, .. } => form.message = Some(r),
+            BladeKind::CompromisedKey { form, .. } => form.message = Some(r),
+            BladeKind::KeyVersion { message, .. } => *message = Some(r),
+            BladeKind::Database { message, .. } => match (line, r) {
+                // A write that worked shows in the editor itself.
+                (Line::Query, Ok(_)) => {}
+                (_, r) => *message = Some(r),
+            },
+            BladeKind::VaultGovernance { form, .. } => form.message = Some(r),
+            BladeKind::VaultLogs { view, .. } => view.message = Some(r),
+            BladeKind::KeyImport { form, .. } => form.message = Some(r),
+            BladeKind::Backups { form, .. } => form.message = Some(r),
+            BladeKind::GeoReplication { form, .. } => form.message = Some(r),
+            BladeKind::FailoverGroups { form, .. } => form.message = Some(r),
+            BladeKind::Alerts { form } => form.message = Some(r),
+            BladeKind::Server { message, .. } => *message = Some(r),
+            BladeKind::ActivityLog | BladeKind::Advisor | BladeKind::VaultMetrics { .. } => {}
+        }
+    }
+}
+
 /// Draws one blade's body.
 pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
     match &mut blade.kind {
-        BladeKind::Server { server } => server::show(ui, server, cx),
+        BladeKind::Server { server, message } => server::show(ui, server, message, cx),
         BladeKind::ServerTde { server, form } => tde::show(ui, server, form, cx),
         BladeKind::Vault { vault, forms } => vault::show(ui, vault, forms, cx),
         BladeKind::KeyVersion {

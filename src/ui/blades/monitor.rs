@@ -1,6 +1,6 @@
 //! Advisor recommendations, and Alerts: action groups, alert rules and the deliveries inbox.
 
-use super::{BladeCtx, BladeKind, TdeForm, VaultForms, outcome};
+use super::{BladeCtx, BladeKind, TdeForm, VaultForms, outcome, said};
 use crate::model::{ActionGroup, AlertRule, Receiver, ReceiverKind};
 use crate::service::advisor::{self, Fix, Severity};
 use crate::service::monitor;
@@ -146,9 +146,11 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
                     action_groups: vec![ag.name.clone()],
                     enabled: true,
                 };
-                let r = monitor::create_action_group(cx.ws, ag)
-                    .and_then(|_| monitor::create_alert_rule(cx.ws, rule));
-                f.message = Some(cx.apply(r, |r| format!("Alert rule '{}' created.", r.name)));
+                cx.run(move |ws| {
+                    said(monitor::create_alert_with_action_group(ws, ag, rule), |r| {
+                        format!("Alert rule '{}' created.", r.name)
+                    })
+                });
             }
             outcome(ui, &f.message);
         });

@@ -5,7 +5,12 @@ use crate::model::*;
 use crate::ui::widgets::{self, properties, section, state_badge};
 use egui_extras::{Column, TableBuilder};
 
-pub fn show(ui: &mut egui::Ui, name: &str, cx: &mut BladeCtx<'_>) {
+pub fn show(
+    ui: &mut egui::Ui,
+    name: &str,
+    message: &mut Option<super::Outcome>,
+    cx: &mut BladeCtx<'_>,
+) {
     // A shared handle, not a copy: the blade reads it while operations change the workspace.
     let Some(s) = cx
         .ws
@@ -73,13 +78,16 @@ pub fn show(ui: &mut egui::Ui, name: &str, cx: &mut BladeCtx<'_>) {
                 )
                 .clicked()
             {
-                let r = crate::service::sql::assign_identity(cx.ws, &s.name);
-                if let Err(e) = cx.apply(r, |_| String::new()) {
-                    widgets::error_box(ui, &e);
-                }
+                let server = s.name.clone();
+                cx.run(move |ws| {
+                    super::said(crate::service::sql::assign_identity(ws, &server), |_| {
+                        "System assigned identity turned on.".into()
+                    })
+                });
             }
         }
     }
+    super::outcome(ui, message);
     if let Some(o) = cx.ws.continuity.region_outage(&s.location, cx.ws.now()) {
         widgets::error_box(
             ui,

@@ -1,7 +1,7 @@
 //! Server > Transparent data encryption: service-managed or customer-managed key, "Select a
 //! key" (vault, key, version) or "Enter a key identifier", default protector, auto-rotation.
 
-use super::{BladeCtx, outcome};
+use super::{BladeCtx, outcome, said};
 use crate::model::*;
 use crate::service::tde::{SetProtector, set_protector, set_protector_from_portal};
 use crate::ui::widgets::{self, properties, section, text_field};
@@ -277,18 +277,17 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
         .ws
         .server(server)
         .is_some_and(|s| s.databases.len() > IN_FRAME_DATABASES);
-    if many {
-        let kid = match form.mode {
-            ServerKeyType::ServiceManaged => None,
-            ServerKeyType::AzureKeyVault => Some(
-                form.selected_kid(cx.ws)
-                    .ok_or_else(|| "Select a key vault and a key first.".to_string())?,
-            ),
-        };
-        let (server, auto, make_default) =
-            (server.to_string(), form.auto_rotate, form.make_default);
-        cx.spawn("Changing the TDE protector…", move |ws| match kid {
-            None => set_protector(
+    let kid = match form.mode {
+        ServerKeyType::ServiceManaged => None,
+        ServerKeyType::AzureKeyVault => Some(
+            form.selected_kid(cx.ws)
+                .ok_or_else(|| "Select a key vault and a key first.".to_string())?,
+        ),
+    };
+    let (server, auto, make_default) = (server.to_string(), form.auto_rotate, form.make_default);
+    let work = move |ws: &mut Workspace| match kid {
+        None => said(
+            set_protector(
                 ws,
                 &SetProtector {
                     server,
@@ -296,52 +295,29 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
                     kid: None,
                     auto_rotation: false,
                 },
-            )
-            .map(|_| {
-                "Saved: the server uses a service-managed key. Every DEK was re-wrapped.".into()
-            })
-            .map_err(|e| e.to_string()),
-            Some(kid) => set_protector_from_portal(ws, &server, &kid, auto, make_default)
-                .map(|k| {
+            ),
+            |_| "Saved: the server uses a service-managed key. Every DEK was re-wrapped.".into(),
+        ),
+        Some(kid) => said(
+            set_protector_from_portal(ws, &server, &kid, auto, make_default),
+            |k| {
+                if make_default {
                     format!(
-                        "Saved: '{}'. Every DEK was re-wrapped; no page was re-encrypted.",
+                        "Saved: '{}' is the TDE protector. Every DEK was re-wrapped; no page was re-encrypted.",
                         k.name
                     )
-                })
-                .map_err(|e| e.to_string()),
-        });
-        return Ok("Saving…".into());
-    }
-    match form.mode {
-        ServerKeyType::ServiceManaged => {
-            let req = SetProtector {
-                server: server.into(),
-                key_type: ServerKeyType::ServiceManaged,
-                kid: None,
-                auto_rotation: false,
-            };
-            let r = set_protector(cx.ws, &req);
-            cx.apply(r, |_| {
-                "Saved: the server uses a service-managed key. Every DEK was re-wrapped.".into()
-            })
-        }
-        ServerKeyType::AzureKeyVault => {
-            let Some(kid) = form.selected_kid(cx.ws) else {
-                return Err("Select a key vault and a key first.".into());
-            };
-            let r =
-                set_protector_from_portal(cx.ws, server, &kid, form.auto_rotate, form.make_default);
-            // The identity step of the portal path may have changed the workspace even on error.
-            cx.actions.push(super::Action::Changed);
-            cx.apply(r, |k| {
-                if form.make_default {
-                    format!("Saved: '{}' is the TDE protector. Every DEK was re-wrapped; no page was re-encrypted.", k.name)
                 } else {
                     format!("Saved: '{}' is linked to the server.", k.name)
                 }
-            })
-        }
+            },
+        ),
+    };
+    if many {
+        cx.spawn("Changing the TDE protector…", work);
+    } else {
+        cx.run(work);
     }
+    Ok("Saving…".into())
 }
 
 fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {

@@ -1,11 +1,9 @@
 //! Key vault overview: properties, firewall, keys (generate off the UI thread), access
 //! policies (add with a template, remove).
 
-use super::{Action, BladeCtx, BladeKind, outcome};
-use crate::crypto::RsaKeyMaterial;
+use super::{BladeCtx, BladeKind, Line, outcome, said};
 use crate::model::*;
 use crate::service::keyvault::{self, CreateKey};
-use crate::ui::jobs::{Job, JobOrigin};
 use crate::ui::widgets::{properties, section, text_field};
 use std::collections::BTreeSet;
 
@@ -146,8 +144,12 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             .changed();
     });
     if changed && !cx.busy {
-        let r = keyvault::set_network_acls(cx.ws, &v.name, acls);
-        f.network_message = Some(cx.apply(r, |_| "Networking saved.".into()));
+        let (vault, acls) = (v.name.clone(), acls.clone());
+        cx.run_to(Line::Network, move |ws| {
+            said(keyvault::set_network_acls(ws, &vault, acls), |_| {
+                "Networking saved.".into()
+            })
+        });
     }
     if v.network.restricted {
         let mut remove = None;
@@ -163,8 +165,12 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             });
         }
         if let Some(r) = remove {
-            let out = keyvault::remove_network_rule(cx.ws, &v.name, &r);
-            f.network_message = Some(cx.apply(out, |_| format!("IP rule {r} removed.")));
+            let vault = v.name.clone();
+            cx.run_to(Line::Network, move |ws| {
+                said(keyvault::remove_network_rule(ws, &vault, &r), |_| {
+                    format!("IP rule {r} removed.")
+                })
+            });
         }
         ui.horizontal(|ui| {
             crate::ui::widgets::narrow_text_field(
@@ -178,8 +184,12 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .add_enabled(!cx.busy, egui::Button::new("Add IP rule"))
                 .clicked()
             {
-                let out = keyvault::add_network_rule(cx.ws, &v.name, &f.ip_rule);
-                f.network_message = Some(cx.apply(out, |_| "IP rule added.".into()));
+                let (vault, rule) = (v.name.clone(), f.ip_rule.clone());
+                cx.run_to(Line::Network, move |ws| {
+                    said(keyvault::add_network_rule(ws, &vault, &rule), |_| {
+                        "IP rule added.".into()
+                    })
+                });
             }
             let me = cx.ws.console_user.client_ip.clone();
             if ui
@@ -189,8 +199,12 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 )
                 .clicked()
             {
-                let out = keyvault::add_network_rule(cx.ws, &v.name, &me);
-                f.network_message = Some(cx.apply(out, |_| format!("IP rule {me} added.")));
+                let vault = v.name.clone();
+                cx.run_to(Line::Network, move |ws| {
+                    said(keyvault::add_network_rule(ws, &vault, &me), |_| {
+                        format!("IP rule {me} added.")
+                    })
+                });
             }
         });
     }
@@ -233,19 +247,24 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                             .add_enabled(!cx.busy, egui::Button::new(format!("Recover {}", k.name)))
                             .clicked()
                         {
-                            let r = keyvault::recover_key(cx.ws, &v.name, &k.name);
-                            f.key_message =
-                                Some(cx.apply(r, |k| format!("Key '{}' recovered.", k.name)));
+                            let (vault, key) = (v.name.clone(), k.name.clone());
+                            cx.run(move |ws| {
+                                said(keyvault::recover_key(ws, &vault, &key), |k| {
+                                    format!("Key '{}' recovered.", k.name)
+                                })
+                            });
                         }
                         if ui
                             .add_enabled(!cx.busy, egui::Button::new(format!("Purge {}", k.name)))
                             .on_hover_text("Needs the 'purge' permission; refused under purge protection until the retention ends")
                             .clicked()
                         {
-                            let r = keyvault::purge_key(cx.ws, &v.name, &k.name);
-                            f.key_message = Some(cx.apply(r, |()| {
-                                format!("Key '{}' purged permanently.", k.name)
-                            }));
+                            let (vault, key) = (v.name.clone(), k.name.clone());
+                            cx.run(move |ws| {
+                                said(keyvault::purge_key(ws, &vault, &key), |()| {
+                                    format!("Key '{key}' purged permanently.")
+                                })
+                            });
                         }
                     });
                 }
@@ -280,12 +299,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         Err(e) => f.key_message = Some(Err(e.to_string())),
                         Ok(()) => {
                             f.key_message = None;
-                            let job = Job::spawn(
+                            let keys = cx.keys.clone();
+                            cx.spawn(
                                 format!("Generating RSA {} key '{}'…", req.size, req.name),
-                                JobOrigin::Blade(cx.blade_id),
-                                cx.ws,
                                 move |ws| {
-                                    let r = RsaKeyMaterial::generate(req.size)
+                                    keys.generate(req.size)
                                         .map_err(|e| e.to_string())
                                         .and_then(|m| {
                                             keyvault::create_key(ws, &req, m)
@@ -296,11 +314,9 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                                                 "Key '{}' version {} created.",
                                                 k.name, kv.version
                                             )
-                                        });
-                                    (r, String::new())
+                                        })
                                 },
                             );
-                            cx.actions.push(Action::Spawn(Box::new(job)));
                         }
                     }
                 }
@@ -350,28 +366,20 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     .clicked()
                 {
                     let vault = v.name.clone();
-                    let job = Job::spawn(
-                        "Restoring a key backup…",
-                        JobOrigin::Blade(cx.blade_id),
-                        cx.ws,
-                        move |ws| {
-                            let r = crate::persist::read_user_file(&path)
-                                .map_err(|e| format!("Cannot read '{path}': {e}"))
-                                .and_then(|blob| {
-                                    keyvault::restore_key(ws, &vault, &blob)
-                                        .map_err(|e| e.to_string())
-                                })
-                                .map(|k| {
-                                    format!(
-                                        "Key '{}' restored with {} version(s).",
-                                        k.name,
-                                        k.versions.len()
-                                    )
-                                });
-                            (r, String::new())
-                        },
-                    );
-                    cx.actions.push(Action::Spawn(Box::new(job)));
+                    cx.spawn("Restoring a key backup…", move |ws| {
+                        crate::persist::read_user_file(&path)
+                            .map_err(|e| format!("Cannot read '{path}': {e}"))
+                            .and_then(|blob| {
+                                keyvault::restore_key(ws, &vault, &blob).map_err(|e| e.to_string())
+                            })
+                            .map(|k| {
+                                format!(
+                                    "Key '{}' restored with {} version(s).",
+                                    k.name,
+                                    k.versions.len()
+                                )
+                            })
+                    });
                 }
             });
         });
@@ -426,10 +434,13 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
         );
     }
     if let Some(oid) = remove {
-        let r = keyvault::delete_access_policy(cx.ws, &v.name, &oid);
-        f.policy_message = Some(cx.apply(r, |_| {
-            "Access policy removed. The change takes a few minutes to reach every caller.".into()
-        }));
+        let vault = v.name.clone();
+        cx.run_to(Line::Policy, move |ws| {
+            said(keyvault::delete_access_policy(ws, &vault, &oid), |_| {
+                "Access policy removed. The change takes a few minutes to reach every caller."
+                    .into()
+            })
+        });
     }
     egui::CollapsingHeader::new("Add access policy")
         .default_open(false)
@@ -473,13 +484,14 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 }
             });
             if ui.add_enabled(!cx.busy, egui::Button::new("Add")).clicked() {
-                let r = keyvault::set_access_policy(
-                    cx.ws,
-                    &v.name,
-                    &PrincipalId(f.object_id.trim().to_string()),
-                    &f.permissions,
-                );
-                f.policy_message = Some(cx.apply(r, |_| "Access policy saved.".into()));
+                let (vault, oid) = (v.name.clone(), PrincipalId(f.object_id.trim().to_string()));
+                let permissions = f.permissions.clone();
+                cx.run_to(Line::Policy, move |ws| {
+                    said(
+                        keyvault::set_access_policy(ws, &vault, &oid, &permissions),
+                        |_| "Access policy saved.".into(),
+                    )
+                });
             }
         });
     outcome(ui, &f.policy_message);

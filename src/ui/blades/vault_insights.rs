@@ -2,7 +2,7 @@
 //! (the audit log in a virtualised table with filters, sort, the record's JSON and export)
 //! and the Metrics blade (API hits, 429s and latency over simulated time).
 
-use super::{BladeCtx, outcome};
+use super::{BladeCtx, outcome, said};
 use crate::model::*;
 use crate::service::{diagnostics, locks};
 use crate::ui::widgets::{narrow_text_field, section};
@@ -76,8 +76,12 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
                 )
                 .clicked()
             {
-                let r = locks::delete_lock(cx.ws, &l.name, &l.scope);
-                f.message = Some(cx.apply(r, |_| format!("Lock '{}' deleted.", l.name)));
+                let (lock, scope) = (l.name.clone(), l.scope.clone());
+                cx.run(move |ws| {
+                    said(locks::delete_lock(ws, &lock, &scope), |_| {
+                        format!("Lock '{lock}' deleted.")
+                    })
+                });
             }
         });
     }
@@ -109,10 +113,17 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
         .add_enabled(!cx.busy, egui::Button::new("Add lock"))
         .clicked()
     {
-        let r = locks::create_lock(cx.ws, &f.lock_name, f.lock_level, &vault_id, &f.lock_notes);
-        f.message = Some(cx.apply(r, |l| {
-            format!("Lock '{}' ({}) added.", l.name, l.level.as_str())
-        }));
+        let (lock, level, scope, notes) = (
+            f.lock_name.clone(),
+            f.lock_level,
+            vault_id.clone(),
+            f.lock_notes.clone(),
+        );
+        cx.run(move |ws| {
+            said(locks::create_lock(ws, &lock, level, &scope, &notes), |l| {
+                format!("Lock '{}' ({}) added.", l.name, l.level.as_str())
+            })
+        });
     }
 
     access_control(ui, &v, f, cx);
@@ -136,9 +147,12 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
                 )
                 .clicked()
             {
-                let r = diagnostics::delete_setting(cx.ws, name, &d.name);
-                f.message =
-                    Some(cx.apply(r, |_| format!("Diagnostic setting '{}' deleted.", d.name)));
+                let (vault, setting) = (name.to_string(), d.name.clone());
+                cx.run(move |ws| {
+                    said(diagnostics::delete_setting(ws, &vault, &setting), |_| {
+                        format!("Diagnostic setting '{setting}' deleted.")
+                    })
+                });
             }
         });
     }
@@ -167,13 +181,15 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             audit_event: true,
             destination: f.destination.trim().to_string(),
         };
-        let r = diagnostics::create_setting(cx.ws, name, setting);
-        f.message = Some(cx.apply(r, |d| {
-            format!(
-                "Diagnostic setting '{}' sends AuditEvent to {}.",
-                d.name, d.destination
-            )
-        }));
+        let vault = name.to_string();
+        cx.run(move |ws| {
+            said(diagnostics::create_setting(ws, &vault, setting), |d| {
+                format!(
+                    "Diagnostic setting '{}' sends AuditEvent to {}.",
+                    d.name, d.destination
+                )
+            })
+        });
     }
 }
 
@@ -605,14 +621,16 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
         });
     }
     if rbac_on != v.rbac_authorization && !cx.busy {
-        let r = rbac::set_rbac_authorization(cx.ws, &v.name, rbac_on);
-        f.message = Some(cx.apply(r, |v| {
-            if v.rbac_authorization {
-                "Azure RBAC now decides access; access policies are ignored.".into()
-            } else {
-                "Access policies now decide access.".into()
-            }
-        }));
+        let vault = v.name.clone();
+        cx.run(move |ws| {
+            said(rbac::set_rbac_authorization(ws, &vault, rbac_on), |v| {
+                if v.rbac_authorization {
+                    "Azure RBAC now decides access; access policies are ignored.".into()
+                } else {
+                    "Access policies now decide access.".into()
+                }
+            })
+        });
     }
     if !v.rbac_authorization {
         ui.label(
@@ -658,10 +676,15 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
                 )
                 .clicked()
             {
-                let r = rbac::delete_role_assignment(cx.ws, &v.name, &a.principal, Some(a.role));
-                f.message = Some(cx.apply(r, |_| {
-                    "Role assignment removed (honoured until the change propagates).".into()
-                }));
+                let (vault, principal, role) = (v.name.clone(), a.principal.clone(), a.role);
+                cx.run(move |ws| {
+                    said(
+                        rbac::delete_role_assignment(ws, &vault, &principal, Some(role)),
+                        |_| {
+                            "Role assignment removed (honoured until the change propagates).".into()
+                        },
+                    )
+                });
             }
         });
     }
@@ -690,14 +713,18 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
         )
         .clicked()
     {
-        let r =
-            rbac::create_role_assignment(cx.ws, &v.name, &PrincipalId(f.assignee.clone()), f.role);
-        f.message = Some(cx.apply(r, |a| {
-            format!(
-                "'{}' assigned; it takes effect at {} (RBAC propagation).",
-                a.role.name(),
-                a.active_from
+        let (vault, assignee, role) = (v.name.clone(), PrincipalId(f.assignee.clone()), f.role);
+        cx.run(move |ws| {
+            said(
+                rbac::create_role_assignment(ws, &vault, &assignee, role),
+                |a| {
+                    format!(
+                        "'{}' assigned; it takes effect at {} (RBAC propagation).",
+                        a.role.name(),
+                        a.active_from
+                    )
+                },
             )
-        }));
+        });
     }
 }
