@@ -915,3 +915,66 @@ fn changes_asked_for_while_a_job_runs_are_kept_when_it_lands() {
     assert!(has(&h, "Connected."), "the blade's change ran and reported");
     assert!(h.state().unsaved());
 }
+
+#[test]
+fn the_key_blade_opens_on_the_protector_version_says_what_uses_it_and_asks_before_disabling() {
+    use tde_console::service::{KeySource, rotation};
+    use tde_console::ui::blades::BladeKind;
+    let mut h = app();
+    // A new version the server does not use yet: the protector stays on the older one.
+    {
+        let ws = &mut h.state_mut().ws;
+        let bits = rotation::current_bits(ws, "kv-contoso-us", "tde-protector").unwrap();
+        let m = common::FixtureKeys::new().generate(bits).unwrap();
+        rotation::rotate_key(ws, "kv-contoso-us", "tde-protector", m).unwrap();
+    }
+    let protector = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .protector_uri()
+        .unwrap()
+        .version
+        .unwrap();
+    h.state_mut().open_root(BladeKind::Vault {
+        vault: "kv-contoso-us".into(),
+        forms: Default::default(),
+    });
+    h.run_steps(2);
+    click(&mut h, "tde-protector");
+    h.run_steps(2);
+    match &h.state().blades.last().unwrap().kind {
+        BladeKind::KeyVersion { version, .. } => assert_eq!(version, &protector),
+        _ => panic!("the key blade opened"),
+    }
+    assert!(has(
+        &h,
+        "TDE protector of sql-contoso-us (3 encrypted database(s))"
+    ));
+    assert!(has(&h, "current version"), "the newest version is marked");
+    // Disabling the protector version says what it will do, and Cancel does nothing.
+    click(&mut h, "Disable");
+    h.run_steps(2);
+    assert!(has(&h, "will become Inaccessible within 10 minutes"));
+    click(&mut h, "Cancel");
+    h.run_steps(3);
+    let enabled = |h: &Harness<'static, ConsoleApp>| {
+        h.state()
+            .ws
+            .vault("kv-contoso-us")
+            .unwrap()
+            .key("tde-protector")
+            .unwrap()
+            .version(&protector)
+            .unwrap()
+            .enabled
+    };
+    assert!(enabled(&h), "cancelled: nothing changed");
+    click(&mut h, "Disable");
+    h.run_steps(2);
+    click(&mut h, "Disable anyway");
+    h.run_steps(3);
+    assert!(!enabled(&h), "confirmed: the version is disabled");
+    assert!(has(&h, "Version is now disabled."));
+}

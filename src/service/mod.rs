@@ -11,6 +11,7 @@ pub mod backup;
 pub mod behaviour;
 pub mod content;
 pub mod database_key;
+pub mod dependents;
 pub mod diagnostics;
 mod error;
 pub mod estate;

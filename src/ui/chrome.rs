@@ -4,7 +4,7 @@
 use super::blades::{self, Action, BladeCtx, BladeKind};
 use super::jobs::FileJob;
 use super::widgets::{self, AMBER, BLUE, RED, badge};
-use super::{ConsoleApp, Dialog, PendingSwitch};
+use super::{ConsoleApp, Dialog, PendingSwitch, blade_layout};
 use crate::model::*;
 use crate::sim::Duration;
 use egui::RichText;
@@ -277,59 +277,97 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     ui.separator();
     let busy = app.busy();
     let height = ui.available_height();
-    egui::ScrollArea::horizontal()
-        .auto_shrink([false, false])
-        .stick_to_right(true)
-        .show(ui, |ui| {
-            ui.horizontal_top(|ui| {
-                for i in 0..app.blades.len() {
-                    let blade = &mut app.blades[i];
-                    let id = blade.id;
-                    let width = blade.width();
-                    ui.push_id(id, |ui| {
-                        egui::Frame::group(ui.style())
-                            .inner_margin(10)
-                            .show(ui, |ui| {
-                                ui.vertical(|ui| {
-                                    ui.set_width(width);
-                                    ui.set_height(height - 30.0);
-                                    ui.horizontal(|ui| {
-                                        ui.vertical(|ui| {
-                                            ui.heading(blade.title());
-                                            ui.label(RichText::new(blade.subtitle()).weak());
-                                        });
-                                        ui.with_layout(
-                                            egui::Layout::right_to_left(egui::Align::TOP),
-                                            |ui| {
-                                                if ui.button("×").on_hover_text("Close").clicked()
-                                                {
-                                                    truncate_to = Some(i);
-                                                }
-                                            },
-                                        );
-                                    });
-                                    ui.separator();
-                                    egui::ScrollArea::vertical()
-                                        .id_salt(("blade-scroll", id))
-                                        .auto_shrink([false, false])
-                                        .show(ui, |ui| {
-                                            let mut cx = BladeCtx {
-                                                ws: &app.ws,
-                                                keys: &app.keys,
-                                                actions: Vec::new(),
-                                                busy,
-                                                index: i,
-                                                blade_id: id,
-                                            };
-                                            blades::show(ui, blade, &mut cx);
-                                            actions.extend(cx.actions);
-                                        });
-                                });
-                            });
-                    });
+    let overhead = 22.0 + ui.spacing().item_spacing.x;
+    let maximised = app
+        .maximised
+        .and_then(|id| app.blades.iter().position(|b| b.id == id));
+    let preferred: Vec<f32> = app.blades.iter().map(|b| b.width()).collect();
+    let widths = blade_layout::widths(&preferred, ui.available_width(), overhead, maximised);
+    let mut maximise: Option<Option<u64>> = None;
+    ui.horizontal_top(|ui| {
+        let folded: Vec<usize> = (0..app.blades.len())
+            .filter(|i| widths[*i].is_none())
+            .collect();
+        if !folded.is_empty() {
+            ui.vertical(|ui| {
+                ui.set_width(blade_layout::FOLD_STRIP - ui.spacing().item_spacing.x);
+                for i in folded {
+                    let b = &app.blades[i];
+                    if ui
+                        .button(format!("{}", i + 1))
+                        .on_hover_text(format!("{} (folded: click to show it)", b.title()))
+                        .clicked()
+                    {
+                        maximise = Some(Some(b.id));
+                    }
                 }
             });
-        });
+        }
+        for i in 0..app.blades.len() {
+            let Some(width) = widths[i] else { continue };
+            let blade = &mut app.blades[i];
+            let id = blade.id;
+            let is_max = maximised == Some(i);
+            ui.push_id(id, |ui| {
+                egui::Frame::group(ui.style())
+                    .inner_margin(10)
+                    .show(ui, |ui| {
+                        ui.vertical(|ui| {
+                            ui.set_width(width);
+                            ui.set_height(height - 30.0);
+                            ui.horizontal(|ui| {
+                                ui.vertical(|ui| {
+                                    ui.add(
+                                        egui::Label::new(RichText::new(blade.title()).heading())
+                                            .truncate(),
+                                    );
+                                    ui.label(RichText::new(blade.subtitle()).weak());
+                                });
+                                ui.with_layout(
+                                    egui::Layout::right_to_left(egui::Align::TOP),
+                                    |ui| {
+                                        if ui.button("×").on_hover_text("Close").clicked() {
+                                            truncate_to = Some(i);
+                                        }
+                                        let (text, hover, to) = if is_max {
+                                            ("Restore", "Show the blades side by side again", None)
+                                        } else {
+                                            (
+                                                "Maximise",
+                                                "Use the whole width for this blade",
+                                                Some(id),
+                                            )
+                                        };
+                                        if ui.small_button(text).on_hover_text(hover).clicked() {
+                                            maximise = Some(to);
+                                        }
+                                    },
+                                );
+                            });
+                            ui.separator();
+                            egui::ScrollArea::vertical()
+                                .id_salt(("blade-scroll", id))
+                                .auto_shrink([false, false])
+                                .show(ui, |ui| {
+                                    let mut cx = BladeCtx {
+                                        ws: &app.ws,
+                                        keys: &app.keys,
+                                        actions: Vec::new(),
+                                        busy,
+                                        index: i,
+                                        blade_id: id,
+                                    };
+                                    blades::show(ui, blade, &mut cx);
+                                    actions.extend(cx.actions);
+                                });
+                        });
+                    });
+            });
+        }
+    });
+    if let Some(m) = maximise {
+        app.maximised = m;
+    }
     if let Some(n) = truncate_to {
         app.blades.truncate(n);
     }

@@ -5,6 +5,7 @@
 //! blade stack with each blade's form state, and background jobs. The frame draws from them
 //! and applies the blades' actions at its end.
 
+pub mod blade_layout;
 pub mod blades;
 mod chrome;
 pub mod jobs;
@@ -138,6 +139,8 @@ pub struct ConsoleApp {
     pub doc: Document,
     pub blades: Vec<Blade>,
     next_blade_id: u64,
+    /// The blade drawn alone at full width, if one is maximised.
+    pub maximised: Option<u64>,
     pub nav: navigator::NavigatorState,
     pub clock: ClockControl,
     pub shell: shell_panel::ShellPanel,
@@ -183,6 +186,7 @@ impl ConsoleApp {
             },
             blades: Vec::new(),
             next_blade_id: 1,
+            maximised: None,
             nav: navigator::NavigatorState::default(),
             clock: ClockControl {
                 running: false,
@@ -289,6 +293,8 @@ impl ConsoleApp {
         let id = self.next_blade_id;
         self.next_blade_id += 1;
         self.blades.push(Blade { id, kind });
+        // A blade opened from a maximised one is the one to see.
+        self.maximised = None;
     }
 
     pub fn start_load(&mut self, path: PathBuf) {

@@ -1,11 +1,46 @@
 //! Key version: kid, thumbprint, attributes, permitted operations; enable/disable, delete,
 //! rotate, the rotation policy, and downloading the public key.
 
-use super::{BladeCtx, outcome, said};
+use super::{BladeCtx, confirmed, confirming, outcome, said};
 use crate::model::{Duration, RotationPolicy, Timestamp};
+use crate::service::dependents::{self, Dependent};
 use crate::service::keyvault::{self, KeyAttributes};
 use crate::service::rotation;
-use crate::ui::widgets::{properties, section};
+use crate::ui::widgets::{AMBER, BLUE, badge, properties, section};
+
+/// What depends on each version of the key (`None`: on the key as a whole), worked out
+/// again only when the workspace changes.
+fn cached_dependents(
+    ui: &egui::Ui,
+    cx: &BladeCtx<'_>,
+    vault: &str,
+    key: &str,
+) -> std::sync::Arc<Vec<(Option<String>, Dependent)>> {
+    type Cached = (u64, std::sync::Arc<Vec<(Option<String>, Dependent)>>);
+    let id = ui
+        .scope_id()
+        .with(("key-dependents", cx.blade_id, vault, key));
+    if let Some((rev, deps)) = ui.data(|d| d.get_temp::<Cached>(id))
+        && rev == cx.ws.revision
+    {
+        return deps;
+    }
+    let versions: Vec<String> = cx
+        .ws
+        .vault(vault)
+        .and_then(|v| v.key(key))
+        .map(|k| k.versions.iter().map(|v| v.version.0.clone()).collect())
+        .unwrap_or_default();
+    let mut deps = Vec::new();
+    for v in versions {
+        for d in dependents::dependents(cx.ws, vault, key, Some(&v)) {
+            deps.push((Some(v.clone()), d));
+        }
+    }
+    let deps = std::sync::Arc::new(deps);
+    ui.data_mut(|d| d.insert_temp(id, (cx.ws.revision, deps.clone())));
+    deps
+}
 
 pub fn show(
     ui: &mut egui::Ui,
@@ -73,23 +108,96 @@ pub fn show(
             ),
         ],
     );
-    section(ui, "Versions");
-    for other in k.versions.iter().rev() {
-        if ui
-            .selectable_label(
-                &other.version.0 == version,
-                format!("{} · {}", other.version.0, other.created.to_display()),
+    let deps = cached_dependents(ui, cx, vault, key);
+    section(ui, "Used by (this version)");
+    let mine: Vec<&(Option<String>, Dependent)> = deps
+        .iter()
+        .filter(|(v, _)| v.as_deref().is_none_or(|v| v.eq_ignore_ascii_case(version)))
+        .collect();
+    if mine.is_empty() {
+        ui.label(
+            egui::RichText::new(
+                "Nothing: no server, database or backup within retention uses this version.",
             )
+            .weak(),
+        );
+    }
+    for (_, d) in &mine {
+        ui.horizontal_wrapped(|ui| {
+            if d.is_live() {
+                badge(ui, "In use", BLUE);
+            } else {
+                badge(ui, "Backups", AMBER);
+            }
+            ui.label(d.describe());
+        });
+    }
+    section(ui, "Versions");
+    let newest = k.current().map(|c| c.version.0.clone());
+    for other in k.versions.iter().rev() {
+        let mut marks: Vec<String> = Vec::new();
+        if newest.as_deref() == Some(other.version.0.as_str()) {
+            marks.push("current version".into());
+        }
+        for (v, d) in deps.iter() {
+            if v.as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(&other.version.0))
+            {
+                marks.push(match d {
+                    Dependent::Protector { server, .. } => format!("TDE protector of {server}"),
+                    Dependent::DatabaseKey { database, .. } => format!("own key of {database}"),
+                    Dependent::Linked { server } => format!("linked to {server}"),
+                    Dependent::Backups { database, .. } => format!("backups of {database}"),
+                });
+            }
+        }
+        marks.dedup();
+        if !other.enabled {
+            marks.push("disabled".into());
+        }
+        let text = format!(
+            "{} · {}{}",
+            other.version.0.get(..12).unwrap_or(&other.version.0),
+            other.created.to_display(),
+            if marks.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", marks.join(" · "))
+            }
+        );
+        if ui
+            .selectable_label(&other.version.0 == version, text)
+            .on_hover_text(&other.version.0)
             .clicked()
+            && &other.version.0 != version
         {
             *version = other.version.0.clone();
+            // What was said about the version shown before is not about this one.
+            *message = None;
         }
     }
     section(ui, "Actions");
     ui.add_enabled_ui(!cx.busy && k.deleted.is_none(), |ui| {
         ui.horizontal(|ui| {
             let toggle = if kv.enabled { "Disable" } else { "Enable" };
-            if ui.button(toggle).clicked() {
+            let clicked = ui.button(toggle).clicked();
+            let warn = || {
+                let lost = dependents::databases_lost_with(cx.ws, vault, key, Some(version));
+                dependents::loss_warning(&lost, "Disabling this version")
+            };
+            let warning = if kv.enabled && (clicked || confirming(ui, "disable")) {
+                warn()
+            } else {
+                None
+            };
+            if confirmed(
+                ui,
+                "disable",
+                clicked,
+                "Disable this key version?",
+                warning,
+                "Disable anyway",
+            ) {
                 let attrs = KeyAttributes {
                     enabled: Some(!kv.enabled),
                     ..Default::default()
@@ -119,7 +227,39 @@ pub fn show(
                         .map_err(|e| e.to_string())
                 });
             }
-            if ui.button("Delete key").clicked() {
+            let clicked = ui.button("Delete key").clicked();
+            let warning = if clicked || confirming(ui, "delete") {
+                let lost = dependents::databases_lost_with(cx.ws, vault, key, None);
+                let backups = deps
+                    .iter()
+                    .filter(|(_, d)| matches!(d, Dependent::Backups { .. }))
+                    .count();
+                match (
+                    dependents::loss_warning(&lost, "Deleting this key"),
+                    backups,
+                ) {
+                    (None, 0) => None,
+                    (w, b) => Some(format!(
+                        "{}{}",
+                        w.unwrap_or_default(),
+                        if b > 0 {
+                            format!(" Backups of {b} database(s) need it to be restored.")
+                        } else {
+                            String::new()
+                        }
+                    )),
+                }
+            } else {
+                None
+            };
+            if confirmed(
+                ui,
+                "delete",
+                clicked,
+                "Delete this key?",
+                warning,
+                "Delete anyway",
+            ) {
                 let (vault, key) = (vault.to_string(), key.to_string());
                 cx.run(move |ws| {
                     said(keyvault::delete_key(ws, &vault, &key), |k| {

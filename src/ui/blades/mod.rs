@@ -125,7 +125,7 @@ impl Blade {
     /// How wide the blade is drawn: tables and plots get more room.
     pub fn width(&self) -> f32 {
         match &self.kind {
-            BladeKind::VaultLogs { .. } => 940.0,
+            BladeKind::VaultLogs { .. } | BladeKind::ActivityLog => 940.0,
             BladeKind::VaultMetrics { .. } => 700.0,
             BladeKind::Backups { .. } | BladeKind::GeoReplication { .. } => 620.0,
             _ => 500.0,
@@ -348,6 +348,51 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
             georeplication::show_groups(ui, server, form, cx)
         }
     }
+}
+
+/// Whether the confirmation of action `what` is open in this blade.
+pub fn confirming(ui: &egui::Ui, what: &str) -> bool {
+    let id = ui.scope_id().with(("confirm", what));
+    ui.data(|d| d.get_temp::<bool>(id)).unwrap_or(false)
+}
+
+/// A dangerous action asks first. Call it every frame with whether its button was
+/// `clicked` and the `warning` of what it would do (`None`: nothing depends on it, so it
+/// runs at once). With a warning, a dialog shows it with `verb` and Cancel; returns true on
+/// the frame the action should run.
+pub fn confirmed(
+    ui: &egui::Ui,
+    what: &str,
+    clicked: bool,
+    title: &str,
+    warning: Option<String>,
+    verb: &str,
+) -> bool {
+    let id = ui.scope_id().with(("confirm", what));
+    let open = ui.data(|d| d.get_temp::<bool>(id)).unwrap_or(false);
+    let Some(warning) = warning else {
+        ui.data_mut(|d| d.remove::<bool>(id));
+        return clicked;
+    };
+    if clicked && !open {
+        ui.data_mut(|d| d.insert_temp(id, true));
+    } else if !open {
+        return false;
+    }
+    let (mut go, mut close) = (false, false);
+    let modal = egui::Modal::new(id.with("modal")).show(ui.ctx(), |ui| {
+        ui.set_width(480.0);
+        ui.heading(title);
+        super::widgets::error_box(ui, &warning);
+        ui.horizontal(|ui| {
+            go = ui.button(verb).clicked();
+            close = ui.button("Cancel").clicked();
+        });
+    });
+    if go || close || modal.should_close() {
+        ui.data_mut(|d| d.remove::<bool>(id));
+    }
+    go
 }
 
 /// Shows an operation's last outcome.

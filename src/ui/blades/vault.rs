@@ -218,16 +218,23 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 cx.open(BladeKind::KeyVersion {
                     vault: v.name.clone(),
                     key: k.name.clone(),
-                    version: cur.version.0.clone(),
+                    // The version a server or database uses, which is not always the newest.
+                    version: crate::service::dependents::version_in_use(cx.ws, &v.name, &k.name)
+                        .unwrap_or_else(|| cur.version.0.clone()),
                     message: None,
                 });
             }
+            let disabled = k.versions.iter().filter(|x| !x.enabled).count();
             ui.label(format!(
                 "{} {} · {} version(s){}",
                 k.kty.as_str(),
                 cur.material.bits(),
                 k.versions.len(),
-                if cur.enabled { "" } else { " · disabled" }
+                match (cur.enabled, disabled) {
+                    (false, _) => " · current version disabled".to_string(),
+                    (true, 0) => String::new(),
+                    (true, n) => format!(" · {n} older version(s) disabled"),
+                }
             ));
         });
     }
@@ -433,7 +440,26 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             .weak(),
         );
     }
-    if let Some(oid) = remove {
+    // Removing a server's access asks first when databases depend on it.
+    let pending_id = ui.scope_id().with("policy-to-remove");
+    if let Some(oid) = &remove {
+        ui.data_mut(|d| d.insert_temp(pending_id, oid.clone()));
+    }
+    let pending: Option<PrincipalId> = ui.data(|d| d.get_temp(pending_id));
+    let warning = pending.as_ref().and_then(|oid| {
+        let lost = crate::service::dependents::databases_lost_without_access(cx.ws, &v.name, oid);
+        crate::service::dependents::loss_warning(&lost, "Removing this access policy")
+    });
+    let go = super::confirmed(
+        ui,
+        "remove-policy",
+        remove.is_some(),
+        "Remove this access policy?",
+        warning,
+        "Remove anyway",
+    );
+    if go && let Some(oid) = pending {
+        ui.data_mut(|d| d.remove::<PrincipalId>(pending_id));
         let vault = v.name.clone();
         cx.run_to(Line::Policy, move |ws| {
             said(keyvault::delete_access_policy(ws, &vault, &oid), |_| {

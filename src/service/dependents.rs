@@ -1,0 +1,200 @@
+//! What depends on a key: the servers it protects, the databases whose own key it is, the
+//! servers it is linked to, the backups that still need it; and what losing it (disabling,
+//! deleting, removing a server's access) would do. The portal says this before a
+//! dangerous action; the key blade shows it for every key and version.
+
+use crate::model::*;
+
+/// One thing that depends on a key (or one of its versions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dependent {
+    /// The server's TDE protector; `databases` encrypted databases depend on it.
+    Protector { server: String, databases: usize },
+    /// A database's own (database-level) key.
+    DatabaseKey { server: String, database: String },
+    /// Linked ("added") to the server without being its protector (e.g. an HA twin).
+    Linked { server: String },
+    /// Backups of the database within retention were made under it.
+    Backups { server: String, database: String },
+}
+
+impl Dependent {
+    pub fn describe(&self) -> String {
+        match self {
+            Dependent::Protector { server, databases } => {
+                format!("TDE protector of {server} ({databases} encrypted database(s))")
+            }
+            Dependent::DatabaseKey { server, database } => {
+                format!("Own key of database {database} on {server}")
+            }
+            Dependent::Linked { server } => format!("Linked to {server} (not its protector)"),
+            Dependent::Backups { server, database } => {
+                format!("Needed to restore backups of {database} on {server}")
+            }
+        }
+    }
+
+    /// Whether losing the key makes databases Inaccessible (not only old backups).
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            Dependent::Protector { .. } | Dependent::DatabaseKey { .. }
+        )
+    }
+}
+
+/// Whether the key id `uri` names key `key` of vault `vault` (and `version`, when given).
+fn names(uri: &str, vault: &str, key: &str, version: Option<&str>) -> bool {
+    KeyUri::parse(uri).is_some_and(|u| {
+        u.vault.eq_ignore_ascii_case(vault)
+            && u.key.eq_ignore_ascii_case(key)
+            && match (version, u.version.as_deref()) {
+                (None, _) | (_, None) => true,
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            }
+    })
+}
+
+fn key_names(k: Option<&ServerKey>, vault: &str, key: &str, version: Option<&str>) -> bool {
+    k.and_then(|k| k.uri.as_deref())
+        .is_some_and(|u| names(u, vault, key, version))
+}
+
+/// Everything that depends on key `key` of `vault` (one `version`, or any).
+pub fn dependents(ws: &Workspace, vault: &str, key: &str, version: Option<&str>) -> Vec<Dependent> {
+    let now = ws.now();
+    let mut out = Vec::new();
+    for s in &ws.servers {
+        let protector = key_names(s.protector_key(), vault, key, version);
+        if protector {
+            let databases = s
+                .databases
+                .iter()
+                .filter(|d| d.tde_enabled() && d.encryption_protector.is_none())
+                .count();
+            out.push(Dependent::Protector {
+                server: s.name.clone(),
+                databases,
+            });
+        } else if s
+            .keys
+            .iter()
+            .any(|k| key_names(Some(k), vault, key, version))
+        {
+            out.push(Dependent::Linked {
+                server: s.name.clone(),
+            });
+        }
+        for d in &s.databases {
+            if d.encryption_protector.is_some() && key_names(s.database_key(d), vault, key, version)
+            {
+                out.push(Dependent::DatabaseKey {
+                    server: s.name.clone(),
+                    database: d.name.clone(),
+                });
+            } else if super::backup::keys_needed_by_backups(d, now)
+                .iter()
+                .any(|u| names(u, vault, key, version))
+                && !key_names(s.database_key(d), vault, key, version)
+            {
+                out.push(Dependent::Backups {
+                    server: s.name.clone(),
+                    database: d.name.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The databases that turn Inaccessible if key `key` of `vault` (one `version`, or all)
+/// can no longer be used: encrypted, Online now, protected by that key.
+pub fn databases_lost_with(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for s in &ws.servers {
+        for d in &s.databases {
+            if d.tde_enabled()
+                && d.state.is_online()
+                && key_names(s.database_key(d), vault, key, version)
+            {
+                out.push((s.name.clone(), d.name.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The databases that turn Inaccessible if `principal` loses its access to `vault`: those
+/// of the servers with that identity whose key lives in the vault.
+pub fn databases_lost_without_access(
+    ws: &Workspace,
+    vault: &str,
+    principal: &PrincipalId,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for s in ws.servers.iter().filter(|s| {
+        s.identity
+            .as_ref()
+            .is_some_and(|i| &i.principal_id == principal)
+    }) {
+        for d in &s.databases {
+            let in_vault = s
+                .database_key(d)
+                .and_then(|k| k.uri.as_deref())
+                .and_then(KeyUri::parse)
+                .is_some_and(|u| u.vault.eq_ignore_ascii_case(vault));
+            if d.tde_enabled() && d.state.is_online() && in_vault {
+                out.push((s.name.clone(), d.name.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The warning a dangerous action shows before it runs, or `None` when nothing depends on
+/// what it takes away.
+pub fn loss_warning(lost: &[(String, String)], what: &str) -> Option<String> {
+    if lost.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = lost
+        .iter()
+        .take(6)
+        .map(|(s, d)| format!("{d} ({s})"))
+        .collect();
+    let more = if lost.len() > 6 {
+        format!(" and {} more", lost.len() - 6)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{what}: {} database(s) will become Inaccessible within 10 minutes: {}{more}. They come back by themselves only if access is restored within the auto-heal window.",
+        lost.len(),
+        names.join(", ")
+    ))
+}
+
+/// The version of a key a blade should open on: the one a server uses as its protector
+/// (or a database as its own key), else the newest.
+pub fn version_in_use(ws: &Workspace, vault: &str, key: &str) -> Option<String> {
+    let k = ws.vault(vault)?.key(key)?;
+    for s in &ws.servers {
+        let keys =
+            std::iter::once(s.protector_key()).chain(s.databases.iter().map(|d| s.database_key(d)));
+        for sk in keys.flatten() {
+            if let Some(u) = sk.uri.as_deref().and_then(KeyUri::parse)
+                && u.vault.eq_ignore_ascii_case(vault)
+                && u.key.eq_ignore_ascii_case(key)
+                && let Some(v) = u.version
+            {
+                return Some(v);
+            }
+        }
+    }
+    k.current().map(|v| v.version.0.clone())
+}
