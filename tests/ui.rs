@@ -200,6 +200,13 @@ fn advancing_the_clock_after_a_revocation_shows_the_database_inaccessible() {
     assert_eq!(removes.len(), 2);
     removes[1].click();
     h.run_steps(2);
+    // The portal says first what removing the server's access breaks.
+    assert!(has(
+        &h,
+        "Removing this access policy: 4 database(s) will become Inaccessible"
+    ));
+    click(&mut h, "Remove anyway");
+    h.run_steps(2);
     assert!(
         h.state()
             .ws
@@ -225,6 +232,8 @@ fn revoke_and_wait(h: &mut Harness<'static, ConsoleApp>) {
     click(h, "kv-contoso-us");
     let removes: Vec<_> = h.get_all_by_label("Remove").collect();
     removes[1].click();
+    h.run_steps(2);
+    click(h, "Remove anyway");
     h.run_steps(2);
     advance(h, "+10m");
     advance(h, "+10m");
@@ -471,6 +480,9 @@ fn audit_a_vault_then_read_100k_records_in_the_logs_blade() {
     assert!(has(&h, "98000 records written to"));
     let _ = std::fs::remove_file(&path);
 
+    // The vault blade folded to make room for the wide Logs blade: close Logs to see it.
+    h.get_all_by_label("×").last().unwrap().click();
+    h.run_steps(2);
     click(&mut h, "Metrics");
     let hits = h
         .state()
@@ -710,6 +722,9 @@ fn a_database_whose_own_key_came_back_too_late_is_reverted_from_the_wizard() {
     click(&mut h, "kv-contoso-us");
     click(&mut h, "billing-key");
     click(&mut h, "Disable");
+    h.run_steps(2);
+    click(&mut h, "Disable anyway");
+    h.run_steps(2);
     advance(&mut h, "+10m");
     advance(&mut h, "+10m");
     assert_eq!(billing(&h).state.label(), "Inaccessible");

@@ -54,6 +54,9 @@ pub struct ActivityLogEntry {
     /// Alert rules have looked at this record.
     #[serde(default)]
     pub alerted: bool,
+    /// Who made the change (a user's UPN); empty for what a service did by itself.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub caller: String,
 }
 
 impl ActivityLogEntry {

@@ -24,100 +24,114 @@ pub struct CreateVault {
 }
 
 pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyVault> {
-    let vault = transact(ws, |ws| {
-        let name = req.name.as_str();
-        let valid = (3..=24).contains(&name.len())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && !name.ends_with('-')
-            && !name.contains("--");
-        if !valid {
-            return Err(ServiceError::bad_request(
-                "VaultNameNotValid",
-                format!(
-                    "The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens."
-                ),
-            ));
-        }
-        let location =
-            super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
-        if ws.vault(name).is_some() {
-            return Err(ServiceError::conflict(
-                "VaultAlreadyExists",
-                format!(
-                    "The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state."
-                ),
-            ));
-        }
-        let soft_delete = match (ws.profile, req.soft_delete) {
-            (crate::sim::TimingProfile::Current, Some(false)) => {
+    let out = {
+        let vault = transact(ws, |ws| {
+            let name = req.name.as_str();
+            let valid = (3..=24).contains(&name.len())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && !name.ends_with('-')
+                && !name.contains("--");
+            if !valid {
                 return Err(ServiceError::bad_request(
-                    "BadRequest",
-                    "Soft delete can no longer be disabled: it is on for every key vault.",
+                    "VaultNameNotValid",
+                    format!(
+                        "The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens."
+                    ),
                 ));
             }
-            (crate::sim::TimingProfile::Current, _) => true,
-            (crate::sim::TimingProfile::Y2021, s) => s.unwrap_or(false),
-        };
-        let retention_days = req.retention_days.unwrap_or(90);
-        if !(7..=90).contains(&retention_days) {
-            return Err(ServiceError::bad_request(
-                "BadRequest",
-                "The property \"softDeleteRetentionInDays\" has an invalid value. It must be between 7 and 90 days.",
-            ));
+            let location = super::resources::resolve_location(
+                ws,
+                &req.resource_group,
+                req.location.as_deref(),
+            )?;
+            if ws.vault(name).is_some() {
+                return Err(ServiceError::conflict(
+                    "VaultAlreadyExists",
+                    format!(
+                        "The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state."
+                    ),
+                ));
+            }
+            let soft_delete = match (ws.profile, req.soft_delete) {
+                (crate::sim::TimingProfile::Current, Some(false)) => {
+                    return Err(ServiceError::bad_request(
+                        "BadRequest",
+                        "Soft delete can no longer be disabled: it is on for every key vault.",
+                    ));
+                }
+                (crate::sim::TimingProfile::Current, _) => true,
+                (crate::sim::TimingProfile::Y2021, s) => s.unwrap_or(false),
+            };
+            let retention_days = req.retention_days.unwrap_or(90);
+            if !(7..=90).contains(&retention_days) {
+                return Err(ServiceError::bad_request(
+                    "BadRequest",
+                    "The property \"softDeleteRetentionInDays\" has an invalid value. It must be between 7 and 90 days.",
+                ));
+            }
+            if req.purge_protection && !soft_delete {
+                return Err(ServiceError::bad_request(
+                    "BadRequest",
+                    "Purge protection can only be enabled on a vault that has soft delete enabled.",
+                ));
+            }
+            let user = ws.console_user.clone();
+            let tenant = req.tenant.clone().unwrap_or_else(|| user.tenant.clone());
+            let creator_permissions: BTreeSet<KeyPermission> = KeyPermission::ALL
+                .into_iter()
+                .filter(|p| *p != KeyPermission::Purge)
+                .collect();
+            let vault = KeyVault {
+                name: name.to_string(),
+                resource_group: req.resource_group.clone(),
+                subscription: ws.current_subscription.clone(),
+                tenant: tenant.clone(),
+                location,
+                soft_delete,
+                retention_days,
+                purge_protection: req.purge_protection,
+                // The CLI gives the creator an access policy; under RBAC nobody has data
+                // access until a role is assigned.
+                access_policies: if req.rbac_authorization {
+                    Vec::new()
+                } else {
+                    vec![AccessPolicy {
+                        tenant_id: tenant,
+                        object_id: user.object_id,
+                        key_permissions: creator_permissions,
+                    }]
+                },
+                pending_revocations: Vec::new(),
+                network: NetworkAcls::default(),
+                keys: Vec::new(),
+                created: ws.now(),
+                deleted: None,
+                diagnostic_settings: Vec::new(),
+                rbac_authorization: req.rbac_authorization,
+                role_assignments: Vec::new(),
+                kind: VaultKind::KeyVault,
+                outage_until: None,
+            };
+            ws.vaults.push(vault.clone());
+            Ok(vault)
+        })?;
+        if let Some(call) =
+            super::requests::VaultCall::new(ws, &vault.name, "VaultPut", &Caller::ConsoleUser, None)
+        {
+            call.record(ws, ws.now(), 200, "");
         }
-        if req.purge_protection && !soft_delete {
-            return Err(ServiceError::bad_request(
-                "BadRequest",
-                "Purge protection can only be enabled on a vault that has soft delete enabled.",
-            ));
-        }
-        let user = ws.console_user.clone();
-        let tenant = req.tenant.clone().unwrap_or_else(|| user.tenant.clone());
-        let creator_permissions: BTreeSet<KeyPermission> = KeyPermission::ALL
-            .into_iter()
-            .filter(|p| *p != KeyPermission::Purge)
-            .collect();
-        let vault = KeyVault {
-            name: name.to_string(),
-            resource_group: req.resource_group.clone(),
-            subscription: ws.current_subscription.clone(),
-            tenant: tenant.clone(),
-            location,
-            soft_delete,
-            retention_days,
-            purge_protection: req.purge_protection,
-            // The CLI gives the creator an access policy; under RBAC nobody has data
-            // access until a role is assigned.
-            access_policies: if req.rbac_authorization {
-                Vec::new()
-            } else {
-                vec![AccessPolicy {
-                    tenant_id: tenant,
-                    object_id: user.object_id,
-                    key_permissions: creator_permissions,
-                }]
-            },
-            pending_revocations: Vec::new(),
-            network: NetworkAcls::default(),
-            keys: Vec::new(),
-            created: ws.now(),
-            deleted: None,
-            diagnostic_settings: Vec::new(),
-            rbac_authorization: req.rbac_authorization,
-            role_assignments: Vec::new(),
-            kind: VaultKind::KeyVault,
-            outage_until: None,
-        };
-        ws.vaults.push(vault.clone());
         Ok(vault)
-    })?;
-    if let Some(call) =
-        super::requests::VaultCall::new(ws, &vault.name, "VaultPut", &Caller::ConsoleUser, None)
-    {
-        call.record(ws, ws.now(), 200, "");
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            &req.name,
+            "Create or update key vault",
+            format!("Key vault '{}' created.", req.name),
+        );
     }
-    Ok(vault)
+    out
 }
 
 /// `az keyvault create --hsm-name`: a Managed HSM. Soft delete is always on, access is
@@ -203,17 +217,35 @@ pub fn set_access_policy(
     object_id: &PrincipalId,
     permissions: &BTreeSet<KeyPermission>,
 ) -> ServiceResult<KeyVault> {
-    let out = set_access_policy_unannounced(ws, vault, object_id, permissions)?;
-    if let Some(call) = super::requests::VaultCall::new(
-        ws,
-        vault,
-        "VaultAccessPolicyChangedEventGridNotification",
-        &Caller::ConsoleUser,
-        None,
-    ) {
-        call.record(ws, ws.now(), 200, "");
+    let out = {
+        let out = set_access_policy_unannounced(ws, vault, object_id, permissions)?;
+        if let Some(call) = super::requests::VaultCall::new(
+            ws,
+            vault,
+            "VaultAccessPolicyChangedEventGridNotification",
+            &Caller::ConsoleUser,
+            None,
+        ) {
+            call.record(ws, ws.now(), 200, "");
+        }
+        Ok(out)
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            vault,
+            "Update key vault (access policy)",
+            format!(
+                "Access policy for {object_id} set: {}.",
+                permissions
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
     }
-    Ok(out)
+    out
 }
 
 fn set_access_policy_unannounced(
@@ -283,17 +315,30 @@ pub fn delete_access_policy(
     vault: &str,
     object_id: &PrincipalId,
 ) -> ServiceResult<KeyVault> {
-    let exists = live_vault(ws, vault)?
-        .access_policies
-        .iter()
-        .any(|p| &p.object_id == object_id);
-    if !exists {
-        return Err(ServiceError::not_found(
-            "AccessPolicyNotFound",
-            format!("No access policy for object id '{object_id}' exists on key vault '{vault}'."),
-        ));
+    let out = {
+        let exists = live_vault(ws, vault)?
+            .access_policies
+            .iter()
+            .any(|p| &p.object_id == object_id);
+        if !exists {
+            return Err(ServiceError::not_found(
+                "AccessPolicyNotFound",
+                format!(
+                    "No access policy for object id '{object_id}' exists on key vault '{vault}'."
+                ),
+            ));
+        }
+        set_access_policy(ws, vault, object_id, &BTreeSet::new())
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            vault,
+            "Update key vault (access policy)",
+            format!("Access policy for {object_id} removed."),
+        );
     }
-    set_access_policy(ws, vault, object_id, &BTreeSet::new())
+    out
 }
 
 /// `az keyvault network-rule add --ip-address`: admits an address or CIDR range.
@@ -327,22 +372,33 @@ pub fn set_network_acls(
     vault: &str,
     acls: NetworkAcls,
 ) -> ServiceResult<KeyVault> {
-    super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
-        transact(ws, |ws| {
-            check_vault_lock(ws, vault, super::locks::LockedAction::Write)?;
-            if let Some(bad) = acls.ip_rules.iter().find(|r| parse_ipv4_rule(r).is_none()) {
-                return Err(ServiceError::bad_request(
-                    "BadRequest",
-                    format!(
-                        "'{bad}' is not a valid IPv4 address or CIDR range (e.g. 203.0.113.0/24)."
-                    ),
-                ));
-            }
-            let v = live_vault_mut(ws, vault)?;
-            v.network = acls;
-            Ok(v.clone())
+    let out = {
+        super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
+            transact(ws, |ws| {
+                check_vault_lock(ws, vault, super::locks::LockedAction::Write)?;
+                if let Some(bad) = acls.ip_rules.iter().find(|r| parse_ipv4_rule(r).is_none()) {
+                    return Err(ServiceError::bad_request(
+                        "BadRequest",
+                        format!(
+                            "'{bad}' is not a valid IPv4 address or CIDR range (e.g. 203.0.113.0/24)."
+                        ),
+                    ));
+                }
+                let v = live_vault_mut(ws, vault)?;
+                v.network = acls;
+                Ok(v.clone())
+            })
         })
-    })
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            vault,
+            "Update key vault (networking)",
+            "Firewall and virtual networks changed.".to_string(),
+        );
+    }
+    out
 }
 
 /// Arguments of `az keyvault key create`.
@@ -1023,42 +1079,53 @@ pub fn user_wrap_key(
 /// `az keyvault delete`: soft-deletes the vault (or removes it, without soft delete). Its
 /// keys become unusable at once.
 pub fn delete_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
-    super::requests::user_request(ws, name, "VaultDelete", None, |ws| {
-        transact(ws, |ws| {
-            check_vault_lock(ws, name, super::locks::LockedAction::Delete)?;
-            let now = ws.now();
-            let v = live_vault_mut(ws, name)?;
-            let out = if v.soft_delete {
-                v.deleted = Some(DeletedState {
-                    deleted_on: now,
-                    scheduled_purge: now + crate::sim::Duration::days(v.retention_days as i64),
-                });
-                v.clone()
-            } else {
-                let v = v.clone();
-                ws.vaults.retain(|x| !x.name.eq_ignore_ascii_case(name));
-                v
-            };
-            if let Some(d) = &out.deleted {
-                ws.schedule
-                    .push(d.scheduled_purge, crate::sim::SimEvent::ScheduledPurge);
-            }
-            notify(
-                ws,
-                NotificationLevel::Warning,
-                "Key vault deleted",
-                format!(
-                    "Key vault '{name}' was deleted{}.",
-                    if out.deleted.is_some() {
-                        " (recoverable)"
-                    } else {
-                        " permanently"
-                    }
-                ),
-            );
-            Ok(out)
+    let out = {
+        super::requests::user_request(ws, name, "VaultDelete", None, |ws| {
+            transact(ws, |ws| {
+                check_vault_lock(ws, name, super::locks::LockedAction::Delete)?;
+                let now = ws.now();
+                let v = live_vault_mut(ws, name)?;
+                let out = if v.soft_delete {
+                    v.deleted = Some(DeletedState {
+                        deleted_on: now,
+                        scheduled_purge: now + crate::sim::Duration::days(v.retention_days as i64),
+                    });
+                    v.clone()
+                } else {
+                    let v = v.clone();
+                    ws.vaults.retain(|x| !x.name.eq_ignore_ascii_case(name));
+                    v
+                };
+                if let Some(d) = &out.deleted {
+                    ws.schedule
+                        .push(d.scheduled_purge, crate::sim::SimEvent::ScheduledPurge);
+                }
+                notify(
+                    ws,
+                    NotificationLevel::Warning,
+                    "Key vault deleted",
+                    format!(
+                        "Key vault '{name}' was deleted{}.",
+                        if out.deleted.is_some() {
+                            " (recoverable)"
+                        } else {
+                            " permanently"
+                        }
+                    ),
+                );
+                Ok(out)
+            })
         })
-    })
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            name,
+            "Delete key vault",
+            format!("Key vault '{name}' deleted."),
+        );
+    }
+    out
 }
 
 fn deleted_vault_not_found(name: &str) -> ServiceError {
@@ -1070,21 +1137,32 @@ fn deleted_vault_not_found(name: &str) -> ServiceError {
 
 /// `az keyvault recover`: brings a soft-deleted vault back with its keys and policies.
 pub fn recover_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
-    super::requests::user_request(ws, name, "VaultRecover", None, |ws| {
-        transact(ws, |ws| {
-            let v = ws
-                .vault_mut(name)
-                .filter(|v| v.deleted.is_some())
-                .ok_or_else(|| deleted_vault_not_found(name))?;
-            v.deleted = None;
-            // A recovered vault has lost its RBAC role assignments (a Managed HSM's local
-            // RBAC lives in its security domain and comes back with it).
-            if !v.is_managed_hsm() {
-                v.role_assignments.clear();
-            }
-            Ok(v.clone())
+    let out = {
+        super::requests::user_request(ws, name, "VaultRecover", None, |ws| {
+            transact(ws, |ws| {
+                let v = ws
+                    .vault_mut(name)
+                    .filter(|v| v.deleted.is_some())
+                    .ok_or_else(|| deleted_vault_not_found(name))?;
+                v.deleted = None;
+                // A recovered vault has lost its RBAC role assignments (a Managed HSM's local
+                // RBAC lives in its security domain and comes back with it).
+                if !v.is_managed_hsm() {
+                    v.role_assignments.clear();
+                }
+                Ok(v.clone())
+            })
         })
-    })
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            name,
+            "Recover deleted key vault",
+            format!("Key vault '{name}' recovered."),
+        );
+    }
+    out
 }
 
 /// `az keyvault key recover`: brings a soft-deleted key back (needs `recover`).
@@ -1524,23 +1602,34 @@ pub fn list_deleted_vaults(ws: &Workspace) -> Vec<KeyVault> {
 
 /// `az keyvault purge`: refused under purge protection until the retention period ends.
 pub fn purge_vault(ws: &mut Workspace, name: &str) -> ServiceResult<()> {
-    super::requests::user_request(ws, name, "VaultPurge", None, |ws| {
-        transact(ws, |ws| {
-            let v = ws
-                .vault(name)
-                .filter(|v| v.deleted.is_some())
-                .ok_or_else(|| deleted_vault_not_found(name))?;
-            if let Some(d) = &v.deleted
-                && v.purge_protection
-                && ws.now() < d.scheduled_purge
-            {
-                return Err(purge_refusal(&format!("vault '{name}'"), d.scheduled_purge));
-            }
-            ws.vaults
-                .retain(|v| !(v.name.eq_ignore_ascii_case(name) && v.deleted.is_some()));
-            Ok(())
+    let out = {
+        super::requests::user_request(ws, name, "VaultPurge", None, |ws| {
+            transact(ws, |ws| {
+                let v = ws
+                    .vault(name)
+                    .filter(|v| v.deleted.is_some())
+                    .ok_or_else(|| deleted_vault_not_found(name))?;
+                if let Some(d) = &v.deleted
+                    && v.purge_protection
+                    && ws.now() < d.scheduled_purge
+                {
+                    return Err(purge_refusal(&format!("vault '{name}'"), d.scheduled_purge));
+                }
+                ws.vaults
+                    .retain(|v| !(v.name.eq_ignore_ascii_case(name) && v.deleted.is_some()));
+                Ok(())
+            })
         })
-    })
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            name,
+            "Purge deleted key vault",
+            format!("Key vault '{name}' purged."),
+        );
+    }
+    out
 }
 
 /// The clock's scheduled purges: deleted keys and vaults whose retention has ended.

@@ -184,8 +184,52 @@ pub(crate) fn log_activity(
             message,
             available_at: None,
             alerted: false,
+            caller: String::new(),
         },
     );
+}
+
+/// Records a management (control-plane) operation the console user made on a vault, as
+/// the Activity Log does for every write, with its caller.
+pub(crate) fn log_vault_change(ws: &mut Workspace, vault: &str, operation: &str, message: String) {
+    let resource = ws
+        .vaults
+        .iter()
+        .find(|v| v.name.eq_ignore_ascii_case(vault))
+        .map(ids::vault)
+        .unwrap_or_else(|| vault.to_string());
+    log_management(ws, operation, resource, message);
+}
+
+/// Records a management operation the console user made on a server (or one of its
+/// databases).
+pub(crate) fn log_server_change(
+    ws: &mut Workspace,
+    server: &str,
+    database: Option<&str>,
+    operation: &str,
+    message: String,
+) {
+    let resource = match (ws.server(server), database) {
+        (Some(s), Some(d)) => ids::database(s, d),
+        (Some(s), None) => ids::server(s),
+        (None, _) => server.to_string(),
+    };
+    log_management(ws, operation, resource, message);
+}
+
+fn log_management(ws: &mut Workspace, operation: &str, resource: String, message: String) {
+    let entry = ActivityLogEntry {
+        time: ws.now(),
+        operation: operation.to_string(),
+        status: ActivityStatus::Succeeded,
+        resource,
+        message,
+        available_at: None,
+        alerted: false,
+        caller: ws.console_user.upn.clone(),
+    };
+    record_activity(ws, entry);
 }
 
 /// Appends an Activity Log record. Records about failures (a database turning

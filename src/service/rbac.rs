@@ -12,26 +12,41 @@ pub fn set_rbac_authorization(
     vault: &str,
     enabled: bool,
 ) -> ServiceResult<KeyVault> {
-    super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
-        transact(ws, |ws| {
-            let v = ws
-                .vault(vault)
-                .filter(|v| v.deleted.is_none())
-                .ok_or_else(|| ServiceError::vault_not_found(vault))?;
-            super::locks::check(ws, &super::ids::vault(v), super::locks::LockedAction::Write)?;
-            let v = ws
-                .vault_mut(vault)
-                .ok_or_else(|| ServiceError::vault_not_found(vault))?;
-            if v.is_managed_hsm() && !enabled {
-                return Err(ServiceError::bad_request(
-                    "BadRequest",
-                    "A Managed HSM uses local RBAC only.",
-                ));
-            }
-            v.rbac_authorization = enabled;
-            Ok(v.clone())
+    let out = {
+        super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
+            transact(ws, |ws| {
+                let v = ws
+                    .vault(vault)
+                    .filter(|v| v.deleted.is_none())
+                    .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+                super::locks::check(ws, &super::ids::vault(v), super::locks::LockedAction::Write)?;
+                let v = ws
+                    .vault_mut(vault)
+                    .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+                if v.is_managed_hsm() && !enabled {
+                    return Err(ServiceError::bad_request(
+                        "BadRequest",
+                        "A Managed HSM uses local RBAC only.",
+                    ));
+                }
+                v.rbac_authorization = enabled;
+                Ok(v.clone())
+            })
         })
-    })
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            vault,
+            "Update key vault (permission model)",
+            if enabled {
+                "Azure RBAC now decides access.".to_string()
+            } else {
+                "Access policies now decide access.".to_string()
+            },
+        );
+    }
+    out
 }
 
 /// Finds the vault an RBAC scope names: the vault's ARM id (or a key under it), or its name.
@@ -73,61 +88,72 @@ pub fn create_role_assignment(
     principal: &PrincipalId,
     role: VaultRole,
 ) -> ServiceResult<RoleAssignment> {
-    transact(ws, |ws| {
-        if principal.0.trim().is_empty() {
-            return Err(ServiceError::bad_request(
-                "InvalidPrincipalId",
-                "An assignee object id is required (--assignee-object-id).",
-            ));
-        }
-        let now = ws.now();
-        let delay = propagation(ws);
-        let name = crate::model::guid_from_bytes(ws.clock.draw_bytes16());
-        let v = ws
-            .vault_mut(vault)
-            .filter(|v| v.deleted.is_none())
-            .ok_or_else(|| ServiceError::vault_not_found(vault))?;
-        if !role.applies_to(v.kind) {
-            let hsm = v.is_managed_hsm();
-            return Err(ServiceError::bad_request(
-                "RoleDefinitionNotApplicable",
-                format!(
-                    "The role '{}' does not apply to {} '{vault}': use {}.",
-                    role.name(),
-                    if hsm { "Managed HSM" } else { "key vault" },
-                    if hsm {
-                        "a Managed HSM local role such as 'Managed HSM Crypto Service Encryption User'"
-                    } else {
-                        "a Key Vault role such as 'Key Vault Crypto Service Encryption User'"
-                    }
-                ),
-            ));
-        }
-        if v.role_assignments
-            .iter()
-            .any(|a| &a.principal == principal && a.role == role && a.active_until.is_none())
-        {
-            return Err(ServiceError::conflict(
-                "RoleAssignmentExists",
-                "The role assignment already exists.",
-            ));
-        }
-        let a = RoleAssignment {
-            name,
-            principal: principal.clone(),
-            role,
-            active_from: now + delay,
-            active_until: None,
-        };
-        v.role_assignments.push(a.clone());
-        ws.schedule.push(
-            now + delay,
-            SimEvent::PermissionRevocationPropagated {
-                vault: vault.to_string(),
-            },
+    let out = {
+        transact(ws, |ws| {
+            if principal.0.trim().is_empty() {
+                return Err(ServiceError::bad_request(
+                    "InvalidPrincipalId",
+                    "An assignee object id is required (--assignee-object-id).",
+                ));
+            }
+            let now = ws.now();
+            let delay = propagation(ws);
+            let name = crate::model::guid_from_bytes(ws.clock.draw_bytes16());
+            let v = ws
+                .vault_mut(vault)
+                .filter(|v| v.deleted.is_none())
+                .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+            if !role.applies_to(v.kind) {
+                let hsm = v.is_managed_hsm();
+                return Err(ServiceError::bad_request(
+                    "RoleDefinitionNotApplicable",
+                    format!(
+                        "The role '{}' does not apply to {} '{vault}': use {}.",
+                        role.name(),
+                        if hsm { "Managed HSM" } else { "key vault" },
+                        if hsm {
+                            "a Managed HSM local role such as 'Managed HSM Crypto Service Encryption User'"
+                        } else {
+                            "a Key Vault role such as 'Key Vault Crypto Service Encryption User'"
+                        }
+                    ),
+                ));
+            }
+            if v.role_assignments
+                .iter()
+                .any(|a| &a.principal == principal && a.role == role && a.active_until.is_none())
+            {
+                return Err(ServiceError::conflict(
+                    "RoleAssignmentExists",
+                    "The role assignment already exists.",
+                ));
+            }
+            let a = RoleAssignment {
+                name,
+                principal: principal.clone(),
+                role,
+                active_from: now + delay,
+                active_until: None,
+            };
+            v.role_assignments.push(a.clone());
+            ws.schedule.push(
+                now + delay,
+                SimEvent::PermissionRevocationPropagated {
+                    vault: vault.to_string(),
+                },
+            );
+            Ok(a)
+        })
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            vault,
+            "Create role assignment",
+            format!("{} assigned to {principal}.", role.name()),
         );
-        Ok(a)
-    })
+    }
+    out
 }
 
 /// `az role assignment delete`: honoured until the removal propagates.
@@ -137,36 +163,47 @@ pub fn delete_role_assignment(
     principal: &PrincipalId,
     role: Option<VaultRole>,
 ) -> ServiceResult<usize> {
-    transact(ws, |ws| {
-        let now = ws.now();
-        let delay = propagation(ws);
-        let v = ws
-            .vault_mut(vault)
-            .filter(|v| v.deleted.is_none())
-            .ok_or_else(|| ServiceError::vault_not_found(vault))?;
-        let mut removed = 0;
-        for a in v.role_assignments.iter_mut().filter(|a| {
-            &a.principal == principal
-                && a.active_until.is_none()
-                && role.is_none_or(|r| r == a.role)
-        }) {
-            a.active_until = Some(now + delay);
-            removed += 1;
-        }
-        if removed == 0 {
-            return Err(ServiceError::not_found(
-                "RoleAssignmentNotFound",
-                "No matched assignments were found to delete.",
-            ));
-        }
-        ws.schedule.push(
-            now + delay,
-            SimEvent::PermissionRevocationPropagated {
-                vault: vault.to_string(),
-            },
+    let out = {
+        transact(ws, |ws| {
+            let now = ws.now();
+            let delay = propagation(ws);
+            let v = ws
+                .vault_mut(vault)
+                .filter(|v| v.deleted.is_none())
+                .ok_or_else(|| ServiceError::vault_not_found(vault))?;
+            let mut removed = 0;
+            for a in v.role_assignments.iter_mut().filter(|a| {
+                &a.principal == principal
+                    && a.active_until.is_none()
+                    && role.is_none_or(|r| r == a.role)
+            }) {
+                a.active_until = Some(now + delay);
+                removed += 1;
+            }
+            if removed == 0 {
+                return Err(ServiceError::not_found(
+                    "RoleAssignmentNotFound",
+                    "No matched assignments were found to delete.",
+                ));
+            }
+            ws.schedule.push(
+                now + delay,
+                SimEvent::PermissionRevocationPropagated {
+                    vault: vault.to_string(),
+                },
+            );
+            Ok(removed)
+        })
+    };
+    if out.is_ok() {
+        super::log_vault_change(
+            ws,
+            vault,
+            "Delete role assignment",
+            format!("Role assignment of {principal} removed."),
         );
-        Ok(removed)
-    })
+    }
+    out
 }
 
 /// Drops assignments whose removal has propagated.

@@ -122,14 +122,26 @@ pub(crate) fn server_mut<'a>(
 
 /// `az sql server update --assign-identity` (and the portal, which does it implicitly).
 pub fn assign_identity(ws: &mut Workspace, server_name: &str) -> ServiceResult<SqlServer> {
-    transact(ws, |ws| {
-        server(ws, server_name)?;
-        if server(ws, server_name)?.identity.is_none() {
-            let id = new_identity(ws);
-            server_mut(ws, server_name)?.identity = Some(id);
-        }
-        Ok(server(ws, server_name)?.clone())
-    })
+    let out = {
+        transact(ws, |ws| {
+            server(ws, server_name)?;
+            if server(ws, server_name)?.identity.is_none() {
+                let id = new_identity(ws);
+                server_mut(ws, server_name)?.identity = Some(id);
+            }
+            Ok(server(ws, server_name)?.clone())
+        })
+    };
+    if out.is_ok() {
+        super::log_server_change(
+            ws,
+            server_name,
+            None,
+            "Update SQL server (identity)",
+            "System assigned identity turned on.".to_string(),
+        );
+    }
+    out
 }
 
 /// `sim identity delete`: deletes the server's managed identity in Azure AD.
@@ -186,31 +198,43 @@ pub const SAMPLE_PAGE_BYTES: usize = 512;
 
 /// `az sql db create`: a real DEK encrypts the sample pages and is wrapped by the protector.
 pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResult<Database> {
-    transact(ws, |ws| {
-        check_new_database(ws, req)?;
-        // The DEK is wrapped by the database's own key when it has one, else the protector.
-        let own_key = match &req.encryption_protector {
-            Some(kid) => {
-                let uri = super::tde::parse_kid(kid)?;
-                add_server_key(ws, &req.server, kid)?;
-                let auto = req.encryption_protector_auto_rotation;
-                Some(super::tde::validate_protector(ws, &req.server, &uri, auto)?.name)
-            }
-            None => None,
-        };
-        let protector = match &own_key {
-            Some(k) => k.clone(),
-            None => server(ws, &req.server)?.protector.server_key_name.clone(),
-        };
-        let dek = DataEncryptionKey::generate();
-        let wrapped = server_wrap_dek(ws, &req.server, &protector, &dek)
-            .map_err(|f| tde_error(ws, &req.server, &f))?;
-        let db = new_database(ws.now(), req, own_key, &dek, wrapped)?;
-        server_mut(ws, &req.server)?
-            .databases
-            .push(std::sync::Arc::new(db.clone()));
-        Ok(db)
-    })
+    let out = {
+        transact(ws, |ws| {
+            check_new_database(ws, req)?;
+            // The DEK is wrapped by the database's own key when it has one, else the protector.
+            let own_key = match &req.encryption_protector {
+                Some(kid) => {
+                    let uri = super::tde::parse_kid(kid)?;
+                    add_server_key(ws, &req.server, kid)?;
+                    let auto = req.encryption_protector_auto_rotation;
+                    Some(super::tde::validate_protector(ws, &req.server, &uri, auto)?.name)
+                }
+                None => None,
+            };
+            let protector = match &own_key {
+                Some(k) => k.clone(),
+                None => server(ws, &req.server)?.protector.server_key_name.clone(),
+            };
+            let dek = DataEncryptionKey::generate();
+            let wrapped = server_wrap_dek(ws, &req.server, &protector, &dek)
+                .map_err(|f| tde_error(ws, &req.server, &f))?;
+            let db = new_database(ws.now(), req, own_key, &dek, wrapped)?;
+            server_mut(ws, &req.server)?
+                .databases
+                .push(std::sync::Arc::new(db.clone()));
+            Ok(db)
+        })
+    };
+    if out.is_ok() {
+        super::log_server_change(
+            ws,
+            &req.server,
+            Some(&req.name),
+            "Create or update SQL database",
+            format!("Database '{}' created.", req.name),
+        );
+    }
+    out
 }
 
 /// Checks a database-create request against the server as it is (not its key).
@@ -371,46 +395,61 @@ pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> Ser
 /// Dropping a geo-secondary removes its link; a database in a failover group must leave it
 /// first.
 pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
-    transact(ws, |ws| {
-        super::content::require_server_serving(ws, server_name)?;
-        let d = live_database(ws, server_name, db)?.clone();
-        let id = super::ids::database(server(ws, server_name)?, db);
-        super::locks::check(ws, &id, super::locks::LockedAction::Delete)?;
-        let s = server(ws, server_name)?;
-        let cmk = s
-            .database_key(&d)
-            .is_some_and(|k| k.key_type == ServerKeyType::AzureKeyVault);
-        if d.tde_enabled() && cmk && super::tde::database_key_access(ws, server_name, db).is_err() {
-            return Err(ServiceError::bad_request(
-                "CannotDropDatabaseAKVError",
-                format!(
-                    "The database {} on server {} cannot be safely dropped because it is encrypted with a customer managed key that is no longer accessible to take the last backup before drop. Please restore Azure Key Vault Access on the server and revalidate the keys to make this database accessible and then proceed with the drop. For details see https://aka.ms/tdecmkrestorability",
-                    d.name, s.name
-                ),
-            ));
-        }
-        if ws.continuity.group_of(server_name, db).is_some() {
-            return Err(ServiceError::bad_request(
-                "FailoverGroupAlreadySetup",
-                "The operation cannot be performed because the geo-replication link is part of a Failover Group. Remove the database from the failover group first.",
-            ));
-        }
-        // A geo-secondary has no backups of its own: nothing of it stays restorable.
-        let secondary = ws.continuity.primary_of(server_name, db).is_some();
-        ws.continuity.links.retain(|l| !l.touches(server_name, db));
-        let now = ws.now();
-        let s = server_mut(ws, server_name)?;
-        s.databases.retain(|x| !x.name.eq_ignore_ascii_case(db));
-        if !matches!(d.state, DatabaseState::Restoring { .. }) && !secondary {
-            s.deleted_databases
-                .retain(|x| super::backup::dropped_still_restorable(x, now));
-            s.deleted_databases.push(DeletedDatabase {
-                deleted_at: now,
-                database: d,
-            });
-        }
-        Ok(())
-    })
+    let out = {
+        transact(ws, |ws| {
+            super::content::require_server_serving(ws, server_name)?;
+            let d = live_database(ws, server_name, db)?.clone();
+            let id = super::ids::database(server(ws, server_name)?, db);
+            super::locks::check(ws, &id, super::locks::LockedAction::Delete)?;
+            let s = server(ws, server_name)?;
+            let cmk = s
+                .database_key(&d)
+                .is_some_and(|k| k.key_type == ServerKeyType::AzureKeyVault);
+            if d.tde_enabled()
+                && cmk
+                && super::tde::database_key_access(ws, server_name, db).is_err()
+            {
+                return Err(ServiceError::bad_request(
+                    "CannotDropDatabaseAKVError",
+                    format!(
+                        "The database {} on server {} cannot be safely dropped because it is encrypted with a customer managed key that is no longer accessible to take the last backup before drop. Please restore Azure Key Vault Access on the server and revalidate the keys to make this database accessible and then proceed with the drop. For details see https://aka.ms/tdecmkrestorability",
+                        d.name, s.name
+                    ),
+                ));
+            }
+            if ws.continuity.group_of(server_name, db).is_some() {
+                return Err(ServiceError::bad_request(
+                    "FailoverGroupAlreadySetup",
+                    "The operation cannot be performed because the geo-replication link is part of a Failover Group. Remove the database from the failover group first.",
+                ));
+            }
+            // A geo-secondary has no backups of its own: nothing of it stays restorable.
+            let secondary = ws.continuity.primary_of(server_name, db).is_some();
+            ws.continuity.links.retain(|l| !l.touches(server_name, db));
+            let now = ws.now();
+            let s = server_mut(ws, server_name)?;
+            s.databases.retain(|x| !x.name.eq_ignore_ascii_case(db));
+            if !matches!(d.state, DatabaseState::Restoring { .. }) && !secondary {
+                s.deleted_databases
+                    .retain(|x| super::backup::dropped_still_restorable(x, now));
+                s.deleted_databases.push(DeletedDatabase {
+                    deleted_at: now,
+                    database: d,
+                });
+            }
+            Ok(())
+        })
+    };
+    if out.is_ok() {
+        super::log_server_change(
+            ws,
+            server_name,
+            Some(db),
+            "Delete SQL database",
+            format!("Database '{db}' deleted."),
+        );
+    }
+    out
 }
 
 /// `az sql db tde set --status Enabled|Disabled`: really encrypts or decrypts the pages.
@@ -514,47 +553,64 @@ pub fn add_server_key(
     server_name: &str,
     kid: &str,
 ) -> ServiceResult<ServerKey> {
-    transact(ws, |ws| {
-        super::content::require_server_serving(ws, server_name)?;
-        let uri = super::tde::parse_kid(kid)?;
-        let s = server(ws, server_name)?;
-        if s.identity.is_none() {
-            return Err(tde_error(
+    let out = {
+        transact(ws, |ws| {
+            super::content::require_server_serving(ws, server_name)?;
+            let uri = super::tde::parse_kid(kid)?;
+            let s = server(ws, server_name)?;
+            if s.identity.is_none() {
+                return Err(tde_error(
+                    ws,
+                    server_name,
+                    &KeyAccessFailure::NoServerIdentity,
+                ));
+            }
+            let usable = super::keyvault::server_check_key(
                 ws,
                 server_name,
-                &KeyAccessFailure::NoServerIdentity,
-            ));
-        }
-        let usable =
-            super::keyvault::server_check_key(ws, server_name, &uri, &[KeyPermission::Get], None)
-                .map_err(|f| match f {
+                &uri,
+                &[KeyPermission::Get],
+                None,
+            )
+            .map_err(|f| match f {
                 KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
                     ServiceError::vault_connection_failed()
                 }
                 other => tde_error(ws, server_name, &other),
             })?;
-        let name = server_key_name(
-            &usable.vault.name,
-            &usable.key.name,
-            &usable.version.version.0,
+            let name = server_key_name(
+                &usable.vault.name,
+                &usable.key.name,
+                &usable.version.version.0,
+            );
+            if let Some(existing) = s.key(&name) {
+                return Ok(existing.clone());
+            }
+            let key = ServerKey {
+                name,
+                key_type: ServerKeyType::AzureKeyVault,
+                uri: Some(
+                    usable
+                        .vault
+                        .key_uri(&usable.key.name, &usable.version.version),
+                ),
+                thumbprint: usable.version.material.thumbprint(),
+                created: ws.now(),
+            };
+            server_mut(ws, server_name)?.keys.push(key.clone());
+            Ok(key)
+        })
+    };
+    if out.is_ok() {
+        super::log_server_change(
+            ws,
+            server_name,
+            None,
+            "Create or update server key",
+            format!("Key {kid} linked to the server."),
         );
-        if let Some(existing) = s.key(&name) {
-            return Ok(existing.clone());
-        }
-        let key = ServerKey {
-            name,
-            key_type: ServerKeyType::AzureKeyVault,
-            uri: Some(
-                usable
-                    .vault
-                    .key_uri(&usable.key.name, &usable.version.version),
-            ),
-            thumbprint: usable.version.material.thumbprint(),
-            created: ws.now(),
-        };
-        server_mut(ws, server_name)?.keys.push(key.clone());
-        Ok(key)
-    })
+    }
+    out
 }
 
 /// `az sql server key delete`: the protector in use cannot be removed.
@@ -563,47 +619,59 @@ pub fn delete_server_key(
     server_name: &str,
     key_name: &str,
 ) -> ServiceResult<()> {
-    transact(ws, |ws| {
-        super::content::require_server_serving(ws, server_name)?;
-        let s = server(ws, server_name)?;
-        super::locks::check(
+    let out = {
+        transact(ws, |ws| {
+            super::content::require_server_serving(ws, server_name)?;
+            let s = server(ws, server_name)?;
+            super::locks::check(
+                ws,
+                &super::ids::server(s),
+                super::locks::LockedAction::Write,
+            )?;
+            let key = s
+                .key(key_name)
+                .ok_or_else(ServiceError::server_key_not_found)?;
+            if key.key_type == ServerKeyType::ServiceManaged
+                || s.protector.server_key_name.eq_ignore_ascii_case(key_name)
+            {
+                return Err(ServiceError::bad_request(
+                    "ServerKeyInUse",
+                    format!(
+                        "The server key '{}' cannot be deleted because it is in use by server '{}' as its TDE protector.",
+                        key.name, s.name
+                    ),
+                ));
+            }
+            super::georeplication::check_key_removal(ws, server_name, key)?;
+            if s.databases.iter().any(|d| {
+                d.dek
+                    .as_ref()
+                    .is_some_and(|w| w.server_key_name.eq_ignore_ascii_case(key_name))
+            }) {
+                return Err(ServiceError::bad_request(
+                    "ServerKeyInUse",
+                    format!(
+                        "The server key '{}' cannot be deleted because database encryption keys on server '{}' are still wrapped by it.",
+                        key.name, s.name
+                    ),
+                ));
+            }
+            server_mut(ws, server_name)?
+                .keys
+                .retain(|k| !k.name.eq_ignore_ascii_case(key_name));
+            Ok(())
+        })
+    };
+    if out.is_ok() {
+        super::log_server_change(
             ws,
-            &super::ids::server(s),
-            super::locks::LockedAction::Write,
-        )?;
-        let key = s
-            .key(key_name)
-            .ok_or_else(ServiceError::server_key_not_found)?;
-        if key.key_type == ServerKeyType::ServiceManaged
-            || s.protector.server_key_name.eq_ignore_ascii_case(key_name)
-        {
-            return Err(ServiceError::bad_request(
-                "ServerKeyInUse",
-                format!(
-                    "The server key '{}' cannot be deleted because it is in use by server '{}' as its TDE protector.",
-                    key.name, s.name
-                ),
-            ));
-        }
-        super::georeplication::check_key_removal(ws, server_name, key)?;
-        if s.databases.iter().any(|d| {
-            d.dek
-                .as_ref()
-                .is_some_and(|w| w.server_key_name.eq_ignore_ascii_case(key_name))
-        }) {
-            return Err(ServiceError::bad_request(
-                "ServerKeyInUse",
-                format!(
-                    "The server key '{}' cannot be deleted because database encryption keys on server '{}' are still wrapped by it.",
-                    key.name, s.name
-                ),
-            ));
-        }
-        server_mut(ws, server_name)?
-            .keys
-            .retain(|k| !k.name.eq_ignore_ascii_case(key_name));
-        Ok(())
-    })
+            server_name,
+            None,
+            "Delete server key",
+            format!("Server key '{key_name}' removed."),
+        );
+    }
+    out
 }
 
 /// `sim connect`: a client login. Online databases answer by decrypting a data page with

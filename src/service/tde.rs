@@ -135,92 +135,110 @@ pub fn validate_protector(
 /// `az sql server tde-key set` (and the portal's Save): makes a key the TDE protector and
 /// re-wraps every DEK with it. Pages are not touched.
 pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<TdeProtector> {
-    transact(ws, |ws| {
-        super::content::require_server_serving(ws, &req.server)?;
-        let s = server(ws, &req.server)?;
-        super::locks::check(
-            ws,
-            &super::ids::server(s),
-            super::locks::LockedAction::Write,
-        )?;
-        if s.protector_change_until.is_some_and(|t| t > ws.now()) {
-            return Err(ServiceError::conflict(
-                "EncryptionProtectorChangeInProgress",
-                "Cannot update database encryption key protector while protector change is already in progress",
-            ));
-        }
-        let new_key = match req.key_type {
-            ServerKeyType::ServiceManaged => {
-                if req.kid.is_some() {
-                    return Err(ServiceError::bad_request(
-                        "InvalidParameterValue",
-                        "A key id (--kid) may only be given with --server-key-type AzureKeyVault.",
-                    ));
+    let out = {
+        transact(ws, |ws| {
+            super::content::require_server_serving(ws, &req.server)?;
+            let s = server(ws, &req.server)?;
+            super::locks::check(
+                ws,
+                &super::ids::server(s),
+                super::locks::LockedAction::Write,
+            )?;
+            if s.protector_change_until.is_some_and(|t| t > ws.now()) {
+                return Err(ServiceError::conflict(
+                    "EncryptionProtectorChangeInProgress",
+                    "Cannot update database encryption key protector while protector change is already in progress",
+                ));
+            }
+            let new_key = match req.key_type {
+                ServerKeyType::ServiceManaged => {
+                    if req.kid.is_some() {
+                        return Err(ServiceError::bad_request(
+                            "InvalidParameterValue",
+                            "A key id (--kid) may only be given with --server-key-type AzureKeyVault.",
+                        ));
+                    }
+                    s.key("ServiceManaged")
+                        .cloned()
+                        .ok_or_else(ServiceError::server_key_not_found)?
                 }
-                s.key("ServiceManaged")
-                    .cloned()
-                    .ok_or_else(ServiceError::server_key_not_found)?
+                ServerKeyType::AzureKeyVault => {
+                    let kid = req.kid.as_deref().ok_or_else(|| {
+                        ServiceError::bad_request(
+                            "InvalidParameterValue",
+                            "A key id (--kid) is required with --server-key-type AzureKeyVault.",
+                        )
+                    })?;
+                    let uri = parse_kid(kid)?;
+                    validate_protector(ws, &req.server, &uri, req.auto_rotation)?
+                }
+            };
+            // The second vault's copy of the protector's material is the HA twin, kept for
+            // the server to switch to by itself when the protector's vault is out.
+            if let Some(current) = s.protector_key()
+                && current.key_type == ServerKeyType::AzureKeyVault
+                && new_key.key_type == ServerKeyType::AzureKeyVault
+                && current.thumbprint == new_key.thumbprint
+                && !current.name.eq_ignore_ascii_case(&new_key.name)
+                && !current
+                    .uri
+                    .as_deref()
+                    .and_then(KeyUri::parse)
+                    .zip(new_key.uri.as_deref().and_then(KeyUri::parse))
+                    .is_some_and(|(a, b)| a.vault.eq_ignore_ascii_case(&b.vault))
+                && protector_access(ws, &req.server).is_ok()
+            {
+                return Err(ServiceError::conflict(
+                    "AzureKeyVaultKeyInUse",
+                    format!(
+                        "The key is currently being used by the server. '{}' holds the same key material as the TDE protector '{}' in another vault: it stays linked as the high-availability copy, which the server uses by itself only if the protector's vault becomes unavailable.",
+                        new_key.name, current.name
+                    ),
+                ));
             }
-            ServerKeyType::AzureKeyVault => {
-                let kid = req.kid.as_deref().ok_or_else(|| {
-                    ServiceError::bad_request(
-                        "InvalidParameterValue",
-                        "A key id (--kid) is required with --server-key-type AzureKeyVault.",
-                    )
-                })?;
-                let uri = parse_kid(kid)?;
-                validate_protector(ws, &req.server, &uri, req.auto_rotation)?
-            }
-        };
-        // The second vault's copy of the protector's material is the HA twin, kept for
-        // the server to switch to by itself when the protector's vault is out.
-        if let Some(current) = s.protector_key()
-            && current.key_type == ServerKeyType::AzureKeyVault
-            && new_key.key_type == ServerKeyType::AzureKeyVault
-            && current.thumbprint == new_key.thumbprint
-            && !current.name.eq_ignore_ascii_case(&new_key.name)
-            && !current
-                .uri
-                .as_deref()
-                .and_then(KeyUri::parse)
-                .zip(new_key.uri.as_deref().and_then(KeyUri::parse))
-                .is_some_and(|(a, b)| a.vault.eq_ignore_ascii_case(&b.vault))
-            && protector_access(ws, &req.server).is_ok()
-        {
-            return Err(ServiceError::conflict(
-                "AzureKeyVaultKeyInUse",
-                format!(
-                    "The key is currently being used by the server. '{}' holds the same key material as the TDE protector '{}' in another vault: it stays linked as the high-availability copy, which the server uses by itself only if the protector's vault becomes unavailable.",
-                    new_key.name, current.name
+            super::georeplication::check_protector_change(
+                ws,
+                &req.server,
+                &new_key,
+                req.auto_rotation,
+            )?;
+            let auto = req.auto_rotation && new_key.key_type == ServerKeyType::AzureKeyVault;
+            switch_protector(ws, &req.server, &new_key, auto)?;
+            let protector = server(ws, &req.server)?.protector.clone();
+            let text = match new_key.key_type {
+                ServerKeyType::ServiceManaged => {
+                    format!("Server '{}' now uses a service-managed key.", req.server)
+                }
+                ServerKeyType::AzureKeyVault => format!(
+                    "Server '{}' now uses '{}' as its TDE protector.",
+                    req.server, new_key.name
                 ),
-            ));
-        }
-        super::georeplication::check_protector_change(
+            };
+            notify(
+                ws,
+                NotificationLevel::Success,
+                "TDE protector updated",
+                text,
+            );
+            Ok(protector)
+        })
+    };
+    if out.is_ok() {
+        super::log_server_change(
             ws,
             &req.server,
-            &new_key,
-            req.auto_rotation,
-        )?;
-        let auto = req.auto_rotation && new_key.key_type == ServerKeyType::AzureKeyVault;
-        switch_protector(ws, &req.server, &new_key, auto)?;
-        let protector = server(ws, &req.server)?.protector.clone();
-        let text = match new_key.key_type {
-            ServerKeyType::ServiceManaged => {
-                format!("Server '{}' now uses a service-managed key.", req.server)
-            }
-            ServerKeyType::AzureKeyVault => format!(
-                "Server '{}' now uses '{}' as its TDE protector.",
-                req.server, new_key.name
-            ),
-        };
-        notify(
-            ws,
-            NotificationLevel::Success,
-            "TDE protector updated",
-            text,
+            None,
+            "Update encryption protector",
+            match &req.kid {
+                Some(k) => format!(
+                    "TDE protector set to {k} (auto-rotation {}).",
+                    if req.auto_rotation { "on" } else { "off" }
+                ),
+                None => "TDE protector set to the service-managed key.".to_string(),
+            },
         );
-        Ok(protector)
-    })
+    }
+    out
 }
 
 /// Makes `new_key` the protector of `server_name`, re-wrapping every DEK that follows the

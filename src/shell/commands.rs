@@ -892,10 +892,20 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
             ))
         }
         "az monitor activity-log list" => {
-            a.check_known(&["--resource-group", "--offset", "--max-events"])?;
+            a.check_known(&[
+                "--resource-group",
+                "--offset",
+                "--max-events",
+                "--caller",
+                "--status",
+                "--resource-id",
+            ])?;
             let g = a
                 .get("--resource-group")
                 .map(|g| format!("/resourcegroups/{}/", g.to_ascii_lowercase()));
+            let caller = a.get("--caller");
+            let status = a.get("--status");
+            let resource = a.get("--resource-id");
             let now = ws.now();
             Ok(Value::Array(
                 ws.activity_log
@@ -903,8 +913,12 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
                     .rev()
                     .filter(|e| e.visible(now))
                     .filter(|e| g.as_ref().is_none_or(|g| e.resource.to_ascii_lowercase().contains(g.as_str())))
+                    .filter(|e| caller.as_deref().is_none_or(|c| e.caller.eq_ignore_ascii_case(c)))
+                    .filter(|e| status.as_deref().is_none_or(|s| e.status.as_str().eq_ignore_ascii_case(s)))
+                    .filter(|e| resource.as_deref().is_none_or(|r| e.resource.eq_ignore_ascii_case(r)))
                     .map(|e| {
                         json!({
+                            "caller": e.caller,
                             "eventTimestamp": e.time.to_iso(),
                             "submissionTimestamp": e.available_at.unwrap_or(e.time).to_iso(),
                             "operationName": {"value": e.operation, "localizedValue": e.operation},

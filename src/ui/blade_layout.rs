@@ -105,7 +105,7 @@ mod tests {
                 // Folded blades are always the oldest ones.
                 let first_shown = w.iter().position(Option::is_some).unwrap();
                 assert!(w[first_shown..].iter().all(Option::is_some));
-                for x in w.iter().flatten().take(w.len() - 1) {
+                for x in w[..w.len() - 1].iter().flatten() {
                     assert!(*x >= MIN_WIDTH, "{prefs:?} in {avail}: {w:?}");
                 }
             }

@@ -1,49 +1,238 @@
-//! The Activity Log: what the services recorded, newest first.
+//! The Activity Log, as the portal shows it: every management operation (who changed an
+//! access policy, a firewall, a protector) and what the services did about it (databases
+//! made Inaccessible, revalidated, failed over), newest first, with filters on time span,
+//! status, caller and any text (resource, operation, description).
+//!
+//! Key operations (create, disable, delete, rotate a key) are data-plane calls: Azure
+//! records them in the vault's own logs (AuditEvent), not here; the vault's Logs blade
+//! shows them.
 
 use super::BladeCtx;
+use crate::model::{ActivityLogEntry, ActivityStatus, Timestamp};
+use crate::ui::widgets::{AMBER, GREEN, RED, badge};
 use egui_extras::{Column, TableBuilder};
 
+/// The time span the portal offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Span {
+    Hour,
+    SixHours,
+    Day,
+    Week,
+    All,
+}
+
+impl Span {
+    const ALL: [Span; 5] = [Span::Hour, Span::SixHours, Span::Day, Span::Week, Span::All];
+
+    fn label(self) -> &'static str {
+        match self {
+            Span::Hour => "Last hour",
+            Span::SixHours => "Last 6 hours",
+            Span::Day => "Last 24 hours",
+            Span::Week => "Last week",
+            Span::All => "All",
+        }
+    }
+
+    fn since(self, now: Timestamp) -> Timestamp {
+        let hours = match self {
+            Span::Hour => 1,
+            Span::SixHours => 6,
+            Span::Day => 24,
+            Span::Week => 24 * 7,
+            Span::All => return Timestamp(i64::MIN),
+        };
+        Timestamp(now.0.saturating_sub(hours * 3600))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Filter {
+    span: Span,
+    status: Option<ActivityStatus>,
+    /// Only what people did (not what the services did by themselves).
+    people_only: bool,
+    text: String,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter {
+            span: Span::All,
+            status: None,
+            people_only: false,
+            text: String::new(),
+        }
+    }
+}
+
+impl Filter {
+    fn keeps(&self, e: &ActivityLogEntry, since: Timestamp) -> bool {
+        let text = self.text.trim().to_ascii_lowercase();
+        e.time >= since
+            && self.status.is_none_or(|s| s == e.status)
+            && (!self.people_only || !e.caller.is_empty())
+            && (text.is_empty()
+                || [&e.operation, &e.resource, &e.message, &e.caller]
+                    .iter()
+                    .any(|f| f.to_ascii_lowercase().contains(&text)))
+    }
+}
+
+/// The short name of an ARM resource id: `server/databases/db` → `server/db`.
+fn short_resource(id: &str) -> String {
+    let parts: Vec<&str> = id.split('/').filter(|p| !p.is_empty()).collect();
+    match parts
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case("providers"))
+    {
+        Some(i) => parts[i + 1..]
+            .iter()
+            .skip(2)
+            .step_by(2)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("/"),
+        None => parts.last().copied().unwrap_or(id).to_string(),
+    }
+}
+
 pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
+    let id = ui.scope_id().with(("activity-filter", cx.blade_id));
+    let mut f: Filter = ui.data(|d| d.get_temp(id)).unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
+        egui::ComboBox::from_label("Timespan")
+            .selected_text(f.span.label())
+            .show_ui(ui, |ui| {
+                for s in Span::ALL {
+                    ui.selectable_value(&mut f.span, s, s.label());
+                }
+            });
+        egui::ComboBox::from_label("Status")
+            .selected_text(f.status.map(|s| s.as_str()).unwrap_or("All"))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut f.status, None, "All");
+                for s in [
+                    ActivityStatus::Succeeded,
+                    ActivityStatus::Failed,
+                    ActivityStatus::Started,
+                ] {
+                    ui.selectable_value(&mut f.status, Some(s), s.as_str());
+                }
+            });
+        ui.checkbox(&mut f.people_only, "Changes by people only");
+    });
+    crate::ui::widgets::narrow_text_field(
+        ui,
+        "Search",
+        &mut f.text,
+        "resource, operation, caller or text",
+        320.0,
+    );
     let now = cx.ws.now();
-    let entries: Vec<&crate::model::ActivityLogEntry> = cx
+    let since = f.span.since(now);
+    let entries: Vec<&ActivityLogEntry> = cx
         .ws
         .activity_log
         .iter()
-        .filter(|e| e.visible(now))
+        .rev()
+        .filter(|e| e.visible(now) && f.keeps(e, since))
         .collect();
+    ui.data_mut(|d| d.insert_temp(id, f));
+    ui.label(
+        egui::RichText::new(format!(
+            "{} event(s). Key operations (disable, delete, rotate) are in each vault's Logs; records about failures arrive 15 to 30 minutes late.",
+            entries.len()
+        ))
+        .weak(),
+    );
     if entries.is_empty() {
-        ui.label("No activity yet. Revoke a key permission and advance the clock to see entries (records about failures arrive 15 to 30 minutes late).");
         return;
     }
     let n = entries.len();
+    // The blade scrolls; the table virtualises its rows within it (no scroll of its own,
+    // so the last row can always be brought into view).
     TableBuilder::new(ui)
         .striped(true)
-        .column(Column::auto())
-        .column(Column::auto())
-        .column(Column::auto())
-        .column(Column::remainder())
+        .vscroll(false)
+        .resizable(true)
+        .column(Column::auto().at_least(150.0))
+        .column(Column::initial(200.0).at_least(120.0).clip(true))
+        .column(Column::auto().at_least(80.0))
+        .column(Column::initial(170.0).at_least(100.0).clip(true))
+        .column(Column::initial(170.0).at_least(90.0).clip(true))
+        .column(Column::remainder().at_least(160.0).clip(true))
         .header(20.0, |mut h| {
-            for t in ["Time", "Operation", "Status", "Description"] {
+            for t in [
+                "Time",
+                "Operation",
+                "Status",
+                "Resource",
+                "Event initiated by",
+                "Description",
+            ] {
                 h.col(|ui| {
                     ui.strong(t);
                 });
             }
         })
         .body(|body| {
-            body.rows(36.0, n, |mut row| {
-                let e = &entries[n - 1 - row.index()];
+            body.rows(22.0, n, |mut row| {
+                let e = entries[row.index()];
                 row.col(|ui| {
                     ui.label(e.time.to_display());
                 });
                 row.col(|ui| {
-                    ui.label(&e.operation);
+                    ui.add(egui::Label::new(&e.operation).truncate())
+                        .on_hover_text(&e.operation);
                 });
                 row.col(|ui| {
-                    ui.label(e.status.as_str());
+                    let colour = match (e.status, e.operation.as_str()) {
+                        (ActivityStatus::Failed, _) | (_, "MakeDatabaseInaccessible") => RED,
+                        (ActivityStatus::Started, _) => AMBER,
+                        (ActivityStatus::Succeeded, _) => GREEN,
+                    };
+                    badge(ui, e.status.as_str(), colour);
                 });
                 row.col(|ui| {
-                    ui.label(&e.message).on_hover_text(&e.resource);
+                    ui.add(egui::Label::new(short_resource(&e.resource)).truncate())
+                        .on_hover_text(&e.resource);
+                });
+                row.col(|ui| {
+                    let who = if e.caller.is_empty() {
+                        "Azure (service)"
+                    } else {
+                        e.caller.as_str()
+                    };
+                    ui.add(egui::Label::new(who).truncate()).on_hover_text(who);
+                });
+                row.col(|ui| {
+                    ui.add(egui::Label::new(&e.message).truncate())
+                        .on_hover_text(&e.message);
                 });
             });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_of_resource_ids() {
+        assert_eq!(
+            short_resource(
+                "/subscriptions/s/resourceGroups/g/providers/Microsoft.Sql/servers/sql-a/databases/sales"
+            ),
+            "sql-a/sales"
+        );
+        assert_eq!(
+            short_resource(
+                "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv"
+            ),
+            "kv"
+        );
+        assert_eq!(short_resource("kv"), "kv");
+    }
 }
