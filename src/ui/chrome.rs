@@ -303,8 +303,8 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                 }
             });
         }
-        for i in 0..app.blades.len() {
-            let Some(width) = widths[i] else { continue };
+        for (i, width) in widths.iter().enumerate() {
+            let Some(width) = *width else { continue };
             let blade = &mut app.blades[i];
             let id = blade.id;
             let is_max = maximised == Some(i);
