@@ -75,14 +75,36 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             if ui.button("Advisor").clicked() {
                 app.open_root(BladeKind::Advisor);
             }
+            if ui.button("Go to… (Ctrl+K)").clicked() {
+                app.dialog = Some(Dialog::Palette {
+                    query: String::new(),
+                });
+                ui.close();
+            }
+            ui.separator();
+            let (mut zoom, mut look) = (app.presentation.zoom, app.presentation.look);
+            ui.menu_button(format!("Zoom ({:.0} %)", zoom * 100.0), |ui| {
+                for z in super::presentation::Presentation::ZOOMS {
+                    ui.radio_value(&mut zoom, z, format!("{:.0} %", z * 100.0));
+                }
+            });
+            for l in super::presentation::Look::ALL {
+                ui.radio_value(&mut look, l, l.label());
+            }
+            if (zoom, look) != (app.presentation.zoom, app.presentation.look) {
+                app.presentation.set(zoom, look);
+            }
         });
         ui.menu_button("Simulate", |ui| simulate_menu(app, ui));
         ui.menu_button("Settings", |ui| client_ip_setting(app, ui));
         ui.separator();
         ui.strong(&app.ws.name);
-        if app.unsaved() {
-            ui.label(RichText::new("(unsaved)").color(AMBER));
-        }
+        // Always the same room, so the buttons to the right never move.
+        let unsaved = if app.unsaved() { "(unsaved)" } else { "" };
+        ui.add_sized(
+            [62.0, 18.0],
+            egui::Label::new(RichText::new(unsaved).color(AMBER)),
+        );
         ui.separator();
         clock(app, ui);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -109,8 +131,96 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             }
         });
     });
-    if app.show_notifications {
-        notifications(app, ui);
+}
+
+/// The notifications centre floats under the top bar instead of pushing the layout down.
+pub fn notifications_panel(app: &mut ConsoleApp, ctx: &egui::Context) {
+    if !app.show_notifications {
+        return;
+    }
+    egui::Area::new(egui::Id::unique("notifications-panel"))
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 30.0])
+        .order(egui::Order::Foreground)
+        .show(ctx, |ui| {
+            ui.set_max_width(460.0);
+            notifications(app, ui);
+        });
+}
+
+/// New notifications (databases Inaccessible, back online, a failover…) also show for a
+/// few seconds as toasts in the bottom-right corner; a click dismisses one.
+pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
+    let now = ctx.input(|i| i.time);
+    let count = app.ws.notifications.len();
+    if count < app.toasted {
+        // Another workspace: nothing new to announce.
+        app.toasted = count;
+    }
+    if count > app.toasted {
+        let fresh = app.ws.notifications.iter().skip(app.toasted.max(count.saturating_sub(3)));
+        for n in fresh {
+            app.toasts.push((n.clone(), now + 8.0));
+        }
+        app.toasted = count;
+    }
+    app.toasts.retain(|(_, until)| *until > now);
+    if app.toasts.len() > 4 {
+        let extra = app.toasts.len() - 4;
+        app.toasts.drain(..extra);
+    }
+    if app.toasts.is_empty() {
+        return;
+    }
+    let mut dismiss = None;
+    egui::Area::new(egui::Id::unique("toasts"))
+        .anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -40.0])
+        .order(egui::Order::Tooltip)
+        .show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            for (i, (n, _)) in app.toasts.iter().enumerate() {
+                let color = level_colour(n.level);
+                let r = egui::Frame::popup(ui.style())
+                    .stroke(egui::Stroke::new(2.0, color))
+                    .show(ui, |ui| {
+                        ui.horizontal(|ui| {
+                            badge(ui, level_name(n.level), color);
+                            ui.strong(&n.title);
+                        });
+                        ui.add(egui::Label::new(&n.text).wrap());
+                    })
+                    .response
+                    .interact(egui::Sense::click());
+                if r.clicked() {
+                    dismiss = Some(i);
+                }
+            }
+        });
+    if let Some(i) = dismiss {
+        app.toasts.remove(i);
+    }
+    let next = app
+        .toasts
+        .iter()
+        .map(|(_, until)| *until - now)
+        .fold(f64::INFINITY, f64::min);
+    ctx.request_repaint_after(std::time::Duration::from_secs_f64(next.clamp(0.05, 8.0)));
+}
+
+fn level_colour(level: NotificationLevel) -> egui::Color32 {
+    match level {
+        NotificationLevel::Error => RED,
+        NotificationLevel::Warning => AMBER,
+        NotificationLevel::Success => widgets::GREEN,
+        NotificationLevel::Info => BLUE,
+    }
+}
+
+fn level_name(level: NotificationLevel) -> &'static str {
+    match level {
+        NotificationLevel::Error => "Error",
+        NotificationLevel::Warning => "Warning",
+        NotificationLevel::Success => "Succeeded",
+        NotificationLevel::Info => "Info",
     }
 }
 
@@ -173,8 +283,10 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .job
         .as_ref()
         .is_some_and(|j| j.origin == super::jobs::JobOrigin::Clock);
+    let enabled = !app.busy() || clock_step;
     if ui
-        .add_enabled(!app.busy() || clock_step, egui::Button::new(play))
+        .add_enabled_ui(enabled, |ui| ui.add_sized([48.0, 20.0], egui::Button::new(play)))
+        .inner
         .clicked()
     {
         app.clock.running = !app.clock.running;
@@ -216,7 +328,7 @@ fn speed_label(s: f64) -> String {
 }
 
 fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    egui::Frame::group(ui.style()).show(ui, |ui| {
+    egui::Frame::popup(ui.style()).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.strong("Notifications");
             if ui.small_button("Mark all read").clicked() {
@@ -233,12 +345,7 @@ fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     ui.label("Nothing yet.");
                 }
                 for n in app.ws.notifications.iter().rev().take(50) {
-                    let color = match n.level {
-                        NotificationLevel::Error => RED,
-                        NotificationLevel::Warning => AMBER,
-                        NotificationLevel::Success => widgets::GREEN,
-                        NotificationLevel::Info => BLUE,
-                    };
+                    let color = level_colour(n.level);
                     ui.horizontal_wrapped(|ui| {
                         badge(ui, if n.read { "read" } else { "new" }, color);
                         ui.strong(&n.title);
@@ -412,7 +519,8 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
     match dialog {
         Dialog::Open { path, error } => {
             ui.heading("Open workspace");
-            widgets::text_field(ui, "File path", path, "/path/to/workspace.ron");
+            let field = widgets::text_field(ui, "File path", path, "/path/to/workspace.ron");
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if let Some(e) = error {
                 widgets::error_box(ui, &format!("{e}\nThe open workspace was not changed."));
             }
@@ -426,6 +534,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                         egui::Button::new("Open"),
                     )
                     .clicked()
+                    || (enter && !path.trim().is_empty() && app.file_job.is_none())
                 {
                     *error = None;
                     app.start_load(path.trim().into());
@@ -441,7 +550,8 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
             then_close,
         } => {
             ui.heading("Save workspace as");
-            widgets::text_field(ui, "File path", path, "/path/to/workspace.ron");
+            let field = widgets::text_field(ui, "File path", path, "/path/to/workspace.ron");
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if let Some(e) = error {
                 widgets::error_box(ui, e);
             }
@@ -455,6 +565,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                         egui::Button::new("Save"),
                     )
                     .clicked()
+                    || (enter && !path.trim().is_empty() && app.file_job.is_none())
                 {
                     let mut target = std::path::PathBuf::from(path.trim());
                     if target.extension().is_none() {
@@ -596,8 +707,113 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                 end = Some(DialogEnd::Close);
             }
         }
+        Dialog::Palette { query } => {
+            ui.heading("Go to");
+            let field = widgets::text_field(ui, "Resource or view", query, "sales, kv-contoso, activity…");
+            field.request_focus();
+            let matches = palette_matches(app, query);
+            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let mut chosen = None;
+            egui::ScrollArea::vertical().max_height(300.0).show(ui, |ui| {
+                for (i, (label, _)) in matches.iter().enumerate() {
+                    if ui.selectable_label(i == 0, label).clicked() {
+                        chosen = Some(i);
+                    }
+                }
+            });
+            if enter && !matches.is_empty() {
+                chosen = Some(0);
+            }
+            if let Some(i) = chosen
+                && let Some((_, mut kind)) = matches.into_iter().nth(i)
+            {
+                if let BladeKind::KeyVersion {
+                    vault, key, version, ..
+                } = &mut kind
+                {
+                    *version = crate::service::dependents::version_in_use(&app.ws, vault, key)
+                        .unwrap_or_default();
+                }
+                app.open_root(kind);
+                end = Some(DialogEnd::Close);
+            }
+            if ui.button("Cancel").clicked() {
+                end = Some(DialogEnd::Close);
+            }
+        }
     }
     end
+}
+
+/// What the palette offers for `query`: views, servers, databases, vaults and keys whose
+/// name contains it (the first 30).
+fn palette_matches(app: &ConsoleApp, query: &str) -> Vec<(String, BladeKind)> {
+    let q = query.trim().to_ascii_lowercase();
+    let hit = |name: &str| q.is_empty() || name.to_ascii_lowercase().contains(&q);
+    let mut out: Vec<(String, BladeKind)> = Vec::new();
+    for (name, kind) in [
+        ("Activity log", BladeKind::ActivityLog),
+        ("Advisor", BladeKind::Advisor),
+        (
+            "Alerts",
+            BladeKind::Alerts {
+                form: Default::default(),
+            },
+        ),
+    ] {
+        if hit(name) {
+            out.push((format!("View · {name}"), kind));
+        }
+    }
+    for s in &app.ws.servers {
+        if out.len() >= 30 {
+            break;
+        }
+        if hit(&s.name) {
+            out.push((
+                format!("SQL server · {}", s.name),
+                BladeKind::Server {
+                    server: s.name.clone(),
+                    message: None,
+                },
+            ));
+        }
+        for d in s.databases.iter().filter(|d| hit(&d.name)).take(30) {
+            out.push((
+                format!("SQL database · {} ({})", d.name, s.name),
+                BladeKind::Database {
+                    server: s.name.clone(),
+                    db: d.name.clone(),
+                    message: None,
+                },
+            ));
+        }
+    }
+    for v in app.ws.vaults.iter().filter(|v| v.deleted.is_none()) {
+        if hit(&v.name) {
+            out.push((
+                format!("Key vault · {}", v.name),
+                BladeKind::Vault {
+                    vault: v.name.clone(),
+                    forms: Default::default(),
+                },
+            ));
+        }
+        for k in v.keys.iter().filter(|k| k.deleted.is_none() && hit(&k.name)) {
+            // The version is the one in use, found when the key is chosen.
+            out.push((
+                format!("Key · {} ({})", k.name, v.name),
+                BladeKind::KeyVersion {
+                    vault: v.name.clone(),
+                    key: k.name.clone(),
+                    version: String::new(),
+                    message: None,
+                },
+            ));
+        }
+    }
+    out.truncate(30);
+    out
 }
 
 /// The console user's client IP: the address vault firewalls see the user's calls come from.

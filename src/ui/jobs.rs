@@ -92,7 +92,7 @@ pub enum FileJob {
     },
     Pick {
         for_save: bool,
-        promise: Promise<Option<PathBuf>>,
+        promise: Promise<Picked>,
     },
 }
 
@@ -146,14 +146,32 @@ impl FileJob {
 
     pub fn pick(picker: std::sync::Arc<dyn FilePicker>, for_save: bool) -> FileJob {
         let promise = Promise::spawn_thread("tde-console-dialog", move || {
-            if for_save {
+            let started = std::time::Instant::now();
+            let picked = if for_save {
                 picker.pick_save()
             } else {
                 picker.pick_open()
+            };
+            match picked {
+                Some(p) => Picked::Path(p),
+                // Nobody cancels a dialog within a blink: none was shown (no desktop
+                // portal on this machine).
+                None if started.elapsed() < std::time::Duration::from_millis(400) => {
+                    Picked::Unavailable
+                }
+                None => Picked::Cancelled,
             }
         });
         FileJob::Pick { for_save, promise }
     }
+}
+
+/// What a file dialog gave back.
+pub enum Picked {
+    Path(PathBuf),
+    Cancelled,
+    /// No dialog could be shown: the path is typed instead.
+    Unavailable,
 }
 
 /// The native file dialog, behind a trait so tests never open one.

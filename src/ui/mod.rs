@@ -10,6 +10,7 @@ pub mod blades;
 mod chrome;
 pub mod jobs;
 mod navigator;
+pub mod presentation;
 mod recent;
 pub mod recovery;
 mod shell_panel;
@@ -94,6 +95,10 @@ pub enum Dialog {
         title: String,
         text: String,
     },
+    /// Ctrl+K: open any resource or view by typing part of its name.
+    Palette {
+        query: String,
+    },
     /// A crash-recovery copy was found at start.
     Recover {
         path: PathBuf,
@@ -141,6 +146,15 @@ pub struct ConsoleApp {
     next_blade_id: u64,
     /// The blade drawn alone at full width, if one is maximised.
     pub maximised: Option<u64>,
+    /// A blade opened since the last frame: its first layout pass is not shown (tables and
+    /// grids measure their columns in it).
+    fresh_blade: bool,
+    /// Zoom and theme.
+    pub presentation: presentation::Presentation,
+    /// Notifications shown as toasts so far (the count of the workspace's notifications).
+    toasted: usize,
+    /// Toasts on screen, with the time they go away.
+    toasts: Vec<(crate::model::Notification, f64)>,
     pub nav: navigator::NavigatorState,
     pub clock: ClockControl,
     pub shell: shell_panel::ShellPanel,
@@ -164,6 +178,7 @@ impl ConsoleApp {
         let mut app = Self::with_workspace(demo_or_empty(), None);
         app.picker = Arc::new(jobs::RfdPicker);
         app.recent = recent::RecentFiles::load();
+        app.presentation = presentation::Presentation::load();
         app.recovery = recovery::Recovery::on_disk();
         if let Some(path) = app.recovery.leftover() {
             app.dialog = Some(Dialog::Recover { path });
@@ -187,6 +202,10 @@ impl ConsoleApp {
             blades: Vec::new(),
             next_blade_id: 1,
             maximised: None,
+            fresh_blade: false,
+            presentation: presentation::Presentation::default(),
+            toasted: ws.notifications.len(),
+            toasts: Vec::new(),
             nav: navigator::NavigatorState::default(),
             clock: ClockControl {
                 running: false,
@@ -216,6 +235,62 @@ impl ConsoleApp {
         self.shell.use_keys(keys.clone());
         self.keys = keys;
         self
+    }
+
+    /// Ctrl+S/O/N, Ctrl+K (the palette), Esc (closes the newest blade), F11 (full screen).
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let pressed = |key: Key| {
+            ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
+        };
+        let save = pressed(Key::S);
+        let open = pressed(Key::O);
+        let new = pressed(Key::N);
+        let palette = pressed(Key::K);
+        let dialog_open = self.dialog.is_some();
+        if save && !self.busy() && self.file_job.is_none() && !dialog_open {
+            self.save(false);
+        }
+        if open && !dialog_open {
+            self.switch_document(PendingSwitch::ShowOpenDialog);
+        }
+        if new && !dialog_open {
+            self.switch_document(PendingSwitch::New);
+        }
+        if palette && !dialog_open {
+            self.dialog = Some(Dialog::Palette {
+                query: String::new(),
+            });
+        }
+        let typing = ctx.memory(|m| m.focused().is_some());
+        if !dialog_open && !typing && ctx.input(|i| i.key_pressed(Key::Escape)) {
+            if self.maximised.take().is_none() {
+                self.blades.pop();
+            }
+        }
+        if ctx.input(|i| i.key_pressed(Key::F11)) {
+            let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
+        }
+    }
+
+    /// Shows a toast that is not a workspace notification (a save, say).
+    fn toast(
+        &mut self,
+        ctx: &egui::Context,
+        level: crate::model::NotificationLevel,
+        title: &str,
+        text: String,
+    ) {
+        let now = ctx.input(|i| i.time);
+        let n = crate::model::Notification {
+            time: self.ws.now(),
+            level,
+            title: title.into(),
+            text,
+            read: true,
+        };
+        self.toasts.push((n, now + 5.0));
     }
 
     /// Whether the workspace holds changes the file does not.
@@ -295,6 +370,7 @@ impl ConsoleApp {
         self.blades.push(Blade { id, kind });
         // A blade opened from a maximised one is the one to see.
         self.maximised = None;
+        self.fresh_blade = true;
     }
 
     pub fn start_load(&mut self, path: PathBuf) {
@@ -472,6 +548,12 @@ impl ConsoleApp {
                     revision,
                 } => match promise.try_take() {
                     Ok(Ok(stamp)) => {
+                        self.toast(
+                            ctx,
+                            crate::model::NotificationLevel::Success,
+                            "Saved",
+                            format!("The workspace was saved to {}.", path.display()),
+                        );
                         self.recent.add(&path);
                         self.doc.path = Some(path);
                         // What was saved is the workspace as the save began; a change made
@@ -503,14 +585,22 @@ impl ConsoleApp {
                     }
                 },
                 FileJob::Pick { for_save, promise } => match promise.try_take() {
-                    Ok(picked) => {
-                        if let Some(p) = picked {
-                            let text = p.display().to_string();
-                            match &mut self.dialog {
-                                Some(Dialog::Open { path, .. }) if !for_save => *path = text,
-                                Some(Dialog::SaveAs { path, .. }) if for_save => *path = text,
-                                _ => {}
+                    Ok(jobs::Picked::Path(p)) => {
+                        let text = p.display().to_string();
+                        match &mut self.dialog {
+                            Some(Dialog::Open { path, .. }) if !for_save => *path = text,
+                            Some(Dialog::SaveAs { path, .. }) if for_save => *path = text,
+                            _ => {}
+                        }
+                    }
+                    Ok(jobs::Picked::Cancelled) => {}
+                    Ok(jobs::Picked::Unavailable) => {
+                        let note = "No file dialog is available on this desktop (it needs an XDG desktop portal): type the path above.".to_string();
+                        match &mut self.dialog {
+                            Some(Dialog::Open { error, .. }) | Some(Dialog::SaveAs { error, .. }) => {
+                                *error = Some(note)
                             }
+                            _ => {}
                         }
                     }
                     Err(promise) => {
@@ -670,6 +760,8 @@ impl ConsoleApp {
             ctx.request_repaint_after(std::time::Duration::from_secs(2));
         }
         self.handle_close(&ctx);
+        self.presentation.apply(&ctx);
+        self.shortcuts(&ctx);
         egui::Panel::top("top-bar").show(ui, |ui| chrome::top_bar(self, ui));
         egui::Panel::bottom("status-bar").show(ui, |ui| chrome::status_bar(self, ui));
         if self.shell.open {
@@ -682,10 +774,16 @@ impl ConsoleApp {
             .resizable(true)
             .default_size(270.0)
             .show(ui, |ui| navigator::show(self, ui));
+        let fresh = std::mem::take(&mut self.fresh_blade);
         egui::CentralPanel::default().show(ui, |ui| {
             let actions = chrome::blade_area(self, ui);
             self.apply_actions(actions);
         });
+        if fresh {
+            ctx.request_discard("a new blade measures its tables in its first pass");
+        }
+        chrome::notifications_panel(self, &ctx);
+        chrome::toasts(self, &ctx);
         chrome::dialogs(self, &ctx);
         if !self.commands.is_empty() {
             let before = self.ws.revision;

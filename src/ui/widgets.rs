@@ -12,11 +12,9 @@ pub const BLUE: Color32 = Color32::from_rgb(0, 120, 212);
 pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
     egui::Frame::new()
         .fill(color)
-        .corner_radius(8.0)
-        .inner_margin(egui::Margin::symmetric(6, 1))
-        .show(ui, |ui| {
-            ui.label(RichText::new(text).color(Color32::WHITE).small().strong())
-        })
+        .corner_radius(9.0)
+        .inner_margin(egui::Margin::symmetric(8, 2))
+        .show(ui, |ui| ui.label(RichText::new(text).color(Color32::WHITE).strong()))
         .response
 }
 
@@ -55,33 +53,52 @@ pub fn properties(ui: &mut egui::Ui, id: &str, rows: &[(&str, String)]) {
         });
 }
 
-/// The service's error, as the portal shows it inline.
-pub fn error_box(ui: &mut egui::Ui, text: &str) {
+/// A coloured message box: fill, border and text colour.
+fn message_box(ui: &mut egui::Ui, text: &str, fill: Color32, border: Color32, ink: Color32) {
     egui::Frame::new()
-        .fill(Color32::from_rgb(253, 231, 233))
-        .stroke(egui::Stroke::new(1.0, RED))
+        .fill(fill)
+        .stroke(egui::Stroke::new(1.0, border))
         .corner_radius(4.0)
         .inner_margin(8)
         .show(ui, |ui| {
             ui.add(
-                egui::Label::new(RichText::new(text).color(Color32::from_rgb(120, 20, 20)))
+                egui::Label::new(RichText::new(text).color(ink))
                     .wrap()
                     .selectable(true),
             );
         });
 }
 
+/// The service's error, as the portal shows it inline.
+pub fn error_box(ui: &mut egui::Ui, text: &str) {
+    message_box(
+        ui,
+        text,
+        Color32::from_rgb(253, 231, 233),
+        RED,
+        Color32::from_rgb(120, 20, 20),
+    );
+}
+
 pub fn success_box(ui: &mut egui::Ui, text: &str) {
-    egui::Frame::new()
-        .fill(Color32::from_rgb(223, 246, 221))
-        .stroke(egui::Stroke::new(1.0, GREEN))
-        .corner_radius(4.0)
-        .inner_margin(8)
-        .show(ui, |ui| {
-            ui.add(
-                egui::Label::new(RichText::new(text).color(Color32::from_rgb(16, 80, 16))).wrap(),
-            );
-        });
+    message_box(
+        ui,
+        text,
+        Color32::from_rgb(223, 246, 221),
+        GREEN,
+        Color32::from_rgb(16, 80, 16),
+    );
+}
+
+/// Something in progress that needs no action (not an error).
+pub fn info_box(ui: &mut egui::Ui, text: &str) {
+    message_box(
+        ui,
+        text,
+        Color32::from_rgb(222, 236, 249),
+        BLUE,
+        Color32::from_rgb(0, 60, 110),
+    );
 }
 
 /// A labelled single-line text field (the label is its accessible name).
@@ -145,4 +162,56 @@ pub fn virtual_rows(
                 add_row(ui, i);
             }
         });
+}
+
+/// One coloured stretch of a [`segment_bar`].
+pub struct Segment {
+    pub from: crate::model::Timestamp,
+    pub to: crate::model::Timestamp,
+    pub colour: Color32,
+    pub label: String,
+}
+
+/// A horizontal bar of coloured stretches of time from `start` to `end` (each labelled
+/// when there is room, and on hover); returns the bar's rect and a mapping of time to x.
+pub fn segment_bar(
+    ui: &mut egui::Ui,
+    start: crate::model::Timestamp,
+    end: crate::model::Timestamp,
+    segments: &[Segment],
+) -> (egui::Rect, impl Fn(crate::model::Timestamp) -> f32 + use<>) {
+    let span = (end - start).0.max(1) as f32;
+    let (rect, response) =
+        ui.allocate_exact_size(egui::vec2(ui.available_width(), 18.0), egui::Sense::hover());
+    let left = rect.left();
+    let width = rect.width();
+    let x = move |t: crate::model::Timestamp| left + width * ((t - start).0.clamp(0, (end - start).0.max(1)) as f32 / span);
+    let painter = ui.painter_at(rect);
+    let mut hovered = None;
+    for s in segments {
+        let seg = egui::Rect::from_min_max(
+            egui::pos2(x(s.from), rect.top()),
+            egui::pos2(x(s.to).max(x(s.from) + 2.0), rect.bottom()),
+        );
+        painter.rect_filled(seg.shrink2(egui::vec2(1.0, 0.0)), 2.0, s.colour);
+        if seg.width() > 8.0 * s.label.chars().count() as f32 {
+            painter.text(
+                seg.center(),
+                egui::Align2::CENTER_CENTER,
+                &s.label,
+                egui::FontId::proportional(11.0),
+                Color32::WHITE,
+            );
+        }
+        if response
+            .hover_pos()
+            .is_some_and(|p| p.x >= seg.left() && p.x <= seg.right())
+        {
+            hovered = Some(format!("{}: {} – {}", s.label, s.from, s.to));
+        }
+    }
+    if let Some(text) = hovered {
+        response.on_hover_text(text);
+    }
+    (rect, x)
 }

@@ -5,7 +5,7 @@
 use super::{BladeCtx, BladeKind, outcome, said};
 use crate::model::*;
 use crate::service::backup::{self, RestoreRequest, RestoreSource};
-use crate::ui::widgets::{GREEN, RED, badge, properties, section, text_field};
+use crate::ui::widgets::{GREEN, RED, Segment, badge, properties, section, segment_bar, text_field};
 
 /// The Backups blade's form.
 #[derive(Default)]
@@ -265,58 +265,47 @@ fn interval_timeline(
         return;
     };
     let start = first.from.min(backup::earliest_restore_point(d, now));
-    let span = (now - start).0.max(1) as f32;
+    let segments: Vec<Segment> = d
+        .protector_history
+        .iter()
+        .enumerate()
+        .map(|(i, iv)| Segment {
+            from: iv.from,
+            to: d
+                .protector_history
+                .get(i + 1)
+                .map(|n| n.from)
+                .unwrap_or(now),
+            colour: match &iv.protector {
+                None => egui::Color32::GRAY,
+                Some(_) if backup::interval_reachable(ws, server, iv) => GREEN,
+                Some(_) => RED,
+            },
+            label: match &iv.protector {
+                None => "TDE off".to_string(),
+                Some(p) => p
+                    .uri
+                    .as_deref()
+                    .and_then(KeyUri::parse)
+                    .map(|u| {
+                        format!(
+                            "{} {}",
+                            u.key,
+                            u.version.as_deref().and_then(|v| v.get(..6)).unwrap_or("")
+                        )
+                    })
+                    .unwrap_or_else(|| "service-managed".into()),
+            },
+        })
+        .collect();
+    let (bar, x) = segment_bar(ui, start, now, &segments);
     let (rect, _) =
-        ui.allocate_exact_size(egui::vec2(ui.available_width(), 34.0), egui::Sense::hover());
-    let painter = ui.painter_at(rect);
-    let x = |t: Timestamp| rect.left() + rect.width() * ((t - start).0.max(0) as f32 / span);
-    let bar =
-        egui::Rect::from_min_max(rect.left_top(), egui::pos2(rect.right(), rect.top() + 18.0));
-    for (i, iv) in d.protector_history.iter().enumerate() {
-        let to = d
-            .protector_history
-            .get(i + 1)
-            .map(|n| n.from)
-            .unwrap_or(now);
-        let seg = egui::Rect::from_min_max(
-            egui::pos2(x(iv.from), bar.top()),
-            egui::pos2(x(to).max(x(iv.from) + 2.0), bar.bottom()),
-        );
-        let color = match &iv.protector {
-            None => egui::Color32::GRAY,
-            Some(_) if backup::interval_reachable(ws, server, iv) => GREEN,
-            Some(_) => RED,
-        };
-        painter.rect_filled(seg.shrink2(egui::vec2(1.0, 0.0)), 2.0, color);
-        let label = match &iv.protector {
-            None => "TDE off".to_string(),
-            Some(p) => p
-                .uri
-                .as_deref()
-                .and_then(KeyUri::parse)
-                .map(|u| {
-                    format!(
-                        "{} {}",
-                        u.key,
-                        u.version.as_deref().and_then(|v| v.get(..6)).unwrap_or("")
-                    )
-                })
-                .unwrap_or_else(|| "service-managed".into()),
-        };
-        if seg.width() > 60.0 {
-            painter.text(
-                seg.center(),
-                egui::Align2::CENTER_CENTER,
-                label,
-                egui::FontId::proportional(11.0),
-                egui::Color32::WHITE,
-            );
-        }
-    }
+        ui.allocate_exact_size(egui::vec2(bar.width(), 14.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect.union(bar));
     let earliest = x(backup::earliest_restore_point(d, now));
     painter.line_segment(
         [
-            egui::pos2(earliest, rect.top()),
+            egui::pos2(earliest, bar.top()),
             egui::pos2(earliest, rect.bottom()),
         ],
         egui::Stroke::new(2.0, ui.visuals().strong_text_color()),

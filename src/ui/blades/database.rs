@@ -15,6 +15,17 @@ pub fn show(
         ui.label(format!("Database '{db}' no longer exists."));
         return;
     };
+    // What was said before the database changed state (a 40613 before it recovered) is
+    // no longer true.
+    let state_id = ui.scope_id().with(("db-state", server, db));
+    let state = d.state.label().to_string();
+    if ui
+        .data(|m| m.get_temp::<String>(state_id))
+        .is_some_and(|before| before != state)
+    {
+        *message = None;
+    }
+    ui.data_mut(|m| m.insert_temp(state_id, state));
     ui.horizontal(|ui| {
         ui.label("Status:");
         state_badge(ui, &d.state);
@@ -62,7 +73,7 @@ pub fn show(
     }
     if let DatabaseState::Recovering { since, until } = &d.state {
         let left = *until - cx.ws.now();
-        widgets::error_box(
+        widgets::info_box(
             ui,
             &format!(
                 "Key revalidated at {since}: the database is being brought back online ({} left).",
@@ -70,8 +81,11 @@ pub fn show(
             ),
         );
     }
-    if matches!(d.state, DatabaseState::Inaccessible { .. }) {
+    let inaccessible = matches!(d.state, DatabaseState::Inaccessible { .. });
+    if inaccessible {
         recovery_wizard(ui, server, db, &d, cx);
+        // The wizard's outcome shows beside its buttons.
+        outcome(ui, message);
     }
     if let Some(r) = &d.last_recovery {
         section(ui, "Last recovery");
@@ -129,7 +143,9 @@ pub fn show(
             })
         });
     }
-    outcome(ui, message);
+    if !inaccessible {
+        outcome(ui, message);
+    }
     section(ui, "Essentials");
     let mut rows = vec![
         ("Server", server.to_string()),
@@ -158,8 +174,8 @@ pub fn show(
     if d.tde_enabled() {
         encryption_protector(ui, server, &d, cx);
     }
-    section(ui, "Resource health history");
-    health_timeline(ui, &d.health_history, cx.ws.now());
+    section(ui, "Status and resource health over time");
+    health_timeline(ui, server, &d, cx);
     for h in d.health_history.iter().rev() {
         ui.horizontal_wrapped(|ui| {
             health_badge(ui, h.health);
@@ -467,52 +483,104 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
     });
 }
 
-/// Resource health as a drawn timeline: Available (1) or Unavailable (0) over the hours
-/// since the first record, up to now.
-fn health_timeline(ui: &mut egui::Ui, history: &[HealthEvent], now: Timestamp) {
-    use egui_plot::{Line, Plot, PlotPoints};
-    let Some(first) = history.first() else { return };
-    let hours = |t: Timestamp| (t.0 - first.time.0) as f64 / 3600.0;
-    let level = |h: ResourceHealth| match h {
-        ResourceHealth::Available => 1.0,
-        ResourceHealth::Unavailable => 0.0,
+/// The database's states (Online, Inaccessible, Recovering…) from the Activity Log, each
+/// episode in its own colour, above its Resource Health (Available after the first denied
+/// connection is Unavailable, as the seed says), on one time axis up to now.
+fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<'_>) {
+    use widgets::{AMBER, BLUE, GREEN, RED, Segment, segment_bar};
+    let now = cx.ws.now();
+    let start = d
+        .health_history
+        .first()
+        .map(|h| h.time.min(d.created))
+        .unwrap_or(d.created);
+    // State changes recorded for this database, worked out again only when the workspace
+    // changes (the Activity Log of a large estate is long).
+    type Cached = (u64, std::sync::Arc<Vec<(Timestamp, &'static str)>>);
+    let id = ui.scope_id().with(("state-episodes", server, &d.name));
+    let changes = match ui.data(|m| m.get_temp::<Cached>(id)) {
+        Some((rev, c)) if rev == cx.ws.revision => c,
+        _ => {
+            let resource = cx
+                .ws
+                .server(server)
+                .map(|s| crate::service::ids::database(s, &d.name))
+                .unwrap_or_default();
+            let c: Vec<(Timestamp, &'static str)> = cx
+                .ws
+                .activity_log
+                .iter()
+                .filter(|e| e.resource.eq_ignore_ascii_case(&resource) && e.time >= start)
+                .filter_map(|e| {
+                    let state = match (e.operation.as_str(), e.status) {
+                        ("MakeDatabaseInaccessible", _) => "Inaccessible",
+                        ("MakeDatabaseAccessible", ActivityStatus::Succeeded) => "Online",
+                        ("MakeDatabaseAccessible", ActivityStatus::Failed) => "Inaccessible",
+                        ("MakeDatabaseAccessible", ActivityStatus::Started)
+                            if e.message.contains("revalidation") =>
+                        {
+                            "Recovering"
+                        }
+                        _ => return None,
+                    };
+                    Some((e.time, state))
+                })
+                .collect();
+            let c = std::sync::Arc::new(c);
+            ui.data_mut(|m| m.insert_temp(id, (cx.ws.revision, c.clone())));
+            c
+        }
     };
-    let mut points = vec![[0.0, level(first.health)]];
-    for pair in history.windows(2) {
-        let x = hours(pair[1].time);
-        points.push([x, level(pair[0].health)]);
-        points.push([x, level(pair[1].health)]);
+    let colour = |state: &str| match state {
+        "Online" => GREEN,
+        "Inaccessible" => RED,
+        "Recovering" => BLUE,
+        _ => AMBER,
+    };
+    let mut states: Vec<(Timestamp, &str)> = vec![(start, "Online")];
+    states.extend(changes.iter().copied());
+    // The state now, whatever the log has shown so far.
+    states.push((now, d.state.label()));
+    let mut episodes: Vec<Segment> = Vec::new();
+    for w in states.windows(2) {
+        let (from, state) = w[0];
+        match episodes.last_mut() {
+            Some(last) if last.label == state => last.to = w[1].0,
+            _ => episodes.push(Segment {
+                from,
+                to: w[1].0,
+                colour: colour(state),
+                label: state.to_string(),
+            }),
+        }
     }
-    if let Some(last) = history.last() {
-        points.push([hours(now.max(last.time)), level(last.health)]);
-    }
-    points.dedup();
-    Plot::new(ui.scope_id().with("health-timeline"))
-        .height(90.0)
-        .include_y(-0.1)
-        .include_y(1.1)
-        .x_axis_label(format!("hours since {}", first.time))
-        .y_axis_formatter(|mark, _| {
-            if mark.value >= 0.99 && mark.value <= 1.01 {
-                "Available".into()
-            } else if mark.value.abs() < 0.01 {
-                "Unavailable".into()
-            } else {
-                String::new()
+    let health: Vec<Segment> = d
+        .health_history
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let (label, colour) = match h.health {
+                ResourceHealth::Available => ("Available", GREEN),
+                ResourceHealth::Unavailable => ("Unavailable", RED),
+            };
+            Segment {
+                from: h.time,
+                to: d.health_history.get(i + 1).map(|n| n.time).unwrap_or(now),
+                colour,
+                label: label.into(),
             }
         })
-        .allow_drag(false)
-        .allow_zoom(false)
-        .allow_scroll(false)
-        .show(ui, |plot| {
-            plot.line(
-                Line::new("Resource health", PlotPoints::new(points))
-                    .color(crate::ui::widgets::BLUE)
-                    // A step line: egui_plot would merge each vertical step into a band
-                    // reaching to the next point, drawing a wedge.
-                    .allow_band(false),
-            );
+        .collect();
+    ui.label(egui::RichText::new("Status").weak());
+    let _ = segment_bar(ui, start, now, &episodes);
+    ui.label(egui::RichText::new("Resource health").weak());
+    let _ = segment_bar(ui, start, now, &health);
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new(start.to_display()).weak().small());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(egui::RichText::new("now").weak().small());
         });
+    });
 }
 
 /// "1 (512 bytes of rows)": how many sample pages a database holds and how much they carry.

@@ -87,7 +87,6 @@ pub fn show(
             }
         }
     }
-    super::outcome(ui, message);
     if let Some(o) = cx.ws.continuity.region_outage(&s.location, cx.ws.now()) {
         widgets::error_box(
             ui,
@@ -103,6 +102,47 @@ pub fn show(
             &format!("The server lost access to its TDE protector at {since}."),
         );
     }
+    // Server-level revalidation (az sql server tde-key revalidate): every database that
+    // waits for it, in one step.
+    let waiting = s
+        .databases
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.state,
+                DatabaseState::Inaccessible {
+                    revalidation_required: true,
+                    ..
+                }
+            )
+        })
+        .count();
+    if waiting > 0 {
+        ui.label(format!(
+            "{waiting} database(s) regained access after the auto-heal window and wait for the key to be revalidated."
+        ));
+        if ui
+            .add_enabled(
+                !cx.busy,
+                egui::Button::new("Revalidate key (all databases of the server)"),
+            )
+            .clicked()
+        {
+            let server = s.name.clone();
+            cx.run(move |ws| {
+                super::said(
+                    crate::service::recovery::revalidate_server(ws, &server),
+                    |dbs| {
+                        format!(
+                            "Revalidation accepted for {}: back online once recovered.",
+                            dbs.join(", ")
+                        )
+                    },
+                )
+            });
+        }
+    }
+    super::outcome(ui, message);
     section(ui, &format!("Databases ({})", s.databases.len()));
     let down = s.databases.iter().filter(|d| !d.state.is_online()).count();
     if down > 0 {
