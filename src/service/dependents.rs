@@ -157,8 +157,8 @@ pub fn databases_lost_without_access(
 }
 
 /// The warning a dangerous action shows before it runs, or `None` when nothing depends on
-/// what it takes away.
-pub fn loss_warning(lost: &[(String, String)], what: &str) -> Option<String> {
+/// what it takes away. `when` says when the databases go (e.g. "within 10 minutes").
+pub fn loss_warning(lost: &[(String, String)], what: &str, when: &str) -> Option<String> {
     if lost.is_empty() {
         return None;
     }
@@ -173,7 +173,7 @@ pub fn loss_warning(lost: &[(String, String)], what: &str) -> Option<String> {
         String::new()
     };
     Some(format!(
-        "{what}: {} database(s) will become Inaccessible within 10 minutes: {}{more}. They come back by themselves only if access is restored within the auto-heal window.",
+        "{what}: {} database(s) will become Inaccessible {when}: {}{more}. They come back by themselves only if access is restored within the auto-heal window.",
         lost.len(),
         names.join(", ")
     ))

@@ -493,40 +493,50 @@ pub fn burst(
     Ok(report)
 }
 
-/// One point of a vault's metrics: the requests of one time bucket.
+/// One point of a vault's metrics: the requests of one time bucket, by outcome.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricPoint {
-    /// Start of the bucket, in minutes since the series' first request.
-    pub minute: f64,
+    /// Start of the bucket.
+    pub at: Timestamp,
     pub hits: u32,
+    /// Served (2xx).
+    pub ok: u32,
+    /// Refused: 401, 403 (access, firewall), 404 and other client errors but 429.
+    pub refused: u32,
+    /// Throttled (429).
     pub throttled: u32,
-    pub mean_latency_ms: f64,
+    /// Mean latency of the bucket's requests; `None` when it had none.
+    pub mean_latency_ms: Option<f64>,
 }
 
-/// A vault's metrics over the journal's span for it.
+/// A vault's metrics over a span of time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metrics {
-    pub start: Option<Timestamp>,
+    /// The first request the vault ever saw (`None`: none yet).
+    pub first: Option<Timestamp>,
+    pub from: Timestamp,
+    pub to: Timestamp,
     /// Seconds a bucket covers: 10 (the throttling window) for spans up to half an hour,
     /// a minute up to two days, an hour beyond.
     pub bucket_seconds: i64,
     pub points: Vec<MetricPoint>,
 }
 
-/// The vault's metrics (API hits, 429s, mean latency) per time bucket. Empty buckets are
-/// included, so a plot shows the gaps.
-pub fn metrics(ws: &Workspace, vault: &str) -> Metrics {
+/// The vault's metrics (API hits by outcome, mean latency) per time bucket, from `from`
+/// to `to` (`None`: from its first request). Empty buckets are included, so a plot shows
+/// the gaps.
+pub fn metrics(ws: &Workspace, vault: &str, from: Option<Timestamp>, to: Timestamp) -> Metrics {
     let journal = ws.journal.lock();
     let mine: Vec<&VaultRequest> = journal
         .requests
         .iter()
         .filter(|r| r.vault.eq_ignore_ascii_case(vault))
         .collect();
-    let Some(start) = mine.iter().map(|r| r.time).min() else {
+    let Some(first) = mine.iter().map(|r| r.time).min() else {
         return Metrics::default();
     };
-    let end = mine.iter().map(|r| r.time).max().unwrap_or(start);
-    let span = end.0 - start.0;
+    let from = from.unwrap_or(first).min(to);
+    let span = (to.0 - from.0).max(1);
     let bucket = if span <= 1800 {
         10
     } else if span <= 2 * 86_400 {
@@ -537,26 +547,31 @@ pub fn metrics(ws: &Workspace, vault: &str) -> Metrics {
     let n = (span / bucket + 1).clamp(1, 100_000) as usize;
     let mut points: Vec<MetricPoint> = (0..n)
         .map(|i| MetricPoint {
-            minute: (i as i64 * bucket) as f64 / 60.0,
+            at: Timestamp(from.0 + i as i64 * bucket),
             ..Default::default()
         })
         .collect();
     let mut latency_sum = vec![0f64; n];
-    for r in mine {
-        let i = (((r.time.0 - start.0) / bucket) as usize).min(n - 1);
-        points[i].hits += 1;
-        if r.status == 429 {
-            points[i].throttled += 1;
+    for r in mine.into_iter().filter(|r| r.time >= from && r.time <= to) {
+        let i = (((r.time.0 - from.0) / bucket) as usize).min(n - 1);
+        let p = &mut points[i];
+        p.hits += 1;
+        match r.status {
+            200..=299 => p.ok += 1,
+            429 => p.throttled += 1,
+            _ => p.refused += 1,
         }
         latency_sum[i] += f64::from(r.duration_ms);
     }
     for (p, sum) in points.iter_mut().zip(latency_sum) {
         if p.hits > 0 {
-            p.mean_latency_ms = sum / f64::from(p.hits);
+            p.mean_latency_ms = Some(sum / f64::from(p.hits));
         }
     }
     Metrics {
-        start: Some(start),
+        first: Some(first),
+        from,
+        to,
         bucket_seconds: bucket,
         points,
     }

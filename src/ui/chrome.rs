@@ -10,6 +10,8 @@ use crate::sim::Duration;
 use egui::RichText;
 
 pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being cut.
+    let narrow = ui.available_width() < 1180.0;
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             if ui.button("New workspace").clicked() {
@@ -106,7 +108,9 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             egui::Label::new(RichText::new(unsaved).color(AMBER)),
         );
         ui.separator();
-        clock(app, ui);
+        if !narrow {
+            clock(app, ui);
+        }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let unread = app.ws.unread_notifications();
             let label = if unread > 0 {
@@ -131,6 +135,9 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             }
         });
     });
+    if narrow {
+        ui.horizontal(|ui| clock(app, ui));
+    }
 }
 
 /// The notifications centre floats under the top bar instead of pushing the layout down.
@@ -157,7 +164,11 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
         app.toasted = count;
     }
     if count > app.toasted {
-        let fresh = app.ws.notifications.iter().skip(app.toasted.max(count.saturating_sub(3)));
+        let fresh = app
+            .ws
+            .notifications
+            .iter()
+            .skip(app.toasted.max(count.saturating_sub(3)));
         for n in fresh {
             app.toasts.push((n.clone(), now + 8.0));
         }
@@ -264,7 +275,8 @@ pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) {
                 let dbs: usize = app.ws.servers.iter().map(|s| s.databases.len()).sum();
                 ui.label(
                     RichText::new(format!(
-                        "Ready · {} servers · {dbs} databases · {} vaults",
+                        "Ready · timing profile {} · {} servers · {dbs} databases · {} vaults",
+                        app.ws.profile.as_str(),
                         app.ws.servers.len(),
                         app.ws.vaults.iter().filter(|v| v.deleted.is_none()).count()
                     ))
@@ -285,7 +297,9 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .is_some_and(|j| j.origin == super::jobs::JobOrigin::Clock);
     let enabled = !app.busy() || clock_step;
     if ui
-        .add_enabled_ui(enabled, |ui| ui.add_sized([48.0, 20.0], egui::Button::new(play)))
+        .add_enabled_ui(enabled, |ui| {
+            ui.add_sized([48.0, 20.0], egui::Button::new(play))
+        })
         .inner
         .clicked()
     {
@@ -314,7 +328,6 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             app.advance_clock(d);
         }
     }
-    ui.label(RichText::new(format!("profile {}", app.ws.profile.as_str())).weak());
 }
 
 fn speed_label(s: f64) -> String {
@@ -709,18 +722,25 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
         }
         Dialog::Palette { query } => {
             ui.heading("Go to");
-            let field = widgets::text_field(ui, "Resource or view", query, "sales, kv-contoso, activity…");
+            let field = widgets::text_field(
+                ui,
+                "Resource or view",
+                query,
+                "sales, kv-contoso, activity…",
+            );
             field.request_focus();
             let matches = palette_matches(app, query);
             let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
             let mut chosen = None;
-            egui::ScrollArea::vertical().max_height(300.0).show(ui, |ui| {
-                for (i, (label, _)) in matches.iter().enumerate() {
-                    if ui.selectable_label(i == 0, label).clicked() {
-                        chosen = Some(i);
+            egui::ScrollArea::vertical()
+                .max_height(300.0)
+                .show(ui, |ui| {
+                    for (i, (label, _)) in matches.iter().enumerate() {
+                        if ui.selectable_label(i == 0, label).clicked() {
+                            chosen = Some(i);
+                        }
                     }
-                }
-            });
+                });
             if enter && !matches.is_empty() {
                 chosen = Some(0);
             }
@@ -728,7 +748,10 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                 && let Some((_, mut kind)) = matches.into_iter().nth(i)
             {
                 if let BladeKind::KeyVersion {
-                    vault, key, version, ..
+                    vault,
+                    key,
+                    version,
+                    ..
                 } = &mut kind
                 {
                     *version = crate::service::dependents::version_in_use(&app.ws, vault, key)
@@ -799,7 +822,11 @@ fn palette_matches(app: &ConsoleApp, query: &str) -> Vec<(String, BladeKind)> {
                 },
             ));
         }
-        for k in v.keys.iter().filter(|k| k.deleted.is_none() && hit(&k.name)) {
+        for k in v
+            .keys
+            .iter()
+            .filter(|k| k.deleted.is_none() && hit(&k.name))
+        {
             // The version is the one in use, found when the key is chosen.
             out.push((
                 format!("Key · {} ({})", k.name, v.name),

@@ -7,6 +7,7 @@
 
 pub mod blade_layout;
 pub mod blades;
+mod changes;
 mod chrome;
 pub mod jobs;
 mod navigator;
@@ -151,6 +152,8 @@ pub struct ConsoleApp {
     fresh_blade: bool,
     /// Zoom and theme.
     pub presentation: presentation::Presentation,
+    /// What changed with the last advance or operation (marked for a few seconds).
+    pub(crate) changes: changes::Changes,
     /// Notifications shown as toasts so far (the count of the workspace's notifications).
     toasted: usize,
     /// Toasts on screen, with the time they go away.
@@ -204,6 +207,7 @@ impl ConsoleApp {
             maximised: None,
             fresh_blade: false,
             presentation: presentation::Presentation::default(),
+            changes: changes::Changes::default(),
             toasted: ws.notifications.len(),
             toasts: Vec::new(),
             nav: navigator::NavigatorState::default(),
@@ -263,10 +267,13 @@ impl ConsoleApp {
             });
         }
         let typing = ctx.memory(|m| m.focused().is_some());
-        if !dialog_open && !typing && ctx.input(|i| i.key_pressed(Key::Escape)) {
-            if self.maximised.take().is_none() {
-                self.blades.pop();
-            }
+        // Esc restores a maximised blade, else closes the newest one.
+        if !dialog_open
+            && !typing
+            && ctx.input(|i| i.key_pressed(Key::Escape))
+            && self.maximised.take().is_none()
+        {
+            self.blades.pop();
         }
         if ctx.input(|i| i.key_pressed(Key::F11)) {
             let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
@@ -393,6 +400,7 @@ impl ConsoleApp {
         self.ws = ws;
         // Changes asked of the workspace being replaced do not apply to the new one.
         self.commands.clear();
+        self.changes.reset();
         // Whatever was unsaved was saved or discarded on purpose.
         self.recovery.clear();
         self.blades.clear();
@@ -597,9 +605,8 @@ impl ConsoleApp {
                     Ok(jobs::Picked::Unavailable) => {
                         let note = "No file dialog is available on this desktop (it needs an XDG desktop portal): type the path above.".to_string();
                         match &mut self.dialog {
-                            Some(Dialog::Open { error, .. }) | Some(Dialog::SaveAs { error, .. }) => {
-                                *error = Some(note)
-                            }
+                            Some(Dialog::Open { error, .. })
+                            | Some(Dialog::SaveAs { error, .. }) => *error = Some(note),
                             _ => {}
                         }
                     }
@@ -762,6 +769,10 @@ impl ConsoleApp {
         self.handle_close(&ctx);
         self.presentation.apply(&ctx);
         self.shortcuts(&ctx);
+        self.changes.observe(&self.ws, now);
+        if self.changes.any() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(500));
+        }
         egui::Panel::top("top-bar").show(ui, |ui| chrome::top_bar(self, ui));
         egui::Panel::bottom("status-bar").show(ui, |ui| chrome::status_bar(self, ui));
         if self.shell.open {

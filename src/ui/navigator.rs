@@ -191,6 +191,7 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     let mut open: Option<BladeKind> = None;
     let mut toggle: Option<(String, bool)> = None;
     {
+        let changes = &app.changes;
         let rows = rows(&app.ws, &app.nav, &filter);
         if enter && !filter.is_empty() {
             open = rows.iter().find_map(blade_for);
@@ -246,6 +247,9 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                 if down > 0 {
                                     badge(ui, &format!("{down} !"), RED);
                                 }
+                                if changes.server(&s.name) {
+                                    badge(ui, "changed", widgets::AMBER);
+                                }
                             }
                             Row::Database { s, d } => {
                                 ui.add_space(44.0);
@@ -255,6 +259,10 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                 }
                                 if !d.state.is_online() {
                                     badge(ui, "!", RED);
+                                }
+                                if changes.database(&s.name, &d.name) {
+                                    badge(ui, d.state.label(), widgets::AMBER)
+                                        .on_hover_text("Changed just now");
                                 }
                             }
                             Row::Vault { v } => {

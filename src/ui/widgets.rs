@@ -14,7 +14,9 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
         .fill(color)
         .corner_radius(9.0)
         .inner_margin(egui::Margin::symmetric(8, 2))
-        .show(ui, |ui| ui.label(RichText::new(text).color(Color32::WHITE).strong()))
+        .show(ui, |ui| {
+            ui.label(RichText::new(text).color(Color32::WHITE).strong())
+        })
         .response
 }
 
@@ -185,7 +187,9 @@ pub fn segment_bar(
         ui.allocate_exact_size(egui::vec2(ui.available_width(), 18.0), egui::Sense::hover());
     let left = rect.left();
     let width = rect.width();
-    let x = move |t: crate::model::Timestamp| left + width * ((t - start).0.clamp(0, (end - start).0.max(1)) as f32 / span);
+    let x = move |t: crate::model::Timestamp| {
+        left + width * ((t - start).0.clamp(0, (end - start).0.max(1)) as f32 / span)
+    };
     let painter = ui.painter_at(rect);
     let mut hovered = None;
     for s in segments {

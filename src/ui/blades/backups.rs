@@ -5,7 +5,9 @@
 use super::{BladeCtx, BladeKind, outcome, said};
 use crate::model::*;
 use crate::service::backup::{self, RestoreRequest, RestoreSource};
-use crate::ui::widgets::{GREEN, RED, Segment, badge, properties, section, segment_bar, text_field};
+use crate::ui::widgets::{
+    GREEN, RED, Segment, badge, properties, section, segment_bar, text_field,
+};
 
 /// The Backups blade's form.
 #[derive(Default)]
@@ -299,8 +301,7 @@ fn interval_timeline(
         })
         .collect();
     let (bar, x) = segment_bar(ui, start, now, &segments);
-    let (rect, _) =
-        ui.allocate_exact_size(egui::vec2(bar.width(), 14.0), egui::Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(bar.width(), 14.0), egui::Sense::hover());
     let painter = ui.painter_at(rect.union(bar));
     let earliest = x(backup::earliest_restore_point(d, now));
     painter.line_segment(

@@ -183,7 +183,7 @@ pub fn show(
             let clicked = ui.button(toggle).clicked();
             let warn = || {
                 let lost = dependents::databases_lost_with(cx.ws, vault, key, Some(version));
-                dependents::loss_warning(&lost, "Disabling this version")
+                dependents::loss_warning(&lost, "Disabling this version", "within 10 minutes")
             };
             let warning = if kv.enabled && (clicked || confirming(ui, "disable")) {
                 warn()
@@ -235,7 +235,7 @@ pub fn show(
                     .filter(|(_, d)| matches!(d, Dependent::Backups { .. }))
                     .count();
                 match (
-                    dependents::loss_warning(&lost, "Deleting this key"),
+                    dependents::loss_warning(&lost, "Deleting this key", "within 10 minutes"),
                     backups,
                 ) {
                     (None, 0) => None,

@@ -1,7 +1,7 @@
 //! Server > Transparent data encryption: service-managed or customer-managed key, "Select a
 //! key" (vault, key, version) or "Enter a key identifier", default protector, auto-rotation.
 
-use super::{BladeCtx, outcome, said};
+use super::{BladeCtx, BladeKind, outcome, said};
 use crate::model::*;
 use crate::service::tde::{SetProtector, set_protector, set_protector_from_portal};
 use crate::ui::widgets::{self, properties, section, text_field};
@@ -122,6 +122,9 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         }
     });
     outcome(ui, &form.message);
+    if matches!(form.message, Some(Err(_))) {
+        diagnose(ui, server, form, cx);
+    }
 
     if s.protector.key_type == ServerKeyType::AzureKeyVault
         && ui.button("Remove a potentially compromised key…").clicked()
@@ -229,13 +232,16 @@ fn geo_warnings(ui: &mut egui::Ui, s: &SqlServer, ws: &Workspace) {
         }
     }
     let now = ws.now();
-    let partners: Vec<&str> = ws
+    // One warning a partner server, however many of its databases replicate there.
+    let mut partners: Vec<&str> = ws
         .continuity
         .links
         .iter()
         .filter(|l| l.primary_server.eq_ignore_ascii_case(&s.name))
         .map(|l| l.secondary_server.as_str())
         .collect();
+    partners.sort_unstable_by_key(|p| p.to_ascii_lowercase());
+    partners.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     for partner in partners {
         let Some(p) = ws.server(partner) else {
             continue;
@@ -264,6 +270,61 @@ fn geo_warnings(ui: &mut egui::Ui, s: &SqlServer, ws: &Workspace) {
                     missing.join(", ")
                 ),
             );
+        }
+    }
+}
+
+/// After a refused save: what the server's own check of the chosen key says (as the
+/// recovery wizard does), with the identity it uses and a button to where it is fixed.
+fn diagnose(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCtx<'_>) {
+    use crate::service::Caller;
+    let Some(uri) = form.selected_kid(cx.ws).as_deref().and_then(KeyUri::parse) else {
+        return;
+    };
+    let Err(f) = crate::service::keyvault::check_key_use(
+        cx.ws,
+        &Caller::Server(server.to_string()),
+        &uri,
+        &KeyPermission::TDE_REQUIRED,
+        None,
+    ) else {
+        return;
+    };
+    let identity = cx
+        .ws
+        .server(server)
+        .and_then(|s| s.identity.as_ref())
+        .map(|i| format!("its identity {}", i.principal_id))
+        .unwrap_or_else(|| "no identity yet".into());
+    widgets::error_box(
+        ui,
+        &format!(
+            "Why: the server ({identity}) cannot use '{}' in '{}': {} ({}).",
+            uri.key,
+            uri.vault,
+            f.code(),
+            f.describe()
+        ),
+    );
+    match f {
+        KeyAccessFailure::NoServerIdentity => {
+            if ui.button("Open the server (identity)").clicked() {
+                cx.open(BladeKind::Server {
+                    server: server.to_string(),
+                    message: None,
+                });
+            }
+        }
+        _ => {
+            if ui
+                .button("Open the key vault (access policies, networking)")
+                .clicked()
+            {
+                cx.open(BladeKind::Vault {
+                    vault: uri.vault.clone(),
+                    forms: Default::default(),
+                });
+            }
         }
     }
 }

@@ -448,7 +448,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     let pending: Option<PrincipalId> = ui.data(|d| d.get_temp(pending_id));
     let warning = pending.as_ref().and_then(|oid| {
         let lost = crate::service::dependents::databases_lost_without_access(cx.ws, &v.name, oid);
-        crate::service::dependents::loss_warning(&lost, "Removing this access policy")
+        crate::service::dependents::loss_warning(
+            &lost,
+            "Removing this access policy",
+            "within 10 minutes of the change reaching the vault (a few minutes)",
+        )
     });
     let go = super::confirmed(
         ui,

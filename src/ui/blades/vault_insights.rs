@@ -532,70 +532,160 @@ fn export_controls(
     outcome(ui, &view.message);
 }
 
+/// The span a metrics chart shows, ending now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MetricSpan {
+    Hour,
+    SixHours,
+    Day,
+    Week,
+    All,
+}
+
+impl MetricSpan {
+    const ALL: [MetricSpan; 5] = [
+        MetricSpan::Hour,
+        MetricSpan::SixHours,
+        MetricSpan::Day,
+        MetricSpan::Week,
+        MetricSpan::All,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            MetricSpan::Hour => "Last hour",
+            MetricSpan::SixHours => "Last 6 hours",
+            MetricSpan::Day => "Last 24 hours",
+            MetricSpan::Week => "Last 7 days",
+            MetricSpan::All => "Since the first request",
+        }
+    }
+
+    fn seconds(self) -> Option<i64> {
+        match self {
+            MetricSpan::Hour => Some(3600),
+            MetricSpan::SixHours => Some(6 * 3600),
+            MetricSpan::Day => Some(86_400),
+            MetricSpan::Week => Some(7 * 86_400),
+            MetricSpan::All => None,
+        }
+    }
+}
+
+/// Azure Monitor's vault metrics: API hits split by outcome (served, refused, throttled)
+/// and mean latency, on a wall-clock axis over a chosen span ending now (the last hour by
+/// default, so a burst a minute ago is not a hairline on a day-long axis).
 pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
-    use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
-    // Recomputed only when the journal grows, not every frame.
+    use crate::ui::widgets::{AMBER, BLUE, GREEN, RED};
+    use egui_plot::{Bar, BarChart, Legend, Plot, PlotPoints, Points};
+    let span_id = ui.scope_id().with(("vault-metrics-span", vault));
+    let mut span: MetricSpan = ui.data(|d| d.get_temp(span_id)).unwrap_or(MetricSpan::Hour);
+    egui::ComboBox::from_label("Time range")
+        .selected_text(span.label())
+        .show_ui(ui, |ui| {
+            for s in MetricSpan::ALL {
+                ui.selectable_value(&mut span, s, s.label());
+            }
+        });
+    ui.data_mut(|d| d.insert_temp(span_id, span));
+    let now = cx.ws.now();
+    let from = span.seconds().map(|s| Timestamp(now.0 - s));
+    // Recomputed only when the journal grows or the clock or span moves, not every frame.
     let id = ui.scope_id().with(("vault-metrics", vault));
-    let len = cx.ws.journal.len();
-    let m = match ui.data_mut(|d| d.get_temp::<(usize, crate::service::requests::Metrics)>(id)) {
-        Some((n, m)) if n == len => m,
+    let key = (cx.ws.journal.len(), now.0, span.seconds());
+    type Cached = ((usize, i64, Option<i64>), crate::service::requests::Metrics);
+    let m = match ui.data(|d| d.get_temp::<Cached>(id)) {
+        Some((k, m)) if k == key => m,
         _ => {
-            let m = crate::service::requests::metrics(cx.ws, vault);
-            ui.data_mut(|d| d.insert_temp(id, (len, m.clone())));
+            let m = crate::service::requests::metrics(cx.ws, vault, from, now);
+            ui.data_mut(|d| d.insert_temp(id, (key, m.clone())));
             m
         }
     };
-    let Some(start) = m.start else {
+    let Some(first) = m.first else {
         ui.label("No requests yet. Every call to the vault counts here, audited or not (try `sim keyvault burst` in the Cloud Shell).");
         return;
     };
-    let hits: u32 = m.points.iter().map(|p| p.hits).sum();
-    let throttled: u32 = m.points.iter().map(|p| p.throttled).sum();
+    let sum = |f: fn(&crate::service::requests::MetricPoint) -> u32| -> u32 {
+        m.points.iter().map(f).sum()
+    };
     let bucket = match m.bucket_seconds {
         10 => "10 seconds (the throttling window)".to_string(),
         60 => "minute".to_string(),
         _ => "hour".to_string(),
     };
     ui.label(format!(
-        "{hits} API hits, {throttled} throttled (429), since {}. One bar a simulated {bucket}.",
-        start.to_display()
+        "{} API hits from {} to {}: {} served, {} refused (401/403/404), {} throttled (429). One bar a simulated {bucket}. First request ever: {}.",
+        sum(|p| p.hits),
+        m.from.to_display(),
+        m.to.to_display(),
+        sum(|p| p.ok),
+        sum(|p| p.refused),
+        sum(|p| p.throttled),
+        first.to_display()
     ));
-    let width = m.bucket_seconds as f64 / 60.0 * 0.9;
-    let bars = |f: &dyn Fn(&crate::service::requests::MetricPoint) -> u32| -> Vec<Bar> {
+    // x: seconds since `from`, labelled with the wall-clock time.
+    let origin = m.from;
+    let clock = move |x: f64| {
+        let t = Timestamp(origin.0 + x as i64);
+        let iso = t.to_iso();
+        iso.get(11..16).unwrap_or(&iso).to_string()
+    };
+    let width = m.bucket_seconds as f64 * 0.9;
+    let bars = |f: fn(&crate::service::requests::MetricPoint) -> u32| -> Vec<Bar> {
         m.points
             .iter()
             .filter(|p| f(p) > 0)
-            .map(|p| Bar::new(p.minute + width / 2.0, f64::from(f(p))).width(width))
+            .map(|p| {
+                Bar::new((p.at.0 - origin.0) as f64 + width / 2.0, f64::from(f(p))).width(width)
+            })
             .collect()
     };
-    ui.label(egui::RichText::new("Service API hits and 429s").strong());
-    Plot::new("vault-hits")
+    let served = bars(|p| p.ok);
+    let refused = bars(|p| p.refused);
+    let throttled = bars(|p| p.throttled);
+    let x_max = (m.to.0 - origin.0) as f64;
+    ui.label(egui::RichText::new("Service API hits by outcome").strong());
+    Plot::new(ui.scope_id().with("vault-hits"))
         .height(200.0)
         .legend(Legend::default())
-        .x_axis_label("minutes since the first request")
+        .include_x(0.0)
+        .include_x(x_max)
         .include_y(0.0)
+        .x_axis_formatter(move |mark, _| clock(mark.value))
         .show(ui, |plot| {
-            plot.bar_chart(
-                BarChart::new("API hits", bars(&|p| p.hits)).color(crate::ui::widgets::BLUE),
-            );
-            plot.bar_chart(
-                BarChart::new("Throttled (429)", bars(&|p| p.throttled))
-                    .color(crate::ui::widgets::RED),
-            );
+            let chart = |name: &str, bars: Vec<Bar>, colour| {
+                BarChart::new(name.to_string(), bars).color(colour)
+            };
+            let ok = chart("Served (2xx)", served, GREEN);
+            let no = chart("Refused (401/403/404)", refused, AMBER).stack_on(&[&ok]);
+            let slow = chart("Throttled (429)", throttled, RED).stack_on(&[&ok, &no]);
+            plot.bar_chart(ok);
+            plot.bar_chart(no);
+            plot.bar_chart(slow);
         });
-    ui.label(egui::RichText::new("Mean latency (ms)").strong());
+    ui.label(egui::RichText::new("Mean latency (ms), buckets with requests only").strong());
     let latency: Vec<[f64; 2]> = m
         .points
         .iter()
-        .filter(|p| p.hits > 0)
-        .map(|p| [p.minute + width / 2.0, p.mean_latency_ms])
+        .filter_map(|p| {
+            p.mean_latency_ms
+                .map(|l| [(p.at.0 - origin.0) as f64 + width / 2.0, l])
+        })
         .collect();
-    Plot::new("vault-latency")
+    Plot::new(ui.scope_id().with("vault-latency"))
         .height(140.0)
-        .x_axis_label("minutes since the first request")
+        .include_x(0.0)
+        .include_x(x_max)
         .include_y(0.0)
+        .x_axis_formatter(move |mark, _| clock(mark.value))
         .show(ui, |plot| {
-            plot.line(Line::new("Latency", PlotPoints::new(latency)));
+            // Points, not a line: a line would join sparse buckets into peaks that never were.
+            plot.points(
+                Points::new("Latency", PlotPoints::new(latency))
+                    .radius(3.0)
+                    .color(BLUE),
+            );
         });
 }
 
