@@ -3,7 +3,8 @@
 //!
 //! Layers, each using only those below it:
 //! `ui` and `shell` (clients) -> `service` (the operations layer) and `persist` -> `model`
-//! -> `crypto` and `sim`.
+//! -> `crypto` and `sim`. `scenario` (guided exercises) sits beside the clients: it starts
+//! from the demo with the shell and checks its goals against the model.
 //!
 //! The shell is the quickest way in: it runs Azure CLI lines against a workspace.
 //!
@@ -21,6 +22,7 @@
 pub mod crypto;
 pub mod model;
 pub mod persist;
+pub mod scenario;
 pub mod service;
 pub mod shell;
 pub mod sim;

@@ -126,6 +126,10 @@ pub struct Workspace {
     pub revision: u64,
 }
 
+/// Revisions are unique in the process: a state reached again by a rewind keeps its number,
+/// and no other state ever gets it (views cache what they compute by revision).
+static NEXT_REVISION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// Two workspaces are equal when they hold the same state, whatever their revisions.
 impl PartialEq for Workspace {
     fn eq(&self, other: &Workspace) -> bool {
@@ -134,6 +138,11 @@ impl PartialEq for Workspace {
 }
 
 impl Workspace {
+    /// Marks a change: a revision no other state of this process has had.
+    pub fn bump_revision(&mut self) {
+        self.revision = NEXT_REVISION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now
     }

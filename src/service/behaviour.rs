@@ -71,7 +71,7 @@ pub fn advance_with(
     }
     ws.clock.now = target;
     reconcile(ws);
-    ws.revision = ws.revision.wrapping_add(1);
+    ws.bump_revision();
     Ok(())
 }
 

@@ -76,7 +76,7 @@ pub fn transact<T>(
     let mut draft = ws.clone();
     let out = op(&mut draft)?;
     behaviour::reconcile_after(ws, &mut draft);
-    draft.revision = draft.revision.max(ws.revision).wrapping_add(1);
+    draft.bump_revision();
     *ws = draft;
     Ok(out)
 }

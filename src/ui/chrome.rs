@@ -64,8 +64,56 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 app.doc.forced_unsaved = true;
             }
         });
+        ui.menu_button("Edit", |ui| {
+            let undo = app
+                .history
+                .can_undo()
+                .then(|| app.history.points()[app.history.cursor()].label.clone());
+            if ui
+                .add_enabled(
+                    undo.is_some() && !app.busy(),
+                    egui::Button::new(match &undo {
+                        Some(l) => format!("Undo: {}", short(l)),
+                        None => "Undo".into(),
+                    }),
+                )
+                .on_hover_text("Ctrl+Z")
+                .clicked()
+            {
+                app.undo();
+            }
+            let redo = app
+                .history
+                .can_redo()
+                .then(|| app.history.points()[app.history.cursor() + 1].label.clone());
+            if ui
+                .add_enabled(
+                    redo.is_some() && !app.busy(),
+                    egui::Button::new(match &redo {
+                        Some(l) => format!("Redo: {}", short(l)),
+                        None => "Redo".into(),
+                    }),
+                )
+                .on_hover_text("Ctrl+Y")
+                .clicked()
+            {
+                app.redo();
+            }
+            ui.separator();
+            if ui.button("History and bookmarks…").clicked() {
+                app.show_history = true;
+                ui.close();
+            }
+        });
         ui.menu_button("View", |ui| {
             ui.checkbox(&mut app.shell.open, "Cloud Shell");
+            if ui.button("Topology").clicked() {
+                app.open_root(BladeKind::Topology);
+            }
+            if ui.button("Scenarios").clicked() {
+                app.show_scenarios = true;
+                ui.close();
+            }
             if ui.button("Activity log").clicked() {
                 app.open_root(BladeKind::ActivityLog);
             }
@@ -137,6 +185,106 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     });
     if narrow {
         ui.horizontal(|ui| clock(app, ui));
+    }
+}
+
+/// The first words of a label, for a menu.
+fn short(label: &str) -> String {
+    let mut s: String = label.chars().take(48).collect();
+    if label.chars().count() > 48 {
+        s.push('…');
+    }
+    s
+}
+
+/// The session's timeline: every point (newest first) with "Rewind to here", Undo / Redo,
+/// and "Mark this moment".
+pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.strong("History");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("×").on_hover_text("Close").clicked() {
+                app.show_history = false;
+            }
+        });
+    });
+    ui.label(
+        RichText::new("Every operation and clock advance of this session; rewinding restores the workspace as it was, clock included.")
+            .weak(),
+    );
+    let busy = app.busy();
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(app.history.can_undo() && !busy, egui::Button::new("Undo"))
+            .clicked()
+        {
+            app.undo();
+        }
+        if ui
+            .add_enabled(app.history.can_redo() && !busy, egui::Button::new("Redo"))
+            .clicked()
+        {
+            app.redo();
+        }
+    });
+    ui.horizontal(|ui| {
+        widgets::narrow_text_field(
+            ui,
+            "Bookmark name",
+            &mut app.bookmark_name,
+            "before the revocation",
+            170.0,
+        );
+        if ui
+            .add_enabled(
+                !app.bookmark_name.trim().is_empty(),
+                egui::Button::new("Mark this moment"),
+            )
+            .clicked()
+        {
+            let name = std::mem::take(&mut app.bookmark_name);
+            app.history.mark(&name);
+        }
+    });
+    ui.separator();
+    let cursor = app.history.cursor();
+    let mut rewind = None;
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for (i, p) in app.history.points().iter().enumerate().rev() {
+                let current = i == cursor;
+                egui::Frame::new()
+                    .fill(if current {
+                        ui.visuals().selection.bg_fill.gamma_multiply(0.35)
+                    } else {
+                        egui::Color32::TRANSPARENT
+                    })
+                    .inner_margin(4)
+                    .show(ui, |ui| {
+                        ui.horizontal_wrapped(|ui| {
+                            if let Some(b) = &p.bookmark {
+                                badge(ui, b, BLUE);
+                            }
+                            ui.label(RichText::new(p.sim_time.to_display()).weak().small());
+                            if current {
+                                ui.label(RichText::new("now").strong());
+                            }
+                        });
+                        ui.label(&p.label);
+                        if !current
+                            && ui
+                                .add_enabled(!busy, egui::Button::new("Rewind to here").small())
+                                .on_hover_text(format!("Rewind to: {}", p.label))
+                                .clicked()
+                        {
+                            rewind = Some(i);
+                        }
+                    });
+            }
+        });
+    if let Some(i) = rewind {
+        app.rewind_to(i);
     }
 }
 
@@ -775,6 +923,7 @@ fn palette_matches(app: &ConsoleApp, query: &str) -> Vec<(String, BladeKind)> {
     let hit = |name: &str| q.is_empty() || name.to_ascii_lowercase().contains(&q);
     let mut out: Vec<(String, BladeKind)> = Vec::new();
     for (name, kind) in [
+        ("Topology", BladeKind::Topology),
         ("Activity log", BladeKind::ActivityLog),
         ("Advisor", BladeKind::Advisor),
         (

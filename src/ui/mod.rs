@@ -9,11 +9,13 @@ pub mod blade_layout;
 pub mod blades;
 mod changes;
 mod chrome;
+pub mod history;
 pub mod jobs;
 mod navigator;
 pub mod presentation;
 mod recent;
 pub mod recovery;
+pub mod scenarios;
 mod shell_panel;
 pub mod widgets;
 
@@ -126,6 +128,8 @@ pub enum PendingSwitch {
     Demo,
     Open(PathBuf),
     ShowOpenDialog,
+    /// Start (or restart) a shipped scenario by its id.
+    Scenario(String),
 }
 
 /// A change waiting to run, and where its outcome goes.
@@ -152,6 +156,17 @@ pub struct ConsoleApp {
     fresh_blade: bool,
     /// Zoom and theme.
     pub presentation: presentation::Presentation,
+    /// The session's timeline (undo, redo, rewind, bookmarks).
+    pub history: history::History,
+    /// What made the last change (the label of its point on the timeline).
+    last_change: String,
+    /// The History panel is open.
+    pub show_history: bool,
+    /// The Scenarios panel is open, and the scenario being walked.
+    pub show_scenarios: bool,
+    pub scenario: Option<scenarios::ScenarioRun>,
+    /// The name typed for "Mark this moment".
+    bookmark_name: String,
     /// What changed with the last advance or operation (marked for a few seconds).
     pub(crate) changes: changes::Changes,
     /// Notifications shown as toasts so far (the count of the workspace's notifications).
@@ -191,8 +206,16 @@ impl ConsoleApp {
 
     /// An app over a given workspace, with no file dialogs and no recent-files store
     /// (what tests use).
-    pub fn with_workspace(ws: Workspace, path: Option<PathBuf>) -> Self {
+    pub fn with_workspace(mut ws: Workspace, path: Option<PathBuf>) -> Self {
+        // A state of its own: no view cache of another workspace can match it.
+        ws.bump_revision();
         ConsoleApp {
+            history: history::History::start(&ws, "Opened"),
+            last_change: String::new(),
+            show_history: false,
+            show_scenarios: false,
+            scenario: None,
+            bookmark_name: String::new(),
             keys: Arc::new(crate::service::OsKeySource),
             commands: std::collections::VecDeque::new(),
             doc: Document {
@@ -251,6 +274,22 @@ impl ConsoleApp {
         let open = pressed(Key::O);
         let new = pressed(Key::N);
         let palette = pressed(Key::K);
+        let typing = ctx.memory(|m| m.focused().is_some());
+        // In a text field, Ctrl+Z undoes typing (the field's own); elsewhere, operations.
+        if !typing {
+            // Ctrl+Shift+Z first: Ctrl+Z would also match it.
+            let shift_z = ctx.input_mut(|i| {
+                i.consume_shortcut(&KeyboardShortcut::new(
+                    Modifiers::COMMAND | Modifiers::SHIFT,
+                    Key::Z,
+                ))
+            });
+            if pressed(Key::Y) || shift_z {
+                self.redo();
+            } else if pressed(Key::Z) {
+                self.undo();
+            }
+        }
         let dialog_open = self.dialog.is_some();
         if save && !self.busy() && self.file_job.is_none() && !dialog_open {
             self.save(false);
@@ -266,7 +305,6 @@ impl ConsoleApp {
                 query: String::new(),
             });
         }
-        let typing = ctx.memory(|m| m.focused().is_some());
         // Esc restores a maximised blade, else closes the newest one.
         if !dialog_open
             && !typing
@@ -279,6 +317,40 @@ impl ConsoleApp {
             let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
             ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
         }
+    }
+
+    /// Returns to point `i` of the timeline: the whole workspace as it was, clock included.
+    /// Not while a job runs (its result would land on the wrong state).
+    pub fn rewind_to(&mut self, i: usize) {
+        if self.busy() {
+            return;
+        }
+        if let Some(ws) = self.history.rewind_to(i) {
+            self.restore(ws);
+        }
+    }
+
+    pub fn undo(&mut self) {
+        if !self.busy()
+            && let Some(ws) = self.history.undo()
+        {
+            self.restore(ws);
+        }
+    }
+
+    pub fn redo(&mut self) {
+        if !self.busy()
+            && let Some(ws) = self.history.redo()
+        {
+            self.restore(ws);
+        }
+    }
+
+    fn restore(&mut self, ws: Workspace) {
+        self.ws = ws;
+        // Changes asked of the state left behind do not apply to this one.
+        self.commands.clear();
+        self.clock.running = false;
     }
 
     /// Shows a toast that is not a workspace notification (a save, say).
@@ -342,7 +414,13 @@ impl ConsoleApp {
             };
             // A change made outside `transact` still counts as a change.
             if self.ws.revision == keep.revision && !self.ws.same_as(&keep) {
-                self.ws.revision = self.ws.revision.wrapping_add(1);
+                self.ws.bump_revision();
+            }
+            if self.ws.revision != keep.revision {
+                self.last_change = match &r {
+                    Ok(text) if !text.is_empty() => text.clone(),
+                    _ => "A change".into(),
+                };
             }
             let Some(id) = q.blade else { continue };
             let Some(i) = self.blades.iter().position(|b| b.id == id) else {
@@ -390,6 +468,8 @@ impl ConsoleApp {
         path: Option<PathBuf>,
         stamp: Option<crate::persist::DiskStamp>,
     ) {
+        let mut ws = ws;
+        ws.bump_revision();
         self.doc = Document {
             path,
             revision: ws.revision,
@@ -397,6 +477,9 @@ impl ConsoleApp {
             stamp,
             passphrase: None,
         };
+        self.history = history::History::start(&ws, "Opened");
+        // Another workspace leaves the scenario being walked.
+        self.scenario = None;
         self.ws = ws;
         // Changes asked of the workspace being replaced do not apply to the new one.
         self.commands.clear();
@@ -429,6 +512,37 @@ impl ConsoleApp {
                 self.dialog = Some(Dialog::Open {
                     path: String::new(),
                     error: None,
+                })
+            }
+            PendingSwitch::Scenario(id) => self.start_scenario(&id),
+        }
+    }
+
+    /// Loads a shipped scenario's workspace fresh and shows its first step.
+    fn start_scenario(&mut self, id: &str) {
+        let found = crate::scenario::shipped()
+            .into_iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, s)| s);
+        let started = match found {
+            Some(Ok(s)) => {
+                crate::scenario::start(&s, Box::new(self.keys.clone())).map(|ws| (s, ws))
+            }
+            Some(Err(e)) => Err(e),
+            None => Err(format!("no scenario '{id}'")),
+        };
+        match started {
+            Ok((s, ws)) => {
+                let now = ws.now();
+                self.replace_workspace(ws, None, None);
+                self.history = history::History::start(&self.ws, &format!("Scenario: {}", s.title));
+                self.scenario = Some(scenarios::ScenarioRun::new(id.to_string(), s, now));
+                self.show_scenarios = true;
+            }
+            Err(e) => {
+                self.dialog = Some(Dialog::Message {
+                    title: "The scenario could not start".into(),
+                    text: e,
                 })
             }
         }
@@ -464,8 +578,9 @@ impl ConsoleApp {
                         let base = self.ws.revision;
                         self.ws = outcome.ws;
                         if self.ws.revision == base {
-                            self.ws.revision = base.wrapping_add(1);
+                            self.ws.bump_revision();
                         }
+                        self.last_change = job.label.clone();
                     }
                     match job.origin {
                         JobOrigin::Shell => self.shell.finish(outcome.result, &outcome.stderr),
@@ -502,6 +617,8 @@ impl ConsoleApp {
                 } => match promise.try_take() {
                     Ok(Ok((ws, _))) if recovered => {
                         // Unsaved work again: no file yet, and the copy stays until saved.
+                        let mut ws = *ws;
+                        ws.bump_revision();
                         self.doc = Document {
                             path: None,
                             revision: ws.revision,
@@ -509,7 +626,8 @@ impl ConsoleApp {
                             stamp: None,
                             passphrase,
                         };
-                        self.ws = *ws;
+                        self.history = history::History::start(&ws, "Recovered");
+                        self.ws = ws;
                         self.commands.clear();
                         self.blades.clear();
                         self.dialog = None;
@@ -781,6 +899,18 @@ impl ConsoleApp {
                 .default_size(240.0)
                 .show(ui, |ui| shell_panel::show(self, ui));
         }
+        if self.show_scenarios {
+            egui::Panel::right("scenarios")
+                .resizable(true)
+                .default_size(340.0)
+                .show(ui, |ui| scenarios::panel(self, ui));
+        }
+        if self.show_history {
+            egui::Panel::right("history")
+                .resizable(true)
+                .default_size(320.0)
+                .show(ui, |ui| chrome::history_panel(self, ui));
+        }
         egui::Panel::left("navigator")
             .resizable(true)
             .default_size(270.0)
@@ -804,6 +934,14 @@ impl ConsoleApp {
                 ctx.request_repaint();
             }
         }
+        let label = std::mem::take(&mut self.last_change);
+        self.history.record(&self.ws, move || {
+            if label.is_empty() {
+                "A change".into()
+            } else {
+                label
+            }
+        });
         self.update_title(&ctx);
     }
 }

@@ -11,6 +11,7 @@ mod key_import;
 mod monitor;
 mod server;
 mod tde;
+mod topology;
 mod vault;
 mod vault_insights;
 
@@ -89,6 +90,8 @@ pub enum BladeKind {
         server: String,
         form: Box<GroupForm>,
     },
+    /// The picture of regions, servers, vaults, keys and the arrows between them.
+    Topology,
 }
 
 pub struct Blade {
@@ -119,12 +122,14 @@ impl Blade {
             BladeKind::Backups { db, .. } => format!("{db} · Backups"),
             BladeKind::GeoReplication { db, .. } => format!("{db} · Geo-replication"),
             BladeKind::FailoverGroups { server, .. } => format!("{server} · Failover groups"),
+            BladeKind::Topology => "Topology".into(),
         }
     }
 
     /// How wide the blade is drawn: tables and plots get more room.
     pub fn width(&self) -> f32 {
         match &self.kind {
+            BladeKind::Topology => 1600.0,
             BladeKind::VaultLogs { .. } | BladeKind::ActivityLog => 940.0,
             BladeKind::VaultMetrics { .. } => 700.0,
             BladeKind::Backups { .. } | BladeKind::GeoReplication { .. } => 620.0,
@@ -148,6 +153,7 @@ impl Blade {
                 "SQL database · Data management"
             }
             BladeKind::FailoverGroups { .. } => "SQL server · Data management",
+            BladeKind::Topology => "Regions, servers, vaults and keys",
             BladeKind::VaultLogs { .. } | BladeKind::VaultMetrics { .. } => {
                 "Key vault · Monitoring"
             }
@@ -308,7 +314,10 @@ impl BladeKind {
             BladeKind::FailoverGroups { form, .. } => form.message = Some(r),
             BladeKind::Alerts { form } => form.message = Some(r),
             BladeKind::Server { message, .. } => *message = Some(r),
-            BladeKind::ActivityLog | BladeKind::Advisor | BladeKind::VaultMetrics { .. } => {}
+            BladeKind::ActivityLog
+            | BladeKind::Advisor
+            | BladeKind::VaultMetrics { .. }
+            | BladeKind::Topology => {}
         }
     }
 }
@@ -347,6 +356,7 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
         BladeKind::FailoverGroups { server, form } => {
             georeplication::show_groups(ui, server, form, cx)
         }
+        BladeKind::Topology => topology::show(ui, cx),
     }
 }
 

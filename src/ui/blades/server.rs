@@ -38,6 +38,9 @@ pub fn show(
         if ui.button("Activity log").clicked() {
             cx.open(BladeKind::ActivityLog);
         }
+        if ui.button("Topology").clicked() {
+            cx.open(BladeKind::Topology);
+        }
     });
     section(ui, "Essentials");
     let protector = match s.protector.key_type {

@@ -119,6 +119,9 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 vault: name.to_string(),
             });
         }
+        if ui.button("Topology").clicked() {
+            cx.open(BladeKind::Topology);
+        }
     });
     availability(ui, &v, cx);
     section(ui, "Networking");

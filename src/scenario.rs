@@ -1,0 +1,317 @@
+//! Guided scenarios: a file in `assets/scenarios/` (RON) with a title, an audience, the
+//! seed section it teaches, a starting workspace (the demo, then an optional script of `az`
+//! lines), and steps. Each step has a goal checked against the model ("database sales is
+//! Inaccessible", "the protector of sql-contoso-us is a key in a vault in westus"), hints,
+//! and the shell lines of its solution (what the tests run, and what a trainer can show).
+
+use crate::model::*;
+use serde::Deserialize;
+
+/// A scenario as its file describes it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Scenario {
+    pub title: String,
+    pub audience: String,
+    /// The seed's section (and the guidance) it teaches.
+    pub teaches: String,
+    /// `az` / `sim` lines run on the demo before the first step (may be empty).
+    #[serde(default)]
+    pub setup: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Step {
+    pub title: String,
+    pub goal: Goal,
+    #[serde(default)]
+    pub hints: Vec<String>,
+    /// Shell lines that reach the goal (run in order; `$(...)` and variables work).
+    pub solution: Vec<String>,
+}
+
+/// What a step asks for, checked against the workspace.
+#[derive(Clone, Debug, Deserialize)]
+pub enum Goal {
+    /// Database `database` of `server` is in state `state` ("Online", "Inaccessible", …).
+    DatabaseState {
+        server: String,
+        database: String,
+        state: String,
+    },
+    /// The database exists (a restore, a replica) and a client reading it sees `text`
+    /// (really decrypted), or anything when `text` is empty.
+    DatabaseReads {
+        server: String,
+        database: String,
+        text: String,
+    },
+    /// The server's TDE protector is a customer-managed key in a vault of `region` (any
+    /// region when empty), with auto-rotation as asked (either when `None`).
+    ProtectorInRegion {
+        server: String,
+        region: String,
+        #[serde(default)]
+        auto_rotation: Option<bool>,
+    },
+    /// The server uses a service-managed key.
+    ServiceManaged { server: String },
+    /// The server's TDE protector is a key of `vault`.
+    ProtectorInVault { server: String, vault: String },
+    /// The server's TDE protector is the newest version of its key (it followed a
+    /// rotation).
+    ProtectorIsNewest { server: String },
+    /// The database is Inaccessible and waits for "Revalidate key" (access came back after
+    /// the auto-heal window).
+    RevalidationRequired { server: String, database: String },
+    /// Key `key` of `vault` has at least `versions` versions.
+    KeyVersions {
+        vault: String,
+        key: String,
+        versions: usize,
+    },
+    /// Key `key` of `vault` is deleted (soft-deleted) or gone.
+    KeyDeleted { vault: String, key: String },
+    /// The vault's firewall is on, and lets trusted Microsoft services through as asked.
+    VaultFirewall { vault: String, bypass: bool },
+    /// An alert rule on `operation` delivered at least once.
+    AlertDelivered { operation: String },
+    /// The server holds key material with the same thumbprint as its primary's protector
+    /// (a geo-secondary ready before rotation), in a vault of `region`.
+    ServerHasKeyInRegion { server: String, region: String },
+    /// Every goal holds.
+    All(Vec<Goal>),
+}
+
+impl Goal {
+    /// Whether the workspace meets the goal.
+    pub fn met(&self, ws: &Workspace) -> bool {
+        match self {
+            Goal::DatabaseState {
+                server,
+                database,
+                state,
+            } => ws
+                .server(server)
+                .and_then(|s| s.database(database))
+                .is_some_and(|d| d.state.label().eq_ignore_ascii_case(state)),
+            Goal::DatabaseReads {
+                server,
+                database,
+                text,
+            } => crate::service::content::read_text(ws, server, database)
+                .is_ok_and(|t| text.is_empty() || t.contains(text.as_str())),
+            Goal::ProtectorInRegion {
+                server,
+                region,
+                auto_rotation,
+            } => ws.server(server).is_some_and(|s| {
+                let in_region = s
+                    .protector_uri()
+                    .and_then(|u| ws.vault(&u.vault).map(|v| v.location.clone()))
+                    .is_some_and(|l| region.is_empty() || l.eq_ignore_ascii_case(region));
+                in_region
+                    && s.protector.key_type == ServerKeyType::AzureKeyVault
+                    && auto_rotation.is_none_or(|a| a == s.protector.auto_rotation)
+            }),
+            Goal::ServiceManaged { server } => ws
+                .server(server)
+                .is_some_and(|s| s.protector.key_type == ServerKeyType::ServiceManaged),
+            Goal::ProtectorInVault { server, vault } => ws
+                .server(server)
+                .and_then(|s| s.protector_uri())
+                .is_some_and(|u| u.vault.eq_ignore_ascii_case(vault)),
+            Goal::ProtectorIsNewest { server } => ws
+                .server(server)
+                .and_then(|s| s.protector_uri())
+                .is_some_and(|u| {
+                    ws.vault(&u.vault)
+                        .and_then(|v| v.key(&u.key))
+                        .and_then(|k| k.current())
+                        .is_some_and(|c| u.version.as_deref() == Some(c.version.0.as_str()))
+                }),
+            Goal::RevalidationRequired { server, database } => ws
+                .server(server)
+                .and_then(|s| s.database(database))
+                .is_some_and(|d| {
+                    matches!(
+                        d.state,
+                        DatabaseState::Inaccessible {
+                            revalidation_required: true,
+                            ..
+                        }
+                    )
+                }),
+            Goal::KeyVersions {
+                vault,
+                key,
+                versions,
+            } => ws
+                .vault(vault)
+                .and_then(|v| v.key(key))
+                .is_some_and(|k| k.versions.len() >= *versions),
+            Goal::KeyDeleted { vault, key } => ws
+                .vault(vault)
+                .and_then(|v| v.key(key))
+                .is_none_or(|k| k.deleted.is_some()),
+            Goal::VaultFirewall { vault, bypass } => ws.vault(vault).is_some_and(|v| {
+                (v.network.restricted || v.network.public_access_disabled)
+                    && v.network.bypass_trusted_services == *bypass
+            }),
+            Goal::AlertDelivered { operation } => ws.deliveries.iter().any(|d| {
+                ws.alert_rules.iter().any(|r| {
+                    r.name.eq_ignore_ascii_case(&d.alert_rule)
+                        && r.operation_name.eq_ignore_ascii_case(operation)
+                })
+            }),
+            Goal::ServerHasKeyInRegion { server, region } => ws.server(server).is_some_and(|s| {
+                s.keys.iter().any(|k| {
+                    k.uri
+                        .as_deref()
+                        .and_then(KeyUri::parse)
+                        .and_then(|u| ws.vault(&u.vault))
+                        .is_some_and(|v| v.location.eq_ignore_ascii_case(region))
+                })
+            }),
+            Goal::All(goals) => goals.iter().all(|g| g.met(ws)),
+        }
+    }
+
+    /// The goal in words, for the Scenarios panel.
+    pub fn describe(&self) -> String {
+        match self {
+            Goal::DatabaseState {
+                server,
+                database,
+                state,
+            } => format!("Database {database} on {server} is {state}."),
+            Goal::DatabaseReads {
+                server,
+                database,
+                text,
+            } if text.is_empty() => format!("Database {database} on {server} can be read."),
+            Goal::DatabaseReads {
+                server,
+                database,
+                text,
+            } => format!("Database {database} on {server} exists and reads '{text}'."),
+            Goal::ProtectorInRegion {
+                server,
+                region,
+                auto_rotation,
+            } => {
+                let place = if region.is_empty() {
+                    "a key vault".to_string()
+                } else {
+                    format!("a key vault in {region}")
+                };
+                let auto = match auto_rotation {
+                    Some(true) => ", with auto-rotation on",
+                    Some(false) => ", with auto-rotation off",
+                    None => "",
+                };
+                format!("The TDE protector of {server} is a customer-managed key in {place}{auto}.")
+            }
+            Goal::ServiceManaged { server } => {
+                format!("{server} uses a service-managed TDE protector.")
+            }
+            Goal::ProtectorInVault { server, vault } => {
+                format!("The TDE protector of {server} is a key in {vault}.")
+            }
+            Goal::ProtectorIsNewest { server } => {
+                format!("The TDE protector of {server} is the newest version of its key.")
+            }
+            Goal::RevalidationRequired { server, database } => {
+                format!("Database {database} on {server} waits for its key to be revalidated.")
+            }
+            Goal::KeyVersions {
+                vault,
+                key,
+                versions,
+            } => format!("Key {key} in {vault} has {versions} or more versions."),
+            Goal::KeyDeleted { vault, key } => format!("Key {key} in {vault} is deleted."),
+            Goal::VaultFirewall { vault, bypass } => format!(
+                "The firewall of {vault} is on{}.",
+                if *bypass {
+                    " and lets trusted Microsoft services through"
+                } else {
+                    ", without the trusted-services exception"
+                }
+            ),
+            Goal::AlertDelivered { operation } => {
+                format!("An alert rule on {operation} has delivered.")
+            }
+            Goal::ServerHasKeyInRegion { server, region } => {
+                format!("{server} has a key linked from a vault in {region}.")
+            }
+            Goal::All(goals) => goals
+                .iter()
+                .map(Goal::describe)
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// The scenarios shipped with the console (`assets/scenarios/*.ron`, in teaching order).
+pub const SHIPPED: &[(&str, &str)] = &[
+    (
+        "first-byok-setup",
+        include_str!("../assets/scenarios/first-byok-setup.ron"),
+    ),
+    (
+        "revoke-and-recover",
+        include_str!("../assets/scenarios/revoke-and-recover.ron"),
+    ),
+    (
+        "late-recovery",
+        include_str!("../assets/scenarios/late-recovery.ron"),
+    ),
+    ("rotation", include_str!("../assets/scenarios/rotation.ron")),
+    (
+        "compromised-key",
+        include_str!("../assets/scenarios/compromised-key.ron"),
+    ),
+    (
+        "firewall-without-trusted-services",
+        include_str!("../assets/scenarios/firewall-without-trusted-services.ron"),
+    ),
+    (
+        "backup-restore-old-key",
+        include_str!("../assets/scenarios/backup-restore-old-key.ron"),
+    ),
+];
+
+/// Parses a scenario file.
+pub fn parse(text: &str) -> Result<Scenario, String> {
+    let s: Scenario = ron::from_str(text).map_err(|e| e.to_string())?;
+    if s.steps.is_empty() {
+        return Err("a scenario needs at least one step".into());
+    }
+    Ok(s)
+}
+
+/// Every shipped scenario (a broken file is a bug the tests catch).
+pub fn shipped() -> Vec<(String, Result<Scenario, String>)> {
+    SHIPPED
+        .iter()
+        .map(|(id, text)| (id.to_string(), parse(text)))
+        .collect()
+}
+
+/// The starting workspace of a scenario: the demo, then its setup lines.
+pub fn start(
+    s: &Scenario,
+    keys: Box<dyn crate::service::KeySource + Send>,
+) -> Result<Workspace, String> {
+    let mut ws = crate::persist::demo().map_err(|e| e.to_string())?;
+    let mut sh = crate::shell::Shell::new().with_keys(keys);
+    let script = s.setup.join("\n");
+    if !script.trim().is_empty() {
+        let out = sh.run_script(&mut ws, &script, false);
+        if out.failures > 0 {
+            return Err(format!("the scenario's setup failed: {}", out.stderr));
+        }
+    }
+    Ok(ws)
+}

@@ -1,0 +1,195 @@
+//! The Scenarios panel: pick a guided scenario, start it (its workspace loads fresh), see
+//! the current step, its goal checked against the model after every change, hints, the
+//! solution's `az` lines, progress, reset, and a summary at the end.
+
+use super::{ConsoleApp, PendingSwitch};
+use crate::scenario::{Scenario, shipped};
+use crate::ui::widgets::{self, BLUE, GREEN, badge};
+use egui::RichText;
+
+/// A scenario being walked.
+pub struct ScenarioRun {
+    pub id: String,
+    pub scenario: Scenario,
+    /// The step shown.
+    pub step: usize,
+    /// Steps whose goal was met.
+    pub done: Vec<bool>,
+    /// The simulated time the scenario started at.
+    pub started: crate::model::Timestamp,
+    /// The revision the goal was last checked at, and whether it held.
+    checked: Option<(u64, bool)>,
+}
+
+impl ScenarioRun {
+    pub fn new(id: String, scenario: Scenario, started: crate::model::Timestamp) -> Self {
+        let n = scenario.steps.len();
+        ScenarioRun {
+            id,
+            scenario,
+            step: 0,
+            done: vec![false; n],
+            started,
+            checked: None,
+        }
+    }
+
+    /// Checks the current step's goal (once per workspace revision); a met goal stays met.
+    pub fn check(&mut self, ws: &crate::model::Workspace) -> bool {
+        if let Some((rev, met)) = self.checked
+            && rev == ws.revision
+        {
+            return met;
+        }
+        let met = self
+            .scenario
+            .steps
+            .get(self.step)
+            .is_some_and(|s| s.goal.met(ws));
+        if met && let Some(d) = self.done.get_mut(self.step) {
+            *d = true;
+        }
+        self.checked = Some((ws.revision, met));
+        met
+    }
+
+    pub fn finished(&self) -> bool {
+        self.done.iter().all(|d| *d)
+    }
+}
+
+pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.strong("Scenarios");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("×").on_hover_text("Close").clicked() {
+                app.show_scenarios = false;
+            }
+        });
+    });
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| match app.scenario.take() {
+            None => catalogue(app, ui),
+            Some(mut run) => {
+                let keep = walk(app, ui, &mut run);
+                if keep && app.scenario.is_none() {
+                    app.scenario = Some(run);
+                }
+            }
+        });
+}
+
+fn catalogue(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.label(
+        RichText::new("Guided exercises on the demo: each step's goal is checked against the workspace after every change. Starting one opens its workspace fresh.")
+            .weak(),
+    );
+    for (id, parsed) in shipped() {
+        ui.separator();
+        match parsed {
+            Ok(s) => {
+                ui.strong(&s.title);
+                ui.label(RichText::new(format!("For: {}", s.audience)).weak());
+                ui.label(RichText::new(&s.teaches).small());
+                ui.label(format!("{} step(s)", s.steps.len()));
+                if ui
+                    .add_enabled(
+                        !app.busy(),
+                        egui::Button::new(format!("Start: {}", s.title)),
+                    )
+                    .clicked()
+                {
+                    app.switch_document(PendingSwitch::Scenario(id));
+                }
+            }
+            Err(e) => widgets::error_box(ui, &format!("{id}: {e}")),
+        }
+    }
+}
+
+/// Shows the run; returns whether to keep it.
+fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool {
+    let met = run.check(&app.ws);
+    let n = run.scenario.steps.len();
+    ui.heading(&run.scenario.title);
+    ui.label(RichText::new(&run.scenario.teaches).small().weak());
+    ui.add(
+        egui::ProgressBar::new(run.done.iter().filter(|d| **d).count() as f32 / n as f32).text(
+            format!(
+                "{} of {n} step(s) done",
+                run.done.iter().filter(|d| **d).count()
+            ),
+        ),
+    );
+    if run.finished() {
+        let took = app.ws.now() - run.started;
+        widgets::success_box(
+            ui,
+            &format!(
+                "Scenario complete: {n} step(s) in {} of simulated time.",
+                took.human()
+            ),
+        );
+    }
+    let step = &run.scenario.steps[run.step];
+    ui.separator();
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(format!("Step {} of {n}: {}", run.step + 1, step.title));
+    });
+    ui.horizontal_wrapped(|ui| {
+        if met || run.done[run.step] {
+            badge(ui, "Goal met", GREEN);
+        } else {
+            badge(ui, "Not yet", BLUE);
+        }
+        ui.label(step.goal.describe());
+    });
+    egui::CollapsingHeader::new("Hints")
+        .id_salt(("scenario-hints", run.step))
+        .show(ui, |ui| {
+            for h in &step.hints {
+                ui.label(format!("• {h}"));
+            }
+        });
+    egui::CollapsingHeader::new("The solution as az commands")
+        .id_salt(("scenario-solution", run.step))
+        .show(ui, |ui| {
+            let text = step.solution.join("\n");
+            ui.add(egui::Label::new(RichText::new(&text).monospace()).selectable(true));
+            if ui.small_button("Copy").clicked() {
+                ui.ctx().copy_text(text);
+            }
+        });
+    let mut keep = true;
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(run.step > 0, egui::Button::new("Previous step"))
+            .clicked()
+        {
+            run.step -= 1;
+            run.checked = None;
+        }
+        if ui
+            .add_enabled(
+                run.done[run.step] && run.step + 1 < n,
+                egui::Button::new("Next step"),
+            )
+            .clicked()
+        {
+            run.step += 1;
+            run.checked = None;
+        }
+        if ui
+            .add_enabled(!app.busy(), egui::Button::new("Reset"))
+            .on_hover_text("Start the scenario again from its workspace")
+            .clicked()
+        {
+            app.switch_document(PendingSwitch::Scenario(run.id.clone()));
+        }
+        if ui.button("Leave").clicked() {
+            keep = false;
+        }
+    });
+    keep
+}
