@@ -190,3 +190,18 @@ fn files_with_values_the_services_cannot_take_are_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn times_a_calendar_cannot_hold_are_refused_on_load() {
+    let demo = include_str!("../assets/demo-workspace.ron");
+    let origin = std::path::Path::new("edited.ron");
+    for now in ["9223372036854775807", "253402300700", "-5"] {
+        let text = demo.replacen("now: 1767430800", &format!("now: {now}"), 1);
+        match persist::from_ron(&text, origin) {
+            Err(PersistError::Corrupt { detail, .. }) => {
+                assert!(detail.contains("outside 1970 to 9000"), "{detail}")
+            }
+            other => panic!("now {now}: {:?}", other.map(|w| w.name)),
+        }
+    }
+}

@@ -206,3 +206,38 @@ fn policy_rotations_take_their_key_material_from_the_key_source() {
         "every rotation's key came from the key source, none from elsewhere"
     );
 }
+
+#[test]
+fn a_decade_of_weekly_rotations_is_refused_in_one_advance_with_how_far_to_go() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    rotation::set_rotation_policy(
+        &mut ws,
+        VAULT,
+        KEY,
+        RotationPolicy {
+            rotate_after_create: Some(Duration::days(7)),
+            rotate_before_expiry: None,
+            notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+            expiry_time: Some(Duration::days(28)),
+            updated: Timestamp(0),
+        },
+    )
+    .unwrap();
+    let before = ws.clone();
+    let err = service::behaviour::advance_with(&mut ws, Duration::days(3650), &keys).unwrap_err();
+    assert_eq!(err.code, "InvalidArgument");
+    assert!(err.message.contains("Advance at most"), "{}", err.message);
+    assert!(ws == before, "nothing changed");
+    // The stretch it names is accepted, each version a real key.
+    let days: i64 = err
+        .message
+        .split("Advance at most ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a number of days");
+    service::behaviour::advance_with(&mut ws, Duration::days(days), &keys).unwrap();
+    let versions = ws.vault(VAULT).unwrap().key(KEY).unwrap().versions.len();
+    assert!(versions > 250, "{versions}");
+}

@@ -428,3 +428,59 @@ az keyvault key import --vault-name vault1 --name brought --byok-file {d}/key.by
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn hostile_lines_from_the_hardening_probe_get_clear_errors_and_change_nothing() {
+    let (mut sh, mut ws) = shell();
+    for l in [
+        "az group create -n g1 -l eastus -o none",
+        "az keyvault create -n kv-a -g g1 -l eastus -o none",
+        "az keyvault create -n kv-b -g g1 -l eastus -o none",
+    ] {
+        let r = sh.run_line(&mut ws, l);
+        assert!(r.ok, "{l}: {}", r.stderr);
+    }
+    let before = ws.clone();
+    for (line, expected) in [
+        // A slice step the jmespath crate would overflow on.
+        (
+            r#"az keyvault list --query "[1::2147483647]""#,
+            "slice bounds and steps must be within",
+        ),
+        // Names Azure refuses.
+        (
+            "az group create -n .. -l eastus",
+            "InvalidResourceGroupName",
+        ),
+        (
+            "az group create -n g. -l eastus",
+            "cannot end with a period",
+        ),
+        (
+            "az lock create --name 'l ' --lock-type CanNotDelete --resource-group g1",
+            "InvalidLockName",
+        ),
+        (
+            "az keyvault set-policy --name kv-a --object-id not-a-guid --key-permissions get",
+            "is not an object id",
+        ),
+    ] {
+        let r = sh.run_line(&mut ws, line);
+        assert!(!r.ok, "{line} was accepted");
+        assert!(r.stderr.contains(expected), "{line}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{line}: {}", r.stderr);
+    }
+    assert!(ws == before, "nothing changed");
+    // Doubling a variable stops at the expansion limit with an error, not out of memory.
+    let mut script =
+        String::from("V=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+    for _ in 0..20 {
+        script.push_str("V=$V$V$V$V\n");
+    }
+    let out = sh.run_script(&mut ws, &script, false);
+    assert!(
+        out.stderr.contains("expands to more than"),
+        "{}",
+        out.stderr
+    );
+}

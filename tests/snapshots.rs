@@ -1,7 +1,8 @@
 //! Rendered snapshots of the real app at 1280x720 (wgpu on the CPU: Mesa's lavapipe), the
 //! size a trainer projects: the TDE blade, the key blade marking the version in use, a
 //! database Inaccessible with its recovery wizard, the Activity Log with its filters, a
-//! vault's Metrics, and the light theme at 200 %. Each is compared with the PNG in
+//! vault's Metrics, the light theme at 200 %, the topology of a revocation, and the
+//! Scenarios panel with the History. Each is compared with the PNG in
 //! `tests/snapshots/` within egui_kittest's tolerance; `UPDATE_SNAPSHOTS=1 cargo test
 //! --test snapshots` rewrites them after an intended change (README screenshots are copies).
 
@@ -153,4 +154,38 @@ fn light_theme_at_200_percent() {
         },
     );
     h.snapshot("light-theme-200");
+}
+
+#[test]
+fn topology_of_a_revocation() {
+    let mut h = harness(revoked());
+    open(&mut h, BladeKind::Topology);
+    assert!(
+        h.query_all_by_label_contains("4 Inaccessible")
+            .next()
+            .is_some()
+    );
+    h.snapshot("topology");
+}
+
+#[test]
+fn scenarios_panel_and_history() {
+    let mut h = harness(demo());
+    h.state_mut().show_scenarios = true;
+    h.run_steps(2);
+    h.get_by_label("Start: Revoke and recover inside the window")
+        .click();
+    h.run_steps(3);
+    h.state_mut().show_history = true;
+    h.state_mut()
+        .advance_clock(tde_console::sim::Duration::minutes(10));
+    for _ in 0..200 {
+        h.step();
+        if !h.state().busy() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_steps(3);
+    h.snapshot("scenarios-and-history");
 }

@@ -160,9 +160,27 @@ fn opening_garbage_shows_an_error_and_keeps_the_workspace() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Pre-generated keys handed out slowly, as real RSA generation is.
+struct SlowKeys(common::FixtureKeys);
+
+impl tde_console::service::KeySource for SlowKeys {
+    fn generate(
+        &self,
+        bits: usize,
+    ) -> Result<tde_console::crypto::RsaKeyMaterial, tde_console::crypto::CryptoError> {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        self.0.generate(bits)
+    }
+}
+
 #[test]
 fn generating_a_key_runs_off_the_ui_thread() {
-    let mut h = app();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1500.0, HEIGHT))
+        .build_eframe(|_cc| {
+            ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
+                .with_keys(std::sync::Arc::new(SlowKeys(common::FixtureKeys::new())))
+        });
     h.run_steps(2);
     click(&mut h, "kv-contoso-eu");
     click(&mut h, "Generate a key");

@@ -120,8 +120,32 @@ fn version_of(text: &str) -> Option<u32> {
 /// Cross-references a file must satisfy for the services to work on it, and values the
 /// services would loop on (a rotation policy of zero days would rotate forever).
 fn check_invariants(ws: &Workspace) -> Result<(), String> {
+    // Times the clock and the calendar can work with (1970 to the year 9000): an instant
+    // beyond would overflow dates or make the services catch up forever.
+    const LATEST: i64 = 221_845_392_000; // 9000-01-01T00:00:00Z
+    let in_range = |t: crate::model::Timestamp| (0..=LATEST).contains(&t.0);
+    if !in_range(ws.clock.now) {
+        return Err(format!(
+            "the simulated clock ({}) is outside 1970 to 9000",
+            ws.clock.now.0
+        ));
+    }
     for v in &ws.vaults {
         for k in &v.keys {
+            for kv in &k.versions {
+                let times = [
+                    Some(kv.created),
+                    Some(kv.updated),
+                    kv.expires,
+                    kv.not_before,
+                ];
+                if times.into_iter().flatten().any(|t| !in_range(t)) {
+                    return Err(format!(
+                        "key '{}' in vault '{}' has a version with a date outside 1970 to 9000",
+                        k.name, v.name
+                    ));
+                }
+            }
             if let Some(p) = &k.rotation_policy {
                 crate::service::rotation::validate_policy(p).map_err(|e| {
                     format!(

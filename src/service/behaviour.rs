@@ -46,6 +46,7 @@ pub fn advance_with(
             ),
         ));
     }
+    super::rotation::check_rotation_work(ws, by)?;
     let target = ws.now() + by;
     // Notice anything that changed without an operation (a file opened, an edit in a test).
     reconcile(ws);

@@ -271,6 +271,15 @@ fn set_access_policy_unannounced(
                     "An object id is required (--object-id).",
                 ));
             }
+            if !is_guid(object_id.0.trim()) {
+                return Err(ServiceError::bad_request(
+                    "BadRequest",
+                    format!(
+                        "Invalid value found at accessPolicies[0].ObjectId: '{}' is not an object id (a GUID).",
+                        object_id.0.escape_default()
+                    ),
+                ));
+            }
             let now = ws.now();
             let delay = ws.clock.draw_delay(
                 crate::sim::Duration::minutes(2),

@@ -94,6 +94,14 @@ pub fn create_lock(
         check_name("lock", name, 1, 90, |c| {
             c.is_ascii_alphanumeric() || "-_.() ".contains(c)
         })?;
+        if name.ends_with([' ', '.']) || name.starts_with(' ') {
+            return Err(ServiceError::bad_request(
+                "InvalidLockName",
+                format!(
+                    "The lock name '{name}' is invalid: it cannot start with a space or end with a space or a period."
+                ),
+            ));
+        }
         let lock = ResourceLock {
             name: name.to_string(),
             level,

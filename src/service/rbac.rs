@@ -96,6 +96,15 @@ pub fn create_role_assignment(
                     "An assignee object id is required (--assignee-object-id).",
                 ));
             }
+            if !super::keyvault::is_guid(principal.0.trim()) {
+                return Err(ServiceError::bad_request(
+                    "InvalidPrincipalId",
+                    format!(
+                        "The principal id '{}' is not a valid object id (a GUID).",
+                        principal.0.escape_default()
+                    ),
+                ));
+            }
             let now = ws.now();
             let delay = propagation(ws);
             let name = crate::model::guid_from_bytes(ws.clock.draw_bytes16());

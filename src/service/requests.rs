@@ -420,6 +420,9 @@ pub struct BurstReport {
     pub seconds: u32,
 }
 
+/// The request log's size past which simulated bursts are refused.
+pub const MAX_SIMULATED_LOG: usize = 1_000_000;
+
 /// `sim keyvault burst`: the console user makes `count` real requests to one key, spread
 /// evenly over `seconds` of simulated time (all at once for 0); the clock advances by
 /// `seconds`. Requests beyond the vault's 10-second limit get 429.
@@ -441,6 +444,17 @@ pub fn burst(
         return Err(ServiceError::bad_request(
             "InvalidArgument",
             format!("A burst spreads over at most 86400 seconds (asked: {seconds})."),
+        ));
+    }
+    // Every request is kept (audit log, metrics) and saved with the workspace: simulated
+    // traffic stops where the log would pass a million records.
+    if ws.journal.len() + count as usize > MAX_SIMULATED_LOG {
+        return Err(ServiceError::bad_request(
+            "QuotaExceeded",
+            format!(
+                "The vaults' request log holds {} records; a burst may not take it past {MAX_SIMULATED_LOG}. Start from a saved workspace with a shorter log.",
+                ws.journal.len()
+            ),
         ));
     }
     let uri = {

@@ -13,6 +13,14 @@ pub fn create_resource_group(
         check_name("resource group", name, 1, 90, |c| {
             c.is_alphanumeric() || "-_.()".contains(c)
         })?;
+        if name.ends_with('.') {
+            return Err(ServiceError::bad_request(
+                "InvalidResourceGroupName",
+                format!(
+                    "The resource group name '{name}' is invalid: it cannot end with a period."
+                ),
+            ));
+        }
         let region = region(location).ok_or_else(|| invalid_location(location))?;
         if let Some(g) = ws.resource_group(name) {
             if g.location != region.name {

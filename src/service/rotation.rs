@@ -104,6 +104,18 @@ pub fn validate_policy(p: &RotationPolicy) -> ServiceResult<()> {
     if p.rotate_after_create.is_some() && p.rotate_before_expiry.is_some() {
         return bad("A rotation policy has one Rotate action: timeAfterCreate or timeBeforeExpiry, not both.".into());
     }
+    let longest = Duration::days(36_500);
+    for d in [p.rotate_after_create, p.rotate_before_expiry, p.expiry_time]
+        .into_iter()
+        .flatten()
+    {
+        if d > longest {
+            return bad(format!(
+                "A rotation policy's durations are at most 100 years ({} is longer).",
+                d.human()
+            ));
+        }
+    }
     for d in [p.rotate_after_create, p.rotate_before_expiry]
         .into_iter()
         .flatten()
@@ -237,46 +249,88 @@ impl Drop for PoolGuard {
     }
 }
 
+/// The key sizes of every rotation the policies will make until `target` (in order), with
+/// the vault and key of each. A version overdue now rotates now, then every period.
+fn planned_rotations(ws: &Workspace, target: Timestamp) -> Vec<(usize, String, String)> {
+    let now = ws.now();
+    let mut out = Vec::new();
+    for v in ws.vaults.iter().filter(|v| v.deleted.is_none()) {
+        for k in v.keys.iter().filter(|k| k.deleted.is_none()) {
+            let (Some(p), Some(cur)) = (&k.rotation_policy, k.current()) else {
+                continue;
+            };
+            let Some((first, _)) = pending(k)
+                .into_iter()
+                .find(|(_, e)| *e == Lifecycle::Rotate)
+            else {
+                continue;
+            };
+            // Each new version rotates again after the same span.
+            let period = match (p.rotate_after_create, p.rotate_before_expiry, p.expiry_time) {
+                (Some(a), _, _) => a,
+                (None, Some(b), Some(e)) => e - b,
+                _ => continue,
+            };
+            if period.0 <= 0 {
+                continue;
+            }
+            let bits = cur.material.bits();
+            let mut t = first.max(now);
+            while t <= target && out.len() < 10_000 {
+                out.push((bits, v.name.clone(), k.name.clone()));
+                t = t + period;
+            }
+        }
+    }
+    out
+}
+
+/// What generating a key of `bits` costs, in units of an RSA-2048 key.
+fn generation_cost(bits: usize) -> usize {
+    match bits {
+        0..=2048 => 1,
+        2049..=3072 => 3,
+        _ => 8,
+    }
+}
+
+/// The most key generation one advance may ask of the policies (about 100 RSA-3072 keys,
+/// some seconds on two cores): a longer stretch is refused with how far to go at a time.
+pub const MAX_ROTATION_WORK: usize = 300;
+
+/// Refuses an advance whose policy rotations would generate more keys than one advance
+/// may: every version is a real key (each wraps DEKs and backups need it), so a decade of
+/// weekly rotations is taken in steps.
+pub(crate) fn check_rotation_work(ws: &Workspace, by: Duration) -> ServiceResult<()> {
+    let plan = planned_rotations(ws, ws.now() + by);
+    let cost: usize = plan.iter().map(|(bits, _, _)| generation_cost(*bits)).sum();
+    if cost <= MAX_ROTATION_WORK {
+        return Ok(());
+    }
+    let (_, vault, key) = &plan[0];
+    let days = (by.0 / 86_400).max(1);
+    let fits = (days as usize * MAX_ROTATION_WORK / cost).max(1);
+    Err(ServiceError::bad_request(
+        "InvalidArgument",
+        format!(
+            "This advance would make {} new key versions by rotation policy (e.g. '{key}' in '{vault}'), each a real RSA key. Advance at most {fits} day(s) at a time with these policies.",
+            plan.len()
+        ),
+    ))
+}
+
 /// Generates, on every core and before the advance runs, the key material for every
-/// rotation policy-driven rotations will need until `target` (a year of weekly rotations of
-/// one key is 52 keys: generated together instead of one at a time as each falls due).
+/// rotation the policies will make until `target` (a year of weekly rotations of one key is
+/// 52 keys: generated together instead of one at a time as each falls due).
 pub(crate) fn pregenerate_rotations(
     ws: &Workspace,
     target: Timestamp,
     keys: &dyn super::KeySource,
 ) -> PoolGuard {
-    let mut sizes: Vec<usize> = Vec::new();
-    for k in ws
-        .vaults
-        .iter()
-        .filter(|v| v.deleted.is_none())
-        .flat_map(|v| v.keys.iter().filter(|k| k.deleted.is_none()))
-    {
-        let (Some(p), Some(cur)) = (&k.rotation_policy, k.current()) else {
-            continue;
-        };
-        let Some((first, _)) = pending(k)
-            .into_iter()
-            .find(|(_, e)| *e == Lifecycle::Rotate)
-        else {
-            continue;
-        };
-        // Each new version rotates again after the same span.
-        let period = match (p.rotate_after_create, p.rotate_before_expiry, p.expiry_time) {
-            (Some(a), _, _) => a,
-            (None, Some(b), Some(e)) => e - b,
-            _ => continue,
-        };
-        if period.0 <= 0 {
-            continue;
-        }
-        let mut t = first;
-        let bits = cur.material.bits();
-        while t <= target && sizes.len() < 10_000 {
-            sizes.push(bits);
-            t = t + period;
-        }
-    }
+    let sizes: Vec<usize> = planned_rotations(ws, target)
+        .into_iter()
+        .map(|(bits, _, _)| bits)
+        .collect();
     if !sizes.is_empty() {
         let made = crate::crypto::par_map(&sizes, |bits| keys.generate(*bits));
         POOL.with(|pool| {

@@ -240,7 +240,11 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
 /// Checks a database-create request against the server as it is (not its key).
 pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> ServiceResult<()> {
     super::content::require_server_serving(ws, &req.server)?;
-    check_name("database", &req.name, 1, 128, |c| !"<>*%&:\\/?".contains(c))?;
+    check_name("database", &req.name, 1, 128, |c| {
+        !"<>*%&:\\/?".contains(c)
+            && !c.is_control()
+            && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })?;
     if req.name.ends_with('.') || req.name.ends_with(' ') || req.name.trim().is_empty() {
         return Err(ServiceError::bad_request(
             "InvalidResourceName",

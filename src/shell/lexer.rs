@@ -104,6 +104,14 @@ pub fn words(line: &str) -> Result<Vec<Word>, String> {
                 quote = None;
                 i += 1;
             }
+            // Inside double quotes a backslash escapes only $ ` " \ (as in bash); before
+            // anything else it stays.
+            (Some('"'), '\\')
+                if i + 1 < chars.len() && !matches!(chars[i + 1], '$' | '`' | '"' | '\\') =>
+            {
+                text.push('\\');
+                i += 1;
+            }
             (_, '\\') if i + 1 < chars.len() => {
                 in_word = true;
                 text.push(chars[i + 1]);
@@ -199,6 +207,23 @@ mod tests {
                 (5, "echo '#not'".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn a_backslash_in_double_quotes_escapes_only_what_bash_escapes() {
+        assert_eq!(
+            words(r#""a\b""#).unwrap(),
+            vec![vec![Piece::Text(r"a\b".into())]]
+        );
+        assert_eq!(
+            words(r#""a\$b""#).unwrap(),
+            vec![vec![Piece::Text("a$b".into())]]
+        );
+        assert_eq!(
+            words(r#""a\"b""#).unwrap(),
+            vec![vec![Piece::Text("a\"b".into())]]
+        );
+        assert_eq!(words(r"a\b").unwrap(), vec![vec![Piece::Text("ab".into())]]);
     }
 
     #[test]

@@ -59,6 +59,9 @@ impl Default for Shell {
     }
 }
 
+/// The longest a line may become once its variables and substitutions are expanded.
+pub const MAX_EXPANDED_LINE: usize = 1 << 20;
+
 /// The deepest `$(...)` nesting a line may have.
 pub const MAX_SUBSTITUTION_DEPTH: usize = 16;
 
@@ -284,20 +287,29 @@ impl Shell {
     fn expand_line(&mut self, ws: &mut Workspace, line: &str) -> Result<Vec<String>, String> {
         let words = lexer::words(line).map_err(|e| format!("ERROR: {e}"))?;
         let mut out = Vec::with_capacity(words.len());
+        let mut total = 0usize;
         for word in words {
             let mut s = String::new();
             for piece in word {
-                match piece {
-                    Piece::Text(t) => s.push_str(&t),
-                    Piece::Var(name) => s.push_str(&self.variable(&name)),
+                let part = match piece {
+                    Piece::Text(t) => t,
+                    Piece::Var(name) => self.variable(&name),
                     Piece::Command(cmd) => {
                         let r = self.run_line(ws, &cmd);
                         if !r.ok {
                             return Err(r.stderr.trim_end().to_string());
                         }
-                        s.push_str(r.stdout.trim_end_matches(['\n', '\r']));
+                        r.stdout.trim_end_matches(['\n', '\r']).to_string()
                     }
+                };
+                // Variables that grow by doubling would otherwise fill the memory.
+                total += part.len();
+                if total > MAX_EXPANDED_LINE {
+                    return Err(format!(
+                        "ERROR: the line expands to more than {MAX_EXPANDED_LINE} characters."
+                    ));
                 }
+                s.push_str(&part);
             }
             out.push(s);
         }

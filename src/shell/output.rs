@@ -50,9 +50,45 @@ pub fn query(value: &Value, expr: &str) -> Result<Value, String> {
     }
     let compiled = jmespath::compile(expr)
         .map_err(|e| format!("argument --query: invalid jmespath_type value: '{expr}' ({e})"))?;
+    if !slices_in_range(compiled.as_ast()) {
+        return Err(format!(
+            "argument --query: invalid jmespath_type value: '{expr}' (slice bounds and steps must be within ±{MAX_SLICE})"
+        ));
+    }
     let data = jmespath::Variable::from_json(&value.to_string()).map_err(|e| e.to_string())?;
     let result = compiled.search(data).map_err(|e| e.to_string())?;
     serde_json::to_value(&*result).map_err(|e| e.to_string())
+}
+
+/// The largest slice bound or step a query may use: the jmespath crate adds start and step
+/// as 32-bit numbers, so larger ones would overflow inside it.
+const MAX_SLICE: i32 = 1 << 29;
+
+/// Whether every slice of the expression has bounds and step the evaluator handles.
+fn slices_in_range(ast: &jmespath::ast::Ast) -> bool {
+    use jmespath::ast::Ast;
+    let ok = |n: i32| (-MAX_SLICE..=MAX_SLICE).contains(&n);
+    match ast {
+        Ast::Slice {
+            start, stop, step, ..
+        } => start.is_none_or(ok) && stop.is_none_or(ok) && ok(*step),
+        Ast::Comparison { lhs, rhs, .. }
+        | Ast::Projection { lhs, rhs, .. }
+        | Ast::And { lhs, rhs, .. }
+        | Ast::Or { lhs, rhs, .. }
+        | Ast::Subexpr { lhs, rhs, .. } => slices_in_range(lhs) && slices_in_range(rhs),
+        Ast::Condition {
+            predicate, then, ..
+        } => slices_in_range(predicate) && slices_in_range(then),
+        Ast::Expref { ast, .. } => slices_in_range(ast),
+        Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
+            slices_in_range(node)
+        }
+        Ast::Function { args, .. } => args.iter().all(slices_in_range),
+        Ast::MultiList { elements, .. } => elements.iter().all(slices_in_range),
+        Ast::MultiHash { elements, .. } => elements.iter().all(|kv| slices_in_range(&kv.value)),
+        Ast::Identity { .. } | Ast::Field { .. } | Ast::Index { .. } | Ast::Literal { .. } => true,
+    }
 }
 
 /// Renders a result the way `az` prints it (with a final newline unless empty).
