@@ -1141,3 +1141,65 @@ fn a_class_walks_the_revoke_and_recover_scenario_by_clicking() {
     h.run_steps(2);
     assert!(has(&h, "Scenario complete: 2 step(s)"));
 }
+
+#[test]
+fn gui_changes_export_as_a_script_that_replays_to_the_same_state() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-us");
+    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
+    removes[1].click();
+    h.run_steps(2);
+    click(&mut h, "Remove anyway");
+    h.run_steps(2);
+    assert!(
+        has(
+            &h,
+            "az keyvault delete-policy --name kv-contoso-us --object-id"
+        ),
+        "the change is shown as its az command"
+    );
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    assert_eq!(sales_state(&h), "Inaccessible");
+    grant_in_vault_blade(&mut h);
+    advance(&mut h, "+1h");
+    assert_eq!(sales_state(&h), "Online");
+    let dir = std::env::temp_dir().join(format!("tde-ui-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("session.azcli");
+    let _ = std::fs::remove_file(&path);
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(2);
+    click(&mut h, "Export session as script…");
+    h.run_steps(2);
+    h.get_by_label("Script file").click();
+    h.run_steps(1);
+    h.get_by_label("Script file")
+        .type_text(&path.display().to_string());
+    h.run_steps(1);
+    click(&mut h, "Export");
+    h.run_steps(2);
+    let script = std::fs::read_to_string(&path).expect("the script was written");
+    assert!(script.contains("sim clock advance 600s"), "{script}");
+    assert!(!script.contains("(no az equivalent)"), "{script}");
+    // Replayed by the shell on the workspace the session started from.
+    let mut ws = persist::demo().unwrap();
+    let mut sh = tde_console::shell::Shell::new().with_keys(common::FixtureKeys::boxed());
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let gui = &h.state().ws;
+    assert_eq!(ws.now(), gui.now());
+    let policies = |w: &tde_console::model::Workspace| {
+        w.vault("kv-contoso-us").unwrap().access_policies.clone()
+    };
+    assert_eq!(policies(&ws), policies(gui));
+    for (a, b) in ws.servers.iter().zip(&gui.servers) {
+        for (x, y) in a.databases.iter().zip(&b.databases) {
+            assert_eq!(x.state.label(), y.state.label(), "{}/{}", a.name, x.name);
+        }
+        assert_eq!(a.protector, b.protector);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -227,6 +227,18 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             app.redo();
         }
     });
+    if ui
+        .button("Export session as script…")
+        .on_hover_text(
+            "The session's changes as az / sim lines: run them with tde-console shell on the starting workspace",
+        )
+        .clicked()
+    {
+        app.dialog = Some(Dialog::ExportScript {
+            path: String::new(),
+            error: None,
+        });
+    }
     ui.horizontal(|ui| {
         widgets::narrow_text_field(
             ui,
@@ -322,6 +334,11 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
         }
         app.toasted = count;
     }
+    for (_, until) in app.toasts.iter_mut() {
+        if until.is_nan() {
+            *until = now + 6.0;
+        }
+    }
     app.toasts.retain(|(_, until)| *until > now);
     if app.toasts.len() > 4 {
         let extra = app.toasts.len() - 4;
@@ -338,14 +355,22 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
             ui.set_max_width(420.0);
             for (i, (n, _)) in app.toasts.iter().enumerate() {
                 let color = level_colour(n.level);
+                let is_command = n.title == "Done. As a command:";
                 let r = egui::Frame::popup(ui.style())
                     .stroke(egui::Stroke::new(2.0, color))
                     .show(ui, |ui| {
                         ui.horizontal(|ui| {
                             badge(ui, level_name(n.level), color);
                             ui.strong(&n.title);
+                            if is_command && ui.small_button("Copy").clicked() {
+                                ui.ctx().copy_text(n.text.clone());
+                            }
                         });
-                        ui.add(egui::Label::new(&n.text).wrap());
+                        if is_command {
+                            ui.add(egui::Label::new(RichText::new(&n.text).monospace()).wrap());
+                        } else {
+                            ui.add(egui::Label::new(&n.text).wrap());
+                        }
                     })
                     .response
                     .interact(egui::Sense::click());
@@ -620,6 +645,7 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                                     let mut cx = BladeCtx {
                                         ws: &app.ws,
                                         keys: &app.keys,
+                                        az: None,
                                         actions: Vec::new(),
                                         busy,
                                         index: i,
@@ -867,6 +893,36 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
             if ui.button("OK").clicked() {
                 end = Some(DialogEnd::Close);
             }
+        }
+        Dialog::ExportScript { path, error } => {
+            ui.heading("Export session as script");
+            ui.label("Every change of this session (up to the current point of the History) as az / sim lines; a change made in the GUI without an az equivalent is a comment.");
+            let field = widgets::text_field(ui, "Script file", path, "/path/to/session.azcli");
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if let Some(e) = error {
+                widgets::error_box(ui, e);
+            }
+            ui.horizontal(|ui| {
+                let go = ui
+                    .add_enabled(!path.trim().is_empty(), egui::Button::new("Export"))
+                    .clicked()
+                    || (enter && !path.trim().is_empty());
+                if go {
+                    let script = app.history.script();
+                    match crate::persist::write_new_file(
+                        std::path::Path::new(path.trim()),
+                        script.as_bytes(),
+                    ) {
+                        Ok(()) => {
+                            end = Some(DialogEnd::Close);
+                        }
+                        Err(e) => *error = Some(e),
+                    }
+                }
+                if ui.button("Cancel").clicked() {
+                    end = Some(DialogEnd::Close);
+                }
+            });
         }
         Dialog::Palette { query } => {
             ui.heading("Go to");

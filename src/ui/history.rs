@@ -16,6 +16,8 @@ pub struct Point {
     pub sim_time: Timestamp,
     /// A name given with "Mark this moment".
     pub bookmark: Option<String>,
+    /// The change as `az` / `sim` lines, when it has them (the session's script).
+    pub command: Option<String>,
     pub ws: Workspace,
 }
 
@@ -35,6 +37,7 @@ impl History {
                 label: label.to_string(),
                 sim_time: ws.now(),
                 bookmark: None,
+                command: None,
                 ws: ws.clone(),
             }],
             cursor: 0,
@@ -44,7 +47,12 @@ impl History {
 
     /// Adds a point when the workspace changed since the last one; a change after an undo
     /// drops the points that were ahead (as any editor's redo does).
-    pub fn record(&mut self, ws: &Workspace, label: impl FnOnce() -> String) {
+    pub fn record(
+        &mut self,
+        ws: &Workspace,
+        command: Option<String>,
+        label: impl FnOnce() -> String,
+    ) {
         if ws.revision == self.seen {
             return;
         }
@@ -54,6 +62,7 @@ impl History {
             label: label(),
             sim_time: ws.now(),
             bookmark: None,
+            command,
             ws: ws.clone(),
         });
         while self.points.len() > MAX_POINTS {
@@ -107,6 +116,26 @@ impl History {
         self.rewind_to(self.cursor + 1)
     }
 
+    /// The session up to the current point as a script: each change's `az` / `sim` lines
+    /// (or a comment where a change has none), run on the workspace of the first point.
+    pub fn script(&self) -> String {
+        let mut out = String::from(
+            "# tde-console session script: run with `tde-console shell WORKSPACE --script FILE`\n# on the workspace the session started from.\n",
+        );
+        for p in self.points.iter().take(self.cursor + 1).skip(1) {
+            match &p.command {
+                Some(c) => {
+                    out.push_str(&format!("# {}\n{c}\n", p.label.replace('\n', " ")));
+                }
+                None => out.push_str(&format!(
+                    "# (no az equivalent) {}\n",
+                    p.label.replace('\n', " ")
+                )),
+            }
+        }
+        out
+    }
+
     /// Names the current point.
     pub fn mark(&mut self, name: &str) {
         if let Some(p) = self.points.get_mut(self.cursor) {
@@ -131,10 +160,10 @@ mod tests {
         let a = crate::service::new_workspace("a", 1);
         let mut h = History::start(&a, "Opened");
         let b = changed(&a);
-        h.record(&b, || "b".into());
+        h.record(&b, None, || "b".into());
         let c = changed(&b);
-        h.record(&c, || "c".into());
-        h.record(&c, || "same".into());
+        h.record(&c, None, || "c".into());
+        h.record(&c, None, || "same".into());
         assert_eq!(h.points().len(), 3, "no point without a change");
         assert_eq!(h.undo().unwrap().name, b.name);
         assert_eq!(h.undo().unwrap().name, a.name);
@@ -142,10 +171,13 @@ mod tests {
         assert_eq!(h.redo().unwrap().name, b.name);
         // A change here drops c.
         let d = changed(&b);
-        h.record(&d, || "d".into());
+        h.record(&d, Some("az d".into()), || "d".into());
         assert_eq!(h.points().len(), 3);
         assert_eq!(h.points()[2].label, "d");
         assert!(!h.can_redo());
+        let script = h.script();
+        assert!(script.contains("# (no az equivalent) b"), "{script}");
+        assert!(script.contains("# d\naz d\n"), "{script}");
     }
 
     #[test]
@@ -155,7 +187,7 @@ mod tests {
         h.mark("start");
         for i in 0..(MAX_POINTS + 50) {
             ws = changed(&ws);
-            h.record(&ws, || format!("{i}"));
+            h.record(&ws, None, || format!("{i}"));
         }
         assert_eq!(h.points().len(), MAX_POINTS);
         assert_eq!(h.points()[0].bookmark.as_deref(), Some("start"));

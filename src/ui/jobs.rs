@@ -31,6 +31,8 @@ pub struct Job {
     pub label: String,
     pub origin: JobOrigin,
     pub promise: Promise<JobOutcome>,
+    /// The job as a shell line (for the session's script), when it is one.
+    pub command: Option<String>,
 }
 
 impl Job {
@@ -66,6 +68,7 @@ impl Job {
             label: label.into(),
             origin,
             promise,
+            command: None,
         }
     }
 }

@@ -102,6 +102,11 @@ pub enum Dialog {
     Palette {
         query: String,
     },
+    /// History > Export session as script…
+    ExportScript {
+        path: String,
+        error: Option<String>,
+    },
     /// A crash-recovery copy was found at start.
     Recover {
         path: PathBuf,
@@ -138,6 +143,7 @@ struct Queued {
     line: blades::Line,
     command: blades::Command,
     then_open: Option<Box<BladeKind>>,
+    az: Option<String>,
 }
 
 pub struct ConsoleApp {
@@ -160,6 +166,8 @@ pub struct ConsoleApp {
     pub history: history::History,
     /// What made the last change (the label of its point on the timeline).
     last_change: String,
+    /// Its `az` equivalent, when it has one.
+    last_command: Option<String>,
     /// The History panel is open.
     pub show_history: bool,
     /// The Scenarios panel is open, and the scenario being walked.
@@ -212,6 +220,7 @@ impl ConsoleApp {
         ConsoleApp {
             history: history::History::start(&ws, "Opened"),
             last_change: String::new(),
+            last_command: None,
             show_history: false,
             show_scenarios: false,
             scenario: None,
@@ -353,6 +362,19 @@ impl ConsoleApp {
         self.clock.running = false;
     }
 
+    /// Shows what a GUI change was as `az` lines, with a Copy button.
+    fn command_toast(&mut self, az: &str) {
+        let n = crate::model::Notification {
+            time: self.ws.now(),
+            level: crate::model::NotificationLevel::Info,
+            title: "Done. As a command:".into(),
+            text: az.to_string(),
+            read: true,
+        };
+        // Shown from the next frame for six seconds (the frame's clock is not at hand here).
+        self.toasts.push((n, f64::NAN));
+    }
+
     /// Shows a toast that is not a workspace notification (a save, say).
     fn toast(
         &mut self,
@@ -388,6 +410,7 @@ impl ConsoleApp {
             line: blades::Line::Main,
             command: Box::new(command),
             then_open: None,
+            az: None,
         });
     }
 
@@ -421,6 +444,13 @@ impl ConsoleApp {
                     Ok(text) if !text.is_empty() => text.clone(),
                     _ => "A change".into(),
                 };
+                if r.is_ok()
+                    && let Some(az) = &q.az
+                {
+                    // The portal's automation script: the same change as az lines.
+                    self.last_command = Some(az.clone());
+                    self.command_toast(az);
+                }
             }
             let Some(id) = q.blade else { continue };
             let Some(i) = self.blades.iter().position(|b| b.id == id) else {
@@ -581,6 +611,7 @@ impl ConsoleApp {
                             self.ws.bump_revision();
                         }
                         self.last_change = job.label.clone();
+                        self.last_command = job.command.clone();
                     }
                     match job.origin {
                         JobOrigin::Shell => self.shell.finish(outcome.result, &outcome.stderr),
@@ -754,6 +785,9 @@ impl ConsoleApp {
                 Err(e) => (Err(e.to_string()), String::new()),
             },
         ));
+        if let Some(job) = &mut self.job {
+            job.command = Some(format!("sim clock advance {}s", by.0));
+        }
     }
 
     /// The running clock: simulated time accumulates while a step runs, and the next step
@@ -819,11 +853,13 @@ impl ConsoleApp {
                     line,
                     command,
                     then_open,
+                    az,
                 } => self.commands.push_back(Queued {
                     blade: Some(blade),
                     line,
                     command,
                     then_open,
+                    az,
                 }),
                 Action::Spawn(job) => {
                     if self.job.is_none() {
@@ -935,7 +971,8 @@ impl ConsoleApp {
             }
         }
         let label = std::mem::take(&mut self.last_change);
-        self.history.record(&self.ws, move || {
+        let command = self.last_command.take();
+        self.history.record(&self.ws, command, move || {
             if label.is_empty() {
                 "A change".into()
             } else {

@@ -120,6 +120,7 @@ pub fn submit(app: &mut ConsoleApp) {
     app.shell.transcript.push_str(&format!("az> {line}\n"));
     app.shell.history.push(line.clone());
     app.shell.history_pos = app.shell.history.len();
+    let line_for_script = line.clone();
     let session = app.shell.session.clone();
     let job = Job::spawn(
         format!("Running: {line}"),
@@ -142,5 +143,8 @@ pub fn submit(app: &mut ConsoleApp) {
             (Ok(out.stdout), stderr)
         },
     );
-    app.job = Some(job);
+    app.job = Some(Job {
+        command: Some(line_for_script),
+        ..job
+    });
 }

@@ -134,6 +134,7 @@ pub fn show(
     query_editor(ui, server, db, &d, cx);
     if ui.button("Test connection").clicked() {
         let (server, db) = (server.to_string(), db.to_string());
+        cx.az(format!("sim connect --server {server} --database {db}"));
         cx.run(move |ws| {
             said(crate::service::sql::connect(ws, &server, &db), |rep| {
                 format!(
@@ -365,6 +366,10 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                     .clicked()
                 {
                     let (server, db) = (server.to_string(), db.to_string());
+                    let group = super::group_of(cx.ws, &server);
+                    cx.az(format!(
+                        "az sql db tde key revalidate --server {server} --database {db} --resource-group {group}"
+                    ));
                     cx.run(move |ws| {
                         said(
                             recovery::revalidate_database(ws, &server, &db),

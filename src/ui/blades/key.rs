@@ -203,6 +203,10 @@ pub fn show(
                     ..Default::default()
                 };
                 let (vault, key, version) = (vault.to_string(), key.to_string(), version.clone());
+                cx.az(format!(
+                    "az keyvault key set-attributes --vault-name {vault} --name {key} --version {version} --enabled {}",
+                    !kv.enabled
+                ));
                 cx.run(move |ws| {
                     said(
                         keyvault::set_key_attributes(ws, &vault, &key, Some(&version), &attrs),
@@ -261,6 +265,7 @@ pub fn show(
                 "Delete anyway",
             ) {
                 let (vault, key) = (vault.to_string(), key.to_string());
+                cx.az(format!("az keyvault key delete --vault-name {vault} --name {key}"));
                 cx.run(move |ws| {
                     said(keyvault::delete_key(ws, &vault, &key), |k| {
                         format!(

@@ -174,6 +174,8 @@ pub enum Action {
         command: Command,
         /// A blade to open to the right of this one when the change works.
         then_open: Option<Box<BladeKind>>,
+        /// The same change as `az` lines (shown when it works, kept for the session script).
+        az: Option<String>,
     },
     /// Run an operation off the UI thread.
     Spawn(Box<Job>),
@@ -215,6 +217,8 @@ pub struct BladeCtx<'a> {
     pub blade_id: u64,
     /// Where new key material comes from (tests use pre-generated keys).
     pub keys: &'a std::sync::Arc<dyn crate::service::KeySource>,
+    /// The `az` lines of the change asked for next (see [`BladeCtx::az`]).
+    pub az: Option<String>,
 }
 
 impl BladeCtx<'_> {
@@ -223,6 +227,13 @@ impl BladeCtx<'_> {
             from: self.index,
             kind: Box::new(kind),
         });
+    }
+
+    /// Gives the next change asked for its `az` equivalent: the portal's "automation
+    /// script", shown when the change works and kept for the session's script.
+    pub fn az(&mut self, lines: impl Into<String>) -> &mut Self {
+        self.az = Some(lines.into());
+        self
     }
 
     /// Asks for a change; its outcome comes back to this blade's message.
@@ -236,11 +247,13 @@ impl BladeCtx<'_> {
         line: Line,
         command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
     ) {
+        let az = self.az.take();
         self.actions.push(Action::Run {
             blade: self.blade_id,
             line,
             command: Box::new(command),
             then_open: None,
+            az,
         });
     }
 
@@ -250,11 +263,13 @@ impl BladeCtx<'_> {
         command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
         kind: BladeKind,
     ) {
+        let az = self.az.take();
         self.actions.push(Action::Run {
             blade: self.blade_id,
             line: Line::Main,
             command: Box::new(command),
             then_open: Some(Box::new(kind)),
+            az,
         });
     }
 
@@ -403,6 +418,13 @@ pub fn confirmed(
         ui.data_mut(|d| d.remove::<bool>(id));
     }
     go
+}
+
+/// The resource group of a server (for the `az` lines of a change).
+pub fn group_of(ws: &Workspace, server: &str) -> String {
+    ws.server(server)
+        .map(|s| s.resource_group.clone())
+        .unwrap_or_default()
 }
 
 /// Shows an operation's last outcome.

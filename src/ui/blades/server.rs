@@ -132,6 +132,10 @@ pub fn show(
             .clicked()
         {
             let server = s.name.clone();
+            cx.az(format!(
+                "az sql server tde-key revalidate --server {server} --resource-group {}",
+                s.resource_group
+            ));
             cx.run(move |ws| {
                 super::said(
                     crate::service::recovery::revalidate_server(ws, &server),

@@ -329,6 +329,35 @@ fn diagnose(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCtx<'
     }
 }
 
+/// The Save of the TDE blade as az lines: the identity and the key link the portal makes
+/// on the way, then the protector.
+fn tde_as_az(ws: &Workspace, server: &str, form: &TdeForm) -> String {
+    let group = super::group_of(ws, server);
+    match (form.mode, form.selected_kid(ws)) {
+        (ServerKeyType::AzureKeyVault, Some(kid)) => {
+            let mut lines = Vec::new();
+            if ws.server(server).is_some_and(|s| s.identity.is_none()) {
+                lines.push(format!(
+                    "az sql server update --name {server} --resource-group {group} --assign-identity"
+                ));
+            }
+            lines.push(format!(
+                "az sql server key create --server {server} --resource-group {group} --kid {kid}"
+            ));
+            if form.make_default {
+                lines.push(format!(
+                    "az sql server tde-key set --server {server} --resource-group {group} --server-key-type AzureKeyVault --kid {kid}{}",
+                    if form.auto_rotate { " --auto-rotation-enabled true" } else { "" }
+                ));
+            }
+            lines.join("\n")
+        }
+        _ => format!(
+            "az sql server tde-key set --server {server} --resource-group {group} --server-key-type ServiceManaged"
+        ),
+    }
+}
+
 /// Above this many databases a protector change (one RSA unwrap each, at the vault's
 /// limits) runs as a job off the UI thread, with the top bar's progress bar.
 const IN_FRAME_DATABASES: usize = 32;
@@ -345,6 +374,7 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
                 .ok_or_else(|| "Select a key vault and a key first.".to_string())?,
         ),
     };
+    let server_name = server;
     let (server, auto, make_default) = (server.to_string(), form.auto_rotate, form.make_default);
     let work = move |ws: &mut Workspace| match kid {
         None => said(
@@ -376,6 +406,7 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
     if many {
         cx.spawn("Changing the TDE protector…", work);
     } else {
+        cx.az(tde_as_az(cx.ws, server_name, form));
         cx.run(work);
     }
     Ok("Saving…".into())

@@ -148,6 +148,12 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     });
     if changed && !cx.busy {
         let (vault, acls) = (v.name.clone(), acls.clone());
+        cx.az(format!(
+            "az keyvault update --name {vault} --default-action {} --bypass {} --public-network-access {}",
+            if acls.restricted || acls.public_access_disabled { "Deny" } else { "Allow" },
+            if acls.bypass_trusted_services { "AzureServices" } else { "None" },
+            if acls.public_access_disabled { "Disabled" } else { "Enabled" },
+        ));
         cx.run_to(Line::Network, move |ws| {
             said(keyvault::set_network_acls(ws, &vault, acls), |_| {
                 "Networking saved.".into()
@@ -169,6 +175,9 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
         }
         if let Some(r) = remove {
             let vault = v.name.clone();
+            cx.az(format!(
+                "az keyvault network-rule remove --name {vault} --ip-address {r}"
+            ));
             cx.run_to(Line::Network, move |ws| {
                 said(keyvault::remove_network_rule(ws, &vault, &r), |_| {
                     format!("IP rule {r} removed.")
@@ -188,6 +197,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .clicked()
             {
                 let (vault, rule) = (v.name.clone(), f.ip_rule.clone());
+                cx.az(format!(
+                    "az keyvault network-rule add --name {vault} --ip-address {}",
+                    rule.trim()
+                ));
                 cx.run_to(Line::Network, move |ws| {
                     said(keyvault::add_network_rule(ws, &vault, &rule), |_| {
                         "IP rule added.".into()
@@ -203,6 +216,9 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .clicked()
             {
                 let vault = v.name.clone();
+                cx.az(format!(
+                    "az keyvault network-rule add --name {vault} --ip-address {me}"
+                ));
                 cx.run_to(Line::Network, move |ws| {
                     said(keyvault::add_network_rule(ws, &vault, &me), |_| {
                         format!("IP rule {me} added.")
@@ -258,6 +274,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                             .clicked()
                         {
                             let (vault, key) = (v.name.clone(), k.name.clone());
+                            cx.az(format!("az keyvault key recover --vault-name {vault} --name {key}"));
                             cx.run(move |ws| {
                                 said(keyvault::recover_key(ws, &vault, &key), |k| {
                                     format!("Key '{}' recovered.", k.name)
@@ -270,6 +287,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                             .clicked()
                         {
                             let (vault, key) = (v.name.clone(), k.name.clone());
+                            cx.az(format!("az keyvault key purge --vault-name {vault} --name {key}"));
                             cx.run(move |ws| {
                                 said(keyvault::purge_key(ws, &vault, &key), |()| {
                                     format!("Key '{key}' purged permanently.")
@@ -468,6 +486,9 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     if go && let Some(oid) = pending {
         ui.data_mut(|d| d.remove::<PrincipalId>(pending_id));
         let vault = v.name.clone();
+        cx.az(format!(
+            "az keyvault delete-policy --name {vault} --object-id {oid}"
+        ));
         cx.run_to(Line::Policy, move |ws| {
             said(keyvault::delete_access_policy(ws, &vault, &oid), |_| {
                 "Access policy removed. The change takes a few minutes to reach every caller."
@@ -519,6 +540,14 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             if ui.add_enabled(!cx.busy, egui::Button::new("Add")).clicked() {
                 let (vault, oid) = (v.name.clone(), PrincipalId(f.object_id.trim().to_string()));
                 let permissions = f.permissions.clone();
+                cx.az(format!(
+                    "az keyvault set-policy --name {vault} --object-id {oid} --key-permissions {}",
+                    permissions
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
                 cx.run_to(Line::Policy, move |ws| {
                     said(
                         keyvault::set_access_policy(ws, &vault, &oid, &permissions),

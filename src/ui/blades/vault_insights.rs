@@ -712,6 +712,9 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
     }
     if rbac_on != v.rbac_authorization && !cx.busy {
         let vault = v.name.clone();
+        cx.az(format!(
+            "az keyvault update --name {vault} --enable-rbac-authorization {rbac_on}"
+        ));
         cx.run(move |ws| {
             said(rbac::set_rbac_authorization(ws, &vault, rbac_on), |v| {
                 if v.rbac_authorization {
