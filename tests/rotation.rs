@@ -12,6 +12,17 @@ fn shell() -> Shell {
     Shell::new().with_keys(FixtureKeys::boxed())
 }
 
+/// A policy rotating `after` days after creation, versions expiring after `expiry` days.
+fn rotate_every(after: i64, expiry: Option<i64>) -> RotationPolicy {
+    RotationPolicy {
+        rotate_after_create: Some(Duration::days(after)),
+        rotate_before_expiry: None,
+        notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+        expiry_time: expiry.map(Duration::days),
+        updated: Timestamp(0),
+    }
+}
+
 #[test]
 fn policies_follow_the_rules_and_bad_ones_change_nothing() {
     let keys = FixtureKeys::new();
@@ -68,19 +79,7 @@ fn the_clock_rotates_by_policy_and_a_tde_server_with_auto_rotation_follows() {
         },
     )
     .unwrap();
-    rotation::set_rotation_policy(
-        &mut ws,
-        VAULT,
-        KEY,
-        RotationPolicy {
-            rotate_after_create: Some(Duration::days(30)),
-            rotate_before_expiry: None,
-            notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
-            expiry_time: None,
-            updated: Timestamp(0),
-        },
-    )
-    .unwrap();
+    rotation::set_rotation_policy(&mut ws, VAULT, KEY, rotate_every(30, None)).unwrap();
     service::behaviour::advance(&mut ws, Duration::days(29)).unwrap();
     assert_eq!(ws.vault(VAULT).unwrap().key(KEY).unwrap().versions.len(), 1);
     service::behaviour::advance(&mut ws, Duration::days(1)).unwrap();
@@ -179,19 +178,7 @@ fn policy_rotations_take_their_key_material_from_the_key_source() {
     }
     let keys = FixtureKeys::new();
     let (mut ws, _) = setup(&keys);
-    rotation::set_rotation_policy(
-        &mut ws,
-        VAULT,
-        KEY,
-        RotationPolicy {
-            rotate_after_create: Some(Duration::days(30)),
-            rotate_before_expiry: None,
-            notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
-            expiry_time: None,
-            updated: Timestamp(0),
-        },
-    )
-    .unwrap();
+    rotation::set_rotation_policy(&mut ws, VAULT, KEY, rotate_every(30, None)).unwrap();
     let source = Counted(FixtureKeys::new(), AtomicUsize::new(0));
     service::behaviour::advance_with(&mut ws, Duration::days(365), &source).unwrap();
     let k = ws.vault(VAULT).unwrap().key(KEY).unwrap();
@@ -211,19 +198,7 @@ fn policy_rotations_take_their_key_material_from_the_key_source() {
 fn a_decade_of_weekly_rotations_is_refused_in_one_advance_with_how_far_to_go() {
     let keys = FixtureKeys::new();
     let (mut ws, _) = setup(&keys);
-    rotation::set_rotation_policy(
-        &mut ws,
-        VAULT,
-        KEY,
-        RotationPolicy {
-            rotate_after_create: Some(Duration::days(7)),
-            rotate_before_expiry: None,
-            notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
-            expiry_time: Some(Duration::days(28)),
-            updated: Timestamp(0),
-        },
-    )
-    .unwrap();
+    rotation::set_rotation_policy(&mut ws, VAULT, KEY, rotate_every(7, Some(28))).unwrap();
     let before = ws.clone();
     let err = service::behaviour::advance_with(&mut ws, Duration::days(3650), &keys).unwrap_err();
     assert_eq!(err.code, "InvalidArgument");
