@@ -58,6 +58,12 @@ pub enum Goal {
     ServiceManaged { server: String },
     /// The server's TDE protector is a key of `vault`.
     ProtectorInVault { server: String, vault: String },
+    /// The server's TDE protector is (a version of) key `key` of `vault`.
+    ProtectorIsKey {
+        server: String,
+        vault: String,
+        key: String,
+    },
     /// The server's TDE protector is the newest version of its key (it followed a
     /// rotation).
     ProtectorIsNewest { server: String },
@@ -76,6 +82,15 @@ pub enum Goal {
     VaultFirewall { vault: String, bypass: bool },
     /// An alert rule on `operation` delivered at least once.
     AlertDelivered { operation: String },
+    /// An enabled alert rule watches `operation`, with at least one action group.
+    AlertRuleOn { operation: String },
+    /// The server has linked a key whose material (thumbprint) is that of the current
+    /// version of `key` in `vault`: a geo-secondary ready before its primary rotates.
+    ServerHasKeyMaterialOf {
+        server: String,
+        vault: String,
+        key: String,
+    },
     /// The server holds key material with the same thumbprint as its primary's protector
     /// (a geo-secondary ready before rotation), in a vault of `region`.
     ServerHasKeyInRegion { server: String, region: String },
@@ -121,6 +136,12 @@ impl Goal {
                 .server(server)
                 .and_then(|s| s.protector_uri())
                 .is_some_and(|u| u.vault.eq_ignore_ascii_case(vault)),
+            Goal::ProtectorIsKey { server, vault, key } => ws
+                .server(server)
+                .and_then(|s| s.protector_uri())
+                .is_some_and(|u| {
+                    u.vault.eq_ignore_ascii_case(vault) && u.key.eq_ignore_ascii_case(key)
+                }),
             Goal::ProtectorIsNewest { server } => ws
                 .server(server)
                 .and_then(|s| s.protector_uri())
@@ -164,6 +185,23 @@ impl Goal {
                         && r.operation_name.eq_ignore_ascii_case(operation)
                 })
             }),
+            Goal::AlertRuleOn { operation } => ws.alert_rules.iter().any(|r| {
+                r.enabled
+                    && r.operation_name.eq_ignore_ascii_case(operation)
+                    && !r.action_groups.is_empty()
+            }),
+            Goal::ServerHasKeyMaterialOf { server, vault, key } => {
+                let thumb = ws
+                    .vault(vault)
+                    .and_then(|v| v.key(key))
+                    .and_then(|k| k.current())
+                    .map(|c| c.material.thumbprint());
+                thumb.is_some_and(|t| {
+                    ws.server(server).is_some_and(|s| {
+                        s.keys.iter().any(|k| k.thumbprint.eq_ignore_ascii_case(&t))
+                    })
+                })
+            }
             Goal::ServerHasKeyInRegion { server, region } => ws.server(server).is_some_and(|s| {
                 s.keys.iter().any(|k| {
                     k.uri
@@ -221,6 +259,9 @@ impl Goal {
             Goal::ProtectorIsNewest { server } => {
                 format!("The TDE protector of {server} is the newest version of its key.")
             }
+            Goal::ProtectorIsKey { server, vault, key } => {
+                format!("The TDE protector of {server} is {key} in {vault}.")
+            }
             Goal::RevalidationRequired { server, database } => {
                 format!("Database {database} on {server} waits for its key to be revalidated.")
             }
@@ -240,6 +281,12 @@ impl Goal {
             ),
             Goal::AlertDelivered { operation } => {
                 format!("An alert rule on {operation} has delivered.")
+            }
+            Goal::AlertRuleOn { operation } => {
+                format!("An alert rule with an action group watches {operation}.")
+            }
+            Goal::ServerHasKeyMaterialOf { server, vault, key } => {
+                format!("{server} has linked a key with the material of {key} in {vault}.")
             }
             Goal::ServerHasKeyInRegion { server, region } => {
                 format!("{server} has a key linked from a vault in {region}.")
@@ -279,6 +326,14 @@ pub const SHIPPED: &[(&str, &str)] = &[
     (
         "backup-restore-old-key",
         include_str!("../assets/scenarios/backup-restore-old-key.ron"),
+    ),
+    (
+        "monitoring",
+        include_str!("../assets/scenarios/monitoring.ron"),
+    ),
+    (
+        "geo-rotation-secondary-first",
+        include_str!("../assets/scenarios/geo-rotation-secondary-first.ron"),
     ),
 ];
 

@@ -9,8 +9,19 @@ use tde_console::shell::Shell;
 
 fn start(s: &Scenario) -> (Workspace, Shell) {
     let ws = scenario::start(s, common::FixtureKeys::boxed()).expect("the scenario starts");
-    (ws, Shell::new().with_keys(common::FixtureKeys::boxed()))
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    // Scenarios that write files (key backups) write them under $WORKDIR.
+    let dir = std::env::temp_dir().join(format!(
+        "tde-scenario-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    sh.vars.insert("WORKDIR".into(), dir.display().to_string());
+    (ws, sh)
 }
+
+static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn run(sh: &mut Shell, ws: &mut Workspace, lines: &[String]) {
     let out = sh.run_script(ws, &lines.join("\n"), false);
@@ -20,7 +31,7 @@ fn run(sh: &mut Shell, ws: &mut Workspace, lines: &[String]) {
 #[test]
 fn every_shipped_scenario_parses_and_its_solutions_reach_every_goal() {
     let all = scenario::shipped();
-    assert!(all.len() >= 7);
+    assert!(all.len() >= 9);
     for (id, parsed) in all {
         let s = parsed.unwrap_or_else(|e| panic!("{id}: {e}"));
         let (mut ws, mut sh) = start(&s);
@@ -99,6 +110,21 @@ fn wrong_moves_leave_the_goals_unmet() {
                 .to_string(),
             "sim clock advance 30m -o none".to_string(),
         ],
+    );
+    assert!(!s.steps[1].goal.met(&ws));
+
+    // Geo-replication: the primary first is refused, and the goal stays unmet.
+    let s = shipped("geo-rotation-secondary-first");
+    let (mut ws, mut sh) = start(&s);
+    let out = sh.run_script(
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us --name tde-protector-2026 --protection software --size 3072 -o none\nKID=$(az keyvault key show --vault-name kv-contoso-us --name tde-protector-2026 --query key.kid -o tsv)\naz sql server key create --server sql-contoso-us --resource-group rg-contoso-us --kid $KID -o none\naz sql server tde-key set --server sql-contoso-us --resource-group rg-contoso-us --server-key-type AzureKeyVault --kid $KID -o none",
+        true,
+    );
+    assert!(
+        out.stderr.contains("SameKeyMaterialNotFoundOnRemoteServer"),
+        "{}",
+        out.stderr
     );
     assert!(!s.steps[1].goal.met(&ws));
 }
