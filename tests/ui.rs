@@ -790,6 +790,24 @@ fn restore_a_database_from_the_backups_blade_to_before_the_rotation() {
         has(&h, "Restore of 'sales-jan2' started"),
         "the outcome is shown"
     );
+    // Its az equivalent, as the toast shows it, does the same in the shell.
+    let line = h
+        .query_all_by_label_contains("az sql db restore --dest-name sales-jan2")
+        .next()
+        .and_then(|n| n.value())
+        .expect("the restore is shown as an az command");
+    let mut replay = persist::demo().unwrap();
+    let r = tde_console::shell::Shell::new()
+        .with_keys(common::FixtureKeys::boxed())
+        .run_line(&mut replay, &line);
+    assert!(r.ok, "{line}: {}", r.stderr);
+    assert_eq!(
+        replay
+            .server("sql-contoso-us")
+            .and_then(|s| s.database("sales-jan2"))
+            .map(|d| d.state.label()),
+        Some("Restoring")
+    );
     let restoring = |h: &Harness<'static, ConsoleApp>| {
         h.state()
             .ws

@@ -368,6 +368,17 @@ fn short_key(uri: &str) -> String {
 
 /// Starts a restore; when it is accepted the new database's blade opens.
 fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) {
+    // A point-in-time restore as az prints it (`--no-wait`: the portal does not wait either).
+    if let RestoreSource::PointInTime { time } = &req.source {
+        let group = super::group_of(cx.ws, &req.source_server);
+        cx.az(format!(
+            "az sql db restore --dest-name {} --name {} --server {} --resource-group {group} --time {} --no-wait",
+            req.dest_name,
+            req.source_database,
+            req.source_server,
+            time.to_iso()
+        ));
+    }
     let open = BladeKind::Database {
         server: req.target_server.clone(),
         db: req.dest_name.clone(),

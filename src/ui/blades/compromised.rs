@@ -195,6 +195,10 @@ fn make_inaccessible(
                 .clicked()
             {
                 let (server, db) = (server.to_string(), db.clone());
+                cx.az(format!(
+                    "az sql db delete --name {db} --server {server} --resource-group {} --yes",
+                    super::group_of(cx.ws, &server)
+                ));
                 cx.run(move |ws| {
                     said(sql::delete_database(ws, &server, &db), |()| {
                         format!("Database '{db}' deleted.")
