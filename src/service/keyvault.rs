@@ -123,15 +123,14 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
         }
         Ok(vault)
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             &req.name,
             "Create or update key vault",
             format!("Key vault '{}' created.", req.name),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// `az keyvault create --hsm-name`: a Managed HSM. Soft delete is always on, access is
@@ -217,20 +216,7 @@ pub fn set_access_policy(
     object_id: &PrincipalId,
     permissions: &BTreeSet<KeyPermission>,
 ) -> ServiceResult<KeyVault> {
-    let out = {
-        let out = set_access_policy_unannounced(ws, vault, object_id, permissions)?;
-        if let Some(call) = super::requests::VaultCall::new(
-            ws,
-            vault,
-            "VaultAccessPolicyChangedEventGridNotification",
-            &Caller::ConsoleUser,
-            None,
-        ) {
-            call.record(ws, ws.now(), 200, "");
-        }
-        Ok(out)
-    };
-    if out.is_ok() {
+    change_access_policy(ws, vault, object_id, permissions).inspect(|_| {
         super::log_vault_change(
             ws,
             vault,
@@ -243,9 +229,8 @@ pub fn set_access_policy(
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        );
-    }
-    out
+        )
+    })
 }
 
 fn set_access_policy_unannounced(
@@ -319,6 +304,27 @@ fn set_access_policy_unannounced(
 }
 
 /// `az keyvault delete-policy`: removes every key permission of one principal.
+/// Sets a principal's permissions (none: removes its policy) and raises the vault's Event
+/// Grid notification; the callers log the change as theirs.
+fn change_access_policy(
+    ws: &mut Workspace,
+    vault: &str,
+    object_id: &PrincipalId,
+    permissions: &BTreeSet<KeyPermission>,
+) -> ServiceResult<KeyVault> {
+    let out = set_access_policy_unannounced(ws, vault, object_id, permissions)?;
+    if let Some(call) = super::requests::VaultCall::new(
+        ws,
+        vault,
+        "VaultAccessPolicyChangedEventGridNotification",
+        &Caller::ConsoleUser,
+        None,
+    ) {
+        call.record(ws, ws.now(), 200, "");
+    }
+    Ok(out)
+}
+
 pub fn delete_access_policy(
     ws: &mut Workspace,
     vault: &str,
@@ -337,17 +343,16 @@ pub fn delete_access_policy(
                 ),
             ));
         }
-        set_access_policy(ws, vault, object_id, &BTreeSet::new())
+        change_access_policy(ws, vault, object_id, &BTreeSet::new())
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             vault,
             "Update key vault (access policy)",
             format!("Access policy for {object_id} removed."),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// `az keyvault network-rule add --ip-address`: admits an address or CIDR range.
@@ -399,15 +404,14 @@ pub fn set_network_acls(
             })
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             vault,
             "Update key vault (networking)",
             "Firewall and virtual networks changed.".to_string(),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// Arguments of `az keyvault key create`.
@@ -1126,15 +1130,14 @@ pub fn delete_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
             })
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             name,
             "Delete key vault",
             format!("Key vault '{name}' deleted."),
-        );
-    }
-    out
+        )
+    })
 }
 
 fn deleted_vault_not_found(name: &str) -> ServiceError {
@@ -1163,15 +1166,14 @@ pub fn recover_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> 
             })
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             name,
             "Recover deleted key vault",
             format!("Key vault '{name}' recovered."),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// `az keyvault key recover`: brings a soft-deleted key back (needs `recover`).
@@ -1630,15 +1632,14 @@ pub fn purge_vault(ws: &mut Workspace, name: &str) -> ServiceResult<()> {
             })
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             name,
             "Purge deleted key vault",
             format!("Key vault '{name}' purged."),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// The clock's scheduled purges: deleted keys and vaults whose retention has ended.

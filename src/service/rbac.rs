@@ -34,7 +34,7 @@ pub fn set_rbac_authorization(
             })
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             vault,
@@ -44,9 +44,8 @@ pub fn set_rbac_authorization(
             } else {
                 "Access policies now decide access.".to_string()
             },
-        );
-    }
-    out
+        )
+    })
 }
 
 /// Finds the vault an RBAC scope names: the vault's ARM id (or a key under it), or its name.
@@ -154,15 +153,14 @@ pub fn create_role_assignment(
             Ok(a)
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             vault,
             "Create role assignment",
             format!("{} assigned to {principal}.", role.name()),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// `az role assignment delete`: honoured until the removal propagates.
@@ -204,15 +202,14 @@ pub fn delete_role_assignment(
             Ok(removed)
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_vault_change(
             ws,
             vault,
             "Delete role assignment",
             format!("Role assignment of {principal} removed."),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// Drops assignments whose removal has propagated.

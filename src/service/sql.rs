@@ -132,16 +132,15 @@ pub fn assign_identity(ws: &mut Workspace, server_name: &str) -> ServiceResult<S
             Ok(server(ws, server_name)?.clone())
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_server_change(
             ws,
             server_name,
             None,
             "Update SQL server (identity)",
             "System assigned identity turned on.".to_string(),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// `sim identity delete`: deletes the server's managed identity in Azure AD.
@@ -225,16 +224,15 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             Ok(db)
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_server_change(
             ws,
             &req.server,
             Some(&req.name),
             "Create or update SQL database",
             format!("Database '{}' created.", req.name),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// Checks a database-create request against the server as it is (not its key).
@@ -444,16 +442,15 @@ pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> Servi
             Ok(())
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_server_change(
             ws,
             server_name,
             Some(db),
             "Delete SQL database",
             format!("Database '{db}' deleted."),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// `az sql db tde set --status Enabled|Disabled`: really encrypts or decrypts the pages.
@@ -605,16 +602,15 @@ pub fn add_server_key(
             Ok(key)
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_server_change(
             ws,
             server_name,
             None,
             "Create or update server key",
             format!("Key {kid} linked to the server."),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// `az sql server key delete`: the protector in use cannot be removed.
@@ -666,16 +662,15 @@ pub fn delete_server_key(
             Ok(())
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_server_change(
             ws,
             server_name,
             None,
             "Delete server key",
             format!("Server key '{key_name}' removed."),
-        );
-    }
-    out
+        )
+    })
 }
 
 /// `sim connect`: a client login. Online databases answer by decrypting a data page with

@@ -223,7 +223,7 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
             Ok(protector)
         })
     };
-    if out.is_ok() {
+    out.inspect(|_| {
         super::log_server_change(
             ws,
             &req.server,
@@ -236,9 +236,8 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
                 ),
                 None => "TDE protector set to the service-managed key.".to_string(),
             },
-        );
-    }
-    out
+        )
+    })
 }
 
 /// Makes `new_key` the protector of `server_name`, re-wrapping every DEK that follows the
