@@ -27,3 +27,4 @@ pub mod service;
 pub mod shell;
 pub mod sim;
 pub mod ui;
+pub mod webhook_receiver;

@@ -94,6 +94,29 @@ pub enum Goal {
     /// The server holds key material with the same thumbprint as its primary's protector
     /// (a geo-secondary ready before rotation), in a vault of `region`.
     ServerHasKeyInRegion { server: String, region: String },
+    /// The database no longer exists on the server (dropped).
+    DatabaseDropped { server: String, database: String },
+    /// The vault answered a backup of `key` (the key's material is kept outside the vault).
+    KeyBackedUp { vault: String, key: String },
+    /// The server has linked, from a vault of `region` other than its protector's vault, a
+    /// key with the protector's material: the second vault of the high-availability
+    /// guidance.
+    ProtectorCopyInRegion { server: String, region: String },
+    /// A geo-replication link from `database` on `primary` to `secondary` exists.
+    ReplicaOf {
+        primary: String,
+        database: String,
+        secondary: String,
+    },
+    /// Failover group `group`'s primary is `server`.
+    GroupPrimary { group: String, server: String },
+    /// The vault refused requests of `operation` (e.g. KeyUnwrap) with 429.
+    VaultThrottled { vault: String, operation: String },
+    /// Failover group `group` holds at most 500 General Purpose and 200 Business Critical
+    /// databases (the guidance per vault, so a failover stays within the vault's limits).
+    GroupWithinGuidance { group: String },
+    /// An alert rule on `operation` reached a webhook receiver, which answered 2xx.
+    WebhookDelivered { operation: String },
     /// Every goal holds.
     All(Vec<Goal>),
 }
@@ -211,6 +234,74 @@ impl Goal {
                         .is_some_and(|v| v.location.eq_ignore_ascii_case(region))
                 })
             }),
+            Goal::DatabaseDropped { server, database } => ws
+                .server(server)
+                .is_some_and(|s| s.database(database).is_none()),
+            Goal::KeyBackedUp { vault, key } => {
+                let suffix = format!("/keys/{}", key.to_ascii_lowercase());
+                ws.journal.lock().requests.iter().any(|r| {
+                    r.operation == "KeyBackup"
+                        && r.status == 200
+                        && r.vault.eq_ignore_ascii_case(vault)
+                        && r.object_id.to_ascii_lowercase().ends_with(&suffix)
+                })
+            }
+            Goal::ProtectorCopyInRegion { server, region } => ws.server(server).is_some_and(|s| {
+                let (Some(p), Some(pk)) = (s.protector_uri(), s.protector_key()) else {
+                    return false;
+                };
+                s.keys.iter().any(|k| {
+                    k.key_type == ServerKeyType::AzureKeyVault
+                        && k.thumbprint.eq_ignore_ascii_case(&pk.thumbprint)
+                        && k.uri
+                            .as_deref()
+                            .and_then(KeyUri::parse)
+                            .filter(|u| !u.vault.eq_ignore_ascii_case(&p.vault))
+                            .and_then(|u| ws.vault(&u.vault))
+                            .is_some_and(|v| v.location.eq_ignore_ascii_case(region))
+                })
+            }),
+            Goal::ReplicaOf {
+                primary,
+                database,
+                secondary,
+            } => ws.continuity.links.iter().any(|l| {
+                l.is_primary(primary, database)
+                    && l.secondary_server.eq_ignore_ascii_case(secondary)
+            }),
+            Goal::GroupPrimary { group, server } => ws
+                .continuity
+                .failover_group(group)
+                .is_some_and(|g| g.primary_server.eq_ignore_ascii_case(server)),
+            Goal::VaultThrottled { vault, operation } => {
+                ws.journal.lock().requests.iter().any(|r| {
+                    r.status == 429
+                        && r.vault.eq_ignore_ascii_case(vault)
+                        && r.operation.eq_ignore_ascii_case(operation)
+                })
+            }
+            Goal::GroupWithinGuidance { group } => {
+                ws.continuity.failover_group(group).is_some_and(|g| {
+                    let Some(s) = ws.server(&g.primary_server) else {
+                        return false;
+                    };
+                    let tiers = g.databases.iter().filter_map(|d| s.database(d));
+                    let (gp, bc) = tiers.fold((0, 0), |(gp, bc), d| match d.tier {
+                        ServiceTier::GeneralPurpose => (gp + 1, bc),
+                        _ => (gp, bc + 1),
+                    });
+                    gp <= crate::service::advisor::MAX_GP_PER_VAULT
+                        && bc <= crate::service::advisor::MAX_BC_PER_VAULT
+                })
+            }
+            Goal::WebhookDelivered { operation } => ws.deliveries.iter().any(|d| {
+                d.kind == ReceiverKind::Webhook
+                    && d.result.starts_with("HTTP 2")
+                    && ws.alert_rules.iter().any(|r| {
+                        r.name.eq_ignore_ascii_case(&d.alert_rule)
+                            && r.operation_name.eq_ignore_ascii_case(operation)
+                    })
+            }),
             Goal::All(goals) => goals.iter().all(|g| g.met(ws)),
         }
     }
@@ -291,6 +382,30 @@ impl Goal {
             Goal::ServerHasKeyInRegion { server, region } => {
                 format!("{server} has a key linked from a vault in {region}.")
             }
+            Goal::DatabaseDropped { server, database } => {
+                format!("Database {database} is dropped from {server}.")
+            }
+            Goal::KeyBackedUp { vault, key } => format!("Key {key} in {vault} is backed up."),
+            Goal::ProtectorCopyInRegion { server, region } => format!(
+                "{server} has linked a copy of its TDE protector from a second vault in {region}."
+            ),
+            Goal::ReplicaOf {
+                primary,
+                database,
+                secondary,
+            } => format!("Database {database} on {primary} has a geo-secondary on {secondary}."),
+            Goal::GroupPrimary { group, server } => {
+                format!("The primary of failover group {group} is {server}.")
+            }
+            Goal::VaultThrottled { vault, operation } => {
+                format!("{vault} has throttled {operation} requests (429).")
+            }
+            Goal::GroupWithinGuidance { group } => format!(
+                "Failover group {group} holds at most 500 General Purpose / 200 Business Critical databases."
+            ),
+            Goal::WebhookDelivered { operation } => {
+                format!("An alert on {operation} reached a webhook, which answered 2xx.")
+            }
             Goal::All(goals) => goals
                 .iter()
                 .map(Goal::describe)
@@ -332,8 +447,28 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../assets/scenarios/monitoring.ron"),
     ),
     (
+        "monitoring-webhook",
+        include_str!("../assets/scenarios/monitoring-webhook.ron"),
+    ),
+    (
+        "compromised-key-inaccessible",
+        include_str!("../assets/scenarios/compromised-key-inaccessible.ron"),
+    ),
+    (
+        "ha-second-vault",
+        include_str!("../assets/scenarios/ha-second-vault.ron"),
+    ),
+    (
+        "geo-replication-setup",
+        include_str!("../assets/scenarios/geo-replication-setup.ron"),
+    ),
+    (
         "geo-rotation-secondary-first",
         include_str!("../assets/scenarios/geo-rotation-secondary-first.ron"),
+    ),
+    (
+        "failover-storm",
+        include_str!("../assets/scenarios/failover-storm.ron"),
     ),
 ];
 

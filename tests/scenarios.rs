@@ -129,6 +129,83 @@ fn wrong_moves_leave_the_goals_unmet() {
     assert!(!s.steps[1].goal.met(&ws));
 }
 
+fn lines(script: &str) -> Vec<String> {
+    script.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn wrong_moves_in_the_continuity_scenarios_leave_their_goals_unmet() {
+    // High availability: without the second vault, the outage takes the databases down.
+    let s = shipped("ha-second-vault");
+    let (mut ws, mut sh) = start(&s);
+    run(&mut sh, &mut ws, &s.steps[1].solution);
+    assert!(!s.steps[1].goal.met(&ws), "no second vault, no switch");
+    assert!(
+        ws.server("sql-contoso-eu")
+            .and_then(|s| s.database("web"))
+            .is_some_and(|d| !d.state.is_online())
+    );
+
+    // Geo-replication from scratch: the replica before the secondary holds the key is
+    // refused, and nothing is created.
+    let s = shipped("geo-replication-setup");
+    let (mut ws, mut sh) = start(&s);
+    let out = sh.run_script(
+        &mut ws,
+        "az sql server create --name sql-contoso-ne --resource-group rg-contoso-eu --location northeurope --admin-user sqladmin --admin-password 'Str0ng!Passw0rd-2026' --assign-identity -o none\naz sql db replica create --name web --server sql-contoso-eu --resource-group rg-contoso-eu --partner-server sql-contoso-ne -o none",
+        true,
+    );
+    assert_eq!(out.failures, 1, "{}", out.stderr);
+    assert!(!s.steps[1].goal.met(&ws));
+
+    // The storm: failing back without leaving the guidance's bounds is still over them.
+    let s = shipped("failover-storm");
+    let (mut ws, mut sh) = start(&s);
+    run(&mut sh, &mut ws, &s.steps[0].solution);
+    run(
+        &mut sh,
+        &mut ws,
+        &lines(
+            "az sql failover-group set-primary --name fg-contoso --server sql-contoso-us -g rg-contoso-us -o none",
+        ),
+    );
+    assert!(
+        !s.steps[1].goal.met(&ws),
+        "1,102 databases are over the guidance"
+    );
+
+    // Making the data inaccessible: deleting the key first leaves the databases in place
+    // (Inaccessible after the 10 minutes, not dropped).
+    let s = shipped("compromised-key-inaccessible");
+    let (mut ws, mut sh) = start(&s);
+    run(
+        &mut sh,
+        &mut ws,
+        &lines(
+            "az keyvault key delete --vault-name kv-contoso-eu --name eu-tde-key -o none\nsim clock advance 30m -o none",
+        ),
+    );
+    assert!(!s.steps[0].goal.met(&ws));
+    assert!(!s.steps[1].goal.met(&ws), "deleted without a backup");
+
+    // Webhooks: an endpoint nobody listens on is not a delivery.
+    let s = shipped("monitoring-webhook");
+    let (mut ws, mut sh) = start(&s);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    run(
+        &mut sh,
+        &mut ws,
+        &lines(&format!(
+            "az monitor action-group create -n ag-hook -g rg-contoso-us --short-name hook --action webhook oncall http://127.0.0.1:{port}/hook -o none\naz monitor activity-log alert create -n inaccessible-hook -g rg-contoso-us --condition category=Administrative and operationName=MakeDatabaseInaccessible --action-group ag-hook -o none"
+        )),
+    );
+    run(&mut sh, &mut ws, &s.steps[1].solution);
+    assert!(ws.deliveries.iter().any(|d| d.result.starts_with("Failed")));
+    assert!(!s.steps[1].goal.met(&ws));
+}
+
 #[test]
 fn a_broken_scenario_file_is_a_clear_error() {
     assert!(scenario::parse("(title: \"x\")").is_err());

@@ -484,3 +484,20 @@ fn hostile_lines_from_the_hardening_probe_get_clear_errors_and_change_nothing() 
         out.stderr
     );
 }
+
+#[test]
+fn unquoted_expansions_split_into_words_as_bash_does() {
+    let (mut sh, mut ws) = shell();
+    let run = |sh: &mut Shell, ws: &mut Workspace, line: &str| {
+        let r = sh.run_line(ws, line);
+        assert!(r.ok, "{line}: {}", r.stderr);
+        r.stdout
+    };
+    run(&mut sh, &mut ws, "X='a  b'");
+    assert_eq!(run(&mut sh, &mut ws, "echo $X"), "a b\n");
+    assert_eq!(run(&mut sh, &mut ws, "echo \"$X\""), "a  b\n");
+    assert_eq!(run(&mut sh, &mut ws, "echo [$X]"), "[a b]\n");
+    assert_eq!(run(&mut sh, &mut ws, "echo 1 $NOTHING 2"), "1 2\n");
+    assert_eq!(run(&mut sh, &mut ws, "echo 1 \"$NOTHING\" 2"), "1  2\n");
+    assert_eq!(run(&mut sh, &mut ws, "echo x$(echo ' p q ')y"), "x p q y\n");
+}

@@ -83,6 +83,24 @@ pub struct Notification {
     pub read: bool,
 }
 
+/// A named moment kept in the workspace file: the workspace as it was then (without
+/// bookmarks of its own), shared with the session's timeline.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SavedBookmark {
+    pub name: String,
+    /// What led to that moment ("Access policy removed…").
+    pub label: String,
+    pub state: Arc<Workspace>,
+}
+
+impl PartialEq for SavedBookmark {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.label == other.label
+            && (Arc::ptr_eq(&self.state, &other.state) || self.state.same_as(&other.state))
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Workspace {
     pub format_version: u32,
@@ -122,6 +140,10 @@ pub struct Workspace {
     pub continuity: super::continuity::Continuity,
     /// Bumped by every change the operations layer makes (never saved): what "unsaved"
     /// follows, and how a view knows the model moved.
+    /// Moments of a session kept in the file (History > "Keep bookmarks in the file"):
+    /// each with the whole workspace as it was, so a class reopens the file and rewinds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bookmarks: Vec<SavedBookmark>,
     #[serde(skip)]
     pub revision: u64,
 }
@@ -213,6 +235,7 @@ impl Workspace {
             locks,
             journal,
             continuity,
+            bookmarks,
             revision: _,
         } = self;
         let servers_same = servers.len() == other.servers.len()
@@ -242,6 +265,7 @@ impl Workspace {
             && *locks == other.locks
             && *journal == other.journal
             && *continuity == other.continuity
+            && *bookmarks == other.bookmarks
     }
 
     pub fn unread_notifications(&self) -> usize {

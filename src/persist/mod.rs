@@ -120,6 +120,13 @@ fn version_of(text: &str) -> Option<u32> {
 /// Cross-references a file must satisfy for the services to work on it, and values the
 /// services would loop on (a rotation policy of zero days would rotate forever).
 fn check_invariants(ws: &Workspace) -> Result<(), String> {
+    // A bookmark holds a whole workspace: the same rules, and no bookmarks of its own.
+    for b in &ws.bookmarks {
+        if !b.state.bookmarks.is_empty() {
+            return Err(format!("bookmark '{}' holds bookmarks of its own", b.name));
+        }
+        check_invariants(&b.state).map_err(|e| format!("bookmark '{}': {e}", b.name))?;
+    }
     // Times the clock and the calendar can work with (1970 to the year 9000): an instant
     // beyond would overflow dates or make the services catch up forever.
     const LATEST: i64 = 221_845_392_000; // 9000-01-01T00:00:00Z

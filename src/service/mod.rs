@@ -123,6 +123,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         locks: Vec::new(),
         journal: RequestJournal::default(),
         continuity: Continuity::default(),
+        bookmarks: Vec::new(),
         revision: 0,
     }
 }

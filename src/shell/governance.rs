@@ -19,6 +19,8 @@ pub const COMMANDS: &[&str] = &[
     "sim audit list",
     "sim audit export",
     "sim keyvault burst",
+    "sim webhook listen",
+    "sim webhook received",
     "az keyvault network-rule add",
     "az keyvault network-rule remove",
     "az keyvault network-rule list",
@@ -49,6 +51,8 @@ pub fn run(
         "sim audit list" => audit_list(ws, a),
         "sim audit export" => audit_export(ws, a),
         "sim keyvault burst" => burst(ws, a),
+        "sim webhook listen" => webhook_listen(a),
+        "sim webhook received" => webhook_received(a),
         "az keyvault network-rule add" | "az keyvault network-rule remove" => {
             network_rule(ws, a, cmd.ends_with("add"))
         }
@@ -478,6 +482,30 @@ fn role_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
             .filter(|r| r.active_until.is_none())
             .filter(|r| who.as_ref().is_none_or(|w| &r.principal.0 == w))
             .map(|r| assignment_json(ws, &vault, r))
+            .collect(),
+    ))
+}
+
+/// `sim webhook listen [--port P]`: a receiver on 127.0.0.1 that answers POSTs with 200
+/// (for an action group's webhook); prints its URL.
+fn webhook_listen(a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&["--port"])?;
+    let port: u16 = super::continuity::int_arg(a, "--port")?.unwrap_or(0);
+    let url = crate::webhook_receiver::listen(port)
+        .map_err(|e| service::ServiceError::bad_request("InvalidArgument", e))?;
+    Ok(json!({ "url": url }))
+}
+
+/// `sim webhook received`: what the receivers of this console got (method, path, body).
+fn webhook_received(a: &mut Args) -> Result<Value, CommandError> {
+    a.check_known(&[])?;
+    Ok(Value::Array(
+        crate::webhook_receiver::received()
+            .into_iter()
+            .map(|r| {
+                let body = serde_json::from_str::<Value>(&r.body).unwrap_or(Value::String(r.body));
+                json!({"url": r.url, "method": r.method, "path": r.path, "body": body})
+            })
             .collect(),
     ))
 }

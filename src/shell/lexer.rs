@@ -34,8 +34,16 @@ fn strip_comment(line: &str) -> &str {
     let mut quote: Option<char> = None;
     let mut depth = 0usize;
     let mut prev_space = true;
+    let mut escaped = false;
     for (i, c) in line.char_indices() {
+        if escaped {
+            // A backslash outside single quotes takes the next character literally.
+            escaped = false;
+            prev_space = false;
+            continue;
+        }
         match (quote, c) {
+            (None | Some('"'), '\\') => escaped = true,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
@@ -53,8 +61,10 @@ fn strip_comment(line: &str) -> &str {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Piece {
     Text(String),
-    Var(String),
-    Command(String),
+    /// `$NAME` / `${NAME}`; `true` inside double quotes (no word splitting).
+    Var(String, bool),
+    /// `$(command)`; `true` inside double quotes (no word splitting).
+    Command(String, bool),
 }
 
 /// One word: pieces joined without spaces.
@@ -144,7 +154,10 @@ pub fn words(line: &str) -> Result<Vec<Word>, String> {
                         j += 1;
                     }
                     flush_text(&mut text, &mut word);
-                    word.push(Piece::Command(chars[i + 2..j].iter().collect()));
+                    word.push(Piece::Command(
+                        chars[i + 2..j].iter().collect(),
+                        quote.is_some(),
+                    ));
                     i = j + 1;
                 } else if next == '{' {
                     let end = chars[i + 2..]
@@ -152,7 +165,10 @@ pub fn words(line: &str) -> Result<Vec<Word>, String> {
                         .position(|&x| x == '}')
                         .ok_or("unterminated ${ ... }")?;
                     flush_text(&mut text, &mut word);
-                    word.push(Piece::Var(chars[i + 2..i + 2 + end].iter().collect()));
+                    word.push(Piece::Var(
+                        chars[i + 2..i + 2 + end].iter().collect(),
+                        quote.is_some(),
+                    ));
                     i += end + 3;
                 } else if next.is_ascii_alphabetic() || next == '_' {
                     let mut j = i + 1;
@@ -160,7 +176,10 @@ pub fn words(line: &str) -> Result<Vec<Word>, String> {
                         j += 1;
                     }
                     flush_text(&mut text, &mut word);
-                    word.push(Piece::Var(chars[i + 1..j].iter().collect()));
+                    word.push(Piece::Var(
+                        chars[i + 1..j].iter().collect(),
+                        quote.is_some(),
+                    ));
                     i = j;
                 } else {
                     text.push('$');
@@ -227,18 +246,35 @@ mod tests {
     }
 
     #[test]
+    fn an_escaped_quote_does_not_hide_a_comment_or_open_a_quote() {
+        let lines = logical_lines("echo 'it'\\''s #1' # note");
+        assert_eq!(lines[0].1, "echo 'it'\\''s #1'");
+        assert_eq!(
+            words(&lines[0].1).unwrap()[1],
+            vec![Piece::Text("it's #1".into())]
+        );
+        assert_eq!(
+            logical_lines("echo \"a\\\" #b\" # c")[0].1,
+            "echo \"a\\\" #b\""
+        );
+    }
+
+    #[test]
     fn words_with_substitutions() {
         let w = words(r#"az x --kid "$KID" ${A}b $(az y --query "a[0]" -o tsv) 'lit $X'"#).unwrap();
         assert_eq!(w.len(), 7);
-        assert_eq!(w[3], vec![Piece::Var("KID".into())]);
-        assert_eq!(w[4], vec![Piece::Var("A".into()), Piece::Text("b".into())]);
+        assert_eq!(w[3], vec![Piece::Var("KID".into(), true)]);
+        assert_eq!(
+            w[4],
+            vec![Piece::Var("A".into(), false), Piece::Text("b".into())]
+        );
         assert_eq!(
             w[5],
-            vec![Piece::Command("az y --query \"a[0]\" -o tsv".into())]
+            vec![Piece::Command("az y --query \"a[0]\" -o tsv".into(), false)]
         );
         assert_eq!(w[6], vec![Piece::Text("lit $X".into())]);
         let w = words("a $(b (c)) d").unwrap();
-        assert_eq!(w[1], vec![Piece::Command("b (c)".into())]);
+        assert_eq!(w[1], vec![Piece::Command("b (c)".into(), false)]);
         assert!(words("a \"b").is_err());
     }
 

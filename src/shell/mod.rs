@@ -289,17 +289,23 @@ impl Shell {
         let mut out = Vec::with_capacity(words.len());
         let mut total = 0usize;
         for word in words {
-            let mut s = String::new();
+            // Unquoted expansions are split into words on white space, as bash does
+            // (`--add-db $DBS` adds each name); a word made only of unquoted expansions
+            // that expand to nothing disappears.
+            let keep_empty = word
+                .iter()
+                .all(|p| !matches!(p, Piece::Var(_, false) | Piece::Command(_, false)));
+            let mut fields: Vec<String> = vec![String::new()];
             for piece in word {
-                let part = match piece {
-                    Piece::Text(t) => t,
-                    Piece::Var(name) => self.variable(&name),
-                    Piece::Command(cmd) => {
+                let (part, split) = match piece {
+                    Piece::Text(t) => (t, false),
+                    Piece::Var(name, quoted) => (self.variable(&name), !quoted),
+                    Piece::Command(cmd, quoted) => {
                         let r = self.run_line(ws, &cmd);
                         if !r.ok {
                             return Err(r.stderr.trim_end().to_string());
                         }
-                        r.stdout.trim_end_matches(['\n', '\r']).to_string()
+                        (r.stdout.trim_end_matches(['\n', '\r']).to_string(), !quoted)
                     }
                 };
                 // Variables that grow by doubling would otherwise fill the memory.
@@ -309,9 +315,34 @@ impl Shell {
                         "ERROR: the line expands to more than {MAX_EXPANDED_LINE} characters."
                     ));
                 }
-                s.push_str(&part);
+                if !split {
+                    if let Some(last) = fields.last_mut() {
+                        last.push_str(&part);
+                    }
+                    continue;
+                }
+                let starts_blank = part.starts_with(char::is_whitespace);
+                let ends_blank = part.ends_with(char::is_whitespace);
+                for (i, field) in part.split_whitespace().enumerate() {
+                    let new_word = i > 0 || starts_blank;
+                    if new_word && fields.last().is_some_and(|f| !f.is_empty()) {
+                        fields.push(String::new());
+                    }
+                    if let Some(last) = fields.last_mut() {
+                        last.push_str(field);
+                    }
+                }
+                if ends_blank && fields.last().is_some_and(|f| !f.is_empty()) {
+                    fields.push(String::new());
+                }
             }
-            out.push(s);
+            if fields.len() > 1 && fields.last().is_some_and(|f| f.is_empty()) {
+                fields.pop();
+            }
+            if fields.len() == 1 && fields[0].is_empty() && !keep_empty {
+                continue;
+            }
+            out.extend(fields);
         }
         Ok(out)
     }

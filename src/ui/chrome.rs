@@ -256,8 +256,25 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         {
             let name = std::mem::take(&mut app.bookmark_name);
             app.history.mark(&name);
+            if !app.ws.bookmarks.is_empty() {
+                keep_bookmarks_in_file(app, true);
+            }
         }
     });
+    let mut keep = !app.ws.bookmarks.is_empty();
+    let marked = app.history.points().iter().any(|p| p.bookmark.is_some());
+    if ui
+        .add_enabled(
+            (marked || keep) && !busy,
+            egui::Checkbox::new(&mut keep, "Keep bookmarks in the workspace file"),
+        )
+        .on_hover_text(
+            "Saves each bookmarked moment (the whole workspace as it was) with the file, so the class reopens it and rewinds. The file grows by one workspace per bookmark.",
+        )
+        .changed()
+    {
+        keep_bookmarks_in_file(app, keep);
+    }
     ui.separator();
     let cursor = app.history.cursor();
     let mut rewind = None;
@@ -1064,7 +1081,8 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         match crate::service::set_client_ip(&mut app.ws.clone(), &text) {
             Ok(()) => {
                 let ip = text.clone();
-                app.queue(move |ws| {
+                let az = format!("sim client-ip set {}", crate::ui::blades::quoted(&ip));
+                app.queue_az(Some(az), move |ws| {
                     crate::service::set_client_ip(ws, &ip)
                         .map(|()| String::new())
                         .map_err(|e| e.to_string())
@@ -1097,7 +1115,8 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .add_enabled(!busy, egui::Button::new(format!("Outage of {v}")))
                 .clicked()
             {
-                app.queue(move |ws| {
+                let az = format!("sim keyvault outage --name {v} --minutes 60");
+                app.queue_az(Some(az), move |ws| {
                     let r = outage::start_vault_outage(ws, &v, 60)
                         .map(|t| format!("'{v}' is unreachable until {t}."));
                     refused(ws, r)
@@ -1121,7 +1140,8 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .add_enabled(!busy, egui::Button::new(format!("Outage of {r}")))
                 .clicked()
             {
-                app.queue(move |ws| {
+                let az = format!("sim region outage --region {r} --minutes 120");
+                app.queue_az(Some(az), move |ws| {
                     let out = outage::start_region_outage(ws, &r, 120)
                         .map(|o| format!("Region {} is down until {}.", o.region, o.until));
                     refused(ws, out)
@@ -1150,4 +1170,23 @@ fn password_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::R
             .labelled_by(l.id)
     })
     .inner
+}
+
+/// Puts the timeline's bookmarks into the workspace (or takes them out): a change like any
+/// other, saved with the file.
+fn keep_bookmarks_in_file(app: &mut ConsoleApp, keep: bool) {
+    let saved = if keep {
+        app.history.saved_bookmarks()
+    } else {
+        Vec::new()
+    };
+    app.queue(move |ws| {
+        let n = saved.len();
+        ws.bookmarks = saved;
+        Ok(if n == 0 {
+            "Bookmarks are no longer kept in the workspace file.".into()
+        } else {
+            format!("{n} bookmark(s) kept in the workspace file (saved with it).")
+        })
+    });
 }

@@ -3,9 +3,12 @@
 //! workspace as it was, clock included, so a trainer can replay a failure with another
 //! choice. A point is a snapshot that shares its servers and databases with the others
 //! (copy on write), so it costs what changed, not the estate. The timeline is bounded (the
-//! oldest unmarked points go first) and lives in the session, not in the file.
+//! oldest unmarked points go first) and lives in the session, not in the file, except
+//! bookmarks when the user asks for them to be kept ([`History::saved_bookmarks`]): a file
+//! that carries them opens with them on its timeline.
 
-use crate::model::{Timestamp, Workspace};
+use crate::model::{SavedBookmark, Timestamp, Workspace};
+use std::sync::Arc;
 
 /// Points kept at most.
 pub const MAX_POINTS: usize = 200;
@@ -27,22 +30,61 @@ pub struct History {
     cursor: usize,
     /// The revision last recorded (or restored).
     seen: u64,
+    /// The point the session's script starts from (bookmarks kept in the file come before
+    /// it: they have no commands leading to them).
+    origin: usize,
 }
 
 impl History {
-    /// A timeline whose first point is `ws`.
+    /// A timeline whose first points are the bookmarks `ws` carries, then `ws` itself.
     pub fn start(ws: &Workspace, label: &str) -> Self {
+        let mut points: Vec<Point> = ws
+            .bookmarks
+            .iter()
+            .map(|b| {
+                let mut state = (*b.state).clone();
+                // Every point has its own revision (a file's states all read as 0).
+                state.bump_revision();
+                Point {
+                    label: b.label.clone(),
+                    sim_time: state.now(),
+                    bookmark: Some(b.name.clone()),
+                    command: None,
+                    ws: state,
+                }
+            })
+            .collect();
+        let origin = points.len();
+        points.push(Point {
+            label: label.to_string(),
+            sim_time: ws.now(),
+            bookmark: None,
+            command: None,
+            ws: ws.clone(),
+        });
         History {
-            points: vec![Point {
-                label: label.to_string(),
-                sim_time: ws.now(),
-                bookmark: None,
-                command: None,
-                ws: ws.clone(),
-            }],
-            cursor: 0,
+            points,
+            cursor: origin,
             seen: ws.revision,
+            origin,
         }
+    }
+
+    /// The bookmarked points, to keep in the workspace file.
+    pub fn saved_bookmarks(&self) -> Vec<SavedBookmark> {
+        self.points
+            .iter()
+            .filter_map(|p| {
+                let name = p.bookmark.clone()?;
+                let mut state = p.ws.clone();
+                state.bookmarks.clear();
+                Some(SavedBookmark {
+                    name,
+                    label: p.label.clone(),
+                    state: Arc::new(state),
+                })
+            })
+            .collect()
     }
 
     /// Adds a point when the workspace changed since the last one; a change after an undo
@@ -58,6 +100,7 @@ impl History {
         }
         self.seen = ws.revision;
         self.points.truncate(self.cursor + 1);
+        self.origin = self.origin.min(self.cursor);
         self.points.push(Point {
             label: label(),
             sim_time: ws.now(),
@@ -74,6 +117,9 @@ impl History {
                 .position(|p| p.bookmark.is_none())
                 .unwrap_or(0);
             self.points.remove(i);
+            if i < self.origin || (i == self.origin && self.origin > 0) {
+                self.origin -= 1;
+            }
         }
         self.cursor = self.points.len() - 1;
     }
@@ -122,7 +168,16 @@ impl History {
         let mut out = String::from(
             "# tde-console session script: run with `tde-console shell WORKSPACE --script FILE`\n# on the workspace the session started from.\n",
         );
-        for p in self.points.iter().take(self.cursor + 1).skip(1) {
+        if self.cursor < self.origin {
+            out.push_str("# (the current point is a bookmark from before this session)\n");
+            return out;
+        }
+        for p in self
+            .points
+            .iter()
+            .take(self.cursor + 1)
+            .skip(self.origin + 1)
+        {
             match &p.command {
                 Some(c) => {
                     out.push_str(&format!("# {}\n{c}\n", p.label.replace('\n', " ")));
@@ -178,6 +233,41 @@ mod tests {
         let script = h.script();
         assert!(script.contains("# (no az equivalent) b"), "{script}");
         assert!(script.contains("# d\naz d\n"), "{script}");
+    }
+
+    #[test]
+    fn bookmarks_kept_in_the_file_come_back_on_the_timeline() {
+        let a = crate::service::new_workspace("a", 1);
+        let mut h = History::start(&a, "Opened");
+        let b = changed(&a);
+        h.record(&b, Some("az b".into()), || "b".into());
+        h.mark("after b");
+        let c = changed(&b);
+        h.record(&c, Some("az c".into()), || "c".into());
+        let mut saved = c.clone();
+        saved.bookmarks = h.saved_bookmarks();
+        assert_eq!(saved.bookmarks.len(), 1);
+        assert!(saved.bookmarks[0].state.bookmarks.is_empty());
+        // Through the file format and back.
+        let text = ron::to_string(&saved).unwrap();
+        let reopened: Workspace = ron::from_str(&text).unwrap();
+        assert!(reopened.same_as(&saved));
+        let mut h2 = History::start(&reopened, "Opened");
+        assert_eq!(h2.points().len(), 2);
+        assert_eq!(h2.points()[0].bookmark.as_deref(), Some("after b"));
+        assert_eq!(h2.points()[0].label, "b");
+        assert_eq!(h2.cursor(), 1);
+        // The script starts at the opened point, not at the bookmark.
+        let d = changed(&reopened);
+        h2.record(&d, Some("az d".into()), || "d".into());
+        let script = h2.script();
+        assert!(
+            script.contains("az d") && !script.contains("az b"),
+            "{script}"
+        );
+        let back = h2.rewind_to(0).unwrap();
+        assert_eq!(back.name, b.name);
+        assert_ne!(back.revision, reopened.revision);
     }
 
     #[test]

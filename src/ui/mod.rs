@@ -356,7 +356,10 @@ impl ConsoleApp {
     }
 
     fn restore(&mut self, ws: Workspace) {
+        // Bookmarks kept in the file belong to the session, not to a moment of it.
+        let kept = std::mem::take(&mut self.ws.bookmarks);
         self.ws = ws;
+        self.ws.bookmarks = kept;
         // Changes asked of the state left behind do not apply to this one.
         self.commands.clear();
         self.clock.running = false;
@@ -405,12 +408,22 @@ impl ConsoleApp {
         &mut self,
         command: impl FnOnce(&mut Workspace) -> blades::Outcome + Send + 'static,
     ) {
+        self.queue_az(None, command);
+    }
+
+    /// [`ConsoleApp::queue`] with the change's `az` (or `sim`) equivalent, shown when it
+    /// works and kept for the session's script.
+    pub fn queue_az(
+        &mut self,
+        az: Option<String>,
+        command: impl FnOnce(&mut Workspace) -> blades::Outcome + Send + 'static,
+    ) {
         self.commands.push_back(Queued {
             blade: None,
             line: blades::Line::Main,
             command: Box::new(command),
             then_open: None,
-            az: None,
+            az,
         });
     }
 
@@ -612,6 +625,12 @@ impl ConsoleApp {
                         }
                         self.last_change = job.label.clone();
                         self.last_command = job.command.clone();
+                        if ok
+                            && matches!(job.origin, JobOrigin::Blade(_))
+                            && let Some(az) = &job.command
+                        {
+                            self.command_toast(az);
+                        }
                     }
                     match job.origin {
                         JobOrigin::Shell => self.shell.finish(outcome.result, &outcome.stderr),

@@ -174,6 +174,10 @@ pub fn show(
             match form.retention_days.trim().parse::<u32>() {
                 Ok(days) => {
                     let (server, db) = (server.to_string(), db.to_string());
+                    cx.az(format!(
+                        "az sql db str-policy set --name {db} --server {server} --resource-group {} --retention-days {days}",
+                        super::group_of(cx.ws, &server)
+                    ));
                     cx.run(move |ws| {
                         said(
                             backup::set_backup_policy(ws, &server, &db, days, None),
@@ -368,16 +372,8 @@ fn short_key(uri: &str) -> String {
 
 /// Starts a restore; when it is accepted the new database's blade opens.
 fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) {
-    // A point-in-time restore as az prints it (`--no-wait`: the portal does not wait either).
-    if let RestoreSource::PointInTime { time } = &req.source {
-        let group = super::group_of(cx.ws, &req.source_server);
-        cx.az(format!(
-            "az sql db restore --dest-name {} --name {} --server {} --resource-group {group} --time {} --no-wait",
-            req.dest_name,
-            req.source_database,
-            req.source_server,
-            time.to_iso()
-        ));
+    if let Some(az) = restore_as_az(cx.ws, &req) {
+        cx.az(az);
     }
     let open = BladeKind::Database {
         server: req.target_server.clone(),
@@ -396,6 +392,55 @@ fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) {
         },
         open,
     );
+}
+
+/// A restore as az prints it (`--no-wait`: the portal does not wait either).
+fn restore_as_az(ws: &Workspace, req: &RestoreRequest) -> Option<String> {
+    let group = super::group_of(ws, &req.source_server);
+    let dest = super::quoted(&req.dest_name);
+    let (server, db) = (&req.source_server, &req.source_database);
+    Some(match &req.source {
+        RestoreSource::PointInTime { time } => format!(
+            "az sql db restore --dest-name {dest} --name {db} --server {server} --resource-group {group} --time {} --no-wait",
+            time.to_iso()
+        ),
+        RestoreSource::Deleted { deleted_at, time } => format!(
+            "az sql db restore --dest-name {dest} --name {db} --server {server} --resource-group {group} --deleted-time {}{} --no-wait",
+            deleted_at.to_iso(),
+            time.map(|t| format!(" --time {}", t.to_iso()))
+                .unwrap_or_default()
+        ),
+        // The backup's id, looked up as the CLI's users do: by its time (and the
+        // database's deletion time, for a dropped database's backups).
+        RestoreSource::LongTerm { time, deleted_at } => {
+            let location = ws.server(server)?.location.clone();
+            let (state, deletion) = match deleted_at {
+                None => ("Live", String::new()),
+                Some(d) => (
+                    "Deleted",
+                    format!(" && databaseDeletionTime=='{}'", d.to_iso()),
+                ),
+            };
+            let id = format!(
+                "$(az sql db ltr-backup list --location {location} --server {server} \
+                 --database {db} --database-state {state} \
+                 --query \"[?backupTime=='{}'{deletion}].id | [0]\" -o tsv)",
+                time.to_iso()
+            );
+            format!(
+                "az sql db ltr-backup restore --backup-id \"{id}\" --dest-database {dest} \
+                 --dest-server {} --dest-resource-group {} --no-wait",
+                req.target_server,
+                super::group_of(ws, &req.target_server)
+            )
+        }
+        RestoreSource::Geo => format!(
+            "az sql db geo-backup restore --geo-backup-id {}/recoverableDatabases/{db} --dest-database {dest} --dest-server {} --resource-group {} --no-wait",
+            crate::service::ids::server(ws.server(server)?),
+            req.target_server,
+            super::group_of(ws, &req.target_server)
+        ),
+    })
 }
 
 fn deleted_databases(ui: &mut egui::Ui, server: &str, cx: &mut BladeCtx<'_>) {

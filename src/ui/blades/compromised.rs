@@ -138,6 +138,22 @@ fn keep_accessible(
         && let Some(kid) = kid
     {
         let server = server.to_string();
+        // What the portal's Save does: the server's identity if it has none, the key linked
+        // to the server, then the protector.
+        let group = super::group_of(cx.ws, &server);
+        let mut lines = Vec::new();
+        if cx.ws.server(&server).is_some_and(|s| s.identity.is_none()) {
+            lines.push(format!(
+                "az sql server update --name {server} --resource-group {group} --assign-identity"
+            ));
+        }
+        lines.push(format!(
+            "az sql server key create --server {server} --resource-group {group} --kid {kid}"
+        ));
+        lines.push(format!(
+            "az sql server tde-key set --server {server} --resource-group {group} --server-key-type AzureKeyVault --kid {kid}"
+        ));
+        cx.az(lines.join("\n"));
         cx.run(move |ws| {
             said(
                 tde::set_protector_from_portal(ws, &server, &kid, false, true),
@@ -231,6 +247,12 @@ fn backup_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>
         )
         .clicked()
     {
+        cx.az(format!(
+            "az keyvault key backup --vault-name {} --name {} --file {}",
+            f.old_vault,
+            f.old_key,
+            super::quoted(&path)
+        ));
         cx.spawn_key_backup(f.old_vault.clone(), f.old_key.clone(), path);
     }
 }
@@ -255,6 +277,9 @@ fn delete_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>
         .clicked()
     {
         let (vault, key) = (f.old_vault.clone(), f.old_key.clone());
+        cx.az(format!(
+            "az keyvault key delete --vault-name {vault} --name {key}"
+        ));
         cx.run(move |ws| {
             said(keyvault::delete_key(ws, &vault, &key), |k| {
                 format!(

@@ -235,6 +235,15 @@ fn query_editor(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mu
                 .clicked()
             {
                 let (server, db, text) = (server.to_string(), db.to_string(), draft.clone());
+                // A script line holds no line break: a text with one has no equivalent.
+                if !text.contains(['\n', '\r']) {
+                    // `--text=VALUE` keeps a text that starts with '-' from reading as a flag.
+                    let sep = if text.starts_with('-') { "=" } else { " " };
+                    cx.az(format!(
+                        "sim write --server {server} --database {db} --text{sep}{}",
+                        super::quoted(&text)
+                    ));
+                }
                 cx.run_to(Line::Query, move |ws| {
                     said(
                         crate::service::content::write_text(ws, &server, &db, &text),
@@ -283,12 +292,14 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                 KeyAccessFailure::KeyDeleted => {
                     if ui.button("Recover the deleted key").clicked() {
                         let (vault, key) = (uri.vault.clone(), uri.key.clone());
+                        cx.az(format!("az keyvault key recover --vault-name {vault} --name {key}"));
                         cx.run(move |ws| said(keyvault::recover_key(ws, &vault, &key), |k| format!("Key '{}' recovered.", k.name)));
                     }
                 }
                 KeyAccessFailure::VaultDeleted => {
                     if ui.button("Recover the deleted key vault").clicked() {
                         let vault = uri.vault.clone();
+                        cx.az(format!("az keyvault recover --name {vault}"));
                         cx.run(move |ws| said(keyvault::recover_vault(ws, &vault), |v| format!("Key vault '{}' recovered.", v.name)));
                     }
                 }
@@ -337,6 +348,10 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                     .clicked()
                 {
                     let (server, backup_kid) = (server.to_string(), kid.trim().to_string());
+                    cx.az(format!(
+                        "sim tde select-backup-key --server {server} --kid {}",
+                        super::quoted(&backup_kid)
+                    ));
                     cx.run(move |ws| {
                         said(
                             recovery::revalidate_with_backup_key(ws, &server, &backup_kid),
@@ -388,6 +403,10 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                         .clicked()
                 {
                     let (server, db) = (server.to_string(), db.to_string());
+                    let group = super::group_of(cx.ws, &server);
+                    cx.az(format!(
+                        "az sql db tde key revert --database {db} --server {server} --resource-group {group}"
+                    ));
                     cx.run(move |ws| {
                         said(
                             crate::service::database_key::revert_database_protector(ws, &server, &db),
@@ -434,6 +453,10 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
             {
                 let (server, db) = (server.to_string(), d.name.clone());
                 let protector = protector.clone();
+                let group = super::group_of(cx.ws, &server);
+                cx.az(format!(
+                    "az sql db tde key revert --database {db} --server {server} --resource-group {group}"
+                ));
                 cx.run(move |ws| {
                     said(database_key::revert_database_protector(ws, &server, &db), |_| {
                         format!("Reverted: the DEK is wrapped by the server's protector '{protector}' again.")
@@ -469,6 +492,16 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
         .clicked()
     {
         let (server, db, key_id) = (server.to_string(), d.name.clone(), kid.trim().to_string());
+        let group = super::group_of(cx.ws, &server);
+        cx.az(format!(
+            "az sql db update --name {db} --server {server} --resource-group {group} --encryption-protector {}{}",
+            super::quoted(&key_id),
+            if auto {
+                " --encryption-protector-auto-rotation true"
+            } else {
+                ""
+            }
+        ));
         cx.run(move |ws| {
             said(
                 database_key::set_database_protector(ws, &server, &db, &key_id, auto),

@@ -106,6 +106,10 @@ pub fn show_database(
                                 .clicked()
                             {
                                 let (s, d) = (s.clone(), d.clone());
+                                cx.az(format!(
+                                    "az sql db replica set-primary --name {d} --server {s} --resource-group {}",
+                                    super::group_of(cx.ws, &s)
+                                ));
                                 cx.run(move |ws| {
                                     said(geo::set_primary(ws, &s, &d, false), |r| report(&r))
                                 });
@@ -121,6 +125,10 @@ pub fn show_database(
                                 .clicked()
                             {
                                 let (s, d) = (s.clone(), d.clone());
+                                cx.az(format!(
+                                    "az sql db replica set-primary --name {d} --server {s} --resource-group {} --allow-data-loss",
+                                    super::group_of(cx.ws, &s)
+                                ));
                                 cx.run(move |ws| {
                                     said(geo::set_primary(ws, &s, &d, true), |r| report(&r))
                                 });
@@ -146,6 +154,12 @@ pub fn show_database(
             partner_server: form.partner.clone(),
             partner_database: None,
         };
+        cx.az(format!(
+            "az sql db replica create --name {db} --server {server} --resource-group {} --partner-server {} --partner-resource-group {}",
+            super::group_of(cx.ws, server),
+            req.partner_server,
+            super::group_of(cx.ws, &req.partner_server)
+        ));
         cx.run(move |ws| {
             said(geo::create_replica(ws, &req), |l| {
                 format!(
@@ -267,6 +281,10 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                 .clicked()
             {
                 let (name, target) = (g.name.clone(), target.clone());
+                cx.az(format!(
+                    "az sql failover-group set-primary --name {name} --server {target} --resource-group {}",
+                    super::group_of(cx.ws, &target)
+                ));
                 cx.spawn(format!("Failing over {name}…"), move |ws| {
                     fg::set_group_primary(ws, &name, &target, false)
                         .map(|r| {
@@ -291,6 +309,10 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                 .clicked()
             {
                 let (name, target) = (g.name.clone(), target.clone());
+                cx.az(format!(
+                    "az sql failover-group set-primary --name {name} --server {target} --resource-group {} --allow-data-loss",
+                    super::group_of(cx.ws, &target)
+                ));
                 cx.spawn(format!("Forcing failover of {name}…"), move |ws| {
                     fg::set_group_primary(ws, &name, &target, true)
                         .map(|r| {
@@ -308,6 +330,10 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                     .clicked()
             {
                 let (group, server) = (g.name.clone(), server.to_string());
+                cx.az(format!(
+                    "az sql failover-group delete --name {group} --server {server} --resource-group {}",
+                    super::group_of(cx.ws, &server)
+                ));
                 cx.run(move |ws| {
                     said(fg::delete_failover_group(ws, &group, &server), |()| {
                         format!("Failover group '{group}' deleted; the geo-replication links stay.")
@@ -349,6 +375,10 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                 {
                     let added = std::mem::take(&mut form.add_db);
                     let (group, server) = (g.name.clone(), server.to_string());
+                    cx.az(format!(
+                        "az sql failover-group update --name {group} --server {server} --resource-group {} --add-db {added}",
+                        super::group_of(cx.ws, &server)
+                    ));
                     cx.run(move |ws| {
                         let change = UpdateFailoverGroup {
                             add: vec![added.clone()],
@@ -368,6 +398,10 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                         .clicked()
                     {
                         let (group, server, db) = (g.name.clone(), server.to_string(), db.clone());
+                        cx.az(format!(
+                            "az sql failover-group update --name {group} --server {server} --resource-group {} --remove-db {db}",
+                            super::group_of(cx.ws, &server)
+                        ));
                         cx.run(move |ws| {
                             let change = UpdateFailoverGroup {
                                 remove: vec![db.clone()],
@@ -429,6 +463,18 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                     grace_period_hours: Some(h),
                     databases: form.selected.clone(),
                 };
+                let add_db = if req.databases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" --add-db {}", req.databases.join(" "))
+                };
+                cx.az(format!(
+                    "az sql failover-group create --name {} --server {server} --resource-group {} --partner-server {} --failover-policy {} --grace-period {h}{add_db}",
+                    super::quoted(&req.name),
+                    super::group_of(cx.ws, server),
+                    req.partner_server,
+                    req.policy.as_str()
+                ));
                 cx.run(move |ws| {
                     said(fg::create_failover_group(ws, &req), |g| {
                         format!(

@@ -222,6 +222,7 @@ pub fn show(
             if ui.button("Rotate now").clicked() {
                 let (vault, key) = (vault.to_string(), key.to_string());
                 let keys = cx.keys.clone();
+                cx.az(format!("az keyvault key rotate --vault-name {vault} --name {key}"));
                 cx.spawn(format!("Rotating '{key}'…"), move |ws| {
                     let bits =
                         rotation::current_bits(ws, &vault, &key).map_err(|e| e.to_string())?;
@@ -365,6 +366,10 @@ fn rotation_policy(
             Err(e) => *message = Some(Err(e)),
             Ok(p) => {
                 let (vault, key) = (vault.to_string(), key.to_string());
+                cx.az(format!(
+                    "az keyvault key rotation-policy update --vault-name {vault} --name {key} --value {}",
+                    super::quoted(&policy_json(&p))
+                ));
                 cx.run(move |ws| {
                     said(rotation::set_rotation_policy(ws, &vault, &key, p), |_| {
                         "Rotation policy saved.".into()
@@ -374,6 +379,33 @@ fn rotation_policy(
         }
     }
     ui.data_mut(|d| d.insert_temp(id, form));
+}
+
+/// A rotation policy as the JSON `az keyvault key rotation-policy update --value` takes.
+fn policy_json(p: &RotationPolicy) -> String {
+    use serde_json::json;
+    let mut actions = Vec::new();
+    if let Some(a) = p.rotate_after_create {
+        actions.push(json!({
+            "action": {"type": "Rotate"},
+            "trigger": {"timeAfterCreate": rotation::iso_days(a)}
+        }));
+    }
+    if let Some(b) = p.rotate_before_expiry {
+        actions.push(json!({
+            "action": {"type": "Rotate"},
+            "trigger": {"timeBeforeExpiry": rotation::iso_days(b)}
+        }));
+    }
+    actions.push(json!({
+        "action": {"type": "Notify"},
+        "trigger": {"timeBeforeExpiry": rotation::iso_days(p.notify_before_expiry)}
+    }));
+    json!({
+        "lifetimeActions": actions,
+        "attributes": {"expiryTime": p.expiry_time.map(rotation::iso_days)}
+    })
+    .to_string()
 }
 
 /// Writes the version's public key (PEM) to a file, off the UI thread.

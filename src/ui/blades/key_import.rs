@@ -101,6 +101,22 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             f.format,
         );
         let kty = if f.hsm { KeyType::RsaHsm } else { KeyType::Rsa };
+        let file_flag = match format {
+            ImportFormat::Pem => "--pem-file",
+            ImportFormat::Pfx => "--pfx-file",
+            ImportFormat::Byok => "--byok-file",
+        };
+        let mut az = format!(
+            "az keyvault key import --vault-name {vault} --name {} --kty {} {file_flag} {}",
+            super::quoted(&name),
+            kty.as_str(),
+            super::quoted(&path)
+        );
+        // The password itself never goes into a script: a placeholder stands for it.
+        if format == ImportFormat::Pfx && !password.is_empty() {
+            az.push_str(" --pfx-password '<password>'");
+        }
+        cx.az(az);
         cx.spawn(format!("Importing '{name}'…"), move |ws| {
             let bytes = read(&path)?;
             let r = match format {
@@ -154,6 +170,12 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             Err(e) => f.message = Some(Err(e.to_string())),
             Ok(()) => {
                 let keys = cx.keys.clone();
+                cx.az(format!(
+                    "az keyvault key create --vault-name {} --name {} --kty RSA-HSM --size {} --ops import",
+                    req.vault,
+                    super::quoted(&req.name),
+                    req.size
+                ));
                 cx.spawn(
                     format!("Generating key-exchange key '{}'…", req.name),
                     move |ws| {

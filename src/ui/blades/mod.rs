@@ -181,6 +181,20 @@ pub enum Action {
     Spawn(Box<Job>),
 }
 
+/// `value` as one shell word for an `az` line: as it is when it is plain, else in single
+/// quotes (a `'` inside written as `'\''`), as bash reads it.
+pub fn quoted(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:=@,+%".contains(c));
+    if plain {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
+}
+
 /// What a change reports to the blade that asked for it.
 pub type Outcome = Result<String, String>;
 
@@ -280,12 +294,13 @@ impl BladeCtx<'_> {
         label: impl Into<String>,
         work: impl FnOnce(&mut Workspace) -> Result<String, String> + Send + 'static,
     ) {
-        let job = Job::spawn(
+        let mut job = Job::spawn(
             label,
             super::jobs::JobOrigin::Blade(self.blade_id),
             self.ws,
             move |ws| (work(ws), String::new()),
         );
+        job.command = self.az.take();
         self.actions.push(Action::Spawn(Box::new(job)));
     }
 

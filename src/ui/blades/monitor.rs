@@ -146,6 +146,24 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
                     action_groups: vec![ag.name.clone()],
                     enabled: true,
                 };
+                let receiver = &ag.receivers[0];
+                cx.az(format!(
+                    "az monitor action-group create --name {} --resource-group {} --short-name {} --action {} {} {}\n\
+                     az monitor activity-log alert create --name {} --resource-group {} --condition {} --action-group {}",
+                    super::quoted(&ag.name),
+                    ag.resource_group,
+                    super::quoted(&ag.short_name),
+                    receiver.kind.as_str(),
+                    super::quoted(&receiver.name),
+                    super::quoted(&receiver.target),
+                    super::quoted(&rule.name),
+                    rule.resource_group,
+                    super::quoted(&format!(
+                        "category=Administrative and operationName={}",
+                        rule.operation_name
+                    )),
+                    super::quoted(&ag.name)
+                ));
                 cx.run(move |ws| {
                     said(monitor::create_alert_with_action_group(ws, ag, rule), |r| {
                         format!("Alert rule '{}' created.", r.name)

@@ -82,6 +82,10 @@ pub fn show(
                 .clicked()
             {
                 let server = s.name.clone();
+                cx.az(format!(
+                    "az sql server update --name {server} --resource-group {} --assign-identity",
+                    s.resource_group
+                ));
                 cx.run(move |ws| {
                     super::said(crate::service::sql::assign_identity(ws, &server), |_| {
                         "System assigned identity turned on.".into()

@@ -403,10 +403,10 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
             },
         ),
     };
+    cx.az(tde_as_az(cx.ws, server_name, form));
     if many {
         cx.spawn("Changing the TDE protector…", work);
     } else {
-        cx.az(tde_as_az(cx.ws, server_name, form));
         cx.run(work);
     }
     Ok("Saving…".into())

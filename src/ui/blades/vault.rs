@@ -150,7 +150,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
         let (vault, acls) = (v.name.clone(), acls.clone());
         cx.az(format!(
             "az keyvault update --name {vault} --default-action {} --bypass {} --public-network-access {}",
-            if acls.restricted || acls.public_access_disabled { "Deny" } else { "Allow" },
+            if acls.restricted { "Deny" } else { "Allow" },
             if acls.bypass_trusted_services { "AzureServices" } else { "None" },
             if acls.public_access_disabled { "Disabled" } else { "Enabled" },
         ));
@@ -328,6 +328,13 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         Ok(()) => {
                             f.key_message = None;
                             let keys = cx.keys.clone();
+                            cx.az(format!(
+                                "az keyvault key create --vault-name {} --name {} --kty {} --size {}",
+                                req.vault,
+                                super::quoted(&req.name),
+                                req.kty.as_str(),
+                                req.size
+                            ));
                             cx.spawn(
                                 format!("Generating RSA {} key '{}'…", req.size, req.name),
                                 move |ws| {
@@ -384,6 +391,12 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     )
                     .clicked()
                 {
+                    cx.az(format!(
+                        "az keyvault key backup --vault-name {} --name {} --file {}",
+                        v.name,
+                        f.backup_key,
+                        super::quoted(&path)
+                    ));
                     cx.spawn_key_backup(v.name.clone(), f.backup_key.clone(), path.clone());
                 }
                 if ui
@@ -394,6 +407,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     .clicked()
                 {
                     let vault = v.name.clone();
+                    cx.az(format!(
+                        "az keyvault key restore --vault-name {vault} --file {}",
+                        super::quoted(&path)
+                    ));
                     cx.spawn("Restoring a key backup…", move |ws| {
                         crate::persist::read_user_file(&path)
                             .map_err(|e| format!("Cannot read '{path}': {e}"))

@@ -77,6 +77,19 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
                 .clicked()
             {
                 let (lock, scope) = (l.name.clone(), l.scope.clone());
+                // A lock on the vault itself, or one it inherits from its resource group.
+                cx.az(if on_group {
+                    format!(
+                        "az lock delete --name {} --resource-group {}",
+                        super::quoted(&lock),
+                        v.resource_group
+                    )
+                } else {
+                    format!(
+                        "az lock delete --name {} --resource {scope}",
+                        super::quoted(&lock)
+                    )
+                });
                 cx.run(move |ws| {
                     said(locks::delete_lock(ws, &lock, &scope), |_| {
                         format!("Lock '{lock}' deleted.")
@@ -119,6 +132,16 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             vault_id.clone(),
             f.lock_notes.clone(),
         );
+        cx.az(format!(
+            "az lock create --name {} --lock-type {} --resource {scope}{}",
+            super::quoted(&lock),
+            level.as_str(),
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" --notes {}", super::quoted(&notes))
+            }
+        ));
         cx.run(move |ws| {
             said(locks::create_lock(ws, &lock, level, &scope, &notes), |l| {
                 format!("Lock '{}' ({}) added.", l.name, l.level.as_str())
@@ -148,6 +171,10 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
                 .clicked()
             {
                 let (vault, setting) = (name.to_string(), d.name.clone());
+                cx.az(format!(
+                    "az monitor diagnostic-settings delete --name {} --resource {vault_id}",
+                    super::quoted(&setting)
+                ));
                 cx.run(move |ws| {
                     said(diagnostics::delete_setting(ws, &vault, &setting), |_| {
                         format!("Diagnostic setting '{setting}' deleted.")
@@ -182,6 +209,15 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             destination: f.destination.trim().to_string(),
         };
         let vault = name.to_string();
+        cx.az(format!(
+            "az monitor diagnostic-settings create --name {} --resource {vault_id} --logs '[{{\"category\":\"AuditEvent\",\"enabled\":true}}]'{}",
+            super::quoted(&setting.name),
+            if setting.destination.is_empty() {
+                String::new()
+            } else {
+                format!(" --workspace {}", super::quoted(&setting.destination))
+            }
+        ));
         cx.run(move |ws| {
             said(diagnostics::create_setting(ws, &vault, setting), |d| {
                 format!(
@@ -770,6 +806,7 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
                 .clicked()
             {
                 let (vault, principal, role) = (v.name.clone(), a.principal.clone(), a.role);
+                cx.az(role_assignment_az("delete", v, &principal, role));
                 cx.run(move |ws| {
                     said(
                         rbac::delete_role_assignment(ws, &vault, &principal, Some(role)),
@@ -807,6 +844,7 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
         .clicked()
     {
         let (vault, assignee, role) = (v.name.clone(), PrincipalId(f.assignee.clone()), f.role);
+        cx.az(role_assignment_az("create", v, &assignee, role));
         cx.run(move |ws| {
             said(
                 rbac::create_role_assignment(ws, &vault, &assignee, role),
@@ -819,5 +857,22 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
                 },
             )
         });
+    }
+}
+
+/// `az role assignment create|delete` on a vault; a Managed HSM's local RBAC is
+/// `az keyvault role assignment` with `--hsm-name`.
+fn role_assignment_az(verb: &str, v: &KeyVault, who: &PrincipalId, role: VaultRole) -> String {
+    let role = super::quoted(role.name());
+    if v.is_managed_hsm() {
+        format!(
+            "az keyvault role assignment {verb} --hsm-name {} --role {role} --assignee-object-id {who} --scope /",
+            v.name
+        )
+    } else {
+        format!(
+            "az role assignment {verb} --role {role} --assignee-object-id {who} --scope {}",
+            crate::service::ids::vault(v)
+        )
     }
 }
