@@ -161,7 +161,7 @@ fn the_server_protector_changing_leaves_a_database_key_in_place() {
     );
     // A key still in use by a database cannot be unlinked.
     let e = sql::delete_server_key(&mut ws, SERVER, &own.server_key_name).unwrap_err();
-    assert_eq!(e.code, "ServerKeyInUse");
+    assert_eq!(e.code, "AzureKeyVaultKeyInUse");
 }
 
 #[test]

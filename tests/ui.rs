@@ -1221,3 +1221,51 @@ fn gui_changes_export_as_a_script_that_replays_to_the_same_state() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bookmarks_kept_in_the_file_reopen_on_the_timeline_and_rewind() {
+    let mut h = app();
+    h.run_steps(2);
+    let start = h.state().ws.now();
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(2);
+    type_into(&mut h, "Bookmark name", "before the revocation");
+    click(&mut h, "Mark this moment");
+    revoke_and_wait(&mut h);
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(2);
+    click(&mut h, "Keep bookmarks in the workspace file");
+    h.run_steps(3);
+    assert_eq!(h.state().ws.bookmarks.len(), 1);
+    assert!(h.state().unsaved(), "keeping them is a change to save");
+
+    let path = std::env::temp_dir().join(format!("tde-ui-bookmarks-{}.ron", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    persist::save(&h.state().ws, &path).unwrap();
+    let reopened = persist::load(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1500.0, HEIGHT))
+        .build_eframe(move |_cc| {
+            ConsoleApp::with_workspace(reopened, None)
+                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
+        });
+    h.run_steps(2);
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(2);
+    assert!(has(&h, "before the revocation"));
+    h.get_all_by_label("Rewind to here").last().unwrap().click();
+    h.run_steps(3);
+    assert_eq!(h.state().ws.now(), start);
+    let sales = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .and_then(|s| s.database("sales"))
+        .map(|d| d.state.label());
+    assert_eq!(sales, Some("Online"));
+    assert_eq!(h.state().ws.bookmarks.len(), 1, "the file's bookmarks stay");
+}

@@ -155,8 +155,12 @@ impl ServiceError {
                     "The key vault key used by server {server} was not found in '{vault_uri}'. If it was deleted, recover it, or select another key."
                 ),
             ),
-            KeyAccessFailure::KeyDisabled
-            | KeyAccessFailure::KeyNotYetActive
+            // The service's own text for a disabled key (REST reference of Server Keys).
+            KeyAccessFailure::KeyDisabled => Self::bad_request(
+                code,
+                "The operation could not be completed on the server because the Azure Key Vault key is disabled.",
+            ),
+            KeyAccessFailure::KeyNotYetActive
             | KeyAccessFailure::KeyExpired
             | KeyAccessFailure::KeyOperationsNotPermitted => {
                 Self::bad_request(code, Self::key_requirements_text(server, principal))

@@ -579,6 +579,18 @@ pub fn add_server_key(
                 }
                 other => tde_error(ws, server_name, &other),
             })?;
+            // The service checks the key when it is linked, not only when it becomes the
+            // protector: RSA 2048/3072 only, and wrapKey/unwrapKey allowed.
+            super::tde::check_key_kind(&usable)?;
+            if !usable.version.allows(KeyOperation::WrapKey)
+                || !usable.version.allows(KeyOperation::UnwrapKey)
+            {
+                return Err(tde_error(
+                    ws,
+                    server_name,
+                    &KeyAccessFailure::KeyOperationsNotPermitted,
+                ));
+            }
             let name = server_key_name(
                 &usable.vault.name,
                 &usable.key.name,
@@ -634,12 +646,9 @@ pub fn delete_server_key(
             if key.key_type == ServerKeyType::ServiceManaged
                 || s.protector.server_key_name.eq_ignore_ascii_case(key_name)
             {
-                return Err(ServiceError::bad_request(
-                    "ServerKeyInUse",
-                    format!(
-                        "The server key '{}' cannot be deleted because it is in use by server '{}' as its TDE protector.",
-                        key.name, s.name
-                    ),
+                return Err(ServiceError::conflict(
+                    "AzureKeyVaultKeyInUse",
+                    "The key is currently being used by the server.",
                 ));
             }
             super::georeplication::check_key_removal(ws, server_name, key)?;
@@ -648,12 +657,9 @@ pub fn delete_server_key(
                     .as_ref()
                     .is_some_and(|w| w.server_key_name.eq_ignore_ascii_case(key_name))
             }) {
-                return Err(ServiceError::bad_request(
-                    "ServerKeyInUse",
-                    format!(
-                        "The server key '{}' cannot be deleted because database encryption keys on server '{}' are still wrapped by it.",
-                        key.name, s.name
-                    ),
+                return Err(ServiceError::conflict(
+                    "AzureKeyVaultKeyInUse",
+                    "The key is currently being used by the server.",
                 ));
             }
             server_mut(ws, server_name)?

@@ -116,12 +116,17 @@ pub fn validate_protector(
     let usable =
         super::keyvault::server_check_key(ws, &s.name, &pinned, &KeyPermission::TDE_REQUIRED, None)
             .map_err(fail)?;
-    let bits = usable.version.material.bits();
-    if !matches!(usable.key.kty, KeyType::Rsa | KeyType::RsaHsm) || !(bits == 2048 || bits == 3072)
+    check_key_kind(&usable)?;
+    // Current documentation refuses an older version of a key as the protector.
+    if ws.profile == crate::sim::TimingProfile::Current
+        && usable
+            .key
+            .current()
+            .is_some_and(|c| c.version != usable.version.version)
     {
         return Err(ServiceError::bad_request(
-            "AzureKeyVaultRsaKeyNotSupported",
-            "The supported RSA key size is 2048 or 3072 and Key Type is RSA or RSA-HSM.",
+            "OldGenerationOfAKVKeyBeingUsedError",
+            "Using an old version of AKV key as TDE protector is not allowed. Please use the latest version of the AKV key as the encryption protector",
         ));
     }
     if !usable.version.allows(KeyOperation::WrapKey)
@@ -130,6 +135,19 @@ pub fn validate_protector(
         return Err(fail(KeyAccessFailure::KeyOperationsNotPermitted));
     }
     Ok(server_key)
+}
+
+/// What TDE takes as a key: RSA or RSA-HSM of 2048 or 3072 bits.
+pub(crate) fn check_key_kind(usable: &super::keyvault::UsableKey<'_>) -> ServiceResult<()> {
+    let bits = usable.version.material.bits();
+    if !matches!(usable.key.kty, KeyType::Rsa | KeyType::RsaHsm) || !(bits == 2048 || bits == 3072)
+    {
+        return Err(ServiceError::bad_request(
+            "AzureKeyVaultRsaKeyNotSupported",
+            "The supported RSA key size is 2048 or 3072 and Key Type is RSA or RSA-HSM.",
+        ));
+    }
+    Ok(())
 }
 
 /// `az sql server tde-key set` (and the portal's Save): makes a key the TDE protector and

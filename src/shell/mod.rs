@@ -239,6 +239,7 @@ impl Shell {
                 }
             }
         }
+        let warnings = deprecation_warnings(&rest);
         match commands::run(ws, self.keys.as_ref(), &rest) {
             Ok(value) => {
                 let value = match &query {
@@ -255,12 +256,12 @@ impl Shell {
                 };
                 LineOutput {
                     stdout: output::render(&value, format),
+                    stderr: warnings,
                     ok: true,
-                    ..Default::default()
                 }
             }
             Err(e) => LineOutput {
-                stderr: format!("{e}\n"),
+                stderr: format!("{warnings}{e}\n"),
                 ..Default::default()
             },
         }
@@ -355,6 +356,18 @@ impl CommandError {
             CommandError::Usage(_) => None,
         }
     }
+}
+
+/// The warnings az prints on stderr for arguments it deprecated (older scripts still run).
+fn deprecation_warnings(words: &[String]) -> String {
+    let is = |prefix: &[&str]| {
+        words.len() >= prefix.len() && words.iter().zip(prefix).all(|(w, p)| w == p)
+    };
+    let mut out = String::new();
+    if is(&["az", "keyvault", "create"]) && words.iter().any(|w| w == "--enable-soft-delete") {
+        out.push_str("WARNING: Argument '--enable-soft-delete' has been deprecated and will be removed in a future release. Soft delete is enabled on every key vault.\n");
+    }
+    out
 }
 
 /// The message a panic carried.

@@ -1,0 +1,195 @@
+//! Issue 13, section 5: the documented CLI as az and the service behave, on the demo.
+
+mod common;
+
+use tde_console::model::Workspace;
+use tde_console::shell::{LineOutput, Shell};
+
+fn demo() -> (Shell, Workspace) {
+    (
+        Shell::new().with_keys(common::FixtureKeys::boxed()),
+        tde_console::persist::demo().expect("demo"),
+    )
+}
+
+fn ok(sh: &mut Shell, ws: &mut Workspace, line: &str) -> LineOutput {
+    let r = sh.run_line(ws, line);
+    assert!(r.ok, "{line}: {}", r.stderr);
+    r
+}
+
+/// A refused line: its error text, and the workspace unchanged.
+fn refused(sh: &mut Shell, ws: &mut Workspace, line: &str) -> String {
+    let before = ws.clone();
+    let r = sh.run_line(ws, line);
+    assert!(!r.ok, "{line} was accepted: {}", r.stdout);
+    assert!(ws.same_as(&before), "{line} changed the workspace");
+    r.stderr
+}
+
+#[test]
+fn tde_list_activity_is_the_2021_cli_and_unknown_today() {
+    let (mut sh, mut ws) = demo();
+    let line = "az sql db tde list-activity --database sales --server sql-contoso-us --resource-group rg-contoso-us";
+    assert_eq!(ok(&mut sh, &mut ws, line).stdout.trim(), "[]");
+    ok(&mut sh, &mut ws, "sim profile set current");
+    let e = refused(&mut sh, &mut ws, line);
+    assert!(e.contains("'list-activity' is misspelled"), "{e}");
+}
+
+#[test]
+fn enable_soft_delete_is_accepted_with_the_deprecation_warning() {
+    let (mut sh, mut ws) = demo();
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault create --name kv-old-script --resource-group rg-contoso-us --location eastus --enable-soft-delete true --enable-purge-protection true -o none",
+    );
+    assert!(
+        r.stderr
+            .starts_with("WARNING: Argument '--enable-soft-delete' has been deprecated"),
+        "{}",
+        r.stderr
+    );
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault create --name kv-new-script --resource-group rg-contoso-us --location eastus -o none",
+    );
+    assert!(r.stderr.is_empty());
+}
+
+const OLD_VERSION: &str = "KID=$(az keyvault key list-versions --vault-name kv-contoso-us --name tde-protector --query \"sort_by(@, &attributes.created)[0].kid\" -o tsv)";
+
+#[test]
+fn an_older_key_version_as_protector_is_refused_under_the_current_profile() {
+    let (mut sh, mut ws) = demo();
+    ok(&mut sh, &mut ws, "sim profile set current");
+    ok(&mut sh, &mut ws, OLD_VERSION);
+    ok(
+        &mut sh,
+        &mut ws,
+        "az sql server key create --server sql-contoso-us --resource-group rg-contoso-us --kid $KID",
+    );
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az sql server tde-key set --server sql-contoso-us --resource-group rg-contoso-us --server-key-type AzureKeyVault --kid $KID",
+    );
+    assert!(
+        e.contains("(OldGenerationOfAKVKeyBeingUsedError) Using an old version of AKV key as TDE protector is not allowed."),
+        "{e}"
+    );
+    // The seed's (2021) service took it.
+    let (mut sh, mut ws) = demo();
+    ok(&mut sh, &mut ws, OLD_VERSION);
+    ok(
+        &mut sh,
+        &mut ws,
+        "az sql server key create --server sql-contoso-us --resource-group rg-contoso-us --kid $KID",
+    );
+    ok(
+        &mut sh,
+        &mut ws,
+        "az sql server tde-key set --server sql-contoso-us --resource-group rg-contoso-us --server-key-type AzureKeyVault --kid $KID",
+    );
+}
+
+#[test]
+fn deleting_the_protector_server_key_is_the_services_key_in_use() {
+    let (mut sh, mut ws) = demo();
+    ok(
+        &mut sh,
+        &mut ws,
+        "KID=$(az sql server tde-key show --server sql-contoso-us --resource-group rg-contoso-us --query uri -o tsv)",
+    );
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az sql server key delete --server sql-contoso-us --resource-group rg-contoso-us --kid $KID",
+    );
+    assert!(
+        e.contains("(AzureKeyVaultKeyInUse) The key is currently being used by the server."),
+        "{e}"
+    );
+}
+
+#[test]
+fn keys_tde_cannot_use_are_refused_when_linked() {
+    let (mut sh, mut ws) = demo();
+    ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us --name big --kty RSA --size 4096 -o none",
+    );
+    ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us --name signer --kty RSA --size 2048 --ops sign verify -o none",
+    );
+    for key in ["big", "signer"] {
+        ok(
+            &mut sh,
+            &mut ws,
+            &format!(
+                "KID=$(az keyvault key show --vault-name kv-contoso-us --name {key} --query key.kid -o tsv)"
+            ),
+        );
+        let e = refused(
+            &mut sh,
+            &mut ws,
+            "az sql server key create --server sql-contoso-us --resource-group rg-contoso-us --kid $KID",
+        );
+        let want = if key == "big" {
+            "(AzureKeyVaultRsaKeyNotSupported) The supported RSA key size is 2048 or 3072"
+        } else {
+            "(AzureKeyVaultMissingPermissions)"
+        };
+        assert!(e.contains(want), "{key}: {e}");
+    }
+}
+
+#[test]
+fn a_key_backup_prints_nothing_and_a_disabled_key_has_its_own_text() {
+    let (mut sh, mut ws) = demo();
+    let dir = std::env::temp_dir().join(format!("tde-cli-exact-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("kv.keybackup");
+    let _ = std::fs::remove_file(&file);
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        &format!(
+            "az keyvault key backup --vault-name kv-contoso-us --name billing-key --file {}",
+            file.display()
+        ),
+    );
+    assert_eq!(r.stdout, "");
+    assert!(file.exists());
+    std::fs::remove_file(&file).unwrap();
+
+    ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us --name off --kty RSA --size 2048 -o none",
+    );
+    ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault key set-attributes --vault-name kv-contoso-us --name off --enabled false -o none",
+    );
+    ok(
+        &mut sh,
+        &mut ws,
+        "KID=$(az keyvault key show --vault-name kv-contoso-us --name off --query key.kid -o tsv)",
+    );
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az sql server key create --server sql-contoso-us --resource-group rg-contoso-us --kid $KID",
+    );
+    assert!(
+        e.contains("(AzureKeyVaultKeyDisabled) The operation could not be completed on the server because the Azure Key Vault key is disabled."),
+        "{e}"
+    );
+}
