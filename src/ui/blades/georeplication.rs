@@ -105,14 +105,7 @@ pub fn show_database(
                                 )
                                 .clicked()
                             {
-                                let (s, d) = (s.clone(), d.clone());
-                                cx.az(format!(
-                                    "az sql db replica set-primary --name {d} --server {s} --resource-group {}",
-                                    super::group_of(cx.ws, &s)
-                                ));
-                                cx.run(move |ws| {
-                                    said(geo::set_primary(ws, &s, &d, false), |r| report(&r))
-                                });
+                                replica_failover(cx, s, d, false);
                             }
                             if ui
                                 .add_enabled(
@@ -124,14 +117,7 @@ pub fn show_database(
                                 )
                                 .clicked()
                             {
-                                let (s, d) = (s.clone(), d.clone());
-                                cx.az(format!(
-                                    "az sql db replica set-primary --name {d} --server {s} --resource-group {} --allow-data-loss",
-                                    super::group_of(cx.ws, &s)
-                                ));
-                                cx.run(move |ws| {
-                                    said(geo::set_primary(ws, &s, &d, true), |r| report(&r))
-                                });
+                                replica_failover(cx, s, d, true);
                             }
                         });
                     }
@@ -534,4 +520,23 @@ fn opened_plot(ui: &mut egui::Ui, ws: &Workspace, g: &FailoverGroup) {
         .show(ui, |p| {
             p.line(Line::new("opened", PlotPoints::from(points)));
         });
+}
+
+/// Makes the geo-secondary `d` on `s` the primary (planned, or forced with data loss).
+fn replica_failover(cx: &mut BladeCtx<'_>, s: &str, d: &str, allow_data_loss: bool) {
+    cx.az(format!(
+        "az sql db replica set-primary --name {d} --server {s} --resource-group {}{}",
+        super::group_of(cx.ws, s),
+        if allow_data_loss {
+            " --allow-data-loss"
+        } else {
+            ""
+        }
+    ));
+    let (s, d) = (s.to_string(), d.to_string());
+    cx.run(move |ws| {
+        said(geo::set_primary(ws, &s, &d, allow_data_loss), |r| {
+            report(&r)
+        })
+    });
 }
