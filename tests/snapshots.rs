@@ -175,6 +175,14 @@ fn scenarios_panel_and_history() {
     h.run_steps(2);
     h.get_by_label("Start: Revoke and recover inside the window")
         .click();
+    // The scenario's workspace is built off the UI thread.
+    for _ in 0..500 {
+        h.step();
+        if h.state().scenario.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     h.run_steps(3);
     h.state_mut().show_history = true;
     h.state_mut()

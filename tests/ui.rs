@@ -1145,7 +1145,10 @@ fn a_class_walks_the_revoke_and_recover_scenario_by_clicking() {
     click(&mut h, "Scenarios");
     h.run_steps(2);
     click(&mut h, "Start: Revoke and recover inside the window");
-    h.run_steps(2);
+    // The scenario's workspace is built off the UI thread.
+    wait_until(&mut h, "the scenario to start", |app| {
+        app.scenario.is_some()
+    });
     assert!(has(&h, "Step 1 of 2"));
     assert!(has(&h, "Not yet"));
     revoke_and_wait(&mut h);

@@ -453,6 +453,7 @@ pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) {
                     FileJob::Load { path, .. } => format!("Opening {}…", path.display()),
                     FileJob::Save { path, .. } => format!("Saving {}…", path.display()),
                     FileJob::Pick { .. } => "Waiting for the file dialog…".to_string(),
+                    FileJob::Scenario { title, .. } => format!("Starting the scenario '{title}'…"),
                 });
             }
             (None, None) if app.disk_changed => {

@@ -97,6 +97,13 @@ pub enum FileJob {
         for_save: bool,
         promise: Promise<Picked>,
     },
+    /// A scenario's starting workspace being built (the demo, then its setup lines, which
+    /// may create thousands of databases).
+    Scenario {
+        id: String,
+        title: String,
+        promise: Promise<Result<(crate::scenario::Scenario, Workspace), String>>,
+    },
 }
 
 impl FileJob {

@@ -561,19 +561,38 @@ impl ConsoleApp {
         }
     }
 
-    /// Loads a shipped scenario's workspace fresh and shows its first step.
+    /// Builds a shipped scenario's workspace fresh, off the UI thread (its setup may create
+    /// thousands of databases); [`Self::scenario_started`] shows its first step.
     fn start_scenario(&mut self, id: &str) {
+        if self.file_job.is_some() {
+            return;
+        }
         let found = crate::scenario::shipped()
             .into_iter()
             .find(|(i, _)| i == id)
             .map(|(_, s)| s);
-        let started = match found {
-            Some(Ok(s)) => {
-                crate::scenario::start(&s, Box::new(self.keys.clone())).map(|ws| (s, ws))
-            }
-            Some(Err(e)) => Err(e),
-            None => Err(format!("no scenario '{id}'")),
+        let s = match found {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => return self.scenario_started(id, Err(e)),
+            None => return self.scenario_started(id, Err(format!("no scenario '{id}'"))),
         };
+        let keys = self.keys.clone();
+        let title = s.title.clone();
+        let promise = poll_promise::Promise::spawn_thread("tde-console-scenario", move || {
+            crate::scenario::start(&s, Box::new(keys)).map(|ws| (s, ws))
+        });
+        self.file_job = Some(FileJob::Scenario {
+            id: id.to_string(),
+            title,
+            promise,
+        });
+    }
+
+    fn scenario_started(
+        &mut self,
+        id: &str,
+        started: Result<(crate::scenario::Scenario, Workspace), String>,
+    ) {
         match started {
             Ok((s, ws)) => {
                 let now = ws.now();
@@ -757,6 +776,13 @@ impl ConsoleApp {
                             then_close,
                             revision,
                         });
+                        ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                    }
+                },
+                FileJob::Scenario { id, title, promise } => match promise.try_take() {
+                    Ok(started) => self.scenario_started(&id, started),
+                    Err(promise) => {
+                        self.file_job = Some(FileJob::Scenario { id, title, promise });
                         ctx.request_repaint_after(std::time::Duration::from_millis(50));
                     }
                 },
