@@ -102,7 +102,7 @@ pub enum FileJob {
     Scenario {
         id: String,
         title: String,
-        promise: Promise<Result<(crate::scenario::Scenario, Workspace), String>>,
+        promise: Promise<Result<Box<(crate::scenario::Scenario, Workspace)>, String>>,
     },
 }
 

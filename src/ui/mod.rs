@@ -579,7 +579,7 @@ impl ConsoleApp {
         let keys = self.keys.clone();
         let title = s.title.clone();
         let promise = poll_promise::Promise::spawn_thread("tde-console-scenario", move || {
-            crate::scenario::start(&s, Box::new(keys)).map(|ws| (s, ws))
+            crate::scenario::start(&s, Box::new(keys)).map(|ws| Box::new((s, ws)))
         });
         self.file_job = Some(FileJob::Scenario {
             id: id.to_string(),
@@ -591,9 +591,9 @@ impl ConsoleApp {
     fn scenario_started(
         &mut self,
         id: &str,
-        started: Result<(crate::scenario::Scenario, Workspace), String>,
+        started: Result<Box<(crate::scenario::Scenario, Workspace)>, String>,
     ) {
-        match started {
+        match started.map(|b| *b) {
             Ok((s, ws)) => {
                 let now = ws.now();
                 self.replace_workspace(ws, None, None);
