@@ -1272,3 +1272,36 @@ fn bookmarks_kept_in_the_file_reopen_on_the_timeline_and_rewind() {
     assert_eq!(sales, Some("Online"));
     assert_eq!(h.state().ws.bookmarks.len(), 1, "the file's bookmarks stay");
 }
+
+#[test]
+fn the_navigator_shows_the_selected_subscription_and_switches_like_az_account_set() {
+    let mut ws = persist::demo().unwrap();
+    let mut sh = tde_console::shell::Shell::new().with_keys(common::FixtureKeys::boxed());
+    let out = sh.run_script(
+        &mut ws,
+        "sim subscription create --id 11111111-2222-4333-8444-555555555555 --name 'Contoso Dev' -o none\naz group create -n rg-dev -l eastus --subscription 'Contoso Dev' -o none",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1500.0, HEIGHT))
+        .build_eframe(move |_cc| {
+            ConsoleApp::with_workspace(ws, None)
+                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
+        });
+    h.run_steps(2);
+    assert!(has(&h, "rg-contoso-us"));
+    assert!(
+        !has(&h, "rg-dev"),
+        "another subscription's groups are not listed"
+    );
+    click(&mut h, "Contoso Production");
+    click(&mut h, "Contoso Dev");
+    h.run_steps(3);
+    assert!(has(&h, "rg-dev"));
+    assert!(!has(&h, "rg-contoso-us"));
+    assert!(has(
+        &h,
+        "az account set --subscription 11111111-2222-4333-8444-555555555555"
+    ));
+}

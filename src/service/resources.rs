@@ -72,3 +72,73 @@ pub(crate) fn resolve_location(
         None => Ok(g.location.clone()),
     }
 }
+
+/// The subscription named by id or by display name (case-insensitive), as `--subscription`
+/// takes it; az's own error when there is none.
+pub fn find_subscription<'a>(
+    ws: &'a Workspace,
+    id_or_name: &str,
+) -> ServiceResult<&'a Subscription> {
+    let wanted = id_or_name.trim();
+    ws.subscriptions
+        .iter()
+        .find(|s| s.id.0.eq_ignore_ascii_case(wanted))
+        .or_else(|| {
+            ws.subscriptions
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(wanted))
+        })
+        .ok_or_else(|| {
+            ServiceError::bad_request(
+                "SubscriptionNotFound",
+                format!(
+                    "Subscription '{id_or_name}' not found. Check the spelling and casing and try again."
+                ),
+            )
+        })
+}
+
+/// `sim subscription create --id GUID --name NAME`: another subscription of the console
+/// user's tenant (key backups restore only within one; limits count per subscription).
+pub fn create_subscription(
+    ws: &mut Workspace,
+    id: &str,
+    name: &str,
+) -> ServiceResult<Subscription> {
+    transact(ws, |ws| {
+        let id = id.trim().to_ascii_lowercase();
+        if !super::keyvault::is_guid(&id) {
+            return Err(ServiceError::bad_request(
+                "InvalidSubscriptionId",
+                format!("The subscription id '{id}' is not a GUID."),
+            ));
+        }
+        check_name("subscription", name, 1, 64, |c| !c.is_control())?;
+        if let Some(s) = ws
+            .subscriptions
+            .iter()
+            .find(|s| s.id.0 == id || s.name.eq_ignore_ascii_case(name.trim()))
+        {
+            return Err(ServiceError::conflict(
+                "SubscriptionAlreadyExists",
+                format!("A subscription '{}' ({}) already exists.", s.name, s.id.0),
+            ));
+        }
+        let s = Subscription {
+            id: SubscriptionId(id),
+            name: name.trim().to_string(),
+            tenant: ws.console_user.tenant.clone(),
+        };
+        ws.subscriptions.push(s.clone());
+        Ok(s)
+    })
+}
+
+/// `az account set --subscription X`: the subscription later commands work in.
+pub fn set_subscription(ws: &mut Workspace, id_or_name: &str) -> ServiceResult<Subscription> {
+    let s = find_subscription(ws, id_or_name)?.clone();
+    transact(ws, |ws| {
+        ws.current_subscription = s.id.clone();
+        Ok(s)
+    })
+}

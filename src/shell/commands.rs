@@ -124,12 +124,33 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
         .map(|(c, n)| (c, &words[n..]))
         .ok_or_else(|| unknown_command(words))?;
     let mut a = Args::parse(rest)?;
-    for ignored in [
-        "--subscription",
-        "--only-show-errors",
-        "--debug",
-        "--verbose",
-    ] {
+    // `--subscription` (by id or name) on any command but `az account`'s own: the command
+    // runs in that subscription, which must exist.
+    if !cmd.starts_with("az account ")
+        && let Some(sub) = a.take("--subscription")
+    {
+        let wanted = sub.join(" ");
+        let id = service::resources::find_subscription(ws, &wanted)
+            .map_err(|e| usage(e.message))?
+            .id
+            .clone();
+        let home = std::mem::replace(&mut ws.current_subscription, id);
+        let out = run_command(ws, keys, words, cmd, a);
+        ws.current_subscription = home;
+        return out;
+    }
+    run_command(ws, keys, words, cmd, a)
+}
+
+/// Runs `cmd` with its parsed arguments in the current subscription.
+fn run_command(
+    ws: &mut Workspace,
+    keys: &dyn service::KeySource,
+    words: &[String],
+    cmd: &str,
+    mut a: Args,
+) -> CmdResult {
+    for ignored in ["--only-show-errors", "--debug", "--verbose"] {
         a.take(ignored);
     }
     // `--no-wait` returns at once from the long-running operations where `az` has it; the
@@ -1193,7 +1214,8 @@ pub fn run(ws: &mut Workspace, keys: &dyn service::KeySource, words: &[String]) 
 pub type Runner = fn(&mut Workspace, &dyn service::KeySource, &str, &mut Args) -> Option<CmdResult>;
 
 /// The command modules beside this one, with their command words.
-const EXTENSIONS: [(&[&str], Runner); 5] = [
+const EXTENSIONS: [(&[&str], Runner); 6] = [
+    (super::account::COMMANDS, super::account::run),
     (super::continuity::COMMANDS, super::continuity::run),
     (super::estate::COMMANDS, super::estate::run),
     (super::governance::COMMANDS, super::governance::run),

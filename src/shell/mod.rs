@@ -5,6 +5,7 @@
 //! `$(command)`, per-command `--query` and `-o json|tsv|table|none`. Errors print as
 //! `ERROR: (<Code>) <Message>`.
 
+pub mod account;
 pub mod args;
 pub mod commands;
 pub mod continuity;

@@ -74,18 +74,27 @@ fn rows<'a>(ws: &'a Workspace, nav: &NavigatorState, filter: &str) -> Vec<Row<'a
     let searching = !filter.is_empty();
     let hit = |name: &str| contains_ci(name, filter);
     let mut out = Vec::new();
-    for g in &ws.resource_groups {
+    // The portal's subscription filter: the selected subscription's resources.
+    for g in ws
+        .resource_groups
+        .iter()
+        .filter(|g| g.subscription == ws.current_subscription)
+    {
         let group_hit = hit(&g.name);
         let servers: Vec<&SqlServer> = ws
             .servers
             .iter()
-            .filter(|s| s.resource_group == g.name)
+            .filter(|s| s.resource_group == g.name && s.subscription == g.subscription)
             .map(|s| &**s)
             .collect();
         let vaults: Vec<&KeyVault> = ws
             .vaults
             .iter()
-            .filter(|v| v.resource_group == g.name && v.deleted.is_none())
+            .filter(|v| {
+                v.resource_group == g.name
+                    && v.subscription == g.subscription
+                    && v.deleted.is_none()
+            })
             .collect();
         if searching
             && !group_hit
@@ -183,7 +192,40 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .subscription()
         .map(|s| s.name.clone())
         .unwrap_or_default();
-    ui.label(RichText::new(format!("Subscription: {sub}")).strong());
+    if app.ws.subscriptions.len() > 1 {
+        // As the portal's subscription filter; the same as `az account set`.
+        let mut chosen: Option<Subscription> = None;
+        ui.horizontal(|ui| {
+            let label = ui.label(RichText::new("Subscription:").strong());
+            egui::ComboBox::from_id_salt("nav-subscription")
+                .selected_text(&sub)
+                .show_ui(ui, |ui| {
+                    for s in &app.ws.subscriptions {
+                        if ui
+                            .selectable_label(s.id == app.ws.current_subscription, &s.name)
+                            .clicked()
+                        {
+                            chosen = Some(s.clone());
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        if let Some(s) = chosen.filter(|s| s.id != app.ws.current_subscription) {
+            let id = s.id.0.clone();
+            app.queue_az(
+                Some(format!("az account set --subscription {id}")),
+                move |ws| {
+                    crate::service::resources::set_subscription(ws, &id)
+                        .map(|s| format!("Subscription '{}' selected.", s.name))
+                        .map_err(|e| e.to_string())
+                },
+            );
+        }
+    } else {
+        ui.label(RichText::new(format!("Subscription: {sub}")).strong());
+    }
     if app.ws.resource_groups.is_empty() {
         ui.label("No resources yet. Open the Cloud Shell and create some with az commands, or File > Open built-in demo.");
         return;
