@@ -1295,7 +1295,9 @@ fn the_navigator_shows_the_selected_subscription_and_switches_like_az_account_se
         !has(&h, "rg-dev"),
         "another subscription's groups are not listed"
     );
-    click(&mut h, "Contoso Production");
+    // The picker is labelled by its "Subscription:" caption.
+    h.get_all_by_label("Subscription:").last().unwrap().click();
+    h.run_steps(2);
     click(&mut h, "Contoso Dev");
     h.run_steps(3);
     assert!(has(&h, "rg-dev"));
