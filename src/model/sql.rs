@@ -426,7 +426,15 @@ pub struct SqlServer {
     pub tenant: TenantId,
     pub location: String,
     pub admin_login: String,
+    /// The system-assigned identity, when it is on.
     pub identity: Option<ServerIdentity>,
+    /// User-assigned identities given to the server (their ARM ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_assigned_identities: Vec<String>,
+    /// The user-assigned identity the server reaches Key Vault with (one of the above);
+    /// without one, the system-assigned identity does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_user_assigned_identity: Option<String>,
     /// The per-server key that protects DEKs under service-managed TDE.
     pub service_managed_key: RsaKeyMaterial,
     pub keys: Vec<ServerKey>,

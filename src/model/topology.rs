@@ -1,6 +1,6 @@
 //! Tenants, subscriptions, regions (with their geographies) and resource groups.
 
-use super::ids::{SubscriptionId, TenantId};
+use super::ids::{PrincipalId, SubscriptionId, TenantId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,5 +151,30 @@ mod tests {
         assert_eq!(region("West Europe").map(|r| r.geography), Some("Europe"));
         assert_eq!(region("japanwest").map(|r| r.geography), Some("Japan"));
         assert!(region("mars").is_none());
+    }
+}
+
+/// A user-assigned managed identity (`az identity create`): an Azure AD service principal
+/// that servers can be given and that reaches key vaults on their behalf.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserAssignedIdentity {
+    pub name: String,
+    pub resource_group: String,
+    pub subscription: SubscriptionId,
+    pub location: String,
+    /// The object id access policies and role assignments name.
+    pub principal_id: PrincipalId,
+    /// The application (client) id.
+    pub client_id: String,
+    pub tenant_id: TenantId,
+}
+
+impl UserAssignedIdentity {
+    /// Its ARM id, as `--user-assigned-identity-id` takes it.
+    pub fn arm_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourcegroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+            self.subscription, self.resource_group, self.name
+        )
     }
 }

@@ -1,7 +1,7 @@
 //! The whole simulated world one workspace file holds.
 
 use super::ids::{PrincipalId, SubscriptionId, TenantId};
-use super::sql::SqlServer;
+use super::sql::{ServerIdentity, SqlServer};
 use super::topology::{ResourceGroup, Subscription, Tenant};
 use super::vault::KeyVault;
 use crate::sim::{Schedule, SimClock, Timestamp, TimingProfile};
@@ -140,6 +140,9 @@ pub struct Workspace {
     pub continuity: super::continuity::Continuity,
     /// Bumped by every change the operations layer makes (never saved): what "unsaved"
     /// follows, and how a view knows the model moved.
+    /// User-assigned managed identities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<super::topology::UserAssignedIdentity>,
     /// Moments of a session kept in the file (History > "Keep bookmarks in the file"):
     /// each with the whole workspace as it was, so a class reopens the file and rewinds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -203,6 +206,25 @@ impl Workspace {
         })
     }
 
+    /// The user-assigned identity with this ARM id (any case), if it exists.
+    pub fn identity(&self, arm_id: &str) -> Option<&super::topology::UserAssignedIdentity> {
+        self.identities
+            .iter()
+            .find(|i| i.arm_id().eq_ignore_ascii_case(arm_id.trim()))
+    }
+
+    /// Who `s` is when it calls Key Vault: its primary user-assigned identity when it has
+    /// one (None once that identity is deleted), else its system-assigned identity.
+    pub fn key_vault_identity(&self, s: &SqlServer) -> Option<ServerIdentity> {
+        match &s.primary_user_assigned_identity {
+            Some(id) => self.identity(id).map(|u| ServerIdentity {
+                principal_id: u.principal_id.clone(),
+                tenant_id: u.tenant_id.clone(),
+            }),
+            None => s.identity.clone(),
+        }
+    }
+
     pub fn subscription(&self) -> Option<&Subscription> {
         self.subscriptions
             .iter()
@@ -235,6 +257,7 @@ impl Workspace {
             locks,
             journal,
             continuity,
+            identities,
             bookmarks,
             revision: _,
         } = self;
@@ -265,6 +288,7 @@ impl Workspace {
             && *locks == other.locks
             && *journal == other.journal
             && *continuity == other.continuity
+            && *identities == other.identities
             && *bookmarks == other.bookmarks
     }
 

@@ -163,6 +163,7 @@ enum Touched<'a> {
 fn reconcile_changes(before: &Workspace, ws: &mut Workspace, also: Touched<'_>) {
     let global = before.profile != ws.profile
         || before.tenants != ws.tenants
+        || before.identities != ws.identities
         || before.continuity != ws.continuity;
     if global {
         return reconcile(ws);

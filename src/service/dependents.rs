@@ -138,8 +138,7 @@ pub fn databases_lost_without_access(
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for s in ws.servers.iter().filter(|s| {
-        s.identity
-            .as_ref()
+        ws.key_vault_identity(s)
             .is_some_and(|i| &i.principal_id == principal)
     }) {
         for d in &s.databases {

@@ -827,9 +827,8 @@ fn caller_principal(
         )),
         Caller::Server(name) => {
             let s = ws.server(name).ok_or(KeyAccessFailure::NoServerIdentity)?;
-            let id = s
-                .identity
-                .as_ref()
+            let id = ws
+                .key_vault_identity(s)
                 .ok_or(KeyAccessFailure::NoServerIdentity)?;
             Ok((id.principal_id.clone(), id.tenant_id.clone()))
         }

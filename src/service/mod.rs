@@ -17,6 +17,7 @@ mod error;
 pub mod estate;
 pub mod failover_group;
 pub mod georeplication;
+pub mod identity;
 pub mod keyvault;
 pub mod locks;
 pub mod monitor;
@@ -123,6 +124,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         locks: Vec::new(),
         journal: RequestJournal::default(),
         continuity: Continuity::default(),
+        identities: Vec::new(),
         bookmarks: Vec::new(),
         revision: 0,
     }

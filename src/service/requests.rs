@@ -362,7 +362,7 @@ fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
             display: ws.console_user.upn.clone(),
         },
         Caller::Server(name) => {
-            let identity = ws.server(name).and_then(|s| s.identity.as_ref());
+            let identity = ws.server(name).and_then(|s| ws.key_vault_identity(s));
             let oid = identity
                 .map(|i| i.principal_id.0.clone())
                 .unwrap_or_default();

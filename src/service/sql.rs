@@ -78,6 +78,8 @@ pub fn create_server(
             location,
             admin_login: req.admin_user.clone(),
             identity,
+            user_assigned_identities: Vec::new(),
+            primary_user_assigned_identity: None,
             keys: vec![ServerKey {
                 name: "ServiceManaged".into(),
                 key_type: ServerKeyType::ServiceManaged,
@@ -100,7 +102,53 @@ pub fn create_server(
     })
 }
 
-fn new_identity(ws: &mut Workspace) -> ServerIdentity {
+/// `az sql server create` with identities and, optionally, a customer-managed key from
+/// the start (`--key-id`), all or nothing: the key is reached with the primary
+/// user-assigned identity, which must already have access to it.
+pub fn create_server_with(
+    ws: &mut Workspace,
+    req: &CreateServer,
+    identities: &super::identity::ServerIdentities,
+    key_id: Option<String>,
+    service_key: RsaKeyMaterial,
+) -> ServiceResult<SqlServer> {
+    let plain = identities.identity_type.is_none()
+        && identities.user_assigned.is_empty()
+        && identities.primary.is_none();
+    if plain && key_id.is_none() {
+        return create_server(ws, req, service_key);
+    }
+    transact(ws, |ws| {
+        create_server(ws, req, service_key)?;
+        if !plain {
+            super::identity::set_server_identities(ws, &req.name, identities, req.assign_identity)?;
+        }
+        if let Some(kid) = key_id {
+            if server(ws, &req.name)?
+                .primary_user_assigned_identity
+                .is_none()
+            {
+                return Err(ServiceError::bad_request(
+                    "InvalidParameterValue",
+                    "A customer-managed key at server creation (--key-id) needs a primary user-assigned identity with access to the key (--identity-type UserAssigned --user-assigned-identity-id ID --primary-user-assigned-identity-id ID).",
+                ));
+            }
+            add_server_key(ws, &req.name, &kid)?;
+            super::tde::set_protector(
+                ws,
+                &super::tde::SetProtector {
+                    server: req.name.clone(),
+                    key_type: ServerKeyType::AzureKeyVault,
+                    kid: Some(kid),
+                    auto_rotation: false,
+                },
+            )?;
+        }
+        Ok(server(ws, &req.name)?.clone())
+    })
+}
+
+pub(crate) fn new_identity(ws: &mut Workspace) -> ServerIdentity {
     ServerIdentity {
         principal_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),
         tenant_id: ws.console_user.tenant.clone(),
@@ -336,7 +384,7 @@ pub(crate) fn new_database(
 pub(crate) fn tde_error(ws: &Workspace, server_name: &str, f: &KeyAccessFailure) -> ServiceError {
     let s = ws.server(server_name);
     let principal = s
-        .and_then(|s| s.identity.as_ref())
+        .and_then(|s| ws.key_vault_identity(s))
         .map(|i| i.principal_id.0.clone())
         .unwrap_or_default();
     let vault_uri = s
@@ -559,7 +607,7 @@ pub fn add_server_key(
             super::content::require_server_serving(ws, server_name)?;
             let uri = super::tde::parse_kid(kid)?;
             let s = server(ws, server_name)?;
-            if s.identity.is_none() {
+            if ws.key_vault_identity(s).is_none() {
                 return Err(tde_error(
                     ws,
                     server_name,

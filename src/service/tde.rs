@@ -73,9 +73,9 @@ pub fn validate_protector(
         .key(&key_name)
         .cloned()
         .ok_or_else(ServiceError::server_key_not_found)?;
+    let reaching = ws.key_vault_identity(s);
     let fail = |f: KeyAccessFailure| {
-        let principal = s
-            .identity
+        let principal = reaching
             .as_ref()
             .map(|i| i.principal_id.0.clone())
             .unwrap_or_default();
@@ -86,7 +86,7 @@ pub fn validate_protector(
             &format!("https://{}.vault.azure.net/", uri.vault),
         )
     };
-    if s.identity.is_none() {
+    if reaching.is_none() {
         return Err(fail(KeyAccessFailure::NoServerIdentity));
     }
     let vault = match ws.vault(&uri.vault) {

@@ -46,6 +46,10 @@ pub(crate) fn usage(text: impl Into<String>) -> CommandError {
 /// Every command the shell knows, as its words. Used for help and for "did you mean".
 pub const COMMANDS: &[&str] = &[
     "az group create",
+    "az identity create",
+    "az identity show",
+    "az identity list",
+    "az identity delete",
     "az keyvault create",
     "az keyvault update",
     "az keyvault show",
@@ -456,6 +460,11 @@ fn run_command(
                 "--assign-identity",
                 "--enable-public-network",
                 "--minimal-tls-version",
+                "--identity-type",
+                "--user-assigned-identity-id",
+                "--primary-user-assigned-identity-id",
+                "--key-id",
+                "--federated-client-id",
             ])?;
             let req = sql::CreateServer {
                 name: a.required("--name")?,
@@ -466,27 +475,98 @@ fn run_command(
                 assign_identity: a.bool("--assign-identity")?.unwrap_or(false),
                 kind: ServerKind::SqlDatabaseServer,
             };
+            let identities = identity_args(&a);
             sql::validate_create_server(ws, &req)?;
             let key = keys
                 .generate(2048)
                 .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
-            Ok(views::server(&sql::create_server(ws, &req, key)?))
+            let s = sql::create_server_with(ws, &req, &identities, a.get("--key-id"), key)?;
+            Ok(views::server(ws, &s))
         }
         "az sql server update" => {
-            a.check_known(&["--name", "--resource-group", "--assign-identity"])?;
+            // az spells it -i or --assign_identity here (--assign-identity is create's).
+            if words.iter().any(|w| w == "--assign-identity") {
+                return Err(usage("unrecognized arguments: --assign-identity"));
+            }
+            a.rename("--assign_identity", "--assign-identity");
+            a.check_known(&[
+                "--name",
+                "--resource-group",
+                "--assign-identity",
+                "--identity-type",
+                "--user-assigned-identity-id",
+                "--primary-user-assigned-identity-id",
+                "--federated-client-id",
+            ])?;
             let name = a.required("--name")?;
             check_group(ws, &a, &name)?;
-            let s = match a.bool("--assign-identity")? {
-                Some(true) => sql::assign_identity(ws, &name)?,
-                _ => sql::server(ws, &name)?.clone(),
+            let identities = identity_args(&a);
+            let assign = a.bool("--assign-identity")?.unwrap_or(false);
+            let s = if identities.identity_type.is_some()
+                || !identities.user_assigned.is_empty()
+                || identities.primary.is_some()
+            {
+                service::identity::set_server_identities(ws, &name, &identities, assign)?
+            } else if assign {
+                sql::assign_identity(ws, &name)?
+            } else {
+                sql::server(ws, &name)?.clone()
             };
-            Ok(views::server(&s))
+            Ok(views::server(ws, &s))
+        }
+        "az identity create" => {
+            a.check_known(&["--name", "--resource-group", "--location", "--tags"])?;
+            let i = service::identity::create_identity(
+                ws,
+                &a.required("--name")?,
+                &a.required("--resource-group")?,
+                a.get("--location").as_deref(),
+            )?;
+            Ok(views::identity(&i))
+        }
+        "az identity show" | "az identity delete" => {
+            a.check_known(&["--name", "--resource-group", "--ids"])?;
+            let (name, group) = match a.get("--ids") {
+                Some(id) => {
+                    let i = ws.identity(&id).ok_or_else(|| {
+                        ServiceError::not_found(
+                            "ResourceNotFound",
+                            format!("The Resource '{id}' was not found."),
+                        )
+                    })?;
+                    (i.name.clone(), i.resource_group.clone())
+                }
+                None => (a.required("--name")?, a.required("--resource-group")?),
+            };
+            if cmd == "az identity show" {
+                Ok(views::identity(service::identity::show_identity(
+                    ws, &name, &group,
+                )?))
+            } else {
+                service::identity::delete_identity(ws, &name, &group)?;
+                Ok(Value::Null)
+            }
+        }
+        "az identity list" => {
+            a.check_known(&["--resource-group"])?;
+            let g = a.get("--resource-group");
+            Ok(Value::Array(
+                ws.identities
+                    .iter()
+                    .filter(|i| i.subscription == ws.current_subscription)
+                    .filter(|i| {
+                        g.as_ref()
+                            .is_none_or(|g| i.resource_group.eq_ignore_ascii_case(g))
+                    })
+                    .map(views::identity)
+                    .collect(),
+            ))
         }
         "az sql server show" => {
             a.check_known(&["--name", "--resource-group"])?;
             let name = a.required("--name")?;
             check_group(ws, &a, &name)?;
-            Ok(views::server(sql::server(ws, &name)?))
+            Ok(views::server(ws, sql::server(ws, &name)?))
         }
         "az sql server list" => {
             a.check_known(&["--resource-group"])?;
@@ -498,7 +578,7 @@ fn run_command(
                         g.as_ref()
                             .is_none_or(|g| s.resource_group.eq_ignore_ascii_case(g))
                     })
-                    .map(|s| views::server(s))
+                    .map(|s| views::server(ws, s))
                     .collect(),
             ))
         }
@@ -1158,10 +1238,8 @@ fn run_command(
         }
         "sim identity delete" => {
             a.check_known(&["--server"])?;
-            Ok(views::server(&sql::delete_identity(
-                ws,
-                &a.required("--server")?,
-            )?))
+            let s = sql::delete_identity(ws, &a.required("--server")?)?;
+            Ok(views::server(ws, &s))
         }
         "sim events" => {
             a.check_known(&[])?;
@@ -1281,6 +1359,21 @@ fn unknown_command(words: &[String]) -> CommandError {
             "'{typed}' is misspelled or not recognized. Did you mean: {}?",
             near.join(" | ")
         ))
+    }
+}
+
+/// `--identity-type`, `--user-assigned-identity-id ID...` and
+/// `--primary-user-assigned-identity-id` of `az sql server create|update`.
+fn identity_args(a: &Args) -> service::identity::ServerIdentities {
+    service::identity::ServerIdentities {
+        identity_type: a.get("--identity-type"),
+        user_assigned: a
+            .list("--user-assigned-identity-id")
+            .into_iter()
+            .flat_map(|v| v.split([',', ' ']).map(str::to_string).collect::<Vec<_>>())
+            .filter(|v| !v.is_empty())
+            .collect(),
+        primary: a.get("--primary-user-assigned-identity-id"),
     }
 }
 

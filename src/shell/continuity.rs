@@ -52,7 +52,6 @@ pub const NO_WAIT: &[&str] = &[
     "az sql db restore",
     "az sql db replica create",
     "az sql db ltr-backup restore",
-    "az sql db geo-backup restore",
     "az sql db str-policy set",
 ];
 

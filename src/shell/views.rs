@@ -165,18 +165,60 @@ pub fn deleted_key(v: &KeyVault, k: &Key) -> Value {
     out
 }
 
-pub fn server(s: &SqlServer) -> Value {
+/// A server's `identity` as ARM shows it: type, the system-assigned principal, and each
+/// user-assigned identity with its principal and client ids.
+fn server_identity(ws: &Workspace, s: &SqlServer) -> Value {
+    let user: serde_json::Map<String, Value> = s
+        .user_assigned_identities
+        .iter()
+        .map(|id| {
+            let u = ws.identity(id);
+            (
+                id.clone(),
+                json!({
+                    "clientId": u.map(|u| u.client_id.clone()),
+                    "principalId": u.map(|u| u.principal_id.0.clone()),
+                }),
+            )
+        })
+        .collect();
+    let kind = match (s.identity.is_some(), user.is_empty()) {
+        (true, true) => "SystemAssigned",
+        (true, false) => "SystemAssigned,UserAssigned",
+        (false, false) => "UserAssigned",
+        (false, true) => return Value::Null,
+    };
+    json!({
+        "principalId": s.identity.as_ref().map(|i| i.principal_id.0.clone()),
+        "tenantId": s.identity.as_ref().map(|i| i.tenant_id.0.clone()).unwrap_or_else(|| s.tenant.0.clone()),
+        "type": kind,
+        "userAssignedIdentities": if user.is_empty() { Value::Null } else { Value::Object(user) }
+    })
+}
+
+pub fn identity(i: &UserAssignedIdentity) -> Value {
+    json!({
+        "clientId": i.client_id,
+        "id": i.arm_id(),
+        "location": i.location,
+        "name": i.name,
+        "principalId": i.principal_id.0,
+        "resourceGroup": i.resource_group,
+        "systemData": null,
+        "tags": {},
+        "tenantId": i.tenant_id.0,
+        "type": "Microsoft.ManagedIdentity/userAssignedIdentities"
+    })
+}
+
+pub fn server(ws: &Workspace, s: &SqlServer) -> Value {
     json!({
         "administratorLogin": s.admin_login,
         "administratorLoginPassword": null,
         "fullyQualifiedDomainName": s.fqdn(),
         "id": ids::server(s),
-        "identity": s.identity.as_ref().map(|i| json!({
-            "principalId": i.principal_id.0,
-            "tenantId": i.tenant_id.0,
-            "type": "SystemAssigned",
-            "userAssignedIdentities": null
-        })),
+        "identity": server_identity(ws, s),
+        "primaryUserAssignedIdentityId": s.primary_user_assigned_identity,
         "keyId": s.protector_key().and_then(|k| k.uri.clone()),
         "kind": match s.kind { ServerKind::SqlDatabaseServer => "v12.0", ServerKind::ManagedInstance => "v12.0,managedinstance" },
         "location": s.location,

@@ -435,7 +435,7 @@ fn restore_as_az(ws: &Workspace, req: &RestoreRequest) -> Option<String> {
             )
         }
         RestoreSource::Geo => format!(
-            "az sql db geo-backup restore --geo-backup-id {}/recoverableDatabases/{db} --dest-database {dest} --dest-server {} --resource-group {} --no-wait",
+            "az sql db geo-backup restore --geo-backup-id {}/recoverableDatabases/{db} --dest-database {dest} --dest-server {} --resource-group {}",
             crate::service::ids::server(ws.server(server)?),
             req.target_server,
             super::group_of(ws, &req.target_server)

@@ -144,7 +144,7 @@ fn keep_accessible(
         let mut lines = Vec::new();
         if cx.ws.server(&server).is_some_and(|s| s.identity.is_none()) {
             lines.push(format!(
-                "az sql server update --name {server} --resource-group {group} --assign-identity"
+                "az sql server update --name {server} --resource-group {group} -i"
             ));
         }
         lines.push(format!(

@@ -106,10 +106,17 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             ImportFormat::Pfx => "--pfx-file",
             ImportFormat::Byok => "--byok-file",
         };
+        // az spells an HSM key's import --kty RSA --protection hsm; it has no PFX input
+        // (--pfx-file is this console's: the comment says how az does it).
         let mut az = format!(
-            "az keyvault key import --vault-name {vault} --name {} --kty {} {file_flag} {}",
+            "{}az keyvault key import --vault-name {vault} --name {} --kty RSA{} {file_flag} {}",
+            if format == ImportFormat::Pfx {
+                "# az has no --pfx-file: convert first (openssl pkcs12 -in FILE -nocerts -out key.pem) and use --pem-file\n"
+            } else {
+                ""
+            },
             super::quoted(&name),
-            kty.as_str(),
+            if f.hsm { " --protection hsm" } else { "" },
             super::quoted(&path)
         );
         // The password itself never goes into a script: a placeholder stands for it.

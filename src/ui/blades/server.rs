@@ -83,7 +83,7 @@ pub fn show(
             {
                 let server = s.name.clone();
                 cx.az(format!(
-                    "az sql server update --name {server} --resource-group {} --assign-identity",
+                    "az sql server update --name {server} --resource-group {} -i",
                     s.resource_group
                 ));
                 cx.run(move |ws| {

@@ -338,7 +338,7 @@ fn tde_as_az(ws: &Workspace, server: &str, form: &TdeForm) -> String {
             let mut lines = Vec::new();
             if ws.server(server).is_some_and(|s| s.identity.is_none()) {
                 lines.push(format!(
-                    "az sql server update --name {server} --resource-group {group} --assign-identity"
+                    "az sql server update --name {server} --resource-group {group} -i"
                 ));
             }
             lines.push(format!(
