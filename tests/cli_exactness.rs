@@ -193,3 +193,14 @@ fn a_key_backup_prints_nothing_and_a_disabled_key_has_its_own_text() {
         "{e}"
     );
 }
+
+#[test]
+fn an_sms_receiver_takes_country_code_and_number_as_az_does() {
+    let (mut sh, mut ws) = demo();
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        "az monitor action-group create -n ag-sms -g rg-contoso-us --short-name sms --action sms oncall 1 5551234567 --query smsReceivers[0] -o json",
+    );
+    assert!(r.stdout.contains("+1 5551234567"), "{}", r.stdout);
+}

@@ -1052,7 +1052,15 @@ fn run_command(
             a.check_known(&["--name", "--resource-group", "--short-name", "--action"])?;
             let mut receivers = Vec::new();
             for g in a.groups("--action") {
+                // az takes sms and voice as NAME COUNTRY_CODE PHONE_NUMBER.
+                let phone;
                 let (kind, name, target) = match g.as_slice() {
+                    [k, n, cc, number]
+                        if ["sms", "voice"].contains(&k.to_ascii_lowercase().as_str()) =>
+                    {
+                        phone = format!("+{} {number}", cc.trim_start_matches('+'));
+                        (k, n, &phone)
+                    }
                     [k, n, t, ..] => (k, n, t),
                     _ => {
                         return Err(usage(

@@ -147,6 +147,19 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
                     enabled: true,
                 };
                 let receiver = &ag.receivers[0];
+                // az's form of each receiver's target: sms/voice as COUNTRY_CODE NUMBER.
+                let target = match receiver.kind {
+                    ReceiverKind::Sms | ReceiverKind::Voice => {
+                        let t = receiver.target.trim().trim_start_matches('+');
+                        match t.split_once(' ') {
+                            Some((cc, number)) => {
+                                format!("{} {}", super::quoted(cc), super::quoted(number.trim()))
+                            }
+                            None => super::quoted(t),
+                        }
+                    }
+                    _ => super::quoted(&receiver.target),
+                };
                 cx.az(format!(
                     "az monitor action-group create --name {} --resource-group {} --short-name {} --action {} {} {}\n\
                      az monitor activity-log alert create --name {} --resource-group {} --condition {} --action-group {}",
@@ -155,7 +168,7 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
                     super::quoted(&ag.short_name),
                     receiver.kind.as_str(),
                     super::quoted(&receiver.name),
-                    super::quoted(&receiver.target),
+                    target,
                     super::quoted(&rule.name),
                     rule.resource_group,
                     super::quoted(&format!(
