@@ -12,8 +12,9 @@ tde-console: Azure SQL TDE with customer-managed keys, simulated with real crypt
 
 USAGE:
   tde-console [WORKSPACE.ron]            open the console (the built-in demo without a file)
-  tde-console shell [WORKSPACE.ron] [--script FILE] [--keep-going] [--passphrase-file FILE]
-                                         run az commands from FILE or standard input;
+  tde-console shell [WORKSPACE.ron] [--script FILE] [--keep-going] [--passphrase-file FILE] [--pwsh]
+                                         run az commands from FILE or standard input
+                                         (Az PowerShell cmdlets with --pwsh or a .ps1 FILE);
                                          WORKSPACE is loaded if it exists and saved at the end
                                          (with --passphrase-file: opened with, and saved
                                          protected by, the passphrase on FILE's first line)
@@ -52,11 +53,13 @@ fn run_shell(args: &[OsString]) -> ExitCode {
     let mut workspace: Option<PathBuf> = None;
     let mut script: Option<PathBuf> = None;
     let mut keep_going = false;
+    let mut pwsh = false;
     let mut passphrase: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].to_string_lossy().as_ref() {
             "--keep-going" => keep_going = true,
+            "--pwsh" => pwsh = true,
             "--passphrase-file" => {
                 i += 1;
                 let text = args.get(i).map(|f| (f, persist::read_user_text(f)));
@@ -126,6 +129,13 @@ fn run_shell(args: &[OsString]) -> ExitCode {
     };
     let mut ws = ws;
     let mut sh = Shell::new();
+    let ps1 = script
+        .as_ref()
+        .and_then(|f| f.extension())
+        .is_some_and(|e| e.eq_ignore_ascii_case("ps1"));
+    if pwsh || ps1 {
+        sh.mode = tde_console::shell::ShellMode::Pwsh;
+    }
     let mut failures = 0;
     match &script {
         Some(f) => match persist::read_user_text(f) {

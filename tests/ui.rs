@@ -1307,3 +1307,33 @@ fn the_navigator_shows_the_selected_subscription_and_switches_like_az_account_se
         "az account set --subscription 11111111-2222-4333-8444-555555555555"
     ));
 }
+
+#[test]
+fn the_cloud_shell_runs_powershell_cmdlets_after_choosing_powershell() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    click(&mut h, "PowerShell");
+    h.run_steps(2);
+    h.get_by_label("PS>").click();
+    h.run_steps(1);
+    h.get_by_label("PS>").type_text(
+        "Get-AzSqlServerTransparentDataEncryptionProtector -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us",
+    );
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the cmdlet", |app| !app.busy());
+    let t = &h.state().shell.transcript;
+    assert!(
+        t.contains("PS> Get-AzSqlServerTransparentDataEncryptionProtector"),
+        "{t}"
+    );
+    assert!(t.contains("ServerKeyVaultKeyName : "), "{t}");
+    // `bash` goes back, as in Cloud Shell; the prompt follows.
+    h.get_by_label("PS>").click();
+    h.get_by_label("PS>").type_text("bash");
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "bash", |app| !app.busy());
+    assert!(has(&h, "az>"));
+}

@@ -30,7 +30,7 @@ pub fn logical_lines(script: &str) -> Vec<(usize, String)> {
     out
 }
 
-fn strip_comment(line: &str) -> &str {
+pub(crate) fn strip_comment(line: &str) -> &str {
     let mut quote: Option<char> = None;
     let mut depth = 0usize;
     let mut prev_space = true;

@@ -13,6 +13,7 @@ pub mod estate;
 pub mod governance;
 pub mod lexer;
 pub mod output;
+pub mod pwsh;
 pub mod rotation;
 pub mod transfer;
 pub mod views;
@@ -45,6 +46,10 @@ pub struct ScriptOutcome {
 /// workspace it is given.
 pub struct Shell {
     pub vars: BTreeMap<String, String>,
+    /// `az` (bash-like) or PowerShell, as Cloud Shell offers both.
+    pub mode: ShellMode,
+    /// PowerShell variables: objects, as cmdlets return them.
+    ps_vars: BTreeMap<String, serde_json::Value>,
     keys: Box<dyn KeySource + Send>,
     /// How deep `$(...)` substitutions are nested right now.
     depth: usize,
@@ -54,10 +59,21 @@ impl Default for Shell {
     fn default() -> Self {
         Shell {
             vars: BTreeMap::new(),
+            mode: ShellMode::Az,
+            ps_vars: BTreeMap::new(),
             keys: Box::new(OsKeySource),
             depth: 0,
         }
     }
+}
+
+/// Which language the shell reads: `az` lines in a bash-like syntax, or PowerShell with
+/// the Az cmdlets. `pwsh` and `bash` switch between them, as in Cloud Shell.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShellMode {
+    #[default]
+    Az,
+    Pwsh,
 }
 
 /// The longest a line may become once its variables and substitutions are expanded.
@@ -104,7 +120,37 @@ impl Shell {
         mut each: impl FnMut(&LineOutput),
     ) -> (usize, usize) {
         let (mut failures, mut commands) = (0, 0);
-        for (line_no, line) in lexer::logical_lines(script) {
+        let raw: Vec<&str> = script.lines().collect();
+        let mut i = 0;
+        while i < raw.len() {
+            // One logical line, joined by the current mode's continuation (`\` or a backtick).
+            let line_no = i + 1;
+            let mut line = String::new();
+            while i < raw.len() {
+                let text = match self.mode {
+                    ShellMode::Az => lexer::strip_comment(raw[i]).trim_end().to_string(),
+                    ShellMode::Pwsh => raw[i].trim_end().to_string(),
+                };
+                i += 1;
+                let continued = match self.mode {
+                    ShellMode::Az => text.strip_suffix('\\'),
+                    ShellMode::Pwsh => text.strip_suffix('`'),
+                };
+                match continued {
+                    Some(body) => {
+                        line.push_str(body);
+                        line.push(' ');
+                    }
+                    None => {
+                        line.push_str(&text);
+                        break;
+                    }
+                }
+            }
+            let line = line.trim().to_string();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
             let mut r = self.run_line(ws, &line);
             commands += 1;
             if !r.ok {
@@ -164,6 +210,26 @@ impl Shell {
                 ok: true,
                 ..Default::default()
             };
+        }
+        match (self.mode, line) {
+            (ShellMode::Az, "pwsh" | "powershell") => {
+                self.mode = ShellMode::Pwsh;
+                return LineOutput {
+                    stdout: "PowerShell: Az cmdlets (Get-AzSqlServerKeyVaultKey, Set-AzKeyVaultAccessPolicy, ...). Type 'bash' to go back to az.\n".into(),
+                    ok: true,
+                    ..Default::default()
+                };
+            }
+            (ShellMode::Pwsh, "bash") => {
+                self.mode = ShellMode::Az;
+                return LineOutput {
+                    stdout: "Bash: az commands.\n".into(),
+                    ok: true,
+                    ..Default::default()
+                };
+            }
+            (ShellMode::Pwsh, _) => return self.run_pwsh_line(ws, line),
+            _ => {}
         }
         if let Some((name, rest)) = lexer::assignment(line) {
             return match self.expand_line(ws, rest) {

@@ -3,7 +3,7 @@
 
 use super::ConsoleApp;
 use super::jobs::{Job, JobOrigin};
-use crate::shell::Shell;
+use crate::shell::{Shell, ShellMode};
 use std::sync::{Arc, Mutex};
 
 pub struct ShellPanel {
@@ -15,6 +15,8 @@ pub struct ShellPanel {
     history_pos: usize,
     /// The session (variables) is shared with the worker thread that runs a command.
     session: Arc<Mutex<Shell>>,
+    /// The session's language as last seen (`pwsh` / `bash` typed in it switch it too).
+    pub mode: ShellMode,
 }
 
 impl ShellPanel {
@@ -33,12 +35,31 @@ impl Default for ShellPanel {
             history: Vec::new(),
             history_pos: 0,
             session: Arc::new(Mutex::new(Shell::new())),
+            mode: ShellMode::Az,
         }
     }
 }
 
 impl ShellPanel {
+    /// Switches the session between az (Bash) and PowerShell, as Cloud Shell's selector.
+    pub fn set_mode(&mut self, mode: ShellMode) {
+        if let Ok(mut sh) = self.session.try_lock() {
+            sh.mode = mode;
+            self.mode = mode;
+        }
+    }
+
+    fn prompt(&self) -> &'static str {
+        match self.mode {
+            ShellMode::Az => "az>",
+            ShellMode::Pwsh => "PS>",
+        }
+    }
+
     pub fn finish(&mut self, result: Result<String, String>, stderr: &str) {
+        if let Ok(sh) = self.session.try_lock() {
+            self.mode = sh.mode;
+        }
         match result {
             Ok(out) => self.transcript.push_str(&out),
             Err(e) => self.transcript.push_str(&e),
@@ -50,7 +71,23 @@ impl ShellPanel {
 pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.strong(">_ Cloud Shell");
-        ui.label(egui::RichText::new("az commands act on this workspace").weak());
+        let busy = app.busy();
+        for (mode, label) in [(ShellMode::Az, "Bash"), (ShellMode::Pwsh, "PowerShell")] {
+            if ui
+                .add_enabled(
+                    !busy,
+                    egui::Button::selectable(app.shell.mode == mode, label),
+                )
+                .on_hover_text(match mode {
+                    ShellMode::Az => "az commands (as `bash` in the shell)",
+                    ShellMode::Pwsh => "Az PowerShell cmdlets (as `pwsh` in the shell)",
+                })
+                .clicked()
+            {
+                app.shell.set_mode(mode);
+            }
+        }
+        ui.label(egui::RichText::new("commands act on this workspace").weak());
         if ui.small_button("Clear").clicked() {
             app.shell.transcript.clear();
         }
@@ -79,13 +116,18 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 
 fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
     ui.horizontal(|ui| {
-        let prompt = ui.monospace("az>");
+        let prompt = ui.monospace(app.shell.prompt());
         let edit = ui.add_enabled(
             !busy,
             egui::TextEdit::singleline(&mut app.shell.input)
                 .font(egui::TextStyle::Monospace)
                 .desired_width(f32::INFINITY)
-                .hint_text("az sql server list -o table"),
+                .hint_text(match app.shell.mode {
+                    ShellMode::Az => "az sql server list -o table",
+                    ShellMode::Pwsh => {
+                        "Get-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us"
+                    }
+                }),
         );
         let edit = edit.labelled_by(prompt.id);
         if edit.has_focus() && !app.shell.history.is_empty() {
@@ -117,7 +159,8 @@ pub fn submit(app: &mut ConsoleApp) {
     if line.trim().is_empty() {
         return;
     }
-    app.shell.transcript.push_str(&format!("az> {line}\n"));
+    let prompt = app.shell.prompt();
+    app.shell.transcript.push_str(&format!("{prompt} {line}\n"));
     app.shell.history.push(line.clone());
     app.shell.history_pos = app.shell.history.len();
     let line_for_script = line.clone();

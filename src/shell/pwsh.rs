@@ -1,0 +1,1334 @@
+//! PowerShell mode: the Az PowerShell cmdlets the seed and its procedures name, with
+//! PowerShell's syntax (`-Name value`, switches, `a, b` lists, `'…'` and `"…$x…"` strings,
+//! `$var = …`, `$var.Property.Sub`, `(Get-…).Id`, backtick continuations) and its output
+//! (objects listed as `Name : value`, with the cmdlets' property names). Each cmdlet runs the
+//! same operation as its `az` twin, through the same operations layer; `bash` goes back to
+//! the az mode, as Cloud Shell's `bash` does.
+
+use super::{LineOutput, Shell, commands};
+use crate::model::Workspace;
+use crate::sim::Timestamp;
+use serde_json::{Map, Value, json};
+
+/// A parsed argument of a cmdlet line.
+#[derive(Clone, Debug, PartialEq)]
+enum Token {
+    Param(String),
+    Value(Value),
+    Comma,
+}
+
+/// What a cmdlet is: its name, switches (parameters without a value), mandatory and
+/// other parameters, and how it runs.
+struct Cmdlet {
+    name: &'static str,
+    switches: &'static [&'static str],
+    mandatory: &'static [&'static str],
+    optional: &'static [&'static str],
+    run: fn(&mut Shell, &mut Workspace, &Params) -> Result<Value, String>,
+}
+
+/// The parameters a line gave a cmdlet (names in the cmdlet's own spelling).
+struct Params(Vec<(String, Value)>);
+
+impl Params {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| scalar(v))
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        match self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some((_, Value::Array(items))) => items.iter().map(scalar).collect(),
+            Some((_, v)) => vec![scalar(v)],
+            None => Vec::new(),
+        }
+    }
+
+    fn switch(&self, name: &str) -> bool {
+        self.0
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(name) && !matches!(v, Value::Bool(false)))
+    }
+
+    fn req(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default()
+    }
+}
+
+/// A value as a PowerShell string (objects as `@{A=1; B=2}`).
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(" "),
+        Value::Object(m) => format!(
+            "@{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", scalar(v)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+}
+
+const CMDLETS: &[Cmdlet] = &[
+    Cmdlet {
+        name: "Get-AzSqlServer",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "ServerName"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let v = sh.az(
+                ws,
+                &[
+                    "sql",
+                    "server",
+                    "show",
+                    "-g",
+                    &p.req("ResourceGroupName"),
+                    "-n",
+                    &p.req("ServerName"),
+                ],
+            )?;
+            Ok(ps_server(&v))
+        },
+    },
+    Cmdlet {
+        name: "Set-AzSqlServer",
+        switches: &["AssignIdentity", "Force"],
+        mandatory: &["ResourceGroupName", "ServerName"],
+        optional: &[
+            "IdentityType",
+            "UserAssignedIdentityId",
+            "PrimaryUserAssignedIdentityId",
+        ],
+        run: |sh, ws, p| {
+            let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
+            let mut words: Vec<String> = ["sql", "server", "update", "-g", &g, "-n", &s]
+                .map(String::from)
+                .to_vec();
+            if p.switch("AssignIdentity") {
+                words.push("-i".into());
+            }
+            if let Some(t) = p.get("IdentityType") {
+                words.extend(["--identity-type".into(), t]);
+            }
+            let umis = p.list("UserAssignedIdentityId");
+            if !umis.is_empty() {
+                words.push("--user-assigned-identity-id".into());
+                words.extend(umis);
+            }
+            if let Some(x) = p.get("PrimaryUserAssignedIdentityId") {
+                words.extend(["--primary-user-assigned-identity-id".into(), x]);
+            }
+            Ok(ps_server(&sh.az_words(ws, words)?))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSqlServerKeyVaultKey",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "ServerName"],
+        optional: &["KeyId"],
+        run: |sh, ws, p| {
+            let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
+            let v = match p.get("KeyId") {
+                Some(kid) => sh.az(
+                    ws,
+                    &[
+                        "sql", "server", "key", "show", "-s", &s, "-g", &g, "--kid", &kid,
+                    ],
+                )?,
+                None => sh.az(ws, &["sql", "server", "key", "list", "-s", &s, "-g", &g])?,
+            };
+            Ok(map_items(&v, |k| ps_server_key(k, &g, &s, "ServerName")))
+        },
+    },
+    Cmdlet {
+        name: "Add-AzSqlServerKeyVaultKey",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "ServerName", "KeyId"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
+            let v = sh.az(
+                ws,
+                &[
+                    "sql",
+                    "server",
+                    "key",
+                    "create",
+                    "-s",
+                    &s,
+                    "-g",
+                    &g,
+                    "--kid",
+                    &p.req("KeyId"),
+                ],
+            )?;
+            Ok(ps_server_key(&v, &g, &s, "ServerName"))
+        },
+    },
+    Cmdlet {
+        name: "Remove-AzSqlServerKeyVaultKey",
+        switches: &["Force", "PassThru"],
+        mandatory: &["ResourceGroupName", "ServerName", "KeyId"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s, kid) = (
+                p.req("ResourceGroupName"),
+                p.req("ServerName"),
+                p.req("KeyId"),
+            );
+            let before = sh.az(
+                ws,
+                &[
+                    "sql", "server", "key", "show", "-s", &s, "-g", &g, "--kid", &kid,
+                ],
+            )?;
+            sh.az(
+                ws,
+                &[
+                    "sql", "server", "key", "delete", "-s", &s, "-g", &g, "--kid", &kid,
+                ],
+            )?;
+            Ok(ps_server_key(&before, &g, &s, "ServerName"))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSqlInstanceKeyVaultKey",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "InstanceName"],
+        optional: &["KeyId"],
+        run: |_, ws, p| {
+            let (g, name) = (p.req("ResourceGroupName"), p.req("InstanceName"));
+            let mi = ws
+                .server(&name)
+                .filter(|s| s.kind == crate::model::ServerKind::ManagedInstance)
+                .filter(|s| s.resource_group.eq_ignore_ascii_case(&g))
+                .ok_or_else(|| format!("(ResourceNotFound) The Resource 'Microsoft.Sql/managedInstances/{name}' under resource group '{g}' was not found."))?;
+            let kid = p.get("KeyId");
+            let keys: Vec<Value> = mi
+                .keys
+                .iter()
+                .filter(|k| {
+                    kid.as_deref()
+                        .is_none_or(|x| k.uri.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(x)))
+                })
+                .map(|k| {
+                    ps_server_key(
+                        &super::views::server_key(mi, k),
+                        &g,
+                        &name,
+                        "ManagedInstanceName",
+                    )
+                })
+                .collect();
+            Ok(if kid.is_some() {
+                keys.into_iter()
+                    .next()
+                    .ok_or("(ResourceNotFound) The requested managed instance key was not found.")?
+            } else {
+                Value::Array(keys)
+            })
+        },
+    },
+    Cmdlet {
+        name: "Set-AzSqlServerTransparentDataEncryptionProtector",
+        switches: &["Force", "AutoRotationEnabled"],
+        mandatory: &["ResourceGroupName", "ServerName", "Type"],
+        optional: &["KeyId"],
+        run: |sh, ws, p| {
+            let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
+            let mut words: Vec<String> = [
+                "sql",
+                "server",
+                "tde-key",
+                "set",
+                "-s",
+                &s,
+                "-g",
+                &g,
+                "--server-key-type",
+                &p.req("Type"),
+            ]
+            .map(String::from)
+            .to_vec();
+            if let Some(k) = p.get("KeyId") {
+                words.extend(["--kid".into(), k]);
+            }
+            if p.switch("AutoRotationEnabled") {
+                words.extend(["--auto-rotation-enabled".into(), "true".into()]);
+            }
+            sh.az_words(ws, words)?;
+            let v = sh.az(
+                ws,
+                &["sql", "server", "tde-key", "show", "-s", &s, "-g", &g],
+            )?;
+            Ok(ps_protector(&v, &g, &s))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSqlServerTransparentDataEncryptionProtector",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "ServerName"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
+            let v = sh.az(
+                ws,
+                &["sql", "server", "tde-key", "show", "-s", &s, "-g", &g],
+            )?;
+            Ok(ps_protector(&v, &g, &s))
+        },
+    },
+    Cmdlet {
+        name: "Set-AzSqlDatabaseTransparentDataEncryption",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "ServerName", "DatabaseName", "State"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s, d) = (
+                p.req("ResourceGroupName"),
+                p.req("ServerName"),
+                p.req("DatabaseName"),
+            );
+            let v = sh.az(
+                ws,
+                &[
+                    "sql",
+                    "db",
+                    "tde",
+                    "set",
+                    "--database",
+                    &d,
+                    "--server",
+                    &s,
+                    "-g",
+                    &g,
+                    "--status",
+                    &p.req("State"),
+                ],
+            )?;
+            Ok(ps_db_tde(&v, &g, &s, &d))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSqlDatabaseTransparentDataEncryption",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s, d) = (
+                p.req("ResourceGroupName"),
+                p.req("ServerName"),
+                p.req("DatabaseName"),
+            );
+            let v = sh.az(
+                ws,
+                &[
+                    "sql",
+                    "db",
+                    "tde",
+                    "show",
+                    "--database",
+                    &d,
+                    "--server",
+                    &s,
+                    "-g",
+                    &g,
+                ],
+            )?;
+            Ok(ps_db_tde(&v, &g, &s, &d))
+        },
+    },
+    Cmdlet {
+        name: "New-AzResourceGroup",
+        switches: &["Force"],
+        mandatory: &["Name", "Location"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let v = sh.az(
+                ws,
+                &[
+                    "group",
+                    "create",
+                    "-n",
+                    &p.req("Name"),
+                    "-l",
+                    &p.req("Location"),
+                ],
+            )?;
+            Ok(json!({
+                "ResourceGroupName": v["name"],
+                "Location": v["location"],
+                "ProvisioningState": "Succeeded",
+                "ResourceId": v["id"],
+            }))
+        },
+    },
+    Cmdlet {
+        name: "New-AzKeyVault",
+        switches: &[
+            "EnablePurgeProtection",
+            "EnableSoftDelete",
+            "EnableRbacAuthorization",
+        ],
+        mandatory: &["VaultName", "ResourceGroupName", "Location"],
+        optional: &["Sku", "SoftDeleteRetentionInDays"],
+        run: |sh, ws, p| {
+            let mut words: Vec<String> = [
+                "keyvault",
+                "create",
+                "--name",
+                &p.req("VaultName"),
+                "-g",
+                &p.req("ResourceGroupName"),
+                "-l",
+                &p.req("Location"),
+            ]
+            .map(String::from)
+            .to_vec();
+            // Az PowerShell turns soft delete on for every new vault.
+            words.extend(["--enable-soft-delete".into(), "true".into()]);
+            if p.switch("EnablePurgeProtection") {
+                words.extend(["--enable-purge-protection".into(), "true".into()]);
+            }
+            if p.switch("EnableRbacAuthorization") {
+                words.extend(["--enable-rbac-authorization".into(), "true".into()]);
+            }
+            if let Some(sku) = p.get("Sku") {
+                words.extend(["--sku".into(), sku]);
+            }
+            if let Some(d) = p.get("SoftDeleteRetentionInDays") {
+                words.extend(["--retention-days".into(), d]);
+            }
+            let v = sh.az_words(ws, words)?;
+            Ok(json!({
+                "VaultName": v["name"],
+                "ResourceGroupName": v["resourceGroup"],
+                "Location": v["location"],
+                "ResourceId": v["id"],
+                "VaultUri": v["properties"]["vaultUri"],
+                "EnableSoftDelete": v["properties"]["enableSoftDelete"],
+                "EnablePurgeProtection": v["properties"]["enablePurgeProtection"],
+            }))
+        },
+    },
+    Cmdlet {
+        name: "Set-AzKeyVaultAccessPolicy",
+        switches: &["PassThru", "BypassObjectIdValidation"],
+        mandatory: &["VaultName", "ObjectId"],
+        optional: &["PermissionsToKeys", "ResourceGroupName"],
+        run: |sh, ws, p| {
+            let mut words: Vec<String> = [
+                "keyvault",
+                "set-policy",
+                "--name",
+                &p.req("VaultName"),
+                "--object-id",
+                &p.req("ObjectId"),
+            ]
+            .map(String::from)
+            .to_vec();
+            let perms = p.list("PermissionsToKeys");
+            if !perms.is_empty() {
+                words.push("--key-permissions".into());
+                words.extend(perms);
+            }
+            sh.az_words(ws, words)?;
+            Ok(Value::Null)
+        },
+    },
+    Cmdlet {
+        name: "Remove-AzKeyVaultAccessPolicy",
+        switches: &["PassThru", "Force"],
+        mandatory: &["VaultName", "ObjectId"],
+        optional: &["ResourceGroupName"],
+        run: |sh, ws, p| {
+            sh.az(
+                ws,
+                &[
+                    "keyvault",
+                    "delete-policy",
+                    "--name",
+                    &p.req("VaultName"),
+                    "--object-id",
+                    &p.req("ObjectId"),
+                ],
+            )?;
+            Ok(Value::Null)
+        },
+    },
+    Cmdlet {
+        name: "Add-AzKeyVaultKey",
+        switches: &[],
+        mandatory: &["VaultName", "Name"],
+        optional: &[
+            "Destination",
+            "Size",
+            "KeyType",
+            "KeyOps",
+            "KeyFilePath",
+            "KeyFilePassword",
+            "Expires",
+            "NotBefore",
+        ],
+        run: |sh, ws, p| {
+            let (vault, name) = (p.req("VaultName"), p.req("Name"));
+            let hsm = p
+                .get("Destination")
+                .is_some_and(|d| d.eq_ignore_ascii_case("HSM"));
+            let mut words: Vec<String>;
+            if let Some(file) = p.get("KeyFilePath") {
+                let flag = match file
+                    .rsplit('.')
+                    .next()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
+                    Some("pfx") => "--pfx-file",
+                    Some("byok") => "--byok-file",
+                    _ => "--pem-file",
+                };
+                words = [
+                    "keyvault",
+                    "key",
+                    "import",
+                    "--vault-name",
+                    &vault,
+                    "--name",
+                    &name,
+                    flag,
+                    &file,
+                ]
+                .map(String::from)
+                .to_vec();
+                if let Some(pw) = p.get("KeyFilePassword") {
+                    words.extend(["--pfx-password".into(), pw]);
+                }
+                if hsm {
+                    words.extend(["--protection".into(), "hsm".into()]);
+                }
+            } else {
+                let Some(dest) = p.get("Destination") else {
+                    return Err("Cannot process command because of one or more missing mandatory parameters: Destination.".into());
+                };
+                let kty = if dest.eq_ignore_ascii_case("HSM") {
+                    "RSA-HSM"
+                } else {
+                    "RSA"
+                };
+                words = [
+                    "keyvault",
+                    "key",
+                    "create",
+                    "--vault-name",
+                    &vault,
+                    "--name",
+                    &name,
+                    "--kty",
+                    kty,
+                ]
+                .map(String::from)
+                .to_vec();
+                words.extend([
+                    "--size".into(),
+                    p.get("Size").unwrap_or_else(|| "2048".into()),
+                ]);
+                let ops = p.list("KeyOps");
+                if !ops.is_empty() {
+                    words.push("--ops".into());
+                    words.extend(ops);
+                }
+            }
+            Ok(ps_key(&sh.az_words(ws, words)?, &vault))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzKeyVaultKey",
+        switches: &["IncludeVersions", "InRemovedState"],
+        mandatory: &["VaultName"],
+        optional: &["Name", "Version"],
+        run: |sh, ws, p| {
+            let vault = p.req("VaultName");
+            let v = match (p.get("Name"), p.get("Version")) {
+                (Some(n), Some(ver)) => sh.az(
+                    ws,
+                    &[
+                        "keyvault",
+                        "key",
+                        "show",
+                        "--vault-name",
+                        &vault,
+                        "--name",
+                        &n,
+                        "--version",
+                        &ver,
+                    ],
+                )?,
+                (Some(n), None) if p.switch("IncludeVersions") => sh.az(
+                    ws,
+                    &[
+                        "keyvault",
+                        "key",
+                        "list-versions",
+                        "--vault-name",
+                        &vault,
+                        "--name",
+                        &n,
+                    ],
+                )?,
+                (Some(n), None) => sh.az(
+                    ws,
+                    &[
+                        "keyvault",
+                        "key",
+                        "show",
+                        "--vault-name",
+                        &vault,
+                        "--name",
+                        &n,
+                    ],
+                )?,
+                (None, _) => sh.az(ws, &["keyvault", "key", "list", "--vault-name", &vault])?,
+            };
+            Ok(map_items(&v, |k| ps_key(k, &vault)))
+        },
+    },
+    Cmdlet {
+        name: "Remove-AzKeyVaultKey",
+        switches: &["Force", "PassThru", "InRemovedState"],
+        mandatory: &["VaultName", "Name"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (vault, name) = (p.req("VaultName"), p.req("Name"));
+            if p.switch("InRemovedState") {
+                sh.az(
+                    ws,
+                    &[
+                        "keyvault",
+                        "key",
+                        "purge",
+                        "--vault-name",
+                        &vault,
+                        "--name",
+                        &name,
+                    ],
+                )?;
+                return Ok(Value::Null);
+            }
+            let v = sh.az(
+                ws,
+                &[
+                    "keyvault",
+                    "key",
+                    "delete",
+                    "--vault-name",
+                    &vault,
+                    "--name",
+                    &name,
+                ],
+            )?;
+            Ok(if p.switch("PassThru") {
+                ps_key(&v, &vault)
+            } else {
+                Value::Null
+            })
+        },
+    },
+    Cmdlet {
+        name: "Backup-AzKeyVaultKey",
+        switches: &["Force"],
+        mandatory: &["VaultName", "Name"],
+        optional: &["OutputFile"],
+        run: |sh, ws, p| {
+            let (vault, name) = (p.req("VaultName"), p.req("Name"));
+            let file = p
+                .get("OutputFile")
+                .unwrap_or_else(|| format!("{vault}-{name}-{}.blob", ws.now().0));
+            sh.az(
+                ws,
+                &[
+                    "keyvault",
+                    "key",
+                    "backup",
+                    "--vault-name",
+                    &vault,
+                    "--name",
+                    &name,
+                    "--file",
+                    &file,
+                ],
+            )?;
+            // The cmdlet returns the path of the file it wrote.
+            Ok(Value::String(file))
+        },
+    },
+    Cmdlet {
+        name: "Restore-AzKeyVaultKey",
+        switches: &[],
+        mandatory: &["VaultName", "InputFile"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let vault = p.req("VaultName");
+            let v = sh.az(
+                ws,
+                &[
+                    "keyvault",
+                    "key",
+                    "restore",
+                    "--vault-name",
+                    &vault,
+                    "--file",
+                    &p.req("InputFile"),
+                ],
+            )?;
+            Ok(ps_key(&v, &vault))
+        },
+    },
+];
+
+/// The cmdlet names, for help.
+pub fn cmdlet_names() -> impl Iterator<Item = &'static str> {
+    CMDLETS.iter().map(|c| c.name)
+}
+
+impl Shell {
+    /// Runs an az command (without the leading `az`) and returns its JSON, or the error
+    /// text without az's `ERROR: ` prefix.
+    fn az(&mut self, ws: &mut Workspace, words: &[&str]) -> Result<Value, String> {
+        self.az_words(ws, words.iter().map(|w| w.to_string()).collect())
+    }
+
+    fn az_words(&mut self, ws: &mut Workspace, words: Vec<String>) -> Result<Value, String> {
+        let mut all = vec!["az".to_string()];
+        all.extend(words);
+        commands::run(ws, self.keys.as_ref(), &all).map_err(|e| {
+            let text = e.to_string();
+            text.strip_prefix("ERROR: ").unwrap_or(&text).to_string()
+        })
+    }
+
+    /// Runs one PowerShell line.
+    pub(super) fn run_pwsh_line(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
+        match self.pwsh_statement(ws, line.trim()) {
+            Ok(Some(v)) => LineOutput {
+                stdout: format_ps(&v),
+                ok: true,
+                ..Default::default()
+            },
+            Ok(None) => LineOutput {
+                ok: true,
+                ..Default::default()
+            },
+            Err(e) => LineOutput {
+                stderr: format!("{e}\n"),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// A statement: `$x = expression`, or an expression whose value is printed.
+    fn pwsh_statement(&mut self, ws: &mut Workspace, line: &str) -> Result<Option<Value>, String> {
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(None);
+        }
+        if line.eq_ignore_ascii_case("help") || line.eq_ignore_ascii_case("Get-Help") {
+            let mut names: Vec<&str> = cmdlet_names().collect();
+            names.sort_unstable();
+            return Ok(Some(Value::String(format!(
+                "Az PowerShell cmdlets in this console (PowerShell syntax: -Name value, switches, a, b lists, $var = ..., $var.Property):\n  {}\nType 'bash' to go back to az.",
+                names.join("\n  ")
+            ))));
+        }
+        if let Some(rest) = line.strip_prefix('$')
+            && let Some((name, expr)) = rest.split_once('=')
+            && is_var_name(name.trim())
+            && !expr.starts_with('=')
+        {
+            let v = self.pwsh_expression(ws, expr.trim())?;
+            self.ps_vars.insert(name.trim().to_ascii_lowercase(), v);
+            return Ok(None);
+        }
+        let v = self.pwsh_expression(ws, line)?;
+        Ok((!v.is_null()).then_some(v))
+    }
+
+    /// An expression: a cmdlet call, `Write-Output …`, or values.
+    fn pwsh_expression(&mut self, ws: &mut Workspace, text: &str) -> Result<Value, String> {
+        if text.contains(" | ") || text.ends_with('|') {
+            return Err("Pipelines are not supported in this console: assign to a variable and pass it on ($k = Get-…; Next-Cmdlet -Param $k.Id).".into());
+        }
+        let first = text.split_whitespace().next().unwrap_or_default();
+        if first.contains('-')
+            && first
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            let rest = text[first.len()..].trim();
+            let tokens = self.pwsh_tokens(ws, rest)?;
+            if ["Write-Output", "Write-Host", "echo"]
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(first))
+            {
+                let values: Vec<String> = tokens
+                    .iter()
+                    .filter_map(|t| match t {
+                        Token::Value(v) => Some(scalar(v)),
+                        _ => None,
+                    })
+                    .collect();
+                return Ok(Value::String(values.join(" ")));
+            }
+            return self.pwsh_cmdlet(ws, first, tokens);
+        }
+        let tokens = self.pwsh_tokens(ws, text)?;
+        collect_values(&tokens)
+    }
+
+    fn pwsh_cmdlet(
+        &mut self,
+        ws: &mut Workspace,
+        name: &str,
+        tokens: Vec<Token>,
+    ) -> Result<Value, String> {
+        let Some(c) = CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
+            return Err(format!(
+                "{name}: The term '{name}' is not recognized as a name of a cmdlet, function, script file, or executable program.\nCheck the spelling of the name, or if a path was included, verify that the path is correct and try again."
+            ));
+        };
+        let err = |text: String| format!("{}: {text}", c.name);
+        let known = |p: &str| {
+            c.switches
+                .iter()
+                .chain(c.mandatory)
+                .chain(c.optional)
+                .find(|k| k.eq_ignore_ascii_case(p))
+                .copied()
+        };
+        let mut params: Vec<(String, Value)> = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            match &tokens[i] {
+                Token::Param(p) => {
+                    let (p, inline) = match p.split_once(':') {
+                        Some((a, b)) => (a.to_string(), Some(b.to_string())),
+                        None => (p.clone(), None),
+                    };
+                    let Some(name) = known(&p) else {
+                        return Err(err(format!(
+                            "A parameter cannot be found that matches parameter name '{p}'."
+                        )));
+                    };
+                    if c.switches.contains(&name) {
+                        let on = !matches!(inline.as_deref(), Some("$false") | Some("false"));
+                        params.push((name.to_string(), Value::Bool(on)));
+                        i += 1;
+                        continue;
+                    }
+                    // The value: one token, or a comma-separated list.
+                    let mut values = Vec::new();
+                    let mut j = i + 1;
+                    while let Some(Token::Value(v)) = tokens.get(j) {
+                        values.push(v.clone());
+                        if matches!(tokens.get(j + 1), Some(Token::Comma)) {
+                            j += 2;
+                        } else {
+                            j += 1;
+                            break;
+                        }
+                    }
+                    if values.is_empty() {
+                        return Err(err(format!(
+                            "Missing an argument for parameter '{name}'. Specify a parameter of type 'System.String' and try again."
+                        )));
+                    }
+                    let v = if values.len() == 1 {
+                        values.remove(0)
+                    } else {
+                        Value::Array(values)
+                    };
+                    params.push((name.to_string(), v));
+                    i = j;
+                }
+                Token::Value(v) => {
+                    return Err(err(format!(
+                        "A positional parameter cannot be found that accepts argument '{}'.",
+                        scalar(v)
+                    )));
+                }
+                Token::Comma => i += 1,
+            }
+        }
+        let missing: Vec<&str> = c
+            .mandatory
+            .iter()
+            .filter(|m| !params.iter().any(|(n, _)| n.eq_ignore_ascii_case(m)))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            return Err(err(format!(
+                "Cannot process command because of one or more missing mandatory parameters: {}.",
+                missing.join(" ")
+            )));
+        }
+        (c.run)(self, ws, &Params(params)).map_err(err)
+    }
+
+    /// Splits the arguments of a line into parameters, values and commas, evaluating
+    /// variables, strings and `( … )` subexpressions.
+    fn pwsh_tokens(&mut self, ws: &mut Workspace, text: &str) -> Result<Vec<Token>, String> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_whitespace() {
+                i += 1;
+                continue;
+            }
+            if c == '#' {
+                break;
+            }
+            if c == ',' {
+                out.push(Token::Comma);
+                i += 1;
+                continue;
+            }
+            if c == '-' && chars.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic()) {
+                let end = word_end(&chars, i);
+                out.push(Token::Param(chars[i + 1..end].iter().collect()));
+                i = end;
+                continue;
+            }
+            if c == '\'' {
+                let mut s = String::new();
+                let mut j = i + 1;
+                loop {
+                    match chars.get(j) {
+                        None => return Err("The string is missing the terminator: '.".into()),
+                        Some('\'') if chars.get(j + 1) == Some(&'\'') => {
+                            s.push('\'');
+                            j += 2;
+                        }
+                        Some('\'') => break,
+                        Some(x) => {
+                            s.push(*x);
+                            j += 1;
+                        }
+                    }
+                }
+                out.push(Token::Value(Value::String(s)));
+                i = j + 1;
+                continue;
+            }
+            if c == '"' {
+                let mut j = i + 1;
+                let mut raw = String::new();
+                loop {
+                    match chars.get(j) {
+                        None => return Err("The string is missing the terminator: \".".into()),
+                        Some('`') if j + 1 < chars.len() => {
+                            raw.push('`');
+                            raw.push(chars[j + 1]);
+                            j += 2;
+                        }
+                        Some('"') => break,
+                        Some(x) => {
+                            raw.push(*x);
+                            j += 1;
+                        }
+                    }
+                }
+                let s = self.expand_string(ws, &raw)?;
+                out.push(Token::Value(Value::String(s)));
+                i = j + 1;
+                continue;
+            }
+            if c == '(' {
+                let end = closing(&chars, i).ok_or("Missing closing ')' in expression.")?;
+                let inner: String = chars[i + 1..end].iter().collect();
+                let mut v = self.pwsh_expression(ws, &inner)?;
+                i = end + 1;
+                let (path, next) = property_path(&chars, i);
+                v = navigate(&v, &path);
+                i = next;
+                out.push(Token::Value(v));
+                continue;
+            }
+            if c == '$' {
+                let end = word_end(&chars, i + 1);
+                let name: String = chars[i + 1..end].iter().collect();
+                let (path, next) = property_path(&chars, end);
+                let v = self.ps_variable(&name);
+                out.push(Token::Value(navigate(&v, &path)));
+                i = next;
+                continue;
+            }
+            let end = word_end(&chars, i);
+            let word: String = chars[i..end].iter().collect();
+            out.push(Token::Value(Value::String(word)));
+            i = end;
+        }
+        Ok(out)
+    }
+
+    /// `$true`, `$false`, `$null`, or a variable (unset: `$null`, as PowerShell).
+    fn ps_variable(&self, name: &str) -> Value {
+        match name.to_ascii_lowercase().as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "null" => Value::Null,
+            n => self.ps_vars.get(n).cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    /// A double-quoted string: `$var`, `$($expr)` and backtick escapes.
+    fn expand_string(&mut self, ws: &mut Workspace, raw: &str) -> Result<String, String> {
+        let chars: Vec<char> = raw.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '`' if i + 1 < chars.len() => {
+                    out.push(match chars[i + 1] {
+                        'n' => '\n',
+                        't' => '\t',
+                        x => x,
+                    });
+                    i += 2;
+                }
+                '$' if chars.get(i + 1) == Some(&'(') => {
+                    let end =
+                        closing(&chars, i + 1).ok_or("Missing closing ')' in subexpression.")?;
+                    let inner: String = chars[i + 2..end].iter().collect();
+                    out.push_str(&scalar(&self.pwsh_expression(ws, &inner)?));
+                    i = end + 1;
+                }
+                '$' if chars
+                    .get(i + 1)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') =>
+                {
+                    let mut j = i + 1;
+                    while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+                        j += 1;
+                    }
+                    let name: String = chars[i + 1..j].iter().collect();
+                    out.push_str(&scalar(&self.ps_variable(&name)));
+                    i = j;
+                }
+                c => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn is_var_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Where a bare word, parameter name or variable name ends.
+fn word_end(chars: &[char], from: usize) -> usize {
+    let mut j = from;
+    while j < chars.len() && !chars[j].is_whitespace() && !",()'\"#".contains(chars[j]) {
+        if chars[j] == '.' && j > from && chars[from] != '-' && !chars[from].is_ascii_digit() {
+            // `$x.Prop`: the property path is read separately.
+            if from > 0 && chars[from - 1] == '$' {
+                break;
+            }
+        }
+        j += 1;
+    }
+    j
+}
+
+/// `.A.B` after a value: the property names, and where they end.
+fn property_path(chars: &[char], mut i: usize) -> (Vec<String>, usize) {
+    let mut path = Vec::new();
+    while chars.get(i) == Some(&'.')
+        && chars
+            .get(i + 1)
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == '_')
+    {
+        let mut j = i + 1;
+        while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+            j += 1;
+        }
+        path.push(chars[i + 1..j].iter().collect());
+        i = j;
+    }
+    (path, i)
+}
+
+/// The `)` that closes the `(` at `open`, outside quotes.
+fn closing(chars: &[char], open: usize) -> Option<usize> {
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    for (j, &c) in chars.iter().enumerate().skip(open) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A property path, case-insensitively, as PowerShell resolves member access (over an
+/// array it takes the member of each item).
+fn navigate(v: &Value, path: &[String]) -> Value {
+    let mut cur = v.clone();
+    for p in path {
+        cur = match &cur {
+            Value::Object(m) => m
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(p))
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Value::Null),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|x| navigate(x, std::slice::from_ref(p)))
+                    .collect(),
+            ),
+            _ => Value::Null,
+        };
+    }
+    cur
+}
+
+/// A line of plain values (`$a`, `'x', 'y'`): one value, or an array.
+fn collect_values(tokens: &[Token]) -> Result<Value, String> {
+    let mut values = Vec::new();
+    for t in tokens {
+        match t {
+            Token::Value(v) => values.push(v.clone()),
+            Token::Comma => {}
+            Token::Param(p) => {
+                return Err(format!(
+                    "Unexpected token '-{p}' in expression or statement."
+                ));
+            }
+        }
+    }
+    Ok(match values.len() {
+        0 => Value::Null,
+        1 => values.remove(0),
+        _ => Value::Array(values),
+    })
+}
+
+fn map_items(v: &Value, f: impl Fn(&Value) -> Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().map(f).collect()),
+        other => f(other),
+    }
+}
+
+/// An ISO time as PowerShell prints a DateTime (en-US): `1/3/2026 9:00:00 AM`.
+fn ps_date(v: &Value) -> Value {
+    let Some(t) = v.as_str().and_then(Timestamp::parse) else {
+        return Value::Null;
+    };
+    let iso = t.to_iso();
+    let (date, time) = iso.split_once('T').unwrap_or((&iso, "00:00:00"));
+    let mut d = date.split('-').map(|x| x.parse::<u32>().unwrap_or(0));
+    let (y, mo, da) = (
+        d.next().unwrap_or(0),
+        d.next().unwrap_or(0),
+        d.next().unwrap_or(0),
+    );
+    let hms: Vec<u32> = time
+        .get(..8)
+        .unwrap_or("00:00:00")
+        .split(':')
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    let (h, mi, s) = (
+        hms[0],
+        hms.get(1).copied().unwrap_or(0),
+        hms.get(2).copied().unwrap_or(0),
+    );
+    let (h12, ampm) = match h {
+        0 => (12, "AM"),
+        1..=11 => (h, "AM"),
+        12 => (12, "PM"),
+        _ => (h - 12, "PM"),
+    };
+    Value::String(format!("{mo}/{da}/{y} {h12}:{mi:02}:{s:02} {ampm}"))
+}
+
+fn ps_server(v: &Value) -> Value {
+    let identity = match &v["identity"] {
+        Value::Null => Value::Null,
+        i => json!({
+            "PrincipalId": i["principalId"],
+            "Type": i["type"],
+            "TenantId": i["tenantId"],
+            "UserAssignedIdentities": i["userAssignedIdentities"],
+        }),
+    };
+    json!({
+        "ResourceGroupName": v["resourceGroup"],
+        "ServerName": v["name"],
+        "Location": v["location"],
+        "SqlAdministratorLogin": v["administratorLogin"],
+        "SqlAdministratorPassword": null,
+        "ServerVersion": v["version"],
+        "Tags": v["tags"],
+        "Identity": identity,
+        "FullyQualifiedDomainName": v["fullyQualifiedDomainName"],
+        "ResourceId": v["id"],
+        "PrimaryUserAssignedIdentityId": v["primaryUserAssignedIdentityId"],
+        "KeyId": v["keyId"],
+    })
+}
+
+fn ps_server_key(v: &Value, group: &str, server: &str, server_prop: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("ResourceGroupName".into(), json!(group));
+    m.insert(server_prop.into(), json!(server));
+    m.insert("ServerKeyName".into(), v["name"].clone());
+    m.insert("Type".into(), v["serverKeyType"].clone());
+    m.insert("Uri".into(), v["uri"].clone());
+    m.insert("Thumbprint".into(), v["thumbprint"].clone());
+    m.insert("CreationDate".into(), ps_date(&v["creationDate"]));
+    Value::Object(m)
+}
+
+fn ps_protector(v: &Value, group: &str, server: &str) -> Value {
+    json!({
+        "ResourceGroupName": group,
+        "ServerName": server,
+        "Type": v["serverKeyType"],
+        "ServerKeyVaultKeyName": v["serverKeyName"],
+        "KeyId": v["uri"],
+        "AutoRotationEnabled": v["autoRotationEnabled"],
+    })
+}
+
+fn ps_db_tde(v: &Value, group: &str, server: &str, db: &str) -> Value {
+    json!({
+        "ResourceGroupName": group,
+        "ServerName": server,
+        "DatabaseName": db,
+        "State": v["state"],
+    })
+}
+
+fn ps_key(v: &Value, vault: &str) -> Value {
+    let kid = v["key"]["kid"]
+        .as_str()
+        .or_else(|| v["kid"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let parts: Vec<&str> = kid.trim_end_matches('/').split('/').collect();
+    let (name, version) = match parts.iter().position(|p| *p == "keys") {
+        Some(i) => (
+            parts.get(i + 1).copied().unwrap_or_default(),
+            parts.get(i + 2).copied().unwrap_or_default(),
+        ),
+        None => ("", ""),
+    };
+    let a = &v["attributes"];
+    json!({
+        "VaultName": vault,
+        "Name": name,
+        "Version": version,
+        "Id": kid,
+        "Enabled": a["enabled"],
+        "Expires": ps_date(&a["expires"]),
+        "NotBefore": ps_date(&a["notBefore"]),
+        "Created": ps_date(&a["created"]),
+        "Updated": ps_date(&a["updated"]),
+        "RecoveryLevel": a["recoveryLevel"],
+        "Tags": v["tags"],
+    })
+}
+
+/// The order the Az cmdlets' objects list their properties in (one list serves them all:
+/// no two of them order a shared pair differently).
+const PROPERTY_ORDER: &[&str] = &[
+    "ResourceGroupName",
+    "ServerName",
+    "ManagedInstanceName",
+    "DatabaseName",
+    "VaultName",
+    "Name",
+    "Version",
+    "Id",
+    "ServerKeyName",
+    "Type",
+    "ServerKeyVaultKeyName",
+    "KeyId",
+    "Uri",
+    "Thumbprint",
+    "CreationDate",
+    "AutoRotationEnabled",
+    "State",
+    "Enabled",
+    "Expires",
+    "NotBefore",
+    "Created",
+    "Updated",
+    "RecoveryLevel",
+    "Location",
+    "SqlAdministratorLogin",
+    "SqlAdministratorPassword",
+    "ServerVersion",
+    "Tags",
+    "Identity",
+    "FullyQualifiedDomainName",
+    "ResourceId",
+    "PrimaryUserAssignedIdentityId",
+    "VaultUri",
+    "EnableSoftDelete",
+    "EnablePurgeProtection",
+    "ProvisioningState",
+];
+
+/// PowerShell's default view of a value: objects as `Name : value` lists (one blank line
+/// around each), strings and numbers as they are.
+pub fn format_ps(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Array(items) => items.iter().map(format_ps).collect(),
+        Value::Object(m) => {
+            let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
+            let mut keys: Vec<&String> = m.keys().collect();
+            // The cmdlets' own property order (JSON objects here are sorted by name).
+            keys.sort_by_key(|k| {
+                PROPERTY_ORDER
+                    .iter()
+                    .position(|p| p == k)
+                    .unwrap_or(PROPERTY_ORDER.len())
+            });
+            let mut out = String::from("\n");
+            for k in keys {
+                out.push_str(&format!("{k:width$} : {}\n", scalar(&m[k])));
+            }
+            out.push('\n');
+            out
+        }
+        other => format!("{}\n", scalar(other)),
+    }
+}

@@ -1,0 +1,145 @@
+//! Issue 13, section 4: the seed's Az PowerShell procedures in the shell's PowerShell mode,
+//! with PowerShell's syntax and output.
+
+mod common;
+
+use tde_console::model::{ServerKeyType, Workspace};
+use tde_console::shell::{Shell, ShellMode};
+
+fn pwsh() -> (Shell, Workspace) {
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    sh.mode = ShellMode::Pwsh;
+    (sh, tde_console::persist::demo().expect("demo"))
+}
+
+const SEED_PROCEDURE: &str = r#"
+# Assign an identity, grant it the key, add the key, make it the protector (the seed's steps)
+$server = Set-AzSqlServer -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -AssignIdentity
+Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-eu -ObjectId $server.Identity.PrincipalId -PermissionsToKeys get, wrapKey, unwrapKey
+$key = Get-AzKeyVaultKey -VaultName kv-contoso-eu -Name eu-tde-key
+Add-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -KeyId $key.Id
+Set-AzSqlServerTransparentDataEncryptionProtector -ResourceGroupName rg-contoso-eu `
+    -ServerName sql-contoso-eu -Type AzureKeyVault -KeyId $key.Id
+Get-AzSqlServerTransparentDataEncryptionProtector -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu
+Set-AzSqlDatabaseTransparentDataEncryption -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -DatabaseName web -State "Enabled"
+"#;
+
+#[test]
+fn the_seed_procedure_runs_as_typed_and_prints_as_powershell_does() {
+    let (mut sh, mut ws) = pwsh();
+    let out = sh.run_script(&mut ws, SEED_PROCEDURE, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let s = ws.server("sql-contoso-eu").unwrap();
+    assert_eq!(s.protector.key_type, ServerKeyType::AzureKeyVault);
+    assert!(s.protector_uri().is_some_and(|u| u.key == "eu-tde-key"));
+    // Property lists with the cmdlets' names, in their order.
+    assert!(out.stdout.contains(
+        "ResourceGroupName : rg-contoso-eu\nServerName        : sql-contoso-eu\nServerKeyName     : kv-contoso-eu_eu-tde-key_"
+    ), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("\nType                  : AzureKeyVault\nServerKeyVaultKeyName : "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\nDatabaseName      : web\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("CreationDate      : 1/3/2026 9:00:00 AM"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn key_backup_and_restore_and_removal_with_the_cmdlets() {
+    let (mut sh, mut ws) = pwsh();
+    let dir = std::env::temp_dir().join(format!("tde-pwsh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("k.keybackup");
+    let _ = std::fs::remove_file(&file);
+    let script = format!(
+        "$k = Add-AzKeyVaultKey -VaultName kv-contoso-us -Name fresh -Destination Software -Size 2048\n\
+         Write-Output \"made $($k.Name)\"\n\
+         Backup-AzKeyVaultKey -VaultName kv-contoso-us -Name fresh -OutputFile '{}'\n\
+         Remove-AzKeyVaultKey -VaultName kv-contoso-us -Name fresh -Force\n\
+         Restore-AzKeyVaultKey -VaultName kv-contoso-us2 -InputFile '{}'\n",
+        file.display(),
+        file.display()
+    );
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("made fresh\n"));
+    assert!(
+        out.stdout.contains(&format!("{}\n", file.display())),
+        "the backup prints its path"
+    );
+    assert!(
+        out.stdout
+            .contains("VaultName     : kv-contoso-us2\nName          : fresh\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        ws.vault("kv-contoso-us")
+            .and_then(|v| v.key("fresh"))
+            .is_some_and(|k| k.deleted.is_some())
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn powershell_errors_name_the_cmdlet_and_change_nothing() {
+    let (mut sh, mut ws) = pwsh();
+    let before = ws.clone();
+    for (line, want) in [
+        (
+            "Get-AzSqlServerTransparentDataEncryptionProtector -ResourceGroupName rg-contoso-eu",
+            "Get-AzSqlServerTransparentDataEncryptionProtector: Cannot process command because of one or more missing mandatory parameters: ServerName.",
+        ),
+        (
+            "Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-eu -ObjectId x -Bogus 1",
+            "Set-AzKeyVaultAccessPolicy: A parameter cannot be found that matches parameter name 'Bogus'.",
+        ),
+        (
+            "Get-AzFoo -X 1",
+            "Get-AzFoo: The term 'Get-AzFoo' is not recognized",
+        ),
+        (
+            "Set-AzSqlServerTransparentDataEncryptionProtector -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -Type AzureKeyVault -KeyId https://kv-contoso-eu.vault.azure.net/keys/eu-tde-key",
+            "Set-AzSqlServerTransparentDataEncryptionProtector: (InvalidKeyName)",
+        ),
+        (
+            "Add-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -KeyId 'not a key id",
+            "The string is missing the terminator",
+        ),
+    ] {
+        let r = sh.run_line(&mut ws, line);
+        assert!(!r.ok, "{line}");
+        assert!(r.stderr.contains(want), "{line}: {}", r.stderr);
+        assert!(ws.same_as(&before), "{line} changed the workspace");
+    }
+}
+
+#[test]
+fn pwsh_and_bash_switch_modes_as_cloud_shell_does() {
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    let mut ws = tde_console::persist::demo().unwrap();
+    let out = sh.run_script(
+        &mut ws,
+        "pwsh\n$p = Get-AzSqlServerTransparentDataEncryptionProtector -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us\nWrite-Output $p.Type\nbash\naz sql server tde-key show -s sql-contoso-us -g rg-contoso-us --query serverKeyType -o tsv",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("AzureKeyVault\nBash: az commands.\nAzureKeyVault\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(sh.mode, ShellMode::Az);
+}
