@@ -435,6 +435,9 @@ pub struct SqlServer {
     /// without one, the system-assigned identity does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_user_assigned_identity: Option<String>,
+    /// A managed instance's subnet (ARM id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
     /// The per-server key that protects DEKs under service-managed TDE.
     pub service_managed_key: RsaKeyMaterial,
     pub keys: Vec<ServerKey>,

@@ -178,3 +178,36 @@ impl UserAssignedIdentity {
         )
     }
 }
+
+/// A virtual network (`az network vnet create`): where a managed instance lives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VirtualNetwork {
+    pub name: String,
+    pub resource_group: String,
+    pub subscription: SubscriptionId,
+    pub location: String,
+    pub address_prefixes: Vec<String>,
+    pub subnets: Vec<Subnet>,
+}
+
+/// A subnet; a managed instance needs one delegated to `Microsoft.Sql/managedInstances`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub name: String,
+    pub address_prefix: String,
+    #[serde(default)]
+    pub delegations: Vec<String>,
+}
+
+impl VirtualNetwork {
+    pub fn arm_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+
+    pub fn subnet_id(&self, subnet: &str) -> String {
+        format!("{}/subnets/{subnet}", self.arm_id())
+    }
+}

@@ -140,6 +140,9 @@ pub struct Workspace {
     pub continuity: super::continuity::Continuity,
     /// Bumped by every change the operations layer makes (never saved): what "unsaved"
     /// follows, and how a view knows the model moved.
+    /// Virtual networks (a managed instance's subnet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<super::topology::VirtualNetwork>,
     /// User-assigned managed identities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identities: Vec<super::topology::UserAssignedIdentity>,
@@ -258,6 +261,7 @@ impl Workspace {
             journal,
             continuity,
             identities,
+            networks,
             bookmarks,
             revision: _,
         } = self;
@@ -289,6 +293,7 @@ impl Workspace {
             && *journal == other.journal
             && *continuity == other.continuity
             && *identities == other.identities
+            && *networks == other.networks
             && *bookmarks == other.bookmarks
     }
 

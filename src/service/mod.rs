@@ -20,6 +20,7 @@ pub mod georeplication;
 pub mod identity;
 pub mod keyvault;
 pub mod locks;
+pub mod managed_instance;
 pub mod monitor;
 pub mod outage;
 pub mod rbac;
@@ -125,6 +126,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         journal: RequestJournal::default(),
         continuity: Continuity::default(),
         identities: Vec::new(),
+        networks: Vec::new(),
         bookmarks: Vec::new(),
         revision: 0,
     }
@@ -309,8 +311,14 @@ pub mod ids {
 
     pub fn server(s: &SqlServer) -> String {
         format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Sql/servers/{}",
-            s.subscription, s.resource_group, s.name
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Sql/{}/{}",
+            s.subscription,
+            s.resource_group,
+            match s.kind {
+                crate::model::ServerKind::SqlDatabaseServer => "servers",
+                crate::model::ServerKind::ManagedInstance => "managedInstances",
+            },
+            s.name
         )
     }
 

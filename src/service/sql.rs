@@ -80,6 +80,7 @@ pub fn create_server(
             identity,
             user_assigned_identities: Vec::new(),
             primary_user_assigned_identity: None,
+            subnet_id: None,
             keys: vec![ServerKey {
                 name: "ServiceManaged".into(),
                 key_type: ServerKeyType::ServiceManaged,

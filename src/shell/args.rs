@@ -130,6 +130,11 @@ impl Args {
         self.flags.get(flag).map(|v| v.join(" "))
     }
 
+    /// A flag's values when it was given (possibly none, for a switch).
+    pub fn get_all(&self, flag: &str) -> Option<Vec<String>> {
+        self.flags.get(flag).cloned()
+    }
+
     pub fn list(&self, flag: &str) -> Vec<String> {
         self.flags.get(flag).cloned().unwrap_or_default()
     }

@@ -566,7 +566,12 @@ fn run_command(
             a.check_known(&["--name", "--resource-group"])?;
             let name = a.required("--name")?;
             check_group(ws, &a, &name)?;
-            Ok(views::server(ws, sql::server(ws, &name)?))
+            // A managed instance is `az sql mi`'s, not a logical server.
+            let s = sql::server(ws, &name)?;
+            if s.kind == ServerKind::ManagedInstance {
+                return Err(ServiceError::server_not_found(&name).into());
+            }
+            Ok(views::server(ws, s))
         }
         "az sql server list" => {
             a.check_known(&["--resource-group"])?;
@@ -574,6 +579,7 @@ fn run_command(
             Ok(Value::Array(
                 ws.servers
                     .iter()
+                    .filter(|s| s.kind == ServerKind::SqlDatabaseServer)
                     .filter(|s| {
                         g.as_ref()
                             .is_none_or(|g| s.resource_group.eq_ignore_ascii_case(g))
@@ -1300,8 +1306,12 @@ fn run_command(
 pub type Runner = fn(&mut Workspace, &dyn service::KeySource, &str, &mut Args) -> Option<CmdResult>;
 
 /// The command modules beside this one, with their command words.
-const EXTENSIONS: [(&[&str], Runner); 6] = [
+const EXTENSIONS: [(&[&str], Runner); 7] = [
     (super::account::COMMANDS, super::account::run),
+    (
+        super::managed_instance::COMMANDS,
+        super::managed_instance::run,
+    ),
     (super::continuity::COMMANDS, super::continuity::run),
     (super::estate::COMMANDS, super::estate::run),
     (super::governance::COMMANDS, super::governance::run),

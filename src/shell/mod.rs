@@ -12,6 +12,7 @@ pub mod continuity;
 pub mod estate;
 pub mod governance;
 pub mod lexer;
+pub mod managed_instance;
 pub mod output;
 pub mod pwsh;
 pub mod rotation;

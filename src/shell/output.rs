@@ -142,6 +142,8 @@ fn tsv_row(v: &Value) -> String {
 fn tsv(value: &Value) -> String {
     let rows: Vec<String> = match value {
         Value::Null => return String::new(),
+        // az prints nothing for an empty list.
+        Value::Array(items) if items.is_empty() => return String::new(),
         Value::Array(items) => items.iter().map(tsv_row).collect(),
         other => vec![tsv_row(other)],
     };

@@ -239,6 +239,74 @@ const CMDLETS: &[Cmdlet] = &[
         },
     },
     Cmdlet {
+        name: "Add-AzSqlInstanceKeyVaultKey",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "InstanceName", "KeyId"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, mi) = (p.req("ResourceGroupName"), p.req("InstanceName"));
+            let v = sh.az(
+                ws,
+                &[
+                    "sql",
+                    "mi",
+                    "key",
+                    "create",
+                    "--mi",
+                    &mi,
+                    "-g",
+                    &g,
+                    "--kid",
+                    &p.req("KeyId"),
+                ],
+            )?;
+            Ok(ps_server_key(&v, &g, &mi, "ManagedInstanceName"))
+        },
+    },
+    Cmdlet {
+        name: "Set-AzSqlInstanceTransparentDataEncryptionProtector",
+        switches: &["Force", "AutoRotationEnabled"],
+        mandatory: &["ResourceGroupName", "InstanceName", "Type"],
+        optional: &["KeyId"],
+        run: |sh, ws, p| {
+            let (g, mi) = (p.req("ResourceGroupName"), p.req("InstanceName"));
+            let mut words: Vec<String> = [
+                "sql",
+                "mi",
+                "tde-key",
+                "set",
+                "--mi",
+                &mi,
+                "-g",
+                &g,
+                "--server-key-type",
+                &p.req("Type"),
+            ]
+            .map(String::from)
+            .to_vec();
+            if let Some(k) = p.get("KeyId") {
+                words.extend(["--kid".into(), k]);
+            }
+            if p.switch("AutoRotationEnabled") {
+                words.extend(["--auto-rotation-enabled".into(), "true".into()]);
+            }
+            sh.az_words(ws, words)?;
+            let v = sh.az(ws, &["sql", "mi", "tde-key", "show", "--mi", &mi, "-g", &g])?;
+            Ok(ps_instance_protector(&v, &g, &mi))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSqlInstanceTransparentDataEncryptionProtector",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "InstanceName"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, mi) = (p.req("ResourceGroupName"), p.req("InstanceName"));
+            let v = sh.az(ws, &["sql", "mi", "tde-key", "show", "--mi", &mi, "-g", &g])?;
+            Ok(ps_instance_protector(&v, &g, &mi))
+        },
+    },
+    Cmdlet {
         name: "Set-AzSqlServerTransparentDataEncryptionProtector",
         switches: &["Force", "AutoRotationEnabled"],
         mandatory: &["ResourceGroupName", "ServerName", "Type"],
@@ -1226,6 +1294,17 @@ fn ps_protector(v: &Value, group: &str, server: &str) -> Value {
     })
 }
 
+fn ps_instance_protector(v: &Value, group: &str, instance: &str) -> Value {
+    json!({
+        "ResourceGroupName": group,
+        "ManagedInstanceName": instance,
+        "Type": v["serverKeyType"],
+        "ManagedInstanceKeyVaultKeyName": v["serverKeyName"],
+        "KeyId": v["uri"],
+        "AutoRotationEnabled": v["autoRotationEnabled"],
+    })
+}
+
 fn ps_db_tde(v: &Value, group: &str, server: &str, db: &str) -> Value {
     json!({
         "ResourceGroupName": group,
@@ -1279,6 +1358,7 @@ const PROPERTY_ORDER: &[&str] = &[
     "ServerKeyName",
     "Type",
     "ServerKeyVaultKeyName",
+    "ManagedInstanceKeyVaultKeyName",
     "KeyId",
     "Uri",
     "Thumbprint",

@@ -278,7 +278,15 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                         s.databases.len() <= OPEN_BY_DEFAULT,
                                     ));
                                 }
-                                ui.label(RichText::new("SQL").small().weak());
+                                ui.label(
+                                    RichText::new(match s.kind {
+                                        ServerKind::SqlDatabaseServer => "SQL",
+                                        ServerKind::ManagedInstance => "MI",
+                                    })
+                                    .small()
+                                    .weak(),
+                                )
+                                .on_hover_text(s.kind.label());
                                 let selected = same(open_server, &s.name) && open_db.is_none();
                                 if ui.selectable_label(selected, &s.name).clicked() {
                                     open = blade_for(row);

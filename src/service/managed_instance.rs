@@ -1,0 +1,258 @@
+//! Azure SQL Managed Instance: an instance is a [`SqlServer`] of kind `ManagedInstance`, so
+//! its TDE protector, keys, identities, databases, loss and recovery are the logical
+//! server's (the seed: "the term server refers both to a server and to a managed
+//! instance"). What is its own: the virtual network and subnet it is created in (delegated
+//! to `Microsoft.Sql/managedInstances`), and its delete.
+
+use super::identity::ServerIdentities;
+use super::sql::{CreateServer, create_server_with};
+use super::{ServiceError, ServiceResult, check_name, transact};
+use crate::crypto::RsaKeyMaterial;
+use crate::model::*;
+
+/// The delegation a managed instance's subnet needs.
+pub const DELEGATION: &str = "Microsoft.Sql/managedInstances";
+
+/// `a.b.c.d/n` as (address, prefix length).
+fn cidr(text: &str) -> Option<(u32, u32)> {
+    let (addr, len) = text.trim().split_once('/')?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    let octets: Vec<u32> = addr
+        .split('.')
+        .map(|o| o.parse::<u8>().ok().map(u32::from))
+        .collect::<Option<_>>()?;
+    (octets.len() == 4).then(|| (octets.iter().fold(0, |a, o| (a << 8) | o), len))
+}
+
+fn within(inner: (u32, u32), outer: (u32, u32)) -> bool {
+    let mask = |len: u32| if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    inner.1 >= outer.1 && inner.0 & mask(outer.1) == outer.0 & mask(outer.1)
+}
+
+fn bad_prefix(p: &str) -> ServiceError {
+    ServiceError::bad_request(
+        "InvalidAddressPrefixFormat",
+        format!("Address prefix {p} does not have a valid format."),
+    )
+}
+
+/// `az network vnet create`.
+pub fn create_vnet(
+    ws: &mut Workspace,
+    name: &str,
+    resource_group: &str,
+    location: Option<&str>,
+    prefixes: &[String],
+) -> ServiceResult<VirtualNetwork> {
+    transact(ws, |ws| {
+        check_name("virtual network", name, 2, 64, |c| {
+            c.is_ascii_alphanumeric() || "-_.".contains(c)
+        })?;
+        let location = super::resources::resolve_location(ws, resource_group, location)?;
+        let prefixes: Vec<String> = if prefixes.is_empty() {
+            vec!["10.0.0.0/16".into()]
+        } else {
+            prefixes.to_vec()
+        };
+        for p in &prefixes {
+            cidr(p).ok_or_else(|| bad_prefix(p))?;
+        }
+        let sub = ws.current_subscription.clone();
+        if let Some(v) = ws
+            .networks
+            .iter()
+            .find(|v| v.subscription == sub && v.name.eq_ignore_ascii_case(name))
+        {
+            return Ok(v.clone());
+        }
+        let v = VirtualNetwork {
+            name: name.to_string(),
+            resource_group: ws
+                .resource_group(resource_group)
+                .map(|g| g.name.clone())
+                .unwrap_or_else(|| resource_group.to_string()),
+            subscription: sub,
+            location,
+            address_prefixes: prefixes,
+            subnets: Vec::new(),
+        };
+        ws.networks.push(v.clone());
+        Ok(v)
+    })
+}
+
+pub fn vnet<'a>(
+    ws: &'a Workspace,
+    resource_group: &str,
+    name: &str,
+) -> ServiceResult<&'a VirtualNetwork> {
+    ws.networks
+        .iter()
+        .find(|v| {
+            v.subscription == ws.current_subscription
+                && v.resource_group.eq_ignore_ascii_case(resource_group)
+                && v.name.eq_ignore_ascii_case(name)
+        })
+        .ok_or_else(|| {
+            ServiceError::not_found(
+                "ResourceNotFound",
+                format!("The Resource 'Microsoft.Network/virtualNetworks/{name}' under resource group '{resource_group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"),
+            )
+        })
+}
+
+/// `az network vnet subnet create` (a PUT: an existing subnet is updated).
+pub fn create_subnet(
+    ws: &mut Workspace,
+    resource_group: &str,
+    vnet_name: &str,
+    name: &str,
+    prefix: &str,
+    delegations: &[String],
+) -> ServiceResult<(VirtualNetwork, Subnet)> {
+    transact(ws, |ws| {
+        check_name("subnet", name, 1, 80, |c| {
+            c.is_ascii_alphanumeric() || "-_.".contains(c)
+        })?;
+        let v = vnet(ws, resource_group, vnet_name)?.clone();
+        let p = cidr(prefix).ok_or_else(|| bad_prefix(prefix))?;
+        if !v
+            .address_prefixes
+            .iter()
+            .filter_map(|x| cidr(x))
+            .any(|outer| within(p, outer))
+        {
+            return Err(ServiceError::bad_request(
+                "NetcfgSubnetRangeOutsideVnet",
+                format!(
+                    "Subnet '{name}' is not valid because its IP address range is outside the IP address range of virtual network '{}'.",
+                    v.name
+                ),
+            ));
+        }
+        let delegations: Vec<String> = delegations
+            .iter()
+            .map(|d| {
+                if d.eq_ignore_ascii_case(DELEGATION) {
+                    DELEGATION.to_string()
+                } else {
+                    d.clone()
+                }
+            })
+            .collect();
+        let subnet = Subnet {
+            name: name.to_string(),
+            address_prefix: prefix.trim().to_string(),
+            delegations,
+        };
+        let slot = ws
+            .networks
+            .iter_mut()
+            .find(|x| x.arm_id() == v.arm_id())
+            .ok_or_else(|| ServiceError::not_found("ResourceNotFound", "virtual network gone"))?;
+        slot.subnets.retain(|s| !s.name.eq_ignore_ascii_case(name));
+        slot.subnets.push(subnet.clone());
+        Ok((slot.clone(), subnet))
+    })
+}
+
+/// The subnet a subnet id (or `--vnet-name` + `--subnet`) names.
+pub fn subnet_by_id<'a>(ws: &'a Workspace, id: &str) -> Option<(&'a VirtualNetwork, &'a Subnet)> {
+    ws.networks.iter().find_map(|v| {
+        v.subnets
+            .iter()
+            .find(|s| v.subnet_id(&s.name).eq_ignore_ascii_case(id.trim()))
+            .map(|s| (v, s))
+    })
+}
+
+/// `az sql mi create`: a managed instance in a delegated subnet, with its identities and,
+/// optionally, a customer-managed key from the start; all or nothing.
+pub fn create_managed_instance(
+    ws: &mut Workspace,
+    req: &CreateServer,
+    subnet_id: &str,
+    identities: &ServerIdentities,
+    key_id: Option<String>,
+    service_key: RsaKeyMaterial,
+) -> ServiceResult<SqlServer> {
+    transact(ws, |ws| {
+        let (v, s) = subnet_by_id(ws, subnet_id).ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidSubnetResourceId",
+                format!("The subnet '{subnet_id}' does not exist. Create it first (az network vnet subnet create)."),
+            )
+        })?;
+        if !s.delegations.iter().any(|d| d == DELEGATION) {
+            return Err(ServiceError::bad_request(
+                "SubnetNotDelegatedToManagedInstance",
+                format!(
+                    "Subnet '{}' of virtual network '{}' is not delegated to '{DELEGATION}': create it with --delegations {DELEGATION}.",
+                    s.name, v.name
+                ),
+            ));
+        }
+        let id = v.subnet_id(&s.name);
+        let mut mi_req = req.clone();
+        mi_req.kind = ServerKind::ManagedInstance;
+        create_server_with(ws, &mi_req, identities, key_id, service_key)?;
+        let mi = super::sql::server_mut(ws, &req.name)?;
+        mi.subnet_id = Some(id);
+        Ok(mi.clone())
+    })
+}
+
+/// `az sql mi delete`: the instance and its databases.
+pub fn delete_managed_instance(
+    ws: &mut Workspace,
+    name: &str,
+    resource_group: &str,
+) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        let mi = managed_instance(ws, name, resource_group)?;
+        super::locks::check(
+            ws,
+            &super::ids::server(mi),
+            super::locks::LockedAction::Delete,
+        )?;
+        let name = mi.name.clone();
+        ws.servers.retain(|s| !s.name.eq_ignore_ascii_case(&name));
+        Ok(())
+    })
+}
+
+/// The managed instance `name` of `resource_group`.
+pub fn managed_instance<'a>(
+    ws: &'a Workspace,
+    name: &str,
+    resource_group: &str,
+) -> ServiceResult<&'a SqlServer> {
+    if ws.resource_group(resource_group).is_none() {
+        return Err(ServiceError::resource_group_not_found(resource_group));
+    }
+    ws.server(name)
+        .filter(|s| s.kind == ServerKind::ManagedInstance)
+        .filter(|s| s.resource_group.eq_ignore_ascii_case(resource_group))
+        .ok_or_else(|| {
+            ServiceError::not_found(
+                "ResourceNotFound",
+                format!("The Resource 'Microsoft.Sql/managedInstances/{name}' under resource group '{resource_group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_containment() {
+        let v = cidr("10.0.0.0/16").unwrap();
+        assert!(within(cidr("10.0.1.0/24").unwrap(), v));
+        assert!(!within(cidr("10.1.0.0/24").unwrap(), v));
+        assert!(!within(cidr("10.0.0.0/8").unwrap(), v));
+        assert!(cidr("10.0.0/24").is_none());
+        assert!(cidr("10.0.0.300/24").is_none());
+        assert!(cidr("10.0.0.0/33").is_none());
+    }
+}
