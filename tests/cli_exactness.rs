@@ -204,3 +204,67 @@ fn an_sms_receiver_takes_country_code_and_number_as_az_does() {
     );
     assert!(r.stdout.contains("+1 5551234567"), "{}", r.stdout);
 }
+
+#[test]
+fn ec_keys_are_created_imported_rotated_and_shown_and_tde_refuses_them() {
+    let (mut sh, mut ws) = demo();
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us --name sig --kty EC --curve P-384 --query \"[key.kty, key.crv, join(',', key.keyOps)]\" -o tsv",
+    );
+    assert_eq!(r.stdout.trim(), "EC\nP-384\nsign,verify");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ec-p256.pem");
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        &format!(
+            "az keyvault key import --vault-name kv-contoso-us --name imported-ec --kty EC --pem-file {fixture} --query key.crv -o tsv"
+        ),
+    );
+    assert_eq!(r.stdout.trim(), "P-256");
+    // Without --kty EC the PEM is read as RSA and refused, as before.
+    refused(
+        &mut sh,
+        &mut ws,
+        &format!(
+            "az keyvault key import --vault-name kv-contoso-us --name as-rsa --pem-file {fixture}"
+        ),
+    );
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault key rotate --vault-name kv-contoso-us --name sig --query key.crv -o tsv",
+    );
+    assert_eq!(r.stdout.trim(), "P-384");
+    ok(
+        &mut sh,
+        &mut ws,
+        "KID=$(az keyvault key show --vault-name kv-contoso-us --name sig --query key.kid -o tsv)",
+    );
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az sql server key create --server sql-contoso-us --resource-group rg-contoso-us --kid $KID",
+    );
+    assert!(e.contains("(AzureKeyVaultRsaKeyNotSupported)"), "{e}");
+    refused(
+        &mut sh,
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us --name bad --kty EC --curve P-999",
+    );
+    refused(
+        &mut sh,
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us --name bad --kty EC --ops wrapKey",
+    );
+    refused(
+        &mut sh,
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us --name bad --kty RSA --curve P-256",
+    );
+    // And the file keeps them.
+    let text = tde_console::persist::to_ron(&ws).unwrap();
+    let back: Workspace = ron::from_str(&text).unwrap();
+    assert!(back.same_as(&ws));
+}

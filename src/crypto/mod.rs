@@ -7,10 +7,12 @@
 pub mod backup;
 pub mod byok;
 mod dek;
+mod ec_key;
 mod parallel;
 mod rsa_key;
 
 pub use dek::{DataEncryptionKey, EncryptedPage, PAGE_SIZE, base64_bytes};
+pub use ec_key::{EcCurve, EcKeyMaterial, KeyMaterial};
 pub use parallel::par_map;
 pub use rsa_key::{RsaBackend, RsaKeyMaterial, WrapAlgorithm};
 

@@ -1,7 +1,7 @@
 //! Key vaults, keys, key versions and access policies.
 
 use super::ids::{KeyVersionId, PrincipalId, SubscriptionId, TenantId};
-use crate::crypto::RsaKeyMaterial;
+use crate::crypto::KeyMaterial;
 use crate::sim::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -193,12 +193,28 @@ pub fn cidr_contains(rule: &str, ip: &str) -> bool {
 pub enum KeyType {
     Rsa,
     RsaHsm,
+    /// Elliptic curve (Key Vault holds them for signing; TDE refuses them).
+    Ec,
+    EcHsm,
 }
 
 impl KeyType {
-    /// Protected by an HSM (`RSA-HSM`).
+    /// Protected by an HSM (`RSA-HSM`, `EC-HSM`).
     pub fn is_hsm(self) -> bool {
-        self == KeyType::RsaHsm
+        matches!(self, KeyType::RsaHsm | KeyType::EcHsm)
+    }
+
+    pub fn is_rsa(self) -> bool {
+        matches!(self, KeyType::Rsa | KeyType::RsaHsm)
+    }
+
+    /// The same family in an HSM.
+    pub fn in_hsm(self) -> KeyType {
+        if self.is_rsa() {
+            KeyType::RsaHsm
+        } else {
+            KeyType::EcHsm
+        }
     }
 }
 
@@ -207,6 +223,8 @@ impl KeyType {
         match self {
             KeyType::Rsa => "RSA",
             KeyType::RsaHsm => "RSA-HSM",
+            KeyType::Ec => "EC",
+            KeyType::EcHsm => "EC-HSM",
         }
     }
 
@@ -214,6 +232,8 @@ impl KeyType {
         match text.trim().to_ascii_uppercase().as_str() {
             "RSA" => Some(KeyType::Rsa),
             "RSA-HSM" => Some(KeyType::RsaHsm),
+            "EC" => Some(KeyType::Ec),
+            "EC-HSM" => Some(KeyType::EcHsm),
             _ => None,
         }
     }
@@ -281,7 +301,7 @@ pub struct KeyVersion {
     pub updated: Timestamp,
     pub key_ops: Vec<KeyOperation>,
     /// Private material: lives only here, in the vault section of the workspace.
-    pub material: RsaKeyMaterial,
+    pub material: KeyMaterial,
 }
 
 impl KeyVersion {

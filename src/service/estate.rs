@@ -86,7 +86,13 @@ pub fn create_databases(
                         Some(KeyOperation::WrapKey),
                     )
                     .map_err(|f| sql::tde_error(ws, server_name, &f))?;
-                    &usable.version.material
+                    usable.version.material.rsa().ok_or_else(|| {
+                        sql::tde_error(
+                            ws,
+                            server_name,
+                            &KeyAccessFailure::KeyOperationsNotPermitted,
+                        )
+                    })?
                 }
             };
             let template = WrappedDek {

@@ -457,13 +457,37 @@ fn validate_new_key(
     })?;
     let v = live_vault(ws, &req.vault)?;
     authorize(ws, v, &Caller::ConsoleUser, permission)?;
-    if v.is_managed_hsm() && req.kty != KeyType::RsaHsm {
+    if v.is_managed_hsm() && !req.kty.is_hsm() {
         return Err(ServiceError::bad_request(
             "BadParameter",
-            "A Managed HSM holds only HSM-protected keys: use --kty RSA-HSM.",
+            "A Managed HSM holds only HSM-protected keys: use --kty RSA-HSM or EC-HSM.",
         ));
     }
-    if ![2048, 3072, 4096].contains(&req.size) {
+    if !req.kty.is_rsa() {
+        if !crate::crypto::EcCurve::ALL
+            .iter()
+            .any(|c| c.bits() == req.size)
+        {
+            return Err(ServiceError::bad_request(
+                "BadParameter",
+                "The curve is not supported. Supported curves are P-256, P-384 and P-521.",
+            ));
+        }
+        if let Some(op) = req
+            .ops
+            .iter()
+            .flatten()
+            .find(|o| !matches!(o, KeyOperation::Sign | KeyOperation::Verify))
+        {
+            return Err(ServiceError::bad_request(
+                "BadParameter",
+                format!(
+                    "Key operation '{}' is not supported for an EC key: EC keys sign and verify.",
+                    op.as_str()
+                ),
+            ));
+        }
+    } else if ![2048, 3072, 4096].contains(&req.size) {
         return Err(ServiceError::bad_request(
             "BadParameter",
             format!(
@@ -509,16 +533,16 @@ fn validate_new_key(
 pub fn create_key(
     ws: &mut Workspace,
     req: &CreateKey,
-    material: RsaKeyMaterial,
+    material: impl Into<crate::crypto::KeyMaterial>,
 ) -> ServiceResult<(Key, KeyVersion)> {
-    add_key(ws, req, material, KeyPermission::Create)
+    add_key(ws, req, material.into(), KeyPermission::Create)
 }
 
 /// Adds a key (or a version) from `material`, authorised by `permission` (create or import).
 fn add_key(
     ws: &mut Workspace,
     req: &CreateKey,
-    material: RsaKeyMaterial,
+    material: crate::crypto::KeyMaterial,
     permission: KeyPermission,
 ) -> ServiceResult<(Key, KeyVersion)> {
     let op = if permission == KeyPermission::Import {
@@ -534,11 +558,20 @@ fn add_key(
 fn add_key_unaudited(
     ws: &mut Workspace,
     req: &CreateKey,
-    material: RsaKeyMaterial,
+    material: crate::crypto::KeyMaterial,
     permission: KeyPermission,
 ) -> ServiceResult<(Key, KeyVersion)> {
     transact(ws, |ws| {
         validate_new_key(ws, req, permission)?;
+        if material.rsa().is_some() != req.kty.is_rsa() {
+            return Err(ServiceError::bad_request(
+                "BadParameter",
+                format!(
+                    "The key material does not match the key type {}.",
+                    req.kty.as_str()
+                ),
+            ));
+        }
         if material.bits() != req.size {
             return Err(ServiceError::bad_request(
                 "BadParameter",
@@ -558,10 +591,13 @@ fn add_key_unaudited(
             expires: req.expires,
             created: now,
             updated: now,
-            key_ops: req
-                .ops
-                .clone()
-                .unwrap_or_else(|| KeyOperation::DEFAULT_RSA.to_vec()),
+            key_ops: req.ops.clone().unwrap_or_else(|| {
+                if req.kty.is_rsa() {
+                    KeyOperation::DEFAULT_RSA.to_vec()
+                } else {
+                    vec![KeyOperation::Sign, KeyOperation::Verify]
+                }
+            }),
             material,
         };
         let v = live_vault_mut(ws, &req.vault)?;
@@ -994,6 +1030,8 @@ pub fn wrap_key(
         let wrapped = k
             .version
             .material
+            .rsa()
+            .ok_or(KeyAccessFailure::KeyOperationsNotPermitted)?
             .wrap(WrapAlgorithm::RsaOaep256, plaintext)
             .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
         Ok((k.vault.key_uri(&k.key.name, &k.version.version), wrapped))
@@ -1049,6 +1087,8 @@ pub fn unwrap_key(
         )?;
         k.version
             .material
+            .rsa()
+            .ok_or(KeyAccessFailure::KeyOperationsNotPermitted)?
             .unwrap_key(WrapAlgorithm::RsaOaep256, wrapped)
             .map_err(|_| KeyAccessFailure::UnwrapFailed)
     })
@@ -1071,7 +1111,12 @@ pub(crate) fn server_unwrap_material<'a>(
             &[KeyPermission::UnwrapKey],
             Some(KeyOperation::UnwrapKey),
         )
-        .map(|k| &k.version.material)
+        .and_then(|k| {
+            k.version
+                .material
+                .rsa()
+                .ok_or(KeyAccessFailure::KeyOperationsNotPermitted)
+        })
     })
 }
 
@@ -1450,7 +1495,11 @@ pub fn import_byok_key(
                 kek.name
             )));
         }
-        byok::unwrap(&file.ciphertext, &version.material).map_err(|e| match e {
+        let kek_material = version
+            .material
+            .rsa()
+            .ok_or_else(|| refused(format!("'{}' is not an RSA key-exchange key", kek.name)))?;
+        byok::unwrap(&file.ciphertext, kek_material).map_err(|e| match e {
             ByokError::WrongKek => refused(format!(
                 "it does not open with the key-exchange key '{}' (wrapped for another KEK, or damaged)",
                 kek.name
@@ -1469,9 +1518,12 @@ pub fn download_public_key(
     version: Option<&str>,
 ) -> ServiceResult<String> {
     let (_, _, kv) = show_key(ws, vault, key, version)?;
-    kv.material
-        .public_pem()
-        .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))
+    match &kv.material {
+        crate::crypto::KeyMaterial::Rsa(r) => r
+            .public_pem()
+            .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string())),
+        crate::crypto::KeyMaterial::Ec(e) => Ok(e.public_pem()),
+    }
 }
 
 /// The checks every import makes on the key material, then the new key or version.
@@ -1494,7 +1546,30 @@ fn import_material(
     add_key(
         ws,
         &CreateKey::new(vault, name, kty, bits),
-        material,
+        material.into(),
+        KeyPermission::Import,
+    )
+}
+
+/// `az keyvault key import --kty EC --pem-file F`: an EC private key (P-256, P-384, P-521).
+pub fn import_ec_pem_key(
+    ws: &mut Workspace,
+    vault: &str,
+    name: &str,
+    kty: KeyType,
+    pem: &str,
+) -> ServiceResult<(Key, KeyVersion)> {
+    let material = crate::crypto::EcKeyMaterial::from_pem(pem).map_err(|_| {
+        ServiceError::bad_request(
+            "BadParameter",
+            "The key could not be imported: it is not a PEM EC private key on P-256, P-384 or P-521.",
+        )
+    })?;
+    let bits = material.curve().bits();
+    add_key(
+        ws,
+        &CreateKey::new(vault, name, kty, bits),
+        crate::crypto::KeyMaterial::Ec(material),
         KeyPermission::Import,
     )
 }

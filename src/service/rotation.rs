@@ -7,7 +7,7 @@
 
 use super::requests::{VaultCall, user_read, user_request};
 use super::{Caller, ServiceError, ServiceResult, notify, transact};
-use crate::crypto::RsaKeyMaterial;
+use crate::crypto::{KeyMaterial, RsaKeyMaterial};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent};
 
@@ -20,8 +20,9 @@ pub fn rotate_key(
     ws: &mut Workspace,
     vault: &str,
     key: &str,
-    material: RsaKeyMaterial,
+    material: impl Into<KeyMaterial>,
 ) -> ServiceResult<KeyVersion> {
+    let material = material.into();
     user_request(ws, vault, "KeyRotate", Some(key), |ws| {
         transact(ws, |ws| {
             super::keyvault::authorize_user(ws, vault, KeyPermission::Rotate)?;
@@ -36,11 +37,31 @@ pub fn current_bits(ws: &Workspace, vault: &str, key: &str) -> ServiceResult<usi
     Ok(kv.material.bits())
 }
 
+/// New material of the key's kind for a rotation: RSA of its size from `keys`, or a new
+/// pair on its curve.
+pub fn new_material_for(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+    keys: &dyn super::KeySource,
+) -> ServiceResult<KeyMaterial> {
+    let (_, _, kv) = super::keyvault::key_state(ws, vault, key, None)?;
+    let internal = |e: crate::crypto::CryptoError| {
+        ServiceError::new("InternalServerError", 500, e.to_string())
+    };
+    Ok(match &kv.material {
+        KeyMaterial::Rsa(r) => keys.generate(r.bits()).map_err(internal)?.into(),
+        KeyMaterial::Ec(e) => {
+            KeyMaterial::Ec(crate::crypto::EcKeyMaterial::generate(e.curve()).map_err(internal)?)
+        }
+    })
+}
+
 fn add_rotated_version(
     ws: &mut Workspace,
     vault: &str,
     key: &str,
-    material: RsaKeyMaterial,
+    material: KeyMaterial,
 ) -> ServiceResult<KeyVersion> {
     let now = ws.now();
     let version = version_id_from_bytes(ws.clock.draw_bytes16());
@@ -56,7 +77,9 @@ fn add_rotated_version(
         .current()
         .cloned()
         .ok_or_else(|| ServiceError::key_not_found(key))?;
-    if material.bits() != current.material.bits() {
+    if material.bits() != current.material.bits()
+        || material.rsa().is_some() != current.material.rsa().is_some()
+    {
         return Err(ServiceError::bad_request(
             "BadParameter",
             format!(
@@ -274,6 +297,10 @@ fn planned_rotations(ws: &Workspace, target: Timestamp) -> Vec<(usize, String, S
             if period.0 <= 0 {
                 continue;
             }
+            // EC pairs are made in microseconds when due: only RSA is planned ahead.
+            if cur.material.rsa().is_none() {
+                continue;
+            }
             let bits = cur.material.bits();
             let mut t = first.max(now);
             while t <= target && out.len() < 10_000 {
@@ -390,11 +417,17 @@ pub(crate) fn run_lifecycle(ws: &mut Workspace) {
         }
         match event {
             Lifecycle::Rotate => {
-                let result = current_bits(ws, &vault, &key)
-                    .and_then(|bits| {
-                        rotation_material(bits).map_err(|e| {
-                            ServiceError::new("InternalServerError", 500, e.to_string())
-                        })
+                let internal = |e: crate::crypto::CryptoError| {
+                    ServiceError::new("InternalServerError", 500, e.to_string())
+                };
+                let result = super::keyvault::key_state(ws, &vault, &key, None)
+                    .and_then(|(_, _, kv)| match &kv.material {
+                        KeyMaterial::Rsa(r) => rotation_material(r.bits())
+                            .map(KeyMaterial::Rsa)
+                            .map_err(internal),
+                        KeyMaterial::Ec(e) => crate::crypto::EcKeyMaterial::generate(e.curve())
+                            .map(KeyMaterial::Ec)
+                            .map_err(internal),
                     })
                     .and_then(|m| add_rotated_version(ws, &vault, &key, m));
                 match result {

@@ -589,7 +589,10 @@ pub(crate) fn unwrap_in_memory(
                 .as_deref()
                 .and_then(|id| k.version(id))
                 .ok_or(KeyAccessFailure::KeyNotFound)?;
-            v.material.clone()
+            v.material
+                .rsa()
+                .cloned()
+                .ok_or(KeyAccessFailure::KeyOperationsNotPermitted)?
         }
     };
     let bytes = material

@@ -355,6 +355,7 @@ fn run_command(
                 "--protection",
                 "--kty",
                 "--size",
+                "--curve",
                 "--ops",
                 "--disabled",
                 "--expires",
@@ -362,11 +363,28 @@ fn run_command(
                 "--tags",
             ])?;
             let kty = kty_arg(&a)?;
-            let size = match a.get("--size") {
-                Some(s) => s
+            let curve = match (kty.is_rsa(), a.get("--curve")) {
+                (true, Some(_)) => {
+                    return Err(usage("--curve is for EC keys (--kty EC or EC-HSM)"));
+                }
+                (true, None) => None,
+                (false, c) => Some(
+                    crate::crypto::EcCurve::parse(c.as_deref().unwrap_or("P-256")).ok_or_else(
+                        || {
+                            usage(format!(
+                                "argument --curve: invalid choice: '{}' (choose from 'P-256', 'P-384', 'P-521'; P-256K is not simulated)",
+                                c.unwrap_or_default()
+                            ))
+                        },
+                    )?,
+                ),
+            };
+            let size = match (curve, a.get("--size")) {
+                (Some(c), _) => c.bits(),
+                (None, Some(s)) => s
                     .parse()
                     .map_err(|_| usage(format!("argument --size: invalid int value: '{s}'")))?,
-                None => 2048,
+                (None, None) => 2048,
             };
             let mut req = keyvault::CreateKey::new(
                 &a.required("--vault-name")?,
@@ -381,9 +399,15 @@ fn run_command(
                 req.ops = Some(ops_arg(&a)?);
             }
             keyvault::validate_create_key(ws, &req)?;
-            let material = keys
-                .generate(size)
-                .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+            let internal = |e: crate::crypto::CryptoError| {
+                ServiceError::new("InternalServerError", 500, e.to_string())
+            };
+            let material: crate::crypto::KeyMaterial = match curve {
+                Some(c) => crate::crypto::KeyMaterial::Ec(
+                    crate::crypto::EcKeyMaterial::generate(c).map_err(internal)?,
+                ),
+                None => keys.generate(size).map_err(internal)?.into(),
+            };
             let (k, kv) = keyvault::create_key(ws, &req, material)?;
             let v = keyvault::vault_state(ws, &req.vault)?;
             Ok(views::key(&v, &k, &kv))
@@ -905,7 +929,11 @@ fn run_command(
             ) {
                 (Some(file), None, None) => {
                     let pem = String::from_utf8_lossy(&read(&file)?).to_string();
-                    keyvault::import_pem_key(ws, &vault, &name, kty, &pem)?
+                    if kty.is_rsa() {
+                        keyvault::import_pem_key(ws, &vault, &name, kty, &pem)?
+                    } else {
+                        keyvault::import_ec_pem_key(ws, &vault, &name, kty, &pem)?
+                    }
                 }
                 (None, Some(file), None) => {
                     let password = a.get("--pfx-password").unwrap_or_default();
@@ -1452,11 +1480,19 @@ fn tags_arg(a: &Args) -> Result<Vec<(String, String)>, CommandError> {
 /// `--kty RSA|RSA-HSM` or `--protection software|hsm`.
 fn kty_arg(a: &Args) -> Result<KeyType, CommandError> {
     Ok(match (a.get("--kty"), a.get("--protection")) {
-        (Some(k), _) => KeyType::parse(&k).ok_or_else(|| {
-            usage(format!(
-                "argument --kty: invalid choice: '{k}' (RSA and RSA-HSM keys are simulated)"
-            ))
-        })?,
+        (Some(k), p) => {
+            let kty = KeyType::parse(&k).ok_or_else(|| {
+                usage(format!(
+                    "argument --kty: invalid choice: '{k}' (choose from 'EC', 'EC-HSM', 'RSA', 'RSA-HSM'; oct keys are not simulated)"
+                ))
+            })?;
+            // az import spells an HSM key --kty RSA --protection hsm.
+            if p.as_deref() == Some("hsm") {
+                kty.in_hsm()
+            } else {
+                kty
+            }
+        }
         (None, Some(p)) if p == "hsm" => KeyType::RsaHsm,
         (None, Some(p)) if p == "software" => KeyType::Rsa,
         (None, Some(p)) => {

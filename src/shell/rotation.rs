@@ -3,7 +3,7 @@
 use super::args::Args;
 use super::commands::{CommandError, usage};
 use crate::model::*;
-use crate::service::{self, KeySource, ServiceError, rotation};
+use crate::service::{self, KeySource, rotation};
 use serde_json::{Value, json};
 
 pub const COMMANDS: &[&str] = &[
@@ -30,10 +30,7 @@ fn rotate(ws: &mut Workspace, keys: &dyn KeySource, a: &mut Args) -> Result<Valu
     a.check_known(&["--vault-name", "--name"])?;
     let (vault, name) = (a.required("--vault-name")?, a.required("--name")?);
     service::keyvault::authorize_user(ws, &vault, KeyPermission::Rotate)?;
-    let bits = rotation::current_bits(ws, &vault, &name)?;
-    let material = keys
-        .generate(bits)
-        .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+    let material = rotation::new_material_for(ws, &vault, &name, keys)?;
     rotation::rotate_key(ws, &vault, &name, material)?;
     let (v, k, kv) = service::keyvault::key_state(ws, &vault, &name, None)?;
     Ok(super::views::key(&v, &k, &kv))

@@ -78,6 +78,26 @@ pub fn vault(v: &KeyVault) -> Value {
 
 /// `az keyvault key show|create`: the JWK (public parts only) and attributes.
 pub fn key(v: &KeyVault, k: &Key, kv: &KeyVersion) -> Value {
+    // The JWK's public part: n and e for RSA, crv, x and y for EC.
+    let (n, e, crv, x, y) = match &kv.material {
+        crate::crypto::KeyMaterial::Rsa(r) => (
+            json!(b64url(&r.modulus())),
+            json!(b64url(&r.exponent())),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ),
+        crate::crypto::KeyMaterial::Ec(ec) => {
+            let (x, y) = ec.coordinates();
+            (
+                Value::Null,
+                Value::Null,
+                json!(ec.curve().as_str()),
+                json!(b64url(&x)),
+                json!(b64url(&y)),
+            )
+        }
+    };
     json!({
         "attributes": {
             "created": kv.created.to_iso(),
@@ -91,14 +111,14 @@ pub fn key(v: &KeyVault, k: &Key, kv: &KeyVersion) -> Value {
             "updated": kv.updated.to_iso()
         },
         "key": {
-            "crv": null, "d": null, "dp": null, "dq": null,
-            "e": b64url(&kv.material.exponent()),
+            "crv": crv, "d": null, "dp": null, "dq": null,
+            "e": e,
             "k": null,
             "keyOps": kv.key_ops.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
             "kid": v.key_uri(&k.name, &kv.version),
             "kty": k.kty.as_str(),
-            "n": b64url(&kv.material.modulus()),
-            "p": null, "q": null, "qi": null, "t": null, "x": null, "y": null
+            "n": n,
+            "p": null, "q": null, "qi": null, "t": null, "x": x, "y": y
         },
         "managed": null,
         "releasePolicy": null,

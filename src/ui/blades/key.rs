@@ -74,7 +74,13 @@ pub fn show(
         &[
             ("Key identifier", v.key_uri(&k.name, &kv.version)),
             ("Key type", k.kty.as_str().into()),
-            ("RSA key size", format!("{}", kv.material.bits())),
+            match &kv.material {
+                crate::crypto::KeyMaterial::Rsa(r) => ("RSA key size", format!("{}", r.bits())),
+                crate::crypto::KeyMaterial::Ec(e) => (
+                    "Elliptic curve name",
+                    format!("{} (TDE cannot use EC keys)", e.curve().as_str()),
+                ),
+            },
             ("X.509 SHA-1 thumbprint (hex)", kv.material.thumbprint()),
             ("Created", kv.created.to_display()),
             ("Updated", kv.updated.to_display()),
@@ -224,9 +230,8 @@ pub fn show(
                 let keys = cx.keys.clone();
                 cx.az(format!("az keyvault key rotate --vault-name {vault} --name {key}"));
                 cx.spawn(format!("Rotating '{key}'…"), move |ws| {
-                    let bits =
-                        rotation::current_bits(ws, &vault, &key).map_err(|e| e.to_string())?;
-                    let m = keys.generate(bits).map_err(|e| e.to_string())?;
+                    let m = rotation::new_material_for(ws, &vault, &key, keys.as_ref())
+                        .map_err(|e| e.to_string())?;
                     rotation::rotate_key(ws, &vault, &key, m)
                         .map(|kv| format!("Key rotated: new version {}.", kv.version))
                         .map_err(|e| e.to_string())
