@@ -503,3 +503,37 @@ fn unquoted_expansions_split_into_words_as_bash_does() {
     assert_eq!(run(&mut sh, &mut ws, "echo 1 \"$NOTHING\" 2"), "1  2\n");
     assert_eq!(run(&mut sh, &mut ws, "echo x$(echo ' p q ')y"), "x p q y\n");
 }
+
+#[test]
+fn every_command_answers_help_and_help_changes_nothing() {
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let mut ws = tde_console::persist::demo().unwrap();
+    let before = ws.clone();
+    let listing = sh.run_line(&mut ws, "help").stdout;
+    let mut with_arguments = 0;
+    for cmd in tde_console::shell::commands::all_commands() {
+        assert!(listing.contains(cmd), "'help' lists {cmd}");
+        for flag in ["--help", "-h"] {
+            let r = sh.run_line(&mut ws, &format!("{cmd} {flag}"));
+            assert!(r.ok, "{cmd} {flag}: {}", r.stderr);
+            assert!(
+                r.stdout.contains(&format!("Command\n    {cmd}\n")),
+                "{cmd} {flag}: {}",
+                r.stdout
+            );
+            if r.stdout.contains("\n    --") {
+                with_arguments += 1;
+            }
+        }
+    }
+    assert!(ws.same_as(&before), "help changed the workspace");
+    // Nearly every command declares its arguments (a few take none or positionals).
+    let total = tde_console::shell::commands::all_commands().count() * 2;
+    assert!(
+        with_arguments * 10 >= total * 9,
+        "{with_arguments} of {total}"
+    );
+    // A group lists its commands.
+    let r = sh.run_line(&mut ws, "az sql mi --help");
+    assert!(r.ok && r.stdout.contains("tde-key set"), "{}", r.stdout);
+}

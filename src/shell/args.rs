@@ -3,6 +3,10 @@
 
 use std::collections::BTreeMap;
 
+/// Marks the "error" `check_known` returns for `--help`: the command's arguments, which
+/// the shell prints as help instead.
+pub const HELP_MARK: &str = "\u{1}help:";
+
 /// A CLI-level error (before the service is called), printed as `ERROR: <text>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageError(pub String);
@@ -29,6 +33,7 @@ fn long_name(short: &str) -> Option<&'static str> {
         "-t" => "--server-key-type",
         "-k" => "--kid",
         "-y" => "--yes",
+        "-h" => "--help",
         _ => return None,
     })
 }
@@ -99,6 +104,10 @@ impl Args {
 
     /// Fails on any argument the command does not know.
     pub fn check_known(&self, known: &[&str]) -> Result<(), UsageError> {
+        // `--help`: the command's arguments, before it does anything.
+        if self.flags.contains_key("--help") {
+            return Err(UsageError(format!("{HELP_MARK}{}", known.join(" "))));
+        }
         let unknown: Vec<&String> = self
             .flags
             .keys()

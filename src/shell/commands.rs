@@ -1330,6 +1330,58 @@ fn run_command(
     }
 }
 
+/// `az … --help`: a command's arguments (as its own parser knows them), or a group's
+/// commands. Runs on a copy: help never changes the workspace.
+pub fn help_for(ws: &Workspace, keys: &dyn service::KeySource, words: &[String]) -> String {
+    let words: Vec<String> = words
+        .iter()
+        .filter(|w| *w != "--help" && *w != "-h")
+        .cloned()
+        .collect();
+    let command = all_commands().find(|c| {
+        let parts: Vec<&str> = c.split(' ').collect();
+        parts.len() == words.len() && words.iter().zip(&parts).all(|(w, p)| w == p)
+    });
+    let Some(command) = command else {
+        let group = words.join(" ");
+        let mut under: Vec<&str> = all_commands()
+            .filter(|c| c.starts_with(&format!("{group} ")))
+            .collect();
+        under.sort_unstable();
+        under.dedup();
+        if under.is_empty() {
+            return format!(
+                "'{group}' is not a command or group this console knows. Type 'help' for the list.\n"
+            );
+        }
+        return format!(
+            "\nGroup\n    {group}\n\nCommands:\n{}\n",
+            under
+                .iter()
+                .map(|c| format!("    {}", c.trim_start_matches(&format!("{group} "))))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    };
+    let mut probe = ws.clone();
+    let mut line = words.clone();
+    line.push("--help".into());
+    let arguments = match run(&mut probe, keys, &line) {
+        Err(CommandError::Usage(UsageError(text))) if text.starts_with(super::args::HELP_MARK) => {
+            text[super::args::HELP_MARK.len()..]
+                .split(' ')
+                .filter(|a| !a.is_empty())
+                .map(|a| format!("    {a}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        _ => "    (see the Azure CLI reference)".into(),
+    };
+    format!(
+        "\nCommand\n    {command}\n\nArguments\n{arguments}\n\nGlobal Arguments\n    --output -o : json, jsonc, jsonl, none, table, tsv.\n    --query     : JMESPath query string.\n    --subscription : Name or ID of subscription.\n    --help -h   : Show this help message and exit.\n"
+    )
+}
+
 /// A module of commands of its own: it runs `cmd` if it is one of its commands.
 pub type Runner = fn(&mut Workspace, &dyn service::KeySource, &str, &mut Args) -> Option<CmdResult>;
 

@@ -308,6 +308,13 @@ impl Shell {
             }
         }
         let warnings = deprecation_warnings(&rest);
+        if rest.iter().any(|w| w == "--help" || w == "-h") {
+            return LineOutput {
+                stdout: commands::help_for(ws, self.keys.as_ref(), &rest),
+                ok: true,
+                ..Default::default()
+            };
+        }
         match commands::run(ws, self.keys.as_ref(), &rest) {
             Ok(value) => {
                 let value = match &query {
