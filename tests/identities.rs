@@ -144,3 +144,98 @@ fn update_spells_the_identity_flag_as_az_does_and_switches_to_a_user_assigned_id
         r.stderr
     );
 }
+
+const DB_LEVEL: &str = r#"
+sim profile set current
+az group create --name rg-dbk --location eastus
+az sql server create --name sql-dbk --resource-group rg-dbk --location eastus --admin-user sqladmin --admin-password 'Str0ng!Passw0rd-2026' --assign-identity
+az identity create --name umi-db --resource-group rg-dbk --location eastus
+UMI_ID=$(az identity show --name umi-db --resource-group rg-dbk --query id -o tsv)
+UMI_PRINCIPAL=$(az identity show --name umi-db --resource-group rg-dbk --query principalId -o tsv)
+az keyvault create --name kv-dbk --resource-group rg-dbk --location eastus --enable-purge-protection true
+az keyvault set-policy --name kv-dbk --object-id $UMI_PRINCIPAL --key-permissions get wrapKey unwrapKey
+KID=$(az keyvault key create --name db-key --vault-name kv-dbk --kty RSA --size 2048 --query key.kid -o tsv)
+"#;
+
+#[test]
+fn a_database_level_key_is_reached_with_the_databases_user_assigned_identity() {
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    let mut ws = tde_console::service::new_workspace("t", 1);
+    run(&mut sh, &mut ws, DB_LEVEL);
+    // Today's rule: no user-assigned identity on the database, no database-level key.
+    let before = ws.clone();
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db create --resource-group rg-dbk --server sql-dbk --name db0 --encryption-protector $KID",
+    );
+    assert!(
+        !r.ok
+            && r.stderr
+                .contains("user-assigned managed identity on the database"),
+        "{}",
+        r.stderr
+    );
+    assert!(ws.same_as(&before));
+    // The documented create: the database's identity reaches the key (the server's own
+    // identity has no access to kv-dbk at all).
+    run(
+        &mut sh,
+        &mut ws,
+        "az sql db create --resource-group rg-dbk --server sql-dbk --name db1 --assign-identity --user-assigned-identity-id $UMI_ID --encryption-protector $KID --keys $KID",
+    );
+    assert_eq!(state(&ws, "sql-dbk", "db1"), "Online");
+    let keys = sh.run_line(
+        &mut ws,
+        "az sql db show --resource-group rg-dbk --server sql-dbk --name db1 --expand-keys --query \"keys.*.type\" -o tsv",
+    );
+    assert_eq!(keys.stdout.trim(), "AzureKeyVault");
+    let t = sh.run_line(
+        &mut ws,
+        "az sql db show --resource-group rg-dbk --server sql-dbk --name db1 --query identity.type -o tsv",
+    );
+    assert_eq!(t.stdout.trim(), "UserAssigned");
+    // An existing database gets an identity and a key with update.
+    run(
+        &mut sh,
+        &mut ws,
+        "az sql db create --resource-group rg-dbk --server sql-dbk --name db2 -o none\naz sql db update --resource-group rg-dbk --server sql-dbk --name db2 --assign-identity --user-assigned-identity-id $UMI_ID --encryption-protector $KID -o none",
+    );
+    assert!(
+        ws.server("sql-dbk")
+            .unwrap()
+            .database("db2")
+            .unwrap()
+            .encryption_protector
+            .is_some()
+    );
+    // Deleting the identity loses both databases' keys; the server's own databases are not
+    // touched.
+    run(
+        &mut sh,
+        &mut ws,
+        "az sql db create --resource-group rg-dbk --server sql-dbk --name plain -o none\naz identity delete --name umi-db --resource-group rg-dbk\nsim clock advance 30m",
+    );
+    assert_eq!(state(&ws, "sql-dbk", "db1"), "Inaccessible");
+    assert_eq!(state(&ws, "sql-dbk", "db2"), "Inaccessible");
+    assert_eq!(state(&ws, "sql-dbk", "plain"), "Online");
+}
+
+#[test]
+fn under_today_s_rules_a_database_key_is_not_reverted_while_the_server_uses_a_customer_managed_key()
+{
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    let mut ws = tde_console::persist::demo().unwrap();
+    // The demo's billing database has its own key on a customer-managed server.
+    let line = "az sql db tde key revert --database billing --server sql-contoso-us --resource-group rg-contoso-us";
+    run(&mut sh, &mut ws, "sim profile set current");
+    let before = ws.clone();
+    let r = sh.run_line(&mut ws, line);
+    assert!(
+        !r.ok && r.stderr.contains("cannot be reverted to the server's key"),
+        "{}",
+        r.stderr
+    );
+    assert!(ws.same_as(&before));
+    // The seed-era profile lets it through, as before.
+    run(&mut sh, &mut ws, &format!("sim profile set 2021\n{line}"));
+}

@@ -333,6 +333,10 @@ pub struct Database {
     /// The database's own key follows its newest version (`--encryption-protector-auto-rotation`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub encryption_protector_auto_rotation: bool,
+    /// The user-assigned identity (ARM id) the database reaches its own key with (`az sql
+    /// db create|update --assign-identity --user-assigned-identity-id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     /// For a database with its own key: when the server first found that key unusable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_access_lost_since: Option<Timestamp>,

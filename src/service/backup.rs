@@ -483,6 +483,7 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
             last_recovery: None,
             encryption_protector: None,
             encryption_protector_auto_rotation: false,
+            identity: None,
             key_access_lost_since: None,
             content: Vec::new(),
             protector_history: Vec::new(),

@@ -8,7 +8,9 @@
 //! identity on the database; this console does not model user-assigned identities).
 
 use super::sql::{live_database, require_online, server, server_mut, tde_error};
-use super::tde::{parse_kid, server_unwrap_dek, server_wrap_dek, validate_protector};
+use super::tde::{
+    parse_kid, server_unwrap_dek, server_wrap_dek, server_wrap_dek_as, validate_protector_as,
+};
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 
@@ -38,12 +40,14 @@ pub fn set_database_protector(
                 ),
             ));
         }
-        super::sql::add_server_key(ws, server_name, kid)?;
-        let key = validate_protector(ws, server_name, &uri, auto_rotation)?;
+        let identity = d.identity.clone();
+        require_identity_for_own_key(ws, identity.as_deref())?;
+        super::sql::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
+        let key = validate_protector_as(ws, server_name, &uri, auto_rotation, identity.as_deref())?;
         super::georeplication::check_database_key_change(ws, server_name, &d.name, &key)?;
         let dek =
             server_unwrap_dek(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
-        let wrapped = server_wrap_dek(ws, server_name, &key.name, &dek)
+        let wrapped = server_wrap_dek_as(ws, server_name, &key.name, &dek, identity.as_deref())
             .map_err(|f| tde_error(ws, server_name, &f))?;
         let updated = set_key(
             ws,
@@ -87,6 +91,21 @@ pub fn revert_database_protector(
                 ),
             ));
         };
+        // Today's service keeps a database's own key while the server itself uses a
+        // customer-managed key: the way back to the server's key is only to a
+        // service-managed server. (The seed-era `2021` profile predates database-level keys
+        // and lets it through.)
+        if ws.profile == crate::sim::TimingProfile::Current
+            && s.protector.key_type == ServerKeyType::AzureKeyVault
+        {
+            return Err(ServiceError::bad_request(
+                "BadRequest",
+                format!(
+                    "Database '{}' cannot be reverted to the server's key while server '{server_name}' uses a customer-managed TDE protector: keep the database's own key, or move it to another key with az sql db update --encryption-protector.",
+                    d.name
+                ),
+            ));
+        }
         if matches!(d.state, DatabaseState::Recovering { .. }) {
             return Err(ServiceError::bad_request(
                 "InvalidDatabaseState",
@@ -144,4 +163,61 @@ fn set_key(
     d.encryption_protector = own.map(|(name, _)| name);
     d.key_access_lost_since = None;
     Ok(d.clone())
+}
+
+/// A database identity argument: an existing user-assigned identity (its ARM id, as
+/// stored), or none.
+pub(crate) fn check_database_identity(
+    ws: &Workspace,
+    identity: Option<&str>,
+) -> ServiceResult<Option<String>> {
+    match identity {
+        None => Ok(None),
+        Some(id) => ws.identity(id).map(|u| Some(u.arm_id())).ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidUserAssignedIdentity",
+                format!("The user assigned identity '{id}' was not found or is not in the server's tenant."),
+            )
+        }),
+    }
+}
+
+/// Today's service reaches a database's own key only with a user-assigned identity on the
+/// database (system-assigned identities are not supported at the database level). The
+/// seed-era `2021` profile, which predates database-level keys, lets the server's identity
+/// do it.
+pub(crate) fn require_identity_for_own_key(
+    ws: &Workspace,
+    identity: Option<&str>,
+) -> ServiceResult<()> {
+    if identity.is_none() && ws.profile == crate::sim::TimingProfile::Current {
+        return Err(ServiceError::bad_request(
+            "InvalidIdentityForDatabaseLevelCMK",
+            "A database-level customer-managed key needs a user-assigned managed identity on the database (--assign-identity --user-assigned-identity-id ID); system-assigned identities are not supported at the database level.",
+        ));
+    }
+    Ok(())
+}
+
+/// `az sql db update --assign-identity --user-assigned-identity-id ID`: the identity the
+/// database reaches its own key with.
+pub fn set_database_identity(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    identity: &str,
+) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        let id = check_database_identity(ws, Some(identity))?;
+        let d = writable_database(ws, server_name, db)?;
+        let name = d.name.clone();
+        let updated = {
+            let x = server_mut(ws, server_name)?
+                .database_mut(&name)
+                .ok_or_else(|| ServiceError::database_not_found(server_name, &name))?;
+            x.identity = id;
+            x.clone()
+        };
+        Ok(updated)
+    })
 }

@@ -221,6 +221,7 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
             encryption_protector: own_key,
             encryption_protector_auto_rotation: d.encryption_protector_auto_rotation
                 && d.encryption_protector.is_some(),
+            identity: d.identity.clone(),
             key_access_lost_since: None,
             content,
             protector_history: Vec::new(),

@@ -788,7 +788,7 @@ pub fn check_key_use<'a>(
     op: Option<KeyOperation>,
 ) -> Result<UsableKey<'a>, KeyAccessFailure> {
     let now = ws.now();
-    if let Caller::Server(name) = caller
+    if let Some(name) = caller.server()
         && ws
             .server(name)
             .and_then(|s| s.network_outage_until)
@@ -868,12 +868,17 @@ fn caller_principal(
                 .ok_or(KeyAccessFailure::NoServerIdentity)?;
             Ok((id.principal_id.clone(), id.tenant_id.clone()))
         }
+        // A deleted identity reaches nothing.
+        Caller::ServerAs { identity, .. } => ws
+            .identity(identity)
+            .map(|u| (u.principal_id.clone(), u.tenant_id.clone()))
+            .ok_or(KeyAccessFailure::NoServerIdentity),
     }
 }
 
 fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller) -> bool {
     match caller {
-        Caller::Server(_) => vault.network.admits_trusted_service(),
+        Caller::Server(_) | Caller::ServerAs { .. } => vault.network.admits_trusted_service(),
         Caller::ConsoleUser => vault.network.admits_address(&ws.console_user.client_ip),
     }
 }
@@ -1047,11 +1052,11 @@ fn as_request<T>(
     operation: &'static str,
     op: impl FnOnce() -> Result<T, KeyAccessFailure>,
 ) -> Result<T, KeyAccessFailure> {
-    match caller {
-        Caller::Server(name) => {
-            super::requests::server_request(ws, name, &uri.vault, operation, &uri.key, op)
+    match caller.server() {
+        Some(name) => {
+            super::requests::server_request(ws, caller, name, &uri.vault, operation, &uri.key, op)
         }
-        Caller::ConsoleUser => op(),
+        None => op(),
     }
 }
 
@@ -1059,14 +1064,13 @@ fn as_request<T>(
 /// check, a revalidation): every check of [`check_key_use`], as one journaled request.
 pub(crate) fn server_check_key<'a>(
     ws: &'a Workspace,
-    server: &str,
+    caller: &Caller,
     uri: &KeyUri,
     permissions: &[KeyPermission],
     op: Option<KeyOperation>,
 ) -> Result<UsableKey<'a>, KeyAccessFailure> {
-    let caller = Caller::Server(server.to_string());
-    as_request(ws, &caller, uri, "KeyGet", || {
-        check_key_use(ws, &caller, uri, permissions, op)
+    as_request(ws, caller, uri, "KeyGet", || {
+        check_key_use(ws, caller, uri, permissions, op)
     })
 }
 
@@ -1099,14 +1103,13 @@ pub fn unwrap_key(
 /// many unwraps can run on every core ([`crate::crypto::par_map`]).
 pub(crate) fn server_unwrap_material<'a>(
     ws: &'a Workspace,
-    server: &str,
+    caller: &Caller,
     uri: &KeyUri,
 ) -> Result<&'a crate::crypto::RsaKeyMaterial, KeyAccessFailure> {
-    let caller = Caller::Server(server.to_string());
-    as_request(ws, &caller, uri, "KeyUnwrap", || {
+    as_request(ws, caller, uri, "KeyUnwrap", || {
         check_key_use(
             ws,
-            &caller,
+            caller,
             uri,
             &[KeyPermission::UnwrapKey],
             Some(KeyOperation::UnwrapKey),

@@ -43,6 +43,40 @@ use crate::sim::{Schedule, SimClock, TimingProfile};
 pub enum Caller {
     ConsoleUser,
     Server(String),
+    /// A server reaching a database's own key with that database's user-assigned identity
+    /// (its ARM id).
+    ServerAs {
+        server: String,
+        identity: String,
+    },
+}
+
+impl Caller {
+    /// The server making the call, if a server makes it.
+    pub fn server(&self) -> Option<&str> {
+        match self {
+            Caller::ConsoleUser => None,
+            Caller::Server(s) | Caller::ServerAs { server: s, .. } => Some(s),
+        }
+    }
+
+    /// The caller for database `db` of server `s`: its own identity when it reaches its own
+    /// key with one, else the server's.
+    pub fn for_database(
+        s: &crate::model::SqlServer,
+        db: Option<&crate::model::Database>,
+    ) -> Caller {
+        match db
+            .filter(|d| d.encryption_protector.is_some())
+            .and_then(|d| d.identity.clone())
+        {
+            Some(identity) => Caller::ServerAs {
+                server: s.name.clone(),
+                identity,
+            },
+            None => Caller::Server(s.name.clone()),
+        }
+    }
 }
 
 /// Where new RSA key material comes from. The app and the shell use the OS RNG; tests use

@@ -285,18 +285,19 @@ pub(crate) fn failure_status(f: &KeyAccessFailure) -> Option<u16> {
     }
 }
 
-/// A server's data-plane request: admission with back-off, `op` (the vault's checks and the
-/// crypto), and the record of its outcome.
+/// A SQL server's request to a vault, made by `caller` (the server, or the server with a
+/// database's own identity): admitted within the vault's limits (with the server's
+/// back-off), journaled, and run.
 pub(crate) fn server_request<T>(
     ws: &Workspace,
+    caller: &Caller,
     server: &str,
     vault: &str,
     operation: &'static str,
     key: &str,
     op: impl FnOnce() -> Result<T, KeyAccessFailure>,
 ) -> Result<T, KeyAccessFailure> {
-    let caller = Caller::Server(server.to_string());
-    let Some(call) = VaultCall::new(ws, vault, operation, &caller, Some(key)) else {
+    let Some(call) = VaultCall::new(ws, vault, operation, caller, Some(key)) else {
         return op();
     };
     let outage = ws
@@ -361,8 +362,16 @@ fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
             client_info: "AZURECLI/2.67.0 (tde-console)".into(),
             display: ws.console_user.upn.clone(),
         },
-        Caller::Server(name) => {
-            let identity = ws.server(name).and_then(|s| ws.key_vault_identity(s));
+        Caller::Server(name) | Caller::ServerAs { server: name, .. } => {
+            let identity = match caller {
+                Caller::ServerAs { identity, .. } => {
+                    ws.identity(identity).map(|u| ServerIdentity {
+                        principal_id: u.principal_id.clone(),
+                        tenant_id: u.tenant_id.clone(),
+                    })
+                }
+                _ => ws.server(name).and_then(|s| ws.key_vault_identity(s)),
+            };
             let oid = identity
                 .map(|i| i.principal_id.0.clone())
                 .unwrap_or_default();

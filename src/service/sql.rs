@@ -219,6 +219,8 @@ pub struct CreateDatabase {
     pub encryption_protector: Option<String>,
     /// `--encryption-protector-auto-rotation`: that key follows its newest version.
     pub encryption_protector_auto_rotation: bool,
+    /// `--assign-identity --user-assigned-identity-id`: the database's own identity.
+    pub identity: Option<String>,
 }
 
 impl CreateDatabase {
@@ -232,6 +234,7 @@ impl CreateDatabase {
             settings: DatabaseSettings::default(),
             encryption_protector: None,
             encryption_protector_auto_rotation: false,
+            identity: None,
         }
     }
 }
@@ -250,12 +253,24 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
         transact(ws, |ws| {
             check_new_database(ws, req)?;
             // The DEK is wrapped by the database's own key when it has one, else the protector.
+            let identity =
+                super::database_key::check_database_identity(ws, req.identity.as_deref())?;
             let own_key = match &req.encryption_protector {
                 Some(kid) => {
+                    super::database_key::require_identity_for_own_key(ws, identity.as_deref())?;
                     let uri = super::tde::parse_kid(kid)?;
-                    add_server_key(ws, &req.server, kid)?;
+                    add_server_key_as(ws, &req.server, kid, identity.as_deref())?;
                     let auto = req.encryption_protector_auto_rotation;
-                    Some(super::tde::validate_protector(ws, &req.server, &uri, auto)?.name)
+                    Some(
+                        super::tde::validate_protector_as(
+                            ws,
+                            &req.server,
+                            &uri,
+                            auto,
+                            identity.as_deref(),
+                        )?
+                        .name,
+                    )
                 }
                 None => None,
             };
@@ -264,8 +279,14 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
                 None => server(ws, &req.server)?.protector.server_key_name.clone(),
             };
             let dek = DataEncryptionKey::generate();
-            let wrapped = server_wrap_dek(ws, &req.server, &protector, &dek)
-                .map_err(|f| tde_error(ws, &req.server, &f))?;
+            let wrapped = super::tde::server_wrap_dek_as(
+                ws,
+                &req.server,
+                &protector,
+                &dek,
+                own_key.as_ref().and(identity.as_deref()),
+            )
+            .map_err(|f| tde_error(ws, &req.server, &f))?;
             let db = new_database(ws.now(), req, own_key, &dek, wrapped)?;
             server_mut(ws, &req.server)?
                 .databases
@@ -371,6 +392,7 @@ pub(crate) fn new_database(
         },
         encryption_protector_auto_rotation: own_key.is_some()
             && req.encryption_protector_auto_rotation,
+        identity: req.identity.clone(),
         encryption_protector: own_key,
         key_access_lost_since: None,
         last_recovery: None,
@@ -603,31 +625,38 @@ pub fn add_server_key(
     server_name: &str,
     kid: &str,
 ) -> ServiceResult<ServerKey> {
+    add_server_key_as(ws, server_name, kid, None)
+}
+
+/// [`add_server_key`] reaching the vault with a database's user-assigned identity
+/// (`identity`, an ARM id) instead of the server's.
+pub fn add_server_key_as(
+    ws: &mut Workspace,
+    server_name: &str,
+    kid: &str,
+    identity: Option<&str>,
+) -> ServiceResult<ServerKey> {
     let out = {
         transact(ws, |ws| {
             super::content::require_server_serving(ws, server_name)?;
             let uri = super::tde::parse_kid(kid)?;
             let s = server(ws, server_name)?;
-            if ws.key_vault_identity(s).is_none() {
+            let caller = super::tde::caller_with(s, identity);
+            if identity.is_none() && ws.key_vault_identity(s).is_none() {
                 return Err(tde_error(
                     ws,
                     server_name,
                     &KeyAccessFailure::NoServerIdentity,
                 ));
             }
-            let usable = super::keyvault::server_check_key(
-                ws,
-                server_name,
-                &uri,
-                &[KeyPermission::Get],
-                None,
-            )
-            .map_err(|f| match f {
-                KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
-                    ServiceError::vault_connection_failed()
-                }
-                other => tde_error(ws, server_name, &other),
-            })?;
+            let usable =
+                super::keyvault::server_check_key(ws, &caller, &uri, &[KeyPermission::Get], None)
+                    .map_err(|f| match f {
+                    KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
+                        ServiceError::vault_connection_failed()
+                    }
+                    other => tde_error(ws, server_name, &other),
+                })?;
             // The service checks the key when it is linked, not only when it becomes the
             // protector: RSA 2048/3072 only, and wrapKey/unwrapKey allowed.
             super::tde::check_key_kind(&usable)?;

@@ -57,6 +57,30 @@ pub fn validate_protector(
     uri: &KeyUri,
     auto_rotation: bool,
 ) -> ServiceResult<ServerKey> {
+    validate_protector_as(ws, server_name, uri, auto_rotation, None)
+}
+
+/// The caller a server reaches a key as: itself, or with a database's user-assigned
+/// identity (its ARM id).
+pub(crate) fn caller_with(s: &SqlServer, identity: Option<&str>) -> Caller {
+    match identity {
+        Some(id) => Caller::ServerAs {
+            server: s.name.clone(),
+            identity: id.to_string(),
+        },
+        None => Caller::Server(s.name.clone()),
+    }
+}
+
+/// [`validate_protector`] for a database's own key, reached with the database's
+/// user-assigned identity when it has one.
+pub fn validate_protector_as(
+    ws: &Workspace,
+    server_name: &str,
+    uri: &KeyUri,
+    auto_rotation: bool,
+    identity: Option<&str>,
+) -> ServiceResult<ServerKey> {
     let s = server(ws, server_name)?;
     if uri.version.is_none() && !auto_rotation {
         return Err(ServiceError::bad_request(
@@ -73,7 +97,14 @@ pub fn validate_protector(
         .key(&key_name)
         .cloned()
         .ok_or_else(ServiceError::server_key_not_found)?;
-    let reaching = ws.key_vault_identity(s);
+    let caller = caller_with(s, identity);
+    let reaching = match identity {
+        Some(id) => ws.identity(id).map(|u| ServerIdentity {
+            principal_id: u.principal_id.clone(),
+            tenant_id: u.tenant_id.clone(),
+        }),
+        None => ws.key_vault_identity(s),
+    };
     let fail = |f: KeyAccessFailure| {
         let principal = reaching
             .as_ref()
@@ -114,7 +145,7 @@ pub fn validate_protector(
         ..uri.clone()
     };
     let usable =
-        super::keyvault::server_check_key(ws, &s.name, &pinned, &KeyPermission::TDE_REQUIRED, None)
+        super::keyvault::server_check_key(ws, &caller, &pinned, &KeyPermission::TDE_REQUIRED, None)
             .map_err(fail)?;
     check_key_kind(&usable)?;
     // Current documentation refuses an older version of a key as the protector.
@@ -417,10 +448,11 @@ pub(crate) fn key_access(
         ServerKeyType::ServiceManaged => Ok(()),
         ServerKeyType::AzureKeyVault => {
             let uri = vault_key_uri(key)?;
+            let caller = Caller::for_database(s, database.and_then(|db| s.database(db)));
             let k = if journaled {
                 super::keyvault::server_check_key(
                     ws,
-                    &s.name,
+                    &caller,
                     &uri,
                     &KeyPermission::TDE_REQUIRED,
                     Some(KeyOperation::WrapKey),
@@ -428,7 +460,7 @@ pub(crate) fn key_access(
             } else {
                 check_key_use(
                     ws,
-                    &Caller::Server(s.name.clone()),
+                    &caller,
                     &uri,
                     &KeyPermission::TDE_REQUIRED,
                     Some(KeyOperation::WrapKey),
@@ -450,6 +482,17 @@ pub(crate) fn server_wrap_dek(
     key_name: &str,
     dek: &DataEncryptionKey,
 ) -> Result<WrappedDek, KeyAccessFailure> {
+    server_wrap_dek_as(ws, server_name, key_name, dek, None)
+}
+
+/// [`server_wrap_dek`] with a database's user-assigned identity (for its own key).
+pub(crate) fn server_wrap_dek_as(
+    ws: &Workspace,
+    server_name: &str,
+    key_name: &str,
+    dek: &DataEncryptionKey,
+    identity: Option<&str>,
+) -> Result<WrappedDek, KeyAccessFailure> {
     let s = ws
         .server(server_name)
         .ok_or(KeyAccessFailure::NoServerIdentity)?;
@@ -461,7 +504,7 @@ pub(crate) fn server_wrap_dek(
             .map_err(|_| KeyAccessFailure::UnwrapFailed)?,
         ServerKeyType::AzureKeyVault => {
             let uri = vault_key_uri(key)?;
-            super::keyvault::wrap_key(ws, &Caller::Server(s.name.clone()), &uri, dek.as_bytes())?.1
+            super::keyvault::wrap_key(ws, &caller_with(s, identity), &uri, dek.as_bytes())?.1
         }
     };
     Ok(WrappedDek {
@@ -510,7 +553,7 @@ pub(crate) fn server_unwrap_dek(
             .map_err(|_| KeyAccessFailure::UnwrapFailed)?,
         ServerKeyType::AzureKeyVault => super::keyvault::unwrap_key(
             ws,
-            &Caller::Server(s.name.clone()),
+            &Caller::for_database(s, Some(db)),
             &vault_key_uri(key)?,
             &w.wrapped,
         )?,
@@ -537,8 +580,12 @@ pub(crate) fn server_unwrap_deks(
                 ServerKeyType::ServiceManaged => Ok((&s.service_managed_key, w.wrapped.as_slice())),
                 ServerKeyType::AzureKeyVault => {
                     let uri = vault_key_uri(key)?;
-                    super::keyvault::server_unwrap_material(ws, server_name, &uri)
-                        .map(|m| (m, w.wrapped.as_slice()))
+                    super::keyvault::server_unwrap_material(
+                        ws,
+                        &Caller::for_database(s, Some(d)),
+                        &uri,
+                    )
+                    .map(|m| (m, w.wrapped.as_slice()))
                 }
             });
             (super::requests::lro_time(ws), got)

@@ -629,6 +629,10 @@ fn run_command(
                 "--capacity",
                 "--encryption-protector",
                 "--encryption-protector-auto-rotation",
+                "--assign-identity",
+                "--user-assigned-identity-id",
+                "--keys",
+                "--federated-client-id",
                 "--no-wait",
                 "--backup-storage-redundancy",
                 "--zone-redundant",
@@ -651,40 +655,49 @@ fn run_command(
                     })?,
                 None => 32,
             };
-            let d = sql::create_database(
-                ws,
-                &sql::CreateDatabase {
-                    tags: tags_arg(&a)?,
-                    settings: DatabaseSettings {
-                        elastic_pool: a.get("--elastic-pool"),
-                        read_scale: match a.get("--read-scale").as_deref() {
-                            None | Some("Disabled") => false,
-                            Some("Enabled") => true,
-                            Some(other) => {
-                                return Err(usage(format!(
-                                    "argument --read-scale: invalid choice: '{other}' (choose from 'Disabled', 'Enabled')"
-                                )));
-                            }
-                        },
-                        auto_pause_delay_minutes: a
-                            .get("--auto-pause-delay")
-                            .map(|d| {
-                                d.parse().map_err(|_| {
-                                    usage(format!(
-                                        "argument --auto-pause-delay: invalid int value: '{d}'"
-                                    ))
-                                })
-                            })
-                            .transpose()?,
-                        ..Default::default()
+            let identity = a.get("--user-assigned-identity-id");
+            let link_keys = a.list("--keys");
+            let req = sql::CreateDatabase {
+                tags: tags_arg(&a)?,
+                settings: DatabaseSettings {
+                    elastic_pool: a.get("--elastic-pool"),
+                    read_scale: match a.get("--read-scale").as_deref() {
+                        None | Some("Disabled") => false,
+                        Some("Enabled") => true,
+                        Some(other) => {
+                            return Err(usage(format!(
+                                "argument --read-scale: invalid choice: '{other}' (choose from 'Disabled', 'Enabled')"
+                            )));
+                        }
                     },
-                    encryption_protector: a.get("--encryption-protector"),
-                    encryption_protector_auto_rotation: a
-                        .bool("--encryption-protector-auto-rotation")?
-                        .unwrap_or(false),
-                    ..sql::CreateDatabase::new(&server, &a.required("--name")?, tier, max_size_gb)
+                    auto_pause_delay_minutes: a
+                        .get("--auto-pause-delay")
+                        .map(|d| {
+                            d.parse().map_err(|_| {
+                                usage(format!(
+                                    "argument --auto-pause-delay: invalid int value: '{d}'"
+                                ))
+                            })
+                        })
+                        .transpose()?,
+                    ..Default::default()
                 },
-            )?;
+                encryption_protector: a.get("--encryption-protector"),
+                encryption_protector_auto_rotation: a
+                    .bool("--encryption-protector-auto-rotation")?
+                    .unwrap_or(false),
+                identity: identity.clone(),
+                ..sql::CreateDatabase::new(&server, &a.required("--name")?, tier, max_size_gb)
+            };
+            // Keys named with --keys are linked first (with the database's identity), all
+            // in one operation with the creation.
+            let d = service::transact(ws, |ws| {
+                let id = service::database_key::check_database_identity(ws, identity.as_deref())?;
+                for kid in &link_keys {
+                    sql::add_server_key_as(ws, &server, kid, id.as_deref())?;
+                }
+                sql::create_database(ws, &req)
+            })?;
             Ok(views::database_in(ws, sql::server(ws, &server)?, &d))
         }
         "az sql db tde list-activity" if ws.profile == crate::sim::TimingProfile::Current => {
@@ -709,6 +722,8 @@ fn run_command(
                 "--resource-group",
                 "--yes",
                 "--status",
+                "--expand-keys",
+                "--keys-filter",
             ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
@@ -718,7 +733,14 @@ fn run_command(
                 .database(&db)
                 .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
             match cmd {
-                "az sql db show" => Ok(views::database_in(ws, s, d)),
+                "az sql db show" => {
+                    let mut v = views::database_in(ws, s, d);
+                    if a.has("--expand-keys") {
+                        let since = time_arg(&a, "--keys-filter")?;
+                        v["keys"] = views::database_keys(s, d, since);
+                    }
+                    Ok(v)
+                }
                 "az sql db tde show" => Ok(views::database_tde(s, d)),
                 // The 2021 CLI's encryption scan activity: a scan in this console completes
                 // as TDE is switched, so none is ever in progress (an empty list, as az
@@ -1009,23 +1031,48 @@ fn run_command(
                 "--resource-group",
                 "--encryption-protector",
                 "--encryption-protector-auto-rotation",
+                "--assign-identity",
+                "--user-assigned-identity-id",
+                "--keys",
+                "--federated-client-id",
             ])?;
             let server = a.required("--server")?;
             check_group(ws, &a, &server)?;
             let name = a.required("--name")?;
-            let d = match a.get("--encryption-protector") {
-                Some(kid) => {
-                    let auto = a
-                        .bool("--encryption-protector-auto-rotation")?
-                        .unwrap_or(false);
-                    service::database_key::set_database_protector(ws, &server, &name, &kid, auto)?
+            let identity = a.get("--user-assigned-identity-id");
+            let link_keys = a.list("--keys");
+            let protector = a.get("--encryption-protector");
+            if identity.is_none() && link_keys.is_empty() && protector.is_none() {
+                return Err(usage(
+                    "az sql db update: nothing to update (the simulated properties are --assign-identity --user-assigned-identity-id, --keys and --encryption-protector; use `az sql db tde key revert` to go back to the server's key)",
+                ));
+            }
+            let auto = a
+                .bool("--encryption-protector-auto-rotation")?
+                .unwrap_or(false);
+            // Identity, then keys, then the protector: one operation, all or nothing.
+            let d = service::transact(ws, |ws| {
+                if let Some(id) = &identity {
+                    service::database_key::set_database_identity(ws, &server, &name, id)?;
                 }
-                None => {
-                    return Err(usage(
-                        "az sql db update: nothing to update (the simulated property is --encryption-protector; use `az sql db tde key revert` to go back to the server's key)",
-                    ));
+                let own = sql::server(ws, &server)?
+                    .database(&name)
+                    .ok_or_else(|| ServiceError::database_not_found(&server, &name))?
+                    .identity
+                    .clone();
+                for kid in &link_keys {
+                    sql::add_server_key_as(ws, &server, kid, own.as_deref())?;
                 }
-            };
+                match &protector {
+                    Some(kid) => {
+                        service::database_key::set_database_protector(ws, &server, &name, kid, auto)
+                    }
+                    None => sql::server(ws, &server)?
+                        .database(&name)
+                        .cloned()
+                        .ok_or_else(|| ServiceError::database_not_found(&server, &name)),
+                }
+            })?;
             Ok(views::database_in(ws, sql::server(ws, &server)?, &d))
         }
         "az sql server tde-key revalidate" => {

@@ -296,6 +296,25 @@ pub fn database_in(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
             },
         );
         obj.insert(
+            "identity".into(),
+            match &d.identity {
+                Some(id) => {
+                    let u = ws.identity(id);
+                    json!({
+                        "tenantId": u.map(|u| u.tenant_id.0.clone()),
+                        "type": "UserAssigned",
+                        "userAssignedIdentities": {
+                            id.clone(): {
+                                "clientId": u.map(|u| u.client_id.clone()),
+                                "principalId": u.map(|u| u.principal_id.0.clone()),
+                            }
+                        }
+                    })
+                }
+                None => Value::Null,
+            },
+        );
+        obj.insert(
             "secondaryType".into(),
             match ws.continuity.primary_of(&s.name, &d.name) {
                 Some(_) => json!("Geo"),
@@ -304,6 +323,32 @@ pub fn database_in(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
         );
     }
     v
+}
+
+/// `az sql db show --expand-keys [--keys-filter T]`: the Key Vault keys the database uses
+/// (its own protector), by key id, created at or after `since`.
+pub fn database_keys(s: &SqlServer, d: &Database, since: Option<crate::sim::Timestamp>) -> Value {
+    let keys: serde_json::Map<String, Value> = d
+        .encryption_protector
+        .as_ref()
+        .and_then(|_| s.database_key(d))
+        .into_iter()
+        .filter(|k| since.is_none_or(|t| k.created >= t))
+        .filter_map(|k| {
+            k.uri.clone().map(|uri| {
+                (
+                    uri,
+                    json!({
+                        "creationDate": k.created.to_iso(),
+                        "subregion": null,
+                        "thumbprint": k.thumbprint,
+                        "type": "AzureKeyVault"
+                    }),
+                )
+            })
+        })
+        .collect();
+    Value::Object(keys)
 }
 
 pub fn database_tde(s: &SqlServer, d: &Database) -> Value {
