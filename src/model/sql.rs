@@ -439,6 +439,10 @@ pub struct SqlServer {
     /// without one, the system-assigned identity does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_user_assigned_identity: Option<String>,
+    /// Cross-tenant keys: the multi-tenant application (its app id) the primary
+    /// user-assigned identity is federated to (`--federated-client-id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federated_client_id: Option<String>,
     /// A managed instance's subnet (ARM id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,

@@ -211,3 +211,35 @@ impl VirtualNetwork {
         format!("{}/subnets/{subnet}", self.arm_id())
     }
 }
+
+/// An app registration (`az ad app create`): with `AzureADMultipleOrgs` other tenants can
+/// instantiate it as a service principal and grant that access to their vaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppRegistration {
+    pub app_id: String,
+    pub object_id: String,
+    pub display_name: String,
+    pub tenant: TenantId,
+    pub multi_tenant: bool,
+    #[serde(default)]
+    pub federated_credentials: Vec<FederatedCredential>,
+}
+
+/// A federated identity credential: tokens of `subject` issued by `issuer` (a managed
+/// identity of the app's home tenant) are exchanged for the app's tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+}
+
+/// An application's service principal in a tenant (`az ad sp create --id APPID`): what
+/// that tenant's vaults grant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServicePrincipal {
+    pub app_id: String,
+    pub object_id: PrincipalId,
+    pub tenant: TenantId,
+}

@@ -140,6 +140,12 @@ pub struct Workspace {
     pub continuity: super::continuity::Continuity,
     /// Bumped by every change the operations layer makes (never saved): what "unsaved"
     /// follows, and how a view knows the model moved.
+    /// App registrations (cross-tenant keys: a multi-tenant app with a federated credential).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<super::topology::AppRegistration>,
+    /// Service principals of apps in tenants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_principals: Vec<super::topology::ServicePrincipal>,
     /// Virtual networks (a managed instance's subnet).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub networks: Vec<super::topology::VirtualNetwork>,
@@ -261,6 +267,8 @@ impl Workspace {
             journal,
             continuity,
             identities,
+            apps,
+            service_principals,
             networks,
             bookmarks,
             revision: _,
@@ -294,6 +302,8 @@ impl Workspace {
             && *continuity == other.continuity
             && *identities == other.identities
             && *networks == other.networks
+            && *apps == other.apps
+            && *service_principals == other.service_principals
             && *bookmarks == other.bookmarks
     }
 

@@ -136,7 +136,7 @@ impl ServiceError {
             KeyAccessFailure::TenantMismatch => Self::bad_request(
                 "AzureKeyVaultCrossTenantNotSupported",
                 format!(
-                    "The key vault '{vault_uri}' belongs to a different Azure Active Directory tenant than server '{server}'. Cross-tenant key vault and server interactions are not supported."
+                    "The key vault '{vault_uri}' belongs to a different Azure Active Directory tenant than server '{server}'. Cross-tenant key vault and server interactions are not supported without a multi-tenant application federated to the server's user-assigned identity (--federated-client-id) and granted on the vault."
                 ),
             ),
             KeyAccessFailure::FirewallBlocked => Self::bad_request(

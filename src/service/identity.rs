@@ -91,6 +91,9 @@ pub struct ServerIdentities {
     pub identity_type: Option<String>,
     pub user_assigned: Vec<String>,
     pub primary: Option<String>,
+    /// `--federated-client-id`: the multi-tenant app (app id) the primary identity is
+    /// federated to, for a key in another tenant's vault.
+    pub federated_client_id: Option<String>,
 }
 
 /// What a server's identity settings become: (system-assigned on, user-assigned ids, the
@@ -190,10 +193,15 @@ pub fn set_server_identities(
             (true, None) => Some(super::sql::new_identity(ws)),
             (false, _) => None,
         };
+        let federated = match &req.federated_client_id {
+            Some(app) => Some(super::directory::app(ws, app)?.app_id.clone()),
+            None => current.federated_client_id.clone(),
+        };
         let s = super::sql::server_mut(ws, server_name)?;
         s.identity = system_id;
         s.user_assigned_identities = ids;
         s.primary_user_assigned_identity = primary;
+        s.federated_client_id = federated;
         Ok(s.clone())
     });
     out.inspect(|s| {

@@ -806,7 +806,7 @@ pub fn check_key_use<'a>(
     if super::outage::vault_unreachable(ws, vault) {
         return Err(KeyAccessFailure::VaultUnreachable);
     }
-    let (principal, tenant) = caller_principal(ws, caller)?;
+    let (principal, tenant) = caller_principal_for(ws, caller, Some(&vault.tenant))?;
     if tenant != vault.tenant {
         return Err(KeyAccessFailure::TenantMismatch);
     }
@@ -856,6 +856,25 @@ fn caller_principal(
     ws: &Workspace,
     caller: &Caller,
 ) -> Result<(PrincipalId, TenantId), KeyAccessFailure> {
+    caller_principal_for(ws, caller, None)
+}
+
+/// Who the caller is when it calls a vault of `vault_tenant`: a server whose identity is
+/// federated to a multi-tenant application is that application's service principal there.
+fn caller_principal_for(
+    ws: &Workspace,
+    caller: &Caller,
+    vault_tenant: Option<&TenantId>,
+) -> Result<(PrincipalId, TenantId), KeyAccessFailure> {
+    if let (Caller::Server(name), Some(vt)) = (caller, vault_tenant)
+        && let Some(s) = ws.server(name)
+        && let Some(app) = &s.federated_client_id
+        && let Some(id) = ws.key_vault_identity(s)
+        && &id.tenant_id != vt
+        && let Some(sp) = super::directory::federated_principal(ws, app, &id, vt)
+    {
+        return Ok((sp, vt.clone()));
+    }
     match caller {
         Caller::ConsoleUser => Ok((
             ws.console_user.object_id.clone(),

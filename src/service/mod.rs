@@ -13,6 +13,7 @@ pub mod content;
 pub mod database_key;
 pub mod dependents;
 pub mod diagnostics;
+pub mod directory;
 mod error;
 pub mod estate;
 pub mod failover_group;
@@ -161,6 +162,8 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         continuity: Continuity::default(),
         identities: Vec::new(),
         networks: Vec::new(),
+        apps: Vec::new(),
+        service_principals: Vec::new(),
         bookmarks: Vec::new(),
         revision: 0,
     }

@@ -98,13 +98,31 @@ pub fn find_subscription<'a>(
         })
 }
 
-/// `sim subscription create --id GUID --name NAME`: another subscription of the console
-/// user's tenant (key backups restore only within one; limits count per subscription).
+/// `sim subscription create --id GUID --name NAME [--tenant T]`: another subscription of
+/// the console user's tenant, or of tenant `T` (key backups restore only within one; limits
+/// count per subscription).
 pub fn create_subscription(
     ws: &mut Workspace,
     id: &str,
     name: &str,
+    tenant: Option<&str>,
 ) -> ServiceResult<Subscription> {
+    let tenant = match tenant {
+        None => ws.console_user.tenant.clone(),
+        Some(t) => ws
+            .tenants
+            .iter()
+            .find(|x| x.id.0.eq_ignore_ascii_case(t.trim()))
+            .map(|x| x.id.clone())
+            .ok_or_else(|| {
+                ServiceError::bad_request(
+                    "TenantNotFound",
+                    format!(
+                        "Tenant '{t}' does not exist (sim tenant create --id GUID --name NAME)."
+                    ),
+                )
+            })?,
+    };
     transact(ws, |ws| {
         let id = id.trim().to_ascii_lowercase();
         if !super::keyvault::is_guid(&id) {
@@ -127,7 +145,7 @@ pub fn create_subscription(
         let s = Subscription {
             id: SubscriptionId(id),
             name: name.trim().to_string(),
-            tenant: ws.console_user.tenant.clone(),
+            tenant: tenant.clone(),
         };
         ws.subscriptions.push(s.clone());
         Ok(s)

@@ -81,6 +81,7 @@ pub fn create_server(
             user_assigned_identities: Vec::new(),
             primary_user_assigned_identity: None,
             subnet_id: None,
+            federated_client_id: None,
             keys: vec![ServerKey {
                 name: "ServiceManaged".into(),
                 key_type: ServerKeyType::ServiceManaged,
@@ -115,7 +116,8 @@ pub fn create_server_with(
 ) -> ServiceResult<SqlServer> {
     let plain = identities.identity_type.is_none()
         && identities.user_assigned.is_empty()
-        && identities.primary.is_none();
+        && identities.primary.is_none()
+        && identities.federated_client_id.is_none();
     if plain && key_id.is_none() {
         return create_server(ws, req, service_key);
     }

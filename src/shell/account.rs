@@ -122,7 +122,12 @@ fn group_show(ws: &Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--id", "--name"])?;
-    let s = resources::create_subscription(ws, &a.required("--id")?, &a.required("--name")?)?;
+    a.check_known(&["--id", "--name", "--tenant"])?;
+    let s = resources::create_subscription(
+        ws,
+        &a.required("--id")?,
+        &a.required("--name")?,
+        a.get("--tenant").as_deref(),
+    )?;
     Ok(account_json(ws, &s))
 }

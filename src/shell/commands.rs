@@ -529,6 +529,7 @@ fn run_command(
             let s = if identities.identity_type.is_some()
                 || !identities.user_assigned.is_empty()
                 || identities.primary.is_some()
+                || identities.federated_client_id.is_some()
             {
                 service::identity::set_server_identities(ws, &name, &identities, assign)?
             } else if assign {
@@ -1433,8 +1434,9 @@ pub fn help_for(ws: &Workspace, keys: &dyn service::KeySource, words: &[String])
 pub type Runner = fn(&mut Workspace, &dyn service::KeySource, &str, &mut Args) -> Option<CmdResult>;
 
 /// The command modules beside this one, with their command words.
-const EXTENSIONS: [(&[&str], Runner); 7] = [
+const EXTENSIONS: [(&[&str], Runner); 8] = [
     (super::account::COMMANDS, super::account::run),
+    (super::directory::COMMANDS, super::directory::run),
     (
         super::managed_instance::COMMANDS,
         super::managed_instance::run,
@@ -1519,6 +1521,7 @@ fn identity_args(a: &Args) -> service::identity::ServerIdentities {
             .filter(|v| !v.is_empty())
             .collect(),
         primary: a.get("--primary-user-assigned-identity-id"),
+        federated_client_id: a.get("--federated-client-id"),
     }
 }
 

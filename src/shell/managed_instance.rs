@@ -337,6 +337,7 @@ fn identities(a: &Args) -> ServerIdentities {
         identity_type: a.get("--identity-type"),
         user_assigned: a.list("--user-assigned-identity-id"),
         primary: a.get("--primary-user-assigned-identity-id"),
+        federated_client_id: None,
     }
 }
 

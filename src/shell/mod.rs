@@ -9,6 +9,7 @@ pub mod account;
 pub mod args;
 pub mod commands;
 pub mod continuity;
+pub mod directory;
 pub mod estate;
 pub mod governance;
 pub mod lexer;

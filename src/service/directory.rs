@@ -1,0 +1,209 @@
+//! Azure AD (Entra ID) objects for cross-tenant keys: tenants, app registrations with
+//! federated credentials, service principals, and signing in to another tenant. A server
+//! whose primary user-assigned identity is federated to a multi-tenant application
+//! (`--federated-client-id`) reaches a vault of another tenant as that application's
+//! service principal there; without the federation, Azure refuses it.
+
+use super::keyvault::is_guid;
+use super::{ServiceError, ServiceResult, check_name, transact};
+use crate::model::*;
+
+fn not_guid(what: &str, id: &str) -> ServiceError {
+    ServiceError::bad_request(
+        "InvalidTenantId",
+        format!(
+            "'{id}' is not a valid {what}: it is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47."
+        ),
+    )
+}
+
+/// `sim tenant create --id GUID --name N [--domain D]`.
+pub fn create_tenant(
+    ws: &mut Workspace,
+    id: &str,
+    name: &str,
+    domain: &str,
+) -> ServiceResult<Tenant> {
+    transact(ws, |ws| {
+        let id = id.trim().to_ascii_lowercase();
+        if !is_guid(&id) {
+            return Err(not_guid("tenant id", &id));
+        }
+        check_name("tenant", name, 1, 256, |c| !c.is_control())?;
+        if ws.tenants.iter().any(|t| t.id.0 == id) {
+            return Err(ServiceError::conflict(
+                "TenantAlreadyExists",
+                format!("Tenant {id} already exists."),
+            ));
+        }
+        let t = Tenant {
+            id: TenantId(id),
+            display_name: name.to_string(),
+            domain: domain.to_string(),
+        };
+        ws.tenants.push(t.clone());
+        Ok(t)
+    })
+}
+
+/// `az login --tenant T`: the console user works in tenant `T` from now on (as a guest
+/// administrator there, with the same object id).
+pub fn login_tenant(ws: &mut Workspace, tenant: &str) -> ServiceResult<Tenant> {
+    let wanted = tenant.trim();
+    let t = ws
+        .tenants
+        .iter()
+        .find(|t| t.id.0.eq_ignore_ascii_case(wanted) || t.domain.eq_ignore_ascii_case(wanted))
+        .cloned()
+        .ok_or_else(|| {
+            ServiceError::bad_request(
+                "TenantNotFound",
+                format!("AADSTS90002: Tenant '{wanted}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+            )
+        })?;
+    transact(ws, |ws| {
+        ws.console_user.tenant = t.id.clone();
+        // The selected subscription follows: the first one of that tenant.
+        if let Some(s) = ws.subscriptions.iter().find(|s| s.tenant == t.id) {
+            ws.current_subscription = s.id.clone();
+        }
+        Ok(t)
+    })
+}
+
+/// `az ad app create --display-name N [--sign-in-audience AzureADMultipleOrgs]`.
+pub fn create_app(
+    ws: &mut Workspace,
+    display_name: &str,
+    multi_tenant: bool,
+) -> ServiceResult<AppRegistration> {
+    transact(ws, |ws| {
+        check_name("application", display_name, 1, 120, |c| !c.is_control())?;
+        let app = AppRegistration {
+            app_id: guid_from_bytes(ws.clock.draw_bytes16()),
+            object_id: guid_from_bytes(ws.clock.draw_bytes16()),
+            display_name: display_name.to_string(),
+            tenant: ws.console_user.tenant.clone(),
+            multi_tenant,
+            federated_credentials: Vec::new(),
+        };
+        ws.apps.push(app.clone());
+        Ok(app)
+    })
+}
+
+/// The app registration with app id (or object id) `id`, visible from the home tenant.
+pub fn app<'a>(ws: &'a Workspace, id: &str) -> ServiceResult<&'a AppRegistration> {
+    ws.apps
+        .iter()
+        .find(|a| a.app_id.eq_ignore_ascii_case(id.trim()) || a.object_id.eq_ignore_ascii_case(id.trim()))
+        .ok_or_else(|| {
+            ServiceError::not_found(
+                "Request_ResourceNotFound",
+                format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+            )
+        })
+}
+
+/// `az ad app federated-credential create --id APP --parameters JSON`.
+pub fn add_federated_credential(
+    ws: &mut Workspace,
+    app_id: &str,
+    cred: FederatedCredential,
+) -> ServiceResult<FederatedCredential> {
+    let app_id = app(ws, app_id)?.app_id.clone();
+    transact(ws, |ws| {
+        check_name("federated credential", &cred.name, 3, 120, |c| {
+            c.is_ascii_alphanumeric() || "-_".contains(c)
+        })?;
+        if !cred.issuer.starts_with("https://") || cred.subject.trim().is_empty() {
+            return Err(ServiceError::bad_request(
+                "Request_BadRequest",
+                "A federated credential needs an https issuer and a subject.",
+            ));
+        }
+        let a = ws
+            .apps
+            .iter_mut()
+            .find(|a| a.app_id == app_id)
+            .ok_or_else(|| ServiceError::not_found("Request_ResourceNotFound", "app gone"))?;
+        if a.federated_credentials
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(&cred.name))
+        {
+            return Err(ServiceError::conflict(
+                "Request_BadRequest",
+                format!(
+                    "FederatedIdentityCredential with name {} already exists.",
+                    cred.name
+                ),
+            ));
+        }
+        a.federated_credentials.push(cred.clone());
+        Ok(cred)
+    })
+}
+
+/// `az ad sp create --id APPID`: the app's service principal in the console user's tenant
+/// (a multi-tenant app, or one of this tenant).
+pub fn create_service_principal(
+    ws: &mut Workspace,
+    app_id: &str,
+) -> ServiceResult<ServicePrincipal> {
+    let a = app(ws, app_id)?.clone();
+    let tenant = ws.console_user.tenant.clone();
+    if a.tenant != tenant && !a.multi_tenant {
+        return Err(ServiceError::bad_request(
+            "Request_BadRequest",
+            format!(
+                "AADSTS700016: Application with identifier '{}' was not found in the directory. The application is single-tenant (AzureADMyOrg): only its home tenant can use it.",
+                a.app_id
+            ),
+        ));
+    }
+    transact(ws, |ws| {
+        if let Some(sp) = ws
+            .service_principals
+            .iter()
+            .find(|s| s.app_id == a.app_id && s.tenant == tenant)
+        {
+            return Ok(sp.clone());
+        }
+        let sp = ServicePrincipal {
+            app_id: a.app_id.clone(),
+            object_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),
+            tenant: tenant.clone(),
+        };
+        ws.service_principals.push(sp.clone());
+        Ok(sp)
+    })
+}
+
+/// Who a server's federated identity is in `vault_tenant`: the service principal of the
+/// app it is federated to, when the app is multi-tenant, trusts the identity (a federated
+/// credential whose subject is its principal and whose issuer is its tenant) and has a
+/// service principal there.
+pub(crate) fn federated_principal(
+    ws: &Workspace,
+    app_id: &str,
+    identity: &ServerIdentity,
+    vault_tenant: &TenantId,
+) -> Option<PrincipalId> {
+    let a = ws
+        .apps
+        .iter()
+        .find(|a| a.app_id.eq_ignore_ascii_case(app_id))?;
+    let trusted = a.federated_credentials.iter().any(|c| {
+        c.subject.eq_ignore_ascii_case(&identity.principal_id.0)
+            && c.issuer
+                .to_ascii_lowercase()
+                .contains(&identity.tenant_id.0.to_ascii_lowercase())
+    });
+    if !(a.multi_tenant || &a.tenant == vault_tenant) || !trusted {
+        return None;
+    }
+    ws.service_principals
+        .iter()
+        .find(|s| s.app_id == a.app_id && &s.tenant == vault_tenant)
+        .map(|s| s.object_id.clone())
+}

@@ -1,0 +1,204 @@
+//! Azure AD commands for cross-tenant keys: `az login --tenant`, `az ad app create|list|show`,
+//! `az ad app federated-credential create|list`, `az ad sp create|show`, and `sim tenant
+//! create` (a second tenant to hold the vault).
+
+use super::args::Args;
+use super::commands::{CmdResult, usage};
+use crate::model::*;
+use crate::service::KeySource;
+use crate::service::directory as dir;
+use serde_json::{Value, json};
+
+pub const COMMANDS: &[&str] = &[
+    "az login",
+    "az ad app create",
+    "az ad app list",
+    "az ad app show",
+    "az ad app federated-credential create",
+    "az ad app federated-credential list",
+    "az ad sp create",
+    "az ad sp show",
+    "sim tenant create",
+];
+
+pub fn run(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    cmd: &str,
+    a: &mut Args,
+) -> Option<CmdResult> {
+    Some(match cmd {
+        "az login" => login(ws, a),
+        "az ad app create" => app_create(ws, a),
+        "az ad app list" => a.check_known(&["--display-name", "--all"]).map_err(Into::into).map(|()| {
+            let name = a.get("--display-name");
+            Value::Array(
+                ws.apps
+                    .iter()
+                    .filter(|x| name.as_ref().is_none_or(|n| x.display_name.eq_ignore_ascii_case(n)))
+                    .map(app_json)
+                    .collect(),
+            )
+        }),
+        "az ad app show" => a
+            .check_known(&["--id"])
+            .map_err(Into::into)
+            .and_then(|()| Ok(app_json(dir::app(ws, &a.required("--id")?)?))),
+        "az ad app federated-credential create" => federated_create(ws, a),
+        "az ad app federated-credential list" => a
+            .check_known(&["--id"])
+            .map_err(Into::into)
+            .and_then(|()| {
+                Ok(Value::Array(
+                    dir::app(ws, &a.required("--id")?)?
+                        .federated_credentials
+                        .iter()
+                        .map(federated_json)
+                        .collect(),
+                ))
+            }),
+        "az ad sp create" => a.check_known(&["--id"]).map_err(Into::into).and_then(|()| {
+            let sp = dir::create_service_principal(ws, &a.required("--id")?)?;
+            Ok(sp_json(ws, &sp))
+        }),
+        "az ad sp show" => a.check_known(&["--id"]).map_err(Into::into).and_then(|()| {
+            let id = a.required("--id")?;
+            let tenant = ws.console_user.tenant.clone();
+            let sp = ws
+                .service_principals
+                .iter()
+                .find(|s| s.tenant == tenant && (s.app_id.eq_ignore_ascii_case(&id) || s.object_id.0.eq_ignore_ascii_case(&id)))
+                .ok_or_else(|| {
+                    crate::service::ServiceError::not_found(
+                        "Request_ResourceNotFound",
+                        format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+                    )
+                })?;
+            Ok(sp_json(ws, sp))
+        }),
+        "sim tenant create" => a.check_known(&["--id", "--name", "--domain"]).map_err(Into::into).and_then(|()| {
+            let t = dir::create_tenant(
+                ws,
+                &a.required("--id")?,
+                &a.required("--name")?,
+                &a.get("--domain").unwrap_or_default(),
+            )?;
+            Ok(json!({"tenantId": t.id.0, "displayName": t.display_name, "domain": t.domain}))
+        }),
+        _ => return None,
+    })
+}
+
+fn login(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    // The console is always signed in; `--tenant` switches tenants (a guest administrator).
+    for ignored in ["--allow-no-subscriptions", "--use-device-code", "--scope"] {
+        a.take(ignored);
+    }
+    a.check_known(&["--tenant"])?;
+    let tenant = a
+        .get("--tenant")
+        .ok_or_else(|| usage("this console is signed in already: use az login --tenant TENANT to work in another tenant"))?;
+    let t = dir::login_tenant(ws, &tenant)?;
+    // az prints the subscriptions the account sees.
+    Ok(Value::Array(
+        ws.subscriptions
+            .iter()
+            .filter(|s| s.tenant == t.id)
+            .map(|s| {
+                json!({
+                    "cloudName": "AzureCloud",
+                    "id": s.id.0,
+                    "isDefault": s.id == ws.current_subscription,
+                    "name": s.name,
+                    "state": "Enabled",
+                    "tenantId": s.tenant.0,
+                    "user": {"name": ws.console_user.upn, "type": "user"}
+                })
+            })
+            .collect(),
+    ))
+}
+
+fn app_json(x: &AppRegistration) -> Value {
+    json!({
+        "appId": x.app_id,
+        "displayName": x.display_name,
+        "id": x.object_id,
+        "publisherDomain": null,
+        "signInAudience": if x.multi_tenant { "AzureADMultipleOrgs" } else { "AzureADMyOrg" },
+    })
+}
+
+fn federated_json(c: &FederatedCredential) -> Value {
+    json!({
+        "audiences": c.audiences,
+        "description": null,
+        "issuer": c.issuer,
+        "name": c.name,
+        "subject": c.subject,
+    })
+}
+
+fn sp_json(ws: &Workspace, sp: &ServicePrincipal) -> Value {
+    let app = ws.apps.iter().find(|x| x.app_id == sp.app_id);
+    json!({
+        "appDisplayName": app.map(|x| x.display_name.clone()),
+        "appId": sp.app_id,
+        "appOwnerOrganizationId": app.map(|x| x.tenant.0.clone()),
+        "id": sp.object_id.0,
+        "servicePrincipalType": "Application",
+    })
+}
+
+fn app_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--display-name", "--sign-in-audience"])?;
+    let multi = match a.get("--sign-in-audience").as_deref() {
+        None | Some("AzureADMyOrg") => false,
+        Some("AzureADMultipleOrgs") | Some("AzureADandPersonalMicrosoftAccount") => true,
+        Some(other) => {
+            return Err(usage(format!(
+                "argument --sign-in-audience: invalid choice: '{other}' (choose from 'AzureADMyOrg', 'AzureADMultipleOrgs', 'AzureADandPersonalMicrosoftAccount', 'PersonalMicrosoftAccount')"
+            )));
+        }
+    };
+    Ok(app_json(&dir::create_app(
+        ws,
+        &a.required("--display-name")?,
+        multi,
+    )?))
+}
+
+fn federated_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    a.check_known(&["--id", "--parameters"])?;
+    let id = a.required("--id")?;
+    let text = a.required("--parameters")?;
+    let text = match text.strip_prefix('@') {
+        Some(file) => String::from_utf8_lossy(
+            &crate::persist::read_user_file(file)
+                .map_err(|e| usage(format!("cannot read '{file}': {e}")))?,
+        )
+        .into_owned(),
+        None => text,
+    };
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| usage(format!("argument --parameters: invalid JSON: {e}")))?;
+    let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let cred = FederatedCredential {
+        name: field("name").ok_or_else(|| usage("--parameters needs \"name\""))?,
+        issuer: field("issuer").ok_or_else(|| usage("--parameters needs \"issuer\""))?,
+        subject: field("subject").ok_or_else(|| usage("--parameters needs \"subject\""))?,
+        audiences: v
+            .get("audiences")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_else(|| vec!["api://AzureADTokenExchange".into()]),
+    };
+    Ok(federated_json(&dir::add_federated_credential(
+        ws, &id, cred,
+    )?))
+}
