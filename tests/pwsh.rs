@@ -143,3 +143,30 @@ fn pwsh_and_bash_switch_modes_as_cloud_shell_does() {
     );
     assert_eq!(sh.mode, ShellMode::Az);
 }
+
+#[test]
+fn the_database_level_key_procedure_runs_in_powershell() {
+    let (mut sh, mut ws) = pwsh();
+    let script = r#"
+bash
+sim profile set current
+pwsh
+$umi = New-AzUserAssignedIdentity -ResourceGroupName rg-contoso-us -Name umi-orders -Location eastus
+Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-us -ObjectId $umi.PrincipalId -PermissionsToKeys get, wrapKey, unwrapKey
+$key = Add-AzKeyVaultKey -VaultName kv-contoso-us -Name orders-key -Destination Software -Size 2048
+New-AzSqlDatabase -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -DatabaseName orders -AssignIdentity -UserAssignedIdentityId $umi.Id -EncryptionProtector $key.Id -KeyList $key.Id
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("DatabaseName        : orders"),
+        "{}",
+        out.stdout
+    );
+    let d = ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .database("orders")
+        .unwrap();
+    assert!(d.encryption_protector.is_some() && d.identity.is_some());
+}

@@ -107,6 +107,7 @@ const CMDLETS: &[Cmdlet] = &[
             "IdentityType",
             "UserAssignedIdentityId",
             "PrimaryUserAssignedIdentityId",
+            "FederatedClientId",
         ],
         run: |sh, ws, p| {
             let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
@@ -127,8 +128,78 @@ const CMDLETS: &[Cmdlet] = &[
             if let Some(x) = p.get("PrimaryUserAssignedIdentityId") {
                 words.extend(["--primary-user-assigned-identity-id".into(), x]);
             }
+            if let Some(x) = p.get("FederatedClientId") {
+                words.extend(["--federated-client-id".into(), x]);
+            }
             Ok(ps_server(&sh.az_words(ws, words)?))
         },
+    },
+    Cmdlet {
+        name: "New-AzUserAssignedIdentity",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "Name", "Location"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let v = sh.az(
+                ws,
+                &[
+                    "identity",
+                    "create",
+                    "-g",
+                    &p.req("ResourceGroupName"),
+                    "-n",
+                    &p.req("Name"),
+                    "-l",
+                    &p.req("Location"),
+                ],
+            )?;
+            Ok(ps_identity(&v))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzUserAssignedIdentity",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "Name"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let v = sh.az(
+                ws,
+                &[
+                    "identity",
+                    "show",
+                    "-g",
+                    &p.req("ResourceGroupName"),
+                    "-n",
+                    &p.req("Name"),
+                ],
+            )?;
+            Ok(ps_identity(&v))
+        },
+    },
+    Cmdlet {
+        name: "New-AzSqlDatabase",
+        switches: &["AssignIdentity"],
+        mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
+        optional: &[
+            "UserAssignedIdentityId",
+            "EncryptionProtector",
+            "KeyList",
+            "Edition",
+            "FederatedClientId",
+        ],
+        run: |sh, ws, p| db_cmdlet(sh, ws, p, "create"),
+    },
+    Cmdlet {
+        name: "Set-AzSqlDatabase",
+        switches: &["AssignIdentity"],
+        mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
+        optional: &[
+            "UserAssignedIdentityId",
+            "EncryptionProtector",
+            "KeyList",
+            "FederatedClientId",
+        ],
+        run: |sh, ws, p| db_cmdlet(sh, ws, p, "update"),
     },
     Cmdlet {
         name: "Get-AzSqlServerKeyVaultKey",
@@ -1245,6 +1316,60 @@ fn ps_date(v: &Value) -> Value {
     Value::String(format!("{mo}/{da}/{y} {h12}:{mi:02}:{s:02} {ampm}"))
 }
 
+/// `New-/Set-AzSqlDatabase` with a database-level key and identity, as `az sql db
+/// create|update`.
+fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Result<Value, String> {
+    let (g, s, d) = (
+        p.req("ResourceGroupName"),
+        p.req("ServerName"),
+        p.req("DatabaseName"),
+    );
+    let mut words: Vec<String> = ["sql", "db", verb, "-g", &g, "-s", &s, "-n", &d]
+        .map(String::from)
+        .to_vec();
+    if p.switch("AssignIdentity") {
+        words.push("--assign-identity".into());
+    }
+    if let Some(id) = p.list("UserAssignedIdentityId").into_iter().next() {
+        words.extend(["--user-assigned-identity-id".into(), id]);
+    }
+    let keys = p.list("KeyList");
+    if !keys.is_empty() {
+        words.push("--keys".into());
+        words.extend(keys);
+    }
+    if let Some(k) = p.get("EncryptionProtector") {
+        words.extend(["--encryption-protector".into(), k]);
+    }
+    if let Some(e) = p.get("Edition") {
+        words.extend(["--edition".into(), e]);
+    }
+    let v = sh.az_words(ws, words)?;
+    Ok(json!({
+        "ResourceGroupName": g,
+        "ServerName": s,
+        "DatabaseName": v["name"],
+        "Location": v["location"],
+        "Status": v["status"],
+        "EncryptionProtector": v["encryptionProtector"],
+        "Identity": v["identity"],
+        "ResourceId": v["id"],
+    }))
+}
+
+fn ps_identity(v: &Value) -> Value {
+    json!({
+        "ResourceGroupName": v["resourceGroup"],
+        "Name": v["name"],
+        "Location": v["location"],
+        "Id": v["id"],
+        "PrincipalId": v["principalId"],
+        "ClientId": v["clientId"],
+        "TenantId": v["tenantId"],
+        "Type": v["type"],
+    })
+}
+
 fn ps_server(v: &Value) -> Value {
     let identity = match &v["identity"] {
         Value::Null => Value::Null,
@@ -1365,6 +1490,11 @@ const PROPERTY_ORDER: &[&str] = &[
     "CreationDate",
     "AutoRotationEnabled",
     "State",
+    "Status",
+    "EncryptionProtector",
+    "PrincipalId",
+    "ClientId",
+    "TenantId",
     "Enabled",
     "Expires",
     "NotBefore",
