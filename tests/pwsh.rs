@@ -170,3 +170,36 @@ New-AzSqlDatabase -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -D
         .unwrap();
     assert!(d.encryption_protector.is_some() && d.identity.is_some());
 }
+
+#[test]
+fn new_az_sql_server_creates_a_server_with_a_key_at_creation_from_a_pscredential() {
+    let (mut sh, mut ws) = pwsh();
+    let script = r#"
+bash
+sim profile set current
+pwsh
+$umi = New-AzUserAssignedIdentity -ResourceGroupName rg-contoso-us -Name umi-new -Location eastus
+Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-us -ObjectId $umi.PrincipalId -PermissionsToKeys get, wrapKey, unwrapKey
+$key = Add-AzKeyVaultKey -VaultName kv-contoso-us -Name new-server-key -Destination Software -Size 2048
+$password = ConvertTo-SecureString 'Str0ng!Passw0rd-2026' -AsPlainText -Force
+$cred = New-Object System.Management.Automation.PSCredential ('sqladmin', $password)
+Write-Output $cred
+$server = New-AzSqlServer -ResourceGroupName rg-contoso-us -Location eastus -ServerName sql-new -ServerVersion "12.0" -SqlAdministratorCredentials $cred -AssignIdentity -IdentityType "UserAssigned" -UserAssignedIdentityId $umi.Id -PrimaryUserAssignedIdentityId $umi.Id -KeyId $key.Id
+Write-Output $server.KeyId
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("System.Management.Automation.PSCredential"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("Str0ng"), "the password never shows");
+    assert!(
+        out.stdout.contains("/keys/new-server-key/"),
+        "{}",
+        out.stdout
+    );
+    assert!(ws.server("sql-new").unwrap().protector_uri().is_some());
+}

@@ -67,6 +67,11 @@ fn scalar(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(" "),
+        // A SecureString never shows its text.
+        Value::Object(m) if m.contains_key("SecureString") => "System.Security.SecureString".into(),
+        Value::Object(m) if m.contains_key("UserName") && m.contains_key("Password") => {
+            "System.Management.Automation.PSCredential".into()
+        }
         Value::Object(m) => format!(
             "@{{{}}}",
             m.iter()
@@ -77,7 +82,136 @@ fn scalar(v: &Value) -> String {
     }
 }
 
+/// Cmdlets that take their first value without its parameter name.
+const POSITIONAL: &[(&str, &str)] = &[("ConvertTo-SecureString", "String")];
+
+/// `New-Object System.Management.Automation.PSCredential ('user', $secure)` (or with
+/// `-TypeName … -ArgumentList …`): the one .NET type the procedures build, a credential.
+fn new_object(tokens: &[Token]) -> Result<Value, String> {
+    let mut values = Vec::new();
+    for t in tokens {
+        match t {
+            Token::Value(Value::Array(items)) => values.extend(items.iter().cloned()),
+            Token::Value(v) => values.push(v.clone()),
+            Token::Param(p)
+                if p.eq_ignore_ascii_case("TypeName") || p.eq_ignore_ascii_case("ArgumentList") => {
+            }
+            Token::Param(p) => {
+                return Err(format!(
+                    "New-Object: A parameter cannot be found that matches parameter name '{p}'."
+                ));
+            }
+            Token::Comma => {}
+        }
+    }
+    let type_name = values.first().map(scalar).unwrap_or_default();
+    if !type_name.eq_ignore_ascii_case("System.Management.Automation.PSCredential")
+        && !type_name.eq_ignore_ascii_case("PSCredential")
+    {
+        return Err(format!(
+            "New-Object: Cannot find type [{type_name}]: this console builds PSCredential objects only."
+        ));
+    }
+    let (Some(user), Some(password)) = (values.get(1), values.get(2)) else {
+        return Err(
+            "New-Object: A PSCredential needs a user name and a SecureString password.".into(),
+        );
+    };
+    let password = match password.get("SecureString") {
+        Some(p) => p.clone(),
+        None => {
+            return Err("New-Object: Cannot convert the password: it must be a SecureString (ConvertTo-SecureString 'text' -AsPlainText -Force).".into());
+        }
+    };
+    Ok(json!({"UserName": scalar(user), "Password": {"SecureString": password}}))
+}
+
 const CMDLETS: &[Cmdlet] = &[
+    Cmdlet {
+        name: "ConvertTo-SecureString",
+        switches: &["AsPlainText", "Force"],
+        mandatory: &["String"],
+        optional: &[],
+        run: |_, _, p| {
+            if !p.switch("AsPlainText") {
+                return Err("Cannot convert a plain string without -AsPlainText.".into());
+            }
+            // Shown as PowerShell shows a SecureString: its type, never the text.
+            Ok(json!({"SecureString": p.req("String"), "Length": p.req("String").chars().count()}))
+        },
+    },
+    Cmdlet {
+        name: "New-AzSqlServer",
+        switches: &["AssignIdentity"],
+        mandatory: &[
+            "ResourceGroupName",
+            "ServerName",
+            "Location",
+            "SqlAdministratorCredentials",
+        ],
+        optional: &[
+            "ServerVersion",
+            "IdentityType",
+            "UserAssignedIdentityId",
+            "PrimaryUserAssignedIdentityId",
+            "KeyId",
+            "FederatedClientId",
+        ],
+        run: |sh, ws, p| {
+            let cred =
+                p.0.iter()
+                    .find(|(n, _)| n == "SqlAdministratorCredentials")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+            let user = cred["UserName"].as_str().unwrap_or_default().to_string();
+            let password = cred["Password"]["SecureString"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if user.is_empty() || password.is_empty() {
+                return Err("Cannot bind parameter 'SqlAdministratorCredentials': it needs a PSCredential (New-Object System.Management.Automation.PSCredential ('user', (ConvertTo-SecureString 'password' -AsPlainText -Force))).".into());
+            }
+            let mut words: Vec<String> = [
+                "sql",
+                "server",
+                "create",
+                "-g",
+                &p.req("ResourceGroupName"),
+                "-n",
+                &p.req("ServerName"),
+                "-l",
+                &p.req("Location"),
+                "--admin-user",
+                &user,
+                "--admin-password",
+                &password,
+            ]
+            .map(String::from)
+            .to_vec();
+            if p.switch("AssignIdentity") {
+                words.push("--assign-identity".into());
+            }
+            for (param, flag) in [
+                ("IdentityType", "--identity-type"),
+                (
+                    "PrimaryUserAssignedIdentityId",
+                    "--primary-user-assigned-identity-id",
+                ),
+                ("KeyId", "--key-id"),
+                ("FederatedClientId", "--federated-client-id"),
+            ] {
+                if let Some(v) = p.get(param) {
+                    words.extend([flag.to_string(), v]);
+                }
+            }
+            let umis = p.list("UserAssignedIdentityId");
+            if !umis.is_empty() {
+                words.push("--user-assigned-identity-id".into());
+                words.extend(umis);
+            }
+            Ok(ps_server(&sh.az_words(ws, words)?))
+        },
+    },
     Cmdlet {
         name: "Get-AzSqlServer",
         switches: &[],
@@ -926,6 +1060,9 @@ impl Shell {
                     .collect();
                 return Ok(Value::String(values.join(" ")));
             }
+            if first.eq_ignore_ascii_case("New-Object") {
+                return new_object(&tokens);
+            }
             return self.pwsh_cmdlet(ws, first, tokens);
         }
         let tokens = self.pwsh_tokens(ws, text)?;
@@ -998,10 +1135,19 @@ impl Shell {
                     i = j;
                 }
                 Token::Value(v) => {
-                    return Err(err(format!(
-                        "A positional parameter cannot be found that accepts argument '{}'.",
-                        scalar(v)
-                    )));
+                    // The one positional parameter these cmdlets take.
+                    match POSITIONAL.iter().find(|(cmdlet, _)| *cmdlet == c.name) {
+                        Some((_, param)) if !params.iter().any(|(n, _)| n == param) => {
+                            params.push((param.to_string(), v.clone()));
+                            i += 1;
+                        }
+                        _ => {
+                            return Err(err(format!(
+                                "A positional parameter cannot be found that accepts argument '{}'.",
+                                scalar(v)
+                            )));
+                        }
+                    }
                 }
                 Token::Comma => i += 1,
             }
