@@ -203,3 +203,52 @@ Write-Output $server.KeyId
     );
     assert!(ws.server("sql-new").unwrap().protector_uri().is_some());
 }
+
+#[test]
+fn the_managed_instance_and_cross_tenant_procedures_run_in_powershell() {
+    let (mut sh, mut ws) = pwsh();
+    let script = r#"
+bash
+sim profile set current
+az network vnet create -g rg-contoso-us -n vnet-mi --address-prefixes 10.0.0.0/16 -o none
+az network vnet subnet create -g rg-contoso-us --vnet-name vnet-mi -n mi-subnet --address-prefixes 10.0.0.0/24 --delegations Microsoft.Sql/managedInstances -o none
+SUBNET=$(az network vnet subnet show -g rg-contoso-us --vnet-name vnet-mi -n mi-subnet --query id -o tsv)
+sim tenant create --id 22222222-3333-4444-8555-666666666666 --name Fabrikam -o none
+sim subscription create --id 33333333-4444-4555-8666-777777777777 --name "Fabrikam Keys" --tenant 22222222-3333-4444-8555-666666666666 -o none
+pwsh
+$cred = New-Object System.Management.Automation.PSCredential ('sqladmin', (ConvertTo-SecureString 'Str0ng!Passw0rd-2026' -AsPlainText -Force))
+$tenantA = (Connect-AzAccount).TenantId
+$umi = New-AzUserAssignedIdentity -ResourceGroupName rg-contoso-us -Name umi-isv -Location eastus
+$app = New-AzADApplication -DisplayName isv-tde -SignInAudience AzureADMultipleOrgs
+New-AzADAppFederatedCredential -ApplicationObjectId $app.Id -Audience api://AzureADTokenExchange -Issuer "https://login.microsoftonline.com/$tenantA/v2.0" -Name tde-umi -Subject $umi.PrincipalId
+Connect-AzAccount -Tenant 22222222-3333-4444-8555-666666666666 -Subscription 33333333-4444-4555-8666-777777777777
+$sp = New-AzADServicePrincipal -ApplicationId $app.AppId
+New-AzResourceGroup -Name rg-keys -Location eastus
+New-AzKeyVault -VaultName kv-fabrikam -ResourceGroupName rg-keys -Location eastus -EnablePurgeProtection
+Set-AzKeyVaultAccessPolicy -VaultName kv-fabrikam -ObjectId $sp.Id -PermissionsToKeys get, wrapKey, unwrapKey
+$key = Add-AzKeyVaultKey -VaultName kv-fabrikam -Name isv-tde -Destination Software -Size 2048
+Connect-AzAccount -Tenant $tenantA
+New-AzSqlServer -ResourceGroupName rg-contoso-us -Location eastus -ServerName sql-isv -SqlAdministratorCredentials $cred -AssignIdentity -IdentityType UserAssigned -UserAssignedIdentityId $umi.Id -PrimaryUserAssignedIdentityId $umi.Id -FederatedClientId $app.AppId -KeyId $key.Id
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        ws.server("sql-isv")
+            .unwrap()
+            .protector_uri()
+            .is_some_and(|u| u.vault == "kv-fabrikam")
+    );
+    // And an instance, with its SubnetId from the az line above.
+    let subnet = sh.vars.get("SUBNET").cloned().unwrap();
+    let out = sh.run_script(
+        &mut ws,
+        &format!("New-AzSqlInstance -Name mi-ps -ResourceGroupName rg-contoso-us -Location eastus -AdministratorCredential $cred -SubnetId '{subnet}' -AssignIdentity -LicenseType LicenseIncluded -StorageSizeInGB 256 -VCore 8 -Edition GeneralPurpose -ComputeGeneration Gen5"),
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("ManagedInstanceName      : mi-ps"),
+        "{}",
+        out.stdout
+    );
+}

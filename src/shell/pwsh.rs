@@ -126,7 +126,211 @@ fn new_object(tokens: &[Token]) -> Result<Value, String> {
     Ok(json!({"UserName": scalar(user), "Password": {"SecureString": password}}))
 }
 
+/// The user name and password of a PSCredential value.
+fn credential(p: &Params, param: &str) -> Result<(String, String), String> {
+    let cred =
+        p.0.iter()
+            .find(|(n, _)| n == param)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+    let user = cred["UserName"].as_str().unwrap_or_default().to_string();
+    let password = cred["Password"]["SecureString"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if user.is_empty() || password.is_empty() {
+        return Err(format!(
+            "Cannot bind parameter '{param}': it needs a PSCredential (New-Object System.Management.Automation.PSCredential ('user', (ConvertTo-SecureString 'password' -AsPlainText -Force)))."
+        ));
+    }
+    Ok((user, password))
+}
+
 const CMDLETS: &[Cmdlet] = &[
+    Cmdlet {
+        name: "Connect-AzAccount",
+        switches: &["UseDeviceAuthentication"],
+        mandatory: &[],
+        optional: &["Tenant", "Subscription"],
+        run: |sh, ws, p| {
+            if let Some(t) = p.get("Tenant") {
+                sh.az(ws, &["login", "--tenant", &t])?;
+            }
+            if let Some(s) = p.get("Subscription") {
+                sh.az(ws, &["account", "set", "--subscription", &s])?;
+            }
+            let v = sh.az(ws, &["account", "show"])?;
+            Ok(
+                json!({"Account": v["user"]["name"], "SubscriptionName": v["name"], "TenantId": v["tenantId"], "Environment": "AzureCloud"}),
+            )
+        },
+    },
+    Cmdlet {
+        name: "Set-AzContext",
+        switches: &[],
+        mandatory: &["Subscription"],
+        optional: &["Tenant"],
+        run: |sh, ws, p| {
+            if let Some(t) = p.get("Tenant") {
+                sh.az(ws, &["login", "--tenant", &t])?;
+            }
+            sh.az(
+                ws,
+                &["account", "set", "--subscription", &p.req("Subscription")],
+            )?;
+            let v = sh.az(ws, &["account", "show"])?;
+            Ok(
+                json!({"Name": v["name"], "Account": v["user"]["name"], "SubscriptionName": v["name"], "TenantId": v["tenantId"], "Environment": "AzureCloud"}),
+            )
+        },
+    },
+    Cmdlet {
+        name: "New-AzADApplication",
+        switches: &[],
+        mandatory: &["DisplayName"],
+        optional: &["SignInAudience"],
+        run: |sh, ws, p| {
+            let aud = p
+                .get("SignInAudience")
+                .unwrap_or_else(|| "AzureADMyOrg".into());
+            let v = sh.az(
+                ws,
+                &[
+                    "ad",
+                    "app",
+                    "create",
+                    "--display-name",
+                    &p.req("DisplayName"),
+                    "--sign-in-audience",
+                    &aud,
+                ],
+            )?;
+            Ok(
+                json!({"DisplayName": v["displayName"], "Id": v["id"], "AppId": v["appId"], "SignInAudience": v["signInAudience"]}),
+            )
+        },
+    },
+    Cmdlet {
+        name: "New-AzADAppFederatedCredential",
+        switches: &[],
+        mandatory: &[
+            "ApplicationObjectId",
+            "Audience",
+            "Issuer",
+            "Name",
+            "Subject",
+        ],
+        optional: &[],
+        run: |sh, ws, p| {
+            let params = json!({
+                "name": p.req("Name"),
+                "issuer": p.req("Issuer"),
+                "subject": p.req("Subject"),
+                "audiences": p.list("Audience"),
+            })
+            .to_string();
+            let v = sh.az(
+                ws,
+                &[
+                    "ad",
+                    "app",
+                    "federated-credential",
+                    "create",
+                    "--id",
+                    &p.req("ApplicationObjectId"),
+                    "--parameters",
+                    &params,
+                ],
+            )?;
+            Ok(
+                json!({"Name": v["name"], "Issuer": v["issuer"], "Subject": v["subject"], "Audience": v["audiences"]}),
+            )
+        },
+    },
+    Cmdlet {
+        name: "New-AzADServicePrincipal",
+        switches: &[],
+        mandatory: &["ApplicationId"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let v = sh.az(ws, &["ad", "sp", "create", "--id", &p.req("ApplicationId")])?;
+            Ok(json!({"DisplayName": v["appDisplayName"], "Id": v["id"], "AppId": v["appId"]}))
+        },
+    },
+    Cmdlet {
+        name: "New-AzSqlInstance",
+        switches: &["AssignIdentity", "Force"],
+        mandatory: &[
+            "Name",
+            "ResourceGroupName",
+            "Location",
+            "AdministratorCredential",
+            "SubnetId",
+        ],
+        optional: &[
+            "LicenseType",
+            "StorageSizeInGB",
+            "VCore",
+            "Edition",
+            "ComputeGeneration",
+            "IdentityType",
+            "UserAssignedIdentityId",
+            "PrimaryUserAssignedIdentityId",
+            "KeyId",
+        ],
+        run: |sh, ws, p| {
+            let (user, password) = credential(p, "AdministratorCredential")?;
+            let mut words: Vec<String> = [
+                "sql",
+                "mi",
+                "create",
+                "-n",
+                &p.req("Name"),
+                "-g",
+                &p.req("ResourceGroupName"),
+                "-l",
+                &p.req("Location"),
+                "--admin-user",
+                &user,
+                "--admin-password",
+                &password,
+                "--subnet",
+                &p.req("SubnetId"),
+            ]
+            .map(String::from)
+            .to_vec();
+            if p.switch("AssignIdentity") {
+                words.push("--assign-identity".into());
+            }
+            for (param, flag) in [
+                ("IdentityType", "--identity-type"),
+                (
+                    "PrimaryUserAssignedIdentityId",
+                    "--primary-user-assigned-identity-id",
+                ),
+                ("KeyId", "--key-id"),
+            ] {
+                if let Some(v) = p.get(param) {
+                    words.extend([flag.to_string(), v]);
+                }
+            }
+            let umis = p.list("UserAssignedIdentityId");
+            if !umis.is_empty() {
+                words.push("--user-assigned-identity-id".into());
+                words.extend(umis);
+            }
+            let v = sh.az_words(ws, words)?;
+            Ok(json!({
+                "ResourceGroupName": v["resourceGroup"],
+                "ManagedInstanceName": v["name"],
+                "Location": v["location"],
+                "Identity": v["identity"],
+                "SubnetId": v["subnetId"],
+                "FullyQualifiedDomainName": v["fullyQualifiedDomainName"],
+                "KeyId": v["keyId"],
+            }))
+        },
+    },
     Cmdlet {
         name: "ConvertTo-SecureString",
         switches: &["AsPlainText", "Force"],
@@ -158,19 +362,7 @@ const CMDLETS: &[Cmdlet] = &[
             "FederatedClientId",
         ],
         run: |sh, ws, p| {
-            let cred =
-                p.0.iter()
-                    .find(|(n, _)| n == "SqlAdministratorCredentials")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-            let user = cred["UserName"].as_str().unwrap_or_default().to_string();
-            let password = cred["Password"]["SecureString"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            if user.is_empty() || password.is_empty() {
-                return Err("Cannot bind parameter 'SqlAdministratorCredentials': it needs a PSCredential (New-Object System.Management.Automation.PSCredential ('user', (ConvertTo-SecureString 'password' -AsPlainText -Force))).".into());
-            }
+            let (user, password) = credential(p, "SqlAdministratorCredentials")?;
             let mut words: Vec<String> = [
                 "sql",
                 "server",
@@ -1621,6 +1813,10 @@ const PROPERTY_ORDER: &[&str] = &[
     "ResourceGroupName",
     "ServerName",
     "ManagedInstanceName",
+    "DisplayName",
+    "AppId",
+    "SubscriptionName",
+    "Account",
     "DatabaseName",
     "VaultName",
     "Name",
