@@ -506,34 +506,72 @@ fn unquoted_expansions_split_into_words_as_bash_does() {
 
 #[test]
 fn every_command_answers_help_and_help_changes_nothing() {
+    use tde_console::shell::registry;
     let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
     let mut ws = tde_console::persist::demo().unwrap();
     let before = ws.clone();
     let listing = sh.run_line(&mut ws, "help").stdout;
-    let mut with_arguments = 0;
-    for cmd in tde_console::shell::commands::all_commands() {
-        assert!(listing.contains(cmd), "'help' lists {cmd}");
+    for cmd in registry::all() {
+        let name = cmd.name;
+        assert!(listing.contains(name), "'help' lists {name}");
         for flag in ["--help", "-h"] {
-            let r = sh.run_line(&mut ws, &format!("{cmd} {flag}"));
-            assert!(r.ok, "{cmd} {flag}: {}", r.stderr);
+            let r = sh.run_line(&mut ws, &format!("{name} {flag}"));
+            assert!(r.ok, "{name} {flag}: {}", r.stderr);
             assert!(
-                r.stdout.contains(&format!("Command\n    {cmd}\n")),
-                "{cmd} {flag}: {}",
+                r.stdout
+                    .contains(&format!("Command\n    {name} : {}\n", cmd.summary)),
+                "{name} {flag}: {}",
                 r.stdout
             );
-            if r.stdout.contains("\n    --") {
-                with_arguments += 1;
+            for a in cmd.arguments {
+                assert!(r.stdout.contains(&format!("\n    {a}")), "{name}: {a}");
             }
         }
     }
     assert!(ws.same_as(&before), "help changed the workspace");
-    // Nearly every command declares its arguments (a few take none or positionals).
-    let total = tde_console::shell::commands::all_commands().count() * 2;
+    // Every group lists its commands with their summaries.
+    let r = sh.run_line(&mut ws, "az keyvault key --help");
     assert!(
-        with_arguments * 10 >= total * 9,
-        "{with_arguments} of {total}"
+        r.ok && r
+            .stdout
+            .contains("rotation-policy update : Update the rotation policy"),
+        "{}",
+        r.stdout
     );
-    // A group lists its commands.
     let r = sh.run_line(&mut ws, "az sql mi --help");
     assert!(r.ok && r.stdout.contains("tde-key set"), "{}", r.stdout);
+}
+
+/// Every registered command dispatches to its handler: an argument it does not declare is
+/// refused by the registry, and run bare it answers with its own error (or output), never
+/// "not a command", and never a panic. Each runs on a fresh copy of the demo.
+#[test]
+fn every_registered_command_dispatches() {
+    use tde_console::shell::registry;
+    let demo = tde_console::persist::demo().unwrap();
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    for cmd in registry::all() {
+        let name = cmd.name;
+        if name == "sim webhook listen" || name == "sim generate" {
+            continue; // binds a port / builds an estate: covered by their own tests
+        }
+        let mut ws = demo.clone();
+        let r = sh.run_line(&mut ws, &format!("{name} --no-such-flag 1"));
+        assert!(!r.ok, "{name}");
+        assert!(
+            r.stderr.contains("unrecognized arguments: --no-such-flag"),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(
+            ws.same_as(&demo),
+            "{name}: a refused line changed the workspace"
+        );
+        let r = sh.run_line(&mut ws, name);
+        assert!(
+            !r.stderr.contains("not a command") && !r.stderr.contains("misspelled"),
+            "{name}: {}",
+            r.stderr
+        );
+    }
 }

@@ -1,43 +1,65 @@
 //! Subscriptions and resource groups as `az account` and `az group` show them, and
 //! `sim subscription create` to add a subscription to the tenant. `--subscription` on any
-//! other command is resolved in [`super::commands::run`].
+//! other command is resolved in [`super::registry::run`].
 
 use super::args::Args;
 use super::commands::CmdResult;
+use super::registry::Command;
 use super::views;
 use crate::model::*;
-use crate::service::{KeySource, ServiceError, resources};
+use crate::service::{ServiceError, resources};
 use serde_json::{Value, json};
 
-pub const COMMANDS: &[&str] = &[
-    "az account list",
-    "az account show",
-    "az account set",
-    "az group list",
-    "az group show",
-    "sim subscription create",
-];
+/// In `az account`, -s is --subscription (elsewhere it is --server).
+const SUBSCRIPTION: &[(&str, &str)] = &[("-s", "--subscription")];
 
-pub fn run(
-    ws: &mut Workspace,
-    _keys: &dyn KeySource,
-    cmd: &str,
-    a: &mut Args,
-) -> Option<CmdResult> {
-    // In `az account`, -s is --subscription (elsewhere it is --server).
-    if cmd.starts_with("az account") {
-        a.rename("--server", "--subscription");
-    }
-    Some(match cmd {
-        "az account list" => list(ws, a),
-        "az account show" => show(ws, a),
-        "az account set" => set(ws, a),
-        "az group list" => group_list(ws, a),
-        "az group show" => group_show(ws, a),
-        "sim subscription create" => create(ws, a),
-        _ => return None,
-    })
-}
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "az group create",
+        "Create a new resource group.",
+        &["--name", "--location", "--tags"],
+        |ws, _, _, a| group_create(ws, a),
+    ),
+    Command::new(
+        "az account list",
+        "Get a list of subscriptions for the logged in account.",
+        &["--all", "--refresh"],
+        |ws, _, _, a| list(ws, a),
+    )
+    .shorts(SUBSCRIPTION),
+    Command::new(
+        "az account show",
+        "Get the details of a subscription.",
+        &["--subscription", "--name"],
+        |ws, _, _, a| show(ws, a),
+    )
+    .shorts(SUBSCRIPTION),
+    Command::new(
+        "az account set",
+        "Set a subscription to be the current active subscription.",
+        &["--subscription", "--name"],
+        |ws, _, _, a| set(ws, a),
+    )
+    .shorts(SUBSCRIPTION),
+    Command::new(
+        "az group list",
+        "List resource groups.",
+        &["--tag"],
+        |ws, _, _, a| group_list(ws, a),
+    ),
+    Command::new(
+        "az group show",
+        "Gets a resource group.",
+        &["--name", "--resource-group"],
+        |ws, _, _, a| group_show(ws, a),
+    ),
+    Command::new(
+        "sim subscription create",
+        "Add a subscription to the tenant.",
+        &["--id", "--name", "--tenant"],
+        |ws, _, _, a| create(ws, a),
+    ),
+];
 
 fn account_json(ws: &Workspace, s: &Subscription) -> Value {
     json!({
@@ -53,8 +75,7 @@ fn account_json(ws: &Workspace, s: &Subscription) -> Value {
     })
 }
 
-fn list(ws: &Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--all", "--refresh"])?;
+fn list(ws: &Workspace, _a: &mut Args) -> CmdResult {
     Ok(Value::Array(
         ws.subscriptions
             .iter()
@@ -64,7 +85,6 @@ fn list(ws: &Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn show(ws: &Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--subscription", "--name"])?;
     let s = match a.get("--subscription").or_else(|| a.get("--name")) {
         Some(x) => resources::find_subscription(ws, &x)?,
         None => ws.subscription().ok_or_else(|| {
@@ -75,7 +95,6 @@ fn show(ws: &Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn set(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--subscription", "--name"])?;
     let x = a
         .get("--subscription")
         .or_else(|| a.get("--name"))
@@ -89,8 +108,7 @@ fn set(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     Ok(Value::Null)
 }
 
-fn group_list(ws: &Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--tag"])?;
+fn group_list(ws: &Workspace, _a: &mut Args) -> CmdResult {
     let sub = ws.current_subscription.0.clone();
     Ok(Value::Array(
         ws.resource_groups
@@ -102,7 +120,6 @@ fn group_list(ws: &Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn group_show(ws: &Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--name", "--resource-group"])?;
     let name = a
         .get("--name")
         .or_else(|| a.get("--resource-group"))
@@ -122,7 +139,6 @@ fn group_show(ws: &Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--id", "--name", "--tenant"])?;
     let s = resources::create_subscription(
         ws,
         &a.required("--id")?,
@@ -130,4 +146,10 @@ fn create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         a.get("--tenant").as_deref(),
     )?;
     Ok(account_json(ws, &s))
+}
+
+fn group_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    let g =
+        resources::create_resource_group(ws, &a.required("--name")?, &a.required("--location")?)?;
+    Ok(views::group(ws.current_subscription.as_str(), &g))
 }

@@ -19,27 +19,30 @@ pub struct Args {
     positional: Vec<String>,
 }
 
-fn long_name(short: &str) -> Option<&'static str> {
-    Some(match short {
-        "-g" => "--resource-group",
-        "-n" => "--name",
-        "-l" => "--location",
-        "-o" => "--output",
-        "-s" => "--server",
-        "-u" => "--admin-user",
-        "-p" => "--admin-password",
-        "-i" => "--assign-identity",
-        "-d" => "--database",
-        "-t" => "--server-key-type",
-        "-k" => "--kid",
-        "-y" => "--yes",
-        "-h" => "--help",
-        _ => return None,
-    })
-}
+/// The short flags `az` gives most commands (a command may give one another meaning).
+pub const SHORT_FLAGS: &[(&str, &str)] = &[
+    ("-g", "--resource-group"),
+    ("-n", "--name"),
+    ("-l", "--location"),
+    ("-o", "--output"),
+    ("-s", "--server"),
+    ("-u", "--admin-user"),
+    ("-p", "--admin-password"),
+    ("-i", "--assign-identity"),
+    ("-d", "--database"),
+    ("-t", "--server-key-type"),
+    ("-k", "--kid"),
+    ("-y", "--yes"),
+    ("-h", "--help"),
+];
 
 impl Args {
     pub fn parse(words: &[String]) -> Result<Args, UsageError> {
+        Args::parse_with(words, &[])
+    }
+
+    /// Parses with a command's own short flags taking precedence over [`SHORT_FLAGS`].
+    pub fn parse_with(words: &[String], shorts: &[(&str, &str)]) -> Result<Args, UsageError> {
         let mut args = Args::default();
         let mut current: Option<String> = None;
         for w in words {
@@ -55,7 +58,11 @@ impl Args {
                 let name = if name.starts_with("--") {
                     name
                 } else {
-                    long_name(&name)
+                    shorts
+                        .iter()
+                        .chain(SHORT_FLAGS)
+                        .find(|(s, _)| *s == name)
+                        .map(|(_, l)| *l)
                         .ok_or_else(|| UsageError(format!("unrecognized arguments: {w}")))?
                         .to_string()
                 };
@@ -104,10 +111,15 @@ impl Args {
 
     /// Fails on any argument the command does not know.
     pub fn check_known(&self, known: &[&str]) -> Result<(), UsageError> {
-        // `--help`: the command's arguments, before it does anything.
-        if self.flags.contains_key("--help") {
-            return Err(UsageError(format!("{HELP_MARK}{}", known.join(" "))));
+        self.check_flags(known)?;
+        if let Some(p) = self.positional.first() {
+            return Err(UsageError(format!("unrecognized arguments: {p}")));
         }
+        Ok(())
+    }
+
+    /// Fails on any flag the command does not know (positional words are the command's).
+    pub fn check_flags(&self, known: &[&str]) -> Result<(), UsageError> {
         let unknown: Vec<&String> = self
             .flags
             .keys()
@@ -115,9 +127,6 @@ impl Args {
             .collect();
         if let Some(first) = unknown.first() {
             return Err(UsageError(format!("unrecognized arguments: {first}")));
-        }
-        if let Some(p) = self.positional.first() {
-            return Err(UsageError(format!("unrecognized arguments: {p}")));
         }
         Ok(())
     }
@@ -154,7 +163,11 @@ impl Args {
             _ => {
                 let short = ["-g", "-n", "-l", "-s", "-u", "-p", "-d"]
                     .iter()
-                    .find(|s| long_name(s) == Some(flag))
+                    .find(|s| {
+                        SHORT_FLAGS
+                            .iter()
+                            .any(|(short, long)| short == *s && *long == flag)
+                    })
                     .map(|s| format!("/{s}"))
                     .unwrap_or_default();
                 Err(UsageError(format!(

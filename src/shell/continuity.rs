@@ -7,6 +7,7 @@
 
 use super::args::Args;
 use super::commands::{CommandError, check_group, usage};
+use super::registry::Command;
 use super::views;
 use crate::model::*;
 use crate::service::backup::{self, RestoreRequest, RestoreSource};
@@ -16,85 +17,317 @@ use crate::service::{self, ServiceError, content, ids, outage, sql};
 use serde_json::{Value, json};
 
 /// The commands of this module, as their words.
-pub const COMMANDS: &[&str] = &[
-    "sim write",
-    "sim read",
-    "sim backups",
-    "sim keyvault outage",
-    "sim region outage",
-    "az sql db str-policy set",
-    "az sql db str-policy show",
-    "az sql db restore",
-    "az sql db list-deleted",
-    "az sql db geo-backup list",
-    "az sql db geo-backup show",
-    "az sql db geo-backup restore",
-    "az sql db ltr-policy set",
-    "az sql db ltr-policy show",
-    "az sql db ltr-backup list",
-    "az sql db ltr-backup show",
-    "az sql db ltr-backup restore",
-    "az sql db replica create",
-    "az sql db replica list-links",
-    "az sql db replica set-primary",
-    "az sql db replica delete-link",
-    "az sql failover-group create",
-    "az sql failover-group show",
-    "az sql failover-group list",
-    "az sql failover-group update",
-    "az sql failover-group set-primary",
-    "az sql failover-group delete",
-];
-
-/// The commands that accept `--no-wait` (others ignore it).
-pub const NO_WAIT: &[&str] = &[
-    "az sql db create",
-    "az sql db restore",
-    "az sql db replica create",
-    "az sql db ltr-backup restore",
-    "az sql db str-policy set",
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "sim write",
+        "Write rows to a database (encrypted pages).",
+        &[
+            "--server",
+            "--database",
+            "--name",
+            "--text",
+            "--resource-group",
+        ],
+        |ws, _, _, a| sim_write(ws, a),
+    ),
+    Command::new(
+        "sim read",
+        "Read a database's rows back (decrypting its pages).",
+        &["--server", "--database", "--name", "--resource-group"],
+        |ws, _, _, a| sim_read(ws, a),
+    ),
+    Command::new(
+        "sim backups",
+        "List a database's backups and the keys they need.",
+        &[
+            "--server",
+            "--database",
+            "--name",
+            "--resource-group",
+            "--limit",
+        ],
+        |ws, _, _, a| sim_backups(ws, a),
+    ),
+    Command::new(
+        "sim keyvault outage",
+        "Start or end an outage of a vault.",
+        &["--name", "--minutes", "--resource-group"],
+        |ws, _, _, a| vault_outage(ws, a),
+    ),
+    Command::new(
+        "sim region outage",
+        "Start or end an outage of a region.",
+        &["--region", "--location", "--minutes"],
+        |ws, _, _, a| region_outage(ws, a),
+    ),
+    Command::new(
+        "az sql db str-policy set",
+        "Update short term retention settings for a live database.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--retention-days",
+            "--diffbackup-hours",
+            "--no-wait",
+        ],
+        |ws, _, _, a| str_policy(ws, a, true),
+    )
+    .no_wait(),
+    Command::new(
+        "az sql db str-policy show",
+        "Show the short term retention policy for a live database.",
+        &["--name", "--server", "--resource-group"],
+        |ws, _, _, a| str_policy(ws, a, false),
+    ),
+    Command::new(
+        "az sql db restore",
+        "Create a new database by restoring from a backup.",
+        &[
+            "--dest-name",
+            "--name",
+            "--server",
+            "--resource-group",
+            "--time",
+            "--deleted-time",
+            "--no-wait",
+            "--elastic-pool",
+            "--service-objective",
+            "--edition",
+            "--tier",
+            "--backup-storage-redundancy",
+            "--bsr",
+            "--compute-model",
+            "--family",
+            "--capacity",
+        ],
+        |ws, _, _, a| restore(ws, a),
+    )
+    .no_wait(),
+    Command::new(
+        "az sql db list-deleted",
+        "Get a list of restorable dropped databases.",
+        &["--server", "--resource-group"],
+        |ws, _, _, a| list_deleted(ws, a),
+    ),
+    Command::new(
+        "az sql db geo-backup list",
+        "Gets a list of recoverable databases.",
+        &["--server", "--resource-group"],
+        |ws, _, _, a| geo_backup_list(ws, a),
+    ),
+    Command::new(
+        "az sql db geo-backup show",
+        "Gets a recoverable database.",
+        &["--server", "--resource-group", "--database", "--name"],
+        |ws, _, _, a| geo_backup_show(ws, a),
+    ),
+    Command::new(
+        "az sql db geo-backup restore",
+        "Restore a geo-redundant backup to a new database.",
+        &[
+            "--dest-database",
+            "--dest-server",
+            "--geo-backup-id",
+            "--resource-group",
+            "--no-wait",
+            "--elastic-pool",
+            "--service-objective",
+            "--edition",
+            "--tier",
+            "--backup-storage-redundancy",
+            "--bsr",
+            "--compute-model",
+            "--family",
+            "--capacity",
+        ],
+        |ws, _, _, a| geo_backup_restore(ws, a),
+    ),
+    Command::new(
+        "az sql db ltr-policy set",
+        "Update long term retention settings for a database.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--weekly-retention",
+            "--monthly-retention",
+            "--yearly-retention",
+            "--week-of-year",
+        ],
+        |ws, _, _, a| ltr_policy(ws, a, true),
+    ),
+    Command::new(
+        "az sql db ltr-policy show",
+        "Show the long term retention policy for a database.",
+        &["--name", "--server", "--resource-group"],
+        |ws, _, _, a| ltr_policy(ws, a, false),
+    ),
+    Command::new(
+        "az sql db ltr-backup list",
+        "List the long term retention backups for a location, server or database.",
+        &[
+            "--location",
+            "--server",
+            "--database",
+            "--resource-group",
+            "--only-latest-per-database",
+            "--database-state",
+        ],
+        |ws, _, _, a| ltr_list(ws, a),
+    ),
+    Command::new(
+        "az sql db ltr-backup show",
+        "Get a long term retention backup for a database.",
+        &[
+            "--backup-id",
+            "--id",
+            "--location",
+            "--server",
+            "--database",
+            "--name",
+        ],
+        |ws, _, _, a| ltr_show(ws, a),
+    ),
+    Command::new(
+        "az sql db ltr-backup restore",
+        "Restore a long term retention backup to a new database.",
+        &[
+            "--backup-id",
+            "--dest-database",
+            "--dest-server",
+            "--dest-resource-group",
+            "--no-wait",
+            "--elastic-pool",
+            "--service-objective",
+            "--edition",
+            "--tier",
+            "--backup-storage-redundancy",
+            "--bsr",
+            "--compute-model",
+            "--family",
+            "--capacity",
+        ],
+        |ws, _, _, a| ltr_restore(ws, a),
+    )
+    .no_wait(),
+    Command::new(
+        "az sql db replica create",
+        "Create a database as a readable secondary replica of an existing database.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--partner-server",
+            "--partner-database",
+            "--partner-resource-group",
+            "--secondary-type",
+            "--service-objective",
+            "--no-wait",
+            "--elastic-pool",
+            "--family",
+            "--capacity",
+            "--compute-model",
+            "--backup-storage-redundancy",
+            "--bsr",
+        ],
+        |ws, _, _, a| replica_create(ws, a),
+    )
+    .no_wait(),
+    Command::new(
+        "az sql db replica list-links",
+        "List the replicas of a database and their replication status.",
+        &["--name", "--server", "--resource-group"],
+        |ws, _, _, a| replica_links(ws, a),
+    ),
+    Command::new(
+        "az sql db replica set-primary",
+        "Set the primary replica database by failing over from the current primary replica database.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--allow-data-loss",
+        ],
+        |ws, _, _, a| replica_set_primary(ws, a),
+    ),
+    Command::new(
+        "az sql db replica delete-link",
+        "Permanently stop data replication between two database replicas.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--partner-server",
+            "--partner-resource-group",
+            "--yes",
+        ],
+        |ws, _, _, a| replica_delete_link(ws, a),
+    ),
+    Command::new(
+        "az sql failover-group create",
+        "Creates a failover group.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--partner-server",
+            "--partner-resource-group",
+            "--add-db",
+            "--failover-policy",
+            "--grace-period",
+            "--secondary-type",
+        ],
+        |ws, _, _, a| group_create(ws, a),
+    ),
+    Command::new(
+        "az sql failover-group show",
+        "Gets a failover group.",
+        &["--name", "--server", "--resource-group"],
+        |ws, _, _, a| group_show(ws, a),
+    ),
+    Command::new(
+        "az sql failover-group list",
+        "Lists the failover groups in a server.",
+        &["--server", "--resource-group"],
+        |ws, _, _, a| group_list(ws, a),
+    ),
+    Command::new(
+        "az sql failover-group update",
+        "Updates the failover group.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--add-db",
+            "--remove-db",
+            "--failover-policy",
+            "--grace-period",
+        ],
+        |ws, _, _, a| group_update(ws, a),
+    ),
+    Command::new(
+        "az sql failover-group set-primary",
+        "Set the primary of the failover group by failing over all databases from the current primary server.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--allow-data-loss",
+            "--try-planned-before-forced-failover",
+            "--tpbff",
+        ],
+        |ws, _, _, a| group_set_primary(ws, a),
+    ),
+    Command::new(
+        "az sql failover-group delete",
+        "Deletes a failover group.",
+        &["--name", "--server", "--resource-group", "--yes"],
+        |ws, _, _, a| group_delete(ws, a),
+    ),
 ];
 
 type CmdResult = Result<Value, CommandError>;
-
-/// Runs `cmd` if it is one of [`COMMANDS`].
-pub fn run(
-    ws: &mut Workspace,
-    _keys: &dyn service::KeySource,
-    cmd: &str,
-    a: &mut Args,
-) -> Option<CmdResult> {
-    Some(match cmd {
-        "sim write" => sim_write(ws, a),
-        "sim read" => sim_read(ws, a),
-        "sim backups" => sim_backups(ws, a),
-        "sim keyvault outage" => vault_outage(ws, a),
-        "sim region outage" => region_outage(ws, a),
-        "az sql db str-policy set" => str_policy(ws, a, true),
-        "az sql db str-policy show" => str_policy(ws, a, false),
-        "az sql db restore" => restore(ws, a),
-        "az sql db list-deleted" => list_deleted(ws, a),
-        "az sql db geo-backup list" => geo_backup_list(ws, a),
-        "az sql db geo-backup show" => geo_backup_show(ws, a),
-        "az sql db geo-backup restore" => geo_backup_restore(ws, a),
-        "az sql db ltr-policy set" => ltr_policy(ws, a, true),
-        "az sql db ltr-policy show" => ltr_policy(ws, a, false),
-        "az sql db ltr-backup list" => ltr_list(ws, a),
-        "az sql db ltr-backup show" => ltr_show(ws, a),
-        "az sql db ltr-backup restore" => ltr_restore(ws, a),
-        "az sql db replica create" => replica_create(ws, a),
-        "az sql db replica list-links" => replica_links(ws, a),
-        "az sql db replica set-primary" => replica_set_primary(ws, a),
-        "az sql db replica delete-link" => replica_delete_link(ws, a),
-        "az sql failover-group create" => group_create(ws, a),
-        "az sql failover-group show" => group_show(ws, a),
-        "az sql failover-group list" => group_list(ws, a),
-        "az sql failover-group update" => group_update(ws, a),
-        "az sql failover-group set-primary" => group_set_primary(ws, a),
-        "az sql failover-group delete" => group_delete(ws, a),
-        _ => return None,
-    })
-}
 
 /// `--server` may name a server, its FQDN, or a failover group's listener.
 fn resolve_server(ws: &Workspace, name: &str) -> String {
@@ -146,13 +379,6 @@ fn database_json(ws: &Workspace, server: &str, db: &str) -> CmdResult {
 }
 
 fn sim_write(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--server",
-        "--database",
-        "--name",
-        "--text",
-        "--resource-group",
-    ])?;
     let server = resolve_server(ws, &a.required("--server")?);
     let db = database_arg(a)?;
     let text = a.required("--text")?;
@@ -161,20 +387,12 @@ fn sim_write(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn sim_read(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--server", "--database", "--name", "--resource-group"])?;
     let server = resolve_server(ws, &a.required("--server")?);
     let db = database_arg(a)?;
     Ok(json!({"text": content::read_text(ws, &server, &db)?}))
 }
 
 fn sim_backups(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--server",
-        "--database",
-        "--name",
-        "--resource-group",
-        "--limit",
-    ])?;
     let server = server_arg(ws, a)?;
     let db = database_arg(a)?;
     let limit: usize = match a.get("--limit") {
@@ -247,14 +465,12 @@ fn minutes_arg(a: &Args) -> Result<i64, CommandError> {
 }
 
 fn vault_outage(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--name", "--minutes", "--resource-group"])?;
     let name = a.required("--name")?;
     let until = outage::start_vault_outage(ws, &name, minutes_arg(a)?)?;
     Ok(json!({"vault": name, "unreachableUntil": until.to_iso()}))
 }
 
 fn region_outage(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--region", "--location", "--minutes"])?;
     let region = a
         .get("--region")
         .or_else(|| a.get("--location"))
@@ -270,14 +486,6 @@ fn region_outage(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn str_policy(ws: &mut Workspace, a: &mut Args, set: bool) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--server",
-        "--resource-group",
-        "--retention-days",
-        "--diffbackup-hours",
-        "--no-wait",
-    ])?;
     let server = server_arg(ws, a)?;
     let db = a.required("--name")?;
     let policy = if set {
@@ -330,30 +538,7 @@ fn run_restore(ws: &mut Workspace, a: &Args, req: &RestoreRequest) -> CmdResult 
     database_json(ws, &req.target_server, &d.name)
 }
 
-const RESTORE_EXTRAS: [&str; 8] = [
-    "--service-objective",
-    "--edition",
-    "--tier",
-    "--backup-storage-redundancy",
-    "--bsr",
-    "--compute-model",
-    "--family",
-    "--capacity",
-];
-
 fn restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    let mut known = vec![
-        "--dest-name",
-        "--name",
-        "--server",
-        "--resource-group",
-        "--time",
-        "--deleted-time",
-        "--no-wait",
-        "--elastic-pool",
-    ];
-    known.extend(RESTORE_EXTRAS);
-    a.check_known(&known)?;
     let server = server_arg(ws, a)?;
     let name = a.required("--name")?;
     let dest = a.required("--dest-name")?;
@@ -384,7 +569,6 @@ fn ticks(t: Timestamp) -> i128 {
 }
 
 fn list_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--server", "--resource-group"])?;
     let server = server_arg(ws, a)?;
     let now = ws.now();
     let s = sql::server(ws, &server)?;
@@ -426,7 +610,6 @@ fn recoverable_json(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
 }
 
 fn geo_backup_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--server", "--resource-group"])?;
     let server = server_arg(ws, a)?;
     let s = sql::server(ws, &server)?;
     Ok(Value::Array(
@@ -439,7 +622,6 @@ fn geo_backup_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn geo_backup_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--server", "--resource-group", "--database", "--name"])?;
     let server = server_arg(ws, a)?;
     let db = database_arg(a)?;
     let s = sql::server(ws, &server)?;
@@ -460,16 +642,6 @@ fn id_segment(id: &str, name: &str) -> Option<String> {
 }
 
 fn geo_backup_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    let mut known = vec![
-        "--dest-database",
-        "--dest-server",
-        "--geo-backup-id",
-        "--resource-group",
-        "--no-wait",
-        "--elastic-pool",
-    ];
-    known.extend(RESTORE_EXTRAS);
-    a.check_known(&known)?;
     let id = a.required("--geo-backup-id")?;
     let (Some(src_server), Some(src_db)) = (
         id_segment(&id, "servers"),
@@ -503,15 +675,6 @@ fn ltr_name(s: &SqlServer, d: &Database, t: Timestamp) -> String {
 }
 
 fn ltr_policy(ws: &mut Workspace, a: &mut Args, set: bool) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--server",
-        "--resource-group",
-        "--weekly-retention",
-        "--monthly-retention",
-        "--yearly-retention",
-        "--week-of-year",
-    ])?;
     let server = server_arg(ws, a)?;
     let db = a.required("--name")?;
     let d = if set {
@@ -599,14 +762,6 @@ fn ltr_json(ws: &Workspace, b: &LtrBackup<'_>) -> Value {
 }
 
 fn ltr_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--location",
-        "--server",
-        "--database",
-        "--resource-group",
-        "--only-latest-per-database",
-        "--database-state",
-    ])?;
     let location = a.required("--location")?;
     let server = a.get("--server");
     let db = a.get("--database");
@@ -656,14 +811,6 @@ fn find_ltr<'a>(ws: &'a Workspace, id: &str) -> Result<LtrBackup<'a>, CommandErr
 }
 
 fn ltr_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--backup-id",
-        "--id",
-        "--location",
-        "--server",
-        "--database",
-        "--name",
-    ])?;
     let id = a
         .get("--backup-id")
         .or_else(|| a.get("--id"))
@@ -674,16 +821,6 @@ fn ltr_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn ltr_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    let mut known = vec![
-        "--backup-id",
-        "--dest-database",
-        "--dest-server",
-        "--dest-resource-group",
-        "--no-wait",
-        "--elastic-pool",
-    ];
-    known.extend(RESTORE_EXTRAS);
-    a.check_known(&known)?;
     let b = find_ltr(ws, &a.required("--backup-id")?)?;
     let (server, db, time, deleted_at) = (
         b.server.name.clone(),
@@ -709,23 +846,6 @@ fn ltr_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn replica_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--server",
-        "--resource-group",
-        "--partner-server",
-        "--partner-database",
-        "--partner-resource-group",
-        "--secondary-type",
-        "--service-objective",
-        "--no-wait",
-        "--elastic-pool",
-        "--family",
-        "--capacity",
-        "--compute-model",
-        "--backup-storage-redundancy",
-        "--bsr",
-    ])?;
     let server = server_arg(ws, a)?;
     if let Some(t) = a.get("--secondary-type")
         && !t.eq_ignore_ascii_case("Geo")
@@ -786,7 +906,6 @@ fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> Val
 }
 
 fn replica_links(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--name", "--server", "--resource-group"])?;
     let server = server_arg(ws, a)?;
     let db = a.required("--name")?;
     let links = geo::list_links(ws, &server, &db)?;
@@ -799,12 +918,6 @@ fn replica_links(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn replica_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--server",
-        "--resource-group",
-        "--allow-data-loss",
-    ])?;
     let server = server_arg(ws, a)?;
     let allow = a.bool("--allow-data-loss")?.unwrap_or(false);
     geo::set_primary(ws, &server, &a.required("--name")?, allow)?;
@@ -812,14 +925,6 @@ fn replica_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn replica_delete_link(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--server",
-        "--resource-group",
-        "--partner-server",
-        "--partner-resource-group",
-        "--yes",
-    ])?;
     let server = server_arg(ws, a)?;
     geo::delete_link(
         ws,
@@ -881,17 +986,6 @@ fn policy_arg(a: &Args) -> Result<Option<FailoverPolicy>, CommandError> {
 }
 
 fn group_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--server",
-        "--resource-group",
-        "--partner-server",
-        "--partner-resource-group",
-        "--add-db",
-        "--failover-policy",
-        "--grace-period",
-        "--secondary-type",
-    ])?;
     let server = server_arg(ws, a)?;
     let g = fg::create_failover_group(
         ws,
@@ -908,14 +1002,12 @@ fn group_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn group_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--name", "--server", "--resource-group"])?;
     let server = server_arg(ws, a)?;
     let g = fg::show_failover_group(ws, &a.required("--name")?, &server)?;
     Ok(group_json(ws, &g, &server))
 }
 
 fn group_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--server", "--resource-group"])?;
     let server = server_arg(ws, a)?;
     sql::server(ws, &server)?;
     Ok(Value::Array(
@@ -929,15 +1021,6 @@ fn group_list(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn group_update(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--server",
-        "--resource-group",
-        "--add-db",
-        "--remove-db",
-        "--failover-policy",
-        "--grace-period",
-    ])?;
     let server = server_arg(ws, a)?;
     let g = fg::update_failover_group(
         ws,
@@ -954,14 +1037,6 @@ fn group_update(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--server",
-        "--resource-group",
-        "--allow-data-loss",
-        "--try-planned-before-forced-failover",
-        "--tpbff",
-    ])?;
     let server = server_arg(ws, a)?;
     let name = a.required("--name")?;
     let allow = a.bool("--allow-data-loss")?.unwrap_or(false);
@@ -980,7 +1055,6 @@ fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn group_delete(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--name", "--server", "--resource-group", "--yes"])?;
     let server = server_arg(ws, a)?;
     fg::delete_failover_group(ws, &a.required("--name")?, &server)?;
     Ok(Value::Null)

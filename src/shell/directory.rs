@@ -4,64 +4,89 @@
 
 use super::args::Args;
 use super::commands::{CmdResult, usage};
+use super::registry::Command;
 use crate::model::*;
-use crate::service::KeySource;
 use crate::service::directory as dir;
 use serde_json::{Value, json};
 
-pub const COMMANDS: &[&str] = &[
-    "az login",
-    "az ad app create",
-    "az ad app list",
-    "az ad app show",
-    "az ad app federated-credential create",
-    "az ad app federated-credential list",
-    "az ad sp create",
-    "az ad sp show",
-    "sim tenant create",
-];
-
-pub fn run(
-    ws: &mut Workspace,
-    _keys: &dyn KeySource,
-    cmd: &str,
-    a: &mut Args,
-) -> Option<CmdResult> {
-    Some(match cmd {
-        "az login" => login(ws, a),
-        "az ad app create" => app_create(ws, a),
-        "az ad app list" => a.check_known(&["--display-name", "--all"]).map_err(Into::into).map(|()| {
-            let name = a.get("--display-name");
-            Value::Array(
-                ws.apps
-                    .iter()
-                    .filter(|x| name.as_ref().is_none_or(|n| x.display_name.eq_ignore_ascii_case(n)))
-                    .map(app_json)
-                    .collect(),
-            )
-        }),
-        "az ad app show" => a
-            .check_known(&["--id"])
-            .map_err(Into::into)
-            .and_then(|()| Ok(app_json(dir::app(ws, &a.required("--id")?)?))),
-        "az ad app federated-credential create" => federated_create(ws, a),
-        "az ad app federated-credential list" => a
-            .check_known(&["--id"])
-            .map_err(Into::into)
-            .and_then(|()| {
-                Ok(Value::Array(
-                    dir::app(ws, &a.required("--id")?)?
-                        .federated_credentials
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "az login",
+        "Log in to Azure (here: switch the console user's tenant).",
+        &[
+            "--tenant",
+            "--allow-no-subscriptions",
+            "--use-device-code",
+            "--scope",
+        ],
+        |ws, _, _, a| login(ws, a),
+    ),
+    Command::new(
+        "az ad app create",
+        "Create an application.",
+        &["--display-name", "--sign-in-audience"],
+        |ws, _, _, a| app_create(ws, a),
+    ),
+    Command::new(
+        "az ad app federated-credential create",
+        "Create an application federated identity credential.",
+        &["--id", "--parameters"],
+        |ws, _, _, a| federated_create(ws, a),
+    ),
+    Command::new(
+        "az ad app list",
+        "List applications.",
+        &["--display-name", "--all"],
+        |ws, _, _, a| {
+            Ok({
+                let name = a.get("--display-name");
+                Value::Array(
+                    ws.apps
                         .iter()
-                        .map(federated_json)
+                        .filter(|x| {
+                            name.as_ref()
+                                .is_none_or(|n| x.display_name.eq_ignore_ascii_case(n))
+                        })
+                        .map(app_json)
                         .collect(),
-                ))
-            }),
-        "az ad sp create" => a.check_known(&["--id"]).map_err(Into::into).and_then(|()| {
+                )
+            })
+        },
+    ),
+    Command::new(
+        "az ad app show",
+        "Get the details of an application.",
+        &["--id"],
+        |ws, _, _, a| Ok(app_json(dir::app(ws, &a.required("--id")?)?)),
+    ),
+    Command::new(
+        "az ad app federated-credential list",
+        "List application federated identity credentials.",
+        &["--id"],
+        |ws, _, _, a| {
+            Ok(Value::Array(
+                dir::app(ws, &a.required("--id")?)?
+                    .federated_credentials
+                    .iter()
+                    .map(federated_json)
+                    .collect(),
+            ))
+        },
+    ),
+    Command::new(
+        "az ad sp create",
+        "Create a service principal.",
+        &["--id"],
+        |ws, _, _, a| {
             let sp = dir::create_service_principal(ws, &a.required("--id")?)?;
             Ok(sp_json(ws, &sp))
-        }),
-        "az ad sp show" => a.check_known(&["--id"]).map_err(Into::into).and_then(|()| {
+        },
+    ),
+    Command::new(
+        "az ad sp show",
+        "Get the details of a service principal.",
+        &["--id"],
+        |ws, _, _, a| {
             let id = a.required("--id")?;
             let tenant = ws.console_user.tenant.clone();
             let sp = ws
@@ -75,8 +100,13 @@ pub fn run(
                     )
                 })?;
             Ok(sp_json(ws, sp))
-        }),
-        "sim tenant create" => a.check_known(&["--id", "--name", "--domain"]).map_err(Into::into).and_then(|()| {
+        },
+    ),
+    Command::new(
+        "sim tenant create",
+        "Add a Microsoft Entra tenant to the simulation.",
+        &["--id", "--name", "--domain"],
+        |ws, _, _, a| {
             let t = dir::create_tenant(
                 ws,
                 &a.required("--id")?,
@@ -84,17 +114,12 @@ pub fn run(
                 &a.get("--domain").unwrap_or_default(),
             )?;
             Ok(json!({"tenantId": t.id.0, "displayName": t.display_name, "domain": t.domain}))
-        }),
-        _ => return None,
-    })
-}
+        },
+    ),
+];
 
 fn login(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     // The console is always signed in; `--tenant` switches tenants (a guest administrator).
-    for ignored in ["--allow-no-subscriptions", "--use-device-code", "--scope"] {
-        a.take(ignored);
-    }
-    a.check_known(&["--tenant"])?;
     let tenant = a
         .get("--tenant")
         .ok_or_else(|| usage("this console is signed in already: use az login --tenant TENANT to work in another tenant"))?;
@@ -151,7 +176,6 @@ fn sp_json(ws: &Workspace, sp: &ServicePrincipal) -> Value {
 }
 
 fn app_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--display-name", "--sign-in-audience"])?;
     let multi = match a.get("--sign-in-audience").as_deref() {
         None | Some("AzureADMyOrg") => false,
         Some("AzureADMultipleOrgs") | Some("AzureADandPersonalMicrosoftAccount") => true,
@@ -169,7 +193,6 @@ fn app_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn federated_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&["--id", "--parameters"])?;
     let id = a.required("--id")?;
     let text = a.required("--parameters")?;
     let text = match text.strip_prefix('@') {

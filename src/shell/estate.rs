@@ -4,33 +4,46 @@
 use super::args::Args;
 use super::commands::CmdResult;
 use super::continuity::int_arg;
+use super::registry::Command;
 use crate::model::*;
 use crate::service::KeySource;
 use crate::service::estate::{self, EstateSpec};
 use crate::service::sql::CreateDatabase;
 use serde_json::{Value, json};
 
-pub const COMMANDS: &[&str] = &["sim generate", "sim sql db create-many"];
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "sim generate",
+        "Generate an estate of servers, databases and vaults.",
+        &[
+            "--servers",
+            "--databases-per-server",
+            "--vaults",
+            "--key-size",
+            "--seed",
+        ],
+        |ws, keys, _, a| generate(ws, keys, a),
+    ),
+    Command::new(
+        "sim sql db create-many",
+        "Create many databases on a server at once (all or nothing).",
+        &[
+            "--server",
+            "--resource-group",
+            "--count",
+            "--prefix",
+            "--edition",
+            "--tier",
+            "--max-size",
+        ],
+        |ws, _, _, a| create_many(ws, a),
+    ),
+];
 
 /// The most databases one `sim sql db create-many` creates (a server holds at most 5,000).
 const MAX_CREATE_MANY: usize = 5000;
 
-pub fn run(ws: &mut Workspace, keys: &dyn KeySource, cmd: &str, a: &mut Args) -> Option<CmdResult> {
-    Some(match cmd {
-        "sim generate" => generate(ws, keys, a),
-        "sim sql db create-many" => create_many(ws, a),
-        _ => return None,
-    })
-}
-
 fn generate(ws: &mut Workspace, keys: &dyn KeySource, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--servers",
-        "--databases-per-server",
-        "--vaults",
-        "--key-size",
-        "--seed",
-    ])?;
     a.required("--servers")?;
     a.required("--databases-per-server")?;
     let servers: usize = int_arg(a, "--servers")?.unwrap_or_default();
@@ -59,15 +72,6 @@ fn generate(ws: &mut Workspace, keys: &dyn KeySource, a: &mut Args) -> CmdResult
 /// nothing), each with its own DEK wrapped by the server's protector, as `az sql db create`
 /// would make them one by one. For trainers who need an estate over a guidance's numbers.
 fn create_many(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--server",
-        "--resource-group",
-        "--count",
-        "--prefix",
-        "--edition",
-        "--tier",
-        "--max-size",
-    ])?;
     let server = a.required("--server")?;
     super::commands::check_group(ws, a, &server)?;
     a.required("--count")?;

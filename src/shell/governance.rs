@@ -4,84 +4,176 @@
 
 use super::args::Args;
 use super::commands::{CommandError, usage};
+use super::registry::Command;
 use crate::model::*;
 use crate::service::{self, diagnostics, locks, requests};
 use serde_json::{Value, json};
 
 /// The commands of this module, as their words.
-pub const COMMANDS: &[&str] = &[
-    "az lock create",
-    "az lock delete",
-    "az lock list",
-    "az monitor diagnostic-settings create",
-    "az monitor diagnostic-settings delete",
-    "az monitor diagnostic-settings list",
-    "sim audit list",
-    "sim audit export",
-    "sim keyvault burst",
-    "sim webhook listen",
-    "sim webhook received",
-    "az keyvault network-rule add",
-    "az keyvault network-rule remove",
-    "az keyvault network-rule list",
-    "sim client-ip set",
-    "sim client-ip show",
-    "az role assignment create",
-    "az role assignment delete",
-    "az role assignment list",
-    "az keyvault role assignment create",
-    "az keyvault role assignment delete",
-    "az keyvault role assignment list",
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "az lock create",
+        "Create a lock.",
+        &LOCK_CREATE_FLAGS,
+        |ws, _, _, a| lock_create(ws, a),
+    ),
+    Command::new(
+        "az lock delete",
+        "Delete a lock.",
+        &LOCK_FLAGS,
+        |ws, _, _, a| lock_delete(ws, a),
+    ),
+    Command::new(
+        "az lock list",
+        "List lock information.",
+        &["--resource-group", "--resource-name", "--resource-type"],
+        |ws, _, _, a| lock_list(ws, a),
+    ),
+    Command::new(
+        "az monitor diagnostic-settings create",
+        "Create diagnostic settings for the specified resource.",
+        &[
+            "--name",
+            "--resource",
+            "--resource-group",
+            "--resource-type",
+            "--logs",
+            "--metrics",
+            "--workspace",
+            "--storage-account",
+        ],
+        |ws, _, _, a| diagnostic_create(ws, a),
+    ),
+    Command::new(
+        "az monitor diagnostic-settings delete",
+        "Deletes existing diagnostic settings for the specified resource.",
+        &[
+            "--name",
+            "--resource",
+            "--resource-group",
+            "--resource-type",
+        ],
+        |ws, _, _, a| diagnostic_delete(ws, a),
+    ),
+    Command::new(
+        "az monitor diagnostic-settings list",
+        "Gets the active diagnostic settings list for the specified resource.",
+        &["--resource", "--resource-group", "--resource-type"],
+        |ws, _, _, a| diagnostic_list(ws, a),
+    ),
+    Command::new(
+        "sim audit list",
+        "List a vault's audit records (AuditEvent).",
+        &["--vault", "--operation", "--result"],
+        |ws, _, _, a| audit_list(ws, a),
+    ),
+    Command::new(
+        "sim audit export",
+        "Export a vault's audit records to a file.",
+        &["--vault", "--operation", "--result", "--file", "--format"],
+        |ws, _, _, a| audit_export(ws, a),
+    ),
+    Command::new(
+        "sim keyvault burst",
+        "Send a burst of key requests to a vault, to show throttling.",
+        &["--vault", "--name", "--operation", "--count", "--seconds"],
+        |ws, _, _, a| burst(ws, a),
+    ),
+    Command::new(
+        "sim webhook listen",
+        "Listen for webhook deliveries on 127.0.0.1.",
+        &["--port"],
+        |_, _, _, a| webhook_listen(a),
+    ),
+    Command::new(
+        "sim webhook received",
+        "Show the webhook deliveries the listener received.",
+        &[],
+        |_, _, _, a| webhook_received(a),
+    ),
+    Command::new(
+        "az keyvault network-rule list",
+        "List the network rules from the network ACLs for a Key Vault.",
+        &["--name", "--resource-group"],
+        |ws, _, _, a| network_rule_list(ws, a),
+    ),
+    Command::new(
+        "sim client-ip set",
+        "Set the console user's client IP address (for vault firewalls).",
+        &[],
+        |ws, _, _, a| client_ip_set(ws, a),
+    ),
+    Command::new(
+        "az role assignment create",
+        "Create a new role assignment for a user, group, or service principal.",
+        &ROLE_FLAGS,
+        |ws, _, _, a| role_create(ws, a),
+    ),
+    Command::new(
+        "az role assignment delete",
+        "Delete role assignments.",
+        &ROLE_FLAGS,
+        |ws, _, _, a| role_delete(ws, a),
+    ),
+    Command::new(
+        "az role assignment list",
+        "List role assignments.",
+        &["--scope", "--assignee"],
+        |ws, _, _, a| role_list(ws, a),
+    ),
+    Command::new(
+        "az keyvault network-rule add",
+        "Add a network rule to the network ACLs for a Key Vault.",
+        &["--name", "--resource-group", "--ip-address"],
+        |ws, _, _, a| network_rule(ws, a, true),
+    ),
+    Command::new(
+        "az keyvault network-rule remove",
+        "Remove a network rule from the network ACLs for a Key Vault.",
+        &["--name", "--resource-group", "--ip-address"],
+        |ws, _, _, a| network_rule(ws, a, false),
+    ),
+    Command::new(
+        "sim client-ip show",
+        "Show the console user's client IP address.",
+        &[],
+        |ws, _, _, _| Ok(json!({"clientIp": ws.console_user.client_ip})),
+    ),
+    Command::new(
+        "az keyvault role assignment create",
+        "Create a new role assignment for a user, group, or service principal (Managed HSM).",
+        &HSM_ROLE_FLAGS,
+        hsm_role,
+    ),
+    Command::new(
+        "az keyvault role assignment delete",
+        "Delete a role assignment (Managed HSM).",
+        &HSM_ROLE_FLAGS,
+        hsm_role,
+    ),
+    Command::new(
+        "az keyvault role assignment list",
+        "List role assignments (Managed HSM).",
+        &HSM_ROLE_FLAGS,
+        hsm_role,
+    ),
 ];
 
-/// Runs `cmd` if it is one of [`COMMANDS`].
-pub fn run(
+/// Managed HSM local RBAC: `--hsm-name` names the HSM, `--scope` is within it ("/").
+fn hsm_role(
     ws: &mut Workspace,
     _keys: &dyn crate::service::KeySource,
     cmd: &str,
     a: &mut Args,
-) -> Option<Result<Value, CommandError>> {
-    Some(match cmd {
-        "az lock create" => lock_create(ws, a),
-        "az lock delete" => lock_delete(ws, a),
-        "az lock list" => lock_list(ws, a),
-        "az monitor diagnostic-settings create" => diagnostic_create(ws, a),
-        "az monitor diagnostic-settings delete" => diagnostic_delete(ws, a),
-        "az monitor diagnostic-settings list" => diagnostic_list(ws, a),
-        "sim audit list" => audit_list(ws, a),
-        "sim audit export" => audit_export(ws, a),
-        "sim keyvault burst" => burst(ws, a),
-        "sim webhook listen" => webhook_listen(a),
-        "sim webhook received" => webhook_received(a),
-        "az keyvault network-rule add" | "az keyvault network-rule remove" => {
-            network_rule(ws, a, cmd.ends_with("add"))
-        }
-        "az keyvault network-rule list" => network_rule_list(ws, a),
-        "sim client-ip set" => client_ip_set(ws, a),
-        "az role assignment create" => role_create(ws, a),
-        "az role assignment delete" => role_delete(ws, a),
-        "az role assignment list" => role_list(ws, a),
-        // Managed HSM local RBAC: --hsm-name names the HSM, --scope is within it ("/").
-        "az keyvault role assignment create"
-        | "az keyvault role assignment delete"
-        | "az keyvault role assignment list" => match a.get("--hsm-name") {
-            None => Err(usage("the following arguments are required: --hsm-name")),
-            Some(h) => {
-                a.take("--hsm-name");
-                a.set("--scope", vec![h]);
-                match cmd.rsplit(' ').next() {
-                    Some("create") => role_create(ws, a),
-                    Some("delete") => role_delete(ws, a),
-                    _ => role_list(ws, a),
-                }
-            }
-        },
-        "sim client-ip show" => a
-            .check_known(&[])
-            .map_err(CommandError::from)
-            .map(|()| json!({"clientIp": ws.console_user.client_ip})),
-        _ => return None,
-    })
+) -> Result<Value, CommandError> {
+    let h = a.required("--hsm-name")?;
+    a.take("--hsm-name");
+    a.set("--scope", vec![h]);
+    match cmd.rsplit(' ').next() {
+        Some("create") => role_create(ws, a),
+        Some("delete") => role_delete(ws, a),
+        _ => role_list(ws, a),
+    }
 }
 
 const LOCK_FLAGS: [&str; 5] = [
@@ -90,6 +182,26 @@ const LOCK_FLAGS: [&str; 5] = [
     "--resource-name",
     "--resource-type",
     "--resource",
+];
+
+const LOCK_CREATE_FLAGS: [&str; 8] = [
+    "--name",
+    "--resource-group",
+    "--resource-name",
+    "--resource-type",
+    "--resource",
+    "--lock-type",
+    "--type",
+    "--notes",
+];
+
+const HSM_ROLE_FLAGS: [&str; 6] = [
+    "--hsm-name",
+    "--role",
+    "--assignee",
+    "--assignee-object-id",
+    "--assignee-principal-type",
+    "--scope",
 ];
 
 /// The scope a lock command names: `--resource <ARM id>`, or a group with an optional
@@ -149,9 +261,6 @@ fn lock_json(l: &ResourceLock) -> Value {
 }
 
 fn lock_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    let mut known = LOCK_FLAGS.to_vec();
-    known.extend(["--lock-type", "--type", "--notes"]);
-    a.check_known(&known)?;
     let level_text = a
         .get("--lock-type")
         .or_else(|| a.get("--type"))
@@ -177,14 +286,12 @@ fn lock_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> 
 }
 
 fn lock_delete(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&LOCK_FLAGS)?;
     let scope = lock_scope(ws, a)?;
     locks::delete_lock(ws, &a.required("--name")?, &scope)?;
     Ok(Value::Null)
 }
 
 fn lock_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--resource-group", "--resource-name", "--resource-type"])?;
     let scope = if a.has("--resource-group") {
         Some(lock_scope(ws, a)?)
     } else {
@@ -210,16 +317,6 @@ fn setting_json(ws: &Workspace, vault: &str, d: &DiagnosticSetting) -> Value {
 }
 
 fn diagnostic_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&[
-        "--name",
-        "--resource",
-        "--resource-group",
-        "--resource-type",
-        "--logs",
-        "--metrics",
-        "--workspace",
-        "--storage-account",
-    ])?;
     let vault = diagnostics::vault_of_resource(ws, &a.required("--resource")?)?;
     let logs_text = a.get("--logs").unwrap_or_else(|| "[]".into());
     let logs: Value = serde_json::from_str(&logs_text)
@@ -262,19 +359,12 @@ fn diagnostic_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandE
 }
 
 fn diagnostic_delete(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&[
-        "--name",
-        "--resource",
-        "--resource-group",
-        "--resource-type",
-    ])?;
     let vault = diagnostics::vault_of_resource(ws, &a.required("--resource")?)?;
     diagnostics::delete_setting(ws, &vault, &a.required("--name")?)?;
     Ok(Value::Null)
 }
 
 fn diagnostic_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--resource", "--resource-group", "--resource-type"])?;
     let vault = diagnostics::vault_of_resource(ws, &a.required("--resource")?)?;
     let v = service::keyvault::vault_state(ws, &vault)?;
     Ok(Value::Array(
@@ -307,7 +397,6 @@ fn audit_records(ws: &Workspace, a: &Args) -> Result<Vec<VaultRequest>, CommandE
 
 /// `sim audit list --vault V`: the vault's AuditEvent records (JSON Lines by default).
 fn audit_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--vault", "--operation", "--result"])?;
     Ok(Value::Array(
         audit_records(ws, a)?
             .iter()
@@ -318,7 +407,6 @@ fn audit_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
 
 /// `sim audit export --vault V --file F [--format jsonl|csv]`.
 fn audit_export(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--vault", "--operation", "--result", "--file", "--format"])?;
     let file = a.required("--file")?;
     let records = audit_records(ws, a)?;
     let format = a.get("--format").unwrap_or_else(|| {
@@ -343,7 +431,6 @@ fn audit_export(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError>
 
 /// `sim keyvault burst --vault V --name K [--operation get|wrapKey] --count N [--seconds S]`.
 fn burst(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--vault", "--name", "--operation", "--count", "--seconds"])?;
     let int = |flag: &str, default: Option<u32>| -> Result<u32, CommandError> {
         match a.get(flag) {
             Some(t) => t
@@ -384,7 +471,6 @@ fn network_json(v: &KeyVault) -> Value {
 
 /// `az keyvault network-rule add|remove --name V --ip-address A`.
 fn network_rule(ws: &mut Workspace, a: &mut Args, add: bool) -> Result<Value, CommandError> {
-    a.check_known(&["--name", "--resource-group", "--ip-address"])?;
     let name = a.required("--name")?;
     let ip = a.required("--ip-address")?;
     let v = if add {
@@ -396,7 +482,6 @@ fn network_rule(ws: &mut Workspace, a: &mut Args, add: bool) -> Result<Value, Co
 }
 
 fn network_rule_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--name", "--resource-group"])?;
     let v = service::keyvault::vault_state(ws, &a.required("--name")?)?;
     Ok(network_json(&v))
 }
@@ -408,7 +493,6 @@ fn client_ip_set(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError
         .first()
         .cloned()
         .ok_or_else(|| usage("usage: sim client-ip set <IPv4 address>"))?;
-    a.check_known(&[])?;
     service::set_client_ip(ws, &ip)?;
     Ok(json!({"clientIp": ws.console_user.client_ip}))
 }
@@ -457,7 +541,6 @@ fn assignment_json(ws: &Workspace, vault: &str, r: &RoleAssignment) -> Value {
 }
 
 fn role_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&ROLE_FLAGS)?;
     let role = role_arg(a)?.ok_or_else(|| usage("the following arguments are required: --role"))?;
     let vault = service::rbac::vault_of_scope(ws, &a.required("--scope")?)?;
     let r = service::rbac::create_role_assignment(ws, &vault, &assignee(a)?, role)?;
@@ -465,14 +548,12 @@ fn role_create(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> 
 }
 
 fn role_delete(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&ROLE_FLAGS)?;
     let vault = service::rbac::vault_of_scope(ws, &a.required("--scope")?)?;
     service::rbac::delete_role_assignment(ws, &vault, &assignee(a)?, role_arg(a)?)?;
     Ok(Value::Null)
 }
 
 fn role_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--scope", "--assignee"])?;
     let vault = service::rbac::vault_of_scope(ws, &a.required("--scope")?)?;
     let who = a.get("--assignee");
     let v = service::keyvault::vault_state(ws, &vault)?;
@@ -489,7 +570,6 @@ fn role_list(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
 /// `sim webhook listen [--port P]`: a receiver on 127.0.0.1 that answers POSTs with 200
 /// (for an action group's webhook); prints its URL.
 fn webhook_listen(a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--port"])?;
     let port: u16 = super::continuity::int_arg(a, "--port")?.unwrap_or(0);
     let url = crate::webhook_receiver::listen(port)
         .map_err(|e| service::ServiceError::bad_request("InvalidArgument", e))?;
@@ -497,8 +577,7 @@ fn webhook_listen(a: &mut Args) -> Result<Value, CommandError> {
 }
 
 /// `sim webhook received`: what the receivers of this console got (method, path, body).
-fn webhook_received(a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&[])?;
+fn webhook_received(_a: &mut Args) -> Result<Value, CommandError> {
     Ok(Value::Array(
         crate::webhook_receiver::received()
             .into_iter()

@@ -5,7 +5,8 @@
 //! their output is relabelled as the managed instance's resources.
 
 use super::args::Args;
-use super::commands::{self, CmdResult, usage};
+use super::commands::{CmdResult, usage};
+use super::registry::Command;
 use super::views;
 use crate::model::*;
 use crate::service::identity::ServerIdentities;
@@ -13,44 +14,116 @@ use crate::service::managed_instance as mi;
 use crate::service::{KeySource, ServiceError, sql};
 use serde_json::{Value, json};
 
-pub const COMMANDS: &[&str] = &[
-    "az network vnet create",
-    "az network vnet show",
-    "az network vnet list",
-    "az network vnet subnet create",
-    "az network vnet subnet show",
-    "az sql mi create",
-    "az sql mi show",
-    "az sql mi list",
-    "az sql mi update",
-    "az sql mi delete",
-    "az sql mi key create",
-    "az sql mi key show",
-    "az sql mi key list",
-    "az sql mi key delete",
-    "az sql mi tde-key set",
-    "az sql mi tde-key show",
-    "az sql midb create",
-    "az sql midb show",
-    "az sql midb list",
-    "az sql midb delete",
+/// `az sql mi create`: what the instance is made of, then the sizing and networking
+/// options, which are accepted and not simulated.
+const MI_CREATE_ARGS: &[&str] = &[
+    "--name",
+    "--resource-group",
+    "--location",
+    "--admin-user",
+    "--admin-password",
+    "--subnet",
+    "--vnet-name",
+    "--assign-identity",
+    "--identity-type",
+    "--user-assigned-identity-id",
+    "--primary-user-assigned-identity-id",
+    "--key-id",
+    "--license-type",
+    "--capacity",
+    "--storage",
+    "--edition",
+    "--tier",
+    "--family",
+    "--no-wait",
+    "--public-data-endpoint-enabled",
+    "--minimal-tls-version",
+    "--timezone-id",
+    "--collation",
+    "--proxy-override",
+    "--backup-storage-redundancy",
+    "--bsr",
+    "--zone-redundant",
+    "--tags",
+    "--yes",
+    "--maint-config-id",
 ];
 
-pub fn run(ws: &mut Workspace, keys: &dyn KeySource, cmd: &str, a: &mut Args) -> Option<CmdResult> {
-    a.rename("--mi", "--managed-instance");
-    Some(match cmd {
-        "az network vnet create" => vnet_create(ws, a),
-        "az network vnet show" => a
-            .check_known(&["--name", "--resource-group"])
-            .map_err(Into::into)
-            .and_then(|()| {
-                let v = mi::vnet(ws, &a.required("--resource-group")?, &a.required("--name")?)?;
-                Ok(vnet_json(v))
-            }),
-        "az network vnet list" => a
-            .check_known(&["--resource-group"])
-            .map_err(Into::into)
-            .map(|()| {
+/// `--mi` is `--managed-instance`.
+const MI: &[(&str, &str)] = &[("--mi", "--managed-instance")];
+
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "az network vnet create",
+        "Create a virtual network.",
+        &[
+            "--name",
+            "--resource-group",
+            "--location",
+            "--address-prefixes",
+            "--address-prefix",
+            "--subnet-name",
+            "--subnet-prefixes",
+            "--subnet-prefix",
+        ],
+        |ws, _, _, a| vnet_create(ws, a),
+    ),
+    Command::new(
+        "az network vnet subnet create",
+        "Create a subnet and associate an existing NSG and route table.",
+        &[
+            "--name",
+            "--resource-group",
+            "--vnet-name",
+            "--address-prefixes",
+            "--address-prefix",
+            "--delegations",
+        ],
+        |ws, _, _, a| subnet_create(ws, a),
+    ),
+    Command::new(
+        "az sql mi create",
+        "Create a managed instance.",
+        MI_CREATE_ARGS,
+        |ws, keys, _, a| mi_create(ws, keys, a),
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi update",
+        "Update a managed instance.",
+        &[
+            "--name",
+            "--resource-group",
+            "--assign-identity",
+            "--identity-type",
+            "--user-assigned-identity-id",
+            "--primary-user-assigned-identity-id",
+        ],
+        |ws, _, _, a| mi_update(ws, a),
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql midb list",
+        "List managed databases on a managed instance.",
+        &["--managed-instance", "--resource-group"],
+        |ws, keys, _, a| delegate(ws, keys, a, &["sql", "db", "list"], &[], midb_json),
+    )
+    .aliases(MI),
+    Command::new(
+        "az network vnet show",
+        "Get the details of a virtual network.",
+        &["--name", "--resource-group"],
+        |ws, _, _, a| {
+            let v = mi::vnet(ws, &a.required("--resource-group")?, &a.required("--name")?)?;
+            Ok(vnet_json(v))
+        },
+    ),
+    Command::new(
+        "az network vnet list",
+        "List virtual networks.",
+        &["--resource-group"],
+        |ws, _, _, a| {
+            Ok({
                 let g = a.get("--resource-group");
                 Value::Array(
                     ws.networks
@@ -63,46 +136,50 @@ pub fn run(ws: &mut Workspace, keys: &dyn KeySource, cmd: &str, a: &mut Args) ->
                         .map(vnet_json)
                         .collect(),
                 )
-            }),
-        "az network vnet subnet create" => subnet_create(ws, a),
-        "az network vnet subnet show" => a
-            .check_known(&["--name", "--resource-group", "--vnet-name"])
-            .map_err(Into::into)
-            .and_then(|()| {
-                let v = mi::vnet(
-                    ws,
-                    &a.required("--resource-group")?,
-                    &a.required("--vnet-name")?,
-                )?;
-                let name = a.required("--name")?;
-                let s = v
-                    .subnets
-                    .iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(&name))
-                    .ok_or_else(|| {
-                        ServiceError::not_found(
-                            "NotFound",
-                            format!("Resource {}/subnets/{name} not found.", v.arm_id()),
-                        )
-                    })?;
-                Ok(subnet_json(v, s))
-            }),
-        "az sql mi create" => mi_create(ws, keys, a),
-        "az sql mi show" => a
-            .check_known(&["--name", "--resource-group"])
-            .map_err(Into::into)
-            .and_then(|()| {
-                let s = mi::managed_instance(
-                    ws,
-                    &a.required("--name")?,
-                    &a.required("--resource-group")?,
-                )?;
-                Ok(mi_json(ws, s))
-            }),
-        "az sql mi list" => a
-            .check_known(&["--resource-group"])
-            .map_err(Into::into)
-            .map(|()| {
+            })
+        },
+    ),
+    Command::new(
+        "az network vnet subnet show",
+        "Show details of a subnet.",
+        &["--name", "--resource-group", "--vnet-name"],
+        |ws, _, _, a| {
+            let v = mi::vnet(
+                ws,
+                &a.required("--resource-group")?,
+                &a.required("--vnet-name")?,
+            )?;
+            let name = a.required("--name")?;
+            let s = v
+                .subnets
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(&name))
+                .ok_or_else(|| {
+                    ServiceError::not_found(
+                        "NotFound",
+                        format!("Resource {}/subnets/{name} not found.", v.arm_id()),
+                    )
+                })?;
+            Ok(subnet_json(v, s))
+        },
+    ),
+    Command::new(
+        "az sql mi show",
+        "Get the details for a managed instance.",
+        &["--name", "--resource-group"],
+        |ws, _, _, a| {
+            let s =
+                mi::managed_instance(ws, &a.required("--name")?, &a.required("--resource-group")?)?;
+            Ok(mi_json(ws, s))
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi list",
+        "List available managed instances.",
+        &["--resource-group"],
+        |ws, _, _, a| {
+            Ok({
                 let g = a.get("--resource-group");
                 Value::Array(
                     ws.servers
@@ -118,60 +195,205 @@ pub fn run(ws: &mut Workspace, keys: &dyn KeySource, cmd: &str, a: &mut Args) ->
                         .map(|s| mi_json(ws, s))
                         .collect(),
                 )
-            }),
-        "az sql mi update" => mi_update(ws, a),
-        "az sql mi delete" => a
-            .check_known(&["--name", "--resource-group", "--yes", "--no-wait"])
-            .map_err(Into::into)
-            .and_then(|()| {
-                mi::delete_managed_instance(
-                    ws,
-                    &a.required("--name")?,
-                    &a.required("--resource-group")?,
-                )?;
-                Ok(Value::Null)
-            }),
-        "az sql mi key create"
-        | "az sql mi key show"
-        | "az sql mi key list"
-        | "az sql mi key delete" => {
-            let verb = cmd.rsplit(' ').next().unwrap_or_default();
+            })
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi delete",
+        "Delete a managed instance.",
+        &["--name", "--resource-group", "--yes", "--no-wait"],
+        |ws, _, _, a| {
+            mi::delete_managed_instance(
+                ws,
+                &a.required("--name")?,
+                &a.required("--resource-group")?,
+            )?;
+            Ok(Value::Null)
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi key create",
+        "Creates a managed instance key.",
+        &["--managed-instance", "--resource-group", "--kid"],
+        |ws, keys, _, a| {
             delegate(
                 ws,
                 keys,
                 a,
-                &["sql", "server", "key", verb],
+                &["sql", "server", "key", "create"],
                 &["--kid"],
                 |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
             )
-        }
-        "az sql mi tde-key set" | "az sql mi tde-key show" => {
-            let verb = cmd.rsplit(' ').next().unwrap_or_default();
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi key show",
+        "Gets a managed instance key.",
+        &["--managed-instance", "--resource-group", "--kid"],
+        |ws, keys, _, a| {
             delegate(
                 ws,
                 keys,
                 a,
-                &["sql", "server", "tde-key", verb],
+                &["sql", "server", "key", "show"],
+                &["--kid"],
+                |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
+            )
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi key list",
+        "Gets a list of managed instance keys.",
+        &["--managed-instance", "--resource-group", "--kid"],
+        |ws, keys, _, a| {
+            delegate(
+                ws,
+                keys,
+                a,
+                &["sql", "server", "key", "list"],
+                &["--kid"],
+                |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
+            )
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi key delete",
+        "Deletes the managed instance key with the given name.",
+        &["--managed-instance", "--resource-group", "--kid"],
+        |ws, keys, _, a| {
+            delegate(
+                ws,
+                keys,
+                a,
+                &["sql", "server", "key", "delete"],
+                &["--kid"],
+                |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
+            )
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi tde-key set",
+        "Sets the managed instance's TDE protector.",
+        &[
+            "--managed-instance",
+            "--resource-group",
+            "--server-key-type",
+            "--kid",
+            "--auto-rotation-enabled",
+        ],
+        |ws, keys, _, a| {
+            delegate(
+                ws,
+                keys,
+                a,
+                &["sql", "server", "tde-key", "set"],
                 &["--server-key-type", "--kid", "--auto-rotation-enabled"],
                 |v| relabel(v, "Microsoft.Sql/managedInstances/encryptionProtector"),
             )
-        }
-        "az sql midb create" | "az sql midb show" | "az sql midb delete" => {
-            let verb = cmd.rsplit(' ').next().unwrap_or_default();
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql mi tde-key show",
+        "Gets a managed instance's TDE protector.",
+        &[
+            "--managed-instance",
+            "--resource-group",
+            "--server-key-type",
+            "--kid",
+            "--auto-rotation-enabled",
+        ],
+        |ws, keys, _, a| {
+            delegate(
+                ws,
+                keys,
+                a,
+                &["sql", "server", "tde-key", "show"],
+                &["--server-key-type", "--kid", "--auto-rotation-enabled"],
+                |v| relabel(v, "Microsoft.Sql/managedInstances/encryptionProtector"),
+            )
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql midb create",
+        "Create a managed database.",
+        &[
+            "--managed-instance",
+            "--resource-group",
+            "--name",
+            "--yes",
+            "--no-wait",
+            "--collation",
+        ],
+        |ws, keys, _, a| {
             a.take("--collation");
             delegate(
                 ws,
                 keys,
                 a,
-                &["sql", "db", verb],
+                &["sql", "db", "create"],
                 &["--name", "--yes", "--no-wait"],
                 midb_json,
             )
-        }
-        "az sql midb list" => delegate(ws, keys, a, &["sql", "db", "list"], &[], midb_json),
-        _ => return None,
-    })
-}
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql midb show",
+        "Get the details for a managed database.",
+        &[
+            "--managed-instance",
+            "--resource-group",
+            "--name",
+            "--yes",
+            "--no-wait",
+            "--collation",
+        ],
+        |ws, keys, _, a| {
+            a.take("--collation");
+            delegate(
+                ws,
+                keys,
+                a,
+                &["sql", "db", "show"],
+                &["--name", "--yes", "--no-wait"],
+                midb_json,
+            )
+        },
+    )
+    .aliases(MI),
+    Command::new(
+        "az sql midb delete",
+        "Delete a managed database.",
+        &[
+            "--managed-instance",
+            "--resource-group",
+            "--name",
+            "--yes",
+            "--no-wait",
+            "--collation",
+        ],
+        |ws, keys, _, a| {
+            a.take("--collation");
+            delegate(
+                ws,
+                keys,
+                a,
+                &["sql", "db", "delete"],
+                &["--name", "--yes", "--no-wait"],
+                midb_json,
+            )
+        },
+    )
+    .aliases(MI),
+];
 
 /// Runs the logical server's command for the instance named by `--managed-instance`, with
 /// the flags in `pass` passed on, and relabels its output.
@@ -183,9 +405,6 @@ fn delegate(
     pass: &[&str],
     relabel_each: fn(Value) -> Value,
 ) -> CmdResult {
-    let mut known = vec!["--managed-instance", "--resource-group"];
-    known.extend_from_slice(pass);
-    a.check_known(&known)?;
     let name = a.required("--managed-instance")?;
     let group = a.required("--resource-group")?;
     mi::managed_instance(ws, &name, &group)?;
@@ -200,7 +419,7 @@ fn delegate(
             line.extend(values);
         }
     }
-    Ok(match commands::run(ws, keys, &line)? {
+    Ok(match super::registry::run(ws, keys, &line)? {
         Value::Array(items) => Value::Array(items.into_iter().map(relabel_each).collect()),
         Value::Null => Value::Null,
         other => relabel_each(other),
@@ -283,16 +502,6 @@ fn mi_json(ws: &Workspace, s: &SqlServer) -> Value {
 }
 
 fn vnet_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--resource-group",
-        "--location",
-        "--address-prefixes",
-        "--address-prefix",
-        "--subnet-name",
-        "--subnet-prefixes",
-        "--subnet-prefix",
-    ])?;
     let group = a.required("--resource-group")?;
     let name = a.required("--name")?;
     let mut prefixes = a.list("--address-prefixes");
@@ -309,14 +518,6 @@ fn vnet_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn subnet_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--resource-group",
-        "--vnet-name",
-        "--address-prefixes",
-        "--address-prefix",
-        "--delegations",
-    ])?;
     let prefix = a
         .get("--address-prefixes")
         .or_else(|| a.get("--address-prefix"))
@@ -343,42 +544,6 @@ fn identities(a: &Args) -> ServerIdentities {
 
 fn mi_create(ws: &mut Workspace, keys: &dyn KeySource, a: &mut Args) -> CmdResult {
     // Sizing and placement flags of the documented procedure: accepted, not simulated.
-    for ignored in [
-        "--license-type",
-        "--capacity",
-        "--storage",
-        "--edition",
-        "--tier",
-        "--family",
-        "--no-wait",
-        "--public-data-endpoint-enabled",
-        "--minimal-tls-version",
-        "--timezone-id",
-        "--collation",
-        "--proxy-override",
-        "--backup-storage-redundancy",
-        "--bsr",
-        "--zone-redundant",
-        "--tags",
-        "--yes",
-        "--maint-config-id",
-    ] {
-        a.take(ignored);
-    }
-    a.check_known(&[
-        "--name",
-        "--resource-group",
-        "--location",
-        "--admin-user",
-        "--admin-password",
-        "--subnet",
-        "--vnet-name",
-        "--assign-identity",
-        "--identity-type",
-        "--user-assigned-identity-id",
-        "--primary-user-assigned-identity-id",
-        "--key-id",
-    ])?;
     let group = a.required("--resource-group")?;
     let subnet = a.required("--subnet")?;
     // --subnet is an id, or a name with --vnet-name.
@@ -405,14 +570,6 @@ fn mi_create(ws: &mut Workspace, keys: &dyn KeySource, a: &mut Args) -> CmdResul
 }
 
 fn mi_update(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    a.check_known(&[
-        "--name",
-        "--resource-group",
-        "--assign-identity",
-        "--identity-type",
-        "--user-assigned-identity-id",
-        "--primary-user-assigned-identity-id",
-    ])?;
     let name = a.required("--name")?;
     let group = a.required("--resource-group")?;
     mi::managed_instance(ws, &name, &group)?;

@@ -12,11 +12,17 @@ pub mod continuity;
 pub mod directory;
 pub mod estate;
 pub mod governance;
+pub mod identity;
+pub mod keyvault;
 pub mod lexer;
 pub mod managed_instance;
+pub mod monitor;
 pub mod output;
 pub mod pwsh;
+pub mod registry;
 pub mod rotation;
+pub mod sim;
+pub mod sql;
 pub mod transfer;
 pub mod views;
 
@@ -311,12 +317,12 @@ impl Shell {
         let warnings = deprecation_warnings(&rest);
         if rest.iter().any(|w| w == "--help" || w == "-h") {
             return LineOutput {
-                stdout: commands::help_for(ws, self.keys.as_ref(), &rest),
+                stdout: registry::help_for(&rest),
                 ok: true,
                 ..Default::default()
             };
         }
-        match commands::run(ws, self.keys.as_ref(), &rest) {
+        match registry::run(ws, self.keys.as_ref(), &rest) {
             Ok(value) => {
                 let value = match &query {
                     Some(q) => match output::query(&value, q) {
@@ -460,10 +466,9 @@ pub fn help_text() -> String {
     let mut s = String::from(
         "Commands (Azure CLI syntax; add --query <JMESPath> and -o json|tsv|table|none):\n",
     );
-    for c in commands::all_commands() {
-        s.push_str("  ");
-        s.push_str(c);
-        s.push('\n');
+    let width = registry::all().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in registry::all() {
+        s.push_str(&format!("  {:width$}  {}\n", c.name, c.summary));
     }
     s.push_str(
         "Also: NAME=value, $NAME, ${NAME}, $(command), echo, # comments, \\ continuations.\n",

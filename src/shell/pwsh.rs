@@ -5,7 +5,7 @@
 //! same operation as its `az` twin, through the same operations layer; `bash` goes back to
 //! the az mode, as Cloud Shell's `bash` does.
 
-use super::{LineOutput, Shell, commands};
+use super::{LineOutput, Shell};
 use crate::model::Workspace;
 use crate::sim::Timestamp;
 use serde_json::{Map, Value, json};
@@ -1174,7 +1174,7 @@ impl Shell {
     fn az_words(&mut self, ws: &mut Workspace, words: Vec<String>) -> Result<Value, String> {
         let mut all = vec!["az".to_string()];
         all.extend(words);
-        commands::run(ws, self.keys.as_ref(), &all).map_err(|e| {
+        super::registry::run(ws, self.keys.as_ref(), &all).map_err(|e| {
             let text = e.to_string();
             text.strip_prefix("ERROR: ").unwrap_or(&text).to_string()
         })

@@ -2,32 +2,36 @@
 
 use super::args::Args;
 use super::commands::{CommandError, usage};
+use super::registry::{Command, HSM_NAME};
 use crate::model::*;
 use crate::service::{self, KeySource, rotation};
 use serde_json::{Value, json};
 
-pub const COMMANDS: &[&str] = &[
-    "az keyvault key rotate",
-    "az keyvault key rotation-policy show",
-    "az keyvault key rotation-policy update",
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "az keyvault key rotate",
+        "Rotate the key based on the key policy by generating a new version of the key.",
+        &["--vault-name", "--name"],
+        |ws, keys, _, a| rotate(ws, keys, a),
+    )
+    .aliases(HSM_NAME),
+    Command::new(
+        "az keyvault key rotation-policy show",
+        "Get the rotation policy of a Key Vault key.",
+        &["--vault-name", "--name"],
+        |ws, _, _, a| show(ws, a),
+    )
+    .aliases(HSM_NAME),
+    Command::new(
+        "az keyvault key rotation-policy update",
+        "Update the rotation policy of a Key Vault key.",
+        &["--vault-name", "--name", "--value"],
+        |ws, _, _, a| update(ws, a),
+    )
+    .aliases(HSM_NAME),
 ];
 
-pub fn run(
-    ws: &mut Workspace,
-    keys: &dyn KeySource,
-    cmd: &str,
-    a: &mut Args,
-) -> Option<Result<Value, CommandError>> {
-    Some(match cmd {
-        "az keyvault key rotate" => rotate(ws, keys, a),
-        "az keyvault key rotation-policy show" => show(ws, a),
-        "az keyvault key rotation-policy update" => update(ws, a),
-        _ => return None,
-    })
-}
-
 fn rotate(ws: &mut Workspace, keys: &dyn KeySource, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--vault-name", "--name"])?;
     let (vault, name) = (a.required("--vault-name")?, a.required("--name")?);
     service::keyvault::authorize_user(ws, &vault, KeyPermission::Rotate)?;
     let material = rotation::new_material_for(ws, &vault, &name, keys)?;
@@ -56,7 +60,6 @@ fn policy_json(vault: &str, key: &str, p: Option<&RotationPolicy>) -> Value {
 }
 
 fn show(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--vault-name", "--name"])?;
     let (vault, name) = (a.required("--vault-name")?, a.required("--name")?);
     let p = rotation::rotation_policy(ws, &vault, &name)?;
     Ok(policy_json(&vault, &name, p.as_ref()))
@@ -64,7 +67,6 @@ fn show(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
 
 /// `--value` is the policy JSON, or `@file` holding it, as the CLI takes it.
 fn update(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--vault-name", "--name", "--value"])?;
     let (vault, name) = (a.required("--vault-name")?, a.required("--name")?);
     let value = a.required("--value")?;
     let text = match value.strip_prefix('@') {

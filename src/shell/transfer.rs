@@ -4,26 +4,35 @@
 
 use super::args::Args;
 use super::commands::{CommandError, usage};
+use super::registry::{Command, HSM_NAME};
 use crate::crypto::RsaKeyMaterial;
 use crate::crypto::byok::{self, ByokFile};
 use crate::model::*;
 use crate::service::keyvault;
 use serde_json::{Value, json};
 
-pub const COMMANDS: &[&str] = &["az keyvault key download", "sim byok wrap"];
-
-pub fn run(
-    ws: &mut Workspace,
-    _keys: &dyn crate::service::KeySource,
-    cmd: &str,
-    a: &mut Args,
-) -> Option<Result<Value, CommandError>> {
-    Some(match cmd {
-        "az keyvault key download" => download(ws, a),
-        "sim byok wrap" => byok_wrap(a),
-        _ => return None,
-    })
-}
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "az keyvault key download",
+        "Download the public part of a stored key.",
+        &[
+            "--vault-name",
+            "--name",
+            "--version",
+            "--file",
+            "--encoding",
+            "--id",
+        ],
+        |ws, _, _, a| download(ws, a),
+    )
+    .aliases(HSM_NAME),
+    Command::new(
+        "sim byok wrap",
+        "Wrap an RSA private key with a vault's key-exchange key into a BYOK file.",
+        &["--pem-file", "--kek-file", "--kek-id", "--file"],
+        |_, _, _, a| byok_wrap(a),
+    ),
+];
 
 fn write_new(file: &str, bytes: &[u8]) -> Result<(), CommandError> {
     crate::persist::write_new_file(std::path::Path::new(file), bytes).map_err(usage)
@@ -31,14 +40,6 @@ fn write_new(file: &str, bytes: &[u8]) -> Result<(), CommandError> {
 
 /// `az keyvault key download --vault-name V --name K [--version X] --file F [--encoding PEM]`.
 fn download(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&[
-        "--vault-name",
-        "--name",
-        "--version",
-        "--file",
-        "--encoding",
-        "--id",
-    ])?;
     if let Some(e) = a.get("--encoding")
         && !e.eq_ignore_ascii_case("PEM")
     {
@@ -67,7 +68,6 @@ fn download(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
 /// `sim byok wrap --pem-file KEY --kek-file KEK_PUBLIC --kek-id KID --file OUT`: what the
 /// HSM vendor's BYOK tool does on premises.
 fn byok_wrap(a: &mut Args) -> Result<Value, CommandError> {
-    a.check_known(&["--pem-file", "--kek-file", "--kek-id", "--file"])?;
     let read = |flag: &str| -> Result<String, CommandError> {
         let file = a.required(flag)?;
         crate::persist::read_user_text(&file)

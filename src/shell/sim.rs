@@ -1,0 +1,298 @@
+//! `sim …`: what only the simulator does: the clock, the timing profile, outages,
+//! connections, the advisor and the event lists.
+
+use super::args::Args;
+use super::commands::*;
+use super::registry::Command;
+use super::views;
+use crate::model::*;
+use crate::service::{self, KeySource, ServiceError, keyvault, sql};
+use crate::sim::{Duration, TimingProfile};
+use serde_json::{Value, json};
+
+pub const COMMANDS: &[Command] = &[
+    Command::new(
+        "sim tde select-backup-key",
+        "Show which key a backup of a database needs.",
+        &["--server", "--kid"],
+        sim_tde_select_backup_key,
+    ),
+    Command::new(
+        "sim advisor",
+        "Show the recommendations for the workspace.",
+        &[],
+        sim_advisor,
+    ),
+    Command::new(
+        "sim deliveries",
+        "Show the notifications the action groups delivered.",
+        &[],
+        sim_deliveries,
+    ),
+    Command::new(
+        "sim resource-health",
+        "Show a database's resource health.",
+        &["--server", "--database"],
+        sim_resource_health,
+    ),
+    Command::new(
+        "sim network outage",
+        "Cut or restore a server's network path to Key Vault.",
+        &["--server", "--minutes"],
+        sim_network_outage,
+    ),
+    Command::new(
+        "sim keyvault move-tenant",
+        "Move a vault to another tenant (its access policies stop matching).",
+        &["--name", "--tenant-id"],
+        sim_keyvault_move_tenant,
+    ),
+    Command::new(
+        "sim clock show",
+        "Show the simulated clock.",
+        &[],
+        sim_clock_show,
+    ),
+    Command::new(
+        "sim clock advance",
+        "Advance the simulated clock (e.g. 20m, 9h, 2d).",
+        &[],
+        sim_clock_advance,
+    )
+    .positional("<N>s|m|h|d"),
+    Command::new(
+        "sim connect",
+        "Connect to a database (fails while it is Inaccessible).",
+        &["--server", "--database"],
+        sim_connect,
+    ),
+    Command::new(
+        "sim profile set",
+        "Choose the timing profile: 2021 (the seed's) or current.",
+        &[],
+        sim_profile_set,
+    )
+    .positional("2021|current"),
+    Command::new(
+        "sim profile show",
+        "Show the timing profile.",
+        &[],
+        sim_profile_show,
+    ),
+    Command::new(
+        "sim identity delete",
+        "Delete a server's system-assigned identity.",
+        &["--server"],
+        sim_identity_delete,
+    ),
+    Command::new(
+        "sim events",
+        "List the simulation's events.",
+        &[],
+        sim_events,
+    ),
+    Command::new(
+        "sim activity-log",
+        "List the activity log as the simulation wrote it.",
+        &[],
+        sim_activity_log,
+    ),
+];
+
+fn sim_tde_select_backup_key(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    let server = a.required("--server")?;
+    let names = service::recovery::revalidate_with_backup_key(ws, &server, &a.required("--kid")?)?;
+    let s = sql::server(ws, &server)?;
+    Ok(Value::Array(
+        s.databases
+            .iter()
+            .filter(|d| names.contains(&d.name))
+            .map(|d| views::database(s, d))
+            .collect(),
+    ))
+}
+
+fn sim_advisor(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, _a: &mut Args) -> CmdResult {
+    Ok(serde_json::to_value(service::advisor::advise(ws)).unwrap_or(Value::Null))
+}
+
+fn sim_deliveries(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    _a: &mut Args,
+) -> CmdResult {
+    Ok(Value::Array(ws.deliveries.iter().map(|d| json!({"time": d.time.to_iso(), "alertRule": d.alert_rule, "actionGroup": d.action_group, "receiver": d.receiver, "type": d.kind.as_str(), "target": d.target, "result": d.result})).collect()))
+}
+
+fn sim_resource_health(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    let server = a.required("--server")?;
+    let db = a.required("--database")?;
+    let d = sql::server(ws, &server)?
+        .database(&db)
+        .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
+    Ok(Value::Array(d.health_history.iter().map(|h| json!({"time": h.time.to_iso(), "availabilityState": format!("{:?}", h.health), "summary": h.reason})).collect()))
+}
+
+fn sim_network_outage(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    let minutes = a.required("--minutes")?;
+    let m: i64 = minutes.parse().map_err(|_| {
+        usage(format!(
+            "argument --minutes: invalid int value: '{minutes}'"
+        ))
+    })?;
+    let until = sql::start_network_outage(ws, &a.required("--server")?, m)?;
+    Ok(json!({"outageUntil": until.to_iso()}))
+}
+
+fn sim_keyvault_move_tenant(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    Ok(views::vault(&keyvault::move_vault_to_tenant(
+        ws,
+        &a.required("--name")?,
+        &TenantId(a.required("--tenant-id")?),
+    )?))
+}
+
+fn sim_clock_show(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    _a: &mut Args,
+) -> CmdResult {
+    Ok(clock_json(ws))
+}
+
+fn sim_clock_advance(
+    ws: &mut Workspace,
+    keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    let text = a
+        .take_positional()
+        .first()
+        .cloned()
+        .ok_or_else(|| usage("usage: sim clock advance <N>m|h|d"))?;
+    let d = Duration::parse(&text).ok_or_else(|| {
+        usage(format!(
+            "invalid duration '{text}': use e.g. 30s, 20m, 9h or 2d"
+        ))
+    })?;
+    service::behaviour::advance_with(ws, d, keys)?;
+    Ok(clock_json(ws))
+}
+
+fn sim_connect(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
+    sql::connect(ws, &a.required("--server")?, &a.required("--database")?)?;
+    Ok(json!({"connected": true}))
+}
+
+fn sim_profile_set(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    let text = a
+        .take_positional()
+        .first()
+        .cloned()
+        .ok_or_else(|| usage("usage: sim profile set 2021|current"))?;
+    let p = TimingProfile::parse(&text)
+        .ok_or_else(|| usage(format!("invalid profile '{text}': choose 2021 or current")))?;
+    service::set_profile(ws, p)?;
+    Ok(json!({"profile": p.as_str()}))
+}
+
+fn sim_profile_show(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    _a: &mut Args,
+) -> CmdResult {
+    Ok(
+        json!({"profile": ws.profile.as_str(), "autoHealWindow": ws.profile.auto_heal_window().human()}),
+    )
+}
+
+fn sim_identity_delete(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    let s = sql::delete_identity(ws, &a.required("--server")?)?;
+    Ok(views::server(ws, &s))
+}
+
+fn sim_events(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, _a: &mut Args) -> CmdResult {
+    Ok(Value::Array(
+        ws.schedule
+            .events
+            .iter()
+            .map(|e| {
+                // `{"at", "event": name, ...its fields}`.
+                let mut out = serde_json::Map::new();
+                out.insert("at".into(), json!(e.at.to_iso()));
+                match serde_json::to_value(&e.event) {
+                    Ok(Value::Object(m)) => {
+                        for (name, fields) in m {
+                            out.insert("event".into(), json!(name));
+                            if let Value::Object(f) = fields {
+                                out.extend(f);
+                            }
+                        }
+                    }
+                    Ok(other) => {
+                        out.insert("event".into(), other);
+                    }
+                    Err(_) => {}
+                }
+                Value::Object(out)
+            })
+            .collect(),
+    ))
+}
+
+fn sim_activity_log(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    _a: &mut Args,
+) -> CmdResult {
+    Ok(Value::Array(
+        ws.activity_log
+            .iter()
+            .filter(|e| e.visible(ws.now()))
+            .map(|e| json!({"eventTimestamp": e.time.to_iso(), "operationName": e.operation, "status": e.status.as_str(), "resourceId": e.resource, "description": e.message}))
+            .collect(),
+    ))
+}
+
+fn clock_json(ws: &Workspace) -> Value {
+    json!({
+        "now": ws.now().to_iso(),
+        "profile": ws.profile.as_str(),
+        "nextEvent": service::behaviour::next_event_time(ws).map(|t| t.to_iso())
+    })
+}
