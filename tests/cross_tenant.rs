@@ -106,3 +106,46 @@ fn without_the_federated_credential_the_other_tenants_key_is_refused() {
     );
     assert!(ws.same_as(&before), "nothing created");
 }
+
+/// Database level: the server keeps its own key; one database reaches the other tenant's
+/// vault with its own user-assigned identity, federated to the application with
+/// `az sql db create --federated-client-id`. Without that flag the key is refused.
+#[test]
+fn a_database_level_key_in_another_tenant_uses_the_databases_federation() {
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    let mut ws = tde_console::service::new_workspace("t", 1);
+    run(&mut sh, &mut ws, &procedure(true));
+    run(
+        &mut sh,
+        &mut ws,
+        "az sql server create --name sql-isv --resource-group rg-isv --location eastus --admin-user sqladmin --admin-password 'Str0ng!Passw0rd-2026' --assign-identity -o none",
+    );
+    let db = "az sql db create --name tenant-b-db --server sql-isv --resource-group rg-isv --assign-identity --user-assigned-identity-id $UMI_ID --encryption-protector $KID --keys $KID";
+    let before = ws.clone();
+    let r = sh.run_line(&mut ws, db);
+    assert!(!r.ok, "without the federation: {}", r.stdout);
+    assert!(ws.same_as(&before), "nothing created");
+    run(
+        &mut sh,
+        &mut ws,
+        &format!("{db} --federated-client-id $APP_ID -o none"),
+    );
+    let s = ws.server("sql-isv").unwrap();
+    let d = s.database("tenant-b-db").unwrap();
+    assert_eq!(d.state.label(), "Online");
+    assert!(d.encryption_protector.is_some());
+    // Revoking the application in the customer's tenant loses only that database's key.
+    run(
+        &mut sh,
+        &mut ws,
+        &format!(
+            "az sql db create --name local --server sql-isv --resource-group rg-isv -o none\naz login --tenant {TENANT_B} -o none\naz keyvault delete-policy --name kv-fabrikam --object-id $SP_ID -o none\nsim clock advance 30m"
+        ),
+    );
+    let s = ws.server("sql-isv").unwrap();
+    assert_eq!(
+        s.database("tenant-b-db").unwrap().state.label(),
+        "Inaccessible"
+    );
+    assert_eq!(s.database("local").unwrap().state.label(), "Online");
+}

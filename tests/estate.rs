@@ -103,6 +103,23 @@ fn sim_generate_builds_a_realistic_estate_of_real_encrypted_databases() {
         let p = &s.identity.as_ref().expect("identity").principal_id;
         assert!(v.access_policies.iter().any(|a| &a.object_id == p));
     }
+    // Databases with their own key reach it with the estate's user-assigned identity, and
+    // their pages decrypt through it.
+    let own: Vec<(&SqlServer, &Database)> = ws
+        .servers
+        .iter()
+        .flat_map(|s| s.databases.iter().map(move |d| (&**s, &**d)))
+        .filter(|(_, d)| d.encryption_protector.is_some())
+        .collect();
+    assert!(!own.is_empty(), "some databases have their own key");
+    for (s, d) in own {
+        let umi = d.identity.as_deref().expect("a database identity");
+        assert!(ws.identity(umi).is_some(), "{umi} exists");
+        assert_eq!(
+            sql::read_pages(&ws, &s.name, &d.name).expect("pages"),
+            sql::sample_pages(&d.name)
+        );
+    }
     // A second estate takes other names; both stay.
     let r = sh.run_line(&mut ws, "sim generate --servers 1 --databases-per-server 3");
     assert!(r.ok, "{}", r.stderr);

@@ -443,6 +443,10 @@ pub struct SqlServer {
     /// user-assigned identity is federated to (`--federated-client-id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub federated_client_id: Option<String>,
+    /// Cross-tenant database-level keys: the application each database identity (its ARM
+    /// id, lower case) is federated to (`az sql db create|update --federated-client-id`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub database_federations: std::collections::BTreeMap<String, String>,
     /// A managed instance's subnet (ARM id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,

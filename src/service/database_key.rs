@@ -4,8 +4,10 @@
 //!
 //! Such a database is watched on its own: losing its key makes only that database
 //! Inaccessible, and the server's protector changes (manual, auto-rotation) leave it alone.
-//! The server reaches the key with its own managed identity (Azure uses a user-assigned
-//! identity on the database; this console does not model user-assigned identities).
+//! The server reaches the key with the database's user-assigned identity (required under
+//! the `current` profile; the seed-era `2021` profile falls back to the server's identity),
+//! and a vault of another tenant through the application that identity is federated to
+//! (`--federated-client-id`).
 
 use super::sql::{live_database, require_online, server, server_mut, tde_error};
 use super::tde::{
@@ -197,6 +199,42 @@ pub(crate) fn require_identity_for_own_key(
         ));
     }
     Ok(())
+}
+
+/// `az sql db create|update --federated-client-id APP`: the database's user-assigned
+/// identity reaches a vault of another tenant as `APP`'s service principal there (the app
+/// must be multi-tenant and trust the identity with a federated credential, as for a
+/// server).
+pub fn federate_database_identity(
+    ws: &mut Workspace,
+    server_name: &str,
+    identity: &str,
+    app_id: &str,
+) -> ServiceResult<()> {
+    transact(ws, |ws| {
+        let id = check_database_identity(ws, Some(identity))?.ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidParameterValue",
+                "--federated-client-id needs the database's user-assigned identity.",
+            )
+        })?;
+        if !ws
+            .apps
+            .iter()
+            .any(|a| a.app_id.eq_ignore_ascii_case(app_id))
+        {
+            return Err(ServiceError::bad_request(
+                "InvalidFederatedClientId",
+                format!(
+                    "The federated client id '{app_id}' is not an application registration of a tenant."
+                ),
+            ));
+        }
+        server_mut(ws, server_name)?
+            .database_federations
+            .insert(id.to_ascii_lowercase(), app_id.to_string());
+        Ok(())
+    })
 }
 
 /// `az sql db update --assign-identity --user-assigned-identity-id ID`: the identity the

@@ -9,7 +9,7 @@
 use super::keyvault::{self, CreateKey, CreateVault, check_key_use};
 use super::sql::{self, CreateDatabase, CreateServer};
 use super::tde::{self, SetProtector};
-use super::{Caller, KeySource, ServiceError, ServiceResult, transact};
+use super::{KeySource, ServiceError, ServiceResult, database_key, transact};
 use crate::crypto::{DataEncryptionKey, RsaKeyMaterial, WrapAlgorithm, par_map};
 use crate::model::*;
 use rand::{RngExt, SeedableRng};
@@ -47,30 +47,51 @@ pub fn create_databases(
                 ));
             }
         }
-        // Database-level keys are linked and validated as `az sql db create` does.
+        // Database-level keys are linked and validated as `az sql db create` does, with
+        // the database's own user-assigned identity.
         let mut own_keys = Vec::with_capacity(reqs.len());
+        let mut identities = Vec::with_capacity(reqs.len());
         for req in reqs {
+            let identity = database_key::check_database_identity(ws, req.identity.as_deref())?;
             own_keys.push(match &req.encryption_protector {
                 Some(kid) => {
+                    database_key::require_identity_for_own_key(ws, identity.as_deref())?;
                     let uri = tde::parse_kid(kid)?;
-                    sql::add_server_key(ws, server_name, kid)?;
+                    sql::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
                     let auto = req.encryption_protector_auto_rotation;
-                    Some(tde::validate_protector(ws, server_name, &uri, auto)?.name)
+                    Some(
+                        tde::validate_protector_as(
+                            ws,
+                            server_name,
+                            &uri,
+                            auto,
+                            identity.as_deref(),
+                        )?
+                        .name,
+                    )
                 }
                 None => None,
             });
+            identities.push(identity);
         }
         let s = sql::server(ws, server_name)?;
-        let mut materials: HashMap<String, (&RsaKeyMaterial, WrappedDek)> = HashMap::new();
-        for own in &own_keys {
-            let name = own
-                .clone()
-                .unwrap_or_else(|| s.protector.server_key_name.clone());
-            if materials.contains_key(&name) {
+        // The key each database is wrapped with, and who reaches it: the server's protector
+        // as the server, or the database's own key as the database's identity.
+        let mut materials: HashMap<WrapAs, (&RsaKeyMaterial, WrappedDek)> = HashMap::new();
+        let wrap_as: Vec<WrapAs> = own_keys
+            .iter()
+            .zip(&identities)
+            .map(|(own, identity)| match own {
+                Some(k) => (k.clone(), identity.clone()),
+                None => (s.protector.server_key_name.clone(), None),
+            })
+            .collect();
+        for (name, identity) in &wrap_as {
+            if materials.contains_key(&(name.clone(), identity.clone())) {
                 continue;
             }
             let key = s
-                .key(&name)
+                .key(name)
                 .ok_or_else(|| sql::tde_error(ws, server_name, &KeyAccessFailure::KeyNotFound))?;
             let material = match key.key_type {
                 ServerKeyType::ServiceManaged => &s.service_managed_key,
@@ -80,7 +101,7 @@ pub fn create_databases(
                     })?;
                     let usable = check_key_use(
                         ws,
-                        &Caller::Server(s.name.clone()),
+                        &tde::caller_with(s, identity.as_deref()),
                         &uri,
                         &KeyPermission::TDE_REQUIRED,
                         Some(KeyOperation::WrapKey),
@@ -100,14 +121,20 @@ pub fn create_databases(
                 thumbprint: key.thumbprint.clone(),
                 wrapped: Vec::new(),
             };
-            materials.insert(name, (material, template));
+            materials.insert((name.clone(), identity.clone()), (material, template));
         }
         let now = ws.now();
-        let protector = s.protector.server_key_name.clone();
-        let jobs: Vec<(&CreateDatabase, &Option<String>)> = reqs.iter().zip(&own_keys).collect();
-        let built = par_map(&jobs, |(req, own)| {
-            let name = own.as_deref().unwrap_or(&protector);
-            let (material, template) = &materials[name];
+        /// A database to build: its request, its own key, and the key it is wrapped with
+        /// (with the identity that reaches it).
+        type Job<'a> = (&'a CreateDatabase, &'a Option<String>, &'a WrapAs);
+        let jobs: Vec<Job> = reqs
+            .iter()
+            .zip(&own_keys)
+            .zip(&wrap_as)
+            .map(|((r, o), w)| (r, o, w))
+            .collect();
+        let built = par_map(&jobs, |(req, own, wrap)| {
+            let (material, template) = &materials[*wrap];
             let dek = DataEncryptionKey::generate();
             let wrapped = material
                 .wrap(WrapAlgorithm::RsaOaep256, dek.as_bytes())
@@ -126,6 +153,9 @@ pub fn create_databases(
         Ok(n)
     })
 }
+
+/// A server key name, with the database identity that reaches it (None: the server's).
+type WrapAs = (String, Option<String>);
 
 /// What `sim generate` builds.
 #[derive(Clone, Debug)]
@@ -157,7 +187,8 @@ const SIZES_GB: [u32; 6] = [32, 64, 128, 250, 500, 1024];
 /// key of `spec.key_size` bits and a key for database-level protectors; `spec.servers`
 /// servers spread over four regions, nine in ten protected by a vault key (the vault of
 /// their region), one in ten on service-managed TDE; `spec.databases_per_server` databases
-/// each, mixed tiers and sizes, one in fifty with its own database-level key. The choices
+/// each, mixed tiers and sizes, one in fifty with its own database-level key reached with
+/// the estate's user-assigned identity (`umi-<tag>`, granted on every vault). The choices
 /// come from `spec.seed`; key material from `keys`. All or nothing.
 pub fn generate(
     ws: &mut Workspace,
@@ -193,6 +224,14 @@ pub fn generate(
             super::resources::create_resource_group(ws, &group_name(&tag, region), region)?;
         }
         let mut vault_keys: Vec<(String, String)> = Vec::new(); // (tde kid, database kid)
+        // The user-assigned identity the databases with their own key reach it with.
+        let umi = super::identity::create_identity(
+            ws,
+            &format!("umi-{tag}"),
+            &group_name(&tag, REGIONS[0]),
+            None,
+        )?;
+        let umi_id = umi.arm_id();
         for i in 0..spec.vaults {
             let region = REGIONS[i % REGIONS.len()];
             let name = format!("kv-{tag}-{i:03}");
@@ -219,6 +258,14 @@ pub fn generate(
                 let vault = keyvault::live_vault(ws, &name)?;
                 kids.push(vault.key_uri(key, &kv.version));
             }
+            keyvault::set_access_policy(
+                ws,
+                &name,
+                &umi.principal_id,
+                &KeyPermission::TDE_REQUIRED
+                    .into_iter()
+                    .collect::<BTreeSet<_>>(),
+            )?;
             vault_keys.push((kids[0].clone(), kids[1].clone()));
             report.vaults.push(name);
         }
@@ -293,6 +340,7 @@ pub fn generate(
                         && rng.random_range(0..50) == 0
                     {
                         req.encryption_protector = Some(vault_keys[v].1.clone());
+                        req.identity = Some(umi_id.clone());
                         report.database_level_keys += 1;
                     }
                     req

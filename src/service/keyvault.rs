@@ -875,6 +875,24 @@ fn caller_principal_for(
     {
         return Ok((sp, vt.clone()));
     }
+    // A database's own identity, federated with `--federated-client-id` on the database.
+    if let (Caller::ServerAs { server, identity }, Some(vt)) = (caller, vault_tenant)
+        && let Some(s) = ws.server(server)
+        && let Some(app) = s.database_federations.get(&identity.to_ascii_lowercase())
+        && let Some(u) = ws.identity(identity)
+        && &u.tenant_id != vt
+        && let Some(sp) = super::directory::federated_principal(
+            ws,
+            app,
+            &ServerIdentity {
+                principal_id: u.principal_id.clone(),
+                tenant_id: u.tenant_id.clone(),
+            },
+            vt,
+        )
+    {
+        return Ok((sp, vt.clone()));
+    }
     match caller {
         Caller::ConsoleUser => Ok((
             ws.console_user.object_id.clone(),

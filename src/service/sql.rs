@@ -82,6 +82,7 @@ pub fn create_server(
             primary_user_assigned_identity: None,
             subnet_id: None,
             federated_client_id: None,
+            database_federations: Default::default(),
             keys: vec![ServerKey {
                 name: "ServiceManaged".into(),
                 key_type: ServerKeyType::ServiceManaged,

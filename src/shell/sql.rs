@@ -354,8 +354,12 @@ fn sql_db_create(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
     };
     // Keys named with --keys are linked first (with the database's identity), all
     // in one operation with the creation.
+    let federated = a.get("--federated-client-id");
     let d = service::transact(ws, |ws| {
         let id = service::database_key::check_database_identity(ws, identity.as_deref())?;
+        if let (Some(app), Some(id)) = (&federated, &id) {
+            service::database_key::federate_database_identity(ws, &server, id, app)?;
+        }
         for kid in &link_keys {
             sql::add_server_key_as(ws, &server, kid, id.as_deref())?;
         }
@@ -529,7 +533,8 @@ fn sql_db_update(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
     let identity = a.get("--user-assigned-identity-id");
     let link_keys = a.list("--keys");
     let protector = a.get("--encryption-protector");
-    if identity.is_none() && link_keys.is_empty() && protector.is_none() {
+    let federated = a.get("--federated-client-id");
+    if identity.is_none() && link_keys.is_empty() && protector.is_none() && federated.is_none() {
         return Err(usage(
             "az sql db update: nothing to update (the simulated properties are --assign-identity --user-assigned-identity-id, --keys and --encryption-protector; use `az sql db tde key revert` to go back to the server's key)",
         ));
@@ -547,6 +552,15 @@ fn sql_db_update(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
             .ok_or_else(|| ServiceError::database_not_found(&server, &name))?
             .identity
             .clone();
+        if let Some(app) = &federated {
+            let id = own.as_deref().ok_or_else(|| {
+                ServiceError::bad_request(
+                    "InvalidParameterValue",
+                    "--federated-client-id needs the database's user-assigned identity (--assign-identity --user-assigned-identity-id).",
+                )
+            })?;
+            service::database_key::federate_database_identity(ws, &server, id, app)?;
+        }
         for kid in &link_keys {
             sql::add_server_key_as(ws, &server, kid, own.as_deref())?;
         }
