@@ -27,4 +27,5 @@ pub mod service;
 pub mod shell;
 pub mod sim;
 pub mod ui;
+pub mod vault_endpoint;
 pub mod webhook_receiver;

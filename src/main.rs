@@ -18,6 +18,17 @@ USAGE:
                                          WORKSPACE is loaded if it exists and saved at the end
                                          (with --passphrase-file: opened with, and saved
                                          protected by, the passphrase on FILE's first line)
+  tde-console serve [WORKSPACE.ron] [--port P] [--passphrase-file FILE]
+                                         serve the workspace's vaults to real SDK clients over
+                                         HTTPS on 127.0.0.1 (the built-in demo without a file);
+                                         prints one JSON line per vault, the CA certificate's
+                                         path and a token for the console user; runs az
+                                         commands typed on standard input meanwhile; saves
+                                         the workspace on Ctrl+C / SIGTERM
+  tde-console token [WORKSPACE.ron] (--identity ID | --app APPID [--tenant T]) [--lifetime S]
+                                         print an access token for the local vaults, for a
+                                         user-assigned identity, a server's identity, or an
+                                         application's service principal
   tde-console --help
 ";
 
@@ -31,6 +42,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("shell") => run_shell(&args[1..]),
+        Some("serve") => run_serve(&args[1..]),
+        Some("token") => run_token(&args[1..]),
         Some(option) if option.starts_with('-') => {
             eprintln!("unknown option '{option}'\n\n{USAGE}");
             ExitCode::from(2)
@@ -62,27 +75,9 @@ fn run_shell(args: &[OsString]) -> ExitCode {
             "--pwsh" => pwsh = true,
             "--passphrase-file" => {
                 i += 1;
-                let text = args.get(i).map(|f| (f, persist::read_user_text(f)));
-                match text {
-                    Some((_, Ok(t))) => {
-                        let first = t.lines().next().unwrap_or_default().to_string();
-                        if first.is_empty() {
-                            eprintln!("ERROR: the passphrase file is empty");
-                            return ExitCode::from(2);
-                        }
-                        passphrase = Some(first);
-                    }
-                    Some((f, Err(e))) => {
-                        eprintln!(
-                            "ERROR: cannot read the passphrase file '{}': {e}",
-                            PathBuf::from(f).display()
-                        );
-                        return ExitCode::from(2);
-                    }
-                    None => {
-                        eprintln!("--passphrase-file needs a file");
-                        return ExitCode::from(2);
-                    }
+                match read_passphrase(args.get(i)) {
+                    Ok(p) => passphrase = Some(p),
+                    Err(code) => return code,
                 }
             }
             "--script" => {
@@ -109,23 +104,10 @@ fn run_shell(args: &[OsString]) -> ExitCode {
         }
         i += 1;
     }
-    // Taken before reading: a save by another process from here on is noticed at the end.
     let opened = workspace.as_deref().and_then(persist::stamp);
-    let ws = match &workspace {
-        Some(p) if p.exists() => match persist::load_with(p, passphrase.as_deref()) {
-            Ok(ws) => ws,
-            Err(e) => {
-                eprintln!("ERROR: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        Some(p) => service::new_workspace(
-            &p.file_stem()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default(),
-            1,
-        ),
-        None => service::new_workspace("shell", 1),
+    let ws = match open_workspace(workspace.as_deref(), passphrase.as_deref(), false) {
+        Ok(ws) => ws,
+        Err(code) => return code,
     };
     let mut ws = ws;
     let mut sh = Shell::new();
@@ -156,30 +138,308 @@ fn run_shell(args: &[OsString]) -> ExitCode {
         }
     }
     if let Some(p) = &workspace
-        && let Err(e) = persist::save_checked(&ws, p, opened, passphrase.as_deref())
+        && let Err(code) = save_workspace(&ws, p, opened, passphrase.as_deref())
     {
-        // Another process saved the file meanwhile: keep both, never lose this run's work.
-        let aside = p.with_extension(format!("conflict-{}.ron", std::process::id()));
-        let kept = persist::to_ron(&ws)
-            .map_err(|e| e.to_string())
-            .and_then(|text| match &passphrase {
-                Some(p) => persist::sealed::seal(&text, p),
-                None => Ok(text),
-            })
-            .and_then(|text| persist::write_new_file(&aside, text.as_bytes()));
-        match kept {
-            Ok(()) => eprintln!(
-                "ERROR: {e}\nThis run's workspace was saved to '{}' instead.",
-                aside.display()
-            ),
-            Err(e2) => eprintln!("ERROR: {e}\nERROR: {e2}"),
-        }
-        return ExitCode::from(2);
+        return code;
     }
     if failures > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The workspace at `path` (a new one when the file does not exist yet), or the built-in
+/// demo (with `demo_without_file`) or an empty one without a path.
+fn open_workspace(
+    path: Option<&std::path::Path>,
+    passphrase: Option<&str>,
+    demo_without_file: bool,
+) -> Result<Workspace, ExitCode> {
+    let loaded = match path {
+        Some(p) if p.exists() => persist::load_with(p, passphrase).map_err(|e| e.to_string()),
+        Some(p) => Ok(service::new_workspace(
+            &p.file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default(),
+            1,
+        )),
+        None if demo_without_file => persist::demo().map_err(|e| e.to_string()),
+        None => Ok(service::new_workspace("shell", 1)),
+    };
+    loaded.map_err(|e| {
+        eprintln!("ERROR: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Saves the workspace at the end of a run. When another process saved the file meanwhile,
+/// both are kept: this run's work goes to a file beside it.
+fn save_workspace(
+    ws: &Workspace,
+    p: &std::path::Path,
+    opened: Option<persist::DiskStamp>,
+    passphrase: Option<&str>,
+) -> Result<(), ExitCode> {
+    let Err(e) = persist::save_checked(ws, p, opened, passphrase) else {
+        return Ok(());
+    };
+    let aside = p.with_extension(format!("conflict-{}.ron", std::process::id()));
+    let kept = persist::to_ron(ws)
+        .map_err(|e| e.to_string())
+        .and_then(|text| match passphrase {
+            Some(p) => persist::sealed::seal(&text, p),
+            None => Ok(text),
+        })
+        .and_then(|text| persist::write_new_file(&aside, text.as_bytes()));
+    match kept {
+        Ok(()) => eprintln!(
+            "ERROR: {e}\nThis run's workspace was saved to '{}' instead.",
+            aside.display()
+        ),
+        Err(e2) => eprintln!("ERROR: {e}\nERROR: {e2}"),
+    }
+    Err(ExitCode::from(2))
+}
+
+/// `--passphrase-file FILE`: the passphrase on the file's first line.
+fn read_passphrase(file: Option<&OsString>) -> Result<String, ExitCode> {
+    let Some(f) = file else {
+        eprintln!("--passphrase-file needs a file");
+        return Err(ExitCode::from(2));
+    };
+    match persist::read_user_text(f) {
+        Ok(t) => {
+            let first = t.lines().next().unwrap_or_default().to_string();
+            if first.is_empty() {
+                eprintln!("ERROR: the passphrase file is empty");
+                return Err(ExitCode::from(2));
+            }
+            Ok(first)
+        }
+        Err(e) => {
+            eprintln!(
+                "ERROR: cannot read the passphrase file '{}': {e}",
+                PathBuf::from(f).display()
+            );
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// `tde-console serve`: the vaults on 127.0.0.1 until Ctrl+C or SIGTERM, then the
+/// workspace saved (when it came from a file).
+fn run_serve(args: &[OsString]) -> ExitCode {
+    use tde_console::vault_endpoint::Endpoint;
+    let mut workspace: Option<PathBuf> = None;
+    let mut passphrase: Option<String> = None;
+    let mut port: u16 = 8443;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].to_string_lossy().as_ref() {
+            "--port" => {
+                i += 1;
+                match args.get(i).and_then(|p| p.to_string_lossy().parse().ok()) {
+                    Some(p) => port = p,
+                    None => {
+                        eprintln!("--port needs a port number (0: any free ports)");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            "--passphrase-file" => {
+                i += 1;
+                match read_passphrase(args.get(i)) {
+                    Ok(p) => passphrase = Some(p),
+                    Err(code) => return code,
+                }
+            }
+            a if a.starts_with('-') => {
+                eprintln!("unknown option '{a}'\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            _ if workspace.is_some() => {
+                eprintln!("only one workspace file may be given\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            _ => workspace = Some(PathBuf::from(&args[i])),
+        }
+        i += 1;
+    }
+    let opened = workspace.as_deref().and_then(persist::stamp);
+    let mut ws = match open_workspace(workspace.as_deref(), passphrase.as_deref(), true) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let keys: std::sync::Arc<dyn service::KeySource> = std::sync::Arc::new(service::OsKeySource);
+    let mut endpoint = match Endpoint::start(&ws, port, keys.clone(), std::sync::Arc::new(|| {})) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("ERROR: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = match tempfile::Builder::new()
+        .prefix("tde-console-serve-")
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("ERROR: cannot make a folder for the certificate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let ca = dir.path().join("ca.pem");
+    if let Err(e) = persist::write_new_file(&ca, endpoint.ca_pem.as_bytes()) {
+        eprintln!("ERROR: {e}");
+        return ExitCode::from(2);
+    }
+    for v in &endpoint.vaults {
+        println!("{}", serde_json::json!({"vault": v.name, "url": v.url}));
+    }
+    println!(
+        "{}",
+        serde_json::json!({"ca_cert": ca.display().to_string()})
+    );
+    println!(
+        "{}",
+        serde_json::json!({"token": endpoint.console_token(&ws)})
+    );
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "Serving {} vault(s) on 127.0.0.1. Ctrl+C stops{}.",
+        endpoint.vaults.len(),
+        if workspace.is_some() {
+            " and saves the workspace"
+        } else {
+            ""
+        }
+    );
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    if let Err(e) =
+        ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
+    {
+        eprintln!(
+            "WARNING: cannot catch Ctrl+C ({e}); the workspace is saved only on a clean exit"
+        );
+    }
+    // Shell commands on standard input run between requests, on the same workspace: a
+    // trainer revokes access (or reads the audit log) while a client is calling.
+    let (line_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut sh = Shell::new();
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        endpoint.serve_next(&mut ws, keys.as_ref(), std::time::Duration::from_millis(50));
+        while let Ok(line) = lines.try_recv() {
+            run_text(&mut sh, &mut ws, &line, true);
+        }
+    }
+    endpoint.stop();
+    eprintln!(
+        "Stopped after {} request(s).",
+        endpoint
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    );
+    if let Some(p) = &workspace
+        && let Err(code) = save_workspace(&ws, p, opened, passphrase.as_deref())
+    {
+        return code;
+    }
+    ExitCode::SUCCESS
+}
+
+/// `tde-console token`: an access token for the local vaults.
+fn run_token(args: &[OsString]) -> ExitCode {
+    use tde_console::vault_endpoint::{Bearer, TOKEN_LIFETIME_S, token_for};
+    let mut workspace: Option<PathBuf> = None;
+    let mut passphrase: Option<String> = None;
+    let mut who: Option<Bearer> = None;
+    let mut tenant: Option<String> = None;
+    let mut lifetime = TOKEN_LIFETIME_S;
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).map(|v| v.to_string_lossy().into_owned());
+        match (args[i].to_string_lossy().as_ref(), value) {
+            ("--identity", Some(v)) => who = Some(Bearer::Identity(v)),
+            ("--app", Some(v)) => {
+                who = Some(Bearer::App {
+                    app_id: v,
+                    tenant: None,
+                })
+            }
+            ("--tenant", Some(v)) => tenant = Some(v),
+            ("--lifetime", Some(v)) => match v.parse::<i64>() {
+                Ok(s) if s > 0 && s <= 7 * 24 * 3600 => lifetime = s,
+                _ => {
+                    eprintln!("--lifetime takes seconds, 1 to 604800");
+                    return ExitCode::from(2);
+                }
+            },
+            ("--console-user", _) => {
+                who = Some(Bearer::ConsoleUser);
+                i += 1;
+                continue;
+            }
+            ("--passphrase-file", _) => match read_passphrase(args.get(i + 1)) {
+                Ok(p) => passphrase = Some(p),
+                Err(code) => return code,
+            },
+            (a, _) if a.starts_with('-') => {
+                eprintln!("'{a}' needs a value, or is not an option of token\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            _ if workspace.is_none() => {
+                workspace = Some(PathBuf::from(&args[i]));
+                i += 1;
+                continue;
+            }
+            _ => {
+                eprintln!("only one workspace file may be given\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+        i += 2;
+    }
+    let Some(mut who) = who else {
+        eprintln!("token needs --identity ID, --app APPID or --console-user\n\n{USAGE}");
+        return ExitCode::from(2);
+    };
+    if let (Bearer::App { tenant: t, .. }, Some(x)) = (&mut who, tenant) {
+        *t = Some(x);
+    }
+    if workspace.as_deref().is_some_and(|p| !p.exists()) {
+        eprintln!(
+            "ERROR: no workspace file at '{}'",
+            workspace
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        return ExitCode::from(2);
+    }
+    let ws = match open_workspace(workspace.as_deref(), passphrase.as_deref(), true) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    match token_for(&ws, &who, lifetime) {
+        Ok(t) => {
+            println!("{t}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ERROR: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -33,6 +33,16 @@ impl BackupRoot {
         BackupRoot(k)
     }
 
+    /// The key the local vault endpoint signs its access tokens with: derived from this
+    /// root, so a token made by `tde-console token` for a workspace file is accepted by
+    /// `tde-console serve` on the same file, and by no other workspace.
+    pub fn token_signing_key(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"tde-console vault endpoint tokens v1\0");
+        h.update(self.0);
+        h.finalize().into()
+    }
+
     fn derive(&self, subscription: &str, geography: &str) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"tde-console key backup v1\0");

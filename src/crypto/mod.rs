@@ -14,7 +14,7 @@ mod rsa_key;
 pub use dek::{DataEncryptionKey, EncryptedPage, PAGE_SIZE, base64_bytes};
 pub use ec_key::{EcCurve, EcKeyMaterial, KeyMaterial};
 pub use parallel::par_map;
-pub use rsa_key::{RsaBackend, RsaKeyMaterial, WrapAlgorithm};
+pub use rsa_key::{RsaBackend, RsaKeyMaterial, SignatureAlgorithm, WrapAlgorithm};
 
 use std::fmt;
 

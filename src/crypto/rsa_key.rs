@@ -87,6 +87,43 @@ fn pem_body(pem: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// The RSA signature algorithms of Key Vault's `sign` and `verify` that the console
+/// simulates: PKCS#1 v1.5 over a digest the caller computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureAlgorithm {
+    Rs256,
+    Rs384,
+    Rs512,
+}
+
+impl SignatureAlgorithm {
+    pub fn parse(text: &str) -> Option<SignatureAlgorithm> {
+        match text {
+            "RS256" => Some(SignatureAlgorithm::Rs256),
+            "RS384" => Some(SignatureAlgorithm::Rs384),
+            "RS512" => Some(SignatureAlgorithm::Rs512),
+            _ => None,
+        }
+    }
+
+    /// The length of the digest the algorithm signs.
+    pub fn digest_len(self) -> usize {
+        match self {
+            SignatureAlgorithm::Rs256 => 32,
+            SignatureAlgorithm::Rs384 => 48,
+            SignatureAlgorithm::Rs512 => 64,
+        }
+    }
+
+    fn scheme(self) -> rsa::Pkcs1v15Sign {
+        match self {
+            SignatureAlgorithm::Rs256 => rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha256>(),
+            SignatureAlgorithm::Rs384 => rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha384>(),
+            SignatureAlgorithm::Rs512 => rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha512>(),
+        }
+    }
+}
+
 /// Which implementation does the RSA-OAEP arithmetic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RsaBackend {
@@ -175,6 +212,72 @@ impl RsaKeyMaterial {
         });
         check_consistent(key.size() * 8, accepted)?;
         Self::from_private_key(key)
+    }
+
+    /// A key from its JWK components (big-endian `n`, `e`, `d`, `p`, `q`, `dp`, `dq`, `qi`),
+    /// as an import through Key Vault's REST API carries it. The CRT values are checked
+    /// (through aws-lc), as for a PEM file.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_jwk(
+        n: &[u8],
+        e: &[u8],
+        d: &[u8],
+        p: &[u8],
+        q: &[u8],
+        dp: &[u8],
+        dq: &[u8],
+        qi: &[u8],
+    ) -> Result<Self, CryptoError> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::pkcs1::der::Encode;
+        let bad = |e: &dyn fmt::Display| CryptoError::MalformedKey(e.to_string());
+        fn uint(b: &[u8]) -> Result<rsa::pkcs1::UintRef<'_>, CryptoError> {
+            // DER integers carry no leading zero bytes of their own.
+            let first = b
+                .iter()
+                .position(|&x| x != 0)
+                .unwrap_or(b.len().saturating_sub(1));
+            rsa::pkcs1::UintRef::new(&b[first..])
+                .map_err(|e| CryptoError::MalformedKey(e.to_string()))
+        }
+        let pkcs1 = rsa::pkcs1::RsaPrivateKey {
+            modulus: uint(n)?,
+            public_exponent: uint(e)?,
+            private_exponent: uint(d)?,
+            prime1: uint(p)?,
+            prime2: uint(q)?,
+            exponent1: uint(dp)?,
+            exponent2: uint(dq)?,
+            coefficient: uint(qi)?,
+            other_prime_infos: None,
+        };
+        let der = pkcs1.to_der().map_err(|e| bad(&e))?;
+        let key = PrivateKey::from_pkcs1_der(&der).map_err(|e| bad(&e))?;
+        check_consistent(
+            key.size() * 8,
+            aws_lc_rs::rsa::KeyPair::from_der(&der).is_ok(),
+        )?;
+        Self::from_private_key(key)
+    }
+
+    /// Signs a digest (`sign` in Key Vault: the caller hashed the message).
+    pub fn sign_digest(
+        &self,
+        alg: SignatureAlgorithm,
+        digest: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        if digest.len() != alg.digest_len() {
+            return Err(CryptoError::WrapFailed);
+        }
+        self.key()?
+            .sign(alg.scheme(), digest)
+            .map_err(|_| CryptoError::WrapFailed)
+    }
+
+    /// Checks a signature over a digest with the public key.
+    pub fn verify_digest(&self, alg: SignatureAlgorithm, digest: &[u8], signature: &[u8]) -> bool {
+        self.public_key()
+            .is_ok_and(|k| k.verify(alg.scheme(), digest, signature).is_ok())
     }
 
     fn key(&self) -> Result<&PrivateKey, CryptoError> {
@@ -306,6 +409,24 @@ impl RsaKeyMaterial {
             WrapAlgorithm::RsaOaep256 => key.oaep_decrypt::<rsa::sha2::Sha256>(wrapped),
         };
         r.map_err(|_| CryptoError::UnwrapFailed)
+    }
+}
+
+#[cfg(test)]
+mod signature_tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_verifies_and_a_changed_digest_does_not() {
+        let pem = include_str!("../../tests/fixtures/rsa2048-1.pem");
+        let k = RsaKeyMaterial::from_pem(pem).expect("fixture");
+        let digest = [7u8; 32];
+        let sig = k
+            .sign_digest(SignatureAlgorithm::Rs256, &digest)
+            .expect("signs");
+        assert!(k.verify_digest(SignatureAlgorithm::Rs256, &digest, &sig));
+        assert!(!k.verify_digest(SignatureAlgorithm::Rs256, &[8u8; 32], &sig));
+        assert!(k.sign_digest(SignatureAlgorithm::Rs384, &digest).is_err());
     }
 }
 

@@ -19,6 +19,18 @@ pub struct ConsoleUser {
     pub tenant: TenantId,
     /// The address the user's own calls to a vault come from.
     pub client_ip: String,
+    /// The client application making the calls when it is not the Azure CLI: an SDK
+    /// calling the local vault endpoint as some principal (see `vault_endpoint`). Never saved.
+    #[serde(skip)]
+    pub via: Option<ClientApp>,
+}
+
+/// An application calling a vault's data plane (its app id and user agent), as the vault's
+/// audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientApp {
+    pub app_id: String,
+    pub user_agent: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

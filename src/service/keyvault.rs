@@ -1173,6 +1173,27 @@ pub fn user_wrap_key(
     })
 }
 
+/// A cryptographic operation of the console user (or of the principal an SDK call acts
+/// as) on a key version: every check a server's call gets (state, permission `permission`,
+/// the key's allowed operation `op`, firewall, limits), recorded as `operation`; then `f`
+/// on the key's material. Returns the key id that did it and `f`'s result.
+pub fn user_key_operation<T>(
+    ws: &Workspace,
+    uri: &KeyUri,
+    permission: KeyPermission,
+    op: KeyOperation,
+    operation: &'static str,
+    f: impl FnOnce(&crate::crypto::KeyMaterial) -> ServiceResult<T>,
+) -> ServiceResult<(String, T)> {
+    super::requests::user_read(ws, &uri.vault, operation, Some(&uri.key), |ws| {
+        let vault = live_vault(ws, &uri.vault)?;
+        let k = check_key_use(ws, &Caller::ConsoleUser, uri, &[permission], Some(op))
+            .map_err(|e| vault_error(ws, vault, &Caller::ConsoleUser, permission.as_str(), &e))?;
+        let out = f(&k.version.material)?;
+        Ok((k.vault.key_uri(&k.key.name, &k.version.version), out))
+    })
+}
+
 /// `az keyvault delete`: soft-deletes the vault (or removes it, without soft delete). Its
 /// keys become unusable at once.
 pub fn delete_vault(ws: &mut Workspace, name: &str) -> ServiceResult<KeyVault> {
@@ -1567,7 +1588,7 @@ pub fn download_public_key(
 }
 
 /// The checks every import makes on the key material, then the new key or version.
-fn import_material(
+pub fn import_material(
     ws: &mut Workspace,
     vault: &str,
     name: &str,

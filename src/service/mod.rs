@@ -136,6 +136,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
             upn: "admin@contoso.onmicrosoft.com".into(),
             tenant: tenant.clone(),
             client_ip: "203.0.113.10".into(),
+            via: None,
         },
         tenants: vec![Tenant {
             id: tenant.clone(),

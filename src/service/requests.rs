@@ -357,9 +357,16 @@ fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
         Caller::ConsoleUser => RequestCaller {
             object_id: ws.console_user.object_id.0.clone(),
             upn: Some(ws.console_user.upn.clone()),
-            app_id: AZURE_CLI_APP_ID.into(),
+            app_id: ws
+                .console_user
+                .via
+                .as_ref()
+                .map_or_else(|| AZURE_CLI_APP_ID.into(), |c| c.app_id.clone()),
             ip_address: ws.console_user.client_ip.clone(),
-            client_info: "AZURECLI/2.67.0 (tde-console)".into(),
+            client_info: ws.console_user.via.as_ref().map_or_else(
+                || "AZURECLI/2.67.0 (tde-console)".into(),
+                |c| c.user_agent.clone(),
+            ),
             display: ws.console_user.upn.clone(),
         },
         Caller::Server(name) | Caller::ServerAs { server: name, .. } => {

@@ -59,6 +59,8 @@ pub const COMMANDS: &[Command] = &[
             "--name",
             "--resource-group",
             "--object-id",
+            "--upn",
+            "--spn",
             "--key-permissions",
             "--secret-permissions",
             "--certificate-permissions",
@@ -68,7 +70,13 @@ pub const COMMANDS: &[Command] = &[
     Command::new(
         "az keyvault delete-policy",
         "Delete security policy settings for a Key Vault.",
-        &["--name", "--resource-group", "--object-id"],
+        &[
+            "--name",
+            "--resource-group",
+            "--object-id",
+            "--upn",
+            "--spn",
+        ],
         keyvault_delete_policy,
     ),
     Command::new(
@@ -340,7 +348,7 @@ fn keyvault_set_policy(
     a: &mut Args,
 ) -> CmdResult {
     let name = a.required("--name")?;
-    let oid = PrincipalId(a.required("--object-id")?);
+    let oid = policy_principal(ws, a, &name)?;
     let mut perms: BTreeSet<KeyPermission> = BTreeSet::new();
     for p in a.list("--key-permissions") {
         if p.eq_ignore_ascii_case("all") {
@@ -378,11 +386,48 @@ fn keyvault_delete_policy(
     _cmd: &str,
     a: &mut Args,
 ) -> CmdResult {
+    let name = a.required("--name")?;
+    let oid = policy_principal(ws, a, &name)?;
     Ok(views::vault(&keyvault::delete_access_policy(
-        ws,
-        &a.required("--name")?,
-        &PrincipalId(a.required("--object-id")?),
+        ws, &name, &oid,
     )?))
+}
+
+/// Whom an access policy names: `--object-id`, a user by `--upn` (the console's user is
+/// the one user of the simulation), or an application's service principal by `--spn` (its
+/// app id) in the vault's tenant.
+fn policy_principal(ws: &Workspace, a: &Args, vault: &str) -> Result<PrincipalId, CommandError> {
+    if let Some(oid) = a.get("--object-id") {
+        return Ok(PrincipalId(oid));
+    }
+    if let Some(upn) = a.get("--upn") {
+        if upn.eq_ignore_ascii_case(&ws.console_user.upn) {
+            return Ok(ws.console_user.object_id.clone());
+        }
+        return Err(ServiceError::not_found(
+            "Request_ResourceNotFound",
+            format!("Resource '{upn}' does not exist or one of its queried reference-property objects are not present."),
+        )
+        .into());
+    }
+    if let Some(spn) = a.get("--spn") {
+        let tenant = ws.vault(vault).map(|v| v.tenant.clone());
+        return ws
+            .service_principals
+            .iter()
+            .find(|s| s.app_id.eq_ignore_ascii_case(&spn) && Some(&s.tenant) == tenant.as_ref())
+            .map(|s| s.object_id.clone())
+            .ok_or_else(|| {
+                ServiceError::not_found(
+                    "Request_ResourceNotFound",
+                    format!("Resource '{spn}' does not exist or one of its queried reference-property objects are not present."),
+                )
+                .into()
+            });
+    }
+    Err(usage(
+        "the following arguments are required: --object-id, --upn or --spn",
+    ))
 }
 
 fn keyvault_key_create(

@@ -82,43 +82,6 @@ fn update(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
 fn parse_policy(text: &str) -> Result<RotationPolicy, CommandError> {
     let v: Value = serde_json::from_str(text)
         .map_err(|e| usage(format!("argument --value: invalid JSON: {e}")))?;
-    let duration = |s: &Value, what: &str| -> Result<Option<Duration>, CommandError> {
-        match s.as_str() {
-            None => Ok(None),
-            Some(t) => rotation::parse_iso_duration(t).map(Some).ok_or_else(|| {
-                usage(format!(
-                    "argument --value: {what} '{t}' is not an ISO 8601 duration such as P90D or P2Y"
-                ))
-            }),
-        }
-    };
-    let mut policy = RotationPolicy {
-        rotate_after_create: None,
-        rotate_before_expiry: None,
-        notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
-        expiry_time: duration(&v["attributes"]["expiryTime"], "expiryTime")?,
-        updated: Timestamp(0),
-    };
-    for action in v["lifetimeActions"].as_array().into_iter().flatten() {
-        let after = duration(&action["trigger"]["timeAfterCreate"], "timeAfterCreate")?;
-        let before = duration(&action["trigger"]["timeBeforeExpiry"], "timeBeforeExpiry")?;
-        let kind = action["action"]["type"].as_str().unwrap_or_default();
-        match kind.to_ascii_lowercase().as_str() {
-            "rotate" => {
-                policy.rotate_after_create = policy.rotate_after_create.or(after);
-                policy.rotate_before_expiry = policy.rotate_before_expiry.or(before);
-            }
-            "notify" => {
-                policy.notify_before_expiry = before.ok_or_else(|| {
-                    usage("argument --value: a Notify action needs trigger.timeBeforeExpiry")
-                })?;
-            }
-            other => {
-                return Err(usage(format!(
-                    "argument --value: unknown action type '{other}' (Rotate or Notify)"
-                )));
-            }
-        }
-    }
-    Ok(policy)
+    crate::vault_endpoint::json::parse_policy(&v)
+        .map_err(|e| usage(format!("argument --value: {e}")))
 }

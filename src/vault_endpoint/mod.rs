@@ -1,0 +1,460 @@
+//! The vaults of a workspace as real Key Vault endpoints for real clients: the Azure SDKs
+//! (Python, .NET, Java, Go, JavaScript) point at `https://127.0.0.1:PORT/` and call the
+//! keys API as they would call `https://NAME.vault.azure.net/`.
+//!
+//! Each vault gets a port of its own on 127.0.0.1 (never another interface): the SDKs
+//! parse key ids as `https://HOST[:PORT]/keys/NAME/VERSION`, so a vault URL has no path.
+//! TLS uses a certificate made at start ([`tls`]); clients trust its CA file. Requests are
+//! authenticated with tokens of this workspace ([`token`]) and run through the operations
+//! layer as the token's principal ([`rest`]): access policies or RBAC, firewall (the
+//! client's address counts as the console's client IP setting), limits with 429 and
+//! `Retry-After`, soft delete, and the audit records the Logs blade shows.
+//!
+//! Threads: a listener per vault and a thread per connection (at most
+//! [`MAX_CONNECTIONS`]) read and write HTTP; the workspace stays with its owner (the UI
+//! thread of the app, the main thread of `tde-console serve`), which handles each request
+//! in turn ([`Endpoint::serve_waiting`], [`Endpoint::serve_next`]). Key generation for a
+//! create or rotate runs on the connection's thread, never the owner's.
+//!
+//! While serving, the simulated clock follows the wall clock between requests (at most a
+//! minute at a time), so a throttled client's `Retry-After` wait really opens the next
+//! window.
+
+pub mod http;
+pub mod json;
+pub mod rest;
+pub mod tls;
+pub mod token;
+
+use crate::crypto::KeyMaterial;
+use crate::model::Workspace;
+use crate::service::KeySource;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Connections served at once (beyond it a new connection is closed at once).
+pub const MAX_CONNECTIONS: usize = 64;
+/// How long a connection may sit idle between requests.
+const IDLE: Duration = Duration::from_secs(30);
+/// How long a connection waits for the workspace's owner to answer.
+const ANSWER_WITHIN: Duration = Duration::from_secs(60);
+/// A default token's lifetime (wall-clock seconds).
+pub const TOKEN_LIFETIME_S: i64 = 8 * 3600;
+
+/// A request waiting for the workspace's owner.
+pub struct Pending {
+    vault: String,
+    base: String,
+    request: http::Request,
+    material: Option<KeyMaterial>,
+    reply: mpsc::SyncSender<rest::Outcome>,
+}
+
+/// A vault being served, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServedVault {
+    pub name: String,
+    pub url: String,
+}
+
+/// Counters for the status indicator.
+#[derive(Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub connections: AtomicUsize,
+}
+
+/// The running endpoint. Dropping it stops the listeners.
+pub struct Endpoint {
+    pub vaults: Vec<ServedVault>,
+    /// PEM of the certificate authority clients trust (`connection_verify=`).
+    pub ca_pem: String,
+    pub stats: Arc<Stats>,
+    requests: mpsc::Receiver<Pending>,
+    stop: Arc<AtomicBool>,
+    listening: Vec<SocketAddr>,
+    token_key: [u8; 32],
+    last_tick: Instant,
+    /// Requests handled, with their outcome status, newest last (for the app's window).
+    pub recent: Arc<Mutex<Vec<(String, u16)>>>,
+}
+
+/// Wall-clock unix seconds.
+pub fn wall_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Endpoint {
+    /// Serves every live vault of `ws`, the first on `first_port` and the others on the
+    /// ports after it (`0`: ports the system picks). `wake` is called when a request is
+    /// waiting (the app repaints).
+    pub fn start(
+        ws: &Workspace,
+        first_port: u16,
+        keys: Arc<dyn KeySource>,
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<Endpoint, String> {
+        let certs = tls::make()?;
+        let (tx, rx) = mpsc::channel::<Pending>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(Stats::default());
+        let mut vaults = Vec::new();
+        let mut listening = Vec::new();
+        let live: Vec<&crate::model::KeyVault> =
+            ws.vaults.iter().filter(|v| v.deleted.is_none()).collect();
+        for (i, v) in live.iter().enumerate() {
+            let port = if first_port == 0 {
+                0
+            } else {
+                u16::try_from(first_port as usize + i).map_err(|_| {
+                    format!("no port left for vault '{}' after {first_port}", v.name)
+                })?
+            };
+            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| {
+                format!(
+                    "cannot listen on 127.0.0.1:{port} for vault '{}': {e}",
+                    v.name
+                )
+            })?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let base = format!("https://127.0.0.1:{}/", addr.port());
+            vaults.push(ServedVault {
+                name: v.name.clone(),
+                url: base.clone(),
+            });
+            listening.push(addr);
+            let (tx, stop, stats, tls, keys, wake, vault) = (
+                tx.clone(),
+                stop.clone(),
+                stats.clone(),
+                certs.server.clone(),
+                keys.clone(),
+                wake.clone(),
+                v.name.clone(),
+            );
+            std::thread::Builder::new()
+                .name(format!("vault-endpoint {}", v.name))
+                .spawn(move || {
+                    for stream in listener.incoming() {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let Ok(stream) = stream else { continue };
+                        if stats.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                            drop(stream);
+                            continue;
+                        }
+                        stats.connections.fetch_add(1, Ordering::SeqCst);
+                        let conn = Connection {
+                            vault: vault.clone(),
+                            base: base.clone(),
+                            tx: tx.clone(),
+                            keys: keys.clone(),
+                            wake: wake.clone(),
+                            stop: stop.clone(),
+                        };
+                        let (tls, counters) = (tls.clone(), stats.clone());
+                        let spawned = std::thread::Builder::new()
+                            .name("vault-endpoint connection".into())
+                            .spawn(move || {
+                                conn.serve(stream, tls);
+                                counters.connections.fetch_sub(1, Ordering::SeqCst);
+                            });
+                        if spawned.is_err() {
+                            stats.connections.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(Endpoint {
+            vaults,
+            ca_pem: certs.ca_pem,
+            stats,
+            requests: rx,
+            stop,
+            listening,
+            token_key: ws.backup_root.token_signing_key(),
+            last_tick: Instant::now(),
+            recent: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// Handles every request waiting; returns how many (the app calls it each frame).
+    pub fn serve_waiting(&mut self, ws: &mut Workspace, keys: &dyn KeySource) -> usize {
+        let mut n = 0;
+        while let Ok(p) = self.requests.try_recv() {
+            self.answer(ws, keys, p);
+            n += 1;
+        }
+        n
+    }
+
+    /// Waits up to `timeout` for a request and handles it (the headless server's loop).
+    /// The simulated clock follows the wall clock meanwhile.
+    pub fn serve_next(&mut self, ws: &mut Workspace, keys: &dyn KeySource, timeout: Duration) {
+        match self.requests.recv_timeout(timeout) {
+            Ok(p) => self.answer(ws, keys, p),
+            Err(_) => self.follow_wall_clock(ws, keys),
+        }
+    }
+
+    fn follow_wall_clock(&mut self, ws: &mut Workspace, keys: &dyn KeySource) {
+        let secs = self.last_tick.elapsed().as_secs();
+        if secs == 0 {
+            return;
+        }
+        self.last_tick += Duration::from_secs(secs);
+        let by = crate::sim::Duration::seconds(secs.min(60) as i64);
+        // A failed advance (nothing to do, or too much) leaves the clock where it is.
+        let _ = crate::service::behaviour::advance_with(ws, by, keys);
+    }
+
+    fn answer(&mut self, ws: &mut Workspace, keys: &dyn KeySource, p: Pending) {
+        self.follow_wall_clock(ws, keys);
+        let outcome = rest::handle(
+            ws,
+            rest::Call {
+                vault: &p.vault,
+                base: &p.base,
+                request: &p.request,
+                material: p.material,
+                token_key: &self.token_key,
+                wall_now: wall_now(),
+            },
+        );
+        if let rest::Outcome::Done(r) = &outcome {
+            self.stats.requests.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut recent) = self.recent.lock() {
+                recent.push((
+                    format!("{} {} ({})", p.request.method, p.request.path, p.vault),
+                    r.status,
+                ));
+                let excess = recent.len().saturating_sub(200);
+                recent.drain(..excess);
+            }
+        }
+        // The connection may have given up meanwhile; nothing is lost by not answering it.
+        let _ = p.reply.send(outcome);
+    }
+
+    /// A token for the console user (what `tde-console serve` prints).
+    pub fn console_token(&self, ws: &Workspace) -> String {
+        console_token(ws)
+    }
+
+    /// Stops listening (connections already open finish their request and close).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for addr in &self.listening {
+            // Wakes the listener's accept so it sees the flag.
+            let _ = TcpStream::connect_timeout(addr, Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One client connection: TLS, then requests in turn until the client closes or idles.
+struct Connection {
+    vault: String,
+    base: String,
+    tx: mpsc::Sender<Pending>,
+    keys: Arc<dyn KeySource>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Connection {
+    fn serve(self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>) {
+        let _ = tcp.set_read_timeout(Some(IDLE));
+        let _ = tcp.set_write_timeout(Some(IDLE));
+        let Ok(conn) = rustls::ServerConnection::new(tls) else {
+            return;
+        };
+        let mut stream = rustls::StreamOwned::new(conn, tcp);
+        let mut buf = Vec::new();
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let request = match http::read_request(&mut stream, &mut buf) {
+                Ok(r) => r,
+                Err(http::ReadError::Closed) => return,
+                Err(http::ReadError::Malformed(status, why)) => {
+                    let r = http::Response::error(status, "BadParameter", &why);
+                    let _ = http::write_response(&mut stream, &r, true);
+                    return;
+                }
+            };
+            let close = request
+                .header("Connection")
+                .is_some_and(|c| c.eq_ignore_ascii_case("close"));
+            let response = self.answer(request);
+            if http::write_response(&mut stream, &response, close).is_err() || close {
+                return;
+            }
+        }
+    }
+
+    /// Hands the request to the workspace's owner and waits for the answer, making key
+    /// material here when the request needs some.
+    fn answer(&self, request: http::Request) -> http::Response {
+        let unavailable =
+            || http::Response::error(503, "ServiceUnavailable", "The console is not serving.");
+        let mut material = None;
+        for _ in 0..2 {
+            let (reply, answer) = mpsc::sync_channel(1);
+            let pending = Pending {
+                vault: self.vault.clone(),
+                base: self.base.clone(),
+                request: request.clone(),
+                material: material.take(),
+                reply,
+            };
+            if self.tx.send(pending).is_err() {
+                return unavailable();
+            }
+            (self.wake)();
+            match answer.recv_timeout(ANSWER_WITHIN) {
+                Ok(rest::Outcome::Done(r)) => return r,
+                Ok(rest::Outcome::NeedsMaterial(spec)) => match spec.make(self.keys.as_ref()) {
+                    Ok(m) => material = Some(m),
+                    Err(e) => {
+                        return http::Response::error(500, "InternalError", &e);
+                    }
+                },
+                Err(_) => return unavailable(),
+            }
+        }
+        unavailable()
+    }
+}
+
+/// Who a token is for (`tde-console token`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bearer {
+    ConsoleUser,
+    /// A user-assigned identity (name, ARM id or principal id), or a server (its
+    /// system-assigned identity).
+    Identity(String),
+    /// An application (app id), as its service principal in `tenant` (default: the
+    /// console's tenant, else the first tenant it has one in).
+    App {
+        app_id: String,
+        tenant: Option<String>,
+    },
+}
+
+fn console_token(ws: &Workspace) -> String {
+    let u = &ws.console_user;
+    token::issue(
+        &token::Claims::new(
+            &u.object_id.0,
+            &u.tenant.0,
+            token::CONSOLE_APP_ID,
+            &u.upn,
+            true,
+            wall_now(),
+            TOKEN_LIFETIME_S,
+        ),
+        &ws.backup_root.token_signing_key(),
+    )
+}
+
+/// A token of this workspace for `who`, valid for `lifetime_s` seconds from now.
+pub fn token_for(ws: &Workspace, who: &Bearer, lifetime_s: i64) -> Result<String, String> {
+    let claims = match who {
+        Bearer::ConsoleUser => {
+            let u = &ws.console_user;
+            token::Claims::new(
+                &u.object_id.0,
+                &u.tenant.0,
+                token::CONSOLE_APP_ID,
+                &u.upn,
+                true,
+                wall_now(),
+                lifetime_s,
+            )
+        }
+        Bearer::Identity(id) => {
+            if let Some(u) = ws.identities.iter().find(|u| {
+                u.name.eq_ignore_ascii_case(id)
+                    || u.arm_id().eq_ignore_ascii_case(id)
+                    || u.principal_id.0.eq_ignore_ascii_case(id)
+            }) {
+                token::Claims::new(
+                    &u.principal_id.0,
+                    &u.tenant_id.0,
+                    &u.client_id,
+                    &u.name,
+                    false,
+                    wall_now(),
+                    lifetime_s,
+                )
+            } else if let Some((s, i)) = ws.servers.iter().find_map(|s| {
+                s.identity
+                    .as_ref()
+                    .filter(|i| {
+                        s.name.eq_ignore_ascii_case(id) || i.principal_id.0.eq_ignore_ascii_case(id)
+                    })
+                    .map(|i| (s, i))
+            }) {
+                token::Claims::new(
+                    &i.principal_id.0,
+                    &i.tenant_id.0,
+                    &i.principal_id.0,
+                    &s.name,
+                    false,
+                    wall_now(),
+                    lifetime_s,
+                )
+            } else {
+                return Err(format!(
+                    "'{id}' is not a user-assigned identity or a server with a system-assigned identity in this workspace"
+                ));
+            }
+        }
+        Bearer::App { app_id, tenant } => {
+            let sps: Vec<&crate::model::ServicePrincipal> = ws
+                .service_principals
+                .iter()
+                .filter(|s| s.app_id.eq_ignore_ascii_case(app_id))
+                .collect();
+            let sp = match tenant {
+                Some(t) => sps.iter().find(|s| s.tenant.0.eq_ignore_ascii_case(t)),
+                None => sps
+                    .iter()
+                    .find(|s| s.tenant == ws.console_user.tenant)
+                    .or(sps.first()),
+            }
+            .ok_or_else(|| format!("the application '{app_id}' has no service principal in that tenant (az ad sp create --id {app_id})"))?;
+            let name = ws
+                .apps
+                .iter()
+                .find(|a| a.app_id.eq_ignore_ascii_case(app_id))
+                .map(|a| a.display_name.clone())
+                .unwrap_or_else(|| app_id.clone());
+            token::Claims::new(
+                &sp.object_id.0,
+                &sp.tenant.0,
+                &sp.app_id,
+                &name,
+                false,
+                wall_now(),
+                lifetime_s,
+            )
+        }
+    };
+    Ok(token::issue(&claims, &ws.backup_root.token_signing_key()))
+}

@@ -1,0 +1,560 @@
+//! Key Vault's data-plane REST API for keys, over the operations layer. Each request is
+//! authenticated (challenge-based bearer auth), then run as the token's principal through
+//! the same checks, limits, soft delete and records as the shell's requests: the console
+//! user is that principal for the length of the request.
+//!
+//! Shapes follow the service (api-version 7.x and 2025-07-01): key bundles with a JWK,
+//! unix times, `{"value": [...], "nextLink": null}` lists, `{"error": {"code", "message"}}`.
+
+use super::http::{Request, Response};
+use super::json;
+use super::token::{self, Claims};
+use crate::crypto::{EcCurve, KeyMaterial, RsaKeyMaterial, SignatureAlgorithm, WrapAlgorithm};
+use crate::model::*;
+use crate::service::keyvault::{self, CreateKey, KeyAttributes};
+use crate::service::{ServiceError, rotation};
+use base64::Engine;
+use serde_json::{Value, json};
+
+/// Key material a request needs made before it can run (off the thread that owns the
+/// workspace: RSA generation takes tens of milliseconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaterialSpec {
+    Rsa(usize),
+    Ec(EcCurve),
+}
+
+impl MaterialSpec {
+    pub fn make(self, keys: &dyn crate::service::KeySource) -> Result<KeyMaterial, String> {
+        match self {
+            MaterialSpec::Rsa(bits) => keys
+                .generate(bits)
+                .map(KeyMaterial::Rsa)
+                .map_err(|e| e.to_string()),
+            MaterialSpec::Ec(curve) => crate::crypto::EcKeyMaterial::generate(curve)
+                .map(KeyMaterial::Ec)
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// What handling a request came to.
+#[derive(Debug)]
+pub enum Outcome {
+    Done(Response),
+    /// Make this key material and send the request again with it.
+    NeedsMaterial(MaterialSpec),
+}
+
+/// One request to a vault of the workspace.
+pub struct Call<'a> {
+    /// The vault the port serves.
+    pub vault: &'a str,
+    /// `https://127.0.0.1:PORT/`: what key ids are built on (the SDKs follow them).
+    pub base: &'a str,
+    pub request: &'a Request,
+    pub material: Option<KeyMaterial>,
+    /// The signing key of the workspace's tokens.
+    pub token_key: &'a [u8; 32],
+    /// Wall-clock unix seconds (token lifetimes).
+    pub wall_now: i64,
+}
+
+/// Handles one request: authentication, then the operation as the token's principal.
+pub fn handle(ws: &mut Workspace, call: Call) -> Outcome {
+    let Some(vault) = ws.vault(call.vault) else {
+        return Outcome::Done(Response::error(
+            404,
+            "VaultNotFound",
+            &format!(
+                "The vault '{}' no longer exists in the workspace.",
+                call.vault
+            ),
+        ));
+    };
+    let resource = if vault.is_managed_hsm() {
+        token::HSM_RESOURCE
+    } else {
+        token::VAULT_RESOURCE
+    };
+    let challenge = format!(
+        "Bearer authorization=\"https://login.microsoftonline.com/{}\", resource=\"{resource}\"",
+        vault.tenant.0
+    );
+    let unauthorized = |message: &str| {
+        Outcome::Done(
+            Response::error(401, "Unauthorized", message)
+                .with_header("WWW-Authenticate", challenge.clone()),
+        )
+    };
+    let Some(bearer) = call.request.header("Authorization").and_then(|h| {
+        h.strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+    }) else {
+        return unauthorized("AKV10000: Request is missing a Bearer or PoP token.");
+    };
+    let claims = match token::verify(bearer.trim(), call.token_key, call.wall_now, resource) {
+        Ok(c) => c,
+        Err(e) => return unauthorized(&e.message()),
+    };
+    let Some(acting) = principal(ws, &claims, call.request) else {
+        return unauthorized(&format!(
+            "AKV10032: Invalid issuer. The token's principal {} of tenant {} is not in this workspace.",
+            claims.oid, claims.tid
+        ));
+    };
+    let home = std::mem::replace(&mut ws.console_user, acting);
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(ws, &call)));
+    ws.console_user = home;
+    match out {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => Outcome::Done(error_response(ws, call.vault, &e)),
+        Err(panic) => Outcome::Done(Response::error(
+            500,
+            "InternalError",
+            &format!("the simulator failed: {}", crate::shell::panic_text(&panic)),
+        )),
+    }
+}
+
+/// The principal a token names, as the console user it acts as: the console user, a
+/// server's system-assigned identity, a user-assigned identity, or an application's
+/// service principal in the token's tenant.
+fn principal(ws: &Workspace, c: &Claims, r: &Request) -> Option<ConsoleUser> {
+    let oid = c.oid.to_ascii_lowercase();
+    let tid = TenantId(c.tid.clone());
+    let known = ws.console_user.object_id.0.eq_ignore_ascii_case(&oid)
+        || ws.servers.iter().any(|s| {
+            s.identity
+                .as_ref()
+                .is_some_and(|i| i.principal_id.0.eq_ignore_ascii_case(&oid))
+        })
+        || ws
+            .identities
+            .iter()
+            .any(|i| i.principal_id.0.eq_ignore_ascii_case(&oid))
+        || ws
+            .service_principals
+            .iter()
+            .any(|s| s.object_id.0.eq_ignore_ascii_case(&oid) && s.tenant == tid);
+    known.then(|| ConsoleUser {
+        object_id: PrincipalId(oid),
+        upn: c.name.clone(),
+        tenant: tid,
+        client_ip: ws.console_user.client_ip.clone(),
+        via: Some(ClientApp {
+            app_id: c.appid.clone(),
+            user_agent: r
+                .header("User-Agent")
+                .unwrap_or("unknown client")
+                .chars()
+                .take(200)
+                .collect(),
+        }),
+    })
+}
+
+/// A service error as Key Vault returns it (429s with `Retry-After`: the seconds to the
+/// next 10-second window of the vault's limits).
+fn error_response(ws: &Workspace, _vault: &str, e: &ServiceError) -> Response {
+    let code = match (e.status, e.code.as_str()) {
+        (403, c) if c.contains("Forbidden") || c.contains("Permission") => "Forbidden",
+        (404, "ResourceNotFound" | "NotFound") => "KeyNotFound",
+        (_, c) => c,
+    };
+    let r = Response::error(e.status, code, &e.message);
+    if e.status == 429 {
+        let into_window = ws.now().0.rem_euclid(10);
+        return r.with_header("Retry-After", (10 - into_window).to_string());
+    }
+    r
+}
+
+fn bad(message: impl Into<String>) -> ServiceError {
+    ServiceError::bad_request("BadParameter", message)
+}
+
+fn body(r: &Request) -> Result<Value, ServiceError> {
+    if r.body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(&r.body)
+        .map_err(|e| bad(format!("The request body is not valid JSON: {e}")))
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Base64url, padded or not (the SDKs send it unpadded; some clients pad).
+fn unb64(v: &Value, field: &str) -> Result<Vec<u8>, ServiceError> {
+    let text = v[field]
+        .as_str()
+        .ok_or_else(|| bad(format!("'{field}' is required (base64url).")))?;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('=').as_bytes())
+        .map_err(|_| bad(format!("'{field}' is not base64url.")))
+}
+
+/// The methods a path takes, for a 405.
+fn not_allowed(method: &str) -> Result<Outcome, ServiceError> {
+    Err(ServiceError::new(
+        "MethodNotAllowed",
+        405,
+        format!("The requested resource does not support http method '{method}'."),
+    ))
+}
+
+fn done(status: u16, v: Value) -> Result<Outcome, ServiceError> {
+    Ok(Outcome::Done(Response::json(status, &v)))
+}
+
+fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
+    let r = call.request;
+    if r.query("api-version").is_none() {
+        return Err(bad("The 'api-version' query parameter is required."));
+    }
+    let vault = call.vault;
+    let segments: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+    let method = r.method.as_str();
+    match (method, segments.as_slice()) {
+        ("GET", ["keys"] | ["keys", ""]) => {
+            let (v, keys) = keyvault::list_keys(ws, vault)?;
+            let items: Vec<Value> = keys
+                .iter()
+                .map(|k| json::key_item(call.base, &v, k))
+                .collect();
+            done(200, json!({"value": items, "nextLink": null}))
+        }
+        ("POST", ["keys", "restore"]) => {
+            let blob = unb64(&body(r)?, "value")?;
+            let k = keyvault::restore_key(ws, vault, &blob)?;
+            bundle_of(ws, call, &k.name, None)
+        }
+        ("POST", ["keys", name, "create"]) => create(ws, call, name),
+        ("PUT", ["keys", name]) => import(ws, call, name),
+        ("DELETE", ["keys", name]) => {
+            let k = keyvault::delete_key(ws, vault, name)?;
+            let v = keyvault::vault_state(ws, vault)?;
+            done(200, json::deleted_bundle(call.base, &v, &k))
+        }
+        ("GET", ["keys", name, "versions"]) => {
+            let (v, k) = keyvault::list_key_versions(ws, vault, name)?;
+            let items: Vec<Value> = k
+                .versions
+                .iter()
+                .map(|kv| json::version_item(call.base, &v, &k, kv))
+                .collect();
+            done(200, json!({"value": items, "nextLink": null}))
+        }
+        ("POST", ["keys", name, "rotate"]) => rotate(ws, call, name),
+        ("POST", ["keys", name, "backup"]) => {
+            let blob = keyvault::backup_key(ws, vault, name)?;
+            done(200, json!({"value": b64url(&blob)}))
+        }
+        ("GET", ["keys", name, "rotationpolicy"]) => {
+            let p = rotation::rotation_policy(ws, vault, name)?;
+            done(200, json::policy(call.base, name, p.as_ref()))
+        }
+        ("PUT", ["keys", name, "rotationpolicy"]) => {
+            let policy = json::parse_policy(&body(r)?).map_err(bad)?;
+            let p = rotation::set_rotation_policy(ws, vault, name, policy)?;
+            done(200, json::policy(call.base, name, Some(&p)))
+        }
+        ("GET", ["keys", name] | ["keys", name, ""]) => bundle_of(ws, call, name, None),
+        ("GET", ["keys", name, version]) => bundle_of(ws, call, name, Some(version)),
+        ("PATCH", ["keys", name] | ["keys", name, ""]) => update(ws, call, name, None),
+        ("PATCH", ["keys", name, version]) => update(ws, call, name, Some(version)),
+        ("POST", ["keys", name, version, op]) => crypto_op(ws, call, name, version, op),
+        ("GET", ["deletedkeys"] | ["deletedkeys", ""]) => {
+            let (v, keys) = keyvault::list_deleted_keys(ws, vault)?;
+            let items: Vec<Value> = keys
+                .iter()
+                .map(|k| json::deleted_item(call.base, &v, k))
+                .collect();
+            done(200, json!({"value": items, "nextLink": null}))
+        }
+        ("GET", ["deletedkeys", name]) => {
+            let (v, k) = keyvault::show_deleted_key(ws, vault, name)?;
+            done(200, json::deleted_bundle(call.base, &v, &k))
+        }
+        ("DELETE", ["deletedkeys", name]) => {
+            keyvault::purge_key(ws, vault, name)?;
+            Ok(Outcome::Done(Response::empty(204)))
+        }
+        ("POST", ["deletedkeys", name, "recover"]) => {
+            let k = keyvault::recover_key(ws, vault, name)?;
+            bundle_of(ws, call, &k.name, None)
+        }
+        ("POST", ["rng"]) => {
+            let count = body(r)?["count"].as_u64().unwrap_or(0);
+            if !(1..=128).contains(&count) {
+                return Err(bad("'count' must be between 1 and 128."));
+            }
+            keyvault::authorize_user(ws, vault, KeyPermission::Get).or_else(|e| {
+                // Any data-plane access will do for random bytes; a caller with none is refused.
+                if e.status == 403 { Err(e) } else { Ok(()) }
+            })?;
+            let mut bytes = vec![0u8; count as usize];
+            rand::fill(&mut bytes[..]);
+            done(200, json!({"value": b64url(&bytes)}))
+        }
+        (m, ["keys", ..] | ["deletedkeys", ..] | ["rng"]) => not_allowed(m),
+        _ => Err(ServiceError::not_found(
+            "NotFound",
+            format!("The path '{}' is not part of Key Vault's keys API.", r.path),
+        )),
+    }
+}
+
+/// A key (its latest version, or `version`) as a bundle.
+fn bundle_of(
+    ws: &Workspace,
+    call: &Call,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Outcome, ServiceError> {
+    let (v, k, kv) = keyvault::show_key(ws, call.vault, name, version)?;
+    done(200, json::bundle(call.base, &v, &k, &kv))
+}
+
+/// `attributes.nbf` / `attributes.exp` (unix seconds).
+fn time_attr(v: &Value, field: &str) -> Result<Option<Timestamp>, ServiceError> {
+    match &v["attributes"][field] {
+        Value::Null => Ok(None),
+        t => t
+            .as_i64()
+            .map(|s| Some(Timestamp(s)))
+            .ok_or_else(|| bad(format!("attributes.{field} must be a unix time."))),
+    }
+}
+
+fn key_ops(v: &Value) -> Result<Option<Vec<KeyOperation>>, ServiceError> {
+    match v["key_ops"].as_array() {
+        None => Ok(None),
+        Some(ops) => ops
+            .iter()
+            .map(|o| {
+                o.as_str()
+                    .and_then(KeyOperation::parse)
+                    .ok_or_else(|| bad(format!("Invalid key operation {o}.")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+    }
+}
+
+fn create(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, ServiceError> {
+    let b = body(call.request)?;
+    let kty_text = b["kty"].as_str().ok_or_else(|| bad("'kty' is required."))?;
+    let kty = KeyType::parse(kty_text).ok_or_else(|| {
+        bad(format!(
+            "The key type '{kty_text}' is not supported here (RSA, RSA-HSM, EC, EC-HSM)."
+        ))
+    })?;
+    let (size, spec) = if kty.is_rsa() {
+        let bits = b["key_size"].as_u64().unwrap_or(2048) as usize;
+        if b["public_exponent"].as_u64().is_some_and(|e| e != 65537) {
+            return Err(bad("Only the public exponent 65537 is supported."));
+        }
+        (bits, MaterialSpec::Rsa(bits))
+    } else {
+        let crv = b["crv"].as_str().unwrap_or("P-256");
+        let curve = EcCurve::parse(crv).ok_or_else(|| {
+            bad("The curve is not supported. Supported curves are P-256, P-384 and P-521.")
+        })?;
+        (curve.bits(), MaterialSpec::Ec(curve))
+    };
+    let req = CreateKey {
+        enabled: b["attributes"]["enabled"].as_bool().unwrap_or(true),
+        not_before: time_attr(&b, "nbf")?,
+        expires: time_attr(&b, "exp")?,
+        ops: key_ops(&b)?,
+        ..CreateKey::new(call.vault, name, kty, size)
+    };
+    keyvault::validate_create_key(ws, &req)?;
+    let Some(material) = call.material.clone() else {
+        return Ok(Outcome::NeedsMaterial(spec));
+    };
+    keyvault::create_key(ws, &req, material)?;
+    bundle_of(ws, call, name, None)
+}
+
+fn import(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, ServiceError> {
+    let b = body(call.request)?;
+    let jwk = &b["key"];
+    let kty_text = jwk["kty"].as_str().unwrap_or("RSA");
+    if !kty_text.starts_with("RSA") {
+        return Err(bad(
+            "Only RSA keys are imported through this endpoint; import an EC key in the shell (az keyvault key import --pem-file).",
+        ));
+    }
+    let part = |f: &str| unb64(jwk, f);
+    let material = RsaKeyMaterial::from_jwk(
+        &part("n")?,
+        &part("e")?,
+        &part("d")?,
+        &part("p")?,
+        &part("q")?,
+        &part("dp")?,
+        &part("dq")?,
+        &part("qi")?,
+    )
+    .map_err(|e| bad(format!("The key is not valid: {e}")))?;
+    let hsm = b["Hsm"].as_bool().unwrap_or(false) || kty_text == "RSA-HSM";
+    let kty = if hsm { KeyType::RsaHsm } else { KeyType::Rsa };
+    keyvault::import_material(ws, call.vault, name, kty, material)?;
+    if b.get("attributes").is_some() || b.get("key_ops").is_some() || jwk.get("key_ops").is_some() {
+        let mut ops_source = b.clone();
+        if ops_source.get("key_ops").is_none() {
+            ops_source["key_ops"] = jwk["key_ops"].clone();
+        }
+        keyvault::set_key_attributes(ws, call.vault, name, None, &attributes_of(&ops_source)?)?;
+    }
+    bundle_of(ws, call, name, None)
+}
+
+fn attributes_of(b: &Value) -> Result<KeyAttributes, ServiceError> {
+    let a = &b["attributes"];
+    Ok(KeyAttributes {
+        enabled: a["enabled"].as_bool(),
+        not_before: if a.get("nbf").is_some() {
+            Some(time_attr(b, "nbf")?)
+        } else {
+            None
+        },
+        expires: if a.get("exp").is_some() {
+            Some(time_attr(b, "exp")?)
+        } else {
+            None
+        },
+        ops: key_ops(b)?,
+    })
+}
+
+fn update(
+    ws: &mut Workspace,
+    call: &Call,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Outcome, ServiceError> {
+    let b = body(call.request)?;
+    keyvault::set_key_attributes(ws, call.vault, name, version, &attributes_of(&b)?)?;
+    bundle_of(ws, call, name, version)
+}
+
+fn rotate(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, ServiceError> {
+    keyvault::authorize_user(ws, call.vault, KeyPermission::Rotate)?;
+    let Some(material) = call.material.clone() else {
+        let (_, k, kv) = keyvault::key_state(ws, call.vault, name, None)?;
+        return Ok(Outcome::NeedsMaterial(match &kv.material {
+            KeyMaterial::Ec(ec) => MaterialSpec::Ec(ec.curve()),
+            KeyMaterial::Rsa(_) if k.kty.is_rsa() => MaterialSpec::Rsa(kv.material.bits()),
+            KeyMaterial::Rsa(_) => MaterialSpec::Rsa(2048),
+        }));
+    };
+    rotation::rotate_key(ws, call.vault, name, material)?;
+    bundle_of(ws, call, name, None)
+}
+
+/// `wrapkey`, `unwrapkey`, `encrypt`, `decrypt`, `sign`, `verify` on a key version (an
+/// empty version is the latest).
+fn crypto_op(
+    ws: &mut Workspace,
+    call: &Call,
+    name: &str,
+    version: &str,
+    op: &str,
+) -> Result<Outcome, ServiceError> {
+    let b = body(call.request)?;
+    let uri = KeyUri {
+        vault: call.vault.to_string(),
+        key: name.to_string(),
+        version: (!version.is_empty()).then(|| version.to_string()),
+        managed_hsm: ws.vault(call.vault).is_some_and(|v| v.is_managed_hsm()),
+    };
+    let alg_text = b["alg"].as_str().unwrap_or_default().to_string();
+    let wrap_alg = || match alg_text.as_str() {
+        "RSA-OAEP-256" => Ok(WrapAlgorithm::RsaOaep256),
+        "RSA-OAEP" => Ok(WrapAlgorithm::RsaOaep),
+        "" => Err(bad("'alg' is required.")),
+        other => Err(bad(format!(
+            "The algorithm '{other}' is not supported by the simulator (RSA-OAEP, RSA-OAEP-256)."
+        ))),
+    };
+    let rsa = |m: &KeyMaterial| {
+        m.rsa()
+            .cloned()
+            .ok_or_else(|| bad(format!("The operation '{op}' needs an RSA key.")))
+    };
+    let value = || unb64(&b, "value");
+    let (permission, operation, audit) = match op {
+        "wrapkey" => (KeyPermission::WrapKey, KeyOperation::WrapKey, "KeyWrap"),
+        "unwrapkey" => (
+            KeyPermission::UnwrapKey,
+            KeyOperation::UnwrapKey,
+            "KeyUnwrap",
+        ),
+        "encrypt" => (KeyPermission::Encrypt, KeyOperation::Encrypt, "KeyEncrypt"),
+        "decrypt" => (KeyPermission::Decrypt, KeyOperation::Decrypt, "KeyDecrypt"),
+        "sign" => (KeyPermission::Sign, KeyOperation::Sign, "KeySign"),
+        "verify" => (KeyPermission::Verify, KeyOperation::Verify, "KeyVerify"),
+        _ => {
+            return Err(ServiceError::not_found(
+                "NotFound",
+                format!("'{op}' is not a key operation."),
+            ));
+        }
+    };
+    let (kid, result) = match op {
+        "wrapkey" | "encrypt" => {
+            let (alg, data) = (wrap_alg()?, value()?);
+            keyvault::user_key_operation(ws, &uri, permission, operation, audit, |m| {
+                rsa(m)?
+                    .wrap(alg, &data)
+                    .map(|c| json!(b64url(&c)))
+                    .map_err(|e| bad(e.to_string()))
+            })?
+        }
+        "unwrapkey" | "decrypt" => {
+            let (alg, data) = (wrap_alg()?, value()?);
+            keyvault::user_key_operation(ws, &uri, permission, operation, audit, |m| {
+                rsa(m)?
+                    .unwrap_key(alg, &data)
+                    .map(|p| json!(b64url(&p)))
+                    .map_err(|_| bad("The ciphertext could not be decrypted with this key."))
+            })?
+        }
+        "sign" => {
+            let alg = SignatureAlgorithm::parse(&alg_text).ok_or_else(|| {
+                bad(format!("The algorithm '{alg_text}' is not supported by the simulator (RS256, RS384, RS512)."))
+            })?;
+            let digest = value()?;
+            keyvault::user_key_operation(ws, &uri, permission, operation, audit, |m| {
+                rsa(m)?
+                    .sign_digest(alg, &digest)
+                    .map(|s| json!(b64url(&s)))
+                    .map_err(|_| {
+                        bad(format!(
+                            "The digest must be {} bytes for {alg_text}.",
+                            alg.digest_len()
+                        ))
+                    })
+            })?
+        }
+        _ => {
+            let alg = SignatureAlgorithm::parse(&alg_text).ok_or_else(|| {
+                bad(format!("The algorithm '{alg_text}' is not supported by the simulator (RS256, RS384, RS512)."))
+            })?;
+            let (digest, signature) = (unb64(&b, "digest")?, value()?);
+            keyvault::user_key_operation(ws, &uri, permission, operation, audit, |m| {
+                Ok(json!(rsa(m)?.verify_digest(alg, &digest, &signature)))
+            })?
+        }
+    };
+    let kid = json::local_id(call.base, &kid);
+    if op == "verify" {
+        return done(200, json!({"value": result}));
+    }
+    done(200, json!({"kid": kid, "value": result}))
+}
