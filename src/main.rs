@@ -279,27 +279,12 @@ fn run_serve(args: &[OsString]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dir = match tempfile::Builder::new()
-        .prefix("tde-console-serve-")
-        .tempdir()
-    {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("ERROR: cannot make a folder for the certificate: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let ca = dir.path().join("ca.pem");
-    if let Err(e) = persist::write_new_file(&ca, endpoint.ca_pem.as_bytes()) {
-        eprintln!("ERROR: {e}");
-        return ExitCode::from(2);
-    }
     for v in &endpoint.vaults {
         println!("{}", serde_json::json!({"vault": v.name, "url": v.url}));
     }
     println!(
         "{}",
-        serde_json::json!({"ca_cert": ca.display().to_string()})
+        serde_json::json!({"ca_cert": endpoint.ca_path.display().to_string()})
     );
     println!(
         "{}",

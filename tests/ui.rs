@@ -1337,3 +1337,72 @@ fn the_cloud_shell_runs_powershell_cmdlets_after_choosing_powershell() {
     wait_until(&mut h, "bash", |app| !app.busy());
     assert!(has(&h, "az>"));
 }
+
+/// Issue 14: View > "Serve vaults on localhost" starts the endpoint; the top bar shows it,
+/// the panel lists each vault's URL, and a client's request is answered by the running
+/// app (its count goes up) while the trainer watches.
+#[test]
+fn serving_the_vaults_on_localhost_answers_a_client_live() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    assert!(
+        h.state().serving.endpoint.is_some(),
+        "{:?}",
+        h.state().serving.error
+    );
+    assert!(has(&h, "Serving 3 vaults · 0 requests"));
+    assert!(has(&h, "https://127.0.0.1:"));
+    let (url, ca) = {
+        let e = h.state().serving.endpoint.as_ref().unwrap();
+        (e.vaults[0].url.clone(), e.ca_pem.clone())
+    };
+    let port: u16 = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // A client without a token: the app answers with the challenge.
+    let client = std::thread::spawn(move || {
+        use rustls::pki_types::pem::PemObject;
+        use std::io::{Read, Write};
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+        let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        tls.write_all(
+            b"GET /keys?api-version=7.5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let _ = tls.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    wait_until(&mut h, "the app to answer the client", |app| {
+        app.serving
+            .endpoint
+            .as_ref()
+            .is_some_and(|e| e.stats.requests.load(std::sync::atomic::Ordering::SeqCst) > 0)
+    });
+    assert!(client.join().unwrap().starts_with("HTTP/1.1 401"));
+    assert!(has(&h, "Serving 3 vaults · 1 request"));
+    // Stopping closes the endpoint and the indicator goes.
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    assert!(h.state().serving.endpoint.is_none());
+    assert!(!has(&h, "Serving 3 vaults"));
+}

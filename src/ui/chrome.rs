@@ -125,6 +125,17 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             if ui.button("Advisor").clicked() {
                 app.open_root(BladeKind::Advisor);
             }
+            let mut serving = app.serving.endpoint.is_some();
+            if ui
+                .checkbox(&mut serving, "Serve vaults on localhost")
+                .on_hover_text(
+                    "The vaults as Key Vault endpoints on 127.0.0.1 for Azure SDK clients",
+                )
+                .changed()
+            {
+                let ctx = ui.ctx().clone();
+                super::endpoint_panel::set_serving(app, &ctx, serving);
+            }
             if ui.button("Go to… (Ctrl+K)").clicked() {
                 app.dialog = Some(Dialog::Palette {
                     query: String::new(),
@@ -181,6 +192,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             {
                 app.shell.open = !app.shell.open;
             }
+            super::endpoint_panel::indicator(app, ui);
         });
     });
     if narrow {

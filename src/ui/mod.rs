@@ -9,6 +9,7 @@ pub mod blade_layout;
 pub mod blades;
 mod changes;
 mod chrome;
+pub mod endpoint_panel;
 pub mod history;
 pub mod jobs;
 mod navigator;
@@ -196,6 +197,8 @@ pub struct ConsoleApp {
     pub disk_changed: bool,
     disk_checked_at: f64,
     pub recovery: recovery::Recovery,
+    /// View > "Serve vaults on localhost".
+    pub serving: endpoint_panel::Serving,
 }
 
 impl ConsoleApp {
@@ -261,6 +264,7 @@ impl ConsoleApp {
             disk_changed: false,
             disk_checked_at: f64::NEG_INFINITY,
             recovery: recovery::Recovery::default(),
+            serving: endpoint_panel::Serving::default(),
             ws,
         }
     }
@@ -511,6 +515,11 @@ impl ConsoleApp {
         path: Option<PathBuf>,
         stamp: Option<crate::persist::DiskStamp>,
     ) {
+        // The endpoint served the old workspace's vaults with its tokens: stop it.
+        if self.serving.endpoint.take().is_some() {
+            self.serving.error =
+                Some("Stopped: another workspace was opened. Serve again for its vaults.".into());
+        }
         let mut ws = ws;
         ws.bump_revision();
         self.doc = Document {
@@ -950,6 +959,7 @@ impl ConsoleApp {
     fn frame(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll_jobs(&ctx);
+        endpoint_panel::serve(self, &ctx);
         self.tick_clock(&ctx);
         let now = ctx.input(|i| i.time);
         self.recovery.tick(
@@ -985,6 +995,12 @@ impl ConsoleApp {
                 .resizable(true)
                 .default_size(340.0)
                 .show(ui, |ui| scenarios::panel(self, ui));
+        }
+        if self.serving.open {
+            egui::Panel::right("vault-endpoint")
+                .resizable(true)
+                .default_size(360.0)
+                .show(ui, |ui| endpoint_panel::panel(self, ui));
         }
         if self.show_history {
             egui::Panel::right("history")

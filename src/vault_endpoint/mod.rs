@@ -72,6 +72,9 @@ pub struct Endpoint {
     pub vaults: Vec<ServedVault>,
     /// PEM of the certificate authority clients trust (`connection_verify=`).
     pub ca_pem: String,
+    /// The same, in a file of a private folder that lives as long as the endpoint.
+    pub ca_path: std::path::PathBuf,
+    _ca_dir: tempfile::TempDir,
     pub stats: Arc<Stats>,
     requests: mpsc::Receiver<Pending>,
     stop: Arc<AtomicBool>,
@@ -101,6 +104,12 @@ impl Endpoint {
         wake: Arc<dyn Fn() + Send + Sync>,
     ) -> Result<Endpoint, String> {
         let certs = tls::make()?;
+        let ca_dir = tempfile::Builder::new()
+            .prefix("tde-console-vaults-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a folder for the certificate: {e}"))?;
+        let ca_path = ca_dir.path().join("ca.pem");
+        crate::persist::write_new_file(&ca_path, certs.ca_pem.as_bytes())?;
         let (tx, rx) = mpsc::channel::<Pending>();
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Stats::default());
@@ -176,6 +185,8 @@ impl Endpoint {
         Ok(Endpoint {
             vaults,
             ca_pem: certs.ca_pem,
+            ca_path,
+            _ca_dir: ca_dir,
             stats,
             requests: rx,
             stop,
@@ -294,6 +305,8 @@ impl Connection {
                 Err(http::ReadError::Malformed(status, why)) => {
                     let r = http::Response::error(status, "BadParameter", &why);
                     let _ = http::write_response(&mut stream, &r, true);
+                    stream.conn.send_close_notify();
+                    let _ = std::io::Write::flush(&mut stream);
                     return;
                 }
             };
@@ -301,7 +314,12 @@ impl Connection {
                 .header("Connection")
                 .is_some_and(|c| c.eq_ignore_ascii_case("close"));
             let response = self.answer(request);
-            if http::write_response(&mut stream, &response, close).is_err() || close {
+            if http::write_response(&mut stream, &response, close).is_err() {
+                return;
+            }
+            if close {
+                stream.conn.send_close_notify();
+                let _ = std::io::Write::flush(&mut stream);
                 return;
             }
         }

@@ -1,0 +1,193 @@
+//! View > "Serve vaults on localhost": the workspace's vaults as Key Vault endpoints on
+//! 127.0.0.1 for real SDK clients (see [`crate::vault_endpoint`]), a status indicator in
+//! the top bar, and a panel with what a client needs: each vault's URL, the CA file to
+//! trust, a token, a snippet, and the requests as they arrive.
+//!
+//! The UI thread owns the workspace, so it answers the requests: each frame takes those
+//! waiting (the endpoint wakes the UI when one arrives). While a job runs on a copy of the
+//! workspace, requests wait for it, so neither overwrites the other.
+
+use super::ConsoleApp;
+use crate::vault_endpoint::{Bearer, Endpoint, TOKEN_LIFETIME_S, token_for};
+use egui::RichText;
+use std::sync::Arc;
+
+/// The first port tried; the vaults take the ports after it.
+pub const FIRST_PORT: u16 = 8443;
+
+/// The endpoint of the app, while it serves.
+#[derive(Default)]
+pub struct Serving {
+    pub endpoint: Option<Endpoint>,
+    pub open: bool,
+    /// Why it did not start.
+    pub error: Option<String>,
+    token: Option<String>,
+}
+
+/// Starts or stops serving.
+pub fn set_serving(app: &mut ConsoleApp, ctx: &egui::Context, on: bool) {
+    if !on {
+        app.serving.endpoint = None;
+        app.serving.token = None;
+        return;
+    }
+    let wake_ctx = ctx.clone();
+    // Free ports from FIRST_PORT up; `0` (any free ports) when those are taken.
+    let started = Endpoint::start(
+        &app.ws,
+        FIRST_PORT,
+        app.keys.clone(),
+        Arc::new(move || wake_ctx.request_repaint()),
+    )
+    .or_else(|_| {
+        let wake_ctx = ctx.clone();
+        Endpoint::start(
+            &app.ws,
+            0,
+            app.keys.clone(),
+            Arc::new(move || wake_ctx.request_repaint()),
+        )
+    });
+    match started {
+        Ok(e) => {
+            app.serving.token = token_for(&app.ws, &Bearer::ConsoleUser, TOKEN_LIFETIME_S).ok();
+            app.serving.endpoint = Some(e);
+            app.serving.error = None;
+            app.serving.open = true;
+        }
+        Err(e) => {
+            app.serving.error = Some(e);
+            app.serving.open = true;
+        }
+    }
+}
+
+/// Answers the requests waiting (each frame).
+pub fn serve(app: &mut ConsoleApp, ctx: &egui::Context) {
+    if app.job.is_some() {
+        return;
+    }
+    let Some(endpoint) = app.serving.endpoint.as_mut() else {
+        return;
+    };
+    if endpoint.serve_waiting(&mut app.ws, app.keys.as_ref()) > 0 {
+        app.last_change = "Key Vault requests from SDK clients".into();
+        ctx.request_repaint();
+    }
+}
+
+/// The top bar's indicator while serving.
+pub fn indicator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let Some(e) = &app.serving.endpoint else {
+        return;
+    };
+    let requests = e.stats.requests.load(std::sync::atomic::Ordering::SeqCst);
+    let text = RichText::new(format!(
+        "Serving {} vault{} · {requests} request{}",
+        e.vaults.len(),
+        if e.vaults.len() == 1 { "" } else { "s" },
+        if requests == 1 { "" } else { "s" }
+    ))
+    .color(egui::Color32::from_rgb(0x10, 0x7c, 0x10));
+    if ui
+        .selectable_label(app.serving.open, text)
+        .on_hover_text("The workspace's vaults answer SDK clients on 127.0.0.1: click for URLs, the certificate and a token")
+        .clicked()
+    {
+        app.serving.open = !app.serving.open;
+    }
+}
+
+/// The panel: URLs, certificate, token, a snippet, and the latest requests.
+pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.strong("Vaults on localhost");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("×").on_hover_text("Close").clicked() {
+                app.serving.open = false;
+            }
+        });
+    });
+    if let Some(e) = &app.serving.error {
+        ui.colored_label(egui::Color32::from_rgb(0xa4, 0x26, 0x2c), e);
+    }
+    let Some(endpoint) = &app.serving.endpoint else {
+        ui.label("Not serving. View > Serve vaults on localhost starts it.");
+        return;
+    };
+    ui.label(
+        RichText::new(
+            "Point an Azure SDK client at a vault's URL: requests go through the vault's access policies or RBAC, firewall, limits and audit log, as the shell's do.",
+        )
+        .weak(),
+    );
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        egui::Grid::new("served-vaults").striped(true).show(ui, |ui| {
+            for v in &endpoint.vaults {
+                ui.label(&v.name);
+                ui.monospace(&v.url);
+                if ui.small_button("Copy").clicked() {
+                    ui.ctx().copy_text(v.url.clone());
+                }
+                ui.end_row();
+            }
+        });
+        ui.separator();
+        ui.label("Certificate authority to trust (connection_verify=):");
+        let ca = endpoint.ca_path.display().to_string();
+        ui.horizontal(|ui| {
+            ui.monospace(&ca);
+            if ui.small_button("Copy").clicked() {
+                ui.ctx().copy_text(ca.clone());
+            }
+        });
+        ui.label("Token for the console user (8 hours):");
+        if let Some(t) = &app.serving.token {
+            ui.horizontal(|ui| {
+                ui.monospace(format!("{}…", t.chars().take(32).collect::<String>()));
+                if ui.small_button("Copy token").clicked() {
+                    ui.ctx().copy_text(t.clone());
+                }
+            });
+        }
+        ui.label(
+            RichText::new(
+                "Other callers: tde-console token WORKSPACE.ron --identity NAME | --app APPID",
+            )
+            .weak(),
+        );
+        ui.separator();
+        ui.label("Python:");
+        let url = endpoint
+            .vaults
+            .first()
+            .map(|v| v.url.trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        let snippet = format!(
+            "keys = KeyClient(\"{url}\", credential,\n    connection_verify=r\"{ca}\",\n    verify_challenge_resource=False)"
+        );
+        ui.monospace(&snippet);
+        ui.separator();
+        ui.strong("Latest requests");
+        let recent = endpoint
+            .recent
+            .lock()
+            .map(|r| r.iter().rev().take(40).cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        if recent.is_empty() {
+            ui.label(RichText::new("None yet.").weak());
+        }
+        for (what, status) in recent {
+            let color = match status {
+                200..=299 => egui::Color32::from_rgb(0x10, 0x7c, 0x10),
+                401 => egui::Color32::GRAY,
+                _ => egui::Color32::from_rgb(0xa4, 0x26, 0x2c),
+            };
+            ui.horizontal(|ui| {
+                ui.colored_label(color, status.to_string());
+                ui.label(what);
+            });
+        }
+    });
+}

@@ -1,0 +1,372 @@
+//! Issue 14: the local Key Vault endpoint. The REST handler directly (authentication,
+//! errors, hostile requests, principals other than the console user), then the real
+//! thing over TLS on 127.0.0.1. The Python SDK's walk is in `tests/sdk.rs`.
+
+mod common;
+
+use common::FixtureKeys;
+use proptest::prelude::*;
+use std::io::{Read, Write};
+use std::sync::Arc;
+use tde_console::model::Workspace;
+use tde_console::shell::Shell;
+use tde_console::vault_endpoint::http::{Request, Response};
+use tde_console::vault_endpoint::rest::{self, Call, MaterialSpec, Outcome};
+use tde_console::vault_endpoint::{Bearer, Endpoint, token_for};
+
+const VAULT: &str = "kv-contoso-us";
+const BASE: &str = "https://127.0.0.1:8443/";
+
+fn demo() -> Workspace {
+    tde_console::persist::demo().expect("demo")
+}
+
+fn request(method: &str, path: &str, token: Option<&str>, body: &str) -> Request {
+    let (path, query) = path.split_once('?').unwrap_or((path, "api-version=7.5"));
+    let mut headers = vec![("User-Agent".to_string(), "test-client/1.0".to_string())];
+    if let Some(t) = token {
+        headers.push(("Authorization".into(), format!("Bearer {t}")));
+    }
+    Request {
+        method: method.into(),
+        path: path.into(),
+        query: query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        headers,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+/// Handles a request, making key material when it asks for some (as a connection does).
+fn call(ws: &mut Workspace, r: &Request) -> Response {
+    let key = ws.backup_root.token_signing_key();
+    let mut material = None;
+    for _ in 0..2 {
+        let out = rest::handle(
+            ws,
+            Call {
+                vault: VAULT,
+                base: BASE,
+                request: r,
+                material: material.take(),
+                token_key: &key,
+                wall_now: tde_console::vault_endpoint::wall_now(),
+            },
+        );
+        match out {
+            Outcome::Done(resp) => return resp,
+            Outcome::NeedsMaterial(spec) => {
+                let bits = match spec {
+                    MaterialSpec::Rsa(b) => b,
+                    MaterialSpec::Ec(_) => 2048,
+                };
+                let m = match spec {
+                    MaterialSpec::Ec(_) => spec.make(&FixtureKeys::new()).expect("ec"),
+                    _ => tde_console::crypto::KeyMaterial::Rsa(
+                        tde_console::service::KeySource::generate(&FixtureKeys::new(), bits)
+                            .expect("fixture key"),
+                    ),
+                };
+                material = Some(m);
+            }
+        }
+    }
+    panic!("asked for material twice");
+}
+
+fn json(r: &Response) -> serde_json::Value {
+    serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null)
+}
+
+fn console_token(ws: &Workspace) -> String {
+    token_for(ws, &Bearer::ConsoleUser, 3600).expect("token")
+}
+
+#[test]
+fn without_a_token_the_vault_challenges_as_azure_does() {
+    let mut ws = demo();
+    let r = call(&mut ws, &request("GET", "/keys", None, ""));
+    assert_eq!(r.status, 401);
+    let challenge = r
+        .headers
+        .iter()
+        .find(|(n, _)| n == "WWW-Authenticate")
+        .map(|(_, v)| v.clone())
+        .expect("challenge");
+    assert!(
+        challenge.starts_with("Bearer authorization=\"https://login.microsoftonline.com/"),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains("resource=\"https://vault.azure.net\""),
+        "{challenge}"
+    );
+    assert_eq!(json(&r)["error"]["code"], "Unauthorized");
+}
+
+#[test]
+fn invalid_expired_and_foreign_tokens_are_refused() {
+    let mut ws = demo();
+    let before = ws.clone();
+    let mut other = tde_console::service::new_workspace("other", 1);
+    other.console_user = ws.console_user.clone();
+    let foreign = console_token(&other);
+    let expired = {
+        let u = &ws.console_user;
+        let c = tde_console::vault_endpoint::token::Claims::new(
+            &u.object_id.0,
+            &u.tenant.0,
+            "app",
+            &u.upn,
+            true,
+            1_000,
+            60,
+        );
+        tde_console::vault_endpoint::token::issue(&c, &ws.backup_root.token_signing_key())
+    };
+    for t in [foreign.as_str(), expired.as_str(), "garbage", "a.b.c", ""] {
+        let r = call(
+            &mut ws,
+            &request("POST", "/keys/x/create", Some(t), r#"{"kty":"RSA"}"#),
+        );
+        assert_eq!(r.status, 401, "{t}: {}", String::from_utf8_lossy(&r.body));
+    }
+    assert!(ws.same_as(&before), "a refused request changed nothing");
+}
+
+#[test]
+fn the_keys_api_answers_in_the_services_shapes() {
+    let mut ws = demo();
+    let t = console_token(&ws);
+    let r = call(
+        &mut ws,
+        &request(
+            "POST",
+            "/keys/api-key/create",
+            Some(&t),
+            r#"{"kty":"RSA","key_size":2048,"tags":{}}"#,
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let b = json(&r);
+    let kid = b["key"]["kid"].as_str().expect("kid").to_string();
+    assert!(
+        kid.starts_with("https://127.0.0.1:8443/keys/api-key/"),
+        "{kid}"
+    );
+    assert_eq!(b["key"]["kty"], "RSA");
+    assert!(b["key"]["n"].as_str().is_some_and(|n| n.len() > 300));
+    assert!(b["key"]["d"].is_null(), "never the private part");
+    assert!(b["attributes"]["created"].is_i64());
+    // Latest by the trailing slash the SDKs send, list, versions.
+    assert_eq!(
+        call(&mut ws, &request("GET", "/keys/api-key/", Some(&t), "")).status,
+        200
+    );
+    let list = json(&call(&mut ws, &request("GET", "/keys", Some(&t), "")));
+    assert!(list["value"].as_array().is_some_and(|v| {
+        v.iter()
+            .any(|k| k["kid"] == "https://127.0.0.1:8443/keys/api-key")
+    }));
+    assert!(list["nextLink"].is_null());
+    // Errors: Key Vault's codes and statuses.
+    let r = call(&mut ws, &request("GET", "/keys/nope/", Some(&t), ""));
+    assert_eq!(r.status, 404);
+    assert_eq!(json(&r)["error"]["code"], "KeyNotFound");
+    let r = call(
+        &mut ws,
+        &request("POST", "/keys/api-key/create", Some(&t), "{not json"),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(json(&r)["error"]["code"], "BadParameter");
+    assert_eq!(
+        call(&mut ws, &request("GET", "/keys?x=1", Some(&t), "")).status,
+        400,
+        "no api-version"
+    );
+    assert_eq!(
+        call(&mut ws, &request("PATCH", "/rng", Some(&t), "")).status,
+        405
+    );
+    assert_eq!(
+        call(&mut ws, &request("GET", "/secrets/s", Some(&t), "")).status,
+        404
+    );
+    // Sign and verify (RS256 over a digest).
+    let digest = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let s = json(&call(
+        &mut ws,
+        &request(
+            "POST",
+            "/keys/api-key//sign",
+            Some(&t),
+            &format!(r#"{{"alg":"RS256","value":"{digest}"}}"#),
+        ),
+    ));
+    let sig = s["value"].as_str().expect("signature");
+    let v = json(&call(
+        &mut ws,
+        &request(
+            "POST",
+            "/keys/api-key//verify",
+            Some(&t),
+            &format!(r#"{{"alg":"RS256","digest":"{digest}","value":"{sig}"}}"#),
+        ),
+    ));
+    assert_eq!(v["value"], true);
+    // Purge answers 204 with no body.
+    assert_eq!(
+        call(&mut ws, &request("DELETE", "/keys/api-key", Some(&t), "")).status,
+        200
+    );
+    let r = call(
+        &mut ws,
+        &request("DELETE", "/deletedkeys/api-key", Some(&t), ""),
+    );
+    assert!(r.status == 204 || r.status == 403, "{}", r.status);
+}
+
+/// A user-assigned identity's token acts as that identity: refused until an access policy
+/// names it, then served; the audit records carry its object id and the client.
+#[test]
+fn an_identity_acts_through_its_own_access_policy() {
+    let mut ws = demo();
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let out = sh.run_script(
+        &mut ws,
+        &format!("az identity create --name app-umi --resource-group rg-contoso-us --location eastus -o none\naz monitor diagnostic-settings create --name audit --resource {VAULT} --logs '[{{\"category\":\"AuditEvent\",\"enabled\":true}}]' --workspace law -o none"),
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let t = token_for(&ws, &Bearer::Identity("app-umi".into()), 3600).expect("token");
+    let r = call(
+        &mut ws,
+        &request("GET", "/keys/tde-protector/", Some(&t), ""),
+    );
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(json(&r)["error"]["code"], "Forbidden");
+    let principal = ws
+        .identities
+        .iter()
+        .find(|i| i.name == "app-umi")
+        .unwrap()
+        .principal_id
+        .0
+        .clone();
+    let out = sh.run_script(
+        &mut ws,
+        &format!("az keyvault set-policy --name {VAULT} --object-id {principal} --key-permissions get -o none\nsim clock advance 15m -o none"),
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert_eq!(
+        call(
+            &mut ws,
+            &request("GET", "/keys/tde-protector/", Some(&t), "")
+        )
+        .status,
+        200
+    );
+    let audit = sh
+        .run_line(&mut ws, &format!("sim audit list --vault {VAULT} -o json"))
+        .stdout;
+    assert!(
+        audit.contains(&principal) && audit.contains("test-client/1.0"),
+        "{audit}"
+    );
+    // The console user is itself again after the requests.
+    assert_eq!(ws.console_user.upn, "admin@contoso.onmicrosoft.com");
+    assert!(ws.console_user.via.is_none());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Whatever arrives (methods, paths, bodies, with a valid token), the answer is an HTTP
+    /// status and an error body, never a panic.
+    #[test]
+    fn hostile_requests_get_answers_not_panics(
+        method in prop::sample::select(vec!["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "BREW"]),
+        segments in prop::collection::vec(prop::sample::select(vec!["keys", "deletedkeys", "rng", "", "tde-protector", "create", "rotate", "backup", "restore", "wrapkey", "unwrapkey", "sign", "verify", "versions", "rotationpolicy", "recover", "..", "%00", "é"]), 0..6),
+        body in prop::sample::select(vec!["", "{}", "null", "[]", "{\"kty\":\"RSA\",\"key_size\":99999}", "{\"kty\":\"EC\",\"crv\":\"P-999\"}", "{\"alg\":\"RSA-OAEP-256\",\"value\":\"!!!\"}", "{\"count\":-1}", "{\"count\":100000}", "{\"value\":\"AAAA\"}", "{\"key\":{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\",\"d\":\"AQAB\",\"p\":\"AQ\",\"q\":\"AQ\",\"dp\":\"AQ\",\"dq\":\"AQ\",\"qi\":\"AQ\"}}", "{\"lifetimeActions\":[{\"action\":{\"type\":\"x\"}}]}", "\u{0}\u{1}"]),
+    ) {
+        let mut ws = demo();
+        let t = console_token(&ws);
+        let path = format!("/{}", segments.join("/"));
+        let r = call(&mut ws, &request(method, &path, Some(&t), body));
+        prop_assert!((200..600).contains(&r.status));
+        if r.status >= 400 {
+            prop_assert!(json(&r)["error"]["code"].is_string(), "{}", String::from_utf8_lossy(&r.body));
+        }
+    }
+}
+
+/// The real thing: TLS on 127.0.0.1 with the endpoint's CA, a 401 challenge, a served
+/// request, and a connection of garbage that leaves the endpoint serving.
+#[test]
+fn over_tls_on_loopback() {
+    let mut ws = demo();
+    let keys: Arc<dyn tde_console::service::KeySource> = Arc::new(FixtureKeys::new());
+    let mut endpoint = Endpoint::start(&ws, 0, keys.clone(), Arc::new(|| {})).expect("started");
+    assert_eq!(
+        endpoint.vaults.len(),
+        ws.vaults.iter().filter(|v| v.deleted.is_none()).count()
+    );
+    let url = endpoint.vaults[0].url.clone();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let port: u16 = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ca = endpoint.ca_pem.clone();
+    let token = endpoint.console_token(&ws);
+    let client = std::thread::spawn(move || {
+        // Garbage first: not TLS at all.
+        let mut raw = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _ = raw.write_all(b"\x16\x03\x01garbage garbage garbage\r\n\r\n");
+        drop(raw);
+        let get = |auth: Option<&str>| -> String {
+            use rustls::pki_types::pem::PemObject;
+            let mut roots = rustls::RootCertStore::empty();
+            for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+                roots.add(c.unwrap()).unwrap();
+            }
+            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+            let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+            let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            let auth = auth
+                .map(|t| format!("Authorization: Bearer {t}\r\n"))
+                .unwrap_or_default();
+            tls.write_all(format!("GET /keys?api-version=7.5 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Connection: close\r\n\r\n").as_bytes()).unwrap();
+            let mut out = Vec::new();
+            let _ = tls.read_to_end(&mut out);
+            String::from_utf8_lossy(&out).into_owned()
+        };
+        (get(None), get(Some(&token)))
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !client.is_finished() && std::time::Instant::now() < deadline {
+        endpoint.serve_next(&mut ws, keys.as_ref(), std::time::Duration::from_millis(20));
+    }
+    let (challenged, served) = client.join().expect("client");
+    assert!(challenged.starts_with("HTTP/1.1 401"), "{challenged}");
+    assert!(
+        challenged.contains("WWW-Authenticate: Bearer authorization="),
+        "{challenged}"
+    );
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    assert!(served.contains("\"value\":["), "{served}");
+    endpoint.stop();
+}
