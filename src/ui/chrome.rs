@@ -11,7 +11,13 @@ use egui::RichText;
 
 pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being cut.
-    let narrow = ui.available_width() < 1180.0;
+    // The endpoint's indicator takes room of its own while the vaults are served.
+    let wanted = if app.serving.endpoint.is_some() {
+        1400.0
+    } else {
+        1180.0
+    };
+    let narrow = ui.available_width() < wanted;
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             if ui.button("New workspace").clicked() {

@@ -83,13 +83,15 @@ pub fn indicator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         return;
     };
     let requests = e.stats.requests.load(std::sync::atomic::Ordering::SeqCst);
-    let text = RichText::new(format!(
+    let mut text = RichText::new(format!(
         "Serving {} vault{} · {requests} request{}",
         e.vaults.len(),
         if e.vaults.len() == 1 { "" } else { "s" },
         if requests == 1 { "" } else { "s" }
-    ))
-    .color(egui::Color32::from_rgb(0x10, 0x7c, 0x10));
+    ));
+    if !app.serving.open {
+        text = text.color(egui::Color32::from_rgb(0x3c, 0xb0, 0x3c));
+    }
     if ui
         .selectable_label(app.serving.open, text)
         .on_hover_text("The workspace's vaults answer SDK clients on 127.0.0.1: click for URLs, the certificate and a token")
@@ -167,7 +169,15 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         let snippet = format!(
             "keys = KeyClient(\"{url}\", credential,\n    connection_verify=r\"{ca}\",\n    verify_challenge_resource=False)"
         );
-        ui.monospace(&snippet);
+        ui.add(
+            egui::TextEdit::multiline(&mut snippet.as_str())
+                .code_editor()
+                .desired_rows(3)
+                .desired_width(f32::INFINITY),
+        );
+        if ui.small_button("Copy snippet").clicked() {
+            ui.ctx().copy_text(snippet.clone());
+        }
         ui.separator();
         ui.strong("Latest requests");
         let recent = endpoint
