@@ -37,6 +37,7 @@ fn request(method: &str, path: &str, token: Option<&str>, body: &str) -> Request
             .collect(),
         headers,
         body: body.as_bytes().to_vec(),
+        close: false,
     }
 }
 
@@ -282,6 +283,95 @@ fn an_identity_acts_through_its_own_access_policy() {
     assert!(ws.console_user.via.is_none());
 }
 
+/// Wrong types and out-of-range values are refused with a 400, never quietly replaced by a
+/// default; dates outside 1970 to 9000 are refused so a saved workspace always reopens.
+#[test]
+fn wrong_types_and_impossible_dates_are_refused() {
+    let mut ws = demo();
+    let t = console_token(&ws);
+    let before = ws.clone();
+    for body in [
+        r#"{"kty":"RSA","key_size":"4096"}"#,
+        r#"{"kty":"RSA","key_size":1024}"#,
+        r#"{"kty":"RSA","key_size":2048.5}"#,
+        r#"{"kty":"RSA","public_exponent":3}"#,
+        r#"{"kty":"RSA","key_ops":"wrapKey"}"#,
+        r#"{"kty":"RSA","attributes":{"enabled":"no"}}"#,
+        r#"{"kty":"RSA","attributes":"x"}"#,
+        r#"{"kty":"RSA","attributes":{"exp":-1}}"#,
+        r#"{"kty":"RSA","attributes":{"exp":253402300800}}"#,
+        r#"{"kty":"RSA","attributes":{"nbf":9223372036854775807}}"#,
+        r#"{"kty":"RSA","tags":"x"}"#,
+        r#"{"kty":"RSA","tags":{"a":1}}"#,
+        r#"[]"#,
+    ] {
+        let r = call(
+            &mut ws,
+            &request("POST", "/keys/typed/create", Some(&t), body),
+        );
+        assert_eq!(
+            r.status,
+            400,
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    assert!(ws.same_as(&before), "nothing was created");
+    for q in [
+        "api-version=banana",
+        "api-version=7.5&maxresults=0",
+        "api-version=7.5&maxresults=abc",
+    ] {
+        assert_eq!(
+            call(
+                &mut ws,
+                &request("GET", &format!("/keys?{q}"), Some(&t), "")
+            )
+            .status,
+            400,
+            "{q}"
+        );
+    }
+    // Tags are kept and returned; a PATCH with a date out of range changes nothing.
+    let r = call(
+        &mut ws,
+        &request(
+            "POST",
+            "/keys/tagged/create",
+            Some(&t),
+            r#"{"kty":"RSA","tags":{"team":"orders"}}"#,
+        ),
+    );
+    assert_eq!(json(&r)["tags"]["team"], "orders");
+    let before = ws.clone();
+    let r = call(
+        &mut ws,
+        &request(
+            "PATCH",
+            "/keys/tagged/",
+            Some(&t),
+            r#"{"attributes":{"exp":-5}}"#,
+        ),
+    );
+    assert_eq!(r.status, 400);
+    assert!(ws.same_as(&before));
+    let r = call(
+        &mut ws,
+        &request(
+            "PATCH",
+            "/keys/tagged/",
+            Some(&t),
+            r#"{"tags":{"team":"billing"}}"#,
+        ),
+    );
+    assert_eq!(json(&r)["tags"]["team"], "billing");
+    // The file reopens.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("w.ron");
+    tde_console::persist::save(&ws, &f).unwrap();
+    tde_console::persist::load(&f).expect("reopens");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
     /// Whatever arrives (methods, paths, bodies, with a valid token), the answer is an HTTP
@@ -314,15 +404,23 @@ fn over_tls_on_loopback() {
         endpoint.vaults.len(),
         ws.vaults.iter().filter(|v| v.deleted.is_none()).count()
     );
+    let port_of = |url: &str| -> u16 {
+        url.trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // A client holding every connection one vault takes leaves the other vaults serving.
+    let hogged = port_of(&endpoint.vaults[1].url);
+    let hogs: Vec<std::net::TcpStream> = (0
+        ..tde_console::vault_endpoint::MAX_CONNECTIONS_PER_VAULT)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", hogged)).unwrap())
+        .collect();
     let url = endpoint.vaults[0].url.clone();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
-    let port: u16 = url
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let port = port_of(&url);
     let ca = endpoint.ca_pem.clone();
     let token = endpoint.console_token(&ws);
     let client = std::thread::spawn(move || {
@@ -361,6 +459,7 @@ fn over_tls_on_loopback() {
         endpoint.serve_next(&mut ws, keys.as_ref(), std::time::Duration::from_millis(20));
     }
     let (challenged, served) = client.join().expect("client");
+    drop(hogs);
     assert!(challenged.starts_with("HTTP/1.1 401"), "{challenged}");
     assert!(
         challenged.contains("WWW-Authenticate: Bearer authorization="),

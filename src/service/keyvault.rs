@@ -425,6 +425,8 @@ pub struct CreateKey {
     pub not_before: Option<Timestamp>,
     pub expires: Option<Timestamp>,
     pub ops: Option<Vec<KeyOperation>>,
+    /// The key's tags (replacing those of an existing key when given).
+    pub tags: Option<Vec<(String, String)>>,
 }
 
 impl CreateKey {
@@ -438,8 +440,59 @@ impl CreateKey {
             not_before: None,
             expires: None,
             ops: None,
+            tags: None,
         }
     }
+}
+
+/// A key version's dates must be calendar dates (1970 to 9000), the expiry after the
+/// activation.
+fn check_key_dates(not_before: Option<Timestamp>, expires: Option<Timestamp>) -> ServiceResult<()> {
+    for (what, t) in [
+        ("activation (nbf)", not_before),
+        ("expiration (exp)", expires),
+    ] {
+        if let Some(t) = t
+            && !t.in_calendar()
+        {
+            return Err(ServiceError::bad_request(
+                "BadParameter",
+                format!(
+                    "The {what} date {} is outside the supported range (1970 to 9000).",
+                    t.0
+                ),
+            ));
+        }
+    }
+    if let (Some(n), Some(x)) = (not_before, expires)
+        && x <= n
+    {
+        return Err(ServiceError::bad_request(
+            "BadParameter",
+            "The expiration date must be later than the activation date.",
+        ));
+    }
+    Ok(())
+}
+
+/// Key Vault's limits on tags: at most 15, names up to 512 characters, values up to 256.
+pub fn check_tags(tags: &[(String, String)]) -> ServiceResult<()> {
+    let bad = |m: String| Err(ServiceError::bad_request("BadParameter", m));
+    if tags.len() > 15 {
+        return bad(format!(
+            "A key may have at most 15 tags ({} given).",
+            tags.len()
+        ));
+    }
+    for (n, v) in tags {
+        if n.is_empty() || n.chars().count() > 512 || v.chars().count() > 256 {
+            return bad(format!(
+                "The tag '{}' is invalid: names are 1 to 512 characters, values up to 256.",
+                n.chars().take(40).collect::<String>()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks a key-create request before any key material is generated (which is slow).
@@ -563,6 +616,10 @@ fn add_key_unaudited(
 ) -> ServiceResult<(Key, KeyVersion)> {
     transact(ws, |ws| {
         validate_new_key(ws, req, permission)?;
+        check_key_dates(req.not_before, req.expires)?;
+        if let Some(t) = &req.tags {
+            check_tags(t)?;
+        }
         if material.rsa().is_some() != req.kty.is_rsa() {
             return Err(ServiceError::bad_request(
                 "BadParameter",
@@ -602,12 +659,17 @@ fn add_key_unaudited(
         };
         let v = live_vault_mut(ws, &req.vault)?;
         match v.key_mut(&req.name) {
-            Some(k) => k.versions.push(kv.clone()),
+            Some(k) => {
+                k.versions.push(kv.clone());
+                if let Some(t) = &req.tags {
+                    k.tags = t.clone();
+                }
+            }
             None => v.keys.push(Key {
                 name: req.name.clone(),
                 kty: req.kty,
                 versions: vec![kv.clone()],
-                tags: Vec::new(),
+                tags: req.tags.clone().unwrap_or_default(),
                 deleted: None,
                 last_backup: None,
                 rotation_policy: None,
@@ -669,6 +731,8 @@ pub struct KeyAttributes {
     pub not_before: Option<Option<Timestamp>>,
     pub expires: Option<Option<Timestamp>>,
     pub ops: Option<Vec<KeyOperation>>,
+    /// The key's tags (all of them: they replace the old ones).
+    pub tags: Option<Vec<(String, String)>>,
 }
 
 pub fn set_key_attributes(
@@ -708,16 +772,14 @@ pub fn set_key_attributes(
             if let Some(ops) = &attrs.ops {
                 kv.key_ops = ops.clone();
             }
-            if let (Some(n), Some(x)) = (kv.not_before, kv.expires)
-                && x <= n
-            {
-                return Err(ServiceError::bad_request(
-                    "BadParameter",
-                    "The expiration date must be later than the activation date.",
-                ));
-            }
+            check_key_dates(kv.not_before, kv.expires)?;
             kv.updated = now;
-            Ok(kv.clone())
+            let out = kv.clone();
+            if let Some(t) = &attrs.tags {
+                check_tags(t)?;
+                k.tags = t.clone();
+            }
+            Ok(out)
         })
     })
 }
@@ -1187,8 +1249,17 @@ pub fn user_key_operation<T>(
 ) -> ServiceResult<(String, T)> {
     super::requests::user_read(ws, &uri.vault, operation, Some(&uri.key), |ws| {
         let vault = live_vault(ws, &uri.vault)?;
-        let k = check_key_use(ws, &Caller::ConsoleUser, uri, &[permission], Some(op))
-            .map_err(|e| vault_error(ws, vault, &Caller::ConsoleUser, permission.as_str(), &e))?;
+        let k =
+            check_key_use(ws, &Caller::ConsoleUser, uri, &[permission], Some(op)).map_err(|e| {
+                match e {
+                    KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => {
+                        ServiceError::key_not_found(&uri.key)
+                    }
+                    other => {
+                        vault_error(ws, vault, &Caller::ConsoleUser, permission.as_str(), &other)
+                    }
+                }
+            })?;
         let out = f(&k.version.material)?;
         Ok((k.vault.key_uri(&k.key.name, &k.version.version), out))
     })

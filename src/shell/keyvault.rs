@@ -131,6 +131,7 @@ pub const COMMANDS: &[Command] = &[
             "--expires",
             "--not-before",
             "--ops",
+            "--tags",
         ],
         keyvault_key_set_attributes,
     )
@@ -469,6 +470,9 @@ fn keyvault_key_create(
     req.enabled = a.bool("--disabled")? != Some(true);
     req.expires = time_arg(a, "--expires")?;
     req.not_before = time_arg(a, "--not-before")?;
+    if a.has("--tags") {
+        req.tags = Some(tags_arg(a)?);
+    }
     if a.has("--ops") {
         req.ops = Some(ops_arg(a)?);
     }
@@ -544,6 +548,7 @@ fn keyvault_key_set_attributes(
             .then(|| time_arg(a, "--expires"))
             .transpose()?,
         ops: a.has("--ops").then(|| ops_arg(a)).transpose()?,
+        tags: a.has("--tags").then(|| tags_arg(a)).transpose()?,
     };
     keyvault::set_key_attributes(ws, &vault, &name, version.as_deref(), &attrs)?;
     let (v, k, kv) = keyvault::key_state(ws, &vault, &name, version.as_deref())?;

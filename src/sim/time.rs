@@ -110,6 +110,15 @@ impl Sub<Timestamp> for Timestamp {
 }
 
 impl Timestamp {
+    /// The latest instant the clock and the calendar work with (9000-01-01T00:00:00Z):
+    /// beyond it dates overflow, so neither a file nor a request may hold one.
+    pub const LATEST: Timestamp = Timestamp(221_845_392_000);
+
+    /// Within 1970 to the year 9000.
+    pub fn in_calendar(self) -> bool {
+        (0..=Self::LATEST.0).contains(&self.0)
+    }
+
     /// ISO 8601 with a `+00:00` offset, as the Azure CLI prints dates.
     pub fn to_iso(self) -> String {
         match ::time::OffsetDateTime::from_unix_timestamp(self.0) {

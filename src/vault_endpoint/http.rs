@@ -21,6 +21,9 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The connection closes after the answer: `Connection: close`, or HTTP/1.0 without
+    /// `Connection: keep-alive`.
+    pub close: bool,
 }
 
 impl Request {
@@ -102,7 +105,9 @@ pub fn read_request(stream: &mut impl Read, buf: &mut Vec<u8>) -> Result<Request
             Ok(httparse::Status::Complete(n)) => {
                 let target = parsed.path.unwrap_or("/");
                 let (path, query) = split_target(target);
+                let http10 = parsed.version == Some(0);
                 let request = Request {
+                    close: http10,
                     method: parsed.method.unwrap_or("GET").to_string(),
                     path,
                     query,
@@ -125,7 +130,12 @@ pub fn read_request(stream: &mut impl Read, buf: &mut Vec<u8>) -> Result<Request
                     return Err(ReadError::Malformed(431, "request head too large".into()));
                 }
             }
-            Err(e) => return Err(ReadError::Malformed(400, format!("bad request: {e}"))),
+            Err(e) => {
+                return Err(ReadError::Malformed(
+                    400,
+                    format!("malformed HTTP request ({e})"),
+                ));
+            }
         }
         match stream.read(&mut chunk) {
             Ok(0) | Err(_) if buf.is_empty() => return Err(ReadError::Closed),
@@ -144,12 +154,29 @@ pub fn read_request(stream: &mut impl Read, buf: &mut Vec<u8>) -> Result<Request
             "chunked request bodies are not accepted; send Content-Length".into(),
         ));
     }
-    let length = match request.header("Content-Length") {
+    match request.header("Connection").map(str::to_ascii_lowercase) {
+        Some(c) if c.contains("close") => request.close = true,
+        Some(c) if c.contains("keep-alive") => request.close = false,
+        _ => {}
+    }
+    let lengths: Vec<&str> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
+        .map(|(_, v)| v.trim())
+        .collect();
+    if lengths.windows(2).any(|w| w[0] != w[1]) {
+        return Err(ReadError::Malformed(
+            400,
+            "conflicting Content-Length headers".into(),
+        ));
+    }
+    let length = match lengths.first() {
         None => 0,
-        Some(v) => v
-            .trim()
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => v
             .parse::<usize>()
-            .map_err(|_| ReadError::Malformed(400, "invalid Content-Length".into()))?,
+            .map_err(|_| ReadError::Malformed(413, "Content-Length too large".into()))?,
+        Some(_) => return Err(ReadError::Malformed(400, "invalid Content-Length".into())),
     };
     if length > MAX_BODY {
         return Err(ReadError::Malformed(
@@ -272,6 +299,22 @@ mod tests {
     }
 
     #[test]
+    fn http_1_0_closes_unless_kept_alive() {
+        assert!(read(b"GET / HTTP/1.0\r\n\r\n").unwrap().close);
+        assert!(
+            !read(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                .unwrap()
+                .close
+        );
+        assert!(
+            read(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+                .unwrap()
+                .close
+        );
+        assert!(!read(b"GET / HTTP/1.1\r\n\r\n").unwrap().close);
+    }
+
+    #[test]
     fn two_pipelined_requests_are_read_in_turn() {
         let text = b"GET /keys HTTP/1.1\r\n\r\nGET /rng HTTP/1.1\r\n\r\n";
         let mut stream = &text[..];
@@ -294,6 +337,8 @@ mod tests {
             b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort".to_vec(),
             [b"GET / HTTP/1.1\r\nX: ".to_vec(), vec![b'a'; MAX_HEAD + 10]].concat(),
             b"GET /%zz%4 HTTP/1.1\r\n\r\n".to_vec(),
+            b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef".to_vec(),
+            b"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\nabcde".to_vec(),
         ];
         for c in cases {
             match read(&c) {

@@ -171,10 +171,24 @@ pub fn parse_policy(v: &Value) -> Result<RotationPolicy, String> {
         expiry_time: duration(&v["attributes"]["expiryTime"], "expiryTime")?,
         updated: Timestamp(0),
     };
-    for action in v["lifetimeActions"].as_array().into_iter().flatten() {
+    if !v.is_object() {
+        return Err("the policy must be a JSON object".into());
+    }
+    let no_actions = Vec::new();
+    let actions = match &v["lifetimeActions"] {
+        Value::Null => &no_actions,
+        Value::Array(a) => a,
+        _ => return Err("lifetimeActions must be a list".into()),
+    };
+    for action in actions {
         let after = duration(&action["trigger"]["timeAfterCreate"], "timeAfterCreate")?;
         let before = duration(&action["trigger"]["timeBeforeExpiry"], "timeBeforeExpiry")?;
         let kind = action["action"]["type"].as_str().unwrap_or_default();
+        if kind.eq_ignore_ascii_case("rotate") && after.is_none() && before.is_none() {
+            return Err(
+                "a Rotate action needs trigger.timeAfterCreate or trigger.timeBeforeExpiry".into(),
+            );
+        }
         match kind.to_ascii_lowercase().as_str() {
             "rotate" => {
                 policy.rotate_after_create = policy.rotate_after_create.or(after);

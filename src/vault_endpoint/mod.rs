@@ -11,7 +11,8 @@
 //! `Retry-After`, soft delete, and the audit records the Logs blade shows.
 //!
 //! Threads: a listener per vault and a thread per connection (at most
-//! [`MAX_CONNECTIONS`]) read and write HTTP; the workspace stays with its owner (the UI
+//! [`MAX_CONNECTIONS`], [`MAX_CONNECTIONS_PER_VAULT`] to one vault) read and write HTTP,
+//! with an idle limit and a deadline for each request; the workspace stays with its owner (the UI
 //! thread of the app, the main thread of `tde-console serve`), which handles each request
 //! in turn ([`Endpoint::serve_waiting`], [`Endpoint::serve_next`]). Key generation for a
 //! create or rotate runs on the connection's thread, never the owner's.
@@ -35,10 +36,15 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Connections served at once (beyond it a new connection is closed at once).
-pub const MAX_CONNECTIONS: usize = 64;
+/// Connections served at once, in all (beyond it a new connection is closed at once)...
+pub const MAX_CONNECTIONS: usize = 128;
+/// ...and to one vault, so clients holding one vault's connections leave the others alone.
+pub const MAX_CONNECTIONS_PER_VAULT: usize = 32;
 /// How long a connection may sit idle between requests.
-const IDLE: Duration = Duration::from_secs(30);
+const IDLE: Duration = Duration::from_secs(15);
+/// How long a client has to send a whole request (TLS handshake included) once it has
+/// started: a client trickling bytes does not hold a connection longer.
+const REQUEST_WITHIN: Duration = Duration::from_secs(10);
 /// How long a connection waits for the workspace's owner to answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 /// A default token's lifetime (wall-clock seconds).
@@ -150,16 +156,20 @@ impl Endpoint {
             std::thread::Builder::new()
                 .name(format!("vault-endpoint {}", v.name))
                 .spawn(move || {
+                    let mine = Arc::new(AtomicUsize::new(0));
                     for stream in listener.incoming() {
                         if stop.load(Ordering::SeqCst) {
                             break;
                         }
                         let Ok(stream) = stream else { continue };
-                        if stats.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                        if stats.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS
+                            || mine.load(Ordering::SeqCst) >= MAX_CONNECTIONS_PER_VAULT
+                        {
                             drop(stream);
                             continue;
                         }
                         stats.connections.fetch_add(1, Ordering::SeqCst);
+                        mine.fetch_add(1, Ordering::SeqCst);
                         let conn = Connection {
                             vault: vault.clone(),
                             base: base.clone(),
@@ -168,15 +178,18 @@ impl Endpoint {
                             wake: wake.clone(),
                             stop: stop.clone(),
                         };
-                        let (tls, counters) = (tls.clone(), stats.clone());
+                        let (tls, counters, vault_count) =
+                            (tls.clone(), stats.clone(), mine.clone());
                         let spawned = std::thread::Builder::new()
                             .name("vault-endpoint connection".into())
                             .spawn(move || {
                                 conn.serve(stream, tls);
                                 counters.connections.fetch_sub(1, Ordering::SeqCst);
+                                vault_count.fetch_sub(1, Ordering::SeqCst);
                             });
                         if spawned.is_err() {
                             stats.connections.fetch_sub(1, Ordering::SeqCst);
+                            mine.fetch_sub(1, Ordering::SeqCst);
                         }
                     }
                 })
@@ -288,16 +301,25 @@ struct Connection {
 
 impl Connection {
     fn serve(self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>) {
-        let _ = tcp.set_read_timeout(Some(IDLE));
+        let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
         let _ = tcp.set_write_timeout(Some(IDLE));
         let Ok(conn) = rustls::ServerConnection::new(tls) else {
             return;
         };
-        let mut stream = rustls::StreamOwned::new(conn, tcp);
+        let sock = Deadlines {
+            tcp,
+            idle_until: Instant::now() + IDLE,
+            started: None,
+            stop: self.stop.clone(),
+        };
+        let mut stream = rustls::StreamOwned::new(conn, sock);
         let mut buf = Vec::new();
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 return;
+            }
+            if buf.is_empty() {
+                stream.sock.between_requests();
             }
             let request = match http::read_request(&mut stream, &mut buf) {
                 Ok(r) => r,
@@ -310,9 +332,7 @@ impl Connection {
                     return;
                 }
             };
-            let close = request
-                .header("Connection")
-                .is_some_and(|c| c.eq_ignore_ascii_case("close"));
+            let close = request.close;
             let response = self.answer(request);
             if http::write_response(&mut stream, &response, close).is_err() {
                 return;
@@ -356,6 +376,64 @@ impl Connection {
             }
         }
         unavailable()
+    }
+}
+
+/// A connection's socket with its time limits: idle between requests up to [`IDLE`], and
+/// a request (from its first byte, TLS handshake included) within [`REQUEST_WITHIN`],
+/// however slowly its bytes trickle in.
+struct Deadlines {
+    tcp: TcpStream,
+    idle_until: Instant,
+    started: Option<Instant>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Deadlines {
+    fn between_requests(&mut self) {
+        self.started = None;
+        self.idle_until = Instant::now() + IDLE;
+    }
+}
+
+impl std::io::Read for Deadlines {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.tcp.read(buf) {
+                Ok(n) => {
+                    if n > 0 && self.started.is_none() {
+                        self.started = Some(Instant::now());
+                    }
+                    return Ok(n);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    let now = Instant::now();
+                    let within = match self.started {
+                        None => now < self.idle_until,
+                        Some(t) => now < t + REQUEST_WITHIN,
+                    };
+                    if !within || self.stop.load(Ordering::SeqCst) {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl std::io::Write for Deadlines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
     }
 }
 

@@ -211,8 +211,21 @@ fn done(status: u16, v: Value) -> Result<Outcome, ServiceError> {
 
 fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
     let r = call.request;
-    if r.query("api-version").is_none() {
-        return Err(bad("The 'api-version' query parameter is required."));
+    match r.query("api-version") {
+        None => return Err(bad("The 'api-version' query parameter is required.")),
+        Some(v) if !api_version_known(v) => {
+            return Err(bad(format!(
+                "The specified version ({v}) is not recognized. Consider using the latest supported version (7.6)."
+            )));
+        }
+        Some(_) => {}
+    }
+    if let Some(m) = r.query("maxresults")
+        && !m.parse::<u32>().is_ok_and(|n| (1..=25).contains(&n))
+    {
+        return Err(bad(format!(
+            "Invalid maxresults '{m}': it must be an integer from 1 to 25."
+        )));
     }
     let vault = call.vault;
     let segments: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
@@ -299,12 +312,49 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
             rand::fill(&mut bytes[..]);
             done(200, json!({"value": b64url(&bytes)}))
         }
-        (m, ["keys", ..] | ["deletedkeys", ..] | ["rng"]) => not_allowed(m),
+        (
+            m,
+            ["keys"]
+            | ["keys", _]
+            | ["keys", _, _]
+            | [
+                "keys",
+                _,
+                _,
+                "wrapkey" | "unwrapkey" | "encrypt" | "decrypt" | "sign" | "verify",
+            ]
+            | ["deletedkeys"]
+            | ["deletedkeys", _]
+            | ["deletedkeys", _, "recover"]
+            | ["rng"],
+        ) if !segments.contains(&"..") => not_allowed(m),
         _ => Err(ServiceError::not_found(
             "NotFound",
             format!("The path '{}' is not part of Key Vault's keys API.", r.path),
         )),
     }
+}
+
+/// The api-versions of the keys API: `7.0`…`7.6` (and previews), `2016-10-01`, and the
+/// dated versions the SDKs send now (`2025-07-01`).
+fn api_version_known(v: &str) -> bool {
+    let (base, preview) = match v.split_once("-preview") {
+        Some((b, rest)) => (b, rest.is_empty() || rest.starts_with('.')),
+        None => (v, true),
+    };
+    let numbered = base
+        .strip_prefix("7.")
+        .is_some_and(|m| !m.is_empty() && m.len() <= 2 && m.bytes().all(|b| b.is_ascii_digit()));
+    let dated = base.len() == 10
+        && base.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        && base >= "2016-10-01";
+    preview && (numbered || dated)
 }
 
 /// A key (its latest version, or `version`) as a bundle.
@@ -330,9 +380,9 @@ fn time_attr(v: &Value, field: &str) -> Result<Option<Timestamp>, ServiceError> 
 }
 
 fn key_ops(v: &Value) -> Result<Option<Vec<KeyOperation>>, ServiceError> {
-    match v["key_ops"].as_array() {
-        None => Ok(None),
-        Some(ops) => ops
+    match &v["key_ops"] {
+        Value::Null => Ok(None),
+        Value::Array(ops) => ops
             .iter()
             .map(|o| {
                 o.as_str()
@@ -341,6 +391,26 @@ fn key_ops(v: &Value) -> Result<Option<Vec<KeyOperation>>, ServiceError> {
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
+        other => Err(bad(format!(
+            "'key_ops' must be a list of operations, not {other}."
+        ))),
+    }
+}
+
+/// `tags`: an object of string values.
+fn tags_of(v: &Value) -> Result<Option<Vec<(String, String)>>, ServiceError> {
+    match &v["tags"] {
+        Value::Null => Ok(None),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, x)| {
+                x.as_str()
+                    .map(|x| (k.clone(), x.to_string()))
+                    .ok_or_else(|| bad(format!("The tag '{k}' must have a string value.")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        other => Err(bad(format!("'tags' must be an object, not {other}."))),
     }
 }
 
@@ -353,23 +423,38 @@ fn create(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, Servic
         ))
     })?;
     let (size, spec) = if kty.is_rsa() {
-        let bits = b["key_size"].as_u64().unwrap_or(2048) as usize;
-        if b["public_exponent"].as_u64().is_some_and(|e| e != 65537) {
+        let bits = match &b["key_size"] {
+            Value::Null => 2048,
+            v => match v.as_u64() {
+                Some(n @ (2048 | 3072 | 4096)) => n as usize,
+                _ => {
+                    return Err(bad(format!(
+                        "Invalid key_size {v}: RSA keys are 2048, 3072 or 4096 bits."
+                    )));
+                }
+            },
+        };
+        if !b["public_exponent"].is_null() && b["public_exponent"].as_u64() != Some(65537) {
             return Err(bad("Only the public exponent 65537 is supported."));
         }
         (bits, MaterialSpec::Rsa(bits))
     } else {
+        if !matches!(&b["crv"], Value::Null | Value::String(_)) {
+            return Err(bad("'crv' must be a string (P-256, P-384 or P-521)."));
+        }
         let crv = b["crv"].as_str().unwrap_or("P-256");
         let curve = EcCurve::parse(crv).ok_or_else(|| {
             bad("The curve is not supported. Supported curves are P-256, P-384 and P-521.")
         })?;
         (curve.bits(), MaterialSpec::Ec(curve))
     };
+    let attrs = attributes_of(&b)?;
     let req = CreateKey {
-        enabled: b["attributes"]["enabled"].as_bool().unwrap_or(true),
-        not_before: time_attr(&b, "nbf")?,
-        expires: time_attr(&b, "exp")?,
-        ops: key_ops(&b)?,
+        enabled: attrs.enabled.unwrap_or(true),
+        not_before: attrs.not_before.flatten(),
+        expires: attrs.expires.flatten(),
+        ops: attrs.ops,
+        tags: attrs.tags,
         ..CreateKey::new(call.vault, name, kty, size)
     };
     keyvault::validate_create_key(ws, &req)?;
@@ -404,7 +489,11 @@ fn import(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, Servic
     let hsm = b["Hsm"].as_bool().unwrap_or(false) || kty_text == "RSA-HSM";
     let kty = if hsm { KeyType::RsaHsm } else { KeyType::Rsa };
     keyvault::import_material(ws, call.vault, name, kty, material)?;
-    if b.get("attributes").is_some() || b.get("key_ops").is_some() || jwk.get("key_ops").is_some() {
+    if b.get("attributes").is_some()
+        || b.get("key_ops").is_some()
+        || b.get("tags").is_some()
+        || jwk.get("key_ops").is_some()
+    {
         let mut ops_source = b.clone();
         if ops_source.get("key_ops").is_none() {
             ops_source["key_ops"] = jwk["key_ops"].clone();
@@ -414,10 +503,28 @@ fn import(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, Servic
     bundle_of(ws, call, name, None)
 }
 
+/// A body's `attributes` (`enabled`, `nbf`, `exp`), `key_ops` and `tags`, each checked for
+/// its type: a wrong one is a 400, never silently ignored.
 fn attributes_of(b: &Value) -> Result<KeyAttributes, ServiceError> {
+    if !b.is_object() {
+        return Err(bad("The request body must be a JSON object."));
+    }
     let a = &b["attributes"];
+    if !matches!(a, Value::Null | Value::Object(_)) {
+        return Err(bad("'attributes' must be an object."));
+    }
+    let enabled = match &a["enabled"] {
+        Value::Null => None,
+        Value::Bool(e) => Some(*e),
+        other => {
+            return Err(bad(format!(
+                "attributes.enabled must be true or false, not {other}."
+            )));
+        }
+    };
     Ok(KeyAttributes {
-        enabled: a["enabled"].as_bool(),
+        tags: tags_of(b)?,
+        enabled,
         not_before: if a.get("nbf").is_some() {
             Some(time_attr(b, "nbf")?)
         } else {
@@ -487,7 +594,13 @@ fn crypto_op(
             .cloned()
             .ok_or_else(|| bad(format!("The operation '{op}' needs an RSA key.")))
     };
-    let value = || unb64(&b, "value");
+    let value = || {
+        let v = unb64(&b, "value")?;
+        if v.is_empty() {
+            return Err(bad("'value' is empty."));
+        }
+        Ok(v)
+    };
     let (permission, operation, audit) = match op {
         "wrapkey" => (KeyPermission::WrapKey, KeyOperation::WrapKey, "KeyWrap"),
         "unwrapkey" => (
