@@ -123,6 +123,9 @@ impl Endpoint {
         let mut listening = Vec::new();
         let live: Vec<&crate::model::KeyVault> =
             ws.vaults.iter().filter(|v| v.deleted.is_none()).collect();
+        // Every port first: when one is taken, nothing has started (the listeners bound so
+        // far close as they drop).
+        let mut bound = Vec::with_capacity(live.len());
         for (i, v) in live.iter().enumerate() {
             let port = if first_port == 0 {
                 0
@@ -137,10 +140,13 @@ impl Endpoint {
                     v.name
                 )
             })?;
+            bound.push((v.name.clone(), listener));
+        }
+        for (name, listener) in bound {
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let base = format!("https://127.0.0.1:{}/", addr.port());
             vaults.push(ServedVault {
-                name: v.name.clone(),
+                name: name.clone(),
                 url: base.clone(),
             });
             listening.push(addr);
@@ -151,10 +157,10 @@ impl Endpoint {
                 certs.server.clone(),
                 keys.clone(),
                 wake.clone(),
-                v.name.clone(),
+                name.clone(),
             );
             std::thread::Builder::new()
-                .name(format!("vault-endpoint {}", v.name))
+                .name(format!("vault-endpoint {name}"))
                 .spawn(move || {
                     let mine = Arc::new(AtomicUsize::new(0));
                     for stream in listener.incoming() {
