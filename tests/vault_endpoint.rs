@@ -173,6 +173,24 @@ fn the_keys_api_answers_in_the_services_shapes() {
             .any(|k| k["kid"] == "https://127.0.0.1:8443/keys/api-key")
     }));
     assert!(list["nextLink"].is_null());
+    // Pages: maxresults items and a nextLink the SDKs follow.
+    let first = json(&call(
+        &mut ws,
+        &request("GET", "/keys?api-version=7.5&maxresults=1", Some(&t), ""),
+    ));
+    assert_eq!(first["value"].as_array().map(Vec::len), Some(1));
+    let next = first["nextLink"].as_str().expect("a next page").to_string();
+    assert!(next.starts_with("https://127.0.0.1:8443/keys?"), "{next}");
+    let query = next
+        .split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default();
+    let second = json(&call(
+        &mut ws,
+        &request("GET", &format!("/keys?{query}"), Some(&t), ""),
+    ));
+    assert_eq!(second["value"].as_array().map(Vec::len), Some(1));
+    assert_ne!(first["value"][0]["kid"], second["value"][0]["kid"]);
     // Errors: Key Vault's codes and statuses.
     let r = call(&mut ws, &request("GET", "/keys/nope/", Some(&t), ""));
     assert_eq!(r.status, 404);

@@ -1253,7 +1253,10 @@ pub fn user_key_operation<T>(
             check_key_use(ws, &Caller::ConsoleUser, uri, &[permission], Some(op)).map_err(|e| {
                 match e {
                     KeyAccessFailure::KeyNotFound | KeyAccessFailure::KeyDeleted => {
-                        ServiceError::key_not_found(&uri.key)
+                        ServiceError::key_not_found(&match &uri.version {
+                            Some(v) => format!("{}/{v}", uri.key),
+                            None => uri.key.clone(),
+                        })
                     }
                     other => {
                         vault_error(ws, vault, &Caller::ConsoleUser, permission.as_str(), &other)

@@ -191,8 +191,11 @@ pub fn parse_policy(v: &Value) -> Result<RotationPolicy, String> {
         }
         match kind.to_ascii_lowercase().as_str() {
             "rotate" => {
-                policy.rotate_after_create = policy.rotate_after_create.or(after);
-                policy.rotate_before_expiry = policy.rotate_before_expiry.or(before);
+                if policy.rotate_after_create.is_some() || policy.rotate_before_expiry.is_some() {
+                    return Err("a policy has at most one Rotate action".into());
+                }
+                policy.rotate_after_create = after;
+                policy.rotate_before_expiry = before;
             }
             "notify" => {
                 policy.notify_before_expiry =

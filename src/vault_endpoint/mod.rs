@@ -408,8 +408,14 @@ impl std::io::Read for Deadlines {
         loop {
             match self.tcp.read(buf) {
                 Ok(n) => {
-                    if n > 0 && self.started.is_none() {
-                        self.started = Some(Instant::now());
+                    let now = Instant::now();
+                    match self.started {
+                        None if n > 0 => self.started = Some(now),
+                        // Bytes trickling in do not stretch a request's time.
+                        Some(t) if now >= t + REQUEST_WITHIN => {
+                            return Err(std::io::ErrorKind::TimedOut.into());
+                        }
+                        _ => {}
                     }
                     return Ok(n);
                 }

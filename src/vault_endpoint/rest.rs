@@ -205,12 +205,52 @@ fn not_allowed(method: &str) -> Result<Outcome, ServiceError> {
     ))
 }
 
+/// One page of a list, as the service pages: `maxresults` items (25 by default) from the
+/// `$skiptoken` offset, and a `nextLink` to the rest that the SDKs follow.
+fn page(call: &Call, items: Vec<Value>) -> Result<Outcome, ServiceError> {
+    let r = call.request;
+    let size = r
+        .query("maxresults")
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(25);
+    let from = match r.query("$skiptoken") {
+        None => 0,
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| bad(format!("Invalid $skiptoken '{t}'.")))?,
+    };
+    let next = (from + size < items.len()).then(|| {
+        format!(
+            "{}{}?api-version={}&maxresults={size}&$skiptoken={}",
+            call.base.trim_end_matches('/'),
+            r.path,
+            r.query("api-version").unwrap_or("7.5"),
+            from + size
+        )
+    });
+    let value: Vec<Value> = items.into_iter().skip(from).take(size).collect();
+    done(200, json!({"value": value, "nextLink": next}))
+}
+
 fn done(status: u16, v: Value) -> Result<Outcome, ServiceError> {
     Ok(Outcome::Done(Response::json(status, &v)))
 }
 
 fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
     let r = call.request;
+    let versions: Vec<&str> = r
+        .query
+        .iter()
+        .filter(|(k, _)| k == "api-version")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if versions.windows(2).any(|w| w[0] != w[1]) {
+        return Err(bad(
+            "The 'api-version' query parameter is given more than once.",
+        ));
+    }
     match r.query("api-version") {
         None => return Err(bad("The 'api-version' query parameter is required.")),
         Some(v) if !api_version_known(v) => {
@@ -237,7 +277,7 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
                 .iter()
                 .map(|k| json::key_item(call.base, &v, k))
                 .collect();
-            done(200, json!({"value": items, "nextLink": null}))
+            page(call, items)
         }
         ("POST", ["keys", "restore"]) => {
             let blob = unb64(&body(r)?, "value")?;
@@ -258,7 +298,7 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
                 .iter()
                 .map(|kv| json::version_item(call.base, &v, &k, kv))
                 .collect();
-            done(200, json!({"value": items, "nextLink": null}))
+            page(call, items)
         }
         ("POST", ["keys", name, "rotate"]) => rotate(ws, call, name),
         ("POST", ["keys", name, "backup"]) => {
@@ -285,7 +325,7 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
                 .iter()
                 .map(|k| json::deleted_item(call.base, &v, k))
                 .collect();
-            done(200, json!({"value": items, "nextLink": null}))
+            page(call, items)
         }
         ("GET", ["deletedkeys", name]) => {
             let (v, k) = keyvault::show_deleted_key(ws, vault, name)?;
