@@ -140,6 +140,32 @@ impl Args {
             .collect()
     }
 
+    /// A flag that takes one of a few words, as az's parser checks it: the value for the
+    /// word given, or az's "invalid choice" error naming the words.
+    pub fn choice<T: Copy>(
+        &self,
+        flag: &str,
+        options: &[(&str, T)],
+    ) -> Result<Option<T>, UsageError> {
+        let Some(given) = self.get(flag) else {
+            return Ok(None);
+        };
+        options
+            .iter()
+            .find(|(word, _)| *word == given)
+            .map(|(_, v)| Some(*v))
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "argument {flag}: invalid choice: '{given}' (choose from {})",
+                    options
+                        .iter()
+                        .map(|(w, _)| format!("'{w}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
     pub fn has(&self, flag: &str) -> bool {
         self.flags.contains_key(flag)
     }

@@ -284,38 +284,17 @@ fn keyvault_update(
     let name = a.required("--name")?;
     let v = keyvault::vault_state(ws, &name)?;
     let mut acls = v.network.clone();
-    if let Some(d) = a.get("--default-action") {
-        acls.restricted = match d.as_str() {
-            "Deny" => true,
-            "Allow" => false,
-            _ => {
-                return Err(usage(format!(
-                    "argument --default-action: invalid choice: '{d}' (choose from 'Allow', 'Deny')"
-                )));
-            }
-        };
+    if let Some(deny) = a.choice("--default-action", &[("Allow", false), ("Deny", true)])? {
+        acls.restricted = deny;
     }
-    if let Some(b) = a.get("--bypass") {
-        acls.bypass_trusted_services = match b.as_str() {
-            "AzureServices" => true,
-            "None" => false,
-            _ => {
-                return Err(usage(format!(
-                    "argument --bypass: invalid choice: '{b}' (choose from 'AzureServices', 'None')"
-                )));
-            }
-        };
+    if let Some(bypass) = a.choice("--bypass", &[("AzureServices", true), ("None", false)])? {
+        acls.bypass_trusted_services = bypass;
     }
-    if let Some(p) = a.get("--public-network-access") {
-        acls.public_access_disabled = match p.as_str() {
-            "Disabled" => true,
-            "Enabled" => false,
-            _ => {
-                return Err(usage(format!(
-                    "argument --public-network-access: invalid choice: '{p}' (choose from 'Disabled', 'Enabled')"
-                )));
-            }
-        };
+    if let Some(disabled) = a.choice(
+        "--public-network-access",
+        &[("Disabled", true), ("Enabled", false)],
+    )? {
+        acls.public_access_disabled = disabled;
     }
     Ok(views::vault(&keyvault::set_network_acls(ws, &name, acls)?))
 }

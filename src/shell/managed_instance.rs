@@ -217,64 +217,28 @@ pub const COMMANDS: &[Command] = &[
         "az sql mi key create",
         "Creates a managed instance key.",
         &["--managed-instance", "--resource-group", "--kid"],
-        |ws, keys, _, a| {
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "server", "key", "create"],
-                &["--kid"],
-                |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
-            )
-        },
+        instance_key,
     )
     .aliases(MI),
     Command::new(
         "az sql mi key show",
         "Gets a managed instance key.",
         &["--managed-instance", "--resource-group", "--kid"],
-        |ws, keys, _, a| {
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "server", "key", "show"],
-                &["--kid"],
-                |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
-            )
-        },
+        instance_key,
     )
     .aliases(MI),
     Command::new(
         "az sql mi key list",
         "Gets a list of managed instance keys.",
         &["--managed-instance", "--resource-group", "--kid"],
-        |ws, keys, _, a| {
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "server", "key", "list"],
-                &["--kid"],
-                |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
-            )
-        },
+        instance_key,
     )
     .aliases(MI),
     Command::new(
         "az sql mi key delete",
         "Deletes the managed instance key with the given name.",
         &["--managed-instance", "--resource-group", "--kid"],
-        |ws, keys, _, a| {
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "server", "key", "delete"],
-                &["--kid"],
-                |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
-            )
-        },
+        instance_key,
     )
     .aliases(MI),
     Command::new(
@@ -287,16 +251,7 @@ pub const COMMANDS: &[Command] = &[
             "--kid",
             "--auto-rotation-enabled",
         ],
-        |ws, keys, _, a| {
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "server", "tde-key", "set"],
-                &["--server-key-type", "--kid", "--auto-rotation-enabled"],
-                |v| relabel(v, "Microsoft.Sql/managedInstances/encryptionProtector"),
-            )
-        },
+        instance_protector,
     )
     .aliases(MI),
     Command::new(
@@ -309,88 +264,28 @@ pub const COMMANDS: &[Command] = &[
             "--kid",
             "--auto-rotation-enabled",
         ],
-        |ws, keys, _, a| {
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "server", "tde-key", "show"],
-                &["--server-key-type", "--kid", "--auto-rotation-enabled"],
-                |v| relabel(v, "Microsoft.Sql/managedInstances/encryptionProtector"),
-            )
-        },
+        instance_protector,
     )
     .aliases(MI),
     Command::new(
         "az sql midb create",
         "Create a managed database.",
-        &[
-            "--managed-instance",
-            "--resource-group",
-            "--name",
-            "--yes",
-            "--no-wait",
-            "--collation",
-        ],
-        |ws, keys, _, a| {
-            a.take("--collation");
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "db", "create"],
-                &["--name", "--yes", "--no-wait"],
-                midb_json,
-            )
-        },
+        MIDB_ARGS,
+        instance_database,
     )
     .aliases(MI),
     Command::new(
         "az sql midb show",
         "Get the details for a managed database.",
-        &[
-            "--managed-instance",
-            "--resource-group",
-            "--name",
-            "--yes",
-            "--no-wait",
-            "--collation",
-        ],
-        |ws, keys, _, a| {
-            a.take("--collation");
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "db", "show"],
-                &["--name", "--yes", "--no-wait"],
-                midb_json,
-            )
-        },
+        MIDB_ARGS,
+        instance_database,
     )
     .aliases(MI),
     Command::new(
         "az sql midb delete",
         "Delete a managed database.",
-        &[
-            "--managed-instance",
-            "--resource-group",
-            "--name",
-            "--yes",
-            "--no-wait",
-            "--collation",
-        ],
-        |ws, keys, _, a| {
-            a.take("--collation");
-            delegate(
-                ws,
-                keys,
-                a,
-                &["sql", "db", "delete"],
-                &["--name", "--yes", "--no-wait"],
-                midb_json,
-            )
-        },
+        MIDB_ARGS,
+        instance_database,
     )
     .aliases(MI),
 ];
@@ -424,6 +319,68 @@ fn delegate(
         Value::Null => Value::Null,
         other => relabel_each(other),
     })
+}
+
+/// The last word of a command (`create` of `az sql mi key create`).
+fn verb(cmd: &str) -> &str {
+    cmd.rsplit(' ').next().unwrap_or_default()
+}
+
+/// `az sql mi key VERB`: the server-key command of the same verb, on the instance.
+fn instance_key(ws: &mut Workspace, keys: &dyn KeySource, cmd: &str, a: &mut Args) -> CmdResult {
+    delegate(
+        ws,
+        keys,
+        a,
+        &["sql", "server", "key", verb(cmd)],
+        &["--kid"],
+        |v| relabel(v, "Microsoft.Sql/managedInstances/keys"),
+    )
+}
+
+/// `az sql mi tde-key VERB`: the server's protector command of the same verb.
+fn instance_protector(
+    ws: &mut Workspace,
+    keys: &dyn KeySource,
+    cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    delegate(
+        ws,
+        keys,
+        a,
+        &["sql", "server", "tde-key", verb(cmd)],
+        &["--server-key-type", "--kid", "--auto-rotation-enabled"],
+        |v| relabel(v, "Microsoft.Sql/managedInstances/encryptionProtector"),
+    )
+}
+
+/// `az sql midb create|show|delete` take these (the collation is accepted, not simulated).
+const MIDB_ARGS: &[&str] = &[
+    "--managed-instance",
+    "--resource-group",
+    "--name",
+    "--yes",
+    "--no-wait",
+    "--collation",
+];
+
+/// `az sql midb VERB`: the database command of the same verb, on the instance.
+fn instance_database(
+    ws: &mut Workspace,
+    keys: &dyn KeySource,
+    cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    a.take("--collation");
+    delegate(
+        ws,
+        keys,
+        a,
+        &["sql", "db", verb(cmd)],
+        &["--name", "--yes", "--no-wait"],
+        midb_json,
+    )
 }
 
 /// An instance's sub-resource: its id and type as Azure names them.

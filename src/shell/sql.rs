@@ -324,15 +324,9 @@ fn sql_db_create(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
         tags: tags_arg(a)?,
         settings: DatabaseSettings {
             elastic_pool: a.get("--elastic-pool"),
-            read_scale: match a.get("--read-scale").as_deref() {
-                None | Some("Disabled") => false,
-                Some("Enabled") => true,
-                Some(other) => {
-                    return Err(usage(format!(
-                        "argument --read-scale: invalid choice: '{other}' (choose from 'Disabled', 'Enabled')"
-                    )));
-                }
-            },
+            read_scale: a
+                .choice("--read-scale", &[("Disabled", false), ("Enabled", true)])?
+                .unwrap_or(false),
             auto_pause_delay_minutes: a
                 .get("--auto-pause-delay")
                 .map(|d| {
@@ -645,15 +639,10 @@ fn sql_db_tde_set(
     a: &mut Args,
 ) -> CmdResult {
     database_arg(ws, a, "--database")?;
-    let enabled = match a.required("--status")?.as_str() {
-        "Enabled" => true,
-        "Disabled" => false,
-        other => {
-            return Err(usage(format!(
-                "argument --status: invalid choice: '{other}' (choose from 'Disabled', 'Enabled')"
-            )));
-        }
-    };
+    a.required("--status")?;
+    let enabled = a
+        .choice("--status", &[("Disabled", false), ("Enabled", true)])?
+        .unwrap_or(false);
     let server = a.required("--server")?;
     let d = sql::set_database_tde(ws, &server, &a.required("--database")?, enabled)?;
     Ok(views::database_tde(sql::server(ws, &server)?, &d))
