@@ -227,6 +227,13 @@ impl Workspace {
         })
     }
 
+    /// A resource group's name as it was created (the case typed may differ), or as typed
+    /// when the group is not in the current subscription.
+    pub fn resource_group_name(&self, name: &str) -> String {
+        self.resource_group(name)
+            .map_or_else(|| name.to_string(), |g| g.name.clone())
+    }
+
     /// The user-assigned identity with this ARM id (any case), if it exists.
     pub fn identity(&self, arm_id: &str) -> Option<&super::topology::UserAssignedIdentity> {
         self.identities

@@ -30,10 +30,7 @@ pub fn create_identity(
         }
         let identity = UserAssignedIdentity {
             name: name.to_string(),
-            resource_group: ws
-                .resource_group(resource_group)
-                .map(|g| g.name.clone())
-                .unwrap_or_else(|| resource_group.to_string()),
+            resource_group: ws.resource_group_name(resource_group),
             subscription: sub,
             location,
             principal_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),

@@ -67,10 +67,7 @@ pub fn create_vnet(
         }
         let v = VirtualNetwork {
             name: name.to_string(),
-            resource_group: ws
-                .resource_group(resource_group)
-                .map(|g| g.name.clone())
-                .unwrap_or_else(|| resource_group.to_string()),
+            resource_group: ws.resource_group_name(resource_group),
             subscription: sub,
             location,
             address_prefixes: prefixes,
