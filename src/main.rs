@@ -104,12 +104,11 @@ fn run_shell(args: &[OsString]) -> ExitCode {
         }
         i += 1;
     }
-    let opened = workspace.as_deref().and_then(persist::stamp);
-    let ws = match open_workspace(workspace.as_deref(), passphrase.as_deref(), false) {
-        Ok(ws) => ws,
-        Err(code) => return code,
-    };
-    let mut ws = ws;
+    let (mut store, mut ws) =
+        match open_workspace(workspace.as_deref(), passphrase.as_deref(), false) {
+            Ok(opened) => opened,
+            Err(code) => return code,
+        };
     let mut sh = Shell::new();
     let ps1 = script
         .as_ref()
@@ -137,8 +136,8 @@ fn run_shell(args: &[OsString]) -> ExitCode {
             failures += run_text(&mut sh, &mut ws, &text, keep_going);
         }
     }
-    if let Some(p) = &workspace
-        && let Err(code) = save_workspace(&ws, p, opened, passphrase.as_deref())
+    if let Some(store) = &mut store
+        && let Err(code) = finish_shell_run(store, &ws, passphrase.as_deref())
     {
         return code;
     }
@@ -149,49 +148,73 @@ fn run_shell(args: &[OsString]) -> ExitCode {
     }
 }
 
-/// The workspace at `path` (a new one when the file does not exist yet), or the built-in
-/// demo (with `demo_without_file`) or an empty one without a path.
+/// The workspace at `path` (a new one when the file does not exist yet) with the changes
+/// its log holds, and the store that keeps it; or the built-in demo (with
+/// `demo_without_file`) or an empty one without a path.
 fn open_workspace(
     path: Option<&std::path::Path>,
     passphrase: Option<&str>,
     demo_without_file: bool,
-) -> Result<Workspace, ExitCode> {
-    let loaded = match path {
-        Some(p) if p.exists() => persist::load_with(p, passphrase).map_err(|e| e.to_string()),
-        Some(p) => Ok(service::new_workspace(
-            &p.file_stem()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default(),
-            1,
-        )),
-        None if demo_without_file => persist::demo().map_err(|e| e.to_string()),
-        None => Ok(service::new_workspace("shell", 1)),
-    };
-    loaded.map_err(|e| {
+) -> Result<(Option<persist::store::Store>, Workspace), ExitCode> {
+    let fail = |e: String| {
         eprintln!("ERROR: {e}");
         ExitCode::from(2)
-    })
+    };
+    match path {
+        Some(p) => {
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let (store, opened) =
+                persist::store::Store::open(p, passphrase, || service::new_workspace(&stem, 1))
+                    .map_err(|e| fail(e.to_string()))?;
+            if opened.recovered > 0 {
+                eprintln!(
+                    "Recovered {} change(s) from '{}' that were not yet saved into the file (a process stopped without saving).",
+                    opened.recovered,
+                    persist::wal::path_for(p).display()
+                );
+            }
+            Ok((Some(store), opened.ws))
+        }
+        None if demo_without_file => persist::demo()
+            .map(|ws| (None, ws))
+            .map_err(|e| fail(e.to_string())),
+        None => Ok((None, service::new_workspace("shell", 1))),
+    }
 }
 
-/// Saves the workspace at the end of a run. When another process saved the file meanwhile,
-/// both are kept: this run's work goes to a file beside it.
-fn save_workspace(
+/// The end of a shell run: a run that changed nothing leaves the file as it was; one whose
+/// only trace is the vaults' request journal (reads) logs it; any other change is saved.
+fn finish_shell_run(
+    store: &mut persist::store::Store,
     ws: &Workspace,
-    p: &std::path::Path,
-    opened: Option<persist::DiskStamp>,
     passphrase: Option<&str>,
 ) -> Result<(), ExitCode> {
-    let Err(e) = persist::save_checked(ws, p, opened, passphrase) else {
+    let pending = store.pending(ws);
+    if pending.is_empty() && store.path().exists() {
         return Ok(());
+    }
+    let journal_only = persist::delta::Delta {
+        journal: pending.journal.clone(),
+        ..Default::default()
+    } == pending;
+    let result = if journal_only && store.path().exists() && !store.log_is_large() {
+        store.record(ws).map(|_| ())
+    } else {
+        store.save(ws)
     };
+    result.map_err(|e| keep_aside(ws, store.path(), &e.to_string(), passphrase))
+}
+
+/// When the file cannot take this process's work (another process saved it meanwhile, or
+/// the disk refused), the work is written to a new file beside it and the run fails.
+fn keep_aside(ws: &Workspace, p: &std::path::Path, e: &str, passphrase: Option<&str>) -> ExitCode {
     let aside = p.with_extension(format!("conflict-{}.ron", std::process::id()));
-    let kept = persist::to_ron(ws)
+    let kept = persist::file_bytes(ws, passphrase)
         .map_err(|e| e.to_string())
-        .and_then(|text| match passphrase {
-            Some(p) => persist::sealed::seal(&text, p),
-            None => Ok(text),
-        })
-        .and_then(|text| persist::write_new_file(&aside, text.as_bytes()));
+        .and_then(|bytes| persist::write_new_file(&aside, &bytes));
     match kept {
         Ok(()) => eprintln!(
             "ERROR: {e}\nThis run's workspace was saved to '{}' instead.",
@@ -199,7 +222,7 @@ fn save_workspace(
         ),
         Err(e2) => eprintln!("ERROR: {e}\nERROR: {e2}"),
     }
-    Err(ExitCode::from(2))
+    ExitCode::from(2)
 }
 
 /// `--passphrase-file FILE`: the passphrase on the file's first line.
@@ -266,11 +289,19 @@ fn run_serve(args: &[OsString]) -> ExitCode {
         }
         i += 1;
     }
-    let opened = workspace.as_deref().and_then(persist::stamp);
-    let mut ws = match open_workspace(workspace.as_deref(), passphrase.as_deref(), true) {
-        Ok(ws) => ws,
-        Err(code) => return code,
-    };
+    let (mut store, mut ws) =
+        match open_workspace(workspace.as_deref(), passphrase.as_deref(), true) {
+            Ok(opened) => opened,
+            Err(code) => return code,
+        };
+    // What the file must hold before anything is served (a fresh secret replacing the
+    // published one: the tokens printed below are signed with it).
+    if let Some(s) = &mut store
+        && let Err(e) = s.record(&ws)
+    {
+        eprintln!("ERROR: {e}");
+        return ExitCode::from(2);
+    }
     let keys: std::sync::Arc<dyn service::KeySource> = std::sync::Arc::new(service::OsKeySource);
     let mut endpoint = match Endpoint::start(&ws, port, keys.clone(), std::sync::Arc::new(|| {})) {
         Ok(e) => e,
@@ -321,10 +352,31 @@ fn run_serve(args: &[OsString]) -> ExitCode {
         }
     });
     let mut sh = Shell::new();
-    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        endpoint.serve_next(&mut ws, keys.as_ref(), std::time::Duration::from_millis(50));
-        while let Ok(line) = lines.try_recv() {
+    // Every change a client is answered for, and every line typed, is in the workspace's
+    // log before the answer: a crash (kill -9, power loss) loses none of them.
+    let mut durable = |ws: &Workspace| -> Result<(), String> {
+        match &mut store {
+            Some(s) => s.record(ws).map(|_| ()).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    };
+    let mut lost: Option<String> = None;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) && lost.is_none() {
+        if let Err(e) = endpoint.serve_next_durably(
+            &mut ws,
+            keys.as_ref(),
+            std::time::Duration::from_millis(50),
+            &mut durable,
+        ) {
+            lost = Some(e);
+        }
+        while lost.is_none()
+            && let Ok(line) = lines.try_recv()
+        {
             run_text(&mut sh, &mut ws, &line, true);
+            if let Err(e) = durable(&ws) {
+                lost = Some(e);
+            }
         }
     }
     endpoint.stop();
@@ -335,10 +387,16 @@ fn run_serve(args: &[OsString]) -> ExitCode {
             .requests
             .load(std::sync::atomic::Ordering::SeqCst)
     );
-    if let Some(p) = &workspace
-        && let Err(code) = save_workspace(&ws, p, opened, passphrase.as_deref())
+    if let Some(e) = &lost {
+        eprintln!("ERROR: stopped serving: {e}");
+    }
+    if let Some(s) = &mut store
+        && let Err(e) = s.save(&ws)
     {
-        return code;
+        return keep_aside(&ws, s.path(), &e.to_string(), passphrase.as_deref());
+    }
+    if lost.is_some() {
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }
@@ -412,9 +470,20 @@ fn run_token(args: &[OsString]) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let ws = match open_workspace(workspace.as_deref(), passphrase.as_deref(), true) {
-        Ok(ws) => ws,
-        Err(code) => return code,
+    let ws = match workspace.as_deref() {
+        Some(p) => match persist::load_with(p, passphrase.as_deref()) {
+            Ok(ws) => ws,
+            Err(e) => {
+                eprintln!("ERROR: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => {
+            eprintln!(
+                "ERROR: token needs the workspace file that `serve` serves (the built-in demo gets fresh secrets each time it starts)"
+            );
+            return ExitCode::from(2);
+        }
     };
     match token_for(&ws, &who, lifetime) {
         Ok(t) => {

@@ -393,3 +393,281 @@ fn a_passphrase_protects_a_workspace_and_a_wrong_one_changes_nothing() {
         Err(persist::PersistError::NeedsPassphrase { .. })
     ));
 }
+
+// ---- Issue 21: nothing acknowledged is lost, another writer is told, damage is refused ----
+
+/// A workspace of a few megabytes, saved at `path`: a save takes long enough to race.
+fn large_workspace_at(path: &Path) -> tde_console::model::Workspace {
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let mut ws = tde_console::service::new_workspace("big", 2);
+    let r = sh.run_line(
+        &mut ws,
+        "sim generate --servers 4 --databases-per-server 500 --vaults 2 --key-size 2048",
+    );
+    assert!(r.ok, "{}", r.stderr);
+    persist::save(&ws, path).unwrap();
+    ws
+}
+
+#[test]
+fn racing_saves_never_lose_an_update_silently() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("race.ron");
+    large_workspace_at(&path);
+    let run = |line: String| {
+        let mut c = console()
+            .arg("shell")
+            .arg(&path)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(line.as_bytes()).unwrap();
+        c
+    };
+    let mut conflicts = 0;
+    for trial in 0..8 {
+        let a = run(format!(
+            "az group create -n rg-a-{trial} -l westeurope -o none\n"
+        ));
+        let b = run(format!(
+            "az group create -n rg-b-{trial} -l westeurope -o none\n"
+        ));
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let now = persist::load(&path).unwrap();
+        for (who, out) in [("a", &a), ("b", &b)] {
+            let group = format!("rg-{who}-{trial}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            match out.status.code() {
+                // Acknowledged: the change is in the file.
+                Some(0) => assert!(
+                    now.resource_groups.iter().any(|g| g.name == group),
+                    "trial {trial}: {who} exited 0 but its change is not in the file"
+                ),
+                // Told: the file is untouched by it, its work is beside it.
+                Some(2) => {
+                    conflicts += 1;
+                    assert!(stderr.contains("changed on disk"), "{stderr}");
+                    let aside: Vec<_> = std::fs::read_dir(dir.path())
+                        .unwrap()
+                        .flatten()
+                        .filter(|e| e.file_name().to_string_lossy().contains(".conflict-"))
+                        .map(|e| e.path())
+                        .collect();
+                    assert!(
+                        aside.iter().any(|p| persist::load(p)
+                            .unwrap()
+                            .resource_groups
+                            .iter()
+                            .any(|g| g.name == group)),
+                        "trial {trial}: {who}'s work is not in a conflict file"
+                    );
+                }
+                other => panic!("trial {trial}: {who} exited {other:?}: {stderr}"),
+            }
+        }
+    }
+    eprintln!("{conflicts} conflict(s) told in 8 races");
+}
+
+#[test]
+fn a_read_only_script_leaves_the_file_untouched() {
+    use std::io::Write;
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ro.ron");
+    let (ws, _) = setup(&FixtureKeys::new());
+    persist::save(&ws, &path).unwrap();
+    let before = std::fs::metadata(&path).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut c = console()
+        .arg("shell")
+        .arg(&path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(b"az keyvault list -o none\naz sql server list -o none\naz keyvault key list --vault-name kv-test -o none\naz account show -o none\n")
+        .unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::metadata(&path).unwrap();
+    assert_eq!(before.ino(), after.ino(), "the file was replaced");
+    assert_eq!(
+        before.mtime_nsec(),
+        after.mtime_nsec(),
+        "the file was rewritten"
+    );
+    assert_eq!(before.mtime(), after.mtime(), "the file was rewritten");
+}
+
+#[test]
+fn a_dangling_symlink_workspace_is_written_through_to_its_target() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("later.ron");
+    let link = dir.path().join("link.ron");
+    symlink(&real, &link).unwrap();
+    let mut c = console()
+        .arg("shell")
+        .arg(&link)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(b"az group create -n rg-through -l westeurope -o none\n")
+        .unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link stays a link"
+    );
+    assert_eq!(mode(&real), 0o600);
+    assert!(
+        persist::load(&real)
+            .unwrap()
+            .resource_groups
+            .iter()
+            .any(|g| g.name == "rg-through")
+    );
+}
+
+#[test]
+fn a_damaged_file_is_refused_at_open_not_found_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.ron");
+    let keys = FixtureKeys::new();
+    let (mut ws, kid) = setup(&keys);
+    common::protect(&mut ws, &kid);
+    persist::save(&ws, &path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    // One character of a wrapped DEK changed: the file still parses.
+    let at = text.find("wrapped").expect("a wrapped DEK");
+    let quote = at + text[at..].find('"').unwrap() + 5;
+    let mut bytes = text.into_bytes();
+    bytes[quote] = if bytes[quote] == b'A' { b'B' } else { b'A' };
+    std::fs::write(&path, &bytes).unwrap();
+    let e = persist::load(&path).err().expect("refused").to_string();
+    assert!(e.contains("checksum"), "{e}");
+    // A file edited on purpose opens once its checksum line is gone.
+    let text = String::from_utf8(bytes).unwrap();
+    let body = &text[..text.trim_end().rfind('\n').unwrap() + 1];
+    std::fs::write(&path, body).unwrap();
+    assert!(persist::load(&path).is_ok());
+}
+
+#[test]
+fn logged_changes_replay_exactly_and_a_torn_entry_is_dropped() {
+    use tde_console::persist::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logged.ron");
+    let (ws, _) = setup(&FixtureKeys::new());
+    persist::save(&ws, &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let (mut store, opened) = Store::open(&path, None, || unreachable!()).unwrap();
+    let mut ws = opened.ws;
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    for line in [
+        "az group create -n rg-logged -l westeurope",
+        "az keyvault key create --vault-name kv-test -n logged-key --kty RSA --size 2048",
+        "az keyvault key show --vault-name kv-test -n logged-key",
+        "sim clock advance 3h",
+    ] {
+        let r = sh.run_line(&mut ws, line);
+        assert!(r.ok, "{line}: {}", r.stderr);
+        assert!(store.record(&ws).unwrap(), "{line} logged nothing");
+    }
+    // Nothing changed: nothing logged.
+    assert!(!store.record(&ws).unwrap());
+    // The file itself was not rewritten; the log holds the changes, 0600.
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let log = persist::wal::path_for(&path);
+    assert_eq!(mode(&log), 0o600);
+    let back = persist::load(&path).unwrap();
+    assert_eq!(
+        persist::to_ron(&back).unwrap(),
+        persist::to_ron(&ws).unwrap(),
+        "replay gives the same workspace, byte for byte"
+    );
+    // A torn last entry (a crash mid-append) is dropped; the earlier ones stand.
+    let whole = std::fs::metadata(&log).unwrap().len();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, &[200, 0, 0, 0, 1, 2, 3]).unwrap();
+    drop(f);
+    drop(store);
+    let (mut store, opened) = Store::open(&path, None, || unreachable!()).unwrap();
+    assert_eq!(opened.recovered, 4);
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), whole, "trimmed");
+    assert_eq!(
+        persist::to_ron(&opened.ws).unwrap(),
+        persist::to_ron(&ws).unwrap()
+    );
+    // A save folds the log into the file.
+    store.save(&opened.ws).unwrap();
+    assert!(!log.exists());
+    assert_eq!(
+        persist::to_ron(&persist::load(&path).unwrap()).unwrap(),
+        persist::to_ron(&ws).unwrap()
+    );
+}
+
+#[test]
+fn a_log_of_a_protected_workspace_is_encrypted_and_another_writer_is_told() {
+    use tde_console::persist::store::{Store, StoreError};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sealed.ron");
+    let (ws, _) = setup(&FixtureKeys::new());
+    persist::save_with(&ws, &path, Some("correct horse")).unwrap();
+    let (mut a, opened) = Store::open(&path, Some("correct horse"), || unreachable!()).unwrap();
+    let mut ws_a = opened.ws;
+    ws_a.name = "secret-name-in-the-log".into();
+    a.record(&ws_a).unwrap();
+    let log = std::fs::read(persist::wal::path_for(&path)).unwrap();
+    assert!(
+        !log.windows(22).any(|w| w == b"secret-name-in-the-log"),
+        "the log of a protected workspace is encrypted"
+    );
+    assert!(persist::load(&path).is_err(), "still needs the passphrase");
+    assert_eq!(
+        persist::load_with(&path, Some("correct horse"))
+            .unwrap()
+            .name,
+        "secret-name-in-the-log"
+    );
+    // B opens the same file, logs a change; A's next change is refused, not interleaved.
+    let (mut b, opened) = Store::open(&path, Some("correct horse"), || unreachable!()).unwrap();
+    let mut ws_b = opened.ws;
+    ws_b.name = "b".into();
+    b.record(&ws_b).unwrap();
+    ws_a.name = "a again".into();
+    assert!(matches!(a.record(&ws_a), Err(StoreError::Conflict(_))));
+    assert!(matches!(a.save(&ws_a), Err(StoreError::Conflict(_))));
+    assert_eq!(
+        persist::load_with(&path, Some("correct horse"))
+            .unwrap()
+            .name,
+        "b"
+    );
+}

@@ -487,3 +487,189 @@ fn over_tls_on_loopback() {
     assert!(served.contains("\"value\":["), "{served}");
     endpoint.stop();
 }
+
+// ---- Issue 21: acknowledged changes survive kill -9; published secrets open nothing ----
+
+/// `tde-console serve` on any free ports: the child, each vault's port, the CA and the
+/// console user's token (from the JSON lines it prints).
+struct Served {
+    child: std::process::Child,
+    ports: Vec<(String, u16)>,
+    ca: String,
+    token: String,
+}
+
+fn serve(file: Option<&std::path::Path>) -> Served {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tde-console"));
+    cmd.arg("serve");
+    if let Some(f) = file {
+        cmd.arg(f);
+    }
+    let mut child = cmd
+        .args(["--port", "0"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let (mut ports, mut ca, mut token) = (Vec::new(), String::new(), String::new());
+    while token.is_empty() {
+        let line = lines
+            .next()
+            .expect("serve prints its lines")
+            .expect("a line");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+        if let (Some(name), Some(url)) = (v["vault"].as_str(), v["url"].as_str()) {
+            let port = url.trim_end_matches('/').rsplit(':').next().unwrap();
+            ports.push((name.to_string(), port.parse().unwrap()));
+        } else if let Some(p) = v["ca_cert"].as_str() {
+            ca = std::fs::read_to_string(p).expect("CA file");
+        } else if let Some(t) = v["token"].as_str() {
+            token = t.to_string();
+        }
+    }
+    Served {
+        child,
+        ports,
+        ca,
+        token,
+    }
+}
+
+/// One HTTPS request to 127.0.0.1:`port`, trusting `ca`; the whole response text.
+fn https(port: u16, ca: &str, method: &str, path: &str, token: &str, body: &str) -> String {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn a_key_acknowledged_by_serve_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("served.ron");
+    tde_console::persist::save(&demo(), &file).unwrap();
+    let mut served = serve(Some(&file));
+    let port = served
+        .ports
+        .iter()
+        .find(|(n, _)| n == VAULT)
+        .map(|(_, p)| *p)
+        .expect("the vault is served");
+    let answer = https(
+        port,
+        &served.ca,
+        "POST",
+        "/keys/acknowledged-key/create?api-version=7.5",
+        &served.token,
+        r#"{"kty":"RSA","key_size":2048}"#,
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A line typed on standard input is as durable once it has run.
+    served
+        .child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"az group create -n rg-typed-on-stdin -l eastus -o none\n")
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let log = tde_console::persist::wal::path_for(&file);
+    let logged = |size: u64| std::fs::metadata(&log).map_or(0, |m| m.len()) > size;
+    let after_key = std::fs::metadata(&log).map_or(0, |m| m.len());
+    while !logged(after_key) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    served.child.kill().unwrap(); // SIGKILL: nothing runs after it.
+    served.child.wait().unwrap();
+    let back = tde_console::persist::load(&file).expect("reopens");
+    let v = back.vault(VAULT).unwrap();
+    assert!(
+        v.key("acknowledged-key").is_some(),
+        "the key acknowledged with 200 is in the workspace after kill -9"
+    );
+    assert!(back.resource_group("rg-typed-on-stdin").is_some());
+}
+
+#[test]
+fn a_token_or_backup_made_with_the_published_demo_secret_opens_nothing() {
+    use tde_console::crypto::backup::BackupRoot;
+    // The asset as published holds the published root.
+    let asset =
+        tde_console::persist::from_ron(tde_console::persist::DEMO_RON, std::path::Path::new("a"))
+            .unwrap();
+    assert!(asset.backup_root.is_published());
+    // Every instantiation of the demo gets its own.
+    assert!(!demo().backup_root.is_published());
+    assert!(demo().backup_root != demo().backup_root);
+    // A token forged with the published root, for the console user, is refused by `serve`
+    // run without a file.
+    let forged = token_for(&asset, &Bearer::ConsoleUser, 3600).unwrap();
+    let mut served = serve(None);
+    let port = served.ports[0].1;
+    let refused = https(
+        port,
+        &served.ca,
+        "GET",
+        "/keys?api-version=7.5",
+        &forged,
+        "",
+    );
+    let accepted = https(
+        port,
+        &served.ca,
+        "GET",
+        "/keys?api-version=7.5",
+        &served.token,
+        "",
+    );
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    assert!(accepted.starts_with("HTTP/1.1 200"), "{accepted}");
+    // A copy of the asset file gets a fresh secret when opened: a backup made in it does
+    // not open with the published root.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.ron");
+    std::fs::write(&copy, tde_console::persist::DEMO_RON).unwrap();
+    let mut ws = tde_console::persist::load(&copy).unwrap();
+    assert!(!ws.backup_root.is_published());
+    let blob = tde_console::service::keyvault::backup_key(&mut ws, VAULT, "tde-protector")
+        .expect("backup");
+    let v = ws.vault(VAULT).unwrap();
+    let geo = tde_console::service::keyvault::geography_of(&v.location);
+    assert!(
+        tde_console::crypto::backup::open(&BackupRoot::published(), &v.subscription.0, &geo, &blob)
+            .is_err()
+    );
+    assert!(
+        tde_console::crypto::backup::open(&ws.backup_root, &v.subscription.0, &geo, &blob).is_ok()
+    );
+}

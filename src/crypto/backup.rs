@@ -54,6 +54,29 @@ impl BackupRoot {
     }
 }
 
+/// The backup root of the built-in demo workspace (`assets/demo-workspace.ron`): published
+/// with the source, so it protects nothing. Every instantiation of the demo gets a fresh
+/// root instead, and a file still holding this one gets a fresh one when it is opened; a
+/// backup made under it still opens, with a warning that it was never protected.
+const PUBLISHED_DEMO_ROOT: &str = "Acr2p7RLmpenT/kOJD4e2VfxjcYp04C2JGNS8QuiiC8=";
+
+impl BackupRoot {
+    /// The root published in the repository (see [`PUBLISHED_DEMO_ROOT`]).
+    pub fn published() -> BackupRoot {
+        let mut k = [0u8; 32];
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(PUBLISHED_DEMO_ROOT) {
+            let n = bytes.len().min(32);
+            k[..n].copy_from_slice(&bytes[..n]);
+        }
+        BackupRoot(k)
+    }
+
+    /// Whether this root is the published one.
+    pub fn is_published(&self) -> bool {
+        *self == Self::published()
+    }
+}
+
 impl Default for BackupRoot {
     fn default() -> Self {
         Self::generate()

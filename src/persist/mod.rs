@@ -1,7 +1,10 @@
 //! Workspace files: RON with a `format_version`, written atomically (temporary file, fsync,
 //! rename), read with clear errors. A file that cannot be read changes nothing.
 
+pub mod delta;
 pub mod sealed;
+pub mod store;
+pub mod wal;
 
 use crate::model::{FORMAT_VERSION, Workspace};
 use std::fmt;
@@ -226,12 +229,71 @@ pub fn load(path: &Path) -> Result<Workspace, PersistError> {
     load_with(path, None)
 }
 
-/// Reads a workspace file, opening it with `passphrase` if it is protected.
+/// Reads a workspace file, opening it with `passphrase` if it is protected, with the
+/// changes its write-ahead log holds (see [`wal`]).
 pub fn load_with(path: &Path, passphrase: Option<&str>) -> Result<Workspace, PersistError> {
-    let bytes = read_bounded(path, MAX_WORKSPACE_FILE).map_err(|error| PersistError::Io {
+    load_logged(path, passphrase).map(|l| l.ws)
+}
+
+/// A workspace read from its file and log.
+pub struct Loaded {
+    pub ws: Workspace,
+    /// The content hash of the file (what its log continues).
+    pub base: [u8; 32],
+    /// What the log held.
+    pub log: wal::Replayed,
+    /// The key of a sealed log.
+    pub log_key: Option<wal::LogKey>,
+    /// The state the file and log hold, when it differs from `ws`: the file held the
+    /// published demo secret, and `ws` has a fresh one not yet written.
+    pub on_disk: Option<Workspace>,
+}
+
+/// [`load_with`], telling what the log held.
+pub fn load_logged(path: &Path, passphrase: Option<&str>) -> Result<Loaded, PersistError> {
+    let target = resolve_target(path).map_err(|error| PersistError::Io {
         path: path.to_path_buf(),
         error,
     })?;
+    let bytes = read_bounded(&target, MAX_WORKSPACE_FILE).map_err(|error| PersistError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let base = wal::content_hash(&bytes);
+    let mut ws = parse_file(bytes, path, passphrase)?;
+    let log_path = wal::path_for(&target);
+    let (log, log_key) = match read_bounded(&log_path, MAX_WORKSPACE_FILE) {
+        Ok(log_bytes) => wal::replay(&log_bytes, &base, passphrase, &mut ws).map_err(|detail| {
+            PersistError::Corrupt {
+                path: log_path.clone(),
+                detail,
+            }
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (wal::Replayed::default(), None),
+        Err(error) => {
+            return Err(PersistError::Io {
+                path: log_path,
+                error,
+            });
+        }
+    };
+    let before = ws.clone();
+    let on_disk = refresh_published_secrets(&mut ws).then_some(before);
+    Ok(Loaded {
+        ws,
+        base,
+        log,
+        log_key,
+        on_disk,
+    })
+}
+
+/// A workspace file's bytes: checked, unsealed, parsed.
+fn parse_file(
+    bytes: Vec<u8>,
+    path: &Path,
+    passphrase: Option<&str>,
+) -> Result<Workspace, PersistError> {
     let text = String::from_utf8(bytes).map_err(|_| PersistError::Corrupt {
         path: path.to_path_buf(),
         detail: "the file is not UTF-8 text".into(),
@@ -253,7 +315,88 @@ pub fn load_with(path: &Path, passphrase: Option<&str>) -> Result<Workspace, Per
         })?;
         return from_ron(&plain, path);
     }
+    check_checksum(&text).map_err(|detail| PersistError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    })?;
     from_ron(&text, path)
+}
+
+/// The last line of a saved workspace file: the SHA-256 of everything before it.
+const CHECKSUM_PREFIX: &str = "// sha256: ";
+
+/// Workspace text with its checksum line.
+fn with_checksum(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let sum = crate::crypto::hex_upper(&wal::content_hash(text.as_bytes())).to_ascii_lowercase();
+    text.push_str(CHECKSUM_PREFIX);
+    text.push_str(&sum);
+    text.push('\n');
+    text
+}
+
+/// A file with a checksum line must match it (damage is refused at open, never found by a
+/// later operation); a file without one (written by hand, or by an older console) is read
+/// as it is.
+fn check_checksum(text: &str) -> Result<(), String> {
+    let body = text.trim_end();
+    let Some(at) = body.rfind('\n').map(|i| i + 1) else {
+        return Ok(());
+    };
+    let Some(sum) = body[at..].strip_prefix(CHECKSUM_PREFIX) else {
+        return Ok(());
+    };
+    let actual =
+        crate::crypto::hex_upper(&wal::content_hash(&text.as_bytes()[..at])).to_ascii_lowercase();
+    if sum.trim().eq_ignore_ascii_case(&actual) {
+        Ok(())
+    } else {
+        Err(format!(
+            "its content does not match the checksum on its last line: it was damaged (or edited) after it was saved. Nothing was opened. To open a file edited on purpose, delete its last line ({CHECKSUM_PREFIX}…)."
+        ))
+    }
+}
+
+/// The file a path names: symlinks followed, even to a target that does not exist yet (a
+/// save writes through a symlink, never replaces it).
+pub fn resolve_target(path: &Path) -> std::io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&p)?;
+                p = if link.is_absolute() {
+                    link
+                } else {
+                    dir_of(&p).join(link)
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "'{}': too many levels of symbolic links",
+        path.display()
+    )))
+}
+
+/// Holds other writers of the workspace at `target` off (an advisory lock on a sibling
+/// `.NAME.lock` file) until dropped: between checking that nobody saved since and renaming,
+/// no other console process can save or log.
+pub fn lock_writers(target: &Path) -> std::io::Result<std::fs::File> {
+    let lock = dir_of(target).join(format!(".{}.lock", file_name_of(target)));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let f = opts.open(&lock)?;
+    f.lock()?;
+    Ok(f)
 }
 
 /// What a file looked like on disk when this process last read or wrote it: another
@@ -263,11 +406,16 @@ pub struct DiskStamp {
     len: u64,
     modified: Option<std::time::SystemTime>,
     inode: u64,
+    /// The length of the file's write-ahead log (0: none): another process's logged
+    /// change is a change of the file too.
+    log_len: u64,
 }
 
 /// The file's stamp now (`None`: there is no file).
 pub fn stamp(path: &Path) -> Option<DiskStamp> {
-    let m = std::fs::metadata(path).ok()?;
+    let target = resolve_target(path).ok()?;
+    let m = std::fs::metadata(&target).ok()?;
+    let log_len = std::fs::metadata(wal::path_for(&target)).map_or(0, |m| m.len());
     #[cfg(unix)]
     let inode = std::os::unix::fs::MetadataExt::ino(&m);
     #[cfg(not(unix))]
@@ -276,25 +424,66 @@ pub fn stamp(path: &Path) -> Option<DiskStamp> {
         len: m.len(),
         modified: m.modified().ok(),
         inode,
+        log_len,
     })
 }
 
-/// Saves unless another process saved `path` since `expected` was taken (then nothing is
-/// written and the error says so). Returns the new stamp.
+/// Saves unless another process saved `path` (or logged a change to it) since `expected`
+/// was taken: then nothing is written and the error says so. Other writers are locked out
+/// from the check to the rename. The file's log is folded in (removed). Returns the new
+/// stamp.
 pub fn save_checked(
     ws: &Workspace,
     path: &Path,
     expected: Option<DiskStamp>,
     passphrase: Option<&str>,
 ) -> Result<Option<DiskStamp>, String> {
+    let bytes = file_bytes(ws, passphrase).map_err(|e| e.to_string())?;
+    let target =
+        resolve_target(path).map_err(|e| format!("Cannot write '{}': {e}", path.display()))?;
+    let _lock = lock_writers(&target)
+        .map_err(|e| format!("Cannot lock '{}' for writing: {e}", path.display()))?;
     if stamp(path) != expected {
-        return Err(format!(
-            "'{}' changed on disk since this console opened or last saved it (another process saved it?). Nothing was written: save under another name, or use Save as… to overwrite it.",
-            path.display()
-        ));
+        return Err(changed_on_disk(path));
     }
-    save_with(ws, path, passphrase).map_err(|e| e.to_string())?;
+    write_file_and_fold_log(&target, &bytes).map_err(|error| {
+        PersistError::Io {
+            path: path.to_path_buf(),
+            error,
+        }
+        .to_string()
+    })?;
     Ok(stamp(path))
+}
+
+/// What a writer that finds the file changed since it read it is told.
+pub fn changed_on_disk(path: &Path) -> String {
+    format!(
+        "'{}' changed on disk since this console opened or last saved it (another process saved it?). Nothing was written: save under another name, or use Save as… to overwrite it.",
+        path.display()
+    )
+}
+
+/// The bytes a workspace file holds: RON with its checksum line, or sealed.
+pub fn file_bytes(ws: &Workspace, passphrase: Option<&str>) -> Result<Vec<u8>, PersistError> {
+    let text = to_ron(ws)?;
+    Ok(match passphrase {
+        Some(p) => sealed::seal(&text, p).map_err(PersistError::Serialize)?,
+        None => with_checksum(text),
+    }
+    .into_bytes())
+}
+
+/// Writes the file atomically, then removes its log (a crash between the two leaves a log
+/// that names the old content: recognised on open as folded in).
+fn write_file_and_fold_log(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically(target, bytes)?;
+    match std::fs::remove_file(wal::path_for(target)) {
+        Ok(()) => sync_dir(target),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 /// Writes a workspace atomically: a temporary file beside the target, fsync, rename.
@@ -308,14 +497,14 @@ pub fn save_with(
     path: &Path,
     passphrase: Option<&str>,
 ) -> Result<(), PersistError> {
-    let mut text = to_ron(ws)?;
-    if let Some(p) = passphrase {
-        text = sealed::seal(&text, p).map_err(PersistError::Serialize)?;
-    }
-    write_atomically(path, text.as_bytes()).map_err(|error| PersistError::Io {
+    let bytes = file_bytes(ws, passphrase)?;
+    let io = |error| PersistError::Io {
         path: path.to_path_buf(),
         error,
-    })
+    };
+    let target = resolve_target(path).map_err(io)?;
+    let _lock = lock_writers(&target).map_err(io)?;
+    write_file_and_fold_log(&target, &bytes).map_err(io)
 }
 
 /// Writes a new file (atomically), refusing any path that exists (a file, a symlink, a
@@ -350,11 +539,7 @@ pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// its mode (a new one gets 0600: workspaces hold private keys); a path that is not a
 /// regular file (a FIFO, a device, a directory) is refused.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let target = match std::fs::canonicalize(path) {
-        Ok(real) => real,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_path_buf(),
-        Err(e) => return Err(e),
-    };
+    let target = resolve_target(path)?;
     let mode = match std::fs::metadata(&target) {
         Ok(m) if !m.is_file() => {
             return Err(std::io::Error::new(
@@ -491,9 +676,29 @@ pub const MAX_WORKSPACE_FILE: u64 = 4 * 1024 * 1024 * 1024;
 /// The built-in demo workspace (embedded in the binary).
 pub const DEMO_RON: &str = include_str!("../../assets/demo-workspace.ron");
 
-/// Opens the built-in demo.
+/// Gives a workspace that still holds the secret published with the built-in demo (a copy
+/// of the asset, or a file saved from the demo by an older console) a fresh one of its own,
+/// bookmarks included. Returns whether anything changed.
+pub fn refresh_published_secrets(ws: &mut Workspace) -> bool {
+    let mut changed = false;
+    if ws.backup_root.is_published() {
+        ws.backup_root = crate::crypto::backup::BackupRoot::generate();
+        changed = true;
+    }
+    let root = ws.backup_root.clone();
+    for b in &mut ws.bookmarks {
+        if b.state.backup_root.is_published() {
+            std::sync::Arc::make_mut(&mut b.state).backup_root = root.clone();
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// Opens the built-in demo, with fresh secrets of its own.
 pub fn demo() -> Result<Workspace, PersistError> {
     let mut ws = from_ron(DEMO_RON, Path::new("<built-in demo>"))?;
+    refresh_published_secrets(&mut ws);
     ws.name = "Contoso demo".into();
     crate::service::mark_notifications_read(&mut ws);
     Ok(ws)

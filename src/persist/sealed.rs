@@ -63,6 +63,12 @@ fn derive(passphrase: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<[u8; 
     Ok(key)
 }
 
+/// The key the console derives from `passphrase` and `salt` with the parameters it writes
+/// (the workspace's log is encrypted under it).
+pub fn derive_key(passphrase: &str, salt: &[u8]) -> Result<[u8; 32], String> {
+    derive(passphrase, salt, 19_456, 2, 1).map_err(|e| format!("{e:?}"))
+}
+
 /// Seals workspace text under `passphrase` (fresh salt and nonce from the OS RNG).
 pub fn seal(text: &str, passphrase: &str) -> Result<String, String> {
     let (m, t, p) = (19_456, 2, 1);

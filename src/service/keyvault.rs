@@ -1415,7 +1415,7 @@ pub fn move_vault_to_tenant(
 /// The most versions a key may have to be backed up.
 pub const MAX_BACKUP_VERSIONS: usize = 500;
 
-fn geography_of(location: &str) -> String {
+pub fn geography_of(location: &str) -> String {
     region(location)
         .map(|r| r.geography.to_string())
         .unwrap_or_default()
@@ -1470,7 +1470,19 @@ pub fn restore_key(ws: &mut Workspace, vault: &str, blob: &[u8]) -> ServiceResul
             let v = live_vault(ws, vault)?;
             authorize(ws, v, &Caller::ConsoleUser, KeyPermission::Restore)?;
             let geo = geography_of(&v.location);
-            let (header, plain) = open(&ws.backup_root, &v.subscription.0, &geo, blob).map_err(|e| match e {
+            // A backup made under the built-in demo's published root (before the workspace
+            // got a secret of its own) still opens: it was never protected, and is said so.
+            let (opened, unprotected) = match open(&ws.backup_root, &v.subscription.0, &geo, blob) {
+                Err(BackupError::Damaged) => {
+                    let published = crate::crypto::backup::BackupRoot::published();
+                    match open(&published, &v.subscription.0, &geo, blob) {
+                        Ok(o) => (Ok(o), true),
+                        Err(_) => (Err(BackupError::Damaged), false),
+                    }
+                }
+                other => (other, false),
+            };
+            let (header, plain) = opened.map_err(|e| match e {
             BackupError::NotABackup => ServiceError::bad_request("BadParameter", "The file is not a key backup."),
             BackupError::Damaged => ServiceError::bad_request("BadParameter", "Backup blob contains invalid or corrupt version: it cannot be decrypted here (damaged, or made in another workspace)."),
             BackupError::OtherSubscription { backup } => ServiceError::bad_request(
@@ -1502,6 +1514,17 @@ pub fn restore_key(ws: &mut Workspace, vault: &str, blob: &[u8]) -> ServiceResul
                 ..key
             };
             live_vault_mut(ws, vault)?.keys.push(restored.clone());
+            if unprotected {
+                super::notify(
+                    ws,
+                    crate::model::NotificationLevel::Warning,
+                    "Key backup was never protected",
+                    format!(
+                        "The backup of key '{}' was made under the built-in demo's published secret: anyone with the console's source can read the private key in it. It was restored; make a new backup (it is protected by this workspace's own secret) and delete the old file.",
+                        restored.name
+                    ),
+                );
+            }
             Ok(restored)
         })
     })

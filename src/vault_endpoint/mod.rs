@@ -220,7 +220,7 @@ impl Endpoint {
     pub fn serve_waiting(&mut self, ws: &mut Workspace, keys: &dyn KeySource) -> usize {
         let mut n = 0;
         while let Ok(p) = self.requests.try_recv() {
-            self.answer(ws, keys, p);
+            let _ = self.answer(ws, keys, p, &mut |_| Ok(()));
             n += 1;
         }
         n
@@ -229,9 +229,26 @@ impl Endpoint {
     /// Waits up to `timeout` for a request and handles it (the headless server's loop).
     /// The simulated clock follows the wall clock meanwhile.
     pub fn serve_next(&mut self, ws: &mut Workspace, keys: &dyn KeySource, timeout: Duration) {
+        let _ = self.serve_next_durably(ws, keys, timeout, &mut |_| Ok(()));
+    }
+
+    /// [`serve_next`](Self::serve_next), making each answered request's changes durable
+    /// with `commit` before the answer is sent: a change the client is told of survives a
+    /// crash. When `commit` fails, the client gets a 503 instead of its answer (the change
+    /// stays in this process, not acknowledged) and the error is returned.
+    pub fn serve_next_durably(
+        &mut self,
+        ws: &mut Workspace,
+        keys: &dyn KeySource,
+        timeout: Duration,
+        commit: &mut dyn FnMut(&Workspace) -> Result<(), String>,
+    ) -> Result<(), String> {
         match self.requests.recv_timeout(timeout) {
-            Ok(p) => self.answer(ws, keys, p),
-            Err(_) => self.follow_wall_clock(ws, keys),
+            Ok(p) => self.answer(ws, keys, p, commit),
+            Err(_) => {
+                self.follow_wall_clock(ws, keys);
+                Ok(())
+            }
         }
     }
 
@@ -246,9 +263,15 @@ impl Endpoint {
         let _ = crate::service::behaviour::advance_with(ws, by, keys);
     }
 
-    fn answer(&mut self, ws: &mut Workspace, keys: &dyn KeySource, p: Pending) {
+    fn answer(
+        &mut self,
+        ws: &mut Workspace,
+        keys: &dyn KeySource,
+        p: Pending,
+        commit: &mut dyn FnMut(&Workspace) -> Result<(), String>,
+    ) -> Result<(), String> {
         self.follow_wall_clock(ws, keys);
-        let outcome = rest::handle(
+        let mut outcome = rest::handle(
             ws,
             rest::Call {
                 vault: &p.vault,
@@ -270,8 +293,20 @@ impl Endpoint {
                 recent.drain(..excess);
             }
         }
+        let committed = match &outcome {
+            rest::Outcome::Done(_) => commit(ws),
+            rest::Outcome::NeedsMaterial(_) => Ok(()),
+        };
+        if let Err(e) = &committed {
+            outcome = rest::Outcome::Done(http::Response::error(
+                503,
+                "ServiceUnavailable",
+                &format!("The change could not be made durable, so it is not acknowledged: {e}"),
+            ));
+        }
         // The connection may have given up meanwhile; nothing is lost by not answering it.
         let _ = p.reply.send(outcome);
+        committed
     }
 
     /// A token for the console user (what `tde-console serve` prints).
