@@ -23,9 +23,11 @@ USAGE:
                                          HTTPS on 127.0.0.1 (the built-in demo without a file);
                                          prints one JSON line per vault, the CA certificate's
                                          path and a token for the console user; runs az
-                                         commands typed on standard input meanwhile; saves
-                                         the workspace on Ctrl+C / SIGTERM
-  tde-console token [WORKSPACE.ron] (--identity ID | --app APPID [--tenant T]) [--lifetime S]
+                                         commands typed on standard input meanwhile; every
+                                         change is in WORKSPACE.ron.wal before it is
+                                         answered (kill -9 loses nothing); Ctrl+C / SIGTERM
+                                         folds it into the file
+  tde-console token WORKSPACE.ron (--identity ID | --app APPID [--tenant T]) [--lifetime S]
                                          print an access token for the local vaults, for a
                                          user-assigned identity, a server's identity, or an
                                          application's service principal
