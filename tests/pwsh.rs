@@ -599,3 +599,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_panic_inside_a_bash_substitution_leaves_the_shell_usable() {
+    let (out, after) = promptly(|| {
+        let mut sh = Shell::new().with_keys(Box::new(PanickingKeys));
+        let mut ws = small().clone();
+        let script = "az group create -n rg-kept -l eastus -o none\n\
+                      az keyvault create -n kv-kept -g rg-kept -l eastus -o none\n\
+                      echo $(az keyvault key create --vault-name kv-kept -n k --query name -o tsv)\n\
+                      echo after $(echo $(echo nested))\n";
+        let out = sh.run_script(&mut ws, script, true);
+        // Nesting still counts from the top: the deepest substitution bash allows runs.
+        let n = MAX_SUBSTITUTION_DEPTH - 1;
+        let deep = format!("echo {}x{}", "$(echo ".repeat(n), ")".repeat(n));
+        let after = sh.run_line(&mut ws, &deep);
+        (out, after)
+    });
+    assert_eq!(out.failures, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("(InternalError)"), "{}", out.stderr);
+    assert!(out.stdout.ends_with("after nested\n"), "{}", out.stdout);
+    assert!(after.ok, "{}", after.stderr);
+    assert_eq!(after.stdout, "x\n");
+}
