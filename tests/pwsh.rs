@@ -3,8 +3,14 @@
 
 mod common;
 
+use proptest::prelude::*;
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
 use tde_console::model::{ServerKeyType, Workspace};
-use tde_console::shell::{Shell, ShellMode};
+use tde_console::shell::{
+    LineOutput, MAX_EXPANDED_LINE, MAX_SUBSTITUTION_DEPTH, ScriptOutcome, Shell, ShellMode,
+};
 
 fn pwsh() -> (Shell, Workspace) {
     let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
@@ -251,4 +257,368 @@ New-AzSqlServer -ResourceGroupName rg-contoso-us -Location eastus -ServerName sq
         "{}",
         out.stdout
     );
+}
+
+// Issue 21, item 1: PowerShell mode has bash mode's bounds (nesting, expansion, line size),
+// never loops without end, and contains a failing command as bash mode does.
+
+/// A small, empty workspace (one per process; each case runs on a copy).
+fn small() -> &'static Workspace {
+    static WS: OnceLock<Workspace> = OnceLock::new();
+    WS.get_or_init(|| tde_console::service::new_workspace("t", 1))
+}
+
+fn small_pwsh() -> (Shell, Workspace) {
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    sh.mode = ShellMode::Pwsh;
+    (sh, small().clone())
+}
+
+/// Runs `f` on its own thread and fails the test if it has not returned within a minute
+/// (a loop without end would otherwise hang the test run).
+fn promptly<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the PowerShell line did not return within a minute")
+}
+
+fn pwsh_line(line: String) -> LineOutput {
+    promptly(move || {
+        let (mut sh, mut ws) = small_pwsh();
+        sh.run_line(&mut ws, &line)
+    })
+}
+
+#[test]
+fn a_stray_closing_parenthesis_is_an_unexpected_token() {
+    for line in [
+        "Write-Output x)",
+        ")",
+        "$)",
+        "Write-Output $)",
+        "$y = 1)",
+        "New-AzResourceGroup -Name rg) -Location eastus",
+    ] {
+        let r = pwsh_line(line.to_string());
+        assert!(!r.ok, "{line}");
+        assert_eq!(
+            r.stderr, "Unexpected token ')' in expression or statement.\n",
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn other_odd_characters_end_with_a_value_or_an_error() {
+    for line in [
+        "Write-Output (",
+        "Write-Output x(",
+        "Write-Output }",
+        "Write-Output ]",
+        "Write-Output [",
+        "Write-Output {",
+        "Write-Output @",
+        "Write-Output @(",
+        "Write-Output @{",
+        "Write-Output $",
+        "$",
+        "Write-Output `",
+        "Write-Output \"`",
+        "Write-Output '",
+        "Write-Output \"",
+        "Write-Output \"$(\"",
+        "Write-Output \"$(x\"",
+        "Write-Output \"$(x))\"",
+        "( a-ééé)",
+        ",,,",
+        "-",
+        "- -",
+        "$x.",
+        "$x..y",
+        "Write-Output ((x)).",
+    ] {
+        let r = pwsh_line(line.to_string());
+        assert!(r.ok || !r.stderr.is_empty(), "{line}");
+        assert!(!r.stderr.contains("InternalError"), "{line}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn twenty_thousand_nested_parentheses_are_refused() {
+    let deep = format!("Write-Output {}x{}", "(".repeat(20_000), ")".repeat(20_000));
+    let r = pwsh_line(deep);
+    assert!(!r.ok);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "The expression is nested too deeply: ( ... ) and $( ... ) nest deeper than {MAX_SUBSTITUTION_DEPTH} levels.\n"
+        )
+    );
+    // In a string, `$( … )` counts the same.
+    let r = pwsh_line(format!(
+        "Write-Output \"{}x{}\"",
+        "$(".repeat(20_000),
+        ")".repeat(20_000)
+    ));
+    assert!(r.stderr.contains("nested too deeply"), "{}", r.stderr);
+    // Unclosed: a parse error, found before any of it runs.
+    let r = pwsh_line(format!("Write-Output {}x", "(".repeat(20_000)));
+    assert_eq!(r.stderr, "Missing closing ')' in expression.\n");
+    let r = pwsh_line("(".repeat(20_000));
+    assert!(!r.ok && !r.stderr.is_empty());
+}
+
+#[test]
+fn parentheses_nest_as_deep_as_bash_substitutions() {
+    // The line is the first level, as in bash mode.
+    let n = MAX_SUBSTITUTION_DEPTH - 1;
+    let r = pwsh_line(format!("Write-Output {}x{}", "(".repeat(n), ")".repeat(n)));
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(r.stdout, "x\n");
+    let r = pwsh_line(format!(
+        "Write-Output {}x{}",
+        "(".repeat(n + 1),
+        ")".repeat(n + 1)
+    ));
+    assert!(!r.ok && r.stderr.contains("nested too deeply"));
+}
+
+#[test]
+fn forty_doublings_stop_at_the_bound_and_keep_earlier_changes() {
+    let mut script =
+        String::from("New-AzResourceGroup -Name rg-kept -Location eastus\n$x = \"ab\"\n");
+    for _ in 0..40 {
+        script.push_str("$x = \"$x$x\"\n");
+    }
+    script.push_str("New-AzResourceGroup -Name rg-never -Location eastus\n");
+    let (out, ws, mut sh) = promptly(move || {
+        let (mut sh, mut ws) = small_pwsh();
+        let out: ScriptOutcome = sh.run_script(&mut ws, &script, false);
+        (out, ws, sh)
+    });
+    assert_eq!(out.failures, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "The string would be longer than {MAX_EXPANDED_LINE} characters."
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("(stopped at line 22: $x = \"$x$x\")"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        ws.resource_group("rg-kept").is_some(),
+        "the earlier change is kept"
+    );
+    assert!(ws.resource_group("rg-never").is_none(), "the run stopped");
+    // The variable keeps its last value that fitted: 2 × 2^19 characters.
+    let mut ws = ws;
+    let r = sh.run_line(&mut ws, "Write-Output \"$x\"");
+    assert!(r.ok);
+    assert_eq!(r.stdout.trim_end().len(), MAX_EXPANDED_LINE);
+}
+
+#[test]
+fn values_too_big_or_too_deep_are_refused_and_change_nothing() {
+    let (out, check) = promptly(|| {
+        let (mut sh, mut ws) = small_pwsh();
+        let mut script = String::from("$x = \"ab\"\n");
+        for _ in 0..18 {
+            script.push_str("$x = \"$x$x\"\n");
+        }
+        // $h: 2^19 characters; $x: 2^20, at the bound.
+        script.push_str("$h = $x\n$x = \"$x$x\"\n$y = 'kept'\n");
+        // Past the bound: an array of two halves (with its separator), two whole ones on one
+        // line, an assignment or not.
+        script.push_str("$y = $h, $h\n$y = $x, $x\nWrite-Output $x, $x\n");
+        // Arrays that double nest one level deeper each time.
+        script.push_str("$a = 'ab'\n");
+        for _ in 0..40 {
+            script.push_str("$a = $a, $a\n");
+        }
+        script.push_str("$b = 1\n");
+        for _ in 0..100 {
+            script.push_str("$b = $b, 1\n");
+        }
+        let out = sh.run_script(&mut ws, &script, true);
+        let check = sh.run_line(&mut ws, "Write-Output $y");
+        (out, check)
+    });
+    let head = &out.stderr[..out.stderr.len().min(2000)];
+    for want in [
+        format!(
+            "Cannot assign to $y: The value would be longer than {MAX_EXPANDED_LINE} characters.\n"
+        ),
+        format!("The line's values would be longer than {MAX_EXPANDED_LINE} characters.\n"),
+        format!(
+            "Cannot assign to $a: The value is nested too deeply: arrays and objects nest deeper than {MAX_SUBSTITUTION_DEPTH} levels.\n"
+        ),
+        format!(
+            "Cannot assign to $b: The value is nested too deeply: arrays and objects nest deeper than {MAX_SUBSTITUTION_DEPTH} levels.\n"
+        ),
+    ] {
+        assert!(out.stderr.contains(&want), "{want}: {head}");
+    }
+    assert_eq!(
+        check.stdout, "kept\n",
+        "a refused assignment changes nothing"
+    );
+    // Each refused line failed alone; the others ran.
+    assert_eq!(
+        out.failures,
+        3 + (40 - MAX_SUBSTITUTION_DEPTH) + (100 - MAX_SUBSTITUTION_DEPTH),
+        "{head}"
+    );
+}
+
+#[test]
+fn a_line_longer_than_the_bound_is_refused() {
+    let r = pwsh_line(format!("Write-Output {}", "x".repeat(MAX_EXPANDED_LINE)));
+    assert!(!r.ok);
+    assert_eq!(
+        r.stderr,
+        format!("The line would be longer than {MAX_EXPANDED_LINE} characters.\n")
+    );
+}
+
+/// A key source that fails as a bug would: by panicking.
+struct PanickingKeys;
+
+impl tde_console::service::KeySource for PanickingKeys {
+    fn generate(
+        &self,
+        _bits: usize,
+    ) -> Result<tde_console::crypto::RsaKeyMaterial, tde_console::crypto::CryptoError> {
+        panic!("a key source that panics")
+    }
+}
+
+#[test]
+fn a_panic_in_a_cmdlet_is_contained_and_earlier_changes_are_kept() {
+    let (out, ws) = promptly(|| {
+        let mut sh = Shell::new().with_keys(Box::new(PanickingKeys));
+        sh.mode = ShellMode::Pwsh;
+        let mut ws = small().clone();
+        let script = "New-AzResourceGroup -Name rg-kept -Location eastus\n\
+                      New-AzKeyVault -VaultName kv-kept -ResourceGroupName rg-kept -Location eastus\n\
+                      $k = ((Add-AzKeyVaultKey -VaultName kv-kept -Name k -Destination Software -Size 2048))\n\
+                      Write-Output ((((after))))\n";
+        let out = sh.run_script(&mut ws, script, true);
+        (out, ws)
+    });
+    assert_eq!(out.failures, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("(InternalError)"), "{}", out.stderr);
+    assert!(out.stdout.ends_with("after\n"), "{}", out.stdout);
+    assert!(ws.resource_group("rg-kept").is_some());
+    assert!(ws.vault("kv-kept").is_some_and(|v| v.key("k").is_none()));
+}
+
+/// PowerShell-ish pieces, put together at random.
+const SOUP: &[&str] = &[
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    "@(",
+    "@{",
+    "$x",
+    "$y",
+    "$",
+    "\"",
+    "'",
+    "`",
+    "|",
+    ";",
+    "=",
+    " = ",
+    "-Name",
+    "-Location",
+    "Write-Output",
+    "Write-Output ",
+    "Get-AzKeyVault",
+    "New-AzResourceGroup -Name rg -Location eastus",
+    "$x = \"$x$x\"\n",
+    "$x = $x, $x\n",
+    ",",
+    ".",
+    ".Name",
+    "#",
+    "0",
+    "42",
+    " ",
+    " ",
+    "\n",
+    "\n",
+    "x",
+    "$(",
+    "`n",
+    "-",
+    "((((((((((((((((((((",
+    "))))))))))))))))))))",
+    "é",
+];
+
+fn soup() -> impl Strategy<Value = String> {
+    (
+        proptest::collection::vec(proptest::sample::select(SOUP), 0..40),
+        0usize..3,
+    )
+        .prop_map(|(pieces, deep)| {
+            // Now and then a long run of `(` (or of `$(`).
+            let run = ["", "(", "$("][deep].repeat(if deep > 0 { 2_000 } else { 0 });
+            format!("{run}{}", pieces.concat())
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Whatever PowerShell-ish text a script holds, each line ends with a value or an error,
+    /// never a loop without end, an exhausted stack or memory, nor a contained panic.
+    #[test]
+    fn any_token_soup_returns(text in soup()) {
+        let (mut sh, mut ws) = small_pwsh();
+        let mut lines = Vec::new();
+        sh.run_script_with(&mut ws, &text, true, |r| lines.push(r.clone()));
+        for r in &lines {
+            prop_assert!(r.ok || !r.stderr.is_empty(), "{text:?}");
+            prop_assert!(!r.stderr.contains("InternalError"), "{text:?}: {}", r.stderr);
+        }
+        for line in text.lines() {
+            let r = sh.run_line(&mut ws, line);
+            prop_assert!(r.ok || !r.stderr.is_empty(), "{line:?}");
+            prop_assert!(!r.stderr.contains("InternalError"), "{line:?}: {}", r.stderr);
+        }
+    }
+}
+
+#[test]
+fn a_panic_inside_a_bash_substitution_leaves_the_shell_usable() {
+    let (out, after) = promptly(|| {
+        let mut sh = Shell::new().with_keys(Box::new(PanickingKeys));
+        let mut ws = small().clone();
+        let script = "az group create -n rg-kept -l eastus -o none\n\
+                      az keyvault create -n kv-kept -g rg-kept -l eastus -o none\n\
+                      echo $(az keyvault key create --vault-name kv-kept -n k --query name -o tsv)\n\
+                      echo after $(echo $(echo nested))\n";
+        let out = sh.run_script(&mut ws, script, true);
+        // Nesting still counts from the top: the deepest substitution bash allows runs.
+        let n = MAX_SUBSTITUTION_DEPTH - 1;
+        let deep = format!("echo {}x{}", "$(echo ".repeat(n), ")".repeat(n));
+        let after = sh.run_line(&mut ws, &deep);
+        (out, after)
+    });
+    assert_eq!(out.failures, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("(InternalError)"), "{}", out.stderr);
+    assert!(out.stdout.ends_with("after nested\n"), "{}", out.stdout);
+    assert!(after.ok, "{}", after.stderr);
+    assert_eq!(after.stdout, "x\n");
 }

@@ -187,19 +187,21 @@ impl Shell {
                 ..Default::default()
             };
         }
-        let snapshot = (self.depth == 0).then(|| ws.clone());
+        let outer = self.depth;
+        let snapshot = (outer == 0).then(|| ws.clone());
         self.depth += 1;
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.run_line_inner(ws, line)
         }));
-        self.depth -= 1;
+        // Back to this line's own level, also when a panic skipped the nested levels' own
+        // bookkeeping (PowerShell's `( … )` count on the same depth).
+        self.depth = outer;
         match result {
             Ok(out) => out,
             Err(panic) => {
                 if let Some(s) = snapshot {
                     *ws = s;
                 }
-                self.depth = 0;
                 LineOutput {
                     stderr: format!(
                         "ERROR: (InternalError) The command failed inside the console ({}); nothing was changed.\n",

@@ -5,7 +5,7 @@
 //! same operation as its `az` twin, through the same operations layer; `bash` goes back to
 //! the az mode, as Cloud Shell's `bash` does.
 
-use super::{LineOutput, Shell};
+use super::{LineOutput, MAX_EXPANDED_LINE, MAX_SUBSTITUTION_DEPTH, Shell};
 use crate::model::Workspace;
 use crate::sim::Timestamp;
 use serde_json::{Map, Value, json};
@@ -1180,8 +1180,15 @@ impl Shell {
         })
     }
 
-    /// Runs one PowerShell line.
+    /// Runs one PowerShell line. A line longer than bash mode's longest expanded line is
+    /// refused before it is read.
     pub(super) fn run_pwsh_line(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
+        if line.len() > MAX_EXPANDED_LINE {
+            return LineOutput {
+                stderr: format!("{}\n", too_long("The line")),
+                ..Default::default()
+            };
+        }
         match self.pwsh_statement(ws, line.trim()) {
             Ok(Some(v)) => LineOutput {
                 stdout: format_ps(&v),
@@ -1217,8 +1224,11 @@ impl Shell {
             && is_var_name(name.trim())
             && !expr.starts_with('=')
         {
+            let name = name.trim();
             let v = self.pwsh_expression(ws, expr.trim())?;
-            self.ps_vars.insert(name.trim().to_ascii_lowercase(), v);
+            // A value too big or too deep is refused, and the variable keeps its old value.
+            measure(&v).map_err(|e| format!("Cannot assign to ${name}: {e}"))?;
+            self.ps_vars.insert(name.to_ascii_lowercase(), v);
             return Ok(None);
         }
         let v = self.pwsh_expression(ws, line)?;
@@ -1227,6 +1237,7 @@ impl Shell {
 
     /// An expression: a cmdlet call, `Write-Output …`, or values.
     fn pwsh_expression(&mut self, ws: &mut Workspace, text: &str) -> Result<Value, String> {
+        let text = text.trim();
         if text.contains(" | ") || text.ends_with('|') {
             return Err("Pipelines are not supported in this console: assign to a variable and pass it on ($k = Get-…; Next-Cmdlet -Param $k.Id).".into());
         }
@@ -1259,6 +1270,20 @@ impl Shell {
         }
         let tokens = self.pwsh_tokens(ws, text)?;
         collect_values(&tokens)
+    }
+
+    /// A `( … )` or `$( … )` inside a line. They nest as deep as bash mode's `$( … )`
+    /// substitutions (the line itself is the first level).
+    fn subexpression(&mut self, ws: &mut Workspace, text: &str) -> Result<Value, String> {
+        if self.depth >= MAX_SUBSTITUTION_DEPTH {
+            return Err(format!(
+                "The expression is nested too deeply: ( ... ) and $( ... ) nest deeper than {MAX_SUBSTITUTION_DEPTH} levels."
+            ));
+        }
+        self.depth += 1;
+        let v = self.pwsh_expression(ws, text);
+        self.depth -= 1;
+        v
     }
 
     fn pwsh_cmdlet(
@@ -1364,6 +1389,17 @@ impl Shell {
     fn pwsh_tokens(&mut self, ws: &mut Workspace, text: &str) -> Result<Vec<Token>, String> {
         let chars: Vec<char> = text.chars().collect();
         let mut out = Vec::new();
+        // The size of the values so far: variables that double would otherwise fill the
+        // memory (`$x, $x, $x, …`).
+        let mut total = 0usize;
+        let mut push = |out: &mut Vec<Token>, v: Value| -> Result<(), String> {
+            total += measure(&v)?;
+            if total > MAX_EXPANDED_LINE {
+                return Err(too_long("The line's values"));
+            }
+            out.push(Token::Value(v));
+            Ok(())
+        };
         let mut i = 0;
         while i < chars.len() {
             let c = chars[i];
@@ -1373,6 +1409,9 @@ impl Shell {
             }
             if c == '#' {
                 break;
+            }
+            if c == ')' {
+                return Err(unexpected(')'));
             }
             if c == ',' {
                 out.push(Token::Comma);
@@ -1402,7 +1441,7 @@ impl Shell {
                         }
                     }
                 }
-                out.push(Token::Value(Value::String(s)));
+                push(&mut out, Value::String(s))?;
                 i = j + 1;
                 continue;
             }
@@ -1425,19 +1464,19 @@ impl Shell {
                     }
                 }
                 let s = self.expand_string(ws, &raw)?;
-                out.push(Token::Value(Value::String(s)));
+                push(&mut out, Value::String(s))?;
                 i = j + 1;
                 continue;
             }
             if c == '(' {
                 let end = closing(&chars, i).ok_or("Missing closing ')' in expression.")?;
                 let inner: String = chars[i + 1..end].iter().collect();
-                let mut v = self.pwsh_expression(ws, &inner)?;
+                let mut v = self.subexpression(ws, &inner)?;
                 i = end + 1;
                 let (path, next) = property_path(&chars, i);
                 v = navigate(&v, &path);
                 i = next;
-                out.push(Token::Value(v));
+                push(&mut out, v)?;
                 continue;
             }
             if c == '$' {
@@ -1445,13 +1484,18 @@ impl Shell {
                 let name: String = chars[i + 1..end].iter().collect();
                 let (path, next) = property_path(&chars, end);
                 let v = self.ps_variable(&name);
-                out.push(Token::Value(navigate(&v, &path)));
+                push(&mut out, navigate(&v, &path))?;
                 i = next;
                 continue;
             }
             let end = word_end(&chars, i);
+            if end <= i {
+                // Every character above is read by some branch; should one be missed, the
+                // line fails rather than loop without end.
+                return Err(unexpected(c));
+            }
             let word: String = chars[i..end].iter().collect();
-            out.push(Token::Value(Value::String(word)));
+            push(&mut out, Value::String(word))?;
             i = end;
         }
         Ok(out)
@@ -1486,7 +1530,7 @@ impl Shell {
                     let end =
                         closing(&chars, i + 1).ok_or("Missing closing ')' in subexpression.")?;
                     let inner: String = chars[i + 2..end].iter().collect();
-                    out.push_str(&scalar(&self.pwsh_expression(ws, &inner)?));
+                    out.push_str(&scalar(&self.subexpression(ws, &inner)?));
                     i = end + 1;
                 }
                 '$' if chars
@@ -1506,9 +1550,63 @@ impl Shell {
                     i += 1;
                 }
             }
+            // `"$x$x"` doubles a variable each time it is assigned back.
+            if out.len() > MAX_EXPANDED_LINE {
+                return Err(too_long("The string"));
+            }
         }
         Ok(out)
     }
+}
+
+/// PowerShell's parser error for a token that cannot stand where it is.
+fn unexpected(token: char) -> String {
+    format!("Unexpected token '{token}' in expression or statement.")
+}
+
+/// The error for a line, string or value past bash mode's longest expanded line.
+fn too_long(what: &str) -> String {
+    format!("{what} would be longer than {MAX_EXPANDED_LINE} characters.")
+}
+
+/// The size of a value, counted as its text (as [`scalar`] prints it: each array item and
+/// object property also counts its separator), refused once it passes [`MAX_EXPANDED_LINE`]
+/// or nests more than [`MAX_SUBSTITUTION_DEPTH`] arrays and objects.
+fn measure(v: &Value) -> Result<usize, String> {
+    fn walk(v: &Value, level: usize, total: &mut usize) -> Result<(), String> {
+        if matches!(v, Value::Array(_) | Value::Object(_)) && level >= MAX_SUBSTITUTION_DEPTH {
+            return Err(format!(
+                "The value is nested too deeply: arrays and objects nest deeper than {MAX_SUBSTITUTION_DEPTH} levels."
+            ));
+        }
+        let own = match v {
+            Value::Null => 0,
+            Value::Bool(_) => 5,
+            Value::Number(n) => n.to_string().len(),
+            Value::String(s) => s.len(),
+            Value::Array(items) => {
+                for x in items {
+                    walk(x, level + 1, total)?;
+                }
+                items.len()
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    *total += k.len();
+                    walk(x, level + 1, total)?;
+                }
+                3 * m.len() + 3
+            }
+        };
+        *total += own;
+        if *total > MAX_EXPANDED_LINE {
+            return Err(too_long("The value"));
+        }
+        Ok(())
+    }
+    let mut total = 0;
+    walk(v, 0, &mut total)?;
+    Ok(total)
 }
 
 fn is_var_name(name: &str) -> bool {
@@ -1882,5 +1980,51 @@ pub fn format_ps(v: &Value) -> String {
             out
         }
         other => format!("{}\n", scalar(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measure_counts_at_least_what_scalar_prints() {
+        for v in [
+            json!(null),
+            json!(true),
+            json!(12345),
+            json!("text"),
+            json!(["a", "b", ["c", "d"]]),
+            json!({"A": 1, "B": {"C": "x"}}),
+            json!([{"A": [1, 2]}, "y"]),
+        ] {
+            let size = measure(&v).expect("small");
+            assert!(size >= scalar(&v).len(), "{v}: {size}");
+        }
+    }
+
+    #[test]
+    fn measure_refuses_deep_or_big_values() {
+        let mut v = json!("x");
+        for _ in 0..MAX_SUBSTITUTION_DEPTH {
+            v = Value::Array(vec![v]);
+        }
+        assert!(measure(&v).is_ok());
+        let deeper = Value::Array(vec![v]);
+        assert!(measure(&deeper).is_err_and(|e| e.contains("nested too deeply")));
+        let big = Value::String("x".repeat(MAX_EXPANDED_LINE + 1));
+        assert!(measure(&big).is_err_and(|e| e.contains("longer than")));
+        let halves = Value::Array(vec![json!("x".repeat(MAX_EXPANDED_LINE / 2)); 2]);
+        assert!(measure(&halves).is_err(), "separators count too");
+    }
+
+    #[test]
+    fn every_character_is_read_or_refused() {
+        // word_end moves past anything the tokenizer's other branches leave to it.
+        for c in (0u8..128).map(char::from) {
+            let chars = [c, 'x'];
+            let handled = c.is_whitespace() || ",()'\"#".contains(c);
+            assert!(handled || word_end(&chars, 0) > 0, "{c:?}");
+        }
     }
 }
