@@ -569,7 +569,7 @@ fn a_damaged_file_is_refused_at_open_not_found_later() {
     let mut bytes = text.into_bytes();
     bytes[quote] = if bytes[quote] == b'A' { b'B' } else { b'A' };
     std::fs::write(&path, &bytes).unwrap();
-    let e = persist::load(&path).err().expect("refused").to_string();
+    let e = persist::load(&path).expect_err("refused").to_string();
     assert!(e.contains("checksum"), "{e}");
     // A file edited on purpose opens once its checksum line is gone.
     let text = String::from_utf8(bytes).unwrap();

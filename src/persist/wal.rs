@@ -243,12 +243,13 @@ pub fn append(path: &Path, create: bool, header: &[u8], bytes: &[u8]) -> std::io
     }
     f.write_all(bytes)?;
     f.sync_data()?;
-    if create && let Some(dir) = path.parent() {
-        if let Ok(d) = std::fs::File::open(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        }) {
+    if create {
+        // The log's name must survive a crash too.
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
     }

@@ -18,15 +18,18 @@ fn default_path() -> Option<PathBuf> {
     Some(base.join("tde-console").join("recovery.ron"))
 }
 
+/// The copy's store with the passphrase it protects the copy with.
+type Copy = (Store, Option<String>);
+
 #[derive(Default)]
 pub struct Recovery {
     /// Where the copy goes (`None`: off, as in tests).
     path: Option<PathBuf>,
     /// The copy, between writes (with the passphrase it protects the copy with).
-    store: Option<(Store, Option<String>)>,
+    store: Option<Copy>,
     /// The revision the copy holds.
     recorded: Option<u64>,
-    writing: Option<Promise<Option<(Store, Option<String>)>>>,
+    writing: Option<Promise<Option<Copy>>>,
 }
 
 impl Recovery {
@@ -100,11 +103,11 @@ impl Recovery {
 /// One write of the copy: the change's delta logged, or the whole workspace when the copy is
 /// new, protected differently, large in its log, or was changed by another process.
 fn write_copy(
-    store: Option<(Store, Option<String>)>,
+    store: Option<Copy>,
     path: &std::path::Path,
     passphrase: Option<String>,
     ws: &Workspace,
-) -> Option<(Store, Option<String>)> {
+) -> Option<Copy> {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
