@@ -364,9 +364,11 @@ fn run_token(args: &[OsString]) -> ExitCode {
             }
             ("--tenant", Some(v)) => tenant = Some(v),
             ("--lifetime", Some(v)) => match v.parse::<i64>() {
-                Ok(s) if s > 0 && s <= 7 * 24 * 3600 => lifetime = s,
+                Ok(s) if s > 0 && s <= tde_console::vault_endpoint::token::MAX_LIFETIME_S => {
+                    lifetime = s
+                }
                 _ => {
-                    eprintln!("--lifetime takes seconds, 1 to 604800");
+                    eprintln!("--lifetime takes seconds, 1 to 86400");
                     return ExitCode::from(2);
                 }
             },

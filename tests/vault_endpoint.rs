@@ -138,6 +138,48 @@ fn invalid_expired_and_foreign_tokens_are_refused() {
     assert!(ws.same_as(&before), "a refused request changed nothing");
 }
 
+/// Issue 21: a token living longer than a day is refused whatever its signature, even one
+/// signed with this workspace's own key (a forged `exp` of 2^63-1 used to pass).
+#[test]
+fn a_correctly_signed_token_living_longer_than_a_day_is_refused() {
+    use tde_console::vault_endpoint::token::{self, Claims, MAX_LIFETIME_S};
+    let mut ws = demo();
+    let key = ws.backup_root.token_signing_key();
+    let now = tde_console::vault_endpoint::wall_now();
+    let u = ws.console_user.clone();
+    let claims = |iat: i64, exp: i64| {
+        let mut c = Claims::new(
+            &u.object_id.0,
+            &u.tenant.0,
+            token::CONSOLE_APP_ID,
+            &u.upn,
+            true,
+            iat,
+            60,
+        );
+        c.exp = exp;
+        token::issue(&c, &key)
+    };
+    let day_and_a_second = claims(now - 10, now - 10 + MAX_LIFETIME_S + 1);
+    let forever = claims(now - 10, i64::MAX);
+    let issued_late = claims(now + 200, now + MAX_LIFETIME_S + 100);
+    let fine = claims(now - 10, now - 10 + MAX_LIFETIME_S);
+    for t in [&day_and_a_second, &forever, &issued_late] {
+        let r = call(&mut ws, &request("GET", "/keys", Some(t), ""));
+        assert_eq!(r.status, 401, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(json(&r)["error"]["code"], "Unauthorized");
+        assert!(
+            json(&r)["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("lifetime exceeds")),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let r = call(&mut ws, &request("GET", "/keys", Some(&fine), ""));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
 #[test]
 fn the_keys_api_answers_in_the_services_shapes() {
     let mut ws = demo();
