@@ -529,3 +529,99 @@ fn over_tls_on_loopback() {
     assert!(served.contains("\"value\":["), "{served}");
     endpoint.stop();
 }
+
+/// One request over TLS to `port` with the raw request target `target` (sent as is, not
+/// normalised), answered with `Connection: close`: the whole response as text.
+fn tls_get(ca: &str, port: u16, target: &str, token: &str) -> String {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(
+        format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Issue 21: routing is on the path as sent, split on `/` before any segment is decoded,
+/// as Key Vault routes: `%2f` inside a segment never splits it (and a name holding a `/` is
+/// refused), `//keys` is not `/keys`, and a segment is decoded after the split.
+#[test]
+fn routing_splits_the_raw_path_before_decoding() {
+    let mut ws = demo();
+    let keys: Arc<dyn tde_console::service::KeySource> = Arc::new(FixtureKeys::new());
+    let mut endpoint = Endpoint::start(&ws, 0, keys.clone(), Arc::new(|| {})).expect("started");
+    let url = endpoint
+        .vaults
+        .iter()
+        .find(|v| v.name == VAULT)
+        .expect("the demo vault is served")
+        .url
+        .clone();
+    let port: u16 = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ca = endpoint.ca_pem.clone();
+    let token = endpoint.console_token(&ws);
+    let client = std::thread::spawn(move || {
+        [
+            "/keys/tde-protector/versions?api-version=7.5",
+            "/keys/tde%2Dprotector/versions?api-version=7.5",
+            "/keys/tde-protector%2fversions?api-version=7.5",
+            "/keys/tde-protector%2Fversions?api-version=7.5",
+            "//keys?api-version=7.5",
+            "//keys/tde-protector/versions?api-version=7.5",
+            "/keys/tde-protector/?api-version=7.5",
+        ]
+        .map(|t| tls_get(&ca, port, t, &token))
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !client.is_finished() && std::time::Instant::now() < deadline {
+        endpoint.serve_next(&mut ws, keys.as_ref(), std::time::Duration::from_millis(20));
+    }
+    let [
+        versions,
+        decoded_after_split,
+        encoded_slash,
+        encoded_slash_upper,
+        double_slash,
+        double_slash_deep,
+        latest,
+    ] = client.join().expect("client");
+    endpoint.stop();
+    assert!(versions.starts_with("HTTP/1.1 200"), "{versions}");
+    assert!(versions.contains("\"value\":["), "{versions}");
+    assert!(
+        decoded_after_split.starts_with("HTTP/1.1 200"),
+        "{decoded_after_split}"
+    );
+    assert!(latest.starts_with("HTTP/1.1 200"), "{latest}");
+    for r in [&encoded_slash, &encoded_slash_upper] {
+        assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+        assert!(r.contains("BadParameter"), "{r}");
+        assert!(!r.contains("\"value\":["), "never the versions list: {r}");
+    }
+    for r in [&double_slash, &double_slash_deep] {
+        assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+        assert!(!r.contains("\"value\":["), "never a list: {r}");
+    }
+}
