@@ -130,11 +130,27 @@ fn run_shell(args: &[OsString]) -> ExitCode {
         },
         None if std::io::stdin().is_terminal() => failures += repl(&mut sh, &mut ws),
         None => {
-            let mut text = String::new();
-            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            // Bounded as a script file is: `shell < /dev/zero` is refused, not read forever.
+            let max = persist::MAX_INPUT_FILE;
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::stdin()
+                .lock()
+                .take(max + 1)
+                .read_to_end(&mut bytes)
+            {
                 eprintln!("ERROR: cannot read standard input: {e}");
                 return ExitCode::from(2);
             }
+            if bytes.len() as u64 > max {
+                eprintln!(
+                    "ERROR: the script on standard input is larger than {max} bytes (the limit of a script file); nothing was run or saved"
+                );
+                return ExitCode::from(2);
+            }
+            let Ok(text) = String::from_utf8(bytes) else {
+                eprintln!("ERROR: standard input is not UTF-8 text; nothing was run or saved");
+                return ExitCode::from(2);
+            };
             failures += run_text(&mut sh, &mut ws, &text, keep_going);
         }
     }
@@ -346,12 +362,13 @@ fn run_serve(args: &[OsString]) -> ExitCode {
     // trainer revokes access (or reads the audit log) while a client is calling.
     let (line_tx, lines) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if line_tx.send(line).is_err() {
-                break;
+        bounded_lines(std::io::stdin().lock(), MAX_STDIN_LINE, |line| match line {
+            Ok(line) => line_tx.send(line).is_ok(),
+            Err(why) => {
+                eprintln!("ERROR: {why}");
+                true
             }
-        }
+        });
     });
     let mut sh = Shell::new();
     // Every change a client is answered for, and every line typed, is in the workspace's
@@ -403,6 +420,65 @@ fn run_serve(args: &[OsString]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The longest line `serve` takes on standard input (a command, not a script).
+const MAX_STDIN_LINE: usize = 1024 * 1024;
+
+/// Reads `input` line by line, handing each line (without its `\n` or `\r\n`) to `each`,
+/// until the end of input or `each` returns false. A line longer than `max` bytes is never
+/// kept: `each` gets an error for it once and the rest of it is skipped, up to its newline;
+/// a line that is not UTF-8 gets an error too. Memory stays within `max` plus one buffer.
+fn bounded_lines(
+    mut input: impl BufRead,
+    max: usize,
+    mut each: impl FnMut(Result<String, String>) -> bool,
+) {
+    let mut line: Vec<u8> = Vec::new();
+    let mut too_long = false;
+    let mut finish = |line: &mut Vec<u8>, too_long: &mut bool| -> bool {
+        let out = if std::mem::take(too_long) {
+            Err(format!(
+                "a line of standard input longer than {max} bytes was ignored"
+            ))
+        } else {
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            String::from_utf8(std::mem::take(line))
+                .map_err(|_| "a line of standard input that is not UTF-8 was ignored".into())
+        };
+        line.clear();
+        each(out)
+    };
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if buf.is_empty() {
+            if !line.is_empty() || too_long {
+                finish(&mut line, &mut too_long);
+            }
+            return;
+        }
+        let newline = buf.iter().position(|b| *b == b'\n');
+        let part = &buf[..newline.unwrap_or(buf.len())];
+        if !too_long {
+            if line.len() + part.len() > max {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(part);
+            }
+        }
+        let used = newline.map_or(buf.len(), |i| i + 1);
+        input.consume(used);
+        if newline.is_some() && !finish(&mut line, &mut too_long) {
+            return;
+        }
+    }
+}
+
 /// `tde-console token`: an access token for the local vaults.
 fn run_token(args: &[OsString]) -> ExitCode {
     use tde_console::vault_endpoint::{Bearer, TOKEN_LIFETIME_S, token_for};
@@ -424,9 +500,11 @@ fn run_token(args: &[OsString]) -> ExitCode {
             }
             ("--tenant", Some(v)) => tenant = Some(v),
             ("--lifetime", Some(v)) => match v.parse::<i64>() {
-                Ok(s) if s > 0 && s <= 7 * 24 * 3600 => lifetime = s,
+                Ok(s) if s > 0 && s <= tde_console::vault_endpoint::token::MAX_LIFETIME_S => {
+                    lifetime = s
+                }
                 _ => {
-                    eprintln!("--lifetime takes seconds, 1 to 604800");
+                    eprintln!("--lifetime takes seconds, 1 to 86400");
                     return ExitCode::from(2);
                 }
             },

@@ -575,3 +575,133 @@ fn every_registered_command_dispatches() {
         );
     }
 }
+
+/// Issue 21: standard input is bounded as a script file is (16 MiB): a larger script is
+/// refused with exit code 2 and nothing is saved, and `shell < /dev/zero` ends promptly.
+#[test]
+fn a_script_on_standard_input_larger_than_a_script_file_is_refused() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.ron");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+        .args(["shell", ws.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // A valid command first, so "nothing was run" is checked too; then 17 MiB of zeros.
+        let mut sent = 0usize;
+        let _ = stdin.write_all(b"az group create -n rg-never -l eastus -o none\n");
+        let zeros = vec![0u8; 1024 * 1024];
+        for _ in 0..17 {
+            // The console stops reading at its limit: a broken pipe is expected.
+            if stdin.write_all(&zeros).is_err() {
+                break;
+            }
+            sent += zeros.len();
+        }
+        sent
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("larger than 16777216 bytes")
+            && stderr.contains("nothing was run or saved"),
+        "{stderr}"
+    );
+    assert!(!ws.exists(), "nothing saved");
+    // /dev/zero itself: refused at the limit, promptly.
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+        .args(["shell", ws.to_str().unwrap()])
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(!ws.exists(), "nothing saved");
+}
+
+/// The high-water mark of a process's resident memory, in KiB (Linux).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Issue 21: `serve` reads standard input a bounded line at a time: a 64 MiB line is refused
+/// with an error on stderr without being buffered, and the next line runs.
+#[test]
+fn serve_refuses_an_overlong_line_on_standard_input_and_reads_on() {
+    use std::io::{BufRead, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+        .args(["serve", "--port", "0"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let wait_for = |what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            if let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(200))
+                && l.contains(what)
+            {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(wait_for("\"token\""), "serve started");
+    let before = peak_rss_kib(pid).expect("VmHWM");
+    let mut stdin = child.stdin.take().unwrap();
+    let chunk = vec![b'a'; 1024 * 1024];
+    for _ in 0..64 {
+        stdin.write_all(&chunk).unwrap();
+    }
+    stdin
+        .write_all(b"\naz group create -n rg-after-the-long-line -l eastus --query name -o tsv\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let ran = wait_for("rg-after-the-long-line");
+    let after = peak_rss_kib(pid).expect("VmHWM");
+    let _ = child.kill();
+    let _ = child.wait();
+    let stderr = errors.join().unwrap();
+    assert!(ran, "the line after the long one ran; stderr: {stderr}");
+    assert_eq!(
+        stderr
+            .matches("a line of standard input longer than 1048576 bytes was ignored")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        after.saturating_sub(before) < 32 * 1024,
+        "the long line was not buffered: peak RSS {before} KiB -> {after} KiB"
+    );
+}

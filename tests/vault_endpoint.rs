@@ -138,6 +138,48 @@ fn invalid_expired_and_foreign_tokens_are_refused() {
     assert!(ws.same_as(&before), "a refused request changed nothing");
 }
 
+/// Issue 21: a token living longer than a day is refused whatever its signature, even one
+/// signed with this workspace's own key (a forged `exp` of 2^63-1 used to pass).
+#[test]
+fn a_correctly_signed_token_living_longer_than_a_day_is_refused() {
+    use tde_console::vault_endpoint::token::{self, Claims, MAX_LIFETIME_S};
+    let mut ws = demo();
+    let key = ws.backup_root.token_signing_key();
+    let now = tde_console::vault_endpoint::wall_now();
+    let u = ws.console_user.clone();
+    let claims = |iat: i64, exp: i64| {
+        let mut c = Claims::new(
+            &u.object_id.0,
+            &u.tenant.0,
+            token::CONSOLE_APP_ID,
+            &u.upn,
+            true,
+            iat,
+            60,
+        );
+        c.exp = exp;
+        token::issue(&c, &key)
+    };
+    let day_and_a_second = claims(now - 10, now - 10 + MAX_LIFETIME_S + 1);
+    let forever = claims(now - 10, i64::MAX);
+    let issued_late = claims(now + 200, now + MAX_LIFETIME_S + 100);
+    let fine = claims(now - 10, now - 10 + MAX_LIFETIME_S);
+    for t in [&day_and_a_second, &forever, &issued_late] {
+        let r = call(&mut ws, &request("GET", "/keys", Some(t), ""));
+        assert_eq!(r.status, 401, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(json(&r)["error"]["code"], "Unauthorized");
+        assert!(
+            json(&r)["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("lifetime exceeds")),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let r = call(&mut ws, &request("GET", "/keys", Some(&fine), ""));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
 #[test]
 fn the_keys_api_answers_in_the_services_shapes() {
     let mut ws = demo();
@@ -672,4 +714,78 @@ fn a_token_or_backup_made_with_the_published_demo_secret_opens_nothing() {
     assert!(
         tde_console::crypto::backup::open(&ws.backup_root, &v.subscription.0, &geo, &blob).is_ok()
     );
+}
+
+/// Issue 21: routing is on the path as sent, split on `/` before any segment is decoded,
+/// as Key Vault routes: `%2f` inside a segment never splits it (and a name holding a `/` is
+/// refused), `//keys` is not `/keys`, and a segment is decoded after the split.
+#[test]
+fn routing_splits_the_raw_path_before_decoding() {
+    let mut ws = demo();
+    let keys: Arc<dyn tde_console::service::KeySource> = Arc::new(FixtureKeys::new());
+    let mut endpoint = Endpoint::start(&ws, 0, keys.clone(), Arc::new(|| {})).expect("started");
+    let url = endpoint
+        .vaults
+        .iter()
+        .find(|v| v.name == VAULT)
+        .expect("the demo vault is served")
+        .url
+        .clone();
+    let port: u16 = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ca = endpoint.ca_pem.clone();
+    let token = endpoint.console_token(&ws);
+    let client = std::thread::spawn(move || {
+        [
+            "/keys/tde-protector/versions?api-version=7.5",
+            "/keys/tde%2Dprotector/versions?api-version=7.5",
+            "/keys/tde-protector%2fversions?api-version=7.5",
+            "/keys/tde-protector%2Fversions?api-version=7.5",
+            "//keys?api-version=7.5",
+            "//keys/tde-protector/versions?api-version=7.5",
+            "/keys/tde-protector/?api-version=7.5",
+        ]
+        .map(|t| tls_get(&ca, port, t, &token))
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !client.is_finished() && std::time::Instant::now() < deadline {
+        endpoint.serve_next(&mut ws, keys.as_ref(), std::time::Duration::from_millis(20));
+    }
+    let [
+        versions,
+        decoded_after_split,
+        encoded_slash,
+        encoded_slash_upper,
+        double_slash,
+        double_slash_deep,
+        latest,
+    ] = client.join().expect("client");
+    endpoint.stop();
+    assert!(versions.starts_with("HTTP/1.1 200"), "{versions}");
+    assert!(versions.contains("\"value\":["), "{versions}");
+    assert!(
+        decoded_after_split.starts_with("HTTP/1.1 200"),
+        "{decoded_after_split}"
+    );
+    assert!(latest.starts_with("HTTP/1.1 200"), "{latest}");
+    for r in [&encoded_slash, &encoded_slash_upper] {
+        assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+        assert!(r.contains("BadParameter"), "{r}");
+        assert!(!r.contains("\"value\":["), "never the versions list: {r}");
+    }
+    for r in [&double_slash, &double_slash_deep] {
+        assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+        assert!(!r.contains("\"value\":["), "never a list: {r}");
+    }
+}
+
+/// One GET over TLS to `port` with the raw request target `target` (sent as is, not
+/// normalised), answered with `Connection: close`: the whole response as text.
+fn tls_get(ca: &str, port: u16, target: &str, token: &str) -> String {
+    https(port, ca, "GET", target, token, "")
 }

@@ -46,12 +46,22 @@ pub fn is_sealed(text: &str) -> bool {
         .is_some_and(|rest| rest.trim_start().starts_with("sealed_workspace"))
 }
 
+/// The Argon2id parameters the console seals with: memory (KiB), passes, lanes.
+const M_COST_KIB: u32 = 19_456;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+/// The most a file may ask of the key derivation: what the console itself writes (memory
+/// with a 2x margin, so a later, stronger default still opens here). Anything more is
+/// refused before any work, so a hostile header cannot cost seconds and a gigabyte.
+const MAX_M_COST_KIB: u32 = 2 * M_COST_KIB;
+const MAX_T_COST: u32 = T_COST;
+const MAX_P_COST: u32 = P_COST;
+
 fn derive(passphrase: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<[u8; 32], UnsealError> {
-    // Bounds a damaged or hostile file cannot push past (1 GiB of memory, 10 passes).
-    if m > 1024 * 1024 || t > 10 || p > 8 {
-        return Err(UnsealError::Damaged(
-            "key derivation parameters out of range".into(),
-        ));
+    if m > MAX_M_COST_KIB || t > MAX_T_COST || p > MAX_P_COST {
+        return Err(UnsealError::Damaged(format!(
+            "key derivation parameters (m_cost_kib {m}, t_cost {t}, p_cost {p}) exceed what this console writes (at most {MAX_M_COST_KIB}, {MAX_T_COST}, {MAX_P_COST}): the file is damaged or was written by something else"
+        )));
     }
     let params =
         argon2::Params::new(m, t, p, Some(32)).map_err(|e| UnsealError::Damaged(e.to_string()))?;
@@ -71,7 +81,7 @@ pub fn derive_key(passphrase: &str, salt: &[u8]) -> Result<[u8; 32], String> {
 
 /// Seals workspace text under `passphrase` (fresh salt and nonce from the OS RNG).
 pub fn seal(text: &str, passphrase: &str) -> Result<String, String> {
-    let (m, t, p) = (19_456, 2, 1);
+    let (m, t, p) = (M_COST_KIB, T_COST, P_COST);
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];
     rand::fill(&mut salt);
@@ -154,5 +164,47 @@ mod tests {
             unseal(&hostile, "correct horse"),
             Err(UnsealError::Damaged(_))
         ));
+    }
+
+    /// Issue 21: a header asking for 1 GiB, 10 passes and 8 lanes (9.4 s and 1 GiB before
+    /// refusal) is refused at once, as is anything above what `seal` writes.
+    #[test]
+    fn costly_key_derivation_parameters_are_refused_at_once() {
+        let sealed = seal("(format_version: 1)", "correct horse").unwrap();
+        let header = "m_cost_kib: 19456,\n    t_cost: 2,\n    p_cost: 1,";
+        assert!(sealed.contains(header), "{sealed}");
+        for (m, t, p) in [
+            (1_048_576, 10, 8),
+            (1_048_576, 2, 1),
+            (19_456, 10, 1),
+            (19_456, 2, 8),
+            (2 * 19_456 + 1, 2, 1),
+            (19_456, 3, 1),
+            (19_456, 2, 2),
+        ] {
+            let hostile = sealed.replace(
+                header,
+                &format!("m_cost_kib: {m},\n    t_cost: {t},\n    p_cost: {p},"),
+            );
+            let started = std::time::Instant::now();
+            match unseal(&hostile, "correct horse") {
+                Err(UnsealError::Damaged(why)) => assert!(
+                    why.contains("damaged or was written by something else"),
+                    "{why}"
+                ),
+                other => panic!("({m}, {t}, {p}): {other:?}"),
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_millis(50),
+                "({m}, {t}, {p}) refused before any work: {:?}",
+                started.elapsed()
+            );
+        }
+        // Cheaper parameters than the console's are still honoured (the tag decides).
+        let cheaper = sealed.replace(header, "m_cost_kib: 8192,\n    t_cost: 1,\n    p_cost: 1,");
+        assert_eq!(
+            unseal(&cheaper, "correct horse"),
+            Err(UnsealError::WrongPassphrase)
+        );
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! An estate is generated as if it had been built over time: the vault requests its
 //! databases' creation made are not replayed into the request journal (they would all land
-//! in one 10-second throttling window); every access check still runs, once per key.
+//! in one 10-second throttling window); every access check still runs, once per key. Its
+//! key creations are real requests within the vaults' limits: when a window is full the
+//! generator lets simulated time pass to the next one with room.
 
 use super::keyvault::{self, CreateKey, CreateVault, check_key_use};
 use super::sql::{self, CreateDatabase, CreateServer};
@@ -250,6 +252,14 @@ pub fn generate(
                 let material = vault_material.next().ok_or_else(|| {
                     ServiceError::new("InternalServerError", 500, "key material ran out")
                 })?;
+                // Key creation is limited per vault and per subscription (20 and 100 per
+                // 10 seconds): the generator paces itself as a careful client would, letting
+                // simulated time pass to the next window with room rather than being
+                // throttled (an estate of 1,000 servers creates 1,000 keys).
+                let room = super::requests::next_room(ws, &name, "KeyCreate", Some(key));
+                if room > ws.now() {
+                    super::behaviour::advance_with(ws, room - ws.now(), keys)?;
+                }
                 let (_, kv) = keyvault::create_key(
                     ws,
                     &CreateKey::new(&name, key, KeyType::Rsa, spec.key_size),

@@ -190,6 +190,30 @@ impl VaultCall {
     }
 }
 
+/// The first instant, from now, at which a console user's `operation` on `vault` (about
+/// `key`) fits within the vault's and the subscription's limits: now, or the start of a
+/// later 10-second window. A client that paces itself (as `sim generate` does) waits until
+/// then instead of being refused.
+pub(crate) fn next_room(
+    ws: &Workspace,
+    vault: &str,
+    operation: &'static str,
+    key: Option<&str>,
+) -> Timestamp {
+    let mut at = ws.now();
+    let Some(call) = VaultCall::new(ws, vault, operation, &Caller::ConsoleUser, key) else {
+        return at;
+    };
+    // Windows only fill with requests already made: a few windows on there is room.
+    for _ in 0..1000 {
+        if call.admitted_at(ws, at) {
+            break;
+        }
+        at = Timestamp((window_of(at) + 1).saturating_mul(10));
+    }
+    at
+}
+
 /// Runs a console user's request to vault `vault` about `key` (or the vault itself). A
 /// vault that does not exist gets no record.
 pub(crate) fn user_request<T>(

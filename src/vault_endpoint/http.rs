@@ -15,8 +15,10 @@ const MAX_HEADERS: usize = 64;
 #[derive(Clone, Debug, Default)]
 pub struct Request {
     pub method: String,
-    /// The path, without the query (`/keys/NAME/VERSION`). Empty segments are kept: the
-    /// SDKs send `/keys/NAME/` for the latest version.
+    /// The path as sent, without the query and not percent-decoded (`/keys/NAME/VERSION`):
+    /// routing splits it on `/` first and decodes each segment after ([`segments`]), so an
+    /// encoded `%2F` never splits a segment. Empty segments are kept: the SDKs send
+    /// `/keys/NAME/` for the latest version.
     pub path: String,
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
@@ -208,7 +210,31 @@ fn split_target(target: &str) -> (String, Vec<(String, String)>) {
             (percent_decode(k), percent_decode(v))
         })
         .collect();
-    (percent_decode(path), pairs)
+    (path.to_string(), pairs)
+}
+
+/// A raw request path's segments, as Key Vault routes them: the path must start with one
+/// `/`; it is split on `/` as sent, and only then is each segment percent-decoded. A
+/// segment that decodes to something containing `/` is refused (no name has one), as is a
+/// path that does not start with `/`. Empty segments are kept (`/keys/NAME/` and
+/// `/keys/NAME//sign` name the latest version); `//keys` gives `["", "keys"]`, which is no
+/// route.
+pub fn segments(path: &str) -> Result<Vec<String>, String> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(format!("The path '{path}' does not start with '/'."));
+    };
+    rest.split('/')
+        .map(|raw| {
+            let decoded = percent_decode(raw);
+            if decoded.contains('/') {
+                Err(format!(
+                    "The path segment '{raw}' decodes to a '/', which no Key Vault name contains."
+                ))
+            } else {
+                Ok(decoded)
+            }
+        })
+        .collect()
 }
 
 /// `%XX` escapes (and `+` in a query is left alone: Key Vault names have no spaces).
@@ -296,6 +322,24 @@ mod tests {
         assert_eq!(r.query("api-version"), Some("7.5"));
         assert_eq!(r.header("host"), Some("127.0.0.1:8443"));
         assert_eq!(r.body, b"abcd");
+    }
+
+    #[test]
+    fn a_path_is_split_as_sent_then_each_segment_decoded() {
+        let r = read(b"GET /keys/tde-protector%2fversions?api-version=7.5 HTTP/1.1\r\n\r\n")
+            .expect("parsed");
+        assert_eq!(r.path, "/keys/tde-protector%2fversions", "kept as sent");
+        assert!(segments(&r.path).is_err(), "an encoded '/' is refused");
+        assert!(segments("/keys/a%2Fb").is_err());
+        assert!(segments("/keys/a%252fb").is_ok_and(|s| s == ["keys", "a%2fb"]));
+        assert_eq!(segments("/keys/my%2Dkey/").unwrap(), ["keys", "my-key", ""]);
+        assert_eq!(segments("//keys").unwrap(), ["", "keys"]);
+        assert_eq!(
+            segments("/keys/k//sign").unwrap(),
+            ["keys", "k", "", "sign"]
+        );
+        assert!(segments("keys").is_err());
+        assert!(segments("*").is_err());
     }
 
     #[test]

@@ -268,7 +268,10 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
         )));
     }
     let vault = call.vault;
-    let segments: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+    // Split as sent, then decode each segment: `%2F` never splits one, and `//keys` is
+    // not `/keys`.
+    let decoded = super::http::segments(&r.path).map_err(bad)?;
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let method = r.method.as_str();
     match (method, segments.as_slice()) {
         ("GET", ["keys"] | ["keys", ""]) => {

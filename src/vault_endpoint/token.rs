@@ -12,6 +12,10 @@ type HmacSha256 = Hmac<sha2::Sha256>;
 /// The audience of a Key Vault token (and of a Managed HSM's).
 pub const VAULT_RESOURCE: &str = "https://vault.azure.net";
 pub const HSM_RESOURCE: &str = "https://managedhsm.azure.net";
+/// The longest lifetime a token may have (wall-clock seconds): Entra issues access tokens
+/// of at most a day, so a token claiming longer was not issued by anything honest, whatever
+/// its signature.
+pub const MAX_LIFETIME_S: i64 = 24 * 3600;
 /// The Azure CLI's application id: the app of the console user's own token.
 pub const CONSOLE_APP_ID: &str = crate::service::requests::AZURE_CLI_APP_ID;
 
@@ -89,6 +93,8 @@ pub enum TokenError {
     Expired,
     NotYetValid,
     WrongAudience(String),
+    /// The token's lifetime (from issue, or from now) exceeds [`MAX_LIFETIME_S`].
+    TooLong,
 }
 
 impl TokenError {
@@ -102,6 +108,9 @@ impl TokenError {
                 "AKV10022: Invalid audience or token. The token has expired.".into()
             }
             TokenError::NotYetValid => "AKV10022: The token is not valid yet.".into(),
+            TokenError::TooLong => format!(
+                "AKV10022: Invalid token. Its lifetime exceeds the maximum of {MAX_LIFETIME_S} seconds."
+            ),
             TokenError::WrongAudience(a) => {
                 format!("AKV10022: Invalid audience. Expected {VAULT_RESOURCE}, found: {a}.")
             }
@@ -137,8 +146,14 @@ pub fn verify(token: &str, key: &[u8; 32], now: i64, resource: &str) -> Result<C
     if claims.exp <= now {
         return Err(TokenError::Expired);
     }
-    if claims.nbf > now + 300 {
+    if claims.nbf > now.saturating_add(300) {
         return Err(TokenError::NotYetValid);
+    }
+    // Saturating: a forged `exp` of i64::MAX or an `iat` of i64::MIN must not wrap round.
+    if claims.exp.saturating_sub(claims.iat) > MAX_LIFETIME_S
+        || claims.exp.saturating_sub(now) > MAX_LIFETIME_S
+    {
+        return Err(TokenError::TooLong);
     }
     if claims.aud.trim_end_matches('/') != resource {
         return Err(TokenError::WrongAudience(claims.aud));
@@ -176,6 +191,46 @@ mod tests {
             verify(&t, &KEY, 1001, HSM_RESOURCE),
             Err(TokenError::WrongAudience(VAULT_RESOURCE.into()))
         );
+    }
+
+    #[test]
+    fn a_token_living_longer_than_a_day_is_refused_even_if_signed() {
+        let ok = Claims::new("o", "t", CONSOLE_APP_ID, "n", true, 1000, MAX_LIFETIME_S);
+        assert!(verify(&issue(&ok, &KEY), &KEY, 1001, VAULT_RESOURCE).is_ok());
+        let long = Claims::new(
+            "o",
+            "t",
+            CONSOLE_APP_ID,
+            "n",
+            true,
+            1000,
+            MAX_LIFETIME_S + 1,
+        );
+        assert_eq!(
+            verify(&issue(&long, &KEY), &KEY, 1001, VAULT_RESOURCE),
+            Err(TokenError::TooLong)
+        );
+        let mut forever = claims(1000);
+        forever.exp = i64::MAX;
+        assert_eq!(
+            verify(&issue(&forever, &KEY), &KEY, 1001, VAULT_RESOURCE),
+            Err(TokenError::TooLong)
+        );
+        // A recent `iat` does not excuse an `exp` far in the future either.
+        let mut late = claims(1000);
+        late.iat = i64::MAX - 10;
+        late.exp = i64::MAX;
+        assert_eq!(
+            verify(&issue(&late, &KEY), &KEY, 1001, VAULT_RESOURCE),
+            Err(TokenError::TooLong)
+        );
+        let mut ancient = claims(1000);
+        ancient.iat = i64::MIN;
+        assert_eq!(
+            verify(&issue(&ancient, &KEY), &KEY, 1001, VAULT_RESOURCE),
+            Err(TokenError::TooLong)
+        );
+        assert!(TokenError::TooLong.message().contains("86400"));
     }
 
     #[test]
