@@ -272,33 +272,6 @@ fn main() {
         ),
         None => println!("scale: shell RSS: could not be measured here"),
     }
-    // Durability (issue 21): what making one acknowledged change durable adds — the
-    // change's delta appended to the workspace's log and fsync'd, as `serve` does before
-    // answering. Key creations spread over the vaults (one vault takes 20 a window).
-    {
-        let (mut store, opened) =
-            tde_console::persist::store::Store::open(&path, None, || unreachable!())
-                .expect("open with its log");
-        let mut w = opened.ws;
-        let material = RsaKeyMaterial::generate(2048).expect("a key");
-        let mut samples = Vec::new();
-        for i in 0..r.vaults.len().min(50) {
-            let req =
-                keyvault::CreateKey::new(&r.vaults[i], &format!("durable-{i}"), KeyType::Rsa, 2048);
-            keyvault::create_key(&mut w, &req, material.clone()).expect("create");
-            let t = Instant::now();
-            assert!(store.record(&w).expect("logged"));
-            samples.push(t.elapsed().as_secs_f64());
-        }
-        let n = samples.len();
-        let med = median(samples);
-        report.add(
-            "durability: one acknowledged change logged (delta + fsync) at 50,000 databases",
-            format!("{:.2} ms median over {n} (target <= 2 ms)", med * 1e3),
-            med <= 0.002,
-        );
-        store.save(&w).expect("fold");
-    }
     c.bench_function("scale: open the 50,000-database workspace", |b| {
         b.iter(|| black_box(tde_console::persist::load(&path).expect("load")))
     });
