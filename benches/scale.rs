@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tde_console::crypto::{DataEncryptionKey, RsaKeyMaterial, WrapAlgorithm, par_map};
 use tde_console::model::*;
-use tde_console::service::estate::{self, EstateSpec};
-use tde_console::service::{self, OsKeySource, behaviour, keyvault, sql, tde};
+use tde_console::service::estate;
+use tde_console::service::{self, behaviour, keyvault, sql, tde};
 use tde_console::ui::ConsoleApp;
 use tde_console::ui::blades::BladeKind;
 
@@ -230,25 +230,7 @@ fn main() {
     let mut report = Report(Vec::new());
 
     // The estate, as `sim generate` builds it.
-    let t = Instant::now();
-    let mut ws = service::new_workspace("estate", 42);
-    let spec = EstateSpec {
-        servers: 100,
-        databases_per_server: 500,
-        vaults: 50,
-        key_size: 3072,
-        seed: 1,
-    };
-    let r = estate::generate(&mut ws, &spec, &OsKeySource).expect("generate");
-    println!(
-        "scale: generated {} servers, {} vaults, {} databases ({} with their own key) in {:.1} s on {} cores",
-        r.servers.len(),
-        r.vaults.len(),
-        r.databases,
-        r.database_level_keys,
-        t.elapsed().as_secs_f64(),
-        cores()
-    );
+    let (ws, r) = common::estate_of_50_000(3072);
 
     // Files.
     let path = temp_path();

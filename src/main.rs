@@ -374,10 +374,15 @@ fn run_serve(args: &[OsString]) -> ExitCode {
     // Every change a client is answered for, and every line typed, is in the workspace's
     // log before the answer: a crash (kill -9, power loss) loses none of them.
     let mut durable = |ws: &Workspace| -> Result<(), String> {
-        match &mut store {
-            Some(s) => s.record(ws).map(|_| ()).map_err(|e| e.to_string()),
-            None => Ok(()),
+        let Some(s) = &mut store else {
+            return Ok(());
+        };
+        s.record(ws).map_err(|e| e.to_string())?;
+        // A log grown past the file is folded into it (a whole save, now and then).
+        if s.log_is_large() {
+            s.save(ws).map_err(|e| e.to_string())?;
         }
+        Ok(())
     };
     let mut lost: Option<String> = None;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) && lost.is_none() {

@@ -409,24 +409,40 @@ fn large_workspace_at(path: &Path) -> tde_console::model::Workspace {
     ws
 }
 
+/// `tde-console shell PATH` with `script` on its standard input (stdout discarded).
+fn shell_on(path: &Path, script: &str) -> std::process::Child {
+    use std::io::Write;
+    let mut c = console()
+        .arg("shell")
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    c
+}
+
+/// [`shell_on`], run to its end, which must succeed.
+fn shell_ok(path: &Path, script: &str) {
+    let out = shell_on(path, script).wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn racing_saves_never_lose_an_update_silently() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("race.ron");
     large_workspace_at(&path);
-    let run = |line: String| {
-        let mut c = console()
-            .arg("shell")
-            .arg(&path)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin.take().unwrap().write_all(line.as_bytes()).unwrap();
-        c
-    };
     let mut conflicts = 0;
     for trial in 0..8 {
         let a = run(format!(
@@ -474,7 +490,6 @@ fn racing_saves_never_lose_an_update_silently() {
 
 #[test]
 fn a_read_only_script_leaves_the_file_untouched() {
-    use std::io::Write;
     use std::os::unix::fs::MetadataExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ro.ron");
@@ -482,24 +497,9 @@ fn a_read_only_script_leaves_the_file_untouched() {
     persist::save(&ws, &path).unwrap();
     let before = std::fs::metadata(&path).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let mut c = console()
-        .arg("shell")
-        .arg(&path)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(b"az keyvault list -o none\naz sql server list -o none\naz keyvault key list --vault-name kv-test -o none\naz account show -o none\n")
-        .unwrap();
-    let out = c.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    shell_ok(
+        &path,
+        "az keyvault list -o none\naz sql server list -o none\naz keyvault key list --vault-name kv-test -o none\naz account show -o none\n",
     );
     let after = std::fs::metadata(&path).unwrap();
     assert_eq!(before.ino(), after.ino(), "the file was replaced");
@@ -513,29 +513,13 @@ fn a_read_only_script_leaves_the_file_untouched() {
 
 #[test]
 fn a_dangling_symlink_workspace_is_written_through_to_its_target() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("later.ron");
     let link = dir.path().join("link.ron");
     symlink(&real, &link).unwrap();
-    let mut c = console()
-        .arg("shell")
-        .arg(&link)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(b"az group create -n rg-through -l westeurope -o none\n")
-        .unwrap();
-    let out = c.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    shell_ok(
+        &link,
+        "az group create -n rg-through -l westeurope -o none\n",
     );
     assert!(
         std::fs::symlink_metadata(&link)

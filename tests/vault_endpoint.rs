@@ -489,28 +489,7 @@ fn over_tls_on_loopback() {
         let _ = raw.write_all(b"\x16\x03\x01garbage garbage garbage\r\n\r\n");
         drop(raw);
         let get = |auth: Option<&str>| -> String {
-            use rustls::pki_types::pem::PemObject;
-            let mut roots = rustls::RootCertStore::empty();
-            for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
-                roots.add(c.unwrap()).unwrap();
-            }
-            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-            let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-            let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-            let mut tls = rustls::StreamOwned::new(conn, tcp);
-            let auth = auth
-                .map(|t| format!("Authorization: Bearer {t}\r\n"))
-                .unwrap_or_default();
-            tls.write_all(format!("GET /keys?api-version=7.5 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Connection: close\r\n\r\n").as_bytes()).unwrap();
-            let mut out = Vec::new();
-            let _ = tls.read_to_end(&mut out);
-            String::from_utf8_lossy(&out).into_owned()
+            https_as(port, &ca, "GET", "/keys?api-version=7.5", auth, "")
         };
         (get(None), get(Some(&token)))
     });
@@ -583,6 +562,18 @@ fn serve(file: Option<&std::path::Path>) -> Served {
 
 /// One HTTPS request to 127.0.0.1:`port`, trusting `ca`; the whole response text.
 fn https(port: u16, ca: &str, method: &str, path: &str, token: &str, body: &str) -> String {
+    https_as(port, ca, method, path, Some(token), body)
+}
+
+/// [`https`], with or without a token.
+fn https_as(
+    port: u16,
+    ca: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> String {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
@@ -600,9 +591,12 @@ fn https(port: u16, ca: &str, method: &str, path: &str, token: &str, body: &str)
     tcp.set_read_timeout(Some(std::time::Duration::from_secs(60)))
         .unwrap();
     let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     tls.write_all(
         format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .as_bytes(),

@@ -395,8 +395,27 @@ pub fn lock_writers(target: &Path) -> std::io::Result<std::fs::File> {
         opts.mode(0o600);
     }
     let f = opts.open(&lock)?;
-    f.lock()?;
-    Ok(f)
+    // A writer holds it for one save or one log append; one that holds it far longer is
+    // stuck (stopped with SIGSTOP?): say so rather than wait forever.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    format!(
+                        "another process has held '{}' for 30 s while writing the workspace; nothing was written",
+                        lock.display()
+                    ),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
 }
 
 /// What a file looked like on disk when this process last read or wrote it: another

@@ -67,15 +67,19 @@ impl Store {
         let target = super::resolve_target(path).map_err(io)?;
         let exists = target.exists();
         // Read under the writers' lock: nobody appends while the log is read and trimmed.
+        // (A file in a directory this user cannot write opens without the lock: it can be
+        // read, and any write to it fails with its own clear error.)
         let lock = if exists {
-            Some(super::lock_writers(&target).map_err(io)?)
+            super::lock_writers(&target).ok()
         } else {
             None
         };
         let (ws, on_disk, base, recovered, log_key) = if exists {
             let loaded = super::load_logged(path, passphrase)?;
             let log_path = wal::path_for(&target);
-            if loaded.log.stale {
+            if lock.is_none() {
+                // Read-only here: the log is left as it is.
+            } else if loaded.log.stale {
                 let _ = std::fs::remove_file(&log_path);
             } else if loaded.log.entries > 0 || log_path.exists() {
                 let on_disk = std::fs::metadata(&log_path).map_or(0, |m| m.len());
