@@ -445,12 +445,14 @@ fn racing_saves_never_lose_an_update_silently() {
     large_workspace_at(&path);
     let mut conflicts = 0;
     for trial in 0..8 {
-        let a = run(format!(
-            "az group create -n rg-a-{trial} -l westeurope -o none\n"
-        ));
-        let b = run(format!(
-            "az group create -n rg-b-{trial} -l westeurope -o none\n"
-        ));
+        let a = shell_on(
+            &path,
+            &format!("az group create -n rg-a-{trial} -l westeurope -o none\n"),
+        );
+        let b = shell_on(
+            &path,
+            &format!("az group create -n rg-b-{trial} -l westeurope -o none\n"),
+        );
         let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
         let now = persist::load(&path).unwrap();
         for (who, out) in [("a", &a), ("b", &b)] {
