@@ -113,7 +113,10 @@ fn a_restore_needs_every_key_its_backups_were_written_under() {
         "{}",
         e.message
     );
-    assert_eq!(ws, before, "nothing created, nothing changed");
+    assert!(
+        unchanged_but_its_trace(&ws, &before).is_some(),
+        "nothing created, nothing changed (but the vault requests)"
+    );
 
     // Recover the key, link it (already linked: the call is idempotent), restore.
     keyvault::recover_key(&mut ws, VAULT, KEY).unwrap();
@@ -325,7 +328,7 @@ fn geo_replication_needs_the_material_on_the_secondary_first() {
             .code,
         "SameKeyMaterialNotFoundOnRemoteServer"
     );
-    assert_eq!(ws, before);
+    assert!(unchanged_but_its_trace(&ws, &before).is_some());
     copy_key(&mut ws, "key-two");
     let copy2 = kid2.replace(VAULT, PARTNER_VAULT);
     sql::add_server_key(&mut ws, PARTNER, &copy2).unwrap();

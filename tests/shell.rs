@@ -472,7 +472,10 @@ fn hostile_lines_from_the_hardening_probe_get_clear_errors_and_change_nothing() 
         assert!(r.stderr.contains(expected), "{line}: {}", r.stderr);
         assert!(!r.stderr.contains("panicked"), "{line}: {}", r.stderr);
     }
-    assert!(ws == before, "nothing changed");
+    assert!(
+        common::unchanged_but_its_trace(&ws, &before).is_some(),
+        "nothing changed but the refused requests' records"
+    );
     // Doubling a variable stops at the expansion limit with an error, not out of memory.
     let mut script =
         String::from("V=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");

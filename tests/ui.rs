@@ -1118,6 +1118,12 @@ fn the_topology_shows_a_revocation_its_node_opens_the_server_and_a_rewind_undoes
     );
     // Rewind to the start of the session: everything Online again, clock included.
     let start = h.state().history.points()[0].sim_time;
+    let start_journal = h.state().history.points()[0].ws.journal.requests();
+    let later_journal = h.state().ws.journal.len();
+    assert!(
+        later_journal > start_journal.len(),
+        "the servers' checks after the revocation are requests to the vault"
+    );
     click(&mut h, "Edit");
     click(&mut h, "History and bookmarks…");
     h.run_steps(2);
@@ -1125,6 +1131,13 @@ fn the_topology_shows_a_revocation_its_node_opens_the_server_and_a_rewind_undoes
     h.run_steps(3);
     assert_eq!(h.state().ws.now(), start);
     assert_eq!(sales_state(&h), "Online");
+    // The vaults' request log (audit log, throttling windows) is rewound with it: no record
+    // from the abandoned timeline, dated in the future, stays.
+    assert!(
+        h.state().ws.journal.requests() == start_journal,
+        "the journal is as it was at the start of the session"
+    );
+    assert!(h.state().ws.journal.filtered(|r| r.time > start).is_empty());
     click(&mut h, "View");
     click(&mut h, "Topology");
     h.run_steps(3);
@@ -1135,6 +1148,11 @@ fn the_topology_shows_a_revocation_its_node_opens_the_server_and_a_rewind_undoes
         h.run_steps(1);
     }
     assert_eq!(sales_state(&h), "Inaccessible");
+    assert_eq!(
+        h.state().ws.journal.len(),
+        later_journal,
+        "redo brings them back"
+    );
 }
 
 #[test]

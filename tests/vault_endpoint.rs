@@ -376,7 +376,10 @@ fn wrong_types_and_impossible_dates_are_refused() {
             String::from_utf8_lossy(&r.body)
         );
     }
-    assert!(ws.same_as(&before), "nothing was created");
+    assert!(
+        common::unchanged_but_its_trace(&ws, &before).is_some(),
+        "nothing was created"
+    );
     for q in [
         "api-version=banana",
         "api-version=7.5&maxresults=0",
@@ -414,7 +417,7 @@ fn wrong_types_and_impossible_dates_are_refused() {
         ),
     );
     assert_eq!(r.status, 400);
-    assert!(ws.same_as(&before));
+    assert!(common::unchanged_but_its_trace(&ws, &before).is_some());
     let r = call(
         &mut ws,
         &request(

@@ -86,7 +86,11 @@ fn every_operation_leaves_one_record_with_its_name_caller_and_result() {
     let before = ws.clone();
     let err = keyvault::purge_key(&mut ws, VAULT, "second").unwrap_err();
     assert_eq!(err.status, 403);
-    assert!(ws == before, "a refused purge changes nothing");
+    assert_eq!(
+        unchanged_but_its_trace(&ws, &before),
+        Some(1),
+        "a refused purge changes nothing but leaves its record"
+    );
     // The server's own calls: access policy, key link, protector (one wrap a database).
     protect(&mut ws, &kid);
 
@@ -340,7 +344,7 @@ fn locks_refuse_with_scope_locked_and_change_nothing() {
     let err = keyvault::delete_vault(&mut ws, VAULT).unwrap_err();
     assert_eq!((err.code.as_str(), err.status), ("ScopeLocked", 409));
     assert!(err.message.contains("cannot perform delete operation"));
-    assert!(ws == before);
+    assert!(unchanged_but_its_trace(&ws, &before).is_some());
     // CanNotDelete lets the vault change; locks never reach keys (the data plane).
     grant_tde(&mut ws);
     keyvault::delete_key(&mut ws, VAULT, KEY).unwrap();
@@ -448,7 +452,7 @@ fn ip_rules_admit_the_console_user_and_disabled_public_access_admits_only_truste
             .code,
         "NetworkRuleNotFound"
     );
-    assert!(ws == before);
+    assert!(unchanged_but_its_trace(&ws, &before).is_some());
     // Public access disabled: no address gets in; the server (trusted, bypass) still does.
     service::set_client_ip(&mut ws, "203.0.113.10").unwrap();
     let mut acls = ws.vault(VAULT).unwrap().network.clone();
@@ -594,7 +598,7 @@ az sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --ki
         let before = ws.clone();
         let r = sh.run_line(&mut ws, &line);
         assert!(r.stderr.contains(words), "{line}: {}", r.stderr);
-        assert!(ws == before);
+        assert!(unchanged_but_its_trace(&ws, &before).is_some());
     }
     // The vault host of the same name does not reach the HSM.
     let wrong = uri
@@ -652,4 +656,103 @@ fn the_subscription_wide_limit_is_five_vaults_worth() {
     assert_eq!(err.status, 429);
     service::behaviour::advance(&mut ws, Duration::seconds(10)).unwrap();
     keyvault::show_key(&ws, &vaults[5], KEY, None).unwrap();
+}
+
+/// The journal is part of the workspace's value: a snapshot holds the audit log and the
+/// throttling windows as they were, and restoring it (History's rewind) restores them.
+#[test]
+fn restoring_a_snapshot_restores_the_audit_log_and_the_throttling_windows() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    enable_audit(&mut ws);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let show = format!("az keyvault key show --vault-name {VAULT} --name {KEY} -o none");
+    assert!(sh.run_line(&mut ws, &show).ok);
+    let snapshot = ws.clone();
+    let (log, count) = (diagnostics::audit_log(&ws, VAULT), ws.journal.len());
+
+    // The abandoned timeline: a flood that fills the window, reads, time passing.
+    let flood =
+        requests::burst(&mut ws, VAULT, KEY, requests::BurstOperation::Get, 5000, 0).unwrap();
+    assert!(flood.throttled > 0);
+    assert!(sh.run_line(&mut ws, "sim clock advance 1h").ok);
+    for _ in 0..3 {
+        assert!(sh.run_line(&mut ws, &show).ok);
+    }
+    assert!(diagnostics::audit_log(&ws, VAULT).len() > log.len() + 5000);
+    assert_eq!(
+        snapshot.journal.len(),
+        count,
+        "the snapshot did not see the later requests"
+    );
+
+    ws = snapshot.clone();
+    assert_eq!(diagnostics::audit_log(&ws, VAULT), log);
+    assert_eq!(ws.journal.len(), count);
+    assert!(ws.journal.filtered(|r| r.time > snapshot.now()).is_empty());
+    // The windows are the snapshot's too: the same flood is admitted the same way again.
+    let again =
+        requests::burst(&mut ws, VAULT, KEY, requests::BurstOperation::Get, 5000, 0).unwrap();
+    assert_eq!(
+        (again.succeeded, again.throttled),
+        (flood.succeeded, flood.throttled)
+    );
+    // And a save holds the snapshot's records, not the abandoned timeline's.
+    let text = ron::to_string(&snapshot).unwrap();
+    let back: Workspace = ron::from_str(&text).unwrap();
+    assert_eq!(diagnostics::audit_log(&back, VAULT), log);
+}
+
+#[test]
+fn workspaces_that_differ_only_in_their_journal_are_not_equal() {
+    let keys = FixtureKeys::new();
+    let (ws, _) = setup(&keys);
+    let copy = ws.clone();
+    assert!(copy == ws && copy.same_as(&ws));
+    keyvault::show_key(&copy, VAULT, KEY, None).unwrap();
+    assert_eq!(copy.journal.len(), ws.journal.len() + 1, "the copy's own");
+    assert!(copy != ws);
+    assert!(!copy.same_as(&ws));
+    assert!(copy.journal != ws.journal);
+    // Equality compares content, not identity: the same records are equal.
+    let mut other = ws.clone();
+    other.journal = copy.journal.clone();
+    assert!(other == copy);
+    let text = ron::to_string(&copy).unwrap();
+    let back: Workspace = ron::from_str(&text).unwrap();
+    assert!(back.journal == copy.journal);
+}
+
+#[test]
+fn a_refused_call_keeps_its_audit_record_after_it_returns_its_error() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _) = setup(&keys);
+    enable_audit(&mut ws);
+    let user = "admin@contoso.onmicrosoft.com";
+    // Through the operations layer: nobody has `purge` by default.
+    let from = diagnostics::audit_log(&ws, VAULT).len();
+    let before = ws.clone();
+    let err = keyvault::purge_key(&mut ws, VAULT, KEY).unwrap_err();
+    assert_eq!(err.status, 403);
+    assert_eq!(unchanged_but_its_trace(&ws, &before), Some(1));
+    assert_eq!(audited(&ws, from), vec![rec("KeyPurge", 403, user)]);
+    assert_eq!(
+        ws.revision, before.revision,
+        "a refused operation is no change"
+    );
+
+    // Through the shell.
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let before = ws.clone();
+    let r = sh.run_line(
+        &mut ws,
+        &format!("az keyvault key purge --vault-name {VAULT} --name {KEY}"),
+    );
+    assert!(!r.ok);
+    assert!(r.stderr.starts_with("ERROR:"), "{}", r.stderr);
+    assert_eq!(unchanged_but_its_trace(&ws, &before), Some(1));
+    assert_eq!(
+        audited(&ws, from),
+        vec![rec("KeyPurge", 403, user), rec("KeyPurge", 403, user)]
+    );
 }

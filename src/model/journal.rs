@@ -5,16 +5,29 @@
 //! counts against, and — for requests made while a diagnostic setting sends the
 //! `AuditEvent` category — what its audit log holds.
 //!
-//! Like the vault's own diagnostic pipeline it sits beside the transactional model: a
-//! request is recorded whether the operation succeeded or not, so a refused call leaves the
-//! model unchanged but still leaves its trace. Clones of a workspace share one journal
-//! (that is how a record made inside a failed operation's draft survives), and the journal
-//! can hold hundreds of thousands of records without making every operation's copy slow.
+//! The journal is part of the workspace's value: a snapshot (clone) of a workspace holds the
+//! journal as it was, restoring the snapshot (History's rewind, undo) restores the audit
+//! log and the throttling windows with it, and two workspaces whose journals differ are not
+//! equal. It is made of persistent collections ([`imbl`]), so a copy shares every record
+//! with the original and costs the same with ten records or a million.
+//!
+//! Like the vault's own diagnostic pipeline the journal is written by calls that only read
+//! the model (a `key show` is audited), so it sits behind a lock of its own: a `&Workspace`
+//! can record. The lock is private to one workspace value — a clone gets its own — and is
+//! never shared between workspaces.
+//!
+//! A request is recorded whether the operation succeeded or not: a refused call leaves the
+//! model unchanged but still leaves its trace. The operations layer runs an operation on a
+//! draft copy of the workspace; when it throws the draft away (the operation failed) it
+//! keeps the draft's journal (see [`crate::service::transact`]).
 
 use crate::sim::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
+
+/// Admitted requests per (vault or subscription, 10-second window, class).
+type Windows = imbl::HashMap<(String, i64, ThrottleClass), u32>;
 
 /// Who made a request, as the audit record's `identity.claim` and `callerIpAddress` say.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -191,21 +204,32 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The journal's contents, behind the lock.
-#[derive(Default)]
+/// The journal's contents, behind the lock: persistent collections, so a copy is cheap.
+#[derive(Clone, Default)]
 pub struct JournalData {
-    pub requests: Vec<VaultRequest>,
+    /// Every request, oldest first; a request's `seq` is its position.
+    pub requests: imbl::Vector<VaultRequest>,
     /// Admitted requests per (vault, 10-second window, class): what throttling counts.
-    windows: HashMap<(String, i64, ThrottleClass), u32>,
+    windows: Windows,
     /// The same per subscription (the subscription-wide limit is five vaults' worth).
-    subscription_windows: HashMap<(String, i64, ThrottleClass), u32>,
+    subscription_windows: Windows,
     /// While a long-running operation runs: the instant its latest request was admitted.
     /// Its server requests wait from here for room in the vault's windows instead of
-    /// failing after the back-off (not saved: operations finish before a save).
+    /// failing after the back-off. Not saved (operations finish before a save; it is `None`
+    /// whenever a workspace is at rest), but part of equality: two workspaces whose cursors
+    /// differ would admit the next server request at different instants.
     pub lro_cursor: Option<Timestamp>,
-    /// Databases opened / to open by the bulk operation running now (the UI's progress bar;
-    /// shared with the copy a worker thread runs on).
-    pub bulk_progress: Option<(usize, usize)>,
+}
+
+impl PartialEq for JournalData {
+    fn eq(&self, other: &Self) -> bool {
+        // The windows are counted from the requests: equal requests, equal windows.
+        self.lro_cursor == other.lro_cursor
+            && self.requests.len() == other.requests.len()
+            && (self.requests.ptr_eq(&other.requests)
+                // Newest first: two journals that differ mostly differ in recent records.
+                || self.requests.iter().rev().eq(other.requests.iter().rev()))
+    }
 }
 
 /// The subscription id inside an ARM resource id.
@@ -260,7 +284,7 @@ impl JournalData {
         r.seq = self.requests.len() as u64;
         self.count(&r);
         let seq = r.seq;
-        self.requests.push(r);
+        self.requests.push_back(r);
         seq
     }
 }
@@ -270,15 +294,39 @@ pub fn window_of(time: Timestamp) -> i64 {
     time.0.div_euclid(10)
 }
 
-/// The shared, append-only request journal of a workspace.
-#[derive(Clone, Default)]
-pub struct RequestJournal(Arc<Mutex<JournalData>>);
+/// The request journal of a workspace: a value (cloning copies it, cheaply; equality
+/// compares its records), behind a lock of its own so a call that only reads the model can
+/// still record its request.
+#[derive(Default)]
+pub struct RequestJournal(Mutex<JournalData>);
 
 impl RequestJournal {
     /// The journal's contents. A poisoned lock (a panic elsewhere while holding it) still
     /// gives the data: records are only ever appended whole.
     pub fn lock(&self) -> MutexGuard<'_, JournalData> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every request, oldest first (a request's `seq` is its position): a snapshot of the
+    /// records as they are now, sharing them (O(1)), so it can be read without the lock.
+    pub fn requests(&self) -> imbl::Vector<VaultRequest> {
+        self.lock().requests.clone()
+    }
+
+    /// The requests from position `from` on (empty when there are no more), sharing them.
+    pub fn requests_from(&self, from: usize) -> imbl::Vector<VaultRequest> {
+        let all = self.requests();
+        if from >= all.len() {
+            imbl::Vector::new()
+        } else {
+            all.skip(from)
+        }
+    }
+
+    /// Appends a request, numbering it (its `seq` becomes its position) and counting it in
+    /// the throttling windows; returns its sequence number.
+    pub fn push(&self, r: VaultRequest) -> u64 {
+        self.lock().push(r)
     }
 
     pub fn len(&self) -> usize {
@@ -298,18 +346,13 @@ impl RequestJournal {
             .cloned()
             .collect()
     }
+}
 
-    /// An independent copy (for a workspace that must not share this one's future records).
-    pub fn detached(&self) -> RequestJournal {
-        let data = self.lock();
-        let copy = RequestJournal::default();
-        {
-            let mut c = copy.lock();
-            for r in &data.requests {
-                c.push(r.clone());
-            }
-        }
-        copy
+/// A copy that shares every record with this one until either grows (persistent
+/// collections): what a workspace snapshot holds.
+impl Clone for RequestJournal {
+    fn clone(&self) -> Self {
+        RequestJournal(Mutex::new(self.lock().clone()))
     }
 }
 
@@ -321,11 +364,13 @@ impl std::fmt::Debug for RequestJournal {
 
 impl PartialEq for RequestJournal {
     fn eq(&self, other: &Self) -> bool {
-        if Arc::ptr_eq(&self.0, &other.0) {
+        if std::ptr::eq(self, other) {
             return true;
         }
-        let (a, b) = (self.lock(), other.lock());
-        a.requests == b.requests
+        // Copies taken under each lock in turn: never two locks held at once.
+        let a = self.lock().clone();
+        let b = other.lock().clone();
+        a == b
     }
 }
 
@@ -395,7 +440,7 @@ impl Serialize for RequestJournal {
             rows: Vec::with_capacity(data.requests.len()),
         };
         let mut texts = TextTable::default();
-        for r in &data.requests {
+        for r in data.requests.iter() {
             let caller = match file.callers.iter().position(|c| c == &r.caller) {
                 Some(i) => i,
                 None => {
@@ -436,9 +481,8 @@ impl<'de> Deserialize<'de> for RequestJournal {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let file = JournalFile::deserialize(d)?;
-        let journal = RequestJournal::default();
+        let mut data = JournalData::default();
         {
-            let mut data = journal.lock();
             for (line, row) in file.rows.iter().enumerate() {
                 let bad =
                     || D::Error::custom(format!("request journal row {} is damaged", line + 1));
@@ -475,7 +519,7 @@ impl<'de> Deserialize<'de> for RequestJournal {
                 });
             }
         }
-        Ok(journal)
+        Ok(RequestJournal(Mutex::new(data)))
     }
 }
 
@@ -528,7 +572,7 @@ mod tests {
         let back: RequestJournal = ron::from_str(&text).unwrap();
         let (a, b) = (j.lock().requests.clone(), back.lock().requests.clone());
         assert_eq!(a.len(), 3);
-        for (x, y) in a.iter().zip(&b) {
+        for (x, y) in a.iter().zip(b.iter()) {
             assert_eq!(x.class, y.class);
             assert_eq!(x.audited, y.audited);
             assert_eq!(x.time, y.time);

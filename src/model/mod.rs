@@ -7,6 +7,7 @@ pub mod continuity;
 pub mod ids;
 pub mod journal;
 pub mod monitor;
+pub mod progress;
 pub mod sql;
 
 pub mod topology;
@@ -18,6 +19,7 @@ pub use continuity::*;
 pub use ids::*;
 pub use journal::*;
 pub use monitor::*;
+pub use progress::BulkProgress;
 pub use sql::*;
 pub use topology::*;
 pub use vault::*;

@@ -144,9 +144,14 @@ pub struct Workspace {
     /// Management locks (`az lock create`).
     #[serde(default)]
     pub locks: Vec<super::topology::ResourceLock>,
-    /// Every request the vaults served or refused (metrics, throttling, audit log).
+    /// Every request the vaults served or refused (metrics, throttling, audit log): part of
+    /// the workspace's value (snapshots, rewinds and equality include it).
     #[serde(default)]
     pub journal: super::journal::RequestJournal,
+    /// The running bulk operation's progress: shared by every clone (a job's copy sets it,
+    /// the UI reads it), never saved, not part of equality. See [`super::progress`].
+    #[serde(skip)]
+    pub progress: super::progress::BulkProgress,
     /// Geo-replication links, failover groups and regional outages.
     #[serde(default)]
     pub continuity: super::continuity::Continuity,
@@ -291,6 +296,8 @@ impl Workspace {
             networks,
             bookmarks,
             revision: _,
+            // Shared progress of a running job: not state.
+            progress: _,
         } = self;
         let servers_same = servers.len() == other.servers.len()
             && servers
@@ -324,6 +331,14 @@ impl Workspace {
             && *apps == other.apps
             && *service_principals == other.service_principals
             && *bookmarks == other.bookmarks
+    }
+
+    /// Keeps what `discarded` — a copy of this workspace that a refused operation worked on
+    /// and that is now thrown away — recorded in its request journal: a refused call changes
+    /// nothing else but still leaves its trace (the vault served or refused the request).
+    /// `discarded` must be a copy of `self` that only the failed work changed since.
+    pub fn keep_trace_of(&mut self, discarded: Workspace) {
+        self.journal = discarded.journal;
     }
 
     pub fn unread_notifications(&self) -> usize {

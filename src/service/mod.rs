@@ -106,12 +106,22 @@ impl KeySource for OsKeySource {
 /// the services react to the change (`behaviour::reconcile_after`). The copy is cheap:
 /// servers and databases are shared until written (copy on write), so an operation costs
 /// what it changes, not the size of the estate.
+///
+/// A refused operation changes nothing but still leaves its trace: the requests the draft
+/// made to vaults (the vault served or refused them) are kept in `ws`'s journal
+/// ([`Workspace::keep_trace_of`]).
 pub fn transact<T>(
     ws: &mut Workspace,
     op: impl FnOnce(&mut Workspace) -> ServiceResult<T>,
 ) -> ServiceResult<T> {
     let mut draft = ws.clone();
-    let out = op(&mut draft)?;
+    let out = match op(&mut draft) {
+        Ok(out) => out,
+        Err(e) => {
+            ws.keep_trace_of(draft);
+            return Err(e);
+        }
+    };
     behaviour::reconcile_after(ws, &mut draft);
     draft.bump_revision();
     *ws = draft;
@@ -160,6 +170,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         backup_root: crate::crypto::backup::BackupRoot::generate(),
         locks: Vec::new(),
         journal: RequestJournal::default(),
+        progress: Default::default(),
         continuity: Continuity::default(),
         identities: Vec::new(),
         networks: Vec::new(),

@@ -255,33 +255,24 @@ pub(crate) fn long_running<T>(
     ws: &mut Workspace,
     op: impl FnOnce(&mut Workspace) -> T,
 ) -> (T, Timestamp) {
-    /// Puts the outer operation's cursor back even if `op` panics (the panic is then
-    /// reported by the command's or job's boundary; later requests must not stay patient).
-    struct Restore {
-        journal: RequestJournal,
-        outer: Option<Timestamp>,
-        start: Timestamp,
-    }
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let mut j = self.journal.lock();
-            let end = j.lro_cursor.take().unwrap_or(self.start);
-            // A nested operation hands its progress back to the one around it.
-            j.lro_cursor = self.outer.map(|o| o.max(end));
-            j.bulk_progress = None;
-        }
-    }
     let start = ws.now();
     let outer = ws.journal.lock().lro_cursor.replace(start);
-    let guard = Restore {
-        journal: ws.journal.clone(),
-        outer,
-        start,
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(ws)));
+    // The cursor lives in the workspace's journal (a value): it is put back in the journal
+    // of the workspace `op` leaves behind, even if `op` panics (the panic is then reported
+    // by the command's or job's boundary; later requests must not stay patient).
+    let end = {
+        let mut j = ws.journal.lock();
+        let end = j.lro_cursor.take().unwrap_or(start);
+        // A nested operation hands its progress back to the one around it.
+        j.lro_cursor = outer.map(|o| o.max(end));
+        end
     };
-    let out = op(ws);
-    let end = guard.journal.lock().lro_cursor.unwrap_or(start);
-    drop(guard);
-    (out, end)
+    ws.progress.set(None);
+    match out {
+        Ok(out) => (out, end),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 /// The instant the running long-running operation has reached (`now` outside one).

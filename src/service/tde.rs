@@ -592,12 +592,12 @@ pub(crate) fn server_unwrap_deks(
         })
         .collect();
     let total = prepared.len();
-    ws.journal.lock().bulk_progress = Some((0, total));
+    ws.progress.set(Some((0, total)));
     let done = std::sync::atomic::AtomicUsize::new(0);
     let out = crate::crypto::par_map(&prepared, |(at, got)| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if n.is_multiple_of(16) || n == total {
-            ws.journal.lock().bulk_progress = Some((n, total));
+            ws.progress.set(Some((n, total)));
         }
         let dek = match got {
             Ok((material, wrapped)) => material
@@ -610,7 +610,7 @@ pub(crate) fn server_unwrap_deks(
         };
         (*at, dek)
     });
-    ws.journal.lock().bulk_progress = None;
+    ws.progress.set(None);
     out
 }
 

@@ -681,8 +681,16 @@ fn keyvault_key_backup(
     }
     // Recorded as backed up only once the file is safely written.
     let mut draft = ws.clone();
-    let blob = keyvault::backup_key(&mut draft, &vault, &name)?;
-    crate::persist::write_new_file(std::path::Path::new(&file), &blob).map_err(usage)?;
+    let written = keyvault::backup_key(&mut draft, &vault, &name)
+        .map_err(CommandError::from)
+        .and_then(|blob| {
+            crate::persist::write_new_file(std::path::Path::new(&file), &blob).map_err(usage)
+        });
+    if let Err(e) = written {
+        // The vault answered the backup request either way: its record stays.
+        ws.keep_trace_of(draft);
+        return Err(e);
+    }
     *ws = draft;
     // az prints nothing for a backup.
     Ok(Value::Null)

@@ -200,7 +200,9 @@ impl Shell {
             Ok(out) => out,
             Err(panic) => {
                 if let Some(s) = snapshot {
-                    *ws = s;
+                    // Nothing the line changed is kept, except the requests vaults answered.
+                    let failed = std::mem::replace(ws, s);
+                    ws.keep_trace_of(failed);
                 }
                 LineOutput {
                     stderr: format!(

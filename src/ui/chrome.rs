@@ -453,7 +453,7 @@ pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) {
                 ui.spinner();
                 ui.label(&job.label);
                 // Bulk unwraps report how far they are (databases opened so far).
-                let progress = app.ws.journal.lock().bulk_progress;
+                let progress = app.ws.progress.get();
                 if let Some((done, total)) = progress.filter(|(_, t)| *t > 0) {
                     ui.add(
                         egui::ProgressBar::new(done as f32 / total as f32)

@@ -55,7 +55,12 @@ impl Job {
                     stderr,
                 },
                 Err(panic) => JobOutcome {
-                    ws: keep,
+                    // Nothing the job changed is kept, except the requests vaults answered.
+                    ws: {
+                        let mut keep = keep;
+                        keep.keep_trace_of(copy);
+                        keep
+                    },
                     result: Err(format!(
                         "(InternalError) The operation failed inside the console ({}); nothing was changed.",
                         crate::shell::panic_text(&panic)

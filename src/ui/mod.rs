@@ -445,7 +445,9 @@ impl ConsoleApp {
             let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| command(ws))) {
                 Ok(r) => r,
                 Err(panic) => {
-                    self.ws = keep.clone();
+                    // Nothing the change did is kept, except the requests vaults answered.
+                    let failed = std::mem::replace(&mut self.ws, keep.clone());
+                    self.ws.keep_trace_of(failed);
                     Err(format!(
                         "(InternalError) The operation failed inside the console ({}); nothing was changed.",
                         crate::shell::panic_text(&panic)
@@ -659,6 +661,12 @@ impl ConsoleApp {
                         {
                             self.command_toast(az);
                         }
+                    } else if outcome.ws.journal != self.ws.journal {
+                        // A refused operation changes nothing, but the requests its copy
+                        // made to vaults were served or refused: their records stay (and
+                        // are a change to save and a point to return to).
+                        self.ws.keep_trace_of(outcome.ws);
+                        self.ws.bump_revision();
                     }
                     match job.origin {
                         JobOrigin::Shell => self.shell.finish(outcome.result, &outcome.stderr),

@@ -177,3 +177,16 @@ pub fn set_key_enabled(ws: &mut Workspace, version: &str, enabled: bool) {
     )
     .unwrap();
 }
+
+/// `ws` is `before` except for requests appended to its journal: what a refused call
+/// leaves (nothing changed, but the vault served or refused the request and it stays in
+/// the audit log and the throttling windows). Returns how many records were appended.
+pub fn unchanged_but_its_trace(ws: &Workspace, before: &Workspace) -> Option<usize> {
+    let (now, then) = (ws.journal.requests(), before.journal.requests());
+    if now.len() < then.len() || now.clone().slice(..then.len()) != then {
+        return None;
+    }
+    let mut aligned = before.clone();
+    aligned.journal = ws.journal.clone();
+    ws.same_as(&aligned).then(|| now.len() - then.len())
+}

@@ -267,11 +267,13 @@ impl Default for LogsView {
     }
 }
 
-/// The journal positions of the filtered records, rebuilt only when the journal grows or
-/// a filter changes; a frame reads just its visible rows from the journal, so 100,000
-/// records are never copied.
+/// The journal positions of the filtered records, rebuilt only when the journal changes
+/// (grows, or is rewound with the workspace) or a filter changes; a frame reads just its
+/// visible rows from the journal, so 100,000 records are never copied.
 struct LogsCache {
-    journal_len: usize,
+    /// The records the rows index (shared with the workspace's journal, not copied): the
+    /// cache holds while the workspace's records are still these ones (`ptr_eq`).
+    journal: imbl::Vector<VaultRequest>,
     key: String,
     rows: Vec<usize>,
     operations: Vec<String>,
@@ -290,14 +292,14 @@ impl LogsView {
         )
     }
 
-    /// Rebuilds the filtered view if the journal grew or a filter changed.
+    /// Rebuilds the filtered view if the journal changed or a filter changed.
     pub fn refresh(&mut self, ws: &Workspace, vault: &str) -> Result<(), String> {
-        let journal_len = ws.journal.len();
+        let journal = ws.journal.requests();
         let key = self.filter_key();
         if self
             .cache
             .as_ref()
-            .is_some_and(|c| c.journal_len == journal_len && c.key == key)
+            .is_some_and(|c| c.journal.ptr_eq(&journal) && c.key == key)
         {
             return Ok(());
         }
@@ -313,10 +315,9 @@ impl LogsView {
         let from = bound(&self.from, "From")?;
         let to = bound(&self.to, "To")?;
         let caller = self.caller.trim().to_ascii_lowercase();
-        let journal = ws.journal.lock();
         let mut operations: Vec<String> = Vec::new();
         let mut rows = Vec::new();
-        for (i, r) in journal.requests.iter().enumerate() {
+        for (i, r) in journal.iter().enumerate() {
             if !r.audited || !r.vault.eq_ignore_ascii_case(vault) {
                 continue;
             }
@@ -339,10 +340,9 @@ impl LogsView {
                 rows.push(i);
             }
         }
-        drop(journal);
         operations.sort();
         self.cache = Some(LogsCache {
-            journal_len,
+            journal,
             key,
             rows,
             operations,
@@ -424,11 +424,11 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
     });
     export_controls(ui, vault, view, &cache.rows, cx);
     let newest_first = view.newest_first;
-    let journal = cx.ws.journal.clone();
-    let journal = journal.lock();
+    // The records the rows index (the cache's own snapshot of them).
+    let journal = &cache.journal;
     let row_at = |i: usize| {
         let at = if newest_first { n - 1 - i } else { i };
-        &journal.requests[cache.rows[at]]
+        &journal[cache.rows[at]]
     };
     let mut clicked = None;
     let detail_height = if view.selected.is_some() { 220.0 } else { 0.0 };
@@ -502,10 +502,7 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
             Some(seq)
         };
     }
-    if let Some(r) = view
-        .selected
-        .and_then(|seq| journal.requests.get(seq as usize))
-    {
+    if let Some(r) = view.selected.and_then(|seq| journal.get(seq as usize)) {
         section(ui, "Record");
         let text = serde_json::to_string_pretty(&r.to_json()).unwrap_or_default();
         egui::ScrollArea::vertical()
@@ -515,7 +512,6 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
                 ui.add(egui::Label::new(egui::RichText::new(text).monospace()).selectable(true));
             });
     }
-    drop(journal);
     view.cache = Some(cache);
 }
 
@@ -626,15 +622,21 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
     ui.data_mut(|d| d.insert_temp(span_id, span));
     let now = cx.ws.now();
     let from = span.seconds().map(|s| Timestamp(now.0 - s));
-    // Recomputed only when the journal grows or the clock or span moves, not every frame.
+    // Recomputed only when the journal changes (grows, or is rewound with the workspace) or
+    // the clock or span moves, not every frame.
     let id = ui.scope_id().with(("vault-metrics", vault));
-    let key = (cx.ws.journal.len(), now.0, span.seconds());
-    type Cached = ((usize, i64, Option<i64>), crate::service::requests::Metrics);
+    let journal = cx.ws.journal.requests();
+    let key = (now.0, span.seconds());
+    type Cached = (
+        imbl::Vector<VaultRequest>,
+        (i64, Option<i64>),
+        crate::service::requests::Metrics,
+    );
     let m = match ui.data(|d| d.get_temp::<Cached>(id)) {
-        Some((k, m)) if k == key => m,
+        Some((j, k, m)) if k == key && j.ptr_eq(&journal) => m,
         _ => {
             let m = crate::service::requests::metrics(cx.ws, vault, from, now);
-            ui.data_mut(|d| d.insert_temp(id, (key, m.clone())));
+            ui.data_mut(|d| d.insert_temp(id, (journal, key, m.clone())));
             m
         }
     };
