@@ -52,9 +52,9 @@ macro_rules! whole_fields {
             pub activity_log: Option<Log<ActivityLogEntry>>,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub notifications: Option<Log<Notification>>,
-            /// Requests the vaults recorded since the earlier state (the journal only grows).
-            #[serde(default, skip_serializing_if = "Vec::is_empty")]
-            pub journal: Vec<VaultRequest>,
+            /// The vaults' request journal: the records added (or, after a rewind, all).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub journal: Option<Log<VaultRequest>>,
         }
 
         impl Delta {
@@ -65,7 +65,7 @@ macro_rules! whole_fields {
                     && self.vaults.is_none()
                     && self.activity_log.is_none()
                     && self.notifications.is_none()
-                    && self.journal.is_empty()
+                    && self.journal.is_none()
             }
         }
 
@@ -113,9 +113,8 @@ whole_fields! {
     bookmarks: Vec<SavedBookmark>,
 }
 
-/// What changed from `old` to `new`. `journal_from`: how many of the journal's requests
-/// the earlier state already accounts for (clones of a workspace share one journal).
-pub fn diff(old: &Workspace, new: &Workspace, journal_from: usize) -> Delta {
+/// What changed from `old` to `new`.
+pub fn diff(old: &Workspace, new: &Workspace) -> Delta {
     // Every field named: a field added to the workspace must be logged here too.
     let Workspace {
         format_version: _,
@@ -144,6 +143,8 @@ pub fn diff(old: &Workspace, new: &Workspace, journal_from: usize) -> Delta {
         networks: _,
         identities: _,
         bookmarks: _,
+        // Shared progress of a running job: never saved.
+        progress: _,
         revision: _,
     } = new;
     let mut d = Delta::default();
@@ -152,10 +153,7 @@ pub fn diff(old: &Workspace, new: &Workspace, journal_from: usize) -> Delta {
     d.vaults = positions(&old.vaults, vaults, |a, b| a == b);
     d.activity_log = log_diff(&old.activity_log, activity_log);
     d.notifications = log_diff(&old.notifications, notifications);
-    let data = journal.lock();
-    if let Some(tail) = data.requests.get(journal_from..) {
-        d.journal = tail.to_vec();
-    }
+    d.journal = log_diff(&old.journal.requests(), &journal.requests());
     d
 }
 
@@ -174,11 +172,25 @@ pub fn apply(ws: &mut Workspace, d: Delta) -> Result<(), String> {
     if let Some(l) = d.notifications {
         apply_log(&mut ws.notifications, l, "notifications")?;
     }
-    if !d.journal.is_empty() {
-        let mut data = ws.journal.lock();
-        for r in d.journal {
-            data.push(r);
+    match d.journal {
+        Some(Log::Appended { from, items }) => {
+            if from != ws.journal.len() {
+                return Err(format!(
+                    "the log appends to the request journal at {from}, which holds {}",
+                    ws.journal.len()
+                ));
+            }
+            for r in items {
+                ws.journal.push(r);
+            }
         }
+        Some(Log::Whole(all)) => {
+            ws.journal = crate::model::RequestJournal::default();
+            for r in all {
+                ws.journal.push(r);
+            }
+        }
+        None => {}
     }
     ws.bump_revision();
     Ok(())
@@ -281,7 +293,7 @@ mod tests {
     fn an_unchanged_workspace_has_an_empty_delta() {
         let ws = crate::service::new_workspace("t", 1);
         let copy = ws.clone();
-        let d = diff(&copy, &ws, ws.journal.len());
+        let d = diff(&copy, &ws);
         assert!(d.is_empty(), "{d:?}");
     }
 
@@ -307,7 +319,7 @@ mod tests {
             read: false,
         });
         after.name = "renamed".into();
-        let d = diff(&before, &after, before.journal.len());
+        let d = diff(&before, &after);
         match &d.notifications {
             Some(Log::Appended { from: 300, items }) => assert_eq!(items.len(), 1),
             other => panic!("expected an appended tail, got {other:?}"),
@@ -324,8 +336,43 @@ mod tests {
         if let Some(n) = read.notifications.get_mut(3) {
             n.read = true;
         }
-        let d = diff(&after, &read, after.journal.len());
+        let d = diff(&after, &read);
         assert!(matches!(d.notifications, Some(Log::Whole(_))));
+    }
+
+    #[test]
+    fn a_rewound_journal_is_carried_whole_and_a_grown_one_by_its_tail() {
+        let mut ws = crate::service::new_workspace("t", 1);
+        let mut sh = crate::shell::Shell::new();
+        for line in [
+            "az group create -n rg -l eastus",
+            "az keyvault create -n kv-delta -g rg -l eastus",
+            "az keyvault key list --vault-name kv-delta",
+        ] {
+            let r = sh.run_line(&mut ws, line);
+            assert!(r.ok, "{line}: {}", r.stderr);
+        }
+        let earlier = ws.clone();
+        let r = sh.run_line(&mut ws, "az keyvault key list --vault-name kv-delta");
+        assert!(r.ok, "{}", r.stderr);
+        assert!(
+            ws.journal.len() > earlier.journal.len(),
+            "reads are journaled"
+        );
+        let grown = diff(&earlier, &ws);
+        assert!(
+            matches!(grown.journal, Some(Log::Appended { .. })),
+            "{grown:?}"
+        );
+        // History rewound to the earlier state: the log must say so, whole.
+        let rewound = diff(&ws, &earlier);
+        assert!(matches!(rewound.journal, Some(Log::Whole(_))));
+        let mut replayed = ws.clone();
+        apply(&mut replayed, rewound).unwrap();
+        assert_eq!(
+            crate::persist::to_ron(&replayed).unwrap(),
+            crate::persist::to_ron(&earlier).unwrap()
+        );
     }
 
     #[test]

@@ -38,8 +38,6 @@ pub struct Store {
     log_key: Option<wal::LogKey>,
     /// The state the file and its log hold.
     persisted: Workspace,
-    /// How many journal records the file and its log hold.
-    journal_len: usize,
     /// Entries this process has appended to the log since the last fold.
     pub logged: usize,
 }
@@ -105,7 +103,6 @@ impl Store {
         };
         let expected = super::stamp(path);
         drop(lock);
-        let journal_len = ws.journal.len();
         let store = Store {
             path: path.to_path_buf(),
             target,
@@ -114,7 +111,6 @@ impl Store {
             base,
             log_key,
             persisted: on_disk.unwrap_or_else(|| ws.clone()),
-            journal_len,
             logged: recovered,
         };
         Ok((store, Opened { ws, recovered }))
@@ -126,7 +122,7 @@ impl Store {
 
     /// What changed since the file and its log were last written.
     pub fn pending(&self, ws: &Workspace) -> delta::Delta {
-        delta::diff(&self.persisted, ws, self.journal_len)
+        delta::diff(&self.persisted, ws)
     }
 
     /// Makes `ws` durable: its changes since the last record go to the log (fsync'd) before
@@ -155,7 +151,6 @@ impl Store {
         wal::append(&log_path, create, &header, &entry).map_err(|e| self.io(e))?;
         self.expected = super::stamp(&self.path);
         self.persisted = ws.clone();
-        self.journal_len = ws.journal.len();
         self.logged += 1;
         Ok(true)
     }
@@ -171,7 +166,6 @@ impl Store {
         self.base = Some(wal::content_hash(&bytes));
         self.log_key = None;
         self.persisted = ws.clone();
-        self.journal_len = ws.journal.len();
         self.logged = 0;
         Ok(())
     }
