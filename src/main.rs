@@ -312,6 +312,19 @@ fn run_serve(args: &[OsString]) -> ExitCode {
             Ok(opened) => opened,
             Err(code) => return code,
         };
+    // One server a workspace file.
+    let _claim = match workspace
+        .as_deref()
+        .map(|p| persist::resolve_target(p).map_err(|e| e.to_string()))
+        .transpose()
+        .and_then(|t| t.map(|t| persist::claim_for_serving(&t)).transpose())
+    {
+        Ok(claim) => claim,
+        Err(e) => {
+            eprintln!("ERROR: {e}");
+            return ExitCode::from(2);
+        }
+    };
     // What the file must hold before anything is served (a fresh secret replacing the
     // published one: the tokens printed below are signed with it).
     if let Some(s) = &mut store

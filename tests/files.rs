@@ -661,3 +661,24 @@ fn a_log_of_a_protected_workspace_is_encrypted_and_another_writer_is_told() {
         "b"
     );
 }
+
+#[test]
+fn a_log_whose_changes_break_the_workspace_is_refused_at_open() {
+    use tde_console::persist::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.ron");
+    let (ws, _) = setup(&FixtureKeys::new());
+    persist::save(&ws, &path).unwrap();
+    let (mut store, opened) = Store::open(&path, None, || unreachable!()).unwrap();
+    let mut bad = opened.ws;
+    // A change no operation can make: a protector that is not among the server's keys.
+    if let Some(s) = bad.server_mut(common::SERVER) {
+        s.protector.server_key_name = "no-such-key".into();
+    }
+    store.record(&bad).unwrap();
+    let e = persist::load(&path).expect_err("refused").to_string();
+    assert!(
+        e.contains("hostile.ron.wal") && e.contains("no-such-key"),
+        "{e}"
+    );
+}

@@ -646,6 +646,20 @@ fn a_key_acknowledged_by_serve_survives_kill_9() {
     while !logged(after_key) && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // A second server on the same file is refused at start.
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_tde-console"))
+        .arg("serve")
+        .arg(&file)
+        .args(["--port", "0"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("being served by another"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     served.child.kill().unwrap(); // SIGKILL: nothing runs after it.
     served.child.wait().unwrap();
     let back = tde_console::persist::load(&file).expect("reopens");

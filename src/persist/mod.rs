@@ -277,6 +277,13 @@ pub fn load_logged(path: &Path, passphrase: Option<&str>) -> Result<Loaded, Pers
             });
         }
     };
+    if log.entries > 0 {
+        // The logged changes must leave a workspace the services can work on, as a file must.
+        check_invariants(&ws).map_err(|detail| PersistError::Corrupt {
+            path: wal::path_for(&target),
+            detail,
+        })?;
+    }
     let before = ws.clone();
     let on_disk = refresh_published_secrets(&mut ws).then_some(before);
     Ok(Loaded {
@@ -380,6 +387,33 @@ pub fn resolve_target(path: &Path) -> std::io::Result<PathBuf> {
         "'{}': too many levels of symbolic links",
         path.display()
     )))
+}
+
+/// Claims the workspace at `target` for a process that keeps it open and writes it for a
+/// long time (`serve`): a second such process is refused at start, not told at its first
+/// write. Held until the file handle is dropped (or the process dies).
+pub fn claim_for_serving(target: &Path) -> Result<std::fs::File, String> {
+    let claim = dir_of(target).join(format!(".{}.serving", file_name_of(target)));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let f = opts
+        .open(&claim)
+        .map_err(|e| format!("Cannot claim '{}': {e}", target.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "'{}' is being served by another tde-console process: stop it first (two servers writing one workspace would refuse each other's changes).",
+            target.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(format!("Cannot claim '{}': {e}", target.display()))
+        }
+    }
 }
 
 /// Holds other writers of the workspace at `target` off (an advisory lock on a sibling
