@@ -708,3 +708,183 @@ fn serve_refuses_an_overlong_line_on_standard_input_and_reads_on() {
         "the long line was not buffered: peak RSS {before} KiB -> {after} KiB"
     );
 }
+
+#[test]
+fn command_lists_run_with_bash_semantics() {
+    let (mut sh, mut ws) = shell();
+    let r = sh.run_line(&mut ws, "A=1; B=2");
+    assert!(r.ok);
+    assert_eq!(sh.vars.get("A").map(String::as_str), Some("1"));
+    assert_eq!(sh.vars.get("B").map(String::as_str), Some("2"));
+    let r = sh.run_line(&mut ws, "echo one && echo two");
+    assert_eq!(r.stdout, "one\ntwo\n");
+    let r = sh.run_line(&mut ws, "false && echo no; echo yes");
+    assert_eq!((r.stdout.as_str(), r.ok), ("yes\n", true));
+    let r = sh.run_line(&mut ws, "az group show --name nope || echo fallback");
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.stdout, "fallback\n");
+    assert!(r.stderr.starts_with("ERROR: "), "{}", r.stderr);
+    let r = sh.run_line(&mut ws, "echo a && az group show --name nope");
+    assert!(!r.ok);
+    assert_eq!(r.stdout, "a\n");
+    let r = sh.run_line(&mut ws, "echo ok || echo skipped");
+    assert_eq!(r.stdout, "ok\n");
+    let r = sh.run_line(&mut ws, r#"echo "a || b; c && d" 'e;f'"#);
+    assert_eq!(r.stdout, "a || b; c && d e;f\n");
+    let r = sh.run_line(&mut ws, "X=\"$(echo in; echo side)\" && echo \"$X\"");
+    assert_eq!(r.stdout, "in\nside\n");
+    let r = sh.run_line(&mut ws, "echo shown # ; echo hidden");
+    assert_eq!(r.stdout, "shown\n");
+    let r = sh.run_line(&mut ws, "echo a ;; echo b");
+    assert!(!r.ok);
+    assert_eq!(r.stderr, "bash: syntax error near unexpected token `;;'\n");
+    // A script stops at a line whose last command failed, not at one that recovered.
+    let out = sh.run_script(
+        &mut ws,
+        "az group show --name nope || echo recovered\necho next\n",
+        false,
+    );
+    assert_eq!(out.failures, 0);
+    assert_eq!(out.stdout, "recovered\nnext\n");
+}
+
+#[test]
+fn a_quoted_query_keeps_its_operators() {
+    let (mut sh, mut ws) = shell();
+    let r = sh.run_line(
+        &mut ws,
+        r#"az group create --name g1 --location eastus --query "name || location" -o tsv && echo done"#,
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(r.stdout, "g1\ndone\n");
+}
+
+#[test]
+fn random_pid_let_and_arithmetic() {
+    let (mut sh, mut ws) = shell();
+    for _ in 0..50 {
+        let r = sh.run_line(&mut ws, "echo $RANDOM");
+        let v: i64 = r.stdout.trim().parse().unwrap();
+        assert!((0..32768).contains(&v));
+    }
+    // Deterministic from the workspace's seeded generator.
+    let (mut sh2, mut ws2) = shell();
+    let a = sh.run_line(&mut service::new_workspace("t", 1), "echo $RANDOM $RANDOM");
+    let b = sh2.run_line(&mut ws2, "echo $RANDOM $RANDOM");
+    assert_eq!(a.stdout, b.stdout);
+    assert_ne!(
+        sh2.run_line(&mut ws2, "echo $RANDOM $RANDOM").stdout,
+        b.stdout
+    );
+    let r = sh.run_line(&mut ws, "echo $$");
+    assert_eq!(r.stdout.trim(), std::process::id().to_string());
+    assert!(sh.run_line(&mut ws, "let \"x=6*7\"").ok);
+    assert_eq!(sh.vars.get("x").map(String::as_str), Some("42"));
+    assert!(sh.run_line(&mut ws, "let y=x+1").ok);
+    assert_eq!(sh.vars.get("y").map(String::as_str), Some("43"));
+    let r = sh.run_line(&mut ws, "echo $(( (y - $x) * 10 % 7 )) $((2**62*4))");
+    assert_eq!(r.stdout, "3 0\n");
+    let r = sh.run_line(&mut ws, "echo \"n=$((x / 5))\"");
+    assert_eq!(r.stdout, "n=8\n");
+    let r = sh.run_line(&mut ws, "echo $((1/0))");
+    assert!(!r.ok);
+    assert_eq!(
+        r.stderr,
+        "bash: 1/0: division by 0 (error token is \"0\")\n"
+    );
+    let r = sh.run_line(&mut ws, "let \"z=x/0\"");
+    assert!(!r.ok);
+    assert_eq!(
+        r.stderr,
+        "bash: let: z=x/0: division by 0 (error token is \"0\")\n"
+    );
+    // As in bash, `let` fails when its value is 0.
+    assert!(!sh.run_line(&mut ws, "let z=0").ok);
+    let r = sh.run_line(&mut ws, "let \"w=9223372036854775807+1\"; echo $w");
+    assert_eq!(r.stdout, "-9223372036854775808\n");
+}
+
+#[test]
+fn export_defaults_and_braces() {
+    let (mut sh, mut ws) = shell();
+    assert!(sh.run_line(&mut ws, "export LOC=eastus").ok);
+    assert_eq!(sh.vars.get("LOC").map(String::as_str), Some("eastus"));
+    assert!(sh.run_line(&mut ws, "export LOC").ok);
+    let r = sh.run_line(&mut ws, "echo ${LOC}-1 ${NOPE:-fallback $LOC} \"${NOPE}\"x");
+    assert_eq!(r.stdout, "eastus-1 fallback eastus x\n");
+    assert!(!sh.vars.contains_key("NOPE"));
+    let r = sh.run_line(&mut ws, "echo ${NOPE:=set-now}; echo $NOPE");
+    assert_eq!(r.stdout, "set-now\nset-now\n");
+    let r = sh.run_line(&mut ws, "echo ${LOC:-other}");
+    assert_eq!(r.stdout, "eastus\n");
+    let r = sh.run_line(&mut ws, "echo ${LOC:%}");
+    assert!(!r.ok);
+    assert!(r.stderr.starts_with("bash: "), "{}", r.stderr);
+}
+
+#[test]
+fn redirections_discard_or_merge_streams() {
+    let (mut sh, mut ws) = shell();
+    let r = sh.run_line(
+        &mut ws,
+        "az group create --name g1 --location eastus > /dev/null",
+    );
+    assert!(r.ok);
+    assert_eq!(r.stdout, "");
+    let r = sh.run_line(&mut ws, "az group show --name g1 >/dev/null && echo exists");
+    assert_eq!(r.stdout, "exists\n");
+    let r = sh.run_line(
+        &mut ws,
+        "az group show --name nope 2> /dev/null || echo missing",
+    );
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("missing\n", ""));
+    let r = sh.run_line(&mut ws, "az group show --name nope 2>&1");
+    assert!(!r.ok);
+    assert!(r.stdout.starts_with("ERROR: "), "{r:?}");
+    assert_eq!(r.stderr, "");
+    let r = sh.run_line(&mut ws, "az group show --name nope &> /dev/null");
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str(), r.ok),
+        ("", "", false)
+    );
+    let r = sh.run_line(&mut ws, "az group show --name g1 > /dev/null 2>&1; echo $?");
+    assert_eq!(r.stdout, "0\n");
+    let r = sh.run_line(&mut ws, "echo to-stderr >&2");
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", "to-stderr\n"));
+    let r = sh.run_line(
+        &mut ws,
+        "X=$(az group show --name nope 2>&1 || echo caught)",
+    );
+    assert!(r.ok, "{r:?}");
+    // A file is refused, clearly, and nothing runs.
+    let r = sh.run_line(
+        &mut ws,
+        "az group create --name g2 --location eastus > out.json",
+    );
+    assert!(!r.ok);
+    assert!(
+        r.stderr
+            .starts_with("bash: out.json: redirection to a file is not supported")
+    );
+    assert!(!sh.run_line(&mut ws, "az group show --name g2").ok);
+}
+
+#[test]
+fn microsofts_sample_opening_lines_run_verbatim() {
+    let (mut sh, mut ws) = shell();
+    let script = r#"let "randomIdentifier=$RANDOM*$RANDOM"
+location="East US"
+resourceGroup="msdocs-azuresql-rg-$randomIdentifier"
+echo "Using resource group $resourceGroup with login: $login, password: $password..."
+az group create --name $resourceGroup --location "$location" --tags $tag
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let id = sh.vars.get("randomIdentifier").cloned().unwrap_or_default();
+    let n: i64 = id.parse().unwrap();
+    assert!((0..32768 * 32768).contains(&n));
+    assert!(out.stdout.starts_with(&format!(
+        "Using resource group msdocs-azuresql-rg-{id} with login: , password: ...\n"
+    )));
+    assert!(out.stdout.contains(&format!("msdocs-azuresql-rg-{id}")));
+}

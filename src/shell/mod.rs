@@ -1,12 +1,16 @@
 //! An Azure-CLI-compatible command runner over the operations layer: `az ...` lines (and
 //! the simulator's own `sim ...` verbs) from a script, standard input, or the in-app panel.
 //!
-//! Scripts may use `#` comments, `\` continuations, `NAME=value`, `$NAME`, `${NAME}`,
-//! `$(command)`, per-command `--query` and `-o json|tsv|table|none`. Errors print as
-//! `ERROR: (<Code>) <Message>`.
+//! Scripts may use `#` comments, `\` continuations, `NAME=value`, `export NAME=value`,
+//! `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME:=default}`, `$(command)`, `$(( expr ))`,
+//! `let`, `$RANDOM`, `$$`, `$?`, command lists (`;`, `&&`, `||`), redirections to
+//! `/dev/null` and between the two streams (`2>&1`), per-command `--query` and
+//! `-o json|tsv|table|none`. Errors print as `ERROR: (<Code>) <Message>`; the shell's own
+//! as bash words them (`bash: …`).
 
 pub mod account;
 pub mod args;
+pub mod arith;
 pub mod commands;
 pub mod continuity;
 pub mod directory;
@@ -61,6 +65,8 @@ pub struct Shell {
     keys: Box<dyn KeySource + Send>,
     /// How deep `$(...)` substitutions are nested right now.
     depth: usize,
+    /// `$?`: whether the last command succeeded (bash's 0) or not (1).
+    last_ok: bool,
 }
 
 impl Default for Shell {
@@ -71,6 +77,7 @@ impl Default for Shell {
             ps_vars: BTreeMap::new(),
             keys: Box::new(OsKeySource),
             depth: 0,
+            last_ok: true,
         }
     }
 }
@@ -243,14 +250,88 @@ impl Shell {
             (ShellMode::Pwsh, _) => return self.run_pwsh_line(ws, line),
             _ => {}
         }
+        let list = match lexer::command_list(line) {
+            Ok(list) => list,
+            Err(e) => return bash_error(&e),
+        };
+        // `a && b` runs b if a succeeded, `a || b` if it failed, `a; b` always; the
+        // line's result is the last command that ran.
+        let mut out = LineOutput {
+            ok: true,
+            ..Default::default()
+        };
+        for (connector, command) in list {
+            let run = match connector {
+                lexer::Connector::Always => true,
+                lexer::Connector::And => out.ok,
+                lexer::Connector::Or => !out.ok,
+            };
+            if !run {
+                continue;
+            }
+            let r = self.run_simple(ws, &command);
+            out.stdout.push_str(&r.stdout);
+            out.stderr.push_str(&r.stderr);
+            out.ok = r.ok;
+        }
+        out
+    }
+
+    /// Runs one command of a list, with its redirections. A command that fails leaves the
+    /// simulation's generator where it was (its `$RANDOM` draws are not kept).
+    fn run_simple(&mut self, ws: &mut Workspace, command: &str) -> LineOutput {
+        let (command, streams) = match lexer::redirections(command) {
+            Ok(r) => r,
+            Err(e) => {
+                self.last_ok = false;
+                return bash_error(&e);
+            }
+        };
+        let draws = ws.clock.draws;
+        let r = self.run_words(ws, &command);
+        if !r.ok {
+            ws.clock.draws = draws;
+        }
+        self.last_ok = r.ok;
+        let mut out = LineOutput {
+            ok: r.ok,
+            ..Default::default()
+        };
+        for (text, sink) in [(r.stderr, streams.stderr), (r.stdout, streams.stdout)] {
+            match sink {
+                lexer::Sink::Stdout => out.stdout.push_str(&text),
+                lexer::Sink::Stderr => out.stderr.push_str(&text),
+                lexer::Sink::Null => {}
+            }
+        }
+        out
+    }
+
+    /// Runs one command without its redirections: an assignment, a built-in or a command.
+    fn run_words(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
+        let line = line.trim();
+        let line = match line.strip_prefix("export") {
+            Some(rest) if rest.starts_with(char::is_whitespace) => {
+                let rest = rest.trim_start();
+                if lexer::assignment(rest).is_none() {
+                    // `export NAME`: every variable is already visible to commands.
+                    return match lexer::words(rest) {
+                        Ok(_) => ok_output(String::new()),
+                        Err(e) => LineOutput {
+                            stderr: format!("ERROR: {e}\n"),
+                            ..Default::default()
+                        },
+                    };
+                }
+                rest
+            }
+            _ => line,
+        };
         if let Some((name, rest)) = lexer::assignment(line) {
             return match self.expand_line(ws, rest) {
                 Ok(words) => {
                     self.vars.insert(name.to_string(), words.join(" "));
-                    LineOutput {
-                        ok: true,
-                        ..Default::default()
-                    }
+                    ok_output(String::new())
                 }
                 Err(e) => LineOutput {
                     stderr: format!("{e}\n"),
@@ -268,17 +349,30 @@ impl Shell {
             }
         };
         match words.first().map(String::as_str) {
-            Some("echo") => LineOutput {
-                stdout: words[1..].join(" ") + "\n",
-                ok: true,
-                ..Default::default()
-            },
-            Some("help") => LineOutput {
-                stdout: help_text(),
-                ok: true,
-                ..Default::default()
-            },
+            Some("echo") => ok_output(words[1..].join(" ") + "\n"),
+            Some("help") => ok_output(help_text()),
+            Some("let") => self.let_builtin(ws, &words[1..]),
+            Some("true" | ":") => ok_output(String::new()),
+            Some("false") => LineOutput::default(),
             _ => self.run_command(ws, &words),
+        }
+    }
+
+    /// `let EXPR...`: evaluates each; fails (status 1, as in bash) if the last is 0.
+    fn let_builtin(&mut self, ws: &mut Workspace, args: &[String]) -> LineOutput {
+        if args.is_empty() {
+            return bash_error("let: expression expected");
+        }
+        let mut last = 0;
+        for a in args {
+            match arith::eval(a, &mut ArithEnv { shell: self, ws }) {
+                Ok(v) => last = v,
+                Err(e) => return bash_error(&format!("let: {e}")),
+            }
+        }
+        LineOutput {
+            ok: last != 0,
+            ..Default::default()
         }
     }
 
@@ -353,20 +447,65 @@ impl Shell {
         }
     }
 
-    /// A variable's value; `${VAR/pattern/replacement}` replaces the first match, as bash does.
-    fn variable(&self, name: &str) -> String {
-        let value = |n: &str| self.vars.get(n).cloned().unwrap_or_default();
-        match name.split_once('/') {
-            Some((var, rest)) => {
+    /// A variable's value: `$RANDOM`, `$$` and `$?` as bash has them; `${VAR:-default}`,
+    /// `${VAR:=default}` (which assigns), `${VAR-default}`, and `${VAR/pattern/replacement}`
+    /// (the first match, as bash does).
+    fn variable(&mut self, ws: &mut Workspace, name: &str) -> Result<String, String> {
+        let value = |sh: &mut Shell, ws: &mut Workspace, n: &str| -> String {
+            match n {
+                "RANDOM" => (ws.clock.next_u64() % 32768).to_string(),
+                "$" => std::process::id().to_string(),
+                "?" => if sh.last_ok { "0" } else { "1" }.to_string(),
+                _ => sh.vars.get(n).cloned().unwrap_or_default(),
+            }
+        };
+        let end = name
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(name.len());
+        let (var, op) = if end == 0 && (name.starts_with('$') || name.starts_with('?')) {
+            name.split_at(1)
+        } else {
+            name.split_at(end)
+        };
+        if var.is_empty() {
+            return Err(format!("bash: ${{{name}}}: bad substitution"));
+        }
+        let set =
+            |sh: &Shell, n: &str| sh.vars.contains_key(n) || matches!(n, "RANDOM" | "$" | "?");
+        for (marker, empty_counts) in [(":-", true), (":=", true), ("-", false), ("=", false)] {
+            let Some(default) = op.strip_prefix(marker) else {
+                continue;
+            };
+            let current = value(self, ws, var);
+            let use_default = if empty_counts {
+                current.is_empty()
+            } else {
+                !set(self, var)
+            };
+            if !use_default {
+                return Ok(current);
+            }
+            let default = self.expand_line(ws, default)?.join(" ");
+            if marker.ends_with('=') {
+                if matches!(var, "RANDOM" | "$" | "?") {
+                    return Err(format!("bash: ${var}: cannot assign in this way"));
+                }
+                self.vars.insert(var.to_string(), default.clone());
+            }
+            return Ok(default);
+        }
+        match op.strip_prefix('/') {
+            Some(rest) => {
                 let (pattern, replacement) = rest.split_once('/').unwrap_or((rest, ""));
-                let v = value(var);
-                if pattern.is_empty() {
+                let v = value(self, ws, var);
+                Ok(if pattern.is_empty() {
                     v
                 } else {
                     v.replacen(pattern, replacement, 1)
-                }
+                })
             }
-            None => value(name),
+            None if op.is_empty() => Ok(value(self, ws, var)),
+            None => Err(format!("bash: ${{{name}}}: bad substitution")),
         }
     }
 
@@ -379,14 +518,23 @@ impl Shell {
             // Unquoted expansions are split into words on white space, as bash does
             // (`--add-db $DBS` adds each name); a word made only of unquoted expansions
             // that expand to nothing disappears.
-            let keep_empty = word
-                .iter()
-                .all(|p| !matches!(p, Piece::Var(_, false) | Piece::Command(_, false)));
+            let keep_empty = word.iter().all(|p| {
+                !matches!(
+                    p,
+                    Piece::Var(_, false) | Piece::Command(_, false) | Piece::Arith(_, false)
+                )
+            });
             let mut fields: Vec<String> = vec![String::new()];
             for piece in word {
                 let (part, split) = match piece {
                     Piece::Text(t) => (t, false),
-                    Piece::Var(name, quoted) => (self.variable(&name), !quoted),
+                    Piece::Var(name, quoted) => (self.variable(ws, &name)?, !quoted),
+                    Piece::Arith(expr, quoted) => {
+                        match arith::eval(&expr, &mut ArithEnv { shell: self, ws }) {
+                            Ok(v) => (v.to_string(), !quoted),
+                            Err(e) => return Err(format!("bash: {e}")),
+                        }
+                    }
                     Piece::Command(cmd, quoted) => {
                         let r = self.run_line(ws, &cmd);
                         if !r.ok {
@@ -435,6 +583,38 @@ impl Shell {
     }
 }
 
+/// A successful command's output.
+fn ok_output(stdout: String) -> LineOutput {
+    LineOutput {
+        stdout,
+        ok: true,
+        ..Default::default()
+    }
+}
+
+/// A shell-level error, worded as bash words it.
+fn bash_error(message: &str) -> LineOutput {
+    LineOutput {
+        stderr: format!("bash: {message}\n"),
+        ..Default::default()
+    }
+}
+
+/// Variables for `let` and `$(( … ))`.
+struct ArithEnv<'a> {
+    shell: &'a mut Shell,
+    ws: &'a mut Workspace,
+}
+
+impl arith::Env for ArithEnv<'_> {
+    fn get(&mut self, name: &str) -> String {
+        self.shell.variable(self.ws, name).unwrap_or_default()
+    }
+    fn set(&mut self, name: &str, value: String) {
+        self.shell.vars.insert(name.to_string(), value);
+    }
+}
+
 impl CommandError {
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -475,7 +655,7 @@ pub fn help_text() -> String {
         s.push_str(&format!("  {:width$}  {}\n", c.name, c.summary));
     }
     s.push_str(
-        "Also: NAME=value, $NAME, ${NAME}, $(command), echo, # comments, \\ continuations.\n",
+        "Also: NAME=value, export, $NAME, ${NAME:-default}, $(command), $((expr)), let, $RANDOM,\n  a; b, a && b, a || b, > /dev/null, 2>&1, echo, # comments, \\ continuations.\n",
     );
     s
 }
