@@ -784,6 +784,8 @@ fn random_pid_let_and_arithmetic() {
     assert_eq!(sh.vars.get("y").map(String::as_str), Some("43"));
     let r = sh.run_line(&mut ws, "echo $(( (y - $x) * 10 % 7 )) $((2**62*4))");
     assert_eq!(r.stdout, "3 0\n");
+    let r = sh.run_line(&mut ws, "echo $(( $(echo 3) + 1 ))");
+    assert_eq!(r.stdout, "4\n");
     let r = sh.run_line(&mut ws, "echo \"n=$((x / 5))\"");
     assert_eq!(r.stdout, "n=8\n");
     let r = sh.run_line(&mut ws, "echo $((1/0))");
@@ -887,4 +889,40 @@ az group create --name $resourceGroup --location "$location" --tags $tag
         "Using resource group msdocs-azuresql-rg-{id} with login: , password: ...\n"
     )));
     assert!(out.stdout.contains(&format!("msdocs-azuresql-rg-{id}")));
+}
+
+#[test]
+fn odd_bash_lines_fail_cleanly_without_panics() {
+    let (mut sh, mut ws) = shell();
+    let lines = [
+        "echo $((",
+        "echo ${",
+        "echo $(( 1",
+        "echo hi >&",
+        "echo hi 2>&",
+        "echo hi &>",
+        "let",
+        "let x=",
+        "echo ${:-}",
+        "echo ${?:=1}",
+        "echo $((${x}+1)) $((x++))",
+        "echo \"$((2**63))\" $((-9223372036854775808 / -1)) $((-9223372036854775808 % -1))",
+        "echo ${RANDOM:-x} ${$}",
+        "a=1 && b=$((a+1)) && echo $b",
+        ";",
+        "&&",
+        "|| echo",
+        "echo $(( ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1 ))",
+    ];
+    for line in lines {
+        let r = sh.run_line(&mut ws, line);
+        assert!(!r.stderr.contains("InternalError"), "{line}: {}", r.stderr);
+        if !r.ok {
+            assert!(
+                r.stderr.starts_with("bash: ") || r.stderr.starts_with("ERROR: "),
+                "{line}: {}",
+                r.stderr
+            );
+        }
+    }
 }

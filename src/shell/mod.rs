@@ -530,6 +530,12 @@ impl Shell {
                     Piece::Text(t) => (t, false),
                     Piece::Var(name, quoted) => (self.variable(ws, &name)?, !quoted),
                     Piece::Arith(expr, quoted) => {
+                        // `$( … )` inside runs first, as bash expands before evaluating.
+                        let expr = if expr.contains("$(") {
+                            self.expand_line(ws, &expr)?.join(" ")
+                        } else {
+                            expr
+                        };
                         match arith::eval(&expr, &mut ArithEnv { shell: self, ws }) {
                             Ok(v) => (v.to_string(), !quoted),
                             Err(e) => return Err(format!("bash: {e}")),
