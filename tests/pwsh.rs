@@ -815,3 +815,94 @@ fn boolean_parameters_take_true_or_false_and_switches_take_a_colon_value() {
     );
     assert!(out.ok, "{}", out.stderr);
 }
+
+/// Issue 22: the cmdlets Microsoft's pages use whose az twins the console has.
+#[test]
+fn the_database_subscription_and_protector_cmdlets_of_microsofts_pages_run() {
+    let (mut sh, mut ws) = pwsh();
+    let out = sh.run_script(&mut ws, GRANT_THE_SERVER_THE_KEY, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let script = r#"
+Get-AzSubscription
+Get-AzSqlDatabase -ResourceGroupName "rg-contoso-eu" -ServerName "sql-contoso-eu"
+Get-AzSqlDatabase -ResourceGroupName "rg-contoso-eu" -ServerName "sql-contoso-eu" -DatabaseName "web"
+Get-AzSqlDatabaseTransparentDataEncryptionActivity -ServerName "sql-contoso-eu" -ResourceGroupName "rg-contoso-eu" -DatabaseName "web"
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let sub = ws.subscription().unwrap();
+    assert!(
+        out.stdout.contains(&format!("Id       : {}", sub.id.0)),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("DatabaseName                    : web\n"),
+        "{}",
+        out.stdout
+    );
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Get-AzSubscription -SubscriptionId 00000000-0000-0000-0000-000000000000",
+    );
+    assert!(
+        out.stderr
+            .contains("Subscription 00000000-0000-0000-0000-000000000000 was not found in tenant "),
+        "{}",
+        out.stderr
+    );
+    // Revalidation runs `az sql db tde key revalidate`: an online database is refused.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation -DatabaseName \"web\" -ServerName \"sql-contoso-eu\" -ResourceGroupName \"rg-contoso-eu\"",
+    );
+    assert!(
+        out.stderr.starts_with("Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation: (InvalidDatabaseState) Database 'web' on server 'sql-contoso-eu' is Online"),
+        "{}",
+        out.stderr
+    );
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevert -DatabaseName \"web\" -ServerName \"sql-contoso-eu\" -ResourceGroupName \"rg-contoso-eu\"",
+    );
+    assert!(
+        out.stderr.contains("(DatabaseEncryptionProtectorNotSet)"),
+        "{}",
+        out.stderr
+    );
+    // With a database-level key, revert goes back to the server's protector.
+    let script = r#"
+$umi = New-AzUserAssignedIdentity -ResourceGroupName rg-contoso-eu -Name umi-web -Location westeurope
+Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-eu -ObjectId $umi.PrincipalId -PermissionsToKeys get, wrapKey, unwrapKey
+Set-AzSqlDatabase -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -DatabaseName web -AssignIdentity -UserAssignedIdentityId $umi.Id -EncryptionProtector $key.Id
+Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevert -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -DatabaseName web -PassThru
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        ws.server("sql-contoso-eu")
+            .unwrap()
+            .database("web")
+            .unwrap()
+            .encryption_protector
+            .is_none()
+    );
+    // Remove-AzSqlDatabase's help example; the database is gone.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Remove-AzSqlDatabase -ResourceGroupName \"rg-contoso-eu\" -ServerName \"sql-contoso-eu\" -DatabaseName \"web\"",
+    );
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("DatabaseName"), "{}", out.stdout);
+    assert!(
+        ws.server("sql-contoso-eu")
+            .unwrap()
+            .database("web")
+            .is_none()
+    );
+}

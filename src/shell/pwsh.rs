@@ -1326,6 +1326,141 @@ const CMDLETS: &[Cmdlet] = &[
             Ok(ps_key(&v, &vault))
         },
     },
+    Cmdlet {
+        name: "Get-AzSubscription",
+        params: "SubscriptionId SubscriptionName TenantId AsJob:s @dp",
+        switches: &[],
+        mandatory: &[],
+        optional: &["SubscriptionId", "SubscriptionName", "TenantId"],
+        run: |sh, ws, p| {
+            let v = sh.az(ws, &["account", "list"])?;
+            let wanted = |field: &str, param: &str, sub: &Value| {
+                p.get(param).is_none_or(|x| {
+                    sub[field]
+                        .as_str()
+                        .is_some_and(|f| f.eq_ignore_ascii_case(&x))
+                })
+            };
+            let subs: Vec<Value> = v
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter(|sub| {
+                    wanted("id", "SubscriptionId", sub)
+                        && wanted("name", "SubscriptionName", sub)
+                        && wanted("tenantId", "TenantId", sub)
+                })
+                .map(|sub| {
+                    json!({
+                        "Name": sub["name"],
+                        "Id": sub["id"],
+                        "TenantId": sub["tenantId"],
+                        "State": sub["state"],
+                    })
+                })
+                .collect();
+            // Az's error for a subscription it cannot find.
+            if subs.is_empty()
+                && let Some(x) = p
+                    .get("SubscriptionId")
+                    .or_else(|| p.get("SubscriptionName"))
+            {
+                let tenant = match p.get("TenantId") {
+                    Some(t) => t,
+                    None => scalar(&sh.az(ws, &["account", "show"])?["tenantId"]),
+                };
+                return Err(format!(
+                    "Subscription {x} was not found in tenant {tenant}. Please verify that the subscription exists in this tenant."
+                ));
+            }
+            Ok(Value::Array(subs))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSqlDatabase",
+        params: "DatabaseName|Name ServerName ResourceGroupName ExpandKeyList:s KeysFilter @dp @wc",
+        switches: &[],
+        mandatory: &["ServerName", "ResourceGroupName"],
+        optional: &["DatabaseName"],
+        run: |sh, ws, p| {
+            let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
+            let v = match p.get("DatabaseName") {
+                Some(d) => sh.az(ws, &["sql", "db", "show", "-g", &g, "-s", &s, "-n", &d])?,
+                None => sh.az(ws, &["sql", "db", "list", "-g", &g, "-s", &s])?,
+            };
+            Ok(map_items(&v, |d| ps_database(d, &g, &s)))
+        },
+    },
+    Cmdlet {
+        name: "Remove-AzSqlDatabase",
+        params: "DatabaseName|Name Force:s ServerName ResourceGroupName @dp @wc",
+        switches: &["Force"],
+        mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s, d) = (
+                p.req("ResourceGroupName"),
+                p.req("ServerName"),
+                p.req("DatabaseName"),
+            );
+            let before = sh.az(ws, &["sql", "db", "show", "-g", &g, "-s", &s, "-n", &d])?;
+            sh.az(
+                ws,
+                &["sql", "db", "delete", "-g", &g, "-s", &s, "-n", &d, "--yes"],
+            )?;
+            // The cmdlet returns the database it removed.
+            Ok(ps_database(&before, &g, &s))
+        },
+    },
+    Cmdlet {
+        name: "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation",
+        params: "DatabaseName|Name AsJob:s PassThru:s ServerName ResourceGroupName @dp @wc",
+        switches: &["PassThru"],
+        mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
+        optional: &[],
+        run: |sh, ws, p| db_protector_cmdlet(sh, ws, p, "revalidate"),
+    },
+    Cmdlet {
+        name: "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevert",
+        params: "DatabaseName|Name AsJob:s PassThru:s ServerName ResourceGroupName @dp @wc",
+        switches: &["PassThru"],
+        mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
+        optional: &[],
+        run: |sh, ws, p| db_protector_cmdlet(sh, ws, p, "revert"),
+    },
+    Cmdlet {
+        name: "Get-AzSqlDatabaseTransparentDataEncryptionActivity",
+        params: "ServerName DatabaseName ResourceGroupName @dp @wc",
+        switches: &[],
+        mandatory: &["ServerName", "DatabaseName", "ResourceGroupName"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s, d) = (
+                p.req("ResourceGroupName"),
+                p.req("ServerName"),
+                p.req("DatabaseName"),
+            );
+            sh.az(
+                ws,
+                &[
+                    "sql",
+                    "db",
+                    "tde",
+                    "show",
+                    "--database",
+                    &d,
+                    "--server",
+                    &s,
+                    "-g",
+                    &g,
+                ],
+            )?;
+            // A scan in this console completes as TDE is switched, so none is ever in
+            // progress: the cmdlet's empty list (as `az sql db tde list-activity` shows).
+            Ok(Value::Array(Vec::new()))
+        },
+    },
 ];
 
 /// The cmdlet names, for help.
@@ -2002,6 +2137,64 @@ fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Resu
     }))
 }
 
+/// `Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation|Revert`, as `az sql
+/// db tde key revalidate|revert`: no output unless `-PassThru`, then the database.
+fn db_protector_cmdlet(
+    sh: &mut Shell,
+    ws: &mut Workspace,
+    p: &Params,
+    verb: &str,
+) -> Result<Value, String> {
+    let (g, s, d) = (
+        p.req("ResourceGroupName"),
+        p.req("ServerName"),
+        p.req("DatabaseName"),
+    );
+    let v = sh.az(
+        ws,
+        &[
+            "sql",
+            "db",
+            "tde",
+            "key",
+            verb,
+            "--database",
+            &d,
+            "--server",
+            &s,
+            "-g",
+            &g,
+        ],
+    )?;
+    Ok(if p.switch("PassThru") {
+        ps_database(&v, &g, &s)
+    } else {
+        Value::Null
+    })
+}
+
+/// A database as `Get-AzSqlDatabase` prints it (AzureSqlDatabaseModel's properties).
+fn ps_database(v: &Value, group: &str, server: &str) -> Value {
+    json!({
+        "ResourceGroupName": group,
+        "ServerName": server,
+        "DatabaseName": v["name"],
+        "Location": v["location"],
+        "Edition": v["edition"],
+        "CollationName": v["collation"],
+        "CatalogCollation": v["catalogCollation"],
+        "MaxSizeBytes": v["maxSizeBytes"],
+        "Status": v["status"],
+        "CreationDate": ps_date(&v["creationDate"]),
+        "CurrentServiceObjectiveName": v["currentServiceObjectiveName"],
+        "EarliestRestoreDate": ps_date(&v["earliestRestoreDate"]),
+        "ResourceId": v["id"],
+        "Identity": v["identity"],
+        "EncryptionProtector": v["encryptionProtector"],
+        "EncryptionProtectorAutoRotation": v["encryptionProtectorAutoRotation"],
+    })
+}
+
 fn ps_identity(v: &Value) -> Value {
     json!({
         "ResourceGroupName": v["resourceGroup"],
@@ -2151,6 +2344,12 @@ const PROPERTY_ORDER: &[&str] = &[
     "Updated",
     "RecoveryLevel",
     "Location",
+    "Edition",
+    "CollationName",
+    "CatalogCollation",
+    "MaxSizeBytes",
+    "CurrentServiceObjectiveName",
+    "EarliestRestoreDate",
     "SqlAdministratorLogin",
     "SqlAdministratorPassword",
     "ServerVersion",
