@@ -622,3 +622,287 @@ fn a_panic_inside_a_bash_substitution_leaves_the_shell_usable() {
     assert!(after.ok, "{}", after.stderr);
     assert_eq!(after.stdout, "x\n");
 }
+
+/// Issue 22: parameters bound as PowerShell binds them — Az's own names and every alias,
+/// any unique prefix (case-insensitive), `Boolean` parameters taking `$true`/`$false`,
+/// switches taking `-Switch:$false`. The lines are Microsoft's (Learn procedures and the
+/// cmdlets' help examples), with this workspace's names in place of their placeholders.
+const GRANT_THE_SERVER_THE_KEY: &str = r#"
+$server = Set-AzSqlServer -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -AssignIdentity
+Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-eu -ObjectId $server.Identity.PrincipalId -PermissionsToKeys get, wrapKey, unwrapKey
+$key = Get-AzKeyVaultKey -VaultName kv-contoso-eu -Name eu-tde-key
+Add-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -KeyId $key.Id
+"#;
+
+fn line(sh: &mut Shell, ws: &mut Workspace, text: &str) -> LineOutput {
+    sh.run_line(ws, text)
+}
+
+#[test]
+fn azs_own_parameter_names_and_every_alias_bind() {
+    let (mut sh, mut ws) = pwsh();
+    // New-AzKeyVault's parameter is -Name; -VaultName is its alias (both in Microsoft's pages).
+    for l in [
+        "New-AzKeyVault -Name 'kv-learn-1' -ResourceGroupName 'rg-contoso-us' -Location 'eastus' -EnablePurgeProtection",
+        "New-AzKeyVault -VaultName 'kv-learn-2' -ResourceGroupName 'rg-contoso-us' -Location 'eastus'",
+        // Get-AzKeyVaultKey's help: -KeyName is -Name's alias.
+        "Get-AzKeyVaultKey -VaultName 'kv-contoso-eu' -KeyName 'eu-tde-key'",
+        // Get-AzSqlServer: -Name is -ServerName's alias.
+        "Get-AzSqlServer -ResourceGroupName rg-contoso-eu -Name sql-contoso-eu",
+        // Lower case binds too.
+        "get-azsqlserver -resourcegroupname rg-contoso-eu -servername sql-contoso-eu",
+    ] {
+        let out = line(&mut sh, &mut ws, l);
+        assert!(out.ok, "{l}: {}", out.stderr);
+    }
+    assert!(ws.vault("kv-learn-1").is_some() && ws.vault("kv-learn-2").is_some());
+    // A parameter given twice, by its name and its alias, is PowerShell's error.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "New-AzKeyVault -Name kv-a -VaultName kv-b -ResourceGroupName rg-contoso-us -Location eastus",
+    );
+    assert!(
+        out.stderr.contains(
+            "New-AzKeyVault: Cannot bind parameter because parameter 'Name' is specified more than once."
+        ),
+        "{}",
+        out.stderr
+    );
+    // Az's parameters the console does not simulate are named as such, not "not found".
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "New-AzKeyVault -Name kv-c -ResourceGroupName rg-contoso-us -Location eastus -WhatIf",
+    );
+    assert!(
+        out.stderr
+            .contains("'-WhatIf' is Az's, but this console does not simulate it"),
+        "{}",
+        out.stderr
+    );
+    // The common parameters and -Confirm change nothing here and are accepted.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Remove-AzKeyVaultKey -VaultName 'kv-learn-1' -Name 'nothing' -Force -Confirm:$False -ErrorAction Stop -Verbose",
+    );
+    assert!(
+        !out.stderr.contains("parameter"),
+        "the parameters bind: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_unique_prefix_binds_and_an_ambiguous_or_unknown_one_is_refused_as_powershell_does() {
+    let (mut sh, mut ws) = pwsh();
+    let out = sh.run_script(&mut ws, GRANT_THE_SERVER_THE_KEY, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    // Learn: "Get-AzSqlServerTransparentDataEncryptionProtector -ServerName <LogicalServerName>
+    // -ResourceGroup <SQLDatabaseResourceGroupName>", and its help's own example.
+    let script = r#"
+Set-AzSqlServerTransparentDataEncryptionProtector -Type AzureKeyVault -KeyId $key.Id -ServerName sql-contoso-eu -ResourceGroup rg-contoso-eu
+Get-AzSqlServerTransparentDataEncryptionProtector -ServerName 'sql-contoso-eu' -ResourceGroup 'rg-contoso-eu'
+Get-AzSqlServerKeyVaultKey -ServerName sql-contoso-eu -ResourceGroup rg-contoso-eu
+Set-AzSqlDatabaseTransparentDataEncryption -ResourceGroup rg-contoso-eu -ServerName sql-contoso-eu -DatabaseName web -State "Enabled"
+Get-AzSqlDatabaseTransparentDataEncryption -ServerName sql-contoso-eu -ResourceGroupName rg-contoso-eu -DatabaseName web
+Get-AzSqlServer -ResourceGroupName rg-contoso-eu -Server sql-contoso-eu
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("Type                  : AzureKeyVault"),
+        "{}",
+        out.stdout
+    );
+    // -Ver is -Version's and the common -Verbose's prefix.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Get-AzKeyVaultKey -VaultName kv-contoso-eu -Name eu-tde-key -Ver 1",
+    );
+    assert_eq!(
+        out.stderr,
+        "Get-AzKeyVaultKey: Parameter cannot be processed because the parameter name 'Ver' is ambiguous. Possible matches include: -Version -Verbose.\n"
+    );
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-eu -Res rg-contoso-eu -ObjectId x",
+    );
+    assert!(
+        out.stderr.contains(
+            "'Res' is ambiguous. Possible matches include: -ResourceGroupName -ResourceId."
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Get-AzSqlServer -ResourceGroupName rg-contoso-eu -Nope sql-contoso-eu",
+    );
+    assert_eq!(
+        out.stderr,
+        "Get-AzSqlServer: A parameter cannot be found that matches parameter name 'Nope'.\n"
+    );
+}
+
+#[test]
+fn boolean_parameters_take_true_or_false_and_switches_take_a_colon_value() {
+    let (mut sh, mut ws) = pwsh();
+    let out = sh.run_script(&mut ws, GRANT_THE_SERVER_THE_KEY, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    // Learn (automatic key rotation): "... -ResourceGroup <SQLDatabaseResourceGroupName>
+    // -AutoRotationEnabled <boolean>".
+    let out = sh.run_script(
+        &mut ws,
+        "Set-AzSqlServerTransparentDataEncryptionProtector -Type AzureKeyVault -KeyId $key.Id -ServerName sql-contoso-eu -ResourceGroup rg-contoso-eu -AutoRotationEnabled $true",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(ws.server("sql-contoso-eu").unwrap().protector.auto_rotation);
+    assert!(
+        out.stdout.contains("AutoRotationEnabled   : True"),
+        "{}",
+        out.stdout
+    );
+    // The help's example 3 passes $false.
+    let out = sh.run_script(
+        &mut ws,
+        "Set-AzSqlServerTransparentDataEncryptionProtector -AutoRotationEnabled $false -KeyId $key.Id -ResourceGroupName 'rg-contoso-eu' -ServerName 'sql-contoso-eu' -Type AzureKeyVault",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(!ws.server("sql-contoso-eu").unwrap().protector.auto_rotation);
+    // The colon form binds too, and a number is a Boolean.
+    let out = sh.run_script(
+        &mut ws,
+        "Set-AzSqlServerTransparentDataEncryptionProtector -Type AzureKeyVault -KeyId $key.Id -ServerName sql-contoso-eu -ResourceGroupName rg-contoso-eu -AutoRotationEnabled:$true -Force:$false",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(ws.server("sql-contoso-eu").unwrap().protector.auto_rotation);
+    // Without a value, or with a word, it is PowerShell's error.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Set-AzSqlServerTransparentDataEncryptionProtector -Type AzureKeyVault -ServerName sql-contoso-eu -ResourceGroupName rg-contoso-eu -AutoRotationEnabled",
+    );
+    assert!(
+        out.stderr.contains(
+            "Missing an argument for parameter 'AutoRotationEnabled'. Specify a parameter of type 'System.Boolean' and try again."
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Set-AzSqlServerTransparentDataEncryptionProtector -Type AzureKeyVault -ServerName sql-contoso-eu -ResourceGroupName rg-contoso-eu -AutoRotationEnabled yes",
+    );
+    assert!(
+        out.stderr.contains("Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0."),
+        "{}",
+        out.stderr
+    );
+    // A switch given $false is off: no identity is assigned.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Set-AzSqlServer -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -AssignIdentity:$false",
+    );
+    assert!(out.ok, "{}", out.stderr);
+}
+
+/// Issue 22: the cmdlets Microsoft's pages use whose az twins the console has.
+#[test]
+fn the_database_subscription_and_protector_cmdlets_of_microsofts_pages_run() {
+    let (mut sh, mut ws) = pwsh();
+    let out = sh.run_script(&mut ws, GRANT_THE_SERVER_THE_KEY, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let script = r#"
+Get-AzSubscription
+Get-AzSqlDatabase -ResourceGroupName "rg-contoso-eu" -ServerName "sql-contoso-eu"
+Get-AzSqlDatabase -ResourceGroupName "rg-contoso-eu" -ServerName "sql-contoso-eu" -DatabaseName "web"
+Get-AzSqlDatabaseTransparentDataEncryptionActivity -ServerName "sql-contoso-eu" -ResourceGroupName "rg-contoso-eu" -DatabaseName "web"
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let sub = ws.subscription().unwrap();
+    assert!(
+        out.stdout.contains(&format!("Id       : {}", sub.id.0)),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("DatabaseName                    : web\n"),
+        "{}",
+        out.stdout
+    );
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Get-AzSubscription -SubscriptionId 00000000-0000-0000-0000-000000000000",
+    );
+    assert!(
+        out.stderr
+            .contains("Subscription 00000000-0000-0000-0000-000000000000 was not found in tenant "),
+        "{}",
+        out.stderr
+    );
+    // Revalidation runs `az sql db tde key revalidate`: an online database is refused.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation -DatabaseName \"web\" -ServerName \"sql-contoso-eu\" -ResourceGroupName \"rg-contoso-eu\"",
+    );
+    assert!(
+        out.stderr.starts_with("Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation: (InvalidDatabaseState) Database 'web' on server 'sql-contoso-eu' is Online"),
+        "{}",
+        out.stderr
+    );
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevert -DatabaseName \"web\" -ServerName \"sql-contoso-eu\" -ResourceGroupName \"rg-contoso-eu\"",
+    );
+    assert!(
+        out.stderr.contains("(DatabaseEncryptionProtectorNotSet)"),
+        "{}",
+        out.stderr
+    );
+    // With a database-level key, revert goes back to the server's protector.
+    let script = r#"
+$umi = New-AzUserAssignedIdentity -ResourceGroupName rg-contoso-eu -Name umi-web -Location westeurope
+Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-eu -ObjectId $umi.PrincipalId -PermissionsToKeys get, wrapKey, unwrapKey
+Set-AzSqlDatabase -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -DatabaseName web -AssignIdentity -UserAssignedIdentityId $umi.Id -EncryptionProtector $key.Id
+Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevert -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -DatabaseName web -PassThru
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        ws.server("sql-contoso-eu")
+            .unwrap()
+            .database("web")
+            .unwrap()
+            .encryption_protector
+            .is_none()
+    );
+    // Remove-AzSqlDatabase's help example; the database is gone.
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "Remove-AzSqlDatabase -ResourceGroupName \"rg-contoso-eu\" -ServerName \"sql-contoso-eu\" -DatabaseName \"web\"",
+    );
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("DatabaseName"), "{}", out.stdout);
+    assert!(
+        ws.server("sql-contoso-eu")
+            .unwrap()
+            .database("web")
+            .is_none()
+    );
+}

@@ -18,10 +18,17 @@ enum Token {
     Comma,
 }
 
-/// What a cmdlet is: its name, switches (parameters without a value), mandatory and
-/// other parameters, and how it runs.
+/// What a cmdlet is: its name, Az's parameters for it (see [`AzParam`]), the ones this console
+/// acts on (switches, mandatory and other parameters, in Az's spelling), and how it runs.
 struct Cmdlet {
     name: &'static str,
+    /// Every parameter Az's help file lists for the cmdlet, in Az's spelling, as
+    /// space-separated `Name|Alias|Alias` entries; `:s` marks a switch, `:b` a `Boolean` or
+    /// `Nullable<Boolean>` (which takes `$true`/`$false`), anything else takes a value. `@dp`
+    /// stands for `-DefaultProfile` and its aliases, `@wc` for `-WhatIf` and `-Confirm`; the
+    /// common parameters are added to every cmdlet. Transcribed from the help files of
+    /// Azure/azure-powershell (`src/*/help/<cmdlet>.md`, `### -Param` sections).
+    params: &'static str,
     switches: &'static [&'static str],
     mandatory: &'static [&'static str],
     optional: &'static [&'static str],
@@ -55,6 +62,138 @@ impl Params {
 
     fn req(&self, name: &str) -> String {
         self.get(name).unwrap_or_default()
+    }
+
+    /// A `Boolean` parameter's value, when the line gave one.
+    fn flag(&self, name: &str) -> Option<bool> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_bool())
+    }
+}
+
+/// How a parameter takes its argument.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    /// `-Force`, `-Force:$false`: no argument of its own.
+    Switch,
+    /// `Boolean` / `Nullable<Boolean>`: `-AutoRotationEnabled $true` (or `:$true`).
+    Bool,
+    /// Anything else: the next value, or a `a, b` list.
+    Value,
+}
+
+/// One of a cmdlet's parameters as Az declares it: its name, aliases and kind.
+#[derive(Debug)]
+struct AzParam {
+    name: &'static str,
+    aliases: Vec<&'static str>,
+    kind: Kind,
+}
+
+impl AzParam {
+    fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        std::iter::once(self.name).chain(self.aliases.iter().copied())
+    }
+}
+
+/// PowerShell's common parameters (every cmdlet has them) with their aliases.
+const COMMON: &str = "Debug|db:s ErrorAction|ea ErrorVariable|ev InformationAction|infa InformationVariable|iv OutBuffer|ob OutVariable|ov PipelineVariable|pv ProgressAction|proga Verbose|vb:s WarningAction|wa WarningVariable|wv";
+
+/// Parameters a line may give that change nothing in this console: the common parameters
+/// (output streams and preferences) and `-Confirm` (the console never prompts).
+const IGNORED: &[&str] = &[
+    "Debug",
+    "ErrorAction",
+    "ErrorVariable",
+    "InformationAction",
+    "InformationVariable",
+    "OutBuffer",
+    "OutVariable",
+    "PipelineVariable",
+    "ProgressAction",
+    "Verbose",
+    "WarningAction",
+    "WarningVariable",
+    "Confirm",
+];
+
+/// A cmdlet's parameters from its `params` table, with the common parameters.
+fn az_params(spec: &'static str) -> Vec<AzParam> {
+    spec.split_whitespace()
+        .flat_map(|entry| match entry {
+            "@dp" => vec!["DefaultProfile|AzContext|AzureRmContext|AzureCredential"],
+            "@wc" => vec!["WhatIf|wi:s", "Confirm|cf:s"],
+            e => vec![e],
+        })
+        .chain(COMMON.split_whitespace())
+        .map(|entry| {
+            let (names, kind) = match entry.rsplit_once(':') {
+                Some((n, "s")) => (n, Kind::Switch),
+                Some((n, "b")) => (n, Kind::Bool),
+                _ => (entry, Kind::Value),
+            };
+            let mut names = names.split('|');
+            AzParam {
+                name: names.next().unwrap_or_default(),
+                aliases: names.collect(),
+                kind,
+            }
+        })
+        .collect()
+}
+
+/// The parameter a `-Name` on the line binds to, as PowerShell binds it: a name or alias
+/// exactly, else the one parameter that a name or alias of starts with it (case-insensitive).
+fn bind_name(params: &[AzParam], given: &str) -> Result<usize, String> {
+    if let Some(i) = params
+        .iter()
+        .position(|p| p.names().any(|n| n.eq_ignore_ascii_case(given)))
+    {
+        return Ok(i);
+    }
+    let prefix = given.to_ascii_lowercase();
+    let matches: Vec<usize> = params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.names()
+                .any(|n| n.to_ascii_lowercase().starts_with(&prefix))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [i] => Ok(*i),
+        [] => Err(format!(
+            "A parameter cannot be found that matches parameter name '{given}'."
+        )),
+        many => Err(format!(
+            "Parameter cannot be processed because the parameter name '{given}' is ambiguous. Possible matches include: {}.",
+            many.iter()
+                .map(|i| format!("-{}", params[*i].name))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+    }
+}
+
+/// A value bound to a `Boolean` parameter: `$true`, `$false` or a number, as PowerShell
+/// accepts; anything else is refused.
+fn to_bool(name: &str, v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Number(n) => Ok(n.as_f64().is_some_and(|x| x != 0.0)),
+        Value::String(s) if s.trim().parse::<i64>().is_ok() => {
+            Ok(s.trim().parse::<i64>().is_ok_and(|n| n != 0))
+        }
+        other => Err(format!(
+            "Cannot process argument transformation on parameter '{name}'. Cannot convert value \"{}\" to type \"System.Boolean\". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.",
+            match other {
+                Value::String(_) => "System.String".to_string(),
+                v => scalar(v),
+            }
+        )),
     }
 }
 
@@ -149,6 +288,7 @@ fn credential(p: &Params, param: &str) -> Result<(String, String), String> {
 const CMDLETS: &[Cmdlet] = &[
     Cmdlet {
         name: "Connect-AzAccount",
+        params: "Environment|EnvironmentName Tenant|Domain|TenantId Subscription|SubscriptionName|SubscriptionId AuthScope|AuthScopeTypeName ContextName SkipContextPopulation:s MaxContextPopulation UseDeviceAuthentication|DeviceCode|DeviceAuth|Device:s Force:s Scope Credential ServicePrincipal:s CertificateThumbprint ApplicationId SendCertificateChain:s AccessToken GraphAccessToken KeyVaultAccessToken AccountId SkipValidation:s Identity|MSI|ManagedService:s ManagedServicePort ManagedServiceHostName ManagedServiceSecret @dp @wc",
         switches: &["UseDeviceAuthentication"],
         mandatory: &[],
         optional: &["Tenant", "Subscription"],
@@ -167,6 +307,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzContext",
+        params: "Context TenantObject SubscriptionObject Tenant|Domain|TenantId Subscription|SubscriptionId|SubscriptionName ExtendedProperty Name Force:s Scope @dp @wc",
         switches: &[],
         mandatory: &["Subscription"],
         optional: &["Tenant"],
@@ -186,6 +327,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzADApplication",
+        params: "DisplayName AddIn Api ApplicationTemplateId AppRole AvailableToOtherTenants:b CreatedOnBehalfOfDeletedDateTime DeletedDateTime Description DisabledByMicrosoftStatus GroupMembershipClaim HomePage|WebHomePageUrl HomeRealmDiscoveryPolicy IdentifierUri|IdentifierUris Info IsDeviceOnlyAuthSupported:s IsFallbackPublicClient:s KeyCredentials CertValue StartDate EndDate PasswordCredentials LogoInputFile Note Oauth2RequirePostResponse:s OptionalClaim ParentalControlSetting PublicClientRedirectUri ReplyUrls RequiredResourceAccess SignInAudience SPARedirectUri Tag TokenEncryptionKeyId TokenIssuancePolicy TokenLifetimePolicy Web DefaultProfile|AzContext|AzureRmContext|AzureCredential @wc",
         switches: &[],
         mandatory: &["DisplayName"],
         optional: &["SignInAudience"],
@@ -212,6 +354,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzADAppFederatedCredential",
+        params: "ApplicationObjectId Audience Issuer Name Subject AdditionalProperties Description DefaultProfile|AzureRMContext|AzureCredential @wc",
         switches: &[],
         mandatory: &[
             "ApplicationObjectId",
@@ -249,6 +392,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzADServicePrincipal",
+        params: "AccountEnabled:s AddIn AlternativeName AppDescription ApplicationId|AppId ApplicationObject AppOwnerOrganizationId AppRole AppRoleAssignedTo AppRoleAssignment AppRoleAssignmentRequired:s CertValue ClaimsMappingPolicy DelegatedPermissionClassification DeletedDateTime Description DisabledByMicrosoftStatus DisplayName EndDate Endpoint Homepage HomeRealmDiscoveryPolicy Info KeyCredential LoginUrl LogoutUrl Note NotificationEmailAddress Oauth2PermissionScope PasswordCredential PreferredSingleSignOnMode PreferredTokenSigningKeyThumbprint ReplyUrl Role SamlSingleSignOnSetting Scope ServicePrincipalName ServicePrincipalType StartDate Tag TokenEncryptionKeyId TokenIssuancePolicy TokenLifetimePolicy TransitiveMemberOf DefaultProfile|AzureRMContext|AzureCredential @wc",
         switches: &[],
         mandatory: &["ApplicationId"],
         optional: &[],
@@ -259,6 +403,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzSqlInstance",
+        params: "Name|InstanceName ResourceGroupName AdministratorCredential Location SubnetId LicenseType StorageSizeInGB VCore Edition ComputeGeneration SkuName Collation PublicDataEndpointEnabled:s ProxyOverride TimezoneId Tag|Tags AssignIdentity:s DnsZonePartner InstancePoolName InstancePool|ParentObject InstancePoolResourceId|ResourceId MinimalTlsVersion BackupStorageRedundancy MaintenanceConfigurationId AsJob:s Force:s IdentityType UserAssignedIdentityId PrimaryUserAssignedIdentityId KeyId @dp @wc",
         switches: &["AssignIdentity", "Force"],
         mandatory: &[
             "Name",
@@ -333,6 +478,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "ConvertTo-SecureString",
+        params: "String SecureKey AsPlainText:s Force:s Key",
         switches: &["AsPlainText", "Force"],
         mandatory: &["String"],
         optional: &[],
@@ -346,6 +492,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzSqlServer",
+        params: "ServerName|Name SqlAdministratorCredentials Location Tags|Tag ServerVersion AssignIdentity:s PublicNetworkAccess RestrictOutboundNetworkAccess MinimalTlsVersion PrimaryUserAssignedIdentityId KeyId UserAssignedIdentityId IdentityType AsJob:s EnableActiveDirectoryOnlyAuthentication:s ExternalAdminName ExternalAdminSID FederatedClientId ResourceGroupName @dp @wc",
         switches: &["AssignIdentity"],
         mandatory: &[
             "ResourceGroupName",
@@ -406,6 +553,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlServer",
+        params: "ResourceGroupName ServerName|Name ExpandActiveDirectoryAdministrator:s @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[],
@@ -427,6 +575,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlServer",
+        params: "ServerName|Name SqlAdministratorPassword Tags|Tag ServerVersion AssignIdentity:s PublicNetworkAccess RestrictOutboundNetworkAccess MinimalTlsVersion PrimaryUserAssignedIdentityId KeyId UserAssignedIdentityId IdentityType FederatedClientId Force:s ResourceGroupName @dp @wc",
         switches: &["AssignIdentity", "Force"],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[
@@ -462,6 +611,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzUserAssignedIdentity",
+        params: "Name ResourceGroupName Location SubscriptionId Tag DefaultProfile|AzureRMContext|AzureCredential @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "Name", "Location"],
         optional: &[],
@@ -484,6 +634,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzUserAssignedIdentity",
+        params: "Name ResourceGroupName SubscriptionId InputObject DefaultProfile|AzureRMContext|AzureCredential",
         switches: &[],
         mandatory: &["ResourceGroupName", "Name"],
         optional: &[],
@@ -504,6 +655,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzSqlDatabase",
+        params: "DatabaseName|Name CollationName CatalogCollation MaxSizeBytes Edition RequestedServiceObjectiveName ElasticPoolName ReadScale Tags|Tag SampleName ZoneRedundant:s AsJob:s LicenseType AutoPauseDelay VCore|Capacity ComputeGeneration|Family ComputeModel BackupStorageRedundancy AssignIdentity:s UserAssignedIdentityId EncryptionProtector KeyList FederatedClientId EncryptionProtectorAutoRotation:s ServerName ResourceGroupName @dp @wc",
         switches: &["AssignIdentity"],
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
         optional: &[
@@ -517,6 +669,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlDatabase",
+        params: "DatabaseName|Name MaxSizeBytes Edition RequestedServiceObjectiveName ElasticPoolName ReadScale Tags|Tag ZoneRedundant:s AsJob:s LicenseType ComputeModel AutoPauseDelayInMinutes MinimumCapacity|MinVCore|MinCapacity HighAvailabilityReplicaCount|ReadReplicaCount BackupStorageRedundancy SecondaryType MaintenanceConfigurationId VCore|Capacity|MaxVCore|MaxCapacity ComputeGeneration|Family NewName AssignIdentity:s UserAssignedIdentityId EncryptionProtector KeyList KeysToRemove FederatedClientId EncryptionProtectorAutoRotation:s ServerName ResourceGroupName @dp @wc",
         switches: &["AssignIdentity"],
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
         optional: &[
@@ -529,6 +682,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlServerKeyVaultKey",
+        params: "KeyId ServerName ResourceGroupName @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &["KeyId"],
@@ -548,6 +702,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Add-AzSqlServerKeyVaultKey",
+        params: "KeyId AsJob:s ServerName ResourceGroupName @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName", "KeyId"],
         optional: &[],
@@ -573,7 +728,8 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Remove-AzSqlServerKeyVaultKey",
-        switches: &["Force", "PassThru"],
+        params: "KeyId AsJob:s ServerName ResourceGroupName @dp @wc",
+        switches: &[],
         mandatory: &["ResourceGroupName", "ServerName", "KeyId"],
         optional: &[],
         run: |sh, ws, p| {
@@ -599,6 +755,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlInstanceKeyVaultKey",
+        params: "KeyId ResourceGroupName InstanceName Instance|InputObject InstanceResourceId|ResourceId @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "InstanceName"],
         optional: &["KeyId"],
@@ -637,6 +794,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Add-AzSqlInstanceKeyVaultKey",
+        params: "ResourceGroupName InstanceName KeyId Instance|InputObject InstanceResourceId|ResourceId @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "InstanceName", "KeyId"],
         optional: &[],
@@ -662,9 +820,10 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlInstanceTransparentDataEncryptionProtector",
-        switches: &["Force", "AutoRotationEnabled"],
+        params: "Type KeyId AutoRotationEnabled:b Force:s ResourceGroupName InstanceName Instance|InputObject InstanceResourceId|ResourceId @dp @wc",
+        switches: &["Force"],
         mandatory: &["ResourceGroupName", "InstanceName", "Type"],
-        optional: &["KeyId"],
+        optional: &["KeyId", "AutoRotationEnabled"],
         run: |sh, ws, p| {
             let (g, mi) = (p.req("ResourceGroupName"), p.req("InstanceName"));
             let mut words: Vec<String> = [
@@ -684,8 +843,8 @@ const CMDLETS: &[Cmdlet] = &[
             if let Some(k) = p.get("KeyId") {
                 words.extend(["--kid".into(), k]);
             }
-            if p.switch("AutoRotationEnabled") {
-                words.extend(["--auto-rotation-enabled".into(), "true".into()]);
+            if let Some(on) = p.flag("AutoRotationEnabled") {
+                words.extend(["--auto-rotation-enabled".into(), on.to_string()]);
             }
             sh.az_words(ws, words)?;
             let v = sh.az(ws, &["sql", "mi", "tde-key", "show", "--mi", &mi, "-g", &g])?;
@@ -694,6 +853,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlInstanceTransparentDataEncryptionProtector",
+        params: "ResourceGroupName InstanceName Instance|InputObject InstanceResourceId|ResourceId @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "InstanceName"],
         optional: &[],
@@ -705,9 +865,10 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlServerTransparentDataEncryptionProtector",
-        switches: &["Force", "AutoRotationEnabled"],
+        params: "Type KeyId AutoRotationEnabled:b Force:s AsJob:s ServerName ResourceGroupName @dp @wc",
+        switches: &["Force"],
         mandatory: &["ResourceGroupName", "ServerName", "Type"],
-        optional: &["KeyId"],
+        optional: &["KeyId", "AutoRotationEnabled"],
         run: |sh, ws, p| {
             let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
             let mut words: Vec<String> = [
@@ -727,8 +888,8 @@ const CMDLETS: &[Cmdlet] = &[
             if let Some(k) = p.get("KeyId") {
                 words.extend(["--kid".into(), k]);
             }
-            if p.switch("AutoRotationEnabled") {
-                words.extend(["--auto-rotation-enabled".into(), "true".into()]);
+            if let Some(on) = p.flag("AutoRotationEnabled") {
+                words.extend(["--auto-rotation-enabled".into(), on.to_string()]);
             }
             sh.az_words(ws, words)?;
             let v = sh.az(
@@ -740,6 +901,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlServerTransparentDataEncryptionProtector",
+        params: "ServerName ResourceGroupName @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[],
@@ -754,6 +916,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlDatabaseTransparentDataEncryption",
+        params: "State ServerName DatabaseName ResourceGroupName @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName", "State"],
         optional: &[],
@@ -785,6 +948,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlDatabaseTransparentDataEncryption",
+        params: "ServerName DatabaseName ResourceGroupName @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
         optional: &[],
@@ -814,6 +978,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzResourceGroup",
+        params: "Name|ResourceGroupName Location Tag|Tags Force:s ApiVersion Pre:s @dp @wc",
         switches: &["Force"],
         mandatory: &["Name", "Location"],
         optional: &[],
@@ -839,19 +1004,16 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzKeyVault",
-        switches: &[
-            "EnablePurgeProtection",
-            "EnableSoftDelete",
-            "EnableRbacAuthorization",
-        ],
-        mandatory: &["VaultName", "ResourceGroupName", "Location"],
+        params: "Name|VaultName ResourceGroupName Location EnabledForDeployment:s EnabledForTemplateDeployment:s EnabledForDiskEncryption:s EnablePurgeProtection:s EnableRbacAuthorization:s SoftDeleteRetentionInDays Sku Tag|Tags NetworkRuleSet SubscriptionId @dp @wc",
+        switches: &["EnablePurgeProtection", "EnableRbacAuthorization"],
+        mandatory: &["Name", "ResourceGroupName", "Location"],
         optional: &["Sku", "SoftDeleteRetentionInDays"],
         run: |sh, ws, p| {
             let mut words: Vec<String> = [
                 "keyvault",
                 "create",
                 "--name",
-                &p.req("VaultName"),
+                &p.req("Name"),
                 "-g",
                 &p.req("ResourceGroupName"),
                 "-l",
@@ -887,6 +1049,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzKeyVaultAccessPolicy",
+        params: "VaultName ResourceGroupName InputObject ResourceId UserPrincipalName|UPN ObjectId ServicePrincipalName|SPN EmailAddress ApplicationId PermissionsToKeys PermissionsToSecrets PermissionsToCertificates PermissionsToStorage BypassObjectIdValidation:s EnabledForDeployment:s EnabledForTemplateDeployment:s EnabledForDiskEncryption:s PassThru:s @dp @wc",
         switches: &["PassThru", "BypassObjectIdValidation"],
         mandatory: &["VaultName", "ObjectId"],
         optional: &["PermissionsToKeys", "ResourceGroupName"],
@@ -912,7 +1075,8 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Remove-AzKeyVaultAccessPolicy",
-        switches: &["PassThru", "Force"],
+        params: "VaultName ResourceGroupName InputObject ResourceId UserPrincipalName|UPN ObjectId ServicePrincipalName|SPN EmailAddress ApplicationId EnabledForDeployment:s EnabledForTemplateDeployment:s EnabledForDiskEncryption:s PassThru:s SubscriptionId @dp @wc",
+        switches: &["PassThru"],
         mandatory: &["VaultName", "ObjectId"],
         optional: &["ResourceGroupName"],
         run: |sh, ws, p| {
@@ -932,6 +1096,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Add-AzKeyVaultKey",
+        params: "VaultName Name|KeyName Destination Disable:s KeyOps Expires NotBefore Tag|Tags Size KeyType CurveName KeyFilePath KeyFilePassword HsmName HsmObject HsmResourceId InputObject ResourceId @dp @wc",
         switches: &[],
         mandatory: &["VaultName", "Name"],
         optional: &[
@@ -1017,6 +1182,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzKeyVaultKey",
+        params: "VaultName Name|KeyName Version|KeyVersion InRemovedState:s IncludeVersions:s OutFile HsmName HsmObject HsmResourceId InputObject ResourceId @dp",
         switches: &["IncludeVersions", "InRemovedState"],
         mandatory: &["VaultName"],
         optional: &["Name", "Version"],
@@ -1068,6 +1234,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Remove-AzKeyVaultKey",
+        params: "VaultName Name|KeyName Force:s PassThru:s InRemovedState:s @dp @wc",
         switches: &["Force", "PassThru", "InRemovedState"],
         mandatory: &["VaultName", "Name"],
         optional: &[],
@@ -1109,6 +1276,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Backup-AzKeyVaultKey",
+        params: "VaultName Name|KeyName OutputFile Force:s Key @dp @wc",
         switches: &["Force"],
         mandatory: &["VaultName", "Name"],
         optional: &["OutputFile"],
@@ -1137,6 +1305,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Restore-AzKeyVaultKey",
+        params: "VaultName InputFile @dp @wc",
         switches: &[],
         mandatory: &["VaultName", "InputFile"],
         optional: &[],
@@ -1155,6 +1324,141 @@ const CMDLETS: &[Cmdlet] = &[
                 ],
             )?;
             Ok(ps_key(&v, &vault))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSubscription",
+        params: "SubscriptionId SubscriptionName TenantId AsJob:s @dp",
+        switches: &[],
+        mandatory: &[],
+        optional: &["SubscriptionId", "SubscriptionName", "TenantId"],
+        run: |sh, ws, p| {
+            let v = sh.az(ws, &["account", "list"])?;
+            let wanted = |field: &str, param: &str, sub: &Value| {
+                p.get(param).is_none_or(|x| {
+                    sub[field]
+                        .as_str()
+                        .is_some_and(|f| f.eq_ignore_ascii_case(&x))
+                })
+            };
+            let subs: Vec<Value> = v
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter(|sub| {
+                    wanted("id", "SubscriptionId", sub)
+                        && wanted("name", "SubscriptionName", sub)
+                        && wanted("tenantId", "TenantId", sub)
+                })
+                .map(|sub| {
+                    json!({
+                        "Name": sub["name"],
+                        "Id": sub["id"],
+                        "TenantId": sub["tenantId"],
+                        "State": sub["state"],
+                    })
+                })
+                .collect();
+            // Az's error for a subscription it cannot find.
+            if subs.is_empty()
+                && let Some(x) = p
+                    .get("SubscriptionId")
+                    .or_else(|| p.get("SubscriptionName"))
+            {
+                let tenant = match p.get("TenantId") {
+                    Some(t) => t,
+                    None => scalar(&sh.az(ws, &["account", "show"])?["tenantId"]),
+                };
+                return Err(format!(
+                    "Subscription {x} was not found in tenant {tenant}. Please verify that the subscription exists in this tenant."
+                ));
+            }
+            Ok(Value::Array(subs))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSqlDatabase",
+        params: "DatabaseName|Name ServerName ResourceGroupName ExpandKeyList:s KeysFilter @dp @wc",
+        switches: &[],
+        mandatory: &["ServerName", "ResourceGroupName"],
+        optional: &["DatabaseName"],
+        run: |sh, ws, p| {
+            let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
+            let v = match p.get("DatabaseName") {
+                Some(d) => sh.az(ws, &["sql", "db", "show", "-g", &g, "-s", &s, "-n", &d])?,
+                None => sh.az(ws, &["sql", "db", "list", "-g", &g, "-s", &s])?,
+            };
+            Ok(map_items(&v, |d| ps_database(d, &g, &s)))
+        },
+    },
+    Cmdlet {
+        name: "Remove-AzSqlDatabase",
+        params: "DatabaseName|Name Force:s ServerName ResourceGroupName @dp @wc",
+        switches: &["Force"],
+        mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s, d) = (
+                p.req("ResourceGroupName"),
+                p.req("ServerName"),
+                p.req("DatabaseName"),
+            );
+            let before = sh.az(ws, &["sql", "db", "show", "-g", &g, "-s", &s, "-n", &d])?;
+            sh.az(
+                ws,
+                &["sql", "db", "delete", "-g", &g, "-s", &s, "-n", &d, "--yes"],
+            )?;
+            // The cmdlet returns the database it removed.
+            Ok(ps_database(&before, &g, &s))
+        },
+    },
+    Cmdlet {
+        name: "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation",
+        params: "DatabaseName|Name AsJob:s PassThru:s ServerName ResourceGroupName @dp @wc",
+        switches: &["PassThru"],
+        mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
+        optional: &[],
+        run: |sh, ws, p| db_protector_cmdlet(sh, ws, p, "revalidate"),
+    },
+    Cmdlet {
+        name: "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevert",
+        params: "DatabaseName|Name AsJob:s PassThru:s ServerName ResourceGroupName @dp @wc",
+        switches: &["PassThru"],
+        mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
+        optional: &[],
+        run: |sh, ws, p| db_protector_cmdlet(sh, ws, p, "revert"),
+    },
+    Cmdlet {
+        name: "Get-AzSqlDatabaseTransparentDataEncryptionActivity",
+        params: "ServerName DatabaseName ResourceGroupName @dp @wc",
+        switches: &[],
+        mandatory: &["ServerName", "DatabaseName", "ResourceGroupName"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (g, s, d) = (
+                p.req("ResourceGroupName"),
+                p.req("ServerName"),
+                p.req("DatabaseName"),
+            );
+            sh.az(
+                ws,
+                &[
+                    "sql",
+                    "db",
+                    "tde",
+                    "show",
+                    "--database",
+                    &d,
+                    "--server",
+                    &s,
+                    "-g",
+                    &g,
+                ],
+            )?;
+            // A scan in this console completes as TDE is switched, so none is ever in
+            // progress: the cmdlet's empty list (as `az sql db tde list-activity` shows).
+            Ok(Value::Array(Vec::new()))
         },
     },
 ];
@@ -1298,58 +1602,98 @@ impl Shell {
             ));
         };
         let err = |text: String| format!("{}: {text}", c.name);
-        let known = |p: &str| {
+        let az = az_params(c.params);
+        // What this console acts on; the rest of Az's parameters are known but refused.
+        let acted = |name: &str| {
             c.switches
                 .iter()
                 .chain(c.mandatory)
                 .chain(c.optional)
-                .find(|k| k.eq_ignore_ascii_case(p))
-                .copied()
+                .any(|k| k.eq_ignore_ascii_case(name))
         };
         let mut params: Vec<(String, Value)> = Vec::new();
         let mut i = 0;
         while i < tokens.len() {
             match &tokens[i] {
                 Token::Param(p) => {
-                    let (p, inline) = match p.split_once(':') {
+                    let (given, inline) = match p.split_once(':') {
                         Some((a, b)) => (a.to_string(), Some(b.to_string())),
                         None => (p.clone(), None),
                     };
-                    let Some(name) = known(&p) else {
+                    let param = &az[bind_name(&az, &given).map_err(err)?];
+                    let name = param.name;
+                    if params.iter().any(|(n, _)| n == name) {
                         return Err(err(format!(
-                            "A parameter cannot be found that matches parameter name '{p}'."
+                            "Cannot bind parameter because parameter '{name}' is specified more than once. To provide multiple values to parameters that can accept multiple values, use the array syntax. For example, \"-parameter value1,value2,value3\"."
                         )));
+                    }
+                    i += 1;
+                    // `-Name:value`: the value is in the same word (`-Name: value`: the next).
+                    let inline_value = match inline.as_deref() {
+                        Some(text) if !text.is_empty() => {
+                            Some(collect_values(&self.pwsh_tokens(ws, text)?)?)
+                        }
+                        _ => None,
                     };
-                    if c.switches.contains(&name) {
-                        let on = !matches!(inline.as_deref(), Some("$false") | Some("false"));
-                        params.push((name.to_string(), Value::Bool(on)));
-                        i += 1;
+                    let v = match param.kind {
+                        Kind::Switch => match (inline.as_deref(), inline_value) {
+                            (_, Some(v)) => Value::Bool(to_bool(name, &v).map_err(err)?),
+                            (Some(""), None) => match tokens.get(i) {
+                                Some(Token::Value(v)) => {
+                                    i += 1;
+                                    Value::Bool(to_bool(name, v).map_err(err)?)
+                                }
+                                _ => Value::Bool(true),
+                            },
+                            _ => Value::Bool(true),
+                        },
+                        kind => {
+                            let v = match inline_value {
+                                Some(v) => v,
+                                None => {
+                                    // The value: one token, or a comma-separated list.
+                                    let mut values = Vec::new();
+                                    while let Some(Token::Value(v)) = tokens.get(i) {
+                                        values.push(v.clone());
+                                        if matches!(tokens.get(i + 1), Some(Token::Comma)) {
+                                            i += 2;
+                                        } else {
+                                            i += 1;
+                                            break;
+                                        }
+                                    }
+                                    match values.len() {
+                                        0 => {
+                                            return Err(err(format!(
+                                                "Missing an argument for parameter '{name}'. Specify a parameter of type '{}' and try again.",
+                                                if kind == Kind::Bool {
+                                                    "System.Boolean"
+                                                } else {
+                                                    "System.String"
+                                                }
+                                            )));
+                                        }
+                                        1 => values.remove(0),
+                                        _ => Value::Array(values),
+                                    }
+                                }
+                            };
+                            if kind == Kind::Bool {
+                                Value::Bool(to_bool(name, &v).map_err(err)?)
+                            } else {
+                                v
+                            }
+                        }
+                    };
+                    if IGNORED.contains(&name) {
                         continue;
                     }
-                    // The value: one token, or a comma-separated list.
-                    let mut values = Vec::new();
-                    let mut j = i + 1;
-                    while let Some(Token::Value(v)) = tokens.get(j) {
-                        values.push(v.clone());
-                        if matches!(tokens.get(j + 1), Some(Token::Comma)) {
-                            j += 2;
-                        } else {
-                            j += 1;
-                            break;
-                        }
-                    }
-                    if values.is_empty() {
+                    if !acted(name) {
                         return Err(err(format!(
-                            "Missing an argument for parameter '{name}'. Specify a parameter of type 'System.String' and try again."
+                            "The parameter '-{name}' is Az's, but this console does not simulate it."
                         )));
                     }
-                    let v = if values.len() == 1 {
-                        values.remove(0)
-                    } else {
-                        Value::Array(values)
-                    };
                     params.push((name.to_string(), v));
-                    i = j;
                 }
                 Token::Value(v) => {
                     // The one positional parameter these cmdlets take.
@@ -1793,6 +2137,64 @@ fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Resu
     }))
 }
 
+/// `Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation|Revert`, as `az sql
+/// db tde key revalidate|revert`: no output unless `-PassThru`, then the database.
+fn db_protector_cmdlet(
+    sh: &mut Shell,
+    ws: &mut Workspace,
+    p: &Params,
+    verb: &str,
+) -> Result<Value, String> {
+    let (g, s, d) = (
+        p.req("ResourceGroupName"),
+        p.req("ServerName"),
+        p.req("DatabaseName"),
+    );
+    let v = sh.az(
+        ws,
+        &[
+            "sql",
+            "db",
+            "tde",
+            "key",
+            verb,
+            "--database",
+            &d,
+            "--server",
+            &s,
+            "-g",
+            &g,
+        ],
+    )?;
+    Ok(if p.switch("PassThru") {
+        ps_database(&v, &g, &s)
+    } else {
+        Value::Null
+    })
+}
+
+/// A database as `Get-AzSqlDatabase` prints it (AzureSqlDatabaseModel's properties).
+fn ps_database(v: &Value, group: &str, server: &str) -> Value {
+    json!({
+        "ResourceGroupName": group,
+        "ServerName": server,
+        "DatabaseName": v["name"],
+        "Location": v["location"],
+        "Edition": v["edition"],
+        "CollationName": v["collation"],
+        "CatalogCollation": v["catalogCollation"],
+        "MaxSizeBytes": v["maxSizeBytes"],
+        "Status": v["status"],
+        "CreationDate": ps_date(&v["creationDate"]),
+        "CurrentServiceObjectiveName": v["currentServiceObjectiveName"],
+        "EarliestRestoreDate": ps_date(&v["earliestRestoreDate"]),
+        "ResourceId": v["id"],
+        "Identity": v["identity"],
+        "EncryptionProtector": v["encryptionProtector"],
+        "EncryptionProtectorAutoRotation": v["encryptionProtectorAutoRotation"],
+    })
+}
+
 fn ps_identity(v: &Value) -> Value {
     json!({
         "ResourceGroupName": v["resourceGroup"],
@@ -1942,6 +2344,12 @@ const PROPERTY_ORDER: &[&str] = &[
     "Updated",
     "RecoveryLevel",
     "Location",
+    "Edition",
+    "CollationName",
+    "CatalogCollation",
+    "MaxSizeBytes",
+    "CurrentServiceObjectiveName",
+    "EarliestRestoreDate",
     "SqlAdministratorLogin",
     "SqlAdministratorPassword",
     "ServerVersion",
@@ -2026,5 +2434,53 @@ mod tests {
             let handled = c.is_whitespace() || ",()'\"#".contains(c);
             assert!(handled || word_end(&chars, 0) > 0, "{c:?}");
         }
+    }
+
+    /// Every parameter a cmdlet acts on is one of Az's for it, under Az's own name, with
+    /// Az's kind (a switch in `switches`, a value or Boolean elsewhere); no name or alias is
+    /// listed twice.
+    #[test]
+    fn the_parameters_acted_on_are_azs() {
+        let mut wrong = Vec::new();
+        for c in CMDLETS {
+            let az = az_params(c.params);
+            for name in c.switches.iter().chain(c.mandatory).chain(c.optional) {
+                match az.iter().find(|p| p.name == *name) {
+                    None => wrong.push(format!("{}: -{name} is not in Az's table", c.name)),
+                    Some(p) if (p.kind == Kind::Switch) != c.switches.contains(name) => {
+                        wrong.push(format!("{}: -{name} is a {:?} in Az", c.name, p.kind))
+                    }
+                    Some(_) => {}
+                }
+            }
+            let mut seen = std::collections::HashSet::new();
+            for n in az.iter().flat_map(|p| p.names()) {
+                if !seen.insert(n.to_ascii_lowercase()) {
+                    wrong.push(format!("{}: {n} twice", c.name));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn names_bind_by_alias_and_unique_prefix() {
+        let az = az_params("Name|VaultName ResourceGroupName ResourceId Location @dp @wc");
+        let name = |g: &str| bind_name(&az, g).map(|i| az[i].name);
+        assert_eq!(name("vaultname"), Ok("Name"));
+        assert_eq!(name("ResourceGroup"), Ok("ResourceGroupName"));
+        assert_eq!(name("Loc"), Ok("Location"));
+        assert_eq!(name("cf"), Ok("Confirm"));
+        assert_eq!(
+            name("Res"),
+            Err("Parameter cannot be processed because the parameter name 'Res' is ambiguous. Possible matches include: -ResourceGroupName -ResourceId.".into())
+        );
+        assert_eq!(
+            name("Nope"),
+            Err("A parameter cannot be found that matches parameter name 'Nope'.".into())
+        );
+        // `-AzC` is an alias's prefix; `-W` is -WhatIf's, -WarningAction's and -WarningVariable's.
+        assert_eq!(name("AzC"), Ok("DefaultProfile"));
+        assert!(name("W").is_err_and(|e| e.contains("-WhatIf -WarningAction -WarningVariable")));
     }
 }
