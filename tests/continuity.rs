@@ -844,7 +844,9 @@ az sql db delete -n db1 -s srv1 -g rg --yes
     // The newest weekly full, taken at creation + 7 days, holds "week one".
     let r = sh.run_line(
         &mut ws,
-        &format!("az sql db ltr-backup restore --backup-id {} --dest-database db1-back --dest-server srv1 --dest-resource-group rg --query status -o tsv", names[0]),
+        // Quoted: a backup's name holds a `;`, which bash (and this shell) would take as the
+        // end of the command.
+        &format!("az sql db ltr-backup restore --backup-id '{}' --dest-database db1-back --dest-server srv1 --dest-resource-group rg --query status -o tsv", names[0]),
     );
     assert_eq!(r.stdout.trim(), "Online", "{}", r.stderr);
     let r = sh.run_line(&mut ws, "sim read -s srv1 -d db1-back --query text -o tsv");
