@@ -284,8 +284,16 @@ pub fn load_logged(path: &Path, passphrase: Option<&str>) -> Result<Loaded, Pers
             detail,
         })?;
     }
-    let before = ws.clone();
-    let on_disk = refresh_published_secrets(&mut ws).then_some(before);
+    let holds_published = ws.backup_root.is_published()
+        || ws
+            .bookmarks
+            .iter()
+            .any(|b| b.state.backup_root.is_published());
+    let on_disk = holds_published.then(|| {
+        let before = ws.clone();
+        refresh_published_secrets(&mut ws);
+        before
+    });
     Ok(Loaded {
         ws,
         base,

@@ -921,11 +921,7 @@ const CMDLETS: &[Cmdlet] = &[
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName", "State"],
         optional: &[],
         run: |sh, ws, p| {
-            let (g, s, d) = (
-                p.req("ResourceGroupName"),
-                p.req("ServerName"),
-                p.req("DatabaseName"),
-            );
+            let (g, s, d) = database_of(p);
             let v = sh.az(
                 ws,
                 &[
@@ -953,26 +949,8 @@ const CMDLETS: &[Cmdlet] = &[
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
         optional: &[],
         run: |sh, ws, p| {
-            let (g, s, d) = (
-                p.req("ResourceGroupName"),
-                p.req("ServerName"),
-                p.req("DatabaseName"),
-            );
-            let v = sh.az(
-                ws,
-                &[
-                    "sql",
-                    "db",
-                    "tde",
-                    "show",
-                    "--database",
-                    &d,
-                    "--server",
-                    &s,
-                    "-g",
-                    &g,
-                ],
-            )?;
+            let (g, s, d) = database_of(p);
+            let v = db_tde_show(sh, ws, &g, &s, &d)?;
             Ok(ps_db_tde(&v, &g, &s, &d))
         },
     },
@@ -1399,11 +1377,7 @@ const CMDLETS: &[Cmdlet] = &[
         mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
         optional: &[],
         run: |sh, ws, p| {
-            let (g, s, d) = (
-                p.req("ResourceGroupName"),
-                p.req("ServerName"),
-                p.req("DatabaseName"),
-            );
+            let (g, s, d) = database_of(p);
             let before = sh.az(ws, &["sql", "db", "show", "-g", &g, "-s", &s, "-n", &d])?;
             sh.az(
                 ws,
@@ -1436,26 +1410,8 @@ const CMDLETS: &[Cmdlet] = &[
         mandatory: &["ServerName", "DatabaseName", "ResourceGroupName"],
         optional: &[],
         run: |sh, ws, p| {
-            let (g, s, d) = (
-                p.req("ResourceGroupName"),
-                p.req("ServerName"),
-                p.req("DatabaseName"),
-            );
-            sh.az(
-                ws,
-                &[
-                    "sql",
-                    "db",
-                    "tde",
-                    "show",
-                    "--database",
-                    &d,
-                    "--server",
-                    &s,
-                    "-g",
-                    &g,
-                ],
-            )?;
+            let (g, s, d) = database_of(p);
+            db_tde_show(sh, ws, &g, &s, &d)?;
             // A scan in this console completes as TDE is switched, so none is ever in
             // progress: the cmdlet's empty list (as `az sql db tde list-activity` shows).
             Ok(Value::Array(Vec::new()))
@@ -2098,12 +2054,42 @@ fn ps_date(v: &Value) -> Value {
 
 /// `New-/Set-AzSqlDatabase` with a database-level key and identity, as `az sql db
 /// create|update`.
-fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Result<Value, String> {
-    let (g, s, d) = (
+/// The database a cmdlet names: resource group, server, database.
+fn database_of(p: &Params) -> (String, String, String) {
+    (
         p.req("ResourceGroupName"),
         p.req("ServerName"),
         p.req("DatabaseName"),
-    );
+    )
+}
+
+/// `az sql db tde show` for a database.
+fn db_tde_show(
+    sh: &mut Shell,
+    ws: &mut Workspace,
+    g: &str,
+    s: &str,
+    d: &str,
+) -> Result<Value, String> {
+    sh.az(
+        ws,
+        &[
+            "sql",
+            "db",
+            "tde",
+            "show",
+            "--database",
+            d,
+            "--server",
+            s,
+            "-g",
+            g,
+        ],
+    )
+}
+
+fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Result<Value, String> {
+    let (g, s, d) = database_of(p);
     let mut words: Vec<String> = ["sql", "db", verb, "-g", &g, "-s", &s, "-n", &d]
         .map(String::from)
         .to_vec();
@@ -2145,11 +2131,7 @@ fn db_protector_cmdlet(
     p: &Params,
     verb: &str,
 ) -> Result<Value, String> {
-    let (g, s, d) = (
-        p.req("ResourceGroupName"),
-        p.req("ServerName"),
-        p.req("DatabaseName"),
-    );
+    let (g, s, d) = database_of(p);
     let v = sh.az(
         ws,
         &[
