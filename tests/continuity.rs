@@ -898,7 +898,7 @@ az sql db create -n db1 -s srv1 -g rg -o none
     // Values beyond ten years, or not durations, are refused with their reason.
     for (flags, reason) in [
         ("--weekly-retention P11Y", "longer than the 10 years"),
-        ("--weekly-retention 4 weeks", "not an ISO 8601 duration"),
+        ("--weekly-retention 4weeks", "not an ISO 8601 duration"),
         ("--week-of-year 53", "InvalidLongTermRetention"),
     ] {
         let r = sh.run_line(

@@ -517,7 +517,7 @@ az role assignment create --role "Key Vault Administrator" --assignee-object-id 
         .current()
         .map(|v| ws.vault("kv-rbac").unwrap().key_uri("k", &v.version))
         .unwrap();
-    let out = sh.run_script(&mut ws, &format!("az role assignment create --role \"Key Vault Crypto Service Encryption User\" --assignee-object-id {p} --scope /subscriptions/x/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv-rbac -o none\nsim clock advance 10m -o none\naz sql server key create --server {SERVER} --kid {kid} -o none\naz sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --kid {kid} -o none\n"), false);
+    let out = sh.run_script(&mut ws, &format!("az role assignment create --role \"Key Vault Crypto Service Encryption User\" --assignee-object-id {p} --scope /subscriptions/x/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv-rbac -o none\nsim clock advance 10m -o none\naz sql server key create --server {SERVER} -g {RG} --kid {kid} -o none\naz sql server tde-key set --server {SERVER} -g {RG} --server-key-type AzureKeyVault --kid {kid} -o none\n"), false);
     assert_eq!(out.failures, 0, "{}", out.stderr);
     assert_eq!(status(&ws, "sales"), "Online");
     // Removing the role: honoured until it propagates, then the databases lose the key.
@@ -560,8 +560,8 @@ KID=$(az keyvault key show --hsm-name hsm-contoso --name tde-hsm --query key.kid
 echo $KID
 az keyvault role assignment create --hsm-name hsm-contoso --role "Managed HSM Crypto Service Encryption User" --assignee-object-id {p} --scope /keys -o none
 sim clock advance 10m -o none
-az sql server key create --server {SERVER} --kid $KID -o none
-az sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --kid $KID -o none
+az sql server key create --server {SERVER} -g {RG} --kid $KID -o none
+az sql server tde-key set --server {SERVER} -g {RG} --server-key-type AzureKeyVault --kid $KID -o none
 "#
     );
     let out = sh.run_script(&mut ws, &script, false);
@@ -584,7 +584,7 @@ az sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --ki
         ),
         (
             format!(
-                "az keyvault role assignment create --hsm-name hsm-contoso --role \"Key Vault Crypto Officer\" --assignee-object-id {p}"
+                "az keyvault role assignment create --hsm-name hsm-contoso --role \"Key Vault Crypto Officer\" --assignee-object-id {p} --scope /"
             ),
             "does not apply to Managed HSM",
         ),
@@ -606,7 +606,7 @@ az sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --ki
         .replace("managedhsm.azure.net", "vault.azure.net");
     let r = sh.run_line(
         &mut ws,
-        &format!("az sql server key create --server {SERVER} --kid {wrong}"),
+        &format!("az sql server key create --server {SERVER} -g {RG} --kid {wrong}"),
     );
     assert!(!r.ok);
     // Revoking the local role loses the key like any vault.

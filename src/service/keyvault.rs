@@ -1611,7 +1611,7 @@ pub fn import_byok_key(
     };
     if kty != KeyType::RsaHsm {
         return Err(refused(
-            "keys brought with BYOK are HSM-protected: use --kty RSA-HSM".into(),
+            "keys brought with BYOK are HSM-protected: use --protection hsm (or --kty RSA-HSM on a Managed HSM)".into(),
         ));
     }
     let file = ByokFile::from_json(byok).map_err(|e| match e {

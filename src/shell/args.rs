@@ -87,6 +87,16 @@ impl Args {
         Ok(args)
     }
 
+    /// Adds one occurrence of a flag with its values (the az table's parser builds the
+    /// arguments this way).
+    pub fn push(&mut self, flag: &str, values: Vec<String>) {
+        self.flags
+            .entry(flag.to_string())
+            .or_default()
+            .extend(values.iter().cloned());
+        self.occurrences.push((flag.to_string(), values));
+    }
+
     /// Takes the global arguments out (`--query`, `--output`, and those the console ignores).
     pub fn take(&mut self, flag: &str) -> Option<Vec<String>> {
         self.flags.remove(flag)

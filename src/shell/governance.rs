@@ -205,9 +205,9 @@ const HSM_ROLE_FLAGS: [&str; 6] = [
 ];
 
 /// The scope a lock command names: `--resource <ARM id>`, or a group with an optional
-/// `--resource-name` and `--resource-type`.
+/// `--resource-name` and `--resource-type` (az's `--resource` takes a name or an id).
 fn lock_scope(ws: &Workspace, a: &Args) -> Result<String, CommandError> {
-    if let Some(id) = a.get("--resource") {
+    if let Some(id) = a.get("--resource").filter(|r| r.starts_with('/')) {
         let lower = id.to_ascii_lowercase();
         let group = lower
             .split('/')
@@ -240,7 +240,8 @@ fn lock_scope(ws: &Workspace, a: &Args) -> Result<String, CommandError> {
         )?);
     }
     let group = a.required("--resource-group")?;
-    let resource = match (a.get("--resource-name"), a.get("--resource-type")) {
+    let name = a.get("--resource-name").or_else(|| a.get("--resource"));
+    let resource = match (name, a.get("--resource-type")) {
         (Some(n), Some(t)) => Some((t, n)),
         (None, None) => None,
         _ => {

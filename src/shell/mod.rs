@@ -11,6 +11,7 @@
 pub mod account;
 pub mod args;
 pub mod arith;
+pub mod az_table;
 pub mod commands;
 pub mod continuity;
 pub mod directory;

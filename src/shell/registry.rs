@@ -4,6 +4,7 @@
 //! read this table, so a command exists exactly when it has a row.
 
 use super::args::Args;
+use super::az_table;
 use super::commands::{CmdResult, CommandError, usage};
 use crate::model::Workspace;
 use crate::service::{self, KeySource};
@@ -78,10 +79,23 @@ impl Command {
         self.name.split(' ')
     }
 
+    /// Parses the words after the command's own: against azure-cli's declaration of the
+    /// command when az's table has it (every spelling az accepts, az's messages for what it
+    /// refuses), else against the console's own list.
+    pub fn parse(&self, words: &[String]) -> Result<Args, CommandError> {
+        match az_table::arguments(self.name) {
+            Some(table) => {
+                let spec = az_table::Spec::new(self.name, table, self.arguments, self.aliases);
+                Ok(az_table::parse(words, &spec)?)
+            }
+            None => Ok(Args::parse_with(words, self.shorts)?),
+        }
+    }
+
     /// Makes parsed arguments this command's: ignored globals out, aliases renamed, then
-    /// nothing unknown.
+    /// nothing unknown (az's table has already refused what az refuses).
     pub fn prepare(&self, a: &mut Args) -> Result<(), CommandError> {
-        for ignored in ["--only-show-errors", "--debug", "--verbose"] {
+        for ignored in az_table::IGNORED {
             a.take(ignored);
         }
         if a.take("--no-wait").is_some() && self.no_wait {
@@ -89,6 +103,9 @@ impl Command {
         }
         for (alias, canonical) in self.aliases {
             a.rename(alias, canonical);
+        }
+        if az_table::arguments(self.name).is_some() {
+            return Ok(());
         }
         if self.positional.is_some() {
             a.check_flags(self.arguments)?;
@@ -98,6 +115,10 @@ impl Command {
         Ok(())
     }
 }
+
+/// Commands of older az releases that the `2021` profile keeps (gone from today's az, so
+/// not in its table): `az sql db tde list-activity` was removed in azure-cli 2.35.
+pub const LEGACY_COMMANDS: &[&str] = &["az sql db tde list-activity"];
 
 /// Key commands name a Managed HSM with `--hsm-name` where a vault takes `--vault-name`.
 pub const HSM_NAME: &[(&str, &str)] = &[("--hsm-name", "--vault-name")];
@@ -138,7 +159,7 @@ pub fn find(words: &[String]) -> Option<(&'static Command, &[String])> {
 /// Runs one command (already split into words, with substitutions done).
 pub fn run(ws: &mut Workspace, keys: &dyn KeySource, words: &[String]) -> CmdResult {
     let (cmd, rest) = find(words).ok_or_else(|| unknown_command(words))?;
-    let mut a = Args::parse_with(rest, cmd.shorts)?;
+    let mut a = cmd.parse(rest)?;
     // `--subscription` (by id or name) on any command but `az account`'s own: the command
     // runs in that subscription, which must exist.
     let subscription = match a.take("--subscription") {
@@ -175,6 +196,12 @@ fn unknown_command(words: &[String]) -> CommandError {
         .filter(|c| c.starts_with(&group))
         .take(8)
         .collect();
+    if let Some(real) = az_table::real_command(words).filter(|_| typed.starts_with("az ")) {
+        return usage(format!(
+            "'az {real}' is an Azure CLI command (azure-cli {}) that this console does not simulate. Type 'help' for the commands it does.",
+            az_table::table().azure_cli
+        ));
+    }
     if near.is_empty() {
         usage(format!(
             "'{typed}' is not a command this console knows. Type 'help' for the list."
@@ -197,6 +224,27 @@ pub fn help_for(words: &[String]) -> String {
         .collect();
     let group = words.join(" ");
     if let Some(c) = all().find(|c| c.name == group) {
+        let from_az: Option<Vec<String>> = az_table::arguments(c.name).map(|table| {
+            table
+                .iter()
+                .filter(|a| {
+                    !a.options.iter().any(|o| {
+                        az_table::IGNORED.contains(&o.as_str())
+                            || ["--output", "--query", "--subscription"].contains(&o.as_str())
+                    })
+                })
+                .map(|a| {
+                    let mut line = format!("    {}", a.options.join(" "));
+                    if a.required {
+                        line.push_str(" [Required]");
+                    }
+                    if !a.choices.is_empty() {
+                        line.push_str(&format!(" : Allowed values: {}.", a.choices.join(", ")));
+                    }
+                    line
+                })
+                .collect()
+        });
         let mut arguments: Vec<String> = c
             .arguments
             .iter()
@@ -218,6 +266,9 @@ pub fn help_for(words: &[String]) -> String {
                 format!("    {a}{short}{alias}")
             })
             .collect();
+        if let Some(from_az) = from_az {
+            arguments = from_az;
+        }
         if let Some(p) = c.positional {
             arguments.insert(0, format!("    {p}"));
         }
@@ -277,6 +328,63 @@ mod tests {
                 assert!(a.starts_with("--"), "{}: {a}", c.name);
             }
         }
+    }
+
+    /// Every az command the console registers is in azure-cli's table, and every argument
+    /// az accepts there, under each of its spellings, is accepted by the console's parser.
+    /// The console's own arguments that az does not have are listed (there must be none).
+    #[test]
+    fn every_argument_az_accepts_is_accepted() {
+        let mut missing_commands = Vec::new();
+        let mut refused = Vec::new();
+        let mut console_only = Vec::new();
+        let mut accepted = 0;
+        for c in all().filter(|c| c.name.starts_with("az ")) {
+            let Some(table) = az_table::arguments(c.name) else {
+                if !LEGACY_COMMANDS.contains(&c.name) {
+                    missing_commands.push(c.name);
+                }
+                continue;
+            };
+            for arg in table {
+                for option in &arg.options {
+                    let mut words: Vec<String> = Vec::new();
+                    // The required arguments, then the one under test.
+                    for req in table
+                        .iter()
+                        .filter(|r| r.required && !std::ptr::eq(*r, arg))
+                    {
+                        words.push(req.options[0].clone());
+                        words.push(req.choices.first().cloned().unwrap_or("x".into()));
+                    }
+                    words.push(option.clone());
+                    if !arg.is_switch() {
+                        words.push(arg.choices.first().cloned().unwrap_or("x".into()));
+                    }
+                    match c.parse(&words) {
+                        Ok(_) => accepted += 1,
+                        Err(e) => refused.push(format!("{} {option}: {e}", c.name)),
+                    }
+                }
+            }
+            for (name, own, _) in az_table::EXTENSIONS.iter().filter(|e| e.0 == c.name) {
+                let words = vec![own.to_string(), "x".into()];
+                if table.iter().any(|a| a.options.iter().any(|o| o == own)) {
+                    console_only.push(format!("{name} {own} is az's own, not an extension"));
+                } else if let Err(e) = c.parse(&words)
+                    && e.to_string().contains("unrecognized")
+                {
+                    console_only.push(format!("{name} {own}: {e}"));
+                }
+            }
+        }
+        assert!(
+            missing_commands.is_empty(),
+            "not in az's table: {missing_commands:?}"
+        );
+        assert!(refused.is_empty(), "refused: {refused:#?}");
+        assert!(accepted > 1000, "{accepted}");
+        assert!(console_only.is_empty(), "extensions: {console_only:#?}");
     }
 
     #[test]

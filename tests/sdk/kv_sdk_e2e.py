@@ -178,11 +178,11 @@ def main():
 KID=$(az keyvault key show --vault-name {VAULT} --name {name} --query key.kid -o tsv)
 SECONDARY=$(az sql server show --name {SECONDARY} --query identity.principalId -o tsv)
 az keyvault set-policy --name {VAULT} --object-id $SECONDARY --key-permissions get wrapKey unwrapKey -o none
-az sql server key create --server {SECONDARY} --kid $KID -o none
-az sql server key create --server {SERVER} --kid $KID -o none
-az sql server tde-key set --server {SERVER} --server-key-type AzureKeyVault --kid $KID -o none
-az sql server tde-key show --server {SERVER} --query uri -o tsv
-az sql db list --server {SERVER} --query "[].name" -o tsv
+az sql server key create --server {SECONDARY} -g rg-contoso-us --kid $KID -o none
+az sql server key create --server {SERVER} -g rg-contoso-us --kid $KID -o none
+az sql server tde-key set --server {SERVER} -g rg-contoso-us --server-key-type AzureKeyVault --kid $KID -o none
+az sql server tde-key show --server {SERVER} -g rg-contoso-us --query uri -o tsv
+az sql db list --server {SERVER} -g rg-contoso-us --query "[].name" -o tsv
 """
     )
     lines = out.split("\n")
