@@ -152,6 +152,45 @@ pub fn create_server_with(
     })
 }
 
+/// `az sql server update` (and `Set-AzSqlServer`): the server's identities and, with
+/// `key_id`, its customer-managed key: the key linked if it is not yet a server key and made
+/// the TDE protector, as the Server resource's `keyId` property does. All or nothing.
+pub fn update_server(
+    ws: &mut Workspace,
+    name: &str,
+    identities: &super::identity::ServerIdentities,
+    assign: bool,
+    key_id: Option<&str>,
+) -> ServiceResult<SqlServer> {
+    let with_identities = identities.identity_type.is_some()
+        || !identities.user_assigned.is_empty()
+        || identities.primary.is_some()
+        || identities.federated_client_id.is_some();
+    transact(ws, |ws| {
+        if with_identities {
+            super::identity::set_server_identities(ws, name, identities, assign)?;
+        } else if assign {
+            assign_identity(ws, name)?;
+        } else {
+            server(ws, name)?;
+        }
+        if let Some(kid) = key_id {
+            // Linking an already linked key changes nothing.
+            add_server_key(ws, name, kid)?;
+            super::tde::set_protector(
+                ws,
+                &super::tde::SetProtector {
+                    server: name.to_string(),
+                    key_type: ServerKeyType::AzureKeyVault,
+                    kid: Some(kid.to_string()),
+                    auto_rotation: server(ws, name)?.protector.auto_rotation,
+                },
+            )?;
+        }
+        Ok(server(ws, name)?.clone())
+    })
+}
+
 pub(crate) fn new_identity(ws: &mut Workspace) -> ServerIdentity {
     ServerIdentity {
         principal_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),

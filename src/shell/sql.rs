@@ -249,17 +249,7 @@ fn sql_server_update(
     check_group(ws, a, &name)?;
     let identities = identity_args(a);
     let assign = a.bool("--assign-identity")?.unwrap_or(false);
-    let s = if identities.identity_type.is_some()
-        || !identities.user_assigned.is_empty()
-        || identities.primary.is_some()
-        || identities.federated_client_id.is_some()
-    {
-        service::identity::set_server_identities(ws, &name, &identities, assign)?
-    } else if assign {
-        sql::assign_identity(ws, &name)?
-    } else {
-        sql::server(ws, &name)?.clone()
-    };
+    let s = sql::update_server(ws, &name, &identities, assign, a.get("--key-id").as_deref())?;
     Ok(views::server(ws, &s))
 }
 
