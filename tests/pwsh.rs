@@ -218,6 +218,9 @@ bash
 sim profile set current
 az network vnet create -g rg-contoso-us -n vnet-mi --address-prefixes 10.0.0.0/16 -o none
 az network vnet subnet create -g rg-contoso-us --vnet-name vnet-mi -n mi-subnet --address-prefixes 10.0.0.0/24 --delegations Microsoft.Sql/managedInstances -o none
+az network nsg create -g rg-contoso-us -n nsg-mi -o none
+az network route-table create -g rg-contoso-us -n rt-mi -o none
+az network vnet subnet update -g rg-contoso-us --vnet-name vnet-mi -n mi-subnet --nsg nsg-mi --route-table rt-mi -o none
 SUBNET=$(az network vnet subnet show -g rg-contoso-us --vnet-name vnet-mi -n mi-subnet --query id -o tsv)
 sim tenant create --id 22222222-3333-4444-8555-666666666666 --name Fabrikam -o none
 sim subscription create --id 33333333-4444-4555-8666-777777777777 --name "Fabrikam Keys" --tenant 22222222-3333-4444-8555-666666666666 -o none
