@@ -197,6 +197,118 @@ pub struct Subnet {
     pub address_prefix: String,
     #[serde(default)]
     pub delegations: Vec<String>,
+    /// The network security group associated with it (its ARM id), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_security_group: Option<String>,
+    /// The route table associated with it (its ARM id), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_table: Option<String>,
+}
+
+/// The network security groups and route tables of the workspace (`az network nsg`,
+/// `az network route-table`): what a managed instance's subnet must be associated with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetworkPolicies {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<NetworkSecurityGroup>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route_tables: Vec<RouteTable>,
+}
+
+impl NetworkPolicies {
+    pub fn is_empty(&self) -> bool {
+        self.security_groups.is_empty() && self.route_tables.is_empty()
+    }
+}
+
+/// A network security group (`az network nsg create`) and its rules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkSecurityGroup {
+    pub name: String,
+    pub resource_group: String,
+    pub subscription: SubscriptionId,
+    pub location: String,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default)]
+    pub rules: Vec<SecurityRule>,
+}
+
+/// Whether a security rule applies to traffic coming in or going out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleDirection {
+    Inbound,
+    Outbound,
+}
+
+/// Whether a security rule lets the traffic through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleAccess {
+    Allow,
+    Deny,
+}
+
+/// A security rule (`az network nsg rule create`). Prefixes and port ranges are kept as
+/// given (`*`, a CIDR, an IP, a service tag; a port, `a-b` or `*`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityRule {
+    pub name: String,
+    pub priority: u32,
+    pub direction: RuleDirection,
+    pub access: RuleAccess,
+    /// `*`, `Ah`, `Esp`, `Icmp`, `Tcp` or `Udp`.
+    pub protocol: String,
+    pub source_address_prefixes: Vec<String>,
+    pub source_port_ranges: Vec<String>,
+    pub destination_address_prefixes: Vec<String>,
+    pub destination_port_ranges: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A route table (`az network route-table create`) and its routes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RouteTable {
+    pub name: String,
+    pub resource_group: String,
+    pub subscription: SubscriptionId,
+    pub location: String,
+    #[serde(default)]
+    pub disable_bgp_route_propagation: bool,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+/// A route (`az network route-table route create`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub name: String,
+    pub address_prefix: String,
+    /// `Internet`, `None`, `VirtualAppliance`, `VirtualApplianceEcmp`,
+    /// `VirtualNetworkGateway` or `VnetLocal`.
+    pub next_hop_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_hop_ip_address: Option<String>,
+}
+
+impl NetworkSecurityGroup {
+    pub fn arm_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkSecurityGroups/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+}
+
+impl RouteTable {
+    pub fn arm_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/routeTables/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
 }
 
 impl VirtualNetwork {

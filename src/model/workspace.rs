@@ -166,6 +166,12 @@ pub struct Workspace {
     /// Virtual networks (a managed instance's subnet).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub networks: Vec<super::topology::VirtualNetwork>,
+    /// Network security groups and route tables (a managed instance's subnet needs both).
+    #[serde(
+        default,
+        skip_serializing_if = "super::topology::NetworkPolicies::is_empty"
+    )]
+    pub network_policies: super::topology::NetworkPolicies,
     /// User-assigned managed identities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identities: Vec<super::topology::UserAssignedIdentity>,
@@ -294,6 +300,7 @@ impl Workspace {
             apps,
             service_principals,
             networks,
+            network_policies,
             bookmarks,
             revision: _,
             // Shared progress of a running job: not state.
@@ -328,6 +335,7 @@ impl Workspace {
             && *continuity == other.continuity
             && *identities == other.identities
             && *networks == other.networks
+            && *network_policies == other.network_policies
             && *apps == other.apps
             && *service_principals == other.service_principals
             && *bookmarks == other.bookmarks

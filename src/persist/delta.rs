@@ -13,9 +13,9 @@
 
 use crate::model::{
     ActionGroup, ActivityLogEntry, AlertRule, AppRegistration, ConsoleUser, Continuity, Delivery,
-    KeyVault, Notification, ResourceGroup, ResourceLock, SavedBookmark, ServicePrincipal,
-    SqlServer, Subscription, SubscriptionId, Tenant, UserAssignedIdentity, VaultRequest,
-    VirtualNetwork, Workspace,
+    KeyVault, NetworkPolicies, Notification, ResourceGroup, ResourceLock, SavedBookmark,
+    ServicePrincipal, SqlServer, Subscription, SubscriptionId, Tenant, UserAssignedIdentity,
+    VaultRequest, VirtualNetwork, Workspace,
 };
 use crate::sim::{Schedule, SimClock, TimingProfile};
 use serde::{Deserialize, Serialize};
@@ -109,6 +109,7 @@ whole_fields! {
     apps: Vec<AppRegistration>,
     service_principals: Vec<ServicePrincipal>,
     networks: Vec<VirtualNetwork>,
+    network_policies: NetworkPolicies,
     identities: Vec<UserAssignedIdentity>,
     bookmarks: Vec<SavedBookmark>,
 }
@@ -141,6 +142,7 @@ pub fn diff(old: &Workspace, new: &Workspace) -> Delta {
         apps: _,
         service_principals: _,
         networks: _,
+        network_policies: _,
         identities: _,
         bookmarks: _,
         // Shared progress of a running job: never saved.

@@ -14,7 +14,7 @@ use crate::model::*;
 pub const DELEGATION: &str = "Microsoft.Sql/managedInstances";
 
 /// `a.b.c.d/n` as (address, prefix length).
-fn cidr(text: &str) -> Option<(u32, u32)> {
+pub(crate) fn cidr(text: &str) -> Option<(u32, u32)> {
     let (addr, len) = text.trim().split_once('/')?;
     let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
     let octets: Vec<u32> = addr
@@ -98,7 +98,32 @@ pub fn vnet<'a>(
         })
 }
 
-/// `az network vnet subnet create` (a PUT: an existing subnet is updated).
+/// Refuses a subnet prefix that is not a CIDR inside the network's address space.
+pub(crate) fn check_subnet_prefix(
+    v: &VirtualNetwork,
+    name: &str,
+    prefix: &str,
+) -> ServiceResult<()> {
+    let p = cidr(prefix).ok_or_else(|| bad_prefix(prefix))?;
+    if !v
+        .address_prefixes
+        .iter()
+        .filter_map(|x| cidr(x))
+        .any(|outer| within(p, outer))
+    {
+        return Err(ServiceError::bad_request(
+            "NetcfgSubnetRangeOutsideVnet",
+            format!(
+                "Subnet '{name}' is not valid because its IP address range is outside the IP address range of virtual network '{}'.",
+                v.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `az network vnet subnet create` (a PUT: an existing subnet is updated), with the NSG and
+/// route table to associate (by name in the group, or by id), if any.
 pub fn create_subnet(
     ws: &mut Workspace,
     resource_group: &str,
@@ -106,27 +131,14 @@ pub fn create_subnet(
     name: &str,
     prefix: &str,
     delegations: &[String],
+    associations: (Option<&str>, Option<&str>),
 ) -> ServiceResult<(VirtualNetwork, Subnet)> {
     transact(ws, |ws| {
         check_name("subnet", name, 1, 80, |c| {
             c.is_ascii_alphanumeric() || "-_.".contains(c)
         })?;
         let v = vnet(ws, resource_group, vnet_name)?.clone();
-        let p = cidr(prefix).ok_or_else(|| bad_prefix(prefix))?;
-        if !v
-            .address_prefixes
-            .iter()
-            .filter_map(|x| cidr(x))
-            .any(|outer| within(p, outer))
-        {
-            return Err(ServiceError::bad_request(
-                "NetcfgSubnetRangeOutsideVnet",
-                format!(
-                    "Subnet '{name}' is not valid because its IP address range is outside the IP address range of virtual network '{}'.",
-                    v.name
-                ),
-            ));
-        }
+        check_subnet_prefix(&v, name, prefix)?;
         let delegations: Vec<String> = delegations
             .iter()
             .map(|d| {
@@ -137,10 +149,38 @@ pub fn create_subnet(
                 }
             })
             .collect();
+        let subnet_id = v.subnet_id(name);
+        let (nsg, route_table) = associations;
+        let network_security_group = nsg
+            .map(|n| {
+                super::network::resolve_reference(
+                    ws,
+                    resource_group,
+                    n,
+                    "networkSecurityGroups",
+                    &subnet_id,
+                    &v.location,
+                )
+            })
+            .transpose()?;
+        let route_table = route_table
+            .map(|t| {
+                super::network::resolve_reference(
+                    ws,
+                    resource_group,
+                    t,
+                    "routeTables",
+                    &subnet_id,
+                    &v.location,
+                )
+            })
+            .transpose()?;
         let subnet = Subnet {
             name: name.to_string(),
             address_prefix: prefix.trim().to_string(),
             delegations,
+            network_security_group,
+            route_table,
         };
         let slot = ws
             .networks
@@ -180,14 +220,8 @@ pub fn create_managed_instance(
                 format!("The subnet '{subnet_id}' does not exist. Create it first (az network vnet subnet create)."),
             )
         })?;
-        if !s.delegations.iter().any(|d| d == DELEGATION) {
-            return Err(ServiceError::bad_request(
-                "SubnetNotDelegatedToManagedInstance",
-                format!(
-                    "Subnet '{}' of virtual network '{}' is not delegated to '{DELEGATION}': create it with --delegations {DELEGATION}.",
-                    s.name, v.name
-                ),
-            ));
+        if let Some(e) = super::network::managed_instance_subnet_error(v, s) {
+            return Err(e);
         }
         let id = v.subnet_id(&s.name);
         let mut mi_req = req.clone();

@@ -23,6 +23,7 @@ pub mod keyvault;
 pub mod locks;
 pub mod managed_instance;
 pub mod monitor;
+pub mod network;
 pub mod outage;
 pub mod rbac;
 pub mod recovery;
@@ -174,6 +175,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         continuity: Continuity::default(),
         identities: Vec::new(),
         networks: Vec::new(),
+        network_policies: Default::default(),
         apps: Vec::new(),
         service_principals: Vec::new(),
         bookmarks: Vec::new(),

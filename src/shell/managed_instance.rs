@@ -78,9 +78,13 @@ pub const COMMANDS: &[Command] = &[
             "--address-prefixes",
             "--address-prefix",
             "--delegations",
+            "--network-security-group",
+            "--route-table",
+            "--no-wait",
         ],
         |ws, _, _, a| subnet_create(ws, a),
-    ),
+    )
+    .aliases(&[("--nsg", "--network-security-group")]),
     Command::new(
         "az sql mi create",
         "Create a managed instance.",
@@ -424,8 +428,8 @@ fn vnet_json(v: &VirtualNetwork) -> Value {
     })
 }
 
-fn subnet_json(v: &VirtualNetwork, s: &Subnet) -> Value {
-    json!({
+pub(crate) fn subnet_json(v: &VirtualNetwork, s: &Subnet) -> Value {
+    let mut out = json!({
         "addressPrefix": s.address_prefix,
         "delegations": s.delegations.iter().map(|d| json!({
             "name": "0",
@@ -437,7 +441,14 @@ fn subnet_json(v: &VirtualNetwork, s: &Subnet) -> Value {
         "provisioningState": "Succeeded",
         "resourceGroup": v.resource_group,
         "type": "Microsoft.Network/virtualNetworks/subnets"
-    })
+    });
+    if let Some(id) = &s.network_security_group {
+        out["networkSecurityGroup"] = json!({"id": id, "resourceGroup": v.resource_group});
+    }
+    if let Some(id) = &s.route_table {
+        out["routeTable"] = json!({"id": id, "resourceGroup": v.resource_group});
+    }
+    out
 }
 
 fn mi_json(ws: &Workspace, s: &SqlServer) -> Value {
@@ -469,7 +480,7 @@ fn vnet_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
             .get("--subnet-prefixes")
             .or_else(|| a.get("--subnet-prefix"))
             .unwrap_or_else(|| "10.0.0.0/24".into());
-        mi::create_subnet(ws, &group, &name, &subnet, &prefix, &[])?;
+        mi::create_subnet(ws, &group, &name, &subnet, &prefix, &[], (None, None))?;
     }
     Ok(json!({"newVNet": vnet_json(mi::vnet(ws, &group, &name)?)}))
 }
@@ -486,6 +497,10 @@ fn subnet_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         &a.required("--name")?,
         &prefix,
         &a.list("--delegations"),
+        (
+            a.get("--network-security-group").as_deref(),
+            a.get("--route-table").as_deref(),
+        ),
     )?;
     Ok(subnet_json(&v, &s))
 }

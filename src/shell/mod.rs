@@ -22,6 +22,7 @@ pub mod keyvault;
 pub mod lexer;
 pub mod managed_instance;
 pub mod monitor;
+pub mod network;
 pub mod output;
 pub mod pwsh;
 pub mod registry;

@@ -26,8 +26,12 @@ struct Cmdlet {
     /// space-separated `Name|Alias|Alias` entries; `:s` marks a switch, `:b` a `Boolean` or
     /// `Nullable<Boolean>` (which takes `$true`/`$false`), anything else takes a value. `@dp`
     /// stands for `-DefaultProfile` and its aliases, `@wc` for `-WhatIf` and `-Confirm`; the
-    /// common parameters are added to every cmdlet. Transcribed from the help files of
-    /// Azure/azure-powershell (`src/*/help/<cmdlet>.md`, `### -Param` sections).
+    /// common parameters are added to every cmdlet. A trailing `[Set=!0;Other=1]` gives the
+    /// parameter sets a parameter is in, with `!` when it is mandatory there and its
+    /// position there (`*` for all sets); without it the parameter is in every set, optional
+    /// and named. A `=Set` entry names the default parameter set. Transcribed from the help
+    /// files of Azure/azure-powershell (`src/*/help/<cmdlet>.md`, `### -Param` sections);
+    /// `tests/pwsh.rs` checks them against `tests/fixtures/az-help/pwsh-params.txt`.
     params: &'static str,
     switches: &'static [&'static str],
     mandatory: &'static [&'static str],
@@ -84,12 +88,73 @@ enum Kind {
     Value,
 }
 
-/// One of a cmdlet's parameters as Az declares it: its name, aliases and kind.
+/// One of a cmdlet's parameters as Az declares it: its name, aliases and kind, and the
+/// parameter sets it is in (none listed: every set, optional, named).
 #[derive(Debug)]
 struct AzParam {
     name: &'static str,
     aliases: Vec<&'static str>,
     kind: Kind,
+    sets: Vec<SetMembership>,
+}
+
+/// A parameter in one parameter set: mandatory there or not, and its position there.
+#[derive(Clone, Debug, PartialEq)]
+struct SetMembership {
+    /// The set's name; `*` for every set.
+    set: &'static str,
+    mandatory: bool,
+    position: Option<u32>,
+}
+
+impl AzParam {
+    /// Whether it is in parameter set `set`.
+    fn in_set(&self, set: &str) -> bool {
+        self.sets.is_empty() || self.sets.iter().any(|m| m.set == "*" || m.set == set)
+    }
+
+    /// Its position in parameter set `set`, if it is positional there.
+    fn position_in(&self, set: &str) -> Option<u32> {
+        self.sets
+            .iter()
+            .find(|m| m.set == set)
+            .or_else(|| self.sets.iter().find(|m| m.set == "*"))
+            .and_then(|m| m.position)
+    }
+}
+
+/// `[Set=!0;Other=1]` of a parameter's entry.
+fn set_memberships(spec: &'static str) -> Vec<SetMembership> {
+    spec.split(';')
+        .filter(|clause| !clause.is_empty())
+        .map(|clause| {
+            let (set, how) = clause.split_once('=').unwrap_or((clause, ""));
+            SetMembership {
+                set,
+                mandatory: how.starts_with('!'),
+                position: how.trim_start_matches('!').parse().ok(),
+            }
+        })
+        .collect()
+}
+
+/// The parameter sets a cmdlet's table names, the default first (`(All)` when none).
+fn parameter_sets(spec: &'static str, params: &[AzParam]) -> Vec<&'static str> {
+    let mut sets: Vec<&'static str> = spec
+        .split_whitespace()
+        .filter_map(|e| e.strip_prefix('='))
+        .collect();
+    for p in params {
+        for m in &p.sets {
+            if m.set != "*" && !sets.contains(&m.set) {
+                sets.push(m.set);
+            }
+        }
+    }
+    if sets.is_empty() {
+        sets.push("(All)");
+    }
+    sets
 }
 
 impl AzParam {
@@ -122,6 +187,7 @@ const IGNORED: &[&str] = &[
 /// A cmdlet's parameters from its `params` table, with the common parameters.
 fn az_params(spec: &'static str) -> Vec<AzParam> {
     spec.split_whitespace()
+        .filter(|entry| !entry.starts_with('='))
         .flat_map(|entry| match entry {
             "@dp" => vec!["DefaultProfile|AzContext|AzureRmContext|AzureCredential"],
             "@wc" => vec!["WhatIf|wi:s", "Confirm|cf:s"],
@@ -129,6 +195,10 @@ fn az_params(spec: &'static str) -> Vec<AzParam> {
         })
         .chain(COMMON.split_whitespace())
         .map(|entry| {
+            let (entry, sets) = match entry.split_once('[') {
+                Some((e, rest)) => (e, set_memberships(rest.trim_end_matches(']'))),
+                None => (entry, Vec::new()),
+            };
             let (names, kind) = match entry.rsplit_once(':') {
                 Some((n, "s")) => (n, Kind::Switch),
                 Some((n, "b")) => (n, Kind::Bool),
@@ -139,9 +209,55 @@ fn az_params(spec: &'static str) -> Vec<AzParam> {
                 name: names.next().unwrap_or_default(),
                 aliases: names.collect(),
                 kind,
+                sets,
             }
         })
         .collect()
+}
+
+/// Binds the values a line gave without a parameter name, as PowerShell does: in the
+/// first parameter set (the default first) that holds every parameter bound by name and
+/// has enough positional parameters left, in the order of their positions. The names the
+/// values bind to, or PowerShell's error for the first value nothing takes.
+fn bind_positionals(
+    spec: &'static str,
+    params: &[AzParam],
+    named: &[&str],
+    values: &[Value],
+) -> Result<Vec<&'static str>, String> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut best: Option<Vec<&'static str>> = None;
+    for set in parameter_sets(spec, params) {
+        let holds_named = named.iter().all(|n| {
+            params
+                .iter()
+                .find(|p| p.name == *n)
+                .is_none_or(|p| p.in_set(set))
+        });
+        if !holds_named {
+            continue;
+        }
+        let mut free: Vec<(u32, &'static str)> = params
+            .iter()
+            .filter(|p| p.kind != Kind::Switch && p.in_set(set) && !named.contains(&p.name))
+            .filter_map(|p| p.position_in(set).map(|pos| (pos, p.name)))
+            .collect();
+        free.sort_unstable();
+        let names: Vec<&'static str> = free.into_iter().map(|(_, n)| n).collect();
+        if names.len() >= values.len() {
+            return Ok(names[..values.len()].to_vec());
+        }
+        if best.as_ref().is_none_or(|b| names.len() > b.len()) {
+            best = Some(names);
+        }
+    }
+    let taken = best.map_or(0, |b| b.len());
+    Err(format!(
+        "A positional parameter cannot be found that accepts argument '{}'.",
+        values.get(taken).map(scalar).unwrap_or_default()
+    ))
 }
 
 /// The parameter a `-Name` on the line binds to, as PowerShell binds it: a name or alias
@@ -220,9 +336,6 @@ fn scalar(v: &Value) -> String {
         ),
     }
 }
-
-/// Cmdlets that take their first value without its parameter name.
-const POSITIONAL: &[(&str, &str)] = &[("ConvertTo-SecureString", "String")];
 
 /// `New-Object System.Management.Automation.PSCredential ('user', $secure)` (or with
 /// `-TypeName … -ArgumentList …`): the one .NET type the procedures build, a credential.
@@ -478,7 +591,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "ConvertTo-SecureString",
-        params: "String SecureKey AsPlainText:s Force:s Key",
+        params: "=Secure String[*=!0] SecureKey[Secure=1] AsPlainText:s[PlainText=!1] Force:s[PlainText=2] Key[Open=!]",
         switches: &["AsPlainText", "Force"],
         mandatory: &["String"],
         optional: &[],
@@ -682,7 +795,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlServerKeyVaultKey",
-        params: "KeyId ServerName ResourceGroupName @dp @wc",
+        params: "KeyId[*=2] ServerName[*=!1] ResourceGroupName[*=!0] @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &["KeyId"],
@@ -702,7 +815,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Add-AzSqlServerKeyVaultKey",
-        params: "KeyId AsJob:s ServerName ResourceGroupName @dp @wc",
+        params: "KeyId[*=!2] AsJob:s ServerName[*=!1] ResourceGroupName[*=!0] @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName", "KeyId"],
         optional: &[],
@@ -728,7 +841,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Remove-AzSqlServerKeyVaultKey",
-        params: "KeyId AsJob:s ServerName ResourceGroupName @dp @wc",
+        params: "KeyId[*=!2] AsJob:s ServerName[*=!1] ResourceGroupName[*=!0] @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName", "KeyId"],
         optional: &[],
@@ -865,7 +978,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlServerTransparentDataEncryptionProtector",
-        params: "Type KeyId AutoRotationEnabled:b Force:s AsJob:s ServerName ResourceGroupName @dp @wc",
+        params: "Type[*=!2] KeyId[*=3] AutoRotationEnabled:b Force:s AsJob:s ServerName[*=!1] ResourceGroupName[*=!0] @dp @wc",
         switches: &["Force"],
         mandatory: &["ResourceGroupName", "ServerName", "Type"],
         optional: &["KeyId", "AutoRotationEnabled"],
@@ -901,7 +1014,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlServerTransparentDataEncryptionProtector",
-        params: "ServerName ResourceGroupName @dp @wc",
+        params: "ServerName[*=!1] ResourceGroupName[*=!0] @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[],
@@ -916,7 +1029,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlDatabaseTransparentDataEncryption",
-        params: "State ServerName DatabaseName ResourceGroupName @dp @wc",
+        params: "State[*=!3] ServerName[*=!1] DatabaseName[*=!2] ResourceGroupName[*=!0] @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName", "State"],
         optional: &[],
@@ -944,7 +1057,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlDatabaseTransparentDataEncryption",
-        params: "ServerName DatabaseName ResourceGroupName @dp @wc",
+        params: "ServerName[*=!1] DatabaseName[*=!2] ResourceGroupName[*=!0] @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
         optional: &[],
@@ -1357,7 +1470,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlDatabase",
-        params: "DatabaseName|Name ServerName ResourceGroupName ExpandKeyList:s KeysFilter @dp @wc",
+        params: "DatabaseName|Name[*=2] ServerName[*=!1] ResourceGroupName[*=!0] ExpandKeyList:s KeysFilter @dp @wc",
         switches: &[],
         mandatory: &["ServerName", "ResourceGroupName"],
         optional: &["DatabaseName"],
@@ -1420,6 +1533,12 @@ const CMDLETS: &[Cmdlet] = &[
 ];
 
 /// The cmdlet names, for help.
+/// Each supported cmdlet with its parameter table (see [`Cmdlet`]'s `params`), for the test
+/// that checks the table against Az's help files.
+pub fn cmdlet_tables() -> impl Iterator<Item = (&'static str, &'static str)> {
+    CMDLETS.iter().map(|c| (c.name, c.params))
+}
+
 pub fn cmdlet_names() -> impl Iterator<Item = &'static str> {
     CMDLETS.iter().map(|c| c.name)
 }
@@ -1568,6 +1687,7 @@ impl Shell {
                 .any(|k| k.eq_ignore_ascii_case(name))
         };
         let mut params: Vec<(String, Value)> = Vec::new();
+        let mut positional: Vec<Value> = Vec::new();
         let mut i = 0;
         while i < tokens.len() {
             match &tokens[i] {
@@ -1652,22 +1772,45 @@ impl Shell {
                     params.push((name.to_string(), v));
                 }
                 Token::Value(v) => {
-                    // The one positional parameter these cmdlets take.
-                    match POSITIONAL.iter().find(|(cmdlet, _)| *cmdlet == c.name) {
-                        Some((_, param)) if !params.iter().any(|(n, _)| n == param) => {
-                            params.push((param.to_string(), v.clone()));
-                            i += 1;
-                        }
-                        _ => {
-                            return Err(err(format!(
-                                "A positional parameter cannot be found that accepts argument '{}'.",
-                                scalar(v)
-                            )));
-                        }
+                    // A value without its parameter name (`a, b` is one array value):
+                    // bound by position once every named one is known.
+                    let mut items = vec![v.clone()];
+                    i += 1;
+                    while let (Some(Token::Comma), Some(Token::Value(next))) =
+                        (tokens.get(i), tokens.get(i + 1))
+                    {
+                        items.push(next.clone());
+                        i += 2;
                     }
+                    positional.push(if items.len() == 1 {
+                        items.remove(0)
+                    } else {
+                        Value::Array(items)
+                    });
                 }
                 Token::Comma => i += 1,
             }
+        }
+        let named: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+        let names = bind_positionals(c.params, &az, &named, &positional).map_err(err)?;
+        for (name, v) in names.into_iter().zip(positional) {
+            let Some(param) = az.iter().find(|p| p.name == name) else {
+                continue;
+            };
+            let v = if param.kind == Kind::Bool {
+                Value::Bool(to_bool(name, &v).map_err(err)?)
+            } else {
+                v
+            };
+            if IGNORED.contains(&name) {
+                continue;
+            }
+            if !acted(name) {
+                return Err(err(format!(
+                    "The parameter '-{name}' is Az's, but this console does not simulate it."
+                )));
+            }
+            params.push((name.to_string(), v));
         }
         let missing: Vec<&str> = c
             .mandatory

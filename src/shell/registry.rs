@@ -133,6 +133,7 @@ const GROUPS: &[&[Command]] = &[
     super::sql::COMMANDS,
     super::continuity::COMMANDS,
     super::managed_instance::COMMANDS,
+    super::network::COMMANDS,
     super::directory::COMMANDS,
     super::monitor::COMMANDS,
     super::governance::COMMANDS,
