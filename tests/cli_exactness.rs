@@ -272,3 +272,108 @@ fn ec_keys_are_created_imported_rotated_and_shown_and_tde_refuses_them() {
     let back: Workspace = ron::from_str(&text).unwrap();
     assert!(back.same_as(&ws));
 }
+
+/// az's parser, from azure-cli's own command table: unique prefixes of long options, az's
+/// aliases and short flags, and argparse's messages for what az refuses.
+#[test]
+fn arguments_are_parsed_as_azure_cli_parses_them() {
+    let (mut sh, mut ws) = demo();
+    // `--tag` is a unique prefix of `--tags`, `--loc` of `--location`.
+    ok(&mut sh, &mut ws, "az group create --name rg-prefix --loc eastus --tag env=test");
+    let tags = ok(&mut sh, &mut ws, "az group show -n rg-prefix --query tags.env -o tsv");
+    assert_eq!(tags.stdout.trim(), "test");
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az sql db create -g rg-contoso-us -s sql-contoso-us -n x --s y",
+    );
+    assert!(e.starts_with("ERROR: ambiguous option: --s could match "), "{e}");
+    let e = refused(&mut sh, &mut ws, "az sql db create -n x");
+    assert_eq!(
+        e.trim(),
+        "ERROR: the following arguments are required: --server/-s, --resource-group/-g"
+    );
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az sql db create -g rg-contoso-us -s sql-contoso-us -n x --compute-model Both",
+    );
+    assert_eq!(
+        e.trim(),
+        "ERROR: argument --compute-model: invalid choice: 'Both' (choose from 'Provisioned', 'Serverless')"
+    );
+    let e = refused(&mut sh, &mut ws, "az group create -n g -l eastus --tags a=b --nmae x");
+    assert_eq!(e.trim(), "ERROR: unrecognized arguments: --nmae x");
+    // A real az command the console does not simulate is named as such.
+    let e = refused(&mut sh, &mut ws, "az vm create -n x -g y --image Ubuntu2204");
+    assert!(
+        e.contains("'az vm create' is an Azure CLI command (azure-cli 2.91.0) that this console does not simulate"),
+        "{e}"
+    );
+    // --help lists az's own arguments with their choices.
+    let help = ok(&mut sh, &mut ws, "az sql db create --help").stdout;
+    assert!(
+        help.contains("--compute-model : Allowed values: Provisioned, Serverless."),
+        "{help}"
+    );
+    assert!(help.contains("--tier --edition -e"), "{help}");
+}
+
+/// `az keyvault update --enable-purge-protection true`, as Microsoft's TDE prerequisites
+/// give it for an existing vault: on, never off again; the retention period stays as set.
+#[test]
+fn purge_protection_is_turned_on_for_good_by_keyvault_update() {
+    let (mut sh, mut ws) = demo();
+    ok(&mut sh, &mut ws, "sim profile set current");
+    ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault create -n kv-late-pp -g rg-contoso-us -l eastus -o none",
+    );
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault update --name kv-late-pp --resource-group rg-contoso-us --enable-purge-protection true --query properties.enablePurgeProtection -o tsv",
+    );
+    // az's tsv prints a boolean as Python does.
+    assert_eq!(r.stdout.trim(), "True");
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az keyvault update -n kv-late-pp --enable-purge-protection false",
+    );
+    assert!(e.contains("Enabling the purge protection for a vault is an irreversible action."), "{e}");
+    let e = refused(&mut sh, &mut ws, "az keyvault update -n kv-late-pp --retention-days 30");
+    assert!(e.contains("has been set already and it can't be modified"), "{e}");
+    ok(&mut sh, &mut ws, "az keyvault update -n kv-late-pp --retention-days 90 -o none");
+}
+
+/// `az sql server update --key-id`: the key is linked and becomes the TDE protector.
+#[test]
+fn server_update_with_a_key_id_makes_the_key_the_protector() {
+    let (mut sh, mut ws) = demo();
+    let out = sh.run_script(
+        &mut ws,
+        "az keyvault key create --vault-name kv-contoso-us -n tde-next --kty RSA --size 2048 -o none
+KID=$(az keyvault key show --vault-name kv-contoso-us -n tde-next --query key.kid -o tsv)
+SECONDARY=$(az sql server show --name sql-contoso-us2 -g rg-contoso-us --query identity.principalId -o tsv)
+az keyvault set-policy --name kv-contoso-us --object-id $SECONDARY --key-permissions get wrapKey unwrapKey -o none
+az sql server key create --server sql-contoso-us2 -g rg-contoso-us --kid $KID -o none
+az sql server update -n sql-contoso-us -g rg-contoso-us --key-id $KID -o none
+az sql server tde-key show -s sql-contoso-us -g rg-contoso-us --query uri -o tsv
+echo $KID
+",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert_eq!(lines[0], lines[1]);
+    // A key the server cannot reach changes nothing: not the identity, not the protector.
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az sql server update -n sql-contoso-us -g rg-contoso-us --key-id https://nowhere.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef",
+    );
+    assert!(e.starts_with("ERROR: ("), "{e}");
+}

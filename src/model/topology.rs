@@ -23,6 +23,9 @@ pub struct ResourceGroup {
     pub name: String,
     pub subscription: SubscriptionId,
     pub location: String,
+    /// `--tags`: ARM's name/value pairs, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 /// A management lock level.

@@ -379,6 +379,60 @@ pub fn remove_network_rule(ws: &mut Workspace, vault: &str, rule: &str) -> Servi
     set_network_acls(ws, vault, acls)
 }
 
+/// `az keyvault update --enable-purge-protection true [--retention-days N]` (and
+/// `Update-AzKeyVault -EnablePurgeProtection`): purge protection can be turned on, never
+/// off, and only on a soft-delete vault; the retention period is fixed once set.
+pub fn set_vault_protection(
+    ws: &mut Workspace,
+    vault: &str,
+    purge_protection: Option<bool>,
+    retention_days: Option<u16>,
+) -> ServiceResult<KeyVault> {
+    let out = {
+        super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
+            transact(ws, |ws| {
+                check_vault_lock(ws, vault, super::locks::LockedAction::Write)?;
+                let v = live_vault_mut(ws, vault)?;
+                if let Some(days) = retention_days
+                    && days != v.retention_days
+                {
+                    return Err(ServiceError::bad_request(
+                        "BadRequest",
+                        "The property \"softDeleteRetentionInDays\" has been set already and it can't be modified.",
+                    ));
+                }
+                match purge_protection {
+                    Some(false) if v.purge_protection => {
+                        return Err(ServiceError::bad_request(
+                            "BadRequest",
+                            "The property \"enablePurgeProtection\" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.",
+                        ));
+                    }
+                    Some(true) if !v.soft_delete => {
+                        return Err(ServiceError::bad_request(
+                            "BadRequest",
+                            "Purge protection can only be enabled on a vault that has soft delete enabled.",
+                        ));
+                    }
+                    Some(on) => v.purge_protection = on,
+                    None => {}
+                }
+                Ok(v.clone())
+            })
+        })
+    };
+    out.inspect(|v| {
+        if purge_protection == Some(true) {
+            super::log_vault_change(
+                ws,
+                &v.name,
+                "Update key vault",
+                "Purge protection enabled.".to_string(),
+            )
+        }
+    })
+}
+
 /// Sets the vault's networking (firewall on/off, bypass, IP rules, public access). IP
 /// rules must be IPv4 addresses or CIDR ranges.
 pub fn set_network_acls(

@@ -9,6 +9,17 @@ pub fn create_resource_group(
     name: &str,
     location: &str,
 ) -> ServiceResult<ResourceGroup> {
+    create_resource_group_tagged(ws, name, location, None)
+}
+
+/// `az group create` with `--tags`: a group that exists already keeps its location and
+/// takes the tags given (ARM's PUT replaces them).
+pub fn create_resource_group_tagged(
+    ws: &mut Workspace,
+    name: &str,
+    location: &str,
+    tags: Option<Vec<(String, String)>>,
+) -> ServiceResult<ResourceGroup> {
     transact(ws, |ws| {
         check_name("resource group", name, 1, 90, |c| {
             c.is_alphanumeric() || "-_.()".contains(c)
@@ -32,12 +43,23 @@ pub fn create_resource_group(
                     ),
                 ));
             }
+            let Some(tags) = tags else {
+                return Ok(g.clone());
+            };
+            let sub = ws.current_subscription.clone();
+            let g = ws
+                .resource_groups
+                .iter_mut()
+                .find(|g| g.subscription == sub && g.name.eq_ignore_ascii_case(name))
+                .ok_or_else(|| ServiceError::resource_group_not_found(name))?;
+            g.tags = tags;
             return Ok(g.clone());
         }
         let g = ResourceGroup {
             name: name.to_string(),
             subscription: ws.current_subscription.clone(),
             location: region.name.to_string(),
+            tags: tags.unwrap_or_default(),
         };
         ws.resource_groups.push(g.clone());
         Ok(g)

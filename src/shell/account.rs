@@ -3,7 +3,7 @@
 //! other command is resolved in [`super::registry::run`].
 
 use super::args::Args;
-use super::commands::CmdResult;
+use super::commands::{CmdResult, tags_arg};
 use super::registry::Command;
 use super::views;
 use crate::model::*;
@@ -149,7 +149,16 @@ fn create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 }
 
 fn group_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
-    let g =
-        resources::create_resource_group(ws, &a.required("--name")?, &a.required("--location")?)?;
+    let tags = if a.has("--tags") {
+        Some(tags_arg(a)?)
+    } else {
+        None
+    };
+    let g = resources::create_resource_group_tagged(
+        ws,
+        &a.required("--name")?,
+        &a.required("--location")?,
+        tags,
+    )?;
     Ok(views::group(ws.current_subscription.as_str(), &g))
 }

@@ -97,6 +97,11 @@ impl Args {
         self.occurrences.push((flag.to_string(), values));
     }
 
+    /// Each occurrence of a flag, in the order given.
+    pub fn occurrences(&self) -> &[(String, Vec<String>)] {
+        &self.occurrences
+    }
+
     /// Takes the global arguments out (`--query`, `--output`, and those the console ignores).
     pub fn take(&mut self, flag: &str) -> Option<Vec<String>> {
         self.flags.remove(flag)

@@ -29,6 +29,10 @@ pub struct Argument {
     /// Whether the choices are taken in any case (az's enum arguments).
     #[serde(default)]
     pub any_case: bool,
+    /// Whether the argument is one of az's AAZ-generated commands', which check their
+    /// words themselves with their own message.
+    #[serde(default)]
+    pub aaz: bool,
 }
 
 impl Argument {
@@ -114,6 +118,8 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
 /// the command's handler reads (the first of its options the console lists, else its first
 /// long option), with az's declaration.
 pub struct Spec<'a> {
+    /// The command (`az network nsg create`), as AAZ's messages name it.
+    pub command: String,
     pub arguments: Vec<(String, &'a Argument)>,
     /// The console's [`EXTENSIONS`] to this command (matched exactly).
     pub extra: Vec<&'static str>,
@@ -160,7 +166,11 @@ impl<'a> Spec<'a> {
             .filter(|(c, _, _)| *c == command)
             .map(|(_, a, _)| *a)
             .collect();
-        Spec { arguments, extra }
+        Spec {
+            command: command.to_string(),
+            arguments,
+            extra,
+        }
     }
 
     /// The argument an option string names, as argparse resolves it: an exact option, or
@@ -210,8 +220,12 @@ pub fn is_option(w: &str) -> bool {
 /// rules and messages: unknown and ambiguous options, values too few or too many,
 /// choices, then the required arguments missing.
 pub fn parse(words: &[String], spec: &Spec) -> Result<Args, UsageError> {
-    let mut given: Vec<(String, Option<&Argument>, Vec<String>)> = Vec::new();
+    // Each option given: the name the console reads, az's declaration, the values, and the
+    // spelling typed.
+    let mut given: Vec<(String, Option<&Argument>, Vec<String>, String)> = Vec::new();
     let mut stray: Vec<String> = Vec::new();
+    // After an option argparse does not know, the words up to the next option are its.
+    let mut after_stray = false;
     for w in words {
         if is_option(w) {
             let (option, inline) = match w.split_once('=') {
@@ -220,13 +234,22 @@ pub fn parse(words: &[String], spec: &Spec) -> Result<Args, UsageError> {
             };
             let Some((name, arg)) = spec.resolve(option)? else {
                 stray.push(w.clone());
+                after_stray = true;
                 continue;
             };
-            given.push((name.to_string(), arg, inline.into_iter().collect()));
+            after_stray = false;
+            given.push((
+                name.to_string(),
+                arg,
+                inline.into_iter().collect(),
+                option.to_string(),
+            ));
             continue;
         }
         match given.last_mut() {
-            Some((_, arg, values)) if takes_more(*arg, values.len()) => values.push(w.clone()),
+            Some((_, arg, values, _)) if !after_stray && takes_more(*arg, values.len()) => {
+                values.push(w.clone())
+            }
             _ => stray.push(w.clone()),
         }
     }
@@ -236,7 +259,7 @@ pub fn parse(words: &[String], spec: &Spec) -> Result<Args, UsageError> {
             stray.join(" ")
         )));
     }
-    for (_, arg, values) in &given {
+    for (_, arg, values, typed) in &given {
         let Some(arg) = arg else { continue };
         match arg.nargs.as_str() {
             "1" if values.len() != 1 => {
@@ -266,6 +289,13 @@ pub fn parse(words: &[String], spec: &Spec) -> Result<Args, UsageError> {
                     .choices
                     .iter()
                     .any(|c| c == v || (arg.any_case && c.eq_ignore_ascii_case(v)));
+                if !ok && arg.aaz {
+                    return Err(UsageError(format!(
+                        "{}: '{v}' is not a valid value for '{typed}'. Allowed values: {}.",
+                        spec.command,
+                        arg.choices.join(", ")
+                    )));
+                }
                 if !ok {
                     return Err(UsageError(format!(
                         "argument {}: invalid choice: '{v}' (choose from {})",
@@ -287,7 +317,7 @@ pub fn parse(words: &[String], spec: &Spec) -> Result<Args, UsageError> {
         .filter(|(_, a)| {
             !given
                 .iter()
-                .any(|(_, g, _)| g.is_some_and(|g| std::ptr::eq(g, *a)))
+                .any(|(_, g, _, _)| g.is_some_and(|g| std::ptr::eq(g, *a)))
         })
         .map(|(_, a)| a.display())
         .collect();
@@ -298,7 +328,7 @@ pub fn parse(words: &[String], spec: &Spec) -> Result<Args, UsageError> {
         )));
     }
     let mut args = Args::default();
-    for (name, _, values) in given {
+    for (name, _, values, _) in given {
         args.push(&name, values);
     }
     Ok(args)
@@ -367,6 +397,32 @@ mod tests {
             refuse("-n -s s -g rg"),
             "argument --name/-n: expected one argument"
         );
+    }
+
+    proptest::proptest! {
+        /// Any words parse or are refused; nothing panics, and what parses names only the
+        /// command's own arguments.
+        #[test]
+        fn any_words_parse_or_are_refused(
+            picks in proptest::collection::vec((0usize..80, "[-=a-zA-Z0-9]{0,6}"), 0..12)
+        ) {
+            let table = arguments("az sql db create").expect("in the table");
+            let spec = Spec::new("az sql db create", table, &["--name", "--server"], &[]);
+            let options: Vec<&String> = table.iter().flat_map(|a| &a.options).collect();
+            let words: Vec<String> = picks
+                .iter()
+                .map(|(i, free)| match options.get(*i) {
+                    Some(o) if i % 3 == 0 => format!("{o}={free}"),
+                    Some(o) => o.to_string(),
+                    None => free.clone(),
+                })
+                .collect();
+            if let Ok(args) = parse(&words, &spec) {
+                for (name, _) in args.occurrences() {
+                    proptest::prop_assert!(spec.arguments.iter().any(|(n, _)| n == name), "{name}");
+                }
+            }
+        }
     }
 
     #[test]

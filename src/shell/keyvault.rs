@@ -37,6 +37,8 @@ pub const COMMANDS: &[Command] = &[
             "--bypass",
             "--public-network-access",
             "--enable-rbac-authorization",
+            "--enable-purge-protection",
+            "--retention-days",
         ],
         keyvault_update,
     ),
@@ -282,18 +284,45 @@ fn keyvault_update(
         )?));
     }
     let name = a.required("--name")?;
+    let purge_protection = a.bool("--enable-purge-protection")?;
+    let retention_days = match a.get("--retention-days") {
+        Some(d) => Some(d.parse::<u16>().map_err(|_| {
+            usage(format!(
+                "argument --retention-days: invalid int value: '{d}'"
+            ))
+        })?),
+        None => None,
+    };
     let v = keyvault::vault_state(ws, &name)?;
     let mut acls = v.network.clone();
-    if let Some(deny) = a.choice("--default-action", &[("Allow", false), ("Deny", true)])? {
-        acls.restricted = deny;
-    }
-    if let Some(bypass) = a.choice("--bypass", &[("AzureServices", true), ("None", false)])? {
-        acls.bypass_trusted_services = bypass;
-    }
-    if let Some(disabled) = a.choice(
+    // Every word is checked before anything changes.
+    let default_action = a.choice("--default-action", &[("Allow", false), ("Deny", true)])?;
+    let bypass = a.choice("--bypass", &[("AzureServices", true), ("None", false)])?;
+    let public = a.choice(
         "--public-network-access",
         &[("Disabled", true), ("Enabled", false)],
-    )? {
+    )?;
+    let mut out = None;
+    if purge_protection.is_some() || retention_days.is_some() {
+        out = Some(keyvault::set_vault_protection(
+            ws,
+            &name,
+            purge_protection,
+            retention_days,
+        )?);
+    }
+    if default_action.is_none() && bypass.is_none() && public.is_none() {
+        if let Some(v) = out {
+            return Ok(views::vault(&v));
+        }
+    }
+    if let Some(deny) = default_action {
+        acls.restricted = deny;
+    }
+    if let Some(b) = bypass {
+        acls.bypass_trusted_services = b;
+    }
+    if let Some(disabled) = public {
         acls.public_access_disabled = disabled;
     }
     Ok(views::vault(&keyvault::set_network_acls(ws, &name, acls)?))

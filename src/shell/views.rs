@@ -20,7 +20,11 @@ pub fn group(sub: &str, g: &ResourceGroup) -> Value {
         "managedBy": null,
         "name": g.name,
         "properties": {"provisioningState": "Succeeded"},
-        "tags": null,
+        "tags": if g.tags.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(g.tags.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+        },
         "type": "Microsoft.Resources/resourceGroups"
     })
 }
