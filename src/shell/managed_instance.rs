@@ -547,13 +547,6 @@ fn mi_update(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     mi::managed_instance(ws, &name, &group)?;
     let ids = identities(a);
     let assign = a.bool("--assign-identity")?.unwrap_or(false);
-    let s = if ids.identity_type.is_some() || !ids.user_assigned.is_empty() || ids.primary.is_some()
-    {
-        crate::service::identity::set_server_identities(ws, &name, &ids, assign)?
-    } else if assign {
-        sql::assign_identity(ws, &name)?
-    } else {
-        sql::server(ws, &name)?.clone()
-    };
+    let s = sql::update_server(ws, &name, &ids, assign, a.get("--key-id").as_deref())?;
     Ok(mi_json(ws, &s))
 }
