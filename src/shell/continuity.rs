@@ -100,9 +100,18 @@ pub const COMMANDS: &[Command] = &[
             "--compute-model",
             "--family",
             "--capacity",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--zone-redundant",
         ],
         |ws, _, _, a| restore(ws, a),
     )
+    .shorts(super::sql::DB_SHORTS)
+    .aliases(super::sql::DB_ALIASES)
     .no_wait(),
     Command::new(
         "az sql db list-deleted",
@@ -119,9 +128,20 @@ pub const COMMANDS: &[Command] = &[
     Command::new(
         "az sql db geo-backup show",
         "Gets a recoverable database.",
-        &["--server", "--resource-group", "--database", "--name"],
+        &[
+            "--server",
+            "--resource-group",
+            "--database",
+            "--name",
+            "--expand-keys",
+            "--keys-filter",
+        ],
         |ws, _, _, a| geo_backup_show(ws, a),
-    ),
+    )
+    .aliases(&[
+        ("--database-name", "--database"),
+        ("--server-name", "--server"),
+    ]),
     Command::new(
         "az sql db geo-backup restore",
         "Restore a geo-redundant backup to a new database.",
@@ -140,9 +160,19 @@ pub const COMMANDS: &[Command] = &[
             "--compute-model",
             "--family",
             "--capacity",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--zone-redundant",
         ],
         |ws, _, _, a| geo_backup_restore(ws, a),
-    ),
+    )
+    .shorts(super::sql::DB_SHORTS)
+    .aliases(super::sql::DB_ALIASES)
+    .no_wait(),
     Command::new(
         "az sql db ltr-policy set",
         "Update long term retention settings for a database.",
@@ -207,9 +237,18 @@ pub const COMMANDS: &[Command] = &[
             "--compute-model",
             "--family",
             "--capacity",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--zone-redundant",
         ],
         |ws, _, _, a| ltr_restore(ws, a),
     )
+    .shorts(super::sql::DB_SHORTS)
+    .aliases(super::sql::DB_ALIASES)
     .no_wait(),
     Command::new(
         "az sql db replica create",
@@ -230,9 +269,19 @@ pub const COMMANDS: &[Command] = &[
             "--compute-model",
             "--backup-storage-redundancy",
             "--bsr",
+            "--edition",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--zone-redundant",
         ],
         |ws, _, _, a| replica_create(ws, a),
     )
+    .shorts(super::sql::DB_SHORTS)
+    .aliases(super::sql::DB_ALIASES)
     .no_wait(),
     Command::new(
         "az sql db replica list-links",
@@ -518,20 +567,13 @@ fn time_arg(a: &Args, flag: &str) -> Result<Option<Timestamp>, CommandError> {
     }
 }
 
-fn tier_arg(a: &Args) -> Result<Option<ServiceTier>, CommandError> {
-    match a.get("--edition").or_else(|| a.get("--tier")) {
-        None => Ok(None),
-        Some(t) => ServiceTier::parse(&t).map(Some).ok_or_else(|| {
-            usage(format!(
-                "argument --edition: invalid value '{t}' (GeneralPurpose or BusinessCritical are simulated)"
-            ))
-        }),
-    }
-}
-
-/// Starts a restore and waits for it (unless `--no-wait`); prints the new database.
+/// Starts a restore and waits for it (unless `--no-wait`); prints the new database. The
+/// database-level CMK arguments and the SKU arguments are the create's.
 fn run_restore(ws: &mut Workspace, a: &Args, req: &RestoreRequest) -> CmdResult {
-    let d = backup::restore_database(ws, req)?;
+    super::sql::options_args(a)?;
+    let sku = super::sql::sku_args(a)?;
+    let cmk = super::sql::cmk_args(a)?;
+    let d = backup::restore_database_with(ws, req, &cmk, Some(&sku))?;
     if let DatabaseState::Restoring { until, .. } = d.state {
         wait_until(ws, a, until)?;
     }
@@ -558,7 +600,7 @@ fn restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         source,
         target_server: server,
         dest_name: dest,
-        tier: tier_arg(a)?,
+        tier: None,
     };
     run_restore(ws, a, &req)
 }
@@ -583,7 +625,7 @@ fn list_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
                     "databaseName": d.name,
                     "deletionDate": x.deleted_at.to_iso(),
                     "earliestRestoreDate": backup::earliest_restore_point(d, now.min(x.deleted_at)).to_iso(),
-                    "edition": d.tier.as_str(),
+                    "edition": service::sku::sku_of(d).tier,
                     "id": format!("{}/restorableDroppedDatabases/{name}", ids::server(s)),
                     "location": s.location,
                     "maxSizeBytes": d.max_size_gb as u64 * 1024 * 1024 * 1024,
@@ -598,13 +640,13 @@ fn list_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
 
 fn recoverable_json(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
     json!({
-        "edition": d.tier.as_str(),
+        "edition": service::sku::sku_of(d).tier,
         "elasticPoolName": d.settings.elastic_pool,
         "id": format!("{}/recoverableDatabases/{}", ids::server(s), d.name),
         "lastAvailableBackupDate": backup::geo_backup_point(d, ws.now()).to_iso(),
         "name": d.name,
         "resourceGroup": s.resource_group,
-        "serviceLevelObjective": match d.tier { ServiceTier::GeneralPurpose => "GP_Gen5_2", ServiceTier::BusinessCritical => "BC_Gen5_2" },
+        "serviceLevelObjective": service::sku::sku_of(d).service_objective,
         "type": "Microsoft.Sql/servers/recoverableDatabases"
     })
 }
@@ -628,7 +670,12 @@ fn geo_backup_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let d = s
         .database(&db)
         .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
-    Ok(recoverable_json(ws, s, d))
+    let mut v = recoverable_json(ws, s, d);
+    if a.has("--expand-keys") {
+        let filter = super::sql::keys_filter_arg(a)?;
+        v["keys"] = views::database_keys(s, d, filter, ws.now());
+    }
+    Ok(v)
 }
 
 /// The segment after `name` in an ARM id (`.../servers/S/...` -> `S`).
@@ -659,7 +706,7 @@ fn geo_backup_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         source: RestoreSource::Geo,
         target_server: target,
         dest_name: a.required("--dest-database")?,
-        tier: tier_arg(a)?,
+        tier: None,
     };
     run_restore(ws, a, &req)
 }
@@ -840,7 +887,7 @@ fn ltr_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         source: RestoreSource::LongTerm { time, deleted_at },
         target_server: target,
         dest_name: a.required("--dest-database")?,
-        tier: tier_arg(a)?,
+        tier: None,
     };
     run_restore(ws, a, &req)
 }
@@ -860,7 +907,10 @@ fn replica_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         b.set("--resource-group", vec![g]);
         check_group(ws, &b, &partner)?;
     }
-    let link = geo::create_replica(
+    super::sql::options_args(a)?;
+    let sku = super::sql::sku_args(a)?;
+    let cmk = super::sql::cmk_args(a)?;
+    let link = geo::create_replica_with(
         ws,
         &CreateReplica {
             server,
@@ -868,6 +918,8 @@ fn replica_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
             partner_server: partner,
             partner_database: a.get("--partner-database"),
         },
+        &cmk,
+        Some(&sku),
     )?;
     database_json(ws, &link.secondary_server, &link.secondary_database)
 }
