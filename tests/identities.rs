@@ -320,9 +320,12 @@ fn database_level_keys_geo_replica_copy_and_restores_run_as_documented() {
         "re-encrypted under its own DEK"
     );
     assert_eq!(
-        sh.run_line(&mut ws, "sim read --server sql-dbk --database db1-copy --query text -o tsv")
-            .stdout
-            .trim(),
+        sh.run_line(
+            &mut ws,
+            "sim read --server sql-dbk --database db1-copy --query text -o tsv"
+        )
+        .stdout
+        .trim(),
         "orders of the day"
     );
     assert!(copy.encryption_protector.is_some());
@@ -344,9 +347,12 @@ fn database_level_keys_geo_replica_copy_and_restores_run_as_documented() {
     let geo = db(&ws, "sql-dbk2", "db1-geo");
     assert!(geo.encryption_protector.is_some());
     assert_eq!(
-        sh.run_line(&mut ws, "sim read --server sql-dbk2 --database db1-geo --query text -o tsv")
-            .stdout
-            .trim(),
+        sh.run_line(
+            &mut ws,
+            "sim read --server sql-dbk2 --database db1-geo --query text -o tsv"
+        )
+        .stdout
+        .trim(),
         "orders of the day"
     );
 
@@ -392,7 +398,9 @@ fn a_geo_secondary_with_another_key_material_is_refused_and_nothing_changes() {
         "az sql db copy -g $resourceGroup -s $serverName -n $databaseName --dest-name db1c --dest-server $secondaryServer --dest-resource-group $secondaryResourceGroup",
     );
     assert!(
-        !r.ok && r.stderr.contains("PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary"),
+        !r.ok
+            && r.stderr
+                .contains("PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary"),
         "{}",
         r.stderr
     );
@@ -424,9 +432,16 @@ fn expand_keys_lists_every_key_ever_added_current_ones_and_those_in_use_at_a_tim
     let all = count(&mut sh, &mut ws, "");
     assert_eq!(all.len(), 2, "{all:?}");
     assert!(all.contains(&kid) && all.contains(&kid2));
-    assert_eq!(count(&mut sh, &mut ws, "--keys-filter current"), [kid2.clone()]);
     assert_eq!(
-        count(&mut sh, &mut ws, &format!("--keys-filter {before_rotation}")),
+        count(&mut sh, &mut ws, "--keys-filter current"),
+        [kid2.clone()]
+    );
+    assert_eq!(
+        count(
+            &mut sh,
+            &mut ws,
+            &format!("--keys-filter {before_rotation}")
+        ),
         [kid.clone()]
     );
     let r = sh.run_line(
@@ -438,7 +453,12 @@ fn expand_keys_lists_every_key_ever_added_current_ones_and_those_in_use_at_a_tim
     let text = tde_console::persist::to_ron(&ws).unwrap();
     let back = tde_console::persist::from_ron(&text, std::path::Path::new("t.ron")).unwrap();
     assert_eq!(
-        back.server("sql-dbk").unwrap().database("db1").unwrap().key_history.len(),
+        back.server("sql-dbk")
+            .unwrap()
+            .database("db1")
+            .unwrap()
+            .key_history
+            .len(),
         2
     );
 }

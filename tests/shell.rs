@@ -1086,7 +1086,12 @@ fn server_firewall_rules_are_stored_resources_deleted_with_their_rules_commands(
     // The rules live on the server: a file written and read back keeps them.
     let text = tde_console::persist::to_ron(&ws).unwrap();
     let back = tde_console::persist::from_ron(&text, std::path::Path::new("t.ron")).unwrap();
-    assert_eq!(back.server("msdocs-azuresql-server").unwrap().firewall_rules, *rules);
+    assert_eq!(
+        back.server("msdocs-azuresql-server")
+            .unwrap()
+            .firewall_rules,
+        *rules
+    );
 }
 
 /// Microsoft's sample "Copy a database to a new server", then the same under a
@@ -1121,8 +1126,14 @@ az sql db copy --dest-name $targetDatabase --dest-resource-group $targetResource
         .database("msdocs-azuresql-targetdatabase")
         .unwrap()
         .clone();
-    assert_ne!(src.dek.as_ref().unwrap().wrapped, copy.dek.as_ref().unwrap().wrapped);
-    assert_ne!(src.pages, copy.pages, "re-encrypted under the copy's own DEK");
+    assert_ne!(
+        src.dek.as_ref().unwrap().wrapped,
+        copy.dek.as_ref().unwrap().wrapped
+    );
+    assert_ne!(
+        src.pages, copy.pages,
+        "re-encrypted under the copy's own DEK"
+    );
     assert_eq!(
         tde_console::service::sql::read_pages(&ws, "msdocs-azuresql-targetserver", &copy.name)
             .unwrap(),
@@ -1135,7 +1146,11 @@ az sql db copy --dest-name $targetDatabase --dest-resource-group $targetResource
         "sim read --server $targetServer --database $targetDatabase --query text -o tsv",
     );
     assert_eq!(out.trim(), "rows to copy");
-    assert!(ws.activity_log.iter().any(|e| e.message.contains("created as a copy of")));
+    assert!(
+        ws.activity_log
+            .iter()
+            .any(|e| e.message.contains("created as a copy of"))
+    );
     // A customer-managed protector on the source server.
     ok(
         &mut sh,
@@ -1159,8 +1174,9 @@ az sql server tde-key set --server $server --resource-group $resourceGroup --ser
     assert!(!r.ok, "{}", r.stdout);
     assert!(
         r.stderr.contains("KeyMaterialNotFoundOnRemoteServer")
-            && r.stderr
-                .contains("Remote server does not have access to key material used as a TDE protector."),
+            && r.stderr.contains(
+                "Remote server does not have access to key material used as a TDE protector."
+            ),
         "{}",
         r.stderr
     );

@@ -419,7 +419,9 @@ pub fn restore_database_with(
             super::database_key::prepare_cmk(ws, &req.target_server, cmk)?
         };
         let sku = match sku {
-            Some(r) if !r.is_empty() => Some(super::sku::resolve(r, Some(&super::sku::sku_of(&src)))?),
+            Some(r) if !r.is_empty() => {
+                Some(super::sku::resolve(r, Some(&super::sku::sku_of(&src)))?)
+            }
             _ => src.sku.clone(),
         };
         let target = server(ws, &req.target_server)?;

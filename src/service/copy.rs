@@ -64,9 +64,7 @@ pub fn copy_database(
             None => prepared.identity.clone(),
         };
         let sku = match sku {
-            Some(r) if !r.is_empty() => {
-                super::sku::resolve(r, Some(&super::sku::sku_of(&d)))?
-            }
+            Some(r) if !r.is_empty() => super::sku::resolve(r, Some(&super::sku::sku_of(&d)))?,
             _ => super::sku::sku_of(&d),
         };
         // The source's data, really decrypted, then encrypted again under a fresh DEK.

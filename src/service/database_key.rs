@@ -374,7 +374,11 @@ pub(crate) fn record_database_keys(
     let keys = added.iter().chain(current.iter());
     for k in keys.filter(|k| k.key_type == ServerKeyType::AzureKeyVault) {
         let Some(uri) = &k.uri else { continue };
-        if !d.key_history.iter().any(|r| r.uri.eq_ignore_ascii_case(uri)) {
+        if !d
+            .key_history
+            .iter()
+            .any(|r| r.uri.eq_ignore_ascii_case(uri))
+        {
             d.key_history.push(DatabaseKeyRecord {
                 uri: uri.clone(),
                 thumbprint: k.thumbprint.clone(),

@@ -3,9 +3,9 @@
 //! service enforces, and failover (planned, forced) that opens the new primary by really
 //! unwrapping its DEK through that server's vault.
 
+use super::database_key::DatabaseCmk;
 use super::sql::{live_database, server, server_mut, tde_error};
 use super::tde::{server_unwrap_dek, server_wrap_dek};
-use super::database_key::DatabaseCmk;
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 

@@ -270,9 +270,9 @@ pub fn resolve(req: &SkuRequest, base: Option<&DatabaseSku>) -> ServiceResult<Da
             }
             let found = match req.capacity {
                 Some(c) => DTU.iter().find(|(_, e, d)| *e == tier && *d == c),
-                None if base.tier == tier => DTU
-                    .iter()
-                    .find(|(o, _, _)| *o == base.service_objective),
+                None if base.tier == tier => {
+                    DTU.iter().find(|(o, _, _)| *o == base.service_objective)
+                }
                 None => DTU.iter().find(|(_, e, _)| *e == tier),
             };
             let (o, e, d) = found.ok_or_else(|| {

@@ -377,12 +377,12 @@ pub(super) fn sku_args(a: &Args) -> Result<service::sku::SkuRequest, CommandErro
         service_objective: a.get("--service-objective"),
         family: a.get("--family"),
         capacity: super::continuity::int_arg(a, "--capacity")?,
-        compute_model: enum_arg(a, "--compute-model", &["Provisioned", "Serverless"])?.map(
-            |m| match m {
+        compute_model: enum_arg(a, "--compute-model", &["Provisioned", "Serverless"])?.map(|m| {
+            match m {
                 "Serverless" => ComputeModel::Serverless,
                 _ => ComputeModel::Provisioned,
-            },
-        ),
+            }
+        }),
     })
 }
 
@@ -410,9 +410,17 @@ pub(super) fn options_args(a: &Args) -> Result<DatabaseOptions, CommandError> {
         collation: a.get("--collation"),
         min_capacity: match a.get("--min-capacity") {
             None => None,
-            Some(v) => Some(v.trim().parse::<f64>().ok().filter(|c| *c > 0.0).ok_or_else(
-                || usage(format!("argument --min-capacity: invalid float value: '{v}'")),
-            )?),
+            Some(v) => Some(
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|c| *c > 0.0)
+                    .ok_or_else(|| {
+                        usage(format!(
+                            "argument --min-capacity: invalid float value: '{v}'"
+                        ))
+                    })?,
+            ),
         },
         license_type: enum_arg(a, "--license-type", &["BasePrice", "LicenseIncluded"])?
             .map(String::from),
@@ -846,9 +854,7 @@ fn sql_db_show(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Ar
 }
 
 /// `--keys-filter current|<datetime>` (none: every key ever added).
-pub(super) fn keys_filter_arg(
-    a: &Args,
-) -> Result<service::database_key::KeysFilter, CommandError> {
+pub(super) fn keys_filter_arg(a: &Args) -> Result<service::database_key::KeysFilter, CommandError> {
     use service::database_key::KeysFilter;
     match a.get("--keys-filter") {
         None => Ok(KeysFilter::All),
