@@ -366,6 +366,37 @@ fn database_level_keys_geo_replica_copy_and_restores_run_as_documented() {
         ),
     );
     assert_eq!(state(&ws, "sql-dbk", "db1-pitr"), "Online");
+
+    // Dropped database restore: the dropped database's keys, then the restore with them.
+    run(
+        &mut sh,
+        &mut ws,
+        "az sql db delete -g $resourceGroup -s $serverName -n db1-copy --yes
+DROPPED=$(az sql db list-deleted -g $resourceGroup -s $serverName --query \"[?databaseName=='db1-copy'].name\" -o tsv)
+DELETED_AT=$(az sql db list-deleted -g $resourceGroup -s $serverName --query \"[?databaseName=='db1-copy'].deletionDate\" -o tsv)",
+    );
+    let d = sh.run_line(
+        &mut ws,
+        "az sql db show-deleted --name db1-copy --resource-group $resourceGroup --server $serverName --restorable-dropped-database-id \"$DROPPED\" --expand-keys",
+    );
+    assert!(d.ok, "{}", d.stderr);
+    let dv: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
+    assert!(dv["keys"].get(&kid).is_some(), "{}", d.stdout);
+    run(
+        &mut sh,
+        &mut ws,
+        "timestamp=$DELETED_AT\nkeys=$(az sql db show-deleted --resource-group $resourceGroup --server $serverName --restorable-dropped-database-id \"$DROPPED\" --expand-keys --query \"keys(keys)\" -o tsv)\ndestName=db1-undeleted\naz sql db restore --dest-name $destName --name db1-copy --resource-group $resourceGroup --server $serverName --subscription $subscriptionId --time $timestamp -i --encryption-protector $encryptionProtector --user-assigned-identity-id $umi --keys $keys --deleted-time \"$DELETED_AT\"",
+    );
+    assert_eq!(state(&ws, "sql-dbk", "db1-undeleted"), "Online");
+    assert_eq!(
+        sh.run_line(
+            &mut ws,
+            "sim read --server sql-dbk --database db1-undeleted --query text -o tsv"
+        )
+        .stdout
+        .trim(),
+        "orders of the day"
+    );
 }
 
 #[test]
@@ -432,17 +463,14 @@ fn expand_keys_lists_every_key_ever_added_current_ones_and_those_in_use_at_a_tim
     let all = count(&mut sh, &mut ws, "");
     assert_eq!(all.len(), 2, "{all:?}");
     assert!(all.contains(&kid) && all.contains(&kid2));
-    assert_eq!(
-        count(&mut sh, &mut ws, "--keys-filter current"),
-        [kid2.clone()]
-    );
+    assert_eq!(count(&mut sh, &mut ws, "--keys-filter current"), [kid2]);
     assert_eq!(
         count(
             &mut sh,
             &mut ws,
             &format!("--keys-filter {before_rotation}")
         ),
-        [kid.clone()]
+        [kid]
     );
     let r = sh.run_line(
         &mut ws,

@@ -120,6 +120,20 @@ pub const COMMANDS: &[Command] = &[
         |ws, _, _, a| list_deleted(ws, a),
     ),
     Command::new(
+        "az sql db show-deleted",
+        "Get a restorable dropped database.",
+        &[
+            "--restorable-dropped-database-id",
+            "--server",
+            "--resource-group",
+            "--name",
+            "--expand-keys",
+            "--keys-filter",
+        ],
+        |ws, _, _, a| show_deleted(ws, a),
+    )
+    .shorts(&[("-r", "--restorable-dropped-database-id")]),
+    Command::new(
         "az sql db geo-backup list",
         "Gets a list of recoverable databases.",
         &["--server", "--resource-group"],
@@ -610,6 +624,26 @@ fn ticks(t: Timestamp) -> i128 {
     (t.0 as i128 + 62_135_596_800) * 10_000_000
 }
 
+/// A restorable dropped database as az prints it.
+fn deleted_json(s: &SqlServer, x: &DeletedDatabase, now: Timestamp) -> Value {
+    let d = &x.database;
+    let name = format!("{},{}", d.name, ticks(x.deleted_at));
+    json!({
+        "creationDate": d.created.to_iso(),
+        "databaseName": d.name,
+        "deletionDate": x.deleted_at.to_iso(),
+        "earliestRestoreDate": backup::earliest_restore_point(d, now.min(x.deleted_at)).to_iso(),
+        "edition": service::sku::sku_of(d).tier,
+        "id": format!("{}/restorableDroppedDatabases/{name}", ids::server(s)),
+        "location": s.location,
+        "maxSizeBytes": d.max_size_gb as u64 * 1024 * 1024 * 1024,
+        "name": name,
+        "resourceGroup": s.resource_group,
+        "serviceLevelObjective": service::sku::sku_of(d).service_objective,
+        "type": "Microsoft.Sql/servers/restorableDroppedDatabases"
+    })
+}
+
 fn list_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let server = server_arg(ws, a)?;
     let now = ws.now();
@@ -617,25 +651,46 @@ fn list_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     Ok(Value::Array(
         backup::list_deleted(ws, &server)?
             .iter()
-            .map(|x| {
-                let d = &x.database;
-                let name = format!("{},{}", d.name, ticks(x.deleted_at));
-                json!({
-                    "creationDate": d.created.to_iso(),
-                    "databaseName": d.name,
-                    "deletionDate": x.deleted_at.to_iso(),
-                    "earliestRestoreDate": backup::earliest_restore_point(d, now.min(x.deleted_at)).to_iso(),
-                    "edition": service::sku::sku_of(d).tier,
-                    "id": format!("{}/restorableDroppedDatabases/{name}", ids::server(s)),
-                    "location": s.location,
-                    "maxSizeBytes": d.max_size_gb as u64 * 1024 * 1024 * 1024,
-                    "name": name,
-                    "resourceGroup": s.resource_group,
-                    "type": "Microsoft.Sql/servers/restorableDroppedDatabases"
-                })
-            })
+            .map(|x| deleted_json(s, x, now))
             .collect(),
     ))
+}
+
+/// `az sql db show-deleted --restorable-dropped-database-id "NAME,TICKS" [--expand-keys
+/// [--keys-filter current|T]]`: a restorable dropped database, with the keys it used.
+fn show_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    let server = server_arg(ws, a)?;
+    let id = a.required("--restorable-dropped-database-id")?;
+    let now = ws.now();
+    let s = sql::server(ws, &server)?;
+    let not_found = || -> CommandError {
+        ServiceError::not_found(
+            "ResourceNotFound",
+            format!(
+                "The requested resource of type 'Microsoft.Sql/servers/restorableDroppedDatabases' with name '{id}' was not found on server '{server}'."
+            ),
+        )
+        .into()
+    };
+    let (name, at) = id.rsplit_once(',').ok_or_else(not_found)?;
+    let ticks_given: i128 = at.trim().parse().map_err(|_| not_found())?;
+    let dropped = backup::list_deleted(ws, &server)?;
+    let x = dropped
+        .iter()
+        .filter(|x| x.database.name.eq_ignore_ascii_case(name.trim()))
+        .find(|x| (ticks(x.deleted_at) - ticks_given).abs() <= 10_000_000)
+        .ok_or_else(not_found)?;
+    if let Some(n) = a.get("--name")
+        && !n.eq_ignore_ascii_case(&x.database.name)
+    {
+        return Err(not_found());
+    }
+    let mut v = deleted_json(s, x, now);
+    if a.has("--expand-keys") {
+        let filter = super::sql::keys_filter_arg(a)?;
+        v["keys"] = views::database_keys(s, &x.database, filter, now.min(x.deleted_at));
+    }
+    Ok(v)
 }
 
 fn recoverable_json(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
