@@ -1112,6 +1112,7 @@ sim write --server $server --database $database --text "rows to copy"
 az group create --name $targetResourceGroup --location "$targetLocation" -o none
 az sql server create --name $targetServer --resource-group $targetResourceGroup --location "$targetLocation" --admin-user $login --admin-password $password --assign-identity -o none
 az sql db copy --dest-name $targetDatabase --dest-resource-group $targetResourceGroup --dest-server $targetServer --name $database --resource-group $resourceGroup --server $server -o none
+az sql db copy --dest-name tagged --name $database --resource-group $resourceGroup --server $server --tags team=orders -o none
 "#,
     );
     let src = ws
@@ -1140,6 +1141,12 @@ az sql db copy --dest-name $targetDatabase --dest-resource-group $targetResource
         tde_console::service::sql::read_pages(&ws, "msdocs-azuresql-server", &src.name).unwrap()
     );
     assert_eq!(copy.sku.as_ref().unwrap().service_objective, "S0");
+    let tagged = ws
+        .server("msdocs-azuresql-server")
+        .unwrap()
+        .database("tagged")
+        .unwrap();
+    assert_eq!(tagged.tags, [("team".to_string(), "orders".to_string())]);
     let out = ok(
         &mut sh,
         &mut ws,

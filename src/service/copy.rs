@@ -19,6 +19,8 @@ pub struct CopyDatabase {
     pub dest_server: Option<String>,
     pub dest_name: String,
     pub elastic_pool: Option<String>,
+    /// `--tags` (a copy does not take the source's).
+    pub tags: Vec<(String, String)>,
 }
 
 /// Copies a database (see the module's text). Nothing is created when any step fails.
@@ -111,7 +113,7 @@ pub fn copy_database(
             }],
             dek,
             pages: store,
-            tags: Vec::new(),
+            tags: req.tags.clone(),
             settings: DatabaseSettings {
                 pitr_earliest: Some(now),
                 elastic_pool: req.elastic_pool.clone(),

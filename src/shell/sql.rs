@@ -940,6 +940,7 @@ fn sql_db_copy(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Ar
             dest_server: dest_server.clone(),
             dest_name: dest_name.clone(),
             elastic_pool: a.get("--elastic-pool"),
+            tags: tags_arg(a)?,
         },
         &cmk_args(a)?,
         Some(&sku_args(a)?),
