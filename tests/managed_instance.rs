@@ -407,3 +407,19 @@ fn network_arguments_are_validated_as_az_and_azure_validate_them() {
     assert!(ws.network_policies.route_tables.is_empty());
     assert_eq!(ws.network_policies.security_groups.len(), 1);
 }
+
+#[test]
+fn a_managed_database_keeps_the_collation_it_was_created_with() {
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    let mut ws = tde_console::service::new_workspace("t", 1);
+    run(&mut sh, &mut ws, PROCEDURE);
+    let out = run(
+        &mut sh,
+        &mut ws,
+        "az sql midb create --resource-group rg-mi --mi mi-contoso --name db2 --collation Latin1_General_100_CS_AS_SC --query collation -o tsv\naz sql midb show --resource-group rg-mi --mi mi-contoso --name db2 --query collation -o tsv\naz sql midb show --resource-group rg-mi --mi mi-contoso --name db1 --query collation -o tsv",
+    );
+    assert_eq!(
+        out,
+        "Latin1_General_100_CS_AS_SC\nLatin1_General_100_CS_AS_SC\nSQL_Latin1_General_CP1_CI_AS\n"
+    );
+}

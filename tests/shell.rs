@@ -942,3 +942,303 @@ fn odd_bash_lines_fail_cleanly_without_panics() {
         }
     }
 }
+
+/// Runs a script that must succeed; its standard output.
+fn ok(sh: &mut Shell, ws: &mut Workspace, script: &str) -> String {
+    let out = sh.run_script(ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    out.stdout
+}
+
+const SAMPLE_SERVER: &str = r#"
+location="East US"
+resourceGroup="msdocs-azuresql-rg"
+server="msdocs-azuresql-server"
+database="msdocsazuresqldb"
+login="azureuser"
+password="Pa$$w0rD-2026"
+startIp=0.0.0.0
+endIp=0.0.0.0
+az group create --name $resourceGroup --location "$location" -o none
+az sql server create --name $server --resource-group $resourceGroup --location "$location" --admin-user $login --admin-password $password -o none
+"#;
+
+#[test]
+fn every_edition_and_service_objective_az_accepts_is_kept_as_given() {
+    let (mut sh, mut ws) = shell();
+    ok(&mut sh, &mut ws, SAMPLE_SERVER);
+    // Microsoft's samples: an S0 Standard database, a serverless AdventureWorksLT.
+    let out = ok(
+        &mut sh,
+        &mut ws,
+        "az sql db create --resource-group $resourceGroup --server $server --name $database --edition Standard --service-objective S0 --query \"[sku.name, sku.tier, to_string(sku.capacity), currentServiceObjectiveName, requestedServiceObjectiveName, edition]\" -o tsv",
+    );
+    assert_eq!(out, "Standard\nStandard\n10\nS0\nS0\nStandard\n");
+    let out = ok(
+        &mut sh,
+        &mut ws,
+        "az sql db create --resource-group $resourceGroup --server $server --name lt --sample-name AdventureWorksLT --edition GeneralPurpose --compute-model Serverless --family Gen5 --capacity 2 --query \"[sku.name, currentServiceObjectiveName, sampleName, kind]\" -o tsv",
+    );
+    assert_eq!(
+        out,
+        "GP_S_Gen5\nGP_S_Gen5_2\nAdventureWorksLT\nv12.0,user,vcore,serverless\n"
+    );
+    let out = ok(
+        &mut sh,
+        &mut ws,
+        "az sql db create -g $resourceGroup -s $server -n basic -e Basic --query currentServiceObjectiveName -o tsv\naz sql db create -g $resourceGroup -s $server -n p1 --service-objective P1 --query edition -o tsv\naz sql db create -g $resourceGroup -s $server -n hs --service-objective HS_Gen5_4 --query \"[edition, to_string(sku.capacity)]\" -o tsv\naz sql db create -g $resourceGroup -s $server -n dw --service-objective DW100c --query edition -o tsv\naz sql db create -g $resourceGroup -s $server -n plain --query currentServiceObjectiveName -o tsv",
+    );
+    assert_eq!(
+        out,
+        "Basic\nPremium\nHyperscale\n4\nDataWarehouse\nGP_Gen5_2\n"
+    );
+    // Update: capacity, zone redundancy, backup storage redundancy, stored and shown.
+    let out = ok(
+        &mut sh,
+        &mut ws,
+        "az sql db update -g $resourceGroup -s $server -n lt --capacity 4 -o none\naz sql db update -g $resourceGroup -s $server -n plain --zone-redundant true --backup-storage-redundancy Zone -o none\naz sql db update -g $resourceGroup -s $server -n $database --service-objective S3 -o none\naz sql db show -g $resourceGroup -s $server -n lt --query currentServiceObjectiveName -o tsv\naz sql db show -g $resourceGroup -s $server -n plain --query \"[to_string(zoneRedundant), currentBackupStorageRedundancy]\" -o tsv\naz sql db show -g $resourceGroup -s $server -n $database --query \"[currentServiceObjectiveName, to_string(sku.capacity)]\" -o tsv",
+    );
+    assert_eq!(out, "GP_S_Gen5_4\ntrue\nZone\nS3\n100\n");
+    // Restore (the sample's --edition Standard --service-objective S0) and copy keep them.
+    let t = ws.now().to_iso();
+    let out = ok(
+        &mut sh,
+        &mut ws,
+        &format!(
+            "sim clock advance 30m -o none\naz sql db restore --dest-name restored --edition Standard --name $database --resource-group $resourceGroup --server $server --service-objective S0 --time {t} --query currentServiceObjectiveName -o tsv\naz sql db copy --dest-name copied --name $database --resource-group $resourceGroup --server $server --query currentServiceObjectiveName -o tsv\naz sql db copy --dest-name copied-p --name $database --resource-group $resourceGroup --server $server --service-objective P2 --query currentServiceObjectiveName -o tsv"
+        ),
+    );
+    assert_eq!(out, "S0\nS3\nP2\n");
+    // What az or the service refuses changes nothing.
+    let before = ws.clone();
+    for (line, says) in [
+        (
+            "az sql db create -g $resourceGroup -s $server -n bad --edition Standard --service-objective P1",
+            "does not support the service objective 'P1'",
+        ),
+        (
+            "az sql db create -g $resourceGroup -s $server -n bad --service-objective S5",
+            "InvalidServiceObjective",
+        ),
+        (
+            "az sql db create -g $resourceGroup -s $server -n bad --compute-model Elastic",
+            "invalid choice: 'Elastic'",
+        ),
+        (
+            "az sql db create -g $resourceGroup -s $server -n bad --backup-storage-redundancy Far",
+            "invalid choice: 'Far'",
+        ),
+        (
+            "az sql db create -g $resourceGroup -s $server -n bad --sample-name Northwind",
+            "invalid choice: 'Northwind'",
+        ),
+        (
+            "az sql db update -g $resourceGroup -s $server -n lt --capacity 3",
+            "capacity 3",
+        ),
+        (
+            "az sql db update -g $resourceGroup -s $server -n lt --capacity two",
+            "invalid int value: 'two'",
+        ),
+        (
+            "az sql db create -g $resourceGroup -s $server -n bad --edition BusinessCritical --compute-model Serverless",
+            "serverless",
+        ),
+    ] {
+        let r = sh.run_line(&mut ws, line);
+        assert!(!r.ok && r.stderr.contains(says), "{line}: {}", r.stderr);
+        assert!(ws.same_as(&before), "{line} changed the workspace");
+    }
+}
+
+#[test]
+fn server_firewall_rules_are_stored_resources_deleted_with_their_rules_commands() {
+    let (mut sh, mut ws) = shell();
+    ok(&mut sh, &mut ws, SAMPLE_SERVER);
+    // Microsoft's sample line, then show, list, update and delete.
+    let out = ok(
+        &mut sh,
+        &mut ws,
+        "az sql server firewall-rule create --resource-group $resourceGroup --server $server -n AllowYourIp --start-ip-address $startIp --end-ip-address $endIp --query \"[name, startIpAddress, endIpAddress, type]\" -o tsv\naz sql server firewall-rule create -g $resourceGroup -s $server -n office --start-ip-address 203.0.113.1 --end-ip-address 203.0.113.20 -o none\naz sql server firewall-rule show -g $resourceGroup -s $server -n office --query endIpAddress -o tsv\naz sql server firewall-rule update -g $resourceGroup -s $server -n office --end-ip-address 203.0.113.99 --query \"[startIpAddress, endIpAddress]\" -o tsv\naz sql server firewall-rule list -g $resourceGroup -s $server --query \"[].name\" -o tsv",
+    );
+    assert_eq!(
+        out,
+        "AllowYourIp\n0.0.0.0\n0.0.0.0\nMicrosoft.Sql/servers/firewallRules\n203.0.113.20\n203.0.113.1\n203.0.113.99\nAllowYourIp\noffice\n"
+    );
+    let before = ws.clone();
+    for (line, says) in [
+        (
+            "az sql server firewall-rule create -g $resourceGroup -s $server -n x --start-ip-address 10.0.0.256 --end-ip-address 10.0.1.1",
+            "Invalid value provided for parameter: startIpAddress",
+        ),
+        (
+            "az sql server firewall-rule create -g $resourceGroup -s $server -n x --start-ip-address 10.0.0.9 --end-ip-address 10.0.0.1",
+            "greater than its end IP address",
+        ),
+        (
+            "az sql server firewall-rule create -g $resourceGroup -s $server -n x --start-ip-address 10.0.0.1",
+            "the following arguments are required: --end-ip-address",
+        ),
+        (
+            "az sql server firewall-rule show -g $resourceGroup -s $server -n nope",
+            "ResourceNotFound",
+        ),
+        (
+            "az sql server firewall-rule update -g $resourceGroup -s $server -n office --end-ip-address ::1",
+            "endIpAddress",
+        ),
+    ] {
+        let r = sh.run_line(&mut ws, line);
+        assert!(!r.ok && r.stderr.contains(says), "{line}: {}", r.stderr);
+        assert!(ws.same_as(&before), "{line} changed the workspace");
+    }
+    ok(
+        &mut sh,
+        &mut ws,
+        "az sql server firewall-rule delete -g $resourceGroup -s $server -n office",
+    );
+    let rules = &ws.server("msdocs-azuresql-server").unwrap().firewall_rules;
+    assert_eq!(rules.len(), 1);
+    // The rules live on the server: a file written and read back keeps them.
+    let text = tde_console::persist::to_ron(&ws).unwrap();
+    let back = tde_console::persist::from_ron(&text, std::path::Path::new("t.ron")).unwrap();
+    assert_eq!(
+        back.server("msdocs-azuresql-server")
+            .unwrap()
+            .firewall_rules,
+        *rules
+    );
+}
+
+/// Microsoft's sample "Copy a database to a new server", then the same under a
+/// customer-managed protector: the target server needs the key material first.
+#[test]
+fn a_copy_has_its_own_dek_and_the_same_data_and_under_cmk_needs_the_key_material() {
+    let (mut sh, mut ws) = shell();
+    ok(&mut sh, &mut ws, SAMPLE_SERVER);
+    ok(
+        &mut sh,
+        &mut ws,
+        r#"targetResourceGroup="msdocs-azuresql-targetrg"
+targetLocation="Central US"
+targetServer="msdocs-azuresql-targetserver"
+targetDatabase="msdocs-azuresql-targetdatabase"
+az sql db create --name $database --resource-group $resourceGroup --server $server --service-objective S0 -o none
+sim write --server $server --database $database --text "rows to copy"
+az group create --name $targetResourceGroup --location "$targetLocation" -o none
+az sql server create --name $targetServer --resource-group $targetResourceGroup --location "$targetLocation" --admin-user $login --admin-password $password --assign-identity -o none
+az sql db copy --dest-name $targetDatabase --dest-resource-group $targetResourceGroup --dest-server $targetServer --name $database --resource-group $resourceGroup --server $server -o none
+az sql db copy --dest-name tagged --name $database --resource-group $resourceGroup --server $server --tags team=orders -o none
+"#,
+    );
+    let src = ws
+        .server("msdocs-azuresql-server")
+        .unwrap()
+        .database("msdocsazuresqldb")
+        .unwrap()
+        .clone();
+    let copy = ws
+        .server("msdocs-azuresql-targetserver")
+        .unwrap()
+        .database("msdocs-azuresql-targetdatabase")
+        .unwrap()
+        .clone();
+    assert_ne!(
+        src.dek.as_ref().unwrap().wrapped,
+        copy.dek.as_ref().unwrap().wrapped
+    );
+    assert_ne!(
+        src.pages, copy.pages,
+        "re-encrypted under the copy's own DEK"
+    );
+    assert_eq!(
+        tde_console::service::sql::read_pages(&ws, "msdocs-azuresql-targetserver", &copy.name)
+            .unwrap(),
+        tde_console::service::sql::read_pages(&ws, "msdocs-azuresql-server", &src.name).unwrap()
+    );
+    assert_eq!(copy.sku.as_ref().unwrap().service_objective, "S0");
+    let tagged = ws
+        .server("msdocs-azuresql-server")
+        .unwrap()
+        .database("tagged")
+        .unwrap();
+    assert_eq!(tagged.tags, [("team".to_string(), "orders".to_string())]);
+    let out = ok(
+        &mut sh,
+        &mut ws,
+        "sim read --server $targetServer --database $targetDatabase --query text -o tsv",
+    );
+    assert_eq!(out.trim(), "rows to copy");
+    assert!(
+        ws.activity_log
+            .iter()
+            .any(|e| e.message.contains("created as a copy of"))
+    );
+    // A customer-managed protector on the source server.
+    ok(
+        &mut sh,
+        &mut ws,
+        r#"az sql server update --name $server --resource-group $resourceGroup -i -o none
+PRINCIPAL=$(az sql server show --name $server --resource-group $resourceGroup --query identity.principalId -o tsv)
+TARGET_PRINCIPAL=$(az sql server show --name $targetServer --resource-group $targetResourceGroup --query identity.principalId -o tsv)
+az keyvault create --name kv-copy --resource-group $resourceGroup --location eastus --enable-purge-protection true -o none
+az keyvault set-policy --name kv-copy --object-id $PRINCIPAL --key-permissions get wrapKey unwrapKey -o none
+az keyvault set-policy --name kv-copy --object-id $TARGET_PRINCIPAL --key-permissions get wrapKey unwrapKey -o none
+KID=$(az keyvault key create --name tde --vault-name kv-copy --kty RSA --size 2048 --query key.kid -o tsv)
+az sql server key create --server $server --resource-group $resourceGroup --kid $KID -o none
+az sql server tde-key set --server $server --resource-group $resourceGroup --server-key-type AzureKeyVault --kid $KID -o none
+"#,
+    );
+    let before = ws.clone();
+    let r = sh.run_line(
+        &mut ws,
+        "az sql db copy --dest-name second --dest-resource-group $targetResourceGroup --dest-server $targetServer --name $database --resource-group $resourceGroup --server $server",
+    );
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("KeyMaterialNotFoundOnRemoteServer")
+            && r.stderr.contains(
+                "Remote server does not have access to key material used as a TDE protector."
+            ),
+        "{}",
+        r.stderr
+    );
+    assert!(ws.same_as(&before));
+    ok(
+        &mut sh,
+        &mut ws,
+        "az sql server key create --server $targetServer --resource-group $targetResourceGroup --kid $KID -o none\naz sql db copy --dest-name second --dest-resource-group $targetResourceGroup --dest-server $targetServer --name $database --resource-group $resourceGroup --server $server -o none",
+    );
+    assert_eq!(
+        ok(
+            &mut sh,
+            &mut ws,
+            "sim read --server $targetServer --database second --query text -o tsv"
+        )
+        .trim(),
+        "rows to copy"
+    );
+}
+
+#[test]
+fn new_vaults_have_soft_delete_on_by_default_under_both_profiles() {
+    for profile in ["2021", "current"] {
+        let (mut sh, mut ws) = shell();
+        let out = ok(
+            &mut sh,
+            &mut ws,
+            &format!(
+                "sim profile set {profile}\naz group create -n G -l eastus -o none\naz keyvault create -n kv-default -g G -l eastus --query properties.enableSoftDelete -o tsv"
+            ),
+        );
+        assert!(out.ends_with("\nTrue\n"), "{profile}: {out}");
+    }
+    // Under the 2021 profile, only an explicit `false` makes a vault without it.
+    let (mut sh, mut ws) = shell();
+    let out = ok(
+        &mut sh,
+        &mut ws,
+        "sim profile set 2021\naz group create -n G -l eastus -o none\naz keyvault create -n kv-off -g G -l eastus --enable-soft-delete false --query properties.enableSoftDelete -o tsv",
+    );
+    assert!(out.ends_with("\nFalse\n"), "{out}");
+}

@@ -356,6 +356,116 @@ pub struct Database {
     /// the retention of their time; a longer retention set later does not bring them back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_start: Option<Timestamp>,
+    /// Every Key Vault key ever added to the database (its `keys` map, as `az sql db show
+    /// --expand-keys` lists it), oldest first, with when each protected its DEK.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_history: Vec<DatabaseKeyRecord>,
+    /// The SKU as given (`--edition`, `--service-objective`, `--family`, `--capacity`,
+    /// `--compute-model`). `None` (files from before it was kept): derived from `tier`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<DatabaseSku>,
+    /// Properties az stores as given and shows, with no effect on TDE.
+    #[serde(default, skip_serializing_if = "DatabaseOptions::is_default")]
+    pub options: DatabaseOptions,
+}
+
+/// One key of a database's `keys` map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseKeyRecord {
+    /// The versioned key id.
+    pub uri: String,
+    pub thumbprint: String,
+    /// When it was added to the database.
+    pub added: Timestamp,
+    /// When it protected the database's DEK, oldest first; the last is open while it does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_use: Vec<KeyUse>,
+}
+
+/// A time a key protected a database's DEK: from `from` until `until` (open: still does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyUse {
+    pub from: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+}
+
+impl DatabaseKeyRecord {
+    /// Whether it protects the DEK now.
+    pub fn is_current(&self) -> bool {
+        self.in_use.last().is_some_and(|u| u.until.is_none())
+    }
+
+    /// Whether it protected the DEK at some instant of `[from, to]`.
+    pub fn used_between(&self, from: Timestamp, to: Timestamp) -> bool {
+        self.in_use
+            .iter()
+            .any(|u| u.from <= to && u.until.is_none_or(|until| until > from))
+    }
+}
+
+/// A database's SKU as az shows it: `sku.name`, `sku.tier`, `sku.family`, `sku.capacity`,
+/// and the service objective (`currentServiceObjectiveName`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseSku {
+    /// `sku.name`: `Basic`, `Standard`, `Premium`, `DataWarehouse`, `GP_Gen5`, `GP_S_Gen5`, …
+    pub name: String,
+    /// `sku.tier` and `edition`: `Basic`, `Standard`, `Premium`, `GeneralPurpose`,
+    /// `BusinessCritical`, `Hyperscale`, `DataWarehouse`.
+    pub tier: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    /// DTUs or vCores.
+    pub capacity: u32,
+    /// `S0`, `P1`, `Basic`, `GP_Gen5_2`, `GP_S_Gen5_2`, `DW100c`, …
+    pub service_objective: String,
+}
+
+impl DatabaseSku {
+    /// Serverless (`GP_S_Gen5`, `HS_S_Gen5`).
+    pub fn is_serverless(&self) -> bool {
+        self.name.contains("_S_")
+    }
+
+    /// A vCore SKU (as opposed to DTU or DataWarehouse).
+    pub fn is_vcore(&self) -> bool {
+        self.family.is_some()
+    }
+}
+
+/// What az stores on a database as given and shows, with no effect on TDE.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct DatabaseOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_redundant: Option<bool>,
+    /// `Local`, `Zone`, `Geo` or `GeoZone` (az's default: `Geo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_storage_redundancy: Option<String>,
+    /// `AdventureWorksLT`, … (`--sample-name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// Serverless: the minimum vCores (`--min-capacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_capacity: Option<f64>,
+    /// `LicenseIncluded` or `BasePrice`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_type: Option<String>,
+}
+
+impl DatabaseOptions {
+    pub fn is_default(&self) -> bool {
+        *self == DatabaseOptions::default()
+    }
+}
+
+/// A server-level IP firewall rule (`az sql server firewall-rule`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirewallRule {
+    pub name: String,
+    pub start_ip: String,
+    pub end_ip: String,
 }
 
 /// Settings the service loses when a database comes back by revalidation after the
@@ -469,6 +579,9 @@ pub struct SqlServer {
     /// A protector change still re-wrapping DEKs (waiting for the vault's limits) until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protector_change_until: Option<Timestamp>,
+    /// Server-level IP firewall rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub firewall_rules: Vec<FirewallRule>,
     /// Where each database sits in `databases`, for lookups by name.
     #[serde(skip)]
     pub db_index: DatabaseIndex,

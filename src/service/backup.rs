@@ -11,7 +11,8 @@
 //! fresh DEK under the target server's current protector.
 
 use super::content::{revision_at, seal, unseal};
-use super::sql::{server, server_mut, tde_error};
+use super::database_key::DatabaseCmk;
+use super::sql::{live_database, server, server_mut, tde_error};
 use super::tde::server_wrap_dek;
 use super::{Caller, ServiceError, ServiceResult, ids, notify, transact};
 use crate::crypto::{DataEncryptionKey, WrapAlgorithm};
@@ -336,6 +337,7 @@ fn unwrap_needed(
     point: Timestamp,
     target: &str,
     dest: &str,
+    identity: Option<&str>,
 ) -> ServiceResult<BTreeMap<u32, DataEncryptionKey>> {
     let needed = intervals_needed(d, point);
     let full = full_backup_before(d, point);
@@ -356,7 +358,7 @@ fn unwrap_needed(
                 let bytes = match (linked, parsed) {
                     (true, Some(parsed)) => match super::keyvault::unwrap_key(
                         ws,
-                        &Caller::Server(t.name.clone()),
+                        &super::tde::caller_with(t, identity),
                         &parsed,
                         &p.wrapped,
                     ) {
@@ -393,8 +395,35 @@ fn unwrap_needed(
 /// content at the restore point, then creates the new database (Restoring until the
 /// service finishes). Nothing is created when any step fails.
 pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResult<Database> {
+    restore_database_with(ws, req, &DatabaseCmk::default(), None)
+}
+
+/// [`restore_database`] with database-level CMK arguments (`-i --user-assigned-identity-id
+/// --keys --encryption-protector …`: the keys are linked to the target server with the new
+/// database's identity, which then reads the backups' keys and protects the new DEK with its
+/// own protector) and a SKU kept as given (`--edition`, `--service-objective`, …; none: the
+/// source's).
+pub fn restore_database_with(
+    ws: &mut Workspace,
+    req: &RestoreRequest,
+    cmk: &DatabaseCmk,
+    sku: Option<&super::sku::SkuRequest>,
+) -> ServiceResult<Database> {
     transact(ws, |ws| {
         let (src, point) = source_and_point(ws, req)?;
+        let prepared = if cmk.is_empty() {
+            super::database_key::PreparedCmk::default()
+        } else {
+            // The target server must exist before anything is linked to it.
+            server(ws, &req.target_server)?;
+            super::database_key::prepare_cmk(ws, &req.target_server, cmk)?
+        };
+        let sku = match sku {
+            Some(r) if !r.is_empty() => {
+                Some(super::sku::resolve(r, Some(&super::sku::sku_of(&src)))?)
+            }
+            _ => src.sku.clone(),
+        };
         let target = server(ws, &req.target_server)?;
         super::check_name("database", &req.dest_name, 1, 128, |c| {
             !"<>*%&:\\/?".contains(c)
@@ -422,6 +451,7 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
             point,
             &req.target_server,
             &req.dest_name,
+            prepared.identity.as_deref(),
         )?;
         // The content as it was at the restore point, decrypted with the DEK of its epoch.
         let text = match revision_at(&src, point) {
@@ -460,7 +490,10 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
             }
         };
         let now = ws.now();
-        let tier = req.tier.unwrap_or(src.tier);
+        let tier = match &sku {
+            Some(s) if req.tier.is_none() => super::sku::service_tier(s),
+            _ => req.tier.unwrap_or(src.tier),
+        };
         let mut db = Database {
             name: req.dest_name.clone(),
             tier,
@@ -490,6 +523,9 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
             dek_epoch: 0,
             backup_policy: src.backup_policy.clone(),
             history_start: None,
+            key_history: Vec::new(),
+            sku,
+            options: src.options.clone(),
         };
         let until = match db.state {
             DatabaseState::Restoring { until, .. } => until,
@@ -499,13 +535,30 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
         let tde_on = src.tde_enabled() || target_uses_cmk(ws, &req.target_server);
         let fresh = DataEncryptionKey::generate();
         let plain_pages = super::sql::sample_pages(&req.dest_name);
-        if tde_on {
-            let protector = server(ws, &req.target_server)?
-                .protector
-                .server_key_name
-                .clone();
-            let wrapped = server_wrap_dek(ws, &req.target_server, &protector, &fresh)
-                .map_err(|f| tde_error(ws, &req.target_server, &f))?;
+        if tde_on || prepared.own_key.is_some() {
+            let wrapped = match &prepared.own_key {
+                // The new database's own protector, reached with its identity.
+                Some(k) => super::tde::server_wrap_dek_as(
+                    ws,
+                    &req.target_server,
+                    &k.name,
+                    &fresh,
+                    prepared.identity.as_deref(),
+                ),
+                None => {
+                    let protector = server(ws, &req.target_server)?
+                        .protector
+                        .server_key_name
+                        .clone();
+                    server_wrap_dek(ws, &req.target_server, &protector, &fresh)
+                }
+            }
+            .map_err(|f| tde_error(ws, &req.target_server, &f))?;
+            if let Some(k) = &prepared.own_key {
+                db.encryption_protector = Some(k.name.clone());
+                db.encryption_protector_auto_rotation = cmk.auto_rotation;
+            }
+            db.identity = prepared.identity.clone();
             db.dek = Some(wrapped);
             db.pages = PageStore::Encrypted(
                 plain_pages
@@ -526,6 +579,13 @@ pub fn restore_database(ws: &mut Workspace, req: &RestoreRequest) -> ServiceResu
         server_mut(ws, &req.target_server)?
             .databases
             .push(std::sync::Arc::new(db.clone()));
+        super::database_key::record_database_keys(
+            ws,
+            &req.target_server,
+            &db.name,
+            &prepared.added,
+        )?;
+        let db = live_database(ws, &req.target_server, &db.name)?.clone();
         ws.schedule.push(
             until,
             SimEvent::RestoreComplete {

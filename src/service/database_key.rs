@@ -164,7 +164,8 @@ fn set_key(
     d.encryption_protector_auto_rotation = own.as_ref().is_some_and(|(_, auto)| *auto);
     d.encryption_protector = own.map(|(name, _)| name);
     d.key_access_lost_since = None;
-    Ok(d.clone())
+    record_database_keys(ws, server_name, db, &[])?;
+    Ok(live_database(ws, server_name, db)?.clone())
 }
 
 /// A database identity argument: an existing user-assigned identity (its ARM id, as
@@ -257,5 +258,227 @@ pub fn set_database_identity(
             x.clone()
         };
         Ok(updated)
+    })
+}
+
+/// The database-level CMK arguments of a database being made (`az sql db create`, `copy`,
+/// `replica create`, `restore`, `geo-backup restore`, `ltr-backup restore`): `-i
+/// --user-assigned-identity-id`, `--federated-client-id`, `--keys`, `--encryption-protector`
+/// and `--encryption-protector-auto-rotation`.
+#[derive(Clone, Debug, Default)]
+pub struct DatabaseCmk {
+    pub identity: Option<String>,
+    pub federated_client_id: Option<String>,
+    /// Key ids to add to the database (and link to its server).
+    pub keys: Vec<String>,
+    /// The database's own encryption protector (a key id).
+    pub encryption_protector: Option<String>,
+    pub auto_rotation: bool,
+}
+
+impl DatabaseCmk {
+    pub fn is_empty(&self) -> bool {
+        self.identity.is_none()
+            && self.federated_client_id.is_none()
+            && self.keys.is_empty()
+            && self.encryption_protector.is_none()
+    }
+}
+
+/// What [`prepare_cmk`] linked and checked on the target server.
+#[derive(Clone, Debug, Default)]
+pub struct PreparedCmk {
+    /// The database's identity (its ARM id, as stored).
+    pub identity: Option<String>,
+    /// The key that will protect the new database's DEK.
+    pub own_key: Option<ServerKey>,
+    /// Every key added (`--keys`, then the protector).
+    pub added: Vec<ServerKey>,
+}
+
+/// Checks the identity, federates it, links `--keys` and the encryption protector to
+/// `server_name` with the database's identity, and checks the protector as the service
+/// checks one. To be called inside the operation that makes the database (it changes the
+/// server's keys).
+pub(crate) fn prepare_cmk(
+    ws: &mut Workspace,
+    server_name: &str,
+    cmk: &DatabaseCmk,
+) -> ServiceResult<PreparedCmk> {
+    let identity = check_database_identity(ws, cmk.identity.as_deref())?;
+    if let Some(app) = &cmk.federated_client_id {
+        let id = identity.as_deref().ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidParameterValue",
+                "--federated-client-id needs the database's user-assigned identity (--assign-identity --user-assigned-identity-id).",
+            )
+        })?;
+        federate_database_identity(ws, server_name, id, app)?;
+    }
+    let mut added = Vec::new();
+    for kid in &cmk.keys {
+        added.push(super::sql::add_server_key_as(
+            ws,
+            server_name,
+            kid,
+            identity.as_deref(),
+        )?);
+    }
+    let own_key = match &cmk.encryption_protector {
+        Some(kid) => {
+            require_identity_for_own_key(ws, identity.as_deref())?;
+            let uri = parse_kid(kid)?;
+            super::sql::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
+            let key = validate_protector_as(
+                ws,
+                server_name,
+                &uri,
+                cmk.auto_rotation,
+                identity.as_deref(),
+            )?;
+            added.push(key.clone());
+            Some(key)
+        }
+        None => None,
+    };
+    Ok(PreparedCmk {
+        identity,
+        own_key,
+        added,
+    })
+}
+
+/// Keeps database `db`'s `keys` map: the Key Vault keys in `added` join it, and the key
+/// protecting its DEK now (its own, if it has one) is marked in use from now, any other
+/// marked no longer in use.
+pub(crate) fn record_database_keys(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    added: &[ServerKey],
+) -> ServiceResult<()> {
+    let now = ws.now();
+    let s = server(ws, server_name)?;
+    let d = s
+        .database(db)
+        .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
+    let current = d
+        .encryption_protector
+        .as_ref()
+        .and_then(|_| s.database_key(d))
+        .filter(|k| k.key_type == ServerKeyType::AzureKeyVault)
+        .cloned();
+    let d = server_mut(ws, server_name)?
+        .database_mut(db)
+        .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
+    let keys = added.iter().chain(current.iter());
+    for k in keys.filter(|k| k.key_type == ServerKeyType::AzureKeyVault) {
+        let Some(uri) = &k.uri else { continue };
+        if !d
+            .key_history
+            .iter()
+            .any(|r| r.uri.eq_ignore_ascii_case(uri))
+        {
+            d.key_history.push(DatabaseKeyRecord {
+                uri: uri.clone(),
+                thumbprint: k.thumbprint.clone(),
+                added: now,
+                in_use: Vec::new(),
+            });
+        }
+    }
+    let current_uri = current.and_then(|k| k.uri);
+    for r in &mut d.key_history {
+        let is_current = current_uri
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(&r.uri));
+        match (is_current, r.is_current()) {
+            (true, false) => r.in_use.push(KeyUse {
+                from: now,
+                until: None,
+            }),
+            (false, true) => {
+                if let Some(u) = r.in_use.last_mut() {
+                    u.until = Some(now);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Which keys `az sql db show --expand-keys [--keys-filter]` lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeysFilter {
+    /// Every key ever added to the database.
+    All,
+    /// The keys in use now.
+    Current,
+    /// The keys in use at that time: those a restore to it needs (from the full backup
+    /// before it up to it).
+    At(crate::sim::Timestamp),
+}
+
+/// The keys of database `d` of server `s` (its `keys` map), oldest first. A database from a
+/// file written before the map was kept shows its own key, in use since it was linked.
+pub fn database_keys(
+    s: &SqlServer,
+    d: &Database,
+    filter: KeysFilter,
+    now: crate::sim::Timestamp,
+) -> Vec<DatabaseKeyRecord> {
+    let mut all = d.key_history.clone();
+    if let Some(k) = d
+        .encryption_protector
+        .as_ref()
+        .and_then(|_| s.database_key(d))
+        .filter(|k| k.key_type == ServerKeyType::AzureKeyVault)
+        && let Some(uri) = &k.uri
+        && !all.iter().any(|r| r.uri.eq_ignore_ascii_case(uri))
+    {
+        all.push(DatabaseKeyRecord {
+            uri: uri.clone(),
+            thumbprint: k.thumbprint.clone(),
+            added: k.created,
+            in_use: vec![KeyUse {
+                from: k.created,
+                until: None,
+            }],
+        });
+    }
+    match filter {
+        KeysFilter::All => all,
+        KeysFilter::Current => all.into_iter().filter(|r| r.is_current()).collect(),
+        KeysFilter::At(t) => {
+            let from = super::backup::full_backup_before(d, t.min(now));
+            all.into_iter()
+                .filter(|r| r.added <= t && r.used_between(from, t))
+                .collect()
+        }
+    }
+}
+
+/// `az sql db update --keys K...`: links each key to the server with the database's
+/// identity and adds it to the database's `keys` map.
+pub fn add_database_keys(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    kids: &[String],
+) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        let d = writable_database(ws, server_name, db)?;
+        let mut added = Vec::new();
+        for kid in kids {
+            added.push(super::sql::add_server_key_as(
+                ws,
+                server_name,
+                kid,
+                d.identity.as_deref(),
+            )?);
+        }
+        record_database_keys(ws, server_name, &d.name, &added)?;
+        Ok(live_database(ws, server_name, &d.name)?.clone())
     })
 }

@@ -3,6 +3,7 @@
 //! service enforces, and failover (planned, forced) that opens the new primary by really
 //! unwrapping its DEK through that server's vault.
 
+use super::database_key::DatabaseCmk;
 use super::sql::{live_database, server, server_mut, tde_error};
 use super::tde::{server_unwrap_dek, server_wrap_dek};
 use super::{ServiceError, ServiceResult, ids, notify, transact};
@@ -96,9 +97,75 @@ fn check_key_material(
     Ok(own.then(|| twin.name.clone()))
 }
 
+/// The key that will protect a new secondary's (or copy's) DEK on `target`: the key-material
+/// rules of geo-replication (the target server must hold the key material of the source's
+/// protector), then the database's own protector if one was given, which must be the same
+/// material as the source database's own key. `None`: the target server's protector.
+pub(crate) fn target_key(
+    s: &SqlServer,
+    d: &Database,
+    target: &SqlServer,
+    target_db: &str,
+    own: Option<&ServerKey>,
+) -> ServiceResult<Option<String>> {
+    let mut own_key = check_key_material(s, d, target, target_db)?;
+    if let Some(k) = own {
+        if let Some(src) = s.database_key(d).filter(|k| {
+            k.key_type == ServerKeyType::AzureKeyVault && d.encryption_protector.is_some()
+        }) && src.thumbprint != k.thumbprint
+        {
+            return Err(ServiceError::bad_request(
+                "PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary",
+                format!(
+                    "All databases in geo replication must contain the same key material as the encryption protector of the source database. Please add the key '{}' with the same key material to the target database '{target_db}'.",
+                    src.uri.clone().unwrap_or_else(|| src.name.clone())
+                ),
+            ));
+        }
+        own_key = Some(k.name.clone());
+    }
+    Ok(own_key)
+}
+
 /// `az sql db replica create`: a readable geo-secondary on another server.
 pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<ReplicationLink> {
+    create_replica_with(ws, req, &DatabaseCmk::default(), None)
+}
+
+/// `az sql db replica create` with database-level CMK arguments (`-i
+/// --user-assigned-identity-id --keys --encryption-protector [--federated-client-id]
+/// [--encryption-protector-auto-rotation]`) and a SKU (`--service-objective`, …): the keys
+/// are linked to the partner server with the secondary's identity first, and the secondary's
+/// own protector must hold the same key material as the primary's.
+pub fn create_replica_with(
+    ws: &mut Workspace,
+    req: &CreateReplica,
+    cmk: &DatabaseCmk,
+    sku: Option<&super::sku::SkuRequest>,
+) -> ServiceResult<ReplicationLink> {
     transact(ws, |ws| {
+        let prepared = if cmk.is_empty() {
+            super::database_key::PreparedCmk::default()
+        } else {
+            super::database_key::prepare_cmk(ws, &req.partner_server, cmk)?
+        };
+        let source_sku = super::sku::sku_of(live_database(ws, &req.server, &req.database)?);
+        let sku = match sku {
+            Some(r) if !r.is_empty() => Some(super::sku::resolve(r, Some(&source_sku))?),
+            _ => None,
+        };
+        create_replica_inner(ws, req, &prepared, cmk.auto_rotation, sku)
+    })
+}
+
+fn create_replica_inner(
+    ws: &mut Workspace,
+    req: &CreateReplica,
+    prepared: &super::database_key::PreparedCmk,
+    auto_rotation: bool,
+    sku: Option<DatabaseSku>,
+) -> ServiceResult<ReplicationLink> {
+    {
         let d = live_database(ws, &req.server, &req.database)?.clone();
         let s = server(ws, &req.server)?;
         let partner = server(ws, &req.partner_server)?;
@@ -171,7 +238,8 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
                 "The create database operation can not be performed at this time due to ongoing Transparent Data Encryption (TDE) key rotation on the server. Please try the operation again later.",
             ));
         }
-        let own_key = check_key_material(s, &d, partner, &partner_db)?;
+        let own_key = target_key(s, &d, partner, &partner_db, prepared.own_key.as_ref())?;
+        let identity = prepared.identity.clone().or_else(|| d.identity.clone());
         let now = ws.now();
         // Seed the secondary with the primary's DEK: unwrapped through the primary's vault,
         // wrapped by the partner's key.
@@ -187,10 +255,17 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
                 let key = own_key
                     .clone()
                     .unwrap_or_else(|| partner.protector.server_key_name.clone());
-                Some(
-                    server_wrap_dek(ws, &req.partner_server, &key, dek)
-                        .map_err(|f| tde_error(ws, &req.partner_server, &f))?,
-                )
+                let wrapped = match &own_key {
+                    Some(_) => super::tde::server_wrap_dek_as(
+                        ws,
+                        &req.partner_server,
+                        &key,
+                        dek,
+                        identity.as_deref(),
+                    ),
+                    None => server_wrap_dek(ws, &req.partner_server, &key, dek),
+                };
+                Some(wrapped.map_err(|f| tde_error(ws, &req.partner_server, &f))?)
             }
             None => None,
         };
@@ -218,13 +293,17 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
             tags: d.tags.clone(),
             settings: DatabaseSettings::default(),
             last_recovery: None,
+            encryption_protector_auto_rotation: own_key.is_some()
+                && (auto_rotation
+                    || (d.encryption_protector_auto_rotation && d.encryption_protector.is_some())),
             encryption_protector: own_key,
-            encryption_protector_auto_rotation: d.encryption_protector_auto_rotation
-                && d.encryption_protector.is_some(),
-            identity: d.identity.clone(),
+            identity,
             key_access_lost_since: None,
             content,
             protector_history: Vec::new(),
+            key_history: Vec::new(),
+            tier: sku.as_ref().map(super::sku::service_tier).unwrap_or(d.tier),
+            sku: sku.or_else(|| d.sku.clone()),
             ..d.clone()
         };
         let resource = ids::database(s, &d.name);
@@ -241,6 +320,12 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
         server_mut(ws, &req.partner_server)?
             .databases
             .push(std::sync::Arc::new(secondary));
+        super::database_key::record_database_keys(
+            ws,
+            &req.partner_server,
+            &partner_db,
+            &prepared.added,
+        )?;
         ws.continuity.links.push(link.clone());
         super::log_activity(
             ws,
@@ -254,7 +339,7 @@ pub fn create_replica(ws: &mut Workspace, req: &CreateReplica) -> ServiceResult<
             ),
         );
         Ok(link)
-    })
+    }
 }
 
 /// `az sql db replica list-links`: the links of a database, either side.

@@ -61,7 +61,9 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
                     ));
                 }
                 (crate::sim::TimingProfile::Current, _) => true,
-                (crate::sim::TimingProfile::Y2021, s) => s.unwrap_or(false),
+                // az has turned soft delete on by default since February 2020 (before the
+                // seed); under the 2021 profile only `--enable-soft-delete false` turns it off.
+                (crate::sim::TimingProfile::Y2021, s) => s.unwrap_or(true),
             };
             let retention_days = req.retention_days.unwrap_or(90);
             if !(7..=90).contains(&retention_days) {

@@ -98,6 +98,7 @@ pub fn create_server(
             network_outage_until: None,
             deleted_databases: Vec::new(),
             protector_change_until: None,
+            firewall_rules: Vec::new(),
             db_index: Default::default(),
         };
         ws.servers.push(std::sync::Arc::new(server.clone()));
@@ -263,6 +264,10 @@ pub struct CreateDatabase {
     pub encryption_protector_auto_rotation: bool,
     /// `--assign-identity --user-assigned-identity-id`: the database's own identity.
     pub identity: Option<String>,
+    /// The SKU as given (`None`: derived from `tier`).
+    pub sku: Option<DatabaseSku>,
+    /// What az stores as given (zone redundancy, backup storage redundancy, sample, …).
+    pub options: DatabaseOptions,
 }
 
 impl CreateDatabase {
@@ -277,6 +282,8 @@ impl CreateDatabase {
             encryption_protector: None,
             encryption_protector_auto_rotation: false,
             identity: None,
+            sku: None,
+            options: DatabaseOptions::default(),
         }
     }
 }
@@ -333,7 +340,8 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             server_mut(ws, &req.server)?
                 .databases
                 .push(std::sync::Arc::new(db.clone()));
-            Ok(db)
+            super::database_key::record_database_keys(ws, &req.server, &req.name, &[])?;
+            Ok(live_database(ws, &req.server, &req.name)?.clone())
         })
     };
     out.inspect(|_| {
@@ -343,6 +351,131 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             Some(&req.name),
             "Create or update SQL database",
             format!("Database '{}' created.", req.name),
+        )
+    })
+}
+
+/// `az sql db create` with its database-level CMK arguments: the identity is checked and
+/// federated, `--keys` are linked to the server and added to the database, and the database
+/// is created with its own protector, all in one operation.
+pub fn create_database_with(
+    ws: &mut Workspace,
+    req: &CreateDatabase,
+    cmk: &super::database_key::DatabaseCmk,
+) -> ServiceResult<Database> {
+    transact(ws, |ws| {
+        let prepared = super::database_key::prepare_cmk(
+            ws,
+            &req.server,
+            &super::database_key::DatabaseCmk {
+                encryption_protector: None,
+                ..cmk.clone()
+            },
+        )?;
+        let req = CreateDatabase {
+            identity: prepared.identity.clone(),
+            encryption_protector: cmk.encryption_protector.clone(),
+            encryption_protector_auto_rotation: cmk.auto_rotation,
+            ..req.clone()
+        };
+        create_database(ws, &req)?;
+        super::database_key::record_database_keys(ws, &req.server, &req.name, &prepared.added)?;
+        Ok(live_database(ws, &req.server, &req.name)?.clone())
+    })
+}
+
+/// What `az sql db update` changes besides keys: the SKU and what az stores as given.
+#[derive(Clone, Debug, Default)]
+pub struct DatabaseProperties {
+    pub sku: super::sku::SkuRequest,
+    /// Only the `Some` fields change.
+    pub options: DatabaseOptions,
+    pub max_size_gb: Option<u32>,
+    pub elastic_pool: Option<String>,
+    pub read_scale: Option<bool>,
+    pub auto_pause_delay_minutes: Option<u32>,
+}
+
+impl DatabaseProperties {
+    pub fn is_empty(&self) -> bool {
+        self.sku.is_empty()
+            && self.options.is_default()
+            && self.max_size_gb.is_none()
+            && self.elastic_pool.is_none()
+            && self.read_scale.is_none()
+            && self.auto_pause_delay_minutes.is_none()
+    }
+}
+
+/// `az sql db update --service-objective|--edition|--capacity|--family|--compute-model
+/// |--zone-redundant|--backup-storage-redundancy|--max-size|…`: the new SKU is built from
+/// the database's own (as az does) and kept as given.
+pub fn update_database_properties(
+    ws: &mut Workspace,
+    server_name: &str,
+    db: &str,
+    p: &DatabaseProperties,
+) -> ServiceResult<Database> {
+    let out = transact(ws, |ws| {
+        super::content::require_server_serving(ws, server_name)?;
+        let d = live_database(ws, server_name, db)?.clone();
+        let id = ids::database(server(ws, server_name)?, &d.name);
+        super::locks::check(ws, &id, super::locks::LockedAction::Write)?;
+        if matches!(d.state, DatabaseState::Inaccessible { .. }) {
+            return Err(ServiceError::database_inaccessible(server_name, &d.name));
+        }
+        let sku = super::sku::resolve(&p.sku, Some(&super::sku::sku_of(&d)))?;
+        let size = p.max_size_gb.unwrap_or(d.max_size_gb);
+        if size == 0 || size > 4096 {
+            return Err(ServiceError::bad_request(
+                "InvalidMaxSizeTierCombination",
+                format!(
+                    "The requested database size of {size} GB is not supported for the {} tier.",
+                    sku.tier
+                ),
+            ));
+        }
+        let x = server_mut(ws, server_name)?
+            .database_mut(&d.name)
+            .ok_or_else(|| ServiceError::database_not_found(server_name, &d.name))?;
+        x.tier = super::sku::service_tier(&sku);
+        x.sku = Some(sku);
+        x.max_size_gb = size;
+        let o = &p.options;
+        let mine = &mut x.options;
+        if o.zone_redundant.is_some() {
+            mine.zone_redundant = o.zone_redundant;
+        }
+        if o.backup_storage_redundancy.is_some() {
+            mine.backup_storage_redundancy = o.backup_storage_redundancy.clone();
+        }
+        if o.collation.is_some() {
+            mine.collation = o.collation.clone();
+        }
+        if o.min_capacity.is_some() {
+            mine.min_capacity = o.min_capacity;
+        }
+        if o.license_type.is_some() {
+            mine.license_type = o.license_type.clone();
+        }
+        if p.elastic_pool.is_some() {
+            x.settings.elastic_pool = p.elastic_pool.clone();
+        }
+        if let Some(r) = p.read_scale {
+            x.settings.read_scale = r;
+        }
+        if p.auto_pause_delay_minutes.is_some() {
+            x.settings.auto_pause_delay_minutes = p.auto_pause_delay_minutes;
+        }
+        Ok(x.clone())
+    });
+    out.inspect(|d| {
+        super::log_server_change(
+            ws,
+            server_name,
+            Some(&d.name),
+            "Create or update SQL database",
+            format!("Database '{}' updated.", d.name),
         )
     })
 }
@@ -443,6 +576,9 @@ pub(crate) fn new_database(
         dek_epoch: 0,
         backup_policy: BackupPolicy::default(),
         history_start: None,
+        key_history: Vec::new(),
+        sku: req.sku.clone(),
+        options: req.options.clone(),
     })
 }
 

@@ -100,9 +100,18 @@ pub const COMMANDS: &[Command] = &[
             "--compute-model",
             "--family",
             "--capacity",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--zone-redundant",
         ],
         |ws, _, _, a| restore(ws, a),
     )
+    .shorts(super::sql::DB_SHORTS)
+    .aliases(super::sql::DB_ALIASES)
     .no_wait(),
     Command::new(
         "az sql db list-deleted",
@@ -110,6 +119,20 @@ pub const COMMANDS: &[Command] = &[
         &["--server", "--resource-group"],
         |ws, _, _, a| list_deleted(ws, a),
     ),
+    Command::new(
+        "az sql db show-deleted",
+        "Get a restorable dropped database.",
+        &[
+            "--restorable-dropped-database-id",
+            "--server",
+            "--resource-group",
+            "--name",
+            "--expand-keys",
+            "--keys-filter",
+        ],
+        |ws, _, _, a| show_deleted(ws, a),
+    )
+    .shorts(&[("-r", "--restorable-dropped-database-id")]),
     Command::new(
         "az sql db geo-backup list",
         "Gets a list of recoverable databases.",
@@ -119,9 +142,20 @@ pub const COMMANDS: &[Command] = &[
     Command::new(
         "az sql db geo-backup show",
         "Gets a recoverable database.",
-        &["--server", "--resource-group", "--database", "--name"],
+        &[
+            "--server",
+            "--resource-group",
+            "--database",
+            "--name",
+            "--expand-keys",
+            "--keys-filter",
+        ],
         |ws, _, _, a| geo_backup_show(ws, a),
-    ),
+    )
+    .aliases(&[
+        ("--database-name", "--database"),
+        ("--server-name", "--server"),
+    ]),
     Command::new(
         "az sql db geo-backup restore",
         "Restore a geo-redundant backup to a new database.",
@@ -140,9 +174,19 @@ pub const COMMANDS: &[Command] = &[
             "--compute-model",
             "--family",
             "--capacity",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--zone-redundant",
         ],
         |ws, _, _, a| geo_backup_restore(ws, a),
-    ),
+    )
+    .shorts(super::sql::DB_SHORTS)
+    .aliases(super::sql::DB_ALIASES)
+    .no_wait(),
     Command::new(
         "az sql db ltr-policy set",
         "Update long term retention settings for a database.",
@@ -207,9 +251,18 @@ pub const COMMANDS: &[Command] = &[
             "--compute-model",
             "--family",
             "--capacity",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--zone-redundant",
         ],
         |ws, _, _, a| ltr_restore(ws, a),
     )
+    .shorts(super::sql::DB_SHORTS)
+    .aliases(super::sql::DB_ALIASES)
     .no_wait(),
     Command::new(
         "az sql db replica create",
@@ -230,9 +283,19 @@ pub const COMMANDS: &[Command] = &[
             "--compute-model",
             "--backup-storage-redundancy",
             "--bsr",
+            "--edition",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--zone-redundant",
         ],
         |ws, _, _, a| replica_create(ws, a),
     )
+    .shorts(super::sql::DB_SHORTS)
+    .aliases(super::sql::DB_ALIASES)
     .no_wait(),
     Command::new(
         "az sql db replica list-links",
@@ -518,20 +581,13 @@ fn time_arg(a: &Args, flag: &str) -> Result<Option<Timestamp>, CommandError> {
     }
 }
 
-fn tier_arg(a: &Args) -> Result<Option<ServiceTier>, CommandError> {
-    match a.get("--edition").or_else(|| a.get("--tier")) {
-        None => Ok(None),
-        Some(t) => ServiceTier::parse(&t).map(Some).ok_or_else(|| {
-            usage(format!(
-                "argument --edition: invalid value '{t}' (GeneralPurpose or BusinessCritical are simulated)"
-            ))
-        }),
-    }
-}
-
-/// Starts a restore and waits for it (unless `--no-wait`); prints the new database.
+/// Starts a restore and waits for it (unless `--no-wait`); prints the new database. The
+/// database-level CMK arguments and the SKU arguments are the create's.
 fn run_restore(ws: &mut Workspace, a: &Args, req: &RestoreRequest) -> CmdResult {
-    let d = backup::restore_database(ws, req)?;
+    super::sql::options_args(a)?;
+    let sku = super::sql::sku_args(a)?;
+    let cmk = super::sql::cmk_args(a)?;
+    let d = backup::restore_database_with(ws, req, &cmk, Some(&sku))?;
     if let DatabaseState::Restoring { until, .. } = d.state {
         wait_until(ws, a, until)?;
     }
@@ -558,7 +614,7 @@ fn restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         source,
         target_server: server,
         dest_name: dest,
-        tier: tier_arg(a)?,
+        tier: None,
     };
     run_restore(ws, a, &req)
 }
@@ -568,6 +624,26 @@ fn ticks(t: Timestamp) -> i128 {
     (t.0 as i128 + 62_135_596_800) * 10_000_000
 }
 
+/// A restorable dropped database as az prints it.
+fn deleted_json(s: &SqlServer, x: &DeletedDatabase, now: Timestamp) -> Value {
+    let d = &x.database;
+    let name = format!("{},{}", d.name, ticks(x.deleted_at));
+    json!({
+        "creationDate": d.created.to_iso(),
+        "databaseName": d.name,
+        "deletionDate": x.deleted_at.to_iso(),
+        "earliestRestoreDate": backup::earliest_restore_point(d, now.min(x.deleted_at)).to_iso(),
+        "edition": service::sku::sku_of(d).tier,
+        "id": format!("{}/restorableDroppedDatabases/{name}", ids::server(s)),
+        "location": s.location,
+        "maxSizeBytes": d.max_size_gb as u64 * 1024 * 1024 * 1024,
+        "name": name,
+        "resourceGroup": s.resource_group,
+        "serviceLevelObjective": service::sku::sku_of(d).service_objective,
+        "type": "Microsoft.Sql/servers/restorableDroppedDatabases"
+    })
+}
+
 fn list_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let server = server_arg(ws, a)?;
     let now = ws.now();
@@ -575,36 +651,57 @@ fn list_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     Ok(Value::Array(
         backup::list_deleted(ws, &server)?
             .iter()
-            .map(|x| {
-                let d = &x.database;
-                let name = format!("{},{}", d.name, ticks(x.deleted_at));
-                json!({
-                    "creationDate": d.created.to_iso(),
-                    "databaseName": d.name,
-                    "deletionDate": x.deleted_at.to_iso(),
-                    "earliestRestoreDate": backup::earliest_restore_point(d, now.min(x.deleted_at)).to_iso(),
-                    "edition": d.tier.as_str(),
-                    "id": format!("{}/restorableDroppedDatabases/{name}", ids::server(s)),
-                    "location": s.location,
-                    "maxSizeBytes": d.max_size_gb as u64 * 1024 * 1024 * 1024,
-                    "name": name,
-                    "resourceGroup": s.resource_group,
-                    "type": "Microsoft.Sql/servers/restorableDroppedDatabases"
-                })
-            })
+            .map(|x| deleted_json(s, x, now))
             .collect(),
     ))
 }
 
+/// `az sql db show-deleted --restorable-dropped-database-id "NAME,TICKS" [--expand-keys
+/// [--keys-filter current|T]]`: a restorable dropped database, with the keys it used.
+fn show_deleted(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+    let server = server_arg(ws, a)?;
+    let id = a.required("--restorable-dropped-database-id")?;
+    let now = ws.now();
+    let s = sql::server(ws, &server)?;
+    let not_found = || -> CommandError {
+        ServiceError::not_found(
+            "ResourceNotFound",
+            format!(
+                "The requested resource of type 'Microsoft.Sql/servers/restorableDroppedDatabases' with name '{id}' was not found on server '{server}'."
+            ),
+        )
+        .into()
+    };
+    let (name, at) = id.rsplit_once(',').ok_or_else(not_found)?;
+    let ticks_given: i128 = at.trim().parse().map_err(|_| not_found())?;
+    let dropped = backup::list_deleted(ws, &server)?;
+    let x = dropped
+        .iter()
+        .filter(|x| x.database.name.eq_ignore_ascii_case(name.trim()))
+        .find(|x| (ticks(x.deleted_at) - ticks_given).abs() <= 10_000_000)
+        .ok_or_else(not_found)?;
+    if let Some(n) = a.get("--name")
+        && !n.eq_ignore_ascii_case(&x.database.name)
+    {
+        return Err(not_found());
+    }
+    let mut v = deleted_json(s, x, now);
+    if a.has("--expand-keys") {
+        let filter = super::sql::keys_filter_arg(a)?;
+        v["keys"] = views::database_keys(s, &x.database, filter, now.min(x.deleted_at));
+    }
+    Ok(v)
+}
+
 fn recoverable_json(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
     json!({
-        "edition": d.tier.as_str(),
+        "edition": service::sku::sku_of(d).tier,
         "elasticPoolName": d.settings.elastic_pool,
         "id": format!("{}/recoverableDatabases/{}", ids::server(s), d.name),
         "lastAvailableBackupDate": backup::geo_backup_point(d, ws.now()).to_iso(),
         "name": d.name,
         "resourceGroup": s.resource_group,
-        "serviceLevelObjective": match d.tier { ServiceTier::GeneralPurpose => "GP_Gen5_2", ServiceTier::BusinessCritical => "BC_Gen5_2" },
+        "serviceLevelObjective": service::sku::sku_of(d).service_objective,
         "type": "Microsoft.Sql/servers/recoverableDatabases"
     })
 }
@@ -628,7 +725,12 @@ fn geo_backup_show(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let d = s
         .database(&db)
         .ok_or_else(|| ServiceError::database_not_found(&server, &db))?;
-    Ok(recoverable_json(ws, s, d))
+    let mut v = recoverable_json(ws, s, d);
+    if a.has("--expand-keys") {
+        let filter = super::sql::keys_filter_arg(a)?;
+        v["keys"] = views::database_keys(s, d, filter, ws.now());
+    }
+    Ok(v)
 }
 
 /// The segment after `name` in an ARM id (`.../servers/S/...` -> `S`).
@@ -659,7 +761,7 @@ fn geo_backup_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         source: RestoreSource::Geo,
         target_server: target,
         dest_name: a.required("--dest-database")?,
-        tier: tier_arg(a)?,
+        tier: None,
     };
     run_restore(ws, a, &req)
 }
@@ -840,7 +942,7 @@ fn ltr_restore(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         source: RestoreSource::LongTerm { time, deleted_at },
         target_server: target,
         dest_name: a.required("--dest-database")?,
-        tier: tier_arg(a)?,
+        tier: None,
     };
     run_restore(ws, a, &req)
 }
@@ -860,7 +962,10 @@ fn replica_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         b.set("--resource-group", vec![g]);
         check_group(ws, &b, &partner)?;
     }
-    let link = geo::create_replica(
+    super::sql::options_args(a)?;
+    let sku = super::sql::sku_args(a)?;
+    let cmk = super::sql::cmk_args(a)?;
+    let link = geo::create_replica_with(
         ws,
         &CreateReplica {
             server,
@@ -868,6 +973,8 @@ fn replica_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
             partner_server: partner,
             partner_database: a.get("--partner-database"),
         },
+        &cmk,
+        Some(&sku),
     )?;
     database_json(ws, &link.secondary_server, &link.secondary_database)
 }

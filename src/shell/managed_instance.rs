@@ -359,7 +359,7 @@ fn instance_protector(
     )
 }
 
-/// `az sql midb create|show|delete` take these (the collation is accepted, not simulated).
+/// `az sql midb create|show|delete` take these (`--collation` is the create's, stored).
 const MIDB_ARGS: &[&str] = &[
     "--managed-instance",
     "--resource-group",
@@ -376,15 +376,14 @@ fn instance_database(
     cmd: &str,
     a: &mut Args,
 ) -> CmdResult {
-    a.take("--collation");
-    delegate(
-        ws,
-        keys,
-        a,
-        &["sql", "db", verb(cmd)],
-        &["--name", "--yes", "--no-wait"],
-        midb_json,
-    )
+    // The collation is the create's (stored on the database and shown).
+    let pass: &[&str] = if verb(cmd) == "create" {
+        &["--name", "--yes", "--no-wait", "--collation"]
+    } else {
+        a.take("--collation");
+        &["--name", "--yes", "--no-wait"]
+    };
+    delegate(ws, keys, a, &["sql", "db", verb(cmd)], pass, midb_json)
 }
 
 /// An instance's sub-resource: its id and type as Azure names them.
@@ -404,7 +403,7 @@ fn relabel(mut v: Value, kind: &str) -> Value {
 
 fn midb_json(v: Value) -> Value {
     json!({
-        "collation": "SQL_Latin1_General_CP1_CI_AS",
+        "collation": v["collation"],
         "creationDate": v["creationDate"],
         "id": relabel(v.clone(), "")["id"],
         "location": v["location"],

@@ -83,10 +83,98 @@ pub const COMMANDS: &[Command] = &[
             "--no-wait",
             "--backup-storage-redundancy",
             "--zone-redundant",
+            "--compute-model",
+            "--sample-name",
+            "--collation",
+            "--min-capacity",
+            "--license-type",
         ],
         sql_db_create,
     )
+    .shorts(DB_SHORTS)
+    .aliases(DB_ALIASES)
     .no_wait(),
+    Command::new(
+        "az sql db copy",
+        "Create a copy of a database.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--dest-name",
+            "--dest-server",
+            "--dest-resource-group",
+            "--service-objective",
+            "--elastic-pool",
+            "--compute-model",
+            "--family",
+            "--capacity",
+            "--edition",
+            "--backup-storage-redundancy",
+            "--zone-redundant",
+            "--auto-pause-delay",
+            "--min-capacity",
+            "--read-scale",
+            "--read-replicas",
+            "--license-type",
+            "--tags",
+            "--availability-zone",
+            "--preferred-enclave-type",
+            "--assign-identity",
+            "--user-assigned-identity-id",
+            "--keys",
+            "--encryption-protector",
+            "--encryption-protector-auto-rotation",
+            "--federated-client-id",
+            "--no-wait",
+        ],
+        sql_db_copy,
+    )
+    .shorts(DB_SHORTS)
+    .aliases(COPY_ALIASES)
+    .no_wait(),
+    Command::new(
+        "az sql server firewall-rule create",
+        "Create a firewall rule.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--start-ip-address",
+            "--end-ip-address",
+        ],
+        sql_firewall_rule,
+    ),
+    Command::new(
+        "az sql server firewall-rule show",
+        "Shows the details for a firewall rule.",
+        &["--name", "--server", "--resource-group"],
+        sql_firewall_rule,
+    ),
+    Command::new(
+        "az sql server firewall-rule list",
+        "List a server's firewall rules.",
+        &["--server", "--resource-group"],
+        sql_firewall_rule,
+    ),
+    Command::new(
+        "az sql server firewall-rule update",
+        "Update a firewall rule.",
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--start-ip-address",
+            "--end-ip-address",
+        ],
+        sql_firewall_rule,
+    ),
+    Command::new(
+        "az sql server firewall-rule delete",
+        "Deletes a firewall rule.",
+        &["--name", "--server", "--resource-group"],
+        sql_firewall_rule,
+    ),
     Command::new(
         "az sql db list",
         "List databases on a server or elastic pool.",
@@ -160,9 +248,24 @@ pub const COMMANDS: &[Command] = &[
             "--user-assigned-identity-id",
             "--keys",
             "--federated-client-id",
+            "--edition",
+            "--service-objective",
+            "--family",
+            "--capacity",
+            "--compute-model",
+            "--zone-redundant",
+            "--backup-storage-redundancy",
+            "--max-size",
+            "--min-capacity",
+            "--license-type",
+            "--elastic-pool",
+            "--read-scale",
+            "--auto-pause-delay",
         ],
         sql_db_update,
-    ),
+    )
+    .shorts(DB_SHORTS)
+    .aliases(DB_ALIASES),
     Command::new(
         "az sql server tde-key revalidate",
         "Revalidate a server encryption protector.",
@@ -212,6 +315,148 @@ pub const COMMANDS: &[Command] = &[
         sql_db_tde_list_activity,
     ),
 ];
+
+/// The short flags az gives the database commands (`-e` edition, `-f` family, `-c`
+/// capacity, `-z` zone redundancy).
+pub(super) const DB_SHORTS: &[(&str, &str)] = &[
+    ("-e", "--edition"),
+    ("-f", "--family"),
+    ("-c", "--capacity"),
+    ("-z", "--zone-redundant"),
+];
+
+/// az's other spellings of the database arguments.
+pub(super) const DB_ALIASES: &[(&str, &str)] = &[
+    ("--tier", "--edition"),
+    ("--service-level-objective", "--service-objective"),
+    ("--bsr", "--backup-storage-redundancy"),
+    ("--umi", "--user-assigned-identity-id"),
+    ("--epauto", "--encryption-protector-auto-rotation"),
+];
+
+/// `az sql db copy`'s other spellings (`--ha-replicas`, and the database ones).
+const COPY_ALIASES: &[(&str, &str)] = &[
+    ("--tier", "--edition"),
+    ("--service-level-objective", "--service-objective"),
+    ("--bsr", "--backup-storage-redundancy"),
+    ("--umi", "--user-assigned-identity-id"),
+    ("--epauto", "--encryption-protector-auto-rotation"),
+    ("--ha-replicas", "--read-replicas"),
+];
+
+/// A flag taking one of az's words, matched as az does (any case); the canonical word.
+fn enum_arg(
+    a: &Args,
+    flag: &str,
+    words: &'static [&'static str],
+) -> Result<Option<&'static str>, CommandError> {
+    match a.get(flag) {
+        None => Ok(None),
+        Some(v) => words
+            .iter()
+            .find(|w| w.eq_ignore_ascii_case(v.trim()))
+            .map(|w| Some(*w))
+            .ok_or_else(|| {
+                usage(format!(
+                    "argument {flag}: invalid choice: '{v}' (choose from {})",
+                    words
+                        .iter()
+                        .map(|w| format!("'{w}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }),
+    }
+}
+
+/// `--edition --service-objective --family --capacity --compute-model`.
+pub(super) fn sku_args(a: &Args) -> Result<service::sku::SkuRequest, CommandError> {
+    use service::sku::ComputeModel;
+    Ok(service::sku::SkuRequest {
+        edition: a.get("--edition"),
+        service_objective: a.get("--service-objective"),
+        family: a.get("--family"),
+        capacity: super::continuity::int_arg(a, "--capacity")?,
+        compute_model: enum_arg(a, "--compute-model", &["Provisioned", "Serverless"])?.map(|m| {
+            match m {
+                "Serverless" => ComputeModel::Serverless,
+                _ => ComputeModel::Provisioned,
+            }
+        }),
+    })
+}
+
+/// What az stores on a database as given: `--zone-redundant`, `--backup-storage-redundancy`,
+/// `--sample-name`, `--collation`, `--min-capacity`, `--license-type`.
+pub(super) fn options_args(a: &Args) -> Result<DatabaseOptions, CommandError> {
+    Ok(DatabaseOptions {
+        zone_redundant: a.bool("--zone-redundant")?,
+        backup_storage_redundancy: enum_arg(
+            a,
+            "--backup-storage-redundancy",
+            &["Local", "Zone", "Geo", "GeoZone"],
+        )?
+        .map(String::from),
+        sample_name: enum_arg(
+            a,
+            "--sample-name",
+            &[
+                "AdventureWorksLT",
+                "WideWorldImportersStd",
+                "WideWorldImportersFull",
+            ],
+        )?
+        .map(String::from),
+        collation: a.get("--collation"),
+        min_capacity: match a.get("--min-capacity") {
+            None => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|c| *c > 0.0)
+                    .ok_or_else(|| {
+                        usage(format!(
+                            "argument --min-capacity: invalid float value: '{v}'"
+                        ))
+                    })?,
+            ),
+        },
+        license_type: enum_arg(a, "--license-type", &["BasePrice", "LicenseIncluded"])?
+            .map(String::from),
+    })
+}
+
+/// `-i --user-assigned-identity-id --federated-client-id --keys --encryption-protector
+/// --encryption-protector-auto-rotation`.
+pub(super) fn cmk_args(a: &Args) -> Result<service::database_key::DatabaseCmk, CommandError> {
+    Ok(service::database_key::DatabaseCmk {
+        identity: a.get("--user-assigned-identity-id"),
+        federated_client_id: a.get("--federated-client-id"),
+        keys: a.list("--keys"),
+        encryption_protector: a.get("--encryption-protector"),
+        auto_rotation: a
+            .bool("--encryption-protector-auto-rotation")?
+            .unwrap_or(false),
+    })
+}
+
+/// `--max-size` in GB (`32GB`, `250GB`, or a number of GB).
+fn max_size_arg(a: &Args) -> Result<Option<u32>, CommandError> {
+    match a.get("--max-size") {
+        Some(s) => s
+            .trim_end_matches("GB")
+            .trim_end_matches("gb")
+            .parse()
+            .map(Some)
+            .map_err(|_| {
+                usage(format!(
+                    "argument --max-size: invalid size '{s}' (e.g. 32GB)"
+                ))
+            }),
+        None => Ok(None),
+    }
+}
 
 fn sql_server_create(
     ws: &mut Workspace,
@@ -292,24 +537,8 @@ fn sql_server_list(
 fn sql_db_create(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
     let server = a.required("--server")?;
     check_group(ws, a, &server)?;
-    let tier = match a.get("--edition").or(a.get("--tier")) {
-        Some(t) => ServiceTier::parse(&t).ok_or_else(|| usage(format!("argument --edition: invalid value '{t}' (GeneralPurpose or BusinessCritical are simulated)")))?,
-        None => ServiceTier::GeneralPurpose,
-    };
-    let max_size_gb = match a.get("--max-size") {
-        Some(s) => s
-            .trim_end_matches("GB")
-            .trim_end_matches("gb")
-            .parse()
-            .map_err(|_| {
-                usage(format!(
-                    "argument --max-size: invalid size '{s}' (e.g. 32GB)"
-                ))
-            })?,
-        None => 32,
-    };
-    let identity = a.get("--user-assigned-identity-id");
-    let link_keys = a.list("--keys");
+    let sku = service::sku::resolve(&sku_args(a)?, None)?;
+    let max_size_gb = max_size_arg(a)?.unwrap_or(32);
     let req = sql::CreateDatabase {
         tags: tags_arg(a)?,
         settings: DatabaseSettings {
@@ -329,26 +558,18 @@ fn sql_db_create(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
                 .transpose()?,
             ..Default::default()
         },
-        encryption_protector: a.get("--encryption-protector"),
-        encryption_protector_auto_rotation: a
-            .bool("--encryption-protector-auto-rotation")?
-            .unwrap_or(false),
-        identity: identity.clone(),
-        ..sql::CreateDatabase::new(&server, &a.required("--name")?, tier, max_size_gb)
+        sku: Some(sku.clone()),
+        options: options_args(a)?,
+        ..sql::CreateDatabase::new(
+            &server,
+            &a.required("--name")?,
+            service::sku::service_tier(&sku),
+            max_size_gb,
+        )
     };
-    // Keys named with --keys are linked first (with the database's identity), all
-    // in one operation with the creation.
-    let federated = a.get("--federated-client-id");
-    let d = service::transact(ws, |ws| {
-        let id = service::database_key::check_database_identity(ws, identity.as_deref())?;
-        if let (Some(app), Some(id)) = (&federated, &id) {
-            service::database_key::federate_database_identity(ws, &server, id, app)?;
-        }
-        for kid in &link_keys {
-            sql::add_server_key_as(ws, &server, kid, id.as_deref())?;
-        }
-        sql::create_database(ws, &req)
-    })?;
+    // Keys named with --keys are linked first (with the database's identity), all in one
+    // operation with the creation.
+    let d = sql::create_database_with(ws, &req, &cmk_args(a)?)?;
     Ok(views::database_in(ws, sql::server(ws, &server)?, &d))
 }
 
@@ -518,16 +739,34 @@ fn sql_db_update(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
     let link_keys = a.list("--keys");
     let protector = a.get("--encryption-protector");
     let federated = a.get("--federated-client-id");
-    if identity.is_none() && link_keys.is_empty() && protector.is_none() && federated.is_none() {
+    let sku = sku_args(a)?;
+    let options = options_args(a)?;
+    let properties = sql::DatabaseProperties {
+        sku: sku.clone(),
+        options: options.clone(),
+        max_size_gb: max_size_arg(a)?,
+        elastic_pool: a.get("--elastic-pool"),
+        read_scale: a.choice("--read-scale", &[("Disabled", false), ("Enabled", true)])?,
+        auto_pause_delay_minutes: super::continuity::int_arg(a, "--auto-pause-delay")?,
+    };
+    if identity.is_none()
+        && link_keys.is_empty()
+        && protector.is_none()
+        && federated.is_none()
+        && properties.is_empty()
+    {
         return Err(usage(
-            "az sql db update: nothing to update (the simulated properties are --assign-identity --user-assigned-identity-id, --keys and --encryption-protector; use `az sql db tde key revert` to go back to the server's key)",
+            "az sql db update: nothing to update (give e.g. --service-objective, --capacity, --zone-redundant, --backup-storage-redundancy, --max-size, or the database-level key arguments --assign-identity --user-assigned-identity-id, --keys and --encryption-protector; use `az sql db tde key revert` to go back to the server's key)",
         ));
     }
     let auto = a
         .bool("--encryption-protector-auto-rotation")?
         .unwrap_or(false);
-    // Identity, then keys, then the protector: one operation, all or nothing.
+    // Properties, identity, then keys, then the protector: one operation, all or nothing.
     let d = service::transact(ws, |ws| {
+        if !properties.is_empty() {
+            sql::update_database_properties(ws, &server, &name, &properties)?;
+        }
         if let Some(id) = &identity {
             service::database_key::set_database_identity(ws, &server, &name, id)?;
         }
@@ -545,9 +784,7 @@ fn sql_db_update(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
             })?;
             service::database_key::federate_database_identity(ws, &server, id, app)?;
         }
-        for kid in &link_keys {
-            sql::add_server_key_as(ws, &server, kid, own.as_deref())?;
-        }
+        service::database_key::add_database_keys(ws, &server, &name, &link_keys)?;
         match &protector {
             Some(kid) => {
                 service::database_key::set_database_protector(ws, &server, &name, kid, auto)
@@ -600,10 +837,23 @@ fn sql_db_show(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Ar
     let (s, d) = database_arg(ws, a, "--name")?;
     let mut v = views::database_in(ws, s, d);
     if a.has("--expand-keys") {
-        let since = time_arg(a, "--keys-filter")?;
-        v["keys"] = views::database_keys(s, d, since);
+        let filter = keys_filter_arg(a)?;
+        v["keys"] = views::database_keys(s, d, filter, ws.now());
     }
     Ok(v)
+}
+
+/// `--keys-filter current|<datetime>` (none: every key ever added).
+pub(super) fn keys_filter_arg(a: &Args) -> Result<service::database_key::KeysFilter, CommandError> {
+    use service::database_key::KeysFilter;
+    match a.get("--keys-filter") {
+        None => Ok(KeysFilter::All),
+        Some(f) if f.trim().eq_ignore_ascii_case("current") => Ok(KeysFilter::Current),
+        Some(f) if f.trim().is_empty() => Ok(KeysFilter::All),
+        Some(_) => Ok(time_arg(a, "--keys-filter")?
+            .map(KeysFilter::At)
+            .unwrap_or(KeysFilter::All)),
+    }
 }
 
 fn sql_db_delete(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
@@ -655,4 +905,89 @@ fn sql_db_tde_list_activity(
     }
     database_arg(ws, a, "--database")?;
     Ok(Value::Array(Vec::new()))
+}
+
+/// `az sql db copy`: a new database with its own DEK holding the source's data, on the same
+/// or another server (which needs the key material under a customer-managed protector, as
+/// for a geo-secondary). Waits, as az does, unless `--no-wait` (the copy is ready at once).
+fn sql_db_copy(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
+    let server = a.required("--server")?;
+    check_group(ws, a, &server)?;
+    let name = a.required("--name")?;
+    let dest_name = a.required("--dest-name")?;
+    let dest_server = a.get("--dest-server");
+    if let Some(g) = a.get("--dest-resource-group") {
+        let mut b = Args::default();
+        b.set("--resource-group", vec![g]);
+        check_group(ws, &b, dest_server.as_deref().unwrap_or(&server))?;
+    }
+    options_args(a)?;
+    let d = service::copy::copy_database(
+        ws,
+        &service::copy::CopyDatabase {
+            server: server.clone(),
+            database: name,
+            dest_server: dest_server.clone(),
+            dest_name: dest_name.clone(),
+            elastic_pool: a.get("--elastic-pool"),
+            tags: tags_arg(a)?,
+        },
+        &cmk_args(a)?,
+        Some(&sku_args(a)?),
+    )?;
+    let target = dest_server.unwrap_or(server);
+    Ok(views::database_in(ws, sql::server(ws, &target)?, &d))
+}
+
+fn firewall_rule_json(s: &SqlServer, r: &FirewallRule) -> Value {
+    serde_json::json!({
+        "endIpAddress": r.end_ip,
+        "id": format!("{}/firewallRules/{}", service::ids::server(s), r.name),
+        "name": r.name,
+        "resourceGroup": s.resource_group,
+        "startIpAddress": r.start_ip,
+        "type": "Microsoft.Sql/servers/firewallRules"
+    })
+}
+
+/// `az sql server firewall-rule create|show|list|update|delete`.
+fn sql_firewall_rule(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    use service::firewall;
+    let server = a.required("--server")?;
+    check_group(ws, a, &server)?;
+    let verb = cmd.rsplit(' ').next().unwrap_or_default();
+    let rule = match verb {
+        "list" => {
+            let rules = firewall::list_rules(ws, &server)?;
+            let s = sql::server(ws, &server)?;
+            return Ok(Value::Array(
+                rules.iter().map(|r| firewall_rule_json(s, r)).collect(),
+            ));
+        }
+        "create" => firewall::create_rule(
+            ws,
+            &server,
+            &a.required("--name")?,
+            &a.required("--start-ip-address")?,
+            &a.required("--end-ip-address")?,
+        )?,
+        "update" => firewall::update_rule(
+            ws,
+            &server,
+            &a.required("--name")?,
+            a.get("--start-ip-address").as_deref(),
+            a.get("--end-ip-address").as_deref(),
+        )?,
+        "delete" => {
+            firewall::delete_rule(ws, &server, &a.required("--name")?)?;
+            return Ok(Value::Null);
+        }
+        _ => firewall::show_rule(ws, &server, &a.required("--name")?)?,
+    };
+    Ok(firewall_rule_json(sql::server(ws, &server)?, &rule))
 }

@@ -258,28 +258,52 @@ pub fn server(ws: &Workspace, s: &SqlServer) -> Value {
 }
 
 pub fn database(s: &SqlServer, d: &Database) -> Value {
-    let (sku, edition) = match d.tier {
-        ServiceTier::GeneralPurpose => ("GP_Gen5_2", "GeneralPurpose"),
-        ServiceTier::BusinessCritical => ("BC_Gen5_2", "BusinessCritical"),
+    let sku = crate::service::sku::sku_of(d);
+    let kind = match (sku.is_vcore(), sku.is_serverless()) {
+        (true, true) => "v12.0,user,vcore,serverless",
+        (true, false) => "v12.0,user,vcore",
+        (false, _) if sku.tier == "DataWarehouse" => "v12.0,user,datawarehouse",
+        (false, _) => "v12.0,user",
     };
+    let collation = d
+        .options
+        .collation
+        .clone()
+        .unwrap_or_else(|| "SQL_Latin1_General_CP1_CI_AS".into());
+    let redundancy = d
+        .options
+        .backup_storage_redundancy
+        .clone()
+        .unwrap_or_else(|| "Geo".into());
     json!({
+        "autoPauseDelay": d.settings.auto_pause_delay_minutes.map(|m| m as i64).or(sku.is_serverless().then_some(60)),
         "catalogCollation": "SQL_Latin1_General_CP1_CI_AS",
-        "collation": "SQL_Latin1_General_CP1_CI_AS",
+        "collation": collation,
         "creationDate": d.created.to_iso(),
-        "currentServiceObjectiveName": sku,
-        "edition": edition,
+        "currentBackupStorageRedundancy": redundancy,
+        "currentServiceObjectiveName": sku.service_objective,
+        "currentSku": {"capacity": sku.capacity, "family": sku.family, "name": sku.name, "size": null, "tier": sku.tier},
+        "edition": sku.tier,
+        "elasticPoolId": d.settings.elastic_pool.as_ref().map(|p| format!("{}/elasticPools/{p}", ids::server(s))),
         "encryptionProtector": d.encryption_protector.as_ref().and_then(|_| s.database_key(d)).and_then(|k| k.uri.clone()),
         "encryptionProtectorAutoRotation": d.encryption_protector.as_ref().map(|_| d.encryption_protector_auto_rotation),
         "id": ids::database(s, &d.name),
-        "kind": "v12.0,user,vcore",
+        "kind": kind,
+        "licenseType": d.options.license_type.clone().or(sku.is_vcore().then(|| "LicenseIncluded".to_string())),
         "location": s.location,
         "maxSizeBytes": d.max_size_gb as u64 * 1024 * 1024 * 1024,
+        "minCapacity": d.options.min_capacity.or(sku.is_serverless().then_some(0.5)),
         "name": d.name,
+        "readScale": if d.settings.read_scale { "Enabled" } else { "Disabled" },
+        "requestedBackupStorageRedundancy": redundancy,
+        "requestedServiceObjectiveName": sku.service_objective,
         "resourceGroup": s.resource_group,
-        "sku": {"capacity": 2, "family": "Gen5", "name": sku.split('_').next().unwrap_or("GP"), "size": null, "tier": edition},
+        "sampleName": d.options.sample_name,
+        "sku": {"capacity": sku.capacity, "family": sku.family, "name": sku.name, "size": null, "tier": sku.tier},
         "status": d.state.label(),
-        "tags": null,
-        "type": "Microsoft.Sql/servers/databases"
+        "tags": if d.tags.is_empty() { Value::Null } else { json!(d.tags.iter().cloned().collect::<std::collections::BTreeMap<_, _>>()) },
+        "type": "Microsoft.Sql/servers/databases",
+        "zoneRedundant": d.options.zone_redundant.unwrap_or(false)
     })
 }
 
@@ -329,29 +353,29 @@ pub fn database_in(ws: &Workspace, s: &SqlServer, d: &Database) -> Value {
     v
 }
 
-/// `az sql db show --expand-keys [--keys-filter T]`: the Key Vault keys the database uses
-/// (its own protector), by key id, created at or after `since`.
-pub fn database_keys(s: &SqlServer, d: &Database, since: Option<crate::sim::Timestamp>) -> Value {
-    let keys: serde_json::Map<String, Value> = d
-        .encryption_protector
-        .as_ref()
-        .and_then(|_| s.database_key(d))
-        .into_iter()
-        .filter(|k| since.is_none_or(|t| k.created >= t))
-        .filter_map(|k| {
-            k.uri.clone().map(|uri| {
+/// `az sql db show --expand-keys [--keys-filter current|T]`: the database's `keys` map,
+/// by key id: every key ever added, those in use now, or those in use at T.
+pub fn database_keys(
+    s: &SqlServer,
+    d: &Database,
+    filter: crate::service::database_key::KeysFilter,
+    now: Timestamp,
+) -> Value {
+    let keys: serde_json::Map<String, Value> =
+        crate::service::database_key::database_keys(s, d, filter, now)
+            .into_iter()
+            .map(|k| {
                 (
-                    uri,
+                    k.uri,
                     json!({
-                        "creationDate": k.created.to_iso(),
+                        "creationDate": k.added.to_iso(),
                         "subregion": null,
                         "thumbprint": k.thumbprint,
                         "type": "AzureKeyVault"
                     }),
                 )
             })
-        })
-        .collect();
+            .collect();
     Value::Object(keys)
 }
 
