@@ -108,6 +108,11 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
         "Add-AzKeyVaultKey -KeyFilePath F.pfx (az itself takes PEM and BYOK files only)",
     ),
     (
+        "az sql db show-deleted",
+        "--name",
+        "printed by Microsoft Learn's database-level CMK geo-replication and restore page (az 2.91 has no --name there; the dropped database is named by --restorable-dropped-database-id)",
+    ),
+    (
         "az keyvault key import",
         "--pfx-password",
         "Add-AzKeyVaultKey -KeyFilePassword for a .pfx file",
