@@ -965,9 +965,15 @@ fn positional_arguments_bind_by_azs_positions() {
 #[test]
 fn the_help_files_examples_bind_by_name_and_by_position() {
     let (mut sh, mut ws) = pwsh();
+    let dir = std::env::temp_dir().join(format!("tde-pwsh-pos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("key1.blob");
+    let _ = std::fs::remove_file(&file);
+    let file = file.display().to_string();
     let out = sh.run_script(
         &mut ws,
-        "$all = Get-AzSqlDatabase -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu
+        &format!(
+            "$all = Get-AzSqlDatabase -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu
 $web = Get-AzSqlDatabase rg-contoso-eu sql-contoso-eu web
 Write-Output $web.DatabaseName
 $a = Get-AzSqlDatabaseTransparentDataEncryptionActivity rg-contoso-eu sql-contoso-eu web
@@ -981,7 +987,8 @@ Write-Output $same.Name
 $one = Get-AzKeyVaultKey kv-by-position key1 $k.Version
 Write-Output $k.Version
 Write-Output $one.Version
-Backup-AzKeyVaultKey kv-by-position key1 key1.blob",
+Backup-AzKeyVaultKey kv-by-position key1 '{file}'"
+        ),
         false,
     );
     assert_eq!(out.failures, 0, "{}", out.stderr);
@@ -998,7 +1005,8 @@ Backup-AzKeyVaultKey kv-by-position key1 key1.blob",
         "{}",
         out.stdout
     );
-    assert_eq!(lines[6], "key1.blob");
+    assert_eq!(lines[6], file);
+    let _ = std::fs::remove_file(&file);
     // A value too many for every parameter set: PowerShell's error, nothing changed.
     let before = ws.clone();
     let r = sh.run_line(&mut ws, "New-AzResourceGroup rg-two eastus extra");
@@ -1010,13 +1018,21 @@ Backup-AzKeyVaultKey kv-by-position key1 key1.blob",
         r.stderr
     );
     assert!(ws.same_as(&before));
+    // `Set-AzContext <subscription>`: a text is no PSAzureContext (the default set's
+    // position 0), so it binds to -Subscription, as in Az.
+    let id = ws
+        .subscription()
+        .map(|s| s.id.0.clone())
+        .unwrap_or_default();
+    let r = sh.run_line(&mut ws, &format!("Set-AzContext {id}"));
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("SubscriptionName : "), "{}", r.stdout);
 }
 
 /// Cmdlets whose help file is not yet in tests/fixtures/az-help/pwsh-params.txt (their
 /// table is still the hand transcription, without positions): this list only shrinks.
 const HELP_NOT_YET_EXTRACTED: &[&str] = &[
     "Connect-AzAccount",
-    "Set-AzContext",
     "New-AzADApplication",
     "New-AzADAppFederatedCredential",
     "New-AzADServicePrincipal",

@@ -274,10 +274,10 @@ fn bind_positionals(
 }
 
 /// Whether a parameter is one of the Az model objects a cmdlet takes from an earlier
-/// cmdlet (`$vault`, `$instance`), by Az's naming of them: `-InputObject`, `-…Object`,
-/// `-Instance`.
+/// cmdlet (`$vault`, `$instance`, `Get-AzContext`'s context), by Az's naming of them:
+/// `-InputObject`, `-…Object`, `-Instance`, `-Context`.
 fn takes_a_model_object(name: &str) -> bool {
-    name.ends_with("Object") || name == "Instance"
+    name.ends_with("Object") || matches!(name, "Instance" | "Context")
 }
 
 /// The parameter a `-Name` on the line binds to, as PowerShell binds it: a name or alias
@@ -440,7 +440,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzContext",
-        params: "Context TenantObject SubscriptionObject Tenant|Domain|TenantId Subscription|SubscriptionId|SubscriptionName ExtendedProperty Name Force:s Scope @dp @wc",
+        params: "=Context Context[Context=!0] @dp ExtendedProperty Force:s Name Scope Subscription|SubscriptionId|SubscriptionName[Subscription=!0] SubscriptionObject[SubscriptionObject=!0] Tenant|Domain|TenantId[Subscription;TenantNameOnly=!] TenantObject[TenantObject=!0] @wc",
         switches: &[],
         mandatory: &["Subscription"],
         optional: &["Tenant"],
