@@ -82,6 +82,10 @@ def main():
             ["git", "-C", str(root), "log", "-1", "--format=%H", "--", str(md.relative_to(root))],
             capture_output=True, text=True,
         ).stdout.strip()
+        # Help files read one by one (not a checkout): the commit they were read at, beside them.
+        sidecar = md.with_name(md.name + ".commit")
+        if not commit and sidecar.exists():
+            commit = sidecar.read_text(encoding="utf-8").strip()
         print(f"{cmdlet}\t{commit}\t{' '.join(parse(md))}")
 
 

@@ -20,6 +20,7 @@ enum Token {
 
 /// What a cmdlet is: its name, Az's parameters for it (see [`AzParam`]), the ones this console
 /// acts on (switches, mandatory and other parameters, in Az's spelling), and how it runs.
+/// Parameters Az accepts that the console does not act on are accepted too, and ignored.
 struct Cmdlet {
     name: &'static str,
     /// Every parameter Az's help file lists for the cmdlet, in Az's spelling, as
@@ -33,8 +34,14 @@ struct Cmdlet {
     /// files of Azure/azure-powershell (`src/*/help/<cmdlet>.md`, `### -Param` sections);
     /// `tests/pwsh.rs` checks them against `tests/fixtures/az-help/pwsh-params.txt`.
     params: &'static str,
+    /// The switches this console acts on. Read by the table checks (`cargo test --lib`);
+    /// binding keeps every parameter Az accepts, acted on or not.
+    #[cfg_attr(not(test), allow(dead_code))]
     switches: &'static [&'static str],
+    /// The parameters this console needs to run the cmdlet.
     mandatory: &'static [&'static str],
+    /// The other parameters this console acts on (read by the table checks, as `switches`).
+    #[cfg_attr(not(test), allow(dead_code))]
     optional: &'static [&'static str],
     run: fn(&mut Shell, &mut Workspace, &Params) -> Result<Value, String>,
 }
@@ -246,7 +253,13 @@ fn bind_positionals(
             .collect();
         free.sort_unstable();
         let names: Vec<&'static str> = free.into_iter().map(|(_, n)| n).collect();
-        if names.len() >= values.len() {
+        // A text or a number does not convert to one of Az's model objects (`-InputObject`,
+        // `-HsmObject`, `-Instance`): PowerShell moves on to the next parameter set.
+        let converts = names
+            .iter()
+            .zip(values)
+            .all(|(n, v)| v.is_object() || !takes_a_model_object(n));
+        if names.len() >= values.len() && converts {
             return Ok(names[..values.len()].to_vec());
         }
         if best.as_ref().is_none_or(|b| names.len() > b.len()) {
@@ -258,6 +271,13 @@ fn bind_positionals(
         "A positional parameter cannot be found that accepts argument '{}'.",
         values.get(taken).map(scalar).unwrap_or_default()
     ))
+}
+
+/// Whether a parameter is one of the Az model objects a cmdlet takes from an earlier
+/// cmdlet (`$vault`, `$instance`, `Get-AzContext`'s context), by Az's naming of them:
+/// `-InputObject`, `-…Object`, `-Instance`, `-Context`.
+fn takes_a_model_object(name: &str) -> bool {
+    name.ends_with("Object") || matches!(name, "Instance" | "Context")
 }
 
 /// The parameter a `-Name` on the line binds to, as PowerShell binds it: a name or alias
@@ -420,7 +440,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzContext",
-        params: "Context TenantObject SubscriptionObject Tenant|Domain|TenantId Subscription|SubscriptionId|SubscriptionName ExtendedProperty Name Force:s Scope @dp @wc",
+        params: "=Context Context[Context=!0] @dp ExtendedProperty Force:s Name Scope Subscription|SubscriptionId|SubscriptionName[Subscription=!0] SubscriptionObject[SubscriptionObject=!0] Tenant|Domain|TenantId[Subscription;TenantNameOnly=!] TenantObject[TenantObject=!0] @wc",
         switches: &[],
         mandatory: &["Subscription"],
         optional: &["Tenant"],
@@ -666,7 +686,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlServer",
-        params: "ResourceGroupName ServerName|Name ExpandActiveDirectoryAdministrator:s @dp @wc",
+        params: "ResourceGroupName[*=0] ServerName|Name[*=1] ExpandActiveDirectoryAdministrator:s @dp @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[],
@@ -724,7 +744,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzUserAssignedIdentity",
-        params: "Name ResourceGroupName Location SubscriptionId Tag DefaultProfile|AzureRMContext|AzureCredential @wc",
+        params: "DefaultProfile|AzureRMContext|AzureCredential Location[*=!] Name[*=!] ResourceGroupName[*=!] SubscriptionId Tag @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "Name", "Location"],
         optional: &[],
@@ -747,7 +767,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzUserAssignedIdentity",
-        params: "Name ResourceGroupName SubscriptionId InputObject DefaultProfile|AzureRMContext|AzureCredential",
+        params: "=List DefaultProfile|AzureRMContext|AzureCredential InputObject[GetViaIdentity=!] Name[Get=!] ResourceGroupName[Get=!;List1=!] SubscriptionId[Get;List;List1]",
         switches: &[],
         mandatory: &["ResourceGroupName", "Name"],
         optional: &[],
@@ -868,7 +888,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlInstanceKeyVaultKey",
-        params: "KeyId ResourceGroupName InstanceName Instance|InputObject InstanceResourceId|ResourceId @dp @wc",
+        params: "=AddAzureRmSqlManagedInstanceKeyVaultKeyDefaultParameterSet @dp Instance|InputObject[AddAzureRmSqlManagedInstanceKeyVaultKeyInputObjectParameterSet=!0] InstanceName[AddAzureRmSqlManagedInstanceKeyVaultKeyDefaultParameterSet=!1] InstanceResourceId|ResourceId[AddAzureRmSqlManagedInstanceKeyVaultKeyResourceIdParameterSet=!0] KeyId[*=1] ResourceGroupName[AddAzureRmSqlManagedInstanceKeyVaultKeyDefaultParameterSet=!0] @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "InstanceName"],
         optional: &["KeyId"],
@@ -907,7 +927,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Add-AzSqlInstanceKeyVaultKey",
-        params: "ResourceGroupName InstanceName KeyId Instance|InputObject InstanceResourceId|ResourceId @dp @wc",
+        params: "=AddAzureRmSqlManagedInstanceKeyVaultKeyDefaultParameterSet @dp Instance|InputObject[AddAzureRmSqlManagedInstanceKeyVaultKeyInputObjectParameterSet=!0] InstanceName[AddAzureRmSqlManagedInstanceKeyVaultKeyDefaultParameterSet=!1] InstanceResourceId|ResourceId[AddAzureRmSqlManagedInstanceKeyVaultKeyResourceIdParameterSet=!0] KeyId[*=!1] ResourceGroupName[AddAzureRmSqlManagedInstanceKeyVaultKeyDefaultParameterSet=!0] @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "InstanceName", "KeyId"],
         optional: &[],
@@ -933,7 +953,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlInstanceTransparentDataEncryptionProtector",
-        params: "Type KeyId AutoRotationEnabled:b Force:s ResourceGroupName InstanceName Instance|InputObject InstanceResourceId|ResourceId @dp @wc",
+        params: "=AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorDefaultParameterSet AutoRotationEnabled:b @dp Force:s Instance|InputObject[AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorInputObjectParameterSet=!0] InstanceName[AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorDefaultParameterSet=!1] InstanceResourceId|ResourceId[AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorResourceIdParameterSet=!0] KeyId[*=2] ResourceGroupName[AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorDefaultParameterSet=!0] Type[*=!1] @wc",
         switches: &["Force"],
         mandatory: &["ResourceGroupName", "InstanceName", "Type"],
         optional: &["KeyId", "AutoRotationEnabled"],
@@ -966,7 +986,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlInstanceTransparentDataEncryptionProtector",
-        params: "ResourceGroupName InstanceName Instance|InputObject InstanceResourceId|ResourceId @dp @wc",
+        params: "=AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorDefaultParameterSet @dp Instance|InputObject[AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorInputObjectParameterSet=!0] InstanceName[AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorDefaultParameterSet=!1] InstanceResourceId|ResourceId[AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorResourceIdParameterSet=!0] ResourceGroupName[AzureSqlRmManagedInstanceTransparentDataEncryptionProtectorDefaultParameterSet=!0] @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "InstanceName"],
         optional: &[],
@@ -1069,7 +1089,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzResourceGroup",
-        params: "Name|ResourceGroupName Location Tag|Tags Force:s ApiVersion Pre:s @dp @wc",
+        params: "ApiVersion @dp Force:s Location[*=!1] Name|ResourceGroupName[*=!0] Pre:s Tag|Tags @wc",
         switches: &["Force"],
         mandatory: &["Name", "Location"],
         optional: &[],
@@ -1095,7 +1115,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzKeyVault",
-        params: "Name|VaultName ResourceGroupName Location EnabledForDeployment:s EnabledForTemplateDeployment:s EnabledForDiskEncryption:s EnablePurgeProtection:s EnableRbacAuthorization:s SoftDeleteRetentionInDays Sku Tag|Tags NetworkRuleSet SubscriptionId @dp @wc",
+        params: "@dp EnabledForDeployment:s EnabledForDiskEncryption:s EnabledForTemplateDeployment:s EnablePurgeProtection:s EnableRbacAuthorization:s Location[*=!2] Name|VaultName[*=!0] NetworkRuleSet ResourceGroupName[*=!1] Sku SoftDeleteRetentionInDays SubscriptionId Tag|Tags @wc",
         switches: &["EnablePurgeProtection", "EnableRbacAuthorization"],
         mandatory: &["Name", "ResourceGroupName", "Location"],
         optional: &["Sku", "SoftDeleteRetentionInDays"],
@@ -1140,7 +1160,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzKeyVaultAccessPolicy",
-        params: "VaultName ResourceGroupName InputObject ResourceId UserPrincipalName|UPN ObjectId ServicePrincipalName|SPN EmailAddress ApplicationId PermissionsToKeys PermissionsToSecrets PermissionsToCertificates PermissionsToStorage BypassObjectIdValidation:s EnabledForDeployment:s EnabledForTemplateDeployment:s EnabledForDiskEncryption:s PassThru:s @dp @wc",
+        params: "=ByUserPrincipalName ApplicationId[ByObjectId;InputObjectByObjectId;ResourceIdByObjectId] BypassObjectIdValidation:s[ByObjectId;InputObjectByObjectId;ResourceIdByObjectId] @dp EmailAddress[ByEmailAddress=!;InputObjectByEmailAddress=!;ResourceIdByEmailAddress=!] EnabledForDeployment:s[ForVault;InputObjectForVault;ResourceIdForVault] EnabledForDiskEncryption:s[ForVault;InputObjectForVault;ResourceIdForVault] EnabledForTemplateDeployment:s[ForVault;InputObjectForVault;ResourceIdForVault] InputObject[InputObjectByObjectId=!0;InputObjectByServicePrincipalName=!0;InputObjectByUserPrincipalName=!0;InputObjectByEmailAddress=!0;InputObjectForVault=!0] ObjectId[ByObjectId=!;InputObjectByObjectId=!;ResourceIdByObjectId=!] PassThru:s PermissionsToCertificates[ByUserPrincipalName;ByObjectId;ByServicePrincipalName;ByEmailAddress;InputObjectByObjectId;InputObjectByServicePrincipalName;InputObjectByUserPrincipalName;InputObjectByEmailAddress;ResourceIdByObjectId;ResourceIdByServicePrincipalName;ResourceIdByUserPrincipalName;ResourceIdByEmailAddress] PermissionsToKeys[ByUserPrincipalName;ByObjectId;ByServicePrincipalName;ByEmailAddress;InputObjectByObjectId;InputObjectByServicePrincipalName;InputObjectByUserPrincipalName;InputObjectByEmailAddress;ResourceIdByObjectId;ResourceIdByServicePrincipalName;ResourceIdByUserPrincipalName;ResourceIdByEmailAddress] PermissionsToSecrets[ByUserPrincipalName;ByObjectId;ByServicePrincipalName;ByEmailAddress;InputObjectByObjectId;InputObjectByServicePrincipalName;InputObjectByUserPrincipalName;InputObjectByEmailAddress;ResourceIdByObjectId;ResourceIdByServicePrincipalName;ResourceIdByUserPrincipalName;ResourceIdByEmailAddress] PermissionsToStorage[ByUserPrincipalName;ByObjectId;ByServicePrincipalName;ByEmailAddress;InputObjectByObjectId;InputObjectByServicePrincipalName;InputObjectByUserPrincipalName;InputObjectByEmailAddress;ResourceIdByObjectId;ResourceIdByServicePrincipalName;ResourceIdByUserPrincipalName;ResourceIdByEmailAddress] ResourceGroupName[ByUserPrincipalName=1;ByObjectId=1;ByServicePrincipalName=1;ByEmailAddress=1;ForVault=1] ResourceId[ResourceIdByObjectId=!0;ResourceIdByServicePrincipalName=!0;ResourceIdByUserPrincipalName=!0;ResourceIdByEmailAddress=!0;ResourceIdForVault=!0] ServicePrincipalName|SPN[ByServicePrincipalName=!;InputObjectByServicePrincipalName=!;ResourceIdByServicePrincipalName=!] UserPrincipalName|UPN[ByUserPrincipalName=!;InputObjectByUserPrincipalName=!;ResourceIdByUserPrincipalName=!] VaultName[ByUserPrincipalName=!0;ByObjectId=!0;ByServicePrincipalName=!0;ByEmailAddress=!0;ForVault=!0] @wc",
         switches: &["PassThru", "BypassObjectIdValidation"],
         mandatory: &["VaultName", "ObjectId"],
         optional: &["PermissionsToKeys", "ResourceGroupName"],
@@ -1166,7 +1186,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Remove-AzKeyVaultAccessPolicy",
-        params: "VaultName ResourceGroupName InputObject ResourceId UserPrincipalName|UPN ObjectId ServicePrincipalName|SPN EmailAddress ApplicationId EnabledForDeployment:s EnabledForTemplateDeployment:s EnabledForDiskEncryption:s PassThru:s SubscriptionId @dp @wc",
+        params: "=ByUserPrincipalName ApplicationId[ByObjectId;InputObjectByObjectId;ResourceIdByObjectId] @dp EmailAddress[ByEmail=!;InputObjectByEmail=!;ResourceIdByEmail=!] EnabledForDeployment:s[ForVault;InputObjectForVault;ResourceIdForVault] EnabledForDiskEncryption:s[ForVault;InputObjectForVault;ResourceIdForVault] EnabledForTemplateDeployment:s[ForVault;InputObjectForVault;ResourceIdForVault] InputObject[InputObjectByObjectId=!0;InputObjectByServicePrincipalName=!0;InputObjectByUserPrincipalName=!0;InputObjectByEmail=!0;InputObjectForVault=!0] ObjectId[ByObjectId=!;InputObjectByObjectId=!;ResourceIdByObjectId=!] PassThru:s ResourceGroupName[ByUserPrincipalName=1;ByObjectId=1;ByServicePrincipalName=1;ByEmail=1;ForVault=1] ResourceId[ResourceIdByObjectId=!0;ResourceIdByServicePrincipalName=!0;ResourceIdByUserPrincipalName=!0;ResourceIdByEmail=!0;ResourceIdForVault=!0] ServicePrincipalName|SPN[ByServicePrincipalName=!;InputObjectByServicePrincipalName=!;ResourceIdByServicePrincipalName=!] UserPrincipalName|UPN[ByUserPrincipalName=!;InputObjectByUserPrincipalName=!;ResourceIdByUserPrincipalName=!] VaultName[ByUserPrincipalName=!0;ByObjectId=!0;ByServicePrincipalName=!0;ByEmail=!0;ForVault=!0] @wc",
         switches: &["PassThru"],
         mandatory: &["VaultName", "ObjectId"],
         optional: &["ResourceGroupName"],
@@ -1187,7 +1207,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Add-AzKeyVaultKey",
-        params: "VaultName Name|KeyName Destination Disable:s KeyOps Expires NotBefore Tag|Tags Size KeyType CurveName KeyFilePath KeyFilePassword HsmName HsmObject HsmResourceId InputObject ResourceId @dp @wc",
+        params: "=InteractiveCreate CurveName[InteractiveImport;HsmInteractiveCreate;InputObjectImport;HsmInputObjectCreate;ResourceIdImport;HsmResourceIdCreate] @dp Destination[InteractiveCreate=!;InputObjectCreate=!;ResourceIdCreate=!;InteractiveImport;InputObjectImport;ResourceIdImport] Disable:s Expires HsmName[HsmInteractiveCreate=!;HsmInteractiveImport=!] HsmObject[HsmInputObjectCreate=!0;HsmInputObjectImport=!0] HsmResourceId[HsmResourceIdCreate=!;HsmResourceIdImport=!] InputObject[InputObjectCreate=!0;InputObjectImport=!0] KeyFilePassword[InteractiveImport;HsmInteractiveImport;InputObjectImport;HsmInputObjectImport;ResourceIdImport;HsmResourceIdImport] KeyFilePath[InteractiveImport=!;HsmInteractiveImport=!;InputObjectImport=!;HsmInputObjectImport=!;ResourceIdImport=!;HsmResourceIdImport=!] KeyOps KeyType[InteractiveImport;InputObjectImport;ResourceIdImport;HsmInteractiveCreate=!;HsmInputObjectCreate=!;HsmResourceIdCreate=!] Name|KeyName[*=!1] NotBefore ResourceId[ResourceIdCreate=!0;ResourceIdImport=!0] Size[InteractiveCreate;HsmInteractiveCreate;InputObjectCreate;HsmInputObjectCreate;ResourceIdCreate;HsmResourceIdCreate] Tag|Tags VaultName[InteractiveCreate=!0;InteractiveImport=!0] @wc",
         switches: &[],
         mandatory: &["VaultName", "Name"],
         optional: &[
@@ -1273,7 +1293,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzKeyVaultKey",
-        params: "VaultName Name|KeyName Version|KeyVersion InRemovedState:s IncludeVersions:s OutFile HsmName HsmObject HsmResourceId InputObject ResourceId @dp",
+        params: "=ByVaultName @dp HsmName[HsmByKeyName=!;HsmByVaultName=!;HsmByKeyVersions=!] HsmObject[HsmByInputObjectVaultName=!0;HsmByInputObjectKeyName=!0;HsmByInputObjectKeyVersions=!0] HsmResourceId[HsmByResourceIdVaultName=!;HsmByResourceIdKeyName=!;HsmByResourceIdKeyVersions=!] IncludeVersions:s[ByKeyVersions=!;HsmByKeyVersions=!;ByInputObjectKeyVersions=!;HsmByInputObjectKeyVersions=!;ByResourceIdKeyVersions=!;HsmByResourceIdKeyVersions=!] InputObject[ByInputObjectVaultName=!0;ByInputObjectKeyName=!0;ByInputObjectKeyVersions=!0] InRemovedState:s[ByVaultName;HsmByVaultName;ByInputObjectVaultName;HsmByInputObjectVaultName;ByResourceIdVaultName;HsmByResourceIdVaultName] Name|KeyName[ByVaultName=1;HsmByVaultName=1;ByInputObjectVaultName=1;HsmByInputObjectVaultName=1;ByResourceIdVaultName=1;HsmByResourceIdVaultName=1;ByKeyName=!1;ByKeyVersions=!1;HsmByKeyName=!1;HsmByKeyVersions=!1;ByInputObjectKeyName=!1;ByInputObjectKeyVersions=!1;HsmByInputObjectKeyName=!1;HsmByInputObjectKeyVersions=!1;ByResourceIdKeyName=!1;ByResourceIdKeyVersions=!1;HsmByResourceIdKeyName=!1;HsmByResourceIdKeyVersions=!1] OutFile ResourceId[ByResourceIdVaultName=!;ByResourceIdKeyName=!;ByResourceIdKeyVersions=!] VaultName[ByVaultName=!0;ByKeyName=!0;ByKeyVersions=!0] Version|KeyVersion[ByKeyName=!2;HsmByKeyName=!2;ByInputObjectKeyName=!2;HsmByInputObjectKeyName=!2;ByResourceIdKeyName=!2;HsmByResourceIdKeyName=!2]",
         switches: &["IncludeVersions", "InRemovedState"],
         mandatory: &["VaultName"],
         optional: &["Name", "Version"],
@@ -1325,7 +1345,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Remove-AzKeyVaultKey",
-        params: "VaultName Name|KeyName Force:s PassThru:s InRemovedState:s @dp @wc",
+        params: "=ByVaultName @dp Force:s HsmName[HsmByVaultName=!] InputObject[ByInputObject=!0] InRemovedState:s Name|KeyName[ByVaultName=!1;HsmByVaultName=!1] PassThru:s VaultName[ByVaultName=!0] @wc",
         switches: &["Force", "PassThru", "InRemovedState"],
         mandatory: &["VaultName", "Name"],
         optional: &[],
@@ -1367,7 +1387,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Backup-AzKeyVaultKey",
-        params: "VaultName Name|KeyName OutputFile Force:s Key @dp @wc",
+        params: "=ByKeyName @dp Force:s HsmName[HsmByKeyName=!] InputObject|Key[ByKey=!0] Name|KeyName[ByKeyName=!1;HsmByKeyName=!1] OutputFile[*=2] VaultName[ByKeyName=!0] @wc",
         switches: &["Force"],
         mandatory: &["VaultName", "Name"],
         optional: &["OutputFile"],
@@ -1396,7 +1416,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Restore-AzKeyVaultKey",
-        params: "VaultName InputFile @dp @wc",
+        params: "=ByVaultName @dp HsmName[HsmByVaultName=!] HsmObject[HsmByInputObject=!0] HsmResourceId[HsmByResourceId=!] InputFile[*=!1] InputObject[ByInputObject=!0] ResourceId[ByResourceId=!0] VaultName[ByVaultName=!0] @wc",
         switches: &[],
         mandatory: &["VaultName", "InputFile"],
         optional: &[],
@@ -1419,7 +1439,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSubscription",
-        params: "SubscriptionId SubscriptionName TenantId AsJob:s @dp",
+        params: "=ListByIdInTenant AsJob:s @dp SubscriptionId[ListByIdInTenant] SubscriptionName[ListByNameInTenant] TenantId",
         switches: &[],
         mandatory: &[],
         optional: &["SubscriptionId", "SubscriptionName", "TenantId"],
@@ -1470,7 +1490,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlDatabase",
-        params: "DatabaseName|Name[*=2] ServerName[*=!1] ResourceGroupName[*=!0] ExpandKeyList:s KeysFilter @dp @wc",
+        params: "DatabaseName|Name[*=2] @dp ExpandKeyList:s KeysFilter ResourceGroupName[*=!0] ServerName[*=!1] @wc",
         switches: &[],
         mandatory: &["ServerName", "ResourceGroupName"],
         optional: &["DatabaseName"],
@@ -1485,7 +1505,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Remove-AzSqlDatabase",
-        params: "DatabaseName|Name Force:s ServerName ResourceGroupName @dp @wc",
+        params: "DatabaseName|Name[*=!2] @dp Force:s ResourceGroupName[*=!0] ServerName[*=!1] @wc",
         switches: &["Force"],
         mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
         optional: &[],
@@ -1502,7 +1522,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation",
-        params: "DatabaseName|Name AsJob:s PassThru:s ServerName ResourceGroupName @dp @wc",
+        params: "AsJob:s DatabaseName|Name[*=!] @dp PassThru:s ResourceGroupName[*=!0] ServerName[*=!1] @wc",
         switches: &["PassThru"],
         mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
         optional: &[],
@@ -1510,7 +1530,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevert",
-        params: "DatabaseName|Name AsJob:s PassThru:s ServerName ResourceGroupName @dp @wc",
+        params: "AsJob:s DatabaseName|Name[*=!] @dp PassThru:s ResourceGroupName[*=!0] ServerName[*=!1] @wc",
         switches: &["PassThru"],
         mandatory: &["DatabaseName", "ServerName", "ResourceGroupName"],
         optional: &[],
@@ -1518,7 +1538,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlDatabaseTransparentDataEncryptionActivity",
-        params: "ServerName DatabaseName ResourceGroupName @dp @wc",
+        params: "DatabaseName[*=!2] @dp ResourceGroupName[*=!0] ServerName[*=!1] @wc",
         switches: &[],
         mandatory: &["ServerName", "DatabaseName", "ResourceGroupName"],
         optional: &[],
@@ -1678,14 +1698,8 @@ impl Shell {
         };
         let err = |text: String| format!("{}: {text}", c.name);
         let az = az_params(c.params);
-        // What this console acts on; the rest of Az's parameters are known but refused.
-        let acted = |name: &str| {
-            c.switches
-                .iter()
-                .chain(c.mandatory)
-                .chain(c.optional)
-                .any(|k| k.eq_ignore_ascii_case(name))
-        };
+        // Az's parameters this console does not act on are bound and kept as Az binds them
+        // (Az accepts them), and change nothing in the simulation.
         let mut params: Vec<(String, Value)> = Vec::new();
         let mut positional: Vec<Value> = Vec::new();
         let mut i = 0;
@@ -1764,11 +1778,6 @@ impl Shell {
                     if IGNORED.contains(&name) {
                         continue;
                     }
-                    if !acted(name) {
-                        return Err(err(format!(
-                            "The parameter '-{name}' is Az's, but this console does not simulate it."
-                        )));
-                    }
                     params.push((name.to_string(), v));
                 }
                 Token::Value(v) => {
@@ -1805,11 +1814,6 @@ impl Shell {
             if IGNORED.contains(&name) {
                 continue;
             }
-            if !acted(name) {
-                return Err(err(format!(
-                    "The parameter '-{name}' is Az's, but this console does not simulate it."
-                )));
-            }
             params.push((name.to_string(), v));
         }
         let missing: Vec<&str> = c
@@ -1824,7 +1828,21 @@ impl Shell {
                 missing.join(" ")
             )));
         }
-        (c.run)(self, ws, &Params(params)).map_err(err)
+        let params = Params(params);
+        // `-WhatIf`: PowerShell's ShouldProcess reports the operation and runs nothing.
+        if params.switch("WhatIf") {
+            let target: Vec<String> = c.mandatory.iter().filter_map(|m| params.get(m)).collect();
+            return Ok(Value::String(format!(
+                "What if: Performing the operation \"{}\" on target \"{}\".",
+                c.name,
+                if target.is_empty() {
+                    c.name.to_string()
+                } else {
+                    target.join("/")
+                }
+            )));
+        }
+        (c.run)(self, ws, &params).map_err(err)
     }
 
     /// Splits the arguments of a line into parameters, values and commas, evaluating
