@@ -11,8 +11,11 @@
 pub mod account;
 pub mod args;
 pub mod arith;
+#[cfg(unix)]
+pub mod bridge;
 pub mod commands;
 pub mod continuity;
+pub mod date;
 pub mod directory;
 pub mod estate;
 pub mod governance;
@@ -222,6 +225,58 @@ impl Shell {
         }
     }
 
+    /// Runs one command given as words that are already split and expanded (by real bash:
+    /// they are not read again): `az …`, `sim …` or `date …`. Returns its output and its exit
+    /// code as az gives it (0 ok, 1 error, 2 usage error). A panic is an error that changes
+    /// nothing, as in [`Shell::run_line`].
+    pub fn run_argv(&mut self, ws: &mut Workspace, words: &[String]) -> (LineOutput, u8) {
+        let snapshot = ws.clone();
+        let outer = self.depth;
+        self.depth += 1;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let draws = ws.clock.draws;
+            let (r, code) = match words.first().map(String::as_str) {
+                Some("date") => match date::date(ws.now(), &words[1..]) {
+                    Ok(text) => (ok_output(text), 0),
+                    Err(e) => (
+                        LineOutput {
+                            stderr: format!("{e}\n"),
+                            ..Default::default()
+                        },
+                        1,
+                    ),
+                },
+                _ => self.run_command_coded(ws, words),
+            };
+            if !r.ok {
+                ws.clock.draws = draws;
+            }
+            (r, code)
+        }));
+        self.depth = outer;
+        match result {
+            Ok((r, code)) => {
+                self.last_ok = r.ok;
+                (r, code)
+            }
+            Err(panic) => {
+                let failed = std::mem::replace(ws, snapshot);
+                ws.keep_trace_of(failed);
+                self.last_ok = false;
+                (
+                    LineOutput {
+                        stderr: format!(
+                            "ERROR: (InternalError) The command failed inside the console ({}); nothing was changed.\n",
+                            panic_text(&panic)
+                        ),
+                        ..Default::default()
+                    },
+                    1,
+                )
+            }
+        }
+    }
+
     fn run_line_inner(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -352,6 +407,13 @@ impl Shell {
             Some("echo") => ok_output(words[1..].join(" ") + "\n"),
             Some("help") => ok_output(help_text()),
             Some("let") => self.let_builtin(ws, &words[1..]),
+            Some("date") => match date::date(ws.now(), &words[1..]) {
+                Ok(text) => ok_output(text),
+                Err(e) => LineOutput {
+                    stderr: format!("{e}\n"),
+                    ..Default::default()
+                },
+            },
             Some("true" | ":") => ok_output(String::new()),
             Some("false") => LineOutput::default(),
             _ => self.run_command(ws, &words),
@@ -377,6 +439,21 @@ impl Shell {
     }
 
     fn run_command(&mut self, ws: &mut Workspace, words: &[String]) -> LineOutput {
+        self.run_command_coded(ws, words).0
+    }
+
+    /// A command and its exit code as az gives it: 0 ok, 1 an error of the service,
+    /// 2 a usage error (arguments, output format, query).
+    fn run_command_coded(&mut self, ws: &mut Workspace, words: &[String]) -> (LineOutput, u8) {
+        let usage = |stderr: String| {
+            (
+                LineOutput {
+                    stderr,
+                    ..Default::default()
+                },
+                2,
+            )
+        };
         let mut rest: Vec<String> = Vec::new();
         let mut query = None;
         let mut format = if words.starts_with(&["sim".to_string(), "audit".into(), "list".into()]) {
@@ -395,13 +472,10 @@ impl Shell {
                     match OutputFormat::parse(&words[i + 1]) {
                         Some(f) => format = f,
                         None => {
-                            return LineOutput {
-                                stderr: format!(
-                                    "ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'jsonl', 'none', 'table', 'tsv')\n",
-                                    words[i + 1]
-                                ),
-                                ..Default::default()
-                            };
+                            return usage(format!(
+                                "ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'jsonl', 'none', 'table', 'tsv')\n",
+                                words[i + 1]
+                            ));
                         }
                     }
                     i += 2;
@@ -414,36 +488,36 @@ impl Shell {
         }
         let warnings = deprecation_warnings(&rest);
         if rest.iter().any(|w| w == "--help" || w == "-h") {
-            return LineOutput {
-                stdout: registry::help_for(&rest),
-                ok: true,
-                ..Default::default()
-            };
+            return (ok_output(registry::help_for(&rest)), 0);
         }
         match registry::run(ws, self.keys.as_ref(), &rest) {
             Ok(value) => {
                 let value = match &query {
                     Some(q) => match output::query(&value, q) {
                         Ok(v) => v,
-                        Err(e) => {
-                            return LineOutput {
-                                stderr: format!("ERROR: {e}\n"),
-                                ..Default::default()
-                            };
-                        }
+                        Err(e) => return usage(format!("ERROR: {e}\n")),
                     },
                     None => value,
                 };
-                LineOutput {
-                    stdout: output::render(&value, format),
-                    stderr: warnings,
-                    ok: true,
-                }
+                (
+                    LineOutput {
+                        stdout: output::render(&value, format),
+                        stderr: warnings,
+                        ok: true,
+                    },
+                    0,
+                )
             }
-            Err(e) => LineOutput {
-                stderr: format!("{warnings}{e}\n"),
-                ..Default::default()
-            },
+            Err(e) => {
+                let code = if e.code().is_some() { 1 } else { 2 };
+                (
+                    LineOutput {
+                        stderr: format!("{warnings}{e}\n"),
+                        ..Default::default()
+                    },
+                    code,
+                )
+            }
         }
     }
 
