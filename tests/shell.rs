@@ -926,3 +926,213 @@ fn odd_bash_lines_fail_cleanly_without_panics() {
         }
     }
 }
+
+/// Issue 22, item 2: a bash script runs under the system's bash, `az`, `sim` and `date`
+/// answered by the console that holds the workspace; every idiom is bash's own.
+mod real_bash {
+    use super::*;
+    use tde_console::shell::bridge;
+
+    fn script(name: &str) -> String {
+        format!("{}/tests/scripts/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// The console run on `ws` with `args`, its temporary files under `tmp`.
+    fn console(tmp: &std::path::Path, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_tde-console"))
+            .args(args)
+            .env("TMPDIR", tmp)
+            .env_remove(bridge::BUILTIN_ENV)
+            .env_remove("BASH_ENV")
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_microsoft_style_sample_script_runs_and_leaves_its_documented_state() {
+        if bridge::find_bash().is_none() {
+            eprintln!("skipped: there is no bash on this system");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let ws = dir.path().join("w.ron");
+        let ws_arg = ws.to_str().unwrap();
+        let out = console(
+            &tmp,
+            &["shell", ws_arg, "--script", &script("ms-sample-byok.sh")],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // The last line's az error (ResourceNotFound: 1) ends the script under `set -e`.
+        assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+        assert!(stderr.starts_with("ERROR: (ResourceNotFound)"), "{stderr}");
+        assert!(!stdout.contains("never printed"), "{stdout}");
+        assert!(
+            stdout.contains("protector: AzureKeyVault (2 databases)\n"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("databases: 2\n"), "{stdout}");
+        // `date` is the simulated clock's: 09:00 on the first day, plus the hour advanced.
+        assert!(stdout.contains("done at 1767261600\n"), "{stdout}");
+        // `$RANDOM` is not empty: every name has its number.
+        let server = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("server: "))
+            .expect("the server's name");
+        assert!(server.len() > "msdocs-azuresql-server-".len(), "{server}");
+        // The workspace was saved with what the script did; the private directory is gone.
+        let mut saved = tde_console::persist::load(&ws).unwrap();
+        assert_eq!(saved.now().0, 1_767_261_600);
+        let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+        let rg = server.replace("server", "rg");
+        let r = sh.run_line(
+            &mut saved,
+            &format!(
+                "az sql server tde-key show --server {server} --resource-group {rg} --query serverKeyType -o tsv"
+            ),
+        );
+        assert_eq!(r.stdout, "AzureKeyVault\n", "{}", r.stderr);
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "left in TMPDIR"
+        );
+        // The same workspace seed gives the same names: the script replays.
+        let again = dir.path().join("again.ron");
+        let out = console(
+            &tmp,
+            &[
+                "shell",
+                again.to_str().unwrap(),
+                "--script",
+                &script("ms-sample-byok.sh"),
+            ],
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!("server: {server}\n")),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    #[test]
+    fn exit_codes_words_and_the_builtin_switch() {
+        if bridge::find_bash().is_none() {
+            eprintln!("skipped: there is no bash on this system");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let f = dir.path().join("codes.sh");
+        std::fs::write(
+            &f,
+            concat!(
+                "az group create -n rg-odd -l eastus -o none; echo \"create=$?\"\n",
+                // Words reach az as bash split them, never read again.
+                "az group show -n rg-odd --query \"'a; b && c \\$HOME * \\$(x)'\" -o tsv\n",
+                "az group show -n nope -o none 2>/dev/null; echo \"missing=$?\"\n",
+                "az group frobnicate 2>/dev/null; echo \"usage=$?\"\n",
+                "az group list -o none --query '[' 2>/dev/null; echo \"query=$?\"\n",
+                "echo \"bash=${BASH_VERSION:+yes}\"\n",
+                "exit 3\n",
+            ),
+        )
+        .unwrap();
+        let out = console(&tmp, &["shell", "--script", f.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{stdout}");
+        assert_eq!(
+            stdout,
+            "create=0\na; b && c $HOME * $(x)\nmissing=1\nusage=2\nquery=2\nbash=yes\n"
+        );
+        // --builtin and the environment variable: the console's own interpreter.
+        let g = dir.path().join("which.sh");
+        std::fs::write(&g, "echo \"bash=${BASH_VERSION:-no}\"\n").unwrap();
+        let out = console(
+            &tmp,
+            &["shell", "--builtin", "--script", g.to_str().unwrap()],
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "bash=no\n");
+        let out = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+            .args(["shell", "--script", g.to_str().unwrap()])
+            .env(bridge::BUILTIN_ENV, "1")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "bash=no\n");
+        // A .ps1 script is PowerShell's, never bash's.
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "left in TMPDIR"
+        );
+    }
+
+    #[test]
+    fn the_clients_outside_a_console_run_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let az = dir.path().join("az");
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_tde-console"), &az).unwrap();
+        let out = Command::new(&az)
+            .args(["group", "list"])
+            .env_remove(bridge::SOCKET_ENV)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("runs only inside"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // A socket that is not there: an error, not a hang.
+        let out = Command::new(&az)
+            .args(["group", "list"])
+            .env(bridge::SOCKET_ENV, dir.path().join("nothing.sock"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the console"));
+    }
+}
+
+/// Issue 22, item 5: the command line follows clap's conventions.
+#[test]
+fn every_subcommand_has_its_own_help_and_bad_options_are_usage_errors() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tde-console"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (args, words) in [
+        (&["--help"][..], "shell"),
+        (&["shell", "--help"][..], "--script"),
+        (&["help", "shell"][..], "--keep-going"),
+        (&["serve", "--help"][..], "--port"),
+        (&["token", "-h"][..], "--identity"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(words),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    for args in [
+        &["--bogus"][..],
+        &["shell", "--bogus"][..],
+        &["shell", "a.ron", "b.ron"][..],
+        &["shell", "--script"][..],
+        &["serve", "--port", "http"][..],
+        &["token", "w.ron"][..],
+        &["token", "w.ron", "--identity", "x", "--lifetime", "0"][..],
+        &["token", "w.ron", "--identity", "x", "--app", "y"][..],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty(), "{args:?}");
+    }
+}

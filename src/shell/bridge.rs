@@ -337,7 +337,7 @@ pub fn run_script(
             Ok((stream, _)) => {
                 idle = Duration::from_micros(200);
                 requests += 1;
-                serve_one(stream, &mut handle);
+                serve_one(stream, REQUEST_TIMEOUT, &mut handle);
                 continue;
             }
             Err(e)
@@ -374,12 +374,13 @@ pub fn run_script(
 /// Reads one request from `stream` (within the limits and the timeout), answers it.
 fn serve_one(
     mut stream: std::os::unix::net::UnixStream,
+    timeout: Duration,
     handle: &mut impl FnMut(Request) -> Response,
 ) {
     let ready = stream
         .set_nonblocking(false)
-        .and_then(|_| stream.set_read_timeout(Some(REQUEST_TIMEOUT)))
-        .and_then(|_| stream.set_write_timeout(Some(REQUEST_TIMEOUT)));
+        .and_then(|_| stream.set_read_timeout(Some(timeout)))
+        .and_then(|_| stream.set_write_timeout(Some(timeout)));
     if ready.is_err() {
         return;
     }
@@ -466,6 +467,33 @@ mod tests {
                 .unwrap_err()
                 .contains("larger")
         );
+    }
+
+    #[test]
+    fn a_client_that_never_sends_is_dropped_after_the_timeout() {
+        let (mut client, console) = std::os::unix::net::UnixStream::pair().unwrap();
+        let started = std::time::Instant::now();
+        let mut ran = false;
+        serve_one(console, Duration::from_millis(100), &mut |_| {
+            ran = true;
+            Response::default()
+        });
+        assert!(!ran);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let r = read_response(&mut client).unwrap();
+        assert_eq!(r.code, 2);
+        assert!(String::from_utf8_lossy(&r.stderr).contains("nothing was run"));
+        // One that sends is answered.
+        let (mut client, console) = std::os::unix::net::UnixStream::pair().unwrap();
+        client
+            .write_all(&encode_request(&[OsString::from("az"), "x".into()], None).unwrap())
+            .unwrap();
+        serve_one(console, Duration::from_secs(5), &mut |req| Response {
+            code: 0,
+            stdout: req.words.join(" ").into_bytes(),
+            stderr: Vec::new(),
+        });
+        assert_eq!(read_response(&mut client).unwrap().stdout, b"az x");
     }
 
     #[test]
