@@ -1136,3 +1136,146 @@ fn every_subcommand_has_its_own_help_and_bad_options_are_usage_errors() {
         assert!(!String::from_utf8_lossy(&out.stderr).is_empty(), "{args:?}");
     }
 }
+
+/// Issue 22, item 2: the built-in interpreter (in-app Cloud Shell, systems without bash)
+/// takes the idioms of Microsoft's sample scripts.
+mod builtin_idioms {
+    use super::*;
+
+    fn run(script: &str) -> tde_console::shell::ScriptOutcome {
+        let (mut sh, mut ws) = shell();
+        sh.run_script(&mut ws, script, false)
+    }
+
+    #[test]
+    fn the_microsoft_style_sample_runs_in_process() {
+        let (mut sh, mut ws) = shell();
+        let text = std::fs::read_to_string(format!(
+            "{}/tests/scripts/ms-sample-byok.sh",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let out = sh.run_script(&mut ws, &text, false);
+        assert_eq!(out.failures, 1, "{}", out.stderr);
+        assert!(
+            out.stdout
+                .contains("protector: AzureKeyVault (2 databases)\n"),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("databases: 2\n"));
+        assert!(out.stdout.contains("done at 1767261600\n"));
+        assert!(!out.stdout.contains("never printed"));
+        assert!(
+            out.stderr.starts_with("ERROR: (ResourceNotFound)"),
+            "{}",
+            out.stderr
+        );
+        // Its names carry the seeded $RANDOM.
+        assert!(!out.stdout.contains("msdocs-azuresql-server-\n"));
+    }
+
+    #[test]
+    fn loops_and_conditions_on_one_line_and_many() {
+        let out = run("for x in a b c; do echo \"[$x]\"; done");
+        assert_eq!(out.stdout, "[a]\n[b]\n[c]\n");
+        let out = run("L=\"one two\"\nfor x in $L three\ndo\n  printf '%s-' $x\ndone\necho");
+        assert_eq!(out.stdout, "one-two-three-\n");
+        let script = "\
+v=\"\"
+if [ -z \"$v\" ]; then
+  echo empty
+elif [ \"$v\" = x ]; then
+  echo x
+else
+  echo other
+fi
+n=3
+if [ $n -gt 5 ]; then echo big; elif [ $n -eq 3 ]; then echo three; else echo small; fi
+if [ -n \"$v\" ]; then echo never; fi
+i=0
+while [ $i -lt 3 ]; do let \"i=i+1\"; done
+echo \"i=$i\"
+until [ $i -eq 0 ]; do i=$((i - 1)); done
+echo \"i=$i\"
+[ -z \"$v\" ] && echo short-circuit
+[ -n \"$v\" ] && echo never
+echo still-running
+if ! az group show -n nope -o none 2>/dev/null; then echo missing; fi
+";
+        let out = run(script);
+        assert_eq!(out.failures, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stdout,
+            "empty\nthree\ni=3\ni=0\nshort-circuit\nstill-running\nmissing\n"
+        );
+    }
+
+    #[test]
+    fn set_e_printf_expr_date_and_pipes() {
+        let out = run(
+            "set -e\nprintf \"%s has %d items\\n\" list 3\necho $(expr 6 \\* 7)\necho $(date +%s)\ndate\n\
+             az group create -n rg1 -l eastus -o none\n\
+             loc=$(az group show -n rg1 -o json | grep location | tr -d '\",' | cut -d : -f 2 | xargs)\n\
+             echo \"loc=$loc\"\n\
+             echo $(az group list --query \"[].name\" -o tsv | head -n 1)\n\
+             az group list -o tsv --query \"[].name\" | wc -l\n\
+             false\necho after",
+        );
+        assert_eq!(
+            out.stdout,
+            "list has 3 items\n42\n1767258000\nThu Jan  1 09:00:00 UTC 2026\nloc=eastus\nrg1\n1\n"
+        );
+        assert_eq!(out.failures, 1);
+        // set +e goes on after a failure, even without keep-going; exit ends the script.
+        let out = run("set +e\nfalse\necho after\nexit 3\necho never");
+        assert_eq!(out.stdout, "after\n");
+        assert_eq!(out.failures, 2);
+        // A failing command in a pipe: the pipe's status is the last command's, unless pipefail.
+        let out = run(
+            "az group show -n nope 2>/dev/null | tr -d x\necho ok\nset -o pipefail\naz group show -n nope 2>/dev/null | tr -d x\necho never",
+        );
+        assert_eq!(out.stdout, "ok\n");
+    }
+
+    #[test]
+    fn bad_compounds_and_limits_fail_cleanly_and_change_nothing() {
+        for bad in [
+            "if true; then echo x",
+            "for x in a; echo $x; done",
+            "fi",
+            "while true; do true; done | head",
+            "echo x | az group list",
+            "printf '%q' x",
+            "[ 1 -eq x ]",
+            "[ a = a",
+            "set -Q",
+            "expr 1 / 0",
+            "echo a | grep",
+        ] {
+            let (mut sh, mut ws) = shell();
+            let before = ws.clone();
+            let out = sh.run_script(&mut ws, bad, false);
+            assert_eq!(out.failures, 1, "{bad}: {}", out.stdout);
+            assert!(out.stderr.contains("(stopped at line 1"), "{bad}: {}", out.stderr);
+            assert!(ws == before, "{bad} changed the workspace");
+        }
+        // An endless loop ends at the cap, with an error.
+        let started = std::time::Instant::now();
+        let out = run("while true; do :; done");
+        assert_eq!(out.failures, 1);
+        assert!(out.stderr.contains("ran 100000 times"), "{}", out.stderr);
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        // One line in the in-app shell: a compound command typed at once.
+        let (mut sh, mut ws) = shell();
+        let r = sh.run_line(&mut ws, "for g in rg-a rg-b; do az group create -n $g -l eastus -o none; done; az group list --query \"length(@)\" -o tsv");
+        assert!(r.ok, "{}", r.stderr);
+        assert_eq!(r.stdout, "2\n");
+        let r = sh.run_line(&mut ws, "if true; then echo x");
+        assert!(
+            !r.ok && r.stderr.contains("unexpected end of file"),
+            "{}",
+            r.stderr
+        );
+    }
+}

@@ -37,10 +37,10 @@ pub fn filter(words: &[String], input: &str) -> Result<(String, bool), String> {
             true,
         )),
         Some(other) => Err(format!(
-            "{other}: only {} can read a pipe in this console (as they are used with az: tr -d, head -n, grep, …)",
+            "bash: {other}: only {} can read a pipe in this console (as they are used with az: tr -d, head -n, grep, …)",
             FILTERS.join(", ")
         )),
-        None => Err("syntax error near unexpected token `|'".into()),
+        None => Err("bash: syntax error near unexpected token `|'".into()),
     }
 }
 
