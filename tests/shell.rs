@@ -1257,7 +1257,11 @@ if ! az group show -n nope -o none 2>/dev/null; then echo missing; fi
             let before = ws.clone();
             let out = sh.run_script(&mut ws, bad, false);
             assert_eq!(out.failures, 1, "{bad}: {}", out.stdout);
-            assert!(out.stderr.contains("(stopped at line 1"), "{bad}: {}", out.stderr);
+            assert!(
+                out.stderr.contains("(stopped at line 1"),
+                "{bad}: {}",
+                out.stderr
+            );
             assert!(ws == before, "{bad} changed the workspace");
         }
         // An endless loop ends at the cap, with an error.

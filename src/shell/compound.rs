@@ -203,7 +203,7 @@ impl Parser {
                     }
                     let words = match after {
                         "" => None,
-                        a if a == "in" => Some(String::new()),
+                        "in" => Some(String::new()),
                         a if a.starts_with("in ") || a.starts_with("in\t") => {
                             Some(a[2..].trim().to_string())
                         }

@@ -4,7 +4,9 @@
 //! Scripts may use `#` comments, `\` continuations, `NAME=value`, `export NAME=value`,
 //! `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME:=default}`, `$(command)`, `$(( expr ))`,
 //! `let`, `$RANDOM`, `$$`, `$?`, command lists (`;`, `&&`, `||`), redirections to
-//! `/dev/null` and between the two streams (`2>&1`), per-command `--query` and
+//! `/dev/null` and between the two streams (`2>&1`), `if` / `for` / `while` / `until`
+//! (`compound`), `set -e`, `exit`, `printf`, `expr`, `date` (the simulated clock), `[ … ]`,
+//! pipes into the filters of `utils` (`tr`, `head`, `grep`, …), per-command `--query` and
 //! `-o json|tsv|table|none`. Errors print as `ERROR: (<Code>) <Message>`; the shell's own
 //! as bash words them (`bash: …`).
 
@@ -612,6 +614,7 @@ impl Shell {
                 return bash_error(&e);
             }
         };
+        self.exit_requested = None;
         let mut out = LineOutput::default();
         let mut each = |r: &LineOutput| {
             out.stdout.push_str(&r.stdout);
@@ -1234,7 +1237,7 @@ pub fn help_text() -> String {
         s.push_str(&format!("  {:width$}  {}\n", c.name, c.summary));
     }
     s.push_str(
-        "Also: NAME=value, export, $NAME, ${NAME:-default}, $(command), $((expr)), let, $RANDOM,\n  a; b, a && b, a || b, > /dev/null, 2>&1, echo, # comments, \\ continuations.\n",
+        "Also: NAME=value, export, $NAME, ${NAME:-default}, $(command), $((expr)), let, $RANDOM,\n  a; b, a && b, a || b, > /dev/null, 2>&1, echo, printf, expr, date, [ … ], set -e, exit,\n  if … then … elif … else … fi, for … in …; do … done, while / until … do … done,\n  pipes into tr, head, tail, grep, wc, sort, uniq, cut, xargs, # comments, \\ continuations.\n",
     );
     s
 }
