@@ -705,6 +705,18 @@ fn repl(sh: &mut Shell, ws: &mut Workspace) -> usize {
         if matches!(pending.trim(), "exit" | "quit") {
             break;
         }
+        // An `if` / `for` / `while` typed over several lines runs once it is closed.
+        if sh.mode == tde_console::shell::ShellMode::Az {
+            use tde_console::shell::{compound, lexer};
+            let segs: Vec<compound::Seg> = lexer::semicolon_segments(&pending)
+                .into_iter()
+                .map(|text| compound::Seg { line: 1, text })
+                .collect();
+            if compound::open_count(&segs) > 0 {
+                pending.push_str("; ");
+                continue;
+            }
+        }
         let r = sh.run_line(ws, &pending);
         pending.clear();
         print!("{}", r.stdout);
