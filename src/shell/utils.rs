@@ -115,17 +115,25 @@ fn tr(args: &[String], input: &str) -> Result<String, String> {
             s => sets.push(tr_set(s)),
         }
     }
-    let in_set = |set: &Vec<char>, c: char| set.contains(&c);
+    let lookup: Vec<std::collections::HashSet<char>> =
+        sets.iter().map(|s| s.iter().copied().collect()).collect();
+    let in_set = |set: &Vec<char>, c: char| {
+        sets.iter()
+            .position(|s| std::ptr::eq(s, set))
+            .is_some_and(|i| lookup[i].contains(&c))
+    };
     match (delete, squeeze, sets.as_slice()) {
         (true, false, [d]) => Ok(input.chars().filter(|c| !in_set(d, *c)).collect()),
         (false, _, [from, to]) if !to.is_empty() => {
+            // The first place of each character in SET1 (later ones do not count, as in tr).
+            let mut map = std::collections::HashMap::new();
+            for (i, c) in from.iter().enumerate() {
+                map.entry(*c).or_insert(to[i.min(to.len() - 1)]);
+            }
             let mut out = String::new();
             let mut last: Option<char> = None;
             for c in input.chars() {
-                let m = match from.iter().position(|x| *x == c) {
-                    Some(i) => to[i.min(to.len() - 1)],
-                    None => c,
-                };
+                let m = map.get(&c).copied().unwrap_or(c);
                 if squeeze && last == Some(m) && in_set(to, m) {
                     continue;
                 }
@@ -224,13 +232,13 @@ fn head_tail(args: &[String], input: &str, head: bool) -> Result<String, String>
 
 /// A small regular expression matcher (Rob Pike's): `^ $ . *` and literal characters,
 /// `\` escaping; with `-E`, also `+` and `?`.
-fn re_match(re: &[char], text: &[char], icase: bool) -> bool {
+fn re_match(re: &[char], text: &[char], icase: bool, budget: &mut usize) -> bool {
     if let Some(rest) = re.strip_prefix(&['^']) {
-        return re_here(rest, text, icase);
+        return re_here(rest, text, icase, budget);
     }
     let mut t = text;
     loop {
-        if re_here(re, t, icase) {
+        if re_here(re, t, icase, budget) {
             return true;
         }
         match t.split_first() {
@@ -258,7 +266,14 @@ fn same(a: Option<char>, c: char, icase: bool) -> bool {
     }
 }
 
-fn re_here(re: &[char], text: &[char], icase: bool) -> bool {
+/// How many steps a grep may take over its whole input (backtracking over `*` can explode).
+const GREP_STEPS: usize = 50_000_000;
+
+fn re_here(re: &[char], text: &[char], icase: bool, budget: &mut usize) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
     let Some((atom, len)) = re_atom(re) else {
         return true;
     };
@@ -276,10 +291,12 @@ fn re_here(re: &[char], text: &[char], icase: bool) -> bool {
             while n < text.len() && n < max && same(atom, text[n], icase) {
                 n += 1;
             }
-            (min..=n).rev().any(|k| re_here(after, &text[k..], icase))
+            (min..=n)
+                .rev()
+                .any(|k| re_here(after, &text[k..], icase, budget))
         }
         _ => match text.first() {
-            Some(c) if same(atom, *c, icase) => re_here(rest, &text[1..], icase),
+            Some(c) if same(atom, *c, icase) => re_here(rest, &text[1..], icase, budget),
             _ => false,
         },
     }
@@ -351,9 +368,16 @@ fn grep(args: &[String], input: &str) -> Result<(String, bool), String> {
     }
     let mut out = String::new();
     let mut n = 0;
+    let mut budget = GREP_STEPS;
     for line in input.lines() {
         let chars: Vec<char> = line.chars().collect();
-        if re_match(&re, &chars, icase) != invert {
+        let found = re_match(&re, &chars, icase, &mut budget);
+        if budget == 0 {
+            return Err(format!(
+                "grep: the pattern '{pattern}' takes too many steps over this input"
+            ));
+        }
+        if found != invert {
             n += 1;
             if !count && !quiet {
                 out.push_str(line);
@@ -524,6 +548,12 @@ pub fn escapes(text: &str) -> String {
     out
 }
 
+/// The widest field and the longest precision `printf` takes.
+const MAX_PRINTF_WIDTH: usize = 4096;
+
+/// The most `printf` prints at once.
+const MAX_PRINTF_OUTPUT: usize = 16 << 20;
+
 /// bash's `printf FORMAT [ARGUMENTS…]`: `%s %b %d %i %u %x %X %o %c %f %e %%` with flags,
 /// width and precision; the format is reused while arguments remain.
 pub fn printf(args: &[String]) -> Result<String, String> {
@@ -582,12 +612,19 @@ pub fn printf(args: &[String]) -> Result<String, String> {
             let zero = flags.contains('0') && !left;
             let (width, precision) = {
                 let digits = spec.trim_start_matches(['-', '+', ' ', '0', '#']);
+                let n = |t: &str| -> Result<usize, String> {
+                    match t.parse::<usize>() {
+                        Ok(v) if v > MAX_PRINTF_WIDTH => Err(format!(
+                            "printf: `%{spec}{conv}': widths and precisions above {MAX_PRINTF_WIDTH} are not supported"
+                        )),
+                        Ok(v) => Ok(v),
+                        Err(_) if t.is_empty() => Ok(0),
+                        Err(_) => Err(format!("printf: `%{spec}{conv}': invalid width")),
+                    }
+                };
                 match digits.split_once('.') {
-                    Some((w, p)) => (
-                        w.parse().unwrap_or(0usize),
-                        Some(p.parse().unwrap_or(0usize)),
-                    ),
-                    None => (digits.parse().unwrap_or(0usize), None),
+                    Some((w, p)) => (n(w)?, Some(n(p)?)),
+                    None => (n(digits)?, None),
                 }
             };
             let int = |s: &str, errors: &mut Vec<String>| -> i64 {
@@ -664,6 +701,11 @@ pub fn printf(args: &[String]) -> Result<String, String> {
                 out.push_str(&" ".repeat(width - len));
                 out.push_str(&body);
             }
+        }
+        if out.len() > MAX_PRINTF_OUTPUT {
+            return Err(format!(
+                "printf: the output is longer than {MAX_PRINTF_OUTPUT} bytes"
+            ));
         }
         if !took || rest.len() == 0 {
             break;
@@ -1025,6 +1067,15 @@ mod tests {
         assert!(printf(&w(&["%d", "x"])).is_err());
         assert!(printf(&w(&["%"])).is_err());
         assert!(printf(&[]).is_err());
+        assert!(printf(&w(&["%99999999999d", "1"])).is_err());
+        assert!(printf(&w(&["%.99999999f", "1"])).is_err());
+        let many: Vec<String> = std::iter::once("x".repeat(4096) + "%s")
+            .chain((0..10_000).map(|_| "a".to_string()))
+            .collect();
+        assert!(printf(&many).unwrap_err().contains("longer than"));
+        // Backtracking is bounded: an error, not a hang.
+        let line = "a".repeat(3000) + "\n";
+        assert!(filter(&w(&["grep", "a*a*a*a*a*a*a*a*c"]), &line.repeat(10)).is_err());
     }
 
     #[test]
