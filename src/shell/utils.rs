@@ -10,7 +10,7 @@ pub const FILTERS: [&str; 10] = [
 
 /// Runs filter `words[0]` over `input`: (its output, whether it succeeded).
 pub fn filter(words: &[String], input: &str) -> Result<(String, bool), String> {
-    let args = &words[1..];
+    let args = words.get(1..).unwrap_or_default();
     match words.first().map(String::as_str) {
         Some("tr") => tr(args, input).map(|o| (o, true)),
         Some("head") => head_tail(args, input, true).map(|o| (o, true)),
@@ -1050,6 +1050,7 @@ mod tests {
             "c\nb\na\n"
         );
         assert!(filter(&w(&["az", "x"]), "").is_err());
+        assert!(filter(&[], "x").is_err());
         assert!(filter(&w(&["grep", "-Z", "x"]), "").is_err());
         assert!(filter(&w(&["head", "-n"]), "").is_err());
     }
