@@ -1,56 +1,146 @@
 //! `tde-console`: opens the console window (the built-in demo, or a workspace file), or runs
 //! the Azure-CLI-compatible shell headless.
 
-use std::ffi::OsString;
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tde_console::{model::Workspace, persist, service, shell::Shell};
 
-const USAGE: &str = "\
-tde-console: Azure SQL TDE with customer-managed keys, simulated with real cryptography.
+/// tde-console: Azure SQL TDE with customer-managed keys, simulated with real cryptography.
+///
+/// Without a subcommand it opens the console window on WORKSPACE (the built-in demo without
+/// one).
+#[derive(Debug, Parser)]
+#[command(
+    name = "tde-console",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_value_name = "COMMAND"
+)]
+struct Cli {
+    /// The workspace file to open (the built-in demo without one)
+    #[arg(value_name = "WORKSPACE.ron")]
+    workspace: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-USAGE:
-  tde-console [WORKSPACE.ron]            open the console (the built-in demo without a file)
-  tde-console shell [WORKSPACE.ron] [--script FILE] [--keep-going] [--passphrase-file FILE] [--pwsh]
-                                         run az commands from FILE or standard input
-                                         (Az PowerShell cmdlets with --pwsh or a .ps1 FILE);
-                                         WORKSPACE is loaded if it exists and saved at the end
-                                         (with --passphrase-file: opened with, and saved
-                                         protected by, the passphrase on FILE's first line)
-  tde-console serve [WORKSPACE.ron] [--port P] [--passphrase-file FILE]
-                                         serve the workspace's vaults to real SDK clients over
-                                         HTTPS on 127.0.0.1 (the built-in demo without a file);
-                                         prints one JSON line per vault, the CA certificate's
-                                         path and a token for the console user; runs az
-                                         commands typed on standard input meanwhile; every
-                                         change is in WORKSPACE.ron.wal before it is
-                                         answered (kill -9 loses nothing); Ctrl+C / SIGTERM
-                                         folds it into the file
-  tde-console token WORKSPACE.ron (--identity ID | --app APPID [--tenant T]) [--lifetime S]
-                                         print an access token for the local vaults, for a
-                                         user-assigned identity, a server's identity, or an
-                                         application's service principal
-  tde-console --help
-";
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run az commands (or Az PowerShell cmdlets) from a script or standard input
+    Shell(ShellArgs),
+    /// Serve the workspace's vaults to real SDK clients over HTTPS on 127.0.0.1
+    Serve(ServeArgs),
+    /// Print an access token for the local vaults
+    Token(TokenArgs),
+}
+
+/// Runs az commands from FILE or standard input (Az PowerShell cmdlets with --pwsh or a
+/// .ps1 FILE). WORKSPACE is loaded if it exists and saved at the end.
+///
+/// A bash script (--script FILE, not .ps1) runs under the system's bash when there is one,
+/// with `az`, `sim` and `date` on its PATH answered by this process: every bash idiom
+/// works, the exit status is bash's. --builtin (or TDE_CONSOLE_BUILTIN_SHELL=1) uses the
+/// console's own interpreter instead, which stops at the first failing line unless
+/// --keep-going.
+#[derive(Debug, Args)]
+struct ShellArgs {
+    /// The workspace file (created when it does not exist)
+    #[arg(value_name = "WORKSPACE.ron")]
+    workspace: Option<PathBuf>,
+    /// Run the commands in FILE instead of standard input
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+    /// Keep running after a failing line (built-in interpreter)
+    #[arg(long)]
+    keep_going: bool,
+    /// Open the workspace with, and save it protected by, the passphrase on FILE's first line
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// Read Az PowerShell cmdlets instead of az commands
+    #[arg(long)]
+    pwsh: bool,
+    /// Run a bash script with the console's built-in interpreter, not the system's bash
+    #[arg(long)]
+    builtin: bool,
+}
+
+/// Serves the workspace's vaults to real SDK clients over HTTPS on 127.0.0.1 (the built-in
+/// demo without a file). Prints one JSON line per vault, the CA certificate's path and a
+/// token for the console user; runs az commands typed on standard input meanwhile. Every
+/// change is in WORKSPACE.ron.wal before it is answered (kill -9 loses nothing); Ctrl+C /
+/// SIGTERM folds it into the file.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The workspace file to serve (the built-in demo without one)
+    #[arg(value_name = "WORKSPACE.ron")]
+    workspace: Option<PathBuf>,
+    /// The port (0: any free ports)
+    #[arg(long, default_value_t = 8443, value_name = "P")]
+    port: u16,
+    /// Open the workspace with the passphrase on FILE's first line
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+}
+
+/// Prints an access token for the local vaults: for a user-assigned identity, a server's
+/// identity, an application's service principal, or the console user.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("who").required(true).args(["identity", "app", "console_user"])))]
+struct TokenArgs {
+    /// The workspace file that `serve` serves
+    #[arg(value_name = "WORKSPACE.ron")]
+    workspace: Option<PathBuf>,
+    /// A user-assigned identity or a server's identity
+    #[arg(long, value_name = "ID")]
+    identity: Option<String>,
+    /// An application's service principal
+    #[arg(long, value_name = "APPID")]
+    app: Option<String>,
+    /// The application's tenant
+    #[arg(long, value_name = "T", requires = "app")]
+    tenant: Option<String>,
+    /// The console user
+    #[arg(long)]
+    console_user: bool,
+    /// The token's lifetime in seconds
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(i64).range(1..=tde_console::vault_endpoint::token::MAX_LIFETIME_S))]
+    lifetime: Option<i64>,
+    /// Open the workspace with the passphrase on FILE's first line
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+}
 
 fn main() -> ExitCode {
-    // Arguments as the OS gives them: a path need not be UTF-8.
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let first = args.first().map(|a| a.to_string_lossy().into_owned());
-    match first.as_deref() {
-        Some("-h" | "--help" | "help") => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
+    // As a thin client of a console that runs a script under real bash (`az`, `sim`,
+    // `date` on the script's PATH are links to this binary).
+    #[cfg(unix)]
+    {
+        let mut argv = std::env::args_os();
+        if let Some(name) = argv
+            .next()
+            .and_then(|a| tde_console::shell::bridge::client_name(&a))
+        {
+            return ExitCode::from(tde_console::shell::bridge::client_main(
+                name,
+                argv.collect(),
+            ));
         }
-        Some("shell") => run_shell(&args[1..]),
-        Some("serve") => run_serve(&args[1..]),
-        Some("token") => run_token(&args[1..]),
-        Some(option) if option.starts_with('-') => {
-            eprintln!("unknown option '{option}'\n\n{USAGE}");
-            ExitCode::from(2)
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version on stdout with 0; usage errors on stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
-        _ => run_gui(args.first().map(PathBuf::from)),
+    };
+    match cli.command {
+        Some(Command::Shell(a)) => run_shell(a),
+        Some(Command::Serve(a)) => run_serve(a),
+        Some(Command::Token(a)) => run_token(a),
+        None => run_gui(cli.workspace),
     }
 }
 
@@ -64,48 +154,30 @@ fn run_gui(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn run_shell(args: &[OsString]) -> ExitCode {
-    let mut workspace: Option<PathBuf> = None;
-    let mut script: Option<PathBuf> = None;
-    let mut keep_going = false;
-    let mut pwsh = false;
-    let mut passphrase: Option<String> = None;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].to_string_lossy().as_ref() {
-            "--keep-going" => keep_going = true,
-            "--pwsh" => pwsh = true,
-            "--passphrase-file" => {
-                i += 1;
-                match read_passphrase(args.get(i)) {
-                    Ok(p) => passphrase = Some(p),
-                    Err(code) => return code,
-                }
-            }
-            "--script" => {
-                i += 1;
-                match args.get(i) {
-                    Some(f) => script = Some(PathBuf::from(f)),
-                    None => {
-                        eprintln!("--script needs a file");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
-            a if a.starts_with('-') => {
-                eprintln!("unknown option '{a}'\n\n{USAGE}");
+fn run_shell(args: ShellArgs) -> ExitCode {
+    let ShellArgs {
+        workspace,
+        script,
+        keep_going,
+        passphrase_file,
+        pwsh,
+        builtin,
+    } = args;
+    let passphrase = match passphrase_file.map(|f| read_passphrase(&f)).transpose() {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    // The script is read (and checked: size, UTF-8) before anything else, whoever runs it.
+    let text = match &script {
+        Some(f) => match persist::read_user_text(f) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                eprintln!("ERROR: cannot read script '{}': {e}", f.display());
                 return ExitCode::from(2);
             }
-            _ => {
-                if workspace.is_some() {
-                    eprintln!("only one workspace file may be given\n\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-                workspace = Some(PathBuf::from(&args[i]));
-            }
-        }
-        i += 1;
-    }
+        },
+        None => None,
+    };
     let (mut store, mut ws) =
         match open_workspace(workspace.as_deref(), passphrase.as_deref(), false) {
             Ok(opened) => opened,
@@ -120,16 +192,33 @@ fn run_shell(args: &[OsString]) -> ExitCode {
         sh.mode = tde_console::shell::ShellMode::Pwsh;
     }
     let mut failures = 0;
-    match &script {
-        Some(f) => match persist::read_user_text(f) {
-            Ok(text) => failures += run_text(&mut sh, &mut ws, &text, keep_going),
-            Err(e) => {
-                eprintln!("ERROR: cannot read script '{}': {e}", f.display());
-                return ExitCode::from(2);
+    let mut status: Option<u8> = None;
+    match (&script, text) {
+        (Some(f), Some(text)) => {
+            #[cfg(unix)]
+            let bash = (sh.mode == tde_console::shell::ShellMode::Az
+                && !builtin
+                && !tde_console::shell::bridge::builtin_forced())
+            .then(tde_console::shell::bridge::find_bash)
+            .flatten();
+            #[cfg(not(unix))]
+            let bash: Option<PathBuf> = {
+                let _ = builtin;
+                None
+            };
+            match bash {
+                Some(bash) => match run_under_bash(&bash, f, &mut sh, &mut ws) {
+                    Ok(code) => status = Some(code),
+                    Err(e) => {
+                        eprintln!("ERROR: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => failures += run_text(&mut sh, &mut ws, &text, keep_going),
             }
-        },
-        None if std::io::stdin().is_terminal() => failures += repl(&mut sh, &mut ws),
-        None => {
+        }
+        _ if std::io::stdin().is_terminal() => failures += repl(&mut sh, &mut ws),
+        _ => {
             // Bounded as a script file is: `shell < /dev/zero` is refused, not read forever.
             let max = persist::MAX_INPUT_FILE;
             let mut bytes = Vec::new();
@@ -159,11 +248,64 @@ fn run_shell(args: &[OsString]) -> ExitCode {
     {
         return code;
     }
-    if failures > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    match status {
+        Some(code) => ExitCode::from(code),
+        None if failures > 0 => ExitCode::FAILURE,
+        None => ExitCode::SUCCESS,
     }
+}
+
+/// Runs `script` under the system's `bash`, each `az` / `sim` / `date` it runs answered by
+/// `sh` on `ws`, in order. Returns bash's exit status (255 at most).
+#[cfg(unix)]
+fn run_under_bash(
+    bash: &std::path::Path,
+    script: &std::path::Path,
+    sh: &mut Shell,
+    ws: &mut Workspace,
+) -> Result<u8, String> {
+    use tde_console::shell::bridge;
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find this program to run it as az: {e}"))?;
+    // Ctrl+C and SIGTERM stop bash (it gets Ctrl+C itself too); what already ran is
+    // saved, as after a failing line.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let home = std::env::current_dir().ok();
+    // bash's $RANDOM from the simulation's seeded generator, peeked (not drawn: a run
+    // that changes nothing leaves the workspace as it was).
+    let seed = ws.clock.clone().next_u64() % (1 << 31);
+    let outcome = bridge::run_script(bash, script, &exe, seed, &stop, |req| {
+        // Relative paths (`--file backup.bin`) are the client's, which may have `cd`-ed.
+        let moved = match (&req.cwd, &home) {
+            (Some(cwd), Some(h)) if cwd != h => std::env::set_current_dir(cwd).is_ok(),
+            _ => false,
+        };
+        let (out, code) = sh.run_argv(ws, &req.words);
+        if moved && let Some(h) = &home {
+            let _ = std::env::set_current_dir(h);
+        }
+        bridge::Response {
+            code,
+            stdout: out.stdout.into_bytes(),
+            stderr: out.stderr.into_bytes(),
+        }
+    })?;
+    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+        eprintln!("Interrupted: the commands that ran before are kept.");
+    }
+    Ok(u8::try_from(outcome.status).unwrap_or(1))
+}
+
+#[cfg(not(unix))]
+fn run_under_bash(
+    _bash: &std::path::Path,
+    _script: &std::path::Path,
+    _sh: &mut Shell,
+    _ws: &mut Workspace,
+) -> Result<u8, String> {
+    Err("running scripts under bash needs a Unix system".into())
 }
 
 /// The workspace at `path` (a new one when the file does not exist yet) with the changes
@@ -244,11 +386,7 @@ fn keep_aside(ws: &Workspace, p: &std::path::Path, e: &str, passphrase: Option<&
 }
 
 /// `--passphrase-file FILE`: the passphrase on the file's first line.
-fn read_passphrase(file: Option<&OsString>) -> Result<String, ExitCode> {
-    let Some(f) = file else {
-        eprintln!("--passphrase-file needs a file");
-        return Err(ExitCode::from(2));
-    };
+fn read_passphrase(f: &std::path::Path) -> Result<String, ExitCode> {
     match persist::read_user_text(f) {
         Ok(t) => {
             let first = t.lines().next().unwrap_or_default().to_string();
@@ -261,7 +399,7 @@ fn read_passphrase(file: Option<&OsString>) -> Result<String, ExitCode> {
         Err(e) => {
             eprintln!(
                 "ERROR: cannot read the passphrase file '{}': {e}",
-                PathBuf::from(f).display()
+                f.display()
             );
             Err(ExitCode::from(2))
         }
@@ -270,43 +408,17 @@ fn read_passphrase(file: Option<&OsString>) -> Result<String, ExitCode> {
 
 /// `tde-console serve`: the vaults on 127.0.0.1 until Ctrl+C or SIGTERM, then the
 /// workspace saved (when it came from a file).
-fn run_serve(args: &[OsString]) -> ExitCode {
+fn run_serve(args: ServeArgs) -> ExitCode {
     use tde_console::vault_endpoint::Endpoint;
-    let mut workspace: Option<PathBuf> = None;
-    let mut passphrase: Option<String> = None;
-    let mut port: u16 = 8443;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].to_string_lossy().as_ref() {
-            "--port" => {
-                i += 1;
-                match args.get(i).and_then(|p| p.to_string_lossy().parse().ok()) {
-                    Some(p) => port = p,
-                    None => {
-                        eprintln!("--port needs a port number (0: any free ports)");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
-            "--passphrase-file" => {
-                i += 1;
-                match read_passphrase(args.get(i)) {
-                    Ok(p) => passphrase = Some(p),
-                    Err(code) => return code,
-                }
-            }
-            a if a.starts_with('-') => {
-                eprintln!("unknown option '{a}'\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
-            _ if workspace.is_some() => {
-                eprintln!("only one workspace file may be given\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
-            _ => workspace = Some(PathBuf::from(&args[i])),
-        }
-        i += 1;
-    }
+    let ServeArgs {
+        workspace,
+        port,
+        passphrase_file,
+    } = args;
+    let passphrase = match passphrase_file.map(|f| read_passphrase(&f)).transpose() {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let (mut store, mut ws) =
         match open_workspace(workspace.as_deref(), passphrase.as_deref(), true) {
             Ok(opened) => opened,
@@ -498,66 +610,31 @@ fn bounded_lines(
 }
 
 /// `tde-console token`: an access token for the local vaults.
-fn run_token(args: &[OsString]) -> ExitCode {
+fn run_token(args: TokenArgs) -> ExitCode {
     use tde_console::vault_endpoint::{Bearer, TOKEN_LIFETIME_S, token_for};
-    let mut workspace: Option<PathBuf> = None;
-    let mut passphrase: Option<String> = None;
-    let mut who: Option<Bearer> = None;
-    let mut tenant: Option<String> = None;
-    let mut lifetime = TOKEN_LIFETIME_S;
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).map(|v| v.to_string_lossy().into_owned());
-        match (args[i].to_string_lossy().as_ref(), value) {
-            ("--identity", Some(v)) => who = Some(Bearer::Identity(v)),
-            ("--app", Some(v)) => {
-                who = Some(Bearer::App {
-                    app_id: v,
-                    tenant: None,
-                })
-            }
-            ("--tenant", Some(v)) => tenant = Some(v),
-            ("--lifetime", Some(v)) => match v.parse::<i64>() {
-                Ok(s) if s > 0 && s <= tde_console::vault_endpoint::token::MAX_LIFETIME_S => {
-                    lifetime = s
-                }
-                _ => {
-                    eprintln!("--lifetime takes seconds, 1 to 86400");
-                    return ExitCode::from(2);
-                }
-            },
-            ("--console-user", _) => {
-                who = Some(Bearer::ConsoleUser);
-                i += 1;
-                continue;
-            }
-            ("--passphrase-file", _) => match read_passphrase(args.get(i + 1)) {
-                Ok(p) => passphrase = Some(p),
-                Err(code) => return code,
-            },
-            (a, _) if a.starts_with('-') => {
-                eprintln!("'{a}' needs a value, or is not an option of token\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
-            _ if workspace.is_none() => {
-                workspace = Some(PathBuf::from(&args[i]));
-                i += 1;
-                continue;
-            }
-            _ => {
-                eprintln!("only one workspace file may be given\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
-        i += 2;
-    }
-    let Some(mut who) = who else {
-        eprintln!("token needs --identity ID, --app APPID or --console-user\n\n{USAGE}");
-        return ExitCode::from(2);
+    let TokenArgs {
+        workspace,
+        identity,
+        app,
+        tenant,
+        console_user,
+        lifetime,
+        passphrase_file,
+    } = args;
+    let passphrase = match passphrase_file.map(|f| read_passphrase(&f)).transpose() {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    if let (Bearer::App { tenant: t, .. }, Some(x)) = (&mut who, tenant) {
-        *t = Some(x);
-    }
+    let lifetime = lifetime.unwrap_or(TOKEN_LIFETIME_S);
+    // clap lets exactly one of them through.
+    let who = match (identity, app) {
+        (Some(id), _) => Bearer::Identity(id),
+        (None, Some(app_id)) => Bearer::App { app_id, tenant },
+        (None, None) => {
+            debug_assert!(console_user);
+            Bearer::ConsoleUser
+        }
+    };
     if workspace.as_deref().is_some_and(|p| !p.exists()) {
         eprintln!(
             "ERROR: no workspace file at '{}'",
@@ -627,6 +704,18 @@ fn repl(sh: &mut Shell, ws: &mut Workspace) -> usize {
         pending.push_str(line);
         if matches!(pending.trim(), "exit" | "quit") {
             break;
+        }
+        // An `if` / `for` / `while` typed over several lines runs once it is closed.
+        if sh.mode == tde_console::shell::ShellMode::Az {
+            use tde_console::shell::{compound, lexer};
+            let segs: Vec<compound::Seg> = lexer::semicolon_segments(&pending)
+                .into_iter()
+                .map(|text| compound::Seg { line: 1, text })
+                .collect();
+            if compound::open_count(&segs) > 0 {
+                pending.push_str("; ");
+                continue;
+            }
         }
         let r = sh.run_line(ws, &pending);
         pending.clear();

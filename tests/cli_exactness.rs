@@ -279,15 +279,26 @@ fn ec_keys_are_created_imported_rotated_and_shown_and_tde_refuses_them() {
 fn arguments_are_parsed_as_azure_cli_parses_them() {
     let (mut sh, mut ws) = demo();
     // `--tag` is a unique prefix of `--tags`, `--loc` of `--location`.
-    ok(&mut sh, &mut ws, "az group create --name rg-prefix --loc eastus --tag env=test");
-    let tags = ok(&mut sh, &mut ws, "az group show -n rg-prefix --query tags.env -o tsv");
+    ok(
+        &mut sh,
+        &mut ws,
+        "az group create --name rg-prefix --loc eastus --tag env=test",
+    );
+    let tags = ok(
+        &mut sh,
+        &mut ws,
+        "az group show -n rg-prefix --query tags.env -o tsv",
+    );
     assert_eq!(tags.stdout.trim(), "test");
     let e = refused(
         &mut sh,
         &mut ws,
         "az sql db create -g rg-contoso-us -s sql-contoso-us -n x --s y",
     );
-    assert!(e.starts_with("ERROR: ambiguous option: --s could match "), "{e}");
+    assert!(
+        e.starts_with("ERROR: ambiguous option: --s could match "),
+        "{e}"
+    );
     let e = refused(&mut sh, &mut ws, "az sql db create -n x");
     assert_eq!(
         e.trim(),
@@ -302,10 +313,18 @@ fn arguments_are_parsed_as_azure_cli_parses_them() {
         e.trim(),
         "ERROR: argument --compute-model: invalid choice: 'Both' (choose from 'Provisioned', 'Serverless')"
     );
-    let e = refused(&mut sh, &mut ws, "az group create -n g -l eastus --tags a=b --nmae x");
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az group create -n g -l eastus --tags a=b --nmae x",
+    );
     assert_eq!(e.trim(), "ERROR: unrecognized arguments: --nmae x");
     // A real az command the console does not simulate is named as such.
-    let e = refused(&mut sh, &mut ws, "az vm create -n x -g y --image Ubuntu2204");
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az vm create -n x -g y --image Ubuntu2204",
+    );
     assert!(
         e.contains("'az vm create' is an Azure CLI command (azure-cli 2.91.0) that this console does not simulate"),
         "{e}"
@@ -342,10 +361,24 @@ fn purge_protection_is_turned_on_for_good_by_keyvault_update() {
         &mut ws,
         "az keyvault update -n kv-late-pp --enable-purge-protection false",
     );
-    assert!(e.contains("Enabling the purge protection for a vault is an irreversible action."), "{e}");
-    let e = refused(&mut sh, &mut ws, "az keyvault update -n kv-late-pp --retention-days 30");
-    assert!(e.contains("has been set already and it can't be modified"), "{e}");
-    ok(&mut sh, &mut ws, "az keyvault update -n kv-late-pp --retention-days 90 -o none");
+    assert!(
+        e.contains("Enabling the purge protection for a vault is an irreversible action."),
+        "{e}"
+    );
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az keyvault update -n kv-late-pp --retention-days 30",
+    );
+    assert!(
+        e.contains("has been set already and it can't be modified"),
+        "{e}"
+    );
+    ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault update -n kv-late-pp --retention-days 90 -o none",
+    );
 }
 
 /// `az sql server update --key-id`: the key is linked and becomes the TDE protector.

@@ -427,3 +427,108 @@ proptest! {
         }
     }
 }
+
+/// The words bash scripts are made of, for the shell's token soup.
+const SOUP: &[&str] = &[
+    "if",
+    "then",
+    "elif",
+    "else",
+    "fi",
+    "for",
+    "x",
+    "in",
+    "do",
+    "done",
+    "while",
+    "until",
+    "[",
+    "]",
+    "[[",
+    "]]",
+    "-z",
+    "-n",
+    "=",
+    "!=",
+    "-eq",
+    "-lt",
+    "$x",
+    "\"$x\"",
+    ";",
+    "\n",
+    "&&",
+    "||",
+    "|",
+    "tr",
+    "-d",
+    "head",
+    "-n",
+    "1",
+    "grep",
+    "-c",
+    "a",
+    "printf",
+    "%s\\n",
+    "%d",
+    "expr",
+    "+",
+    "\\*",
+    "echo",
+    "true",
+    "false",
+    "set",
+    "-e",
+    "+e",
+    "-o",
+    "pipefail",
+    "exit",
+    "$(date +%s)",
+    "$(expr 1 + 2)",
+    "'",
+    "\"",
+    "$((1+2))",
+    "x=1",
+    "let",
+    "!",
+    "sim",
+    "clock",
+    "show",
+    "az",
+    "group",
+    "list",
+    "$(",
+    ")",
+    "$RANDOM",
+    "2>&1",
+    ">/dev/null",
+    "test",
+    "wc",
+    "-l",
+    "cut",
+    "date",
+    "xargs",
+    "sort",
+    "(",
+    "{",
+    "}",
+    "\\",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any soup of bash's words, as a script and as one line: it runs or fails with a
+    /// message, never panics (an InternalError) and ends (loops and nesting are bounded).
+    #[test]
+    fn token_soup_never_panics_or_hangs(picks in proptest::collection::vec(0usize..SOUP.len(), 0..40)) {
+        let text: String = picks.iter().map(|i| SOUP[*i]).collect::<Vec<_>>().join(" ");
+        let mut ws = tde_console::service::new_workspace("soup", 1);
+        let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+        let started = std::time::Instant::now();
+        let out = sh.run_script(&mut ws, &text, true);
+        prop_assert!(!out.stderr.contains("InternalError"), "{text:?}: {}", out.stderr);
+        let r = sh.run_line(&mut ws, &text.replace('\n', " "));
+        prop_assert!(!r.stderr.contains("InternalError"), "{text:?}: {}", r.stderr);
+        prop_assert!(started.elapsed() < std::time::Duration::from_secs(60), "{text:?} took {:?}", started.elapsed());
+    }
+}

@@ -1242,3 +1242,360 @@ fn new_vaults_have_soft_delete_on_by_default_under_both_profiles() {
     );
     assert!(out.ends_with("\nFalse\n"), "{out}");
 }
+
+/// Issue 22, item 2: a bash script runs under the system's bash, `az`, `sim` and `date`
+/// answered by the console that holds the workspace; every idiom is bash's own.
+mod real_bash {
+    use super::*;
+    use tde_console::shell::bridge;
+
+    fn script(name: &str) -> String {
+        format!("{}/tests/scripts/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// The console run on `ws` with `args`, its temporary files under `tmp`.
+    fn console(tmp: &std::path::Path, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_tde-console"))
+            .args(args)
+            .env("TMPDIR", tmp)
+            .env_remove(bridge::BUILTIN_ENV)
+            .env_remove("BASH_ENV")
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_microsoft_style_sample_script_runs_and_leaves_its_documented_state() {
+        if bridge::find_bash().is_none() {
+            eprintln!("skipped: there is no bash on this system");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let ws = dir.path().join("w.ron");
+        let ws_arg = ws.to_str().unwrap();
+        let out = console(
+            &tmp,
+            &["shell", ws_arg, "--script", &script("ms-sample-byok.sh")],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // The last line's az error (ResourceNotFound: 1) ends the script under `set -e`.
+        assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+        assert!(stderr.starts_with("ERROR: (ResourceNotFound)"), "{stderr}");
+        assert!(!stdout.contains("never printed"), "{stdout}");
+        assert!(
+            stdout.contains("protector: AzureKeyVault (2 databases)\n"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("databases: 2\n"), "{stdout}");
+        // `date` is the simulated clock's: 09:00 on the first day, plus the hour advanced.
+        assert!(stdout.contains("done at 1767261600\n"), "{stdout}");
+        // `$RANDOM` is not empty: every name has its number.
+        let server = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("server: "))
+            .expect("the server's name");
+        assert!(server.len() > "msdocs-azuresql-server-".len(), "{server}");
+        // The workspace was saved with what the script did; the private directory is gone.
+        let mut saved = tde_console::persist::load(&ws).unwrap();
+        assert_eq!(saved.now().0, 1_767_261_600);
+        let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+        let rg = server.replace("server", "rg");
+        let r = sh.run_line(
+            &mut saved,
+            &format!(
+                "az sql server tde-key show --server {server} --resource-group {rg} --query serverKeyType -o tsv"
+            ),
+        );
+        assert_eq!(r.stdout, "AzureKeyVault\n", "{}", r.stderr);
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "left in TMPDIR"
+        );
+        // The same workspace seed gives the same names: the script replays.
+        let again = dir.path().join("again.ron");
+        let out = console(
+            &tmp,
+            &[
+                "shell",
+                again.to_str().unwrap(),
+                "--script",
+                &script("ms-sample-byok.sh"),
+            ],
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!("server: {server}\n")),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    #[test]
+    fn exit_codes_words_and_the_builtin_switch() {
+        if bridge::find_bash().is_none() {
+            eprintln!("skipped: there is no bash on this system");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let f = dir.path().join("codes.sh");
+        std::fs::write(
+            &f,
+            concat!(
+                "az group create -n rg-odd -l eastus -o none; echo \"create=$?\"\n",
+                // Words reach az as bash split them, never read again.
+                "az group show -n rg-odd --query \"'a; b && c \\$HOME * \\$(x)'\" -o tsv\n",
+                "az group show -n nope -o none 2>/dev/null; echo \"missing=$?\"\n",
+                "az group frobnicate 2>/dev/null; echo \"usage=$?\"\n",
+                "az group list -o none --query '[' 2>/dev/null; echo \"query=$?\"\n",
+                "echo \"bash=${BASH_VERSION:+yes}\"\n",
+                "exit 3\n",
+            ),
+        )
+        .unwrap();
+        let out = console(&tmp, &["shell", "--script", f.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{stdout}");
+        assert_eq!(
+            stdout,
+            "create=0\na; b && c $HOME * $(x)\nmissing=1\nusage=2\nquery=2\nbash=yes\n"
+        );
+        // --builtin and the environment variable: the console's own interpreter.
+        let g = dir.path().join("which.sh");
+        std::fs::write(&g, "echo \"bash=${BASH_VERSION:-no}\"\n").unwrap();
+        let out = console(
+            &tmp,
+            &["shell", "--builtin", "--script", g.to_str().unwrap()],
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "bash=no\n");
+        let out = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+            .args(["shell", "--script", g.to_str().unwrap()])
+            .env(bridge::BUILTIN_ENV, "1")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "bash=no\n");
+        // A .ps1 script is PowerShell's, never bash's.
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "left in TMPDIR"
+        );
+    }
+
+    #[test]
+    fn the_clients_outside_a_console_run_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let az = dir.path().join("az");
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_tde-console"), &az).unwrap();
+        let out = Command::new(&az)
+            .args(["group", "list"])
+            .env_remove(bridge::SOCKET_ENV)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("runs only inside"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // A socket that is not there: an error, not a hang.
+        let out = Command::new(&az)
+            .args(["group", "list"])
+            .env(bridge::SOCKET_ENV, dir.path().join("nothing.sock"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the console"));
+    }
+}
+
+/// Issue 22, item 5: the command line follows clap's conventions.
+#[test]
+fn every_subcommand_has_its_own_help_and_bad_options_are_usage_errors() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tde-console"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (args, words) in [
+        (&["--help"][..], "shell"),
+        (&["shell", "--help"][..], "--script"),
+        (&["help", "shell"][..], "--keep-going"),
+        (&["serve", "--help"][..], "--port"),
+        (&["token", "-h"][..], "--identity"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(words),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    for args in [
+        &["--bogus"][..],
+        &["shell", "--bogus"][..],
+        &["shell", "a.ron", "b.ron"][..],
+        &["shell", "--script"][..],
+        &["serve", "--port", "http"][..],
+        &["token", "w.ron"][..],
+        &["token", "w.ron", "--identity", "x", "--lifetime", "0"][..],
+        &["token", "w.ron", "--identity", "x", "--app", "y"][..],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty(), "{args:?}");
+    }
+}
+
+/// Issue 22, item 2: the built-in interpreter (in-app Cloud Shell, systems without bash)
+/// takes the idioms of Microsoft's sample scripts.
+mod builtin_idioms {
+    use super::*;
+
+    fn run(script: &str) -> tde_console::shell::ScriptOutcome {
+        let (mut sh, mut ws) = shell();
+        sh.run_script(&mut ws, script, false)
+    }
+
+    #[test]
+    fn the_microsoft_style_sample_runs_in_process() {
+        let (mut sh, mut ws) = shell();
+        let text = std::fs::read_to_string(format!(
+            "{}/tests/scripts/ms-sample-byok.sh",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let out = sh.run_script(&mut ws, &text, false);
+        assert_eq!(out.failures, 1, "{}", out.stderr);
+        assert!(
+            out.stdout
+                .contains("protector: AzureKeyVault (2 databases)\n"),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("databases: 2\n"));
+        assert!(out.stdout.contains("done at 1767261600\n"));
+        assert!(!out.stdout.contains("never printed"));
+        assert!(
+            out.stderr.starts_with("ERROR: (ResourceNotFound)"),
+            "{}",
+            out.stderr
+        );
+        // Its names carry the seeded $RANDOM.
+        assert!(!out.stdout.contains("msdocs-azuresql-server-\n"));
+    }
+
+    #[test]
+    fn loops_and_conditions_on_one_line_and_many() {
+        let out = run("for x in a b c; do echo \"[$x]\"; done");
+        assert_eq!(out.stdout, "[a]\n[b]\n[c]\n");
+        let out = run("L=\"one two\"\nfor x in $L three\ndo\n  printf '%s-' $x\ndone\necho");
+        assert_eq!(out.stdout, "one-two-three-\n");
+        let script = "\
+v=\"\"
+if [ -z \"$v\" ]; then
+  echo empty
+elif [ \"$v\" = x ]; then
+  echo x
+else
+  echo other
+fi
+n=3
+if [ $n -gt 5 ]; then echo big; elif [ $n -eq 3 ]; then echo three; else echo small; fi
+if [ -n \"$v\" ]; then echo never; fi
+i=0
+while [ $i -lt 3 ]; do let \"i=i+1\"; done
+echo \"i=$i\"
+until [ $i -eq 0 ]; do i=$((i - 1)); done
+echo \"i=$i\"
+[ -z \"$v\" ] && echo short-circuit
+[ -n \"$v\" ] && echo never
+echo still-running
+if ! az group show -n nope -o none 2>/dev/null; then echo missing; fi
+";
+        let out = run(script);
+        assert_eq!(out.failures, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stdout,
+            "empty\nthree\ni=3\ni=0\nshort-circuit\nstill-running\nmissing\n"
+        );
+    }
+
+    #[test]
+    fn set_e_printf_expr_date_and_pipes() {
+        let out = run(
+            "set -e\nprintf \"%s has %d items\\n\" list 3\necho $(expr 6 \\* 7)\necho $(date +%s)\ndate\n\
+             az group create -n rg1 -l eastus -o none\n\
+             loc=$(az group show -n rg1 -o json | grep location | tr -d '\",' | cut -d : -f 2 | xargs)\n\
+             echo \"loc=$loc\"\n\
+             echo $(az group list --query \"[].name\" -o tsv | head -n 1)\n\
+             az group list -o tsv --query \"[].name\" | wc -l\n\
+             false\necho after",
+        );
+        assert_eq!(
+            out.stdout,
+            "list has 3 items\n42\n1767258000\nThu Jan  1 09:00:00 UTC 2026\nloc=eastus\nrg1\n1\n"
+        );
+        assert_eq!(out.failures, 1);
+        // set +e goes on after a failure, even without keep-going; exit ends the script.
+        let out = run("set +e\nfalse\necho after\nexit 3\necho never");
+        assert_eq!(out.stdout, "after\n");
+        assert_eq!(out.failures, 2);
+        // A failing command in a pipe: the pipe's status is the last command's, unless pipefail.
+        let out = run(
+            "az group show -n nope 2>/dev/null | tr -d x\necho ok\nset -o pipefail\naz group show -n nope 2>/dev/null | tr -d x\necho never",
+        );
+        assert_eq!(out.stdout, "ok\n");
+    }
+
+    #[test]
+    fn bad_compounds_and_limits_fail_cleanly_and_change_nothing() {
+        for bad in [
+            "if true; then echo x",
+            "for x in a; echo $x; done",
+            "fi",
+            "while true; do true; done | head",
+            "echo x | az group list",
+            "printf '%q' x",
+            "[ 1 -eq x ]",
+            "[ a = a",
+            "set -Q",
+            "expr 1 / 0",
+            "echo a | grep",
+        ] {
+            let (mut sh, mut ws) = shell();
+            let before = ws.clone();
+            let out = sh.run_script(&mut ws, bad, false);
+            assert_eq!(out.failures, 1, "{bad}: {}", out.stdout);
+            assert!(
+                out.stderr.contains("(stopped at line 1"),
+                "{bad}: {}",
+                out.stderr
+            );
+            assert!(ws == before, "{bad} changed the workspace");
+        }
+        // An endless loop ends at the cap, with an error.
+        let started = std::time::Instant::now();
+        let out = run("while true; do :; done");
+        assert_eq!(out.failures, 1);
+        assert!(out.stderr.contains("ran 100000 times"), "{}", out.stderr);
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        // One line in the in-app shell: a compound command typed at once.
+        let (mut sh, mut ws) = shell();
+        let r = sh.run_line(&mut ws, "for g in rg-a rg-b; do az group create -n $g -l eastus -o none; done; az group list --query \"length(@)\" -o tsv");
+        assert!(r.ok, "{}", r.stderr);
+        assert_eq!(r.stdout, "2\n");
+        let r = sh.run_line(&mut ws, "if true; then echo x");
+        assert!(
+            !r.ok && r.stderr.contains("unexpected end of file"),
+            "{}",
+            r.stderr
+        );
+    }
+}

@@ -98,12 +98,15 @@ pub(crate) fn time_arg(a: &Args, flag: &str) -> Result<Option<Timestamp>, Comman
     }
 }
 
-/// `--tags a=b c=d`.
+/// `--tags a=b c=d`; a word without `=` is a tag with an empty value, as az takes it, and
+/// `--tags ""` clears the tags.
 pub(crate) fn tags_arg(a: &Args) -> Result<Vec<(String, String)>, CommandError> {
     a.list("--tags")
         .iter()
+        .filter(|t| !t.is_empty())
         .map(|t| match t.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            None => Ok((t.to_string(), String::new())),
             _ => Err(usage(format!(
                 "argument --tags: invalid tag '{t}' (use key=value)"
             ))),

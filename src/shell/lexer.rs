@@ -338,6 +338,48 @@ pub fn command_list(line: &str) -> Result<Vec<(Connector, String)>, String> {
     Ok(out)
 }
 
+/// Splits a line at its top-level `;` (outside quotes and substitutions, before a comment):
+/// the commands of a list, one after the other. `&&` and `||` stay inside a segment.
+pub fn semicolon_segments(line: &str) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let (top, end) = top_level(&chars);
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for i in 0..end {
+        if top[i] && chars[i] == ';' {
+            out.push(std::mem::take(&mut current).trim().to_string());
+        } else {
+            current.push(chars[i]);
+        }
+    }
+    out.push(current.trim().to_string());
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// Splits a command at its top-level pipes `|` (a list's `||` was taken before).
+pub fn pipeline(command: &str) -> Result<Vec<String>, String> {
+    let chars: Vec<char> = command.chars().collect();
+    let (top, end) = top_level(&chars);
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for i in 0..end {
+        if top[i] && chars[i] == '|' {
+            if current.trim().is_empty() {
+                return Err("syntax error near unexpected token `|'".into());
+            }
+            out.push(std::mem::take(&mut current).trim().to_string());
+        } else {
+            current.push(chars[i]);
+        }
+    }
+    if current.trim().is_empty() && !out.is_empty() {
+        return Err("syntax error near unexpected token `|'".into());
+    }
+    out.push(current.trim().to_string());
+    Ok(out)
+}
+
 /// Where one of a command's output streams goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sink {

@@ -4,7 +4,9 @@
 //! Scripts may use `#` comments, `\` continuations, `NAME=value`, `export NAME=value`,
 //! `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME:=default}`, `$(command)`, `$(( expr ))`,
 //! `let`, `$RANDOM`, `$$`, `$?`, command lists (`;`, `&&`, `||`), redirections to
-//! `/dev/null` and between the two streams (`2>&1`), per-command `--query` and
+//! `/dev/null` and between the two streams (`2>&1`), `if` / `for` / `while` / `until`
+//! (`compound`), `set -e`, `exit`, `printf`, `expr`, `date` (the simulated clock), `[ … ]`,
+//! pipes into the filters of `utils` (`tr`, `head`, `grep`, …), per-command `--query` and
 //! `-o json|tsv|table|none`. Errors print as `ERROR: (<Code>) <Message>`; the shell's own
 //! as bash words them (`bash: …`).
 
@@ -12,8 +14,12 @@ pub mod account;
 pub mod args;
 pub mod arith;
 pub mod az_table;
+#[cfg(unix)]
+pub mod bridge;
 pub mod commands;
+pub mod compound;
 pub mod continuity;
+pub mod date;
 pub mod directory;
 pub mod estate;
 pub mod governance;
@@ -30,6 +36,7 @@ pub mod rotation;
 pub mod sim;
 pub mod sql;
 pub mod transfer;
+pub mod utils;
 pub mod views;
 
 use crate::model::Workspace;
@@ -69,6 +76,16 @@ pub struct Shell {
     depth: usize,
     /// `$?`: whether the last command succeeded (bash's 0) or not (1).
     last_ok: bool,
+    /// Whether the last line failed only because a command before its last `&&` / `||`
+    /// did (bash's `set -e` lets such a line go on).
+    last_exempt: bool,
+    /// `set -e` (`Some(true)`) or `set +e` (`Some(false)`); `None`: a script stops at its
+    /// first failing line unless it is run with keep-going.
+    errexit: Option<bool>,
+    /// `set -o pipefail`: a pipe fails when any of its commands does.
+    pipefail: bool,
+    /// `exit N` ran: the script ends.
+    exit_requested: Option<i32>,
 }
 
 impl Default for Shell {
@@ -80,6 +97,10 @@ impl Default for Shell {
             keys: Box::new(OsKeySource),
             depth: 0,
             last_ok: true,
+            last_exempt: false,
+            errexit: None,
+            pipefail: false,
+            exit_requested: None,
         }
     }
 }
@@ -98,6 +119,28 @@ pub const MAX_EXPANDED_LINE: usize = 1 << 20;
 
 /// The deepest `$(...)` nesting a line may have.
 pub const MAX_SUBSTITUTION_DEPTH: usize = 16;
+
+/// The most commands one script (or one line's loops) may run.
+pub const MAX_SCRIPT_COMMANDS: usize = 1_000_000;
+
+/// A script's run: where outputs go and what it counted.
+struct Run<'a> {
+    keep_going: bool,
+    each: &'a mut dyn FnMut(&LineOutput),
+    failures: usize,
+    commands: usize,
+}
+
+/// A logical line's commands, cut at its top-level `;`.
+fn segments(line_no: usize, line: &str) -> Vec<compound::Seg> {
+    lexer::semicolon_segments(line)
+        .into_iter()
+        .map(|text| compound::Seg {
+            line: line_no,
+            text,
+        })
+        .collect()
+}
 
 impl Shell {
     pub fn new() -> Self {
@@ -136,52 +179,271 @@ impl Shell {
         keep_going: bool,
         mut each: impl FnMut(&LineOutput),
     ) -> (usize, usize) {
-        let (mut failures, mut commands) = (0, 0);
         let raw: Vec<&str> = script.lines().collect();
         let mut i = 0;
-        while i < raw.len() {
-            // One logical line, joined by the current mode's continuation (`\` or a backtick).
-            let line_no = i + 1;
-            let mut line = String::new();
-            while i < raw.len() {
-                let text = match self.mode {
-                    ShellMode::Az => lexer::strip_comment(raw[i]).trim_end().to_string(),
-                    ShellMode::Pwsh => raw[i].trim_end().to_string(),
-                };
-                i += 1;
-                let continued = match self.mode {
-                    ShellMode::Az => text.strip_suffix('\\'),
-                    ShellMode::Pwsh => text.strip_suffix('`'),
-                };
-                match continued {
-                    Some(body) => {
-                        line.push_str(body);
-                        line.push(' ');
-                    }
-                    None => {
-                        line.push_str(&text);
-                        break;
-                    }
-                }
-            }
-            let line = line.trim().to_string();
+        let mut ctx = Run {
+            keep_going,
+            each: &mut each,
+            failures: 0,
+            commands: 0,
+        };
+        self.exit_requested = None;
+        while let Some((line_no, line)) = self.next_logical_line(&raw, &mut i) {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let mut r = self.run_line(ws, &line);
-            commands += 1;
-            if !r.ok {
-                failures += 1;
-                if !keep_going {
-                    r.stderr
-                        .push_str(&format!("(stopped at line {line_no}: {line})\n"));
-                    each(&r);
+            // bash's compound commands (`if`, `for`, `while`) may span lines: the lines up
+            // to the one that closes them are parsed and run together.
+            let nodes = match self.mode {
+                ShellMode::Az => {
+                    let mut segs = segments(line_no, &line);
+                    if compound::has_keyword(&segs) {
+                        while compound::open_count(&segs) > 0
+                            && let Some((n, more)) = self.next_logical_line(&raw, &mut i)
+                        {
+                            segs.extend(segments(n, &more));
+                        }
+                        compound::parse(segs)
+                    } else {
+                        Ok(vec![compound::Node::Simple(compound::Seg {
+                            line: line_no,
+                            text: line.clone(),
+                        })])
+                    }
+                }
+                ShellMode::Pwsh => Ok(vec![compound::Node::Simple(compound::Seg {
+                    line: line_no,
+                    text: line.clone(),
+                })]),
+            };
+            let go_on = match nodes {
+                Ok(nodes) => self.exec_nodes(ws, &nodes, &mut ctx, false, 0),
+                Err(e) => {
+                    let mut r = bash_error(&e);
+                    ctx.commands += 1;
+                    ctx.failures += 1;
+                    let stop = self.stops_on_failure(keep_going);
+                    if stop {
+                        r.stderr
+                            .push_str(&format!("(stopped at line {line_no}: {line})\n"));
+                    }
+                    (ctx.each)(&r);
+                    !stop
+                }
+            };
+            if !go_on {
+                break;
+            }
+        }
+        self.exit_requested = None;
+        (ctx.failures, ctx.commands)
+    }
+
+    /// The next logical line from `raw[*i..]`, joined by the current mode's continuation
+    /// (`\` or a backtick), trimmed, with the number of its first physical line.
+    fn next_logical_line(&self, raw: &[&str], i: &mut usize) -> Option<(usize, String)> {
+        if *i >= raw.len() {
+            return None;
+        }
+        let line_no = *i + 1;
+        let mut line = String::new();
+        while *i < raw.len() {
+            let text = match self.mode {
+                ShellMode::Az => lexer::strip_comment(raw[*i]).trim_end().to_string(),
+                ShellMode::Pwsh => raw[*i].trim_end().to_string(),
+            };
+            *i += 1;
+            let continued = match self.mode {
+                ShellMode::Az => text.strip_suffix('\\'),
+                ShellMode::Pwsh => text.strip_suffix('`'),
+            };
+            match continued {
+                Some(body) => {
+                    line.push_str(body);
+                    line.push(' ');
+                }
+                None => {
+                    line.push_str(&text);
                     break;
                 }
             }
-            each(&r);
         }
-        (failures, commands)
+        Some((line_no, line.trim().to_string()))
+    }
+
+    /// Whether a failing command ends the script: `set -e` / `set +e`, else keep-going.
+    fn stops_on_failure(&self, keep_going: bool) -> bool {
+        self.errexit.unwrap_or(!keep_going)
+    }
+
+    /// Runs parsed commands; false when the script must stop (`set -e`, `exit`, a limit).
+    /// In a condition (`if`, `while`) a failure is an answer, not an error.
+    fn exec_nodes(
+        &mut self,
+        ws: &mut Workspace,
+        nodes: &[compound::Node],
+        ctx: &mut Run<'_>,
+        condition: bool,
+        depth: usize,
+    ) -> bool {
+        use compound::Node;
+        if depth > compound::MAX_NESTING {
+            return self.script_error(ctx, "compound commands nest too deeply", condition);
+        }
+        for node in nodes {
+            match node {
+                Node::Simple(seg) => {
+                    if ctx.commands >= MAX_SCRIPT_COMMANDS {
+                        return self.script_error(
+                            ctx,
+                            &format!(
+                                "the script ran more than {MAX_SCRIPT_COMMANDS} commands; stopped"
+                            ),
+                            false,
+                        );
+                    }
+                    let mut r = self.run_line(ws, &seg.text);
+                    ctx.commands += 1;
+                    if self.exit_requested.is_some() {
+                        if !r.ok {
+                            ctx.failures += 1;
+                        }
+                        (ctx.each)(&r);
+                        return false;
+                    }
+                    if !r.ok && !condition && !self.last_exempt {
+                        ctx.failures += 1;
+                        if self.stops_on_failure(ctx.keep_going) {
+                            r.stderr.push_str(&format!(
+                                "(stopped at line {}: {})\n",
+                                seg.line, seg.text
+                            ));
+                            (ctx.each)(&r);
+                            return false;
+                        }
+                    }
+                    (ctx.each)(&r);
+                }
+                Node::If {
+                    branches,
+                    otherwise,
+                } => {
+                    let mut taken = false;
+                    for (cond, body) in branches {
+                        if !self.exec_nodes(ws, cond, ctx, true, depth + 1) {
+                            return false;
+                        }
+                        if self.last_ok {
+                            taken = true;
+                            if !self.exec_nodes(ws, body, ctx, condition, depth + 1) {
+                                return false;
+                            }
+                            break;
+                        }
+                    }
+                    if !taken {
+                        match otherwise {
+                            Some(body) => {
+                                if !self.exec_nodes(ws, body, ctx, condition, depth + 1) {
+                                    return false;
+                                }
+                            }
+                            // No branch ran: the `if` succeeds, as in bash.
+                            None => self.last_ok = true,
+                        }
+                    }
+                }
+                Node::For {
+                    var,
+                    words,
+                    body,
+                    line,
+                } => {
+                    let items = match words {
+                        Some(w) => match self.expand_line(ws, w) {
+                            Ok(items) => items,
+                            Err(e) => {
+                                let _ = line;
+                                return self.script_error(ctx, &e, condition);
+                            }
+                        },
+                        None => Vec::new(),
+                    };
+                    if items.len() > compound::MAX_LOOP_ITERATIONS {
+                        return self.script_error(
+                            ctx,
+                            &format!(
+                                "for {var}: more than {} words to loop over",
+                                compound::MAX_LOOP_ITERATIONS
+                            ),
+                            condition,
+                        );
+                    }
+                    self.last_ok = true;
+                    for item in items {
+                        self.vars.insert(var.clone(), item);
+                        if !self.exec_nodes(ws, body, ctx, condition, depth + 1) {
+                            return false;
+                        }
+                    }
+                }
+                Node::While {
+                    until,
+                    cond,
+                    body,
+                    line,
+                } => {
+                    let mut n = 0;
+                    loop {
+                        if !self.exec_nodes(ws, cond, ctx, true, depth + 1) {
+                            return false;
+                        }
+                        if self.last_ok == *until {
+                            break;
+                        }
+                        n += 1;
+                        if n > compound::MAX_LOOP_ITERATIONS {
+                            return self.script_error(
+                                ctx,
+                                &format!(
+                                    "the loop at line {line} ran {} times; stopped",
+                                    compound::MAX_LOOP_ITERATIONS
+                                ),
+                                false,
+                            );
+                        }
+                        if !self.exec_nodes(ws, body, ctx, condition, depth + 1) {
+                            return false;
+                        }
+                    }
+                    self.last_ok = true;
+                }
+            }
+        }
+        true
+    }
+
+    /// A shell error inside a script (a bad expansion, a limit): reported as a failing
+    /// command; false when the script stops on it.
+    fn script_error(&mut self, ctx: &mut Run<'_>, message: &str, condition: bool) -> bool {
+        let text = if message.starts_with("bash: ") || message.starts_with("ERROR: ") {
+            format!("{message}\n")
+        } else {
+            format!("bash: {message}\n")
+        };
+        let r = LineOutput {
+            stderr: text,
+            ..Default::default()
+        };
+        self.last_ok = false;
+        ctx.commands += 1;
+        if condition {
+            (ctx.each)(&r);
+            return true;
+        }
+        ctx.failures += 1;
+        (ctx.each)(&r);
+        !self.stops_on_failure(ctx.keep_going)
     }
 
     /// Runs one logical line: an assignment, a built-in, or a command.
@@ -224,6 +486,58 @@ impl Shell {
         }
     }
 
+    /// Runs one command given as words that are already split and expanded (by real bash:
+    /// they are not read again): `az …`, `sim …` or `date …`. Returns its output and its exit
+    /// code as az gives it (0 ok, 1 error, 2 usage error). A panic is an error that changes
+    /// nothing, as in [`Shell::run_line`].
+    pub fn run_argv(&mut self, ws: &mut Workspace, words: &[String]) -> (LineOutput, u8) {
+        let snapshot = ws.clone();
+        let outer = self.depth;
+        self.depth += 1;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let draws = ws.clock.draws;
+            let (r, code) = match words.first().map(String::as_str) {
+                Some("date") => match date::date(ws.now(), &words[1..]) {
+                    Ok(text) => (ok_output(text), 0),
+                    Err(e) => (
+                        LineOutput {
+                            stderr: format!("{e}\n"),
+                            ..Default::default()
+                        },
+                        1,
+                    ),
+                },
+                _ => self.run_command_coded(ws, words),
+            };
+            if !r.ok {
+                ws.clock.draws = draws;
+            }
+            (r, code)
+        }));
+        self.depth = outer;
+        match result {
+            Ok((r, code)) => {
+                self.last_ok = r.ok;
+                (r, code)
+            }
+            Err(panic) => {
+                let failed = std::mem::replace(ws, snapshot);
+                ws.keep_trace_of(failed);
+                self.last_ok = false;
+                (
+                    LineOutput {
+                        stderr: format!(
+                            "ERROR: (InternalError) The command failed inside the console ({}); nothing was changed.\n",
+                            panic_text(&panic)
+                        ),
+                        ..Default::default()
+                    },
+                    1,
+                )
+            }
+        }
+    }
+
     fn run_line_inner(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -252,6 +566,11 @@ impl Shell {
             (ShellMode::Pwsh, _) => return self.run_pwsh_line(ws, line),
             _ => {}
         }
+        self.last_exempt = false;
+        let segs = segments(1, line);
+        if compound::has_keyword(&segs) {
+            return self.run_compound_line(ws, segs);
+        }
         let list = match lexer::command_list(line) {
             Ok(list) => list,
             Err(e) => return bash_error(&e),
@@ -262,12 +581,19 @@ impl Shell {
             ok: true,
             ..Default::default()
         };
-        for (connector, command) in list {
+        let last = list.len().saturating_sub(1);
+        let mut ran_last = true;
+        let mut and_or = false;
+        for (i, (connector, command)) in list.into_iter().enumerate() {
             let run = match connector {
                 lexer::Connector::Always => true,
                 lexer::Connector::And => out.ok,
                 lexer::Connector::Or => !out.ok,
             };
+            and_or |= connector != lexer::Connector::Always;
+            if i == last {
+                ran_last = run;
+            }
             if !run {
                 continue;
             }
@@ -276,12 +602,118 @@ impl Shell {
             out.stderr.push_str(&r.stderr);
             out.ok = r.ok;
         }
+        // `a && b` where a failed: as under `set -e`, the script goes on.
+        self.last_exempt = !out.ok && and_or && !ran_last;
+        out
+    }
+
+    /// A compound command typed on one line (`for x in a b; do …; done`).
+    fn run_compound_line(&mut self, ws: &mut Workspace, segs: Vec<compound::Seg>) -> LineOutput {
+        let nodes = match compound::parse(segs) {
+            Ok(n) => n,
+            Err(e) => {
+                self.last_ok = false;
+                return bash_error(&e);
+            }
+        };
+        self.exit_requested = None;
+        let mut out = LineOutput::default();
+        let mut each = |r: &LineOutput| {
+            out.stdout.push_str(&r.stdout);
+            out.stderr.push_str(&r.stderr);
+        };
+        let mut ctx = Run {
+            keep_going: true,
+            each: &mut each,
+            failures: 0,
+            commands: 0,
+        };
+        let finished = self.exec_nodes(ws, &nodes, &mut ctx, false, 0);
+        let failed = !finished && ctx.failures > 0;
+        out.ok = self.last_ok && !failed;
+        self.last_exempt = false;
         out
     }
 
     /// Runs one command of a list, with its redirections. A command that fails leaves the
     /// simulation's generator where it was (its `$RANDOM` draws are not kept).
     fn run_simple(&mut self, ws: &mut Workspace, command: &str) -> LineOutput {
+        // `! command`: its status inverted.
+        if let Some(rest) = command.strip_prefix('!')
+            && rest.starts_with(char::is_whitespace)
+        {
+            let mut r = self.run_simple(ws, rest.trim_start());
+            r.ok = !r.ok;
+            self.last_ok = r.ok;
+            return r;
+        }
+        let stages = match lexer::pipeline(command) {
+            Ok(s) => s,
+            Err(e) => {
+                self.last_ok = false;
+                return bash_error(&e);
+            }
+        };
+        if stages.len() == 1 {
+            return self.run_stage(ws, command);
+        }
+        // A pipe: the first command runs, the filters after it read its output in memory.
+        let first = self.run_stage(ws, &stages[0]);
+        let mut all_ok = first.ok;
+        let mut ok = first.ok;
+        let mut input = first.stdout;
+        let mut stderr = first.stderr;
+        for stage in &stages[1..] {
+            let r = self.run_filter(ws, stage, &input);
+            all_ok &= r.ok;
+            ok = r.ok;
+            input = r.stdout;
+            stderr.push_str(&r.stderr);
+        }
+        let ok = if self.pipefail { all_ok } else { ok };
+        self.last_ok = ok;
+        LineOutput {
+            stdout: input,
+            stderr,
+            ok,
+        }
+    }
+
+    /// One filter of a pipe (`tr -d '"'`, `head -n 1`, `grep x`) over `input`.
+    fn run_filter(&mut self, ws: &mut Workspace, stage: &str, input: &str) -> LineOutput {
+        let (command, streams) = match lexer::redirections(stage) {
+            Ok(r) => r,
+            Err(e) => return bash_error(&e),
+        };
+        let words = match self.expand_line(ws, &command) {
+            Ok(w) => w,
+            Err(e) => {
+                return LineOutput {
+                    stderr: format!("{e}\n"),
+                    ..Default::default()
+                };
+            }
+        };
+        let (stdout, stderr, ok) = match utils::filter(&words, input) {
+            Ok((o, ok)) => (o, String::new(), ok),
+            Err(e) => (String::new(), format!("{e}\n"), false),
+        };
+        let mut out = LineOutput {
+            ok,
+            ..Default::default()
+        };
+        for (text, sink) in [(stderr, streams.stderr), (stdout, streams.stdout)] {
+            match sink {
+                lexer::Sink::Stdout => out.stdout.push_str(&text),
+                lexer::Sink::Stderr => out.stderr.push_str(&text),
+                lexer::Sink::Null => {}
+            }
+        }
+        out
+    }
+
+    /// One command (of a pipe, or alone) with its redirections.
+    fn run_stage(&mut self, ws: &mut Workspace, command: &str) -> LineOutput {
         let (command, streams) = match lexer::redirections(command) {
             Ok(r) => r,
             Err(e) => {
@@ -350,14 +782,118 @@ impl Shell {
                 };
             }
         };
+        let fail = |stderr: String| LineOutput {
+            stderr: format!("{stderr}\n"),
+            ..Default::default()
+        };
         match words.first().map(String::as_str) {
-            Some("echo") => ok_output(words[1..].join(" ") + "\n"),
+            Some("echo") => echo(&words[1..]),
+            Some("printf") => match utils::printf(&words[1..]) {
+                Ok(text) => ok_output(text),
+                Err(e) => fail(format!("bash: {e}")),
+            },
+            Some("expr") => match utils::expr(&words[1..]) {
+                Ok((text, ok)) => LineOutput {
+                    stdout: text,
+                    ok,
+                    ..Default::default()
+                },
+                Err(e) => fail(e),
+            },
+            Some(open @ ("[" | "[[" | "test")) => {
+                let close = match open {
+                    "[" => Some("]"),
+                    "[[" => Some("]]"),
+                    _ => None,
+                };
+                let mut args = &words[1..];
+                if let Some(close) = close {
+                    match args.split_last() {
+                        Some((last, rest)) if last == close => args = rest,
+                        _ => return fail(format!("bash: {open}: missing `{close}'")),
+                    }
+                }
+                match utils::test(args) {
+                    Ok(true) => ok_output(String::new()),
+                    Ok(false) => LineOutput::default(),
+                    Err(e) => fail(format!("bash: {open}: {e}")),
+                }
+            }
+            Some("set") => self.set_builtin(&words[1..]),
+            Some("exit") => {
+                let code = match words.get(1).map(|w| w.parse::<i32>()) {
+                    None => i32::from(!self.last_ok),
+                    Some(Ok(n)) => n & 0xff,
+                    Some(Err(_)) => {
+                        self.exit_requested = Some(2);
+                        return fail(format!(
+                            "bash: exit: {}: numeric argument required",
+                            words[1]
+                        ));
+                    }
+                };
+                self.exit_requested = Some(code);
+                LineOutput {
+                    ok: code == 0,
+                    ..Default::default()
+                }
+            }
             Some("help") => ok_output(help_text()),
             Some("let") => self.let_builtin(ws, &words[1..]),
+            Some("date") => match date::date(ws.now(), &words[1..]) {
+                Ok(text) => ok_output(text),
+                Err(e) => LineOutput {
+                    stderr: format!("{e}\n"),
+                    ..Default::default()
+                },
+            },
             Some("true" | ":") => ok_output(String::new()),
             Some("false") => LineOutput::default(),
             _ => self.run_command(ws, &words),
         }
+    }
+
+    /// `set -e`, `set +e`, `set -o errexit|pipefail|nounset`, `set -u`, `set -x` (the last
+    /// ones accepted and ignored), combined as bash takes them (`set -euo pipefail`).
+    fn set_builtin(&mut self, args: &[String]) -> LineOutput {
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i].as_str();
+            let (on, flags) = match a.strip_prefix('-') {
+                Some(f) => (true, f),
+                None => match a.strip_prefix('+') {
+                    Some(f) => (false, f),
+                    None => {
+                        return bash_error(&format!(
+                            "set: positional parameters ('{a}') are not supported in this console"
+                        ));
+                    }
+                },
+            };
+            for f in flags.chars() {
+                match f {
+                    'e' => self.errexit = Some(on),
+                    'u' | 'x' | 'v' | 'h' | 'B' | 'H' => {}
+                    'o' => {
+                        i += 1;
+                        match args.get(i).map(String::as_str) {
+                            Some("errexit") => self.errexit = Some(on),
+                            Some("pipefail") => self.pipefail = on,
+                            Some("nounset" | "xtrace" | "verbose" | "noclobber") => {}
+                            Some(other) => {
+                                return bash_error(&format!("set: {other}: invalid option name"));
+                            }
+                            None => {
+                                return bash_error("set: -o: an option name is needed");
+                            }
+                        }
+                    }
+                    other => return bash_error(&format!("set: -{other}: invalid option")),
+                }
+            }
+            i += 1;
+        }
+        ok_output(String::new())
     }
 
     /// `let EXPR...`: evaluates each; fails (status 1, as in bash) if the last is 0.
@@ -379,6 +915,21 @@ impl Shell {
     }
 
     fn run_command(&mut self, ws: &mut Workspace, words: &[String]) -> LineOutput {
+        self.run_command_coded(ws, words).0
+    }
+
+    /// A command and its exit code as az gives it: 0 ok, 1 an error of the service,
+    /// 2 a usage error (arguments, output format, query).
+    fn run_command_coded(&mut self, ws: &mut Workspace, words: &[String]) -> (LineOutput, u8) {
+        let usage = |stderr: String| {
+            (
+                LineOutput {
+                    stderr,
+                    ..Default::default()
+                },
+                2,
+            )
+        };
         let mut rest: Vec<String> = Vec::new();
         let mut query = None;
         let mut format = if words.starts_with(&["sim".to_string(), "audit".into(), "list".into()]) {
@@ -397,13 +948,10 @@ impl Shell {
                     match OutputFormat::parse(&words[i + 1]) {
                         Some(f) => format = f,
                         None => {
-                            return LineOutput {
-                                stderr: format!(
-                                    "ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'jsonl', 'none', 'table', 'tsv')\n",
-                                    words[i + 1]
-                                ),
-                                ..Default::default()
-                            };
+                            return usage(format!(
+                                "ERROR: argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'jsonl', 'none', 'table', 'tsv')\n",
+                                words[i + 1]
+                            ));
                         }
                     }
                     i += 2;
@@ -416,36 +964,36 @@ impl Shell {
         }
         let warnings = deprecation_warnings(&rest);
         if rest.iter().any(|w| w == "--help" || w == "-h") {
-            return LineOutput {
-                stdout: registry::help_for(&rest),
-                ok: true,
-                ..Default::default()
-            };
+            return (ok_output(registry::help_for(&rest)), 0);
         }
         match registry::run(ws, self.keys.as_ref(), &rest) {
             Ok(value) => {
                 let value = match &query {
                     Some(q) => match output::query(&value, q) {
                         Ok(v) => v,
-                        Err(e) => {
-                            return LineOutput {
-                                stderr: format!("ERROR: {e}\n"),
-                                ..Default::default()
-                            };
-                        }
+                        Err(e) => return usage(format!("ERROR: {e}\n")),
                     },
                     None => value,
                 };
-                LineOutput {
-                    stdout: output::render(&value, format),
-                    stderr: warnings,
-                    ok: true,
-                }
+                (
+                    LineOutput {
+                        stdout: output::render(&value, format),
+                        stderr: warnings,
+                        ok: true,
+                    },
+                    0,
+                )
             }
-            Err(e) => LineOutput {
-                stderr: format!("{warnings}{e}\n"),
-                ..Default::default()
-            },
+            Err(e) => {
+                let code = if e.code().is_some() { 1 } else { 2 };
+                (
+                    LineOutput {
+                        stderr: format!("{warnings}{e}\n"),
+                        ..Default::default()
+                    },
+                    code,
+                )
+            }
         }
     }
 
@@ -591,6 +1139,34 @@ impl Shell {
     }
 }
 
+/// `echo [-n] [-e] WORDS…`.
+fn echo(args: &[String]) -> LineOutput {
+    let (mut newline, mut escapes) = (true, false);
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let flags = a
+            .strip_prefix('-')
+            .filter(|f| !f.is_empty() && f.chars().all(|c| matches!(c, 'n' | 'e' | 'E')));
+        let Some(flags) = flags else { break };
+        for c in flags.chars() {
+            match c {
+                'n' => newline = false,
+                'e' => escapes = true,
+                _ => escapes = false,
+            }
+        }
+        i += 1;
+    }
+    let mut text = args[i..].join(" ");
+    if escapes {
+        text = utils::escapes(&text);
+    }
+    if newline {
+        text.push('\n');
+    }
+    ok_output(text)
+}
+
 /// A successful command's output.
 fn ok_output(stdout: String) -> LineOutput {
     LineOutput {
@@ -663,7 +1239,7 @@ pub fn help_text() -> String {
         s.push_str(&format!("  {:width$}  {}\n", c.name, c.summary));
     }
     s.push_str(
-        "Also: NAME=value, export, $NAME, ${NAME:-default}, $(command), $((expr)), let, $RANDOM,\n  a; b, a && b, a || b, > /dev/null, 2>&1, echo, # comments, \\ continuations.\n",
+        "Also: NAME=value, export, $NAME, ${NAME:-default}, $(command), $((expr)), let, $RANDOM,\n  a; b, a && b, a || b, > /dev/null, 2>&1, echo, printf, expr, date, [ … ], set -e, exit,\n  if … then … elif … else … fi, for … in …; do … done, while / until … do … done,\n  pipes into tr, head, tail, grep, wc, sort, uniq, cut, xargs, # comments, \\ continuations.\n",
     );
     s
 }
