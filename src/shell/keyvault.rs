@@ -311,10 +311,12 @@ fn keyvault_update(
             retention_days,
         )?);
     }
-    if default_action.is_none() && bypass.is_none() && public.is_none() {
-        if let Some(v) = out {
-            return Ok(views::vault(&v));
-        }
+    if default_action.is_none()
+        && bypass.is_none()
+        && public.is_none()
+        && let Some(v) = out
+    {
+        return Ok(views::vault(&v));
     }
     if let Some(deny) = default_action {
         acls.restricted = deny;
