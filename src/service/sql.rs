@@ -19,8 +19,10 @@ pub struct CreateServer {
 
 /// Checks a server-create request before the service-managed key is generated.
 pub fn validate_create_server(ws: &Workspace, req: &CreateServer) -> ServiceResult<()> {
+    // Upper case is taken and kept as lower case, as the service does (Microsoft's own
+    // "copy a database to a new server" sample names its server `…-targetServer-…`).
     check_name("server", &req.name, 1, 63, |c| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+        c.is_ascii_alphanumeric() || c == '-'
     })?;
     super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
     if ws.server(&req.name).is_some() {
@@ -70,7 +72,7 @@ pub fn create_server(
         let identity = req.assign_identity.then(|| new_identity(ws));
         let now = ws.now();
         let server = SqlServer {
-            name: req.name.clone(),
+            name: req.name.to_ascii_lowercase(),
             kind: req.kind,
             resource_group: req.resource_group.clone(),
             subscription: ws.current_subscription.clone(),

@@ -26,7 +26,7 @@ pub const SOCKET_ENV: &str = "TDE_CONSOLE_SOCKET";
 pub const BUILTIN_ENV: &str = "TDE_CONSOLE_BUILTIN_SHELL";
 
 /// The names the executable answers to as a thin client.
-pub const CLIENT_NAMES: [&str; 3] = ["az", "sim", "date"];
+pub const CLIENT_NAMES: [&str; 4] = ["az", "sim", "date", "sleep"];
 
 /// The largest request a client may send (its words and working directory), in bytes.
 pub const MAX_REQUEST: usize = 16 << 20;

@@ -1,6 +1,8 @@
-//! `date`, answered from the simulated clock (always UTC), as GNU date prints in the C
-//! locale: `date`, `date -u`, `date +FORMAT`, `date -I[date|hours|minutes|seconds]`,
-//! `date -R`. Reading another date (`-d`, `-r`, `-f`) or setting one is refused.
+//! `date` and `sleep` on the simulated clock. `date` answers (always UTC) as GNU date prints
+//! in the C locale: `date`, `date -u`, `date +FORMAT`, `date -I[date|hours|minutes|seconds]`,
+//! `date -R`, and `-d`/`--date` with `@SECONDS`, `now`, an ISO 8601 date-time or `N unit[s]
+//! [ago]`; reading a file's date (`-r`, `-f`) or setting the clock is refused. `sleep`
+//! advances the simulated clock (Microsoft's samples `sleep 30m` for a restore point).
 
 use crate::sim::Timestamp;
 
@@ -31,7 +33,30 @@ const MONTHS: [&str; 12] = [
 /// What `date ARGS` prints at `now` (with its newline), or date's error.
 pub fn date(now: Timestamp, args: &[String]) -> Result<String, String> {
     let mut format: Option<String> = None;
-    for a in args {
+    let mut at = now;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        let given_date = if a == "-d" || a == "--date" {
+            let Some(v) = args.get(i) else {
+                return Err(format!(
+                    "date: option requires an argument -- 'd'\nTry 'date --help' for more information."
+                ));
+            };
+            i += 1;
+            Some(v.as_str())
+        } else if let Some(v) = a.strip_prefix("--date=") {
+            Some(v)
+        } else if let Some(v) = a.strip_prefix("-d") {
+            Some(v)
+        } else {
+            None
+        };
+        if let Some(text) = given_date {
+            at = parse_date(now, text).ok_or_else(|| format!("date: invalid date '{text}'"))?;
+            continue;
+        }
         let iso = |spec: &str| -> Result<String, String> {
             Ok(match spec {
                 "" | "date" => "%Y-%m-%d",
@@ -58,9 +83,7 @@ pub fn date(now: Timestamp, args: &[String]) -> Result<String, String> {
                 "-I" | "--iso-8601" => iso("")?,
                 a if a.starts_with("--iso-8601=") => iso(&a["--iso-8601=".len()..])?,
                 a if a.starts_with("-I") => iso(&a[2..])?,
-                a if a.starts_with("-d")
-                    || a.starts_with("--date")
-                    || a.starts_with("-s")
+                a if a.starts_with("-s")
                     || a.starts_with("--set")
                     || a.starts_with("-r")
                     || a.starts_with("--reference")
@@ -68,7 +91,7 @@ pub fn date(now: Timestamp, args: &[String]) -> Result<String, String> {
                     || a.starts_with("--file") =>
                 {
                     return Err(format!(
-                        "date: '{a}' is not supported here: date answers from the console's simulated clock only (date, date -u, date +FORMAT, date -I, date -R)"
+                        "date: '{a}' is not supported here: date answers from the console's simulated clock only (date, date -u, date -d DATE, date +FORMAT, date -I, date -R)"
                     ));
                 }
                 a => {
@@ -86,7 +109,80 @@ pub fn date(now: Timestamp, args: &[String]) -> Result<String, String> {
         format = Some(next);
     }
     let format = format.unwrap_or_else(|| "%a %b %e %H:%M:%S %Z %Y".to_string());
-    Ok(strftime(now, &format) + "\n")
+    Ok(strftime(at, &format) + "\n")
+}
+
+/// A date as `date -d` reads it: `@SECONDS`, `now`, `today`, an ISO 8601 date or date-time,
+/// or a relative `[+|-]N unit[s] [ago]` (seconds, minutes, hours, days, weeks).
+fn parse_date(now: Timestamp, text: &str) -> Option<Timestamp> {
+    let t = text.trim();
+    if let Some(secs) = t.strip_prefix('@') {
+        return secs.trim().parse::<i64>().ok().map(Timestamp);
+    }
+    if t.is_empty() || t.eq_ignore_ascii_case("now") {
+        return Some(now);
+    }
+    if t.eq_ignore_ascii_case("today") {
+        return Some(now);
+    }
+    if let Some(ts) = Timestamp::parse(t) {
+        return Some(ts);
+    }
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let (n, unit, ago) = match words.as_slice() {
+        [n, unit] => (*n, *unit, false),
+        [n, unit, "ago"] => (*n, *unit, true),
+        _ => return None,
+    };
+    let n: i64 = n.trim_start_matches('+').parse().ok()?;
+    let unit = unit.trim_end_matches('s').to_ascii_lowercase();
+    let scale = match unit.as_str() {
+        "sec" | "second" => 1,
+        "min" | "minute" => 60,
+        "hour" => 3600,
+        "day" => 86_400,
+        "week" => 7 * 86_400,
+        _ => return None,
+    };
+    let delta = n.checked_mul(scale)?;
+    let delta = if ago { delta.checked_neg()? } else { delta };
+    now.0.checked_add(delta).map(Timestamp)
+}
+
+/// The seconds `sleep ARGS` waits, as GNU sleep reads them: each a number (fractions allowed)
+/// with an optional suffix `s`, `m`, `h` or `d`; several are added up.
+pub fn sleep_seconds(args: &[String]) -> Result<i64, String> {
+    if args.is_empty() {
+        return Err("sleep: missing operand\nTry 'sleep --help' for more information.".into());
+    }
+    let mut total = 0f64;
+    for a in args {
+        let (number, scale) = match a.char_indices().last() {
+            Some((i, 's')) => (&a[..i], 1.0),
+            Some((i, 'm')) => (&a[..i], 60.0),
+            Some((i, 'h')) => (&a[..i], 3600.0),
+            Some((i, 'd')) => (&a[..i], 86_400.0),
+            _ => (a.as_str(), 1.0),
+        };
+        let value: f64 = number
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| {
+                format!(
+                    "sleep: invalid time interval '{a}'\nTry 'sleep --help' for more information."
+                )
+            })?;
+        total += value * scale;
+    }
+    // A simulated year is more than any script waits for.
+    if total > 366.0 * 86_400.0 {
+        return Err(format!(
+            "sleep: {} seconds is longer than the simulated clock advances at once (a year)",
+            total as i64
+        ));
+    }
+    Ok(total.ceil() as i64)
 }
 
 /// GNU date's conversions over a UTC instant; unknown ones are printed as they are.
@@ -182,6 +278,31 @@ mod tests {
         );
         assert_eq!(d(&["-R"]).unwrap(), "Thu, 01 Jan 2026 09:00:00 +0000\n");
         assert_eq!(d(&["+%q%"]).unwrap(), "%q%\n");
+    }
+
+    #[test]
+    fn dates_given_with_d_and_sleep_intervals() {
+        let at = |args: &[&str]| {
+            let words: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            date(Timestamp(1_767_225_600), &words)
+        };
+        // Microsoft's restore sample: a restore point a minute before now.
+        assert_eq!(
+            at(&["-d", "@1767225540", "+%Y-%m-%dT%T"]).unwrap(),
+            "2025-12-31T23:59:00\n"
+        );
+        assert_eq!(at(&["--date=1 hour ago", "+%H"]).unwrap(), "23\n");
+        assert_eq!(at(&["-d", "2026-03-01", "+%F"]).unwrap(), "2026-03-01\n");
+        assert!(at(&["-d", "yesterday-ish"]).is_err());
+        assert!(at(&["-d"]).is_err());
+        let s =
+            |args: &[&str]| sleep_seconds(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        assert_eq!(s(&["30m"]), Ok(1800));
+        assert_eq!(s(&["1h", "30", "0.5s"]), Ok(3631));
+        assert!(s(&[]).is_err());
+        assert!(s(&["-1"]).is_err());
+        assert!(s(&["1x"]).is_err());
+        assert!(s(&["400d"]).is_err());
     }
 
     #[test]

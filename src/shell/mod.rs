@@ -507,6 +507,11 @@ impl Shell {
                         1,
                     ),
                 },
+                Some("sleep") => {
+                    let r = self.sleep(ws, &words[1..]);
+                    let code = u8::from(!r.ok);
+                    (r, code)
+                }
                 _ => self.run_command_coded(ws, words),
             };
             if !r.ok {
@@ -847,9 +852,33 @@ impl Shell {
                     ..Default::default()
                 },
             },
+            Some("sleep") => self.sleep(ws, &words[1..]),
             Some("true" | ":") => ok_output(String::new()),
             Some("false") => LineOutput::default(),
             _ => self.run_command(ws, &words),
+        }
+    }
+
+    /// `sleep N[smhd]…`: the simulated clock advances by that much (the services act as
+    /// time passes), and nothing is printed.
+    fn sleep(&mut self, ws: &mut Workspace, args: &[String]) -> LineOutput {
+        match date::sleep_seconds(args) {
+            Ok(0) => ok_output(String::new()),
+            Ok(secs) => {
+                let advance: Vec<String> = ["sim", "clock", "advance", &format!("{secs}s")]
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect();
+                let r = self.run_command(ws, &advance);
+                LineOutput {
+                    stdout: String::new(),
+                    ..r
+                }
+            }
+            Err(e) => LineOutput {
+                stderr: format!("{e}\n"),
+                ..Default::default()
+            },
         }
     }
 
