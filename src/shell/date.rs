@@ -40,18 +40,17 @@ pub fn date(now: Timestamp, args: &[String]) -> Result<String, String> {
         i += 1;
         let given_date = if a == "-d" || a == "--date" {
             let Some(v) = args.get(i) else {
-                return Err(format!(
+                return Err(
                     "date: option requires an argument -- 'd'\nTry 'date --help' for more information."
-                ));
+                        .to_string(),
+                );
             };
             i += 1;
             Some(v.as_str())
         } else if let Some(v) = a.strip_prefix("--date=") {
             Some(v)
-        } else if let Some(v) = a.strip_prefix("-d") {
-            Some(v)
         } else {
-            None
+            a.strip_prefix("-d")
         };
         if let Some(text) = given_date {
             at = parse_date(now, text).ok_or_else(|| format!("date: invalid date '{text}'"))?;
@@ -307,11 +306,11 @@ mod tests {
 
     #[test]
     fn other_dates_and_options_are_refused() {
-        assert!(
-            d(&["-d", "tomorrow"])
-                .unwrap_err()
-                .contains("simulated clock")
+        assert_eq!(
+            d(&["-d", "tomorrow"]).unwrap_err(),
+            "date: invalid date 'tomorrow'"
         );
+        assert!(d(&["-r", "file"]).unwrap_err().contains("simulated clock"));
         assert!(d(&["--bogus"]).unwrap_err().contains("invalid"));
         assert!(d(&["+%s", "+%s"]).unwrap_err().contains("extra operand"));
         assert!(d(&["-Ibogus"]).is_err());
