@@ -319,6 +319,30 @@ fn arguments_are_parsed_as_azure_cli_parses_them() {
         "az group create -n g -l eastus --tags a=b --nmae x",
     );
     assert_eq!(e.trim(), "ERROR: unrecognized arguments: --nmae x");
+    // --max-size as az reads it: bytes without a unit, or B/KB/MB/GB/TB.
+    for (size, bytes) in [
+        ("10737418240", "10737418240"),
+        ("250GB", "268435456000"),
+        ("1TB", "1099511627776"),
+    ] {
+        let r = ok(
+            &mut sh,
+            &mut ws,
+            &format!(
+                "az sql db create -g rg-contoso-us -s sql-contoso-us -n size-{bytes} --max-size {size} --query maxSizeBytes -o tsv"
+            ),
+        );
+        assert_eq!(r.stdout.trim(), bytes, "{size}");
+    }
+    let e = refused(
+        &mut sh,
+        &mut ws,
+        "az sql db create -g rg-contoso-us -s sql-contoso-us -n x --max-size 10XB",
+    );
+    assert!(
+        e.contains("argument --max-size: invalid size '10XB'"),
+        "{e}"
+    );
     // A real az command the console does not simulate is named as such.
     let e = refused(
         &mut sh,

@@ -147,3 +147,35 @@ pub(crate) fn ops_arg(a: &Args) -> Result<Vec<KeyOperation>, CommandError> {
         .map(|o| KeyOperation::parse(o).ok_or_else(|| usage(format!("argument --ops: invalid choice: '{o}' (choose from 'decrypt', 'encrypt', 'import', 'sign', 'unwrapKey', 'verify', 'wrapKey')"))))
         .collect()
 }
+
+/// `--max-size` as az reads it (its `SizeWithUnitConverter`): a number of bytes, or a number
+/// with B, KB, MB, GB or TB (powers of 1024); in whole GB, rounded up.
+pub(crate) fn max_size_gb(a: &Args) -> Result<Option<u32>, CommandError> {
+    let Some(text) = a.get("--max-size") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        usage(format!(
+            "argument --max-size: invalid size '{text}' (a number of bytes, or a number with B, KB, MB, GB or TB, e.g. 250GB)"
+        ))
+    };
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| invalid())?;
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" => 1 << 10,
+        "MB" => 1 << 20,
+        "GB" => 1 << 30,
+        "TB" => 1 << 40,
+        _ => return Err(invalid()),
+    };
+    let bytes = number.checked_mul(scale).ok_or_else(invalid)?;
+    let gb = bytes.div_ceil(1 << 30);
+    u32::try_from(gb)
+        .ok()
+        .filter(|gb| *gb > 0)
+        .map(Some)
+        .ok_or_else(invalid)
+}

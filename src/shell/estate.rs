@@ -92,18 +92,7 @@ fn create_many(ws: &mut Workspace, a: &mut Args) -> CmdResult {
             ))
         })?,
     };
-    let max_size_gb: u32 = match a.get("--max-size") {
-        None => 32,
-        Some(v) => v
-            .trim_end_matches("GB")
-            .trim_end_matches("gb")
-            .parse()
-            .map_err(|_| {
-                super::commands::usage(format!(
-                    "argument --max-size: invalid size '{v}' (e.g. 32GB)"
-                ))
-            })?,
-    };
+    let max_size_gb: u32 = super::commands::max_size_gb(a)?.unwrap_or(32);
     let width = count.to_string().len().max(4);
     let reqs: Vec<CreateDatabase> = (1..=count)
         .map(|i| CreateDatabase::new(&server, &format!("{prefix}-{i:0width$}"), tier, max_size_gb))

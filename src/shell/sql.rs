@@ -441,23 +441,6 @@ pub(super) fn cmk_args(a: &Args) -> Result<service::database_key::DatabaseCmk, C
     })
 }
 
-/// `--max-size` in GB (`32GB`, `250GB`, or a number of GB).
-fn max_size_arg(a: &Args) -> Result<Option<u32>, CommandError> {
-    match a.get("--max-size") {
-        Some(s) => s
-            .trim_end_matches("GB")
-            .trim_end_matches("gb")
-            .parse()
-            .map(Some)
-            .map_err(|_| {
-                usage(format!(
-                    "argument --max-size: invalid size '{s}' (e.g. 32GB)"
-                ))
-            }),
-        None => Ok(None),
-    }
-}
-
 fn sql_server_create(
     ws: &mut Workspace,
     keys: &dyn KeySource,
@@ -538,7 +521,7 @@ fn sql_db_create(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
     let server = a.required("--server")?;
     check_group(ws, a, &server)?;
     let sku = service::sku::resolve(&sku_args(a)?, None)?;
-    let max_size_gb = max_size_arg(a)?.unwrap_or(32);
+    let size_gb = max_size_gb(a)?.unwrap_or(32);
     let req = sql::CreateDatabase {
         tags: tags_arg(a)?,
         settings: DatabaseSettings {
@@ -564,7 +547,7 @@ fn sql_db_create(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
             &server,
             &a.required("--name")?,
             service::sku::service_tier(&sku),
-            max_size_gb,
+            size_gb,
         )
     };
     // Keys named with --keys are linked first (with the database's identity), all in one
@@ -744,7 +727,7 @@ fn sql_db_update(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut 
     let properties = sql::DatabaseProperties {
         sku: sku.clone(),
         options: options.clone(),
-        max_size_gb: max_size_arg(a)?,
+        max_size_gb: max_size_gb(a)?,
         elastic_pool: a.get("--elastic-pool"),
         read_scale: a.choice("--read-scale", &[("Disabled", false), ("Enabled", true)])?,
         auto_pause_delay_minutes: super::continuity::int_arg(a, "--auto-pause-delay")?,
