@@ -431,6 +431,41 @@ impl DatabaseSku {
     pub fn is_vcore(&self) -> bool {
         self.family.is_some()
     }
+
+    /// The pricing tier as the portal's database overview writes it: `Standard S0: 10 DTUs`,
+    /// `General Purpose: Serverless, Standard-series (Gen5), 2 vCores`, `DataWarehouse DW100c`.
+    pub fn pricing_label(&self) -> String {
+        let tier = match self.tier.as_str() {
+            "GeneralPurpose" => "General Purpose",
+            "BusinessCritical" => "Business Critical",
+            other => other,
+        };
+        if let Some(family) = &self.family {
+            let compute = if self.is_serverless() {
+                "Serverless"
+            } else {
+                "Provisioned"
+            };
+            let series = if family == "Gen5" {
+                "Standard-series (Gen5)".to_string()
+            } else {
+                family.clone()
+            };
+            let unit = if self.capacity == 1 {
+                "vCore"
+            } else {
+                "vCores"
+            };
+            return format!("{tier}: {compute}, {series}, {} {unit}", self.capacity);
+        }
+        match self.tier.as_str() {
+            "Basic" => format!("Basic: {} DTUs", self.capacity),
+            "Standard" | "Premium" => {
+                format!("{tier} {}: {} DTUs", self.service_objective, self.capacity)
+            }
+            _ => format!("{tier} {}", self.service_objective),
+        }
+    }
 }
 
 /// What az stores on a database as given and shows, with no effect on TDE.

@@ -365,6 +365,21 @@ fn vcore_checked(
 mod tests {
     use super::*;
 
+    #[test]
+    fn pricing_tiers_read_as_the_portal_writes_them() {
+        let label = |so: &str| parse_objective(so).map(|s| s.pricing_label()).unwrap();
+        assert_eq!(label("S0"), "Standard S0: 10 DTUs");
+        assert_eq!(label("Basic"), "Basic: 5 DTUs");
+        assert_eq!(
+            label("GP_S_Gen5_2"),
+            "General Purpose: Serverless, Standard-series (Gen5), 2 vCores"
+        );
+        assert_eq!(
+            label("BC_Gen5_4"),
+            "Business Critical: Provisioned, Standard-series (Gen5), 4 vCores"
+        );
+    }
+
     fn req(edition: Option<&str>, so: Option<&str>) -> SkuRequest {
         SkuRequest {
             edition: edition.map(String::from),

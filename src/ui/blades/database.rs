@@ -150,7 +150,10 @@ pub fn show(
     section(ui, "Essentials");
     let mut rows = vec![
         ("Server", server.to_string()),
-        ("Service tier", d.tier.label().to_string()),
+        (
+            "Pricing tier",
+            crate::service::sku::sku_of(&d).pricing_label(),
+        ),
         ("Max size", format!("{} GB", d.max_size_gb)),
         ("Created", d.created.to_display()),
         (

@@ -200,7 +200,11 @@ pub fn show(
                         state_badge(ui, &d.state);
                     });
                     row.col(|ui| {
-                        ui.label(format!("{} · {} GB", d.tier.label(), d.max_size_gb));
+                        ui.label(format!(
+                            "{} · {} GB",
+                            crate::service::sku::sku_of(d).service_objective,
+                            d.max_size_gb
+                        ));
                     });
                     row.col(|ui| {
                         ui.label(match (&d.encryption_protector, d.tde_enabled()) {
