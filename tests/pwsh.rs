@@ -1037,10 +1037,6 @@ const HELP_NOT_YET_EXTRACTED: &[&str] = &[
     "New-AzADAppFederatedCredential",
     "New-AzADServicePrincipal",
     "New-AzSqlInstance",
-    "New-AzSqlServer",
-    // The one stored help file (0119a31) predates -ExpandActiveDirectoryAdministrator.
-    "Get-AzSqlServer",
-    "Set-AzSqlServer",
     "New-AzSqlDatabase",
     "Set-AzSqlDatabase",
 ];

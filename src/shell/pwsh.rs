@@ -625,7 +625,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzSqlServer",
-        params: "ServerName|Name SqlAdministratorCredentials Location Tags|Tag ServerVersion AssignIdentity:s PublicNetworkAccess RestrictOutboundNetworkAccess MinimalTlsVersion PrimaryUserAssignedIdentityId KeyId UserAssignedIdentityId IdentityType AsJob:s EnableActiveDirectoryOnlyAuthentication:s ExternalAdminName ExternalAdminSID FederatedClientId ResourceGroupName @dp @wc",
+        params: "AsJob:s AssignIdentity:s @dp EnableActiveDirectoryOnlyAuthentication:s EnableSoftDelete:b ExternalAdminName ExternalAdminSID FederatedClientId IdentityType KeyId Location[*=!] MinimalTlsVersion PrimaryUserAssignedIdentityId PublicNetworkAccess ResourceGroupName[*=!0] RestrictOutboundNetworkAccess ServerName|Name[*=!] ServerVersion SoftDeleteRetentionDays SqlAdministratorCredentials Tags|Tag UserAssignedIdentityId @wc",
         switches: &["AssignIdentity"],
         mandatory: &[
             "ResourceGroupName",
@@ -686,7 +686,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlServer",
-        params: "ResourceGroupName[*=0] ServerName|Name[*=1] ExpandActiveDirectoryAdministrator:s @dp @wc",
+        params: "@dp ResourceGroupName[*=0] ServerName|Name[*=1] ExpandActiveDirectoryAdministrator:s @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[],
@@ -708,7 +708,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlServer",
-        params: "ServerName|Name SqlAdministratorPassword Tags|Tag ServerVersion AssignIdentity:s PublicNetworkAccess RestrictOutboundNetworkAccess MinimalTlsVersion PrimaryUserAssignedIdentityId KeyId UserAssignedIdentityId IdentityType FederatedClientId Force:s ResourceGroupName @dp @wc",
+        params: "AssignIdentity:s @dp EnableSoftDelete:b FederatedClientId Force:s IdentityType KeyId MinimalTlsVersion PrimaryUserAssignedIdentityId PublicNetworkAccess ResourceGroupName[*=!0] RestrictOutboundNetworkAccess ServerName|Name[*=!1] ServerVersion SoftDeleteRetentionDays SqlAdministratorPassword Tags|Tag UserAssignedIdentityId @wc",
         switches: &["AssignIdentity", "Force"],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[
