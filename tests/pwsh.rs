@@ -1034,7 +1034,6 @@ Backup-AzKeyVaultKey kv-by-position key1 '{file}'"
 const HELP_NOT_YET_EXTRACTED: &[&str] = &[
     "Connect-AzAccount",
     "New-AzADApplication",
-    "New-AzADAppFederatedCredential",
     "New-AzADServicePrincipal",
     "New-AzSqlInstance",
     "New-AzSqlDatabase",

@@ -487,7 +487,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzADAppFederatedCredential",
-        params: "ApplicationObjectId Audience Issuer Name Subject AdditionalProperties Description DefaultProfile|AzureRMContext|AzureCredential @wc",
+        params: "AdditionalProperties ApplicationObjectId[*=!] Audience[*=!] DefaultProfile|AzureRMContext|AzureCredential Description Issuer[*=!] Name[*=!] Subject[*=!] @wc",
         switches: &[],
         mandatory: &[
             "ApplicationObjectId",
