@@ -1034,13 +1034,8 @@ Backup-AzKeyVaultKey kv-by-position key1 '{file}'"
 const HELP_NOT_YET_EXTRACTED: &[&str] = &[
     "Connect-AzAccount",
     "New-AzADApplication",
-    "New-AzADAppFederatedCredential",
     "New-AzADServicePrincipal",
     "New-AzSqlInstance",
-    "New-AzSqlServer",
-    // The one stored help file (0119a31) predates -ExpandActiveDirectoryAdministrator.
-    "Get-AzSqlServer",
-    "Set-AzSqlServer",
     "New-AzSqlDatabase",
     "Set-AzSqlDatabase",
 ];
@@ -1143,4 +1138,72 @@ fn the_cmdlet_tables_match_azs_help_files() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Microsoft Learn, "Configure geo replication and backup restore for transparent data
+/// encryption with database level customer-managed keys", PowerShell tab: a copy made with
+/// its own identity and keys (`New-AzSqlDatabaseCopy … -AssignIdentity
+/// -UserAssignedIdentityId … -KeyList … -EncryptionProtector …
+/// -EncryptionProtectorAutoRotation`), and the keys listed with `Get-AzSqlDatabase
+/// -ExpandKeyList [-KeysFilter current]`, as `az sql db copy` and `az sql db show
+/// --expand-keys [--keys-filter]`.
+#[test]
+fn the_database_level_key_copy_and_key_list_run_as_microsoft_documents() {
+    let (mut sh, mut ws) = pwsh();
+    let script = r#"
+bash
+sim profile set current
+pwsh
+$umi = New-AzUserAssignedIdentity -ResourceGroupName rg-contoso-us -Name umi-orders -Location eastus
+Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-us -ObjectId $umi.PrincipalId -PermissionsToKeys get, wrapKey, unwrapKey
+$key = Add-AzKeyVaultKey -VaultName kv-contoso-us -Name orders-key -Destination Software -Size 2048
+$key2 = Add-AzKeyVaultKey -VaultName kv-contoso-us -Name orders-key-2 -Destination Software -Size 2048
+New-AzSqlDatabase -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -DatabaseName orders -AssignIdentity -UserAssignedIdentityId $umi.Id -EncryptionProtector $key.Id -KeyList $key.Id
+Set-AzSqlDatabase -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -DatabaseName orders -AssignIdentity -UserAssignedIdentityId $umi.Id -EncryptionProtector $key2.Id -KeyList $key2.Id
+New-AzSqlDatabaseCopy -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -DatabaseName orders -CopyResourceGroupName rg-contoso-us -CopyServerName sql-contoso-us -CopyDatabaseName orders-copy -AssignIdentity -UserAssignedIdentityId $umi.Id -KeyList $key2.Id -EncryptionProtector $key2.Id -EncryptionProtectorAutoRotation
+$all = Get-AzSqlDatabase -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -DatabaseName orders -ExpandKeyList
+$current = Get-AzSqlDatabase -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -DatabaseName orders -ExpandKeyList -KeysFilter "current"
+Write-Output $all.Keys
+Write-Output "--"
+Write-Output $current.Keys
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("CopyDatabaseName") && out.stdout.contains(": orders-copy"),
+        "{}",
+        out.stdout
+    );
+    let (all, current) = out.stdout.split_once("--").unwrap_or_default();
+    assert!(
+        all.contains("/keys/orders-key/") && all.contains("/keys/orders-key-2/"),
+        "every key ever added: {all}"
+    );
+    assert!(
+        current.contains("/keys/orders-key-2/") && !current.contains("/keys/orders-key/"),
+        "the current key only: {current}"
+    );
+    let copy = ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .database("orders-copy")
+        .unwrap();
+    assert!(copy.encryption_protector.is_some() && copy.identity.is_some());
+
+    // Bad input gets PowerShell's text and changes nothing.
+    let before = ws.clone();
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "New-AzSqlDatabaseCopy -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us -DatabaseName orders",
+    );
+    assert!(!out.ok);
+    assert!(out.stderr.contains("CopyDatabaseName"), "{}", out.stderr);
+    let out = line(
+        &mut sh,
+        &mut ws,
+        "New-AzSqlDatabaseCopy rg-contoso-us sql-contoso-us missing -CopyDatabaseName x",
+    );
+    assert!(!out.ok, "{}", out.stdout);
+    assert!(ws.same_as(&before));
 }

@@ -487,7 +487,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzADAppFederatedCredential",
-        params: "ApplicationObjectId Audience Issuer Name Subject AdditionalProperties Description DefaultProfile|AzureRMContext|AzureCredential @wc",
+        params: "AdditionalProperties ApplicationObjectId[*=!] Audience[*=!] DefaultProfile|AzureRMContext|AzureCredential Description Issuer[*=!] Name[*=!] Subject[*=!] @wc",
         switches: &[],
         mandatory: &[
             "ApplicationObjectId",
@@ -625,7 +625,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzSqlServer",
-        params: "ServerName|Name SqlAdministratorCredentials Location Tags|Tag ServerVersion AssignIdentity:s PublicNetworkAccess RestrictOutboundNetworkAccess MinimalTlsVersion PrimaryUserAssignedIdentityId KeyId UserAssignedIdentityId IdentityType AsJob:s EnableActiveDirectoryOnlyAuthentication:s ExternalAdminName ExternalAdminSID FederatedClientId ResourceGroupName @dp @wc",
+        params: "AsJob:s AssignIdentity:s @dp EnableActiveDirectoryOnlyAuthentication:s EnableSoftDelete:b ExternalAdminName ExternalAdminSID FederatedClientId IdentityType KeyId Location[*=!] MinimalTlsVersion PrimaryUserAssignedIdentityId PublicNetworkAccess ResourceGroupName[*=!0] RestrictOutboundNetworkAccess ServerName|Name[*=!] ServerVersion SoftDeleteRetentionDays SqlAdministratorCredentials Tags|Tag UserAssignedIdentityId @wc",
         switches: &["AssignIdentity"],
         mandatory: &[
             "ResourceGroupName",
@@ -686,7 +686,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Get-AzSqlServer",
-        params: "ResourceGroupName[*=0] ServerName|Name[*=1] ExpandActiveDirectoryAdministrator:s @dp @wc",
+        params: "@dp ResourceGroupName[*=0] ServerName|Name[*=1] ExpandActiveDirectoryAdministrator:s @wc",
         switches: &[],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[],
@@ -708,7 +708,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlServer",
-        params: "ServerName|Name SqlAdministratorPassword Tags|Tag ServerVersion AssignIdentity:s PublicNetworkAccess RestrictOutboundNetworkAccess MinimalTlsVersion PrimaryUserAssignedIdentityId KeyId UserAssignedIdentityId IdentityType FederatedClientId Force:s ResourceGroupName @dp @wc",
+        params: "AssignIdentity:s @dp EnableSoftDelete:b FederatedClientId Force:s IdentityType KeyId MinimalTlsVersion PrimaryUserAssignedIdentityId PublicNetworkAccess ResourceGroupName[*=!0] RestrictOutboundNetworkAccess ServerName|Name[*=!1] ServerVersion SoftDeleteRetentionDays SqlAdministratorPassword Tags|Tag UserAssignedIdentityId @wc",
         switches: &["AssignIdentity", "Force"],
         mandatory: &["ResourceGroupName", "ServerName"],
         optional: &[
@@ -1491,16 +1491,151 @@ const CMDLETS: &[Cmdlet] = &[
     Cmdlet {
         name: "Get-AzSqlDatabase",
         params: "DatabaseName|Name[*=2] @dp ExpandKeyList:s KeysFilter ResourceGroupName[*=!0] ServerName[*=!1] @wc",
-        switches: &[],
+        switches: &["ExpandKeyList"],
         mandatory: &["ServerName", "ResourceGroupName"],
-        optional: &["DatabaseName"],
+        optional: &["DatabaseName", "KeysFilter"],
         run: |sh, ws, p| {
             let (g, s) = (p.req("ResourceGroupName"), p.req("ServerName"));
-            let v = match p.get("DatabaseName") {
-                Some(d) => sh.az(ws, &["sql", "db", "show", "-g", &g, "-s", &s, "-n", &d])?,
-                None => sh.az(ws, &["sql", "db", "list", "-g", &g, "-s", &s])?,
+            // `-ExpandKeyList [-KeysFilter F]`: `az sql db show --expand-keys [--keys-filter
+            // F]`, every key ever added to the database (or those in use at F), as `Keys`.
+            let show = |sh: &mut Shell, ws: &mut Workspace, d: &str| {
+                let mut words: Vec<String> = ["sql", "db", "show", "-g", &g, "-s", &s, "-n", d]
+                    .map(String::from)
+                    .to_vec();
+                if p.switch("ExpandKeyList") {
+                    words.push("--expand-keys".into());
+                    if let Some(f) = p.get("KeysFilter") {
+                        words.extend(["--keys-filter".into(), f]);
+                    }
+                }
+                sh.az_words(ws, words)
             };
-            Ok(map_items(&v, |d| ps_database(d, &g, &s)))
+            match p.get("DatabaseName") {
+                Some(d) => Ok(ps_database(&show(sh, ws, &d)?, &g, &s)),
+                None if p.switch("ExpandKeyList") => {
+                    let all = sh.az(ws, &["sql", "db", "list", "-g", &g, "-s", &s])?;
+                    let mut out = Vec::new();
+                    for name in all
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|d| scalar(&d["name"]))
+                    {
+                        out.push(ps_database(&show(sh, ws, &name)?, &g, &s));
+                    }
+                    Ok(Value::Array(out))
+                }
+                None => {
+                    let v = sh.az(ws, &["sql", "db", "list", "-g", &g, "-s", &s])?;
+                    Ok(map_items(&v, |d| ps_database(d, &g, &s)))
+                }
+            }
+        },
+    },
+    Cmdlet {
+        name: "New-AzSqlDatabaseCopy",
+        params: "=DtuBasedDatabase AsJob:s AssignIdentity:s BackupStorageRedundancy ComputeGeneration|Family[VcoreBasedDatabase=!] CopyDatabaseName[*=!] CopyResourceGroupName CopyServerName DatabaseName[*=!2] @dp ElasticPoolName[DtuBasedDatabase] EncryptionProtector EncryptionProtectorAutoRotation:s FederatedClientId KeyList LicenseType ResourceGroupName[*=!0] ServerName[*=!1] ServiceObjectiveName[DtuBasedDatabase] Tags|Tag UserAssignedIdentityId VCore|Capacity[VcoreBasedDatabase=!] ZoneRedundant:s @wc",
+        switches: &[
+            "AssignIdentity",
+            "ZoneRedundant",
+            "EncryptionProtectorAutoRotation",
+        ],
+        mandatory: &[
+            "ResourceGroupName",
+            "ServerName",
+            "DatabaseName",
+            "CopyDatabaseName",
+        ],
+        optional: &[
+            "CopyServerName",
+            "CopyResourceGroupName",
+            "ServiceObjectiveName",
+            "ElasticPoolName",
+            "ComputeGeneration",
+            "VCore",
+            "LicenseType",
+            "BackupStorageRedundancy",
+            "Tags",
+            "UserAssignedIdentityId",
+            "KeyList",
+            "EncryptionProtector",
+            "FederatedClientId",
+        ],
+        run: |sh, ws, p| {
+            let (g, s, d) = database_of(p);
+            let copy = p.req("CopyDatabaseName");
+            let mut words: Vec<String> = [
+                "sql",
+                "db",
+                "copy",
+                "-g",
+                &g,
+                "-s",
+                &s,
+                "-n",
+                &d,
+                "--dest-name",
+                &copy,
+            ]
+            .map(String::from)
+            .to_vec();
+            for (param, flag) in [
+                ("CopyServerName", "--dest-server"),
+                ("CopyResourceGroupName", "--dest-resource-group"),
+                ("ServiceObjectiveName", "--service-objective"),
+                ("ElasticPoolName", "--elastic-pool"),
+                ("ComputeGeneration", "--family"),
+                ("VCore", "--capacity"),
+                ("LicenseType", "--license-type"),
+                ("BackupStorageRedundancy", "--backup-storage-redundancy"),
+                ("EncryptionProtector", "--encryption-protector"),
+                ("FederatedClientId", "--federated-client-id"),
+            ] {
+                if let Some(v) = p.get(param) {
+                    words.extend([flag.to_string(), v]);
+                }
+            }
+            for (param, flag) in [
+                ("AssignIdentity", "--assign-identity"),
+                ("ZoneRedundant", "--zone-redundant"),
+            ] {
+                if p.switch(param) {
+                    words.push(flag.into());
+                }
+            }
+            if p.switch("EncryptionProtectorAutoRotation") {
+                words.extend(["--encryption-protector-auto-rotation".into(), "true".into()]);
+            }
+            for (param, flag) in [
+                ("UserAssignedIdentityId", "--user-assigned-identity-id"),
+                ("KeyList", "--keys"),
+            ] {
+                let items = p.list(param);
+                if !items.is_empty() {
+                    words.push(flag.into());
+                    words.extend(items);
+                }
+            }
+            let v = sh.az_words(ws, words)?;
+            let target_group = p.get("CopyResourceGroupName").unwrap_or_else(|| g.clone());
+            let target_server = p.get("CopyServerName").unwrap_or_else(|| s.clone());
+            // Az returns an AzureSqlDatabaseCopyModel: the source and the copy.
+            Ok(json!({
+                "ResourceGroupName": g,
+                "ServerName": s,
+                "DatabaseName": d,
+                "Location": v["location"],
+                "CopyResourceGroupName": target_group,
+                "CopyServerName": target_server,
+                "CopyDatabaseName": v["name"],
+                "CopyLocation": v["location"],
+                "ServiceLevelObjective": v["currentServiceObjectiveName"],
+                "ElasticPoolName": v["elasticPoolName"],
+                "LicenseType": v["licenseType"],
+                "ResourceId": v["id"],
+                "Identity": v["identity"],
+                "EncryptionProtector": v["encryptionProtector"],
+            }))
         },
     },
     Cmdlet {
@@ -2335,6 +2470,7 @@ fn ps_database(v: &Value, group: &str, server: &str) -> Value {
         "Identity": v["identity"],
         "EncryptionProtector": v["encryptionProtector"],
         "EncryptionProtectorAutoRotation": v["encryptionProtectorAutoRotation"],
+        "Keys": v.get("keys").cloned().unwrap_or(Value::Null),
     })
 }
 
