@@ -434,3 +434,26 @@ echo $KID
     );
     assert!(e.starts_with("ERROR: ("), "{e}");
 }
+
+/// `--ids`: az's resource-id arguments filled from an ARM id, as Microsoft's docs pipe ids.
+#[test]
+fn ids_name_the_resource_as_az_fills_them() {
+    let (mut sh, mut ws) = demo();
+    let out = sh.run_script(
+        &mut ws,
+        "ID=$(az sql db show -g rg-contoso-us -s sql-contoso-us -n sales --query id -o tsv)
+az sql db show --ids $ID --query name -o tsv
+az sql db tde show --ids $ID --query state -o tsv
+SRV=$(az sql server show -g rg-contoso-us -n sql-contoso-us --query id -o tsv)
+az sql server show --ids $SRV --query name -o tsv
+",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "sales\nEnabled\nsql-contoso-us\n");
+    let e = refused(&mut sh, &mut ws, "az sql db show --ids not-an-id");
+    assert!(
+        e.contains("argument --ids: invalid resource ID 'not-an-id'"),
+        "{e}"
+    );
+}

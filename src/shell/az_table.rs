@@ -339,6 +339,86 @@ pub fn parse(words: &[String], spec: &Spec) -> Result<Args, UsageError> {
     Ok(args)
 }
 
+/// `--ids ID`: az's "Resource Id" arguments filled from an ARM id, as az fills them
+/// (`/subscriptions/S/resourceGroups/G/providers/Microsoft.Sql/servers/SV/databases/DB` gives
+/// `--resource-group G --server SV --name DB`); what is also given by name is kept. One id at
+/// a time.
+pub fn apply_ids(spec: &Spec, args: &mut Args) -> Result<(), UsageError> {
+    let Some(ids) = args.get_all("--ids") else {
+        return Ok(());
+    };
+    let id = match ids.as_slice() {
+        [id] => id.clone(),
+        [] => {
+            return Err(UsageError(
+                "argument --ids: expected at least one argument".into(),
+            ));
+        }
+        _ => {
+            return Err(UsageError(
+                "argument --ids: this console takes one resource id at a time (run the command once per id)"
+                    .into(),
+            ));
+        }
+    };
+    let parts: Vec<&str> = id.trim_matches('/').split('/').collect();
+    if parts.len() < 2 || !parts[0].eq_ignore_ascii_case("subscriptions") {
+        return Err(UsageError(format!(
+            "argument --ids: invalid resource ID '{id}': it starts with /subscriptions/SUBSCRIPTION"
+        )));
+    }
+    // (type, name) pairs after the subscription, providers' namespace skipped.
+    let mut pairs: Vec<(String, &str)> = Vec::new();
+    let mut i = 2;
+    while i + 1 < parts.len() {
+        if parts[i].eq_ignore_ascii_case("providers") {
+            i += 2;
+            continue;
+        }
+        pairs.push((parts[i].to_ascii_lowercase(), parts[i + 1]));
+        i += 2;
+    }
+    let takes = |flag: &str| spec.arguments.iter().any(|(n, _)| n == flag);
+    let count = pairs.len();
+    for (at, (kind, value)) in pairs.iter().enumerate() {
+        let last = at + 1 == count;
+        let candidates: &[&str] = match (kind.as_str(), last) {
+            ("resourcegroups", _) => &["--resource-group"],
+            ("servers", true) => &["--name", "--server"],
+            ("servers", false) => &["--server"],
+            ("managedinstances", true) => &["--name", "--managed-instance"],
+            ("managedinstances", false) => &["--managed-instance"],
+            ("databases", _) => &["--name", "--database"],
+            ("vaults" | "managedhsms", true) => &["--name", "--vault-name", "--hsm-name"],
+            ("vaults", false) => &["--vault-name"],
+            ("managedhsms", false) => &["--hsm-name", "--vault-name"],
+            ("virtualnetworks", true) => &["--name"],
+            ("virtualnetworks", false) => &["--vnet-name"],
+            ("networksecuritygroups", true) => &["--name"],
+            ("networksecuritygroups", false) => &["--nsg-name"],
+            ("routetables", true) => &["--name"],
+            ("routetables", false) => &["--route-table-name"],
+            (
+                "failovergroups"
+                | "userassignedidentities"
+                | "subnets"
+                | "securityrules"
+                | "routes"
+                | "keys"
+                | "firewallrules",
+                _,
+            ) => &["--name"],
+            _ => &[],
+        };
+        if let Some(flag) = candidates.iter().find(|f| takes(f))
+            && !args.has(flag)
+        {
+            args.set(flag, vec![value.to_string()]);
+        }
+    }
+    Ok(())
+}
+
 /// Whether an argument with `have` values takes one more word.
 fn takes_more(arg: Option<&Argument>, have: usize) -> bool {
     match arg.map(|a| a.nargs.as_str()) {
@@ -428,6 +508,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn ids_fill_the_resource_id_arguments() {
+        let table = arguments("az sql db show").expect("in the table");
+        let spec = Spec::new(
+            "az sql db show",
+            table,
+            &["--name", "--server", "--resource-group"],
+            &[],
+        );
+        let mut a = parse(
+            &w("--ids /subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/srv/databases/db1"),
+            &spec,
+        )
+        .expect("parsed");
+        apply_ids(&spec, &mut a).expect("applied");
+        assert_eq!(a.get("--resource-group").as_deref(), Some("rg"));
+        assert_eq!(a.get("--server").as_deref(), Some("srv"));
+        assert_eq!(a.get("--name").as_deref(), Some("db1"));
+        let mut bad = parse(&w("--ids nonsense"), &spec).expect("parsed");
+        assert!(apply_ids(&spec, &mut bad).is_err());
     }
 
     #[test]

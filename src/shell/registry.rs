@@ -86,7 +86,9 @@ impl Command {
         match az_table::arguments(self.name) {
             Some(table) => {
                 let spec = az_table::Spec::new(self.name, table, self.arguments, self.aliases);
-                Ok(az_table::parse(words, &spec)?)
+                let mut args = az_table::parse(words, &spec)?;
+                az_table::apply_ids(&spec, &mut args)?;
+                Ok(args)
             }
             None => Ok(Args::parse_with(words, self.shorts)?),
         }
@@ -359,7 +361,9 @@ mod tests {
                         words.push(req.choices.first().cloned().unwrap_or("x".into()));
                     }
                     words.push(option.clone());
-                    if !arg.is_switch() {
+                    if option == "--ids" {
+                        words.push("/subscriptions/s/resourceGroups/g/providers/P/t/n".into());
+                    } else if !arg.is_switch() {
                         words.push(arg.choices.first().cloned().unwrap_or("x".into()));
                     }
                     match c.parse(&words) {
