@@ -200,3 +200,34 @@ fn managed_instance_then_its_tde_with_a_customer_managed_key() {
         assert_eq!(protector, "AzureKeyVault");
     });
 }
+
+/// Microsoft Learn's "create server with a user-assigned identity and customer-managed TDE"
+/// az tab, its two commands verbatim after the prerequisites a reader fills in, under both
+/// timing profiles.
+#[test]
+fn learn_create_server_with_a_user_assigned_identity_and_its_key() {
+    let script = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-create-server-uami-cmk.sh"),
+    )
+    .expect("script");
+    for profile in ["2021", "current"] {
+        let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+        let mut ws = tde_console::service::new_workspace("t", 1);
+        let out = sh.run_script(
+            &mut ws,
+            &format!("sim profile set {profile} -o none\n{script}"),
+            false,
+        );
+        assert_eq!(out.failures, 0, "{profile}: {}", out.stderr);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(
+            lines[..3],
+            ["GP_S_Gen5_2", "AdventureWorksLT", "AzureKeyVault"],
+            "{profile}"
+        );
+        assert!(
+            lines[3].starts_with("https://kv-cs1.vault.azure.net/keys/k1/"),
+            "{profile}"
+        );
+    }
+}
