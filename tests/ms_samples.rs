@@ -31,11 +31,18 @@ fn sample(name: &str) -> PathBuf {
 /// Runs the samples (one after the other in one shell, as Microsoft's BYOK sample follows
 /// the managed instance one) and returns the saved workspace and standard output.
 fn run(samples: &[&str], builtin: bool) -> (Workspace, String) {
+    let paths: Vec<PathBuf> = samples.iter().map(|s| sample(s)).collect();
+    run_paths(&paths, builtin)
+}
+
+/// [`run`] for script files by path, in a fresh directory (files they write stay there).
+fn run_paths(paths: &[PathBuf], builtin: bool) -> (Workspace, String) {
+    let samples = paths;
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("sample.sh");
-    let text: String = samples
+    let text: String = paths
         .iter()
-        .map(|s| std::fs::read_to_string(sample(s)).expect("sample text"))
+        .map(|s| std::fs::read_to_string(s).expect("sample text"))
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&script, text).expect("script");
@@ -229,5 +236,35 @@ fn learn_create_server_with_a_user_assigned_identity_and_its_key() {
             lines[3].starts_with("https://kv-cs1.vault.azure.net/keys/k1/"),
             "{profile}"
         );
+    }
+}
+
+/// Microsoft Learn's configure, rotate and remove-a-compromised-key az tabs, one after the
+/// other on one server: the protector moves to the new key, the compromised key is deleted
+/// while the database stays encrypted and online, and the server goes back to a
+/// service-managed protector.
+#[test]
+fn learn_configure_rotate_and_remove_a_compromised_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scripts/learn-configure-rotate-remove.sh");
+    for builtin in [false, true] {
+        if !builtin && tde_console::shell::bridge::find_bash().is_none() {
+            continue;
+        }
+        let (mut ws, stdout) = run_paths(std::slice::from_ref(&path), builtin);
+        assert!(
+            stdout.contains("https://kv-learn1.vault.azure.net/keys/key2/"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("\nEnabled\nkey2 still in the vault: restore refused\n"),
+            "{stdout}"
+        );
+        assert!(stdout.ends_with("\nServiceManaged\n"), "{stdout}");
+        let state = q(
+            &mut ws,
+            "az sql db show -g rg1 -s srv-learn -n db1 --query status -o tsv",
+        );
+        assert_eq!(state, "Online");
     }
 }
