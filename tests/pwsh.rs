@@ -1036,8 +1036,6 @@ const HELP_NOT_YET_EXTRACTED: &[&str] = &[
     "New-AzADApplication",
     "New-AzADServicePrincipal",
     "New-AzSqlInstance",
-    "New-AzSqlDatabase",
-    "Set-AzSqlDatabase",
 ];
 
 /// Not an Az cmdlet (Microsoft.PowerShell.Security): no help file in azure-powershell.

@@ -788,7 +788,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "New-AzSqlDatabase",
-        params: "DatabaseName|Name CollationName CatalogCollation MaxSizeBytes Edition RequestedServiceObjectiveName ElasticPoolName ReadScale Tags|Tag SampleName ZoneRedundant:s AsJob:s LicenseType AutoPauseDelay VCore|Capacity ComputeGeneration|Family ComputeModel BackupStorageRedundancy AssignIdentity:s UserAssignedIdentityId EncryptionProtector KeyList FederatedClientId EncryptionProtectorAutoRotation:s ServerName ResourceGroupName @dp @wc",
+        params: "=DtuBasedDatabase AsJob:s AssignIdentity:s AutoPauseDelayInMinutes BackupStorageRedundancy CatalogCollation CollationName ComputeGeneration|Family[VcoreBasedDatabase=!] ComputeModel[VcoreBasedDatabase] DatabaseName|Name[*=!] @dp Edition[DtuBasedDatabase;VcoreBasedDatabase=!] ElasticPoolName[DtuBasedDatabase] EnableLedger:s EncryptionProtector EncryptionProtectorAutoRotation:s FederatedClientId Force:s FreeLimitExhaustionBehavior HighAvailabilityReplicaCount|ReadReplicaCount KeyList LicenseType MaintenanceConfigurationId MaxSizeBytes MinimumCapacity|MinVCore|MinCapacity PreferredEnclaveType ReadScale RequestedServiceObjectiveName[DtuBasedDatabase] ResourceGroupName[*=!0] SampleName SecondaryType ServerName[*=!1] Tags|Tag UseFreeLimit:s UserAssignedIdentityId VCore|Capacity|MaxVCore|MaxCapacity[VcoreBasedDatabase=!] ZoneRedundant:s @wc",
         switches: &["AssignIdentity"],
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
         optional: &[
@@ -802,7 +802,7 @@ const CMDLETS: &[Cmdlet] = &[
     },
     Cmdlet {
         name: "Set-AzSqlDatabase",
-        params: "DatabaseName|Name MaxSizeBytes Edition RequestedServiceObjectiveName ElasticPoolName ReadScale Tags|Tag ZoneRedundant:s AsJob:s LicenseType ComputeModel AutoPauseDelayInMinutes MinimumCapacity|MinVCore|MinCapacity HighAvailabilityReplicaCount|ReadReplicaCount BackupStorageRedundancy SecondaryType MaintenanceConfigurationId VCore|Capacity|MaxVCore|MaxCapacity ComputeGeneration|Family NewName AssignIdentity:s UserAssignedIdentityId EncryptionProtector KeyList KeysToRemove FederatedClientId EncryptionProtectorAutoRotation:s ServerName ResourceGroupName @dp @wc",
+        params: "=Update AsJob:s AssignIdentity:s AutoPauseDelayInMinutes[Update;VcoreBasedDatabase] BackupStorageRedundancy ComputeGeneration|Family[VcoreBasedDatabase] ComputeModel[Update;VcoreBasedDatabase] DatabaseName|Name[*=!2] @dp Edition[Update;VcoreBasedDatabase] ElasticPoolName[Update] EncryptionProtector EncryptionProtectorAutoRotation:s FederatedClientId FreeLimitExhaustionBehavior HighAvailabilityReplicaCount|ReadReplicaCount[Update;VcoreBasedDatabase] KeyList KeysToRemove LicenseType[Update;VcoreBasedDatabase] MaintenanceConfigurationId ManualCutover:s MaxSizeBytes[Update;VcoreBasedDatabase] MinimumCapacity|MinVCore|MinCapacity[Update;VcoreBasedDatabase] NewName[Rename=!] PerformCutover:s PreferredEnclaveType ReadScale[Update;VcoreBasedDatabase] RequestedServiceObjectiveName[Update] ResourceGroupName[*=!0] SecondaryType ServerName[*=!1] Tags|Tag[Update;VcoreBasedDatabase] UseFreeLimit:s UserAssignedIdentityId VCore|Capacity|MaxVCore|MaxCapacity[VcoreBasedDatabase] ZoneRedundant:s[Update;VcoreBasedDatabase] @wc",
         switches: &["AssignIdentity"],
         mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
         optional: &[
