@@ -1035,7 +1035,6 @@ const HELP_NOT_YET_EXTRACTED: &[&str] = &[
     "Connect-AzAccount",
     "New-AzADApplication",
     "New-AzADServicePrincipal",
-    "New-AzSqlInstance",
 ];
 
 /// Not an Az cmdlet (Microsoft.PowerShell.Security): no help file in azure-powershell.
