@@ -1031,14 +1031,7 @@ Backup-AzKeyVaultKey kv-by-position key1 '{file}'"
 
 /// Cmdlets whose help file is not yet in tests/fixtures/az-help/pwsh-params.txt (their
 /// table is still the hand transcription, without positions): this list only shrinks.
-const HELP_NOT_YET_EXTRACTED: &[&str] = &[
-    "Connect-AzAccount",
-    "New-AzADApplication",
-    "New-AzADServicePrincipal",
-    "New-AzSqlInstance",
-    "New-AzSqlDatabase",
-    "Set-AzSqlDatabase",
-];
+const HELP_NOT_YET_EXTRACTED: &[&str] = &[];
 
 /// Not an Az cmdlet (Microsoft.PowerShell.Security): no help file in azure-powershell.
 const NOT_AZ: &[&str] = &["ConvertTo-SecureString"];
