@@ -39,7 +39,12 @@ fn run(samples: &[&str], builtin: bool) -> (Workspace, String) {
 fn run_paths(paths: &[PathBuf], builtin: bool) -> (Workspace, String) {
     let samples = paths;
     let dir = tempfile::tempdir().expect("temp dir");
-    let script = dir.path().join("sample.sh");
+    let ext = paths
+        .first()
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .unwrap_or("sh");
+    let script = dir.path().join(format!("sample.{ext}"));
     let text: String = paths
         .iter()
         .map(|s| std::fs::read_to_string(s).expect("sample text"))
@@ -267,4 +272,26 @@ fn learn_configure_rotate_and_remove_a_compromised_key() {
         );
         assert_eq!(state, "Online");
     }
+}
+
+/// Microsoft Learn's configure procedure, PowerShell tab (`.ps1`: the console's PowerShell
+/// mode): the key becomes the protector and the database is encrypted under it.
+#[test]
+fn learn_configure_in_powershell() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-configure.ps1");
+    let (mut ws, stdout) = run_paths(std::slice::from_ref(&path), true);
+    assert!(stdout.contains("AzureKeyVault"), "{stdout}");
+    let protector = q(
+        &mut ws,
+        "az sql server tde-key show -g rg1 -s srv-ps --query uri -o tsv",
+    );
+    assert!(
+        protector.starts_with("https://kv-ps1.vault.azure.net/keys/key1/"),
+        "{protector}"
+    );
+    let tde = q(
+        &mut ws,
+        "az sql db tde show -g rg1 -s srv-ps --database db1 --query state -o tsv",
+    );
+    assert_eq!(tde, "Enabled");
 }
