@@ -457,3 +457,22 @@ az sql server show --ids $SRV --query name -o tsv
         "{e}"
     );
 }
+
+/// `az keyvault create --no-self-perms`: the creator gets no access policy, so its own key
+/// create is refused until a policy is set.
+#[test]
+fn a_vault_made_without_self_permissions_gives_its_creator_none() {
+    let (mut sh, mut ws) = demo();
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault create -n kv-noself -g rg-contoso-us -l eastus --no-self-perms --query \"length(properties.accessPolicies)\" -o tsv",
+    );
+    assert_eq!(r.stdout.trim(), "0");
+    let r = ok(
+        &mut sh,
+        &mut ws,
+        "az keyvault create -n kv-self -g rg-contoso-us -l eastus --query \"length(properties.accessPolicies)\" -o tsv",
+    );
+    assert_eq!(r.stdout.trim(), "1");
+}

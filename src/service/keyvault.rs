@@ -21,6 +21,8 @@ pub struct CreateVault {
     pub tenant: Option<TenantId>,
     /// `--enable-rbac-authorization`: Azure RBAC instead of access policies.
     pub rbac_authorization: bool,
+    /// `--no-self-perms`: the creator gets no access policy of its own.
+    pub no_self_perms: bool,
 }
 
 pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyVault> {
@@ -95,7 +97,7 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
                 purge_protection: req.purge_protection,
                 // The CLI gives the creator an access policy; under RBAC nobody has data
                 // access until a role is assigned.
-                access_policies: if req.rbac_authorization {
+                access_policies: if req.rbac_authorization || req.no_self_perms {
                     Vec::new()
                 } else {
                     vec![AccessPolicy {

@@ -257,6 +257,7 @@ fn keyvault_create(
         purge_protection: a.bool("--enable-purge-protection")?.unwrap_or(false),
         tenant: None,
         rbac_authorization: a.bool("--enable-rbac-authorization")?.unwrap_or(false),
+        no_self_perms: a.bool("--no-self-perms")?.unwrap_or(false),
     };
     if hsm.is_some() {
         let admins: Vec<PrincipalId> = a
