@@ -1424,3 +1424,41 @@ fn serving_the_vaults_on_localhost_answers_a_client_live() {
     assert!(h.state().serving.endpoint.is_none());
     assert!(!has(&h, "Serving 3 vaults"));
 }
+
+/// The toast's Copy puts the az line on the clipboard (issue 23, defect 3: a click on the
+/// whole toast used to take Copy's click).
+#[test]
+fn the_toasts_copy_button_copies_its_az_line() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    click(&mut h, "Backups");
+    type_into(&mut h, "Restore point (UTC)", "2026-01-02T12:00:00Z");
+    type_into(&mut h, "New database name", "sales-copy-test");
+    click(&mut h, "Restore");
+    h.get_all_by_label("Copy")
+        .next()
+        .expect("the toast's Copy button")
+        .click();
+    let mut copied = None;
+    for _ in 0..3 {
+        h.step();
+        copied = h
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                egui::OutputCommand::CopyText(t) => Some(t.clone()),
+                _ => None,
+            });
+        if copied.is_some() {
+            break;
+        }
+    }
+    let copied = copied.expect("Copy put text on the clipboard");
+    assert!(
+        copied.starts_with("az sql db restore --dest-name sales-copy-test"),
+        "{copied}"
+    );
+}

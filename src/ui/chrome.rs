@@ -391,7 +391,9 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
             for (i, (n, _)) in app.toasts.iter().enumerate() {
                 let color = level_colour(n.level);
                 let is_command = n.title == "Done. As a command:";
-                let r = egui::Frame::popup(ui.style())
+                // Its own buttons: a click on the whole toast would sit above Copy and take
+                // its click (the toast's Copy never copied).
+                egui::Frame::popup(ui.style())
                     .stroke(egui::Stroke::new(2.0, color))
                     .show(ui, |ui| {
                         ui.horizontal(|ui| {
@@ -400,18 +402,20 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
                             if is_command && ui.small_button("Copy").clicked() {
                                 ui.ctx().copy_text(n.text.clone());
                             }
+                            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                                dismiss = Some(i);
+                            }
                         });
                         if is_command {
-                            ui.add(egui::Label::new(RichText::new(&n.text).monospace()).wrap());
+                            ui.add(
+                                egui::Label::new(RichText::new(&n.text).monospace())
+                                    .wrap()
+                                    .selectable(true),
+                            );
                         } else {
                             ui.add(egui::Label::new(&n.text).wrap());
                         }
-                    })
-                    .response
-                    .interact(egui::Sense::click());
-                if r.clicked() {
-                    dismiss = Some(i);
-                }
+                    });
             }
         });
     if let Some(i) = dismiss {
