@@ -1461,4 +1461,17 @@ fn the_toasts_copy_button_copies_its_az_line() {
         copied.starts_with("az sql db restore --dest-name sales-copy-test"),
         "{copied}"
     );
+    // The notifications keep it after the toast is gone, with its own Copy.
+    h.query_all_by_label_contains("Notifications")
+        .next()
+        .expect("the notifications button")
+        .click();
+    h.run_steps(3);
+    assert!(has(&h, "Your changes as az commands"));
+    assert!(
+        h.query_all_by_label_contains("az sql db restore --dest-name sales-copy-test")
+            .count()
+            >= 2,
+        "the toast and the notifications both show the line"
+    );
 }

@@ -580,6 +580,35 @@ fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     ui.label(&n.text);
                 }
             });
+        // What the toasts showed stays here: each change made by clicking, as az.
+        if !app.commands_done.is_empty() {
+            ui.separator();
+            ui.strong("Your changes as az commands");
+            egui::ScrollArea::vertical()
+                .id_salt("commands-done")
+                .max_height(160.0)
+                .show(ui, |ui| {
+                    for (i, (time, line)) in app.commands_done.iter().enumerate().rev() {
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(time.to_display()).weak());
+                            if ui
+                                .small_button("Copy")
+                                .on_hover_text("Copy this az line")
+                                .clicked()
+                            {
+                                ui.ctx().copy_text(line.clone());
+                            }
+                        });
+                        ui.push_id(i, |ui| {
+                            ui.add(
+                                egui::Label::new(RichText::new(line).monospace())
+                                    .wrap()
+                                    .selectable(true),
+                            );
+                        });
+                    }
+                });
+        }
     });
 }
 

@@ -147,6 +147,9 @@ struct Queued {
     az: Option<String>,
 }
 
+/// How many of the session's changes-as-commands the notifications panel keeps.
+pub(crate) const COMMANDS_KEPT: usize = 50;
+
 pub struct ConsoleApp {
     pub ws: Workspace,
     /// Where new key material comes from.
@@ -182,6 +185,9 @@ pub struct ConsoleApp {
     toasted: usize,
     /// Toasts on screen, with the time they go away.
     toasts: Vec<(crate::model::Notification, f64)>,
+    /// This session's changes made by clicking, each as its az line (the newest last, at
+    /// most [`COMMANDS_KEPT`]): the notifications panel keeps them after their toast is gone.
+    pub(crate) commands_done: Vec<(crate::sim::Timestamp, String)>,
     pub nav: navigator::NavigatorState,
     pub clock: ClockControl,
     pub shell: shell_panel::ShellPanel,
@@ -245,6 +251,7 @@ impl ConsoleApp {
             changes: changes::Changes::default(),
             toasted: ws.notifications.len(),
             toasts: Vec::new(),
+            commands_done: Vec::new(),
             nav: navigator::NavigatorState::default(),
             clock: ClockControl {
                 running: false,
@@ -369,7 +376,8 @@ impl ConsoleApp {
         self.clock.running = false;
     }
 
-    /// Shows what a GUI change was as `az` lines, with a Copy button.
+    /// Shows what a GUI change was as `az` lines, with a Copy button, and keeps it for the
+    /// notifications panel.
     fn command_toast(&mut self, az: &str) {
         let n = crate::model::Notification {
             time: self.ws.now(),
@@ -378,6 +386,11 @@ impl ConsoleApp {
             text: az.to_string(),
             read: true,
         };
+        self.commands_done.push((n.time, n.text.clone()));
+        if self.commands_done.len() > COMMANDS_KEPT {
+            let extra = self.commands_done.len() - COMMANDS_KEPT;
+            self.commands_done.drain(..extra);
+        }
         // Shown from the next frame for six seconds (the frame's clock is not at hand here).
         self.toasts.push((n, f64::NAN));
     }
