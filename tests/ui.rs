@@ -1095,8 +1095,12 @@ fn the_topology_shows_a_revocation_its_node_opens_the_server_and_a_rewind_undoes
     click(&mut h, "Topology");
     h.run_steps(3);
     assert!(
-        has(&h, "SQL sql-contoso-us\n4 Online"),
-        "the server, its databases counted"
+        has(&h, "SQL sql-contoso-us\n4 Online\nCustomer-managed key"),
+        "the server, its databases counted, its kind of key"
+    );
+    assert!(
+        has(&h, "SQL sql-contoso-eu\n3 Online\nService-managed key"),
+        "a server under the service-managed key shows it"
     );
     assert!(has(&h, "KV kv-contoso-us"));
     revoke_and_wait(&mut h);
@@ -1106,7 +1110,7 @@ fn the_topology_shows_a_revocation_its_node_opens_the_server_and_a_rewind_undoes
     assert!(has(&h, "SQL sql-contoso-us\n0 Online · 4 Inaccessible"));
     // (Through accessibility: the picture is a pan-and-zoom scene whose transform the
     // test's pointer does not know.)
-    h.get_by_label("SQL sql-contoso-us\n0 Online · 4 Inaccessible")
+    h.get_by_label("SQL sql-contoso-us\n0 Online · 4 Inaccessible\nCustomer-managed key")
         .click_accesskit();
     h.run_steps(2);
     assert!(
@@ -1153,6 +1157,148 @@ fn the_topology_shows_a_revocation_its_node_opens_the_server_and_a_rewind_undoes
         later_journal,
         "redo brings them back"
     );
+}
+
+#[test]
+fn the_presenter_view_narrates_the_chain_of_a_revocation_as_the_clock_plays() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "View");
+    click(&mut h, "Presenter view (F5)");
+    h.run_steps(3);
+    assert!(h.state().presenter);
+    assert!(
+        !has(&h, "Expand all"),
+        "the navigator gives way to the picture"
+    );
+    assert!(has(&h, "All keys usable"));
+    assert!(has(&h, "SQL sql-contoso-us\n4 Online"));
+    // Esc leaves it; remove the server's access in the vault blade; F5 comes back.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().presenter);
+    click(&mut h, "kv-contoso-us");
+    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
+    removes[1].click();
+    h.run_steps(2);
+    click(&mut h, "Remove anyway");
+    h.run_steps(2);
+    h.key_press(egui::Key::F5);
+    h.run_steps(3);
+    assert!(h.state().presenter);
+    assert!(has(&h, "Access to kv-contoso-us removed"));
+    assert!(has(&h, "Propagating (up to 10 min): takes effect in"));
+    assert!(
+        has(&h, "Server notices (1–10 min)"),
+        "what comes next is named"
+    );
+    // The clock plays on from the top bar: the chain moves with it.
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    assert_eq!(sales_state(&h), "Inaccessible");
+    assert!(has(
+        &h,
+        "Key unusable: the server identity lacks key permissions"
+    ));
+    assert!(has(&h, "databases Inaccessible since"));
+    assert!(
+        has(&h, "Auto-heal window closes in 7 h"),
+        "the window of the 2021 profile, counting down"
+    );
+    advance(&mut h, "+8h");
+    assert!(has(&h, "Auto-heal window closed at"));
+    assert!(has(&h, "Restore access, then Revalidate key"));
+    // A box opens its blade and leaves the view.
+    h.get_by_label("SQL sql-contoso-us\n0 Online · 4 Inaccessible\nCustomer-managed key")
+        .click_accesskit();
+    h.run_steps(3);
+    assert!(!h.state().presenter);
+    assert!(matches!(
+        h.state().blades.last().map(|b| &b.kind),
+        Some(tde_console::ui::blades::BladeKind::Server { server, .. }) if server == "sql-contoso-us"
+    ));
+}
+
+/// The app at 1280x720 zoomed to 200 % in the light theme: 640x360 points.
+fn app_at_200() -> Harness<'static, ConsoleApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(|_cc| {
+            let mut app =
+                ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
+                    .with_keys(std::sync::Arc::new(common::FixtureKeys::new()));
+            app.presentation
+                .set(2.0, tde_console::ui::presentation::Look::Light);
+            app
+        });
+    h.run_steps(4);
+    h
+}
+
+/// Every widget labelled `label` lies inside the window.
+fn fits(h: &Harness<'static, ConsoleApp>, label: &str) -> egui::Rect {
+    let screen = h.ctx.content_rect();
+    let r = h
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+        .rect();
+    assert!(
+        screen.expand(0.5).contains_rect(r),
+        "'{label}' at {r:?} is outside the window {screen:?}"
+    );
+    r
+}
+
+#[test]
+fn at_200_percent_the_top_bar_and_the_topology_fit_on_1280x720() {
+    let mut h = app_at_200();
+    assert!(h.ctx.content_rect().width() < 700.0, "200 % of 1280 points");
+    // Every clock button on screen, and nothing on the top row overlaps.
+    for label in ["Play", "+1m", "+10m", "+1h", "+8h", "+1d"] {
+        fits(&h, label);
+    }
+    let shell = fits(&h, ">_ Cloud Shell");
+    let notes = fits(&h, "Notifications");
+    let settings = fits(&h, "Settings");
+    assert!(!shell.intersects(notes) && !shell.intersects(settings));
+    // Notifications arriving do not move Cloud Shell.
+    for i in 0..120 {
+        tde_console::service::notify_error(
+            &mut h.state_mut().ws,
+            "Test",
+            &format!("Notification {i}"),
+        );
+    }
+    h.run_steps(3);
+    assert_eq!(
+        fits(&h, ">_ Cloud Shell"),
+        shell,
+        "Cloud Shell stays where it was"
+    );
+    // Topology: its buttons and canvas fit; the navigator gave the room to the blade.
+    click(&mut h, "View");
+    click(&mut h, "Topology");
+    h.run_steps(3);
+    assert!(
+        !has(&h, "Expand all"),
+        "the navigator is folded away on a narrow window"
+    );
+    for label in ["Fit", "+", "−", "Legend", "Maximise"] {
+        fits(&h, label);
+    }
+    // Maximise uses the whole width; Resources brings the navigator back.
+    click(&mut h, "Maximise");
+    fits(&h, "Restore");
+    click(&mut h, "Resources");
+    assert!(has(&h, "Expand all"));
+    fits(&h, "Expand all");
+    // The presenter view too.
+    h.key_press(egui::Key::F5);
+    h.run_steps(3);
+    for label in ["Exit presenter view", "Fit", "All keys usable", "+1d"] {
+        fits(&h, label);
+    }
 }
 
 #[test]

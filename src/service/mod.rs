@@ -9,6 +9,7 @@
 pub mod advisor;
 pub mod backup;
 pub mod behaviour;
+pub mod chain;
 pub mod content;
 pub mod copy;
 pub mod database_key;

@@ -145,6 +145,12 @@ impl Timestamp {
         }
     }
 
+    /// `09:14`, the time of day (UTC) for a narration read from a seat.
+    pub fn clock_time(self) -> String {
+        let s = self.0.rem_euclid(86_400);
+        format!("{:02}:{:02}", s / 3600, s % 3600 / 60)
+    }
+
     /// Parses RFC 3339 (`2026-01-01T00:00:00Z`) or a bare date (`2026-01-01`, midnight UTC).
     pub fn parse(text: &str) -> Option<Timestamp> {
         let t = text.trim();

@@ -10,15 +10,22 @@ use crate::sim::Duration;
 use egui::RichText;
 
 pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being cut.
-    // The endpoint's indicator takes room of its own while the vaults are served.
-    let wanted = if app.serving.endpoint.is_some() {
-        1400.0
-    } else {
-        1180.0
-    };
-    let narrow = ui.available_width() < wanted;
+    // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being
+    // cut. Nothing that comes and goes (a count, the endpoint's indicator, which is in the
+    // status bar) changes which: the bar never jumps under the pointer.
+    let narrow = ui.available_width() < 1180.0;
     egui::MenuBar::new().ui(ui, |ui| {
+        let narrow_window = ui.ctx().content_rect().width() < super::NARROW;
+        let nav_shown = app.navigator_shown(narrow_window);
+        if ui
+            .selectable_label(nav_shown, "Resources")
+            .on_hover_text("Show or hide the resource navigator")
+            .clicked()
+        {
+            app.presenter = false;
+            app.maximised = None;
+            app.nav_shown = Some(!nav_shown);
+        }
         ui.menu_button("File", |ui| {
             if ui.button("New workspace").clicked() {
                 app.switch_document(PendingSwitch::New);
@@ -112,6 +119,10 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             }
         });
         ui.menu_button("View", |ui| {
+            ui.checkbox(&mut app.presenter, "Presenter view (F5)")
+                .on_hover_text(
+                    "Topology full-window with the failure chain narrated over it; Esc leaves it",
+                );
             ui.checkbox(&mut app.shell.open, "Cloud Shell");
             if ui.button("Topology").clicked() {
                 app.open_root(BladeKind::Topology);
@@ -165,25 +176,53 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.menu_button("Simulate", |ui| simulate_menu(app, ui));
         ui.menu_button("Settings", |ui| client_ip_setting(app, ui));
         ui.separator();
-        ui.strong(&app.ws.name);
-        // Always the same room, so the buttons to the right never move.
-        let unsaved = if app.unsaved() { "(unsaved)" } else { "" };
-        ui.add_sized(
-            [62.0, 18.0],
-            egui::Label::new(RichText::new(unsaved).color(AMBER)),
-        );
+        if narrow_window {
+            // 200 %: the name is in the window's title; the bar keeps the unsaved mark.
+            let unsaved = if app.unsaved() { "unsaved" } else { "" };
+            ui.add_sized(
+                [70.0, 18.0],
+                egui::Label::new(RichText::new(unsaved).color(AMBER)),
+            )
+            .on_hover_text(&app.ws.name);
+        } else {
+            ui.strong(&app.ws.name);
+            // Always the same room, so the buttons to the right never move.
+            let unsaved = if app.unsaved() { "(unsaved)" } else { "" };
+            ui.add_sized(
+                [62.0, 18.0],
+                egui::Label::new(RichText::new(unsaved).color(AMBER)),
+            );
+        }
         ui.separator();
         if !narrow {
-            clock(app, ui);
+            clock(app, ui, false);
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let unread = app.ws.unread_notifications();
-            let label = if unread > 0 {
-                format!("Notifications ({unread})")
-            } else {
-                "Notifications".into()
+            let label = match unread {
+                0 => "Notifications".to_string(),
+                1..=99 => format!("Notifications ({unread})"),
+                _ => "Notifications (99+)".into(),
             };
-            if ui.selectable_label(app.show_notifications, label).clicked() {
+            // Always the room of the longest label, so "Cloud Shell" never moves.
+            let room = ui
+                .painter()
+                .layout_no_wrap(
+                    "Notifications (99+)".into(),
+                    egui::TextStyle::Button.resolve(ui.style()),
+                    egui::Color32::WHITE,
+                )
+                .size()
+                .x
+                + 2.0 * ui.spacing().button_padding.x;
+            if ui
+                .add_sized(
+                    [room, ui.spacing().interact_size.y],
+                    egui::Button::selectable(app.show_notifications, label),
+                )
+                .on_hover_text(format!("{unread} unread"))
+                .clicked()
+            {
                 app.show_notifications = !app.show_notifications;
                 if !app.show_notifications {
                     app.queue(|ws| {
@@ -198,11 +237,10 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             {
                 app.shell.open = !app.shell.open;
             }
-            super::endpoint_panel::indicator(app, ui);
         });
     });
     if narrow {
-        ui.horizontal(|ui| clock(app, ui));
+        ui.horizontal_wrapped(|ui| clock(app, ui, true));
     }
 }
 
@@ -449,7 +487,7 @@ fn level_name(level: NotificationLevel) -> &'static str {
 
 /// The status bar along the bottom: what runs in the background, with its progress, so the
 /// top bar never shifts or crowds while a job runs.
-pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) {
+pub fn status_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.set_height(22.0);
         match (&app.job, &app.file_job) {
@@ -497,10 +535,17 @@ pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) {
                 );
             }
         }
+        if app.serving.endpoint.is_some() {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                super::endpoint_panel::indicator(app, ui)
+            });
+        }
     });
 }
 
-fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+/// The clock and its controls; `compact` (a row of their own at 200 %) leaves out the
+/// "Advance:" caption so the row fits.
+fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui, compact: bool) {
     ui.label(RichText::new(format!("{}", app.ws.now())).monospace());
     let play = if app.clock.running { "Pause" } else { "Play" };
     // The running clock's own steps keep Pause usable.
@@ -518,15 +563,19 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     {
         app.clock.running = !app.clock.running;
     }
-    egui::ComboBox::from_label("Speed")
+    egui::ComboBox::from_id_salt("clock-speed")
         .selected_text(speed_label(app.clock.speed))
-        .width(90.0)
+        .width(80.0)
         .show_ui(ui, |ui| {
             for s in [1.0, 60.0, 600.0, 3600.0] {
                 ui.selectable_value(&mut app.clock.speed, s, speed_label(s));
             }
-        });
-    ui.label("Advance:");
+        })
+        .response
+        .on_hover_text("Speed of Play: simulated time per second");
+    if !compact {
+        ui.label("Advance:");
+    }
     for (label, d) in [
         ("+1m", Duration::minutes(1)),
         ("+10m", Duration::minutes(10)),
@@ -707,22 +756,30 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                                 );
                             });
                             ui.separator();
-                            egui::ScrollArea::vertical()
-                                .id_salt(("blade-scroll", id))
-                                .auto_shrink([false, false])
-                                .show(ui, |ui| {
-                                    let mut cx = BladeCtx {
-                                        ws: &app.ws,
-                                        keys: &app.keys,
-                                        az: None,
-                                        actions: Vec::new(),
-                                        busy,
-                                        index: i,
-                                        blade_id: id,
-                                    };
-                                    blades::show(ui, blade, &mut cx);
-                                    actions.extend(cx.actions);
-                                });
+                            let canvas = matches!(blade.kind, BladeKind::Topology);
+                            let mut body = |ui: &mut egui::Ui| {
+                                let mut cx = BladeCtx {
+                                    ws: &app.ws,
+                                    keys: &app.keys,
+                                    az: None,
+                                    actions: Vec::new(),
+                                    busy,
+                                    index: i,
+                                    blade_id: id,
+                                };
+                                blades::show(ui, blade, &mut cx);
+                                actions.extend(cx.actions);
+                            };
+                            // A canvas that pans and zooms fills the blade instead of
+                            // scrolling with it.
+                            if canvas {
+                                body(ui);
+                            } else {
+                                egui::ScrollArea::vertical()
+                                    .id_salt(("blade-scroll", id))
+                                    .auto_shrink([false, false])
+                                    .show(ui, body);
+                            }
                         });
                     });
             });

@@ -14,6 +14,7 @@ pub mod history;
 pub mod jobs;
 mod navigator;
 pub mod presentation;
+pub mod presenter;
 mod recent;
 pub mod recovery;
 pub mod scenarios;
@@ -205,6 +206,11 @@ pub struct ConsoleApp {
     pub recovery: recovery::Recovery,
     /// View > "Serve vaults on localhost".
     pub serving: endpoint_panel::Serving,
+    /// View > Presenter view (F5): Topology full-window under the chain strip.
+    pub presenter: bool,
+    /// The navigator, shown or hidden with the top bar's "☰" button; `None` follows the
+    /// window: shown when it is wide, hidden when narrow (200 % zoom on 1280x720).
+    pub nav_shown: Option<bool>,
 }
 
 impl ConsoleApp {
@@ -272,6 +278,8 @@ impl ConsoleApp {
             disk_checked_at: f64::NEG_INFINITY,
             recovery: recovery::Recovery::default(),
             serving: endpoint_panel::Serving::default(),
+            presenter: false,
+            nav_shown: None,
             ws,
         }
     }
@@ -282,6 +290,15 @@ impl ConsoleApp {
         self.shell.use_keys(keys.clone());
         self.keys = keys;
         self
+    }
+
+    /// Whether the navigator is on screen: not in the presenter view or beside a maximised
+    /// blade; else as the user chose with "Resources", by default unless the window is
+    /// `narrow` and a blade is open.
+    pub fn navigator_shown(&self, narrow: bool) -> bool {
+        !self.presenter
+            && self.maximised.is_none()
+            && self.nav_shown.unwrap_or(!narrow || self.blades.is_empty())
     }
 
     /// Ctrl+S/O/N, Ctrl+K (the palette), Esc (closes the newest blade), F11 (full screen).
@@ -325,8 +342,14 @@ impl ConsoleApp {
                 query: String::new(),
             });
         }
-        // Esc restores a maximised blade, else closes the newest one.
-        if !dialog_open
+        if !dialog_open && ctx.input(|i| i.key_pressed(Key::F5)) {
+            self.presenter = !self.presenter;
+        }
+        // Esc leaves the presenter view, restores a maximised blade, else closes the
+        // newest one.
+        if self.presenter && !dialog_open && ctx.input(|i| i.key_pressed(Key::Escape)) {
+            self.presenter = false;
+        } else if !dialog_open
             && !typing
             && ctx.input(|i| i.key_pressed(Key::Escape))
             && self.maximised.take().is_none()
@@ -955,6 +978,9 @@ fn demo_or_empty() -> Workspace {
     crate::persist::demo().unwrap_or_else(|_| crate::service::new_workspace("Untitled", 1))
 }
 
+/// Below this width (in points) the window is narrow: 200 % zoom on 1280x720 is 640.
+pub const NARROW: f32 = 800.0;
+
 impl eframe::App for ConsoleApp {
     /// One frame, behind a panic boundary: a bug in a blade becomes a message, the blades
     /// close, and the workspace (changed only by whole operations) is kept with its unsaved
@@ -1004,39 +1030,57 @@ impl ConsoleApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(500));
         }
         egui::Panel::top("top-bar").show(ui, |ui| chrome::top_bar(self, ui));
-        egui::Panel::bottom("status-bar").show(ui, |ui| chrome::status_bar(self, ui));
+        // The presenter view gives the status bar's row to the picture.
+        if !self.presenter {
+            egui::Panel::bottom("status-bar").show(ui, |ui| chrome::status_bar(self, ui));
+        }
         if self.shell.open {
             egui::Panel::bottom("cloud-shell")
                 .resizable(true)
                 .default_size(240.0)
                 .show(ui, |ui| shell_panel::show(self, ui));
         }
-        if self.show_scenarios {
-            egui::Panel::right("scenarios")
-                .resizable(true)
-                .default_size(340.0)
-                .show(ui, |ui| scenarios::panel(self, ui));
+        // The presenter view takes the room of the side panels.
+        if !self.presenter {
+            if self.show_scenarios {
+                egui::Panel::right("scenarios")
+                    .resizable(true)
+                    .default_size(340.0)
+                    .show(ui, |ui| scenarios::panel(self, ui));
+            }
+            if self.serving.open {
+                egui::Panel::right("vault-endpoint")
+                    .resizable(true)
+                    .default_size(360.0)
+                    .show(ui, |ui| endpoint_panel::panel(self, ui));
+            }
+            if self.show_history {
+                egui::Panel::right("history")
+                    .resizable(true)
+                    .default_size(320.0)
+                    .show(ui, |ui| chrome::history_panel(self, ui));
+            }
         }
-        if self.serving.open {
-            egui::Panel::right("vault-endpoint")
+        let narrow = ctx.content_rect().width() < NARROW;
+        if self.navigator_shown(narrow) {
+            let open_before = self.blades.last().map(|b| b.id);
+            egui::Panel::left("navigator")
                 .resizable(true)
-                .default_size(360.0)
-                .show(ui, |ui| endpoint_panel::panel(self, ui));
+                .default_size(if narrow { 230.0 } else { 270.0 })
+                .show(ui, |ui| navigator::show(self, ui));
+            // On a narrow window the navigator gives its room back once a resource is open.
+            if narrow && self.blades.last().map(|b| b.id) != open_before {
+                self.nav_shown = None;
+            }
         }
-        if self.show_history {
-            egui::Panel::right("history")
-                .resizable(true)
-                .default_size(320.0)
-                .show(ui, |ui| chrome::history_panel(self, ui));
-        }
-        egui::Panel::left("navigator")
-            .resizable(true)
-            .default_size(270.0)
-            .show(ui, |ui| navigator::show(self, ui));
         let fresh = std::mem::take(&mut self.fresh_blade);
         egui::CentralPanel::default().show(ui, |ui| {
-            let actions = chrome::blade_area(self, ui);
-            self.apply_actions(actions);
+            if self.presenter {
+                presenter::show(self, ui);
+            } else {
+                let actions = chrome::blade_area(self, ui);
+                self.apply_actions(actions);
+            }
         });
         if fresh {
             ctx.request_discard("a new blade measures its tables in its first pass");

@@ -11,7 +11,7 @@ mod key_import;
 mod monitor;
 mod server;
 mod tde;
-mod topology;
+pub mod topology;
 mod vault;
 mod vault_insights;
 
