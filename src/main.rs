@@ -213,7 +213,8 @@ fn run_shell(args: ShellArgs) -> ExitCode {
         Err(code) => return code,
     };
     let (mut store, mut ws) = match start {
-        Some(first) => match open_new_workspace(workspace.as_deref(), passphrase.as_deref(), first) {
+        Some(first) => match open_new_workspace(workspace.as_deref(), passphrase.as_deref(), first)
+        {
             Ok(opened) => opened,
             Err(code) => return code,
         },
@@ -289,7 +290,10 @@ fn run_shell(args: ShellArgs) -> ExitCode {
     }
     if let Some(name) = &until_chapter {
         if sh.chapter_reached() {
-            eprintln!("Stopped at chapter '{}': the workspace is as it was there.", name.trim());
+            eprintln!(
+                "Stopped at chapter '{}': the workspace is as it was there.",
+                name.trim()
+            );
         } else if failures == 0 && status.is_none_or(|c| c == 0) {
             eprintln!(
                 "ERROR: the script ended without reaching `sim chapter {}`",
@@ -447,7 +451,9 @@ fn start_from(
             ids.join(", ")
         )));
     };
-    let s = found.clone().map_err(|e| fail(format!("scenario '{id}': {e}")))?;
+    let s = found
+        .clone()
+        .map_err(|e| fail(format!("scenario '{id}': {e}")))?;
     tde_console::scenario::start(&s, Box::new(service::OsKeySource))
         .map(Some)
         .map_err(|e| fail(format!("scenario '{id}' could not start: {e}")))
@@ -463,10 +469,11 @@ fn open_new_workspace(
     let Some(p) = path else {
         return Ok((None, first));
     };
-    let (store, opened) = persist::store::Store::open(p, passphrase, move || first).map_err(|e| {
-        eprintln!("ERROR: {e}");
-        ExitCode::from(2)
-    })?;
+    let (store, opened) =
+        persist::store::Store::open(p, passphrase, move || first).map_err(|e| {
+            eprintln!("ERROR: {e}");
+            ExitCode::from(2)
+        })?;
     Ok((Some(store), opened.ws))
 }
 

@@ -27,7 +27,7 @@ use std::sync::Arc;
 pub const MAX_POINTS: usize = 200;
 
 pub struct Point {
-    /// What led here ("Opened", "Clock played 09:00 → 10:12 (1h 12m)", "Access policy removed…").
+    /// What led here ("Opened", "Clock played 09:00 to 10:12 (1h 12m)", "Access policy removed…").
     pub label: String,
     pub sim_time: Timestamp,
     /// A name given with "Mark this moment".
@@ -68,8 +68,8 @@ impl ClockSpan {
         };
         let by = crate::sim::Duration(self.seconds).human();
         match self.source {
-            ClockSource::Played(_) => format!("Clock played {} → {end} ({by})", short(&a)),
-            ClockSource::Clicked => format!("Clock advanced {} → {end} (+{by})", short(&a)),
+            ClockSource::Played(_) => format!("Clock played {} to {end} ({by})", short(&a)),
+            ClockSource::Clicked => format!("Clock advanced {} to {end} (+{by})", short(&a)),
         }
     }
 
@@ -369,7 +369,10 @@ impl History {
     /// none), with each bookmark as a chapter.
     pub fn script(&self) -> String {
         let mut out = String::from("# tde-console session script (a class to replay).\n");
-        out.push_str(&format!("# Start from: {}.\n", self.source.replace('\n', " ")));
+        out.push_str(&format!(
+            "# Start from: {}.\n",
+            self.source.replace('\n', " ")
+        ));
         out.push_str(
             "# Replay: tde-console shell WORKSPACE --script FILE   (WORKSPACE: a copy of that workspace)\n\
              # Stop at a chapter: tde-console shell WORKSPACE --script FILE --until-chapter NAME\n\
@@ -394,10 +397,7 @@ impl History {
             let label = e.label.replace(['\n', '\r'], " ");
             match &e.command {
                 Some(c) => out.push_str(&format!("# {label}  [{}]\n{c}\n", e.sim_time)),
-                None => out.push_str(&format!(
-                    "# (no az equivalent) {label}  [{}]\n",
-                    e.sim_time
-                )),
+                None => out.push_str(&format!("# (no az equivalent) {label}  [{}]\n", e.sim_time)),
             }
             chapter(&mut out, i + 1);
         }
@@ -591,7 +591,11 @@ mod tests {
             h.undo();
         }
         let at = h.points()[h.cursor()].ws.clone();
-        assert_eq!(h.entries().len(), MAX_POINTS * 2 - 3, "the script is the way to here");
+        assert_eq!(
+            h.entries().len(),
+            MAX_POINTS * 2 - 3,
+            "the script is the way to here"
+        );
         let new = changed(&at);
         h.record(&new, Some("az branch".into()), || "branch".into());
         let script = h.script();
@@ -613,7 +617,10 @@ mod tests {
         let c = changed(&b);
         h.record(&c, Some("az c".into()), || "c".into());
         let script = h.script();
-        assert!(script.contains("# Start from: the built-in demo."), "{script}");
+        assert!(
+            script.contains("# Start from: the built-in demo."),
+            "{script}"
+        );
         let order: Vec<usize> = [
             "sim chapter 'start here'",
             "\naz b\n",

@@ -524,7 +524,14 @@ impl ConsoleApp {
                 }
             }
             Err(e) => {
-                self.last_change = format!("Refused: {}", first_line(e));
+                // A blade that words its refusal ("Test connection to 'sales' failed: …")
+                // has its label; a bare service error says it was refused.
+                let e = first_line(e);
+                self.last_change = if e.starts_with('(') {
+                    format!("Refused: {e}")
+                } else {
+                    e
+                };
                 let mut traced = before.clone();
                 traced.journal = self.ws.journal.clone();
                 let only_traced = traced.same_as(&self.ws);
@@ -597,7 +604,8 @@ impl ConsoleApp {
             passphrase: None,
         };
         self.history = history::History::start(&ws, "Opened");
-        self.history.set_source(source_of(self.doc.path.as_deref(), &ws));
+        self.history
+            .set_source(source_of(self.doc.path.as_deref(), &ws));
         // Another workspace leaves the scenario being walked.
         self.scenario = None;
         self.ws = ws;
@@ -719,8 +727,8 @@ impl ConsoleApp {
                     let ok = outcome.result.is_ok();
                     let refusal = outcome.result.as_ref().err().map(|e| first_line(e));
                     let clock = self.pending_clock.take();
-                    let kept = (ok || job.origin == JobOrigin::Shell)
-                        && !outcome.ws.same_as(&self.ws);
+                    let kept =
+                        (ok || job.origin == JobOrigin::Shell) && !outcome.ws.same_as(&self.ws);
                     if kept {
                         let base = self.ws.revision;
                         self.ws = outcome.ws;
@@ -769,7 +777,8 @@ impl ConsoleApp {
                             }
                             if let Err(e) = outcome.result {
                                 self.clock.running = false;
-                                self.last_change = format!("The clock did not advance: {}", first_line(&e));
+                                self.last_change =
+                                    format!("The clock did not advance: {}", first_line(&e));
                                 self.last_command = None;
                                 crate::service::notify_error(
                                     &mut self.ws,
@@ -1092,7 +1101,10 @@ fn shell_state_line(line: &str) -> bool {
     let t = line.trim_start();
     let first = t.split_whitespace().next().unwrap_or_default();
     (first.contains('=') && !first.starts_with('=') && !first.starts_with('-'))
-        || ["export", "cd", "unset", "set", "declare", "readonly", "local"].contains(&first)
+        || [
+            "export", "cd", "unset", "set", "declare", "readonly", "local",
+        ]
+        .contains(&first)
         || (t.starts_with('$') && t.contains('='))
 }
 

@@ -413,7 +413,10 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
         // its own az line and History point, when the key step is refused: the identity is
         // what the vault then grants), then the key and the protector.
         let no_identity = form.mode == ServerKeyType::AzureKeyVault
-            && cx.ws.server(server_name).is_some_and(|s| s.identity.is_none());
+            && cx
+                .ws
+                .server(server_name)
+                .is_some_and(|s| s.identity.is_none());
         if no_identity {
             let group = super::group_of(cx.ws, server_name);
             let name = server_name.to_string();
@@ -422,7 +425,9 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
             ));
             cx.run(move |ws| {
                 said(crate::service::sql::assign_identity(ws, &name), |_| {
-                    format!("System assigned identity turned on for '{name}' (TDE Save, step 1 of 2).")
+                    format!(
+                        "System assigned identity turned on for '{name}' (TDE Save, step 1 of 2)."
+                    )
                 })
             });
         }
