@@ -64,6 +64,18 @@ struct ShellArgs {
     /// Run a bash script with the console's built-in interpreter, not the system's bash
     #[arg(long)]
     builtin: bool,
+    /// Stop at the script's `sim chapter NAME` line (a chapter of an exported class): the
+    /// workspace is saved as it was there
+    #[arg(long, value_name = "NAME")]
+    until_chapter: Option<String>,
+    /// Start from the built-in demo (WORKSPACE, when given, must not exist yet: it is
+    /// created from the demo)
+    #[arg(long, conflicts_with = "scenario")]
+    demo: bool,
+    /// Start from a shipped scenario as it starts (WORKSPACE, when given, must not exist
+    /// yet)
+    #[arg(long, value_name = "ID")]
+    scenario: Option<String>,
 }
 
 /// Serves the workspace's vaults to real SDK clients over HTTPS on 127.0.0.1 (the built-in
@@ -162,6 +174,9 @@ fn run_shell(args: ShellArgs) -> ExitCode {
         passphrase_file,
         pwsh,
         builtin,
+        until_chapter,
+        demo,
+        scenario,
     } = args;
     let passphrase = match passphrase_file.map(|f| read_passphrase(&f)).transpose() {
         Ok(p) => p,
@@ -178,12 +193,40 @@ fn run_shell(args: ShellArgs) -> ExitCode {
         },
         None => None,
     };
-    let (mut store, mut ws) =
-        match open_workspace(workspace.as_deref(), passphrase.as_deref(), false) {
+    // A chapter to stop at must be one the script marks: else nothing runs.
+    if let Some(name) = &until_chapter {
+        let chapters = text.as_deref().map(Shell::chapters_of).unwrap_or_default();
+        if !chapters.iter().any(|c| c == name.trim()) {
+            eprintln!(
+                "ERROR: --until-chapter: the script has no line `sim chapter {name}` ({}); nothing was run or saved",
+                if chapters.is_empty() {
+                    "it marks no chapters".to_string()
+                } else {
+                    format!("its chapters: {}", chapters.join(", "))
+                }
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let start = match start_from(demo, scenario.as_deref(), workspace.as_deref()) {
+        Ok(start) => start,
+        Err(code) => return code,
+    };
+    let (mut store, mut ws) = match start {
+        Some(first) => match open_new_workspace(workspace.as_deref(), passphrase.as_deref(), first)
+        {
             Ok(opened) => opened,
             Err(code) => return code,
-        };
+        },
+        None => match open_workspace(workspace.as_deref(), passphrase.as_deref(), false) {
+            Ok(opened) => opened,
+            Err(code) => return code,
+        },
+    };
     let mut sh = Shell::new();
+    if let Some(name) = &until_chapter {
+        sh.stop_at_chapter(name);
+    }
     let ps1 = script
         .as_ref()
         .and_then(|f| f.extension())
@@ -208,6 +251,8 @@ fn run_shell(args: ShellArgs) -> ExitCode {
             };
             match bash {
                 Some(bash) => match run_under_bash(&bash, f, &mut sh, &mut ws) {
+                    // bash was stopped at the chapter on purpose.
+                    Ok(_) if sh.chapter_reached() => status = Some(0),
                     Ok(code) => status = Some(code),
                     Err(e) => {
                         eprintln!("ERROR: {e}");
@@ -243,6 +288,20 @@ fn run_shell(args: ShellArgs) -> ExitCode {
             failures += run_text(&mut sh, &mut ws, &text, keep_going);
         }
     }
+    if let Some(name) = &until_chapter {
+        if sh.chapter_reached() {
+            eprintln!(
+                "Stopped at chapter '{}': the workspace is as it was there.",
+                name.trim()
+            );
+        } else if failures == 0 && status.is_none_or(|c| c == 0) {
+            eprintln!(
+                "ERROR: the script ended without reaching `sim chapter {}`",
+                name.trim()
+            );
+            failures += 1;
+        }
+    }
     if let Some(store) = &mut store
         && let Err(code) = finish_shell_run(store, &ws, passphrase.as_deref())
     {
@@ -276,7 +335,18 @@ fn run_under_bash(
     // bash's $RANDOM from the simulation's seeded generator, peeked (not drawn: a run
     // that changes nothing leaves the workspace as it was).
     let seed = ws.clock.clone().next_u64() % (1 << 31);
+    let chapter_stop = stop.clone();
     let outcome = bridge::run_script(bash, script, &exe, seed, &stop, |req| {
+        // At the chapter asked for (`--until-chapter`) bash is stopped, and a command it
+        // started meanwhile is not run.
+        if sh.chapter_reached() {
+            chapter_stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            return bridge::Response {
+                code: 130,
+                stdout: Vec::new(),
+                stderr: b"stopped at the chapter asked for: not run\n".to_vec(),
+            };
+        }
         // Relative paths (`--file backup.bin`) are the client's, which may have `cd`-ed.
         let moved = match (&req.cwd, &home) {
             (Some(cwd), Some(h)) if cwd != h => std::env::set_current_dir(cwd).is_ok(),
@@ -286,13 +356,16 @@ fn run_under_bash(
         if moved && let Some(h) = &home {
             let _ = std::env::set_current_dir(h);
         }
+        if sh.chapter_reached() {
+            chapter_stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         bridge::Response {
             code,
             stdout: out.stdout.into_bytes(),
             stderr: out.stderr.into_bytes(),
         }
     })?;
-    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+    if stop.load(std::sync::atomic::Ordering::SeqCst) && !sh.chapter_reached() {
         eprintln!("Interrupted: the commands that ran before are kept.");
     }
     Ok(u8::try_from(outcome.status).unwrap_or(1))
@@ -343,6 +416,65 @@ fn open_workspace(
             .map_err(|e| fail(e.to_string())),
         None => Ok((None, service::new_workspace("shell", 1))),
     }
+}
+
+/// The workspace `--demo` / `--scenario ID` start from, if one of them is given.
+fn start_from(
+    demo: bool,
+    scenario: Option<&str>,
+    path: Option<&std::path::Path>,
+) -> Result<Option<Workspace>, ExitCode> {
+    if !demo && scenario.is_none() {
+        return Ok(None);
+    }
+    let fail = |e: String| {
+        eprintln!("ERROR: {e}; nothing was run or saved");
+        ExitCode::from(2)
+    };
+    if let Some(p) = path
+        && (p.exists() || persist::wal::path_for(p).exists())
+    {
+        return Err(fail(format!(
+            "'{}' exists: --demo / --scenario start a new workspace file (give a new name)",
+            p.display()
+        )));
+    }
+    if demo {
+        return persist::demo().map(Some).map_err(|e| fail(e.to_string()));
+    }
+    let id = scenario.unwrap_or_default();
+    let shipped = tde_console::scenario::shipped();
+    let Some((_, found)) = shipped.iter().find(|(i, _)| i == id) else {
+        let ids: Vec<&str> = shipped.iter().map(|(i, _)| i.as_str()).collect();
+        return Err(fail(format!(
+            "--scenario: no scenario '{id}' (the scenarios: {})",
+            ids.join(", ")
+        )));
+    };
+    let s = found
+        .clone()
+        .map_err(|e| fail(format!("scenario '{id}': {e}")))?;
+    tde_console::scenario::start(&s, Box::new(service::OsKeySource))
+        .map(Some)
+        .map_err(|e| fail(format!("scenario '{id}' could not start: {e}")))
+}
+
+/// A workspace file that does not exist yet, starting as `first` (or `first` alone, not
+/// saved, without a path).
+fn open_new_workspace(
+    path: Option<&std::path::Path>,
+    passphrase: Option<&str>,
+    first: Workspace,
+) -> Result<(Option<persist::store::Store>, Workspace), ExitCode> {
+    let Some(p) = path else {
+        return Ok((None, first));
+    };
+    let (store, opened) =
+        persist::store::Store::open(p, passphrase, move || first).map_err(|e| {
+            eprintln!("ERROR: {e}");
+            ExitCode::from(2)
+        })?;
+    Ok((Some(store), opened.ws))
 }
 
 /// The end of a shell run: a run that changed nothing leaves the file as it was; one whose

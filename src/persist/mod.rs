@@ -756,11 +756,14 @@ pub fn refresh_published_secrets(ws: &mut Workspace) -> bool {
     changed
 }
 
+/// The name the built-in demo opens with.
+pub const DEMO_NAME: &str = "Contoso demo";
+
 /// Opens the built-in demo, with fresh secrets of its own.
 pub fn demo() -> Result<Workspace, PersistError> {
     let mut ws = from_ron(DEMO_RON, Path::new("<built-in demo>"))?;
     refresh_published_secrets(&mut ws);
-    ws.name = "Contoso demo".into();
+    ws.name = DEMO_NAME.into();
     crate::service::mark_notifications_read(&mut ws);
     Ok(ws)
 }

@@ -368,7 +368,11 @@ pub fn set_protector_from_portal(
     make_default: bool,
 ) -> ServiceResult<ServerKey> {
     parse_kid(kid)?;
-    super::sql::assign_identity(ws, server_name)?;
+    // The portal's first request: the identity, when the server has none (it stays when
+    // the next one is refused, as in Azure).
+    if super::sql::server(ws, server_name)?.identity.is_none() {
+        super::sql::assign_identity(ws, server_name)?;
+    }
     transact(ws, |ws| {
         let key = super::sql::add_server_key(ws, server_name, kid)?;
         if make_default {

@@ -86,6 +86,10 @@ pub struct Shell {
     pipefail: bool,
     /// `exit N` ran: the script ends.
     exit_requested: Option<i32>,
+    /// `--until-chapter NAME`: the script ends at `sim chapter NAME`.
+    until_chapter: Option<String>,
+    /// That chapter was reached.
+    chapter_reached: bool,
 }
 
 impl Default for Shell {
@@ -101,6 +105,8 @@ impl Default for Shell {
             errexit: None,
             pipefail: false,
             exit_requested: None,
+            until_chapter: None,
+            chapter_reached: false,
         }
     }
 }
@@ -947,9 +953,61 @@ impl Shell {
         self.run_command_coded(ws, words).0
     }
 
+    /// Ends a script at its `sim chapter NAME` line (names compared as typed, trimmed):
+    /// what ran before it is the state of that chapter.
+    pub fn stop_at_chapter(&mut self, name: &str) {
+        self.until_chapter = Some(name.trim().to_string());
+        self.chapter_reached = false;
+    }
+
+    /// The chapters a script marks with `sim chapter NAME` (literal names), in order.
+    pub fn chapters_of(script: &str) -> Vec<String> {
+        lexer::logical_lines(script)
+            .into_iter()
+            .filter_map(|(_, line)| {
+                let words = lexer::words(&line).ok()?;
+                let literal: Option<Vec<String>> = words
+                    .iter()
+                    .map(|w| match w.as_slice() {
+                        [lexer::Piece::Text(t)] => Some(t.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                match literal?.as_slice() {
+                    [sim, chapter, name, ..] if sim == "sim" && chapter == "chapter" => {
+                        Some(name.trim().to_string())
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the script reached the chapter [`Shell::stop_at_chapter`] named.
+    pub fn chapter_reached(&self) -> bool {
+        self.chapter_reached
+    }
+
     /// A command and its exit code as az gives it: 0 ok, 1 an error of the service,
     /// 2 a usage error (arguments, output format, query).
     fn run_command_coded(&mut self, ws: &mut Workspace, words: &[String]) -> (LineOutput, u8) {
+        let (out, code) = self.run_command_inner(ws, words);
+        if code == 0
+            && let [sim, chapter, name] = words
+            && sim == "sim"
+            && chapter == "chapter"
+            && self
+                .until_chapter
+                .as_deref()
+                .is_some_and(|want| want == name.trim())
+        {
+            self.chapter_reached = true;
+            self.exit_requested = Some(0);
+        }
+        (out, code)
+    }
+
+    fn run_command_inner(&mut self, ws: &mut Workspace, words: &[String]) -> (LineOutput, u8) {
         let usage = |stderr: String| {
             (
                 LineOutput {

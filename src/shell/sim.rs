@@ -61,6 +61,13 @@ pub const COMMANDS: &[Command] = &[
     )
     .positional("<N>s|m|h|d"),
     Command::new(
+        "sim chapter",
+        "Mark where a chapter of a class script begins (changes nothing; `tde-console shell --until-chapter NAME` stops here).",
+        &[],
+        sim_chapter,
+    )
+    .positional("<NAME>"),
+    Command::new(
         "sim connect",
         "Connect to a database (fails while it is Inaccessible).",
         &["--server", "--database"],
@@ -200,6 +207,17 @@ fn sim_clock_advance(
     })?;
     service::behaviour::advance_with(ws, d, keys)?;
     Ok(clock_json(ws))
+}
+
+/// `sim chapter NAME`: a marker in a class script; the shell stops at it when asked to.
+fn sim_chapter(_ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
+    let names = a.take_positional();
+    match names.as_slice() {
+        [name] if !name.trim().is_empty() => Ok(json!({ "chapter": name })),
+        _ => Err(usage(
+            "usage: sim chapter NAME (one word, or the name in quotes)",
+        )),
+    }
 }
 
 fn sim_connect(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {

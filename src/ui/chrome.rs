@@ -1022,7 +1022,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
         }
         Dialog::ExportScript { path, error } => {
             ui.heading("Export session as script");
-            ui.label("Every change of this session (up to the current point of the History) as az / sim lines; a change made in the GUI without an az equivalent is a comment.");
+            ui.label("Every change of this session that leads to the current point (all of them, however long the session: the History's undo limit does not apply) as az / sim lines, each bookmark a chapter (sim chapter NAME). The header names the workspace to replay it on; --until-chapter NAME stops at a chapter.");
             let field = widgets::text_field(ui, "Script file", path, "/path/to/session.azcli");
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if let Some(e) = error {
@@ -1193,7 +1193,7 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 let az = format!("sim client-ip set {}", crate::ui::blades::quoted(&ip));
                 app.queue_az(Some(az), move |ws| {
                     crate::service::set_client_ip(ws, &ip)
-                        .map(|()| String::new())
+                        .map(|()| format!("Client IP set to {ip}."))
                         .map_err(|e| e.to_string())
                 });
                 error = None;

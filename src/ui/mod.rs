@@ -173,6 +173,10 @@ pub struct ConsoleApp {
     last_change: String,
     /// Its `az` equivalent, when it has one.
     last_command: Option<String>,
+    /// The runs of Play so far (the History makes one point of each run's ticks).
+    clock_runs: u64,
+    /// The clock advance the running clock job makes, recorded when it lands.
+    pending_clock: Option<history::ClockSpan>,
     /// The History panel is open.
     pub show_history: bool,
     /// The Scenarios panel is open, and the scenario being walked.
@@ -232,10 +236,14 @@ impl ConsoleApp {
     pub fn with_workspace(mut ws: Workspace, path: Option<PathBuf>) -> Self {
         // A state of its own: no view cache of another workspace can match it.
         ws.bump_revision();
+        let mut history = history::History::start(&ws, "Opened");
+        history.set_source(source_of(path.as_deref(), &ws));
         ConsoleApp {
-            history: history::History::start(&ws, "Opened"),
+            history,
             last_change: String::new(),
             last_command: None,
+            clock_runs: 0,
+            pending_clock: None,
             show_history: false,
             show_scenarios: false,
             scenario: None,
@@ -495,17 +503,7 @@ impl ConsoleApp {
                 self.ws.bump_revision();
             }
             if self.ws.revision != keep.revision {
-                self.last_change = match &r {
-                    Ok(text) if !text.is_empty() => text.clone(),
-                    _ => "A change".into(),
-                };
-                if r.is_ok()
-                    && let Some(az) = &q.az
-                {
-                    // The portal's automation script: the same change as az lines.
-                    self.last_command = Some(az.clone());
-                    self.command_toast(az);
-                }
+                self.note_command(&keep, &r, q.az.as_deref());
             }
             let Some(id) = q.blade else { continue };
             let Some(i) = self.blades.iter().position(|b| b.id == id) else {
@@ -519,6 +517,67 @@ impl ConsoleApp {
             }
         }
     }
+    /// Records what a queued change did as its own point of the History (and entry of the
+    /// session's script), labelled with what it did, or why it was refused.
+    fn note_command(&mut self, before: &Workspace, r: &blades::Outcome, az: Option<&str>) {
+        // Reading notifications is no moment to return to and nothing to replay (nor an
+        // unsaved change): the current point takes it.
+        let mut read = before.clone();
+        crate::service::mark_notifications_read(&mut read);
+        if read.same_as(&self.ws) {
+            if self.doc.revision == before.revision {
+                self.doc.revision = self.ws.revision;
+            }
+            self.history.absorb(&self.ws);
+            return;
+        }
+        match r {
+            Ok(text) => {
+                self.last_change = if !text.is_empty() {
+                    text.clone()
+                } else {
+                    az.and_then(|a| a.lines().next())
+                        .unwrap_or("A change")
+                        .to_string()
+                };
+                if let Some(az) = az {
+                    // The portal's automation script: the same change as az lines.
+                    self.last_command = Some(az.to_string());
+                    self.command_toast(az);
+                }
+            }
+            Err(e) => {
+                // A blade that words its refusal ("Test connection to 'sales' failed: …")
+                // has its label; a bare service error says it was refused.
+                let e = first_line(e);
+                self.last_change = if e.starts_with('(') {
+                    format!("Refused: {e}")
+                } else {
+                    e
+                };
+                let mut traced = before.clone();
+                traced.journal = self.ws.journal.clone();
+                let only_traced = traced.same_as(&self.ws);
+                self.last_command = az.map(|az| refused_lines(az, only_traced));
+            }
+        }
+        self.record_now();
+    }
+
+    /// Adds the change since the last point to the History, with the label and command
+    /// noted for it.
+    fn record_now(&mut self) {
+        let label = std::mem::take(&mut self.last_change);
+        let command = self.last_command.take();
+        self.history.record(&self.ws, command, move || {
+            if label.is_empty() {
+                "A change".into()
+            } else {
+                label
+            }
+        });
+    }
+
     /// Opens every resource group and server in the navigator.
     pub fn expand_all_in_navigator(&mut self) {
         self.nav.expand_all(&self.ws);
@@ -568,6 +627,8 @@ impl ConsoleApp {
             passphrase: None,
         };
         self.history = history::History::start(&ws, "Opened");
+        self.history
+            .set_source(source_of(self.doc.path.as_deref(), &ws));
         // Another workspace leaves the scenario being walked.
         self.scenario = None;
         self.ws = ws;
@@ -645,6 +706,10 @@ impl ConsoleApp {
                 let now = ws.now();
                 self.replace_workspace(ws, None, None);
                 self.history = history::History::start(&self.ws, &format!("Scenario: {}", s.title));
+                self.history.set_source(format!(
+                    "the scenario '{}' as it starts (replay: tde-console shell WORKSPACE --scenario {id} --script FILE)",
+                    s.title
+                ));
                 self.scenario = Some(scenarios::ScenarioRun::new(id.to_string(), s, now));
                 self.show_scenarios = true;
             }
@@ -683,7 +748,11 @@ impl ConsoleApp {
             match job.promise.try_take() {
                 Ok(outcome) => {
                     let ok = outcome.result.is_ok();
-                    if (ok || job.origin == JobOrigin::Shell) && !outcome.ws.same_as(&self.ws) {
+                    let refusal = outcome.result.as_ref().err().map(|e| first_line(e));
+                    let clock = self.pending_clock.take();
+                    let kept =
+                        (ok || job.origin == JobOrigin::Shell) && !outcome.ws.same_as(&self.ws);
+                    if kept {
                         let base = self.ws.revision;
                         self.ws = outcome.ws;
                         if self.ws.revision == base {
@@ -703,12 +772,37 @@ impl ConsoleApp {
                         // are a change to save and a point to return to).
                         self.ws.keep_trace_of(outcome.ws);
                         self.ws.bump_revision();
+                        self.last_change = format!(
+                            "{} refused: {}",
+                            job.label.trim_end_matches('…'),
+                            refusal.clone().unwrap_or_default()
+                        );
+                        self.last_command = job.command.as_deref().map(|c| refused_lines(c, true));
+                    } else if job.origin == JobOrigin::Shell
+                        && let Some(line) = &job.command
+                        && shell_state_line(line)
+                    {
+                        // Changes nothing here but sets what later lines use ($KID…).
+                        self.history.note(&job.label, line);
                     }
                     match job.origin {
                         JobOrigin::Shell => self.shell.finish(outcome.result, &outcome.stderr),
                         JobOrigin::Clock => {
+                            if kept && let Some(span) = clock {
+                                // One point for a run of Play (or clicks in a row).
+                                let span = history::ClockSpan {
+                                    seconds: self.ws.now().0 - span.from.0,
+                                    ..span
+                                };
+                                self.history.record_clock(&self.ws, span);
+                                self.last_change.clear();
+                                self.last_command = None;
+                            }
                             if let Err(e) = outcome.result {
                                 self.clock.running = false;
+                                self.last_change =
+                                    format!("The clock did not advance: {}", first_line(&e));
+                                self.last_command = None;
                                 crate::service::notify_error(
                                     &mut self.ws,
                                     "The clock did not advance",
@@ -722,6 +816,8 @@ impl ConsoleApp {
                             }
                         }
                     }
+                    // Each job's change is its own point (a change queued meanwhile is next).
+                    self.record_now();
                 }
                 Err(promise) => {
                     self.job = Some(Job { promise, ..job });
@@ -749,6 +845,9 @@ impl ConsoleApp {
                             passphrase,
                         };
                         self.history = history::History::start(&ws, "Recovered");
+                        self.history.set_source(
+                            "a recovered copy of unsaved work (save it first and replay on that file)",
+                        );
                         self.ws = ws;
                         self.commands.clear();
                         self.blades.clear();
@@ -870,9 +969,20 @@ impl ConsoleApp {
     /// thousands of databases, a rotation) never freezes the window. The UI shows the job
     /// and keeps mutating controls disabled until it is done.
     pub fn advance_clock(&mut self, by: crate::sim::Duration) {
+        self.advance_clock_from(by, history::ClockSource::Clicked);
+    }
+
+    /// [`Self::advance_clock`] for a click or for a tick of a run of Play (the History
+    /// makes one point of each run's ticks).
+    fn advance_clock_from(&mut self, by: crate::sim::Duration, source: history::ClockSource) {
         if self.busy() {
             return;
         }
+        self.pending_clock = Some(history::ClockSpan {
+            from: self.ws.now(),
+            seconds: by.0,
+            source,
+        });
         let keys = self.keys.clone();
         self.job = Some(Job::spawn(
             format!("Advancing the clock by {}", by.human()),
@@ -896,14 +1006,17 @@ impl ConsoleApp {
             self.clock.last = None;
             return;
         }
-        if let Some(last) = self.clock.last {
-            self.clock.carry += (now - last) * self.clock.speed;
+        match self.clock.last {
+            Some(last) => self.clock.carry += (now - last) * self.clock.speed,
+            // Play was pressed: a new run of the clock.
+            None => self.clock_runs += 1,
         }
         self.clock.last = Some(now);
         let whole = self.clock.carry.floor();
         if whole >= 1.0 && !self.busy() {
             self.clock.carry -= whole;
-            self.advance_clock(crate::sim::Duration(whole as i64));
+            let run = history::ClockSource::Played(self.clock_runs);
+            self.advance_clock_from(crate::sim::Duration(whole as i64), run);
         }
         ctx.request_repaint_after(std::time::Duration::from_millis(100));
     }
@@ -971,6 +1084,67 @@ impl ConsoleApp {
     /// The window title the app shows now.
     pub fn title(&self) -> &str {
         &self.title
+    }
+}
+
+/// The first line of an error, for a History label.
+fn first_line(e: &str) -> String {
+    let line = e.lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 160 {
+        let mut s: String = line.chars().take(160).collect();
+        s.push('…');
+        s
+    } else {
+        line.to_string()
+    }
+}
+
+/// The lines of a refused change for the session's script: as comments when the refusal
+/// changed nothing but the vaults' request log (nothing to replay), else each line as it
+/// ran, allowed to fail (`|| true`) as it did in the session, with the same effect.
+fn refused_lines(az: &str, only_traced: bool) -> String {
+    az.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            if only_traced {
+                format!("# refused, nothing changed: {l}")
+            } else if l.trim_start().starts_with('#') {
+                l.to_string()
+            } else {
+                format!("{l} || true")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether a Cloud Shell line that changed nothing still sets what later lines use (a
+/// variable, the directory), so the session's script keeps it.
+fn shell_state_line(line: &str) -> bool {
+    let t = line.trim_start();
+    let first = t.split_whitespace().next().unwrap_or_default();
+    (first.contains('=') && !first.starts_with('=') && !first.starts_with('-'))
+        || [
+            "export", "cd", "unset", "set", "declare", "readonly", "local",
+        ]
+        .contains(&first)
+        || (t.starts_with('$') && t.contains('='))
+}
+
+/// The workspace a session starts from, in words for its script's header.
+fn source_of(path: Option<&std::path::Path>, ws: &Workspace) -> String {
+    match path {
+        Some(p) => format!(
+            "the workspace file {} as it was opened (replay on a copy of it)",
+            p.display()
+        ),
+        None if ws.name == crate::persist::DEMO_NAME => {
+            "the built-in demo (replay: tde-console shell WORKSPACE --demo --script FILE)".into()
+        }
+        None => format!(
+            "a new empty workspace '{}' (replay: tde-console shell NEW.ron --script FILE)",
+            ws.name
+        ),
     }
 }
 
@@ -1096,15 +1270,7 @@ impl ConsoleApp {
                 ctx.request_repaint();
             }
         }
-        let label = std::mem::take(&mut self.last_change);
-        let command = self.last_command.take();
-        self.history.record(&self.ws, command, move || {
-            if label.is_empty() {
-                "A change".into()
-            } else {
-                label
-            }
-        });
+        self.record_now();
         self.update_title(&ctx);
     }
 }

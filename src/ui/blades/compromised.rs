@@ -143,9 +143,16 @@ fn keep_accessible(
         let group = super::group_of(cx.ws, &server);
         let mut lines = Vec::new();
         if cx.ws.server(&server).is_some_and(|s| s.identity.is_none()) {
-            lines.push(format!(
+            // Its own change (and az line): it stays if the key step is refused.
+            let name = server.clone();
+            cx.az(format!(
                 "az sql server update --name {server} --resource-group {group} -i"
             ));
+            cx.run(move |ws| {
+                said(crate::service::sql::assign_identity(ws, &name), |_| {
+                    format!("System assigned identity turned on for '{name}'.")
+                })
+            });
         }
         lines.push(format!(
             "az sql server key create --server {server} --resource-group {group} --kid {kid}"

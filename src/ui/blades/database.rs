@@ -136,12 +136,14 @@ pub fn show(
         let (server, db) = (server.to_string(), db.to_string());
         cx.az(format!("sim connect --server {server} --database {db}"));
         cx.run(move |ws| {
+            // Worded for the History too: which database, and what came of it.
             said(crate::service::sql::connect(ws, &server, &db), |rep| {
                 format!(
-                    "Connected. {} page(s) read and authenticated with the database encryption key.",
+                    "Test connection to '{db}': Connected. {} page(s) read and authenticated with the database encryption key.",
                     rep.pages_verified
                 )
             })
+            .map_err(|e| format!("Test connection to '{db}' failed: {e}"))
         });
     }
     if !inaccessible {
@@ -248,10 +250,17 @@ fn query_editor(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mu
                     ));
                 }
                 cx.run_to(Line::Query, move |ws| {
+                    // The editor shows a write that worked; this text is its History label.
                     said(
                         crate::service::content::write_text(ws, &server, &db, &text),
-                        |()| String::new(),
+                        |()| {
+                            format!(
+                                "Run UPDATE on dbo.Notes of '{db}': {} character(s) written.",
+                                text.chars().count()
+                            )
+                        },
                     )
+                    .map_err(|e| format!("Run UPDATE on '{db}' failed: {e}"))
                 });
             }
         }

@@ -330,13 +330,13 @@ fn diagnose(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCtx<'
 }
 
 /// The Save of the TDE blade as az lines: the identity and the key link the portal makes
-/// on the way, then the protector.
-fn tde_as_az(ws: &Workspace, server: &str, form: &TdeForm) -> String {
+/// on the way (the identity only when `with_identity`), then the protector.
+fn tde_as_az(ws: &Workspace, server: &str, form: &TdeForm, with_identity: bool) -> String {
     let group = super::group_of(ws, server);
     match (form.mode, form.selected_kid(ws)) {
         (ServerKeyType::AzureKeyVault, Some(kid)) => {
             let mut lines = Vec::new();
-            if ws.server(server).is_some_and(|s| s.identity.is_none()) {
+            if with_identity && ws.server(server).is_some_and(|s| s.identity.is_none()) {
                 lines.push(format!(
                     "az sql server update --name {server} --resource-group {group} -i"
                 ));
@@ -403,10 +403,35 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
             },
         ),
     };
-    cx.az(tde_as_az(cx.ws, server_name, form));
     if many {
+        // On a worker, all or nothing: a refused Save keeps nothing, not even the identity
+        // it would have turned on (the job's copy is dropped).
+        cx.az(tde_as_az(cx.ws, server_name, form, true));
         cx.spawn("Changing the TDE protector…", work);
     } else {
+        // As the portal does, in two requests: the server's identity first (it stays, with
+        // its own az line and History point, when the key step is refused: the identity is
+        // what the vault then grants), then the key and the protector.
+        let no_identity = form.mode == ServerKeyType::AzureKeyVault
+            && cx
+                .ws
+                .server(server_name)
+                .is_some_and(|s| s.identity.is_none());
+        if no_identity {
+            let group = super::group_of(cx.ws, server_name);
+            let name = server_name.to_string();
+            cx.az(format!(
+                "az sql server update --name {name} --resource-group {group} -i"
+            ));
+            cx.run(move |ws| {
+                said(crate::service::sql::assign_identity(ws, &name), |_| {
+                    format!(
+                        "System assigned identity turned on for '{name}' (TDE Save, step 1 of 2)."
+                    )
+                })
+            });
+        }
+        cx.az(tde_as_az(cx.ws, server_name, form, false));
         cx.run(work);
     }
     Ok("Saving…".into())
