@@ -292,26 +292,36 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                     open = blade_for(row);
                                 }
                                 ui.label(RichText::new(format!("({})", s.databases.len())).weak());
-                                let down =
-                                    s.databases.iter().filter(|d| !d.state.is_online()).count();
-                                if down > 0 {
-                                    badge(ui, &format!("{down} !"), RED);
+                                // Only what needs attention: a restore or a recovery
+                                // under way is progress, not a failure.
+                                let (lost, region) = attention(&app.ws, s);
+                                if lost > 0 {
+                                    badge(ui, &format!("{lost} !"), RED).on_hover_text(format!(
+                                        "{lost} database(s) Inaccessible: they lost access to their key"
+                                    ));
+                                }
+                                if region > 0 {
+                                    badge(ui, &format!("{region} ⚠"), widgets::AMBER)
+                                        .on_hover_text(format!(
+                                            "{region} database(s) unavailable: region {} is down",
+                                            s.location
+                                        ));
                                 }
                                 if changes.server(&s.name) {
                                     badge(ui, "changed", widgets::AMBER);
                                 }
                             }
                             Row::Database { s, d } => {
-                                ui.add_space(44.0);
+                                ui.add_space(30.0);
+                                // Every state its own mark, in a column of its own.
+                                let mark = widgets::state_mark(&app.ws, s, d);
+                                mark_glyph(ui, &mark);
                                 let selected = same(open_server, &s.name) && same(open_db, &d.name);
                                 if ui.selectable_label(selected, d.name.as_str()).clicked() {
                                     open = blade_for(row);
                                 }
-                                if !d.state.is_online() {
-                                    badge(ui, "!", RED);
-                                }
                                 if changes.database(&s.name, &d.name) {
-                                    badge(ui, d.state.label(), widgets::AMBER)
+                                    badge(ui, &mark.label, widgets::AMBER)
                                         .on_hover_text("Changed just now");
                                 }
                             }
@@ -336,6 +346,46 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     if let Some(kind) = open {
         app.open_root(kind);
     }
+}
+
+/// How many databases of `s` need attention: (Inaccessible, unavailable because the
+/// server's region is down).
+fn attention(ws: &Workspace, s: &SqlServer) -> (usize, usize) {
+    let region_down = ws.continuity.region_outage(&s.location, ws.now()).is_some();
+    let lost = s
+        .databases
+        .iter()
+        .filter(|d| matches!(d.state, DatabaseState::Inaccessible { .. }))
+        .count();
+    let region = if region_down {
+        s.databases.len() - lost
+    } else {
+        0
+    };
+    (lost, region)
+}
+
+/// A database's state glyph in its colour, the same width for every state (so rows do not
+/// move when a state changes); its words on hover and for screen readers.
+fn mark_glyph(ui: &mut egui::Ui, mark: &widgets::StateMark) {
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(14.0, ui.spacing().interact_size.y),
+        egui::Sense::hover(),
+    );
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        mark.glyph,
+        egui::FontId::proportional(13.0),
+        mark.colour,
+    );
+    let label = mark.label.clone();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
+    let hover = match &mark.detail {
+        Some(d) => format!("{}: {d}", mark.label),
+        None => mark.label.clone(),
+    };
+    response.on_hover_text(hover);
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Small reusable widgets: status badges, property grids, error boxes.
 
-use crate::model::{DatabaseState, ResourceHealth};
+use crate::model::{Database, ResourceHealth, SqlServer, Workspace};
+use crate::service::availability::Availability;
 use egui::{Color32, RichText};
 
 pub const GREEN: Color32 = Color32::from_rgb(16, 124, 16);
@@ -20,19 +21,67 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
         .response
 }
 
-pub fn state_badge(ui: &mut egui::Ui, state: &DatabaseState) -> egui::Response {
-    match state {
-        DatabaseState::Online => badge(ui, "Online", GREEN),
-        DatabaseState::Inaccessible {
+/// How a database's state is marked wherever it appears (navigator, server and database
+/// blades, topology): its glyph, colour and word. Each state has its own: a restore or a
+/// recovery under way is progress (blue), not a failure (red), and a region outage is the
+/// platform's (amber), not the key's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateMark {
+    /// One character, drawn in `colour`.
+    pub glyph: &'static str,
+    pub colour: Color32,
+    /// The state in words ("Online", "Inaccessible", "Restoring", "Unavailable" in a region
+    /// outage).
+    pub label: String,
+    /// Why, in a sentence, for a tooltip (`None` when Online).
+    pub detail: Option<String>,
+    /// Counted by the server's badge: somebody should look (a lost key, a region down).
+    pub needs_attention: bool,
+}
+
+/// The mark of an availability (see [`state_mark`]).
+pub fn availability_mark(a: &Availability) -> StateMark {
+    let (glyph, colour, label) = match a {
+        Availability::Online => ("●", GREEN, "Online".to_string()),
+        Availability::Inaccessible {
             revalidation_required: true,
-            ..
-        } => badge(ui, "Inaccessible · revalidate", RED),
-        DatabaseState::Inaccessible { .. } => badge(ui, "Inaccessible", RED),
-        DatabaseState::Recovering { .. } => badge(ui, "Recovering", AMBER),
-        DatabaseState::Restoring { .. } => badge(ui, "Restoring", AMBER),
+        } => ("!", RED, "Inaccessible · revalidate".to_string()),
+        Availability::Inaccessible { .. } => ("!", RED, "Inaccessible".to_string()),
+        Availability::Recovering { .. } => ("↻", BLUE, "Recovering".to_string()),
+        Availability::Restoring { .. } => ("↻", BLUE, "Restoring".to_string()),
+        Availability::RegionOutage { .. } => ("⚠", AMBER, "Unavailable".to_string()),
+    };
+    StateMark {
+        glyph,
+        colour,
+        label,
+        detail: a.reason().map(|r| {
+            let mut r = r;
+            if let Some(c) = r.get(..1) {
+                r = c.to_uppercase() + &r[1..];
+            }
+            format!("{r}.")
+        }),
+        needs_attention: a.needs_attention(),
     }
 }
 
+/// The mark of database `d` of server `s` as a client connecting now would find it: the
+/// one function every view that marks a database state calls.
+pub fn state_mark(ws: &Workspace, s: &SqlServer, d: &Database) -> StateMark {
+    availability_mark(&crate::service::availability::availability(ws, s, d))
+}
+
+/// A database's state as a pill: its glyph and word in its colour (the reason on hover).
+pub fn state_badge(ui: &mut egui::Ui, mark: &StateMark) -> egui::Response {
+    let r = badge(ui, &format!("{} {}", mark.glyph, mark.label), mark.colour);
+    match &mark.detail {
+        Some(d) => r.on_hover_text(d),
+        None => r,
+    }
+}
+
+/// Resource Health as a pill.
 pub fn health_badge(ui: &mut egui::Ui, h: ResourceHealth) -> egui::Response {
     match h {
         ResourceHealth::Available => badge(ui, "Available", GREEN),
@@ -89,6 +138,18 @@ pub fn success_box(ui: &mut egui::Ui, text: &str) {
         Color32::from_rgb(223, 246, 221),
         GREEN,
         Color32::from_rgb(16, 80, 16),
+    );
+}
+
+/// Something that is not the user's doing and needs no action, but explains a failure
+/// (a region outage).
+pub fn warning_box(ui: &mut egui::Ui, text: &str) {
+    message_box(
+        ui,
+        text,
+        Color32::from_rgb(255, 244, 206),
+        AMBER,
+        Color32::from_rgb(100, 60, 0),
     );
 }
 

@@ -66,6 +66,19 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         ui.label(format!("Server '{server}' no longer exists."));
         return;
     };
+    // "Saved: 'k' is the TDE protector" holds only while it is (a rewind, an undo or a
+    // change from the Cloud Shell takes it back).
+    super::forget_when_changed(
+        ui,
+        "tde-protector",
+        &mut form.message,
+        (
+            &s.protector.server_key_name,
+            s.protector.key_type.as_str(),
+            s.protector.auto_rotation,
+            s.keys.len(),
+        ),
+    );
     ui.label("Transparent data encryption encrypts your databases, backups, and logs at rest. The TDE protector wraps each database encryption key.");
     section(ui, "TDE protector");
     ui.horizontal(|ui| {
