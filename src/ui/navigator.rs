@@ -301,7 +301,7 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                     ));
                                 }
                                 if region > 0 {
-                                    badge(ui, &format!("{region} ⚠"), widgets::AMBER)
+                                    badge(ui, &format!("{region} down"), widgets::AMBER)
                                         .on_hover_text(format!(
                                             "{region} database(s) unavailable: region {} is down",
                                             s.location
@@ -315,7 +315,8 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                 ui.add_space(30.0);
                                 // Every state its own mark, in a column of its own.
                                 let mark = widgets::state_mark(&app.ws, s, d);
-                                mark_glyph(ui, &mark);
+                                // The same width for every state: rows do not move.
+                                widgets::mark_icon(ui, &mark, 14.0);
                                 let selected = same(open_server, &s.name) && same(open_db, &d.name);
                                 if ui.selectable_label(selected, d.name.as_str()).clicked() {
                                     open = blade_for(row);
@@ -363,29 +364,6 @@ fn attention(ws: &Workspace, s: &SqlServer) -> (usize, usize) {
         0
     };
     (lost, region)
-}
-
-/// A database's state glyph in its colour, the same width for every state (so rows do not
-/// move when a state changes); its words on hover and for screen readers.
-fn mark_glyph(ui: &mut egui::Ui, mark: &widgets::StateMark) {
-    let (rect, response) = ui.allocate_exact_size(
-        egui::vec2(14.0, ui.spacing().interact_size.y),
-        egui::Sense::hover(),
-    );
-    ui.painter().text(
-        rect.center(),
-        egui::Align2::CENTER_CENTER,
-        mark.glyph,
-        egui::FontId::proportional(13.0),
-        mark.colour,
-    );
-    let label = mark.label.clone();
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
-    let hover = match &mark.detail {
-        Some(d) => format!("{}: {d}", mark.label),
-        None => mark.label.clone(),
-    };
-    response.on_hover_text(hover);
 }
 
 #[cfg(test)]

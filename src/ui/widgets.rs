@@ -21,13 +21,27 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
         .response
 }
 
+/// The shape of a state's mark (painted, so it needs no font with symbols).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkShape {
+    /// A filled dot: all is well.
+    Dot,
+    /// A filled dot with "!": broken, someone must act.
+    Alert,
+    /// An open ring: under way (a restore, a recovery).
+    Progress,
+    /// A triangle with "!": unavailable for a reason that is not the user's (an outage).
+    Warning,
+}
+
 /// How a database's state is marked wherever it appears (navigator, server and database
-/// blades, topology): its glyph, colour and word. Each state has its own: a restore or a
-/// recovery under way is progress (blue), not a failure (red), and a region outage is the
-/// platform's (amber), not the key's.
+/// blades, topology): its shape, glyph, colour and word. Each state has its own: a restore
+/// or a recovery under way is progress (a blue ring), not a failure (a red "!"), and a
+/// region outage is the platform's (an amber triangle), not the key's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StateMark {
-    /// One character, drawn in `colour`.
+    pub shape: MarkShape,
+    /// A character for plain text (in the default font): "•", "!", "…".
     pub glyph: &'static str,
     pub colour: Color32,
     /// The state in words ("Online", "Inaccessible", "Restoring", "Unavailable" in a region
@@ -41,26 +55,27 @@ pub struct StateMark {
 
 /// The mark of an availability (see [`state_mark`]).
 pub fn availability_mark(a: &Availability) -> StateMark {
-    let (glyph, colour, label) = match a {
-        Availability::Online => ("●", GREEN, "Online".to_string()),
+    let (shape, glyph, colour, label) = match a {
+        Availability::Online => (MarkShape::Dot, "•", GREEN, "Online"),
         Availability::Inaccessible {
             revalidation_required: true,
-        } => ("!", RED, "Inaccessible · revalidate".to_string()),
-        Availability::Inaccessible { .. } => ("!", RED, "Inaccessible".to_string()),
-        Availability::Recovering { .. } => ("↻", BLUE, "Recovering".to_string()),
-        Availability::Restoring { .. } => ("↻", BLUE, "Restoring".to_string()),
-        Availability::RegionOutage { .. } => ("⚠", AMBER, "Unavailable".to_string()),
+        } => (MarkShape::Alert, "!", RED, "Inaccessible · revalidate"),
+        Availability::Inaccessible { .. } => (MarkShape::Alert, "!", RED, "Inaccessible"),
+        Availability::Recovering { .. } => (MarkShape::Progress, "…", BLUE, "Recovering"),
+        Availability::Restoring { .. } => (MarkShape::Progress, "…", BLUE, "Restoring"),
+        Availability::RegionOutage { .. } => (MarkShape::Warning, "!", AMBER, "Unavailable"),
     };
     StateMark {
+        shape,
         glyph,
         colour,
-        label,
+        label: label.to_string(),
         detail: a.reason().map(|r| {
-            let mut r = r;
-            if let Some(c) = r.get(..1) {
-                r = c.to_uppercase() + &r[1..];
+            let mut chars = r.chars();
+            match chars.next() {
+                Some(c) => format!("{}{}.", c.to_uppercase(), chars.as_str()),
+                None => r,
             }
-            format!("{r}.")
         }),
         needs_attention: a.needs_attention(),
     }
@@ -72,13 +87,84 @@ pub fn state_mark(ws: &Workspace, s: &SqlServer, d: &Database) -> StateMark {
     availability_mark(&crate::service::availability::availability(ws, s, d))
 }
 
-/// A database's state as a pill: its glyph and word in its colour (the reason on hover).
-pub fn state_badge(ui: &mut egui::Ui, mark: &StateMark) -> egui::Response {
-    let r = badge(ui, &format!("{} {}", mark.glyph, mark.label), mark.colour);
-    match &mark.detail {
-        Some(d) => r.on_hover_text(d),
-        None => r,
+/// Paints a mark's shape centred on `c`, `r` points in radius.
+pub fn paint_mark(painter: &egui::Painter, c: egui::Pos2, r: f32, mark: &StateMark) {
+    let bang = |painter: &egui::Painter, at: egui::Pos2, ink: Color32| {
+        painter.text(
+            at,
+            egui::Align2::CENTER_CENTER,
+            "!",
+            egui::FontId::proportional(r * 1.6),
+            ink,
+        );
+    };
+    match mark.shape {
+        MarkShape::Dot => {
+            painter.circle_filled(c, r * 0.8, mark.colour);
+        }
+        MarkShape::Alert => {
+            painter.circle_filled(c, r, mark.colour);
+            bang(painter, c, Color32::WHITE);
+        }
+        MarkShape::Progress => {
+            // Three quarters of a ring, open at the top right, with a dot at its head.
+            let points: Vec<egui::Pos2> = (0..=18)
+                .map(|i| {
+                    let a = -std::f32::consts::FRAC_PI_2 + i as f32 * (1.5 * std::f32::consts::PI / 18.0);
+                    c + (r * 0.75) * egui::vec2(a.cos(), a.sin())
+                })
+                .collect();
+            if let Some(head) = points.last().copied() {
+                painter.circle_filled(head, r * 0.3, mark.colour);
+            }
+            painter.add(egui::Shape::line(
+                points,
+                egui::Stroke::new((r * 0.35).max(1.5), mark.colour),
+            ));
+        }
+        MarkShape::Warning => {
+            let h = r * 1.9;
+            let top = c + egui::vec2(0.0, -h * 0.55);
+            let left = c + egui::vec2(-r * 1.05, h * 0.45);
+            let right = c + egui::vec2(r * 1.05, h * 0.45);
+            painter.add(egui::Shape::convex_polygon(
+                vec![top, right, left],
+                mark.colour,
+                egui::Stroke::NONE,
+            ));
+            bang(painter, c + egui::vec2(0.0, h * 0.08), Color32::BLACK);
+        }
     }
+}
+
+/// A mark's shape as a widget of its own (`size` points square), its words on hover and as
+/// its accessible name.
+pub fn mark_icon(ui: &mut egui::Ui, mark: &StateMark, size: f32) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    paint_mark(ui.painter(), rect.center(), size * 0.38, mark);
+    let label = mark.label.clone();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
+    let hover = match &mark.detail {
+        Some(d) => format!("{}: {d}", mark.label),
+        None => mark.label.clone(),
+    };
+    response.on_hover_text(hover)
+}
+
+/// A database's state as the portal's Status column shows it: its mark, then its word in
+/// its colour (the reason on hover).
+pub fn state_badge(ui: &mut egui::Ui, mark: &StateMark) -> egui::Response {
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        let size = ui.spacing().interact_size.y.min(18.0);
+        mark_icon(ui, mark, size);
+        let r = ui.label(RichText::new(&mark.label).color(mark.colour).strong());
+        match &mark.detail {
+            Some(d) => r.on_hover_text(d),
+            None => r,
+        }
+    })
+    .inner
 }
 
 /// Resource Health as a pill.

@@ -536,7 +536,7 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
 /// Which stretch of time the status and health bars show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Window {
-    /// From a little before the episode before the current one (or the last day).
+    /// From a little before the latest outage (or the last day).
     Recent,
     Day,
     Week,
@@ -550,9 +550,9 @@ type Changes = std::sync::Arc<Vec<(Timestamp, &'static str)>>;
 /// The database's states (Online, Inaccessible, Recovering, Restoring, Unavailable while its
 /// region was down) from the Activity Log, each episode in its own colour, above its
 /// Resource Health (which follows the state), on one time axis ending a little after now
-/// (marked). The window starts a little before the episode before the current one, so a
-/// one-hour outage a day after a month of Online is a readable stretch, not a sliver; a day,
-/// a week or everything since creation are a click away.
+/// (marked). The window starts a little before the latest outage (the run of stretches that
+/// were not Online), so a one-hour outage after a month of Online is a readable stretch,
+/// not a sliver; a day, a week or everything since creation are a click away.
 fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<'_>) {
     use widgets::{AMBER, BLUE, GREEN, RED, Segment, segment_bar};
     let now = cx.ws.now();
@@ -707,17 +707,25 @@ fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<
     });
     ui.data_mut(|m| m.insert_temp(wid, window));
     let recent = || {
-        // The start of the episode before the current one, of either bar.
-        let before_last = |e: &[Segment]| (e.len() >= 2).then(|| e[e.len() - 2].from);
-        match [before_last(&episodes), before_last(&health)]
-            .into_iter()
-            .flatten()
-            .min()
+        // The start of the latest outage: the run of stretches up to the last one that was
+        // not Online (or not Available), in either bar.
+        let outage_start = |e: &[Segment], fine: &str| {
+            let last_bad = e.iter().rposition(|s| s.label != fine)?;
+            let first = e[..=last_bad]
+                .iter()
+                .rposition(|s| s.label == fine)
+                .map_or(0, |i| i + 1);
+            Some(e[first].from)
+        };
+        match [
+            outage_start(&episodes, "Online"),
+            outage_start(&health, "Available"),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
         {
-            Some(anchor) => {
-                let lead = Duration(((now - anchor).0 / 3).max(600));
-                anchor - lead
-            }
+            Some(anchor) => anchor - Duration(((now - anchor).0 / 4).max(1200)),
             None => now - Duration::hours(24),
         }
     };

@@ -170,7 +170,7 @@ pub fn show(
         ui.colored_label(
             widgets::RED,
             format!(
-                "! {lost} of {} databases are Inaccessible.",
+                "{lost} of {} databases are Inaccessible.",
                 s.databases.len()
             ),
         );
@@ -179,7 +179,7 @@ pub fn show(
         ui.colored_label(
             widgets::AMBER,
             format!(
-                "⚠ {unavailable} of {} databases are unavailable while the region is down.",
+                "{unavailable} of {} databases are unavailable while the region is down.",
                 s.databases.len()
             ),
         );
@@ -187,7 +187,7 @@ pub fn show(
     if busy > 0 {
         ui.colored_label(
             widgets::BLUE,
-            format!("↻ {busy} database(s) being restored or brought back online."),
+            format!("{busy} database(s) being restored or brought back online."),
         );
     }
     // Only the rows in view are laid out: a server of thousands of databases costs a frame
