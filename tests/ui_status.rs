@@ -128,7 +128,10 @@ fn a_restoring_database_is_not_marked_like_an_inaccessible_one() {
     assert!(has(&h, "Restore of 'sales-jan2' started"));
     h.run_steps(3);
     // Its own mark in the navigator, and nothing marked Inaccessible or counted as a problem.
-    assert!(count(&h, "Restoring") >= 1, "the navigator marks it Restoring");
+    assert!(
+        count(&h, "Restoring") >= 1,
+        "the navigator marks it Restoring"
+    );
     assert_eq!(count(&h, "Inaccessible"), 0);
     assert!(
         h.query_all_by_label_contains(" !").next().is_none(),
@@ -142,8 +145,14 @@ fn a_restoring_database_is_not_marked_like_an_inaccessible_one() {
     assert_ne!(mark.colour, RED);
     // The server blade says the same, in words.
     click(&mut h, "sql-contoso-us");
-    assert!(count(&h, "Restoring") >= 2, "the navigator and the server blade");
-    assert!(has(&h, "1 database(s) being restored or brought back online"));
+    assert!(
+        count(&h, "Restoring") >= 2,
+        "the navigator and the server blade"
+    );
+    assert!(has(
+        &h,
+        "1 database(s) being restored or brought back online"
+    ));
     assert!(!has(&h, "databases are Inaccessible"));
 
     // A lost key is marked differently: red "!", counted by the server's badge.
@@ -191,7 +200,11 @@ fn a_region_outage_shows_its_databases_unavailable_and_the_40613_goes_after_the_
     click(&mut h, &format!("Outage of {region}"));
     h.run_steps(3);
     click(&mut h, "sales");
-    assert_eq!(sales(&h).state.label(), "Online", "the database itself is fine");
+    assert_eq!(
+        sales(&h).state.label(),
+        "Online",
+        "the database itself is fine"
+    );
     assert!(
         count(&h, "Unavailable") >= 6,
         "the status, the health, and the server's four databases in the navigator"
@@ -242,9 +255,15 @@ fn resource_health_is_unavailable_right_after_a_revocation_without_test_connecti
         d.health_history
     );
     click(&mut h, "sales");
-    assert!(count(&h, "Inaccessible") >= 2, "the navigator and the status");
+    assert!(
+        count(&h, "Inaccessible") >= 2,
+        "the navigator and the status"
+    );
     assert!(count(&h, "Unavailable") >= 1, "the health badge");
-    assert!(!has(&h, "Test connection was"), "nobody clicked Test connection");
+    assert!(
+        !has(&h, "Test connection was"),
+        "nobody clicked Test connection"
+    );
     // The bars' window: from a little before the episode to just after now.
     let shown = h
         .query_all_by_label_contains("Showing ")
@@ -298,7 +317,10 @@ fn disabling_a_version_that_backups_still_need_names_them_first() {
     };
     click(&mut h, "Disable");
     h.run_steps(2);
-    assert!(has(&h, "Backups still need it: restores of sales (sql-contoso-us) made"));
+    assert!(has(
+        &h,
+        "Backups still need it: restores of sales (sql-contoso-us) made"
+    ));
     assert!(has(&h, "MissingKeyVaultUriForRestore"));
     click(&mut h, "Cancel");
     h.run_steps(3);
@@ -384,14 +406,24 @@ fn tde_save_offers_to_grant_the_server_identity_and_forgets_saved_after_undo() {
     click(&mut h, "Save");
     assert!(has(&h, "is the TDE protector"));
     assert_eq!(
-        h.state().ws.server("sql-contoso-eu").unwrap().protector.key_type,
+        h.state()
+            .ws
+            .server("sql-contoso-eu")
+            .unwrap()
+            .protector
+            .key_type,
         ServerKeyType::AzureKeyVault
     );
     // Undo the Save: the blade no longer says it was saved.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.run_steps(3);
     assert_eq!(
-        h.state().ws.server("sql-contoso-eu").unwrap().protector.key_type,
+        h.state()
+            .ws
+            .server("sql-contoso-eu")
+            .unwrap()
+            .protector
+            .key_type,
         ServerKeyType::ServiceManaged
     );
     assert!(

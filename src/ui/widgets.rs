@@ -110,7 +110,8 @@ pub fn paint_mark(painter: &egui::Painter, c: egui::Pos2, r: f32, mark: &StateMa
             // Three quarters of a ring, open at the top right, with a dot at its head.
             let points: Vec<egui::Pos2> = (0..=18)
                 .map(|i| {
-                    let a = -std::f32::consts::FRAC_PI_2 + i as f32 * (1.5 * std::f32::consts::PI / 18.0);
+                    let a = -std::f32::consts::FRAC_PI_2
+                        + i as f32 * (1.5 * std::f32::consts::PI / 18.0);
                     c + (r * 0.75) * egui::vec2(a.cos(), a.sin())
                 })
                 .collect();

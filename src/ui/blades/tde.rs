@@ -402,7 +402,9 @@ fn grant_offer(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCt
     let button = ui
         .add_enabled(
             !cx.busy,
-            egui::Button::new("Grant the server's identity access to the key (get, wrapKey, unwrapKey)"),
+            egui::Button::new(
+                "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
+            ),
         )
         .on_hover_text(line.clone());
     if button.clicked() {
