@@ -664,7 +664,12 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
                     cause: KeyAccessFailure::UnwrapFailed,
                     access_restored_at: None,
                     revalidation_required: false,
-                }
+                };
+                dd.set_health(
+                    now,
+                    ResourceHealth::Unavailable,
+                    "The restored database cannot open its database encryption key.",
+                );
             }
         }
     }

@@ -633,6 +633,13 @@ fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
                 access_restored_at: None,
                 revalidation_required: false,
             };
+            // The estate's applications keep connecting: the first of them is denied at
+            // once, and Resource Health follows (nobody has to click Test connection).
+            d.set_health(
+                now,
+                ResourceHealth::Unavailable,
+                "Connections are denied: the database cannot access its TDE protector.",
+            );
         }
         super::log_activity(
             ws,

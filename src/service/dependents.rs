@@ -178,6 +178,135 @@ pub fn loss_warning(lost: &[(String, String)], what: &str, when: &str) -> Option
     ))
 }
 
+/// The stretches of time whose backups of `d` were made under key `key` of `vault` (one
+/// `version`, or any): what a restore to a point inside them needs.
+pub fn backup_spans_needing(
+    d: &Database,
+    vault: &str,
+    key: &str,
+    version: Option<&str>,
+    now: Timestamp,
+) -> Vec<(Timestamp, Timestamp)> {
+    let from = super::content::history_needed_from(d, now);
+    let h = &d.protector_history;
+    let mut out: Vec<(Timestamp, Timestamp)> = Vec::new();
+    for (i, interval) in h.iter().enumerate() {
+        let to = h.get(i + 1).map(|n| n.from).unwrap_or(now);
+        if to <= from {
+            continue;
+        }
+        let uses = interval
+            .protector
+            .as_ref()
+            .and_then(|p| p.uri.as_deref())
+            .is_some_and(|u| names(u, vault, key, version));
+        if !uses {
+            continue;
+        }
+        let start = interval.from.max(from);
+        match out.last_mut() {
+            Some(last) if last.1 >= start => last.1 = to,
+            _ => out.push((start, to)),
+        }
+    }
+    out
+}
+
+/// The warning before an action that takes key `key` of `vault` (one `version`, or every
+/// version) out of use: `what` is the action ("Disabling this version"), `state` what the
+/// key is then ("disabled"). It names the databases that turn Inaccessible, the
+/// Inaccessible ones that wait for the key to come back, the backups whose restores need it
+/// (with the points in time), and the servers linked to it (geo-secondaries, the HA twin)
+/// that would need it at a failover. `None`: nothing depends on it.
+pub fn key_loss_warning(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+    version: Option<&str>,
+    what: &str,
+    state: &str,
+) -> Option<String> {
+    let now = ws.now();
+    let list = |names: &[String]| {
+        let mut text = names.iter().take(6).cloned().collect::<Vec<_>>().join(", ");
+        if names.len() > 6 {
+            text.push_str(&format!(" and {} more", names.len() - 6));
+        }
+        text
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let lost = databases_lost_with(ws, vault, key, version);
+    if let Some(w) = loss_warning(&lost, what, "within 10 minutes") {
+        parts.push(w);
+    }
+    let mut waiting: Vec<String> = Vec::new();
+    let mut backups: Vec<String> = Vec::new();
+    let mut linked: Vec<String> = Vec::new();
+    for s in &ws.servers {
+        for d in &s.databases {
+            let uses_now = d.tde_enabled() && key_names(s.database_key(d), vault, key, version);
+            if uses_now && matches!(d.state, DatabaseState::Inaccessible { .. }) {
+                waiting.push(format!("{} ({})", d.name, s.name));
+            }
+            let spans = backup_spans_needing(d, vault, key, version, now);
+            // A database that uses the key now is already named; its older backups are not.
+            let older: Vec<&(Timestamp, Timestamp)> = spans
+                .iter()
+                .filter(|(_, to)| !(uses_now && *to >= now))
+                .collect();
+            if !older.is_empty() {
+                let when = older
+                    .iter()
+                    .map(|(a, b)| format!("{} to {}", a.to_display(), b.to_display()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                backups.push(format!("{} ({}) made {when}", d.name, s.name));
+            }
+        }
+        // Linked without being the protector: a geo-secondary's copy of its primary's key,
+        // or the HA twin of the protector (same material in this vault).
+        let is_protector = key_names(s.protector_key(), vault, key, version);
+        let secondary = ws
+            .continuity
+            .links
+            .iter()
+            .any(|l| l.secondary_server.eq_ignore_ascii_case(&s.name));
+        let twin_of = s.protector_key().map(|p| p.thumbprint.as_str());
+        if let Some(k) = s
+            .keys
+            .iter()
+            .find(|k| key_names(Some(k), vault, key, version))
+            .filter(|_| !is_protector)
+        {
+            if secondary {
+                linked.push(format!("{} (a geo-secondary)", s.name));
+            } else if twin_of == Some(k.thumbprint.as_str()) {
+                linked.push(format!("{} (the twin of its protector)", s.name));
+            }
+        }
+    }
+    if !waiting.is_empty() {
+        parts.push(format!(
+            "{} Inaccessible database(s) wait for this key to come back and stay down while it is {state}: {}.",
+            waiting.len(),
+            list(&waiting)
+        ));
+    }
+    if !backups.is_empty() {
+        parts.push(format!(
+            "Backups still need it: restores of {} to a point in those times fail (MissingKeyVaultUriForRestore) while it is {state}.",
+            list(&backups)
+        ));
+    }
+    if !linked.is_empty() {
+        parts.push(format!(
+            "It is linked to {}: a failover to that server, or its switch to this vault, would need it.",
+            list(&linked)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
 /// The version of a key a blade should open on: the one a server uses as its protector
 /// (or a database as its own key), else the newest.
 pub fn version_in_use(ws: &Workspace, vault: &str, key: &str) -> Option<String> {

@@ -7,6 +7,7 @@
 //! The UI, the shell and the tests all come through here.
 
 pub mod advisor;
+pub mod availability;
 pub mod backup;
 pub mod behaviour;
 pub mod chain;

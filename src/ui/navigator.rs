@@ -292,26 +292,37 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                     open = blade_for(row);
                                 }
                                 ui.label(RichText::new(format!("({})", s.databases.len())).weak());
-                                let down =
-                                    s.databases.iter().filter(|d| !d.state.is_online()).count();
-                                if down > 0 {
-                                    badge(ui, &format!("{down} !"), RED);
+                                // Only what needs attention: a restore or a recovery
+                                // under way is progress, not a failure.
+                                let (lost, region) = attention(&app.ws, s);
+                                if lost > 0 {
+                                    badge(ui, &format!("{lost} !"), RED).on_hover_text(format!(
+                                        "{lost} database(s) Inaccessible: they lost access to their key"
+                                    ));
+                                }
+                                if region > 0 {
+                                    badge(ui, &format!("{region} down"), widgets::AMBER)
+                                        .on_hover_text(format!(
+                                            "{region} database(s) unavailable: region {} is down",
+                                            s.location
+                                        ));
                                 }
                                 if changes.server(&s.name) {
                                     badge(ui, "changed", widgets::AMBER);
                                 }
                             }
                             Row::Database { s, d } => {
-                                ui.add_space(44.0);
+                                ui.add_space(30.0);
+                                // Every state its own mark, in a column of its own.
+                                let mark = widgets::state_mark(&app.ws, s, d);
+                                // The same width for every state: rows do not move.
+                                widgets::mark_icon(ui, &mark, 14.0);
                                 let selected = same(open_server, &s.name) && same(open_db, &d.name);
                                 if ui.selectable_label(selected, d.name.as_str()).clicked() {
                                     open = blade_for(row);
                                 }
-                                if !d.state.is_online() {
-                                    badge(ui, "!", RED);
-                                }
                                 if changes.database(&s.name, &d.name) {
-                                    badge(ui, d.state.label(), widgets::AMBER)
+                                    badge(ui, &mark.label, widgets::AMBER)
                                         .on_hover_text("Changed just now");
                                 }
                             }
@@ -336,6 +347,23 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     if let Some(kind) = open {
         app.open_root(kind);
     }
+}
+
+/// How many databases of `s` need attention: (Inaccessible, unavailable because the
+/// server's region is down).
+fn attention(ws: &Workspace, s: &SqlServer) -> (usize, usize) {
+    let region_down = ws.continuity.region_outage(&s.location, ws.now()).is_some();
+    let lost = s
+        .databases
+        .iter()
+        .filter(|d| matches!(d.state, DatabaseState::Inaccessible { .. }))
+        .count();
+    let region = if region_down {
+        s.databases.len() - lost
+    } else {
+        0
+    };
+    (lost, region)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Small reusable widgets: status badges, property grids, error boxes.
 
-use crate::model::{DatabaseState, ResourceHealth};
+use crate::model::{Database, ResourceHealth, SqlServer, Workspace};
+use crate::service::availability::Availability;
 use egui::{Color32, RichText};
 
 pub const GREEN: Color32 = Color32::from_rgb(16, 124, 16);
@@ -20,19 +21,154 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
         .response
 }
 
-pub fn state_badge(ui: &mut egui::Ui, state: &DatabaseState) -> egui::Response {
-    match state {
-        DatabaseState::Online => badge(ui, "Online", GREEN),
-        DatabaseState::Inaccessible {
+/// The shape of a state's mark (painted, so it needs no font with symbols).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkShape {
+    /// A filled dot: all is well.
+    Dot,
+    /// A filled dot with "!": broken, someone must act.
+    Alert,
+    /// An open ring: under way (a restore, a recovery).
+    Progress,
+    /// A triangle with "!": unavailable for a reason that is not the user's (an outage).
+    Warning,
+}
+
+/// How a database's state is marked wherever it appears (navigator, server and database
+/// blades, topology): its shape, glyph, colour and word. Each state has its own: a restore
+/// or a recovery under way is progress (a blue ring), not a failure (a red "!"), and a
+/// region outage is the platform's (an amber triangle), not the key's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateMark {
+    pub shape: MarkShape,
+    /// A character for plain text (in the default font): "•", "!", "…".
+    pub glyph: &'static str,
+    pub colour: Color32,
+    /// The state in words ("Online", "Inaccessible", "Restoring", "Unavailable" in a region
+    /// outage).
+    pub label: String,
+    /// Why, in a sentence, for a tooltip (`None` when Online).
+    pub detail: Option<String>,
+    /// Counted by the server's badge: somebody should look (a lost key, a region down).
+    pub needs_attention: bool,
+}
+
+/// The mark of an availability (see [`state_mark`]).
+pub fn availability_mark(a: &Availability) -> StateMark {
+    let (shape, glyph, colour, label) = match a {
+        Availability::Online => (MarkShape::Dot, "•", GREEN, "Online"),
+        Availability::Inaccessible {
             revalidation_required: true,
-            ..
-        } => badge(ui, "Inaccessible · revalidate", RED),
-        DatabaseState::Inaccessible { .. } => badge(ui, "Inaccessible", RED),
-        DatabaseState::Recovering { .. } => badge(ui, "Recovering", AMBER),
-        DatabaseState::Restoring { .. } => badge(ui, "Restoring", AMBER),
+        } => (MarkShape::Alert, "!", RED, "Inaccessible · revalidate"),
+        Availability::Inaccessible { .. } => (MarkShape::Alert, "!", RED, "Inaccessible"),
+        Availability::Recovering { .. } => (MarkShape::Progress, "…", BLUE, "Recovering"),
+        Availability::Restoring { .. } => (MarkShape::Progress, "…", BLUE, "Restoring"),
+        Availability::RegionOutage { .. } => (MarkShape::Warning, "!", AMBER, "Unavailable"),
+    };
+    StateMark {
+        shape,
+        glyph,
+        colour,
+        label: label.to_string(),
+        detail: a.reason().map(|r| {
+            let mut chars = r.chars();
+            match chars.next() {
+                Some(c) => format!("{}{}.", c.to_uppercase(), chars.as_str()),
+                None => r,
+            }
+        }),
+        needs_attention: a.needs_attention(),
     }
 }
 
+/// The mark of database `d` of server `s` as a client connecting now would find it: the
+/// one function every view that marks a database state calls.
+pub fn state_mark(ws: &Workspace, s: &SqlServer, d: &Database) -> StateMark {
+    availability_mark(&crate::service::availability::availability(ws, s, d))
+}
+
+/// Paints a mark's shape centred on `c`, `r` points in radius.
+pub fn paint_mark(painter: &egui::Painter, c: egui::Pos2, r: f32, mark: &StateMark) {
+    let bang = |painter: &egui::Painter, at: egui::Pos2, ink: Color32| {
+        painter.text(
+            at,
+            egui::Align2::CENTER_CENTER,
+            "!",
+            egui::FontId::proportional(r * 1.6),
+            ink,
+        );
+    };
+    match mark.shape {
+        MarkShape::Dot => {
+            painter.circle_filled(c, r * 0.8, mark.colour);
+        }
+        MarkShape::Alert => {
+            painter.circle_filled(c, r, mark.colour);
+            bang(painter, c, Color32::WHITE);
+        }
+        MarkShape::Progress => {
+            // Three quarters of a ring, open at the top right, with a dot at its head.
+            let points: Vec<egui::Pos2> = (0..=18)
+                .map(|i| {
+                    let a = -std::f32::consts::FRAC_PI_2
+                        + i as f32 * (1.5 * std::f32::consts::PI / 18.0);
+                    c + (r * 0.75) * egui::vec2(a.cos(), a.sin())
+                })
+                .collect();
+            if let Some(head) = points.last().copied() {
+                painter.circle_filled(head, r * 0.3, mark.colour);
+            }
+            painter.add(egui::Shape::line(
+                points,
+                egui::Stroke::new((r * 0.35).max(1.5), mark.colour),
+            ));
+        }
+        MarkShape::Warning => {
+            let h = r * 1.9;
+            let top = c + egui::vec2(0.0, -h * 0.55);
+            let left = c + egui::vec2(-r * 1.05, h * 0.45);
+            let right = c + egui::vec2(r * 1.05, h * 0.45);
+            painter.add(egui::Shape::convex_polygon(
+                vec![top, right, left],
+                mark.colour,
+                egui::Stroke::NONE,
+            ));
+            bang(painter, c + egui::vec2(0.0, h * 0.08), Color32::BLACK);
+        }
+    }
+}
+
+/// A mark's shape as a widget of its own (`size` points square), its words on hover and as
+/// its accessible name.
+pub fn mark_icon(ui: &mut egui::Ui, mark: &StateMark, size: f32) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    paint_mark(ui.painter(), rect.center(), size * 0.38, mark);
+    let label = mark.label.clone();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
+    let hover = match &mark.detail {
+        Some(d) => format!("{}: {d}", mark.label),
+        None => mark.label.clone(),
+    };
+    response.on_hover_text(hover)
+}
+
+/// A database's state as the portal's Status column shows it: its mark, then its word in
+/// its colour (the reason on hover).
+pub fn state_badge(ui: &mut egui::Ui, mark: &StateMark) -> egui::Response {
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        let size = ui.spacing().interact_size.y.min(18.0);
+        mark_icon(ui, mark, size);
+        let r = ui.label(RichText::new(&mark.label).color(mark.colour).strong());
+        match &mark.detail {
+            Some(d) => r.on_hover_text(d),
+            None => r,
+        }
+    })
+    .inner
+}
+
+/// Resource Health as a pill.
 pub fn health_badge(ui: &mut egui::Ui, h: ResourceHealth) -> egui::Response {
     match h {
         ResourceHealth::Available => badge(ui, "Available", GREEN),
@@ -89,6 +225,18 @@ pub fn success_box(ui: &mut egui::Ui, text: &str) {
         Color32::from_rgb(223, 246, 221),
         GREEN,
         Color32::from_rgb(16, 80, 16),
+    );
+}
+
+/// Something that is not the user's doing and needs no action, but explains a failure
+/// (a region outage).
+pub fn warning_box(ui: &mut egui::Ui, text: &str) {
+    message_box(
+        ui,
+        text,
+        Color32::from_rgb(255, 244, 206),
+        AMBER,
+        Color32::from_rgb(100, 60, 0),
     );
 }
 

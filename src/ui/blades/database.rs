@@ -15,23 +15,32 @@ pub fn show(
         ui.label(format!("Database '{db}' no longer exists."));
         return;
     };
-    // What was said before the database changed state (a 40613 before it recovered) is
-    // no longer true.
-    let state_id = ui.scope_id().with(("db-state", server, db));
-    let state = d.state.label().to_string();
-    if ui
-        .data(|m| m.get_temp::<String>(state_id))
-        .is_some_and(|before| before != state)
-    {
-        *message = None;
-    }
-    ui.data_mut(|m| m.insert_temp(state_id, state));
-    ui.horizontal(|ui| {
+    let Some(srv) = cx.ws.server(server) else {
+        return;
+    };
+    // What a client connecting now would see: the state, or a region outage on top of it.
+    let availability = crate::service::availability::availability(cx.ws, srv, &d);
+    let mark = widgets::state_mark(cx.ws, srv, &d);
+    let health = crate::service::availability::health(cx.ws, srv, &d);
+    // What was said about another state (a 40613 before the database healed or its region
+    // came back) is no longer true.
+    super::forget_when_changed(ui, "db-state", message, availability.label());
+    ui.horizontal_wrapped(|ui| {
         ui.label("Status:");
-        state_badge(ui, &d.state);
+        state_badge(ui, &mark);
         ui.label("Resource health:");
-        health_badge(ui, d.health);
+        health_badge(ui, health);
     });
+    if let crate::service::availability::Availability::RegionOutage { region, until } =
+        &availability
+    {
+        widgets::warning_box(
+            ui,
+            &format!(
+                "Region {region} is down until {until}: connections to this database fail with error 40613 (not currently available). Nothing is wrong with the database or its key: it serves again by itself when the region is back."
+            ),
+        );
+    }
     if let DatabaseState::Inaccessible {
         since,
         cause,
@@ -533,34 +542,50 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
     });
 }
 
-/// The database's states (Online, Inaccessible, Recovering…) from the Activity Log, each
-/// episode in its own colour, above its Resource Health (Available after the first denied
-/// connection is Unavailable, as the seed says), on one time axis up to now.
+/// Which stretch of time the status and health bars show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Window {
+    /// From a little before the latest outage (or the last day).
+    Recent,
+    Day,
+    Week,
+    /// Since the database was created.
+    All,
+}
+
+/// Where the state changed: `(when, state)` for every change, oldest first.
+type Changes = std::sync::Arc<Vec<(Timestamp, &'static str)>>;
+
+/// The database's states (Online, Inaccessible, Recovering, Restoring, Unavailable while its
+/// region was down) from the Activity Log, each episode in its own colour, above its
+/// Resource Health (which follows the state), on one time axis ending a little after now
+/// (marked). The window starts a little before the latest outage (the run of stretches that
+/// were not Online), so a one-hour outage after a month of Online is a readable stretch,
+/// not a sliver; a day, a week or everything since creation are a click away.
 fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<'_>) {
     use widgets::{AMBER, BLUE, GREEN, RED, Segment, segment_bar};
     let now = cx.ws.now();
-    let start = d
+    let Some(srv) = cx.ws.server(server) else {
+        return;
+    };
+    let created = d
         .health_history
         .first()
         .map(|h| h.time.min(d.created))
         .unwrap_or(d.created);
     // State changes recorded for this database, worked out again only when the workspace
     // changes (the Activity Log of a large estate is long).
-    type Cached = (u64, std::sync::Arc<Vec<(Timestamp, &'static str)>>);
+    type Cached = (u64, Changes);
     let id = ui.scope_id().with(("state-episodes", server, &d.name));
     let changes = match ui.data(|m| m.get_temp::<Cached>(id)) {
         Some((rev, c)) if rev == cx.ws.revision => c,
         _ => {
-            let resource = cx
-                .ws
-                .server(server)
-                .map(|s| crate::service::ids::database(s, &d.name))
-                .unwrap_or_default();
-            let c: Vec<(Timestamp, &'static str)> = cx
+            let resource = crate::service::ids::database(srv, &d.name);
+            let mut c: Vec<(Timestamp, &'static str)> = cx
                 .ws
                 .activity_log
                 .iter()
-                .filter(|e| e.resource.eq_ignore_ascii_case(&resource) && e.time >= start)
+                .filter(|e| e.resource.eq_ignore_ascii_case(&resource) && e.time >= created)
                 .filter_map(|e| {
                     let state = match (e.operation.as_str(), e.status) {
                         ("MakeDatabaseInaccessible", _) => "Inaccessible",
@@ -576,61 +601,230 @@ fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<
                     Some((e.time, state))
                 })
                 .collect();
+            // The state in force now, whatever the log has shown so far.
+            let since = match &d.state {
+                DatabaseState::Online => None,
+                DatabaseState::Inaccessible { since, .. }
+                | DatabaseState::Recovering { since, .. }
+                | DatabaseState::Restoring { since, .. } => Some(*since),
+            };
+            if let Some(since) = since
+                && c.last().is_none_or(|(_, s)| *s != d.state.label())
+            {
+                c.push((since.max(created), d.state.label()));
+            }
+            c.sort_by_key(|(t, _)| *t);
             let c = std::sync::Arc::new(c);
             ui.data_mut(|m| m.insert_temp(id, (cx.ws.revision, c.clone())));
             c
         }
     };
-    let colour = |state: &str| match state {
-        "Online" => GREEN,
-        "Inaccessible" => RED,
-        "Recovering" => BLUE,
-        _ => AMBER,
-    };
-    let mut states: Vec<(Timestamp, &str)> = vec![(start, "Online")];
-    states.extend(changes.iter().copied());
-    // The state now, whatever the log has shown so far.
-    states.push((now, d.state.label()));
-    let mut episodes: Vec<Segment> = Vec::new();
-    for w in states.windows(2) {
-        let (from, state) = w[0];
-        match episodes.last_mut() {
-            Some(last) if last.label == state => last.to = w[1].0,
-            _ => episodes.push(Segment {
-                from,
-                to: w[1].0,
-                colour: colour(state),
-                label: state.to_string(),
-            }),
-        }
-    }
-    let health: Vec<Segment> = d
-        .health_history
+    // The region outages of the server's region, as far as they have happened.
+    let outages: Vec<(Timestamp, Timestamp)> = cx
+        .ws
+        .continuity
+        .region_outages
         .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let (label, colour) = match h.health {
-                ResourceHealth::Available => ("Available", GREEN),
-                ResourceHealth::Unavailable => ("Unavailable", RED),
-            };
-            Segment {
-                from: h.time,
-                to: d.health_history.get(i + 1).map(|n| n.time).unwrap_or(now),
-                colour,
-                label: label.into(),
-            }
-        })
+        .filter(|o| o.region.eq_ignore_ascii_case(&srv.location) && o.from <= now)
+        .map(|o| (o.from, o.until.min(now)))
         .collect();
-    ui.label(egui::RichText::new("Status").weak());
-    let _ = segment_bar(ui, start, now, &episodes);
-    ui.label(egui::RichText::new("Resource health").weak());
-    let _ = segment_bar(ui, start, now, &health);
-    ui.horizontal(|ui| {
-        ui.label(egui::RichText::new(start.to_display()).weak().small());
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.label(egui::RichText::new("now").weak().small());
-        });
+    let region_down = |t: Timestamp| outages.iter().any(|(a, b)| *a <= t && t < *b);
+    let first_state = match d.state {
+        DatabaseState::Restoring { .. } if changes.is_empty() => "Restoring",
+        _ => "Online",
+    };
+    let state_at = |t: Timestamp| {
+        let i = changes.partition_point(|(at, _)| *at <= t);
+        let base = if i == 0 {
+            first_state
+        } else {
+            changes[i - 1].1
+        };
+        if base == "Online" && region_down(t) {
+            "Unavailable"
+        } else {
+            base
+        }
+    };
+    let health_at = |t: Timestamp| {
+        let i = d.health_history.partition_point(|h| h.time <= t);
+        let recorded = if i == 0 {
+            ResourceHealth::Available
+        } else {
+            d.health_history[i - 1].health
+        };
+        if region_down(t) {
+            ResourceHealth::Unavailable
+        } else {
+            recorded
+        }
+    };
+    // Every instant something may change, then the stretches between them.
+    let mut cuts: Vec<Timestamp> = vec![created];
+    cuts.extend(changes.iter().map(|(t, _)| *t));
+    cuts.extend(d.health_history.iter().map(|h| h.time));
+    cuts.extend(outages.iter().flat_map(|(a, b)| [*a, *b]));
+    cuts.retain(|t| *t >= created && *t < now);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let stretches = |label_of: &dyn Fn(Timestamp) -> (&'static str, egui::Color32)| {
+        let mut out: Vec<Segment> = Vec::new();
+        for (i, from) in cuts.iter().enumerate() {
+            let to = cuts.get(i + 1).copied().unwrap_or(now);
+            let (label, colour) = label_of(*from);
+            match out.last_mut() {
+                Some(last) if last.label == label => last.to = to,
+                _ => out.push(Segment {
+                    from: *from,
+                    to,
+                    colour,
+                    label: label.to_string(),
+                }),
+            }
+        }
+        out
+    };
+    let episodes = stretches(&|t| {
+        let s = state_at(t);
+        let colour = match s {
+            "Online" => GREEN,
+            "Inaccessible" => RED,
+            "Recovering" | "Restoring" => BLUE,
+            _ => AMBER,
+        };
+        (s, colour)
     });
+    let health = stretches(&|t| match health_at(t) {
+        ResourceHealth::Available => ("Available", GREEN),
+        ResourceHealth::Unavailable => ("Unavailable", RED),
+    });
+    // The window.
+    let wid = ui.scope_id().with(("health-window", server, &d.name));
+    let mut window = ui
+        .data(|m| m.get_temp::<Window>(wid))
+        .unwrap_or(Window::Recent);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(egui::RichText::new("Show:").weak());
+        for (w, text) in [
+            (Window::Recent, "Recent episodes"),
+            (Window::Day, "Last 24 h"),
+            (Window::Week, "Last 7 days"),
+            (Window::All, "Since creation"),
+        ] {
+            ui.selectable_value(&mut window, w, text);
+        }
+    });
+    ui.data_mut(|m| m.insert_temp(wid, window));
+    let recent = || {
+        // The start of the latest outage: the run of stretches up to the last one that was
+        // not Online (or not Available), in either bar.
+        let outage_start = |e: &[Segment], fine: &str| {
+            let last_bad = e.iter().rposition(|s| s.label != fine)?;
+            let first = e[..=last_bad]
+                .iter()
+                .rposition(|s| s.label == fine)
+                .map_or(0, |i| i + 1);
+            Some(e[first].from)
+        };
+        match [
+            outage_start(&episodes, "Online"),
+            outage_start(&health, "Available"),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        {
+            Some(anchor) => anchor - Duration(((now - anchor).0 / 4).max(1200)),
+            None => now - Duration::hours(24),
+        }
+    };
+    let start = match window {
+        Window::Recent => recent(),
+        Window::Day => now - Duration::hours(24),
+        Window::Week => now - Duration::days(7),
+        Window::All => created,
+    }
+    .max(created)
+    .min(now - Duration::minutes(10));
+    // A little room after now, so "now" is never on the edge.
+    let end = now + Duration(((now - start).0 / 25).max(30));
+    let shown = |v: &[Segment]| -> Vec<Segment> {
+        v.iter()
+            .filter(|s| s.to > start)
+            .map(|s| Segment {
+                from: s.from.max(start),
+                to: s.to,
+                colour: s.colour,
+                label: s.label.clone(),
+            })
+            .collect()
+    };
+    ui.label(egui::RichText::new("Status").weak());
+    let (status_rect, x) = segment_bar(ui, start, end, &shown(&episodes));
+    ui.label(egui::RichText::new("Resource health").weak());
+    let (health_rect, _) = segment_bar(ui, start, end, &shown(&health));
+    // The time axis: ticks with the time of day (and the date over more than a day), and
+    // a line at now through both bars.
+    let (axis, _) =
+        ui.allocate_exact_size(egui::vec2(status_rect.width(), 16.0), egui::Sense::hover());
+    let painter = ui.painter();
+    let ink = ui.visuals().weak_text_color();
+    let font = egui::FontId::proportional(11.0);
+    let long = (now - start) > Duration::hours(36);
+    let clock = |t: Timestamp| {
+        let text = t.to_display();
+        let time = text.get(11..16).unwrap_or("");
+        if long {
+            format!("{} {time}", text.get(5..10).unwrap_or(""))
+        } else {
+            time.to_string()
+        }
+    };
+    let ticks = if status_rect.width() > 420.0 { 4 } else { 2 };
+    for i in 0..ticks {
+        let t = Timestamp(start.0 + (now - start).0 * i / ticks);
+        let px = x(t);
+        painter.vline(
+            px,
+            axis.top()..=axis.top() + 3.0,
+            egui::Stroke::new(1.0, ink),
+        );
+        painter.text(
+            egui::pos2(px, axis.top() + 3.0),
+            if i == 0 {
+                egui::Align2::LEFT_TOP
+            } else {
+                egui::Align2::CENTER_TOP
+            },
+            clock(t),
+            font.clone(),
+            ink,
+        );
+    }
+    let now_x = x(now);
+    let strong = ui.visuals().strong_text_color();
+    painter.vline(
+        now_x,
+        status_rect.top()..=health_rect.bottom() + 3.0,
+        egui::Stroke::new(1.5, strong),
+    );
+    painter.text(
+        egui::pos2(now_x, axis.top() + 3.0),
+        egui::Align2::RIGHT_TOP,
+        "now",
+        font,
+        strong,
+    );
+    ui.label(
+        egui::RichText::new(format!(
+            "Showing {} to now ({}), {}.",
+            clock(start),
+            now.to_display(),
+            (now - start).human()
+        ))
+        .weak()
+        .small(),
+    );
 }
 
 /// "1 (512 bytes of rows)": how many sample pages a database holds and how much they carry.

@@ -232,6 +232,13 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
         .filter(|g| g.has_server(server))
         .cloned()
         .collect();
+    // "'g' failed over: B is the primary" holds only while B is (a fail-back from the other
+    // server's blade or the Cloud Shell, or a rewind, makes it untrue).
+    let primaries: Vec<(&str, &str)> = groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.primary_server.as_str()))
+        .collect();
+    super::forget_when_changed(ui, "failover-groups", &mut form.message, &primaries);
     if groups.is_empty() {
         ui.label("No failover group on this server.");
     }

@@ -188,8 +188,14 @@ pub fn show(
             let toggle = if kv.enabled { "Disable" } else { "Enable" };
             let clicked = ui.button(toggle).clicked();
             let warn = || {
-                let lost = dependents::databases_lost_with(cx.ws, vault, key, Some(version));
-                dependents::loss_warning(&lost, "Disabling this version", "within 10 minutes")
+                dependents::key_loss_warning(
+                    cx.ws,
+                    vault,
+                    key,
+                    Some(version),
+                    "Disabling this version",
+                    "disabled",
+                )
             };
             let warning = if kv.enabled && (clicked || confirming(ui, "disable")) {
                 warn()
@@ -239,26 +245,7 @@ pub fn show(
             }
             let clicked = ui.button("Delete key").clicked();
             let warning = if clicked || confirming(ui, "delete") {
-                let lost = dependents::databases_lost_with(cx.ws, vault, key, None);
-                let backups = deps
-                    .iter()
-                    .filter(|(_, d)| matches!(d, Dependent::Backups { .. }))
-                    .count();
-                match (
-                    dependents::loss_warning(&lost, "Deleting this key", "within 10 minutes"),
-                    backups,
-                ) {
-                    (None, 0) => None,
-                    (w, b) => Some(format!(
-                        "{}{}",
-                        w.unwrap_or_default(),
-                        if b > 0 {
-                            format!(" Backups of {b} database(s) need it to be restored.")
-                        } else {
-                            String::new()
-                        }
-                    )),
-                }
+                dependents::key_loss_warning(cx.ws, vault, key, None, "Deleting this key", "deleted")
             } else {
                 None
             };

@@ -352,8 +352,71 @@ impl BladeKind {
     }
 }
 
+impl BladeKind {
+    /// Every message line of the blade.
+    fn messages_mut(&mut self) -> Vec<&mut Option<Outcome>> {
+        match self {
+            BladeKind::Vault { forms, .. } => vec![
+                &mut forms.key_message,
+                &mut forms.policy_message,
+                &mut forms.network_message,
+            ],
+            BladeKind::ServerTde { form, .. } => vec![&mut form.message],
+            BladeKind::CompromisedKey { form, .. } => vec![&mut form.message],
+            BladeKind::KeyVersion { message, .. }
+            | BladeKind::Database { message, .. }
+            | BladeKind::Server { message, .. } => vec![message],
+            BladeKind::VaultGovernance { form, .. } => vec![&mut form.message],
+            BladeKind::VaultLogs { view, .. } => vec![&mut view.message],
+            BladeKind::KeyImport { form, .. } => vec![&mut form.message],
+            BladeKind::Backups { form, .. } => vec![&mut form.message],
+            BladeKind::GeoReplication { form, .. } => vec![&mut form.message],
+            BladeKind::FailoverGroups { form, .. } => vec![&mut form.message],
+            BladeKind::Alerts { form } => vec![&mut form.message],
+            BladeKind::ActivityLog
+            | BladeKind::Advisor
+            | BladeKind::VaultMetrics { .. }
+            | BladeKind::Topology => Vec::new(),
+        }
+    }
+}
+
+/// A message describes the workspace it was said about: when the workspace is put back to
+/// an earlier point (Undo, Rewind to here), what was said after that point is no longer
+/// true and goes. Revisions only grow, so an earlier point has a smaller one.
+fn forget_rewound_messages(ui: &egui::Ui, blade: &mut Blade, ws: &Workspace) {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for m in blade.kind.messages_mut() {
+        m.hash(&mut h);
+    }
+    let said = h.finish();
+    let id = egui::Id::unique("blade-messages-said-at").with(blade.id);
+    match ui.data(|d| d.get_temp::<(u64, u64)>(id)) {
+        // New words: they describe the workspace as it is now.
+        Some((before, _)) if before != said => {
+            ui.data_mut(|d| d.insert_temp(id, (said, ws.revision)));
+        }
+        Some((_, at)) if ws.revision < at => {
+            for m in blade.kind.messages_mut() {
+                *m = None;
+            }
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for m in blade.kind.messages_mut() {
+                m.hash(&mut h);
+            }
+            ui.data_mut(|d| d.insert_temp(id, (h.finish(), ws.revision)));
+        }
+        Some(_) => {}
+        None => {
+            ui.data_mut(|d| d.insert_temp(id, (said, ws.revision)));
+        }
+    }
+}
+
 /// Draws one blade's body.
 pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
+    forget_rewound_messages(ui, blade, cx.ws);
     match &mut blade.kind {
         BladeKind::Server { server, message } => server::show(ui, server, message, cx),
         BladeKind::ServerTde { server, form } => tde::show(ui, server, form, cx),
@@ -440,6 +503,38 @@ pub fn group_of(ws: &Workspace, server: &str) -> String {
     ws.server(server)
         .map(|s| s.resource_group.clone())
         .unwrap_or_default()
+}
+
+/// Keeps `message` only while what it describes still holds. `fact` is what the message is
+/// about (a protector, a group's primary, a database's availability): it is taken on the
+/// first frame a message shows, and when it changes (the clock, a rewind, a change made
+/// elsewhere) the message goes, so a blade never says what is no longer true.
+pub fn forget_when_changed(
+    ui: &egui::Ui,
+    what: &str,
+    message: &mut Option<Outcome>,
+    fact: impl std::hash::Hash,
+) {
+    use std::hash::{Hash, Hasher};
+    let hash = |x: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        x(&mut h);
+        h.finish()
+    };
+    let said = hash(&|h| message.hash(h));
+    let now = hash(&|h| fact.hash(h));
+    let id = ui.scope_id().with(("message-fact", what));
+    match ui.data(|d| d.get_temp::<(u64, u64)>(id)) {
+        Some((before, fact_then)) if before == said && fact_then != now && message.is_some() => {
+            *message = None;
+            let none = hash(&|h| Option::<Outcome>::None.hash(h));
+            ui.data_mut(|d| d.insert_temp(id, (none, now)));
+        }
+        Some((before, _)) if before == said => {}
+        _ => {
+            ui.data_mut(|d| d.insert_temp(id, (said, now)));
+        }
+    }
 }
 
 /// Shows an operation's last outcome.

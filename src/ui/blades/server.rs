@@ -2,6 +2,7 @@
 
 use super::{BladeCtx, BladeKind, TdeForm};
 use crate::model::*;
+use crate::service::availability::Availability;
 use crate::ui::widgets::{self, properties, section, state_badge};
 use egui_extras::{Column, TableBuilder};
 
@@ -155,11 +156,38 @@ pub fn show(
     }
     super::outcome(ui, message);
     section(ui, &format!("Databases ({})", s.databases.len()));
-    let down = s.databases.iter().filter(|d| !d.state.is_online()).count();
-    if down > 0 {
+    // What needs attention apart from what is only under way (a restore, a recovery).
+    let (mut lost, mut unavailable, mut busy) = (0, 0, 0);
+    for d in &s.databases {
+        match crate::service::availability::availability(cx.ws, &s, d) {
+            Availability::Inaccessible { .. } => lost += 1,
+            Availability::RegionOutage { .. } => unavailable += 1,
+            Availability::Restoring { .. } | Availability::Recovering { .. } => busy += 1,
+            Availability::Online => {}
+        }
+    }
+    if lost > 0 {
         ui.colored_label(
             widgets::RED,
-            format!("{down} of {} databases are not Online.", s.databases.len()),
+            format!(
+                "{lost} of {} databases are Inaccessible.",
+                s.databases.len()
+            ),
+        );
+    }
+    if unavailable > 0 {
+        ui.colored_label(
+            widgets::AMBER,
+            format!(
+                "{unavailable} of {} databases are unavailable while the region is down.",
+                s.databases.len()
+            ),
+        );
+    }
+    if busy > 0 {
+        ui.colored_label(
+            widgets::BLUE,
+            format!("{busy} database(s) being restored or brought back online."),
         );
     }
     // Only the rows in view are laid out: a server of thousands of databases costs a frame
@@ -170,8 +198,8 @@ pub fn show(
             .striped(true)
             .max_scroll_height(height)
             .column(Column::auto().at_least(120.0).clip(true))
-            .column(Column::exact(100.0))
-            .column(Column::exact(170.0))
+            .column(Column::exact(130.0))
+            .column(Column::exact(150.0))
             .column(Column::remainder().clip(true))
             .header(20.0, |mut h| {
                 for t in ["Name", "Status", "Tier", "TDE"] {
@@ -197,7 +225,7 @@ pub fn show(
                         }
                     });
                     row.col(|ui| {
-                        state_badge(ui, &d.state);
+                        state_badge(ui, &widgets::state_mark(cx.ws, &s, d));
                     });
                     row.col(|ui| {
                         ui.label(format!(

@@ -66,6 +66,19 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         ui.label(format!("Server '{server}' no longer exists."));
         return;
     };
+    // "Saved: 'k' is the TDE protector" holds only while it is (a rewind, an undo or a
+    // change from the Cloud Shell takes it back).
+    super::forget_when_changed(
+        ui,
+        "tde-protector",
+        &mut form.message,
+        (
+            &s.protector.server_key_name,
+            s.protector.key_type.as_str(),
+            s.protector.auto_rotation,
+            s.keys.len(),
+        ),
+    );
     ui.label("Transparent data encryption encrypts your databases, backups, and logs at rest. The TDE protector wraps each database encryption key.");
     section(ui, "TDE protector");
     ui.horizontal(|ui| {
@@ -110,6 +123,7 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
                 ui.label(egui::RichText::new("The server has no identity yet: Save creates a system-assigned identity first.").weak());
             }
         }
+        grant_offer(ui, server, form, cx);
     }
     ui.add_space(6.0);
     ui.horizontal(|ui| {
@@ -326,6 +340,86 @@ fn diagnose(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCtx<'
                 });
             }
         }
+    }
+}
+
+/// On a vault that uses access policies, when the server's identity lacks what TDE needs
+/// on the chosen key: the portal's offer to grant it get, wrapKey and unwrapKey, as its own
+/// change (`az keyvault set-policy`), kept next to what the identity already had.
+fn grant_offer(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCtx<'_>) {
+    use crate::service::{Caller, keyvault};
+    let Some(uri) = form.selected_kid(cx.ws).as_deref().and_then(KeyUri::parse) else {
+        return;
+    };
+    let Some(v) = cx.ws.vault(&uri.vault).filter(|v| v.deleted.is_none()) else {
+        return;
+    };
+    if v.rbac_authorization || v.is_managed_hsm() {
+        return;
+    }
+    let Some(identity) = cx
+        .ws
+        .server(server)
+        .and_then(|s| cx.ws.key_vault_identity(s))
+    else {
+        return;
+    };
+    let Err(KeyAccessFailure::MissingPermissions(missing)) = keyvault::check_key_use(
+        cx.ws,
+        &Caller::Server(server.to_string()),
+        &uri,
+        &KeyPermission::TDE_REQUIRED,
+        None,
+    ) else {
+        return;
+    };
+    let oid = identity.principal_id.clone();
+    // What the identity has now, plus what TDE needs (set-policy replaces the list).
+    let mut permissions: std::collections::BTreeSet<KeyPermission> = v
+        .access_policies
+        .iter()
+        .filter(|p| p.object_id == oid)
+        .flat_map(|p| p.key_permissions.iter().copied())
+        .collect();
+    permissions.extend(KeyPermission::TDE_REQUIRED);
+    widgets::warning_box(
+        ui,
+        &format!(
+            "The server's identity ({oid}) lacks {} on key vault '{}': Save will fail until it has get, wrapKey and unwrapKey.",
+            missing.join(", "),
+            v.name
+        ),
+    );
+    let line = format!(
+        "az keyvault set-policy --name {} --object-id {oid} --key-permissions {}",
+        v.name,
+        permissions
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let button = ui
+        .add_enabled(
+            !cx.busy,
+            egui::Button::new(
+                "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
+            ),
+        )
+        .on_hover_text(line.clone());
+    if button.clicked() {
+        let vault = v.name.clone();
+        cx.az(line);
+        cx.run(move |ws| {
+            said(
+                keyvault::set_access_policy(ws, &vault, &oid, &permissions),
+                |_| {
+                    format!(
+                        "Access granted: the server's identity has get, wrapKey and unwrapKey on '{vault}'. Save again."
+                    )
+                },
+            )
+        });
     }
 }
 
