@@ -1637,16 +1637,26 @@ fn sim_app_starts_a_customer_app_that_sees_the_slices_outage() {
     assert!(sh.run_line(&mut ws, "sim app stop").ok);
     let r = sh.run_line(&mut ws, "sim app stop");
     assert!(!r.ok);
-    assert!(r.stderr.contains("No customer app is running."), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("No customer app is running."),
+        "{}",
+        r.stderr
+    );
     let r = sh.run_line(
         &mut ws,
         "sim app start --server sql-contoso-weu --database sales --every 30s",
     );
     assert!(!r.ok);
     assert!(r.stderr.contains("1 to 60 whole minutes"), "{}", r.stderr);
-    let r = sh.run_line(&mut ws, "sim app start --server sql-contoso-weu --database nope");
+    let r = sh.run_line(
+        &mut ws,
+        "sim app start --server sql-contoso-weu --database nope",
+    );
     assert!(!r.ok);
     assert!(r.stderr.contains("ResourceNotFound"), "{}", r.stderr);
     assert!(sh.run_line(&mut ws, "sim app delete").ok);
-    assert_eq!(sh.run_line(&mut ws, "sim app show -o tsv").stdout.trim(), "");
+    assert_eq!(
+        sh.run_line(&mut ws, "sim app show -o tsv").stdout.trim(),
+        ""
+    );
 }

@@ -9,6 +9,7 @@ pub mod blade_layout;
 pub mod blades;
 mod changes;
 mod chrome;
+pub mod customer_app;
 pub mod endpoint_panel;
 pub mod history;
 pub mod jobs;
@@ -205,6 +206,8 @@ pub struct ConsoleApp {
     pub recovery: recovery::Recovery,
     /// View > "Serve vaults on localhost".
     pub serving: endpoint_panel::Serving,
+    /// View > "Customer app".
+    pub customer_app: customer_app::CustomerAppPanel,
 }
 
 impl ConsoleApp {
@@ -272,6 +275,7 @@ impl ConsoleApp {
             disk_checked_at: f64::NEG_INFINITY,
             recovery: recovery::Recovery::default(),
             serving: endpoint_panel::Serving::default(),
+            customer_app: customer_app::CustomerAppPanel::default(),
             ws,
         }
     }
@@ -1041,6 +1045,7 @@ impl ConsoleApp {
         if fresh {
             ctx.request_discard("a new blade measures its tables in its first pass");
         }
+        customer_app::window(self, &ctx);
         chrome::notifications_panel(self, &ctx);
         chrome::toasts(self, &ctx);
         chrome::dialogs(self, &ctx);
