@@ -1625,7 +1625,7 @@ fn sim_app_starts_a_customer_app_that_sees_the_slices_outage() {
     assert_eq!(results, ["ok", "40613", "ok"], "{app}");
     assert_eq!(app["last"], "ok");
     let failed = app["failed"].as_u64().unwrap();
-    assert!(failed >= 1 && failed < 80, "{app}");
+    assert!((1..80).contains(&failed), "{app}");
     assert!(
         app["firstError"]
             .as_str()

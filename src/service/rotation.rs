@@ -531,6 +531,9 @@ pub fn iso_days(d: Duration) -> String {
     format!("P{}D", d.0 / 86_400)
 }
 
+/// The app id a vault's own rotations record in its journal.
+pub const ROTATION_APP_ID: &str = "Azure Key Vault";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,6 +568,3 @@ mod tests {
         assert!(validate_policy(&p(Some(360), None, Some(365))).is_err());
     }
 }
-
-/// The app id a vault's own rotations record in its journal.
-pub const ROTATION_APP_ID: &str = "Azure Key Vault";

@@ -80,6 +80,9 @@ pub struct Plotted {
     pub bars: usize,
 }
 
+/// The SDK series and what it was computed from: the journal, the clock, the span.
+type SdkCache = (imbl::Vector<VaultRequest>, i64, Span, Vec<(u64, u64)>);
+
 /// The window's state.
 #[derive(Default)]
 pub struct CustomerAppPanel {
@@ -90,7 +93,7 @@ pub struct CustomerAppPanel {
     /// The outcome of the last Start or Stop asked for here.
     outcome: Arc<Mutex<Option<Result<String, String>>>>,
     /// The SDK series, by (journal, clock, span): recomputed only when one moves.
-    sdk_cache: Option<(imbl::Vector<VaultRequest>, i64, Span, Vec<(u64, u64)>)>,
+    sdk_cache: Option<SdkCache>,
     pub plotted: Option<Plotted>,
 }
 
