@@ -587,3 +587,156 @@ fn soft_deleted_keys_follow_purge_protection_and_retention() {
     keyvault::recover_vault(&mut ws2, VAULT).unwrap();
     assert!(keyvault::list_deleted_vaults(&ws2).is_empty());
 }
+
+/// The boundaries (multiples of a minute) in `[from, to)`.
+fn minute_boundaries(from: Timestamp, to: Timestamp) -> u64 {
+    let ceil = |t: Timestamp| t.0.div_euclid(60) + i64::from(t.0.rem_euclid(60) != 0);
+    u64::try_from(ceil(to) - ceil(from)).unwrap_or(0)
+}
+
+/// When `sales` turned Inaccessible, from its state.
+fn inaccessible_since(ws: &Workspace) -> Timestamp {
+    match ws.server(SERVER).unwrap().database("sales").unwrap().state {
+        DatabaseState::Inaccessible { since, .. } => since,
+        ref other => panic!("sales is {}", other.label()),
+    }
+}
+
+/// When auto-heal brought `sales` back (the Activity Log's "transitioning" record).
+fn healed_at(ws: &Workspace) -> Timestamp {
+    ws.activity_log
+        .iter()
+        .find(|e| {
+            e.operation == "MakeDatabaseAccessible"
+                && e.status == ActivityStatus::Started
+                && e.resource.ends_with("/databases/sales")
+        })
+        .map(|e| e.time)
+        .expect("sales healed")
+}
+
+#[test]
+fn a_customer_app_counts_every_minute_of_a_revocation_outage_exactly() {
+    use service::customer_app::{self, DEFAULT_EVERY};
+    let (mut ws, _, _) = protected(TimingProfile::Y2021);
+    let t0 = ws.now();
+    assert_eq!(t0.0 % 60, 0);
+    let app = customer_app::start_customer_app(&mut ws, SERVER, "sales", DEFAULT_EVERY).unwrap();
+    // Started on a boundary: its first query is at once.
+    assert_eq!(app.samples(), 1);
+    behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
+    // Revocation: the server's access policy removed; the server notices within minutes.
+    let p = principal(&ws);
+    keyvault::delete_access_policy(&mut ws, VAULT, &p).unwrap();
+    // The same class, clicked minute by minute: it must end exactly where one advance does.
+    let mut stepwise = ws.clone();
+    behaviour::advance(&mut ws, Duration::minutes(60)).unwrap();
+    for _ in 0..60 {
+        behaviour::advance(&mut stepwise, Duration::minutes(1)).unwrap();
+        let last = stepwise.customer_apps[0].last_outcome().cloned();
+        assert_eq!(last, Some(customer_app::query(&stepwise, SERVER, "sales")));
+    }
+    let since = inaccessible_since(&ws);
+    assert!(
+        since > t0 + Duration::minutes(30) && since <= t0 + Duration::minutes(51),
+        "{since}"
+    );
+    // Access restored inside the auto-heal window: back Online within the hour.
+    for w in [&mut ws, &mut stepwise] {
+        grant_tde(w);
+    }
+    behaviour::advance(&mut ws, Duration::minutes(120)).unwrap();
+    for _ in 0..120 {
+        behaviour::advance(&mut stepwise, Duration::minutes(1)).unwrap();
+    }
+    assert_eq!(status(&ws, "sales"), "Online");
+    let healed = healed_at(&ws);
+    let failed = minute_boundaries(since, healed);
+    assert!(failed >= 5, "an outage of {failed} minutes");
+    let a = &ws.customer_apps[0];
+    assert_eq!(a.samples(), 1 + 30 + 60 + 120);
+    let s = customer_app::summary(a, t0 - Duration(1), ws.now());
+    assert_eq!((s.ok, s.failed), (211 - failed, failed));
+    assert_eq!(s.codes, vec![("40613".to_string(), failed)]);
+    assert_eq!(s.down_since, None);
+    assert!(
+        s.first_error
+            .as_deref()
+            .is_some_and(|e| e.contains("'sales'") && e.contains("not currently available")),
+        "{:?}",
+        s.first_error
+    );
+    // Three runs: answered, refused with 40613 from the minute it turned Inaccessible,
+    // answered again from the minute it healed.
+    let runs: Vec<(Timestamp, u32, Option<&str>)> = a
+        .runs
+        .iter()
+        .map(|r| (r.first, r.count, r.outcome.code()))
+        .collect();
+    let first_failed =
+        Timestamp(since.0.div_euclid(60) * 60 + if since.0 % 60 == 0 { 0 } else { 60 });
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert_eq!(runs[1], (first_failed, failed as u32, Some("40613")));
+    // Deterministic: the minute-by-minute class ends in the same state, samples included.
+    assert_eq!(stepwise.customer_apps, ws.customer_apps);
+    assert!(stepwise.same_as(&ws));
+}
+
+#[test]
+fn a_customer_app_keeps_a_week_of_a_month_cheaply_and_survives_a_save() {
+    use service::customer_app::{self, DEFAULT_EVERY};
+    let (mut ws, _, _) = protected(TimingProfile::Y2021);
+    customer_app::start_customer_app(&mut ws, SERVER, "sales", DEFAULT_EVERY).unwrap();
+    let started = std::time::Instant::now();
+    behaviour::advance(&mut ws, Duration::days(30)).unwrap();
+    let took = started.elapsed();
+    let a = &ws.customer_apps[0];
+    assert_eq!(
+        a.samples(),
+        u64::from(tde_console::model::customer_app::MAX_SAMPLES)
+    );
+    assert_eq!(a.runs.len(), 1, "one run of answered queries");
+    assert_eq!(a.runs[0].last(a.every), ws.now());
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    // Stopped, it queries no more; the file keeps it.
+    customer_app::stop_customer_app(&mut ws, SERVER, "sales").unwrap();
+    behaviour::advance(&mut ws, Duration::hours(1)).unwrap();
+    assert_eq!(
+        ws.customer_apps[0].runs[0].last(DEFAULT_EVERY),
+        ws.now() - Duration::hours(1)
+    );
+    let text = tde_console::persist::to_ron(&ws).unwrap();
+    let back = tde_console::persist::from_ron(&text, std::path::Path::new("t.ron")).unwrap();
+    assert_eq!(back.customer_apps, ws.customer_apps);
+    // Bad input changes nothing.
+    let before = ws.clone();
+    for every in [
+        Duration::seconds(30),
+        Duration::seconds(90),
+        Duration::hours(2),
+    ] {
+        assert!(customer_app::start_customer_app(&mut ws, SERVER, "sales", every).is_err());
+    }
+    assert_eq!(
+        customer_app::start_customer_app(&mut ws, SERVER, "nope", DEFAULT_EVERY)
+            .unwrap_err()
+            .code,
+        "ResourceNotFound"
+    );
+    assert_eq!(
+        customer_app::stop_customer_app(&mut ws, SERVER, "sales")
+            .unwrap_err()
+            .code,
+        "CustomerAppStopped"
+    );
+    assert!(ws.same_as(&before));
+    // Started again, it resumes after a gap: a new run.
+    customer_app::start_customer_app(&mut ws, SERVER, "sales", DEFAULT_EVERY).unwrap();
+    assert_eq!(ws.customer_apps[0].runs.len(), 2);
+    assert_eq!(
+        customer_app::start_customer_app(&mut ws, SERVER, "sales", DEFAULT_EVERY)
+            .unwrap_err()
+            .code,
+        "CustomerAppRunning"
+    );
+}

@@ -1599,3 +1599,64 @@ if ! az group show -n nope -o none 2>/dev/null; then echo missing; fi
         );
     }
 }
+
+#[test]
+fn sim_app_starts_a_customer_app_that_sees_the_slices_outage() {
+    let (mut sh, mut ws) = shell();
+    let script = slice_script().replace(
+        "# Revoke the server's access",
+        "sim app start --server sql-contoso-weu --database sales -o none\n# Revoke the server's access",
+    );
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "stderr: {}", out.stderr);
+    let r = sh.run_line(&mut ws, "sim app show -o json");
+    assert!(r.ok, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let app = &v[0];
+    assert_eq!(app["database"], "sales");
+    assert_eq!(app["running"], true);
+    assert_eq!(app["samples"], 81, "{app}");
+    let results: Vec<&str> = app["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["ok", "40613", "ok"], "{app}");
+    assert_eq!(app["last"], "ok");
+    let failed = app["failed"].as_u64().unwrap();
+    assert!((1..80).contains(&failed), "{app}");
+    assert!(
+        app["firstError"]
+            .as_str()
+            .unwrap()
+            .contains("is not currently available"),
+        "{app}"
+    );
+    // The only app running is the one `stop` stops; a second stop says why not.
+    assert!(sh.run_line(&mut ws, "sim app stop").ok);
+    let r = sh.run_line(&mut ws, "sim app stop");
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("No customer app is running."),
+        "{}",
+        r.stderr
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "sim app start --server sql-contoso-weu --database sales --every 30s",
+    );
+    assert!(!r.ok);
+    assert!(r.stderr.contains("1 to 60 whole minutes"), "{}", r.stderr);
+    let r = sh.run_line(
+        &mut ws,
+        "sim app start --server sql-contoso-weu --database nope",
+    );
+    assert!(!r.ok);
+    assert!(r.stderr.contains("ResourceNotFound"), "{}", r.stderr);
+    assert!(sh.run_line(&mut ws, "sim app delete").ok);
+    assert_eq!(
+        sh.run_line(&mut ws, "sim app show -o tsv").stdout.trim(),
+        ""
+    );
+}

@@ -197,3 +197,40 @@ fn scenarios_panel_and_history() {
     h.run_steps(3);
     h.snapshot("scenarios-and-history");
 }
+
+/// Issue 23: the customer app during a revocation's outage, at 200 % in the light theme
+/// (640x360 points): answered and refused queries per minute, the summary, the outage.
+#[test]
+fn customer_app_at_200_percent() {
+    let mut ws = demo();
+    service::customer_app::start_customer_app(
+        &mut ws,
+        "sql-contoso-us",
+        "sales",
+        service::customer_app::DEFAULT_EVERY,
+    )
+    .unwrap();
+    let keys = common::FixtureKeys::new();
+    behaviour::advance_with(&mut ws, Duration::minutes(25), &keys).unwrap();
+    let principal: PrincipalId = ws
+        .server("sql-contoso-us")
+        .and_then(|s| s.identity.as_ref())
+        .map(|i| i.principal_id.clone())
+        .expect("the demo server has an identity");
+    keyvault::delete_access_policy(&mut ws, "kv-contoso-us", &principal).unwrap();
+    behaviour::advance_with(&mut ws, Duration::minutes(20), &keys).unwrap();
+    let mut h = harness(ws);
+    h.state_mut()
+        .presentation
+        .set(2.0, tde_console::ui::presentation::Look::Light);
+    // Opened once the zoom applies, as View > Customer app at 200 % opens it.
+    h.run_steps(2);
+    h.state_mut().customer_app.open = true;
+    h.run_steps(4);
+    assert!(
+        h.query_all_by_label_contains("failed (40613)")
+            .next()
+            .is_some()
+    );
+    h.snapshot("customer-app-200");
+}

@@ -1622,3 +1622,114 @@ fn the_toasts_copy_button_copies_its_az_line() {
         "the toast and the notifications both show the line"
     );
 }
+
+/// Issue 23, a customer app: started by a click on the database blade, it charts the
+/// outage a revocation causes as the business sees it (40613), minute by minute.
+#[test]
+fn a_customer_app_started_from_the_database_blade_charts_the_40613_outage() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    click(&mut h, "Start customer app");
+    h.run_steps(3);
+    assert!(h.state().customer_app.open, "the window opens");
+    assert!(has(&h, "Running since 09:00"));
+    assert!(has(&h, "Last 60 min: 1 ok, 0 failed"));
+    assert!(has(
+        &h,
+        "sim app start --server sql-contoso-us --database sales"
+    ));
+    // The database blade now offers to show it instead.
+    assert!(has(&h, "Show customer app"));
+    revoke_and_wait(&mut h);
+    let ws = &h.state().ws;
+    let a = &ws.customer_apps[0];
+    let s = tde_console::service::customer_app::summary(
+        a,
+        ws.now() - tde_console::sim::Duration::hours(1),
+        ws.now(),
+    );
+    assert_eq!(s.ok + s.failed, 21, "09:00 to 09:20, one query a minute");
+    assert!(s.failed >= 1 && s.ok >= 1, "{s:?}");
+    let line = format!("Last 60 min: {} ok, {} failed (40613)", s.ok, s.failed);
+    assert!(has(&h, &line), "the summary says {line}");
+    let since = s.down_since.expect("the app is down");
+    assert!(has(&h, &format!("Down since {}", &since.to_iso()[11..16])));
+    assert!(has(
+        &h,
+        "First error of this outage: (40613) Database 'sales' on server 'sql-contoso-us' is not currently available."
+    ));
+    // The chart was drawn with exactly those samples.
+    let plotted = h.state().customer_app.plotted.clone().expect("a chart");
+    assert_eq!(plotted.answered, s.ok);
+    assert_eq!(plotted.refused, vec![("40613".to_string(), s.failed)]);
+    assert_eq!(plotted.bars, 21);
+    assert!(has(
+        &h,
+        &format!(
+            "One bar a simulated minute: {} answered, {} refused.",
+            s.ok, s.failed
+        )
+    ));
+    // Stop: the samples stay, no more queries.
+    click(&mut h, "Stop");
+    assert!(has(&h, "Stopped at 09:20"));
+    advance(&mut h, "+10m");
+    assert_eq!(h.state().ws.customer_apps[0].samples(), 21);
+    assert!(!h.state().ws.customer_apps[0].running());
+}
+
+/// The customer app window fits at 200 % on 1280x720 (640x360 points) and is started from
+/// View > Customer app.
+#[test]
+fn the_customer_app_window_fits_at_200_percent_and_starts_from_the_view_menu() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(|_cc| {
+            ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
+                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
+        });
+    h.state_mut()
+        .presentation
+        .set(2.0, tde_console::ui::presentation::Look::Light);
+    h.run_steps(3);
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Customer app").click();
+    h.run_steps(3);
+    assert!(h.state().customer_app.open);
+    // The first database of the first server is chosen: sql-contoso-us's sales.
+    h.get_by_label("Start").click();
+    h.run_steps(3);
+    assert!(
+        h.state()
+            .ws
+            .customer_apps
+            .iter()
+            .any(|a| a.is_for("sql-contoso-us", "sales") && a.running())
+    );
+    h.state_mut()
+        .advance_clock(tde_console::sim::Duration::minutes(30));
+    wait_until(&mut h, "the clock advance", |app| !app.busy());
+    h.run_steps(3);
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(640.0, 360.0));
+    for label in [
+        "Last 60 min: 31 ok, 0 failed",
+        "Stop",
+        "One bar a simulated minute: 31 answered, 0 refused.",
+    ] {
+        let node = h
+            .query_all_by_label_contains(label)
+            .next()
+            .unwrap_or_else(|| panic!("'{label}' is shown"));
+        let r = node.rect();
+        assert!(
+            screen.contains_rect(r),
+            "'{label}' at {r:?} is inside the 640x360 screen"
+        );
+    }
+    assert_eq!(
+        h.state().customer_app.plotted.as_ref().map(|p| p.bars),
+        Some(31)
+    );
+}

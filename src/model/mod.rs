@@ -4,6 +4,7 @@
 //! (`crate::service`) is the only code that changes these values.
 
 pub mod continuity;
+pub mod customer_app;
 pub mod ids;
 pub mod journal;
 pub mod monitor;
@@ -16,6 +17,7 @@ pub mod workspace;
 
 pub use crate::sim::{Duration, Timestamp};
 pub use continuity::*;
+pub use customer_app::{CustomerApp, SampleOutcome, SampleRun};
 pub use ids::*;
 pub use journal::*;
 pub use monitor::*;

@@ -179,6 +179,10 @@ pub struct Workspace {
     /// each with the whole workspace as it was, so a class reopens the file and rewinds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bookmarks: Vec<SavedBookmark>,
+    /// Simulated customer applications querying databases (`sim app start`, View >
+    /// Customer app), with what their queries got.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_apps: Vec<super::customer_app::CustomerApp>,
     #[serde(skip)]
     pub revision: u64,
 }
@@ -302,6 +306,7 @@ impl Workspace {
             networks,
             network_policies,
             bookmarks,
+            customer_apps,
             revision: _,
             // Shared progress of a running job: not state.
             progress: _,
@@ -339,6 +344,7 @@ impl Workspace {
             && *apps == other.apps
             && *service_principals == other.service_principals
             && *bookmarks == other.bookmarks
+            && *customer_apps == other.customer_apps
     }
 
     /// Keeps what `discarded` — a copy of this workspace that a refused operation worked on

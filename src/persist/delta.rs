@@ -12,10 +12,10 @@
 //! shared chunks by pointer.
 
 use crate::model::{
-    ActionGroup, ActivityLogEntry, AlertRule, AppRegistration, ConsoleUser, Continuity, Delivery,
-    KeyVault, NetworkPolicies, Notification, ResourceGroup, ResourceLock, SavedBookmark,
-    ServicePrincipal, SqlServer, Subscription, SubscriptionId, Tenant, UserAssignedIdentity,
-    VaultRequest, VirtualNetwork, Workspace,
+    ActionGroup, ActivityLogEntry, AlertRule, AppRegistration, ConsoleUser, Continuity,
+    CustomerApp, Delivery, KeyVault, NetworkPolicies, Notification, ResourceGroup, ResourceLock,
+    SavedBookmark, ServicePrincipal, SqlServer, Subscription, SubscriptionId, Tenant,
+    UserAssignedIdentity, VaultRequest, VirtualNetwork, Workspace,
 };
 use crate::sim::{Schedule, SimClock, TimingProfile};
 use serde::{Deserialize, Serialize};
@@ -112,6 +112,7 @@ whole_fields! {
     network_policies: NetworkPolicies,
     identities: Vec<UserAssignedIdentity>,
     bookmarks: Vec<SavedBookmark>,
+    customer_apps: Vec<CustomerApp>,
 }
 
 /// What changed from `old` to `new`.
@@ -145,6 +146,7 @@ pub fn diff(old: &Workspace, new: &Workspace) -> Delta {
         network_policies: _,
         identities: _,
         bookmarks: _,
+        customer_apps: _,
         // Shared progress of a running job: never saved.
         progress: _,
         revision: _,

@@ -186,6 +186,10 @@ fn check_invariants(ws: &Workspace) -> Result<(), String> {
     if ws.backup_root.is_unset() {
         return Err("the workspace has no backup root key (backup_root)".into());
     }
+    for a in &ws.customer_apps {
+        crate::service::customer_app::validate(a)
+            .map_err(|e| format!("customer app on '{}/{}': {e}", a.server, a.database))?;
+    }
     for s in &ws.servers {
         if s.protector_key().is_none() {
             return Err(format!(

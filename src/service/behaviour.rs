@@ -53,6 +53,9 @@ pub fn advance_with(
     let _pool = super::rotation::pregenerate_rotations(ws, target, keys);
     while let Some(ev) = ws.schedule.pop_due(target) {
         if ev.at > ws.clock.now {
+            // Customer apps query at each boundary before the event with the state as it
+            // is until the event (nothing they check changes between events).
+            super::customer_app::sample_through(ws, ev.at - Duration(1));
             ws.clock.now = ev.at;
             // Time itself changes what a server can do only at instants that have events
             // of their own (key activation and expiry, propagation, outage ends), so between
@@ -72,6 +75,7 @@ pub fn advance_with(
     }
     ws.clock.now = target;
     reconcile(ws);
+    super::customer_app::sample_through(ws, target);
     ws.bump_revision();
     Ok(())
 }

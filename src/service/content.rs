@@ -41,7 +41,11 @@ pub(crate) fn require_serving(ws: &Workspace, server_name: &str, db: &str) -> Se
 }
 
 /// A client connection to `db`: the server serves and the database is Online.
-fn connectable<'a>(ws: &'a Workspace, server_name: &str, db: &str) -> ServiceResult<&'a Database> {
+pub(crate) fn connectable<'a>(
+    ws: &'a Workspace,
+    server_name: &str,
+    db: &str,
+) -> ServiceResult<&'a Database> {
     let d = live_database(ws, server_name, db)?;
     require_serving(ws, server_name, db)?;
     if !d.state.is_online() {

@@ -13,6 +13,7 @@ pub mod behaviour;
 pub mod chain;
 pub mod content;
 pub mod copy;
+pub mod customer_app;
 pub mod database_key;
 pub mod dependents;
 pub mod diagnostics;
@@ -184,6 +185,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         apps: Vec::new(),
         service_principals: Vec::new(),
         bookmarks: Vec::new(),
+        customer_apps: Vec::new(),
         revision: 0,
     }
 }

@@ -10,6 +10,9 @@ use crate::sim::Duration;
 /// The Azure CLI's application id, as a vault's audit log shows it for `az` calls.
 pub const AZURE_CLI_APP_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
+/// The user agent of the console's own calls (the Azure CLI).
+pub const CONSOLE_CLIENT_INFO: &str = "AZURECLI/2.67.0 (tde-console)";
+
 /// The subscription-wide limit is this many vaults' worth.
 pub const SUBSCRIPTION_FACTOR: u32 = 5;
 
@@ -378,10 +381,11 @@ fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
                 .as_ref()
                 .map_or_else(|| AZURE_CLI_APP_ID.into(), |c| c.app_id.clone()),
             ip_address: ws.console_user.client_ip.clone(),
-            client_info: ws.console_user.via.as_ref().map_or_else(
-                || "AZURECLI/2.67.0 (tde-console)".into(),
-                |c| c.user_agent.clone(),
-            ),
+            client_info: ws
+                .console_user
+                .via
+                .as_ref()
+                .map_or_else(|| CONSOLE_CLIENT_INFO.into(), |c| c.user_agent.clone()),
             display: ws.console_user.upn.clone(),
         },
         Caller::Server(name) | Caller::ServerAs { server: name, .. } => {

@@ -490,7 +490,7 @@ fn service_record(ws: &Workspace, vault: &str, key: &str, operation: &'static st
         call.caller = RequestCaller {
             object_id: String::new(),
             upn: None,
-            app_id: "Azure Key Vault".into(),
+            app_id: ROTATION_APP_ID.into(),
             ip_address: String::new(),
             client_info: "Azure Key Vault (rotation policy, Event Grid)".into(),
             display: "Azure Key Vault".into(),
@@ -530,6 +530,9 @@ pub fn parse_iso_duration(text: &str) -> Option<Duration> {
 pub fn iso_days(d: Duration) -> String {
     format!("P{}D", d.0 / 86_400)
 }
+
+/// The app id a vault's own rotations record in its journal.
+pub const ROTATION_APP_ID: &str = "Azure Key Vault";
 
 #[cfg(test)]
 mod tests {

@@ -99,6 +99,30 @@ pub const COMMANDS: &[Command] = &[
         sim_events,
     ),
     Command::new(
+        "sim app start",
+        "Start a customer app that queries a database every simulated minute (or --every).",
+        &["--server", "--database", "--every"],
+        sim_app_start,
+    ),
+    Command::new(
+        "sim app stop",
+        "Stop a customer app (its samples stay).",
+        &["--server", "--database"],
+        sim_app_stop,
+    ),
+    Command::new(
+        "sim app delete",
+        "Remove a stopped customer app and its samples.",
+        &["--server", "--database"],
+        sim_app_delete,
+    ),
+    Command::new(
+        "sim app show",
+        "Show the customer apps and what their queries got.",
+        &["--server", "--database"],
+        sim_app_show,
+    ),
+    Command::new(
         "sim activity-log",
         "List the activity log as the simulation wrote it.",
         &[],
@@ -305,6 +329,120 @@ fn sim_activity_log(
             .map(|e| json!({"eventTimestamp": e.time.to_iso(), "operationName": e.operation, "status": e.status.as_str(), "resourceId": e.resource, "description": e.message}))
             .collect(),
     ))
+}
+
+fn sim_app_start(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
+    let every = match a.get("--every") {
+        None => service::customer_app::DEFAULT_EVERY,
+        Some(text) => Duration::parse(&text).ok_or_else(|| {
+            usage(format!(
+                "argument --every: invalid duration '{text}': use e.g. 1m or 5m"
+            ))
+        })?,
+    };
+    let app = service::customer_app::start_customer_app(
+        ws,
+        &a.required("--server")?,
+        &a.required("--database")?,
+        every,
+    )?;
+    Ok(app_json(ws, &app))
+}
+
+/// The app `--server`/`--database` name, or the only one there is (running, for `stop`).
+fn app_named(ws: &Workspace, a: &Args, running: bool) -> Result<(String, String), CommandError> {
+    match (a.get("--server"), a.get("--database")) {
+        (Some(s), Some(d)) => Ok((s, d)),
+        (None, None) => {
+            let apps: Vec<&CustomerApp> = ws
+                .customer_apps
+                .iter()
+                .filter(|x| !running || x.running())
+                .collect();
+            match apps.as_slice() {
+                [one] => Ok((one.server.clone(), one.database.clone())),
+                [] => Err(ServiceError::not_found(
+                    "CustomerAppNotFound",
+                    if running {
+                        "No customer app is running."
+                    } else {
+                        "There is no customer app."
+                    },
+                )
+                .into()),
+                many => Err(usage(format!(
+                    "{} customer apps: name one with --server and --database ({}).",
+                    many.len(),
+                    many.iter()
+                        .map(|x| format!("{}/{}", x.server, x.database))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            }
+        }
+        (Some(_), None) => Err(usage("the following arguments are required: --database")),
+        (None, Some(_)) => Err(usage("the following arguments are required: --server")),
+    }
+}
+
+fn sim_app_stop(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
+    let (server, database) = app_named(ws, a, true)?;
+    let app = service::customer_app::stop_customer_app(ws, &server, &database)?;
+    Ok(app_json(ws, &app))
+}
+
+fn sim_app_delete(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    let (server, database) = app_named(ws, a, false)?;
+    service::customer_app::remove_customer_app(ws, &server, &database)?;
+    Ok(Value::Null)
+}
+
+fn sim_app_show(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
+    if a.has("--server") || a.has("--database") {
+        let (server, database) = app_named(ws, a, false)?;
+        let app = service::customer_app::find(ws, &server, &database)?;
+        return Ok(app_json(ws, app));
+    }
+    Ok(Value::Array(
+        ws.customer_apps.iter().map(|x| app_json(ws, x)).collect(),
+    ))
+}
+
+/// A customer app: its last hour, the outage it is in, and its samples as runs.
+fn app_json(ws: &Workspace, app: &CustomerApp) -> Value {
+    let now = ws.now();
+    let hour = service::customer_app::summary(app, now - Duration::hours(1), now);
+    let all = service::customer_app::summary(app, Timestamp(i64::MIN / 2), now);
+    let result = |o: &SampleOutcome| match o {
+        SampleOutcome::Ok => "ok".to_string(),
+        SampleOutcome::Failed { code, .. } => code.clone(),
+    };
+    json!({
+        "server": app.server,
+        "database": app.database,
+        "every": app.every.human(),
+        "running": app.running(),
+        "started": app.started.to_iso(),
+        "stopped": app.stopped.map(|t| t.to_iso()),
+        "samples": app.samples(),
+        "ok": all.ok,
+        "failed": all.failed,
+        "lastHour": {"ok": hour.ok, "failed": hour.failed, "summary": hour.counts_text()},
+        "last": app.last_outcome().map(result),
+        "downSince": hour.down_since.map(|t| t.to_iso()),
+        "firstError": all.first_error,
+        "runs": app.runs.iter().map(|r| json!({
+            "from": r.first.to_iso(),
+            "to": r.last(app.every).to_iso(),
+            "count": r.count,
+            "result": result(&r.outcome),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn clock_json(ws: &Workspace) -> Value {

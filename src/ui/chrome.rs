@@ -142,6 +142,14 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             if ui.button("Advisor").clicked() {
                 app.open_root(BladeKind::Advisor);
             }
+            if ui
+                .button("Customer app")
+                .on_hover_text("A simulated app querying a database every simulated minute")
+                .clicked()
+            {
+                app.customer_app.open = true;
+                ui.close();
+            }
             let mut serving = app.serving.endpoint.is_some();
             if ui
                 .checkbox(&mut serving, "Serve vaults on localhost")

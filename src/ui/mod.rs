@@ -9,6 +9,7 @@ pub mod blade_layout;
 pub mod blades;
 mod changes;
 mod chrome;
+pub mod customer_app;
 pub mod endpoint_panel;
 pub mod history;
 pub mod jobs;
@@ -212,9 +213,11 @@ pub struct ConsoleApp {
     pub serving: endpoint_panel::Serving,
     /// View > Presenter view (F5): Topology full-window under the chain strip.
     pub presenter: bool,
-    /// The navigator, shown or hidden with the top bar's "☰" button; `None` follows the
+    /// The navigator, shown or hidden with the top bar's "Resources" button; `None` follows the
     /// window: shown when it is wide, hidden when narrow (200 % zoom on 1280x720).
     pub nav_shown: Option<bool>,
+    /// View > "Customer app".
+    pub customer_app: customer_app::CustomerAppPanel,
 }
 
 impl ConsoleApp {
@@ -288,6 +291,7 @@ impl ConsoleApp {
             serving: endpoint_panel::Serving::default(),
             presenter: false,
             nav_shown: None,
+            customer_app: customer_app::CustomerAppPanel::default(),
             ws,
         }
     }
@@ -1259,6 +1263,7 @@ impl ConsoleApp {
         if fresh {
             ctx.request_discard("a new blade measures its tables in its first pass");
         }
+        customer_app::window(self, &ctx);
         chrome::notifications_panel(self, &ctx);
         chrome::toasts(self, &ctx);
         chrome::dialogs(self, &ctx);

@@ -155,6 +155,7 @@ pub fn show(
             .map_err(|e| format!("Test connection to '{db}' failed: {e}"))
         });
     }
+    customer_app_button(ui, server, db, cx);
     if !inaccessible {
         outcome(ui, message);
     }
@@ -195,6 +196,59 @@ pub fn show(
         ui.horizontal_wrapped(|ui| {
             health_badge(ui, h.health);
             ui.label(format!("{} {}", h.time, h.reason));
+        });
+    }
+}
+
+/// "Start customer app": a simulated application querying this database every simulated
+/// minute, shown in View > Customer app (which this opens); "Show customer app" once one runs.
+fn customer_app_button(ui: &mut egui::Ui, server: &str, db: &str, cx: &mut BladeCtx<'_>) {
+    let running = cx
+        .ws
+        .customer_apps
+        .iter()
+        .any(|a| a.running() && a.is_for(server, db));
+    let show = |ui: &mut egui::Ui| {
+        ui.ctx().data_mut(|d| {
+            d.insert_temp(
+                crate::ui::customer_app::request_id(),
+                (server.to_string(), db.to_string()),
+            )
+        })
+    };
+    if running {
+        if ui
+            .button("Show customer app")
+            .on_hover_text("A customer app queries this database every simulated minute")
+            .clicked()
+        {
+            show(ui);
+        }
+    } else if ui
+        .add_enabled(!cx.busy, egui::Button::new("Start customer app"))
+        .on_hover_text(
+            "Start a simulated application that queries this database every simulated minute and charts what it gets",
+        )
+        .clicked()
+    {
+        show(ui);
+        let (s, d) = (server.to_string(), db.to_string());
+        cx.az(format!("sim app start --server {s} --database {d}"));
+        cx.run(move |ws| {
+            said(
+                crate::service::customer_app::start_customer_app(
+                    ws,
+                    &s,
+                    &d,
+                    crate::service::customer_app::DEFAULT_EVERY,
+                ),
+                |a| {
+                    format!(
+                        "Customer app started: it queries '{}' every simulated minute (View > Customer app).",
+                        a.database
+                    )
+                },
+            )
         });
     }
 }

@@ -1,0 +1,576 @@
+//! View > Customer app: a simulated application querying a database every simulated minute
+//! (see [`crate::service::customer_app`]), drawn as a business sees an outage: queries
+//! answered (green) and refused (red, by error number) over simulated time, "Last 60 min:
+//! 47 ok, 13 failed (40613)", "Down since 09:14, 6 min" and the first error's text. When the
+//! vaults are served on localhost, the requests of students' own SDK clients show on the
+//! same chart.
+//!
+//! The app itself is simulation state (it replays and is saved with the workspace); this
+//! window only picks a database, starts and stops it through the operations layer, and
+//! draws what its samples hold.
+
+use super::ConsoleApp;
+use super::widgets::{AMBER, BLUE, GREEN, RED};
+use crate::model::*;
+use crate::service::customer_app::{self as service, Bucket, DEFAULT_EVERY, Summary};
+use std::sync::{Arc, Mutex};
+
+/// Where a blade asks for the window (the database blade's "Start customer app"): the
+/// database to show, in the context's temporary data.
+pub fn request_id() -> egui::Id {
+    egui::Id::unique("customer-app-show")
+}
+
+/// What the chart spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Span {
+    #[default]
+    Hour,
+    SixHours,
+    Day,
+    Week,
+}
+
+impl Span {
+    pub const ALL: [Span; 4] = [Span::Hour, Span::SixHours, Span::Day, Span::Week];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Span::Hour => "1 h",
+            Span::SixHours => "6 h",
+            Span::Day => "24 h",
+            Span::Week => "7 d",
+        }
+    }
+
+    /// "Last 60 min".
+    pub fn last(self) -> &'static str {
+        match self {
+            Span::Hour => "Last 60 min",
+            Span::SixHours => "Last 6 h",
+            Span::Day => "Last 24 h",
+            Span::Week => "Last 7 days",
+        }
+    }
+
+    /// Bars and the width of each.
+    fn buckets(self) -> (usize, Duration) {
+        match self {
+            Span::Hour => (60, Duration::minutes(1)),
+            Span::SixHours => (72, Duration::minutes(5)),
+            Span::Day => (96, Duration::minutes(15)),
+            Span::Week => (168, Duration::hours(1)),
+        }
+    }
+
+    fn length(self) -> Duration {
+        let (n, w) = self.buckets();
+        Duration(w.0 * n as i64)
+    }
+}
+
+/// What the chart was last drawn with (tests read it: the chart has the samples).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plotted {
+    pub answered: u64,
+    /// Refused queries by error number.
+    pub refused: Vec<(String, u64)>,
+    /// SDK clients' requests: answered, refused.
+    pub sdk: (u64, u64),
+    pub bars: usize,
+}
+
+/// The SDK series and what it was computed from: the journal, the clock, the span.
+type SdkCache = (imbl::Vector<VaultRequest>, i64, Span, Vec<(u64, u64)>);
+
+/// The window's state.
+#[derive(Default)]
+pub struct CustomerAppPanel {
+    pub open: bool,
+    pub server: String,
+    pub database: String,
+    pub span: Span,
+    /// The outcome of the last Start or Stop asked for here.
+    outcome: Arc<Mutex<Option<Result<String, String>>>>,
+    /// The SDK series, by (journal, clock, span): recomputed only when one moves.
+    sdk_cache: Option<SdkCache>,
+    pub plotted: Option<Plotted>,
+}
+
+/// `HH:MM` of an instant.
+fn hhmm(t: Timestamp) -> String {
+    let iso = t.to_iso();
+    iso.get(11..16).unwrap_or(&iso).to_string()
+}
+
+/// `MM-DD HH:MM` of an instant (spans longer than a day).
+fn day_hhmm(t: Timestamp) -> String {
+    let iso = t.to_iso();
+    match (iso.get(5..10), iso.get(11..16)) {
+        (Some(d), Some(h)) => format!("{d} {h}"),
+        _ => iso,
+    }
+}
+
+/// The window, when open (each frame).
+pub fn window(app: &mut ConsoleApp, ctx: &egui::Context) {
+    if let Some((server, database)) =
+        ctx.data_mut(|d| d.remove_temp::<(String, String)>(request_id()))
+    {
+        let p = &mut app.customer_app;
+        p.open = true;
+        p.server = server;
+        p.database = database;
+    }
+    if !app.customer_app.open {
+        return;
+    }
+    choose_default(app);
+    let screen = ctx.content_rect();
+    let size = egui::vec2(
+        (screen.width() - 24.0).clamp(200.0, 640.0),
+        // Below the top bar (the clock stays in reach) and above the status bar.
+        (screen.height() - 112.0).clamp(150.0, 420.0),
+    );
+    let mut open = true;
+    egui::Window::new("Customer app")
+        .id(egui::Id::unique("customer-app-window"))
+        .open(&mut open)
+        .default_size(size)
+        .default_pos(egui::pos2(
+            screen.right() - size.x - 12.0,
+            screen.top() + 56.0,
+        ))
+        .max_width(screen.width() - 8.0)
+        .max_height(screen.height() - 16.0)
+        .constrain(true)
+        .resizable(true)
+        .collapsible(true)
+        .scroll(false)
+        .show(ctx, |ui| contents(app, ui));
+    if !open {
+        app.customer_app.open = false;
+    }
+}
+
+/// A database to show when none is chosen: the newest running app's, else the first
+/// database of the first server.
+fn choose_default(app: &mut ConsoleApp) {
+    let p = &mut app.customer_app;
+    if app
+        .ws
+        .server(&p.server)
+        .is_some_and(|s| s.database(&p.database).is_some())
+    {
+        return;
+    }
+    let newest = app
+        .ws
+        .customer_apps
+        .iter()
+        .filter(|a| a.running())
+        .max_by_key(|a| a.started);
+    if let Some(a) = newest {
+        p.server = a.server.clone();
+        p.database = a.database.clone();
+    } else if let Some(s) = app.ws.servers.iter().find(|s| !s.databases.is_empty()) {
+        p.server = s.name.clone();
+        p.database = s
+            .databases
+            .first()
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
+    }
+}
+
+fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let busy = app.busy();
+    let current = ui
+        .horizontal_wrapped(|ui| {
+            picker(app, ui);
+            let (server, database) = (
+                app.customer_app.server.clone(),
+                app.customer_app.database.clone(),
+            );
+            let current = app
+                .ws
+                .customer_apps
+                .iter()
+                .find(|a| a.is_for(&server, &database))
+                .cloned();
+            let running = current.as_ref().is_some_and(CustomerApp::running);
+            if running {
+                if ui
+                    .add_enabled(!busy, egui::Button::new("Stop"))
+                    .on_hover_text("Stop querying (the samples stay)")
+                    .clicked()
+                {
+                    let (s, d) = (server.clone(), database.clone());
+                    queue(
+                        app,
+                        format!("sim app stop --server {server} --database {database}"),
+                        move |ws| {
+                            service::stop_customer_app(ws, &s, &d)
+                                .map(|a| format!("Customer app on '{}' stopped.", a.database))
+                        },
+                    );
+                }
+            } else if ui
+                .add_enabled(
+                    !busy && !server.is_empty() && !database.is_empty(),
+                    egui::Button::new("Start"),
+                )
+                .on_hover_text(
+                    "Query the database every simulated minute, as a business's app would",
+                )
+                .clicked()
+            {
+                let (s, d) = (server.clone(), database.clone());
+                queue(
+                    app,
+                    format!("sim app start --server {server} --database {database}"),
+                    move |ws| {
+                        service::start_customer_app(ws, &s, &d, DEFAULT_EVERY).map(|a| {
+                            format!(
+                                "Customer app started: it queries '{}' every simulated minute.",
+                                a.database
+                            )
+                        })
+                    },
+                );
+            }
+            let others: Vec<(String, String)> = app
+                .ws
+                .customer_apps
+                .iter()
+                .filter(|a| a.running() && !a.is_for(&server, &database))
+                .map(|a| (a.server.clone(), a.database.clone()))
+                .collect();
+            for (s, d) in others {
+                if ui
+                    .small_button(format!("{d} (running)"))
+                    .on_hover_text(format!("Show the app on {d} of {s}"))
+                    .clicked()
+                {
+                    app.customer_app.server = s;
+                    app.customer_app.database = d;
+                }
+            }
+            current
+        })
+        .inner;
+    let said = app
+        .customer_app
+        .outcome
+        .lock()
+        .map(|o| o.clone())
+        .unwrap_or(None);
+    if let Some(Err(e)) = &said {
+        super::widgets::error_box(ui, e);
+    }
+    let Some(a) = current else {
+        ui.label(
+            "A simulated application that queries the database every simulated minute, as a business's app would. Start runs one; then revoke the server's key access and play the clock.",
+        );
+        app.customer_app.plotted = None;
+        return;
+    };
+    status(app, ui, &a);
+    chart(app, ui, &a);
+}
+
+/// Server and database pickers.
+fn picker(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let p = &mut app.customer_app;
+    {
+        let before = p.server.clone();
+        let l = ui.label("Server");
+        egui::ComboBox::from_id_salt("customer-app-server")
+            .selected_text(if p.server.is_empty() {
+                "Server"
+            } else {
+                &p.server
+            })
+            .show_ui(ui, |ui| {
+                for s in &app.ws.servers {
+                    ui.selectable_value(&mut p.server, s.name.clone(), &s.name);
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        if p.server != before {
+            p.database = app
+                .ws
+                .server(&p.server)
+                .and_then(|s| s.databases.first())
+                .map(|d| d.name.clone())
+                .unwrap_or_default();
+        }
+        let databases = super::widgets::database_names(&app.ws, &p.server);
+        let l = ui.label("Database");
+        egui::ComboBox::from_id_salt("customer-app-database")
+            .selected_text(if p.database.is_empty() {
+                "Database"
+            } else {
+                &p.database
+            })
+            .show_ui(ui, |ui| {
+                egui::ScrollArea::vertical().max_height(240.0).show_rows(
+                    ui,
+                    18.0,
+                    databases.len(),
+                    |ui, rows| {
+                        for d in &databases[rows] {
+                            ui.selectable_value(&mut p.database, d.clone(), d);
+                        }
+                    },
+                );
+            })
+            .response
+            .labelled_by(l.id);
+    }
+}
+
+/// Asks for a start or stop; its outcome shows in the window.
+fn queue(
+    app: &mut ConsoleApp,
+    az: String,
+    op: impl FnOnce(&mut Workspace) -> crate::service::ServiceResult<String> + Send + 'static,
+) {
+    let slot = app.customer_app.outcome.clone();
+    app.queue_az(Some(az), move |ws| {
+        let r = op(ws).map_err(|e| e.to_string());
+        if let Ok(mut s) = slot.lock() {
+            *s = Some(r.clone());
+        }
+        r
+    });
+}
+
+/// The summary line, the outage the app is in, and the first error.
+fn status(app: &mut ConsoleApp, ui: &mut egui::Ui, a: &CustomerApp) {
+    let now = app.ws.now();
+    let span = app.customer_app.span;
+    let s: Summary = service::summary(a, now - span.length(), now);
+    let state = if a.running() {
+        format!("Running since {}", hhmm(a.started))
+    } else {
+        format!(
+            "Stopped at {}",
+            a.stopped.map(hhmm).unwrap_or_else(|| "?".into())
+        )
+    };
+    ui.strong(format!("{}: {}", span.last(), s.counts_text()));
+    ui.horizontal_wrapped(|ui| {
+        match (s.down_since, a.last_outcome()) {
+            (Some(since), Some(SampleOutcome::Failed { code, .. })) => {
+                let minutes = (now - since).0 / 60;
+                ui.colored_label(
+                    RED,
+                    egui::RichText::new(format!(
+                        "Down since {}, {minutes} min ({code})",
+                        hhmm(since)
+                    ))
+                    .strong(),
+                );
+            }
+            (_, Some(SampleOutcome::Ok)) => {
+                let last = a.runs.back().map(|r| r.last(a.every));
+                ui.colored_label(
+                    GREEN,
+                    format!(
+                        "Up: last query answered at {}",
+                        last.map(hhmm).unwrap_or_default()
+                    ),
+                );
+            }
+            _ => {
+                ui.label("No query yet: the first runs at the next simulated minute.");
+            }
+        }
+        ui.label(egui::RichText::new(state).weak());
+    });
+    if let Some(e) = &s.first_error {
+        let code = s.codes.first().map(|c| c.0.as_str()).unwrap_or("");
+        let text = if s.down_since.is_some() {
+            format!("First error of this outage: ({code}) {e}")
+        } else {
+            format!("First error: {e}")
+        };
+        super::widgets::error_box(ui, &text);
+    }
+}
+
+/// The colour of failures with error `code` (40613 red; others darker reds).
+fn failure_colour(i: usize) -> egui::Color32 {
+    [
+        RED,
+        egui::Color32::from_rgb(140, 20, 20),
+        egui::Color32::from_rgb(230, 90, 80),
+    ][i % 3]
+}
+
+/// Bars per bucket (queries answered, refused by error number) and the SDK clients' lines.
+fn chart(app: &mut ConsoleApp, ui: &mut egui::Ui, a: &CustomerApp) {
+    use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+    let p = &mut app.customer_app;
+    let span = p.span;
+    let (n, width) = span.buckets();
+    let now = app.ws.now();
+    let w = width.0;
+    // The last bar holds the current instant.
+    let end = Timestamp((now.0.div_euclid(w) + 1) * w);
+    let from = end - Duration(w * n as i64);
+    let buckets: Vec<Bucket> = service::buckets(a, from, width, n);
+    let journal = app.ws.journal.requests();
+    let sdk = match &p.sdk_cache {
+        Some((j, t, s, v)) if j.ptr_eq(&journal) && *t == now.0 && *s == span => v.clone(),
+        _ => {
+            let v = service::sdk_buckets(&app.ws, from, width, n);
+            p.sdk_cache = Some((journal, now.0, span, v.clone()));
+            v
+        }
+    };
+    let serving = app.serving.endpoint.is_some();
+    let sdk_total = sdk.iter().fold((0, 0), |(o, r), (a, b)| (o + a, r + b));
+    let show_sdk = serving || sdk_total != (0, 0);
+    let mut codes: Vec<String> = buckets
+        .iter()
+        .flat_map(|b| b.failed.keys().cloned())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let plotted = Plotted {
+        answered: buckets.iter().map(|b| b.ok).sum(),
+        refused: codes
+            .iter()
+            .map(|c| {
+                let n = buckets.iter().filter_map(|b| b.failed.get(c)).sum();
+                (c.clone(), n)
+            })
+            .collect(),
+        sdk: sdk_total,
+        bars: buckets
+            .iter()
+            .filter(|b| b.ok > 0 || !b.failed.is_empty())
+            .count(),
+    };
+    let per = if w == 60 {
+        "minute".to_string()
+    } else {
+        width.human()
+    };
+    let mut caption = format!(
+        "One bar a simulated {per}: {} answered, {} refused.",
+        plotted.answered,
+        plotted.refused.iter().map(|c| c.1).sum::<u64>()
+    );
+    if show_sdk {
+        caption.push_str(&format!(
+            " SDK clients (vaults on localhost): {} answered, {} refused.",
+            sdk_total.0, sdk_total.1
+        ));
+    }
+    ui.horizontal_wrapped(|ui| {
+        for s in Span::ALL {
+            ui.selectable_value(&mut app.customer_app.span, s, s.label());
+        }
+        ui.label(egui::RichText::new(caption).weak());
+    });
+    let long = span.length() > Duration::days(1);
+    let label = move |x: f64| {
+        let t = from + Duration(x as i64);
+        if long { day_hhmm(t) } else { hhmm(t) }
+    };
+    let bar_w = w as f64 * 0.85;
+    let centre = |i: usize| (i as f64 + 0.5) * w as f64;
+    // Every series has a bar for every bucket (stacking pairs bars by position).
+    let bar = |i: usize, k: u64, colour: egui::Color32| {
+        Bar::new(centre(i), k as f64)
+            .width(bar_w)
+            .fill(colour)
+            .stroke(egui::Stroke::new(if k > 0 { 1.0 } else { 0.0 }, colour))
+    };
+    let answered: Vec<Bar> = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, b)| bar(i, b.ok, GREEN))
+        .collect();
+    // Down to just above the status bar (the window does not scroll: the chart shrinks
+    // to fit the screen, at 200 % too).
+    let bottom = ui.ctx().content_rect().bottom() - 48.0;
+    let height = (bottom - ui.cursor().top()).clamp(90.0, 260.0);
+    let x_max = (n as i64 * w) as f64;
+    Plot::new(("customer-app-chart", &a.server, &a.database))
+        .height(height)
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        .include_x(0.0)
+        .include_x(x_max)
+        .include_y(0.0)
+        .include_y(1.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .x_axis_formatter(move |mark, _| label(mark.value))
+        .label_formatter(move |hover| {
+            let (name, at) = match hover {
+                egui_plot::HoverPosition::NearDataPoint {
+                    plot_name,
+                    position,
+                    ..
+                } => (*plot_name, *position),
+                egui_plot::HoverPosition::Elsewhere { position } => ("", *position),
+            };
+            let t = from + Duration(at.x as i64);
+            Some(if name.is_empty() {
+                hhmm(t)
+            } else {
+                format!("{name}\n{} · {:.0}", hhmm(t), at.y)
+            })
+        })
+        .show(ui, |plot| {
+            let ok = BarChart::new("Answered", answered).color(GREEN);
+            let mut below: Vec<BarChart> = Vec::new();
+            for (i, code) in codes.iter().enumerate() {
+                let bars: Vec<Bar> = buckets
+                    .iter()
+                    .enumerate()
+                    .map(|(j, b)| {
+                        bar(
+                            j,
+                            b.failed.get(code).copied().unwrap_or(0),
+                            failure_colour(i),
+                        )
+                    })
+                    .collect();
+                let mut chart =
+                    BarChart::new(format!("Failed ({code})"), bars).color(failure_colour(i));
+                let under: Vec<&BarChart> = std::iter::once(&ok).chain(below.iter()).collect();
+                chart = chart.stack_on(&under);
+                below.push(chart);
+            }
+            plot.bar_chart(ok);
+            for c in below {
+                plot.bar_chart(c);
+            }
+            if show_sdk {
+                let line = |f: fn(&(u64, u64)) -> u64| -> PlotPoints<'static> {
+                    sdk.iter()
+                        .enumerate()
+                        .map(|(i, v)| [centre(i), f(v) as f64])
+                        .collect()
+                };
+                plot.line(
+                    Line::new("SDK requests answered", line(|v| v.0))
+                        .color(BLUE)
+                        .width(2.0),
+                );
+                plot.line(
+                    Line::new("SDK requests refused", line(|v| v.1))
+                        .color(AMBER)
+                        .width(2.0),
+                );
+            }
+        });
+    app.customer_app.plotted = Some(plotted);
+}
