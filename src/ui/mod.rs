@@ -7,6 +7,7 @@
 
 pub mod blade_layout;
 pub mod blades;
+pub mod db_table;
 mod changes;
 mod chrome;
 pub mod endpoint_panel;
