@@ -137,28 +137,21 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
             && !busy
             && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter));
         let single = !app.shell.input.contains('\n');
-        let row = ui.text_style_height(&egui::TextStyle::Monospace);
-        let edit = egui::ScrollArea::vertical()
-            .id_salt("cloud-shell-input-scroll")
-            .max_height(row * 4.5)
-            .stick_to_bottom(true)
-            .show(ui, |ui| {
-                ui.add_enabled(
-                    !busy,
-                    egui::TextEdit::multiline(&mut app.shell.input)
-                        .id(id)
-                        .font(egui::TextStyle::Monospace)
-                        .desired_rows(1)
-                        .desired_width(f32::INFINITY)
-                        .hint_text(match app.shell.mode {
-                            ShellMode::Az => "az sql server list -o table",
-                            ShellMode::Pwsh => {
-                                "Get-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us"
-                            }
-                        }),
-                )
-            })
-            .inner;
+        // A pasted script shows its lines (up to the panel's height), never joined.
+        let edit = ui.add_enabled(
+            !busy,
+            egui::TextEdit::multiline(&mut app.shell.input)
+                .id(id)
+                .font(egui::TextStyle::Monospace)
+                .desired_rows(1)
+                .desired_width(f32::INFINITY)
+                .hint_text(match app.shell.mode {
+                    ShellMode::Az => "az sql server list -o table",
+                    ShellMode::Pwsh => {
+                        "Get-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us"
+                    }
+                }),
+        );
         let edit = edit.labelled_by(prompt.id);
         if edit.has_focus() && single && !app.shell.history.is_empty() {
             let (up, down) = ui.input(|i| {

@@ -251,15 +251,19 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
         .filter(|g| g.has_server(server))
         .cloned()
         .collect();
-    outcome(ui, &form.message);
     if groups.is_empty() {
+        outcome(ui, &form.message);
         ui.label("No failover group on this server.");
     }
-    for g in &groups {
+    for (i, g) in groups.iter().enumerate() {
         let primary_here = g.primary_server.eq_ignore_ascii_case(server);
         section(ui, &format!("Failover group {}", g.name));
-        // The actions first: a group of thousands of databases never pushes them away.
+        // The actions first: a group of thousands of databases never pushes them away;
+        // what the last one did follows them.
         failover_buttons(ui, server, g, cx);
+        if i == 0 {
+            outcome(ui, &form.message);
+        }
         crate::ui::widgets::properties(
             ui,
             &format!("fg-{}", g.name),
@@ -680,7 +684,7 @@ fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &Failo
             p.line(
                 Line::new("databases open", PlotPoints::from(points))
                     .color(GREEN)
-                    .fill(0.0),
+                    .width(2.0),
             );
             if !complete {
                 p.vline(VLine::new("now", elapsed).color(BLUE));
