@@ -78,6 +78,12 @@ fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
     h.run_steps(4);
 }
 
+fn filter_box<'a>(h: &'a Harness<'static, ConsoleApp>) -> egui_kittest::Node<'a> {
+    h.get_all_by_role_and_label(egui::accesskit::Role::TextInput, "Name contains")
+        .next()
+        .expect("the filter's text box")
+}
+
 fn group_size(h: &Harness<'static, ConsoleApp>) -> usize {
     h.state()
         .ws
@@ -143,19 +149,12 @@ fn databases_leave_the_group_in_bulk_from_its_table() {
     click(&mut h, "sql-contoso-us2");
     click(&mut h, "Failover groups");
     assert_eq!(group_size(&h), 1102);
-    // The text box beside the filter's label.
-    let by = h
-        .get_all_by_label("Name contains")
-        .next()
-        .expect("the group's filter")
-        .rect();
-    let boxes: Vec<_> = h
-        .get_all_by_role(egui::accesskit::Role::TextInput)
-        .filter(|n| n.rect().min.x > by.max.x - 1.0 && (n.rect().center().y - by.center().y).abs() < 12.0)
-        .collect();
-    let filter = boxes.first().expect("the filter's text box");
-    filter.click();
-    filter.type_text("app-1");
+    // The group's filter (the first table's), its text box named by its label.
+    filter_box(&h).scroll_to_me();
+    h.run_steps(3);
+    filter_box(&h).click();
+    h.run_steps(2);
+    filter_box(&h).type_text("app-1");
     h.run_steps(3);
     click(&mut h, "Select the filtered rows (101)");
     assert!(has(&h, "101 selected"));

@@ -127,12 +127,13 @@ pub fn show(
     let member = |d: &Database| group.is_some_and(|g| (g.is_member)(d));
     ui.push_id(("db-table", id), |ui| {
         ui.horizontal_wrapped(|ui| {
-            ui.label("Name contains");
+            let label = ui.label("Name contains");
             ui.add(
                 egui::TextEdit::singleline(&mut table.name_contains)
                     .desired_width(90.0)
                     .hint_text("app-04"),
-            );
+            )
+            .labelled_by(label.id);
             let states: BTreeSet<&'static str> = dbs.iter().map(|d| d.state.label()).collect();
             egui::ComboBox::from_id_salt("state")
                 .selected_text(match &table.state {
