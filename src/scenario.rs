@@ -505,3 +505,136 @@ pub fn start(
     }
     Ok(ws)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every string literal of the UI's sources (what the console can show as a label).
+    fn ui_literals() -> Vec<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).expect("src/ui is readable").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui"),
+            &mut files,
+        );
+        let mut out = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("a UI source is readable");
+            let chars: Vec<char> = text.chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                match chars[i] {
+                    '/' if chars.get(i + 1) == Some(&'/') => {
+                        while i < chars.len() && chars[i] != '\n' {
+                            i += 1;
+                        }
+                    }
+                    '\'' if chars.get(i + 2) == Some(&'\'') => i += 3,
+                    '\'' if chars.get(i + 1) == Some(&'\\') => i += 4,
+                    '"' => {
+                        let mut lit = String::new();
+                        i += 1;
+                        while i < chars.len() && chars[i] != '"' {
+                            if chars[i] == '\\' && i + 1 < chars.len() {
+                                i += 1;
+                            }
+                            lit.push(chars[i]);
+                            i += 1;
+                        }
+                        out.push(lit);
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// The labels a hint names: between double quotes, between single quotes used as
+    /// quotes, and each step of a path written "A > B > C" (but the first, a resource or
+    /// a menu).
+    fn named_labels(hint: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, part) in hint.split('"').enumerate() {
+            if i % 2 == 1 {
+                out.push(part.to_string());
+            }
+        }
+        let chars: Vec<char> = hint.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let opens = chars[i] == '\''
+                && (i == 0 || chars[i - 1] == ' ' || chars[i - 1] == '(')
+                && chars.get(i + 1).is_some_and(|c| c.is_alphabetic());
+            if opens && let Some(len) = chars[i + 1..].iter().position(|c| *c == '\'') {
+                out.push(chars[i + 1..i + 1 + len].iter().collect());
+                i += len + 2;
+                continue;
+            }
+            i += 1;
+        }
+        for seg in hint.split(" > ").skip(1) {
+            let label = seg
+                .split([':', ',', ';', '.'])
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_end_matches('…');
+            let first_two: Vec<&str> = label.split_whitespace().take(2).collect();
+            out.push(format!(">{}", first_two.join(" ")));
+        }
+        out
+    }
+
+    /// Hints name only what exists: every label a hint quotes is (part of) a label of the
+    /// UI, and every step of a "A > B" path starts a label of the UI.
+    #[test]
+    fn every_scenario_hint_names_labels_that_exist() {
+        let literals = ui_literals();
+        assert!(literals.len() > 500, "the UI sources were read");
+        let mut missing = Vec::new();
+        for (id, parsed) in shipped() {
+            let s = parsed.unwrap_or_else(|e| panic!("{id}: {e}"));
+            for step in &s.steps {
+                for hint in &step.hints {
+                    for label in named_labels(hint) {
+                        let found = match label.strip_prefix('>') {
+                            Some(path) => {
+                                !path.is_empty()
+                                    && literals.iter().any(|l| l.trim().starts_with(path))
+                            }
+                            None => literals.iter().any(|l| l.contains(label.as_str())),
+                        };
+                        if !found {
+                            missing.push(format!("{id}: '{label}' in \"{hint}\""));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "hints name labels the UI lacks:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn a_hint_naming_a_tab_that_does_not_exist_is_caught() {
+        let labels = named_labels("Then kv-contoso-us2 > Insights: the unwraps were throttled.");
+        assert_eq!(labels, [">Insights"]);
+        let literals = ui_literals();
+        assert!(!literals.iter().any(|l| l.trim().starts_with("Insights")));
+        assert_eq!(
+            named_labels("Tick \"Auto-rotate key\", and 'Make this key the default' (the server's)"),
+            ["Auto-rotate key", "Make this key the default"]
+        );
+    }
+}

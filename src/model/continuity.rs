@@ -206,6 +206,146 @@ pub struct FailoverGroup {
     pub policy: FailoverPolicy,
     pub grace_period_hours: u32,
     pub created: Timestamp,
+    /// The group's last failover as the service recorded it (its timeline), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failover: Option<FailoverRun>,
+}
+
+/// One failover of a group, recorded once by the service: when it began, when each
+/// database opened on the new primary (its DEK unwrapped through that server's vault),
+/// and the vault's refusals on the way. Every figure shown about the failover (the blade's
+/// summary, its plot, the notification) is computed from this one timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailoverRun {
+    pub from_server: String,
+    pub to_server: String,
+    /// With data loss (`--allow-data-loss`, or automatic after the grace period).
+    pub forced: bool,
+    pub started: Timestamp,
+    /// `(seconds after started, databases that opened at that second)`, in time order.
+    pub opened: Vec<(u32, u32)>,
+    /// The new primary's unwrap requests its vault(s) refused with 429 on the way.
+    #[serde(default)]
+    pub throttled: u32,
+}
+
+impl FailoverRun {
+    /// Builds the timeline from each database's opening instant.
+    pub fn from_instants(
+        from_server: &str,
+        to_server: &str,
+        forced: bool,
+        started: Timestamp,
+        opened_at: impl IntoIterator<Item = Timestamp>,
+        throttled: u32,
+    ) -> FailoverRun {
+        let mut secs: Vec<u32> = opened_at
+            .into_iter()
+            .map(|t| u32::try_from((t.0 - started.0).max(0)).unwrap_or(u32::MAX))
+            .collect();
+        secs.sort_unstable();
+        let mut opened: Vec<(u32, u32)> = Vec::new();
+        for s in secs {
+            match opened.last_mut() {
+                Some((at, n)) if *at == s => *n += 1,
+                _ => opened.push((s, 1)),
+            }
+        }
+        FailoverRun {
+            from_server: from_server.to_string(),
+            to_server: to_server.to_string(),
+            forced,
+            started,
+            opened,
+            throttled,
+        }
+    }
+
+    /// How many databases the failover opened.
+    pub fn databases(&self) -> u32 {
+        self.opened.iter().map(|(_, n)| *n).sum()
+    }
+
+    /// How long it took, from its start until the last database had opened.
+    pub fn took(&self) -> Duration {
+        Duration::seconds(self.opened.last().map_or(0, |(s, _)| i64::from(*s)))
+    }
+
+    /// When the last database had opened.
+    pub fn completed(&self) -> Timestamp {
+        self.started + self.took()
+    }
+
+    /// Whether every database had opened by `now`.
+    pub fn complete_at(&self, now: Timestamp) -> bool {
+        now >= self.completed()
+    }
+
+    /// The databases open on the new primary at `at` (0 before the start).
+    pub fn opened_by(&self, at: Timestamp) -> u32 {
+        if at < self.started {
+            return 0;
+        }
+        let secs = at.0 - self.started.0;
+        self.opened
+            .iter()
+            .take_while(|(s, _)| i64::from(*s) <= secs)
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// The timeline as a step chart: `(seconds after the start, databases open)`, from
+    /// `(0, 0)`; each opening is a vertical step.
+    pub fn steps(&self) -> Vec<(f64, f64)> {
+        let mut out = vec![(0.0, 0.0)];
+        let mut total = 0u32;
+        for (s, n) in &self.opened {
+            out.push((f64::from(*s), f64::from(total)));
+            total += n;
+            out.push((f64::from(*s), f64::from(total)));
+        }
+        out
+    }
+
+    /// One sentence with the figures: "1,102 databases opened on sql-contoso-us2 in 20s
+    /// (09:00:00 to 09:00:20 UTC); 2,204 unwraps throttled (429)".
+    pub fn summary(&self) -> String {
+        let throttled = if self.throttled > 0 {
+            format!(
+                "; {} unwrap request(s) throttled (429) and retried",
+                thousands(u64::from(self.throttled))
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{} database(s) opened on {} in {} of simulated time ({} to {}){throttled}",
+            thousands(u64::from(self.databases())),
+            self.to_server,
+            self.took().human(),
+            clock_of(self.started),
+            clock_of(self.completed()),
+        )
+    }
+}
+
+/// `1102` as `1,102`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `09:00:20` (UTC) of an instant.
+pub fn clock_of(t: Timestamp) -> String {
+    let s = t.0.rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
 }
 
 impl FailoverGroup {

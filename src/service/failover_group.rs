@@ -134,6 +134,7 @@ pub fn create_failover_group(
             policy: req.policy,
             grace_period_hours: grace,
             created: ws.now(),
+            last_failover: None,
         };
         for db in &req.databases {
             let name = add_database(ws, &g, db)?;
@@ -275,6 +276,24 @@ pub struct GroupFailoverReport {
     pub databases: Vec<String>,
     /// When the last database had opened (the vault's limits may spread a large failover).
     pub completes_at: Timestamp,
+    /// The failover's timeline, as the group keeps it (`FailoverGroup::last_failover`).
+    pub run: FailoverRun,
+}
+
+impl GroupFailoverReport {
+    /// The one notification of a group failover, with its count and figures.
+    pub fn notification_text(&self) -> String {
+        let lost = if self.run.forced {
+            format!(" {} write(s) lost.", self.lost_writes)
+        } else {
+            String::new()
+        };
+        format!(
+            "Failover of {}: {}.{lost}",
+            self.group,
+            self.run.summary()
+        )
+    }
 }
 
 /// `az sql failover-group set-primary` (run against the secondary server).
@@ -317,10 +336,30 @@ fn failover_group(
             ),
         ));
     }
-    let completes_at = open_new_primaries(ws, &g.secondary_server, &members)?;
+    let started = ws.now();
+    let journal_before = ws.journal.len();
+    let opened = open_new_primaries(ws, &g.secondary_server, &members)?;
+    let throttled = {
+        let j = ws.journal.lock();
+        j.requests
+            .iter()
+            .skip(journal_before)
+            .filter(|r| r.status == 429)
+            .count()
+    };
+    let run = FailoverRun::from_instants(
+        &g.primary_server,
+        &g.secondary_server,
+        allow_data_loss,
+        started,
+        opened,
+        u32::try_from(throttled).unwrap_or(u32::MAX),
+    );
+    let completes_at = run.completed();
     let mut lost = 0;
     for db in &members {
-        lost += failover_database(ws, &g.secondary_server, db, allow_data_loss, false)?.lost_writes;
+        lost += failover_database(ws, &g.secondary_server, db, allow_data_loss, false, false)?
+            .lost_writes;
     }
     if let Some(slot) = ws
         .continuity
@@ -329,6 +368,7 @@ fn failover_group(
         .find(|x| x.name.eq_ignore_ascii_case(name))
     {
         std::mem::swap(&mut slot.primary_server, &mut slot.secondary_server);
+        slot.last_failover = Some(run.clone());
     }
     Ok(GroupFailoverReport {
         group: g.name.clone(),
@@ -336,7 +376,38 @@ fn failover_group(
         lost_writes: lost,
         databases: g.databases.clone(),
         completes_at,
+        run,
     })
+}
+
+/// A planned (or forced) failover of a group asked for by a person, as one operation. With
+/// `wait`, the call returns when the last database has opened, as `az sql failover-group
+/// set-primary` does without `--no-wait`: the simulated clock advances to that instant (and
+/// whatever falls due meanwhile happens). One notification tells the whole operation, with
+/// its count.
+pub fn fail_over(
+    ws: &mut Workspace,
+    name: &str,
+    server_name: &str,
+    allow_data_loss: bool,
+    wait: bool,
+    keys: &dyn super::KeySource,
+) -> ServiceResult<GroupFailoverReport> {
+    let r = set_group_primary(ws, name, server_name, allow_data_loss)?;
+    if wait && r.completes_at > ws.now() {
+        super::behaviour::advance_with(ws, r.completes_at - ws.now(), keys)?;
+    }
+    notify(
+        ws,
+        if r.lost_writes > 0 {
+            NotificationLevel::Warning
+        } else {
+            NotificationLevel::Success
+        },
+        "Failover completed",
+        r.notification_text(),
+    );
+    Ok(r)
 }
 
 /// Opens every database of a failover on its new primary: a real unwrap of each DEK
@@ -346,7 +417,7 @@ fn open_new_primaries(
     ws: &mut Workspace,
     server_name: &str,
     dbs: &[String],
-) -> ServiceResult<Timestamp> {
+) -> ServiceResult<Vec<Timestamp>> {
     let now = ws.now();
     let (opened, _) = super::requests::long_running(ws, |ws| {
         let Some(s) = ws.server(server_name) else {
@@ -365,9 +436,9 @@ fn open_new_primaries(
             .collect()
     });
     let resource = ids::server(server(ws, server_name)?);
-    let mut last = now;
+    let mut instants = Vec::with_capacity(opened.len());
     for (db, at, outcome) in opened {
-        last = last.max(at);
+        instants.push(at.max(now));
         if let Err(f) = outcome {
             return Err(super::sql::tde_error(ws, server_name, &f));
         }
@@ -382,7 +453,11 @@ fn open_new_primaries(
             ),
         );
     }
-    Ok(last)
+    // Databases without a DEK (TDE off) open at once.
+    while instants.len() < dbs.len() {
+        instants.push(now);
+    }
+    Ok(instants)
 }
 
 /// A regional outage began: each automatic group whose primary is in the region fails over
@@ -450,8 +525,11 @@ pub(crate) fn grace_expired(ws: &mut Workspace, group: &str) {
             NotificationLevel::Warning,
             "Automatic failover",
             format!(
-                "Failover group '{group}' failed over to '{}' after the grace period ({} h); {} write(s) lost.",
-                r.new_primary, g.grace_period_hours, r.lost_writes
+                "Failover group '{group}' failed over to '{}' after the grace period ({} h): {}. {} write(s) lost.",
+                r.new_primary,
+                g.grace_period_hours,
+                r.run.summary(),
+                r.lost_writes
             ),
         ),
         Err(e) => {

@@ -433,7 +433,7 @@ pub fn set_primary(
                 ),
             ));
         }
-        failover_database(ws, server_name, db, allow_data_loss, true)
+        failover_database(ws, server_name, db, allow_data_loss, true, true)
     })
 }
 
@@ -447,6 +447,7 @@ pub(crate) fn failover_database(
     db: &str,
     allow_data_loss: bool,
     open: bool,
+    announce: bool,
 ) -> ServiceResult<FailoverReport> {
     let now = ws.now();
     let link = ws
@@ -536,7 +537,9 @@ pub(crate) fn failover_database(
             "{kind} failover: '{db}' on server '{server_name}' is now the primary ('{old_db}' on '{old_server}' is its secondary). Writes lost: {lost_writes}."
         ),
     );
-    notify(
+    // A database failed over with its group is told once, in the group's notification.
+    if announce {
+        notify(
         ws,
         if lost_writes > 0 {
             NotificationLevel::Warning
@@ -548,6 +551,7 @@ pub(crate) fn failover_database(
             "{kind} failover of '{db}' to '{server_name}' completed; {lost_writes} write(s) lost."
         ),
     );
+    }
     Ok(FailoverReport {
         new_primary_server: server_name.to_string(),
         database: d.name,

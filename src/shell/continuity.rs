@@ -1151,13 +1151,16 @@ fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
         .bool("--try-planned-before-forced-failover")?
         .unwrap_or(false)
         || a.bool("--tpbff")?.unwrap_or(false);
-    let r = if try_planned {
-        fg::set_group_primary(ws, &name, &server, false)
-            .or_else(|_| fg::set_group_primary(ws, &name, &server, true))?
+    // The call returns when the last database has opened (the clock advances to it),
+    // unless --no-wait; one notification tells the whole failover.
+    let wait = !a.has("--no-wait");
+    let keys = &service::OsKeySource;
+    if try_planned {
+        fg::fail_over(ws, &name, &server, false, wait, keys)
+            .or_else(|_| fg::fail_over(ws, &name, &server, true, wait, keys))?;
     } else {
-        fg::set_group_primary(ws, &name, &server, allow)?
-    };
-    wait_until(ws, a, r.completes_at)?;
+        fg::fail_over(ws, &name, &server, allow, wait, keys)?;
+    }
     Ok(Value::Null)
 }
 

@@ -23,6 +23,7 @@ pub mod date;
 pub mod directory;
 pub mod estate;
 pub mod governance;
+pub mod heredoc;
 pub mod identity;
 pub mod keyvault;
 pub mod lexer;
@@ -90,6 +91,10 @@ pub struct Shell {
     until_chapter: Option<String>,
     /// That chapter was reached.
     chapter_reached: bool,
+    /// A here-document waiting for the next command to read it as its standard input.
+    stdin: Option<String>,
+    /// Echo each line before it runs, after this prompt (a pasted script in Cloud Shell).
+    echo: Option<String>,
 }
 
 impl Default for Shell {
@@ -107,6 +112,8 @@ impl Default for Shell {
             exit_requested: None,
             until_chapter: None,
             chapter_reached: false,
+            stdin: None,
+            echo: None,
         }
     }
 }
@@ -176,6 +183,23 @@ impl Shell {
         out
     }
 
+    /// Runs a script as a terminal shows a pasted one: each line is echoed after `prompt`
+    /// (continuation lines and here-document bodies after `> `) just before it runs, and
+    /// its output follows it. Returns (failures, commands).
+    pub fn run_script_echoed(
+        &mut self,
+        ws: &mut Workspace,
+        script: &str,
+        keep_going: bool,
+        prompt: &str,
+        each: impl FnMut(&LineOutput),
+    ) -> (usize, usize) {
+        self.echo = Some(prompt.to_string());
+        let out = self.run_script_with(ws, script, keep_going, each);
+        self.echo = None;
+        out
+    }
+
     /// Runs a script, handing each line's output to `each` as soon as the line has run (so
     /// a terminal shows errors beside the output around them). Returns (failures, commands).
     pub fn run_script_with(
@@ -194,8 +218,55 @@ impl Shell {
             commands: 0,
         };
         self.exit_requested = None;
-        while let Some((line_no, line)) = self.next_logical_line(&raw, &mut i) {
+        loop {
+            let first = i;
+            let Some((line_no, line)) = self.next_logical_line(&raw, &mut i) else {
+                break;
+            };
             if line.is_empty() || line.starts_with('#') {
+                self.echo_lines(&raw[first..i], &mut ctx);
+                continue;
+            }
+            // A here-document: the lines up to its delimiter are the command's input.
+            let here = match self.mode {
+                ShellMode::Az => heredoc::operator(&line),
+                ShellMode::Pwsh => None,
+            };
+            if let Some(doc) = here {
+                let (body, closed) = heredoc::body(&raw, &mut i, &doc);
+                self.echo_lines(&raw[first..i], &mut ctx);
+                if !closed {
+                    (ctx.each)(&LineOutput {
+                        stderr: format!(
+                            "bash: warning: here-document at line {line_no} delimited by end-of-file (wanted `{}')\n",
+                            doc.delimiter
+                        ),
+                        ok: true,
+                        ..Default::default()
+                    });
+                }
+                let body = if doc.expand {
+                    let quoted = format!("\"{}\"", body.replace('"', "\\\""));
+                    self.expand_line(ws, &quoted).map(|w| w.join(" "))
+                } else {
+                    Ok(body)
+                };
+                let go_on = match body {
+                    Ok(body) => {
+                        self.stdin = Some(body);
+                        let node = compound::Node::Simple(compound::Seg {
+                            line: line_no,
+                            text: doc.command.clone(),
+                        });
+                        let go_on = self.exec_nodes(ws, &[node], &mut ctx, false, 0);
+                        self.stdin = None;
+                        go_on
+                    }
+                    Err(e) => self.script_error(&mut ctx, &e, false),
+                };
+                if !go_on {
+                    break;
+                }
                 continue;
             }
             // bash's compound commands (`if`, `for`, `while`) may span lines: the lines up
@@ -222,6 +293,7 @@ impl Shell {
                     text: line.clone(),
                 })]),
             };
+            self.echo_lines(&raw[first..i], &mut ctx);
             let go_on = match nodes {
                 Ok(nodes) => self.exec_nodes(ws, &nodes, &mut ctx, false, 0),
                 Err(e) => {
@@ -243,6 +315,26 @@ impl Shell {
         }
         self.exit_requested = None;
         (ctx.failures, ctx.commands)
+    }
+
+    /// Echoes the physical lines `lines` (when echoing): the first after the prompt, the
+    /// rest after `> `, as bash shows continued input.
+    fn echo_lines(&self, lines: &[&str], ctx: &mut Run<'_>) {
+        let Some(prompt) = &self.echo else {
+            return;
+        };
+        let mut text = String::new();
+        for (n, l) in lines.iter().enumerate() {
+            let p = if n == 0 { prompt.as_str() } else { ">" };
+            text.push_str(&format!("{p} {}\n", l.trim_end_matches('\r')));
+        }
+        if !text.is_empty() {
+            (ctx.each)(&LineOutput {
+                stdout: text,
+                ok: true,
+                ..Default::default()
+            });
+        }
     }
 
     /// The next logical line from `raw[*i..]`, joined by the current mode's continuation
@@ -658,6 +750,8 @@ impl Shell {
             self.last_ok = r.ok;
             return r;
         }
+        // A here-document is the input of the line's first command.
+        let stdin = self.stdin.take();
         let stages = match lexer::pipeline(command) {
             Ok(s) => s,
             Err(e) => {
@@ -665,11 +759,25 @@ impl Shell {
                 return bash_error(&e);
             }
         };
+        let first = match &stdin {
+            Some(input) => {
+                let mut r = self.run_filter(ws, &stages[0], input);
+                if !r.ok && r.stderr.contains("can read a pipe") {
+                    r.stderr = format!(
+                        "{} (a here-document is standard input: nothing was run)\n",
+                        r.stderr.trim_end()
+                    );
+                }
+                self.last_ok = r.ok;
+                r
+            }
+            None if stages.len() == 1 => return self.run_stage(ws, command),
+            None => self.run_stage(ws, &stages[0]),
+        };
         if stages.len() == 1 {
-            return self.run_stage(ws, command);
+            return first;
         }
         // A pipe: the first command runs, the filters after it read its output in memory.
-        let first = self.run_stage(ws, &stages[0]);
         let mut all_ok = first.ok;
         let mut ok = first.ok;
         let mut input = first.stdout;

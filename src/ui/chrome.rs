@@ -733,7 +733,7 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                     .show(ui, |ui| {
                         ui.vertical(|ui| {
                             ui.set_width(width);
-                            ui.set_height(height - 30.0);
+                            ui.set_height((height - 30.0).max(0.0));
                             ui.horizontal(|ui| {
                                 ui.vertical(|ui| {
                                     ui.add(

@@ -7,6 +7,7 @@
 
 pub mod blade_layout;
 pub mod blades;
+pub mod db_table;
 mod changes;
 mod chrome;
 pub mod customer_app;
@@ -1213,9 +1214,12 @@ impl ConsoleApp {
             egui::Panel::bottom("status-bar").show(ui, |ui| chrome::status_bar(self, ui));
         }
         if self.shell.open {
+            // At 200 % on 1280x720 (360 points high) the shell leaves the blades room.
+            let room = ctx.content_rect().height();
             egui::Panel::bottom("cloud-shell")
                 .resizable(true)
-                .default_size(240.0)
+                .default_size(240.0_f32.min(room * 0.4))
+                .max_size((room * 0.6).max(120.0))
                 .show(ui, |ui| shell_panel::show(self, ui));
         }
         // The presenter view takes the room of the side panels.

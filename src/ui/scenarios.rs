@@ -17,6 +17,8 @@ pub struct ScenarioRun {
     pub done: Vec<bool>,
     /// The simulated time the scenario started at.
     pub started: crate::model::Timestamp,
+    /// The simulated time the last goal was met at: the summary's figure stops there.
+    pub completed: Option<crate::model::Timestamp>,
     /// The revision the goal was last checked at, and whether it held.
     checked: Option<(u64, bool)>,
 }
@@ -30,6 +32,7 @@ impl ScenarioRun {
             step: 0,
             done: vec![false; n],
             started,
+            completed: None,
             checked: None,
         }
     }
@@ -48,6 +51,9 @@ impl ScenarioRun {
             .is_some_and(|s| s.goal.met(ws));
         if met && let Some(d) = self.done.get_mut(self.step) {
             *d = true;
+        }
+        if self.completed.is_none() && self.finished() {
+            self.completed = Some(ws.now());
         }
         self.checked = Some((ws.revision, met));
         met
@@ -123,7 +129,8 @@ fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool 
         ),
     );
     if run.finished() {
-        let took = app.ws.now() - run.started;
+        // Measured to the moment the last goal was met, not to the clock that keeps playing.
+        let took = run.completed.unwrap_or(app.ws.now()) - run.started;
         widgets::success_box(
             ui,
             &format!(

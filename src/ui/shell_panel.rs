@@ -114,13 +114,36 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     });
 }
 
+/// The prompt's text box: one line, or the lines of a pasted script (kept as they are,
+/// never joined). Enter runs it; Shift+Enter adds a line.
+const INPUT_ID: &str = "cloud-shell-input";
+
 fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
+    let id = egui::Id::unique(INPUT_ID);
+    let lines = app.shell.input.trim_end().lines().count();
+    if lines > 1 {
+        ui.label(
+            egui::RichText::new(format!(
+                "{lines} lines: Enter runs them one after another, as a script (Shift+Enter adds a line)"
+            ))
+            .weak(),
+        );
+    }
     ui.horizontal(|ui| {
         let prompt = ui.monospace(app.shell.prompt());
+        // Enter is the shell's, before the text box would take it as a new line.
+        let focused = ui.memory(|m| m.has_focus(id));
+        let enter = focused
+            && !busy
+            && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter));
+        let single = !app.shell.input.contains('\n');
+        // A pasted script shows its lines (up to the panel's height), never joined.
         let edit = ui.add_enabled(
             !busy,
-            egui::TextEdit::singleline(&mut app.shell.input)
+            egui::TextEdit::multiline(&mut app.shell.input)
+                .id(id)
                 .font(egui::TextStyle::Monospace)
+                .desired_rows(1)
                 .desired_width(f32::INFINITY)
                 .hint_text(match app.shell.mode {
                     ShellMode::Az => "az sql server list -o table",
@@ -130,7 +153,7 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
                 }),
         );
         let edit = edit.labelled_by(prompt.id);
-        if edit.has_focus() && !app.shell.history.is_empty() {
+        if edit.has_focus() && single && !app.shell.history.is_empty() {
             let (up, down) = ui.input(|i| {
                 (
                     i.key_pressed(egui::Key::ArrowUp),
@@ -146,48 +169,72 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
                 app.shell.input = app.shell.history[app.shell.history_pos].clone();
             }
         }
-        if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !busy {
+        if enter {
             submit(app);
             edit.request_focus();
         }
     });
 }
 
-/// Runs the typed line on a worker thread.
+/// Runs what was typed or pasted on a worker thread. Every Enter answers: an empty one with
+/// a fresh prompt line; a pasted script line by line, each echoed before its output.
 pub fn submit(app: &mut ConsoleApp) {
-    let line = std::mem::take(&mut app.shell.input);
-    if line.trim().is_empty() {
+    let text = std::mem::take(&mut app.shell.input);
+    let prompt = app.shell.prompt();
+    if text.trim().is_empty() {
+        app.shell.transcript.push_str(&format!("{prompt}\n"));
         return;
     }
-    let prompt = app.shell.prompt();
-    app.shell.transcript.push_str(&format!("{prompt} {line}\n"));
-    app.shell.history.push(line.clone());
+    app.shell.history.push(text.clone());
     app.shell.history_pos = app.shell.history.len();
-    let line_for_script = line.clone();
+    let script = text.trim_end_matches(['\n', '\r']).to_string();
+    let lines = script.lines().count();
+    if lines <= 1 {
+        app.shell.transcript.push_str(&format!("{prompt} {script}\n"));
+    }
     let session = app.shell.session.clone();
-    let job = Job::spawn(
-        format!("Running: {line}"),
-        JobOrigin::Shell,
-        &app.ws,
-        move |ws| {
-            let Ok(mut sh) = session.lock() else {
-                return (
-                    Err("ERROR: the shell session is unavailable\n".into()),
-                    String::new(),
-                );
-            };
-            let out = sh.run_script(ws, &line, false);
+    let label = if lines <= 1 {
+        format!("Running: {script}")
+    } else {
+        format!("Running {lines} pasted lines")
+    };
+    let command = script.clone();
+    let job = Job::spawn(label, JobOrigin::Shell, &app.ws, move |ws| {
+        let Ok(mut sh) = session.lock() else {
+            return (
+                Err("ERROR: the shell session is unavailable\n".into()),
+                String::new(),
+            );
+        };
+        if lines <= 1 {
+            let out = sh.run_script(ws, &script, false);
             let stderr = out
                 .stderr
                 .lines()
                 .filter(|l| !l.starts_with("(stopped at line"))
                 .map(|l| format!("{l}\n"))
                 .collect::<String>();
-            (Ok(out.stdout), stderr)
-        },
-    );
+            return (Ok(out.stdout), stderr);
+        }
+        // A script: each line echoed, then what it printed, in order; where it stops, the
+        // shell says at which line and why.
+        let mut transcript = String::new();
+        let (failures, commands) = sh.run_script_echoed(ws, &script, false, prompt, |r| {
+            transcript.push_str(&r.stdout);
+            transcript.push_str(&r.stderr);
+        });
+        transcript.push_str(&format!(
+            "({commands} command(s) run{})\n",
+            if failures > 0 {
+                format!(", {failures} failed")
+            } else {
+                String::new()
+            }
+        ));
+        (Ok(transcript), String::new())
+    });
     app.job = Some(Job {
-        command: Some(line_for_script),
+        command: Some(command),
         ..job
     });
 }

@@ -6,6 +6,7 @@ use super::{BladeCtx, outcome, said};
 use crate::model::*;
 use crate::service::failover_group::{self as fg, CreateFailoverGroup, UpdateFailoverGroup};
 use crate::service::georeplication::{self as geo, CreateReplica};
+use crate::ui::db_table::DbTable;
 use crate::ui::widgets::{AMBER, BLUE, GREEN, badge, section, text_field};
 
 /// The Geo-replication blade's form.
@@ -204,8 +205,10 @@ pub struct GroupForm {
     pub partner: String,
     pub policy: FailoverPolicy,
     pub grace_hours: String,
-    pub selected: Vec<String>,
-    pub add_db: String,
+    /// The databases of a new group: the server's databases as a table.
+    pub create_table: DbTable,
+    /// Each group's table of the primary's databases (by group name).
+    pub tables: std::collections::BTreeMap<String, DbTable>,
     pub message: Option<Result<String, String>>,
 }
 
@@ -216,11 +219,27 @@ impl Default for GroupForm {
             partner: String::new(),
             policy: FailoverPolicy::Automatic,
             grace_hours: "1".into(),
-            selected: Vec::new(),
-            add_db: String::new(),
+            create_table: DbTable::default(),
+            tables: Default::default(),
             message: None,
         }
     }
+}
+
+/// The height a table of databases gets: most of what the blade shows, never so much that
+/// the buttons under it leave the screen, never too little to pick from.
+fn table_height(ui: &egui::Ui) -> f32 {
+    (ui.ctx().content_rect().height() * 0.45).clamp(110.0, 420.0)
+}
+
+/// The `az` line of a failover group update adding or removing `names` (one command: the
+/// argument takes a list).
+fn update_line(ws: &Workspace, group: &str, server: &str, flag: &str, names: &[String]) -> String {
+    format!(
+        "az sql failover-group update --name {group} --server {server} --resource-group {} {flag} {}",
+        super::group_of(ws, server),
+        names.join(" ")
+    )
 }
 
 pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut BladeCtx<'_>) {
@@ -240,11 +259,18 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
         .collect();
     super::forget_when_changed(ui, "failover-groups", &mut form.message, &primaries);
     if groups.is_empty() {
+        outcome(ui, &form.message);
         ui.label("No failover group on this server.");
     }
-    for g in &groups {
+    for (i, g) in groups.iter().enumerate() {
         let primary_here = g.primary_server.eq_ignore_ascii_case(server);
         section(ui, &format!("Failover group {}", g.name));
+        // The actions first: a group of thousands of databases never pushes them away;
+        // what the last one did follows them.
+        failover_buttons(ui, server, g, cx);
+        if i == 0 {
+            outcome(ui, &form.message);
+        }
         crate::ui::widgets::properties(
             ui,
             &format!("fg-{}", g.name),
@@ -262,158 +288,253 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                         FailoverPolicy::Manual => "Manual".into(),
                     },
                 ),
-                ("Databases", g.databases.join(", ")),
+                ("Databases", group_size(cx.ws, g)),
             ],
         );
-        ui.horizontal_wrapped(|ui| {
-            let enabled = !cx.busy;
-            let target = g.secondary_server.clone();
-            if ui
-                .add_enabled(enabled, egui::Button::new(format!("Failover {}", g.name)))
-                .on_hover_text(format!("Planned failover to {target}: no data loss."))
-                .clicked()
-            {
-                let (name, target) = (g.name.clone(), target.clone());
-                cx.az(format!(
-                    "az sql failover-group set-primary --name {name} --server {target} --resource-group {}",
-                    super::group_of(cx.ws, &target)
-                ));
-                cx.spawn(format!("Failing over {name}…"), move |ws| {
-                    fg::set_group_primary(ws, &name, &target, false)
-                        .map(|r| {
-                            format!(
-                                "'{}' failed over: {} is the primary ({} databases opened).",
-                                r.group,
-                                r.new_primary,
-                                r.databases.len()
-                            )
-                        })
-                        .map_err(|e| e.to_string())
-                });
-            }
-            if ui
-                .add_enabled(
-                    enabled,
-                    egui::Button::new(format!("Forced failover {}", g.name)),
+        if let Some(run) = &g.last_failover {
+            failover_timeline(ui, cx.ws.now(), &g.name, run);
+        }
+        group_databases(ui, server, primary_here, g, form, cx);
+    }
+    create_group(ui, server, form, cx);
+}
+
+/// "1,102 (1,102 General Purpose, 0 Business Critical)".
+fn group_size(ws: &Workspace, g: &FailoverGroup) -> String {
+    let (gp, bc) = ws
+        .server(&g.primary_server)
+        .map(|s| {
+            g.databases
+                .iter()
+                .filter_map(|d| s.database(d))
+                .fold((0u64, 0u64), |(gp, bc), d| match d.tier {
+                    ServiceTier::GeneralPurpose => (gp + 1, bc),
+                    ServiceTier::BusinessCritical => (gp, bc + 1),
+                })
+        })
+        .unwrap_or_default();
+    format!(
+        "{} ({} General Purpose, {} Business Critical)",
+        thousands(g.databases.len() as u64),
+        thousands(gp),
+        thousands(bc)
+    )
+}
+
+fn failover_buttons(ui: &mut egui::Ui, server: &str, g: &FailoverGroup, cx: &mut BladeCtx<'_>) {
+    let primary_here = g.primary_server.eq_ignore_ascii_case(server);
+    ui.horizontal_wrapped(|ui| {
+        let enabled = !cx.busy;
+        let target = g.secondary_server.clone();
+        for forced in [false, true] {
+            let (label, hover) = if forced {
+                (
+                    format!("Forced failover {}", g.name),
+                    format!("Forced failover to {target}: may lose the last writes."),
                 )
-                .on_hover_text(format!(
-                    "Forced failover to {target}: may lose the last writes."
-                ))
+            } else {
+                (
+                    format!("Failover {}", g.name),
+                    format!(
+                        "Planned failover to {target}: no data loss. The clock advances until the last database has opened."
+                    ),
+                )
+            };
+            if ui
+                .add_enabled(enabled, egui::Button::new(label))
+                .on_hover_text(hover)
                 .clicked()
             {
                 let (name, target) = (g.name.clone(), target.clone());
                 cx.az(format!(
-                    "az sql failover-group set-primary --name {name} --server {target} --resource-group {} --allow-data-loss",
-                    super::group_of(cx.ws, &target)
+                    "az sql failover-group set-primary --name {name} --server {target} --resource-group {}{}",
+                    super::group_of(cx.ws, &target),
+                    if forced { " --allow-data-loss" } else { "" }
                 ));
-                cx.spawn(format!("Forcing failover of {name}…"), move |ws| {
-                    fg::set_group_primary(ws, &name, &target, true)
-                        .map(|r| {
-                            format!(
-                                "'{}' failed over (forced): {} is the primary; {} write(s) lost.",
-                                r.group, r.new_primary, r.lost_writes
-                            )
-                        })
-                        .map_err(|e| e.to_string())
-                });
-            }
-            if primary_here
-                && ui
-                    .add_enabled(enabled, egui::Button::new(format!("Delete {}", g.name)))
-                    .clicked()
-            {
-                let (group, server) = (g.name.clone(), server.to_string());
-                cx.az(format!(
-                    "az sql failover-group delete --name {group} --server {server} --resource-group {}",
-                    super::group_of(cx.ws, &server)
-                ));
-                cx.run(move |ws| {
-                    said(fg::delete_failover_group(ws, &group, &server), |()| {
-                        format!("Failover group '{group}' deleted; the geo-replication links stay.")
-                    })
-                });
-            }
-        });
-        opened_plot(ui, cx.ws, g);
-        if primary_here {
-            ui.horizontal(|ui| {
-                let candidates: Vec<String> = cx
-                    .ws
-                    .server(server)
-                    .map(|s| {
-                        s.databases
-                            .iter()
-                            .filter(|d| !g.contains(&d.name))
-                            .map(|d| d.name.clone())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                egui::ComboBox::from_id_salt(format!("fg-add-{}", g.name))
-                    .selected_text(if form.add_db.is_empty() {
-                        "Database to add"
+                let keys = cx.keys.clone();
+                cx.spawn(
+                    if forced {
+                        format!("Forcing failover of {name}…")
                     } else {
-                        form.add_db.as_str()
-                    })
-                    .show_ui(ui, |ui| {
-                        for c in candidates {
-                            ui.selectable_value(&mut form.add_db, c.clone(), c);
-                        }
-                    });
-                if ui
-                    .add_enabled(
-                        !cx.busy && !form.add_db.is_empty(),
-                        egui::Button::new("Add database"),
-                    )
-                    .clicked()
-                {
-                    let added = std::mem::take(&mut form.add_db);
-                    let (group, server) = (g.name.clone(), server.to_string());
-                    cx.az(format!(
-                        "az sql failover-group update --name {group} --server {server} --resource-group {} --add-db {added}",
-                        super::group_of(cx.ws, &server)
-                    ));
-                    cx.run(move |ws| {
-                        let change = UpdateFailoverGroup {
-                            add: vec![added.clone()],
-                            ..Default::default()
-                        };
-                        said(
-                            fg::update_failover_group(ws, &group, &server, &change),
-                            |_| format!("'{added}' added to '{group}'."),
-                        )
-                    });
-                }
-            });
-            ui.horizontal_wrapped(|ui| {
-                for db in &g.databases {
-                    if ui
-                        .add_enabled(!cx.busy, egui::Button::new(format!("Remove {db}")).small())
-                        .clicked()
-                    {
-                        let (group, server, db) = (g.name.clone(), server.to_string(), db.clone());
-                        cx.az(format!(
-                            "az sql failover-group update --name {group} --server {server} --resource-group {} --remove-db {db}",
-                            super::group_of(cx.ws, &server)
-                        ));
-                        cx.run(move |ws| {
-                            let change = UpdateFailoverGroup {
-                                remove: vec![db.clone()],
-                                ..Default::default()
-                            };
-                            said(
-                                fg::update_failover_group(ws, &group, &server, &change),
-                                |_| {
-                                    format!(
-                                        "'{db}' removed from '{group}' (its geo-replica stays)."
-                                    )
-                                },
-                            )
-                        });
-                    }
-                }
+                        format!("Failing over {name}…")
+                    },
+                    move |ws| {
+                        fg::fail_over(ws, &name, &target, forced, true, keys.as_ref())
+                            .map(|r| {
+                                format!(
+                                    "'{}' failed over: {} is the primary; {}.{}",
+                                    r.group,
+                                    r.new_primary,
+                                    r.run.summary(),
+                                    if forced {
+                                        format!(" {} write(s) lost.", r.lost_writes)
+                                    } else {
+                                        String::new()
+                                    }
+                                )
+                            })
+                            .map_err(|e| e.to_string())
+                    },
+                );
+            }
+        }
+        if primary_here
+            && ui
+                .add_enabled(enabled, egui::Button::new(format!("Delete {}", g.name)))
+                .clicked()
+        {
+            let (group, server) = (g.name.clone(), server.to_string());
+            cx.az(format!(
+                "az sql failover-group delete --name {group} --server {server} --resource-group {}",
+                super::group_of(cx.ws, &server)
+            ));
+            cx.run(move |ws| {
+                said(fg::delete_failover_group(ws, &group, &server), |()| {
+                    format!("Failover group '{group}' deleted; the geo-replication links stay.")
+                })
             });
         }
-    }
+    });
+}
+
+/// The group's databases (the primary's databases, with whether each is in the group), with
+/// the bulk actions on the selected rows: each one operation with one `az` line.
+fn group_databases(
+    ui: &mut egui::Ui,
+    server: &str,
+    primary_here: bool,
+    g: &FailoverGroup,
+    form: &mut GroupForm,
+    cx: &mut BladeCtx<'_>,
+) {
+    let Some(primary) = cx.ws.server(&g.primary_server) else {
+        return;
+    };
+    let table = form.tables.entry(g.name.to_ascii_lowercase()).or_default();
+    let group_name = g.name.clone();
+    let is_member = |d: &Database| {
+        d.settings
+            .failover_group
+            .as_deref()
+            .is_some_and(|x| x.eq_ignore_ascii_case(&group_name))
+            || g.contains(&d.name)
+    };
+    let (members, others): (Vec<String>, Vec<String>) = {
+        let chosen: Vec<&Database> = primary
+            .databases
+            .iter()
+            .map(|d| &**d)
+            .filter(|d| table.selected.contains(&d.name))
+            .collect();
+        let (a, b): (Vec<&Database>, Vec<&Database>) =
+            chosen.into_iter().partition(|d| g.contains(&d.name));
+        (
+            a.into_iter().map(|d| d.name.clone()).collect(),
+            b.into_iter().map(|d| d.name.clone()).collect(),
+        )
+    };
+    ui.horizontal_wrapped(|ui| {
+        let why = if primary_here {
+            String::new()
+        } else {
+            format!(
+                "Databases are added and removed on the group's primary server, {}.",
+                g.primary_server
+            )
+        };
+        let remove = ui
+            .add_enabled(
+                primary_here && !cx.busy && !members.is_empty(),
+                egui::Button::new(format!(
+                    "Remove selected from group ({})",
+                    thousands(members.len() as u64)
+                )),
+            )
+            .on_hover_text("One update of the group: the databases keep their geo-secondaries.")
+            .on_disabled_hover_text(if why.is_empty() {
+                "Select databases of the group in the table below.".to_string()
+            } else {
+                why.clone()
+            });
+        if remove.clicked() {
+            let (group, server) = (g.name.clone(), server.to_string());
+            cx.az(update_line(cx.ws, &group, &server, "--remove-db", &members));
+            let names = members.clone();
+            cx.run(move |ws| {
+                let n = names.len();
+                let change = UpdateFailoverGroup {
+                    remove: names,
+                    ..Default::default()
+                };
+                said(
+                    fg::update_failover_group(ws, &group, &server, &change),
+                    |g| {
+                        format!(
+                            "{} database(s) removed from '{group}' (their geo-replicas stay); {} remain.",
+                            thousands(n as u64),
+                            thousands(g.databases.len() as u64)
+                        )
+                    },
+                )
+            });
+            table.selected.clear();
+        }
+        let add = ui
+            .add_enabled(
+                primary_here && !cx.busy && !others.is_empty(),
+                egui::Button::new(format!(
+                    "Add selected to group ({})",
+                    thousands(others.len() as u64)
+                )),
+            )
+            .on_hover_text(
+                "One update of the group: a database without a geo-secondary on the partner server gets one.",
+            )
+            .on_disabled_hover_text(if why.is_empty() {
+                "Select databases that are not in the group in the table below.".to_string()
+            } else {
+                why
+            });
+        if add.clicked() {
+            let (group, server) = (g.name.clone(), server.to_string());
+            cx.az(update_line(cx.ws, &group, &server, "--add-db", &others));
+            let names = others.clone();
+            cx.run(move |ws| {
+                let n = names.len();
+                let change = UpdateFailoverGroup {
+                    add: names,
+                    ..Default::default()
+                };
+                said(
+                    fg::update_failover_group(ws, &group, &server, &change),
+                    |g| {
+                        format!(
+                            "{} database(s) added to '{group}'; it holds {}.",
+                            thousands(n as u64),
+                            thousands(g.databases.len() as u64)
+                        )
+                    },
+                )
+            });
+            table.selected.clear();
+        }
+    });
+    let column = crate::ui::db_table::GroupColumn {
+        heading: format!("In {}", g.name),
+        is_member: &is_member,
+    };
+    let height = table_height(ui);
+    crate::ui::db_table::show(
+        ui,
+        &format!("fg-{}", g.name),
+        table,
+        &primary.databases,
+        Some(&column),
+        height,
+    );
+}
+
+fn create_group(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut BladeCtx<'_>) {
     section(ui, "Create a failover group");
     text_field(ui, "Failover group name", &mut form.name, "fg-contoso");
     server_picker(ui, "Secondary server", cx.ws, server, &mut form.partner);
@@ -423,21 +544,25 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
         ui.radio_value(&mut form.policy, FailoverPolicy::Manual, "Manual");
     });
     text_field(ui, "Grace period (hours)", &mut form.grace_hours, "1");
-    ui.label("Databases:");
-    let dbs = crate::ui::widgets::database_names(cx.ws, server);
-    crate::ui::widgets::virtual_rows(ui, "failover-group-databases", 200.0, dbs.len(), |ui, i| {
-        let d = &dbs[i];
-        let mut on = form.selected.contains(d);
-        if ui.checkbox(&mut on, d.as_str()).changed() {
-            if on {
-                form.selected.push(d.clone());
-            } else {
-                form.selected.retain(|x| x != d);
-            }
-        }
-    });
+    let selected: Vec<String> = cx
+        .ws
+        .server(server)
+        .map(|s| {
+            s.databases
+                .iter()
+                .filter(|d| form.create_table.selected.contains(&d.name))
+                .map(|d| d.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     if ui
-        .add_enabled(!cx.busy, egui::Button::new("Create failover group"))
+        .add_enabled(
+            !cx.busy,
+            egui::Button::new(format!(
+                "Create failover group ({} database(s))",
+                thousands(selected.len() as u64)
+            )),
+        )
         .clicked()
     {
         match form.grace_hours.trim().parse::<i64>() {
@@ -454,7 +579,7 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
                     partner_server: form.partner.clone(),
                     policy: form.policy,
                     grace_period_hours: Some(h),
-                    databases: form.selected.clone(),
+                    databases: selected,
                 };
                 let add_db = if req.databases.is_empty() {
                     String::new()
@@ -480,52 +605,97 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
             }
         }
     }
-    outcome(ui, &form.message);
+    ui.label("Databases (select those to replicate with the group):");
+    if let Some(s) = cx.ws.server(server) {
+        let column = crate::ui::db_table::GroupColumn {
+            heading: "In a failover group".into(),
+            is_member: &|d: &Database| d.settings.failover_group.is_some(),
+        };
+        let height = table_height(ui);
+        crate::ui::db_table::show(
+            ui,
+            "create-failover-group",
+            &mut form.create_table,
+            &s.databases,
+            Some(&column),
+            height,
+        );
+    }
 }
 
-/// Databases opened over time in the group's last failover (from the activity log): the
-/// vault's limits show as steps of one 10-second window each.
-fn opened_plot(ui: &mut egui::Ui, ws: &Workspace, g: &FailoverGroup) {
-    use egui_plot::{Line, Plot, PlotPoints};
-    let Some(s) = ws.server(&g.primary_server) else {
-        return;
-    };
-    let prefix = crate::service::ids::server(s);
-    let times: Vec<i64> = ws
-        .activity_log
-        .iter()
-        .filter(|e| e.operation == "OpenDatabaseAfterFailover" && e.resource.starts_with(&prefix))
-        .map(|e| e.time.0)
+/// The group's last failover, from the timeline the service recorded: how many databases
+/// had opened on the new primary over simulated time (a step each time the vault let more
+/// unwraps through), and the same figures in words.
+fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &FailoverRun) {
+    use egui_plot::{Line, Plot, PlotPoints, VLine};
+    let total = run.databases();
+    let complete = run.complete_at(now);
+    if complete {
+        ui.label(format!(
+            "Last failover ({}): {}.",
+            if run.forced { "forced" } else { "planned" },
+            run.summary()
+        ));
+    } else {
+        let open = run.opened_by(now);
+        badge(
+            ui,
+            &format!(
+                "Failing over: {} of {} database(s) open on {} at {}; the last opens at {}.",
+                thousands(u64::from(open)),
+                thousands(u64::from(total)),
+                run.to_server,
+                clock_of(now),
+                clock_of(run.completed())
+            ),
+            AMBER,
+        );
+    }
+    let elapsed = (now.0 - run.started.0).max(0) as f64;
+    let mut points: Vec<[f64; 2]> = run
+        .steps()
+        .into_iter()
+        .filter(|(x, _)| complete || *x <= elapsed)
+        .map(|(x, y)| [x, y])
         .collect();
-    let Some(&last) = times.last() else {
-        return;
-    };
-    // The last failover: the records since the last gap of more than a minute.
-    let start = times
-        .windows(2)
-        .rev()
-        .find(|w| w[1] - w[0] > 60)
-        .map(|w| w[1])
-        .unwrap_or(times[0]);
-    let run: Vec<i64> = times.iter().copied().filter(|t| *t >= start).collect();
-    let points: Vec<[f64; 2]> = run
-        .iter()
-        .enumerate()
-        .map(|(i, t)| [(t - start) as f64, (i + 1) as f64])
-        .collect();
-    ui.label(format!(
-        "Last failover: {} databases opened on {} in {} s of simulated time.",
-        run.len(),
-        g.primary_server,
-        last - start
-    ));
-    Plot::new(format!("opened-{}", g.name))
-        .height(120.0)
-        .x_axis_label("seconds")
+    if !complete {
+        points.push([elapsed, f64::from(run.opened_by(now))]);
+    }
+    let span = run.took().0.max(10) as f64;
+    let started = run.started;
+    let height = (ui.ctx().content_rect().height() * 0.28).clamp(90.0, 200.0);
+    Plot::new(format!("opened-{group}"))
+        .height(height)
+        .x_axis_label(format!("simulated time (UTC), from {}", clock_of(started)))
         .y_axis_label("databases open")
+        .x_axis_formatter(move |mark, _| clock_of(started + Duration::seconds(mark.value as i64)))
+        .label_formatter(move |pos| {
+            let p = match pos {
+                egui_plot::HoverPosition::NearDataPoint { position, .. }
+                | egui_plot::HoverPosition::Elsewhere { position } => position,
+            };
+            Some(format!(
+                "{}: {} open",
+                clock_of(started + Duration::seconds(p.x as i64)),
+                p.y.round()
+            ))
+        })
+        .include_x(0.0)
+        .include_x(span * 1.05)
+        .include_y(0.0)
+        .include_y(f64::from(total) * 1.05)
         .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
         .show(ui, |p| {
-            p.line(Line::new("opened", PlotPoints::from(points)));
+            p.line(
+                Line::new("databases open", PlotPoints::from(points))
+                    .color(GREEN)
+                    .width(2.0),
+            );
+            if !complete {
+                p.vline(VLine::new("now", elapsed).color(BLUE));
+            }
         });
 }
 

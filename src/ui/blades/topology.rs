@@ -40,6 +40,8 @@ struct ServerNode {
     online: usize,
     inaccessible: usize,
     other: usize,
+    /// Online but unreachable: their region is out.
+    outage: usize,
     /// The server's protector is the service-managed key.
     service_managed: bool,
     /// The failing check when the server cannot use its protector now.
@@ -76,10 +78,15 @@ fn picture(ws: &Workspace) -> Picture {
     for s in &ws.servers {
         let (mut online, mut inaccessible, mut other) = (0, 0, 0);
         let mut own: HashMap<String, (KeyUri, usize)> = HashMap::new();
+        let mut outage = 0;
         for d in &s.databases {
-            match d.state {
-                DatabaseState::Online => online += 1,
-                DatabaseState::Inaccessible { .. } => inaccessible += 1,
+            // What a client connecting now would see (a region outage included).
+            match crate::service::availability::availability(ws, s, d) {
+                crate::service::availability::Availability::Online => online += 1,
+                crate::service::availability::Availability::Inaccessible { .. } => {
+                    inaccessible += 1
+                }
+                crate::service::availability::Availability::RegionOutage { .. } => outage += 1,
                 _ => other += 1,
             }
             if d.encryption_protector.is_some()
@@ -122,6 +129,7 @@ fn picture(ws: &Workspace) -> Picture {
             online,
             inaccessible,
             other,
+            outage,
             service_managed: protector.is_none(),
             broken,
             protector,
@@ -666,6 +674,8 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
         };
         let colour = if s.inaccessible > 0 || s.broken.is_some() {
             RED
+        } else if s.outage > 0 {
+            AMBER
         } else if s.other > 0 {
             BLUE
         } else {
@@ -675,8 +685,11 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
         if s.inaccessible > 0 {
             summary.push_str(&format!(" · {} Inaccessible", s.inaccessible));
         }
+        if s.outage > 0 {
+            summary.push_str(&format!(" · {} Unavailable (region outage)", s.outage));
+        }
         if s.other > 0 {
-            summary.push_str(&format!(" · {} other", s.other));
+            summary.push_str(&format!(" · {} restoring or recovering", s.other));
         }
         let key = if s.service_managed {
             "Service-managed key"
