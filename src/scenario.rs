@@ -513,7 +513,10 @@ mod tests {
     /// Every string literal of the UI's sources (what the console can show as a label).
     fn ui_literals() -> Vec<String> {
         fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).expect("src/ui is readable").flatten() {
+            for e in std::fs::read_dir(dir)
+                .expect("src/ui is readable")
+                .flatten()
+            {
                 let p = e.path();
                 if p.is_dir() {
                     walk(&p, out);
@@ -623,7 +626,11 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "hints name labels the UI lacks:\n{}", missing.join("\n"));
+        assert!(
+            missing.is_empty(),
+            "hints name labels the UI lacks:\n{}",
+            missing.join("\n")
+        );
     }
 
     #[test]
@@ -633,7 +640,9 @@ mod tests {
         let literals = ui_literals();
         assert!(!literals.iter().any(|l| l.trim().starts_with("Insights")));
         assert_eq!(
-            named_labels("Tick \"Auto-rotate key\", and 'Make this key the default' (the server's)"),
+            named_labels(
+                "Tick \"Auto-rotate key\", and 'Make this key the default' (the server's)"
+            ),
             ["Auto-rotate key", "Make this key the default"]
         );
     }

@@ -49,7 +49,11 @@ fn the_storm_takes_simulated_time_and_every_figure_agrees_with_the_clock() {
     assert!(r.opened_by(before + tde_console::model::Duration::seconds(9)) <= 1000);
     assert_eq!(r.opened_by(r.completed()), 1102);
     let steps = r.steps();
-    assert!(steps.windows(2).all(|w| w[1].0 >= w[0].0 && w[1].1 >= w[0].1));
+    assert!(
+        steps
+            .windows(2)
+            .all(|w| w[1].0 >= w[0].0 && w[1].1 >= w[0].1)
+    );
     assert_eq!(steps.last().map(|p| p.1), Some(1102.0));
     // The throttled count is the journal's.
     let throttled = ws

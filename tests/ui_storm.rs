@@ -109,7 +109,10 @@ fn the_storm_failover_from_the_blade_is_one_notification_and_moves_the_clock() {
         button.max.y <= H && button.max.x <= W,
         "the Failover button is on screen at 200 %: {button:?}"
     );
-    assert!(has(&h, "1,102 (1,101 General Purpose, 1 Business Critical)"));
+    assert!(has(
+        &h,
+        "1,102 (1,101 General Purpose, 1 Business Critical)"
+    ));
     assert!(!has(&h, "app-0001, app-0002"), "no wall of names");
     click(&mut h, "Failover fg-contoso");
     wait_idle(&mut h, "the failover");
@@ -121,7 +124,11 @@ fn the_storm_failover_from_the_blade_is_one_notification_and_moves_the_clock() {
         .expect("recorded");
     assert_eq!(run.databases(), 1102);
     assert!(run.took().0 > 10);
-    assert_eq!(ws.now(), run.completed(), "the clock is at the failover's end");
+    assert_eq!(
+        ws.now(),
+        run.completed(),
+        "the clock is at the failover's end"
+    );
     assert!(ws.now() > start);
     let fresh: Vec<_> = ws.notifications.iter().skip(notes).collect();
     assert_eq!(fresh.len(), 1, "one notification per operation: {fresh:#?}");
@@ -182,18 +189,30 @@ fn pasting_the_storm_step_2_solution_into_cloud_shell_runs_it_line_by_line() {
     let solution = s.steps[1].solution.join("\n");
     h.event(egui::Event::Paste(solution.clone()));
     h.run_steps(2);
-    assert_eq!(h.state().shell.input, solution, "the paste is kept, never joined");
+    assert_eq!(
+        h.state().shell.input,
+        solution,
+        "the paste is kept, never joined"
+    );
     assert!(has(&h, "3 lines: Enter runs them one after another"));
     h.key_press(egui::Key::Enter);
     h.run_steps(1);
     wait_idle(&mut h, "the pasted script");
     let t = h.state().shell.transcript.clone();
     for line in &s.steps[1].solution {
-        assert!(t.contains(&format!("az> {line}\n")), "each line echoed: {t}");
+        assert!(
+            t.contains(&format!("az> {line}\n")),
+            "each line echoed: {t}"
+        );
     }
     assert!(t.contains("(3 command(s) run)"), "{t}");
     assert_eq!(group_size(&h), 500);
-    let g = h.state().ws.continuity.failover_group("fg-contoso").unwrap();
+    let g = h
+        .state()
+        .ws
+        .continuity
+        .failover_group("fg-contoso")
+        .unwrap();
     assert_eq!(g.primary_server, "sql-contoso-us");
     assert!(s.steps[1].goal.met(&h.state().ws));
 }
@@ -206,7 +225,8 @@ fn a_pasted_script_that_fails_says_why() {
     h.get_by_label("az>").click();
     h.run_steps(1);
     h.event(egui::Event::Paste(
-        "az sql db show -g rg-contoso-us -s sql-contoso-us -n nosuchdb -o none\necho never\n".into(),
+        "az sql db show -g rg-contoso-us -s sql-contoso-us -n nosuchdb -o none\necho never\n"
+            .into(),
     ));
     h.run_steps(2);
     h.key_press(egui::Key::Enter);

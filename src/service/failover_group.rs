@@ -288,11 +288,7 @@ impl GroupFailoverReport {
         } else {
             String::new()
         };
-        format!(
-            "Failover of {}: {}.{lost}",
-            self.group,
-            self.run.summary()
-        )
+        format!("Failover of {}: {}.{lost}", self.group, self.run.summary())
     }
 }
 

@@ -540,17 +540,17 @@ pub(crate) fn failover_database(
     // A database failed over with its group is told once, in the group's notification.
     if announce {
         notify(
-        ws,
-        if lost_writes > 0 {
-            NotificationLevel::Warning
-        } else {
-            NotificationLevel::Success
-        },
-        "Failover completed",
-        format!(
-            "{kind} failover of '{db}' to '{server_name}' completed; {lost_writes} write(s) lost."
-        ),
-    );
+            ws,
+            if lost_writes > 0 {
+                NotificationLevel::Warning
+            } else {
+                NotificationLevel::Success
+            },
+            "Failover completed",
+            format!(
+                "{kind} failover of '{db}' to '{server_name}' completed; {lost_writes} write(s) lost."
+            ),
+        );
     }
     Ok(FailoverReport {
         new_primary_server: server_name.to_string(),

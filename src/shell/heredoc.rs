@@ -131,7 +131,10 @@ mod tests {
         assert_eq!(d.delimiter, "EOF");
         assert!(d.expand && !d.strip_tabs);
         let d = operator("cat <<-'END'").unwrap();
-        assert_eq!((d.delimiter.as_str(), d.expand, d.strip_tabs), ("END", false, true));
+        assert_eq!(
+            (d.delimiter.as_str(), d.expand, d.strip_tabs),
+            ("END", false, true)
+        );
         assert_eq!(operator("echo '<<EOF'"), None);
         assert_eq!(operator("echo $((1 << 3))"), None);
         assert_eq!(operator("grep x <<< text"), None);
@@ -202,7 +205,10 @@ mod tests {
             seen.starts_with("az> echo a \\\n>   b\na b\naz> \naz> cat <<EOF\n> body\n> EOF\nbody\naz> nosuchcommand\n"),
             "{seen}"
         );
-        assert!(seen.contains("(stopped at line 7: nosuchcommand)"), "{seen}");
+        assert!(
+            seen.contains("(stopped at line 7: nosuchcommand)"),
+            "{seen}"
+        );
         assert!(!seen.contains("never"));
     }
 }

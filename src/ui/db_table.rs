@@ -182,7 +182,10 @@ pub fn show(
                 table.selected = dbs.iter().map(|d| d.name.clone()).collect();
             }
             if ui
-                .add_enabled(!table.selected.is_empty(), egui::Button::new("Select none").small())
+                .add_enabled(
+                    !table.selected.is_empty(),
+                    egui::Button::new("Select none").small(),
+                )
                 .clicked()
             {
                 table.selected.clear();

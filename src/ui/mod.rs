@@ -7,10 +7,10 @@
 
 pub mod blade_layout;
 pub mod blades;
-pub mod db_table;
 mod changes;
 mod chrome;
 pub mod customer_app;
+pub mod db_table;
 pub mod endpoint_panel;
 pub mod history;
 pub mod jobs;

@@ -190,7 +190,9 @@ pub fn submit(app: &mut ConsoleApp) {
     let script = text.trim_end_matches(['\n', '\r']).to_string();
     let lines = script.lines().count();
     if lines <= 1 {
-        app.shell.transcript.push_str(&format!("{prompt} {script}\n"));
+        app.shell
+            .transcript
+            .push_str(&format!("{prompt} {script}\n"));
     }
     let session = app.shell.session.clone();
     let label = if lines <= 1 {
