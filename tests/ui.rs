@@ -1475,3 +1475,50 @@ fn the_toasts_copy_button_copies_its_az_line() {
         "the toast and the notifications both show the line"
     );
 }
+
+#[test]
+fn each_key_version_shows_when_it_was_created() {
+    use tde_console::ui::blades::BladeKind;
+    let mut h = app();
+    h.state_mut().open_root(BladeKind::Vault {
+        vault: "kv-contoso-us".into(),
+        forms: Default::default(),
+    });
+    h.run_steps(2);
+    click(&mut h, "tde-protector");
+    h.run_steps(2);
+    // The demo made version 1 on day 2 and version 2 (the protector) on day 3.
+    assert!(has(&h, "a83d7e35de18 · 2026-01-02 09:00:00 UTC"));
+    assert!(has(&h, "614f560177dc · 2026-01-03 09:00:00 UTC"));
+    // A rotation an hour later makes a version created then; the older ones keep their times.
+    advance(&mut h, "+1h");
+    click(&mut h, "Rotate now");
+    wait_until(&mut h, "the rotation", |app| !app.busy());
+    let key = h
+        .state()
+        .ws
+        .vault("kv-contoso-us")
+        .unwrap()
+        .key("tde-protector")
+        .unwrap()
+        .clone();
+    let created: Vec<String> = key
+        .versions
+        .iter()
+        .map(|v| v.created.to_display())
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "2026-01-02 09:00:00 UTC",
+            "2026-01-03 09:00:00 UTC",
+            "2026-01-03 10:00:00 UTC"
+        ]
+    );
+    let newest = &key.versions[2].version.0[..12];
+    assert!(has(
+        &h,
+        &format!("{newest} · 2026-01-03 10:00:00 UTC · current version")
+    ));
+    assert!(has(&h, "614f560177dc · 2026-01-03 09:00:00 UTC"));
+}

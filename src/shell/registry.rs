@@ -229,10 +229,7 @@ fn suggestions(words: &[String]) -> Vec<&'static str> {
             typed[..k].iter().all(|t| cw.next() == Some(*t))
         })
     };
-    let Some(k) = (2..=typed.len())
-        .rev()
-        .find(|&k| under(k).next().is_some())
-    else {
+    let Some(k) = (2..=typed.len()).rev().find(|&k| under(k).next().is_some()) else {
         return Vec::new();
     };
     let next = typed.get(k).copied().unwrap_or("");
@@ -242,7 +239,11 @@ fn suggestions(words: &[String]) -> Vec<&'static str> {
             let words: Vec<&str> = c.words().collect();
             let word = words.get(k).copied().unwrap_or("");
             let tail = words.get(k..).unwrap_or_default().join(" ");
-            (edit_distance(next, word), edit_distance(&rest, &tail), c.name)
+            (
+                edit_distance(next, word),
+                edit_distance(&rest, &tail),
+                c.name,
+            )
         })
         .collect();
     ranked.sort_unstable();
@@ -379,7 +380,11 @@ mod tests {
         let CommandError::Usage(e) = unknown_command(&words("az sql db tde shw")) else {
             panic!("a usage error");
         };
-        assert!(e.0.contains("Did you mean: az sql db tde show |"), "{}", e.0);
+        assert!(
+            e.0.contains("Did you mean: az sql db tde show |"),
+            "{}",
+            e.0
+        );
     }
 
     #[test]
