@@ -1662,3 +1662,39 @@ fn the_serve_panels_python_snippet_runs_as_copied() {
         assert!(stdout.lines().any(|l| l == n), "{n} listed:\n{stdout}");
     }
 }
+
+/// Issue 23, defect 8: badges appearing in the navigator (databases Inaccessible, servers
+/// changed) do not widen it and move every blade mid-click; the person can still resize it.
+#[test]
+fn the_navigator_keeps_its_width_when_badges_appear_and_stays_resizable() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-us");
+    let blade_left = |h: &Harness<'static, ConsoleApp>| h.get_by_label("Home").rect().left();
+    let before = blade_left(&h);
+    revoke_and_wait(&mut h);
+    click(&mut h, "kv-contoso-us");
+    assert!(has(&h, "4 !"), "the server's badge is there");
+    assert_eq!(blade_left(&h), before, "the blades did not move");
+    // Dragging the navigator's edge still resizes it (and the blades follow).
+    let edge = h.get_by_label("Search").rect().right() + 8.0;
+    let y = 400.0;
+    h.hover_at(egui::pos2(edge, y));
+    h.run_steps(1);
+    h.drag_at(egui::pos2(edge, y));
+    h.run_steps(1);
+    for dx in [20.0, 40.0, 60.0, 80.0] {
+        h.hover_at(egui::pos2(edge + dx, y));
+        h.run_steps(1);
+    }
+    h.drop_at(egui::pos2(edge + 80.0, y));
+    h.run_steps(3);
+    let after = blade_left(&h);
+    assert!(
+        (after - before - 80.0).abs() < 4.0,
+        "resized by the drag: {before} -> {after}"
+    );
+    // And it keeps the width the person gave it.
+    advance(&mut h, "+10m");
+    assert_eq!(blade_left(&h), after);
+}
