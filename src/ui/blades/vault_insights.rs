@@ -100,20 +100,18 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
     }
     ui.horizontal(|ui| {
         narrow_text_field(ui, "Lock name", &mut f.lock_name, "do-not-delete", 160.0);
-        egui::ComboBox::from_label("Lock type")
-            .selected_text(f.lock_level.as_str())
-            .show_ui(ui, |ui| {
-                ui.selectable_value(
-                    &mut f.lock_level,
-                    LockLevel::CanNotDelete,
-                    "Delete (CanNotDelete)",
-                );
-                ui.selectable_value(
-                    &mut f.lock_level,
-                    LockLevel::ReadOnly,
-                    "Read-only (ReadOnly)",
-                );
-            });
+        crate::ui::widgets::combo(ui, "Lock type", f.lock_level.as_str(), None, |ui| {
+            ui.selectable_value(
+                &mut f.lock_level,
+                LockLevel::CanNotDelete,
+                "Delete (CanNotDelete)",
+            );
+            ui.selectable_value(
+                &mut f.lock_level,
+                LockLevel::ReadOnly,
+                "Read-only (ReadOnly)",
+            );
+        });
     });
     narrow_text_field(
         ui,
@@ -366,27 +364,34 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
         .map(|c| c.operations.clone())
         .unwrap_or_default();
     ui.horizontal(|ui| {
-        egui::ComboBox::from_label("Operation name")
-            .selected_text(if view.operation.is_empty() {
+        crate::ui::widgets::combo(
+            ui,
+            "Operation name",
+            egui::WidgetText::from(if view.operation.is_empty() {
                 "All operations"
             } else {
                 view.operation.as_str()
-            })
-            .width(220.0)
-            .show_ui(ui, |ui| {
+            }),
+            Some(220.0),
+            |ui| {
                 ui.selectable_value(&mut view.operation, String::new(), "All operations");
                 for op in &operations {
                     ui.selectable_value(&mut view.operation, op.clone(), op);
                 }
-            });
+            },
+        );
         ui.add_space(12.0);
-        egui::ComboBox::from_label("Result type")
-            .selected_text(format!("{:?}", view.result))
-            .show_ui(ui, |ui| {
+        crate::ui::widgets::combo(
+            ui,
+            "Result type",
+            format!("{:?}", view.result),
+            None,
+            |ui| {
                 ui.selectable_value(&mut view.result, ResultFilter::All, "All results");
                 ui.selectable_value(&mut view.result, ResultFilter::Success, "Success only");
                 ui.selectable_value(&mut view.result, ResultFilter::Failure, "Failure only");
-            });
+            },
+        );
     });
     ui.horizontal(|ui| {
         narrow_text_field(
@@ -612,13 +617,11 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
     use egui_plot::{Bar, BarChart, Legend, Plot, PlotPoints, Points};
     let span_id = ui.scope_id().with(("vault-metrics-span", vault));
     let mut span: MetricSpan = ui.data(|d| d.get_temp(span_id)).unwrap_or(MetricSpan::Hour);
-    egui::ComboBox::from_label("Time range")
-        .selected_text(span.label())
-        .show_ui(ui, |ui| {
-            for s in MetricSpan::ALL {
-                ui.selectable_value(&mut span, s, s.label());
-            }
-        });
+    crate::ui::widgets::combo(ui, "Time range", span.label(), None, |ui| {
+        for s in MetricSpan::ALL {
+            ui.selectable_value(&mut span, s, s.label());
+        }
+    });
     ui.data_mut(|d| d.insert_temp(span_id, span));
     let now = cx.ws.now();
     let from = span.seconds().map(|s| Timestamp(now.0 - s));
@@ -820,24 +823,26 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
             }
         });
     }
-    egui::ComboBox::from_label("Assignee")
-        .selected_text(if f.assignee.is_empty() {
+    crate::ui::widgets::combo(
+        ui,
+        "Assignee",
+        if f.assignee.is_empty() {
             "Select a principal".to_string()
         } else {
             display(&PrincipalId(f.assignee.clone()))
-        })
-        .show_ui(ui, |ui| {
+        },
+        None,
+        |ui| {
             for (id, name) in &names {
                 ui.selectable_value(&mut f.assignee, id.clone(), name);
             }
-        });
-    egui::ComboBox::from_label("Role")
-        .selected_text(f.role.name())
-        .show_ui(ui, |ui| {
-            for r in VaultRole::ALL.into_iter().filter(|r| r.applies_to(v.kind)) {
-                ui.selectable_value(&mut f.role, r, r.name());
-            }
-        });
+        },
+    );
+    crate::ui::widgets::combo(ui, "Role", f.role.name(), None, |ui| {
+        for r in VaultRole::ALL.into_iter().filter(|r| r.applies_to(v.kind)) {
+            ui.selectable_value(&mut f.role, r, r.name());
+        }
+    });
     if ui
         .add_enabled(
             !cx.busy && !f.assignee.is_empty(),
