@@ -276,7 +276,7 @@ mod tests {
         let at = job.text.find(text).expect("the text is in the transcript");
         job.sections
             .iter()
-            .find(|s| s.byte_range.start <= at && at < s.byte_range.end)
+            .find(|s| s.byte_range.start.0 <= at && at < s.byte_range.end.0)
             .expect("a section holds it")
             .format
             .color
