@@ -205,3 +205,27 @@ fn times_a_calendar_cannot_hold_are_refused_on_load() {
         }
     }
 }
+
+/// The README's description of the demo counts the databases the demo really has (and the
+/// status bar shows).
+#[test]
+fn the_readme_counts_the_demo_databases() {
+    let ws = persist::demo().expect("the demo loads");
+    let n: usize = ws.servers.iter().map(|s| s.databases.len()).sum();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md is readable");
+    let words = [
+        "Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
+        "Eleven", "Twelve",
+    ];
+    let said: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| readme.contains(&format!("{w} databases")))
+        .collect();
+    assert_eq!(
+        said,
+        vec![words[n]],
+        "the README says {said:?} databases; the demo has {n}"
+    );
+}

@@ -1732,4 +1732,226 @@ fn the_customer_app_window_fits_at_200_percent_and_starts_from_the_view_menu() {
         h.state().customer_app.plotted.as_ref().map(|p| p.bars),
         Some(31)
     );
+
+#[test]
+fn each_key_version_shows_when_it_was_created() {
+    use tde_console::ui::blades::BladeKind;
+    let mut h = app();
+    h.state_mut().open_root(BladeKind::Vault {
+        vault: "kv-contoso-us".into(),
+        forms: Default::default(),
+    });
+    h.run_steps(2);
+    click(&mut h, "tde-protector");
+    h.run_steps(2);
+    // The demo made version 1 on day 2 and version 2 (the protector) on day 3.
+    assert!(has(&h, "a83d7e35de18 · 2026-01-02 09:00:00 UTC"));
+    assert!(has(&h, "614f560177dc · 2026-01-03 09:00:00 UTC"));
+    // A rotation an hour later makes a version created then; the older ones keep their times.
+    advance(&mut h, "+1h");
+    click(&mut h, "Rotate now");
+    wait_until(&mut h, "the rotation", |app| !app.busy());
+    let key = h
+        .state()
+        .ws
+        .vault("kv-contoso-us")
+        .unwrap()
+        .key("tde-protector")
+        .unwrap()
+        .clone();
+    let created: Vec<String> = key
+        .versions
+        .iter()
+        .map(|v| v.created.to_display())
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "2026-01-02 09:00:00 UTC",
+            "2026-01-03 09:00:00 UTC",
+            "2026-01-03 10:00:00 UTC"
+        ]
+    );
+    let newest = &key.versions[2].version.0[..12];
+    assert!(has(
+        &h,
+        &format!("{newest} · 2026-01-03 10:00:00 UTC · current version")
+    ));
+    assert!(has(&h, "614f560177dc · 2026-01-03 09:00:00 UTC"));
+}
+
+#[test]
+fn the_cloud_shell_colours_errors_and_up_recalls_a_line_with_the_cursor_at_its_end() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.get_by_label("az>").type_text("az sql db tde shw");
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the command", |app| !app.busy());
+    let shell = &h.state().shell;
+    let error = shell
+        .transcript
+        .lines()
+        .find(|l| l.contains("Did you mean"))
+        .expect("the shell says what it did not know")
+        .to_string();
+    assert!(
+        error.contains("Did you mean: az sql db tde show"),
+        "the nearest command first: {error}"
+    );
+    assert!(shell.is_stderr(&error), "the error is drawn as an error");
+    assert!(!shell.is_stderr("az> az sql db tde shw"));
+    // Up recalls the line; typing goes at its end, so a fix is one keystroke away.
+    h.get_by_label("az>").click();
+    h.run_steps(3);
+    h.key_press(egui::Key::ArrowUp);
+    h.run_steps(2);
+    assert_eq!(h.state().shell.input, "az sql db tde shw");
+    h.key_press(egui::Key::Backspace);
+    h.key_press(egui::Key::Backspace);
+    h.run_steps(1);
+    h.get_by_label("az>").type_text("how");
+    h.run_steps(1);
+    assert_eq!(h.state().shell.input, "az sql db tde show");
+    // Down past the newest line empties the prompt again.
+    h.key_press(egui::Key::ArrowUp);
+    h.run_steps(1);
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(1);
+    assert_eq!(h.state().shell.input, "");
+}
+
+/// The serve panel's Python snippet is a whole program: it defines the credential it uses,
+/// and (when the Azure SDK for Python is installed) it really lists the vault's keys
+/// through the running app.
+#[test]
+fn the_serve_panels_python_snippet_runs_as_copied() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    assert!(h.state().serving.endpoint.is_some());
+    h.get_by_label("Copy snippet").click();
+    let mut copied = None;
+    for _ in 0..3 {
+        h.step();
+        copied = h
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                egui::OutputCommand::CopyText(t) => Some(t.clone()),
+                _ => None,
+            });
+        if copied.is_some() {
+            break;
+        }
+    }
+    let snippet = copied.expect("Copy snippet put text on the clipboard");
+    let defined = snippet
+        .find("credential = ")
+        .expect("the credential is defined");
+    let used = snippet.find("KeyClient(\"").expect("the client is made");
+    assert!(defined < used, "defined before use:\n{snippet}");
+    assert!(snippet.starts_with("import time\n"), "{snippet}");
+    let token = snippet
+        .split("TOKEN = \"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("the token is in the snippet");
+    assert!(
+        token.len() > 100 && !token.contains('…'),
+        "the whole token: {token}"
+    );
+    // On screen the token is cut short.
+    assert!(!has(&h, token));
+    let sdk = std::process::Command::new("python3")
+        .args(["-c", "import azure.keyvault.keys"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !sdk {
+        eprintln!("the snippet was not run: pip install azure-keyvault-keys to run it");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("snippet.py");
+    std::fs::write(&file, &snippet).expect("snippet written");
+    let run = std::thread::spawn(move || {
+        std::process::Command::new("python3")
+            .arg(&file)
+            .output()
+            .expect("python3 runs")
+    });
+    // The app answers the SDK's requests while its frames run.
+    for _ in 0..3000 {
+        if run.is_finished() {
+            break;
+        }
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = run.join().expect("the snippet finished");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = h.state().serving.endpoint.as_ref().unwrap().vaults[0]
+        .name
+        .clone();
+    let names: Vec<String> = h
+        .state()
+        .ws
+        .vault(&first)
+        .unwrap()
+        .keys
+        .iter()
+        .filter(|k| k.deleted.is_none())
+        .map(|k| k.name.clone())
+        .collect();
+    for n in &names {
+        assert!(stdout.lines().any(|l| l == n), "{n} listed:\n{stdout}");
+    }
+}
+
+/// Issue 23, defect 8: badges appearing in the navigator (databases Inaccessible, servers
+/// changed) do not widen it and move every blade mid-click; the person can still resize it.
+#[test]
+fn the_navigator_keeps_its_width_when_badges_appear_and_stays_resizable() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-us");
+    let blade_left = |h: &Harness<'static, ConsoleApp>| h.get_by_label("Home").rect().left();
+    let before = blade_left(&h);
+    revoke_and_wait(&mut h);
+    click(&mut h, "kv-contoso-us");
+    assert!(has(&h, "4 !"), "the server's badge is there");
+    assert_eq!(blade_left(&h), before, "the blades did not move");
+    // Dragging the navigator's edge still resizes it (and the blades follow).
+    let edge = h.get_by_label("Search").rect().right() + 8.0;
+    let y = 400.0;
+    h.hover_at(egui::pos2(edge, y));
+    h.run_steps(1);
+    h.drag_at(egui::pos2(edge, y));
+    h.run_steps(1);
+    for dx in [20.0, 40.0, 60.0, 80.0] {
+        h.hover_at(egui::pos2(edge + dx, y));
+        h.run_steps(1);
+    }
+    h.drop_at(egui::pos2(edge + 80.0, y));
+    h.run_steps(3);
+    let after = blade_left(&h);
+    assert!(
+        (after - before - 80.0).abs() < 4.0,
+        "resized by the drag: {before} -> {after}"
+    );
+    // And it keeps the width the person gave it.
+    advance(&mut h, "+10m");
+    assert_eq!(blade_left(&h), after);
 }

@@ -193,12 +193,7 @@ pub fn run(ws: &mut Workspace, keys: &dyn KeySource, words: &[String]) -> CmdRes
 /// Why a line is not a command, with the commands it may have meant.
 fn unknown_command(words: &[String]) -> CommandError {
     let typed = words.join(" ");
-    let group = words.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
-    let near: Vec<&str> = all()
-        .map(|c| c.name)
-        .filter(|c| c.starts_with(&group))
-        .take(8)
-        .collect();
+    let near = suggestions(words);
     if let Some(real) = az_table::real_command(words).filter(|_| typed.starts_with("az ")) {
         return usage(format!(
             "'az {real}' is an Azure CLI command (azure-cli {}) that this console does not simulate. Type 'help' for the commands it does.",
@@ -215,6 +210,62 @@ fn unknown_command(words: &[String]) -> CommandError {
             near.join(" | ")
         ))
     }
+}
+
+/// The commands a mistyped line may have meant, nearest first: those under the longest run
+/// of its first words that names a group (at least `az <group>`), ranked by the edit
+/// distance of the word that follows it (so `az sql db tde shw` puts `az sql db tde show`
+/// first), then of the rest of the command words, then by name. At most eight.
+fn suggestions(words: &[String]) -> Vec<&'static str> {
+    let typed: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .take_while(|w| !w.starts_with('-'))
+        .collect();
+    let typed = &typed;
+    let under = |k: usize| {
+        all().filter(move |c| {
+            let mut cw = c.words();
+            typed[..k].iter().all(|t| cw.next() == Some(*t))
+        })
+    };
+    let Some(k) = (2..=typed.len()).rev().find(|&k| under(k).next().is_some()) else {
+        return Vec::new();
+    };
+    let next = typed.get(k).copied().unwrap_or("");
+    let rest = typed.get(k..).unwrap_or_default().join(" ");
+    let mut ranked: Vec<(usize, usize, &'static str)> = under(k)
+        .map(|c| {
+            let words: Vec<&str> = c.words().collect();
+            let word = words.get(k).copied().unwrap_or("");
+            let tail = words.get(k..).unwrap_or_default().join(" ");
+            (
+                edit_distance(next, word),
+                edit_distance(&rest, &tail),
+                c.name,
+            )
+        })
+        .collect();
+    ranked.sort_unstable();
+    ranked.into_iter().take(8).map(|(_, _, n)| n).collect()
+}
+
+/// Levenshtein distance between two words (in characters).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// `az … --help`: a command's summary and arguments, or a group's commands. Read from
@@ -311,6 +362,39 @@ pub fn help_for(words: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn did_you_mean_puts_the_nearest_command_first() {
+        let words = |line: &str| -> Vec<String> { line.split(' ').map(String::from).collect() };
+        let near = suggestions(&words("az sql db tde shw"));
+        assert_eq!(near.first(), Some(&"az sql db tde show"), "{near:?}");
+        // A typo in a group word: the group nearest to it comes first.
+        let near = suggestions(&words("az sql db tdee show"));
+        assert!(near[0].starts_with("az sql db tde "), "{near:?}");
+        // Arguments do not count as command words.
+        let near = suggestions(&words("az keyvault sho -n x"));
+        assert_eq!(near.first(), Some(&"az keyvault show"), "{near:?}");
+        assert!(near.len() <= 8);
+        // Nothing under an unknown group.
+        assert!(suggestions(&words("az nosuchgroup list")).is_empty());
+        let CommandError::Usage(e) = unknown_command(&words("az sql db tde shw")) else {
+            panic!("a usage error");
+        };
+        assert!(
+            e.0.contains("Did you mean: az sql db tde show |"),
+            "{}",
+            e.0
+        );
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("shw", "show"), 1);
+        assert_eq!(edit_distance("shw", "set"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
 
     #[test]
     fn names_are_unique_and_summaries_present() {

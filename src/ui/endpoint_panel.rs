@@ -125,16 +125,18 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .weak(),
     );
     egui::ScrollArea::vertical().show(ui, |ui| {
-        egui::Grid::new("served-vaults").striped(true).show(ui, |ui| {
-            for v in &endpoint.vaults {
-                ui.label(&v.name);
-                ui.monospace(&v.url);
-                if ui.small_button("Copy").clicked() {
-                    ui.ctx().copy_text(v.url.clone());
+        egui::Grid::new("served-vaults")
+            .striped(true)
+            .show(ui, |ui| {
+                for v in &endpoint.vaults {
+                    ui.label(&v.name);
+                    ui.monospace(&v.url);
+                    if ui.small_button("Copy").clicked() {
+                        ui.ctx().copy_text(v.url.clone());
+                    }
+                    ui.end_row();
                 }
-                ui.end_row();
-            }
-        });
+            });
         ui.separator();
         ui.label("Certificate authority to trust (connection_verify=):");
         let ca = endpoint.ca_path.display().to_string();
@@ -160,23 +162,23 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             .weak(),
         );
         ui.separator();
-        ui.label("Python:");
+        ui.label("Python (azure-keyvault-keys; Copy snippet puts the whole token in it):");
         let url = endpoint
             .vaults
             .first()
             .map(|v| v.url.trim_end_matches('/').to_string())
             .unwrap_or_default();
-        let snippet = format!(
-            "keys = KeyClient(\"{url}\", credential,\n    connection_verify=r\"{ca}\",\n    verify_challenge_resource=False)"
-        );
+        let token = app.serving.token.clone().unwrap_or_default();
+        let shown = format!("{}…", token.chars().take(16).collect::<String>());
+        let snippet = python_snippet(&url, &ca, &token);
         ui.add(
-            egui::TextEdit::multiline(&mut snippet.as_str())
+            egui::TextEdit::multiline(&mut python_snippet(&url, &ca, &shown).as_str())
                 .code_editor()
-                .desired_rows(3)
+                .desired_rows(12)
                 .desired_width(f32::INFINITY),
         );
         if ui.small_button("Copy snippet").clicked() {
-            ui.ctx().copy_text(snippet.clone());
+            ui.ctx().copy_text(snippet);
         }
         ui.separator();
         ui.strong("Latest requests");
@@ -200,4 +202,30 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             });
         }
     });
+}
+
+/// A complete Python program that lists the keys of the vault at `url` through the local
+/// endpoint: the imports, a credential that hands the SDK the console's `token` (as
+/// `tests/sdk/kv_sdk_e2e.py` does), the CA to trust and the client.
+pub fn python_snippet(url: &str, ca: &str, token: &str) -> String {
+    format!(
+        r#"import time
+from azure.core.credentials import AccessToken
+from azure.keyvault.keys import KeyClient
+
+TOKEN = "{token}"
+
+class ConsoleToken:
+    """Hands the SDK the token the console issued (valid 8 hours)."""
+    def get_token(self, *scopes, **kwargs):
+        return AccessToken(TOKEN, int(time.time()) + 3600)
+
+credential = ConsoleToken()
+keys = KeyClient("{url}", credential,
+    connection_verify=r"{ca}",
+    verify_challenge_resource=False)
+for key in keys.list_properties_of_keys():
+    print(key.name)
+"#
+    )
 }

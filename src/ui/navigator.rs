@@ -174,7 +174,24 @@ fn open_resource(app: &ConsoleApp) -> (Option<&str>, Option<&str>, Option<&str>)
     }
 }
 
+/// The navigator keeps the width its panel has (the default, or what the person dragged
+/// it to): what is wider than that (a long name, badges that appear when databases go
+/// Inaccessible or change) scrolls sideways instead of widening the panel, which would
+/// move every blade mid-click.
 pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let rect = ui.available_rect_before_wrap();
+    let mut inner = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(rect)
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    inner.shrink_clip_rect(rect);
+    contents(app, &mut inner);
+    // The panel measures what its contents used: exactly the width it has.
+    ui.advance_cursor_after_rect(rect);
+}
+
+fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     ui.add_space(4.0);
     let search = widgets::text_field(ui, "Search", &mut app.nav.filter, "resources");
     let enter = search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -244,7 +261,7 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         let (open_server, open_db, open_vault) = open_resource(app);
         let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
         let row_height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
-        egui::ScrollArea::vertical()
+        egui::ScrollArea::both()
             .auto_shrink([false, false])
             .show_rows(ui, row_height, rows.len(), |ui, range| {
                 for row in &rows[range] {

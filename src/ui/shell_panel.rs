@@ -11,6 +11,9 @@ pub struct ShellPanel {
     pub input: String,
     /// Everything printed so far.
     pub transcript: String,
+    /// The stretches of `transcript` the shell wrote to stderr (byte ranges, each a whole
+    /// line), drawn in the theme's error colour (warnings in its warning colour).
+    stderr: Vec<std::ops::Range<usize>>,
     history: Vec<String>,
     history_pos: usize,
     /// The session (variables) is shared with the worker thread that runs a command.
@@ -32,6 +35,7 @@ impl Default for ShellPanel {
             open: false,
             input: String::new(),
             transcript: "Azure Cloud Shell (simulated). Type 'help' for the commands.\n".into(),
+            stderr: Vec::new(),
             history: Vec::new(),
             history_pos: 0,
             session: Arc::new(Mutex::new(Shell::new())),
@@ -62,9 +66,63 @@ impl ShellPanel {
         }
         match result {
             Ok(out) => self.transcript.push_str(&out),
-            Err(e) => self.transcript.push_str(&e),
+            Err(e) => self.push_stderr(&e),
         }
-        self.transcript.push_str(stderr);
+        self.push_stderr(stderr);
+    }
+
+    /// Appends what the shell wrote to stderr, remembered as such (line by line).
+    fn push_stderr(&mut self, text: &str) {
+        for line in text.split_inclusive('\n') {
+            let start = self.transcript.len();
+            self.transcript.push_str(line);
+            self.stderr.push(start..self.transcript.len());
+        }
+    }
+
+    /// Empties the transcript.
+    pub fn clear(&mut self) {
+        self.transcript.clear();
+        self.stderr.clear();
+    }
+
+    /// Whether `line` of the transcript (its text, without the newline) was written to
+    /// stderr.
+    pub fn is_stderr(&self, line: &str) -> bool {
+        self.stderr.iter().any(|r| {
+            self.transcript
+                .get(r.clone())
+                .is_some_and(|l| l.trim_end_matches('\n') == line)
+        })
+    }
+
+    /// The transcript as laid-out text: stdout in the text colour, stderr in the error
+    /// colour, az's `WARNING:` lines in the warning colour.
+    fn layout(&self, style: &egui::Style) -> egui::text::LayoutJob {
+        let font = egui::TextStyle::Monospace.resolve(style);
+        let plain = egui::TextFormat::simple(font.clone(), style.visuals.text_color());
+        let error = egui::TextFormat::simple(font.clone(), style.visuals.error_fg_color);
+        let warning = egui::TextFormat::simple(font, style.visuals.warn_fg_color);
+        let mut job = egui::text::LayoutJob::default();
+        let mut at = 0;
+        for r in &self.stderr {
+            let (Some(before), Some(err)) = (
+                self.transcript.get(at..r.start),
+                self.transcript.get(r.clone()),
+            ) else {
+                continue;
+            };
+            job.append(before, 0.0, plain.clone());
+            let format = if err.starts_with("WARNING") {
+                &warning
+            } else {
+                &error
+            };
+            job.append(err, 0.0, format.clone());
+            at = r.end;
+        }
+        job.append(self.transcript.get(at..).unwrap_or_default(), 0.0, plain);
+        job
     }
 }
 
@@ -89,7 +147,7 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         }
         ui.label(egui::RichText::new("commands act on this workspace").weak());
         if ui.small_button("Clear").clicked() {
-            app.shell.transcript.clear();
+            app.shell.clear();
         }
     });
     // The prompt sits at the bottom and the transcript fills exactly what is left, so the
@@ -104,11 +162,8 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
-                    ui.add(
-                        egui::Label::new(egui::RichText::new(&app.shell.transcript).monospace())
-                            .selectable(true)
-                            .extend(),
-                    );
+                    let job = app.shell.layout(ui.style());
+                    ui.add(egui::Label::new(job).selectable(true).extend());
                 });
             });
     });
@@ -160,13 +215,33 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
                     i.key_pressed(egui::Key::ArrowDown),
                 )
             });
-            if up && app.shell.history_pos > 0 {
+            let n = app.shell.history.len();
+            let recalled = if up && app.shell.history_pos > 0 {
                 app.shell.history_pos -= 1;
-                app.shell.input = app.shell.history[app.shell.history_pos].clone();
-            }
-            if down && app.shell.history_pos + 1 < app.shell.history.len() {
+                true
+            } else if down && app.shell.history_pos < n {
+                // Down past the newest line gives an empty prompt again, as in bash.
                 app.shell.history_pos += 1;
-                app.shell.input = app.shell.history[app.shell.history_pos].clone();
+                true
+            } else {
+                false
+            };
+            if recalled {
+                app.shell.input = app
+                    .shell
+                    .history
+                    .get(app.shell.history_pos)
+                    .cloned()
+                    .unwrap_or_default();
+                // The text field moved its cursor to the line's start on Up: put it at the
+                // end of the recalled line, as a terminal does.
+                if let Some(mut state) = egui::text_edit::TextEditState::load(ui.ctx(), edit.id) {
+                    let end = egui::text::CCursor::new(app.shell.input.chars().count());
+                    state
+                        .cursor
+                        .set_char_range(Some(egui::text::CCursorRange::one(end)));
+                    state.store(ui.ctx(), edit.id);
+                }
             }
         }
         if enter {
@@ -239,4 +314,65 @@ pub fn submit(app: &mut ConsoleApp) {
         command: Some(command),
         ..job
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The colour the transcript draws `text` in.
+    fn colour_of(job: &egui::text::LayoutJob, text: &str) -> egui::Color32 {
+        let at = job.text.find(text).expect("the text is in the transcript");
+        job.sections
+            .iter()
+            .find(|s| s.byte_range.start.0 <= at && at < s.byte_range.end.0)
+            .expect("a section holds it")
+            .format
+            .color
+    }
+
+    #[test]
+    fn errors_are_drawn_in_the_error_colour_and_output_in_the_text_colour() {
+        let mut panel = ShellPanel::default();
+        panel.transcript.push_str("az> az group list\n");
+        panel.finish(
+            Ok("Name    Location\n".into()),
+            "WARNING: soft delete is always on\nERROR: no such group\n",
+        );
+        panel.finish(Err("ERROR: the shell session is unavailable\n".into()), "");
+        let style = egui::Style::default();
+        let job = panel.layout(&style);
+        assert_eq!(job.text, panel.transcript, "every character is drawn once");
+        assert_eq!(
+            colour_of(&job, "Name    Location"),
+            style.visuals.text_color()
+        );
+        assert_eq!(
+            colour_of(&job, "az> az group list"),
+            style.visuals.text_color()
+        );
+        assert_eq!(
+            colour_of(&job, "ERROR: no such group"),
+            style.visuals.error_fg_color
+        );
+        assert_eq!(
+            colour_of(&job, "ERROR: the shell session"),
+            style.visuals.error_fg_color
+        );
+        assert_eq!(
+            colour_of(&job, "WARNING: soft delete"),
+            style.visuals.warn_fg_color
+        );
+        assert!(panel.is_stderr("ERROR: no such group"));
+        assert!(!panel.is_stderr("Name    Location"));
+        panel.clear();
+        assert!(panel.transcript.is_empty());
+        assert!(
+            panel
+                .layout(&style)
+                .sections
+                .iter()
+                .all(|s| s.byte_range.is_empty())
+        );
+    }
 }

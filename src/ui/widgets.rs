@@ -281,6 +281,28 @@ pub fn narrow_text_field(
     .inner
 }
 
+/// A drop-down with its label on its left, as the portal's forms (and [`text_field`]) have
+/// it. The label names the control (for screen readers, and for tests that click it by its
+/// label); `width` is the control's minimum width (egui's default when `None`).
+pub fn combo<R>(
+    ui: &mut egui::Ui,
+    label: &str,
+    selected: impl Into<egui::WidgetText>,
+    width: Option<f32>,
+    add_contents: impl FnOnce(&mut egui::Ui) -> R,
+) -> egui::InnerResponse<Option<R>> {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        let mut c = egui::ComboBox::from_id_salt(("combo", label)).selected_text(selected.into());
+        if let Some(w) = width {
+            c = c.width(w);
+        }
+        let r = c.show_ui(ui, add_contents);
+        egui::InnerResponse::new(r.inner, r.response.labelled_by(l.id))
+    })
+    .inner
+}
+
 pub fn section(ui: &mut egui::Ui, title: &str) {
     ui.add_space(6.0);
     ui.label(RichText::new(title).strong().size(15.0));

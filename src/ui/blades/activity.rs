@@ -102,16 +102,17 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
     let id = ui.scope_id().with(("activity-filter", cx.blade_id));
     let mut f: Filter = ui.data(|d| d.get_temp(id)).unwrap_or_default();
     ui.horizontal_wrapped(|ui| {
-        egui::ComboBox::from_label("Timespan")
-            .selected_text(f.span.label())
-            .show_ui(ui, |ui| {
-                for s in Span::ALL {
-                    ui.selectable_value(&mut f.span, s, s.label());
-                }
-            });
-        egui::ComboBox::from_label("Status")
-            .selected_text(f.status.map(|s| s.as_str()).unwrap_or("All"))
-            .show_ui(ui, |ui| {
+        crate::ui::widgets::combo(ui, "Timespan", f.span.label(), None, |ui| {
+            for s in Span::ALL {
+                ui.selectable_value(&mut f.span, s, s.label());
+            }
+        });
+        crate::ui::widgets::combo(
+            ui,
+            "Status",
+            f.status.map(|s| s.as_str()).unwrap_or("All"),
+            None,
+            |ui| {
                 ui.selectable_value(&mut f.status, None, "All");
                 for s in [
                     ActivityStatus::Succeeded,
@@ -120,7 +121,8 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                 ] {
                     ui.selectable_value(&mut f.status, Some(s), s.as_str());
                 }
-            });
+            },
+        );
         ui.checkbox(&mut f.people_only, "Changes by people only");
     });
     crate::ui::widgets::narrow_text_field(

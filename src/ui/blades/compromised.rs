@@ -85,13 +85,16 @@ fn keep_accessible(
         .filter(|v| v.deleted.is_none() && !v.name.eq_ignore_ascii_case(&f.old_vault))
         .map(|v| (v.name.clone(), v.location.clone()))
         .collect();
-    egui::ComboBox::from_label("New key vault")
-        .selected_text(if f.new_vault.is_empty() {
+    crate::ui::widgets::combo(
+        ui,
+        "New key vault",
+        egui::WidgetText::from(if f.new_vault.is_empty() {
             "Select a key vault"
         } else {
             f.new_vault.as_str()
-        })
-        .show_ui(ui, |ui| {
+        }),
+        None,
+        |ui| {
             for (v, location) in &vaults {
                 if ui
                     .selectable_label(&f.new_vault == v, format!("{v} ({location})"))
@@ -101,7 +104,8 @@ fn keep_accessible(
                     f.new_key.clear();
                 }
             }
-        });
+        },
+    );
     let keys: Vec<String> = cx
         .ws
         .vault(&f.new_vault)
@@ -113,17 +117,21 @@ fn keep_accessible(
                 .collect()
         })
         .unwrap_or_default();
-    egui::ComboBox::from_label("New key")
-        .selected_text(if f.new_key.is_empty() {
+    crate::ui::widgets::combo(
+        ui,
+        "New key",
+        egui::WidgetText::from(if f.new_key.is_empty() {
             "Select a key"
         } else {
             f.new_key.as_str()
-        })
-        .show_ui(ui, |ui| {
+        }),
+        None,
+        |ui| {
             for k in &keys {
                 ui.selectable_value(&mut f.new_key, k.clone(), k);
             }
-        });
+        },
+    );
     let kid = cx.ws.vault(&f.new_vault).and_then(|v| {
         v.key(&f.new_key)
             .and_then(|k| k.current())

@@ -167,13 +167,16 @@ fn server_picker(
     except: &str,
     selected: &mut String,
 ) {
-    egui::ComboBox::from_label(label)
-        .selected_text(if selected.is_empty() {
+    crate::ui::widgets::combo(
+        ui,
+        label,
+        egui::WidgetText::from(if selected.is_empty() {
             "Select a server"
         } else {
             selected.as_str()
-        })
-        .show_ui(ui, |ui| {
+        }),
+        None,
+        |ui| {
             for s in ws
                 .servers
                 .iter()
@@ -182,7 +185,8 @@ fn server_picker(
                 let text = format!("{} ({})", s.name, s.location);
                 ui.selectable_value(selected, s.name.clone(), text);
             }
-        });
+        },
+    );
 }
 
 fn report(r: &geo::FailoverReport) -> String {

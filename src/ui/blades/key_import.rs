@@ -200,17 +200,21 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             }
         }
     }
-    egui::ComboBox::from_label("Key-exchange key")
-        .selected_text(if f.kek.is_empty() {
+    crate::ui::widgets::combo(
+        ui,
+        "Key-exchange key",
+        egui::WidgetText::from(if f.kek.is_empty() {
             "Select a KEK"
         } else {
             f.kek.as_str()
-        })
-        .show_ui(ui, |ui| {
+        }),
+        None,
+        |ui| {
             for (name, _) in &keks {
                 ui.selectable_value(&mut f.kek, name.clone(), format!("{name} (KEK)"));
             }
-        });
+        },
+    );
     let kek = keks.iter().find(|(n, _)| n == &f.kek).cloned();
     ui.label("2. Download the KEK's public key and take it to the on-premises HSM.");
     text_field(

@@ -100,9 +100,7 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
         .show(ui, |ui| {
             let group = cx.ws.resource_groups.first().map(|g| g.name.clone());
             text_field(ui, "Action group name", &mut f.group_name, "ag-dba");
-            egui::ComboBox::from_label("Receiver type")
-                .selected_text(f.kind.as_str())
-                .show_ui(ui, |ui| {
+            crate::ui::widgets::combo(ui, "Receiver type", f.kind.as_str(), None, |ui| {
                     for k in ReceiverKind::ALL {
                         ui.selectable_value(&mut f.kind, k, k.as_str());
                     }
@@ -115,9 +113,7 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
             };
             text_field(ui, "Target", &mut f.target, hint);
             text_field(ui, "Alert rule name", &mut f.rule_name, "tde-inaccessible");
-            egui::ComboBox::from_label("When the Activity Log records")
-                .selected_text(f.operation)
-                .show_ui(ui, |ui| {
+            crate::ui::widgets::combo(ui, "When the Activity Log records", f.operation, None, |ui| {
                     for op in ["MakeDatabaseInaccessible", "MakeDatabaseAccessible"] {
                         ui.selectable_value(&mut f.operation, op, op);
                     }

@@ -533,14 +533,16 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
 
 fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {
     let vaults: Vec<&KeyVault> = ws.vaults.iter().filter(|v| v.deleted.is_none()).collect();
-    egui::ComboBox::from_label("Key vault")
-        .selected_text(if form.vault.is_empty() {
+    crate::ui::widgets::combo(
+        ui,
+        "Key vault",
+        egui::WidgetText::from(if form.vault.is_empty() {
             "Select a key vault"
         } else {
             form.vault.as_str()
-        })
-        .width(240.0)
-        .show_ui(ui, |ui| {
+        }),
+        Some(240.0),
+        |ui| {
             for v in &vaults {
                 if ui
                     .selectable_label(
@@ -558,19 +560,22 @@ fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {
                     form.version.clear();
                 }
             }
-        });
+        },
+    );
     let keys: Vec<&Key> = ws
         .vault(&form.vault)
         .map(|v| v.keys.iter().filter(|k| k.deleted.is_none()).collect())
         .unwrap_or_default();
-    egui::ComboBox::from_label("Key")
-        .selected_text(if form.key.is_empty() {
+    crate::ui::widgets::combo(
+        ui,
+        "Key",
+        egui::WidgetText::from(if form.key.is_empty() {
             "Select a key"
         } else {
             form.key.as_str()
-        })
-        .width(240.0)
-        .show_ui(ui, |ui| {
+        }),
+        Some(240.0),
+        |ui| {
             for k in &keys {
                 let bits = k.current().map(|v| v.material.bits()).unwrap_or(0);
                 if ui
@@ -584,7 +589,8 @@ fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {
                     form.version.clear();
                 }
             }
-        });
+        },
+    );
     let versions: Vec<&KeyVersion> = keys
         .iter()
         .find(|k| k.name == form.key)
@@ -595,19 +601,16 @@ fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {
     } else {
         form.version.clone()
     };
-    egui::ComboBox::from_label("Version")
-        .selected_text(label)
-        .width(240.0)
-        .show_ui(ui, |ui| {
-            ui.selectable_value(&mut form.version, String::new(), "Current version");
-            for v in &versions {
-                let text = format!(
-                    "{} · {}{}",
-                    &v.version.0,
-                    v.created.to_display(),
-                    if v.enabled { "" } else { " (disabled)" }
-                );
-                ui.selectable_value(&mut form.version, v.version.0.clone(), text);
-            }
-        });
+    crate::ui::widgets::combo(ui, "Version", label, Some(240.0), |ui| {
+        ui.selectable_value(&mut form.version, String::new(), "Current version");
+        for v in &versions {
+            let text = format!(
+                "{} · {}{}",
+                &v.version.0,
+                v.created.to_display(),
+                if v.enabled { "" } else { " (disabled)" }
+            );
+            ui.selectable_value(&mut form.version, v.version.0.clone(), text);
+        }
+    });
 }

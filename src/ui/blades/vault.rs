@@ -370,17 +370,21 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .filter(|k| k.deleted.is_none())
                 .map(|k| k.name.clone())
                 .collect();
-            egui::ComboBox::from_label("Key to back up")
-                .selected_text(if f.backup_key.is_empty() {
+            crate::ui::widgets::combo(
+                ui,
+                "Key to back up",
+                egui::WidgetText::from(if f.backup_key.is_empty() {
                     "Select a key"
                 } else {
                     f.backup_key.as_str()
-                })
-                .show_ui(ui, |ui| {
+                }),
+                None,
+                |ui| {
                     for k in &live {
                         ui.selectable_value(&mut f.backup_key, k.clone(), k);
                     }
-                });
+                },
+            );
             text_field(ui, "Backup file", &mut f.backup_path, "/path/to/key.backup");
             ui.horizontal(|ui| {
                 let path = f.backup_path.trim().to_string();

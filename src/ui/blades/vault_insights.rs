@@ -100,20 +100,18 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
     }
     ui.horizontal(|ui| {
         narrow_text_field(ui, "Lock name", &mut f.lock_name, "do-not-delete", 160.0);
-        egui::ComboBox::from_label("Lock type")
-            .selected_text(f.lock_level.as_str())
-            .show_ui(ui, |ui| {
-                ui.selectable_value(
-                    &mut f.lock_level,
-                    LockLevel::CanNotDelete,
-                    "Delete (CanNotDelete)",
-                );
-                ui.selectable_value(
-                    &mut f.lock_level,
-                    LockLevel::ReadOnly,
-                    "Read-only (ReadOnly)",
-                );
-            });
+        crate::ui::widgets::combo(ui, "Lock type", f.lock_level.as_str(), None, |ui| {
+            ui.selectable_value(
+                &mut f.lock_level,
+                LockLevel::CanNotDelete,
+                "Delete (CanNotDelete)",
+            );
+            ui.selectable_value(
+                &mut f.lock_level,
+                LockLevel::ReadOnly,
+                "Read-only (ReadOnly)",
+            );
+        });
     });
     narrow_text_field(
         ui,
@@ -365,30 +363,42 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
         .as_ref()
         .map(|c| c.operations.clone())
         .unwrap_or_default();
-    ui.horizontal(|ui| {
-        egui::ComboBox::from_label("Operation name")
-            .selected_text(if view.operation.is_empty() {
+    // The filters wrap onto more lines when the blade is narrow (200 % zoom), so every
+    // control stays in view.
+    ui.horizontal_wrapped(|ui| {
+        crate::ui::widgets::combo(
+            ui,
+            "Operation name",
+            egui::WidgetText::from(if view.operation.is_empty() {
                 "All operations"
             } else {
                 view.operation.as_str()
-            })
-            .width(220.0)
-            .show_ui(ui, |ui| {
+            }),
+            Some(220.0),
+            |ui| {
                 ui.selectable_value(&mut view.operation, String::new(), "All operations");
                 for op in &operations {
                     ui.selectable_value(&mut view.operation, op.clone(), op);
                 }
-            });
+            },
+        );
         ui.add_space(12.0);
-        egui::ComboBox::from_label("Result type")
-            .selected_text(format!("{:?}", view.result))
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut view.result, ResultFilter::All, "All results");
-                ui.selectable_value(&mut view.result, ResultFilter::Success, "Success only");
-                ui.selectable_value(&mut view.result, ResultFilter::Failure, "Failure only");
-            });
+        let results = [
+            (ResultFilter::All, "All results"),
+            (ResultFilter::Success, "Success only"),
+            (ResultFilter::Failure, "Failure only"),
+        ];
+        let shown = results
+            .iter()
+            .find(|(r, _)| *r == view.result)
+            .map_or("All results", |(_, label)| *label);
+        crate::ui::widgets::combo(ui, "Result type", shown, Some(130.0), |ui| {
+            for (r, label) in results {
+                ui.selectable_value(&mut view.result, r, label);
+            }
+        });
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         narrow_text_field(
             ui,
             "Caller",
@@ -612,13 +622,11 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
     use egui_plot::{Bar, BarChart, Legend, Plot, PlotPoints, Points};
     let span_id = ui.scope_id().with(("vault-metrics-span", vault));
     let mut span: MetricSpan = ui.data(|d| d.get_temp(span_id)).unwrap_or(MetricSpan::Hour);
-    egui::ComboBox::from_label("Time range")
-        .selected_text(span.label())
-        .show_ui(ui, |ui| {
-            for s in MetricSpan::ALL {
-                ui.selectable_value(&mut span, s, s.label());
-            }
-        });
+    crate::ui::widgets::combo(ui, "Time range", span.label(), None, |ui| {
+        for s in MetricSpan::ALL {
+            ui.selectable_value(&mut span, s, s.label());
+        }
+    });
     ui.data_mut(|d| d.insert_temp(span_id, span));
     let now = cx.ws.now();
     let from = span.seconds().map(|s| Timestamp(now.0 - s));
@@ -670,18 +678,17 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
         iso.get(11..16).unwrap_or(&iso).to_string()
     };
     let width = m.bucket_seconds as f64 * 0.9;
-    let bars = |f: fn(&crate::service::requests::MetricPoint) -> u32| -> Vec<Bar> {
-        m.points
-            .iter()
-            .filter(|p| f(p) > 0)
-            .map(|p| {
-                Bar::new((p.at.0 - origin.0) as f64 + width / 2.0, f64::from(f(p))).width(width)
+    // Each bucket's bars stand on each other from zero (served, then refused, then
+    // throttled), so a bucket with only refused requests starts at zero.
+    let [served, refused, throttled] = stacked(&m.points).map(|bars| {
+        bars.into_iter()
+            .map(|b| {
+                Bar::new((b.at.0 - origin.0) as f64 + width / 2.0, b.value)
+                    .base_offset(b.base)
+                    .width(width)
             })
-            .collect()
-    };
-    let served = bars(|p| p.ok);
-    let refused = bars(|p| p.refused);
-    let throttled = bars(|p| p.throttled);
+            .collect::<Vec<Bar>>()
+    });
     let x_max = (m.to.0 - origin.0) as f64;
     ui.label(egui::RichText::new("Service API hits by outcome").strong());
     Plot::new(ui.scope_id().with("vault-hits"))
@@ -695,12 +702,9 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
             let chart = |name: &str, bars: Vec<Bar>, colour| {
                 BarChart::new(name.to_string(), bars).color(colour)
             };
-            let ok = chart("Served (2xx)", served, GREEN);
-            let no = chart("Refused (401/403/404)", refused, AMBER).stack_on(&[&ok]);
-            let slow = chart("Throttled (429)", throttled, RED).stack_on(&[&ok, &no]);
-            plot.bar_chart(ok);
-            plot.bar_chart(no);
-            plot.bar_chart(slow);
+            plot.bar_chart(chart("Served (2xx)", served, GREEN));
+            plot.bar_chart(chart("Refused (401/403/404)", refused, AMBER));
+            plot.bar_chart(chart("Throttled (429)", throttled, RED));
         });
     ui.label(egui::RichText::new("Mean latency (ms), buckets with requests only").strong());
     let latency: Vec<[f64; 2]> = m
@@ -725,6 +729,36 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
                     .color(BLUE),
             );
         });
+}
+
+/// One bar of the hits chart: its bucket, where it starts and how tall it is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct StackedBar {
+    at: Timestamp,
+    base: f64,
+    value: f64,
+}
+
+/// The served, refused and throttled bars of each bucket that has some, stacked within
+/// their own bucket (egui_plot's `stack_on` pairs bars by index, not by bucket, which
+/// floated a refused bar on another minute's served one).
+fn stacked(points: &[crate::service::requests::MetricPoint]) -> [Vec<StackedBar>; 3] {
+    let mut out: [Vec<StackedBar>; 3] = Default::default();
+    for p in points {
+        let mut base = 0.0;
+        for (bars, n) in out.iter_mut().zip([p.ok, p.refused, p.throttled]) {
+            if n > 0 {
+                let value = f64::from(n);
+                bars.push(StackedBar {
+                    at: p.at,
+                    base,
+                    value,
+                });
+                base += value;
+            }
+        }
+    }
+    out
 }
 
 /// Access control (IAM): the permission model and, under Azure RBAC, role assignments.
@@ -820,24 +854,26 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
             }
         });
     }
-    egui::ComboBox::from_label("Assignee")
-        .selected_text(if f.assignee.is_empty() {
+    crate::ui::widgets::combo(
+        ui,
+        "Assignee",
+        if f.assignee.is_empty() {
             "Select a principal".to_string()
         } else {
             display(&PrincipalId(f.assignee.clone()))
-        })
-        .show_ui(ui, |ui| {
+        },
+        None,
+        |ui| {
             for (id, name) in &names {
                 ui.selectable_value(&mut f.assignee, id.clone(), name);
             }
-        });
-    egui::ComboBox::from_label("Role")
-        .selected_text(f.role.name())
-        .show_ui(ui, |ui| {
-            for r in VaultRole::ALL.into_iter().filter(|r| r.applies_to(v.kind)) {
-                ui.selectable_value(&mut f.role, r, r.name());
-            }
-        });
+        },
+    );
+    crate::ui::widgets::combo(ui, "Role", f.role.name(), None, |ui| {
+        for r in VaultRole::ALL.into_iter().filter(|r| r.applies_to(v.kind)) {
+            ui.selectable_value(&mut f.role, r, r.name());
+        }
+    });
     if ui
         .add_enabled(
             !cx.busy && !f.assignee.is_empty(),
@@ -876,5 +912,41 @@ fn role_assignment_az(verb: &str, v: &KeyVault, who: &PrincipalId, role: VaultRo
             "az role assignment {verb} --role {role} --assignee-object-id {who} --scope {}",
             crate::service::ids::vault(v)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::requests::MetricPoint;
+
+    fn point(at: i64, ok: u32, refused: u32, throttled: u32) -> MetricPoint {
+        MetricPoint {
+            at: Timestamp(at),
+            hits: ok + refused + throttled,
+            ok,
+            refused,
+            throttled,
+            mean_latency_ms: None,
+        }
+    }
+
+    #[test]
+    fn each_buckets_bars_stand_on_zero_and_on_each_other() {
+        let [served, refused, throttled] = stacked(&[
+            point(0, 21, 0, 0),
+            point(60, 0, 2, 0),
+            point(120, 3, 1, 2),
+            point(180, 0, 0, 5),
+        ]);
+        let bar = |at, base, value| StackedBar {
+            at: Timestamp(at),
+            base,
+            value,
+        };
+        assert_eq!(served, [bar(0, 0.0, 21.0), bar(120, 0.0, 3.0)]);
+        // A minute with only refused requests: its bar starts at zero, not on 21.
+        assert_eq!(refused, [bar(60, 0.0, 2.0), bar(120, 3.0, 1.0)]);
+        assert_eq!(throttled, [bar(120, 4.0, 2.0), bar(180, 0.0, 5.0)]);
     }
 }
