@@ -128,7 +128,7 @@ fn fifty_thousand_databases_stay_interactive_while_a_heal_runs() {
         assert_eq!(not_online(ws, s), following(ws, s), "{s} is down");
     }
     let down = following(&h.state().ws, &server);
-    let banner = format!("{down} of 500 databases are not Online.");
+    let banner = format!("{down} of 500 databases are Inaccessible.");
     assert!(h.query_by_label(&banner).is_some(), "{banner}");
 
     eprintln!("inaccessible at {:?}", t0.elapsed());

@@ -168,6 +168,104 @@ fn topology_of_a_revocation() {
     h.snapshot("topology");
 }
 
+/// The app at 200 % in `look` (640x360 points on 1280x720), as a projector shows it.
+fn at_200(
+    ws: Workspace,
+    look: tde_console::ui::presentation::Look,
+) -> Harness<'static, ConsoleApp> {
+    let mut h = harness(ws);
+    h.state_mut().presentation.set(2.0, look);
+    h.run_steps(3);
+    h
+}
+
+fn topology_200(look: tde_console::ui::presentation::Look, name: &str) {
+    let mut h = at_200(revoked(), look);
+    open(&mut h, BladeKind::Topology);
+    assert!(
+        h.query_all_by_label_contains("4 Inaccessible")
+            .next()
+            .is_some()
+    );
+    h.snapshot(name);
+}
+
+#[test]
+fn topology_at_200_percent_light() {
+    topology_200(
+        tde_console::ui::presentation::Look::Light,
+        "topology-200-light",
+    );
+}
+
+#[test]
+fn topology_at_200_percent_high_contrast() {
+    topology_200(
+        tde_console::ui::presentation::Look::HighContrast,
+        "topology-200-high-contrast",
+    );
+}
+
+/// The presenter view of a revocation: the chain strip over the full-window topology.
+fn presenter_200(look: tde_console::ui::presentation::Look, name: &str) {
+    let mut h = at_200(revoked(), look);
+    h.state_mut().presenter = true;
+    h.run_steps(4);
+    assert!(
+        h.query_all_by_label_contains("Auto-heal window closes in")
+            .next()
+            .is_some()
+    );
+    h.snapshot(name);
+}
+
+#[test]
+fn presenter_view_at_200_percent_light() {
+    presenter_200(
+        tde_console::ui::presentation::Look::Light,
+        "presenter-200-light",
+    );
+}
+
+#[test]
+fn presenter_view_at_200_percent_high_contrast() {
+    presenter_200(
+        tde_console::ui::presentation::Look::HighContrast,
+        "presenter-200-high-contrast",
+    );
+}
+
+/// The TDE blade under the top bar (clock row included) at 200 %.
+fn tde_200(look: tde_console::ui::presentation::Look, name: &str) {
+    let ws = demo();
+    let form = tde_console::ui::blades::TdeForm::for_server(&ws, "sql-contoso-us");
+    let mut h = at_200(ws, look);
+    open(
+        &mut h,
+        BladeKind::ServerTde {
+            server: "sql-contoso-us".into(),
+            form,
+        },
+    );
+    h.snapshot(name);
+}
+
+#[test]
+fn tde_blade_and_top_bar_at_200_percent_light() {
+    tde_200(
+        tde_console::ui::presentation::Look::Light,
+        "tde-blade-200-light",
+    );
+}
+
+#[test]
+fn tde_blade_and_top_bar_at_200_percent_high_contrast() {
+    tde_200(
+        tde_console::ui::presentation::Look::HighContrast,
+        "tde-blade-200-high-contrast",
+    );
+}
+
 #[test]
 fn scenarios_panel_and_history() {
     let mut h = harness(demo());

@@ -1196,10 +1196,7 @@ fn the_presenter_view_narrates_the_chain_of_a_revocation_as_the_clock_plays() {
     advance(&mut h, "+10m");
     advance(&mut h, "+10m");
     assert_eq!(sales_state(&h), "Inaccessible");
-    assert!(has(
-        &h,
-        "Key unusable: the server identity lacks key permissions"
-    ));
+    assert!(has(&h, "Key unusable: AzureKeyVaultMissingPermissions"));
     assert!(has(&h, "databases Inaccessible since"));
     assert!(
         has(&h, "Auto-heal window closes in 7 h"),
@@ -1732,6 +1729,7 @@ fn the_customer_app_window_fits_at_200_percent_and_starts_from_the_view_menu() {
         h.state().customer_app.plotted.as_ref().map(|p| p.bars),
         Some(31)
     );
+}
 
 #[test]
 fn each_key_version_shows_when_it_was_created() {

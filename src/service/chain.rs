@@ -88,10 +88,11 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
     let uri = s.protector_uri()?;
     let window = ws.profile.auto_heal_window();
     let follows = |d: &&std::sync::Arc<Database>| d.encryption_protector.is_none();
+    // Every Inaccessible database of the server (those with keys of their own in the same
+    // vault included), so the strip and the server's box give one number.
     let inaccessible: Vec<(Timestamp, Option<Timestamp>, bool)> = s
         .databases
         .iter()
-        .filter(follows)
         .filter_map(|d| match &d.state {
             DatabaseState::Inaccessible {
                 since,
@@ -167,7 +168,7 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
         (Err(cause), _) if inaccessible.is_empty() => {
             steps.push(step(
                 StepState::Done,
-                format!("Key unusable: {} ({})", cause.describe(), cause.code()),
+                format!("Key unusable: {}", cause.code()),
             ));
             match notice_at {
                 Some(at)
@@ -202,7 +203,7 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
             match &access {
                 Err(cause) => steps.push(step(
                     StepState::Done,
-                    format!("Key unusable: {} ({})", cause.describe(), cause.code()),
+                    format!("Key unusable: {}", cause.code()),
                 )),
                 Ok(()) => steps.push(step(StepState::Done, "Key access lost")),
             }

@@ -110,12 +110,33 @@ fn pill(ui: &mut egui::Ui, state: StepState, text: &str) {
             RichText::new(text).weak(),
         ),
     };
+    // A pill that does not fit the rest of the row starts the next one; one wider than the
+    // whole strip is cut short (its whole text on hover).
+    let width = ui
+        .painter()
+        .layout_no_wrap(
+            text.to_string(),
+            egui::TextStyle::Body.resolve(ui.style()),
+            Color32::WHITE,
+        )
+        .size()
+        .x
+        + 20.0;
+    if width > ui.available_size_before_wrap().x && ui.cursor().min.x > ui.max_rect().min.x + 1.0 {
+        ui.end_row();
+    }
+    let room = ui.available_size_before_wrap().x - 20.0;
     egui::Frame::new()
         .fill(fill)
         .stroke(stroke)
         .corner_radius(10.0)
         .inner_margin(egui::Margin::symmetric(8, 3))
-        .show(ui, |ui| ui.add(egui::Label::new(label).extend()));
+        .show(ui, |ui| {
+            ui.set_max_width(room.max(60.0));
+            ui.add(egui::Label::new(label).truncate())
+        })
+        .inner
+        .on_hover_text(text);
 }
 
 /// The presenter view in the central panel.

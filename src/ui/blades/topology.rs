@@ -325,6 +325,8 @@ struct Tag {
     at: Pos2,
     text: String,
     colour: Color32,
+    /// How the tag hangs from `at` (centred on an arrow, or under a box).
+    align: egui::Align2,
 }
 
 fn draw_tag(painter: &egui::Painter, tag: &Tag, background: Color32) {
@@ -333,9 +335,10 @@ fn draw_tag(painter: &egui::Painter, tag: &Tag, background: Color32) {
         egui::FontId::proportional(SMALL),
         tag.colour,
     );
-    let rect = egui::Align2::CENTER_CENTER
-        .anchor_size(tag.at, galley.size())
-        .expand(3.0);
+    let rect = tag
+        .align
+        .anchor_size(tag.at, galley.size() + vec2(6.0, 6.0));
+    let rect = rect.shrink(3.0).expand(3.0);
     painter.rect_filled(rect, 4.0, background);
     painter.rect_stroke(
         rect,
@@ -599,6 +602,7 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
                 at: from.lerp(to, 0.5),
                 text: "geo-replication".into(),
                 colour: BLUE,
+                align: egui::Align2::CENTER_CENTER,
             });
         }
     }
@@ -614,6 +618,7 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
                     at: from.lerp(*to, 0.7),
                     text: "linked key".into(),
                     colour: Color32::GRAY,
+                    align: egui::Align2::CENTER_CENTER,
                 });
             }
         }
@@ -629,6 +634,7 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
                         format!("{n} databases' own key")
                     },
                     colour: AMBER,
+                    align: egui::Align2::CENTER_CENTER,
                 });
             }
         }
@@ -640,12 +646,19 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
             arrow(&painter, from, *to, Stroke::new(3.0, colour));
             tags.push(Tag {
                 at: from.lerp(*to, 0.5),
-                text: match s.broken {
-                    Some(code) => format!("TDE protector · {code}"),
-                    None => "TDE protector".into(),
-                },
+                text: "TDE protector".into(),
                 colour,
+                align: egui::Align2::CENTER_CENTER,
             });
+            // The failing check hangs under the server's box, where nothing covers it.
+            if let Some(code) = s.broken {
+                tags.push(Tag {
+                    at: r.left_bottom() + vec2(0.0, 5.0),
+                    text: code.to_string(),
+                    colour: RED,
+                    align: egui::Align2::LEFT_TOP,
+                });
+            }
         }
         if s.service_managed {
             // The service-managed key lives with the server: a chip beside it.
