@@ -9,6 +9,10 @@ use crate::model::*;
 use crate::sim::Duration;
 use egui::RichText;
 
+/// Why a control that changes the workspace is greyed while a job runs.
+const BUSY_WHY: &str =
+    "A job is running: the workspace takes changes again when it is done (status bar).";
+
 pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being
     // cut. Nothing that comes and goes (a count, the endpoint's indicator, which is in the
@@ -49,12 +53,14 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             ui.separator();
             if ui
                 .add_enabled(!app.busy(), egui::Button::new("Save"))
+                .on_disabled_hover_text(BUSY_WHY)
                 .clicked()
             {
                 app.save(false);
             }
             if ui
                 .add_enabled(!app.busy(), egui::Button::new("Save as…"))
+                .on_disabled_hover_text(BUSY_WHY)
                 .clicked()
             {
                 app.dialog = Some(Dialog::SaveAs {
@@ -280,12 +286,22 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         if ui
             .add_enabled(app.history.can_undo() && !busy, egui::Button::new("Undo"))
+            .on_disabled_hover_text(if busy {
+                BUSY_WHY
+            } else {
+                "Nothing to undo: this is the start of the session."
+            })
             .clicked()
         {
             app.undo();
         }
         if ui
             .add_enabled(app.history.can_redo() && !busy, egui::Button::new("Redo"))
+            .on_disabled_hover_text(if busy {
+                BUSY_WHY
+            } else {
+                "Nothing to redo: this is the newest point."
+            })
             .clicked()
         {
             app.redo();
@@ -368,6 +384,7 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                         if !current
                             && ui
                                 .add_enabled(!busy, egui::Button::new("Rewind to here").small())
+                                .on_disabled_hover_text(BUSY_WHY)
                                 .on_hover_text(format!("Rewind to: {}", p.label))
                                 .clicked()
                         {
@@ -593,6 +610,7 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui, compact: bool) {
     ] {
         if ui
             .add_enabled(!app.busy(), egui::Button::new(label).small())
+            .on_disabled_hover_text(BUSY_WHY)
             .clicked()
         {
             app.advance_clock(d);
@@ -1039,6 +1057,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
             ui.horizontal(|ui| {
                 let go = ui
                     .add_enabled(!path.trim().is_empty(), egui::Button::new("Export"))
+                    .on_disabled_hover_text("Type the path of the script file first.")
                     .clicked()
                     || (enter && !path.trim().is_empty());
                 if go {
@@ -1192,6 +1211,7 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     crate::ui::widgets::narrow_text_field(ui, "Client IP", &mut text, "203.0.113.10", 140.0);
     if ui
         .add_enabled(app.job.is_none(), egui::Button::new("Apply client IP"))
+        .on_disabled_hover_text(BUSY_WHY)
         .clicked()
     {
         // Checked here so a mistake shows beside the field; applied as a queued change.
@@ -1230,6 +1250,7 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         for v in names {
             if ui
                 .add_enabled(!busy, egui::Button::new(format!("Outage of {v}")))
+                .on_disabled_hover_text(BUSY_WHY)
                 .clicked()
             {
                 let az = format!("sim keyvault outage --name {v} --minutes 60");
@@ -1255,6 +1276,7 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         for r in regions {
             if ui
                 .add_enabled(!busy, egui::Button::new(format!("Outage of {r}")))
+                .on_disabled_hover_text(BUSY_WHY)
                 .clicked()
             {
                 let az = format!("sim region outage --region {r} --minutes 120");

@@ -186,8 +186,12 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                     ui.label(e.time.to_display());
                 });
                 row.col(|ui| {
-                    ui.add(egui::Label::new(&e.operation).truncate())
-                        .on_hover_text(&e.operation);
+                    ui.add(
+                        egui::Label::new(&e.operation)
+                            .truncate()
+                            .show_tooltip_when_elided(false),
+                    )
+                    .on_hover_text(&e.operation);
                 });
                 row.col(|ui| {
                     let colour = match (e.status, e.operation.as_str()) {
@@ -198,8 +202,12 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                     badge(ui, e.status.as_str(), colour);
                 });
                 row.col(|ui| {
-                    ui.add(egui::Label::new(short_resource(&e.resource)).truncate())
-                        .on_hover_text(&e.resource);
+                    ui.add(
+                        egui::Label::new(short_resource(&e.resource))
+                            .truncate()
+                            .show_tooltip_when_elided(false),
+                    )
+                    .on_hover_text(&e.resource);
                 });
                 row.col(|ui| {
                     let who = if e.caller.is_empty() {
@@ -207,11 +215,20 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                     } else {
                         e.caller.as_str()
                     };
-                    ui.add(egui::Label::new(who).truncate()).on_hover_text(who);
+                    ui.add(
+                        egui::Label::new(who)
+                            .truncate()
+                            .show_tooltip_when_elided(false),
+                    )
+                    .on_hover_text(who);
                 });
                 row.col(|ui| {
-                    ui.add(egui::Label::new(&e.message).truncate())
-                        .on_hover_text(&e.message);
+                    ui.add(
+                        egui::Label::new(&e.message)
+                            .truncate()
+                            .show_tooltip_when_elided(false),
+                    )
+                    .on_hover_text(&e.message);
                 });
             });
         });
