@@ -1,74 +1,14 @@
 //! UI tests with egui_kittest: the real app, clicked through by label as a person would.
 
 mod common;
+mod kit;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use kit::*;
 use tde_console::model::ServerKeyType;
 use tde_console::persist;
 use tde_console::ui::ConsoleApp;
-
-/// The window's height: 950 points of blades plus the status bar.
-const HEIGHT: f32 = 990.0;
-
-fn app() -> Harness<'static, ConsoleApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1500.0, HEIGHT))
-        .build_eframe(|_cc| {
-            // Key material comes from the pre-generated test keys, as it would from the OS.
-            ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
-                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
-        })
-}
-
-/// Steps frames until `done` holds (background jobs finish on worker threads).
-fn wait_until(
-    h: &mut Harness<'static, ConsoleApp>,
-    what: &str,
-    done: impl Fn(&ConsoleApp) -> bool,
-) {
-    for _ in 0..500 {
-        h.step();
-        if done(h.state()) {
-            h.run_steps(2);
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// Whether some widget's label contains `text`.
-fn has(h: &Harness<'static, ConsoleApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
-
-/// Clicks a clock button ("+10m", "+1h"...) and waits for the advance, which runs on a
-/// worker thread as every advance does.
-fn advance(h: &mut Harness<'static, ConsoleApp>, label: &str) {
-    click(h, label);
-    wait_until(h, "the clock advance", |app| !app.busy());
-}
-
-fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
-    // Scrolled into view first when it is out of sight, as a person would (a blade may be
-    // taller than the window; the status bar takes the bottom 40 points).
-    let node = h
-        .get_all_by_label(label)
-        .next()
-        .unwrap_or_else(|| panic!("no widget labelled '{label}'"));
-    let r = node.rect();
-    if r.min.y < 0.0 || r.max.y > HEIGHT - 40.0 {
-        node.scroll_to_me();
-        h.run_steps(2);
-    }
-    h.get_all_by_label(label)
-        .next()
-        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
-        .click();
-    // A newly opened blade settles its layout over a few frames.
-    h.run_steps(5);
-}
 
 #[test]
 fn set_a_customer_managed_protector_in_the_tde_blade() {
@@ -518,13 +458,6 @@ fn audit_a_vault_then_read_100k_records_in_the_logs_blade() {
     click(&mut h, "Since the first request");
     h.run_steps(2);
     assert!(has(&h, &format!("{hits} API hits from ")));
-}
-
-fn type_into(h: &mut Harness<'static, ConsoleApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(1);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(2);
 }
 
 #[test]

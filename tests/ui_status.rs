@@ -5,75 +5,16 @@
 //! break (and the portal's offer to grant the server's identity access).
 
 mod common;
+mod kit;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use kit::*;
 use tde_console::model::{ResourceHealth, ServerKeyType};
-use tde_console::persist;
 use tde_console::ui::ConsoleApp;
-
-const HEIGHT: f32 = 990.0;
-
-fn app() -> Harness<'static, ConsoleApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1500.0, HEIGHT))
-        .build_eframe(|_cc| {
-            ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
-                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
-        })
-}
-
-fn wait_until(
-    h: &mut Harness<'static, ConsoleApp>,
-    what: &str,
-    done: impl Fn(&ConsoleApp) -> bool,
-) {
-    for _ in 0..500 {
-        h.step();
-        if done(h.state()) {
-            h.run_steps(2);
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn has(h: &Harness<'static, ConsoleApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
 
 fn count(h: &Harness<'static, ConsoleApp>, label: &str) -> usize {
     h.query_all_by_label(label).count()
-}
-
-fn advance(h: &mut Harness<'static, ConsoleApp>, label: &str) {
-    click(h, label);
-    wait_until(h, "the clock advance", |app| !app.busy());
-}
-
-fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
-    let node = h
-        .get_all_by_label(label)
-        .next()
-        .unwrap_or_else(|| panic!("no widget labelled '{label}'"));
-    let r = node.rect();
-    if r.min.y < 0.0 || r.max.y > HEIGHT - 40.0 {
-        node.scroll_to_me();
-        h.run_steps(2);
-    }
-    h.get_all_by_label(label)
-        .next()
-        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
-        .click();
-    h.run_steps(5);
-}
-
-fn type_into(h: &mut Harness<'static, ConsoleApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(1);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(2);
 }
 
 /// Types one line into the Cloud Shell and runs it.
