@@ -483,8 +483,18 @@ pub fn canvas(
     let pic = cached(ui, ws);
     let size = vec2(ui.available_width().max(120.0), height.max(80.0));
     let view_id = ui.scope_id().with("topology-view");
-    let per_row = best_per_row(&pic, size);
-    let lay = layout(&pic, per_row);
+    // The layout is worked out again only when the picture or the canvas changes.
+    type CachedLayout = (u64, egui::Vec2, usize, Arc<Layout>);
+    let layout_id = ui.scope_id().with("topology-layout");
+    let (per_row, lay) = match ui.data(|d| d.get_temp::<CachedLayout>(layout_id)) {
+        Some((rev, at, per_row, lay)) if rev == ws.revision && at == size => (per_row, lay),
+        _ => {
+            let per_row = best_per_row(&pic, size);
+            let lay = Arc::new(layout(&pic, per_row));
+            ui.data_mut(|d| d.insert_temp(layout_id, (ws.revision, size, per_row, lay.clone())));
+            (per_row, lay)
+        }
+    };
     let fit = Rect::from_center_size(lay.whole.center(), lay.whole.size() + vec2(40.0, 40.0));
     let stored: Option<View> = ui.data(|d| d.get_temp(view_id));
     // Fitted again when the canvas changes size (UI zoom, maximise, presenter view) or the
