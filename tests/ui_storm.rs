@@ -170,6 +170,25 @@ fn databases_leave_the_group_in_bulk_from_its_table() {
     assert_eq!(group_size(&h), 1001, "one operation removed the 101");
     assert!(has(&h, "--remove-db app-1000 app-1001"), "its az line");
     assert!(has(&h, "101 database(s) removed from 'fg-contoso'"));
+
+    // Click one row, Shift-click another: the range between them, as a file manager does.
+    click(&mut h, "app-1000");
+    for n in h.query_all_by_label_contains(" selected") {
+        eprintln!("SEL {:?} {:?}", egui_kittest::kittest::NodeT::accesskit_node(&n).label(), n.rect());
+    }
+    for n in h.get_all_by_label("app-1000") {
+        eprintln!("ROW {:?}", n.rect());
+    }
+    assert!(has(&h, "· 1 selected"));
+    let last = h.get_by_label("app-1002");
+    last.click_modifiers(egui::Modifiers::SHIFT);
+    h.run_steps(3);
+    assert!(has(&h, "3 selected"), "app-1000 to app-1002");
+    // Ctrl-click takes one out again.
+    h.get_by_label("app-1001")
+        .click_modifiers(egui::Modifiers::COMMAND);
+    h.run_steps(3);
+    assert!(has(&h, "2 selected"));
 }
 
 /// A multi-line paste stays multi-line; Enter runs it line by line, each echoed; the
@@ -237,4 +256,94 @@ fn a_pasted_script_that_fails_says_why() {
     assert!(t.contains("ERROR:"), "{t}");
     assert!(t.contains("(stopped at line 1:"), "{t}");
     assert!(!t.contains("\nnever\n"), "{t}");
+}
+
+/// The right edge of every widget labelled `label` lies inside the 640x360 window.
+fn inside(h: &Harness<'static, ConsoleApp>, label: &str) -> egui::Rect {
+    let r = h
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+        .rect();
+    assert!(
+        r.max.x <= W + 0.5 && r.min.x >= -0.5,
+        "'{label}' at {r:?} runs off the 640-point window"
+    );
+    r
+}
+
+/// Issue 23, defect 10, at 200 %: the Geo-replication blade fits, its failover buttons
+/// are greyed while the database is in a failover group and its row opens to the link's
+/// JSON (what `az sql db replica list-links` prints); the Activity log's columns give way
+/// on the narrow window and a row opens to the event's JSON.
+#[test]
+fn at_200_percent_geo_replication_and_the_activity_log_fit_and_open_rows_to_json() {
+    use egui_kittest::kittest::NodeT;
+    let s = storm();
+    let mut h = app(storm_workspace(&s, 0));
+    h.state_mut()
+        .open_root(tde_console::ui::blades::BladeKind::GeoReplication {
+            server: "sql-contoso-us".into(),
+            db: "app-0001".into(),
+            form: Default::default(),
+        });
+    h.run_steps(4);
+    assert!(has(&h, "In failover group fg-contoso:"));
+    let button = h.get_by_label("Failover to sql-contoso-us2");
+    assert!(
+        button.accesskit_node().is_disabled(),
+        "the group fails over as one"
+    );
+    inside(&h, "Failover to sql-contoso-us2");
+    inside(&h, "Forced failover to sql-contoso-us2");
+    let region = h
+        .state()
+        .ws
+        .server("sql-contoso-us2")
+        .expect("the secondary")
+        .location
+        .clone();
+    click(&mut h, &format!("sql-contoso-us2/app-0001 ({region})"));
+    assert!(has(&h, "Copy JSON"), "the JSON panel opened");
+    assert!(has(&h, "\"linkType\": \"GEO\""), "the link's JSON");
+    assert!(has(&h, "\"partnerServer\": \"sql-contoso-us2\""));
+    inside(&h, "Copy JSON");
+    // The pointer moves there first, as a hand does: the row's tooltip goes away.
+    h.get_by_label("Close JSON").hover();
+    h.run_steps(2);
+    click(&mut h, "Close JSON");
+    assert!(!has(&h, "\"linkType\": \"GEO\""));
+
+    h.state_mut()
+        .open_root(tde_console::ui::blades::BladeKind::ActivityLog);
+    h.run_steps(4);
+    for header in ["Time", "Operation", "Status", "Resource"] {
+        inside(&h, header);
+    }
+    assert!(
+        !has(&h, "Description"),
+        "the description gives way on a narrow blade (it is in the JSON)"
+    );
+    let now = h.state().ws.now();
+    let newest = h
+        .state()
+        .ws
+        .activity_log
+        .iter()
+        .rev()
+        .find(|e| e.visible(now))
+        .cloned()
+        .expect("an event");
+    // The row's handle is its time (the top bar's clock may read the same).
+    h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
+        .next()
+        .expect("the newest row")
+        .click();
+    h.run_steps(4);
+    assert!(has(&h, "\"operationName\": {"));
+    assert!(has(
+        &h,
+        &format!("\"eventTimestamp\": \"{}\"", newest.time.to_iso())
+    ));
+    inside(&h, "Copy JSON");
 }

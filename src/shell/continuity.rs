@@ -979,39 +979,6 @@ fn replica_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     database_json(ws, &link.secondary_server, &link.secondary_database)
 }
 
-fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> Value {
-    let local_primary = l.is_primary(server, db);
-    let (partner_server, partner_db) = if local_primary {
-        (&l.secondary_server, &l.secondary_database)
-    } else {
-        (&l.primary_server, &l.primary_database)
-    };
-    let s = ws.server(server);
-    let p = ws.server(partner_server);
-    let (role, partner_role) = if local_primary {
-        ("Primary", "Secondary")
-    } else {
-        ("Secondary", "Primary")
-    };
-    json!({
-        "id": s.map(|s| format!("{}/replicationLinks/{}", ids::database(s, db), l.id)),
-        "isTerminationAllowed": true,
-        "linkType": "GEO",
-        "name": l.id,
-        "partnerDatabase": partner_db,
-        "partnerLocation": p.map(|p| p.location.clone()),
-        "partnerRole": partner_role,
-        "partnerServer": partner_server,
-        "percentComplete": 100,
-        "replicationMode": "ASYNC",
-        "replicationState": l.state.as_str(),
-        "resourceGroup": s.map(|s| s.resource_group.clone()),
-        "role": role,
-        "startTime": l.created.to_iso(),
-        "type": "Microsoft.Sql/servers/databases/replicationLinks"
-    })
-}
-
 fn replica_links(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let server = server_arg(ws, a)?;
     let db = a.required("--name")?;
@@ -1019,7 +986,7 @@ fn replica_links(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     Ok(Value::Array(
         links
             .iter()
-            .map(|l| link_json(ws, &server, &db, l))
+            .map(|l| views::replication_link(ws, &server, &db, l))
             .collect(),
     ))
 }

@@ -422,3 +422,74 @@ pub fn protector(s: &SqlServer, p: &TdeProtector, k: &ServerKey) -> Value {
         "uri": k.uri
     })
 }
+
+/// A replication link as `az sql db replica list-links` shows it, from `server`/`db`'s side.
+pub fn replication_link(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> Value {
+    let local_primary = l.is_primary(server, db);
+    let (partner_server, partner_db) = if local_primary {
+        (&l.secondary_server, &l.secondary_database)
+    } else {
+        (&l.primary_server, &l.primary_database)
+    };
+    let s = ws.server(server);
+    let p = ws.server(partner_server);
+    let (role, partner_role) = if local_primary {
+        ("Primary", "Secondary")
+    } else {
+        ("Secondary", "Primary")
+    };
+    json!({
+        "id": s.map(|s| format!("{}/replicationLinks/{}", ids::database(s, db), l.id)),
+        "isTerminationAllowed": true,
+        "linkType": "GEO",
+        "name": l.id,
+        "partnerDatabase": partner_db,
+        "partnerLocation": p.map(|p| p.location.clone()),
+        "partnerRole": partner_role,
+        "partnerServer": partner_server,
+        "percentComplete": 100,
+        "replicationMode": "ASYNC",
+        "replicationState": l.state.as_str(),
+        "resourceGroup": s.map(|s| s.resource_group.clone()),
+        "role": role,
+        "startTime": l.created.to_iso(),
+        "type": "Microsoft.Sql/servers/databases/replicationLinks"
+    })
+}
+
+/// An Activity Log event as `az monitor activity-log list` shows it (and the portal's JSON view).
+pub fn activity_event(e: &ActivityLogEntry) -> Value {
+    // The parts of the resource id az lists apart: `/subscriptions/S/resourceGroups/G/
+    // providers/P/…`.
+    let parts: Vec<&str> = e.resource.split('/').filter(|p| !p.is_empty()).collect();
+    let after = |name: &str| {
+        parts
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case(name))
+            .and_then(|i| parts.get(i + 1))
+            .map(|p| p.to_string())
+    };
+    let level = if e.operation == "MakeDatabaseInaccessible" || e.status == ActivityStatus::Failed {
+        "Error"
+    } else {
+        "Informational"
+    };
+    let by_service = e.caller.is_empty();
+    json!({
+        "caller": if by_service { Value::Null } else { Value::String(e.caller.clone()) },
+        "category": {
+            "value": if by_service { "ServiceHealth" } else { "Administrative" },
+            "localizedValue": if by_service { "Service Health" } else { "Administrative" }
+        },
+        "description": e.message,
+        "eventTimestamp": e.time.to_iso(),
+        "level": level,
+        "operationName": {"value": e.operation, "localizedValue": e.operation},
+        "resourceGroupName": after("resourceGroups"),
+        "resourceId": e.resource,
+        "resourceProviderName": after("providers").map(|p| json!({"value": p, "localizedValue": p})),
+        "status": {"value": e.status.as_str(), "localizedValue": e.status.as_str()},
+        "submissionTimestamp": e.available_at.unwrap_or(e.time).to_iso(),
+        "subscriptionId": after("subscriptions")
+    })
+}

@@ -9,9 +9,7 @@ use crate::model::*;
 use crate::sim::Duration;
 use egui::RichText;
 
-/// Why a control that changes the workspace is greyed while a job runs.
-const BUSY_WHY: &str =
-    "A job is running: the workspace takes changes again when it is done (status bar).";
+use crate::ui::widgets::BUSY_WHY;
 
 pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being
@@ -96,6 +94,10 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                         None => "Undo".into(),
                     }),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::why(&[
+                    (app.busy(), BUSY_WHY),
+                    (undo.is_none(), "Nothing to undo yet."),
+                ]))
                 .on_hover_text("Ctrl+Z")
                 .clicked()
             {
@@ -113,6 +115,10 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                         None => "Redo".into(),
                     }),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::why(&[
+                    (app.busy(), BUSY_WHY),
+                    (redo.is_none(), "Nothing to redo: undo something first."),
+                ]))
                 .on_hover_text("Ctrl+Y")
                 .clicked()
             {
@@ -332,6 +338,7 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 !app.bookmark_name.trim().is_empty(),
                 egui::Button::new("Mark this moment"),
             )
+            .on_disabled_hover_text("Type a name for the bookmark first.")
             .clicked()
         {
             let name = std::mem::take(&mut app.bookmark_name);
@@ -348,6 +355,7 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             (marked || keep) && !busy,
             egui::Checkbox::new(&mut keep, "Keep bookmarks in the workspace file"),
         )
+.on_disabled_hover_text(crate::ui::widgets::why(&[(busy, BUSY_WHY), (!(marked || keep), "Mark a moment first.")]))
         .on_hover_text(
             "Saves each bookmarked moment (the whole workspace as it was) with the file, so the class reopens it and rewinds. The file grows by one workspace per bookmark.",
         )
@@ -872,6 +880,16 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                         !path.trim().is_empty() && app.file_job.is_none(),
                         egui::Button::new("Open"),
                     )
+                    .on_disabled_hover_text(crate::ui::widgets::why(&[
+                        (
+                            app.file_job.is_some(),
+                            "A file is being opened or saved; wait for it.",
+                        ),
+                        (
+                            path.trim().is_empty(),
+                            "Type the path of the workspace file first.",
+                        ),
+                    ]))
                     .clicked()
                     || (enter && !path.trim().is_empty() && app.file_job.is_none())
                 {
@@ -903,6 +921,16 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                         !path.trim().is_empty() && app.file_job.is_none(),
                         egui::Button::new("Save"),
                     )
+                    .on_disabled_hover_text(crate::ui::widgets::why(&[
+                        (
+                            app.file_job.is_some(),
+                            "A file is being opened or saved; wait for it.",
+                        ),
+                        (
+                            path.trim().is_empty(),
+                            "Type the path of the workspace file first.",
+                        ),
+                    ]))
                     .clicked()
                     || (enter && !path.trim().is_empty() && app.file_job.is_none())
                 {

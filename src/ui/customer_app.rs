@@ -202,6 +202,7 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             if running {
                 if ui
                     .add_enabled(!busy, egui::Button::new("Stop"))
+                    .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .on_hover_text("Stop querying (the samples stay)")
                     .clicked()
                 {
@@ -220,6 +221,13 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     !busy && !server.is_empty() && !database.is_empty(),
                     egui::Button::new("Start"),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::why(&[
+                    (busy, crate::ui::widgets::BUSY_WHY),
+                    (
+                        server.is_empty() || database.is_empty(),
+                        "Pick the server and the database first.",
+                    ),
+                ]))
                 .on_hover_text(
                     "Query the database every simulated minute, as a business's app would",
                 )

@@ -186,6 +186,7 @@ pub fn show(
                     !table.selected.is_empty(),
                     egui::Button::new("Select none").small(),
                 )
+                .on_disabled_hover_text("Nothing is selected.")
                 .clicked()
             {
                 table.selected.clear();
@@ -197,6 +198,7 @@ pub fn show(
                     egui::Button::new(format!("Select the filtered rows ({})", names.len()))
                         .small(),
                 )
+                .on_disabled_hover_text("The filters keep every row: use Select all.")
                 .on_hover_text("Replace the selection with the rows the filters keep")
                 .clicked()
             {

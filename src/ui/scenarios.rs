@@ -104,6 +104,7 @@ fn catalogue(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                         !app.busy(),
                         egui::Button::new(format!("Start: {}", s.title)),
                     )
+                    .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
                     app.switch_document(PendingSwitch::Scenario(id));
@@ -172,6 +173,7 @@ fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool 
     ui.horizontal(|ui| {
         if ui
             .add_enabled(run.step > 0, egui::Button::new("Previous step"))
+            .on_disabled_hover_text("This is the first step.")
             .clicked()
         {
             run.step -= 1;
@@ -182,6 +184,11 @@ fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool 
                 run.done[run.step] && run.step + 1 < n,
                 egui::Button::new("Next step"),
             )
+            .on_disabled_hover_text(if run.step + 1 >= n {
+                "This is the last step."
+            } else {
+                "Reach this step's goal first: the badge above turns to Goal met."
+            })
             .clicked()
         {
             run.step += 1;
@@ -189,6 +196,7 @@ fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool 
         }
         if ui
             .add_enabled(!app.busy(), egui::Button::new("Reset"))
+            .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
             .on_hover_text("Start the scenario again from its workspace")
             .clicked()
         {

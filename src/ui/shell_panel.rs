@@ -136,6 +136,7 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     !busy,
                     egui::Button::selectable(app.shell.mode == mode, label),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .on_hover_text(match mode {
                     ShellMode::Az => "az commands (as `bash` in the shell)",
                     ShellMode::Pwsh => "Az PowerShell cmdlets (as `pwsh` in the shell)",
@@ -206,7 +207,8 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
                         "Get-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us"
                     }
                 }),
-        );
+        )
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY);
         let edit = edit.labelled_by(prompt.id);
         if edit.has_focus() && single && !app.shell.history.is_empty() {
             let (up, down) = ui.input(|i| {

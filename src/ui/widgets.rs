@@ -10,6 +10,20 @@ pub const AMBER: Color32 = Color32::from_rgb(202, 120, 0);
 pub const BLUE: Color32 = Color32::from_rgb(0, 120, 212);
 
 /// A coloured pill with a word in it.
+/// Why a control that changes the workspace is greyed while a job runs.
+pub const BUSY_WHY: &str =
+    "A job is running: the workspace takes changes again when it is done (status bar).";
+
+/// The first reason that holds, for a greyed control's hover text: `why(&[(busy,
+/// BUSY_WHY), (name.is_empty(), "Type a name first.")])`. Empty when none holds.
+pub fn why(reasons: &[(bool, &'static str)]) -> &'static str {
+    reasons
+        .iter()
+        .find(|(holds, _)| *holds)
+        .map(|(_, text)| *text)
+        .unwrap_or("")
+}
+
 pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
     egui::Frame::new()
         .fill(color)
@@ -388,4 +402,38 @@ pub fn segment_bar(
         response.on_hover_text(text);
     }
     (rect, x)
+}
+
+/// A resource or event as JSON (what az prints for it), selectable, with Copy and Close, as
+/// the portal opens a row to its JSON. Returns true when Close was clicked.
+pub fn json_details(
+    ui: &mut egui::Ui,
+    id_salt: &str,
+    title: &str,
+    value: &serde_json::Value,
+) -> bool {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut close = false;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            ui.strong(title);
+            if ui.small_button("Copy JSON").clicked() {
+                ui.ctx().copy_text(text.clone());
+            }
+            close = ui.small_button("Close JSON").clicked();
+        });
+        // Long values wrap: a narrow blade (200 % zoom) gets no sideways scrolling.
+        egui::ScrollArea::vertical()
+            .id_salt(id_salt)
+            .max_height(220.0)
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                ui.add(
+                    egui::Label::new(egui::RichText::new(text).monospace())
+                        .selectable(true)
+                        .wrap(),
+                );
+            });
+    });
+    close
 }

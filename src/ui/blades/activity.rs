@@ -134,56 +134,110 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
     );
     let now = cx.ws.now();
     let since = f.span.since(now);
-    let entries: Vec<&ActivityLogEntry> = cx
+    // Each entry with its place in the log (the selection remembers the place and the time,
+    // so a rewound log does not show another entry's JSON).
+    let entries: Vec<(usize, &ActivityLogEntry)> = cx
         .ws
         .activity_log
         .iter()
+        .enumerate()
         .rev()
-        .filter(|e| e.visible(now) && f.keeps(e, since))
+        .filter(|(_, e)| e.visible(now) && f.keeps(e, since))
         .collect();
     ui.data_mut(|d| d.insert_temp(id, f));
     ui.label(
         egui::RichText::new(format!(
-            "{} event(s). Key operations (disable, delete, rotate) are in each vault's Logs; records about failures arrive 15 to 30 minutes late.",
+            "{} event(s). Click one for its JSON. Key operations (disable, delete, rotate) are in each vault's Logs; records about failures arrive 15 to 30 minutes late.",
             entries.len()
         ))
         .weak(),
     );
+    let selected_id = id.with("selected");
+    let mut selected: Option<(usize, Timestamp)> = ui
+        .data(|d| d.get_temp::<Option<(usize, Timestamp)>>(selected_id))
+        .flatten();
+    let chosen = selected.and_then(|(i, t)| {
+        cx.ws
+            .activity_log
+            .get(i)
+            .filter(|e| e.time == t && e.visible(now))
+    });
+    if let Some(e) = chosen
+        && crate::ui::widgets::json_details(
+            ui,
+            "activity-event-json",
+            &format!("{} · {}", e.operation, e.time.to_display()),
+            &crate::shell::views::activity_event(e),
+        )
+    {
+        selected = None;
+    }
     if entries.is_empty() {
+        ui.data_mut(|d| d.insert_temp(selected_id, selected));
         return;
     }
     let n = entries.len();
+    // Columns give way on a narrow blade (at 200 % zoom, say): what they held is in the
+    // row's JSON and its tooltips, and nothing runs off the right edge.
+    let width = ui.available_width();
+    let by_whom = width >= 720.0;
+    let description = width >= 940.0;
+    let mut clicked = None;
     // The blade scrolls; the table virtualises its rows within it (no scroll of its own,
     // so the last row can always be brought into view).
-    TableBuilder::new(ui)
+    let mut table = TableBuilder::new(ui)
         .striped(true)
         .vscroll(false)
-        .resizable(true)
-        .column(Column::auto().at_least(150.0))
-        .column(Column::initial(200.0).at_least(120.0).clip(true))
-        .column(Column::auto().at_least(80.0))
-        .column(Column::initial(170.0).at_least(100.0).clip(true))
-        .column(Column::initial(170.0).at_least(90.0).clip(true))
-        .column(Column::remainder().at_least(160.0).clip(true))
+        .sense(egui::Sense::click())
+        .column(Column::auto().at_least(110.0))
+        .column(Column::initial(190.0).at_least(90.0).clip(true))
+        .column(Column::auto().at_least(70.0));
+    // The last column takes what is left (description implies by_whom: it needs more room).
+    let last = |at_least: f32| Column::remainder().at_least(at_least).clip(true);
+    table = table.column(if by_whom {
+        Column::initial(160.0).at_least(80.0).clip(true)
+    } else {
+        last(80.0)
+    });
+    if by_whom {
+        table = table.column(if description {
+            Column::initial(150.0).at_least(80.0).clip(true)
+        } else {
+            last(80.0)
+        });
+    }
+    if description {
+        table = table.column(last(120.0));
+    }
+    let mut headers = vec!["Time", "Operation", "Status", "Resource"];
+    if by_whom {
+        headers.push("Event initiated by");
+    }
+    if description {
+        headers.push("Description");
+    }
+    table
         .header(20.0, |mut h| {
-            for t in [
-                "Time",
-                "Operation",
-                "Status",
-                "Resource",
-                "Event initiated by",
-                "Description",
-            ] {
+            for t in &headers {
                 h.col(|ui| {
-                    ui.strong(t);
+                    ui.strong(*t);
                 });
             }
         })
         .body(|body| {
             body.rows(22.0, n, |mut row| {
-                let e = entries[row.index()];
+                let (index, e) = entries[row.index()];
+                let open = selected.is_some_and(|(i, _)| i == index);
+                row.set_selected(open);
                 row.col(|ui| {
-                    ui.label(e.time.to_display());
+                    // The time is the row's handle (keyboard and screen readers too).
+                    if ui
+                        .selectable_label(open, e.time.to_display())
+                        .on_hover_text("Show this event's JSON")
+                        .clicked()
+                    {
+                        clicked = Some((index, e.time));
+                    }
                 });
                 row.col(|ui| {
                     ui.add(
@@ -209,29 +263,44 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                     )
                     .on_hover_text(&e.resource);
                 });
-                row.col(|ui| {
-                    let who = if e.caller.is_empty() {
-                        "Azure (service)"
-                    } else {
-                        e.caller.as_str()
-                    };
-                    ui.add(
-                        egui::Label::new(who)
-                            .truncate()
-                            .show_tooltip_when_elided(false),
-                    )
-                    .on_hover_text(who);
-                });
-                row.col(|ui| {
-                    ui.add(
-                        egui::Label::new(&e.message)
-                            .truncate()
-                            .show_tooltip_when_elided(false),
-                    )
-                    .on_hover_text(&e.message);
-                });
+                if by_whom {
+                    row.col(|ui| {
+                        let who = if e.caller.is_empty() {
+                            "Azure (service)"
+                        } else {
+                            e.caller.as_str()
+                        };
+                        ui.add(
+                            egui::Label::new(who)
+                                .truncate()
+                                .show_tooltip_when_elided(false),
+                        )
+                        .on_hover_text(who);
+                    });
+                }
+                if description {
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(&e.message)
+                                .truncate()
+                                .show_tooltip_when_elided(false),
+                        )
+                        .on_hover_text(&e.message);
+                    });
+                }
+                if row.response().clicked() {
+                    clicked = Some((index, e.time));
+                }
             });
         });
+    if let Some(c) = clicked {
+        selected = if selected.is_some_and(|(i, _)| i == c.0) {
+            None
+        } else {
+            Some(c)
+        };
+    }
+    ui.data_mut(|d| d.insert_temp(selected_id, selected));
 }
 
 #[cfg(test)]

@@ -130,6 +130,7 @@ pub fn show(
         );
         if ui
             .add_enabled(!cx.busy, egui::Button::new("Restore"))
+            .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
             .clicked()
         {
             let point = match form.restore_point.trim() {
@@ -169,6 +170,7 @@ pub fn show(
             .labelled_by(l.id);
         if ui
             .add_enabled(!cx.busy, egui::Button::new("Apply retention"))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
             .clicked()
         {
             match form.retention_days.trim().parse::<u32>() {
@@ -229,6 +231,7 @@ pub fn show(
                         !cx.busy,
                         egui::Button::new(format!("Restore LTR {}", t.to_iso())),
                     )
+                    .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
                     let dest = format!(
@@ -453,7 +456,11 @@ fn deleted_databases(ui: &mut egui::Ui, server: &str, cx: &mut BladeCtx<'_>) {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!("{} · deleted {}", x.database.name, x.deleted_at));
             let label = format!("Restore deleted {}", x.database.name);
-            if ui.add_enabled(!cx.busy, egui::Button::new(label)).clicked() {
+            if ui
+                .add_enabled(!cx.busy, egui::Button::new(label))
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
+                .clicked()
+            {
                 let mut dest = x.database.name.clone();
                 if cx
                     .ws

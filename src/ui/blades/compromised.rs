@@ -142,6 +142,13 @@ fn keep_accessible(
             !cx.busy && kid.is_some(),
             egui::Button::new("Add the key and make it the TDE protector"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (
+                kid.is_none(),
+                "Pick a vault and a key with a current version first.",
+            ),
+        ]))
         .clicked()
         && let Some(kid) = kid
     {
@@ -205,7 +212,13 @@ fn keep_accessible(
     section(ui, "3. Back up the old key");
     backup_step(ui, f, cx);
     section(ui, "4. Delete the old key");
-    delete_step(ui, f, cx, verified);
+    delete_step(
+        ui,
+        f,
+        cx,
+        verified,
+        "Make the new key the protector and check it (steps above) first.",
+    );
 }
 
 fn make_inaccessible(
@@ -223,6 +236,7 @@ fn make_inaccessible(
             ui.label(db);
             if ui
                 .add_enabled(!cx.busy, egui::Button::new("Delete").small())
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (server, db) = (server.to_string(), db.clone());
@@ -244,7 +258,13 @@ fn make_inaccessible(
     section(ui, "2. Back up the key");
     backup_step(ui, f, cx);
     section(ui, "3. Delete the key");
-    delete_step(ui, f, cx, dbs.is_empty());
+    delete_step(
+        ui,
+        f,
+        cx,
+        dbs.is_empty(),
+        "Drop the databases first (step 1).",
+    );
 }
 
 fn backup_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>) {
@@ -260,6 +280,10 @@ fn backup_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>
             !cx.busy && !path.is_empty(),
             egui::Button::new("Back up the old key"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (path.is_empty(), "Type the path of the backup file first."),
+        ]))
         .clicked()
     {
         cx.az(format!(
@@ -272,7 +296,13 @@ fn backup_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>
     }
 }
 
-fn delete_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>, ready: bool) {
+fn delete_step(
+    ui: &mut egui::Ui,
+    f: &mut CompromisedForm,
+    cx: &mut BladeCtx<'_>,
+    ready: bool,
+    not_ready: &'static str,
+) {
     let backed_up = cx
         .ws
         .vault(&f.old_vault)
@@ -289,6 +319,11 @@ fn delete_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>
             !cx.busy && ready && backed_up,
             egui::Button::new("Delete the old key"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (!ready, not_ready),
+            (!backed_up, "Back up the old key first (step above)."),
+        ]))
         .clicked()
     {
         let (vault, key) = (f.old_vault.clone(), f.old_key.clone());

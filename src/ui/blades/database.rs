@@ -226,6 +226,7 @@ fn customer_app_button(ui: &mut egui::Ui, server: &str, db: &str, cx: &mut Blade
         }
     } else if ui
         .add_enabled(!cx.busy, egui::Button::new("Start customer app"))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
         .on_hover_text(
             "Start a simulated application that queries this database every simulated minute and charts what it gets",
         )
@@ -300,6 +301,7 @@ fn query_editor(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mu
                 ui.label("A geo-secondary is read-only: write on its primary.");
             } else if ui
                 .add_enabled(!cx.busy, egui::Button::new("Run UPDATE"))
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (server, db, text) = (server.to_string(), db.to_string(), draft.clone());
@@ -420,6 +422,13 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                         !cx.busy && !kid.trim().is_empty(),
                         egui::Button::new("Select backup key"),
                     )
+                    .on_disabled_hover_text(crate::ui::widgets::why(&[
+                        (cx.busy, crate::ui::widgets::BUSY_WHY),
+                        (
+                            kid.trim().is_empty(),
+                            "Type the backup key identifier first.",
+                        ),
+                    ]))
                     .clicked()
                 {
                     let (server, backup_kid) = (server.to_string(), kid.trim().to_string());
@@ -453,6 +462,7 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                         !cx.busy,
                         egui::Button::new("Revalidate key (retry existing key)"),
                     )
+                    .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
                     let (server, db) = (server.to_string(), db.to_string());
@@ -475,6 +485,7 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                 if own_key
                     && ui
                         .add_enabled(!cx.busy, egui::Button::new("Revert to the server's key"))
+                        .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                         .clicked()
                 {
                     let (server, db) = (server.to_string(), db.to_string());
@@ -524,6 +535,13 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
                     !cx.busy && d.state.is_online(),
                     egui::Button::new("Revert to server key"),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::why(&[
+                    (cx.busy, crate::ui::widgets::BUSY_WHY),
+                    (
+                        !d.state.is_online(),
+                        "The database must be Online to change its key.",
+                    ),
+                ]))
                 .clicked()
             {
                 let (server, db) = (server.to_string(), d.name.clone());
@@ -564,6 +582,17 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
             !cx.busy && d.state.is_online() && !kid.trim().is_empty(),
             egui::Button::new("Set database key"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (
+                !d.state.is_online(),
+                "The database must be Online to change its key.",
+            ),
+            (
+                kid.trim().is_empty(),
+                "Type the database key identifier first.",
+            ),
+        ]))
         .clicked()
     {
         let (server, db, key_id) = (server.to_string(), d.name.clone(), kid.trim().to_string());

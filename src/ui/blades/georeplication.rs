@@ -55,17 +55,23 @@ pub fn show_database(
     if links.is_empty() {
         ui.label("No geo-replication link.");
     }
+    // One row a database of the links (primary and secondary); a click opens the link's
+    // JSON as `az sql db replica list-links` shows it. The actions sit under the table, so a
+    // narrow blade (200 % zoom) wraps them instead of running off the right edge.
+    let shown_id = ui.scope_id().with(("geo-link-json", server, db));
+    let mut shown: Option<String> = ui
+        .data(|d| d.get_temp::<Option<String>>(shown_id))
+        .flatten();
     egui::Grid::new("geo-links")
-        .num_columns(5)
+        .num_columns(4)
         .striped(true)
         .spacing([10.0, 4.0])
         .show(ui, |ui| {
             if !links.is_empty() {
                 ui.strong("Role");
-                ui.strong("Server (region)");
+                ui.strong("Server/database (region)");
                 ui.strong("State");
                 ui.strong("Lag");
-                ui.strong("");
                 ui.end_row();
             }
             for l in &links {
@@ -79,9 +85,15 @@ pub fn show_database(
                         .map(|x| x.location.clone())
                         .unwrap_or_default();
                     ui.label(role);
-                    ui.label(format!("{s}/{d} ({region})"));
+                    let open = shown.as_deref() == Some(l.id.as_str());
+                    if ui
+                        .selectable_label(open, format!("{s}/{d} ({region})"))
+                        .on_hover_text("Show the link's JSON")
+                        .clicked()
+                    {
+                        shown = if open { None } else { Some(l.id.clone()) };
+                    }
                     if role == "Primary" {
-                        ui.label("");
                         ui.label("");
                         ui.label("");
                     } else {
@@ -92,40 +104,62 @@ pub fn show_database(
                         } else {
                             ui.label("caught up");
                         }
-                        let group = cx.ws.continuity.group_of(s, d).map(|g| g.name.clone());
-                        ui.horizontal(|ui| {
-                            // A link inside a failover group fails over with its group.
-                            let enabled = !cx.busy && group.is_none();
-                            if let Some(g) = &group {
-                                ui.label(format!("in failover group {g}"));
-                            }
-                            if ui
-                                .add_enabled(enabled, egui::Button::new(format!("Failover to {s}")))
-                                .on_hover_text(
-                                    "Planned: the secondary catches up first; no data is lost.",
-                                )
-                                .clicked()
-                            {
-                                replica_failover(cx, s, d, false);
-                            }
-                            if ui
-                                .add_enabled(
-                                    enabled,
-                                    egui::Button::new(format!("Forced failover to {s}")),
-                                )
-                                .on_hover_text(
-                                    "With data loss: writes not yet replicated are lost.",
-                                )
-                                .clicked()
-                            {
-                                replica_failover(cx, s, d, true);
-                            }
-                        });
                     }
                     ui.end_row();
                 }
             }
         });
+    if let Some(l) = shown
+        .as_deref()
+        .and_then(|id| links.iter().find(|l| l.id == id))
+        && crate::ui::widgets::json_details(
+            ui,
+            "geo-link-json",
+            &format!("Replication link {}", l.id),
+            &crate::shell::views::replication_link(cx.ws, server, db, l),
+        )
+    {
+        shown = None;
+    }
+    ui.data_mut(|d| d.insert_temp(shown_id, shown));
+    for l in &links {
+        let (s, d) = (&l.secondary_server, &l.secondary_database);
+        let group = cx.ws.continuity.group_of(s, d).map(|g| g.name.clone());
+        // A link inside a failover group fails over with its group.
+        let in_group = group.as_ref().map(|g| {
+            format!("'{d}' is in failover group {g}: fail over the group (Failover groups blade).")
+        });
+        ui.horizontal_wrapped(|ui| {
+            if let Some(g) = &group {
+                ui.label(format!("In failover group {g}:"));
+            }
+            let why = if cx.busy {
+                crate::ui::widgets::BUSY_WHY.to_string()
+            } else {
+                in_group.clone().unwrap_or_default()
+            };
+            let enabled = !cx.busy && group.is_none();
+            if ui
+                .add_enabled(enabled, egui::Button::new(format!("Failover to {s}")))
+                .on_hover_text("Planned: the secondary catches up first; no data is lost.")
+                .on_disabled_hover_text(&why)
+                .clicked()
+            {
+                replica_failover(cx, s, d, false);
+            }
+            if ui
+                .add_enabled(
+                    enabled,
+                    egui::Button::new(format!("Forced failover to {s}")),
+                )
+                .on_hover_text("With data loss: writes not yet replicated are lost.")
+                .on_disabled_hover_text(&why)
+                .clicked()
+            {
+                replica_failover(cx, s, d, true);
+            }
+        });
+    }
     section(ui, "Create replica");
     server_picker(ui, "Target server", cx.ws, server, &mut form.partner);
     if ui
@@ -133,6 +167,10 @@ pub fn show_database(
             !cx.busy && !form.partner.is_empty(),
             egui::Button::new("Create replica"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (form.partner.is_empty(), "Pick the target server first."),
+        ]))
         .clicked()
     {
         let req = CreateReplica {
@@ -347,6 +385,7 @@ fn failover_buttons(ui: &mut egui::Ui, server: &str, g: &FailoverGroup, cx: &mut
             if ui
                 .add_enabled(enabled, egui::Button::new(label))
                 .on_hover_text(hover)
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (name, target) = (g.name.clone(), target.clone());
@@ -385,6 +424,7 @@ fn failover_buttons(ui: &mut egui::Ui, server: &str, g: &FailoverGroup, cx: &mut
         if primary_here
             && ui
                 .add_enabled(enabled, egui::Button::new(format!("Delete {}", g.name)))
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
         {
             let (group, server) = (g.name.clone(), server.to_string());
@@ -567,6 +607,7 @@ fn create_group(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut 
                 thousands(selected.len() as u64)
             )),
         )
+        .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
         .clicked()
     {
         match form.grace_hours.trim().parse::<i64>() {

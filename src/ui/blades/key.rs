@@ -334,6 +334,7 @@ fn rotation_policy(
     });
     if ui
         .add_enabled(!cx.busy, egui::Button::new("Save rotation policy"))
+        .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
         .clicked()
     {
         let parse = |t: &str| -> Result<Option<Duration>, String> {
@@ -418,6 +419,13 @@ fn download_public_key(
             !cx.busy && !path.trim().is_empty(),
             egui::Button::new("Download public key (PEM)"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (
+                path.trim().is_empty(),
+                "Type the path of the public key file first.",
+            ),
+        ]))
         .clicked()
     {
         match keyvault::download_public_key(cx.ws, vault, key, Some(version)) {

@@ -91,6 +91,10 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
     let ready = !f.name.trim().is_empty() && !f.path.trim().is_empty();
     if ui
         .add_enabled(!cx.busy && ready, egui::Button::new("Import"))
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (!ready, "Type the key name and the path of the file first."),
+        ]))
         .clicked()
     {
         let (vault, name, path, password, format) = (
@@ -169,6 +173,10 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             !cx.busy && !f.kek_name.trim().is_empty(),
             egui::Button::new("Create key-exchange key"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (f.kek_name.trim().is_empty(), "Type the KEK name first."),
+        ]))
         .clicked()
     {
         let mut req = CreateKey::new(&v.name, f.kek_name.trim(), KeyType::RsaHsm, 3072);
@@ -228,6 +236,14 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             !cx.busy && kek.is_some() && !f.kek_download.trim().is_empty(),
             egui::Button::new("Download public key"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (kek.is_none(), "Create the key-exchange key first."),
+            (
+                f.kek_download.trim().is_empty(),
+                "Type where to save the public key first.",
+            ),
+        ]))
         .clicked()
         && let Some((name, _)) = &kek
     {
@@ -261,6 +277,7 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
         && !f.kek_download.trim().is_empty();
     if ui
         .add_enabled(!cx.busy && ready, egui::Button::new("Make .byok file"))
+.on_disabled_hover_text(crate::ui::widgets::why(&[(cx.busy, crate::ui::widgets::BUSY_WHY), (!ready, "Create and download the KEK, then fill in the on-premises key and the output file.")]))
         .on_hover_text("Uses only the downloaded public key, as the vendor's tool does")
         .clicked()
         && let Some((_, kid)) = kek

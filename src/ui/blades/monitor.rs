@@ -120,6 +120,7 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
                 });
             if ui
                 .add_enabled(!cx.busy && group.is_some(), egui::Button::new("Create"))
+.on_disabled_hover_text(crate::ui::widgets::why(&[(cx.busy, crate::ui::widgets::BUSY_WHY), (group.is_none(), "The workspace has no resource group for the action group.")]))
                 .clicked()
                 && let Some(group) = group
             {

@@ -80,6 +80,7 @@ pub fn show(
                     !cx.busy,
                     egui::Button::new("Turn on system assigned identity"),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let server = s.name.clone();
@@ -134,6 +135,7 @@ pub fn show(
                 !cx.busy,
                 egui::Button::new("Revalidate key (all databases of the server)"),
             )
+            .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
             .clicked()
         {
             let server = s.name.clone();

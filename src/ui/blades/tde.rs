@@ -127,7 +127,9 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
     }
     ui.add_space(6.0);
     ui.horizontal(|ui| {
-        let save = ui.add_enabled(!cx.busy, egui::Button::new("Save"));
+        let save = ui
+            .add_enabled(!cx.busy, egui::Button::new("Save"))
+            .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY);
         if save.clicked() {
             form.message = Some(save_form(form, server, cx));
         }
@@ -406,6 +408,7 @@ fn grant_offer(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCt
                 "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
             ),
         )
+        .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
         .on_hover_text(line.clone());
     if button.clicked() {
         let vault = v.name.clone();

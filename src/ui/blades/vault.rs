@@ -167,6 +167,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 ui.label(format!("IP rule {r}"));
                 if ui
                     .add_enabled(!cx.busy, egui::Button::new(format!("Remove {r}")))
+                    .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
                     remove = Some(r.clone());
@@ -194,6 +195,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             );
             if ui
                 .add_enabled(!cx.busy, egui::Button::new("Add IP rule"))
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (vault, rule) = (v.name.clone(), f.ip_rule.clone());
@@ -213,6 +215,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     !cx.busy,
                     egui::Button::new(format!("Add your client IP ({me})")),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let vault = v.name.clone();
@@ -271,6 +274,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         ));
                         if ui
                             .add_enabled(!cx.busy, egui::Button::new(format!("Recover {}", k.name)))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                             .clicked()
                         {
                             let (vault, key) = (v.name.clone(), k.name.clone());
@@ -283,6 +287,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         }
                         if ui
                             .add_enabled(!cx.busy, egui::Button::new(format!("Purge {}", k.name)))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                             .on_hover_text("Needs the 'purge' permission; refused under purge protection until the retention ends")
                             .clicked()
                         {
@@ -320,6 +325,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             ui.horizontal(|ui| {
                 if ui
                     .add_enabled(!cx.busy, egui::Button::new("Create"))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
                     let req = CreateKey::new(&v.name, f.key_name.trim(), f.key_type, f.key_size);
@@ -393,6 +399,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         !cx.busy && !path.is_empty() && !f.backup_key.is_empty(),
                         egui::Button::new("Back up to file"),
                     )
+                    .on_disabled_hover_text(crate::ui::widgets::why(&[
+                        (cx.busy, crate::ui::widgets::BUSY_WHY),
+                        (f.backup_key.is_empty(), "Pick the key to back up first."),
+                        (path.is_empty(), "Type the path of the backup file first."),
+                    ]))
                     .clicked()
                 {
                     cx.az(format!(
@@ -408,6 +419,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         !cx.busy && !path.is_empty(),
                         egui::Button::new("Restore from file"),
                     )
+                    .on_disabled_hover_text(crate::ui::widgets::why(&[
+                        (cx.busy, crate::ui::widgets::BUSY_WHY),
+                        (path.is_empty(), "Type the path of the backup file first."),
+                    ]))
                     .clicked()
                 {
                     let vault = v.name.clone();
@@ -455,6 +470,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             );
             if ui
                 .add_enabled(!cx.busy, egui::Button::new("Remove").small())
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .on_hover_text(p.object_id.0.clone())
                 .clicked()
             {
@@ -558,7 +574,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     }
                 }
             });
-            if ui.add_enabled(!cx.busy, egui::Button::new("Add")).clicked() {
+            if ui
+                .add_enabled(!cx.busy, egui::Button::new("Add"))
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
+                .clicked()
+            {
                 let (vault, oid) = (v.name.clone(), PrincipalId(f.object_id.trim().to_string()));
                 let permissions = f.permissions.clone();
                 cx.az(format!(

@@ -74,6 +74,7 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
                     !cx.busy,
                     egui::Button::new(format!("Delete lock {}", l.name)),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (lock, scope) = (l.name.clone(), l.scope.clone());
@@ -122,6 +123,7 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
     );
     if ui
         .add_enabled(!cx.busy, egui::Button::new("Add lock"))
+        .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
         .clicked()
     {
         let (lock, level, scope, notes) = (
@@ -166,6 +168,7 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
                     !cx.busy,
                     egui::Button::new(format!("Delete setting {}", d.name)),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (vault, setting) = (name.to_string(), d.name.clone());
@@ -199,6 +202,7 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
     });
     if ui
         .add_enabled(!cx.busy, egui::Button::new("Send AuditEvent logs"))
+        .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
         .clicked()
     {
         let setting = DiagnosticSetting {
@@ -443,67 +447,71 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
     let mut clicked = None;
     let detail_height = if view.selected.is_some() { 220.0 } else { 0.0 };
     let table_height = (ui.available_height() - detail_height - 70.0).max(160.0);
+    // The columns keep their widths; a narrow blade (200 % zoom) scrolls them sideways
+    // instead of running off the right edge.
     ui.push_id("audit-table", |ui| {
-        TableBuilder::new(ui)
-            .striped(true)
-            .sense(egui::Sense::click())
-            .max_scroll_height(table_height)
-            .column(Column::exact(60.0))
-            .column(Column::exact(150.0))
-            .column(Column::exact(190.0))
-            .column(Column::exact(165.0))
-            .column(Column::exact(180.0))
-            .column(Column::exact(40.0))
-            .column(Column::remainder().clip(true))
-            .header(20.0, |mut h| {
-                for t in ["#", "Time", "Operation", "Result", "Caller", "ms", "Object"] {
-                    h.col(|ui| {
-                        ui.strong(t);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(20.0, n, |mut row| {
-                    let r = row_at(row.index());
-                    let selected = view.selected == Some(r.seq);
-                    row.col(|ui| {
-                        if ui
-                            .selectable_label(selected, format!("#{}", r.seq))
-                            .on_hover_text("Show this record's JSON")
-                            .clicked()
-                        {
+        egui::ScrollArea::horizontal().show(ui, |ui| {
+            TableBuilder::new(ui)
+                .striped(true)
+                .sense(egui::Sense::click())
+                .max_scroll_height(table_height)
+                .column(Column::exact(60.0))
+                .column(Column::exact(150.0))
+                .column(Column::exact(190.0))
+                .column(Column::exact(165.0))
+                .column(Column::exact(180.0))
+                .column(Column::exact(40.0))
+                .column(Column::remainder().clip(true))
+                .header(20.0, |mut h| {
+                    for t in ["#", "Time", "Operation", "Result", "Caller", "ms", "Object"] {
+                        h.col(|ui| {
+                            ui.strong(t);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(20.0, n, |mut row| {
+                        let r = row_at(row.index());
+                        let selected = view.selected == Some(r.seq);
+                        row.col(|ui| {
+                            if ui
+                                .selectable_label(selected, format!("#{}", r.seq))
+                                .on_hover_text("Show this record's JSON")
+                                .clicked()
+                            {
+                                clicked = Some(r.seq);
+                            }
+                        });
+                        row.col(|ui| {
+                            ui.label(r.time.to_display());
+                        });
+                        row.set_selected(selected);
+                        row.col(|ui| {
+                            ui.label(&r.operation);
+                        });
+                        row.col(|ui| {
+                            let text = format!("{} {}", r.status, r.result_signature());
+                            if r.succeeded() {
+                                ui.label(text);
+                            } else {
+                                ui.colored_label(crate::ui::widgets::RED, text);
+                            }
+                        });
+                        row.col(|ui| {
+                            ui.label(&r.caller.display);
+                        });
+                        row.col(|ui| {
+                            ui.label(r.duration_ms.to_string());
+                        });
+                        row.col(|ui| {
+                            ui.label(&r.object_id);
+                        });
+                        if row.response().clicked() {
                             clicked = Some(r.seq);
                         }
                     });
-                    row.col(|ui| {
-                        ui.label(r.time.to_display());
-                    });
-                    row.set_selected(selected);
-                    row.col(|ui| {
-                        ui.label(&r.operation);
-                    });
-                    row.col(|ui| {
-                        let text = format!("{} {}", r.status, r.result_signature());
-                        if r.succeeded() {
-                            ui.label(text);
-                        } else {
-                            ui.colored_label(crate::ui::widgets::RED, text);
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(&r.caller.display);
-                    });
-                    row.col(|ui| {
-                        ui.label(r.duration_ms.to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(&r.object_id);
-                    });
-                    if row.response().clicked() {
-                        clicked = Some(r.seq);
-                    }
                 });
-            });
+        });
     });
     if let Some(seq) = clicked {
         view.selected = if view.selected == Some(seq) {
@@ -546,6 +554,13 @@ fn export_controls(
                     !cx.busy && !view.export_path.trim().is_empty(),
                     egui::Button::new(label),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::why(&[
+                    (cx.busy, crate::ui::widgets::BUSY_WHY),
+                    (
+                        view.export_path.trim().is_empty(),
+                        "Type the path of the file first.",
+                    ),
+                ]))
                 .clicked()
             {
                 let path = view.export_path.trim().to_string();
@@ -839,6 +854,7 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
                     !cx.busy,
                     egui::Button::new(format!("Remove {}", a.role.name())),
                 )
+                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (vault, principal, role) = (v.name.clone(), a.principal.clone(), a.role);
@@ -879,6 +895,10 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
             !cx.busy && !f.assignee.is_empty(),
             egui::Button::new("Add role assignment"),
         )
+        .on_disabled_hover_text(crate::ui::widgets::why(&[
+            (cx.busy, crate::ui::widgets::BUSY_WHY),
+            (f.assignee.is_empty(), "Pick who gets the role first."),
+        ]))
         .clicked()
     {
         let (vault, assignee, role) = (v.name.clone(), PrincipalId(f.assignee.clone()), f.role);
