@@ -258,18 +258,23 @@ pub fn show(
                             clicked = Some((i, ClickKind::Toggle));
                         }
                     });
+                    // Cells do not select their text: a click anywhere on the row is the
+                    // row's (click, Shift-click, Ctrl-click).
                     row.col(|ui| {
-                        ui.label(&d.name);
+                        ui.add(egui::Label::new(&d.name).selectable(false));
                     });
                     row.col(|ui| {
                         state_label(ui, &d.state);
                     });
                     row.col(|ui| {
-                        ui.label(d.tier.label());
+                        ui.add(egui::Label::new(d.tier.label()).selectable(false));
                     });
                     if group.is_some() {
                         row.col(|ui| {
-                            ui.label(if member(d) { "Yes" } else { "No" });
+                            ui.add(
+                                egui::Label::new(if member(d) { "Yes" } else { "No" })
+                                    .selectable(false),
+                            );
                         });
                     }
                     if clicked.is_none() && row.response().clicked() {
@@ -294,11 +299,13 @@ pub fn show(
 }
 
 fn state_label(ui: &mut egui::Ui, state: &DatabaseState) {
-    if state.is_online() {
-        ui.label(state.label());
+    let text = egui::RichText::new(state.label());
+    let text = if state.is_online() {
+        text
     } else {
-        ui.colored_label(crate::ui::widgets::AMBER, state.label());
-    }
+        text.color(crate::ui::widgets::AMBER)
+    };
+    ui.add(egui::Label::new(text).selectable(false));
 }
 
 fn lower_first(s: &str) -> String {

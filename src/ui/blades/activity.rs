@@ -243,6 +243,7 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                     ui.add(
                         egui::Label::new(&e.operation)
                             .truncate()
+                            .selectable(false)
                             .show_tooltip_when_elided(false),
                     )
                     .on_hover_text(&e.operation);
@@ -259,6 +260,7 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                     ui.add(
                         egui::Label::new(short_resource(&e.resource))
                             .truncate()
+                            .selectable(false)
                             .show_tooltip_when_elided(false),
                     )
                     .on_hover_text(&e.resource);
@@ -273,6 +275,7 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                         ui.add(
                             egui::Label::new(who)
                                 .truncate()
+                                .selectable(false)
                                 .show_tooltip_when_elided(false),
                         )
                         .on_hover_text(who);
@@ -283,6 +286,7 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                         ui.add(
                             egui::Label::new(&e.message)
                                 .truncate()
+                                .selectable(false)
                                 .show_tooltip_when_elided(false),
                         )
                         .on_hover_text(&e.message);
