@@ -19,6 +19,7 @@ pub struct VaultForms {
     pub backup_key: String,
     pub backup_path: String,
     pub ip_rule: String,
+    pub secrets: super::vault_secrets::SecretsForm,
 }
 
 impl Default for VaultForms {
@@ -35,6 +36,7 @@ impl Default for VaultForms {
             backup_key: String::new(),
             backup_path: String::new(),
             ip_rule: String::new(),
+            secrets: Default::default(),
         }
     }
 }
@@ -435,6 +437,8 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
 
     outcome(ui, &f.key_message);
 
+    super::vault_secrets::show(ui, &v, &mut f.secrets, cx);
+
     section(ui, "Access policies");
     let known = known_principals(cx.ws);
     let mut remove = None;
@@ -453,6 +457,16 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     .collect::<Vec<_>>()
                     .join(", "),
             );
+            if !p.secret_permissions.is_empty() {
+                ui.label(format!(
+                    "· secrets: {}",
+                    p.secret_permissions
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             if ui
                 .add_enabled(!cx.busy, egui::Button::new("Remove").small())
                 .on_hover_text(p.object_id.0.clone())
