@@ -7,7 +7,10 @@ use std::process::Command;
 
 fn sdk_installed() -> bool {
     Command::new("python3")
-        .args(["-c", "import azure.keyvault.keys, azure.keyvault.secrets, azure.identity"])
+        .args([
+            "-c",
+            "import azure.keyvault.keys, azure.keyvault.secrets, azure.identity",
+        ])
         .output()
         .is_ok_and(|o| o.status.success())
 }
@@ -19,7 +22,9 @@ fn the_python_sdk_drives_the_local_vaults() {
             std::env::var("TDE_SDK_TEST").is_err(),
             "TDE_SDK_TEST is set but the Azure SDK for Python is not installed"
         );
-        eprintln!("skipped: pip install azure-keyvault-keys azure-keyvault-secrets azure-identity to run it");
+        eprintln!(
+            "skipped: pip install azure-keyvault-keys azure-keyvault-secrets azure-identity to run it"
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1693,18 +1693,42 @@ fn keyvault_secret_commands_round_trip() {
     assert_eq!(v["attributes"]["enabled"], true);
     assert_eq!(v["attributes"]["recoveryLevel"], "Recoverable+Purgeable");
     let id = v["id"].as_str().unwrap().to_string();
-    assert!(id.starts_with("https://kv-app.vault.azure.net/secrets/db-password/"), "{id}");
-    run(&mut sh, &mut ws, "az keyvault secret set --vault-name kv-app -n db-password --value second -o none");
+    assert!(
+        id.starts_with("https://kv-app.vault.azure.net/secrets/db-password/"),
+        "{id}"
+    );
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret set --vault-name kv-app -n db-password --value second -o none",
+    );
     assert_eq!(
-        run(&mut sh, &mut ws, "az keyvault secret show --vault-name kv-app -n db-password --query value -o tsv").trim(),
+        run(
+            &mut sh,
+            &mut ws,
+            "az keyvault secret show --vault-name kv-app -n db-password --query value -o tsv"
+        )
+        .trim(),
         "second"
     );
     assert_eq!(
-        run(&mut sh, &mut ws, &format!("az keyvault secret show --id {id} --query value -o tsv")).trim(),
+        run(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault secret show --id {id} --query value -o tsv")
+        )
+        .trim(),
         "S3cret!"
     );
-    let list = run(&mut sh, &mut ws, "az keyvault secret list --vault-name kv-app");
-    assert!(!list.contains("second") && !list.contains("S3cret"), "a list shows no values: {list}");
+    let list = run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret list --vault-name kv-app",
+    );
+    assert!(
+        !list.contains("second") && !list.contains("S3cret"),
+        "a list shows no values: {list}"
+    );
     let versions: serde_json::Value = serde_json::from_str(&run(
         &mut sh,
         &mut ws,
@@ -1717,10 +1741,14 @@ fn keyvault_secret_commands_round_trip() {
         &mut ws,
         &format!("az keyvault secret set-attributes --id {id} --enabled false"),
     );
-    assert!(attrs.contains("\"enabled\": false") && !attrs.contains("S3cret"), "{attrs}");
+    assert!(
+        attrs.contains("\"enabled\": false") && !attrs.contains("S3cret"),
+        "{attrs}"
+    );
     let r = sh.run_line(&mut ws, &format!("az keyvault secret show --id {id}"));
     assert!(
-        r.stderr.contains("(Forbidden) Operation get is not allowed on a disabled secret."),
+        r.stderr
+            .contains("(Forbidden) Operation get is not allowed on a disabled secret."),
         "{}",
         r.stderr
     );
@@ -1728,21 +1756,30 @@ fn keyvault_secret_commands_round_trip() {
     run(
         &mut sh,
         &mut ws,
-        &format!("az keyvault secret set --vault-name kv-app -n cert --file {d}/cert.bin --encoding base64 -o none"),
+        &format!(
+            "az keyvault secret set --vault-name kv-app -n cert --file {d}/cert.bin --encoding base64 -o none"
+        ),
     );
     run(
         &mut sh,
         &mut ws,
         &format!("az keyvault secret download --vault-name kv-app -n cert --file {d}/cert.out"),
     );
-    assert_eq!(std::fs::read(dir.join("cert.out")).unwrap(), [0u8, 1, 2, 254, 255]);
+    assert_eq!(
+        std::fs::read(dir.join("cert.out")).unwrap(),
+        [0u8, 1, 2, 254, 255]
+    );
     let r = sh.run_line(
         &mut ws,
         &format!("az keyvault secret download --vault-name kv-app -n cert --file {d}/cert.out"),
     );
     assert!(r.stderr.contains("already exists"), "{}", r.stderr);
     let r = sh.run_line(&mut ws, "az keyvault secret set --vault-name kv-app -n x");
-    assert!(r.stderr.contains("--value VALUE | --file PATH"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--value VALUE | --file PATH"),
+        "{}",
+        r.stderr
+    );
     // Backup, soft delete, the name conflict, recover, purge, restore elsewhere.
     run(
         &mut sh,
@@ -1755,42 +1792,88 @@ fn keyvault_secret_commands_round_trip() {
         "az keyvault secret delete --vault-name kv-app -n cert",
     ))
     .unwrap();
-    assert_eq!(deleted["recoveryId"], "https://kv-app.vault.azure.net/deletedsecrets/cert");
+    assert_eq!(
+        deleted["recoveryId"],
+        "https://kv-app.vault.azure.net/deletedsecrets/cert"
+    );
     assert!(deleted.get("value").is_none());
-    let r = sh.run_line(&mut ws, "az keyvault secret set --vault-name kv-app -n cert --value v");
+    let r = sh.run_line(
+        &mut ws,
+        "az keyvault secret set --vault-name kv-app -n cert --value v",
+    );
     assert!(
-        r.stderr.contains("(Conflict) Secret cert is currently in a deleted but recoverable state"),
+        r.stderr
+            .contains("(Conflict) Secret cert is currently in a deleted but recoverable state"),
         "{}",
         r.stderr
     );
-    let gone = run(&mut sh, &mut ws, "az keyvault secret list-deleted --vault-name kv-app --query [].name -o tsv");
+    let gone = run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret list-deleted --vault-name kv-app --query [].name -o tsv",
+    );
     assert_eq!(gone.trim(), "cert");
-    run(&mut sh, &mut ws, "az keyvault secret show-deleted --vault-name kv-app -n cert -o none");
-    run(&mut sh, &mut ws, "az keyvault secret recover --vault-name kv-app -n cert -o none");
-    run(&mut sh, &mut ws, "az keyvault secret delete --vault-name kv-app -n cert -o none");
-    let r = sh.run_line(&mut ws, "az keyvault secret purge --vault-name kv-app -n cert");
-    assert!(r.stderr.contains("does not have secrets purge permission"), "{}", r.stderr);
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret show-deleted --vault-name kv-app -n cert -o none",
+    );
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret recover --vault-name kv-app -n cert -o none",
+    );
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret delete --vault-name kv-app -n cert -o none",
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "az keyvault secret purge --vault-name kv-app -n cert",
+    );
+    assert!(
+        r.stderr.contains("does not have secrets purge permission"),
+        "{}",
+        r.stderr
+    );
     let me = ws.console_user.object_id.0.clone();
     run(
         &mut sh,
         &mut ws,
-        &format!("az keyvault set-policy -n kv-app --object-id {me} --secret-permissions all -o none"),
+        &format!(
+            "az keyvault set-policy -n kv-app --object-id {me} --secret-permissions all -o none"
+        ),
     );
     let kv = ws.vault("kv-app").unwrap();
     assert!(
-        kv.access_policies.iter().any(|p| p.object_id.0 == me && !p.key_permissions.is_empty()),
+        kv.access_policies
+            .iter()
+            .any(|p| p.object_id.0 == me && !p.key_permissions.is_empty()),
         "a secret-permissions change keeps the key permissions"
     );
-    run(&mut sh, &mut ws, "az keyvault secret purge --vault-name kv-app -n cert");
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret purge --vault-name kv-app -n cert",
+    );
     let restored = run(
         &mut sh,
         &mut ws,
         &format!("az keyvault secret restore --vault-name kv-app2 --file {d}/cert.backup"),
     );
-    assert!(restored.contains("kv-app2.vault.azure.net/secrets/cert/"), "{restored}");
-    let r = sh.run_line(&mut ws, "az keyvault secret show --vault-name kv-app -n nope");
     assert!(
-        r.stderr.starts_with("ERROR: (SecretNotFound) A secret with (name/id) nope was not found in this key vault."),
+        restored.contains("kv-app2.vault.azure.net/secrets/cert/"),
+        "{restored}"
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "az keyvault secret show --vault-name kv-app -n nope",
+    );
+    assert!(
+        r.stderr.starts_with(
+            "ERROR: (SecretNotFound) A secret with (name/id) nope was not found in this key vault."
+        ),
         "{}",
         r.stderr
     );
@@ -1804,9 +1887,18 @@ fn keyvault_secret_commands_round_trip() {
         .filter(|o| o.starts_with("Secret"))
         .collect();
     for op in [
-        "SecretSet", "SecretGet", "SecretList", "SecretListVersions", "SecretUpdate",
-        "SecretBackup", "SecretDelete", "SecretListDeleted", "SecretGetDeleted",
-        "SecretRecover", "SecretPurge", "SecretRestore",
+        "SecretSet",
+        "SecretGet",
+        "SecretList",
+        "SecretListVersions",
+        "SecretUpdate",
+        "SecretBackup",
+        "SecretDelete",
+        "SecretListDeleted",
+        "SecretGetDeleted",
+        "SecretRecover",
+        "SecretPurge",
+        "SecretRestore",
     ] {
         assert!(ops.iter().any(|o| o == op), "{op} missing from {ops:?}");
     }

@@ -1902,8 +1902,14 @@ fn the_secrets_section_sets_shows_disables_deletes_recovers_and_purges() {
         let ws = &mut h.state_mut().ws;
         let me = ws.console_user.object_id.clone();
         let all: BTreeSet<SecretPermission> = SecretPermission::ALL.into_iter().collect();
-        tde_console::service::secrets::set_access_policy(ws, "kv-contoso-eu", &me, None, Some(&all))
-            .expect("granted");
+        tde_console::service::secrets::set_access_policy(
+            ws,
+            "kv-contoso-eu",
+            &me,
+            None,
+            Some(&all),
+        )
+        .expect("granted");
     }
     click(&mut h, "kv-contoso-eu");
     assert!(has(&h, "No secrets."));
@@ -1924,9 +1930,19 @@ fn the_secrets_section_sets_shows_disables_deletes_recovers_and_purges() {
     click(&mut h, "Hide app-password");
     assert!(!has(&h, "Tr0ub4dor"));
     click(&mut h, "Disable app-password");
-    assert!(!vault(&h).secret("app-password").unwrap().current().unwrap().enabled);
+    assert!(
+        !vault(&h)
+            .secret("app-password")
+            .unwrap()
+            .current()
+            .unwrap()
+            .enabled
+    );
     click(&mut h, "Show value of app-password");
-    assert!(has(&h, "Operation get is not allowed on a disabled secret."));
+    assert!(has(
+        &h,
+        "Operation get is not allowed on a disabled secret."
+    ));
     click(&mut h, "Enable app-password");
     click(&mut h, "Delete app-password");
     assert!(vault(&h).secret("app-password").unwrap().deleted.is_some());

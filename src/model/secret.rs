@@ -197,13 +197,17 @@ mod tests {
     #[test]
     fn secret_permissions_parse_case_insensitively() {
         assert_eq!(SecretPermission::parse("GET"), Some(SecretPermission::Get));
-        assert_eq!(SecretPermission::parse(" purge"), Some(SecretPermission::Purge));
+        assert_eq!(
+            SecretPermission::parse(" purge"),
+            Some(SecretPermission::Purge)
+        );
         assert_eq!(SecretPermission::parse("wrapKey"), None);
     }
 
     #[test]
     fn a_version_without_newer_fields_still_loads() {
-        let text = r#"(version: "00112233445566778899aabbccddeeff", value: "v", created: 5, updated: 6)"#;
+        let text =
+            r#"(version: "00112233445566778899aabbccddeeff", value: "v", created: 5, updated: 6)"#;
         let v: SecretVersion = ron::from_str(text).expect("loads");
         assert!(v.enabled);
         assert!(v.tags.is_empty());

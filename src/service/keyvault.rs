@@ -199,7 +199,10 @@ fn check_vault_lock(
     }
 }
 
-pub(crate) fn live_vault_mut<'a>(ws: &'a mut Workspace, name: &str) -> ServiceResult<&'a mut KeyVault> {
+pub(crate) fn live_vault_mut<'a>(
+    ws: &'a mut Workspace,
+    name: &str,
+) -> ServiceResult<&'a mut KeyVault> {
     super::outage::check_vault_writable(ws, name)?;
     match ws.vault_mut(name) {
         Some(v) if v.deleted.is_none() => Ok(v),
@@ -366,7 +369,13 @@ pub fn delete_access_policy(
                 ),
             ));
         }
-        change_access_policy(ws, vault, object_id, &BTreeSet::new(), Some(&BTreeSet::new()))
+        change_access_policy(
+            ws,
+            vault,
+            object_id,
+            &BTreeSet::new(),
+            Some(&BTreeSet::new()),
+        )
     };
     out.inspect(|_| {
         super::log_vault_change(

@@ -62,10 +62,7 @@ impl VaultCall {
                 ),
                 v.uri(),
             ),
-            None => (
-                format!("{}{collection}?api-version=7.4", v.uri()),
-                v.uri(),
-            ),
+            None => (format!("{}{collection}?api-version=7.4", v.uri()), v.uri()),
         };
         Some(VaultCall {
             vault: v.name.clone(),

@@ -68,7 +68,10 @@ pub fn secret_not_found(name: &str) -> ServiceError {
 }
 
 fn deleted_secret_not_found(name: &str) -> ServiceError {
-    ServiceError::not_found("SecretNotFound", format!("Deleted Secret not found: {name}"))
+    ServiceError::not_found(
+        "SecretNotFound",
+        format!("Deleted Secret not found: {name}"),
+    )
 }
 
 fn bad(message: impl Into<String>) -> ServiceError {
@@ -402,7 +405,11 @@ pub fn update_secret(
 
 /// `az keyvault secret delete` / `DELETE /secrets/{name}`: soft-deletes every version for
 /// the vault's retention (or removes them, without soft delete). Needs `delete`.
-pub fn delete_secret(ws: &mut Workspace, vault: &str, name: &str) -> ServiceResult<(KeyVault, Secret)> {
+pub fn delete_secret(
+    ws: &mut Workspace,
+    vault: &str,
+    name: &str,
+) -> ServiceResult<(KeyVault, Secret)> {
     user_request(ws, vault, "SecretDelete", Some(name), |ws| {
         transact(ws, |ws| {
             let now = ws.now();
@@ -577,7 +584,11 @@ pub fn backup_secret(ws: &mut Workspace, vault: &str, name: &str) -> ServiceResu
             key: s.name.clone(),
             versions: s.versions.len(),
         };
-        Ok(crate::crypto::backup::seal(&ws.backup_root, &header, &payload))
+        Ok(crate::crypto::backup::seal(
+            &ws.backup_root,
+            &header,
+            &payload,
+        ))
     })
 }
 
@@ -661,7 +672,10 @@ pub fn set_access_policy(
             "Update key vault (access policy)",
             format!(
                 "Access policy for {object_id} set: keys {}; secrets {}.",
-                keys.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
+                keys.iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 secrets.join(", ")
             ),
         )

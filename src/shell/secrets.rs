@@ -251,11 +251,10 @@ fn vault_ref(a: &Args) -> Result<String, CommandError> {
 fn max_results(a: &Args) -> Result<Option<usize>, CommandError> {
     a.get("--maxresults")
         .map(|m| {
-            m.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                usage(format!(
-                    "argument --maxresults: invalid int value: '{m}'"
-                ))
-            })
+            m.parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| usage(format!("argument --maxresults: invalid int value: '{m}'")))
         })
         .transpose()
 }
@@ -458,12 +457,7 @@ fn secret_set_attributes(
     Ok(secret_json(&v, &s, &sv, false))
 }
 
-fn secret_delete(
-    ws: &mut Workspace,
-    _keys: &dyn KeySource,
-    _cmd: &str,
-    a: &mut Args,
-) -> CmdResult {
+fn secret_delete(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
     let (vault, name, _) = secret_ref(a)?;
     let (v, s) = secrets::delete_secret(ws, &vault, &name)?;
     Ok(deleted_json(&v, &s))
@@ -524,12 +518,7 @@ fn secret_purge(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut A
     Ok(Value::Null)
 }
 
-fn secret_backup(
-    ws: &mut Workspace,
-    _keys: &dyn KeySource,
-    _cmd: &str,
-    a: &mut Args,
-) -> CmdResult {
+fn secret_backup(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
     let (vault, name, _) = secret_ref(a)?;
     let file = a.required("--file")?;
     if std::path::Path::new(&file).exists() {

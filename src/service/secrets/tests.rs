@@ -57,8 +57,17 @@ fn set_get_list_and_versions() {
     let e = get_secret(&ws, V, "nope", None).unwrap_err();
     assert_eq!(e.code, "SecretNotFound");
     assert_eq!(e.status, 404);
-    assert!(e.message.starts_with("A secret with (name/id) nope was not found in this key vault."));
-    let e = get_secret(&ws, V, "db-password", Some("00000000000000000000000000000000")).unwrap_err();
+    assert!(
+        e.message
+            .starts_with("A secret with (name/id) nope was not found in this key vault.")
+    );
+    let e = get_secret(
+        &ws,
+        V,
+        "db-password",
+        Some("00000000000000000000000000000000"),
+    )
+    .unwrap_err();
     assert_eq!(e.code, "SecretNotFound");
 }
 
@@ -128,7 +137,10 @@ fn disabled_versions_are_refused_and_expired_ones_still_answer() {
     .unwrap();
     let e = get_secret(&ws, V, "s", None).unwrap_err();
     assert_eq!((e.status, e.code.as_str()), (403, "Forbidden"));
-    assert_eq!(e.message, "Operation get is not allowed on a disabled secret.");
+    assert_eq!(
+        e.message,
+        "Operation get is not allowed on a disabled secret."
+    );
     // Listing still shows it (without its value).
     assert_eq!(list_secrets(&ws, V).unwrap().1.len(), 1);
 }
@@ -144,7 +156,9 @@ fn access_policies_decide_who_may_do_what() {
     assert!(
         e.message
             .contains(&format!("oid={OTHER};iss=https://sts.windows.net/"))
-            && e.message.contains("does not have secrets get permission on key vault 'kv-secrets;location=eastus'"),
+            && e.message.contains(
+                "does not have secrets get permission on key vault 'kv-secrets;location=eastus'"
+            ),
         "{}",
         e.message
     );
@@ -167,9 +181,17 @@ fn access_policies_decide_who_may_do_what() {
     act_as(&mut ws, OTHER);
     assert!(get_secret(&ws, V, "s", None).is_ok());
     let e = set_secret(&mut ws, &SetSecret::new(V, "s", "w")).unwrap_err();
-    assert!(e.message.contains("does not have secrets set permission"), "{}", e.message);
+    assert!(
+        e.message.contains("does not have secrets set permission"),
+        "{}",
+        e.message
+    );
     let e = list_secrets(&ws, V).unwrap_err();
-    assert!(e.message.contains("secrets list permission"), "{}", e.message);
+    assert!(
+        e.message.contains("secrets list permission"),
+        "{}",
+        e.message
+    );
     // A revocation is honoured until it propagates.
     ws.console_user = me.clone();
     set_access_policy(&mut ws, V, &other, None, Some(&BTreeSet::new())).unwrap();
@@ -204,11 +226,23 @@ fn rbac_roles_grant_secrets_as_azure_does() {
     assert!(list_secrets(&ws, V).is_ok());
     let e = set_secret(&mut ws, &SetSecret::new(V, "s", "w")).unwrap_err();
     assert_eq!(e.code, "ForbiddenByRbac");
-    assert!(e.message.contains("Microsoft.KeyVault/vaults/secrets/setSecret/action"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("Microsoft.KeyVault/vaults/secrets/setSecret/action"),
+        "{}",
+        e.message
+    );
     act_as(&mut ws, &crypto.0);
     let e = get_secret(&ws, V, "s", None).unwrap_err();
-    assert!(e.message.contains("secrets/getSecret/action"), "{}", e.message);
-    assert_eq!(VaultRole::parse("key vault secrets officer"), Some(VaultRole::SecretsOfficer));
+    assert!(
+        e.message.contains("secrets/getSecret/action"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        VaultRole::parse("key vault secrets officer"),
+        Some(VaultRole::SecretsOfficer)
+    );
     assert_eq!(
         VaultRole::SecretsOfficer.secret_permissions().len(),
         SecretPermission::ALL.len()
@@ -235,7 +269,10 @@ fn soft_delete_recover_and_purge() {
     let (_, gone) = delete_secret(&mut ws, V, "s").unwrap();
     let d = gone.deleted.clone().expect("soft-deleted");
     assert_eq!(d.scheduled_purge, d.deleted_on + Duration::days(90));
-    assert_eq!(get_secret(&ws, V, "s", None).unwrap_err().code, "SecretNotFound");
+    assert_eq!(
+        get_secret(&ws, V, "s", None).unwrap_err().code,
+        "SecretNotFound"
+    );
     assert!(list_secrets(&ws, V).unwrap().1.is_empty());
     assert_eq!(list_deleted_secrets(&ws, V).unwrap().1.len(), 1);
     let e = set_secret(&mut ws, &SetSecret::new(V, "S", "again")).unwrap_err();
@@ -249,7 +286,11 @@ fn soft_delete_recover_and_purge() {
     delete_secret(&mut ws, V, "s").unwrap();
     // Nobody has purge by default.
     let e = purge_secret(&mut ws, V, "s").unwrap_err();
-    assert!(e.message.contains("secrets purge permission"), "{}", e.message);
+    assert!(
+        e.message.contains("secrets purge permission"),
+        "{}",
+        e.message
+    );
     let me = ws.console_user.object_id.clone();
     let all: BTreeSet<SecretPermission> = SecretPermission::ALL.into_iter().collect();
     set_access_policy(&mut ws, V, &me, None, Some(&all)).unwrap();
@@ -286,7 +327,11 @@ fn purge_protection_waits_for_the_retention_and_the_clock_purges() {
     delete_secret(&mut ws, name, "s").unwrap();
     let e = purge_secret(&mut ws, name, "s").unwrap_err();
     assert_eq!((e.status, e.code.as_str()), (403, "Forbidden"));
-    assert!(e.message.contains("purge protection is enabled"), "{}", e.message);
+    assert!(
+        e.message.contains("purge protection is enabled"),
+        "{}",
+        e.message
+    );
     assert_eq!(ws.vault(name).unwrap().secrets.len(), 1, "nothing purged");
     behaviour::advance(&mut ws, Duration::days(8)).unwrap();
     assert!(
@@ -322,7 +367,11 @@ fn backups_restore_within_a_subscription_and_geography() {
     let (_, restored) = restore_secret(&mut ws, "kv-secrets-2", &blob).unwrap();
     assert_eq!(restored.versions.len(), 2);
     assert_eq!(
-        get_secret(&ws, "kv-secrets-2", "s", None).unwrap().2.value.reveal(),
+        get_secret(&ws, "kv-secrets-2", "s", None)
+            .unwrap()
+            .2
+            .value
+            .reveal(),
         "two"
     );
     let e = restore_secret(&mut ws, "kv-secrets-eu", &blob).unwrap_err();
@@ -332,8 +381,10 @@ fn backups_restore_within_a_subscription_and_geography() {
     let mut key = keyvault::CreateKey::new(V, "k", KeyType::Rsa, 2048);
     key.enabled = true;
     let material = crate::crypto::KeyMaterial::Rsa(
-        crate::crypto::RsaKeyMaterial::from_pem(include_str!("../../../tests/fixtures/rsa2048-1.pem"))
-            .expect("fixture"),
+        crate::crypto::RsaKeyMaterial::from_pem(include_str!(
+            "../../../tests/fixtures/rsa2048-1.pem"
+        ))
+        .expect("fixture"),
     );
     keyvault::create_key(&mut ws, &key, material).unwrap();
     let key_blob = keyvault::backup_key(&mut ws, V, "k").unwrap();
@@ -369,7 +420,12 @@ fn requests_are_journaled_as_secret_operations_without_values() {
         .unwrap();
     assert!(r.request_uri.contains("/secrets/s"), "{}", r.request_uri);
     assert_eq!(r.class, ThrottleClass::Secrets);
-    assert!(journal.requests.iter().all(|r| !format!("{r:?}").contains("journal-value-xyz")));
+    assert!(
+        journal
+            .requests
+            .iter()
+            .all(|r| !format!("{r:?}").contains("journal-value-xyz"))
+    );
     drop(journal);
     assert!(!format!("{ws:?}").contains("journal-value-xyz"));
 }

@@ -167,7 +167,12 @@ fn set(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, ServiceEr
     done(200, bundle(call.base, &v, &s, &sv, true))
 }
 
-fn get(ws: &Workspace, call: &Call, name: &str, version: Option<&str>) -> Result<Outcome, ServiceError> {
+fn get(
+    ws: &Workspace,
+    call: &Call,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Outcome, ServiceError> {
     let (v, s, sv) = secrets::get_secret(ws, call.vault, name, version)?;
     done(200, bundle(call.base, &v, &s, &sv, true))
 }
@@ -279,8 +284,10 @@ mod tests {
         assert!(attributes_of(&json!({"attributes": {"exp": "tomorrow"}})).is_err());
         assert!(attributes_of(&json!({"contentType": 5})).is_err());
         assert!(attributes_of(&json!([1])).is_err());
-        let a = attributes_of(&json!({"attributes": {"exp": null, "nbf": 5}, "contentType": "text/plain"}))
-            .unwrap();
+        let a = attributes_of(
+            &json!({"attributes": {"exp": null, "nbf": 5}, "contentType": "text/plain"}),
+        )
+        .unwrap();
         assert_eq!(a.expires, Some(None));
         assert_eq!(a.not_before, Some(Some(Timestamp(5))));
         assert_eq!(a.content_type, Some(Some("text/plain".into())));
