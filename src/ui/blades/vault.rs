@@ -19,7 +19,7 @@ pub struct VaultForms {
     pub backup_key: String,
     pub backup_path: String,
     pub ip_rule: String,
-    pub secrets: super::vault_secrets::SecretsForm,
+    pub secrets: Box<super::vault_secrets::SecretsForm>,
 }
 
 impl Default for VaultForms {
