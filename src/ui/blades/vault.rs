@@ -1,5 +1,5 @@
 //! Key vault overview: properties, firewall, keys (generate off the UI thread), access
-//! policies (add with a template, remove).
+//! policies (add with a template, remove), and secrets ([`super::vault_secrets`]).
 
 use super::{BladeCtx, BladeKind, Line, outcome, said};
 use crate::model::*;
@@ -437,8 +437,6 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
 
     outcome(ui, &f.key_message);
 
-    super::vault_secrets::show(ui, &v, &mut f.secrets, cx);
-
     section(ui, "Access policies");
     let known = known_principals(cx.ws);
     let mut remove = None;
@@ -592,6 +590,8 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             }
         });
     outcome(ui, &f.policy_message);
+
+    super::vault_secrets::show(ui, &v, &mut f.secrets, cx);
 }
 
 /// Principals a user would pick from: the console user and every server identity.
