@@ -49,6 +49,9 @@ fn secrets() -> Vec<String> {
     out
 }
 
+/// A secret value that must not leave the vault except through `show`.
+const SECRET_VALUE: &str = "NeverRevealThis-5e7a9c";
+
 fn assert_clean(what: &str, text: &str, secrets: &[String]) {
     for s in secrets {
         assert!(
@@ -102,13 +105,35 @@ sim audit export --vault {VAULT} --file {d}/audit.csv
 sim audit export --vault {VAULT} --file {d}/audit.jsonl
 sim clock advance 1d
 az keyvault key import --vault-name {VAULT} --name bad --pem-file {small}
+az keyvault secret set --vault-name {VAULT} --name app-secret --value {SECRET_VALUE} -o none
+az keyvault secret set --vault-name {VAULT} --name app-secret --value {SECRET_VALUE}-2 --tags a=b -o none
+az keyvault secret list --vault-name {VAULT}
+az keyvault secret list-versions --vault-name {VAULT} --name app-secret
+az keyvault secret set-attributes --vault-name {VAULT} --name app-secret --content-type text/plain
+az keyvault secret backup --vault-name {VAULT} --name app-secret --file {d}/secret.backup
+az keyvault secret delete --vault-name {VAULT} --name app-secret
+az keyvault secret show-deleted --vault-name {VAULT} --name app-secret
+az keyvault secret list-deleted --vault-name {VAULT}
+az keyvault secret recover --vault-name {VAULT} --name app-secret
+sim audit list --vault {VAULT}
+sim audit export --vault {VAULT} --file {d}/audit2.jsonl
 "#
     );
+    let mut secrets = secrets;
+    // A secret's value obeys the same rules as private key material outside `show`.
+    secrets.push(SECRET_VALUE.to_string());
     let out = sh.run_script(&mut ws, &script, true);
     assert!(out.commands > 25);
     assert_clean("shell stdout", &out.stdout, &secrets);
     assert_clean("shell stderr", &out.stderr, &secrets);
-    for f in ["public.pem", "key.backup", "audit.csv", "audit.jsonl"] {
+    for f in [
+        "public.pem",
+        "key.backup",
+        "audit.csv",
+        "audit.jsonl",
+        "secret.backup",
+        "audit2.jsonl",
+    ] {
         let bytes = std::fs::read(dir.join(f)).unwrap();
         assert_clean(f, &String::from_utf8_lossy(&bytes), &secrets);
     }

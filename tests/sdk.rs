@@ -1,13 +1,16 @@
 //! Issue 14: the real Azure SDK for Python, unmodified, against `tde-console serve`
 //! (`tests/sdk/kv_sdk_e2e.py` walks it; see there). Needs `pip install azure-keyvault-keys
-//! azure-identity`: `.ci/run` installs them and sets `TDE_SDK_TEST=1`, which makes a
+//! azure-keyvault-secrets azure-identity`: `.ci/run` installs them and sets `TDE_SDK_TEST=1`, which makes a
 //! missing SDK a failure; elsewhere the test says it is skipped.
 
 use std::process::Command;
 
 fn sdk_installed() -> bool {
     Command::new("python3")
-        .args(["-c", "import azure.keyvault.keys, azure.identity"])
+        .args([
+            "-c",
+            "import azure.keyvault.keys, azure.keyvault.secrets, azure.identity",
+        ])
         .output()
         .is_ok_and(|o| o.status.success())
 }
@@ -19,7 +22,9 @@ fn the_python_sdk_drives_the_local_vaults() {
             std::env::var("TDE_SDK_TEST").is_err(),
             "TDE_SDK_TEST is set but the Azure SDK for Python is not installed"
         );
-        eprintln!("skipped: pip install azure-keyvault-keys azure-identity to run it");
+        eprintln!(
+            "skipped: pip install azure-keyvault-keys azure-keyvault-secrets azure-identity to run it"
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");

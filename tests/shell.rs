@@ -1660,3 +1660,247 @@ fn sim_app_starts_a_customer_app_that_sees_the_slices_outage() {
         ""
     );
 }
+
+/// `az keyvault secret …` end to end: az's arguments and JSON, soft delete, purge, backup,
+/// restore, download with the file's encoding, and values only where az prints them.
+#[test]
+fn keyvault_secret_commands_round_trip() {
+    let (mut sh, mut ws) = shell();
+    let dir = std::env::temp_dir().join(format!("tde-secret-shell-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display();
+    std::fs::write(dir.join("cert.bin"), [0u8, 1, 2, 254, 255]).unwrap();
+    let setup = "az group create -n rg -l eastus -o none\n\
+        az keyvault create -n kv-app -g rg -l eastus -o none\n\
+        az keyvault create -n kv-app2 -g rg -l westus -o none\n";
+    assert_eq!(sh.run_script(&mut ws, setup, false).failures, 0);
+    let run = |sh: &mut Shell, ws: &mut Workspace, line: &str| {
+        let r = sh.run_line(ws, line);
+        assert!(r.stderr.is_empty(), "{line}: {}", r.stderr);
+        r.stdout
+    };
+    let out = run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret set --vault-name kv-app -n db-password --value 'S3cret!' --content-type text/plain --tags env=dev",
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["value"], "S3cret!");
+    assert_eq!(v["name"], "db-password");
+    assert_eq!(v["contentType"], "text/plain");
+    assert_eq!(v["tags"]["env"], "dev");
+    assert_eq!(v["attributes"]["enabled"], true);
+    assert_eq!(v["attributes"]["recoveryLevel"], "Recoverable+Purgeable");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert!(
+        id.starts_with("https://kv-app.vault.azure.net/secrets/db-password/"),
+        "{id}"
+    );
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret set --vault-name kv-app -n db-password --value second -o none",
+    );
+    assert_eq!(
+        run(
+            &mut sh,
+            &mut ws,
+            "az keyvault secret show --vault-name kv-app -n db-password --query value -o tsv"
+        )
+        .trim(),
+        "second"
+    );
+    assert_eq!(
+        run(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault secret show --id {id} --query value -o tsv")
+        )
+        .trim(),
+        "S3cret!"
+    );
+    let list = run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret list --vault-name kv-app",
+    );
+    assert!(
+        !list.contains("second") && !list.contains("S3cret"),
+        "a list shows no values: {list}"
+    );
+    let versions: serde_json::Value = serde_json::from_str(&run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret list-versions --vault-name kv-app -n db-password",
+    ))
+    .unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    let attrs = run(
+        &mut sh,
+        &mut ws,
+        &format!("az keyvault secret set-attributes --id {id} --enabled false"),
+    );
+    assert!(
+        attrs.contains("\"enabled\": false") && !attrs.contains("S3cret"),
+        "{attrs}"
+    );
+    let r = sh.run_line(&mut ws, &format!("az keyvault secret show --id {id}"));
+    assert!(
+        r.stderr
+            .contains("(Forbidden) Operation get is not allowed on a disabled secret."),
+        "{}",
+        r.stderr
+    );
+    // A binary file, kept as base64 and downloaded back byte for byte.
+    run(
+        &mut sh,
+        &mut ws,
+        &format!(
+            "az keyvault secret set --vault-name kv-app -n cert --file {d}/cert.bin --encoding base64 -o none"
+        ),
+    );
+    run(
+        &mut sh,
+        &mut ws,
+        &format!("az keyvault secret download --vault-name kv-app -n cert --file {d}/cert.out"),
+    );
+    assert_eq!(
+        std::fs::read(dir.join("cert.out")).unwrap(),
+        [0u8, 1, 2, 254, 255]
+    );
+    let r = sh.run_line(
+        &mut ws,
+        &format!("az keyvault secret download --vault-name kv-app -n cert --file {d}/cert.out"),
+    );
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    let r = sh.run_line(&mut ws, "az keyvault secret set --vault-name kv-app -n x");
+    assert!(
+        r.stderr.contains("--value VALUE | --file PATH"),
+        "{}",
+        r.stderr
+    );
+    // Backup, soft delete, the name conflict, recover, purge, restore elsewhere.
+    run(
+        &mut sh,
+        &mut ws,
+        &format!("az keyvault secret backup --vault-name kv-app -n cert --file {d}/cert.backup"),
+    );
+    let deleted: serde_json::Value = serde_json::from_str(&run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret delete --vault-name kv-app -n cert",
+    ))
+    .unwrap();
+    assert_eq!(
+        deleted["recoveryId"],
+        "https://kv-app.vault.azure.net/deletedsecrets/cert"
+    );
+    assert!(deleted.get("value").is_none());
+    let r = sh.run_line(
+        &mut ws,
+        "az keyvault secret set --vault-name kv-app -n cert --value v",
+    );
+    assert!(
+        r.stderr
+            .contains("(Conflict) Secret cert is currently in a deleted but recoverable state"),
+        "{}",
+        r.stderr
+    );
+    let gone = run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret list-deleted --vault-name kv-app --query [].name -o tsv",
+    );
+    assert_eq!(gone.trim(), "cert");
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret show-deleted --vault-name kv-app -n cert -o none",
+    );
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret recover --vault-name kv-app -n cert -o none",
+    );
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret delete --vault-name kv-app -n cert -o none",
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "az keyvault secret purge --vault-name kv-app -n cert",
+    );
+    assert!(
+        r.stderr.contains("does not have secrets purge permission"),
+        "{}",
+        r.stderr
+    );
+    let me = ws.console_user.object_id.0.clone();
+    run(
+        &mut sh,
+        &mut ws,
+        &format!(
+            "az keyvault set-policy -n kv-app --object-id {me} --secret-permissions all -o none"
+        ),
+    );
+    let kv = ws.vault("kv-app").unwrap();
+    assert!(
+        kv.access_policies
+            .iter()
+            .any(|p| p.object_id.0 == me && !p.key_permissions.is_empty()),
+        "a secret-permissions change keeps the key permissions"
+    );
+    run(
+        &mut sh,
+        &mut ws,
+        "az keyvault secret purge --vault-name kv-app -n cert",
+    );
+    let restored = run(
+        &mut sh,
+        &mut ws,
+        &format!("az keyvault secret restore --vault-name kv-app2 --file {d}/cert.backup"),
+    );
+    assert!(
+        restored.contains("kv-app2.vault.azure.net/secrets/cert/"),
+        "{restored}"
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "az keyvault secret show --vault-name kv-app -n nope",
+    );
+    assert!(
+        r.stderr.starts_with(
+            "ERROR: (SecretNotFound) A secret with (name/id) nope was not found in this key vault."
+        ),
+        "{}",
+        r.stderr
+    );
+    // The audit records name the secrets operations.
+    let ops: Vec<String> = ws
+        .journal
+        .lock()
+        .requests
+        .iter()
+        .map(|r| r.operation.clone())
+        .filter(|o| o.starts_with("Secret"))
+        .collect();
+    for op in [
+        "SecretSet",
+        "SecretGet",
+        "SecretList",
+        "SecretListVersions",
+        "SecretUpdate",
+        "SecretBackup",
+        "SecretDelete",
+        "SecretListDeleted",
+        "SecretGetDeleted",
+        "SecretRecover",
+        "SecretPurge",
+        "SecretRestore",
+    ] {
+        assert!(ops.iter().any(|o| o == op), "{op} missing from {ops:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1886,3 +1886,91 @@ fn the_navigator_keeps_its_width_when_badges_appear_and_stays_resizable() {
     advance(&mut h, "+10m");
     assert_eq!(blade_left(&h), after);
 }
+
+/// The vault blade's Secrets section, clicked through as a person would: create a secret
+/// (the value typed masked), show its value on demand, disable it, delete it, recover it,
+/// delete it again and purge it; every click is an operation with its `az` line, and the
+/// value never appears in an `az` line.
+#[test]
+fn the_secrets_section_sets_shows_disables_deletes_recovers_and_purges() {
+    use std::collections::BTreeSet;
+    use tde_console::model::SecretPermission;
+    let mut h = app();
+    h.run_steps(2);
+    // The demo's access policy predates secrets: the console user gets them all.
+    {
+        let ws = &mut h.state_mut().ws;
+        let me = ws.console_user.object_id.clone();
+        let all: BTreeSet<SecretPermission> = SecretPermission::ALL.into_iter().collect();
+        tde_console::service::secrets::set_access_policy(
+            ws,
+            "kv-contoso-eu",
+            &me,
+            None,
+            Some(&all),
+        )
+        .expect("granted");
+    }
+    click(&mut h, "kv-contoso-eu");
+    assert!(has(&h, "No secrets."));
+    click(&mut h, "Generate/Import a secret");
+    type_into(&mut h, "Secret name", "app-password");
+    type_into(&mut h, "Secret value", "Tr0ub4dor-and-3");
+    assert!(!has(&h, "Tr0ub4dor"), "the value is typed masked");
+    click(&mut h, "Create secret");
+    assert!(has(&h, "Secret 'app-password' version"), "created");
+    let vault = |h: &egui_kittest::Harness<'static, tde_console::ui::ConsoleApp>| {
+        h.state().ws.vault("kv-contoso-eu").unwrap().clone()
+    };
+    let s = vault(&h).secret("app-password").cloned().expect("stored");
+    assert_eq!(s.current().unwrap().value.reveal(), "Tr0ub4dor-and-3");
+    assert!(!has(&h, "Tr0ub4dor"), "masked until asked for");
+    click(&mut h, "Show value of app-password");
+    assert!(has(&h, "Tr0ub4dor-and-3"), "shown on demand");
+    click(&mut h, "Hide app-password");
+    assert!(!has(&h, "Tr0ub4dor"));
+    click(&mut h, "Disable app-password");
+    assert!(
+        !vault(&h)
+            .secret("app-password")
+            .unwrap()
+            .current()
+            .unwrap()
+            .enabled
+    );
+    click(&mut h, "Show value of app-password");
+    assert!(has(
+        &h,
+        "Operation get is not allowed on a disabled secret."
+    ));
+    click(&mut h, "Enable app-password");
+    click(&mut h, "Delete app-password");
+    assert!(vault(&h).secret("app-password").unwrap().deleted.is_some());
+    click(&mut h, "Manage deleted secrets (1)");
+    click(&mut h, "Recover secret app-password");
+    assert!(vault(&h).secret("app-password").unwrap().deleted.is_none());
+    click(&mut h, "Delete app-password");
+    // The section stays open from the recover.
+    if !has(&h, "Purge secret app-password") {
+        click(&mut h, "Manage deleted secrets (1)");
+    }
+    click(&mut h, "Purge secret app-password");
+    let purged = vault(&h).secret("app-password").is_none();
+    if vault(&h).purge_protection {
+        assert!(!purged && has(&h, "purge protection is enabled"));
+    } else {
+        assert!(purged, "purged");
+    }
+    // Every click left its az line; none holds the value.
+    let script = h.state().history.script();
+    for line in [
+        "az keyvault secret set --vault-name kv-contoso-eu --name app-password --value \"$SECRET_VALUE\"",
+        "az keyvault secret show --vault-name kv-contoso-eu --name app-password --query value -o tsv",
+        "az keyvault secret set-attributes --vault-name kv-contoso-eu --name app-password --enabled false",
+        "az keyvault secret delete --vault-name kv-contoso-eu --name app-password",
+        "az keyvault secret recover --vault-name kv-contoso-eu --name app-password",
+    ] {
+        assert!(script.contains(line), "missing '{line}' in:\n{script}");
+    }
+    assert!(!script.contains("Tr0ub4dor"));
+}

@@ -51,6 +51,9 @@ pub enum ThrottleClass {
     Create { bits: u32, hsm: bool },
     /// Every other key operation, for a key of this size and protection.
     Other { bits: u32, hsm: bool },
+    /// Secrets operations ("Secrets, managed storage account keys, and vault
+    /// transactions": 4,000 per 10 seconds).
+    Secrets,
 }
 
 impl ThrottleClass {
@@ -59,6 +62,7 @@ impl ThrottleClass {
     pub fn limit(self) -> Option<u32> {
         let (create, bits, hsm) = match self {
             ThrottleClass::Management => return None,
+            ThrottleClass::Secrets => return Some(4000),
             ThrottleClass::Create { bits, hsm } => (true, bits, hsm),
             ThrottleClass::Other { bits, hsm } => (false, bits, hsm),
         };
@@ -77,6 +81,7 @@ impl ThrottleClass {
     pub fn describe(self) -> String {
         match self {
             ThrottleClass::Management => "management".into(),
+            ThrottleClass::Secrets => "secrets".into(),
             ThrottleClass::Create { bits, hsm } => {
                 format!(
                     "create, RSA {bits} {}",
@@ -411,6 +416,7 @@ impl TextTable {
 fn class_code(c: ThrottleClass) -> String {
     match c {
         ThrottleClass::Management => "M".into(),
+        ThrottleClass::Secrets => "S".into(),
         ThrottleClass::Create { bits, hsm } => format!("C{bits}{}", if hsm { 'h' } else { 's' }),
         ThrottleClass::Other { bits, hsm } => format!("O{bits}{}", if hsm { 'h' } else { 's' }),
     }
@@ -419,6 +425,9 @@ fn class_code(c: ThrottleClass) -> String {
 fn parse_class(text: &str) -> Option<ThrottleClass> {
     if text == "M" {
         return Some(ThrottleClass::Management);
+    }
+    if text == "S" {
+        return Some(ThrottleClass::Secrets);
     }
     let kind = text.get(..1)?;
     let hsm = text.ends_with('h');

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod journal;
 pub mod monitor;
 pub mod progress;
+pub mod secret;
 pub mod sql;
 
 pub mod topology;
@@ -22,6 +23,7 @@ pub use ids::*;
 pub use journal::*;
 pub use monitor::*;
 pub use progress::BulkProgress;
+pub use secret::*;
 pub use sql::*;
 pub use topology::*;
 pub use vault::*;

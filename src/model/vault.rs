@@ -1,6 +1,7 @@
 //! Key vaults, keys, key versions and access policies.
 
 use super::ids::{KeyVersionId, PrincipalId, SubscriptionId, TenantId};
+use super::secret::{Secret, SecretPermission};
 use crate::crypto::KeyMaterial;
 use crate::sim::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -112,12 +113,14 @@ impl fmt::Display for KeyPermission {
     }
 }
 
-/// One access-policy entry: a principal and its key permissions.
+/// One access-policy entry: a principal and its key and secret permissions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessPolicy {
     pub tenant_id: TenantId,
     pub object_id: PrincipalId,
     pub key_permissions: BTreeSet<KeyPermission>,
+    #[serde(default)]
+    pub secret_permissions: BTreeSet<SecretPermission>,
 }
 
 /// Permissions removed from a principal that the service still honours until the change
@@ -126,6 +129,8 @@ pub struct AccessPolicy {
 pub struct PendingRevocation {
     pub object_id: PrincipalId,
     pub permissions: BTreeSet<KeyPermission>,
+    #[serde(default)]
+    pub secret_permissions: BTreeSet<SecretPermission>,
     pub effective_at: Timestamp,
 }
 
@@ -389,6 +394,9 @@ pub struct KeyVault {
     #[serde(default)]
     pub network: NetworkAcls,
     pub keys: Vec<Key>,
+    /// The vault's secrets (soft-deleted ones too, with `deleted` set).
+    #[serde(default)]
+    pub secrets: Vec<Secret>,
     pub created: Timestamp,
     #[serde(default)]
     pub deleted: Option<DeletedState>,
@@ -445,13 +453,19 @@ pub enum VaultRole {
     HsmCryptoUser,
     /// Managed HSM local RBAC: the HSM's administrators.
     HsmAdministrator,
+    /// Read secret values and their properties.
+    SecretsUser,
+    /// Every operation on secrets (not on role assignments).
+    SecretsOfficer,
 }
 
 impl VaultRole {
-    pub const ALL: [VaultRole; 6] = [
+    pub const ALL: [VaultRole; 8] = [
         VaultRole::CryptoServiceEncryptionUser,
         VaultRole::CryptoOfficer,
         VaultRole::Administrator,
+        VaultRole::SecretsUser,
+        VaultRole::SecretsOfficer,
         VaultRole::HsmCryptoServiceEncryptionUser,
         VaultRole::HsmCryptoUser,
         VaultRole::HsmAdministrator,
@@ -479,6 +493,8 @@ impl VaultRole {
             }
             VaultRole::HsmCryptoUser => "Managed HSM Crypto User",
             VaultRole::HsmAdministrator => "Managed HSM Administrator",
+            VaultRole::SecretsUser => "Key Vault Secrets User",
+            VaultRole::SecretsOfficer => "Key Vault Secrets Officer",
         }
     }
 
@@ -498,6 +514,22 @@ impl VaultRole {
             | VaultRole::Administrator
             | VaultRole::HsmCryptoUser
             | VaultRole::HsmAdministrator => KeyPermission::ALL.into_iter().collect(),
+            VaultRole::SecretsUser | VaultRole::SecretsOfficer => BTreeSet::new(),
+        }
+    }
+
+    /// The secret permissions the role grants: the Secrets User reads values and
+    /// properties (`getSecret`, `readMetadata`); the Secrets Officer and the Administrator
+    /// may do everything (`secrets/*`, `deletedSecrets/*`). A Managed HSM has no secrets.
+    pub fn secret_permissions(self) -> BTreeSet<SecretPermission> {
+        match self {
+            VaultRole::SecretsUser => [SecretPermission::Get, SecretPermission::List]
+                .into_iter()
+                .collect(),
+            VaultRole::SecretsOfficer | VaultRole::Administrator => {
+                SecretPermission::ALL.into_iter().collect()
+            }
+            _ => BTreeSet::new(),
         }
     }
 }
@@ -551,6 +583,51 @@ impl KeyVault {
 
     pub fn key(&self, name: &str) -> Option<&Key> {
         self.keys.iter().find(|k| k.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn secret_mut(&mut self, name: &str) -> Option<&mut Secret> {
+        self.secrets
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn secret_uri(&self, name: &str, version: &KeyVersionId) -> String {
+        format!("{}secrets/{}/{}", self.uri(), name, version)
+    }
+
+    /// The secret permissions the service honours for `object_id` at `now` (see
+    /// [`KeyVault::effective_permissions`]).
+    pub fn effective_secret_permissions(
+        &self,
+        object_id: &PrincipalId,
+        now: Timestamp,
+    ) -> BTreeSet<SecretPermission> {
+        if self.rbac_authorization {
+            return self
+                .role_assignments
+                .iter()
+                .filter(|a| &a.principal == object_id && a.active(now))
+                .flat_map(|a| a.role.secret_permissions())
+                .collect();
+        }
+        let mut set: BTreeSet<SecretPermission> = self
+            .access_policies
+            .iter()
+            .filter(|p| &p.object_id == object_id)
+            .flat_map(|p| p.secret_permissions.iter().copied())
+            .collect();
+        for pending in &self.pending_revocations {
+            if &pending.object_id == object_id && pending.effective_at > now {
+                set.extend(pending.secret_permissions.iter().copied());
+            }
+        }
+        set
     }
 
     pub fn key_mut(&mut self, name: &str) -> Option<&mut Key> {

@@ -104,11 +104,13 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
                         tenant_id: tenant,
                         object_id: user.object_id,
                         key_permissions: creator_permissions,
+                        secret_permissions: SecretPermission::CREATOR.into_iter().collect(),
                     }]
                 },
                 pending_revocations: Vec::new(),
                 network: NetworkAcls::default(),
                 keys: Vec::new(),
+                secrets: Vec::new(),
                 created: ws.now(),
                 deleted: None,
                 diagnostic_settings: Vec::new(),
@@ -197,7 +199,10 @@ fn check_vault_lock(
     }
 }
 
-fn live_vault_mut<'a>(ws: &'a mut Workspace, name: &str) -> ServiceResult<&'a mut KeyVault> {
+pub(crate) fn live_vault_mut<'a>(
+    ws: &'a mut Workspace,
+    name: &str,
+) -> ServiceResult<&'a mut KeyVault> {
     super::outage::check_vault_writable(ws, name)?;
     match ws.vault_mut(name) {
         Some(v) if v.deleted.is_none() => Ok(v),
@@ -220,7 +225,7 @@ pub fn set_access_policy(
     object_id: &PrincipalId,
     permissions: &BTreeSet<KeyPermission>,
 ) -> ServiceResult<KeyVault> {
-    change_access_policy(ws, vault, object_id, permissions).inspect(|_| {
+    change_access_policy(ws, vault, object_id, permissions, None).inspect(|_| {
         super::log_vault_change(
             ws,
             vault,
@@ -242,6 +247,7 @@ fn set_access_policy_unannounced(
     vault: &str,
     object_id: &PrincipalId,
     permissions: &BTreeSet<KeyPermission>,
+    secrets: Option<&BTreeSet<SecretPermission>>,
 ) -> ServiceResult<KeyVault> {
     super::requests::user_request(ws, vault, "VaultPatch", None, |ws| {
         transact(ws, |ws| {
@@ -276,22 +282,37 @@ fn set_access_policy_unannounced(
             );
             let v = live_vault_mut(ws, vault)?;
             let before = v.effective_permissions(object_id, now);
+            let before_secrets = v.effective_secret_permissions(object_id, now);
+            // Secret permissions stay as they are unless the caller sets them.
+            let secrets: BTreeSet<SecretPermission> = match secrets {
+                Some(s) => s.clone(),
+                None => v
+                    .access_policies
+                    .iter()
+                    .filter(|p| &p.object_id == object_id)
+                    .flat_map(|p| p.secret_permissions.iter().copied())
+                    .collect(),
+            };
             let tenant = v.tenant.clone();
             v.access_policies.retain(|p| &p.object_id != object_id);
-            if !permissions.is_empty() {
+            if !permissions.is_empty() || !secrets.is_empty() {
                 v.access_policies.push(AccessPolicy {
                     tenant_id: tenant,
                     object_id: object_id.clone(),
                     key_permissions: permissions.clone(),
+                    secret_permissions: secrets.clone(),
                 });
             }
             let revoked: BTreeSet<KeyPermission> =
                 before.difference(permissions).copied().collect();
+            let revoked_secrets: BTreeSet<SecretPermission> =
+                before_secrets.difference(&secrets).copied().collect();
             let vault_name = v.name.clone();
-            if !revoked.is_empty() {
+            if !revoked.is_empty() || !revoked_secrets.is_empty() {
                 v.pending_revocations.push(PendingRevocation {
                     object_id: object_id.clone(),
                     permissions: revoked,
+                    secret_permissions: revoked_secrets,
                     effective_at: now + delay,
                 });
             }
@@ -310,13 +331,14 @@ fn set_access_policy_unannounced(
 /// `az keyvault delete-policy`: removes every key permission of one principal.
 /// Sets a principal's permissions (none: removes its policy) and raises the vault's Event
 /// Grid notification; the callers log the change as theirs.
-fn change_access_policy(
+pub(crate) fn change_access_policy(
     ws: &mut Workspace,
     vault: &str,
     object_id: &PrincipalId,
     permissions: &BTreeSet<KeyPermission>,
+    secrets: Option<&BTreeSet<SecretPermission>>,
 ) -> ServiceResult<KeyVault> {
-    let out = set_access_policy_unannounced(ws, vault, object_id, permissions)?;
+    let out = set_access_policy_unannounced(ws, vault, object_id, permissions, secrets)?;
     if let Some(call) = super::requests::VaultCall::new(
         ws,
         vault,
@@ -347,7 +369,13 @@ pub fn delete_access_policy(
                 ),
             ));
         }
-        change_access_policy(ws, vault, object_id, &BTreeSet::new())
+        change_access_policy(
+            ws,
+            vault,
+            object_id,
+            &BTreeSet::new(),
+            Some(&BTreeSet::new()),
+        )
     };
     out.inspect(|_| {
         super::log_vault_change(
@@ -972,7 +1000,7 @@ pub fn check_key_use<'a>(
     })
 }
 
-fn caller_principal(
+pub(crate) fn caller_principal(
     ws: &Workspace,
     caller: &Caller,
 ) -> Result<(PrincipalId, TenantId), KeyAccessFailure> {
@@ -1033,7 +1061,7 @@ fn caller_principal_for(
     }
 }
 
-fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller) -> bool {
+pub(crate) fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller) -> bool {
     match caller {
         Caller::Server(_) | Caller::ServerAs { .. } => vault.network.admits_trusted_service(),
         Caller::ConsoleUser => vault.network.admits_address(&ws.console_user.client_ip),
@@ -1041,7 +1069,7 @@ fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller) -> bool {
 }
 
 /// The vault's own REST error for a refused data-plane call.
-fn vault_error(
+pub(crate) fn vault_error(
     ws: &Workspace,
     vault: &KeyVault,
     caller: &Caller,
@@ -1940,6 +1968,8 @@ pub(crate) fn purge_expired(ws: &mut Workspace) {
     for v in &mut ws.vaults {
         v.keys
             .retain(|k| k.deleted.as_ref().is_none_or(|d| d.scheduled_purge > now));
+        v.secrets
+            .retain(|s| s.deleted.as_ref().is_none_or(|d| d.scheduled_purge > now));
     }
 }
 

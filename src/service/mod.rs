@@ -35,6 +35,7 @@ pub mod recovery;
 pub mod requests;
 pub mod resources;
 pub mod rotation;
+pub mod secrets;
 pub mod sku;
 pub mod sql;
 pub mod tde;

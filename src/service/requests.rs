@@ -44,9 +44,15 @@ impl VaultCall {
     ) -> Option<VaultCall> {
         let v = ws.vault(vault)?;
         let class = class_of(v, operation, key);
+        // `key` names a secret for the secrets API's operations (`SecretGet`, ...).
+        let collection = if operation.starts_with("Secret") {
+            "secrets"
+        } else {
+            "keys"
+        };
         let (request_uri, object_id) = match key {
             Some(k) => {
-                let id = format!("{}keys/{k}", v.uri());
+                let id = format!("{}{collection}/{k}", v.uri());
                 (format!("{id}?api-version=7.4"), id)
             }
             None if class == ThrottleClass::Management => (
@@ -56,7 +62,7 @@ impl VaultCall {
                 ),
                 v.uri(),
             ),
-            None => (format!("{}keys?api-version=7.4", v.uri()), v.uri()),
+            None => (format!("{}{collection}?api-version=7.4", v.uri()), v.uri()),
         };
         Some(VaultCall {
             vault: v.name.clone(),
@@ -108,10 +114,13 @@ impl VaultCall {
             "Throttled",
             429,
             format!(
-                "Request was not processed because too many requests were received. Vault '{}' allows {} transactions per 10 seconds for {} keys (its subscription five times that); retry after 1 second.",
+                "Request was not processed because too many requests were received. Vault '{}' allows {} transactions per 10 seconds for {} (its subscription five times that); retry after 1 second.",
                 self.vault,
                 self.class.limit().unwrap_or(0),
-                self.class.describe()
+                match self.class {
+                    ThrottleClass::Secrets => "secrets".to_string(),
+                    c => format!("{} keys", c.describe()),
+                }
             ),
         )
     }
@@ -354,6 +363,9 @@ pub(crate) fn server_request<T>(
 fn class_of(v: &KeyVault, operation: &str, key: Option<&str>) -> ThrottleClass {
     if operation.starts_with("Vault") {
         return ThrottleClass::Management;
+    }
+    if operation.starts_with("Secret") {
+        return ThrottleClass::Secrets;
     }
     let (bits, hsm) = key
         .and_then(|k| v.key(k))

@@ -378,6 +378,32 @@ fn keyvault_set_policy(
             ))
         })?);
     }
+    let mut secrets: BTreeSet<SecretPermission> = BTreeSet::new();
+    for p in a.list("--secret-permissions") {
+        if p.eq_ignore_ascii_case("all") {
+            secrets.extend(SecretPermission::ALL);
+            continue;
+        }
+        secrets.insert(SecretPermission::parse(&p).ok_or_else(|| {
+            usage(format!(
+                "argument --secret-permissions: invalid choice: '{p}' (choose from {})",
+                SecretPermission::ALL
+                    .iter()
+                    .map(|k| format!("'{}'", k.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?);
+    }
+    if a.has("--secret-permissions") {
+        return Ok(views::vault(&service::secrets::set_access_policy(
+            ws,
+            &name,
+            &oid,
+            a.has("--key-permissions").then_some(&perms),
+            Some(&secrets),
+        )?));
+    }
     if !a.has("--key-permissions") {
         let existing = keyvault::vault_state(ws, &name)?;
         perms = existing

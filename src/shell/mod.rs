@@ -34,6 +34,7 @@ pub mod output;
 pub mod pwsh;
 pub mod registry;
 pub mod rotation;
+pub mod secrets;
 pub mod sim;
 pub mod sql;
 pub mod transfer;

@@ -130,6 +130,7 @@ const GROUPS: &[&[Command]] = &[
     super::account::COMMANDS,
     super::identity::COMMANDS,
     super::keyvault::COMMANDS,
+    super::secrets::COMMANDS,
     super::rotation::COMMANDS,
     super::transfer::COMMANDS,
     super::sql::COMMANDS,

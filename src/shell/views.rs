@@ -40,7 +40,11 @@ pub fn vault(v: &KeyVault) -> Value {
                 "permissions": {
                     "certificates": null,
                     "keys": p.key_permissions.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
-                    "secrets": null,
+                    "secrets": if p.secret_permissions.is_empty() {
+                        Value::Null
+                    } else {
+                        json!(p.secret_permissions.iter().map(|k| k.as_str()).collect::<Vec<_>>())
+                    },
                     "storage": null
                 },
                 "tenantId": p.tenant_id.0

@@ -1,4 +1,5 @@
-//! Key Vault's data-plane REST API for keys, over the operations layer. Each request is
+//! Key Vault's data-plane REST API for keys (and, in [`secrets`], for secrets), over the
+//! operations layer. Each request is
 //! authenticated (challenge-based bearer auth), then run as the token's principal through
 //! the same checks, limits, soft delete and records as the shell's requests: the console
 //! user is that principal for the length of the request.
@@ -15,6 +16,8 @@ use crate::service::keyvault::{self, CreateKey, KeyAttributes};
 use crate::service::{ServiceError, rotation};
 use base64::Engine;
 use serde_json::{Value, json};
+
+mod secrets;
 
 /// Key material a request needs made before it can run (off the thread that owns the
 /// workspace: RSA generation takes tens of milliseconds).
@@ -274,6 +277,7 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
     let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let method = r.method.as_str();
     match (method, segments.as_slice()) {
+        (_, ["secrets" | "deletedsecrets", ..]) => secrets::route(ws, call, method, &segments),
         ("GET", ["keys"] | ["keys", ""]) => {
             let (v, keys) = keyvault::list_keys(ws, vault)?;
             let items: Vec<Value> = keys

@@ -8,6 +8,10 @@ and the console user's token it prints, then, with azure-keyvault-keys:
   1. creates an RSA key, wraps and unwraps a 32-byte key with RSA-OAEP-256 through the
      service (CryptographyClient), rotates, backs up, deletes and recovers (the SDK's
      pollers), lists versions, gets random bytes;
+  1b. with azure-keyvault-secrets, sets a secret (two versions), gets the latest and the
+     first, lists secrets and versions, disables it (get is refused with 403), backs it up,
+     deletes and recovers it (pollers), deletes it again and purges it (refused with 403
+     under purge protection), then restores the backup;
   2. makes that key a server's TDE protector in the shell (commands on serve's standard
      input; its geo-secondary gets the key first, as the documented procedure says) and
      checks the server's databases open through it;
@@ -32,6 +36,7 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError
 from azure.keyvault.keys import KeyClient
 from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
+from azure.keyvault.secrets import SecretClient
 
 VAULT = "kv-contoso-us"
 SERVER = "sql-contoso-us"
@@ -172,6 +177,72 @@ def main():
     check(len(keys.get_random_bytes(32)) == 32, "random bytes")
     print("[ok]   list_properties_of_key_versions: 2; get_random_bytes(32)", flush=True)
 
+    # 1b. Secrets through SecretClient.
+    upn = serve.shell("az account show --query user.name -o tsv").strip()
+    # The demo's access policy predates secrets: grant the caller what az's creator gets.
+    serve.shell(
+        f"az keyvault set-policy --name {VAULT} --upn {upn} "
+        "--secret-permissions get list set delete recover backup restore -o none"
+    )
+    secrets = SecretClient(url, cred, **opts)
+    sname = f"sdk-secret-{uuid.uuid4().hex[:8]}"
+    first = secrets.set_secret(sname, "s3cr3t-v1", content_type="text/plain", tags={"app": "orders"})
+    check(first.id.startswith(f"{url}/secrets/{sname}/"), f"secret id {first.id}")
+    check(first.value == "s3cr3t-v1", "set_secret's value")
+    check(first.properties.content_type == "text/plain", "content type")
+    check(first.properties.tags == {"app": "orders"}, f"tags {first.properties.tags}")
+    check(first.properties.recovery_level, "recovery level")
+    secrets.set_secret(sname, "s3cr3t-v2")
+    check(secrets.get_secret(sname).value == "s3cr3t-v2", "latest value")
+    check(secrets.get_secret(sname, first.properties.version).value == "s3cr3t-v1", "first version")
+    listed = [p for p in secrets.list_properties_of_secrets() if p.name == sname]
+    check(len(listed) == 1 and listed[0].content_type is None, f"listed {listed}")
+    versions = list(secrets.list_properties_of_secret_versions(sname))
+    check(len(versions) == 2, f"{len(versions)} secret versions")
+    print(f"[ok]   set_secret x2, get_secret (latest and by version), 2 versions listed", flush=True)
+    updated = secrets.update_secret_properties(sname, enabled=False)
+    check(updated.enabled is False, "disabled")
+    try:
+        secrets.get_secret(sname)
+        check(False, "a disabled secret was returned")
+    except HttpResponseError as e:
+        check(e.status_code == 403 and "disabled secret" in str(e), f"{e.status_code}: {e}")
+    secrets.update_secret_properties(sname, enabled=True, tags={"app": "orders", "tier": "1"})
+    print("[ok]   update_secret_properties: disabled -> get_secret raises 403; enabled again", flush=True)
+    blob = secrets.backup_secret(sname)
+    check(len(blob) > 100 and b"s3cr3t" not in blob, "secret backup is sealed")
+    deleted = secrets.begin_delete_secret(sname, _polling_interval=1).result()
+    check(deleted.recovery_id and deleted.scheduled_purge_date, f"deleted secret {deleted}")
+    check(sname in [d.name for d in secrets.list_deleted_secrets()], "list_deleted_secrets")
+    check(secrets.get_deleted_secret(sname).deleted_date, "get_deleted_secret")
+    try:
+        secrets.set_secret(sname, "reuse")
+        check(False, "a deleted secret's name was reused")
+    except HttpResponseError as e:
+        check(e.status_code == 409, f"{e.status_code}: {e}")
+    secrets.begin_recover_deleted_secret(sname, _polling_interval=1).result()
+    check(secrets.get_secret(sname).value == "s3cr3t-v2", "recovered value")
+    print("[ok]   backup_secret, begin_delete_secret, list/get deleted, 409 on reuse, begin_recover_deleted_secret", flush=True)
+    serve.shell(f"az keyvault set-policy --name {VAULT} --upn {upn} --secret-permissions all -o none")
+    secrets.begin_delete_secret(sname, _polling_interval=1).wait()
+    protected = serve.shell(f"az keyvault show --name {VAULT} --query properties.enablePurgeProtection -o tsv").strip().lower()
+    try:
+        secrets.purge_deleted_secret(sname)
+        check(protected != "true", "purged under purge protection")
+        restored = secrets.restore_secret_backup(blob)
+        check(restored.name == sname and secrets.get_secret(sname).value == "s3cr3t-v2", "restored")
+        print("[ok]   purge_deleted_secret, then restore_secret_backup brings both versions back", flush=True)
+    except HttpResponseError as e:
+        check(protected == "true" and e.status_code == 403, f"purge refused: {e.status_code}: {e}")
+        # The backup restores into another vault of the same subscription and geography.
+        other = "kv-contoso-us2"
+        serve.shell(f"az keyvault set-policy --name {other} --upn {upn} --secret-permissions get restore -o none")
+        there = SecretClient(serve.vaults[other], cred, **opts)
+        restored = there.restore_secret_backup(blob)
+        check(restored.name == sname and there.get_secret(sname).value == "s3cr3t-v2", "restored elsewhere")
+        print(f"[ok]   purge_deleted_secret refused under purge protection ({e.status_code}); "
+              f"restore_secret_backup into {other}", flush=True)
+
     # 2. The SDK's key as a server's TDE protector, in the shell.
     out = serve.shell(
         f"""
@@ -194,7 +265,6 @@ az sql db list --server {SERVER} -g rg-contoso-us --query "[].name" -o tsv
     print(f"[ok]   {SERVER}'s protector is the SDK's key; {dbs[0]} reads through it", flush=True)
 
     # 3. Revoke the caller's unwrapKey in the workspace: the SDK gets a 403.
-    upn = serve.shell("az account show --query user.name -o tsv").strip()
     serve.shell(
         f"""
 az keyvault set-policy --name {VAULT} --upn {upn} --key-permissions get list create delete recover backup restore purge rotate getrotationpolicy setrotationpolicy wrapKey encrypt decrypt sign verify update import -o none
@@ -222,7 +292,8 @@ sim clock advance 15m -o none
     sdk = [r for r in audit if "azsdk-python" in json.dumps(r)]
     check(sdk, f"no SDK call in the audit log ({len(audit)} records)")
     ops = {r.get("operationName") for r in sdk}
-    check({"KeyCreate", "KeyUnwrap"} <= ops, f"operations {ops}")
+    check({"KeyCreate", "KeyUnwrap", "SecretSet", "SecretGet", "SecretDelete"} <= ops, f"operations {ops}")
+    check("s3cr3t" not in json.dumps(audit), "a secret value is in the audit log")
     check(any(upn in json.dumps(r) for r in sdk), "the caller is not in the records")
     refused = [r for r in sdk if r.get("operationName") == "KeyUnwrap" and str(r.get("resultSignature")) == "Forbidden"]
     check(refused, "the refused unwrap is not audited as Forbidden")

@@ -14,6 +14,7 @@ mod tde;
 pub mod topology;
 mod vault;
 mod vault_insights;
+mod vault_secrets;
 
 pub use backups::BackupsForm;
 pub use compromised::CompromisedForm;
@@ -210,6 +211,8 @@ pub enum Line {
     Policy,
     /// A vault's networking section.
     Network,
+    /// A vault's secrets section.
+    Secrets,
     /// A database's query editor: a write that worked shows in the editor, not as a message.
     Query,
 }
@@ -326,6 +329,7 @@ impl BladeKind {
             BladeKind::Vault { forms, .. } => match line {
                 Line::Policy => forms.policy_message = Some(r),
                 Line::Network => forms.network_message = Some(r),
+                Line::Secrets => forms.secrets.message = Some(r),
                 _ => forms.key_message = Some(r),
             },
             BladeKind::ServerTde { form, .. } => form.message = Some(r),
@@ -360,6 +364,7 @@ impl BladeKind {
                 &mut forms.key_message,
                 &mut forms.policy_message,
                 &mut forms.network_message,
+                &mut forms.secrets.message,
             ],
             BladeKind::ServerTde { form, .. } => vec![&mut form.message],
             BladeKind::CompromisedKey { form, .. } => vec![&mut form.message],

@@ -1,5 +1,5 @@
 //! Key vault overview: properties, firewall, keys (generate off the UI thread), access
-//! policies (add with a template, remove).
+//! policies (add with a template, remove), and secrets ([`super::vault_secrets`]).
 
 use super::{BladeCtx, BladeKind, Line, outcome, said};
 use crate::model::*;
@@ -19,6 +19,7 @@ pub struct VaultForms {
     pub backup_key: String,
     pub backup_path: String,
     pub ip_rule: String,
+    pub secrets: Box<super::vault_secrets::SecretsForm>,
 }
 
 impl Default for VaultForms {
@@ -35,6 +36,7 @@ impl Default for VaultForms {
             backup_key: String::new(),
             backup_path: String::new(),
             ip_rule: String::new(),
+            secrets: Default::default(),
         }
     }
 }
@@ -468,6 +470,16 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     .collect::<Vec<_>>()
                     .join(", "),
             );
+            if !p.secret_permissions.is_empty() {
+                ui.label(format!(
+                    "· secrets: {}",
+                    p.secret_permissions
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             if ui
                 .add_enabled(!cx.busy, egui::Button::new("Remove").small())
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
@@ -598,6 +610,8 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             }
         });
     outcome(ui, &f.policy_message);
+
+    super::vault_secrets::show(ui, &v, &mut f.secrets, cx);
 }
 
 /// Principals a user would pick from: the console user and every server identity.
