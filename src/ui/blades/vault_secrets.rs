@@ -84,6 +84,7 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
                     ui.monospace("••••••••");
                     if ui
                         .add_enabled(!cx.busy, egui::Button::new(format!("Show value of {}", s.name)))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                         .on_hover_text("Gets the secret (needs the 'get' permission; audited as SecretGet)")
                         .clicked()
                     {
@@ -108,6 +109,7 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
             let toggle = if cur.enabled { "Disable" } else { "Enable" };
             if ui
                 .add_enabled(!cx.busy, egui::Button::new(format!("{toggle} {}", s.name)))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (vault, name, enable) = (v.name.clone(), s.name.clone(), !cur.enabled);
@@ -134,6 +136,7 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
             }
             if ui
                 .add_enabled(!cx.busy, egui::Button::new(format!("Delete {}", s.name)))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let (vault, name) = (v.name.clone(), s.name.clone());
@@ -170,6 +173,7 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
                         ));
                         if ui
                             .add_enabled(!cx.busy, egui::Button::new(format!("Recover secret {}", s.name)))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                             .clicked()
                         {
                             let (vault, name) = (v.name.clone(), s.name.clone());
@@ -185,6 +189,7 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
                         }
                         if ui
                             .add_enabled(!cx.busy, egui::Button::new(format!("Purge secret {}", s.name)))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                             .on_hover_text("Needs the 'purge' permission; refused under purge protection until the retention ends")
                             .clicked()
                         {
@@ -223,6 +228,7 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
             text_field(ui, "Content type (optional)", &mut f.content_type, "text/plain");
             if ui
                 .add_enabled(!cx.busy, egui::Button::new("Create secret"))
+.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
                 let content_type = f.content_type.trim().to_string();
