@@ -800,3 +800,56 @@ fn routing_splits_the_raw_path_before_decoding() {
 fn tls_get(ca: &str, port: u16, target: &str, token: &str) -> String {
     https(port, ca, "GET", target, token, "")
 }
+
+/// Issue 24: a 429's body and its `Retry-After` tell the same wait (the seconds to the
+/// vault's next 10-second window), and waiting that long gets the next request through.
+#[test]
+fn a_429_says_the_same_wait_in_its_body_and_its_retry_after() {
+    let mut ws = demo();
+    let t = console_token(&ws);
+    let mut throttled = None;
+    for i in 0..60 {
+        let r = call(
+            &mut ws,
+            &request(
+                "POST",
+                &format!("/keys/burst-{i}/create"),
+                Some(&t),
+                r#"{"kty":"EC"}"#,
+            ),
+        );
+        if r.status == 429 {
+            throttled = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let r = throttled.expect("the create limit is reached within 60 creates");
+    let header: i64 = r
+        .headers
+        .iter()
+        .find(|(n, _)| n == "Retry-After")
+        .map(|(_, v)| v.parse().expect("seconds"))
+        .expect("Retry-After");
+    let message = json(&r)["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let unit = if header == 1 { "second" } else { "seconds" };
+    assert!(
+        message.ends_with(&format!("retry after {header} {unit}.")),
+        "Retry-After {header} vs {message}"
+    );
+    tde_console::service::behaviour::advance(&mut ws, tde_console::sim::Duration::seconds(header))
+        .expect("advance");
+    let r = call(
+        &mut ws,
+        &request(
+            "POST",
+            "/keys/after-the-wait/create",
+            Some(&t),
+            r#"{"kty":"EC"}"#,
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}

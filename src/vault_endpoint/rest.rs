@@ -62,7 +62,8 @@ pub struct Call<'a> {
 
 /// Handles one request: authentication, then the operation as the token's principal.
 pub fn handle(ws: &mut Workspace, call: Call) -> Outcome {
-    let Some(vault) = ws.vault(call.vault) else {
+    // A deleted vault's port stops listening; a request already on its way gets this.
+    let Some(vault) = ws.vault(call.vault).filter(|v| v.deleted.is_none()) else {
         return Outcome::Done(Response::error(
             404,
             "VaultNotFound",
@@ -164,8 +165,9 @@ fn error_response(ws: &Workspace, _vault: &str, e: &ServiceError) -> Response {
     };
     let r = Response::error(e.status, code, &e.message);
     if e.status == 429 {
-        let into_window = ws.now().0.rem_euclid(10);
-        return r.with_header("Retry-After", (10 - into_window).to_string());
+        // The same instant and the same rule as the message's "retry after N seconds".
+        let wait = crate::service::requests::retry_after_seconds(ws.now());
+        return r.with_header("Retry-After", wait.to_string());
     }
     r
 }
