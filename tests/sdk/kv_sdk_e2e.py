@@ -18,6 +18,7 @@ and the console user's token it prints, then, with azure-keyvault-keys:
   6. stops the server with SIGTERM: it saves the workspace.
 Prints one line per step; exits non-zero at the first failure.
 """
+import datetime
 import json
 import os
 import queue
@@ -72,9 +73,9 @@ def check(cond, msg):
 class Serve:
     """`tde-console serve` as a child: its JSON lines, and its standard input as a shell."""
 
-    def __init__(self, binary, workspace):
+    def __init__(self, binary, workspace, ca_dir):
         self.proc = subprocess.Popen(
-            [binary, "serve", workspace, "--port", "0"],
+            [binary, "serve", workspace, "--port", "0", "--clock", "now", "--ca-dir", ca_dir],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -120,7 +121,8 @@ class Serve:
 
 def main():
     binary, workspace = sys.argv[1], sys.argv[2]
-    serve = Serve(binary, workspace)
+    ca_dir = os.path.join(os.path.dirname(os.path.abspath(workspace)), "ca")
+    serve = Serve(binary, workspace, ca_dir)
     url = serve.vaults[VAULT]
     wire = WireLog()
     cred = StaticTokenCredential(serve.token)
@@ -149,6 +151,31 @@ def main():
     check(crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped).key == cek, "round trip")
     check(any(e[1].endswith("/unwrapkey") and e[2] == 200 for e in wire.entries), "unwrap on the wire")
     print("[ok]   wrap_key + unwrap_key RSA-OAEP-256 through the service", flush=True)
+
+    # 1b. Latency: 200 sequential wrapKey calls on one kept-alive connection (issue 24:
+    # each used to wait ~44 ms for the client's delayed ACK). The figure is printed; the
+    # bound asserted is generous (a loaded CI machine), the 3 ms target is the bench's.
+    times = []
+    for _ in range(200):
+        t0 = time.perf_counter()
+        crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, cek)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    median_ms = times[len(times) // 2] * 1000
+    p90_ms = times[int(len(times) * 0.9)] * 1000
+    print(f"[ok]   200 sequential wrap_key: median {median_ms:.2f} ms, p90 {p90_ms:.2f} ms (target: median <= 3 ms)", flush=True)
+    check(median_ms < 30, f"median wrap_key latency {median_ms:.1f} ms: the delayed-ACK stall is back")
+
+    # 1c. serve --clock now: the simulated clock is the wall clock, so a key made "now"
+    # says so, and ordinary code using datetime.now() works.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    created = key.properties.created_on
+    check(abs((created - now).total_seconds()) < 120, f"created_on {created} is not now ({now})")
+    fresh = keys.create_rsa_key(f"{name}-nbf", size=2048, not_before=now, expires_on=now + datetime.timedelta(days=1))
+    fresh_crypto = CryptographyClient(fresh.id, cred, **opts)
+    fresh_crypto._initialized = True
+    check(fresh_crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, fresh_crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, cek).encrypted_key).key == cek, "a key valid from now wraps now")
+    print(f"[ok]   --clock now: created_on {created.isoformat()} is the wall clock; a key with not_before=now() wraps at once", flush=True)
 
     old = key.properties.version
     rotated = keys.rotate_key(name)
