@@ -1093,7 +1093,7 @@ fn sixty_four_concurrent_connections_to_one_vault_all_get_an_answer() {
     let port = port_of(&endpoint.vaults[0].url);
     let (ca, token) = (endpoint.ca_pem.clone(), endpoint.console_token(&ws));
     const N: usize = 64;
-    assert!(N > tde_console::vault_endpoint::MAX_CONNECTIONS_PER_VAULT);
+    const { assert!(N > tde_console::vault_endpoint::MAX_CONNECTIONS_PER_VAULT) };
     let connected = Arc::new(std::sync::Barrier::new(N));
     let clients: Vec<_> = (0..N)
         .map(|_| {
