@@ -3,19 +3,25 @@
 
 Usage: kv_sdk_e2e.py TDE_CONSOLE_BINARY WORKSPACE.ron
 
-Starts `tde-console serve WORKSPACE.ron --port 0`, reads the vault URLs, the CA certificate
-and the console user's token it prints, then, with azure-keyvault-keys:
+Starts `tde-console serve WORKSPACE.ron --port 0 --clock now --ca-dir DIR` (DIR beside the
+workspace), reads the vault URLs, the CA certificate and the console user's token it prints,
+then, with azure-keyvault-keys:
   1. creates an RSA key, wraps and unwraps a 32-byte key with RSA-OAEP-256 through the
-     service (CryptographyClient), rotates, backs up, deletes and recovers (the SDK's
-     pollers), lists versions, gets random bytes;
+     service (CryptographyClient), times 200 sequential wrap_key calls (prints the median),
+     checks created_on is the wall clock and a key valid from now() wraps at once, rotates,
+     backs up, deletes and recovers (the SDK's pollers), lists versions, gets random bytes;
   2. makes that key a server's TDE protector in the shell (commands on serve's standard
      input; its geo-secondary gets the key first, as the documented procedure says) and
      checks the server's databases open through it;
   3. revokes the caller's unwrapKey in the workspace: the SDK raises HttpResponseError 403;
-  4. bursts key creations beyond the vault's limit (20 per 10 s): 429s with Retry-After on
-     the wire, and the SDK's own retry gets every call through;
+  4. bursts key creations beyond the vault's limit (20 per 10 s) from 8 threads: 429s with
+     Retry-After on the wire (the message names the same wait), and the SDK's own retry
+     gets every call through; then creates a vault on standard input and uses it at the URL
+     serve announces: ES256/384/512, PS256/384/512, RSA1_5, an EC JWK import, oct refused,
+     release answered NotSupportedBySimulation;
   5. reads the vault's audit log in the shell: the SDK's calls are there with the caller;
-  6. stops the server with SIGTERM: it saves the workspace.
+  6. stops the server with SIGTERM: it saves the workspace;
+  7. starts it again under the same --ca-dir: the same CA file, still trusted.
 Prints one line per step; exits non-zero at the first failure.
 """
 import datetime
