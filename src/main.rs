@@ -79,8 +79,8 @@ struct ShellArgs {
 }
 
 /// Serves the workspace's vaults to real SDK clients over HTTPS on 127.0.0.1 (the built-in
-/// demo without a file). Prints one JSON line per vault, the CA certificate's path and a
-/// token for the console user; runs az commands typed on standard input meanwhile. Every
+/// demo without a file). Prints one JSON line per vault (and one more for each vault
+/// created while serving), the CA certificate's path and a token for the console user; runs az commands typed on standard input meanwhile. Every
 /// change is in WORKSPACE.ron.wal before it is answered (kill -9 loses nothing); Ctrl+C /
 /// SIGTERM folds it into the file.
 #[derive(Debug, Args)]
@@ -94,6 +94,14 @@ struct ServeArgs {
     /// Open the workspace with the passphrase on FILE's first line
     #[arg(long, value_name = "FILE")]
     passphrase_file: Option<PathBuf>,
+    /// `now`: move the workspace's simulated clock to the wall-clock time (never back)
+    /// and keep it there while serving
+    #[arg(long, value_name = "now", value_parser = ["now"])]
+    clock: Option<String>,
+    /// Keep the certificate authority in DIR across runs (ca.pem, and ca-key.pem 0600),
+    /// so a client's NODE_EXTRA_CA_CERTS / connection_verify stays valid
+    #[arg(long, value_name = "DIR")]
+    ca_dir: Option<PathBuf>,
 }
 
 /// Prints an access token for the local vaults: for a user-assigned identity, a server's
@@ -546,6 +554,8 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         workspace,
         port,
         passphrase_file,
+        clock,
+        ca_dir,
     } = args;
     let passphrase = match passphrase_file.map(|f| read_passphrase(&f)).transpose() {
         Ok(p) => p,
@@ -569,6 +579,30 @@ fn run_serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let keys: std::sync::Arc<dyn service::KeySource> = std::sync::Arc::new(service::OsKeySource);
+    let clock = if clock.is_some() {
+        // Through the operations layer: every event due on the way runs.
+        let started = std::time::Instant::now();
+        match tde_console::vault_endpoint::catch_up_with_wall_clock(&mut ws, keys.as_ref()) {
+            Ok(0) => eprintln!(
+                "The workspace's clock ({}) is not behind the wall clock: left as it is.",
+                ws.now()
+            ),
+            Ok(by) => eprintln!(
+                "The workspace's clock moved {} forward to the wall-clock time ({}) in {} ms.",
+                tde_console::sim::Duration::seconds(by).human(),
+                ws.now(),
+                started.elapsed().as_millis()
+            ),
+            Err(e) => {
+                eprintln!("ERROR: cannot move the workspace's clock to the wall-clock time: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        tde_console::vault_endpoint::ClockMode::Wall
+    } else {
+        tde_console::vault_endpoint::ClockMode::Pace
+    };
     // What the file must hold before anything is served (a fresh secret replacing the
     // published one: the tokens printed below are signed with it).
     if let Some(s) = &mut store
@@ -577,14 +611,19 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         eprintln!("ERROR: {e}");
         return ExitCode::from(2);
     }
-    let keys: std::sync::Arc<dyn service::KeySource> = std::sync::Arc::new(service::OsKeySource);
-    let mut endpoint = match Endpoint::start(&ws, port, keys.clone(), std::sync::Arc::new(|| {})) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("ERROR: {e}");
-            return ExitCode::from(2);
-        }
+    let options = tde_console::vault_endpoint::Options {
+        first_port: port,
+        ca_dir,
+        clock,
     };
+    let mut endpoint =
+        match Endpoint::start_with(&ws, options, keys.clone(), std::sync::Arc::new(|| {})) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("ERROR: {e}");
+                return ExitCode::from(2);
+            }
+        };
     for v in &endpoint.vaults {
         println!("{}", serde_json::json!({"vault": v.name, "url": v.url}));
     }
@@ -658,6 +697,21 @@ fn run_serve(args: ServeArgs) -> ExitCode {
             if let Err(e) = durable(&ws) {
                 lost = Some(e);
             }
+        }
+        // Vaults created meanwhile are served, and announced as the first ones were;
+        // vaults deleted stop listening.
+        for change in endpoint.sync(&ws) {
+            use tde_console::vault_endpoint::Change;
+            match change {
+                Change::Served(v) => {
+                    println!("{}", serde_json::json!({"vault": v.name, "url": v.url}))
+                }
+                Change::Stopped(name) => println!("{}", serde_json::json!({"vault_gone": name})),
+                Change::NotServed { vault, why } => {
+                    eprintln!("WARNING: vault '{vault}' is not served: {why}")
+                }
+            }
+            let _ = std::io::stdout().flush();
         }
     }
     endpoint.stop();

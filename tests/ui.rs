@@ -1495,11 +1495,30 @@ fn serving_the_vaults_on_localhost_answers_a_client_live() {
     });
     assert!(client.join().unwrap().starts_with("HTTP/1.1 401"));
     assert!(has(&h, "Serving 3 vaults · 1 request"));
+    // Issue 24: a vault created while serving is served as it appears, and listed.
+    let out = tde_console::shell::Shell::new()
+        .with_keys(common::FixtureKeys::boxed())
+        .run_script(
+            &mut h.state_mut().ws,
+            "az keyvault create --name kv-live-app --resource-group rg-contoso-us --location eastus -o none",
+            false,
+        );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    h.run_steps(3);
+    assert!(has(&h, "Serving 4 vaults · 1 request"));
+    assert!(has(&h, "kv-live-app"));
+    assert!(
+        h.state()
+            .serving
+            .endpoint
+            .as_ref()
+            .is_some_and(|e| e.vaults.iter().any(|v| v.name == "kv-live-app"))
+    );
     // Stopping closes the endpoint and the indicator goes.
     click(&mut h, "View");
     click(&mut h, "Serve vaults on localhost");
     assert!(h.state().serving.endpoint.is_none());
-    assert!(!has(&h, "Serving 3 vaults"));
+    assert!(!has(&h, "Serving 4 vaults"));
 }
 
 /// The toast's Copy puts the az line on the clipboard (issue 23, defect 3: a click on the

@@ -585,6 +585,20 @@ fn https_as(
     token: Option<&str>,
     body: &str,
 ) -> String {
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    https_on(tcp, port, ca, method, path, token, body)
+}
+
+/// [`https_as`] on a connection already made.
+fn https_on(
+    tcp: std::net::TcpStream,
+    port: u16,
+    ca: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> String {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
@@ -598,7 +612,6 @@ fn https_as(
         .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
     let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     tcp.set_read_timeout(Some(std::time::Duration::from_secs(60)))
         .unwrap();
     let mut tls = rustls::StreamOwned::new(conn, tcp);
@@ -961,4 +974,419 @@ fn the_secrets_api_answers_in_the_services_shapes() {
     );
     let r = put(&mut ws, "bad", r#"{"value":5}"#);
     assert_eq!(r.status, 400);
+}
+
+/// Issue 24: a 429's body and its `Retry-After` tell the same wait (the seconds to the
+/// vault's next 10-second window), and waiting that long gets the next request through.
+#[test]
+fn a_429_says_the_same_wait_in_its_body_and_its_retry_after() {
+    let mut ws = demo();
+    let t = console_token(&ws);
+    let mut throttled = None;
+    for i in 0..60 {
+        let r = call(
+            &mut ws,
+            &request(
+                "POST",
+                &format!("/keys/burst-{i}/create"),
+                Some(&t),
+                r#"{"kty":"EC"}"#,
+            ),
+        );
+        if r.status == 429 {
+            throttled = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let r = throttled.expect("the create limit is reached within 60 creates");
+    let header: i64 = r
+        .headers
+        .iter()
+        .find(|(n, _)| n == "Retry-After")
+        .map(|(_, v)| v.parse().expect("seconds"))
+        .expect("Retry-After");
+    let message = json(&r)["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let unit = if header == 1 { "second" } else { "seconds" };
+    assert!(
+        message.ends_with(&format!("retry after {header} {unit}.")),
+        "Retry-After {header} vs {message}"
+    );
+    tde_console::service::behaviour::advance(&mut ws, tde_console::sim::Duration::seconds(header))
+        .expect("advance");
+    let r = call(
+        &mut ws,
+        &request(
+            "POST",
+            "/keys/after-the-wait/create",
+            Some(&t),
+            r#"{"kty":"EC"}"#,
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// Issue 24: the algorithms real applications use. PS256/384/512 on RSA keys, ES256/384/512
+/// on EC keys of the matching curve (each checked by the verify route and refused on the
+/// wrong key), RSA1_5 encrypt and decrypt, an EC key imported as a JWK, `oct` refused by a
+/// vault as Azure refuses it, and attestation / release answered "not supported".
+#[test]
+fn the_algorithms_real_apps_use() {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let unb64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(v.as_str().expect("base64url"))
+            .expect("base64url")
+    };
+    let mut ws = demo();
+    let t = console_token(&ws);
+    let post = |ws: &mut Workspace, path: &str, body: serde_json::Value| {
+        call(ws, &request("POST", path, Some(&t), &body.to_string()))
+    };
+    // Sign with one algorithm, verify with the service, and a changed digest fails.
+    let sign_verify = |ws: &mut Workspace, key: &str, alg: &str, len: usize| -> Response {
+        let digest = vec![0x5au8; len];
+        let r = post(
+            ws,
+            &format!("/keys/{key}//sign"),
+            serde_json::json!({"alg": alg, "value": b64(&digest)}),
+        );
+        if r.status != 200 {
+            return r;
+        }
+        let sig = json(&r)["value"].clone();
+        let ok = post(
+            ws,
+            &format!("/keys/{key}//verify"),
+            serde_json::json!({"alg": alg, "digest": b64(&digest), "value": sig}),
+        );
+        assert_eq!(json(&ok)["value"], true, "{alg} on {key}");
+        let mut other = digest.clone();
+        other[0] ^= 1;
+        let no = post(
+            ws,
+            &format!("/keys/{key}//verify"),
+            serde_json::json!({"alg": alg, "digest": b64(&other), "value": sig}),
+        );
+        assert_eq!(json(&no)["value"], false, "{alg} on {key}, changed digest");
+        r
+    };
+    let r = post(
+        &mut ws,
+        "/keys/app-rsa/create",
+        serde_json::json!({"kty": "RSA", "key_size": 2048}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    for (alg, len) in [("PS256", 32), ("PS384", 48), ("PS512", 64), ("RS256", 32)] {
+        let r = sign_verify(&mut ws, "app-rsa", alg, len);
+        assert_eq!(r.status, 200, "{alg}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(unb64(&json(&r)["value"]).len(), 256);
+    }
+    for (crv, alg, len, sig_len) in [
+        ("P-256", "ES256", 32, 64),
+        ("P-384", "ES384", 48, 96),
+        ("P-521", "ES512", 64, 132),
+    ] {
+        let name = format!("app-ec-{}", &crv[2..]);
+        let r = post(
+            &mut ws,
+            &format!("/keys/{name}/create"),
+            serde_json::json!({"kty": "EC", "crv": crv}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let r = sign_verify(&mut ws, &name, alg, len);
+        assert_eq!(r.status, 200, "{alg}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(unb64(&json(&r)["value"]).len(), sig_len, "r || s");
+        // The wrong curve's algorithm, and an RSA one, are refused with a reason.
+        let wrong = if alg == "ES256" {
+            ("ES384", 48)
+        } else {
+            ("ES256", 32)
+        };
+        for (a, l) in [wrong, ("RS256", 32)] {
+            let r = sign_verify(&mut ws, &name, a, l);
+            assert_eq!(r.status, 400, "{a} on {crv}");
+            assert_eq!(json(&r)["error"]["code"], "BadParameter");
+        }
+    }
+    // RSA1_5: encrypt through the service, decrypt through the service.
+    let secret = b"a 32-byte content encryption key";
+    let enc = post(
+        &mut ws,
+        "/keys/app-rsa//encrypt",
+        serde_json::json!({"alg": "RSA1_5", "value": b64(secret)}),
+    );
+    assert_eq!(enc.status, 200, "{}", String::from_utf8_lossy(&enc.body));
+    let dec = post(
+        &mut ws,
+        "/keys/app-rsa//decrypt",
+        serde_json::json!({"alg": "RSA1_5", "value": json(&enc)["value"]}),
+    );
+    assert_eq!(dec.status, 200, "{}", String::from_utf8_lossy(&dec.body));
+    assert_eq!(unb64(&json(&dec)["value"]), secret);
+    // An EC key imported as a JWK signs, and its bundle carries the same point.
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ec-p256.pem"
+    ))
+    .expect("fixture");
+    let imported = tde_console::crypto::EcKeyMaterial::from_pem(&fixture).expect("fixture");
+    let jwk = ec_jwk_of_fixture(&fixture);
+    let r = call(
+        &mut ws,
+        &request(
+            "PUT",
+            "/keys/app-ec-imported",
+            Some(&t),
+            &serde_json::json!({"key": jwk}).to_string(),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let (ix, iy) = imported.coordinates();
+    assert_eq!(unb64(&json(&r)["key"]["x"]), ix);
+    assert_eq!(unb64(&json(&r)["key"]["y"]), iy);
+    assert_eq!(
+        sign_verify(&mut ws, "app-ec-imported", "ES256", 32).status,
+        200
+    );
+    // A JWK whose `d` does not give its point is refused and adds nothing.
+    let mut bad = jwk.clone();
+    bad["x"] = serde_json::json!(b64(&[7u8; 32]));
+    let r = call(
+        &mut ws,
+        &request(
+            "PUT",
+            "/keys/app-ec-bad",
+            Some(&t),
+            &serde_json::json!({"key": bad}).to_string(),
+        ),
+    );
+    assert_eq!(r.status, 400);
+    assert!(ws.vault(VAULT).unwrap().key("app-ec-bad").is_none());
+    // `oct` in a vault: Azure's own refusal.
+    for (method, path, body) in [
+        (
+            "PUT",
+            "/keys/app-aes",
+            serde_json::json!({"key": {"kty": "oct", "k": b64(&[1u8; 32])}}),
+        ),
+        (
+            "POST",
+            "/keys/app-aes/create",
+            serde_json::json!({"kty": "oct", "key_size": 256}),
+        ),
+    ] {
+        let r = call(&mut ws, &request(method, path, Some(&t), &body.to_string()));
+        assert_eq!(r.status, 400);
+        assert_eq!(json(&r)["error"]["code"], "BadParameter");
+        assert_eq!(json(&r)["error"]["message"], "Invalid kty value: oct");
+        assert_eq!(
+            json(&r)["error"]["innererror"]["code"],
+            "KeyTypeNotSupported"
+        );
+    }
+    // Attestation and secure key release: "not supported by this simulation", not a 404.
+    for (method, path) in [
+        ("GET", "/keys/app-rsa//attestation?api-version=7.6"),
+        ("POST", "/keys/app-rsa//release?api-version=7.6"),
+    ] {
+        let r = call(&mut ws, &request(method, path, Some(&t), "{}"));
+        assert_eq!(r.status, 501, "{path}");
+        assert_eq!(json(&r)["error"]["code"], "NotSupportedBySimulation");
+        assert!(
+            json(&r)["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not supported by this simulation")
+        );
+    }
+    // ...except for a key that does not exist, which is the 404 it always is.
+    let r = call(
+        &mut ws,
+        &request(
+            "GET",
+            "/keys/no-such-key//attestation?api-version=7.6",
+            Some(&t),
+            "",
+        ),
+    );
+    assert_eq!(r.status, 404);
+}
+
+/// The JWK (`kty`, `crv`, `x`, `y`, `d`) of the P-256 fixture, read with openssl's layout
+/// of a PKCS#8 EC key: the private scalar follows `04 20`, the point follows `03 42 00 04`.
+fn ec_jwk_of_fixture(pem: &str) -> serde_json::Value {
+    use base64::Engine;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("PEM");
+    let find = |pat: &[u8]| {
+        der.windows(pat.len())
+            .position(|w| w == pat)
+            .expect("marker")
+            + pat.len()
+    };
+    let d = &der[find(&[0x04, 0x20])..][..32];
+    let point = &der[find(&[0x03, 0x42, 0x00, 0x04])..][..64];
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    serde_json::json!({"kty": "EC", "crv": "P-256", "x": b64(&point[..32]), "y": b64(&point[32..]), "d": b64(d)})
+}
+
+fn port_of(url: &str) -> u16 {
+    url.trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port")
+}
+
+/// Issue 24: 64 connections at once to one vault (twice its slots) are all answered:
+/// those beyond the slots wait their turn instead of being reset before TLS.
+#[test]
+fn sixty_four_concurrent_connections_to_one_vault_all_get_an_answer() {
+    let mut ws = demo();
+    let keys: Arc<dyn tde_console::service::KeySource> = Arc::new(FixtureKeys::new());
+    let mut endpoint = Endpoint::start(&ws, 0, keys.clone(), Arc::new(|| {})).expect("started");
+    let port = port_of(&endpoint.vaults[0].url);
+    let (ca, token) = (endpoint.ca_pem.clone(), endpoint.console_token(&ws));
+    const N: usize = 64;
+    const { assert!(N > tde_console::vault_endpoint::MAX_CONNECTIONS_PER_VAULT) };
+    let connected = Arc::new(std::sync::Barrier::new(N));
+    let clients: Vec<_> = (0..N)
+        .map(|_| {
+            let (ca, token, connected) = (ca.clone(), token.clone(), connected.clone());
+            std::thread::spawn(move || {
+                let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+                // Every connection open before any sends a byte.
+                connected.wait();
+                https_on(
+                    tcp,
+                    port,
+                    &ca,
+                    "GET",
+                    "/keys?api-version=7.5",
+                    Some(&token),
+                    "",
+                )
+            })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !clients.iter().all(|c| c.is_finished()) && std::time::Instant::now() < deadline {
+        endpoint.serve_next(&mut ws, keys.as_ref(), std::time::Duration::from_millis(10));
+    }
+    let answers: Vec<String> = clients
+        .into_iter()
+        .map(|c| c.join().expect("client"))
+        .collect();
+    for a in &answers {
+        assert!(
+            a.starts_with("HTTP/1.1 200"),
+            "{}",
+            a.lines().next().unwrap_or("(nothing: reset)")
+        );
+    }
+    assert_eq!(
+        endpoint
+            .stats
+            .refused
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    endpoint.stop();
+}
+
+/// Beyond a vault's slots and its whole queue, a connection still gets HTTP: a 503 with
+/// `Retry-After`, after TLS.
+#[test]
+fn beyond_the_queue_a_connection_gets_a_503_with_retry_after() {
+    use tde_console::vault_endpoint::{MAX_CONNECTIONS_PER_VAULT, QUEUE_PER_VAULT};
+    let ws = demo();
+    let keys: Arc<dyn tde_console::service::KeySource> = Arc::new(FixtureKeys::new());
+    let endpoint = Endpoint::start(&ws, 0, keys, Arc::new(|| {})).expect("started");
+    let port = port_of(&endpoint.vaults[0].url);
+    let ca = endpoint.ca_pem.clone();
+    // Every slot held by a client that has begun a TLS record and sends no more...
+    let hogs: Vec<std::net::TcpStream> = (0..MAX_CONNECTIONS_PER_VAULT)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(&[0x16]).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // ...and the whole queue waiting behind them.
+    let waiting: Vec<std::net::TcpStream> = (0..QUEUE_PER_VAULT)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let busy = https_as(port, &ca, "GET", "/keys?api-version=7.5", None, "");
+    assert!(busy.starts_with("HTTP/1.1 503"), "{busy}");
+    assert!(busy.contains("Retry-After: 1\r\n"), "{busy}");
+    assert!(busy.contains("ServiceUnavailable"), "{busy}");
+    assert!(
+        endpoint
+            .stats
+            .refused
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 1
+    );
+    drop((hogs, waiting));
+    endpoint.stop();
+}
+
+/// Issue 24: a vault created while serving is served at once (a new port, the same
+/// shape as the others), and a deleted one stops listening.
+#[test]
+fn vaults_are_served_as_they_appear_and_stop_when_deleted() {
+    use tde_console::vault_endpoint::Change;
+    let mut ws = demo();
+    let keys: Arc<dyn tde_console::service::KeySource> = Arc::new(FixtureKeys::new());
+    let mut endpoint = Endpoint::start(&ws, 0, keys.clone(), Arc::new(|| {})).expect("started");
+    assert!(endpoint.sync(&ws).is_empty(), "nothing changed yet");
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let out = sh.run_script(
+        &mut ws,
+        "az keyvault create --name kv-new-app --resource-group rg-contoso-us --location eastus -o none",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let changes = endpoint.sync(&ws);
+    let [Change::Served(new)] = changes.as_slice() else {
+        panic!("{changes:?}");
+    };
+    assert_eq!(new.name, "kv-new-app");
+    assert!(endpoint.vaults.iter().any(|v| v == new));
+    let port = port_of(&new.url);
+    let (ca, token) = (endpoint.ca_pem.clone(), endpoint.console_token(&ws));
+    let client =
+        std::thread::spawn(move || https(port, &ca, "GET", "/keys?api-version=7.5", &token, ""));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !client.is_finished() && std::time::Instant::now() < deadline {
+        endpoint.serve_next(&mut ws, keys.as_ref(), std::time::Duration::from_millis(10));
+    }
+    let listed = client.join().expect("client");
+    assert!(listed.starts_with("HTTP/1.1 200"), "{listed}");
+    let out = sh.run_script(
+        &mut ws,
+        "az keyvault delete --name kv-new-app -o none",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert_eq!(
+        endpoint.sync(&ws),
+        vec![Change::Stopped("kv-new-app".into())]
+    );
+    assert!(!endpoint.vaults.iter().any(|v| v.name == "kv-new-app"));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "a deleted vault's port refuses connections"
+    );
+    endpoint.stop();
 }

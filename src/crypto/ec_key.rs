@@ -5,8 +5,9 @@
 
 use super::{CryptoError, RsaKeyMaterial, hex_upper};
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
-    ECDSA_P521_SHA512_FIXED_SIGNING, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED,
+    ECDSA_P384_SHA384_FIXED_SIGNING, ECDSA_P521_SHA512_FIXED, ECDSA_P521_SHA512_FIXED_SIGNING,
+    EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, KeyPair, UnparsedPublicKey,
 };
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -52,6 +53,19 @@ impl EcCurve {
             EcCurve::P384 => &ECDSA_P384_SHA384_FIXED_SIGNING,
             EcCurve::P521 => &ECDSA_P521_SHA512_FIXED_SIGNING,
         }
+    }
+
+    fn verification(self) -> &'static EcdsaVerificationAlgorithm {
+        match self {
+            EcCurve::P256 => &ECDSA_P256_SHA256_FIXED,
+            EcCurve::P384 => &ECDSA_P384_SHA384_FIXED,
+            EcCurve::P521 => &ECDSA_P521_SHA512_FIXED,
+        }
+    }
+
+    /// The bytes of a coordinate (and of the private scalar).
+    pub fn coordinate_len(self) -> usize {
+        self.bits().div_ceil(8)
     }
 }
 
@@ -108,8 +122,101 @@ impl EcKeyMaterial {
         Self::from_der(&der)
     }
 
+    /// A key from its JWK components (`crv`, and big-endian `x`, `y`, `d`), as an import
+    /// through Key Vault's REST API carries it: the private scalar must give the public
+    /// point.
+    pub fn from_jwk(crv: &str, x: &[u8], y: &[u8], d: &[u8]) -> Result<Self, CryptoError> {
+        let curve = EcCurve::parse(crv).ok_or_else(|| {
+            CryptoError::MalformedKey(format!(
+                "the curve '{crv}' is not one of P-256, P-384, P-521"
+            ))
+        })?;
+        let len = curve.coordinate_len();
+        // Left-padded to the curve's size (some encoders drop leading zero bytes).
+        let fixed = |b: &[u8], what: &str| -> Result<Vec<u8>, CryptoError> {
+            let b = &b[b.iter().position(|&v| v != 0).unwrap_or(b.len())..];
+            if b.len() > len {
+                return Err(CryptoError::MalformedKey(format!(
+                    "'{what}' is longer than {len} bytes for {}",
+                    curve.as_str()
+                )));
+            }
+            let mut out = vec![0u8; len - b.len()];
+            out.extend_from_slice(b);
+            Ok(out)
+        };
+        let mut point = vec![0x04];
+        point.extend(fixed(x, "x")?);
+        point.extend(fixed(y, "y")?);
+        let pair = EcdsaKeyPair::from_private_key_and_public_key(
+            curve.algorithm(),
+            &fixed(d, "d")?,
+            &point,
+        )
+        .map_err(|e| {
+            CryptoError::MalformedKey(format!(
+                "the private key does not go with the public point ({e})"
+            ))
+        })?;
+        let der = pair
+            .to_pkcs8v1()
+            .map_err(|_| CryptoError::MalformedKey("EC key encoding failed".into()))?;
+        Ok(EcKeyMaterial {
+            curve,
+            pkcs8_der: Arc::new(der.as_ref().to_vec()),
+        })
+    }
+
     pub fn curve(&self) -> EcCurve {
         self.curve
+    }
+
+    /// Signs a digest with `ES256` (P-256), `ES384` (P-384) or `ES512` (P-521): the
+    /// signature as `r || s`, as Key Vault returns it.
+    pub fn sign_digest(
+        &self,
+        alg: super::SignatureAlgorithm,
+        digest: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.check_algorithm(alg)?;
+        let digest = alg.digest(digest)?;
+        let pair = self
+            .pair()
+            .ok_or_else(|| CryptoError::MalformedKey("the EC key cannot be read".into()))?;
+        pair.sign_digest(&digest)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| CryptoError::WrapFailed)
+    }
+
+    /// Checks an `r || s` signature over a digest.
+    pub fn verify_digest(
+        &self,
+        alg: super::SignatureAlgorithm,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        self.check_algorithm(alg).is_ok()
+            && alg.digest(digest).is_ok_and(|d| {
+                UnparsedPublicKey::new(self.curve.verification(), self.point())
+                    .verify_digest(&d, signature)
+                    .is_ok()
+            })
+    }
+
+    fn check_algorithm(&self, alg: super::SignatureAlgorithm) -> Result<(), CryptoError> {
+        match alg.curve() {
+            Some(c) if c == self.curve => Ok(()),
+            Some(c) => Err(CryptoError::IncompatibleAlgorithm(format!(
+                "{} signs with a {} key; this key is {}",
+                alg.as_str(),
+                c.as_str(),
+                self.curve.as_str()
+            ))),
+            None => Err(CryptoError::IncompatibleAlgorithm(format!(
+                "{} signs with an RSA key, not an EC key",
+                alg.as_str()
+            ))),
+        }
     }
 
     fn pair(&self) -> Option<EcdsaKeyPair> {
@@ -291,6 +398,49 @@ mod tests {
             assert_eq!(x.len(), curve.bits().div_ceil(8));
             assert!(m.rsa().is_none());
         }
+    }
+
+    #[test]
+    fn every_curve_signs_its_es_algorithm_and_refuses_the_others() {
+        use crate::crypto::SignatureAlgorithm as A;
+        for (curve, alg) in [
+            (EcCurve::P256, A::Es256),
+            (EcCurve::P384, A::Es384),
+            (EcCurve::P521, A::Es512),
+        ] {
+            let k = EcKeyMaterial::generate(curve).unwrap();
+            let digest = vec![3u8; alg.digest_len()];
+            let sig = k.sign_digest(alg, &digest).expect("signs");
+            assert_eq!(sig.len(), 2 * curve.coordinate_len(), "r || s");
+            assert!(k.verify_digest(alg, &digest, &sig));
+            let mut other = digest.clone();
+            other[1] ^= 1;
+            assert!(!k.verify_digest(alg, &other, &sig));
+            assert!(k.sign_digest(alg, &digest[1..]).is_err(), "digest size");
+            for wrong in [A::Es256, A::Es384, A::Es512, A::Rs256, A::Ps256] {
+                if wrong != alg {
+                    let d = vec![3u8; wrong.digest_len()];
+                    assert!(k.sign_digest(wrong, &d).is_err(), "{curve:?} {wrong:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_jwk_imports_when_its_scalar_gives_its_point() {
+        let k = EcKeyMaterial::generate(EcCurve::P256).unwrap();
+        let pair = k.pair().unwrap();
+        // The private scalar from the PKCS#8 (aws-lc exports it as big-endian bytes).
+        use aws_lc_rs::encoding::AsBigEndian;
+        let d = pair.private_key().as_be_bytes().unwrap();
+        let (x, y) = k.coordinates();
+        let back = EcKeyMaterial::from_jwk("P-256", &x, &y, d.as_ref()).expect("imports");
+        assert_eq!(back.coordinates(), k.coordinates());
+        let other = EcKeyMaterial::generate(EcCurve::P256).unwrap();
+        let (ox, oy) = other.coordinates();
+        assert!(EcKeyMaterial::from_jwk("P-256", &ox, &oy, d.as_ref()).is_err());
+        assert!(EcKeyMaterial::from_jwk("P-999", &x, &y, d.as_ref()).is_err());
+        assert!(EcKeyMaterial::from_jwk("P-256", &[1u8; 40], &y, d.as_ref()).is_err());
     }
 
     #[test]

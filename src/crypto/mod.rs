@@ -32,6 +32,8 @@ pub enum CryptoError {
     UnwrapFailed,
     /// A page failed AES-GCM authentication: wrong DEK or damaged page.
     PageAuthenticationFailed(usize),
+    /// The algorithm does not go with the key or the input (why).
+    IncompatibleAlgorithm(String),
 }
 
 impl fmt::Display for CryptoError {
@@ -43,6 +45,7 @@ impl fmt::Display for CryptoError {
             CryptoError::UnwrapFailed => {
                 f.write_str("the wrapped key could not be unwrapped with this key")
             }
+            CryptoError::IncompatibleAlgorithm(why) => f.write_str(why),
             CryptoError::PageAuthenticationFailed(n) => {
                 write!(
                     f,

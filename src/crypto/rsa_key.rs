@@ -11,21 +11,35 @@ use sha1::Digest;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-/// The wrap algorithms Key Vault offers for RSA keys.
+/// The wrap (and encrypt) algorithms Key Vault offers for RSA keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WrapAlgorithm {
     /// RSA-OAEP with SHA-1 and MGF1-SHA-1.
     RsaOaep,
     /// RSA-OAEP with SHA-256 and MGF1-SHA-256 (what SQL uses for the DEK).
     RsaOaep256,
+    /// RSAES-PKCS1-v1_5 (`RSA1_5`): older applications still decrypt with it. The private
+    /// operation is aws-lc's, whose padding check runs in constant time.
+    Rsa15,
 }
 
 impl WrapAlgorithm {
+    pub const ALL: [WrapAlgorithm; 3] = [
+        WrapAlgorithm::RsaOaep,
+        WrapAlgorithm::RsaOaep256,
+        WrapAlgorithm::Rsa15,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             WrapAlgorithm::RsaOaep => "RSA-OAEP",
             WrapAlgorithm::RsaOaep256 => "RSA-OAEP-256",
+            WrapAlgorithm::Rsa15 => "RSA1_5",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<WrapAlgorithm> {
+        WrapAlgorithm::ALL.into_iter().find(|a| a.as_str() == text)
     }
 }
 
@@ -47,16 +61,30 @@ pub struct RsaKeyMaterial {
 struct FastKey {
     private: aws_lc_rs::rsa::OaepPrivateDecryptingKey,
     public: aws_lc_rs::rsa::OaepPublicEncryptingKey,
+    pkcs1_private: aws_lc_rs::rsa::Pkcs1PrivateDecryptingKey,
+    pkcs1_public: aws_lc_rs::rsa::Pkcs1PublicEncryptingKey,
+    /// For PS256/384/512 signatures over a digest.
+    signing: aws_lc_rs::rsa::KeyPair,
 }
 
 impl FastKey {
     fn load(pkcs8_der: &[u8]) -> Option<FastKey> {
-        use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, OaepPublicEncryptingKey};
-        let private = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8_der).ok()?;
+        use aws_lc_rs::rsa::{
+            OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
+            Pkcs1PublicEncryptingKey, PrivateDecryptingKey,
+        };
+        let private = PrivateDecryptingKey::from_pkcs8(pkcs8_der).ok()?;
         let public = OaepPublicEncryptingKey::new(private.public_key()).ok()?;
+        let pkcs1_public = Pkcs1PublicEncryptingKey::new(private.public_key()).ok()?;
+        let pkcs1_private =
+            Pkcs1PrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(pkcs8_der).ok()?)
+                .ok()?;
         Some(FastKey {
             private: OaepPrivateDecryptingKey::new(private).ok()?,
             public,
+            pkcs1_private,
+            pkcs1_public,
+            signing: aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8_der).ok()?,
         })
     }
 }
@@ -87,39 +115,132 @@ fn pem_body(pem: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-/// The RSA signature algorithms of Key Vault's `sign` and `verify` that the console
-/// simulates: PKCS#1 v1.5 over a digest the caller computed.
+/// The signature algorithms of Key Vault's `sign` and `verify`, over a digest the caller
+/// computed: RSASSA-PKCS1-v1_5 (`RS*`) and RSASSA-PSS (`PS*`, salt as long as the digest)
+/// for RSA keys, ECDSA (`ES*`, the signature as `r || s`) for EC keys on the matching
+/// curve (ES256: P-256, ES384: P-384, ES512: P-521).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignatureAlgorithm {
     Rs256,
     Rs384,
     Rs512,
+    Ps256,
+    Ps384,
+    Ps512,
+    Es256,
+    Es384,
+    Es512,
 }
 
 impl SignatureAlgorithm {
-    pub fn parse(text: &str) -> Option<SignatureAlgorithm> {
-        match text {
-            "RS256" => Some(SignatureAlgorithm::Rs256),
-            "RS384" => Some(SignatureAlgorithm::Rs384),
-            "RS512" => Some(SignatureAlgorithm::Rs512),
-            _ => None,
+    pub const ALL: [SignatureAlgorithm; 9] = [
+        SignatureAlgorithm::Rs256,
+        SignatureAlgorithm::Rs384,
+        SignatureAlgorithm::Rs512,
+        SignatureAlgorithm::Ps256,
+        SignatureAlgorithm::Ps384,
+        SignatureAlgorithm::Ps512,
+        SignatureAlgorithm::Es256,
+        SignatureAlgorithm::Es384,
+        SignatureAlgorithm::Es512,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureAlgorithm::Rs256 => "RS256",
+            SignatureAlgorithm::Rs384 => "RS384",
+            SignatureAlgorithm::Rs512 => "RS512",
+            SignatureAlgorithm::Ps256 => "PS256",
+            SignatureAlgorithm::Ps384 => "PS384",
+            SignatureAlgorithm::Ps512 => "PS512",
+            SignatureAlgorithm::Es256 => "ES256",
+            SignatureAlgorithm::Es384 => "ES384",
+            SignatureAlgorithm::Es512 => "ES512",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<SignatureAlgorithm> {
+        SignatureAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.as_str() == text)
     }
 
     /// The length of the digest the algorithm signs.
     pub fn digest_len(self) -> usize {
         match self {
-            SignatureAlgorithm::Rs256 => 32,
-            SignatureAlgorithm::Rs384 => 48,
-            SignatureAlgorithm::Rs512 => 64,
+            SignatureAlgorithm::Rs256 | SignatureAlgorithm::Ps256 | SignatureAlgorithm::Es256 => 32,
+            SignatureAlgorithm::Rs384 | SignatureAlgorithm::Ps384 | SignatureAlgorithm::Es384 => 48,
+            SignatureAlgorithm::Rs512 | SignatureAlgorithm::Ps512 | SignatureAlgorithm::Es512 => 64,
         }
     }
 
-    fn scheme(self) -> rsa::Pkcs1v15Sign {
+    /// The curve an `ES*` algorithm signs with (`None`: an RSA algorithm).
+    pub fn curve(self) -> Option<super::EcCurve> {
         match self {
-            SignatureAlgorithm::Rs256 => rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha256>(),
-            SignatureAlgorithm::Rs384 => rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha384>(),
-            SignatureAlgorithm::Rs512 => rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha512>(),
+            SignatureAlgorithm::Es256 => Some(super::EcCurve::P256),
+            SignatureAlgorithm::Es384 => Some(super::EcCurve::P384),
+            SignatureAlgorithm::Es512 => Some(super::EcCurve::P521),
+            _ => None,
+        }
+    }
+
+    /// The digest as aws-lc takes it.
+    pub(crate) fn digest(self, digest: &[u8]) -> Result<aws_lc_rs::digest::Digest, CryptoError> {
+        let alg = match self.digest_len() {
+            32 => &aws_lc_rs::digest::SHA256,
+            48 => &aws_lc_rs::digest::SHA384,
+            _ => &aws_lc_rs::digest::SHA512,
+        };
+        aws_lc_rs::digest::Digest::import_less_safe(digest, alg).map_err(|_| {
+            CryptoError::IncompatibleAlgorithm(format!(
+                "the digest must be {} bytes for {}",
+                self.digest_len(),
+                self.as_str()
+            ))
+        })
+    }
+
+    fn pkcs1(self) -> Option<rsa::Pkcs1v15Sign> {
+        match self {
+            SignatureAlgorithm::Rs256 => Some(rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha256>()),
+            SignatureAlgorithm::Rs384 => Some(rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha384>()),
+            SignatureAlgorithm::Rs512 => Some(rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha512>()),
+            _ => None,
+        }
+    }
+
+    /// A PSS signature by the `rsa` crate (`None`: not a `PS*` algorithm).
+    fn pss_sign(self, key: &PrivateKey, digest: &[u8]) -> Option<rsa::errors::Result<Vec<u8>>> {
+        use rsa::pss::Pss;
+        use rsa::sha2::{Sha256, Sha384, Sha512};
+        let mut rng = rand::rng();
+        Some(match self {
+            SignatureAlgorithm::Ps256 => key.sign_with_rng(&mut rng, Pss::<Sha256>::new(), digest),
+            SignatureAlgorithm::Ps384 => key.sign_with_rng(&mut rng, Pss::<Sha384>::new(), digest),
+            SignatureAlgorithm::Ps512 => key.sign_with_rng(&mut rng, Pss::<Sha512>::new(), digest),
+            _ => return None,
+        })
+    }
+
+    /// Checks a PSS signature with the `rsa` crate (false: not a `PS*` algorithm).
+    fn pss_verify(self, key: &PublicKey, digest: &[u8], signature: &[u8]) -> bool {
+        use rsa::pss::Pss;
+        use rsa::sha2::{Sha256, Sha384, Sha512};
+        match self {
+            SignatureAlgorithm::Ps256 => key.verify(Pss::<Sha256>::new(), digest, signature),
+            SignatureAlgorithm::Ps384 => key.verify(Pss::<Sha384>::new(), digest, signature),
+            SignatureAlgorithm::Ps512 => key.verify(Pss::<Sha512>::new(), digest, signature),
+            _ => return false,
+        }
+        .is_ok()
+    }
+
+    fn aws_lc_pss(self) -> Option<&'static aws_lc_rs::signature::RsaSignatureEncoding> {
+        match self {
+            SignatureAlgorithm::Ps256 => Some(&aws_lc_rs::signature::RSA_PSS_SHA256),
+            SignatureAlgorithm::Ps384 => Some(&aws_lc_rs::signature::RSA_PSS_SHA384),
+            SignatureAlgorithm::Ps512 => Some(&aws_lc_rs::signature::RSA_PSS_SHA512),
+            _ => None,
         }
     }
 }
@@ -134,10 +255,12 @@ pub enum RsaBackend {
 }
 
 impl WrapAlgorithm {
-    fn aws_lc(self) -> &'static aws_lc_rs::rsa::OaepAlgorithm {
+    /// The OAEP parameters (`None`: PKCS#1 v1.5).
+    fn aws_lc(self) -> Option<&'static aws_lc_rs::rsa::OaepAlgorithm> {
         match self {
-            WrapAlgorithm::RsaOaep => &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
-            WrapAlgorithm::RsaOaep256 => &aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256,
+            WrapAlgorithm::RsaOaep => Some(&aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1),
+            WrapAlgorithm::RsaOaep256 => Some(&aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256),
+            WrapAlgorithm::Rsa15 => None,
         }
     }
 }
@@ -260,24 +383,55 @@ impl RsaKeyMaterial {
         Self::from_private_key(key)
     }
 
-    /// Signs a digest (`sign` in Key Vault: the caller hashed the message).
+    /// Signs a digest (`sign` in Key Vault: the caller hashed the message) with `RS*` or
+    /// `PS*`.
     pub fn sign_digest(
         &self,
         alg: SignatureAlgorithm,
         digest: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
         if digest.len() != alg.digest_len() {
-            return Err(CryptoError::WrapFailed);
+            return Err(CryptoError::IncompatibleAlgorithm(format!(
+                "the digest must be {} bytes for {}",
+                alg.digest_len(),
+                alg.as_str()
+            )));
         }
-        self.key()?
-            .sign(alg.scheme(), digest)
-            .map_err(|_| CryptoError::WrapFailed)
+        if let Some(scheme) = alg.pkcs1() {
+            return self
+                .key()?
+                .sign(scheme, digest)
+                .map_err(|_| CryptoError::WrapFailed);
+        }
+        let Some(encoding) = alg.aws_lc_pss() else {
+            return Err(CryptoError::IncompatibleAlgorithm(format!(
+                "{} signs with an EC key, not an RSA key",
+                alg.as_str()
+            )));
+        };
+        // PSS: aws-lc where it takes the key, the `rsa` crate otherwise.
+        if let Some(fast) = self.fast() {
+            let mut sig = vec![0u8; fast.signing.public_modulus_len()];
+            fast.signing
+                .sign_digest(encoding, &alg.digest(digest)?, &mut sig)
+                .map_err(|_| CryptoError::WrapFailed)?;
+            return Ok(sig);
+        }
+        match alg.pss_sign(self.key()?, digest) {
+            Some(r) => r.map_err(|_| CryptoError::WrapFailed),
+            None => Err(CryptoError::WrapFailed),
+        }
     }
 
-    /// Checks a signature over a digest with the public key.
+    /// Checks a signature over a digest with the public key (`RS*` or `PS*`).
     pub fn verify_digest(&self, alg: SignatureAlgorithm, digest: &[u8], signature: &[u8]) -> bool {
-        self.public_key()
-            .is_ok_and(|k| k.verify(alg.scheme(), digest, signature).is_ok())
+        let Ok(k) = self.public_key() else {
+            return false;
+        };
+        if let Some(scheme) = alg.pkcs1() {
+            return k.verify(scheme, digest, signature).is_ok();
+        }
+        alg.pss_verify(&k, digest, signature)
     }
 
     fn key(&self) -> Result<&PrivateKey, CryptoError> {
@@ -367,10 +521,20 @@ impl RsaKeyMaterial {
         if backend == RsaBackend::AwsLc
             && let Some(fast) = self.fast()
         {
+            let Some(oaep) = alg.aws_lc() else {
+                let mut out = vec![0u8; fast.pkcs1_public.ciphertext_size()];
+                let n = fast
+                    .pkcs1_public
+                    .encrypt(plaintext, &mut out)
+                    .map_err(|_| CryptoError::WrapFailed)?
+                    .len();
+                out.truncate(n);
+                return Ok(out);
+            };
             let mut out = vec![0u8; fast.public.ciphertext_size()];
             let n = fast
                 .public
-                .encrypt(alg.aws_lc(), plaintext, &mut out, None)
+                .encrypt(oaep, plaintext, &mut out, None)
                 .map_err(|_| CryptoError::WrapFailed)?
                 .len();
             out.truncate(n);
@@ -380,6 +544,7 @@ impl RsaKeyMaterial {
         let r = match alg {
             WrapAlgorithm::RsaOaep => public.oaep_encrypt::<sha1::Sha1>(plaintext),
             WrapAlgorithm::RsaOaep256 => public.oaep_encrypt::<rsa::sha2::Sha256>(plaintext),
+            WrapAlgorithm::Rsa15 => public.pkcs1v15_encrypt(plaintext),
         };
         r.map_err(|_| CryptoError::WrapFailed)
     }
@@ -394,10 +559,20 @@ impl RsaKeyMaterial {
         if backend == RsaBackend::AwsLc
             && let Some(fast) = self.fast()
         {
+            let Some(oaep) = alg.aws_lc() else {
+                let mut out = vec![0u8; fast.pkcs1_private.min_output_size()];
+                let n = fast
+                    .pkcs1_private
+                    .decrypt(wrapped, &mut out)
+                    .map_err(|_| CryptoError::UnwrapFailed)?
+                    .len();
+                out.truncate(n);
+                return Ok(out);
+            };
             let mut out = vec![0u8; fast.private.min_output_size()];
             let n = fast
                 .private
-                .decrypt(alg.aws_lc(), wrapped, &mut out, None)
+                .decrypt(oaep, wrapped, &mut out, None)
                 .map_err(|_| CryptoError::UnwrapFailed)?
                 .len();
             out.truncate(n);
@@ -407,6 +582,7 @@ impl RsaKeyMaterial {
         let r = match alg {
             WrapAlgorithm::RsaOaep => key.oaep_decrypt::<sha1::Sha1>(wrapped),
             WrapAlgorithm::RsaOaep256 => key.oaep_decrypt::<rsa::sha2::Sha256>(wrapped),
+            WrapAlgorithm::Rsa15 => key.pkcs1v15_decrypt(wrapped),
         };
         r.map_err(|_| CryptoError::UnwrapFailed)
     }
@@ -427,6 +603,66 @@ mod signature_tests {
         assert!(k.verify_digest(SignatureAlgorithm::Rs256, &digest, &sig));
         assert!(!k.verify_digest(SignatureAlgorithm::Rs256, &[8u8; 32], &sig));
         assert!(k.sign_digest(SignatureAlgorithm::Rs384, &digest).is_err());
+    }
+
+    #[test]
+    fn pss_signatures_verify_with_either_backend_and_are_randomized() {
+        let pem = include_str!("../../tests/fixtures/rsa2048-1.pem");
+        let k = RsaKeyMaterial::from_pem(pem).expect("fixture");
+        for alg in [
+            SignatureAlgorithm::Ps256,
+            SignatureAlgorithm::Ps384,
+            SignatureAlgorithm::Ps512,
+        ] {
+            let digest = vec![9u8; alg.digest_len()];
+            let a = k.sign_digest(alg, &digest).expect("signs");
+            let b = k.sign_digest(alg, &digest).expect("signs");
+            assert_ne!(a, b, "PSS salts each signature");
+            assert!(k.verify_digest(alg, &digest, &a));
+            assert!(k.verify_digest(alg, &digest, &b));
+            // The `rsa` crate's PSS agrees with aws-lc's.
+            let rust = alg
+                .pss_sign(k.key().expect("key"), &digest)
+                .expect("a PS algorithm")
+                .expect("signs");
+            assert!(k.verify_digest(alg, &digest, &rust));
+            let mut other = digest.clone();
+            other[0] ^= 1;
+            assert!(!k.verify_digest(alg, &other, &a));
+            // A PSS signature is not a PKCS#1 v1.5 one.
+            let rs = SignatureAlgorithm::parse(&alg.as_str().replace('P', "R")).expect("RS");
+            assert!(!k.verify_digest(rs, &digest, &a));
+        }
+        assert!(
+            k.sign_digest(SignatureAlgorithm::Es256, &[0u8; 32])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn rsa1_5_round_trips_with_either_backend() {
+        let pem = include_str!("../../tests/fixtures/rsa2048-1.pem");
+        let k = RsaKeyMaterial::from_pem(pem).expect("fixture");
+        let secret = [5u8; 32];
+        for (enc, dec) in [
+            (RsaBackend::AwsLc, RsaBackend::RustCrypto),
+            (RsaBackend::RustCrypto, RsaBackend::AwsLc),
+        ] {
+            let c = k
+                .wrap_with(enc, WrapAlgorithm::Rsa15, &secret)
+                .expect("wraps");
+            assert_eq!(c.len(), 256);
+            assert_eq!(
+                k.unwrap_with(dec, WrapAlgorithm::Rsa15, &c)
+                    .expect("unwraps"),
+                secret
+            );
+            assert!(k.unwrap_with(dec, WrapAlgorithm::RsaOaep256, &c).is_err());
+        }
+        assert!(
+            k.unwrap_key(WrapAlgorithm::Rsa15, &[1u8; 256]).is_err(),
+            "bad padding is an error"
+        );
     }
 }
 

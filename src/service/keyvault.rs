@@ -1809,6 +1809,18 @@ pub fn import_ec_pem_key(
             "The key could not be imported: it is not a PEM EC private key on P-256, P-384 or P-521.",
         )
     })?;
+    import_ec_key(ws, vault, name, kty, material)
+}
+
+/// An EC key's import (a JWK through the REST API, or a PEM file): checked and added as
+/// any import (`EC` or `EC-HSM`; a Managed HSM takes `EC-HSM` only).
+pub fn import_ec_key(
+    ws: &mut Workspace,
+    vault: &str,
+    name: &str,
+    kty: KeyType,
+    material: crate::crypto::EcKeyMaterial,
+) -> ServiceResult<(Key, KeyVersion)> {
     let bits = material.curve().bits();
     add_key(
         ws,

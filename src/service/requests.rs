@@ -19,6 +19,12 @@ pub const SUBSCRIPTION_FACTOR: u32 = 5;
 /// The waits (seconds) a SQL server leaves between retries after a 429.
 pub const SERVER_BACKOFF_SECONDS: [i64; 5] = [1, 2, 4, 8, 16];
 
+/// Seconds from `at` until the vault's next 10-second window opens (1 to 10): what a
+/// throttled request's message names and the endpoint's `Retry-After` says.
+pub fn retry_after_seconds(at: Timestamp) -> i64 {
+    (window_of(at) + 1) * 10 - at.0
+}
+
 /// One request about to be made to a vault.
 #[derive(Clone, Debug)]
 pub(crate) struct VaultCall {
@@ -108,19 +114,22 @@ impl VaultCall {
         });
     }
 
-    /// The vault's answer to a request beyond its limit.
-    fn throttled(&self) -> ServiceError {
+    /// The vault's answer at `at` to a request beyond its limit: the wait it names is
+    /// [`retry_after_seconds`], what the endpoint sends as `Retry-After`.
+    fn throttled(&self, at: Timestamp) -> ServiceError {
+        let wait = retry_after_seconds(at);
         ServiceError::new(
             "Throttled",
             429,
             format!(
-                "Request was not processed because too many requests were received. Vault '{}' allows {} transactions per 10 seconds for {} (its subscription five times that); retry after 1 second.",
+                "Request was not processed because too many requests were received. Vault '{}' allows {} transactions per 10 seconds for {} (its subscription five times that); retry after {wait} second{}.",
                 self.vault,
                 self.class.limit().unwrap_or(0),
                 match self.class {
                     ThrottleClass::Secrets => "secrets".to_string(),
                     c => format!("{} keys", c.describe()),
-                }
+                },
+                if wait == 1 { "" } else { "s" }
             ),
         )
     }
@@ -131,7 +140,7 @@ impl VaultCall {
         if self.admitted_at(ws, now) {
             return Ok(());
         }
-        let e = self.throttled();
+        let e = self.throttled(now);
         self.record(ws, now, 429, &e.message);
         Err(e)
     }
@@ -144,14 +153,13 @@ impl VaultCall {
         if self.admitted_at(ws, at) {
             return Some(at);
         }
-        let message = self.throttled().message;
-        self.record(ws, at, 429, &message);
+        self.record(ws, at, 429, &self.throttled(at).message);
         for wait in SERVER_BACKOFF_SECONDS {
             at = at + Duration::seconds(wait);
             if self.admitted_at(ws, at) {
                 return Some(at);
             }
-            self.record(ws, at, 429, &message);
+            self.record(ws, at, 429, &self.throttled(at).message);
         }
         None
     }
@@ -164,14 +172,13 @@ impl VaultCall {
         if self.admitted_at(ws, at) {
             return at;
         }
-        let message = self.throttled().message;
         let waits = SERVER_BACKOFF_SECONDS
             .iter()
             .copied()
             .chain(std::iter::repeat(16))
             .take(1_000_000);
         for wait in waits {
-            self.record(ws, at, 429, &message);
+            self.record(ws, at, 429, &self.throttled(at).message);
             at = at + Duration::seconds(wait);
             if self.admitted_at(ws, at) {
                 return at;
@@ -635,5 +642,37 @@ pub fn metrics(ws: &Workspace, vault: &str, from: Option<Timestamp>, to: Timesta
         to,
         bucket_seconds: bucket,
         points,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_a_429_names_is_the_time_to_the_next_window() {
+        assert_eq!(retry_after_seconds(Timestamp(1_000)), 10);
+        assert_eq!(retry_after_seconds(Timestamp(1_001)), 9);
+        assert_eq!(retry_after_seconds(Timestamp(1_009)), 1);
+        assert_eq!(retry_after_seconds(Timestamp(-1)), 1);
+        for t in 0..40 {
+            let at = Timestamp(t);
+            let wait = retry_after_seconds(at);
+            assert!((1..=10).contains(&wait));
+            assert_eq!(window_of(at + Duration::seconds(wait)), window_of(at) + 1);
+            assert_eq!(window_of(at + Duration::seconds(wait - 1)), window_of(at));
+        }
+    }
+
+    #[test]
+    fn a_throttled_request_names_the_wait_of_its_own_instant() {
+        let ws = crate::persist::demo().expect("demo");
+        let vault = ws.vaults[0].name.clone();
+        let call = VaultCall::new(&ws, &vault, "KeyGet", &Caller::ConsoleUser, Some("k"))
+            .expect("a vault of the demo");
+        let m = call.throttled(Timestamp(1_003)).message;
+        assert!(m.ends_with("retry after 7 seconds."), "{m}");
+        let m = call.throttled(Timestamp(1_009)).message;
+        assert!(m.ends_with("retry after 1 second."), "{m}");
     }
 }

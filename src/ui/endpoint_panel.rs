@@ -75,6 +75,18 @@ pub fn serve(app: &mut ConsoleApp, ctx: &egui::Context) {
         app.last_change = "Key Vault requests from SDK clients".into();
         ctx.request_repaint();
     }
+    // Vaults created (in a blade, the shell or by a client) are served as they appear;
+    // deleted ones stop. The panel lists `endpoint.vaults`.
+    for change in endpoint.sync(&app.ws) {
+        use crate::vault_endpoint::Change;
+        app.serving.error = match change {
+            Change::NotServed { vault, why } => {
+                Some(format!("Vault '{vault}' is not served: {why}"))
+            }
+            Change::Served(_) | Change::Stopped(_) => app.serving.error.take(),
+        };
+        ctx.request_repaint();
+    }
 }
 
 /// The top bar's indicator while serving.

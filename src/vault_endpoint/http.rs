@@ -277,8 +277,11 @@ pub fn write_response(
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(&response.body)?;
+    // Head and body in one write: as one TLS record and one TCP segment (the socket has
+    // TCP_NODELAY), so the client's delayed ACK never holds the body back.
+    let mut whole = head.into_bytes();
+    whole.extend_from_slice(&response.body);
+    stream.write_all(&whole)?;
     stream.flush()
 }
 
@@ -297,6 +300,7 @@ fn reason(status: u16) -> &'static str {
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         503 => "Service Unavailable",
         _ => "Status",
     }

@@ -4,22 +4,56 @@
 //!
 //! Each vault gets a port of its own on 127.0.0.1 (never another interface): the SDKs
 //! parse key ids as `https://HOST[:PORT]/keys/NAME/VERSION`, so a vault URL has no path.
-//! TLS uses a certificate made at start ([`tls`]); clients trust its CA file. Requests are
+//! A vault created while serving gets its port as it appears ([`Endpoint::sync`]); a vault
+//! deleted stops listening (its address refuses connections, as a deleted vault's name
+//! stops resolving). TLS uses a certificate made at start, under a CA made at start or
+//! kept in a folder across runs ([`tls`]); clients trust the CA file. Requests are
 //! authenticated with tokens of this workspace ([`token`]) and run through the operations
 //! layer as the token's principal ([`rest`]): access policies or RBAC, firewall (the
 //! client's address counts as the console's client IP setting), limits with 429 and
 //! `Retry-After`, soft delete, and the audit records the Logs blade shows.
 //!
-//! Threads: a listener per vault and a thread per connection (at most
-//! [`MAX_CONNECTIONS`], [`MAX_CONNECTIONS_PER_VAULT`] to one vault) read and write HTTP,
-//! with an idle limit and a deadline for each request; the workspace stays with its owner (the UI
-//! thread of the app, the main thread of `tde-console serve`), which handles each request
-//! in turn ([`Endpoint::serve_waiting`], [`Endpoint::serve_next`]). Key generation for a
-//! create or rotate runs on the connection's thread, never the owner's.
+//! Threads: a listener per vault and a thread per connection being served (at most
+//! [`MAX_CONNECTIONS`], [`MAX_CONNECTIONS_PER_VAULT`] to one vault). A connection beyond
+//! its vault's slots is accepted and waits in the vault's queue (at most
+//! [`QUEUE_PER_VAULT`]) for a slot, never reset; a connection idle between requests gives
+//! its slot up after a second when others wait. Beyond the queue a connection is answered,
+//! after TLS, `503` with `Retry-After`. Each connection has an idle limit and a deadline
+//! for each request; sockets are `TCP_NODELAY` and a response goes out in one write (one
+//! TLS record), so a client's delayed ACK never holds half of it back. The workspace stays
+//! with its owner (the UI thread of the app, the main thread of `tde-console serve`),
+//! which handles each request in turn ([`Endpoint::serve_waiting`],
+//! [`Endpoint::serve_next`]). Key generation for a create or rotate runs on the
+//! connection's thread, never the owner's.
 //!
-//! While serving, the simulated clock follows the wall clock between requests (at most a
-//! minute at a time), so a throttled client's `Retry-After` wait really opens the next
-//! window.
+//! While serving, the simulated clock follows the wall clock between requests: by default
+//! at its pace from where the workspace's clock stands (at most a minute at a time), so a
+//! throttled client's `Retry-After` wait really opens the next window; with
+//! [`ClockMode::Wall`] (`serve --clock now`) at the wall-clock time itself, so `createdOn`,
+//! `notBefore: now` and `expiresOn` in clients' code mean what they say.
+//!
+//! HTTP: the hand-written server over `httparse` ([`http`]) stays; hyper 1 (with
+//! hyper-util, tokio and tokio-rustls) was weighed against it for issue 24, measured:
+//! - Latency: the ~44 ms stall was never the parser's: the head and the body went out as
+//!   two small writes without `TCP_NODELAY`, and the client's delayed ACK held the second.
+//!   With one write per response and `TCP_NODELAY`, `benches/vault.rs` measures a
+//!   `wrapKey` round trip over TLS on a kept-alive connection at ~0.06 ms (0.52 ms with a
+//!   new connection and its TLS handshake), and the real Python SDK at a median of
+//!   2–4 ms for 200 sequential `wrap_key` calls: what remains is the client's own
+//!   pipeline, which no server can take away. hyper would not change the time that
+//!   matters, the hand-off to the workspace's owner, which stays either way.
+//! - Limits: the endpoint bounds what hyper leaves to the application or to extra tower
+//!   layers: a request's whole time from its first byte (a client trickling bytes cannot
+//!   hold a slot), head and body sizes, connections per vault with a queue and a `503`
+//!   beyond it, and chunked bodies refused. Each is a few lines here and tested.
+//! - Keep-alive: HTTP/1.1 persistent connections, pipelined requests read in turn, idle
+//!   connections closed after [`IDLE`] (sooner when others wait): what the SDKs use.
+//! - Cost: hyper brings tokio's runtime, hyper-util, tokio-rustls and the `http` crates
+//!   into a build that has none of them (tokio is in the tree only without features), on
+//!   machines with two cores. More routes (the ARM surface) grow the routing tables, not
+//!   this layer, which parses one request and writes one response.
+//!
+//! If HTTP/2 or streaming bodies are ever needed, that is the time to move.
 
 pub mod http;
 pub mod json;
@@ -30,21 +64,36 @@ pub mod token;
 use crate::crypto::KeyMaterial;
 use crate::model::Workspace;
 use crate::service::KeySource;
+use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Connections served at once, in all (beyond it a new connection is closed at once)...
+/// Connections served at once, in all...
 pub const MAX_CONNECTIONS: usize = 128;
 /// ...and to one vault, so clients holding one vault's connections leave the others alone.
 pub const MAX_CONNECTIONS_PER_VAULT: usize = 32;
+/// Connections to one vault waiting for one of its slots. Beyond them (or when the vault
+/// has no connection of its own to free a slot because all [`MAX_CONNECTIONS`] are other
+/// vaults'), a connection is answered `503` with `Retry-After` after TLS, not reset.
+pub const QUEUE_PER_VAULT: usize = 256;
+/// Such `503` answers being made at once (each on a short-lived thread); beyond them a
+/// connection is closed unanswered, the last resort against a flood.
+const MAX_REFUSING: usize = 16;
+/// The `Retry-After` of a `503` for a vault busy beyond its queue.
+pub const BUSY_RETRY_AFTER_S: u64 = 1;
+/// A connection idle between requests this long gives its slot to one waiting.
+const YIELD_AFTER: Duration = Duration::from_secs(1);
 /// How long a connection may sit idle between requests.
 const IDLE: Duration = Duration::from_secs(15);
 /// How long a client has to send a whole request (TLS handshake included) once it has
 /// started: a client trickling bytes does not hold a connection longer.
 const REQUEST_WITHIN: Duration = Duration::from_secs(10);
+/// How long a client refused with a `503` has to send its request.
+const BUSY_WITHIN: Duration = Duration::from_secs(5);
 /// How long a connection waits for the workspace's owner to answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 /// A default token's lifetime (wall-clock seconds).
@@ -66,25 +115,84 @@ pub struct ServedVault {
     pub url: String,
 }
 
+/// What [`Endpoint::sync`] changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A vault that appeared is served.
+    Served(ServedVault),
+    /// A vault that was deleted (or purged) no longer listens.
+    Stopped(String),
+    /// A vault that appeared could not be given a port.
+    NotServed { vault: String, why: String },
+}
+
 /// Counters for the status indicator.
 #[derive(Default)]
 pub struct Stats {
     pub requests: AtomicU64,
+    /// Connections being served.
     pub connections: AtomicUsize,
+    /// Connections answered `503` (or closed) because their vault's queue was full.
+    pub refused: AtomicU64,
+}
+
+/// How the simulated clock moves while serving.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClockMode {
+    /// At the wall clock's pace from where the workspace's clock stands.
+    #[default]
+    Pace,
+    /// At the wall-clock time (`serve --clock now`): moved forward to it, never back; a
+    /// workspace whose clock is ahead keeps its pace until the wall clock catches up.
+    Wall,
+}
+
+/// How to serve.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The first vault's port, the others after it (`0`: ports the system picks).
+    pub first_port: u16,
+    /// Where the CA is kept across runs (`None`: a new one in a private temporary folder).
+    pub ca_dir: Option<PathBuf>,
+    pub clock: ClockMode,
+}
+
+/// One vault's listener.
+struct Listener {
+    name: String,
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+/// What every listener's threads share (kept to start listeners for vaults that appear).
+#[derive(Clone)]
+struct Shared {
+    tx: mpsc::Sender<Pending>,
+    stats: Arc<Stats>,
+    tls: Arc<rustls::ServerConfig>,
+    keys: Arc<dyn KeySource>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+    refusing: Arc<AtomicUsize>,
 }
 
 /// The running endpoint. Dropping it stops the listeners.
 pub struct Endpoint {
+    /// The vaults served now.
     pub vaults: Vec<ServedVault>,
     /// PEM of the certificate authority clients trust (`connection_verify=`).
     pub ca_pem: String,
-    /// The same, in a file of a private folder that lives as long as the endpoint.
-    pub ca_path: std::path::PathBuf,
-    _ca_dir: tempfile::TempDir,
+    /// The same, in a file: in `--ca-dir`, or in a private folder that lives as long as
+    /// the endpoint.
+    pub ca_path: PathBuf,
+    _ca_dir: Option<tempfile::TempDir>,
     pub stats: Arc<Stats>,
     requests: mpsc::Receiver<Pending>,
-    stop: Arc<AtomicBool>,
-    listening: Vec<SocketAddr>,
+    listeners: Vec<Listener>,
+    shared: Shared,
+    /// The port the next vault to appear tries first (`0`: any).
+    next_port: u16,
+    seen_revision: u64,
+    clock: ClockMode,
     token_key: [u8; 32],
     last_tick: Instant,
     /// Requests handled, with their outcome status, newest last (for the app's window).
@@ -99,6 +207,40 @@ pub fn wall_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Moves the workspace's clock forward to the wall-clock time (`serve --clock now`),
+/// through the operations layer: every event that falls due on the way runs. A clock
+/// ahead of the wall clock is left where it is. Returns the seconds moved.
+pub fn catch_up_with_wall_clock(ws: &mut Workspace, keys: &dyn KeySource) -> Result<i64, String> {
+    let by = wall_now() - ws.now().0;
+    if by <= 0 {
+        return Ok(0);
+    }
+    advance_by(ws, by, keys).map_err(|e| e.message)?;
+    Ok(by)
+}
+
+/// Advances by `by` seconds in as few steps as the operations layer takes: a step it
+/// refuses (too many rotations' keys to make at once, or beyond its longest advance) is
+/// halved, down to an hour.
+fn advance_by(
+    ws: &mut Workspace,
+    by: i64,
+    keys: &dyn KeySource,
+) -> Result<(), crate::service::ServiceError> {
+    use crate::service::behaviour::{MAX_ADVANCE, advance_with};
+    let mut left = by;
+    let mut step = by.min(MAX_ADVANCE.0);
+    while left > 0 {
+        let s = step.min(left);
+        match advance_with(ws, crate::sim::Duration::seconds(s), keys) {
+            Ok(()) => left -= s,
+            Err(_) if s > 3600 => step = s / 2,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl Endpoint {
     /// Serves every live vault of `ws`, the first on `first_port` and the others on the
     /// ports after it (`0`: ports the system picks). `wake` is called when a request is
@@ -109,18 +251,41 @@ impl Endpoint {
         keys: Arc<dyn KeySource>,
         wake: Arc<dyn Fn() + Send + Sync>,
     ) -> Result<Endpoint, String> {
-        let certs = tls::make()?;
-        let ca_dir = tempfile::Builder::new()
-            .prefix("tde-console-vaults-")
-            .tempdir()
-            .map_err(|e| format!("cannot make a folder for the certificate: {e}"))?;
-        let ca_path = ca_dir.path().join("ca.pem");
-        crate::persist::write_new_file(&ca_path, certs.ca_pem.as_bytes())?;
-        let (tx, rx) = mpsc::channel::<Pending>();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(Stats::default());
-        let mut vaults = Vec::new();
-        let mut listening = Vec::new();
+        Self::start_with(
+            ws,
+            Options {
+                first_port,
+                ..Options::default()
+            },
+            keys,
+            wake,
+        )
+    }
+
+    /// [`start`](Self::start) with every option.
+    pub fn start_with(
+        ws: &Workspace,
+        options: Options,
+        keys: Arc<dyn KeySource>,
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<Endpoint, String> {
+        let first_port = options.first_port;
+        let certs = match &options.ca_dir {
+            Some(dir) => tls::in_dir(dir)?,
+            None => tls::make()?,
+        };
+        let (ca_path, ca_dir) = match &options.ca_dir {
+            Some(dir) => (dir.join(tls::CA_FILE), None),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("tde-console-vaults-")
+                    .tempdir()
+                    .map_err(|e| format!("cannot make a folder for the certificate: {e}"))?;
+                let path = dir.path().join(tls::CA_FILE);
+                crate::persist::write_new_file(&path, certs.ca_pem.as_bytes())?;
+                (path, Some(dir))
+            }
+        };
         let live: Vec<&crate::model::KeyVault> =
             ws.vaults.iter().filter(|v| v.deleted.is_none()).collect();
         // Every port first: when one is taken, nothing has started (the listeners bound so
@@ -142,78 +307,121 @@ impl Endpoint {
             })?;
             bound.push((v.name.clone(), listener));
         }
-        for (name, listener) in bound {
-            let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            let base = format!("https://127.0.0.1:{}/", addr.port());
-            vaults.push(ServedVault {
-                name: name.clone(),
-                url: base.clone(),
-            });
-            listening.push(addr);
-            let (tx, stop, stats, tls, keys, wake, vault) = (
-                tx.clone(),
-                stop.clone(),
-                stats.clone(),
-                certs.server.clone(),
-                keys.clone(),
-                wake.clone(),
-                name.clone(),
-            );
-            std::thread::Builder::new()
-                .name(format!("vault-endpoint {name}"))
-                .spawn(move || {
-                    let mine = Arc::new(AtomicUsize::new(0));
-                    for stream in listener.incoming() {
-                        if stop.load(Ordering::SeqCst) {
-                            break;
-                        }
-                        let Ok(stream) = stream else { continue };
-                        if stats.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS
-                            || mine.load(Ordering::SeqCst) >= MAX_CONNECTIONS_PER_VAULT
-                        {
-                            drop(stream);
-                            continue;
-                        }
-                        stats.connections.fetch_add(1, Ordering::SeqCst);
-                        mine.fetch_add(1, Ordering::SeqCst);
-                        let conn = Connection {
-                            vault: vault.clone(),
-                            base: base.clone(),
-                            tx: tx.clone(),
-                            keys: keys.clone(),
-                            wake: wake.clone(),
-                            stop: stop.clone(),
-                        };
-                        let (tls, counters, vault_count) =
-                            (tls.clone(), stats.clone(), mine.clone());
-                        let spawned = std::thread::Builder::new()
-                            .name("vault-endpoint connection".into())
-                            .spawn(move || {
-                                conn.serve(stream, tls);
-                                counters.connections.fetch_sub(1, Ordering::SeqCst);
-                                vault_count.fetch_sub(1, Ordering::SeqCst);
-                            });
-                        if spawned.is_err() {
-                            stats.connections.fetch_sub(1, Ordering::SeqCst);
-                            mine.fetch_sub(1, Ordering::SeqCst);
-                        }
-                    }
-                })
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(Endpoint {
-            vaults,
+        let (tx, rx) = mpsc::channel::<Pending>();
+        let stats = Arc::new(Stats::default());
+        let mut endpoint = Endpoint {
+            vaults: Vec::new(),
             ca_pem: certs.ca_pem,
             ca_path,
             _ca_dir: ca_dir,
-            stats,
+            stats: stats.clone(),
             requests: rx,
-            stop,
-            listening,
+            listeners: Vec::new(),
+            shared: Shared {
+                tx,
+                stats,
+                tls: certs.server,
+                keys,
+                wake,
+                refusing: Arc::new(AtomicUsize::new(0)),
+            },
+            next_port: if first_port == 0 {
+                0
+            } else {
+                u16::try_from(first_port as usize + live.len()).unwrap_or(0)
+            },
+            seen_revision: ws.revision,
+            clock: options.clock,
             token_key: ws.backup_root.token_signing_key(),
             last_tick: Instant::now(),
             recent: Arc::new(Mutex::new(Vec::new())),
-        })
+        };
+        for (name, listener) in bound {
+            endpoint.listen(name, listener)?;
+        }
+        Ok(endpoint)
+    }
+
+    /// Starts serving vault `name` on `listener`.
+    fn listen(&mut self, name: String, listener: TcpListener) -> Result<ServedVault, String> {
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let base = format!("https://127.0.0.1:{}/", addr.port());
+        let stop = Arc::new(AtomicBool::new(false));
+        let served = ServedVault {
+            name: name.clone(),
+            url: base.clone(),
+        };
+        let (shared, flag) = (self.shared.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name(format!("vault-endpoint {name}"))
+            .spawn(move || accept_loop(listener, name, base, shared, flag))
+            .map_err(|e| e.to_string())?;
+        self.listeners.push(Listener {
+            name: served.name.clone(),
+            addr,
+            stop,
+        });
+        self.vaults.push(served.clone());
+        Ok(served)
+    }
+
+    /// A listener for a vault that appeared: the port after the last one given when the
+    /// endpoint started on fixed ports (the next free one), else any.
+    fn bind_next(&mut self) -> Result<TcpListener, String> {
+        let mut port = self.next_port;
+        for _ in 0..100 {
+            if port == 0 {
+                break;
+            }
+            if let Ok(l) = TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+                self.next_port = port.checked_add(1).unwrap_or(0);
+                return Ok(l);
+            }
+            port = port.checked_add(1).unwrap_or(0);
+        }
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))
+    }
+
+    /// Serves the vaults that appeared in `ws` since the last call and stops those deleted
+    /// or purged; returns what changed (nothing when the workspace has not changed). The
+    /// owner calls it after requests and commands (`serve`), or each frame (the app).
+    pub fn sync(&mut self, ws: &Workspace) -> Vec<Change> {
+        if ws.revision == self.seen_revision {
+            return Vec::new();
+        }
+        self.seen_revision = ws.revision;
+        let mut changes = Vec::new();
+        let live = |name: &str| ws.vault(name).is_some_and(|v| v.deleted.is_none());
+        let (kept, gone): (Vec<Listener>, Vec<Listener>) = std::mem::take(&mut self.listeners)
+            .into_iter()
+            .partition(|l| live(&l.name));
+        self.listeners = kept;
+        for l in gone {
+            l.stop.store(true, Ordering::SeqCst);
+            let _ = TcpStream::connect_timeout(&l.addr, Duration::from_millis(200));
+            self.vaults.retain(|v| v.name != l.name);
+            changes.push(Change::Stopped(l.name));
+        }
+        let appeared: Vec<String> = ws
+            .vaults
+            .iter()
+            .filter(|v| v.deleted.is_none())
+            .filter(|v| {
+                !self
+                    .listeners
+                    .iter()
+                    .any(|l| l.name.eq_ignore_ascii_case(&v.name))
+            })
+            .map(|v| v.name.clone())
+            .collect();
+        for name in appeared {
+            match self.bind_next().and_then(|l| self.listen(name.clone(), l)) {
+                Ok(served) => changes.push(Change::Served(served)),
+                Err(why) => changes.push(Change::NotServed { vault: name, why }),
+            }
+        }
+        changes
     }
 
     /// Handles every request waiting; returns how many (the app calls it each frame).
@@ -253,6 +461,15 @@ impl Endpoint {
     }
 
     fn follow_wall_clock(&mut self, ws: &mut Workspace, keys: &dyn KeySource) {
+        if self.clock == ClockMode::Wall {
+            let behind = wall_now() - ws.now().0;
+            if behind > 0 {
+                self.last_tick = Instant::now();
+                // A failed advance (too much at once) leaves the clock where it is.
+                let _ = advance_by(ws, behind, keys);
+                return;
+            }
+        }
         let secs = self.last_tick.elapsed().as_secs();
         if secs == 0 {
             return;
@@ -317,10 +534,12 @@ impl Endpoint {
 
     /// Stops listening (connections already open finish their request and close).
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for addr in &self.listening {
+        for l in &self.listeners {
+            l.stop.store(true, Ordering::SeqCst);
+        }
+        for l in &self.listeners {
             // Wakes the listener's accept so it sees the flag.
-            let _ = TcpStream::connect_timeout(addr, Duration::from_millis(200));
+            let _ = TcpStream::connect_timeout(&l.addr, Duration::from_millis(200));
         }
     }
 }
@@ -329,6 +548,186 @@ impl Drop for Endpoint {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// One vault's connections: those served (each on a thread of its own) and those waiting.
+#[derive(Default)]
+struct Slots {
+    state: Mutex<SlotState>,
+    /// Connections waiting (read without the lock by connections idle between requests).
+    waiting: AtomicUsize,
+}
+
+#[derive(Default)]
+struct SlotState {
+    active: usize,
+    queue: VecDeque<TcpStream>,
+}
+
+enum Admit {
+    Serve(TcpStream),
+    Queued,
+    Refuse(TcpStream),
+}
+
+impl Slots {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A slot for a new connection, or a place in the queue, or neither.
+    fn admit(&self, stream: TcpStream, stats: &Stats) -> Admit {
+        let mut st = self.lock();
+        if st.active < MAX_CONNECTIONS_PER_VAULT
+            && stats
+                .connections
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (n < MAX_CONNECTIONS).then_some(n + 1)
+                })
+                .is_ok()
+        {
+            st.active += 1;
+            return Admit::Serve(stream);
+        }
+        // Queued only behind a connection of this vault, which frees a slot for it.
+        if st.active > 0 && st.queue.len() < QUEUE_PER_VAULT {
+            st.queue.push_back(stream);
+            self.waiting.store(st.queue.len(), Ordering::SeqCst);
+            return Admit::Queued;
+        }
+        Admit::Refuse(stream)
+    }
+
+    /// The connection a thread that finished one serves next; `None`: its slot is free.
+    fn next(&self, stats: &Stats) -> Option<TcpStream> {
+        let mut st = self.lock();
+        let next = st.queue.pop_front();
+        self.waiting.store(st.queue.len(), Ordering::SeqCst);
+        if next.is_none() {
+            st.active = st.active.saturating_sub(1);
+            stats.connections.fetch_sub(1, Ordering::SeqCst);
+        }
+        next
+    }
+
+    /// Closes the connections waiting (the listener stopped).
+    fn clear(&self) {
+        self.lock().queue.clear();
+        self.waiting.store(0, Ordering::SeqCst);
+    }
+}
+
+/// A vault's listener: accepts every connection (never resetting one for want of a slot)
+/// until `stop`.
+fn accept_loop(
+    listener: TcpListener,
+    vault: String,
+    base: String,
+    shared: Shared,
+    stop: Arc<AtomicBool>,
+) {
+    let slots = Arc::new(Slots::default());
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let _ = stream.set_nodelay(true);
+        match slots.admit(stream, &shared.stats) {
+            Admit::Queued => {}
+            Admit::Refuse(stream) => refuse(stream, &shared, &stop),
+            Admit::Serve(stream) => {
+                let conn = Connection {
+                    vault: vault.clone(),
+                    base: base.clone(),
+                    tx: shared.tx.clone(),
+                    keys: shared.keys.clone(),
+                    wake: shared.wake.clone(),
+                    stop: stop.clone(),
+                };
+                let (tls, stats, mine) = (shared.tls.clone(), shared.stats.clone(), slots.clone());
+                let spawned = std::thread::Builder::new()
+                    .name("vault-endpoint connection".into())
+                    .spawn(move || {
+                        let mut next = Some(stream);
+                        while let Some(stream) = next {
+                            conn.serve(stream, tls.clone(), &mine);
+                            next = mine.next(&stats);
+                        }
+                    });
+                if spawned.is_err() {
+                    // The slot taken for it is given back (and a waiting one, if any,
+                    // stays queued behind the vault's other connections).
+                    let mut st = slots.lock();
+                    st.active = st.active.saturating_sub(1);
+                    shared.stats.connections.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+    slots.clear();
+}
+
+/// Answers a connection its vault has no room for: `503` with `Retry-After`, after TLS,
+/// on a short-lived thread (at most [`MAX_REFUSING`] at once; beyond, it is closed).
+fn refuse(stream: TcpStream, shared: &Shared, stop: &Arc<AtomicBool>) {
+    shared.stats.refused.fetch_add(1, Ordering::SeqCst);
+    if shared
+        .refusing
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < MAX_REFUSING).then_some(n + 1)
+        })
+        .is_err()
+    {
+        return;
+    }
+    let (tls, refusing, stop) = (shared.tls.clone(), shared.refusing.clone(), stop.clone());
+    let counter = refusing.clone();
+    let spawned = std::thread::Builder::new()
+        .name("vault-endpoint busy".into())
+        .spawn(move || {
+            busy(stream, tls, stop);
+            counter.fetch_sub(1, Ordering::SeqCst);
+        });
+    if spawned.is_err() {
+        refusing.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// TLS, the client's request read, and a `503 ServiceUnavailable` with `Retry-After`.
+fn busy(tcp: TcpStream, tls: Arc<rustls::ServerConfig>, stop: Arc<AtomicBool>) {
+    let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
+    let _ = tcp.set_write_timeout(Some(BUSY_WITHIN));
+    let Ok(conn) = rustls::ServerConnection::new(tls) else {
+        return;
+    };
+    let now = Instant::now();
+    let sock = Deadlines {
+        tcp,
+        idle_until: now + BUSY_WITHIN,
+        idle_since: now,
+        started: None,
+        stop,
+        slots: None,
+    };
+    let mut stream = rustls::StreamOwned::new(conn, sock);
+    let mut buf = Vec::new();
+    if let Err(http::ReadError::Closed) = http::read_request(&mut stream, &mut buf) {
+        return;
+    }
+    let r = http::Response::error(
+        503,
+        "ServiceUnavailable",
+        &format!(
+            "The vault is serving as many connections as it takes ({MAX_CONNECTIONS_PER_VAULT}) with {QUEUE_PER_VAULT} more waiting; retry after {BUSY_RETRY_AFTER_S} second."
+        ),
+    )
+    .with_header("Retry-After", BUSY_RETRY_AFTER_S.to_string());
+    let _ = http::write_response(&mut stream, &r, true);
+    stream.conn.send_close_notify();
+    let _ = std::io::Write::flush(&mut stream);
 }
 
 /// One client connection: TLS, then requests in turn until the client closes or idles.
@@ -342,17 +741,21 @@ struct Connection {
 }
 
 impl Connection {
-    fn serve(self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>) {
+    fn serve(&self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>, slots: &Arc<Slots>) {
+        let _ = tcp.set_nodelay(true);
         let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
         let _ = tcp.set_write_timeout(Some(IDLE));
         let Ok(conn) = rustls::ServerConnection::new(tls) else {
             return;
         };
+        let now = Instant::now();
         let sock = Deadlines {
             tcp,
-            idle_until: Instant::now() + IDLE,
+            idle_until: now + IDLE,
+            idle_since: now,
             started: None,
             stop: self.stop.clone(),
+            slots: Some(slots.clone()),
         };
         let mut stream = rustls::StreamOwned::new(conn, sock);
         let mut buf = Vec::new();
@@ -365,7 +768,12 @@ impl Connection {
             }
             let request = match http::read_request(&mut stream, &mut buf) {
                 Ok(r) => r,
-                Err(http::ReadError::Closed) => return,
+                Err(http::ReadError::Closed) => {
+                    // Idle, or its slot given to a connection waiting: closed cleanly.
+                    stream.conn.send_close_notify();
+                    let _ = std::io::Write::flush(&mut stream);
+                    return;
+                }
                 Err(http::ReadError::Malformed(status, why)) => {
                     let r = http::Response::error(status, "BadParameter", &why);
                     let _ = http::write_response(&mut stream, &r, true);
@@ -421,20 +829,34 @@ impl Connection {
     }
 }
 
-/// A connection's socket with its time limits: idle between requests up to [`IDLE`], and
-/// a request (from its first byte, TLS handshake included) within [`REQUEST_WITHIN`],
-/// however slowly its bytes trickle in.
+/// A connection's socket with its time limits: idle between requests up to [`IDLE`] (or
+/// [`YIELD_AFTER`] while connections wait for a slot of the vault), and a request (from
+/// its first byte, TLS handshake included) within [`REQUEST_WITHIN`], however slowly its
+/// bytes trickle in.
 struct Deadlines {
     tcp: TcpStream,
     idle_until: Instant,
+    idle_since: Instant,
     started: Option<Instant>,
     stop: Arc<AtomicBool>,
+    slots: Option<Arc<Slots>>,
 }
 
 impl Deadlines {
     fn between_requests(&mut self) {
         self.started = None;
-        self.idle_until = Instant::now() + IDLE;
+        let now = Instant::now();
+        self.idle_since = now;
+        self.idle_until = now + IDLE;
+    }
+
+    /// Others wait for a slot and this connection has idled long enough to give its up.
+    fn should_yield(&self, now: Instant) -> bool {
+        now >= self.idle_since + YIELD_AFTER
+            && self
+                .slots
+                .as_ref()
+                .is_some_and(|s| s.waiting.load(Ordering::SeqCst) > 0)
     }
 }
 
@@ -462,7 +884,7 @@ impl std::io::Read for Deadlines {
                 {
                     let now = Instant::now();
                     let within = match self.started {
-                        None => now < self.idle_until,
+                        None => now < self.idle_until && !self.should_yield(now),
                         Some(t) => now < t + REQUEST_WITHIN,
                     };
                     if !within || self.stop.load(Ordering::SeqCst) {

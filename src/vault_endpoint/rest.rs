@@ -65,7 +65,8 @@ pub struct Call<'a> {
 
 /// Handles one request: authentication, then the operation as the token's principal.
 pub fn handle(ws: &mut Workspace, call: Call) -> Outcome {
-    let Some(vault) = ws.vault(call.vault) else {
+    // A deleted vault's port stops listening; a request already on its way gets this.
+    let Some(vault) = ws.vault(call.vault).filter(|v| v.deleted.is_none()) else {
         return Outcome::Done(Response::error(
             404,
             "VaultNotFound",
@@ -165,16 +166,50 @@ fn error_response(ws: &Workspace, _vault: &str, e: &ServiceError) -> Response {
         (404, "ResourceNotFound" | "NotFound") => "KeyNotFound",
         (_, c) => c,
     };
-    let r = Response::error(e.status, code, &e.message);
+    let r = if code == "BadParameter" && e.message.starts_with("Invalid kty value") {
+        Response::json(
+            e.status,
+            &json!({"error": {"code": code, "message": e.message, "innererror": {"code": "KeyTypeNotSupported"}}}),
+        )
+    } else {
+        Response::error(e.status, code, &e.message)
+    };
     if e.status == 429 {
-        let into_window = ws.now().0.rem_euclid(10);
-        return r.with_header("Retry-After", (10 - into_window).to_string());
+        // The same instant and the same rule as the message's "retry after N seconds".
+        let wait = crate::service::requests::retry_after_seconds(ws.now());
+        return r.with_header("Retry-After", wait.to_string());
     }
     r
 }
 
 fn bad(message: impl Into<String>) -> ServiceError {
     ServiceError::bad_request("BadParameter", message)
+}
+
+/// What the service offers and this simulation does not: `501` with a code that says so,
+/// never a 404 that reads as a missing key.
+fn not_simulated(what: &str) -> ServiceError {
+    ServiceError::new(
+        "NotSupportedBySimulation",
+        501,
+        format!("{what} is not supported by this simulation (tde-console)."),
+    )
+}
+
+/// A symmetric (`oct`, `oct-HSM`) key: a vault refuses it as Azure does; a Managed HSM
+/// holds them in Azure, not in this simulation.
+fn octet_key(ws: &Workspace, vault: &str, kty: &str) -> ServiceError {
+    if ws.vault(vault).is_some_and(|v| v.is_managed_hsm()) {
+        not_simulated(&format!("A symmetric key ('{kty}') in a Managed HSM"))
+    } else {
+        // Azure's answer: {"error":{"code":"BadParameter","message":"Invalid kty value:
+        // oct","innererror":{"code":"KeyTypeNotSupported"}}}.
+        bad(format!("Invalid kty value: {kty}"))
+    }
+}
+
+fn is_octet(kty: &str) -> bool {
+    kty.eq_ignore_ascii_case("oct") || kty.eq_ignore_ascii_case("oct-HSM")
 }
 
 fn body(r: &Request) -> Result<Value, ServiceError> {
@@ -325,6 +360,18 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
         ("GET", ["keys", name, version]) => bundle_of(ws, call, name, Some(version)),
         ("PATCH", ["keys", name] | ["keys", name, ""]) => update(ws, call, name, None),
         ("PATCH", ["keys", name, version]) => update(ws, call, name, Some(version)),
+        ("GET", ["keys", name, version, "attestation"]) => {
+            keyvault::show_key(ws, vault, name, Some(*version).filter(|v| !v.is_empty()))?;
+            Err(not_simulated("Key attestation (getKeyAttestation)"))
+        }
+        ("POST", ["keys", name, version, "release"]) => {
+            keyvault::show_key(ws, vault, name, Some(*version).filter(|v| !v.is_empty()))?;
+            Err(not_simulated("Secure key release (release)"))
+        }
+        ("POST", ["keys", name, "release"]) => {
+            keyvault::show_key(ws, vault, name, None)?;
+            Err(not_simulated("Secure key release (release)"))
+        }
         ("POST", ["keys", name, version, op]) => crypto_op(ws, call, name, version, op),
         ("GET", ["deletedkeys"] | ["deletedkeys", ""]) => {
             let (v, keys) = keyvault::list_deleted_keys(ws, vault)?;
@@ -368,8 +415,10 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
                 "keys",
                 _,
                 _,
-                "wrapkey" | "unwrapkey" | "encrypt" | "decrypt" | "sign" | "verify",
+                "wrapkey" | "unwrapkey" | "encrypt" | "decrypt" | "sign" | "verify" | "release",
             ]
+            | ["keys", _, "release"]
+            | ["keys", _, _, "attestation"]
             | ["deletedkeys"]
             | ["deletedkeys", _]
             | ["deletedkeys", _, "recover"]
@@ -464,6 +513,9 @@ fn tags_of(v: &Value) -> Result<Option<Vec<(String, String)>>, ServiceError> {
 fn create(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, ServiceError> {
     let b = body(call.request)?;
     let kty_text = b["kty"].as_str().ok_or_else(|| bad("'kty' is required."))?;
+    if is_octet(kty_text) {
+        return Err(octet_key(ws, call.vault, kty_text));
+    }
     let kty = KeyType::parse(kty_text).ok_or_else(|| {
         bad(format!(
             "The key type '{kty_text}' is not supported here (RSA, RSA-HSM, EC, EC-HSM)."
@@ -516,26 +568,39 @@ fn import(ws: &mut Workspace, call: &Call, name: &str) -> Result<Outcome, Servic
     let b = body(call.request)?;
     let jwk = &b["key"];
     let kty_text = jwk["kty"].as_str().unwrap_or("RSA");
-    if !kty_text.starts_with("RSA") {
-        return Err(bad(
-            "Only RSA keys are imported through this endpoint; import an EC key in the shell (az keyvault key import --pem-file).",
-        ));
+    if is_octet(kty_text) {
+        return Err(octet_key(ws, call.vault, kty_text));
     }
     let part = |f: &str| unb64(jwk, f);
-    let material = RsaKeyMaterial::from_jwk(
-        &part("n")?,
-        &part("e")?,
-        &part("d")?,
-        &part("p")?,
-        &part("q")?,
-        &part("dp")?,
-        &part("dq")?,
-        &part("qi")?,
-    )
-    .map_err(|e| bad(format!("The key is not valid: {e}")))?;
-    let hsm = b["Hsm"].as_bool().unwrap_or(false) || kty_text == "RSA-HSM";
-    let kty = if hsm { KeyType::RsaHsm } else { KeyType::Rsa };
-    keyvault::import_material(ws, call.vault, name, kty, material)?;
+    let hsm = b["Hsm"].as_bool().unwrap_or(false) || kty_text.ends_with("-HSM");
+    match KeyType::parse(kty_text) {
+        Some(KeyType::Rsa | KeyType::RsaHsm) => {
+            let material = RsaKeyMaterial::from_jwk(
+                &part("n")?,
+                &part("e")?,
+                &part("d")?,
+                &part("p")?,
+                &part("q")?,
+                &part("dp")?,
+                &part("dq")?,
+                &part("qi")?,
+            )
+            .map_err(|e| bad(format!("The key is not valid: {e}")))?;
+            let kty = if hsm { KeyType::RsaHsm } else { KeyType::Rsa };
+            keyvault::import_material(ws, call.vault, name, kty, material)?;
+        }
+        Some(KeyType::Ec | KeyType::EcHsm) => {
+            let crv = jwk["crv"]
+                .as_str()
+                .ok_or_else(|| bad("'crv' is required for an EC key (P-256, P-384 or P-521)."))?;
+            let material =
+                crate::crypto::EcKeyMaterial::from_jwk(crv, &part("x")?, &part("y")?, &part("d")?)
+                    .map_err(|e| bad(format!("The key is not valid: {e}")))?;
+            let kty = if hsm { KeyType::EcHsm } else { KeyType::Ec };
+            keyvault::import_ec_key(ws, call.vault, name, kty, material)?;
+        }
+        None => return Err(bad(format!("Invalid kty value: {kty_text}"))),
+    }
     if b.get("attributes").is_some()
         || b.get("key_ops").is_some()
         || b.get("tags").is_some()
@@ -628,12 +693,18 @@ fn crypto_op(
         managed_hsm: ws.vault(call.vault).is_some_and(|v| v.is_managed_hsm()),
     };
     let alg_text = b["alg"].as_str().unwrap_or_default().to_string();
-    let wrap_alg = || match alg_text.as_str() {
-        "RSA-OAEP-256" => Ok(WrapAlgorithm::RsaOaep256),
-        "RSA-OAEP" => Ok(WrapAlgorithm::RsaOaep),
-        "" => Err(bad("'alg' is required.")),
-        other => Err(bad(format!(
-            "The algorithm '{other}' is not supported by the simulator (RSA-OAEP, RSA-OAEP-256)."
+    let wrap_alg = || match WrapAlgorithm::parse(&alg_text) {
+        Some(a) => Ok(a),
+        None if alg_text.is_empty() => Err(bad("'alg' is required.")),
+        None => Err(bad(format!(
+            "The algorithm '{alg_text}' is not supported by the simulator (RSA-OAEP, RSA-OAEP-256, RSA1_5)."
+        ))),
+    };
+    let sign_alg = || match SignatureAlgorithm::parse(&alg_text) {
+        Some(a) => Ok(a),
+        None if alg_text.is_empty() => Err(bad("'alg' is required.")),
+        None => Err(bad(format!(
+            "The algorithm '{alg_text}' is not supported by the simulator (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512)."
         ))),
     };
     let rsa = |m: &KeyMaterial| {
@@ -686,29 +757,34 @@ fn crypto_op(
             })?
         }
         "sign" => {
-            let alg = SignatureAlgorithm::parse(&alg_text).ok_or_else(|| {
-                bad(format!("The algorithm '{alg_text}' is not supported by the simulator (RS256, RS384, RS512)."))
-            })?;
-            let digest = value()?;
+            let (alg, digest) = (sign_alg()?, value()?);
             keyvault::user_key_operation(ws, &uri, permission, operation, audit, |m| {
-                rsa(m)?
-                    .sign_digest(alg, &digest)
+                let signed = match m {
+                    KeyMaterial::Rsa(k) => k.sign_digest(alg, &digest),
+                    KeyMaterial::Ec(k) => k.sign_digest(alg, &digest),
+                };
+                signed
                     .map(|s| json!(b64url(&s)))
-                    .map_err(|_| {
-                        bad(format!(
-                            "The digest must be {} bytes for {alg_text}.",
-                            alg.digest_len()
-                        ))
-                    })
+                    .map_err(|e| bad(format!("The key cannot sign with {alg_text}: {e}.")))
             })?
         }
         _ => {
-            let alg = SignatureAlgorithm::parse(&alg_text).ok_or_else(|| {
-                bad(format!("The algorithm '{alg_text}' is not supported by the simulator (RS256, RS384, RS512)."))
-            })?;
+            let alg = sign_alg()?;
             let (digest, signature) = (unb64(&b, "digest")?, value()?);
             keyvault::user_key_operation(ws, &uri, permission, operation, audit, |m| {
-                Ok(json!(rsa(m)?.verify_digest(alg, &digest, &signature)))
+                let fits = match m {
+                    KeyMaterial::Rsa(_) => alg.curve().is_none(),
+                    KeyMaterial::Ec(k) => alg.curve() == Some(k.curve()),
+                };
+                if !fits {
+                    return Err(bad(format!(
+                        "The algorithm '{alg_text}' does not go with this key."
+                    )));
+                }
+                Ok(json!(match m {
+                    KeyMaterial::Rsa(k) => k.verify_digest(alg, &digest, &signature),
+                    KeyMaterial::Ec(k) => k.verify_digest(alg, &digest, &signature),
+                }))
             })?
         }
     };
