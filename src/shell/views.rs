@@ -481,10 +481,7 @@ pub fn activity_event(e: &ActivityLogEntry) -> Value {
     let by_service = e.caller.is_empty();
     json!({
         "caller": if by_service { Value::Null } else { Value::String(e.caller.clone()) },
-        "category": {
-            "value": if by_service { "ServiceHealth" } else { "Administrative" },
-            "localizedValue": if by_service { "Service Health" } else { "Administrative" }
-        },
+        "category": {"value": "Administrative", "localizedValue": "Administrative"},
         "description": e.message,
         "eventTimestamp": e.time.to_iso(),
         "level": level,

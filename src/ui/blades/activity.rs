@@ -230,7 +230,9 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
                 let open = selected.is_some_and(|(i, _)| i == index);
                 row.set_selected(open);
                 row.col(|ui| {
-                    // The time is the row's handle (keyboard and screen readers too).
+                    // The time is the row's handle (keyboard and screen readers too), on
+                    // one line: the column grows to it.
+                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                     if ui
                         .selectable_label(open, e.time.to_display())
                         .on_hover_text("Show this event's JSON")
