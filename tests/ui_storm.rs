@@ -275,6 +275,13 @@ fn at_200_percent_geo_replication_and_the_activity_log_fit_and_open_rows_to_json
         button.accesskit_node().is_disabled(),
         "the group fails over as one"
     );
+    // Hovering the greyed button says why, as the portal's tooltips do.
+    h.get_by_label("Failover to sql-contoso-us2").hover();
+    h.run_steps(60);
+    assert!(
+        has(&h, "fail over the group (Failover groups blade)"),
+        "a greyed button says why"
+    );
     inside(&h, "Failover to sql-contoso-us2");
     inside(&h, "Forced failover to sql-contoso-us2");
     let region = h
