@@ -1425,6 +1425,28 @@ fn the_cloud_shell_runs_powershell_cmdlets_after_choosing_powershell() {
         "{t}"
     );
     assert!(t.contains("ServerKeyVaultKeyName : "), "{t}");
+    // A change made in PowerShell goes into the session's script as PowerShell, between
+    // the shell's `pwsh` and `bash` switches, so the replay (which starts in bash) runs it.
+    let cmdlet = "New-AzResourceGroup -Name rg-class -Location eastus";
+    h.get_by_label("PS>").click();
+    h.get_by_label("PS>").type_text(cmdlet);
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the cmdlet", |app| !app.busy());
+    assert!(h.state().ws.resource_group("rg-class").is_some());
+    let script = h.state().history.script();
+    assert!(
+        script.contains(&format!("pwsh\n{cmdlet}\nbash\n")),
+        "{script}"
+    );
+    let mut replayed = persist::demo().expect("the demo loads");
+    let out = tde_console::shell::Shell::new()
+        .with_keys(common::FixtureKeys::boxed())
+        .run_script(&mut replayed, &script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        replayed.resource_group("rg-class").is_some(),
+        "the replay made it"
+    );
     // `bash` goes back, as in Cloud Shell; the prompt follows.
     h.get_by_label("PS>").click();
     h.get_by_label("PS>").type_text("bash");

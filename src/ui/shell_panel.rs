@@ -277,7 +277,13 @@ pub fn submit(app: &mut ConsoleApp) {
     } else {
         format!("Running {lines} pasted lines")
     };
-    let command = script.clone();
+    // The session's script starts (and replays) in bash: a PowerShell line goes in as
+    // PowerShell, between the shell's own `pwsh` and `bash` switches.
+    let command = if app.shell.mode == ShellMode::Pwsh {
+        format!("pwsh\n{script}\nbash")
+    } else {
+        script.clone()
+    };
     let job = Job::spawn(label, JobOrigin::Shell, &app.ws, move |ws| {
         let Ok(mut sh) = session.lock() else {
             return (
