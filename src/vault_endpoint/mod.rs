@@ -20,9 +20,17 @@
 //! While serving, the simulated clock follows the wall clock between requests (at most a
 //! minute at a time), so a throttled client's `Retry-After` wait really opens the next
 //! window.
+//!
+//! For the real `az` CLI, one more port is an HTTPS proxy ([`proxy`]): az reaches
+//! `https://NAME.vault.azure.net`, `https://management.azure.com` and
+//! `https://login.microsoftonline.com` through it (`HTTPS_PROXY`), and the proxy answers
+//! them itself, with certificates of the same local CA: the vault's data plane ([`rest`]),
+//! the Resource Manager routes ([`crate::arm_endpoint`]) and the sign-in authority
+//! ([`crate::arm_endpoint::login`]). Nothing is forwarded anywhere; key ids stay canonical.
 
 pub mod http;
 pub mod json;
+pub mod proxy;
 pub mod rest;
 pub mod tls;
 pub mod token;
@@ -50,10 +58,20 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 /// A default token's lifetime (wall-clock seconds).
 pub const TOKEN_LIFETIME_S: i64 = 8 * 3600;
 
+/// Where a connection's requests go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A vault's data plane; key ids are built on `base`.
+    Vault { vault: String, base: String },
+    /// Azure Resource Manager (`management.azure.com`).
+    Arm,
+    /// The sign-in authority (`login.microsoftonline.com`).
+    Login,
+}
+
 /// A request waiting for the workspace's owner.
 pub struct Pending {
-    vault: String,
-    base: String,
+    target: Target,
     request: http::Request,
     material: Option<KeyMaterial>,
     reply: mpsc::SyncSender<rest::Outcome>,
@@ -80,6 +98,11 @@ pub struct Endpoint {
     pub ca_pem: String,
     /// The same, in a file of a private folder that lives as long as the endpoint.
     pub ca_path: std::path::PathBuf,
+    /// The HTTPS proxy the real az reaches Azure's host names through
+    /// (`http://127.0.0.1:PORT`).
+    pub az_proxy: String,
+    /// A private az configuration folder (`AZURE_CONFIG_DIR`): the user's own is never touched.
+    pub az_config_dir: std::path::PathBuf,
     _ca_dir: tempfile::TempDir,
     pub stats: Arc<Stats>,
     requests: mpsc::Receiver<Pending>,
@@ -116,6 +139,10 @@ impl Endpoint {
             .map_err(|e| format!("cannot make a folder for the certificate: {e}"))?;
         let ca_path = ca_dir.path().join("ca.pem");
         crate::persist::write_new_file(&ca_path, certs.ca_pem.as_bytes())?;
+        let az_config_dir = ca_dir.path().join("az");
+        std::fs::create_dir(&az_config_dir)
+            .map_err(|e| format!("cannot make a folder for az's configuration: {e}"))?;
+        let proxy_tls = certs.for_hosts(proxy::HOSTS)?;
         let (tx, rx) = mpsc::channel::<Pending>();
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Stats::default());
@@ -142,6 +169,8 @@ impl Endpoint {
             })?;
             bound.push((v.name.clone(), listener));
         }
+        let proxy_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| format!("cannot listen on 127.0.0.1 for az: {e}"))?;
         for (name, listener) in bound {
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let base = format!("https://127.0.0.1:{}/", addr.port());
@@ -177,8 +206,10 @@ impl Endpoint {
                         stats.connections.fetch_add(1, Ordering::SeqCst);
                         mine.fetch_add(1, Ordering::SeqCst);
                         let conn = Connection {
-                            vault: vault.clone(),
-                            base: base.clone(),
+                            target: Target::Vault {
+                                vault: vault.clone(),
+                                base: base.clone(),
+                            },
                             tx: tx.clone(),
                             keys: keys.clone(),
                             wake: wake.clone(),
@@ -201,10 +232,56 @@ impl Endpoint {
                 })
                 .map_err(|e| e.to_string())?;
         }
+        let proxy_addr = proxy_listener.local_addr().map_err(|e| e.to_string())?;
+        listening.push(proxy_addr);
+        {
+            let (tx, stop, stats, keys, wake) = (
+                tx.clone(),
+                stop.clone(),
+                stats.clone(),
+                keys.clone(),
+                wake.clone(),
+            );
+            std::thread::Builder::new()
+                .name("az proxy".into())
+                .spawn(move || {
+                    for stream in proxy_listener.incoming() {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let Ok(stream) = stream else { continue };
+                        if stats.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                            drop(stream);
+                            continue;
+                        }
+                        stats.connections.fetch_add(1, Ordering::SeqCst);
+                        let conn = Connection {
+                            target: Target::Arm,
+                            tx: tx.clone(),
+                            keys: keys.clone(),
+                            wake: wake.clone(),
+                            stop: stop.clone(),
+                        };
+                        let (tls, counters) = (proxy_tls.clone(), stats.clone());
+                        let spawned = std::thread::Builder::new()
+                            .name("az proxy connection".into())
+                            .spawn(move || {
+                                conn.serve_tunnel(stream, tls);
+                                counters.connections.fetch_sub(1, Ordering::SeqCst);
+                            });
+                        if spawned.is_err() {
+                            stats.connections.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+        }
         Ok(Endpoint {
             vaults,
             ca_pem: certs.ca_pem,
             ca_path,
+            az_proxy: format!("http://{proxy_addr}"),
+            az_config_dir,
             _ca_dir: ca_dir,
             stats,
             requests: rx,
@@ -271,22 +348,46 @@ impl Endpoint {
         commit: &mut dyn FnMut(&Workspace) -> Result<(), String>,
     ) -> Result<(), String> {
         self.follow_wall_clock(ws, keys);
-        let mut outcome = rest::handle(
-            ws,
-            rest::Call {
-                vault: &p.vault,
-                base: &p.base,
-                request: &p.request,
-                material: p.material,
-                token_key: &self.token_key,
-                wall_now: wall_now(),
-            },
-        );
+        let (mut outcome, label) = match &p.target {
+            Target::Vault { vault, base } => (
+                rest::handle(
+                    ws,
+                    rest::Call {
+                        vault,
+                        base,
+                        request: &p.request,
+                        material: p.material,
+                        token_key: &self.token_key,
+                        wall_now: wall_now(),
+                    },
+                ),
+                vault.as_str(),
+            ),
+            Target::Arm => (
+                rest::Outcome::Done(crate::arm_endpoint::handle(
+                    ws,
+                    keys,
+                    &p.request,
+                    &self.token_key,
+                    wall_now(),
+                )),
+                "ARM",
+            ),
+            Target::Login => (
+                rest::Outcome::Done(crate::arm_endpoint::login::handle(
+                    ws,
+                    &p.request,
+                    &self.token_key,
+                    wall_now(),
+                )),
+                "sign-in",
+            ),
+        };
         if let rest::Outcome::Done(r) = &outcome {
             self.stats.requests.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut recent) = self.recent.lock() {
                 recent.push((
-                    format!("{} {} ({})", p.request.method, p.request.path, p.vault),
+                    format!("{} {} ({label})", p.request.method, p.request.path),
                     r.status,
                 ));
                 let excess = recent.len().saturating_sub(200);
@@ -315,6 +416,41 @@ impl Endpoint {
         token_for(ws, &Bearer::ConsoleUser, TOKEN_LIFETIME_S).unwrap_or_default()
     }
 
+    /// The environment under which an unmodified `az` talks to this workspace: its
+    /// requests to Azure's host names go through the proxy, which answers them here, with
+    /// certificates of the local CA; az's configuration stays in a private folder.
+    pub fn az_env(&self) -> Vec<(String, String)> {
+        let ca = self.ca_path.display().to_string();
+        [
+            (
+                "AZURE_CONFIG_DIR",
+                self.az_config_dir.display().to_string(),
+            ),
+            ("HTTPS_PROXY", self.az_proxy.clone()),
+            ("https_proxy", self.az_proxy.clone()),
+            ("NO_PROXY", String::new()),
+            ("no_proxy", String::new()),
+            ("REQUESTS_CA_BUNDLE", ca.clone()),
+            ("SSL_CERT_FILE", ca),
+            ("AZURE_CORE_COLLECT_TELEMETRY", "false".into()),
+            ("AZURE_CORE_SURVEY_MESSAGE", "false".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// The one command that signs az in (in [`az_env`](Self::az_env)'s environment): as
+    /// the console user, through the Azure CLI's application with this workspace's secret.
+    pub fn az_login(&self, ws: &Workspace) -> String {
+        format!(
+            "az login --service-principal --username {} --password {} --tenant {} --output none",
+            token::CONSOLE_APP_ID,
+            crate::arm_endpoint::login::client_secret(&self.token_key),
+            ws.console_user.tenant.0
+        )
+    }
+
     /// Stops listening (connections already open finish their request and close).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -333,8 +469,7 @@ impl Drop for Endpoint {
 
 /// One client connection: TLS, then requests in turn until the client closes or idles.
 struct Connection {
-    vault: String,
-    base: String,
+    target: Target,
     tx: mpsc::Sender<Pending>,
     keys: Arc<dyn KeySource>,
     wake: Arc<dyn Fn() + Send + Sync>,
@@ -345,14 +480,48 @@ impl Connection {
     fn serve(self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>) {
         let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
         let _ = tcp.set_write_timeout(Some(IDLE));
-        let Ok(conn) = rustls::ServerConnection::new(tls) else {
-            return;
-        };
         let sock = Deadlines {
             tcp,
             idle_until: Instant::now() + IDLE,
             started: None,
             stop: self.stop.clone(),
+        };
+        self.serve_tls(sock, tls);
+    }
+
+    /// A proxy client: `CONNECT HOST:443` in the clear, then TLS for that host, answered
+    /// here ([`proxy::target_of`]); a host this endpoint does not answer for is refused.
+    fn serve_tunnel(mut self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>) {
+        let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
+        let _ = tcp.set_write_timeout(Some(IDLE));
+        let mut sock = Deadlines {
+            tcp,
+            idle_until: Instant::now() + IDLE,
+            started: None,
+            stop: self.stop.clone(),
+        };
+        let mut buf = Vec::new();
+        let Ok(request) = http::read_request(&mut sock, &mut buf) else {
+            return;
+        };
+        match proxy::tunnel(&request) {
+            Ok(target) => {
+                if std::io::Write::write_all(&mut sock.tcp, proxy::ESTABLISHED).is_err() {
+                    return;
+                }
+                self.target = target;
+                sock.between_requests();
+                self.serve_tls(sock, tls);
+            }
+            Err(refusal) => {
+                let _ = http::write_response(&mut sock.tcp, &refusal, true);
+            }
+        }
+    }
+
+    fn serve_tls(self, sock: Deadlines, tls: Arc<rustls::ServerConfig>) {
+        let Ok(conn) = rustls::ServerConnection::new(tls) else {
+            return;
         };
         let mut stream = rustls::StreamOwned::new(conn, sock);
         let mut buf = Vec::new();
@@ -396,8 +565,7 @@ impl Connection {
         for _ in 0..2 {
             let (reply, answer) = mpsc::sync_channel(1);
             let pending = Pending {
-                vault: self.vault.clone(),
-                base: self.base.clone(),
+                target: self.target.clone(),
                 request: request.clone(),
                 material: material.take(),
                 reply,
