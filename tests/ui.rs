@@ -1495,6 +1495,28 @@ fn serving_the_vaults_on_localhost_answers_a_client_live() {
     });
     assert!(client.join().unwrap().starts_with("HTTP/1.1 401"));
     assert!(has(&h, "Serving 3 vaults · 1 request"));
+    // Issue 24: the panel gives the real az's environment and sign-in, with Copy.
+    h.get_by_label("Copy az environment").click();
+    let mut copied = None;
+    for _ in 0..3 {
+        h.step();
+        copied = h
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                egui::OutputCommand::CopyText(t) => Some(t.clone()),
+                _ => None,
+            });
+        if copied.is_some() {
+            break;
+        }
+    }
+    let copied = copied.expect("Copy put the az environment on the clipboard");
+    assert!(copied.contains("export HTTPS_PROXY='http://127.0.0.1:"), "{copied}");
+    assert!(copied.contains("export AZURE_CONFIG_DIR='"), "{copied}");
+    assert!(copied.contains("az login --service-principal"), "{copied}");
     // Stopping closes the endpoint and the indicator goes.
     click(&mut h, "View");
     click(&mut h, "Serve vaults on localhost");

@@ -196,8 +196,8 @@ pub fn show_protector(c: &mut Ctx) -> Result<Reply, ServiceError> {
 }
 
 /// `PUT servers/{server}/encryptionProtector/current` (az sql server tde-key set): the
-/// shell's `tde::set_protector`. While the server re-wraps its databases' keys, az polls
-/// the operation ([`operations`]) and then reads the protector.
+/// shell's `tde::set_protector`. Azure answers 202; while the server re-wraps its
+/// databases' keys, az polls the operation ([`operations`]), then reads the protector.
 pub fn set_protector(c: &mut Ctx) -> Result<Reply, ServiceError> {
     require_current(c)?;
     let s = server_in_group(c)?;
@@ -230,15 +230,12 @@ pub fn set_protector(c: &mut Ctx) -> Result<Reply, ServiceError> {
         auto_rotation: props["autoRotationEnabled"].as_bool().unwrap_or(false),
     };
     tde::set_protector(c.ws, &req)?;
-    let now = c.ws.now();
-    if sql::server(c.ws, &server)?.protector_change_until.is_some_and(|t| t > now) {
-        let sub = c.ws.current_subscription.0.clone();
-        return Ok(Reply::Accepted {
-            status: operations::url(&sub, &location, operations::PROTECTOR, &server),
-            location: operations::url(&sub, &location, operations::PROTECTOR_RESULT, &server),
-        });
-    }
-    Ok(Reply::Ok(protector_view(c, &server)?))
+    // Azure always answers this PUT with 202: az polls until the re-wrap is done.
+    let sub = c.ws.current_subscription.0.clone();
+    Ok(Reply::Accepted {
+        status: operations::url(&sub, &location, operations::PROTECTOR, &server),
+        location: operations::url(&sub, &location, operations::PROTECTOR_RESULT, &server),
+    })
 }
 
 fn database_in_group<'a>(c: &'a Ctx) -> Result<(&'a SqlServer, &'a crate::model::Database), ServiceError> {

@@ -451,6 +451,19 @@ impl Endpoint {
         )
     }
 
+    /// [`az_env`](Self::az_env) as POSIX shell exports, then [`az_login`](Self::az_login):
+    /// what the app's Serve panel copies.
+    pub fn az_shell(&self, ws: &Workspace) -> String {
+        let mut out: String = self
+            .az_env()
+            .iter()
+            .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
+            .collect();
+        out.push_str(&self.az_login(ws));
+        out.push('\n');
+        out
+    }
+
     /// Stops listening (connections already open finish their request and close).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
