@@ -129,7 +129,14 @@ fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
     // The documented procedure (learn.microsoft.com, "Configure TDE with BYOK", Azure CLI).
     let (g, s, v) = ("rg-contoso-us", "sql-contoso-us2", "kv-contoso-us2");
     let identity: serde_json::Value = serde_json::from_str(&run(&[
-        "identity", "create", "-g", g, "-n", "id-tde-byok", "-o", "json",
+        "identity",
+        "create",
+        "-g",
+        g,
+        "-n",
+        "id-tde-byok",
+        "-o",
+        "json",
     ]))
     .expect("json");
     let (id, principal) = (
@@ -137,35 +144,96 @@ fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
         identity["principalId"].as_str().expect("principal"),
     );
     assert_eq!(
-        run(&["identity", "show", "-g", g, "-n", "id-tde-byok", "--query", "principalId", "-o", "tsv"]),
+        run(&[
+            "identity",
+            "show",
+            "-g",
+            g,
+            "-n",
+            "id-tde-byok",
+            "--query",
+            "principalId",
+            "-o",
+            "tsv"
+        ]),
         principal
     );
     run(&[
-        "sql", "server", "update", "-g", g, "-n", s, "-i",
-        "--identity-type", "SystemAssigned,UserAssigned",
-        "--user-assigned-identity-id", id,
-        "--primary-user-assigned-identity-id", id,
-        "-o", "none",
+        "sql",
+        "server",
+        "update",
+        "-g",
+        g,
+        "-n",
+        s,
+        "-i",
+        "--identity-type",
+        "SystemAssigned,UserAssigned",
+        "--user-assigned-identity-id",
+        id,
+        "--primary-user-assigned-identity-id",
+        id,
+        "-o",
+        "none",
     ]);
     run(&[
-        "keyvault", "set-policy", "-n", v, "--object-id", principal,
-        "--key-permissions", "get", "wrapKey", "unwrapKey", "-o", "none",
+        "keyvault",
+        "set-policy",
+        "-n",
+        v,
+        "--object-id",
+        principal,
+        "--key-permissions",
+        "get",
+        "wrapKey",
+        "unwrapKey",
+        "-o",
+        "none",
     ]);
     let kid = run(&[
-        "keyvault", "key", "create", "--vault-name", v, "-n", "byok-key",
-        "--kty", "RSA", "--size", "3072", "--query", "key.kid", "-o", "tsv",
+        "keyvault",
+        "key",
+        "create",
+        "--vault-name",
+        v,
+        "-n",
+        "byok-key",
+        "--kty",
+        "RSA",
+        "--size",
+        "3072",
+        "--query",
+        "key.kid",
+        "-o",
+        "tsv",
     ]);
     assert!(
         kid.starts_with(&format!("https://{v}.vault.azure.net/keys/byok-key/")),
         "the key id stays canonical: {kid}"
     );
-    run(&["sql", "server", "key", "create", "-g", g, "-s", s, "--kid", &kid, "-o", "none"]);
     run(&[
-        "sql", "server", "tde-key", "set", "-g", g, "-s", s,
-        "--server-key-type", "AzureKeyVault", "--kid", &kid, "-o", "none",
+        "sql", "server", "key", "create", "-g", g, "-s", s, "--kid", &kid, "-o", "none",
+    ]);
+    run(&[
+        "sql",
+        "server",
+        "tde-key",
+        "set",
+        "-g",
+        g,
+        "-s",
+        s,
+        "--server-key-type",
+        "AzureKeyVault",
+        "--kid",
+        &kid,
+        "-o",
+        "none",
     ]);
     assert_eq!(
-        run(&["sql", "server", "tde-key", "show", "-g", g, "-s", s, "--query", "uri", "-o", "tsv"]),
+        run(&[
+            "sql", "server", "tde-key", "show", "-g", g, "-s", s, "--query", "uri", "-o", "tsv"
+        ]),
         kid
     );
     let db = ws
@@ -174,7 +242,10 @@ fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
         .map(|d| d.name.clone())
         .expect("a database");
     assert_eq!(
-        run(&["sql", "db", "tde", "show", "-g", g, "-s", s, "-d", &db, "--query", "state", "-o", "tsv"]),
+        run(&[
+            "sql", "db", "tde", "show", "-g", g, "-s", s, "-d", &db, "--query", "state", "-o",
+            "tsv"
+        ]),
         "Enabled"
     );
     // ARM's errors reach az with the shell's codes.
@@ -200,7 +271,10 @@ fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
     let saved = tde_console::persist::load(&file).expect("the saved workspace");
     let server = saved.server(s).expect("the server");
     assert_eq!(
-        server.protector_key().and_then(|k| k.uri.clone()).as_deref(),
+        server
+            .protector_key()
+            .and_then(|k| k.uri.clone())
+            .as_deref(),
         Some(kid.as_str())
     );
     assert!(

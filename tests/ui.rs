@@ -1514,7 +1514,10 @@ fn serving_the_vaults_on_localhost_answers_a_client_live() {
         }
     }
     let copied = copied.expect("Copy put the az environment on the clipboard");
-    assert!(copied.contains("export HTTPS_PROXY='http://127.0.0.1:"), "{copied}");
+    assert!(
+        copied.contains("export HTTPS_PROXY='http://127.0.0.1:"),
+        "{copied}"
+    );
     assert!(copied.contains("export AZURE_CONFIG_DIR='"), "{copied}");
     assert!(copied.contains("az login --service-principal"), "{copied}");
     // Stopping closes the endpoint and the indicator goes.

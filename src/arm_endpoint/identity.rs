@@ -12,7 +12,11 @@ pub fn create(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let location = body.get("location").and_then(|l| l.as_str());
     let i = identity::create_identity(c.ws, &name, &rg, location)?;
     let v = shape::arm(views::identity(&i));
-    Ok(if existed { Reply::Ok(v) } else { Reply::Created(v) })
+    Ok(if existed {
+        Reply::Ok(v)
+    } else {
+        Reply::Created(v)
+    })
 }
 
 pub fn show(c: &mut Ctx) -> Result<Reply, ServiceError> {

@@ -23,7 +23,11 @@ fn vault_in_group(c: &Ctx) -> Result<crate::model::KeyVault, ServiceError> {
 }
 
 pub fn list(c: &mut Ctx) -> Result<Reply, ServiceError> {
-    let rg = c.params.iter().any(|(n, _)| *n == "rg").then(|| c.p("rg").to_string());
+    let rg = c
+        .params
+        .iter()
+        .any(|(n, _)| *n == "rg")
+        .then(|| c.p("rg").to_string());
     if rg.is_some() {
         require_group(c)?;
     }
@@ -32,7 +36,10 @@ pub fn list(c: &mut Ctx) -> Result<Reply, ServiceError> {
         ws.vaults
             .iter()
             .filter(|v| v.deleted.is_none() && v.subscription == ws.current_subscription)
-            .filter(|v| rg.as_ref().is_none_or(|g| v.resource_group.eq_ignore_ascii_case(g)))
+            .filter(|v| {
+                rg.as_ref()
+                    .is_none_or(|g| v.resource_group.eq_ignore_ascii_case(g))
+            })
             .map(views::vault),
     )))
 }
@@ -175,7 +182,11 @@ pub fn put(c: &mut Ctx) -> Result<Reply, ServiceError> {
         }
     }
     let v = shape::arm(views::vault(&keyvault::show_vault(c.ws, &name)?));
-    Ok(if created { Reply::Created(v) } else { Reply::Ok(v) })
+    Ok(if created {
+        Reply::Created(v)
+    } else {
+        Reply::Ok(v)
+    })
 }
 
 /// `PUT vaults/{vault}/accessPolicies/{add|replace|remove}`.
@@ -187,7 +198,12 @@ pub fn update_access_policy(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let mut wanted: BTreeMap<String, BTreeSet<KeyPermission>> = v
         .access_policies
         .iter()
-        .map(|p| (p.object_id.0.to_ascii_lowercase(), p.key_permissions.iter().copied().collect()))
+        .map(|p| {
+            (
+                p.object_id.0.to_ascii_lowercase(),
+                p.key_permissions.iter().copied().collect(),
+            )
+        })
         .collect();
     match kind.as_str() {
         "add" => {
@@ -206,7 +222,9 @@ pub fn update_access_policy(c: &mut Ctx) -> Result<Reply, ServiceError> {
         other => {
             return Err(ServiceError::bad_request(
                 "BadRequest",
-                format!("The access policy update kind '{other}' is invalid: add, replace or remove."),
+                format!(
+                    "The access policy update kind '{other}' is invalid: add, replace or remove."
+                ),
             ));
         }
     }

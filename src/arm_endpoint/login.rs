@@ -8,9 +8,9 @@
 //! typed in the console's shell. Errors are Entra's (`AADSTS…`) in OAuth's shape.
 
 use crate::model::Workspace;
+use crate::vault_endpoint::TOKEN_LIFETIME_S;
 use crate::vault_endpoint::http::{self, Request, Response};
 use crate::vault_endpoint::token::{self, CONSOLE_APP_ID, Claims};
-use crate::vault_endpoint::TOKEN_LIFETIME_S;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
@@ -50,7 +50,10 @@ fn oauth_error(status: u16, error: &str, description: &str) -> Response {
 
 fn tenant_known(ws: &Workspace, tenant: &str) -> bool {
     ws.console_user.tenant.0.eq_ignore_ascii_case(tenant)
-        || ws.tenants.iter().any(|t| t.id.0.eq_ignore_ascii_case(tenant))
+        || ws
+            .tenants
+            .iter()
+            .any(|t| t.id.0.eq_ignore_ascii_case(tenant))
 }
 
 /// Answers one request to the authority.
@@ -81,7 +84,9 @@ pub fn handle(ws: &Workspace, r: &Request, token_key: &[u8; 32], wall_now: i64) 
                 return oauth_error(
                     400,
                     "invalid_tenant",
-                    &format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+                    &format!(
+                        "AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+                    ),
                 );
             }
             Response::json(
@@ -138,7 +143,9 @@ fn token(
         return oauth_error(
             400,
             "invalid_request",
-            &format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+            &format!(
+                "AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
         );
     }
     if field("grant_type") != Some("client_credentials") {
@@ -153,7 +160,9 @@ fn token(
         return oauth_error(
             400,
             "unauthorized_client",
-            &format!("AADSTS700016: Application with identifier '{client}' was not found in the directory '{tenant}'. Sign in with the command tde-console serve prints (az_login)."),
+            &format!(
+                "AADSTS700016: Application with identifier '{client}' was not found in the directory '{tenant}'. Sign in with the command tde-console serve prints (az_login)."
+            ),
         );
     }
     let secret = field("client_secret").unwrap_or("");
@@ -168,14 +177,19 @@ fn token(
         return oauth_error(
             401,
             "invalid_client",
-            &format!("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client}'."),
+            &format!(
+                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client}'."
+            ),
         );
     }
     if !ws.console_user.tenant.0.eq_ignore_ascii_case(tenant) {
         return oauth_error(
             400,
             "invalid_request",
-            &format!("AADSTS700016: Application with identifier '{client}' was not found in the directory '{tenant}': the console user signs in to its own tenant, {}.", ws.console_user.tenant.0),
+            &format!(
+                "AADSTS700016: Application with identifier '{client}' was not found in the directory '{tenant}': the console user signs in to its own tenant, {}.",
+                ws.console_user.tenant.0
+            ),
         );
     }
     let scope = field("scope").unwrap_or("");
@@ -187,7 +201,9 @@ fn token(
         return oauth_error(
             400,
             "invalid_resource",
-            &format!("AADSTS500011: The resource principal named '{scope}' was not found in the tenant. tde-console issues tokens for Resource Manager and Key Vault."),
+            &format!(
+                "AADSTS500011: The resource principal named '{scope}' was not found in the tenant. tde-console issues tokens for Resource Manager and Key Vault."
+            ),
         );
     };
     let u = &ws.console_user;
@@ -250,13 +266,8 @@ mod tests {
         assert_eq!(r.status, 200);
         let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
         let t = v["access_token"].as_str().expect("token");
-        let c = token::verify(
-            t,
-            &key,
-            1_800_000_000,
-            ARM_AUDIENCE.trim_end_matches('/'),
-        )
-        .expect("an ARM token");
+        let c = token::verify(t, &key, 1_800_000_000, ARM_AUDIENCE.trim_end_matches('/'))
+            .expect("an ARM token");
         assert_eq!(c.oid, ws.console_user.object_id.0);
         // The wrong secret, another client, another resource: refused with Entra's codes.
         let wrong = body.replace(&secret, "tde~nope");

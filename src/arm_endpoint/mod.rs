@@ -88,39 +88,151 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/subscriptions", resources::list_subscriptions),
     ("GET", "/tenants", resources::list_tenants),
     ("GET", SUB, resources::show_subscription),
-    ("GET", "/subscriptions/{sub}/resourceGroups", resources::list_groups),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups",
+        resources::list_groups,
+    ),
     ("GET", RG, resources::show_group),
-    ("GET", "/subscriptions/{sub}/resources", resources::list_resources),
+    (
+        "GET",
+        "/subscriptions/{sub}/resources",
+        resources::list_resources,
+    ),
     // Microsoft.ManagedIdentity (az identity create|show|delete).
-    ("PUT", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}", identity::create),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}", identity::show),
-    ("DELETE", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}", identity::delete),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", identity::list),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+        identity::create,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+        identity::show,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+        identity::delete,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+        identity::list,
+    ),
     // Microsoft.KeyVault (az keyvault show|list|set-policy|delete-policy).
-    ("GET", "/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults", keyvault::list),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults", keyvault::list),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}", keyvault::show),
-    ("PUT", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}", keyvault::put),
-    ("PUT", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/accessPolicies/{kind}", keyvault::update_access_policy),
+    (
+        "GET",
+        "/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults",
+        keyvault::list,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults",
+        keyvault::list,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}",
+        keyvault::show,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}",
+        keyvault::put,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/accessPolicies/{kind}",
+        keyvault::update_access_policy,
+    ),
     // Microsoft.Sql servers, keys, the TDE protector, databases and their TDE.
-    ("GET", "/subscriptions/{sub}/providers/Microsoft.Sql/servers", sql::list_servers),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers", sql::list_servers),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}", sql::show_server),
-    ("PUT", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}", sql::update_server),
-    ("PATCH", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}", sql::update_server),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/keys", sql::list_keys),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/keys/{key}", sql::show_key),
-    ("PUT", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/keys/{key}", sql::create_key),
-    ("DELETE", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/keys/{key}", sql::delete_key),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/encryptionProtector", sql::list_protector),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/encryptionProtector/{current}", sql::show_protector),
-    ("PUT", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/encryptionProtector/{current}", sql::set_protector),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases", sql::list_databases),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}", sql::show_database),
-    ("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/transparentDataEncryption/{current}", sql::show_database_tde),
-    ("PUT", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/transparentDataEncryption/{current}", sql::set_database_tde),
+    (
+        "GET",
+        "/subscriptions/{sub}/providers/Microsoft.Sql/servers",
+        sql::list_servers,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers",
+        sql::list_servers,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
+        sql::show_server,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
+        sql::update_server,
+    ),
+    (
+        "PATCH",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
+        sql::update_server,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/keys",
+        sql::list_keys,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/keys/{key}",
+        sql::show_key,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/keys/{key}",
+        sql::create_key,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/keys/{key}",
+        sql::delete_key,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/encryptionProtector",
+        sql::list_protector,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/encryptionProtector/{current}",
+        sql::show_protector,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/encryptionProtector/{current}",
+        sql::set_protector,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases",
+        sql::list_databases,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}",
+        sql::show_database,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/transparentDataEncryption/{current}",
+        sql::show_database_tde,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/transparentDataEncryption/{current}",
+        sql::set_database_tde,
+    ),
     // Long-running operations az polls.
-    ("GET", "/subscriptions/{sub}/providers/Microsoft.Sql/locations/{location}/{kind}/{operation}", operations::status),
+    (
+        "GET",
+        "/subscriptions/{sub}/providers/Microsoft.Sql/locations/{location}/{kind}/{operation}",
+        operations::status,
+    ),
 ];
 
 /// Matches `path`'s segments against `template`'s: the captures, or `None`.
@@ -187,7 +299,11 @@ pub fn handle(
         // `az account set`).
         let home = ws.current_subscription.clone();
         if let Some((_, sub)) = params.iter().find(|(n, _)| *n == "sub") {
-            match ws.subscriptions.iter().find(|s| s.id.0.eq_ignore_ascii_case(sub)) {
+            match ws
+                .subscriptions
+                .iter()
+                .find(|s| s.id.0.eq_ignore_ascii_case(sub))
+            {
                 Some(s) => ws.current_subscription = s.id.clone(),
                 None => {
                     return error_response(&resources::subscription_not_found(sub));
@@ -207,10 +323,7 @@ pub fn handle(
             Err(panic) => error_response(&ServiceError::new(
                 "InternalServerError",
                 500,
-                format!(
-                    "the simulator failed: {}",
-                    crate::shell::panic_text(&panic)
-                ),
+                format!("the simulator failed: {}", crate::shell::panic_text(&panic)),
             )),
         };
         ctx.ws.current_subscription = home;
@@ -266,10 +379,10 @@ fn authenticate(
             ),
         )
     };
-    let Some(bearer) = r
-        .header("Authorization")
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-    else {
+    let Some(bearer) = r.header("Authorization").and_then(|h| {
+        h.strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+    }) else {
         return Err(refuse(
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is missing.".into(),
@@ -304,13 +417,186 @@ fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::OsKeySource;
+
+    const KEY: [u8; 32] = [5u8; 32];
+    const NOW: i64 = 1_800_000_000;
+
+    fn arm_token(ws: &Workspace, audience: &str) -> String {
+        let u = &ws.console_user;
+        let mut c = token::Claims::new(
+            &u.object_id.0,
+            &u.tenant.0,
+            token::CONSOLE_APP_ID,
+            &u.upn,
+            true,
+            NOW,
+            3600,
+        );
+        c.aud = audience.into();
+        token::issue(&c, &KEY)
+    }
+
+    fn call(ws: &mut Workspace, method: &str, path: &str, body: &str) -> (u16, Response, Value) {
+        let bearer = arm_token(ws, login::ARM_AUDIENCE);
+        let r = Request {
+            method: method.into(),
+            path: path.into(),
+            headers: vec![("Authorization".into(), format!("Bearer {bearer}"))],
+            body: body.as_bytes().to_vec(),
+            ..Default::default()
+        };
+        let resp = handle(ws, &OsKeySource, &r, &KEY, NOW);
+        let v = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+        (resp.status, resp, v)
+    }
+
+    fn server_path(ws: &Workspace, server: &str) -> String {
+        let s = ws.server(server).expect("server");
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Sql/servers/{}",
+            s.subscription, s.resource_group, s.name
+        )
+    }
+
+    #[test]
+    fn a_request_needs_a_resource_manager_token_of_this_workspace() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let path = server_path(&ws, "sql-contoso-us");
+        let r = Request {
+            method: "GET".into(),
+            path: path.clone(),
+            ..Default::default()
+        };
+        let resp = handle(&mut ws, &OsKeySource, &r, &KEY, NOW);
+        assert_eq!(resp.status, 401);
+        assert!(String::from_utf8_lossy(&resp.body).contains("AuthenticationFailed"));
+        // A Key Vault token is not a Resource Manager token.
+        let vault = arm_token(&ws, token::VAULT_RESOURCE);
+        let r = Request {
+            headers: vec![("Authorization".into(), format!("Bearer {vault}"))],
+            ..r
+        };
+        let resp = handle(&mut ws, &OsKeySource, &r, &KEY, NOW);
+        assert_eq!(resp.status, 401);
+        assert!(String::from_utf8_lossy(&resp.body).contains("InvalidAuthenticationToken"));
+    }
+
+    #[test]
+    fn a_server_comes_back_in_arms_shape_and_errors_carry_the_shells_codes() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let path = server_path(&ws, "sql-contoso-us");
+        let (status, _, v) = call(&mut ws, "GET", &path, "");
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["name"], "sql-contoso-us");
+        assert_eq!(
+            v["properties"]["fullyQualifiedDomainName"],
+            "sql-contoso-us.database.windows.net"
+        );
+        assert!(v.get("resourceGroup").is_none());
+        // The same error the shell gives for an unknown server.
+        let missing = path.replace("sql-contoso-us", "no-such-server");
+        let (status, _, v) = call(&mut ws, "GET", &missing, "");
+        let expected = ServiceError::server_not_found("no-such-server");
+        assert_eq!(status, expected.status);
+        assert_eq!(v["error"]["code"], expected.code.as_str());
+        assert_eq!(v["error"]["message"], expected.message.as_str());
+        // Unknown subscription, unknown route, wrong method.
+        let (status, _, v) = call(&mut ws, "GET", "/subscriptions/nope/resourceGroups/rg", "");
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (404, Some("SubscriptionNotFound"))
+        );
+        let (status, _, v) = call(&mut ws, "GET", "/providers/Microsoft.Web/sites", "");
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (404, Some("NoRegisteredProviderFound"))
+        );
+        let (status, _, _) = call(&mut ws, "DELETE", &path, "");
+        assert_eq!(status, 405);
+    }
+
+    #[test]
+    fn a_refused_change_leaves_the_workspace_as_it_was() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let before = ws.clone();
+        let path = server_path(&ws, "sql-contoso-us2");
+        let (status, _, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{path}/encryptionProtector/current"),
+            r#"{"properties":{"serverKeyType":"AzureKeyVault","serverKeyName":"kv_nokey_1"}}"#,
+        );
+        assert_eq!(status, 404, "{v}");
+        assert_eq!(v["error"]["code"], "ServerKeyNotFound");
+        let (status, _, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{path}/keys/wrong-name"),
+            r#"{"properties":{"serverKeyType":"AzureKeyVault","uri":"https://kv-contoso-us2.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef"}}"#,
+        );
+        assert_eq!(status, 400, "{v}");
+        assert_eq!(v["error"]["code"], "InvalidServerKeyName");
+        let (status, _, _) = call(&mut ws, "PUT", &format!("{path}/keys/x"), "{not json");
+        assert_eq!(status, 400);
+        assert_eq!(ws.revision, before.revision);
+    }
+
+    #[test]
+    fn the_protector_change_is_a_long_running_operation_az_polls() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let path = server_path(&ws, "sql-contoso-us2");
+        let (status, resp, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{path}/encryptionProtector/current"),
+            r#"{"properties":{"serverKeyType":"ServiceManaged","serverKeyName":"ServiceManaged"}}"#,
+        );
+        assert_eq!(status, 202, "{v}");
+        let header = |n: &str| {
+            resp.headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+                .expect(n)
+        };
+        let status_url = header("Azure-AsyncOperation");
+        let status_path = status_url
+            .strip_prefix("https://management.azure.com")
+            .and_then(|p| p.split('?').next())
+            .expect("a management URL")
+            .to_string();
+        let (code, _, v) = call(&mut ws, "GET", &status_path, "");
+        assert_eq!(
+            (code, v["status"].as_str()),
+            (200, Some("Succeeded")),
+            "{v}"
+        );
+        let location = header("Location");
+        let location = location
+            .strip_prefix("https://management.azure.com")
+            .and_then(|p| p.split('?').next())
+            .expect("a management URL")
+            .to_string();
+        let (code, _, v) = call(&mut ws, "GET", &location, "");
+        assert_eq!(code, 200);
+        assert_eq!(v["properties"]["serverKeyType"], "ServiceManaged");
+        let (_, _, v) = call(
+            &mut ws,
+            "GET",
+            &format!("{path}/encryptionProtector/current"),
+            "",
+        );
+        assert_eq!(v["properties"]["serverKeyType"], "ServiceManaged");
+    }
 
     #[test]
     fn templates_match_segments_without_case_and_capture_names() {
-        let segs: Vec<String> = "subscriptions/S1/resourcegroups/rg-1/providers/microsoft.sql/servers/sql-a"
-            .split('/')
-            .map(String::from)
-            .collect();
+        let segs: Vec<String> =
+            "subscriptions/S1/resourcegroups/rg-1/providers/microsoft.sql/servers/sql-a"
+                .split('/')
+                .map(String::from)
+                .collect();
         let got = matches(
             "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
             &segs,
@@ -318,7 +604,11 @@ mod tests {
         .expect("matches");
         assert_eq!(
             got,
-            vec![("sub", "S1".into()), ("rg", "rg-1".into()), ("server", "sql-a".into())]
+            vec![
+                ("sub", "S1".into()),
+                ("rg", "rg-1".into()),
+                ("server", "sql-a".into())
+            ]
         );
         assert!(matches("/subscriptions/{sub}", &segs).is_none());
     }
@@ -332,7 +622,13 @@ mod tests {
             let sample: Vec<String> = template
                 .split('/')
                 .skip(1)
-                .map(|t| if t.starts_with('{') { "x".to_string() } else { t.to_string() })
+                .map(|t| {
+                    if t.starts_with('{') {
+                        "x".to_string()
+                    } else {
+                        t.to_string()
+                    }
+                })
                 .collect();
             let first = ROUTES
                 .iter()

@@ -30,13 +30,12 @@ fn subscription(ws: &Workspace, s: &Subscription) -> Value {
 /// signed in to).
 pub fn list_subscriptions(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let tenant = c.ws.console_user.tenant.clone();
-    let value: Vec<Value> = c
-        .ws
-        .subscriptions
-        .iter()
-        .filter(|s| s.tenant == tenant)
-        .map(|s| subscription(c.ws, s))
-        .collect();
+    let value: Vec<Value> =
+        c.ws.subscriptions
+            .iter()
+            .filter(|s| s.tenant == tenant)
+            .map(|s| subscription(c.ws, s))
+            .collect();
     Ok(Reply::Ok(json!({"value": value})))
 }
 
@@ -58,50 +57,46 @@ pub fn subscription_not_found(sub: &str) -> ServiceError {
 }
 
 pub fn list_tenants(c: &mut Ctx) -> Result<Reply, ServiceError> {
-    let value: Vec<Value> = c
-        .ws
-        .tenants
-        .iter()
-        .filter(|t| t.id == c.ws.console_user.tenant)
-        .map(|t| {
-            json!({
-                "id": format!("/tenants/{}", t.id.0),
-                "tenantId": t.id.0,
-                "tenantCategory": "Home",
-                "displayName": t.display_name,
-                "defaultDomain": t.domain,
-                "domains": [t.domain],
-                "tenantType": "AAD",
+    let value: Vec<Value> =
+        c.ws.tenants
+            .iter()
+            .filter(|t| t.id == c.ws.console_user.tenant)
+            .map(|t| {
+                json!({
+                    "id": format!("/tenants/{}", t.id.0),
+                    "tenantId": t.id.0,
+                    "tenantCategory": "Home",
+                    "displayName": t.display_name,
+                    "defaultDomain": t.domain,
+                    "domains": [t.domain],
+                    "tenantType": "AAD",
+                })
             })
-        })
-        .collect();
+            .collect();
     Ok(Reply::Ok(json!({"value": value})))
 }
 
 pub fn list_groups(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let sub = c.ws.current_subscription.0.clone();
-    let groups = c
-        .ws
-        .resource_groups
-        .iter()
-        .filter(|g| g.subscription.0 == sub)
-        .map(|g| views::group(&sub, g));
+    let groups =
+        c.ws.resource_groups
+            .iter()
+            .filter(|g| g.subscription.0 == sub)
+            .map(|g| views::group(&sub, g));
     Ok(Reply::Ok(shape::list(groups)))
 }
 
 pub fn show_group(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let sub = c.ws.current_subscription.0.clone();
-    let g = c
-        .ws
-        .resource_group(c.p("rg"))
-        .ok_or_else(|| ServiceError::resource_group_not_found(c.p("rg")))?;
+    let g =
+        c.ws.resource_group(c.p("rg"))
+            .ok_or_else(|| ServiceError::resource_group_not_found(c.p("rg")))?;
     Ok(Reply::Ok(shape::arm(views::group(&sub, g))))
 }
 
 /// The group a route names must exist, in the request's subscription.
 pub fn require_group(c: &Ctx) -> Result<(), ServiceError> {
-    c.ws
-        .resource_group(c.p("rg"))
+    c.ws.resource_group(c.p("rg"))
         .map(|_| ())
         .ok_or_else(|| ServiceError::resource_group_not_found(c.p("rg")))
 }
@@ -120,8 +115,17 @@ pub fn list_resources(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let ws = &*c.ws;
     let sub = &ws.current_subscription;
     let mut all: Vec<(String, String, String, String)> = Vec::new();
-    for v in ws.vaults.iter().filter(|v| v.deleted.is_none() && &v.subscription == sub) {
-        all.push((ids::vault(v), v.name.clone(), "Microsoft.KeyVault/vaults".into(), v.location.clone()));
+    for v in ws
+        .vaults
+        .iter()
+        .filter(|v| v.deleted.is_none() && &v.subscription == sub)
+    {
+        all.push((
+            ids::vault(v),
+            v.name.clone(),
+            "Microsoft.KeyVault/vaults".into(),
+            v.location.clone(),
+        ));
     }
     for s in ws.servers.iter().filter(|s| &s.subscription == sub) {
         let id = ids::server(s);

@@ -14,8 +14,7 @@ use serde_json::Value;
 fn server_in_group<'a>(c: &'a Ctx) -> Result<&'a SqlServer, ServiceError> {
     require_group(c)?;
     let name = c.p("server");
-    c.ws
-        .server(name)
+    c.ws.server(name)
         .filter(|s| {
             s.kind == ServerKind::SqlDatabaseServer
                 && s.resource_group.eq_ignore_ascii_case(c.p("rg"))
@@ -29,7 +28,11 @@ fn server_view(c: &Ctx, name: &str) -> Result<Value, ServiceError> {
 }
 
 pub fn list_servers(c: &mut Ctx) -> Result<Reply, ServiceError> {
-    let rg = c.params.iter().any(|(n, _)| *n == "rg").then(|| c.p("rg").to_string());
+    let rg = c
+        .params
+        .iter()
+        .any(|(n, _)| *n == "rg")
+        .then(|| c.p("rg").to_string());
     if rg.is_some() {
         require_group(c)?;
     }
@@ -40,7 +43,10 @@ pub fn list_servers(c: &mut Ctx) -> Result<Reply, ServiceError> {
             .filter(|s| {
                 s.kind == ServerKind::SqlDatabaseServer && s.subscription == ws.current_subscription
             })
-            .filter(|s| rg.as_ref().is_none_or(|g| s.resource_group.eq_ignore_ascii_case(g)))
+            .filter(|s| {
+                rg.as_ref()
+                    .is_none_or(|g| s.resource_group.eq_ignore_ascii_case(g))
+            })
             .map(|s| views::server(ws, s)),
     )))
 }
@@ -111,21 +117,27 @@ pub fn update_server(c: &mut Ctx) -> Result<Reply, ServiceError> {
                 .unwrap_or_default();
         }
     }
-    let key_id = props["keyId"]
-        .as_str()
-        .filter(|k| !current["keyId"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(k)));
+    let key_id = props["keyId"].as_str().filter(|k| {
+        !current["keyId"]
+            .as_str()
+            .is_some_and(|c| c.eq_ignore_ascii_case(k))
+    });
     sql::update_server(c.ws, &name, &identities, false, key_id)?;
     Ok(Reply::Ok(server_view(c, &name)?))
 }
 
 pub fn list_keys(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let s = server_in_group(c)?;
-    Ok(Reply::Ok(shape::list(s.keys.iter().map(|k| views::server_key(s, k)))))
+    Ok(Reply::Ok(shape::list(
+        s.keys.iter().map(|k| views::server_key(s, k)),
+    )))
 }
 
 pub fn show_key(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let s = server_in_group(c)?;
-    let k = s.key(c.p("key")).ok_or_else(ServiceError::server_key_not_found)?;
+    let k = s
+        .key(c.p("key"))
+        .ok_or_else(ServiceError::server_key_not_found)?;
     Ok(Reply::Ok(shape::arm(views::server_key(s, k))))
 }
 
@@ -134,27 +146,44 @@ pub fn create_key(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let server = server_in_group(c)?.name.clone();
     let body = c.body()?;
     let props = &body["properties"];
-    if props["serverKeyType"].as_str().is_some_and(|t| !t.eq_ignore_ascii_case("AzureKeyVault")) {
+    if props["serverKeyType"]
+        .as_str()
+        .is_some_and(|t| !t.eq_ignore_ascii_case("AzureKeyVault"))
+    {
         return Err(ServiceError::bad_request(
             "InvalidServerKeyType",
             "Only keys of type AzureKeyVault can be added to a server; the service-managed key is always there.",
         ));
     }
     let uri = props["uri"].as_str().ok_or_else(|| {
-        ServiceError::bad_request("InvalidServerKeyUri", "The server key must name its Key Vault key (properties.uri).")
+        ServiceError::bad_request(
+            "InvalidServerKeyUri",
+            "The server key must name its Key Vault key (properties.uri).",
+        )
     })?;
     let parsed = tde::parse_kid(uri)?;
-    let expected = server_key_name(&parsed.vault, &parsed.key, parsed.version.as_deref().unwrap_or(""));
+    let expected = server_key_name(
+        &parsed.vault,
+        &parsed.key,
+        parsed.version.as_deref().unwrap_or(""),
+    );
     if !expected.eq_ignore_ascii_case(c.p("key")) {
         return Err(ServiceError::bad_request(
             "InvalidServerKeyName",
-            format!("The server key name '{}' does not match its uri: it must be '{expected}'.", c.p("key")),
+            format!(
+                "The server key name '{}' does not match its uri: it must be '{expected}'.",
+                c.p("key")
+            ),
         ));
     }
     let existed = sql::server(c.ws, &server)?.key(&expected).is_some();
     let k = sql::add_server_key(c.ws, &server, uri)?;
     let v = shape::arm(views::server_key(sql::server(c.ws, &server)?, &k));
-    Ok(if existed { Reply::Ok(v) } else { Reply::Created(v) })
+    Ok(if existed {
+        Reply::Ok(v)
+    } else {
+        Reply::Created(v)
+    })
 }
 
 pub fn delete_key(c: &mut Ctx) -> Result<Reply, ServiceError> {
@@ -170,7 +199,11 @@ pub fn delete_key(c: &mut Ctx) -> Result<Reply, ServiceError> {
 
 fn protector_view(c: &Ctx, server: &str) -> Result<Value, ServiceError> {
     let (p, k) = tde::show_protector(c.ws, server)?;
-    Ok(shape::arm(views::protector(sql::server(c.ws, server)?, &p, &k)))
+    Ok(shape::arm(views::protector(
+        sql::server(c.ws, server)?,
+        &p,
+        &k,
+    )))
 }
 
 fn require_current(c: &Ctx) -> Result<(), ServiceError> {
@@ -179,14 +212,19 @@ fn require_current(c: &Ctx) -> Result<(), ServiceError> {
     } else {
         Err(ServiceError::not_found(
             "ResourceNotFound",
-            format!("The requested resource '{}' was not found: a server has one encryption protector, 'current'.", c.p("current")),
+            format!(
+                "The requested resource '{}' was not found: a server has one encryption protector, 'current'.",
+                c.p("current")
+            ),
         ))
     }
 }
 
 pub fn list_protector(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let server = server_in_group(c)?.name.clone();
-    Ok(Reply::Ok(serde_json::json!({"value": [protector_view(c, &server)?]})))
+    Ok(Reply::Ok(
+        serde_json::json!({"value": [protector_view(c, &server)?]}),
+    ))
 }
 
 pub fn show_protector(c: &mut Ctx) -> Result<Reply, ServiceError> {
@@ -211,7 +249,9 @@ pub fn set_protector(c: &mut Ctx) -> Result<Reply, ServiceError> {
         other => {
             return Err(ServiceError::bad_request(
                 "InvalidServerKeyType",
-                format!("The server key type '{other}' is invalid: AzureKeyVault or ServiceManaged."),
+                format!(
+                    "The server key type '{other}' is invalid: AzureKeyVault or ServiceManaged."
+                ),
             ));
         }
     };
@@ -238,7 +278,9 @@ pub fn set_protector(c: &mut Ctx) -> Result<Reply, ServiceError> {
     })
 }
 
-fn database_in_group<'a>(c: &'a Ctx) -> Result<(&'a SqlServer, &'a crate::model::Database), ServiceError> {
+fn database_in_group<'a>(
+    c: &'a Ctx,
+) -> Result<(&'a SqlServer, &'a crate::model::Database), ServiceError> {
     let s = server_in_group(c)?;
     let d = s
         .database(c.p("db"))
@@ -248,7 +290,9 @@ fn database_in_group<'a>(c: &'a Ctx) -> Result<(&'a SqlServer, &'a crate::model:
 
 pub fn list_databases(c: &mut Ctx) -> Result<Reply, ServiceError> {
     let s = server_in_group(c)?;
-    Ok(Reply::Ok(shape::list(s.databases.iter().map(|d| views::database_in(c.ws, s, d)))))
+    Ok(Reply::Ok(shape::list(
+        s.databases.iter().map(|d| views::database_in(c.ws, s, d)),
+    )))
 }
 
 pub fn show_database(c: &mut Ctx) -> Result<Reply, ServiceError> {
@@ -279,5 +323,8 @@ pub fn set_database_tde(c: &mut Ctx) -> Result<Reply, ServiceError> {
         }
     };
     let d = sql::set_database_tde(c.ws, &server, &db, enabled)?;
-    Ok(Reply::Ok(shape::arm(views::database_tde(sql::server(c.ws, &server)?, &d))))
+    Ok(Reply::Ok(shape::arm(views::database_tde(
+        sql::server(c.ws, &server)?,
+        &d,
+    ))))
 }

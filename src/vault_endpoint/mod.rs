@@ -422,10 +422,7 @@ impl Endpoint {
     pub fn az_env(&self) -> Vec<(String, String)> {
         let ca = self.ca_path.display().to_string();
         [
-            (
-                "AZURE_CONFIG_DIR",
-                self.az_config_dir.display().to_string(),
-            ),
+            ("AZURE_CONFIG_DIR", self.az_config_dir.display().to_string()),
             ("HTTPS_PROXY", self.az_proxy.clone()),
             ("https_proxy", self.az_proxy.clone()),
             ("NO_PROXY", String::new()),

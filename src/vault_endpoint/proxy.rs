@@ -52,9 +52,7 @@ pub fn target_of(authority: &str) -> Option<Target> {
         _ => {
             let vault = host.strip_suffix(".vault.azure.net")?;
             let valid = (3..=24).contains(&vault.len())
-                && vault
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-');
+                && vault.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
             valid.then(|| Target::Vault {
                 vault: vault.to_string(),
                 base: format!("https://{vault}.vault.azure.net/"),
@@ -77,7 +75,10 @@ mod tests {
             })
         );
         assert_eq!(target_of("MANAGEMENT.azure.com:443"), Some(Target::Arm));
-        assert_eq!(target_of("login.microsoftonline.com:443"), Some(Target::Login));
+        assert_eq!(
+            target_of("login.microsoftonline.com:443"),
+            Some(Target::Login)
+        );
         for refused in [
             "example.com:443",
             "management.azure.com:80",

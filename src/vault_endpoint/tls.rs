@@ -38,7 +38,8 @@ fn server_config(
     let err = |e: rcgen::Error| format!("cannot make the local certificate: {e}");
     let mut leaf = CertificateParams::default();
     leaf.subject_alt_names = sans;
-    leaf.distinguished_name.push(DnType::CommonName, common_name);
+    leaf.distinguished_name
+        .push(DnType::CommonName, common_name);
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.use_authority_key_identifier_extension = true;
@@ -96,7 +97,10 @@ mod tests {
     #[test]
     fn a_certificate_for_azure_host_names_is_signed_by_the_same_authority() {
         let c = super::make().expect("made");
-        assert!(c.for_hosts(&["*.vault.azure.net", "management.azure.com"]).is_ok());
+        assert!(
+            c.for_hosts(&["*.vault.azure.net", "management.azure.com"])
+                .is_ok()
+        );
         assert!(c.for_hosts(&["vault.é.example"]).is_err());
     }
 }
