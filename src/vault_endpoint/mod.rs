@@ -427,8 +427,9 @@ impl Endpoint {
             ("https_proxy", self.az_proxy.clone()),
             ("NO_PROXY", String::new()),
             ("no_proxy", String::new()),
-            ("REQUESTS_CA_BUNDLE", ca.clone()),
-            ("SSL_CERT_FILE", ca),
+            // az 2.91's requests, its MSAL sign-in included, trust this bundle (and
+            // only it: nothing else is reached from this environment).
+            ("REQUESTS_CA_BUNDLE", ca),
             ("AZURE_CORE_COLLECT_TELEMETRY", "false".into()),
             ("AZURE_CORE_SURVEY_MESSAGE", "false".into()),
         ]
@@ -502,6 +503,8 @@ impl Connection {
     /// A proxy client: `CONNECT HOST:443` in the clear, then TLS for that host, answered
     /// here ([`proxy::target_of`]); a host this endpoint does not answer for is refused.
     fn serve_tunnel(mut self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>) {
+        // A response's head and body go out at once, not held for the client's delayed ACK.
+        let _ = tcp.set_nodelay(true);
         let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
         let _ = tcp.set_write_timeout(Some(IDLE));
         let mut sock = Deadlines {
