@@ -8,9 +8,11 @@
 //! accepted. Changes that take time in Azure answer `202 Accepted` with
 //! `Azure-AsyncOperation` and `Location`, which az polls ([`operations`]).
 
+pub mod continuity;
 pub mod identity;
 pub mod keyvault;
 pub mod login;
+pub mod monitor;
 pub mod operations;
 pub mod resources;
 pub mod shape;
@@ -227,6 +229,28 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/transparentDataEncryption/{current}",
         sql::set_database_tde,
     ),
+    // Business continuity: failover groups and replication links.
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups",
+        continuity::list_groups,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}",
+        continuity::show_group,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/replicationLinks",
+        continuity::list_links,
+    ),
+    // The activity log.
+    (
+        "GET",
+        "/subscriptions/{sub}/providers/microsoft.insights/eventtypes/management/values",
+        monitor::list,
+    ),
     // Long-running operations az polls.
     (
         "GET",
@@ -342,7 +366,7 @@ pub fn handle(
     error_response(&ServiceError::not_found(
         "NoRegisteredProviderFound",
         format!(
-            "tde-console does not simulate '{} {}': it serves subscriptions, resource groups, Microsoft.ManagedIdentity identities, Microsoft.KeyVault vaults and Microsoft.Sql servers, keys, encryption protectors and databases.",
+            "tde-console does not simulate '{} {}': it serves subscriptions, resource groups, Microsoft.ManagedIdentity identities, Microsoft.KeyVault vaults, Microsoft.Sql servers, keys, encryption protectors, databases, failover groups and replication links, and the activity log.",
             r.method, r.path
         ),
     ))

@@ -979,7 +979,8 @@ fn replica_create(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     database_json(ws, &link.secondary_server, &link.secondary_database)
 }
 
-fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> Value {
+/// A replication link as az prints it (also Resource Manager's body for it).
+pub(crate) fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> Value {
     let local_primary = l.is_primary(server, db);
     let (partner_server, partner_db) = if local_primary {
         (&l.secondary_server, &l.secondary_database)
@@ -1042,7 +1043,8 @@ fn replica_delete_link(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     Ok(Value::Null)
 }
 
-fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value {
+/// A failover group seen from server `from`, as az prints it (also Resource Manager's body).
+pub(crate) fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value {
     let local_primary = g.primary_server.eq_ignore_ascii_case(from);
     let (local, partner) = if local_primary {
         (&g.primary_server, &g.secondary_server)

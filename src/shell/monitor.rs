@@ -72,24 +72,42 @@ fn monitor_activity_log_list(
             .iter()
             .rev()
             .filter(|e| e.visible(now))
-            .filter(|e| g.as_ref().is_none_or(|g| e.resource.to_ascii_lowercase().contains(g.as_str())))
-            .filter(|e| caller.as_deref().is_none_or(|c| e.caller.eq_ignore_ascii_case(c)))
-            .filter(|e| status.as_deref().is_none_or(|s| e.status.as_str().eq_ignore_ascii_case(s)))
-            .filter(|e| resource.as_deref().is_none_or(|r| e.resource.eq_ignore_ascii_case(r)))
-            .map(|e| {
-                json!({
-                    "caller": e.caller,
-                    "eventTimestamp": e.time.to_iso(),
-                    "submissionTimestamp": e.available_at.unwrap_or(e.time).to_iso(),
-                    "operationName": {"value": e.operation, "localizedValue": e.operation},
-                    "status": {"value": e.status.as_str(), "localizedValue": e.status.as_str()},
-                    "resourceId": e.resource,
-                    "description": e.message,
-                    "level": if e.operation == "MakeDatabaseInaccessible" || e.status == ActivityStatus::Failed { "Error" } else { "Informational" }
-                })
+            .filter(|e| {
+                g.as_ref()
+                    .is_none_or(|g| e.resource.to_ascii_lowercase().contains(g.as_str()))
             })
+            .filter(|e| {
+                caller
+                    .as_deref()
+                    .is_none_or(|c| e.caller.eq_ignore_ascii_case(c))
+            })
+            .filter(|e| {
+                status
+                    .as_deref()
+                    .is_none_or(|s| e.status.as_str().eq_ignore_ascii_case(s))
+            })
+            .filter(|e| {
+                resource
+                    .as_deref()
+                    .is_none_or(|r| e.resource.eq_ignore_ascii_case(r))
+            })
+            .map(activity_event_json)
             .collect(),
     ))
+}
+
+/// An activity-log event as az prints it (also Resource Manager's body for it).
+pub(crate) fn activity_event_json(e: &ActivityLogEntry) -> Value {
+    json!({
+        "caller": e.caller,
+        "eventTimestamp": e.time.to_iso(),
+        "submissionTimestamp": e.available_at.unwrap_or(e.time).to_iso(),
+        "operationName": {"value": e.operation, "localizedValue": e.operation},
+        "status": {"value": e.status.as_str(), "localizedValue": e.status.as_str()},
+        "resourceId": e.resource,
+        "description": e.message,
+        "level": if e.operation == "MakeDatabaseInaccessible" || e.status == ActivityStatus::Failed { "Error" } else { "Informational" }
+    })
 }
 
 fn monitor_action_group_create(
