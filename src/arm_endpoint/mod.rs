@@ -229,6 +229,47 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/transparentDataEncryption/{current}",
         sql::set_database_tde,
     ),
+    // Managed instances: the same key and protector operations as a server's.
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}",
+        sql::show_server,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/keys",
+        sql::list_keys,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/keys/{key}",
+        sql::show_key,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/keys/{key}",
+        sql::create_key,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/keys/{key}",
+        sql::delete_key,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/encryptionProtector",
+        sql::list_protector,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/encryptionProtector/{current}",
+        sql::show_protector,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/encryptionProtector/{current}",
+        sql::set_protector,
+    ),
     // Business continuity: failover groups and replication links.
     (
         "GET",
@@ -366,7 +407,7 @@ pub fn handle(
     error_response(&ServiceError::not_found(
         "NoRegisteredProviderFound",
         format!(
-            "tde-console does not simulate '{} {}': it serves subscriptions, resource groups, Microsoft.ManagedIdentity identities, Microsoft.KeyVault vaults, Microsoft.Sql servers, keys, encryption protectors, databases, failover groups and replication links, and the activity log.",
+            "tde-console does not simulate '{} {}': it serves subscriptions, resource groups, Microsoft.ManagedIdentity identities, Microsoft.KeyVault vaults, Microsoft.Sql servers and managed instances, their keys and encryption protectors, databases, failover groups and replication links, and the activity log.",
             r.method, r.path
         ),
     ))

@@ -10,13 +10,28 @@ use crate::service::{ServiceError, identity::ServerIdentities, sql, tde};
 use crate::shell::views;
 use serde_json::Value;
 
-/// The server a route names, in the route's group (a managed instance is not one).
+/// The kind of server a route names: `Microsoft.Sql/managedInstances/...` or
+/// `Microsoft.Sql/servers/...` (their keys and protector are the same operations).
+fn kind_of(c: &Ctx) -> ServerKind {
+    if c.request
+        .path
+        .to_ascii_lowercase()
+        .contains("/microsoft.sql/managedinstances/")
+    {
+        ServerKind::ManagedInstance
+    } else {
+        ServerKind::SqlDatabaseServer
+    }
+}
+
+/// The server (or managed instance) a route names, in the route's group.
 fn server_in_group<'a>(c: &'a Ctx) -> Result<&'a SqlServer, ServiceError> {
     require_group(c)?;
     let name = c.p("server");
+    let kind = kind_of(c);
     c.ws.server(name)
         .filter(|s| {
-            s.kind == ServerKind::SqlDatabaseServer
+            s.kind == kind
                 && s.resource_group.eq_ignore_ascii_case(c.p("rg"))
                 && s.subscription == c.ws.current_subscription
         })
