@@ -248,6 +248,37 @@ fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
         ]),
         "Enabled"
     );
+    // Business continuity and the activity log, as the shell shows them.
+    assert_eq!(
+        run(&[
+            "sql",
+            "failover-group",
+            "list",
+            "-g",
+            g,
+            "-s",
+            "sql-contoso-us",
+            "--query",
+            "[].name",
+            "-o",
+            "tsv"
+        ]),
+        "fg-contoso"
+    );
+    assert!(
+        !run(&[
+            "monitor",
+            "activity-log",
+            "list",
+            "-g",
+            g,
+            "--query",
+            "[].operationName.value",
+            "-o",
+            "tsv"
+        ])
+        .is_empty()
+    );
     // ARM's errors reach az with the shell's codes.
     let refused = Command::new(&az)
         .args(["sql", "server", "show", "-g", g, "-n", "no-such-server"])
