@@ -19,6 +19,7 @@
 //! assert!(r.stderr.starts_with("ERROR: (ResourceNotFound)"));
 //! ```
 
+pub mod arm_endpoint;
 pub mod crypto;
 pub mod model;
 pub mod persist;

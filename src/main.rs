@@ -635,6 +635,18 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         "{}",
         serde_json::json!({"token": endpoint.console_token(&ws)})
     );
+    // The real az CLI: the environment it runs under against this workspace, and the one
+    // command that signs it in there.
+    let az_env: serde_json::Map<String, serde_json::Value> = endpoint
+        .az_env()
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    println!("{}", serde_json::json!({ "az_env": az_env }));
+    println!(
+        "{}",
+        serde_json::json!({"az_login": endpoint.az_login(&ws)})
+    );
     let _ = std::io::stdout().flush();
     eprintln!(
         "Serving {} vault(s) on 127.0.0.1. Ctrl+C stops{}.",

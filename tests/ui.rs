@@ -1536,6 +1536,31 @@ fn serving_the_vaults_on_localhost_answers_a_client_live() {
             .as_ref()
             .is_some_and(|e| e.vaults.iter().any(|v| v.name == "kv-live-app"))
     );
+    // Issue 24: the panel gives the real az's environment and sign-in, with Copy.
+    h.get_by_label("Copy az environment").click();
+    let mut copied = None;
+    for _ in 0..3 {
+        h.step();
+        copied = h
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                egui::OutputCommand::CopyText(t) => Some(t.clone()),
+                _ => None,
+            });
+        if copied.is_some() {
+            break;
+        }
+    }
+    let copied = copied.expect("Copy put the az environment on the clipboard");
+    assert!(
+        copied.contains("export HTTPS_PROXY='http://127.0.0.1:"),
+        "{copied}"
+    );
+    assert!(copied.contains("export AZURE_CONFIG_DIR='"), "{copied}");
+    assert!(copied.contains("az login --service-principal"), "{copied}");
     // Stopping closes the endpoint and the indicator goes.
     click(&mut h, "View");
     click(&mut h, "Serve vaults on localhost");
@@ -1807,7 +1832,11 @@ fn the_serve_panels_python_snippet_runs_as_copied() {
     click(&mut h, "View");
     click(&mut h, "Serve vaults on localhost");
     assert!(h.state().serving.endpoint.is_some());
-    h.get_by_label("Copy snippet").click();
+    // The panel grew (the az environment): the snippet's button is below the fold, and
+    // the click goes to it as a screen reader's would.
+    h.get_by_label("Copy snippet").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("Copy snippet").click_accesskit();
     let mut copied = None;
     for _ in 0..3 {
         h.step();

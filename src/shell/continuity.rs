@@ -1009,7 +1009,8 @@ fn replica_delete_link(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     Ok(Value::Null)
 }
 
-fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value {
+/// A failover group seen from server `from`, as az prints it (also Resource Manager's body).
+pub(crate) fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value {
     let local_primary = g.primary_server.eq_ignore_ascii_case(from);
     let (local, partner) = if local_primary {
         (&g.primary_server, &g.secondary_server)

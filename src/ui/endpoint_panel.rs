@@ -1,7 +1,8 @@
 //! View > "Serve vaults on localhost": the workspace's vaults as Key Vault endpoints on
 //! 127.0.0.1 for real SDK clients (see [`crate::vault_endpoint`]), a status indicator in
 //! the top bar, and a panel with what a client needs: each vault's URL, the CA file to
-//! trust, a token, a snippet, and the requests as they arrive.
+//! trust, a token, a snippet, the environment and sign-in command of the real az CLI, and
+//! the requests as they arrive.
 //!
 //! The UI thread owns the workspace, so it answers the requests: each frame takes those
 //! waiting (the endpoint wakes the UI when one arrives). While a job runs on a copy of the
@@ -173,6 +174,22 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             )
             .weak(),
         );
+        ui.separator();
+        ui.label("The real az CLI (pip install azure-cli): run these in a shell, then any az command works on this workspace:");
+        let az = endpoint.az_shell(&app.ws);
+        ui.add(
+            egui::TextEdit::multiline(&mut az.as_str())
+                .code_editor()
+                .desired_rows(6)
+                .desired_width(f32::INFINITY),
+        );
+        if ui
+            .small_button("Copy az environment")
+            .on_hover_text("The exports and the az login command, for a POSIX shell")
+            .clicked()
+        {
+            ui.ctx().copy_text(az);
+        }
         ui.separator();
         ui.label("Python (azure-keyvault-keys; Copy snippet puts the whole token in it):");
         let url = endpoint

@@ -200,6 +200,21 @@ pub fn read_request(stream: &mut impl Read, buf: &mut Vec<u8>) -> Result<Request
 }
 
 /// Splits a request target into its path and decoded query pairs.
+/// The fields of an `application/x-www-form-urlencoded` body (a token request).
+pub fn form(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
 fn split_target(target: &str) -> (String, Vec<(String, String)>) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let pairs = query
@@ -288,6 +303,8 @@ pub fn write_response(
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
         204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",

@@ -54,9 +54,17 @@
 //!   this layer, which parses one request and writes one response.
 //!
 //! If HTTP/2 or streaming bodies are ever needed, that is the time to move.
+//!
+//! For the real `az` CLI, one more port is an HTTPS proxy ([`proxy`]): az reaches
+//! `https://NAME.vault.azure.net`, `https://management.azure.com` and
+//! `https://login.microsoftonline.com` through it (`HTTPS_PROXY`), and the proxy answers
+//! them itself, with certificates of the same local CA: the vault's data plane ([`rest`]),
+//! the Resource Manager routes ([`crate::arm_endpoint`]) and the sign-in authority
+//! ([`crate::arm_endpoint::login`]). Nothing is forwarded anywhere; key ids stay canonical.
 
 pub mod http;
 pub mod json;
+pub mod proxy;
 pub mod rest;
 pub mod tls;
 pub mod token;
@@ -99,10 +107,20 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 /// A default token's lifetime (wall-clock seconds).
 pub const TOKEN_LIFETIME_S: i64 = 8 * 3600;
 
+/// Where a connection's requests go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A vault's data plane; key ids are built on `base`.
+    Vault { vault: String, base: String },
+    /// Azure Resource Manager (`management.azure.com`).
+    Arm,
+    /// The sign-in authority (`login.microsoftonline.com`).
+    Login,
+}
+
 /// A request waiting for the workspace's owner.
 pub struct Pending {
-    vault: String,
-    base: String,
+    target: Target,
     request: http::Request,
     material: Option<KeyMaterial>,
     reply: mpsc::SyncSender<rest::Outcome>,
@@ -185,6 +203,13 @@ pub struct Endpoint {
     /// the endpoint.
     pub ca_path: PathBuf,
     _ca_dir: Option<tempfile::TempDir>,
+    /// The HTTPS proxy the real az reaches Azure's host names through
+    /// (`http://127.0.0.1:PORT`).
+    pub az_proxy: String,
+    /// A private az configuration folder (`AZURE_CONFIG_DIR`): the user's own is never touched.
+    pub az_config_dir: PathBuf,
+    _az_dir: tempfile::TempDir,
+    proxy_listener: Listener,
     pub stats: Arc<Stats>,
     requests: mpsc::Receiver<Pending>,
     listeners: Vec<Listener>,
@@ -307,24 +332,50 @@ impl Endpoint {
             })?;
             bound.push((v.name.clone(), listener));
         }
+        // The real az's way in: a proxy for Azure's host names, and a private configuration.
+        let proxy = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| format!("cannot listen on 127.0.0.1 for az: {e}"))?;
+        let proxy_addr = proxy.local_addr().map_err(|e| e.to_string())?;
+        let proxy_tls = certs.for_hosts(proxy::HOSTS)?;
+        let az_dir = tempfile::Builder::new()
+            .prefix("tde-console-az-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a folder for az's configuration: {e}"))?;
         let (tx, rx) = mpsc::channel::<Pending>();
         let stats = Arc::new(Stats::default());
+        let shared = Shared {
+            tx,
+            stats: stats.clone(),
+            tls: certs.server,
+            keys,
+            wake,
+            refusing: Arc::new(AtomicUsize::new(0)),
+        };
+        let proxy_stop = Arc::new(AtomicBool::new(false));
+        {
+            let (shared, stop) = (shared.clone(), proxy_stop.clone());
+            std::thread::Builder::new()
+                .name("az proxy".into())
+                .spawn(move || proxy_accept_loop(proxy, proxy_tls, shared, stop))
+                .map_err(|e| e.to_string())?;
+        }
         let mut endpoint = Endpoint {
             vaults: Vec::new(),
             ca_pem: certs.ca_pem,
             ca_path,
             _ca_dir: ca_dir,
-            stats: stats.clone(),
+            az_proxy: format!("http://{proxy_addr}"),
+            az_config_dir: az_dir.path().to_path_buf(),
+            _az_dir: az_dir,
+            proxy_listener: Listener {
+                name: "az proxy".into(),
+                addr: proxy_addr,
+                stop: proxy_stop,
+            },
+            stats,
             requests: rx,
             listeners: Vec::new(),
-            shared: Shared {
-                tx,
-                stats,
-                tls: certs.server,
-                keys,
-                wake,
-                refusing: Arc::new(AtomicUsize::new(0)),
-            },
+            shared,
             next_port: if first_port == 0 {
                 0
             } else {
@@ -488,22 +539,46 @@ impl Endpoint {
         commit: &mut dyn FnMut(&Workspace) -> Result<(), String>,
     ) -> Result<(), String> {
         self.follow_wall_clock(ws, keys);
-        let mut outcome = rest::handle(
-            ws,
-            rest::Call {
-                vault: &p.vault,
-                base: &p.base,
-                request: &p.request,
-                material: p.material,
-                token_key: &self.token_key,
-                wall_now: wall_now(),
-            },
-        );
+        let (mut outcome, label) = match &p.target {
+            Target::Vault { vault, base } => (
+                rest::handle(
+                    ws,
+                    rest::Call {
+                        vault,
+                        base,
+                        request: &p.request,
+                        material: p.material,
+                        token_key: &self.token_key,
+                        wall_now: wall_now(),
+                    },
+                ),
+                vault.as_str(),
+            ),
+            Target::Arm => (
+                rest::Outcome::Done(crate::arm_endpoint::handle(
+                    ws,
+                    keys,
+                    &p.request,
+                    &self.token_key,
+                    wall_now(),
+                )),
+                "ARM",
+            ),
+            Target::Login => (
+                rest::Outcome::Done(crate::arm_endpoint::login::handle(
+                    ws,
+                    &p.request,
+                    &self.token_key,
+                    wall_now(),
+                )),
+                "sign-in",
+            ),
+        };
         if let rest::Outcome::Done(r) = &outcome {
             self.stats.requests.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut recent) = self.recent.lock() {
                 recent.push((
-                    format!("{} {} ({})", p.request.method, p.request.path, p.vault),
+                    format!("{} {} ({label})", p.request.method, p.request.path),
                     r.status,
                 ));
                 let excess = recent.len().saturating_sub(200);
@@ -532,12 +607,63 @@ impl Endpoint {
         token_for(ws, &Bearer::ConsoleUser, TOKEN_LIFETIME_S).unwrap_or_default()
     }
 
+    /// The environment under which an unmodified `az` talks to this workspace: its
+    /// requests to Azure's host names go through the proxy, which answers them here, with
+    /// certificates of the local CA; az's configuration stays in a private folder.
+    pub fn az_env(&self) -> Vec<(String, String)> {
+        let ca = self.ca_path.display().to_string();
+        [
+            ("AZURE_CONFIG_DIR", self.az_config_dir.display().to_string()),
+            ("HTTPS_PROXY", self.az_proxy.clone()),
+            ("https_proxy", self.az_proxy.clone()),
+            ("NO_PROXY", String::new()),
+            ("no_proxy", String::new()),
+            // az 2.91's requests, its MSAL sign-in included, trust this bundle (and
+            // only it: nothing else is reached from this environment).
+            ("REQUESTS_CA_BUNDLE", ca),
+            ("AZURE_CORE_COLLECT_TELEMETRY", "false".into()),
+            ("AZURE_CORE_SURVEY_MESSAGE", "false".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// The one command that signs az in (in [`az_env`](Self::az_env)'s environment): as
+    /// the console user, through the Azure CLI's application with this workspace's secret.
+    pub fn az_login(&self, ws: &Workspace) -> String {
+        format!(
+            "az login --service-principal --username {} --password {} --tenant {} --output none",
+            token::CONSOLE_APP_ID,
+            crate::arm_endpoint::login::client_secret(&self.token_key),
+            ws.console_user.tenant.0
+        )
+    }
+
+    /// [`az_env`](Self::az_env) as POSIX shell exports, then [`az_login`](Self::az_login):
+    /// what the app's Serve panel copies.
+    pub fn az_shell(&self, ws: &Workspace) -> String {
+        let mut out: String = self
+            .az_env()
+            .iter()
+            .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
+            .collect();
+        out.push_str(&self.az_login(ws));
+        out.push('\n');
+        out
+    }
+
     /// Stops listening (connections already open finish their request and close).
     pub fn stop(&self) {
-        for l in &self.listeners {
+        let all = || {
+            self.listeners
+                .iter()
+                .chain(std::iter::once(&self.proxy_listener))
+        };
+        for l in all() {
             l.stop.store(true, Ordering::SeqCst);
         }
-        for l in &self.listeners {
+        for l in all() {
             // Wakes the listener's accept so it sees the flag.
             let _ = TcpStream::connect_timeout(&l.addr, Duration::from_millis(200));
         }
@@ -619,6 +745,50 @@ impl Slots {
     }
 }
 
+/// The az proxy's listener: a thread per connection while [`MAX_CONNECTIONS`] allows (az
+/// opens a handful at a time).
+fn proxy_accept_loop(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    shared: Shared,
+    stop: Arc<AtomicBool>,
+) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let admitted = shared
+            .stats
+            .connections
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < MAX_CONNECTIONS).then_some(n + 1)
+            })
+            .is_ok();
+        if !admitted {
+            drop(stream);
+            continue;
+        }
+        let conn = Connection {
+            target: Target::Arm,
+            tx: shared.tx.clone(),
+            keys: shared.keys.clone(),
+            wake: shared.wake.clone(),
+            stop: stop.clone(),
+        };
+        let (tls, counters) = (tls.clone(), shared.stats.clone());
+        let spawned = std::thread::Builder::new()
+            .name("az proxy connection".into())
+            .spawn(move || {
+                conn.serve_tunnel(stream, tls);
+                counters.connections.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            shared.stats.connections.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
 /// A vault's listener: accepts every connection (never resetting one for want of a slot)
 /// until `stop`.
 fn accept_loop(
@@ -640,8 +810,10 @@ fn accept_loop(
             Admit::Refuse(stream) => refuse(stream, &shared, &stop),
             Admit::Serve(stream) => {
                 let conn = Connection {
-                    vault: vault.clone(),
-                    base: base.clone(),
+                    target: Target::Vault {
+                        vault: vault.clone(),
+                        base: base.clone(),
+                    },
                     tx: shared.tx.clone(),
                     keys: shared.keys.clone(),
                     wake: shared.wake.clone(),
@@ -732,8 +904,7 @@ fn busy(tcp: TcpStream, tls: Arc<rustls::ServerConfig>, stop: Arc<AtomicBool>) {
 
 /// One client connection: TLS, then requests in turn until the client closes or idles.
 struct Connection {
-    vault: String,
-    base: String,
+    target: Target,
     tx: mpsc::Sender<Pending>,
     keys: Arc<dyn KeySource>,
     wake: Arc<dyn Fn() + Send + Sync>,
@@ -742,20 +913,53 @@ struct Connection {
 
 impl Connection {
     fn serve(&self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>, slots: &Arc<Slots>) {
+        let sock = self.socket(tcp, Some(slots.clone()));
+        self.serve_tls(sock, tls);
+    }
+
+    /// The connection's socket with its deadlines (`TCP_NODELAY`: a response's head and
+    /// body go out at once, not held for the client's delayed ACK).
+    fn socket(&self, tcp: TcpStream, slots: Option<Arc<Slots>>) -> Deadlines {
         let _ = tcp.set_nodelay(true);
         let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
         let _ = tcp.set_write_timeout(Some(IDLE));
-        let Ok(conn) = rustls::ServerConnection::new(tls) else {
-            return;
-        };
         let now = Instant::now();
-        let sock = Deadlines {
+        Deadlines {
             tcp,
             idle_until: now + IDLE,
             idle_since: now,
             started: None,
             stop: self.stop.clone(),
-            slots: Some(slots.clone()),
+            slots,
+        }
+    }
+
+    /// A proxy client: `CONNECT HOST:443` in the clear, then TLS for that host, answered
+    /// here ([`proxy::tunnel`]); a host this endpoint does not answer for is refused.
+    fn serve_tunnel(mut self, tcp: TcpStream, tls: Arc<rustls::ServerConfig>) {
+        let mut sock = self.socket(tcp, None);
+        let mut buf = Vec::new();
+        let Ok(request) = http::read_request(&mut sock, &mut buf) else {
+            return;
+        };
+        match proxy::tunnel(&request) {
+            Ok(target) => {
+                if std::io::Write::write_all(&mut sock.tcp, proxy::ESTABLISHED).is_err() {
+                    return;
+                }
+                self.target = target;
+                sock.between_requests();
+                self.serve_tls(sock, tls);
+            }
+            Err(refusal) => {
+                let _ = http::write_response(&mut sock.tcp, &refusal, true);
+            }
+        }
+    }
+
+    fn serve_tls(&self, sock: Deadlines, tls: Arc<rustls::ServerConfig>) {
+        let Ok(conn) = rustls::ServerConnection::new(tls) else {
+            return;
         };
         let mut stream = rustls::StreamOwned::new(conn, sock);
         let mut buf = Vec::new();
@@ -804,8 +1008,7 @@ impl Connection {
         for _ in 0..2 {
             let (reply, answer) = mpsc::sync_channel(1);
             let pending = Pending {
-                vault: self.vault.clone(),
-                base: self.base.clone(),
+                target: self.target.clone(),
                 request: request.clone(),
                 material: material.take(),
                 reply,

@@ -8,6 +8,9 @@
 //! private key, mode 0600), both created exclusively; a fresh server certificate is signed
 //! with it at each start.
 //!
+//! [`LocalCertificates::for_hosts`] signs more with the same CA: the host names the az proxy
+//! answers for (`*.vault.azure.net`, `management.azure.com`, `login.microsoftonline.com`).
+//!
 //! Both certificates pass strict X.509 checks (Python 3.13's default context sets
 //! `VERIFY_X509_STRICT`): the CA has a critical basicConstraints, a subject key identifier
 //! and an authority key identifier; the server certificate has an authority key identifier.
@@ -23,6 +26,22 @@ use std::sync::Arc;
 pub struct LocalCertificates {
     pub ca_pem: String,
     pub server: Arc<rustls::ServerConfig>,
+    /// The CA's issuer (its name and key), for more certificates ([`Self::for_hosts`]).
+    ca: Arc<Issuer<'static, KeyPair>>,
+    ca_der: rustls::pki_types::CertificateDer<'static>,
+}
+
+impl LocalCertificates {
+    /// A TLS configuration serving a certificate of this CA for `hosts` (DNS names,
+    /// wildcards allowed).
+    pub fn for_hosts(&self, hosts: &[&str]) -> Result<Arc<rustls::ServerConfig>, String> {
+        let sans = hosts
+            .iter()
+            .map(|h| Ok(SanType::DnsName((*h).try_into().map_err(err)?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        let first = hosts.first().copied().unwrap_or("tde-console");
+        leaf_config(&self.ca, self.ca_der.clone(), sans, first).map(|(config, _)| config)
+    }
 }
 
 /// The CA's certificate in a `--ca-dir` folder.
@@ -52,9 +71,16 @@ fn ca_params() -> CertificateParams {
 
 /// A new certificate authority, for this process only.
 pub fn make() -> Result<LocalCertificates, String> {
-    let ca = CertifiedIssuer::self_signed(ca_params(), KeyPair::generate().map_err(err)?)
-        .map_err(err)?;
-    serve_with(&ca, ca.der().to_vec(), ca.pem())
+    new_ca(KeyPair::generate().map_err(err)?).map(|(c, _)| c)
+}
+
+/// A new self-signed CA for `key`, and its key's PEM (to keep in a file).
+fn new_ca(key: KeyPair) -> Result<(LocalCertificates, String), String> {
+    let key_pem = key.serialize_pem();
+    let cert = CertifiedIssuer::self_signed(ca_params(), key).map_err(err)?;
+    let issuer = Issuer::new(ca_params(), KeyPair::from_pem(&key_pem).map_err(err)?);
+    let (der, pem) = (cert.der().to_vec(), cert.pem());
+    serve_with(issuer, der, pem).map(|c| (c, key_pem))
 }
 
 /// The certificate authority kept in `dir` (made there, exclusively, when `dir` holds
@@ -74,14 +100,13 @@ pub fn in_dir(dir: &Path) -> Result<LocalCertificates, String> {
     let (cert_path, key_path) = (dir.join(CA_FILE), dir.join(CA_KEY_FILE));
     match (exists(&cert_path), exists(&key_path)) {
         (false, false) => {
-            let key = KeyPair::generate().map_err(err)?;
-            let ca = CertifiedIssuer::self_signed(ca_params(), key).map_err(err)?;
+            let (ca, key_pem) = new_ca(KeyPair::generate().map_err(err)?)?;
             // The key first: a certificate without its key is never left behind alone by
             // this code (a crash between the two leaves a key only, which is refused below
             // with a clear message).
-            crate::persist::write_new_file(&key_path, ca.key().serialize_pem().as_bytes())?;
-            crate::persist::write_new_file(&cert_path, ca.pem().as_bytes())?;
-            serve_with(&ca, ca.der().to_vec(), ca.pem())
+            crate::persist::write_new_file(&key_path, key_pem.as_bytes())?;
+            crate::persist::write_new_file(&cert_path, ca.ca_pem.as_bytes())?;
+            Ok(ca)
         }
         (true, true) => load(&cert_path, &key_path),
         (true, false) => Err(format!(
@@ -146,45 +171,71 @@ fn load(cert_path: &Path, key_path: &Path) -> Result<LocalCertificates, String> 
         .map_err(|e| unusable(&cert_path.to_path_buf(), format!("not a certificate: {e}")))?;
     let issuer = Issuer::from_ca_cert_pem(&ca_pem, key)
         .map_err(|e| unusable(&cert_path.to_path_buf(), format!("not a certificate: {e}")))?;
-    serve_with(&issuer, ca_der, ca_pem).map_err(|e| unusable(&cert_path.to_path_buf(), e))
+    serve_with(issuer, ca_der, ca_pem).map_err(|e| unusable(&cert_path.to_path_buf(), e))
 }
 
 /// A server certificate signed by `ca`, checked against the CA's certificate as a client
 /// checks it (a certificate and key that do not go together, or a CA expired or not a
 /// CA, fail here rather than in every client), and the TLS configuration serving it.
 fn serve_with(
-    ca: &Issuer<'_, impl rcgen::SigningKey>,
+    ca: Issuer<'static, KeyPair>,
     ca_der: Vec<u8>,
     ca_pem: String,
 ) -> Result<LocalCertificates, String> {
+    let ca_der = rustls::pki_types::CertificateDer::from(ca_der);
+    let (server, leaf) = leaf_config(
+        &ca,
+        ca_der.clone(),
+        vec![
+            SanType::IpAddress(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+            SanType::DnsName("localhost".try_into().map_err(err)?),
+        ],
+        "tde-console vaults on 127.0.0.1",
+    )?;
+    check_chain(&leaf, &ca_der)?;
+    Ok(LocalCertificates {
+        ca_pem,
+        server,
+        ca: Arc::new(ca),
+        ca_der,
+    })
+}
+
+/// A leaf for `sans` signed by `ca`, and the TLS configuration serving it with `ca_der` as
+/// its chain.
+fn leaf_config(
+    ca: &Issuer<'static, KeyPair>,
+    ca_der: rustls::pki_types::CertificateDer<'static>,
+    sans: Vec<SanType>,
+    common_name: &str,
+) -> Result<
+    (
+        Arc<rustls::ServerConfig>,
+        rustls::pki_types::CertificateDer<'static>,
+    ),
+    String,
+> {
     let mut leaf = CertificateParams::default();
-    leaf.subject_alt_names = vec![
-        SanType::IpAddress(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-        SanType::DnsName("localhost".try_into().map_err(err)?),
-    ];
+    leaf.subject_alt_names = sans;
     leaf.distinguished_name
-        .push(DnType::CommonName, "tde-console vaults on 127.0.0.1");
+        .push(DnType::CommonName, common_name);
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.use_authority_key_identifier_extension = true;
     let leaf_key = KeyPair::generate().map_err(err)?;
     let leaf_cert = leaf.signed_by(&leaf_key, ca).map_err(err)?;
-    let ca_der = rustls::pki_types::CertificateDer::from(ca_der);
-    check_chain(leaf_cert.der(), &ca_der)?;
+    let leaf_der = leaf_cert.der().clone();
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let server = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
         .with_single_cert(
-            vec![leaf_cert.der().clone(), ca_der],
+            vec![leaf_der.clone(), ca_der],
             rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
         )
         .map_err(|e| format!("cannot use the local certificate: {e}"))?;
-    Ok(LocalCertificates {
-        ca_pem,
-        server: Arc::new(server),
-    })
+    Ok((Arc::new(server), leaf_der))
 }
 
 /// Verifies `leaf` for `127.0.0.1` against `ca` alone, as a client would.
@@ -307,5 +358,15 @@ mod tests {
                 .expect("chmod");
             assert!(in_dir(&b).is_err_and(|e| e.contains("chmod 600")));
         }
+    }
+
+    #[test]
+    fn a_certificate_for_azure_host_names_is_signed_by_the_same_authority() {
+        let c = super::make().expect("made");
+        assert!(
+            c.for_hosts(&["*.vault.azure.net", "management.azure.com"])
+                .is_ok()
+        );
+        assert!(c.for_hosts(&["vault.é.example"]).is_err());
     }
 }
