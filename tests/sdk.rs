@@ -270,6 +270,36 @@ fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
         ]),
         "fg-contoso"
     );
+    // The documented failover: set-primary on the secondary; az waits until it is done.
+    run(&[
+        "sql",
+        "failover-group",
+        "set-primary",
+        "-g",
+        g,
+        "-s",
+        "sql-contoso-us2",
+        "-n",
+        "fg-contoso",
+    ]);
+    assert_eq!(
+        run(&[
+            "sql",
+            "failover-group",
+            "show",
+            "-g",
+            g,
+            "-s",
+            "sql-contoso-us2",
+            "-n",
+            "fg-contoso",
+            "--query",
+            "replicationRole",
+            "-o",
+            "tsv"
+        ]),
+        "Primary"
+    );
     assert!(
         !run(&[
             "monitor",

@@ -282,6 +282,21 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         continuity::show_group,
     ),
     (
+        "POST",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}/failover",
+        continuity::failover,
+    ),
+    (
+        "POST",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}/forceFailoverAllowDataLoss",
+        continuity::force_failover,
+    ),
+    (
+        "POST",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}/tryPlannedBeforeForcedFailover",
+        continuity::try_planned_failover,
+    ),
+    (
         "GET",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/replicationLinks",
         continuity::list_links,
@@ -579,6 +594,31 @@ mod tests {
         );
         let (status, _, _) = call(&mut ws, "DELETE", &path, "");
         assert_eq!(status, 405);
+    }
+
+    #[test]
+    fn a_failover_group_fails_over_when_posted_to_its_secondary() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let g = ws.continuity.failover_groups[0].clone();
+        let secondary = g.secondary_server.clone();
+        let base = server_path(&ws, &secondary);
+        let path = format!("{base}/failoverGroups/{}/failover", g.name);
+        let (status, _, v) = call(&mut ws, "POST", &path, "");
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["properties"]["replicationRole"], "Primary", "{v}");
+        let now = ws
+            .continuity
+            .failover_group(&g.name)
+            .expect("the group")
+            .primary_server
+            .clone();
+        assert_eq!(now, secondary, "the secondary is the primary");
+        // An unknown group: the shell's error, and nothing changes.
+        let before = ws.clone();
+        let missing = format!("{base}/failoverGroups/no-such-group/forceFailoverAllowDataLoss");
+        let (status, _, v) = call(&mut ws, "POST", &missing, "");
+        assert_eq!(status, 404, "{v}");
+        assert!(ws.same_as(&before));
     }
 
     #[test]
