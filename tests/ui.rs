@@ -2044,3 +2044,32 @@ fn the_secrets_section_sets_shows_disables_deletes_recovers_and_purges() {
     }
     assert!(!script.contains("Tr0ub4dor"));
 }
+
+/// Issue 24: the vault blade's "Add access policy" form grants secret permissions too (the
+/// portal's second list), with its az line.
+#[test]
+fn the_access_policy_form_grants_secret_permissions() {
+    use tde_console::model::SecretPermission;
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Add access policy");
+    let me = h.state().ws.console_user.object_id.0.clone();
+    type_into(&mut h, "Object ID", &me);
+    click(&mut h, "Secret permissions (0)");
+    click(&mut h, "get secrets");
+    click(&mut h, "list secrets");
+    assert!(has(&h, "Secret permissions (2)"));
+    click(&mut h, "Add");
+    assert!(has(&h, "Access policy saved."));
+    assert!(has(&h, "--secret-permissions get list"));
+    let v = h.state().ws.vault("kv-contoso-eu").expect("the vault");
+    let p = v
+        .access_policies
+        .iter()
+        .find(|p| p.object_id.0 == me)
+        .expect("the console user's policy");
+    assert!(p.secret_permissions.contains(&SecretPermission::Get));
+    assert!(p.secret_permissions.contains(&SecretPermission::List));
+    assert!(!p.secret_permissions.contains(&SecretPermission::Purge));
+}

@@ -14,6 +14,8 @@ pub struct VaultForms {
     pub key_message: Option<Result<String, String>>,
     pub object_id: String,
     pub permissions: BTreeSet<KeyPermission>,
+    /// Secret permissions of the policy being added (none: its secret permissions stay).
+    pub secret_permissions: BTreeSet<SecretPermission>,
     pub policy_message: Option<Result<String, String>>,
     pub network_message: Option<Result<String, String>>,
     pub backup_key: String,
@@ -31,6 +33,7 @@ impl Default for VaultForms {
             key_message: None,
             object_id: String::new(),
             permissions: KeyPermission::TDE_REQUIRED.into_iter().collect(),
+            secret_permissions: BTreeSet::new(),
             policy_message: None,
             network_message: None,
             backup_key: String::new(),
@@ -586,6 +589,26 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     }
                 }
             });
+            // Secret permissions, as the portal's second list (folded: TDE needs none).
+            egui::CollapsingHeader::new(format!(
+                "Secret permissions ({})",
+                f.secret_permissions.len()
+            ))
+            .id_salt("policy-secret-permissions")
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    for p in SecretPermission::ALL {
+                        let mut on = f.secret_permissions.contains(&p);
+                        if ui.checkbox(&mut on, format!("{} secrets", p.as_str())).changed() {
+                            if on {
+                                f.secret_permissions.insert(p);
+                            } else {
+                                f.secret_permissions.remove(&p);
+                            }
+                        }
+                    }
+                });
+            });
             if ui
                 .add_enabled(!cx.busy, egui::Button::new("Add"))
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
@@ -593,19 +616,33 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             {
                 let (vault, oid) = (v.name.clone(), PrincipalId(f.object_id.trim().to_string()));
                 let permissions = f.permissions.clone();
+                let secrets = f.secret_permissions.clone();
+                let list = |names: Vec<&str>| names.join(" ");
                 cx.az(format!(
-                    "az keyvault set-policy --name {vault} --object-id {oid} --key-permissions {}",
-                    permissions
-                        .iter()
-                        .map(|p| p.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    "az keyvault set-policy --name {vault} --object-id {oid} --key-permissions {}{}",
+                    list(permissions.iter().map(|p| p.as_str()).collect()),
+                    if secrets.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " --secret-permissions {}",
+                            list(secrets.iter().map(|p| p.as_str()).collect())
+                        )
+                    }
                 ));
                 cx.run_to(Line::Policy, move |ws| {
-                    said(
-                        keyvault::set_access_policy(ws, &vault, &oid, &permissions),
-                        |_| "Access policy saved.".into(),
-                    )
+                    let saved = if secrets.is_empty() {
+                        keyvault::set_access_policy(ws, &vault, &oid, &permissions)
+                    } else {
+                        crate::service::secrets::set_access_policy(
+                            ws,
+                            &vault,
+                            &oid,
+                            Some(&permissions),
+                            Some(&secrets),
+                        )
+                    };
+                    said(saved, |_| "Access policy saved.".into())
                 });
             }
         });
