@@ -611,6 +611,13 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         eprintln!("ERROR: {e}");
         return ExitCode::from(2);
     }
+    // serve's JSON lines: a reader that stopped reading (`serve | head -3`, a test that
+    // has what it needs) never stops the server; the lines are only announcements.
+    let say = |line: serde_json::Value| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    };
     let options = tde_console::vault_endpoint::Options {
         first_port: port,
         ca_dir,
@@ -625,16 +632,10 @@ fn run_serve(args: ServeArgs) -> ExitCode {
             }
         };
     for v in &endpoint.vaults {
-        println!("{}", serde_json::json!({"vault": v.name, "url": v.url}));
+        say(serde_json::json!({"vault": v.name, "url": v.url}));
     }
-    println!(
-        "{}",
-        serde_json::json!({"ca_cert": endpoint.ca_path.display().to_string()})
-    );
-    println!(
-        "{}",
-        serde_json::json!({"token": endpoint.console_token(&ws)})
-    );
+    say(serde_json::json!({"ca_cert": endpoint.ca_path.display().to_string()}));
+    say(serde_json::json!({"token": endpoint.console_token(&ws)}));
     // The real az CLI: the environment it runs under against this workspace, and the one
     // command that signs it in there.
     let az_env: serde_json::Map<String, serde_json::Value> = endpoint
@@ -642,11 +643,8 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         .into_iter()
         .map(|(k, v)| (k, serde_json::Value::String(v)))
         .collect();
-    println!("{}", serde_json::json!({ "az_env": az_env }));
-    println!(
-        "{}",
-        serde_json::json!({"az_login": endpoint.az_login(&ws)})
-    );
+    say(serde_json::json!({ "az_env": az_env }));
+    say(serde_json::json!({"az_login": endpoint.az_login(&ws)}));
     let _ = std::io::stdout().flush();
     eprintln!(
         "Serving {} vault(s) on 127.0.0.1. Ctrl+C stops{}.",
@@ -715,10 +713,8 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         for change in endpoint.sync(&ws) {
             use tde_console::vault_endpoint::Change;
             match change {
-                Change::Served(v) => {
-                    println!("{}", serde_json::json!({"vault": v.name, "url": v.url}))
-                }
-                Change::Stopped(name) => println!("{}", serde_json::json!({"vault_gone": name})),
+                Change::Served(v) => say(serde_json::json!({"vault": v.name, "url": v.url})),
+                Change::Stopped(name) => say(serde_json::json!({"vault_gone": name})),
                 Change::NotServed { vault, why } => {
                     eprintln!("WARNING: vault '{vault}' is not served: {why}")
                 }
