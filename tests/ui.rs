@@ -1538,23 +1538,7 @@ fn serving_the_vaults_on_localhost_answers_a_client_live() {
     );
     // Issue 24: the panel gives the real az's environment and sign-in, with Copy.
     h.get_by_label("Copy az environment").click();
-    let mut copied = None;
-    for _ in 0..3 {
-        h.step();
-        copied = h
-            .output()
-            .platform_output
-            .commands
-            .iter()
-            .find_map(|c| match c {
-                egui::OutputCommand::CopyText(t) => Some(t.clone()),
-                _ => None,
-            });
-        if copied.is_some() {
-            break;
-        }
-    }
-    let copied = copied.expect("Copy put the az environment on the clipboard");
+    let copied = copied_text(&mut h).expect("Copy put the az environment on the clipboard");
     assert!(
         copied.contains("export HTTPS_PROXY='http://127.0.0.1:"),
         "{copied}"
@@ -1583,23 +1567,7 @@ fn the_toasts_copy_button_copies_its_az_line() {
         .next()
         .expect("the toast's Copy button")
         .click();
-    let mut copied = None;
-    for _ in 0..3 {
-        h.step();
-        copied = h
-            .output()
-            .platform_output
-            .commands
-            .iter()
-            .find_map(|c| match c {
-                egui::OutputCommand::CopyText(t) => Some(t.clone()),
-                _ => None,
-            });
-        if copied.is_some() {
-            break;
-        }
-    }
-    let copied = copied.expect("Copy put text on the clipboard");
+    let copied = copied_text(&mut h).expect("Copy put text on the clipboard");
     assert!(
         copied.starts_with("az sql db restore --dest-name sales-copy-test"),
         "{copied}"
@@ -1837,23 +1805,7 @@ fn the_serve_panels_python_snippet_runs_as_copied() {
     h.get_by_label("Copy snippet").scroll_to_me();
     h.run_steps(2);
     h.get_by_label("Copy snippet").click_accesskit();
-    let mut copied = None;
-    for _ in 0..3 {
-        h.step();
-        copied = h
-            .output()
-            .platform_output
-            .commands
-            .iter()
-            .find_map(|c| match c {
-                egui::OutputCommand::CopyText(t) => Some(t.clone()),
-                _ => None,
-            });
-        if copied.is_some() {
-            break;
-        }
-    }
-    let snippet = copied.expect("Copy snippet put text on the clipboard");
+    let snippet = copied_text(&mut h).expect("Copy snippet put text on the clipboard");
     let defined = snippet
         .find("credential = ")
         .expect("the credential is defined");

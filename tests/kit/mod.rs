@@ -77,3 +77,24 @@ pub fn type_into(h: &mut Harness<'static, ConsoleApp>, label: &str, text: &str) 
     h.get_by_label(label).type_text(text);
     h.run_steps(2);
 }
+
+/// What the last click put on the clipboard (egui hands it to the platform within a few
+/// frames), or `None`.
+pub fn copied_text(h: &mut Harness<'static, ConsoleApp>) -> Option<String> {
+    for _ in 0..3 {
+        h.step();
+        let copied = h
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                egui::OutputCommand::CopyText(t) => Some(t.clone()),
+                _ => None,
+            });
+        if copied.is_some() {
+            return copied;
+        }
+    }
+    None
+}
