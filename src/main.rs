@@ -613,11 +613,7 @@ fn run_serve(args: ServeArgs) -> ExitCode {
     }
     // serve's JSON lines: a reader that stopped reading (`serve | head -3`, a test that
     // has what it needs) never stops the server; the lines are only announcements.
-    let say = |line: serde_json::Value| {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
-    };
+    let say = |line: serde_json::Value| emit(&format!("{line}\n"), "");
     let options = tde_console::vault_endpoint::Options {
         first_port: port,
         ca_dir,
@@ -869,12 +865,22 @@ fn run_token(args: TokenArgs) -> ExitCode {
 fn run_text(sh: &mut Shell, ws: &mut Workspace, text: &str, keep_going: bool) -> usize {
     // Each line's output as soon as it has run, so errors stand beside their command's
     // neighbours in a transcript (`2>&1`).
-    let (failures, _) = sh.run_script_with(ws, text, keep_going, |r| {
-        print!("{}", r.stdout);
-        let _ = std::io::stdout().flush();
-        eprint!("{}", r.stderr);
-    });
+    let (failures, _) = sh.run_script_with(ws, text, keep_going, |r| emit(&r.stdout, &r.stderr));
     failures
+}
+
+/// A command's output, as bash writes it: a reader that has gone (`… | head -3`, a test that
+/// read what it needed, a closed terminal) costs that output, never the process; the
+/// commands after it still run and their changes are still saved.
+fn emit(stdout: &str, stderr: &str) {
+    if !stdout.is_empty() {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(stdout.as_bytes());
+        let _ = out.flush();
+    }
+    if !stderr.is_empty() {
+        let _ = std::io::stderr().lock().write_all(stderr.as_bytes());
+    }
 }
 
 fn repl(sh: &mut Shell, ws: &mut Workspace) -> usize {
@@ -882,8 +888,7 @@ fn repl(sh: &mut Shell, ws: &mut Workspace) -> usize {
     let stdin = std::io::stdin();
     let mut pending = String::new();
     loop {
-        print!("{}", if pending.is_empty() { "az> " } else { "... " });
-        let _ = std::io::stdout().flush();
+        emit(if pending.is_empty() { "az> " } else { "... " }, "");
         let mut line = String::new();
         match stdin.lock().read_line(&mut line) {
             Ok(0) | Err(_) => break,
@@ -913,8 +918,7 @@ fn repl(sh: &mut Shell, ws: &mut Workspace) -> usize {
         }
         let r = sh.run_line(ws, &pending);
         pending.clear();
-        print!("{}", r.stdout);
-        eprint!("{}", r.stderr);
+        emit(&r.stdout, &r.stderr);
         if !r.ok {
             failures += 1;
         }

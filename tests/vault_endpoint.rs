@@ -652,13 +652,15 @@ fn a_key_acknowledged_by_serve_survives_kill_9() {
         r#"{"kty":"RSA","key_size":2048}"#,
     );
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    // A line typed on standard input is as durable once it has run.
+    // A line typed on standard input is as durable once it has run. It prints its JSON
+    // to a standard output nobody reads any more (`serve()` stopped reading after the
+    // token): the server goes on, as bash does (it once died of the broken pipe here).
     served
         .child
         .stdin
         .as_mut()
         .unwrap()
-        .write_all(b"az group create -n rg-typed-on-stdin -l eastus -o none\n")
+        .write_all(b"az group create -n rg-typed-on-stdin -l eastus\n")
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let log = tde_console::persist::wal::path_for(&file);
@@ -667,14 +669,27 @@ fn a_key_acknowledged_by_serve_survives_kill_9() {
     while !logged(after_key) && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    // A second server on the same file is refused at start.
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_tde-console"))
+    assert!(
+        served.child.try_wait().unwrap().is_none(),
+        "serve is still running after printing to a closed standard output"
+    );
+    // A second server on the same file is refused at start (and if it were not, it
+    // would serve forever: it is given 60 s, then killed, so this test fails, not hangs).
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_tde-console"))
         .arg("serve")
         .arg(&file)
         .args(["--port", "0"])
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while second.try_wait().unwrap().is_none() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = second.kill();
+    let second = second.wait_with_output().unwrap();
     assert_eq!(second.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&second.stderr).contains("being served by another"),
