@@ -17,7 +17,7 @@ in the encoding of the `params` tables of src/shell/pwsh.rs: `:s` a SwitchParame
 a Boolean or Nullable<Boolean>, `[...]` the sets the parameter is in (`*` for all), `!`
 mandatory there, then its position there; no brackets when it is in every set, optional
 and named. The common parameters (and -ProgressAction) are left out, as the table adds them.
-tests/pwsh.rs compares the table with this file.
+tests/it/pwsh.rs compares the table with this file.
 """
 import re
 import subprocess

@@ -32,7 +32,7 @@ struct Cmdlet {
     /// position there (`*` for all sets); without it the parameter is in every set, optional
     /// and named. A `=Set` entry names the default parameter set. Transcribed from the help
     /// files of Azure/azure-powershell (`src/*/help/<cmdlet>.md`, `### -Param` sections);
-    /// `tests/pwsh.rs` checks them against `tests/fixtures/az-help/pwsh-params.txt`.
+    /// `tests/it/pwsh.rs` checks them against `tests/fixtures/az-help/pwsh-params.txt`.
     params: &'static str,
     /// The switches this console acts on. Read by the table checks (`cargo test --lib`);
     /// binding keeps every parameter Az accepts, acted on or not.

@@ -1,0 +1,206 @@
+//! Monitoring: the Activity Log, Resource Health history, and alert rules whose webhook
+//! action really POSTs to a local endpoint.
+
+use crate::common;
+
+use common::FixtureKeys;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use tde_console::model::{ActionGroup, AlertRule};
+use tde_console::service;
+use tde_console::shell::Shell;
+
+/// A loopback HTTP endpoint that answers 200 and hands every request body to the test.
+fn endpoint() -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/alerts",
+        listener.local_addr().unwrap().port()
+    );
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(16) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0usize;
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0u8; len];
+            reader.read_exact(&mut body).unwrap();
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = tx.send(String::from_utf8_lossy(&body).to_string());
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn a_webhook_alert_delivers_each_transition_and_health_and_activity_log_show_them() {
+    let (url, rx) = endpoint();
+    let mut ws = service::new_workspace("t", 1);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let slice = std::fs::read_to_string(format!(
+        "{}/tests/scripts/slice.azcli",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let setup: String = slice
+        .lines()
+        .take_while(|l| !l.starts_with("sim connect"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let script = format!(
+        "{setup}
+az monitor action-group create --name ag-dba --resource-group rg-tde --short-name dba \\
+    --action email oncall dba@contoso.com --action webhook hook {url} -o none
+az monitor activity-log alert create --name tde-inaccessible --resource-group rg-tde \\
+    --condition category=Administrative and operationName=MakeDatabaseInaccessible --action-group ag-dba -o none
+az monitor activity-log alert create --name tde-accessible --resource-group rg-tde \\
+    --condition category=Administrative and operationName=MakeDatabaseAccessible and status=Succeeded --action-group ag-dba -o none
+az keyvault delete-policy --name kv-contoso-weu --object-id $PRINCIPAL -o none
+"
+    );
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    // Minute by minute until Inaccessible (at most 20 minutes: propagation, then detection).
+    let mut minutes = 0;
+    while sh
+        .run_line(
+            &mut ws,
+            "az sql db show -n sales -s sql-contoso-weu -g rg-tde --query status -o tsv",
+        )
+        .stdout
+        .trim()
+        != "Inaccessible"
+    {
+        assert!(sh.run_line(&mut ws, "sim clock advance 1m -o none").ok);
+        minutes += 1;
+        assert!(minutes <= 20, "not Inaccessible after 20 minutes");
+    }
+    // The Activity Log entry (and so the alert) is not there yet.
+    assert!(sh.run_line(&mut ws, "az monitor activity-log list --query \"[?operationName.value=='MakeDatabaseInaccessible']\" -o tsv").stdout.trim().is_empty());
+    assert!(ws.deliveries.is_empty());
+    // A denied connection turns Resource Health Unavailable.
+    assert!(
+        !sh.run_line(
+            &mut ws,
+            "sim connect --server sql-contoso-weu --database sales"
+        )
+        .ok
+    );
+    // 15 to 30 minutes later the records arrive and the alert fires: email (simulated) and a real POST.
+    assert!(sh.run_line(&mut ws, "sim clock advance 30m -o none").ok);
+    let listed = sh.run_line(&mut ws, "az monitor activity-log list --query \"[?operationName.value=='MakeDatabaseInaccessible'].status.value\" -o tsv");
+    assert_eq!(
+        listed.stdout.lines().collect::<Vec<_>>(),
+        ["Succeeded", "Started"]
+    );
+    // The server's failed key access is a record of its own, in the service's words.
+    let failure = sh.run_line(&mut ws, "az monitor activity-log list --query \"[?operationName.value=='AzureKeyVaultKeyAccessFailure']\"");
+    let failure: serde_json::Value = serde_json::from_str(&failure.stdout).unwrap();
+    assert_eq!(failure.as_array().map(Vec::len), Some(1), "{failure}");
+    assert_eq!(failure[0]["status"]["value"], "Failed");
+    assert!(
+        failure[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("AzureKeyVaultMissingPermissions"),
+        "{failure}"
+    );
+    let body = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("the webhook was POSTed");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["schemaId"], "azureMonitorCommonAlertSchema");
+    assert_eq!(v["data"]["essentials"]["alertRule"], "tde-inaccessible");
+    assert_eq!(
+        v["data"]["alertContext"]["operationName"],
+        "MakeDatabaseInaccessible"
+    );
+    let webhook: Vec<_> = ws
+        .deliveries
+        .iter()
+        .filter(|d| d.receiver == "hook")
+        .collect();
+    assert!(
+        webhook.iter().all(|d| d.result == "HTTP 200"),
+        "{:?}",
+        webhook.iter().map(|d| &d.result).collect::<Vec<_>>()
+    );
+    assert!(ws.deliveries.iter().any(|d| d.receiver == "oncall"));
+
+    // Grant access back: auto-heal, MakeDatabaseAccessible Succeeded, a second webhook.
+    let out = sh.run_script(&mut ws, "az keyvault set-policy --name kv-contoso-weu --object-id $PRINCIPAL --key-permissions get wrapKey unwrapKey -o none\nsim clock advance 61m -o none\n", false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let mut bodies = Vec::new();
+    while let Ok(b) = rx.recv_timeout(std::time::Duration::from_secs(2)) {
+        bodies.push(b);
+    }
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("\"alertRule\":\"tde-accessible\"")),
+        "{bodies:?}"
+    );
+    let health = sh.run_line(&mut ws, "sim resource-health --server sql-contoso-weu --database sales --query \"[].availabilityState\" -o tsv");
+    assert_eq!(
+        health.stdout.lines().collect::<Vec<_>>(),
+        ["Available", "Unavailable", "Available"]
+    );
+}
+
+#[test]
+fn webhooks_to_anything_but_loopback_are_refused() {
+    let mut ws = service::new_workspace("t", 1);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    sh.run_line(&mut ws, "az group create -n g -l eastus -o none");
+    let before = ws.clone();
+    let r = sh.run_line(
+        &mut ws,
+        "az monitor action-group create -n ag -g g --action webhook h http://203.0.113.5/hook",
+    );
+    assert!(
+        r.stderr.starts_with("ERROR: (InvalidWebhookUrl)"),
+        "{}",
+        r.stderr
+    );
+    assert!(ws == before);
+}
+
+#[test]
+fn an_alert_rule_refused_with_its_new_action_group_leaves_no_action_group() {
+    let mut ws = service::new_workspace("t", 1);
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    sh.run_line(&mut ws, "az group create -n g -l eastus -o none");
+    let before = ws.clone();
+    let group = ActionGroup {
+        name: "ag".into(),
+        resource_group: "g".into(),
+        short_name: "ag".into(),
+        receivers: Vec::new(),
+    };
+    let rule = AlertRule {
+        name: "rule".into(),
+        resource_group: "g".into(),
+        scope: format!("/subscriptions/{}", ws.current_subscription),
+        operation_name: " ".into(),
+        status: None,
+        action_groups: vec!["ag".into()],
+        enabled: true,
+    };
+    let r = service::monitor::create_alert_with_action_group(&mut ws, group, rule);
+    assert!(r.is_err());
+    assert!(ws.action_groups.is_empty(), "no action group left behind");
+    assert!(ws == before);
+    assert_eq!(
+        ws.revision, before.revision,
+        "a refused operation is no change"
+    );
+}

@@ -1,0 +1,297 @@
+//! Microsoft's published Azure CLI sample scripts for Azure SQL
+//! (Azure-Samples/azure-cli-samples, copied unmodified under `tests/scripts/ms-samples/`,
+//! each with its source line), run as a user runs them: `tde-console shell WS --script F`
+//! (under the system's bash when there is one, `az`, `sim`, `date` and `sleep` answered by
+//! the console), and again by the built-in interpreter (`--builtin`, what the in-app Cloud
+//! Shell and systems without bash use). Each must finish without an error and leave the
+//! state the sample documents, in the workspace file it saved.
+
+use crate::common;
+
+use common::FixtureKeys;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tde_console::model::Workspace;
+use tde_console::shell::Shell;
+
+fn sample(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/ms-samples");
+    std::fs::read_dir(&dir)
+        .expect("the samples")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(name))
+        })
+        .unwrap_or_else(|| panic!("no sample {name}"))
+}
+
+/// Runs the samples (one after the other in one shell, as Microsoft's BYOK sample follows
+/// the managed instance one) and returns the saved workspace and standard output.
+fn run(samples: &[&str], builtin: bool) -> (Workspace, String) {
+    let paths: Vec<PathBuf> = samples.iter().map(|s| sample(s)).collect();
+    run_paths(&paths, builtin)
+}
+
+/// [`run`] for script files by path, in a fresh directory (files they write stay there).
+fn run_paths(paths: &[PathBuf], builtin: bool) -> (Workspace, String) {
+    let samples = paths;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ext = paths
+        .first()
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .unwrap_or("sh");
+    let script = dir.path().join(format!("sample.{ext}"));
+    let text: String = paths
+        .iter()
+        .map(|s| std::fs::read_to_string(s).expect("sample text"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&script, text).expect("script");
+    let ws = dir.path().join("ws.ron");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tde-console"));
+    cmd.current_dir(dir.path())
+        .arg("shell")
+        .arg(&ws)
+        .arg("--script")
+        .arg(&script);
+    if builtin {
+        cmd.arg("--builtin");
+    }
+    let out = cmd.output().expect("tde-console runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let how = if builtin { "built-in" } else { "bash" };
+    assert!(
+        out.status.success() && !stderr.contains("ERROR"),
+        "{samples:?} ({how}): {:?}\n{stderr}\n{stdout}",
+        out.status.code()
+    );
+    let saved = tde_console::persist::load(&ws).expect("the saved workspace");
+    (saved, stdout)
+}
+
+/// A query through the shell on the saved workspace: its tsv output, trimmed.
+fn q(ws: &mut Workspace, line: &str) -> String {
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let r = sh.run_line(ws, line);
+    assert!(r.ok, "{line}: {}", r.stderr);
+    r.stdout.trim().to_string()
+}
+
+/// The first server's group and name.
+fn first_server(ws: &Workspace) -> (String, String) {
+    let s = ws.servers.first().expect("a server");
+    (s.resource_group.clone(), s.name.clone())
+}
+
+fn both(samples: &[&str], check: impl Fn(&mut Workspace, &str)) {
+    for builtin in [false, true] {
+        if !builtin && tde_console::shell::bridge::find_bash().is_none() {
+            eprintln!("no bash on this system: the built-in interpreter only");
+            continue;
+        }
+        let (mut ws, stdout) = run(samples, builtin);
+        check(&mut ws, &stdout);
+    }
+}
+
+#[test]
+fn create_and_configure_database() {
+    both(&["01"], |ws, _| {
+        let (g, s) = first_server(ws);
+        let db = q(
+            ws,
+            &format!(
+                "az sql db list -g {g} -s {s} --query \"[?name!='master'].[currentServiceObjectiveName, sampleName, zoneRedundant]\" -o tsv"
+            ),
+        );
+        assert_eq!(db, "GP_Gen5_2\tAdventureWorksLT\tTrue");
+        let rule = q(
+            ws,
+            &format!(
+                "az sql server firewall-rule show -g {g} -s {s} -n AllowYourIp --query startIpAddress -o tsv"
+            ),
+        );
+        assert_eq!(rule, "0.0.0.0");
+    });
+}
+
+#[test]
+fn copy_database_to_new_server() {
+    both(&["02"], |ws, _| {
+        assert_eq!(ws.servers.len(), 2);
+        let target = &ws.servers[1];
+        let (g, s) = (target.resource_group.clone(), target.name.clone());
+        let copied = q(
+            ws,
+            &format!("az sql db list -g {g} -s {s} --query \"[?name!='master'].name\" -o tsv"),
+        );
+        assert!(
+            copied.starts_with("msdocs-azuresql-targetDatabase-"),
+            "{copied}"
+        );
+    });
+}
+
+#[test]
+fn restore_database_to_a_point_in_time() {
+    both(&["03"], |ws, stdout| {
+        // The sample prints its restore point: a minute before the clock after `sleep 30m`.
+        assert!(stdout.contains("2026-01-01T09:29:00\n"), "{stdout}");
+        let (g, s) = first_server(ws);
+        let restored = q(
+            ws,
+            &format!(
+                "az sql db list -g {g} -s {s} --query \"[?starts_with(name, 'restoreServer-')].currentServiceObjectiveName\" -o tsv"
+            ),
+        );
+        assert_eq!(restored, "S0");
+    });
+}
+
+#[test]
+fn add_a_database_to_a_failover_group_and_fail_over_and_back() {
+    both(&["04"], |ws, _| {
+        let (g, s) = first_server(ws);
+        let out = q(
+            ws,
+            &format!(
+                "az sql failover-group list -g {g} -s {s} --query \"[0].[replicationRole, length(databases)]\" -o tsv"
+            ),
+        );
+        // A list of scalars is one value a line in az's tsv.
+        assert_eq!(out, "Primary\n1");
+    });
+}
+
+#[test]
+fn geo_replication_of_a_single_database_fails_over_and_unlinks() {
+    both(&["05a"], |ws, _| {
+        let secondary = &ws.servers[1];
+        let (g, s) = (secondary.resource_group.clone(), secondary.name.clone());
+        // After set-primary the old secondary is the primary; the link is then deleted.
+        let db = q(
+            ws,
+            &format!("az sql db list -g {g} -s {s} --query \"[?name!='master'].name\" -o tsv"),
+        );
+        let links = q(
+            ws,
+            &format!(
+                "az sql db replica list-links -g {g} -s {s} -n {db} --query \"length(@)\" -o tsv"
+            ),
+        );
+        assert_eq!(links, "0");
+    });
+}
+
+#[test]
+fn failover_group_geo_dr_fails_over_and_is_deleted() {
+    both(&["05b"], |ws, _| {
+        let secondary = &ws.servers[1];
+        let (g, s) = (secondary.resource_group.clone(), secondary.name.clone());
+        let groups = q(
+            ws,
+            &format!("az sql failover-group list -g {g} -s {s} --query \"length(@)\" -o tsv"),
+        );
+        assert_eq!(groups, "0");
+    });
+}
+
+#[test]
+fn managed_instance_then_its_tde_with_a_customer_managed_key() {
+    both(&["06", "07"], |ws, _| {
+        let (g, mi) = first_server(ws);
+        let protector = q(
+            ws,
+            &format!("az sql mi tde-key show -g {g} --mi {mi} --query serverKeyType -o tsv"),
+        );
+        assert_eq!(protector, "AzureKeyVault");
+    });
+}
+
+/// Microsoft Learn's "create server with a user-assigned identity and customer-managed TDE"
+/// az tab, its two commands verbatim after the prerequisites a reader fills in, under both
+/// timing profiles.
+#[test]
+fn learn_create_server_with_a_user_assigned_identity_and_its_key() {
+    let script = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-create-server-uami-cmk.sh"),
+    )
+    .expect("script");
+    for profile in ["2021", "current"] {
+        let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+        let mut ws = tde_console::service::new_workspace("t", 1);
+        let out = sh.run_script(
+            &mut ws,
+            &format!("sim profile set {profile} -o none\n{script}"),
+            false,
+        );
+        assert_eq!(out.failures, 0, "{profile}: {}", out.stderr);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(
+            lines[..3],
+            ["GP_S_Gen5_2", "AdventureWorksLT", "AzureKeyVault"],
+            "{profile}"
+        );
+        assert!(
+            lines[3].starts_with("https://kv-cs1.vault.azure.net/keys/k1/"),
+            "{profile}"
+        );
+    }
+}
+
+/// Microsoft Learn's configure, rotate and remove-a-compromised-key az tabs, one after the
+/// other on one server: the protector moves to the new key, the compromised key is deleted
+/// while the database stays encrypted and online, and the server goes back to a
+/// service-managed protector.
+#[test]
+fn learn_configure_rotate_and_remove_a_compromised_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scripts/learn-configure-rotate-remove.sh");
+    for builtin in [false, true] {
+        if !builtin && tde_console::shell::bridge::find_bash().is_none() {
+            continue;
+        }
+        let (mut ws, stdout) = run_paths(std::slice::from_ref(&path), builtin);
+        assert!(
+            stdout.contains("https://kv-learn1.vault.azure.net/keys/key2/"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("\nEnabled\nkey2 still in the vault: restore refused\n"),
+            "{stdout}"
+        );
+        assert!(stdout.ends_with("\nServiceManaged\n"), "{stdout}");
+        let state = q(
+            &mut ws,
+            "az sql db show -g rg1 -s srv-learn -n db1 --query status -o tsv",
+        );
+        assert_eq!(state, "Online");
+    }
+}
+
+/// Microsoft Learn's configure procedure, PowerShell tab (`.ps1`: the console's PowerShell
+/// mode): the key becomes the protector and the database is encrypted under it.
+#[test]
+fn learn_configure_in_powershell() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-configure.ps1");
+    let (mut ws, stdout) = run_paths(std::slice::from_ref(&path), true);
+    assert!(stdout.contains("AzureKeyVault"), "{stdout}");
+    let protector = q(
+        &mut ws,
+        "az sql server tde-key show -g rg1 -s srv-ps --query uri -o tsv",
+    );
+    assert!(
+        protector.starts_with("https://kv-ps1.vault.azure.net/keys/key1/"),
+        "{protector}"
+    );
+    let tde = q(
+        &mut ws,
+        "az sql db tde show -g rg1 -s srv-ps --database db1 --query state -o tsv",
+    );
+    assert_eq!(tde, "Enabled");
+}

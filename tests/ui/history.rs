@@ -1,0 +1,349 @@
+//! The History and the class script (issue 23: defects 2 and 8, "Replay this class"),
+//! through the real app with egui_kittest, clicked by label as a trainer would; the exported
+//! script replayed by the shell in-process and by `tde-console shell` itself.
+
+use crate::common;
+use crate::kit;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use kit::*;
+use tde_console::model::{ServerKeyType, Workspace};
+use tde_console::persist;
+use tde_console::ui::ConsoleApp;
+
+fn open_history(h: &mut Harness<'static, ConsoleApp>) {
+    click(h, "Edit");
+    click(h, "History and bookmarks…");
+    h.run_steps(2);
+}
+
+fn mark(h: &mut Harness<'static, ConsoleApp>, name: &str) {
+    open_history(h);
+    type_into(h, "Bookmark name", name);
+    click(h, "Mark this moment");
+}
+
+fn labels(h: &Harness<'static, ConsoleApp>) -> Vec<String> {
+    h.state()
+        .history
+        .points()
+        .iter()
+        .map(|p| p.label.clone())
+        .collect()
+}
+
+/// The TDE blade of sql-contoso-eu (service-managed, no identity), eu-tde-key chosen, Save.
+fn save_eu_protector(h: &mut Harness<'static, ConsoleApp>) {
+    click(h, "sql-contoso-eu");
+    click(h, "Transparent data encryption");
+    click(h, "Customer-managed key");
+    click(h, "Key vault");
+    click(h, "kv-contoso-eu (westeurope)");
+    click(h, "Key");
+    click(h, "eu-tde-key (RSA-HSM 2048)");
+    click(h, "Save");
+}
+
+/// Exports the session through the History panel's dialog and returns the script.
+fn export(h: &mut Harness<'static, ConsoleApp>, path: &std::path::Path) -> String {
+    let _ = std::fs::remove_file(path);
+    open_history(h);
+    click(h, "Export session as script…");
+    h.run_steps(2);
+    type_into(h, "Script file", &path.display().to_string());
+    click(h, "Export");
+    h.run_steps(2);
+    std::fs::read_to_string(path).expect("the script was written")
+}
+
+/// What a class checks: the clock, each server's identity, protector and databases' states,
+/// the vaults' access policies, and what the databases hold.
+fn facts(ws: &Workspace) -> Vec<String> {
+    let mut out = vec![format!("now {}", ws.now())];
+    for s in &ws.servers {
+        out.push(format!(
+            "{} identity {:?} protector {:?} {}",
+            s.name,
+            s.identity.as_ref().map(|i| i.principal_id.0.clone()),
+            s.protector.key_type,
+            s.protector.server_key_name
+        ));
+        for d in &s.databases {
+            out.push(format!(
+                "{}/{} {} {:?}",
+                s.name,
+                d.name,
+                d.state.label(),
+                tde_console::service::content::read_text(ws, &s.name, &d.name).ok()
+            ));
+        }
+    }
+    for v in &ws.vaults {
+        let mut policies: Vec<String> =
+            v.access_policies.iter().map(|p| format!("{p:?}")).collect();
+        policies.sort();
+        out.push(format!("{} {}", v.name, policies.join("; ")));
+    }
+    out
+}
+
+fn same_facts(a: &Workspace, b: &Workspace, what: &str) {
+    let (fa, fb) = (facts(a), facts(b));
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(x, y, "{what}");
+    }
+    assert_eq!(fa.len(), fb.len(), "{what}");
+}
+
+#[test]
+fn a_class_with_a_played_clock_exports_every_change_and_replays_to_the_trainers_state() {
+    let mut h = app();
+    h.run_steps(2);
+    let opened = h.state().ws.clone();
+
+    // Play the clock (1 min/s) for a while: many ticks, one History point.
+    click(&mut h, "Play");
+    for _ in 0..30 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    click(&mut h, "Pause");
+    wait_until(&mut h, "the last tick", |app| !app.busy());
+    let played = h.state().ws.now().0 - opened.now().0;
+    assert!(played > 60, "the clock played {played}s");
+    assert_eq!(
+        labels(&h)
+            .iter()
+            .filter(|l| l.starts_with("Clock played"))
+            .count(),
+        1,
+        "{:?}",
+        labels(&h)
+    );
+    assert!(
+        labels(&h)
+            .iter()
+            .all(|l| !l.starts_with("Advancing the clock"))
+    );
+
+    // The trainer's TDE Save fails: the identity it turned on stays, as its own change.
+    save_eu_protector(&mut h);
+    assert!(has(
+        &h,
+        "The server is missing required permissions on the Azure Key Vault."
+    ));
+    let s = h.state().ws.server("sql-contoso-eu").unwrap().clone();
+    assert!(s.identity.is_some(), "Save turned the identity on");
+    assert_eq!(s.protector.key_type, ServerKeyType::ServiceManaged);
+    assert!(
+        has(&h, "az sql server update --name sql-contoso-eu"),
+        "the identity step's toast shows its az line"
+    );
+    let l = labels(&h);
+    assert!(
+        l.iter()
+            .any(|x| x.starts_with("System assigned identity turned on for 'sql-contoso-eu'")),
+        "{l:?}"
+    );
+    assert!(l.iter().all(|x| x != "A change"), "{l:?}");
+    mark(&mut h, "identity ready");
+    let at_chapter_one = h.state().ws.clone();
+
+    // Grant the identity in the vault, Save again: the protector is the vault's key.
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Add access policy");
+    click(&mut h, "sql-contoso-eu (server identity)");
+    click(&mut h, "SQL Server TDE (get, wrapKey, unwrapKey)");
+    click(&mut h, "Add");
+    assert!(has(&h, "Access policy saved."));
+    save_eu_protector(&mut h);
+    assert!(has(&h, "is the TDE protector"));
+
+    // A write in the Query editor, labelled as what it was.
+    click(&mut h, "web");
+    click(&mut h, "Run UPDATE");
+    assert!(
+        labels(&h)
+            .iter()
+            .any(|x| x.starts_with("Run UPDATE on dbo.Notes of 'web'")),
+        "{:?}",
+        labels(&h)
+    );
+    // Two clicks on +1m in a row: one point.
+    let before = h.state().history.points().len();
+    advance(&mut h, "+1m");
+    advance(&mut h, "+1m");
+    assert_eq!(h.state().history.points().len(), before + 1);
+    mark(&mut h, "protected");
+    assert!(
+        labels(&h).iter().all(|x| x != "A change"),
+        "{:?}",
+        labels(&h)
+    );
+
+    let dir = std::env::temp_dir().join(format!("tde-ui-class-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("class.azcli");
+    let script = export(&mut h, &path);
+    assert!(
+        script.contains("# Start from: the built-in demo"),
+        "{script}"
+    );
+    assert!(
+        script.contains(&format!("\nsim clock advance {played}s\n")),
+        "{script}"
+    );
+    assert_eq!(
+        script.matches("\nsim clock advance ").count(),
+        2,
+        "one line for the run of Play, one for the clicks: {script}"
+    );
+    assert!(script.contains("\nsim clock advance 120s\n"), "{script}");
+    for line in [
+        "az sql server update --name sql-contoso-eu --resource-group rg-contoso-eu -i",
+        "az keyvault set-policy",
+        "az sql server tde-key set --server sql-contoso-eu",
+        "sim write --server sql-contoso-eu --database web",
+        "# == Chapter: identity ready ==\nsim chapter 'identity ready'\n",
+        "# == Chapter: protected ==\nsim chapter protected\n",
+    ] {
+        assert!(script.contains(line), "{line} in {script}");
+    }
+    assert!(!script.contains("(no az equivalent)"), "{script}");
+    let gui = h.state().ws.clone();
+
+    // Replayed in-process (the built-in interpreter) on the demo: the trainer's state.
+    let replay = |until: Option<&str>| {
+        let mut ws = persist::demo().unwrap();
+        let mut sh = tde_console::shell::Shell::new().with_keys(common::FixtureKeys::boxed());
+        if let Some(c) = until {
+            sh.stop_at_chapter(c);
+        }
+        let out = sh.run_script(&mut ws, &script, false);
+        assert_eq!(out.failures, 0, "{}", out.stderr);
+        assert_eq!(sh.chapter_reached(), until.is_some());
+        ws
+    };
+    same_facts(&replay(None), &gui, "replayed to the end");
+    same_facts(
+        &replay(Some("identity ready")),
+        &at_chapter_one,
+        "replayed to the first chapter",
+    );
+
+    // And by `tde-console shell` itself, from the demo: under bash, and built in.
+    let exe = env!("CARGO_BIN_EXE_tde-console");
+    let end = dir.join("end.ron");
+    let out = std::process::Command::new(exe)
+        .args(["shell", end.to_str().unwrap(), "--demo", "--script"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    same_facts(
+        &persist::load(&end).unwrap(),
+        &gui,
+        "tde-console shell to the end",
+    );
+    for builtin in [false, true] {
+        let ch = dir.join(format!("chapter-{builtin}.ron"));
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args(["shell", ch.to_str().unwrap(), "--demo", "--script"])
+            .arg(&path)
+            .args(["--until-chapter", "identity ready"]);
+        if builtin {
+            cmd.arg("--builtin");
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("Stopped at chapter 'identity ready'"),
+            "{stderr}"
+        );
+        same_facts(
+            &persist::load(&ch).unwrap(),
+            &at_chapter_one,
+            "tde-console shell --until-chapter",
+        );
+    }
+    // A chapter the script does not mark: refused, nothing run or written.
+    let none = dir.join("none.ron");
+    let out = std::process::Command::new(exe)
+        .args(["shell", none.to_str().unwrap(), "--demo", "--script"])
+        .arg(&path)
+        .args(["--until-chapter", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("its chapters: identity ready, protected"),
+        "{stderr}"
+    );
+    assert!(!none.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn test_connection_and_notifications_in_the_history() {
+    let mut h = app();
+    h.run_steps(2);
+    // Revoke the us server's access and let it notice.
+    click(&mut h, "kv-contoso-us");
+    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
+    removes[1].click();
+    h.run_steps(2);
+    click(&mut h, "Remove anyway");
+    h.run_steps(2);
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    click(&mut h, "sales");
+    click(&mut h, "Test connection");
+    // The refused connection changes nothing (the database's health already follows its
+    // state): no point, and never one labelled "A change".
+    let l = labels(&h);
+    assert!(
+        l.iter()
+            .all(|x| !x.starts_with("Test connection to 'sales'")),
+        "{l:?}"
+    );
+    assert!(l.iter().all(|x| x != "A change"), "{l:?}");
+    assert!(l.iter().any(|x| x.starts_with("Clock advanced ")), "{l:?}");
+
+    // Opening and closing Notifications reads them: no undo point, nothing unsaved.
+    assert!(h.state().ws.unread_notifications() > 0);
+    let points = h.state().history.points().len();
+    let cursor = h.state().history.cursor();
+    let unsaved = h.state().unsaved();
+    let notifications = h
+        .get_all_by_label_contains("Notifications (")
+        .next()
+        .unwrap()
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    click(&mut h, &notifications);
+    click(&mut h, &notifications);
+    h.run_steps(3);
+    assert_eq!(h.state().ws.unread_notifications(), 0, "they were read");
+    assert_eq!(h.state().history.points().len(), points, "{:?}", labels(&h));
+    assert_eq!(h.state().history.cursor(), cursor);
+    assert_eq!(h.state().unsaved(), unsaved);
+    // Undo goes back over the clock, not over the reading.
+    click(&mut h, "Edit");
+    let undo = h
+        .get_all_by_label_contains("Undo")
+        .next()
+        .unwrap()
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    assert!(undo.contains("Clock advanced"), "{undo}");
+}

@@ -1,0 +1,15 @@
+//! UI tests with egui_kittest: the real app, headless, clicked through by label as a person
+//! would, in one test binary. `kit` holds the clicking, typing and waiting helpers;
+//! `tests/common/` the pre-generated keys. The rendered (wgpu) snapshots are a binary of
+//! their own (`tests/snapshots/`).
+
+#[path = "../common/mod.rs"]
+mod common;
+mod kit;
+
+mod console;
+mod history;
+mod never_reveal;
+mod scale;
+mod status;
+mod storm;

@@ -1,0 +1,370 @@
+//! Issue 23, defects 5 and 6, through the real app (egui_kittest, by label): the failover
+//! storm's group as a table with bulk actions, its step-2 solution pasted into Cloud Shell,
+//! and one notification per failover. The window is 640x360 points: what a 1280x720
+//! screen shows at 200 % zoom.
+
+use crate::common;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tde_console::model::Workspace;
+use tde_console::scenario::{self, Scenario};
+use tde_console::shell::Shell;
+use tde_console::ui::ConsoleApp;
+
+const W: f32 = 640.0;
+const H: f32 = 360.0;
+
+fn storm() -> Scenario {
+    scenario::shipped()
+        .into_iter()
+        .find(|(id, _)| id == "failover-storm")
+        .and_then(|(_, s)| s.ok())
+        .expect("the storm scenario ships")
+}
+
+/// The storm's workspace, after its first `steps` steps' solutions.
+fn storm_workspace(s: &Scenario, steps: usize) -> Workspace {
+    let mut ws = scenario::start(s, common::FixtureKeys::boxed()).expect("the scenario starts");
+    let mut sh = Shell::new().with_keys(common::FixtureKeys::boxed());
+    for step in &s.steps[..steps] {
+        let out = sh.run_script(&mut ws, &step.solution.join("\n"), false);
+        assert_eq!(out.failures, 0, "{}", out.stderr);
+    }
+    ws
+}
+
+fn app(ws: Workspace) -> Harness<'static, ConsoleApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(W, H))
+        .build_eframe(move |_cc| {
+            ConsoleApp::with_workspace(ws, None)
+                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
+        });
+    h.run_steps(3);
+    h
+}
+
+fn wait_idle(h: &mut Harness<'static, ConsoleApp>, what: &str) {
+    for _ in 0..3000 {
+        h.step();
+        if h.state().job.is_none() {
+            h.run_steps(3);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn has(h: &Harness<'static, ConsoleApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
+    let node = h
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"));
+    let r = node.rect();
+    if r.min.y < 0.0 || r.max.y > H - 20.0 {
+        node.scroll_to_me();
+        h.run_steps(2);
+    }
+    h.get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+        .click();
+    h.run_steps(4);
+}
+
+fn filter_box<'a>(h: &'a Harness<'static, ConsoleApp>) -> egui_kittest::Node<'a> {
+    h.get_all_by_role_and_label(egui::accesskit::Role::TextInput, "Name contains")
+        .next()
+        .expect("the filter's text box")
+}
+
+fn group_size(h: &Harness<'static, ConsoleApp>) -> usize {
+    h.state()
+        .ws
+        .continuity
+        .failover_group("fg-contoso")
+        .map(|g| g.databases.len())
+        .unwrap_or(0)
+}
+
+/// The blade shows the Failover button above its 1,102 databases (on screen at 200 %),
+/// and failing over makes one notification with the count, while the clock advances to
+/// the moment the last database opened, the figure the blade and the plot show.
+#[test]
+fn the_storm_failover_from_the_blade_is_one_notification_and_moves_the_clock() {
+    let s = storm();
+    let mut h = app(storm_workspace(&s, 0));
+    let start = h.state().ws.now();
+    let notes = h.state().ws.notifications.len();
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    let button = h.get_by_label("Failover fg-contoso").rect();
+    assert!(
+        button.max.y <= H && button.max.x <= W,
+        "the Failover button is on screen at 200 %: {button:?}"
+    );
+    assert!(has(
+        &h,
+        "1,102 (1,101 General Purpose, 1 Business Critical)"
+    ));
+    assert!(!has(&h, "app-0001, app-0002"), "no wall of names");
+    click(&mut h, "Failover fg-contoso");
+    wait_idle(&mut h, "the failover");
+    let ws = &h.state().ws;
+    let run = ws
+        .continuity
+        .failover_group("fg-contoso")
+        .and_then(|g| g.last_failover.clone())
+        .expect("recorded");
+    assert_eq!(run.databases(), 1102);
+    assert!(run.took().0 > 10);
+    assert_eq!(
+        ws.now(),
+        run.completed(),
+        "the clock is at the failover's end"
+    );
+    assert!(ws.now() > start);
+    let fresh: Vec<_> = ws.notifications.iter().skip(notes).collect();
+    assert_eq!(fresh.len(), 1, "one notification per operation: {fresh:#?}");
+    assert!(
+        fresh[0]
+            .text
+            .starts_with("Failover of fg-contoso: 1,102 database(s) opened on sql-contoso-us2"),
+        "{}",
+        fresh[0].text
+    );
+    let took = run.took().human();
+    assert!(has(&h, "Notifications (1)"));
+    assert!(has(
+        &h,
+        &format!("Last failover (planned): 1,102 database(s) opened on sql-contoso-us2 in {took}")
+    ));
+}
+
+/// Step 2 by clicking: filter, "Select the filtered rows", one "Remove selected from group"
+/// (one update, one az line with every name).
+#[test]
+fn databases_leave_the_group_in_bulk_from_its_table() {
+    let s = storm();
+    let mut h = app(storm_workspace(&s, 1));
+    click(&mut h, "sql-contoso-us2");
+    click(&mut h, "Failover groups");
+    assert_eq!(group_size(&h), 1102);
+    // The group's filter (the first table's), its text box named by its label.
+    filter_box(&h).scroll_to_me();
+    h.run_steps(3);
+    filter_box(&h).click();
+    h.run_steps(2);
+    filter_box(&h).type_text("app-1");
+    h.run_steps(3);
+    click(&mut h, "Select the filtered rows (101)");
+    assert!(has(&h, "101 selected"));
+    click(&mut h, "Remove selected from group (101)");
+    h.run_steps(3);
+    assert_eq!(group_size(&h), 1001, "one operation removed the 101");
+    assert!(has(&h, "--remove-db app-1000 app-1001"), "its az line");
+    assert!(has(&h, "101 database(s) removed from 'fg-contoso'"));
+}
+
+/// A multi-line paste stays multi-line; Enter runs it line by line, each echoed; the
+/// storm's step 2 solution (what its Copy button copies) shrinks the group and fails back.
+#[test]
+fn pasting_the_storm_step_2_solution_into_cloud_shell_runs_it_line_by_line() {
+    let s = storm();
+    let mut h = app(storm_workspace(&s, 1));
+    click(&mut h, ">_ Cloud Shell");
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    // An empty Enter answers with a prompt line, as a terminal does.
+    let before = h.state().shell.transcript.clone();
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert_eq!(h.state().shell.transcript, format!("{before}az>\n"));
+    let solution = s.steps[1].solution.join("\n");
+    h.event(egui::Event::Paste(solution.clone()));
+    h.run_steps(2);
+    assert_eq!(
+        h.state().shell.input,
+        solution,
+        "the paste is kept, never joined"
+    );
+    assert!(has(&h, "3 lines: Enter runs them one after another"));
+    h.key_press(egui::Key::Enter);
+    h.run_steps(1);
+    wait_idle(&mut h, "the pasted script");
+    let t = h.state().shell.transcript.clone();
+    for line in &s.steps[1].solution {
+        assert!(
+            t.contains(&format!("az> {line}\n")),
+            "each line echoed: {t}"
+        );
+    }
+    assert!(t.contains("(3 command(s) run)"), "{t}");
+    assert_eq!(group_size(&h), 500);
+    let g = h
+        .state()
+        .ws
+        .continuity
+        .failover_group("fg-contoso")
+        .unwrap();
+    assert_eq!(g.primary_server, "sql-contoso-us");
+    assert!(s.steps[1].goal.met(&h.state().ws));
+}
+
+/// A pasted script that fails says where and why; nothing after it runs.
+#[test]
+fn a_pasted_script_that_fails_says_why() {
+    let mut h = app(tde_console::persist::demo().expect("the demo loads"));
+    click(&mut h, ">_ Cloud Shell");
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.event(egui::Event::Paste(
+        "az sql db show -g rg-contoso-us -s sql-contoso-us -n nosuchdb -o none\necho never\n"
+            .into(),
+    ));
+    h.run_steps(2);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(1);
+    wait_idle(&mut h, "the pasted script");
+    let t = h.state().shell.transcript.clone();
+    assert!(t.contains("az> az sql db show"), "{t}");
+    assert!(t.contains("ERROR:"), "{t}");
+    assert!(t.contains("(stopped at line 1:"), "{t}");
+    assert!(!t.contains("\nnever\n"), "{t}");
+}
+
+/// The right edge of every widget labelled `label` lies inside the 640x360 window.
+fn inside(h: &Harness<'static, ConsoleApp>, label: &str) -> egui::Rect {
+    let r = h
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+        .rect();
+    assert!(
+        r.max.x <= W + 0.5 && r.min.x >= -0.5,
+        "'{label}' at {r:?} runs off the 640-point window"
+    );
+    r
+}
+
+/// Issue 23, defect 10, at 200 %: the Geo-replication blade fits, its failover buttons
+/// are greyed while the database is in a failover group and its row opens to the link's
+/// JSON (what `az sql db replica list-links` prints); the Activity log's columns give way
+/// on the narrow window and a row opens to the event's JSON.
+#[test]
+fn at_200_percent_geo_replication_and_the_activity_log_fit_and_open_rows_to_json() {
+    use egui_kittest::kittest::NodeT;
+    let s = storm();
+    let mut h = app(storm_workspace(&s, 0));
+    h.state_mut()
+        .open_root(tde_console::ui::blades::BladeKind::GeoReplication {
+            server: "sql-contoso-us".into(),
+            db: "app-0001".into(),
+            form: Default::default(),
+        });
+    h.run_steps(4);
+    assert!(has(&h, "In failover group fg-contoso:"));
+    let button = h.get_by_label("Failover to sql-contoso-us2");
+    assert!(
+        button.accesskit_node().is_disabled(),
+        "the group fails over as one"
+    );
+    // Hovering the greyed button says why, as the portal's tooltips do.
+    h.get_by_label("Failover to sql-contoso-us2").hover();
+    h.run_steps(60);
+    assert!(
+        has(&h, "fail over the group (Failover groups blade)"),
+        "a greyed button says why"
+    );
+    inside(&h, "Failover to sql-contoso-us2");
+    inside(&h, "Forced failover to sql-contoso-us2");
+    let region = h
+        .state()
+        .ws
+        .server("sql-contoso-us2")
+        .expect("the secondary")
+        .location
+        .clone();
+    click(&mut h, &format!("sql-contoso-us2/app-0001 ({region})"));
+    assert!(has(&h, "Copy JSON"), "the JSON panel opened");
+    assert!(has(&h, "\"linkType\": \"GEO\""), "the link's JSON");
+    assert!(has(&h, "\"partnerServer\": \"sql-contoso-us2\""));
+    inside(&h, "Copy JSON");
+    // The pointer moves there first, as a hand does: the row's tooltip goes away.
+    h.get_by_label("Close JSON").hover();
+    h.run_steps(2);
+    click(&mut h, "Close JSON");
+    assert!(!has(&h, "\"linkType\": \"GEO\""));
+
+    h.state_mut()
+        .open_root(tde_console::ui::blades::BladeKind::ActivityLog);
+    h.run_steps(4);
+    for header in ["Time", "Operation", "Status", "Resource"] {
+        inside(&h, header);
+    }
+    assert!(
+        !has(&h, "Description"),
+        "the description gives way on a narrow blade (it is in the JSON)"
+    );
+    let now = h.state().ws.now();
+    let newest = h
+        .state()
+        .ws
+        .activity_log
+        .iter()
+        .rev()
+        .find(|e| e.visible(now))
+        .cloned()
+        .expect("an event");
+    // The row's handle is its time (the top bar's clock may read the same).
+    h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
+        .next()
+        .expect("the newest row")
+        .click();
+    h.run_steps(4);
+    assert!(has(&h, "\"operationName\": {"));
+    assert!(has(
+        &h,
+        &format!("\"eventTimestamp\": \"{}\"", newest.time.to_iso())
+    ));
+    inside(&h, "Copy JSON");
+}
+
+/// Click one row, Shift-click another: the range between them, as a file manager does;
+/// Ctrl-click takes one out. (A window tall enough to show ten rows of the table.)
+#[test]
+fn shift_click_selects_a_range_of_databases_and_ctrl_click_takes_one_out() {
+    let s = storm();
+    let ws = storm_workspace(&s, 0);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 1000.0))
+        .build_eframe(move |_cc| {
+            ConsoleApp::with_workspace(ws, None)
+                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
+        });
+    h.run_steps(3);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    filter_box(&h).click();
+    h.run_steps(2);
+    filter_box(&h).type_text("app-100");
+    h.run_steps(3);
+    assert!(has(&h, "10 of 1104 shown"));
+    click(&mut h, "app-1001");
+    assert!(has(&h, "· 1 selected"));
+    h.get_by_label("app-1004")
+        .click_modifiers(egui::Modifiers::SHIFT);
+    h.run_steps(3);
+    assert!(has(&h, "· 4 selected"), "app-1001 to app-1004");
+    h.get_by_label("app-1002")
+        .click_modifiers(egui::Modifiers::COMMAND);
+    h.run_steps(3);
+    assert!(has(&h, "· 3 selected"));
+    assert!(has(&h, "Remove selected from group (3)"));
+}
