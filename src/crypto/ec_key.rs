@@ -340,6 +340,26 @@ impl KeyMaterial {
             KeyMaterial::Ec(e) => e.thumbprint(),
         }
     }
+
+    /// The public members of the key's JWK (RFC 7518 §6), base64url without padding: `n`
+    /// and `e` for RSA, `crv`, `x` and `y` for EC. Never a private member: every surface
+    /// that shows a key (the shell's JSON, the endpoint's REST bundles) renders these.
+    pub fn public_jwk(&self) -> Vec<(&'static str, String)> {
+        match self {
+            KeyMaterial::Rsa(r) => vec![
+                ("n", super::b64url(&r.modulus())),
+                ("e", super::b64url(&r.exponent())),
+            ],
+            KeyMaterial::Ec(ec) => {
+                let (x, y) = ec.coordinates();
+                vec![
+                    ("crv", ec.curve().as_str().to_string()),
+                    ("x", super::b64url(&x)),
+                    ("y", super::b64url(&y)),
+                ]
+            }
+        }
+    }
 }
 
 /// RSA material is stored as before (base64 PKCS#8, so older files read unchanged); EC as
@@ -398,6 +418,40 @@ mod tests {
             assert_eq!(x.len(), curve.bits().div_ceil(8));
             assert!(m.rsa().is_none());
         }
+    }
+
+    #[test]
+    fn a_public_jwk_has_the_public_members_only() {
+        use base64::Engine;
+        let decode = |t: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(t)
+                .expect("base64url without padding")
+        };
+        let pem = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/rsa2048-1.pem"
+        ))
+        .expect("fixture");
+        let rsa = crate::crypto::RsaKeyMaterial::from_pem(&pem).expect("an RSA key");
+        let jwk = KeyMaterial::Rsa(rsa.clone()).public_jwk();
+        let names: Vec<&str> = jwk.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["n", "e"]);
+        assert_eq!(decode(&jwk[0].1), rsa.modulus());
+        assert_eq!(jwk[1].1, "AQAB", "65537");
+
+        let ec = EcKeyMaterial::generate(EcCurve::P384).unwrap();
+        let jwk = KeyMaterial::Ec(ec.clone()).public_jwk();
+        let (x, y) = ec.coordinates();
+        assert_eq!(
+            jwk,
+            [
+                ("crv", "P-384".to_string()),
+                ("x", crate::crypto::b64url(&x)),
+                ("y", crate::crypto::b64url(&y)),
+            ]
+        );
+        assert_eq!(decode(&jwk[1].1), x);
     }
 
     #[test]

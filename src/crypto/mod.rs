@@ -16,7 +16,14 @@ pub use ec_key::{EcCurve, EcKeyMaterial, KeyMaterial};
 pub use parallel::par_map;
 pub use rsa_key::{RsaBackend, RsaKeyMaterial, SignatureAlgorithm, WrapAlgorithm};
 
+use base64::Engine;
 use std::fmt;
+
+/// Base64url without padding (RFC 4648 §5), as JWKs, JWTs and Key Vault's REST API write
+/// bytes.
+pub fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
 
 /// What went wrong inside a cryptographic primitive. The operations layer turns these into
 /// the service's own error codes; the text never contains key material.

@@ -531,12 +531,142 @@ pub fn iso_days(d: Duration) -> String {
     format!("P{}D", d.0 / 86_400)
 }
 
+/// One lifetime action of a rotation policy, named as Key Vault names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifetimeAction {
+    /// `Rotate` or `Notify`.
+    pub action: &'static str,
+    /// `timeAfterCreate` or `timeBeforeExpiry`.
+    pub trigger: &'static str,
+    /// The trigger's ISO 8601 duration (`P90D`).
+    pub duration: String,
+}
+
+/// A policy's lifetime actions in the order Key Vault lists them: its Rotate action (after
+/// creation or before expiry), then Notify. Every surface that shows a policy (the shell,
+/// the endpoint, the key blade's az line) renders these.
+pub fn lifetime_actions(p: &RotationPolicy) -> Vec<LifetimeAction> {
+    let action = |action, trigger, d| LifetimeAction {
+        action,
+        trigger,
+        duration: iso_days(d),
+    };
+    let mut out = Vec::new();
+    if let Some(a) = p.rotate_after_create {
+        out.push(action("Rotate", "timeAfterCreate", a));
+    }
+    if let Some(b) = p.rotate_before_expiry {
+        out.push(action("Rotate", "timeBeforeExpiry", b));
+    }
+    out.push(action("Notify", "timeBeforeExpiry", p.notify_before_expiry));
+    out
+}
+
+/// A policy's `lifetimeActions` as JSON, each action with the one trigger it has: Key
+/// Vault's REST shape, and what `az keyvault key rotation-policy update --value` takes.
+pub fn lifetime_actions_json(p: &RotationPolicy) -> Vec<serde_json::Value> {
+    lifetime_actions(p)
+        .into_iter()
+        .map(|a| {
+            serde_json::json!({
+                "trigger": {a.trigger: a.duration},
+                "action": {"type": a.action},
+            })
+        })
+        .collect()
+}
+
+/// A rotation policy from its JSON (the REST body, and `az keyvault key rotation-policy
+/// update --value`): ISO 8601 durations, Rotate and Notify actions.
+pub fn parse_policy(v: &serde_json::Value) -> Result<RotationPolicy, String> {
+    use serde_json::Value;
+    let duration = |s: &Value, what: &str| -> Result<Option<Duration>, String> {
+        match s.as_str() {
+            None => Ok(None),
+            Some(t) => parse_iso_duration(t).map(Some).ok_or_else(|| {
+                format!("{what} '{t}' is not an ISO 8601 duration such as P90D or P2Y")
+            }),
+        }
+    };
+    let mut policy = RotationPolicy {
+        rotate_after_create: None,
+        rotate_before_expiry: None,
+        notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+        expiry_time: duration(&v["attributes"]["expiryTime"], "expiryTime")?,
+        updated: Timestamp(0),
+    };
+    if !v.is_object() {
+        return Err("the policy must be a JSON object".into());
+    }
+    let no_actions = Vec::new();
+    let actions = match &v["lifetimeActions"] {
+        Value::Null => &no_actions,
+        Value::Array(a) => a,
+        _ => return Err("lifetimeActions must be a list".into()),
+    };
+    for action in actions {
+        let after = duration(&action["trigger"]["timeAfterCreate"], "timeAfterCreate")?;
+        let before = duration(&action["trigger"]["timeBeforeExpiry"], "timeBeforeExpiry")?;
+        let kind = action["action"]["type"].as_str().unwrap_or_default();
+        if kind.eq_ignore_ascii_case("rotate") && after.is_none() && before.is_none() {
+            return Err(
+                "a Rotate action needs trigger.timeAfterCreate or trigger.timeBeforeExpiry".into(),
+            );
+        }
+        match kind.to_ascii_lowercase().as_str() {
+            "rotate" => {
+                if policy.rotate_after_create.is_some() || policy.rotate_before_expiry.is_some() {
+                    return Err("a policy has at most one Rotate action".into());
+                }
+                policy.rotate_after_create = after;
+                policy.rotate_before_expiry = before;
+            }
+            "notify" => {
+                policy.notify_before_expiry =
+                    before.ok_or("a Notify action needs trigger.timeBeforeExpiry")?;
+            }
+            other => {
+                return Err(format!("unknown action type '{other}' (Rotate or Notify)"));
+            }
+        }
+    }
+    Ok(policy)
+}
+
 /// The app id a vault's own rotations record in its journal.
 pub const ROTATION_APP_ID: &str = "Azure Key Vault";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policy_lists_its_rotate_action_then_notify_and_reads_back() {
+        let p = RotationPolicy {
+            rotate_after_create: Some(Duration::days(90)),
+            rotate_before_expiry: None,
+            notify_before_expiry: Duration::days(30),
+            expiry_time: Some(Duration::days(365)),
+            updated: Timestamp(0),
+        };
+        let actions = lifetime_actions(&p);
+        let named: Vec<_> = actions
+            .iter()
+            .map(|a| (a.action, a.trigger, a.duration.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("Rotate", "timeAfterCreate", "P90D"),
+                ("Notify", "timeBeforeExpiry", "P30D")
+            ]
+        );
+        let json = serde_json::json!({
+            "lifetimeActions": lifetime_actions_json(&p),
+            "attributes": {"expiryTime": "P365D"},
+        });
+        assert_eq!(parse_policy(&json), Ok(p));
+    }
 
     #[test]
     fn iso_durations_parse() {

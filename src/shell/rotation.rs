@@ -44,14 +44,15 @@ fn policy_json(vault: &str, key: &str, p: Option<&RotationPolicy>) -> Value {
     let Some(p) = p else {
         return json!({"id": format!("https://{vault}.vault.azure.net/keys/{key}/rotationpolicy"), "lifetimeActions": [], "attributes": {"expiryTime": null}});
     };
-    let mut actions = Vec::new();
-    if let Some(a) = p.rotate_after_create {
-        actions.push(json!({"trigger": {"timeAfterCreate": rotation::iso_days(a), "timeBeforeExpiry": null}, "action": {"type": "Rotate"}}));
-    }
-    if let Some(b) = p.rotate_before_expiry {
-        actions.push(json!({"trigger": {"timeAfterCreate": null, "timeBeforeExpiry": rotation::iso_days(b)}, "action": {"type": "Rotate"}}));
-    }
-    actions.push(json!({"trigger": {"timeAfterCreate": null, "timeBeforeExpiry": rotation::iso_days(p.notify_before_expiry)}, "action": {"type": "Notify"}}));
+    // az prints both triggers of every action, the one not set null.
+    let actions: Vec<Value> = rotation::lifetime_actions(p)
+        .into_iter()
+        .map(|a| {
+            let mut trigger = json!({"timeAfterCreate": null, "timeBeforeExpiry": null});
+            trigger[a.trigger] = json!(a.duration);
+            json!({"trigger": trigger, "action": {"type": a.action}})
+        })
+        .collect();
     json!({
         "id": format!("https://{vault}.vault.azure.net/keys/{key}/rotationpolicy"),
         "lifetimeActions": actions,
@@ -82,6 +83,5 @@ fn update(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
 fn parse_policy(text: &str) -> Result<RotationPolicy, CommandError> {
     let v: Value = serde_json::from_str(text)
         .map_err(|e| usage(format!("argument --value: invalid JSON: {e}")))?;
-    crate::vault_endpoint::json::parse_policy(&v)
-        .map_err(|e| usage(format!("argument --value: {e}")))
+    rotation::parse_policy(&v).map_err(|e| usage(format!("argument --value: {e}")))
 }

@@ -2,12 +2,7 @@
 
 use crate::model::*;
 use crate::service::ids;
-use base64::Engine;
 use serde_json::{Value, json};
-
-fn b64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn opt_time(t: Option<Timestamp>) -> Value {
     t.map(|t| Value::String(t.to_iso())).unwrap_or(Value::Null)
@@ -86,26 +81,17 @@ pub fn vault(v: &KeyVault) -> Value {
 
 /// `az keyvault key show|create`: the JWK (public parts only) and attributes.
 pub fn key(v: &KeyVault, k: &Key, kv: &KeyVersion) -> Value {
-    // The JWK's public part: n and e for RSA, crv, x and y for EC.
-    let (n, e, crv, x, y) = match &kv.material {
-        crate::crypto::KeyMaterial::Rsa(r) => (
-            json!(b64url(&r.modulus())),
-            json!(b64url(&r.exponent())),
-            Value::Null,
-            Value::Null,
-            Value::Null,
-        ),
-        crate::crypto::KeyMaterial::Ec(ec) => {
-            let (x, y) = ec.coordinates();
-            (
-                Value::Null,
-                Value::Null,
-                json!(ec.curve().as_str()),
-                json!(b64url(&x)),
-                json!(b64url(&y)),
-            )
-        }
-    };
+    // Every JWK member az prints, the private ones null; then the public part of this key.
+    let mut jwk = json!({
+        "crv": null, "d": null, "dp": null, "dq": null, "e": null, "k": null,
+        "keyOps": kv.key_ops.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+        "kid": v.key_uri(&k.name, &kv.version),
+        "kty": k.kty.as_str(),
+        "n": null, "p": null, "q": null, "qi": null, "t": null, "x": null, "y": null
+    });
+    for (name, value) in kv.material.public_jwk() {
+        jwk[name] = json!(value);
+    }
     json!({
         "attributes": {
             "created": kv.created.to_iso(),
@@ -118,16 +104,7 @@ pub fn key(v: &KeyVault, k: &Key, kv: &KeyVersion) -> Value {
             "recoveryLevel": v.recovery_level(),
             "updated": kv.updated.to_iso()
         },
-        "key": {
-            "crv": crv, "d": null, "dp": null, "dq": null,
-            "e": e,
-            "k": null,
-            "keyOps": kv.key_ops.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
-            "kid": v.key_uri(&k.name, &kv.version),
-            "kty": k.kty.as_str(),
-            "n": n,
-            "p": null, "q": null, "qi": null, "t": null, "x": x, "y": y
-        },
+        "key": jwk,
         "managed": null,
         "releasePolicy": null,
         "tags": if k.tags.is_empty() { Value::Null } else { json!(k.tags.iter().cloned().collect::<std::collections::BTreeMap<_, _>>()) }

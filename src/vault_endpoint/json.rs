@@ -2,15 +2,9 @@
 //! rotation policies, with unix times, as the service returns them. Ids are built on the
 //! base URL the client used (`https://127.0.0.1:PORT/`).
 
-use crate::crypto::KeyMaterial;
 use crate::model::*;
 use crate::service::rotation;
-use base64::Engine;
 use serde_json::{Value, json};
-
-fn b64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// A vault's key id (`https://NAME.vault.azure.net/keys/...`) on the local base.
 pub fn local_id(base: &str, id: &str) -> String {
@@ -51,17 +45,8 @@ pub fn jwk(base: &str, v: &KeyVault, k: &Key, kv: &KeyVersion) -> Value {
         "kty": k.kty.as_str(),
         "key_ops": kv.key_ops.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
     });
-    match &kv.material {
-        KeyMaterial::Rsa(r) => {
-            j["n"] = json!(b64url(&r.modulus()));
-            j["e"] = json!(b64url(&r.exponent()));
-        }
-        KeyMaterial::Ec(ec) => {
-            let (x, y) = ec.coordinates();
-            j["crv"] = json!(ec.curve().as_str());
-            j["x"] = json!(b64url(&x));
-            j["y"] = json!(b64url(&y));
-        }
+    for (name, value) in kv.material.public_jwk() {
+        j[name] = json!(value);
     }
     j
 }
@@ -130,83 +115,25 @@ pub fn deleted_item(base: &str, v: &KeyVault, k: &Key) -> Value {
 /// before expiry.
 pub fn policy(base: &str, key: &str, p: Option<&RotationPolicy>) -> Value {
     let id = format!("{}/keys/{key}/rotationpolicy", base.trim_end_matches('/'));
-    let notify = |d| json!({"trigger": {"timeBeforeExpiry": rotation::iso_days(d)}, "action": {"type": "Notify"}});
     let Some(p) = p else {
+        let default = RotationPolicy {
+            rotate_after_create: None,
+            rotate_before_expiry: None,
+            notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+            expiry_time: None,
+            updated: Timestamp(0),
+        };
         return json!({
             "id": id,
-            "lifetimeActions": [notify(RotationPolicy::DEFAULT_NOTIFY)],
+            "lifetimeActions": rotation::lifetime_actions_json(&default),
             "attributes": {},
         });
     };
-    let mut actions = Vec::new();
-    if let Some(a) = p.rotate_after_create {
-        actions.push(json!({"trigger": {"timeAfterCreate": rotation::iso_days(a)}, "action": {"type": "Rotate"}}));
-    }
-    if let Some(b) = p.rotate_before_expiry {
-        actions.push(json!({"trigger": {"timeBeforeExpiry": rotation::iso_days(b)}, "action": {"type": "Rotate"}}));
-    }
-    actions.push(notify(p.notify_before_expiry));
     let mut attributes = json!({"updated": p.updated.0});
     if let Some(e) = p.expiry_time {
         attributes["expiryTime"] = json!(rotation::iso_days(e));
     }
-    json!({"id": id, "lifetimeActions": actions, "attributes": attributes})
-}
-
-/// A rotation policy from its JSON (the REST body, and `az keyvault key rotation-policy
-/// update --value`): ISO 8601 durations, Rotate and Notify actions.
-pub fn parse_policy(v: &Value) -> Result<RotationPolicy, String> {
-    let duration = |s: &Value, what: &str| -> Result<Option<crate::sim::Duration>, String> {
-        match s.as_str() {
-            None => Ok(None),
-            Some(t) => rotation::parse_iso_duration(t).map(Some).ok_or_else(|| {
-                format!("{what} '{t}' is not an ISO 8601 duration such as P90D or P2Y")
-            }),
-        }
-    };
-    let mut policy = RotationPolicy {
-        rotate_after_create: None,
-        rotate_before_expiry: None,
-        notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
-        expiry_time: duration(&v["attributes"]["expiryTime"], "expiryTime")?,
-        updated: Timestamp(0),
-    };
-    if !v.is_object() {
-        return Err("the policy must be a JSON object".into());
-    }
-    let no_actions = Vec::new();
-    let actions = match &v["lifetimeActions"] {
-        Value::Null => &no_actions,
-        Value::Array(a) => a,
-        _ => return Err("lifetimeActions must be a list".into()),
-    };
-    for action in actions {
-        let after = duration(&action["trigger"]["timeAfterCreate"], "timeAfterCreate")?;
-        let before = duration(&action["trigger"]["timeBeforeExpiry"], "timeBeforeExpiry")?;
-        let kind = action["action"]["type"].as_str().unwrap_or_default();
-        if kind.eq_ignore_ascii_case("rotate") && after.is_none() && before.is_none() {
-            return Err(
-                "a Rotate action needs trigger.timeAfterCreate or trigger.timeBeforeExpiry".into(),
-            );
-        }
-        match kind.to_ascii_lowercase().as_str() {
-            "rotate" => {
-                if policy.rotate_after_create.is_some() || policy.rotate_before_expiry.is_some() {
-                    return Err("a policy has at most one Rotate action".into());
-                }
-                policy.rotate_after_create = after;
-                policy.rotate_before_expiry = before;
-            }
-            "notify" => {
-                policy.notify_before_expiry =
-                    before.ok_or("a Notify action needs trigger.timeBeforeExpiry")?;
-            }
-            other => {
-                return Err(format!("unknown action type '{other}' (Rotate or Notify)"));
-            }
-        }
-    }
-    Ok(policy)
+    json!({"id": id, "lifetimeActions": rotation::lifetime_actions_json(p), "attributes": attributes})
 }
 
 #[cfg(test)]
@@ -230,11 +157,13 @@ mod tests {
             {"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "Rotate"}},
             {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
             "attributes": {"expiryTime": "P2Y"}});
-        let p = parse_policy(&text).expect("parses");
-        let again = parse_policy(&policy("https://127.0.0.1:1/", "k", Some(&p))).expect("again");
+        let p = rotation::parse_policy(&text).expect("parses");
+        let again =
+            rotation::parse_policy(&policy("https://127.0.0.1:1/", "k", Some(&p))).expect("again");
         assert_eq!(p, again);
         assert!(
-            parse_policy(&json!({"lifetimeActions": [{"action": {"type": "Explode"}}]})).is_err()
+            rotation::parse_policy(&json!({"lifetimeActions": [{"action": {"type": "Explode"}}]}))
+                .is_err()
         );
     }
 }

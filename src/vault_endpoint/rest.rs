@@ -10,7 +10,9 @@
 use super::http::{Request, Response};
 use super::json;
 use super::token::{self, Claims};
-use crate::crypto::{EcCurve, KeyMaterial, RsaKeyMaterial, SignatureAlgorithm, WrapAlgorithm};
+use crate::crypto::{
+    EcCurve, KeyMaterial, RsaKeyMaterial, SignatureAlgorithm, WrapAlgorithm, b64url,
+};
 use crate::model::*;
 use crate::service::keyvault::{self, CreateKey, KeyAttributes};
 use crate::service::{ServiceError, rotation};
@@ -220,10 +222,6 @@ fn body(r: &Request) -> Result<Value, ServiceError> {
         .map_err(|e| bad(format!("The request body is not valid JSON: {e}")))
 }
 
-fn b64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// Base64url, padded or not (the SDKs send it unpadded; some clients pad).
 fn unb64(v: &Value, field: &str) -> Result<Vec<u8>, ServiceError> {
     let text = v[field]
@@ -352,7 +350,7 @@ fn route(ws: &mut Workspace, call: &Call) -> Result<Outcome, ServiceError> {
             done(200, json::policy(call.base, name, p.as_ref()))
         }
         ("PUT", ["keys", name, "rotationpolicy"]) => {
-            let policy = json::parse_policy(&body(r)?).map_err(bad)?;
+            let policy = rotation::parse_policy(&body(r)?).map_err(bad)?;
             let p = rotation::set_rotation_policy(ws, vault, name, policy)?;
             done(200, json::policy(call.base, name, Some(&p)))
         }

@@ -3,6 +3,7 @@
 //! derived from the workspace's own secret, so only this workspace's tokens are accepted.
 //! Lifetimes are wall-clock seconds, as the SDKs check them.
 
+use crate::crypto::b64url;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -67,14 +68,10 @@ impl Claims {
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// Signs `claims` into a compact JWT.
 pub fn issue(claims: &Claims, key: &[u8; 32]) -> String {
-    let header = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let body = b64(serde_json::to_string(claims).unwrap_or_default().as_bytes());
+    let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let body = b64url(serde_json::to_string(claims).unwrap_or_default().as_bytes());
     let signing_input = format!("{header}.{body}");
     // HMAC takes a key of any length: a 32-byte key never fails.
     let Ok(mut mac) = <HmacSha256 as KeyInit>::new_from_slice(key) else {
@@ -82,7 +79,7 @@ pub fn issue(claims: &Claims, key: &[u8; 32]) -> String {
     };
     mac.update(signing_input.as_bytes());
     let sig = mac.finalize().into_bytes();
-    format!("{signing_input}.{}", b64(&sig))
+    format!("{signing_input}.{}", b64url(&sig))
 }
 
 /// Why a token is refused, with Key Vault's message for it.
@@ -243,7 +240,7 @@ mod tests {
         let mut parts: Vec<String> = t.split('.').map(String::from).collect();
         let mut c = claims(1000);
         c.oid = "someone-else".into();
-        parts[1] = b64(serde_json::to_string(&c).unwrap().as_bytes());
+        parts[1] = b64url(serde_json::to_string(&c).unwrap().as_bytes());
         assert_eq!(
             verify(&parts.join("."), &KEY, 1001, VAULT_RESOURCE),
             Err(TokenError::BadSignature)

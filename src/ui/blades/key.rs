@@ -377,25 +377,8 @@ fn rotation_policy(
 /// A rotation policy as the JSON `az keyvault key rotation-policy update --value` takes.
 fn policy_json(p: &RotationPolicy) -> String {
     use serde_json::json;
-    let mut actions = Vec::new();
-    if let Some(a) = p.rotate_after_create {
-        actions.push(json!({
-            "action": {"type": "Rotate"},
-            "trigger": {"timeAfterCreate": rotation::iso_days(a)}
-        }));
-    }
-    if let Some(b) = p.rotate_before_expiry {
-        actions.push(json!({
-            "action": {"type": "Rotate"},
-            "trigger": {"timeBeforeExpiry": rotation::iso_days(b)}
-        }));
-    }
-    actions.push(json!({
-        "action": {"type": "Notify"},
-        "trigger": {"timeBeforeExpiry": rotation::iso_days(p.notify_before_expiry)}
-    }));
     json!({
-        "lifetimeActions": actions,
+        "lifetimeActions": rotation::lifetime_actions_json(p),
         "attributes": {"expiryTime": p.expiry_time.map(rotation::iso_days)}
     })
     .to_string()

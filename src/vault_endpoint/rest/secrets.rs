@@ -9,7 +9,6 @@ use super::{Call, Outcome, bad, body, done, not_allowed, page, tags_of, unb64};
 use crate::model::*;
 use crate::service::ServiceError;
 use crate::service::secrets::{self, SecretAttributes, SetSecret};
-use base64::Engine;
 use serde_json::{Value, json};
 
 fn root(base: &str) -> &str {
@@ -227,10 +226,7 @@ pub(super) fn route(
         }
         ("POST", ["secrets", name, "backup"]) => {
             let blob = secrets::backup_secret(ws, vault, name)?;
-            done(
-                200,
-                json!({"value": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&blob)}),
-            )
+            done(200, json!({"value": crate::crypto::b64url(&blob)}))
         }
         ("GET", ["secrets", name] | ["secrets", name, ""]) => get(ws, call, name, None),
         ("GET", ["secrets", name, version]) => get(ws, call, name, Some(version)),
