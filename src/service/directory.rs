@@ -92,17 +92,72 @@ pub fn create_app(
     })
 }
 
+/// Graph's answer for an object id, app id or UPN that names nobody.
+fn no_such_object(id: &str) -> ServiceError {
+    ServiceError::not_found(
+        "Request_ResourceNotFound",
+        format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
+    )
+}
+
 /// The app registration with app id (or object id) `id`, visible from the home tenant.
 pub fn app<'a>(ws: &'a Workspace, id: &str) -> ServiceResult<&'a AppRegistration> {
     ws.apps
         .iter()
-        .find(|a| a.app_id.eq_ignore_ascii_case(id.trim()) || a.object_id.eq_ignore_ascii_case(id.trim()))
-        .ok_or_else(|| {
-            ServiceError::not_found(
-                "Request_ResourceNotFound",
-                format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
-            )
+        .find(|a| {
+            a.app_id.eq_ignore_ascii_case(id.trim()) || a.object_id.eq_ignore_ascii_case(id.trim())
         })
+        .ok_or_else(|| no_such_object(id))
+}
+
+/// The service principal in `tenant` with app id (or object id) `id` (`az ad sp show --id`).
+pub fn service_principal<'a>(
+    ws: &'a Workspace,
+    tenant: &TenantId,
+    id: &str,
+) -> ServiceResult<&'a ServicePrincipal> {
+    ws.service_principals
+        .iter()
+        .find(|s| {
+            &s.tenant == tenant
+                && (s.app_id.eq_ignore_ascii_case(id) || s.object_id.0.eq_ignore_ascii_case(id))
+        })
+        .ok_or_else(|| no_such_object(id))
+}
+
+/// How a command names a principal (`--object-id`, `--upn`, `--spn`).
+#[derive(Clone, Copy, Debug)]
+pub enum PrincipalRef<'a> {
+    /// Taken as given.
+    ObjectId(&'a str),
+    /// A user by sign-in name: the console's user is the one user of the simulation.
+    Upn(&'a str),
+    /// An application's service principal, by the app id.
+    Spn(&'a str),
+}
+
+/// The object id a principal stands for, as `az keyvault set-policy|delete-policy` resolve
+/// it; an application's service principal is the one in `tenant` (the vault's).
+pub fn resolve_principal(
+    ws: &Workspace,
+    who: PrincipalRef<'_>,
+    tenant: Option<&TenantId>,
+) -> ServiceResult<PrincipalId> {
+    match who {
+        PrincipalRef::ObjectId(oid) => Ok(PrincipalId(oid.to_string())),
+        PrincipalRef::Upn(upn) if upn.eq_ignore_ascii_case(&ws.console_user.upn) => {
+            Ok(ws.console_user.object_id.clone())
+        }
+        PrincipalRef::Upn(upn) => Err(no_such_object(upn)),
+        PrincipalRef::Spn(app_id) => ws
+            .service_principals
+            .iter()
+            .find(|s| s.app_id.eq_ignore_ascii_case(app_id) && Some(&s.tenant) == tenant)
+            .map(|s| s.object_id.clone())
+            .ok_or_else(|| no_such_object(app_id)),
+    }
 }
 
 /// `az ad app federated-credential create --id APP --parameters JSON`.
@@ -206,4 +261,53 @@ pub(crate) fn federated_principal(
         .iter()
         .find(|s| s.app_id == a.app_id && &s.tenant == vault_tenant)
         .map(|s| s.object_id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_principal_resolves_by_object_id_upn_or_the_apps_service_principal_in_the_tenant() {
+        let mut ws = crate::service::new_workspace("t", 1);
+        let app = create_app(&mut ws, "billing-app", false).expect("an app");
+        let sp = create_service_principal(&mut ws, &app.app_id).expect("its principal");
+        let home = ws.console_user.tenant.clone();
+        let upn = ws.console_user.upn.to_ascii_uppercase();
+
+        let resolve = |who, tenant| resolve_principal(&ws, who, tenant);
+        assert_eq!(
+            resolve(PrincipalRef::ObjectId("any-oid"), None).unwrap(),
+            PrincipalId("any-oid".into())
+        );
+        assert_eq!(
+            resolve(PrincipalRef::Upn(&upn), None).unwrap(),
+            ws.console_user.object_id
+        );
+        assert_eq!(
+            resolve(PrincipalRef::Spn(&app.app_id), Some(&home)).unwrap(),
+            sp.object_id
+        );
+        // Graph's 404: another user, an app without a principal in that tenant.
+        for (who, tenant) in [
+            (PrincipalRef::Upn("someone@else.com"), None),
+            (
+                PrincipalRef::Spn(&app.app_id),
+                Some(&TenantId("other".into())),
+            ),
+            (PrincipalRef::Spn(&app.app_id), None),
+        ] {
+            let e = resolve(who, tenant).unwrap_err();
+            assert_eq!(
+                (e.status, e.code.as_str()),
+                (404, "Request_ResourceNotFound")
+            );
+        }
+
+        // `az ad sp show --id` takes the app id or the principal's object id.
+        for id in [&app.app_id, &sp.object_id.0] {
+            assert_eq!(service_principal(&ws, &home, id).unwrap(), &sp);
+        }
+        assert!(service_principal(&ws, &TenantId("other".into()), &app.app_id).is_err());
+    }
 }

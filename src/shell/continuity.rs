@@ -6,7 +6,7 @@
 //! clock advances to their end. With `--no-wait` they return at once.
 
 use super::args::Args;
-use super::commands::{CommandError, check_group, usage};
+use super::commands::{CommandError, check_group, time_arg, usage};
 use super::registry::Command;
 use super::views;
 use crate::model::*;
@@ -568,17 +568,6 @@ fn str_policy(ws: &mut Workspace, a: &mut Args, set: bool) -> CmdResult {
         "retentionDays": policy.retention_days,
         "type": "Microsoft.Sql/servers/databases/backupShortTermRetentionPolicies"
     }))
-}
-
-fn time_arg(a: &Args, flag: &str) -> Result<Option<Timestamp>, CommandError> {
-    match a.get(flag) {
-        None => Ok(None),
-        Some(t) => Timestamp::parse(&t).map(Some).ok_or_else(|| {
-            usage(format!(
-                "argument {flag}: invalid datetime value: '{t}' (use e.g. 2026-01-01T10:00:00Z)"
-            ))
-        }),
-    }
 }
 
 /// Starts a restore and waits for it (unless `--no-wait`); prints the new database. The

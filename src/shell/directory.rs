@@ -88,17 +88,7 @@ pub const COMMANDS: &[Command] = &[
         &["--id"],
         |ws, _, _, a| {
             let id = a.required("--id")?;
-            let tenant = ws.console_user.tenant.clone();
-            let sp = ws
-                .service_principals
-                .iter()
-                .find(|s| s.tenant == tenant && (s.app_id.eq_ignore_ascii_case(&id) || s.object_id.0.eq_ignore_ascii_case(&id)))
-                .ok_or_else(|| {
-                    crate::service::ServiceError::not_found(
-                        "Request_ResourceNotFound",
-                        format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
-                    )
-                })?;
+            let sp = dir::service_principal(ws, &ws.console_user.tenant, &id)?;
             Ok(sp_json(ws, sp))
         },
     ),

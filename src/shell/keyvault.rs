@@ -435,37 +435,20 @@ fn keyvault_delete_policy(
 /// the one user of the simulation), or an application's service principal by `--spn` (its
 /// app id) in the vault's tenant.
 fn policy_principal(ws: &Workspace, a: &Args, vault: &str) -> Result<PrincipalId, CommandError> {
-    if let Some(oid) = a.get("--object-id") {
-        return Ok(PrincipalId(oid));
-    }
-    if let Some(upn) = a.get("--upn") {
-        if upn.eq_ignore_ascii_case(&ws.console_user.upn) {
-            return Ok(ws.console_user.object_id.clone());
+    use service::directory::{PrincipalRef, resolve_principal};
+    let (oid, upn, spn) = (a.get("--object-id"), a.get("--upn"), a.get("--spn"));
+    let who = match (&oid, &upn, &spn) {
+        (Some(oid), _, _) => PrincipalRef::ObjectId(oid),
+        (None, Some(upn), _) => PrincipalRef::Upn(upn),
+        (None, None, Some(spn)) => PrincipalRef::Spn(spn),
+        (None, None, None) => {
+            return Err(usage(
+                "the following arguments are required: --object-id, --upn or --spn",
+            ));
         }
-        return Err(ServiceError::not_found(
-            "Request_ResourceNotFound",
-            format!("Resource '{upn}' does not exist or one of its queried reference-property objects are not present."),
-        )
-        .into());
-    }
-    if let Some(spn) = a.get("--spn") {
-        let tenant = ws.vault(vault).map(|v| v.tenant.clone());
-        return ws
-            .service_principals
-            .iter()
-            .find(|s| s.app_id.eq_ignore_ascii_case(&spn) && Some(&s.tenant) == tenant.as_ref())
-            .map(|s| s.object_id.clone())
-            .ok_or_else(|| {
-                ServiceError::not_found(
-                    "Request_ResourceNotFound",
-                    format!("Resource '{spn}' does not exist or one of its queried reference-property objects are not present."),
-                )
-                .into()
-            });
-    }
-    Err(usage(
-        "the following arguments are required: --object-id, --upn or --spn",
-    ))
+    };
+    let tenant = ws.vault(vault).map(|v| v.tenant.clone());
+    Ok(resolve_principal(ws, who, tenant.as_ref())?)
 }
 
 fn keyvault_key_create(
