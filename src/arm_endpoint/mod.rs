@@ -167,12 +167,17 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     (
         "PUT",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
-        sql::update_server,
+        sql::put_server,
     ),
     (
         "PATCH",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
-        sql::update_server,
+        sql::put_server,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
+        sql::delete_server,
     ),
     (
         "GET",
@@ -218,6 +223,16 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "GET",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}",
         sql::show_database,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}",
+        sql::put_database,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}",
+        sql::delete_database,
     ),
     (
         "GET",
@@ -282,6 +297,16 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         continuity::show_group,
     ),
     (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}",
+        continuity::put_group,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}",
+        continuity::delete_group,
+    ),
+    (
         "POST",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}/failover",
         continuity::failover,
@@ -300,6 +325,16 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "GET",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/replicationLinks",
         continuity::list_links,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/replicationLinks/{link}",
+        sql::show_link,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/replicationLinks/{link}",
+        sql::delete_link,
     ),
     // The activity log.
     (
@@ -354,6 +389,12 @@ pub fn handle(
     if let Err(refusal) = authenticate(ws, r, token_key, wall_now) {
         return refusal;
     }
+    dispatch(ws, keys, r)
+}
+
+/// Runs an authenticated request through [`ROUTES`] (also how a long-running operation's
+/// `Location` reads the resource it made).
+pub(crate) fn dispatch(ws: &mut Workspace, keys: &dyn KeySource, r: &Request) -> Response {
     let segments = match http::segments(&r.path) {
         Ok(s) => s,
         Err(why) => {
@@ -592,7 +633,7 @@ mod tests {
             (status, v["error"]["code"].as_str()),
             (404, Some("NoRegisteredProviderFound"))
         );
-        let (status, _, _) = call(&mut ws, "DELETE", &path, "");
+        let (status, _, _) = call(&mut ws, "POST", &path, "");
         assert_eq!(status, 405);
     }
 
@@ -693,6 +734,248 @@ mod tests {
             "",
         );
         assert_eq!(v["properties"]["serverKeyType"], "ServiceManaged");
+    }
+
+    /// A header of a response (`Azure-AsyncOperation`, `Location`) as a path to GET.
+    fn lro_path(resp: &Response, name: &str) -> String {
+        let url = resp
+            .headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name} header"));
+        url.strip_prefix("https://management.azure.com")
+            .and_then(|p| p.split('?').next())
+            .expect("a management URL")
+            .to_string()
+    }
+
+    /// Polls a 202 as az does: the status until Succeeded, then the result.
+    fn poll(ws: &mut Workspace, resp: &Response) -> (u16, Value) {
+        assert_eq!(resp.status, 202);
+        let (code, _, v) = call(ws, "GET", &lro_path(resp, "Azure-AsyncOperation"), "");
+        assert_eq!(
+            (code, v["status"].as_str()),
+            (200, Some("Succeeded")),
+            "{v}"
+        );
+        let (code, _, v) = call(ws, "GET", &lro_path(resp, "Location"), "");
+        (code, v)
+    }
+
+    #[test]
+    fn a_server_is_created_with_its_identity_and_deleted_through_the_shells_operations() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let sub = ws.current_subscription.0.clone();
+        let path = format!(
+            "/subscriptions/{sub}/resourceGroups/rg-contoso-us/providers/Microsoft.Sql/servers/sql-arm-new"
+        );
+        // A weak password: the shell's refusal, and nothing made.
+        let before = ws.revision;
+        let (status, _, v) = call(
+            &mut ws,
+            "PUT",
+            &path,
+            r#"{"location":"westus","properties":{"administratorLogin":"sqladmin","administratorLoginPassword":"short"}}"#,
+        );
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("PasswordNotComplex"))
+        );
+        assert_eq!(ws.revision, before);
+        assert!(ws.server("sql-arm-new").is_none());
+        let (_, resp, v) = call(
+            &mut ws,
+            "PUT",
+            &path,
+            r#"{"location":"westus","identity":{"type":"SystemAssigned"},"properties":{"administratorLogin":"sqladmin","administratorLoginPassword":"Str0ng!Passw0rd","minimalTlsVersion":"1.2","createMode":"Normal"}}"#,
+        );
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["name"], "sql-arm-new");
+        assert_eq!(v["identity"]["type"], "SystemAssigned", "{v}");
+        let s = ws.server("sql-arm-new").expect("made");
+        assert_eq!(s.location, "westus");
+        assert!(s.identity.is_some());
+        // The name is taken now, in any group: a PUT updates it instead.
+        let (status, _, v) = call(&mut ws, "PATCH", &path, r#"{"properties":{}}"#);
+        assert_eq!(status, 200, "{v}");
+        let (_, resp, _) = call(&mut ws, "DELETE", &path, "");
+        let (code, _) = poll(&mut ws, &resp);
+        assert_eq!(code, 204);
+        assert!(ws.server("sql-arm-new").is_none());
+        let (status, _, _) = call(&mut ws, "DELETE", &path, "");
+        assert_eq!(status, 204, "nothing left to delete");
+        // A server of a failover group is refused, as the shell refuses it.
+        let primary = server_path(&ws, "sql-contoso-us");
+        let (status, _, v) = call(&mut ws, "DELETE", &primary, "");
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("FailoverGroupAlreadySetup"))
+        );
+        assert!(ws.server("sql-contoso-us").is_some());
+    }
+
+    #[test]
+    fn a_database_and_its_geo_replica_are_created_and_removed_as_az_sends_them() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let base = server_path(&ws, "sql-contoso-us");
+        let (_, resp, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{base}/databases/orders"),
+            r#"{"location":"eastus","sku":{"name":"S0"},"properties":{"maxSizeBytes":2147483648}}"#,
+        );
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["properties"]["currentServiceObjectiveName"], "S0", "{v}");
+        let d = ws
+            .server("sql-contoso-us")
+            .and_then(|s| s.database("orders"))
+            .expect("made");
+        assert_eq!(d.max_size_gb, 2);
+        // The geo-secondary: az PUTs the partner's database with createMode Secondary.
+        let partner = server_path(&ws, "sql-contoso-us2");
+        let body = json!({"location": "westus", "properties": {
+            "createMode": "Secondary", "secondaryType": "Geo",
+            "sourceDatabaseId": format!("{base}/databases/orders")}});
+        let (_, resp, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{partner}/databases/orders"),
+            &body.to_string(),
+        );
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(
+            (code, v["properties"]["secondaryType"].as_str()),
+            (200, Some("Geo")),
+            "{v}"
+        );
+        let (_, _, links) = call(
+            &mut ws,
+            "GET",
+            &format!("{base}/databases/orders/replicationLinks"),
+            "",
+        );
+        let link = links["value"][0]["name"]
+            .as_str()
+            .expect("a link")
+            .to_string();
+        let (status, _, v) = call(
+            &mut ws,
+            "GET",
+            &format!("{base}/databases/orders/replicationLinks/{link}"),
+            "",
+        );
+        assert_eq!(
+            (status, v["properties"]["partnerServer"].as_str()),
+            (200, Some("sql-contoso-us2"))
+        );
+        let (_, resp, _) = call(
+            &mut ws,
+            "DELETE",
+            &format!("{base}/databases/orders/replicationLinks/{link}"),
+            "",
+        );
+        assert_eq!(poll(&mut ws, &resp).0, 204);
+        assert!(
+            ws.continuity
+                .links
+                .iter()
+                .all(|l| !l.touches("sql-contoso-us", "orders"))
+        );
+        // Other create modes are not a silent default.
+        let (status, _, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{base}/databases/copy1"),
+            r#"{"properties":{"createMode":"Copy"}}"#,
+        );
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("FeatureNotSupported"))
+        );
+        let (_, resp, _) = call(&mut ws, "DELETE", &format!("{base}/databases/orders"), "");
+        assert_eq!(poll(&mut ws, &resp).0, 204);
+        assert!(
+            ws.server("sql-contoso-us")
+                .and_then(|s| s.database("orders"))
+                .is_none()
+        );
+        // A database of a failover group: the shell's refusal.
+        let (status, _, v) = call(&mut ws, "DELETE", &format!("{base}/databases/sales"), "");
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("FailoverGroupAlreadySetup")),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn a_failover_group_is_created_updated_and_deleted_as_az_sends_it() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let base = server_path(&ws, "sql-contoso-us");
+        let partner = server_path(&ws, "sql-contoso-us2");
+        let path = format!("{base}/failoverGroups/fg-hr");
+        // As az sql failover-group create --partner-server sql-contoso-us2 --add-db hr sends it.
+        let body = json!({"properties": {
+            "partnerServers": [{"id": partner}],
+            "databases": [format!("{base}/databases/hr")],
+            "readWriteEndpoint": {"failoverPolicy": "Manual"},
+            "readOnlyEndpoint": {"failoverPolicy": "Disabled", "targetServer": partner}}});
+        let (_, resp, v) = call(&mut ws, "PUT", &path, &body.to_string());
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["properties"]["replicationRole"], "Primary");
+        let g = ws.continuity.failover_group("fg-hr").expect("made").clone();
+        assert_eq!(
+            (g.secondary_server.as_str(), g.databases.clone()),
+            ("sql-contoso-us2", vec!["hr".to_string()])
+        );
+        assert_eq!(g.policy, crate::model::FailoverPolicy::Manual);
+        // az sql failover-group update --remove-db hr --failover-policy Automatic --grace-period 2:
+        // the group comes back with its databases changed.
+        let mut update = v.clone();
+        update["properties"]["databases"] = json!([]);
+        update["properties"]["readWriteEndpoint"] =
+            json!({"failoverPolicy": "Automatic", "failoverWithDataLossGracePeriodMinutes": 120});
+        let (_, resp, v) = call(&mut ws, "PUT", &path, &update.to_string());
+        assert_eq!(resp.status, 202, "{v}");
+        poll(&mut ws, &resp);
+        let g = ws.continuity.failover_group("fg-hr").expect("kept").clone();
+        assert!(g.databases.is_empty());
+        assert_eq!(
+            (g.policy, g.grace_period_hours),
+            (crate::model::FailoverPolicy::Automatic, 2)
+        );
+        // Changes on the secondary are refused as the shell refuses them.
+        let (status, _, v) = call(
+            &mut ws,
+            "DELETE",
+            &format!("{partner}/failoverGroups/fg-hr"),
+            "",
+        );
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("FailoverGroupUpdateOrDeleteRequestOnSecondary"))
+        );
+        let (_, resp, _) = call(&mut ws, "DELETE", &path, "");
+        assert_eq!(poll(&mut ws, &resp).0, 204);
+        assert!(ws.continuity.failover_group("fg-hr").is_none());
+        // Two partners: Azure's refusal.
+        let two = json!({"properties": {"partnerServers": [{"id": partner}, {"id": partner}]}});
+        let (status, _, v) = call(&mut ws, "PUT", &path, &two.to_string());
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (
+                400,
+                Some("FailoverGroupCreateOrUpdateRequestUnsupportedPartnerCount")
+            )
+        );
     }
 
     #[test]
