@@ -13,6 +13,7 @@ pub mod identity;
 pub mod keyvault;
 pub mod login;
 pub mod monitor;
+pub mod network;
 pub mod operations;
 pub mod resources;
 pub mod shape;
@@ -251,6 +252,21 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         sql::show_server,
     ),
     (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}",
+        network::put_managed_instance,
+    ),
+    (
+        "PATCH",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}",
+        sql::put_server,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}",
+        network::delete_managed_instance,
+    ),
+    (
         "GET",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/keys",
         sql::list_keys,
@@ -284,6 +300,87 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "PUT",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/encryptionProtector/{current}",
         sql::set_protector,
+    ),
+    // Microsoft.Network: what a managed instance's subnet needs.
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}",
+        network::show_vnet,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}",
+        network::put_vnet,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}",
+        network::show_subnet,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}",
+        network::put_subnet,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}",
+        network::show_nsg,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}",
+        network::put_nsg,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}",
+        network::delete_nsg,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}/securityRules/{rule}",
+        network::show_rule,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}/securityRules/{rule}",
+        network::put_rule,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}/securityRules/{rule}",
+        network::delete_rule,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}",
+        network::show_route_table,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}",
+        network::put_route_table,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}",
+        network::delete_route_table,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}/routes/{route}",
+        network::show_route,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}/routes/{route}",
+        network::put_route,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}/routes/{route}",
+        network::delete_route,
     ),
     // Business continuity: failover groups and replication links.
     (
@@ -463,7 +560,7 @@ pub(crate) fn dispatch(ws: &mut Workspace, keys: &dyn KeySource, r: &Request) ->
     error_response(&ServiceError::not_found(
         "NoRegisteredProviderFound",
         format!(
-            "tde-console does not simulate '{} {}': it serves subscriptions, resource groups, Microsoft.ManagedIdentity identities, Microsoft.KeyVault vaults, Microsoft.Sql servers and managed instances, their keys and encryption protectors, databases, failover groups and replication links, and the activity log.",
+            "tde-console does not simulate '{} {}': it serves subscriptions, resource groups, Microsoft.ManagedIdentity identities, Microsoft.KeyVault vaults, Microsoft.Sql servers and managed instances, their keys and encryption protectors, databases, failover groups and replication links, the Microsoft.Network resources a managed instance needs (virtual networks, subnets, network security groups, route tables), and the activity log.",
             r.method, r.path
         ),
     ))
@@ -976,6 +1073,109 @@ mod tests {
                 Some("FailoverGroupCreateOrUpdateRequestUnsupportedPartnerCount")
             )
         );
+    }
+
+    #[test]
+    fn a_managed_instance_is_created_over_the_network_az_builds_for_it() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let sub = ws.current_subscription.0.clone();
+        let rg = format!("/subscriptions/{sub}/resourceGroups/rg-contoso-us/providers");
+        let net = format!("{rg}/Microsoft.Network");
+        let put = |ws: &mut Workspace, path: &str, body: &str| {
+            let (status, _, v) = call(ws, "PUT", path, body);
+            assert!(matches!(status, 200 | 201), "{path}: {v}");
+            assert_eq!(v["properties"]["provisioningState"], "Succeeded", "{v}");
+            v
+        };
+        // As az network vnet|nsg|nsg rule|route-table|route-table route create send them.
+        put(
+            &mut ws,
+            &format!("{net}/virtualNetworks/vnet-mi"),
+            r#"{"location":"westus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]},"enableDdosProtection":false}}"#,
+        );
+        put(
+            &mut ws,
+            &format!("{net}/networkSecurityGroups/nsg-mi"),
+            r#"{"location":"westus"}"#,
+        );
+        let rule = put(
+            &mut ws,
+            &format!("{net}/networkSecurityGroups/nsg-mi/securityRules/allow_tds"),
+            r#"{"name":"allow_tds","properties":{"access":"Allow","destinationAddressPrefix":"*","destinationPortRange":"1433","direction":"Inbound","priority":1000,"protocol":"Tcp","sourceAddressPrefix":"*","sourcePortRange":"*"}}"#,
+        );
+        assert_eq!(rule["properties"]["destinationPortRange"], "1433");
+        put(
+            &mut ws,
+            &format!("{net}/routeTables/rt-mi"),
+            r#"{"location":"westus"}"#,
+        );
+        put(
+            &mut ws,
+            &format!("{net}/routeTables/rt-mi/routes/to-internet"),
+            r#"{"name":"to-internet","properties":{"addressPrefix":"0.0.0.0/0","nextHopType":"Internet"}}"#,
+        );
+        // A subnet without the delegation: the instance is refused, nothing made.
+        put(
+            &mut ws,
+            &format!("{net}/virtualNetworks/vnet-mi/subnets/plain"),
+            r#"{"name":"plain","properties":{"addressPrefix":"10.0.1.0/24"}}"#,
+        );
+        let mi = format!("{rg}/Microsoft.Sql/managedInstances/mi-arm");
+        let mi_body = |subnet: &str| {
+            json!({"location": "westus", "properties": {
+                "administratorLogin": "sqladmin", "administratorLoginPassword": "Str0ng!Passw0rd",
+                "subnetId": format!("{net}/virtualNetworks/vnet-mi/subnets/{subnet}"),
+                "administrators": {}}})
+            .to_string()
+        };
+        let (status, _, v) = call(&mut ws, "PUT", &mi, &mi_body("plain"));
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("MiCreateFailedNonDelegatedSubnet")),
+            "{v}"
+        );
+        assert!(ws.server("mi-arm").is_none());
+        let subnet = format!("{net}/virtualNetworks/vnet-mi/subnets/mi-subnet");
+        put(&mut ws, &subnet, &json!({"name": "mi-subnet", "properties": {
+            "addressPrefix": "10.0.0.0/24",
+            "delegations": [{"name": "0", "properties": {"serviceName": "Microsoft.Sql/managedInstances"}}],
+            "networkSecurityGroup": {"id": format!("{net}/networkSecurityGroups/nsg-mi")},
+            "routeTable": {"id": format!("{net}/routeTables/rt-mi")}}}).to_string());
+        // az network vnet subnet update reads the subnet and sends it back: it stays whole.
+        let (_, _, read) = call(&mut ws, "GET", &subnet, "");
+        let back = put(&mut ws, &subnet, &read.to_string());
+        assert_eq!(
+            back["properties"]["delegations"][0]["properties"]["serviceName"],
+            "Microsoft.Sql/managedInstances",
+            "{back}"
+        );
+        assert!(
+            back["properties"]["routeTable"]["id"].as_str().is_some(),
+            "{back}"
+        );
+        let (_, resp, v) = call(&mut ws, "PUT", &mi, &mi_body("mi-subnet"));
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(code, 200, "{v}");
+        let made = ws.server("mi-arm").expect("made");
+        assert_eq!(made.kind, crate::model::ServerKind::ManagedInstance);
+        assert!(
+            made.subnet_id
+                .as_deref()
+                .is_some_and(|id| id.ends_with("/subnets/mi-subnet"))
+        );
+        // The subnet keeps what the instance needs (the network intent policy).
+        let mut bare = read.clone();
+        bare["properties"]["routeTable"] = Value::Null;
+        let (status, _, v) = call(&mut ws, "PUT", &subnet, &bare.to_string());
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("NetworkIntentPolicyViolation")),
+            "{v}"
+        );
+        let (_, resp, _) = call(&mut ws, "DELETE", &mi, "");
+        assert_eq!(poll(&mut ws, &resp).0, 204);
+        assert!(ws.server("mi-arm").is_none());
     }
 
     #[test]
