@@ -13,6 +13,7 @@ pub mod identity;
 pub mod keyvault;
 pub mod login;
 pub mod monitor;
+pub mod network;
 pub mod operations;
 pub mod resources;
 pub mod shape;
@@ -167,12 +168,17 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     (
         "PUT",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
-        sql::update_server,
+        sql::put_server,
     ),
     (
         "PATCH",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
-        sql::update_server,
+        sql::put_server,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}",
+        sql::delete_server,
     ),
     (
         "GET",
@@ -220,6 +226,16 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         sql::show_database,
     ),
     (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}",
+        sql::put_database,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}",
+        sql::delete_database,
+    ),
+    (
         "GET",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/transparentDataEncryption/{current}",
         sql::show_database_tde,
@@ -234,6 +250,21 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "GET",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}",
         sql::show_server,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}",
+        network::put_managed_instance,
+    ),
+    (
+        "PATCH",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}",
+        sql::put_server,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}",
+        network::delete_managed_instance,
     ),
     (
         "GET",
@@ -270,6 +301,87 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{server}/encryptionProtector/{current}",
         sql::set_protector,
     ),
+    // Microsoft.Network: what a managed instance's subnet needs.
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}",
+        network::show_vnet,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}",
+        network::put_vnet,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}",
+        network::show_subnet,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}",
+        network::put_subnet,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}",
+        network::show_nsg,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}",
+        network::put_nsg,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}",
+        network::delete_nsg,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}/securityRules/{rule}",
+        network::show_rule,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}/securityRules/{rule}",
+        network::put_rule,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups/{nsg}/securityRules/{rule}",
+        network::delete_rule,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}",
+        network::show_route_table,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}",
+        network::put_route_table,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}",
+        network::delete_route_table,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}/routes/{route}",
+        network::show_route,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}/routes/{route}",
+        network::put_route,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{table}/routes/{route}",
+        network::delete_route,
+    ),
     // Business continuity: failover groups and replication links.
     (
         "GET",
@@ -280,6 +392,16 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "GET",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}",
         continuity::show_group,
+    ),
+    (
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}",
+        continuity::put_group,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/failoverGroups/{name}",
+        continuity::delete_group,
     ),
     (
         "POST",
@@ -300,6 +422,16 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "GET",
         "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/replicationLinks",
         continuity::list_links,
+    ),
+    (
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/replicationLinks/{link}",
+        sql::show_link,
+    ),
+    (
+        "DELETE",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}/databases/{db}/replicationLinks/{link}",
+        sql::delete_link,
     ),
     // The activity log.
     (
@@ -354,6 +486,12 @@ pub fn handle(
     if let Err(refusal) = authenticate(ws, r, token_key, wall_now) {
         return refusal;
     }
+    dispatch(ws, keys, r)
+}
+
+/// Runs an authenticated request through [`ROUTES`] (also how a long-running operation's
+/// `Location` reads the resource it made).
+pub(crate) fn dispatch(ws: &mut Workspace, keys: &dyn KeySource, r: &Request) -> Response {
     let segments = match http::segments(&r.path) {
         Ok(s) => s,
         Err(why) => {
@@ -422,7 +560,7 @@ pub fn handle(
     error_response(&ServiceError::not_found(
         "NoRegisteredProviderFound",
         format!(
-            "tde-console does not simulate '{} {}': it serves subscriptions, resource groups, Microsoft.ManagedIdentity identities, Microsoft.KeyVault vaults, Microsoft.Sql servers and managed instances, their keys and encryption protectors, databases, failover groups and replication links, and the activity log.",
+            "tde-console does not simulate '{} {}': it serves subscriptions, resource groups, Microsoft.ManagedIdentity identities, Microsoft.KeyVault vaults, Microsoft.Sql servers and managed instances, their keys and encryption protectors, databases, failover groups and replication links, the Microsoft.Network resources a managed instance needs (virtual networks, subnets, network security groups, route tables), and the activity log.",
             r.method, r.path
         ),
     ))
@@ -592,7 +730,7 @@ mod tests {
             (status, v["error"]["code"].as_str()),
             (404, Some("NoRegisteredProviderFound"))
         );
-        let (status, _, _) = call(&mut ws, "DELETE", &path, "");
+        let (status, _, _) = call(&mut ws, "POST", &path, "");
         assert_eq!(status, 405);
     }
 
@@ -693,6 +831,351 @@ mod tests {
             "",
         );
         assert_eq!(v["properties"]["serverKeyType"], "ServiceManaged");
+    }
+
+    /// A header of a response (`Azure-AsyncOperation`, `Location`) as a path to GET.
+    fn lro_path(resp: &Response, name: &str) -> String {
+        let url = resp
+            .headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name} header"));
+        url.strip_prefix("https://management.azure.com")
+            .and_then(|p| p.split('?').next())
+            .expect("a management URL")
+            .to_string()
+    }
+
+    /// Polls a 202 as az does: the status until Succeeded, then the result.
+    fn poll(ws: &mut Workspace, resp: &Response) -> (u16, Value) {
+        assert_eq!(resp.status, 202);
+        let (code, _, v) = call(ws, "GET", &lro_path(resp, "Azure-AsyncOperation"), "");
+        assert_eq!(
+            (code, v["status"].as_str()),
+            (200, Some("Succeeded")),
+            "{v}"
+        );
+        let (code, _, v) = call(ws, "GET", &lro_path(resp, "Location"), "");
+        (code, v)
+    }
+
+    #[test]
+    fn a_server_is_created_with_its_identity_and_deleted_through_the_shells_operations() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let sub = ws.current_subscription.0.clone();
+        let path = format!(
+            "/subscriptions/{sub}/resourceGroups/rg-contoso-us/providers/Microsoft.Sql/servers/sql-arm-new"
+        );
+        // A weak password: the shell's refusal, and nothing made.
+        let before = ws.revision;
+        let (status, _, v) = call(
+            &mut ws,
+            "PUT",
+            &path,
+            r#"{"location":"westus","properties":{"administratorLogin":"sqladmin","administratorLoginPassword":"short"}}"#,
+        );
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("PasswordNotComplex"))
+        );
+        assert_eq!(ws.revision, before);
+        assert!(ws.server("sql-arm-new").is_none());
+        let (_, resp, v) = call(
+            &mut ws,
+            "PUT",
+            &path,
+            r#"{"location":"westus","identity":{"type":"SystemAssigned"},"properties":{"administratorLogin":"sqladmin","administratorLoginPassword":"Str0ng!Passw0rd","minimalTlsVersion":"1.2","createMode":"Normal"}}"#,
+        );
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["name"], "sql-arm-new");
+        assert_eq!(v["identity"]["type"], "SystemAssigned", "{v}");
+        let s = ws.server("sql-arm-new").expect("made");
+        assert_eq!(s.location, "westus");
+        assert!(s.identity.is_some());
+        // The name is taken now, in any group: a PUT updates it instead.
+        let (status, _, v) = call(&mut ws, "PATCH", &path, r#"{"properties":{}}"#);
+        assert_eq!(status, 200, "{v}");
+        let (_, resp, _) = call(&mut ws, "DELETE", &path, "");
+        let (code, _) = poll(&mut ws, &resp);
+        assert_eq!(code, 204);
+        assert!(ws.server("sql-arm-new").is_none());
+        let (status, _, _) = call(&mut ws, "DELETE", &path, "");
+        assert_eq!(status, 204, "nothing left to delete");
+        // A server of a failover group is refused, as the shell refuses it.
+        let primary = server_path(&ws, "sql-contoso-us");
+        let (status, _, v) = call(&mut ws, "DELETE", &primary, "");
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("FailoverGroupAlreadySetup"))
+        );
+        assert!(ws.server("sql-contoso-us").is_some());
+    }
+
+    #[test]
+    fn a_database_and_its_geo_replica_are_created_and_removed_as_az_sends_them() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let base = server_path(&ws, "sql-contoso-us");
+        let (_, resp, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{base}/databases/orders"),
+            r#"{"location":"eastus","sku":{"name":"S0"},"properties":{"maxSizeBytes":2147483648}}"#,
+        );
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["properties"]["currentServiceObjectiveName"], "S0", "{v}");
+        let d = ws
+            .server("sql-contoso-us")
+            .and_then(|s| s.database("orders"))
+            .expect("made");
+        assert_eq!(d.max_size_gb, 2);
+        // The geo-secondary: az PUTs the partner's database with createMode Secondary.
+        let partner = server_path(&ws, "sql-contoso-us2");
+        let body = json!({"location": "westus", "properties": {
+            "createMode": "Secondary", "secondaryType": "Geo",
+            "sourceDatabaseId": format!("{base}/databases/orders")}});
+        let (_, resp, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{partner}/databases/orders"),
+            &body.to_string(),
+        );
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(
+            (code, v["properties"]["secondaryType"].as_str()),
+            (200, Some("Geo")),
+            "{v}"
+        );
+        let (_, _, links) = call(
+            &mut ws,
+            "GET",
+            &format!("{base}/databases/orders/replicationLinks"),
+            "",
+        );
+        let link = links["value"][0]["name"]
+            .as_str()
+            .expect("a link")
+            .to_string();
+        let (status, _, v) = call(
+            &mut ws,
+            "GET",
+            &format!("{base}/databases/orders/replicationLinks/{link}"),
+            "",
+        );
+        assert_eq!(
+            (status, v["properties"]["partnerServer"].as_str()),
+            (200, Some("sql-contoso-us2"))
+        );
+        let (_, resp, _) = call(
+            &mut ws,
+            "DELETE",
+            &format!("{base}/databases/orders/replicationLinks/{link}"),
+            "",
+        );
+        assert_eq!(poll(&mut ws, &resp).0, 204);
+        assert!(
+            ws.continuity
+                .links
+                .iter()
+                .all(|l| !l.touches("sql-contoso-us", "orders"))
+        );
+        // Other create modes are not a silent default.
+        let (status, _, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{base}/databases/copy1"),
+            r#"{"properties":{"createMode":"Copy"}}"#,
+        );
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("FeatureNotSupported"))
+        );
+        let (_, resp, _) = call(&mut ws, "DELETE", &format!("{base}/databases/orders"), "");
+        assert_eq!(poll(&mut ws, &resp).0, 204);
+        assert!(
+            ws.server("sql-contoso-us")
+                .and_then(|s| s.database("orders"))
+                .is_none()
+        );
+        // A database of a failover group: the shell's refusal.
+        let (status, _, v) = call(&mut ws, "DELETE", &format!("{base}/databases/sales"), "");
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("FailoverGroupAlreadySetup")),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn a_failover_group_is_created_updated_and_deleted_as_az_sends_it() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let base = server_path(&ws, "sql-contoso-us");
+        let partner = server_path(&ws, "sql-contoso-us2");
+        let path = format!("{base}/failoverGroups/fg-hr");
+        // As az sql failover-group create --partner-server sql-contoso-us2 --add-db hr sends it.
+        let body = json!({"properties": {
+            "partnerServers": [{"id": partner}],
+            "databases": [format!("{base}/databases/hr")],
+            "readWriteEndpoint": {"failoverPolicy": "Manual"},
+            "readOnlyEndpoint": {"failoverPolicy": "Disabled", "targetServer": partner}}});
+        let (_, resp, v) = call(&mut ws, "PUT", &path, &body.to_string());
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["properties"]["replicationRole"], "Primary");
+        let g = ws.continuity.failover_group("fg-hr").expect("made").clone();
+        assert_eq!(
+            (g.secondary_server.as_str(), g.databases.clone()),
+            ("sql-contoso-us2", vec!["hr".to_string()])
+        );
+        assert_eq!(g.policy, crate::model::FailoverPolicy::Manual);
+        // az sql failover-group update --remove-db hr --failover-policy Automatic --grace-period 2:
+        // the group comes back with its databases changed.
+        let mut update = v.clone();
+        update["properties"]["databases"] = json!([]);
+        update["properties"]["readWriteEndpoint"] =
+            json!({"failoverPolicy": "Automatic", "failoverWithDataLossGracePeriodMinutes": 120});
+        let (_, resp, v) = call(&mut ws, "PUT", &path, &update.to_string());
+        assert_eq!(resp.status, 202, "{v}");
+        poll(&mut ws, &resp);
+        let g = ws.continuity.failover_group("fg-hr").expect("kept").clone();
+        assert!(g.databases.is_empty());
+        assert_eq!(
+            (g.policy, g.grace_period_hours),
+            (crate::model::FailoverPolicy::Automatic, 2)
+        );
+        // Changes on the secondary are refused as the shell refuses them.
+        let (status, _, v) = call(
+            &mut ws,
+            "DELETE",
+            &format!("{partner}/failoverGroups/fg-hr"),
+            "",
+        );
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("FailoverGroupUpdateOrDeleteRequestOnSecondary"))
+        );
+        let (_, resp, _) = call(&mut ws, "DELETE", &path, "");
+        assert_eq!(poll(&mut ws, &resp).0, 204);
+        assert!(ws.continuity.failover_group("fg-hr").is_none());
+        // Two partners: Azure's refusal.
+        let two = json!({"properties": {"partnerServers": [{"id": partner}, {"id": partner}]}});
+        let (status, _, v) = call(&mut ws, "PUT", &path, &two.to_string());
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (
+                400,
+                Some("FailoverGroupCreateOrUpdateRequestUnsupportedPartnerCount")
+            )
+        );
+    }
+
+    #[test]
+    fn a_managed_instance_is_created_over_the_network_az_builds_for_it() {
+        let mut ws = crate::persist::demo().expect("demo");
+        let sub = ws.current_subscription.0.clone();
+        let rg = format!("/subscriptions/{sub}/resourceGroups/rg-contoso-us/providers");
+        let net = format!("{rg}/Microsoft.Network");
+        let put = |ws: &mut Workspace, path: &str, body: &str| {
+            let (status, _, v) = call(ws, "PUT", path, body);
+            assert!(matches!(status, 200 | 201), "{path}: {v}");
+            assert_eq!(v["properties"]["provisioningState"], "Succeeded", "{v}");
+            v
+        };
+        // As az network vnet|nsg|nsg rule|route-table|route-table route create send them.
+        put(
+            &mut ws,
+            &format!("{net}/virtualNetworks/vnet-mi"),
+            r#"{"location":"westus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]},"enableDdosProtection":false}}"#,
+        );
+        put(
+            &mut ws,
+            &format!("{net}/networkSecurityGroups/nsg-mi"),
+            r#"{"location":"westus"}"#,
+        );
+        let rule = put(
+            &mut ws,
+            &format!("{net}/networkSecurityGroups/nsg-mi/securityRules/allow_tds"),
+            r#"{"name":"allow_tds","properties":{"access":"Allow","destinationAddressPrefix":"*","destinationPortRange":"1433","direction":"Inbound","priority":1000,"protocol":"Tcp","sourceAddressPrefix":"*","sourcePortRange":"*"}}"#,
+        );
+        assert_eq!(rule["properties"]["destinationPortRange"], "1433");
+        put(
+            &mut ws,
+            &format!("{net}/routeTables/rt-mi"),
+            r#"{"location":"westus"}"#,
+        );
+        put(
+            &mut ws,
+            &format!("{net}/routeTables/rt-mi/routes/to-internet"),
+            r#"{"name":"to-internet","properties":{"addressPrefix":"0.0.0.0/0","nextHopType":"Internet"}}"#,
+        );
+        // A subnet without the delegation: the instance is refused, nothing made.
+        put(
+            &mut ws,
+            &format!("{net}/virtualNetworks/vnet-mi/subnets/plain"),
+            r#"{"name":"plain","properties":{"addressPrefix":"10.0.1.0/24"}}"#,
+        );
+        let mi = format!("{rg}/Microsoft.Sql/managedInstances/mi-arm");
+        let mi_body = |subnet: &str| {
+            json!({"location": "westus", "properties": {
+                "administratorLogin": "sqladmin", "administratorLoginPassword": "Str0ng!Passw0rd",
+                "subnetId": format!("{net}/virtualNetworks/vnet-mi/subnets/{subnet}"),
+                "administrators": {}}})
+            .to_string()
+        };
+        let (status, _, v) = call(&mut ws, "PUT", &mi, &mi_body("plain"));
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("MiCreateFailedNonDelegatedSubnet")),
+            "{v}"
+        );
+        assert!(ws.server("mi-arm").is_none());
+        let subnet = format!("{net}/virtualNetworks/vnet-mi/subnets/mi-subnet");
+        put(&mut ws, &subnet, &json!({"name": "mi-subnet", "properties": {
+            "addressPrefix": "10.0.0.0/24",
+            "delegations": [{"name": "0", "properties": {"serviceName": "Microsoft.Sql/managedInstances"}}],
+            "networkSecurityGroup": {"id": format!("{net}/networkSecurityGroups/nsg-mi")},
+            "routeTable": {"id": format!("{net}/routeTables/rt-mi")}}}).to_string());
+        // az network vnet subnet update reads the subnet and sends it back: it stays whole.
+        let (_, _, read) = call(&mut ws, "GET", &subnet, "");
+        let back = put(&mut ws, &subnet, &read.to_string());
+        assert_eq!(
+            back["properties"]["delegations"][0]["properties"]["serviceName"],
+            "Microsoft.Sql/managedInstances",
+            "{back}"
+        );
+        assert!(
+            back["properties"]["routeTable"]["id"].as_str().is_some(),
+            "{back}"
+        );
+        let (_, resp, v) = call(&mut ws, "PUT", &mi, &mi_body("mi-subnet"));
+        assert_eq!(resp.status, 202, "{v}");
+        let (code, v) = poll(&mut ws, &resp);
+        assert_eq!(code, 200, "{v}");
+        let made = ws.server("mi-arm").expect("made");
+        assert_eq!(made.kind, crate::model::ServerKind::ManagedInstance);
+        assert!(
+            made.subnet_id
+                .as_deref()
+                .is_some_and(|id| id.ends_with("/subnets/mi-subnet"))
+        );
+        // The subnet keeps what the instance needs (the network intent policy).
+        let mut bare = read.clone();
+        bare["properties"]["routeTable"] = Value::Null;
+        let (status, _, v) = call(&mut ws, "PUT", &subnet, &bare.to_string());
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("NetworkIntentPolicyViolation")),
+            "{v}"
+        );
+        let (_, resp, _) = call(&mut ws, "DELETE", &mi, "");
+        assert_eq!(poll(&mut ws, &resp).0, 204);
+        assert!(ws.server("mi-arm").is_none());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::resources::require_group;
 use super::{Ctx, Reply, operations, shape};
 use crate::model::{ServerKeyType, ServerKind, SqlServer, server_key_name};
-use crate::service::{ServiceError, identity::ServerIdentities, sql, tde};
+use crate::service::{ServiceError, georeplication as geo, identity::ServerIdentities, sql, tde};
 use crate::shell::views;
 use serde_json::Value;
 
@@ -71,23 +71,115 @@ pub fn show_server(c: &mut Ctx) -> Result<Reply, ServiceError> {
     Ok(Reply::Ok(server_view(c, &name)?))
 }
 
-/// `PUT|PATCH servers/{server}` on a server that exists (az sql server update sends the
-/// server back with its identity or `keyId` changed): the shell's `sql::update_server`
-/// with what changed. Creating a server through Resource Manager is not served yet.
-pub fn update_server(c: &mut Ctx) -> Result<Reply, ServiceError> {
-    let name = match server_in_group(c) {
-        Ok(s) => s.name.clone(),
-        Err(e) if c.ws.server(c.p("server")).is_none() && c.request.method == "PUT" => {
-            return Err(ServiceError::bad_request(
-                "FeatureNotSupported",
+/// `PUT servers/{server}`: az sql server create (the server is new) or update (it
+/// exists); `PATCH` updates.
+pub fn put_server(c: &mut Ctx) -> Result<Reply, ServiceError> {
+    require_group(c)?;
+    if c.request.method.eq_ignore_ascii_case("PUT") && c.ws.server(c.p("server")).is_none() {
+        return create_server(c);
+    }
+    update_server(c)
+}
+
+/// The identities a server's body names (`identity.type`, `identity.userAssignedIdentities`,
+/// `properties.primaryUserAssignedIdentityId`, `properties.federatedClientId`).
+fn identities_of(body: &Value) -> ServerIdentities {
+    let id = &body["identity"];
+    let props = &body["properties"];
+    ServerIdentities {
+        identity_type: id["type"].as_str().map(str::to_string),
+        user_assigned: id["userAssignedIdentities"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+        primary: props["primaryUserAssignedIdentityId"]
+            .as_str()
+            .map(str::to_string),
+        federated_client_id: props["federatedClientId"].as_str().map(str::to_string),
+    }
+}
+
+/// The body's `properties.NAME` as text, or ARM's refusal naming it.
+fn required_text<'a>(props: &'a Value, name: &str) -> Result<&'a str, ServiceError> {
+    props[name]
+        .as_str()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidParameterValue",
                 format!(
-                    "{} tde-console creates servers in the console (az sql server create in its shell); Resource Manager updates them.",
-                    e.message
+                    "Invalid value given for parameter {name}. Specify a valid parameter value."
                 ),
-            ));
+            )
+        })
+}
+
+/// `PUT servers/{server}` of a new server (az sql server create --assign-identity
+/// --identity-type --user-assigned-identity-id --primary-user-assigned-identity-id
+/// --key-id): the shell's `sql::create_server_with`, all or nothing. Azure answers 202 and
+/// az polls ([`operations`]).
+fn create_server(c: &mut Ctx) -> Result<Reply, ServiceError> {
+    let body = c.body()?;
+    let props = &body["properties"];
+    let identities = identities_of(&body);
+    let system = identities
+        .identity_type
+        .as_deref()
+        .is_some_and(|t| t.to_ascii_lowercase().contains("systemassigned"));
+    let req = sql::CreateServer {
+        name: c.p("server").to_string(),
+        resource_group: c.p("rg").to_string(),
+        location: body["location"].as_str().map(str::to_string),
+        admin_user: required_text(props, "administratorLogin")?.to_string(),
+        admin_password: required_text(props, "administratorLoginPassword")?.to_string(),
+        assign_identity: system,
+        kind: ServerKind::SqlDatabaseServer,
+    };
+    sql::validate_create_server(c.ws, &req)?;
+    let key = c
+        .keys
+        .generate(2048)
+        .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+    let identities = match identities.identity_type.as_deref() {
+        Some(t) if t.eq_ignore_ascii_case("None") => ServerIdentities {
+            identity_type: None,
+            ..identities
+        },
+        _ => identities,
+    };
+    let key_id = props["keyId"].as_str().map(str::to_string);
+    let s = sql::create_server_with(c.ws, &req, &identities, key_id, key)?;
+    Ok(operations::accepted(
+        c,
+        &s.location,
+        operations::Change::Put,
+    ))
+}
+
+/// `DELETE servers/{server}` (az sql server delete): the shell's `sql::delete_server`.
+pub fn delete_server(c: &mut Ctx) -> Result<Reply, ServiceError> {
+    let s = match server_in_group(c) {
+        Ok(s) => s,
+        Err(_) if c.ws.server(c.p("server")).is_none() => {
+            require_group(c)?;
+            return Ok(Reply::NoContent);
         }
         Err(e) => return Err(e),
     };
+    let (name, location) = (s.name.clone(), s.location.clone());
+    sql::delete_server(c.ws, &name)?;
+    Ok(operations::accepted(
+        c,
+        &location,
+        operations::Change::Delete,
+    ))
+}
+
+/// `PUT|PATCH servers/{server}` on a server that exists (az sql server update sends the
+/// server back with its identity or `keyId` changed): the shell's `sql::update_server`
+/// with what changed.
+fn update_server(c: &mut Ctx) -> Result<Reply, ServiceError> {
+    let name = server_in_group(c)?.name.clone();
     let body = c.body()?;
     let current = views::server(c.ws, sql::server(c.ws, &name)?);
     let mut identities = ServerIdentities::default();
@@ -342,4 +434,233 @@ pub fn set_database_tde(c: &mut Ctx) -> Result<Reply, ServiceError> {
         sql::server(c.ws, &server)?,
         &d,
     ))))
+}
+
+/// The SKU a database body asks for (`sku.name` is the service objective az resolved).
+fn sku_of_body(body: &Value) -> crate::service::sku::SkuRequest {
+    let sku = &body["sku"];
+    crate::service::sku::SkuRequest {
+        edition: sku["tier"].as_str().map(str::to_string),
+        service_objective: sku["name"].as_str().map(str::to_string),
+        family: sku["family"].as_str().map(str::to_string),
+        capacity: sku["capacity"].as_u64().and_then(|c| u32::try_from(c).ok()),
+        compute_model: None,
+    }
+}
+
+/// `properties.maxSizeBytes` in whole GB.
+fn max_size_gb(props: &Value) -> Result<Option<u32>, ServiceError> {
+    match props.get("maxSizeBytes").filter(|v| !v.is_null()) {
+        None => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(|b| b / (1024 * 1024 * 1024))
+            .and_then(|g| u32::try_from(g).ok())
+            .filter(|g| *g > 0)
+            .map(Some)
+            .ok_or_else(|| {
+                ServiceError::bad_request(
+                    "InvalidMaxSizeTierCombination",
+                    format!("The requested database size of {v} bytes is not supported."),
+                )
+            }),
+    }
+}
+
+/// The database-level customer-managed key a body names (`identity`, `properties.keys`,
+/// `properties.encryptionProtector`, `properties.encryptionProtectorAutoRotation`,
+/// `properties.federatedClientId`), as `az sql db create|replica create` sends them.
+fn cmk_of_body(body: &Value) -> crate::service::database_key::DatabaseCmk {
+    let props = &body["properties"];
+    crate::service::database_key::DatabaseCmk {
+        identity: body["identity"]["userAssignedIdentities"]
+            .as_object()
+            .and_then(|m| m.keys().next().cloned()),
+        federated_client_id: props["federatedClientId"].as_str().map(str::to_string),
+        keys: props["keys"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+        encryption_protector: props["encryptionProtector"].as_str().map(str::to_string),
+        auto_rotation: props["encryptionProtectorAutoRotation"]
+            .as_bool()
+            .unwrap_or(false),
+    }
+}
+
+/// `(server, database)` of a `…/servers/S/databases/D` id.
+fn database_of_id(id: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = id.trim().trim_matches('/').split('/').collect();
+    let at = |key: &str| {
+        parts
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case(key))
+            .and_then(|i| parts.get(i + 1))
+            .map(|s| s.to_string())
+    };
+    Some((at("servers")?, at("databases")?))
+}
+
+/// `PUT servers/{server}/databases/{db}`: az sql db create (`createMode` Default), az sql
+/// db replica create (`createMode` Secondary with `sourceDatabaseId`, sent to the partner
+/// server), or an update of a database that exists; each the shell's operation. Azure
+/// answers 202 and az polls ([`operations`]).
+pub fn put_database(c: &mut Ctx) -> Result<Reply, ServiceError> {
+    let s = server_in_group(c)?;
+    let (server, location) = (s.name.clone(), s.location.clone());
+    let exists = s.database(c.p("db")).is_some();
+    let body = c.body()?;
+    let props = &body["properties"];
+    let mode = props["createMode"].as_str().unwrap_or("Default");
+    if mode.eq_ignore_ascii_case("Secondary") {
+        let source = props["sourceDatabaseId"].as_str().ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidParameterValue",
+                "A database made with createMode Secondary names its primary (properties.sourceDatabaseId).",
+            )
+        })?;
+        let (primary_server, primary_db) = database_of_id(source).ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidParameterValue",
+                format!("Invalid value given for parameter sourceDatabaseId: '{source}'."),
+            )
+        })?;
+        if let Some(t) = props["secondaryType"].as_str()
+            && !t.eq_ignore_ascii_case("Geo")
+        {
+            return Err(ServiceError::bad_request(
+                "FeatureNotSupported",
+                format!("A secondary of type '{t}' is not simulated: only Geo secondaries are."),
+            ));
+        }
+        geo::create_replica_with(
+            c.ws,
+            &geo::CreateReplica {
+                server: primary_server,
+                database: primary_db,
+                partner_server: server,
+                partner_database: Some(c.p("db").to_string()),
+            },
+            &cmk_of_body(&body),
+            Some(&sku_of_body(&body)),
+        )?;
+        return Ok(operations::accepted(c, &location, operations::Change::Put));
+    }
+    if !mode.eq_ignore_ascii_case("Default") {
+        return Err(ServiceError::bad_request(
+            "FeatureNotSupported",
+            format!(
+                "A database made with createMode '{mode}' is not served through Resource Manager: use the console's shell (az sql db copy, az sql db restore)."
+            ),
+        ));
+    }
+    let size = max_size_gb(props)?;
+    if exists {
+        let db = c.p("db").to_string();
+        sql::update_database_properties(
+            c.ws,
+            &server,
+            &db,
+            &sql::DatabaseProperties {
+                sku: sku_of_body(&body),
+                max_size_gb: size,
+                ..Default::default()
+            },
+        )?;
+        return Ok(operations::accepted(c, &location, operations::Change::Put));
+    }
+    let sku = crate::service::sku::resolve(&sku_of_body(&body), None)?;
+    let req = sql::CreateDatabase {
+        tags: body["tags"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        sku: Some(sku.clone()),
+        options: crate::model::DatabaseOptions {
+            zone_redundant: props["zoneRedundant"].as_bool(),
+            backup_storage_redundancy: props["requestedBackupStorageRedundancy"]
+                .as_str()
+                .map(str::to_string),
+            collation: props["collation"].as_str().map(str::to_string),
+            ..Default::default()
+        },
+        ..sql::CreateDatabase::new(
+            &server,
+            c.p("db"),
+            crate::service::sku::service_tier(&sku),
+            size.unwrap_or(32),
+        )
+    };
+    sql::create_database_with(c.ws, &req, &cmk_of_body(&body))?;
+    Ok(operations::accepted(c, &location, operations::Change::Put))
+}
+
+/// `DELETE servers/{server}/databases/{db}` (az sql db delete): the shell's
+/// `sql::delete_database`; nothing to delete is a 204.
+pub fn delete_database(c: &mut Ctx) -> Result<Reply, ServiceError> {
+    let s = server_in_group(c)?;
+    let (server, location) = (s.name.clone(), s.location.clone());
+    let Some(d) = s.database(c.p("db")) else {
+        return Ok(Reply::NoContent);
+    };
+    let db = d.name.clone();
+    sql::delete_database(c.ws, &server, &db)?;
+    Ok(operations::accepted(
+        c,
+        &location,
+        operations::Change::Delete,
+    ))
+}
+
+/// `GET servers/{server}/databases/{db}/replicationLinks/{link}`.
+pub fn show_link(c: &mut Ctx) -> Result<Reply, ServiceError> {
+    let (s, d) = database_in_group(c)?;
+    let (server, db) = (s.name.clone(), d.name.clone());
+    let links = geo::list_links(c.ws, &server, &db)?;
+    let l = links
+        .iter()
+        .find(|l| l.id.eq_ignore_ascii_case(c.p("link")))
+        .ok_or_else(|| link_not_found(c.p("link")))?;
+    Ok(Reply::Ok(shape::arm(views::replication_link(
+        c.ws, &server, &db, l,
+    ))))
+}
+
+fn link_not_found(link: &str) -> ServiceError {
+    ServiceError::not_found(
+        "ResourceNotFound",
+        format!(
+            "The Resource 'Microsoft.Sql/servers/databases/replicationLinks/{link}' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+        ),
+    )
+}
+
+/// `DELETE servers/{server}/databases/{db}/replicationLinks/{link}` (az sql db replica
+/// delete-link finds the link to the partner server, then deletes it): the shell's
+/// `georeplication::delete_link`.
+pub fn delete_link(c: &mut Ctx) -> Result<Reply, ServiceError> {
+    let (s, d) = database_in_group(c)?;
+    let (server, db, location) = (s.name.clone(), d.name.clone(), s.location.clone());
+    let links = geo::list_links(c.ws, &server, &db)?;
+    let Some(l) = links
+        .iter()
+        .find(|l| l.id.eq_ignore_ascii_case(c.p("link")))
+    else {
+        return Ok(Reply::NoContent);
+    };
+    let partner = if l.is_primary(&server, &db) {
+        l.secondary_server.clone()
+    } else {
+        l.primary_server.clone()
+    };
+    geo::delete_link(c.ws, &server, &db, &partner)?;
+    Ok(operations::accepted(
+        c,
+        &location,
+        operations::Change::Delete,
+    ))
 }

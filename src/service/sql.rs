@@ -155,6 +155,50 @@ pub fn create_server_with(
     })
 }
 
+/// `az sql server delete`: the logical server and its databases. Refused under a delete
+/// lock and while the server is one of a failover group's two servers (delete the group
+/// first). Its databases' geo-replication links go with it: a partner's secondary becomes a
+/// database of its own, as after `az sql db replica delete-link`.
+pub fn delete_server(ws: &mut Workspace, name: &str) -> ServiceResult<()> {
+    let out = transact(ws, |ws| {
+        let s = server(ws, name)?;
+        if s.kind != ServerKind::SqlDatabaseServer {
+            return Err(ServiceError::server_not_found(name));
+        }
+        super::locks::check(ws, &ids::server(s), super::locks::LockedAction::Delete)?;
+        let name = s.name.clone();
+        if let Some(g) = ws
+            .continuity
+            .failover_groups
+            .iter()
+            .find(|g| g.has_server(&name))
+        {
+            return Err(ServiceError::bad_request(
+                "FailoverGroupAlreadySetup",
+                format!(
+                    "The server '{name}' cannot be deleted while it is a server of failover group '{}'. Delete the failover group first.",
+                    g.name
+                ),
+            ));
+        }
+        ws.continuity.links.retain(|l| {
+            !l.primary_server.eq_ignore_ascii_case(&name)
+                && !l.secondary_server.eq_ignore_ascii_case(&name)
+        });
+        let id = ids::server(server(ws, &name)?);
+        ws.servers.retain(|s| !s.name.eq_ignore_ascii_case(&name));
+        Ok((name, id))
+    });
+    out.map(|(deleted, id)| {
+        super::log_management(
+            ws,
+            "Delete SQL server",
+            id,
+            format!("Server '{deleted}' deleted with its databases."),
+        )
+    })
+}
+
 /// `az sql server update` (and `Set-AzSqlServer`): the server's identities and, with
 /// `key_id`, its customer-managed key: the key linked if it is not yet a server key and made
 /// the TDE protector, as the Server resource's `keyId` property does. All or nothing.

@@ -414,7 +414,7 @@ fn midb_json(v: Value) -> Value {
     })
 }
 
-fn vnet_json(v: &VirtualNetwork) -> Value {
+pub(crate) fn vnet_json(v: &VirtualNetwork) -> Value {
     json!({
         "addressSpace": {"addressPrefixes": v.address_prefixes},
         "id": v.arm_id(),
@@ -450,7 +450,7 @@ pub(crate) fn subnet_json(v: &VirtualNetwork, s: &Subnet) -> Value {
     out
 }
 
-fn mi_json(ws: &Workspace, s: &SqlServer) -> Value {
+pub(crate) fn mi_json(ws: &Workspace, s: &SqlServer) -> Value {
     let mut v = views::server(ws, s);
     // An instance's host name carries its DNS zone (here derived from its name).
     let zone = s

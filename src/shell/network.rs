@@ -474,7 +474,7 @@ fn one_or_many(v: &mut Map<String, Value>, singular: &str, plural: &str, items: 
     }
 }
 
-fn rule_json(n: &NetworkSecurityGroup, r: &SecurityRule) -> Value {
+pub(crate) fn rule_json(n: &NetworkSecurityGroup, r: &SecurityRule) -> Value {
     let mut v = Map::new();
     v.insert("access".into(), json!(format!("{:?}", r.access)));
     if let Some(d) = &r.description {
@@ -607,7 +607,7 @@ fn default_rules(n: &NetworkSecurityGroup) -> Vec<Value> {
     .collect()
 }
 
-fn nsg_json(ws: &Workspace, n: &NetworkSecurityGroup) -> Value {
+pub(crate) fn nsg_json(ws: &Workspace, n: &NetworkSecurityGroup) -> Value {
     let id = n.arm_id();
     json!({
         "defaultSecurityRules": default_rules(n),
@@ -623,7 +623,7 @@ fn nsg_json(ws: &Workspace, n: &NetworkSecurityGroup) -> Value {
     })
 }
 
-fn route_json(t: &RouteTable, r: &Route) -> Value {
+pub(crate) fn route_json(t: &RouteTable, r: &Route) -> Value {
     let mut v = json!({
         "addressPrefix": r.address_prefix,
         "id": format!("{}/routes/{}", t.arm_id(), r.name),
@@ -639,7 +639,7 @@ fn route_json(t: &RouteTable, r: &Route) -> Value {
     v
 }
 
-fn route_table_json(ws: &Workspace, t: &RouteTable) -> Value {
+pub(crate) fn route_table_json(ws: &Workspace, t: &RouteTable) -> Value {
     let id = t.arm_id();
     json!({
         "disableBgpRoutePropagation": t.disable_bgp_route_propagation,

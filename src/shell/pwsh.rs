@@ -1438,6 +1438,231 @@ const CMDLETS: &[Cmdlet] = &[
         },
     },
     Cmdlet {
+        name: "Set-AzKeyVaultSecret",
+        params: "=Default ContentType @dp Disable:s Expires Id|SecretId[BySecretUri=!0] InputObject[InputObject=!0] Name|SecretName[Default=!1] NotBefore SecretValue[*=!2] Tag|Tags VaultName[Default=!0] @wc",
+        switches: &["Disable"],
+        mandatory: &["VaultName", "Name", "SecretValue"],
+        optional: &["ContentType", "Expires", "NotBefore"],
+        run: |sh, ws, p| {
+            let (vault, name) = (p.req("VaultName"), p.req("Name"));
+            let value = secure_string(p, "SecretValue")?;
+            let mut words: Vec<String> = [
+                "keyvault",
+                "secret",
+                "set",
+                "--vault-name",
+                &vault,
+                "--name",
+                &name,
+                "--value",
+                &value,
+            ]
+            .map(String::from)
+            .to_vec();
+            for (param, flag) in [
+                ("ContentType", "--content-type"),
+                ("Expires", "--expires"),
+                ("NotBefore", "--not-before"),
+            ] {
+                if let Some(v) = p.get(param) {
+                    words.extend([flag.to_string(), v]);
+                }
+            }
+            if p.switch("Disable") {
+                words.extend(["--disabled".into(), "true".into()]);
+            }
+            Ok(ps_secret(&sh.az_words(ws, words)?, &vault))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzKeyVaultSecret",
+        params: "=ByVaultName AsPlainText:s[ByVaultName;BySecretName;ByInputObjectVaultName;ByInputObjectSecretName;ByResourceIdVaultName;ByResourceIdSecretName] @dp IncludeVersions:s[BySecretVersions=!;ByInputObjectSecretVersions=!;ByResourceIdSecretVersions=!] InputObject[ByInputObjectVaultName=!0;ByInputObjectSecretName=!0;ByInputObjectSecretVersions=!0] InRemovedState:s[ByVaultName;ByInputObjectVaultName;ByResourceIdVaultName] Name|SecretName[ByVaultName=1;ByInputObjectVaultName=1;ByResourceIdVaultName=1;BySecretName=!1;BySecretVersions=!1;ByInputObjectSecretName=!1;ByInputObjectSecretVersions=!1;ByResourceIdSecretName=!1;ByResourceIdSecretVersions=!1] ResourceId[ByResourceIdVaultName=!0;ByResourceIdSecretName=!0;ByResourceIdSecretVersions=!0] VaultName[ByVaultName=!0;BySecretName=!0;BySecretVersions=!0] Version|SecretVersion[BySecretName=!2;ByInputObjectSecretName=!2;ByResourceIdSecretName=!2]",
+        switches: &["IncludeVersions", "InRemovedState", "AsPlainText"],
+        mandatory: &["VaultName"],
+        optional: &["Name", "Version"],
+        run: |sh, ws, p| {
+            let vault = p.req("VaultName");
+            let base = |verb: &str| -> Vec<String> {
+                ["keyvault", "secret", verb, "--vault-name", &vault]
+                    .map(String::from)
+                    .to_vec()
+            };
+            let named = |verb: &str, n: &str| -> Vec<String> {
+                let mut w = base(verb);
+                w.extend(["--name".to_string(), n.to_string()]);
+                w
+            };
+            let v = match (p.get("Name"), p.get("Version")) {
+                (Some(n), _) if p.switch("InRemovedState") => {
+                    sh.az_words(ws, named("show-deleted", &n))?
+                }
+                (None, _) if p.switch("InRemovedState") => sh.az_words(ws, base("list-deleted"))?,
+                (Some(n), Some(ver)) => {
+                    let mut w = named("show", &n);
+                    w.extend(["--version".to_string(), ver]);
+                    sh.az_words(ws, w)?
+                }
+                (Some(n), None) if p.switch("IncludeVersions") => {
+                    sh.az_words(ws, named("list-versions", &n))?
+                }
+                (Some(n), None) => sh.az_words(ws, named("show", &n))?,
+                (None, _) => sh.az_words(ws, base("list"))?,
+            };
+            // -AsPlainText: the secret's value as a string (one secret read by name).
+            if p.switch("AsPlainText") && v.get("value").is_some() {
+                return Ok(v["value"].clone());
+            }
+            Ok(map_items(&v, |s| ps_secret(s, &vault)))
+        },
+    },
+    Cmdlet {
+        name: "Remove-AzKeyVaultSecret",
+        params: "=ByVaultName @dp Force:s InputObject[ByInputObject=!0] InRemovedState:s Name|SecretName[ByVaultName=!1] PassThru:s VaultName[ByVaultName=!0] @wc",
+        switches: &["Force", "PassThru", "InRemovedState"],
+        mandatory: &["VaultName", "Name"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (vault, name) = (p.req("VaultName"), p.req("Name"));
+            let verb = if p.switch("InRemovedState") {
+                "purge"
+            } else {
+                "delete"
+            };
+            let v = sh.az(
+                ws,
+                &[
+                    "keyvault",
+                    "secret",
+                    verb,
+                    "--vault-name",
+                    &vault,
+                    "--name",
+                    &name,
+                ],
+            )?;
+            Ok(if p.switch("PassThru") && verb == "delete" {
+                ps_secret(&v, &vault)
+            } else {
+                Value::Null
+            })
+        },
+    },
+    Cmdlet {
+        name: "Undo-AzKeyVaultSecretRemoval",
+        params: "=Default @dp InputObject[InputObject=!0] Name|SecretName[Default=!1] VaultName[Default=!0] @wc",
+        switches: &[],
+        mandatory: &["VaultName", "Name"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let (vault, name) = (p.req("VaultName"), p.req("Name"));
+            let v = sh.az(
+                ws,
+                &[
+                    "keyvault",
+                    "secret",
+                    "recover",
+                    "--vault-name",
+                    &vault,
+                    "--name",
+                    &name,
+                ],
+            )?;
+            Ok(ps_secret(&v, &vault))
+        },
+    },
+    Cmdlet {
+        name: "Backup-AzKeyVaultSecret",
+        params: "=BySecretName @dp Force:s InputObject|Secret[BySecret=!0] Name|SecretName[BySecretName=!1] OutputFile[*=2] VaultName[BySecretName=!0] @wc",
+        switches: &["Force"],
+        mandatory: &["VaultName", "Name"],
+        optional: &["OutputFile"],
+        run: |sh, ws, p| {
+            let (vault, name) = (p.req("VaultName"), p.req("Name"));
+            let file = p
+                .get("OutputFile")
+                .unwrap_or_else(|| format!("{vault}-{name}-{}.blob", ws.now().0));
+            sh.az(
+                ws,
+                &[
+                    "keyvault",
+                    "secret",
+                    "backup",
+                    "--vault-name",
+                    &vault,
+                    "--name",
+                    &name,
+                    "--file",
+                    &file,
+                ],
+            )?;
+            // The cmdlet returns the path of the file it wrote.
+            Ok(Value::String(file))
+        },
+    },
+    Cmdlet {
+        name: "Restore-AzKeyVaultSecret",
+        params: "=ByVaultName @dp InputFile[*=!1] InputObject[ByInputObject=!0] ResourceId[ByResourceId=!0] VaultName[ByVaultName=!0] @wc",
+        switches: &[],
+        mandatory: &["VaultName", "InputFile"],
+        optional: &[],
+        run: |sh, ws, p| {
+            let vault = p.req("VaultName");
+            let v = sh.az(
+                ws,
+                &[
+                    "keyvault",
+                    "secret",
+                    "restore",
+                    "--vault-name",
+                    &vault,
+                    "--file",
+                    &p.req("InputFile"),
+                ],
+            )?;
+            Ok(ps_secret(&v, &vault))
+        },
+    },
+    Cmdlet {
+        name: "Update-AzKeyVaultSecret",
+        params: "=Default ContentType @dp Enable:b Expires InputObject[InputObject=!0] Name|SecretName[Default=!1] NotBefore PassThru:s Tag|Tags VaultName[Default=!0] Version|SecretVersion[*=2] @wc",
+        switches: &["PassThru"],
+        mandatory: &["VaultName", "Name"],
+        optional: &["Version", "Enable", "ContentType", "Expires", "NotBefore"],
+        run: |sh, ws, p| {
+            let (vault, name) = (p.req("VaultName"), p.req("Name"));
+            let mut words: Vec<String> = [
+                "keyvault",
+                "secret",
+                "set-attributes",
+                "--vault-name",
+                &vault,
+                "--name",
+                &name,
+            ]
+            .map(String::from)
+            .to_vec();
+            for (param, flag) in [
+                ("Version", "--version"),
+                ("ContentType", "--content-type"),
+                ("Expires", "--expires"),
+                ("NotBefore", "--not-before"),
+            ] {
+                if let Some(v) = p.get(param) {
+                    words.extend([flag.to_string(), v]);
+                }
+            }
+            if let Some(on) = p.flag("Enable") {
+                words.extend(["--enabled".into(), on.to_string()]);
+            }
+            let v = sh.az_words(ws, words)?;
+            Ok(if p.switch("PassThru") {
+                ps_secret(&v, &vault)
+            } else {
+                Value::Null
+            })
+        },
+    },
+    Cmdlet {
         name: "Get-AzSubscription",
         params: "=ListByIdInTenant AsJob:s @dp SubscriptionId[ListByIdInTenant] SubscriptionName[ListByNameInTenant] TenantId",
         switches: &[],
@@ -2586,6 +2811,59 @@ fn ps_key(v: &Value, vault: &str) -> Value {
     })
 }
 
+/// A PSKeyVaultSecret as the secret cmdlets list it, from az's secret (or deleted secret).
+fn ps_secret(v: &Value, vault: &str) -> Value {
+    let id = v["id"]
+        .as_str()
+        .or_else(|| v["recoveryId"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let parts: Vec<&str> = id.trim_end_matches('/').split('/').collect();
+    let (name, version) = match parts.iter().position(|p| *p == "secrets") {
+        Some(i) => (
+            parts.get(i + 1).copied().unwrap_or_default(),
+            parts.get(i + 2).copied().unwrap_or_default(),
+        ),
+        None => ("", ""),
+    };
+    let a = &v["attributes"];
+    let mut out = json!({
+        "VaultName": vault,
+        "Name": v["name"].as_str().unwrap_or(name),
+        "Version": version,
+        "Id": id,
+        "Enabled": a["enabled"],
+        "Expires": ps_date(&a["expires"]),
+        "NotBefore": ps_date(&a["notBefore"]),
+        "Created": ps_date(&a["created"]),
+        "Updated": ps_date(&a["updated"]),
+        "ContentType": v["contentType"],
+        "Tags": v["tags"],
+    });
+    if v.get("deletedDate").is_some() {
+        out["DeletedDate"] = ps_date(&v["deletedDate"]);
+        out["ScheduledPurgeDate"] = ps_date(&v["scheduledPurgeDate"]);
+    }
+    out
+}
+
+/// The text of a SecureString parameter (`ConvertTo-SecureString 'text' -AsPlainText
+/// -Force`): a plain string does not bind, as in PowerShell.
+fn secure_string(p: &Params, param: &str) -> Result<String, String> {
+    let v =
+        p.0.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(param))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+    match v["SecureString"].as_str() {
+        Some(text) => Ok(text.to_string()),
+        None => Err(format!(
+            "Cannot bind parameter '{param}'. Cannot convert the \"{}\" value of type \"System.String\" to type \"System.Security.SecureString\".",
+            scalar(&v)
+        )),
+    }
+}
+
 /// The order the Az cmdlets' objects list their properties in (one list serves them all:
 /// no two of them order a shared pair differently).
 const PROPERTY_ORDER: &[&str] = &[
@@ -2601,6 +2879,8 @@ const PROPERTY_ORDER: &[&str] = &[
     "Name",
     "Version",
     "Id",
+    "DeletedDate",
+    "ScheduledPurgeDate",
     "ServerKeyName",
     "Type",
     "ServerKeyVaultKeyName",
@@ -2632,6 +2912,7 @@ const PROPERTY_ORDER: &[&str] = &[
     "SqlAdministratorLogin",
     "SqlAdministratorPassword",
     "ServerVersion",
+    "ContentType",
     "Tags",
     "Identity",
     "FullyQualifiedDomainName",

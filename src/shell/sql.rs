@@ -31,6 +31,12 @@ pub const COMMANDS: &[Command] = &[
         sql_server_create,
     ),
     Command::new(
+        "az sql server delete",
+        "Delete a server and its databases.",
+        &["--name", "--resource-group", "--yes"],
+        sql_server_delete,
+    ),
+    Command::new(
         "az sql server update",
         "Update a server.",
         &[
@@ -463,6 +469,18 @@ fn sql_server_create(
         .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
     let s = sql::create_server_with(ws, &req, &identities, a.get("--key-id"), key)?;
     Ok(views::server(ws, &s))
+}
+
+fn sql_server_delete(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    a: &mut Args,
+) -> CmdResult {
+    let name = a.required("--name")?;
+    check_group(ws, a, &name)?;
+    sql::delete_server(ws, &name)?;
+    Ok(Value::Null)
 }
 
 fn sql_server_update(

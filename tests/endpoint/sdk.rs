@@ -55,8 +55,11 @@ fn the_python_sdk_drives_the_local_vaults() {
 /// (`az_env`) after the one sign-in command it prints (`az_login`). It runs the documented
 /// customer-managed TDE procedure: a user-assigned identity for the server, the vault's
 /// access policy for it, a key made through the vault's data plane, the server key, the
-/// TDE protector set and shown, a database's TDE shown; then SIGTERM, and the change is in
-/// the workspace file. The venv is `TDE_AZ_VENV` (default `/tmp/azvenv`); `.ci/run` makes
+/// TDE protector set and shown, a database's TDE shown; then Resource Manager's writes: a
+/// server created with its identity and key, a database created with `--no-wait`, a
+/// failover group created, failed over and deleted, a managed instance created over the
+/// network resources az makes for it; then SIGTERM, and the changes are in the workspace
+/// file. The venv is `TDE_AZ_VENV` (default `/tmp/azvenv`); `.ci/run` makes
 /// it and sets `TDE_AZ_TEST=1`, which makes a missing az a failure.
 #[test]
 fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
@@ -314,6 +317,206 @@ fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
         ])
         .is_empty()
     );
+    // Issue 24's writes through Resource Manager, each the shell's operation.
+    // A server made with its user-assigned identity and customer-managed key at once.
+    let new_server = "sql-az-new";
+    run(&[
+        "sql",
+        "server",
+        "create",
+        "-g",
+        g,
+        "-n",
+        new_server,
+        "-l",
+        "westus",
+        "-u",
+        "sqladmin",
+        "-p",
+        "Str0ng!Passw0rd",
+        "--assign-identity",
+        "--identity-type",
+        "UserAssigned",
+        "--user-assigned-identity-id",
+        id,
+        "--primary-user-assigned-identity-id",
+        id,
+        "--key-id",
+        &kid,
+        "-o",
+        "none",
+    ]);
+    assert_eq!(
+        run(&[
+            "sql", "server", "tde-key", "show", "-g", g, "-s", new_server, "--query", "uri", "-o",
+            "tsv"
+        ]),
+        kid
+    );
+    // --no-wait: az sends the PUT, takes the 202 and returns without polling; the
+    // operation is done when the database is read.
+    let started = std::time::Instant::now();
+    let quiet = run(&[
+        "sql",
+        "db",
+        "create",
+        "-g",
+        g,
+        "-s",
+        new_server,
+        "-n",
+        "orders",
+        "--service-objective",
+        "S0",
+        "--no-wait",
+    ]);
+    eprintln!(
+        "az sql db create --no-wait returned in {} ms",
+        started.elapsed().as_millis()
+    );
+    assert!(quiet.is_empty(), "--no-wait prints nothing: {quiet}");
+    assert_eq!(
+        run(&[
+            "sql", "db", "show", "-g", g, "-s", new_server, "-n", "orders", "--query", "status",
+            "-o", "tsv"
+        ]),
+        "Online"
+    );
+    // A failover group made, failed over and deleted.
+    run(&[
+        "sql",
+        "failover-group",
+        "create",
+        "-g",
+        g,
+        "-s",
+        "sql-contoso-us",
+        "-n",
+        "fg-hr",
+        "--partner-server",
+        "sql-contoso-us2",
+        "--add-db",
+        "hr",
+        "-o",
+        "none",
+    ]);
+    run(&[
+        "sql",
+        "failover-group",
+        "set-primary",
+        "-g",
+        g,
+        "-s",
+        "sql-contoso-us2",
+        "-n",
+        "fg-hr",
+        "-o",
+        "none",
+    ]);
+    assert_eq!(
+        run(&[
+            "sql",
+            "failover-group",
+            "show",
+            "-g",
+            g,
+            "-s",
+            "sql-contoso-us2",
+            "-n",
+            "fg-hr",
+            "--query",
+            "replicationRole",
+            "-o",
+            "tsv"
+        ]),
+        "Primary"
+    );
+    run(&[
+        "sql",
+        "failover-group",
+        "delete",
+        "-g",
+        g,
+        "-s",
+        "sql-contoso-us2",
+        "-n",
+        "fg-hr",
+    ]);
+    // A managed instance over the network az builds for it.
+    run(&[
+        "network",
+        "vnet",
+        "create",
+        "-g",
+        g,
+        "-n",
+        "vnet-mi",
+        "-l",
+        "westus",
+        "--address-prefixes",
+        "10.0.0.0/16",
+        "-o",
+        "none",
+    ]);
+    run(&[
+        "network", "nsg", "create", "-g", g, "-n", "nsg-mi", "-l", "westus", "-o", "none",
+    ]);
+    run(&[
+        "network",
+        "route-table",
+        "create",
+        "-g",
+        g,
+        "-n",
+        "rt-mi",
+        "-l",
+        "westus",
+        "-o",
+        "none",
+    ]);
+    let subnet = run(&[
+        "network",
+        "vnet",
+        "subnet",
+        "create",
+        "-g",
+        g,
+        "--vnet-name",
+        "vnet-mi",
+        "-n",
+        "mi-subnet",
+        "--address-prefixes",
+        "10.0.0.0/24",
+        "--delegations",
+        "Microsoft.Sql/managedInstances",
+        "--nsg",
+        "nsg-mi",
+        "--route-table",
+        "rt-mi",
+        "--query",
+        "id",
+        "-o",
+        "tsv",
+    ]);
+    run(&[
+        "sql",
+        "mi",
+        "create",
+        "-g",
+        g,
+        "-n",
+        "mi-az",
+        "-l",
+        "westus",
+        "-u",
+        "sqladmin",
+        "-p",
+        "Str0ng!Passw0rd",
+        "--subnet",
+        &subnet,
+        "-o",
+        "none",
+    ]);
     // ARM's errors reach az with the shell's codes.
     let refused = Command::new(&az)
         .args(["sql", "server", "show", "-g", g, "-n", "no-such-server"])
@@ -351,4 +554,19 @@ fn the_real_az_cli_runs_the_byok_procedure_against_serve() {
         "{:?}",
         server.user_assigned_identities
     );
+    let made = saved.server(new_server).expect("the server az made");
+    assert_eq!(
+        made.protector_key().and_then(|k| k.uri.clone()).as_deref(),
+        Some(kid.as_str())
+    );
+    assert!(
+        made.primary_user_assigned_identity
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case(id))
+    );
+    assert!(made.database("orders").is_some(), "the --no-wait database");
+    assert!(saved.continuity.failover_group("fg-hr").is_none());
+    let mi = saved.server("mi-az").expect("the managed instance");
+    assert_eq!(mi.kind, tde_console::model::ServerKind::ManagedInstance);
+    assert_eq!(mi.subnet_id.as_deref(), Some(subnet.as_str()));
 }

@@ -98,6 +98,85 @@ fn key_backup_and_restore_and_removal_with_the_cmdlets() {
     let _ = std::fs::remove_file(&file);
 }
 
+/// Issue 24: the secret cmdlets run the az secret commands' operations: set, read (as an
+/// object and `-AsPlainText`), update, versions, backup, soft delete, the removed state,
+/// recover, purge and restore.
+#[test]
+fn secrets_round_trip_through_the_cmdlets() {
+    let (mut sh, mut ws) = pwsh();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("s.secretbackup");
+    let script = format!(
+        "$v = ConvertTo-SecureString 'Pa55-first' -AsPlainText -Force\n\
+         $s = Set-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -SecretValue $v -ContentType text/plain\n\
+         Write-Output \"set $($s.Name) $($s.ContentType)\"\n\
+         $v2 = ConvertTo-SecureString 'Pa55-second' -AsPlainText -Force\n\
+         Set-AzKeyVaultSecret kv-contoso-us app-conn $v2\n\
+         Write-Output \"plain $(Get-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -AsPlainText)\"\n\
+         $all = Get-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -IncludeVersions\n\
+         Write-Output \"versions $($all.Count)\"\n\
+         Update-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -ContentType application/json -PassThru\n\
+         Backup-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -OutputFile '{file}'\n\
+         Remove-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -Force -PassThru\n\
+         Get-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -InRemovedState\n\
+         Undo-AzKeyVaultSecretRemoval -VaultName kv-contoso-us -Name app-conn\n\
+         Remove-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -Force\n\
+         Remove-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -InRemovedState -Force\n\
+         Restore-AzKeyVaultSecret -VaultName kv-contoso-us -InputFile '{file}'\n",
+        file = file.display()
+    );
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "{}\n{}", out.stderr, out.stdout);
+    assert!(
+        out.stdout.contains("set app-conn text/plain\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("plain Pa55-second\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("versions 2\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("ContentType        : application/json\n")
+            || out.stdout.contains("ContentType : application/json\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("ScheduledPurgeDate"),
+        "the removed state: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("{}\n", file.display())),
+        "the backup prints its path"
+    );
+    // Restored after the purge: both versions, the current value the second.
+    let s = ws
+        .vault("kv-contoso-us")
+        .and_then(|v| v.secret("app-conn"))
+        .expect("restored");
+    assert!(s.deleted.is_none());
+    assert_eq!(s.versions.len(), 2);
+    // A plain string is not a SecureString: refused, nothing made.
+    let before = ws.clone();
+    let r = sh.run_line(
+        &mut ws,
+        "Set-AzKeyVaultSecret -VaultName kv-contoso-us -Name plain -SecretValue 'text'",
+    );
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("System.Security.SecureString"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        ws.vault("kv-contoso-us")
+            .and_then(|v| v.secret("plain"))
+            .is_none()
+    );
+    assert_eq!(ws.revision, before.revision);
+}
+
 #[test]
 fn powershell_errors_name_the_cmdlet_and_change_nothing() {
     let (mut sh, mut ws) = pwsh();
