@@ -17,7 +17,7 @@ use crate::service::network::{self as net, RuleSpec, SubnetUpdate};
 use crate::service::{ServiceError, managed_instance as mi, sql};
 use crate::shell::managed_instance::{subnet_json, vnet_json};
 use crate::shell::network::{nsg_json, route_json, route_table_json, rule_json};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `view` in ARM's shape, and each item of the arrays named in `children` (under
 /// `properties`) in its own envelope, `nested` levels deep for subnets' delegations.
@@ -538,6 +538,7 @@ pub fn delete_managed_instance(c: &mut Ctx) -> Result<Reply, ServiceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn sub_resources_get_their_own_envelope() {

@@ -1163,7 +1163,11 @@ const CMDLETS: &[Cmdlet] = &[
         params: "=ByUserPrincipalName ApplicationId[ByObjectId;InputObjectByObjectId;ResourceIdByObjectId] BypassObjectIdValidation:s[ByObjectId;InputObjectByObjectId;ResourceIdByObjectId] @dp EmailAddress[ByEmailAddress=!;InputObjectByEmailAddress=!;ResourceIdByEmailAddress=!] EnabledForDeployment:s[ForVault;InputObjectForVault;ResourceIdForVault] EnabledForDiskEncryption:s[ForVault;InputObjectForVault;ResourceIdForVault] EnabledForTemplateDeployment:s[ForVault;InputObjectForVault;ResourceIdForVault] InputObject[InputObjectByObjectId=!0;InputObjectByServicePrincipalName=!0;InputObjectByUserPrincipalName=!0;InputObjectByEmailAddress=!0;InputObjectForVault=!0] ObjectId[ByObjectId=!;InputObjectByObjectId=!;ResourceIdByObjectId=!] PassThru:s PermissionsToCertificates[ByUserPrincipalName;ByObjectId;ByServicePrincipalName;ByEmailAddress;InputObjectByObjectId;InputObjectByServicePrincipalName;InputObjectByUserPrincipalName;InputObjectByEmailAddress;ResourceIdByObjectId;ResourceIdByServicePrincipalName;ResourceIdByUserPrincipalName;ResourceIdByEmailAddress] PermissionsToKeys[ByUserPrincipalName;ByObjectId;ByServicePrincipalName;ByEmailAddress;InputObjectByObjectId;InputObjectByServicePrincipalName;InputObjectByUserPrincipalName;InputObjectByEmailAddress;ResourceIdByObjectId;ResourceIdByServicePrincipalName;ResourceIdByUserPrincipalName;ResourceIdByEmailAddress] PermissionsToSecrets[ByUserPrincipalName;ByObjectId;ByServicePrincipalName;ByEmailAddress;InputObjectByObjectId;InputObjectByServicePrincipalName;InputObjectByUserPrincipalName;InputObjectByEmailAddress;ResourceIdByObjectId;ResourceIdByServicePrincipalName;ResourceIdByUserPrincipalName;ResourceIdByEmailAddress] PermissionsToStorage[ByUserPrincipalName;ByObjectId;ByServicePrincipalName;ByEmailAddress;InputObjectByObjectId;InputObjectByServicePrincipalName;InputObjectByUserPrincipalName;InputObjectByEmailAddress;ResourceIdByObjectId;ResourceIdByServicePrincipalName;ResourceIdByUserPrincipalName;ResourceIdByEmailAddress] ResourceGroupName[ByUserPrincipalName=1;ByObjectId=1;ByServicePrincipalName=1;ByEmailAddress=1;ForVault=1] ResourceId[ResourceIdByObjectId=!0;ResourceIdByServicePrincipalName=!0;ResourceIdByUserPrincipalName=!0;ResourceIdByEmailAddress=!0;ResourceIdForVault=!0] ServicePrincipalName|SPN[ByServicePrincipalName=!;InputObjectByServicePrincipalName=!;ResourceIdByServicePrincipalName=!] UserPrincipalName|UPN[ByUserPrincipalName=!;InputObjectByUserPrincipalName=!;ResourceIdByUserPrincipalName=!] VaultName[ByUserPrincipalName=!0;ByObjectId=!0;ByServicePrincipalName=!0;ByEmailAddress=!0;ForVault=!0] @wc",
         switches: &["PassThru", "BypassObjectIdValidation"],
         mandatory: &["VaultName", "ObjectId"],
-        optional: &["PermissionsToKeys", "ResourceGroupName"],
+        optional: &[
+            "PermissionsToKeys",
+            "PermissionsToSecrets",
+            "ResourceGroupName",
+        ],
         run: |sh, ws, p| {
             let mut words: Vec<String> = [
                 "keyvault",
@@ -1175,10 +1179,15 @@ const CMDLETS: &[Cmdlet] = &[
             ]
             .map(String::from)
             .to_vec();
-            let perms = p.list("PermissionsToKeys");
-            if !perms.is_empty() {
-                words.push("--key-permissions".into());
-                words.extend(perms);
+            for (param, flag) in [
+                ("PermissionsToKeys", "--key-permissions"),
+                ("PermissionsToSecrets", "--secret-permissions"),
+            ] {
+                let perms = p.list(param);
+                if !perms.is_empty() {
+                    words.push(flag.into());
+                    words.extend(perms);
+                }
             }
             sh.az_words(ws, words)?;
             Ok(Value::Null)

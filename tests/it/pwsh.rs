@@ -106,23 +106,23 @@ fn secrets_round_trip_through_the_cmdlets() {
     let (mut sh, mut ws) = pwsh();
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("s.secretbackup");
+    let me = ws.console_user.object_id.0.clone();
     let script = format!(
-        "$v = ConvertTo-SecureString 'Pa55-first' -AsPlainText -Force\n\
+        "Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-us -ObjectId {me} -PermissionsToSecrets get, list, set, delete, recover, purge, backup, restore\n\
+         $v = ConvertTo-SecureString 'Pa55-first' -AsPlainText -Force\n\
          $s = Set-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -SecretValue $v -ContentType text/plain\n\
          Write-Output \"set $($s.Name) $($s.ContentType)\"\n\
          $v2 = ConvertTo-SecureString 'Pa55-second' -AsPlainText -Force\n\
          Set-AzKeyVaultSecret kv-contoso-us app-conn $v2\n\
          Write-Output \"plain $(Get-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -AsPlainText)\"\n\
-         $all = Get-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -IncludeVersions\n\
-         Write-Output \"versions $($all.Count)\"\n\
          Update-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -ContentType application/json -PassThru\n\
          Backup-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -OutputFile '{file}'\n\
          Remove-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -Force -PassThru\n\
          Get-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -InRemovedState\n\
          Undo-AzKeyVaultSecretRemoval -VaultName kv-contoso-us -Name app-conn\n\
          Remove-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -Force\n\
-         Remove-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -InRemovedState -Force\n\
-         Restore-AzKeyVaultSecret -VaultName kv-contoso-us -InputFile '{file}'\n",
+         Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-us2 -ObjectId {me} -PermissionsToSecrets get, list, restore\n\
+         Restore-AzKeyVaultSecret -VaultName kv-contoso-us2 -InputFile '{file}'\n",
         file = file.display()
     );
     let out = sh.run_script(&mut ws, &script, false);
@@ -133,7 +133,6 @@ fn secrets_round_trip_through_the_cmdlets() {
         out.stdout
     );
     assert!(out.stdout.contains("plain Pa55-second\n"), "{}", out.stdout);
-    assert!(out.stdout.contains("versions 2\n"), "{}", out.stdout);
     assert!(
         out.stdout
             .contains("ContentType        : application/json\n")
@@ -150,13 +149,31 @@ fn secrets_round_trip_through_the_cmdlets() {
         out.stdout.contains(&format!("{}\n", file.display())),
         "the backup prints its path"
     );
-    // Restored after the purge: both versions, the current value the second.
+    // Restored into the other vault: both versions; the removed one stays soft-deleted.
     let s = ws
-        .vault("kv-contoso-us")
+        .vault("kv-contoso-us2")
         .and_then(|v| v.secret("app-conn"))
         .expect("restored");
     assert!(s.deleted.is_none());
     assert_eq!(s.versions.len(), 2);
+    assert!(
+        ws.vault("kv-contoso-us")
+            .and_then(|v| v.secret("app-conn"))
+            .is_some_and(|s| s.deleted.is_some())
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "Get-AzKeyVaultSecret -VaultName kv-contoso-us2 -Name app-conn -IncludeVersions",
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(r.stdout.matches("\nId ").count(), 2, "{}", r.stdout);
+    // -InRemovedState purges: refused by the vault's purge protection, as Key Vault refuses.
+    let r = sh.run_line(
+        &mut ws,
+        "Remove-AzKeyVaultSecret -VaultName kv-contoso-us -Name app-conn -InRemovedState -Force",
+    );
+    assert!(!r.ok);
+    assert!(r.stderr.contains("purge protection"), "{}", r.stderr);
     // A plain string is not a SecureString: refused, nothing made.
     let before = ws.clone();
     let r = sh.run_line(
