@@ -22,20 +22,60 @@ const MAX_SERVICE_CYCLE: usize = 3;
 
 /// `(from layer, to layer, why)`: a file in `from` may not name anything in `to`.
 const FORBIDDEN: &[(&str, &str, &str)] = &[
-    ("persist", "service", "persist reads and writes workspaces; the caller runs operations"),
-    ("shell", "vault_endpoint", "two clients side by side share lower modules, not each other"),
-    ("vault_endpoint", "shell", "two clients side by side share lower modules, not each other"),
+    (
+        "persist",
+        "service",
+        "persist reads and writes workspaces; the caller runs operations",
+    ),
+    (
+        "shell",
+        "vault_endpoint",
+        "two clients side by side share lower modules, not each other",
+    ),
+    (
+        "vault_endpoint",
+        "shell",
+        "two clients side by side share lower modules, not each other",
+    ),
     ("service", "shell", "the operations layer knows no client"),
     ("service", "ui", "the operations layer knows no client"),
-    ("service", "vault_endpoint", "the operations layer knows no client"),
-    ("service", "arm_endpoint", "the operations layer knows no client"),
-    ("service", "scenario", "the operations layer knows no client"),
-    ("model", "service", "the model is data below the operations layer"),
+    (
+        "service",
+        "vault_endpoint",
+        "the operations layer knows no client",
+    ),
+    (
+        "service",
+        "arm_endpoint",
+        "the operations layer knows no client",
+    ),
+    (
+        "service",
+        "scenario",
+        "the operations layer knows no client",
+    ),
+    (
+        "model",
+        "service",
+        "the model is data below the operations layer",
+    ),
     ("model", "shell", "the model is data below every client"),
     ("model", "ui", "the model is data below every client"),
-    ("model", "persist", "the model is data: files are persist's job"),
-    ("model", "vault_endpoint", "the model is data below every client"),
-    ("model", "arm_endpoint", "the model is data below every client"),
+    (
+        "model",
+        "persist",
+        "the model is data: files are persist's job",
+    ),
+    (
+        "model",
+        "vault_endpoint",
+        "the model is data below every client",
+    ),
+    (
+        "model",
+        "arm_endpoint",
+        "the model is data below every client",
+    ),
     ("model", "scenario", "the model is data below every client"),
     ("crypto", "model", "crypto is the bottom layer"),
     ("crypto", "service", "crypto is the bottom layer"),
@@ -59,7 +99,12 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
 
 /// Shared mutable state the model may not hold (see the module doc).
 const SHARED_STATE: &[&str] = &[
-    "Arc<Mutex", "Arc<RwLock", "RwLock<", "Cell<", "Atomic", "Rc<",
+    "Arc<Mutex",
+    "Arc<RwLock",
+    "RwLock<",
+    "Cell<",
+    "Atomic",
+    "Rc<",
 ];
 
 /// One source file: its module path (`["service", "sql"]`), its text with comments and
@@ -103,7 +148,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn module_of(rel: &str) -> Vec<String> {
     let rel = rel.trim_end_matches(".rs");
     let mut parts: Vec<String> = rel.split('/').map(str::to_string).collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
         parts.pop();
     }
     parts
@@ -123,7 +171,10 @@ fn strip(text: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i..].starts_with(b"//") {
-            let end = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
+            let end = b[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |p| i + p);
             blank(&mut out, i, end);
             i = end;
         } else if b[i..].starts_with(b"/*") {
@@ -346,7 +397,11 @@ fn load() -> Vec<SourceFile> {
     paths
         .into_iter()
         .filter_map(|p| {
-            let rel = p.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(&root)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
             let text = std::fs::read_to_string(&p).ok()?;
             let code = without_test_modules(&strip(&text));
             Some(SourceFile {
@@ -481,7 +536,11 @@ fn layer(module: &[String]) -> &str {
 #[test]
 fn no_forbidden_arrow_between_layers() {
     let files = load();
-    assert!(files.len() > 50, "found only {} files under src/", files.len());
+    assert!(
+        files.len() > 50,
+        "found only {} files under src/",
+        files.len()
+    );
     let mut bad = Vec::new();
     for a in arrows(&files) {
         let from = &files[a.from];
@@ -510,7 +569,12 @@ fn no_shared_mutable_state_in_the_model() {
         for (n, line) in f.code.lines().enumerate() {
             for pat in SHARED_STATE {
                 if line.contains(pat) {
-                    bad.push(format!("src/{}:{}: `{pat}` in `{}`", f.rel, n + 1, line.trim()));
+                    bad.push(format!(
+                        "src/{}:{}: `{pat}` in `{}`",
+                        f.rel,
+                        n + 1,
+                        line.trim()
+                    ));
                 }
             }
         }
@@ -554,7 +618,11 @@ fn import_cycles_in_the_service_are_small() {
             .or_insert((from.rel.clone(), a.line, a.text));
     }
     let sccs = strongly_connected(&edges);
-    let largest = sccs.iter().max_by_key(|c| c.len()).cloned().unwrap_or_default();
+    let largest = sccs
+        .iter()
+        .max_by_key(|c| c.len())
+        .cloned()
+        .unwrap_or_default();
     if largest.len() > MAX_SERVICE_CYCLE {
         let members: BTreeSet<&String> = largest.iter().collect();
         let mut lines = Vec::new();
@@ -654,7 +722,10 @@ fn the_scanner_reads_paths_as_rustc_does() {
     );
     let mut edges: BTreeMap<String, BTreeMap<String, (String, usize, String)>> = BTreeMap::new();
     for (a, b) in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "d")] {
-        edges.entry(a.into()).or_default().insert(b.into(), (String::new(), 0, String::new()));
+        edges
+            .entry(a.into())
+            .or_default()
+            .insert(b.into(), (String::new(), 0, String::new()));
         edges.entry(b.into()).or_default();
     }
     let mut sccs = strongly_connected(&edges);

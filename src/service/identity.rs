@@ -183,7 +183,7 @@ pub fn set_server_identities(
     assign_identity: bool,
 ) -> ServiceResult<SqlServer> {
     let out = transact(ws, |ws| {
-        let current = super::sql::server(ws, server_name)?.clone();
+        let current = super::lookup::server(ws, server_name)?.clone();
         let (system, ids, primary) = resolve(ws, Some(&current), req, assign_identity)?;
         let system_id = match (system, &current.identity) {
             (true, Some(i)) => Some(i.clone()),
@@ -194,7 +194,7 @@ pub fn set_server_identities(
             Some(app) => Some(super::directory::app(ws, app)?.app_id.clone()),
             None => current.federated_client_id.clone(),
         };
-        let s = super::sql::server_mut(ws, server_name)?;
+        let s = super::lookup::server_mut(ws, server_name)?;
         s.identity = system_id;
         s.user_assigned_identities = ids;
         s.primary_user_assigned_identity = primary;

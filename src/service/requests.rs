@@ -287,7 +287,7 @@ pub(crate) fn long_running<T>(
         j.lro_cursor = outer.map(|o| o.max(end));
         end
     };
-    ws.progress.set(None);
+    super::progress::current().set(None);
     match out {
         Ok(out) => (out, end),
         Err(panic) => std::panic::resume_unwind(panic),

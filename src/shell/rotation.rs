@@ -82,6 +82,5 @@ fn update(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
 fn parse_policy(text: &str) -> Result<RotationPolicy, CommandError> {
     let v: Value = serde_json::from_str(text)
         .map_err(|e| usage(format!("argument --value: invalid JSON: {e}")))?;
-    crate::vault_endpoint::json::parse_policy(&v)
-        .map_err(|e| usage(format!("argument --value: {e}")))
+    crate::service::rotation::parse_policy(&v).map_err(|e| usage(format!("argument --value: {e}")))
 }

@@ -153,61 +153,7 @@ pub fn policy(base: &str, key: &str, p: Option<&RotationPolicy>) -> Value {
     json!({"id": id, "lifetimeActions": actions, "attributes": attributes})
 }
 
-/// A rotation policy from its JSON (the REST body, and `az keyvault key rotation-policy
-/// update --value`): ISO 8601 durations, Rotate and Notify actions.
-pub fn parse_policy(v: &Value) -> Result<RotationPolicy, String> {
-    let duration = |s: &Value, what: &str| -> Result<Option<crate::sim::Duration>, String> {
-        match s.as_str() {
-            None => Ok(None),
-            Some(t) => rotation::parse_iso_duration(t).map(Some).ok_or_else(|| {
-                format!("{what} '{t}' is not an ISO 8601 duration such as P90D or P2Y")
-            }),
-        }
-    };
-    let mut policy = RotationPolicy {
-        rotate_after_create: None,
-        rotate_before_expiry: None,
-        notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
-        expiry_time: duration(&v["attributes"]["expiryTime"], "expiryTime")?,
-        updated: Timestamp(0),
-    };
-    if !v.is_object() {
-        return Err("the policy must be a JSON object".into());
-    }
-    let no_actions = Vec::new();
-    let actions = match &v["lifetimeActions"] {
-        Value::Null => &no_actions,
-        Value::Array(a) => a,
-        _ => return Err("lifetimeActions must be a list".into()),
-    };
-    for action in actions {
-        let after = duration(&action["trigger"]["timeAfterCreate"], "timeAfterCreate")?;
-        let before = duration(&action["trigger"]["timeBeforeExpiry"], "timeBeforeExpiry")?;
-        let kind = action["action"]["type"].as_str().unwrap_or_default();
-        if kind.eq_ignore_ascii_case("rotate") && after.is_none() && before.is_none() {
-            return Err(
-                "a Rotate action needs trigger.timeAfterCreate or trigger.timeBeforeExpiry".into(),
-            );
-        }
-        match kind.to_ascii_lowercase().as_str() {
-            "rotate" => {
-                if policy.rotate_after_create.is_some() || policy.rotate_before_expiry.is_some() {
-                    return Err("a policy has at most one Rotate action".into());
-                }
-                policy.rotate_after_create = after;
-                policy.rotate_before_expiry = before;
-            }
-            "notify" => {
-                policy.notify_before_expiry =
-                    before.ok_or("a Notify action needs trigger.timeBeforeExpiry")?;
-            }
-            other => {
-                return Err(format!("unknown action type '{other}' (Rotate or Notify)"));
-            }
-        }
-    }
-    Ok(policy)
-}
+pub use crate::service::rotation::parse_policy;
 
 #[cfg(test)]
 mod tests {
