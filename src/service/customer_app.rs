@@ -356,7 +356,7 @@ pub fn is_sdk_request(r: &VaultRequest) -> bool {
     let info = r.caller.client_info.as_str();
     info != super::requests::CONSOLE_CLIENT_INFO
         && !info.starts_with("Microsoft.Sql/")
-        && r.caller.app_id != super::rotation::ROTATION_APP_ID
+        && r.caller.app_id != super::lookup::ROTATION_APP_ID
 }
 
 /// The SDK clients' requests to the vaults, answered and refused, in `n` buckets of

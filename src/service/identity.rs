@@ -187,7 +187,7 @@ pub fn set_server_identities(
         let (system, ids, primary) = resolve(ws, Some(&current), req, assign_identity)?;
         let system_id = match (system, &current.identity) {
             (true, Some(i)) => Some(i.clone()),
-            (true, None) => Some(super::sql::new_identity(ws)),
+            (true, None) => Some(super::lookup::new_identity(ws)),
             (false, _) => None,
         };
         let federated = match &req.federated_client_id {

@@ -85,3 +85,14 @@ pub(crate) fn is_guid(text: &str) -> bool {
             .zip([8, 4, 4, 4, 12])
             .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
+
+/// A new system-assigned identity for a server, in the console user's tenant.
+pub(crate) fn new_identity(ws: &mut Workspace) -> ServerIdentity {
+    ServerIdentity {
+        principal_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),
+        tenant_id: ws.console_user.tenant.clone(),
+    }
+}
+
+/// The app id a vault's own rotations record in its journal.
+pub const ROTATION_APP_ID: &str = "Azure Key Vault";

@@ -10,6 +10,7 @@ pub mod advisor;
 pub mod availability;
 pub mod backup;
 pub mod behaviour;
+pub mod burst;
 pub mod chain;
 pub mod content;
 pub mod copy;

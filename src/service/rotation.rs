@@ -503,8 +503,7 @@ pub fn iso_days(d: Duration) -> String {
     format!("P{}D", d.0 / 86_400)
 }
 
-/// The app id a vault's own rotations record in its journal.
-pub const ROTATION_APP_ID: &str = "Azure Key Vault";
+pub use super::lookup::ROTATION_APP_ID;
 
 #[cfg(test)]
 mod tests {

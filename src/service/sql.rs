@@ -1,6 +1,8 @@
 //! SQL servers, their identities, linked keys and databases, and client connections.
 
-pub(crate) use super::lookup::{live_database, require_online, server, server_mut, tde_error};
+pub(crate) use super::lookup::{
+    live_database, new_identity, require_online, server, server_mut, tde_error,
+};
 use super::tde::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
 use super::{ServiceError, ServiceResult, check_name, ids, notify, transact};
 use crate::crypto::{DataEncryptionKey, EncryptedPage, RsaKeyMaterial};
@@ -193,13 +195,6 @@ pub fn update_server(
         }
         Ok(server(ws, name)?.clone())
     })
-}
-
-pub(crate) fn new_identity(ws: &mut Workspace) -> ServerIdentity {
-    ServerIdentity {
-        principal_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),
-        tenant_id: ws.console_user.tenant.clone(),
-    }
 }
 
 /// `az sql server update --assign-identity` (and the portal, which does it implicitly).
