@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 const MAX_SERVICE_CYCLE: usize = 3;
 
 /// A ratchet until the service reaches [`MAX_SERVICE_CYCLE`]: the size of the largest cycle
-/// today (18 files before `service/lookup.rs`, the model's retention rules and `burst.rs`). The test
-/// fails if the cycle grows, and asks for this number to be lowered when it shrinks. What
-/// still ties these files is listed in `docs/architecture.md` ("What is left").
+/// today (18 files before `service/lookup.rs`, the model's retention rules and `burst.rs`).
+/// The test fails if the cycle grows, and asks for this number to be lowered when it
+/// shrinks. What still ties these files is listed in `docs/architecture.md` ("What is left").
 const SERVICE_CYCLE_CEILING: usize = 13;
 
 /// `(from layer, to layer, why)`: a file in `from` may not name anything in `to`.
@@ -526,14 +526,13 @@ fn push_arrow(
         n -= 1;
     }
     let mut target = path[..n].to_vec();
-    if let (Some(&m), Some(name)) = (by_module.get(&path[..n]), path.get(n)) {
-        if !files[m].items.contains(name)
-            && let Some(child) = files.iter().find(|c| {
-                c.module.len() == n + 1 && c.module[..n] == path[..n] && c.items.contains(name)
-            })
-        {
-            target = child.module.clone();
-        }
+    if let (Some(&m), Some(name)) = (by_module.get(&path[..n]), path.get(n))
+        && !files[m].items.contains(name)
+        && let Some(child) = files.iter().find(|c| {
+            c.module.len() == n + 1 && c.module[..n] == path[..n] && c.items.contains(name)
+        })
+    {
+        target = child.module.clone();
     }
     out.push(Arrow {
         from,

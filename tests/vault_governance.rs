@@ -202,15 +202,7 @@ fn a_burst_beyond_the_ten_second_limit_gets_429s_at_the_documented_figure() {
     )
     .unwrap();
     service::behaviour::advance(&mut ws, Duration::seconds(10)).unwrap();
-    let r = burst::burst(
-        &mut ws,
-        VAULT,
-        "hsm",
-        burst::BurstOperation::Get,
-        900,
-        20,
-    )
-    .unwrap();
+    let r = burst::burst(&mut ws, VAULT, "hsm", burst::BurstOperation::Get, 900, 20).unwrap();
     assert_eq!((r.limit_per_10_seconds, r.throttled), (500, 0));
     let r = burst::burst(&mut ws, VAULT, "hsm", burst::BurstOperation::Get, 600, 0).unwrap();
     assert_eq!((r.succeeded, r.throttled), (500, 100));
@@ -672,8 +664,7 @@ fn restoring_a_snapshot_restores_the_audit_log_and_the_throttling_windows() {
     let (log, count) = (diagnostics::audit_log(&ws, VAULT), ws.journal.len());
 
     // The abandoned timeline: a flood that fills the window, reads, time passing.
-    let flood =
-        burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 5000, 0).unwrap();
+    let flood = burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 5000, 0).unwrap();
     assert!(flood.throttled > 0);
     assert!(sh.run_line(&mut ws, "sim clock advance 1h").ok);
     for _ in 0..3 {
@@ -691,8 +682,7 @@ fn restoring_a_snapshot_restores_the_audit_log_and_the_throttling_windows() {
     assert_eq!(ws.journal.len(), count);
     assert!(ws.journal.filtered(|r| r.time > snapshot.now()).is_empty());
     // The windows are the snapshot's too: the same flood is admitted the same way again.
-    let again =
-        burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 5000, 0).unwrap();
+    let again = burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 5000, 0).unwrap();
     assert_eq!(
         (again.succeeded, again.throttled),
         (flood.succeeded, flood.throttled)
