@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::hint::black_box;
 use tde_console::model::*;
-use tde_console::service::{diagnostics, requests};
+use tde_console::service::{burst, diagnostics};
 use tde_console::ui::ConsoleApp;
 
 const VAULT: &str = "kv-contoso-eu";
@@ -29,15 +29,7 @@ fn audited_demo() -> Workspace {
         },
     )
     .expect("setting");
-    requests::burst(
-        &mut ws,
-        VAULT,
-        KEY,
-        requests::BurstOperation::Get,
-        100_000,
-        50,
-    )
-    .expect("burst");
+    burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 100_000, 50).expect("burst");
     assert_eq!(diagnostics::audit_log(&ws, VAULT).len(), 100_000);
     ws
 }
@@ -78,7 +70,7 @@ fn benches(c: &mut Criterion) {
                 // A clone's journal is its own: iterations never fill each other's windows.
                 let mut w = fresh.clone();
                 black_box(
-                    requests::burst(&mut w, VAULT, KEY, requests::BurstOperation::Get, 5_000, 0)
+                    burst::burst(&mut w, VAULT, KEY, burst::BurstOperation::Get, 5_000, 0)
                         .expect("burst"),
                 )
             })

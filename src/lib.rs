@@ -19,6 +19,8 @@
 //! assert!(r.stderr.starts_with("ERROR: (ResourceNotFound)"));
 //! ```
 
+#[cfg(test)]
+mod architecture_test;
 pub mod arm_endpoint;
 pub mod crypto;
 pub mod model;

@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 /// The most samples an app keeps: seven days at one per minute.
 pub const MAX_SAMPLES: u32 = 7 * 24 * 60;
 
+/// The shortest interval between an app's queries.
+pub const MIN_EVERY: Duration = Duration::minutes(1);
+/// The longest interval between an app's queries.
+pub const MAX_EVERY: Duration = Duration::hours(1);
+
 /// What one query of the app got.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SampleOutcome {
@@ -77,6 +82,36 @@ pub struct CustomerApp {
 }
 
 impl CustomerApp {
+    /// What a file's customer app must hold for the sampling to work on it: an interval the
+    /// service takes ([`MIN_EVERY`] to [`MAX_EVERY`], whole minutes), instants within the
+    /// calendar, runs in order, at most [`MAX_SAMPLES`].
+    pub fn validate(&self) -> Result<(), String> {
+        if self.every < MIN_EVERY || self.every > MAX_EVERY || self.every.0 % 60 != 0 {
+            return Err(format!(
+                "its interval ({} s) is not 1 to 60 whole minutes",
+                self.every.0
+            ));
+        }
+        let times = [Some(self.started), self.stopped, Some(self.next)];
+        if times.into_iter().flatten().any(|t| !t.in_calendar()) {
+            return Err("it holds a date outside 1970 to 9000".into());
+        }
+        let mut after = Timestamp(i64::MIN);
+        for r in &self.runs {
+            if !r.first.in_calendar() || r.count == 0 || r.first < after {
+                return Err("its samples are not in order".into());
+            }
+            after = r.last(self.every) + self.every;
+        }
+        if after > self.next && !self.runs.is_empty() {
+            return Err("its samples run past its next query".into());
+        }
+        if self.samples() > u64::from(MAX_SAMPLES) {
+            return Err(format!("it holds more than {} samples", MAX_SAMPLES));
+        }
+        Ok(())
+    }
+
     pub fn running(&self) -> bool {
         self.stopped.is_none()
     }

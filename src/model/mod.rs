@@ -8,7 +8,7 @@ pub mod customer_app;
 pub mod ids;
 pub mod journal;
 pub mod monitor;
-pub mod progress;
+pub mod retention;
 pub mod secret;
 pub mod sql;
 
@@ -22,7 +22,7 @@ pub use customer_app::{CustomerApp, SampleOutcome, SampleRun};
 pub use ids::*;
 pub use journal::*;
 pub use monitor::*;
-pub use progress::BulkProgress;
+pub use retention::parse_retention;
 pub use secret::*;
 pub use sql::*;
 pub use topology::*;

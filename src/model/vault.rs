@@ -358,6 +358,80 @@ pub struct RotationPolicy {
 }
 
 impl RotationPolicy {
+    /// Keys rotate at most every 7 days (and a Notify comes at least 7 days ahead).
+    pub const MIN_ROTATE: crate::sim::Duration = crate::sim::Duration::days(7);
+    /// The shortest expiryTime a policy may set.
+    pub const MIN_EXPIRY: crate::sim::Duration = crate::sim::Duration::days(28);
+
+    /// Checks the policy against Key Vault's rules: one Rotate trigger of at least 7 days,
+    /// durations of at most 100 years, an expiry of at least 28 days that leaves 7 days
+    /// after the trigger. The error is Key Vault's text (code `BadParameter`).
+    pub fn check(&self) -> Result<(), String> {
+        let bad = |m: String| Err(m);
+        if self.rotate_after_create.is_some() && self.rotate_before_expiry.is_some() {
+            return bad("A rotation policy has one Rotate action: timeAfterCreate or timeBeforeExpiry, not both.".into());
+        }
+        let longest = crate::sim::Duration::days(36_500);
+        for d in [
+            self.rotate_after_create,
+            self.rotate_before_expiry,
+            self.expiry_time,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if d > longest {
+                return bad(format!(
+                    "A rotation policy's durations are at most 100 years ({} is longer).",
+                    d.human()
+                ));
+            }
+        }
+        for d in [self.rotate_after_create, self.rotate_before_expiry]
+            .into_iter()
+            .flatten()
+        {
+            if d < Self::MIN_ROTATE {
+                return bad(format!(
+                    "The Rotate trigger ({}) is too short: keys rotate at most every 7 days.",
+                    d.human()
+                ));
+            }
+        }
+        if self.notify_before_expiry < Self::MIN_ROTATE {
+            return bad("The Notify trigger must be at least 7 days before expiry.".into());
+        }
+        match self.expiry_time {
+            Some(e) if e < Self::MIN_EXPIRY => {
+                return bad(format!(
+                    "expiryTime ({}) must be at least 28 days.",
+                    e.human()
+                ));
+            }
+            Some(e) => {
+                if let Some(a) = self.rotate_after_create
+                    && a + Self::MIN_ROTATE > e
+                {
+                    return bad(
+                        "timeAfterCreate must leave at least 7 days before expiryTime.".into(),
+                    );
+                }
+                if let Some(b) = self.rotate_before_expiry
+                    && b + Self::MIN_ROTATE > e
+                {
+                    return bad(
+                        "timeBeforeExpiry must be at least 7 days shorter than expiryTime.".into(),
+                    );
+                }
+            }
+            None if self.rotate_before_expiry.is_some() => {
+                return bad("A timeBeforeExpiry trigger needs an expiryTime.".into());
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
     pub const DEFAULT_NOTIFY: crate::sim::Duration = crate::sim::Duration::days(30);
 }
 

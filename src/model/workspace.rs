@@ -148,10 +148,6 @@ pub struct Workspace {
     /// the workspace's value (snapshots, rewinds and equality include it).
     #[serde(default)]
     pub journal: super::journal::RequestJournal,
-    /// The running bulk operation's progress: shared by every clone (a job's copy sets it,
-    /// the UI reads it), never saved, not part of equality. See [`super::progress`].
-    #[serde(skip)]
-    pub progress: super::progress::BulkProgress,
     /// Geo-replication links, failover groups and regional outages.
     #[serde(default)]
     pub continuity: super::continuity::Continuity,
@@ -202,6 +198,19 @@ impl Workspace {
     /// Marks a change: a revision no other state of this process has had.
     pub fn bump_revision(&mut self) {
         self.revision = NEXT_REVISION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Marks every notification read.
+    pub fn mark_notifications_read(&mut self) {
+        // Only unread ones are written (a snapshot keeps sharing the rest).
+        let unread: Vec<usize> = (0..self.notifications.len())
+            .filter(|&i| !self.notifications[i].read)
+            .collect();
+        for i in unread {
+            if let Some(n) = self.notifications.get_mut(i) {
+                n.read = true;
+            }
+        }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -308,8 +317,6 @@ impl Workspace {
             bookmarks,
             customer_apps,
             revision: _,
-            // Shared progress of a running job: not state.
-            progress: _,
         } = self;
         let servers_same = servers.len() == other.servers.len()
             && servers

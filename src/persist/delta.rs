@@ -148,7 +148,6 @@ pub fn diff(old: &Workspace, new: &Workspace) -> Delta {
         bookmarks: _,
         customer_apps: _,
         // Shared progress of a running job: never saved.
-        progress: _,
         revision: _,
     } = new;
     let mut d = Delta::default();

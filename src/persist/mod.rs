@@ -107,7 +107,7 @@ pub fn from_ron(text: &str, origin: &Path) -> Result<Workspace, PersistError> {
     })?;
     // Files from before backups were modelled: each database's backups so far were taken
     // under the protector it has now (derived, so a file saved since reads back unchanged).
-    crate::service::content::record_protector_intervals(&mut ws);
+    ws.record_protector_intervals_of(None);
     Ok(ws)
 }
 
@@ -156,10 +156,10 @@ fn check_invariants(ws: &Workspace) -> Result<(), String> {
                 }
             }
             if let Some(p) = &k.rotation_policy {
-                crate::service::rotation::validate_policy(p).map_err(|e| {
+                p.check().map_err(|e| {
                     format!(
-                        "key '{}' in vault '{}' has an invalid rotation policy: {}",
-                        k.name, v.name, e.message
+                        "key '{}' in vault '{}' has an invalid rotation policy: {e}",
+                        k.name, v.name
                     )
                 })?;
             }
@@ -174,10 +174,10 @@ fn check_invariants(ws: &Workspace) -> Result<(), String> {
     for g in &ws.action_groups {
         for r in &g.receivers {
             if r.kind == crate::model::ReceiverKind::Webhook {
-                crate::service::monitor::parse_loopback_url(&r.target).map_err(|e| {
+                crate::model::loopback_url(&r.target).map_err(|e| {
                     format!(
-                        "action group '{}' has a webhook that is not allowed: {}",
-                        g.name, e.message
+                        "action group '{}' has a webhook that is not allowed: {e}",
+                        g.name
                     )
                 })?;
             }
@@ -187,7 +187,7 @@ fn check_invariants(ws: &Workspace) -> Result<(), String> {
         return Err("the workspace has no backup root key (backup_root)".into());
     }
     for a in &ws.customer_apps {
-        crate::service::customer_app::validate(a)
+        a.validate()
             .map_err(|e| format!("customer app on '{}/{}': {e}", a.server, a.database))?;
     }
     for s in &ws.servers {
@@ -768,6 +768,6 @@ pub fn demo() -> Result<Workspace, PersistError> {
     let mut ws = from_ron(DEMO_RON, Path::new("<built-in demo>"))?;
     refresh_published_secrets(&mut ws);
     ws.name = DEMO_NAME.into();
-    crate::service::mark_notifications_read(&mut ws);
+    ws.mark_notifications_read();
     Ok(ws)
 }

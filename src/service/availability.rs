@@ -120,7 +120,7 @@ pub fn database_availability(
     server_name: &str,
     db: &str,
 ) -> ServiceResult<Availability> {
-    let s = super::sql::server(ws, server_name)?;
+    let s = super::lookup::server(ws, server_name)?;
     let d = s
         .database(db)
         .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;
@@ -130,7 +130,7 @@ pub fn database_availability(
 /// What a client connecting now gets before any page is read: nothing (it may go on), or
 /// the service's refusal (error 40613).
 pub fn check_connect(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
-    let s = super::sql::server(ws, server_name)?;
+    let s = super::lookup::server(ws, server_name)?;
     let d = s
         .database(db)
         .ok_or_else(|| ServiceError::database_not_found(server_name, db))?;

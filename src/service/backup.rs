@@ -12,7 +12,7 @@
 
 use super::content::{revision_at, seal, unseal};
 use super::database_key::DatabaseCmk;
-use super::sql::{live_database, server, server_mut, tde_error};
+use super::lookup::{live_database, server, server_mut, tde_error};
 use super::tde::server_wrap_dek;
 use super::{Caller, ServiceError, ServiceResult, ids, notify, transact};
 use crate::crypto::{DataEncryptionKey, WrapAlgorithm};
@@ -20,39 +20,19 @@ use crate::model::*;
 use crate::sim::{Duration, SimEvent};
 use std::collections::BTreeMap;
 
-/// The earliest point-in-time restore point: creation, or the retention window's start.
+/// The earliest point-in-time restore point ([`Database::earliest_restore_point`]).
 pub fn earliest_restore_point(d: &Database, now: Timestamp) -> Timestamp {
-    let window = Duration::days(d.backup_policy.retention_days.clamp(1, 35) as i64);
-    // A revalidation after the auto-heal window restarts the history (`pitr_earliest`).
-    let start = d
-        .settings
-        .pitr_earliest
-        .unwrap_or(d.created)
-        .max(d.created)
-        .max(d.history_start.unwrap_or(d.created));
-    start.max(now - window)
+    d.earliest_restore_point(now)
 }
 
-/// The last full backup at or before `t` (the first one is taken right after creation).
+/// The last full backup at or before `t` ([`Database::full_backup_before`]).
 pub fn full_backup_before(d: &Database, t: Timestamp) -> Timestamp {
-    if t <= d.created {
-        return d.created;
-    }
-    let weeks = (t - d.created).0 / FULL_BACKUP_EVERY.0;
-    d.created + Duration(weeks * FULL_BACKUP_EVERY.0)
+    d.full_backup_before(t)
 }
 
-/// The longest any long-term retention backup of `d` is kept (`ltr-policy`).
+/// The longest any long-term retention backup of `d` is kept ([`Database::ltr_retention`]).
 pub fn ltr_retention(d: &Database) -> Option<Duration> {
-    let s = &d.settings;
-    [
-        &s.ltr_weekly_retention,
-        &s.ltr_monthly_retention,
-        &s.ltr_yearly_retention,
-    ]
-    .into_iter()
-    .filter_map(|r| r.as_deref().and_then(parse_iso_duration))
-    .max()
+    d.ltr_retention()
 }
 
 /// How long the weekly full taken at `t` is kept: the longest of the weekly retention, the
@@ -60,7 +40,7 @@ pub fn ltr_retention(d: &Database) -> Option<Duration> {
 /// policy's week of the year). `None`: not kept.
 pub fn ltr_kept_for(d: &Database, t: Timestamp) -> Option<Duration> {
     let s = &d.settings;
-    let parse = |r: &Option<String>| r.as_deref().and_then(parse_iso_duration);
+    let parse = |r: &Option<String>| r.as_deref().and_then(parse_retention);
     let date = ::time::OffsetDateTime::from_unix_timestamp(t.0).ok()?;
     let weekly = parse(&s.ltr_weekly_retention);
     let monthly = parse(&s.ltr_monthly_retention).filter(|_| date.day() <= 7);
@@ -69,20 +49,7 @@ pub fn ltr_kept_for(d: &Database, t: Timestamp) -> Option<Duration> {
     [weekly, monthly, yearly].into_iter().flatten().max()
 }
 
-/// `P4W`, `P30D`, `P12M`, `P10Y` (months as 30 days, years as 365). At most 10 years.
-pub fn parse_iso_duration(text: &str) -> Option<Duration> {
-    let rest = text.strip_prefix('P')?;
-    let unit = rest.chars().last()?;
-    let n: i64 = rest.get(..rest.len() - unit.len_utf8())?.parse().ok()?;
-    let days = match unit {
-        'D' => n,
-        'W' => n.checked_mul(7)?,
-        'M' => n.checked_mul(30)?,
-        'Y' => n.checked_mul(365)?,
-        _ => return None,
-    };
-    (1..=3650).contains(&days).then(|| Duration::days(days))
-}
+pub use crate::model::parse_retention;
 
 /// The protector interval in force at `t`.
 pub fn interval_at(d: &Database, t: Timestamp) -> Option<&ProtectorInterval> {
@@ -437,7 +404,7 @@ pub fn restore_database_with(
                 ),
             ));
         }
-        super::content::require_server_serving(ws, &req.target_server)?;
+        super::lookup::require_server_serving(ws, &req.target_server)?;
         if target.protector_change_until.is_some_and(|t| t > ws.now()) {
             return Err(ServiceError::bad_request(
                 "CreateDatabaseAttemptedWithRotationInProgress",
@@ -735,7 +702,7 @@ pub fn set_backup_policy(
                 format!("Differential backups are taken every 12 or 24 hours, not {h}."),
             ));
         }
-        super::sql::live_database(ws, server_name, db)?;
+        super::lookup::live_database(ws, server_name, db)?;
         let now = ws.now();
         let d = server_mut(ws, server_name)?
             .database_mut(db)
@@ -744,7 +711,7 @@ pub fn set_backup_policy(
         if let Some(h) = diff_backup_hours {
             d.backup_policy.diff_backup_hours = h;
         }
-        super::content::prune_history(d, now);
+        d.prune_history(now);
         Ok(d.backup_policy.clone())
     })
 }
@@ -798,7 +765,7 @@ pub fn interval_reachable(ws: &Workspace, server_name: &str, interval: &Protecto
 
 /// Which keys the backups of `d` still need (URIs of Key Vault keys, oldest first).
 pub fn keys_needed_by_backups(d: &Database, now: Timestamp) -> Vec<String> {
-    let from = super::content::history_needed_from(d, now);
+    let from = d.history_needed_from(now);
     let first = d
         .protector_history
         .partition_point(|i| i.from <= from)
@@ -820,11 +787,15 @@ mod tests {
 
     #[test]
     fn iso_durations() {
-        assert_eq!(parse_iso_duration("P4W"), Some(Duration::days(28)));
-        assert_eq!(parse_iso_duration("P10Y"), Some(Duration::days(3650)));
-        assert_eq!(parse_iso_duration("P11Y"), None);
-        assert_eq!(parse_iso_duration("P4é"), None);
-        assert_eq!(parse_iso_duration("P"), None);
-        assert_eq!(parse_iso_duration("4W"), None);
+        assert_eq!(parse_retention("P4W"), Some(Duration::days(28)));
+        assert_eq!(parse_retention("P10Y"), Some(Duration::days(3650)));
+        assert_eq!(parse_retention("P3650D"), Some(Duration::days(3650)));
+        assert_eq!(parse_retention("P3651D"), None);
+        assert_eq!(parse_retention("P11Y"), None);
+        assert_eq!(parse_retention("P0D"), None);
+        assert_eq!(parse_retention("P4é"), None);
+        assert_eq!(parse_retention("P"), None);
+        assert_eq!(parse_retention("4W"), None);
+        assert_eq!(parse_retention("P9223372036854775807Y"), None);
     }
 }

@@ -240,7 +240,7 @@ fn reconcile_servers(ws: &mut Workspace, only: Option<&std::collections::HashSet
         schedule_auto_rotation(ws, &name);
     }
     super::rotation::schedule_lifecycle(ws);
-    super::content::record_protector_intervals_of(ws, only);
+    ws.record_protector_intervals_of(only);
 }
 
 /// When the server first found the key of `database` (`None`: its protector) unusable.

@@ -3,7 +3,8 @@
 //! History is kept as long as point-in-time restore (and long-term retention) needs it, and
 //! no longer.
 
-use super::sql::{live_database, server, tde_error};
+pub(crate) use super::lookup::require_serving;
+use super::lookup::{live_database, tde_error};
 use super::tde::unwrap_in_memory;
 use super::{ServiceError, ServiceResult, transact};
 use crate::crypto::{DataEncryptionKey, PAGE_SIZE};
@@ -14,31 +15,6 @@ pub const TEXT_PAGE_NO: usize = 4;
 
 /// The most text one write holds (one data page, less the row overhead).
 pub const MAX_TEXT_BYTES: usize = PAGE_SIZE - 96;
-
-/// A server that cannot take a new database: its region is down.
-pub(crate) fn require_server_serving(ws: &Workspace, server_name: &str) -> ServiceResult<()> {
-    let s = server(ws, server_name)?;
-    match ws.continuity.region_outage(&s.location, ws.now()) {
-        Some(o) => Err(ServiceError::new(
-            "ServiceUnavailable",
-            503,
-            format!(
-                "Server '{}' is unavailable: region {} is down until {}. Retry the operation later, or use another region.",
-                s.name, o.region, o.until
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// A server that cannot serve: its region is down.
-pub(crate) fn require_serving(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
-    let s = server(ws, server_name)?;
-    if ws.continuity.region_outage(&s.location, ws.now()).is_some() {
-        return Err(ServiceError::database_unavailable(server_name, db));
-    }
-    Ok(())
-}
 
 /// A client connection to `db`: the server serves and the database is Online.
 pub(crate) fn connectable<'a>(
@@ -202,117 +178,8 @@ pub(crate) fn push_revision(
     if let Some(d) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
         let i = d.content.partition_point(|r| r.at <= at);
         d.content.insert(i, ContentRevision { at, sealed });
-        prune_history(d, now);
+        d.prune_history(now);
     }
-}
-
-/// The oldest instant any retained backup of `d` still covers: the full backup before the
-/// earliest point-in-time restore point, or an older weekly full kept for long-term retention.
-pub fn history_needed_from(d: &Database, now: Timestamp) -> Timestamp {
-    let pitr = super::backup::full_backup_before(d, super::backup::earliest_restore_point(d, now));
-    match super::backup::ltr_retention(d) {
-        Some(keep) => super::backup::full_backup_before(d, now - keep).min(pitr),
-        None => pitr,
-    }
-}
-
-/// Drops revisions and protector intervals older than anything a retained backup needs,
-/// keeping the one in force at that instant.
-pub fn prune_history(d: &mut Database, now: Timestamp) {
-    let from = history_needed_from(d, now);
-    let keep_rev = d
-        .content
-        .partition_point(|r| r.at <= from)
-        .saturating_sub(1);
-    let keep_int = d
-        .protector_history
-        .partition_point(|i| i.from <= from)
-        .saturating_sub(1);
-    if keep_rev > 0 || keep_int > 0 {
-        // Restores can no longer reach before `from`, whatever retention is set later.
-        d.history_start = Some(d.history_start.map_or(from, |h| h.max(from)));
-    }
-    d.content.drain(..keep_rev);
-    d.protector_history.drain(..keep_int);
-}
-
-/// Records a new protector interval for every database whose DEK is now wrapped otherwise
-/// than in its last interval (a protector change, a rotation, TDE turned on or off). Runs
-/// after every operation and event.
-pub(crate) fn record_protector_intervals(ws: &mut Workspace) {
-    record_protector_intervals_of(ws, None);
-}
-
-/// [`record_protector_intervals`] for the servers in `only` (every server for `None`).
-pub(crate) fn record_protector_intervals_of(
-    ws: &mut Workspace,
-    only: Option<&std::collections::HashSet<String>>,
-) {
-    let now = ws.now();
-    for s in &mut ws.servers {
-        if only.is_some_and(|o| !o.contains(&s.name)) {
-            continue;
-        }
-        // Read first: a server none of whose databases changed is not copied.
-        let changed: Vec<usize> = s
-            .databases
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| !last_interval_matches(d))
-            .map(|(i, _)| i)
-            .collect();
-        if changed.is_empty() {
-            continue;
-        }
-        let s = std::sync::Arc::make_mut(s);
-        for i in changed {
-            let d = std::sync::Arc::make_mut(&mut s.databases[i]);
-            let keys = &s.keys;
-            let current = d.dek.as_ref().map(|w| {
-                let key = keys
-                    .iter()
-                    .find(|k| k.name.eq_ignore_ascii_case(&w.server_key_name));
-                BackupProtector {
-                    server_key_name: w.server_key_name.clone(),
-                    key_type: key
-                        .map(|k| k.key_type)
-                        .unwrap_or(ServerKeyType::ServiceManaged),
-                    uri: key.and_then(|k| k.uri.clone()),
-                    thumbprint: w.thumbprint.clone(),
-                    dek_epoch: d.dek_epoch,
-                    wrapped: w.wrapped.clone(),
-                }
-            });
-            let from = if d.protector_history.is_empty() {
-                d.settings.pitr_earliest.unwrap_or(d.created).max(d.created)
-            } else {
-                now
-            };
-            d.protector_history.push(ProtectorInterval {
-                from,
-                protector: current,
-            });
-            prune_history(d, now);
-        }
-    }
-}
-
-/// Is `d`'s DEK wrapped as its last protector interval records?
-fn last_interval_matches(d: &Database) -> bool {
-    d.protector_history
-        .last()
-        .is_some_and(|last| match (&last.protector, &d.dek) {
-            (None, None) => true,
-            (Some(a), Some(w)) => {
-                a.server_key_name == w.server_key_name
-                    && a.dek_epoch == d.dek_epoch
-                    // OAEP is randomised: two wraps of a DEK differ from their first bytes
-                    // on, so a prefix tells a re-wrap without reading every byte of 50,000.
-                    && a.wrapped.len() == w.wrapped.len()
-                    && a.wrapped.iter().take(16).eq(w.wrapped.iter().take(16))
-            }
-            _ => false,
-        })
 }
 
 #[cfg(test)]

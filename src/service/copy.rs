@@ -5,7 +5,7 @@
 //! protector the target server needs the key material, as for a geo-secondary.
 
 use super::database_key::{DatabaseCmk, PreparedCmk};
-use super::sql::{live_database, server, server_mut, tde_error};
+use super::lookup::{live_database, server, server_mut, tde_error};
 use super::{ServiceError, ServiceResult, ids, transact};
 use crate::crypto::DataEncryptionKey;
 use crate::model::*;
@@ -36,7 +36,7 @@ pub fn copy_database(
         .unwrap_or_else(|| req.server.clone());
     let out = transact(ws, |ws| {
         let d = live_database(ws, &req.server, &req.database)?.clone();
-        super::content::require_serving(ws, &req.server, &d.name)?;
+        super::lookup::require_serving(ws, &req.server, &d.name)?;
         if !d.state.is_online() {
             return Err(ServiceError::database_inaccessible(&req.server, &d.name));
         }
@@ -44,7 +44,7 @@ pub fn copy_database(
         if target.kind != ServerKind::SqlDatabaseServer {
             return Err(ServiceError::server_not_found(&target_name));
         }
-        super::content::require_server_serving(ws, &target_name)?;
+        super::lookup::require_server_serving(ws, &target_name)?;
         let check = super::sql::CreateDatabase::new(&target_name, &req.dest_name, d.tier, 1);
         super::sql::check_new_database(ws, &check)?;
         let prepared = if cmk.is_empty() {

@@ -20,8 +20,7 @@ use std::collections::BTreeMap;
 pub const DEFAULT_EVERY: Duration = Duration::minutes(1);
 
 /// The shortest and longest intervals an app takes.
-pub const MIN_EVERY: Duration = Duration::minutes(1);
-pub const MAX_EVERY: Duration = Duration::hours(1);
+pub use crate::model::customer_app::{MAX_EVERY, MIN_EVERY};
 
 /// What a client's query of `server`/`database` gets now: answered, or the service's
 /// refusal (its error number and text).
@@ -65,7 +64,7 @@ pub fn start_customer_app(
                 ),
             ));
         }
-        let s = super::sql::server(ws, server)?;
+        let s = super::lookup::server(ws, server)?;
         let d = s
             .database(database)
             .ok_or_else(|| ServiceError::database_not_found(&s.name, database))?;
@@ -152,33 +151,10 @@ pub fn remove_customer_app(ws: &mut Workspace, server: &str, database: &str) -> 
     })
 }
 
-/// What a file's customer app must hold for the sampling to work on it: an interval the
-/// service takes, instants within the calendar, runs in order, at most [`MAX_SAMPLES`].
+/// What a file's customer app must hold for the sampling to work on it
+/// ([`CustomerApp::validate`]).
 pub fn validate(a: &CustomerApp) -> Result<(), String> {
-    if a.every < MIN_EVERY || a.every > MAX_EVERY || a.every.0 % 60 != 0 {
-        return Err(format!(
-            "its interval ({} s) is not 1 to 60 whole minutes",
-            a.every.0
-        ));
-    }
-    let times = [Some(a.started), a.stopped, Some(a.next)];
-    if times.into_iter().flatten().any(|t| !t.in_calendar()) {
-        return Err("it holds a date outside 1970 to 9000".into());
-    }
-    let mut after = Timestamp(i64::MIN);
-    for r in &a.runs {
-        if !r.first.in_calendar() || r.count == 0 || r.first < after {
-            return Err("its samples are not in order".into());
-        }
-        after = r.last(a.every) + a.every;
-    }
-    if after > a.next && !a.runs.is_empty() {
-        return Err("its samples run past its next query".into());
-    }
-    if a.samples() > u64::from(MAX_SAMPLES) {
-        return Err(format!("it holds more than {} samples", MAX_SAMPLES));
-    }
-    Ok(())
+    a.validate()
 }
 
 /// The app on `database` of `server`, if there is one.
@@ -380,7 +356,7 @@ pub fn is_sdk_request(r: &VaultRequest) -> bool {
     let info = r.caller.client_info.as_str();
     info != super::requests::CONSOLE_CLIENT_INFO
         && !info.starts_with("Microsoft.Sql/")
-        && r.caller.app_id != super::rotation::ROTATION_APP_ID
+        && r.caller.app_id != super::lookup::ROTATION_APP_ID
 }
 
 /// The SDK clients' requests to the vaults, answered and refused, in `n` buckets of

@@ -9,7 +9,7 @@
 //! and a vault of another tenant through the application that identity is federated to
 //! (`--federated-client-id`).
 
-use super::sql::{live_database, require_online, server, server_mut, tde_error};
+use super::lookup::{live_database, require_online, server, server_mut, tde_error};
 use super::tde::{
     parse_kid, server_unwrap_dek, server_wrap_dek, server_wrap_dek_as, validate_protector_as,
 };
@@ -29,7 +29,7 @@ pub fn set_database_protector(
     auto_rotation: bool,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
-        super::content::require_server_serving(ws, server_name)?;
+        super::lookup::require_server_serving(ws, server_name)?;
         let uri = parse_kid(kid)?;
         let d = writable_database(ws, server_name, db)?;
         require_online(ws, server_name, db)?;
@@ -81,7 +81,7 @@ pub fn revert_database_protector(
     db: &str,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
-        super::content::require_server_serving(ws, server_name)?;
+        super::lookup::require_server_serving(ws, server_name)?;
         let d = writable_database(ws, server_name, db)?;
         let s = server(ws, server_name)?;
         let Some(own) = d.encryption_protector.clone() else {
@@ -451,7 +451,7 @@ pub fn database_keys(
         KeysFilter::All => all,
         KeysFilter::Current => all.into_iter().filter(|r| r.is_current()).collect(),
         KeysFilter::At(t) => {
-            let from = super::backup::full_backup_before(d, t.min(now));
+            let from = d.full_backup_before(t.min(now));
             all.into_iter()
                 .filter(|r| r.added <= t && r.used_between(from, t))
                 .collect()

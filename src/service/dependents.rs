@@ -187,7 +187,7 @@ pub fn backup_spans_needing(
     version: Option<&str>,
     now: Timestamp,
 ) -> Vec<(Timestamp, Timestamp)> {
-    let from = super::content::history_needed_from(d, now);
+    let from = d.history_needed_from(now);
     let h = &d.protector_history;
     let mut out: Vec<(Timestamp, Timestamp)> = Vec::new();
     for (i, interval) in h.iter().enumerate() {

@@ -4,7 +4,7 @@
 //! (`--federated-client-id`) reaches a vault of another tenant as that application's
 //! service principal there; without the federation, Azure refuses it.
 
-use super::keyvault::is_guid;
+use super::lookup::is_guid;
 use super::{ServiceError, ServiceResult, check_name, transact};
 use crate::model::*;
 

@@ -178,3 +178,12 @@ impl fmt::Display for ServiceError {
 impl std::error::Error for ServiceError {}
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The message a panic carried (what the clients report when an operation panicked).
+pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a bug".to_string())
+}

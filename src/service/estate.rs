@@ -76,7 +76,7 @@ pub fn create_databases(
             });
             identities.push(identity);
         }
-        let s = sql::server(ws, server_name)?;
+        let s = super::lookup::server(ws, server_name)?;
         // The key each database is wrapped with, and who reaches it: the server's protector
         // as the server, or the database's own key as the database's identity.
         let mut materials: HashMap<WrapAs, (&RsaKeyMaterial, WrappedDek)> = HashMap::new();
@@ -92,14 +92,14 @@ pub fn create_databases(
             if materials.contains_key(&(name.clone(), identity.clone())) {
                 continue;
             }
-            let key = s
-                .key(name)
-                .ok_or_else(|| sql::tde_error(ws, server_name, &KeyAccessFailure::KeyNotFound))?;
+            let key = s.key(name).ok_or_else(|| {
+                super::lookup::tde_error(ws, server_name, &KeyAccessFailure::KeyNotFound)
+            })?;
             let material = match key.key_type {
                 ServerKeyType::ServiceManaged => &s.service_managed_key,
                 ServerKeyType::AzureKeyVault => {
                     let uri = key.uri.as_deref().and_then(KeyUri::parse).ok_or_else(|| {
-                        sql::tde_error(ws, server_name, &KeyAccessFailure::KeyNotFound)
+                        super::lookup::tde_error(ws, server_name, &KeyAccessFailure::KeyNotFound)
                     })?;
                     let usable = check_key_use(
                         ws,
@@ -108,9 +108,9 @@ pub fn create_databases(
                         &KeyPermission::TDE_REQUIRED,
                         Some(KeyOperation::WrapKey),
                     )
-                    .map_err(|f| sql::tde_error(ws, server_name, &f))?;
+                    .map_err(|f| super::lookup::tde_error(ws, server_name, &f))?;
                     usable.version.material.rsa().ok_or_else(|| {
-                        sql::tde_error(
+                        super::lookup::tde_error(
                             ws,
                             server_name,
                             &KeyAccessFailure::KeyOperationsNotPermitted,
@@ -149,7 +149,7 @@ pub fn create_databases(
         });
         let dbs = built.into_iter().collect::<ServiceResult<Vec<_>>>()?;
         let n = dbs.len();
-        sql::server_mut(ws, server_name)?
+        super::lookup::server_mut(ws, server_name)?
             .databases
             .extend(dbs.into_iter().map(Arc::new));
         Ok(n)
@@ -307,7 +307,7 @@ pub fn generate(
                 .or((spec.vaults > 0).then_some(i % spec.vaults.max(1)));
             let byok = vault_index.filter(|_| rng.random_range(0..10) != 0);
             if let Some(v) = byok {
-                let principal = sql::server(ws, &name)?
+                let principal = super::lookup::server(ws, &name)?
                     .identity
                     .as_ref()
                     .map(|id| id.principal_id.clone())

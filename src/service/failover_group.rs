@@ -4,7 +4,7 @@
 //! grace period.
 
 use super::georeplication::{CreateReplica, create_replica, failover_database};
-use super::sql::{live_database, server};
+use super::lookup::{live_database, server};
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent};
@@ -179,7 +179,7 @@ pub fn show_failover_group(
 
 fn on_primary(ws: &Workspace, name: &str, server_name: &str) -> ServiceResult<FailoverGroup> {
     let g = show_failover_group(ws, name, server_name)?;
-    super::content::require_server_serving(ws, server_name)?;
+    super::lookup::require_server_serving(ws, server_name)?;
     if !g.primary_server.eq_ignore_ascii_case(server_name) {
         return Err(ServiceError::bad_request(
             "FailoverGroupUpdateOrDeleteRequestOnSecondary",
@@ -436,7 +436,7 @@ fn open_new_primaries(
     for (db, at, outcome) in opened {
         instants.push(at.max(now));
         if let Err(f) = outcome {
-            return Err(super::sql::tde_error(ws, server_name, &f));
+            return Err(super::lookup::tde_error(ws, server_name, &f));
         }
         super::log_activity(
             ws,

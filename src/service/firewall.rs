@@ -2,7 +2,7 @@
 //! delete`), kept on the server and deleted with it. `0.0.0.0`–`0.0.0.0` is the rule that
 //! lets Azure services in.
 
-use super::sql::{server, server_mut};
+use super::lookup::{server, server_mut};
 use super::{ServiceError, ServiceResult, transact};
 use crate::model::*;
 use std::net::Ipv4Addr;

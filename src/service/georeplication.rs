@@ -4,7 +4,7 @@
 //! unwrapping its DEK through that server's vault.
 
 use super::database_key::DatabaseCmk;
-use super::sql::{live_database, server, server_mut, tde_error};
+use super::lookup::{live_database, server, server_mut, tde_error};
 use super::tde::{server_unwrap_dek, server_wrap_dek};
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
@@ -185,8 +185,8 @@ fn create_replica_inner(
         if !d.state.is_online() {
             return Err(ServiceError::database_inaccessible(&s.name, &d.name));
         }
-        super::content::require_serving(ws, &req.server, &d.name)?;
-        super::content::require_server_serving(ws, &req.partner_server)?;
+        super::lookup::require_serving(ws, &req.server, &d.name)?;
+        super::lookup::require_server_serving(ws, &req.partner_server)?;
         if let Some(up) = ws.continuity.primary_of(&s.name, &d.name) {
             let chain_byok = byok(s, &d)
                 || ws
@@ -474,7 +474,7 @@ pub(crate) fn failover_database(
             ),
         ));
     }
-    super::content::require_serving(ws, server_name, db)?;
+    super::lookup::require_serving(ws, server_name, db)?;
     // Open the new primary: its DEK really unwrapped through its own server's vault.
     let d = live_database(ws, server_name, db)?.clone();
     if open && d.dek.is_some() {

@@ -183,18 +183,18 @@ pub fn set_server_identities(
     assign_identity: bool,
 ) -> ServiceResult<SqlServer> {
     let out = transact(ws, |ws| {
-        let current = super::sql::server(ws, server_name)?.clone();
+        let current = super::lookup::server(ws, server_name)?.clone();
         let (system, ids, primary) = resolve(ws, Some(&current), req, assign_identity)?;
         let system_id = match (system, &current.identity) {
             (true, Some(i)) => Some(i.clone()),
-            (true, None) => Some(super::sql::new_identity(ws)),
+            (true, None) => Some(super::lookup::new_identity(ws)),
             (false, _) => None,
         };
         let federated = match &req.federated_client_id {
             Some(app) => Some(super::directory::app(ws, app)?.app_id.clone()),
             None => current.federated_client_id.clone(),
         };
-        let s = super::sql::server_mut(ws, server_name)?;
+        let s = super::lookup::server_mut(ws, server_name)?;
         s.identity = system_id;
         s.user_assigned_identities = ids;
         s.primary_user_assigned_identity = primary;

@@ -1,6 +1,7 @@
 //! Key Vault: vaults, access policies, keys and key versions, and the data-plane calls
 //! (wrapKey / unwrapKey) that check who is calling.
 
+pub(crate) use super::lookup::is_guid;
 use super::{Caller, ServiceError, ServiceResult, check_name, notify, transact};
 use crate::crypto::{RsaKeyMaterial, WrapAlgorithm};
 use crate::model::*;
@@ -1983,14 +1984,4 @@ pub(crate) fn purge_expired(ws: &mut Workspace) {
         v.secrets
             .retain(|s| s.deleted.as_ref().is_none_or(|d| d.scheduled_purge > now));
     }
-}
-
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal digits.
-pub(crate) fn is_guid(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }

@@ -227,7 +227,7 @@ pub fn create_managed_instance(
         let mut mi_req = req.clone();
         mi_req.kind = ServerKind::ManagedInstance;
         create_server_with(ws, &mi_req, identities, key_id, service_key)?;
-        let mi = super::sql::server_mut(ws, &req.name)?;
+        let mi = super::lookup::server_mut(ws, &req.name)?;
         mi.subnet_id = Some(id);
         Ok(mi.clone())
     })

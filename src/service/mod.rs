@@ -10,6 +10,7 @@ pub mod advisor;
 pub mod availability;
 pub mod backup;
 pub mod behaviour;
+pub mod burst;
 pub mod chain;
 pub mod content;
 pub mod copy;
@@ -26,10 +27,12 @@ pub mod georeplication;
 pub mod identity;
 pub mod keyvault;
 pub mod locks;
+pub mod lookup;
 pub mod managed_instance;
 pub mod monitor;
 pub mod network;
 pub mod outage;
+pub mod progress;
 pub mod rbac;
 pub mod recovery;
 pub mod requests;
@@ -40,7 +43,7 @@ pub mod sku;
 pub mod sql;
 pub mod tde;
 
-pub use error::{ServiceError, ServiceResult};
+pub use error::{ServiceError, ServiceResult, panic_text};
 
 use crate::crypto::{CryptoError, RsaKeyMaterial};
 use crate::model::*;
@@ -178,7 +181,6 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         backup_root: crate::crypto::backup::BackupRoot::generate(),
         locks: Vec::new(),
         journal: RequestJournal::default(),
-        progress: Default::default(),
         continuity: Continuity::default(),
         identities: Vec::new(),
         networks: Vec::new(),
@@ -218,15 +220,7 @@ pub fn set_client_ip(ws: &mut Workspace, ip: &str) -> ServiceResult<()> {
 
 /// Marks every notification read.
 pub fn mark_notifications_read(ws: &mut Workspace) {
-    // Only unread ones are written (a snapshot keeps sharing the rest).
-    let unread: Vec<usize> = (0..ws.notifications.len())
-        .filter(|&i| !ws.notifications[i].read)
-        .collect();
-    for i in unread {
-        if let Some(n) = ws.notifications.get_mut(i) {
-            n.read = true;
-        }
-    }
+    ws.mark_notifications_read();
 }
 
 /// Records one Activity Log entry (see [`record_activity`]).

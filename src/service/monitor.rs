@@ -215,36 +215,10 @@ fn common_alert_schema(
     })
 }
 
-/// `http://127.0.0.1:PORT/path` (or localhost, [::1]): host, port, path.
+/// `http://127.0.0.1:PORT/path` (or localhost, [::1]): host, port, path
+/// ([`crate::model::loopback_url`], refused as `InvalidWebhookUrl`).
 pub(crate) fn parse_loopback_url(url: &str) -> ServiceResult<(String, u16, String)> {
-    let bad = || {
-        ServiceError::bad_request(
-            "InvalidWebhookUrl",
-            format!(
-                "'{url}' is not allowed: this training console only delivers webhooks over http to a loopback address (http://127.0.0.1:PORT/path, http://localhost:PORT/path or http://[::1]:PORT/path)."
-            ),
-        )
-    };
-    // Nothing a request line could be split on (CR, LF, spaces, other controls) may reach
-    // the wire.
-    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(bad());
-    }
-    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.is_empty() && !p.contains(']') => {
-            (h, p.parse::<u16>().map_err(|_| bad())?)
-        }
-        _ => (authority, 80),
-    };
-    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
-        return Err(bad());
-    }
-    Ok((host.to_string(), port, path.to_string()))
+    loopback_url(url).map_err(|m| ServiceError::bad_request("InvalidWebhookUrl", m))
 }
 
 /// POSTs JSON over HTTP/1.1 to a loopback URL; returns what happened, in words.

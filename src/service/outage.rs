@@ -223,7 +223,7 @@ fn adopt_twin(
         .and_then(KeyUri::parse)
         .ok_or_else(ServiceError::server_key_not_found)?;
     let caller = super::Caller::Server(server_name.to_string());
-    let s = super::sql::server(ws, server_name)?;
+    let s = super::lookup::server(ws, server_name)?;
     let mut moved = Vec::new();
     for d in &s.databases {
         let Some(w) = d
@@ -234,10 +234,10 @@ fn adopt_twin(
             continue;
         };
         super::keyvault::unwrap_key(ws, &caller, &uri, &w.wrapped)
-            .map_err(|f| super::sql::tde_error(ws, server_name, &f))?;
+            .map_err(|f| super::lookup::tde_error(ws, server_name, &f))?;
         moved.push(d.name.clone());
     }
-    let s = super::sql::server_mut(ws, server_name)?;
+    let s = super::lookup::server_mut(ws, server_name)?;
     for name in moved {
         if let Some(w) = s.database_mut(&name).and_then(|d| d.dek.as_mut()) {
             w.server_key_name = twin.name.clone();

@@ -95,7 +95,7 @@ pub fn create_role_assignment(
                     "An assignee object id is required (--assignee-object-id).",
                 ));
             }
-            if !super::keyvault::is_guid(principal.0.trim()) {
+            if !super::lookup::is_guid(principal.0.trim()) {
                 return Err(ServiceError::bad_request(
                     "InvalidPrincipalId",
                     format!(

@@ -3,7 +3,7 @@
 //! that grows with the database's size, and loses the server-level settings the service
 //! documents; the console records which ones.
 
-use super::sql::{server, server_mut, tde_error};
+use super::lookup::{server, server_mut, tde_error};
 use super::tde::database_key_access;
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;

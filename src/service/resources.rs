@@ -147,7 +147,7 @@ pub fn create_subscription(
     };
     transact(ws, |ws| {
         let id = id.trim().to_ascii_lowercase();
-        if !super::keyvault::is_guid(&id) {
+        if !super::lookup::is_guid(&id) {
             return Err(ServiceError::bad_request(
                 "InvalidSubscriptionId",
                 format!("The subscription id '{id}' is not a GUID."),

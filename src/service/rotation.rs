@@ -11,9 +11,6 @@ use crate::crypto::{KeyMaterial, RsaKeyMaterial};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent};
 
-const MIN_ROTATE: Duration = Duration::days(7);
-const MIN_EXPIRY: Duration = Duration::days(28);
-
 /// `az keyvault key rotate`: a new version from `material` (same size and operations as
 /// the current one; with the policy's `expiryTime`, an expiry date). Needs `rotate`.
 pub fn rotate_key(
@@ -121,65 +118,10 @@ pub fn rotation_policy(
     })
 }
 
-/// Checks a policy against the service's rules.
+/// Checks a policy against the service's rules ([`RotationPolicy::check`]).
 pub fn validate_policy(p: &RotationPolicy) -> ServiceResult<()> {
-    let bad = |m: String| Err(ServiceError::bad_request("BadParameter", m));
-    if p.rotate_after_create.is_some() && p.rotate_before_expiry.is_some() {
-        return bad("A rotation policy has one Rotate action: timeAfterCreate or timeBeforeExpiry, not both.".into());
-    }
-    let longest = Duration::days(36_500);
-    for d in [p.rotate_after_create, p.rotate_before_expiry, p.expiry_time]
-        .into_iter()
-        .flatten()
-    {
-        if d > longest {
-            return bad(format!(
-                "A rotation policy's durations are at most 100 years ({} is longer).",
-                d.human()
-            ));
-        }
-    }
-    for d in [p.rotate_after_create, p.rotate_before_expiry]
-        .into_iter()
-        .flatten()
-    {
-        if d < MIN_ROTATE {
-            return bad(format!(
-                "The Rotate trigger ({}) is too short: keys rotate at most every 7 days.",
-                d.human()
-            ));
-        }
-    }
-    if p.notify_before_expiry < MIN_ROTATE {
-        return bad("The Notify trigger must be at least 7 days before expiry.".into());
-    }
-    match p.expiry_time {
-        Some(e) if e < MIN_EXPIRY => {
-            return bad(format!(
-                "expiryTime ({}) must be at least 28 days.",
-                e.human()
-            ));
-        }
-        Some(e) => {
-            if let Some(a) = p.rotate_after_create
-                && a + MIN_ROTATE > e
-            {
-                return bad("timeAfterCreate must leave at least 7 days before expiryTime.".into());
-            }
-            if let Some(b) = p.rotate_before_expiry
-                && b + MIN_ROTATE > e
-            {
-                return bad(
-                    "timeBeforeExpiry must be at least 7 days shorter than expiryTime.".into(),
-                );
-            }
-        }
-        None if p.rotate_before_expiry.is_some() => {
-            return bad("A timeBeforeExpiry trigger needs an expiryTime.".into());
-        }
-        None => {}
-    }
-    Ok(())
+    p.check()
+        .map_err(|m| ServiceError::bad_request("BadParameter", m))
 }
 
 /// `az keyvault key rotation-policy update`. Needs `setrotationpolicy`.
@@ -499,31 +441,61 @@ fn service_record(ws: &Workspace, vault: &str, key: &str, operation: &'static st
     }
 }
 
-/// Parses an ISO 8601 duration of days, weeks, months (30 days) and years (365 days):
-/// `P90D`, `P2Y`, `P1Y6M`, `P4W`.
-pub fn parse_iso_duration(text: &str) -> Option<Duration> {
-    let rest = text.trim().strip_prefix('P')?;
-    if rest.is_empty() {
-        return None;
-    }
-    let mut days = 0i64;
-    let mut number = String::new();
-    for c in rest.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: i64 = number.parse().ok()?;
-        number.clear();
-        days += n * match c {
-            'Y' => 365,
-            'M' => 30,
-            'W' => 7,
-            'D' => 1,
-            _ => return None,
+/// A rotation policy from its JSON (the REST body, and `az keyvault key rotation-policy
+/// update --value`): ISO 8601 durations, Rotate and Notify actions.
+pub fn parse_policy(v: &serde_json::Value) -> Result<RotationPolicy, String> {
+    let duration =
+        |s: &serde_json::Value, what: &str| -> Result<Option<crate::sim::Duration>, String> {
+            match s.as_str() {
+                None => Ok(None),
+                Some(t) => crate::sim::parse_iso_duration(t).map(Some).ok_or_else(|| {
+                    format!("{what} '{t}' is not an ISO 8601 duration such as P90D or P2Y")
+                }),
+            }
         };
+    let mut policy = RotationPolicy {
+        rotate_after_create: None,
+        rotate_before_expiry: None,
+        notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
+        expiry_time: duration(&v["attributes"]["expiryTime"], "expiryTime")?,
+        updated: Timestamp(0),
+    };
+    if !v.is_object() {
+        return Err("the policy must be a JSON object".into());
     }
-    number.is_empty().then_some(Duration::days(days))
+    let no_actions = Vec::new();
+    let actions = match &v["lifetimeActions"] {
+        serde_json::Value::Null => &no_actions,
+        serde_json::Value::Array(a) => a,
+        _ => return Err("lifetimeActions must be a list".into()),
+    };
+    for action in actions {
+        let after = duration(&action["trigger"]["timeAfterCreate"], "timeAfterCreate")?;
+        let before = duration(&action["trigger"]["timeBeforeExpiry"], "timeBeforeExpiry")?;
+        let kind = action["action"]["type"].as_str().unwrap_or_default();
+        if kind.eq_ignore_ascii_case("rotate") && after.is_none() && before.is_none() {
+            return Err(
+                "a Rotate action needs trigger.timeAfterCreate or trigger.timeBeforeExpiry".into(),
+            );
+        }
+        match kind.to_ascii_lowercase().as_str() {
+            "rotate" => {
+                if policy.rotate_after_create.is_some() || policy.rotate_before_expiry.is_some() {
+                    return Err("a policy has at most one Rotate action".into());
+                }
+                policy.rotate_after_create = after;
+                policy.rotate_before_expiry = before;
+            }
+            "notify" => {
+                policy.notify_before_expiry =
+                    before.ok_or("a Notify action needs trigger.timeBeforeExpiry")?;
+            }
+            other => {
+                return Err(format!("unknown action type '{other}' (Rotate or Notify)"));
+            }
+        }
+    }
+    Ok(policy)
 }
 
 /// An ISO 8601 duration in days (`P90D`), as the CLI prints a policy.
@@ -576,65 +548,7 @@ pub fn lifetime_actions_json(p: &RotationPolicy) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// A rotation policy from its JSON (the REST body, and `az keyvault key rotation-policy
-/// update --value`): ISO 8601 durations, Rotate and Notify actions.
-pub fn parse_policy(v: &serde_json::Value) -> Result<RotationPolicy, String> {
-    use serde_json::Value;
-    let duration = |s: &Value, what: &str| -> Result<Option<Duration>, String> {
-        match s.as_str() {
-            None => Ok(None),
-            Some(t) => parse_iso_duration(t).map(Some).ok_or_else(|| {
-                format!("{what} '{t}' is not an ISO 8601 duration such as P90D or P2Y")
-            }),
-        }
-    };
-    let mut policy = RotationPolicy {
-        rotate_after_create: None,
-        rotate_before_expiry: None,
-        notify_before_expiry: RotationPolicy::DEFAULT_NOTIFY,
-        expiry_time: duration(&v["attributes"]["expiryTime"], "expiryTime")?,
-        updated: Timestamp(0),
-    };
-    if !v.is_object() {
-        return Err("the policy must be a JSON object".into());
-    }
-    let no_actions = Vec::new();
-    let actions = match &v["lifetimeActions"] {
-        Value::Null => &no_actions,
-        Value::Array(a) => a,
-        _ => return Err("lifetimeActions must be a list".into()),
-    };
-    for action in actions {
-        let after = duration(&action["trigger"]["timeAfterCreate"], "timeAfterCreate")?;
-        let before = duration(&action["trigger"]["timeBeforeExpiry"], "timeBeforeExpiry")?;
-        let kind = action["action"]["type"].as_str().unwrap_or_default();
-        if kind.eq_ignore_ascii_case("rotate") && after.is_none() && before.is_none() {
-            return Err(
-                "a Rotate action needs trigger.timeAfterCreate or trigger.timeBeforeExpiry".into(),
-            );
-        }
-        match kind.to_ascii_lowercase().as_str() {
-            "rotate" => {
-                if policy.rotate_after_create.is_some() || policy.rotate_before_expiry.is_some() {
-                    return Err("a policy has at most one Rotate action".into());
-                }
-                policy.rotate_after_create = after;
-                policy.rotate_before_expiry = before;
-            }
-            "notify" => {
-                policy.notify_before_expiry =
-                    before.ok_or("a Notify action needs trigger.timeBeforeExpiry")?;
-            }
-            other => {
-                return Err(format!("unknown action type '{other}' (Rotate or Notify)"));
-            }
-        }
-    }
-    Ok(policy)
-}
-
-/// The app id a vault's own rotations record in its journal.
-pub const ROTATION_APP_ID: &str = "Azure Key Vault";
+pub use super::lookup::ROTATION_APP_ID;
 
 #[cfg(test)]
 mod tests {
@@ -669,14 +583,8 @@ mod tests {
     }
 
     #[test]
-    fn iso_durations_parse() {
-        assert_eq!(parse_iso_duration("P90D"), Some(Duration::days(90)));
-        assert_eq!(parse_iso_duration("P2Y"), Some(Duration::days(730)));
-        assert_eq!(parse_iso_duration("P1Y6M"), Some(Duration::days(545)));
-        assert_eq!(parse_iso_duration("P4W"), Some(Duration::days(28)));
-        assert_eq!(parse_iso_duration("90D"), None);
-        assert_eq!(parse_iso_duration("P"), None);
-        assert_eq!(parse_iso_duration("P5X"), None);
+    fn iso_days_print() {
+        // Parsing is crate::sim::parse_iso_duration's (tested there).
         assert_eq!(iso_days(Duration::days(30)), "P30D");
     }
 

@@ -1,5 +1,8 @@
 //! SQL servers, their identities, linked keys and databases, and client connections.
 
+pub(crate) use super::lookup::{
+    live_database, new_identity, require_online, server, server_mut, tde_error,
+};
 use super::tde::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
 use super::{ServiceError, ServiceResult, check_name, ids, notify, transact};
 use crate::crypto::{DataEncryptionKey, EncryptedPage, RsaKeyMaterial};
@@ -238,26 +241,6 @@ pub fn update_server(
     })
 }
 
-pub(crate) fn new_identity(ws: &mut Workspace) -> ServerIdentity {
-    ServerIdentity {
-        principal_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),
-        tenant_id: ws.console_user.tenant.clone(),
-    }
-}
-
-pub(crate) fn server<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a SqlServer> {
-    ws.server(name)
-        .ok_or_else(|| ServiceError::server_not_found(name))
-}
-
-pub(crate) fn server_mut<'a>(
-    ws: &'a mut Workspace,
-    name: &str,
-) -> ServiceResult<&'a mut SqlServer> {
-    ws.server_mut(name)
-        .ok_or_else(|| ServiceError::server_not_found(name))
-}
-
 /// `az sql server update --assign-identity` (and the portal, which does it implicitly).
 pub fn assign_identity(ws: &mut Workspace, server_name: &str) -> ServiceResult<SqlServer> {
     let out = {
@@ -463,7 +446,7 @@ pub fn update_database_properties(
     p: &DatabaseProperties,
 ) -> ServiceResult<Database> {
     let out = transact(ws, |ws| {
-        super::content::require_server_serving(ws, server_name)?;
+        super::lookup::require_server_serving(ws, server_name)?;
         let d = live_database(ws, server_name, db)?.clone();
         let id = ids::database(server(ws, server_name)?, &d.name);
         super::locks::check(ws, &id, super::locks::LockedAction::Write)?;
@@ -528,7 +511,7 @@ pub fn update_database_properties(
 
 /// Checks a database-create request against the server as it is (not its key).
 pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> ServiceResult<()> {
-    super::content::require_server_serving(ws, &req.server)?;
+    super::lookup::require_server_serving(ws, &req.server)?;
     check_name("database", &req.name, 1, 128, |c| {
         !"<>*%&:\\/?".contains(c)
             && !c.is_control()
@@ -628,19 +611,6 @@ pub(crate) fn new_database(
     })
 }
 
-pub(crate) fn tde_error(ws: &Workspace, server_name: &str, f: &KeyAccessFailure) -> ServiceError {
-    let s = ws.server(server_name);
-    let principal = s
-        .and_then(|s| ws.key_vault_identity(s))
-        .map(|i| i.principal_id.0.clone())
-        .unwrap_or_default();
-    let vault_uri = s
-        .and_then(|s| s.protector_uri())
-        .map(|u| format!("https://{}.vault.azure.net/", u.vault))
-        .unwrap_or_default();
-    ServiceError::from_key_access(f, server_name, &principal, &vault_uri)
-}
-
 /// Deterministic sample rows for a database, [`SAMPLE_PAGE_BYTES`] per page.
 pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
     (0..SAMPLE_PAGES)
@@ -668,24 +638,6 @@ pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-pub(crate) fn live_database<'a>(
-    ws: &'a Workspace,
-    server_name: &str,
-    db: &str,
-) -> ServiceResult<&'a Database> {
-    server(ws, server_name)?
-        .database(db)
-        .ok_or_else(|| ServiceError::database_not_found(server_name, db))
-}
-
-pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
-    if live_database(ws, server_name, db)?.state.is_online() {
-        Ok(())
-    } else {
-        Err(ServiceError::database_inaccessible(server_name, db))
-    }
-}
-
 /// `az sql db delete`. The service takes a last backup before the drop, so a database whose
 /// customer-managed key it cannot reach is not dropped (`CannotDropDatabaseAKVError`). The
 /// dropped database is kept, with its history, for restore while its retention runs.
@@ -694,7 +646,7 @@ pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> Ser
 pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
     let out = {
         transact(ws, |ws| {
-            super::content::require_server_serving(ws, server_name)?;
+            super::lookup::require_server_serving(ws, server_name)?;
             let d = live_database(ws, server_name, db)?.clone();
             let id = super::ids::database(server(ws, server_name)?, db);
             super::locks::check(ws, &id, super::locks::LockedAction::Delete)?;
@@ -756,7 +708,7 @@ pub fn set_database_tde(
     enabled: bool,
 ) -> ServiceResult<Database> {
     transact(ws, |ws| {
-        super::content::require_server_serving(ws, server_name)?;
+        super::lookup::require_server_serving(ws, server_name)?;
         require_online(ws, server_name, db)?;
         let current = live_database(ws, server_name, db)?.clone();
         // A geo-replica shares its primary's DEK: a new one (or none) on one side only would
@@ -862,7 +814,7 @@ pub fn add_server_key_as(
 ) -> ServiceResult<ServerKey> {
     let out = {
         transact(ws, |ws| {
-            super::content::require_server_serving(ws, server_name)?;
+            super::lookup::require_server_serving(ws, server_name)?;
             let uri = super::tde::parse_kid(kid)?;
             let s = server(ws, server_name)?;
             let caller = super::tde::caller_with(s, identity);
@@ -935,7 +887,7 @@ pub fn delete_server_key(
 ) -> ServiceResult<()> {
     let out = {
         transact(ws, |ws| {
-            super::content::require_server_serving(ws, server_name)?;
+            super::lookup::require_server_serving(ws, server_name)?;
             let s = server(ws, server_name)?;
             super::locks::check(
                 ws,
@@ -986,7 +938,7 @@ pub fn delete_server_key(
 /// first refusal turns Resource Health "Unavailable".
 pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult<ConnectionReport> {
     let d = live_database(ws, server_name, db)?.clone();
-    super::content::require_serving(ws, server_name, db)?;
+    super::lookup::require_serving(ws, server_name, db)?;
     // Being restored or brought back is not a key problem: refused, but Resource Health
     // records only a lost key.
     if matches!(
@@ -1111,7 +1063,7 @@ fn ltr_value(flag: &str, value: &Option<String>) -> ServiceResult<Option<Option<
     if v.eq_ignore_ascii_case("PT0S") || v == "0" {
         return Ok(Some(None));
     }
-    if super::backup::parse_iso_duration(v).is_some() {
+    if crate::model::parse_retention(v).is_some() {
         return Ok(Some(Some(v.to_string())));
     }
     let in_form = v

@@ -2,7 +2,7 @@
 //! every DEK online and leaves the pages untouched), and the server-side wrap / unwrap of DEKs.
 
 use super::keyvault::check_key_use;
-use super::sql::{server, server_mut, tde_error};
+use super::lookup::{server, server_mut, tde_error};
 use super::{Caller, ServiceError, ServiceResult, notify, transact};
 use crate::crypto::{DataEncryptionKey, WrapAlgorithm};
 use crate::model::*;
@@ -186,7 +186,7 @@ pub(crate) fn check_key_kind(usable: &super::keyvault::UsableKey<'_>) -> Service
 pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<TdeProtector> {
     let out = {
         transact(ws, |ws| {
-            super::content::require_server_serving(ws, &req.server)?;
+            super::lookup::require_server_serving(ws, &req.server)?;
             let s = server(ws, &req.server)?;
             super::locks::check(
                 ws,
@@ -370,7 +370,7 @@ pub fn set_protector_from_portal(
     parse_kid(kid)?;
     // The portal's first request: the identity, when the server has none (it stays when
     // the next one is refused, as in Azure).
-    if super::sql::server(ws, server_name)?.identity.is_none() {
+    if super::lookup::server(ws, server_name)?.identity.is_none() {
         super::sql::assign_identity(ws, server_name)?;
     }
     transact(ws, |ws| {
@@ -596,12 +596,13 @@ pub(crate) fn server_unwrap_deks(
         })
         .collect();
     let total = prepared.len();
-    ws.progress.set(Some((0, total)));
+    let progress = super::progress::current();
+    progress.set(Some((0, total)));
     let done = std::sync::atomic::AtomicUsize::new(0);
     let out = crate::crypto::par_map(&prepared, |(at, got)| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if n.is_multiple_of(16) || n == total {
-            ws.progress.set(Some((n, total)));
+            progress.set(Some((n, total)));
         }
         let dek = match got {
             Ok((material, wrapped)) => material
@@ -614,7 +615,7 @@ pub(crate) fn server_unwrap_deks(
         };
         (*at, dek)
     });
-    ws.progress.set(None);
+    progress.set(None);
     out
 }
 
@@ -657,7 +658,7 @@ pub(crate) fn unwrap_in_memory(
 /// documented check after replacing a compromised key. Databases with a key of their own
 /// (database-level CMK) are not counted: the protector does not protect them.
 pub fn protector_coverage(ws: &Workspace, server_name: &str) -> ServiceResult<(usize, usize)> {
-    let s = super::sql::server(ws, server_name)?;
+    let s = super::lookup::server(ws, server_name)?;
     let following: Vec<&Database> = s
         .databases
         .iter()

@@ -6,7 +6,7 @@ use super::args::Args;
 use super::commands::{CommandError, usage};
 use super::registry::Command;
 use crate::model::*;
-use crate::service::{self, diagnostics, locks, requests};
+use crate::service::{self, burst, diagnostics, locks};
 use serde_json::{Value, json};
 
 /// The commands of this module, as their words.
@@ -442,15 +442,15 @@ fn burst(ws: &mut Workspace, a: &mut Args) -> Result<Value, CommandError> {
         }
     };
     let operation = match a.get("--operation").as_deref() {
-        None | Some("get") => requests::BurstOperation::Get,
-        Some("wrapKey") => requests::BurstOperation::WrapKey,
+        None | Some("get") => burst::BurstOperation::Get,
+        Some("wrapKey") => burst::BurstOperation::WrapKey,
         Some(other) => {
             return Err(usage(format!(
                 "argument --operation: invalid choice: '{other}' (choose from 'get', 'wrapKey')"
             )));
         }
     };
-    let report = requests::burst(
+    let report = burst::burst(
         ws,
         &a.required("--vault")?,
         &a.required("--name")?,

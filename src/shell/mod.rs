@@ -1416,14 +1416,7 @@ fn deprecation_warnings(words: &[String]) -> String {
     out
 }
 
-/// The message a panic carried.
-pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a bug".to_string())
-}
+pub use crate::service::panic_text;
 
 /// The command list, for `help`.
 pub fn help_text() -> String {

@@ -8,7 +8,7 @@ mod schedule;
 mod time;
 
 pub use schedule::{Schedule, ScheduledEvent, SimEvent};
-pub use time::{Duration, Timestamp};
+pub use time::{Duration, Timestamp, parse_iso_duration};
 
 use serde::{Deserialize, Serialize};
 

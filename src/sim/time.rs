@@ -184,8 +184,71 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// The one ISO 8601 duration parser of the console, for durations of days and longer:
+/// `P90D`, `P4W`, `P2Y`, `P1Y6M` (months as 30 days, years as 365), surrounding spaces
+/// ignored. Every part is a run of ASCII digits followed by its unit; the arithmetic is
+/// checked, so no text can overflow it (`None` instead). Callers bound the result to what
+/// they allow (a backup retention is at most 10 years, a rotation policy 100).
+pub fn parse_iso_duration(text: &str) -> Option<Duration> {
+    let rest = text.trim().strip_prefix('P')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut days = 0i64;
+    let mut number: Option<i64> = None;
+    for c in rest.chars() {
+        if let Some(digit) = c.to_digit(10) {
+            number = Some(
+                number
+                    .unwrap_or(0)
+                    .checked_mul(10)?
+                    .checked_add(i64::from(digit))?,
+            );
+            continue;
+        }
+        let unit = match c {
+            'Y' => 365,
+            'M' => 30,
+            'W' => 7,
+            'D' => 1,
+            _ => return None,
+        };
+        days = days.checked_add(number.take()?.checked_mul(unit)?)?;
+    }
+    if number.is_some() {
+        return None;
+    }
+    days.checked_mul(86_400).map(Duration)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_iso_duration_parser_with_its_edge_cases() {
+        let days = |n| Some(Duration::days(n));
+        assert_eq!(parse_iso_duration("P90D"), days(90));
+        assert_eq!(parse_iso_duration("P4W"), days(28));
+        assert_eq!(parse_iso_duration("P2Y"), days(730));
+        assert_eq!(parse_iso_duration("P1Y6M"), days(545));
+        assert_eq!(parse_iso_duration(" P10Y "), days(3650));
+        assert_eq!(parse_iso_duration("P0D"), days(0));
+        for bad in [
+            "", "P", "90D", "4W", "P5X", "P4é", "PD", "P1", "P1D2", "P-1D", "P+1D", "p1d",
+        ] {
+            assert_eq!(parse_iso_duration(bad), None, "{bad:?}");
+        }
+        // Overflow in the number, the unit or the sum is refused, never a panic or a wrap.
+        for huge in [
+            "P9223372036854775808D",
+            "P9223372036854775807Y",
+            "P25269512401503998D",
+            "P9223372036854775807D1D",
+            "P106751991167301D",
+        ] {
+            assert_eq!(parse_iso_duration(huge), None, "{huge}");
+        }
+    }
+
     use super::*;
 
     #[test]

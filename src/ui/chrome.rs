@@ -528,7 +528,7 @@ pub fn status_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 ui.spinner();
                 ui.label(&job.label);
                 // Bulk unwraps report how far they are (databases opened so far).
-                let progress = app.ws.progress.get();
+                let progress = job.progress.get();
                 if let Some((done, total)) = progress.filter(|(_, t)| *t > 0) {
                     ui.add(
                         egui::ProgressBar::new(done as f32 / total as f32)

@@ -7,6 +7,7 @@
 
 use crate::model::Workspace;
 use crate::persist::DiskStamp;
+use crate::service::progress::{BulkProgress, reporting};
 use poll_promise::Promise;
 use std::path::PathBuf;
 
@@ -33,6 +34,9 @@ pub struct Job {
     pub promise: Promise<JobOutcome>,
     /// The job as a shell line (for the session's script), when it is one.
     pub command: Option<String>,
+    /// How far its bulk unwraps have got, for the status bar: the UI's own cell, which the
+    /// operations layer reports into while the job runs ([`crate::service::progress`]).
+    pub progress: BulkProgress,
 }
 
 impl Job {
@@ -44,11 +48,14 @@ impl Job {
         work: impl FnOnce(&mut Workspace) -> (Result<String, String>, String) + Send + 'static,
     ) -> Job {
         let mut copy = ws.clone();
+        let progress = BulkProgress::default();
+        let reporter = progress.clone();
         let promise = Promise::spawn_thread("tde-console-job", move || {
             // A bug that panics in the job becomes an error message; the workspace stays as
             // it was when the job started (a snapshot: cheap), and the app keeps running.
             let keep = copy.clone();
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut copy))) {
+            let run = || reporting(reporter, || work(&mut copy));
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
                 Ok((result, stderr)) => JobOutcome {
                     ws: copy,
                     result,
@@ -74,6 +81,7 @@ impl Job {
             origin,
             promise,
             command: None,
+            progress,
         }
     }
 }

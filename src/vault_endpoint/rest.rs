@@ -118,7 +118,10 @@ pub fn handle(ws: &mut Workspace, call: Call) -> Outcome {
         Err(panic) => Outcome::Done(Response::error(
             500,
             "InternalError",
-            &format!("the simulator failed: {}", crate::shell::panic_text(&panic)),
+            &format!(
+                "the simulator failed: {}",
+                crate::service::panic_text(&panic)
+            ),
         )),
     }
 }

@@ -5,7 +5,7 @@ use crate::common;
 
 use common::*;
 use tde_console::model::*;
-use tde_console::service::{self, KeySource, diagnostics, keyvault, locks, requests, sql, tde};
+use tde_console::service::{self, KeySource, burst, diagnostics, keyvault, locks, sql, tde};
 use tde_console::shell::Shell;
 
 fn enable_audit(ws: &mut Workspace) {
@@ -183,7 +183,7 @@ fn a_burst_beyond_the_ten_second_limit_gets_429s_at_the_documented_figure() {
     let keys = FixtureKeys::new();
     let (mut ws, _) = setup(&keys);
     // RSA 2048 software key: 4000 "other" transactions per 10 seconds.
-    let r = requests::burst(&mut ws, VAULT, KEY, requests::BurstOperation::Get, 4500, 0).unwrap();
+    let r = burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 4500, 0).unwrap();
     assert_eq!(r.limit_per_10_seconds, 4000);
     // `setup` made one KeyCreate (another class); nothing else in this window.
     assert_eq!((r.succeeded, r.throttled), (4000, 500));
@@ -202,17 +202,9 @@ fn a_burst_beyond_the_ten_second_limit_gets_429s_at_the_documented_figure() {
     )
     .unwrap();
     service::behaviour::advance(&mut ws, Duration::seconds(10)).unwrap();
-    let r = requests::burst(
-        &mut ws,
-        VAULT,
-        "hsm",
-        requests::BurstOperation::Get,
-        900,
-        20,
-    )
-    .unwrap();
+    let r = burst::burst(&mut ws, VAULT, "hsm", burst::BurstOperation::Get, 900, 20).unwrap();
     assert_eq!((r.limit_per_10_seconds, r.throttled), (500, 0));
-    let r = requests::burst(&mut ws, VAULT, "hsm", requests::BurstOperation::Get, 600, 0).unwrap();
+    let r = burst::burst(&mut ws, VAULT, "hsm", burst::BurstOperation::Get, 600, 0).unwrap();
     assert_eq!((r.succeeded, r.throttled), (500, 100));
 }
 
@@ -225,7 +217,7 @@ fn a_throttled_server_backs_off_1_2_4_8_16_seconds() {
     // The clock stands at a window boundary: fill the window.
     assert_eq!(ws.now().0 % 10, 0);
     let before = ws.journal.len();
-    let r = requests::burst(&mut ws, VAULT, KEY, requests::BurstOperation::Get, 4000, 0).unwrap();
+    let r = burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 4000, 0).unwrap();
     // Linking the key was the server's `get`, the window's first request.
     assert_eq!((r.succeeded, r.throttled), (3999, 1));
     let t0 = ws.now();
@@ -324,7 +316,7 @@ fn the_audit_log_survives_save_and_load() {
     let keys = FixtureKeys::new();
     let (mut ws, _) = setup(&keys);
     enable_audit(&mut ws);
-    requests::burst(&mut ws, VAULT, KEY, requests::BurstOperation::Get, 50, 0).unwrap();
+    burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 50, 0).unwrap();
     let text = tde_console::persist::to_ron(&ws).unwrap();
     let back = tde_console::persist::from_ron(&text, std::path::Path::new("t.ron")).unwrap();
     assert_eq!(
@@ -648,7 +640,7 @@ fn the_subscription_wide_limit_is_five_vaults_worth() {
     }
     // Five vaults at their own limit of 4000 fill the subscription's 20,000.
     for v in &vaults[..5] {
-        let r = requests::burst(&mut ws, v, KEY, requests::BurstOperation::Get, 4000, 0).unwrap();
+        let r = burst::burst(&mut ws, v, KEY, burst::BurstOperation::Get, 4000, 0).unwrap();
         assert_eq!(r.throttled, 0, "{v}");
     }
     // The sixth vault has used nothing of its own limit, and is refused all the same.
@@ -672,8 +664,7 @@ fn restoring_a_snapshot_restores_the_audit_log_and_the_throttling_windows() {
     let (log, count) = (diagnostics::audit_log(&ws, VAULT), ws.journal.len());
 
     // The abandoned timeline: a flood that fills the window, reads, time passing.
-    let flood =
-        requests::burst(&mut ws, VAULT, KEY, requests::BurstOperation::Get, 5000, 0).unwrap();
+    let flood = burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 5000, 0).unwrap();
     assert!(flood.throttled > 0);
     assert!(sh.run_line(&mut ws, "sim clock advance 1h").ok);
     for _ in 0..3 {
@@ -691,8 +682,7 @@ fn restoring_a_snapshot_restores_the_audit_log_and_the_throttling_windows() {
     assert_eq!(ws.journal.len(), count);
     assert!(ws.journal.filtered(|r| r.time > snapshot.now()).is_empty());
     // The windows are the snapshot's too: the same flood is admitted the same way again.
-    let again =
-        requests::burst(&mut ws, VAULT, KEY, requests::BurstOperation::Get, 5000, 0).unwrap();
+    let again = burst::burst(&mut ws, VAULT, KEY, burst::BurstOperation::Get, 5000, 0).unwrap();
     assert_eq!(
         (again.succeeded, again.throttled),
         (flood.succeeded, flood.throttled)

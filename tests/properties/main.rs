@@ -114,8 +114,8 @@ proptest! {
     ) {
         let mut ws = base().0.clone();
         for (count, seconds) in bursts {
-            let r = tde_console::service::requests::burst(
-                &mut ws, VAULT, KEY, tde_console::service::requests::BurstOperation::Get, count, seconds,
+            let r = tde_console::service::burst::burst(
+                &mut ws, VAULT, KEY, tde_console::service::burst::BurstOperation::Get, count, seconds,
             ).unwrap();
             prop_assert_eq!(r.succeeded + r.throttled, count);
             prop_assert_eq!(r.other_failures, 0);

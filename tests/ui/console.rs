@@ -385,7 +385,7 @@ fn an_alert_rule_made_in_the_alerts_blade_delivers_when_databases_go_inaccessibl
 
 #[test]
 fn audit_a_vault_then_read_100k_records_in_the_logs_blade() {
-    use tde_console::service::requests;
+    use tde_console::service::burst;
     let mut h = app();
     h.run_steps(2);
     click(&mut h, "kv-contoso-eu");
@@ -401,11 +401,11 @@ fn audit_a_vault_then_read_100k_records_in_the_logs_blade() {
     );
 
     // A flood: 100,000 real requests in one 10-second window (RSA-HSM 2048: 2000 allowed).
-    let report = requests::burst(
+    let report = burst::burst(
         &mut h.state_mut().ws,
         "kv-contoso-eu",
         "eu-tde-key",
-        requests::BurstOperation::Get,
+        burst::BurstOperation::Get,
         100_000,
         0,
     )

@@ -1,0 +1,159 @@
+//! Backup retention maths: pure rules over a database's settings and history (what the
+//! point-in-time window and long-term retention keep, and the history they need). The
+//! operations layer, the views and file loading all use these; nothing here reads the
+//! clock (the caller passes `now`).
+
+use super::*;
+use crate::sim::{Duration, Timestamp};
+
+/// A retention (`P4W`, `P30D`, `P12M`, `P10Y`; months as 30 days, years as 365): an ISO
+/// 8601 duration ([`crate::sim::parse_iso_duration`]) of 1 day to 10 years.
+pub fn parse_retention(text: &str) -> Option<Duration> {
+    crate::sim::parse_iso_duration(text)
+        .filter(|d| (Duration::days(1)..=Duration::days(3650)).contains(d))
+}
+
+impl Database {
+    /// The earliest point-in-time restore point: creation, or the retention window's start.
+    pub fn earliest_restore_point(&self, now: Timestamp) -> Timestamp {
+        let window = Duration::days(self.backup_policy.retention_days.clamp(1, 35) as i64);
+        // A revalidation after the auto-heal window restarts the history (`pitr_earliest`).
+        let start = self
+            .settings
+            .pitr_earliest
+            .unwrap_or(self.created)
+            .max(self.created)
+            .max(self.history_start.unwrap_or(self.created));
+        start.max(now - window)
+    }
+
+    /// The last full backup at or before `t` (the first one is taken right after creation).
+    pub fn full_backup_before(&self, t: Timestamp) -> Timestamp {
+        if t <= self.created {
+            return self.created;
+        }
+        let weeks = (t - self.created).0 / FULL_BACKUP_EVERY.0;
+        self.created + Duration(weeks * FULL_BACKUP_EVERY.0)
+    }
+
+    /// The longest any long-term retention backup of the database is kept (`ltr-policy`).
+    pub fn ltr_retention(&self) -> Option<Duration> {
+        let s = &self.settings;
+        [
+            &s.ltr_weekly_retention,
+            &s.ltr_monthly_retention,
+            &s.ltr_yearly_retention,
+        ]
+        .into_iter()
+        .filter_map(|r| r.as_deref().and_then(parse_retention))
+        .max()
+    }
+
+    /// The oldest instant any retained backup of the database still covers: the full backup before the
+    /// earliest point-in-time restore point, or an older weekly full kept for long-term retention.
+    pub fn history_needed_from(&self, now: Timestamp) -> Timestamp {
+        let pitr = self.full_backup_before(self.earliest_restore_point(now));
+        match self.ltr_retention() {
+            Some(keep) => self.full_backup_before(now - keep).min(pitr),
+            None => pitr,
+        }
+    }
+
+    /// Drops revisions and protector intervals older than anything a retained backup needs,
+    /// keeping the one in force at that instant.
+    pub fn prune_history(&mut self, now: Timestamp) {
+        let from = self.history_needed_from(now);
+        let keep_rev = self
+            .content
+            .partition_point(|r| r.at <= from)
+            .saturating_sub(1);
+        let keep_int = self
+            .protector_history
+            .partition_point(|i| i.from <= from)
+            .saturating_sub(1);
+        if keep_rev > 0 || keep_int > 0 {
+            // Restores can no longer reach before `from`, whatever retention is set later.
+            self.history_start = Some(self.history_start.map_or(from, |h| h.max(from)));
+        }
+        self.content.drain(..keep_rev);
+        self.protector_history.drain(..keep_int);
+    }
+
+    /// Is the DEK wrapped as the last protector interval records?
+    fn last_interval_matches(&self) -> bool {
+        self.protector_history
+            .last()
+            .is_some_and(|last| match (&last.protector, &self.dek) {
+                (None, None) => true,
+                (Some(a), Some(w)) => {
+                    a.server_key_name == w.server_key_name
+                        && a.dek_epoch == self.dek_epoch
+                        // OAEP is randomised: two wraps of a DEK differ from their first bytes
+                        // on, so a prefix tells a re-wrap without reading every byte of 50,000.
+                        && a.wrapped.len() == w.wrapped.len()
+                        && a.wrapped.iter().take(16).eq(w.wrapped.iter().take(16))
+                }
+                _ => false,
+            })
+    }
+}
+
+impl Workspace {
+    /// Records a new protector interval for every database (of the servers in `only`; every
+    /// server for `None`) whose DEK is now wrapped otherwise than in its last interval (a
+    /// protector change, a rotation, TDE turned on or off). The operations layer runs it after
+    /// every operation and event; opening a file runs it too (files from before backups were
+    /// modelled get their first interval).
+    pub fn record_protector_intervals_of(
+        &mut self,
+        only: Option<&std::collections::HashSet<String>>,
+    ) {
+        let now = self.now();
+        for s in &mut self.servers {
+            if only.is_some_and(|o| !o.contains(&s.name)) {
+                continue;
+            }
+            // Read first: a server none of whose databases changed is not copied.
+            let changed: Vec<usize> = s
+                .databases
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| !d.last_interval_matches())
+                .map(|(i, _)| i)
+                .collect();
+            if changed.is_empty() {
+                continue;
+            }
+            let s = std::sync::Arc::make_mut(s);
+            for i in changed {
+                let d = std::sync::Arc::make_mut(&mut s.databases[i]);
+                let keys = &s.keys;
+                let current = d.dek.as_ref().map(|w| {
+                    let key = keys
+                        .iter()
+                        .find(|k| k.name.eq_ignore_ascii_case(&w.server_key_name));
+                    BackupProtector {
+                        server_key_name: w.server_key_name.clone(),
+                        key_type: key
+                            .map(|k| k.key_type)
+                            .unwrap_or(ServerKeyType::ServiceManaged),
+                        uri: key.and_then(|k| k.uri.clone()),
+                        thumbprint: w.thumbprint.clone(),
+                        dek_epoch: d.dek_epoch,
+                        wrapped: w.wrapped.clone(),
+                    }
+                });
+                let from = if d.protector_history.is_empty() {
+                    d.settings.pitr_earliest.unwrap_or(d.created).max(d.created)
+                } else {
+                    now
+                };
+                d.protector_history.push(ProtectorInterval {
+                    from,
+                    protector: current,
+                });
+                d.prune_history(now);
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Tier 0 of the operations layer: lookups and checks every operation module shares (a
+//! server or database by name with Azure's not-found errors, "is its region serving", the
+//! error a failed key access becomes). They read the workspace only and import no other
+//! service module, so any module may use them without joining an import cycle (see
+//! `docs/architecture.md`).
+
+use super::{ServiceError, ServiceResult};
+use crate::model::*;
+
+pub(crate) fn server<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a SqlServer> {
+    ws.server(name)
+        .ok_or_else(|| ServiceError::server_not_found(name))
+}
+
+pub(crate) fn server_mut<'a>(
+    ws: &'a mut Workspace,
+    name: &str,
+) -> ServiceResult<&'a mut SqlServer> {
+    ws.server_mut(name)
+        .ok_or_else(|| ServiceError::server_not_found(name))
+}
+
+pub(crate) fn tde_error(ws: &Workspace, server_name: &str, f: &KeyAccessFailure) -> ServiceError {
+    let s = ws.server(server_name);
+    let principal = s
+        .and_then(|s| ws.key_vault_identity(s))
+        .map(|i| i.principal_id.0.clone())
+        .unwrap_or_default();
+    let vault_uri = s
+        .and_then(|s| s.protector_uri())
+        .map(|u| format!("https://{}.vault.azure.net/", u.vault))
+        .unwrap_or_default();
+    ServiceError::from_key_access(f, server_name, &principal, &vault_uri)
+}
+
+pub(crate) fn live_database<'a>(
+    ws: &'a Workspace,
+    server_name: &str,
+    db: &str,
+) -> ServiceResult<&'a Database> {
+    server(ws, server_name)?
+        .database(db)
+        .ok_or_else(|| ServiceError::database_not_found(server_name, db))
+}
+
+pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
+    if live_database(ws, server_name, db)?.state.is_online() {
+        Ok(())
+    } else {
+        Err(ServiceError::database_inaccessible(server_name, db))
+    }
+}
+
+/// A server that cannot take a new database: its region is down.
+pub(crate) fn require_server_serving(ws: &Workspace, server_name: &str) -> ServiceResult<()> {
+    let s = server(ws, server_name)?;
+    match ws.continuity.region_outage(&s.location, ws.now()) {
+        Some(o) => Err(ServiceError::new(
+            "ServiceUnavailable",
+            503,
+            format!(
+                "Server '{}' is unavailable: region {} is down until {}. Retry the operation later, or use another region.",
+                s.name, o.region, o.until
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A server that cannot serve: its region is down.
+pub(crate) fn require_serving(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
+    let s = server(ws, server_name)?;
+    if ws.continuity.region_outage(&s.location, ws.now()).is_some() {
+        return Err(ServiceError::database_unavailable(server_name, db));
+    }
+    Ok(())
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal digits.
+pub(crate) fn is_guid(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A new system-assigned identity for a server, in the console user's tenant.
+pub(crate) fn new_identity(ws: &mut Workspace) -> ServerIdentity {
+    ServerIdentity {
+        principal_id: PrincipalId(guid_from_bytes(ws.clock.draw_bytes16())),
+        tenant_id: ws.console_user.tenant.clone(),
+    }
+}
+
+/// The app id a vault's own rotations record in its journal.
+pub const ROTATION_APP_ID: &str = "Azure Key Vault";
