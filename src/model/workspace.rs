@@ -183,6 +183,9 @@ pub struct Workspace {
     /// Customer app), with what their queries got.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub customer_apps: Vec<super::customer_app::CustomerApp>,
+    /// Synapse workspaces, their dedicated SQL pools and their Data Lake storage accounts.
+    #[serde(default, skip_serializing_if = "super::synapse::SynapseEstate::is_empty")]
+    pub synapse: super::synapse::SynapseEstate,
     #[serde(skip)]
     pub revision: u64,
 }
@@ -307,6 +310,7 @@ impl Workspace {
             network_policies,
             bookmarks,
             customer_apps,
+            synapse,
             revision: _,
             // Shared progress of a running job: not state.
             progress: _,
@@ -345,6 +349,7 @@ impl Workspace {
             && *service_principals == other.service_principals
             && *bookmarks == other.bookmarks
             && *customer_apps == other.customer_apps
+            && *synapse == other.synapse
     }
 
     /// Keeps what `discarded` — a copy of this workspace that a refused operation worked on

@@ -14,7 +14,7 @@
 use crate::model::{
     ActionGroup, ActivityLogEntry, AlertRule, AppRegistration, ConsoleUser, Continuity,
     CustomerApp, Delivery, KeyVault, NetworkPolicies, Notification, ResourceGroup, ResourceLock,
-    SavedBookmark, ServicePrincipal, SqlServer, Subscription, SubscriptionId, Tenant,
+    SavedBookmark, ServicePrincipal, SqlServer, Subscription, SynapseEstate, SubscriptionId, Tenant,
     UserAssignedIdentity, VaultRequest, VirtualNetwork, Workspace,
 };
 use crate::sim::{Schedule, SimClock, TimingProfile};
@@ -113,6 +113,7 @@ whole_fields! {
     identities: Vec<UserAssignedIdentity>,
     bookmarks: Vec<SavedBookmark>,
     customer_apps: Vec<CustomerApp>,
+    synapse: SynapseEstate,
 }
 
 /// What changed from `old` to `new`.
@@ -147,6 +148,7 @@ pub fn diff(old: &Workspace, new: &Workspace) -> Delta {
         identities: _,
         bookmarks: _,
         customer_apps: _,
+        synapse: _,
         // Shared progress of a running job: never saved.
         progress: _,
         revision: _,
