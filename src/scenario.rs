@@ -117,6 +117,14 @@ pub enum Goal {
     GroupWithinGuidance { group: String },
     /// An alert rule on `operation` reached a webhook receiver, which answered 2xx.
     WebhookDelivered { operation: String },
+    /// Synapse workspace `workspace` has encryption status `status` (`AwaitingUserAction`,
+    /// `Updating`, `Consistent`, `Failed`), with key `key` when it is not empty.
+    SynapseStatus {
+        workspace: String,
+        status: String,
+        #[serde(default)]
+        key: String,
+    },
     /// Every goal holds.
     All(Vec<Goal>),
 }
@@ -302,6 +310,18 @@ impl Goal {
                             && r.operation_name.eq_ignore_ascii_case(operation)
                     })
             }),
+            Goal::SynapseStatus {
+                workspace,
+                status,
+                key,
+            } => ws.synapse.workspace(workspace).is_some_and(|w| {
+                w.cmk_status
+                    .is_some_and(|s| s.as_str().eq_ignore_ascii_case(status))
+                    && (key.is_empty()
+                        || w.cmk_key
+                            .as_deref()
+                            .is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            }),
             Goal::All(goals) => goals.iter().all(|g| g.met(ws)),
         }
     }
@@ -406,6 +426,20 @@ impl Goal {
             Goal::WebhookDelivered { operation } => {
                 format!("An alert on {operation} reached a webhook, which answered 2xx.")
             }
+            Goal::SynapseStatus {
+                workspace,
+                status,
+                key,
+            } if key.is_empty() => {
+                format!("Synapse workspace {workspace} has encryption status {status}.")
+            }
+            Goal::SynapseStatus {
+                workspace,
+                status,
+                key,
+            } => format!(
+                "Synapse workspace {workspace} has encryption status {status}, with key {key}."
+            ),
             Goal::All(goals) => goals
                 .iter()
                 .map(Goal::describe)
@@ -469,6 +503,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
     (
         "failover-storm",
         include_str!("../assets/scenarios/failover-storm.ron"),
+    ),
+    (
+        "synapse-activation-key-switch",
+        include_str!("../assets/scenarios/synapse-activation-key-switch.ron"),
     ),
 ];
 
