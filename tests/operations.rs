@@ -629,7 +629,9 @@ mod synapse {
         az(
             sh,
             ws,
-            &format!("az keyvault set-policy -n kv-syn-01 --object-id {p} --key-permissions get wrapKey unwrapKey"),
+            &format!(
+                "az keyvault set-policy -n kv-syn-01 --object-id {p} --key-permissions get wrapKey unwrapKey"
+            ),
         );
     }
 
@@ -670,7 +672,10 @@ mod synapse {
         assert_eq!(e.code, code, "{e}");
         let mut after = ws.clone();
         after.journal = before.journal.clone();
-        assert!(after == before, "a refused operation changed the workspace ({e})");
+        assert!(
+            after == before,
+            "a refused operation changed the workspace ({e})"
+        );
         e
     }
 
@@ -687,18 +692,35 @@ mod synapse {
             sql_admin_login_password: "p".into(),
             ..Default::default()
         };
-        let e = refused(&mut ws, "ResourceNotFound", |ws| syn::create_workspace(ws, &req));
-        assert!(e.message.contains("Microsoft.Storage/storageAccounts/nosuchacct"));
+        let e = refused(&mut ws, "ResourceNotFound", |ws| {
+            syn::create_workspace(ws, &req)
+        });
+        assert!(
+            e.message
+                .contains("Microsoft.Storage/storageAccounts/nosuchacct")
+        );
         req.storage_account = "adlssyn01".into();
         req.file_system = "missing".into();
-        let e = refused(&mut ws, "FilesystemNotFound", |ws| syn::create_workspace(ws, &req));
+        let e = refused(&mut ws, "FilesystemNotFound", |ws| {
+            syn::create_workspace(ws, &req)
+        });
         assert_eq!(e.message, "The specified filesystem does not exist.");
         // A blob account without a hierarchical namespace is not Data Lake Storage Gen2.
-        az(&mut sh, &mut ws, &format!("az storage account create -n blobonly01 -g {G} --kind StorageV2"));
-        az(&mut sh, &mut ws, "az storage fs create -n users --account-name blobonly01");
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az storage account create -n blobonly01 -g {G} --kind StorageV2"),
+        );
+        az(
+            &mut sh,
+            &mut ws,
+            "az storage fs create -n users --account-name blobonly01",
+        );
         req.storage_account = "blobonly01".into();
         req.file_system = "users".into();
-        refused(&mut ws, "InvalidStorageAccount", |ws| syn::create_workspace(ws, &req));
+        refused(&mut ws, "InvalidStorageAccount", |ws| {
+            syn::create_workspace(ws, &req)
+        });
         req.storage_account = "adlssyn01".into();
         let w = syn::create_workspace(&mut ws, &req).unwrap();
         assert!(!w.double_encryption && w.cmk_status.is_none());
@@ -710,7 +732,9 @@ mod synapse {
         let e = refused(&mut ws, "WorkspaceActivationRequired", |ws| pool(ws, "p1"));
         assert!(e.message.starts_with("Workspace needs to be activated"));
         // No access yet: the vault's own refusal, nothing changes.
-        let e = refused(&mut ws, "Forbidden", |ws| syn::activate(ws, W, G, "wskey", URL1));
+        let e = refused(&mut ws, "Forbidden", |ws| {
+            syn::activate(ws, W, G, "wskey", URL1)
+        });
         assert!(e.message.contains("does not have keys"), "{e}");
         grant(&mut sh, &mut ws);
         let k = syn::activate(&mut ws, W, G, "wskey", URL1).unwrap();
@@ -742,20 +766,38 @@ mod synapse {
     #[test]
     fn rbac_and_the_firewall_apply_to_the_workspace_identity() {
         let (mut sh, mut ws) = world(true);
-        az(&mut sh, &mut ws, "az keyvault update -n kv-syn-01 --enable-rbac-authorization true");
-        refused(&mut ws, "ForbiddenByRbac", |ws| syn::activate(ws, W, G, "wskey", URL1));
+        az(
+            &mut sh,
+            &mut ws,
+            "az keyvault update -n kv-syn-01 --enable-rbac-authorization true",
+        );
+        refused(&mut ws, "ForbiddenByRbac", |ws| {
+            syn::activate(ws, W, G, "wskey", URL1)
+        });
         let p = ws.synapse.workspace(W).unwrap().principal_id.0.clone();
         let scope = ws.vault("kv-syn-01").map(service::ids::vault).unwrap();
         az(
             &mut sh,
             &mut ws,
-            &format!("az role assignment create --role \"Key Vault Crypto Service Encryption User\" --assignee-object-id {p} --scope {scope}"),
+            &format!(
+                "az role assignment create --role \"Key Vault Crypto Service Encryption User\" --assignee-object-id {p} --scope {scope}"
+            ),
         );
         // Role assignments take a while to propagate.
         behaviour::advance(&mut ws, Duration::minutes(15)).unwrap();
-        az(&mut sh, &mut ws, "az keyvault update -n kv-syn-01 --default-action Deny --bypass None");
-        refused(&mut ws, "ForbiddenByFirewall", |ws| syn::activate(ws, W, G, "wskey", URL1));
-        az(&mut sh, &mut ws, "az keyvault update -n kv-syn-01 --bypass AzureServices");
+        az(
+            &mut sh,
+            &mut ws,
+            "az keyvault update -n kv-syn-01 --default-action Deny --bypass None",
+        );
+        refused(&mut ws, "ForbiddenByFirewall", |ws| {
+            syn::activate(ws, W, G, "wskey", URL1)
+        });
+        az(
+            &mut sh,
+            &mut ws,
+            "az keyvault update -n kv-syn-01 --bypass AzureServices",
+        );
         syn::activate(&mut ws, W, G, "wskey", URL1).unwrap();
     }
 
@@ -766,36 +808,90 @@ mod synapse {
         let w = create(&mut ws, None).unwrap();
         assert!(!w.double_encryption);
         // Keys cannot be added, and --key-name is ignored, as az ignores it.
-        refused(&mut ws, "BadRequest", |ws| syn::create_key(ws, W, G, "k", URL1));
+        refused(&mut ws, "BadRequest", |ws| {
+            syn::create_key(ws, W, G, "k", URL1)
+        });
         let after = syn::update_key(&mut ws, W, G, "wskey").unwrap();
         assert!(!after.double_encryption && after.cmk_status.is_none());
-        let text = az(&mut sh, &mut ws, &format!("az synapse workspace show -n {W} -g {G} --query encryption -o json"));
-        assert_eq!(text.split_whitespace().collect::<String>(), "{\"doubleEncryptionEnabled\":false}");
+        let text = az(
+            &mut sh,
+            &mut ws,
+            &format!("az synapse workspace show -n {W} -g {G} --query encryption -o json"),
+        );
+        assert_eq!(
+            text.split_whitespace().collect::<String>(),
+            "{\"doubleEncryptionEnabled\":false}"
+        );
     }
 
     #[test]
     fn a_key_switch_goes_through_updating_and_new_versions_are_not_picked_up() {
         let (mut sh, mut ws) = activated();
-        let first = ws.synapse.workspace(W).unwrap().data_key.kid.clone().unwrap();
-        az(&mut sh, &mut ws, "az keyvault key rotate --vault-name kv-syn-01 -n wskey");
+        let first = ws
+            .synapse
+            .workspace(W)
+            .unwrap()
+            .data_key
+            .kid
+            .clone()
+            .unwrap();
+        az(
+            &mut sh,
+            &mut ws,
+            "az keyvault key rotate --vault-name kv-syn-01 -n wskey",
+        );
         behaviour::advance(&mut ws, Duration::hours(2)).unwrap();
-        assert_eq!(ws.synapse.workspace(W).unwrap().data_key.kid.as_deref(), Some(first.as_str()));
+        assert_eq!(
+            ws.synapse.workspace(W).unwrap().data_key.kid.as_deref(),
+            Some(first.as_str())
+        );
         syn::create_key(&mut ws, W, G, "wskey2", URL2).unwrap();
-        refused(&mut ws, "CannotAddWorkspaceKey", |ws| syn::create_key(ws, W, G, "dup", URL2));
-        refused(&mut ws, "CannotDeleteActiveWorkspaceKey", |ws| syn::delete_key(ws, W, G, "wskey"));
+        refused(&mut ws, "CannotAddWorkspaceKey", |ws| {
+            syn::create_key(ws, W, G, "dup", URL2)
+        });
+        refused(&mut ws, "CannotDeleteActiveWorkspaceKey", |ws| {
+            syn::delete_key(ws, W, G, "wskey")
+        });
         let w = syn::update_key(&mut ws, W, G, "wskey2").unwrap();
         assert_eq!(w.cmk_status, Some(CmkStatus::Updating));
-        refused(&mut ws, "WorkspaceKeyUpdateInProgress", |ws| syn::update_key(ws, W, G, "wskey"));
+        refused(&mut ws, "WorkspaceKeyUpdateInProgress", |ws| {
+            syn::update_key(ws, W, G, "wskey")
+        });
         behaviour::advance(&mut ws, Duration::minutes(14)).unwrap();
         assert_eq!(status(&ws), Some(CmkStatus::Updating));
         behaviour::advance(&mut ws, Duration::minutes(17)).unwrap();
         assert_eq!(status(&ws), Some(CmkStatus::Consistent));
-        assert!(ws.synapse.workspace(W).unwrap().data_key.kid.as_deref().unwrap().starts_with(URL2));
+        assert!(
+            ws.synapse
+                .workspace(W)
+                .unwrap()
+                .data_key
+                .kid
+                .as_deref()
+                .unwrap()
+                .starts_with(URL2)
+        );
         // Back to the first key: now its newest version.
         syn::update_key(&mut ws, W, G, "wskey").unwrap();
         behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
-        let kid = ws.synapse.workspace(W).unwrap().data_key.kid.clone().unwrap();
-        let newest = ws.vault("kv-syn-01").unwrap().key("wskey").unwrap().current().unwrap().version.0.clone();
+        let kid = ws
+            .synapse
+            .workspace(W)
+            .unwrap()
+            .data_key
+            .kid
+            .clone()
+            .unwrap();
+        let newest = ws
+            .vault("kv-syn-01")
+            .unwrap()
+            .key("wskey")
+            .unwrap()
+            .current()
+            .unwrap()
+            .version
+            .0
+            .clone();
         assert!(kid.ends_with(&newest) && kid != first, "{kid}");
         assert!(syn::read_workspace_data(&ws, W, G).is_ok());
     }
@@ -803,14 +899,29 @@ mod synapse {
     #[test]
     fn re_encryption_needing_a_disabled_old_version_fails() {
         let (mut sh, mut ws) = activated();
-        let old = ws.synapse.workspace(W).unwrap().data_key.kid.clone().unwrap();
+        let old = ws
+            .synapse
+            .workspace(W)
+            .unwrap()
+            .data_key
+            .kid
+            .clone()
+            .unwrap();
         syn::create_key(&mut ws, W, G, "wskey2", URL2).unwrap();
         syn::update_key(&mut ws, W, G, "wskey2").unwrap();
-        az(&mut sh, &mut ws, &format!("az keyvault key set-attributes --id {old} --enabled false"));
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault key set-attributes --id {old} --enabled false"),
+        );
         behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
         assert_eq!(status(&ws), Some(CmkStatus::Failed));
         // Enabled again, the switch succeeds.
-        az(&mut sh, &mut ws, &format!("az keyvault key set-attributes --id {old} --enabled true"));
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault key set-attributes --id {old} --enabled true"),
+        );
         syn::update_key(&mut ws, W, G, "wskey2").unwrap();
         behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
         assert_eq!(status(&ws), Some(CmkStatus::Consistent));
@@ -828,22 +939,62 @@ mod synapse {
         let rows = syn::read_pool_data(&ws, W, G, "p2").unwrap();
         assert!(rows[0].starts_with("p2|page 0|"));
         syn::pause_pool(&mut ws, W, G, "p2").unwrap();
-        refused(&mut ws, "SqlPoolIsPaused", |ws| syn::set_pool_tde(ws, W, G, "p2", false));
-        let old = ws.synapse.workspace(W).unwrap().data_key.kid.clone().unwrap();
+        refused(&mut ws, "SqlPoolIsPaused", |ws| {
+            syn::set_pool_tde(ws, W, G, "p2", false)
+        });
+        let old = ws
+            .synapse
+            .workspace(W)
+            .unwrap()
+            .data_key
+            .kid
+            .clone()
+            .unwrap();
         syn::create_key(&mut ws, W, G, "wskey2", URL2).unwrap();
         syn::update_key(&mut ws, W, G, "wskey2").unwrap();
         behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
         let w = ws.synapse.workspace(W).unwrap();
         // The online pool was re-wrapped, the paused one was not.
-        assert!(w.pool("p1").unwrap().dek.as_ref().unwrap().kid.as_deref().unwrap().starts_with(URL2));
-        assert_eq!(w.pool("p2").unwrap().dek.as_ref().unwrap().kid.as_deref(), Some(old.as_str()));
-        az(&mut sh, &mut ws, &format!("az keyvault key set-attributes --id {old} --enabled false"));
-        let e = refused(&mut ws, "AzureKeyVaultKeyDisabled", |ws| syn::resume_pool(ws, W, G, "p2"));
+        assert!(
+            w.pool("p1")
+                .unwrap()
+                .dek
+                .as_ref()
+                .unwrap()
+                .kid
+                .as_deref()
+                .unwrap()
+                .starts_with(URL2)
+        );
+        assert_eq!(
+            w.pool("p2").unwrap().dek.as_ref().unwrap().kid.as_deref(),
+            Some(old.as_str())
+        );
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault key set-attributes --id {old} --enabled false"),
+        );
+        let e = refused(&mut ws, "AzureKeyVaultKeyDisabled", |ws| {
+            syn::resume_pool(ws, W, G, "p2")
+        });
         assert!(e.message.contains("disabled"));
-        az(&mut sh, &mut ws, &format!("az keyvault key set-attributes --id {old} --enabled true"));
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault key set-attributes --id {old} --enabled true"),
+        );
         let p = syn::resume_pool(&mut ws, W, G, "p2").unwrap();
         assert_eq!(p.status, PoolStatus::Online);
-        assert!(p.dek.as_ref().unwrap().kid.as_deref().unwrap().starts_with(URL2));
+        assert!(
+            p.dek
+                .as_ref()
+                .unwrap()
+                .kid
+                .as_deref()
+                .unwrap()
+                .starts_with(URL2)
+        );
         // TDE off decrypts the inner layer; the platform layer stays.
         let off = syn::set_pool_tde(&mut ws, W, G, "p2", false).unwrap();
         assert!(off.dek.is_none());
@@ -854,7 +1005,13 @@ mod synapse {
     fn bad_input_is_refused_and_changes_nothing() {
         let (_sh, mut ws) = activated();
         refused(&mut ws, "InvalidKeyVaultUrl", |ws| {
-            syn::create_key(ws, W, G, "k3", "https://kv-syn-01.vault.azure.net/secrets/x")
+            syn::create_key(
+                ws,
+                W,
+                G,
+                "k3",
+                "https://kv-syn-01.vault.azure.net/secrets/x",
+            )
         });
         refused(&mut ws, "InvalidPerformanceLevel", |ws| {
             syn::create_pool(
@@ -868,8 +1025,12 @@ mod synapse {
                 },
             )
         });
-        refused(&mut ws, "ResourceNotFound", |ws| syn::pause_pool(ws, W, G, "nosuch"));
-        refused(&mut ws, "ResourceNotFound", |ws| syn::show_key(ws, W, G, "nosuch").cloned());
+        refused(&mut ws, "ResourceNotFound", |ws| {
+            syn::pause_pool(ws, W, G, "nosuch")
+        });
+        refused(&mut ws, "ResourceNotFound", |ws| {
+            syn::show_key(ws, W, G, "nosuch").cloned()
+        });
         assert_eq!(syn::delete_key(&mut ws, W, G, "nosuch").unwrap(), None);
     }
 }

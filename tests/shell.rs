@@ -1950,7 +1950,9 @@ fn the_synapse_workspace_procedure_ends_in_the_documented_states() {
         "{stderr}"
     );
     // The one refusal the procedure shows: no pool before activation.
-    assert!(stderr.contains("ERROR: (WorkspaceActivationRequired) Workspace needs to be activated"));
+    assert!(
+        stderr.contains("ERROR: (WorkspaceActivationRequired) Workspace needs to be activated")
+    );
 }
 
 /// az's parser messages for Synapse commands, and the service's errors through the shell.
@@ -2006,7 +2008,13 @@ fn synapse_commands_refuse_bad_input_with_az_and_service_texts() {
         assert!(ws.synapse == before.synapse, "{line} changed nothing");
     }
     // The file system, then a workspace without a key: double encryption stays off.
-    assert!(sh.run_line(&mut ws, "az storage fs create -n users --account-name adls01").ok);
+    assert!(
+        sh.run_line(
+            &mut ws,
+            "az storage fs create -n users --account-name adls01"
+        )
+        .ok
+    );
     let r = sh.run_line(
         &mut ws,
         "az synapse workspace create -n ws1 -g rg --storage-account adls01 --file-system users -u a -p b --query encryption.doubleEncryptionEnabled -o tsv",
@@ -2017,5 +2025,10 @@ fn synapse_commands_refuse_bad_input_with_az_and_service_texts() {
         &mut ws,
         "az synapse workspace key create --name k --workspace-name ws1 -g rg --key-identifier https://v.vault.azure.net/keys/k",
     );
-    assert!(r.stderr.contains("(BadRequest) Invalid request to create a Workspace Key."), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("(BadRequest) Invalid request to create a Workspace Key."),
+        "{}",
+        r.stderr
+    );
 }

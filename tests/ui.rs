@@ -2058,9 +2058,20 @@ fn a_synapse_workspace_shows_the_activation_banner_until_activated() {
     assert!(has(&h, "AwaitingUserAction"));
     // Activate before the identity has access: the vault's refusal, inline.
     click(&mut h, "Activate");
-    assert!(has(&h, "does not have keys get"), "the vault's refusal shows");
+    assert!(
+        has(&h, "does not have keys get"),
+        "the vault's refusal shows"
+    );
     // Grant the workspace identity get, wrapKey, unwrapKey (as the vault blade or az does).
-    let principal = h.state().ws.synapse.workspace("synws01").unwrap().principal_id.0.clone();
+    let principal = h
+        .state()
+        .ws
+        .synapse
+        .workspace("synws01")
+        .unwrap()
+        .principal_id
+        .0
+        .clone();
     let r = sh.run_line(
         &mut h.state_mut().ws,
         &format!("az keyvault set-policy -n kv-syn-01 --object-id {principal} --key-permissions get wrapKey unwrapKey"),
@@ -2068,12 +2079,18 @@ fn a_synapse_workspace_shows_the_activation_banner_until_activated() {
     assert!(r.ok, "{}", r.stderr);
     h.run_steps(2);
     click(&mut h, "Activate");
-    assert!(has(&h, "az synapse workspace activate --name wskey --workspace-name synws01"));
+    assert!(has(
+        &h,
+        "az synapse workspace activate --name wskey --workspace-name synws01"
+    ));
     assert!(has(&h, "Activation requested"));
     advance(&mut h, "+10m");
     let w = h.state().ws.synapse.workspace("synws01").unwrap();
     assert_eq!(w.cmk_status, Some(CmkStatus::Consistent));
     h.run_steps(3);
-    assert!(!has(&h, ACTIVATION_BANNER), "the banner goes once the workspace is Consistent");
+    assert!(
+        !has(&h, ACTIVATION_BANNER),
+        "the banner goes once the workspace is Consistent"
+    );
     assert!(has(&h, "Consistent"));
 }

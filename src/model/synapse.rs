@@ -214,7 +214,9 @@ impl SynapseWorkspace {
     }
 
     pub fn pool(&self, name: &str) -> Option<&SynapseSqlPool> {
-        self.pools.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+        self.pools
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
     pub fn pool_mut(&mut self, name: &str) -> Option<&mut SynapseSqlPool> {

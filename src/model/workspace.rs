@@ -184,7 +184,10 @@ pub struct Workspace {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub customer_apps: Vec<super::customer_app::CustomerApp>,
     /// Synapse workspaces, their dedicated SQL pools and their Data Lake storage accounts.
-    #[serde(default, skip_serializing_if = "super::synapse::SynapseEstate::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "super::synapse::SynapseEstate::is_empty"
+    )]
     pub synapse: super::synapse::SynapseEstate,
     #[serde(skip)]
     pub revision: u64,

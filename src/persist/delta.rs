@@ -14,8 +14,8 @@
 use crate::model::{
     ActionGroup, ActivityLogEntry, AlertRule, AppRegistration, ConsoleUser, Continuity,
     CustomerApp, Delivery, KeyVault, NetworkPolicies, Notification, ResourceGroup, ResourceLock,
-    SavedBookmark, ServicePrincipal, SqlServer, Subscription, SynapseEstate, SubscriptionId, Tenant,
-    UserAssignedIdentity, VaultRequest, VirtualNetwork, Workspace,
+    SavedBookmark, ServicePrincipal, SqlServer, Subscription, SubscriptionId, SynapseEstate,
+    Tenant, UserAssignedIdentity, VaultRequest, VirtualNetwork, Workspace,
 };
 use crate::sim::{Schedule, SimClock, TimingProfile};
 use serde::{Deserialize, Serialize};

@@ -116,7 +116,9 @@ pub fn create_storage_account(
         let sub = ws.current_subscription.clone();
         if let Some(existing) = ws.synapse.storage_account(name) {
             if existing.subscription == sub
-                && existing.resource_group.eq_ignore_ascii_case(&req.resource_group)
+                && existing
+                    .resource_group
+                    .eq_ignore_ascii_case(&req.resource_group)
             {
                 // A PUT of the same account returns it, as ARM does.
                 return Ok(existing.clone());
@@ -233,7 +235,10 @@ fn data_plane_account<'a>(ws: &'a Workspace, account: &str) -> ServiceResult<&'a
 }
 
 fn filesystem_not_found() -> ServiceError {
-    ServiceError::not_found("FilesystemNotFound", "The specified filesystem does not exist.")
+    ServiceError::not_found(
+        "FilesystemNotFound",
+        "The specified filesystem does not exist.",
+    )
 }
 
 /// `az storage fs create -n F --account-name S`.
@@ -326,7 +331,9 @@ fn unseal(key: &DataEncryptionKey, n: usize, sealed: &[u8]) -> Result<Vec<u8>, K
         return Err(KeyAccessFailure::UnwrapFailed);
     }
     let (nonce, ciphertext) = sealed.split_at(12);
-    let nonce: [u8; 12] = nonce.try_into().map_err(|_| KeyAccessFailure::UnwrapFailed)?;
+    let nonce: [u8; 12] = nonce
+        .try_into()
+        .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
     key.decrypt_page(&EncryptedPage {
         page_no: n,
         nonce,
@@ -406,12 +413,8 @@ fn wrap_data_key(
         }),
         Some((name, url)) => {
             let uri = KeyUri::parse(url).ok_or(KeyAccessFailure::KeyNotFound)?;
-            let (kid, wrapped) = super::keyvault::wrap_key(
-                ws,
-                &Caller::Synapse(w.name.clone()),
-                &uri,
-                &sealed,
-            )?;
+            let (kid, wrapped) =
+                super::keyvault::wrap_key(ws, &Caller::Synapse(w.name.clone()), &uri, &sealed)?;
             Ok(WrappedDataKey {
                 workspace_key: Some(name.to_string()),
                 kid: Some(kid),
@@ -546,7 +549,10 @@ fn check_key_name(name: &str) -> ServiceResult<()> {
     })
 }
 
-pub fn create_workspace(ws: &mut Workspace, req: &CreateWorkspace) -> ServiceResult<SynapseWorkspace> {
+pub fn create_workspace(
+    ws: &mut Workspace,
+    req: &CreateWorkspace,
+) -> ServiceResult<SynapseWorkspace> {
     transact(ws, |ws| {
         let name = req.name.trim();
         check_name("workspace", name, 1, 50, |c| {
@@ -639,7 +645,10 @@ pub fn create_workspace(ws: &mut Workspace, req: &CreateWorkspace) -> ServiceRes
         let key = match &req.key_identifier {
             Some(url) => {
                 let u = parse_key_url(url)?;
-                let key_name = req.key_name.clone().unwrap_or_else(|| DEFAULT_KEY_NAME.into());
+                let key_name = req
+                    .key_name
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_KEY_NAME.into());
                 check_key_name(&key_name)?;
                 Some((key_name, u.to_uri()))
             }
@@ -741,7 +750,10 @@ fn crypto_error(f: &KeyAccessFailure) -> ServiceError {
     ServiceError::new(
         "InternalServerError",
         500,
-        format!("Some error occurred while encrypting workspace data: {}.", f.describe()),
+        format!(
+            "Some error occurred while encrypting workspace data: {}.",
+            f.describe()
+        ),
     )
 }
 
@@ -756,9 +768,9 @@ fn workspace_vault_error(
     let vault = KeyUri::parse(url).and_then(|u| ws.vault(&u.vault).cloned());
     match vault {
         Some(v) => vault_error(ws, &v, &Caller::Synapse(workspace.to_string()), action, f),
-        None => ServiceError::vault_not_found(
-            &KeyUri::parse(url).map(|u| u.vault).unwrap_or_default(),
-        ),
+        None => {
+            ServiceError::vault_not_found(&KeyUri::parse(url).map(|u| u.vault).unwrap_or_default())
+        }
     }
 }
 
@@ -876,19 +888,14 @@ pub fn create_key(
             .workspace(&w)
             .ok_or_else(|| workspace_not_found(&w, resource_group))?;
         let invalid = || {
-            ServiceError::bad_request(
-                "BadRequest",
-                "Invalid request to create a Workspace Key.",
-            )
+            ServiceError::bad_request("BadRequest", "Invalid request to create a Workspace Key.")
         };
         if !w_ref.double_encryption {
             return Err(invalid());
         }
-        if let Some(other) = w_ref
-            .keys
-            .iter()
-            .find(|k| k.key_vault_url.eq_ignore_ascii_case(&url) && !k.name.eq_ignore_ascii_case(key))
-        {
+        if let Some(other) = w_ref.keys.iter().find(|k| {
+            k.key_vault_url.eq_ignore_ascii_case(&url) && !k.name.eq_ignore_ascii_case(key)
+        }) {
             return Err(ServiceError::bad_request(
                 "CannotAddWorkspaceKey",
                 format!(
@@ -902,7 +909,12 @@ pub fn create_key(
             if k.key_vault_url.eq_ignore_ascii_case(&url) {
                 return Ok(k.clone());
             }
-            if k.is_active_cmk || w_ref.cmk_key.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(key)) {
+            if k.is_active_cmk
+                || w_ref
+                    .cmk_key
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(key))
+            {
                 return Err(invalid());
             }
         }
@@ -932,7 +944,9 @@ pub fn delete_key(
         return Ok(None);
     };
     let in_use = k.is_active_cmk
-        || w.cmk_key.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(key))
+        || w.cmk_key
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(key))
         || matches!(&w.pending, Some(PendingKeyChange::Switch { to, .. }) if to.eq_ignore_ascii_case(key));
     if in_use {
         return Err(ServiceError::bad_request(
@@ -1007,7 +1021,10 @@ pub fn activate(
             ws,
             "Microsoft.Synapse/workspaces/keys/write",
             format!("{}/keys/{key_name}", w.arm_id()),
-            format!("Workspace {} activation requested with key {key_name}", w.name),
+            format!(
+                "Workspace {} activation requested with key {key_name}",
+                w.name
+            ),
         );
         // The PUT answers with isActiveCMK still false.
         Ok(k.clone())
@@ -1042,7 +1059,9 @@ pub fn update_key(
             }
             _ => {}
         }
-        if w.cmk_key.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(key))
+        if w.cmk_key
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(key))
             && w.cmk_status == Some(CmkStatus::Consistent)
         {
             return Ok(w.clone());
@@ -1142,7 +1161,11 @@ fn finish_activation(ws: &mut Workspace, w: &SynapseWorkspace, key: &str) {
                 ws,
                 NotificationLevel::Error,
                 format!("Activation of workspace {} failed", w.name),
-                format!("The workspace could not use key '{}': {}.", k.name, f.describe()),
+                format!(
+                    "The workspace could not use key '{}': {}.",
+                    k.name,
+                    f.describe()
+                ),
             );
         }
     }
@@ -1159,21 +1182,22 @@ fn finish_switch(ws: &mut Workspace, w: &SynapseWorkspace, to: &str) {
     let new_key = Some((k.name.as_str(), k.key_vault_url.as_str()));
     // Re-encryption: every data key opened with the version that wrapped it, wrapped again
     // with the new key's current version. Paused pools are skipped.
-    let result = (|| -> Result<(WrappedDataKey, Vec<(String, WrappedDataKey)>), KeyAccessFailure> {
-        let dek = open_data_key(ws, w, &w.data_key)?;
-        let data_key = wrap_data_key(ws, w, &dek, new_key)?;
-        let mut pools = Vec::new();
-        for p in &w.pools {
-            if p.status == PoolStatus::Paused {
-                continue;
+    let result =
+        (|| -> Result<(WrappedDataKey, Vec<(String, WrappedDataKey)>), KeyAccessFailure> {
+            let dek = open_data_key(ws, w, &w.data_key)?;
+            let data_key = wrap_data_key(ws, w, &dek, new_key)?;
+            let mut pools = Vec::new();
+            for p in &w.pools {
+                if p.status == PoolStatus::Paused {
+                    continue;
+                }
+                if let Some(d) = &p.dek {
+                    let pdek = open_data_key(ws, w, d)?;
+                    pools.push((p.name.clone(), wrap_data_key(ws, w, &pdek, new_key)?));
+                }
             }
-            if let Some(d) = &p.dek {
-                let pdek = open_data_key(ws, w, d)?;
-                pools.push((p.name.clone(), wrap_data_key(ws, w, &pdek, new_key)?));
-            }
-        }
-        Ok((data_key, pools))
-    })();
+            Ok((data_key, pools))
+        })();
     match result {
         Ok((data_key, pools)) => {
             if let Some(wm) = ws.synapse.workspace_mut(&w.name) {
@@ -1297,14 +1321,19 @@ pub fn create_pool(ws: &mut Workspace, req: &CreatePool) -> ServiceResult<Synaps
             Some(t) => {
                 return Err(ServiceError::bad_request(
                     "InvalidArgumentValue",
-                    format!("'{t}' is not a valid value for '--storage-type'. Allowed values: GRS, LRS."),
+                    format!(
+                        "'{t}' is not a valid value for '--storage-type'. Allowed values: GRS, LRS."
+                    ),
                 ));
             }
         };
         if w.pool(&req.name).is_some() {
             return Err(ServiceError::conflict(
                 "SqlPoolAlreadyExists",
-                format!("The SQL pool '{}' already exists in workspace '{}'.", req.name, w.name),
+                format!(
+                    "The SQL pool '{}' already exists in workspace '{}'.",
+                    req.name, w.name
+                ),
             ));
         }
         let platform = platform_cipher(&w).map_err(|f| crypto_error(&f))?;
@@ -1369,7 +1398,9 @@ pub fn pause_pool(
             .synapse
             .workspace_mut(&w)
             .ok_or_else(|| workspace_not_found(&w, resource_group))?;
-        let pm = wm.pool_mut(&p).ok_or_else(|| ServiceError::not_found("ResourceNotFound", p.clone()))?;
+        let pm = wm
+            .pool_mut(&p)
+            .ok_or_else(|| ServiceError::not_found("ResourceNotFound", p.clone()))?;
         pm.status = PoolStatus::Paused;
         Ok(pm.clone())
     })
@@ -1391,13 +1422,22 @@ pub fn resume_pool(
         let mut resumed = p.clone();
         if let Some(d) = &p.dek {
             let dek = open_data_key(ws, &w, d).map_err(|f| pool_key_error(ws, &w, d, &f))?;
-            decrypt_pages(&platform_cipher(&w).map_err(|f| crypto_error(&f))?, Some(&dek), &p.pages)
-                .map_err(|f| crypto_error(&f))?;
+            decrypt_pages(
+                &platform_cipher(&w).map_err(|f| crypto_error(&f))?,
+                Some(&dek),
+                &p.pages,
+            )
+            .map_err(|f| crypto_error(&f))?;
             if d.kid != w.data_key.kid {
                 let current = current_key(&w);
                 resumed.dek = Some(
-                    wrap_data_key(ws, &w, &dek, current.as_ref().map(|(n, u)| (n.as_str(), u.as_str())))
-                        .map_err(|f| pool_key_error(ws, &w, d, &f))?,
+                    wrap_data_key(
+                        ws,
+                        &w,
+                        &dek,
+                        current.as_ref().map(|(n, u)| (n.as_str(), u.as_str())),
+                    )
+                    .map_err(|f| pool_key_error(ws, &w, d, &f))?,
                 );
             }
         }
@@ -1480,10 +1520,14 @@ pub fn set_pool_tde(
             )
             .map_err(|f| pool_key_error(ws, &w, &w.data_key, &f))?;
             let plain = decrypt_pages(&platform, None, &p.pages).map_err(|f| crypto_error(&f))?;
-            out.pages = encrypt_pages(&platform, Some(&dek), &plain).map_err(|f| crypto_error(&f))?;
+            out.pages =
+                encrypt_pages(&platform, Some(&dek), &plain).map_err(|f| crypto_error(&f))?;
             out.dek = Some(wrapped);
         } else {
-            let d = p.dek.clone().ok_or_else(|| crypto_error(&KeyAccessFailure::KeyNotFound))?;
+            let d = p
+                .dek
+                .clone()
+                .ok_or_else(|| crypto_error(&KeyAccessFailure::KeyNotFound))?;
             let dek = open_data_key(ws, &w, &d).map_err(|f| pool_key_error(ws, &w, &d, &f))?;
             let plain =
                 decrypt_pages(&platform, Some(&dek), &p.pages).map_err(|f| crypto_error(&f))?;
@@ -1501,7 +1545,11 @@ pub fn set_pool_tde(
         super::log_management(
             ws,
             "Microsoft.Synapse/workspaces/sqlPools/transparentDataEncryption/write",
-            format!("{}/sqlPools/{}/transparentDataEncryption/current", w.arm_id(), p.name),
+            format!(
+                "{}/sqlPools/{}/transparentDataEncryption/current",
+                w.arm_id(),
+                p.name
+            ),
             format!(
                 "TDE {} on pool {}",
                 if enabled { "enabled" } else { "disabled" },
@@ -1525,7 +1573,8 @@ pub fn read_workspace_data(
     resource_group: &str,
 ) -> ServiceResult<Vec<String>> {
     let w = show_workspace(ws, workspace, resource_group)?;
-    let dek = open_data_key(ws, w, &w.data_key).map_err(|f| pool_key_error(ws, w, &w.data_key, &f))?;
+    let dek =
+        open_data_key(ws, w, &w.data_key).map_err(|f| pool_key_error(ws, w, &w.data_key, &f))?;
     let platform = platform_cipher(w).map_err(|f| crypto_error(&f))?;
     decrypt_pages(&platform, Some(&dek), &w.pages)
         .map_err(|f| crypto_error(&f))
@@ -1655,11 +1704,15 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.code, "AccountNameInvalid");
         assert_eq!(
-            create_file_system(&mut ws, "adls1", "fs1").unwrap_err().code,
+            create_file_system(&mut ws, "adls1", "fs1")
+                .unwrap_err()
+                .code,
             "FilesystemAlreadyExists"
         );
         assert_eq!(
-            create_file_system(&mut ws, "nosuch", "fs2").unwrap_err().code,
+            create_file_system(&mut ws, "nosuch", "fs2")
+                .unwrap_err()
+                .code,
             "StorageAccountNotFound"
         );
     }

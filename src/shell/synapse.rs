@@ -84,7 +84,13 @@ pub const COMMANDS: &[Command] = &[
     Command::new(
         "az storage fs delete",
         "Delete a file system in ADLS Gen2 account.",
-        &["--name", "--account-name", "--auth-mode", "--account-key", "--yes"],
+        &[
+            "--name",
+            "--account-name",
+            "--auth-mode",
+            "--account-key",
+            "--yes",
+        ],
         fs_cmd,
     ),
     Command::new(
@@ -225,13 +231,23 @@ pub const COMMANDS: &[Command] = &[
     Command::new(
         "az synapse sql pool pause",
         "Pause a SQL pool.",
-        &["--name", "--workspace-name", "--resource-group", "--no-wait"],
+        &[
+            "--name",
+            "--workspace-name",
+            "--resource-group",
+            "--no-wait",
+        ],
         pool_cmd,
     ),
     Command::new(
         "az synapse sql pool resume",
         "Resume a SQL pool.",
-        &["--name", "--workspace-name", "--resource-group", "--no-wait"],
+        &[
+            "--name",
+            "--workspace-name",
+            "--resource-group",
+            "--no-wait",
+        ],
         pool_cmd,
     ),
     Command::new(
@@ -463,7 +479,9 @@ fn fs_cmd(ws: &mut Workspace, _: &dyn KeySource, cmd: &str, a: &mut Args) -> Cmd
     match cmd.rsplit(' ').next().unwrap_or_default() {
         "create" => {
             syn::create_file_system(ws, &account, &a.required("--name")?)?;
-            Ok(json!({"client_request_id": null, "date": ws.now().to_iso(), "etag": null, "last_modified": ws.now().to_iso()}))
+            Ok(
+                json!({"client_request_id": null, "date": ws.now().to_iso(), "etag": null, "last_modified": ws.now().to_iso()}),
+            )
         }
         "show" => Ok(fs_json(&syn::show_file_system(
             ws,
@@ -646,9 +664,9 @@ fn pool_list(ws: &mut Workspace, _: &dyn KeySource, _: &str, a: &mut Args) -> Cm
 fn pool_tde(ws: &mut Workspace, _: &dyn KeySource, cmd: &str, a: &mut Args) -> CmdResult {
     let set = cmd.ends_with("set");
     let status = if set {
-        let s = a.get("--status").ok_or_else(|| {
-            usage("the following arguments are required: --status")
-        })?;
+        let s = a
+            .get("--status")
+            .ok_or_else(|| usage("the following arguments are required: --status"))?;
         Some(match s.as_str() {
             "Enabled" | "enabled" => true,
             "Disabled" | "disabled" => false,
@@ -670,7 +688,9 @@ fn pool_tde(ws: &mut Workspace, _: &dyn KeySource, cmd: &str, a: &mut Args) -> C
     if tde_name != "current" {
         return Err(crate::service::ServiceError::not_found(
             "ResourceNotFound",
-            format!("The transparent data encryption '{tde_name}' was not found: its name is 'current'."),
+            format!(
+                "The transparent data encryption '{tde_name}' was not found: its name is 'current'."
+            ),
         )
         .into());
     }

@@ -39,10 +39,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, form: &mut SynapseForm, cx: &mut Blad
             ),
             ("Primary ADLS Gen2 file system", w.file_system.clone()),
             ("SQL admin username", w.sql_admin_login.clone()),
-            (
-                "Managed identity object ID",
-                w.principal_id.0.clone(),
-            ),
+            ("Managed identity object ID", w.principal_id.0.clone()),
         ],
     );
     section(ui, "Encryption");
@@ -57,12 +54,21 @@ pub fn show(ui: &mut egui::Ui, name: &str, form: &mut SynapseForm, cx: &mut Blad
         ui,
         "synapse",
         &mut form.message,
-        (w.cmk_status.map(CmkStatus::as_str), &w.cmk_key, w.pools.len()),
+        (
+            w.cmk_status.map(CmkStatus::as_str),
+            &w.cmk_key,
+            w.pools.len(),
+        ),
     );
     super::outcome(ui, &form.message);
 }
 
-fn encryption(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &mut BladeCtx<'_>) {
+fn encryption(
+    ui: &mut egui::Ui,
+    w: &SynapseWorkspace,
+    form: &mut SynapseForm,
+    cx: &mut BladeCtx<'_>,
+) {
     let (n, g) = (w.name.clone(), w.resource_group.clone());
     let status = w.cmk_status.map(CmkStatus::as_str).unwrap_or("-");
     let active = w.cmk_key.as_deref().and_then(|k| w.key(k));
@@ -70,11 +76,17 @@ fn encryption(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, c
         ui,
         "synapse-encryption",
         &[
-            ("Double encryption using a customer-managed key", "Enabled".into()),
+            (
+                "Double encryption using a customer-managed key",
+                "Enabled".into(),
+            ),
             ("Encryption status", status.to_string()),
             (
                 "Key",
-                active.map_or_else(|| "-".into(), |k| format!("{} ({})", k.name, k.key_vault_url)),
+                active.map_or_else(
+                    || "-".into(),
+                    |k| format!("{} ({})", k.name, k.key_vault_url),
+                ),
             ),
             (
                 "Key version in use",
@@ -135,13 +147,20 @@ fn encryption(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, c
                     ui.selectable_value(&mut form.key, k.name.clone(), &k.name);
                 }
             });
-            let picked = if form.key.is_empty() { current } else { form.key.clone() };
+            let picked = if form.key.is_empty() {
+                current
+            } else {
+                form.key.clone()
+            };
             let changes = !w
                 .cmk_key
                 .as_deref()
                 .is_some_and(|a| a.eq_ignore_ascii_case(&picked));
             if ui
-                .add_enabled(!cx.busy && changes && !picked.is_empty(), egui::Button::new("Save"))
+                .add_enabled(
+                    !cx.busy && changes && !picked.is_empty(),
+                    egui::Button::new("Save"),
+                )
                 .clicked()
             {
                 let (n, g) = (n.clone(), g.clone());
