@@ -125,6 +125,9 @@ pub enum Goal {
         #[serde(default)]
         key: String,
     },
+    /// Dedicated SQL pool `pool` of Synapse workspace `workspace` is Online with TDE on, its
+    /// DEK wrapped by the workspace's customer-managed key.
+    SynapsePoolEncrypted { workspace: String, pool: String },
     /// Every goal holds.
     All(Vec<Goal>),
 }
@@ -322,6 +325,15 @@ impl Goal {
                             .as_deref()
                             .is_some_and(|k| k.eq_ignore_ascii_case(key)))
             }),
+            Goal::SynapsePoolEncrypted { workspace, pool } => ws
+                .synapse
+                .workspace(workspace)
+                .and_then(|w| w.pool(pool))
+                .is_some_and(|p| {
+                    p.status == PoolStatus::Online
+                        && p.tde_enabled
+                        && p.dek.as_ref().is_some_and(|d| d.kid.is_some())
+                }),
             Goal::All(goals) => goals.iter().all(|g| g.met(ws)),
         }
     }
@@ -439,6 +451,9 @@ impl Goal {
                 key,
             } => format!(
                 "Synapse workspace {workspace} has encryption status {status}, with key {key}."
+            ),
+            Goal::SynapsePoolEncrypted { workspace, pool } => format!(
+                "Dedicated SQL pool {pool} of {workspace} is Online with TDE on under the workspace key."
             ),
             Goal::All(goals) => goals
                 .iter()
