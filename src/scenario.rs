@@ -117,6 +117,17 @@ pub enum Goal {
     GroupWithinGuidance { group: String },
     /// An alert rule on `operation` reached a webhook receiver, which answered 2xx.
     WebhookDelivered { operation: String },
+    /// Synapse workspace `workspace` has encryption status `status` (`AwaitingUserAction`,
+    /// `Updating`, `Consistent`, `Failed`), with key `key` when it is not empty.
+    SynapseStatus {
+        workspace: String,
+        status: String,
+        #[serde(default)]
+        key: String,
+    },
+    /// Dedicated SQL pool `pool` of Synapse workspace `workspace` is Online with TDE on, its
+    /// DEK wrapped by the workspace's customer-managed key.
+    SynapsePoolEncrypted { workspace: String, pool: String },
     /// Every goal holds.
     All(Vec<Goal>),
 }
@@ -302,6 +313,27 @@ impl Goal {
                             && r.operation_name.eq_ignore_ascii_case(operation)
                     })
             }),
+            Goal::SynapseStatus {
+                workspace,
+                status,
+                key,
+            } => ws.synapse.workspace(workspace).is_some_and(|w| {
+                w.cmk_status
+                    .is_some_and(|s| s.as_str().eq_ignore_ascii_case(status))
+                    && (key.is_empty()
+                        || w.cmk_key
+                            .as_deref()
+                            .is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            }),
+            Goal::SynapsePoolEncrypted { workspace, pool } => ws
+                .synapse
+                .workspace(workspace)
+                .and_then(|w| w.pool(pool))
+                .is_some_and(|p| {
+                    p.status == PoolStatus::Online
+                        && p.tde_enabled
+                        && p.dek.as_ref().is_some_and(|d| d.kid.is_some())
+                }),
             Goal::All(goals) => goals.iter().all(|g| g.met(ws)),
         }
     }
@@ -406,6 +438,23 @@ impl Goal {
             Goal::WebhookDelivered { operation } => {
                 format!("An alert on {operation} reached a webhook, which answered 2xx.")
             }
+            Goal::SynapseStatus {
+                workspace,
+                status,
+                key,
+            } if key.is_empty() => {
+                format!("Synapse workspace {workspace} has encryption status {status}.")
+            }
+            Goal::SynapseStatus {
+                workspace,
+                status,
+                key,
+            } => format!(
+                "Synapse workspace {workspace} has encryption status {status}, with key {key}."
+            ),
+            Goal::SynapsePoolEncrypted { workspace, pool } => format!(
+                "Dedicated SQL pool {pool} of {workspace} is Online with TDE on under the workspace key."
+            ),
             Goal::All(goals) => goals
                 .iter()
                 .map(Goal::describe)
@@ -469,6 +518,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
     (
         "failover-storm",
         include_str!("../assets/scenarios/failover-storm.ron"),
+    ),
+    (
+        "synapse-activation-key-switch",
+        include_str!("../assets/scenarios/synapse-activation-key-switch.ron"),
     ),
 ];
 

@@ -11,6 +11,7 @@ pub mod monitor;
 pub mod retention;
 pub mod secret;
 pub mod sql;
+pub mod synapse;
 
 pub mod topology;
 pub mod vault;
@@ -25,6 +26,7 @@ pub use monitor::*;
 pub use retention::parse_retention;
 pub use secret::*;
 pub use sql::*;
+pub use synapse::*;
 pub use topology::*;
 pub use vault::*;
 pub use workspace::*;

@@ -179,6 +179,12 @@ pub struct Workspace {
     /// Customer app), with what their queries got.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub customer_apps: Vec<super::customer_app::CustomerApp>,
+    /// Synapse workspaces, their dedicated SQL pools and their Data Lake storage accounts.
+    #[serde(
+        default,
+        skip_serializing_if = "super::synapse::SynapseEstate::is_empty"
+    )]
+    pub synapse: super::synapse::SynapseEstate,
     #[serde(skip)]
     pub revision: u64,
 }
@@ -316,6 +322,7 @@ impl Workspace {
             network_policies,
             bookmarks,
             customer_apps,
+            synapse,
             revision: _,
         } = self;
         let servers_same = servers.len() == other.servers.len()
@@ -352,6 +359,7 @@ impl Workspace {
             && *service_principals == other.service_principals
             && *bookmarks == other.bookmarks
             && *customer_apps == other.customer_apps
+            && *synapse == other.synapse
     }
 
     /// Keeps what `discarded` — a copy of this workspace that a refused operation worked on

@@ -14,8 +14,8 @@
 use crate::model::{
     ActionGroup, ActivityLogEntry, AlertRule, AppRegistration, ConsoleUser, Continuity,
     CustomerApp, Delivery, KeyVault, NetworkPolicies, Notification, ResourceGroup, ResourceLock,
-    SavedBookmark, ServicePrincipal, SqlServer, Subscription, SubscriptionId, Tenant,
-    UserAssignedIdentity, VaultRequest, VirtualNetwork, Workspace,
+    SavedBookmark, ServicePrincipal, SqlServer, Subscription, SubscriptionId, SynapseEstate,
+    Tenant, UserAssignedIdentity, VaultRequest, VirtualNetwork, Workspace,
 };
 use crate::sim::{Schedule, SimClock, TimingProfile};
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,7 @@ whole_fields! {
     identities: Vec<UserAssignedIdentity>,
     bookmarks: Vec<SavedBookmark>,
     customer_apps: Vec<CustomerApp>,
+    synapse: SynapseEstate,
 }
 
 /// What changed from `old` to `new`.
@@ -147,6 +148,7 @@ pub fn diff(old: &Workspace, new: &Workspace) -> Delta {
         identities: _,
         bookmarks: _,
         customer_apps: _,
+        synapse: _,
         // Shared progress of a running job: never saved.
         revision: _,
     } = new;

@@ -132,6 +132,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
         SimEvent::FailoverGroupGraceExpired { group } => {
             super::failover_group::grace_expired(ws, group)
         }
+        SimEvent::SynapseKeyChange { workspace } => super::synapse::complete_pending(ws, workspace),
     }
 }
 

@@ -1054,6 +1054,9 @@ fn caller_principal_for(
                 .ok_or(KeyAccessFailure::NoServerIdentity)?;
             Ok((id.principal_id.clone(), id.tenant_id.clone()))
         }
+        Caller::Synapse(name) => super::synapse::kek_principal(ws, name)
+            .map(|(principal, tenant, _)| (principal, tenant))
+            .ok_or(KeyAccessFailure::NoServerIdentity),
         // A deleted identity reaches nothing.
         Caller::ServerAs { identity, .. } => ws
             .identity(identity)
@@ -1066,6 +1069,13 @@ pub(crate) fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller)
     match caller {
         Caller::Server(_) | Caller::ServerAs { .. } => vault.network.admits_trusted_service(),
         Caller::ConsoleUser => vault.network.admits_address(&ws.console_user.client_ip),
+        // Synapse is a trusted service with its system-assigned identity; "a user-assigned
+        // managed identity cannot be configured to access customer-managed key when Azure
+        // Key Vault is behind a firewall".
+        Caller::Synapse(name) => match super::synapse::kek_principal(ws, name) {
+            Some((_, _, false)) => vault.network.admits_trusted_service(),
+            _ => !(vault.network.restricted || vault.network.public_access_disabled),
+        },
     }
 }
 
@@ -1238,11 +1248,16 @@ fn as_request<T>(
     operation: &'static str,
     op: impl FnOnce() -> Result<T, KeyAccessFailure>,
 ) -> Result<T, KeyAccessFailure> {
-    match caller.server() {
-        Some(name) => {
+    match caller {
+        Caller::Synapse(name) => {
             super::requests::server_request(ws, caller, name, &uri.vault, operation, &uri.key, op)
         }
-        None => op(),
+        _ => match caller.server() {
+            Some(name) => super::requests::server_request(
+                ws, caller, name, &uri.vault, operation, &uri.key, op,
+            ),
+            None => op(),
+        },
     }
 }
 

@@ -41,6 +41,7 @@ pub mod rotation;
 pub mod secrets;
 pub mod sku;
 pub mod sql;
+pub mod synapse;
 pub mod tde;
 
 pub use error::{ServiceError, ServiceResult, panic_text};
@@ -61,13 +62,16 @@ pub enum Caller {
         server: String,
         identity: String,
     },
+    /// A Synapse workspace reaching its customer-managed key with its managed identity
+    /// (system-assigned, or the user-assigned one it encrypts with).
+    Synapse(String),
 }
 
 impl Caller {
     /// The server making the call, if a server makes it.
     pub fn server(&self) -> Option<&str> {
         match self {
-            Caller::ConsoleUser => None,
+            Caller::ConsoleUser | Caller::Synapse(_) => None,
             Caller::Server(s) | Caller::ServerAs { server: s, .. } => Some(s),
         }
     }
@@ -189,6 +193,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         service_principals: Vec::new(),
         bookmarks: Vec::new(),
         customer_apps: Vec::new(),
+        synapse: Default::default(),
         revision: 0,
     }
 }

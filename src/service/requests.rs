@@ -407,6 +407,19 @@ fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
                 .map_or_else(|| CONSOLE_CLIENT_INFO.into(), |c| c.user_agent.clone()),
             display: ws.console_user.upn.clone(),
         },
+        Caller::Synapse(name) => {
+            let oid = super::synapse::kek_principal(ws, name)
+                .map(|(p, _, _)| p.0)
+                .unwrap_or_default();
+            RequestCaller {
+                app_id: oid.clone(),
+                object_id: oid,
+                upn: None,
+                ip_address: "20.42.0.10".into(),
+                client_info: format!("Microsoft.Synapse/workspaces/{name} (CMK)"),
+                display: format!("Synapse workspace {name}"),
+            }
+        }
         Caller::Server(name) | Caller::ServerAs { server: name, .. } => {
             let identity = match caller {
                 Caller::ServerAs { identity, .. } => {

@@ -37,6 +37,7 @@ pub mod rotation;
 pub mod secrets;
 pub mod sim;
 pub mod sql;
+pub mod synapse;
 pub mod transfer;
 pub mod utils;
 pub mod views;

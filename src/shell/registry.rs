@@ -136,6 +136,7 @@ const GROUPS: &[&[Command]] = &[
     super::sql::COMMANDS,
     super::continuity::COMMANDS,
     super::managed_instance::COMMANDS,
+    super::synapse::COMMANDS,
     super::network::COMMANDS,
     super::directory::COMMANDS,
     super::monitor::COMMANDS,

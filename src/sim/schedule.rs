@@ -43,6 +43,8 @@ pub enum SimEvent {
     OutageBoundary,
     /// The grace period of an automatic failover group has passed.
     FailoverGroupGraceExpired { group: String },
+    /// A Synapse workspace finishes an activation or a key switch.
+    SynapseKeyChange { workspace: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

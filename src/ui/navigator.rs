@@ -58,6 +58,7 @@ enum Row<'a> {
     Server { s: &'a SqlServer, open: bool },
     Database { s: &'a SqlServer, d: &'a Database },
     Vault { v: &'a KeyVault },
+    Synapse { w: &'a SynapseWorkspace },
 }
 
 /// Case-insensitive substring test without allocating (`needle` is lower case).
@@ -96,8 +97,15 @@ fn rows<'a>(ws: &'a Workspace, nav: &NavigatorState, filter: &str) -> Vec<Row<'a
                     && v.deleted.is_none()
             })
             .collect();
+        let workspaces: Vec<&SynapseWorkspace> = ws
+            .synapse
+            .workspaces
+            .iter()
+            .filter(|w| w.resource_group == g.name && w.subscription == g.subscription)
+            .collect();
         if searching
             && !group_hit
+            && !workspaces.iter().any(|w| hit(&w.name))
             && !servers
                 .iter()
                 .any(|s| hit(&s.name) || s.databases.iter().any(|d| hit(&d.name)))
@@ -140,6 +148,12 @@ fn rows<'a>(ws: &'a Workspace, nav: &NavigatorState, filter: &str) -> Vec<Row<'a
                 .filter(|v| !searching || group_hit || hit(&v.name))
                 .map(|v| Row::Vault { v }),
         );
+        out.extend(
+            workspaces
+                .into_iter()
+                .filter(|w| !searching || group_hit || hit(&w.name))
+                .map(|w| Row::Synapse { w }),
+        );
     }
     out
 }
@@ -160,6 +174,10 @@ fn blade_for(row: &Row<'_>) -> Option<BladeKind> {
         Row::Vault { v } => Some(BladeKind::Vault {
             vault: v.name.clone(),
             forms: VaultForms::default(),
+        }),
+        Row::Synapse { w } => Some(BladeKind::SynapseWorkspace {
+            workspace: w.name.clone(),
+            form: Default::default(),
         }),
     }
 }
@@ -351,6 +369,20 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                     .clicked()
                                 {
                                     open = blade_for(row);
+                                }
+                            }
+                            Row::Synapse { w } => {
+                                ui.add_space(10.0);
+                                ui.label(RichText::new("SYN").small().weak())
+                                    .on_hover_text("Synapse workspace");
+                                if ui.selectable_label(false, &w.name).clicked() {
+                                    open = blade_for(row);
+                                }
+                                ui.label(RichText::new(format!("({} pools)", w.pools.len())).weak());
+                                if w.awaiting_activation() {
+                                    badge(ui, "awaiting activation", widgets::AMBER);
+                                } else if w.cmk_status == Some(CmkStatus::Failed) {
+                                    badge(ui, "failed", RED);
                                 }
                             }
                         }

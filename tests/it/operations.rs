@@ -564,3 +564,473 @@ fn bad_input_is_refused_with_the_service_error() {
     assert_eq!(e.code, "ResourceNotFound");
     assert!(ws == before);
 }
+
+// ---------------------------------------------------------------------------------------
+// Synapse workspaces with double encryption (service::synapse)
+// ---------------------------------------------------------------------------------------
+
+mod synapse {
+    use super::*;
+    use tde_console::service::synapse as syn;
+    use tde_console::shell::Shell;
+
+    const G: &str = "rg-syn";
+    const W: &str = "synws01";
+    const URL1: &str = "https://kv-syn-01.vault.azure.net/keys/wskey";
+    const URL2: &str = "https://kv-syn-01.vault.azure.net/keys/wskey2";
+
+    fn az(sh: &mut Shell, ws: &mut Workspace, line: &str) -> String {
+        let r = sh.run_line(ws, line);
+        assert!(r.ok, "{line}: {}", r.stderr);
+        r.stdout.trim().to_string()
+    }
+
+    /// A group, an ADLS Gen2 account with a file system, a purge-protected vault with two
+    /// RSA keys, and a workspace created with the first (awaiting activation).
+    fn world(purge_protection: bool) -> (Shell, Workspace) {
+        let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+        let mut ws = service::new_workspace("t", 3);
+        for line in [
+            format!("az group create -n {G} -l eastus"),
+            format!("az storage account create -n adlssyn01 -g {G} --kind StorageV2 --hns true"),
+            "az storage fs create -n users --account-name adlssyn01".into(),
+            format!(
+                "az keyvault create -n kv-syn-01 -g {G} -l eastus --enable-purge-protection {purge_protection}"
+            ),
+            "az keyvault key create --vault-name kv-syn-01 -n wskey --kty RSA --size 2048".into(),
+            "az keyvault key create --vault-name kv-syn-01 -n wskey2 --kty RSA --size 2048".into(),
+        ] {
+            az(&mut sh, &mut ws, &line);
+        }
+        let w = create(&mut ws, Some(URL1)).expect("workspace");
+        assert_eq!(w.cmk_status, Some(CmkStatus::AwaitingUserAction));
+        (sh, ws)
+    }
+
+    fn create(ws: &mut Workspace, url: Option<&str>) -> Result<SynapseWorkspace, ServiceError> {
+        syn::create_workspace(
+            ws,
+            &syn::CreateWorkspace {
+                name: W.into(),
+                resource_group: G.into(),
+                storage_account: "adlssyn01".into(),
+                file_system: "users".into(),
+                sql_admin_login_user: "cliuser1".into(),
+                sql_admin_login_password: "Pa55w0rd!123".into(),
+                key_identifier: url.map(str::to_string),
+                key_name: Some("wskey".into()),
+                ..Default::default()
+            },
+        )
+    }
+
+    fn grant(sh: &mut Shell, ws: &mut Workspace) {
+        let p = ws.synapse.workspace(W).unwrap().principal_id.0.clone();
+        az(
+            sh,
+            ws,
+            &format!(
+                "az keyvault set-policy -n kv-syn-01 --object-id {p} --key-permissions get wrapKey unwrapKey"
+            ),
+        );
+    }
+
+    fn activated() -> (Shell, Workspace) {
+        let (mut sh, mut ws) = world(true);
+        grant(&mut sh, &mut ws);
+        syn::activate(&mut ws, W, G, "wskey", URL1).unwrap();
+        behaviour::advance(&mut ws, Duration::minutes(3)).unwrap();
+        assert_eq!(status(&ws), Some(CmkStatus::Consistent));
+        (sh, ws)
+    }
+
+    fn status(ws: &Workspace) -> Option<CmkStatus> {
+        ws.synapse.workspace(W).unwrap().cmk_status
+    }
+
+    fn pool(ws: &mut Workspace, name: &str) -> Result<SynapseSqlPool, ServiceError> {
+        syn::create_pool(
+            ws,
+            &syn::CreatePool {
+                workspace: W.into(),
+                resource_group: G.into(),
+                name: name.into(),
+                performance_level: "DW100c".into(),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Asserts `op` fails with `code` and changes nothing but the vault's request journal.
+    fn refused<T: std::fmt::Debug>(
+        ws: &mut Workspace,
+        code: &str,
+        op: impl FnOnce(&mut Workspace) -> Result<T, ServiceError>,
+    ) -> ServiceError {
+        let before = ws.clone();
+        let e = op(ws).expect_err("refused");
+        assert_eq!(e.code, code, "{e}");
+        let mut after = ws.clone();
+        after.journal = before.journal.clone();
+        assert!(
+            after == before,
+            "a refused operation changed the workspace ({e})"
+        );
+        e
+    }
+
+    #[test]
+    fn a_workspace_needs_an_existing_adls_gen2_account_and_file_system() {
+        let (mut sh, mut ws) = world(true);
+        syn::delete_workspace(&mut ws, W, G).unwrap();
+        let mut req = syn::CreateWorkspace {
+            name: W.into(),
+            resource_group: G.into(),
+            storage_account: "nosuchacct".into(),
+            file_system: "users".into(),
+            sql_admin_login_user: "u".into(),
+            sql_admin_login_password: "p".into(),
+            ..Default::default()
+        };
+        let e = refused(&mut ws, "ResourceNotFound", |ws| {
+            syn::create_workspace(ws, &req)
+        });
+        assert!(
+            e.message
+                .contains("Microsoft.Storage/storageAccounts/nosuchacct")
+        );
+        req.storage_account = "adlssyn01".into();
+        req.file_system = "missing".into();
+        let e = refused(&mut ws, "FilesystemNotFound", |ws| {
+            syn::create_workspace(ws, &req)
+        });
+        assert_eq!(e.message, "The specified filesystem does not exist.");
+        // A blob account without a hierarchical namespace is not Data Lake Storage Gen2.
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az storage account create -n blobonly01 -g {G} --kind StorageV2"),
+        );
+        az(
+            &mut sh,
+            &mut ws,
+            "az storage fs create -n users --account-name blobonly01",
+        );
+        req.storage_account = "blobonly01".into();
+        req.file_system = "users".into();
+        refused(&mut ws, "InvalidStorageAccount", |ws| {
+            syn::create_workspace(ws, &req)
+        });
+        req.storage_account = "adlssyn01".into();
+        let w = syn::create_workspace(&mut ws, &req).unwrap();
+        assert!(!w.double_encryption && w.cmk_status.is_none());
+    }
+
+    #[test]
+    fn pools_wait_for_activation_which_needs_get_wrap_unwrap_and_finishes_later() {
+        let (mut sh, mut ws) = world(true);
+        let e = refused(&mut ws, "WorkspaceActivationRequired", |ws| pool(ws, "p1"));
+        assert!(e.message.starts_with("Workspace needs to be activated"));
+        // No access yet: the vault's own refusal, nothing changes.
+        let e = refused(&mut ws, "Forbidden", |ws| {
+            syn::activate(ws, W, G, "wskey", URL1)
+        });
+        assert!(e.message.contains("does not have keys"), "{e}");
+        grant(&mut sh, &mut ws);
+        let k = syn::activate(&mut ws, W, G, "wskey", URL1).unwrap();
+        // The PUT answers isActiveCMK false; about two minutes later the workspace is Consistent.
+        assert!(!k.is_active_cmk);
+        assert_eq!(status(&ws), Some(CmkStatus::AwaitingUserAction));
+        behaviour::advance(&mut ws, Duration::minutes(1)).unwrap();
+        assert_eq!(status(&ws), Some(CmkStatus::AwaitingUserAction));
+        behaviour::advance(&mut ws, Duration::minutes(2)).unwrap();
+        assert_eq!(status(&ws), Some(CmkStatus::Consistent));
+        let w = ws.synapse.workspace(W).unwrap();
+        assert!(w.key("wskey").unwrap().is_active_cmk);
+        assert!(w.data_key.kid.as_deref().unwrap().starts_with(URL1));
+        // The data reads back through the vault's unwrapKey and the platform layer.
+        let rows = syn::read_workspace_data(&ws, W, G).unwrap();
+        assert!(rows[0].starts_with("synws01|page 0|"));
+        assert_eq!(pool(&mut ws, "p1").unwrap().status, PoolStatus::Online);
+    }
+
+    #[test]
+    fn activation_needs_a_purge_protected_vault() {
+        let (mut sh, mut ws) = world(false);
+        grant(&mut sh, &mut ws);
+        refused(&mut ws, "KeyVaultPurgeProtectionNotEnabled", |ws| {
+            syn::activate(ws, W, G, "wskey", URL1)
+        });
+    }
+
+    #[test]
+    fn rbac_and_the_firewall_apply_to_the_workspace_identity() {
+        let (mut sh, mut ws) = world(true);
+        az(
+            &mut sh,
+            &mut ws,
+            "az keyvault update -n kv-syn-01 --enable-rbac-authorization true",
+        );
+        refused(&mut ws, "ForbiddenByRbac", |ws| {
+            syn::activate(ws, W, G, "wskey", URL1)
+        });
+        let p = ws.synapse.workspace(W).unwrap().principal_id.0.clone();
+        let scope = ws.vault("kv-syn-01").map(service::ids::vault).unwrap();
+        az(
+            &mut sh,
+            &mut ws,
+            &format!(
+                "az role assignment create --role \"Key Vault Crypto Service Encryption User\" --assignee-object-id {p} --scope {scope}"
+            ),
+        );
+        // Role assignments take a while to propagate.
+        behaviour::advance(&mut ws, Duration::minutes(15)).unwrap();
+        az(
+            &mut sh,
+            &mut ws,
+            "az keyvault update -n kv-syn-01 --default-action Deny --bypass None",
+        );
+        refused(&mut ws, "ForbiddenByFirewall", |ws| {
+            syn::activate(ws, W, G, "wskey", URL1)
+        });
+        az(
+            &mut sh,
+            &mut ws,
+            "az keyvault update -n kv-syn-01 --bypass AzureServices",
+        );
+        syn::activate(&mut ws, W, G, "wskey", URL1).unwrap();
+    }
+
+    #[test]
+    fn double_encryption_is_chosen_at_creation_only() {
+        let (mut sh, mut ws) = world(true);
+        syn::delete_workspace(&mut ws, W, G).unwrap();
+        let w = create(&mut ws, None).unwrap();
+        assert!(!w.double_encryption);
+        // Keys cannot be added, and --key-name is ignored, as az ignores it.
+        refused(&mut ws, "BadRequest", |ws| {
+            syn::create_key(ws, W, G, "k", URL1)
+        });
+        let after = syn::update_key(&mut ws, W, G, "wskey").unwrap();
+        assert!(!after.double_encryption && after.cmk_status.is_none());
+        let text = az(
+            &mut sh,
+            &mut ws,
+            &format!("az synapse workspace show -n {W} -g {G} --query encryption -o json"),
+        );
+        assert_eq!(
+            text.split_whitespace().collect::<String>(),
+            "{\"doubleEncryptionEnabled\":false}"
+        );
+    }
+
+    #[test]
+    fn a_key_switch_goes_through_updating_and_new_versions_are_not_picked_up() {
+        let (mut sh, mut ws) = activated();
+        let first = ws
+            .synapse
+            .workspace(W)
+            .unwrap()
+            .data_key
+            .kid
+            .clone()
+            .unwrap();
+        az(
+            &mut sh,
+            &mut ws,
+            "az keyvault key rotate --vault-name kv-syn-01 -n wskey",
+        );
+        behaviour::advance(&mut ws, Duration::hours(2)).unwrap();
+        assert_eq!(
+            ws.synapse.workspace(W).unwrap().data_key.kid.as_deref(),
+            Some(first.as_str())
+        );
+        syn::create_key(&mut ws, W, G, "wskey2", URL2).unwrap();
+        refused(&mut ws, "CannotAddWorkspaceKey", |ws| {
+            syn::create_key(ws, W, G, "dup", URL2)
+        });
+        refused(&mut ws, "CannotDeleteActiveWorkspaceKey", |ws| {
+            syn::delete_key(ws, W, G, "wskey")
+        });
+        let w = syn::update_key(&mut ws, W, G, "wskey2").unwrap();
+        assert_eq!(w.cmk_status, Some(CmkStatus::Updating));
+        refused(&mut ws, "WorkspaceKeyUpdateInProgress", |ws| {
+            syn::update_key(ws, W, G, "wskey")
+        });
+        behaviour::advance(&mut ws, Duration::minutes(14)).unwrap();
+        assert_eq!(status(&ws), Some(CmkStatus::Updating));
+        behaviour::advance(&mut ws, Duration::minutes(17)).unwrap();
+        assert_eq!(status(&ws), Some(CmkStatus::Consistent));
+        assert!(
+            ws.synapse
+                .workspace(W)
+                .unwrap()
+                .data_key
+                .kid
+                .as_deref()
+                .unwrap()
+                .starts_with(URL2)
+        );
+        // Back to the first key: now its newest version.
+        syn::update_key(&mut ws, W, G, "wskey").unwrap();
+        behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
+        let kid = ws
+            .synapse
+            .workspace(W)
+            .unwrap()
+            .data_key
+            .kid
+            .clone()
+            .unwrap();
+        let newest = ws
+            .vault("kv-syn-01")
+            .unwrap()
+            .key("wskey")
+            .unwrap()
+            .current()
+            .unwrap()
+            .version
+            .0
+            .clone();
+        assert!(kid.ends_with(&newest) && kid != first, "{kid}");
+        assert!(syn::read_workspace_data(&ws, W, G).is_ok());
+    }
+
+    #[test]
+    fn re_encryption_needing_a_disabled_old_version_fails() {
+        let (mut sh, mut ws) = activated();
+        let old = ws
+            .synapse
+            .workspace(W)
+            .unwrap()
+            .data_key
+            .kid
+            .clone()
+            .unwrap();
+        syn::create_key(&mut ws, W, G, "wskey2", URL2).unwrap();
+        syn::update_key(&mut ws, W, G, "wskey2").unwrap();
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault key set-attributes --id {old} --enabled false"),
+        );
+        behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
+        assert_eq!(status(&ws), Some(CmkStatus::Failed));
+        // Enabled again, the switch succeeds.
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault key set-attributes --id {old} --enabled true"),
+        );
+        syn::update_key(&mut ws, W, G, "wskey2").unwrap();
+        behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
+        assert_eq!(status(&ws), Some(CmkStatus::Consistent));
+    }
+
+    #[test]
+    fn a_paused_pool_keeps_the_old_version_and_cannot_resume_without_it() {
+        let (mut sh, mut ws) = activated();
+        pool(&mut ws, "p1").unwrap();
+        pool(&mut ws, "p2").unwrap();
+        for p in ["p1", "p2"] {
+            let out = syn::set_pool_tde(&mut ws, W, G, p, true).unwrap();
+            assert!(out.tde_enabled && out.dek.as_ref().unwrap().kid.is_some());
+        }
+        let rows = syn::read_pool_data(&ws, W, G, "p2").unwrap();
+        assert!(rows[0].starts_with("p2|page 0|"));
+        syn::pause_pool(&mut ws, W, G, "p2").unwrap();
+        refused(&mut ws, "SqlPoolIsPaused", |ws| {
+            syn::set_pool_tde(ws, W, G, "p2", false)
+        });
+        let old = ws
+            .synapse
+            .workspace(W)
+            .unwrap()
+            .data_key
+            .kid
+            .clone()
+            .unwrap();
+        syn::create_key(&mut ws, W, G, "wskey2", URL2).unwrap();
+        syn::update_key(&mut ws, W, G, "wskey2").unwrap();
+        behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
+        let w = ws.synapse.workspace(W).unwrap();
+        // The online pool was re-wrapped, the paused one was not.
+        assert!(
+            w.pool("p1")
+                .unwrap()
+                .dek
+                .as_ref()
+                .unwrap()
+                .kid
+                .as_deref()
+                .unwrap()
+                .starts_with(URL2)
+        );
+        assert_eq!(
+            w.pool("p2").unwrap().dek.as_ref().unwrap().kid.as_deref(),
+            Some(old.as_str())
+        );
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault key set-attributes --id {old} --enabled false"),
+        );
+        let e = refused(&mut ws, "AzureKeyVaultKeyDisabled", |ws| {
+            syn::resume_pool(ws, W, G, "p2")
+        });
+        assert!(e.message.contains("disabled"));
+        az(
+            &mut sh,
+            &mut ws,
+            &format!("az keyvault key set-attributes --id {old} --enabled true"),
+        );
+        let p = syn::resume_pool(&mut ws, W, G, "p2").unwrap();
+        assert_eq!(p.status, PoolStatus::Online);
+        assert!(
+            p.dek
+                .as_ref()
+                .unwrap()
+                .kid
+                .as_deref()
+                .unwrap()
+                .starts_with(URL2)
+        );
+        // TDE off decrypts the inner layer; the platform layer stays.
+        let off = syn::set_pool_tde(&mut ws, W, G, "p2", false).unwrap();
+        assert!(off.dek.is_none());
+        assert_eq!(syn::read_pool_data(&ws, W, G, "p2").unwrap(), rows);
+    }
+
+    #[test]
+    fn bad_input_is_refused_and_changes_nothing() {
+        let (_sh, mut ws) = activated();
+        refused(&mut ws, "InvalidKeyVaultUrl", |ws| {
+            syn::create_key(
+                ws,
+                W,
+                G,
+                "k3",
+                "https://kv-syn-01.vault.azure.net/secrets/x",
+            )
+        });
+        refused(&mut ws, "InvalidPerformanceLevel", |ws| {
+            syn::create_pool(
+                ws,
+                &syn::CreatePool {
+                    workspace: W.into(),
+                    resource_group: G.into(),
+                    name: "p9".into(),
+                    performance_level: "DW42".into(),
+                    ..Default::default()
+                },
+            )
+        });
+        refused(&mut ws, "ResourceNotFound", |ws| {
+            syn::pause_pool(ws, W, G, "nosuch")
+        });
+        refused(&mut ws, "ResourceNotFound", |ws| {
+            syn::show_key(ws, W, G, "nosuch").cloned()
+        });
+        assert_eq!(syn::delete_key(&mut ws, W, G, "nosuch").unwrap(), None);
+    }
+}

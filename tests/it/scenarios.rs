@@ -217,3 +217,25 @@ fn a_broken_scenario_file_is_a_clear_error() {
     };
     assert!(!g.met(&tde_console::persist::demo().unwrap()));
 }
+
+/// The Synapse scenario: activating before the identity has access is refused and leaves
+/// the workspace waiting; a switch is not done until the re-encryption has run.
+#[test]
+fn wrong_moves_in_the_synapse_scenario_leave_its_goals_unmet() {
+    let s = shipped("synapse-activation-key-switch");
+    let (mut ws, mut sh) = start(&s);
+    let out = sh.run_script(
+        &mut ws,
+        "az synapse workspace activate --name wskey --workspace-name syn-contoso -g rg-synapse --key-identifier https://kv-synapse-01.vault.azure.net/keys/wskey -o none\nsim clock advance 10m -o none",
+        false,
+    );
+    assert_eq!(out.failures, 1, "activation without access is refused");
+    assert!(!s.steps[0].goal.met(&ws), "no access, no activation");
+    run(&mut sh, &mut ws, &s.steps[0].solution);
+    run(&mut sh, &mut ws, &s.steps[1].solution);
+    let switch = &s.steps[2].solution;
+    run(&mut sh, &mut ws, &switch[..2]);
+    assert!(!s.steps[2].goal.met(&ws), "still Updating");
+    run(&mut sh, &mut ws, &switch[2..]);
+    assert!(s.steps[2].goal.met(&ws));
+}

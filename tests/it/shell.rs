@@ -1904,3 +1904,131 @@ fn keyvault_secret_commands_round_trip() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Microsoft's Synapse procedure (workspace with a customer-managed key and activation, a
+/// dedicated SQL pool with TDE, a key switch), written from the docs as a script, run by
+/// `tde-console shell --script`: each step ends in the documented state.
+#[test]
+fn the_synapse_workspace_procedure_ends_in_the_documented_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{}/tests/scripts/learn-synapse-workspace-cmk.sh",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+        .arg("shell")
+        .arg(dir.path().join("ws.ron"))
+        .arg("--script")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "True",
+            "AwaitingUserAction",
+            "refused",
+            "False",
+            "Consistent",
+            "wskey",
+            "https://kv-syn-01.vault.azure.net/keys/wskey",
+            "Online",
+            "Enabled",
+            "Enabled",
+            "False",
+            "Updating",
+            "Consistent",
+            "wskey2",
+            "wskey\tFalse",
+            "wskey2\tTrue",
+            "wskey2",
+        ],
+        "{stderr}"
+    );
+    // The one refusal the procedure shows: no pool before activation.
+    assert!(
+        stderr.contains("ERROR: (WorkspaceActivationRequired) Workspace needs to be activated")
+    );
+}
+
+/// az's parser messages for Synapse commands, and the service's errors through the shell.
+#[test]
+fn synapse_commands_refuse_bad_input_with_az_and_service_texts() {
+    let (mut sh, mut ws) = shell();
+    for line in [
+        "az group create -n rg -l eastus",
+        "az storage account create -n adls01 -g rg --kind StorageV2 --hns true",
+    ] {
+        let r = sh.run_line(&mut ws, line);
+        assert!(r.ok, "{line}: {}", r.stderr);
+    }
+    let cases = [
+        (
+            "az storage fs create -n users --account-name nosuch",
+            "(StorageAccountNotFound) Storage account 'nosuch' not found.",
+        ),
+        (
+            "az synapse workspace create -n ws1 -g rg --storage-account adls01 --file-system users -u a -p b",
+            "(FilesystemNotFound) The specified filesystem does not exist.",
+        ),
+        (
+            "az synapse workspace create -n ws1 -g rg --storage-account nosuch --file-system users -u a -p b",
+            "(ResourceNotFound) The Resource 'Microsoft.Storage/storageAccounts/nosuch'",
+        ),
+        (
+            "az synapse workspace create -n ws1 -g rg --storage-account adls01 --file-system users -u a",
+            "the following arguments are required: --sql-admin-login-password",
+        ),
+        (
+            "az synapse workspace activate --name default --workspace-name ws1 -g rg",
+            "the following arguments are required: --key-identifier",
+        ),
+        (
+            "az synapse sql pool tde show --name p --workspace-name ws1 -g rg",
+            "the following arguments are required: --transparent-data-encryption-name/-d",
+        ),
+        (
+            "az synapse sql pool tde set --name p --workspace-name ws1 -g rg --status On -d current",
+            "'On' is not a valid value for '--status'. Allowed values: Enabled, Disabled.",
+        ),
+        (
+            "az synapse workspace show -n nosuch -g rg",
+            "(ResourceNotFound) The Resource 'Microsoft.Synapse/workspaces/nosuch' under resource group 'rg' was not found.",
+        ),
+    ];
+    for (line, text) in cases {
+        let before = ws.clone();
+        let r = sh.run_line(&mut ws, line);
+        assert!(!r.ok, "{line} should fail");
+        assert!(r.stderr.contains(text), "{line}: {}", r.stderr);
+        assert!(ws.synapse == before.synapse, "{line} changed nothing");
+    }
+    // The file system, then a workspace without a key: double encryption stays off.
+    assert!(
+        sh.run_line(
+            &mut ws,
+            "az storage fs create -n users --account-name adls01"
+        )
+        .ok
+    );
+    let r = sh.run_line(
+        &mut ws,
+        "az synapse workspace create -n ws1 -g rg --storage-account adls01 --file-system users -u a -p b --query encryption.doubleEncryptionEnabled -o tsv",
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "False");
+    let r = sh.run_line(
+        &mut ws,
+        "az synapse workspace key create --name k --workspace-name ws1 -g rg --key-identifier https://v.vault.azure.net/keys/k",
+    );
+    assert!(
+        r.stderr
+            .contains("(BadRequest) Invalid request to create a Workspace Key."),
+        "{}",
+        r.stderr
+    );
+}

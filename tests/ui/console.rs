@@ -2025,3 +2025,72 @@ fn the_access_policy_form_grants_secret_permissions() {
     assert!(p.secret_permissions.contains(&SecretPermission::List));
     assert!(!p.secret_permissions.contains(&SecretPermission::Purge));
 }
+
+/// The demo with a Synapse workspace created with a customer-managed key: it waits for
+/// activation, and the Encryption page says so; granting the identity and clicking
+/// Activate (its az line shown) turns it Consistent two minutes later.
+#[test]
+fn a_synapse_workspace_shows_the_activation_banner_until_activated() {
+    use tde_console::model::CmkStatus;
+    use tde_console::service::synapse::ACTIVATION_BANNER;
+    let mut ws = persist::demo().expect("the demo");
+    let mut sh = tde_console::shell::Shell::new().with_keys(common::FixtureKeys::boxed());
+    for line in [
+        "az group create -n rg-syn -l eastus",
+        "az storage account create -n adlssyn01 -g rg-syn --kind StorageV2 --hns true",
+        "az storage fs create -n users --account-name adlssyn01",
+        "az keyvault create -n kv-syn-01 -g rg-syn -l eastus --enable-purge-protection true",
+        "az keyvault key create --vault-name kv-syn-01 -n wskey --kty RSA --size 2048",
+        "az synapse workspace create -n synws01 -g rg-syn --storage-account adlssyn01 --file-system users -u cliuser1 -p Pa55w0rd!123 --key-name wskey --cmk https://kv-syn-01.vault.azure.net/keys/wskey",
+    ] {
+        let r = sh.run_line(&mut ws, line);
+        assert!(r.ok, "{line}: {}", r.stderr);
+    }
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1500.0, HEIGHT))
+        .build_eframe(move |_cc| {
+            ConsoleApp::with_workspace(ws.clone(), None)
+                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
+        });
+    h.run_steps(2);
+    click(&mut h, "synws01");
+    assert!(has(&h, ACTIVATION_BANNER));
+    assert!(has(&h, "AwaitingUserAction"));
+    // Activate before the identity has access: the vault's refusal, inline.
+    click(&mut h, "Activate");
+    assert!(
+        has(&h, "does not have keys get"),
+        "the vault's refusal shows"
+    );
+    // Grant the workspace identity get, wrapKey, unwrapKey (as the vault blade or az does).
+    let principal = h
+        .state()
+        .ws
+        .synapse
+        .workspace("synws01")
+        .unwrap()
+        .principal_id
+        .0
+        .clone();
+    let r = sh.run_line(
+        &mut h.state_mut().ws,
+        &format!("az keyvault set-policy -n kv-syn-01 --object-id {principal} --key-permissions get wrapKey unwrapKey"),
+    );
+    assert!(r.ok, "{}", r.stderr);
+    h.run_steps(2);
+    click(&mut h, "Activate");
+    assert!(has(
+        &h,
+        "az synapse workspace activate --name wskey --workspace-name synws01"
+    ));
+    assert!(has(&h, "Activation requested"));
+    advance(&mut h, "+10m");
+    let w = h.state().ws.synapse.workspace("synws01").unwrap();
+    assert_eq!(w.cmk_status, Some(CmkStatus::Consistent));
+    h.run_steps(3);
+    assert!(
+        !has(&h, ACTIVATION_BANNER),
+        "the banner goes once the workspace is Consistent"
+    );
+    assert!(has(&h, "Consistent"));
+}

@@ -10,6 +10,7 @@ mod key;
 mod key_import;
 mod monitor;
 mod server;
+mod synapse_workspace;
 mod tde;
 pub mod topology;
 mod vault;
@@ -21,6 +22,7 @@ pub use compromised::CompromisedForm;
 pub use georeplication::{GeoForm, GroupForm};
 pub use key_import::ImportForm;
 pub use monitor::AlertForm;
+pub use synapse_workspace::SynapseForm;
 pub use tde::TdeForm;
 pub use vault::VaultForms;
 pub use vault_insights::{GovernanceForm, LogsView, ResultFilter};
@@ -93,6 +95,11 @@ pub enum BladeKind {
     },
     /// The picture of regions, servers, vaults, keys and the arrows between them.
     Topology,
+    /// A Synapse workspace: overview, Encryption page, dedicated SQL pools.
+    SynapseWorkspace {
+        workspace: String,
+        form: Box<SynapseForm>,
+    },
 }
 
 pub struct Blade {
@@ -124,6 +131,7 @@ impl Blade {
             BladeKind::GeoReplication { db, .. } => format!("{db} · Geo-replication"),
             BladeKind::FailoverGroups { server, .. } => format!("{server} · Failover groups"),
             BladeKind::Topology => "Topology".into(),
+            BladeKind::SynapseWorkspace { workspace, .. } => workspace.clone(),
         }
     }
 
@@ -155,6 +163,7 @@ impl Blade {
             }
             BladeKind::FailoverGroups { .. } => "SQL server · Data management",
             BladeKind::Topology => "Regions, servers, vaults and keys",
+            BladeKind::SynapseWorkspace { .. } => "Synapse workspace",
             BladeKind::VaultLogs { .. } | BladeKind::VaultMetrics { .. } => {
                 "Key vault · Monitoring"
             }
@@ -348,6 +357,7 @@ impl BladeKind {
             BladeKind::FailoverGroups { form, .. } => form.message = Some(r),
             BladeKind::Alerts { form } => form.message = Some(r),
             BladeKind::Server { message, .. } => *message = Some(r),
+            BladeKind::SynapseWorkspace { form, .. } => form.message = Some(r),
             BladeKind::ActivityLog
             | BladeKind::Advisor
             | BladeKind::VaultMetrics { .. }
@@ -378,6 +388,7 @@ impl BladeKind {
             BladeKind::GeoReplication { form, .. } => vec![&mut form.message],
             BladeKind::FailoverGroups { form, .. } => vec![&mut form.message],
             BladeKind::Alerts { form } => vec![&mut form.message],
+            BladeKind::SynapseWorkspace { form, .. } => vec![&mut form.message],
             BladeKind::ActivityLog
             | BladeKind::Advisor
             | BladeKind::VaultMetrics { .. }
@@ -455,6 +466,9 @@ pub fn show(ui: &mut egui::Ui, blade: &mut Blade, cx: &mut BladeCtx<'_>) {
             georeplication::show_groups(ui, server, form, cx)
         }
         BladeKind::Topology => topology::show(ui, cx),
+        BladeKind::SynapseWorkspace { workspace, form } => {
+            synapse_workspace::show(ui, workspace, form, cx)
+        }
     }
 }
 

@@ -1,0 +1,306 @@
+//! A Synapse workspace: Overview (storage, identity, dedicated SQL pools with pause, resume
+//! and TDE) and its Encryption page (double encryption, the activation banner and link,
+//! the key picker, the status). Every click is the `az synapse …` line it queues.
+
+use super::{BladeCtx, quoted, said};
+use crate::model::*;
+use crate::service::synapse as syn;
+use crate::ui::widgets::{self, properties, section};
+
+/// What the blade's forms hold.
+#[derive(Default)]
+pub struct SynapseForm {
+    pub message: Option<super::Outcome>,
+    /// The key picked on the Encryption page.
+    pub key: String,
+    /// A new key: its name and Key Vault URL.
+    pub new_key_name: String,
+    pub new_key_url: String,
+    /// A new pool's name.
+    pub pool_name: String,
+}
+
+pub fn show(ui: &mut egui::Ui, name: &str, form: &mut SynapseForm, cx: &mut BladeCtx<'_>) {
+    let Some(w) = cx.ws.synapse.workspace(name).cloned() else {
+        ui.label(format!("Workspace '{name}' no longer exists."));
+        return;
+    };
+    let g = w.resource_group.clone();
+    section(ui, "Essentials");
+    properties(
+        ui,
+        "synapse-essentials",
+        &[
+            ("Resource group", g),
+            ("Location", w.location.clone()),
+            (
+                "Primary ADLS Gen2 account",
+                format!("https://{}.dfs.core.windows.net", w.storage_account),
+            ),
+            ("Primary ADLS Gen2 file system", w.file_system.clone()),
+            ("SQL admin username", w.sql_admin_login.clone()),
+            ("Managed identity object ID", w.principal_id.0.clone()),
+        ],
+    );
+    section(ui, "Encryption");
+    if !w.double_encryption {
+        ui.label("Double encryption using a customer-managed key: Disabled. It can only be chosen when the workspace is created.");
+    } else {
+        encryption(ui, &w, form, cx);
+    }
+    section(ui, "Dedicated SQL pools");
+    pools(ui, &w, form, cx);
+    super::forget_when_changed(
+        ui,
+        "synapse",
+        &mut form.message,
+        (
+            w.cmk_status.map(CmkStatus::as_str),
+            &w.cmk_key,
+            w.pools.len(),
+        ),
+    );
+    super::outcome(ui, &form.message);
+}
+
+fn encryption(
+    ui: &mut egui::Ui,
+    w: &SynapseWorkspace,
+    form: &mut SynapseForm,
+    cx: &mut BladeCtx<'_>,
+) {
+    let (n, g) = (w.name.clone(), w.resource_group.clone());
+    let status = w.cmk_status.map(CmkStatus::as_str).unwrap_or("-");
+    let active = w.cmk_key.as_deref().and_then(|k| w.key(k));
+    properties(
+        ui,
+        "synapse-encryption",
+        &[
+            (
+                "Double encryption using a customer-managed key",
+                "Enabled".into(),
+            ),
+            ("Encryption status", status.to_string()),
+            (
+                "Key",
+                active.map_or_else(
+                    || "-".into(),
+                    |k| format!("{} ({})", k.name, k.key_vault_url),
+                ),
+            ),
+            (
+                "Key version in use",
+                w.data_key
+                    .kid
+                    .as_deref()
+                    .and_then(|k| k.rsplit('/').next())
+                    .unwrap_or("- (not activated)")
+                    .to_string(),
+            ),
+        ],
+    );
+    match w.cmk_status {
+        Some(CmkStatus::AwaitingUserAction) => {
+            widgets::warning_box(ui, syn::ACTIVATION_BANNER);
+            if let Some(PendingKeyChange::Activate { due, .. }) = &w.pending {
+                widgets::info_box(ui, &format!("Activation requested: it completes at {due}."));
+            } else if let Some(k) = active {
+                let (key, url) = (k.name.clone(), k.key_vault_url.clone());
+                let (n, g) = (n.clone(), g.clone());
+                if ui
+                    .add_enabled(!cx.busy, egui::Button::new("Activate"))
+                    .on_disabled_hover_text(widgets::BUSY_WHY)
+                    .clicked()
+                {
+                    cx.az(format!(
+                        "az synapse workspace activate --name {} --workspace-name {n} --resource-group {g} --key-identifier {}",
+                        quoted(&key),
+                        quoted(&url)
+                    ));
+                    cx.run(move |ws| {
+                        said(syn::activate(ws, &n, &g, &key, &url), |_| {
+                            "Activation requested: the workspace turns Consistent in about two minutes.".into()
+                        })
+                    });
+                }
+            }
+        }
+        Some(CmkStatus::Updating) => widgets::info_box(
+            ui,
+            "The workspace is re-encrypting its data with the new key (15 to 30 minutes).",
+        ),
+        Some(CmkStatus::Failed) => widgets::error_box(
+            ui,
+            "Re-encryption failed: the previous key version is disabled, expired or unreachable. Enable it (with a future expiry) and select the key again.",
+        ),
+        _ => {}
+    }
+    if w.cmk_status != Some(CmkStatus::AwaitingUserAction) {
+        ui.horizontal(|ui| {
+            let current = if form.key.is_empty() {
+                w.cmk_key.clone().unwrap_or_default()
+            } else {
+                form.key.clone()
+            };
+            widgets::combo(ui, "Select key", current.clone(), Some(160.0), |ui| {
+                for k in &w.keys {
+                    ui.selectable_value(&mut form.key, k.name.clone(), &k.name);
+                }
+            });
+            let picked = if form.key.is_empty() {
+                current
+            } else {
+                form.key.clone()
+            };
+            let changes = !w
+                .cmk_key
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(&picked));
+            if ui
+                .add_enabled(
+                    !cx.busy && changes && !picked.is_empty(),
+                    egui::Button::new("Save"),
+                )
+                .clicked()
+            {
+                let (n, g) = (n.clone(), g.clone());
+                cx.az(format!(
+                    "az synapse workspace update --name {n} --resource-group {g} --key-name {}",
+                    quoted(&picked)
+                ));
+                cx.run(move |ws| {
+                    said(syn::update_key(ws, &n, &g, &picked), |w| {
+                        format!(
+                            "Key change accepted: encryption status {}.",
+                            w.cmk_status.map(CmkStatus::as_str).unwrap_or("-")
+                        )
+                    })
+                });
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        widgets::narrow_text_field(ui, "Key name", &mut form.new_key_name, "wskey2", 90.0);
+        widgets::narrow_text_field(
+            ui,
+            "Key identifier",
+            &mut form.new_key_url,
+            "https://<vault>.vault.azure.net/keys/<key>",
+            220.0,
+        );
+        if ui
+            .add_enabled(
+                !cx.busy && !form.new_key_name.trim().is_empty() && !form.new_key_url.trim().is_empty(),
+                egui::Button::new("Add key"),
+            )
+            .clicked()
+        {
+            let (n, g) = (n.clone(), g.clone());
+            let (key, url) = (
+                form.new_key_name.trim().to_string(),
+                form.new_key_url.trim().to_string(),
+            );
+            cx.az(format!(
+                "az synapse workspace key create --name {} --workspace-name {n} --resource-group {g} --key-identifier {}",
+                quoted(&key),
+                quoted(&url)
+            ));
+            cx.run(move |ws| {
+                said(syn::create_key(ws, &n, &g, &key, &url), |k| {
+                    format!("Key '{}' added.", k.name)
+                })
+            });
+        }
+    });
+}
+
+fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &mut BladeCtx<'_>) {
+    let (n, g) = (w.name.clone(), w.resource_group.clone());
+    for p in &w.pools {
+        ui.horizontal(|ui| {
+            ui.label(format!(
+                "{} · {} · {} · TDE {}",
+                p.name,
+                p.performance_level,
+                p.status.as_str(),
+                if p.tde_enabled { "Enabled" } else { "Disabled" }
+            ));
+            let (verb, op) = match p.status {
+                PoolStatus::Online => ("pause", "Pause"),
+                PoolStatus::Paused => ("resume", "Resume"),
+            };
+            if ui
+                .add_enabled(!cx.busy, egui::Button::new(format!("{op} {}", p.name)))
+                .clicked()
+            {
+                let (n, g, pool) = (n.clone(), g.clone(), p.name.clone());
+                cx.az(format!(
+                    "az synapse sql pool {verb} --name {pool} --workspace-name {n} --resource-group {g}"
+                ));
+                cx.run(move |ws| {
+                    let r = if verb == "pause" {
+                        syn::pause_pool(ws, &n, &g, &pool)
+                    } else {
+                        syn::resume_pool(ws, &n, &g, &pool)
+                    };
+                    said(r, |p| format!("Pool {} is {}.", p.name, p.status.as_str()))
+                });
+            }
+            let to = !p.tde_enabled;
+            let label = if to { "Enable TDE" } else { "Disable TDE" };
+            if ui
+                .add_enabled(
+                    !cx.busy && p.status == PoolStatus::Online,
+                    egui::Button::new(format!("{label} on {}", p.name)),
+                )
+                .clicked()
+            {
+                let (n, g, pool) = (n.clone(), g.clone(), p.name.clone());
+                cx.az(format!(
+                    "az synapse sql pool tde set --name {pool} --workspace-name {n} --resource-group {g} --status {} --transparent-data-encryption-name current",
+                    if to { "Enabled" } else { "Disabled" }
+                ));
+                cx.run(move |ws| {
+                    said(syn::set_pool_tde(ws, &n, &g, &pool, to), |p| {
+                        format!(
+                            "TDE on {} is {}.",
+                            p.name,
+                            if p.tde_enabled { "Enabled" } else { "Disabled" }
+                        )
+                    })
+                });
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        widgets::narrow_text_field(ui, "Pool name", &mut form.pool_name, "sqlpool1", 120.0);
+        if ui
+            .add_enabled(
+                !cx.busy && !form.pool_name.trim().is_empty(),
+                egui::Button::new("New dedicated SQL pool"),
+            )
+            .clicked()
+        {
+            let (n, g, pool) = (n.clone(), g.clone(), form.pool_name.trim().to_string());
+            cx.az(format!(
+                "az synapse sql pool create --name {} --workspace-name {n} --resource-group {g} --performance-level DW100c",
+                quoted(&pool)
+            ));
+            cx.run(move |ws| {
+                said(
+                    syn::create_pool(
+                        ws,
+                        &syn::CreatePool {
+                            workspace: n,
+                            resource_group: g,
+                            name: pool,
+                            performance_level: "DW100c".into(),
+                            ..Default::default()
+                        },
+                    ),
+                    |p| format!("Dedicated SQL pool {} created.", p.name),
+                )
+            });
+        }
+    });
+}
