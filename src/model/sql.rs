@@ -231,6 +231,10 @@ pub enum DatabaseState {
         since: Timestamp,
         until: Timestamp,
     },
+    /// A dedicated SQL pool (formerly SQL DW) whose compute is paused (`az sql dw pause`).
+    /// The service holds no DEK in memory: the pool is not re-wrapped when the protector
+    /// changes, and keeps needing the key version that wrapped its DEK to resume.
+    Paused { since: Timestamp },
 }
 
 impl DatabaseState {
@@ -240,11 +244,16 @@ impl DatabaseState {
             DatabaseState::Inaccessible { .. } => "Inaccessible",
             DatabaseState::Recovering { .. } => "Recovering",
             DatabaseState::Restoring { .. } => "Restoring",
+            DatabaseState::Paused { .. } => "Paused",
         }
     }
 
     pub fn is_online(&self) -> bool {
         matches!(self, DatabaseState::Online)
+    }
+
+    pub fn is_paused(&self) -> bool {
+        matches!(self, DatabaseState::Paused { .. })
     }
 }
 
@@ -551,6 +560,11 @@ impl DatabaseSettings {
 impl Database {
     pub fn tde_enabled(&self) -> bool {
         self.dek.is_some()
+    }
+
+    /// A dedicated SQL pool (formerly SQL DW): a database of edition `DataWarehouse`.
+    pub fn is_data_warehouse(&self) -> bool {
+        self.sku.as_ref().is_some_and(|s| s.tier == "DataWarehouse")
     }
 
     /// Changes Resource Health, recording the transition.

@@ -428,7 +428,7 @@ pub fn update_database_properties(
         }
         let sku = super::sku::resolve(&p.sku, Some(&super::sku::sku_of(&d)))?;
         let size = p.max_size_gb.unwrap_or(d.max_size_gb);
-        if size == 0 || size > 4096 {
+        if size == 0 || size > max_size_limit_gb(Some(&sku)) {
             return Err(ServiceError::bad_request(
                 "InvalidMaxSizeTierCombination",
                 format!(
@@ -482,6 +482,16 @@ pub fn update_database_properties(
     })
 }
 
+/// The largest `--max-size` a SKU takes, in GB: 240 TB for a dedicated SQL pool, 4 TB
+/// otherwise.
+fn max_size_limit_gb(sku: Option<&DatabaseSku>) -> u32 {
+    if sku.is_some_and(|s| s.tier == super::dw::EDITION) {
+        super::dw::MAX_SIZE_GB
+    } else {
+        4096
+    }
+}
+
 /// Checks a database-create request against the server as it is (not its key).
 pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> ServiceResult<()> {
     super::content::require_server_serving(ws, &req.server)?;
@@ -505,7 +515,7 @@ pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> Servic
             "The database name 'master' is reserved.",
         ));
     }
-    if req.max_size_gb == 0 || req.max_size_gb > 4096 {
+    if req.max_size_gb == 0 || req.max_size_gb > max_size_limit_gb(req.sku.as_ref()) {
         return Err(ServiceError::bad_request(
             "InvalidMaxSizeTierCombination",
             format!(
@@ -635,8 +645,11 @@ pub(crate) fn live_database<'a>(
 }
 
 pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
-    if live_database(ws, server_name, db)?.state.is_online() {
+    let d = live_database(ws, server_name, db)?;
+    if d.state.is_online() {
         Ok(())
+    } else if d.state.is_paused() {
+        Err(super::dw::paused_error(server_name, &d.name))
     } else {
         Err(ServiceError::database_inaccessible(server_name, db))
     }
@@ -947,7 +960,9 @@ pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult
     // records only a lost key.
     if matches!(
         d.state,
-        DatabaseState::Restoring { .. } | DatabaseState::Recovering { .. }
+        DatabaseState::Restoring { .. }
+            | DatabaseState::Recovering { .. }
+            | DatabaseState::Paused { .. }
     ) {
         return Err(ServiceError::database_unavailable(server_name, &d.name));
     }

@@ -689,7 +689,8 @@ fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<
                 DatabaseState::Online => None,
                 DatabaseState::Inaccessible { since, .. }
                 | DatabaseState::Recovering { since, .. }
-                | DatabaseState::Restoring { since, .. } => Some(*since),
+                | DatabaseState::Restoring { since, .. }
+                | DatabaseState::Paused { since } => Some(*since),
             };
             if let Some(since) = since
                 && c.last().is_none_or(|(_, s)| *s != d.state.label())
