@@ -24,8 +24,12 @@ pub const EDITION: &str = "DataWarehouse";
 /// The default service objective of `az sql dw create` without `--service-objective`.
 pub const DEFAULT_OBJECTIVE: &str = "DW100c";
 
-/// The largest pool (240 TB, in GB): `maxSizeBytes` 263882790666240.
+/// The largest `--max-size` of a pool, in GB (240 TB).
 pub const MAX_SIZE_GB: u32 = 245_760;
+
+/// A new pool's size without `--max-size`, in GB: the REST reference's sample pool
+/// (`maxSizeBytes` 10995116277760).
+pub const DEFAULT_SIZE_GB: u32 = 10_240;
 
 /// Arguments of `az sql dw create` (and `New-AzSqlDatabase -Edition DataWarehouse`).
 #[derive(Clone, Debug, Default)]
@@ -34,7 +38,7 @@ pub struct CreatePool {
     pub name: String,
     /// `--service-objective` (`DW100c` … `DW30000c`); `None`: [`DEFAULT_OBJECTIVE`].
     pub service_objective: Option<String>,
-    /// `--max-size` in GB; `None`: [`MAX_SIZE_GB`].
+    /// `--max-size` in GB; `None`: [`DEFAULT_SIZE_GB`].
     pub max_size_gb: Option<u32>,
     pub collation: Option<String>,
     pub backup_storage_redundancy: Option<String>,
@@ -58,7 +62,7 @@ pub fn pool_sku(service_objective: Option<&str>) -> ServiceResult<DatabaseSku> {
 /// the server's protector like any database's.
 pub fn create_pool(ws: &mut Workspace, req: &CreatePool) -> ServiceResult<Database> {
     let sku = pool_sku(req.service_objective.as_deref())?;
-    let size = req.max_size_gb.unwrap_or(MAX_SIZE_GB);
+    let size = req.max_size_gb.unwrap_or(DEFAULT_SIZE_GB);
     let db = super::sql::CreateDatabase {
         tags: req.tags.clone(),
         sku: Some(sku.clone()),
@@ -89,10 +93,11 @@ pub fn pool<'a>(ws: &'a Workspace, server_name: &str, name: &str) -> ServiceResu
 }
 
 fn not_a_pool(name: &str) -> ServiceError {
+    // The REST reference's code for pause/resume on another edition.
     ServiceError::bad_request(
-        "UnsupportedServiceObjective",
+        "FeatureDisabledOnSelectedEdition",
         format!(
-            "The operation is supported only for databases of edition 'DataWarehouse' (dedicated SQL pools); '{name}' is not one."
+            "User attempted to use a feature which is disabled on current database edition: '{name}' is not a dedicated SQL pool (edition DataWarehouse)."
         ),
     )
 }
