@@ -21,13 +21,12 @@ az keyvault key rotate --name key1 --vault-name kv-dw1 -o none
 KID2=$(az keyvault key show --name key1 --vault-name kv-dw1 --query key.kid -o tsv)
 az sql server key create --server srv-dw --resource-group rg1 --kid $KID2 -o none
 az sql server tde-key set --server srv-dw --server-key-type AzureKeyVault --resource-group rg1 --kid $KID2 -o none
-OLD=${KID##*/}
-az keyvault key set-attributes --name key1 --vault-name kv-dw1 --version $OLD --enabled false -o none
+az keyvault key set-attributes --id $KID --enabled false -o none
 az sql dw resume --name pool1 --resource-group rg1 --server srv-dw 2>/dev/null || echo "resume refused: the old key version is disabled"
 az sql dw show --name pool1 --resource-group rg1 --server srv-dw --query status -o tsv
-az keyvault key set-attributes --name key1 --vault-name kv-dw1 --version $OLD --enabled true -o none
+az keyvault key set-attributes --id $KID --enabled true -o none
 az sql dw resume --name pool1 --resource-group rg1 --server srv-dw
 az sql dw show --name pool1 --resource-group rg1 --server srv-dw --query status -o tsv
-az keyvault key set-attributes --name key1 --vault-name kv-dw1 --version $OLD --enabled false -o none
+az keyvault key set-attributes --id $KID --enabled false -o none
 az sql dw update --name pool1 --resource-group rg1 --server srv-dw --service-objective DW200c --query currentServiceObjectiveName -o tsv
 az sql dw list --server srv-dw --resource-group rg1 --query "[].name" -o tsv
