@@ -301,8 +301,8 @@ fn learn_configure_in_powershell() {
 /// rotation cannot resume while the old version is disabled, resumes once it is enabled again.
 #[test]
 fn learn_dedicated_sql_pool_paused_through_a_rotation() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/scripts/learn-dedicated-sql-pool-cmk.sh");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-dedicated-sql-pool-cmk.sh");
     for builtin in [false, true] {
         if !builtin && tde_console::shell::bridge::find_bash().is_none() {
             continue;
@@ -318,9 +318,16 @@ fn learn_dedicated_sql_pool_paused_through_a_rotation() {
             "az sql server tde-key show -g rg1 -s srv-dw --query uri -o tsv",
         );
         let s = ws.server("srv-dw").expect("the server");
-        let w = s.database("pool1").and_then(|d| d.dek.clone()).expect("the pool's DEK");
+        let w = s
+            .database("pool1")
+            .and_then(|d| d.dek.clone())
+            .expect("the pool's DEK");
         let key = s.key(&w.server_key_name).and_then(|k| k.uri.clone());
-        assert_eq!(key.as_deref(), Some(protector.as_str()), "re-encrypted on resume");
+        assert_eq!(
+            key.as_deref(),
+            Some(protector.as_str()),
+            "re-encrypted on resume"
+        );
     }
 }
 

@@ -234,7 +234,9 @@ pub enum DatabaseState {
     /// A dedicated SQL pool (formerly SQL DW) whose compute is paused (`az sql dw pause`).
     /// The service holds no DEK in memory: the pool is not re-wrapped when the protector
     /// changes, and keeps needing the key version that wrapped its DEK to resume.
-    Paused { since: Timestamp },
+    Paused {
+        since: Timestamp,
+    },
 }
 
 impl DatabaseState {

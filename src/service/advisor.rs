@@ -282,9 +282,7 @@ fn linked_key_usable(ws: &Workspace, k: &ServerKey) -> bool {
         .filter(|key| key.deleted.is_none())
         .and_then(|key| u.version.as_deref().and_then(|id| key.version(id)))
         .is_some_and(|v| {
-            v.enabled
-                && v.expires.is_none_or(|e| e > now)
-                && v.not_before.is_none_or(|n| n <= now)
+            v.enabled && v.expires.is_none_or(|e| e > now) && v.not_before.is_none_or(|n| n <= now)
         })
 }
 

@@ -204,19 +204,14 @@ pub fn resume_pool(ws: &mut Workspace, server_name: &str, name: &str) -> Service
         let id = super::ids::database(s, &d.name);
         super::locks::check(ws, &id, super::locks::LockedAction::Write)?;
         if let Some(w) = &d.dek {
-            let key = s
-                .key(&w.server_key_name)
-                .cloned()
-                .ok_or_else(|| wrapping_key_error(ws, server_name, None, &KeyAccessFailure::KeyNotFound))?;
+            let key = s.key(&w.server_key_name).cloned().ok_or_else(|| {
+                wrapping_key_error(ws, server_name, None, &KeyAccessFailure::KeyNotFound)
+            })?;
             // The version that wrapped the DEK: enabled, in its dates, reachable.
             if key.key_type == ServerKeyType::AzureKeyVault {
-                let uri = key
-                    .uri
-                    .as_deref()
-                    .and_then(KeyUri::parse)
-                    .ok_or_else(|| {
-                        wrapping_key_error(ws, server_name, None, &KeyAccessFailure::KeyNotFound)
-                    })?;
+                let uri = key.uri.as_deref().and_then(KeyUri::parse).ok_or_else(|| {
+                    wrapping_key_error(ws, server_name, None, &KeyAccessFailure::KeyNotFound)
+                })?;
                 let caller = super::Caller::for_database(s, Some(&d));
                 super::keyvault::server_check_key(
                     ws,
@@ -229,12 +224,18 @@ pub fn resume_pool(ws: &mut Workspace, server_name: &str, name: &str) -> Service
             }
             // Open it: unwrap through the vault, authenticate every page.
             let dek = super::tde::server_unwrap_dek(ws, server_name, &d).map_err(|f| {
-                wrapping_key_error(ws, server_name, key.uri.as_deref().and_then(KeyUri::parse).as_ref(), &f)
+                wrapping_key_error(
+                    ws,
+                    server_name,
+                    key.uri.as_deref().and_then(KeyUri::parse).as_ref(),
+                    &f,
+                )
             })?;
             if let PageStore::Encrypted(pages) = &d.pages {
                 for p in pages {
-                    dek.decrypt_page(p)
-                        .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+                    dek.decrypt_page(p).map_err(|e| {
+                        ServiceError::new("InternalServerError", 500, e.to_string())
+                    })?;
                 }
             }
             // Re-encrypted under the key that protects it now, when that is another one.

@@ -73,7 +73,13 @@ pub const COMMANDS: &[Command] = &[
     Command::new(
         "az sql dw delete",
         "Delete a data warehouse.",
-        &["--name", "--server", "--resource-group", "--yes", "--no-wait"],
+        &[
+            "--name",
+            "--server",
+            "--resource-group",
+            "--yes",
+            "--no-wait",
+        ],
         sql_dw_delete,
     ),
 ];

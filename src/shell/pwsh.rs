@@ -2407,8 +2407,7 @@ fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Resu
     let (g, s, d) = database_of(p);
     // `-Edition DataWarehouse`: a dedicated SQL pool, as `az sql dw create`.
     let pool = verb == "create"
-        && p
-            .get("Edition")
+        && p.get("Edition")
             .is_some_and(|e| e.eq_ignore_ascii_case("DataWarehouse"));
     let group = if pool { "dw" } else { "db" };
     let mut words: Vec<String> = ["sql", group, verb, "-g", &g, "-s", &s, "-n", &d]
@@ -2447,7 +2446,6 @@ fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Resu
         "DatabaseName": v["name"],
         "Location": v["location"],
         "Edition": v["edition"],
-        "CurrentServiceObjectiveName": v["currentServiceObjectiveName"],
         "Status": v["status"],
         "EncryptionProtector": v["encryptionProtector"],
         "Identity": v["identity"],

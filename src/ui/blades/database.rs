@@ -162,7 +162,9 @@ pub fn show(
                     } else {
                         crate::service::dw::pause_pool(ws, &server, &db)
                     };
-                    said(out, |d| format!("Dedicated SQL pool '{}' is {}.", d.name, d.state.label()))
+                    said(out, |d| {
+                        format!("Dedicated SQL pool '{}' is {}.", d.name, d.state.label())
+                    })
                 });
             }
         });
