@@ -874,15 +874,15 @@ fn a_paused_pool_keeps_its_old_key_version_and_resumes_once_it_is_enabled_again(
     sql::delete_server_key(&mut ws, SERVER, &old_key).unwrap();
 }
 
+/// An operation on the workspace that is expected to fail.
+type Attempt = Box<dyn Fn(&mut Workspace) -> service::ServiceResult<()>>;
+
 #[test]
 fn pool_operations_refuse_bad_input_and_change_nothing() {
     let (mut ws, _, _) = protected(TimingProfile::Current);
     with_pool(&mut ws);
     service::dw::pause_pool(&mut ws, SERVER, "pool1").unwrap();
-    let attempts: Vec<(
-        &str,
-        Box<dyn Fn(&mut Workspace) -> service::ServiceResult<()>>,
-    )> = vec![
+    let attempts: Vec<(&str, Attempt)> = vec![
         (
             "FeatureDisabledOnSelectedEdition",
             Box::new(|ws| service::dw::pause_pool(ws, SERVER, "sales").map(|_| ())),
