@@ -25,7 +25,11 @@ const MAX_SERVICE_CYCLE: usize = 3;
 /// today (18 files before `service/lookup.rs`, the model's retention rules and `burst.rs`).
 /// The test fails if the cycle grows, and asks for this number to be lowered when it
 /// shrinks. What still ties these files is listed in `docs/architecture.md` ("What is left").
-const SERVICE_CYCLE_CEILING: usize = 13;
+/// 14 since Synapse workspaces: `behaviour` (tier 3) completes their key switches and
+/// `synapse` checks keys through `keyvault`, which still reaches `behaviour` through the
+/// old knot; the new pool and Synapse lookups went to tier 0 (`lookup::kek_principal`,
+/// `model::DW_EDITION`), so `dw`, `requests` and `rbac` stayed out of it.
+const SERVICE_CYCLE_CEILING: usize = 14;
 
 /// `(from layer, to layer, why)`: a file in `from` may not name anything in `to`.
 const FORBIDDEN: &[(&str, &str, &str)] = &[

@@ -44,6 +44,10 @@ SIMULATED_GROUPS = [
     "role assignment",
     "role definition",
     "sql",
+    "storage account",
+    "storage fs",
+    "synapse workspace",
+    "synapse sql pool",
 ]
 
 

@@ -231,6 +231,12 @@ pub enum DatabaseState {
         since: Timestamp,
         until: Timestamp,
     },
+    /// A dedicated SQL pool (formerly SQL DW) whose compute is paused (`az sql dw pause`).
+    /// The service holds no DEK in memory: the pool is not re-wrapped when the protector
+    /// changes, and keeps needing the key version that wrapped its DEK to resume.
+    Paused {
+        since: Timestamp,
+    },
 }
 
 impl DatabaseState {
@@ -240,11 +246,16 @@ impl DatabaseState {
             DatabaseState::Inaccessible { .. } => "Inaccessible",
             DatabaseState::Recovering { .. } => "Recovering",
             DatabaseState::Restoring { .. } => "Restoring",
+            DatabaseState::Paused { .. } => "Paused",
         }
     }
 
     pub fn is_online(&self) -> bool {
         matches!(self, DatabaseState::Online)
+    }
+
+    pub fn is_paused(&self) -> bool {
+        matches!(self, DatabaseState::Paused { .. })
     }
 }
 
@@ -553,6 +564,11 @@ impl Database {
         self.dek.is_some()
     }
 
+    /// A dedicated SQL pool (formerly SQL DW): a database of edition `DataWarehouse`.
+    pub fn is_data_warehouse(&self) -> bool {
+        self.sku.as_ref().is_some_and(|s| s.tier == DW_EDITION)
+    }
+
     /// Changes Resource Health, recording the transition.
     pub fn set_health(&mut self, time: Timestamp, health: ResourceHealth, reason: &str) {
         if self.health != health {
@@ -748,3 +764,9 @@ impl SqlServer {
 pub fn server_key_name(vault: &str, key: &str, version: &str) -> String {
     format!("{vault}_{key}_{version}")
 }
+
+/// The edition (SKU tier) of a dedicated SQL pool (formerly SQL DW).
+pub const DW_EDITION: &str = "DataWarehouse";
+
+/// The largest a dedicated SQL pool may grow, in GB (240 TB).
+pub const DW_MAX_SIZE_GB: u32 = 245_760;

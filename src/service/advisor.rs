@@ -195,6 +195,7 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
                 });
             }
         }
+        paused_pools(ws, s, &mut out);
         let missing: Vec<String> = s
             .keys
             .iter()
@@ -226,6 +227,63 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
     }
     out.sort_by_key(|r| (r.passed, r.severity));
     out
+}
+
+/// Paused dedicated SQL pools under a Key Vault key: a rotation or protector change does not
+/// re-encrypt them, so they keep needing the key version that wraps their DEK to resume.
+fn paused_pools(ws: &Workspace, s: &SqlServer, out: &mut Vec<Recommendation>) {
+    let needing: Vec<(String, String, bool)> = s
+        .databases
+        .iter()
+        .filter(|d| d.state.is_paused())
+        .filter_map(|d| {
+            let w = d.dek.as_ref()?;
+            let k = s.key(&w.server_key_name)?;
+            if k.key_type != ServerKeyType::AzureKeyVault {
+                return None;
+            }
+            let uri = k.uri.clone().unwrap_or_else(|| k.name.clone());
+            let usable = linked_key_usable(ws, k);
+            Some((d.name.clone(), uri, usable))
+        })
+        .collect();
+    if needing.is_empty() {
+        return;
+    }
+    let broken: Vec<&(String, String, bool)> = needing.iter().filter(|n| !n.2).collect();
+    let list = needing
+        .iter()
+        .map(|(d, uri, _)| format!("{d} needs {uri}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    out.push(Recommendation {
+        severity: if broken.is_empty() { Severity::Medium } else { Severity::High },
+        check: "Paused dedicated SQL pools keep the old key version",
+        resource: s.name.clone(),
+        passed: false,
+        detail: if broken.is_empty() {
+            format!("Before rotating or changing the TDE protector: paused pools are not re-encrypted and will need their current key version to resume ({list}). Keep that version enabled with a future expiry, or resume the pools first so they re-encrypt.")
+        } else {
+            format!("Paused pools cannot resume: the key version their DEK needs is disabled, expired or deleted ({}). Re-enable it and set its expiry in the future, then resume them.", broken.iter().map(|(d, uri, _)| format!("{d} needs {uri}")).collect::<Vec<_>>().join("; "))
+        },
+        fix: Fix::Server(s.name.clone()),
+    });
+}
+
+/// Whether the linked key's version is there, enabled and within its dates.
+fn linked_key_usable(ws: &Workspace, k: &ServerKey) -> bool {
+    let Some(u) = k.uri.as_deref().and_then(KeyUri::parse) else {
+        return false;
+    };
+    let now = ws.now();
+    ws.vault(&u.vault)
+        .filter(|v| v.deleted.is_none())
+        .and_then(|v| v.key(&u.key))
+        .filter(|key| key.deleted.is_none())
+        .and_then(|key| u.version.as_deref().and_then(|id| key.version(id)))
+        .is_some_and(|v| {
+            v.enabled && v.expires.is_none_or(|e| e > now) && v.not_before.is_none_or(|n| n <= now)
+        })
 }
 
 fn linked_key_available(ws: &Workspace, k: &ServerKey) -> bool {

@@ -20,6 +20,9 @@ pub enum Availability {
     Recovering { until: Timestamp },
     /// Being created by a restore, ready at `until`.
     Restoring { until: Timestamp },
+    /// A dedicated SQL pool whose compute is paused: connections are refused (40613)
+    /// until it is resumed.
+    Paused,
     /// Its server's region is down: nothing is wrong with the database or its key, but
     /// connections fail (40613) until `until`.
     RegionOutage { region: String, until: Timestamp },
@@ -34,6 +37,7 @@ impl Availability {
             Availability::Recovering { .. } => "Recovering",
             Availability::Restoring { .. } => "Restoring",
             Availability::RegionOutage { .. } => "Unavailable",
+            Availability::Paused => "Paused",
         }
     }
 
@@ -54,7 +58,9 @@ impl Availability {
     /// refused for a reason that is not progress (a lost key, a recovery, a region outage).
     pub fn health(&self) -> ResourceHealth {
         match self {
-            Availability::Online | Availability::Restoring { .. } => ResourceHealth::Available,
+            Availability::Online | Availability::Restoring { .. } | Availability::Paused => {
+                ResourceHealth::Available
+            }
             Availability::Inaccessible { .. }
             | Availability::Recovering { .. }
             | Availability::RegionOutage { .. } => ResourceHealth::Unavailable,
@@ -82,6 +88,9 @@ impl Availability {
             Availability::RegionOutage { region, until } => Some(format!(
                 "region {region} is down until {until}: the server does not serve"
             )),
+            Availability::Paused => {
+                Some("the dedicated SQL pool is paused: resume it to connect".into())
+            }
         }
     }
 }
@@ -97,6 +106,7 @@ pub fn availability(ws: &Workspace, s: &SqlServer, d: &Database) -> Availability
                 revalidation_required: *revalidation_required,
             };
         }
+        DatabaseState::Paused { .. } => return Availability::Paused,
         DatabaseState::Online
         | DatabaseState::Recovering { .. }
         | DatabaseState::Restoring { .. } => {}

@@ -1054,7 +1054,7 @@ fn caller_principal_for(
                 .ok_or(KeyAccessFailure::NoServerIdentity)?;
             Ok((id.principal_id.clone(), id.tenant_id.clone()))
         }
-        Caller::Synapse(name) => super::synapse::kek_principal(ws, name)
+        Caller::Synapse(name) => super::lookup::kek_principal(ws, name)
             .map(|(principal, tenant, _)| (principal, tenant))
             .ok_or(KeyAccessFailure::NoServerIdentity),
         // A deleted identity reaches nothing.
@@ -1072,7 +1072,7 @@ pub(crate) fn firewall_admits(ws: &Workspace, vault: &KeyVault, caller: &Caller)
         // Synapse is a trusted service with its system-assigned identity; "a user-assigned
         // managed identity cannot be configured to access customer-managed key when Azure
         // Key Vault is behind a firewall".
-        Caller::Synapse(name) => match super::synapse::kek_principal(ws, name) {
+        Caller::Synapse(name) => match super::lookup::kek_principal(ws, name) {
             Some((_, _, false)) => vault.network.admits_trusted_service(),
             _ => !(vault.network.restricted || vault.network.public_access_disabled),
         },

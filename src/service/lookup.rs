@@ -44,11 +44,24 @@ pub(crate) fn live_database<'a>(
 }
 
 pub(crate) fn require_online(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<()> {
-    if live_database(ws, server_name, db)?.state.is_online() {
+    let d = live_database(ws, server_name, db)?;
+    if d.state.is_online() {
         Ok(())
+    } else if d.state.is_paused() {
+        Err(paused_error(server_name, &d.name))
     } else {
         Err(ServiceError::database_inaccessible(server_name, db))
     }
+}
+
+/// What an operation that needs a running database gets on a paused dedicated SQL pool.
+pub(crate) fn paused_error(server_name: &str, name: &str) -> ServiceError {
+    ServiceError::conflict(
+        "DatabaseIsPaused",
+        format!(
+            "The operation cannot be performed on database '{name}' on server '{server_name}' because it is paused. Resume it first."
+        ),
+    )
 }
 
 /// A server that cannot take a new database: its region is down.
@@ -96,3 +109,16 @@ pub(crate) fn new_identity(ws: &mut Workspace) -> ServerIdentity {
 
 /// The app id a vault's own rotations record in its journal.
 pub const ROTATION_APP_ID: &str = "Azure Key Vault";
+
+/// Who the workspace is when it calls Key Vault: its user-assigned identity when it
+/// encrypts with one (`None` once that identity is deleted), else its system-assigned
+/// identity. The flag says whether it is the user-assigned one.
+pub(crate) fn kek_principal(ws: &Workspace, name: &str) -> Option<(PrincipalId, TenantId, bool)> {
+    let w = ws.synapse.workspace(name)?;
+    match (&w.uami_in_encrypt, w.use_sami_in_encrypt) {
+        (Some(id), false) => ws
+            .identity(id)
+            .map(|u| (u.principal_id.clone(), u.tenant_id.clone(), true)),
+        _ => Some((w.principal_id.clone(), w.tenant_id.clone(), false)),
+    }
+}

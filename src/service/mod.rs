@@ -19,6 +19,7 @@ pub mod database_key;
 pub mod dependents;
 pub mod diagnostics;
 pub mod directory;
+pub mod dw;
 mod error;
 pub mod estate;
 pub mod failover_group;

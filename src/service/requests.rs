@@ -408,7 +408,7 @@ fn caller_of(ws: &Workspace, caller: &Caller) -> RequestCaller {
             display: ws.console_user.upn.clone(),
         },
         Caller::Synapse(name) => {
-            let oid = super::synapse::kek_principal(ws, name)
+            let oid = super::lookup::kek_principal(ws, name)
                 .map(|(p, _, _)| p.0)
                 .unwrap_or_default();
             RequestCaller {

@@ -455,7 +455,7 @@ pub fn update_database_properties(
         }
         let sku = super::sku::resolve(&p.sku, Some(&super::sku::sku_of(&d)))?;
         let size = p.max_size_gb.unwrap_or(d.max_size_gb);
-        if size == 0 || size > 4096 {
+        if size == 0 || size > max_size_limit_gb(Some(&sku)) {
             return Err(ServiceError::bad_request(
                 "InvalidMaxSizeTierCombination",
                 format!(
@@ -509,6 +509,16 @@ pub fn update_database_properties(
     })
 }
 
+/// The largest `--max-size` a SKU takes, in GB: 240 TB for a dedicated SQL pool, 4 TB
+/// otherwise.
+fn max_size_limit_gb(sku: Option<&DatabaseSku>) -> u32 {
+    if sku.is_some_and(|s| s.tier == DW_EDITION) {
+        DW_MAX_SIZE_GB
+    } else {
+        4096
+    }
+}
+
 /// Checks a database-create request against the server as it is (not its key).
 pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> ServiceResult<()> {
     super::lookup::require_server_serving(ws, &req.server)?;
@@ -532,7 +542,7 @@ pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> Servic
             "The database name 'master' is reserved.",
         ));
     }
-    if req.max_size_gb == 0 || req.max_size_gb > 4096 {
+    if req.max_size_gb == 0 || req.max_size_gb > max_size_limit_gb(req.sku.as_ref()) {
         return Err(ServiceError::bad_request(
             "InvalidMaxSizeTierCombination",
             format!(
@@ -943,7 +953,9 @@ pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult
     // records only a lost key.
     if matches!(
         d.state,
-        DatabaseState::Restoring { .. } | DatabaseState::Recovering { .. }
+        DatabaseState::Restoring { .. }
+            | DatabaseState::Recovering { .. }
+            | DatabaseState::Paused { .. }
     ) {
         return Err(ServiceError::database_unavailable(server_name, &d.name));
     }

@@ -442,18 +442,7 @@ fn open_data_key(
     DataEncryptionKey::from_bytes(&bytes).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
 
-/// Who the workspace is when it calls Key Vault: its user-assigned identity when it
-/// encrypts with one (`None` once that identity is deleted), else its system-assigned
-/// identity. The flag says whether it is the user-assigned one.
-pub(crate) fn kek_principal(ws: &Workspace, name: &str) -> Option<(PrincipalId, TenantId, bool)> {
-    let w = ws.synapse.workspace(name)?;
-    match (&w.uami_in_encrypt, w.use_sami_in_encrypt) {
-        (Some(id), false) => ws
-            .identity(id)
-            .map(|u| (u.principal_id.clone(), u.tenant_id.clone(), true)),
-        _ => Some((w.principal_id.clone(), w.tenant_id.clone(), false)),
-    }
-}
+pub(crate) use super::lookup::kek_principal;
 
 // ---------------------------------------------------------------------------------------
 // Workspaces

@@ -315,11 +315,13 @@ fn rewrap_following(
     auto_rotation: bool,
 ) -> ServiceResult<()> {
     let s = server(ws, server_name)?;
-    // Databases with their own (database-level) key keep it.
+    // Databases with their own (database-level) key keep it. Paused dedicated SQL pools
+    // hold no DEK in memory: they are not re-wrapped, and keep needing the key version that
+    // wrapped theirs until they resume (see `service::dw`).
     let following: Vec<&Database> = s
         .databases
         .iter()
-        .filter(|d| d.encryption_protector.is_none())
+        .filter(|d| d.encryption_protector.is_none() && !d.state.is_paused())
         .map(|d| &**d)
         .collect();
     if let Some(d) = following.iter().find(|d| !d.state.is_online()) {

@@ -21,6 +21,7 @@ pub mod compound;
 pub mod continuity;
 pub mod date;
 pub mod directory;
+pub mod dw;
 pub mod estate;
 pub mod governance;
 pub mod heredoc;

@@ -797,6 +797,9 @@ const CMDLETS: &[Cmdlet] = &[
             "KeyList",
             "Edition",
             "FederatedClientId",
+            "RequestedServiceObjectiveName",
+            "CollationName",
+            "MaxSizeBytes",
         ],
         run: |sh, ws, p| db_cmdlet(sh, ws, p, "create"),
     },
@@ -1890,6 +1893,22 @@ const CMDLETS: &[Cmdlet] = &[
         },
     },
     Cmdlet {
+        name: "Suspend-AzSqlDatabase",
+        params: "AsJob:s DatabaseName[*=!] @dp ResourceGroupName[*=!0] ServerName[*=!1] @wc",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
+        optional: &[],
+        run: |sh, ws, p| dw_pause_cmdlet(sh, ws, p, "pause"),
+    },
+    Cmdlet {
+        name: "Resume-AzSqlDatabase",
+        params: "AsJob:s DatabaseName[*=!] @dp ResourceGroupName[*=!0] ServerName[*=!1] @wc",
+        switches: &[],
+        mandatory: &["ResourceGroupName", "ServerName", "DatabaseName"],
+        optional: &[],
+        run: |sh, ws, p| dw_pause_cmdlet(sh, ws, p, "resume"),
+    },
+    Cmdlet {
         name: "Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation",
         params: "AsJob:s DatabaseName|Name[*=!] @dp PassThru:s ResourceGroupName[*=!0] ServerName[*=!1] @wc",
         switches: &["PassThru"],
@@ -2620,9 +2639,23 @@ fn db_tde_show(
 
 fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Result<Value, String> {
     let (g, s, d) = database_of(p);
-    let mut words: Vec<String> = ["sql", "db", verb, "-g", &g, "-s", &s, "-n", &d]
+    // `-Edition DataWarehouse`: a dedicated SQL pool, as `az sql dw create`.
+    let pool = verb == "create"
+        && p.get("Edition")
+            .is_some_and(|e| e.eq_ignore_ascii_case("DataWarehouse"));
+    let group = if pool { "dw" } else { "db" };
+    let mut words: Vec<String> = ["sql", group, verb, "-g", &g, "-s", &s, "-n", &d]
         .map(String::from)
         .to_vec();
+    if let Some(so) = p.get("RequestedServiceObjectiveName") {
+        words.extend(["--service-objective".into(), so]);
+    }
+    if let Some(c) = p.get("CollationName") {
+        words.extend(["--collation".into(), c]);
+    }
+    if let Some(b) = p.get("MaxSizeBytes") {
+        words.extend(["--max-size".into(), b]);
+    }
     if p.switch("AssignIdentity") {
         words.push("--assign-identity".into());
     }
@@ -2637,7 +2670,7 @@ fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Resu
     if let Some(k) = p.get("EncryptionProtector") {
         words.extend(["--encryption-protector".into(), k]);
     }
-    if let Some(e) = p.get("Edition") {
+    if let Some(e) = p.get("Edition").filter(|_| !pool) {
         words.extend(["--edition".into(), e]);
     }
     let v = sh.az_words(ws, words)?;
@@ -2646,11 +2679,26 @@ fn db_cmdlet(sh: &mut Shell, ws: &mut Workspace, p: &Params, verb: &str) -> Resu
         "ServerName": s,
         "DatabaseName": v["name"],
         "Location": v["location"],
+        "Edition": v["edition"],
         "Status": v["status"],
         "EncryptionProtector": v["encryptionProtector"],
         "Identity": v["identity"],
         "ResourceId": v["id"],
     }))
+}
+
+/// `Suspend-AzSqlDatabase` / `Resume-AzSqlDatabase`, as `az sql dw pause|resume`: the
+/// database (dedicated SQL pool) as it is afterwards.
+fn dw_pause_cmdlet(
+    sh: &mut Shell,
+    ws: &mut Workspace,
+    p: &Params,
+    verb: &str,
+) -> Result<Value, String> {
+    let (g, s, d) = database_of(p);
+    sh.az(ws, &["sql", "dw", verb, "-g", &g, "-s", &s, "-n", &d])?;
+    let v = sh.az(ws, &["sql", "dw", "show", "-g", &g, "-s", &s, "-n", &d])?;
+    Ok(ps_database(&v, &g, &s))
 }
 
 /// `Invoke-AzSqlDatabaseTransparentDataEncryptionProtectorRevalidation|Revert`, as `az sql

@@ -134,6 +134,7 @@ const GROUPS: &[&[Command]] = &[
     super::rotation::COMMANDS,
     super::transfer::COMMANDS,
     super::sql::COMMANDS,
+    super::dw::COMMANDS,
     super::continuity::COMMANDS,
     super::managed_instance::COMMANDS,
     super::synapse::COMMANDS,

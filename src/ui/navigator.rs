@@ -356,6 +356,11 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                 if ui.selectable_label(selected, d.name.as_str()).clicked() {
                                     open = blade_for(row);
                                 }
+                                // A dedicated SQL pool (formerly SQL DW) under its server.
+                                if d.is_data_warehouse() {
+                                    ui.label(RichText::new("DW").small().weak())
+                                        .on_hover_text("Dedicated SQL pool (formerly SQL DW)");
+                                }
                                 if changes.database(&s.name, &d.name) {
                                     badge(ui, &mark.label, widgets::AMBER)
                                         .on_hover_text("Changed just now");

@@ -78,6 +78,7 @@ pub fn availability_mark(a: &Availability) -> StateMark {
         Availability::Recovering { .. } => (MarkShape::Progress, "…", BLUE, "Recovering"),
         Availability::Restoring { .. } => (MarkShape::Progress, "…", BLUE, "Restoring"),
         Availability::RegionOutage { .. } => (MarkShape::Warning, "!", AMBER, "Unavailable"),
+        Availability::Paused => (MarkShape::Progress, "‖", BLUE, "Paused"),
     };
     StateMark {
         shape,

@@ -740,3 +740,228 @@ fn a_customer_app_keeps_a_week_of_a_month_cheaply_and_survives_a_save() {
         "CustomerAppRunning"
     );
 }
+
+/// A dedicated SQL pool (edition DataWarehouse, DW100c) on the protected server.
+fn with_pool(ws: &mut Workspace) {
+    let d = service::dw::create_pool(
+        ws,
+        &service::dw::CreatePool {
+            server: SERVER.into(),
+            name: "pool1".into(),
+            service_objective: Some("DW100c".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(d.is_data_warehouse() && d.tde_enabled());
+    assert_eq!(d.sku.as_ref().unwrap().service_objective, "DW100c");
+}
+
+#[test]
+fn a_pool_under_a_cmk_server_goes_inaccessible_and_heals_like_a_database() {
+    let (mut ws, _, _) = protected(TimingProfile::Y2021);
+    with_pool(&mut ws);
+    let protector = ws.server(SERVER).unwrap().protector.server_key_name.clone();
+    let w = ws
+        .server(SERVER)
+        .unwrap()
+        .database("pool1")
+        .unwrap()
+        .dek
+        .clone()
+        .unwrap();
+    assert_eq!(
+        w.server_key_name, protector,
+        "the pool's DEK is under the protector"
+    );
+    keyvault::delete_vault(&mut ws, VAULT).unwrap();
+    behaviour::advance(&mut ws, Duration::minutes(11)).unwrap();
+    assert_eq!(status(&ws, "pool1"), "Inaccessible");
+    assert!(sql::connect(&mut ws, SERVER, "pool1").is_err());
+    // An Inaccessible pool cannot be paused.
+    let e = service::dw::pause_pool(&mut ws, SERVER, "pool1").unwrap_err();
+    assert_eq!(e.code, "DatabaseInaccessible");
+    keyvault::recover_vault(&mut ws, VAULT).unwrap();
+    behaviour::advance(&mut ws, Duration::minutes(60)).unwrap();
+    assert_eq!(status(&ws, "pool1"), "Online");
+    let pages = sql::read_pages(&ws, SERVER, "pool1").unwrap();
+    assert!(String::from_utf8_lossy(&pages[0]).starts_with("pool1|"));
+}
+
+#[test]
+fn a_paused_pool_keeps_its_old_key_version_and_resumes_once_it_is_enabled_again() {
+    let (mut ws, kid, keys) = protected(TimingProfile::Y2021);
+    with_pool(&mut ws);
+    let old_version = kid.rsplit('/').next().unwrap().to_string();
+    let old_key = ws.server(SERVER).unwrap().protector.server_key_name.clone();
+    let p = service::dw::pause_pool(&mut ws, SERVER, "pool1").unwrap();
+    assert_eq!(p.state.label(), "Paused");
+    // A paused pool refuses connections, but is not a lost key: it does not go Inaccessible.
+    assert_eq!(
+        sql::connect(&mut ws, SERVER, "pool1").unwrap_err().code,
+        "40613"
+    );
+    // Rotation: a new version becomes the protector; the online databases are re-wrapped,
+    // the paused pool is skipped.
+    let v2 =
+        service::rotation::rotate_key(&mut ws, VAULT, KEY, keys.generate(2048).unwrap()).unwrap();
+    let kid2 = ws.vault(VAULT).unwrap().key_uri(KEY, &v2.version);
+    link_as_protector(&mut ws, &kid2);
+    let s = ws.server(SERVER).unwrap();
+    let new_key = s.protector.server_key_name.clone();
+    assert_ne!(new_key, old_key);
+    for db in ["sales", "ledger"] {
+        assert_eq!(
+            s.database(db)
+                .unwrap()
+                .dek
+                .as_ref()
+                .unwrap()
+                .server_key_name,
+            new_key
+        );
+    }
+    assert_eq!(
+        s.database("pool1")
+            .unwrap()
+            .dek
+            .as_ref()
+            .unwrap()
+            .server_key_name,
+        old_key
+    );
+    assert_eq!(tde::protector_coverage(&ws, SERVER).unwrap(), (2, 3));
+    // The old server key is still needed: it cannot be removed.
+    assert_eq!(
+        sql::delete_server_key(&mut ws, SERVER, &old_key)
+            .unwrap_err()
+            .code,
+        "AzureKeyVaultKeyInUse"
+    );
+    // The Advisor warns that the paused pool needs the old version.
+    let warn = service::advisor::advise(&ws)
+        .into_iter()
+        .find(|r| r.check == "Paused dedicated SQL pools keep the old key version")
+        .expect("the Advisor warns about the paused pool");
+    assert!(
+        !warn.passed && warn.detail.contains(&old_version),
+        "{}",
+        warn.detail
+    );
+    // The old version disabled: the pool cannot resume, and stays Paused.
+    set_key_enabled(&mut ws, &old_version, false);
+    behaviour::advance(&mut ws, Duration::minutes(15)).unwrap();
+    assert_eq!(status(&ws, "pool1"), "Paused");
+    assert_eq!(status(&ws, "sales"), "Online");
+    let before = ws.clone();
+    let e = service::dw::resume_pool(&mut ws, SERVER, "pool1").unwrap_err();
+    assert_eq!(e.code, "AzureKeyVaultKeyDisabled", "{e}");
+    assert!(e.message.contains(&old_version), "{e}");
+    assert!(unchanged_but_its_trace(&ws, &before).is_some());
+    let high = service::advisor::advise(&ws)
+        .into_iter()
+        .find(|r| r.check == "Paused dedicated SQL pools keep the old key version")
+        .unwrap();
+    assert_eq!(high.severity, service::advisor::Severity::High);
+    // Enabled again: it resumes, and is re-encrypted under the current protector.
+    set_key_enabled(&mut ws, &old_version, true);
+    let d = service::dw::resume_pool(&mut ws, SERVER, "pool1").unwrap();
+    assert_eq!(d.state.label(), "Online");
+    assert_eq!(d.dek.as_ref().unwrap().server_key_name, new_key);
+    assert_eq!(tde::protector_coverage(&ws, SERVER).unwrap(), (3, 3));
+    sql::connect(&mut ws, SERVER, "pool1").unwrap();
+    // Now the old key can go.
+    sql::delete_server_key(&mut ws, SERVER, &old_key).unwrap();
+}
+
+/// An operation on the workspace that is expected to fail.
+type Attempt = Box<dyn Fn(&mut Workspace) -> service::ServiceResult<()>>;
+
+#[test]
+fn pool_operations_refuse_bad_input_and_change_nothing() {
+    let (mut ws, _, _) = protected(TimingProfile::Current);
+    with_pool(&mut ws);
+    service::dw::pause_pool(&mut ws, SERVER, "pool1").unwrap();
+    let attempts: Vec<(&str, Attempt)> = vec![
+        (
+            "FeatureDisabledOnSelectedEdition",
+            Box::new(|ws| service::dw::pause_pool(ws, SERVER, "sales").map(|_| ())),
+        ),
+        (
+            "FeatureDisabledOnSelectedEdition",
+            Box::new(|ws| service::dw::resume_pool(ws, SERVER, "ledger").map(|_| ())),
+        ),
+        (
+            "DatabaseIsPaused",
+            Box::new(|ws| {
+                service::dw::update_pool(ws, SERVER, "pool1", Some("DW200c"), None).map(|_| ())
+            }),
+        ),
+        (
+            "DatabaseIsPaused",
+            Box::new(|ws| sql::set_database_tde(ws, SERVER, "pool1", false).map(|_| ())),
+        ),
+        (
+            "InvalidServiceObjective",
+            Box::new(|ws| {
+                service::dw::create_pool(
+                    ws,
+                    &service::dw::CreatePool {
+                        server: SERVER.into(),
+                        name: "p2".into(),
+                        service_objective: Some("S0".into()),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "InvalidMaxSizeTierCombination",
+            Box::new(|ws| {
+                service::dw::create_pool(
+                    ws,
+                    &service::dw::CreatePool {
+                        server: SERVER.into(),
+                        name: "p3".into(),
+                        max_size_gb: Some(service::dw::MAX_SIZE_GB + 1),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "DatabaseAlreadyExists",
+            Box::new(|ws| {
+                service::dw::create_pool(
+                    ws,
+                    &service::dw::CreatePool {
+                        server: SERVER.into(),
+                        name: "pool1".into(),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "ResourceNotFound",
+            Box::new(|ws| service::dw::pause_pool(ws, "nope", "pool1").map(|_| ())),
+        ),
+    ];
+    for (code, attempt) in attempts {
+        let before = ws.clone();
+        let e = attempt(&mut ws).unwrap_err();
+        assert_eq!(e.code, code, "{e}");
+        assert!(unchanged_but_its_trace(&ws, &before).is_some(), "{code}");
+    }
+    // Pausing a paused pool, resuming an online one: nothing to do.
+    service::dw::pause_pool(&mut ws, SERVER, "pool1").unwrap();
+    service::dw::resume_pool(&mut ws, SERVER, "pool1").unwrap();
+    let d = service::dw::resume_pool(&mut ws, SERVER, "pool1").unwrap();
+    assert_eq!(d.state.label(), "Online");
+    let d = service::dw::update_pool(&mut ws, SERVER, "pool1", Some("DW200c"), None).unwrap();
+    assert_eq!(d.sku.unwrap().service_objective, "DW200c");
+    assert_eq!(service::dw::list_pools(&ws, SERVER).unwrap().len(), 1);
+}

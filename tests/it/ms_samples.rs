@@ -295,3 +295,52 @@ fn learn_configure_in_powershell() {
     );
     assert_eq!(tde, "Enabled");
 }
+
+/// A dedicated SQL pool under a CMK server, written from Microsoft Learn (BYOK configure, `az
+/// sql dw`, the Synapse encryption article's rotation guidance): the pool paused during a
+/// rotation cannot resume while the old version is disabled, resumes once it is enabled again.
+#[test]
+fn learn_dedicated_sql_pool_paused_through_a_rotation() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-dedicated-sql-pool-cmk.sh");
+    for builtin in [false, true] {
+        if !builtin && tde_console::shell::bridge::find_bash().is_none() {
+            continue;
+        }
+        let (mut ws, stdout) = run_paths(std::slice::from_ref(&path), builtin);
+        assert_eq!(
+            stdout,
+            "DataWarehouse\nDW100c\nOnline\nEnabled\nPaused\nresume refused: the old key version is disabled\nPaused\nOnline\nDW200c\npool1\n",
+            "{stdout}"
+        );
+        let protector = q(
+            &mut ws,
+            "az sql server tde-key show -g rg1 -s srv-dw --query uri -o tsv",
+        );
+        let s = ws.server("srv-dw").expect("the server");
+        let w = s
+            .database("pool1")
+            .and_then(|d| d.dek.clone())
+            .expect("the pool's DEK");
+        let key = s.key(&w.server_key_name).and_then(|k| k.uri.clone());
+        assert_eq!(
+            key.as_deref(),
+            Some(protector.as_str()),
+            "re-encrypted on resume"
+        );
+    }
+}
+
+/// Microsoft Learn's PowerShell quickstart for a dedicated SQL pool, then pause and resume.
+#[test]
+fn learn_dedicated_sql_pool_in_powershell() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-dedicated-sql-pool.ps1");
+    let (mut ws, stdout) = run_paths(std::slice::from_ref(&path), true);
+    assert!(stdout.contains("DataWarehouse"), "{stdout}");
+    let status = q(
+        &mut ws,
+        "az sql dw show -g myResourceGroup -s sqlpoolservername -n mySampleDataWarehouse --query \"[status, currentServiceObjectiveName, maxSizeBytes]\" -o tsv",
+    );
+    assert_eq!(status, "Online\nDW100c\n10995116277760");
+}

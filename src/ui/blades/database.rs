@@ -140,6 +140,35 @@ pub fn show(
             g.read_write_listener()
         ));
     }
+    // A dedicated SQL pool: Pause / Resume, as `az sql dw pause|resume`.
+    if d.is_data_warehouse() {
+        let paused = d.state.is_paused();
+        let verb = if paused { "resume" } else { "pause" };
+        ui.horizontal(|ui| {
+            ui.label(format!("Dedicated SQL pool ({}).", d.state.label()));
+            if ui.button(if paused { "Resume" } else { "Pause" }).clicked() {
+                let (server, db) = (server.to_string(), db.to_string());
+                let g = cx
+                    .ws
+                    .server(&server)
+                    .map(|s| s.resource_group.clone())
+                    .unwrap_or_default();
+                cx.az(format!(
+                    "az sql dw {verb} --name {db} --server {server} --resource-group {g}"
+                ));
+                cx.run(move |ws| {
+                    let out = if paused {
+                        crate::service::dw::resume_pool(ws, &server, &db)
+                    } else {
+                        crate::service::dw::pause_pool(ws, &server, &db)
+                    };
+                    said(out, |d| {
+                        format!("Dedicated SQL pool '{}' is {}.", d.name, d.state.label())
+                    })
+                });
+            }
+        });
+    }
     query_editor(ui, server, db, &d, cx);
     if ui.button("Test connection").clicked() {
         let (server, db) = (server.to_string(), db.to_string());
@@ -689,7 +718,8 @@ fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<
                 DatabaseState::Online => None,
                 DatabaseState::Inaccessible { since, .. }
                 | DatabaseState::Recovering { since, .. }
-                | DatabaseState::Restoring { since, .. } => Some(*since),
+                | DatabaseState::Restoring { since, .. }
+                | DatabaseState::Paused { since } => Some(*since),
             };
             if let Some(since) = since
                 && c.last().is_none_or(|(_, s)| *s != d.state.label())

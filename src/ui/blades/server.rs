@@ -165,7 +165,7 @@ pub fn show(
             Availability::Inaccessible { .. } => lost += 1,
             Availability::RegionOutage { .. } => unavailable += 1,
             Availability::Restoring { .. } | Availability::Recovering { .. } => busy += 1,
-            Availability::Online => {}
+            Availability::Online | Availability::Paused => {}
         }
     }
     if lost > 0 {
