@@ -1993,7 +1993,7 @@ fn synapse_commands_refuse_bad_input_with_az_and_service_texts() {
         ),
         (
             "az synapse sql pool tde set --name p --workspace-name ws1 -g rg --status On -d current",
-            "'On' is not a valid value for '--status'. Allowed values: Enabled, Disabled.",
+            "argument --status: invalid choice: 'On' (choose from 'Enabled', 'Disabled')",
         ),
         (
             "az synapse workspace show -n nosuch -g rg",
