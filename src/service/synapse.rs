@@ -166,17 +166,7 @@ pub fn show_storage_account<'a>(
     name: &str,
     resource_group: &str,
 ) -> ServiceResult<&'a StorageAccount> {
-    if ws.resource_group(resource_group).is_none() {
-        return Err(ServiceError::resource_group_not_found(resource_group));
-    }
-    ws.synapse
-        .storage_accounts
-        .iter()
-        .find(|a| {
-            a.subscription == ws.current_subscription
-                && a.resource_group.eq_ignore_ascii_case(resource_group)
-                && a.name.eq_ignore_ascii_case(name)
-        })
+    find_in_group(ws, &ws.synapse.storage_accounts, name, resource_group)?
         .ok_or_else(|| storage_not_found(name, resource_group))
 }
 
@@ -185,17 +175,63 @@ pub fn list_storage_accounts<'a>(
     ws: &'a Workspace,
     resource_group: Option<&str>,
 ) -> ServiceResult<Vec<&'a StorageAccount>> {
+    list_in_group(ws, &ws.synapse.storage_accounts, resource_group)
+}
+
+/// A resource of a resource group in a subscription: storage accounts and workspaces.
+trait GroupScoped {
+    fn scope(&self) -> (&SubscriptionId, &str, &str);
+}
+
+impl GroupScoped for StorageAccount {
+    fn scope(&self) -> (&SubscriptionId, &str, &str) {
+        (&self.subscription, &self.resource_group, &self.name)
+    }
+}
+
+impl GroupScoped for SynapseWorkspace {
+    fn scope(&self) -> (&SubscriptionId, &str, &str) {
+        (&self.subscription, &self.resource_group, &self.name)
+    }
+}
+
+/// `name` in `resource_group` of the current subscription (ARM's names are case-blind);
+/// a missing group is ARM's ResourceGroupNotFound.
+fn find_in_group<'a, T: GroupScoped>(
+    ws: &Workspace,
+    all: &'a [T],
+    name: &str,
+    resource_group: &str,
+) -> ServiceResult<Option<&'a T>> {
+    if ws.resource_group(resource_group).is_none() {
+        return Err(ServiceError::resource_group_not_found(resource_group));
+    }
+    Ok(all.iter().find(|r| {
+        let (sub, group, n) = r.scope();
+        *sub == ws.current_subscription
+            && group.eq_ignore_ascii_case(resource_group)
+            && n.eq_ignore_ascii_case(name)
+    }))
+}
+
+/// Those of the current subscription, of `resource_group` if given (which must exist).
+fn list_in_group<'a, T: GroupScoped>(
+    ws: &Workspace,
+    all: &'a [T],
+    resource_group: Option<&str>,
+) -> ServiceResult<Vec<&'a T>> {
     if let Some(g) = resource_group
         && ws.resource_group(g).is_none()
     {
         return Err(ServiceError::resource_group_not_found(g));
     }
-    Ok(ws
-        .synapse
-        .storage_accounts
+    Ok(all
         .iter()
-        .filter(|a| a.subscription == ws.current_subscription)
-        .filter(|a| resource_group.is_none_or(|g| a.resource_group.eq_ignore_ascii_case(g)))
+        .filter(|r| {
+            let (sub, group, _) = r.scope();
+            *sub == ws.current_subscription
+                && resource_group.is_none_or(|g| group.eq_ignore_ascii_case(g))
+        })
         .collect())
 }
 
@@ -486,17 +522,7 @@ pub fn show_workspace<'a>(
     name: &str,
     resource_group: &str,
 ) -> ServiceResult<&'a SynapseWorkspace> {
-    if ws.resource_group(resource_group).is_none() {
-        return Err(ServiceError::resource_group_not_found(resource_group));
-    }
-    ws.synapse
-        .workspaces
-        .iter()
-        .find(|w| {
-            w.subscription == ws.current_subscription
-                && w.resource_group.eq_ignore_ascii_case(resource_group)
-                && w.name.eq_ignore_ascii_case(name)
-        })
+    find_in_group(ws, &ws.synapse.workspaces, name, resource_group)?
         .ok_or_else(|| workspace_not_found(name, resource_group))
 }
 
@@ -505,18 +531,7 @@ pub fn list_workspaces<'a>(
     ws: &'a Workspace,
     resource_group: Option<&str>,
 ) -> ServiceResult<Vec<&'a SynapseWorkspace>> {
-    if let Some(g) = resource_group
-        && ws.resource_group(g).is_none()
-    {
-        return Err(ServiceError::resource_group_not_found(g));
-    }
-    Ok(ws
-        .synapse
-        .workspaces
-        .iter()
-        .filter(|w| w.subscription == ws.current_subscription)
-        .filter(|w| resource_group.is_none_or(|g| w.resource_group.eq_ignore_ascii_case(g)))
-        .collect())
+    list_in_group(ws, &ws.synapse.workspaces, resource_group)
 }
 
 /// A versionless Key Vault key URL (`https://{vault}.vault.azure.net/keys/{key}`), checked.
