@@ -383,9 +383,16 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                                 if ui.selectable_label(false, &w.name).clicked() {
                                     open = blade_for(row);
                                 }
-                                ui.label(RichText::new(format!("({} pools)", w.pools.len())).weak());
+                                // As servers show their databases: a count, only when
+                                // there is one (the badge must fit a narrow navigator).
+                                if !w.pools.is_empty() {
+                                    ui.label(RichText::new(format!("({})", w.pools.len())).weak())
+                                        .on_hover_text("dedicated SQL pools");
+                                }
                                 if w.awaiting_activation() {
-                                    badge(ui, "awaiting activation", widgets::AMBER);
+                                    badge(ui, "not activated", widgets::AMBER).on_hover_text(
+                                        "Awaiting activation of its customer-managed key",
+                                    );
                                 } else if w.cmk_status == Some(CmkStatus::Failed) {
                                     badge(ui, "failed", RED);
                                 }
