@@ -1,5 +1,5 @@
 //! Real cryptography: RSA key material, RSA-OAEP wrapping of data encryption keys,
-//! AES-256-GCM page encryption and key thumbprints.
+//! AES-256-GCM page encryption (one layer or two: [`layered`]) and key thumbprints.
 //!
 //! Key material always comes from the operating system's RNG, never from the simulation's
 //! seeded generator.
@@ -8,6 +8,7 @@ pub mod backup;
 pub mod byok;
 mod dek;
 mod ec_key;
+pub mod layered;
 mod parallel;
 mod rsa_key;
 

@@ -378,6 +378,10 @@ pub struct Database {
     /// Properties az stores as given and shows, with no effect on TDE.
     #[serde(default, skip_serializing_if = "DatabaseOptions::is_default")]
     pub options: DatabaseOptions,
+    /// `isInfraEncryptionEnabled` (read-only): created on a server with infrastructure
+    /// encryption, its encrypted pages are also under the server's platform key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub infra_encrypted: bool,
 }
 
 /// One key of a database's `keys` map.
@@ -633,9 +637,22 @@ pub struct SqlServer {
     /// Server-level IP firewall rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub firewall_rules: Vec<FirewallRule>,
+    /// Infrastructure encryption (Microsoft enables it on request; no customer switch):
+    /// the platform's AES-256 key under which the pages of the databases created since are
+    /// stored, outside their DEK layer. `None`: not enabled (files from before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_encryption: Option<InfrastructureEncryption>,
     /// Where each database sits in `databases`, for lookups by name.
     #[serde(skip)]
     pub db_index: DatabaseIndex,
+}
+
+/// A server's infrastructure encryption: when Microsoft turned it on, and the platform key
+/// (held by the platform, never shown).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InfrastructureEncryption {
+    pub enabled: Timestamp,
+    pub platform_key: super::PlatformKey,
 }
 
 /// Where each database sits in [`SqlServer::databases`], by lower-case name. A cache: every

@@ -493,6 +493,7 @@ pub fn restore_database_with(
             key_history: Vec::new(),
             sku,
             options: src.options.clone(),
+            infra_encrypted: false,
         };
         let until = match db.state {
             DatabaseState::Restoring { until, .. } => until,
@@ -527,17 +528,19 @@ pub fn restore_database_with(
             }
             db.identity = prepared.identity.clone();
             db.dek = Some(wrapped);
+            // A new database of the target server: under its infrastructure encryption, if on.
+            let platform = super::lookup::new_page_platform_key(ws, &req.target_server)?;
             db.pages = PageStore::Encrypted(
-                plain_pages
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| fresh.encrypt_page(i, p))
-                    .collect::<Result<Vec<_>, _>>()
+                crate::crypto::layered::PageLayers::new(Some(&fresh), platform.as_ref())
+                    .encrypt_pages(&plain_pages)
                     .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?,
             );
         } else {
             db.pages = PageStore::Plain(plain_pages.into_iter().map(PlainPage).collect());
         }
+        db.infra_encrypted = server(ws, &req.target_server)?
+            .infrastructure_encryption
+            .is_some();
         if !text.is_empty() {
             let sealed = seal(&db, Some(&fresh), &text)?;
             db.content.push(ContentRevision { at: now, sealed });

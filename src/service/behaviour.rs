@@ -702,10 +702,13 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
             .map(|d| &**d)
             .collect();
         let deks = server_unwrap_deks(ws, name, &candidates);
+        let platform = super::lookup::new_page_platform_key(ws, name)
+            .ok()
+            .flatten();
         let pairs: Vec<_> = candidates.into_iter().zip(deks).collect();
         crate::crypto::par_map(&pairs, |(d, (at, dek))| {
             let outcome = match dek {
-                Ok(dek) => verify_pages(d, dek),
+                Ok(dek) => verify_pages(d, dek, platform.as_ref()),
                 Err(f) => Err(format!("{} ({})", f.describe(), f.code())),
             };
             (d.name.clone(), *at, outcome)
@@ -771,11 +774,18 @@ pub(crate) fn name_list(names: &[String]) -> String {
     }
 }
 
-/// Authenticates every page of `d` with its DEK.
-fn verify_pages(d: &Database, dek: &crate::crypto::DataEncryptionKey) -> Result<(), String> {
+/// Authenticates every page of `d` with its DEK (and, for a database created under
+/// infrastructure encryption, its server's `platform` key outside it).
+fn verify_pages(
+    d: &Database,
+    dek: &crate::crypto::DataEncryptionKey,
+    platform: Option<&crate::crypto::DataEncryptionKey>,
+) -> Result<(), String> {
+    let layers =
+        crate::crypto::layered::PageLayers::new(Some(dek), platform.filter(|_| d.infra_encrypted));
     if let PageStore::Encrypted(pages) = &d.pages {
         for p in pages {
-            dek.decrypt_page(p).map_err(|e| e.to_string())?;
+            layers.decrypt_page(p).map_err(|e| e.to_string())?;
         }
     }
     Ok(())
@@ -786,5 +796,6 @@ fn verify_pages(d: &Database, dek: &crate::crypto::DataEncryptionKey) -> Result<
 pub(crate) fn open_database(ws: &Workspace, server: &str, d: &Database) -> Result<(), String> {
     let dek =
         server_unwrap_dek(ws, server, d).map_err(|f| format!("{} ({})", f.describe(), f.code()))?;
-    verify_pages(d, &dek)
+    let platform = super::lookup::page_platform_key(ws, server, d).map_err(|e| e.message)?;
+    verify_pages(d, &dek, platform.as_ref())
 }

@@ -8,6 +8,7 @@ use super::database_key::{DatabaseCmk, PreparedCmk};
 use super::lookup::{live_database, server, server_mut, tde_error};
 use super::{ServiceError, ServiceResult, ids, transact};
 use crate::crypto::DataEncryptionKey;
+use crate::crypto::layered::PageLayers;
 use crate::model::*;
 
 /// `az sql db copy --name D --server S --dest-name N [--dest-server T] [--elastic-pool P]`.
@@ -74,6 +75,8 @@ pub fn copy_database(
         let text = super::content::read_text(ws, &req.server, &d.name)?;
         let now = ws.now();
         let fresh = DataEncryptionKey::generate();
+        // A new database of the target server: under its infrastructure encryption, if on.
+        let platform = super::lookup::new_page_platform_key(ws, &target_name)?;
         let (dek, store) = if d.tde_enabled() {
             let key = own_key
                 .clone()
@@ -86,11 +89,8 @@ pub fn copy_database(
                 own_key.as_ref().and(identity.as_deref()),
             )
             .map_err(|f| tde_error(ws, &target_name, &f))?;
-            let encrypted = pages
-                .iter()
-                .enumerate()
-                .map(|(i, p)| fresh.encrypt_page(i, p))
-                .collect::<Result<Vec<_>, _>>()
+            let encrypted = PageLayers::new(Some(&fresh), platform.as_ref())
+                .encrypt_pages(&pages)
                 .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
             (Some(wrapped), PageStore::Encrypted(encrypted))
         } else {
@@ -134,6 +134,7 @@ pub fn copy_database(
             key_history: Vec::new(),
             sku: Some(sku),
             options: d.options.clone(),
+            infra_encrypted: platform.is_some(),
         };
         if !text.is_empty() {
             let sealed = super::content::seal(&copy, Some(&fresh), &text)?;

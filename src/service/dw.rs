@@ -224,9 +224,11 @@ pub fn resume_pool(ws: &mut Workspace, server_name: &str, name: &str) -> Service
                     &f,
                 )
             })?;
+            let platform = super::lookup::page_platform_key(ws, server_name, &d)?;
+            let layers = crate::crypto::layered::PageLayers::new(Some(&dek), platform.as_ref());
             if let PageStore::Encrypted(pages) = &d.pages {
                 for p in pages {
-                    dek.decrypt_page(p).map_err(|e| {
+                    layers.decrypt_page(p).map_err(|e| {
                         ServiceError::new("InternalServerError", 500, e.to_string())
                     })?;
                 }

@@ -135,6 +135,7 @@ pub fn create_databases(
             .zip(&wrap_as)
             .map(|((r, o), w)| (r, o, w))
             .collect();
+        let platform = super::lookup::new_page_platform_key(ws, server_name)?;
         let built = par_map(&jobs, |(req, own, wrap)| {
             let (material, template) = &materials[*wrap];
             let dek = DataEncryptionKey::generate();
@@ -145,7 +146,7 @@ pub fn create_databases(
                 wrapped,
                 ..template.clone()
             };
-            sql::new_database(now, req, (*own).clone(), &dek, w)
+            sql::new_database(now, req, (*own).clone(), &dek, platform.as_ref(), w)
         });
         let dbs = built.into_iter().collect::<ServiceResult<Vec<_>>>()?;
         let n = dbs.len();

@@ -276,8 +276,17 @@ fn create_replica_inner(
             })
             .into_iter()
             .collect();
+        // The same pages under the same DEK, moved from the primary server's platform layer
+        // (infrastructure encryption) to the partner's: the DEK layer is not opened.
+        let pages = relayer_pages(
+            &d.pages,
+            super::lookup::page_platform_key(ws, &req.server, &d)?.as_ref(),
+            super::lookup::new_page_platform_key(ws, &req.partner_server)?.as_ref(),
+        )?;
         let secondary = Database {
             name: partner_db.clone(),
+            infra_encrypted: partner.infrastructure_encryption.is_some(),
+            pages,
             created: now,
             state: DatabaseState::Online,
             health: ResourceHealth::Available,
@@ -739,5 +748,35 @@ pub(crate) fn transfer_rotated_version(ws: &mut Workspace, server_name: &str, ki
                 format!("Geo-secondary server '{p}' could not link {kid}: {e}"),
             );
         }
+    }
+}
+
+/// Pages moved from one server's infrastructure-encryption layer (`from`) to another's
+/// (`to`); either may be absent. Plain pages are kept as they are.
+fn relayer_pages(
+    pages: &PageStore,
+    from: Option<&crate::crypto::DataEncryptionKey>,
+    to: Option<&crate::crypto::DataEncryptionKey>,
+) -> ServiceResult<PageStore> {
+    use crate::crypto::layered::{add_outer, remove_outer};
+    let internal = |e: crate::crypto::CryptoError| {
+        ServiceError::new("InternalServerError", 500, e.to_string())
+    };
+    match pages {
+        PageStore::Plain(_) => Ok(pages.clone()),
+        PageStore::Encrypted(enc) => enc
+            .iter()
+            .map(|p| {
+                let inner = match from {
+                    Some(k) => remove_outer(k, p).map_err(internal)?,
+                    None => p.clone(),
+                };
+                match to {
+                    Some(k) => add_outer(k, &inner).map_err(internal),
+                    None => Ok(inner),
+                }
+            })
+            .collect::<ServiceResult<Vec<_>>>()
+            .map(PageStore::Encrypted),
     }
 }

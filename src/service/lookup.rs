@@ -122,3 +122,48 @@ pub(crate) fn kek_principal(ws: &Workspace, name: &str) -> Option<(PrincipalId, 
         _ => Some((w.principal_id.clone(), w.tenant_id.clone(), false)),
     }
 }
+
+/// The platform key a new database on `server` stores its pages under (infrastructure
+/// encryption on), or `None`.
+pub(crate) fn new_page_platform_key(
+    ws: &Workspace,
+    server: &str,
+) -> ServiceResult<Option<crate::crypto::DataEncryptionKey>> {
+    match &self::server(ws, server)?.infrastructure_encryption {
+        Some(i) => platform_key(&i.platform_key).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The platform key database `d` of `server` has its pages under: `None` unless it was
+/// created with infrastructure encryption.
+pub(crate) fn page_platform_key(
+    ws: &Workspace,
+    server: &str,
+    d: &Database,
+) -> ServiceResult<Option<crate::crypto::DataEncryptionKey>> {
+    if !d.infra_encrypted {
+        return Ok(None);
+    }
+    match new_page_platform_key(ws, server)? {
+        Some(k) => Ok(Some(k)),
+        None => Err(ServiceError::new(
+            "InternalServerError",
+            500,
+            format!(
+                "Database '{}' is stored under infrastructure encryption, but server '{server}' has no platform key.",
+                d.name
+            ),
+        )),
+    }
+}
+
+fn platform_key(k: &PlatformKey) -> ServiceResult<crate::crypto::DataEncryptionKey> {
+    crate::crypto::DataEncryptionKey::from_bytes(&k.0).map_err(|_| {
+        ServiceError::new(
+            "InternalServerError",
+            500,
+            "The platform key for infrastructure encryption is damaged.",
+        )
+    })
+}

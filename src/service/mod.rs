@@ -26,6 +26,7 @@ pub mod failover_group;
 pub mod firewall;
 pub mod georeplication;
 pub mod identity;
+pub mod infrastructure;
 pub mod keyvault;
 pub mod locks;
 pub mod lookup;

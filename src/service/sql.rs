@@ -5,6 +5,7 @@ pub(crate) use super::lookup::{
 };
 use super::tde::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
 use super::{ServiceError, ServiceResult, check_name, ids, notify, transact};
+use crate::crypto::layered::PageLayers;
 use crate::crypto::{DataEncryptionKey, EncryptedPage, RsaKeyMaterial};
 use crate::model::*;
 
@@ -104,6 +105,7 @@ pub fn create_server(
             deleted_databases: Vec::new(),
             protector_change_until: None,
             firewall_rules: Vec::new(),
+            infrastructure_encryption: None,
             db_index: Default::default(),
         };
         ws.servers.push(std::sync::Arc::new(server.clone()));
@@ -365,7 +367,8 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
                 own_key.as_ref().and(identity.as_deref()),
             )
             .map_err(|f| tde_error(ws, &req.server, &f))?;
-            let db = new_database(ws.now(), req, own_key, &dek, wrapped)?;
+            let platform = super::lookup::new_page_platform_key(ws, &req.server)?;
+            let db = new_database(ws.now(), req, own_key, &dek, platform.as_ref(), wrapped)?;
             server_mut(ws, &req.server)?
                 .databases
                 .push(std::sync::Arc::new(db.clone()));
@@ -571,19 +574,18 @@ pub(crate) fn check_new_database(ws: &Workspace, req: &CreateDatabase) -> Servic
     Ok(())
 }
 
-/// A new Online database whose sample pages `dek` encrypts and whose DEK is `wrapped`.
+/// A new Online database whose sample pages `dek` encrypts (and, with infrastructure
+/// encryption, the server's `platform` key outside it) and whose DEK is `wrapped`.
 pub(crate) fn new_database(
     now: Timestamp,
     req: &CreateDatabase,
     own_key: Option<String>,
     dek: &DataEncryptionKey,
+    platform: Option<&DataEncryptionKey>,
     wrapped: WrappedDek,
 ) -> ServiceResult<Database> {
-    let pages = sample_pages(&req.name)
-        .iter()
-        .enumerate()
-        .map(|(i, p)| dek.encrypt_page(i, p))
-        .collect::<Result<Vec<_>, _>>()
+    let pages = PageLayers::new(Some(dek), platform)
+        .encrypt_pages(&sample_pages(&req.name))
         .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
     Ok(Database {
         name: req.name.clone(),
@@ -618,6 +620,7 @@ pub(crate) fn new_database(
         key_history: Vec::new(),
         sku: req.sku.clone(),
         options: req.options.clone(),
+        infra_encrypted: platform.is_some(),
     })
 }
 
@@ -745,11 +748,9 @@ pub fn set_database_tde(
                 let dek = DataEncryptionKey::generate();
                 let wrapped = server_wrap_dek(ws, server_name, &protector, &dek)
                     .map_err(|f| tde_error(ws, server_name, &f))?;
-                let pages: Vec<EncryptedPage> = plain
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| dek.encrypt_page(i, &p.0))
-                    .collect::<Result<_, _>>()
+                let platform = super::lookup::page_platform_key(ws, server_name, &current)?;
+                let pages: Vec<EncryptedPage> = PageLayers::new(Some(&dek), platform.as_ref())
+                    .encrypt_pages(&plain.iter().map(|p| &p.0).collect::<Vec<_>>())
                     .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
                 let mut d = Database {
                     dek: Some(wrapped),
@@ -763,11 +764,13 @@ pub fn set_database_tde(
             (false, PageStore::Encrypted(enc)) => {
                 let dek = server_unwrap_dek(ws, server_name, &current)
                     .map_err(|f| tde_error(ws, server_name, &f))?;
-                let plain = enc
-                    .iter()
-                    .map(|p| dek.decrypt_page(p).map(PlainPage))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
+                let platform = super::lookup::page_platform_key(ws, server_name, &current)?;
+                let plain = PageLayers::new(Some(&dek), platform.as_ref())
+                    .decrypt_pages(enc)
+                    .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?
+                    .into_iter()
+                    .map(PlainPage)
+                    .collect();
                 let mut d = Database {
                     dek: None,
                     pages: PageStore::Plain(plain),
@@ -998,7 +1001,9 @@ pub fn connect(ws: &mut Workspace, server_name: &str, db: &str) -> ServiceResult
         PageStore::Encrypted(pages) => {
             let dek = unwrap_in_memory(ws, server_name, &d)
                 .map_err(|f| tde_error(ws, server_name, &f))?;
-            let first = pages.first().map(|p| dek.decrypt_page(p)).transpose();
+            let platform = super::lookup::page_platform_key(ws, server_name, &d)?;
+            let layers = PageLayers::new(Some(&dek), platform.as_ref());
+            let first = pages.first().map(|p| layers.decrypt_page(p)).transpose();
             first.map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
             1
         }
@@ -1024,10 +1029,9 @@ pub fn read_pages(ws: &Workspace, server_name: &str, db: &str) -> ServiceResult<
         PageStore::Encrypted(pages) => {
             let dek = server_unwrap_dek(ws, server_name, d)
                 .map_err(|f| tde_error(ws, server_name, &f))?;
-            pages
-                .iter()
-                .map(|p| dek.decrypt_page(p))
-                .collect::<Result<Vec<_>, _>>()
+            let platform = super::lookup::page_platform_key(ws, server_name, d)?;
+            PageLayers::new(Some(&dek), platform.as_ref())
+                .decrypt_pages(pages)
                 .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))
         }
     }

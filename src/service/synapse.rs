@@ -28,6 +28,7 @@
 
 use super::keyvault::{check_key_use, server_check_key, vault_error};
 use super::{Caller, ServiceError, ServiceResult, check_name, notify, transact};
+use crate::crypto::layered::{self, PageLayers};
 use crate::crypto::{DataEncryptionKey, EncryptedPage};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent};
@@ -352,30 +353,14 @@ fn platform_cipher(w: &SynapseWorkspace) -> Result<DataEncryptionKey, KeyAccessF
     DataEncryptionKey::from_bytes(&w.platform_key.0).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
 
-/// AES-256-GCM under `key`, as `nonce || ciphertext`.
+/// The page layer is [`crate::crypto::layered`] (shared with Azure SQL's infrastructure
+/// encryption); a failure in it reads as a key that cannot open the data.
 fn seal(key: &DataEncryptionKey, n: usize, plain: &[u8]) -> Result<Vec<u8>, KeyAccessFailure> {
-    let page = key
-        .encrypt_page(n, plain)
-        .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
-    let mut out = page.nonce.to_vec();
-    out.extend_from_slice(&page.ciphertext);
-    Ok(out)
+    layered::seal(key, n, plain).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
 
 fn unseal(key: &DataEncryptionKey, n: usize, sealed: &[u8]) -> Result<Vec<u8>, KeyAccessFailure> {
-    if sealed.len() < 12 {
-        return Err(KeyAccessFailure::UnwrapFailed);
-    }
-    let (nonce, ciphertext) = sealed.split_at(12);
-    let nonce: [u8; 12] = nonce
-        .try_into()
-        .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
-    key.decrypt_page(&EncryptedPage {
-        page_no: n,
-        nonce,
-        ciphertext: ciphertext.to_vec(),
-    })
-    .map_err(|_| KeyAccessFailure::UnwrapFailed)
+    layered::unseal(key, n, sealed).map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
 
 /// Pages: `inner` (the data key, when there is one) first, then the platform key.
@@ -384,19 +369,9 @@ fn encrypt_pages(
     inner: Option<&DataEncryptionKey>,
     texts: &[Vec<u8>],
 ) -> Result<Vec<EncryptedPage>, KeyAccessFailure> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(n, text)| {
-            let layer2 = match inner {
-                Some(k) => seal(k, n, text)?,
-                None => text.clone(),
-            };
-            platform
-                .encrypt_page(n, &layer2)
-                .map_err(|_| KeyAccessFailure::UnwrapFailed)
-        })
-        .collect()
+    PageLayers::new(inner, Some(platform))
+        .encrypt_pages(texts)
+        .map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
 
 fn decrypt_pages(
@@ -404,18 +379,9 @@ fn decrypt_pages(
     inner: Option<&DataEncryptionKey>,
     pages: &[EncryptedPage],
 ) -> Result<Vec<Vec<u8>>, KeyAccessFailure> {
-    pages
-        .iter()
-        .map(|p| {
-            let layer2 = platform
-                .decrypt_page(p)
-                .map_err(|_| KeyAccessFailure::UnwrapFailed)?;
-            match inner {
-                Some(k) => unseal(k, p.page_no, &layer2),
-                None => Ok(layer2),
-            }
-        })
-        .collect()
+    PageLayers::new(inner, Some(platform))
+        .decrypt_pages(pages)
+        .map_err(|_| KeyAccessFailure::UnwrapFailed)
 }
 
 fn sample_texts(what: &str) -> Vec<Vec<u8>> {

@@ -269,6 +269,7 @@ pub fn database(s: &SqlServer, d: &Database) -> Value {
         "encryptionProtector": d.encryption_protector.as_ref().and_then(|_| s.database_key(d)).and_then(|k| k.uri.clone()),
         "encryptionProtectorAutoRotation": d.encryption_protector.as_ref().map(|_| d.encryption_protector_auto_rotation),
         "id": ids::database(s, &d.name),
+        "isInfraEncryptionEnabled": d.infra_encrypted,
         "kind": kind,
         "licenseType": d.options.license_type.clone().or(sku.is_vcore().then(|| "LicenseIncluded".to_string())),
         "location": s.location,
