@@ -16,6 +16,7 @@ mod cross_tenant;
 mod database_key;
 mod estate;
 mod identities;
+mod infrastructure;
 mod lifecycle;
 mod managed_instance;
 mod monitoring;
