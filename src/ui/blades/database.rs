@@ -207,6 +207,12 @@ pub fn show(
         ),
         ("Sample data pages", sample_pages_label(&d.pages)),
     ];
+    if d.infra_encrypted {
+        rows.push((
+            "Infrastructure encryption",
+            "Enabled: pages also under the platform's AES-256 key".into(),
+        ));
+    }
     if let Some(w) = &d.dek {
         rows.push(("DEK wrapped by", w.server_key_name.clone()));
         rows.push(("Protector thumbprint", w.thumbprint.clone()));

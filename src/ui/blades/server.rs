@@ -60,6 +60,18 @@ pub fn show(
             ("Location", s.location.clone()),
             ("Admin login", s.admin_login.clone()),
             ("TDE protector", protector),
+            // Read-only: Microsoft turns it on by request (`sim sql server|mi
+            // infrastructure-encryption enable`); Azure has no switch and no server field.
+            (
+                "Infrastructure encryption",
+                match &s.infrastructure_encryption {
+                    Some(i) => format!(
+                        "Enabled (AES-256, platform-managed keys) since {}",
+                        i.enabled.to_display()
+                    ),
+                    None => "Not enabled (Microsoft enables it on request)".into(),
+                },
+            ),
         ],
     );
     section(ui, "Identity");
