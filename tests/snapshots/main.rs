@@ -207,6 +207,103 @@ fn topology_at_200_percent_high_contrast() {
     );
 }
 
+/// The demo with a dedicated SQL pool (paused) on sql-contoso-us, a Synapse workspace
+/// waiting for activation, and an activated one with a paused SQL pool.
+fn with_pools_and_workspaces() -> Workspace {
+    let mut ws = demo();
+    let mut sh = tde_console::shell::Shell::new().with_keys(common::FixtureKeys::boxed());
+    let group = ws.server("sql-contoso-us").unwrap().resource_group.clone();
+    let mut run = |ws: &mut Workspace, line: &str| {
+        let r = sh.run_line(ws, line);
+        assert!(r.ok, "{line}: {}", r.stderr);
+        r.stdout.trim().to_string()
+    };
+    run(
+        &mut ws,
+        &format!(
+            "az sql dw create --name dwpool1 -g {group} --server sql-contoso-us --service-objective DW100c"
+        ),
+    );
+    run(
+        &mut ws,
+        &format!("az sql dw pause --name dwpool1 -g {group} --server sql-contoso-us"),
+    );
+    for line in [
+        "az group create -n rg-syn -l eastus",
+        "az storage account create -n adlssyn01 -g rg-syn --kind StorageV2 --hns true",
+        "az storage fs create -n users --account-name adlssyn01",
+        "az keyvault create -n kv-syn-01 -g rg-syn -l eastus --enable-purge-protection true",
+        "az keyvault key create --vault-name kv-syn-01 -n wskey --kty RSA --size 2048",
+        "az keyvault key create --vault-name kv-syn-01 -n wskey2 --kty RSA --size 2048",
+        "az synapse workspace create -n synws01 -g rg-syn --storage-account adlssyn01 --file-system users -u cliuser1 -p Pa55w0rd!123 --key-name wskey --cmk https://kv-syn-01.vault.azure.net/keys/wskey",
+        "az synapse workspace create -n synws02 -g rg-syn --storage-account adlssyn01 --file-system users -u cliuser1 -p Pa55w0rd!123 --key-name wskey2 --cmk https://kv-syn-01.vault.azure.net/keys/wskey2",
+    ] {
+        run(&mut ws, line);
+    }
+    let principal = run(
+        &mut ws,
+        "az synapse workspace show -n synws02 -g rg-syn --query identity.principalId -o tsv",
+    );
+    for line in [
+        format!("az keyvault set-policy -n kv-syn-01 --object-id {principal} --key-permissions get wrapKey unwrapKey"),
+        "az synapse workspace activate --name wskey2 --workspace-name synws02 -g rg-syn --key-identifier https://kv-syn-01.vault.azure.net/keys/wskey2".into(),
+        "sim clock advance 3m".into(),
+        "az synapse sql pool create --name sqlpool1 --workspace-name synws02 -g rg-syn --performance-level DW100c".into(),
+        "az synapse sql pool pause --name sqlpool1 --workspace-name synws02 -g rg-syn".into(),
+    ] {
+        run(&mut ws, &line);
+    }
+    ws
+}
+
+/// Pools and workspaces in the Topology at 200 % on 1280x720: every node inside the window,
+/// the pools counted on their server and workspace, the workspace's state on its box, and
+/// a click on a workspace opens its blade.
+#[test]
+fn topology_with_pools_and_workspaces_at_200_percent() {
+    let mut h = at_200(
+        with_pools_and_workspaces(),
+        tde_console::ui::presentation::Look::Light,
+    );
+    open(&mut h, BladeKind::Topology);
+    let screen = h.ctx.content_rect();
+    for label in [
+        "SQL sql-contoso-us",
+        "1 Paused",
+        "1 DW pool",
+        "SYN synws01",
+        "AwaitingUserAction",
+        "No SQL pools",
+        "SYN synws02",
+        "Consistent",
+        "1 SQL pool · 1 Paused",
+    ] {
+        let node = h
+            .query_all_by_label_contains(label)
+            .next()
+            .unwrap_or_else(|| panic!("no node says '{label}'"));
+        assert!(
+            screen.expand(0.5).contains_rect(node.rect()),
+            "'{label}' at {:?} is outside the window {screen:?}",
+            node.rect()
+        );
+    }
+    h.snapshot("topology-synapse-200");
+    // (Through accessibility: the picture is a pan-and-zoom scene.)
+    h.query_all_by_label_contains("SYN synws01")
+        .next()
+        .unwrap()
+        .click_accesskit();
+    h.run_steps(2);
+    assert!(
+        matches!(
+            h.state().blades.last().map(|b| &b.kind),
+            Some(BladeKind::SynapseWorkspace { workspace, .. }) if workspace == "synws01"
+        ),
+        "the node opened the workspace's blade"
+    );
+}
+
 /// The presenter view of a revocation: the chain strip over the full-window topology.
 fn presenter_200(look: tde_console::ui::presentation::Look, name: &str) {
     let mut h = at_200(revoked(), look);

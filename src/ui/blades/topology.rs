@@ -10,6 +10,11 @@
 //! presenter view), so it is never a thumbnail. Labels sit on a background over the boxes
 //! so a failing check is never hidden, and every arrow colour is in the legend.
 //!
+//! Dedicated SQL pools are counted on their server ("… · 1 Paused", "2 DW pools"); Synapse
+//! workspaces are boxes of their own beside the servers, with their status
+//! (`AwaitingUserAction`, `Updating`, `Consistent`, `Failed`), their SQL pools, and the
+//! arrow to the Key Vault key of their double encryption in the status's colour.
+//!
 //! A large estate costs what its servers and vaults cost: databases are counted per server
 //! (once per workspace revision), never drawn one by one.
 
@@ -42,6 +47,10 @@ struct ServerNode {
     other: usize,
     /// Online but unreachable: their region is out.
     outage: usize,
+    /// Dedicated SQL pools paused (not a lost key: counted apart).
+    paused: usize,
+    /// Dedicated SQL pools (edition DataWarehouse) among the databases.
+    pools: usize,
     /// The server's protector is the service-managed key.
     service_managed: bool,
     /// The failing check when the server cannot use its protector now.
@@ -64,9 +73,41 @@ struct VaultNode {
     deleted: bool,
 }
 
+/// A Synapse workspace: its encryption status, its key, its dedicated SQL pools.
+#[derive(Clone)]
+struct WorkspaceNode {
+    name: String,
+    region: String,
+    /// `encryption.cmk.status`; `None`: no double encryption.
+    status: Option<CmkStatus>,
+    /// The Key Vault key of its double encryption (versionless).
+    key: Option<KeyUri>,
+    /// The failing check when the workspace cannot reach its key now.
+    broken: Option<&'static str>,
+    /// Its dedicated SQL pools, and how many are paused.
+    pools: usize,
+    paused: usize,
+}
+
+impl WorkspaceNode {
+    /// The box's and the arrow's colour: the status's.
+    fn colour(&self) -> Color32 {
+        if self.broken.is_some() {
+            return RED;
+        }
+        match self.status {
+            Some(CmkStatus::AwaitingUserAction) => AMBER,
+            Some(CmkStatus::Updating) => BLUE,
+            Some(CmkStatus::Failed) => RED,
+            Some(CmkStatus::Consistent) | None => GREEN,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Picture {
     servers: Vec<ServerNode>,
+    workspaces: Vec<WorkspaceNode>,
     vaults: Vec<VaultNode>,
     /// Geo-replication between servers (primary, secondary), once per pair.
     geo: Vec<(String, String)>,
@@ -79,8 +120,17 @@ fn picture(ws: &Workspace) -> Picture {
         let (mut online, mut inaccessible, mut other) = (0, 0, 0);
         let mut own: HashMap<String, (KeyUri, usize)> = HashMap::new();
         let mut outage = 0;
+        let (mut paused, mut pools) = (0, 0);
         for d in &s.databases {
-            // What a client connecting now would see (a region outage included).
+            if d.is_data_warehouse() {
+                pools += 1;
+            }
+            // What a client connecting now would see (a region outage included); a paused
+            // pool is neither Online nor lost.
+            if d.state.is_paused() {
+                paused += 1;
+                continue;
+            }
             match crate::service::availability::availability(ws, s, d) {
                 crate::service::availability::Availability::Online => online += 1,
                 crate::service::availability::Availability::Inaccessible { .. } => {
@@ -130,6 +180,8 @@ fn picture(ws: &Workspace) -> Picture {
             inaccessible,
             other,
             outage,
+            paused,
+            pools,
             service_managed: protector.is_none(),
             broken,
             protector,
@@ -160,6 +212,39 @@ fn picture(ws: &Workspace) -> Picture {
             deleted: v.deleted.is_some(),
         })
         .collect();
+    let workspaces: Vec<WorkspaceNode> = ws
+        .synapse
+        .workspaces
+        .iter()
+        .map(|w| {
+            let key = w
+                .cmk_key
+                .as_deref()
+                .and_then(|k| w.key(k))
+                .and_then(|k| KeyUri::parse(&k.key_vault_url));
+            let broken = match w.cmk_status {
+                Some(CmkStatus::Consistent | CmkStatus::Updating) => {
+                    crate::service::synapse::key_reachable(ws, w)
+                        .err()
+                        .map(|f| f.code())
+                }
+                _ => None,
+            };
+            WorkspaceNode {
+                name: w.name.clone(),
+                region: w.location.clone(),
+                status: w.double_encryption.then_some(w.cmk_status).flatten(),
+                key,
+                broken,
+                pools: w.pools.len(),
+                paused: w
+                    .pools
+                    .iter()
+                    .filter(|p| p.status != PoolStatus::Online)
+                    .count(),
+            }
+        })
+        .collect();
     let mut geo: Vec<(String, String)> = ws
         .continuity
         .links
@@ -171,12 +256,14 @@ fn picture(ws: &Workspace) -> Picture {
     let mut regions: Vec<String> = servers
         .iter()
         .map(|s| s.region.clone())
+        .chain(workspaces.iter().map(|w| w.region.clone()))
         .chain(vaults.iter().map(|v| v.region.clone()))
         .collect();
     regions.sort();
     regions.dedup();
     Picture {
         servers,
+        workspaces,
         vaults,
         geo,
         regions,
@@ -200,6 +287,8 @@ fn cached(ui: &egui::Ui, ws: &Workspace) -> Arc<Picture> {
 /// Where everything goes, in scene coordinates, for regions laid out `per_row` to a row.
 struct Layout {
     server_rect: HashMap<String, Rect>,
+    /// Synapse workspaces, under the servers of their region.
+    workspace_rect: HashMap<String, Rect>,
     vault_rect: Vec<Rect>,
     key_anchor: HashMap<String, Pos2>,
     regions: Vec<Rect>,
@@ -222,6 +311,15 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     for s in &pic.servers {
         let c = index_of.get(s.region.as_str()).copied().unwrap_or(0);
         server_local.push((
+            c,
+            Rect::from_min_size(egui::pos2(16.0, next_y[c]), vec2(SERVER_W, SERVER_H)),
+        ));
+        next_y[c] += SERVER_H + 28.0;
+    }
+    let mut workspace_local: Vec<(usize, Rect)> = Vec::with_capacity(pic.workspaces.len());
+    for w in &pic.workspaces {
+        let c = index_of.get(w.region.as_str()).copied().unwrap_or(0);
+        workspace_local.push((
             c,
             Rect::from_min_size(egui::pos2(16.0, next_y[c]), vec2(SERVER_W, SERVER_H)),
         ));
@@ -267,6 +365,10 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     for (s, (c, r)) in pic.servers.iter().zip(&server_local) {
         server_rect.insert(s.name.to_ascii_lowercase(), r.translate(origin(*c)));
     }
+    let mut workspace_rect = HashMap::new();
+    for (w, (c, r)) in pic.workspaces.iter().zip(&workspace_local) {
+        workspace_rect.insert(w.name.to_ascii_lowercase(), r.translate(origin(*c)));
+    }
     let mut key_anchor = HashMap::new();
     let mut vault_rect = Vec::with_capacity(pic.vaults.len());
     for (v, (c, r)) in pic.vaults.iter().zip(&vault_local) {
@@ -285,6 +387,7 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     );
     Layout {
         server_rect,
+        workspace_rect,
         vault_rect,
         key_anchor,
         regions,
@@ -450,6 +553,7 @@ fn legend(ui: &mut egui::Ui, at: Pos2) {
                 item(ui, AMBER, "A database's own key", true);
                 item(ui, Color32::GRAY, "Linked key (HA twin, older)", true);
                 item(ui, BLUE, "Geo-replication", true);
+                item(ui, AMBER, "Synapse CMK (awaiting activation)", true);
             });
         });
 }
@@ -691,6 +795,32 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
             );
         }
     }
+    for w in &pic.workspaces {
+        if let (Some(r), Some(u)) = (lay.workspace_rect.get(&w.name.to_ascii_lowercase()), &w.key)
+            && let Some(to) = anchor(u)
+        {
+            let colour = w.colour();
+            let from = r.right_top() + vec2(0.0, 18.0);
+            arrow(&painter, from, *to, Stroke::new(3.0, colour));
+            tags.push(Tag {
+                at: from.lerp(*to, 0.5),
+                text: match w.status {
+                    Some(CmkStatus::Consistent) | None => "workspace CMK".into(),
+                    Some(st) => format!("CMK · {}", st.as_str()),
+                },
+                colour,
+                align: egui::Align2::CENTER_CENTER,
+            });
+            if let Some(code) = w.broken {
+                tags.push(Tag {
+                    at: r.left_bottom() + vec2(0.0, 5.0),
+                    text: code.to_string(),
+                    colour: RED,
+                    align: egui::Align2::LEFT_TOP,
+                });
+            }
+        }
+    }
     for s in &pic.servers {
         let Some(r) = lay.server_rect.get(&s.name.to_ascii_lowercase()) else {
             continue;
@@ -714,10 +844,15 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
         if s.other > 0 {
             summary.push_str(&format!(" · {} restoring or recovering", s.other));
         }
-        let key = if s.service_managed {
-            "Service-managed key"
-        } else {
-            "Customer-managed key"
+        if s.paused > 0 {
+            summary.push_str(&format!(" · {} Paused", s.paused));
+        }
+        // With dedicated SQL pools the key line gets shorter to make room for their count.
+        let key = match (s.service_managed, s.pools) {
+            (true, 0) => "Service-managed key".to_string(),
+            (false, 0) => "Customer-managed key".to_string(),
+            (true, n) => format!("Service-managed · {n} DW pool{}", plural(n)),
+            (false, n) => format!("CMK · {n} DW pool{}", plural(n)),
         };
         let mut job = egui::text::LayoutJob::default();
         job.append(
@@ -737,6 +872,40 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
             open = Some(BladeKind::Server {
                 server: s.name.clone(),
                 message: None,
+            });
+        }
+    }
+    for w in &pic.workspaces {
+        let Some(r) = lay.workspace_rect.get(&w.name.to_ascii_lowercase()) else {
+            continue;
+        };
+        let status = match w.status {
+            Some(st) => st.as_str().to_string(),
+            None => "Platform-managed keys".into(),
+        };
+        let pools = match (w.pools, w.paused) {
+            (0, _) => "No SQL pools".to_string(),
+            (n, 0) => format!("{n} SQL pool{}", plural(n)),
+            (n, p) => format!("{n} SQL pool{} · {p} Paused", plural(n)),
+        };
+        let mut job = egui::text::LayoutJob::default();
+        job.append(
+            &format!("SYN {}\n", w.name),
+            0.0,
+            egui::TextFormat::simple(egui::FontId::proportional(TEXT), text),
+        );
+        job.append(
+            &format!("{status}\n{pools}"),
+            0.0,
+            egui::TextFormat::simple(egui::FontId::proportional(SMALL), text),
+        );
+        let button = egui::Button::new(job)
+            .stroke(Stroke::new(3.0, w.colour()))
+            .corner_radius(6.0);
+        if ui.put(*r, button).on_hover_text(&w.name).clicked() {
+            open = Some(BladeKind::SynapseWorkspace {
+                workspace: w.name.clone(),
+                form: Default::default(),
             });
         }
     }
@@ -799,4 +968,8 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout) -> Option<BladeKind> {
         draw_tag(&painter, t, background);
     }
     open
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
