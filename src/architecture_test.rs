@@ -29,7 +29,7 @@ const MAX_SERVICE_CYCLE: usize = 3;
 /// `synapse` checks keys through `keyvault`, which still reaches `behaviour` through the
 /// old knot; the new pool and Synapse lookups went to tier 0 (`lookup::kek_principal`,
 /// `model::DW_EDITION`), so `dw`, `requests` and `rbac` stayed out of it.
-const SERVICE_CYCLE_CEILING: usize = 14;
+const SERVICE_CYCLE_CEILING: usize = 6;
 
 /// `(from layer, to layer, why)`: a file in `from` may not name anything in `to`.
 const FORBIDDEN: &[(&str, &str, &str)] = &[

@@ -13,7 +13,7 @@
 use super::content::{revision_at, seal, unseal};
 use super::database_key::DatabaseCmk;
 use super::lookup::{live_database, server, server_mut, tde_error};
-use super::tde::server_wrap_dek;
+use super::key_access::server_wrap_dek;
 use super::{Caller, ServiceError, ServiceResult, ids, notify, transact};
 use crate::crypto::{DataEncryptionKey, WrapAlgorithm};
 use crate::model::*;
@@ -325,7 +325,7 @@ fn unwrap_needed(
                 let bytes = match (linked, parsed) {
                     (true, Some(parsed)) => match super::keyvault::unwrap_key(
                         ws,
-                        &super::tde::caller_with(t, identity),
+                        &super::key_access::caller_with(t, identity),
                         &parsed,
                         &p.wrapped,
                     ) {
@@ -505,7 +505,7 @@ pub fn restore_database_with(
         if tde_on || prepared.own_key.is_some() {
             let wrapped = match &prepared.own_key {
                 // The new database's own protector, reached with its identity.
-                Some(k) => super::tde::server_wrap_dek_as(
+                Some(k) => super::key_access::server_wrap_dek_as(
                     ws,
                     &req.target_server,
                     &k.name,
@@ -617,7 +617,7 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
     }
     let resource = ids::database(s, db);
     let (outcome, _) = super::requests::long_running(ws, |ws| {
-        super::behaviour::open_database(ws, server_name, &d)
+        super::key_access::open_database(ws, server_name, &d)
     });
     if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
         match &outcome {

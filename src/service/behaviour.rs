@@ -10,7 +10,7 @@
 //!   unwrapping its DEK through the vault and decrypting its pages;
 //! - access restored later leaves the database waiting for "Revalidate key".
 
-use super::tde::{server_unwrap_dek, server_unwrap_deks};
+use super::key_access::{server_unwrap_deks, verify_pages};
 use super::{ServiceError, ServiceResult, ids, notify};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -287,7 +287,7 @@ fn check_event(server: &str, database: Option<&str>) -> SimEvent {
 /// the 24-hour buffer for 5XX causes under `current`); access back lets its databases heal.
 fn reconcile_key(ws: &mut Workspace, name: &str, database: Option<&str>) {
     let now = ws.now();
-    let access = super::tde::key_access(ws, name, database, false);
+    let access = super::key_access::key_access(ws, name, database, false);
     let lost = lost_since(ws, name, database);
     match access {
         Err(cause) => {
@@ -581,7 +581,7 @@ fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
         ws.schedule.push(until, check_event(name, database));
         return;
     }
-    let Err(cause) = super::tde::key_access(ws, name, database, true) else {
+    let Err(cause) = super::key_access::key_access(ws, name, database, true) else {
         return;
     };
     // Two vaults, one key material: only an outage of the protector's vault makes the
@@ -769,22 +769,4 @@ pub(crate) fn name_list(names: &[String]) -> String {
     } else {
         format!("{} databases ({}, …)", names.len(), names[..5].join(", "))
     }
-}
-
-/// Authenticates every page of `d` with its DEK.
-fn verify_pages(d: &Database, dek: &crate::crypto::DataEncryptionKey) -> Result<(), String> {
-    if let PageStore::Encrypted(pages) = &d.pages {
-        for p in pages {
-            dek.decrypt_page(p).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
-}
-
-/// Opens a database the way the service does: unwrap the DEK through the vault and
-/// authenticate every page with it.
-pub(crate) fn open_database(ws: &Workspace, server: &str, d: &Database) -> Result<(), String> {
-    let dek =
-        server_unwrap_dek(ws, server, d).map_err(|f| format!("{} ({})", f.describe(), f.code()))?;
-    verify_pages(d, &dek)
 }

@@ -112,7 +112,7 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
             _ => None,
         })
         .collect();
-    let access = super::tde::protector_access(ws, &s.name);
+    let access = super::key_access::protector_access(ws, &s.name);
     let mut steps = Vec::new();
     // A removed permission that has not reached the vault's replicas yet.
     let principal = ws.key_vault_identity(s).map(|i| i.principal_id.clone());

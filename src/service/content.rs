@@ -5,7 +5,7 @@
 
 pub(crate) use super::lookup::require_serving;
 use super::lookup::{live_database, tde_error};
-use super::tde::unwrap_in_memory;
+use super::key_access::unwrap_in_memory;
 use super::{ServiceError, ServiceResult, transact};
 use crate::crypto::{DataEncryptionKey, PAGE_SIZE};
 use crate::model::*;

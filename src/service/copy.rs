@@ -78,7 +78,7 @@ pub fn copy_database(
             let key = own_key
                 .clone()
                 .unwrap_or_else(|| target.protector.server_key_name.clone());
-            let wrapped = super::tde::server_wrap_dek_as(
+            let wrapped = super::key_access::server_wrap_dek_as(
                 ws,
                 &target_name,
                 &key,

@@ -10,7 +10,7 @@
 //! (`--federated-client-id`).
 
 use super::lookup::{live_database, require_online, server, server_mut, tde_error};
-use super::tde::{
+use super::key_access::{
     parse_kid, server_unwrap_dek, server_wrap_dek, server_wrap_dek_as, validate_protector_as,
 };
 use super::{ServiceError, ServiceResult, ids, notify, transact};

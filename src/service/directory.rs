@@ -234,35 +234,6 @@ pub fn create_service_principal(
     })
 }
 
-/// Who a server's federated identity is in `vault_tenant`: the service principal of the
-/// app it is federated to, when the app is multi-tenant, trusts the identity (a federated
-/// credential whose subject is its principal and whose issuer is its tenant) and has a
-/// service principal there.
-pub(crate) fn federated_principal(
-    ws: &Workspace,
-    app_id: &str,
-    identity: &ServerIdentity,
-    vault_tenant: &TenantId,
-) -> Option<PrincipalId> {
-    let a = ws
-        .apps
-        .iter()
-        .find(|a| a.app_id.eq_ignore_ascii_case(app_id))?;
-    let trusted = a.federated_credentials.iter().any(|c| {
-        c.subject.eq_ignore_ascii_case(&identity.principal_id.0)
-            && c.issuer
-                .to_ascii_lowercase()
-                .contains(&identity.tenant_id.0.to_ascii_lowercase())
-    });
-    if !(a.multi_tenant || &a.tenant == vault_tenant) || !trusted {
-        return None;
-    }
-    ws.service_principals
-        .iter()
-        .find(|s| s.app_id == a.app_id && &s.tenant == vault_tenant)
-        .map(|s| s.object_id.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,11 +58,11 @@ pub fn create_databases(
             own_keys.push(match &req.encryption_protector {
                 Some(kid) => {
                     database_key::require_identity_for_own_key(ws, identity.as_deref())?;
-                    let uri = tde::parse_kid(kid)?;
+                    let uri = super::key_access::parse_kid(kid)?;
                     sql::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
                     let auto = req.encryption_protector_auto_rotation;
                     Some(
-                        tde::validate_protector_as(
+                        super::key_access::validate_protector_as(
                             ws,
                             server_name,
                             &uri,
@@ -103,7 +103,7 @@ pub fn create_databases(
                     })?;
                     let usable = check_key_use(
                         ws,
-                        &tde::caller_with(s, identity.as_deref()),
+                        &super::key_access::caller_with(s, identity.as_deref()),
                         &uri,
                         &KeyPermission::TDE_REQUIRED,
                         Some(KeyOperation::WrapKey),
@@ -265,7 +265,7 @@ pub fn generate(
                     &CreateKey::new(&name, key, KeyType::Rsa, spec.key_size),
                     material,
                 )?;
-                let vault = keyvault::live_vault(ws, &name)?;
+                let vault = super::lookup::live_vault(ws, &name)?;
                 kids.push(vault.key_uri(key, &kv.version));
             }
             keyvault::set_access_policy(

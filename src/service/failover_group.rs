@@ -424,7 +424,7 @@ fn open_new_primaries(
             .filter_map(|n| s.database(n))
             .filter(|d| d.dek.is_some())
             .collect();
-        let deks = super::tde::server_unwrap_deks(ws, server_name, &targets);
+        let deks = super::key_access::server_unwrap_deks(ws, server_name, &targets);
         targets
             .iter()
             .zip(deks)

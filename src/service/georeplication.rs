@@ -5,7 +5,7 @@
 
 use super::database_key::DatabaseCmk;
 use super::lookup::{live_database, server, server_mut, tde_error};
-use super::tde::{server_unwrap_dek, server_wrap_dek};
+use super::key_access::{server_unwrap_dek, server_wrap_dek};
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 
@@ -256,7 +256,7 @@ fn create_replica_inner(
                     .clone()
                     .unwrap_or_else(|| partner.protector.server_key_name.clone());
                 let wrapped = match &own_key {
-                    Some(_) => super::tde::server_wrap_dek_as(
+                    Some(_) => super::key_access::server_wrap_dek_as(
                         ws,
                         &req.partner_server,
                         &key,

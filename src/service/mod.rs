@@ -26,6 +26,7 @@ pub mod failover_group;
 pub mod firewall;
 pub mod georeplication;
 pub mod identity;
+pub mod key_access;
 pub mod keyvault;
 pub mod locks;
 pub mod lookup;

@@ -4,7 +4,7 @@
 //! documents; the console records which ones.
 
 use super::lookup::{server, server_mut, tde_error};
-use super::tde::database_key_access;
+use super::key_access::database_key_access;
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -68,7 +68,7 @@ pub(crate) fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) ->
             ),
         ));
     }
-    super::tde::key_access(ws, server_name, Some(db), true)
+    super::key_access::key_access(ws, server_name, Some(db), true)
         .map_err(|f| tde_error(ws, server_name, &f))?;
     let now = ws.now();
     let until = now + recovery_duration(d);
@@ -168,7 +168,7 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
     // Many recoveries may end at the same instant: the unwraps wait for room in the vault's
     // windows rather than fail (a long-running operation).
     let (opened, _) = super::requests::long_running(ws, |ws| {
-        super::behaviour::open_database(ws, server_name, &d)
+        super::key_access::open_database(ws, server_name, &d)
     });
     match opened {
         Ok(()) => {

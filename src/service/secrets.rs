@@ -7,7 +7,8 @@
 //! A secret's value leaves the vault only in the answer to `set` and `get`: lists, deleted
 //! secrets, updates, notifications and audit records never carry it.
 
-use super::keyvault::{self, live_vault, live_vault_mut};
+use super::keyvault;
+use super::lookup::{live_vault, live_vault_mut};
 use super::requests::{user_read, user_request};
 use super::{Caller, ServiceError, ServiceResult, check_name, notify, transact};
 use crate::model::*;

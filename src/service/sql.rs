@@ -3,7 +3,7 @@
 pub(crate) use super::lookup::{
     live_database, new_identity, require_online, server, server_mut, tde_error,
 };
-use super::tde::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
+use super::key_access::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
 use super::{ServiceError, ServiceResult, check_name, ids, notify, transact};
 use crate::crypto::{DataEncryptionKey, EncryptedPage, RsaKeyMaterial};
 use crate::model::*;
@@ -336,11 +336,11 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             let own_key = match &req.encryption_protector {
                 Some(kid) => {
                     super::database_key::require_identity_for_own_key(ws, identity.as_deref())?;
-                    let uri = super::tde::parse_kid(kid)?;
+                    let uri = super::key_access::parse_kid(kid)?;
                     add_server_key_as(ws, &req.server, kid, identity.as_deref())?;
                     let auto = req.encryption_protector_auto_rotation;
                     Some(
-                        super::tde::validate_protector_as(
+                        super::key_access::validate_protector_as(
                             ws,
                             &req.server,
                             &uri,
@@ -357,7 +357,7 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
                 None => server(ws, &req.server)?.protector.server_key_name.clone(),
             };
             let dek = DataEncryptionKey::generate();
-            let wrapped = super::tde::server_wrap_dek_as(
+            let wrapped = super::key_access::server_wrap_dek_as(
                 ws,
                 &req.server,
                 &protector,
@@ -666,7 +666,7 @@ pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> Servi
                 .is_some_and(|k| k.key_type == ServerKeyType::AzureKeyVault);
             if d.tde_enabled()
                 && cmk
-                && super::tde::database_key_access(ws, server_name, db).is_err()
+                && super::key_access::database_key_access(ws, server_name, db).is_err()
             {
                 return Err(ServiceError::bad_request(
                     "CannotDropDatabaseAKVError",
@@ -825,9 +825,9 @@ pub fn add_server_key_as(
     let out = {
         transact(ws, |ws| {
             super::lookup::require_server_serving(ws, server_name)?;
-            let uri = super::tde::parse_kid(kid)?;
+            let uri = super::key_access::parse_kid(kid)?;
             let s = server(ws, server_name)?;
-            let caller = super::tde::caller_with(s, identity);
+            let caller = super::key_access::caller_with(s, identity);
             if identity.is_none() && ws.key_vault_identity(s).is_none() {
                 return Err(tde_error(
                     ws,
@@ -845,7 +845,7 @@ pub fn add_server_key_as(
                 })?;
             // The service checks the key when it is linked, not only when it becomes the
             // protector: RSA 2048/3072 only, and wrapKey/unwrapKey allowed.
-            super::tde::check_key_kind(&usable)?;
+            super::key_access::check_key_kind(&usable)?;
             if !usable.version.allows(KeyOperation::WrapKey)
                 || !usable.version.allows(KeyOperation::UnwrapKey)
             {
