@@ -12,8 +12,8 @@
 
 use super::content::{revision_at, seal, unseal};
 use super::database_key::DatabaseCmk;
-use super::lookup::{live_database, server, server_mut, tde_error};
 use super::key_access::server_wrap_dek;
+use super::lookup::{live_database, server, server_mut, tde_error};
 use super::{Caller, ServiceError, ServiceResult, ids, notify, transact};
 use crate::crypto::{DataEncryptionKey, WrapAlgorithm};
 use crate::model::*;
@@ -323,7 +323,7 @@ fn unwrap_needed(
                 });
                 let parsed = KeyUri::parse(uri);
                 let bytes = match (linked, parsed) {
-                    (true, Some(parsed)) => match super::keyvault::unwrap_key(
+                    (true, Some(parsed)) => match super::keyvault::data_plane::unwrap_key(
                         ws,
                         &super::key_access::caller_with(t, identity),
                         &parsed,
@@ -501,7 +501,7 @@ pub fn restore_database_with(
         // A fresh DEK under the target server's current protector.
         let tde_on = src.tde_enabled() || target_uses_cmk(ws, &req.target_server);
         let fresh = DataEncryptionKey::generate();
-        let plain_pages = super::sql::sample_pages(&req.dest_name);
+        let plain_pages = super::content::sample_pages(&req.dest_name);
         if tde_on || prepared.own_key.is_some() {
             let wrapped = match &prepared.own_key {
                 // The new database's own protector, reached with its identity.
@@ -752,7 +752,7 @@ pub fn interval_reachable(ws: &Workspace, server_name: &str, interval: &Protecto
     });
     linked
         && KeyUri::parse(uri).is_some_and(|u| {
-            super::keyvault::check_key_use(
+            super::keyvault::data_plane::check_key_use(
                 ws,
                 &Caller::Server(server_name.to_string()),
                 &u,

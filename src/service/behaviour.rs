@@ -110,7 +110,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
             }
         }
         SimEvent::EvaluateAlerts => super::monitor::evaluate_alerts(ws),
-        SimEvent::ScheduledPurge => super::keyvault::purge_expired(ws),
+        SimEvent::ScheduledPurge => super::keyvault::vaults::purge_expired(ws),
         SimEvent::KeyAttributeBoundary { .. } => {}
         SimEvent::KeyLifecycle => super::rotation::run_lifecycle(ws),
         SimEvent::RestoreComplete { server, database } => {
@@ -418,7 +418,7 @@ fn auto_rotate(ws: &mut Workspace, name: &str, database: Option<&str>) {
     if database.is_none() {
         super::georeplication::transfer_rotated_version(ws, name, &kid);
     }
-    let result = super::sql::add_server_key(ws, name, &kid).and_then(|_| match database {
+    let result = super::server_key::add_server_key(ws, name, &kid).and_then(|_| match database {
         None => super::tde::set_protector(
             ws,
             &super::tde::SetProtector {
@@ -769,4 +769,35 @@ pub(crate) fn name_list(names: &[String]) -> String {
     } else {
         format!("{} databases ({}, …)", names.len(), names[..5].join(", "))
     }
+}
+
+/// A planned (or forced) failover of a group asked for by a person, as one operation. With
+/// `wait`, the call returns when the last database has opened, as `az sql failover-group
+/// set-primary` does without `--no-wait`: the simulated clock advances to that instant (and
+/// whatever falls due meanwhile happens). One notification tells the whole operation, with
+/// its count. (Tier 3: the failover itself, [`super::failover_group::set_group_primary`],
+/// returns the instant it completes and moves no clock.)
+pub fn fail_over(
+    ws: &mut Workspace,
+    name: &str,
+    server_name: &str,
+    allow_data_loss: bool,
+    wait: bool,
+    keys: &dyn super::KeySource,
+) -> ServiceResult<super::failover_group::GroupFailoverReport> {
+    let r = super::failover_group::set_group_primary(ws, name, server_name, allow_data_loss)?;
+    if wait && r.completes_at > ws.now() {
+        advance_with(ws, r.completes_at - ws.now(), keys)?;
+    }
+    notify(
+        ws,
+        if r.lost_writes > 0 {
+            NotificationLevel::Warning
+        } else {
+            NotificationLevel::Success
+        },
+        "Failover completed",
+        r.notification_text(),
+    );
+    Ok(r)
 }

@@ -311,8 +311,12 @@ mod tests {
             .and_then(|s| s.identity.as_ref())
             .map(|i| i.principal_id.clone())
             .expect("the demo server has an identity");
-        crate::service::keyvault::delete_access_policy(&mut ws, "kv-contoso-us", &principal)
-            .expect("the policy goes");
+        crate::service::keyvault::access::delete_access_policy(
+            &mut ws,
+            "kv-contoso-us",
+            &principal,
+        )
+        .expect("the policy goes");
         let steps = texts(&ws);
         assert_eq!(
             steps[0],

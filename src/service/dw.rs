@@ -206,7 +206,7 @@ pub fn resume_pool(ws: &mut Workspace, server_name: &str, name: &str) -> Service
                     wrapping_key_error(ws, server_name, None, &KeyAccessFailure::KeyNotFound)
                 })?;
                 let caller = super::Caller::for_database(s, Some(&d));
-                super::keyvault::server_check_key(
+                super::keyvault::data_plane::server_check_key(
                     ws,
                     &caller,
                     &uri,
@@ -238,7 +238,7 @@ pub fn resume_pool(ws: &mut Workspace, server_name: &str, name: &str) -> Service
             } else {
                 Some(
                     super::key_access::server_wrap_dek(ws, server_name, &now_key, &dek)
-                        .map_err(|f| super::sql::tde_error(ws, server_name, &f))?,
+                        .map_err(|f| super::lookup::tde_error(ws, server_name, &f))?,
                 )
             };
             let x = server_mut(ws, server_name)?

@@ -8,7 +8,7 @@
 //! key creations are real requests within the vaults' limits: when a window is full the
 //! generator lets simulated time pass to the next one with room.
 
-use super::keyvault::{self, CreateKey, CreateVault, check_key_use};
+use super::keyvault::{self, data_plane::check_key_use, keys::CreateKey, vaults::CreateVault};
 use super::sql::{self, CreateDatabase, CreateServer};
 use super::tde::{self, SetProtector};
 use super::{KeySource, ServiceError, ServiceResult, database_key, transact};
@@ -237,7 +237,7 @@ pub fn generate(
         for i in 0..spec.vaults {
             let region = REGIONS[i % REGIONS.len()];
             let name = format!("kv-{tag}-{i:03}");
-            keyvault::create_vault(
+            keyvault::vaults::create_vault(
                 ws,
                 &CreateVault {
                     name: name.clone(),
@@ -260,7 +260,7 @@ pub fn generate(
                 if room > ws.now() {
                     super::behaviour::advance_with(ws, room - ws.now(), keys)?;
                 }
-                let (_, kv) = keyvault::create_key(
+                let (_, kv) = keyvault::keys::create_key(
                     ws,
                     &CreateKey::new(&name, key, KeyType::Rsa, spec.key_size),
                     material,
@@ -268,7 +268,7 @@ pub fn generate(
                 let vault = super::lookup::live_vault(ws, &name)?;
                 kids.push(vault.key_uri(key, &kv.version));
             }
-            keyvault::set_access_policy(
+            keyvault::access::set_access_policy(
                 ws,
                 &name,
                 &umi.principal_id,
@@ -314,7 +314,7 @@ pub fn generate(
                     .ok_or_else(|| {
                         ServiceError::new("InternalServerError", 500, "no server identity")
                     })?;
-                keyvault::set_access_policy(
+                keyvault::access::set_access_policy(
                     ws,
                     &report.vaults[v],
                     &principal,

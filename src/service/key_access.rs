@@ -139,8 +139,7 @@ pub fn validate_protector_as(
         ..uri.clone()
     };
     let usable =
-        server_check_key(ws, &caller, &pinned, &KeyPermission::TDE_REQUIRED, None)
-            .map_err(fail)?;
+        server_check_key(ws, &caller, &pinned, &KeyPermission::TDE_REQUIRED, None).map_err(fail)?;
     check_key_kind(&usable)?;
     // Current documentation refuses an older version of a key as the protector.
     if ws.profile == crate::sim::TimingProfile::Current
@@ -266,7 +265,13 @@ pub(crate) fn server_wrap_dek_as(
             .map_err(|_| KeyAccessFailure::UnwrapFailed)?,
         ServerKeyType::AzureKeyVault => {
             let uri = vault_key_uri(key)?;
-            super::keyvault::data_plane::wrap_key(ws, &caller_with(s, identity), &uri, dek.as_bytes())?.1
+            super::keyvault::data_plane::wrap_key(
+                ws,
+                &caller_with(s, identity),
+                &uri,
+                dek.as_bytes(),
+            )?
+            .1
         }
     };
     Ok(WrappedDek {
@@ -412,7 +417,10 @@ pub(crate) fn unwrap_in_memory(
 }
 
 /// Authenticates every page of `d` with its DEK.
-pub(crate) fn verify_pages(d: &Database, dek: &crate::crypto::DataEncryptionKey) -> Result<(), String> {
+pub(crate) fn verify_pages(
+    d: &Database,
+    dek: &crate::crypto::DataEncryptionKey,
+) -> Result<(), String> {
     if let PageStore::Encrypted(pages) = &d.pages {
         for p in pages {
             dek.decrypt_page(p).map_err(|e| e.to_string())?;

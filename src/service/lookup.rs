@@ -245,3 +245,61 @@ pub(crate) fn purge_refusal(what: &str, scheduled: Timestamp) -> ServiceError {
         ),
     )
 }
+
+pub(crate) fn invalid_location(location: &str) -> ServiceError {
+    let known: Vec<&str> = REGIONS.iter().map(|r| r.name).collect();
+    ServiceError::bad_request(
+        "LocationNotAvailableForResourceType",
+        format!(
+            "The provided location '{location}' is not available for resource type. List of available regions is '{}'.",
+            known.join(",")
+        ),
+    )
+}
+
+/// Resolves a location argument, defaulting to the group's location.
+pub(crate) fn resolve_location(
+    ws: &Workspace,
+    group: &str,
+    location: Option<&str>,
+) -> ServiceResult<String> {
+    let g = ws
+        .resource_group(group)
+        .ok_or_else(|| ServiceError::resource_group_not_found(group))?;
+    match location {
+        Some(l) => Ok(region(l)
+            .ok_or_else(|| invalid_location(l))?
+            .name
+            .to_string()),
+        None => Ok(g.location.clone()),
+    }
+}
+
+/// Graph's answer for an object id, app id or UPN that names nobody.
+pub(crate) fn no_such_object(id: &str) -> ServiceError {
+    ServiceError::not_found(
+        "Request_ResourceNotFound",
+        format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
+    )
+}
+
+/// The app registration with app id (or object id) `id`, visible from the home tenant.
+pub fn app<'a>(ws: &'a Workspace, id: &str) -> ServiceResult<&'a AppRegistration> {
+    ws.apps
+        .iter()
+        .find(|a| {
+            a.app_id.eq_ignore_ascii_case(id.trim()) || a.object_id.eq_ignore_ascii_case(id.trim())
+        })
+        .ok_or_else(|| no_such_object(id))
+}
+
+/// The most versions a key may have to be backed up.
+pub const MAX_BACKUP_VERSIONS: usize = 500;
+
+pub fn geography_of(location: &str) -> String {
+    region(location)
+        .map(|r| r.geography.to_string())
+        .unwrap_or_default()
+}

@@ -130,7 +130,7 @@ pub fn high_availability_twin(ws: &Workspace, server_name: &str) -> Option<Serve
             let Some(uri) = k.uri.as_deref().and_then(KeyUri::parse) else {
                 return false;
             };
-            super::keyvault::check_key_use(
+            super::keyvault::data_plane::check_key_use(
                 ws,
                 &super::Caller::Server(s.name.clone()),
                 &uri,
@@ -184,7 +184,7 @@ fn adopt_twin(
         else {
             continue;
         };
-        super::keyvault::unwrap_key(ws, &caller, &uri, &w.wrapped)
+        super::keyvault::data_plane::unwrap_key(ws, &caller, &uri, &w.wrapped)
             .map_err(|f| super::lookup::tde_error(ws, server_name, &f))?;
         moved.push(d.name.clone());
     }

@@ -3,8 +3,8 @@
 //! that grows with the database's size, and loses the server-level settings the service
 //! documents; the console records which ones.
 
-use super::lookup::{server, server_mut, tde_error};
 use super::key_access::database_key_access;
+use super::lookup::{server, server_mut, tde_error};
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -261,7 +261,7 @@ pub fn revalidate_with_backup_key(
     kid: &str,
 ) -> ServiceResult<Vec<String>> {
     transact(ws, |ws| {
-        let key = super::sql::add_server_key(ws, server_name, kid)?;
+        let key = super::server_key::add_server_key(ws, server_name, kid)?;
         let s = server(ws, server_name)?;
         let inaccessible: Vec<String> = s
             .databases

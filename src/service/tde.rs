@@ -84,12 +84,7 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
                     ),
                 ));
             }
-            super::georeplication::check_protector_change(
-                ws,
-                &req.server,
-                &new_key,
-                req.auto_rotation,
-            )?;
+            super::geo_rules::check_protector_change(ws, &req.server, &new_key, req.auto_rotation)?;
             let auto = req.auto_rotation && new_key.key_type == ServerKeyType::AzureKeyVault;
             switch_protector(ws, &req.server, &new_key, auto)?;
             let protector = server(ws, &req.server)?.protector.clone();
@@ -212,10 +207,10 @@ pub fn set_protector_from_portal(
     // The portal's first request: the identity, when the server has none (it stays when
     // the next one is refused, as in Azure).
     if super::lookup::server(ws, server_name)?.identity.is_none() {
-        super::sql::assign_identity(ws, server_name)?;
+        super::identity::assign_identity(ws, server_name)?;
     }
     transact(ws, |ws| {
-        let key = super::sql::add_server_key(ws, server_name, kid)?;
+        let key = super::server_key::add_server_key(ws, server_name, kid)?;
         if make_default {
             let kid = resolve_portal_kid(ws, kid, auto_rotation)?;
             set_protector(

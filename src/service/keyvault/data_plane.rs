@@ -338,9 +338,9 @@ fn as_request<T>(
     op: impl FnOnce() -> Result<T, KeyAccessFailure>,
 ) -> Result<T, KeyAccessFailure> {
     match caller {
-        Caller::Synapse(name) => {
-            crate::service::requests::server_request(ws, caller, name, &uri.vault, operation, &uri.key, op)
-        }
+        Caller::Synapse(name) => crate::service::requests::server_request(
+            ws, caller, name, &uri.vault, operation, &uri.key, op,
+        ),
         _ => match caller.server() {
             Some(name) => crate::service::requests::server_request(
                 ws, caller, name, &uri.vault, operation, &uri.key, op,

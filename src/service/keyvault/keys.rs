@@ -3,6 +3,7 @@
 
 use super::data_plane::authorize;
 use crate::model::*;
+pub use crate::service::lookup::{MAX_BACKUP_VERSIONS, geography_of};
 use crate::service::lookup::{live_vault, live_vault_mut, purge_refusal};
 use crate::service::{Caller, ServiceError, ServiceResult, check_name, notify, transact};
 
@@ -442,15 +443,6 @@ pub fn recover_key(ws: &mut Workspace, vault: &str, key: &str) -> ServiceResult<
             Ok(k.clone())
         })
     })
-}
-
-/// The most versions a key may have to be backed up.
-pub const MAX_BACKUP_VERSIONS: usize = 500;
-
-pub fn geography_of(location: &str) -> String {
-    region(location)
-        .map(|r| r.geography.to_string())
-        .unwrap_or_default()
 }
 
 /// `az keyvault key backup`: an opaque blob holding every version, restorable only into a

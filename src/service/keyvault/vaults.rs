@@ -2,7 +2,9 @@
 //! recover, purge, and moving a vault to another tenant.
 
 use crate::model::*;
-use crate::service::lookup::{check_vault_lock, is_guid, live_vault, live_vault_mut, purge_refusal};
+use crate::service::lookup::{
+    check_vault_lock, is_guid, live_vault, live_vault_mut, purge_refusal,
+};
 use crate::service::{Caller, ServiceError, ServiceResult, notify, transact};
 use std::collections::BTreeSet;
 
@@ -41,7 +43,7 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
                     ),
                 ));
             }
-            let location = crate::service::resources::resolve_location(
+            let location = crate::service::lookup::resolve_location(
                 ws,
                 &req.resource_group,
                 req.location.as_deref(),
@@ -121,9 +123,13 @@ pub fn create_vault(ws: &mut Workspace, req: &CreateVault) -> ServiceResult<KeyV
             ws.vaults.push(vault.clone());
             Ok(vault)
         })?;
-        if let Some(call) =
-            crate::service::requests::VaultCall::new(ws, &vault.name, "VaultPut", &Caller::ConsoleUser, None)
-        {
+        if let Some(call) = crate::service::requests::VaultCall::new(
+            ws,
+            &vault.name,
+            "VaultPut",
+            &Caller::ConsoleUser,
+            None,
+        ) {
             call.record(ws, ws.now(), 200, "");
         }
         Ok(vault)
