@@ -63,11 +63,21 @@ fn fail_over(c: &mut Ctx, how: Failover) -> Result<Reply, ServiceError> {
     let name = c.p("name").to_string();
     let keys = c.keys;
     match how {
-        Failover::Planned => fg::fail_over(c.ws, &name, &server, false, true, keys).map(|_| ())?,
-        Failover::Forced => fg::fail_over(c.ws, &name, &server, true, true, keys).map(|_| ())?,
-        Failover::PlannedThenForced => fg::fail_over(c.ws, &name, &server, false, true, keys)
-            .or_else(|_| fg::fail_over(c.ws, &name, &server, true, true, keys))
-            .map(|_| ())?,
+        Failover::Planned => {
+            crate::service::behaviour::fail_over(c.ws, &name, &server, false, true, keys)
+                .map(|_| ())?
+        }
+        Failover::Forced => {
+            crate::service::behaviour::fail_over(c.ws, &name, &server, true, true, keys)
+                .map(|_| ())?
+        }
+        Failover::PlannedThenForced => {
+            crate::service::behaviour::fail_over(c.ws, &name, &server, false, true, keys)
+                .or_else(|_| {
+                    crate::service::behaviour::fail_over(c.ws, &name, &server, true, true, keys)
+                })
+                .map(|_| ())?
+        }
     }
     let g = fg::show_failover_group(c.ws, &name, &server)?;
     Ok(Reply::Ok(shape::arm(group_json(c.ws, &g, &server))))

@@ -174,7 +174,7 @@ pub fn advise(ws: &Workspace) -> Vec<Recommendation> {
                     fix: Fix::Server(s.name.clone()),
                 });
             }
-            let lacking = super::georeplication::partners_lacking(ws, &s.name, k);
+            let lacking = super::geo_rules::partners_lacking(ws, &s.name, k);
             if ws
                 .continuity
                 .links

@@ -12,8 +12,8 @@
 
 use super::content::{revision_at, seal, unseal};
 use super::database_key::DatabaseCmk;
+use super::key_access::server_wrap_dek;
 use super::lookup::{live_database, server, server_mut, tde_error};
-use super::tde::server_wrap_dek;
 use super::{Caller, ServiceError, ServiceResult, ids, notify, transact};
 use crate::crypto::{DataEncryptionKey, WrapAlgorithm};
 use crate::model::*;
@@ -323,9 +323,9 @@ fn unwrap_needed(
                 });
                 let parsed = KeyUri::parse(uri);
                 let bytes = match (linked, parsed) {
-                    (true, Some(parsed)) => match super::keyvault::unwrap_key(
+                    (true, Some(parsed)) => match super::keyvault::data_plane::unwrap_key(
                         ws,
-                        &super::tde::caller_with(t, identity),
+                        &super::key_access::caller_with(t, identity),
                         &parsed,
                         &p.wrapped,
                     ) {
@@ -502,11 +502,11 @@ pub fn restore_database_with(
         // A fresh DEK under the target server's current protector.
         let tde_on = src.tde_enabled() || target_uses_cmk(ws, &req.target_server);
         let fresh = DataEncryptionKey::generate();
-        let plain_pages = super::sql::sample_pages(&req.dest_name);
+        let plain_pages = super::content::sample_pages(&req.dest_name);
         if tde_on || prepared.own_key.is_some() {
             let wrapped = match &prepared.own_key {
                 // The new database's own protector, reached with its identity.
-                Some(k) => super::tde::server_wrap_dek_as(
+                Some(k) => super::key_access::server_wrap_dek_as(
                     ws,
                     &req.target_server,
                     &k.name,
@@ -620,7 +620,7 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
     }
     let resource = ids::database(s, db);
     let (outcome, _) = super::requests::long_running(ws, |ws| {
-        super::behaviour::open_database(ws, server_name, &d)
+        super::key_access::open_database(ws, server_name, &d)
     });
     if let Some(dd) = ws.server_mut(server_name).and_then(|s| s.database_mut(db)) {
         match &outcome {
@@ -755,7 +755,7 @@ pub fn interval_reachable(ws: &Workspace, server_name: &str, interval: &Protecto
     });
     linked
         && KeyUri::parse(uri).is_some_and(|u| {
-            super::keyvault::check_key_use(
+            super::keyvault::data_plane::check_key_use(
                 ws,
                 &Caller::Server(server_name.to_string()),
                 &u,

@@ -10,7 +10,7 @@
 //!   unwrapping its DEK through the vault and decrypting its pages;
 //! - access restored later leaves the database waiting for "Revalidate key".
 
-use super::tde::{server_unwrap_dek, server_unwrap_deks};
+use super::key_access::{server_unwrap_deks, verify_pages};
 use super::{ServiceError, ServiceResult, ids, notify};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -110,7 +110,7 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
             }
         }
         SimEvent::EvaluateAlerts => super::monitor::evaluate_alerts(ws),
-        SimEvent::ScheduledPurge => super::keyvault::purge_expired(ws),
+        SimEvent::ScheduledPurge => super::keyvault::vaults::purge_expired(ws),
         SimEvent::KeyAttributeBoundary { .. } => {}
         SimEvent::KeyLifecycle => super::rotation::run_lifecycle(ws),
         SimEvent::RestoreComplete { server, database } => {
@@ -287,7 +287,7 @@ fn check_event(server: &str, database: Option<&str>) -> SimEvent {
 /// the 24-hour buffer for 5XX causes under `current`); access back lets its databases heal.
 fn reconcile_key(ws: &mut Workspace, name: &str, database: Option<&str>) {
     let now = ws.now();
-    let access = super::tde::key_access(ws, name, database, false);
+    let access = super::key_access::key_access(ws, name, database, false);
     let lost = lost_since(ws, name, database);
     match access {
         Err(cause) => {
@@ -418,7 +418,7 @@ fn auto_rotate(ws: &mut Workspace, name: &str, database: Option<&str>) {
     if database.is_none() {
         super::georeplication::transfer_rotated_version(ws, name, &kid);
     }
-    let result = super::sql::add_server_key(ws, name, &kid).and_then(|_| match database {
+    let result = super::server_key::add_server_key(ws, name, &kid).and_then(|_| match database {
         None => super::tde::set_protector(
             ws,
             &super::tde::SetProtector {
@@ -581,7 +581,7 @@ fn protector_check(ws: &mut Workspace, name: &str, database: Option<&str>) {
         ws.schedule.push(until, check_event(name, database));
         return;
     }
-    let Err(cause) = super::tde::key_access(ws, name, database, true) else {
+    let Err(cause) = super::key_access::key_access(ws, name, database, true) else {
         return;
     };
     // Two vaults, one key material: only an outage of the protector's vault makes the
@@ -774,28 +774,33 @@ pub(crate) fn name_list(names: &[String]) -> String {
     }
 }
 
-/// Authenticates every page of `d` with its DEK (and, for a database created under
-/// infrastructure encryption, its server's `platform` key outside it).
-fn verify_pages(
-    d: &Database,
-    dek: &crate::crypto::DataEncryptionKey,
-    platform: Option<&crate::crypto::DataEncryptionKey>,
-) -> Result<(), String> {
-    let layers =
-        crate::crypto::layered::PageLayers::new(Some(dek), platform.filter(|_| d.infra_encrypted));
-    if let PageStore::Encrypted(pages) = &d.pages {
-        for p in pages {
-            layers.decrypt_page(p).map_err(|e| e.to_string())?;
-        }
+/// A planned (or forced) failover of a group asked for by a person, as one operation. With
+/// `wait`, the call returns when the last database has opened, as `az sql failover-group
+/// set-primary` does without `--no-wait`: the simulated clock advances to that instant (and
+/// whatever falls due meanwhile happens). One notification tells the whole operation, with
+/// its count. (Tier 3: the failover itself, [`super::failover_group::set_group_primary`],
+/// returns the instant it completes and moves no clock.)
+pub fn fail_over(
+    ws: &mut Workspace,
+    name: &str,
+    server_name: &str,
+    allow_data_loss: bool,
+    wait: bool,
+    keys: &dyn super::KeySource,
+) -> ServiceResult<super::failover_group::GroupFailoverReport> {
+    let r = super::failover_group::set_group_primary(ws, name, server_name, allow_data_loss)?;
+    if wait && r.completes_at > ws.now() {
+        advance_with(ws, r.completes_at - ws.now(), keys)?;
     }
-    Ok(())
-}
-
-/// Opens a database the way the service does: unwrap the DEK through the vault and
-/// authenticate every page with it.
-pub(crate) fn open_database(ws: &Workspace, server: &str, d: &Database) -> Result<(), String> {
-    let dek =
-        server_unwrap_dek(ws, server, d).map_err(|f| format!("{} ({})", f.describe(), f.code()))?;
-    let platform = super::lookup::page_platform_key(ws, server, d).map_err(|e| e.message)?;
-    verify_pages(d, &dek, platform.as_ref())
+    notify(
+        ws,
+        if r.lost_writes > 0 {
+            NotificationLevel::Warning
+        } else {
+            NotificationLevel::Success
+        },
+        "Failover completed",
+        r.notification_text(),
+    );
+    Ok(r)
 }

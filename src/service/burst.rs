@@ -65,7 +65,7 @@ pub fn burst(
         ));
     }
     let uri = {
-        let (v, k, _) = super::keyvault::key_state(ws, vault, key, None)?;
+        let (v, k, _) = super::keyvault::data_plane::key_state(ws, vault, key, None)?;
         KeyUri {
             managed_hsm: v.is_managed_hsm(),
             vault: v.name,
@@ -95,10 +95,10 @@ pub fn burst(
         for _ in 0..n {
             let result = match operation {
                 BurstOperation::Get => {
-                    super::keyvault::show_key(ws, &uri.vault, &uri.key, None).map(|_| ())
+                    super::keyvault::keys::show_key(ws, &uri.vault, &uri.key, None).map(|_| ())
                 }
                 BurstOperation::WrapKey => {
-                    super::keyvault::user_wrap_key(ws, &uri, &payload).map(|_| ())
+                    super::keyvault::data_plane::user_wrap_key(ws, &uri, &payload).map(|_| ())
                 }
             };
             match result {

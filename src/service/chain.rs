@@ -112,7 +112,7 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
             _ => None,
         })
         .collect();
-    let access = super::tde::protector_access(ws, &s.name);
+    let access = super::key_access::protector_access(ws, &s.name);
     let mut steps = Vec::new();
     // A removed permission that has not reached the vault's replicas yet.
     let principal = ws.key_vault_identity(s).map(|i| i.principal_id.clone());
@@ -311,8 +311,12 @@ mod tests {
             .and_then(|s| s.identity.as_ref())
             .map(|i| i.principal_id.clone())
             .expect("the demo server has an identity");
-        crate::service::keyvault::delete_access_policy(&mut ws, "kv-contoso-us", &principal)
-            .expect("the policy goes");
+        crate::service::keyvault::access::delete_access_policy(
+            &mut ws,
+            "kv-contoso-us",
+            &principal,
+        )
+        .expect("the policy goes");
         let steps = texts(&ws);
         assert_eq!(
             steps[0],

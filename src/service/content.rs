@@ -3,9 +3,9 @@
 //! History is kept as long as point-in-time restore (and long-term retention) needs it, and
 //! no longer.
 
+use super::key_access::unwrap_in_memory;
 pub(crate) use super::lookup::require_serving;
 use super::lookup::{live_database, tde_error};
-use super::tde::unwrap_in_memory;
 use super::{ServiceError, ServiceResult, transact};
 use crate::crypto::{DataEncryptionKey, PAGE_SIZE};
 use crate::model::*;
@@ -180,6 +180,41 @@ pub(crate) fn push_revision(
         d.content.insert(i, ContentRevision { at, sealed });
         d.prune_history(now);
     }
+}
+
+/// Number of sample pages a new database holds (files from before 2026-11 hold four).
+pub const SAMPLE_PAGES: usize = 1;
+
+/// Bytes of sample rows in each sample page: the used part of an 8 KiB data page (a page
+/// nobody has written to holds little). Kept small so an estate of 50,000 databases stays a
+/// file of tens of megabytes; what users write is stored in pages of its own size.
+pub const SAMPLE_PAGE_BYTES: usize = 512;
+
+/// Deterministic sample rows for a database, [`SAMPLE_PAGE_BYTES`] per page.
+pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
+    (0..SAMPLE_PAGES)
+        .map(|page| {
+            let mut text = String::with_capacity(SAMPLE_PAGE_BYTES);
+            let mut row = page * 100;
+            while text.len() < SAMPLE_PAGE_BYTES {
+                row += 1;
+                text.push_str(&format!(
+                    "{db}|{row:06}|Customer {row:06}|{}|{}.{:02}\n",
+                    [
+                        "Contoso Ltd",
+                        "Fabrikam Inc",
+                        "Northwind Traders",
+                        "Adventure Works"
+                    ][row % 4],
+                    (row * 37) % 10_000,
+                    row % 100
+                ));
+            }
+            let mut bytes = text.into_bytes();
+            bytes.truncate(SAMPLE_PAGE_BYTES);
+            bytes
+        })
+        .collect()
 }
 
 #[cfg(test)]

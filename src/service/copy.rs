@@ -55,13 +55,8 @@ pub fn copy_database(
         };
         let s = server(ws, &req.server)?;
         let target = server(ws, &target_name)?;
-        let own_key = super::georeplication::target_key(
-            s,
-            &d,
-            target,
-            &req.dest_name,
-            prepared.own_key.as_ref(),
-        )?;
+        let own_key =
+            super::geo_rules::target_key(s, &d, target, &req.dest_name, prepared.own_key.as_ref())?;
         let identity = match &own_key {
             Some(_) => prepared.identity.clone().or_else(|| d.identity.clone()),
             None => prepared.identity.clone(),
@@ -81,7 +76,7 @@ pub fn copy_database(
             let key = own_key
                 .clone()
                 .unwrap_or_else(|| target.protector.server_key_name.clone());
-            let wrapped = super::tde::server_wrap_dek_as(
+            let wrapped = super::key_access::server_wrap_dek_as(
                 ws,
                 &target_name,
                 &key,

@@ -9,10 +9,10 @@
 //! and a vault of another tenant through the application that identity is federated to
 //! (`--federated-client-id`).
 
-use super::lookup::{live_database, require_online, server, server_mut, tde_error};
-use super::tde::{
+use super::key_access::{
     parse_kid, server_unwrap_dek, server_wrap_dek, server_wrap_dek_as, validate_protector_as,
 };
+use super::lookup::{live_database, require_online, server, server_mut, tde_error};
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 
@@ -44,9 +44,9 @@ pub fn set_database_protector(
         }
         let identity = d.identity.clone();
         require_identity_for_own_key(ws, identity.as_deref())?;
-        super::sql::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
+        super::server_key::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
         let key = validate_protector_as(ws, server_name, &uri, auto_rotation, identity.as_deref())?;
-        super::georeplication::check_database_key_change(ws, server_name, &d.name, &key)?;
+        super::geo_rules::check_database_key_change(ws, server_name, &d.name, &key)?;
         let dek =
             server_unwrap_dek(ws, server_name, &d).map_err(|f| tde_error(ws, server_name, &f))?;
         let wrapped = server_wrap_dek_as(ws, server_name, &key.name, &dek, identity.as_deref())
@@ -317,7 +317,7 @@ pub(crate) fn prepare_cmk(
     }
     let mut added = Vec::new();
     for kid in &cmk.keys {
-        added.push(super::sql::add_server_key_as(
+        added.push(super::server_key::add_server_key_as(
             ws,
             server_name,
             kid,
@@ -328,7 +328,7 @@ pub(crate) fn prepare_cmk(
         Some(kid) => {
             require_identity_for_own_key(ws, identity.as_deref())?;
             let uri = parse_kid(kid)?;
-            super::sql::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
+            super::server_key::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
             let key = validate_protector_as(
                 ws,
                 server_name,
@@ -471,7 +471,7 @@ pub fn add_database_keys(
         let d = writable_database(ws, server_name, db)?;
         let mut added = Vec::new();
         for kid in kids {
-            added.push(super::sql::add_server_key_as(
+            added.push(super::server_key::add_server_key_as(
                 ws,
                 server_name,
                 kid,

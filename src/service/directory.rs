@@ -4,7 +4,8 @@
 //! (`--federated-client-id`) reaches a vault of another tenant as that application's
 //! service principal there; without the federation, Azure refuses it.
 
-use super::lookup::is_guid;
+pub use super::lookup::app;
+use super::lookup::{is_guid, no_such_object};
 use super::{ServiceError, ServiceResult, check_name, transact};
 use crate::model::*;
 
@@ -90,26 +91,6 @@ pub fn create_app(
         ws.apps.push(app.clone());
         Ok(app)
     })
-}
-
-/// Graph's answer for an object id, app id or UPN that names nobody.
-fn no_such_object(id: &str) -> ServiceError {
-    ServiceError::not_found(
-        "Request_ResourceNotFound",
-        format!(
-            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-        ),
-    )
-}
-
-/// The app registration with app id (or object id) `id`, visible from the home tenant.
-pub fn app<'a>(ws: &'a Workspace, id: &str) -> ServiceResult<&'a AppRegistration> {
-    ws.apps
-        .iter()
-        .find(|a| {
-            a.app_id.eq_ignore_ascii_case(id.trim()) || a.object_id.eq_ignore_ascii_case(id.trim())
-        })
-        .ok_or_else(|| no_such_object(id))
 }
 
 /// The service principal in `tenant` with app id (or object id) `id` (`az ad sp show --id`).
@@ -232,35 +213,6 @@ pub fn create_service_principal(
         ws.service_principals.push(sp.clone());
         Ok(sp)
     })
-}
-
-/// Who a server's federated identity is in `vault_tenant`: the service principal of the
-/// app it is federated to, when the app is multi-tenant, trusts the identity (a federated
-/// credential whose subject is its principal and whose issuer is its tenant) and has a
-/// service principal there.
-pub(crate) fn federated_principal(
-    ws: &Workspace,
-    app_id: &str,
-    identity: &ServerIdentity,
-    vault_tenant: &TenantId,
-) -> Option<PrincipalId> {
-    let a = ws
-        .apps
-        .iter()
-        .find(|a| a.app_id.eq_ignore_ascii_case(app_id))?;
-    let trusted = a.federated_credentials.iter().any(|c| {
-        c.subject.eq_ignore_ascii_case(&identity.principal_id.0)
-            && c.issuer
-                .to_ascii_lowercase()
-                .contains(&identity.tenant_id.0.to_ascii_lowercase())
-    });
-    if !(a.multi_tenant || &a.tenant == vault_tenant) || !trusted {
-        return None;
-    }
-    ws.service_principals
-        .iter()
-        .find(|s| s.app_id == a.app_id && &s.tenant == vault_tenant)
-        .map(|s| s.object_id.clone())
 }
 
 #[cfg(test)]

@@ -206,7 +206,7 @@ pub fn resume_pool(ws: &mut Workspace, server_name: &str, name: &str) -> Service
                     wrapping_key_error(ws, server_name, None, &KeyAccessFailure::KeyNotFound)
                 })?;
                 let caller = super::Caller::for_database(s, Some(&d));
-                super::keyvault::server_check_key(
+                super::keyvault::data_plane::server_check_key(
                     ws,
                     &caller,
                     &uri,
@@ -216,7 +216,7 @@ pub fn resume_pool(ws: &mut Workspace, server_name: &str, name: &str) -> Service
                 .map_err(|f| wrapping_key_error(ws, server_name, Some(&uri), &f))?;
             }
             // Open it: unwrap through the vault, authenticate every page.
-            let dek = super::tde::server_unwrap_dek(ws, server_name, &d).map_err(|f| {
+            let dek = super::key_access::server_unwrap_dek(ws, server_name, &d).map_err(|f| {
                 wrapping_key_error(
                     ws,
                     server_name,
@@ -239,8 +239,8 @@ pub fn resume_pool(ws: &mut Workspace, server_name: &str, name: &str) -> Service
                 None
             } else {
                 Some(
-                    super::tde::server_wrap_dek(ws, server_name, &now_key, &dek)
-                        .map_err(|f| super::sql::tde_error(ws, server_name, &f))?,
+                    super::key_access::server_wrap_dek(ws, server_name, &now_key, &dek)
+                        .map_err(|f| super::lookup::tde_error(ws, server_name, &f))?,
                 )
             };
             let x = server_mut(ws, server_name)?

@@ -8,7 +8,7 @@
 //! key creations are real requests within the vaults' limits: when a window is full the
 //! generator lets simulated time pass to the next one with room.
 
-use super::keyvault::{self, CreateKey, CreateVault, check_key_use};
+use super::keyvault::{self, data_plane::check_key_use, keys::CreateKey, vaults::CreateVault};
 use super::sql::{self, CreateDatabase, CreateServer};
 use super::tde::{self, SetProtector};
 use super::{KeySource, ServiceError, ServiceResult, database_key, transact};
@@ -58,11 +58,11 @@ pub fn create_databases(
             own_keys.push(match &req.encryption_protector {
                 Some(kid) => {
                     database_key::require_identity_for_own_key(ws, identity.as_deref())?;
-                    let uri = tde::parse_kid(kid)?;
+                    let uri = super::key_access::parse_kid(kid)?;
                     sql::add_server_key_as(ws, server_name, kid, identity.as_deref())?;
                     let auto = req.encryption_protector_auto_rotation;
                     Some(
-                        tde::validate_protector_as(
+                        super::key_access::validate_protector_as(
                             ws,
                             server_name,
                             &uri,
@@ -103,7 +103,7 @@ pub fn create_databases(
                     })?;
                     let usable = check_key_use(
                         ws,
-                        &tde::caller_with(s, identity.as_deref()),
+                        &super::key_access::caller_with(s, identity.as_deref()),
                         &uri,
                         &KeyPermission::TDE_REQUIRED,
                         Some(KeyOperation::WrapKey),
@@ -238,7 +238,7 @@ pub fn generate(
         for i in 0..spec.vaults {
             let region = REGIONS[i % REGIONS.len()];
             let name = format!("kv-{tag}-{i:03}");
-            keyvault::create_vault(
+            keyvault::vaults::create_vault(
                 ws,
                 &CreateVault {
                     name: name.clone(),
@@ -261,15 +261,15 @@ pub fn generate(
                 if room > ws.now() {
                     super::behaviour::advance_with(ws, room - ws.now(), keys)?;
                 }
-                let (_, kv) = keyvault::create_key(
+                let (_, kv) = keyvault::keys::create_key(
                     ws,
                     &CreateKey::new(&name, key, KeyType::Rsa, spec.key_size),
                     material,
                 )?;
-                let vault = keyvault::live_vault(ws, &name)?;
+                let vault = super::lookup::live_vault(ws, &name)?;
                 kids.push(vault.key_uri(key, &kv.version));
             }
-            keyvault::set_access_policy(
+            keyvault::access::set_access_policy(
                 ws,
                 &name,
                 &umi.principal_id,
@@ -315,7 +315,7 @@ pub fn generate(
                     .ok_or_else(|| {
                         ServiceError::new("InternalServerError", 500, "no server identity")
                     })?;
-                keyvault::set_access_policy(
+                keyvault::access::set_access_policy(
                     ws,
                     &report.vaults[v],
                     &principal,

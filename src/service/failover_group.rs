@@ -376,36 +376,6 @@ fn failover_group(
     })
 }
 
-/// A planned (or forced) failover of a group asked for by a person, as one operation. With
-/// `wait`, the call returns when the last database has opened, as `az sql failover-group
-/// set-primary` does without `--no-wait`: the simulated clock advances to that instant (and
-/// whatever falls due meanwhile happens). One notification tells the whole operation, with
-/// its count.
-pub fn fail_over(
-    ws: &mut Workspace,
-    name: &str,
-    server_name: &str,
-    allow_data_loss: bool,
-    wait: bool,
-    keys: &dyn super::KeySource,
-) -> ServiceResult<GroupFailoverReport> {
-    let r = set_group_primary(ws, name, server_name, allow_data_loss)?;
-    if wait && r.completes_at > ws.now() {
-        super::behaviour::advance_with(ws, r.completes_at - ws.now(), keys)?;
-    }
-    notify(
-        ws,
-        if r.lost_writes > 0 {
-            NotificationLevel::Warning
-        } else {
-            NotificationLevel::Success
-        },
-        "Failover completed",
-        r.notification_text(),
-    );
-    Ok(r)
-}
-
 /// Opens every database of a failover on its new primary: a real unwrap of each DEK
 /// through that server's vault, the requests waiting for room in the vault's windows, the
 /// RSA work on every core. The first failure stops the failover (nothing changes).
@@ -424,7 +394,7 @@ fn open_new_primaries(
             .filter_map(|n| s.database(n))
             .filter(|d| d.dek.is_some())
             .collect();
-        let deks = super::tde::server_unwrap_deks(ws, server_name, &targets);
+        let deks = super::key_access::server_unwrap_deks(ws, server_name, &targets);
         targets
             .iter()
             .zip(deks)

@@ -4,6 +4,7 @@
 //! Key Vault with its primary user-assigned identity when it has one; deleting that
 //! identity, or taking it from the server, loses the key like a revoked access policy.
 
+use super::lookup::{new_identity, server, server_mut};
 use super::{ServiceError, ServiceResult, check_name, transact};
 use crate::model::*;
 
@@ -18,7 +19,7 @@ pub fn create_identity(
         check_name("user assigned identity", name, 3, 128, |c| {
             c.is_ascii_alphanumeric() || "-_".contains(c)
         })?;
-        let location = super::resources::resolve_location(ws, resource_group, location)?;
+        let location = super::lookup::resolve_location(ws, resource_group, location)?;
         let sub = ws.current_subscription.clone();
         if let Some(existing) = ws.identities.iter().find(|i| {
             i.subscription == sub
@@ -191,7 +192,7 @@ pub fn set_server_identities(
             (false, _) => None,
         };
         let federated = match &req.federated_client_id {
-            Some(app) => Some(super::directory::app(ws, app)?.app_id.clone()),
+            Some(app) => Some(super::lookup::app(ws, app)?.app_id.clone()),
             None => current.federated_client_id.clone(),
         };
         let s = super::lookup::server_mut(ws, server_name)?;
@@ -220,6 +221,29 @@ pub fn set_server_identities(
                     .map(|p| format!(", primary {}", p.rsplit('/').next().unwrap_or(p)))
                     .unwrap_or_default()
             ),
+        )
+    })
+}
+
+/// `az sql server update --assign-identity` (and the portal, which does it implicitly).
+pub fn assign_identity(ws: &mut Workspace, server_name: &str) -> ServiceResult<SqlServer> {
+    let out = {
+        transact(ws, |ws| {
+            server(ws, server_name)?;
+            if server(ws, server_name)?.identity.is_none() {
+                let id = new_identity(ws);
+                server_mut(ws, server_name)?.identity = Some(id);
+            }
+            Ok(server(ws, server_name)?.clone())
+        })
+    };
+    out.inspect(|_| {
+        super::log_server_change(
+            ws,
+            server_name,
+            None,
+            "Update SQL server (identity)",
+            "System assigned identity turned on.".to_string(),
         )
     })
 }

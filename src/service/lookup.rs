@@ -167,3 +167,184 @@ fn platform_key(k: &PlatformKey) -> ServiceResult<crate::crypto::DataEncryptionK
         )
     })
 }
+
+/// Is vault `v` unreachable now (its own outage, or its region down and not yet failed
+/// over)?
+pub fn vault_unreachable(ws: &Workspace, v: &KeyVault) -> bool {
+    let now = ws.now();
+    if v.outage_until.is_some_and(|t| t > now) {
+        return true;
+    }
+    ws.continuity
+        .region_outage(&v.location, now)
+        .is_some_and(|o| o.vault_failover_at.is_none_or(|t| t > now))
+}
+
+/// Is vault `v` serving read-only from its paired region?
+pub fn vault_read_only(ws: &Workspace, v: &KeyVault) -> bool {
+    let now = ws.now();
+    ws.continuity
+        .region_outage(&v.location, now)
+        .is_some_and(|o| o.vault_failover_at.is_some_and(|t| t <= now))
+}
+
+/// The refusal of a change while the vault is failed over (or out).
+pub(crate) fn check_vault_writable(ws: &Workspace, vault: &str) -> ServiceResult<()> {
+    let Some(v) = ws.vault(vault) else {
+        return Ok(());
+    };
+    if vault_unreachable(ws, v) {
+        return Err(ServiceError::new(
+            "ServiceUnavailable",
+            503,
+            format!(
+                "The service is unavailable. Please retry the request later. (Key vault '{}' cannot be reached.)",
+                v.name
+            ),
+        ));
+    }
+    if vault_read_only(ws, v) {
+        return Err(ServiceError::new(
+            "VaultReadOnlyDuringFailover",
+            409,
+            format!(
+                "Key vault '{}' is failed over to the paired region '{}' and is read-only: keys can be listed, read, wrapped and unwrapped, but keys, access policies and firewall rules cannot be created, changed or deleted until region '{}' is back.",
+                v.name,
+                paired_region(&v.location).unwrap_or("?"),
+                v.location
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Who a server's federated identity is in `vault_tenant`: the service principal of the
+/// app it is federated to, when the app is multi-tenant, trusts the identity (a federated
+/// credential whose subject is its principal and whose issuer is its tenant) and has a
+/// service principal there.
+pub(crate) fn federated_principal(
+    ws: &Workspace,
+    app_id: &str,
+    identity: &ServerIdentity,
+    vault_tenant: &TenantId,
+) -> Option<PrincipalId> {
+    let a = ws
+        .apps
+        .iter()
+        .find(|a| a.app_id.eq_ignore_ascii_case(app_id))?;
+    let trusted = a.federated_credentials.iter().any(|c| {
+        c.subject.eq_ignore_ascii_case(&identity.principal_id.0)
+            && c.issuer
+                .to_ascii_lowercase()
+                .contains(&identity.tenant_id.0.to_ascii_lowercase())
+    });
+    if !(a.multi_tenant || &a.tenant == vault_tenant) || !trusted {
+        return None;
+    }
+    ws.service_principals
+        .iter()
+        .find(|s| s.app_id == a.app_id && &s.tenant == vault_tenant)
+        .map(|s| s.object_id.clone())
+}
+
+/// A vault by name, not deleted, with the vault's not-found error.
+pub(crate) fn live_vault<'a>(ws: &'a Workspace, name: &str) -> ServiceResult<&'a KeyVault> {
+    match ws.vault(name) {
+        Some(v) if v.deleted.is_none() => Ok(v),
+        _ => Err(ServiceError::vault_not_found(name)),
+    }
+}
+
+/// Refuses a management-plane change to a locked vault.
+pub(crate) fn check_vault_lock(
+    ws: &Workspace,
+    name: &str,
+    action: super::locks::LockedAction,
+) -> ServiceResult<()> {
+    match ws.vault(name) {
+        Some(v) => super::locks::check(ws, &super::ids::vault(v), action),
+        None => Ok(()),
+    }
+}
+
+/// [`live_vault`] for a change: refused while the vault is out or failed over.
+pub(crate) fn live_vault_mut<'a>(
+    ws: &'a mut Workspace,
+    name: &str,
+) -> ServiceResult<&'a mut KeyVault> {
+    check_vault_writable(ws, name)?;
+    match ws.vault_mut(name) {
+        Some(v) if v.deleted.is_none() => Ok(v),
+        _ => Err(ServiceError::vault_not_found(name)),
+    }
+}
+
+/// The refusal of a purge under purge protection (a key's, a vault's).
+pub(crate) fn purge_refusal(what: &str, scheduled: Timestamp) -> ServiceError {
+    ServiceError::new(
+        "Forbidden",
+        403,
+        format!(
+            "Operation \"purge\" is not allowed on {what}: purge protection is enabled, so it is purged automatically when its retention period ends ({}).",
+            scheduled.to_iso()
+        ),
+    )
+}
+
+pub(crate) fn invalid_location(location: &str) -> ServiceError {
+    let known: Vec<&str> = REGIONS.iter().map(|r| r.name).collect();
+    ServiceError::bad_request(
+        "LocationNotAvailableForResourceType",
+        format!(
+            "The provided location '{location}' is not available for resource type. List of available regions is '{}'.",
+            known.join(",")
+        ),
+    )
+}
+
+/// Resolves a location argument, defaulting to the group's location.
+pub(crate) fn resolve_location(
+    ws: &Workspace,
+    group: &str,
+    location: Option<&str>,
+) -> ServiceResult<String> {
+    let g = ws
+        .resource_group(group)
+        .ok_or_else(|| ServiceError::resource_group_not_found(group))?;
+    match location {
+        Some(l) => Ok(region(l)
+            .ok_or_else(|| invalid_location(l))?
+            .name
+            .to_string()),
+        None => Ok(g.location.clone()),
+    }
+}
+
+/// Graph's answer for an object id, app id or UPN that names nobody.
+pub(crate) fn no_such_object(id: &str) -> ServiceError {
+    ServiceError::not_found(
+        "Request_ResourceNotFound",
+        format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
+    )
+}
+
+/// The app registration with app id (or object id) `id`, visible from the home tenant.
+pub fn app<'a>(ws: &'a Workspace, id: &str) -> ServiceResult<&'a AppRegistration> {
+    ws.apps
+        .iter()
+        .find(|a| {
+            a.app_id.eq_ignore_ascii_case(id.trim()) || a.object_id.eq_ignore_ascii_case(id.trim())
+        })
+        .ok_or_else(|| no_such_object(id))
+}
+
+/// The most versions a key may have to be backed up.
+pub const MAX_BACKUP_VERSIONS: usize = 500;
+
+pub fn geography_of(location: &str) -> String {
+    region(location)
+        .map(|r| r.geography.to_string())
+        .unwrap_or_default()
+}

@@ -5,36 +5,12 @@
 //! to `Microsoft.Sql/managedInstances`), and its delete.
 
 use super::identity::ServerIdentities;
+pub use super::network::{DELEGATION, vnet};
+use super::network::{bad_prefix, check_subnet_prefix, cidr};
 use super::sql::{CreateServer, create_server_with};
 use super::{ServiceError, ServiceResult, check_name, transact};
 use crate::crypto::RsaKeyMaterial;
 use crate::model::*;
-
-/// The delegation a managed instance's subnet needs.
-pub const DELEGATION: &str = "Microsoft.Sql/managedInstances";
-
-/// `a.b.c.d/n` as (address, prefix length).
-pub(crate) fn cidr(text: &str) -> Option<(u32, u32)> {
-    let (addr, len) = text.trim().split_once('/')?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
-    let octets: Vec<u32> = addr
-        .split('.')
-        .map(|o| o.parse::<u8>().ok().map(u32::from))
-        .collect::<Option<_>>()?;
-    (octets.len() == 4).then(|| (octets.iter().fold(0, |a, o| (a << 8) | o), len))
-}
-
-fn within(inner: (u32, u32), outer: (u32, u32)) -> bool {
-    let mask = |len: u32| if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    inner.1 >= outer.1 && inner.0 & mask(outer.1) == outer.0 & mask(outer.1)
-}
-
-fn bad_prefix(p: &str) -> ServiceError {
-    ServiceError::bad_request(
-        "InvalidAddressPrefixFormat",
-        format!("Address prefix {p} does not have a valid format."),
-    )
-}
 
 /// `az network vnet create`.
 pub fn create_vnet(
@@ -48,7 +24,7 @@ pub fn create_vnet(
         check_name("virtual network", name, 2, 64, |c| {
             c.is_ascii_alphanumeric() || "-_.".contains(c)
         })?;
-        let location = super::resources::resolve_location(ws, resource_group, location)?;
+        let location = super::lookup::resolve_location(ws, resource_group, location)?;
         let prefixes: Vec<String> = if prefixes.is_empty() {
             vec!["10.0.0.0/16".into()]
         } else {
@@ -76,50 +52,6 @@ pub fn create_vnet(
         ws.networks.push(v.clone());
         Ok(v)
     })
-}
-
-pub fn vnet<'a>(
-    ws: &'a Workspace,
-    resource_group: &str,
-    name: &str,
-) -> ServiceResult<&'a VirtualNetwork> {
-    ws.networks
-        .iter()
-        .find(|v| {
-            v.subscription == ws.current_subscription
-                && v.resource_group.eq_ignore_ascii_case(resource_group)
-                && v.name.eq_ignore_ascii_case(name)
-        })
-        .ok_or_else(|| {
-            ServiceError::not_found(
-                "ResourceNotFound",
-                format!("The Resource 'Microsoft.Network/virtualNetworks/{name}' under resource group '{resource_group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"),
-            )
-        })
-}
-
-/// Refuses a subnet prefix that is not a CIDR inside the network's address space.
-pub(crate) fn check_subnet_prefix(
-    v: &VirtualNetwork,
-    name: &str,
-    prefix: &str,
-) -> ServiceResult<()> {
-    let p = cidr(prefix).ok_or_else(|| bad_prefix(prefix))?;
-    if !v
-        .address_prefixes
-        .iter()
-        .filter_map(|x| cidr(x))
-        .any(|outer| within(p, outer))
-    {
-        return Err(ServiceError::bad_request(
-            "NetcfgSubnetRangeOutsideVnet",
-            format!(
-                "Subnet '{name}' is not valid because its IP address range is outside the IP address range of virtual network '{}'.",
-                v.name
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// `az network vnet subnet create` (a PUT: an existing subnet is updated), with the NSG and
@@ -270,20 +202,4 @@ pub fn managed_instance<'a>(
                 format!("The Resource 'Microsoft.Sql/managedInstances/{name}' under resource group '{resource_group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"),
             )
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cidr_containment() {
-        let v = cidr("10.0.0.0/16").unwrap();
-        assert!(within(cidr("10.0.1.0/24").unwrap(), v));
-        assert!(!within(cidr("10.1.0.0/24").unwrap(), v));
-        assert!(!within(cidr("10.0.0.0/8").unwrap(), v));
-        assert!(cidr("10.0.0/24").is_none());
-        assert!(cidr("10.0.0.300/24").is_none());
-        assert!(cidr("10.0.0.0/33").is_none());
-    }
 }

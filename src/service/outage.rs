@@ -3,6 +3,7 @@
 //! key material in another vault (the seed's two-vault high availability); vaults of a
 //! region that is down fail over, read-only, to the paired region within a few minutes.
 
+pub use super::lookup::{vault_read_only, vault_unreachable};
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent};
@@ -106,56 +107,6 @@ pub fn start_region_outage(
     })
 }
 
-/// Is vault `v` unreachable now (its own outage, or its region down and not yet failed
-/// over)?
-pub fn vault_unreachable(ws: &Workspace, v: &KeyVault) -> bool {
-    let now = ws.now();
-    if v.outage_until.is_some_and(|t| t > now) {
-        return true;
-    }
-    ws.continuity
-        .region_outage(&v.location, now)
-        .is_some_and(|o| o.vault_failover_at.is_none_or(|t| t > now))
-}
-
-/// Is vault `v` serving read-only from its paired region?
-pub fn vault_read_only(ws: &Workspace, v: &KeyVault) -> bool {
-    let now = ws.now();
-    ws.continuity
-        .region_outage(&v.location, now)
-        .is_some_and(|o| o.vault_failover_at.is_some_and(|t| t <= now))
-}
-
-/// The refusal of a change while the vault is failed over (or out).
-pub(crate) fn check_vault_writable(ws: &Workspace, vault: &str) -> ServiceResult<()> {
-    let Some(v) = ws.vault(vault) else {
-        return Ok(());
-    };
-    if vault_unreachable(ws, v) {
-        return Err(ServiceError::new(
-            "ServiceUnavailable",
-            503,
-            format!(
-                "The service is unavailable. Please retry the request later. (Key vault '{}' cannot be reached.)",
-                v.name
-            ),
-        ));
-    }
-    if vault_read_only(ws, v) {
-        return Err(ServiceError::new(
-            "VaultReadOnlyDuringFailover",
-            409,
-            format!(
-                "Key vault '{}' is failed over to the paired region '{}' and is read-only: keys can be listed, read, wrapped and unwrapped, but keys, access policies and firewall rules cannot be created, changed or deleted until region '{}' is back.",
-                v.name,
-                paired_region(&v.location).unwrap_or("?"),
-                v.location
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// A linked key of `server_name` with the protector's key material in another vault the
 /// server can use now: where it turns when the protector's vault is out.
 pub fn high_availability_twin(ws: &Workspace, server_name: &str) -> Option<ServerKey> {
@@ -179,7 +130,7 @@ pub fn high_availability_twin(ws: &Workspace, server_name: &str) -> Option<Serve
             let Some(uri) = k.uri.as_deref().and_then(KeyUri::parse) else {
                 return false;
             };
-            super::keyvault::check_key_use(
+            super::keyvault::data_plane::check_key_use(
                 ws,
                 &super::Caller::Server(s.name.clone()),
                 &uri,
@@ -233,7 +184,7 @@ fn adopt_twin(
         else {
             continue;
         };
-        super::keyvault::unwrap_key(ws, &caller, &uri, &w.wrapped)
+        super::keyvault::data_plane::unwrap_key(ws, &caller, &uri, &w.wrapped)
             .map_err(|f| super::lookup::tde_error(ws, server_name, &f))?;
         moved.push(d.name.clone());
     }

@@ -3,8 +3,8 @@
 //! that grows with the database's size, and loses the server-level settings the service
 //! documents; the console records which ones.
 
+use super::key_access::database_key_access;
 use super::lookup::{server, server_mut, tde_error};
-use super::tde::database_key_access;
 use super::{ServiceError, ServiceResult, ids, notify, transact};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -68,7 +68,7 @@ pub(crate) fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) ->
             ),
         ));
     }
-    super::tde::key_access(ws, server_name, Some(db), true)
+    super::key_access::key_access(ws, server_name, Some(db), true)
         .map_err(|f| tde_error(ws, server_name, &f))?;
     let now = ws.now();
     let until = now + recovery_duration(d);
@@ -168,7 +168,7 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
     // Many recoveries may end at the same instant: the unwraps wait for room in the vault's
     // windows rather than fail (a long-running operation).
     let (opened, _) = super::requests::long_running(ws, |ws| {
-        super::behaviour::open_database(ws, server_name, &d)
+        super::key_access::open_database(ws, server_name, &d)
     });
     match opened {
         Ok(()) => {
@@ -261,7 +261,7 @@ pub fn revalidate_with_backup_key(
     kid: &str,
 ) -> ServiceResult<Vec<String>> {
     transact(ws, |ws| {
-        let key = super::sql::add_server_key(ws, server_name, kid)?;
+        let key = super::server_key::add_server_key(ws, server_name, kid)?;
         let s = server(ws, server_name)?;
         let inaccessible: Vec<String> = s
             .databases

@@ -1,5 +1,6 @@
 //! Resource groups.
 
+use super::lookup::invalid_location;
 use super::{ServiceError, ServiceResult, check_name, transact};
 use crate::model::*;
 
@@ -64,35 +65,6 @@ pub fn create_resource_group_tagged(
         ws.resource_groups.push(g.clone());
         Ok(g)
     })
-}
-
-pub(crate) fn invalid_location(location: &str) -> ServiceError {
-    let known: Vec<&str> = REGIONS.iter().map(|r| r.name).collect();
-    ServiceError::bad_request(
-        "LocationNotAvailableForResourceType",
-        format!(
-            "The provided location '{location}' is not available for resource type. List of available regions is '{}'.",
-            known.join(",")
-        ),
-    )
-}
-
-/// Resolves a location argument, defaulting to the group's location.
-pub(crate) fn resolve_location(
-    ws: &Workspace,
-    group: &str,
-    location: Option<&str>,
-) -> ServiceResult<String> {
-    let g = ws
-        .resource_group(group)
-        .ok_or_else(|| ServiceError::resource_group_not_found(group))?;
-    match location {
-        Some(l) => Ok(region(l)
-            .ok_or_else(|| invalid_location(l))?
-            .name
-            .to_string()),
-        None => Ok(g.location.clone()),
-    }
 }
 
 /// The subscription named by id or by display name (case-insensitive), as `--subscription`

@@ -22,7 +22,7 @@ pub fn rotate_key(
     let material = material.into();
     user_request(ws, vault, "KeyRotate", Some(key), |ws| {
         transact(ws, |ws| {
-            super::keyvault::authorize_user(ws, vault, KeyPermission::Rotate)?;
+            super::keyvault::data_plane::authorize_user(ws, vault, KeyPermission::Rotate)?;
             add_rotated_version(ws, vault, key, material)
         })
     })
@@ -30,7 +30,7 @@ pub fn rotate_key(
 
 /// The bits of the key's current version: what a rotation must generate.
 pub fn current_bits(ws: &Workspace, vault: &str, key: &str) -> ServiceResult<usize> {
-    let (_, _, kv) = super::keyvault::key_state(ws, vault, key, None)?;
+    let (_, _, kv) = super::keyvault::data_plane::key_state(ws, vault, key, None)?;
     Ok(kv.material.bits())
 }
 
@@ -42,7 +42,7 @@ pub fn new_material_for(
     key: &str,
     keys: &dyn super::KeySource,
 ) -> ServiceResult<KeyMaterial> {
-    let (_, _, kv) = super::keyvault::key_state(ws, vault, key, None)?;
+    let (_, _, kv) = super::keyvault::data_plane::key_state(ws, vault, key, None)?;
     let internal = |e: crate::crypto::CryptoError| {
         ServiceError::new("InternalServerError", 500, e.to_string())
     };
@@ -112,8 +112,8 @@ pub fn rotation_policy(
     key: &str,
 ) -> ServiceResult<Option<RotationPolicy>> {
     user_read(ws, vault, "KeyGetRotationPolicy", Some(key), |ws| {
-        super::keyvault::authorize_user(ws, vault, KeyPermission::GetRotationPolicy)?;
-        let (_, k, _) = super::keyvault::key_state(ws, vault, key, None)?;
+        super::keyvault::data_plane::authorize_user(ws, vault, KeyPermission::GetRotationPolicy)?;
+        let (_, k, _) = super::keyvault::data_plane::key_state(ws, vault, key, None)?;
         Ok(k.rotation_policy)
     })
 }
@@ -133,7 +133,11 @@ pub fn set_rotation_policy(
 ) -> ServiceResult<RotationPolicy> {
     user_request(ws, vault, "KeyUpdateRotationPolicy", Some(key), |ws| {
         transact(ws, |ws| {
-            super::keyvault::authorize_user(ws, vault, KeyPermission::SetRotationPolicy)?;
+            super::keyvault::data_plane::authorize_user(
+                ws,
+                vault,
+                KeyPermission::SetRotationPolicy,
+            )?;
             validate_policy(&policy)?;
             policy.updated = ws.now();
             let k = ws
@@ -362,7 +366,7 @@ pub(crate) fn run_lifecycle(ws: &mut Workspace) {
                 let internal = |e: crate::crypto::CryptoError| {
                     ServiceError::new("InternalServerError", 500, e.to_string())
                 };
-                let result = super::keyvault::key_state(ws, &vault, &key, None)
+                let result = super::keyvault::data_plane::key_state(ws, &vault, &key, None)
                     .and_then(|(_, _, kv)| match &kv.material {
                         KeyMaterial::Rsa(r) => rotation_material(r.bits())
                             .map(KeyMaterial::Rsa)

@@ -7,7 +7,7 @@
 //! A secret's value leaves the vault only in the answer to `set` and `get`: lists, deleted
 //! secrets, updates, notifications and audit records never carry it.
 
-use super::keyvault::{self, live_vault, live_vault_mut};
+use super::lookup::{live_vault, live_vault_mut};
 use super::requests::{user_read, user_request};
 use super::{Caller, ServiceError, ServiceResult, check_name, notify, transact};
 use crate::model::*;
@@ -102,17 +102,18 @@ fn secrets_vault<'a>(ws: &'a Workspace, vault: &str) -> ServiceResult<&'a KeyVau
 fn authorize(ws: &Workspace, v: &KeyVault, permission: SecretPermission) -> ServiceResult<()> {
     let caller = Caller::ConsoleUser;
     let probe = || -> Result<(PrincipalId, TenantId), KeyAccessFailure> {
-        let (principal, tenant) = keyvault::caller_principal(ws, &caller)?;
+        let (principal, tenant) = super::keyvault::data_plane::caller_principal(ws, &caller)?;
         if tenant != v.tenant {
             return Err(KeyAccessFailure::TenantMismatch);
         }
-        if !keyvault::firewall_admits(ws, v, &caller) {
+        if !super::keyvault::data_plane::firewall_admits(ws, v, &caller) {
             return Err(KeyAccessFailure::FirewallBlocked);
         }
         Ok((principal, tenant))
     };
-    let (oid, tenant) =
-        probe().map_err(|f| keyvault::vault_error(ws, v, &caller, permission.as_str(), &f))?;
+    let (oid, tenant) = probe().map_err(|f| {
+        super::keyvault::data_plane::vault_error(ws, v, &caller, permission.as_str(), &f)
+    })?;
     if v.effective_secret_permissions(&oid, ws.now())
         .contains(&permission)
     {
@@ -564,12 +565,12 @@ pub fn backup_secret(ws: &mut Workspace, vault: &str, name: &str) -> ServiceResu
             .secret(name)
             .filter(|s| s.deleted.is_none())
             .ok_or_else(|| secret_not_found(name))?;
-        if s.versions.len() > keyvault::MAX_BACKUP_VERSIONS {
+        if s.versions.len() > super::lookup::MAX_BACKUP_VERSIONS {
             return Err(bad(format!(
                 "Secret '{}' has {} versions: secrets with more than {} versions cannot be backed up.",
                 s.name,
                 s.versions.len(),
-                keyvault::MAX_BACKUP_VERSIONS
+                super::lookup::MAX_BACKUP_VERSIONS
             )));
         }
         let payload = serde_json::to_vec(&SecretBackup {
@@ -579,7 +580,7 @@ pub fn backup_secret(ws: &mut Workspace, vault: &str, name: &str) -> ServiceResu
         .map_err(|e| ServiceError::new("InternalServerError", 500, e.to_string()))?;
         let header = crate::crypto::backup::BackupHeader {
             subscription: v.subscription.0.clone(),
-            geography: keyvault::geography_of(&v.location),
+            geography: super::lookup::geography_of(&v.location),
             vault: v.name.clone(),
             key: s.name.clone(),
             versions: s.versions.len(),
@@ -604,7 +605,7 @@ pub fn restore_secret(
         transact(ws, |ws| {
             let v = secrets_vault(ws, vault)?;
             authorize(ws, v, SecretPermission::Restore)?;
-            let geo = keyvault::geography_of(&v.location);
+            let geo = super::lookup::geography_of(&v.location);
             let (_, plain) = open(&ws.backup_root, &v.subscription.0, &geo, blob).map_err(|e| match e {
                 BackupError::NotABackup => bad("The file is not a secret backup."),
                 BackupError::Damaged => bad("Backup blob contains invalid or corrupt version: it cannot be decrypted here (damaged, or made in another workspace)."),
@@ -659,27 +660,29 @@ pub fn set_access_policy(
             .flat_map(|p| p.key_permissions.iter().copied())
             .collect(),
     };
-    keyvault::change_access_policy(ws, vault, object_id, &keys, secrets).inspect(|v| {
-        let secrets: Vec<&str> = v
-            .access_policies
-            .iter()
-            .filter(|p| &p.object_id == object_id)
-            .flat_map(|p| p.secret_permissions.iter().map(|s| s.as_str()))
-            .collect();
-        super::log_vault_change(
-            ws,
-            vault,
-            "Update key vault (access policy)",
-            format!(
-                "Access policy for {object_id} set: keys {}; secrets {}.",
-                keys.iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                secrets.join(", ")
-            ),
-        )
-    })
+    super::keyvault::access::change_access_policy(ws, vault, object_id, &keys, secrets).inspect(
+        |v| {
+            let secrets: Vec<&str> = v
+                .access_policies
+                .iter()
+                .filter(|p| &p.object_id == object_id)
+                .flat_map(|p| p.secret_permissions.iter().map(|s| s.as_str()))
+                .collect();
+            super::log_vault_change(
+                ws,
+                vault,
+                "Update key vault (access policy)",
+                format!(
+                    "Access policy for {object_id} set: keys {}; secrets {}.",
+                    keys.iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    secrets.join(", ")
+                ),
+            )
+        },
+    )
 }
 
 #[cfg(test)]

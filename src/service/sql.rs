@@ -1,9 +1,12 @@
 //! SQL servers, their identities, linked keys and databases, and client connections.
 
+pub use super::content::{SAMPLE_PAGE_BYTES, SAMPLE_PAGES, sample_pages};
+pub use super::identity::assign_identity;
+use super::key_access::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
 pub(crate) use super::lookup::{
     live_database, new_identity, require_online, server, server_mut, tde_error,
 };
-use super::tde::{server_unwrap_dek, server_wrap_dek, unwrap_in_memory};
+pub use super::server_key::{add_server_key, add_server_key_as, delete_server_key};
 use super::{ServiceError, ServiceResult, check_name, ids, notify, transact};
 use crate::crypto::layered::PageLayers;
 use crate::crypto::{DataEncryptionKey, EncryptedPage, RsaKeyMaterial};
@@ -28,7 +31,7 @@ pub fn validate_create_server(ws: &Workspace, req: &CreateServer) -> ServiceResu
     check_name("server", &req.name, 1, 63, |c| {
         c.is_ascii_alphanumeric() || c == '-'
     })?;
-    super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+    super::lookup::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
     if ws.server(&req.name).is_some() {
         return Err(ServiceError::conflict(
             "NameAlreadyExists",
@@ -72,7 +75,7 @@ pub fn create_server(
     transact(ws, |ws| {
         validate_create_server(ws, req)?;
         let location =
-            super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+            super::lookup::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
         let identity = req.assign_identity.then(|| new_identity(ws));
         let now = ws.now();
         let server = SqlServer {
@@ -243,29 +246,6 @@ pub fn update_server(
     })
 }
 
-/// `az sql server update --assign-identity` (and the portal, which does it implicitly).
-pub fn assign_identity(ws: &mut Workspace, server_name: &str) -> ServiceResult<SqlServer> {
-    let out = {
-        transact(ws, |ws| {
-            server(ws, server_name)?;
-            if server(ws, server_name)?.identity.is_none() {
-                let id = new_identity(ws);
-                server_mut(ws, server_name)?.identity = Some(id);
-            }
-            Ok(server(ws, server_name)?.clone())
-        })
-    };
-    out.inspect(|_| {
-        super::log_server_change(
-            ws,
-            server_name,
-            None,
-            "Update SQL server (identity)",
-            "System assigned identity turned on.".to_string(),
-        )
-    })
-}
-
 /// `sim identity delete`: deletes the server's managed identity in Azure AD.
 pub fn delete_identity(ws: &mut Workspace, server_name: &str) -> ServiceResult<SqlServer> {
     transact(ws, |ws| {
@@ -319,14 +299,6 @@ impl CreateDatabase {
     }
 }
 
-/// Number of sample pages a new database holds (files from before 2026-11 hold four).
-pub const SAMPLE_PAGES: usize = 1;
-
-/// Bytes of sample rows in each sample page: the used part of an 8 KiB data page (a page
-/// nobody has written to holds little). Kept small so an estate of 50,000 databases stays a
-/// file of tens of megabytes; what users write is stored in pages of its own size.
-pub const SAMPLE_PAGE_BYTES: usize = 512;
-
 /// `az sql db create`: a real DEK encrypts the sample pages and is wrapped by the protector.
 pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResult<Database> {
     let out = {
@@ -338,11 +310,11 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
             let own_key = match &req.encryption_protector {
                 Some(kid) => {
                     super::database_key::require_identity_for_own_key(ws, identity.as_deref())?;
-                    let uri = super::tde::parse_kid(kid)?;
+                    let uri = super::key_access::parse_kid(kid)?;
                     add_server_key_as(ws, &req.server, kid, identity.as_deref())?;
                     let auto = req.encryption_protector_auto_rotation;
                     Some(
-                        super::tde::validate_protector_as(
+                        super::key_access::validate_protector_as(
                             ws,
                             &req.server,
                             &uri,
@@ -359,7 +331,7 @@ pub fn create_database(ws: &mut Workspace, req: &CreateDatabase) -> ServiceResul
                 None => server(ws, &req.server)?.protector.server_key_name.clone(),
             };
             let dek = DataEncryptionKey::generate();
-            let wrapped = super::tde::server_wrap_dek_as(
+            let wrapped = super::key_access::server_wrap_dek_as(
                 ws,
                 &req.server,
                 &protector,
@@ -624,33 +596,6 @@ pub(crate) fn new_database(
     })
 }
 
-/// Deterministic sample rows for a database, [`SAMPLE_PAGE_BYTES`] per page.
-pub fn sample_pages(db: &str) -> Vec<Vec<u8>> {
-    (0..SAMPLE_PAGES)
-        .map(|page| {
-            let mut text = String::with_capacity(SAMPLE_PAGE_BYTES);
-            let mut row = page * 100;
-            while text.len() < SAMPLE_PAGE_BYTES {
-                row += 1;
-                text.push_str(&format!(
-                    "{db}|{row:06}|Customer {row:06}|{}|{}.{:02}\n",
-                    [
-                        "Contoso Ltd",
-                        "Fabrikam Inc",
-                        "Northwind Traders",
-                        "Adventure Works"
-                    ][row % 4],
-                    (row * 37) % 10_000,
-                    row % 100
-                ));
-            }
-            let mut bytes = text.into_bytes();
-            bytes.truncate(SAMPLE_PAGE_BYTES);
-            bytes
-        })
-        .collect()
-}
-
 /// `az sql db delete`. The service takes a last backup before the drop, so a database whose
 /// customer-managed key it cannot reach is not dropped (`CannotDropDatabaseAKVError`). The
 /// dropped database is kept, with its history, for restore while its retention runs.
@@ -669,7 +614,7 @@ pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> Servi
                 .is_some_and(|k| k.key_type == ServerKeyType::AzureKeyVault);
             if d.tde_enabled()
                 && cmk
-                && super::tde::database_key_access(ws, server_name, db).is_err()
+                && super::key_access::database_key_access(ws, server_name, db).is_err()
             {
                 return Err(ServiceError::bad_request(
                     "CannotDropDatabaseAKVError",
@@ -805,145 +750,6 @@ fn reseal_current_text(
     let i = d.content.partition_point(|r| r.at <= now);
     d.content.insert(i, ContentRevision { at: now, sealed });
     Ok(())
-}
-
-/// `az sql server key create --kid`: links a Key Vault key to the server. The server reads
-/// the key (its `get` permission) to learn the thumbprint.
-pub fn add_server_key(
-    ws: &mut Workspace,
-    server_name: &str,
-    kid: &str,
-) -> ServiceResult<ServerKey> {
-    add_server_key_as(ws, server_name, kid, None)
-}
-
-/// [`add_server_key`] reaching the vault with a database's user-assigned identity
-/// (`identity`, an ARM id) instead of the server's.
-pub fn add_server_key_as(
-    ws: &mut Workspace,
-    server_name: &str,
-    kid: &str,
-    identity: Option<&str>,
-) -> ServiceResult<ServerKey> {
-    let out = {
-        transact(ws, |ws| {
-            super::lookup::require_server_serving(ws, server_name)?;
-            let uri = super::tde::parse_kid(kid)?;
-            let s = server(ws, server_name)?;
-            let caller = super::tde::caller_with(s, identity);
-            if identity.is_none() && ws.key_vault_identity(s).is_none() {
-                return Err(tde_error(
-                    ws,
-                    server_name,
-                    &KeyAccessFailure::NoServerIdentity,
-                ));
-            }
-            let usable =
-                super::keyvault::server_check_key(ws, &caller, &uri, &[KeyPermission::Get], None)
-                    .map_err(|f| match f {
-                    KeyAccessFailure::VaultNotFound | KeyAccessFailure::VaultDeleted => {
-                        ServiceError::vault_connection_failed()
-                    }
-                    other => tde_error(ws, server_name, &other),
-                })?;
-            // The service checks the key when it is linked, not only when it becomes the
-            // protector: RSA 2048/3072 only, and wrapKey/unwrapKey allowed.
-            super::tde::check_key_kind(&usable)?;
-            if !usable.version.allows(KeyOperation::WrapKey)
-                || !usable.version.allows(KeyOperation::UnwrapKey)
-            {
-                return Err(tde_error(
-                    ws,
-                    server_name,
-                    &KeyAccessFailure::KeyOperationsNotPermitted,
-                ));
-            }
-            let name = server_key_name(
-                &usable.vault.name,
-                &usable.key.name,
-                &usable.version.version.0,
-            );
-            if let Some(existing) = s.key(&name) {
-                return Ok(existing.clone());
-            }
-            let key = ServerKey {
-                name,
-                key_type: ServerKeyType::AzureKeyVault,
-                uri: Some(
-                    usable
-                        .vault
-                        .key_uri(&usable.key.name, &usable.version.version),
-                ),
-                thumbprint: usable.version.material.thumbprint(),
-                created: ws.now(),
-            };
-            server_mut(ws, server_name)?.keys.push(key.clone());
-            Ok(key)
-        })
-    };
-    out.inspect(|_| {
-        super::log_server_change(
-            ws,
-            server_name,
-            None,
-            "Create or update server key",
-            format!("Key {kid} linked to the server."),
-        )
-    })
-}
-
-/// `az sql server key delete`: the protector in use cannot be removed.
-pub fn delete_server_key(
-    ws: &mut Workspace,
-    server_name: &str,
-    key_name: &str,
-) -> ServiceResult<()> {
-    let out = {
-        transact(ws, |ws| {
-            super::lookup::require_server_serving(ws, server_name)?;
-            let s = server(ws, server_name)?;
-            super::locks::check(
-                ws,
-                &super::ids::server(s),
-                super::locks::LockedAction::Write,
-            )?;
-            let key = s
-                .key(key_name)
-                .ok_or_else(ServiceError::server_key_not_found)?;
-            if key.key_type == ServerKeyType::ServiceManaged
-                || s.protector.server_key_name.eq_ignore_ascii_case(key_name)
-            {
-                return Err(ServiceError::conflict(
-                    "AzureKeyVaultKeyInUse",
-                    "The key is currently being used by the server.",
-                ));
-            }
-            super::georeplication::check_key_removal(ws, server_name, key)?;
-            if s.databases.iter().any(|d| {
-                d.dek
-                    .as_ref()
-                    .is_some_and(|w| w.server_key_name.eq_ignore_ascii_case(key_name))
-            }) {
-                return Err(ServiceError::conflict(
-                    "AzureKeyVaultKeyInUse",
-                    "The key is currently being used by the server.",
-                ));
-            }
-            server_mut(ws, server_name)?
-                .keys
-                .retain(|k| !k.name.eq_ignore_ascii_case(key_name));
-            Ok(())
-        })
-    };
-    out.inspect(|_| {
-        super::log_server_change(
-            ws,
-            server_name,
-            None,
-            "Delete server key",
-            format!("Server key '{key_name}' removed."),
-        )
-    })
 }
 
 /// `sim connect`: a client login. Online databases answer by decrypting a data page with

@@ -19,14 +19,14 @@
 //!   with until it switches to another key and back.
 //!
 //! The workspace's identity is a principal like a server's: every vault call goes through
-//! the vault's own checks ([`super::keyvault::check_key_use`]: access policies or RBAC,
+//! the vault's own checks ([`super::keyvault::data_plane::check_key_use`]: access policies or RBAC,
 //! firewall, soft-delete, key state) as [`Caller::Synapse`].
 //!
 //! Data is really double-encrypted: data keys are sealed with the workspace's platform key
 //! (AES-256-GCM) and the sealed blob wrapped by the Key Vault key (RSA-OAEP-256); pages are
 //! encrypted with the data key and again with the platform key.
 
-use super::keyvault::{check_key_use, server_check_key, vault_error};
+use super::keyvault::data_plane::{check_key_use, server_check_key, vault_error};
 use super::{Caller, ServiceError, ServiceResult, check_name, notify, transact};
 use crate::crypto::layered::{self, PageLayers};
 use crate::crypto::{DataEncryptionKey, EncryptedPage};
@@ -91,7 +91,7 @@ pub fn create_storage_account(
             ));
         }
         let location =
-            super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+            super::lookup::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
         let kind = match &req.kind {
             None => "StorageV2".to_string(),
             Some(k) => STORAGE_KINDS
@@ -415,8 +415,12 @@ fn wrap_data_key(
         }),
         Some((name, url)) => {
             let uri = KeyUri::parse(url).ok_or(KeyAccessFailure::KeyNotFound)?;
-            let (kid, wrapped) =
-                super::keyvault::wrap_key(ws, &Caller::Synapse(w.name.clone()), &uri, &sealed)?;
+            let (kid, wrapped) = super::keyvault::data_plane::wrap_key(
+                ws,
+                &Caller::Synapse(w.name.clone()),
+                &uri,
+                &sealed,
+            )?;
             Ok(WrappedDataKey {
                 workspace_key: Some(name.to_string()),
                 kid: Some(kid),
@@ -437,7 +441,12 @@ fn open_data_key(
         None => k.wrapped.clone(),
         Some(kid) => {
             let uri = KeyUri::parse(kid).ok_or(KeyAccessFailure::KeyNotFound)?;
-            super::keyvault::unwrap_key(ws, &Caller::Synapse(w.name.clone()), &uri, &k.wrapped)?
+            super::keyvault::data_plane::unwrap_key(
+                ws,
+                &Caller::Synapse(w.name.clone()),
+                &uri,
+                &k.wrapped,
+            )?
         }
     };
     let bytes = unseal(&platform_cipher(w)?, 0, &sealed)?;
@@ -535,7 +544,7 @@ pub fn create_workspace(
             ));
         }
         let location =
-            super::resources::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
+            super::lookup::resolve_location(ws, &req.resource_group, req.location.as_deref())?;
         if ws.synapse.workspace(name).is_some() {
             return Err(ServiceError::conflict(
                 "WorkspaceNameAlreadyExists",

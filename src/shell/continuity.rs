@@ -1113,10 +1113,11 @@ fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let wait = !a.has("--no-wait");
     let keys = &service::OsKeySource;
     if try_planned {
-        fg::fail_over(ws, &name, &server, false, wait, keys)
-            .or_else(|_| fg::fail_over(ws, &name, &server, true, wait, keys))?;
+        crate::service::behaviour::fail_over(ws, &name, &server, false, wait, keys).or_else(
+            |_| crate::service::behaviour::fail_over(ws, &name, &server, true, wait, keys),
+        )?;
     } else {
-        fg::fail_over(ws, &name, &server, allow, wait, keys)?;
+        crate::service::behaviour::fail_over(ws, &name, &server, allow, wait, keys)?;
     }
     Ok(Value::Null)
 }

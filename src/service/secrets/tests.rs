@@ -1,12 +1,12 @@
 use super::*;
-use crate::service::keyvault::CreateVault;
+use crate::service::keyvault::{self, vaults::CreateVault};
 use crate::service::{behaviour, new_workspace, rbac, resources};
 use crate::sim::Duration;
 
 const V: &str = "kv-secrets";
 
 fn vault(ws: &mut Workspace, name: &str, location: &str, purge_protection: bool) {
-    keyvault::create_vault(
+    keyvault::vaults::create_vault(
         ws,
         &CreateVault {
             name: name.into(),
@@ -201,7 +201,7 @@ fn access_policies_decide_who_may_do_what() {
     assert_eq!(get_secret(&ws, V, "s", None).unwrap_err().status, 403);
     // delete-policy removes the secret permissions too.
     ws.console_user = me;
-    keyvault::delete_access_policy(&mut ws, V, &other).unwrap();
+    keyvault::access::delete_access_policy(&mut ws, V, &other).unwrap();
     assert!(
         !ws.vault(V)
             .unwrap()
@@ -257,7 +257,7 @@ fn the_firewall_refuses_a_caller_outside_it() {
     let mut acls = ws.vault(V).unwrap().network.clone();
     acls.restricted = true;
     acls.ip_rules = vec!["203.0.113.0/24".into()];
-    keyvault::set_network_acls(&mut ws, V, acls).unwrap();
+    keyvault::access::set_network_acls(&mut ws, V, acls).unwrap();
     let e = get_secret(&ws, V, "s", None).unwrap_err();
     assert_eq!(e.code, "ForbiddenByFirewall");
 }
@@ -309,7 +309,7 @@ fn purge_protection_waits_for_the_retention_and_the_clock_purges() {
     let mut ws = new_workspace("secrets", 9);
     resources::create_resource_group(&mut ws, "rg", "eastus").unwrap();
     let name = "kv-protected";
-    keyvault::create_vault(
+    keyvault::vaults::create_vault(
         &mut ws,
         &CreateVault {
             name: name.into(),
@@ -378,7 +378,7 @@ fn backups_restore_within_a_subscription_and_geography() {
     assert!(e.message.contains("geography"), "{}", e.message);
     assert!(restore_secret(&mut ws, "kv-secrets-2", b"not a backup").is_err());
     // A key backup is not a secret backup.
-    let mut key = keyvault::CreateKey::new(V, "k", KeyType::Rsa, 2048);
+    let mut key = keyvault::keys::CreateKey::new(V, "k", KeyType::Rsa, 2048);
     key.enabled = true;
     let material = crate::crypto::KeyMaterial::Rsa(
         crate::crypto::RsaKeyMaterial::from_pem(include_str!(
@@ -386,8 +386,8 @@ fn backups_restore_within_a_subscription_and_geography() {
         ))
         .expect("fixture"),
     );
-    keyvault::create_key(&mut ws, &key, material).unwrap();
-    let key_blob = keyvault::backup_key(&mut ws, V, "k").unwrap();
+    keyvault::keys::create_key(&mut ws, &key, material).unwrap();
+    let key_blob = keyvault::keys::backup_key(&mut ws, V, "k").unwrap();
     let e = restore_secret(&mut ws, "kv-secrets-2", &key_blob).unwrap_err();
     assert!(e.message.contains("not a secret backup"), "{}", e.message);
 }
@@ -434,7 +434,7 @@ fn requests_are_journaled_as_secret_operations_without_values() {
 fn a_managed_hsm_has_no_secrets() {
     let mut ws = setup();
     let me = ws.console_user.object_id.clone();
-    keyvault::create_managed_hsm(
+    keyvault::vaults::create_managed_hsm(
         &mut ws,
         &CreateVault {
             name: "hsm-one".into(),

@@ -402,7 +402,7 @@ fn failover_buttons(ui: &mut egui::Ui, server: &str, g: &FailoverGroup, cx: &mut
                         format!("Failing over {name}…")
                     },
                     move |ws| {
-                        fg::fail_over(ws, &name, &target, forced, true, keys.as_ref())
+                        crate::service::behaviour::fail_over(ws, &name, &target, forced, true, keys.as_ref())
                             .map(|r| {
                                 format!(
                                     "'{}' failed over: {} is the primary; {}.{}",
