@@ -741,3 +741,38 @@ pub(crate) fn transfer_rotated_version(ws: &mut Workspace, server_name: &str, ki
         }
     }
 }
+
+/// A replication link as `az sql db replica list-links` shows it, from `server`/`db`'s side:
+/// the one builder of this JSON (the shell, the ARM endpoint and the portal's row details).
+pub fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> serde_json::Value {
+    let local_primary = l.is_primary(server, db);
+    let (partner_server, partner_db) = if local_primary {
+        (&l.secondary_server, &l.secondary_database)
+    } else {
+        (&l.primary_server, &l.primary_database)
+    };
+    let s = ws.server(server);
+    let p = ws.server(partner_server);
+    let (role, partner_role) = if local_primary {
+        ("Primary", "Secondary")
+    } else {
+        ("Secondary", "Primary")
+    };
+    serde_json::json!({
+        "id": s.map(|s| format!("{}/replicationLinks/{}", ids::database(s, db), l.id)),
+        "isTerminationAllowed": true,
+        "linkType": "GEO",
+        "name": l.id,
+        "partnerDatabase": partner_db,
+        "partnerLocation": p.map(|p| p.location.clone()),
+        "partnerRole": partner_role,
+        "partnerServer": partner_server,
+        "percentComplete": 100,
+        "replicationMode": "ASYNC",
+        "replicationState": l.state.as_str(),
+        "resourceGroup": s.map(|s| s.resource_group.clone()),
+        "role": role,
+        "startTime": l.created.to_iso(),
+        "type": "Microsoft.Sql/servers/databases/replicationLinks"
+    })
+}

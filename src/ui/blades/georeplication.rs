@@ -116,7 +116,7 @@ pub fn show_database(
             ui,
             "geo-link-json",
             &format!("Replication link {}", l.id),
-            &crate::shell::views::replication_link(cx.ws, server, db, l),
+            &crate::service::georeplication::link_json(cx.ws, server, db, l),
         )
     {
         shown = None;
