@@ -6,9 +6,9 @@
 use super::{Ctx, Reply, operations, shape};
 use crate::model::FailoverPolicy;
 use crate::service::failover_group::{CreateFailoverGroup, UpdateFailoverGroup};
+use crate::service::georeplication::link_json;
 use crate::service::{ServiceError, failover_group as fg, georeplication as geo, sql};
 use crate::shell::continuity::group_json;
-use crate::shell::views::replication_link as link_json;
 use serde_json::Value;
 
 fn server_name(c: &Ctx) -> Result<String, ServiceError> {

@@ -5,7 +5,7 @@
 
 use super::{Ctx, Reply};
 use crate::service::ServiceError;
-use crate::shell::views::activity_event as activity_event_json;
+use crate::service::monitor::activity_event_json;
 use serde_json::json;
 
 /// `field eq 'VALUE'` in an OData filter, if there.

@@ -625,9 +625,7 @@ pub fn show_link(c: &mut Ctx) -> Result<Reply, ServiceError> {
         .iter()
         .find(|l| l.id.eq_ignore_ascii_case(c.p("link")))
         .ok_or_else(|| link_not_found(c.p("link")))?;
-    Ok(Reply::Ok(shape::arm(views::replication_link(
-        c.ws, &server, &db, l,
-    ))))
+    Ok(Reply::Ok(shape::arm(geo::link_json(c.ws, &server, &db, l))))
 }
 
 fn link_not_found(link: &str) -> ServiceError {

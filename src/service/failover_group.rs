@@ -304,27 +304,56 @@ pub fn set_group_primary(
     })
 }
 
-fn failover_group(
-    ws: &mut Workspace,
+/// Why `az sql failover-group set-primary --name NAME --server SERVER` would be refused now,
+/// before any key is touched: `server_name` is the group's primary, not every database has
+/// its geo-replication link, or (planned) a database cannot be reached on the primary.
+/// `None` when it can be tried (the new primary's vault may still refuse keys). What the
+/// portal's greyed failover buttons say, and what set-primary answers.
+pub fn failover_refusal(
+    ws: &Workspace,
     name: &str,
     server_name: &str,
     allow_data_loss: bool,
-) -> ServiceResult<GroupFailoverReport> {
-    let g = show_failover_group(ws, name, server_name)?;
+) -> Option<ServiceError> {
+    if let Err(e) = server(ws, server_name) {
+        return Some(e);
+    }
+    match ws
+        .continuity
+        .failover_group(name)
+        .filter(|g| g.has_server(server_name))
+    {
+        Some(g) => refusal(ws, g, server_name, allow_data_loss),
+        None => Some(not_found(name)),
+    }
+}
+
+fn refusal(
+    ws: &Workspace,
+    g: &FailoverGroup,
+    server_name: &str,
+    allow_data_loss: bool,
+) -> Option<ServiceError> {
     if g.primary_server.eq_ignore_ascii_case(server_name) {
-        return Err(ServiceError::bad_request(
+        return Some(ServiceError::bad_request(
             "FailoverGroupNotSecondary",
             "Failover cannot be initiated from the primary server in a Failover Group.",
         ));
     }
-    let members: Vec<String> = g
-        .databases
+    // One pass over the links (a group may hold thousands of databases; the portal asks
+    // this every frame).
+    let linked: std::collections::HashSet<String> = ws
+        .continuity
+        .links
         .iter()
-        .filter(|db| ws.continuity.primary_of(&g.secondary_server, db).is_some())
-        .cloned()
+        .filter(|l| l.secondary_server.eq_ignore_ascii_case(&g.secondary_server))
+        .map(|l| l.secondary_database.to_ascii_lowercase())
         .collect();
-    if members.len() != g.databases.len() {
-        return Err(ServiceError::bad_request(
+    if g.databases
+        .iter()
+        .any(|db| !linked.contains(&db.to_ascii_lowercase()))
+    {
+        return Some(ServiceError::bad_request(
             "FailoverGroupReplicationLinkMissing",
             format!(
                 "Failover group '{}' cannot fail over: not every database has a geo-replication link from '{}' to '{}'.",
@@ -332,6 +361,25 @@ fn failover_group(
             ),
         ));
     }
+    if allow_data_loss {
+        return None;
+    }
+    g.databases
+        .iter()
+        .find_map(|db| super::georeplication::primary_unreachable(ws, &g.primary_server, db))
+}
+
+fn failover_group(
+    ws: &mut Workspace,
+    name: &str,
+    server_name: &str,
+    allow_data_loss: bool,
+) -> ServiceResult<GroupFailoverReport> {
+    let g = show_failover_group(ws, name, server_name)?;
+    if let Some(e) = refusal(ws, &g, server_name, allow_data_loss) {
+        return Err(e);
+    }
+    let members = g.databases.clone();
     let started = ws.now();
     let journal_before = ws.journal.len();
     let opened = open_new_primaries(ws, &g.secondary_server, &members)?;

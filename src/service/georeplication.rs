@@ -291,6 +291,70 @@ pub struct FailoverReport {
     pub already_primary: bool,
 }
 
+/// Why `az sql db replica set-primary` on the geo-secondary `server_name`/`db` would be
+/// refused now, before any key is touched: its link is part of a failover group, it
+/// replicates from another secondary, or (planned) its primary cannot be reached. `None`
+/// when it can be tried (the new primary's vault may still refuse its key), and when `db`
+/// is no geo-secondary (set-primary then answers that it is already the primary, or has no
+/// link). What the portal's greyed failover buttons say, and what set-primary answers.
+pub fn failover_refusal(
+    ws: &Workspace,
+    server_name: &str,
+    db: &str,
+    allow_data_loss: bool,
+) -> Option<ServiceError> {
+    let l = ws.continuity.primary_of(server_name, db)?;
+    if ws.continuity.group_of(server_name, db).is_some()
+        || ws
+            .continuity
+            .group_of(&l.primary_server, &l.primary_database)
+            .is_some()
+    {
+        return Some(in_group_error());
+    }
+    // A secondary of a secondary (chained, without BYOK) fails over from its own primary
+    // only once that one is a primary.
+    if ws
+        .continuity
+        .primary_of(&l.primary_server, &l.primary_database)
+        .is_some()
+    {
+        return Some(ServiceError::bad_request(
+            "ChainedSecondaryFailoverNotSupported",
+            format!(
+                "'{db}' on '{server_name}' replicates from '{}' on '{}', itself a geo-secondary: fail that one over first.",
+                l.primary_database, l.primary_server
+            ),
+        ));
+    }
+    if allow_data_loss {
+        None
+    } else {
+        primary_unreachable(ws, &l.primary_server, &l.primary_database)
+    }
+}
+
+/// Why a planned failover away from the primary `server_name`/`db` cannot be done now: it
+/// syncs first, so the primary must be reachable (its region up) and Online. `None` when it
+/// can. A forced failover (`--allow-data-loss`) does not need it.
+pub fn primary_unreachable(ws: &Workspace, server_name: &str, db: &str) -> Option<ServiceError> {
+    let now = ws.now();
+    let s = ws.server(server_name);
+    let down = s.is_none_or(|s| ws.continuity.region_outage(&s.location, now).is_some());
+    let online = s
+        .and_then(|s| s.database(db))
+        .is_some_and(|d| d.state.is_online());
+    (down || !online).then(|| {
+        ServiceError::new(
+            "PrimaryNotReachable",
+            503,
+            format!(
+                "The primary database '{db}' on server '{server_name}' cannot be reached (its region is unavailable, or it is not Online), so a planned failover without data loss is not possible. Use a forced failover (--allow-data-loss)."
+            ),
+        )
+    })
+}
+
 /// `az sql db replica set-primary` (run against the secondary).
 pub fn set_primary(
     ws: &mut Workspace,
@@ -316,31 +380,8 @@ pub fn set_primary(
             }
             return Err(no_links(db));
         }
-        let link = ws.continuity.primary_of(server_name, db).cloned();
-        let in_group = ws.continuity.group_of(server_name, db).is_some()
-            || link.as_ref().is_some_and(|l| {
-                ws.continuity
-                    .group_of(&l.primary_server, &l.primary_database)
-                    .is_some()
-            });
-        if in_group {
-            return Err(in_group_error());
-        }
-        // A secondary of a secondary (chained, without BYOK) fails over from its own primary
-        // only once that one is a primary.
-        if let Some(l) = &link
-            && ws
-                .continuity
-                .primary_of(&l.primary_server, &l.primary_database)
-                .is_some()
-        {
-            return Err(ServiceError::bad_request(
-                "ChainedSecondaryFailoverNotSupported",
-                format!(
-                    "'{db}' on '{server_name}' replicates from '{}' on '{}', itself a geo-secondary: fail that one over first.",
-                    l.primary_database, l.primary_server
-                ),
-            ));
+        if let Some(e) = failover_refusal(ws, server_name, db, allow_data_loss) {
+            return Err(e);
         }
         failover_database(ws, server_name, db, allow_data_loss, true, true)
     })
@@ -366,22 +407,9 @@ pub(crate) fn failover_database(
         .ok_or_else(|| no_links(db))?;
     let old_server = link.primary_server.clone();
     let old_db = link.primary_database.clone();
-    let primary_down = ws
-        .server(&old_server)
-        .is_none_or(|s| ws.continuity.region_outage(&s.location, now).is_some());
     // A planned failover syncs first: the primary must be serving and Online.
-    let primary_online = ws
-        .server(&old_server)
-        .and_then(|s| s.database(&old_db))
-        .is_some_and(|d| d.state.is_online());
-    if (primary_down || !primary_online) && !allow_data_loss {
-        return Err(ServiceError::new(
-            "PrimaryNotReachable",
-            503,
-            format!(
-                "The primary database '{old_db}' on server '{old_server}' cannot be reached (its region is unavailable, or it is not Online), so a planned failover without data loss is not possible. Use a forced failover (--allow-data-loss)."
-            ),
-        ));
+    if !allow_data_loss && let Some(e) = primary_unreachable(ws, &old_server, &old_db) {
+        return Err(e);
     }
     super::lookup::require_serving(ws, server_name, db)?;
     // Open the new primary: its DEK really unwrapped through its own server's vault.
@@ -559,4 +587,39 @@ fn relayer_pages(
             .collect::<ServiceResult<Vec<_>>>()
             .map(PageStore::Encrypted),
     }
+}
+
+/// A replication link as `az sql db replica list-links` shows it, from `server`/`db`'s side:
+/// the one builder of this JSON (the shell, the ARM endpoint and the portal's row details).
+pub fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> serde_json::Value {
+    let local_primary = l.is_primary(server, db);
+    let (partner_server, partner_db) = if local_primary {
+        (&l.secondary_server, &l.secondary_database)
+    } else {
+        (&l.primary_server, &l.primary_database)
+    };
+    let s = ws.server(server);
+    let p = ws.server(partner_server);
+    let (role, partner_role) = if local_primary {
+        ("Primary", "Secondary")
+    } else {
+        ("Secondary", "Primary")
+    };
+    serde_json::json!({
+        "id": s.map(|s| format!("{}/replicationLinks/{}", ids::database(s, db), l.id)),
+        "isTerminationAllowed": true,
+        "linkType": "GEO",
+        "name": l.id,
+        "partnerDatabase": partner_db,
+        "partnerLocation": p.map(|p| p.location.clone()),
+        "partnerRole": partner_role,
+        "partnerServer": partner_server,
+        "percentComplete": 100,
+        "replicationMode": "ASYNC",
+        "replicationState": l.state.as_str(),
+        "resourceGroup": s.map(|s| s.resource_group.clone()),
+        "role": role,
+        "startTime": l.created.to_iso(),
+        "type": "Microsoft.Sql/servers/databases/replicationLinks"
+    })
 }

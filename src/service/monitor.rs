@@ -175,6 +175,41 @@ fn deliver(ws: &mut Workspace, rule: &AlertRule, entry: &ActivityLogEntry) {
     );
 }
 
+/// An Activity Log event as `az monitor activity-log list` shows it: the one builder of this
+/// JSON (the shell, the ARM endpoint and the portal's row details).
+pub fn activity_event_json(e: &ActivityLogEntry) -> serde_json::Value {
+    // The parts of the resource id az lists apart: `/subscriptions/S/resourceGroups/G/
+    // providers/P/…`.
+    let parts: Vec<&str> = e.resource.split('/').filter(|p| !p.is_empty()).collect();
+    let after = |name: &str| {
+        parts
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case(name))
+            .and_then(|i| parts.get(i + 1))
+            .map(|p| p.to_string())
+    };
+    let level = if e.operation == "MakeDatabaseInaccessible" || e.status == ActivityStatus::Failed {
+        "Error"
+    } else {
+        "Informational"
+    };
+    let by_service = e.caller.is_empty();
+    json!({
+        "caller": if by_service { serde_json::Value::Null } else { serde_json::Value::String(e.caller.clone()) },
+        "category": {"value": "Administrative", "localizedValue": "Administrative"},
+        "description": e.message,
+        "eventTimestamp": e.time.to_iso(),
+        "level": level,
+        "operationName": {"value": e.operation, "localizedValue": e.operation},
+        "resourceGroupName": after("resourceGroups"),
+        "resourceId": e.resource,
+        "resourceProviderName": after("providers").map(|p| json!({"value": p, "localizedValue": p})),
+        "status": {"value": e.status.as_str(), "localizedValue": e.status.as_str()},
+        "submissionTimestamp": e.available_at.unwrap_or(e.time).to_iso(),
+        "subscriptionId": after("subscriptions")
+    })
+}
+
 /// The Azure Monitor common alert schema for an activity-log alert.
 fn common_alert_schema(
     ws: &Workspace,

@@ -975,7 +975,7 @@ fn replica_links(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     Ok(Value::Array(
         links
             .iter()
-            .map(|l| views::replication_link(ws, &server, &db, l))
+            .map(|l| geo::link_json(ws, &server, &db, l))
             .collect(),
     ))
 }

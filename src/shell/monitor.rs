@@ -3,7 +3,6 @@
 use super::args::Args;
 use super::commands::*;
 use super::registry::Command;
-use super::views;
 use crate::model::*;
 use crate::service::{self, KeySource};
 use serde_json::{Value, json};
@@ -92,7 +91,7 @@ fn monitor_activity_log_list(
                     .as_deref()
                     .is_none_or(|r| e.resource.eq_ignore_ascii_case(r))
             })
-            .map(views::activity_event)
+            .map(service::monitor::activity_event_json)
             .collect(),
     ))
 }

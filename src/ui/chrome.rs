@@ -478,10 +478,14 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
                             }
                         });
                         if is_command {
+                            // A bulk change's list of names is cut short here; Copy, the
+                            // History and the script keep the whole line.
                             ui.add(
-                                egui::Label::new(RichText::new(&n.text).monospace())
-                                    .wrap()
-                                    .selectable(true),
+                                egui::Label::new(
+                                    RichText::new(widgets::short_command(&n.text)).monospace(),
+                                )
+                                .wrap()
+                                .selectable(true),
                             );
                         } else {
                             ui.add(egui::Label::new(&n.text).wrap());
@@ -684,9 +688,11 @@ fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                         });
                         ui.push_id(i, |ui| {
                             ui.add(
-                                egui::Label::new(RichText::new(line).monospace())
-                                    .wrap()
-                                    .selectable(true),
+                                egui::Label::new(
+                                    RichText::new(widgets::short_command(line)).monospace(),
+                                )
+                                .wrap()
+                                .selectable(true),
                             );
                         });
                     }

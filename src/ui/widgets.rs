@@ -438,3 +438,108 @@ pub fn json_details(
     });
     close
 }
+
+/// Values of one argument shown before a long list is cut short.
+const LIST_KEPT: usize = 2;
+/// A list of more values than this is cut short.
+const LIST_MAX: usize = 5;
+
+/// An `az` line as a toast shows it: each argument's list of more than five values cut to
+/// its first two and a count ("--remove-db app-0001 app-0002 … (598 more)"), so a bulk change
+/// of hundreds of databases does not fill the screen. Copy, the History and the exported
+/// script keep the whole line. Quoted values (with their spaces) count as one.
+pub fn short_command(line: &str) -> std::borrow::Cow<'_, str> {
+    let words = shell_words(line);
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut cut = false;
+    let mut i = 0;
+    while i < words.len() {
+        out.push(words[i].to_string());
+        // The values of an option: the words after it up to the next option.
+        if words[i].starts_with('-') {
+            let run = words[i + 1..]
+                .iter()
+                .take_while(|w| !w.starts_with('-'))
+                .count();
+            if run > LIST_MAX {
+                out.extend(
+                    words[i + 1..i + 1 + LIST_KEPT]
+                        .iter()
+                        .map(|w| w.to_string()),
+                );
+                out.push(format!("… ({} more)", run - LIST_KEPT));
+                cut = true;
+            } else {
+                out.extend(words[i + 1..i + 1 + run].iter().map(|w| w.to_string()));
+            }
+            i += 1 + run;
+        } else {
+            i += 1;
+        }
+    }
+    if cut {
+        std::borrow::Cow::Owned(out.join(" "))
+    } else {
+        std::borrow::Cow::Borrowed(line)
+    }
+}
+
+/// The words of a command line, split at spaces outside single or double quotes (the
+/// quotes stay part of their word).
+fn shell_words(line: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let mut start = None;
+    let mut quote = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                start.get_or_insert(i);
+            }
+            (None, c) if c.is_whitespace() => {
+                if let Some(s) = start.take() {
+                    words.push(&line[s..i]);
+                }
+            }
+            (None, _) => {
+                start.get_or_insert(i);
+            }
+        }
+    }
+    if let Some(s) = start {
+        words.push(&line[s..]);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_of_values_is_cut_to_two_and_a_count() {
+        let names: Vec<String> = (1..=600).map(|i| format!("db{i}")).collect();
+        let line = format!(
+            "az sql failover-group update --name fg --server s --resource-group g --remove-db {}",
+            names.join(" ")
+        );
+        assert_eq!(
+            short_command(&line),
+            "az sql failover-group update --name fg --server s --resource-group g --remove-db db1 db2 … (598 more)"
+        );
+    }
+
+    #[test]
+    fn short_lists_and_quoted_values_are_kept_whole() {
+        let line = "az sql db create --name 'my db' --tags a=1 b=2 c=3 --add-db x y z w v";
+        assert_eq!(short_command(line), line);
+        assert!(matches!(short_command(line), std::borrow::Cow::Borrowed(_)));
+        let quoted = "sim write --text \"a b c d e f g\" --into one two three four five six";
+        assert_eq!(
+            short_command(quoted),
+            "sim write --text \"a b c d e f g\" --into one two … (4 more)"
+        );
+    }
+}

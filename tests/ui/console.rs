@@ -2094,3 +2094,123 @@ fn a_synapse_workspace_shows_the_activation_banner_until_activated() {
     );
     assert!(has(&h, "Consistent"));
 }
+
+/// Issue 23, defect 10: a greyed button says why, computed from the state, in the words
+/// the service would answer. After a revocation the group's primary databases are
+/// Inaccessible: a planned failover of the group cannot sync (PrimaryNotReachable), a forced
+/// one can; the replica's own failover is greyed because the group fails over as one.
+#[test]
+fn greyed_failover_buttons_say_why_they_cannot_fail_over_now() {
+    use egui_kittest::kittest::NodeT;
+    let mut h = app();
+    h.run_steps(2);
+    revoke_and_wait(&mut h);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    let planned = h.get_by_label("Failover fg-contoso");
+    assert!(planned.accesskit_node().is_disabled());
+    assert!(
+        !h.get_by_label("Forced failover fg-contoso")
+            .accesskit_node()
+            .is_disabled(),
+        "a forced failover does not need the primary"
+    );
+    h.get_by_label("Failover fg-contoso").hover();
+    h.run_steps(60);
+    assert!(
+        has(
+            &h,
+            "on server 'sql-contoso-us' cannot be reached (its region is unavailable, or it is not Online), so a planned failover without data loss is not possible. Use a forced failover (--allow-data-loss). (PrimaryNotReachable)"
+        ),
+        "the greyed group failover says why"
+    );
+    // What set-primary answers is the same refusal.
+    let mut ws = h.state().ws.clone();
+    let e = tde_console::service::failover_group::set_group_primary(
+        &mut ws,
+        "fg-contoso",
+        "sql-contoso-us2",
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "PrimaryNotReachable");
+
+    h.state_mut()
+        .open_root(tde_console::ui::blades::BladeKind::GeoReplication {
+            server: "sql-contoso-us".into(),
+            db: "sales".into(),
+            form: Default::default(),
+        });
+    h.run_steps(4);
+    assert!(
+        h.get_by_label("Failover to sql-contoso-us2")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.get_by_label("Failover to sql-contoso-us2").hover();
+    h.run_steps(60);
+    assert!(
+        has(&h, "is part of a Failover Group"),
+        "the greyed replica failover says why"
+    );
+    assert!(has(&h, "(FailoverGroupAlreadySetup)"));
+}
+
+/// Issue 23, defect 10: the vault Logs' "Result type" is a visible control, found by its
+/// label; choosing "Failure only" and then "Success only" changes the rows shown.
+#[test]
+fn the_logs_result_type_filter_is_a_visible_control_that_changes_the_rows() {
+    use tde_console::service::burst;
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Access control (IAM), locks, diagnostic settings");
+    click(&mut h, "Send AuditEvent logs");
+    // 2,100 reads in one 10-second window: 2,000 answered, 100 throttled (429).
+    let report = burst::burst(
+        &mut h.state_mut().ws,
+        "kv-contoso-eu",
+        "eu-tde-key",
+        burst::BurstOperation::Get,
+        2_100,
+        0,
+    )
+    .unwrap();
+    assert_eq!((report.succeeded, report.throttled), (2000, 100));
+    let (ok, failed) = {
+        let j = h.state().ws.journal.lock();
+        let mine: Vec<_> = j
+            .requests
+            .iter()
+            .filter(|r| r.audited && r.vault == "kv-contoso-eu")
+            .collect();
+        (
+            mine.iter().filter(|r| r.succeeded()).count(),
+            mine.iter().filter(|r| !r.succeeded()).count(),
+        )
+    };
+    click(&mut h, "Logs");
+    assert!(has(&h, &format!("{} records", ok + failed)));
+    let control = h
+        .get_all_by_role_and_label(egui::accesskit::Role::ComboBox, "Result type")
+        .next()
+        .expect("a combo box labelled Result type");
+    let r = control.rect();
+    assert!(
+        r.width() > 40.0 && r.min.x >= 0.0 && r.max.x <= 1500.0 && r.max.y <= HEIGHT,
+        "the control is in view: {r:?}"
+    );
+    control.click();
+    h.run_steps(3);
+    click(&mut h, "Failure only");
+    assert!(has(&h, &format!("{failed} records")));
+    assert!(has(&h, "429 Too Many Requests"));
+    h.get_all_by_role_and_label(egui::accesskit::Role::ComboBox, "Result type")
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(3);
+    click(&mut h, "Success only");
+    assert!(has(&h, &format!("{ok} records")));
+    assert!(!has(&h, "429 Too Many Requests"));
+}

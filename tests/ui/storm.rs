@@ -279,8 +279,11 @@ fn at_200_percent_geo_replication_and_the_activity_log_fit_and_open_rows_to_json
     h.get_by_label("Failover to sql-contoso-us2").hover();
     h.run_steps(60);
     assert!(
-        has(&h, "fail over the group (Failover groups blade)"),
-        "a greyed button says why"
+        has(
+            &h,
+            "the geo-replication link is part of a Failover Group. Remove the database from the failover group, or use the failover group's own operations. (FailoverGroupAlreadySetup)"
+        ),
+        "a greyed button says why, in the service's words"
     );
     inside(&h, "Failover to sql-contoso-us2");
     inside(&h, "Forced failover to sql-contoso-us2");
@@ -337,34 +340,147 @@ fn at_200_percent_geo_replication_and_the_activity_log_fit_and_open_rows_to_json
 }
 
 /// Click one row, Shift-click another: the range between them, as a file manager does;
-/// Ctrl-click takes one out. (A window tall enough to show ten rows of the table.)
+/// Ctrl-click takes one out. At 640x360 points (a 1280x720 screen at 200 %), each row
+/// brought into view first as a hand scrolls to it.
 #[test]
 fn shift_click_selects_a_range_of_databases_and_ctrl_click_takes_one_out() {
     let s = storm();
-    let ws = storm_workspace(&s, 0);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1200.0, 1000.0))
-        .build_eframe(move |_cc| {
-            ConsoleApp::with_workspace(ws, None)
-                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
-        });
-    h.run_steps(3);
+    let mut h = app(storm_workspace(&s, 0));
     click(&mut h, "sql-contoso-us");
     click(&mut h, "Failover groups");
+    filter_box(&h).scroll_to_me();
+    h.run_steps(3);
     filter_box(&h).click();
     h.run_steps(2);
     filter_box(&h).type_text("app-100");
     h.run_steps(3);
     assert!(has(&h, "10 of 1104 shown"));
-    click(&mut h, "app-1001");
+    // The wheel over the blade (beside the table) brings the table up under the top bar.
+    let count = h
+        .query_all_by_label_contains("10 of 1104 shown")
+        .next()
+        .expect("the table's count")
+        .rect();
+    wheel(&mut h, count.center(), -(count.min.y - 90.0));
+    click_with(&mut h, "app-1001", egui::Modifiers::NONE);
     assert!(has(&h, "· 1 selected"));
-    h.get_by_label("app-1004")
-        .click_modifiers(egui::Modifiers::SHIFT);
-    h.run_steps(3);
+    click_with(&mut h, "app-1004", egui::Modifiers::SHIFT);
     assert!(has(&h, "· 4 selected"), "app-1001 to app-1004");
-    h.get_by_label("app-1002")
-        .click_modifiers(egui::Modifiers::COMMAND);
-    h.run_steps(3);
+    click_with(&mut h, "app-1002", egui::Modifiers::COMMAND);
     assert!(has(&h, "· 3 selected"));
     assert!(has(&h, "Remove selected from group (3)"));
+    // Shift-click reaches from the last row clicked (app-1002) to app-1005, replacing the
+    // selection.
+    click_with(&mut h, "app-1005", egui::Modifiers::SHIFT);
+    assert!(has(&h, "· 4 selected"), "{}", selection(&h));
+    // The button sits above the table: scrolled back into view (and let settle) first.
+    h.get_by_label("Remove selected from group (4)")
+        .scroll_to_me();
+    h.run_steps(30);
+    h.get_by_label("Remove selected from group (4)").click();
+    h.run_steps(3);
+    let g = h
+        .state()
+        .ws
+        .continuity
+        .failover_group("fg-contoso")
+        .cloned()
+        .expect("the group");
+    assert_eq!(g.databases.len(), 1098);
+    for i in 1000..=1009 {
+        let name = format!("app-{i}");
+        assert_eq!(
+            g.contains(&name),
+            !(1002..=1005).contains(&i),
+            "{name}: exactly app-1002 to app-1005 left the group"
+        );
+    }
+}
+
+/// The table's "N of M shown · K selected" line.
+fn selection(h: &Harness<'static, ConsoleApp>) -> String {
+    h.query_all_by_label_contains(" selected")
+        .filter_map(|n| {
+            use egui_kittest::kittest::NodeT;
+            n.accesskit_node().value().map(|v| v.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Turns the mouse wheel by `dy` points with the pointer over `at`.
+fn wheel(h: &mut Harness<'static, ConsoleApp>, at: egui::Pos2, dy: f32) {
+    h.event(egui::Event::PointerMoved(at));
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(30);
+}
+
+/// Clicks the row labelled `label` of the database table with `modifiers` held; the row
+/// must be in view (above the status bar), as for a hand.
+fn click_with(h: &mut Harness<'static, ConsoleApp>, label: &str, modifiers: egui::Modifiers) {
+    let r = h.get_by_label(label).rect();
+    assert!(
+        r.min.y >= 0.0 && r.max.y <= H - 40.0 && r.max.x <= W,
+        "'{label}' in view: {r:?}"
+    );
+    h.get_by_label(label).click_modifiers(modifiers);
+    h.run_steps(3);
+}
+
+/// A bulk change of hundreds of databases: its toast shows the az line with the names cut
+/// short ("… (997 more)"), while Copy, the notifications panel's Copy and the History's
+/// script keep every name.
+#[test]
+fn the_toast_of_a_bulk_change_shows_a_short_az_line_and_copy_keeps_the_whole() {
+    let s = storm();
+    let mut h = app(storm_workspace(&s, 1));
+    click(&mut h, "sql-contoso-us2");
+    click(&mut h, "Failover groups");
+    filter_box(&h).scroll_to_me();
+    h.run_steps(3);
+    filter_box(&h).click();
+    h.run_steps(2);
+    filter_box(&h).type_text("app-0");
+    h.run_steps(3);
+    click(&mut h, "Select the filtered rows (999)");
+    click(&mut h, "Remove selected from group (999)");
+    h.run_steps(3);
+    assert_eq!(group_size(&h), 103, "one operation removed the 999");
+    let names: Vec<String> = (1..=999).map(|i| format!("app-{i:04}")).collect();
+    let whole = format!(
+        "az sql failover-group update --name fg-contoso --server sql-contoso-us2 --resource-group rg-contoso-us --remove-db {}",
+        names.join(" ")
+    );
+    assert!(has(
+        &h,
+        "az sql failover-group update --name fg-contoso --server sql-contoso-us2 --resource-group rg-contoso-us --remove-db app-0001 app-0002 … (997 more)"
+    ));
+    assert!(
+        !has(&h, "app-0001 app-0002 app-0003"),
+        "no line of 999 names on screen"
+    );
+    // The toast's Copy copies the whole line.
+    let copy = h
+        .get_all_by_label("Copy")
+        .next()
+        .expect("the toast's Copy")
+        .rect();
+    assert!(
+        copy.max.x <= W && copy.max.y <= H,
+        "Copy on screen: {copy:?}"
+    );
+    h.get_all_by_label("Copy").next().unwrap().click();
+    assert_eq!(
+        crate::kit::copied_text(&mut h).as_deref(),
+        Some(whole.as_str())
+    );
+    // The History's script (what Export writes) keeps every name.
+    let script = h.state().history.script();
+    assert!(script.contains(&whole), "{script}");
 }

@@ -167,7 +167,7 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
             ui,
             "activity-event-json",
             &format!("{} · {}", e.operation, e.time.to_display()),
-            &crate::shell::views::activity_event(e),
+            &crate::service::monitor::activity_event_json(e),
         )
     {
         selected = None;

@@ -62,53 +62,9 @@ pub fn show_database(
     let mut shown: Option<String> = ui
         .data(|d| d.get_temp::<Option<String>>(shown_id))
         .flatten();
-    egui::Grid::new("geo-links")
-        .num_columns(4)
-        .striped(true)
-        .spacing([10.0, 4.0])
-        .show(ui, |ui| {
-            if !links.is_empty() {
-                ui.strong("Role");
-                ui.strong("Server/database (region)");
-                ui.strong("State");
-                ui.strong("Lag");
-                ui.end_row();
-            }
-            for l in &links {
-                for (role, s, d) in [
-                    ("Primary", &l.primary_server, &l.primary_database),
-                    ("Secondary", &l.secondary_server, &l.secondary_database),
-                ] {
-                    let region = cx
-                        .ws
-                        .server(s)
-                        .map(|x| x.location.clone())
-                        .unwrap_or_default();
-                    ui.label(role);
-                    let open = shown.as_deref() == Some(l.id.as_str());
-                    if ui
-                        .selectable_label(open, format!("{s}/{d} ({region})"))
-                        .on_hover_text("Show the link's JSON")
-                        .clicked()
-                    {
-                        shown = if open { None } else { Some(l.id.clone()) };
-                    }
-                    if role == "Primary" {
-                        ui.label("");
-                        ui.label("");
-                    } else {
-                        ui.label(l.state.as_str());
-                        let pending = in_flight(cx.ws, s, d);
-                        if pending > 0 {
-                            badge(ui, &format!("{pending} write(s) in flight"), AMBER);
-                        } else {
-                            ui.label("caught up");
-                        }
-                    }
-                    ui.end_row();
-                }
-            }
-        });
+    if !links.is_empty() {
+        links_table(ui, cx.ws, &links, &mut shown);
+    }
     if let Some(l) = shown
         .as_deref()
         .and_then(|id| links.iter().find(|l| l.id == id))
@@ -116,7 +72,7 @@ pub fn show_database(
             ui,
             "geo-link-json",
             &format!("Replication link {}", l.id),
-            &crate::shell::views::replication_link(cx.ws, server, db, l),
+            &crate::service::georeplication::link_json(cx.ws, server, db, l),
         )
     {
         shown = None;
@@ -125,38 +81,33 @@ pub fn show_database(
     for l in &links {
         let (s, d) = (&l.secondary_server, &l.secondary_database);
         let group = cx.ws.continuity.group_of(s, d).map(|g| g.name.clone());
-        // A link inside a failover group fails over with its group.
-        let in_group = group.as_ref().map(|g| {
-            format!("'{d}' is in failover group {g}: fail over the group (Failover groups blade).")
-        });
         ui.horizontal_wrapped(|ui| {
+            // A link inside a failover group fails over with its group.
             if let Some(g) = &group {
                 ui.label(format!("In failover group {g}:"));
             }
-            let why = if cx.busy {
-                crate::ui::widgets::BUSY_WHY.to_string()
-            } else {
-                in_group.clone().unwrap_or_default()
-            };
-            let enabled = !cx.busy && group.is_none();
-            if ui
-                .add_enabled(enabled, egui::Button::new(format!("Failover to {s}")))
-                .on_hover_text("Planned: the secondary catches up first; no data is lost.")
-                .on_disabled_hover_text(&why)
-                .clicked()
-            {
-                replica_failover(cx, s, d, false);
-            }
-            if ui
-                .add_enabled(
-                    enabled,
-                    egui::Button::new(format!("Forced failover to {s}")),
-                )
-                .on_hover_text("With data loss: writes not yet replicated are lost.")
-                .on_disabled_hover_text(&why)
-                .clicked()
-            {
-                replica_failover(cx, s, d, true);
+            for forced in [false, true] {
+                // Why the service would refuse it now (in a group, a primary out of reach).
+                let refusal = geo::failover_refusal(cx.ws, s, d, forced);
+                let (label, hover) = if forced {
+                    (
+                        format!("Forced failover to {s}"),
+                        "With data loss: writes not yet replicated are lost.",
+                    )
+                } else {
+                    (
+                        format!("Failover to {s}"),
+                        "Planned: the secondary catches up first; no data is lost.",
+                    )
+                };
+                if ui
+                    .add_enabled(!cx.busy && refusal.is_none(), egui::Button::new(label))
+                    .on_hover_text(hover)
+                    .on_disabled_hover_text(disabled_why(cx.busy, refusal.as_ref()))
+                    .clicked()
+                {
+                    replica_failover(cx, s, d, forced);
+                }
             }
         });
     }
@@ -195,6 +146,100 @@ pub fn show_database(
         });
     }
     outcome(ui, &form.message);
+}
+
+/// What a greyed failover button says: the job that runs, or the service's refusal (its
+/// own message and code).
+fn disabled_why(busy: bool, refusal: Option<&crate::service::ServiceError>) -> String {
+    match refusal {
+        _ if busy => crate::ui::widgets::BUSY_WHY.to_string(),
+        Some(e) => format!("{} ({})", e.message, e.code),
+        None => String::new(),
+    }
+}
+
+/// The links as a table that fits the blade (200 % zoom included): one row a database of
+/// each link, the server/database column taking what is left and truncating (its full text
+/// in the row's one tooltip); a click on a row opens or closes the link's JSON.
+fn links_table(
+    ui: &mut egui::Ui,
+    ws: &Workspace,
+    links: &[ReplicationLink],
+    shown: &mut Option<String>,
+) {
+    use egui_extras::{Column, TableBuilder};
+    let rows: Vec<(&ReplicationLink, &str, &String, &String)> = links
+        .iter()
+        .flat_map(|l| {
+            [
+                (l, "Primary", &l.primary_server, &l.primary_database),
+                (l, "Secondary", &l.secondary_server, &l.secondary_database),
+            ]
+        })
+        .collect();
+    let mut clicked: Option<String> = None;
+    TableBuilder::new(ui)
+        .id_salt("geo-links")
+        .striped(true)
+        .vscroll(false)
+        .sense(egui::Sense::click())
+        .column(Column::auto().at_least(70.0))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::auto().at_least(60.0).clip(true))
+        .column(Column::auto().at_least(70.0).at_most(190.0).clip(true))
+        .header(20.0, |mut h| {
+            for t in ["Role", "Server/database (region)", "State", "Lag"] {
+                h.col(|ui| {
+                    ui.strong(t);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(24.0, rows.len(), |mut row| {
+                let (l, role, s, d) = rows[row.index()];
+                let open = shown.as_deref() == Some(l.id.as_str());
+                row.set_selected(open);
+                row.col(|ui| {
+                    ui.label(role);
+                });
+                row.col(|ui| {
+                    let region = ws.server(s).map(|x| x.location.as_str()).unwrap_or("");
+                    let text = format!("{s}/{d} ({region})");
+                    if ui
+                        .add(egui::Button::selectable(open, text.as_str()).truncate())
+                        .on_hover_text(format!("{text}: show the link's JSON"))
+                        .clicked()
+                    {
+                        clicked = Some(l.id.clone());
+                    }
+                });
+                row.col(|ui| {
+                    if role == "Secondary" {
+                        ui.label(l.state.as_str());
+                    }
+                });
+                row.col(|ui| {
+                    if role == "Secondary" {
+                        let pending = in_flight(ws, s, d);
+                        if pending > 0 {
+                            badge(ui, &format!("{pending} write(s) in flight"), AMBER);
+                        } else {
+                            ui.label("caught up");
+                        }
+                    }
+                });
+                if row.response().clicked() {
+                    clicked = Some(l.id.clone());
+                }
+            });
+        });
+    if let Some(id) = clicked {
+        *shown = if shown.as_deref() == Some(id.as_str()) {
+            None
+        } else {
+            Some(id)
+        };
+    }
 }
 
 /// A combo box of the other servers (with their regions).
@@ -366,9 +411,11 @@ fn group_size(ws: &Workspace, g: &FailoverGroup) -> String {
 fn failover_buttons(ui: &mut egui::Ui, server: &str, g: &FailoverGroup, cx: &mut BladeCtx<'_>) {
     let primary_here = g.primary_server.eq_ignore_ascii_case(server);
     ui.horizontal_wrapped(|ui| {
-        let enabled = !cx.busy;
         let target = g.secondary_server.clone();
         for forced in [false, true] {
+            // Why the service would refuse it now (a database of the primary not Online, a
+            // missing link): the button is greyed and says so.
+            let refusal = fg::failover_refusal(cx.ws, &g.name, &target, forced);
             let (label, hover) = if forced {
                 (
                     format!("Forced failover {}", g.name),
@@ -383,9 +430,9 @@ fn failover_buttons(ui: &mut egui::Ui, server: &str, g: &FailoverGroup, cx: &mut
                 )
             };
             if ui
-                .add_enabled(enabled, egui::Button::new(label))
+                .add_enabled(!cx.busy && refusal.is_none(), egui::Button::new(label))
                 .on_hover_text(hover)
-                .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
+                .on_disabled_hover_text(disabled_why(cx.busy, refusal.as_ref()))
                 .clicked()
             {
                 let (name, target) = (g.name.clone(), target.clone());
@@ -423,7 +470,7 @@ fn failover_buttons(ui: &mut egui::Ui, server: &str, g: &FailoverGroup, cx: &mut
         }
         if primary_here
             && ui
-                .add_enabled(enabled, egui::Button::new(format!("Delete {}", g.name)))
+                .add_enabled(!cx.busy, egui::Button::new(format!("Delete {}", g.name)))
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
         {

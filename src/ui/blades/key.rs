@@ -183,10 +183,21 @@ pub fn show(
         }
     }
     section(ui, "Actions");
+    // What the greyed actions say.
+    let why = if cx.busy {
+        crate::ui::widgets::BUSY_WHY.to_string()
+    } else {
+        format!(
+            "'{key}' is deleted: recover it first (the vault's Manage deleted keys), or it is purged at the end of its retention."
+        )
+    };
     ui.add_enabled_ui(!cx.busy && k.deleted.is_none(), |ui| {
         ui.horizontal(|ui| {
             let toggle = if kv.enabled { "Disable" } else { "Enable" };
-            let clicked = ui.button(toggle).clicked();
+            let clicked = ui
+                .button(toggle)
+                .on_disabled_hover_text(&why)
+                .clicked();
             let warn = || {
                 dependents::key_loss_warning(
                     cx.ws,
@@ -231,7 +242,11 @@ pub fn show(
                     )
                 });
             }
-            if ui.button("Rotate now").clicked() {
+            if ui
+                .button("Rotate now")
+                .on_disabled_hover_text(&why)
+                .clicked()
+            {
                 let (vault, key) = (vault.to_string(), key.to_string());
                 let keys = cx.keys.clone();
                 cx.az(format!("az keyvault key rotate --vault-name {vault} --name {key}"));
@@ -243,7 +258,10 @@ pub fn show(
                         .map_err(|e| e.to_string())
                 });
             }
-            let clicked = ui.button("Delete key").clicked();
+            let clicked = ui
+                .button("Delete key")
+                .on_disabled_hover_text(&why)
+                .clicked();
             let warning = if clicked || confirming(ui, "delete") {
                 dependents::key_loss_warning(cx.ws, vault, key, None, "Deleting this key", "deleted")
             } else {

@@ -161,6 +161,13 @@ fn encryption(
                     !cx.busy && changes && !picked.is_empty(),
                     egui::Button::new("Save"),
                 )
+                .on_disabled_hover_text(if cx.busy {
+                    widgets::BUSY_WHY.to_string()
+                } else if picked.is_empty() {
+                    "Select a key first.".to_string()
+                } else {
+                    format!("'{picked}' is already the workspace's key: select another one.")
+                })
                 .clicked()
             {
                 let (n, g) = (n.clone(), g.clone());
@@ -193,6 +200,13 @@ fn encryption(
                 !cx.busy && !form.new_key_name.trim().is_empty() && !form.new_key_url.trim().is_empty(),
                 egui::Button::new("Add key"),
             )
+            .on_disabled_hover_text(widgets::why(&[
+                (cx.busy, widgets::BUSY_WHY),
+                (
+                    form.new_key_name.trim().is_empty() || form.new_key_url.trim().is_empty(),
+                    "Type the key's name and its key identifier first.",
+                ),
+            ]))
             .clicked()
         {
             let (n, g) = (n.clone(), g.clone());
@@ -231,6 +245,7 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
             };
             if ui
                 .add_enabled(!cx.busy, egui::Button::new(format!("{op} {}", p.name)))
+                .on_disabled_hover_text(widgets::BUSY_WHY)
                 .clicked()
             {
                 let (n, g, pool) = (n.clone(), g.clone(), p.name.clone());
@@ -253,6 +268,14 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
                     !cx.busy && p.status == PoolStatus::Online,
                     egui::Button::new(format!("{label} on {}", p.name)),
                 )
+                .on_disabled_hover_text(if cx.busy {
+                    widgets::BUSY_WHY.to_string()
+                } else {
+                    format!(
+                        "'{}' is paused: the service refuses a TDE change on a paused pool (SqlPoolIsPaused). Resume it first.",
+                        p.name
+                    )
+                })
                 .clicked()
             {
                 let (n, g, pool) = (n.clone(), g.clone(), p.name.clone());
@@ -279,6 +302,10 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
                 !cx.busy && !form.pool_name.trim().is_empty(),
                 egui::Button::new("New dedicated SQL pool"),
             )
+            .on_disabled_hover_text(widgets::why(&[
+                (cx.busy, widgets::BUSY_WHY),
+                (form.pool_name.trim().is_empty(), "Type the pool's name first."),
+            ]))
             .clicked()
         {
             let (n, g, pool) = (n.clone(), g.clone(), form.pool_name.trim().to_string());

@@ -149,6 +149,9 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 &mut acls.bypass_trusted_services,
                 "Allow trusted Microsoft services to bypass this firewall",
             )
+            .on_disabled_hover_text(
+                "The bypass is part of the firewall: turn on 'specific networks only' or disable public access first.",
+            )
             .changed();
     });
     if changed && !cx.busy {
