@@ -50,7 +50,11 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
     }
     for c in chains.iter().take(CHAINS_SHOWN) {
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("SQL {}:", c.server)).strong());
+            let whose = match &c.database {
+                None => format!("SQL {}:", c.server),
+                Some(db) => format!("SQL {} / {db} (own key):", c.server),
+            };
+            ui.label(RichText::new(whose).strong());
             for (i, step) in c.steps.iter().enumerate() {
                 if i > 0 {
                     next_arrow(ui);
@@ -62,7 +66,7 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
     if chains.len() > CHAINS_SHOWN {
         ui.label(
             RichText::new(format!(
-                "… and {} more servers in trouble (open Topology's boxes for each)",
+                "… and {} more keys in trouble (open Topology's boxes for each)",
                 chains.len() - CHAINS_SHOWN
             ))
             .weak(),
