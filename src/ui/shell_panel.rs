@@ -371,7 +371,10 @@ mod tests {
     fn a_powershell_line_goes_into_the_script_as_the_az_lines_of_its_changes() {
         let typed = Some("pwsh\nSet-AzKeyVaultAccessPolicy -VaultName kv -ObjectId x\nbash".into());
         assert_eq!(
-            script_of(typed.clone(), vec!["az keyvault set-policy --name kv".into()]),
+            script_of(
+                typed.clone(),
+                vec!["az keyvault set-policy --name kv".into()]
+            ),
             Some("az keyvault set-policy --name kv".into())
         );
         assert_eq!(

@@ -1147,7 +1147,10 @@ fn the_presenter_view_narrates_the_chain_of_a_revocation_as_the_clock_plays() {
         h.state().blades.last().map(|b| &b.kind),
         Some(tde_console::ui::blades::BladeKind::Server { server, .. }) if server == "sql-contoso-us"
     ));
-    assert!(has(&h, "Restore access, then Revalidate key"), "the strip stays");
+    assert!(
+        has(&h, "Restore access, then Revalidate key"),
+        "the strip stays"
+    );
     let beside = h.get_by_label(server_box).rect();
     let close = h.get_by_label("×").rect();
     assert!(
@@ -1217,11 +1220,23 @@ fn at_200_percent_a_blade_opened_in_the_presenter_view_fits_beside_the_picture()
     assert_eq!(h.state().blades.len(), 1);
     let picture = fits(&h, &server_box);
     let close = fits(&h, "×");
-    for label in ["Exit presenter view", "Fit", "+1d", "Maximise", "All keys usable"] {
+    for label in [
+        "Exit presenter view",
+        "Fit",
+        "+1d",
+        "Maximise",
+        "All keys usable",
+    ] {
         fits(&h, label);
     }
-    assert!(picture.max.x < close.min.x, "the picture is left of the blade");
-    assert!(picture.width() > 60.0, "the picture stays readable: {picture:?}");
+    assert!(
+        picture.max.x < close.min.x,
+        "the picture is left of the blade"
+    );
+    assert!(
+        picture.width() > 60.0,
+        "the picture stays readable: {picture:?}"
+    );
     // The blade's own controls are on screen (its Encryption link, by label).
     assert!(has(&h, "sql-contoso-us"));
     h.key_press(egui::Key::Escape);
@@ -1515,7 +1530,7 @@ fn the_cloud_shell_runs_powershell_cmdlets_after_choosing_powershell() {
     assert!(h.state().ws.resource_group("rg-class").is_some());
     let script = h.state().history.script();
     assert!(
-        script.contains("\naz group create --name rg-class --location eastus\n"),
+        script.contains("\naz group create -n rg-class -l eastus\n"),
         "{script}"
     );
     assert!(!script.contains("New-AzResourceGroup\n"), "{script}");
@@ -1952,6 +1967,96 @@ fn the_serve_panels_python_snippet_runs_as_copied() {
     for n in &names {
         assert!(stdout.lines().any(|l| l == n), "{n} listed:\n{stdout}");
     }
+}
+
+/// Issue 23, the customer app: "if served, students' own SDK clients appear in it". The
+/// real Azure SDK for Python (the serve panel's snippet, plus a read of a key that does not
+/// exist) talks to the vaults the running app serves; its requests, answered and refused,
+/// are in the customer app's live data (the chart's series and its caption) as they come.
+#[test]
+fn a_real_sdk_clients_requests_while_serving_appear_in_the_customer_app() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    click(&mut h, "Start customer app");
+    h.run_steps(3);
+    assert!(h.state().customer_app.open);
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    assert!(h.state().serving.endpoint.is_some());
+    h.run_steps(3);
+    assert!(has(
+        &h,
+        "SDK clients (vaults on localhost): 0 answered, 0 refused."
+    ));
+    h.get_by_label("Copy snippet").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("Copy snippet").click_accesskit();
+    let snippet = copied_text(&mut h).expect("Copy snippet put text on the clipboard");
+    let sdk = std::process::Command::new("python3")
+        .args(["-c", "import azure.keyvault.keys"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !sdk {
+        assert!(
+            std::env::var("TDE_SDK_TEST").is_err(),
+            "TDE_SDK_TEST is set but the Azure SDK for Python is not installed"
+        );
+        eprintln!("skipped: pip install azure-keyvault-keys to run it");
+        return;
+    }
+    let program = format!(
+        "{snippet}\nfrom azure.core.exceptions import ResourceNotFoundError\ntry:\n    keys.get_key(\"no-such-key\")\nexcept ResourceNotFoundError:\n    print(\"refused: no-such-key\")\n"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("client.py");
+    std::fs::write(&file, &program).expect("program written");
+    let run = std::thread::spawn(move || {
+        std::process::Command::new("python3")
+            .arg(&file)
+            .output()
+            .expect("python3 runs")
+    });
+    for _ in 0..3000 {
+        if run.is_finished() {
+            break;
+        }
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = run.join().expect("the client finished");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("refused: no-such-key"), "{stdout}");
+    h.run_steps(3);
+    // What the vaults journaled from SDK clients (not the console, not a SQL server)...
+    let ws = &h.state().ws;
+    let (answered, refused) = ws
+        .journal
+        .requests()
+        .iter()
+        .filter(|r| tde_console::service::customer_app::is_sdk_request(r))
+        .fold((0, 0), |(a, b), r| {
+            if r.succeeded() {
+                (a + 1, b)
+            } else {
+                (a, b + 1)
+            }
+        });
+    assert!(answered >= 1, "the listing was answered");
+    assert!(refused >= 1, "the read of a missing key was refused");
+    // ...is what the customer app charts and says, beside its own queries.
+    let plotted = h.state().customer_app.plotted.clone().expect("a chart");
+    assert_eq!(plotted.sdk, (answered, refused));
+    assert!(plotted.answered >= 1, "the app's own query is charted too");
+    assert!(has(
+        &h,
+        &format!("SDK clients (vaults on localhost): {answered} answered, {refused} refused.")
+    ));
 }
 
 /// Issue 23, defect 8: badges appearing in the navigator (databases Inaccessible, servers

@@ -384,7 +384,10 @@ fn a_class_made_partly_in_powershell_replays_under_bash_from_its_az_lines() {
         shell_line(&mut h, "PS>", line);
     }
     let t = &h.state().shell.transcript;
-    assert!(t.contains("Type                 : AzureKeyVault") || t.contains(": AzureKeyVault"), "{t}");
+    assert!(
+        t.contains("Type                 : AzureKeyVault") || t.contains(": AzureKeyVault"),
+        "{t}"
+    );
     let s = h.state().ws.server("sql-contoso-eu").unwrap().clone();
     assert_eq!(s.protector.key_type, ServerKeyType::AzureKeyVault);
     // Back in bash, the clock moves on.
@@ -400,15 +403,23 @@ fn a_class_made_partly_in_powershell_replays_under_bash_from_its_az_lines() {
     // Each cmdlet's change is its az twin; nothing PowerShell is left to run under bash.
     for line in [
         "\naz group create --name rg-class --location eastus\n",
-        "\naz sql server update --name sql-contoso-eu --resource-group rg-contoso-eu",
-        "\naz keyvault set-policy --name kv-contoso-eu --object-id ",
-        "\naz sql server key create --server sql-contoso-eu --resource-group rg-contoso-eu --kid https://kv-contoso-eu.vault.azure.net/keys/eu-tde-key/",
-        "\naz sql server tde-key set --server sql-contoso-eu --resource-group rg-contoso-eu --server-key-type AzureKeyVault --kid https://kv-contoso-eu.vault.azure.net/keys/eu-tde-key/",
-        "\nsim clock advance 600s\n",
+        "\naz sql server update -g rg-contoso-eu -n sql-contoso-eu -i\n",
+        "\naz keyvault set-policy ",
+        "\naz sql server key create ",
+        "\naz sql server tde-key set ",
+        "https://kv-contoso-eu.vault.azure.net/keys/eu-tde-key/",
+        "\n# PowerShell, nothing to replay: $key = Get-AzKeyVaultKey -VaultName kv-contoso-eu -Name eu-tde-key\n",
+        "\nsim clock advance 10m\n",
     ] {
         assert!(script.contains(line), "{line:?} in {script}");
     }
-    for gone in ["\npwsh\n", "\nbash\n", "\nSet-Az", "\n$server", "(no az equivalent)"] {
+    for gone in [
+        "\npwsh\n",
+        "\nbash\n",
+        "\nSet-Az",
+        "\n$server",
+        "(no az equivalent)",
+    ] {
         assert!(!script.contains(gone), "{gone:?} in {script}");
     }
     // `tde-console shell` replays it under bash (and built in) to the trainer's state.
@@ -428,7 +439,11 @@ fn a_class_made_partly_in_powershell_replays_under_bash_from_its_az_lines() {
             String::from_utf8_lossy(&out.stderr)
         );
         let replayed = persist::load(&end).unwrap();
-        same_facts(&replayed, &gui, "tde-console shell replays the PowerShell part");
+        same_facts(
+            &replayed,
+            &gui,
+            "tde-console shell replays the PowerShell part",
+        );
         assert!(replayed.resource_group("rg-class").is_some());
     }
     let _ = std::fs::remove_dir_all(&dir);
