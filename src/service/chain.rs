@@ -3,8 +3,13 @@
 //! comes next with the time it comes ("policy removed → propagating → server notices →
 //! 4 databases Inaccessible → auto-heal window closes in 7 h 50 m").
 //!
+//! A database with a database-level key of its own (`service::database_key`) is watched on
+//! its own, and so has its own chain ("Access to kv removed → Propagating → Database
+//! notices → Database orders Inaccessible → Auto-heal window closes in …"); the server's
+//! chain counts only the databases that follow its protector.
+//!
 //! Only a reading of the workspace (its state and its scheduled events): nothing here
-//! changes anything. A server that uses its key without trouble has no chain.
+//! changes anything. A key in use without trouble has no chain.
 
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
@@ -26,10 +31,13 @@ pub struct Step {
     pub text: String,
 }
 
-/// One server's chain, first step first.
+/// One key's chain, first step first: a server's TDE protector (`database: None`) or a
+/// database's own key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chain {
     pub server: String,
+    /// The database whose own (database-level) key this chain follows.
+    pub database: Option<String>,
     pub steps: Vec<Step>,
 }
 
@@ -69,9 +77,20 @@ fn spaced(d: Duration) -> String {
     parts.join(" ")
 }
 
-/// Every server's chain, in the workspace's order of servers.
+/// Every chain, in the workspace's order of servers: a server's protector first, then the
+/// database-level keys of its databases.
 pub fn chains(ws: &Workspace) -> Vec<Chain> {
-    ws.servers.iter().filter_map(|s| chain(ws, s)).collect()
+    ws.servers
+        .iter()
+        .flat_map(|s| {
+            chain(ws, s).into_iter().chain(
+                s.databases
+                    .iter()
+                    .filter(|d| d.encryption_protector.is_some() && d.tde_enabled())
+                    .filter_map(|d| database_chain(ws, s, d)),
+            )
+        })
+        .collect()
 }
 
 fn plural(n: usize, one: &str) -> String {
@@ -84,15 +103,78 @@ fn plural(n: usize, one: &str) -> String {
 
 /// The chain of one server's TDE protector, when it is in trouble (or about to be).
 pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
-    let now = ws.now();
     let uri = s.protector_uri()?;
+    let principal = ws.key_vault_identity(s).map(|i| i.principal_id.clone());
+    let steps = narrate(
+        ws,
+        s,
+        &Scope {
+            uri,
+            database: None,
+            principal,
+            access: super::key_access::protector_access(ws, &s.name),
+        },
+    )?;
+    Some(Chain {
+        server: s.name.clone(),
+        database: None,
+        steps,
+    })
+}
+
+/// The chain of database `d`'s own key, when it is in trouble (or about to be).
+pub fn database_chain(ws: &Workspace, s: &SqlServer, d: &Database) -> Option<Chain> {
+    d.encryption_protector.as_ref()?;
+    let uri = s
+        .database_key(d)
+        .filter(|k| k.key_type == ServerKeyType::AzureKeyVault)
+        .and_then(|k| k.uri.as_deref())
+        .and_then(KeyUri::parse)?;
+    // The identity the server reaches this key with (the database's own, else the server's).
+    let caller = super::Caller::for_database(s, Some(d));
+    let principal = super::keyvault::caller_principal(ws, &caller)
+        .ok()
+        .map(|(p, _)| p);
+    let steps = narrate(
+        ws,
+        s,
+        &Scope {
+            uri,
+            database: Some(&d.name),
+            principal,
+            access: super::key_access::database_key_access(ws, &s.name, &d.name),
+        },
+    )?;
+    Some(Chain {
+        server: s.name.clone(),
+        database: Some(d.name.clone()),
+        steps,
+    })
+}
+
+/// The key a chain follows: the server's protector (`database: None`) or one database's own.
+struct Scope<'a> {
+    uri: KeyUri,
+    database: Option<&'a str>,
+    /// Who the server is when it reaches the key (pending revocations of that principal).
+    principal: Option<PrincipalId>,
+    access: Result<(), KeyAccessFailure>,
+}
+
+/// The steps of one key's chain (see [`Scope`]), or `None` when it is not in trouble.
+fn narrate(ws: &Workspace, s: &SqlServer, scope: &Scope) -> Option<Vec<Step>> {
+    let now = ws.now();
     let window = ws.profile.auto_heal_window();
-    let follows = |d: &&std::sync::Arc<Database>| d.encryption_protector.is_none();
-    // Every Inaccessible database of the server (those with keys of their own in the same
-    // vault included), so the strip and the server's box give one number.
+    let uri = &scope.uri;
+    // The databases this key protects: those following the protector, or the one database.
+    let follows = |d: &&std::sync::Arc<Database>| match scope.database {
+        None => d.encryption_protector.is_none(),
+        Some(db) => d.name.eq_ignore_ascii_case(db),
+    };
     let inaccessible: Vec<(Timestamp, Option<Timestamp>, bool)> = s
         .databases
         .iter()
+        .filter(follows)
         .filter_map(|d| match &d.state {
             DatabaseState::Inaccessible {
                 since,
@@ -112,15 +194,15 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
             _ => None,
         })
         .collect();
-    let access = super::key_access::protector_access(ws, &s.name);
+    let access = &scope.access;
     let mut steps = Vec::new();
     // A removed permission that has not reached the vault's replicas yet.
-    let principal = ws.key_vault_identity(s).map(|i| i.principal_id.clone());
+    let principal = scope.principal.as_ref();
     let pending = ws
         .vault(&uri.vault)
         .into_iter()
         .flat_map(|v| v.pending_revocations.iter())
-        .filter(|p| p.effective_at > now && Some(&p.object_id) == principal.as_ref())
+        .filter(|p| p.effective_at > now && Some(&p.object_id) == principal)
         .map(|p| p.effective_at)
         .min();
     let notice_at = ws
@@ -128,8 +210,10 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
         .events
         .iter()
         .filter(|e| {
-            matches!(&e.event, SimEvent::ProtectorCheck { server, database: None }
-                if server.eq_ignore_ascii_case(&s.name))
+            matches!(&e.event, SimEvent::ProtectorCheck { server, database }
+                if server.eq_ignore_ascii_case(&s.name)
+                    && database.as_deref().map(str::to_ascii_lowercase)
+                        == scope.database.map(str::to_ascii_lowercase))
         })
         .map(|e| e.at)
         .min();
@@ -144,7 +228,17 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
         .min();
     let vault = &uri.vault;
     let dbs = s.databases.iter().filter(follows).count();
-    match (&access, pending) {
+    // Who notices, and what turns Inaccessible: the server and its databases, or the one
+    // database with its own key.
+    let (notices, lost) = match scope.database {
+        None => ("Server notices", plural(dbs, "database")),
+        Some(db) => ("Database notices", format!("Database {db}")),
+    };
+    let lost_since = |n: usize, since: &str| match scope.database {
+        None => format!("{} Inaccessible since {since}", plural(n, "database")),
+        Some(db) => format!("Database {db} Inaccessible since {since}"),
+    };
+    match (access, pending) {
         (Ok(()), Some(at)) if inaccessible.is_empty() => {
             steps.push(step(StepState::Done, format!("Access to {vault} removed")));
             steps.push(step(
@@ -155,11 +249,8 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
                     in_(at - now)
                 ),
             ));
-            steps.push(step(StepState::Next, "Server notices (1–10 min)"));
-            steps.push(step(
-                StepState::Next,
-                format!("{} Inaccessible", plural(dbs, "database")),
-            ));
+            steps.push(step(StepState::Next, format!("{notices} (1–10 min)")));
+            steps.push(step(StepState::Next, format!("{lost} Inaccessible")));
             steps.push(step(
                 StepState::Next,
                 format!("Auto-heal window {}", spaced(window)),
@@ -182,16 +273,12 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
                         ),
                     ))
                 }
-                Some(at) => steps.push(step(
-                    StepState::Now,
-                    format!("Server notices {}", in_(at - now)),
-                )),
-                None => steps.push(step(StepState::Now, "Server notices (1–10 min)")),
+                Some(at) => {
+                    steps.push(step(StepState::Now, format!("{notices} {}", in_(at - now))))
+                }
+                None => steps.push(step(StepState::Now, format!("{notices} (1–10 min)"))),
             }
-            steps.push(step(
-                StepState::Next,
-                format!("{} Inaccessible", plural(dbs, "database")),
-            ));
+            steps.push(step(StepState::Next, format!("{lost} Inaccessible")));
             steps.push(step(
                 StepState::Next,
                 format!("Auto-heal window {}", spaced(window)),
@@ -200,7 +287,7 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
         _ if !inaccessible.is_empty() => {
             let first = inaccessible.iter().map(|i| i.0).min().unwrap_or(now);
             let closes = first + window;
-            match &access {
+            match access {
                 Err(cause) => steps.push(step(
                     StepState::Done,
                     format!("Key unusable: {}", cause.code()),
@@ -209,15 +296,11 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
             }
             steps.push(step(
                 StepState::Done,
-                format!(
-                    "{} Inaccessible since {}",
-                    plural(inaccessible.len(), "database"),
-                    first.clock_time()
-                ),
+                lost_since(inaccessible.len(), &first.clock_time()),
             ));
             let restored = inaccessible.iter().filter_map(|i| i.1).max();
             let revalidate = inaccessible.iter().any(|i| i.2);
-            match (&access, restored) {
+            match (access, restored) {
                 (Ok(()), Some(back)) if !revalidate => {
                     steps.push(step(
                         StepState::Done,
@@ -275,10 +358,7 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
         }
         _ => return None,
     }
-    Some(Chain {
-        server: s.name.clone(),
-        steps,
-    })
+    Some(steps)
 }
 
 #[cfg(test)]
@@ -294,9 +374,11 @@ mod tests {
         assert_eq!(in_(Duration::minutes(6)), "in 6 m");
     }
 
+    /// The steps of the servers' protector chains.
     fn texts(ws: &Workspace) -> Vec<(StepState, String)> {
         chains(ws)
             .into_iter()
+            .filter(|c| c.database.is_none())
             .flat_map(|c| c.steps)
             .map(|s| (s.state, s.text))
             .collect()
@@ -329,6 +411,12 @@ mod tests {
                 .starts_with("Propagating (up to 10 min): takes effect in")
         );
         assert!(steps.iter().skip(2).all(|s| s.0 == StepState::Next));
+        // `billing` has its own key in the same vault, reached (2021 profile) with the
+        // server's identity: the removal reaches it too, narrated as its own chain.
+        assert_eq!(
+            own_key_steps(&ws, "billing")[2],
+            (StepState::Next, "Database notices (1–10 min)".into())
+        );
         // Past the propagation and the server's check: Inaccessible, the window counting.
         crate::service::behaviour::advance(&mut ws, Duration::minutes(25)).expect("advances");
         let steps = texts(&ws);
@@ -354,5 +442,155 @@ mod tests {
                 .any(|s| s.1.starts_with("Auto-heal window closed at"))
         );
         assert!(steps.contains(&(StepState::Now, "Restore access, then Revalidate key".into())));
+    }
+
+    /// The steps of the chain of database `db`'s own key.
+    fn own_key_steps(ws: &Workspace, db: &str) -> Vec<(StepState, String)> {
+        chains(ws)
+            .into_iter()
+            .filter(|c| c.database.as_deref() == Some(db))
+            .flat_map(|c| c.steps)
+            .map(|s| (s.state, s.text))
+            .collect()
+    }
+
+    #[test]
+    fn a_database_level_key_that_is_disabled_is_narrated_on_its_own() {
+        // The demo's `billing` database has its own key, billing-key in kv-contoso-us.
+        let mut ws = crate::persist::demo().expect("the demo loads");
+        crate::service::keyvault::set_key_attributes(
+            &mut ws,
+            "kv-contoso-us",
+            "billing-key",
+            None,
+            &crate::service::keyvault::KeyAttributes {
+                enabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .expect("the key is disabled");
+        let all = chains(&ws);
+        assert_eq!(all.len(), 1, "only the database's own key is in trouble");
+        assert_eq!(all[0].server, "sql-contoso-us");
+        assert_eq!(all[0].database.as_deref(), Some("billing"));
+        let steps = own_key_steps(&ws, "billing");
+        assert_eq!(
+            steps[0],
+            (
+                StepState::Done,
+                "Key unusable: AzureKeyVaultKeyDisabled".into()
+            )
+        );
+        assert_eq!(steps[1].0, StepState::Now);
+        assert!(steps[1].1.starts_with("Database notices in "), "{steps:?}");
+        assert_eq!(
+            steps[2],
+            (StepState::Next, "Database billing Inaccessible".into())
+        );
+        // The database notices; the window counts from then; the server's own chain stays
+        // quiet (its protector is usable, its other databases Online).
+        crate::service::behaviour::advance(&mut ws, Duration::minutes(15)).expect("advances");
+        let steps = own_key_steps(&ws, "billing");
+        assert!(
+            steps.iter().any(|s| s.0 == StepState::Done
+                && s.1.starts_with("Database billing Inaccessible since")),
+            "{steps:?}"
+        );
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.0 == StepState::Now && s.1.starts_with("Auto-heal window closes in 7 h")),
+            "{steps:?}"
+        );
+        assert_eq!(chains(&ws).len(), 1, "the protector's chain stays quiet");
+        // The key enabled again inside the window: auto-heal brings it back, then no chain.
+        crate::service::keyvault::set_key_attributes(
+            &mut ws,
+            "kv-contoso-us",
+            "billing-key",
+            None,
+            &crate::service::keyvault::KeyAttributes {
+                enabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .expect("the key is enabled");
+        let steps = own_key_steps(&ws, "billing");
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.0 == StepState::Now && s.1.starts_with("Auto-heal: databases Online")),
+            "{steps:?}"
+        );
+        crate::service::behaviour::advance(&mut ws, Duration::hours(1)).expect("advances");
+        assert!(chains(&ws).is_empty(), "{:?}", chains(&ws));
+    }
+
+    #[test]
+    fn a_removed_policy_of_a_database_identity_is_narrated_from_propagation() {
+        // `billing` reaches its own key with a user-assigned identity of its own.
+        let mut ws = crate::persist::demo().expect("the demo loads");
+        let u = crate::service::identity::create_identity(
+            &mut ws,
+            "umi-billing",
+            "rg-contoso-us",
+            None,
+        )
+        .expect("the identity is made");
+        crate::service::keyvault::set_access_policy(
+            &mut ws,
+            "kv-contoso-us",
+            &u.principal_id,
+            &KeyPermission::TDE_REQUIRED.into_iter().collect(),
+        )
+        .expect("the identity is granted the key");
+        crate::service::database_key::set_database_identity(
+            &mut ws,
+            "sql-contoso-us",
+            "billing",
+            &u.arm_id(),
+        )
+        .expect("the database takes the identity");
+        assert!(chains(&ws).is_empty());
+        crate::service::keyvault::delete_access_policy(&mut ws, "kv-contoso-us", &u.principal_id)
+            .expect("the policy goes");
+        let all = chains(&ws);
+        assert_eq!(
+            all.len(),
+            1,
+            "the server's own identity keeps its access: {all:?}"
+        );
+        let steps = own_key_steps(&ws, "billing");
+        assert_eq!(
+            steps[0],
+            (StepState::Done, "Access to kv-contoso-us removed".into())
+        );
+        assert!(
+            steps[1]
+                .1
+                .starts_with("Propagating (up to 10 min): takes effect in")
+        );
+        assert_eq!(
+            steps[2],
+            (StepState::Next, "Database notices (1–10 min)".into())
+        );
+        assert_eq!(
+            steps[3],
+            (StepState::Next, "Database billing Inaccessible".into())
+        );
+        crate::service::behaviour::advance(&mut ws, Duration::minutes(25)).expect("advances");
+        let steps = own_key_steps(&ws, "billing");
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.1.starts_with("Database billing Inaccessible since")),
+            "{steps:?}"
+        );
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.0 == StepState::Now && s.1.starts_with("Auto-heal window closes in")),
+            "{steps:?}"
+        );
     }
 }

@@ -98,6 +98,10 @@ pub struct Shell {
     stdin: Option<String>,
     /// Echo each line before it runs, after this prompt (a pasted script in Cloud Shell).
     echo: Option<String>,
+    /// The `az` lines of the changes PowerShell cmdlets made (each cmdlet runs its `az`
+    /// twin), kept until [`Shell::take_pwsh_changes`]: a session's script replays them
+    /// under bash.
+    pwsh_changes: Vec<String>,
 }
 
 impl Default for Shell {
@@ -117,6 +121,7 @@ impl Default for Shell {
             chapter_reached: false,
             stdin: None,
             echo: None,
+            pwsh_changes: Vec::new(),
         }
     }
 }
@@ -167,6 +172,12 @@ impl Shell {
     pub fn with_keys(mut self, keys: Box<dyn KeySource + Send>) -> Self {
         self.keys = keys;
         self
+    }
+
+    /// The `az` lines of the changes PowerShell cmdlets made since the last call, oldest
+    /// first (a cmdlet that changed nothing left none).
+    pub fn take_pwsh_changes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.pwsh_changes)
     }
 
     /// Runs a script. Stops at the first error unless `keep_going`.
@@ -1433,4 +1444,18 @@ pub fn help_text() -> String {
         "Also: NAME=value, export, $NAME, ${NAME:-default}, $(command), $((expr)), let, $RANDOM,\n  a; b, a && b, a || b, > /dev/null, 2>&1, echo, printf, expr, date, [ … ], set -e, exit,\n  if … then … elif … else … fi, for … in …; do … done, while / until … do … done,\n  pipes into tr, head, tail, grep, wc, sort, uniq, cut, xargs, # comments, \\ continuations.\n",
     );
     s
+}
+
+/// `value` as one bash word: as it is when it is plain, else in single quotes (a `'` inside
+/// written as `'\''`).
+pub fn bash_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:=@,+%".contains(c));
+    if plain {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }

@@ -10,6 +10,17 @@ use crate::model::Workspace;
 use crate::sim::Timestamp;
 use serde_json::{Map, Value, json};
 
+/// Whether `after` differs from `before` in more than the vault requests journaled (reads
+/// journal them too). Cheap: `before` is a copy-on-write snapshot.
+fn changed_more_than_the_journal(before: &Workspace, after: &Workspace) -> bool {
+    if after.revision == before.revision {
+        return false;
+    }
+    let mut traced = before.clone();
+    traced.keep_trace_of(after.clone());
+    !traced.same_as(after)
+}
+
 /// A parsed argument of a cmdlet line.
 #[derive(Clone, Debug, PartialEq)]
 enum Token {
@@ -1961,10 +1972,18 @@ impl Shell {
     fn az_words(&mut self, ws: &mut Workspace, words: Vec<String>) -> Result<Value, String> {
         let mut all = vec!["az".to_string()];
         all.extend(words);
-        super::registry::run(ws, self.keys.as_ref(), &all).map_err(|e| {
+        let before = ws.clone();
+        let v = super::registry::run(ws, self.keys.as_ref(), &all).map_err(|e| {
             let text = e.to_string();
             text.strip_prefix("ERROR: ").unwrap_or(&text).to_string()
-        })
+        })?;
+        // A change (not a read, whose vault requests are only journaled) is kept as its az
+        // line for the session's script.
+        if changed_more_than_the_journal(&before, ws) {
+            let line: Vec<String> = all.iter().map(|w| super::bash_word(w)).collect();
+            self.pwsh_changes.push(line.join(" "));
+        }
+        Ok(v)
     }
 
     /// Runs one PowerShell line. A line longer than bash mode's longest expanded line is

@@ -214,6 +214,9 @@ pub struct ConsoleApp {
     pub serving: endpoint_panel::Serving,
     /// View > Presenter view (F5): Topology full-window under the chain strip.
     pub presenter: bool,
+    /// In the presenter view, the blades opened from its picture are shown beside it (Esc
+    /// closes them one by one before it leaves the view). Forgotten when the view is left.
+    pub presenter_side: bool,
     /// The navigator, shown or hidden with the top bar's "Resources" button; `None` follows the
     /// window: shown when it is wide, hidden when narrow (200 % zoom on 1280x720).
     pub nav_shown: Option<bool>,
@@ -291,6 +294,7 @@ impl ConsoleApp {
             recovery: recovery::Recovery::default(),
             serving: endpoint_panel::Serving::default(),
             presenter: false,
+            presenter_side: false,
             nav_shown: None,
             customer_app: customer_app::CustomerAppPanel::default(),
             ws,
@@ -312,6 +316,11 @@ impl ConsoleApp {
         !self.presenter
             && self.maximised.is_none()
             && self.nav_shown.unwrap_or(!narrow || self.blades.is_empty())
+    }
+
+    /// Whether the presenter view shows blades beside its picture (opened from a box).
+    pub fn presenter_beside(&self) -> bool {
+        self.presenter && self.presenter_side && !self.blades.is_empty()
     }
 
     /// Ctrl+S/O/N, Ctrl+K (the palette), Esc (closes the newest blade), F11 (full screen).
@@ -358,10 +367,15 @@ impl ConsoleApp {
         if !dialog_open && ctx.input(|i| i.key_pressed(Key::F5)) {
             self.presenter = !self.presenter;
         }
-        // Esc leaves the presenter view, restores a maximised blade, else closes the
-        // newest one.
+        // Esc closes the blades opened beside the presenter view's picture, then leaves the
+        // view; elsewhere it restores a maximised blade, else closes the newest one.
         if self.presenter && !dialog_open && ctx.input(|i| i.key_pressed(Key::Escape)) {
-            self.presenter = false;
+            if self.presenter_beside() {
+                self.maximised = None;
+                self.blades.pop();
+            } else {
+                self.presenter = false;
+            }
         } else if !dialog_open
             && !typing
             && ctx.input(|i| i.key_pressed(Key::Escape))
@@ -757,6 +771,13 @@ impl ConsoleApp {
                     let clock = self.pending_clock.take();
                     let kept =
                         (ok || job.origin == JobOrigin::Shell) && !outcome.ws.same_as(&self.ws);
+                    // A PowerShell line goes into the script as the az lines it ran.
+                    let command = match job.origin {
+                        JobOrigin::Shell => {
+                            shell_panel::script_of(job.command, self.shell.take_pwsh_changes())
+                        }
+                        _ => job.command,
+                    };
                     if kept {
                         let base = self.ws.revision;
                         self.ws = outcome.ws;
@@ -764,10 +785,10 @@ impl ConsoleApp {
                             self.ws.bump_revision();
                         }
                         self.last_change = job.label.clone();
-                        self.last_command = job.command.clone();
+                        self.last_command = command.clone();
                         if ok
                             && matches!(job.origin, JobOrigin::Blade(_))
-                            && let Some(az) = &job.command
+                            && let Some(az) = &command
                         {
                             self.command_toast(az);
                         }
@@ -782,9 +803,9 @@ impl ConsoleApp {
                             job.label.trim_end_matches('…'),
                             refusal.clone().unwrap_or_default()
                         );
-                        self.last_command = job.command.as_deref().map(|c| refused_lines(c, true));
+                        self.last_command = command.as_deref().map(|c| refused_lines(c, true));
                     } else if job.origin == JobOrigin::Shell
-                        && let Some(line) = &job.command
+                        && let Some(line) = &command
                         && shell_state_line(line)
                     {
                         // Changes nothing here but sets what later lines use ($KID…).
@@ -1204,6 +1225,10 @@ impl ConsoleApp {
         self.handle_close(&ctx);
         self.presentation.apply(&ctx);
         self.shortcuts(&ctx);
+        // Blades beside the presenter view's picture belong to that visit of the view.
+        if !self.presenter {
+            self.presenter_side = false;
+        }
         self.changes.observe(&self.ws, now);
         if self.changes.any() {
             ctx.request_repaint_after(std::time::Duration::from_millis(500));

@@ -2,8 +2,9 @@
 //! panels give way to the topology, full-window and fitted to the zoom, under a chain strip
 //! that narrates each failing server's chain as the clock plays ("Access to kv removed →
 //! Propagating … → Server notices … → 4 databases Inaccessible → Auto-heal window closes in
-//! 7 h 50 m"). The clock stays in the top bar, so the trainer plays it from here; clicking
-//! a box leaves the view and opens its blade.
+//! 7 h 50 m"). The clock stays in the top bar, so the trainer plays it from here. Clicking a
+//! box opens its blade beside the picture, which shrinks and stays fitted to its canvas;
+//! Esc closes that blade first, then leaves the view.
 
 use super::ConsoleApp;
 use super::blades::topology;
@@ -50,7 +51,11 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
     }
     for c in chains.iter().take(CHAINS_SHOWN) {
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("SQL {}:", c.server)).strong());
+            let whose = match &c.database {
+                None => format!("SQL {}:", c.server),
+                Some(db) => format!("SQL {} / {db} (own key):", c.server),
+            };
+            ui.label(RichText::new(whose).strong());
             for (i, step) in c.steps.iter().enumerate() {
                 if i > 0 {
                     next_arrow(ui);
@@ -62,7 +67,7 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
     if chains.len() > CHAINS_SHOWN {
         ui.label(
             RichText::new(format!(
-                "… and {} more servers in trouble (open Topology's boxes for each)",
+                "… and {} more keys in trouble (open Topology's boxes for each)",
                 chains.len() - CHAINS_SHOWN
             ))
             .weak(),
@@ -139,14 +144,25 @@ fn pill(ui: &mut egui::Ui, state: StepState, text: &str) {
         .on_hover_text(text);
 }
 
+/// The room the blades beside the picture take out of `total` points: a readable blade,
+/// never more than about two thirds of the width (the picture stays in sight).
+fn side_width(total: f32, preferred: f32, overhead: f32) -> f32 {
+    let readable = super::blade_layout::MIN_WIDTH + overhead;
+    (total * 0.45)
+        .max(readable)
+        .min(preferred + overhead + super::blade_layout::FOLD_STRIP)
+        .min(total * 0.65)
+}
+
 /// The presenter view in the central panel.
 pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     chain_strip(ui, &app.ws);
     let mut asked = None;
+    let beside = app.presenter_beside();
     ui.horizontal(|ui| {
         if ui
             .button("Exit presenter view")
-            .on_hover_text("Esc or F5")
+            .on_hover_text("F5; Esc closes the blade beside the picture first, then leaves")
             .clicked()
         {
             app.presenter = false;
@@ -154,8 +170,54 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         asked = topology::toolbar(ui);
     });
     let height = ui.available_height() - 4.0;
-    if let Some(kind) = topology::canvas(ui, &app.ws, height, asked) {
-        app.presenter = false;
+    if !beside {
+        if let Some(kind) = topology::canvas(ui, &app.ws, height, asked) {
+            app.presenter_side = true;
+            app.open_root(kind);
+        }
+        return;
+    }
+    let total = ui.available_width();
+    let spacing = ui.spacing().item_spacing.x;
+    let overhead = 22.0 + spacing;
+    let preferred = app.blades.last().map_or(500.0, |b| b.width());
+    let side = side_width(total, preferred, overhead);
+    let picture = (total - side - spacing).max(80.0);
+    let mut opened = None;
+    ui.horizontal_top(|ui| {
+        ui.allocate_ui_with_layout(
+            egui::vec2(picture, height),
+            egui::Layout::top_down(egui::Align::Min),
+            |ui| {
+                ui.set_width(picture);
+                opened = topology::canvas(ui, &app.ws, height, asked);
+            },
+        );
+        ui.allocate_ui_with_layout(
+            egui::vec2(side, height),
+            egui::Layout::top_down(egui::Align::Min),
+            |ui| {
+                ui.set_width(side);
+                let actions = super::chrome::blade_area(app, ui);
+                app.apply_actions(actions);
+            },
+        );
+    });
+    if let Some(kind) = opened {
         app.open_root(kind);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_blade_beside_the_picture_is_readable_and_leaves_the_picture_room() {
+        // 1280x720 at 200 %: 640 points, a 500-point blade.
+        let side = super::side_width(640.0, 500.0, 30.0);
+        assert!(side >= super::super::blade_layout::MIN_WIDTH + 30.0);
+        assert!(640.0 - side >= 200.0, "the picture keeps {}", 640.0 - side);
+        // At 100 %: the blade gets what it asks for, the picture the rest.
+        let side = super::side_width(1280.0, 500.0, 30.0);
+        assert_eq!(side, 500.0 + 30.0 + super::super::blade_layout::FOLD_STRIP);
     }
 }

@@ -44,7 +44,35 @@ impl Default for ShellPanel {
     }
 }
 
+/// How a finished line typed in PowerShell mode (`command`, as [`submit`] wrapped it) goes
+/// into the session's script, which replays under bash: as the `az` lines of the changes its
+/// cmdlets made (`az`), or as a comment when they changed nothing. A line typed in az mode
+/// goes in as typed.
+pub(crate) fn script_of(command: Option<String>, az: Vec<String>) -> Option<String> {
+    let c = command?;
+    let Some(line) = c
+        .strip_prefix("pwsh\n")
+        .and_then(|rest| rest.strip_suffix("\nbash"))
+    else {
+        return Some(c);
+    };
+    if az.is_empty() {
+        let one_line = line.replace(['\n', '\r'], " ");
+        return Some(format!("# PowerShell, nothing to replay: {one_line}"));
+    }
+    Some(az.join("\n"))
+}
+
 impl ShellPanel {
+    /// The `az` lines of the changes the session's PowerShell cmdlets made since the last
+    /// call (the session is free: its job has finished).
+    pub(crate) fn take_pwsh_changes(&self) -> Vec<String> {
+        self.session
+            .try_lock()
+            .map(|mut sh| sh.take_pwsh_changes())
+            .unwrap_or_default()
+    }
+
     /// Switches the session between az (Bash) and PowerShell, as Cloud Shell's selector.
     pub fn set_mode(&mut self, mode: ShellMode) {
         if let Ok(mut sh) = self.session.try_lock() {
@@ -277,8 +305,8 @@ pub fn submit(app: &mut ConsoleApp) {
     } else {
         format!("Running {lines} pasted lines")
     };
-    // The session's script starts (and replays) in bash: a PowerShell line goes in as
-    // PowerShell, between the shell's own `pwsh` and `bash` switches.
+    // The session's script starts (and replays) in bash: a PowerShell line is marked as
+    // one here, and goes in as the az lines of its changes when it has run (`script_of`).
     let command = if app.shell.mode == ShellMode::Pwsh {
         format!("pwsh\n{script}\nbash")
     } else {
@@ -337,6 +365,27 @@ mod tests {
             .expect("a section holds it")
             .format
             .color
+    }
+
+    #[test]
+    fn a_powershell_line_goes_into_the_script_as_the_az_lines_of_its_changes() {
+        let typed = Some("pwsh\nSet-AzKeyVaultAccessPolicy -VaultName kv -ObjectId x\nbash".into());
+        assert_eq!(
+            script_of(
+                typed.clone(),
+                vec!["az keyvault set-policy --name kv".into()]
+            ),
+            Some("az keyvault set-policy --name kv".into())
+        );
+        assert_eq!(
+            script_of(typed, Vec::new()),
+            Some("# PowerShell, nothing to replay: Set-AzKeyVaultAccessPolicy -VaultName kv -ObjectId x".into())
+        );
+        assert_eq!(
+            script_of(Some("az group list".into()), Vec::new()),
+            Some("az group list".into())
+        );
+        assert_eq!(script_of(None, vec!["az x".into()]), None);
     }
 
     #[test]

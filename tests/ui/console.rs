@@ -1138,15 +1138,116 @@ fn the_presenter_view_narrates_the_chain_of_a_revocation_as_the_clock_plays() {
     advance(&mut h, "+8h");
     assert!(has(&h, "Auto-heal window closed at"));
     assert!(has(&h, "Restore access, then Revalidate key"));
-    // A box opens its blade and leaves the view.
-    h.get_by_label("SQL sql-contoso-us\n0 Online · 4 Inaccessible\nCustomer-managed key")
-        .click_accesskit();
-    h.run_steps(3);
-    assert!(!h.state().presenter);
+    // A box opens its blade beside the picture: the view, its strip and its picture stay.
+    let server_box = "SQL sql-contoso-us\n0 Online · 4 Inaccessible\nCustomer-managed key";
+    h.get_by_label(server_box).click_accesskit();
+    h.run_steps(5);
+    assert!(h.state().presenter, "the view stays");
     assert!(matches!(
         h.state().blades.last().map(|b| &b.kind),
         Some(tde_console::ui::blades::BladeKind::Server { server, .. }) if server == "sql-contoso-us"
     ));
+    assert!(
+        has(&h, "Restore access, then Revalidate key"),
+        "the strip stays"
+    );
+    let beside = h.get_by_label(server_box).rect();
+    // The blade's own button (a toast may have a "×" of its own).
+    let maximise = h.get_by_label("Maximise").rect();
+    assert!(
+        beside.max.x < maximise.min.x,
+        "the picture is left of the blade"
+    );
+    // Esc closes the blade first (the picture takes the room back), then leaves the view.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(3);
+    assert!(h.state().presenter);
+    assert!(h.state().blades.is_empty());
+    assert!(!has(&h, "Maximise"));
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().presenter);
+}
+
+#[test]
+fn the_presenter_view_narrates_a_database_level_key_of_its_own() {
+    let mut h = app();
+    h.run_steps(2);
+    // `billing` has its own key, billing-key; disabling it reaches that database only.
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.get_by_label("az>").type_text(
+        "az keyvault key set-attributes --vault-name kv-contoso-us --name billing-key --enabled false",
+    );
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the command", |app| !app.busy());
+    click(&mut h, ">_ Cloud Shell");
+    h.key_press(egui::Key::F5);
+    h.run_steps(3);
+    assert!(h.state().presenter);
+    assert!(has(&h, "SQL sql-contoso-us / billing (own key):"));
+    assert!(has(&h, "Key unusable: AzureKeyVaultKeyDisabled"));
+    assert!(has(&h, "Database notices in"));
+    assert!(has(&h, "Database billing Inaccessible"));
+    assert!(
+        !has(&h, "SQL sql-contoso-us:"),
+        "the server's protector is not in trouble"
+    );
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    assert!(has(&h, "Database billing Inaccessible since"));
+    assert!(has(&h, "Auto-heal window closes in 7 h"));
+}
+
+#[test]
+fn at_200_percent_a_blade_opened_in_the_presenter_view_fits_beside_the_picture() {
+    use egui_kittest::kittest::NodeT;
+    let mut h = app_at_200();
+    h.key_press(egui::Key::F5);
+    h.run_steps(3);
+    let server_box = h
+        .query_all_by_label_contains("SQL sql-contoso-us\n4 Online")
+        .next()
+        .expect("the server's box")
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    h.get_by_label(&server_box).click_accesskit();
+    h.run_steps(6);
+    assert!(h.state().presenter);
+    assert_eq!(h.state().blades.len(), 1);
+    let picture = fits(&h, &server_box);
+    let close = h
+        .get_all_by_label("×")
+        .map(|n| n.rect())
+        .find(|r| r.min.y > picture.min.y - 40.0)
+        .expect("the blade's close button");
+    assert!(h.ctx.content_rect().expand(0.5).contains_rect(close));
+    for label in [
+        "Exit presenter view",
+        "Fit",
+        "+1d",
+        "Maximise",
+        "All keys usable",
+    ] {
+        fits(&h, label);
+    }
+    assert!(
+        picture.max.x < close.min.x,
+        "the picture is left of the blade"
+    );
+    assert!(
+        picture.width() > 60.0,
+        "the picture stays readable: {picture:?}"
+    );
+    // The blade's own controls are on screen (its Encryption link, by label).
+    assert!(has(&h, "sql-contoso-us"));
+    h.key_press(egui::Key::Escape);
+    h.run_steps(3);
+    assert!(h.state().presenter && h.state().blades.is_empty());
 }
 
 /// The app at 1280x720 zoomed to 200 % in the light theme: 640x360 points.
@@ -1425,8 +1526,8 @@ fn the_cloud_shell_runs_powershell_cmdlets_after_choosing_powershell() {
         "{t}"
     );
     assert!(t.contains("ServerKeyVaultKeyName : "), "{t}");
-    // A change made in PowerShell goes into the session's script as PowerShell, between
-    // the shell's `pwsh` and `bash` switches, so the replay (which starts in bash) runs it.
+    // A change made in PowerShell goes into the session's script as the az line its cmdlet
+    // ran, so the replay (bash) runs it.
     let cmdlet = "New-AzResourceGroup -Name rg-class -Location eastus";
     h.get_by_label("PS>").click();
     h.get_by_label("PS>").type_text(cmdlet);
@@ -1435,9 +1536,10 @@ fn the_cloud_shell_runs_powershell_cmdlets_after_choosing_powershell() {
     assert!(h.state().ws.resource_group("rg-class").is_some());
     let script = h.state().history.script();
     assert!(
-        script.contains(&format!("pwsh\n{cmdlet}\nbash\n")),
+        script.contains("\naz group create -n rg-class -l eastus\n"),
         "{script}"
     );
+    assert!(!script.contains("New-AzResourceGroup\n"), "{script}");
     let mut replayed = persist::demo().expect("the demo loads");
     let out = tde_console::shell::Shell::new()
         .with_keys(common::FixtureKeys::boxed())
@@ -1871,6 +1973,96 @@ fn the_serve_panels_python_snippet_runs_as_copied() {
     for n in &names {
         assert!(stdout.lines().any(|l| l == n), "{n} listed:\n{stdout}");
     }
+}
+
+/// Issue 23, the customer app: "if served, students' own SDK clients appear in it". The
+/// real Azure SDK for Python (the serve panel's snippet, plus a read of a key that does not
+/// exist) talks to the vaults the running app serves; its requests, answered and refused,
+/// are in the customer app's live data (the chart's series and its caption) as they come.
+#[test]
+fn a_real_sdk_clients_requests_while_serving_appear_in_the_customer_app() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    click(&mut h, "Start customer app");
+    h.run_steps(3);
+    assert!(h.state().customer_app.open);
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    assert!(h.state().serving.endpoint.is_some());
+    h.run_steps(3);
+    assert!(has(
+        &h,
+        "SDK clients (vaults on localhost): 0 answered, 0 refused."
+    ));
+    h.get_by_label("Copy snippet").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("Copy snippet").click_accesskit();
+    let snippet = copied_text(&mut h).expect("Copy snippet put text on the clipboard");
+    let sdk = std::process::Command::new("python3")
+        .args(["-c", "import azure.keyvault.keys"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !sdk {
+        assert!(
+            std::env::var("TDE_SDK_TEST").is_err(),
+            "TDE_SDK_TEST is set but the Azure SDK for Python is not installed"
+        );
+        eprintln!("skipped: pip install azure-keyvault-keys to run it");
+        return;
+    }
+    let program = format!(
+        "{snippet}\nfrom azure.core.exceptions import ResourceNotFoundError\ntry:\n    keys.get_key(\"no-such-key\")\nexcept ResourceNotFoundError:\n    print(\"refused: no-such-key\")\n"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("client.py");
+    std::fs::write(&file, &program).expect("program written");
+    let run = std::thread::spawn(move || {
+        std::process::Command::new("python3")
+            .arg(&file)
+            .output()
+            .expect("python3 runs")
+    });
+    for _ in 0..3000 {
+        if run.is_finished() {
+            break;
+        }
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = run.join().expect("the client finished");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("refused: no-such-key"), "{stdout}");
+    h.run_steps(3);
+    // What the vaults journaled from SDK clients (not the console, not a SQL server)...
+    let ws = &h.state().ws;
+    let (answered, refused) = ws
+        .journal
+        .requests()
+        .iter()
+        .filter(|r| tde_console::service::customer_app::is_sdk_request(r))
+        .fold((0, 0), |(a, b), r| {
+            if r.succeeded() {
+                (a + 1, b)
+            } else {
+                (a, b + 1)
+            }
+        });
+    assert!(answered >= 1, "the listing was answered");
+    assert!(refused >= 1, "the read of a missing key was refused");
+    // ...is what the customer app charts and says, beside its own queries.
+    let plotted = h.state().customer_app.plotted.clone().expect("a chart");
+    assert_eq!(plotted.sdk, (answered, refused));
+    assert!(plotted.answered >= 1, "the app's own query is charted too");
+    assert!(has(
+        &h,
+        &format!("SDK clients (vaults on localhost): {answered} answered, {refused} refused.")
+    ));
 }
 
 /// Issue 23, defect 8: badges appearing in the navigator (databases Inaccessible, servers

@@ -347,3 +347,104 @@ fn test_connection_and_notifications_in_the_history() {
         .unwrap_or_default();
     assert!(undo.contains("Clock advanced"), "{undo}");
 }
+
+/// Types one line into the Cloud Shell (at its current prompt) and runs it.
+fn shell_line(h: &mut Harness<'static, ConsoleApp>, prompt: &str, line: &str) {
+    h.get_by_label(prompt).click();
+    h.run_steps(1);
+    h.get_by_label(prompt).type_text(line);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    wait_until(h, "the line", |app| !app.busy());
+}
+
+#[test]
+fn a_class_made_partly_in_powershell_replays_under_bash_from_its_az_lines() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    // In az mode, a line as typed.
+    shell_line(
+        &mut h,
+        "az>",
+        "az group create --name rg-class --location eastus",
+    );
+    // In PowerShell, the seed's procedure for sql-contoso-eu (identity, policy, key, protector).
+    click(&mut h, "PowerShell");
+    h.run_steps(2);
+    for line in [
+        "$server = Set-AzSqlServer -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -AssignIdentity",
+        "$key = Get-AzKeyVaultKey -VaultName kv-contoso-eu -Name eu-tde-key",
+        "Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-eu -ObjectId $server.Identity.PrincipalId -PermissionsToKeys get, wrapKey, unwrapKey",
+        "Add-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -KeyId $key.Id",
+        "Set-AzSqlServerTransparentDataEncryptionProtector -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu -Type AzureKeyVault -KeyId $key.Id",
+        "Get-AzSqlServerTransparentDataEncryptionProtector -ResourceGroupName rg-contoso-eu -ServerName sql-contoso-eu",
+    ] {
+        shell_line(&mut h, "PS>", line);
+    }
+    let t = &h.state().shell.transcript;
+    assert!(
+        t.contains("Type                 : AzureKeyVault") || t.contains(": AzureKeyVault"),
+        "{t}"
+    );
+    let s = h.state().ws.server("sql-contoso-eu").unwrap().clone();
+    assert_eq!(s.protector.key_type, ServerKeyType::AzureKeyVault);
+    // Back in bash, the clock moves on.
+    shell_line(&mut h, "PS>", "bash");
+    shell_line(&mut h, "az>", "sim clock advance 10m");
+    let gui = h.state().ws.clone();
+
+    let dir = std::env::temp_dir().join(format!("tde-ui-pwsh-class-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("class.azcli");
+    let script = export(&mut h, &path);
+    // Each cmdlet's change is its az twin; nothing PowerShell is left to run under bash.
+    for line in [
+        "\naz group create --name rg-class --location eastus\n",
+        "\naz sql server update -g rg-contoso-eu -n sql-contoso-eu -i\n",
+        "\naz keyvault set-policy ",
+        "\naz sql server key create ",
+        "\naz sql server tde-key set ",
+        "https://kv-contoso-eu.vault.azure.net/keys/eu-tde-key/",
+        "\n# PowerShell, nothing to replay: $key = Get-AzKeyVaultKey -VaultName kv-contoso-eu -Name eu-tde-key\n",
+        "\nsim clock advance 10m\n",
+    ] {
+        assert!(script.contains(line), "{line:?} in {script}");
+    }
+    for gone in [
+        "\npwsh\n",
+        "\nbash\n",
+        "\nSet-Az",
+        "\n$server",
+        "(no az equivalent)",
+    ] {
+        assert!(!script.contains(gone), "{gone:?} in {script}");
+    }
+    // `tde-console shell` replays it under bash (and built in) to the trainer's state.
+    let exe = env!("CARGO_BIN_EXE_tde-console");
+    for builtin in [false, true] {
+        let end = dir.join(format!("end-{builtin}.ron"));
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args(["shell", end.to_str().unwrap(), "--demo", "--script"])
+            .arg(&path);
+        if builtin {
+            cmd.arg("--builtin");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}\n{script}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let replayed = persist::load(&end).unwrap();
+        same_facts(
+            &replayed,
+            &gui,
+            "tde-console shell replays the PowerShell part",
+        );
+        assert!(replayed.resource_group("rg-class").is_some());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -194,15 +194,7 @@ pub enum Action {
 /// `value` as one shell word for an `az` line: as it is when it is plain, else in single
 /// quotes (a `'` inside written as `'\''`), as bash reads it.
 pub fn quoted(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/:=@,+%".contains(c));
-    if plain {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', "'\\''"))
-    }
+    crate::shell::bash_word(value)
 }
 
 /// What a change reports to the blade that asked for it.
