@@ -26,6 +26,7 @@ pub mod estate;
 pub mod governance;
 pub mod heredoc;
 pub mod identity;
+pub mod invocation;
 pub mod keyvault;
 pub mod lexer;
 pub mod managed_instance;

@@ -1,7 +1,7 @@
 //! Key vault overview: properties, firewall, keys (generate off the UI thread), access
 //! policies (add with a template, remove), and secrets ([`super::vault_secrets`]).
 
-use super::{BladeCtx, BladeKind, Line, outcome, said};
+use super::{BladeCtx, BladeKind, Invocation, Line, outcome};
 use crate::model::*;
 use crate::service::keyvault::{self, CreateKey};
 use crate::ui::widgets::{properties, section, text_field};
@@ -152,18 +152,21 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             .changed();
     });
     if changed && !cx.busy {
-        let (vault, acls) = (v.name.clone(), acls.clone());
-        cx.az(format!(
-            "az keyvault update --name {vault} --default-action {} --bypass {} --public-network-access {}",
-            if acls.restricted { "Deny" } else { "Allow" },
-            if acls.bypass_trusted_services { "AzureServices" } else { "None" },
-            if acls.public_access_disabled { "Disabled" } else { "Enabled" },
-        ));
-        cx.run_to(Line::Network, move |ws| {
-            said(keyvault::set_network_acls(ws, &vault, acls), |_| {
-                "Networking saved.".into()
-            })
-        });
+        cx.request_to(
+            Line::Network,
+            Invocation::new("az keyvault update")
+                .arg("--name", v.name.clone())
+                .arg("--default-action", if acls.restricted { "Deny" } else { "Allow" })
+                .arg(
+                    "--bypass",
+                    if acls.bypass_trusted_services { "AzureServices" } else { "None" },
+                )
+                .arg(
+                    "--public-network-access",
+                    if acls.public_access_disabled { "Disabled" } else { "Enabled" },
+                ),
+            |_, _| "Networking saved.".into(),
+        );
     }
     if v.network.restricted {
         let mut remove = None;
@@ -180,15 +183,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             });
         }
         if let Some(r) = remove {
-            let vault = v.name.clone();
-            cx.az(format!(
-                "az keyvault network-rule remove --name {vault} --ip-address {r}"
-            ));
-            cx.run_to(Line::Network, move |ws| {
-                said(keyvault::remove_network_rule(ws, &vault, &r), |_| {
-                    format!("IP rule {r} removed.")
-                })
-            });
+            let ask = Invocation::new("az keyvault network-rule remove")
+                .arg("--name", v.name.clone())
+                .arg("--ip-address", r.clone());
+            cx.request_to(Line::Network, ask, move |_, _| format!("IP rule {r} removed."));
         }
         ui.horizontal(|ui| {
             crate::ui::widgets::narrow_text_field(
@@ -203,16 +201,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (vault, rule) = (v.name.clone(), f.ip_rule.clone());
-                cx.az(format!(
-                    "az keyvault network-rule add --name {vault} --ip-address {}",
-                    rule.trim()
-                ));
-                cx.run_to(Line::Network, move |ws| {
-                    said(keyvault::add_network_rule(ws, &vault, &rule), |_| {
-                        "IP rule added.".into()
-                    })
-                });
+                let ask = Invocation::new("az keyvault network-rule add")
+                    .arg("--name", v.name.clone())
+                    .arg("--ip-address", f.ip_rule.trim());
+                cx.request_to(Line::Network, ask, |_, _| "IP rule added.".into());
             }
             let me = cx.ws.console_user.client_ip.clone();
             if ui
@@ -223,15 +215,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let vault = v.name.clone();
-                cx.az(format!(
-                    "az keyvault network-rule add --name {vault} --ip-address {me}"
-                ));
-                cx.run_to(Line::Network, move |ws| {
-                    said(keyvault::add_network_rule(ws, &vault, &me), |_| {
-                        format!("IP rule {me} added.")
-                    })
-                });
+                let ask = Invocation::new("az keyvault network-rule add")
+                    .arg("--name", v.name.clone())
+                    .arg("--ip-address", me.clone());
+                cx.request_to(Line::Network, ask, move |_, _| format!("IP rule {me} added."));
             }
         });
     }
@@ -282,13 +269,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                             .clicked()
                         {
-                            let (vault, key) = (v.name.clone(), k.name.clone());
-                            cx.az(format!("az keyvault key recover --vault-name {vault} --name {key}"));
-                            cx.run(move |ws| {
-                                said(keyvault::recover_key(ws, &vault, &key), |k| {
-                                    format!("Key '{}' recovered.", k.name)
-                                })
-                            });
+                            let ask = Invocation::new("az keyvault key recover")
+                                .arg("--vault-name", v.name.clone())
+                                .arg("--name", k.name.clone());
+                            let key = k.name.clone();
+                            cx.request(ask, move |_, _| format!("Key '{key}' recovered."));
                         }
                         if ui
                             .add_enabled(!cx.busy, egui::Button::new(format!("Purge {}", k.name)))
@@ -296,13 +281,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                             .on_hover_text("Needs the 'purge' permission; refused under purge protection until the retention ends")
                             .clicked()
                         {
-                            let (vault, key) = (v.name.clone(), k.name.clone());
-                            cx.az(format!("az keyvault key purge --vault-name {vault} --name {key}"));
-                            cx.run(move |ws| {
-                                said(keyvault::purge_key(ws, &vault, &key), |()| {
-                                    format!("Key '{key}' purged permanently.")
-                                })
-                            });
+                            let ask = Invocation::new("az keyvault key purge")
+                                .arg("--vault-name", v.name.clone())
+                                .arg("--name", k.name.clone());
+                            let key = k.name.clone();
+                            cx.request(ask, move |_, _| format!("Key '{key}' purged permanently."));
                         }
                     });
                 }
@@ -338,29 +321,24 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         Err(e) => f.key_message = Some(Err(e.to_string())),
                         Ok(()) => {
                             f.key_message = None;
-                            let keys = cx.keys.clone();
-                            cx.az(format!(
-                                "az keyvault key create --vault-name {} --name {} --kty {} --size {}",
-                                req.vault,
-                                super::quoted(&req.name),
-                                req.kty.as_str(),
-                                req.size
-                            ));
-                            cx.spawn(
+                            let ask = Invocation::new("az keyvault key create")
+                                .arg("--vault-name", req.vault.clone())
+                                .arg("--name", req.name.clone())
+                                .arg("--kty", req.kty.as_str())
+                                .arg("--size", req.size.to_string());
+                            let (vault, key) = (req.vault.clone(), req.name.clone());
+                            cx.spawn_request(
                                 format!("Generating RSA {} key '{}'…", req.size, req.name),
-                                move |ws| {
-                                    keys.generate(req.size)
-                                        .map_err(|e| e.to_string())
-                                        .and_then(|m| {
-                                            keyvault::create_key(ws, &req, m)
-                                                .map_err(|e| e.to_string())
-                                        })
-                                        .map(|(k, kv)| {
-                                            format!(
-                                                "Key '{}' version {} created.",
-                                                k.name, kv.version
-                                            )
-                                        })
+                                ask,
+                                move |_, ws| {
+                                    let name = ws
+                                        .vault(&vault)
+                                        .and_then(|v| v.key(&key))
+                                        .map_or(key.clone(), |k| k.name.clone());
+                                    format!(
+                                        "Key '{name}' version {} created.",
+                                        super::current_version(ws, &vault, &key).unwrap_or_default()
+                                    )
                                 },
                             );
                         }
@@ -411,12 +389,6 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     ]))
                     .clicked()
                 {
-                    cx.az(format!(
-                        "az keyvault key backup --vault-name {} --name {} --file {}",
-                        v.name,
-                        f.backup_key,
-                        super::quoted(&path)
-                    ));
                     cx.spawn_key_backup(v.name.clone(), f.backup_key.clone(), path.clone());
                 }
                 if ui
@@ -537,15 +509,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     );
     if go && let Some(oid) = pending {
         ui.data_mut(|d| d.remove::<PrincipalId>(pending_id));
-        let vault = v.name.clone();
-        cx.az(format!(
-            "az keyvault delete-policy --name {vault} --object-id {oid}"
-        ));
-        cx.run_to(Line::Policy, move |ws| {
-            said(keyvault::delete_access_policy(ws, &vault, &oid), |_| {
-                "Access policy removed. The change takes a few minutes to reach every caller."
-                    .into()
-            })
+        let ask = Invocation::new("az keyvault delete-policy")
+            .arg("--name", v.name.clone())
+            .arg("--object-id", oid.to_string());
+        cx.request_to(Line::Policy, ask, |_, _| {
+            "Access policy removed. The change takes a few minutes to reach every caller.".into()
         });
     }
     egui::CollapsingHeader::new("Add access policy")
@@ -614,36 +582,17 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (vault, oid) = (v.name.clone(), PrincipalId(f.object_id.trim().to_string()));
-                let permissions = f.permissions.clone();
-                let secrets = f.secret_permissions.clone();
-                let list = |names: Vec<&str>| names.join(" ");
-                cx.az(format!(
-                    "az keyvault set-policy --name {vault} --object-id {oid} --key-permissions {}{}",
-                    list(permissions.iter().map(|p| p.as_str()).collect()),
-                    if secrets.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " --secret-permissions {}",
-                            list(secrets.iter().map(|p| p.as_str()).collect())
-                        )
-                    }
-                ));
-                cx.run_to(Line::Policy, move |ws| {
-                    let saved = if secrets.is_empty() {
-                        keyvault::set_access_policy(ws, &vault, &oid, &permissions)
-                    } else {
-                        crate::service::secrets::set_access_policy(
-                            ws,
-                            &vault,
-                            &oid,
-                            Some(&permissions),
-                            Some(&secrets),
-                        )
-                    };
-                    said(saved, |_| "Access policy saved.".into())
-                });
+                let mut ask = Invocation::new("az keyvault set-policy")
+                    .arg("--name", v.name.clone())
+                    .arg("--object-id", f.object_id.trim())
+                    .args("--key-permissions", f.permissions.iter().map(|p| p.as_str()));
+                if !f.secret_permissions.is_empty() {
+                    ask = ask.args(
+                        "--secret-permissions",
+                        f.secret_permissions.iter().map(|p| p.as_str()),
+                    );
+                }
+                cx.request_to(Line::Policy, ask, |_, _| "Access policy saved.".into());
             }
         });
     outcome(ui, &f.policy_message);
