@@ -6,6 +6,8 @@
 //! and applies the blades' actions at its end.
 
 pub mod blade_layout;
+#[cfg(test)]
+mod requests_test;
 pub mod blades;
 mod changes;
 mod chrome;
