@@ -8,11 +8,11 @@ use crate::shell::registry;
 
 /// Closures with `az` lines written by hand beside them (`cx.az(…)`): the old way.
 /// Lower it when you convert one; it must never grow.
-const HAND_WRITTEN_AZ_CEILING: usize = 9;
+const HAND_WRITTEN_AZ_CEILING: usize = 8;
 
 /// Changes that are closures (`run_unscripted`, `spawn_unscripted`, `queue_unscripted`,
 /// and the old `cx.run`/`run_to`/`run_then_open`/`spawn`). Lower it when you convert one.
-const CLOSURE_CEILING: usize = 16;
+const CLOSURE_CEILING: usize = 15;
 
 fn ui_sources() -> Vec<(String, String)> {
     fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {

@@ -1,7 +1,7 @@
 //! Key vault overview: properties, firewall, keys (generate off the UI thread), access
 //! policies (add with a template, remove), and secrets ([`super::vault_secrets`]).
 
-use super::{BladeCtx, BladeKind, Invocation, Line, outcome};
+use super::{BladeCtx, BladeKind, Change, Invocation, Line, outcome};
 use crate::model::*;
 use crate::service::keyvault::{self, CreateKey};
 use crate::ui::widgets::{properties, section, text_field};
@@ -403,24 +403,25 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     .clicked()
                 {
                     let vault = v.name.clone();
-                    cx.az(format!(
-                        "az keyvault key restore --vault-name {vault} --file {}",
-                        super::quoted(&path)
-                    ));
-                    cx.spawn("Restoring a key backup…", move |ws| {
-                        crate::persist::read_user_file(&path)
-                            .map_err(|e| format!("Cannot read '{path}': {e}"))
-                            .and_then(|blob| {
-                                keyvault::restore_key(ws, &vault, &blob).map_err(|e| e.to_string())
-                            })
-                            .map(|k| {
-                                format!(
-                                    "Key '{}' restored with {} version(s).",
-                                    k.name,
-                                    k.versions.len()
-                                )
-                            })
+                    let ask = Invocation::new("az keyvault key restore")
+                        .arg("--vault-name", vault.clone())
+                        .arg("--file", path.clone());
+                    let restored = Change::request(ask, move |out, ws| {
+                        // The key's name from its id in the command's output.
+                        let kid = out["key"]["kid"].as_str().unwrap_or_default();
+                        let name = KeyUri::parse(kid).map(|u| u.key).unwrap_or_default();
+                        let versions = ws
+                            .vault(&vault)
+                            .and_then(|v| v.key(&name))
+                            .map_or(0, |k| k.versions.len());
+                        format!("Key '{name}' restored with {versions} version(s).")
+                    })
+                    // As the portal says it (az's own words start in lower case).
+                    .refused_as(|e| match e.strip_prefix("cannot read ") {
+                        Some(rest) => format!("Cannot read {rest}"),
+                        None => e,
                     });
+                    cx.spawn_change("Restoring a key backup…", restored);
                 }
             });
         });
