@@ -1283,7 +1283,10 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     .arg("--minutes", "60");
                 app.queue_change(
                     Change::request(ask, move |out, _| {
-                        format!("'{v}' is unreachable until {}.", iso_time(&out["unreachableUntil"]))
+                        format!(
+                            "'{v}' is unreachable until {}.",
+                            iso_time(&out["unreachableUntil"])
+                        )
                     })
                     .reported(refused),
                 );

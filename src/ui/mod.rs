@@ -6,8 +6,6 @@
 //! and applies the blades' actions at its end.
 
 pub mod blade_layout;
-#[cfg(test)]
-mod requests_test;
 pub mod blades;
 mod changes;
 mod chrome;
@@ -21,6 +19,8 @@ pub mod presentation;
 pub mod presenter;
 mod recent;
 pub mod recovery;
+#[cfg(test)]
+mod requests_test;
 pub mod scenarios;
 mod shell_panel;
 pub mod widgets;

@@ -89,7 +89,10 @@ fn requests() -> Vec<(String, Vec<&'static str>, Vec<(String, bool)>)> {
                     }
                 }
                 if start.starts_with("on_server") {
-                    flags.extend([("--server".to_string(), true), ("--resource-group".to_string(), true)]);
+                    flags.extend([
+                        ("--server".to_string(), true),
+                        ("--resource-group".to_string(), true),
+                    ]);
                 }
                 out.push((file.clone(), names, flags));
             }

@@ -170,7 +170,7 @@ pub fn show(
             .labelled_by(l.id);
         if ui
             .add_enabled(!cx.busy, egui::Button::new("Apply retention"))
-.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
+            .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
             .clicked()
         {
             match form.retention_days.trim().parse::<u32>() {

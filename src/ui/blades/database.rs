@@ -152,10 +152,14 @@ pub fn show(
                     .server(&server)
                     .map(|s| s.resource_group.clone())
                     .unwrap_or_default();
-                let ask = Invocation::new(if paused { "az sql dw resume" } else { "az sql dw pause" })
-                    .arg("--name", db.clone())
-                    .arg("--server", server.clone())
-                    .arg("--resource-group", g);
+                let ask = Invocation::new(if paused {
+                    "az sql dw resume"
+                } else {
+                    "az sql dw pause"
+                })
+                .arg("--name", db.clone())
+                .arg("--server", server.clone())
+                .arg("--resource-group", g);
                 cx.request(ask, move |_, ws| {
                     let state = ws
                         .server(&server)
@@ -456,7 +460,10 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                         .arg("--server", server)
                         .arg("--kid", kid.trim());
                     cx.request(ask, |out, _| {
-                        format!("Backup key selected: revalidating {}.", names_in(out).join(", "))
+                        format!(
+                            "Backup key selected: revalidating {}.",
+                            names_in(out).join(", ")
+                        )
                     });
                 }
                 ui.data_mut(|d| d.insert_temp(id, kid));
@@ -487,7 +494,11 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                         .arg("--resource-group", super::group_of(cx.ws, server));
                     let (server, db) = (server.to_string(), db.to_string());
                     cx.request(ask, move |_, ws| {
-                        match ws.server(&server).and_then(|s| s.database(&db)).map(|d| &d.state) {
+                        match ws
+                            .server(&server)
+                            .and_then(|s| s.database(&db))
+                            .map(|d| &d.state)
+                        {
                             Some(DatabaseState::Recovering { until, .. }) => {
                                 format!("Revalidation accepted: back online at about {until}.")
                             }
@@ -605,7 +616,10 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
             .arg("--server", server)
             .arg("--resource-group", super::group_of(cx.ws, server))
             .arg("--encryption-protector", kid.trim())
-            .arg_opt("--encryption-protector-auto-rotation", auto.then_some("true"));
+            .arg_opt(
+                "--encryption-protector-auto-rotation",
+                auto.then_some("true"),
+            );
         let (server, db) = (server.to_string(), d.name.clone());
         cx.request(ask, move |_, ws| {
             let protector = ws
@@ -931,7 +945,11 @@ fn names_in(out: &serde_json::Value) -> Vec<String> {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|d| d.as_str().map(str::to_string).or_else(|| d["name"].as_str().map(str::to_string)))
+            .filter_map(|d| {
+                d.as_str()
+                    .map(str::to_string)
+                    .or_else(|| d["name"].as_str().map(str::to_string))
+            })
             .collect(),
     }
 }

@@ -178,7 +178,10 @@ pub fn show_database(
             .arg("--server", server)
             .arg("--resource-group", super::group_of(cx.ws, server))
             .arg("--partner-server", form.partner.clone())
-            .arg("--partner-resource-group", super::group_of(cx.ws, &form.partner));
+            .arg(
+                "--partner-resource-group",
+                super::group_of(cx.ws, &form.partner),
+            );
         let (db, partner) = (db.to_string(), form.partner.clone());
         cx.request(ask, move |_, _| {
             format!(

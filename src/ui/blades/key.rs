@@ -242,7 +242,14 @@ pub fn show(
             }
             let clicked = ui.button("Delete key").clicked();
             let warning = if clicked || confirming(ui, "delete") {
-                dependents::key_loss_warning(cx.ws, vault, key, None, "Deleting this key", "deleted")
+                dependents::key_loss_warning(
+                    cx.ws,
+                    vault,
+                    key,
+                    None,
+                    "Deleting this key",
+                    "deleted",
+                )
             } else {
                 None
             };

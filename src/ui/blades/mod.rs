@@ -28,8 +28,8 @@ pub use vault::VaultForms;
 pub use vault_insights::{GovernanceForm, LogsView, ResultFilter};
 
 use super::jobs::Job;
-pub use crate::shell::invocation::Invocation;
 use crate::model::Workspace;
+pub use crate::shell::invocation::Invocation;
 
 /// What a blade shows. Per-blade form state lives here, apart from the workspace.
 pub enum BladeKind {
@@ -274,7 +274,10 @@ impl Change {
 
     /// Gives a request a [`Report`]: `report` sees the outcome (and may note it in the
     /// workspace) after the change ran.
-    pub fn reported(self, report: impl FnOnce(&mut Workspace, &Outcome) + Send + 'static) -> Change {
+    pub fn reported(
+        self,
+        report: impl FnOnce(&mut Workspace, &Outcome) + Send + 'static,
+    ) -> Change {
         match self {
             Change::Request {
                 script,

@@ -118,7 +118,8 @@ fn encryption(
                         .arg("--resource-group", g)
                         .arg("--key-identifier", url.clone());
                     cx.request(ask, |_, _| {
-                        "Activation requested: the workspace turns Consistent in about two minutes.".into()
+                        "Activation requested: the workspace turns Consistent in about two minutes."
+                            .into()
                     });
                 }
             }
@@ -190,7 +191,9 @@ fn encryption(
         );
         if ui
             .add_enabled(
-                !cx.busy && !form.new_key_name.trim().is_empty() && !form.new_key_url.trim().is_empty(),
+                !cx.busy
+                    && !form.new_key_name.trim().is_empty()
+                    && !form.new_key_url.trim().is_empty(),
                 egui::Button::new("Add key"),
             )
             .clicked()
@@ -284,7 +287,9 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
                 .arg("--workspace-name", n)
                 .arg("--resource-group", g)
                 .arg("--performance-level", "DW100c");
-            cx.request(ask, move |_, _| format!("Dedicated SQL pool {pool} created."));
+            cx.request(ask, move |_, _| {
+                format!("Dedicated SQL pool {pool} created.")
+            });
         }
     });
 }

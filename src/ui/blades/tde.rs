@@ -440,12 +440,17 @@ fn tde_requests(
                     on_server("az sql server tde-key set")
                         .arg("--server-key-type", "AzureKeyVault")
                         .arg("--kid", kid)
-                        .arg_opt("--auto-rotation-enabled", form.auto_rotate.then_some("true")),
+                        .arg_opt(
+                            "--auto-rotation-enabled",
+                            form.auto_rotate.then_some("true"),
+                        ),
                 );
             }
             script
         }
-        _ => vec![on_server("az sql server tde-key set").arg("--server-key-type", "ServiceManaged")],
+        _ => {
+            vec![on_server("az sql server tde-key set").arg("--server-key-type", "ServiceManaged")]
+        }
     }
 }
 
@@ -478,7 +483,8 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
     let service_managed = kid.is_none();
     let wording = move |out: &serde_json::Value, ws: &Workspace| {
         if service_managed {
-            return "Saved: the server uses a service-managed key. Every DEK was re-wrapped.".into();
+            return "Saved: the server uses a service-managed key. Every DEK was re-wrapped."
+                .into();
         }
         if make_default {
             let name = ws
@@ -500,7 +506,10 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
         // On a worker, all or nothing: a refused Save keeps nothing, not even the identity
         // it would have turned on (the job's copy is dropped).
         let script = tde_requests(cx.ws, server_name, form, true);
-        cx.spawn_change("Changing the TDE protector…", Change::script(script, wording));
+        cx.spawn_change(
+            "Changing the TDE protector…",
+            Change::script(script, wording),
+        );
     } else {
         // As the portal does, in two requests: the server's identity first (it stays, with
         // its own az line and History point, when the key step is refused: the identity is

@@ -156,14 +156,25 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             Line::Network,
             Invocation::new("az keyvault update")
                 .arg("--name", v.name.clone())
-                .arg("--default-action", if acls.restricted { "Deny" } else { "Allow" })
+                .arg(
+                    "--default-action",
+                    if acls.restricted { "Deny" } else { "Allow" },
+                )
                 .arg(
                     "--bypass",
-                    if acls.bypass_trusted_services { "AzureServices" } else { "None" },
+                    if acls.bypass_trusted_services {
+                        "AzureServices"
+                    } else {
+                        "None"
+                    },
                 )
                 .arg(
                     "--public-network-access",
-                    if acls.public_access_disabled { "Disabled" } else { "Enabled" },
+                    if acls.public_access_disabled {
+                        "Disabled"
+                    } else {
+                        "Enabled"
+                    },
                 ),
             |_, _| "Networking saved.".into(),
         );
@@ -186,7 +197,9 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             let ask = Invocation::new("az keyvault network-rule remove")
                 .arg("--name", v.name.clone())
                 .arg("--ip-address", r.clone());
-            cx.request_to(Line::Network, ask, move |_, _| format!("IP rule {r} removed."));
+            cx.request_to(Line::Network, ask, move |_, _| {
+                format!("IP rule {r} removed.")
+            });
         }
         ui.horizontal(|ui| {
             crate::ui::widgets::narrow_text_field(
@@ -218,7 +231,9 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 let ask = Invocation::new("az keyvault network-rule add")
                     .arg("--name", v.name.clone())
                     .arg("--ip-address", me.clone());
-                cx.request_to(Line::Network, ask, move |_, _| format!("IP rule {me} added."));
+                cx.request_to(Line::Network, ask, move |_, _| {
+                    format!("IP rule {me} added.")
+                });
             }
         });
     }
@@ -313,7 +328,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             ui.horizontal(|ui| {
                 if ui
                     .add_enabled(!cx.busy, egui::Button::new("Create"))
-.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
+                    .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
                     let req = CreateKey::new(&v.name, f.key_name.trim(), f.key_type, f.key_size);
@@ -337,7 +352,8 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                                         .map_or(key.clone(), |k| k.name.clone());
                                     format!(
                                         "Key '{name}' version {} created.",
-                                        super::current_version(ws, &vault, &key).unwrap_or_default()
+                                        super::current_version(ws, &vault, &key)
+                                            .unwrap_or_default()
                                     )
                                 },
                             );
@@ -568,7 +584,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 ui.horizontal_wrapped(|ui| {
                     for p in SecretPermission::ALL {
                         let mut on = f.secret_permissions.contains(&p);
-                        if ui.checkbox(&mut on, format!("{} secrets", p.as_str())).changed() {
+                        if ui
+                            .checkbox(&mut on, format!("{} secrets", p.as_str()))
+                            .changed()
+                        {
                             if on {
                                 f.secret_permissions.insert(p);
                             } else {
@@ -586,7 +605,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 let mut ask = Invocation::new("az keyvault set-policy")
                     .arg("--name", v.name.clone())
                     .arg("--object-id", f.object_id.trim())
-                    .args("--key-permissions", f.permissions.iter().map(|p| p.as_str()));
+                    .args(
+                        "--key-permissions",
+                        f.permissions.iter().map(|p| p.as_str()),
+                    );
                 if !f.secret_permissions.is_empty() {
                     ask = ask.args(
                         "--secret-permissions",

@@ -202,7 +202,11 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
         cx.request(ask, move |_, ws| {
             let destination = ws
                 .vault(&vault)
-                .and_then(|v| v.diagnostic_settings.iter().find(|d| d.name == setting.name))
+                .and_then(|v| {
+                    v.diagnostic_settings
+                        .iter()
+                        .find(|d| d.name == setting.name)
+                })
                 .map(|d| d.destination.clone())
                 .unwrap_or(setting.destination);
             format!(
@@ -835,9 +839,10 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                cx.request(role_assignment("delete", v, &a.principal, a.role), |_, _| {
-                    "Role assignment removed (honoured until the change propagates).".into()
-                });
+                cx.request(
+                    role_assignment("delete", v, &a.principal, a.role),
+                    |_, _| "Role assignment removed (honoured until the change propagates).".into(),
+                );
             }
         });
     }
