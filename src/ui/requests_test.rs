@@ -45,9 +45,12 @@ fn literals(text: &str) -> Vec<&str> {
     text.split('"').skip(1).step_by(2).collect()
 }
 
+/// A request found in a file: its row names and its flags (with whether each takes a value).
+type Found = (String, Vec<&'static str>, Vec<(String, bool)>);
+
 /// Each request built in `src/ui`: the row names in its `Invocation::new(…)` (or a helper
 /// that starts one, `on_server(…)`) and the flags of the builder chain up to the `;`.
-fn requests() -> Vec<(String, Vec<&'static str>, Vec<(String, bool)>)> {
+fn requests() -> Vec<Found> {
     let mut out = Vec::new();
     for (file, text) in ui_sources() {
         let text: &'static str = Box::leak(text.into_boxed_str());
