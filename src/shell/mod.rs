@@ -26,6 +26,7 @@ pub mod estate;
 pub mod governance;
 pub mod heredoc;
 pub mod identity;
+pub mod invocation;
 pub mod keyvault;
 pub mod lexer;
 pub mod managed_instance;
@@ -1446,16 +1447,3 @@ pub fn help_text() -> String {
     s
 }
 
-/// `value` as one bash word: as it is when it is plain, else in single quotes (a `'` inside
-/// written as `'\''`).
-pub fn bash_word(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/:=@,+%".contains(c));
-    if plain {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', "'\\''"))
-    }
-}

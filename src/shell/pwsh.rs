@@ -1980,7 +1980,7 @@ impl Shell {
         // A change (not a read, whose vault requests are only journaled) is kept as its az
         // line for the session's script.
         if changed_more_than_the_journal(&before, ws) {
-            let line: Vec<String> = all.iter().map(|w| super::bash_word(w)).collect();
+            let line: Vec<String> = all.iter().map(|w| super::invocation::quoted(w)).collect();
             self.pwsh_changes.push(line.join(" "));
         }
         Ok(v)

@@ -269,8 +269,8 @@ fn sim_chapter(_ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut A
 }
 
 fn sim_connect(ws: &mut Workspace, _keys: &dyn KeySource, _cmd: &str, a: &mut Args) -> CmdResult {
-    sql::connect(ws, &a.required("--server")?, &a.required("--database")?)?;
-    Ok(json!({"connected": true}))
+    let report = sql::connect(ws, &a.required("--server")?, &a.required("--database")?)?;
+    Ok(json!({"connected": true, "pagesVerified": report.pages_verified}))
 }
 
 fn sim_profile_set(

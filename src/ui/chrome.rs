@@ -1,7 +1,7 @@
 //! The portal's frame around the blades: top bar, navigator, breadcrumbs and blade strip,
 //! and the modal dialogs.
 
-use super::blades::{self, Action, BladeCtx, BladeKind};
+use super::blades::{self, Action, BladeCtx, BladeKind, Change, Invocation};
 use super::jobs::FileJob;
 use super::widgets::{self, AMBER, BLUE, RED, badge};
 use super::{ConsoleApp, Dialog, PendingSwitch, blade_layout};
@@ -245,7 +245,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             {
                 app.show_notifications = !app.show_notifications;
                 if !app.show_notifications {
-                    app.queue(|ws| {
+                    app.queue_unscripted("Read the notifications", |ws| {
                         crate::service::mark_notifications_read(ws);
                         Ok(String::new())
                     });
@@ -645,7 +645,7 @@ fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.strong("Notifications");
             if ui.small_button("Mark all read").clicked() {
-                app.queue(|ws| {
+                app.queue_unscripted("Mark all notifications read", |ws| {
                     crate::service::mark_notifications_read(ws);
                     Ok(String::new())
                 });
@@ -800,8 +800,8 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                             let mut body = |ui: &mut egui::Ui| {
                                 let mut cx = BladeCtx {
                                     ws: &app.ws,
-                                    keys: &app.keys,
                                     az: None,
+                                    keys: &app.keys,
                                     actions: Vec::new(),
                                     busy,
                                     index: i,
@@ -1252,12 +1252,10 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         match crate::service::set_client_ip(&mut app.ws.clone(), &text) {
             Ok(()) => {
                 let ip = text.clone();
-                let az = format!("sim client-ip set {}", crate::ui::blades::quoted(&ip));
-                app.queue_az(Some(az), move |ws| {
-                    crate::service::set_client_ip(ws, &ip)
-                        .map(|()| format!("Client IP set to {ip}."))
-                        .map_err(|e| e.to_string())
-                });
+                app.queue_request(
+                    Invocation::new("sim client-ip set").positional(ip.clone()),
+                    move |_, _| format!("Client IP set to {ip}."),
+                );
                 error = None;
             }
             Err(e) => error = Some(e.to_string()),
@@ -1271,7 +1269,6 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 
 /// A trainer's failures that are nobody's decision: one vault out, or a whole region.
 fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    use crate::service::outage;
     let busy = app.job.is_some();
     ui.menu_button("Key vault outage (1 h)", |ui| {
         let names: Vec<String> = app
@@ -1287,12 +1284,18 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .on_disabled_hover_text(BUSY_WHY)
                 .clicked()
             {
-                let az = format!("sim keyvault outage --name {v} --minutes 60");
-                app.queue_az(Some(az), move |ws| {
-                    let r = outage::start_vault_outage(ws, &v, 60)
-                        .map(|t| format!("'{v}' is unreachable until {t}."));
-                    refused(ws, r)
-                });
+                let ask = Invocation::new("sim keyvault outage")
+                    .arg("--name", v.clone())
+                    .arg("--minutes", "60");
+                app.queue_change(
+                    Change::request(ask, move |out, _| {
+                        format!(
+                            "'{v}' is unreachable until {}.",
+                            iso_time(&out["unreachableUntil"])
+                        )
+                    })
+                    .reported(refused),
+                );
                 ui.close();
             }
         }
@@ -1313,26 +1316,39 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .on_disabled_hover_text(BUSY_WHY)
                 .clicked()
             {
-                let az = format!("sim region outage --region {r} --minutes 120");
-                app.queue_az(Some(az), move |ws| {
-                    let out = outage::start_region_outage(ws, &r, 120)
-                        .map(|o| format!("Region {} is down until {}.", o.region, o.until));
-                    refused(ws, out)
-                });
+                let ask = Invocation::new("sim region outage")
+                    .arg("--region", r.clone())
+                    .arg("--minutes", "120");
+                app.queue_change(
+                    Change::request(ask, |out, _| {
+                        format!(
+                            "Region {} is down until {}.",
+                            out["region"].as_str().unwrap_or_default(),
+                            iso_time(&out["until"])
+                        )
+                    })
+                    .reported(refused),
+                );
                 ui.close();
             }
         }
     });
 }
 
+/// A time in a command's JSON output, as the console shows times.
+fn iso_time(v: &serde_json::Value) -> String {
+    let text = v.as_str().unwrap_or_default();
+    Timestamp::parse(text)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| text.to_string())
+}
+
 /// A simulation's refusal reaches the notifications centre (its success is recorded there
 /// by the operation itself).
-fn refused(ws: &mut Workspace, r: crate::service::ServiceResult<String>) -> Result<String, String> {
-    r.map_err(|e| {
-        let text = e.to_string();
-        crate::service::notify_error(ws, "Simulation refused", &text);
-        text
-    })
+fn refused(ws: &mut Workspace, r: &Result<String, String>) {
+    if let Err(text) = r {
+        crate::service::notify_error(ws, "Simulation refused", text);
+    }
 }
 
 /// A labelled password field (the label names it for screen readers and tests).
@@ -1353,7 +1369,7 @@ fn keep_bookmarks_in_file(app: &mut ConsoleApp, keep: bool) {
     } else {
         Vec::new()
     };
-    app.queue(move |ws| {
+    app.queue_unscripted("Keep the bookmarks in the file", move |ws| {
         let n = saved.len();
         ws.bookmarks = saved;
         Ok(if n == 0 {

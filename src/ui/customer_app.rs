@@ -10,9 +10,10 @@
 //! draws what its samples hold.
 
 use super::ConsoleApp;
+use super::blades::{Change, Invocation};
 use super::widgets::{AMBER, BLUE, GREEN, RED};
 use crate::model::*;
-use crate::service::customer_app::{self as service, Bucket, DEFAULT_EVERY, Summary};
+use crate::service::customer_app::{self as service, Bucket, Summary};
 use std::sync::{Arc, Mutex};
 
 /// Where a blade asks for the window (the database blade's "Start customer app"): the
@@ -209,11 +210,10 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     let (s, d) = (server.clone(), database.clone());
                     queue(
                         app,
-                        format!("sim app stop --server {server} --database {database}"),
-                        move |ws| {
-                            service::stop_customer_app(ws, &s, &d)
-                                .map(|a| format!("Customer app on '{}' stopped.", a.database))
-                        },
+                        Invocation::new("sim app stop")
+                            .arg("--server", s)
+                            .arg("--database", d.clone()),
+                        move |_| format!("Customer app on '{d}' stopped."),
                     );
                 }
             } else if ui
@@ -236,14 +236,11 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 let (s, d) = (server.clone(), database.clone());
                 queue(
                     app,
-                    format!("sim app start --server {server} --database {database}"),
-                    move |ws| {
-                        service::start_customer_app(ws, &s, &d, DEFAULT_EVERY).map(|a| {
-                            format!(
-                                "Customer app started: it queries '{}' every simulated minute.",
-                                a.database
-                            )
-                        })
+                    Invocation::new("sim app start")
+                        .arg("--server", s)
+                        .arg("--database", d.clone()),
+                    move |_| {
+                        format!("Customer app started: it queries '{d}' every simulated minute.")
                     },
                 );
             }
@@ -342,17 +339,17 @@ fn picker(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 /// Asks for a start or stop; its outcome shows in the window.
 fn queue(
     app: &mut ConsoleApp,
-    az: String,
-    op: impl FnOnce(&mut Workspace) -> crate::service::ServiceResult<String> + Send + 'static,
+    ask: Invocation,
+    wording: impl FnOnce(&serde_json::Value) -> String + Send + 'static,
 ) {
     let slot = app.customer_app.outcome.clone();
-    app.queue_az(Some(az), move |ws| {
-        let r = op(ws).map_err(|e| e.to_string());
-        if let Ok(mut s) = slot.lock() {
-            *s = Some(r.clone());
-        }
-        r
-    });
+    app.queue_change(
+        Change::request(ask, move |out, _| wording(out)).reported(move |_, r| {
+            if let Ok(mut s) = slot.lock() {
+                *s = Some(r.clone());
+            }
+        }),
+    );
 }
 
 /// The summary line, the outage the app is in, and the first error.

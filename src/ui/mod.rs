@@ -19,6 +19,8 @@ pub mod presentation;
 pub mod presenter;
 mod recent;
 pub mod recovery;
+#[cfg(test)]
+mod requests_test;
 pub mod scenarios;
 mod shell_panel;
 pub mod widgets;
@@ -145,9 +147,8 @@ pub enum PendingSwitch {
 struct Queued {
     blade: Option<u64>,
     line: blades::Line,
-    command: blades::Command,
+    change: blades::Change,
     then_open: Option<Box<BladeKind>>,
-    az: Option<String>,
 }
 
 /// How many of the session's changes-as-commands the notifications panel keeps.
@@ -469,28 +470,38 @@ impl ConsoleApp {
         self.doc.forced_unsaved || self.ws.revision != self.doc.revision
     }
 
-    /// Queues a change to the workspace that is not a blade's (a menu's, the notifications
-    /// panel's): it runs after this frame, or after the running job has landed.
-    pub fn queue(
-        &mut self,
-        command: impl FnOnce(&mut Workspace) -> blades::Outcome + Send + 'static,
-    ) {
-        self.queue_az(None, command);
-    }
-
-    /// [`ConsoleApp::queue`] with the change's `az` (or `sim`) equivalent, shown when it
-    /// works and kept for the session's script.
-    pub fn queue_az(
-        &mut self,
-        az: Option<String>,
-        command: impl FnOnce(&mut Workspace) -> blades::Outcome + Send + 'static,
-    ) {
+    /// Queues a change to the workspace that is not a blade's (a menu's, a panel's): it
+    /// runs after this frame, or after the running job has landed.
+    pub fn queue_change(&mut self, change: blades::Change) {
         self.commands.push_back(Queued {
             blade: None,
             line: blades::Line::Main,
-            command: Box::new(command),
+            change,
             then_open: None,
-            az,
+        });
+    }
+
+    /// Queues a command of the shell's registry (see [`blades::Change::Request`]): its `az`
+    /// (or `sim`) line is rendered from it, shown when it works and kept for the script.
+    pub fn queue_request(
+        &mut self,
+        invocation: blades::Invocation,
+        wording: impl FnOnce(&serde_json::Value, &Workspace) -> String + Send + 'static,
+    ) {
+        self.queue_change(blades::Change::request(invocation, wording));
+    }
+
+    /// Queues a change that no command of the registry makes, named `label` (a test counts
+    /// these: prefer [`ConsoleApp::queue_request`]).
+    pub fn queue_unscripted(
+        &mut self,
+        label: &'static str,
+        command: impl FnOnce(&mut Workspace) -> blades::Outcome + Send + 'static,
+    ) {
+        self.queue_change(blades::Change::Unscripted {
+            label: label.to_string(),
+            command: Box::new(command),
+            az: None,
         });
     }
 
@@ -503,9 +514,12 @@ impl ConsoleApp {
                 return;
             };
             let keep = self.ws.clone();
-            let command = q.command;
+            let az = q.change.az();
+            let change = q.change;
+            let keys = self.keys.clone();
             let ws = &mut self.ws;
-            let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| command(ws))) {
+            let run = || change.run(ws, keys.as_ref());
+            let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
                 Ok(r) => r,
                 Err(panic) => {
                     // Nothing the change did is kept, except the requests vaults answered.
@@ -522,7 +536,7 @@ impl ConsoleApp {
                 self.ws.bump_revision();
             }
             if self.ws.revision != keep.revision {
-                self.note_command(&keep, &r, q.az.as_deref());
+                self.note_command(&keep, &r, az.as_deref());
             }
             let Some(id) = q.blade else { continue };
             let Some(i) = self.blades.iter().position(|b| b.id == id) else {
@@ -1088,15 +1102,13 @@ impl ConsoleApp {
                 Action::Run {
                     blade,
                     line,
-                    command,
+                    change,
                     then_open,
-                    az,
                 } => self.commands.push_back(Queued {
                     blade: Some(blade),
                     line,
-                    command,
+                    change,
                     then_open,
-                    az,
                 }),
                 Action::Spawn(job) => {
                     if self.job.is_none() {

@@ -249,12 +249,16 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         });
         if let Some(s) = chosen.filter(|s| s.id != app.ws.current_subscription) {
             let id = s.id.0.clone();
-            app.queue_az(
-                Some(format!("az account set --subscription {id}")),
-                move |ws| {
-                    crate::service::resources::set_subscription(ws, &id)
-                        .map(|s| format!("Subscription '{}' selected.", s.name))
-                        .map_err(|e| e.to_string())
+            app.queue_request(
+                crate::ui::blades::Invocation::new("az account set").arg("--subscription", id),
+                |_, ws| {
+                    let name = ws
+                        .subscriptions
+                        .iter()
+                        .find(|s| s.id == ws.current_subscription)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default();
+                    format!("Subscription '{name}' selected.")
                 },
             );
         }

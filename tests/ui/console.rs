@@ -886,7 +886,7 @@ fn changes_asked_for_while_a_job_runs_are_kept_when_it_lands() {
     h.state_mut().advance_clock(Duration::days(2));
     assert!(h.state().busy(), "the advance runs as a job");
     // One change from a menu, one from a blade, both asked for while the job runs.
-    h.state_mut().queue(|ws| {
+    h.state_mut().queue_unscripted("A test change", |ws| {
         tde_console::service::set_client_ip(ws, "198.51.100.7")
             .map(|()| String::new())
             .map_err(|e| e.to_string())

@@ -170,20 +170,20 @@ pub fn show(
             .labelled_by(l.id);
         if ui
             .add_enabled(!cx.busy, egui::Button::new("Apply retention"))
-.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
+            .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
             .clicked()
         {
             match form.retention_days.trim().parse::<u32>() {
                 Ok(days) => {
-                    let (server, db) = (server.to_string(), db.to_string());
-                    cx.az(format!(
-                        "az sql db str-policy set --name {db} --server {server} --resource-group {} --retention-days {days}",
-                        super::group_of(cx.ws, &server)
-                    ));
-                    cx.run(move |ws| {
-                        said(
-                            backup::set_backup_policy(ws, &server, &db, days, None),
-                            |p| format!("Point-in-time retention is {} days.", p.retention_days),
+                    let ask = super::Invocation::new("az sql db str-policy set")
+                        .arg("--name", db)
+                        .arg("--server", server)
+                        .arg("--resource-group", super::group_of(cx.ws, server))
+                        .arg("--retention-days", days.to_string());
+                    cx.request(ask, move |out, _| {
+                        format!(
+                            "Point-in-time retention is {} days.",
+                            out["retentionDays"].as_u64().unwrap_or(u64::from(days))
                         )
                     });
                 }

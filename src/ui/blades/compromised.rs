@@ -3,9 +3,9 @@
 //! up the old key, delete it. Make data inaccessible: drop the databases first, back up the
 //! key, delete it.
 
-use super::{BladeCtx, outcome, said};
+use super::{BladeCtx, Invocation, outcome};
 use crate::model::*;
-use crate::service::{keyvault, sql, tde};
+use crate::service::tde;
 use crate::ui::widgets::{properties, section, success_box, text_field};
 
 #[derive(Default)]
@@ -156,32 +156,42 @@ fn keep_accessible(
         // What the portal's Save does: the server's identity if it has none, the key linked
         // to the server, then the protector.
         let group = super::group_of(cx.ws, &server);
-        let mut lines = Vec::new();
         if cx.ws.server(&server).is_some_and(|s| s.identity.is_none()) {
             // Its own change (and az line): it stays if the key step is refused.
             let name = server.clone();
-            cx.az(format!(
-                "az sql server update --name {server} --resource-group {group} -i"
-            ));
-            cx.run(move |ws| {
-                said(crate::service::sql::assign_identity(ws, &name), |_| {
-                    format!("System assigned identity turned on for '{name}'.")
-                })
-            });
+            cx.request(
+                Invocation::new("az sql server update")
+                    .arg("--name", server.clone())
+                    .arg("--resource-group", group.clone())
+                    .flag("-i"),
+                move |_, _| format!("System assigned identity turned on for '{name}'."),
+            );
         }
-        lines.push(format!(
-            "az sql server key create --server {server} --resource-group {group} --kid {kid}"
-        ));
-        lines.push(format!(
-            "az sql server tde-key set --server {server} --resource-group {group} --server-key-type AzureKeyVault --kid {kid}"
-        ));
-        cx.az(lines.join("\n"));
-        cx.run(move |ws| {
-            said(
-                tde::set_protector_from_portal(ws, &server, &kid, false, true),
-                |k| format!("'{}' is the TDE protector.", k.name),
-            )
-        });
+        let on_server = |command: &'static str| {
+            Invocation::new(command)
+                .arg("--server", server.clone())
+                .arg("--resource-group", group.clone())
+        };
+        let script = vec![
+            on_server("az sql server key create").arg("--kid", kid.clone()),
+            on_server("az sql server tde-key set")
+                .arg("--server-key-type", "AzureKeyVault")
+                .arg("--kid", kid),
+        ];
+        let name = server.clone();
+        cx.change_to(
+            super::Line::Main,
+            super::Change::script(script, move |_, ws| {
+                format!(
+                    "'{}' is the TDE protector.",
+                    ws.server(&name)
+                        .and_then(|s| s.protector_key())
+                        .map(|k| k.name.clone())
+                        .unwrap_or_default()
+                )
+            }),
+            None,
+        );
     }
     section(ui, "2. Verify");
     let (on, all) = tde::protector_coverage(cx.ws, server).unwrap_or((0, 0));
@@ -239,16 +249,13 @@ fn make_inaccessible(
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (server, db) = (server.to_string(), db.clone());
-                cx.az(format!(
-                    "az sql db delete --name {db} --server {server} --resource-group {} --yes",
-                    super::group_of(cx.ws, &server)
-                ));
-                cx.run(move |ws| {
-                    said(sql::delete_database(ws, &server, &db), |()| {
-                        format!("Database '{db}' deleted.")
-                    })
-                });
+                let ask = Invocation::new("az sql db delete")
+                    .arg("--name", db.clone())
+                    .arg("--server", server)
+                    .arg("--resource-group", super::group_of(cx.ws, server))
+                    .flag("--yes");
+                let db = db.clone();
+                cx.request(ask, move |_, _| format!("Database '{db}' deleted."));
             }
         });
     });
@@ -286,12 +293,6 @@ fn backup_step(ui: &mut egui::Ui, f: &mut CompromisedForm, cx: &mut BladeCtx<'_>
         ]))
         .clicked()
     {
-        cx.az(format!(
-            "az keyvault key backup --vault-name {} --name {} --file {}",
-            f.old_vault,
-            f.old_key,
-            super::quoted(&path)
-        ));
         cx.spawn_key_backup(f.old_vault.clone(), f.old_key.clone(), path);
     }
 }
@@ -327,16 +328,15 @@ fn delete_step(
         .clicked()
     {
         let (vault, key) = (f.old_vault.clone(), f.old_key.clone());
-        cx.az(format!(
-            "az keyvault key delete --vault-name {vault} --name {key}"
-        ));
-        cx.run(move |ws| {
-            said(keyvault::delete_key(ws, &vault, &key), |k| {
-                format!(
-                    "Key '{}' deleted (recoverable from soft delete or the backup).",
-                    k.name
-                )
-            })
+        let ask = Invocation::new("az keyvault key delete")
+            .arg("--vault-name", vault.clone())
+            .arg("--name", key.clone());
+        cx.request(ask, move |_, ws| {
+            let name = ws
+                .vault(&vault)
+                .and_then(|v| v.key(&key))
+                .map_or(key.clone(), |k| k.name.clone());
+            format!("Key '{name}' deleted (recoverable from soft delete or the backup).")
         });
     }
 }

@@ -1,6 +1,6 @@
 //! Database overview: status, Resource Health, TDE and its wrapped DEK, "Test connection".
 
-use super::{BladeCtx, BladeKind, Line, outcome, said};
+use super::{BladeCtx, BladeKind, Change, Invocation, Line, outcome, said};
 use crate::model::*;
 use crate::ui::widgets::{self, health_badge, properties, section, state_badge, text_field};
 
@@ -143,7 +143,6 @@ pub fn show(
     // A dedicated SQL pool: Pause / Resume, as `az sql dw pause|resume`.
     if d.is_data_warehouse() {
         let paused = d.state.is_paused();
-        let verb = if paused { "resume" } else { "pause" };
         ui.horizontal(|ui| {
             ui.label(format!("Dedicated SQL pool ({}).", d.state.label()));
             if ui.button(if paused { "Resume" } else { "Pause" }).clicked() {
@@ -153,36 +152,40 @@ pub fn show(
                     .server(&server)
                     .map(|s| s.resource_group.clone())
                     .unwrap_or_default();
-                cx.az(format!(
-                    "az sql dw {verb} --name {db} --server {server} --resource-group {g}"
-                ));
-                cx.run(move |ws| {
-                    let out = if paused {
-                        crate::service::dw::resume_pool(ws, &server, &db)
-                    } else {
-                        crate::service::dw::pause_pool(ws, &server, &db)
-                    };
-                    said(out, |d| {
-                        format!("Dedicated SQL pool '{}' is {}.", d.name, d.state.label())
-                    })
+                let ask = Invocation::new(if paused {
+                    "az sql dw resume"
+                } else {
+                    "az sql dw pause"
+                })
+                .arg("--name", db.clone())
+                .arg("--server", server.clone())
+                .arg("--resource-group", g);
+                cx.request(ask, move |_, ws| {
+                    let state = ws
+                        .server(&server)
+                        .and_then(|s| s.database(&db))
+                        .map(|d| d.state.label())
+                        .unwrap_or_default();
+                    format!("Dedicated SQL pool '{db}' is {state}.")
                 });
             }
         });
     }
     query_editor(ui, server, db, &d, cx);
     if ui.button("Test connection").clicked() {
-        let (server, db) = (server.to_string(), db.to_string());
-        cx.az(format!("sim connect --server {server} --database {db}"));
-        cx.run(move |ws| {
-            // Worded for the History too: which database, and what came of it.
-            said(crate::service::sql::connect(ws, &server, &db), |rep| {
-                format!(
-                    "Test connection to '{db}': Connected. {} page(s) read and authenticated with the database encryption key.",
-                    rep.pages_verified
-                )
-            })
-            .map_err(|e| format!("Test connection to '{db}' failed: {e}"))
-        });
+        let ask = Invocation::new("sim connect")
+            .arg("--server", server)
+            .arg("--database", db);
+        let (db, failed) = (db.to_string(), db.to_string());
+        // Worded for the History too: which database, and what came of it.
+        let change = Change::request(ask, move |out, _| {
+            format!(
+                "Test connection to '{db}': Connected. {} page(s) read and authenticated with the database encryption key.",
+                out["pagesVerified"].as_u64().unwrap_or_default()
+            )
+        })
+        .refused_as(move |e| format!("Test connection to '{failed}' failed: {e}"));
+        cx.change_to(Line::Main, change, None);
     }
     customer_app_button(ui, server, db, cx);
     if !inaccessible {
@@ -268,22 +271,13 @@ fn customer_app_button(ui: &mut egui::Ui, server: &str, db: &str, cx: &mut Blade
         .clicked()
     {
         show(ui);
-        let (s, d) = (server.to_string(), db.to_string());
-        cx.az(format!("sim app start --server {s} --database {d}"));
-        cx.run(move |ws| {
-            said(
-                crate::service::customer_app::start_customer_app(
-                    ws,
-                    &s,
-                    &d,
-                    crate::service::customer_app::DEFAULT_EVERY,
-                ),
-                |a| {
-                    format!(
-                        "Customer app started: it queries '{}' every simulated minute (View > Customer app).",
-                        a.database
-                    )
-                },
+        let ask = Invocation::new("sim app start")
+            .arg("--server", server)
+            .arg("--database", db);
+        let d = db.to_string();
+        cx.request(ask, move |_, _| {
+            format!(
+                "Customer app started: it queries '{d}' every simulated minute (View > Customer app)."
             )
         });
     }
@@ -372,7 +366,7 @@ fn query_editor(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mu
 /// The inaccessible-database recovery steps: which check fails and why, a button to the
 /// blade that fixes it, then revalidation.
 fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mut BladeCtx<'_>) {
-    use crate::service::{keyvault, recovery, tde};
+    use crate::service::tde;
     section(ui, "Recover this database");
     let own_key = d.encryption_protector.is_some();
     let vault_key = cx
@@ -403,16 +397,18 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                 }
                 KeyAccessFailure::KeyDeleted => {
                     if ui.button("Recover the deleted key").clicked() {
-                        let (vault, key) = (uri.vault.clone(), uri.key.clone());
-                        cx.az(format!("az keyvault key recover --vault-name {vault} --name {key}"));
-                        cx.run(move |ws| said(keyvault::recover_key(ws, &vault, &key), |k| format!("Key '{}' recovered.", k.name)));
+                        let ask = Invocation::new("az keyvault key recover")
+                            .arg("--vault-name", uri.vault.clone())
+                            .arg("--name", uri.key.clone());
+                        let key = uri.key.clone();
+                        cx.request(ask, move |_, _| format!("Key '{key}' recovered."));
                     }
                 }
                 KeyAccessFailure::VaultDeleted => {
                     if ui.button("Recover the deleted key vault").clicked() {
                         let vault = uri.vault.clone();
-                        cx.az(format!("az keyvault recover --name {vault}"));
-                        cx.run(move |ws| said(keyvault::recover_vault(ws, &vault), |v| format!("Key vault '{}' recovered.", v.name)));
+                        let ask = Invocation::new("az keyvault recover").arg("--name", vault.clone());
+                        cx.request(ask, move |_, _| format!("Key vault '{vault}' recovered."));
                     }
                 }
                 KeyAccessFailure::NoServerIdentity => {
@@ -466,15 +462,13 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                     ]))
                     .clicked()
                 {
-                    let (server, backup_kid) = (server.to_string(), kid.trim().to_string());
-                    cx.az(format!(
-                        "sim tde select-backup-key --server {server} --kid {}",
-                        super::quoted(&backup_kid)
-                    ));
-                    cx.run(move |ws| {
-                        said(
-                            recovery::revalidate_with_backup_key(ws, &server, &backup_kid),
-                            |dbs| format!("Backup key selected: revalidating {}.", dbs.join(", ")),
+                    let ask = Invocation::new("sim tde select-backup-key")
+                        .arg("--server", server)
+                        .arg("--kid", kid.trim());
+                    cx.request(ask, |out, _| {
+                        format!(
+                            "Backup key selected: revalidating {}.",
+                            names_in(out).join(", ")
                         )
                     });
                 }
@@ -500,21 +494,22 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                     .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
+                    let ask = Invocation::new("az sql db tde key revalidate")
+                        .arg("--server", server)
+                        .arg("--database", db)
+                        .arg("--resource-group", super::group_of(cx.ws, server));
                     let (server, db) = (server.to_string(), db.to_string());
-                    let group = super::group_of(cx.ws, &server);
-                    cx.az(format!(
-                        "az sql db tde key revalidate --server {server} --database {db} --resource-group {group}"
-                    ));
-                    cx.run(move |ws| {
-                        said(
-                            recovery::revalidate_database(ws, &server, &db),
-                            |d| match d.state {
-                                DatabaseState::Recovering { until, .. } => {
-                                    format!("Revalidation accepted: back online at about {until}.")
-                                }
-                                _ => "Revalidation accepted.".into(),
-                            },
-                        )
+                    cx.request(ask, move |_, ws| {
+                        match ws
+                            .server(&server)
+                            .and_then(|s| s.database(&db))
+                            .map(|d| &d.state)
+                        {
+                            Some(DatabaseState::Recovering { until, .. }) => {
+                                format!("Revalidation accepted: back online at about {until}.")
+                            }
+                            _ => "Revalidation accepted.".into(),
+                        }
                     });
                 }
                 if own_key
@@ -523,16 +518,12 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
                         .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                         .clicked()
                 {
-                    let (server, db) = (server.to_string(), db.to_string());
-                    let group = super::group_of(cx.ws, &server);
-                    cx.az(format!(
-                        "az sql db tde key revert --database {db} --server {server} --resource-group {group}"
-                    ));
-                    cx.run(move |ws| {
-                        said(
-                            crate::service::database_key::revert_database_protector(ws, &server, &db),
-                            |_| "Reverted to the server's TDE protector: the database is being brought back online.".into(),
-                        )
+                    let ask = Invocation::new("az sql db tde key revert")
+                        .arg("--database", db)
+                        .arg("--server", server)
+                        .arg("--resource-group", super::group_of(cx.ws, server));
+                    cx.request(ask, |_, _| {
+                        "Reverted to the server's TDE protector: the database is being brought back online.".into()
                     });
                 }
             } else if let Some(at) = access_restored_at {
@@ -549,7 +540,6 @@ fn recovery_wizard(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: 
 /// Database-level customer-managed key: which key protects this database's DEK, set one of
 /// its own, or revert to the server's TDE protector.
 fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut BladeCtx<'_>) {
-    use crate::service::database_key;
     section(ui, "Encryption protector");
     let Some(s) = cx.ws.server(server) else {
         return;
@@ -579,16 +569,13 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
                 ]))
                 .clicked()
             {
-                let (server, db) = (server.to_string(), d.name.clone());
                 let protector = protector.clone();
-                let group = super::group_of(cx.ws, &server);
-                cx.az(format!(
-                    "az sql db tde key revert --database {db} --server {server} --resource-group {group}"
-                ));
-                cx.run(move |ws| {
-                    said(database_key::revert_database_protector(ws, &server, &db), |_| {
-                        format!("Reverted: the DEK is wrapped by the server's protector '{protector}' again.")
-                    })
+                let ask = Invocation::new("az sql db tde key revert")
+                    .arg("--database", d.name.clone())
+                    .arg("--server", server)
+                    .arg("--resource-group", super::group_of(cx.ws, server));
+                cx.request(ask, move |_, _| {
+                    format!("Reverted: the DEK is wrapped by the server's protector '{protector}' again.")
                 });
             }
         }
@@ -630,28 +617,23 @@ fn encryption_protector(ui: &mut egui::Ui, server: &str, d: &Database, cx: &mut 
         ]))
         .clicked()
     {
-        let (server, db, key_id) = (server.to_string(), d.name.clone(), kid.trim().to_string());
-        let group = super::group_of(cx.ws, &server);
-        cx.az(format!(
-            "az sql db update --name {db} --server {server} --resource-group {group} --encryption-protector {}{}",
-            super::quoted(&key_id),
-            if auto {
-                " --encryption-protector-auto-rotation true"
-            } else {
-                ""
-            }
-        ));
-        cx.run(move |ws| {
-            said(
-                database_key::set_database_protector(ws, &server, &db, &key_id, auto),
-                |d| {
-                    format!(
-                        "Database '{}' now has its own encryption protector '{}'.",
-                        d.name,
-                        d.encryption_protector.clone().unwrap_or_default()
-                    )
-                },
-            )
+        let ask = Invocation::new("az sql db update")
+            .arg("--name", d.name.clone())
+            .arg("--server", server)
+            .arg("--resource-group", super::group_of(cx.ws, server))
+            .arg("--encryption-protector", kid.trim())
+            .arg_opt(
+                "--encryption-protector-auto-rotation",
+                auto.then_some("true"),
+            );
+        let (server, db) = (server.to_string(), d.name.clone());
+        cx.request(ask, move |_, ws| {
+            let protector = ws
+                .server(&server)
+                .and_then(|s| s.database(&db))
+                .and_then(|d| d.encryption_protector.clone())
+                .unwrap_or_default();
+            format!("Database '{db}' now has its own encryption protector '{protector}'.")
         });
     }
     ui.data_mut(|m| {
@@ -956,4 +938,24 @@ fn sample_pages_label(pages: &PageStore) -> String {
         PageStore::Plain(p) => p.iter().map(|p| p.0.len()).sum(),
     };
     format!("{} ({bytes} bytes of rows)", pages.len())
+}
+
+/// The `name`s of a command's JSON list (databases a revalidation covers).
+fn names_in(out: &serde_json::Value) -> Vec<String> {
+    match out {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|d| d["name"].as_str().map(str::to_string))
+            .collect(),
+        other => other["databases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| {
+                d.as_str()
+                    .map(str::to_string)
+                    .or_else(|| d["name"].as_str().map(str::to_string))
+            })
+            .collect(),
+    }
 }

@@ -2,10 +2,10 @@
 //! groups of a server (create, add/remove databases, policy, grace period, listeners,
 //! failover).
 
-use super::{BladeCtx, outcome, said};
+use super::{BladeCtx, Invocation, outcome, said};
 use crate::model::*;
-use crate::service::failover_group::{self as fg, CreateFailoverGroup, UpdateFailoverGroup};
-use crate::service::georeplication::{self as geo, CreateReplica};
+use crate::service::failover_group as fg;
+use crate::service::georeplication as geo;
 use crate::ui::db_table::DbTable;
 use crate::ui::widgets::{AMBER, BLUE, GREEN, badge, section, text_field};
 
@@ -124,25 +124,20 @@ pub fn show_database(
         ]))
         .clicked()
     {
-        let req = CreateReplica {
-            server: server.to_string(),
-            database: db.to_string(),
-            partner_server: form.partner.clone(),
-            partner_database: None,
-        };
-        cx.az(format!(
-            "az sql db replica create --name {db} --server {server} --resource-group {} --partner-server {} --partner-resource-group {}",
-            super::group_of(cx.ws, server),
-            req.partner_server,
-            super::group_of(cx.ws, &req.partner_server)
-        ));
-        cx.run(move |ws| {
-            said(geo::create_replica(ws, &req), |l| {
-                format!(
-                    "Geo-secondary '{}' created on '{}' (same DEK, wrapped by that server's protector).",
-                    l.secondary_database, l.secondary_server
-                )
-            })
+        let ask = Invocation::new("az sql db replica create")
+            .arg("--name", db)
+            .arg("--server", server)
+            .arg("--resource-group", super::group_of(cx.ws, server))
+            .arg("--partner-server", form.partner.clone())
+            .arg(
+                "--partner-resource-group",
+                super::group_of(cx.ws, &form.partner),
+            );
+        let (db, partner) = (db.to_string(), form.partner.clone());
+        cx.request(ask, move |_, _| {
+            format!(
+                "Geo-secondary '{db}' created on '{partner}' (same DEK, wrapped by that server's protector)."
+            )
         });
     }
     outcome(ui, &form.message);
@@ -321,12 +316,27 @@ fn table_height(ui: &egui::Ui) -> f32 {
 
 /// The `az` line of a failover group update adding or removing `names` (one command: the
 /// argument takes a list).
-fn update_line(ws: &Workspace, group: &str, server: &str, flag: &str, names: &[String]) -> String {
-    format!(
-        "az sql failover-group update --name {group} --server {server} --resource-group {} {flag} {}",
-        super::group_of(ws, server),
-        names.join(" ")
-    )
+fn update_request(
+    ws: &Workspace,
+    group: &str,
+    server: &str,
+    flag: &str,
+    names: &[String],
+) -> Invocation {
+    Invocation::new("az sql failover-group update")
+        .arg("--name", group)
+        .arg("--server", server)
+        .arg("--resource-group", super::group_of(ws, server))
+        .args(flag, names.iter().cloned())
+}
+
+/// How many databases failover group `group` holds (after a change).
+fn members_after(ws: &Workspace, group: &str) -> usize {
+    ws.continuity
+        .failover_groups
+        .iter()
+        .find(|g| g.name.eq_ignore_ascii_case(group))
+        .map_or(0, |g| g.databases.len())
 }
 
 pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut BladeCtx<'_>) {
@@ -474,15 +484,13 @@ fn failover_buttons(ui: &mut egui::Ui, server: &str, g: &FailoverGroup, cx: &mut
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
         {
-            let (group, server) = (g.name.clone(), server.to_string());
-            cx.az(format!(
-                "az sql failover-group delete --name {group} --server {server} --resource-group {}",
-                super::group_of(cx.ws, &server)
-            ));
-            cx.run(move |ws| {
-                said(fg::delete_failover_group(ws, &group, &server), |()| {
-                    format!("Failover group '{group}' deleted; the geo-replication links stay.")
-                })
+            let ask = Invocation::new("az sql failover-group delete")
+                .arg("--name", g.name.clone())
+                .arg("--server", server)
+                .arg("--resource-group", super::group_of(cx.ws, server));
+            let group = g.name.clone();
+            cx.request(ask, move |_, _| {
+                format!("Failover group '{group}' deleted; the geo-replication links stay.")
             });
         }
     });
@@ -549,23 +557,13 @@ fn group_databases(
             });
         if remove.clicked() {
             let (group, server) = (g.name.clone(), server.to_string());
-            cx.az(update_line(cx.ws, &group, &server, "--remove-db", &members));
-            let names = members.clone();
-            cx.run(move |ws| {
-                let n = names.len();
-                let change = UpdateFailoverGroup {
-                    remove: names,
-                    ..Default::default()
-                };
-                said(
-                    fg::update_failover_group(ws, &group, &server, &change),
-                    |g| {
-                        format!(
-                            "{} database(s) removed from '{group}' (their geo-replicas stay); {} remain.",
-                            thousands(n as u64),
-                            thousands(g.databases.len() as u64)
-                        )
-                    },
+            let n = members.len();
+            let ask = update_request(cx.ws, &group, &server, "--remove-db", &members);
+            cx.request(ask, move |_, ws| {
+                format!(
+                    "{} database(s) removed from '{group}' (their geo-replicas stay); {} remain.",
+                    thousands(n as u64),
+                    thousands(members_after(ws, &group) as u64)
                 )
             });
             table.selected.clear();
@@ -588,23 +586,13 @@ fn group_databases(
             });
         if add.clicked() {
             let (group, server) = (g.name.clone(), server.to_string());
-            cx.az(update_line(cx.ws, &group, &server, "--add-db", &others));
-            let names = others.clone();
-            cx.run(move |ws| {
-                let n = names.len();
-                let change = UpdateFailoverGroup {
-                    add: names,
-                    ..Default::default()
-                };
-                said(
-                    fg::update_failover_group(ws, &group, &server, &change),
-                    |g| {
-                        format!(
-                            "{} database(s) added to '{group}'; it holds {}.",
-                            thousands(n as u64),
-                            thousands(g.databases.len() as u64)
-                        )
-                    },
+            let n = others.len();
+            let ask = update_request(cx.ws, &group, &server, "--add-db", &others);
+            cx.request(ask, move |_, ws| {
+                format!(
+                    "{} database(s) added to '{group}'; it holds {}.",
+                    thousands(n as u64),
+                    thousands(members_after(ws, &group) as u64)
                 )
             });
             table.selected.clear();
@@ -665,34 +653,26 @@ fn create_group(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut 
                 )))
             }
             Ok(h) => {
-                let req = CreateFailoverGroup {
-                    name: form.name.trim().to_string(),
-                    server: server.to_string(),
-                    partner_server: form.partner.clone(),
-                    policy: form.policy,
-                    grace_period_hours: Some(h),
-                    databases: selected,
-                };
-                let add_db = if req.databases.is_empty() {
-                    String::new()
-                } else {
-                    format!(" --add-db {}", req.databases.join(" "))
-                };
-                cx.az(format!(
-                    "az sql failover-group create --name {} --server {server} --resource-group {} --partner-server {} --failover-policy {} --grace-period {h}{add_db}",
-                    super::quoted(&req.name),
-                    super::group_of(cx.ws, server),
-                    req.partner_server,
-                    req.policy.as_str()
-                ));
-                cx.run(move |ws| {
-                    said(fg::create_failover_group(ws, &req), |g| {
-                        format!(
-                            "Failover group '{}' created; listener {}.",
-                            g.name,
-                            g.read_write_listener()
-                        )
-                    })
+                let name = form.name.trim().to_string();
+                let mut ask = Invocation::new("az sql failover-group create")
+                    .arg("--name", name.clone())
+                    .arg("--server", server)
+                    .arg("--resource-group", super::group_of(cx.ws, server))
+                    .arg("--partner-server", form.partner.clone())
+                    .arg("--failover-policy", form.policy.as_str())
+                    .arg("--grace-period", h.to_string());
+                if !selected.is_empty() {
+                    ask = ask.args("--add-db", selected);
+                }
+                cx.request(ask, move |_, ws| {
+                    let listener = ws
+                        .continuity
+                        .failover_groups
+                        .iter()
+                        .find(|g| g.name.eq_ignore_ascii_case(&name))
+                        .map(|g| g.read_write_listener())
+                        .unwrap_or_default();
+                    format!("Failover group '{name}' created; listener {listener}.")
                 });
             }
         }

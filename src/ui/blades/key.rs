@@ -1,10 +1,10 @@
 //! Key version: kid, thumbprint, attributes, permitted operations; enable/disable, delete,
 //! rotate, the rotation policy, and downloading the public key.
 
-use super::{BladeCtx, confirmed, confirming, outcome, said};
+use super::{BladeCtx, Invocation, confirmed, confirming, outcome};
 use crate::model::{Duration, RotationPolicy, Timestamp};
 use crate::service::dependents::{self, Dependent};
-use crate::service::keyvault::{self, KeyAttributes};
+use crate::service::keyvault;
 use crate::service::rotation;
 use crate::ui::widgets::{AMBER, BLUE, badge, properties, section};
 
@@ -221,49 +221,53 @@ pub fn show(
                 warning,
                 "Disable anyway",
             ) {
-                let attrs = KeyAttributes {
-                    enabled: Some(!kv.enabled),
-                    ..Default::default()
-                };
-                let (vault, key, version) = (vault.to_string(), key.to_string(), version.clone());
-                cx.az(format!(
-                    "az keyvault key set-attributes --vault-name {vault} --name {key} --version {version} --enabled {}",
-                    !kv.enabled
-                ));
-                cx.run(move |ws| {
-                    said(
-                        keyvault::set_key_attributes(ws, &vault, &key, Some(&version), &attrs),
-                        |kv| {
-                            format!(
-                                "Version is now {}.",
-                                if kv.enabled { "enabled" } else { "disabled" }
-                            )
-                        },
-                    )
-                });
+                let enable = !kv.enabled;
+                cx.request(
+                    Invocation::new("az keyvault key set-attributes")
+                        .arg("--vault-name", vault)
+                        .arg("--name", key)
+                        .arg("--version", version.to_string())
+                        .arg("--enabled", enable.to_string()),
+                    move |_, _| {
+                        format!(
+                            "Version is now {}.",
+                            if enable { "enabled" } else { "disabled" }
+                        )
+                    },
+                );
             }
             if ui
                 .button("Rotate now")
                 .on_disabled_hover_text(&why)
                 .clicked()
             {
-                let (vault, key) = (vault.to_string(), key.to_string());
-                let keys = cx.keys.clone();
-                cx.az(format!("az keyvault key rotate --vault-name {vault} --name {key}"));
-                cx.spawn(format!("Rotating '{key}'…"), move |ws| {
-                    let m = rotation::new_material_for(ws, &vault, &key, keys.as_ref())
-                        .map_err(|e| e.to_string())?;
-                    rotation::rotate_key(ws, &vault, &key, m)
-                        .map(|kv| format!("Key rotated: new version {}.", kv.version))
-                        .map_err(|e| e.to_string())
-                });
+                let (v, k) = (vault.to_string(), key.to_string());
+                cx.spawn_request(
+                    format!("Rotating '{key}'…"),
+                    Invocation::new("az keyvault key rotate")
+                        .arg("--vault-name", vault)
+                        .arg("--name", key),
+                    move |_, ws| {
+                        format!(
+                            "Key rotated: new version {}.",
+                            super::current_version(ws, &v, &k).unwrap_or_default()
+                        )
+                    },
+                );
             }
             let clicked = ui
                 .button("Delete key")
                 .on_disabled_hover_text(&why)
                 .clicked();
             let warning = if clicked || confirming(ui, "delete") {
-                dependents::key_loss_warning(cx.ws, vault, key, None, "Deleting this key", "deleted")
+                dependents::key_loss_warning(
+                    cx.ws,
+                    vault,
+                    key,
+                    None,
+                    "Deleting this key",
+                    "deleted",
+                )
             } else {
                 None
             };
@@ -275,21 +279,24 @@ pub fn show(
                 warning,
                 "Delete anyway",
             ) {
-                let (vault, key) = (vault.to_string(), key.to_string());
-                cx.az(format!("az keyvault key delete --vault-name {vault} --name {key}"));
-                cx.run(move |ws| {
-                    said(keyvault::delete_key(ws, &vault, &key), |k| {
+                let (v, k) = (vault.to_string(), key.to_string());
+                cx.request(
+                    Invocation::new("az keyvault key delete")
+                        .arg("--vault-name", vault)
+                        .arg("--name", key),
+                    move |_, ws| {
+                        let kept = ws.vault(&v).and_then(|v| v.key(&k));
                         format!(
                             "Key '{}' deleted{}.",
-                            k.name,
-                            if k.deleted.is_some() {
+                            kept.map_or(k.as_str(), |k| k.name.as_str()),
+                            if kept.is_some_and(|k| k.deleted.is_some()) {
                                 " (recoverable)"
                             } else {
                                 ""
                             }
                         )
-                    })
-                });
+                    },
+                );
             }
         });
     });
@@ -376,16 +383,13 @@ fn rotation_policy(
         match policy {
             Err(e) => *message = Some(Err(e)),
             Ok(p) => {
-                let (vault, key) = (vault.to_string(), key.to_string());
-                cx.az(format!(
-                    "az keyvault key rotation-policy update --vault-name {vault} --name {key} --value {}",
-                    super::quoted(&policy_json(&p))
-                ));
-                cx.run(move |ws| {
-                    said(rotation::set_rotation_policy(ws, &vault, &key, p), |_| {
-                        "Rotation policy saved.".into()
-                    })
-                });
+                cx.request(
+                    Invocation::new("az keyvault key rotation-policy update")
+                        .arg("--vault-name", vault)
+                        .arg("--name", key)
+                        .arg("--value", policy_json(&p)),
+                    |_, _| "Rotation policy saved.".into(),
+                );
             }
         }
     }

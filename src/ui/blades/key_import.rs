@@ -184,25 +184,18 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
         match keyvault::validate_create_key(cx.ws, &req) {
             Err(e) => f.message = Some(Err(e.to_string())),
             Ok(()) => {
-                let keys = cx.keys.clone();
-                cx.az(format!(
-                    "az keyvault key create --vault-name {} --name {} --kty RSA-HSM --size {} --ops import",
-                    req.vault,
-                    super::quoted(&req.name),
-                    req.size
-                ));
-                cx.spawn(
+                let ask = super::Invocation::new("az keyvault key create")
+                    .arg("--vault-name", req.vault.clone())
+                    .arg("--name", req.name.clone())
+                    .arg("--kty", "RSA-HSM")
+                    .arg("--size", req.size.to_string())
+                    .arg("--ops", "import");
+                let name = req.name.clone();
+                cx.spawn_request(
                     format!("Generating key-exchange key '{}'…", req.name),
-                    move |ws| {
-                        let m = keys.generate(req.size).map_err(|e| e.to_string())?;
-                        keyvault::create_key(ws, &req, m)
-                            .map(|(k, _)| {
-                                format!(
-                                    "Key-exchange key '{}' created (RSA-HSM 3072, import only).",
-                                    k.name
-                                )
-                            })
-                            .map_err(|e| e.to_string())
+                    ask,
+                    move |_, _| {
+                        format!("Key-exchange key '{name}' created (RSA-HSM 3072, import only).")
                     },
                 )
             }

@@ -29,6 +29,7 @@ pub use vault_insights::{GovernanceForm, LogsView, ResultFilter};
 
 use super::jobs::Job;
 use crate::model::Workspace;
+pub use crate::shell::invocation::Invocation;
 
 /// What a blade shows. Per-blade form state lives here, apart from the workspace.
 pub enum BladeKind {
@@ -181,28 +182,191 @@ pub enum Action {
     Run {
         blade: u64,
         line: Line,
-        command: Command,
+        change: Change,
         /// A blade to open to the right of this one when the change works.
         then_open: Option<Box<BladeKind>>,
-        /// The same change as `az` lines (shown when it works, kept for the session script).
-        az: Option<String>,
     },
     /// Run an operation off the UI thread.
     Spawn(Box<Job>),
 }
 
-/// `value` as one shell word for an `az` line: as it is when it is plain, else in single
-/// quotes (a `'` inside written as `'\''`), as bash reads it.
-pub fn quoted(value: &str) -> String {
-    crate::shell::bash_word(value)
-}
+pub use crate::shell::invocation::quoted;
 
 /// What a change reports to the blade that asked for it.
 pub type Outcome = Result<String, String>;
 
-/// A change a blade asks for. Blades only read the workspace; every change is one of these,
-/// run by the app through the operations layer.
+/// A change as a closure: only for what has no row in the shell's registry (see
+/// [`Change::Unscripted`]).
 pub type Command = Box<dyn FnOnce(&mut Workspace) -> Outcome + Send>;
+
+/// How a request that worked is worded for the blade that asked: from the last handler's
+/// JSON output and the workspace after the change.
+pub type Wording = Box<dyn FnOnce(&serde_json::Value, &Workspace) -> String + Send>;
+
+/// What a request's asker does with its outcome, on the workspace after it.
+pub type Report = Box<dyn FnOnce(&mut Workspace, &Outcome) + Send>;
+
+/// A change a blade or a menu asks for. Blades only read the workspace; every change is one
+/// of these, run by the app.
+pub enum Change {
+    /// Commands of the shell's registry, the same values the shell parses a typed line into:
+    /// run in order through their rows' handlers, all or nothing. Their `az` lines (the
+    /// toast, the History, the session's script) are rendered from them.
+    Request {
+        script: Vec<Invocation>,
+        wording: Wording,
+        /// What the asker does with the outcome besides showing it (a refused simulation
+        /// is told to the notifications centre; a panel keeps it): see [`Change::reported`].
+        report: Option<Report>,
+        /// How a refusal is worded for the asker (the command's own text by default).
+        refusal: Option<Box<dyn FnOnce(String) -> String + Send>>,
+    },
+    /// A change no command of the registry makes (a UI convenience): a named closure,
+    /// with no `az` line. Their number only goes down (a test counts them).
+    Unscripted {
+        label: String,
+        command: Command,
+        /// The `az` lines written by hand beside the closure: the old way, left where a
+        /// change is not a request yet (a test counts them; their number only goes down).
+        az: Option<String>,
+    },
+}
+
+impl Change {
+    /// A request for one command.
+    pub fn request(
+        invocation: Invocation,
+        wording: impl FnOnce(&serde_json::Value, &Workspace) -> String + Send + 'static,
+    ) -> Change {
+        Change::script(vec![invocation], wording)
+    }
+
+    /// A request for a few commands, run in order, all or nothing.
+    pub fn script(
+        script: Vec<Invocation>,
+        wording: impl FnOnce(&serde_json::Value, &Workspace) -> String + Send + 'static,
+    ) -> Change {
+        Change::Request {
+            script,
+            wording: Box::new(wording),
+            report: None,
+            refusal: None,
+        }
+    }
+
+    /// Words a refusal for the asker (`Test connection to 'x' failed: …`).
+    pub fn refused_as(self, words: impl FnOnce(String) -> String + Send + 'static) -> Change {
+        match self {
+            Change::Request {
+                script,
+                wording,
+                report,
+                ..
+            } => Change::Request {
+                script,
+                wording,
+                report,
+                refusal: Some(Box::new(words)),
+            },
+            unscripted => unscripted,
+        }
+    }
+
+    /// Gives a request a [`Report`]: `report` sees the outcome (and may note it in the
+    /// workspace) after the change ran.
+    pub fn reported(
+        self,
+        report: impl FnOnce(&mut Workspace, &Outcome) + Send + 'static,
+    ) -> Change {
+        match self {
+            Change::Request {
+                script,
+                wording,
+                refusal,
+                ..
+            } => Change::Request {
+                script,
+                wording,
+                report: Some(Box::new(report)),
+                refusal,
+            },
+            unscripted => unscripted,
+        }
+    }
+
+    /// The change as `az` (or `sim`) lines, rendered from the request.
+    pub fn az(&self) -> Option<String> {
+        match self {
+            Change::Request { script, .. } => Some(
+                script
+                    .iter()
+                    .map(Invocation::line)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Change::Unscripted { az, .. } => az.clone(),
+        }
+    }
+
+    /// The requests (none for an unscripted change).
+    pub fn requests(&self) -> &[Invocation] {
+        match self {
+            Change::Request { script, .. } => script,
+            Change::Unscripted { .. } => &[],
+        }
+    }
+
+    /// Runs the change: a request through the registry's handlers (a refusal worded as
+    /// [`crate::shell::invocation::refusal_text`]; when a later command of a script is
+    /// refused, the earlier ones are undone, except the requests vaults answered).
+    pub fn run(self, ws: &mut Workspace, keys: &dyn crate::service::KeySource) -> Outcome {
+        match self {
+            Change::Unscripted { command, .. } => command(ws),
+            Change::Request {
+                script,
+                wording,
+                report,
+                refusal,
+            } => {
+                let mut out = run_script(&script, wording, ws, keys);
+                if let (Some(words), Err(e)) = (refusal, &out) {
+                    out = Err(words(e.clone()));
+                }
+                if let Some(report) = report {
+                    report(ws, &out);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Runs a script of requests through the registry, all or nothing.
+fn run_script(
+    script: &[Invocation],
+    wording: Wording,
+    ws: &mut Workspace,
+    keys: &dyn crate::service::KeySource,
+) -> Outcome {
+    let mut draft = (script.len() > 1).then(|| ws.clone());
+    let target = draft.as_mut().unwrap_or(ws);
+    let mut last = serde_json::Value::Null;
+    for invocation in script {
+        match invocation.run(target, keys) {
+            Ok(v) => last = v,
+            Err(e) => {
+                if let Some(d) = draft {
+                    ws.keep_trace_of(d);
+                }
+                return Err(crate::shell::invocation::refusal_text(&e));
+            }
+        }
+    }
+    if let Some(d) = draft {
+        *ws = d;
+    }
+    Ok(wording(&last, ws))
+}
 
 /// Which message line of a blade an outcome goes to (most blades have one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,7 +399,7 @@ pub struct BladeCtx<'a> {
     pub blade_id: u64,
     /// Where new key material comes from (tests use pre-generated keys).
     pub keys: &'a std::sync::Arc<dyn crate::service::KeySource>,
-    /// The `az` lines of the change asked for next (see [`BladeCtx::az`]).
+    /// The hand-written `az` lines of the closure asked for next (see [`BladeCtx::az`]).
     pub az: Option<String>,
 }
 
@@ -247,79 +411,181 @@ impl BladeCtx<'_> {
         });
     }
 
-    /// Gives the next change asked for its `az` equivalent: the portal's "automation
-    /// script", shown when the change works and kept for the session's script.
+    /// Asks for a command of the shell's registry; its outcome (worded by `wording` when it
+    /// works, the command's refusal when not) comes back to this blade's message.
+    pub fn request(
+        &mut self,
+        invocation: Invocation,
+        wording: impl FnOnce(&serde_json::Value, &Workspace) -> String + Send + 'static,
+    ) {
+        self.change_to(Line::Main, Change::request(invocation, wording), None);
+    }
+
+    /// [`BladeCtx::request`] with the outcome to message line `line` of this blade.
+    pub fn request_to(
+        &mut self,
+        line: Line,
+        invocation: Invocation,
+        wording: impl FnOnce(&serde_json::Value, &Workspace) -> String + Send + 'static,
+    ) {
+        self.change_to(line, Change::request(invocation, wording), None);
+    }
+
+    /// [`BladeCtx::request`] that, when it works, opens `kind` to the right of this blade.
+    pub fn request_then_open(
+        &mut self,
+        invocation: Invocation,
+        wording: impl FnOnce(&serde_json::Value, &Workspace) -> String + Send + 'static,
+        kind: BladeKind,
+    ) {
+        self.change_to(
+            Line::Main,
+            Change::request(invocation, wording),
+            Some(Box::new(kind)),
+        );
+    }
+
+    /// Asks for a change (a request or, named, a closure) to message line `line`.
+    pub fn change_to(&mut self, line: Line, change: Change, then_open: Option<Box<BladeKind>>) {
+        self.actions.push(Action::Run {
+            blade: self.blade_id,
+            line,
+            change,
+            then_open,
+        });
+    }
+
+    /// The old way, left where a change is not a request yet: gives the next closure
+    /// (`run`, `run_to`, `run_then_open`, `spawn`) `az` lines written by hand. A test counts
+    /// the calls; convert them to [`BladeCtx::request`].
     pub fn az(&mut self, lines: impl Into<String>) -> &mut Self {
         self.az = Some(lines.into());
         self
     }
 
-    /// Asks for a change; its outcome comes back to this blade's message.
+    /// A closure change (the old way; see [`BladeCtx::az`]).
     pub fn run(&mut self, command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static) {
         self.run_to(Line::Main, command);
     }
 
-    /// Asks for a change whose outcome goes to message line `line` of this blade.
+    /// A closure change to message line `line` (the old way; see [`BladeCtx::az`]).
     pub fn run_to(
         &mut self,
         line: Line,
         command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
     ) {
         let az = self.az.take();
-        self.actions.push(Action::Run {
-            blade: self.blade_id,
-            line,
+        let change = Change::Unscripted {
+            label: String::new(),
             command: Box::new(command),
-            then_open: None,
             az,
-        });
+        };
+        self.change_to(line, change, None);
     }
 
-    /// Asks for a change and, when it works, opens `kind` to the right of this blade.
+    /// A closure change that opens `kind` when it works (the old way; see [`BladeCtx::az`]).
     pub fn run_then_open(
         &mut self,
         command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
         kind: BladeKind,
     ) {
         let az = self.az.take();
-        self.actions.push(Action::Run {
-            blade: self.blade_id,
-            line: Line::Main,
+        let change = Change::Unscripted {
+            label: String::new(),
             command: Box::new(command),
-            then_open: Some(Box::new(kind)),
             az,
-        });
+        };
+        self.change_to(Line::Main, change, Some(Box::new(kind)));
     }
 
-    /// Runs `work` on a copy of the workspace on a worker thread; its outcome comes back to
-    /// this blade's message.
+    /// A closure job (the old way; see [`BladeCtx::az`]).
     pub fn spawn(
         &mut self,
         label: impl Into<String>,
-        work: impl FnOnce(&mut Workspace) -> Result<String, String> + Send + 'static,
+        work: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
     ) {
+        let label = label.into();
+        let az = self.az.take();
+        let change = Change::Unscripted {
+            label: label.clone(),
+            command: Box::new(work),
+            az,
+        };
+        self.spawn_change(label, change);
+    }
+
+    /// Asks for a change that no command of the registry makes (a UI convenience), named
+    /// `label`; it has no `az` line. Prefer [`BladeCtx::request`]: a test counts these.
+    pub fn run_unscripted(
+        &mut self,
+        label: &'static str,
+        line: Line,
+        command: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
+    ) {
+        self.change_to(
+            line,
+            Change::Unscripted {
+                label: label.to_string(),
+                command: Box::new(command),
+                az: None,
+            },
+            None,
+        );
+    }
+
+    /// Runs `change` on a copy of the workspace on a worker thread (a long one: the status
+    /// bar shows its progress); its outcome comes back to this blade's message.
+    pub fn spawn_change(&mut self, label: impl Into<String>, change: Change) {
+        let keys = self.keys.clone();
+        let az = change.az();
         let mut job = Job::spawn(
             label,
             super::jobs::JobOrigin::Blade(self.blade_id),
             self.ws,
-            move |ws| (work(ws), String::new()),
+            move |ws| (change.run(ws, keys.as_ref()), String::new()),
         );
-        job.command = self.az.take();
+        job.command = az;
         self.actions.push(Action::Spawn(Box::new(job)));
     }
 
-    /// Backs `key` up to the file at `path`, off the UI thread; the outcome comes back to
-    /// this blade.
+    /// [`BladeCtx::spawn_change`] of one request.
+    pub fn spawn_request(
+        &mut self,
+        label: impl Into<String>,
+        invocation: Invocation,
+        wording: impl FnOnce(&serde_json::Value, &Workspace) -> String + Send + 'static,
+    ) {
+        self.spawn_change(label, Change::request(invocation, wording));
+    }
+
+    /// Backs `key` up to the file at `path` (`az keyvault key backup`), off the UI thread;
+    /// the outcome comes back to this blade.
     pub fn spawn_key_backup(&mut self, vault: String, key: String, path: String) {
-        self.spawn(format!("Backing up '{key}'…"), move |ws| {
-            if std::path::Path::new(&path).exists() {
-                return Err(format!("File '{path}' already exists."));
-            }
-            crate::service::keyvault::backup_key(ws, &vault, &key)
-                .map_err(|e| e.to_string())
-                .and_then(|blob| crate::persist::write_new_file(std::path::Path::new(&path), &blob))
-                .map(|()| format!("Key '{key}' backed up to {path}."))
+        let ask = Invocation::new("az keyvault key backup")
+            .arg("--vault-name", vault)
+            .arg("--name", key.clone())
+            .arg("--file", path.clone());
+        self.spawn_request(format!("Backing up '{key}'…"), ask, move |_, _| {
+            format!("Key '{key}' backed up to {path}.")
         });
+    }
+
+    /// Runs `work` on a copy of the workspace on a worker thread, for a change that no
+    /// command of the registry makes, named `label` (a test counts these).
+    pub fn spawn_unscripted(
+        &mut self,
+        label: impl Into<String>,
+        work: impl FnOnce(&mut Workspace) -> Outcome + Send + 'static,
+    ) {
+        let label = label.into();
+        self.spawn_change(
+            label.clone(),
+            Change::Unscripted {
+                label,
+                command: Box::new(work),
+                az: None,
+            },
+        );
     }
 }
 
@@ -507,6 +773,14 @@ pub fn confirmed(
         ui.data_mut(|d| d.remove::<bool>(id));
     }
     go
+}
+
+/// The current version of a key after a change (for the words of its outcome).
+pub fn current_version(ws: &Workspace, vault: &str, key: &str) -> Option<String> {
+    ws.vault(vault)
+        .and_then(|v| v.key(key))
+        .and_then(|k| k.current())
+        .map(|kv| kv.version.to_string())
 }
 
 /// The resource group of a server (for the `az` lines of a change).

@@ -95,16 +95,13 @@ pub fn show(
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let server = s.name.clone();
-                cx.az(format!(
-                    "az sql server update --name {server} --resource-group {} -i",
-                    s.resource_group
-                ));
-                cx.run(move |ws| {
-                    super::said(crate::service::sql::assign_identity(ws, &server), |_| {
-                        "System assigned identity turned on.".into()
-                    })
-                });
+                cx.request(
+                    super::Invocation::new("az sql server update")
+                        .arg("--name", s.name.clone())
+                        .arg("--resource-group", s.resource_group.clone())
+                        .flag("-i"),
+                    |_, _| "System assigned identity turned on.".into(),
+                );
             }
         }
     }
@@ -150,22 +147,23 @@ pub fn show(
             .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
             .clicked()
         {
-            let server = s.name.clone();
-            cx.az(format!(
-                "az sql server tde-key revalidate --server {server} --resource-group {}",
-                s.resource_group
-            ));
-            cx.run(move |ws| {
-                super::said(
-                    crate::service::recovery::revalidate_server(ws, &server),
-                    |dbs| {
-                        format!(
-                            "Revalidation accepted for {}: back online once recovered.",
-                            dbs.join(", ")
-                        )
-                    },
-                )
-            });
+            cx.request(
+                super::Invocation::new("az sql server tde-key revalidate")
+                    .arg("--server", s.name.clone())
+                    .arg("--resource-group", s.resource_group.clone()),
+                |out, _| {
+                    let names: Vec<&str> = out
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|d| d["name"].as_str())
+                        .collect();
+                    format!(
+                        "Revalidation accepted for {}: back online once recovered.",
+                        names.join(", ")
+                    )
+                },
+            );
         }
     }
     super::outcome(ui, message);

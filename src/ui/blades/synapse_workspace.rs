@@ -2,7 +2,7 @@
 //! and TDE) and its Encryption page (double encryption, the activation banner and link,
 //! the key picker, the status). Every click is the `az synapse …` line it queues.
 
-use super::{BladeCtx, quoted, said};
+use super::{BladeCtx, Invocation};
 use crate::model::*;
 use crate::service::synapse as syn;
 use crate::ui::widgets::{self, properties, section};
@@ -112,15 +112,14 @@ fn encryption(
                     .on_disabled_hover_text(widgets::BUSY_WHY)
                     .clicked()
                 {
-                    cx.az(format!(
-                        "az synapse workspace activate --name {} --workspace-name {n} --resource-group {g} --key-identifier {}",
-                        quoted(&key),
-                        quoted(&url)
-                    ));
-                    cx.run(move |ws| {
-                        said(syn::activate(ws, &n, &g, &key, &url), |_| {
-                            "Activation requested: the workspace turns Consistent in about two minutes.".into()
-                        })
+                    let ask = Invocation::new("az synapse workspace activate")
+                        .arg("--name", key.clone())
+                        .arg("--workspace-name", n)
+                        .arg("--resource-group", g)
+                        .arg("--key-identifier", url.clone());
+                    cx.request(ask, |_, _| {
+                        "Activation requested: the workspace turns Consistent in about two minutes."
+                            .into()
                     });
                 }
             }
@@ -171,17 +170,19 @@ fn encryption(
                 .clicked()
             {
                 let (n, g) = (n.clone(), g.clone());
-                cx.az(format!(
-                    "az synapse workspace update --name {n} --resource-group {g} --key-name {}",
-                    quoted(&picked)
-                ));
-                cx.run(move |ws| {
-                    said(syn::update_key(ws, &n, &g, &picked), |w| {
-                        format!(
-                            "Key change accepted: encryption status {}.",
-                            w.cmk_status.map(CmkStatus::as_str).unwrap_or("-")
-                        )
-                    })
+                let ask = Invocation::new("az synapse workspace update")
+                    .arg("--name", n.clone())
+                    .arg("--resource-group", g)
+                    .arg("--key-name", picked.clone());
+                cx.request(ask, move |_, ws| {
+                    format!(
+                        "Key change accepted: encryption status {}.",
+                        ws.synapse
+                            .workspace(&n)
+                            .and_then(|w| w.cmk_status)
+                            .map(CmkStatus::as_str)
+                            .unwrap_or("-")
+                    )
                 });
             }
         });
@@ -197,7 +198,9 @@ fn encryption(
         );
         if ui
             .add_enabled(
-                !cx.busy && !form.new_key_name.trim().is_empty() && !form.new_key_url.trim().is_empty(),
+                !cx.busy
+                    && !form.new_key_name.trim().is_empty()
+                    && !form.new_key_url.trim().is_empty(),
                 egui::Button::new("Add key"),
             )
             .on_disabled_hover_text(widgets::why(&[
@@ -214,16 +217,12 @@ fn encryption(
                 form.new_key_name.trim().to_string(),
                 form.new_key_url.trim().to_string(),
             );
-            cx.az(format!(
-                "az synapse workspace key create --name {} --workspace-name {n} --resource-group {g} --key-identifier {}",
-                quoted(&key),
-                quoted(&url)
-            ));
-            cx.run(move |ws| {
-                said(syn::create_key(ws, &n, &g, &key, &url), |k| {
-                    format!("Key '{}' added.", k.name)
-                })
-            });
+            let ask = Invocation::new("az synapse workspace key create")
+                .arg("--name", key.clone())
+                .arg("--workspace-name", n)
+                .arg("--resource-group", g)
+                .arg("--key-identifier", url);
+            cx.request(ask, move |_, _| format!("Key '{key}' added."));
         }
     });
 }
@@ -249,16 +248,22 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
                 .clicked()
             {
                 let (n, g, pool) = (n.clone(), g.clone(), p.name.clone());
-                cx.az(format!(
-                    "az synapse sql pool {verb} --name {pool} --workspace-name {n} --resource-group {g}"
-                ));
-                cx.run(move |ws| {
-                    let r = if verb == "pause" {
-                        syn::pause_pool(ws, &n, &g, &pool)
-                    } else {
-                        syn::resume_pool(ws, &n, &g, &pool)
-                    };
-                    said(r, |p| format!("Pool {} is {}.", p.name, p.status.as_str()))
+                let ask = Invocation::new(if verb == "pause" {
+                    "az synapse sql pool pause"
+                } else {
+                    "az synapse sql pool resume"
+                })
+                .arg("--name", pool.clone())
+                .arg("--workspace-name", n.clone())
+                .arg("--resource-group", g);
+                cx.request(ask, move |_, ws| {
+                    let status = ws
+                        .synapse
+                        .workspace(&n)
+                        .and_then(|w| w.pool(&pool))
+                        .map(|p| p.status.as_str())
+                        .unwrap_or_default();
+                    format!("Pool {pool} is {status}.")
                 });
             }
             let to = !p.tde_enabled;
@@ -279,19 +284,14 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
                 .clicked()
             {
                 let (n, g, pool) = (n.clone(), g.clone(), p.name.clone());
-                cx.az(format!(
-                    "az synapse sql pool tde set --name {pool} --workspace-name {n} --resource-group {g} --status {} --transparent-data-encryption-name current",
-                    if to { "Enabled" } else { "Disabled" }
-                ));
-                cx.run(move |ws| {
-                    said(syn::set_pool_tde(ws, &n, &g, &pool, to), |p| {
-                        format!(
-                            "TDE on {} is {}.",
-                            p.name,
-                            if p.tde_enabled { "Enabled" } else { "Disabled" }
-                        )
-                    })
-                });
+                let state = if to { "Enabled" } else { "Disabled" };
+                let ask = Invocation::new("az synapse sql pool tde set")
+                    .arg("--name", pool.clone())
+                    .arg("--workspace-name", n)
+                    .arg("--resource-group", g)
+                    .arg("--status", state)
+                    .arg("--transparent-data-encryption-name", "current");
+                cx.request(ask, move |_, _| format!("TDE on {pool} is {state}."));
             }
         });
     }
@@ -309,24 +309,13 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
             .clicked()
         {
             let (n, g, pool) = (n.clone(), g.clone(), form.pool_name.trim().to_string());
-            cx.az(format!(
-                "az synapse sql pool create --name {} --workspace-name {n} --resource-group {g} --performance-level DW100c",
-                quoted(&pool)
-            ));
-            cx.run(move |ws| {
-                said(
-                    syn::create_pool(
-                        ws,
-                        &syn::CreatePool {
-                            workspace: n,
-                            resource_group: g,
-                            name: pool,
-                            performance_level: "DW100c".into(),
-                            ..Default::default()
-                        },
-                    ),
-                    |p| format!("Dedicated SQL pool {} created.", p.name),
-                )
+            let ask = Invocation::new("az synapse sql pool create")
+                .arg("--name", pool.clone())
+                .arg("--workspace-name", n)
+                .arg("--resource-group", g)
+                .arg("--performance-level", "DW100c");
+            cx.request(ask, move |_, _| {
+                format!("Dedicated SQL pool {pool} created.")
             });
         }
     });

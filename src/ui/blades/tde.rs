@@ -1,9 +1,8 @@
 //! Server > Transparent data encryption: service-managed or customer-managed key, "Select a
 //! key" (vault, key, version) or "Enter a key identifier", default protector, auto-rotation.
 
-use super::{BladeCtx, BladeKind, outcome, said};
+use super::{BladeCtx, BladeKind, Change, Invocation, Line, outcome};
 use crate::model::*;
-use crate::service::tde::{SetProtector, set_protector, set_protector_from_portal};
 use crate::ui::widgets::{self, properties, section, text_field};
 
 pub struct TdeForm {
@@ -392,15 +391,10 @@ fn grant_offer(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCt
             v.name
         ),
     );
-    let line = format!(
-        "az keyvault set-policy --name {} --object-id {oid} --key-permissions {}",
-        v.name,
-        permissions
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let ask = Invocation::new("az keyvault set-policy")
+        .arg("--name", v.name.clone())
+        .arg("--object-id", oid.to_string())
+        .args("--key-permissions", permissions.iter().map(|p| p.as_str()));
     let button = ui
         .add_enabled(
             !cx.busy,
@@ -409,50 +403,63 @@ fn grant_offer(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCt
             ),
         )
         .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
-        .on_hover_text(line.clone());
+        .on_hover_text(ask.line());
     if button.clicked() {
         let vault = v.name.clone();
-        cx.az(line);
-        cx.run(move |ws| {
-            said(
-                keyvault::set_access_policy(ws, &vault, &oid, &permissions),
-                |_| {
-                    format!(
-                        "Access granted: the server's identity has get, wrapKey and unwrapKey on '{vault}'. Save again."
-                    )
-                },
+        cx.request(ask, move |_, _| {
+            format!(
+                "Access granted: the server's identity has get, wrapKey and unwrapKey on '{vault}'. Save again."
             )
         });
     }
 }
 
-/// The Save of the TDE blade as az lines: the identity and the key link the portal makes
+/// The Save of the TDE blade as requests: the identity and the key link the portal makes
 /// on the way (the identity only when `with_identity`), then the protector.
-fn tde_as_az(ws: &Workspace, server: &str, form: &TdeForm, with_identity: bool) -> String {
+fn tde_requests(
+    ws: &Workspace,
+    server: &str,
+    form: &TdeForm,
+    with_identity: bool,
+) -> Vec<Invocation> {
     let group = super::group_of(ws, server);
+    let on_server = |command: &'static str| {
+        Invocation::new(command)
+            .arg("--server", server)
+            .arg("--resource-group", group.clone())
+    };
     match (form.mode, form.selected_kid(ws)) {
         (ServerKeyType::AzureKeyVault, Some(kid)) => {
-            let mut lines = Vec::new();
+            let mut script = Vec::new();
             if with_identity && ws.server(server).is_some_and(|s| s.identity.is_none()) {
-                lines.push(format!(
-                    "az sql server update --name {server} --resource-group {group} -i"
-                ));
+                script.push(identity_request(server, &group));
             }
-            lines.push(format!(
-                "az sql server key create --server {server} --resource-group {group} --kid {kid}"
-            ));
+            script.push(on_server("az sql server key create").arg("--kid", kid.clone()));
             if form.make_default {
-                lines.push(format!(
-                    "az sql server tde-key set --server {server} --resource-group {group} --server-key-type AzureKeyVault --kid {kid}{}",
-                    if form.auto_rotate { " --auto-rotation-enabled true" } else { "" }
-                ));
+                script.push(
+                    on_server("az sql server tde-key set")
+                        .arg("--server-key-type", "AzureKeyVault")
+                        .arg("--kid", kid)
+                        .arg_opt(
+                            "--auto-rotation-enabled",
+                            form.auto_rotate.then_some("true"),
+                        ),
+                );
             }
-            lines.join("\n")
+            script
         }
-        _ => format!(
-            "az sql server tde-key set --server {server} --resource-group {group} --server-key-type ServiceManaged"
-        ),
+        _ => {
+            vec![on_server("az sql server tde-key set").arg("--server-key-type", "ServiceManaged")]
+        }
     }
+}
+
+/// `az sql server update -i`: the server's system assigned identity.
+fn identity_request(server: &str, group: &str) -> Invocation {
+    Invocation::new("az sql server update")
+        .arg("--name", server)
+        .arg("--resource-group", group)
+        .flag("-i")
 }
 
 /// Above this many databases a protector change (one RSA unwrap each, at the vault's
@@ -472,39 +479,37 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
         ),
     };
     let server_name = server;
-    let (server, auto, make_default) = (server.to_string(), form.auto_rotate, form.make_default);
-    let work = move |ws: &mut Workspace| match kid {
-        None => said(
-            set_protector(
-                ws,
-                &SetProtector {
-                    server,
-                    key_type: ServerKeyType::ServiceManaged,
-                    kid: None,
-                    auto_rotation: false,
-                },
-            ),
-            |_| "Saved: the server uses a service-managed key. Every DEK was re-wrapped.".into(),
-        ),
-        Some(kid) => said(
-            set_protector_from_portal(ws, &server, &kid, auto, make_default),
-            |k| {
-                if make_default {
-                    format!(
-                        "Saved: '{}' is the TDE protector. Every DEK was re-wrapped; no page was re-encrypted.",
-                        k.name
-                    )
-                } else {
-                    format!("Saved: '{}' is linked to the server.", k.name)
-                }
-            },
-        ),
+    let (server, make_default) = (server.to_string(), form.make_default);
+    let service_managed = kid.is_none();
+    let wording = move |out: &serde_json::Value, ws: &Workspace| {
+        if service_managed {
+            return "Saved: the server uses a service-managed key. Every DEK was re-wrapped."
+                .into();
+        }
+        if make_default {
+            let name = ws
+                .server(&server)
+                .and_then(|s| s.protector_key())
+                .map(|k| k.name.clone())
+                .unwrap_or_default();
+            format!(
+                "Saved: '{name}' is the TDE protector. Every DEK was re-wrapped; no page was re-encrypted."
+            )
+        } else {
+            format!(
+                "Saved: '{}' is linked to the server.",
+                out["name"].as_str().unwrap_or_default()
+            )
+        }
     };
     if many {
         // On a worker, all or nothing: a refused Save keeps nothing, not even the identity
         // it would have turned on (the job's copy is dropped).
-        cx.az(tde_as_az(cx.ws, server_name, form, true));
-        cx.spawn("Changing the TDE protector…", work);
+        let script = tde_requests(cx.ws, server_name, form, true);
+        cx.spawn_change(
+            "Changing the TDE protector…",
+            Change::script(script, wording),
+        );
     } else {
         // As the portal does, in two requests: the server's identity first (it stays, with
         // its own az line and History point, when the key step is refused: the identity is
@@ -517,19 +522,12 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
         if no_identity {
             let group = super::group_of(cx.ws, server_name);
             let name = server_name.to_string();
-            cx.az(format!(
-                "az sql server update --name {name} --resource-group {group} -i"
-            ));
-            cx.run(move |ws| {
-                said(crate::service::sql::assign_identity(ws, &name), |_| {
-                    format!(
-                        "System assigned identity turned on for '{name}' (TDE Save, step 1 of 2)."
-                    )
-                })
+            cx.request(identity_request(server_name, &group), move |_, _| {
+                format!("System assigned identity turned on for '{name}' (TDE Save, step 1 of 2).")
             });
         }
-        cx.az(tde_as_az(cx.ws, server_name, form, false));
-        cx.run(work);
+        let script = tde_requests(cx.ws, server_name, form, false);
+        cx.change_to(Line::Main, Change::script(script, wording), None);
     }
     Ok("Saving…".into())
 }

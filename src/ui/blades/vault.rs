@@ -1,7 +1,7 @@
 //! Key vault overview: properties, firewall, keys (generate off the UI thread), access
 //! policies (add with a template, remove), and secrets ([`super::vault_secrets`]).
 
-use super::{BladeCtx, BladeKind, Line, outcome, said};
+use super::{BladeCtx, BladeKind, Change, Invocation, Line, outcome};
 use crate::model::*;
 use crate::service::keyvault::{self, CreateKey};
 use crate::ui::widgets::{properties, section, text_field};
@@ -155,18 +155,32 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             .changed();
     });
     if changed && !cx.busy {
-        let (vault, acls) = (v.name.clone(), acls.clone());
-        cx.az(format!(
-            "az keyvault update --name {vault} --default-action {} --bypass {} --public-network-access {}",
-            if acls.restricted { "Deny" } else { "Allow" },
-            if acls.bypass_trusted_services { "AzureServices" } else { "None" },
-            if acls.public_access_disabled { "Disabled" } else { "Enabled" },
-        ));
-        cx.run_to(Line::Network, move |ws| {
-            said(keyvault::set_network_acls(ws, &vault, acls), |_| {
-                "Networking saved.".into()
-            })
-        });
+        cx.request_to(
+            Line::Network,
+            Invocation::new("az keyvault update")
+                .arg("--name", v.name.clone())
+                .arg(
+                    "--default-action",
+                    if acls.restricted { "Deny" } else { "Allow" },
+                )
+                .arg(
+                    "--bypass",
+                    if acls.bypass_trusted_services {
+                        "AzureServices"
+                    } else {
+                        "None"
+                    },
+                )
+                .arg(
+                    "--public-network-access",
+                    if acls.public_access_disabled {
+                        "Disabled"
+                    } else {
+                        "Enabled"
+                    },
+                ),
+            |_, _| "Networking saved.".into(),
+        );
     }
     if v.network.restricted {
         let mut remove = None;
@@ -183,14 +197,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             });
         }
         if let Some(r) = remove {
-            let vault = v.name.clone();
-            cx.az(format!(
-                "az keyvault network-rule remove --name {vault} --ip-address {r}"
-            ));
-            cx.run_to(Line::Network, move |ws| {
-                said(keyvault::remove_network_rule(ws, &vault, &r), |_| {
-                    format!("IP rule {r} removed.")
-                })
+            let ask = Invocation::new("az keyvault network-rule remove")
+                .arg("--name", v.name.clone())
+                .arg("--ip-address", r.clone());
+            cx.request_to(Line::Network, ask, move |_, _| {
+                format!("IP rule {r} removed.")
             });
         }
         ui.horizontal(|ui| {
@@ -206,16 +217,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (vault, rule) = (v.name.clone(), f.ip_rule.clone());
-                cx.az(format!(
-                    "az keyvault network-rule add --name {vault} --ip-address {}",
-                    rule.trim()
-                ));
-                cx.run_to(Line::Network, move |ws| {
-                    said(keyvault::add_network_rule(ws, &vault, &rule), |_| {
-                        "IP rule added.".into()
-                    })
-                });
+                let ask = Invocation::new("az keyvault network-rule add")
+                    .arg("--name", v.name.clone())
+                    .arg("--ip-address", f.ip_rule.trim());
+                cx.request_to(Line::Network, ask, |_, _| "IP rule added.".into());
             }
             let me = cx.ws.console_user.client_ip.clone();
             if ui
@@ -226,14 +231,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let vault = v.name.clone();
-                cx.az(format!(
-                    "az keyvault network-rule add --name {vault} --ip-address {me}"
-                ));
-                cx.run_to(Line::Network, move |ws| {
-                    said(keyvault::add_network_rule(ws, &vault, &me), |_| {
-                        format!("IP rule {me} added.")
-                    })
+                let ask = Invocation::new("az keyvault network-rule add")
+                    .arg("--name", v.name.clone())
+                    .arg("--ip-address", me.clone());
+                cx.request_to(Line::Network, ask, move |_, _| {
+                    format!("IP rule {me} added.")
                 });
             }
         });
@@ -285,13 +287,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                             .clicked()
                         {
-                            let (vault, key) = (v.name.clone(), k.name.clone());
-                            cx.az(format!("az keyvault key recover --vault-name {vault} --name {key}"));
-                            cx.run(move |ws| {
-                                said(keyvault::recover_key(ws, &vault, &key), |k| {
-                                    format!("Key '{}' recovered.", k.name)
-                                })
-                            });
+                            let ask = Invocation::new("az keyvault key recover")
+                                .arg("--vault-name", v.name.clone())
+                                .arg("--name", k.name.clone());
+                            let key = k.name.clone();
+                            cx.request(ask, move |_, _| format!("Key '{key}' recovered."));
                         }
                         if ui
                             .add_enabled(!cx.busy, egui::Button::new(format!("Purge {}", k.name)))
@@ -299,13 +299,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                             .on_hover_text("Needs the 'purge' permission; refused under purge protection until the retention ends")
                             .clicked()
                         {
-                            let (vault, key) = (v.name.clone(), k.name.clone());
-                            cx.az(format!("az keyvault key purge --vault-name {vault} --name {key}"));
-                            cx.run(move |ws| {
-                                said(keyvault::purge_key(ws, &vault, &key), |()| {
-                                    format!("Key '{key}' purged permanently.")
-                                })
-                            });
+                            let ask = Invocation::new("az keyvault key purge")
+                                .arg("--vault-name", v.name.clone())
+                                .arg("--name", k.name.clone());
+                            let key = k.name.clone();
+                            cx.request(ask, move |_, _| format!("Key '{key}' purged permanently."));
                         }
                     });
                 }
@@ -333,7 +331,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             ui.horizontal(|ui| {
                 if ui
                     .add_enabled(!cx.busy, egui::Button::new("Create"))
-.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
+                    .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
                     let req = CreateKey::new(&v.name, f.key_name.trim(), f.key_type, f.key_size);
@@ -341,29 +339,25 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                         Err(e) => f.key_message = Some(Err(e.to_string())),
                         Ok(()) => {
                             f.key_message = None;
-                            let keys = cx.keys.clone();
-                            cx.az(format!(
-                                "az keyvault key create --vault-name {} --name {} --kty {} --size {}",
-                                req.vault,
-                                super::quoted(&req.name),
-                                req.kty.as_str(),
-                                req.size
-                            ));
-                            cx.spawn(
+                            let ask = Invocation::new("az keyvault key create")
+                                .arg("--vault-name", req.vault.clone())
+                                .arg("--name", req.name.clone())
+                                .arg("--kty", req.kty.as_str())
+                                .arg("--size", req.size.to_string());
+                            let (vault, key) = (req.vault.clone(), req.name.clone());
+                            cx.spawn_request(
                                 format!("Generating RSA {} key '{}'…", req.size, req.name),
-                                move |ws| {
-                                    keys.generate(req.size)
-                                        .map_err(|e| e.to_string())
-                                        .and_then(|m| {
-                                            keyvault::create_key(ws, &req, m)
-                                                .map_err(|e| e.to_string())
-                                        })
-                                        .map(|(k, kv)| {
-                                            format!(
-                                                "Key '{}' version {} created.",
-                                                k.name, kv.version
-                                            )
-                                        })
+                                ask,
+                                move |_, ws| {
+                                    let name = ws
+                                        .vault(&vault)
+                                        .and_then(|v| v.key(&key))
+                                        .map_or(key.clone(), |k| k.name.clone());
+                                    format!(
+                                        "Key '{name}' version {} created.",
+                                        super::current_version(ws, &vault, &key)
+                                            .unwrap_or_default()
+                                    )
                                 },
                             );
                         }
@@ -414,12 +408,6 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     ]))
                     .clicked()
                 {
-                    cx.az(format!(
-                        "az keyvault key backup --vault-name {} --name {} --file {}",
-                        v.name,
-                        f.backup_key,
-                        super::quoted(&path)
-                    ));
                     cx.spawn_key_backup(v.name.clone(), f.backup_key.clone(), path.clone());
                 }
                 if ui
@@ -434,24 +422,25 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                     .clicked()
                 {
                     let vault = v.name.clone();
-                    cx.az(format!(
-                        "az keyvault key restore --vault-name {vault} --file {}",
-                        super::quoted(&path)
-                    ));
-                    cx.spawn("Restoring a key backup…", move |ws| {
-                        crate::persist::read_user_file(&path)
-                            .map_err(|e| format!("Cannot read '{path}': {e}"))
-                            .and_then(|blob| {
-                                keyvault::restore_key(ws, &vault, &blob).map_err(|e| e.to_string())
-                            })
-                            .map(|k| {
-                                format!(
-                                    "Key '{}' restored with {} version(s).",
-                                    k.name,
-                                    k.versions.len()
-                                )
-                            })
+                    let ask = Invocation::new("az keyvault key restore")
+                        .arg("--vault-name", vault.clone())
+                        .arg("--file", path.clone());
+                    let restored = Change::request(ask, move |out, ws| {
+                        // The key's name from its id in the command's output.
+                        let kid = out["key"]["kid"].as_str().unwrap_or_default();
+                        let name = KeyUri::parse(kid).map(|u| u.key).unwrap_or_default();
+                        let versions = ws
+                            .vault(&vault)
+                            .and_then(|v| v.key(&name))
+                            .map_or(0, |k| k.versions.len());
+                        format!("Key '{name}' restored with {versions} version(s).")
+                    })
+                    // As the portal says it (az's own words start in lower case).
+                    .refused_as(|e| match e.strip_prefix("cannot read ") {
+                        Some(rest) => format!("Cannot read {rest}"),
+                        None => e,
                     });
+                    cx.spawn_change("Restoring a key backup…", restored);
                 }
             });
         });
@@ -540,15 +529,11 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     );
     if go && let Some(oid) = pending {
         ui.data_mut(|d| d.remove::<PrincipalId>(pending_id));
-        let vault = v.name.clone();
-        cx.az(format!(
-            "az keyvault delete-policy --name {vault} --object-id {oid}"
-        ));
-        cx.run_to(Line::Policy, move |ws| {
-            said(keyvault::delete_access_policy(ws, &vault, &oid), |_| {
-                "Access policy removed. The change takes a few minutes to reach every caller."
-                    .into()
-            })
+        let ask = Invocation::new("az keyvault delete-policy")
+            .arg("--name", v.name.clone())
+            .arg("--object-id", oid.to_string());
+        cx.request_to(Line::Policy, ask, |_, _| {
+            "Access policy removed. The change takes a few minutes to reach every caller.".into()
         });
     }
     egui::CollapsingHeader::new("Add access policy")
@@ -602,7 +587,10 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 ui.horizontal_wrapped(|ui| {
                     for p in SecretPermission::ALL {
                         let mut on = f.secret_permissions.contains(&p);
-                        if ui.checkbox(&mut on, format!("{} secrets", p.as_str())).changed() {
+                        if ui
+                            .checkbox(&mut on, format!("{} secrets", p.as_str()))
+                            .changed()
+                        {
                             if on {
                                 f.secret_permissions.insert(p);
                             } else {
@@ -617,36 +605,20 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (vault, oid) = (v.name.clone(), PrincipalId(f.object_id.trim().to_string()));
-                let permissions = f.permissions.clone();
-                let secrets = f.secret_permissions.clone();
-                let list = |names: Vec<&str>| names.join(" ");
-                cx.az(format!(
-                    "az keyvault set-policy --name {vault} --object-id {oid} --key-permissions {}{}",
-                    list(permissions.iter().map(|p| p.as_str()).collect()),
-                    if secrets.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " --secret-permissions {}",
-                            list(secrets.iter().map(|p| p.as_str()).collect())
-                        )
-                    }
-                ));
-                cx.run_to(Line::Policy, move |ws| {
-                    let saved = if secrets.is_empty() {
-                        keyvault::set_access_policy(ws, &vault, &oid, &permissions)
-                    } else {
-                        crate::service::secrets::set_access_policy(
-                            ws,
-                            &vault,
-                            &oid,
-                            Some(&permissions),
-                            Some(&secrets),
-                        )
-                    };
-                    said(saved, |_| "Access policy saved.".into())
-                });
+                let mut ask = Invocation::new("az keyvault set-policy")
+                    .arg("--name", v.name.clone())
+                    .arg("--object-id", f.object_id.trim())
+                    .args(
+                        "--key-permissions",
+                        f.permissions.iter().map(|p| p.as_str()),
+                    );
+                if !f.secret_permissions.is_empty() {
+                    ask = ask.args(
+                        "--secret-permissions",
+                        f.secret_permissions.iter().map(|p| p.as_str()),
+                    );
+                }
+                cx.request_to(Line::Policy, ask, |_, _| "Access policy saved.".into());
             }
         });
     outcome(ui, &f.policy_message);

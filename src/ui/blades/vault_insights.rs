@@ -2,7 +2,7 @@
 //! (the audit log in a virtualised table with filters, sort, the record's JSON and export)
 //! and the Metrics blade (API hits, 429s and latency over simulated time).
 
-use super::{BladeCtx, outcome, said};
+use super::{BladeCtx, Invocation, outcome};
 use crate::model::*;
 use crate::service::{diagnostics, locks};
 use crate::ui::widgets::{narrow_text_field, section};
@@ -79,23 +79,13 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             {
                 let (lock, scope) = (l.name.clone(), l.scope.clone());
                 // A lock on the vault itself, or one it inherits from its resource group.
-                cx.az(if on_group {
-                    format!(
-                        "az lock delete --name {} --resource-group {}",
-                        super::quoted(&lock),
-                        v.resource_group
-                    )
+                let ask = Invocation::new("az lock delete").arg("--name", lock.clone());
+                let ask = if on_group {
+                    ask.arg("--resource-group", v.resource_group.clone())
                 } else {
-                    format!(
-                        "az lock delete --name {} --resource {scope}",
-                        super::quoted(&lock)
-                    )
-                });
-                cx.run(move |ws| {
-                    said(locks::delete_lock(ws, &lock, &scope), |_| {
-                        format!("Lock '{lock}' deleted.")
-                    })
-                });
+                    ask.arg("--resource", scope)
+                };
+                cx.request(ask, move |_, _| format!("Lock '{lock}' deleted."));
             }
         });
     }
@@ -132,20 +122,13 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             vault_id.clone(),
             f.lock_notes.clone(),
         );
-        cx.az(format!(
-            "az lock create --name {} --lock-type {} --resource {scope}{}",
-            super::quoted(&lock),
-            level.as_str(),
-            if notes.is_empty() {
-                String::new()
-            } else {
-                format!(" --notes {}", super::quoted(&notes))
-            }
-        ));
-        cx.run(move |ws| {
-            said(locks::create_lock(ws, &lock, level, &scope, &notes), |l| {
-                format!("Lock '{}' ({}) added.", l.name, l.level.as_str())
-            })
+        let ask = Invocation::new("az lock create")
+            .arg("--name", lock.clone())
+            .arg("--lock-type", level.as_str())
+            .arg("--resource", scope)
+            .arg_opt("--notes", (!notes.is_empty()).then_some(notes));
+        cx.request(ask, move |_, _| {
+            format!("Lock '{lock}' ({}) added.", level.as_str())
         });
     }
 
@@ -171,15 +154,12 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (vault, setting) = (name.to_string(), d.name.clone());
-                cx.az(format!(
-                    "az monitor diagnostic-settings delete --name {} --resource {vault_id}",
-                    super::quoted(&setting)
-                ));
-                cx.run(move |ws| {
-                    said(diagnostics::delete_setting(ws, &vault, &setting), |_| {
-                        format!("Diagnostic setting '{setting}' deleted.")
-                    })
+                let setting = d.name.clone();
+                let ask = Invocation::new("az monitor diagnostic-settings delete")
+                    .arg("--name", setting.clone())
+                    .arg("--resource", vault_id.clone());
+                cx.request(ask, move |_, _| {
+                    format!("Diagnostic setting '{setting}' deleted.")
                 });
             }
         });
@@ -210,23 +190,29 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             audit_event: true,
             destination: f.destination.trim().to_string(),
         };
+        let ask = Invocation::new("az monitor diagnostic-settings create")
+            .arg("--name", setting.name.clone())
+            .arg("--resource", vault_id.clone())
+            .arg("--logs", r#"[{"category":"AuditEvent","enabled":true}]"#)
+            .arg_opt(
+                "--workspace",
+                (!setting.destination.is_empty()).then(|| setting.destination.clone()),
+            );
         let vault = name.to_string();
-        cx.az(format!(
-            "az monitor diagnostic-settings create --name {} --resource {vault_id} --logs '[{{\"category\":\"AuditEvent\",\"enabled\":true}}]'{}",
-            super::quoted(&setting.name),
-            if setting.destination.is_empty() {
-                String::new()
-            } else {
-                format!(" --workspace {}", super::quoted(&setting.destination))
-            }
-        ));
-        cx.run(move |ws| {
-            said(diagnostics::create_setting(ws, &vault, setting), |d| {
-                format!(
-                    "Diagnostic setting '{}' sends AuditEvent to {}.",
-                    d.name, d.destination
-                )
-            })
+        cx.request(ask, move |_, ws| {
+            let destination = ws
+                .vault(&vault)
+                .and_then(|v| {
+                    v.diagnostic_settings
+                        .iter()
+                        .find(|d| d.name == setting.name)
+                })
+                .map(|d| d.destination.clone())
+                .unwrap_or(setting.destination);
+            format!(
+                "Diagnostic setting '{}' sends AuditEvent to {destination}.",
+                setting.name
+            )
         });
     }
 }
@@ -778,7 +764,6 @@ fn stacked(points: &[crate::service::requests::MetricPoint]) -> [Vec<StackedBar>
 
 /// Access control (IAM): the permission model and, under Azure RBAC, role assignments.
 fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &mut BladeCtx<'_>) {
-    use crate::service::rbac;
     section(ui, "Access control (IAM)");
     if !f.role.applies_to(v.kind) {
         f.role = if v.is_managed_hsm() {
@@ -798,18 +783,15 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
         });
     }
     if rbac_on != v.rbac_authorization && !cx.busy {
-        let vault = v.name.clone();
-        cx.az(format!(
-            "az keyvault update --name {vault} --enable-rbac-authorization {rbac_on}"
-        ));
-        cx.run(move |ws| {
-            said(rbac::set_rbac_authorization(ws, &vault, rbac_on), |v| {
-                if v.rbac_authorization {
-                    "Azure RBAC now decides access; access policies are ignored.".into()
-                } else {
-                    "Access policies now decide access.".into()
-                }
-            })
+        let ask = Invocation::new("az keyvault update")
+            .arg("--name", v.name.clone())
+            .arg("--enable-rbac-authorization", rbac_on.to_string());
+        cx.request(ask, move |_, _| {
+            if rbac_on {
+                "Azure RBAC now decides access; access policies are ignored.".into()
+            } else {
+                "Access policies now decide access.".into()
+            }
         });
     }
     if !v.rbac_authorization {
@@ -857,16 +839,10 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (vault, principal, role) = (v.name.clone(), a.principal.clone(), a.role);
-                cx.az(role_assignment_az("delete", v, &principal, role));
-                cx.run(move |ws| {
-                    said(
-                        rbac::delete_role_assignment(ws, &vault, &principal, Some(role)),
-                        |_| {
-                            "Role assignment removed (honoured until the change propagates).".into()
-                        },
-                    )
-                });
+                cx.request(
+                    role_assignment("delete", v, &a.principal, a.role),
+                    |_, _| "Role assignment removed (honoured until the change propagates).".into(),
+                );
             }
         });
     }
@@ -902,17 +878,20 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
         .clicked()
     {
         let (vault, assignee, role) = (v.name.clone(), PrincipalId(f.assignee.clone()), f.role);
-        cx.az(role_assignment_az("create", v, &assignee, role));
-        cx.run(move |ws| {
-            said(
-                rbac::create_role_assignment(ws, &vault, &assignee, role),
-                |a| {
-                    format!(
-                        "'{}' assigned; it takes effect at {} (RBAC propagation).",
-                        a.role.name(),
-                        a.active_from
-                    )
-                },
+        let ask = role_assignment("create", v, &assignee, role);
+        cx.request(ask, move |_, ws| {
+            let from = ws
+                .vault(&vault)
+                .and_then(|v| {
+                    v.role_assignments
+                        .iter()
+                        .rfind(|a| a.principal == assignee && a.role == role)
+                })
+                .map(|a| a.active_from.to_string())
+                .unwrap_or_default();
+            format!(
+                "'{}' assigned; it takes effect at {from} (RBAC propagation).",
+                role.name()
             )
         });
     }
@@ -920,18 +899,23 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
 
 /// `az role assignment create|delete` on a vault; a Managed HSM's local RBAC is
 /// `az keyvault role assignment` with `--hsm-name`.
-fn role_assignment_az(verb: &str, v: &KeyVault, who: &PrincipalId, role: VaultRole) -> String {
-    let role = super::quoted(role.name());
+fn role_assignment(verb: &str, v: &KeyVault, who: &PrincipalId, role: VaultRole) -> Invocation {
+    let command = match (v.is_managed_hsm(), verb) {
+        (true, "create") => "az keyvault role assignment create",
+        (true, _) => "az keyvault role assignment delete",
+        (false, "create") => "az role assignment create",
+        (false, _) => "az role assignment delete",
+    };
+    let ask = Invocation::new(command);
     if v.is_managed_hsm() {
-        format!(
-            "az keyvault role assignment {verb} --hsm-name {} --role {role} --assignee-object-id {who} --scope /",
-            v.name
-        )
+        ask.arg("--hsm-name", v.name.clone())
+            .arg("--role", role.name())
+            .arg("--assignee-object-id", who.to_string())
+            .arg("--scope", "/")
     } else {
-        format!(
-            "az role assignment {verb} --role {role} --assignee-object-id {who} --scope {}",
-            crate::service::ids::vault(v)
-        )
+        ask.arg("--role", role.name())
+            .arg("--assignee-object-id", who.to_string())
+            .arg("--scope", crate::service::ids::vault(v))
     }
 }
 

@@ -6,9 +6,9 @@
 //! A value never goes into an `az` line: the session's script says `--value
 //! "$SECRET_VALUE"`, so an exported script holds no secret.
 
-use super::{BladeCtx, Line, outcome, quoted, said};
+use super::{BladeCtx, Invocation, Line, outcome, quoted, said};
 use crate::model::*;
-use crate::service::secrets::{self, SecretAttributes, SetSecret};
+use crate::service::secrets::{self, SetSecret};
 use crate::ui::widgets::{section, text_field};
 use std::sync::{Arc, Mutex};
 
@@ -112,25 +112,16 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (vault, name, enable) = (v.name.clone(), s.name.clone(), !cur.enabled);
-                cx.az(format!(
-                    "az keyvault secret set-attributes --vault-name {vault} --name {} --enabled {enable}",
-                    quoted(&name)
-                ));
-                cx.run_to(Line::Secrets, move |ws| {
-                    let attrs = SecretAttributes {
-                        enabled: Some(enable),
-                        ..Default::default()
-                    };
-                    said(
-                        secrets::update_secret(ws, &vault, &name, None, &attrs),
-                        |(_, s, _)| {
-                            format!(
-                                "Secret '{}' {}.",
-                                s.name,
-                                if enable { "enabled" } else { "disabled" }
-                            )
-                        },
+                let enable = !cur.enabled;
+                let ask = Invocation::new("az keyvault secret set-attributes")
+                    .arg("--vault-name", v.name.clone())
+                    .arg("--name", s.name.clone())
+                    .arg("--enabled", enable.to_string());
+                let name = s.name.clone();
+                cx.request_to(Line::Secrets, ask, move |_, _| {
+                    format!(
+                        "Secret '{name}' {}.",
+                        if enable { "enabled" } else { "disabled" }
                     )
                 });
             }
@@ -143,18 +134,16 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
                 if let Ok(mut r) = f.revealed.lock() {
                     *r = None;
                 }
-                cx.az(format!(
-                    "az keyvault secret delete --vault-name {vault} --name {}",
-                    quoted(&name)
-                ));
-                cx.run_to(Line::Secrets, move |ws| {
-                    said(secrets::delete_secret(ws, &vault, &name), |(_, s)| {
-                        if s.deleted.is_some() {
+                let ask = Invocation::new("az keyvault secret delete")
+                    .arg("--vault-name", vault.clone())
+                    .arg("--name", name.clone());
+                cx.request_to(Line::Secrets, ask, move |_, ws| {
+                    match ws.vault(&vault).and_then(|v| v.secret(&name)) {
+                        Some(s) if s.deleted.is_some() => {
                             format!("Secret '{}' deleted (recoverable).", s.name)
-                        } else {
-                            format!("Secret '{}' deleted permanently.", s.name)
                         }
-                    })
+                        _ => format!("Secret '{name}' deleted permanently."),
+                    }
                 });
             }
         });
@@ -176,15 +165,12 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                             .clicked()
                         {
-                            let (vault, name) = (v.name.clone(), s.name.clone());
-                            cx.az(format!(
-                                "az keyvault secret recover --vault-name {vault} --name {}",
-                                quoted(&name)
-                            ));
-                            cx.run_to(Line::Secrets, move |ws| {
-                                said(secrets::recover_secret(ws, &vault, &name), |(_, s)| {
-                                    format!("Secret '{}' recovered.", s.name)
-                                })
+                            let ask = Invocation::new("az keyvault secret recover")
+                                .arg("--vault-name", v.name.clone())
+                                .arg("--name", s.name.clone());
+                            let name = s.name.clone();
+                            cx.request_to(Line::Secrets, ask, move |_, _| {
+                                format!("Secret '{name}' recovered.")
                             });
                         }
                         if ui
@@ -193,15 +179,12 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
                             .on_hover_text("Needs the 'purge' permission; refused under purge protection until the retention ends")
                             .clicked()
                         {
-                            let (vault, name) = (v.name.clone(), s.name.clone());
-                            cx.az(format!(
-                                "az keyvault secret purge --vault-name {vault} --name {}",
-                                quoted(&name)
-                            ));
-                            cx.run_to(Line::Secrets, move |ws| {
-                                said(secrets::purge_secret(ws, &vault, &name), |()| {
-                                    format!("Secret '{name}' purged permanently.")
-                                })
+                            let ask = Invocation::new("az keyvault secret purge")
+                                .arg("--vault-name", v.name.clone())
+                                .arg("--name", s.name.clone());
+                            let name = s.name.clone();
+                            cx.request_to(Line::Secrets, ask, move |_, _| {
+                                format!("Secret '{name}' purged permanently.")
                             });
                         }
                     });
