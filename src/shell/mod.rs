@@ -1446,4 +1446,3 @@ pub fn help_text() -> String {
     );
     s
 }
-

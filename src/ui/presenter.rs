@@ -156,7 +156,14 @@ fn side_width(total: f32, preferred: f32, overhead: f32) -> f32 {
 
 /// The presenter view in the central panel.
 pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    chain_strip(ui, &app.ws);
+    // The strip keeps at most two fifths of the height (it scrolls past that), so with
+    // several keys in trouble at 200 % the picture stays the larger part of the screen.
+    let strip_max = (ui.available_height() * 0.4).max(60.0);
+    egui::ScrollArea::vertical()
+        .id_salt("presenter-chain-strip")
+        .max_height(strip_max)
+        .auto_shrink([false, true])
+        .show(ui, |ui| chain_strip(ui, &app.ws));
     let mut asked = None;
     let beside = app.presenter_beside();
     ui.horizontal(|ui| {

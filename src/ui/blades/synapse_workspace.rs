@@ -304,7 +304,10 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
             )
             .on_disabled_hover_text(widgets::why(&[
                 (cx.busy, widgets::BUSY_WHY),
-                (form.pool_name.trim().is_empty(), "Type the pool's name first."),
+                (
+                    form.pool_name.trim().is_empty(),
+                    "Type the pool's name first.",
+                ),
             ]))
             .clicked()
         {
