@@ -15,7 +15,26 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being
     // cut. Nothing that comes and goes (a count, the endpoint's indicator, which is in the
     // status bar) changes which: the bar never jumps under the pointer.
-    let narrow = ui.available_width() < 1180.0;
+    // How wide the one-row bar was last measured to need (the workspace name, the clock and
+    // the right-hand buttons, with a gap): below it, the clock takes the second row.
+    let needed_id = ui.scope_id().with("top-bar-needed-width");
+    let total = ui.available_width();
+    let needed = ui.data(|d| d.get_temp::<f32>(needed_id)).unwrap_or(1180.0);
+    // Leaving out the "Advance:" caption is the first thing given up, the row the second.
+    let caption = ui
+        .painter()
+        .layout_no_wrap(
+            "Advance:".into(),
+            egui::TextStyle::Body.resolve(ui.style()),
+            egui::Color32::WHITE,
+        )
+        .size()
+        .x
+        + ui.spacing().item_spacing.x;
+    let narrow = total < needed - caption;
+    let compact = total < needed;
+    let mut left_end = None;
+    let mut right_start = None;
     egui::MenuBar::new().ui(ui, |ui| {
         let narrow_window = ui.ctx().content_rect().width() < super::NARROW;
         let nav_shown = app.navigator_shown(narrow_window);
@@ -215,7 +234,8 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         }
         ui.separator();
         if !narrow {
-            clock(app, ui, false);
+            clock(app, ui, compact);
+            left_end = Some(ui.cursor().min.x);
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let unread = app.ws.unread_notifications();
@@ -251,14 +271,25 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     });
                 }
             }
-            if ui
-                .selectable_label(app.shell.open, ">_ Cloud Shell")
-                .clicked()
-            {
+            let cloud = ui.selectable_label(app.shell.open, ">_ Cloud Shell");
+            right_start = Some(cloud.rect.min.x);
+            if cloud.clicked() {
                 app.shell.open = !app.shell.open;
             }
         });
     });
+    // Measured on a one-row frame: the clock's last button and "Cloud Shell" keep at least
+    // GAP between them, or the next frame puts the clock on its own row.
+    const GAP: f32 = 12.0;
+    if let (Some(l), Some(r)) = (left_end, right_start) {
+        let need = total - (r - l) + GAP + if compact { caption } else { 0.0 };
+        if (need - needed).abs() > 0.5 {
+            ui.data_mut(|d| d.insert_temp(needed_id, need));
+            if total < need {
+                ui.ctx().request_repaint();
+            }
+        }
+    }
     if narrow {
         ui.horizontal_wrapped(|ui| clock(app, ui, true));
     }
