@@ -1252,14 +1252,19 @@ fn at_200_percent_a_blade_opened_in_the_presenter_view_fits_beside_the_picture()
 
 /// The app at 1280x720 zoomed to 200 % in the light theme: 640x360 points.
 fn app_at_200() -> Harness<'static, ConsoleApp> {
+    app_at_zoom(2.0)
+}
+
+/// The demo in a 1280x720 window at `zoom` (light theme).
+fn app_at_zoom(zoom: f32) -> Harness<'static, ConsoleApp> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(|_cc| {
+        .build_eframe(move |_cc| {
             let mut app =
                 ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
                     .with_keys(std::sync::Arc::new(common::FixtureKeys::new()));
             app.presentation
-                .set(2.0, tde_console::ui::presentation::Look::Light);
+                .set(zoom, tde_console::ui::presentation::Look::Light);
             app
         });
     h.run_steps(4);
@@ -1287,17 +1292,8 @@ fn fits(h: &Harness<'static, ConsoleApp>, label: &str) -> egui::Rect {
 #[test]
 fn at_100_and_150_percent_the_clock_keeps_clear_of_cloud_shell() {
     for zoom in [1.0, 1.5] {
-        let mut h = Harness::builder()
-            .with_size(egui::vec2(1280.0, 720.0))
-            .build_eframe(move |_cc| {
-                let mut app =
-                    ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
-                        .with_keys(std::sync::Arc::new(common::FixtureKeys::new()));
-                app.presentation
-                    .set(zoom, tde_console::ui::presentation::Look::Light);
-                app
-            });
-        h.run_steps(6);
+        let mut h = app_at_zoom(zoom);
+        h.run_steps(2);
         let day = fits(&h, "+1d");
         let shell = fits(&h, ">_ Cloud Shell");
         let same_row = day.y_range().intersects(shell.y_range());
