@@ -6,6 +6,8 @@
 //! the az mode, as Cloud Shell's `bash` does.
 
 use super::{LineOutput, MAX_EXPANDED_LINE, MAX_SUBSTITUTION_DEPTH, Shell};
+
+mod synapse;
 use crate::model::Workspace;
 use crate::sim::Timestamp;
 use serde_json::{Map, Value, json};
@@ -1955,11 +1957,16 @@ const CMDLETS: &[Cmdlet] = &[
 /// Each supported cmdlet with its parameter table (see [`Cmdlet`]'s `params`), for the test
 /// that checks the table against Az's help files.
 pub fn cmdlet_tables() -> impl Iterator<Item = (&'static str, &'static str)> {
-    CMDLETS.iter().map(|c| (c.name, c.params))
+    all_cmdlets().map(|c| (c.name, c.params))
 }
 
 pub fn cmdlet_names() -> impl Iterator<Item = &'static str> {
-    CMDLETS.iter().map(|c| c.name)
+    all_cmdlets().map(|c| c.name)
+}
+
+/// Every cmdlet: the table above, then Az.Synapse's ([`synapse::CMDLETS`]).
+fn all_cmdlets() -> impl Iterator<Item = &'static Cmdlet> {
+    CMDLETS.iter().chain(synapse::CMDLETS)
 }
 
 impl Shell {
@@ -2098,9 +2105,16 @@ impl Shell {
         name: &str,
         tokens: Vec<Token>,
     ) -> Result<Value, String> {
-        let Some(c) = CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
+        let Some(c) = all_cmdlets().find(|c| c.name.eq_ignore_ascii_case(name)) else {
+            // A cmdlet Az has renamed: today's Az does not know the old name either; the
+            // console says which one took its place.
+            let renamed = synapse::RENAMED
+                .iter()
+                .find(|(old, _, _)| old.eq_ignore_ascii_case(name))
+                .map(|(_, new, when)| format!("\n({when} renamed {name} to {new}.)"))
+                .unwrap_or_default();
             return Err(format!(
-                "{name}: The term '{name}' is not recognized as a name of a cmdlet, function, script file, or executable program.\nCheck the spelling of the name, or if a path was included, verify that the path is correct and try again."
+                "{name}: The term '{name}' is not recognized as a name of a cmdlet, function, script file, or executable program.\nCheck the spelling of the name, or if a path was included, verify that the path is correct and try again.{renamed}"
             ));
         };
         let err = |text: String| format!("{}: {text}", c.name);
@@ -3078,7 +3092,7 @@ mod tests {
     #[test]
     fn the_parameters_acted_on_are_azs() {
         let mut wrong = Vec::new();
-        for c in CMDLETS {
+        for c in all_cmdlets() {
             let az = az_params(c.params);
             for name in c.switches.iter().chain(c.mandatory).chain(c.optional) {
                 match az.iter().find(|p| p.name == *name) {

@@ -565,7 +565,21 @@ fn ws_list(ws: &mut Workspace, _: &dyn KeySource, _: &str, a: &mut Args) -> CmdR
 fn ws_update(ws: &mut Workspace, _: &dyn KeySource, _: &str, a: &mut Args) -> CmdResult {
     let name = a.required("--name")?;
     let group = a.required("--resource-group")?;
-    if a.has("--uami-id-in-encrypt") || a.has("--use-sami-in-encrypt") {
+    // The identity used for encryption stays as created: the flags may repeat it (as
+    // Microsoft's key rotation example does with `-UseSystemAssignedIdentityInEncryption
+    // $true`), not change it.
+    let current = syn::show_workspace(ws, &name, &group)?;
+    let same_sami = match a.get("--use-sami-in-encrypt") {
+        None => true,
+        Some(v) => parse_bool("--use-sami-in-encrypt", &v)? == current.use_sami_in_encrypt,
+    };
+    let same_uami = a.get("--uami-id-in-encrypt").is_none_or(|u| {
+        current
+            .uami_in_encrypt
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&u))
+    });
+    if !same_sami || !same_uami {
         return Err(usage(
             "changing the identity used for encryption is not simulated; give --key-name only",
         ));

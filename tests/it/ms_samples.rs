@@ -344,3 +344,49 @@ fn learn_dedicated_sql_pool_in_powershell() {
     );
     assert_eq!(status, "Online\nDW100c\n10995116277760");
 }
+
+/// Microsoft Learn's Synapse workspace encryption procedure with Az.Synapse
+/// (`tests/scripts/learn-synapse-workspace-cmk.ps1`): a workspace created with a
+/// customer-managed key waits for activation, is activated once its identity has the key,
+/// gets a dedicated SQL pool with TDE that pauses and resumes, and switches keys; each step
+/// prints the documented state.
+#[test]
+fn learn_synapse_workspace_cmk_in_powershell() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-synapse-workspace-cmk.ps1");
+    let (mut ws, stdout) = run_paths(std::slice::from_ref(&path), true);
+    let printed: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(':') && !l.contains(" : "))
+        .filter(|l| !l.starts_with("Bash:") && !l.starts_with("PowerShell:"))
+        .collect();
+    assert_eq!(
+        printed,
+        [
+            "created: True AwaitingUserAction default",
+            "activation: False",
+            "activated: Consistent https://kv-synps-01.vault.azure.net/keys/wskey",
+            "keys: default True",
+            "pool: Online DW100c",
+            "tde: Enabled",
+            "paused: Paused",
+            "resumed: Online",
+            "new key: False",
+            "switching: Updating",
+            "switched: Consistent wskey2",
+            "left: wskey2",
+        ],
+        "{stdout}"
+    );
+    // The saved workspace agrees with what the cmdlets printed.
+    let state = q(
+        &mut ws,
+        "az synapse workspace show -n synwsps01 -g rg-synps --query \"[encryption.cmk.status, encryption.cmk.key.name]\" -o tsv",
+    );
+    assert_eq!(state, "Consistent\nwskey2");
+    let pool = q(
+        &mut ws,
+        "az synapse sql pool tde show -n sqlpool1 --workspace-name synwsps01 -g rg-synps -d current --query status -o tsv",
+    );
+    assert_eq!(pool, "Enabled");
+}
