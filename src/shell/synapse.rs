@@ -231,23 +231,17 @@ pub const COMMANDS: &[Command] = &[
     Command::new(
         "az synapse sql pool pause",
         "Pause a SQL pool.",
-        &[
-            "--name",
-            "--workspace-name",
-            "--resource-group",
-            "--no-wait",
-        ],
+        // az's command table has no --no-wait here (commands.py: `g.command('pause',
+        // 'pause')` without supports_no_wait): the command waits until the pool is Paused.
+        &["--name", "--workspace-name", "--resource-group"],
         pool_cmd,
     ),
     Command::new(
         "az synapse sql pool resume",
         "Resume a SQL pool.",
-        &[
-            "--name",
-            "--workspace-name",
-            "--resource-group",
-            "--no-wait",
-        ],
+        // az's command table has no --no-wait here (commands.py: `g.command('resume',
+        // 'resume')` without supports_no_wait): the command waits until the pool is Online.
+        &["--name", "--workspace-name", "--resource-group"],
         pool_cmd,
     ),
     Command::new(

@@ -2032,3 +2032,29 @@ fn synapse_commands_refuse_bad_input_with_az_and_service_texts() {
         r.stderr
     );
 }
+
+/// Pausing and resuming a dedicated SQL pool wait until they finish, as az does: neither
+/// `az sql dw pause|resume` nor `az synapse sql pool pause|resume` has `--no-wait` in az's
+/// command table (az 2.91's parser, `assets/az-command-table.json`), so `Pausing` and
+/// `Resuming` are never left for a later command to see, and `--no-wait` is refused with
+/// argparse's message.
+#[test]
+fn pool_pause_and_resume_have_no_no_wait_as_in_az() {
+    let (mut sh, mut ws) = shell();
+    for line in [
+        "az sql dw pause --name pool1 -g rg1 --server srv-dw --no-wait",
+        "az sql dw resume --name pool1 -g rg1 --server srv-dw --no-wait",
+        "az synapse sql pool pause --name p --workspace-name w -g rg --no-wait",
+        "az synapse sql pool resume --name p --workspace-name w -g rg --no-wait",
+    ] {
+        let before = ws.clone();
+        let r = sh.run_line(&mut ws, line);
+        assert!(!r.ok, "{line}");
+        assert!(
+            r.stderr.contains("unrecognized arguments: --no-wait"),
+            "{line}: {}",
+            r.stderr
+        );
+        assert!(ws.same_as(&before));
+    }
+}
