@@ -78,14 +78,20 @@ fn group_of(sh: &mut Shell, ws: &mut Workspace, name: &str) -> Result<String, St
     list.as_array()
         .into_iter()
         .flatten()
-        .find(|w| w["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .find(|w| {
+            w["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
         .and_then(|w| w["resourceGroup"].as_str().map(String::from))
         .ok_or_else(|| {
             let sub = ws
                 .subscription()
                 .map(|s| s.id.0.clone())
                 .unwrap_or_default();
-            format!("Could not find the resource group of workspace '{name}' in subscription '{sub}'.")
+            format!(
+                "Could not find the resource group of workspace '{name}' in subscription '{sub}'."
+            )
         })
 }
 
@@ -494,7 +500,11 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
             let key = t
                 .name
                 .clone()
-                .or_else(|| w["encryption"]["cmk"]["key"]["name"].as_str().map(String::from))
+                .or_else(|| {
+                    w["encryption"]["cmk"]["key"]["name"]
+                        .as_str()
+                        .map(String::from)
+                })
                 .unwrap_or_else(|| "default".into());
             let url = match p.get("EncryptionKeyIdentifier") {
                 Some(u) => u,
@@ -907,7 +917,10 @@ mod tests {
         let cmk = &ps["Encryption"]["CustomerManagedKeyDetails"];
         assert_eq!(ps["Encryption"]["DoubleEncryptionEnabled"], json!(true));
         assert_eq!(cmk["Status"], json!("AwaitingUserAction"));
-        assert_eq!(cmk["Key"]["KeyVaultUrl"], json!("https://kv.vault.azure.net/keys/k"));
+        assert_eq!(
+            cmk["Key"]["KeyVaultUrl"],
+            json!("https://kv.vault.azure.net/keys/k")
+        );
         assert_eq!(cmk["KekIdentity"]["UseSystemAssignedIdentity"], json!(true));
         assert_eq!(ps["Identity"]["PrincipalId"], json!("p"));
         // Without a customer-managed key: DoubleEncryptionEnabled False, no key details.
