@@ -400,7 +400,10 @@ fn the_toast_of_a_tde_save_shows_both_az_lines_whole() {
         "\naz sql server tde-key set --server sql-contoso-eu --resource-group rg-contoso-eu --server-key-type AzureKeyVault --kid {kid}"
     );
     assert!(has(&h, &first), "the toast shows the first line");
-    assert!(has(&h, &second), "the second line on a line of its own, whole");
+    assert!(
+        has(&h, &second),
+        "the second line on a line of its own, whole"
+    );
     assert!(!has(&h, "more)"), "nothing of a two-line script is cut");
 }
 
