@@ -746,6 +746,10 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
         });
         return actions;
     }
+    // A blade whose content needs more than the room left between the side panels (History
+    // and Scenarios beside it at 200 %) is cut at the panel's edge: it never draws over
+    // them or takes their clicks.
+    ui.shrink_clip_rect(ui.max_rect());
     let mut truncate_to: Option<usize> = None;
     ui.horizontal_wrapped(|ui| {
         if ui.link("Home").clicked() {
