@@ -1288,7 +1288,12 @@ impl ConsoleApp {
             } else {
                 0.0
             };
-            let share = ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0);
+            // Only a narrow window needs it: on a wide one they keep the widths they had.
+            let share = if narrow {
+                ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0)
+            } else {
+                f32::INFINITY
+            };
             if self.show_scenarios {
                 egui::Panel::right("scenarios")
                     .resizable(true)
