@@ -489,7 +489,9 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
         .anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -40.0])
         .order(egui::Order::Tooltip)
         .show(ctx, |ui| {
-            ui.set_max_width(420.0);
+            // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
+            // window (the customer app's chart under two errors): at most 45 % of it.
+            ui.set_max_width(420.0_f32.min(ctx.content_rect().width() * 0.45));
             for (i, (n, _)) in app.toasts.iter().enumerate() {
                 let color = level_colour(n.level);
                 let is_command = n.title == "Done. As a command:";
@@ -744,6 +746,10 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
         });
         return actions;
     }
+    // A blade whose content needs more than the room left between the side panels (History
+    // and Scenarios beside it at 200 %) is cut at the panel's edge: it never draws over
+    // them or takes their clicks.
+    ui.shrink_clip_rect(ui.max_rect());
     let mut truncate_to: Option<usize> = None;
     ui.horizontal_wrapped(|ui| {
         if ui.link("Home").clicked() {
@@ -797,34 +803,28 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                         ui.vertical(|ui| {
                             ui.set_width(width);
                             ui.set_height((height - 30.0).max(0.0));
-                            ui.horizontal(|ui| {
-                                ui.vertical(|ui| {
+                            // The buttons first (from the right), then the title in what
+                            // they leave, so a narrow blade's title is cut short before
+                            // them instead of running under Maximise.
+                            ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
+                                if ui.button("×").on_hover_text("Close").clicked() {
+                                    truncate_to = Some(i);
+                                }
+                                let (text, hover, to) = if is_max {
+                                    ("Restore", "Show the blades side by side again", None)
+                                } else {
+                                    ("Maximise", "Use the whole width for this blade", Some(id))
+                                };
+                                if ui.small_button(text).on_hover_text(hover).clicked() {
+                                    maximise = Some(to);
+                                }
+                                ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
                                     ui.add(
                                         egui::Label::new(RichText::new(blade.title()).heading())
                                             .truncate(),
                                     );
                                     ui.label(RichText::new(blade.subtitle()).weak());
                                 });
-                                ui.with_layout(
-                                    egui::Layout::right_to_left(egui::Align::TOP),
-                                    |ui| {
-                                        if ui.button("×").on_hover_text("Close").clicked() {
-                                            truncate_to = Some(i);
-                                        }
-                                        let (text, hover, to) = if is_max {
-                                            ("Restore", "Show the blades side by side again", None)
-                                        } else {
-                                            (
-                                                "Maximise",
-                                                "Use the whole width for this blade",
-                                                Some(id),
-                                            )
-                                        };
-                                        if ui.small_button(text).on_hover_text(hover).clicked() {
-                                            maximise = Some(to);
-                                        }
-                                    },
-                                );
                             });
                             ui.separator();
                             let canvas = matches!(blade.kind, BladeKind::Topology);

@@ -221,6 +221,9 @@ pub struct ConsoleApp {
     /// The navigator, shown or hidden with the top bar's "Resources" button; `None` follows the
     /// window: shown when it is wide, hidden when narrow (200 % zoom on 1280x720).
     pub nav_shown: Option<bool>,
+    /// The newest blade when the navigator last looked: a different one on a narrow window
+    /// folds the navigator away, however it was opened (navigator, Go to, a blade's button).
+    nav_top_blade: Option<u64>,
     /// View > "Customer app".
     pub customer_app: customer_app::CustomerAppPanel,
 }
@@ -297,6 +300,7 @@ impl ConsoleApp {
             presenter: false,
             presenter_side: false,
             nav_shown: None,
+            nav_top_blade: None,
             customer_app: customer_app::CustomerAppPanel::default(),
             ws,
         }
@@ -1192,6 +1196,14 @@ fn demo_or_empty() -> Workspace {
 
 /// Below this width (in points) the window is narrow: 200 % zoom on 1280x720 is 640.
 pub const NARROW: f32 = 800.0;
+/// The navigator's width (in points) when it opens.
+fn navigator_width(narrow: bool) -> f32 {
+    if narrow { 230.0 } else { 270.0 }
+}
+
+/// The width (in points) the side panels (Scenarios, History, the vaults' endpoint) always
+/// leave to the blades between them: at 200 % on 1280x720 two panels share 340.
+const MIN_BLADE_ROOM: f32 = 300.0;
 
 impl eframe::App for ConsoleApp {
     /// One frame, behind a panic boundary: a bug in a blade becomes a message, the blades
@@ -1261,37 +1273,64 @@ impl ConsoleApp {
         }
         // The presenter view takes the room of the side panels.
         if !self.presenter {
+            // Side panels share what the blades leave them: at 200 % on 1280x720 (640
+            // points) Scenarios and History side by side would take more than the window,
+            // and the blades would be drawn over them.
+            let open = [self.show_scenarios, self.serving.open, self.show_history]
+                .iter()
+                .filter(|o| **o)
+                .count()
+                .max(1) as f32;
+            let width = ctx.content_rect().width();
+            let narrow = width < NARROW;
+            let navigator = if self.navigator_shown(narrow) {
+                navigator_width(narrow)
+            } else {
+                0.0
+            };
+            // Only a narrow window needs it: on a wide one they keep the widths they had.
+            let share = if narrow {
+                ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0)
+            } else {
+                f32::INFINITY
+            };
             if self.show_scenarios {
                 egui::Panel::right("scenarios")
                     .resizable(true)
-                    .default_size(340.0)
+                    .default_size(340.0_f32.min(share))
+                    .max_size(share)
                     .show(ui, |ui| scenarios::panel(self, ui));
             }
             if self.serving.open {
                 egui::Panel::right("vault-endpoint")
                     .resizable(true)
-                    .default_size(360.0)
+                    .default_size(360.0_f32.min(share))
+                    .max_size(share)
                     .show(ui, |ui| endpoint_panel::panel(self, ui));
             }
             if self.show_history {
                 egui::Panel::right("history")
                     .resizable(true)
-                    .default_size(320.0)
+                    .default_size(320.0_f32.min(share))
+                    .max_size(share)
                     .show(ui, |ui| chrome::history_panel(self, ui));
             }
         }
         let narrow = ctx.content_rect().width() < NARROW;
         if self.navigator_shown(narrow) {
-            let open_before = self.blades.last().map(|b| b.id);
             egui::Panel::left("navigator")
                 .resizable(true)
-                .default_size(if narrow { 230.0 } else { 270.0 })
+                .default_size(navigator_width(narrow))
                 .show(ui, |ui| navigator::show(self, ui));
-            // On a narrow window the navigator gives its room back once a resource is open.
-            if narrow && self.blades.last().map(|b| b.id) != open_before {
-                self.nav_shown = None;
-            }
         }
+        // On a narrow window the navigator gives its room back once a resource is open,
+        // whichever way it was opened (before, only a click in the navigator folded it:
+        // Go to left a 340-point blade beside it at 200 %).
+        let top = self.blades.last().map(|b| b.id);
+        if narrow && top.is_some() && top != self.nav_top_blade {
+            self.nav_shown = None;
+        }
+        self.nav_top_blade = top;
         let fresh = std::mem::take(&mut self.fresh_blade);
         egui::CentralPanel::default().show(ui, |ui| {
             if self.presenter {

@@ -93,7 +93,17 @@ impl ShellPanel {
             self.mode = sh.mode;
         }
         match result {
-            Ok(out) => self.transcript.push_str(&out),
+            // A pasted script's output interleaves both streams: its stderr lines come
+            // marked with STDERR_MARK (as a terminal gets a colour code), so they are drawn
+            // in the error colour where they were printed.
+            Ok(out) => {
+                for line in out.split_inclusive('\n') {
+                    match line.strip_prefix(STDERR_MARK) {
+                        Some(err) => self.push_stderr(err),
+                        None => self.transcript.push_str(line),
+                    }
+                }
+            }
             Err(e) => self.push_stderr(&e),
         }
         self.push_stderr(stderr);
@@ -281,6 +291,10 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
     });
 }
 
+/// Starts a line of a pasted script's output that the shell wrote to stderr (shell output
+/// never holds this control character).
+const STDERR_MARK: char = '\u{1}';
+
 /// Runs what was typed or pasted on a worker thread. Every Enter answers: an empty one with
 /// a fresh prompt line; a pasted script line by line, each echoed before its output.
 pub fn submit(app: &mut ConsoleApp) {
@@ -334,7 +348,10 @@ pub fn submit(app: &mut ConsoleApp) {
         let mut transcript = String::new();
         let (failures, commands) = sh.run_script_echoed(ws, &script, false, prompt, |r| {
             transcript.push_str(&r.stdout);
-            transcript.push_str(&r.stderr);
+            for line in r.stderr.split_inclusive('\n') {
+                transcript.push(STDERR_MARK);
+                transcript.push_str(line);
+            }
         });
         transcript.push_str(&format!(
             "({commands} command(s) run{})\n",

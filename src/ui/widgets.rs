@@ -447,8 +447,25 @@ const LIST_MAX: usize = 5;
 /// An `az` line as a toast shows it: each argument's list of more than five values cut to
 /// its first two and a count ("--remove-db app-0001 app-0002 … (598 more)"), so a bulk change
 /// of hundreds of databases does not fill the screen. Copy, the History and the exported
-/// script keep the whole line. Quoted values (with their spaces) count as one.
+/// script keep the whole line. Quoted values (with their spaces) count as one. A script of
+/// several lines (a TDE Save that also creates the server key) is cut line by line: the next
+/// command's words are never taken for the last option's values.
 pub fn short_command(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('\n') {
+        return short_line(line);
+    }
+    let lines: Vec<_> = line.split('\n').map(short_line).collect();
+    if lines
+        .iter()
+        .all(|l| matches!(l, std::borrow::Cow::Borrowed(_)))
+    {
+        std::borrow::Cow::Borrowed(line)
+    } else {
+        std::borrow::Cow::Owned(lines.join("\n"))
+    }
+}
+
+fn short_line(line: &str) -> std::borrow::Cow<'_, str> {
     let words = shell_words(line);
     let mut out: Vec<String> = Vec::with_capacity(words.len());
     let mut cut = false;
@@ -540,6 +557,21 @@ mod tests {
         assert_eq!(
             short_command(quoted),
             "sim write --text \"a b c d e f g\" --into one two … (4 more)"
+        );
+    }
+
+    #[test]
+    fn each_line_of_a_script_is_cut_on_its_own() {
+        let script = "az sql server key create --server s --resource-group g --kid https://kv/keys/k/1\naz sql server tde-key set --server s --resource-group g --server-key-type AzureKeyVault --kid https://kv/keys/k/1";
+        assert_eq!(short_command(script), script);
+        let names: Vec<String> = (1..=9).map(|i| format!("db{i}")).collect();
+        let bulk = format!(
+            "az sql server key create --server s --kid k\naz sql failover-group update --name fg --remove-db {}",
+            names.join(" ")
+        );
+        assert_eq!(
+            short_command(&bulk),
+            "az sql server key create --server s --kid k\naz sql failover-group update --name fg --remove-db db1 db2 … (7 more)"
         );
     }
 }

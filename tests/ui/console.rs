@@ -1307,6 +1307,113 @@ fn at_100_and_150_percent_the_clock_keeps_clear_of_cloud_shell() {
     }
 }
 
+/// Opens the first match of `text` with Go to (Ctrl+K, type, Enter), as a trainer does
+/// at 200 %, where the navigator draws only the rows in sight.
+fn go_to(h: &mut Harness<'static, ConsoleApp>, text: &str) {
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    h.run_steps(2);
+    h.get_by_label("Resource or view").type_text(text);
+    h.run_steps(2);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(5);
+}
+
+/// Found on the trainer's walk at 200 % on 1280x720: with a blade open, History and
+/// Scenarios side by side took more than the 640-point window, and the blades were drawn
+/// over the left half of History. The panels now share what the blades leave them.
+#[test]
+fn at_200_percent_history_and_scenarios_beside_a_blade_do_not_overlap_it() {
+    let mut h = app_at_200();
+    go_to(&mut h, "sql-contoso-eu");
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    h.run_steps(4);
+    let screen = h.ctx.content_rect();
+    for label in ["Export session as script…", "Start: First BYOK setup"] {
+        let panel = fits(&h, label);
+        assert!(
+            panel.width() > 60.0 && panel.min.x >= screen.min.x + 300.0 - 0.5,
+            "'{label}' at {panel:?}: its panel keeps a usable width and leaves the blades 300 points"
+        );
+    }
+    // History's buttons take their clicks (the blade is not drawn over them).
+    click(&mut h, "Export session as script…");
+    assert!(has(&h, "Script file"), "the export dialog opened");
+}
+
+/// Found on the trainer's walk at 200 % with Scenarios open: a blade narrower than its
+/// title ("sql-contoso-us · Failover groups") drew the title under its Maximise button.
+/// The title is cut short before the buttons now.
+#[test]
+fn at_200_percent_a_narrow_blade_cuts_its_title_before_maximise() {
+    let mut h = app_at_200();
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    go_to(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    h.run_steps(4);
+    // The newest blade's (the rightmost) Maximise.
+    fits(&h, "Maximise");
+    let maximise = h
+        .get_all_by_label("Maximise")
+        .map(|n| n.rect())
+        .max_by(|a, b| a.min.x.total_cmp(&b.min.x))
+        .expect("a Maximise button");
+    let title = h
+        .get_all_by_label_contains("Failover groups")
+        .map(|n| n.rect())
+        .filter(|r| r.y_range().intersects(maximise.y_range()))
+        .fold(egui::Rect::NOTHING, |a, b| a.union(b));
+    assert!(title.is_positive(), "the blade's title beside its buttons");
+    assert!(
+        title.max.x <= maximise.min.x + 0.5,
+        "the title {title:?} runs under Maximise {maximise:?}"
+    );
+}
+
+/// Found on the trainer's walk at 200 %: two error toasts (420 points each) hid two thirds
+/// of the 640-point window, the customer app's chart under them. A toast takes at most
+/// 45 % of the width now.
+#[test]
+fn at_200_percent_a_toast_leaves_most_of_the_window_visible() {
+    let mut h = app_at_200();
+    let text = "Server 'sql-contoso-us' lost access to its TDE protector (the server identity lacks key permissions: get, wrapKey, unwrapKey). Inaccessible: sales, inventory, hr.";
+    tde_console::service::notify_error(&mut h.state_mut().ws, "Databases inaccessible", text);
+    h.run_steps(3);
+    let toast = fits(&h, text);
+    let width = h.ctx.content_rect().width();
+    assert!(
+        toast.width() <= width * 0.45,
+        "the toast's text is {} of {width} points wide",
+        toast.width()
+    );
+}
+
+#[test]
+fn at_200_percent_a_blade_opened_with_go_to_folds_the_navigator() {
+    let mut h = app_at_200();
+    assert!(
+        has(&h, "Expand all"),
+        "no blade yet: the navigator is shown"
+    );
+    go_to(&mut h, "sql-contoso-eu");
+    assert!(!has(&h, "Expand all"), "the first blade folds it");
+    click(&mut h, "Resources");
+    assert!(has(&h, "Expand all"), "Resources shows it again");
+    go_to(&mut h, "kv-contoso-eu");
+    let top = h.state().blades.last().map(|b| b.title());
+    assert!(
+        top.as_deref().is_some_and(|t| t != "sql-contoso-eu"),
+        "Go to opened another blade: {top:?}"
+    );
+    assert!(
+        !has(&h, "Expand all"),
+        "the navigator gave the new blade its room"
+    );
+}
+
 #[test]
 fn at_200_percent_the_top_bar_and_the_topology_fit_on_1280x720() {
     let mut h = app_at_200();

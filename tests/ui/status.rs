@@ -285,15 +285,7 @@ fn disabling_a_version_that_backups_still_need_names_them_first() {
 #[test]
 fn tde_save_offers_to_grant_the_server_identity_and_forgets_saved_after_undo() {
     let mut h = app();
-    h.run_steps(2);
-    click(&mut h, "sql-contoso-eu");
-    click(&mut h, "Transparent data encryption");
-    click(&mut h, "Customer-managed key");
-    click(&mut h, "Key vault");
-    click(&mut h, "kv-contoso-eu (westeurope)");
-    click(&mut h, "Key");
-    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
-    click(&mut h, "Save");
+    save_eu_tde_key(&mut h);
     assert!(has(
         &h,
         "The server is missing required permissions on the Azure Key Vault."
@@ -370,6 +362,49 @@ fn tde_save_offers_to_grant_the_server_identity_and_forgets_saved_after_undo() {
         !has(&h, "is the TDE protector"),
         "the message of the undone Save is gone"
     );
+}
+
+/// On sql-contoso-eu's TDE blade: Customer-managed key, kv-contoso-eu's eu-tde-key, Save.
+fn save_eu_tde_key(h: &mut Harness<'static, ConsoleApp>) {
+    h.run_steps(2);
+    click(h, "sql-contoso-eu");
+    click(h, "Transparent data encryption");
+    click(h, "Customer-managed key");
+    click(h, "Key vault");
+    click(h, "kv-contoso-eu (westeurope)");
+    click(h, "Key");
+    click(h, "eu-tde-key (RSA-HSM 2048)");
+    click(h, "Save");
+}
+
+/// Found on the trainer's walk: a TDE Save runs two az lines (the server key, then the
+/// protector). Its toast showed them as one line with the second cut to "az … (4 more)",
+/// as if its words were values of `--kid`. Each line is now shortened on its own and keeps
+/// its line break.
+#[test]
+fn the_toast_of_a_tde_save_shows_both_az_lines_whole() {
+    let mut h = app();
+    save_eu_tde_key(&mut h);
+    click(
+        &mut h,
+        "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
+    );
+    click(&mut h, "Save");
+    assert!(has(&h, "is the TDE protector"));
+    // The first line ends with the key's identifier, then the second line starts.
+    let kid = "https://kv-contoso-eu.vault.azure.net/keys/eu-tde-key/";
+    let first = format!(
+        "az sql server key create --server sql-contoso-eu --resource-group rg-contoso-eu --kid {kid}"
+    );
+    let second = format!(
+        "\naz sql server tde-key set --server sql-contoso-eu --resource-group rg-contoso-eu --server-key-type AzureKeyVault --kid {kid}"
+    );
+    assert!(has(&h, &first), "the toast shows the first line");
+    assert!(
+        has(&h, &second),
+        "the second line on a line of its own, whole"
+    );
+    assert!(!has(&h, "more)"), "nothing of a two-line script is cut");
 }
 
 /// Defect 8: after a fail-back made elsewhere (the Cloud Shell), the Failover groups blade

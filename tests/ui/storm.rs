@@ -237,6 +237,19 @@ fn a_pasted_script_that_fails_says_why() {
     assert!(t.contains("ERROR:"), "{t}");
     assert!(t.contains("(stopped at line 1:"), "{t}");
     assert!(!t.contains("\nnever\n"), "{t}");
+    // Found on the trainer's walk: a pasted script's errors were drawn as plain output
+    // (only a typed line's were red). Its stderr lines are the shell's errors now.
+    let shell = &h.state().shell;
+    let error = t
+        .lines()
+        .find(|l| l.starts_with("ERROR:"))
+        .expect("an error line");
+    assert!(shell.is_stderr(error), "the error is drawn as an error");
+    assert!(!t.contains('\u{1}'), "no marker left in the transcript");
+    assert!(
+        !shell
+            .is_stderr("az> az sql db show -g rg-contoso-us -s sql-contoso-us -n nosuchdb -o none")
+    );
 }
 
 /// The right edge of every widget labelled `label` lies inside the 640x360 window.

@@ -181,7 +181,9 @@ fn links_table(
         .column(Column::auto().at_least(70.0))
         .column(Column::remainder().at_least(120.0).clip(true))
         .column(Column::auto().at_least(60.0).clip(true))
-        .column(Column::auto().at_least(70.0).at_most(190.0).clip(true))
+        // Room for "12 write(s) in flight": a clipped auto column sized by "caught up" never
+        // grows, and cut the badge to "1 write(s) …".
+        .column(Column::auto().at_least(160.0).at_most(190.0).clip(true))
         .header(20.0, |mut h| {
             for t in ["Role", "Server/database (region)", "State", "Lag"] {
                 h.col(|ui| {
@@ -761,9 +763,13 @@ fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &Failo
         .allow_zoom(false)
         .show(ui, |p| {
             p.line(
+                // A step chart: egui_plot's band aggregation would join each step's
+                // bottom to the next step's top and fill between them (the "parallelogram"
+                // a trainer saw), so the steps are drawn as the line they are.
                 Line::new("databases open", PlotPoints::from(points))
                     .color(GREEN)
-                    .width(2.0),
+                    .width(2.0)
+                    .allow_band(false),
             );
             if !complete {
                 p.vline(VLine::new("now", elapsed).color(BLUE));

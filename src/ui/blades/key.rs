@@ -343,7 +343,8 @@ fn rotation_policy(
         ),
         None => "No rotation policy: the key is rotated only by hand.".into(),
     });
-    ui.horizontal(|ui| {
+    // Wrapped: at 200 % the three fields ran past the blade's right edge.
+    ui.horizontal_wrapped(|ui| {
         crate::ui::widgets::narrow_text_field(ui, "Rotate after (days)", &mut form[0], "90", 50.0);
         crate::ui::widgets::narrow_text_field(ui, "Expire after (days)", &mut form[1], "365", 50.0);
         crate::ui::widgets::narrow_text_field(
