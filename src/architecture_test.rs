@@ -933,17 +933,6 @@ const TIER2_ALLOWED: &[(&str, &str, &str)] = &[
         "keyvault::keys",
         "an imported key is added as a created one",
     ),
-    // Backup rules still in backup.rs (pure: candidates for model/retention.rs).
-    (
-        "sql",
-        "backup",
-        "a dropped database is kept while its backups can restore it",
-    ),
-    (
-        "dependents",
-        "backup",
-        "the keys a database's backups still need",
-    ),
 ];
 
 fn tier_of(node: &str) -> Option<u8> {
