@@ -101,6 +101,51 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
     ("sim", "arm_endpoint", "sim (time) is the bottom layer"),
     ("sim", "scenario", "sim (time) is the bottom layer"),
     ("sim", "crypto", "sim (time) is the bottom layer"),
+    (
+        "service",
+        "webhook_delivery",
+        "the operations layer appends to the outbox; the clients send it after the commit",
+    ),
+    (
+        "service",
+        "webhook_receiver",
+        "the operations layer knows no network endpoint",
+    ),
+    (
+        "model",
+        "webhook_delivery",
+        "the model is data below every client",
+    ),
+    (
+        "model",
+        "webhook_receiver",
+        "the model is data below every client",
+    ),
+];
+
+/// Crates and `std::net` sockets that reach the network (addresses such as `Ipv4Addr` are
+/// arithmetic and allowed). No file under `src/service` or
+/// `src/model` may name one ([`no_network_in_the_service_or_the_model`]): an operation may
+/// be rolled back, and a request it sent cannot be. Webhooks wait in the workspace's outbox
+/// and the clients send them after the commit (`src/webhook_delivery.rs`).
+const NETWORK: &[&str] = &[
+    "ureq",
+    "reqwest",
+    "hyper",
+    "hyper_util",
+    "isahc",
+    "attohttpc",
+    "minreq",
+    "curl",
+    "tungstenite",
+    "tokio",
+    "mio",
+    "socket2",
+    "rustls",
+    "TcpStream",
+    "TcpListener",
+    "UdpSocket",
+    "ToSocketAddrs",
 ];
 
 /// Shared mutable state the model may not hold (see the module doc).
@@ -599,6 +644,51 @@ fn no_shared_mutable_state_in_the_model() {
         "shared mutable state in src/model (move it to the client or service that owns it, or make it a plain value):\n{}",
         bad.join("\n")
     );
+}
+
+/// The identifiers of a line of code (comments and strings are blanked already).
+fn identifiers(line: &str) -> impl Iterator<Item = &str> {
+    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
+#[test]
+fn no_network_in_the_service_or_the_model() {
+    let files = load();
+    let mut bad = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| matches!(layer(&f.module), "service" | "model"))
+    {
+        for (n, line) in f.code.lines().enumerate() {
+            if let Some(what) = identifiers(line).find(|w| NETWORK.contains(w)) {
+                bad.push(format!(
+                    "src/{}:{}: `{what}` in `{}`",
+                    f.rel,
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "the network reached from src/service or src/model (append to the workspace's outbox and let the clients send it, see src/webhook_delivery.rs):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_network_scan_sees_crate_paths_and_sockets() {
+    let hits = |line: &str| identifiers(line).any(|w| NETWORK.contains(&w));
+    assert!(hits("let agent = ureq::Agent::new_with_config(config);"));
+    assert!(hits("use std :: net::TcpStream;"));
+    assert!(hits("use std::net::{Ipv4Addr, UdpSocket};"));
+    // Addresses are arithmetic (a firewall's CIDR ranges), not the network.
+    assert!(!hits("use std::net::Ipv4Addr;"));
+    assert!(hits("fn f(s: TcpListener) {}"));
+    assert!(!hits("let requested = hyperlink(url); // not a crate"));
+    assert!(!hits("let network = ws.networks.len();"));
 }
 
 /// The service's files as graph nodes: `service/sql.rs` is `sql`,

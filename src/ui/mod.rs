@@ -223,6 +223,8 @@ pub struct ConsoleApp {
     pub nav_shown: Option<bool>,
     /// View > "Customer app".
     pub customer_app: customer_app::CustomerAppPanel,
+    /// Sends the workspace's webhook outbox on a thread of its own (never this one).
+    webhooks: crate::webhook_delivery::Courier,
 }
 
 impl ConsoleApp {
@@ -298,6 +300,7 @@ impl ConsoleApp {
             presenter_side: false,
             nav_shown: None,
             customer_app: customer_app::CustomerAppPanel::default(),
+            webhooks: crate::webhook_delivery::Courier::default(),
             ws,
         }
     }
@@ -420,8 +423,12 @@ impl ConsoleApp {
     fn restore(&mut self, ws: Workspace) {
         // Bookmarks kept in the file belong to the session, not to a moment of it.
         let kept = std::mem::take(&mut self.ws.bookmarks);
+        // Webhooks owed to the outside world are not rewound: what waits is still sent, and
+        // what was sent is not sent again.
+        let outbox = std::mem::take(&mut self.ws.outbox);
         self.ws = ws;
         self.ws.bookmarks = kept;
+        self.ws.outbox = outbox;
         // Changes asked of the state left behind do not apply to this one.
         self.commands.clear();
         self.clock.running = false;
@@ -662,6 +669,8 @@ impl ConsoleApp {
         self.history = history::History::start(&ws, "Opened");
         self.history
             .set_source(source_of(self.doc.path.as_deref(), &ws));
+        // Webhooks being sent for the workspace left are not recorded in this one.
+        self.webhooks.forget();
         // Another workspace leaves the scenario being walked.
         self.scenario = None;
         self.ws = ws;
@@ -889,6 +898,7 @@ impl ConsoleApp {
                             "a recovered copy of unsaved work (save it first and replay on that file)",
                         );
                         self.ws = ws;
+                        self.webhooks.forget();
                         self.commands.clear();
                         self.blades.clear();
                         self.dialog = None;
@@ -1317,6 +1327,21 @@ impl ConsoleApp {
             }
         }
         self.record_now();
+        self.send_webhooks(&ctx);
         self.update_title(&ctx);
+    }
+
+    /// The webhook outbox, after the frame's changes have committed: sent on the courier's
+    /// thread; the outcomes are recorded (an operation) when no job works on a copy of the
+    /// workspace, into the current History point (a reaction, not a change to undo or replay).
+    fn send_webhooks(&mut self, ctx: &egui::Context) {
+        let may_record = !self.busy();
+        if self.webhooks.poll(&mut self.ws, may_record) > 0 {
+            self.history.absorb(&self.ws);
+            ctx.request_repaint();
+        }
+        if self.webhooks.busy() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
     }
 }
