@@ -691,6 +691,80 @@ fn the_network_scan_sees_crate_paths_and_sockets() {
     assert!(!hits("let network = ws.networks.len();"));
 }
 
+/// The endpoint's functions that take a workspace to change. The window never hands them
+/// its own (`&mut app.ws`, `&mut self.ws`): requests are answered by a job on a copy of it
+/// (`ui::endpoint_panel::serve`), as other changes off the UI thread are.
+const ENDPOINT_WRITERS: &[&str] = &[
+    "serve_waiting",
+    "serve_next",
+    "serve_next_durably",
+    "answer_all",
+    "answer",
+    "catch_up_with_wall_clock",
+    "handle",
+];
+
+/// Where `code` (whitespace removed) passes the app's own workspace to an endpoint writer.
+fn app_workspace_to_endpoint(code: &str) -> Vec<String> {
+    let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut out = Vec::new();
+    for name in ENDPOINT_WRITERS {
+        for own in ["&mutapp.ws", "&mutself.ws"] {
+            let call = format!("{name}({own}");
+            let mut from = 0;
+            while let Some(i) = compact[from..].find(&call) {
+                let at = from + i;
+                // A whole name: `answer(` but not `my_answer(`.
+                let whole = at == 0
+                    || !compact.as_bytes()[at - 1].is_ascii_alphanumeric()
+                        && compact.as_bytes()[at - 1] != b'_';
+                let next = compact.as_bytes().get(at + call.len());
+                if whole && next.is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_') {
+                    out.push(format!("{name}({own}"));
+                }
+                from = at + call.len();
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_window_never_hands_its_workspace_to_the_endpoint() {
+    let files = load();
+    let mut bad = Vec::new();
+    for f in files.iter().filter(|f| layer(&f.module) == "ui") {
+        for hit in app_workspace_to_endpoint(&f.code) {
+            bad.push(format!("src/{}: `{hit}…`", f.rel));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "the window changes its workspace for the endpoint on the UI thread (take the requests with `Endpoint::take_waiting` and answer them in a job, see ui::endpoint_panel::serve):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_endpoint_scan_sees_the_calls_it_forbids() {
+    assert_eq!(
+        app_workspace_to_endpoint(
+            "if endpoint.serve_waiting(&mut app.ws, app.keys.as_ref()) > 0 {"
+        ),
+        ["serve_waiting(&mutapp.ws"]
+    );
+    assert_eq!(
+        app_workspace_to_endpoint("answerer.answer_all(\n    &mut self.ws,\n    keys, w);"),
+        ["answer_all(&mutself.ws"]
+    );
+    // A job's own copy, and reads, are fine.
+    assert!(
+        app_workspace_to_endpoint("answerer.answer_all(ws, keys.as_ref(), waiting)").is_empty()
+    );
+    assert!(app_workspace_to_endpoint("endpoint.sync(&app.ws)").is_empty());
+    assert!(app_workspace_to_endpoint("self.ws.outbox = outbox; unhandle(&mut app.ws)").is_empty());
+}
+
 /// The service's files as graph nodes: `service/sql.rs` is `sql`,
 /// `service/keyvault/keys.rs` is `keyvault::keys`; the root `service/mod.rs` is no node.
 fn service_node(module: &[String]) -> Option<String> {

@@ -864,6 +864,8 @@ impl ConsoleApp {
                                 b.kind.deliver(blades::Line::Main, outcome.result);
                             }
                         }
+                        // The clients have their answers; the panel lists them.
+                        JobOrigin::Endpoint => {}
                     }
                     // Each job's change is its own point (a change queued meanwhile is next).
                     self.record_now();
@@ -1129,6 +1131,12 @@ impl ConsoleApp {
         }
     }
 
+    /// Starts `job` through the action queue, as a blade's heavy change starts (only when
+    /// no job runs: callers check [`Self::busy`]).
+    pub(crate) fn queue_job(&mut self, job: Job) {
+        self.apply_actions(vec![Action::Spawn(Box::new(job))]);
+    }
+
     /// The window title the app shows now.
     pub fn title(&self) -> &str {
         &self.title
@@ -1228,7 +1236,6 @@ impl ConsoleApp {
     fn frame(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll_jobs(&ctx);
-        endpoint_panel::serve(self, &ctx);
         self.tick_clock(&ctx);
         let now = ctx.input(|i| i.time);
         self.recovery.tick(
@@ -1327,6 +1334,8 @@ impl ConsoleApp {
             }
         }
         self.record_now();
+        // Requests from SDK clients, after the frame's own changes: a job of their own.
+        endpoint_panel::serve(self, &ctx);
         self.send_webhooks(&ctx);
         self.update_title(&ctx);
     }
