@@ -101,6 +101,51 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
     ("sim", "arm_endpoint", "sim (time) is the bottom layer"),
     ("sim", "scenario", "sim (time) is the bottom layer"),
     ("sim", "crypto", "sim (time) is the bottom layer"),
+    (
+        "service",
+        "webhook_delivery",
+        "the operations layer appends to the outbox; the clients send it after the commit",
+    ),
+    (
+        "service",
+        "webhook_receiver",
+        "the operations layer knows no network endpoint",
+    ),
+    (
+        "model",
+        "webhook_delivery",
+        "the model is data below every client",
+    ),
+    (
+        "model",
+        "webhook_receiver",
+        "the model is data below every client",
+    ),
+];
+
+/// Crates and `std::net` sockets that reach the network (addresses such as `Ipv4Addr` are
+/// arithmetic and allowed). No file under `src/service` or
+/// `src/model` may name one ([`no_network_in_the_service_or_the_model`]): an operation may
+/// be rolled back, and a request it sent cannot be. Webhooks wait in the workspace's outbox
+/// and the clients send them after the commit (`src/webhook_delivery.rs`).
+const NETWORK: &[&str] = &[
+    "ureq",
+    "reqwest",
+    "hyper",
+    "hyper_util",
+    "isahc",
+    "attohttpc",
+    "minreq",
+    "curl",
+    "tungstenite",
+    "tokio",
+    "mio",
+    "socket2",
+    "rustls",
+    "TcpStream",
+    "TcpListener",
+    "UdpSocket",
+    "ToSocketAddrs",
 ];
 
 /// Shared mutable state the model may not hold (see the module doc).
@@ -601,6 +646,125 @@ fn no_shared_mutable_state_in_the_model() {
     );
 }
 
+/// The identifiers of a line of code (comments and strings are blanked already).
+fn identifiers(line: &str) -> impl Iterator<Item = &str> {
+    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
+#[test]
+fn no_network_in_the_service_or_the_model() {
+    let files = load();
+    let mut bad = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| matches!(layer(&f.module), "service" | "model"))
+    {
+        for (n, line) in f.code.lines().enumerate() {
+            if let Some(what) = identifiers(line).find(|w| NETWORK.contains(w)) {
+                bad.push(format!(
+                    "src/{}:{}: `{what}` in `{}`",
+                    f.rel,
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "the network reached from src/service or src/model (append to the workspace's outbox and let the clients send it, see src/webhook_delivery.rs):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_network_scan_sees_crate_paths_and_sockets() {
+    let hits = |line: &str| identifiers(line).any(|w| NETWORK.contains(&w));
+    assert!(hits("let agent = ureq::Agent::new_with_config(config);"));
+    assert!(hits("use std :: net::TcpStream;"));
+    assert!(hits("use std::net::{Ipv4Addr, UdpSocket};"));
+    // Addresses are arithmetic (a firewall's CIDR ranges), not the network.
+    assert!(!hits("use std::net::Ipv4Addr;"));
+    assert!(hits("fn f(s: TcpListener) {}"));
+    assert!(!hits("let requested = hyperlink(url); // not a crate"));
+    assert!(!hits("let network = ws.networks.len();"));
+}
+
+/// The endpoint's functions that take a workspace to change. The window never hands them
+/// its own (`&mut app.ws`, `&mut self.ws`): requests are answered by a job on a copy of it
+/// (`ui::endpoint_panel::serve`), as other changes off the UI thread are.
+const ENDPOINT_WRITERS: &[&str] = &[
+    "serve_waiting",
+    "serve_next",
+    "serve_next_durably",
+    "answer_all",
+    "answer",
+    "catch_up_with_wall_clock",
+    "handle",
+];
+
+/// Where `code` (whitespace removed) passes the app's own workspace to an endpoint writer.
+fn app_workspace_to_endpoint(code: &str) -> Vec<String> {
+    let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut out = Vec::new();
+    for name in ENDPOINT_WRITERS {
+        for own in ["&mutapp.ws", "&mutself.ws"] {
+            let call = format!("{name}({own}");
+            let mut from = 0;
+            while let Some(i) = compact[from..].find(&call) {
+                let at = from + i;
+                // A whole name: `answer(` but not `my_answer(`.
+                let whole = at == 0
+                    || !compact.as_bytes()[at - 1].is_ascii_alphanumeric()
+                        && compact.as_bytes()[at - 1] != b'_';
+                let next = compact.as_bytes().get(at + call.len());
+                if whole && next.is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_') {
+                    out.push(format!("{name}({own}"));
+                }
+                from = at + call.len();
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_window_never_hands_its_workspace_to_the_endpoint() {
+    let files = load();
+    let mut bad = Vec::new();
+    for f in files.iter().filter(|f| layer(&f.module) == "ui") {
+        for hit in app_workspace_to_endpoint(&f.code) {
+            bad.push(format!("src/{}: `{hit}…`", f.rel));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "the window changes its workspace for the endpoint on the UI thread (take the requests with `Endpoint::take_waiting` and answer them in a job, see ui::endpoint_panel::serve):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_endpoint_scan_sees_the_calls_it_forbids() {
+    assert_eq!(
+        app_workspace_to_endpoint(
+            "if endpoint.serve_waiting(&mut app.ws, app.keys.as_ref()) > 0 {"
+        ),
+        ["serve_waiting(&mutapp.ws"]
+    );
+    assert_eq!(
+        app_workspace_to_endpoint("answerer.answer_all(\n    &mut self.ws,\n    keys, w);"),
+        ["answer_all(&mutself.ws"]
+    );
+    // A job's own copy, and reads, are fine.
+    assert!(
+        app_workspace_to_endpoint("answerer.answer_all(ws, keys.as_ref(), waiting)").is_empty()
+    );
+    assert!(app_workspace_to_endpoint("endpoint.sync(&app.ws)").is_empty());
+    assert!(app_workspace_to_endpoint("self.ws.outbox = outbox; unhandle(&mut app.ws)").is_empty());
+}
+
 /// The service's files as graph nodes: `service/sql.rs` is `sql`,
 /// `service/keyvault/keys.rs` is `keyvault::keys`; the root `service/mod.rs` is no node.
 fn service_node(module: &[String]) -> Option<String> {
@@ -932,17 +1096,6 @@ const TIER2_ALLOWED: &[(&str, &str, &str)] = &[
         "keyvault::import",
         "keyvault::keys",
         "an imported key is added as a created one",
-    ),
-    // Backup rules still in backup.rs (pure: candidates for model/retention.rs).
-    (
-        "sql",
-        "backup",
-        "a dropped database is kept while its backups can restore it",
-    ),
-    (
-        "dependents",
-        "backup",
-        "the keys a database's backups still need",
     ),
 ];
 

@@ -31,4 +31,5 @@ pub mod shell;
 pub mod sim;
 pub mod ui;
 pub mod vault_endpoint;
+pub mod webhook_delivery;
 pub mod webhook_receiver;

@@ -672,7 +672,10 @@ fn run_serve(args: ServeArgs) -> ExitCode {
             }
         });
     });
-    let mut sh = Shell::new();
+    // The webhooks alerts fire are sent by the courier's thread, between requests: an
+    // endpoint slow to answer never holds a client's request (nor does a typed line).
+    let mut sh = Shell::new().without_webhook_delivery();
+    let mut courier = tde_console::webhook_delivery::Courier::default();
     // Every change a client is answered for, and every line typed, is in the workspace's
     // log before the answer: a crash (kill -9, power loss) loses none of them.
     let mut durable = |ws: &Workspace| -> Result<(), String> {
@@ -703,6 +706,13 @@ fn run_serve(args: ServeArgs) -> ExitCode {
             if let Err(e) = durable(&ws) {
                 lost = Some(e);
             }
+        }
+        // Webhooks fired by what was just made durable; their outcomes are made durable too.
+        if lost.is_none()
+            && courier.poll(&mut ws, true) > 0
+            && let Err(e) = durable(&ws)
+        {
+            lost = Some(e);
         }
         // Vaults created meanwhile are served, and announced as the first ones were;
         // vaults deleted stop listening.

@@ -23,7 +23,7 @@ pub use customer_app::{CustomerApp, SampleOutcome, SampleRun};
 pub use ids::*;
 pub use journal::*;
 pub use monitor::*;
-pub use retention::parse_retention;
+pub use retention::{BackupEntry, parse_retention};
 pub use secret::*;
 pub use sql::*;
 pub use synapse::*;

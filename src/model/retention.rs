@@ -79,6 +79,126 @@ impl Database {
         self.protector_history.drain(..keep_int);
     }
 
+    /// How long the weekly full taken at `t` is kept: the longest of the weekly retention,
+    /// the monthly one (for the first full of its month) and the yearly one (for the full of
+    /// the policy's week of the year). `None`: not kept.
+    pub fn ltr_kept_for(&self, t: Timestamp) -> Option<Duration> {
+        let s = &self.settings;
+        let parse = |r: &Option<String>| r.as_deref().and_then(parse_retention);
+        let date = ::time::OffsetDateTime::from_unix_timestamp(t.0).ok()?;
+        let weekly = parse(&s.ltr_weekly_retention);
+        let monthly = parse(&s.ltr_monthly_retention).filter(|_| date.day() <= 7);
+        let yearly = parse(&s.ltr_yearly_retention)
+            .filter(|_| s.ltr_week_of_year == Some(date.iso_week() as u32));
+        [weekly, monthly, yearly].into_iter().flatten().max()
+    }
+
+    /// The protector interval in force at `t`.
+    pub fn interval_at(&self, t: Timestamp) -> Option<&ProtectorInterval> {
+        let i = self.protector_history.partition_point(|i| i.from <= t);
+        i.checked_sub(1).and_then(|i| self.protector_history.get(i))
+    }
+
+    /// The intervals a restore to `t` needs: those overlapping [full backup before `t`, `t`].
+    pub fn intervals_needed(&self, t: Timestamp) -> Vec<&ProtectorInterval> {
+        let full = self.full_backup_before(t);
+        let first = self
+            .protector_history
+            .partition_point(|i| i.from <= full)
+            .saturating_sub(1);
+        self.protector_history[first..]
+            .iter()
+            .take_while(|i| i.from <= t)
+            .collect()
+    }
+
+    /// The newest `limit` backups taken up to `now` (newest first), with their protectors.
+    pub fn recent_backups(&self, now: Timestamp, limit: usize) -> Vec<BackupEntry> {
+        let mut out = Vec::new();
+        let full_every = FULL_BACKUP_EVERY.0;
+        let diff_every =
+            Duration::hours(self.backup_policy.diff_backup_hours.clamp(12, 24) as i64).0;
+        let log_every = LOG_BACKUP_EVERY.0;
+        let since = (now - self.created).0;
+        if since < 0 {
+            return out;
+        }
+        // Walk back over log instants; each is a full, differential or log backup.
+        let mut k = since / log_every;
+        while out.len() < limit && k >= 0 {
+            let offset = k * log_every;
+            let time = self.created + Duration(offset);
+            let kind = if offset % full_every == 0 {
+                BackupKind::Full
+            } else if (offset % full_every) % diff_every == 0 {
+                BackupKind::Differential
+            } else {
+                BackupKind::Log
+            };
+            out.push(BackupEntry {
+                time,
+                kind,
+                protector: self.interval_at(time).and_then(|i| i.protector.clone()),
+            });
+            k -= 1;
+        }
+        out
+    }
+
+    /// The latest geo-replicated backup point: the last log backup an hour or more ago.
+    pub fn geo_backup_point(&self, now: Timestamp) -> Timestamp {
+        let t = (now - GEO_BACKUP_LAG).max(self.created);
+        let logs = (t - self.created).0 / LOG_BACKUP_EVERY.0;
+        self.created + Duration(logs * LOG_BACKUP_EVERY.0)
+    }
+
+    /// The weekly full backups kept for long-term retention, newest first.
+    pub fn ltr_backups(&self, now: Timestamp) -> Vec<Timestamp> {
+        self.ltr_backups_until(now, now)
+    }
+
+    /// The weekly fulls taken up to `last` (the database's deletion, or now) that long-term
+    /// retention still keeps at `now`, newest first.
+    pub fn ltr_backups_until(&self, last: Timestamp, now: Timestamp) -> Vec<Timestamp> {
+        let Some(longest) = self.ltr_retention() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut t = self.full_backup_before(last.min(now));
+        // Only fulls taken while a policy was in force, and whose history is still kept.
+        let first = self
+            .created
+            .max(self.settings.ltr_since.unwrap_or(self.created))
+            .max(self.history_start.unwrap_or(self.created));
+        // Ten years of weekly fulls at the most.
+        while t >= first && t + longest >= now && out.len() < 600 {
+            if self.ltr_kept_for(t).is_some_and(|keep| t + keep >= now) {
+                out.push(t);
+            }
+            t = t - FULL_BACKUP_EVERY;
+        }
+        out
+    }
+
+    /// Which keys the backups of the database still need (URIs of Key Vault keys, oldest
+    /// first).
+    pub fn keys_needed_by_backups(&self, now: Timestamp) -> Vec<String> {
+        let from = self.history_needed_from(now);
+        let first = self
+            .protector_history
+            .partition_point(|i| i.from <= from)
+            .saturating_sub(1);
+        let mut out: Vec<String> = Vec::new();
+        for i in &self.protector_history[first..] {
+            if let Some(uri) = i.protector.as_ref().and_then(|p| p.uri.clone())
+                && !out.iter().any(|u| u.eq_ignore_ascii_case(&uri))
+            {
+                out.push(uri);
+            }
+        }
+        out
+    }
+
     /// Is the DEK wrapped as the last protector interval records?
     fn last_interval_matches(&self) -> bool {
         self.protector_history
@@ -95,6 +215,27 @@ impl Database {
                 }
                 _ => false,
             })
+    }
+}
+
+/// One backup of the derived chain ([`Database::recent_backups`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackupEntry {
+    pub time: Timestamp,
+    pub kind: BackupKind,
+    /// What it was encrypted under (`None`: TDE was off).
+    pub protector: Option<BackupProtector>,
+}
+
+impl DeletedDatabase {
+    /// Is the dropped database still worth keeping: within its point-in-time retention, or
+    /// with long-term retention backups still kept?
+    pub fn still_restorable(&self, now: Timestamp) -> bool {
+        self.database.earliest_restore_point(now) <= self.deleted_at
+            || !self
+                .database
+                .ltr_backups_until(self.deleted_at, now)
+                .is_empty()
     }
 }
 

@@ -137,6 +137,10 @@ pub struct Workspace {
     pub alert_rules: Vec<super::monitor::AlertRule>,
     #[serde(default)]
     pub deliveries: Vec<super::monitor::Delivery>,
+    /// Webhook POSTs fired and not yet sent: the clients send them after the operation
+    /// commits and record the outcome in `deliveries` (`service::monitor::record_deliveries`).
+    #[serde(default)]
+    pub outbox: super::monitor::Outbox,
     /// The secret key backups of this workspace are sealed under. A file without one is
     /// refused on load (a new root would silently orphan every backup made under the old).
     #[serde(default = "crate::crypto::backup::BackupRoot::unset")]
@@ -311,6 +315,7 @@ impl Workspace {
             action_groups,
             alert_rules,
             deliveries,
+            outbox,
             backup_root,
             locks,
             journal,
@@ -348,6 +353,7 @@ impl Workspace {
             && *action_groups == other.action_groups
             && *alert_rules == other.alert_rules
             && *deliveries == other.deliveries
+            && *outbox == other.outbox
             && *backup_root == other.backup_root
             && *locks == other.locks
             && *journal == other.journal

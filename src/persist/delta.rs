@@ -13,9 +13,9 @@
 
 use crate::model::{
     ActionGroup, ActivityLogEntry, AlertRule, AppRegistration, ConsoleUser, Continuity,
-    CustomerApp, Delivery, KeyVault, NetworkPolicies, Notification, ResourceGroup, ResourceLock,
-    SavedBookmark, ServicePrincipal, SqlServer, Subscription, SubscriptionId, SynapseEstate,
-    Tenant, UserAssignedIdentity, VaultRequest, VirtualNetwork, Workspace,
+    CustomerApp, Delivery, KeyVault, NetworkPolicies, Notification, Outbox, ResourceGroup,
+    ResourceLock, SavedBookmark, ServicePrincipal, SqlServer, Subscription, SubscriptionId,
+    SynapseEstate, Tenant, UserAssignedIdentity, VaultRequest, VirtualNetwork, Workspace,
 };
 use crate::sim::{Schedule, SimClock, TimingProfile};
 use serde::{Deserialize, Serialize};
@@ -103,6 +103,7 @@ whole_fields! {
     action_groups: Vec<ActionGroup>,
     alert_rules: Vec<AlertRule>,
     deliveries: Vec<Delivery>,
+    outbox: Outbox,
     backup_root: crate::crypto::backup::BackupRoot,
     locks: Vec<ResourceLock>,
     continuity: Continuity,
@@ -137,6 +138,7 @@ pub fn diff(old: &Workspace, new: &Workspace) -> Delta {
         action_groups: _,
         alert_rules: _,
         deliveries: _,
+        outbox: _,
         backup_root: _,
         locks: _,
         journal,

@@ -35,80 +35,29 @@ pub fn ltr_retention(d: &Database) -> Option<Duration> {
     d.ltr_retention()
 }
 
-/// How long the weekly full taken at `t` is kept: the longest of the weekly retention, the
-/// monthly one (for the first full of its month) and the yearly one (for the full of the
-/// policy's week of the year). `None`: not kept.
+/// How long the weekly full taken at `t` is kept ([`Database::ltr_kept_for`]).
 pub fn ltr_kept_for(d: &Database, t: Timestamp) -> Option<Duration> {
-    let s = &d.settings;
-    let parse = |r: &Option<String>| r.as_deref().and_then(parse_retention);
-    let date = ::time::OffsetDateTime::from_unix_timestamp(t.0).ok()?;
-    let weekly = parse(&s.ltr_weekly_retention);
-    let monthly = parse(&s.ltr_monthly_retention).filter(|_| date.day() <= 7);
-    let yearly = parse(&s.ltr_yearly_retention)
-        .filter(|_| s.ltr_week_of_year == Some(date.iso_week() as u32));
-    [weekly, monthly, yearly].into_iter().flatten().max()
+    d.ltr_kept_for(t)
 }
 
 pub use crate::model::parse_retention;
 
-/// The protector interval in force at `t`.
+/// The protector interval in force at `t` ([`Database::interval_at`]).
 pub fn interval_at(d: &Database, t: Timestamp) -> Option<&ProtectorInterval> {
-    let i = d.protector_history.partition_point(|i| i.from <= t);
-    i.checked_sub(1).and_then(|i| d.protector_history.get(i))
+    d.interval_at(t)
 }
 
-/// The intervals a restore to `t` needs: those overlapping [full backup before `t`, `t`].
+/// The intervals a restore to `t` needs ([`Database::intervals_needed`]).
 pub fn intervals_needed(d: &Database, t: Timestamp) -> Vec<&ProtectorInterval> {
-    let full = full_backup_before(d, t);
-    let first = d
-        .protector_history
-        .partition_point(|i| i.from <= full)
-        .saturating_sub(1);
-    d.protector_history[first..]
-        .iter()
-        .take_while(|i| i.from <= t)
-        .collect()
+    d.intervals_needed(t)
 }
 
-/// One backup of the derived chain.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BackupEntry {
-    pub time: Timestamp,
-    pub kind: BackupKind,
-    /// What it was encrypted under (`None`: TDE was off).
-    pub protector: Option<BackupProtector>,
-}
+/// One backup of the derived chain (a model type: [`Database::recent_backups`]).
+pub use crate::model::BackupEntry;
 
-/// The newest `limit` backups taken up to `now` (newest first), with their protectors.
+/// The newest `limit` backups taken up to `now` ([`Database::recent_backups`]).
 pub fn recent_backups(d: &Database, now: Timestamp, limit: usize) -> Vec<BackupEntry> {
-    let mut out = Vec::new();
-    let full_every = FULL_BACKUP_EVERY.0;
-    let diff_every = Duration::hours(d.backup_policy.diff_backup_hours.clamp(12, 24) as i64).0;
-    let log_every = LOG_BACKUP_EVERY.0;
-    let since = (now - d.created).0;
-    if since < 0 {
-        return out;
-    }
-    // Walk back over log instants; each is a full, differential or log backup.
-    let mut k = since / log_every;
-    while out.len() < limit && k >= 0 {
-        let offset = k * log_every;
-        let time = d.created + Duration(offset);
-        let kind = if offset % full_every == 0 {
-            BackupKind::Full
-        } else if (offset % full_every) % diff_every == 0 {
-            BackupKind::Differential
-        } else {
-            BackupKind::Log
-        };
-        out.push(BackupEntry {
-            time,
-            kind,
-            protector: interval_at(d, time).and_then(|i| i.protector.clone()),
-        });
-        k -= 1;
-    }
-    out
+    d.recent_backups(now, limit)
 }
 
 /// Where a restore reads from.
@@ -260,39 +209,19 @@ fn source_and_point(ws: &Workspace, req: &RestoreRequest) -> ServiceResult<(Data
     }
 }
 
-/// The latest geo-replicated backup point: the last log backup an hour or more ago.
+/// The latest geo-replicated backup point ([`Database::geo_backup_point`]).
 pub fn geo_backup_point(d: &Database, now: Timestamp) -> Timestamp {
-    let t = (now - GEO_BACKUP_LAG).max(d.created);
-    let logs = (t - d.created).0 / LOG_BACKUP_EVERY.0;
-    d.created + Duration(logs * LOG_BACKUP_EVERY.0)
+    d.geo_backup_point(now)
 }
 
-/// The weekly full backups kept for long-term retention, newest first.
+/// The weekly full backups kept for long-term retention ([`Database::ltr_backups`]).
 pub fn ltr_backups(d: &Database, now: Timestamp) -> Vec<Timestamp> {
-    ltr_backups_until(d, now, now)
+    d.ltr_backups(now)
 }
 
-/// The weekly fulls taken up to `last` (the database's deletion, or now) that long-term
-/// retention still keeps at `now`, newest first.
+/// The weekly fulls up to `last` still kept at `now` ([`Database::ltr_backups_until`]).
 pub fn ltr_backups_until(d: &Database, last: Timestamp, now: Timestamp) -> Vec<Timestamp> {
-    let Some(longest) = ltr_retention(d) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut t = full_backup_before(d, last.min(now));
-    // Only fulls taken while a policy was in force, and whose history is still kept.
-    let first = d
-        .created
-        .max(d.settings.ltr_since.unwrap_or(d.created))
-        .max(d.history_start.unwrap_or(d.created));
-    // Ten years of weekly fulls at the most.
-    while t >= first && t + longest >= now && out.len() < 600 {
-        if ltr_kept_for(d, t).is_some_and(|keep| t + keep >= now) {
-            out.push(t);
-        }
-        t = t - FULL_BACKUP_EVERY;
-    }
-    out
+    d.ltr_backups_until(last, now)
 }
 
 /// Unwraps, as `target` would, the DEK of every interval a restore to `point` needs. The
@@ -719,11 +648,9 @@ pub fn set_backup_policy(
     })
 }
 
-/// Is a dropped database still worth keeping: within its point-in-time retention, or with
-/// long-term retention backups still kept?
+/// Is a dropped database still worth keeping ([`DeletedDatabase::still_restorable`])?
 pub fn dropped_still_restorable(x: &DeletedDatabase, now: Timestamp) -> bool {
-    earliest_restore_point(&x.database, now) <= x.deleted_at
-        || !ltr_backups_until(&x.database, x.deleted_at, now).is_empty()
+    x.still_restorable(now)
 }
 
 /// Dropped databases of a server still within their point-in-time retention.
@@ -766,22 +693,9 @@ pub fn interval_reachable(ws: &Workspace, server_name: &str, interval: &Protecto
         })
 }
 
-/// Which keys the backups of `d` still need (URIs of Key Vault keys, oldest first).
+/// Which keys the backups of `d` still need ([`Database::keys_needed_by_backups`]).
 pub fn keys_needed_by_backups(d: &Database, now: Timestamp) -> Vec<String> {
-    let from = d.history_needed_from(now);
-    let first = d
-        .protector_history
-        .partition_point(|i| i.from <= from)
-        .saturating_sub(1);
-    let mut out: Vec<String> = Vec::new();
-    for i in &d.protector_history[first..] {
-        if let Some(uri) = i.protector.as_ref().and_then(|p| p.uri.clone())
-            && !out.iter().any(|u| u.eq_ignore_ascii_case(&uri))
-        {
-            out.push(uri);
-        }
-    }
-    out
+    d.keys_needed_by_backups(now)
 }
 
 #[cfg(test)]

@@ -92,7 +92,8 @@ pub fn dependents(ws: &Workspace, vault: &str, key: &str, version: Option<&str>)
                     server: s.name.clone(),
                     database: d.name.clone(),
                 });
-            } else if super::backup::keys_needed_by_backups(d, now)
+            } else if d
+                .keys_needed_by_backups(now)
                 .iter()
                 .any(|u| names(u, vault, key, version))
                 && !key_names(s.database_key(d), vault, key, version)

@@ -187,6 +187,7 @@ pub fn new_workspace(name: &str, seed: u64) -> Workspace {
         action_groups: Vec::new(),
         alert_rules: Vec::new(),
         deliveries: Vec::new(),
+        outbox: Outbox::default(),
         backup_root: crate::crypto::backup::BackupRoot::generate(),
         locks: Vec::new(),
         journal: RequestJournal::default(),

@@ -1,11 +1,13 @@
 //! Azure Monitor: action groups, activity-log alert rules, and delivering alerts when the
-//! Activity Log records they watch become visible. A webhook receiver really POSTs the
-//! common alert schema JSON, to a loopback URL only (this console is for training).
+//! Activity Log records they watch become visible. A webhook receiver gets the common alert
+//! schema JSON, to a loopback URL only (this console is for training), through an outbox:
+//! firing an alert only appends the POST to [`Workspace::outbox`]; the clients send it after
+//! the operation has committed (so a rolled-back operation sends nothing) and record what
+//! happened with [`record_deliveries`]. Nothing here touches the network.
 
 use super::{ServiceError, ServiceResult, check_name, notify, transact};
 use crate::model::*;
 use serde_json::json;
-use std::time::Duration as StdDuration;
 
 /// `az monitor action-group create`.
 pub fn create_action_group(ws: &mut Workspace, group: ActionGroup) -> ServiceResult<ActionGroup> {
@@ -146,11 +148,7 @@ fn deliver(ws: &mut Workspace, rule: &AlertRule, entry: &ActivityLogEntry) {
         .collect();
     for g in groups {
         for r in &g.receivers {
-            let result = match r.kind {
-                ReceiverKind::Webhook => post_json(&r.target, &payload),
-                _ => "Delivered (simulated)".to_string(),
-            };
-            ws.deliveries.push(Delivery {
+            let sent = |result: String| Delivery {
                 time: now,
                 alert_rule: rule.name.clone(),
                 action_group: g.name.clone(),
@@ -159,7 +157,27 @@ fn deliver(ws: &mut Workspace, rule: &AlertRule, entry: &ActivityLogEntry) {
                 target: r.target.clone(),
                 payload: payload.clone(),
                 result,
-            });
+            };
+            if r.kind != ReceiverKind::Webhook {
+                ws.deliveries
+                    .push(sent("Delivered (simulated)".to_string()));
+                continue;
+            }
+            // A webhook waits in the outbox for a client to POST it after this commits.
+            let pending = PendingDelivery {
+                id: 0,
+                time: now,
+                alert_rule: rule.name.clone(),
+                action_group: g.name.clone(),
+                receiver: r.name.clone(),
+                target: r.target.clone(),
+                payload: payload.clone(),
+            };
+            if ws.outbox.push(pending).is_err() {
+                ws.deliveries.push(sent(format!(
+                    "Failed: not sent, {OUTBOX_LIMIT} webhook deliveries were already waiting to be sent"
+                )));
+            }
         }
     }
     notify(
@@ -256,27 +274,46 @@ pub(crate) fn parse_loopback_url(url: &str) -> ServiceResult<(String, u16, Strin
     loopback_url(url).map_err(|m| ServiceError::bad_request("InvalidWebhookUrl", m))
 }
 
-/// POSTs JSON over HTTP/1.1 to a loopback URL; returns what happened, in words.
-fn post_json(url: &str, body: &str) -> String {
-    // Only http to a loopback address, and nothing a request line could be split on.
-    if let Err(e) = parse_loopback_url(url) {
-        return format!("Failed: {}", e.message);
-    }
-    let config = ureq::Agent::config_builder()
-        .timeout_global(Some(StdDuration::from_secs(2)))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build();
-    let agent = ureq::Agent::new_with_config(config);
-    match agent
-        .post(url)
-        .header("Content-Type", "application/json")
-        .header("User-Agent", "tde-console-action-group")
-        .send(body)
+/// What a client's attempt to send a pending webhook delivery came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    /// [`PendingDelivery::id`].
+    pub id: u64,
+    /// In words: "HTTP 200", "Failed: connection refused", ...
+    pub result: String,
+}
+
+/// Records what sending pending webhook deliveries came to (a client calls it after it has
+/// POSTed them): each leaves the outbox and becomes a [`Delivery`] in the alerts' inbox,
+/// dated when its alert fired. Outcomes for deliveries no longer waiting (sent and recorded
+/// already, or from before an undo) are ignored. Returns how many were recorded.
+pub fn record_deliveries(ws: &mut Workspace, outcomes: &[DeliveryOutcome]) -> ServiceResult<usize> {
+    if !outcomes
+        .iter()
+        .any(|o| ws.outbox.pending.iter().any(|p| p.id == o.id))
     {
-        Ok(response) => format!("HTTP {}", response.status().as_u16()),
-        Err(e) => format!("Failed: {e}"),
+        return Ok(0);
     }
+    transact(ws, |ws| {
+        let mut n = 0;
+        for o in outcomes {
+            let Some(p) = ws.outbox.take(o.id) else {
+                continue;
+            };
+            ws.deliveries.push(Delivery {
+                time: p.time,
+                alert_rule: p.alert_rule,
+                action_group: p.action_group,
+                receiver: p.receiver,
+                kind: ReceiverKind::Webhook,
+                target: p.target,
+                payload: p.payload,
+                result: o.result.clone(),
+            });
+            n += 1;
+        }
+        Ok(n)
+    })
 }
 
 #[cfg(test)]

@@ -637,8 +637,7 @@ pub fn delete_database(ws: &mut Workspace, server_name: &str, db: &str) -> Servi
             let s = server_mut(ws, server_name)?;
             s.databases.retain(|x| !x.name.eq_ignore_ascii_case(db));
             if !matches!(d.state, DatabaseState::Restoring { .. }) && !secondary {
-                s.deleted_databases
-                    .retain(|x| super::backup::dropped_still_restorable(x, now));
+                s.deleted_databases.retain(|x| x.still_restorable(now));
                 s.deleted_databases.push(DeletedDatabase {
                     deleted_at: now,
                     database: d,

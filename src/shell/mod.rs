@@ -103,6 +103,9 @@ pub struct Shell {
     /// twin), kept until [`Shell::take_pwsh_changes`]: a session's script replays them
     /// under bash.
     pwsh_changes: Vec<String>,
+    /// Sends the webhook outbox after each top-level command (off for the window's shell:
+    /// the window sends it itself).
+    delivers_webhooks: bool,
 }
 
 impl Default for Shell {
@@ -123,6 +126,7 @@ impl Default for Shell {
             stdin: None,
             echo: None,
             pwsh_changes: Vec::new(),
+            delivers_webhooks: true,
         }
     }
 }
@@ -173,6 +177,21 @@ impl Shell {
     pub fn with_keys(mut self, keys: Box<dyn KeySource + Send>) -> Self {
         self.keys = keys;
         self
+    }
+
+    /// Leaves the workspace's webhook outbox to its owner (the window sends it from a thread
+    /// of its own): by default the shell sends it after each command.
+    pub fn without_webhook_delivery(mut self) -> Self {
+        self.delivers_webhooks = false;
+        self
+    }
+
+    /// After a command at the top level has committed: the webhooks its alerts fired are
+    /// sent now and their outcomes recorded ([`crate::webhook_delivery::drain`]).
+    fn deliver_webhooks(&self, ws: &mut Workspace) {
+        if self.delivers_webhooks {
+            crate::webhook_delivery::drain(ws);
+        }
     }
 
     /// The `az` lines of the changes PowerShell cmdlets made since the last call, oldest
@@ -580,7 +599,7 @@ impl Shell {
         // Back to this line's own level, also when a panic skipped the nested levels' own
         // bookkeeping (PowerShell's `( … )` count on the same depth).
         self.depth = outer;
-        match result {
+        let out = match result {
             Ok(out) => out,
             Err(panic) => {
                 if let Some(s) = snapshot {
@@ -596,7 +615,11 @@ impl Shell {
                     ..Default::default()
                 }
             }
+        };
+        if outer == 0 {
+            self.deliver_webhooks(ws);
         }
+        out
     }
 
     /// Runs one command given as words that are already split and expanded (by real bash:
@@ -633,7 +656,7 @@ impl Shell {
             (r, code)
         }));
         self.depth = outer;
-        match result {
+        let out = match result {
             Ok((r, code)) => {
                 self.last_ok = r.ok;
                 (r, code)
@@ -653,7 +676,11 @@ impl Shell {
                     1,
                 )
             }
+        };
+        if outer == 0 {
+            self.deliver_webhooks(ws);
         }
+        out
     }
 
     fn run_line_inner(&mut self, ws: &mut Workspace, line: &str) -> LineOutput {

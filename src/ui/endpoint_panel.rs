@@ -4,11 +4,14 @@
 //! trust, a token, a snippet, the environment and sign-in command of the real az CLI, and
 //! the requests as they arrive.
 //!
-//! The UI thread owns the workspace, so it answers the requests: each frame takes those
-//! waiting (the endpoint wakes the UI when one arrives). While a job runs on a copy of the
-//! workspace, requests wait for it, so neither overwrites the other.
+//! The UI thread owns the workspace but answers no request itself: each frame, after the
+//! frame's own changes, it takes those waiting (the endpoint wakes the UI when one arrives)
+//! and hands them to a job, which answers them on a worker thread with a copy of the
+//! workspace (key creation, wraps and unwraps included). While a job runs, requests wait
+//! for it, so neither overwrites the other.
 
 use super::ConsoleApp;
+use super::jobs::{Job, JobOrigin};
 use crate::vault_endpoint::{Bearer, Endpoint, TOKEN_LIFETIME_S, token_for};
 use egui::RichText;
 use std::sync::Arc;
@@ -64,18 +67,44 @@ pub fn set_serving(app: &mut ConsoleApp, ctx: &egui::Context, on: bool) {
     }
 }
 
-/// Answers the requests waiting (each frame).
+/// Hands the requests waiting to a job (each frame, after the frame's own changes): they
+/// are answered on a worker thread with a copy of the workspace, which replaces it when the
+/// job is done, as any change made off the UI thread (its own History point, autosave,
+/// unsaved marker). While another job runs, requests wait for it in the endpoint's channel.
 pub fn serve(app: &mut ConsoleApp, ctx: &egui::Context) {
-    if app.job.is_some() {
+    if app.busy() {
         return;
     }
     let Some(endpoint) = app.serving.endpoint.as_mut() else {
         return;
     };
-    if endpoint.serve_waiting(&mut app.ws, app.keys.as_ref()) > 0 {
-        app.last_change = "Key Vault requests from SDK clients".into();
+    let waiting = endpoint.take_waiting();
+    if !waiting.is_empty() {
+        let answerer = endpoint.answerer();
+        let keys = app.keys.clone();
+        let wake = ctx.clone();
+        let job = Job::spawn(
+            "Key Vault requests from SDK clients",
+            JobOrigin::Endpoint,
+            &app.ws,
+            move |ws| {
+                let n = answerer.answer_all(ws, keys.as_ref(), waiting);
+                wake.request_repaint();
+                (
+                    Ok(format!(
+                        "{n} request{} answered",
+                        if n == 1 { "" } else { "s" }
+                    )),
+                    String::new(),
+                )
+            },
+        );
+        app.queue_job(job);
         ctx.request_repaint();
     }
+    let Some(endpoint) = app.serving.endpoint.as_mut() else {
+        return;
+    };
     // Vaults created (in a blade, the shell or by a client) are served as they appear;
     // deleted ones stop. The panel lists `endpoint.vaults`.
     for change in endpoint.sync(&app.ws) {

@@ -18,6 +18,8 @@ pub enum JobOrigin {
     Blade(u64),
     /// The clock: an advance, or a step of the running clock.
     Clock,
+    /// Requests from SDK clients and az to the served vaults (View > Serve vaults).
+    Endpoint,
 }
 
 pub struct JobOutcome {

@@ -226,6 +226,8 @@ pub struct ConsoleApp {
     nav_top_blade: Option<u64>,
     /// View > "Customer app".
     pub customer_app: customer_app::CustomerAppPanel,
+    /// Sends the workspace's webhook outbox on a thread of its own (never this one).
+    webhooks: crate::webhook_delivery::Courier,
 }
 
 impl ConsoleApp {
@@ -302,6 +304,7 @@ impl ConsoleApp {
             nav_shown: None,
             nav_top_blade: None,
             customer_app: customer_app::CustomerAppPanel::default(),
+            webhooks: crate::webhook_delivery::Courier::default(),
             ws,
         }
     }
@@ -424,8 +427,12 @@ impl ConsoleApp {
     fn restore(&mut self, ws: Workspace) {
         // Bookmarks kept in the file belong to the session, not to a moment of it.
         let kept = std::mem::take(&mut self.ws.bookmarks);
+        // Webhooks owed to the outside world are not rewound: what waits is still sent, and
+        // what was sent is not sent again.
+        let outbox = std::mem::take(&mut self.ws.outbox);
         self.ws = ws;
         self.ws.bookmarks = kept;
+        self.ws.outbox = outbox;
         // Changes asked of the state left behind do not apply to this one.
         self.commands.clear();
         self.clock.running = false;
@@ -666,6 +673,8 @@ impl ConsoleApp {
         self.history = history::History::start(&ws, "Opened");
         self.history
             .set_source(source_of(self.doc.path.as_deref(), &ws));
+        // Webhooks being sent for the workspace left are not recorded in this one.
+        self.webhooks.forget();
         // Another workspace leaves the scenario being walked.
         self.scenario = None;
         self.ws = ws;
@@ -859,6 +868,8 @@ impl ConsoleApp {
                                 b.kind.deliver(blades::Line::Main, outcome.result);
                             }
                         }
+                        // The clients have their answers; the panel lists them.
+                        JobOrigin::Endpoint => {}
                     }
                     // Each job's change is its own point (a change queued meanwhile is next).
                     self.record_now();
@@ -893,6 +904,7 @@ impl ConsoleApp {
                             "a recovered copy of unsaved work (save it first and replay on that file)",
                         );
                         self.ws = ws;
+                        self.webhooks.forget();
                         self.commands.clear();
                         self.blades.clear();
                         self.dialog = None;
@@ -1123,6 +1135,12 @@ impl ConsoleApp {
         }
     }
 
+    /// Starts `job` through the action queue, as a blade's heavy change starts (only when
+    /// no job runs: callers check [`Self::busy`]).
+    pub(crate) fn queue_job(&mut self, job: Job) {
+        self.apply_actions(vec![Action::Spawn(Box::new(job))]);
+    }
+
     /// The window title the app shows now.
     pub fn title(&self) -> &str {
         &self.title
@@ -1230,7 +1248,6 @@ impl ConsoleApp {
     fn frame(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll_jobs(&ctx);
-        endpoint_panel::serve(self, &ctx);
         self.tick_clock(&ctx);
         let now = ctx.input(|i| i.time);
         self.recovery.tick(
@@ -1356,6 +1373,23 @@ impl ConsoleApp {
             }
         }
         self.record_now();
+        // Requests from SDK clients, after the frame's own changes: a job of their own.
+        endpoint_panel::serve(self, &ctx);
+        self.send_webhooks(&ctx);
         self.update_title(&ctx);
+    }
+
+    /// The webhook outbox, after the frame's changes have committed: sent on the courier's
+    /// thread; the outcomes are recorded (an operation) when no job works on a copy of the
+    /// workspace, into the current History point (a reaction, not a change to undo or replay).
+    fn send_webhooks(&mut self, ctx: &egui::Context) {
+        let may_record = !self.busy();
+        if self.webhooks.poll(&mut self.ws, may_record) > 0 {
+            self.history.absorb(&self.ws);
+            ctx.request_repaint();
+        }
+        if self.webhooks.busy() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
     }
 }

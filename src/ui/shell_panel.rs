@@ -25,7 +25,11 @@ pub struct ShellPanel {
 impl ShellPanel {
     /// A new session taking key material from `keys`.
     pub fn use_keys(&mut self, keys: Arc<dyn crate::service::KeySource>) {
-        self.session = Arc::new(Mutex::new(Shell::new().with_keys(Box::new(keys))));
+        self.session = Arc::new(Mutex::new(
+            Shell::new()
+                .with_keys(Box::new(keys))
+                .without_webhook_delivery(),
+        ));
     }
 }
 
@@ -38,7 +42,7 @@ impl Default for ShellPanel {
             stderr: Vec::new(),
             history: Vec::new(),
             history_pos: 0,
-            session: Arc::new(Mutex::new(Shell::new())),
+            session: Arc::new(Mutex::new(Shell::new().without_webhook_delivery())),
             mode: ShellMode::Az,
         }
     }

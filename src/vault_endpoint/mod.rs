@@ -217,11 +217,135 @@ pub struct Endpoint {
     /// The port the next vault to appear tries first (`0`: any).
     next_port: u16,
     seen_revision: u64,
-    clock: ClockMode,
-    token_key: [u8; 32],
-    last_tick: Instant,
+    /// What answers a request, wherever the workspace is (shared with [`Answerer`]s).
+    answerer: Answerer,
     /// Requests handled, with their outcome status, newest last (for the app's window).
     pub recent: Arc<Mutex<Vec<(String, u16)>>>,
+}
+
+/// What answering a request needs besides the workspace: the token key, the counters, the
+/// clock's pace. `Send`, so the owner of the workspace can answer requests on a worker
+/// thread with a copy of it (the window does: [`Endpoint::take_waiting`]), never on its UI
+/// thread.
+#[derive(Clone)]
+pub struct Answerer {
+    stats: Arc<Stats>,
+    clock: ClockMode,
+    token_key: [u8; 32],
+    /// When the simulated clock last followed the wall clock.
+    last_tick: Arc<Mutex<Instant>>,
+    recent: Arc<Mutex<Vec<(String, u16)>>>,
+}
+
+impl Answerer {
+    /// Answers the requests in turn on `ws` (a worker's copy of the workspace, or the
+    /// owner's); returns how many.
+    pub fn answer_all(
+        &self,
+        ws: &mut Workspace,
+        keys: &dyn KeySource,
+        requests: Vec<Pending>,
+    ) -> usize {
+        let n = requests.len();
+        for p in requests {
+            let _ = self.answer(ws, keys, p, &mut |_| Ok(()));
+        }
+        n
+    }
+
+    fn follow_wall_clock(&self, ws: &mut Workspace, keys: &dyn KeySource) {
+        // A poisoned lock (a panic elsewhere while holding it) still holds an instant.
+        let mut last_tick = self.last_tick.lock().unwrap_or_else(|e| e.into_inner());
+        if self.clock == ClockMode::Wall {
+            let behind = wall_now() - ws.now().0;
+            if behind > 0 {
+                *last_tick = Instant::now();
+                // A failed advance (too much at once) leaves the clock where it is.
+                let _ = advance_by(ws, behind, keys);
+                return;
+            }
+        }
+        let secs = last_tick.elapsed().as_secs();
+        if secs == 0 {
+            return;
+        }
+        *last_tick += Duration::from_secs(secs);
+        drop(last_tick);
+        let by = crate::sim::Duration::seconds(secs.min(60) as i64);
+        // A failed advance (nothing to do, or too much) leaves the clock where it is.
+        let _ = crate::service::behaviour::advance_with(ws, by, keys);
+    }
+
+    /// Answers one request on `ws`, `commit`ting its change before the answer goes out.
+    pub fn answer(
+        &self,
+        ws: &mut Workspace,
+        keys: &dyn KeySource,
+        p: Pending,
+        commit: &mut dyn FnMut(&Workspace) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.follow_wall_clock(ws, keys);
+        let (mut outcome, label) = match &p.target {
+            Target::Vault { vault, base } => (
+                rest::handle(
+                    ws,
+                    rest::Call {
+                        vault,
+                        base,
+                        request: &p.request,
+                        material: p.material,
+                        token_key: &self.token_key,
+                        wall_now: wall_now(),
+                    },
+                ),
+                vault.as_str(),
+            ),
+            Target::Arm => (
+                rest::Outcome::Done(crate::arm_endpoint::handle(
+                    ws,
+                    keys,
+                    &p.request,
+                    &self.token_key,
+                    wall_now(),
+                )),
+                "ARM",
+            ),
+            Target::Login => (
+                rest::Outcome::Done(crate::arm_endpoint::login::handle(
+                    ws,
+                    &p.request,
+                    &self.token_key,
+                    wall_now(),
+                )),
+                "sign-in",
+            ),
+        };
+        if let rest::Outcome::Done(r) = &outcome {
+            self.stats.requests.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut recent) = self.recent.lock() {
+                recent.push((
+                    format!("{} {} ({label})", p.request.method, p.request.path),
+                    r.status,
+                ));
+                let excess = recent.len().saturating_sub(200);
+                recent.drain(..excess);
+            }
+        }
+        let committed = match &outcome {
+            rest::Outcome::Done(_) => commit(ws),
+            rest::Outcome::NeedsMaterial(_) => Ok(()),
+        };
+        if let Err(e) = &committed {
+            outcome = rest::Outcome::Done(http::Response::error(
+                503,
+                "ServiceUnavailable",
+                &format!("The change could not be made durable, so it is not acknowledged: {e}"),
+            ));
+        }
+        // The connection may have given up meanwhile; nothing is lost by not answering it.
+        let _ = p.reply.send(outcome);
+        committed
+    }
 }
 
 /// Wall-clock unix seconds.
@@ -359,6 +483,8 @@ impl Endpoint {
                 .spawn(move || proxy_accept_loop(proxy, proxy_tls, shared, stop))
                 .map_err(|e| e.to_string())?;
         }
+        let stats_for_answers = stats.clone();
+        let recent = Arc::new(Mutex::new(Vec::new()));
         let mut endpoint = Endpoint {
             vaults: Vec::new(),
             ca_pem: certs.ca_pem,
@@ -382,10 +508,14 @@ impl Endpoint {
                 u16::try_from(first_port as usize + live.len()).unwrap_or(0)
             },
             seen_revision: ws.revision,
-            clock: options.clock,
-            token_key: ws.backup_root.token_signing_key(),
-            last_tick: Instant::now(),
-            recent: Arc::new(Mutex::new(Vec::new())),
+            answerer: Answerer {
+                stats: stats_for_answers,
+                clock: options.clock,
+                token_key: ws.backup_root.token_signing_key(),
+                last_tick: Arc::new(Mutex::new(Instant::now())),
+                recent: recent.clone(),
+            },
+            recent,
         };
         for (name, listener) in bound {
             endpoint.listen(name, listener)?;
@@ -475,14 +605,27 @@ impl Endpoint {
         changes
     }
 
-    /// Handles every request waiting; returns how many (the app calls it each frame).
+    /// Handles every request waiting on `ws`, on the caller's thread; returns how many.
     pub fn serve_waiting(&mut self, ws: &mut Workspace, keys: &dyn KeySource) -> usize {
-        let mut n = 0;
+        let waiting = self.take_waiting();
+        self.answerer.answer_all(ws, keys, waiting)
+    }
+
+    /// Takes the requests waiting (each a parsed request with where it goes and where its
+    /// answer goes back), for the owner to answer with an [`Answerer`] wherever it works on
+    /// the workspace: the window hands them to a job on a copy of it, so the History, undo,
+    /// autosave and saving see them as any other change made off the UI thread.
+    pub fn take_waiting(&mut self) -> Vec<Pending> {
+        let mut out = Vec::new();
         while let Ok(p) = self.requests.try_recv() {
-            let _ = self.answer(ws, keys, p, &mut |_| Ok(()));
-            n += 1;
+            out.push(p);
         }
-        n
+        out
+    }
+
+    /// What answers this endpoint's requests (see [`Answerer`]).
+    pub fn answerer(&self) -> Answerer {
+        self.answerer.clone()
     }
 
     /// Waits up to `timeout` for a request and handles it (the headless server's loop).
@@ -503,102 +646,12 @@ impl Endpoint {
         commit: &mut dyn FnMut(&Workspace) -> Result<(), String>,
     ) -> Result<(), String> {
         match self.requests.recv_timeout(timeout) {
-            Ok(p) => self.answer(ws, keys, p, commit),
+            Ok(p) => self.answerer.answer(ws, keys, p, commit),
             Err(_) => {
-                self.follow_wall_clock(ws, keys);
+                self.answerer.follow_wall_clock(ws, keys);
                 Ok(())
             }
         }
-    }
-
-    fn follow_wall_clock(&mut self, ws: &mut Workspace, keys: &dyn KeySource) {
-        if self.clock == ClockMode::Wall {
-            let behind = wall_now() - ws.now().0;
-            if behind > 0 {
-                self.last_tick = Instant::now();
-                // A failed advance (too much at once) leaves the clock where it is.
-                let _ = advance_by(ws, behind, keys);
-                return;
-            }
-        }
-        let secs = self.last_tick.elapsed().as_secs();
-        if secs == 0 {
-            return;
-        }
-        self.last_tick += Duration::from_secs(secs);
-        let by = crate::sim::Duration::seconds(secs.min(60) as i64);
-        // A failed advance (nothing to do, or too much) leaves the clock where it is.
-        let _ = crate::service::behaviour::advance_with(ws, by, keys);
-    }
-
-    fn answer(
-        &mut self,
-        ws: &mut Workspace,
-        keys: &dyn KeySource,
-        p: Pending,
-        commit: &mut dyn FnMut(&Workspace) -> Result<(), String>,
-    ) -> Result<(), String> {
-        self.follow_wall_clock(ws, keys);
-        let (mut outcome, label) = match &p.target {
-            Target::Vault { vault, base } => (
-                rest::handle(
-                    ws,
-                    rest::Call {
-                        vault,
-                        base,
-                        request: &p.request,
-                        material: p.material,
-                        token_key: &self.token_key,
-                        wall_now: wall_now(),
-                    },
-                ),
-                vault.as_str(),
-            ),
-            Target::Arm => (
-                rest::Outcome::Done(crate::arm_endpoint::handle(
-                    ws,
-                    keys,
-                    &p.request,
-                    &self.token_key,
-                    wall_now(),
-                )),
-                "ARM",
-            ),
-            Target::Login => (
-                rest::Outcome::Done(crate::arm_endpoint::login::handle(
-                    ws,
-                    &p.request,
-                    &self.token_key,
-                    wall_now(),
-                )),
-                "sign-in",
-            ),
-        };
-        if let rest::Outcome::Done(r) = &outcome {
-            self.stats.requests.fetch_add(1, Ordering::SeqCst);
-            if let Ok(mut recent) = self.recent.lock() {
-                recent.push((
-                    format!("{} {} ({label})", p.request.method, p.request.path),
-                    r.status,
-                ));
-                let excess = recent.len().saturating_sub(200);
-                recent.drain(..excess);
-            }
-        }
-        let committed = match &outcome {
-            rest::Outcome::Done(_) => commit(ws),
-            rest::Outcome::NeedsMaterial(_) => Ok(()),
-        };
-        if let Err(e) = &committed {
-            outcome = rest::Outcome::Done(http::Response::error(
-                503,
-                "ServiceUnavailable",
-                &format!("The change could not be made durable, so it is not acknowledged: {e}"),
-            ));
-        }
-        // The connection may have given up meanwhile; nothing is lost by not answering it.
-        let _ = p.reply.send(outcome);
-        committed
     }
 
     /// A token for the console user (what `tde-console serve` prints).
@@ -635,7 +688,7 @@ impl Endpoint {
         format!(
             "az login --service-principal --username {} --password {} --tenant {} --output none",
             token::CONSOLE_APP_ID,
-            crate::arm_endpoint::login::client_secret(&self.token_key),
+            crate::arm_endpoint::login::client_secret(&self.answerer.token_key),
             ws.console_user.tenant.0
         )
     }

@@ -204,3 +204,162 @@ fn an_alert_rule_refused_with_its_new_action_group_leaves_no_action_group() {
         "a refused operation is no change"
     );
 }
+
+/// A workspace with a webhook action group on `url` and an alert rule on vault writes, then
+/// a vault created: its Activity Log record becomes visible within the next minute, and
+/// the alert fires on the advance after it.
+fn vault_write_alert(url: &str, sh: &mut Shell) -> tde_console::model::Workspace {
+    let mut ws = service::new_workspace("t", 1);
+    assert!(
+        sh.run_line(&mut ws, "az group create -n g -l eastus -o none")
+            .ok
+    );
+    service::monitor::create_action_group(
+        &mut ws,
+        ActionGroup {
+            name: "ag-hook".into(),
+            resource_group: "g".into(),
+            short_name: "hook".into(),
+            receivers: vec![tde_console::model::Receiver {
+                name: "hook".into(),
+                kind: tde_console::model::ReceiverKind::Webhook,
+                target: url.to_string(),
+            }],
+        },
+    )
+    .unwrap();
+    let scope = format!("/subscriptions/{}", ws.current_subscription);
+    service::monitor::create_alert_rule(
+        &mut ws,
+        AlertRule {
+            name: "vault-written".into(),
+            resource_group: "g".into(),
+            scope,
+            operation_name: "Create or update key vault".into(),
+            status: None,
+            action_groups: vec!["ag-hook".into()],
+            enabled: true,
+        },
+    )
+    .unwrap();
+    let r = sh.run_line(
+        &mut ws,
+        "az keyvault create -n kv-hook -g g -l eastus -o none",
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(ws.outbox.is_empty() && ws.deliveries.is_empty());
+    ws
+}
+
+#[test]
+fn an_operation_rolled_back_after_its_alert_fired_sends_nothing() {
+    use tde_console::service::{ServiceError, ServiceResult};
+    let (url, rx) = endpoint();
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let mut ws = vault_write_alert(&url, &mut sh);
+    let before = ws.clone();
+    let r: ServiceResult<()> = service::transact(&mut ws, |ws| {
+        service::behaviour::advance(ws, tde_console::sim::Duration::minutes(2))?;
+        // Inside the operation the alert has fired: its POST only waits in the outbox.
+        assert_eq!(ws.outbox.pending.len(), 1);
+        Err(ServiceError::bad_request("Test", "a later step is refused"))
+    });
+    assert!(r.is_err());
+    assert!(ws == before, "a rolled-back operation changes nothing");
+    assert!(ws.outbox.is_empty());
+    assert_eq!(tde_console::webhook_delivery::drain(&mut ws), 0);
+    // A command after it sends nothing either.
+    assert!(sh.run_line(&mut ws, "az group list -o none").ok);
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(500))
+            .is_err(),
+        "nothing was POSTed"
+    );
+    assert!(ws.deliveries.is_empty());
+}
+
+#[test]
+fn the_shell_sends_the_outbox_after_the_command_has_committed() {
+    let (url, rx) = endpoint();
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let mut ws = vault_write_alert(&url, &mut sh);
+    let fired_by = ws.now();
+    let r = sh.run_line(&mut ws, "sim clock advance 2m -o none");
+    assert!(r.ok, "{}", r.stderr);
+    // By the time the command has returned the POST was made and its outcome recorded.
+    assert!(ws.outbox.is_empty(), "{:?}", ws.outbox);
+    let hook: Vec<_> = ws
+        .deliveries
+        .iter()
+        .filter(|d| d.receiver == "hook")
+        .collect();
+    assert_eq!(hook.len(), 1);
+    assert_eq!(hook[0].result, "HTTP 200");
+    assert!(hook[0].time > fired_by && hook[0].time <= ws.now());
+    let body = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("the webhook was POSTed");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["data"]["essentials"]["alertRule"], "vault-written");
+    assert_eq!(body, hook[0].payload, "the inbox keeps what was sent");
+    let listed = sh.run_line(&mut ws, "sim deliveries --query \"[].result\" -o tsv");
+    assert_eq!(listed.stdout.trim(), "HTTP 200");
+
+    // A shell that leaves the outbox to its owner (the window's) only appends; the owner
+    // sends it (here the headless drain) and records the outcome.
+    let (url2, rx2) = endpoint();
+    let mut quiet = Shell::new()
+        .with_keys(FixtureKeys::boxed())
+        .without_webhook_delivery();
+    let mut ws = vault_write_alert(&url2, &mut quiet);
+    assert!(quiet.run_line(&mut ws, "sim clock advance 2m -o none").ok);
+    assert_eq!(ws.outbox.pending.len(), 1);
+    assert!(ws.deliveries.is_empty());
+    assert!(
+        rx2.recv_timeout(std::time::Duration::from_millis(300))
+            .is_err()
+    );
+    assert_eq!(tde_console::webhook_delivery::drain(&mut ws), 1);
+    assert!(ws.outbox.is_empty());
+    assert_eq!(ws.deliveries[0].result, "HTTP 200");
+    assert!(rx2.recv_timeout(std::time::Duration::from_secs(5)).is_ok());
+}
+
+#[test]
+fn a_full_outbox_records_the_delivery_it_cannot_keep_as_failed() {
+    use tde_console::model::{OUTBOX_LIMIT, PendingDelivery};
+    let (url, rx) = endpoint();
+    let mut sh = Shell::new()
+        .with_keys(FixtureKeys::boxed())
+        .without_webhook_delivery();
+    let mut ws = vault_write_alert(&url, &mut sh);
+    for n in 0..OUTBOX_LIMIT {
+        let kept = ws.outbox.push(PendingDelivery {
+            id: 0,
+            time: ws.now(),
+            alert_rule: format!("older-{n}"),
+            action_group: "ag-hook".into(),
+            receiver: "hook".into(),
+            target: url.clone(),
+            payload: "{}".into(),
+        });
+        assert!(kept.is_ok());
+    }
+    assert!(sh.run_line(&mut ws, "sim clock advance 2m -o none").ok);
+    // The outbox kept what it held; the new delivery is in the inbox as not sent.
+    assert_eq!(ws.outbox.pending.len(), OUTBOX_LIMIT);
+    assert_eq!(ws.outbox.pending[0].alert_rule, "older-0");
+    assert_eq!(ws.deliveries.len(), 1);
+    assert_eq!(ws.deliveries[0].alert_rule, "vault-written");
+    assert!(
+        ws.deliveries[0].result.starts_with(&format!(
+            "Failed: not sent, {OUTBOX_LIMIT} webhook deliveries"
+        )),
+        "{}",
+        ws.deliveries[0].result
+    );
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(300))
+            .is_err()
+    );
+}

@@ -212,6 +212,16 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
         ));
     }
     section(ui, &format!("Deliveries ({})", cx.ws.deliveries.len()));
+    // Webhooks fired and not sent yet (the console sends them once the change has committed).
+    for p in cx.ws.outbox.pending.iter().rev().take(50) {
+        ui.horizontal_wrapped(|ui| {
+            badge(ui, "sending", AMBER);
+            ui.label(format!(
+                "{} {} via {} {} (webhook) to {}",
+                p.time, p.alert_rule, p.action_group, p.receiver, p.target
+            ));
+        });
+    }
     for d in cx.ws.deliveries.iter().rev().take(200) {
         ui.horizontal_wrapped(|ui| {
             let ok = !d.result.starts_with("Failed");
