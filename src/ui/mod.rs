@@ -1024,7 +1024,7 @@ impl ConsoleApp {
         });
         let keys = self.keys.clone();
         // The request that runs is the line the History and the script keep.
-        let ask = blades::Invocation::new("sim clock advance").positional(format!("{}s", by.0));
+        let ask = history::clock_request(by.0);
         let line = ask.line();
         self.job = Some(Job::spawn(
             format!("Advancing the clock by {}", by.human()),

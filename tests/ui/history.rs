@@ -448,3 +448,92 @@ fn a_class_made_partly_in_powershell_replays_under_bash_from_its_az_lines() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 25, "chrome and panels queue like blades": a change made from the top bar (the
+/// clock's +1h, Settings > Client IP) is a request of the shell's registry, as a blade's is:
+/// a History point with its line rendered from what ran, in the "Your changes as az
+/// commands" list, in the exported script, and the script replays to the same workspace.
+#[test]
+fn changes_from_the_chrome_are_history_points_with_their_lines_like_a_blades() {
+    let mut h = app();
+    h.run_steps(2);
+    let command_of = |h: &Harness<'static, ConsoleApp>| {
+        let history = &h.state().history;
+        history.points()[history.cursor()].command.clone()
+    };
+
+    // A blade's change: the TDE blade's Save turns the identity on (its key is refused).
+    save_eu_protector(&mut h);
+    let blade = command_of(&h).expect("the blade's change has its line");
+    assert!(
+        blade.starts_with("az sql server update --name sql-contoso-eu"),
+        "{blade}"
+    );
+
+    // The clock's +1h: its own point, with the line its job ran.
+    let before = h.state().history.points().len();
+    let now = h.state().ws.now();
+    advance(&mut h, "+1h");
+    assert_eq!(h.state().ws.now().0 - now.0, 3600);
+    assert_eq!(h.state().history.points().len(), before + 1);
+    assert_eq!(command_of(&h).as_deref(), Some("sim clock advance 3600s"));
+
+    // Settings > Client IP: a request, recorded and toasted as the blade's change was.
+    click(&mut h, "Settings");
+    h.get_by_label("Client IP").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Client IP").type_text("203.0.113.77");
+    h.run_steps(1);
+    click(&mut h, "Apply client IP");
+    h.run_steps(2);
+    assert_eq!(h.state().ws.console_user.client_ip, "203.0.113.77");
+    assert!(
+        has(&h, "sim client-ip set 203.0.113.77"),
+        "the toast shows its line, as a blade change's"
+    );
+    assert_eq!(h.state().history.points().len(), before + 2);
+    let point = &h.state().history.points()[h.state().history.cursor()];
+    assert_eq!(point.label, "Client IP set to 203.0.113.77.");
+    assert_eq!(
+        point.command.as_deref(),
+        Some("sim client-ip set 203.0.113.77")
+    );
+
+    // Undo from the Edit menu is the app's too: back over the client IP.
+    click(&mut h, "Edit");
+    let undo = h
+        .get_all_by_label_contains("Undo: Client IP set")
+        .next()
+        .expect("Undo names the change")
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    click(&mut h, &undo);
+    h.run_steps(2);
+    assert_ne!(h.state().ws.console_user.client_ip, "203.0.113.77");
+    click(&mut h, "Edit");
+    click(&mut h, "Redo: Client IP set to 203.0.113.77.");
+    h.run_steps(2);
+    assert_eq!(h.state().ws.console_user.client_ip, "203.0.113.77");
+
+    // The script holds the three lines, in order, and replays to the same workspace.
+    let dir = std::env::temp_dir().join(format!("tde-ui-chrome-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = export(&mut h, &dir.join("chrome.azcli"));
+    let at = |line: &str| {
+        script
+            .find(line)
+            .unwrap_or_else(|| panic!("{line} in {script}"))
+    };
+    assert!(at(&blade) < at("\nsim clock advance 3600s\n"));
+    assert!(at("\nsim clock advance 3600s\n") < at("\nsim client-ip set 203.0.113.77\n"));
+    let mut ws = persist::demo().unwrap();
+    let mut sh = tde_console::shell::Shell::new().with_keys(common::FixtureKeys::boxed());
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert_eq!(ws.console_user.client_ip, "203.0.113.77");
+    same_facts(&ws, &h.state().ws, "the chrome's changes replayed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
