@@ -387,7 +387,13 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
         // The name being typed is the text field's own (kept by egui between frames).
         let id = ui.scope_id().with("bookmark-name");
         let mut name: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
-        widgets::narrow_text_field(ui, "Bookmark name", &mut name, "before the revocation", 170.0);
+        widgets::narrow_text_field(
+            ui,
+            "Bookmark name",
+            &mut name,
+            "before the revocation",
+            170.0,
+        );
         if ui
             .add_enabled(
                 !name.trim().is_empty(),
@@ -803,9 +809,7 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
     let widths = blade_layout::widths(&preferred, ui.available_width(), overhead, maximised);
     let mut maximise: Option<Option<u64>> = None;
     ui.horizontal_top(|ui| {
-        let folded: Vec<usize> = (0..blades.len())
-            .filter(|i| widths[*i].is_none())
-            .collect();
+        let folded: Vec<usize> = (0..blades.len()).filter(|i| widths[*i].is_none()).collect();
         if !folded.is_empty() {
             ui.vertical(|ui| {
                 ui.set_width(blade_layout::FOLD_STRIP - ui.spacing().item_spacing.x);

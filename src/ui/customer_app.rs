@@ -269,11 +269,7 @@ fn contents(
             current
         })
         .inner;
-    let said = p
-        .outcome
-        .lock()
-        .map(|o| o.clone())
-        .unwrap_or(None);
+    let said = p.outcome.lock().map(|o| o.clone()).unwrap_or(None);
     if let Some(Err(e)) = &said {
         super::widgets::error_box(ui, e);
     }

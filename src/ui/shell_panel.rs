@@ -157,21 +157,13 @@ impl ShellPanel {
 
 /// The panel: its own state is `shell` (the prompt's text, the transcript, the session); a
 /// line run is returned as the job that runs it on the workspace.
-pub fn show(
-    ws: &Workspace,
-    busy: bool,
-    shell: &mut ShellPanel,
-    ui: &mut egui::Ui,
-) -> Vec<Action> {
+pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::Ui) -> Vec<Action> {
     let mut out: Vec<Action> = Vec::new();
     ui.horizontal(|ui| {
         ui.strong(">_ Cloud Shell");
         for (mode, label) in [(ShellMode::Az, "Bash"), (ShellMode::Pwsh, "PowerShell")] {
             if ui
-                .add_enabled(
-                    !busy,
-                    egui::Button::selectable(shell.mode == mode, label),
-                )
+                .add_enabled(!busy, egui::Button::selectable(shell.mode == mode, label))
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .on_hover_text(match mode {
                     ShellMode::Az => "az commands (as `bash` in the shell)",
@@ -312,9 +304,7 @@ fn submit(shell: &mut ShellPanel, ws: &Workspace) -> Option<Job> {
     let script = text.trim_end_matches(['\n', '\r']).to_string();
     let lines = script.lines().count();
     if lines <= 1 {
-        shell
-            .transcript
-            .push_str(&format!("{prompt} {script}\n"));
+        shell.transcript.push_str(&format!("{prompt} {script}\n"));
     }
     let session = shell.session.clone();
     let label = if lines <= 1 {

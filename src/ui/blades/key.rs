@@ -4,7 +4,6 @@
 use super::{BladeCtx, Invocation, confirmed, confirming, outcome};
 use crate::model::{Duration, RotationPolicy, Timestamp};
 use crate::service::dependents::{self, Dependent};
-use crate::service::keyvault;
 use crate::service::rotation;
 use crate::ui::widgets::{AMBER, BLUE, badge, properties, section};
 
@@ -430,16 +429,16 @@ fn download_public_key(
         ]))
         .clicked()
     {
-        match keyvault::download_public_key(cx.ws, vault, key, Some(version)) {
-            Err(e) => *message = Some(Err(e.to_string())),
-            Ok(pem) => {
-                let target = path.trim().to_string();
-                cx.spawn("Saving the public key…", move |_| {
-                    crate::persist::write_new_file(std::path::Path::new(&target), pem.as_bytes())
-                        .map(|()| format!("Public key written to {target}."))
-                });
-            }
-        }
+        let target = path.trim().to_string();
+        let ask = Invocation::new("az keyvault key download")
+            .arg("--vault-name", vault)
+            .arg("--name", key)
+            .arg("--version", version)
+            .arg("--file", target.clone())
+            .arg("--encoding", "PEM");
+        cx.spawn_request("Saving the public key…", ask, move |_, _| {
+            format!("Public key written to {target}.")
+        });
     }
     ui.data_mut(|d| d.insert_temp(id, path));
 }
