@@ -462,11 +462,18 @@ fn changes_from_the_chrome_are_history_points_with_their_lines_like_a_blades() {
         history.points()[history.cursor()].command.clone()
     };
 
-    // A blade's change: the TDE blade's Save turns the identity on (its key is refused).
+    // A blade's change: the TDE blade's Save turns the identity on (its key is refused),
+    // then the vault blade grants that identity.
     save_eu_protector(&mut h);
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Add access policy");
+    click(&mut h, "sql-contoso-eu (server identity)");
+    click(&mut h, "SQL Server TDE (get, wrapKey, unwrapKey)");
+    click(&mut h, "Add");
+    assert!(has(&h, "Access policy saved."));
     let blade = command_of(&h).expect("the blade's change has its line");
     assert!(
-        blade.starts_with("az sql server update --name sql-contoso-eu"),
+        blade.starts_with("az keyvault set-policy --name kv-contoso-eu"),
         "{blade}"
     );
 
