@@ -237,7 +237,13 @@ pub fn top_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
             }
         });
         ui.menu_button("Simulate", |ui| out.extend(simulate_menu(app, ui)));
-        ui.menu_button("Settings", |ui| out.extend(client_ip_setting(app, ui)));
+        // A click in its text field must not close the menu (a menu closes on any click).
+        egui::containers::menu::MenuButton::new("Settings")
+            .config(
+                egui::containers::menu::MenuConfig::new()
+                    .close_behavior(egui::containers::PopupCloseBehavior::CloseOnClickOutside),
+            )
+            .ui(ui, |ui| out.extend(client_ip_setting(app, ui)));
         ui.separator();
         if narrow_window {
             // 200 %: the name is in the window's title; the bar keeps the unsaved mark.
