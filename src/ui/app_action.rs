@@ -29,6 +29,8 @@ pub enum Panel {
 }
 
 /// What a menu, a panel or a dialog asks of the app besides a change to the workspace.
+/// (A few a frame at most: the size of a dialog or a blade kind inline does not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum AppAction {
     // The History.
     Undo,

@@ -279,7 +279,7 @@ fn contents(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Ve
     let mut toggle: Option<(String, bool)> = None;
     {
         let changes = &app.changes;
-        let rows = rows(&app.ws, &nav, &filter);
+        let rows = rows(&app.ws, nav, &filter);
         if enter && !filter.is_empty() {
             open = rows.iter().find_map(blade_for);
         }

@@ -256,14 +256,11 @@ fn chrome_and_panels_read_the_app_and_queue_like_blades() {
         "&mut ConsoleApp in the chrome and panels: {} {at:#?}",
         at.len()
     );
-    assert!(
-        at.len() <= MUT_APP_CEILING,
-        "{} parameters &mut ConsoleApp (ceiling {MUT_APP_CEILING}): read &ConsoleApp and return Actions (app_action::AppAction, or Action::Run with a request). {at:#?}",
-        at.len()
-    );
-    assert!(
-        at.len() == MUT_APP_CEILING,
-        "fewer than the ceiling ({}): lower MUT_APP_CEILING to it",
-        at.len()
+    // More: read &ConsoleApp and return Actions (app_action::AppAction, or Action::Run with
+    // a request). Fewer: lower MUT_APP_CEILING to the count.
+    assert_eq!(
+        at.len(),
+        MUT_APP_CEILING,
+        "parameters &mut ConsoleApp in the chrome and panels (ceiling {MUT_APP_CEILING}): {at:#?}"
     );
 }

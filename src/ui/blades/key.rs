@@ -299,7 +299,7 @@ pub fn show(
     outcome(ui, message);
     if k.deleted.is_none() {
         rotation_policy(ui, vault, key, k.rotation_policy.as_ref(), message, cx);
-        download_public_key(ui, vault, key, version, message, cx);
+        download_public_key(ui, vault, key, version, cx);
     }
 }
 
@@ -408,7 +408,6 @@ fn download_public_key(
     vault: &str,
     key: &str,
     version: &str,
-    message: &mut Option<Result<String, String>>,
     cx: &mut BladeCtx<'_>,
 ) {
     section(ui, "Download public key");

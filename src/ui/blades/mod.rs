@@ -172,7 +172,9 @@ impl Blade {
     }
 }
 
-/// What a blade asks of the app, applied after the frame's drawing.
+/// What a blade asks of the app, applied after the frame's drawing. (A few a frame: the
+/// size of an [`AppAction`](crate::ui::app_action::AppAction) inline does not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum Action {
     /// Open a blade to the right of blade `from` (closing those further right).
     Open { from: usize, kind: Box<BladeKind> },
