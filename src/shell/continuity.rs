@@ -20,12 +20,13 @@ use serde_json::{Value, json};
 pub const COMMANDS: &[Command] = &[
     Command::new(
         "sim write",
-        "Write rows to a database (encrypted pages).",
+        "Write rows to a database (encrypted pages); a text of several lines as one --line each.",
         &[
             "--server",
             "--database",
             "--name",
             "--text",
+            "--line",
             "--resource-group",
         ],
         |ws, _, _, a| sim_write(ws, a),
@@ -444,7 +445,12 @@ fn database_json(ws: &Workspace, server: &str, db: &str) -> CmdResult {
 fn sim_write(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     let server = resolve_server(ws, &a.required("--server")?);
     let db = database_arg(a)?;
-    let text = a.required("--text")?;
+    // A text with line breaks is one `--line` a line (a script line holds no line break).
+    let text = match (a.get_all("--line"), a.has("--text")) {
+        (Some(lines), false) => lines.join("\n"),
+        (Some(_), true) => return Err(usage("use --text or --line, not both")),
+        (None, _) => a.required("--text")?,
+    };
     content::write_text(ws, &server, &db, &text)?;
     Ok(json!({"server": server, "database": db, "time": ws.now().to_iso(), "bytes": text.len()}))
 }
@@ -829,6 +835,26 @@ fn ltr_backups(ws: &Workspace) -> Vec<LtrBackup<'_>> {
         }
     }
     out
+}
+
+/// The id `az sql db ltr-backup list` gives the long-term retention backup of `db` on
+/// `server` taken at `time` (of the database deleted at `deleted_at`, for a dropped one's).
+pub fn ltr_backup_id(
+    ws: &Workspace,
+    server: &str,
+    db: &str,
+    time: Timestamp,
+    deleted_at: Option<Timestamp>,
+) -> Option<String> {
+    ltr_backups(ws)
+        .iter()
+        .find(|b| {
+            b.server.name.eq_ignore_ascii_case(server)
+                && b.database.name.eq_ignore_ascii_case(db)
+                && b.time == time
+                && b.deleted_at == deleted_at
+        })
+        .and_then(|b| ltr_json(ws, b)["id"].as_str().map(str::to_string))
 }
 
 fn ltr_json(ws: &Workspace, b: &LtrBackup<'_>) -> Value {

@@ -61,6 +61,12 @@ pub const COMMANDS: &[Command] = &[
     )
     .positional("<N>s|m|h|d"),
     Command::new(
+        "sim notifications read",
+        "Mark every notification read (the portal's Notifications panel closed).",
+        &[],
+        sim_notifications_read,
+    ),
+    Command::new(
         "sim chapter",
         "Mark where a chapter of a class script begins (changes nothing; `tde-console shell --until-chapter NAME` stops here).",
         &[],
@@ -255,6 +261,19 @@ fn sim_clock_advance(
     })?;
     service::behaviour::advance_with(ws, d, keys)?;
     Ok(clock_json(ws))
+}
+
+/// `sim notifications read`: every notification is read (what closing the portal's
+/// Notifications panel does).
+fn sim_notifications_read(
+    ws: &mut Workspace,
+    _keys: &dyn KeySource,
+    _cmd: &str,
+    _a: &mut Args,
+) -> CmdResult {
+    let unread = ws.unread_notifications();
+    service::mark_notifications_read(ws);
+    Ok(json!({ "read": unread }))
 }
 
 /// `sim chapter NAME`: a marker in a class script; the shell stops at it when asked to.

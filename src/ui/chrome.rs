@@ -1,7 +1,13 @@
 //! The portal's frame around the blades: top bar, navigator, breadcrumbs and blade strip,
 //! and the modal dialogs.
 
-use super::blades::{self, Action, BladeCtx, BladeKind, Change, Invocation};
+//!
+//! They read the app (`&ConsoleApp`) and return what they ask for as
+//! [`Action`]s, applied at the end of the frame (see [`super::app_action`]): a change to the
+//! workspace is a request of the shell's registry, as a blade's is.
+
+use super::app_action::{AppAction as A, Panel, read_notifications};
+use super::blades::{self, Action, Blade, BladeCtx, BladeKind, Change, Invocation};
 use super::jobs::FileJob;
 use super::widgets::{self, AMBER, BLUE, RED, badge};
 use super::{ConsoleApp, Dialog, PendingSwitch, blade_layout};
@@ -11,7 +17,8 @@ use egui::RichText;
 
 use crate::ui::widgets::BUSY_WHY;
 
-pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+pub fn top_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being
     // cut. Nothing that comes and goes (a count, the endpoint's indicator, which is in the
     // status bar) changes which: the bar never jumps under the pointer.
@@ -43,19 +50,17 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             .on_hover_text("Show or hide the resource navigator")
             .clicked()
         {
-            app.presenter = false;
-            app.maximised = None;
-            app.nav_shown = Some(!nav_shown);
+            out.push(A::Navigator(!nav_shown).into());
         }
         ui.menu_button("File", |ui| {
             if ui.button("New workspace").clicked() {
-                app.switch_document(PendingSwitch::New);
+                out.push(A::Switch(PendingSwitch::New).into());
             }
             if ui.button("Open…").clicked() {
-                app.switch_document(PendingSwitch::ShowOpenDialog);
+                out.push(A::Switch(PendingSwitch::ShowOpenDialog).into());
             }
             if ui.button("Open built-in demo").clicked() {
-                app.switch_document(PendingSwitch::Demo);
+                out.push(A::Switch(PendingSwitch::Demo).into());
             }
             ui.menu_button("Open recent", |ui| {
                 if app.recent.paths.is_empty() {
@@ -63,7 +68,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 }
                 for p in app.recent.paths.clone() {
                     if ui.button(p.display().to_string()).clicked() {
-                        app.switch_document(PendingSwitch::Open(p));
+                        out.push(A::Switch(PendingSwitch::Open(p)).into());
                     }
                 }
             });
@@ -73,31 +78,36 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .on_disabled_hover_text(BUSY_WHY)
                 .clicked()
             {
-                app.save(false);
+                out.push(A::Save { then_close: false }.into());
             }
             if ui
                 .add_enabled(!app.busy(), egui::Button::new("Save as…"))
                 .on_disabled_hover_text(BUSY_WHY)
                 .clicked()
             {
-                app.dialog = Some(Dialog::SaveAs {
-                    path: String::new(),
-                    error: None,
-                    then_close: false,
-                });
+                out.push(
+                    A::Dialog(Dialog::SaveAs {
+                        path: String::new(),
+                        error: None,
+                        then_close: false,
+                    })
+                    .into(),
+                );
             }
             ui.separator();
             if app.doc.passphrase.is_none() {
                 if ui.button("Protect with passphrase…").clicked() {
-                    app.dialog = Some(Dialog::Protect {
-                        passphrase: String::new(),
-                        confirm: String::new(),
-                        error: None,
-                    });
+                    out.push(
+                        A::Dialog(Dialog::Protect {
+                            passphrase: String::new(),
+                            confirm: String::new(),
+                            error: None,
+                        })
+                        .into(),
+                    );
                 }
             } else if ui.button("Remove passphrase protection").clicked() {
-                app.doc.passphrase = None;
-                app.doc.forced_unsaved = true;
+                out.push(A::Passphrase(None).into());
             }
         });
         ui.menu_button("Edit", |ui| {
@@ -120,7 +130,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .on_hover_text("Ctrl+Z")
                 .clicked()
             {
-                app.undo();
+                out.push(A::Undo.into());
             }
             let redo = app
                 .history
@@ -141,44 +151,56 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .on_hover_text("Ctrl+Y")
                 .clicked()
             {
-                app.redo();
+                out.push(A::Redo.into());
             }
             ui.separator();
             if ui.button("History and bookmarks…").clicked() {
-                app.show_history = true;
+                out.push(A::Show(Panel::History, true).into());
                 ui.close();
             }
         });
         ui.menu_button("View", |ui| {
-            ui.checkbox(&mut app.presenter, "Presenter view (F5)")
+            let mut presenter = app.presenter;
+            if ui
+                .checkbox(&mut presenter, "Presenter view (F5)")
                 .on_hover_text(
                     "Topology full-window with the failure chain narrated over it; Esc leaves it",
-                );
-            ui.checkbox(&mut app.shell.open, "Cloud Shell");
+                )
+                .changed()
+            {
+                out.push(A::Presenter(presenter).into());
+            }
+            let mut shell = app.shell.open;
+            if ui.checkbox(&mut shell, "Cloud Shell").changed() {
+                out.push(A::Show(Panel::CloudShell, shell).into());
+            }
             if ui.button("Topology").clicked() {
-                app.open_root(BladeKind::Topology);
+                out.push(A::OpenRoot(BladeKind::Topology).into());
             }
             if ui.button("Scenarios").clicked() {
-                app.show_scenarios = true;
+                out.push(A::Show(Panel::Scenarios, true).into());
                 ui.close();
             }
             if ui.button("Activity log").clicked() {
-                app.open_root(BladeKind::ActivityLog);
+                out.push(A::OpenRoot(BladeKind::ActivityLog).into());
             }
             if ui.button("Alerts").clicked() {
-                app.open_root(BladeKind::Alerts {
-                    form: Default::default(),
-                });
+                out.push(
+                    A::OpenRoot(BladeKind::Alerts {
+                        form: Default::default(),
+                    })
+                    .into(),
+                );
             }
             if ui.button("Advisor").clicked() {
-                app.open_root(BladeKind::Advisor);
+                out.push(A::OpenRoot(BladeKind::Advisor).into());
             }
             if ui
                 .button("Customer app")
                 .on_hover_text("A simulated app querying a database every simulated minute")
                 .clicked()
             {
-                app.customer_app.open = true;
+                out.push(A::Show(Panel::CustomerApp, true).into());
                 ui.close();
             }
             let mut serving = app.serving.endpoint.is_some();
@@ -189,13 +211,15 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 )
                 .changed()
             {
-                let ctx = ui.ctx().clone();
-                super::endpoint_panel::set_serving(app, &ctx, serving);
+                out.push(A::Serve(serving).into());
             }
             if ui.button("Go to… (Ctrl+K)").clicked() {
-                app.dialog = Some(Dialog::Palette {
-                    query: String::new(),
-                });
+                out.push(
+                    A::Dialog(Dialog::Palette {
+                        query: String::new(),
+                    })
+                    .into(),
+                );
                 ui.close();
             }
             ui.separator();
@@ -209,11 +233,17 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 ui.radio_value(&mut look, l, l.label());
             }
             if (zoom, look) != (app.presentation.zoom, app.presentation.look) {
-                app.presentation.set(zoom, look);
+                out.push(A::Zoom(zoom, look).into());
             }
         });
-        ui.menu_button("Simulate", |ui| simulate_menu(app, ui));
-        ui.menu_button("Settings", |ui| client_ip_setting(app, ui));
+        ui.menu_button("Simulate", |ui| out.extend(simulate_menu(app, ui)));
+        // A click in its text field must not close the menu (a menu closes on any click).
+        egui::containers::menu::MenuButton::new("Settings")
+            .config(
+                egui::containers::menu::MenuConfig::new()
+                    .close_behavior(egui::containers::PopupCloseBehavior::CloseOnClickOutside),
+            )
+            .ui(ui, |ui| out.extend(client_ip_setting(app, ui)));
         ui.separator();
         if narrow_window {
             // 200 %: the name is in the window's title; the bar keeps the unsaved mark.
@@ -234,7 +264,7 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         }
         ui.separator();
         if !narrow {
-            clock(app, ui, compact);
+            out.extend(clock(app, ui, compact));
             left_end = Some(ui.cursor().min.x);
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -263,18 +293,16 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .on_hover_text(format!("{unread} unread"))
                 .clicked()
             {
-                app.show_notifications = !app.show_notifications;
-                if !app.show_notifications {
-                    app.queue_unscripted("Read the notifications", |ws| {
-                        crate::service::mark_notifications_read(ws);
-                        Ok(String::new())
-                    });
+                let open = !app.show_notifications;
+                out.push(A::Show(Panel::Notifications, open).into());
+                if !open {
+                    out.push(read_notifications());
                 }
             }
             let cloud = ui.selectable_label(app.shell.open, ">_ Cloud Shell");
             right_start = Some(cloud.rect.min.x);
             if cloud.clicked() {
-                app.shell.open = !app.shell.open;
+                out.push(A::Show(Panel::CloudShell, !app.shell.open).into());
             }
         });
     });
@@ -291,8 +319,9 @@ pub fn top_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         }
     }
     if narrow {
-        ui.horizontal_wrapped(|ui| clock(app, ui, true));
+        ui.horizontal_wrapped(|ui| out.extend(clock(app, ui, true)));
     }
+    out
 }
 
 /// The first words of a label, for a menu.
@@ -306,12 +335,13 @@ fn short(label: &str) -> String {
 
 /// The session's timeline: every point (newest first) with "Rewind to here", Undo / Redo,
 /// and "Mark this moment".
-pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     ui.horizontal(|ui| {
         ui.strong("History");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.button("×").on_hover_text("Close").clicked() {
-                app.show_history = false;
+                out.push(A::Show(Panel::History, false).into());
             }
         });
     });
@@ -330,7 +360,7 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             })
             .clicked()
         {
-            app.undo();
+            out.push(A::Undo.into());
         }
         if ui
             .add_enabled(app.history.can_redo() && !busy, egui::Button::new("Redo"))
@@ -341,7 +371,7 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             })
             .clicked()
         {
-            app.redo();
+            out.push(A::Redo.into());
         }
     });
     if ui
@@ -351,33 +381,36 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         )
         .clicked()
     {
-        app.dialog = Some(Dialog::ExportScript {
-            path: String::new(),
-            error: None,
-        });
+        out.push(
+            A::Dialog(Dialog::ExportScript {
+                path: String::new(),
+                error: None,
+            })
+            .into(),
+        );
     }
     ui.horizontal(|ui| {
+        // The name being typed is the text field's own (kept by egui between frames).
+        let id = ui.scope_id().with("bookmark-name");
+        let mut name: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
         widgets::narrow_text_field(
             ui,
             "Bookmark name",
-            &mut app.bookmark_name,
+            &mut name,
             "before the revocation",
             170.0,
         );
         if ui
             .add_enabled(
-                !app.bookmark_name.trim().is_empty(),
+                !name.trim().is_empty(),
                 egui::Button::new("Mark this moment"),
             )
             .on_disabled_hover_text("Type a name for the bookmark first.")
             .clicked()
         {
-            let name = std::mem::take(&mut app.bookmark_name);
-            app.history.mark(&name);
-            if !app.ws.bookmarks.is_empty() {
-                keep_bookmarks_in_file(app, true);
-            }
+            out.push(A::Mark(std::mem::take(&mut name)).into());
         }
+        ui.data_mut(|d| d.insert_temp(id, name));
     });
     let mut keep = !app.ws.bookmarks.is_empty();
     let marked = app.history.points().iter().any(|p| p.bookmark.is_some());
@@ -392,7 +425,7 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         )
         .changed()
     {
-        keep_bookmarks_in_file(app, keep);
+        out.push(A::KeepBookmarks(keep).into());
     }
     ui.separator();
     let cursor = app.history.cursor();
@@ -433,55 +466,61 @@ pub fn history_panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             }
         });
     if let Some(i) = rewind {
-        app.rewind_to(i);
+        out.push(A::RewindTo(i).into());
     }
+    out
 }
 
 /// The notifications centre floats under the top bar instead of pushing the layout down.
-pub fn notifications_panel(app: &mut ConsoleApp, ctx: &egui::Context) {
+pub fn notifications_panel(app: &ConsoleApp, ctx: &egui::Context) -> Vec<Action> {
     if !app.show_notifications {
-        return;
+        return Vec::new();
     }
     egui::Area::new(egui::Id::unique("notifications-panel"))
         .anchor(egui::Align2::RIGHT_TOP, [-8.0, 30.0])
         .order(egui::Order::Foreground)
         .show(ctx, |ui| {
             ui.set_max_width(460.0);
-            notifications(app, ui);
-        });
+            notifications(app, ui)
+        })
+        .inner
 }
 
 /// New notifications (databases Inaccessible, back online, a failover…) also show for a
 /// few seconds as toasts in the bottom-right corner; a click dismisses one.
-pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
+pub fn toasts(
+    ws: &Workspace,
+    toasted: &mut usize,
+    toasts: &mut Vec<(Notification, f64)>,
+    ctx: &egui::Context,
+) {
     let now = ctx.input(|i| i.time);
-    let count = app.ws.notifications.len();
-    if count < app.toasted {
+    let count = ws.notifications.len();
+    if count < *toasted {
         // Another workspace: nothing new to announce.
-        app.toasted = count;
+        *toasted = count;
     }
-    if count > app.toasted {
-        let fresh = app
-            .ws
+    if count > *toasted {
+        let fresh = ws
             .notifications
             .iter()
-            .skip(app.toasted.max(count.saturating_sub(3)));
+            .skip((*toasted).max(count.saturating_sub(3)));
         for n in fresh {
-            app.toasts.push((n.clone(), now + 8.0));
+            toasts.push((n.clone(), now + 8.0));
         }
-        app.toasted = count;
+        *toasted = count;
     }
-    for (_, until) in app.toasts.iter_mut() {
+    for (_, until) in toasts.iter_mut() {
         if until.is_nan() {
             *until = now + 6.0;
         }
     }
-    app.toasts.retain(|(_, until)| *until > now);
-    if app.toasts.len() > 4 {
-        let extra = app.toasts.len() - 4;
-        app.toasts.drain(..extra);
+    toasts.retain(|(_, until)| *until > now);
+    if toasts.len() > 4 {
+        let extra = toasts.len() - 4;
+        toasts.drain(..extra);
     }
-    if app.toasts.is_empty() {
+    if toasts.is_empty() {
         return;
     }
     let mut dismiss = None;
@@ -492,7 +531,7 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
             // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
             // window (the customer app's chart under two errors): at most 45 % of it.
             ui.set_max_width(420.0_f32.min(ctx.content_rect().width() * 0.45));
-            for (i, (n, _)) in app.toasts.iter().enumerate() {
+            for (i, (n, _)) in toasts.iter().enumerate() {
                 let color = level_colour(n.level);
                 let is_command = n.title == "Done. As a command:";
                 // Its own buttons: a click on the whole toast would sit above Copy and take
@@ -527,10 +566,9 @@ pub fn toasts(app: &mut ConsoleApp, ctx: &egui::Context) {
             }
         });
     if let Some(i) = dismiss {
-        app.toasts.remove(i);
+        toasts.remove(i);
     }
-    let next = app
-        .toasts
+    let next = toasts
         .iter()
         .map(|(_, until)| *until - now)
         .fold(f64::INFINITY, f64::min);
@@ -557,7 +595,8 @@ fn level_name(level: NotificationLevel) -> &'static str {
 
 /// The status bar along the bottom: what runs in the background, with its progress, so the
 /// top bar never shifts or crowds while a job runs.
-pub fn status_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     ui.horizontal(|ui| {
         ui.set_height(22.0);
         match (&app.job, &app.file_job) {
@@ -607,15 +646,19 @@ pub fn status_bar(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         }
         if app.serving.endpoint.is_some() {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                super::endpoint_panel::indicator(app, ui)
+                if super::endpoint_panel::indicator(&app.serving, ui) {
+                    out.push(A::Show(Panel::Endpoint, !app.serving.open).into());
+                }
             });
         }
     });
+    out
 }
 
 /// The clock and its controls; `compact` (a row of their own at 200 %) leaves out the
 /// "Advance:" caption so the row fits.
-fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui, compact: bool) {
+fn clock(app: &ConsoleApp, ui: &mut egui::Ui, compact: bool) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     ui.label(RichText::new(format!("{}", app.ws.now())).monospace());
     let play = if app.clock.running { "Pause" } else { "Play" };
     // The running clock's own steps keep Pause usable.
@@ -631,18 +674,22 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui, compact: bool) {
         .inner
         .clicked()
     {
-        app.clock.running = !app.clock.running;
+        out.push(A::Play(!app.clock.running).into());
     }
+    let mut speed = app.clock.speed;
     egui::ComboBox::from_id_salt("clock-speed")
-        .selected_text(speed_label(app.clock.speed))
+        .selected_text(speed_label(speed))
         .width(80.0)
         .show_ui(ui, |ui| {
             for s in [1.0, 60.0, 600.0, 3600.0] {
-                ui.selectable_value(&mut app.clock.speed, s, speed_label(s));
+                ui.selectable_value(&mut speed, s, speed_label(s));
             }
         })
         .response
         .on_hover_text("Speed of Play: simulated time per second");
+    if speed != app.clock.speed {
+        out.push(A::Speed(speed).into());
+    }
     if !compact {
         ui.label("Advance:");
     }
@@ -658,9 +705,10 @@ fn clock(app: &mut ConsoleApp, ui: &mut egui::Ui, compact: bool) {
             .on_disabled_hover_text(BUSY_WHY)
             .clicked()
         {
-            app.advance_clock(d);
+            out.push(A::Advance(d).into());
         }
     }
+    out
 }
 
 fn speed_label(s: f64) -> String {
@@ -673,15 +721,13 @@ fn speed_label(s: f64) -> String {
     }
 }
 
-fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+fn notifications(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     egui::Frame::popup(ui.style()).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.strong("Notifications");
             if ui.small_button("Mark all read").clicked() {
-                app.queue_unscripted("Mark all notifications read", |ws| {
-                    crate::service::mark_notifications_read(ws);
-                    Ok(String::new())
-                });
+                out.push(read_notifications());
             }
         });
         egui::ScrollArea::vertical()
@@ -732,12 +778,14 @@ fn notifications(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 });
         }
     });
+    out
 }
 
 /// Breadcrumbs and the strip of blades. Returns the blades' actions.
-pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+/// The blades' form state is their own (`blades`, taken out of the app while they draw).
+pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();
-    if app.blades.is_empty() {
+    if blades.is_empty() {
         ui.vertical_centered(|ui| {
             ui.add_space(60.0);
             ui.heading("Azure SQL · Transparent data encryption with customer-managed keys");
@@ -755,7 +803,7 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
         if ui.link("Home").clicked() {
             truncate_to = Some(0);
         }
-        for (i, b) in app.blades.iter().enumerate() {
+        for (i, b) in blades.iter().enumerate() {
             ui.label(">");
             if ui.link(b.title()).clicked() {
                 truncate_to = Some(i + 1);
@@ -768,19 +816,17 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     let overhead = 22.0 + ui.spacing().item_spacing.x;
     let maximised = app
         .maximised
-        .and_then(|id| app.blades.iter().position(|b| b.id == id));
-    let preferred: Vec<f32> = app.blades.iter().map(|b| b.width()).collect();
+        .and_then(|id| blades.iter().position(|b| b.id == id));
+    let preferred: Vec<f32> = blades.iter().map(|b| b.width()).collect();
     let widths = blade_layout::widths(&preferred, ui.available_width(), overhead, maximised);
     let mut maximise: Option<Option<u64>> = None;
     ui.horizontal_top(|ui| {
-        let folded: Vec<usize> = (0..app.blades.len())
-            .filter(|i| widths[*i].is_none())
-            .collect();
+        let folded: Vec<usize> = (0..blades.len()).filter(|i| widths[*i].is_none()).collect();
         if !folded.is_empty() {
             ui.vertical(|ui| {
                 ui.set_width(blade_layout::FOLD_STRIP - ui.spacing().item_spacing.x);
                 for i in folded {
-                    let b = &app.blades[i];
+                    let b = &blades[i];
                     if ui
                         .button(format!("{}", i + 1))
                         .on_hover_text(format!("{} (folded: click to show it)", b.title()))
@@ -793,7 +839,7 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
         }
         for (i, width) in widths.iter().enumerate() {
             let Some(width) = *width else { continue };
-            let blade = &mut app.blades[i];
+            let blade = &mut blades[i];
             let id = blade.id;
             let is_max = maximised == Some(i);
             ui.push_id(id, |ui| {
@@ -857,10 +903,10 @@ pub fn blade_area(app: &mut ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
         }
     });
     if let Some(m) = maximise {
-        app.maximised = m;
+        actions.push(A::Maximise(m).into());
     }
     if let Some(n) = truncate_to {
-        app.blades.truncate(n);
+        actions.push(A::CloseBlades(n).into());
     }
     actions
 }
@@ -871,34 +917,40 @@ enum DialogEnd {
     Discard,
 }
 
-pub fn dialogs(app: &mut ConsoleApp, ctx: &egui::Context) {
-    let Some(mut dialog) = app.dialog.take() else {
-        return;
-    };
+/// The open dialog (taken out of the app while it draws): returns it when it stays open,
+/// and what it asked for (a dialog it opens replaces it when applied).
+pub fn dialogs(
+    app: &ConsoleApp,
+    mut dialog: Dialog,
+    ctx: &egui::Context,
+) -> (Option<Dialog>, Vec<Action>) {
     let mut end = None;
+    let mut out: Vec<Action> = Vec::new();
     let modal = egui::Modal::new(egui::Id::unique("dialog")).show(ctx, |ui| {
         ui.set_width(520.0);
-        end = dialog_body(app, ui, &mut dialog);
+        end = dialog_body(app, ui, &mut dialog, &mut out);
     });
     if end.is_none() && modal.should_close() {
         end = Some(DialogEnd::Close);
     }
     match end {
-        None => {
-            if app.dialog.is_none() {
-                app.dialog = Some(dialog);
-            }
-        }
-        Some(DialogEnd::Close) => {}
+        None => (Some(dialog), out),
+        Some(DialogEnd::Close) => (None, out),
         Some(DialogEnd::Discard) => {
             if let Dialog::ConfirmDiscard { then } = dialog {
-                app.do_switch(*then);
+                out.push(A::SwitchDiscarding(*then).into());
             }
+            (None, out)
         }
     }
 }
 
-fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> Option<DialogEnd> {
+fn dialog_body(
+    app: &ConsoleApp,
+    ui: &mut egui::Ui,
+    dialog: &mut Dialog,
+    out: &mut Vec<Action>,
+) -> Option<DialogEnd> {
     let mut end = None;
     match dialog {
         Dialog::Open { path, error } => {
@@ -910,7 +962,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
             }
             ui.horizontal(|ui| {
                 if ui.button("Browse…").clicked() && app.file_job.is_none() {
-                    app.file_job = Some(FileJob::pick(app.picker.clone(), false));
+                    out.push(A::Pick { for_save: false }.into());
                 }
                 if ui
                     .add_enabled(
@@ -931,7 +983,14 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                     || (enter && !path.trim().is_empty() && app.file_job.is_none())
                 {
                     *error = None;
-                    app.start_load(path.trim().into());
+                    out.push(
+                        A::Load {
+                            path: path.trim().into(),
+                            passphrase: None,
+                            recovered: false,
+                        }
+                        .into(),
+                    );
                 }
                 if ui.button("Cancel").clicked() {
                     end = Some(DialogEnd::Close);
@@ -951,7 +1010,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
             }
             ui.horizontal(|ui| {
                 if ui.button("Browse…").clicked() && app.file_job.is_none() {
-                    app.file_job = Some(FileJob::pick(app.picker.clone(), true));
+                    out.push(A::Pick { for_save: true }.into());
                 }
                 if ui
                     .add_enabled(
@@ -975,13 +1034,13 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                     if target.extension().is_none() {
                         target.set_extension("ron");
                     }
-                    app.file_job = Some(FileJob::save(
-                        &app.ws,
-                        target,
-                        *then_close,
-                        None,
-                        app.doc.passphrase.clone(),
-                    ));
+                    out.push(
+                        A::SaveTo {
+                            path: target,
+                            then_close: *then_close,
+                        }
+                        .into(),
+                    );
                     end = Some(DialogEnd::Close);
                 }
                 if ui.button("Cancel").clicked() {
@@ -1008,11 +1067,14 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
             ui.horizontal(|ui| {
                 if (ui.button("Open").clicked() || enter) && !input.is_empty() {
                     end = Some(DialogEnd::Close);
-                    let mut job = FileJob::load_with(path.clone(), Some(std::mem::take(input)));
-                    if let FileJob::Load { recovered: r, .. } = &mut job {
-                        *r = *recovered;
-                    }
-                    app.file_job = Some(job);
+                    out.push(
+                        A::Load {
+                            path: path.clone(),
+                            passphrase: Some(std::mem::take(input)),
+                            recovered: *recovered,
+                        }
+                        .into(),
+                    );
                 }
                 if ui.button("Cancel").clicked() {
                     end = Some(DialogEnd::Close);
@@ -1039,8 +1101,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                         *error = Some("The two passphrases differ.".into());
                     } else {
                         end = Some(DialogEnd::Close);
-                        app.doc.passphrase = Some(std::mem::take(passphrase));
-                        app.doc.forced_unsaved = true;
+                        out.push(A::Passphrase(Some(std::mem::take(passphrase))).into());
                     }
                 }
                 if ui.button("Cancel").clicked() {
@@ -1062,15 +1123,18 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
             ui.horizontal(|ui| {
                 if ui.button("Recover").clicked() {
                     end = Some(DialogEnd::Close);
-                    let mut job = FileJob::load(path.clone());
-                    if let FileJob::Load { recovered, .. } = &mut job {
-                        *recovered = true;
-                    }
-                    app.file_job = Some(job);
+                    out.push(
+                        A::Load {
+                            path: path.clone(),
+                            passphrase: None,
+                            recovered: true,
+                        }
+                        .into(),
+                    );
                 }
                 if ui.button("Discard it").clicked() {
                     end = Some(DialogEnd::Close);
-                    app.recovery.clear();
+                    out.push(A::DiscardRecovery.into());
                 }
             });
         }
@@ -1080,12 +1144,11 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
             ui.horizontal(|ui| {
                 if ui.button("Save").clicked() {
                     end = Some(DialogEnd::Close);
-                    app.save(true);
+                    out.push(A::Save { then_close: true }.into());
                 }
                 if ui.button("Don't save").clicked() {
                     end = Some(DialogEnd::Close);
-                    app.allow_close = true;
-                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                    out.push(A::CloseWithoutSaving.into());
                 }
                 if ui.button("Cancel").clicked() {
                     end = Some(DialogEnd::Close);
@@ -1179,7 +1242,7 @@ fn dialog_body(app: &mut ConsoleApp, ui: &mut egui::Ui, dialog: &mut Dialog) -> 
                     *version = crate::service::dependents::version_in_use(&app.ws, vault, key)
                         .unwrap_or_default();
                 }
-                app.open_root(kind);
+                out.push(A::OpenRoot(kind).into());
                 end = Some(DialogEnd::Close);
             }
             if ui.button("Cancel").clicked() {
@@ -1267,7 +1330,8 @@ fn palette_matches(app: &ConsoleApp, query: &str) -> Vec<(String, BladeKind)> {
 }
 
 /// The console user's client IP: the address vault firewalls see the user's calls come from.
-fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+fn client_ip_setting(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     let id = ui.scope_id().with("client-ip-setting");
     let (mut text, mut error): (String, Option<String>) = ui
         .data_mut(|d| d.get_temp(id))
@@ -1283,10 +1347,10 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         match crate::service::set_client_ip(&mut app.ws.clone(), &text) {
             Ok(()) => {
                 let ip = text.clone();
-                app.queue_request(
+                out.push(Action::request(
                     Invocation::new("sim client-ip set").positional(ip.clone()),
                     move |_, _| format!("Client IP set to {ip}."),
-                );
+                ));
                 error = None;
             }
             Err(e) => error = Some(e.to_string()),
@@ -1296,10 +1360,12 @@ fn client_ip_setting(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         crate::ui::widgets::error_box(ui, e);
     }
     ui.data_mut(|d| d.insert_temp(id, (text, error)));
+    out
 }
 
 /// A trainer's failures that are nobody's decision: one vault out, or a whole region.
-fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+fn simulate_menu(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     let busy = app.job.is_some();
     ui.menu_button("Key vault outage (1 h)", |ui| {
         let names: Vec<String> = app
@@ -1318,15 +1384,15 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 let ask = Invocation::new("sim keyvault outage")
                     .arg("--name", v.clone())
                     .arg("--minutes", "60");
-                app.queue_change(
-                    Change::request(ask, move |out, _| {
+                out.push(Action::change(
+                    Change::request(ask, move |said, _| {
                         format!(
                             "'{v}' is unreachable until {}.",
-                            iso_time(&out["unreachableUntil"])
+                            iso_time(&said["unreachableUntil"])
                         )
                     })
                     .reported(refused),
-                );
+                ));
                 ui.close();
             }
         }
@@ -1350,20 +1416,21 @@ fn simulate_menu(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 let ask = Invocation::new("sim region outage")
                     .arg("--region", r.clone())
                     .arg("--minutes", "120");
-                app.queue_change(
-                    Change::request(ask, |out, _| {
+                out.push(Action::change(
+                    Change::request(ask, |said, _| {
                         format!(
                             "Region {} is down until {}.",
-                            out["region"].as_str().unwrap_or_default(),
-                            iso_time(&out["until"])
+                            said["region"].as_str().unwrap_or_default(),
+                            iso_time(&said["until"])
                         )
                     })
                     .reported(refused),
-                );
+                ));
                 ui.close();
             }
         }
     });
+    out
 }
 
 /// A time in a command's JSON output, as the console shows times.
@@ -1390,23 +1457,4 @@ fn password_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::R
             .labelled_by(l.id)
     })
     .inner
-}
-
-/// Puts the timeline's bookmarks into the workspace (or takes them out): a change like any
-/// other, saved with the file.
-fn keep_bookmarks_in_file(app: &mut ConsoleApp, keep: bool) {
-    let saved = if keep {
-        app.history.saved_bookmarks()
-    } else {
-        Vec::new()
-    };
-    app.queue_unscripted("Keep the bookmarks in the file", move |ws| {
-        let n = saved.len();
-        ws.bookmarks = saved;
-        Ok(if n == 0 {
-            "Bookmarks are no longer kept in the workspace file.".into()
-        } else {
-            format!("{n} bookmark(s) kept in the workspace file (saved with it).")
-        })
-    });
 }

@@ -9,8 +9,7 @@
 //! window only picks a database, starts and stops it through the operations layer, and
 //! draws what its samples hold.
 
-use super::ConsoleApp;
-use super::blades::{Change, Invocation};
+use super::blades::{Action, Change, Invocation};
 use super::widgets::{AMBER, BLUE, GREEN, RED};
 use crate::model::*;
 use crate::service::customer_app::{self as service, Bucket, Summary};
@@ -113,20 +112,27 @@ fn day_hhmm(t: Timestamp) -> String {
     }
 }
 
-/// The window, when open (each frame).
-pub fn window(app: &mut ConsoleApp, ctx: &egui::Context) {
+/// The window, when open (each frame). It reads the workspace; its own state (which
+/// database, the span) is `p`; Start and Stop are returned as requests.
+pub fn window(
+    ws: &Workspace,
+    busy: bool,
+    serving: bool,
+    p: &mut CustomerAppPanel,
+    ctx: &egui::Context,
+) -> Vec<Action> {
     if let Some((server, database)) =
         ctx.data_mut(|d| d.remove_temp::<(String, String)>(request_id()))
     {
-        let p = &mut app.customer_app;
         p.open = true;
         p.server = server;
         p.database = database;
     }
-    if !app.customer_app.open {
-        return;
+    if !p.open {
+        return Vec::new();
     }
-    choose_default(app);
+    choose_default(ws, p);
+    let mut out: Vec<Action> = Vec::new();
     let screen = ctx.content_rect();
     let size = egui::vec2(
         (screen.width() - 24.0).clamp(200.0, 640.0),
@@ -148,25 +154,23 @@ pub fn window(app: &mut ConsoleApp, ctx: &egui::Context) {
         .resizable(true)
         .collapsible(true)
         .scroll(false)
-        .show(ctx, |ui| contents(app, ui));
+        .show(ctx, |ui| contents(ws, busy, serving, p, ui, &mut out));
     if !open {
-        app.customer_app.open = false;
+        p.open = false;
     }
+    out
 }
 
 /// A database to show when none is chosen: the newest running app's, else the first
 /// database of the first server.
-fn choose_default(app: &mut ConsoleApp) {
-    let p = &mut app.customer_app;
-    if app
-        .ws
+fn choose_default(ws: &Workspace, p: &mut CustomerAppPanel) {
+    if ws
         .server(&p.server)
         .is_some_and(|s| s.database(&p.database).is_some())
     {
         return;
     }
-    let newest = app
-        .ws
+    let newest = ws
         .customer_apps
         .iter()
         .filter(|a| a.running())
@@ -174,7 +178,7 @@ fn choose_default(app: &mut ConsoleApp) {
     if let Some(a) = newest {
         p.server = a.server.clone();
         p.database = a.database.clone();
-    } else if let Some(s) = app.ws.servers.iter().find(|s| !s.databases.is_empty()) {
+    } else if let Some(s) = ws.servers.iter().find(|s| !s.databases.is_empty()) {
         p.server = s.name.clone();
         p.database = s
             .databases
@@ -184,17 +188,19 @@ fn choose_default(app: &mut ConsoleApp) {
     }
 }
 
-fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    let busy = app.busy();
+fn contents(
+    ws: &Workspace,
+    busy: bool,
+    serving: bool,
+    p: &mut CustomerAppPanel,
+    ui: &mut egui::Ui,
+    out: &mut Vec<Action>,
+) {
     let current = ui
         .horizontal_wrapped(|ui| {
-            picker(app, ui);
-            let (server, database) = (
-                app.customer_app.server.clone(),
-                app.customer_app.database.clone(),
-            );
-            let current = app
-                .ws
+            picker(ws, p, ui);
+            let (server, database) = (p.server.clone(), p.database.clone());
+            let current = ws
                 .customer_apps
                 .iter()
                 .find(|a| a.is_for(&server, &database))
@@ -208,13 +214,13 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     .clicked()
                 {
                     let (s, d) = (server.clone(), database.clone());
-                    queue(
-                        app,
+                    out.push(queue(
+                        p,
                         Invocation::new("sim app stop")
                             .arg("--server", s)
                             .arg("--database", d.clone()),
                         move |_| format!("Customer app on '{d}' stopped."),
-                    );
+                    ));
                 }
             } else if ui
                 .add_enabled(
@@ -234,18 +240,17 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .clicked()
             {
                 let (s, d) = (server.clone(), database.clone());
-                queue(
-                    app,
+                out.push(queue(
+                    p,
                     Invocation::new("sim app start")
                         .arg("--server", s)
                         .arg("--database", d.clone()),
                     move |_| {
                         format!("Customer app started: it queries '{d}' every simulated minute.")
                     },
-                );
+                ));
             }
-            let others: Vec<(String, String)> = app
-                .ws
+            let others: Vec<(String, String)> = ws
                 .customer_apps
                 .iter()
                 .filter(|a| a.running() && !a.is_for(&server, &database))
@@ -257,19 +262,14 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     .on_hover_text(format!("Show the app on {d} of {s}"))
                     .clicked()
                 {
-                    app.customer_app.server = s;
-                    app.customer_app.database = d;
+                    p.server = s;
+                    p.database = d;
                 }
             }
             current
         })
         .inner;
-    let said = app
-        .customer_app
-        .outcome
-        .lock()
-        .map(|o| o.clone())
-        .unwrap_or(None);
+    let said = p.outcome.lock().map(|o| o.clone()).unwrap_or(None);
     if let Some(Err(e)) = &said {
         super::widgets::error_box(ui, e);
     }
@@ -277,16 +277,15 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.label(
             "A simulated application that queries the database every simulated minute, as a business's app would. Start runs one; then revoke the server's key access and play the clock.",
         );
-        app.customer_app.plotted = None;
+        p.plotted = None;
         return;
     };
-    status(app, ui, &a);
-    chart(app, ui, &a);
+    status(ws, p, ui, &a);
+    chart(ws, serving, p, ui, &a);
 }
 
 /// Server and database pickers.
-fn picker(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    let p = &mut app.customer_app;
+fn picker(ws: &Workspace, p: &mut CustomerAppPanel, ui: &mut egui::Ui) {
     {
         let before = p.server.clone();
         let l = ui.label("Server");
@@ -297,21 +296,20 @@ fn picker(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 &p.server
             })
             .show_ui(ui, |ui| {
-                for s in &app.ws.servers {
+                for s in &ws.servers {
                     ui.selectable_value(&mut p.server, s.name.clone(), &s.name);
                 }
             })
             .response
             .labelled_by(l.id);
         if p.server != before {
-            p.database = app
-                .ws
+            p.database = ws
                 .server(&p.server)
                 .and_then(|s| s.databases.first())
                 .map(|d| d.name.clone())
                 .unwrap_or_default();
         }
-        let databases = super::widgets::database_names(&app.ws, &p.server);
+        let databases = super::widgets::database_names(ws, &p.server);
         let l = ui.label("Database");
         egui::ComboBox::from_id_salt("customer-app-database")
             .selected_text(if p.database.is_empty() {
@@ -338,24 +336,24 @@ fn picker(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 
 /// Asks for a start or stop; its outcome shows in the window.
 fn queue(
-    app: &mut ConsoleApp,
+    p: &CustomerAppPanel,
     ask: Invocation,
     wording: impl FnOnce(&serde_json::Value) -> String + Send + 'static,
-) {
-    let slot = app.customer_app.outcome.clone();
-    app.queue_change(
+) -> Action {
+    let slot = p.outcome.clone();
+    Action::change(
         Change::request(ask, move |out, _| wording(out)).reported(move |_, r| {
             if let Ok(mut s) = slot.lock() {
                 *s = Some(r.clone());
             }
         }),
-    );
+    )
 }
 
 /// The summary line, the outage the app is in, and the first error.
-fn status(app: &mut ConsoleApp, ui: &mut egui::Ui, a: &CustomerApp) {
-    let now = app.ws.now();
-    let span = app.customer_app.span;
+fn status(ws: &Workspace, p: &CustomerAppPanel, ui: &mut egui::Ui, a: &CustomerApp) {
+    let now = ws.now();
+    let span = p.span;
     let s: Summary = service::summary(a, now - span.length(), now);
     let state = if a.running() {
         format!("Running since {}", hhmm(a.started))
@@ -416,27 +414,31 @@ fn failure_colour(i: usize) -> egui::Color32 {
 }
 
 /// Bars per bucket (queries answered, refused by error number) and the SDK clients' lines.
-fn chart(app: &mut ConsoleApp, ui: &mut egui::Ui, a: &CustomerApp) {
+fn chart(
+    ws: &Workspace,
+    serving: bool,
+    p: &mut CustomerAppPanel,
+    ui: &mut egui::Ui,
+    a: &CustomerApp,
+) {
     use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
-    let p = &mut app.customer_app;
     let span = p.span;
     let (n, width) = span.buckets();
-    let now = app.ws.now();
+    let now = ws.now();
     let w = width.0;
     // The last bar holds the current instant.
     let end = Timestamp((now.0.div_euclid(w) + 1) * w);
     let from = end - Duration(w * n as i64);
     let buckets: Vec<Bucket> = service::buckets(a, from, width, n);
-    let journal = app.ws.journal.requests();
+    let journal = ws.journal.requests();
     let sdk = match &p.sdk_cache {
         Some((j, t, s, v)) if j.ptr_eq(&journal) && *t == now.0 && *s == span => v.clone(),
         _ => {
-            let v = service::sdk_buckets(&app.ws, from, width, n);
+            let v = service::sdk_buckets(ws, from, width, n);
             p.sdk_cache = Some((journal, now.0, span, v.clone()));
             v
         }
     };
-    let serving = app.serving.endpoint.is_some();
     let sdk_total = sdk.iter().fold((0, 0), |(o, r), (a, b)| (o + a, r + b));
     let show_sdk = serving || sdk_total != (0, 0);
     let mut codes: Vec<String> = buckets
@@ -478,7 +480,7 @@ fn chart(app: &mut ConsoleApp, ui: &mut egui::Ui, a: &CustomerApp) {
     }
     ui.horizontal_wrapped(|ui| {
         for s in Span::ALL {
-            ui.selectable_value(&mut app.customer_app.span, s, s.label());
+            ui.selectable_value(&mut p.span, s, s.label());
         }
         ui.label(egui::RichText::new(caption).weak());
     });
@@ -577,5 +579,5 @@ fn chart(app: &mut ConsoleApp, ui: &mut egui::Ui, a: &CustomerApp) {
                 );
             }
         });
-    app.customer_app.plotted = Some(plotted);
+    p.plotted = Some(plotted);
 }

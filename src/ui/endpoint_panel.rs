@@ -99,7 +99,7 @@ pub fn serve(app: &mut ConsoleApp, ctx: &egui::Context) {
                 )
             },
         );
-        app.queue_job(job);
+        app.queue_job(job, ctx);
         ctx.request_repaint();
     }
     let Some(endpoint) = app.serving.endpoint.as_mut() else {
@@ -119,10 +119,11 @@ pub fn serve(app: &mut ConsoleApp, ctx: &egui::Context) {
     }
 }
 
-/// The top bar's indicator while serving.
-pub fn indicator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    let Some(e) = &app.serving.endpoint else {
-        return;
+/// The status bar's indicator while serving; whether it was clicked (the panel opens or
+/// closes).
+pub fn indicator(serving: &Serving, ui: &mut egui::Ui) -> bool {
+    let Some(e) = &serving.endpoint else {
+        return false;
     };
     let requests = e.stats.requests.load(std::sync::atomic::Ordering::SeqCst);
     let mut text = RichText::new(format!(
@@ -131,16 +132,12 @@ pub fn indicator(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         if e.vaults.len() == 1 { "" } else { "s" },
         if requests == 1 { "" } else { "s" }
     ));
-    if !app.serving.open {
+    if !serving.open {
         text = text.color(egui::Color32::from_rgb(0x3c, 0xb0, 0x3c));
     }
-    if ui
-        .selectable_label(app.serving.open, text)
+    ui.selectable_label(serving.open, text)
         .on_hover_text("The workspace's vaults answer SDK clients on 127.0.0.1: click for URLs, the certificate and a token")
         .clicked()
-    {
-        app.serving.open = !app.serving.open;
-    }
 }
 
 /// The panel: URLs, certificate, token, a snippet, and the latest requests.

@@ -74,8 +74,14 @@ impl ClockSpan {
     }
 
     fn command(&self) -> String {
-        format!("sim clock advance {}s", self.seconds)
+        clock_request(self.seconds).line()
     }
+}
+
+/// The request a clock advance of `seconds` is (`sim clock advance 600s`): what the clock's
+/// job runs and what its History point renders.
+pub fn clock_request(seconds: i64) -> crate::shell::invocation::Invocation {
+    crate::shell::invocation::Invocation::new("sim clock advance").positional(format!("{seconds}s"))
 }
 
 /// One change of the session's script.

@@ -5,6 +5,7 @@
 //! blade stack with each blade's form state, and background jobs. The frame draws from them
 //! and applies the blades' actions at its end.
 
+pub mod app_action;
 pub mod blade_layout;
 pub mod blades;
 mod changes;
@@ -145,6 +146,7 @@ pub enum PendingSwitch {
 
 /// A change waiting to run, and where its outcome goes.
 struct Queued {
+    /// The blade that hears the outcome (none for a menu's or a panel's change).
     blade: Option<u64>,
     line: blades::Line,
     change: blades::Change,
@@ -185,8 +187,6 @@ pub struct ConsoleApp {
     /// The Scenarios panel is open, and the scenario being walked.
     pub show_scenarios: bool,
     pub scenario: Option<scenarios::ScenarioRun>,
-    /// The name typed for "Mark this moment".
-    bookmark_name: String,
     /// What changed with the last advance or operation (marked for a few seconds).
     pub(crate) changes: changes::Changes,
     /// Notifications shown as toasts so far (the count of the workspace's notifications).
@@ -260,7 +260,6 @@ impl ConsoleApp {
             show_history: false,
             show_scenarios: false,
             scenario: None,
-            bookmark_name: String::new(),
             keys: Arc::new(crate::service::OsKeySource),
             commands: std::collections::VecDeque::new(),
             doc: Document {
@@ -1040,17 +1039,23 @@ impl ConsoleApp {
             source,
         });
         let keys = self.keys.clone();
+        // The request that runs is the line the History and the script keep.
+        let ask = history::clock_request(by.0);
+        let line = ask.line();
         self.job = Some(Job::spawn(
             format!("Advancing the clock by {}", by.human()),
             JobOrigin::Clock,
             &self.ws,
-            move |ws| match crate::service::behaviour::advance_with(ws, by, keys.as_ref()) {
-                Ok(()) => (Ok(String::new()), String::new()),
-                Err(e) => (Err(e.to_string()), String::new()),
+            move |ws| match ask.run(ws, keys.as_ref()) {
+                Ok(_) => (Ok(String::new()), String::new()),
+                Err(e) => (
+                    Err(crate::shell::invocation::refusal_text(&e)),
+                    String::new(),
+                ),
             },
         ));
         if let Some(job) = &mut self.job {
-            job.command = Some(format!("sim clock advance {}s", by.0));
+            job.command = Some(line);
         }
     }
 
@@ -1108,37 +1113,19 @@ impl ConsoleApp {
         }
     }
 
-    fn apply_actions(&mut self, actions: Vec<Action>) {
-        for a in actions {
-            match a {
-                Action::Open { from, kind } => {
-                    self.blades.truncate(from + 1);
-                    self.push_blade(*kind);
-                }
-                Action::Run {
-                    blade,
-                    line,
-                    change,
-                    then_open,
-                } => self.commands.push_back(Queued {
-                    blade: Some(blade),
-                    line,
-                    change,
-                    then_open,
-                }),
-                Action::Spawn(job) => {
-                    if self.job.is_none() {
-                        self.job = Some(*job);
-                    }
-                }
-            }
-        }
+    /// Draws the breadcrumbs and the blades (each with its own form state) and returns
+    /// what they asked for.
+    pub(crate) fn draw_blades(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
+        let mut blades = std::mem::take(&mut self.blades);
+        let actions = chrome::blade_area(self, &mut blades, ui);
+        self.blades = blades;
+        actions
     }
 
     /// Starts `job` through the action queue, as a blade's heavy change starts (only when
     /// no job runs: callers check [`Self::busy`]).
-    pub(crate) fn queue_job(&mut self, job: Job) {
-        self.apply_actions(vec![Action::Spawn(Box::new(job))]);
+    pub(crate) fn queue_job(&mut self, job: Job, ctx: &egui::Context) {
+        self.apply_actions(vec![Action::Spawn(Box::new(job))], ctx);
     }
 
     /// The window title the app shows now.
@@ -1274,19 +1261,26 @@ impl ConsoleApp {
         if self.changes.any() {
             ctx.request_repaint_after(std::time::Duration::from_millis(500));
         }
-        egui::Panel::top("top-bar").show(ui, |ui| chrome::top_bar(self, ui));
+        // The chrome, the panels and the blades read the app and say what they want done;
+        // it is done at the end of the frame, in the order asked.
+        let mut actions: Vec<Action> = Vec::new();
+        egui::Panel::top("top-bar").show(ui, |ui| actions.extend(chrome::top_bar(self, ui)));
         // The presenter view gives the status bar's row to the picture.
         if !self.presenter {
-            egui::Panel::bottom("status-bar").show(ui, |ui| chrome::status_bar(self, ui));
+            egui::Panel::bottom("status-bar")
+                .show(ui, |ui| actions.extend(chrome::status_bar(self, ui)));
         }
         if self.shell.open {
             // At 200 % on 1280x720 (360 points high) the shell leaves the blades room.
             let room = ctx.content_rect().height();
+            let busy = self.busy();
             egui::Panel::bottom("cloud-shell")
                 .resizable(true)
                 .default_size(240.0_f32.min(room * 0.4))
                 .max_size((room * 0.6).max(120.0))
-                .show(ui, |ui| shell_panel::show(self, ui));
+                .show(ui, |ui| {
+                    actions.extend(shell_panel::show(&self.ws, busy, &mut self.shell, ui))
+                });
         }
         // The presenter view takes the room of the side panels.
         if !self.presenter {
@@ -1312,11 +1306,15 @@ impl ConsoleApp {
                 f32::INFINITY
             };
             if self.show_scenarios {
+                // The goal is checked against the workspace before the panel reads it.
+                if let Some(run) = &mut self.scenario {
+                    run.check(&self.ws);
+                }
                 egui::Panel::right("scenarios")
                     .resizable(true)
                     .default_size(340.0_f32.min(share))
                     .max_size(share)
-                    .show(ui, |ui| scenarios::panel(self, ui));
+                    .show(ui, |ui| actions.extend(scenarios::panel(self, ui)));
             }
             if self.serving.open {
                 egui::Panel::right("vault-endpoint")
@@ -1330,15 +1328,19 @@ impl ConsoleApp {
                     .resizable(true)
                     .default_size(320.0_f32.min(share))
                     .max_size(share)
-                    .show(ui, |ui| chrome::history_panel(self, ui));
+                    .show(ui, |ui| actions.extend(chrome::history_panel(self, ui)));
             }
         }
         let narrow = ctx.content_rect().width() < NARROW;
         if self.navigator_shown(narrow) {
-            egui::Panel::left("navigator")
+            let mut nav = std::mem::take(&mut self.nav);
+            let asked = egui::Panel::left("navigator")
                 .resizable(true)
                 .default_size(navigator_width(narrow))
-                .show(ui, |ui| navigator::show(self, ui));
+                .show(ui, |ui| navigator::show(self, &mut nav, ui))
+                .inner;
+            self.nav = nav;
+            actions.extend(asked);
         }
         // On a narrow window the navigator gives its room back once a resource is open,
         // whichever way it was opened (before, only a click in the navigator folded it:
@@ -1353,17 +1355,27 @@ impl ConsoleApp {
             if self.presenter {
                 presenter::show(self, ui);
             } else {
-                let actions = chrome::blade_area(self, ui);
-                self.apply_actions(actions);
+                actions.extend(self.draw_blades(ui));
             }
         });
         if fresh {
             ctx.request_discard("a new blade measures its tables in its first pass");
         }
-        customer_app::window(self, &ctx);
-        chrome::notifications_panel(self, &ctx);
-        chrome::toasts(self, &ctx);
-        chrome::dialogs(self, &ctx);
+        let mut panel = std::mem::take(&mut self.customer_app);
+        let busy = self.busy();
+        let serving = self.serving.endpoint.is_some();
+        actions.extend(customer_app::window(
+            &self.ws, busy, serving, &mut panel, &ctx,
+        ));
+        self.customer_app = panel;
+        actions.extend(chrome::notifications_panel(self, &ctx));
+        chrome::toasts(&self.ws, &mut self.toasted, &mut self.toasts, &ctx);
+        if let Some(dialog) = self.dialog.take() {
+            let (kept, asked) = chrome::dialogs(self, dialog, &ctx);
+            self.dialog = kept;
+            actions.extend(asked);
+        }
+        self.apply_actions(actions, &ctx);
         if !self.commands.is_empty() {
             let before = self.ws.revision;
             self.run_commands();

@@ -4,7 +4,8 @@
 //! (small ones start open); the search filters every level and Enter opens the first match.
 
 use super::ConsoleApp;
-use super::blades::{BladeKind, VaultForms};
+use super::app_action::AppAction;
+use super::blades::{Action, BladeKind, VaultForms};
 use super::widgets::{self, RED, badge};
 use crate::model::*;
 use egui::RichText;
@@ -196,7 +197,10 @@ fn open_resource(app: &ConsoleApp) -> (Option<&str>, Option<&str>, Option<&str>)
 /// it to): what is wider than that (a long name, badges that appear when databases go
 /// Inaccessible or change) scrolls sideways instead of widening the panel, which would
 /// move every blade mid-click.
-pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+///
+/// It reads the app; its own state (the search text, what is expanded) is `nav`; opening a
+/// resource or choosing a subscription is returned as an [`Action`].
+pub fn show(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Vec<Action> {
     let rect = ui.available_rect_before_wrap();
     let mut inner = ui.new_child(
         egui::UiBuilder::new()
@@ -204,24 +208,26 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
     inner.shrink_clip_rect(rect);
-    contents(app, &mut inner);
+    let actions = contents(app, nav, &mut inner);
     // The panel measures what its contents used: exactly the width it has.
     ui.advance_cursor_after_rect(rect);
+    actions
 }
 
-fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+fn contents(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     ui.add_space(4.0);
-    let search = widgets::text_field(ui, "Search", &mut app.nav.filter, "resources");
+    let search = widgets::text_field(ui, "Search", &mut nav.filter, "resources");
     let enter = search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     ui.horizontal(|ui| {
         if ui.small_button("Expand all").clicked() {
-            app.nav.expand_all(&app.ws);
+            nav.expand_all(&app.ws);
         }
         if ui.small_button("Collapse all").clicked() {
-            app.nav.collapse_all(&app.ws);
+            nav.collapse_all(&app.ws);
         }
     });
-    let filter = app.nav.filter.trim().to_ascii_lowercase();
+    let filter = nav.filter.trim().to_ascii_lowercase();
     let sub = app
         .ws
         .subscription()
@@ -249,7 +255,7 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         });
         if let Some(s) = chosen.filter(|s| s.id != app.ws.current_subscription) {
             let id = s.id.0.clone();
-            app.queue_request(
+            out.push(Action::request(
                 crate::ui::blades::Invocation::new("az account set").arg("--subscription", id),
                 |_, ws| {
                     let name = ws
@@ -260,25 +266,25 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                         .unwrap_or_default();
                     format!("Subscription '{name}' selected.")
                 },
-            );
+            ));
         }
     } else {
         ui.label(RichText::new(format!("Subscription: {sub}")).strong());
     }
     if app.ws.resource_groups.is_empty() {
         ui.label("No resources yet. Open the Cloud Shell and create some with az commands, or File > Open built-in demo.");
-        return;
+        return out;
     }
     let mut open: Option<BladeKind> = None;
     let mut toggle: Option<(String, bool)> = None;
     {
         let changes = &app.changes;
-        let rows = rows(&app.ws, &app.nav, &filter);
+        let rows = rows(&app.ws, nav, &filter);
         if enter && !filter.is_empty() {
             open = rows.iter().find_map(blade_for);
         }
         if rows.is_empty() {
-            ui.label(format!("Nothing matches '{}'.", app.nav.filter.trim()));
+            ui.label(format!("Nothing matches '{}'.", nav.filter.trim()));
         }
         let (open_server, open_db, open_vault) = open_resource(app);
         let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
@@ -407,11 +413,12 @@ fn contents(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             });
     }
     if let Some((key, default)) = toggle {
-        app.nav.toggle(key, default);
+        nav.toggle(key, default);
     }
     if let Some(kind) = open {
-        app.open_root(kind);
+        out.push(AppAction::OpenRoot(kind).into());
     }
+    out
 }
 
 /// How many databases of `s` need attention: (Inaccessible, unavailable because the

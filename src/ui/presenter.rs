@@ -205,8 +205,9 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             egui::Layout::top_down(egui::Align::Min),
             |ui| {
                 ui.set_width(side);
-                let actions = super::chrome::blade_area(app, ui);
-                app.apply_actions(actions);
+                let actions = app.draw_blades(ui);
+                let ctx = ui.ctx().clone();
+                app.apply_actions(actions, &ctx);
             },
         );
     });

@@ -2,6 +2,8 @@
 //! the current step, its goal checked against the model after every change, hints, the
 //! solution's `az` lines, progress, reset, and a summary at the end.
 
+use super::app_action::{AppAction, Panel};
+use super::blades::Action;
 use super::{ConsoleApp, PendingSwitch};
 use crate::scenario::{Scenario, shipped};
 use crate::ui::widgets::{self, BLUE, GREEN, badge};
@@ -62,31 +64,43 @@ impl ScenarioRun {
     pub fn finished(&self) -> bool {
         self.done.iter().all(|d| *d)
     }
+
+    /// Whether the current step's goal held when last checked ([`ScenarioRun::check`]).
+    pub fn met(&self) -> bool {
+        self.checked.is_some_and(|(_, met)| met)
+    }
+
+    /// Shows step `i` (its goal is checked again).
+    pub fn go_to(&mut self, i: usize) {
+        if i < self.scenario.steps.len() {
+            self.step = i;
+            self.checked = None;
+        }
+    }
 }
 
-pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+/// The panel reads the app (the run's goal is checked before it draws) and returns what it
+/// asks for: starting or resetting a scenario, another step, leaving, closing.
+pub fn panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     ui.horizontal(|ui| {
         ui.strong("Scenarios");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.button("×").on_hover_text("Close").clicked() {
-                app.show_scenarios = false;
+                out.push(AppAction::Show(Panel::Scenarios, false).into());
             }
         });
     });
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
-        .show(ui, |ui| match app.scenario.take() {
-            None => catalogue(app, ui),
-            Some(mut run) => {
-                let keep = walk(app, ui, &mut run);
-                if keep && app.scenario.is_none() {
-                    app.scenario = Some(run);
-                }
-            }
+        .show(ui, |ui| match &app.scenario {
+            None => catalogue(app, ui, &mut out),
+            Some(run) => walk(app, ui, run, &mut out),
         });
+    out
 }
 
-fn catalogue(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+fn catalogue(app: &ConsoleApp, ui: &mut egui::Ui, out: &mut Vec<Action>) {
     ui.label(
         RichText::new("Guided exercises on the demo: each step's goal is checked against the workspace after every change. Starting one opens its workspace fresh.")
             .weak(),
@@ -107,7 +121,7 @@ fn catalogue(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                     .clicked()
                 {
-                    app.switch_document(PendingSwitch::Scenario(id));
+                    out.push(AppAction::Switch(PendingSwitch::Scenario(id)).into());
                 }
             }
             Err(e) => widgets::error_box(ui, &format!("{id}: {e}")),
@@ -115,9 +129,9 @@ fn catalogue(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     }
 }
 
-/// Shows the run; returns whether to keep it.
-fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool {
-    let met = run.check(&app.ws);
+/// Shows the run (its goal checked already).
+fn walk(app: &ConsoleApp, ui: &mut egui::Ui, run: &ScenarioRun, out: &mut Vec<Action>) {
+    let met = run.met();
     let n = run.scenario.steps.len();
     ui.heading(&run.scenario.title);
     ui.label(RichText::new(&run.scenario.teaches).small().weak());
@@ -169,15 +183,13 @@ fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool 
                 ui.ctx().copy_text(text);
             }
         });
-    let mut keep = true;
     ui.horizontal(|ui| {
         if ui
             .add_enabled(run.step > 0, egui::Button::new("Previous step"))
             .on_disabled_hover_text("This is the first step.")
             .clicked()
         {
-            run.step -= 1;
-            run.checked = None;
+            out.push(AppAction::ScenarioStep(run.step - 1).into());
         }
         if ui
             .add_enabled(
@@ -191,8 +203,7 @@ fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool 
             })
             .clicked()
         {
-            run.step += 1;
-            run.checked = None;
+            out.push(AppAction::ScenarioStep(run.step + 1).into());
         }
         if ui
             .add_enabled(!app.busy(), egui::Button::new("Reset"))
@@ -200,11 +211,10 @@ fn walk(app: &mut ConsoleApp, ui: &mut egui::Ui, run: &mut ScenarioRun) -> bool 
             .on_hover_text("Start the scenario again from its workspace")
             .clicked()
         {
-            app.switch_document(PendingSwitch::Scenario(run.id.clone()));
+            out.push(AppAction::Switch(PendingSwitch::Scenario(run.id.clone())).into());
         }
         if ui.button("Leave").clicked() {
-            keep = false;
+            out.push(AppAction::LeaveScenario.into());
         }
     });
-    keep
 }

@@ -1,8 +1,9 @@
 //! The Cloud-Shell-like panel: the same az shell as `tde-console shell`, run off the UI
 //! thread (commands may generate keys).
 
-use super::ConsoleApp;
+use super::blades::Action;
 use super::jobs::{Job, JobOrigin};
+use crate::model::Workspace;
 use crate::shell::{Shell, ShellMode};
 use std::sync::{Arc, Mutex};
 
@@ -168,16 +169,15 @@ impl ShellPanel {
     }
 }
 
-pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+/// The panel: its own state is `shell` (the prompt's text, the transcript, the session); a
+/// line run is returned as the job that runs it on the workspace.
+pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
     ui.horizontal(|ui| {
         ui.strong(">_ Cloud Shell");
-        let busy = app.busy();
         for (mode, label) in [(ShellMode::Az, "Bash"), (ShellMode::Pwsh, "PowerShell")] {
             if ui
-                .add_enabled(
-                    !busy,
-                    egui::Button::selectable(app.shell.mode == mode, label),
-                )
+                .add_enabled(!busy, egui::Button::selectable(shell.mode == mode, label))
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .on_hover_text(match mode {
                     ShellMode::Az => "az commands (as `bash` in the shell)",
@@ -185,19 +185,20 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 })
                 .clicked()
             {
-                app.shell.set_mode(mode);
+                shell.set_mode(mode);
             }
         }
         ui.label(egui::RichText::new("commands act on this workspace").weak());
         if ui.small_button("Clear").clicked() {
-            app.shell.clear();
+            shell.clear();
         }
     });
     // The prompt sits at the bottom and the transcript fills exactly what is left, so the
     // panel keeps the height the user gave it (content never measures it smaller).
-    let busy = app.busy();
     ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
-        prompt_row(app, ui, busy);
+        if let Some(job) = prompt_row(ws, shell, ui, busy) {
+            out.push(Action::Spawn(Box::new(job)));
+        }
         // Wide output (`-o table`) scrolls sideways instead of wrapping.
         egui::ScrollArea::both()
             .id_salt("cloud-shell-transcript")
@@ -205,20 +206,28 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
-                    let job = app.shell.layout(ui.style());
+                    let job = shell.layout(ui.style());
                     ui.add(egui::Label::new(job).selectable(true).extend());
                 });
             });
     });
+    out
 }
 
 /// The prompt's text box: one line, or the lines of a pasted script (kept as they are,
 /// never joined). Enter runs it; Shift+Enter adds a line.
 const INPUT_ID: &str = "cloud-shell-input";
 
-fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
+/// The prompt; the job of the line run by Enter.
+fn prompt_row(
+    ws: &Workspace,
+    shell: &mut ShellPanel,
+    ui: &mut egui::Ui,
+    busy: bool,
+) -> Option<Job> {
+    let mut run = None;
     let id = egui::Id::unique(INPUT_ID);
-    let lines = app.shell.input.trim_end().lines().count();
+    let lines = shell.input.trim_end().lines().count();
     if lines > 1 {
         ui.label(
             egui::RichText::new(format!(
@@ -228,22 +237,22 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
         );
     }
     ui.horizontal(|ui| {
-        let prompt = ui.monospace(app.shell.prompt());
+        let prompt = ui.monospace(shell.prompt());
         // Enter is the shell's, before the text box would take it as a new line.
         let focused = ui.memory(|m| m.has_focus(id));
         let enter = focused
             && !busy
             && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter));
-        let single = !app.shell.input.contains('\n');
+        let single = !shell.input.contains('\n');
         // A pasted script shows its lines (up to the panel's height), never joined.
         let edit = ui.add_enabled(
             !busy,
-            egui::TextEdit::multiline(&mut app.shell.input)
+            egui::TextEdit::multiline(&mut shell.input)
                 .id(id)
                 .font(egui::TextStyle::Monospace)
                 .desired_rows(1)
                 .desired_width(f32::INFINITY)
-                .hint_text(match app.shell.mode {
+                .hint_text(match shell.mode {
                     ShellMode::Az => "az sql server list -o table",
                     ShellMode::Pwsh => {
                         "Get-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us"
@@ -252,35 +261,34 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
         )
 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY);
         let edit = edit.labelled_by(prompt.id);
-        if edit.has_focus() && single && !app.shell.history.is_empty() {
+        if edit.has_focus() && single && !shell.history.is_empty() {
             let (up, down) = ui.input(|i| {
                 (
                     i.key_pressed(egui::Key::ArrowUp),
                     i.key_pressed(egui::Key::ArrowDown),
                 )
             });
-            let n = app.shell.history.len();
-            let recalled = if up && app.shell.history_pos > 0 {
-                app.shell.history_pos -= 1;
+            let n = shell.history.len();
+            let recalled = if up && shell.history_pos > 0 {
+                shell.history_pos -= 1;
                 true
-            } else if down && app.shell.history_pos < n {
+            } else if down && shell.history_pos < n {
                 // Down past the newest line gives an empty prompt again, as in bash.
-                app.shell.history_pos += 1;
+                shell.history_pos += 1;
                 true
             } else {
                 false
             };
             if recalled {
-                app.shell.input = app
-                    .shell
+                shell.input = shell
                     .history
-                    .get(app.shell.history_pos)
+                    .get(shell.history_pos)
                     .cloned()
                     .unwrap_or_default();
                 // The text field moved its cursor to the line's start on Up: put it at the
                 // end of the recalled line, as a terminal does.
                 if let Some(mut state) = egui::text_edit::TextEditState::load(ui.ctx(), edit.id) {
-                    let end = egui::text::CCursor::new(app.shell.input.chars().count());
+                    let end = egui::text::CCursor::new(shell.input.chars().count());
                     state
                         .cursor
                         .set_char_range(Some(egui::text::CCursorRange::one(end)));
@@ -289,10 +297,11 @@ fn prompt_row(app: &mut ConsoleApp, ui: &mut egui::Ui, busy: bool) {
             }
         }
         if enter {
-            submit(app);
+            run = submit(shell, ws);
             edit.request_focus();
         }
     });
+    run
 }
 
 /// Starts a line of a pasted script's output that the shell wrote to stderr (shell output
@@ -301,23 +310,21 @@ const STDERR_MARK: char = '\u{1}';
 
 /// Runs what was typed or pasted on a worker thread. Every Enter answers: an empty one with
 /// a fresh prompt line; a pasted script line by line, each echoed before its output.
-pub fn submit(app: &mut ConsoleApp) {
-    let text = std::mem::take(&mut app.shell.input);
-    let prompt = app.shell.prompt();
+fn submit(shell: &mut ShellPanel, ws: &Workspace) -> Option<Job> {
+    let text = std::mem::take(&mut shell.input);
+    let prompt = shell.prompt();
     if text.trim().is_empty() {
-        app.shell.transcript.push_str(&format!("{prompt}\n"));
-        return;
+        shell.transcript.push_str(&format!("{prompt}\n"));
+        return None;
     }
-    app.shell.history.push(text.clone());
-    app.shell.history_pos = app.shell.history.len();
+    shell.history.push(text.clone());
+    shell.history_pos = shell.history.len();
     let script = text.trim_end_matches(['\n', '\r']).to_string();
     let lines = script.lines().count();
     if lines <= 1 {
-        app.shell
-            .transcript
-            .push_str(&format!("{prompt} {script}\n"));
+        shell.transcript.push_str(&format!("{prompt} {script}\n"));
     }
-    let session = app.shell.session.clone();
+    let session = shell.session.clone();
     let label = if lines <= 1 {
         format!("Running: {script}")
     } else {
@@ -325,12 +332,12 @@ pub fn submit(app: &mut ConsoleApp) {
     };
     // The session's script starts (and replays) in bash: a PowerShell line is marked as
     // one here, and goes in as the az lines of its changes when it has run (`script_of`).
-    let command = if app.shell.mode == ShellMode::Pwsh {
+    let command = if shell.mode == ShellMode::Pwsh {
         format!("pwsh\n{script}\nbash")
     } else {
         script.clone()
     };
-    let job = Job::spawn(label, JobOrigin::Shell, &app.ws, move |ws| {
+    let job = Job::spawn(label, JobOrigin::Shell, ws, move |ws| {
         let Ok(mut sh) = session.lock() else {
             return (
                 Err("ERROR: the shell session is unavailable\n".into()),
@@ -367,10 +374,10 @@ pub fn submit(app: &mut ConsoleApp) {
         ));
         (Ok(transcript), String::new())
     });
-    app.job = Some(Job {
+    Some(Job {
         command: Some(command),
         ..job
-    });
+    })
 }
 
 #[cfg(test)]

@@ -778,6 +778,19 @@ az keyvault key delete -n key1 --vault-name kv1 -o none
         "{}",
         r.stdout
     );
+    // A text of several lines is one --line a line (the query editor's request); a line
+    // that starts with dashes is written --line=VALUE.
+    let r = sh.run_line(
+        &mut ws,
+        "sim write -s srv1 -d db1-old --line 'first line' --line '' --line=--third -o none",
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let r = sh.run_line(&mut ws, "sim read -s srv1 -d db1-old");
+    assert!(
+        r.stdout.contains("\"text\": \"first line\\n\\n--third\""),
+        "{}",
+        r.stdout
+    );
     // Client-side errors as az prints them; --no-wait returns while it restores.
     let r = sh.run_line(
         &mut ws,
@@ -804,6 +817,7 @@ az keyvault key delete -n key1 --vault-name kv1 -o none
         "sim keyvault outage --name kv1 --minutes -5",
         "sim region outage --region mars --minutes 5",
         "sim write --server srv1 --database nope --text x",
+        "sim write --server srv1 --database db1 --text x --line y",
         "az sql db replica create -n db1 -s srv1 -g rg --partner-server srv1",
         "az sql failover-group create -n FG! -s srv1 -g rg --partner-server srv1",
         "az sql db ltr-backup restore --backup-id x --dest-database y --dest-server srv1 --dest-resource-group rg",

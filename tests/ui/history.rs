@@ -448,3 +448,111 @@ fn a_class_made_partly_in_powershell_replays_under_bash_from_its_az_lines() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 25, "chrome and panels queue like blades": a change made from the top bar (the
+/// clock's +1h, Simulate > Key vault outage) is a request of the shell's registry, as a
+/// blade's is:
+/// a History point with its line rendered from what ran, in the "Your changes as az
+/// commands" list, in the exported script, and the script replays to the same workspace.
+#[test]
+fn changes_from_the_chrome_are_history_points_with_their_lines_like_a_blades() {
+    let mut h = app();
+    h.run_steps(2);
+    let command_of = |h: &Harness<'static, ConsoleApp>| {
+        let history = &h.state().history;
+        history.points()[history.cursor()].command.clone()
+    };
+
+    // A blade's change: the TDE blade's Save turns the identity on (its key is refused),
+    // then the vault blade grants that identity.
+    save_eu_protector(&mut h);
+    click(&mut h, "kv-contoso-eu");
+    click(&mut h, "Add access policy");
+    click(&mut h, "sql-contoso-eu (server identity)");
+    click(&mut h, "SQL Server TDE (get, wrapKey, unwrapKey)");
+    click(&mut h, "Add");
+    assert!(has(&h, "Access policy saved."));
+    let blade = command_of(&h).expect("the blade's change has its line");
+    assert!(
+        blade.starts_with("az keyvault set-policy --name kv-contoso-eu"),
+        "{blade}"
+    );
+
+    // The clock's +1h: its own point, with the line its job ran.
+    let before = h.state().history.points().len();
+    let now = h.state().ws.now();
+    advance(&mut h, "+1h");
+    assert_eq!(h.state().ws.now().0 - now.0, 3600);
+    assert_eq!(h.state().history.points().len(), before + 1);
+    assert_eq!(command_of(&h).as_deref(), Some("sim clock advance 3600s"));
+
+    // Simulate > Key vault outage: a request, recorded and toasted as the blade's change was.
+    let line = "sim keyvault outage --name kv-contoso-eu --minutes 60";
+    click(&mut h, "Simulate");
+    click(&mut h, "Key vault outage (1 h)");
+    click(&mut h, "Outage of kv-contoso-eu");
+    h.run_steps(2);
+    assert_eq!(h.state().history.points().len(), before + 2);
+    let point = &h.state().history.points()[h.state().history.cursor()];
+    assert!(
+        point
+            .label
+            .starts_with("'kv-contoso-eu' is unreachable until "),
+        "{}",
+        point.label
+    );
+    assert_eq!(point.command.as_deref(), Some(line));
+    assert!(
+        has(&h, line),
+        "the toast shows its line, as a blade change's"
+    );
+    let out_of_reach = |h: &Harness<'static, ConsoleApp>| {
+        let ws = &h.state().ws;
+        ws.vault("kv-contoso-eu")
+            .is_some_and(|v| tde_console::service::outage::vault_unreachable(ws, v))
+    };
+    assert!(out_of_reach(&h));
+
+    // Undo from the Edit menu is the app's too: back over the outage, and Redo again.
+    click(&mut h, "Edit");
+    let undo = h
+        .get_all_by_label_contains("Undo: 'kv-contoso-eu' is unreachable")
+        .next()
+        .expect("Undo names the change")
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    click(&mut h, &undo);
+    h.run_steps(2);
+    assert!(!out_of_reach(&h));
+    click(&mut h, "Edit");
+    let redo = h
+        .get_all_by_label_contains("Redo: 'kv-contoso-eu' is unreachable")
+        .next()
+        .expect("Redo names the change")
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    click(&mut h, &redo);
+    h.run_steps(2);
+    assert!(out_of_reach(&h));
+
+    // The script holds the three lines, in order, and replays to the same workspace.
+    let dir = std::env::temp_dir().join(format!("tde-ui-chrome-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = export(&mut h, &dir.join("chrome.azcli"));
+    let at = |line: &str| {
+        script
+            .find(line)
+            .unwrap_or_else(|| panic!("{line} in {script}"))
+    };
+    assert!(at(&blade) < at("\nsim clock advance 3600s\n"));
+    assert!(at("\nsim clock advance 3600s\n") < at(&format!("\n{line}\n")));
+    let mut ws = persist::demo().unwrap();
+    let mut sh = tde_console::shell::Shell::new().with_keys(common::FixtureKeys::boxed());
+    let out = sh.run_script(&mut ws, &script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    same_facts(&ws, &h.state().ws, "the chrome's changes replayed");
+    let _ = std::fs::remove_dir_all(&dir);
+}

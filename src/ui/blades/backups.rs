@@ -2,7 +2,7 @@
 //! were written under (and whether the server can reach each key now), point-in-time
 //! restore, long-term retention backups, and the server's deleted databases.
 
-use super::{BladeCtx, BladeKind, outcome, said};
+use super::{BladeCtx, BladeKind, Change, Invocation, Line, outcome};
 use crate::model::*;
 use crate::service::backup::{self, RestoreRequest, RestoreSource};
 use crate::ui::widgets::{
@@ -373,77 +373,80 @@ fn short_key(uri: &str) -> String {
     }
 }
 
-/// Starts a restore; when it is accepted the new database's blade opens.
+/// Starts a restore (`--no-wait`: the portal does not wait either); when it is accepted the
+/// new database's blade opens.
 fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) {
-    if let Some(az) = restore_as_az(cx.ws, &req) {
-        cx.az(az);
-    }
     let open = BladeKind::Database {
         server: req.target_server.clone(),
         db: req.dest_name.clone(),
         message: None,
     };
-    cx.run_then_open(
-        move |ws| {
-            said(backup::restore_database(ws, &req), |d| match d.state {
-                DatabaseState::Restoring { until, .. } => format!(
-                    "Restore of '{}' started: it is Online at {until} (advance the clock to finish).",
-                    d.name
-                ),
-                _ => format!("'{}' restored.", d.name),
-            })
-        },
-        open,
+    let ask = restore_request(cx.ws, &req);
+    let (server, name) = (req.target_server, req.dest_name);
+    let wording = move |_: &serde_json::Value, ws: &Workspace| match ws
+        .server(&server)
+        .and_then(|s| s.database(&name))
+        .map(|d| &d.state)
+    {
+        Some(DatabaseState::Restoring { until, .. }) => format!(
+            "Restore of '{name}' started: it is Online at {until} (advance the clock to finish)."
+        ),
+        _ => format!("'{name}' restored."),
+    };
+    cx.change_to(
+        Line::Main,
+        Change::request(ask, wording),
+        Some(Box::new(open)),
     );
 }
 
-/// A restore as az prints it (`--no-wait`: the portal does not wait either).
-fn restore_as_az(ws: &Workspace, req: &RestoreRequest) -> Option<String> {
-    let group = super::group_of(ws, &req.source_server);
-    let dest = super::quoted(&req.dest_name);
-    let (server, db) = (&req.source_server, &req.source_database);
-    Some(match &req.source {
-        RestoreSource::PointInTime { time } => format!(
-            "az sql db restore --dest-name {dest} --name {db} --server {server} --resource-group {group} --time {} --no-wait",
-            time.to_iso()
-        ),
-        RestoreSource::Deleted { deleted_at, time } => format!(
-            "az sql db restore --dest-name {dest} --name {db} --server {server} --resource-group {group} --deleted-time {}{} --no-wait",
-            deleted_at.to_iso(),
-            time.map(|t| format!(" --time {}", t.to_iso()))
-                .unwrap_or_default()
-        ),
-        // The backup's id, looked up as the CLI's users do: by its time (and the
-        // database's deletion time, for a dropped database's backups).
+/// A restore as the request az makes (`--no-wait`).
+fn restore_request(ws: &Workspace, req: &RestoreRequest) -> Invocation {
+    let (server, db) = (req.source_server.clone(), req.source_database.clone());
+    let on_source = |command: &'static str| {
+        Invocation::new(command)
+            .arg("--dest-name", req.dest_name.clone())
+            .arg("--name", db.clone())
+            .arg("--server", server.clone())
+            .arg("--resource-group", super::group_of(ws, &server))
+    };
+    match &req.source {
+        RestoreSource::PointInTime { time } => on_source("az sql db restore")
+            .arg("--time", time.to_iso())
+            .flag("--no-wait"),
+        RestoreSource::Deleted { deleted_at, time } => on_source("az sql db restore")
+            .arg("--deleted-time", deleted_at.to_iso())
+            .arg_opt("--time", time.map(|t| t.to_iso()))
+            .flag("--no-wait"),
+        // The backup's id as `az sql db ltr-backup list` gives it (a backup gone since the
+        // blade listed it: the command answers that it was not found).
         RestoreSource::LongTerm { time, deleted_at } => {
-            let location = ws.server(server)?.location.clone();
-            let (state, deletion) = match deleted_at {
-                None => ("Live", String::new()),
-                Some(d) => (
-                    "Deleted",
-                    format!(" && databaseDeletionTime=='{}'", d.to_iso()),
-                ),
-            };
-            let id = format!(
-                "$(az sql db ltr-backup list --location {location} --server {server} \
-                 --database {db} --database-state {state} \
-                 --query \"[?backupTime=='{}'{deletion}].id | [0]\" -o tsv)",
-                time.to_iso()
-            );
-            format!(
-                "az sql db ltr-backup restore --backup-id \"{id}\" --dest-database {dest} \
-                 --dest-server {} --dest-resource-group {} --no-wait",
-                req.target_server,
-                super::group_of(ws, &req.target_server)
-            )
+            let id = crate::shell::continuity::ltr_backup_id(ws, &server, &db, *time, *deleted_at)
+                .unwrap_or_else(|| format!("{db}-{}", time.to_iso()));
+            Invocation::new("az sql db ltr-backup restore")
+                .arg("--backup-id", id)
+                .arg("--dest-database", req.dest_name.clone())
+                .arg("--dest-server", req.target_server.clone())
+                .arg(
+                    "--dest-resource-group",
+                    super::group_of(ws, &req.target_server),
+                )
+                .flag("--no-wait")
         }
-        RestoreSource::Geo => format!(
-            "az sql db geo-backup restore --geo-backup-id {}/recoverableDatabases/{db} --dest-database {dest} --dest-server {} --resource-group {}",
-            crate::service::ids::server(ws.server(server)?),
-            req.target_server,
-            super::group_of(ws, &req.target_server)
-        ),
-    })
+        RestoreSource::Geo => Invocation::new("az sql db geo-backup restore")
+            .arg(
+                "--geo-backup-id",
+                format!(
+                    "{}/recoverableDatabases/{db}",
+                    ws.server(&server)
+                        .map(crate::service::ids::server)
+                        .unwrap_or_default()
+                ),
+            )
+            .arg("--dest-database", req.dest_name.clone())
+            .arg("--dest-server", req.target_server.clone())
+            .arg("--resource-group", super::group_of(ws, &req.target_server)),
+    }
 }
 
 fn deleted_databases(ui: &mut egui::Ui, server: &str, cx: &mut BladeCtx<'_>) {

@@ -1,6 +1,6 @@
 //! Database overview: status, Resource Health, TDE and its wrapped DEK, "Test connection".
 
-use super::{BladeCtx, BladeKind, Change, Invocation, Line, outcome, said};
+use super::{BladeCtx, BladeKind, Change, Invocation, Line, outcome};
 use crate::model::*;
 use crate::ui::widgets::{self, health_badge, properties, section, state_badge, text_field};
 
@@ -333,29 +333,29 @@ fn query_editor(ui: &mut egui::Ui, server: &str, db: &str, d: &Database, cx: &mu
                 .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
                 .clicked()
             {
-                let (server, db, text) = (server.to_string(), db.to_string(), draft.clone());
-                // A script line holds no line break: a text with one has no equivalent.
-                if !text.contains(['\n', '\r']) {
-                    // `--text=VALUE` keeps a text that starts with '-' from reading as a flag.
-                    let sep = if text.starts_with('-') { "=" } else { " " };
-                    cx.az(format!(
-                        "sim write --server {server} --database {db} --text{sep}{}",
-                        super::quoted(&text)
-                    ));
+                let (db, text) = (db.to_string(), draft.clone());
+                // A script line holds no line break: a text of several lines is one
+                // `--line` a line.
+                let mut ask = Invocation::new("sim write")
+                    .arg("--server", server)
+                    .arg("--database", db.clone());
+                if text.contains('\n') {
+                    for line in text.split('\n') {
+                        ask = ask.arg("--line", line);
+                    }
+                } else {
+                    ask = ask.arg("--text", text.clone());
                 }
-                cx.run_to(Line::Query, move |ws| {
-                    // The editor shows a write that worked; this text is its History label.
-                    said(
-                        crate::service::content::write_text(ws, &server, &db, &text),
-                        |()| {
-                            format!(
-                                "Run UPDATE on dbo.Notes of '{db}': {} character(s) written.",
-                                text.chars().count()
-                            )
-                        },
+                let failed = db.clone();
+                // The editor shows a write that worked; this text is its History label.
+                let change = Change::request(ask, move |_, _| {
+                    format!(
+                        "Run UPDATE on dbo.Notes of '{db}': {} character(s) written.",
+                        text.chars().count()
                     )
-                    .map_err(|e| format!("Run UPDATE on '{db}' failed: {e}"))
-                });
+                })
+                .refused_as(move |e| format!("Run UPDATE on '{failed}' failed: {e}"));
+                cx.change_to(Line::Query, change, None);
             }
         }
         Err(e) => widgets::error_box(ui, &format!("Cannot connect: {e}")),

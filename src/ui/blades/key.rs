@@ -4,7 +4,6 @@
 use super::{BladeCtx, Invocation, confirmed, confirming, outcome};
 use crate::model::{Duration, RotationPolicy, Timestamp};
 use crate::service::dependents::{self, Dependent};
-use crate::service::keyvault;
 use crate::service::rotation;
 use crate::ui::widgets::{AMBER, BLUE, badge, properties, section};
 
@@ -300,7 +299,7 @@ pub fn show(
     outcome(ui, message);
     if k.deleted.is_none() {
         rotation_policy(ui, vault, key, k.rotation_policy.as_ref(), message, cx);
-        download_public_key(ui, vault, key, version, message, cx);
+        download_public_key(ui, vault, key, version, cx);
     }
 }
 
@@ -410,7 +409,6 @@ fn download_public_key(
     vault: &str,
     key: &str,
     version: &str,
-    message: &mut Option<Result<String, String>>,
     cx: &mut BladeCtx<'_>,
 ) {
     section(ui, "Download public key");
@@ -431,16 +429,16 @@ fn download_public_key(
         ]))
         .clicked()
     {
-        match keyvault::download_public_key(cx.ws, vault, key, Some(version)) {
-            Err(e) => *message = Some(Err(e.to_string())),
-            Ok(pem) => {
-                let target = path.trim().to_string();
-                cx.spawn("Saving the public key…", move |_| {
-                    crate::persist::write_new_file(std::path::Path::new(&target), pem.as_bytes())
-                        .map(|()| format!("Public key written to {target}."))
-                });
-            }
-        }
+        let target = path.trim().to_string();
+        let ask = Invocation::new("az keyvault key download")
+            .arg("--vault-name", vault)
+            .arg("--name", key)
+            .arg("--version", version)
+            .arg("--file", target.clone())
+            .arg("--encoding", "PEM");
+        cx.spawn_request("Saving the public key…", ask, move |_, _| {
+            format!("Public key written to {target}.")
+        });
     }
     ui.data_mut(|d| d.insert_temp(id, path));
 }

@@ -2,9 +2,7 @@
 //! key-exchange key, download its public part, and wrap an on-premises key for it. File
 //! reads and writes run off the UI thread.
 
-use super::{BladeCtx, outcome};
-use crate::crypto::RsaKeyMaterial;
-use crate::crypto::byok::{self, ByokFile};
+use super::{BladeCtx, Invocation, outcome};
 use crate::model::*;
 use crate::service::keyvault::{self, CreateKey};
 use crate::ui::widgets::{section, text_field};
@@ -50,10 +48,6 @@ impl Default for ImportForm {
 
 fn read(path: &str) -> Result<Vec<u8>, String> {
     crate::persist::read_user_file(path).map_err(|e| format!("Cannot read '{path}': {e}"))
-}
-
-fn write_new(path: &str, bytes: &[u8]) -> Result<(), String> {
-    crate::persist::write_new_file(std::path::Path::new(path), bytes)
 }
 
 pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCtx<'_>) {
@@ -240,16 +234,15 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
         .clicked()
         && let Some((name, _)) = &kek
     {
-        match keyvault::download_public_key(cx.ws, &v.name, name, None) {
-            Err(e) => f.message = Some(Err(e.to_string())),
-            Ok(pem) => {
-                let path = f.kek_download.trim().to_string();
-                cx.spawn("Saving the public key…", move |_| {
-                    write_new(&path, pem.as_bytes())
-                        .map(|()| format!("Public key written to {path}."))
-                });
-            }
-        }
+        let path = f.kek_download.trim().to_string();
+        let ask = Invocation::new("az keyvault key download")
+            .arg("--vault-name", v.name.clone())
+            .arg("--name", name.clone())
+            .arg("--file", path.clone())
+            .arg("--encoding", "PEM");
+        cx.spawn_request("Saving the public key…", ask, move |_, _| {
+            format!("Public key written to {path}.")
+        });
     }
     ui.label("3. On premises: wrap the key to bring (PEM) for the KEK, then import the .byok file above.");
     text_field(
@@ -280,19 +273,18 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
             f.kek_download.trim().to_string(),
             f.byok_out.trim().to_string(),
         );
-        cx.spawn("Wrapping the key for the KEK…", move |_| {
-            let pem = String::from_utf8_lossy(&read(&pem_path)?).to_string();
-            let target = RsaKeyMaterial::from_pem(&pem)
-                .map_err(|_| format!("'{pem_path}' is not a PEM RSA private key."))?;
-            let public = byok::kek_from_pem(&String::from_utf8_lossy(&read(&kek_path)?))
-                .map_err(|_| format!("'{kek_path}' is not a PEM public key."))?;
-            let ciphertext = byok::wrap(&target, &public).map_err(|e| e.to_string())?;
-            let file = ByokFile {
-                kek_id: kid,
-                ciphertext,
-            };
-            write_new(&out, file.to_json().as_bytes())
-                .map(|()| format!("BYOK file written to {out} (for KEK {}).", file.kek_id))
+        // What the HSM vendor's tool does on premises, with the downloaded public key only.
+        let ask = Invocation::new("sim byok wrap")
+            .arg("--pem-file", pem_path)
+            .arg("--kek-file", kek_path)
+            .arg("--kek-id", kid)
+            .arg("--file", out);
+        cx.spawn_request("Wrapping the key for the KEK…", ask, |said, _| {
+            format!(
+                "BYOK file written to {} (for KEK {}).",
+                said["file"].as_str().unwrap_or_default(),
+                said["kid"].as_str().unwrap_or_default()
+            )
         });
     }
 }

@@ -172,15 +172,17 @@ impl Blade {
     }
 }
 
-/// What a blade asks of the app, applied after the frame's drawing.
+/// What a blade asks of the app, applied after the frame's drawing. (A few a frame: the
+/// size of an [`AppAction`](crate::ui::app_action::AppAction) inline does not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum Action {
     /// Open a blade to the right of blade `from` (closing those further right).
     Open { from: usize, kind: Box<BladeKind> },
     /// Run a change through the operations layer: after this frame, or once the running job
     /// has landed (so nothing done during a job is overwritten by its result). Its outcome
-    /// goes to message line `line` of blade `blade`.
+    /// goes to message line `line` of blade `blade` (none for a menu's or a panel's).
     Run {
-        blade: u64,
+        blade: Option<u64>,
         line: Line,
         change: Change,
         /// A blade to open to the right of this one when the change works.
@@ -188,6 +190,35 @@ pub enum Action {
     },
     /// Run an operation off the UI thread.
     Spawn(Box<Job>),
+    /// What the chrome and the panels ask of the app besides a change (the History, the
+    /// clock, the document, what is shown): see [`crate::ui::app_action::AppAction`].
+    App(crate::ui::app_action::AppAction),
+}
+
+impl Action {
+    /// A change asked for by a menu or a panel (no blade hears its outcome).
+    pub fn change(change: Change) -> Action {
+        Action::Run {
+            blade: None,
+            line: Line::Main,
+            change,
+            then_open: None,
+        }
+    }
+
+    /// A request of the shell's registry asked for by a menu or a panel.
+    pub fn request(
+        invocation: Invocation,
+        wording: impl FnOnce(&serde_json::Value, &Workspace) -> String + Send + 'static,
+    ) -> Action {
+        Action::change(Change::request(invocation, wording))
+    }
+}
+
+impl From<crate::ui::app_action::AppAction> for Action {
+    fn from(a: crate::ui::app_action::AppAction) -> Action {
+        Action::App(a)
+    }
 }
 
 pub use crate::shell::invocation::quoted;
@@ -230,6 +261,10 @@ pub enum Change {
         /// change is not a request yet (a test counts them; their number only goes down).
         az: Option<String>,
     },
+    /// History > "Keep bookmarks in the workspace file": the bookmarked moments to keep in
+    /// the file (none: take them out). Session state, not Azure's: no command makes it, and
+    /// the session's script marks bookmarks as `sim chapter` lines instead.
+    Bookmarks(Vec<crate::model::SavedBookmark>),
 }
 
 impl Change {
@@ -305,6 +340,7 @@ impl Change {
                     .join("\n"),
             ),
             Change::Unscripted { az, .. } => az.clone(),
+            Change::Bookmarks(_) => None,
         }
     }
 
@@ -312,7 +348,7 @@ impl Change {
     pub fn requests(&self) -> &[Invocation] {
         match self {
             Change::Request { script, .. } => script,
-            Change::Unscripted { .. } => &[],
+            Change::Unscripted { .. } | Change::Bookmarks(_) => &[],
         }
     }
 
@@ -322,6 +358,15 @@ impl Change {
     pub fn run(self, ws: &mut Workspace, keys: &dyn crate::service::KeySource) -> Outcome {
         match self {
             Change::Unscripted { command, .. } => command(ws),
+            Change::Bookmarks(saved) => {
+                let n = saved.len();
+                ws.bookmarks = saved;
+                Ok(if n == 0 {
+                    "Bookmarks are no longer kept in the workspace file.".into()
+                } else {
+                    format!("{n} bookmark(s) kept in the workspace file (saved with it).")
+                })
+            }
             Change::Request {
                 script,
                 wording,
@@ -448,7 +493,7 @@ impl BladeCtx<'_> {
     /// Asks for a change (a request or, named, a closure) to message line `line`.
     pub fn change_to(&mut self, line: Line, change: Change, then_open: Option<Box<BladeKind>>) {
         self.actions.push(Action::Run {
-            blade: self.blade_id,
+            blade: Some(self.blade_id),
             line,
             change,
             then_open,

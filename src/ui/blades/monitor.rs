@@ -1,9 +1,8 @@
 //! Advisor recommendations, and Alerts: action groups, alert rules and the deliveries inbox.
 
-use super::{BladeCtx, BladeKind, TdeForm, VaultForms, outcome, said};
+use super::{BladeCtx, BladeKind, Change, Invocation, Line, TdeForm, VaultForms, outcome};
 use crate::model::{ActionGroup, AlertRule, Receiver, ReceiverKind};
 use crate::service::advisor::{self, Fix, Severity};
-use crate::service::monitor;
 use crate::ui::widgets::{AMBER, BLUE, GREEN, RED, badge, section, text_field};
 
 pub fn advisor(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
@@ -101,10 +100,10 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
             let group = cx.ws.resource_groups.first().map(|g| g.name.clone());
             text_field(ui, "Action group name", &mut f.group_name, "ag-dba");
             crate::ui::widgets::combo(ui, "Receiver type", f.kind.as_str(), None, |ui| {
-                    for k in ReceiverKind::ALL {
-                        ui.selectable_value(&mut f.kind, k, k.as_str());
-                    }
-                });
+                for k in ReceiverKind::ALL {
+                    ui.selectable_value(&mut f.kind, k, k.as_str());
+                }
+            });
             text_field(ui, "Receiver name", &mut f.receiver, "oncall");
             let hint = if f.kind == ReceiverKind::Webhook {
                 "http://127.0.0.1:8080/alerts"
@@ -113,14 +112,26 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
             };
             text_field(ui, "Target", &mut f.target, hint);
             text_field(ui, "Alert rule name", &mut f.rule_name, "tde-inaccessible");
-            crate::ui::widgets::combo(ui, "When the Activity Log records", f.operation, None, |ui| {
+            crate::ui::widgets::combo(
+                ui,
+                "When the Activity Log records",
+                f.operation,
+                None,
+                |ui| {
                     for op in ["MakeDatabaseInaccessible", "MakeDatabaseAccessible"] {
                         ui.selectable_value(&mut f.operation, op, op);
                     }
-                });
+                },
+            );
             if ui
                 .add_enabled(!cx.busy && group.is_some(), egui::Button::new("Create"))
-.on_disabled_hover_text(crate::ui::widgets::why(&[(cx.busy, crate::ui::widgets::BUSY_WHY), (group.is_none(), "The workspace has no resource group for the action group.")]))
+                .on_disabled_hover_text(crate::ui::widgets::why(&[
+                    (cx.busy, crate::ui::widgets::BUSY_WHY),
+                    (
+                        group.is_none(),
+                        "The workspace has no resource group for the action group.",
+                    ),
+                ]))
                 .clicked()
                 && let Some(group) = group
             {
@@ -144,41 +155,50 @@ pub fn alerts(ui: &mut egui::Ui, f: &mut AlertForm, cx: &mut BladeCtx<'_>) {
                     enabled: true,
                 };
                 let receiver = &ag.receivers[0];
-                // az's form of each receiver's target: sms/voice as COUNTRY_CODE NUMBER.
-                let target = match receiver.kind {
+                // az's form of each receiver: TYPE NAME TARGET, sms/voice as TYPE NAME
+                // COUNTRY_CODE NUMBER.
+                let mut action = vec![receiver.kind.as_str().to_string(), receiver.name.clone()];
+                match receiver.kind {
                     ReceiverKind::Sms | ReceiverKind::Voice => {
                         let t = receiver.target.trim().trim_start_matches('+');
                         match t.split_once(' ') {
                             Some((cc, number)) => {
-                                format!("{} {}", super::quoted(cc), super::quoted(number.trim()))
+                                action.extend([cc.to_string(), number.trim().to_string()])
                             }
-                            None => super::quoted(t),
+                            None => action.push(t.to_string()),
                         }
                     }
-                    _ => super::quoted(&receiver.target),
-                };
-                cx.az(format!(
-                    "az monitor action-group create --name {} --resource-group {} --short-name {} --action {} {} {}\n\
-                     az monitor activity-log alert create --name {} --resource-group {} --condition {} --action-group {}",
-                    super::quoted(&ag.name),
-                    ag.resource_group,
-                    super::quoted(&ag.short_name),
-                    receiver.kind.as_str(),
-                    super::quoted(&receiver.name),
-                    target,
-                    super::quoted(&rule.name),
-                    rule.resource_group,
-                    super::quoted(&format!(
-                        "category=Administrative and operationName={}",
-                        rule.operation_name
-                    )),
-                    super::quoted(&ag.name)
-                ));
-                cx.run(move |ws| {
-                    said(monitor::create_alert_with_action_group(ws, ag, rule), |r| {
-                        format!("Alert rule '{}' created.", r.name)
-                    })
-                });
+                    _ => action.push(receiver.target.clone()),
+                }
+                // One step in the blade, two commands: all or nothing.
+                let script = vec![
+                    Invocation::new("az monitor action-group create")
+                        .arg("--name", ag.name.clone())
+                        .arg("--resource-group", ag.resource_group.clone())
+                        .arg("--short-name", ag.short_name.clone())
+                        .args("--action", action),
+                    Invocation::new("az monitor activity-log alert create")
+                        .arg("--name", rule.name.clone())
+                        .arg("--resource-group", rule.resource_group.clone())
+                        .arg(
+                            "--condition",
+                            format!(
+                                "category=Administrative and operationName={}",
+                                rule.operation_name
+                            ),
+                        )
+                        .arg("--action-group", ag.name.clone()),
+                ];
+                cx.change_to(
+                    Line::Main,
+                    Change::script(script, |out, _| {
+                        format!(
+                            "Alert rule '{}' created.",
+                            out["name"].as_str().unwrap_or_default()
+                        )
+                    }),
+                    None,
+                );
             }
             outcome(ui, &f.message);
         });
