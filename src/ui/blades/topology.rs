@@ -486,13 +486,7 @@ impl Ink {
     }
 
     /// `text` at `size` scene units, cut short with "…" past `max_width` scene units.
-    fn galley(
-        &self,
-        text: &str,
-        size: f32,
-        colour: Color32,
-        max_width: f32,
-    ) -> Arc<egui::Galley> {
+    fn galley(&self, text: &str, size: f32, colour: Color32, max_width: f32) -> Arc<egui::Galley> {
         let s = self.scale();
         let font = egui::FontId::proportional(screen_font_size(size, s, self.ppp));
         let format = egui::TextFormat::simple(font, colour);
@@ -557,7 +551,8 @@ struct Wiring {
     labels: Vec<Label>,
     /// The chip beside each server under the service-managed key.
     chips: Vec<Rect>,
-    /// What the labels keep clear of: boxes, chips, the regions' names.
+    /// What the labels keep clear of: boxes, chips, the regions' names (read by the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
     obstacles: Vec<Rect>,
 }
 
@@ -567,7 +562,10 @@ const LABEL_PAD: f32 = 8.0;
 
 /// The chip a server under the service-managed key shows beside its box.
 fn chip_rect(server: Rect) -> Rect {
-    Rect::from_min_size(server.right_top() + vec2(30.0, 10.0), vec2(GAP - 50.0, 50.0))
+    Rect::from_min_size(
+        server.right_top() + vec2(30.0, 10.0),
+        vec2(GAP - 50.0, 50.0),
+    )
 }
 
 /// Whether the segment `a`–`b` passes through `r` (Liang–Barsky clipping).
@@ -1168,7 +1166,12 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
     }
     for chip in &wiring.chips {
         painter.rect_filled(*chip, 6.0, background);
-        painter.rect_stroke(*chip, 6.0, Stroke::new(1.5, GREEN), egui::StrokeKind::Inside);
+        painter.rect_stroke(
+            *chip,
+            6.0,
+            Stroke::new(1.5, GREEN),
+            egui::StrokeKind::Inside,
+        );
         let max = chip.width() - 4.0;
         ink.text(
             chip.center(),
@@ -1178,7 +1181,14 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
             text,
             max,
         );
-        ink.text(chip.center(), egui::Align2::CENTER_TOP, "key", SMALL, text, max);
+        ink.text(
+            chip.center(),
+            egui::Align2::CENTER_TOP,
+            "key",
+            SMALL,
+            text,
+            max,
+        );
     }
     for s in &pic.servers {
         let Some(r) = lay.server_rect.get(&s.name.to_ascii_lowercase()) else {
@@ -1242,9 +1252,17 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         let title = format!("SYN {}", w.name);
         let label = format!("{title}\n{status}\n{pools}");
         let id = ui.scope_id().with(("topology-workspace", &w.name));
-        if node(ui, &ink, *r, &[&title, &status, &pools], w.colour(), &label, id)
-            .on_hover_text(&label)
-            .clicked()
+        if node(
+            ui,
+            &ink,
+            *r,
+            &[&title, &status, &pools],
+            w.colour(),
+            &label,
+            id,
+        )
+        .on_hover_text(&label)
+        .clicked()
         {
             open = Some(BladeKind::SynapseWorkspace {
                 workspace: w.name.clone(),
@@ -1413,7 +1431,10 @@ mod tests {
                                 other.rect
                             );
                         }
-                        assert!(lay.whole.expand(16.0).contains_rect(l.rect), "in the picture");
+                        assert!(
+                            lay.whole.expand(16.0).contains_rect(l.rect),
+                            "in the picture"
+                        );
                     }
                 }
             }
@@ -1454,7 +1475,10 @@ mod tests {
     #[test]
     fn a_label_with_no_free_spot_takes_the_least_covered_one() {
         let points = [egui::pos2(0.0, 0.0), egui::pos2(100.0, 0.0)];
-        let wall = [Rect::from_min_max(egui::pos2(-500.0, -500.0), egui::pos2(500.0, 500.0))];
+        let wall = [Rect::from_min_max(
+            egui::pos2(-500.0, -500.0),
+            egui::pos2(500.0, 500.0),
+        )];
         let r = place(
             &points,
             vec2(40.0, 20.0),
@@ -1465,9 +1489,15 @@ mod tests {
         assert!((r.size() - vec2(40.0, 20.0)).length() < 0.01, "{r:?}");
         // Free spots exist: the middle of the arrow is taken first.
         let r = place(&points, vec2(40.0, 20.0), &[], &[], Rect::EVERYTHING);
-        assert!((r.center() - egui::pos2(50.0, 0.0)).length() < 0.01, "{r:?}");
+        assert!(
+            (r.center() - egui::pos2(50.0, 0.0)).length() < 0.01,
+            "{r:?}"
+        );
         // A box on the middle pushes the label along the arrow or beside it.
-        let blocker = [Rect::from_center_size(egui::pos2(50.0, 0.0), vec2(30.0, 30.0))];
+        let blocker = [Rect::from_center_size(
+            egui::pos2(50.0, 0.0),
+            vec2(30.0, 30.0),
+        )];
         let r = place(&points, vec2(20.0, 10.0), &blocker, &[], Rect::EVERYTHING);
         assert!(!r.intersects(blocker[0]), "{r:?}");
     }
