@@ -144,14 +144,20 @@ fn pill(ui: &mut egui::Ui, state: StepState, text: &str) {
         .on_hover_text(text);
 }
 
-/// The room the blades beside the picture take out of `total` points: a readable blade,
-/// never more than about two thirds of the width (the picture stays in sight).
+/// The narrowest the picture gets beside a blade (a strip: the blade comes first).
+const PICTURE_STRIP: f32 = 110.0;
+
+/// The room the blades beside the picture take out of `total` points: the blade's
+/// preferred width when the window has it (its tables and grids are laid out for it), the
+/// picture keeping at least a strip; on a wide window about half, never more than needed.
 fn side_width(total: f32, preferred: f32, overhead: f32) -> f32 {
     let readable = super::blade_layout::MIN_WIDTH + overhead;
-    (total * 0.45)
+    let wide = (total * 0.45)
         .max(readable)
-        .min(preferred + overhead + super::blade_layout::FOLD_STRIP)
-        .min(total * 0.65)
+        .min(preferred + overhead + super::blade_layout::FOLD_STRIP);
+    wide.max(preferred + overhead)
+        .min(total - PICTURE_STRIP)
+        .max(0.0)
 }
 
 /// The presenter view in the central panel.
@@ -222,8 +228,14 @@ mod tests {
     fn the_blade_beside_the_picture_is_readable_and_leaves_the_picture_room() {
         // 1280x720 at 200 %: 640 points, a 500-point blade.
         let side = super::side_width(640.0, 500.0, 30.0);
-        assert!(side >= super::super::blade_layout::MIN_WIDTH + 30.0);
-        assert!(640.0 - side >= 200.0, "the picture keeps {}", 640.0 - side);
+        assert_eq!(side, 530.0, "the blade gets what it is laid out for");
+        assert!(
+            640.0 - side >= super::PICTURE_STRIP,
+            "the picture keeps a strip"
+        );
+        // A narrower window: the picture keeps its strip, the blade the rest.
+        let side = super::side_width(560.0, 500.0, 30.0);
+        assert_eq!(side, 560.0 - super::PICTURE_STRIP);
         // At 100 %: the blade gets what it asks for, the picture the rest.
         let side = super::side_width(1280.0, 500.0, 30.0);
         assert_eq!(side, 500.0 + 30.0 + super::super::blade_layout::FOLD_STRIP);

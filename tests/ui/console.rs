@@ -1250,6 +1250,123 @@ fn at_200_percent_a_blade_opened_in_the_presenter_view_fits_beside_the_picture()
     assert!(h.state().presenter && h.state().blades.is_empty());
 }
 
+/// At 200 % on 1280x720 (issue 23): a server blade opened beside the presenter picture
+/// fits the window — its title, its buttons, its Essentials and databases table: no
+/// widget runs past the right edge.
+#[test]
+fn at_200_percent_the_blade_beside_the_presenter_picture_fits_the_window() {
+    use egui_kittest::kittest::NodeT;
+    let mut h = app_at_200();
+    h.key_press(egui::Key::F5);
+    h.run_steps(3);
+    let server_box = h
+        .query_all_by_label_contains("SQL sql-contoso-us\n4 Online")
+        .next()
+        .expect("the server's box")
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    h.get_by_label(&server_box).click_accesskit();
+    h.run_steps(6);
+    assert_eq!(h.state().blades.len(), 1);
+    let screen = h.ctx.content_rect();
+    for label in [
+        "sql-contoso-us",
+        "Maximise",
+        "Transparent data encryption",
+        "Failover groups",
+        "Activity log",
+        "Topology",
+    ] {
+        for node in h.get_all_by_label(label) {
+            let r = node.rect();
+            assert!(
+                screen.expand(0.5).contains_rect(r),
+                "'{label}' at {r:?} is outside the window {screen:?}"
+            );
+        }
+    }
+    // The databases table is below the fold (the blade scrolls), but never past the edge.
+    for label in ["Name", "TDE", "sales"] {
+        let r = fits_across(&h, label);
+        assert!(r.min.x >= screen.min.x - 0.5 && r.max.x <= screen.max.x + 0.5);
+    }
+    assert!(
+        // (The picture is a strip beside the blade: small, but rasterised at its size.)
+        topology_names_drawn_at_screen_size(&h, 4.0) > 0,
+        "the shrunken picture draws its servers' names"
+    );
+    let wide: Vec<String> = h
+        // (The picture's boxes live in its pan-and-zoom scene, clipped to its canvas.)
+        .query_all_by(|n| {
+            n.bounding_box().is_some()
+                && !n
+                    .label()
+                    .is_some_and(|l| ["KV ", "SQL ", "SYN "].iter().any(|p| l.starts_with(p)))
+        })
+        .filter(|n| n.rect().max.x > screen.max.x + 0.5)
+        .map(|n| format!("{:?} at {:?}", n.accesskit_node().label(), n.rect()))
+        .collect();
+    assert!(wide.is_empty(), "past the right edge: {wide:?}");
+}
+
+/// The widget labelled `label` (the first one) lies within the window's width.
+fn fits_across(h: &Harness<'static, ConsoleApp>, label: &str) -> egui::Rect {
+    let screen = h.ctx.content_rect();
+    let r = h
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+        .rect();
+    assert!(
+        r.min.x >= screen.min.x - 0.5 && r.max.x <= screen.max.x + 0.5,
+        "'{label}' at {r:?} runs past the window {screen:?}"
+    );
+    r
+}
+
+/// Topology's text is rasterised at the size it appears on screen (issue 23, defect 7: a
+/// glyph drawn large and shrunk with the scene loses its thin strokes, "sql contoso us"):
+/// each galley naming a server in the picture is shown at the size it was laid out at, and
+/// at least `min_px` pixels high. Returns how many it checked.
+fn topology_names_drawn_at_screen_size(h: &Harness<'static, ConsoleApp>, min_px: f32) -> usize {
+    let ppp = h.ctx.pixels_per_point();
+    let mut seen = 0;
+    for clipped in &h.output().shapes {
+        let egui::Shape::Text(t) = &clipped.shape else {
+            continue;
+        };
+        if !t.galley.text().contains("SQL sql-contoso-us") {
+            continue;
+        }
+        let laid_out = h.ctx.fonts_mut(|f| f.layout_job((*t.galley.job).clone()));
+        let shown = t.galley.rect.height() / laid_out.rect.height();
+        assert!(
+            (shown - 1.0).abs() < 0.02,
+            "'{}' is drawn at {shown:.2} times the size it was rasterised at",
+            t.galley.text()
+        );
+        let px = t.galley.job.sections[0].format.font_id.size * ppp;
+        assert!(px >= min_px, "'{}' is {px} px", t.galley.text());
+        seen += 1;
+    }
+    seen
+}
+
+#[test]
+fn topology_names_keep_their_hyphens_at_100_and_200_percent() {
+    for zoom in [1.0, 1.5, 2.0] {
+        let mut h = app_at_zoom(zoom);
+        h.state_mut()
+            .open_root(tde_console::ui::blades::BladeKind::Topology);
+        h.run_steps(4);
+        assert!(
+            topology_names_drawn_at_screen_size(&h, 8.0) > 0,
+            "at {zoom}x the picture draws its servers' names"
+        );
+    }
+}
+
 /// The app at 1280x720 zoomed to 200 % in the light theme: 640x360 points.
 fn app_at_200() -> Harness<'static, ConsoleApp> {
     app_at_zoom(2.0)
