@@ -381,7 +381,7 @@ pub const COMMANDS: &[Command] = &[
             "--try-planned-before-forced-failover",
             "--tpbff",
         ],
-        |ws, _, _, a| group_set_primary(ws, a),
+        |ws, keys, _, a| group_set_primary(ws, keys, a),
     ),
     Command::new(
         "az sql failover-group delete",
@@ -1126,7 +1126,7 @@ fn group_update(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     Ok(group_json(ws, &g, &server))
 }
 
-fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
+fn group_set_primary(ws: &mut Workspace, keys: &dyn service::KeySource, a: &mut Args) -> CmdResult {
     let server = server_arg(ws, a)?;
     let name = a.required("--name")?;
     let allow = a.bool("--allow-data-loss")?.unwrap_or(false);
@@ -1137,7 +1137,6 @@ fn group_set_primary(ws: &mut Workspace, a: &mut Args) -> CmdResult {
     // The call returns when the last database has opened (the clock advances to it),
     // unless --no-wait; one notification tells the whole failover.
     let wait = !a.has("--no-wait");
-    let keys = &service::OsKeySource;
     if try_planned {
         crate::service::behaviour::fail_over(ws, &name, &server, false, wait, keys).or_else(
             |_| crate::service::behaviour::fail_over(ws, &name, &server, true, wait, keys),

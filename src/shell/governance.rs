@@ -102,7 +102,8 @@ pub const COMMANDS: &[Command] = &[
         "Set the console user's client IP address (for vault firewalls).",
         &[],
         |ws, _, _, a| client_ip_set(ws, a),
-    ),
+    )
+    .positional("<IPv4 address>"),
     Command::new(
         "az role assignment create",
         "Create a new role assignment for a user, group, or service principal.",

@@ -456,6 +456,24 @@ impl ConsoleApp {
         self.toasts.push((n, f64::NAN));
     }
 
+    /// Says why a change asked for from a menu or a panel was refused (a blade shows its
+    /// own refusal): the error and the command that was refused.
+    fn refusal_toast(&mut self, error: &str, az: Option<&str>) {
+        let text = match az {
+            Some(az) => format!("{}\n{az}", first_line(error)),
+            None => first_line(error),
+        };
+        let n = crate::model::Notification {
+            time: self.ws.now(),
+            level: crate::model::NotificationLevel::Error,
+            title: "Refused:".into(),
+            text,
+            read: true,
+        };
+        // Shown from the next frame, as a command's toast.
+        self.toasts.push((n, f64::NAN));
+    }
+
     /// Shows a toast that is not a workspace notification (a save, say).
     fn toast(
         &mut self,
@@ -548,7 +566,13 @@ impl ConsoleApp {
             if self.ws.revision != keep.revision {
                 self.note_command(&keep, &r, az.as_deref());
             }
-            let Some(id) = q.blade else { continue };
+            let Some(id) = q.blade else {
+                // A menu's or a panel's change has no blade to say why it was refused.
+                if let Err(e) = &r {
+                    self.refusal_toast(e, az.as_deref());
+                }
+                continue;
+            };
             let Some(i) = self.blades.iter().position(|b| b.id == id) else {
                 continue;
             };

@@ -2058,3 +2058,24 @@ fn pool_pause_and_resume_have_no_no_wait_as_in_az() {
         assert!(ws.same_as(&before));
     }
 }
+
+/// `sim client-ip set A` takes its address as a word (Settings > Client IP runs it);
+/// a bad address is refused with the service's text and changes nothing.
+#[test]
+fn sim_client_ip_set_takes_its_address_and_refuses_a_bad_one() {
+    let (mut sh, mut ws) = shell();
+    let before = ws.console_user.client_ip.clone();
+    let r = sh.run_line(&mut ws, "sim client-ip set 300.1.2.3");
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("'300.1.2.3' is not an IPv4 address."),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(ws.console_user.client_ip, before);
+    let r = sh.run_line(&mut ws, "sim client-ip set 198.51.100.7");
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(ws.console_user.client_ip, "198.51.100.7");
+    let r = sh.run_line(&mut ws, "sim client-ip show");
+    assert!(r.stdout.contains("198.51.100.7"), "{}", r.stdout);
+}

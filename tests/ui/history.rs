@@ -556,3 +556,44 @@ fn changes_from_the_chrome_are_history_points_with_their_lines_like_a_blades() {
     same_facts(&ws, &h.state().ws, "the chrome's changes replayed");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Settings > Client IP: the typed address is applied as `sim client-ip set`, a History
+/// point with its line; a bad address is refused beside the field and changes nothing.
+#[test]
+fn settings_client_ip_applies_as_its_sim_line_and_refuses_a_bad_address() {
+    let mut h = app();
+    h.run_steps(2);
+    let before = h.state().ws.console_user.client_ip.clone();
+
+    click(&mut h, "Settings");
+    h.get_by_label("Client IP").focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Client IP").type_text("300.1.2.3");
+    h.run_steps(1);
+    click(&mut h, "Apply client IP");
+    h.run_steps(2);
+    assert_eq!(
+        h.state().ws.console_user.client_ip,
+        before,
+        "refused: nothing changed"
+    );
+    assert!(
+        has(&h, "'300.1.2.3' is not an IPv4 address."),
+        "the refusal is shown beside the field"
+    );
+
+    h.get_by_label("Client IP").focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Client IP").type_text("198.51.100.7");
+    h.run_steps(1);
+    click(&mut h, "Apply client IP");
+    h.run_steps(3);
+    assert_eq!(h.state().ws.console_user.client_ip, "198.51.100.7");
+    let history = &h.state().history;
+    assert_eq!(
+        history.points()[history.cursor()].command.as_deref(),
+        Some("sim client-ip set 198.51.100.7")
+    );
+}
