@@ -834,7 +834,14 @@ impl ConsoleApp {
                         if self.ws.revision == base {
                             self.ws.bump_revision();
                         }
-                        self.last_change = job.label.clone();
+                        // A blade's job is named by what it did ("Failover group … failed
+                        // over"), not by what it was doing ("Failing over …").
+                        self.last_change = match (&job.origin, &outcome.result) {
+                            (JobOrigin::Blade(_), Ok(done)) if !done.trim().is_empty() => {
+                                first_line(done)
+                            }
+                            _ => job.label.clone(),
+                        };
                         self.last_command = command.clone();
                         if ok
                             && matches!(job.origin, JobOrigin::Blade(_))

@@ -139,6 +139,10 @@ fn the_storm_failover_from_the_blade_is_one_notification_and_moves_the_clock() {
         "{}",
         fresh[0].text
     );
+    // The History names what was done, not what was being done.
+    let history = &h.state().history;
+    let label = &history.points()[history.cursor()].label;
+    assert!(!label.starts_with("Failing over"), "{label}");
     let took = run.took().human();
     assert!(has(&h, "Notifications (1)"));
     assert!(has(

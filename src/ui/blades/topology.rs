@@ -854,7 +854,8 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
 
 /// A label on its background, over everything else.
 fn draw_label(ink: &Ink, label: &Label, background: Color32) {
-    let galley = ink.galley(&label.text, SMALL, label.colour, f32::INFINITY);
+    let ink_colour = readable_on(label.colour, background);
+    let galley = ink.galley(&label.text, SMALL, ink_colour, f32::INFINITY);
     let rect = Rect::from_center_size(label.rect.center(), ink.size(&galley) + vec2(6.0, 6.0));
     ink.painter.rect_filled(rect, 4.0, background);
     ink.painter.rect_stroke(
@@ -863,7 +864,21 @@ fn draw_label(ink: &Ink, label: &Label, background: Color32) {
         Stroke::new(1.0, label.colour),
         egui::StrokeKind::Outside,
     );
-    ink.paint(rect.min + vec2(3.0, 3.0), galley, label.colour);
+    ink.paint(rect.min + vec2(3.0, 3.0), galley, ink_colour);
+}
+
+/// The colour to write a label's text in on `background`: the arrow's own colour on a light
+/// background; on a dark one (dark theme, high contrast) the status greens and reds are too
+/// dark to read from a seat (about 4:1 on black), so the text is lifted halfway to white
+/// (about 10:1) while the frame keeps the arrow's colour.
+fn readable_on(colour: Color32, background: Color32) -> Color32 {
+    let dark =
+        u16::from(background.r()) + u16::from(background.g()) + u16::from(background.b()) < 3 * 128;
+    if !dark {
+        return colour;
+    }
+    let lift = |c: u8| ((u16::from(c) + 255) / 2) as u8;
+    Color32::from_rgb(lift(colour.r()), lift(colour.g()), lift(colour.b()))
 }
 
 /// The view of the picture kept between frames: what is in view, and the canvas and
@@ -1345,6 +1360,43 @@ fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// WCAG's contrast ratio of two colours.
+    fn contrast(a: Color32, b: Color32) -> f32 {
+        let lum = |c: Color32| {
+            let lin = |v: u8| {
+                let v = f32::from(v) / 255.0;
+                if v <= 0.039_28 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
+        };
+        let (x, y) = (lum(a), lum(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn labels_are_readable_on_dark_and_light_backgrounds() {
+        for colour in [GREEN, RED, AMBER, BLUE] {
+            for dark in [
+                Color32::BLACK,
+                Color32::from_gray(10),
+                Color32::from_gray(27),
+            ] {
+                let text = readable_on(colour, dark);
+                assert!(
+                    contrast(text, dark) >= 4.5,
+                    "{colour:?} on {dark:?}: {}",
+                    contrast(text, dark)
+                );
+            }
+            // On a light background the arrow's own colour is kept.
+            assert_eq!(readable_on(colour, Color32::WHITE), colour);
+        }
+    }
 
     /// Label texts measured with the UI's own font, as the canvas measures them.
     fn with_measure(f: impl Fn(&dyn Fn(&str) -> egui::Vec2)) {
