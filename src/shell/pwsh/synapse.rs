@@ -30,6 +30,15 @@ struct Target {
     name: Option<String>,
 }
 
+impl Target {
+    /// `az WORDS --workspace-name W -g G`: an az command on this workspace.
+    fn az(&self, sh: &mut Shell, ws: &mut Workspace, words: &[&str]) -> Result<Value, String> {
+        let mut all = words.to_vec();
+        all.extend(["--workspace-name", &self.workspace, "-g", &self.group]);
+        sh.az(ws, &all)
+    }
+}
+
 /// Az's message for an id that is not a resource id (`ResourceIdentifier`).
 const BAD_ID: &str = "Invalid format of the resource identifier.";
 
@@ -238,20 +247,10 @@ fn sami_flag(p: &Params) -> Option<String> {
 
 /// `az synapse workspace key show` of a workspace's key.
 fn key_show(sh: &mut Shell, ws: &mut Workspace, t: &Target, key: &str) -> Result<Value, String> {
-    sh.az(
+    t.az(
+        sh,
         ws,
-        &[
-            "synapse",
-            "workspace",
-            "key",
-            "show",
-            "--name",
-            key,
-            "--workspace-name",
-            &t.workspace,
-            "-g",
-            &t.group,
-        ],
+        &["synapse", "workspace", "key", "show", "--name", key],
     )
 }
 
@@ -510,7 +509,8 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                 Some(u) => u,
                 None => scalar(&key_show(sh, ws, &t, &key)?["keyVaultUrl"]),
             };
-            let v = sh.az(
+            let v = t.az(
+                sh,
                 ws,
                 &[
                     "synapse",
@@ -518,10 +518,6 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     "activate",
                     "--name",
                     &key,
-                    "--workspace-name",
-                    &t.workspace,
-                    "-g",
-                    &t.group,
                     "--key-identifier",
                     &url,
                 ],
@@ -539,7 +535,8 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
             let t = target(sh, ws, p, Some("keys"), "WorkspaceName")?;
             let name = child_name(&t)?;
             let url = p.req("EncryptionKeyIdentifier");
-            let mut v = sh.az(
+            let mut v = t.az(
+                sh,
                 ws,
                 &[
                     "synapse",
@@ -548,10 +545,6 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     "create",
                     "--name",
                     &name,
-                    "--workspace-name",
-                    &t.workspace,
-                    "-g",
-                    &t.group,
                     "--key-identifier",
                     &url,
                 ],
@@ -559,7 +552,8 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
             // `-Activate`: the key's PUT carries isActiveCMK true, which activates the
             // workspace with it (as `az synapse workspace activate`).
             if p.switch("Activate") {
-                v = sh.az(
+                v = t.az(
+                    sh,
                     ws,
                     &[
                         "synapse",
@@ -567,10 +561,6 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                         "activate",
                         "--name",
                         &name,
-                        "--workspace-name",
-                        &t.workspace,
-                        "-g",
-                        &t.group,
                         "--key-identifier",
                         &url,
                     ],
@@ -596,19 +586,7 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
             match &t.name {
                 Some(k) => Ok(ps_key(&key_show(sh, ws, &t, k)?)),
                 None => {
-                    let list = sh.az(
-                        ws,
-                        &[
-                            "synapse",
-                            "workspace",
-                            "key",
-                            "list",
-                            "--workspace-name",
-                            &t.workspace,
-                            "-g",
-                            &t.group,
-                        ],
-                    )?;
+                    let list = t.az(sh, ws, &["synapse", "workspace", "key", "list"])?;
                     Ok(Value::Array(
                         list.as_array().into_iter().flatten().map(ps_key).collect(),
                     ))
@@ -632,7 +610,8 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
         run: |sh, ws, p| {
             let t = target(sh, ws, p, Some("keys"), "WorkspaceName")?;
             let name = child_name(&t)?;
-            sh.az(
+            t.az(
+                sh,
                 ws,
                 &[
                     "synapse",
@@ -641,10 +620,6 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     "delete",
                     "--name",
                     &name,
-                    "--workspace-name",
-                    &t.workspace,
-                    "-g",
-                    &t.group,
                     "--yes",
                 ],
             )?;
@@ -713,19 +688,7 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
             if t.name.is_some() {
                 return Ok(ps_pool(&pool_az(sh, ws, &t, "show")?));
             }
-            let list = sh.az(
-                ws,
-                &[
-                    "synapse",
-                    "sql",
-                    "pool",
-                    "list",
-                    "--workspace-name",
-                    &t.workspace,
-                    "-g",
-                    &t.group,
-                ],
-            )?;
+            let list = t.az(sh, ws, &["synapse", "sql", "pool", "list"])?;
             Ok(Value::Array(
                 list.as_array().into_iter().flatten().map(ps_pool).collect(),
             ))
@@ -811,7 +774,8 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                 })?;
             let t = target(sh, ws, p, Some("sqlPools"), "WorkspaceName")?;
             let name = child_name(&t)?;
-            let v = sh.az(
+            let v = t.az(
+                sh,
                 ws,
                 &[
                     "synapse",
@@ -821,10 +785,6 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     "set",
                     "--name",
                     &name,
-                    "--workspace-name",
-                    &t.workspace,
-                    "-g",
-                    &t.group,
                     "--status",
                     state,
                     "--transparent-data-encryption-name",
@@ -850,7 +810,8 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
         run: |sh, ws, p| {
             let t = target(sh, ws, p, Some("sqlPools"), "WorkspaceName")?;
             let name = child_name(&t)?;
-            let v = sh.az(
+            let v = t.az(
+                sh,
                 ws,
                 &[
                     "synapse",
@@ -860,10 +821,6 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     "show",
                     "--name",
                     &name,
-                    "--workspace-name",
-                    &t.workspace,
-                    "-g",
-                    &t.group,
                     "--transparent-data-encryption-name",
                     "current",
                 ],
