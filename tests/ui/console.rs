@@ -2656,3 +2656,29 @@ fn the_logs_result_type_filter_is_a_visible_control_that_changes_the_rows() {
     assert!(has(&h, &format!("{ok} records")));
     assert!(!has(&h, "429 Too Many Requests"));
 }
+
+/// The walk at 100 %: a click on a Logs row's text (its operation, its result) opens the
+/// record's JSON, as the portal opens a row, not only a click on its "#N".
+#[test]
+fn a_click_on_a_logs_rows_text_opens_its_record() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "kv-contoso-us");
+    click(&mut h, "Logs");
+    assert!(!has(&h, "\"operationName\""), "no record shown yet");
+    let op = h
+        .query_all_by_label("KeyCreate")
+        .next()
+        .expect("a KeyCreate row")
+        .rect();
+    h.get_all_by_label("KeyCreate").next().unwrap().click();
+    h.run_steps(3);
+    assert!(
+        has(&h, "\"operationName\": \"KeyCreate\""),
+        "the row's record opened by a click on its text at {op:?}"
+    );
+    // A second click on the same row's text closes it again.
+    h.get_all_by_label("KeyCreate").next().unwrap().click();
+    h.run_steps(3);
+    assert!(!has(&h, "\"operationName\""));
+}

@@ -408,7 +408,11 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
     };
     let n = cache.rows.len();
     ui.horizontal(|ui| {
-        ui.label(format!("{n} records"));
+        ui.label(if n == 1 {
+            "1 record".to_string()
+        } else {
+            format!("{n} records")
+        });
         let sort = if view.newest_first {
             "Sorted newest first"
         } else {
@@ -468,30 +472,32 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
                                 clicked = Some(r.seq);
                             }
                         });
-                        row.col(|ui| {
-                            ui.label(r.time.to_display());
-                        });
+                        // The cells' text does not take the click (a selectable label
+                        // would): a click anywhere on the row opens its record.
+                        let cell = |ui: &mut egui::Ui, text: egui::WidgetText| {
+                            ui.add(egui::Label::new(text).selectable(false));
+                        };
+                        row.col(|ui| cell(ui, r.time.to_display().into()));
                         row.set_selected(selected);
-                        row.col(|ui| {
-                            ui.label(&r.operation);
-                        });
+                        row.col(|ui| cell(ui, r.operation.as_str().into()));
                         row.col(|ui| {
                             let text = format!("{} {}", r.status, r.result_signature());
-                            if r.succeeded() {
-                                ui.label(text);
+                            // Red on the selection's blue is unreadable: the selected
+                            // row keeps the selection's text colour.
+                            if r.succeeded() || selected {
+                                cell(ui, text.into());
                             } else {
-                                ui.colored_label(crate::ui::widgets::RED, text);
+                                cell(
+                                    ui,
+                                    egui::RichText::new(text)
+                                        .color(crate::ui::widgets::RED)
+                                        .into(),
+                                );
                             }
                         });
-                        row.col(|ui| {
-                            ui.label(&r.caller.display);
-                        });
-                        row.col(|ui| {
-                            ui.label(r.duration_ms.to_string());
-                        });
-                        row.col(|ui| {
-                            ui.label(&r.object_id);
-                        });
+                        row.col(|ui| cell(ui, r.caller.display.as_str().into()));
+                        row.col(|ui| cell(ui, r.duration_ms.to_string().into()));
+                        row.col(|ui| cell(ui, r.object_id.as_str().into()));
                         if row.response().clicked() {
                             clicked = Some(r.seq);
                         }
