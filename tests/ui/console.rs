@@ -2682,3 +2682,20 @@ fn a_click_on_a_logs_rows_text_opens_its_record() {
     h.run_steps(3);
     assert!(!has(&h, "\"operationName\""));
 }
+
+/// The walk at 100 %: a click on a geo-replication row's text ("Secondary") opens the
+/// link's JSON, as a click on its server/database does.
+#[test]
+fn a_click_on_a_geo_replication_rows_role_opens_its_json() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    click(&mut h, "Geo-replication");
+    assert!(!has(&h, "\"linkType\": \"GEO\""), "no JSON shown yet");
+    h.get_all_by_label("Secondary").last().unwrap().click();
+    h.run_steps(3);
+    assert!(
+        has(&h, "\"linkType\": \"GEO\""),
+        "a click on the row's role opened the link's JSON"
+    );
+}

@@ -196,8 +196,10 @@ fn links_table(
                 let (l, role, s, d) = rows[row.index()];
                 let open = shown.as_deref() == Some(l.id.as_str());
                 row.set_selected(open);
+                // The cells' text does not take the click: a click anywhere on the row
+                // opens the link's JSON.
                 row.col(|ui| {
-                    ui.label(role);
+                    ui.add(egui::Label::new(role).selectable(false));
                 });
                 row.col(|ui| {
                     let region = ws.server(s).map(|x| x.location.as_str()).unwrap_or("");
@@ -212,7 +214,7 @@ fn links_table(
                 });
                 row.col(|ui| {
                     if role == "Secondary" {
-                        ui.label(l.state.as_str());
+                        ui.add(egui::Label::new(l.state.as_str()).selectable(false));
                     }
                 });
                 row.col(|ui| {
@@ -221,7 +223,7 @@ fn links_table(
                         if pending > 0 {
                             badge(ui, &format!("{pending} write(s) in flight"), AMBER);
                         } else {
-                            ui.label("caught up");
+                            ui.add(egui::Label::new("caught up").selectable(false));
                         }
                     }
                 });
