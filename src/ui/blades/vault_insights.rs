@@ -463,6 +463,8 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
                     body.rows(20.0, n, |mut row| {
                         let r = row_at(row.index());
                         let selected = view.selected == Some(r.seq);
+                        // Before the first cell: the whole row is highlighted, its time too.
+                        row.set_selected(selected);
                         row.col(|ui| {
                             if ui
                                 .selectable_label(selected, format!("#{}", r.seq))
@@ -478,7 +480,6 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
                             ui.add(egui::Label::new(text).selectable(false));
                         };
                         row.col(|ui| cell(ui, r.time.to_display().into()));
-                        row.set_selected(selected);
                         row.col(|ui| cell(ui, r.operation.as_str().into()));
                         row.col(|ui| {
                             let text = format!("{} {}", r.status, r.result_signature());
