@@ -1330,12 +1330,9 @@ impl ConsoleApp {
             } else {
                 0.0
             };
-            // Only a narrow window needs it: on a wide one they keep the widths they had.
-            let share = if narrow {
-                ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0)
-            } else {
-                f32::INFINITY
-            };
+            // On any window (at 150 % on 1280x720, 853 points, History's rows widened it
+            // to 420 points and left the blade beside the navigator 160).
+            let share = ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0);
             if self.show_scenarios {
                 // The goal is checked against the workspace before the panel reads it.
                 if let Some(run) = &mut self.scenario {
