@@ -1462,7 +1462,9 @@ fn at_200_percent_history_and_scenarios_beside_a_blade_do_not_overlap_it() {
 
 /// Found on the trainer's walk at 150 % on 1280x720 (853 points, not "narrow", so the
 /// navigator stays): History opened beside the TDE blade grew to its rows' width and left
-/// the blade 160 points, its subtitle wrapped a letter a line. The blades keep 300 points.
+/// the blade 160 points, its subtitle wrapped a letter a line; then, held to its share, its
+/// bookmark row overflowed it and egui laid the blade out over it. The blades keep 300
+/// points and History's rows stay inside it.
 #[test]
 fn at_150_percent_history_beside_the_navigator_leaves_the_blade_its_room() {
     let mut h = app_at_zoom(1.5);
@@ -1478,6 +1480,18 @@ fn at_150_percent_history_beside_the_navigator_leaves_the_blade_its_room() {
         history.min.x >= 270.0 + 300.0 - 0.5,
         "History at {history:?} leaves the blade beside the navigator less than 300 points"
     );
+    // The blade is laid out left of History, not over it (egui moved a right panel whose
+    // row overflowed it, and the blades took the room).
+    let maximise = h
+        .get_all_by_label("Maximise")
+        .map(|n| n.rect())
+        .max_by(|a, b| a.max.x.total_cmp(&b.max.x))
+        .expect("the blade's Maximise");
+    assert!(
+        maximise.max.x <= history.min.x,
+        "the blade's Maximise {maximise:?} lies over History {history:?}"
+    );
+    fits(&h, "Mark this moment");
     click(&mut h, "Export session as script…");
     assert!(has(&h, "Script file"), "History's buttons take their clicks");
 }
