@@ -1354,7 +1354,9 @@ impl ConsoleApp {
                     .resizable(true)
                     .default_size(340.0_f32.min(share))
                     .max_size(share)
-                    .show(ui, |ui| within(ui, |ui| actions.extend(scenarios::panel(self, ui))));
+                    .show(ui, |ui| {
+                        within(ui, |ui| actions.extend(scenarios::panel(self, ui)))
+                    });
             }
             if self.serving.open {
                 egui::Panel::right("vault-endpoint")
@@ -1368,7 +1370,9 @@ impl ConsoleApp {
                     .resizable(true)
                     .default_size(320.0_f32.min(share))
                     .max_size(share)
-                    .show(ui, |ui| within(ui, |ui| actions.extend(chrome::history_panel(self, ui))));
+                    .show(ui, |ui| {
+                        within(ui, |ui| actions.extend(chrome::history_panel(self, ui)))
+                    });
             }
         }
         let narrow = ctx.content_rect().width() < NARROW;

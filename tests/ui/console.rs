@@ -1473,7 +1473,10 @@ fn at_150_percent_history_beside_the_navigator_leaves_the_blade_its_room() {
     click(&mut h, "Edit");
     click(&mut h, "History and bookmarks…");
     h.run_steps(4);
-    assert!(has(&h, "Expand all"), "the navigator is still shown at 150 %");
+    assert!(
+        has(&h, "Expand all"),
+        "the navigator is still shown at 150 %"
+    );
     // The navigator is 270 points wide.
     let history = fits(&h, "Export session as script…");
     assert!(
@@ -1492,8 +1495,17 @@ fn at_150_percent_history_beside_the_navigator_leaves_the_blade_its_room() {
         "the blade's Maximise {maximise:?} lies over History {history:?}"
     );
     fits(&h, "Mark this moment");
+    // The blade's radio row wraps in its 300 points instead of being cut at History's edge.
+    let cmk = h.get_by_label("Customer-managed key").rect();
+    assert!(
+        cmk.max.x <= history.min.x,
+        "'Customer-managed key' {cmk:?} is cut at History {history:?}"
+    );
     click(&mut h, "Export session as script…");
-    assert!(has(&h, "Script file"), "History's buttons take their clicks");
+    assert!(
+        has(&h, "Script file"),
+        "History's buttons take their clicks"
+    );
 }
 
 /// Found on the trainer's walk at 200 % with Scenarios open: a blade narrower than its
