@@ -389,16 +389,19 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
             .into(),
         );
     }
-    ui.horizontal(|ui| {
+    // Wrapped, with the field no wider than the panel leaves it: at 150 and 200 % the row
+    // is wider than the panel.
+    ui.horizontal_wrapped(|ui| {
         // The name being typed is the text field's own (kept by egui between frames).
         let id = ui.scope_id().with("bookmark-name");
         let mut name: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
+        let field = (ui.available_width() - 130.0).clamp(60.0, 170.0);
         widgets::narrow_text_field(
             ui,
             "Bookmark name",
             &mut name,
             "before the revocation",
-            170.0,
+            field,
         );
         if ui
             .add_enabled(

@@ -1241,6 +1241,18 @@ fn navigator_width(narrow: bool) -> f32 {
 /// leave to the blades between them: at 200 % on 1280x720 two panels share 340.
 const MIN_BLADE_ROOM: f32 = 300.0;
 
+/// Draws a side panel's contents inside its width: a row wider than the panel is cut at its
+/// edge instead of widening it. (egui keeps such a right panel's width but moves its left
+/// edge right by the overflow, so the blades were laid out, and drawn, over the panel: at
+/// 150 % on 1280x720 History's bookmark row put the TDE blade 130 points over it.)
+fn within(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
+    let rect = ui.max_rect();
+    let mut inner = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+    inner.shrink_clip_rect(rect);
+    add(&mut inner);
+    ui.expand_to_include_rect(rect);
+}
+
 impl eframe::App for ConsoleApp {
     /// One frame, behind a panic boundary: a bug in a blade becomes a message, the blades
     /// close, and the workspace (changed only by whole operations) is kept with its unsaved
@@ -1330,12 +1342,9 @@ impl ConsoleApp {
             } else {
                 0.0
             };
-            // Only a narrow window needs it: on a wide one they keep the widths they had.
-            let share = if narrow {
-                ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0)
-            } else {
-                f32::INFINITY
-            };
+            // On any window (at 150 % on 1280x720, 853 points, History's rows widened it
+            // to 420 points and left the blade beside the navigator 160).
+            let share = ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0);
             if self.show_scenarios {
                 // The goal is checked against the workspace before the panel reads it.
                 if let Some(run) = &mut self.scenario {
@@ -1345,21 +1354,25 @@ impl ConsoleApp {
                     .resizable(true)
                     .default_size(340.0_f32.min(share))
                     .max_size(share)
-                    .show(ui, |ui| actions.extend(scenarios::panel(self, ui)));
+                    .show(ui, |ui| {
+                        within(ui, |ui| actions.extend(scenarios::panel(self, ui)))
+                    });
             }
             if self.serving.open {
                 egui::Panel::right("vault-endpoint")
                     .resizable(true)
                     .default_size(360.0_f32.min(share))
                     .max_size(share)
-                    .show(ui, |ui| endpoint_panel::panel(self, ui));
+                    .show(ui, |ui| within(ui, |ui| endpoint_panel::panel(self, ui)));
             }
             if self.show_history {
                 egui::Panel::right("history")
                     .resizable(true)
                     .default_size(320.0_f32.min(share))
                     .max_size(share)
-                    .show(ui, |ui| actions.extend(chrome::history_panel(self, ui)));
+                    .show(ui, |ui| {
+                        within(ui, |ui| actions.extend(chrome::history_panel(self, ui)))
+                    });
             }
         }
         let narrow = ctx.content_rect().width() < NARROW;

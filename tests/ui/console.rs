@@ -1460,6 +1460,54 @@ fn at_200_percent_history_and_scenarios_beside_a_blade_do_not_overlap_it() {
     assert!(has(&h, "Script file"), "the export dialog opened");
 }
 
+/// Found on the trainer's walk at 150 % on 1280x720 (853 points, not "narrow", so the
+/// navigator stays): History opened beside the TDE blade grew to its rows' width and left
+/// the blade 160 points, its subtitle wrapped a letter a line; then, held to its share, its
+/// bookmark row overflowed it and egui laid the blade out over it. The blades keep 300
+/// points and History's rows stay inside it.
+#[test]
+fn at_150_percent_history_beside_the_navigator_leaves_the_blade_its_room() {
+    let mut h = app_at_zoom(1.5);
+    click(&mut h, "sql-contoso-eu");
+    click(&mut h, "Transparent data encryption");
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(4);
+    assert!(
+        has(&h, "Expand all"),
+        "the navigator is still shown at 150 %"
+    );
+    // The navigator is 270 points wide.
+    let history = fits(&h, "Export session as script…");
+    assert!(
+        history.min.x >= 270.0 + 300.0 - 0.5,
+        "History at {history:?} leaves the blade beside the navigator less than 300 points"
+    );
+    // The blade is laid out left of History, not over it (egui moved a right panel whose
+    // row overflowed it, and the blades took the room).
+    let maximise = h
+        .get_all_by_label("Maximise")
+        .map(|n| n.rect())
+        .max_by(|a, b| a.max.x.total_cmp(&b.max.x))
+        .expect("the blade's Maximise");
+    assert!(
+        maximise.max.x <= history.min.x,
+        "the blade's Maximise {maximise:?} lies over History {history:?}"
+    );
+    fits(&h, "Mark this moment");
+    // The blade's radio row wraps in its 300 points instead of being cut at History's edge.
+    let cmk = h.get_by_label("Customer-managed key").rect();
+    assert!(
+        cmk.max.x <= history.min.x,
+        "'Customer-managed key' {cmk:?} is cut at History {history:?}"
+    );
+    click(&mut h, "Export session as script…");
+    assert!(
+        has(&h, "Script file"),
+        "History's buttons take their clicks"
+    );
+}
+
 /// Found on the trainer's walk at 200 % with Scenarios open: a blade narrower than its
 /// title ("sql-contoso-us · Failover groups") drew the title under its Maximise button.
 /// The title is cut short before the buttons now.
