@@ -40,7 +40,7 @@ fn logical_server<'w>(ws: &'w Workspace, server_name: &str) -> ServiceResult<&'w
     Ok(s)
 }
 
-fn check_range(start: &str, end: &str) -> ServiceResult<(String, String)> {
+pub(super) fn check_range(start: &str, end: &str) -> ServiceResult<(String, String)> {
     let a = ipv4(start, "startIpAddress")?;
     let b = ipv4(end, "endIpAddress")?;
     if u32::from(a) > u32::from(b) {

@@ -1130,7 +1130,7 @@ Backup-AzKeyVaultKey kv-by-position key1 '{file}'"
 const HELP_NOT_YET_EXTRACTED: &[&str] = &[];
 
 /// Not an Az cmdlet (Microsoft.PowerShell.Security): no help file in azure-powershell.
-const NOT_AZ: &[&str] = &["ConvertTo-SecureString", "Start-Sleep"];
+const NOT_AZ: &[&str] = &["ConvertTo-SecureString", "Start-Sleep", "Start-Process"];
 
 /// A parameter table (the `params` encoding of src/shell/pwsh.rs) as comparable data:
 /// name -> (aliases, kind, parameter-set memberships), and the default set.
