@@ -926,7 +926,10 @@ pub fn delete_firewall_rule(
             ws,
             "Microsoft.Synapse/workspaces/firewallRules/delete",
             id,
-            format!("Firewall rule '{}' deleted from Synapse workspace {workspace}", rule.name),
+            format!(
+                "Firewall rule '{}' deleted from Synapse workspace {workspace}",
+                rule.name
+            ),
         );
         Ok(())
     })

@@ -105,7 +105,11 @@ impl Params {
             Some((_, v)) => Err(format!(
                 "Cannot bind parameter '{name}'. Cannot convert the \"{}\" value of type \"{}\" to type \"System.Collections.Hashtable\".",
                 scalar(v),
-                if v.is_array() { "System.Object[]" } else { "System.String" }
+                if v.is_array() {
+                    "System.Object[]"
+                } else {
+                    "System.String"
+                }
             )),
         }
     }
@@ -2426,8 +2430,8 @@ impl Shell {
             if c == '@' && chars.get(i + 1) == Some(&'{') {
                 // `@{ Key = value; … }`: a hashtable (its entries may span lines: a
                 // script's reader joins them with `;`).
-                let end = matching(&chars, i + 1, '{', '}')
-                    .ok_or("The hash literal was incomplete.")?;
+                let end =
+                    matching(&chars, i + 1, '{', '}').ok_or("The hash literal was incomplete.")?;
                 let inner: String = chars[i + 2..end].iter().collect();
                 let v = self.hashtable(ws, &inner)?;
                 let (path, next) = property_path(&chars, end + 1);

@@ -131,7 +131,8 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
         switches: &[],
         mandatory: &[],
         optional: &["ResourceGroupName", "Name"],
-        run: |sh, ws, p| match (p.get("Name"), p.get("ResourceGroupName")) {
+        run: |sh, ws, p| {
+            match (p.get("Name"), p.get("ResourceGroupName")) {
             (Some(name), Some(group)) => show(sh, ws, &name, &group),
             (Some(_), None) => Err(
                 "Cannot process command because of one or more missing mandatory parameters: ResourceGroupName."
@@ -151,6 +152,7 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                         .collect(),
                 ))
             }
+        }
         },
     },
     Cmdlet {

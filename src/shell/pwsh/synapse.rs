@@ -455,7 +455,11 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
             let t = target(sh, ws, p, Some("firewallRules"), "WorkspaceName")?;
             // -AllowAllAzureIP: Az's rule that lets Azure services in.
             let (name, start, end) = if p.switch("AllowAllAzureIP") {
-                ("AllowAllWindowsAzureIps".to_string(), "0.0.0.0".to_string(), "0.0.0.0".to_string())
+                (
+                    "AllowAllWindowsAzureIps".to_string(),
+                    "0.0.0.0".to_string(),
+                    "0.0.0.0".to_string(),
+                )
             } else {
                 let missing: Vec<&str> = ["Name", "StartIpAddress", "EndIpAddress"]
                     .into_iter()
@@ -467,7 +471,11 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                         missing.join(" ")
                     ));
                 }
-                (p.req("Name"), p.req("StartIpAddress"), p.req("EndIpAddress"))
+                (
+                    p.req("Name"),
+                    p.req("StartIpAddress"),
+                    p.req("EndIpAddress"),
+                )
             };
             let v = t.az(
                 sh,
