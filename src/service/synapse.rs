@@ -865,7 +865,7 @@ pub fn create_firewall_rule(
         super::check_name("firewall rule", name, 1, 128, |c| {
             !"<>*%&:\\/?#".contains(c) && !c.is_control()
         })?;
-        let (start, end) = super::firewall::check_range(start, end)?;
+        let (start, end) = super::lookup::check_range(start, end)?;
         let rule = FirewallRule {
             name: name.to_string(),
             start_ip: start,
