@@ -984,12 +984,39 @@ mod tests {
                 .iter()
                 .all(|l| !l.touches("sql-contoso-us", "orders"))
         );
-        // Other create modes are not a silent default.
+        // createMode Copy (az sql db copy) names its source; without one it is refused
+        // and nothing is made.
         let (status, _, v) = call(
             &mut ws,
             "PUT",
             &format!("{base}/databases/copy1"),
             r#"{"properties":{"createMode":"Copy"}}"#,
+        );
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("InvalidParameterValue"))
+        );
+        let (_, resp, _) = call(
+            &mut ws,
+            "PUT",
+            &format!("{base}/databases/copy1"),
+            &format!(
+                r#"{{"properties":{{"createMode":"Copy","sourceDatabaseId":"{base}/databases/orders"}}}}"#
+            ),
+        );
+        assert!(poll(&mut ws, &resp).0 < 300);
+        assert!(
+            ws.server("sql-contoso-us")
+                .and_then(|s| s.database("copy1"))
+                .is_some(),
+            "the copy is made"
+        );
+        // The restore modes are not a silent default.
+        let (status, _, v) = call(
+            &mut ws,
+            "PUT",
+            &format!("{base}/databases/restored1"),
+            r#"{"properties":{"createMode":"PointInTimeRestore"}}"#,
         );
         assert_eq!(
             (status, v["error"]["code"].as_str()),

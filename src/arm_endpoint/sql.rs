@@ -546,11 +546,40 @@ pub fn put_database(c: &mut Ctx) -> Result<Reply, ServiceError> {
         )?;
         return Ok(operations::accepted(c, &location, operations::Change::Put));
     }
+    if mode.eq_ignore_ascii_case("Copy") {
+        // az sql db copy / New-AzSqlDatabaseCopy: a PUT of the copy naming its source.
+        let source = props["sourceDatabaseId"].as_str().ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidParameterValue",
+                "A database made with createMode Copy names its source (properties.sourceDatabaseId).",
+            )
+        })?;
+        let (source_server, source_db) = database_of_id(source).ok_or_else(|| {
+            ServiceError::bad_request(
+                "InvalidParameterValue",
+                format!("Invalid value given for parameter sourceDatabaseId: '{source}'."),
+            )
+        })?;
+        crate::service::copy::copy_database(
+            c.ws,
+            &crate::service::copy::CopyDatabase {
+                server: source_server,
+                database: source_db,
+                dest_server: Some(server),
+                dest_name: c.p("db").to_string(),
+                elastic_pool: None,
+                tags: tags_of_body(&body),
+            },
+            &cmk_of_body(&body),
+            Some(&sku_of_body(&body)),
+        )?;
+        return Ok(operations::accepted(c, &location, operations::Change::Put));
+    }
     if !mode.eq_ignore_ascii_case("Default") {
         return Err(ServiceError::bad_request(
             "FeatureNotSupported",
             format!(
-                "A database made with createMode '{mode}' is not served through Resource Manager: use the console's shell (az sql db copy, az sql db restore)."
+                "A database made with createMode '{mode}' is not served through Resource Manager: use the console's shell (az sql db restore)."
             ),
         ));
     }
@@ -571,14 +600,7 @@ pub fn put_database(c: &mut Ctx) -> Result<Reply, ServiceError> {
     }
     let sku = crate::service::sku::resolve(&sku_of_body(&body), None)?;
     let req = sql::CreateDatabase {
-        tags: body["tags"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: tags_of_body(&body),
         sku: Some(sku.clone()),
         options: crate::model::DatabaseOptions {
             zone_redundant: props["zoneRedundant"].as_bool(),
@@ -597,6 +619,18 @@ pub fn put_database(c: &mut Ctx) -> Result<Reply, ServiceError> {
     };
     sql::create_database_with(c.ws, &req, &cmk_of_body(&body))?;
     Ok(operations::accepted(c, &location, operations::Change::Put))
+}
+
+/// A PUT body's `tags` as the operations take them.
+fn tags_of_body(body: &Value) -> Vec<(String, String)> {
+    body["tags"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `DELETE servers/{server}/databases/{db}` (az sql db delete): the shell's

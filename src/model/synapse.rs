@@ -198,6 +198,9 @@ pub struct SynapseWorkspace {
     pub workspace_uid: String,
     pub managed_resource_group: String,
     pub pools: Vec<SynapseSqlPool>,
+    /// Workspace-level IP firewall rules (`az synapse workspace firewall-rule`).
+    #[serde(default)]
+    pub firewall_rules: Vec<crate::model::FirewallRule>,
     pub created: Timestamp,
 }
 

@@ -2,24 +2,10 @@
 //! delete`), kept on the server and deleted with it. `0.0.0.0`–`0.0.0.0` is the rule that
 //! lets Azure services in.
 
+use super::lookup::check_range;
 use super::lookup::{server, server_mut};
 use super::{ServiceError, ServiceResult, transact};
 use crate::model::*;
-use std::net::Ipv4Addr;
-
-fn invalid(parameter: &str) -> ServiceError {
-    ServiceError::bad_request(
-        "BadRequest",
-        format!("Invalid value provided for parameter: {parameter}"),
-    )
-}
-
-/// An IPv4 address in dotted notation.
-fn ipv4(text: &str, parameter: &str) -> ServiceResult<Ipv4Addr> {
-    text.trim()
-        .parse::<Ipv4Addr>()
-        .map_err(|_| invalid(parameter))
-}
 
 fn not_found(s: &SqlServer, name: &str) -> ServiceError {
     ServiceError::not_found(
@@ -38,20 +24,6 @@ fn logical_server<'w>(ws: &'w Workspace, server_name: &str) -> ServiceResult<&'w
         return Err(ServiceError::server_not_found(server_name));
     }
     Ok(s)
-}
-
-fn check_range(start: &str, end: &str) -> ServiceResult<(String, String)> {
-    let a = ipv4(start, "startIpAddress")?;
-    let b = ipv4(end, "endIpAddress")?;
-    if u32::from(a) > u32::from(b) {
-        return Err(ServiceError::bad_request(
-            "BadRequest",
-            format!(
-                "The start IP address '{a}' of the firewall rule is greater than its end IP address '{b}'."
-            ),
-        ));
-    }
-    Ok((a.to_string(), b.to_string()))
 }
 
 /// `az sql server firewall-rule create` (a rule of that name is replaced, as ARM's PUT does).

@@ -348,3 +348,33 @@ pub fn geography_of(location: &str) -> String {
         .map(|r| r.geography.to_string())
         .unwrap_or_default()
 }
+
+/// An IP firewall rule's range (a SQL server's or a Synapse workspace's): IPv4 addresses in
+/// dotted notation, the start not above the end, with ARM's texts.
+pub(super) fn check_range(start: &str, end: &str) -> ServiceResult<(String, String)> {
+    let a = firewall_ipv4(start, "startIpAddress")?;
+    let b = firewall_ipv4(end, "endIpAddress")?;
+    if u32::from(a) > u32::from(b) {
+        return Err(ServiceError::bad_request(
+            "BadRequest",
+            format!(
+                "The start IP address '{a}' of the firewall rule is greater than its end IP address '{b}'."
+            ),
+        ));
+    }
+    Ok((a.to_string(), b.to_string()))
+}
+
+fn invalid_ip(parameter: &str) -> ServiceError {
+    ServiceError::bad_request(
+        "BadRequest",
+        format!("Invalid value provided for parameter: {parameter}"),
+    )
+}
+
+/// An IPv4 address in dotted notation.
+fn firewall_ipv4(text: &str, parameter: &str) -> ServiceResult<std::net::Ipv4Addr> {
+    text.trim()
+        .parse::<std::net::Ipv4Addr>()
+        .map_err(|_| invalid_ip(parameter))
+}

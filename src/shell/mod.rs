@@ -396,6 +396,23 @@ impl Shell {
                 }
                 None => {
                     line.push_str(&text);
+                    // PowerShell reads on while a `@{ … }` or `( … )` is open: a line end
+                    // in a hashtable separates its entries.
+                    if self.mode == ShellMode::Pwsh
+                        && *i < raw.len()
+                        && pwsh::open_brackets(&line) > 0
+                    {
+                        let joined = line.trim_end();
+                        if !joined.ends_with([',', '(', '{', ';']) {
+                            line.push(';');
+                        }
+                        line.push(' ');
+                        // A comment line inside is no entry.
+                        while *i < raw.len() && raw[*i].trim_start().starts_with('#') {
+                            *i += 1;
+                        }
+                        continue;
+                    }
                     break;
                 }
             }

@@ -7,6 +7,7 @@
 
 use super::{LineOutput, MAX_EXPANDED_LINE, MAX_SUBSTITUTION_DEPTH, Shell};
 
+mod storage;
 mod synapse;
 use crate::model::Workspace;
 use crate::sim::Timestamp;
@@ -86,6 +87,40 @@ impl Params {
 
     fn req(&self, name: &str) -> String {
         self.get(name).unwrap_or_default()
+    }
+
+    /// A `Hashtable` parameter (`-Tag @{Dept = 'IT'; Env = 'Test'}`) as az's `--tags`
+    /// words (`Dept=IT Env=Test`; an empty hashtable or `$null` is `""`, which clears them),
+    /// when the line gave one. Anything else does not convert, as in PowerShell.
+    fn tags(&self, name: &str) -> Result<Option<Vec<String>>, String> {
+        match self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            None => Ok(None),
+            Some((_, Value::Object(m))) if m.is_empty() => Ok(Some(vec![String::new()])),
+            Some((_, Value::Null)) => Ok(Some(vec![String::new()])),
+            Some((_, Value::Object(m))) => Ok(Some(
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", scalar(v)))
+                    .collect(),
+            )),
+            Some((_, v)) => Err(format!(
+                "Cannot bind parameter '{name}'. Cannot convert the \"{}\" value of type \"{}\" to type \"System.Collections.Hashtable\".",
+                scalar(v),
+                if v.is_array() {
+                    "System.Object[]"
+                } else {
+                    "System.String"
+                }
+            )),
+        }
+    }
+
+    /// Appends `--tags …` for a `-Tag` hashtable the line gave.
+    fn push_tags(&self, name: &str, words: &mut Vec<String>) -> Result<(), String> {
+        if let Some(tags) = self.tags(name)? {
+            words.push("--tags".into());
+            words.extend(tags);
+        }
+        Ok(())
     }
 
     /// A `Boolean` parameter's value, when the line gave one.
@@ -1467,7 +1502,7 @@ const CMDLETS: &[Cmdlet] = &[
         params: "=Default ContentType @dp Disable:s Expires Id|SecretId[BySecretUri=!0] InputObject[InputObject=!0] Name|SecretName[Default=!1] NotBefore SecretValue[*=!2] Tag|Tags VaultName[Default=!0] @wc",
         switches: &["Disable"],
         mandatory: &["VaultName", "Name", "SecretValue"],
-        optional: &["ContentType", "Expires", "NotBefore"],
+        optional: &["ContentType", "Expires", "NotBefore", "Tag"],
         run: |sh, ws, p| {
             let (vault, name) = (p.req("VaultName"), p.req("Name"));
             let value = secure_string(p, "SecretValue")?;
@@ -1496,6 +1531,7 @@ const CMDLETS: &[Cmdlet] = &[
             if p.switch("Disable") {
                 words.extend(["--disabled".into(), "true".into()]);
             }
+            p.push_tags("Tag", &mut words)?;
             Ok(ps_secret(&sh.az_words(ws, words)?, &vault))
         },
     },
@@ -1652,7 +1688,14 @@ const CMDLETS: &[Cmdlet] = &[
         params: "=Default ContentType @dp Enable:b Expires InputObject[InputObject=!0] Name|SecretName[Default=!1] NotBefore PassThru:s Tag|Tags VaultName[Default=!0] Version|SecretVersion[*=2] @wc",
         switches: &["PassThru"],
         mandatory: &["VaultName", "Name"],
-        optional: &["Version", "Enable", "ContentType", "Expires", "NotBefore"],
+        optional: &[
+            "Version",
+            "Enable",
+            "ContentType",
+            "Expires",
+            "NotBefore",
+            "Tag",
+        ],
         run: |sh, ws, p| {
             let (vault, name) = (p.req("VaultName"), p.req("Name"));
             let mut words: Vec<String> = [
@@ -1679,6 +1722,7 @@ const CMDLETS: &[Cmdlet] = &[
             if let Some(on) = p.flag("Enable") {
                 words.extend(["--enabled".into(), on.to_string()]);
             }
+            p.push_tags("Tag", &mut words)?;
             let v = sh.az_words(ws, words)?;
             Ok(if p.switch("PassThru") {
                 ps_secret(&v, &vault)
@@ -1964,9 +2008,13 @@ pub fn cmdlet_names() -> impl Iterator<Item = &'static str> {
     all_cmdlets().map(|c| c.name)
 }
 
-/// Every cmdlet: the table above, then Az.Synapse's ([`synapse::CMDLETS`]).
+/// Every cmdlet: the table above, then Az.Synapse's ([`synapse::CMDLETS`]) and
+/// Az.Storage's ([`storage::CMDLETS`]).
 fn all_cmdlets() -> impl Iterator<Item = &'static Cmdlet> {
-    CMDLETS.iter().chain(synapse::CMDLETS)
+    CMDLETS
+        .iter()
+        .chain(synapse::CMDLETS)
+        .chain(storage::CMDLETS)
 }
 
 impl Shell {
@@ -2237,6 +2285,24 @@ impl Shell {
             }
             params.push((name.to_string(), v));
         }
+        // A mandatory parameter does not take `$null` or `''` (an unset or misspelt variable):
+        // PowerShell refuses the binding before the cmdlet runs.
+        for (name, v) in &params {
+            let mandatory = az
+                .iter()
+                .find(|p| p.name == name)
+                .is_some_and(|p| p.kind == Kind::Value && p.sets.iter().any(|m| m.mandatory));
+            let why = match v {
+                Value::Null => "null",
+                Value::String(s) if s.is_empty() => "an empty string",
+                _ => continue,
+            };
+            if mandatory {
+                return Err(err(format!(
+                    "Cannot bind argument to parameter '{name}' because it is {why}."
+                )));
+            }
+        }
         let missing: Vec<&str> = c
             .mandatory
             .iter()
@@ -2361,6 +2427,45 @@ impl Shell {
                 push(&mut out, v)?;
                 continue;
             }
+            if c == '@' && chars.get(i + 1) == Some(&'{') {
+                // `@{ Key = value; … }`: a hashtable (its entries may span lines: a
+                // script's reader joins them with `;`).
+                let end =
+                    matching(&chars, i + 1, '{', '}').ok_or("The hash literal was incomplete.")?;
+                let inner: String = chars[i + 2..end].iter().collect();
+                let v = self.hashtable(ws, &inner)?;
+                let (path, next) = property_path(&chars, end + 1);
+                push(&mut out, navigate(&v, &path))?;
+                i = next;
+                continue;
+            }
+            if c == '@'
+                && chars
+                    .get(i + 1)
+                    .is_some_and(|n| n.is_ascii_alphabetic() || *n == '_')
+            {
+                // `@Params`: splatting. A hashtable's entries are `-Key value`s, an
+                // array's items positional values; `$null` gives nothing.
+                let end = word_end(&chars, i + 1);
+                let name: String = chars[i + 1..end].iter().collect();
+                match self.ps_variable(&name) {
+                    Value::Object(m) => {
+                        for (k, v) in m {
+                            out.push(Token::Param(format!("{k}:")));
+                            push(&mut out, v)?;
+                        }
+                    }
+                    Value::Array(items) => {
+                        for v in items {
+                            push(&mut out, v)?;
+                        }
+                    }
+                    Value::Null => {}
+                    v => push(&mut out, v)?,
+                }
+                i = end;
+                continue;
+            }
             if c == '$' {
                 let end = word_end(&chars, i + 1);
                 let name: String = chars[i + 1..end].iter().collect();
@@ -2381,6 +2486,40 @@ impl Shell {
             i = end;
         }
         Ok(out)
+    }
+
+    /// The entries of a `@{ … }` hashtable: `Key = value` (a key may be quoted), separated by
+    /// `;` or line ends; each value is an expression. PowerShell's parser errors for a
+    /// missing `=`, a missing value and a key given twice (keys are case-blind).
+    fn hashtable(&mut self, ws: &mut Workspace, body: &str) -> Result<Value, String> {
+        let mut map = Map::new();
+        for entry in split_top_level(body) {
+            let entry = entry.trim();
+            if entry.is_empty() || entry.starts_with('#') {
+                continue;
+            }
+            let chars: Vec<char> = entry.chars().collect();
+            let Some(eq) = find_top_level(&chars, '=') else {
+                return Err("Missing '=' operator after key in hash literal.".into());
+            };
+            let key: String = chars[..eq].iter().collect();
+            let key = key.trim().trim_matches(['\'', '"']).to_string();
+            if key.is_empty() {
+                return Err("Missing key before '=' in hash literal.".into());
+            }
+            let text: String = chars[eq + 1..].iter().collect();
+            if text.trim().is_empty() {
+                return Err("Missing statement after '=' in hash literal.".into());
+            }
+            let v = self.subexpression(ws, text.trim())?;
+            if map.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
+                return Err(format!(
+                    "Duplicate keys '{key}' are not allowed in hash literals."
+                ));
+            }
+            map.insert(key, v);
+        }
+        Ok(Value::Object(map))
     }
 
     /// `$true`, `$false`, `$null`, or a variable (unset: `$null`, as PowerShell).
@@ -2530,15 +2669,20 @@ fn property_path(chars: &[char], mut i: usize) -> (Vec<String>, usize) {
 
 /// The `)` that closes the `(` at `open`, outside quotes.
 fn closing(chars: &[char], open: usize) -> Option<usize> {
+    matching(chars, open, '(', ')')
+}
+
+/// The `close` that closes the `open` at `at`, outside quotes.
+fn matching(chars: &[char], at: usize, open: char, close: char) -> Option<usize> {
     let mut depth = 0;
     let mut quote: Option<char> = None;
-    for (j, &c) in chars.iter().enumerate().skip(open) {
+    for (j, &c) in chars.iter().enumerate().skip(at) {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') => {
+            (None, c) if c == open => depth += 1,
+            (None, c) if c == close => {
                 depth -= 1;
                 if depth == 0 {
                     return Some(j);
@@ -2548,6 +2692,68 @@ fn closing(chars: &[char], open: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// How deep `text` leaves `(`/`{` open (outside quotes and a `#` comment): a script's
+/// reader joins the next line to a statement whose hashtable or parentheses are open.
+pub(super) fn open_brackets(text: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') => break,
+            (None, '(' | '{') => depth += 1,
+            (None, ')' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    depth
+}
+
+/// Where `want` first stands outside quotes and brackets.
+fn find_top_level(chars: &[char], want: char) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (j, &c) in chars.iter().enumerate() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '{' | '[') => depth += 1,
+            (None, ')' | '}' | ']') => depth = depth.saturating_sub(1),
+            (None, c) if c == want && depth == 0 => return Some(j),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A hashtable's body split at its `;`s and line ends outside quotes and brackets.
+fn split_top_level(text: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '{' | '[') => depth += 1,
+            (None, ')' | '}' | ']') => depth = depth.saturating_sub(1),
+            (None, ';' | '\n') if depth == 0 => {
+                parts.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    parts.push(cur);
+    parts
 }
 
 /// A property path, case-insensitively, as PowerShell resolves member access (over an

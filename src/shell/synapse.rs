@@ -166,6 +166,43 @@ pub const COMMANDS: &[Command] = &[
         ws_activate,
     ),
     Command::new(
+        "az synapse workspace firewall-rule create",
+        "Create an IP firewall rule.",
+        &[
+            "--name",
+            "--workspace-name",
+            "--resource-group",
+            "--start-ip-address",
+            "--end-ip-address",
+            "--no-wait",
+        ],
+        fw_cmd,
+    ),
+    Command::new(
+        "az synapse workspace firewall-rule show",
+        "Get an IP firewall rule.",
+        &["--name", "--workspace-name", "--resource-group"],
+        fw_cmd,
+    ),
+    Command::new(
+        "az synapse workspace firewall-rule list",
+        "List all IP firewall rules.",
+        &["--workspace-name", "--resource-group"],
+        fw_cmd,
+    ),
+    Command::new(
+        "az synapse workspace firewall-rule delete",
+        "Delete an IP firewall rule.",
+        &[
+            "--name",
+            "--workspace-name",
+            "--resource-group",
+            "--yes",
+            "--no-wait",
+        ],
+        fw_cmd,
+    ),
+    Command::new(
         "az synapse workspace key create",
         "Create a workspace key.",
         &[
@@ -466,6 +503,46 @@ fn storage_list(ws: &mut Workspace, _: &dyn KeySource, _: &str, a: &mut Args) ->
             .map(storage_json)
             .collect(),
     ))
+}
+
+fn fw_json(w: &SynapseWorkspace, r: &FirewallRule) -> Value {
+    json!({
+        "id": format!("{}/firewallRules/{}", w.arm_id(), r.name),
+        "name": r.name,
+        "type": "Microsoft.Synapse/workspaces/firewallRules",
+        "resourceGroup": w.resource_group,
+        "startIpAddress": r.start_ip,
+        "endIpAddress": r.end_ip,
+        "provisioningState": "Succeeded",
+    })
+}
+
+/// `az synapse workspace firewall-rule create|show|list|delete`.
+fn fw_cmd(ws: &mut Workspace, _: &dyn KeySource, cmd: &str, a: &mut Args) -> CmdResult {
+    let workspace = a.required("--workspace-name")?;
+    let group = a.required("--resource-group")?;
+    let verb = cmd.rsplit(' ').next().unwrap_or_default();
+    if verb == "list" {
+        let w = syn::show_workspace(ws, &workspace, &group)?;
+        return Ok(Value::Array(
+            w.firewall_rules.iter().map(|r| fw_json(w, r)).collect(),
+        ));
+    }
+    let name = a.required("--name")?;
+    let rule = match verb {
+        "create" => {
+            let start = a.required("--start-ip-address")?;
+            let end = a.required("--end-ip-address")?;
+            syn::create_firewall_rule(ws, &workspace, &group, &name, &start, &end)?
+        }
+        "delete" => {
+            syn::delete_firewall_rule(ws, &workspace, &group, &name)?;
+            return Ok(Value::Null);
+        }
+        _ => syn::show_firewall_rule(ws, &workspace, &group, &name)?,
+    };
+    let w = syn::show_workspace(ws, &workspace, &group)?;
+    Ok(fw_json(w, &rule))
 }
 
 fn fs_cmd(ws: &mut Workspace, _: &dyn KeySource, cmd: &str, a: &mut Args) -> CmdResult {

@@ -390,3 +390,106 @@ fn learn_synapse_workspace_cmk_in_powershell() {
     );
     assert_eq!(pool, "Enabled");
 }
+
+/// Microsoft Learn's Synapse workspace quickstart in PowerShell
+/// (`tests/scripts/learn-synapse-quickstart.ps1`, its lines as printed): the hashtables are
+/// splatted into New-AzSynapseWorkspace and New-AzSynapseFirewallRule, the workspace's
+/// addresses read back. Its last line names `$SynapseWorkspaceNam`, never set: as in
+/// PowerShell the null `-Name` is refused there and the workspace stays, until the line is
+/// typed with the right name.
+#[test]
+fn learn_synapse_quickstart_in_powershell() {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-synapse-quickstart.ps1");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("ws.ron");
+    let out = Command::new(env!("CARGO_BIN_EXE_tde-console"))
+        .current_dir(dir.path())
+        .arg("shell")
+        .arg(&file)
+        .arg("--script")
+        .arg(&script)
+        .output()
+        .expect("tde-console runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the misspelt variable stops it");
+    assert!(
+        stderr.contains("Remove-AzSynapseWorkspace: Cannot bind argument to parameter 'Name' because it is null.")
+            && stderr.contains("(stopped at line 51:"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| !l.trim().is_empty()).count(),
+        2,
+        "nothing before the last line failed: {stderr}"
+    );
+    assert!(
+        stdout.contains("Name              : Allow Client IP"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("dev: https://synws-quick-01.dev.azuresynapse.net"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "open the address yourself: https://web.azuresynapse.net?workspace=%2fsubscriptions%2f"
+        ),
+        "{stdout}"
+    );
+    let mut ws = tde_console::persist::load(&file).expect("the saved workspace");
+    let state = q(
+        &mut ws,
+        "az synapse workspace show -n synws-quick-01 -g rg-synapse-quick --query \"[defaultDataLakeStorage.accountUrl, defaultDataLakeStorage.filesystem, sqlAdministratorLogin]\" -o tsv",
+    );
+    assert_eq!(
+        state,
+        "https://adlsquick01.dfs.core.windows.net\nusers\nsqladminuser"
+    );
+    let rule = q(
+        &mut ws,
+        "az synapse workspace firewall-rule show -n 'Allow Client IP' --workspace-name synws-quick-01 -g rg-synapse-quick --query \"[startIpAddress, endIpAddress]\" -o tsv",
+    );
+    assert_eq!(rule, "203.0.113.10\n203.0.113.10");
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    sh.mode = tde_console::shell::ShellMode::Pwsh;
+    let r = sh.run_line(
+        &mut ws,
+        "Remove-AzSynapseWorkspace -Name synws-quick-01 -ResourceGroupName rg-synapse-quick",
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(ws.synapse.workspaces.is_empty());
+}
+
+/// Microsoft Learn's "Enable TDE with a customer-managed key" (PowerShell tab), every block
+/// as printed (`tests/scripts/learn-tde-byok-configure.ps1`): the protector is the vault key,
+/// TDE is turned on, read back, turned off; a key that is not the protector is removed.
+#[test]
+fn learn_tde_byok_configure_in_powershell() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/learn-tde-byok-configure.ps1");
+    let (mut ws, stdout) = run_paths(std::slice::from_ref(&path), true);
+    assert!(stdout.contains("Name     : Contoso Production"), "{stdout}");
+    let protector = q(
+        &mut ws,
+        "az sql server tde-key show -g rg-byok -s sql-byok-01 --query \"[serverKeyType, uri]\" -o tsv",
+    );
+    assert!(
+        protector.starts_with("AzureKeyVault\nhttps://kv-byok-01.vault.azure.net/keys/tdekey/"),
+        "{protector}"
+    );
+    let tde = q(
+        &mut ws,
+        "az sql db tde show -g rg-byok -s sql-byok-01 --database db1 --query state -o tsv",
+    );
+    assert_eq!(tde, "Disabled", "the last TDE block turns it off");
+    let keys = q(
+        &mut ws,
+        "az sql server key list -g rg-byok -s sql-byok-01 --query \"[].name\" -o tsv",
+    );
+    assert!(
+        !keys.contains("sparekey") && keys.contains("tdekey"),
+        "{keys}"
+    );
+}

@@ -1130,7 +1130,7 @@ Backup-AzKeyVaultKey kv-by-position key1 '{file}'"
 const HELP_NOT_YET_EXTRACTED: &[&str] = &[];
 
 /// Not an Az cmdlet (Microsoft.PowerShell.Security): no help file in azure-powershell.
-const NOT_AZ: &[&str] = &["ConvertTo-SecureString", "Start-Sleep"];
+const NOT_AZ: &[&str] = &["ConvertTo-SecureString", "Start-Sleep", "Start-Process"];
 
 /// A parameter table (the `params` encoding of src/shell/pwsh.rs) as comparable data:
 /// name -> (aliases, kind, parameter-set memberships), and the default set.
@@ -1413,4 +1413,311 @@ Write-Output "removed:" (Remove-AzSynapseSqlPool -WorkspaceName syn09 -Name pool
     let w = ws.synapse.workspace("syn09").expect("the workspace");
     assert!(w.pools.is_empty());
     assert_eq!(w.cmk_status.map(|s| s.as_str()), Some("Consistent"));
+}
+
+/// Runs PowerShell lines one by one: each must succeed; their output joined.
+fn ok_lines(sh: &mut Shell, ws: &mut Workspace, lines: &[&str]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        let r = sh.run_line(ws, line);
+        assert!(r.ok, "{line}: {}", r.stderr);
+        out.push_str(&r.stdout);
+    }
+    out
+}
+
+/// A line that must fail with `text` in its error and leave the workspace as it was.
+fn refused(sh: &mut Shell, ws: &mut Workspace, line: &str, text: &str) {
+    let before = ws.clone();
+    let r = sh.run_line(ws, line);
+    assert!(!r.ok, "{line} was accepted: {}", r.stdout);
+    assert!(r.stderr.contains(text), "{line}: {}", r.stderr);
+    assert!(ws.same_as(&before), "{line} changed the workspace");
+}
+
+/// An az line run in az mode (the shell goes back to PowerShell after it).
+fn az(sh: &mut Shell, ws: &mut Workspace, line: &str) -> LineOutput {
+    sh.mode = ShellMode::Az;
+    let r = sh.run_line(ws, line);
+    sh.mode = ShellMode::Pwsh;
+    r
+}
+
+/// Learn's procedures write `@{ … }` hashtables over several lines and splat them
+/// (`New-AzSynapseWorkspace @WorkspaceParams`); PowerShell's parser errors for a bad one.
+#[test]
+fn hashtables_span_lines_and_splat_into_a_cmdlet() {
+    let (mut sh, mut ws) = pwsh();
+    let script = "$p = @{\n  ResourceGroupName = 'rg-contoso-eu'\n  # the account\n  Name = \"adlsplat01\"\n  Location = 'westeurope'; SkuName = 'Standard_LRS'\n  EnableHierarchicalNamespace = $true\n}\n$a = New-AzStorageAccount @p\nWrite-Output $a.StorageAccountName $a.EnableHierarchicalNamespace $a.Sku.Name\n";
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("adlsplat01 True Standard_LRS"),
+        "{}",
+        out.stdout
+    );
+    for (line, text) in [
+        (
+            "$h = @{ a = 1; A = 2 }",
+            "Duplicate keys 'A' are not allowed in hash literals.",
+        ),
+        (
+            "$h = @{ a }",
+            "Missing '=' operator after key in hash literal.",
+        ),
+        (
+            "$h = @{ a = }",
+            "Missing statement after '=' in hash literal.",
+        ),
+        ("$h = @{ a = 1", "The hash literal was incomplete."),
+    ] {
+        refused(&mut sh, &mut ws, line, text);
+    }
+}
+
+/// New-AzStorageAccount runs `az storage account create` (Azure's name rules and global
+/// uniqueness, Az's ValidateSets); Get- and Remove-AzStorageAccount its show/list/delete.
+#[test]
+fn storage_account_cmdlets_create_show_and_remove() {
+    let (mut sh, mut ws) = pwsh();
+    let out = ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            "New-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name adlsps01 -Location westeurope -SkuName standard_lrs -Kind StorageV2 -EnableHierarchicalNamespace $True -Tag @{Env = 'Test'}",
+            "Get-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name adlsps01",
+        ],
+    );
+    assert!(
+        out.contains("StorageAccountName          : adlsps01"),
+        "{out}"
+    );
+    assert!(out.contains("EnableHierarchicalNamespace : True"), "{out}");
+    assert!(out.contains("Name=Standard_LRS"), "{out}");
+    let shown = az(
+        &mut sh,
+        &mut ws,
+        "az storage account show -n adlsps01 -g rg-contoso-eu --query \"[kind, isHnsEnabled]\" -o tsv",
+    );
+    assert_eq!(shown.stdout, "StorageV2\nTrue\n", "{}", shown.stderr);
+    // Positional, as the help's syntax allows: group, name, SKU, location.
+    ok_lines(
+        &mut sh,
+        &mut ws,
+        &["New-AzStorageAccount rg-contoso-us adlsps02 Standard_GRS eastus"],
+    );
+    let all = ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            "$all = Get-AzStorageAccount",
+            "Write-Output $all.StorageAccountName",
+        ],
+    );
+    assert!(
+        all.contains("adlsps01") && all.contains("adlsps02"),
+        "{all}"
+    );
+    for (line, text) in [
+        (
+            "New-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name Bad_Name -Location westeurope -SkuName Standard_LRS",
+            "Bad_Name is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only.",
+        ),
+        (
+            "New-AzStorageAccount -ResourceGroupName rg-contoso-us -Name adlsps01 -Location eastus -SkuName Standard_LRS",
+            "The storage account named adlsps01 is already taken.",
+        ),
+        (
+            "New-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name adlsps03 -Location westeurope -SkuName Standard_XYZ",
+            "Cannot validate argument on parameter 'SkuName'. The argument \"Standard_XYZ\" does not belong to the set",
+        ),
+        (
+            "New-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name adlsps03 -Location westeurope -SkuName Standard_LRS -Kind FileStorage -EnableHierarchicalNamespace $true",
+            "Hierarchical namespace can only be enabled on StorageV2 and BlockBlobStorage accounts.",
+        ),
+        (
+            "New-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name adlsps03 -Location westeurope -SkuName Standard_LRS -Tag 'Env=Test'",
+            "Cannot convert the \"Env=Test\" value of type \"System.String\" to type \"System.Collections.Hashtable\".",
+        ),
+        (
+            "Get-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name nosuchacct",
+            "The Resource 'Microsoft.Storage/storageAccounts/nosuchacct' under resource group 'rg-contoso-eu' was not found.",
+        ),
+        (
+            "Remove-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name $nothing",
+            "Cannot bind argument to parameter 'Name' because it is null.",
+        ),
+    ] {
+        refused(&mut sh, &mut ws, line, text);
+    }
+    ok_lines(
+        &mut sh,
+        &mut ws,
+        &["Remove-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name adlsps01 -Force"],
+    );
+    let gone = az(
+        &mut sh,
+        &mut ws,
+        "az storage account show -n adlsps01 -g rg-contoso-eu",
+    );
+    assert!(
+        !gone.ok && gone.stderr.contains("was not found"),
+        "{}",
+        gone.stderr
+    );
+}
+
+/// A workspace with an ADLS Gen2 account, its file system and a dedicated SQL pool.
+fn plain_synapse_workspace(sh: &mut Shell, ws: &mut Workspace) {
+    let out = sh.run_script(
+        ws,
+        "New-AzStorageAccount -ResourceGroupName rg-contoso-eu -Name adlsrm01 -Location westeurope -SkuName Standard_LRS -Kind StorageV2 -EnableHierarchicalNamespace $true\nbash\naz storage fs create -n users --account-name adlsrm01 --auth-mode login -o none\naz synapse workspace create -n synrm01 -g rg-contoso-eu -l westeurope --storage-account adlsrm01 --file-system users -p 'Pa55w0rd!123' -u sqladmin -o none\naz synapse sql pool create -n pool1 --workspace-name synrm01 -g rg-contoso-eu --performance-level DW100c -o none\npwsh\n",
+        false,
+    );
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+}
+
+/// Remove-AzSynapseWorkspace deletes the workspace and its SQL pools (as Azure does), by
+/// name (with or without the group), object or resource id; -PassThru gives True.
+#[test]
+fn remove_synapse_workspace_deletes_it_and_its_pools() {
+    for how in [
+        "Remove-AzSynapseWorkspace -Name synrm01 -ResourceGroupName rg-contoso-eu -Force",
+        "Remove-AzSynapseWorkspace -Name synrm01",
+        "$w = Get-AzSynapseWorkspace -Name synrm01; Remove-AzSynapseWorkspace -InputObject $w",
+        "Remove-AzSynapseWorkspace -ResourceId (Get-AzSynapseWorkspace -Name synrm01).Id -PassThru",
+    ] {
+        let (mut sh, mut ws) = pwsh();
+        plain_synapse_workspace(&mut sh, &mut ws);
+        refused(
+            &mut sh,
+            &mut ws,
+            "Remove-AzSynapseWorkspace -Name $SynapseWorkspaceNam -ResourceGroupName rg-contoso-eu",
+            "Cannot bind argument to parameter 'Name' because it is null.",
+        );
+        refused(
+            &mut sh,
+            &mut ws,
+            "Remove-AzSynapseWorkspace -Name nosuchws -ResourceGroupName rg-contoso-eu",
+            "nosuchws",
+        );
+        let out = sh.run_script(&mut ws, &how.replace("; ", "\n"), false);
+        assert_eq!(out.failures, 0, "{how}: {}", out.stderr);
+        assert_eq!(
+            out.stdout.trim() == "True",
+            how.contains("-PassThru"),
+            "{how}: {}",
+            out.stdout
+        );
+        assert!(ws.synapse.workspaces.is_empty(), "{how}");
+        let r = sh.run_line(&mut ws, "Get-AzSynapseSqlPool -WorkspaceName synrm01 -ResourceGroupName rg-contoso-eu -Name pool1");
+        assert!(!r.ok, "{how}: the pool went with the workspace");
+    }
+}
+
+/// New-AzSynapseFirewallRule (Learn's quickstart) runs `az synapse workspace firewall-rule
+/// create`: IPv4 addresses, start not above end, and -AllowAllAzureIP's 0.0.0.0 rule.
+#[test]
+fn synapse_firewall_rules_check_their_range() {
+    let (mut sh, mut ws) = pwsh();
+    plain_synapse_workspace(&mut sh, &mut ws);
+    let out = ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            "$FirewallParams = @{ WorkspaceName = 'synrm01'; Name = 'Allow Client IP'; StartIpAddress = '203.0.113.10'; EndIpAddress = '203.0.113.10' }",
+            "New-AzSynapseFirewallRule @FirewallParams",
+            "New-AzSynapseFirewallRule -WorkspaceName synrm01 -AllowAllAzureIP",
+        ],
+    );
+    assert!(out.contains("Name              : Allow Client IP"), "{out}");
+    assert!(
+        out.contains("Name              : AllowAllWindowsAzureIps"),
+        "{out}"
+    );
+    let list = az(
+        &mut sh,
+        &mut ws,
+        "az synapse workspace firewall-rule list --workspace-name synrm01 -g rg-contoso-eu --query \"[].[name, startIpAddress]\" -o tsv",
+    );
+    assert_eq!(
+        list.stdout, "Allow Client IP\t203.0.113.10\nAllowAllWindowsAzureIps\t0.0.0.0\n",
+        "{}",
+        list.stderr
+    );
+    for (line, text) in [
+        (
+            "New-AzSynapseFirewallRule -WorkspaceName synrm01 -Name r2 -StartIpAddress 300.1.1.1 -EndIpAddress 10.0.0.1",
+            "Invalid value provided for parameter: startIpAddress",
+        ),
+        (
+            "New-AzSynapseFirewallRule -WorkspaceName synrm01 -Name r2 -StartIpAddress 10.0.0.9 -EndIpAddress 10.0.0.1",
+            "The start IP address '10.0.0.9' of the firewall rule is greater than its end IP address '10.0.0.1'.",
+        ),
+        (
+            "New-AzSynapseFirewallRule -WorkspaceName synrm01 -Name r2 -StartIpAddress 10.0.0.1",
+            "missing mandatory parameters: EndIpAddress.",
+        ),
+    ] {
+        refused(&mut sh, &mut ws, line, text);
+    }
+    ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            "bash",
+            "az synapse workspace firewall-rule delete -n 'Allow Client IP' --workspace-name synrm01 -g rg-contoso-eu --yes",
+        ],
+    );
+    assert_eq!(ws.synapse.workspaces[0].firewall_rules.len(), 1);
+}
+
+/// `-Tag @{…}` on Set- and Update-AzKeyVaultSecret sets the secret's tags (Update's replace
+/// them); a tag that is not a hashtable does not bind.
+#[test]
+fn secret_cmdlets_take_tags_as_a_hashtable() {
+    let (mut sh, mut ws) = pwsh();
+    let grant = format!(
+        "Set-AzKeyVaultAccessPolicy -VaultName kv-contoso-eu -ObjectId {} -PermissionsToSecrets get, set",
+        ws.console_user.object_id.0
+    );
+    ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            &grant,
+            "$v = ConvertTo-SecureString 'hunter2' -AsPlainText -Force",
+            "Set-AzKeyVaultSecret -VaultName kv-contoso-eu -Name app-secret -SecretValue $v -Tag @{ Env = 'Test'; Owner = 'ops' }",
+        ],
+    );
+    let tags = |sh: &mut Shell, ws: &mut Workspace| {
+        let r = sh.run_line(
+            ws,
+            "az keyvault secret show --vault-name kv-contoso-eu -n app-secret --query tags -o json",
+        );
+        assert!(r.ok, "{}", r.stderr);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).expect("json")
+    };
+    sh.mode = ShellMode::Az;
+    assert_eq!(
+        tags(&mut sh, &mut ws),
+        serde_json::json!({"Env": "Test", "Owner": "ops"})
+    );
+    sh.mode = ShellMode::Pwsh;
+    ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            "Update-AzKeyVaultSecret -VaultName kv-contoso-eu -Name app-secret -Tag @{ Env = 'Prod' }",
+        ],
+    );
+    sh.mode = ShellMode::Az;
+    assert_eq!(tags(&mut sh, &mut ws), serde_json::json!({"Env": "Prod"}));
+    sh.mode = ShellMode::Pwsh;
+    refused(
+        &mut sh,
+        &mut ws,
+        "Update-AzKeyVaultSecret -VaultName kv-contoso-eu -Name app-secret -Tag Env=Dev",
+        "Cannot bind parameter 'Tag'. Cannot convert the \"Env=Dev\" value of type \"System.String\" to type \"System.Collections.Hashtable\".",
+    );
 }

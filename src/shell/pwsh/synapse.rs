@@ -319,6 +319,20 @@ fn start_sleep(sh: &mut Shell, ws: &mut Workspace, p: &Params) -> Result<Value, 
     }
 }
 
+/// `Start-Process URL` (Learn's quickstarts open Synapse Studio's address so): the console
+/// opens no browser and starts no program; it says so and prints the address to copy.
+fn start_process(_: &mut Shell, _: &mut Workspace, p: &Params) -> Result<Value, String> {
+    let target = p.req("FilePath");
+    if target.starts_with("https://") || target.starts_with("http://") {
+        return Ok(Value::String(format!(
+            "(This console opens no browser; open the address yourself: {target})"
+        )));
+    }
+    Err(format!(
+        "This command cannot be run due to the error: this console starts no programs ('{target}')."
+    ))
+}
+
 /// Cmdlets Az.Synapse renamed: old name, new name, the release (its ChangeLog).
 pub(super) const RENAMED: &[(&str, &str, &str)] = &[(
     "Update-AzSynapseWorkspaceKey",
@@ -387,6 +401,107 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                 words.extend(uamis);
             }
             Ok(ps_workspace(&sh.az_words(ws, words)?))
+        },
+    },
+    Cmdlet {
+        name: "Remove-AzSynapseWorkspace",
+        params: "=DeleteByNameParameterSet AsJob:s @dp Force:s InputObject[DeleteByInputObjectParameterSet=!] Name|WorkspaceName[DeleteByNameParameterSet=!] PassThru:s ResourceGroupName[DeleteByNameParameterSet] ResourceId[DeleteByResourceIdParameterSet=!] @wc",
+        switches: &["Force", "PassThru"],
+        mandatory: &[],
+        optional: &["Name", "ResourceGroupName", "InputObject", "ResourceId"],
+        run: |sh, ws, p| {
+            // The workspace by -ResourceId, -InputObject (a workspace from
+            // Get-AzSynapseWorkspace) or -Name [-ResourceGroupName]; its SQL pools go with
+            // it, as in Azure.
+            let t = match object_id(p, "InputObject") {
+                Some(id) => parse_id(&id, None)?,
+                None => target(sh, ws, p, None, "Name")?,
+            };
+            sh.az(
+                ws,
+                &[
+                    "synapse",
+                    "workspace",
+                    "delete",
+                    "--name",
+                    &t.workspace,
+                    "-g",
+                    &t.group,
+                    "--yes",
+                ],
+            )?;
+            // Nothing unless -PassThru, then True (System.Boolean).
+            Ok(if p.switch("PassThru") {
+                Value::Bool(true)
+            } else {
+                Value::Null
+            })
+        },
+    },
+    Cmdlet {
+        name: "New-AzSynapseFirewallRule",
+        params: "=CreateByNameParameterSet AllowAllAzureIP:s[CreateByNameAllowAllIpParameterSet=!;CreateByParentObjectAllowAllIpParameterSet=!] AsJob:s @dp EndIpAddress[CreateByNameParameterSet=!;CreateByParentObjectParameterSet=!] Name|FirewallRuleName[CreateByNameParameterSet=!;CreateByParentObjectParameterSet=!] ResourceGroupName[CreateByNameParameterSet;CreateByNameAllowAllIpParameterSet] StartIpAddress[CreateByNameParameterSet=!;CreateByParentObjectParameterSet=!] WorkspaceName[CreateByNameParameterSet=!;CreateByNameAllowAllIpParameterSet=!] WorkspaceObject[CreateByParentObjectParameterSet=!;CreateByParentObjectAllowAllIpParameterSet=!] @wc",
+        switches: &["AllowAllAzureIP"],
+        mandatory: &[],
+        optional: &[
+            "WorkspaceName",
+            "ResourceGroupName",
+            "WorkspaceObject",
+            "Name",
+            "StartIpAddress",
+            "EndIpAddress",
+        ],
+        run: |sh, ws, p| {
+            let t = target(sh, ws, p, Some("firewallRules"), "WorkspaceName")?;
+            // -AllowAllAzureIP: Az's rule that lets Azure services in.
+            let (name, start, end) = if p.switch("AllowAllAzureIP") {
+                (
+                    "AllowAllWindowsAzureIps".to_string(),
+                    "0.0.0.0".to_string(),
+                    "0.0.0.0".to_string(),
+                )
+            } else {
+                let missing: Vec<&str> = ["Name", "StartIpAddress", "EndIpAddress"]
+                    .into_iter()
+                    .filter(|n| p.get(n).is_none())
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(format!(
+                        "Cannot process command because of one or more missing mandatory parameters: {}.",
+                        missing.join(" ")
+                    ));
+                }
+                (
+                    p.req("Name"),
+                    p.req("StartIpAddress"),
+                    p.req("EndIpAddress"),
+                )
+            };
+            let v = t.az(
+                sh,
+                ws,
+                &[
+                    "synapse",
+                    "workspace",
+                    "firewall-rule",
+                    "create",
+                    "--name",
+                    &name,
+                    "--start-ip-address",
+                    &start,
+                    "--end-ip-address",
+                    &end,
+                ],
+            )?;
+            // PSSynapseIpFirewallRule.
+            Ok(json!({
+                "Name": v["name"],
+                "Id": v["id"],
+                "Type": v["type"],
+                "StartIpAddress": v["startIpAddress"],
+                "EndIpAddress": v["endIpAddress"],
+                "ProvisioningState": v["provisioningState"],
+            }))
         },
     },
     Cmdlet {
@@ -827,6 +942,14 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
             )?;
             Ok(ps_tde(&t, &name, &v))
         },
+    },
+    Cmdlet {
+        name: "Start-Process",
+        params: "=Default ArgumentList|Args[*=1] Credential|RunAs[Default] Environment FilePath|PSPath|Path[*=!0] LoadUserProfile:s[Default] NoNewWindow:s[Default] PassThru:s RedirectStandardError|RSE[Default] RedirectStandardInput|RSI[Default] RedirectStandardOutput|RSO[Default] UseNewEnvironment:s[Default] Verb[UseShellExecute=!] Wait:s WindowStyle WorkingDirectory @wc",
+        switches: &[],
+        mandatory: &["FilePath"],
+        optional: &[],
+        run: start_process,
     },
     Cmdlet {
         name: "Start-Sleep",
