@@ -802,18 +802,24 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
     // them or takes their clicks.
     ui.shrink_clip_rect(ui.max_rect());
     let mut truncate_to: Option<usize> = None;
-    ui.horizontal_wrapped(|ui| {
-        if ui.link("Home").clicked() {
-            truncate_to = Some(0);
-        }
-        for (i, b) in blades.iter().enumerate() {
-            ui.label(">");
-            if ui.link(b.title()).clicked() {
-                truncate_to = Some(i + 1);
+    // Short (under an open Cloud Shell at 200 %): the blade's header takes one row, so its
+    // body keeps the room — the subtitle goes beside the title, and a lone blade's
+    // breadcrumb ("Home > its title", what its title and × already say) is left out.
+    let short = ui.available_height() < SHORT_BLADE_AREA;
+    if !(short && blades.len() == 1) {
+        ui.horizontal_wrapped(|ui| {
+            if ui.link("Home").clicked() {
+                truncate_to = Some(0);
             }
-        }
-    });
-    ui.separator();
+            for (i, b) in blades.iter().enumerate() {
+                ui.label(">");
+                if ui.link(b.title()).clicked() {
+                    truncate_to = Some(i + 1);
+                }
+            }
+        });
+        ui.separator();
+    }
     let busy = app.busy();
     let height = ui.available_height();
     let overhead = 22.0 + ui.spacing().item_spacing.x;
@@ -867,13 +873,28 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
                                 if ui.small_button(text).on_hover_text(hover).clicked() {
                                     maximise = Some(to);
                                 }
-                                ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                                let title = |ui: &mut egui::Ui| {
                                     ui.add(
                                         egui::Label::new(RichText::new(blade.title()).heading())
                                             .truncate(),
                                     );
-                                    ui.label(RichText::new(blade.subtitle()).weak());
-                                });
+                                    ui.add(
+                                        egui::Label::new(RichText::new(blade.subtitle()).weak())
+                                            .truncate(),
+                                    );
+                                };
+                                if short {
+                                    // One row, as high as the title (not the blade).
+                                    let row =
+                                        egui::TextStyle::Heading.resolve(ui.style()).size * 1.3;
+                                    ui.allocate_ui_with_layout(
+                                        egui::vec2(ui.available_width(), row),
+                                        egui::Layout::left_to_right(egui::Align::Center),
+                                        title,
+                                    );
+                                } else {
+                                    ui.with_layout(egui::Layout::top_down(egui::Align::Min), title);
+                                }
                             });
                             ui.separator();
                             let canvas = matches!(blade.kind, BladeKind::Topology);
@@ -913,6 +934,9 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
     }
     actions
 }
+
+/// Below this height (points) the blade area is short: a blade's header takes one row.
+const SHORT_BLADE_AREA: f32 = 240.0;
 
 /// How a dialog ended this frame.
 enum DialogEnd {

@@ -1313,17 +1313,31 @@ impl ConsoleApp {
             egui::Panel::bottom("status-bar")
                 .show(ui, |ui| actions.extend(chrome::status_bar(self, ui)));
         }
-        if self.shell.open {
-            // At 200 % on 1280x720 (360 points high) the shell leaves the blades room.
-            let room = ctx.content_rect().height();
+        // A maximised Cloud Shell takes the blades' place (below).
+        let shell_maximised =
+            self.shell.open && self.shell.size == shell_panel::ShellSize::Maximised;
+        if self.shell.open && !shell_maximised {
+            // The shell and the blades share what the top bar and the status bar leave. At
+            // 200 % on 1280x720 (285 points) the blades keep their title, buttons and some
+            // rows; the shell shrinks first, never below its title row and prompt.
+            let room = ui.available_height();
+            let min = shell_panel::min_height(ui.style());
+            let (default, max) = shell_panel::heights(room, min);
             let busy = self.busy();
-            egui::Panel::bottom("cloud-shell")
-                .resizable(true)
-                .default_size(240.0_f32.min(room * 0.4))
-                .max_size((room * 0.6).max(120.0))
-                .show(ui, |ui| {
-                    actions.extend(shell_panel::show(&self.ws, busy, &mut self.shell, ui))
-                });
+            let panel = if self.shell.size == shell_panel::ShellSize::Minimised {
+                egui::Panel::bottom("cloud-shell-minimised")
+                    .min_size(min)
+                    .max_size(max)
+            } else {
+                egui::Panel::bottom("cloud-shell")
+                    .resizable(true)
+                    .default_size(default)
+                    .min_size(min)
+                    .max_size(max)
+            };
+            panel.show(ui, |ui| {
+                actions.extend(shell_panel::show(&self.ws, busy, &mut self.shell, ui))
+            });
         }
         // The presenter view takes the room of the side panels.
         if !self.presenter {
@@ -1396,7 +1410,10 @@ impl ConsoleApp {
         self.nav_top_blade = top;
         let fresh = std::mem::take(&mut self.fresh_blade);
         egui::CentralPanel::default().show(ui, |ui| {
-            if self.presenter {
+            if shell_maximised {
+                let busy = self.busy();
+                actions.extend(shell_panel::show(&self.ws, busy, &mut self.shell, ui));
+            } else if self.presenter {
                 presenter::show(self, ui);
             } else {
                 actions.extend(self.draw_blades(ui));

@@ -21,6 +21,51 @@ pub struct ShellPanel {
     session: Arc<Mutex<Shell>>,
     /// The session's language as last seen (`pwsh` / `bash` typed in it switch it too).
     pub mode: ShellMode,
+    /// Minimised (its title row and prompt only), at the height the user gave it, or
+    /// maximised (all the room below the top bar), as the portal's Cloud Shell.
+    pub size: ShellSize,
+}
+
+/// How much of the window the Cloud Shell takes (its header's Minimise / Maximise / Restore).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ShellSize {
+    /// Only the title row and the prompt: the blades get the rest.
+    Minimised,
+    /// A bottom panel the user resizes by dragging its top edge.
+    #[default]
+    Normal,
+    /// The whole room between the top bar and the status bar.
+    Maximised,
+}
+
+/// The least height (points) the blades keep under an open Cloud Shell: a blade's title, its
+/// buttons and a few rows of its body. When the window is too short for both, the shell
+/// shrinks first (down to its title row and prompt).
+pub const BLADE_ROOM: f32 = 180.0;
+
+/// The shell's height when it opens on a tall window.
+const DEFAULT_HEIGHT: f32 = 240.0;
+
+/// The height (points) of the shell's title row and prompt with the panel's margins: the
+/// least it is ever drawn at, so the prompt stays on screen.
+pub fn min_height(style: &egui::Style) -> f32 {
+    let row = style.spacing.interact_size.y;
+    let mono = egui::TextStyle::Monospace.resolve(style).size;
+    // Title row + prompt row (a one-line text box) + spacing + the panel's frame margins.
+    row + (mono * 1.3 + 2.0 * style.spacing.button_padding.y).max(row)
+        + 3.0 * style.spacing.item_spacing.y
+        + egui::Frame::side_top_panel(style).total_margin().sum().y
+        + 2.0
+}
+
+/// The open shell's (default, max) height in `room` points shared with the blades: it opens
+/// at 240 points or two fifths of the room, whichever is less, and is never dragged so high
+/// that the blades keep less than [`BLADE_ROOM`]; on a window too short for both it keeps
+/// `min` (its title row and prompt) and the blades the rest.
+pub fn heights(room: f32, min: f32) -> (f32, f32) {
+    let max = (room - BLADE_ROOM).max(min);
+    let default = DEFAULT_HEIGHT.min(room * 0.4).clamp(min, max);
+    (default, max)
 }
 
 impl ShellPanel {
@@ -45,6 +90,7 @@ impl Default for ShellPanel {
             history_pos: 0,
             session: Arc::new(Mutex::new(Shell::new().without_webhook_delivery())),
             mode: ShellMode::Az,
+            size: ShellSize::Normal,
         }
     }
 }
@@ -173,8 +219,48 @@ impl ShellPanel {
 /// line run is returned as the job that runs it on the workspace.
 pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::Ui) -> Vec<Action> {
     let mut out: Vec<Action> = Vec::new();
+    // The panel is laid out as it was at the start of the frame (a panel keeps the height
+    // its content measures: a body cut short as Minimise is clicked would shrink the height
+    // Restore gives back).
+    let minimised = shell.size == ShellSize::Minimised;
+    header(busy, shell, ui);
+    if minimised {
+        // The prompt alone: what it prints shows when the shell is restored.
+        if let Some(job) = prompt_row(ws, shell, ui, busy) {
+            out.push(Action::Spawn(Box::new(job)));
+        }
+        return out;
+    }
+    // The prompt sits at the bottom and the transcript fills exactly what is left, so the
+    // panel keeps the height the user gave it (content never measures it smaller).
+    ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
+        if let Some(job) = prompt_row(ws, shell, ui, busy) {
+            out.push(Action::Spawn(Box::new(job)));
+        }
+        // Wide output (`-o table`) scrolls sideways instead of wrapping. However short the
+        // panel is, the transcript takes only what the prompt leaves (never drawn over the
+        // title row).
+        egui::ScrollArea::both()
+            .id_salt("cloud-shell-transcript")
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .min_scrolled_height(0.0)
+            .show(ui, |ui| {
+                ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
+                    let job = shell.layout(ui.style());
+                    ui.add(egui::Label::new(job).selectable(true).extend());
+                });
+            });
+    });
+    out
+}
+
+/// The title row: the language, Clear, and Minimise / Maximise / Restore / Close at its
+/// right, as the portal's Cloud Shell toolbar.
+fn header(busy: bool, shell: &mut ShellPanel, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
-        ui.strong(">_ Cloud Shell");
+        ui.strong(">_ Cloud Shell")
+            .on_hover_text("Commands act on this workspace");
         for (mode, label) in [(ShellMode::Az, "Bash"), (ShellMode::Pwsh, "PowerShell")] {
             if ui
                 .add_enabled(!busy, egui::Button::selectable(shell.mode == mode, label))
@@ -188,30 +274,57 @@ pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::U
                 shell.set_mode(mode);
             }
         }
-        ui.label(egui::RichText::new("commands act on this workspace").weak());
         if ui.small_button("Clear").clicked() {
             shell.clear();
         }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .small_button("×")
+                .on_hover_text("Close Cloud Shell (the session and its transcript are kept)")
+                .clicked()
+            {
+                shell.open = false;
+            }
+            let (max_text, max_to) = if shell.size == ShellSize::Maximised {
+                ("Restore shell", ShellSize::Normal)
+            } else {
+                ("Maximise shell", ShellSize::Maximised)
+            };
+            if ui
+                .small_button(max_text)
+                .on_hover_text(if max_to == ShellSize::Maximised {
+                    "Give the shell all the room below the top bar"
+                } else {
+                    "Show the blades above the shell again"
+                })
+                .clicked()
+            {
+                shell.size = max_to;
+            }
+            let (min_text, min_to) = if shell.size == ShellSize::Minimised {
+                ("Restore shell", ShellSize::Normal)
+            } else {
+                ("Minimise shell", ShellSize::Minimised)
+            };
+            if ui
+                .small_button(min_text)
+                .on_hover_text(if min_to == ShellSize::Minimised {
+                    "Keep only the prompt: the blades get the room"
+                } else {
+                    "Show the transcript again (drag the shell's top edge to resize it)"
+                })
+                .clicked()
+            {
+                shell.size = min_to;
+            }
+            if ui.available_width() > 220.0 {
+                ui.add(
+                    egui::Label::new(egui::RichText::new("commands act on this workspace").weak())
+                        .truncate(),
+                );
+            }
+        });
     });
-    // The prompt sits at the bottom and the transcript fills exactly what is left, so the
-    // panel keeps the height the user gave it (content never measures it smaller).
-    ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
-        if let Some(job) = prompt_row(ws, shell, ui, busy) {
-            out.push(Action::Spawn(Box::new(job)));
-        }
-        // Wide output (`-o table`) scrolls sideways instead of wrapping.
-        egui::ScrollArea::both()
-            .id_salt("cloud-shell-transcript")
-            .stick_to_bottom(true)
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
-                    let job = shell.layout(ui.style());
-                    ui.add(egui::Label::new(job).selectable(true).extend());
-                });
-            });
-    });
-    out
 }
 
 /// The prompt's text box: one line, or the lines of a pasted script (kept as they are,
@@ -393,6 +506,28 @@ mod tests {
             .expect("a section holds it")
             .format
             .color
+    }
+
+    #[test]
+    fn the_shell_leaves_the_blades_their_room_and_shrinks_first() {
+        let min = min_height(&egui::Style::default());
+        assert!((40.0..90.0).contains(&min), "title row and prompt: {min}");
+        // 200 % on 1280x720: 285 points between the top bar and the status bar.
+        let (default, max) = heights(285.0, min);
+        assert_eq!(max, 285.0 - BLADE_ROOM);
+        assert!(default <= max && default >= min);
+        // 100 %: the shell opens at 240 points, and may be dragged up to leave BLADE_ROOM.
+        assert_eq!(heights(660.0, min), (240.0, 660.0 - BLADE_ROOM));
+        // Too short for both: the shell keeps its title row and prompt.
+        assert_eq!(heights(200.0, min), (min, min));
+        for room in [0.0, 100.0, 250.0, 400.0, 1000.0] {
+            let (d, m) = heights(room, min);
+            assert!(min <= d && d <= m, "{room}: {d} {m}");
+            assert!(
+                d <= room * 0.4 || d == min,
+                "{room}: opens at most at two fifths"
+            );
+        }
     }
 
     #[test]

@@ -1368,12 +1368,12 @@ fn topology_names_keep_their_hyphens_at_100_and_200_percent() {
 }
 
 /// The app at 1280x720 zoomed to 200 % in the light theme: 640x360 points.
-fn app_at_200() -> Harness<'static, ConsoleApp> {
+pub(crate) fn app_at_200() -> Harness<'static, ConsoleApp> {
     app_at_zoom(2.0)
 }
 
 /// The demo in a 1280x720 window at `zoom` (light theme).
-fn app_at_zoom(zoom: f32) -> Harness<'static, ConsoleApp> {
+pub(crate) fn app_at_zoom(zoom: f32) -> Harness<'static, ConsoleApp> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 720.0))
         .build_eframe(move |_cc| {
@@ -1389,7 +1389,7 @@ fn app_at_zoom(zoom: f32) -> Harness<'static, ConsoleApp> {
 }
 
 /// Every widget labelled `label` lies inside the window.
-fn fits(h: &Harness<'static, ConsoleApp>, label: &str) -> egui::Rect {
+pub(crate) fn fits(h: &Harness<'static, ConsoleApp>, label: &str) -> egui::Rect {
     let screen = h.ctx.content_rect();
     let r = h
         .get_all_by_label(label)
@@ -1426,7 +1426,7 @@ fn at_100_and_150_percent_the_clock_keeps_clear_of_cloud_shell() {
 
 /// Opens the first match of `text` with Go to (Ctrl+K, type, Enter), as a trainer does
 /// at 200 %, where the navigator draws only the rows in sight.
-fn go_to(h: &mut Harness<'static, ConsoleApp>, text: &str) {
+pub(crate) fn go_to(h: &mut Harness<'static, ConsoleApp>, text: &str) {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
     h.run_steps(2);
     h.get_by_label("Resource or view").type_text(text);

@@ -8,6 +8,7 @@ mod common;
 mod kit;
 
 mod console;
+mod fit;
 mod history;
 mod never_reveal;
 mod scale;
