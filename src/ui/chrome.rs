@@ -879,8 +879,10 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
                                             .truncate(),
                                     );
                                     ui.add(
-                                        egui::Label::new(RichText::new(blade.subtitle()).weak())
-                                            .truncate(),
+                                        egui::Label::new(
+                                            RichText::new(blade.subtitle(&app.ws)).weak(),
+                                        )
+                                        .truncate(),
                                     );
                                 };
                                 if short {
@@ -916,8 +918,17 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
                             if canvas {
                                 body(ui);
                             } else {
-                                egui::ScrollArea::vertical()
+                                // Both ways: text still wraps at the blade's width (egui
+                                // fits first), and what cannot wrap (a table's columns at
+                                // 200 % beside the navigator) scrolls instead of being cut.
+                                egui::ScrollArea::both()
                                     .id_salt(("blade-scroll", id))
+                                    // A sideways-scrolling area clips at its left edge: two
+                                    // points keep a radio button's or a frame's stroke whole.
+                                    .content_margin(egui::Margin {
+                                        left: 2,
+                                        ..Default::default()
+                                    })
                                     .auto_shrink([false, false])
                                     .show(ui, body);
                             }

@@ -284,15 +284,56 @@ pub fn narrow_text_field(
     hint: &str,
     width: f32,
 ) -> egui::Response {
-    ui.horizontal(|ui| {
-        let l = ui.label(label);
-        ui.add(
-            egui::TextEdit::singleline(value)
-                .hint_text(hint)
-                .desired_width(width),
+    if !width.is_finite() {
+        // A field that fills its row ([`text_field`]): nothing to measure.
+        return ui
+            .horizontal(|ui| {
+                let l = ui.label(label);
+                ui.add(
+                    egui::TextEdit::singleline(value)
+                        .hint_text(hint)
+                        .desired_width(width),
+                )
+                .labelled_by(l.id)
+            })
+            .inner;
+    }
+    // Allocated as one measured item, so a wrapping row (`horizontal_wrapped`) moves the
+    // label and its field to the next line together instead of running past the blade's
+    // edge (a plain `ui.horizontal` claims the rest of the row and never wraps).
+    let label_width = egui::WidgetText::from(label)
+        .into_galley(
+            ui,
+            Some(egui::TextWrapMode::Extend),
+            f32::INFINITY,
+            egui::TextStyle::Body,
         )
-        .labelled_by(l.id)
-    })
+        .size()
+        .x;
+    let spacing = ui.spacing().item_spacing.x;
+    let height = ui.spacing().interact_size.y;
+    let whole = label_width + spacing + width + 2.0 * ui.spacing().button_padding.x;
+    // A wrapping row may move the item to a new line, where the whole row is free.
+    let row = if ui.layout().main_wrap {
+        ui.max_rect().width()
+    } else {
+        ui.available_width()
+    };
+    let fits = whole.min(row.max(1.0));
+    ui.allocate_ui_with_layout(
+        egui::vec2(fits, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            let l = ui.label(label);
+            let room = (ui.available_width() - spacing).max(40.0);
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .hint_text(hint)
+                    .desired_width(width.min(room)),
+            )
+            .labelled_by(l.id)
+        },
+    )
     .inner
 }
 

@@ -111,3 +111,116 @@ fn at_200_percent_a_blade_stays_usable_under_the_cloud_shell() {
     assert!(!h.state().shell.open, "the shell's × closed it");
     assert_eq!(h.state().blades.len(), 1, "and no blade");
 }
+
+/// Issue 23 at 200 % with the navigator shown (blades get about 410 points): the key blade
+/// keeps every control inside the window (its rotation-policy fields wrap as one item), and
+/// in every other blade whatever cannot wrap (a table's columns) is reached by scrolling
+/// the blade sideways, never cut off for good.
+#[test]
+fn at_200_percent_beside_the_navigator_every_blade_is_reachable() {
+    use crate::console::app_at_zoom;
+    use tde_console::ui::blades::{BladeKind, TdeForm};
+    type Make = fn(&tde_console::model::Workspace) -> BladeKind;
+    let kinds: Vec<Make> = vec![
+        |_| BladeKind::Server {
+            server: "sql-contoso-us".into(),
+            message: None,
+        },
+        |ws| BladeKind::ServerTde {
+            server: "sql-contoso-us".into(),
+            form: TdeForm::for_server(ws, "sql-contoso-us"),
+        },
+        |_| BladeKind::Vault {
+            vault: "kv-contoso-us".into(),
+            forms: Default::default(),
+        },
+        |ws| {
+            let u = ws
+                .server("sql-contoso-us")
+                .and_then(|s| s.protector_uri())
+                .expect("the demo's protector");
+            let version = tde_console::service::dependents::version_in_use(ws, &u.vault, &u.key)
+                .unwrap_or_default();
+            BladeKind::KeyVersion {
+                vault: u.vault.clone(),
+                key: u.key.clone(),
+                version,
+                message: None,
+            }
+        },
+        |_| BladeKind::Database {
+            server: "sql-contoso-us".into(),
+            db: "sales".into(),
+            message: None,
+        },
+        |_| BladeKind::ActivityLog,
+        |_| BladeKind::Alerts {
+            form: Default::default(),
+        },
+        |_| BladeKind::VaultGovernance {
+            vault: "kv-contoso-us".into(),
+            form: Default::default(),
+        },
+        |_| BladeKind::VaultLogs {
+            vault: "kv-contoso-us".into(),
+            view: Default::default(),
+        },
+        |_| BladeKind::Backups {
+            server: "sql-contoso-us".into(),
+            db: "sales".into(),
+            form: Default::default(),
+        },
+        |_| BladeKind::FailoverGroups {
+            server: "sql-contoso-us".into(),
+            form: Default::default(),
+        },
+    ];
+    for (i, make) in kinds.into_iter().enumerate() {
+        let mut h = app_at_zoom(2.0);
+        let kind = make(&h.state().ws);
+        h.state_mut().open_root(kind);
+        h.run_steps(4);
+        click(&mut h, "Resources");
+        h.run_steps(4);
+        let title = h.state().blades[0].title();
+        let screen = h.ctx.content_rect();
+        let past_edge = |h: &Harness<'static, ConsoleApp>| -> Vec<String> {
+            h.query_all_by(|n| n.bounding_box().is_some())
+                .filter(|n| n.rect().max.x > screen.max.x + 0.5)
+                .map(|n| format!("{n:?}"))
+                .collect()
+        };
+        if i == 3 {
+            let wide = past_edge(&h);
+            assert!(wide.is_empty(), "the key blade is cut at 200 %: {wide:#?}");
+        }
+        // Scroll the blade all the way right: what was past the edge comes into view.
+        // As a person would: the wheel over the blade (and over a table, which may scroll
+        // on its own first), at a few heights.
+        for y in [0.3, 0.5, 0.7, 0.9] {
+            for _ in 0..8 {
+                h.event(egui::Event::PointerMoved(egui::pos2(
+                    screen.max.x - 60.0,
+                    screen.min.y + screen.height() * y,
+                )));
+                h.event(egui::Event::MouseWheel {
+                    unit: egui::MouseWheelUnit::Point,
+                    delta: egui::vec2(-400.0, 0.0),
+                    modifiers: egui::Modifiers::NONE,
+                    phase: egui::TouchPhase::Move,
+                    source: egui::MouseWheelSource::Wheel,
+                });
+                h.run_steps(2);
+            }
+        }
+        let still: Vec<String> = h
+            .query_all_by(|n| n.bounding_box().is_some())
+            .filter(|n| n.rect().min.x > screen.max.x + 0.5)
+            .map(|n| format!("{n:?}"))
+            .collect();
+        assert!(
+            still.is_empty(),
+            "'{title}': widgets stay out of reach right of the window: {still:#?}"
+        );
+    }
+}

@@ -147,26 +147,36 @@ impl Blade {
         }
     }
 
-    pub fn subtitle(&self) -> &'static str {
+    /// The weak line under the blade's title, as the portal words it: a managed instance's
+    /// blades say "SQL managed instance", not "SQL server".
+    pub fn subtitle(&self, ws: &Workspace) -> String {
+        let server_kind = |server: &str| {
+            ws.server(server)
+                .map_or("SQL server", |s| s.kind.label())
+                .to_string()
+        };
         match &self.kind {
-            BladeKind::Server { .. } => "SQL server",
-            BladeKind::ServerTde { .. } => "SQL server · Security",
-            BladeKind::Vault { .. } => "Key vault",
-            BladeKind::KeyVersion { .. } => "Key version",
-            BladeKind::Database { .. } => "SQL database",
-            BladeKind::ActivityLog | BladeKind::Alerts { .. } => "Monitor",
-            BladeKind::Advisor => "Recommendations",
-            BladeKind::CompromisedKey { .. } => "SQL server · Security",
-            BladeKind::VaultGovernance { .. } => "Key vault · Settings",
-            BladeKind::KeyImport { .. } => "Key vault · Keys",
-            BladeKind::Backups { .. } | BladeKind::GeoReplication { .. } => {
-                "SQL database · Data management"
+            BladeKind::Server { server, .. } => server_kind(server),
+            BladeKind::ServerTde { server, .. } | BladeKind::CompromisedKey { server, .. } => {
+                format!("{} · Security", server_kind(server))
             }
-            BladeKind::FailoverGroups { .. } => "SQL server · Data management",
-            BladeKind::Topology => "Regions, servers, vaults and keys",
-            BladeKind::SynapseWorkspace { .. } => "Synapse workspace",
+            BladeKind::FailoverGroups { server, .. } => {
+                format!("{} · Data management", server_kind(server))
+            }
+            BladeKind::Vault { .. } => "Key vault".into(),
+            BladeKind::KeyVersion { .. } => "Key version".into(),
+            BladeKind::Database { .. } => "SQL database".into(),
+            BladeKind::ActivityLog | BladeKind::Alerts { .. } => "Monitor".into(),
+            BladeKind::Advisor => "Recommendations".into(),
+            BladeKind::VaultGovernance { .. } => "Key vault · Settings".into(),
+            BladeKind::KeyImport { .. } => "Key vault · Keys".into(),
+            BladeKind::Backups { .. } | BladeKind::GeoReplication { .. } => {
+                "SQL database · Data management".into()
+            }
+            BladeKind::Topology => "Regions, servers, vaults and keys".into(),
+            BladeKind::SynapseWorkspace { .. } => "Synapse workspace".into(),
             BladeKind::VaultLogs { .. } | BladeKind::VaultMetrics { .. } => {
-                "Key vault · Monitoring"
+                "Key vault · Monitoring".into()
             }
         }
     }
@@ -873,5 +883,35 @@ pub fn outcome(ui: &mut egui::Ui, message: &Option<Result<String, String>>) {
         Some(Ok(t)) => super::widgets::success_box(ui, t),
         Some(Err(e)) => super::widgets::error_box(ui, e),
         None => {}
+    }
+}
+
+#[cfg(test)]
+mod subtitle_tests {
+    use super::{Blade, BladeKind};
+    use crate::model::ServerKind;
+
+    /// A managed instance's blade says so under its title, as the portal does.
+    #[test]
+    fn a_managed_instances_blade_is_not_called_a_sql_server() {
+        let mut ws = crate::persist::demo().expect("the demo");
+        let blade = Blade {
+            id: 1,
+            kind: BladeKind::Server {
+                server: "sql-contoso-us".into(),
+                message: None,
+            },
+        };
+        assert_eq!(blade.subtitle(&ws), "SQL server");
+        ws.server_mut("sql-contoso-us").expect("demo server").kind = ServerKind::ManagedInstance;
+        assert_eq!(blade.subtitle(&ws), "SQL managed instance");
+        let unknown = Blade {
+            id: 2,
+            kind: BladeKind::Server {
+                server: "gone".into(),
+                message: None,
+            },
+        };
+        assert_eq!(unknown.subtitle(&ws), "SQL server");
     }
 }

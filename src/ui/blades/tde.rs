@@ -161,7 +161,11 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
     }
     geo_warnings(ui, &s, cx.ws);
     section(ui, "Keys linked to this server");
-    for k in &s.keys {
+    // The protector first: after a switch to a customer-managed key, the service-managed
+    // entry is history, not what the class should read first.
+    let mut keys: Vec<&ServerKey> = s.keys.iter().collect();
+    keys.sort_by_key(|k| k.name != s.protector.server_key_name);
+    for k in keys {
         let current = k.name == s.protector.server_key_name;
         let own_key_of: Vec<&str> = s
             .databases
@@ -183,7 +187,7 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
             }
         });
         let mut rows = vec![
-            ("Type", k.key_type.as_str().to_string()),
+            ("Type", key_type_label(k.key_type)),
             ("Thumbprint", k.thumbprint.clone()),
             ("Created", k.created.to_display()),
         ];
@@ -193,6 +197,15 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         }
         properties(ui, &format!("sk-{}", k.name), &rows);
     }
+}
+
+/// A key's type in words, with the API's value (what `az sql server key list` prints) after it.
+fn key_type_label(t: ServerKeyType) -> String {
+    let words = match t {
+        ServerKeyType::ServiceManaged => "Service-managed key",
+        ServerKeyType::AzureKeyVault => "Customer-managed key",
+    };
+    format!("{words} ({})", t.as_str())
 }
 
 /// Other vaults that hold `k`'s key material: linked to the server (its HA pair) or not.

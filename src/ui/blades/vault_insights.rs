@@ -437,10 +437,11 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
     let mut clicked = None;
     let detail_height = if view.selected.is_some() { 220.0 } else { 0.0 };
     let table_height = (ui.available_height() - detail_height - 70.0).max(160.0);
-    // The columns keep their widths; a narrow blade (200 % zoom) scrolls them sideways
-    // instead of running off the right edge.
+    // The columns keep their widths; a narrow blade (200 % zoom) scrolls them sideways with
+    // the blade itself (one scroll area: a nested one would leave the table's right part in
+    // a viewport past the window's edge).
     ui.push_id("audit-table", |ui| {
-        egui::ScrollArea::horizontal().show(ui, |ui| {
+        ui.scope(|ui| {
             TableBuilder::new(ui)
                 .striped(true)
                 .sense(egui::Sense::click())
