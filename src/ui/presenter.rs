@@ -146,6 +146,9 @@ fn pill(ui: &mut egui::Ui, state: StepState, text: &str) {
 
 /// The narrowest the picture gets beside a blade (a strip: the blade comes first).
 const PICTURE_STRIP: f32 = 110.0;
+/// Below this width (points) the picture beside a blade is shown as a list: drawn that
+/// narrow, its labels would be 4 to 8 pixels high.
+const LIST_BELOW: f32 = 300.0;
 
 /// The room the blades beside the picture take out of `total` points: the blade's
 /// preferred width when the window has it (its tables and grids are laid out for it), the
@@ -203,7 +206,13 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             egui::Layout::top_down(egui::Align::Min),
             |ui| {
                 ui.set_width(picture);
-                opened = topology::canvas(ui, &app.ws, height, asked);
+                // Too narrow for the drawing's text to be read from a seat (200 % with a
+                // blade beside it): the same picture as a list at the body text size.
+                opened = if picture < LIST_BELOW {
+                    topology::list(ui, &app.ws)
+                } else {
+                    topology::canvas(ui, &app.ws, height, asked)
+                };
             },
         );
         ui.allocate_ui_with_layout(

@@ -1219,7 +1219,8 @@ fn at_200_percent_a_blade_opened_in_the_presenter_view_fits_beside_the_picture()
     h.run_steps(6);
     assert!(h.state().presenter);
     assert_eq!(h.state().blades.len(), 1);
-    let picture = fits(&h, &server_box);
+    // The strip beside the blade is too narrow to draw the picture readably: a list.
+    let picture = fits(&h, "SQL sql-contoso-us");
     let close = h
         .get_all_by_label("×")
         .map(|n| n.rect())
@@ -1292,10 +1293,18 @@ fn at_200_percent_the_blade_beside_the_presenter_picture_fits_the_window() {
         assert!(r.min.x >= screen.min.x - 0.5 && r.max.x <= screen.max.x + 0.5);
     }
     assert!(
-        // (The picture is a strip beside the blade: small, but rasterised at its size.)
-        topology_names_drawn_at_screen_size(&h, 4.0) > 0,
-        "the shrunken picture draws its servers' names"
+        // (The picture is a strip beside the blade: a list at the body text size, read
+        // from a seat, instead of a drawing whose labels would be 4 to 8 pixels.)
+        topology_names_drawn_at_screen_size(&h, 20.0) > 0,
+        "the strip names its servers readably"
     );
+    // A row of the list opens its blade, as a box of the picture does.
+    click(&mut h, "KV kv-contoso-us");
+    assert_eq!(h.state().blades.len(), 1);
+    assert!(matches!(
+        h.state().blades[0].kind,
+        tde_console::ui::blades::BladeKind::Vault { .. }
+    ));
     let wide: Vec<String> = h
         // (The picture's boxes live in its pan-and-zoom scene, clipped to its canvas.)
         .query_all_by(|n| {

@@ -66,6 +66,51 @@ struct ServerNode {
     linked: Vec<KeyUri>,
 }
 
+impl ServerNode {
+    /// The box's colour: red for a lost key, amber for a region outage, blue while databases
+    /// restore or recover, green when all is well.
+    fn colour(&self) -> Color32 {
+        if self.inaccessible > 0 || self.broken.is_some() {
+            RED
+        } else if self.outage > 0 {
+            AMBER
+        } else if self.other > 0 {
+            BLUE
+        } else {
+            GREEN
+        }
+    }
+
+    /// Its databases by state ("3 Online · 1 Inaccessible").
+    fn summary(&self) -> String {
+        let mut summary = format!("{} Online", self.online);
+        if self.inaccessible > 0 {
+            summary.push_str(&format!(" · {} Inaccessible", self.inaccessible));
+        }
+        if self.outage > 0 {
+            summary.push_str(&format!(" · {} Unavailable (region outage)", self.outage));
+        }
+        if self.other > 0 {
+            summary.push_str(&format!(" · {} restoring or recovering", self.other));
+        }
+        if self.paused > 0 {
+            summary.push_str(&format!(" · {} Paused", self.paused));
+        }
+        summary
+    }
+
+    /// Which kind of key protects it (and its dedicated SQL pools).
+    fn key_line(&self) -> String {
+        // With dedicated SQL pools the key line gets shorter to make room for their count.
+        match (self.service_managed, self.pools) {
+            (true, 0) => "Service-managed key".to_string(),
+            (false, 0) => "Customer-managed key".to_string(),
+            (true, n) => format!("Service-managed · {n} DW pool{}", plural(n)),
+            (false, n) => format!("CMK · {n} DW pool{}", plural(n)),
+        }
+    }
+}
+
 #[derive(Clone)]
 struct VaultNode {
     name: String,
@@ -75,6 +120,32 @@ struct VaultNode {
     propagating: bool,
     unreachable: bool,
     deleted: bool,
+}
+
+impl VaultNode {
+    /// The box's colour: red when deleted, amber while unreachable or a change propagates.
+    fn colour(&self) -> Color32 {
+        if self.deleted {
+            RED
+        } else if self.unreachable || self.propagating {
+            AMBER
+        } else {
+            GREEN
+        }
+    }
+
+    /// "KV name", with what is wrong with it.
+    fn title(&self) -> String {
+        let mut title = format!("KV {}", self.name);
+        if self.deleted {
+            title.push_str(" (deleted)");
+        } else if self.unreachable {
+            title.push_str(" (unreachable)");
+        } else if self.propagating {
+            title.push_str(" (propagating)");
+        }
+        title
+    }
 }
 
 /// A Synapse workspace: its encryption status, its key, its dedicated SQL pools.
@@ -1005,6 +1076,81 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
     }
 }
 
+/// The picture as a list, for a strip too narrow to draw it readably (the presenter view at
+/// 200 % with a blade beside it): each server, workspace and vault on its own row under its
+/// region, marked in its state's colour, at the body text size; a click opens its blade as
+/// a box's does.
+pub fn list(ui: &mut egui::Ui, ws: &Workspace) -> Option<BladeKind> {
+    let pic = cached(ui, ws);
+    let mut open = None;
+    egui::ScrollArea::vertical()
+        .id_salt("topology-list")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for region in &pic.regions {
+                let here = |r: &String| r.eq_ignore_ascii_case(region);
+                ui.label(RichText::new(region).strong());
+                for s in pic.servers.iter().filter(|s| here(&s.region)) {
+                    let mut detail = format!("{} · {}", s.summary(), s.key_line());
+                    if let Some(code) = s.broken {
+                        detail.push_str(&format!(" · {code}"));
+                    }
+                    if list_row(ui, s.colour(), &format!("SQL {}", s.name), &detail) {
+                        open = Some(BladeKind::Server {
+                            server: s.name.clone(),
+                            message: None,
+                        });
+                    }
+                }
+                for w in pic.workspaces.iter().filter(|w| here(&w.region)) {
+                    let status = w.status.map_or("Platform-managed keys", |st| st.as_str());
+                    let detail = format!("{status} · {} SQL pool{}", w.pools, plural(w.pools));
+                    if list_row(ui, w.colour(), &format!("Synapse {}", w.name), &detail) {
+                        open = Some(BladeKind::SynapseWorkspace {
+                            workspace: w.name.clone(),
+                            form: Default::default(),
+                        });
+                    }
+                }
+                for v in pic.vaults.iter().filter(|v| here(&v.region)) {
+                    let keys: Vec<String> = v
+                        .keys
+                        .iter()
+                        .map(|(k, disabled, deleted)| match (disabled, deleted) {
+                            (_, true) => format!("{k} (deleted)"),
+                            (true, _) => format!("{k} (disabled)"),
+                            _ => k.clone(),
+                        })
+                        .collect();
+                    if list_row(ui, v.colour(), &v.title(), &keys.join(", ")) {
+                        open = Some(BladeKind::Vault {
+                            vault: v.name.clone(),
+                            forms: Default::default(),
+                        });
+                    }
+                }
+                ui.add_space(4.0);
+            }
+        });
+    open
+}
+
+/// One row of [`list`]: a mark in the state's colour, the name (a link), what it holds.
+fn list_row(ui: &mut egui::Ui, colour: Color32, title: &str, detail: &str) -> bool {
+    let background = ui.visuals().panel_fill;
+    let clicked = ui
+        .horizontal_wrapped(|ui| {
+            let size = ui.spacing().interact_size.y * 0.5;
+            let (mark, _) = ui.allocate_exact_size(vec2(size, size), egui::Sense::hover());
+            ui.painter()
+                .circle_filled(mark.center(), size * 0.4, readable_on(colour, background));
+            ui.link(title).clicked()
+        })
+        .inner;
+    ui.add(egui::Label::new(RichText::new(detail).weak()).wrap());
+    clicked
+}
+
 /// The picture on a canvas `height` points high and as wide as `ui`; returns the blade to
 /// open when a node was clicked.
 pub fn canvas(
@@ -1209,35 +1355,7 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         let Some(r) = lay.server_rect.get(&s.name.to_ascii_lowercase()) else {
             continue;
         };
-        let colour = if s.inaccessible > 0 || s.broken.is_some() {
-            RED
-        } else if s.outage > 0 {
-            AMBER
-        } else if s.other > 0 {
-            BLUE
-        } else {
-            GREEN
-        };
-        let mut summary = format!("{} Online", s.online);
-        if s.inaccessible > 0 {
-            summary.push_str(&format!(" · {} Inaccessible", s.inaccessible));
-        }
-        if s.outage > 0 {
-            summary.push_str(&format!(" · {} Unavailable (region outage)", s.outage));
-        }
-        if s.other > 0 {
-            summary.push_str(&format!(" · {} restoring or recovering", s.other));
-        }
-        if s.paused > 0 {
-            summary.push_str(&format!(" · {} Paused", s.paused));
-        }
-        // With dedicated SQL pools the key line gets shorter to make room for their count.
-        let key = match (s.service_managed, s.pools) {
-            (true, 0) => "Service-managed key".to_string(),
-            (false, 0) => "Customer-managed key".to_string(),
-            (true, n) => format!("Service-managed · {n} DW pool{}", plural(n)),
-            (false, n) => format!("CMK · {n} DW pool{}", plural(n)),
-        };
+        let (colour, summary, key) = (s.colour(), s.summary(), s.key_line());
         let title = format!("SQL {}", s.name);
         let label = format!("{title}\n{summary}\n{key}");
         let id = ui.scope_id().with(("topology-server", &s.name));
@@ -1286,23 +1404,10 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         }
     }
     for (v, r) in pic.vaults.iter().zip(&lay.vault_rect) {
-        let colour = if v.deleted {
-            RED
-        } else if v.unreachable || v.propagating {
-            AMBER
-        } else {
-            GREEN
-        };
+        let colour = v.colour();
         painter.rect_filled(*r, 6.0, background);
         painter.rect_stroke(*r, 6.0, Stroke::new(2.5, colour), egui::StrokeKind::Inside);
-        let mut title = format!("KV {}", v.name);
-        if v.deleted {
-            title.push_str(" (deleted)");
-        } else if v.unreachable {
-            title.push_str(" (unreachable)");
-        } else if v.propagating {
-            title.push_str(" (propagating)");
-        }
+        let title = v.title();
         let head = Rect::from_min_size(r.min + vec2(6.0, 6.0), vec2(r.width() - 12.0, 32.0));
         let response = ui.interact(
             head,
