@@ -963,6 +963,13 @@ fn the_key_blade_opens_on_the_protector_version_says_what_uses_it_and_asks_befor
             .enabled
     };
     assert!(enabled(&h), "cancelled: nothing changed");
+    // The dialog opens with Cancel focused: Enter (or Space) does not disable the key.
+    click(&mut h, "Disable");
+    h.run_steps(2);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert!(enabled(&h), "Enter in the dialog cancels: nothing changed");
+    assert!(!has(&h, "Disable anyway"), "the dialog closed");
     click(&mut h, "Disable");
     h.run_steps(2);
     click(&mut h, "Disable anyway");

@@ -809,7 +809,8 @@ pub fn confirmed(
         ui.data_mut(|d| d.remove::<bool>(id));
         return clicked;
     };
-    if clicked && !open {
+    let opening = clicked && !open;
+    if opening {
         ui.data_mut(|d| d.insert_temp(id, true));
     } else if !open {
         return false;
@@ -821,7 +822,13 @@ pub fn confirmed(
         super::widgets::error_box(ui, &warning);
         ui.horizontal(|ui| {
             go = ui.button(verb).clicked();
-            close = ui.button("Cancel").clicked();
+            let cancel = ui.button("Cancel");
+            // The safe choice has the keyboard: Enter or Space on a dialog that names
+            // what will break must not be what breaks it.
+            if opening {
+                cancel.request_focus();
+            }
+            close = cancel.clicked();
         });
     });
     if go || close || modal.should_close() {
