@@ -840,6 +840,8 @@ impl ConsoleApp {
                             (JobOrigin::Blade(_), Ok(done)) if !done.trim().is_empty() => {
                                 first_line(done)
                             }
+                            // A shell line is named by the line it ran, not "Running: …".
+                            (JobOrigin::Shell, _) => shell_panel::done_label(&job.label),
                             _ => job.label.clone(),
                         };
                         self.last_command = command.clone();

@@ -439,9 +439,9 @@ fn submit(shell: &mut ShellPanel, ws: &Workspace) -> Option<Job> {
     }
     let session = shell.session.clone();
     let label = if lines <= 1 {
-        format!("Running: {script}")
+        format!("{RUNNING}: {script}")
     } else {
-        format!("Running {lines} pasted lines")
+        format!("{RUNNING} {lines} pasted lines")
     };
     // The session's script starts (and replays) in bash: a PowerShell line is marked as
     // one here, and goes in as the az lines of its changes when it has run (`script_of`).
@@ -594,5 +594,36 @@ mod tests {
                 .iter()
                 .all(|s| s.byte_range.is_empty())
         );
+    }
+}
+
+/// How a running shell job is named (the busy indicator).
+const RUNNING: &str = "Running";
+
+/// A finished shell job's History label: what it ran ("az keyvault key create …", "3
+/// pasted lines"), not what it was doing.
+pub fn done_label(running: &str) -> String {
+    running
+        .strip_prefix(RUNNING)
+        .map(|rest| rest.trim_start_matches(':').trim_start())
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(running)
+        .to_string()
+}
+
+#[cfg(test)]
+mod done_label_tests {
+    #[test]
+    fn a_finished_shell_line_is_named_by_what_it_ran() {
+        assert_eq!(
+            super::done_label("Running: sim region outage --region eastus --minutes 60"),
+            "sim region outage --region eastus --minutes 60"
+        );
+        assert_eq!(
+            super::done_label("Running 3 pasted lines"),
+            "3 pasted lines"
+        );
+        assert_eq!(super::done_label("Running"), "Running");
+        assert_eq!(super::done_label("az group list"), "az group list");
     }
 }

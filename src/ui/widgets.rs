@@ -25,13 +25,29 @@ pub fn why(reasons: &[(bool, &'static str)]) -> &'static str {
 }
 
 pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
+    // A badge never breaks inside ("Av/ail/ab/le" at 150 % in a narrow blade): in a
+    // wrapping row it starts a new line when the rest of the row is too short for it.
+    let rich = RichText::new(text).color(Color32::WHITE).strong();
+    if ui.layout().main_wrap && ui.cursor().min.x > ui.max_rect().min.x + 1.0 {
+        let width = egui::WidgetText::from(rich.clone())
+            .into_galley(
+                ui,
+                Some(egui::TextWrapMode::Extend),
+                f32::INFINITY,
+                egui::TextStyle::Body,
+            )
+            .size()
+            .x
+            + 16.0;
+        if width > ui.available_width() {
+            ui.end_row();
+        }
+    }
     egui::Frame::new()
         .fill(color)
         .corner_radius(9.0)
         .inner_margin(egui::Margin::symmetric(8, 2))
-        .show(ui, |ui| {
-            ui.label(RichText::new(text).color(Color32::WHITE).strong())
-        })
+        .show(ui, |ui| ui.add(egui::Label::new(rich).extend()))
         .response
 }
 

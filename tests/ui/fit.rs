@@ -224,3 +224,56 @@ fn at_200_percent_beside_the_navigator_every_blade_is_reachable() {
         );
     }
 }
+
+/// Found in the walk at 150 % (issue 23): with History open beside a database blade, the
+/// blade is narrow and its "Available" health badge broke one syllable per line. A badge
+/// starts a new line instead, whole.
+#[test]
+fn at_150_percent_a_narrow_blades_badges_stay_whole() {
+    let mut h = crate::console::app_at_zoom(1.5);
+    h.run_steps(2);
+    h.get_all_by_label("sales")
+        .next()
+        .expect("sales in the navigator")
+        .click();
+    h.run_steps(3);
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(3);
+    let one_line = h.get_by_label("Status:").rect().height();
+    for badge in h.get_all_by_label("Available").map(|n| n.rect()) {
+        assert!(
+            badge.height() < one_line * 1.6,
+            "the badge is one line high, not {badge:?} (a line is {one_line})"
+        );
+    }
+    fits(&h, "Available");
+}
+
+/// A shell line's History point is named by the line it ran, not "Running: …".
+#[test]
+fn a_shell_lines_history_point_is_named_by_the_line() {
+    let mut h = tde_console_app();
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    let line = "az group create -n rg-walk -l eastus";
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.get_by_label("az>").type_text(line);
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the line", |app| !app.busy());
+    let last = h
+        .state()
+        .history
+        .points()
+        .last()
+        .map(|p| p.label.clone())
+        .unwrap_or_default();
+    assert_eq!(last, line);
+}
+
+fn tde_console_app() -> Harness<'static, ConsoleApp> {
+    let mut h = app();
+    h.run_steps(2);
+    h
+}
