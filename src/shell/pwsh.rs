@@ -85,6 +85,15 @@ impl Params {
             .any(|(n, v)| n.eq_ignore_ascii_case(name) && !matches!(v, Value::Bool(false)))
     }
 
+    /// What a Remove cmdlet writes: nothing, or True with -PassThru (System.Boolean).
+    fn removed(&self) -> Value {
+        if self.switch("PassThru") {
+            Value::Bool(true)
+        } else {
+            Value::Null
+        }
+    }
+
     fn req(&self, name: &str) -> String {
         self.get(name).unwrap_or_default()
     }

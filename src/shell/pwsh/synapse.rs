@@ -430,12 +430,7 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     "--yes",
                 ],
             )?;
-            // Nothing unless -PassThru, then True (System.Boolean).
-            Ok(if p.switch("PassThru") {
-                Value::Bool(true)
-            } else {
-                Value::Null
-            })
+            Ok(p.removed())
         },
     },
     Cmdlet {
@@ -738,12 +733,7 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     "--yes",
                 ],
             )?;
-            // Nothing unless -PassThru, then True (System.Boolean).
-            Ok(if p.switch("PassThru") {
-                Value::Bool(true)
-            } else {
-                Value::Null
-            })
+            Ok(p.removed())
         },
     },
     Cmdlet {
@@ -825,11 +815,7 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
         run: |sh, ws, p| {
             let t = target(sh, ws, p, Some("sqlPools"), "WorkspaceName")?;
             pool_az(sh, ws, &t, "delete")?;
-            Ok(if p.switch("PassThru") {
-                Value::Bool(true)
-            } else {
-                Value::Null
-            })
+            Ok(p.removed())
         },
     },
     Cmdlet {
