@@ -667,12 +667,18 @@ pub fn list_deleted(ws: &Workspace, server_name: &str) -> ServiceResult<Vec<Dele
 /// Can `server_name` use, now, the key an interval's backups were written under (linked on
 /// the server, and usable through the vault)?
 pub fn interval_reachable(ws: &Workspace, server_name: &str, interval: &ProtectorInterval) -> bool {
-    let Some(p) = &interval.protector else {
-        return true;
-    };
-    let Some(uri) = &p.uri else {
-        return true;
-    };
+    interval_problem(ws, server_name, interval).is_none()
+}
+
+/// Why the server cannot use the key of `interval` for a restore (`None`: it can): a word
+/// for a badge and a sentence for its hover. The key may not be linked to the server, or
+/// the vault refuses the unwrap (disabled version, deleted key, missing permission…).
+pub fn interval_problem(
+    ws: &Workspace,
+    server_name: &str,
+    interval: &ProtectorInterval,
+) -> Option<(&'static str, String)> {
+    let uri = interval.protector.as_ref()?.uri.as_ref()?;
     let linked = ws.server(server_name).is_some_and(|s| {
         s.keys.iter().any(|k| {
             k.uri
@@ -680,17 +686,39 @@ pub fn interval_reachable(ws: &Workspace, server_name: &str, interval: &Protecto
                 .is_some_and(|u| u.eq_ignore_ascii_case(uri))
         })
     });
-    linked
-        && KeyUri::parse(uri).is_some_and(|u| {
-            super::keyvault::data_plane::check_key_use(
-                ws,
-                &Caller::Server(server_name.to_string()),
-                &u,
-                &[KeyPermission::UnwrapKey],
-                Some(KeyOperation::UnwrapKey),
-            )
-            .is_ok()
-        })
+    if !linked {
+        return Some((
+            "Not linked",
+            "the key is not linked to the server: add it to the server's keys (TDE blade)".into(),
+        ));
+    }
+    let Some(parsed) = KeyUri::parse(uri) else {
+        return Some(("Missing", "the key identifier is not a key URI".into()));
+    };
+    let failure = super::keyvault::data_plane::check_key_use(
+        ws,
+        &Caller::Server(server_name.to_string()),
+        &parsed,
+        &[KeyPermission::UnwrapKey],
+        Some(KeyOperation::UnwrapKey),
+    )
+    .err()?;
+    let word = match &failure {
+        KeyAccessFailure::KeyDisabled => "Disabled",
+        KeyAccessFailure::KeyDeleted | KeyAccessFailure::KeyNotFound => "Deleted",
+        KeyAccessFailure::KeyExpired => "Expired",
+        KeyAccessFailure::KeyNotYetActive => "Not yet active",
+        KeyAccessFailure::MissingPermissions(_)
+        | KeyAccessFailure::TenantMismatch
+        | KeyAccessFailure::NoServerIdentity
+        | KeyAccessFailure::KeyOperationsNotPermitted => "No permission",
+        KeyAccessFailure::VaultDeleted | KeyAccessFailure::VaultNotFound => "Vault gone",
+        KeyAccessFailure::FirewallBlocked
+        | KeyAccessFailure::VaultUnreachable
+        | KeyAccessFailure::Throttled
+        | KeyAccessFailure::UnwrapFailed => "Unreachable",
+    };
+    Some((word, failure.describe()))
 }
 
 /// Which keys the backups of `d` still need ([`Database::keys_needed_by_backups`]).

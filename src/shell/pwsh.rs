@@ -2683,85 +2683,82 @@ fn closing(chars: &[char], open: usize) -> Option<usize> {
 
 /// The `close` that closes the `open` at `at`, outside quotes.
 fn matching(chars: &[char], at: usize, open: char, close: char) -> Option<usize> {
-    let mut depth = 0;
-    let mut quote: Option<char> = None;
-    for (j, &c) in chars.iter().enumerate().skip(at) {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, c) if c == open => depth += 1,
-            (None, c) if c == close => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j);
-                }
-            }
-            _ => {}
-        }
+    if chars.get(at) != Some(&open) {
+        return None;
     }
-    None
+    unquoted(&chars[at..])
+        .skip(1)
+        .find(|&(_, c, depth)| depth == 0 && c == close)
+        .map(|(j, _, _)| at + j)
 }
 
-/// How deep `text` leaves `(`/`{` open (outside quotes and a `#` comment): a script's
+/// The characters of PowerShell text that stand outside quotes, each with its position and
+/// the depth of `(`, `{` and `[` around it (a bracket itself counts at its outer depth):
+/// the one scanner behind finding, splitting and continuing lines.
+fn unquoted(chars: &[char]) -> impl Iterator<Item = (usize, char, usize)> + '_ {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    chars
+        .iter()
+        .enumerate()
+        .filter_map(move |(j, &c)| match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                None
+            }
+            (Some(_), _) => None,
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                None
+            }
+            (None, '(' | '{' | '[') => {
+                depth += 1;
+                Some((j, c, depth - 1))
+            }
+            (None, ')' | '}' | ']') => {
+                depth = depth.saturating_sub(1);
+                Some((j, c, depth))
+            }
+            (None, c) => Some((j, c, depth)),
+        })
+}
+
+/// How deep `text` leaves its brackets open (outside quotes and a `#` comment): a script's
 /// reader joins the next line to a statement whose hashtable or parentheses are open.
 pub(super) fn open_brackets(text: &str) -> usize {
-    let mut depth: usize = 0;
-    let mut quote: Option<char> = None;
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '#') => break,
-            (None, '(' | '{') => depth += 1,
-            (None, ')' | '}') => depth = depth.saturating_sub(1),
-            _ => {}
+    let chars: Vec<char> = text.chars().collect();
+    let mut open = 0;
+    for (_, c, depth) in unquoted(&chars) {
+        if c == '#' {
+            break;
         }
+        open = if matches!(c, '(' | '{' | '[') {
+            depth + 1
+        } else {
+            depth
+        };
     }
-    depth
+    open
 }
 
 /// Where `want` first stands outside quotes and brackets.
 fn find_top_level(chars: &[char], want: char) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    for (j, &c) in chars.iter().enumerate() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '{' | '[') => depth += 1,
-            (None, ')' | '}' | ']') => depth = depth.saturating_sub(1),
-            (None, c) if c == want && depth == 0 => return Some(j),
-            _ => {}
-        }
-    }
-    None
+    unquoted(chars)
+        .find(|&(_, c, depth)| depth == 0 && c == want)
+        .map(|(j, _, _)| j)
 }
 
 /// A hashtable's body split at its `;`s and line ends outside quotes and brackets.
 fn split_top_level(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
     let mut parts = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '{' | '[') => depth += 1,
-            (None, ')' | '}' | ']') => depth = depth.saturating_sub(1),
-            (None, ';' | '\n') if depth == 0 => {
-                parts.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
+    let mut start = 0;
+    for (j, _, _) in unquoted(&chars).filter(|&(_, c, depth)| depth == 0 && matches!(c, ';' | '\n'))
+    {
+        parts.push(chars[start..j].iter().collect());
+        start = j + 1;
     }
-    parts.push(cur);
+    parts.push(chars[start..].iter().collect());
     parts
 }
 
@@ -3259,6 +3256,27 @@ pub fn format_ps(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_scanner_finds_splits_and_continues_outside_quotes_and_brackets() {
+        let chars = |t: &str| t.chars().collect::<Vec<char>>();
+        // Quotes hide brackets and separators; nested brackets of every kind count.
+        assert_eq!(open_brackets("$t = @{ Name = '(x'"), 1);
+        assert_eq!(open_brackets("$a = (Get-X -P @{ K = [int]1 })"), 0);
+        assert_eq!(open_brackets("$a = @( # (((("), 1);
+        assert_eq!(open_brackets("$a = $b[0"), 1);
+        assert_eq!(
+            split_top_level("A = 'x;y'; B = @{ C = 1; D = 2 }\nE = (1;2)"),
+            vec!["A = 'x;y'", " B = @{ C = 1; D = 2 }", "E = (1;2)"]
+        );
+        let text = chars("K = \"=\" ");
+        assert_eq!(find_top_level(&text, '='), Some(2));
+        assert_eq!(find_top_level(&chars("(a = 1)"), '='), None);
+        let text = chars("f(')' + (g(1)), 2) tail");
+        assert_eq!(closing(&text, 1), Some(17));
+        assert_eq!(matching(&text, 0, '(', ')'), None, "no bracket at 0");
+        assert_eq!(closing(&chars("f(1"), 1), None);
+    }
 
     #[test]
     fn measure_counts_at_least_what_scalar_prints() {

@@ -175,6 +175,15 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .show(ui, |ui| chain_strip(ui, &app.ws));
     let mut asked = None;
     let beside = app.presenter_beside();
+    // Beside a blade the picture takes what the blade leaves; measured before the toolbar
+    // so a picture shown as a list does not offer zoom buttons that would do nothing.
+    let total = ui.available_width();
+    let spacing = ui.spacing().item_spacing.x;
+    let overhead = 22.0 + spacing;
+    let preferred = app.blades.last().map_or(500.0, |b| b.width());
+    let side = side_width(total, preferred, overhead);
+    let picture = (total - side - spacing).max(80.0);
+    let as_list = beside && picture < LIST_BELOW;
     ui.horizontal(|ui| {
         if ui
             .button("Exit presenter view")
@@ -183,7 +192,11 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         {
             app.presenter = false;
         }
-        asked = topology::toolbar(ui);
+        if as_list {
+            ui.label(RichText::new("A list beside the blade").weak());
+        } else {
+            asked = topology::toolbar(ui);
+        }
     });
     let height = ui.available_height() - 4.0;
     if !beside {
@@ -193,12 +206,6 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         }
         return;
     }
-    let total = ui.available_width();
-    let spacing = ui.spacing().item_spacing.x;
-    let overhead = 22.0 + spacing;
-    let preferred = app.blades.last().map_or(500.0, |b| b.width());
-    let side = side_width(total, preferred, overhead);
-    let picture = (total - side - spacing).max(80.0);
     let mut opened = None;
     ui.horizontal_top(|ui| {
         ui.allocate_ui_with_layout(
@@ -208,7 +215,7 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 ui.set_width(picture);
                 // Too narrow for the drawing's text to be read from a seat (200 % with a
                 // blade beside it): the same picture as a list at the body text size.
-                opened = if picture < LIST_BELOW {
+                opened = if as_list {
                     topology::list(ui, &app.ws)
                 } else {
                     topology::canvas(ui, &app.ws, height, asked)

@@ -102,7 +102,18 @@ fn a_restore_needs_every_key_its_backups_were_written_under() {
         .clone();
     assert_eq!(backup::keys_needed_by_backups(&d, ws.now()).len(), 2);
 
+    let problems = |ws: &Workspace, d: &Database| -> Vec<Option<&'static str>> {
+        d.protector_history
+            .iter()
+            .map(|iv| backup::interval_problem(ws, SERVER, iv).map(|(word, _)| word))
+            .collect()
+    };
+    assert_eq!(problems(&ws, &d), vec![None, None], "both keys reachable");
     keyvault::delete_key(&mut ws, VAULT, KEY).unwrap();
+    // The Backups blade names why the old interval cannot be restored, not just "Missing".
+    assert_eq!(problems(&ws, &d), vec![Some("Deleted"), None]);
+    let (_, why) = backup::interval_problem(&ws, SERVER, &d.protector_history[0]).unwrap();
+    assert_eq!(why, "the key was deleted");
     let before = ws.clone();
     let e = backup::restore_database(&mut ws, &pitr("sales-old", before_rotation)).unwrap_err();
     assert_eq!(e.code, "MissingKeyVaultUriForRestore");

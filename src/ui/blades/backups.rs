@@ -95,11 +95,11 @@ pub fn show(
                         .map(|p| format!("{}\nthumbprint {}", p.label(), p.thumbprint))
                         .unwrap_or_default(),
                 );
-                if backup::interval_reachable(cx.ws, server, iv) {
-                    badge(ui, "Reachable", GREEN);
-                } else {
-                    badge(ui, "Missing", RED);
-                }
+                match backup::interval_problem(cx.ws, server, iv) {
+                    None => badge(ui, "Reachable", GREEN),
+                    Some((word, why)) => badge(ui, word, RED)
+                        .on_hover_text(format!("A restore that needs this key fails: {why}.")),
+                };
                 ui.end_row();
             }
         });
