@@ -203,12 +203,7 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.label("The real az CLI (pip install azure-cli): run these in a shell, then any az command works on this workspace:");
         let az = endpoint.az_shell(&app.ws);
-        ui.add(
-            egui::TextEdit::multiline(&mut az.as_str())
-                .code_editor()
-                .desired_rows(6)
-                .desired_width(f32::INFINITY),
-        );
+        super::widgets::code_block(ui, "served-az-environment", &az);
         if ui
             .small_button("Copy az environment")
             .on_hover_text("The exports and the az login command, for a POSIX shell")
@@ -226,11 +221,10 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         let token = app.serving.token.clone().unwrap_or_default();
         let shown = format!("{}…", token.chars().take(16).collect::<String>());
         let snippet = python_snippet(&url, &ca, &token);
-        ui.add(
-            egui::TextEdit::multiline(&mut python_snippet(&url, &ca, &shown).as_str())
-                .code_editor()
-                .desired_rows(12)
-                .desired_width(f32::INFINITY),
+        super::widgets::code_block(
+            ui,
+            "served-python-snippet",
+            &python_snippet(&url, &ca, &shown),
         );
         if ui.small_button("Copy snippet").clicked() {
             ui.ctx().copy_text(snippet);

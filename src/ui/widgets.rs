@@ -496,6 +496,26 @@ pub fn json_details(
     close
 }
 
+/// Lines of code to be read and copied as they are (a shell's exports, a Python program):
+/// monospace, selectable, each line whole. A line wider than the room scrolls sideways;
+/// wrapped, `export` and its variable would read as two commands.
+pub fn code_block(ui: &mut egui::Ui, id_salt: &str, text: &str) {
+    egui::Frame::canvas(ui.style())
+        .inner_margin(egui::Margin::same(6))
+        .show(ui, |ui| {
+            egui::ScrollArea::horizontal()
+                .id_salt(id_salt)
+                .auto_shrink([false, true])
+                .show(ui, |ui| {
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(text).monospace())
+                            .selectable(true)
+                            .extend(),
+                    );
+                });
+        });
+}
+
 /// Values of one argument shown before a long list is cut short.
 const LIST_KEPT: usize = 2;
 /// A list of more values than this is cut short.
