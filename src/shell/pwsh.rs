@@ -391,6 +391,10 @@ fn to_bool(name: &str, v: &Value) -> Result<bool, String> {
 }
 
 /// A value as a PowerShell string (objects as `@{A=1; B=2}`).
+/// The key of an object's text as its .NET type's `ToString()` gives it; never listed as a
+/// property.
+const TO_STRING: &str = "PSToString";
+
 fn scalar(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
@@ -404,6 +408,9 @@ fn scalar(v: &Value) -> String {
         Value::Object(m) if m.contains_key("UserName") && m.contains_key("Password") => {
             "System.Management.Automation.PSCredential".into()
         }
+        // An object whose .NET type prints a name of its own (Get-AzContext's Account,
+        // Subscription and Tenant print their ids).
+        Value::Object(m) if m.get(TO_STRING).is_some_and(Value::is_string) => scalar(&m[TO_STRING]),
         Value::Object(m) => format!(
             "@{{{}}}",
             m.iter()
@@ -513,6 +520,38 @@ const CMDLETS: &[Cmdlet] = &[
             Ok(
                 json!({"Name": v["name"], "Account": v["user"]["name"], "SubscriptionName": v["name"], "TenantId": v["tenantId"], "Environment": "AzureCloud"}),
             )
+        },
+    },
+    Cmdlet {
+        name: "Get-AzContext",
+        params: "=GetSingleContext @dp ListAvailable:s[ListAllContexts=!] Name[GetSingleContext=0] RefreshContextFromTokenCache:s[ListAllContexts]",
+        switches: &["ListAvailable", "RefreshContextFromTokenCache"],
+        mandatory: &[],
+        optional: &["Name"],
+        run: |sh, ws, p| {
+            let current = sh.az(ws, &["account", "show"])?;
+            if p.switch("ListAvailable") {
+                // One context per subscription the sign-in can use, as Connect-AzAccount
+                // populates them.
+                let all = sh.az(ws, &["account", "list"])?;
+                return Ok(Value::Array(
+                    all.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|sub| ps_context(sub, &current))
+                        .collect(),
+                ));
+            }
+            let context = ps_context(&current, &current);
+            // -Name picks a context by its name; none of that name prints nothing.
+            if let Some(name) = p.get("Name")
+                && !context["Name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+            {
+                return Ok(Value::Null);
+            }
+            Ok(context)
         },
     },
     Cmdlet {
@@ -2294,6 +2333,21 @@ impl Shell {
             }
             params.push((name.to_string(), v));
         }
+        // Parameters of two parameter sets that exclude each other (`-ListAvailable -Name`):
+        // PowerShell cannot pick a set and runs nothing.
+        let sets = parameter_sets(c.params, &az);
+        let fits = |set: &str| {
+            params.iter().all(|(n, _)| {
+                az.iter()
+                    .find(|p| p.name == n.as_str())
+                    .is_none_or(|p| p.in_set(set))
+            })
+        };
+        if !sets.iter().any(|set| fits(set)) {
+            return Err(err(
+                "Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.".into(),
+            ));
+        }
         // A mandatory parameter does not take `$null` or `''` (an unset or misspelt variable):
         // PowerShell refuses the binding before the cmdlet runs.
         for (name, v) in &params {
@@ -2979,6 +3033,34 @@ fn db_protector_cmdlet(
 }
 
 /// A database as `Get-AzSqlDatabase` prints it (AzureSqlDatabaseModel's properties).
+/// `PSAzureContext` for subscription `sub` (an `az account list` item) of the signed-in
+/// account (`az account show`'s `user`): its Account, Subscription and Tenant print their
+/// ids, as .NET's do, and carry the properties scripts read (`.Subscription.Id`, `.Tenant.Id`).
+fn ps_context(sub: &Value, signed_in: &Value) -> Value {
+    let (id, name, tenant) = (
+        scalar(&sub["id"]),
+        scalar(&sub["name"]),
+        scalar(&sub["tenantId"]),
+    );
+    let account = scalar(&signed_in["user"]["name"]);
+    let kind = match signed_in["user"]["type"].as_str() {
+        Some("servicePrincipal") => "ServicePrincipal",
+        _ => "User",
+    };
+    json!({
+        "Name": format!("{name} ({id}) - {tenant} - {account}"),
+        "Account": {TO_STRING: account, "Id": account, "Type": kind, "Tenants": [tenant]},
+        "Environment": {TO_STRING: "AzureCloud", "Name": "AzureCloud"},
+        "Subscription": {
+            TO_STRING: id, "Id": id, "Name": name, "State": sub["state"], "TenantId": tenant,
+        },
+        "Tenant": {TO_STRING: tenant, "Id": tenant},
+        "TokenCache": Value::Null,
+        "VersionProfile": Value::Null,
+        "ExtendedProperties": {},
+    })
+}
+
 fn ps_database(v: &Value, group: &str, server: &str) -> Value {
     json!({
         "ResourceGroupName": group,
@@ -3233,8 +3315,13 @@ pub fn format_ps(v: &Value) -> String {
         Value::Null => String::new(),
         Value::Array(items) => items.iter().map(format_ps).collect(),
         Value::Object(m) => {
-            let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
-            let mut keys: Vec<&String> = m.keys().collect();
+            let width = m
+                .keys()
+                .filter(|k| *k != TO_STRING)
+                .map(|k| k.len())
+                .max()
+                .unwrap_or(0);
+            let mut keys: Vec<&String> = m.keys().filter(|k| *k != TO_STRING).collect();
             // The cmdlets' own property order (JSON objects here are sorted by name).
             keys.sort_by_key(|k| {
                 PROPERTY_ORDER

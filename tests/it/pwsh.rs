@@ -1661,6 +1661,41 @@ fn synapse_firewall_rules_check_their_range() {
     ] {
         refused(&mut sh, &mut ws, line, text);
     }
+    // Get- lists them or shows one by -Name; Remove- deletes one (True with -PassThru).
+    let out = ok_lines(
+        &mut sh,
+        &mut ws,
+        &["Get-AzSynapseFirewallRule -WorkspaceName synrm01 -ResourceGroupName rg-contoso-eu"],
+    );
+    assert_eq!(out.matches("StartIpAddress").count(), 2, "{out}");
+    let out = ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            "(Get-AzSynapseFirewallRule -WorkspaceName synrm01 -Name AllowAllWindowsAzureIps).EndIpAddress",
+        ],
+    );
+    assert_eq!(out.trim(), "0.0.0.0");
+    refused(
+        &mut sh,
+        &mut ws,
+        "Get-AzSynapseFirewallRule -WorkspaceName synrm01 -Name nosuchrule",
+        "nosuchrule",
+    );
+    refused(
+        &mut sh,
+        &mut ws,
+        "Remove-AzSynapseFirewallRule -WorkspaceName synrm01",
+        "Name",
+    );
+    let out = ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            "Remove-AzSynapseFirewallRule -WorkspaceName synrm01 -Name AllowAllWindowsAzureIps -Force -PassThru",
+        ],
+    );
+    assert_eq!(out.trim(), "True");
     ok_lines(
         &mut sh,
         &mut ws,
@@ -1669,7 +1704,52 @@ fn synapse_firewall_rules_check_their_range() {
             "az synapse workspace firewall-rule delete -n 'Allow Client IP' --workspace-name synrm01 -g rg-contoso-eu --yes",
         ],
     );
-    assert_eq!(ws.synapse.workspaces[0].firewall_rules.len(), 1);
+    assert!(ws.synapse.workspaces[0].firewall_rules.is_empty());
+}
+
+/// Get-AzContext: the signed-in context, whose Subscription, Tenant and Account print their
+/// ids and carry the properties scripts read; -ListAvailable lists one per subscription.
+#[test]
+fn get_azcontext_gives_the_ids_scripts_read() {
+    let (mut sh, mut ws) = pwsh();
+    let sub = ws
+        .subscription()
+        .map(|s| s.id.0.clone())
+        .unwrap_or_default();
+    let out = ok_lines(
+        &mut sh,
+        &mut ws,
+        &[
+            "$context = Get-AzContext",
+            "$context.Subscription.Id",
+            "$context.Tenant.Id",
+            "$context.Account.Id",
+            "$context.Subscription",
+        ],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], sub, "{out}");
+    // The subscription object itself lists its properties, as PowerShell shows it.
+    assert!(out.contains(&format!("Id       : {sub}")), "{out}");
+    assert!(lines[2].contains('@'), "the account: {out}");
+    let listed = ok_lines(&mut sh, &mut ws, &["Get-AzContext"]);
+    assert!(
+        listed.contains(&format!("Subscription       : {sub}")),
+        "{listed}"
+    );
+    assert!(!listed.contains("PSToString"), "{listed}");
+    assert!(
+        listed.contains("Environment        : AzureCloud"),
+        "{listed}"
+    );
+    let all = ok_lines(&mut sh, &mut ws, &["Get-AzContext -ListAvailable"]);
+    assert!(all.matches("Subscription       :").count() >= 1, "{all}");
+    refused(
+        &mut sh,
+        &mut ws,
+        "Get-AzContext -ListAvailable -Name x",
+        "Parameter set cannot be resolved",
+    );
 }
 
 /// `-Tag @{…}` on Set- and Update-AzKeyVaultSecret sets the secret's tags (Update's replace

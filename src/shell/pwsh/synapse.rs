@@ -195,6 +195,18 @@ fn ps_workspace(v: &Value) -> Value {
     })
 }
 
+/// `PSSynapseIpFirewallRule` from `az synapse workspace firewall-rule show`'s JSON.
+fn ps_firewall_rule(v: &Value) -> Value {
+    json!({
+        "Name": v["name"],
+        "Id": v["id"],
+        "Type": v["type"],
+        "StartIpAddress": v["startIpAddress"],
+        "EndIpAddress": v["endIpAddress"],
+        "ProvisioningState": v["provisioningState"],
+    })
+}
+
 /// `PSWorkspaceKey` from `az synapse workspace key show`'s JSON.
 fn ps_key(v: &Value) -> Value {
     json!({
@@ -488,15 +500,70 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     &end,
                 ],
             )?;
-            // PSSynapseIpFirewallRule.
-            Ok(json!({
-                "Name": v["name"],
-                "Id": v["id"],
-                "Type": v["type"],
-                "StartIpAddress": v["startIpAddress"],
-                "EndIpAddress": v["endIpAddress"],
-                "ProvisioningState": v["provisioningState"],
-            }))
+            Ok(ps_firewall_rule(&v))
+        },
+    },
+    Cmdlet {
+        name: "Get-AzSynapseFirewallRule",
+        params: "=GetByNameParameterSet @dp Name|FirewallRuleName ResourceGroupName[GetByNameParameterSet] WorkspaceName[GetByNameParameterSet=!] WorkspaceObject[GetByParentObjectParameterSet=!]",
+        switches: &[],
+        mandatory: &[],
+        optional: &[
+            "WorkspaceName",
+            "ResourceGroupName",
+            "WorkspaceObject",
+            "Name",
+        ],
+        run: |sh, ws, p| {
+            // One rule by -Name, else every rule of the workspace.
+            let t = target(sh, ws, p, Some("firewallRules"), "WorkspaceName")?;
+            Ok(match &t.name {
+                Some(name) => ps_firewall_rule(&t.az(
+                    sh,
+                    ws,
+                    &[
+                        "synapse",
+                        "workspace",
+                        "firewall-rule",
+                        "show",
+                        "--name",
+                        name,
+                    ],
+                )?),
+                None => Value::Array(
+                    t.az(sh, ws, &["synapse", "workspace", "firewall-rule", "list"])?
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(ps_firewall_rule)
+                        .collect(),
+                ),
+            })
+        },
+    },
+    Cmdlet {
+        name: "Remove-AzSynapseFirewallRule",
+        params: "=DeleteByNameParameterSet AsJob:s @dp Force:s Name|FirewallRuleName[*=!] PassThru:s ResourceGroupName[DeleteByNameParameterSet] WorkspaceName[DeleteByNameParameterSet=!] WorkspaceObject[DeleteByParentObjectParameterSet=!] @wc",
+        switches: &["Force", "PassThru"],
+        mandatory: &["Name"],
+        optional: &["WorkspaceName", "ResourceGroupName", "WorkspaceObject"],
+        run: |sh, ws, p| {
+            let t = target(sh, ws, p, Some("firewallRules"), "WorkspaceName")?;
+            let name = child_name(&t)?;
+            t.az(
+                sh,
+                ws,
+                &[
+                    "synapse",
+                    "workspace",
+                    "firewall-rule",
+                    "delete",
+                    "--name",
+                    &name,
+                    "--yes",
+                ],
+            )?;
+            Ok(p.removed())
         },
     },
     Cmdlet {
