@@ -918,13 +918,15 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
                             if canvas {
                                 body(ui);
                             } else {
-                                // Both ways: text still wraps at the blade's width (egui
-                                // fits first), and what cannot wrap (a table's columns at
-                                // 200 % beside the navigator) scrolls instead of being cut.
-                                egui::ScrollArea::both()
+                                // Down only: text wraps at the blade's width. What cannot
+                                // wrap (a table's columns at 200 % beside the navigator)
+                                // scrolls sideways on its own (`widgets::wide`); a body
+                                // that scrolled both ways widened with its widest table,
+                                // and every text below it wrapped past the blade's edge.
+                                egui::ScrollArea::vertical()
                                     .id_salt(("blade-scroll", id))
-                                    // A sideways-scrolling area clips at its left edge: two
-                                    // points keep a radio button's or a frame's stroke whole.
+                                    // Two points keep a radio button's or a frame's stroke
+                                    // whole at the clipped left edge.
                                     .content_margin(egui::Margin {
                                         left: 2,
                                         ..Default::default()

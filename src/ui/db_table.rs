@@ -217,81 +217,85 @@ pub fn show(
         let mut clicked: Option<(usize, ClickKind)> = None;
         let mods = ui.input(|i| i.modifiers);
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-        let mut builder = TableBuilder::new(ui)
-            .striped(true)
-            .sense(egui::Sense::click())
-            .max_scroll_height(height)
-            .min_scrolled_height(height.min(120.0))
-            .column(Column::exact(row_height + 4.0))
-            .column(Column::auto().at_least(90.0).clip(true))
-            .column(Column::auto().at_least(70.0))
-            .column(Column::auto().at_least(60.0));
-        if group.is_some() {
-            builder = builder.column(Column::remainder().at_least(40.0));
-        }
-        builder
-            .header(row_height, |mut h| {
-                h.col(|_| {});
-                let mut headings = vec!["Name".to_string(), "State".into(), "Tier".into()];
-                if let Some(g) = group {
-                    headings.push(g.heading.clone());
-                }
-                for t in headings {
-                    h.col(|ui| {
-                        ui.strong(t);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_height, rows.len(), |mut row| {
-                    let i = row.index();
-                    let d = rows[i];
-                    let on = table.selected.contains(&d.name);
-                    row.set_selected(on);
-                    row.col(|ui| {
-                        let mut ticked = on;
-                        if ui
-                            .checkbox(&mut ticked, "")
-                            .on_hover_text(format!("Select {}", d.name))
-                            .clicked()
-                        {
-                            clicked = Some((i, ClickKind::Toggle));
-                        }
-                    });
-                    // Cells do not select their text: a click anywhere on the row is the
-                    // row's (click, Shift-click, Ctrl-click).
-                    row.col(|ui| {
-                        ui.add(egui::Label::new(&d.name).selectable(false));
-                    });
-                    row.col(|ui| {
-                        state_label(ui, &d.state);
-                    });
-                    row.col(|ui| {
-                        ui.add(egui::Label::new(d.tier.label()).selectable(false));
-                    });
-                    if group.is_some() {
-                        row.col(|ui| {
-                            ui.add(
-                                egui::Label::new(if member(d) { "Yes" } else { "No" })
-                                    .selectable(false),
-                            );
+        // Wider than a narrow blade: the table scrolls sideways on its own, and the text
+        // below it keeps wrapping at the blade's edge.
+        crate::ui::widgets::wide(ui, "db-table-wide", |ui| {
+            let mut builder = TableBuilder::new(ui)
+                .striped(true)
+                .sense(egui::Sense::click())
+                .max_scroll_height(height)
+                .min_scrolled_height(height.min(120.0))
+                .column(Column::exact(row_height + 4.0))
+                .column(Column::auto().at_least(90.0).clip(true))
+                .column(Column::auto().at_least(70.0))
+                .column(Column::auto().at_least(60.0));
+            if group.is_some() {
+                builder = builder.column(Column::remainder().at_least(40.0));
+            }
+            builder
+                .header(row_height, |mut h| {
+                    h.col(|_| {});
+                    let mut headings = vec!["Name".to_string(), "State".into(), "Tier".into()];
+                    if let Some(g) = group {
+                        headings.push(g.heading.clone());
+                    }
+                    for t in headings {
+                        h.col(|ui| {
+                            ui.strong(t);
                         });
                     }
-                    if clicked.is_none() && row.response().clicked() {
-                        let m = mods;
-                        clicked = Some((
-                            i,
-                            if m.shift {
-                                ClickKind::Range { add: m.command }
-                            } else if m.command {
-                                ClickKind::Toggle
-                            } else {
-                                ClickKind::Only
-                            },
-                        ));
-                    }
+                })
+                .body(|body| {
+                    body.rows(row_height, rows.len(), |mut row| {
+                        let i = row.index();
+                        let d = rows[i];
+                        let on = table.selected.contains(&d.name);
+                        row.set_selected(on);
+                        row.col(|ui| {
+                            let mut ticked = on;
+                            if ui
+                                .checkbox(&mut ticked, "")
+                                .on_hover_text(format!("Select {}", d.name))
+                                .clicked()
+                            {
+                                clicked = Some((i, ClickKind::Toggle));
+                            }
+                        });
+                        // Cells do not select their text: a click anywhere on the row is the
+                        // row's (click, Shift-click, Ctrl-click).
+                        row.col(|ui| {
+                            ui.add(egui::Label::new(&d.name).selectable(false));
+                        });
+                        row.col(|ui| {
+                            state_label(ui, &d.state);
+                        });
+                        row.col(|ui| {
+                            ui.add(egui::Label::new(d.tier.label()).selectable(false));
+                        });
+                        if group.is_some() {
+                            row.col(|ui| {
+                                ui.add(
+                                    egui::Label::new(if member(d) { "Yes" } else { "No" })
+                                        .selectable(false),
+                                );
+                            });
+                        }
+                        if clicked.is_none() && row.response().clicked() {
+                            let m = mods;
+                            clicked = Some((
+                                i,
+                                if m.shift {
+                                    ClickKind::Range { add: m.command }
+                                } else if m.command {
+                                    ClickKind::Toggle
+                                } else {
+                                    ClickKind::Only
+                                },
+                            ));
+                        }
+                    });
                 });
-            });
+        });
         if let Some((i, kind)) = clicked {
             table.click(&names, i, kind);
         }

@@ -39,7 +39,9 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
             .size()
             .x
             + 16.0;
-        if width > ui.available_width() {
+        // (What is left of this row: `available_width` is the whole row in a wrapping
+        // layout.)
+        if width > ui.available_size_before_wrap().x {
             ui.end_row();
         }
     }
@@ -314,9 +316,28 @@ pub fn narrow_text_field(
             })
             .inner;
     }
-    // Allocated as one measured item, so a wrapping row (`horizontal_wrapped`) moves the
-    // label and its field to the next line together instead of running past the blade's
-    // edge (a plain `ui.horizontal` claims the rest of the row and never wraps).
+    let padding = 2.0 * ui.spacing().button_padding.x;
+    measured_item(ui, label, width + padding, |ui, room| {
+        let l = ui.label(label);
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(width.min(room - padding).max(30.0)),
+        )
+        .labelled_by(l.id)
+    })
+}
+
+/// A label and its control (`control` points wide) allocated as one measured item, so a
+/// wrapping row (`horizontal_wrapped`) moves them to the next line together instead of
+/// running past the blade's edge (a plain `ui.horizontal` claims the rest of the row and
+/// never wraps). `add` gets the room left for the control after the label.
+fn measured_item<R>(
+    ui: &mut egui::Ui,
+    label: &str,
+    control: f32,
+    add: impl FnOnce(&mut egui::Ui, f32) -> R,
+) -> R {
     let label_width = egui::WidgetText::from(label)
         .into_galley(
             ui,
@@ -328,26 +349,31 @@ pub fn narrow_text_field(
         .x;
     let spacing = ui.spacing().item_spacing.x;
     let height = ui.spacing().interact_size.y;
-    let whole = label_width + spacing + width + 2.0 * ui.spacing().button_padding.x;
+    let whole = label_width + spacing + control;
     // A wrapping row may move the item to a new line, where the whole row is free.
     let row = if ui.layout().main_wrap {
         ui.max_rect().width()
     } else {
         ui.available_width()
     };
+    // Too narrow for the label and a usable control on one line (a long label in a blade
+    // beside History): the label above its control, which takes the whole row.
+    if label_width + spacing + control.min(120.0) > row {
+        return ui
+            .allocate_ui_with_layout(
+                egui::vec2(row.max(1.0), 2.0 * height),
+                egui::Layout::top_down(egui::Align::Min),
+                |ui| add(ui, row.max(40.0)),
+            )
+            .inner;
+    }
     let fits = whole.min(row.max(1.0));
     ui.allocate_ui_with_layout(
         egui::vec2(fits, height),
         egui::Layout::left_to_right(egui::Align::Center),
         |ui| {
-            let l = ui.label(label);
-            let room = (ui.available_width() - spacing).max(40.0);
-            ui.add(
-                egui::TextEdit::singleline(value)
-                    .hint_text(hint)
-                    .desired_width(width.min(room)),
-            )
-            .labelled_by(l.id)
+            let room = (ui.available_width() - label_width - spacing).max(40.0);
+            add(ui, room)
         },
     )
     .inner
@@ -363,16 +389,27 @@ pub fn combo<R>(
     width: Option<f32>,
     add_contents: impl FnOnce(&mut egui::Ui) -> R,
 ) -> egui::InnerResponse<Option<R>> {
-    ui.horizontal(|ui| {
+    // Measured as one item, so a wrapping row of filters moves the label and its drop-down
+    // to the next line together (Logs' "Result type" at 200 % ran past the edge).
+    let s = ui.spacing();
+    let control =
+        width.unwrap_or(s.combo_width) + s.icon_width + s.icon_spacing + 2.0 * s.button_padding.x;
+    let chrome = control - width.unwrap_or(s.combo_width);
+    measured_item(ui, label, control, |ui, room| {
         let l = ui.label(label);
-        let mut c = egui::ComboBox::from_id_salt(("combo", label)).selected_text(selected.into());
+        // A choice longer than the box (a 32-digit key version) ends in "…" instead of
+        // widening it; the list shows it whole.
+        let mut c = egui::ComboBox::from_id_salt(("combo", label))
+            .selected_text(selected.into())
+            .truncate();
         if let Some(w) = width {
-            c = c.width(w);
+            // Narrower than asked where the blade is (150 % beside History): a wider box
+            // would widen the blade's body and every text below it would wrap past the edge.
+            c = c.width(w.min(room - chrome).max(60.0));
         }
         let r = c.show_ui(ui, add_contents);
         egui::InnerResponse::new(r.inner, r.response.labelled_by(l.id))
     })
-    .inner
 }
 
 pub fn section(ui: &mut egui::Ui, title: &str) {
@@ -494,6 +531,17 @@ pub fn json_details(
             });
     });
     close
+}
+
+/// What cannot wrap (a table's columns, a grid) and may be wider than the blade: it scrolls
+/// sideways on its own, so the text around it keeps wrapping at the blade's width. The
+/// wheel still scrolls the blade down (only a sideways wheel or Shift+wheel moves it).
+pub fn wide<R>(ui: &mut egui::Ui, id_salt: &str, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    egui::ScrollArea::horizontal()
+        .id_salt(id_salt)
+        .auto_shrink([false, true])
+        .show(ui, add)
+        .inner
 }
 
 /// Lines of code to be read and copied as they are (a shell's exports, a Python program):

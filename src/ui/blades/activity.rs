@@ -185,120 +185,124 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
     let mut clicked = None;
     // The blade scrolls; the table virtualises its rows within it (no scroll of its own,
     // so the last row can always be brought into view).
-    let mut table = TableBuilder::new(ui)
-        .striped(true)
-        .vscroll(false)
-        .sense(egui::Sense::click())
-        .column(Column::auto().at_least(110.0))
-        .column(Column::initial(190.0).at_least(90.0).clip(true))
-        .column(Column::auto().at_least(70.0));
-    // The last column takes what is left (description implies by_whom: it needs more room).
-    let last = |at_least: f32| Column::remainder().at_least(at_least).clip(true);
-    table = table.column(if by_whom {
-        Column::initial(160.0).at_least(80.0).clip(true)
-    } else {
-        last(80.0)
-    });
-    if by_whom {
-        table = table.column(if description {
-            Column::initial(150.0).at_least(80.0).clip(true)
+    // Narrower still than its narrowest columns (200 % beside the navigator): the table
+    // scrolls sideways on its own.
+    crate::ui::widgets::wide(ui, "activity-table-wide", |ui| {
+        let mut table = TableBuilder::new(ui)
+            .striped(true)
+            .vscroll(false)
+            .sense(egui::Sense::click())
+            .column(Column::auto().at_least(110.0))
+            .column(Column::initial(190.0).at_least(90.0).clip(true))
+            .column(Column::auto().at_least(70.0));
+        // The last column takes what is left (description implies by_whom: it needs more room).
+        let last = |at_least: f32| Column::remainder().at_least(at_least).clip(true);
+        table = table.column(if by_whom {
+            Column::initial(160.0).at_least(80.0).clip(true)
         } else {
             last(80.0)
         });
-    }
-    if description {
-        table = table.column(last(120.0));
-    }
-    let mut headers = vec!["Time", "Operation", "Status", "Resource"];
-    if by_whom {
-        headers.push("Event initiated by");
-    }
-    if description {
-        headers.push("Description");
-    }
-    table
-        .header(20.0, |mut h| {
-            for t in &headers {
-                h.col(|ui| {
-                    ui.strong(*t);
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(22.0, n, |mut row| {
-                let (index, e) = entries[row.index()];
-                let open = selected.is_some_and(|(i, _)| i == index);
-                row.set_selected(open);
-                row.col(|ui| {
-                    // The time is the row's handle (keyboard and screen readers too), on
-                    // one line: the column grows to it.
-                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
-                    if ui
-                        .selectable_label(open, e.time.to_display())
-                        .on_hover_text("Show this event's JSON")
-                        .clicked()
-                    {
+        if by_whom {
+            table = table.column(if description {
+                Column::initial(150.0).at_least(80.0).clip(true)
+            } else {
+                last(80.0)
+            });
+        }
+        if description {
+            table = table.column(last(120.0));
+        }
+        let mut headers = vec!["Time", "Operation", "Status", "Resource"];
+        if by_whom {
+            headers.push("Event initiated by");
+        }
+        if description {
+            headers.push("Description");
+        }
+        table
+            .header(20.0, |mut h| {
+                for t in &headers {
+                    h.col(|ui| {
+                        ui.strong(*t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, n, |mut row| {
+                    let (index, e) = entries[row.index()];
+                    let open = selected.is_some_and(|(i, _)| i == index);
+                    row.set_selected(open);
+                    row.col(|ui| {
+                        // The time is the row's handle (keyboard and screen readers too), on
+                        // one line: the column grows to it.
+                        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+                        if ui
+                            .selectable_label(open, e.time.to_display())
+                            .on_hover_text("Show this event's JSON")
+                            .clicked()
+                        {
+                            clicked = Some((index, e.time));
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(&e.operation)
+                                .truncate()
+                                .selectable(false)
+                                .show_tooltip_when_elided(false),
+                        )
+                        .on_hover_text(&e.operation);
+                    });
+                    row.col(|ui| {
+                        let colour = match (e.status, e.operation.as_str()) {
+                            (ActivityStatus::Failed, _) | (_, "MakeDatabaseInaccessible") => RED,
+                            (ActivityStatus::Started, _) => AMBER,
+                            (ActivityStatus::Succeeded, _) => GREEN,
+                        };
+                        badge(ui, e.status.as_str(), colour);
+                    });
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(short_resource(&e.resource))
+                                .truncate()
+                                .selectable(false)
+                                .show_tooltip_when_elided(false),
+                        )
+                        .on_hover_text(&e.resource);
+                    });
+                    if by_whom {
+                        row.col(|ui| {
+                            let who = if e.caller.is_empty() {
+                                "Azure (service)"
+                            } else {
+                                e.caller.as_str()
+                            };
+                            ui.add(
+                                egui::Label::new(who)
+                                    .truncate()
+                                    .selectable(false)
+                                    .show_tooltip_when_elided(false),
+                            )
+                            .on_hover_text(who);
+                        });
+                    }
+                    if description {
+                        row.col(|ui| {
+                            ui.add(
+                                egui::Label::new(&e.message)
+                                    .truncate()
+                                    .selectable(false)
+                                    .show_tooltip_when_elided(false),
+                            )
+                            .on_hover_text(&e.message);
+                        });
+                    }
+                    if row.response().clicked() {
                         clicked = Some((index, e.time));
                     }
                 });
-                row.col(|ui| {
-                    ui.add(
-                        egui::Label::new(&e.operation)
-                            .truncate()
-                            .selectable(false)
-                            .show_tooltip_when_elided(false),
-                    )
-                    .on_hover_text(&e.operation);
-                });
-                row.col(|ui| {
-                    let colour = match (e.status, e.operation.as_str()) {
-                        (ActivityStatus::Failed, _) | (_, "MakeDatabaseInaccessible") => RED,
-                        (ActivityStatus::Started, _) => AMBER,
-                        (ActivityStatus::Succeeded, _) => GREEN,
-                    };
-                    badge(ui, e.status.as_str(), colour);
-                });
-                row.col(|ui| {
-                    ui.add(
-                        egui::Label::new(short_resource(&e.resource))
-                            .truncate()
-                            .selectable(false)
-                            .show_tooltip_when_elided(false),
-                    )
-                    .on_hover_text(&e.resource);
-                });
-                if by_whom {
-                    row.col(|ui| {
-                        let who = if e.caller.is_empty() {
-                            "Azure (service)"
-                        } else {
-                            e.caller.as_str()
-                        };
-                        ui.add(
-                            egui::Label::new(who)
-                                .truncate()
-                                .selectable(false)
-                                .show_tooltip_when_elided(false),
-                        )
-                        .on_hover_text(who);
-                    });
-                }
-                if description {
-                    row.col(|ui| {
-                        ui.add(
-                            egui::Label::new(&e.message)
-                                .truncate()
-                                .selectable(false)
-                                .show_tooltip_when_elided(false),
-                        )
-                        .on_hover_text(&e.message);
-                    });
-                }
-                if row.response().clicked() {
-                    clicked = Some((index, e.time));
-                }
             });
-        });
+    });
     if let Some(c) = clicked {
         selected = if selected.is_some_and(|(i, _)| i == c.0) {
             None

@@ -64,45 +64,47 @@ pub fn show(
         "Each backup is encrypted under the TDE protector of its time. A restore needs every key used between the full backup it starts from and the restore point, linked to the server and reachable.",
     );
     interval_timeline(ui, &d, server, now, cx.ws);
-    egui::Grid::new("protector-intervals")
-        .num_columns(4)
-        .striped(true)
-        .spacing([10.0, 4.0])
-        .show(ui, |ui| {
-            ui.strong("From");
-            ui.strong("To");
-            ui.strong("Key");
-            ui.strong("Server can use it");
-            ui.end_row();
-            for (i, iv) in d.protector_history.iter().enumerate() {
-                let to = d
-                    .protector_history
-                    .get(i + 1)
-                    .map(|n| n.from.to_display())
-                    .unwrap_or_else(|| "now".into());
-                ui.label(iv.from.to_display());
-                ui.label(to);
-                let key = match &iv.protector {
-                    None => "TDE off".to_string(),
-                    Some(p) => match &p.uri {
-                        Some(u) => short_key(u),
-                        None => "Service-managed key".into(),
-                    },
-                };
-                ui.label(key).on_hover_text(
-                    iv.protector
-                        .as_ref()
-                        .map(|p| format!("{}\nthumbprint {}", p.label(), p.thumbprint))
-                        .unwrap_or_default(),
-                );
-                match backup::interval_problem(cx.ws, server, iv) {
-                    None => badge(ui, "Reachable", GREEN),
-                    Some((word, why)) => badge(ui, word, RED)
-                        .on_hover_text(format!("A restore that needs this key fails: {why}.")),
-                };
+    crate::ui::widgets::wide(ui, "protector-intervals-wide", |ui| {
+        egui::Grid::new("protector-intervals")
+            .num_columns(4)
+            .striped(true)
+            .spacing([10.0, 4.0])
+            .show(ui, |ui| {
+                ui.strong("From");
+                ui.strong("To");
+                ui.strong("Key");
+                ui.strong("Server can use it");
                 ui.end_row();
-            }
-        });
+                for (i, iv) in d.protector_history.iter().enumerate() {
+                    let to = d
+                        .protector_history
+                        .get(i + 1)
+                        .map(|n| n.from.to_display())
+                        .unwrap_or_else(|| "now".into());
+                    ui.label(iv.from.to_display());
+                    ui.label(to);
+                    let key = match &iv.protector {
+                        None => "TDE off".to_string(),
+                        Some(p) => match &p.uri {
+                            Some(u) => short_key(u),
+                            None => "Service-managed key".into(),
+                        },
+                    };
+                    ui.label(key).on_hover_text(
+                        iv.protector
+                            .as_ref()
+                            .map(|p| format!("{}\nthumbprint {}", p.label(), p.thumbprint))
+                            .unwrap_or_default(),
+                    );
+                    match backup::interval_problem(cx.ws, server, iv) {
+                        None => badge(ui, "Reachable", GREEN),
+                        Some((word, why)) => badge(ui, word, RED)
+                            .on_hover_text(format!("A restore that needs this key fails: {why}.")),
+                    };
+                    ui.end_row();
+                }
+            });
+    });
 
     section(ui, "Restore (point in time)");
     if secondary {
@@ -164,7 +166,7 @@ pub fn show(
     outcome(ui, &form.message);
 
     section(ui, "Retention");
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let l = ui.label("Retention (days, 1–35)");
         ui.add(egui::TextEdit::singleline(&mut form.retention_days).desired_width(40.0))
             .labelled_by(l.id);
@@ -198,33 +200,35 @@ pub fn show(
     });
 
     section(ui, "Recent backups");
-    egui::Grid::new("recent-backups")
-        .num_columns(3)
-        .striped(true)
-        .show(ui, |ui| {
-            for b in backup::recent_backups(&d, now, 8) {
-                ui.label(b.time.to_display());
-                ui.label(b.kind.as_str());
-                ui.label(
-                    b.protector
-                        .as_ref()
-                        .map(|p| {
-                            p.uri
-                                .as_deref()
-                                .map(short_key)
-                                .unwrap_or_else(|| "Service-managed".into())
-                        })
-                        .unwrap_or_else(|| "TDE off".into()),
-                );
-                ui.end_row();
-            }
-        });
+    crate::ui::widgets::wide(ui, "recent-backups-wide", |ui| {
+        egui::Grid::new("recent-backups")
+            .num_columns(3)
+            .striped(true)
+            .show(ui, |ui| {
+                for b in backup::recent_backups(&d, now, 8) {
+                    ui.label(b.time.to_display());
+                    ui.label(b.kind.as_str());
+                    ui.label(
+                        b.protector
+                            .as_ref()
+                            .map(|p| {
+                                p.uri
+                                    .as_deref()
+                                    .map(short_key)
+                                    .unwrap_or_else(|| "Service-managed".into())
+                            })
+                            .unwrap_or_else(|| "TDE off".into()),
+                    );
+                    ui.end_row();
+                }
+            });
+    });
 
     let ltr = backup::ltr_backups(&d, now);
     if !ltr.is_empty() {
         section(ui, "Long-term retention backups");
         for t in ltr.iter().take(12) {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label(format!("Weekly full {}", t.to_display()));
                 if ui
                     .add_enabled(

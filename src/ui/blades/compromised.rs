@@ -59,7 +59,7 @@ pub fn show(ui: &mut egui::Ui, server: &str, f: &mut CompromisedForm, cx: &mut B
             ),
         ],
     );
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.radio_value(&mut f.keep_accessible, true, "Keep the data accessible");
         ui.radio_value(&mut f.keep_accessible, false, "Make the data inaccessible");
     });
@@ -242,7 +242,7 @@ fn make_inaccessible(
     let dbs = crate::ui::widgets::database_names(cx.ws, server);
     crate::ui::widgets::virtual_rows(ui, "drop-databases", 240.0, dbs.len(), |ui, i| {
         let db = &dbs[i];
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(db);
             if ui
                 .add_enabled(!cx.busy, egui::Button::new("Delete").small())

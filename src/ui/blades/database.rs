@@ -111,7 +111,7 @@ pub fn show(
             }
         }
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui.button("Backups").clicked() {
             cx.open(BladeKind::Backups {
                 server: server.to_string(),
@@ -143,7 +143,7 @@ pub fn show(
     // A dedicated SQL pool: Pause / Resume, as `az sql dw pause|resume`.
     if d.is_data_warehouse() {
         let paused = d.state.is_paused();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(format!("Dedicated SQL pool ({}).", d.state.label()));
             if ui.button(if paused { "Resume" } else { "Pause" }).clicked() {
                 let (server, db) = (server.to_string(), db.to_string());

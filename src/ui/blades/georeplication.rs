@@ -47,7 +47,7 @@ pub fn show_database(
     } else {
         "Primary"
     };
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Role:");
         badge(ui, role, if role == "Primary" { GREEN } else { BLUE });
     });
@@ -173,65 +173,67 @@ fn links_table(
         })
         .collect();
     let mut clicked: Option<String> = None;
-    TableBuilder::new(ui)
-        .id_salt("geo-links")
-        .striped(true)
-        .vscroll(false)
-        .sense(egui::Sense::click())
-        .column(Column::auto().at_least(70.0))
-        .column(Column::remainder().at_least(120.0).clip(true))
-        .column(Column::auto().at_least(60.0).clip(true))
-        // Room for "12 write(s) in flight": a clipped auto column sized by "caught up" never
-        // grows, and cut the badge to "1 write(s) …".
-        .column(Column::auto().at_least(160.0).at_most(190.0).clip(true))
-        .header(20.0, |mut h| {
-            for t in ["Role", "Server/database (region)", "State", "Lag"] {
-                h.col(|ui| {
-                    ui.strong(t);
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(24.0, rows.len(), |mut row| {
-                let (l, role, s, d) = rows[row.index()];
-                let open = shown.as_deref() == Some(l.id.as_str());
-                row.set_selected(open);
-                // The cells' text does not take the click: a click anywhere on the row
-                // opens the link's JSON.
-                row.col(|ui| {
-                    ui.add(egui::Label::new(role).selectable(false));
-                });
-                row.col(|ui| {
-                    let region = ws.server(s).map(|x| x.location.as_str()).unwrap_or("");
-                    let text = format!("{s}/{d} ({region})");
-                    if ui
-                        .add(egui::Button::selectable(open, text.as_str()).truncate())
-                        .on_hover_text(format!("{text}: show the link's JSON"))
-                        .clicked()
-                    {
+    crate::ui::widgets::wide(ui, "geo-links-wide", |ui| {
+        TableBuilder::new(ui)
+            .id_salt("geo-links")
+            .striped(true)
+            .vscroll(false)
+            .sense(egui::Sense::click())
+            .column(Column::auto().at_least(70.0))
+            .column(Column::remainder().at_least(120.0).clip(true))
+            .column(Column::auto().at_least(60.0).clip(true))
+            // Room for "12 write(s) in flight": a clipped auto column sized by "caught up" never
+            // grows, and cut the badge to "1 write(s) …".
+            .column(Column::auto().at_least(160.0).at_most(190.0).clip(true))
+            .header(20.0, |mut h| {
+                for t in ["Role", "Server/database (region)", "State", "Lag"] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(24.0, rows.len(), |mut row| {
+                    let (l, role, s, d) = rows[row.index()];
+                    let open = shown.as_deref() == Some(l.id.as_str());
+                    row.set_selected(open);
+                    // The cells' text does not take the click: a click anywhere on the row
+                    // opens the link's JSON.
+                    row.col(|ui| {
+                        ui.add(egui::Label::new(role).selectable(false));
+                    });
+                    row.col(|ui| {
+                        let region = ws.server(s).map(|x| x.location.as_str()).unwrap_or("");
+                        let text = format!("{s}/{d} ({region})");
+                        if ui
+                            .add(egui::Button::selectable(open, text.as_str()).truncate())
+                            .on_hover_text(format!("{text}: show the link's JSON"))
+                            .clicked()
+                        {
+                            clicked = Some(l.id.clone());
+                        }
+                    });
+                    row.col(|ui| {
+                        if role == "Secondary" {
+                            ui.add(egui::Label::new(l.state.as_str()).selectable(false));
+                        }
+                    });
+                    row.col(|ui| {
+                        if role == "Secondary" {
+                            let pending = in_flight(ws, s, d);
+                            if pending > 0 {
+                                badge(ui, &format!("{pending} write(s) in flight"), AMBER);
+                            } else {
+                                ui.add(egui::Label::new("caught up").selectable(false));
+                            }
+                        }
+                    });
+                    if row.response().clicked() {
                         clicked = Some(l.id.clone());
                     }
                 });
-                row.col(|ui| {
-                    if role == "Secondary" {
-                        ui.add(egui::Label::new(l.state.as_str()).selectable(false));
-                    }
-                });
-                row.col(|ui| {
-                    if role == "Secondary" {
-                        let pending = in_flight(ws, s, d);
-                        if pending > 0 {
-                            badge(ui, &format!("{pending} write(s) in flight"), AMBER);
-                        } else {
-                            ui.add(egui::Label::new("caught up").selectable(false));
-                        }
-                    }
-                });
-                if row.response().clicked() {
-                    clicked = Some(l.id.clone());
-                }
             });
-        });
+    });
     if let Some(id) = clicked {
         *shown = if shown.as_deref() == Some(id.as_str()) {
             None
@@ -621,7 +623,7 @@ fn create_group(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut 
     section(ui, "Create a failover group");
     text_field(ui, "Failover group name", &mut form.name, "fg-contoso");
     server_picker(ui, "Secondary server", cx.ws, server, &mut form.partner);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Failover policy");
         ui.radio_value(&mut form.policy, FailoverPolicy::Automatic, "Automatic");
         ui.radio_value(&mut form.policy, FailoverPolicy::Manual, "Manual");

@@ -191,7 +191,7 @@ pub fn show(
         )
     };
     ui.add_enabled_ui(!cx.busy && k.deleted.is_none(), |ui| {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let toggle = if kv.enabled { "Disable" } else { "Enable" };
             let clicked = ui.button(toggle).on_disabled_hover_text(&why).clicked();
             let warn = || {

@@ -57,7 +57,7 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
     };
     outcome(ui, &f.message);
     section(ui, "Import a key");
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.radio_value(&mut f.format, ImportFormat::Pem, "PEM file");
         ui.radio_value(&mut f.format, ImportFormat::Pfx, "PFX file");
         ui.radio_value(&mut f.format, ImportFormat::Byok, "BYOK file");
@@ -76,7 +76,7 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
         "/path/to/key.pem, .pfx or .byok",
     );
     if f.format == ImportFormat::Pfx {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("PFX password");
             ui.add(egui::TextEdit::singleline(&mut f.password).password(true))
                 .labelled_by(l.id);
@@ -159,7 +159,7 @@ pub fn show(ui: &mut egui::Ui, vault: &str, f: &mut ImportForm, cx: &mut BladeCt
                 .then(|| (k.name.clone(), v.key_uri(&k.name, &cur.version)))
         })
         .collect();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         text_field(ui, "KEK name", &mut f.kek_name, "byok-kek");
     });
     if ui

@@ -205,7 +205,7 @@ pub fn show(
     // Only the rows in view are laid out: a server of thousands of databases costs a frame
     // what twenty rows cost.
     let height = (ui.available_height() - 10.0).max(240.0);
-    ui.push_id("server-dbs", |ui| {
+    crate::ui::widgets::wide(ui, "server-dbs", |ui| {
         TableBuilder::new(ui)
             .striped(true)
             .max_scroll_height(height)

@@ -135,7 +135,7 @@ fn encryption(
         _ => {}
     }
     if w.cmk_status != Some(CmkStatus::AwaitingUserAction) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let current = if form.key.is_empty() {
                 w.cmk_key.clone().unwrap_or_default()
             } else {
@@ -187,7 +187,7 @@ fn encryption(
             }
         });
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         widgets::narrow_text_field(ui, "Key name", &mut form.new_key_name, "wskey2", 90.0);
         widgets::narrow_text_field(
             ui,
@@ -230,7 +230,7 @@ fn encryption(
 fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &mut BladeCtx<'_>) {
     let (n, g) = (w.name.clone(), w.resource_group.clone());
     for p in &w.pools {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(format!(
                 "{} · {} · {} · TDE {}",
                 p.name,
@@ -295,7 +295,7 @@ fn pools(ui: &mut egui::Ui, w: &SynapseWorkspace, form: &mut SynapseForm, cx: &m
             }
         });
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         widgets::narrow_text_field(ui, "Pool name", &mut form.pool_name, "sqlpool1", 120.0);
         if ui
             .add_enabled(

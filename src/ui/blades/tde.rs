@@ -126,7 +126,7 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         grant_offer(ui, server, form, cx);
     }
     ui.add_space(6.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let save = ui
             .add_enabled(!cx.busy, egui::Button::new("Save"))
             .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY);

@@ -103,7 +103,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
             ("Recovery level", v.recovery_level().into()),
         ],
     );
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui
             .button("Access control (IAM), locks, diagnostic settings")
             .clicked()
@@ -185,7 +185,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     if v.network.restricted {
         let mut remove = None;
         for r in &v.network.ip_rules {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label(format!("IP rule {r}"));
                 if ui
                     .add_enabled(!cx.busy, egui::Button::new(format!("Remove {r}")))
@@ -204,7 +204,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 format!("IP rule {r} removed.")
             });
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             crate::ui::widgets::narrow_text_field(
                 ui,
                 "Address or range",
@@ -245,7 +245,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
     section(ui, "Keys");
     for k in v.keys.iter().filter(|k| k.deleted.is_none()) {
         let Some(cur) = k.current() else { continue };
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.link(&k.name).clicked() {
                 cx.open(BladeKind::KeyVersion {
                     vault: v.name.clone(),
@@ -319,16 +319,16 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
         .default_open(false)
         .show(ui, |ui| {
             text_field(ui, "Key name", &mut f.key_name, "tde-key");
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.radio_value(&mut f.key_type, KeyType::Rsa, "RSA");
                 ui.radio_value(&mut f.key_type, KeyType::RsaHsm, "RSA-HSM");
             });
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 for size in [2048, 3072, 4096] {
                     ui.radio_value(&mut f.key_size, size, format!("{size}"));
                 }
             });
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 if ui
                     .add_enabled(!cx.busy, egui::Button::new("Create"))
                     .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY)
@@ -394,7 +394,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 },
             );
             text_field(ui, "Backup file", &mut f.backup_path, "/path/to/key.backup");
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let path = f.backup_path.trim().to_string();
                 if ui
                     .add_enabled(
@@ -553,7 +553,7 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 &mut f.object_id,
                 "00000000-0000-0000-0000-000000000000",
             );
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label("Template:");
                 if ui
                     .button("SQL Server TDE (get, wrapKey, unwrapKey)")

@@ -52,7 +52,7 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
         ui.label(egui::RichText::new("No locks.").weak());
     }
     for l in &covering {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let on_group = !l.scope.eq_ignore_ascii_case(&vault_id);
             ui.label(format!(
                 "{} · {}{}{}",
@@ -89,7 +89,7 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             }
         });
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         narrow_text_field(ui, "Lock name", &mut f.lock_name, "do-not-delete", 160.0);
         crate::ui::widgets::combo(ui, "Lock type", f.lock_level.as_str(), None, |ui| {
             ui.selectable_value(
@@ -139,7 +139,7 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
         ui.label(egui::RichText::new("No diagnostic settings: requests are not audited.").weak());
     }
     for d in &v.diagnostic_settings {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(format!(
                 "{} · AuditEvent {} · to {}",
                 d.name,
@@ -164,7 +164,7 @@ pub fn governance(ui: &mut egui::Ui, name: &str, f: &mut GovernanceForm, cx: &mu
             }
         });
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         narrow_text_field(
             ui,
             "Setting name",
@@ -407,7 +407,7 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
         return;
     };
     let n = cache.rows.len();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(if n == 1 {
             "1 record".to_string()
         } else {
@@ -437,11 +437,10 @@ pub fn logs(ui: &mut egui::Ui, vault: &str, view: &mut LogsView, cx: &mut BladeC
     let mut clicked = None;
     let detail_height = if view.selected.is_some() { 220.0 } else { 0.0 };
     let table_height = (ui.available_height() - detail_height - 70.0).max(160.0);
-    // The columns keep their widths; a narrow blade (200 % zoom) scrolls them sideways with
-    // the blade itself (one scroll area: a nested one would leave the table's right part in
-    // a viewport past the window's edge).
+    // The columns keep their widths; a narrow blade (200 % zoom) scrolls them sideways (the
+    // table alone: the text around it keeps wrapping at the blade's width).
     ui.push_id("audit-table", |ui| {
-        ui.scope(|ui| {
+        crate::ui::widgets::wide(ui, "audit-table-wide", |ui| {
             TableBuilder::new(ui)
                 .striped(true)
                 .sense(egui::Sense::click())
@@ -534,7 +533,7 @@ fn export_controls(
     rows: &[usize],
     cx: &mut BladeCtx<'_>,
 ) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         narrow_text_field(
             ui,
             "Export to file",
@@ -784,7 +783,7 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
     if v.is_managed_hsm() {
         ui.label("Managed HSM: local RBAC decides access (roles below).");
     } else {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Permission model:");
             ui.radio_value(&mut rbac_on, false, "Vault access policy");
             ui.radio_value(&mut rbac_on, true, "Azure role-based access control");
@@ -828,7 +827,7 @@ fn access_control(ui: &mut egui::Ui, v: &KeyVault, f: &mut GovernanceForm, cx: &
         ui.label(egui::RichText::new("No role assignments: nobody can use the keys.").weak());
     }
     for a in &live {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let pending = if a.active(now) {
                 String::new()
             } else {

@@ -195,7 +195,7 @@ pub fn show(ui: &mut egui::Ui, v: &KeyVault, f: &mut SecretsForm, cx: &mut Blade
         .default_open(false)
         .show(ui, |ui| {
             text_field(ui, "Secret name", &mut f.name, "db-password");
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let l = ui.label("Secret value");
                 ui.add(
                     egui::TextEdit::singleline(&mut f.value)
