@@ -1343,7 +1343,10 @@ fn fits_across(h: &Harness<'static, ConsoleApp>, label: &str) -> egui::Rect {
 /// glyph drawn large and shrunk with the scene loses its thin strokes, "sql contoso us"):
 /// each galley naming a server in the picture is shown at the size it was laid out at, and
 /// at least `min_px` pixels high. Returns how many it checked.
-fn topology_names_drawn_at_screen_size(h: &Harness<'static, ConsoleApp>, min_px: f32) -> usize {
+pub(crate) fn topology_names_drawn_at_screen_size(
+    h: &Harness<'static, ConsoleApp>,
+    min_px: f32,
+) -> usize {
     let ppp = h.ctx.pixels_per_point();
     let mut seen = 0;
     for clipped in &h.output().shapes {

@@ -747,16 +747,17 @@ fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &Failo
         .x_axis_label(format!("simulated time (UTC), from {}", clock_of(started)))
         .y_axis_label("databases open")
         .x_axis_formatter(move |mark, _| clock_of(started + Duration::seconds(mark.value as i64)))
-        .label_formatter(move |pos| {
-            let p = match pos {
-                egui_plot::HoverPosition::NearDataPoint { position, .. }
-                | egui_plot::HoverPosition::Elsewhere { position } => position,
-            };
-            Some(format!(
-                "{}: {} open",
-                clock_of(started + Duration::seconds(p.x as i64)),
-                p.y.round()
-            ))
+        .label_formatter({
+            // The line's value where the pointer is, not the pointer's height (a trainer
+            // read "998 open" at 09:00:11 while the line was at 0 until 09:00:15).
+            let points = points.clone();
+            move |pos| {
+                let p = match pos {
+                    egui_plot::HoverPosition::NearDataPoint { position, .. }
+                    | egui_plot::HoverPosition::Elsewhere { position } => position,
+                };
+                opened_label(started, &points, p.x)
+            }
         })
         .include_x(0.0)
         .include_x(span * 1.05)
@@ -781,6 +782,28 @@ fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &Failo
         });
 }
 
+/// How many databases the step line `points` (x ascending, a step as two points at the
+/// same x) shows open `x` seconds into the failover: at a step, the count after it. `None`
+/// off the line (before it starts, after its last point).
+fn opened_at(points: &[[f64; 2]], x: f64) -> Option<f64> {
+    let (first, last) = (points.first()?, points.last()?);
+    if !x.is_finite() || x < first[0] || x > last[0] {
+        return None;
+    }
+    points.iter().rev().find(|p| p[0] <= x).map(|p| p[1])
+}
+
+/// The failover plot's hover label `x` seconds after `started`: the time and the line's
+/// count then ("09:00:11: 0 open"); none off the line.
+fn opened_label(started: Timestamp, points: &[[f64; 2]], x: f64) -> Option<String> {
+    let open = opened_at(points, x)?;
+    Some(format!(
+        "{}: {} open",
+        clock_of(started + Duration::seconds(x.floor() as i64)),
+        thousands(open.round().max(0.0) as u64)
+    ))
+}
+
 /// Makes the geo-secondary `d` on `s` the primary (planned, or forced with data loss).
 fn replica_failover(cx: &mut BladeCtx<'_>, s: &str, d: &str, allow_data_loss: bool) {
     cx.az(format!(
@@ -798,4 +821,35 @@ fn replica_failover(cx: &mut BladeCtx<'_>, s: &str, d: &str, allow_data_loss: bo
             report(&r)
         })
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found in the failover storm at 150 %: hovering the plot at 09:00:11 said "998 open"
+    /// (the pointer's height) while the line was at 0 until 09:00:15.
+    #[test]
+    fn the_failover_plot_hover_names_the_lines_count_at_that_time() {
+        let started = Timestamp(1_767_430_800); // 2026-01-03 09:00:00 UTC
+        // Nothing open until 15 s, then 900, then all 1,102 at 22 s.
+        let points = [
+            [0.0, 0.0],
+            [15.0, 0.0],
+            [15.0, 900.0],
+            [22.0, 900.0],
+            [22.0, 1102.0],
+        ];
+        let at = |x: f64| opened_label(started, &points, x);
+        assert_eq!(at(11.0).as_deref(), Some("09:00:11: 0 open"));
+        assert_eq!(at(11.6).as_deref(), Some("09:00:11: 0 open"));
+        assert_eq!(at(15.0).as_deref(), Some("09:00:15: 900 open"));
+        assert_eq!(at(20.0).as_deref(), Some("09:00:20: 900 open"));
+        assert_eq!(at(22.0).as_deref(), Some("09:00:22: 1,102 open"));
+        // Off the line: no label.
+        assert_eq!(at(-1.0), None);
+        assert_eq!(at(23.0), None);
+        assert_eq!(at(f64::NAN), None);
+        assert_eq!(opened_label(started, &[], 1.0), None);
+    }
 }

@@ -1,0 +1,208 @@
+//! The Topology picture as a trainer drives it at 150 %: Fit, Ctrl+wheel zoom a notch at a
+//! time, text a class can read.
+
+use crate::common;
+use crate::kit::*;
+use egui_kittest::Harness;
+use tde_console::persist;
+use tde_console::ui::ConsoleApp;
+use tde_console::ui::presentation::Look;
+
+/// The demo in a 1280x720 window at `zoom` in `look`, the Topology blade open by clicking
+/// View > Topology.
+fn topology_at(zoom: f32, look: Look) -> Harness<'static, ConsoleApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(move |_cc| {
+            let mut app =
+                ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
+                    .with_keys(std::sync::Arc::new(common::FixtureKeys::new()));
+            app.presentation.set(zoom, look);
+            app
+        });
+    h.run_steps(4);
+    click(&mut h, "View");
+    click(&mut h, "Topology");
+    h.run_steps(4);
+    h
+}
+
+/// Where the text `text` (exactly) is painted on screen: its galley's top-left corner.
+fn painted_at(h: &Harness<'static, ConsoleApp>, text: &str) -> Option<egui::Pos2> {
+    h.output().shapes.iter().find_map(|c| match &c.shape {
+        egui::Shape::Text(t) if t.galley.text() == text => Some(t.pos),
+        _ => None,
+    })
+}
+
+/// How large the picture is drawn: the distance on screen from the server's name (at its
+/// box's left) to the first key of its vault (at the vault box's left), both left-aligned
+/// in their boxes, so it grows and shrinks exactly with the picture.
+fn picture_scale(h: &Harness<'static, ConsoleApp>) -> f32 {
+    let server = painted_at(h, "SQL sql-contoso-us").expect("the server's name is painted");
+    let key = painted_at(h, "• tde-protector").expect("the vault's key is painted");
+    key.x - server.x
+}
+
+/// One notch of a mouse wheel with Ctrl held, as eframe hands it to egui on Linux and
+/// Windows (Ctrl sets both `ctrl` and `command`), over `at`; then the frames egui spreads
+/// its zoom over.
+fn ctrl_wheel(
+    h: &mut Harness<'static, ConsoleApp>,
+    at: egui::Pos2,
+    unit: egui::MouseWheelUnit,
+    delta: egui::Vec2,
+    modifiers: egui::Modifiers,
+) {
+    h.event(egui::Event::PointerMoved(at));
+    h.run_steps(1);
+    h.event(egui::Event::MouseWheel {
+        unit,
+        delta,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers,
+    });
+    // egui smooths a wheel's delta over about half a second of frames.
+    h.run_steps(40);
+}
+
+/// Found in the walk at 150 % in high contrast: after Fit, one Ctrl+wheel notch, up or
+/// down, shrank the picture 4-5x (425 px wide to ~90 px) and threw it into a corner. One
+/// notch now zooms by at most 25 %, wheel up in and wheel down out, about the pointer.
+#[test]
+fn at_150_percent_one_ctrl_wheel_notch_zooms_one_step_the_right_way() {
+    let ctrl = egui::Modifiers::CTRL | egui::Modifiers::COMMAND;
+    for (unit, notch, modifiers) in [
+        // X11 and Windows: a notch is a line.
+        (egui::MouseWheelUnit::Line, 1.0, ctrl),
+        // Some mice and Wayland send points; a large jump is still one step.
+        (egui::MouseWheelUnit::Point, 120.0, ctrl),
+        // Ctrl alone (no `command`) zooms too.
+        (egui::MouseWheelUnit::Line, 1.0, egui::Modifiers::CTRL),
+    ] {
+        let mut h = topology_at(1.5, Look::HighContrast);
+        click(&mut h, "Fit");
+        h.run_steps(4);
+        let fitted = picture_scale(&h);
+        assert!(fitted > 100.0, "the fitted picture is drawn: {fitted}");
+        let server = painted_at(&h, "SQL sql-contoso-us").expect("the server");
+        let over = server + egui::vec2(20.0, 8.0);
+        let mut was = fitted;
+        for (up, what) in [(true, "up"), (false, "down"), (false, "down"), (true, "up")] {
+            let delta = egui::vec2(0.0, if up { notch } else { -notch });
+            ctrl_wheel(&mut h, over, unit, delta, modifiers);
+            let now = picture_scale(&h);
+            let ratio = now / was;
+            if up {
+                assert!(
+                    (1.05..=1.26).contains(&ratio),
+                    "{unit:?} {modifiers:?}: a notch {what} zooms in by at most 25 %: {was} -> {now}"
+                );
+            } else {
+                assert!(
+                    (1.0 / 1.26..=0.95).contains(&ratio),
+                    "{unit:?} {modifiers:?}: a notch {what} zooms out by at most 20 %: {was} -> {now}"
+                );
+            }
+            // About the pointer: the server's name stays under it.
+            let moved = painted_at(&h, "SQL sql-contoso-us").expect("the server") - server;
+            assert!(
+                moved.length() < 30.0,
+                "{unit:?}: the zoom is about the pointer; the server moved by {moved:?}"
+            );
+            was = now;
+        }
+        // The − button is one step too.
+        click(&mut h, "−");
+        h.run_steps(4);
+        let ratio = picture_scale(&h) / was;
+        assert!((0.78..=0.82).contains(&ratio), "− zooms out 20 %: {ratio}");
+    }
+}
+
+/// The sizes on screen, in pixels, the picture's texts named in `texts` are painted at.
+fn painted_px(h: &Harness<'static, ConsoleApp>, texts: &[&str]) -> Vec<(String, f32)> {
+    let ppp = h.ctx.pixels_per_point();
+    h.output()
+        .shapes
+        .iter()
+        .filter_map(|c| match &c.shape {
+            egui::Shape::Text(t) if texts.contains(&t.galley.text()) => Some((
+                t.galley.text().to_string(),
+                t.galley.job.sections[0].format.font_id.size * ppp,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Found in the walk at 150 % (shots 78, 233): in the Topology blade, "4 Online",
+/// "Customer-managed key" and the key names were drawn at about 7 pixels, unreadable from
+/// a seat (issue 23). Fit now never draws the picture's smaller text below 11 pixels; what
+/// does not fit is a drag or the wheel away.
+#[test]
+fn at_150_percent_the_fitted_topology_draws_its_small_text_readably() {
+    let secondary = [
+        "4 Online",
+        "Customer-managed key",
+        "Service-managed key",
+        "• tde-protector",
+        "• billing-key",
+        "TDE protector",
+        "linked key",
+    ];
+    for look in [Look::Light, Look::HighContrast] {
+        let mut h = topology_at(1.5, look);
+        for fit in [false, true] {
+            if fit {
+                click(&mut h, "Fit");
+                h.run_steps(4);
+            }
+            assert!(
+                crate::console::topology_names_drawn_at_screen_size(&h, 11.0) > 0,
+                "{look:?}: the servers' names are drawn"
+            );
+            let sizes = painted_px(&h, &secondary);
+            for text in secondary {
+                assert!(
+                    sizes.iter().any(|(t, _)| t == text),
+                    "{look:?}: '{text}' is painted: {sizes:?}"
+                );
+            }
+            for (text, px) in &sizes {
+                assert!(*px >= 10.99, "{look:?}: '{text}' is drawn at {px} px");
+            }
+        }
+        // The rest of the picture is a wheel away: scrolled down over the canvas, the last
+        // region's vault comes into view.
+        let over =
+            painted_at(&h, "SQL sql-contoso-us").expect("the server") + egui::vec2(20.0, 8.0);
+        let seen = |h: &Harness<'static, ConsoleApp>| {
+            h.output().shapes.iter().any(|c| match &c.shape {
+                egui::Shape::Text(t) if t.galley.text() == "KV kv-contoso-us2" => {
+                    c.clip_rect.contains_rect(t.visual_bounding_rect())
+                }
+                _ => false,
+            })
+        };
+        for _ in 0..20 {
+            if seen(&h) {
+                break;
+            }
+            h.event(egui::Event::PointerMoved(over));
+            h.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Line,
+                delta: egui::vec2(0.0, -1.0),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+                modifiers: egui::Modifiers::NONE,
+            });
+            h.run_steps(20);
+        }
+        assert!(
+            seen(&h),
+            "{look:?}: the wheel brings the last vault into view"
+        );
+    }
+}
