@@ -14,3 +14,4 @@ mod never_reveal;
 mod scale;
 mod status;
 mod storm;
+mod walk150;
