@@ -132,3 +132,40 @@ fn at_150_percent_a_long_shell_output_line_wraps_inside_the_panel() {
         "every word of the line is kept"
     );
 }
+
+/// Found at 150 % (light and high contrast): with a blade open and the Notifications panel
+/// over it, Esc closed the blade hidden behind the panel and left the panel open. Esc
+/// closes the topmost thing first: a menu, then Notifications, then a side panel, then
+/// the blade.
+#[test]
+fn at_150_percent_esc_closes_the_topmost_thing_first() {
+    let mut h = app_at_zoom(1.5);
+    crate::console::go_to(&mut h, "sql-contoso-us");
+    assert_eq!(h.state().blades.len(), 1, "a blade is open");
+    // A menu closes itself; the blade stays.
+    click(&mut h, "View");
+    assert!(egui::Popup::is_any_open(&h.ctx), "the View menu is open");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!egui::Popup::is_any_open(&h.ctx), "Esc closed the menu");
+    assert_eq!(h.state().blades.len(), 1, "and left the blade");
+    // Notifications over the blade: Esc closes the panel, not the blade.
+    click(&mut h, "Notifications");
+    assert!(h.state().show_notifications);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().show_notifications, "Esc closed Notifications");
+    assert_eq!(h.state().blades.len(), 1, "the blade behind it stays");
+    // A side panel next.
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    assert!(h.state().show_history);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().show_history, "Esc closed History");
+    assert_eq!(h.state().blades.len(), 1, "the blade stays");
+    // Then the blade.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(h.state().blades.is_empty(), "Esc closed the blade");
+}
