@@ -386,7 +386,7 @@ fn prompt_row(
             .size()
             .x;
         let prompt_left = ui.cursor().min.x;
-        ui.add_space(prompt_width);
+        ui.add_space(prompt_width + ui.spacing().item_spacing.x);
         // Enter is the shell's, before the text box would take it as a new line.
         let focused = ui.memory(|m| m.has_focus(id));
         let enter = focused
