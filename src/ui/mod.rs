@@ -374,21 +374,34 @@ impl ConsoleApp {
         if !dialog_open && ctx.input(|i| i.key_pressed(Key::F5)) {
             self.presenter = !self.presenter;
         }
-        // Esc closes the blades opened beside the presenter view's picture, then leaves the
-        // view; elsewhere it restores a maximised blade, else closes the newest one.
-        if self.presenter && !dialog_open && ctx.input(|i| i.key_pressed(Key::Escape)) {
+        // Esc closes the topmost thing first: an open menu or list closes itself and a
+        // dialog answers it; then the Notifications panel (drawn over everything), then a
+        // side panel (History, the vaults' endpoint, Scenarios); then, beside the presenter
+        // view's picture, its blades, else the view; elsewhere it restores a maximised
+        // blade, else closes the newest one. (At 150 % Esc closed the blade hidden behind
+        // Notifications and left the panel open.) In a text field it only leaves the field.
+        let esc = !dialog_open
+            && !egui::Popup::is_any_open(ctx)
+            && ctx.input(|i| i.key_pressed(Key::Escape));
+        if esc && self.show_notifications && !typing {
+            self.show_notifications = false;
+        } else if esc && self.presenter {
             if self.presenter_beside() {
                 self.maximised = None;
                 self.blades.pop();
             } else {
                 self.presenter = false;
             }
-        } else if !dialog_open
-            && !typing
-            && ctx.input(|i| i.key_pressed(Key::Escape))
-            && self.maximised.take().is_none()
-        {
-            self.blades.pop();
+        } else if esc && !typing {
+            if self.show_history {
+                self.show_history = false;
+            } else if self.serving.open {
+                self.serving.open = false;
+            } else if self.show_scenarios {
+                self.show_scenarios = false;
+            } else if self.maximised.take().is_none() {
+                self.blades.pop();
+            }
         }
         if ctx.input(|i| i.key_pressed(Key::F11)) {
             let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));

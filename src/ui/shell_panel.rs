@@ -226,7 +226,10 @@ pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::U
     header(busy, shell, ui);
     if minimised {
         // The prompt alone: what it prints shows when the shell is restored.
-        if let Some(job) = prompt_row(ws, shell, ui, busy) {
+        // A minimised shell grows to show a pasted script's first lines (the panel measures
+        // its content); more scroll inside the prompt.
+        let mono = egui::TextStyle::Monospace.resolve(ui.style()).size;
+        if let Some(job) = prompt_row(ws, shell, ui, busy, 4.0 * mono * 1.3) {
             out.push(Action::Spawn(Box::new(job)));
         }
         return out;
@@ -234,13 +237,18 @@ pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::U
     // The prompt sits at the bottom and the transcript fills exactly what is left, so the
     // panel keeps the height the user gave it (content never measures it smaller).
     ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
-        if let Some(job) = prompt_row(ws, shell, ui, busy) {
+        // A pasted script grows the prompt upwards, over the transcript's room (which keeps
+        // two lines), never past the title row or under the status bar.
+        let mono = egui::TextStyle::Monospace.resolve(ui.style()).size;
+        let budget = ui.available_height() - 2.0 * mono * 1.3 - ui.spacing().interact_size.y;
+        if let Some(job) = prompt_row(ws, shell, ui, busy, budget) {
             out.push(Action::Spawn(Box::new(job)));
         }
-        // Wide output (`-o table`) scrolls sideways instead of wrapping. However short the
-        // panel is, the transcript takes only what the prompt leaves (never drawn over the
-        // title row).
-        egui::ScrollArea::both()
+        // Output wraps at the panel's width, as a terminal's does (a long line, az's
+        // "Did you mean" among them, was cut at the edge and needed sideways scrolling).
+        // However short the panel is, the transcript takes only what the prompt leaves
+        // (never drawn over the title row).
+        egui::ScrollArea::vertical()
             .id_salt("cloud-shell-transcript")
             .stick_to_bottom(true)
             .auto_shrink([false, false])
@@ -248,7 +256,7 @@ pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::U
             .show(ui, |ui| {
                 ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
                     let job = shell.layout(ui.style());
-                    ui.add(egui::Label::new(job).selectable(true).extend());
+                    ui.add(egui::Label::new(job).selectable(true).wrap());
                 });
             });
     });
@@ -330,13 +338,17 @@ fn header(busy: bool, shell: &mut ShellPanel, ui: &mut egui::Ui) {
 /// The prompt's text box: one line, or the lines of a pasted script (kept as they are,
 /// never joined). Enter runs it; Shift+Enter adds a line.
 const INPUT_ID: &str = "cloud-shell-input";
+/// The text box's margin around its text (the prompt is centred on its first line).
+const INPUT_MARGIN: egui::Margin = egui::Margin::symmetric(4, 2);
 
-/// The prompt; the job of the line run by Enter.
+/// The prompt; the job of the line run by Enter. The text box shows as many lines as it
+/// holds up to `budget` points high, and scrolls beyond.
 fn prompt_row(
     ws: &Workspace,
     shell: &mut ShellPanel,
     ui: &mut egui::Ui,
     busy: bool,
+    budget: f32,
 ) -> Option<Job> {
     let mut run = None;
     let id = egui::Id::unique(INPUT_ID);
@@ -349,8 +361,32 @@ fn prompt_row(
             .weak(),
         );
     }
-    ui.horizontal(|ui| {
-        let prompt = ui.monospace(shell.prompt());
+    // The row is laid out at the height its text box measured (the pass is redone when
+    // that changes), at most `budget`, and the box scrolls inside it: in the panel's
+    // bottom-up layout a row that grew after it was placed went past the panel's bottom
+    // edge (a pasted script's third line was under the status bar) and the panel measured
+    // it taller and pushed its title row out of sight.
+    let one_row = ui.spacing().interact_size.y;
+    let height_id = id.with("height");
+    let measured = ui.data(|d| d.get_temp::<f32>(height_id));
+    let row_height = measured
+        .unwrap_or(one_row)
+        .clamp(one_row, budget.max(one_row));
+    let width = ui.available_width();
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, row_height),
+        egui::Layout::left_to_right(egui::Align::Min),
+        |ui| {
+        // The prompt stands beside the text box's first line (placed once the box is).
+        let font = egui::TextStyle::Monospace.resolve(ui.style());
+        let prompt_text = shell.prompt();
+        let prompt_width = ui
+            .painter()
+            .layout_no_wrap(prompt_text.into(), font.clone(), egui::Color32::PLACEHOLDER)
+            .size()
+            .x;
+        let prompt_left = ui.cursor().min.x;
+        ui.add_space(prompt_width + ui.spacing().item_spacing.x);
         // Enter is the shell's, before the text box would take it as a new line.
         let focused = ui.memory(|m| m.has_focus(id));
         let enter = focused
@@ -358,10 +394,16 @@ fn prompt_row(
             && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter));
         let single = !shell.input.contains('\n');
         // A pasted script shows its lines (up to the panel's height), never joined.
-        let edit = ui.add_enabled(
+        let edit = egui::ScrollArea::vertical()
+            .id_salt("cloud-shell-input-scroll")
+            .max_height(row_height)
+            .min_scrolled_height(row_height)
+            .auto_shrink([false, true])
+            .show(ui, |ui| ui.add_enabled(
             !busy,
             egui::TextEdit::multiline(&mut shell.input)
                 .id(id)
+                .margin(INPUT_MARGIN)
                 .font(egui::TextStyle::Monospace)
                 .desired_rows(1)
                 .desired_width(f32::INFINITY)
@@ -371,8 +413,22 @@ fn prompt_row(
                         "Get-AzSqlServerKeyVaultKey -ResourceGroupName rg-contoso-us -ServerName sql-contoso-us"
                     }
                 }),
-        )
-.on_disabled_hover_text(crate::ui::widgets::BUSY_WHY);
+        ))
+        .inner
+        .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY);
+        let first_line = egui::Rect::from_min_size(
+            egui::pos2(prompt_left, edit.rect.min.y),
+            egui::vec2(prompt_width, ui.fonts_mut(|f| f.row_height(&font)) + INPUT_MARGIN.sum().y),
+        );
+        if (edit.rect.height() - measured.unwrap_or(one_row)).abs() > 0.5 {
+            ui.data_mut(|d| d.insert_temp(height_id, edit.rect.height()));
+            ui.ctx()
+                .request_discard("the Cloud Shell prompt changed height");
+        }
+        let prompt = ui.put(
+            first_line,
+            egui::Label::new(egui::RichText::new(prompt_text).monospace()),
+        );
         let edit = edit.labelled_by(prompt.id);
         if edit.has_focus() && single && !shell.history.is_empty() {
             let (up, down) = ui.input(|i| {

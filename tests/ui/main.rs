@@ -15,3 +15,4 @@ mod scale;
 mod status;
 mod storm;
 mod topology;
+mod walk150;
