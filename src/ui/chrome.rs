@@ -670,9 +670,24 @@ fn clock(app: &ConsoleApp, ui: &mut egui::Ui, compact: bool) -> Vec<Action> {
         .as_ref()
         .is_some_and(|j| j.origin == super::jobs::JobOrigin::Clock);
     let enabled = !app.busy() || clock_step;
+    // As wide as the wider of its two words, so the controls after it keep their place
+    // when Play turns into Pause (it was 48 points, narrower than "Pause" in some fonts).
+    let word = |ui: &egui::Ui, w: &str| {
+        egui::WidgetText::from(w)
+            .into_galley(
+                ui,
+                Some(egui::TextWrapMode::Extend),
+                f32::INFINITY,
+                egui::TextStyle::Button,
+            )
+            .size()
+            .x
+    };
+    let play_width =
+        word(ui, "Play").max(word(ui, "Pause")) + 2.0 * ui.spacing().button_padding.x + 2.0;
     if ui
         .add_enabled_ui(enabled, |ui| {
-            ui.add_sized([48.0, 20.0], egui::Button::new(play))
+            ui.add_sized([play_width.max(48.0), 20.0], egui::Button::new(play))
         })
         .inner
         .clicked()

@@ -343,3 +343,21 @@ fn tde_console_app() -> Harness<'static, ConsoleApp> {
     h.run_steps(2);
     h
 }
+
+/// Found in the walks at 150 % and 200 % (issue 23): "Pause" is wider than "Play", so the
+/// speed list and +1m … +1d moved 3 to 5 pixels under the trainer's mouse when the clock
+/// started. They keep their place.
+#[test]
+fn play_turning_into_pause_moves_nothing_after_it() {
+    for zoom in [1.0, 1.5, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        h.run_steps(2);
+        let before = (h.get_by_label("+1m").rect(), h.get_by_label("+1d").rect());
+        click(&mut h, "Play");
+        h.run_steps(2);
+        assert!(h.query_by_label("Pause").is_some(), "the clock plays");
+        let after = (h.get_by_label("+1m").rect(), h.get_by_label("+1d").rect());
+        assert_eq!(before, after, "at {zoom}: the clock's buttons moved");
+        click(&mut h, "Pause");
+    }
+}
