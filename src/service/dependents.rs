@@ -34,6 +34,15 @@ impl Dependent {
         }
     }
 
+    /// The word a badge shows for it: what kind of use this is.
+    pub fn kind_word(&self) -> &'static str {
+        match self {
+            Dependent::Protector { .. } | Dependent::DatabaseKey { .. } => "In use",
+            Dependent::Linked { .. } => "Linked",
+            Dependent::Backups { .. } => "Backups",
+        }
+    }
+
     /// Whether losing the key makes databases Inaccessible (not only old backups).
     pub fn is_live(&self) -> bool {
         matches!(
@@ -326,4 +335,34 @@ pub fn version_in_use(ws: &Workspace, vault: &str, key: &str) -> Option<String> 
         }
     }
     k.current().map(|v| v.version.0.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_use_has_its_own_word() {
+        let server = "s".to_string();
+        let database = "d".to_string();
+        let words: Vec<&str> = [
+            Dependent::Protector {
+                server: server.clone(),
+                databases: 1,
+            },
+            Dependent::DatabaseKey {
+                server: server.clone(),
+                database: database.clone(),
+            },
+            Dependent::Linked {
+                server: server.clone(),
+            },
+            Dependent::Backups { server, database },
+        ]
+        .iter()
+        .map(Dependent::kind_word)
+        .collect();
+        // A key linked as an HA twin was labelled "Backups" beside "Linked to …".
+        assert_eq!(words, ["In use", "In use", "Linked", "Backups"]);
+    }
 }

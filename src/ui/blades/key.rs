@@ -129,11 +129,8 @@ pub fn show(
     }
     for (_, d) in &mine {
         ui.horizontal_wrapped(|ui| {
-            if d.is_live() {
-                badge(ui, "In use", BLUE);
-            } else {
-                badge(ui, "Backups", AMBER);
-            }
+            // The pill names the kind of use: a linked key is not a backup.
+            badge(ui, d.kind_word(), if d.is_live() { BLUE } else { AMBER });
             ui.label(d.describe());
         });
     }
