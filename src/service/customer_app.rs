@@ -228,6 +228,8 @@ pub struct Summary {
     pub down_since: Option<Timestamp>,
     /// The text of the first failure of the current episode, else of the window's first.
     pub first_error: Option<String>,
+    /// When that first failure was sampled, and its error number.
+    pub first_error_at: Option<(Timestamp, String)>,
 }
 
 impl Summary {
@@ -281,6 +283,14 @@ pub fn summary(app: &CustomerApp, from: Timestamp, to: Timestamp) -> Summary {
                 *codes.entry(code.clone()).or_default() += n;
                 if s.first_error.is_none() {
                     s.first_error = Some(message.clone());
+                    // The run's first sample inside the window.
+                    let e = app.every.0.max(1);
+                    let skipped = if lo.0 > r.first.0 {
+                        (lo.0 - r.first.0 + e - 1) / e
+                    } else {
+                        0
+                    };
+                    s.first_error_at = Some((Timestamp(r.first.0 + skipped * e), code.clone()));
                 }
             }
         }
@@ -303,8 +313,9 @@ pub fn summary(app: &CustomerApp, from: Timestamp, to: Timestamp) -> Summary {
     }
     if let Some(r) = episode {
         s.down_since = Some(r.first);
-        if let SampleOutcome::Failed { message, .. } = &r.outcome {
+        if let SampleOutcome::Failed { message, code } = &r.outcome {
             s.first_error = Some(message.clone());
+            s.first_error_at = Some((r.first, code.clone()));
         }
     }
     s
@@ -449,6 +460,13 @@ mod tests {
             s.counts_text(),
             "10 ok, 6 failed (40613 ×4, ResourceNotFound ×2)"
         );
+        assert_eq!(s.first_error_at, Some((Timestamp(660), "40613".into())));
+        // Recovered: the window's first failure is a past one, with its time and number
+        // (the panel shows it as past, not as a live red error).
+        a.record(Timestamp(1020), 1, SampleOutcome::Ok);
+        let s = summary(&a, Timestamp(700), Timestamp(1020));
+        assert_eq!(s.down_since, None);
+        assert_eq!(s.first_error_at, Some((Timestamp(720), "40613".into())));
         // (from, to]: the sample at `from` is not in the window.
         let s = summary(&a, Timestamp(60), Timestamp(600));
         assert_eq!((s.ok, s.failed), (9, 0));

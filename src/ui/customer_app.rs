@@ -394,13 +394,26 @@ fn status(ws: &Workspace, p: &CustomerAppPanel, ui: &mut egui::Ui, a: &CustomerA
         ui.label(egui::RichText::new(state).weak());
     });
     if let Some(e) = &s.first_error {
-        let code = s.codes.first().map(|c| c.0.as_str()).unwrap_or("");
-        let text = if s.down_since.is_some() {
-            format!("First error of this outage: ({code}) {e}")
+        let (at, code) = s
+            .first_error_at
+            .clone()
+            .unwrap_or_else(|| (now, String::new()));
+        if s.down_since.is_some() {
+            super::widgets::error_box(
+                ui,
+                &format!("First error of this outage, at {}: ({code}) {e}", hhmm(at)),
+            );
         } else {
-            format!("First error: {e}")
-        };
-        super::widgets::error_box(ui, &text);
+            // Past: the app answers again. Not a red box that reads as a live failure.
+            super::widgets::info_box(
+                ui,
+                &format!(
+                    "Recovered. The first error in {} was at {}: ({code}) {e}",
+                    span.last().to_lowercase(),
+                    hhmm(at)
+                ),
+            );
+        }
     }
 }
 

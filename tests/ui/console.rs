@@ -2038,7 +2038,10 @@ fn a_customer_app_started_from_the_database_blade_charts_the_40613_outage() {
     assert!(has(&h, &format!("Down since {}", &since.to_iso()[11..16])));
     assert!(has(
         &h,
-        "First error of this outage: (40613) Database 'sales' on server 'sql-contoso-us' is not currently available."
+        &format!(
+            "First error of this outage, at {}: (40613) Database 'sales' on server 'sql-contoso-us' is not currently available.",
+            &since.to_iso()[11..16]
+        )
     ));
     // The chart was drawn with exactly those samples.
     let plotted = h.state().customer_app.plotted.clone().expect("a chart");
