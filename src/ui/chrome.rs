@@ -474,28 +474,38 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     out
 }
 
-/// The notifications centre floats under the top bar instead of pushing the layout down.
-pub fn notifications_panel(app: &ConsoleApp, ctx: &egui::Context) -> Vec<Action> {
+/// The notifications centre floats under the top bar instead of pushing the layout down:
+/// below its button, never taller than `room` (the window below the top bar; at 200 % on
+/// 1280x720 it was pushed up over its own button and Cloud Shell), its lists scroll.
+pub fn notifications_panel(app: &ConsoleApp, ctx: &egui::Context, room: egui::Rect) -> Vec<Action> {
     if !app.show_notifications {
         return Vec::new();
     }
+    let room = egui::Rect::from_min_max(
+        room.min + egui::vec2(8.0, 2.0),
+        room.max - egui::vec2(8.0, 8.0),
+    );
     egui::Area::new(egui::Id::unique("notifications-panel"))
-        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 30.0])
+        .constrain_to(room)
+        .anchor(egui::Align2::RIGHT_TOP, [0.0, 0.0])
         .order(egui::Order::Foreground)
         .show(ctx, |ui| {
-            ui.set_max_width(460.0);
-            notifications(app, ui)
+            ui.set_max_width(460.0_f32.min(room.width()));
+            notifications(app, ui, room.height())
         })
         .inner
 }
 
 /// New notifications (databases Inaccessible, back online, a failover…) also show for a
-/// few seconds as toasts in the bottom-right corner; a click dismisses one.
+/// few seconds as toasts in the bottom-right corner of `room` (below the top bar, above the
+/// status bar and Cloud Shell); a click dismisses one. Newest first: those that do not fit
+/// are left to the Notifications panel (at 200 % two toasts grew past the window's top).
 pub fn toasts(
     ws: &Workspace,
     toasted: &mut usize,
     toasts: &mut Vec<(Notification, f64)>,
     ctx: &egui::Context,
+    room: egui::Rect,
 ) {
     let now = ctx.input(|i| i.time);
     let count = ws.notifications.len();
@@ -526,50 +536,78 @@ pub fn toasts(
     if toasts.is_empty() {
         return;
     }
+    let room = egui::Rect::from_min_max(
+        room.min + egui::vec2(12.0, 6.0),
+        room.max - egui::vec2(12.0, 6.0),
+    );
     let mut dismiss = None;
+    // How many of the newest fit.
+    let mut shown = toasts.len();
     egui::Area::new(egui::Id::unique("toasts"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -40.0])
+        .constrain_to(room)
+        .anchor(egui::Align2::RIGHT_BOTTOM, [0.0, 0.0])
         .order(egui::Order::Tooltip)
         .show(ctx, |ui| {
             // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
             // window (the customer app's chart under two errors): at most 45 % of it.
             ui.set_max_width(420.0_f32.min(ctx.content_rect().width() * 0.45));
-            for (i, (n, _)) in toasts.iter().enumerate() {
+            let frame = egui::Frame::popup(ui.style());
+            let edges = frame.total_margin().sum().y;
+            let row = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+            let top = ui.cursor().min.y;
+            for (k, (i, (n, _))) in toasts.iter().enumerate().rev().enumerate() {
+                let left = room.height() - (ui.cursor().min.y - top);
+                // The newest always shows; an older one needs its title row and two lines.
+                if k > 0 && left < edges + 3.0 * row {
+                    shown = k;
+                    break;
+                }
                 let color = level_colour(n.level);
                 let is_command = n.title == "Done. As a command:";
                 // Its own buttons: a click on the whole toast would sit above Copy and take
                 // its click (the toast's Copy never copied).
-                egui::Frame::popup(ui.style())
-                    .stroke(egui::Stroke::new(2.0, color))
-                    .show(ui, |ui| {
-                        ui.horizontal(|ui| {
-                            badge(ui, level_name(n.level), color);
-                            ui.strong(&n.title);
-                            if is_command && ui.small_button("Copy").clicked() {
-                                ui.ctx().copy_text(n.text.clone());
-                            }
-                            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
-                                dismiss = Some(i);
-                            }
-                        });
-                        if is_command {
-                            // A bulk change's list of names is cut short here; Copy, the
-                            // History and the script keep the whole line.
-                            ui.add(
-                                egui::Label::new(
-                                    RichText::new(widgets::short_command(&n.text)).monospace(),
-                                )
-                                .wrap()
-                                .selectable(true),
-                            );
-                        } else {
-                            ui.add(egui::Label::new(&n.text).wrap());
+                frame.stroke(egui::Stroke::new(2.0, color)).show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        badge(ui, level_name(n.level), color);
+                        ui.strong(&n.title);
+                        if is_command && ui.small_button("Copy").clicked() {
+                            ui.ctx().copy_text(n.text.clone());
+                        }
+                        if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                            dismiss = Some(i);
                         }
                     });
+                    // A long text scrolls inside its toast rather than past the room.
+                    let text_room = (left - edges - row).max(row);
+                    egui::ScrollArea::vertical()
+                        .id_salt(("toast-text", i))
+                        .max_height(text_room)
+                        .min_scrolled_height(text_room.min(40.0))
+                        .show(ui, |ui| {
+                            if is_command {
+                                // A bulk change's list of names is cut short here; Copy,
+                                // the History and the script keep the whole line.
+                                ui.add(
+                                    egui::Label::new(
+                                        RichText::new(widgets::short_command(&n.text)).monospace(),
+                                    )
+                                    .wrap()
+                                    .selectable(true),
+                                );
+                            } else {
+                                ui.add(egui::Label::new(&n.text).wrap());
+                            }
+                        });
+                });
             }
         });
     if let Some(i) = dismiss {
         toasts.remove(i);
+    } else if shown < toasts.len() {
+        // The older ones stay in the Notifications panel.
+        let extra = toasts.len() - shown;
+        toasts.drain(..extra);
+        ctx.request_repaint();
     }
     let next = toasts
         .iter()
@@ -739,17 +777,43 @@ fn speed_label(s: f64) -> String {
     }
 }
 
-fn notifications(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
+fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> {
     let mut out: Vec<Action> = Vec::new();
-    egui::Frame::popup(ui.style()).show(ui, |ui| {
+    let frame = egui::Frame::popup(ui.style());
+    // What the frame's margins and stroke take of the room.
+    let edges = frame.total_margin().sum().y;
+    frame.show(ui, |ui| {
+        let top = ui.cursor().min.y;
         ui.horizontal(|ui| {
             ui.strong("Notifications");
             if ui.small_button("Mark all read").clicked() {
                 out.push(read_notifications());
             }
+            if ui
+                .small_button("×")
+                .on_hover_text("Close notifications")
+                .clicked()
+            {
+                out.push(A::Show(Panel::Notifications, false).into());
+                out.push(read_notifications());
+            }
         });
-        egui::ScrollArea::vertical()
-            .max_height(180.0)
+        let commands = !app.commands_done.is_empty();
+        // The commands' separator and heading.
+        let heading = if commands {
+            ui.spacing().interact_size.y + 3.0 * ui.spacing().item_spacing.y + 6.0
+        } else {
+            0.0
+        };
+        let left = (room - edges - (ui.cursor().min.y - top) - heading).max(40.0);
+        let list_max = if commands {
+            180.0_f32.min(left / 2.0)
+        } else {
+            left.min(360.0)
+        };
+        let used = egui::ScrollArea::vertical()
+            .max_height(list_max)
+            .min_scrolled_height(list_max.min(40.0))
             .show(ui, |ui| {
                 if app.ws.notifications.is_empty() {
                     ui.label("Nothing yet.");
@@ -763,14 +827,18 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                     });
                     ui.label(&n.text);
                 }
-            });
+            })
+            .inner_rect
+            .height();
         // What the toasts showed stays here: each change made by clicking, as az.
-        if !app.commands_done.is_empty() {
+        if commands {
             ui.separator();
             ui.strong("Your changes as az commands");
+            let rest = (left - used - ui.spacing().item_spacing.y).max(40.0);
             egui::ScrollArea::vertical()
                 .id_salt("commands-done")
-                .max_height(160.0)
+                .max_height(160.0_f32.min(rest))
+                .min_scrolled_height(rest.min(40.0))
                 .show(ui, |ui| {
                     for (i, (time, line)) in app.commands_done.iter().enumerate().rev() {
                         ui.horizontal(|ui| {

@@ -1322,11 +1322,19 @@ impl ConsoleApp {
         // The chrome, the panels and the blades read the app and say what they want done;
         // it is done at the end of the frame, in the order asked.
         let mut actions: Vec<Action> = Vec::new();
-        egui::Panel::top("top-bar").show(ui, |ui| actions.extend(chrome::top_bar(self, ui)));
+        let top_bar = egui::Panel::top("top-bar")
+            .show(ui, |ui| actions.extend(chrome::top_bar(self, ui)))
+            .response
+            .rect;
+        // Where toasts may sit: below the top bar, above the status bar and Cloud Shell.
+        let mut floor = ctx.content_rect().bottom();
         // The presenter view gives the status bar's row to the picture.
         if !self.presenter {
-            egui::Panel::bottom("status-bar")
-                .show(ui, |ui| actions.extend(chrome::status_bar(self, ui)));
+            floor = egui::Panel::bottom("status-bar")
+                .show(ui, |ui| actions.extend(chrome::status_bar(self, ui)))
+                .response
+                .rect
+                .top();
         }
         // A maximised Cloud Shell takes the blades' place (below).
         let shell_maximised =
@@ -1350,9 +1358,16 @@ impl ConsoleApp {
                     .min_size(min)
                     .max_size(max)
             };
-            panel.show(ui, |ui| {
-                actions.extend(shell_panel::show(&self.ws, busy, &mut self.shell, ui))
-            });
+            floor = panel
+                .show(ui, |ui| {
+                    actions.extend(shell_panel::show(&self.ws, busy, &mut self.shell, ui))
+                })
+                .response
+                .rect
+                .top();
+        } else if shell_maximised {
+            // The maximised shell's title row and prompt stay in sight.
+            floor -= shell_panel::min_height(ui.style());
         }
         // The presenter view takes the room of the side panels.
         if !self.presenter {
@@ -1444,8 +1459,17 @@ impl ConsoleApp {
             &self.ws, busy, serving, &mut panel, &ctx,
         ));
         self.customer_app = panel;
-        actions.extend(chrome::notifications_panel(self, &ctx));
-        chrome::toasts(&self.ws, &mut self.toasted, &mut self.toasts, &ctx);
+        let content = ctx.content_rect();
+        let below_bar = egui::Rect::from_x_y_ranges(
+            content.x_range(),
+            top_bar.bottom()..=content.bottom().max(top_bar.bottom()),
+        );
+        actions.extend(chrome::notifications_panel(self, &ctx, below_bar));
+        let room = egui::Rect::from_x_y_ranges(
+            content.x_range(),
+            top_bar.bottom()..=floor.max(top_bar.bottom()),
+        );
+        chrome::toasts(&self.ws, &mut self.toasted, &mut self.toasts, &ctx, room);
         if let Some(dialog) = self.dialog.take() {
             let (kept, asked) = chrome::dialogs(self, dialog, &ctx);
             self.dialog = kept;

@@ -11,6 +11,7 @@ mod console;
 mod fit;
 mod history;
 mod never_reveal;
+mod notif;
 mod scale;
 mod status;
 mod storm;

@@ -1,0 +1,151 @@
+//! At 200 % on 1280x720 (640x360 points): the Notifications panel opens below its button
+//! and closes, toasts stay inside the window and off the top bar.
+
+use crate::console::{app_at_200, fits};
+use crate::kit::*;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tde_console::ui::ConsoleApp;
+
+/// The top bar's Notifications button (its label carries the unread count).
+fn notifications_button(h: &Harness<'static, ConsoleApp>) -> egui::Rect {
+    h.query_all_by_label_contains("Notifications")
+        .map(|n| n.rect())
+        .min_by(|a, b| a.min.y.total_cmp(&b.min.y))
+        .expect("the Notifications button")
+}
+
+fn area(h: &Harness<'static, ConsoleApp>, name: &str) -> Option<egui::Rect> {
+    h.ctx
+        .memory(|m| m.area_rect(egui::Id::unique(name)))
+        .filter(|_| {
+            h.ctx.memory(|m| {
+                m.areas().visible_last_frame(&egui::LayerId::new(
+                    if name == "toasts" {
+                        egui::Order::Tooltip
+                    } else {
+                        egui::Order::Foreground
+                    },
+                    egui::Id::unique(name),
+                ))
+            })
+        })
+}
+
+/// Found on the trainer's walk at 200 % (high contrast and light): after a change made by
+/// clicking, the Notifications panel was taller than the window, pushed up over its own
+/// button and Cloud Shell, and had no ×. It now opens below the top bar, its lists scroll,
+/// the button and × close it.
+#[test]
+fn at_200_percent_the_notifications_panel_opens_below_its_button_and_closes() {
+    let mut h = app_at_200();
+    for i in 0..30 {
+        tde_console::service::notify_error(
+            &mut h.state_mut().ws,
+            "Test",
+            &format!("Notification {i}: a fairly long line of text that wraps in the panel"),
+        );
+    }
+    // The toasts' time passes.
+    h.run_steps(2);
+    let button = notifications_button(&h);
+    let shell = fits(&h, ">_ Cloud Shell");
+    h.query_all_by_label_contains("Notifications")
+        .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
+        .expect("the button")
+        .click();
+    h.run_steps(4);
+    assert!(h.state().show_notifications);
+    let panel = area(&h, "notifications-panel").expect("the panel is shown");
+    let screen = h.ctx.content_rect();
+    assert!(
+        screen.contains_rect(panel),
+        "the panel {panel:?} inside the window {screen:?}"
+    );
+    let bar_bottom = button.max.y.max(shell.max.y);
+    assert!(
+        panel.min.y >= bar_bottom,
+        "the panel {panel:?} starts below the top bar's buttons ({bar_bottom})"
+    );
+    assert!(!panel.intersects(button) && !panel.intersects(shell));
+    // Not covered: what is under their centres is the top bar, and they still click.
+    for r in [button, shell] {
+        let layer = h.ctx.layer_id_at(r.center()).expect("a layer");
+        assert_ne!(layer.order, egui::Order::Foreground, "{r:?} is covered");
+    }
+    h.get_all_by_label("×")
+        .find(|n| panel.contains_rect(n.rect()))
+        .expect("the panel's ×")
+        .click();
+    h.run_steps(3);
+    assert!(!h.state().show_notifications, "× closed the panel");
+    // The button toggles it open and closed.
+    for open in [true, false] {
+        h.query_all_by_label_contains("Notifications")
+            .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
+            .expect("the button")
+            .click();
+        h.run_steps(3);
+        assert_eq!(h.state().show_notifications, open);
+    }
+}
+
+/// Found on the trainer's walk at 200 %: two stacked toasts grew past the top of the window
+/// (a toast's Copy and × out of sight) and over the top bar (a click on +10m landed on a
+/// toast). Toasts now stay below the top bar and above the status bar and Cloud Shell; the
+/// newest that fit show, the others stay in Notifications.
+#[test]
+fn at_200_percent_toasts_stay_inside_the_window_and_off_the_top_bar() {
+    for shell_open in [false, true] {
+        let mut h = app_at_200();
+        if shell_open {
+            click(&mut h, ">_ Cloud Shell");
+        }
+        let plus = fits(&h, "+10m");
+        let button = notifications_button(&h);
+        for i in 0..3 {
+            tde_console::service::notify_error(
+                &mut h.state_mut().ws,
+                "Databases inaccessible",
+                &format!(
+                    "Server 'sql-contoso-us' lost access to its TDE protector ({i}): the server identity lacks key permissions get, wrapKey, unwrapKey. Inaccessible: sales, inventory, hr."
+                ),
+            );
+        }
+        h.run_steps(4);
+        let toasts = area(&h, "toasts").expect("toasts are shown");
+        let screen = h.ctx.content_rect();
+        assert!(screen.contains_rect(toasts), "{toasts:?} in {screen:?}");
+        assert!(
+            !toasts.intersects(plus) && !toasts.intersects(button),
+            "toasts {toasts:?} over +10m {plus:?} or Notifications {button:?}"
+        );
+        let dismiss: Vec<egui::Rect> = h.query_all_by_label("×").map(|n| n.rect()).collect();
+        assert!(!dismiss.is_empty(), "at least the newest toast shows");
+        for r in dismiss.iter().filter(|r| r.intersects(toasts)).chain(
+            h.query_all_by_label("Copy")
+                .map(|n| n.rect())
+                .collect::<Vec<_>>()
+                .iter(),
+        ) {
+            assert!(screen.contains_rect(*r), "{r:?} in {screen:?}");
+            assert!(
+                toasts.contains_rect(*r),
+                "{r:?} inside the toasts {toasts:?}"
+            );
+        }
+        if shell_open {
+            let prompt = fits(&h, "az>");
+            assert!(
+                toasts.max.y <= prompt.min.y,
+                "toasts {toasts:?} above Cloud Shell's prompt {prompt:?}"
+            );
+        }
+        // The newest toast shows.
+        assert!(has(&h, "TDE protector (2)"), "the newest toast shows");
+        // +10m still takes its click.
+        let before = h.state().ws.now();
+        advance(&mut h, "+10m");
+        assert!(h.state().ws.now() > before, "+10m advanced the clock");
+    }
+}
