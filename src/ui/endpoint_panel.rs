@@ -179,7 +179,7 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.label("Certificate authority to trust (connection_verify=):");
         let ca = endpoint.ca_path.display().to_string();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.monospace(&ca);
             if ui.small_button("Copy").clicked() {
                 ui.ctx().copy_text(ca.clone());
@@ -187,7 +187,7 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         });
         ui.label("Token for the console user (8 hours):");
         if let Some(t) = &app.serving.token {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.monospace(format!("{}…", t.chars().take(32).collect::<String>()));
                 if ui.small_button("Copy token").clicked() {
                     ui.ctx().copy_text(t.clone());
@@ -245,7 +245,7 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 401 => egui::Color32::GRAY,
                 _ => egui::Color32::from_rgb(0xa4, 0x26, 0x2c),
             };
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.colored_label(color, status.to_string());
                 ui.label(what);
             });
