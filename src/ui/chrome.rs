@@ -710,17 +710,8 @@ fn clock(app: &ConsoleApp, ui: &mut egui::Ui, compact: bool) -> Vec<Action> {
     let enabled = !app.busy() || clock_step;
     // As wide as the wider of its two words, so the controls after it keep their place
     // when Play turns into Pause (it was 48 points, narrower than "Pause" in some fonts).
-    let word = |ui: &egui::Ui, w: &str| {
-        egui::WidgetText::from(w)
-            .into_galley(
-                ui,
-                Some(egui::TextWrapMode::Extend),
-                f32::INFINITY,
-                egui::TextStyle::Button,
-            )
-            .size()
-            .x
-    };
+    let word =
+        |ui: &egui::Ui, w: &str| super::widgets::one_line_width(ui, w, egui::TextStyle::Button);
     let play_width =
         word(ui, "Play").max(word(ui, "Pause")) + 2.0 * ui.spacing().button_padding.x + 2.0;
     if ui

@@ -24,21 +24,24 @@ pub fn why(reasons: &[(bool, &'static str)]) -> &'static str {
         .unwrap_or("")
 }
 
+/// How wide `text` is on one line in `style` (points): for measuring before placing.
+pub fn one_line_width(
+    ui: &egui::Ui,
+    text: impl Into<egui::WidgetText>,
+    style: egui::TextStyle,
+) -> f32 {
+    text.into()
+        .into_galley(ui, Some(egui::TextWrapMode::Extend), f32::INFINITY, style)
+        .size()
+        .x
+}
+
 pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
     // A badge never breaks inside ("Av/ail/ab/le" at 150 % in a narrow blade): in a
     // wrapping row it starts a new line when the rest of the row is too short for it.
     let rich = RichText::new(text).color(Color32::WHITE).strong();
     if ui.layout().main_wrap && ui.cursor().min.x > ui.max_rect().min.x + 1.0 {
-        let width = egui::WidgetText::from(rich.clone())
-            .into_galley(
-                ui,
-                Some(egui::TextWrapMode::Extend),
-                f32::INFINITY,
-                egui::TextStyle::Body,
-            )
-            .size()
-            .x
-            + 16.0;
+        let width = one_line_width(ui, rich.clone(), egui::TextStyle::Body) + 16.0;
         // (What is left of this row: `available_width` is the whole row in a wrapping
         // layout.)
         if width > ui.available_size_before_wrap().x {
@@ -338,15 +341,7 @@ fn measured_item<R>(
     control: f32,
     add: impl FnOnce(&mut egui::Ui, f32) -> R,
 ) -> R {
-    let label_width = egui::WidgetText::from(label)
-        .into_galley(
-            ui,
-            Some(egui::TextWrapMode::Extend),
-            f32::INFINITY,
-            egui::TextStyle::Body,
-        )
-        .size()
-        .x;
+    let label_width = one_line_width(ui, label, egui::TextStyle::Body);
     let spacing = ui.spacing().item_spacing.x;
     let height = ui.spacing().interact_size.y;
     let whole = label_width + spacing + control;
