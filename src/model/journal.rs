@@ -218,18 +218,75 @@ pub struct JournalData {
     windows: Windows,
     /// The same per subscription (the subscription-wide limit is five vaults' worth).
     subscription_windows: Windows,
-    /// While a long-running operation runs: the instant its latest request was admitted.
-    /// Its server requests wait from here for room in the vault's windows instead of
-    /// failing after the back-off. Not saved (operations finish before a save; it is `None`
-    /// whenever a workspace is at rest), but part of equality: two workspaces whose cursors
+    /// While a long-running operation runs: its server's workers and where each has got
+    /// to. Its server requests wait for room in the vault's windows instead of failing
+    /// after the back-off. Not saved (operations finish before a save; it is `None`
+    /// whenever a workspace is at rest), but part of equality: two workspaces whose workers
     /// differ would admit the next server request at different instants.
-    pub lro_cursor: Option<Timestamp>,
+    pub lro: Option<Workers>,
+}
+
+/// The requests a SQL server makes during a long-running operation (opening the
+/// databases of a failover, re-wrapping every DEK after a protector change) go out from
+/// [`Workers::COUNT`] workers at once: each worker makes one request at a time, and a
+/// throttled request backs off on its own worker while the others go on. So a storm of
+/// 1,102 unwraps against a 1,000-per-10-seconds vault is ~100 requests refused and
+/// retried (each a 429 of its own), not one queue behind a single retry; and an estate of
+/// 50,000 databases leaves a bounded number of 429s (a few per worker per full window).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workers {
+    /// Each worker's next free instant, earliest first (ties: the lower worker).
+    free: std::collections::BTreeSet<(Timestamp, usize)>,
+    /// The instant the latest request was admitted.
+    pub last: Timestamp,
+    /// The latest instant any request was admitted (the operation's end so far).
+    pub end: Timestamp,
+}
+
+impl Workers {
+    /// How many requests a server has in flight at once (a simulation choice: Azure does
+    /// not document it).
+    pub const COUNT: usize = 100;
+
+    /// Workers all free at `start`.
+    pub fn new(start: Timestamp) -> Workers {
+        Workers {
+            free: (0..Self::COUNT).map(|i| (start, i)).collect(),
+            last: start,
+            end: start,
+        }
+    }
+
+    /// The worker free first, and from when: the next request goes out on it.
+    pub fn take(&mut self) -> (usize, Timestamp) {
+        match self.free.pop_first() {
+            Some((at, i)) => (i, at),
+            None => (0, self.end),
+        }
+    }
+
+    /// Worker `i`'s request was admitted at `at`: it is free again from then.
+    pub fn admitted(&mut self, i: usize, at: Timestamp) {
+        self.free.insert((at, i));
+        self.last = at;
+        self.end = self.end.max(at);
+    }
+
+    /// A nested operation ended at `end`: nothing of this one goes out before it.
+    pub fn wait_until(&mut self, end: Timestamp) {
+        self.free = std::mem::take(&mut self.free)
+            .into_iter()
+            .map(|(at, i)| (at.max(end), i))
+            .collect();
+        self.last = self.last.max(end);
+        self.end = self.end.max(end);
+    }
 }
 
 impl PartialEq for JournalData {
     fn eq(&self, other: &Self) -> bool {
         // The windows are counted from the requests: equal requests, equal windows.
-        self.lro_cursor == other.lro_cursor
+        self.lro == other.lro
             && self.requests.len() == other.requests.len()
             && (self.requests.ptr_eq(&other.requests)
                 // Newest first: two journals that differ mostly differ in recent records.

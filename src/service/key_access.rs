@@ -332,8 +332,9 @@ pub(crate) fn server_unwrap_dek(
 type Unwrapping<'a> = (&'a crate::crypto::RsaKeyMaterial, &'a [u8]);
 
 /// Unwraps the DEKs of many databases of one server as the service opens them: one
-/// journaled `unwrapKey` request each, admitted one after another (inside a long-running
-/// operation they wait for room in the vault's windows), then the RSA work on every core.
+/// journaled `unwrapKey` request each (inside a long-running operation they go out from the
+/// server's workers and wait for room in the vault's windows), then the RSA work on every
+/// core.
 /// Returns, per database, the instant its request was admitted and the DEK or the failure.
 pub(crate) fn server_unwrap_deks(
     ws: &Workspace,

@@ -267,24 +267,29 @@ pub(crate) fn user_read<T>(
     }
 }
 
-/// Runs `op` as a long-running operation: the server requests it makes wait for room in
-/// the vaults' windows (simulated time passing) instead of failing. Returns `op`'s result
-/// and the instant its last request was admitted (`now` if it made none).
+/// Runs `op` as a long-running operation: the server requests it makes go out from the
+/// server's [`Workers`] and wait for room in the vaults' windows (simulated time passing)
+/// instead of failing. Returns `op`'s result and the instant its last request was admitted
+/// (`now` if it made none).
 pub(crate) fn long_running<T>(
     ws: &mut Workspace,
     op: impl FnOnce(&mut Workspace) -> T,
 ) -> (T, Timestamp) {
     let start = ws.now();
-    let outer = ws.journal.lock().lro_cursor.replace(start);
+    let outer = ws.journal.lock().lro.replace(Workers::new(start));
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(ws)));
-    // The cursor lives in the workspace's journal (a value): it is put back in the journal
-    // of the workspace `op` leaves behind, even if `op` panics (the panic is then reported
-    // by the command's or job's boundary; later requests must not stay patient).
+    // The workers live in the workspace's journal (a value): the outer operation's are put
+    // back in the journal of the workspace `op` leaves behind, even if `op` panics (the
+    // panic is then reported by the command's or job's boundary; later requests must not
+    // stay patient).
     let end = {
         let mut j = ws.journal.lock();
-        let end = j.lro_cursor.take().unwrap_or(start);
+        let end = j.lro.take().map_or(start, |w| w.end);
         // A nested operation hands its progress back to the one around it.
-        j.lro_cursor = outer.map(|o| o.max(end));
+        j.lro = outer.map(|mut o| {
+            o.wait_until(end);
+            o
+        });
         end
     };
     super::progress::current().set(None);
@@ -294,12 +299,14 @@ pub(crate) fn long_running<T>(
     }
 }
 
-/// The instant the running long-running operation has reached (`now` outside one).
+/// The instant the running long-running operation's latest request was admitted (`now`
+/// outside one).
 pub(crate) fn lro_time(ws: &Workspace) -> Timestamp {
     ws.journal
         .lock()
-        .lro_cursor
-        .unwrap_or(ws.now())
+        .lro
+        .as_ref()
+        .map_or(ws.now(), |w| w.last)
         .max(ws.now())
 }
 
@@ -341,11 +348,13 @@ pub(crate) fn server_request<T>(
     if outage {
         return op();
     }
-    let cursor = ws.journal.lock().lro_cursor;
-    let at = match cursor {
-        Some(from) => {
+    let worker = ws.journal.lock().lro.as_mut().map(Workers::take);
+    let at = match worker {
+        Some((i, from)) => {
             let at = call.admit_patiently(ws, from);
-            ws.journal.lock().lro_cursor = Some(at);
+            if let Some(w) = ws.journal.lock().lro.as_mut() {
+                w.admitted(i, at);
+            }
             at
         }
         None => call

@@ -65,6 +65,28 @@ fn the_storm_takes_simulated_time_and_every_figure_agrees_with_the_clock() {
         .count();
     assert!(throttled > 0);
     assert_eq!(r.throttled as usize, throttled);
+    // The vault's Metrics over the whole scenario show those 429s and no others (the
+    // seeding stayed within the limit), as the hint says: 1,000 open in the first window;
+    // the server's requests in flight (one per worker) were throttled, each backed off 1,
+    // 2, 4, 8 s on its own, and the last 102 opened in the next window.
+    let m = tde_console::service::requests::metrics(&ws, "kv-contoso-us2", None, ws.now());
+    let metric_429: u32 = m.points.iter().map(|p| p.throttled).sum();
+    assert_eq!(metric_429, r.throttled, "Metrics and the blade agree");
+    assert_eq!(r.opened_by(before), 1000);
+    let workers = tde_console::model::Workers::COUNT as u32;
+    assert_eq!(
+        r.throttled,
+        workers * 4,
+        "each worker's request retried on its own"
+    );
+    assert_eq!(r.took().0, 15);
+    assert!(
+        s.steps[0]
+            .hints
+            .iter()
+            .any(|h| h.contains("the last 102 databases opened 15 s later")),
+        "the hint tells the numbers the blade shows"
+    );
     // One notification for the whole failover, with its count and the same duration.
     let fresh: Vec<_> = ws.notifications.iter().skip(notes_before).collect();
     let failovers: Vec<_> = fresh
