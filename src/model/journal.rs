@@ -695,4 +695,29 @@ mod tests {
         assert_eq!(a.len(), 36);
         assert_eq!(a.matches('-').count(), 4);
     }
+
+    #[test]
+    fn workers_take_the_earliest_free_one_and_a_nested_end_holds_them_all() {
+        let t = Timestamp(100);
+        let mut w = Workers::new(t);
+        // Every worker is free at the start: the first COUNT requests go out at once.
+        let firsts: Vec<_> = (0..Workers::COUNT).map(|_| w.take()).collect();
+        assert!(firsts.iter().all(|&(_, at)| at == t));
+        for (i, (n, _)) in firsts.iter().enumerate() {
+            assert_eq!(
+                *n, i,
+                "ties go to the lower worker, so a run replays the same"
+            );
+            w.admitted(*n, Timestamp(100 + i as i64 % 3));
+        }
+        assert_eq!(w.end, Timestamp(102));
+        assert_eq!(w.last, Timestamp(100 + (Workers::COUNT as i64 - 1) % 3));
+        // The next request goes on the earliest free worker.
+        assert_eq!(w.take(), (0, Timestamp(100)));
+        w.admitted(0, Timestamp(130));
+        // A nested operation that ended at 120 holds every worker until then.
+        w.wait_until(Timestamp(120));
+        assert_eq!(w.take(), (1, Timestamp(120)));
+        assert_eq!(w.end, Timestamp(130));
+    }
 }
