@@ -1391,18 +1391,7 @@ pub(crate) fn app_at_200() -> Harness<'static, ConsoleApp> {
 
 /// The demo in a 1280x720 window at `zoom` (light theme).
 pub(crate) fn app_at_zoom(zoom: f32) -> Harness<'static, ConsoleApp> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(move |_cc| {
-            let mut app =
-                ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
-                    .with_keys(std::sync::Arc::new(common::FixtureKeys::new()));
-            app.presentation
-                .set(zoom, tde_console::ui::presentation::Look::Light);
-            app
-        });
-    h.run_steps(4);
-    h
+    crate::kit::demo_at(zoom, tde_console::ui::presentation::Look::Light)
 }
 
 /// Every widget labelled `label` lies inside the window.

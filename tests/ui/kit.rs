@@ -22,6 +22,24 @@ pub fn app() -> Harness<'static, ConsoleApp> {
         })
 }
 
+/// The demo in a 1280x720 window (a trainer's projector) at `zoom` in `look`.
+pub fn demo_at(
+    zoom: f32,
+    look: tde_console::ui::presentation::Look,
+) -> Harness<'static, ConsoleApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(move |_cc| {
+            let mut app =
+                ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
+                    .with_keys(std::sync::Arc::new(common::FixtureKeys::new()));
+            app.presentation.set(zoom, look);
+            app
+        });
+    h.run_steps(4);
+    h
+}
+
 /// Steps frames until `done` holds (background jobs finish on worker threads).
 pub fn wait_until(
     h: &mut Harness<'static, ConsoleApp>,

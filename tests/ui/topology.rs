@@ -1,26 +1,15 @@
 //! The Topology picture as a trainer drives it at 150 %: Fit, Ctrl+wheel zoom a notch at a
 //! time, text a class can read.
 
-use crate::common;
 use crate::kit::*;
 use egui_kittest::Harness;
-use tde_console::persist;
 use tde_console::ui::ConsoleApp;
 use tde_console::ui::presentation::Look;
 
 /// The demo in a 1280x720 window at `zoom` in `look`, the Topology blade open by clicking
 /// View > Topology.
 fn topology_at(zoom: f32, look: Look) -> Harness<'static, ConsoleApp> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(move |_cc| {
-            let mut app =
-                ConsoleApp::with_workspace(persist::demo().expect("the demo loads"), None)
-                    .with_keys(std::sync::Arc::new(common::FixtureKeys::new()));
-            app.presentation.set(zoom, look);
-            app
-        });
-    h.run_steps(4);
+    let mut h = demo_at(zoom, look);
     click(&mut h, "View");
     click(&mut h, "Topology");
     h.run_steps(4);

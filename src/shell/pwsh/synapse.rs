@@ -266,6 +266,21 @@ fn key_show(sh: &mut Shell, ws: &mut Workspace, t: &Target, key: &str) -> Result
     )
 }
 
+/// `az synapse workspace firewall-rule <verb> ARGS` on the line's workspace.
+fn rule_az(
+    sh: &mut Shell,
+    ws: &mut Workspace,
+    t: &Target,
+    verb: &str,
+    args: &[&str],
+) -> Result<Value, String> {
+    let words: Vec<&str> = ["synapse", "workspace", "firewall-rule", verb]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    t.az(sh, ws, &words)
+}
+
 /// `az synapse sql pool <verb>` on the pool a line names.
 fn pool_az(sh: &mut Shell, ws: &mut Workspace, t: &Target, verb: &str) -> Result<Value, String> {
     let name = child_name(t)?;
@@ -484,14 +499,12 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
                     p.req("EndIpAddress"),
                 )
             };
-            let v = t.az(
+            let v = rule_az(
                 sh,
                 ws,
+                &t,
+                "create",
                 &[
-                    "synapse",
-                    "workspace",
-                    "firewall-rule",
-                    "create",
                     "--name",
                     &name,
                     "--start-ip-address",
@@ -518,20 +531,9 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
             // One rule by -Name, else every rule of the workspace.
             let t = target(sh, ws, p, Some("firewallRules"), "WorkspaceName")?;
             Ok(match &t.name {
-                Some(name) => ps_firewall_rule(&t.az(
-                    sh,
-                    ws,
-                    &[
-                        "synapse",
-                        "workspace",
-                        "firewall-rule",
-                        "show",
-                        "--name",
-                        name,
-                    ],
-                )?),
+                Some(name) => ps_firewall_rule(&rule_az(sh, ws, &t, "show", &["--name", name])?),
                 None => Value::Array(
-                    t.az(sh, ws, &["synapse", "workspace", "firewall-rule", "list"])?
+                    rule_az(sh, ws, &t, "list", &[])?
                         .as_array()
                         .into_iter()
                         .flatten()
@@ -550,19 +552,7 @@ pub(super) const CMDLETS: &[Cmdlet] = &[
         run: |sh, ws, p| {
             let t = target(sh, ws, p, Some("firewallRules"), "WorkspaceName")?;
             let name = child_name(&t)?;
-            t.az(
-                sh,
-                ws,
-                &[
-                    "synapse",
-                    "workspace",
-                    "firewall-rule",
-                    "delete",
-                    "--name",
-                    &name,
-                    "--yes",
-                ],
-            )?;
+            rule_az(sh, ws, &t, "delete", &["--name", &name, "--yes"])?;
             Ok(p.removed())
         },
     },
