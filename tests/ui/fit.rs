@@ -361,3 +361,64 @@ fn play_turning_into_pause_moves_nothing_after_it() {
         click(&mut h, "Pause");
     }
 }
+
+/// Found in the walk at 200 % (issue 23): the presenter view's chain strip was one line or
+/// two as the failure's steps changed, so the toolbar and the picture under it jumped about
+/// 32 points while the clock played. The strip keeps its height through every step, at
+/// 100 % and 200 %; its hint wraps instead of being cut, and the toolbar's hint is whole.
+#[test]
+fn the_presenter_pictures_top_stays_put_as_the_chain_moves_on() {
+    for zoom in [1.0, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        h.key_press(egui::Key::F5);
+        h.run_steps(3);
+        assert!(h.state().presenter);
+        let top = |h: &Harness<'static, ConsoleApp>| h.get_by_label("Exit presenter view").rect();
+        let start = top(&h);
+        assert!(
+            has(
+                &h,
+                "Remove a permission, disable a key or start a scenario, then Play the clock to watch the chain."
+            ),
+            "at {zoom}: the hint is whole (it wraps)"
+        );
+        let screen = h.ctx.content_rect();
+        let hint = h
+            .query_all_by_label_contains("Ctrl+scroll")
+            .next()
+            .map(|n| n.rect());
+        if let Some(r) = hint {
+            assert!(
+                screen.expand(0.5).contains_rect(r),
+                "at {zoom}: the toolbar's hint fits"
+            );
+        }
+        // The server's protector is disabled from the Cloud Shell; the strip narrates it.
+        click(&mut h, ">_ Cloud Shell");
+        h.get_by_label("az>").click();
+        h.run_steps(1);
+        h.get_by_label("az>").type_text(
+            "az keyvault key set-attributes --vault-name kv-contoso-us --name tde-protector --enabled false",
+        );
+        h.key_press(egui::Key::Enter);
+        wait_until(&mut h, "the command", |app| !app.busy());
+        click(&mut h, ">_ Cloud Shell");
+        h.run_steps(3);
+        assert!(has(&h, "Key unusable: AzureKeyVaultKeyDisabled"));
+        let mut seen = vec![(String::from("all keys usable"), start)];
+        seen.push(("disabled".into(), top(&h)));
+        for step in ["+1m", "+10m", "+10m", "+1h", "+8h", "+1d"] {
+            advance(&mut h, step);
+            h.run_steps(2);
+            seen.push((step.into(), top(&h)));
+        }
+        for (what, r) in &seen {
+            assert!(
+                (r.min.y - start.min.y).abs() < 0.5,
+                "at {zoom}: after {what} the toolbar moved from {start:?} to {r:?}: {seen:#?}"
+            );
+        }
+        assert!(has(&h, "Auto-heal window closed at"), "the chain moved on");
+    }
+}
+

@@ -1049,17 +1049,31 @@ pub fn toolbar(ui: &mut egui::Ui) -> Option<Zoom> {
         if ui.toggle_value(&mut legend, "Legend").changed() {
             ui.data_mut(|d| d.insert_temp(id, legend));
         }
-        ui.add(
-            egui::Label::new(
-                RichText::new(
-                    "Drag or scroll to pan · Ctrl+scroll to zoom · click a box to open it",
-                )
-                .weak(),
-            )
-            .truncate(),
-        );
+        hint(ui);
     });
     asked
+}
+
+/// The picture's hint, in the longest wording that fits what the toolbar leaves (never cut
+/// mid-word), the whole of it on hover.
+const HINTS: [&str; 3] = [
+    "Drag or scroll to pan · Ctrl+scroll to zoom · click a box to open it",
+    "Drag to pan · Ctrl+scroll to zoom · click a box",
+    "Drag · Ctrl+scroll · click",
+];
+
+fn hint(ui: &mut egui::Ui) {
+    let room = ui.available_size_before_wrap().x;
+    let fits = |t: &str| {
+        super::super::widgets::one_line_width(ui, RichText::new(t).weak(), egui::TextStyle::Body)
+            <= room
+    };
+    let text = HINTS.into_iter().find(|t| fits(t)).unwrap_or("Hints");
+    if text == "Hints" && !fits(text) {
+        return;
+    }
+    ui.add(egui::Label::new(RichText::new(text).weak()).sense(egui::Sense::hover()))
+        .on_hover_text(HINTS[0]);
 }
 
 /// The legend is shown unless the user hid it; by default only when there is room for it
