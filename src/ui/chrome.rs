@@ -395,7 +395,19 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
         // The name being typed is the text field's own (kept by egui between frames).
         let id = ui.scope_id().with("bookmark-name");
         let mut name: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
-        let field = (ui.available_width() - 130.0).clamp(60.0, 170.0);
+        // Beside its button when the row has room for a name of a dozen letters and more;
+        // else on a row of its own, the panel's width (at 200 % it was 60 pixels).
+        let button = widgets::one_line_width(ui, "Mark this moment", egui::TextStyle::Button)
+            + 2.0 * ui.spacing().button_padding.x
+            + ui.spacing().item_spacing.x;
+        let label = widgets::one_line_width(ui, "Bookmark name", egui::TextStyle::Body)
+            + ui.spacing().item_spacing.x;
+        let row = ui.available_width();
+        let field = if row - label - button >= 120.0 {
+            (row - label - button - 2.0 * ui.spacing().button_padding.x).min(220.0)
+        } else {
+            row
+        };
         widgets::narrow_text_field(
             ui,
             "Bookmark name",
@@ -433,6 +445,14 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     ui.separator();
     let cursor = app.history.cursor();
     let mut rewind = None;
+    // Opened again (not drawn last pass) or moved (Undo, Rewind, a new point): the list
+    // scrolls to "now" instead of where it was left.
+    let seen_id = ui.scope_id().with("history-seen");
+    let pass = ui.ctx().cumulative_pass_nr();
+    let seen: Option<(u64, usize, usize)> = ui.data(|d| d.get_temp(seen_id));
+    let points = app.history.points().len();
+    let to_now = seen.is_none_or(|(last, c, n)| last + 1 < pass || c != cursor || n != points);
+    ui.data_mut(|d| d.insert_temp(seen_id, (pass, cursor, points)));
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -452,7 +472,10 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                             }
                             ui.label(RichText::new(p.sim_time.to_display()).weak().small());
                             if current {
-                                ui.label(RichText::new("now").strong());
+                                let now = ui.label(RichText::new("now").strong());
+                                if to_now {
+                                    now.scroll_to_me(Some(egui::Align::Center));
+                                }
                             }
                         });
                         ui.label(&p.label);
@@ -935,6 +958,10 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
     let preferred: Vec<f32> = blades.iter().map(|b| b.width()).collect();
     let widths = blade_layout::widths(&preferred, ui.available_width(), overhead, maximised);
     let mut maximise: Option<Option<u64>> = None;
+    let may_maximise = app.maximise_helps(
+        blades.len(),
+        ui.ctx().content_rect().width() < super::NARROW,
+    );
     ui.horizontal_top(|ui| {
         let folded: Vec<usize> = (0..blades.len()).filter(|i| widths[*i].is_none()).collect();
         if !folded.is_empty() {
@@ -974,9 +1001,25 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
                                 let (text, hover, to) = if is_max {
                                     ("Restore", "Show the blades side by side again", None)
                                 } else {
-                                    ("Maximise", "Use the whole width for this blade", Some(id))
+                                    (
+                                        "Maximise",
+                                        "Use the whole window for this blade (the navigator and side panels give way)",
+                                        Some(id),
+                                    )
                                 };
-                                if ui.small_button(text).on_hover_text(hover).clicked() {
+                                // The only blade, beside no navigator or side panel, has
+                                // the whole window already: Maximise says so.
+                                let helps = is_max || may_maximise;
+                                if ui
+                                    .add_enabled(helps, egui::Button::new(text).small())
+                                    .on_hover_text(hover)
+                                    .on_disabled_hover_text(if app.presenter {
+                                        "Beside the presenter view's picture the blade keeps its side: Exit presenter view to maximise it."
+                                    } else {
+                                        "This blade has the whole window already: the navigator is folded and no other blade or side panel is open."
+                                    })
+                                    .clicked()
+                                {
                                     maximise = Some(to);
                                 }
                                 let title = |ui: &mut egui::Ui| {

@@ -422,3 +422,204 @@ fn the_presenter_pictures_top_stays_put_as_the_chain_moves_on() {
     }
 }
 
+/// Types one line into the Cloud Shell (opened if needed) and runs it.
+fn shell(h: &mut Harness<'static, ConsoleApp>, line: &str) {
+    if !has(h, "az>") {
+        click(h, ">_ Cloud Shell");
+        h.run_steps(2);
+    }
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.get_by_label("az>").type_text(line);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    wait_until(h, "the command", |app| !app.busy());
+}
+
+/// One notch of the wheel (`dy` points, negative: down) over `at`.
+fn wheel_at(h: &mut Harness<'static, ConsoleApp>, at: egui::Pos2, dy: f32, mods: egui::Modifiers) {
+    h.event(egui::Event::PointerMoved(at));
+    h.run_steps(1);
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: mods,
+    });
+    h.run_steps(20);
+}
+
+/// The size (points) of the font the text starting with `start` is painted in.
+fn painted_size(h: &Harness<'static, ConsoleApp>, start: &str) -> Option<f32> {
+    h.output().shapes.iter().find_map(|c| match &c.shape {
+        egui::Shape::Text(t) if t.galley.text().starts_with(start) => {
+            Some(t.galley.job.sections[0].format.font_id.size)
+        }
+        _ => None,
+    })
+}
+
+/// Found in the walk at 150 % (issue 23): in the Scenarios panel the step's button row was
+/// cut ("Lea…": Leave could not be clicked), what the scenario teaches was ~9 pixels, and
+/// beside the navigator and Scenarios the Failover groups blade kept about 240 points. The
+/// row wraps, the text is the body size, and the navigator gives way to the blade.
+#[test]
+fn at_150_percent_scenarios_beside_a_blade_leaves_both_usable() {
+    let mut h = crate::console::app_at_zoom(1.5);
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    click(&mut h, "Start: Revoke and recover inside the window");
+    wait_until(&mut h, "the scenario to start", |app| {
+        app.scenario.is_some()
+    });
+    h.run_steps(3);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    h.run_steps(4);
+    let screen = h.ctx.content_rect();
+    // Every button of the step is whole and inside the window.
+    for label in ["Previous step", "Next step", "Reset", "Leave"] {
+        fits(&h, label);
+    }
+    // The text is the body's size.
+    let teaches = tde_console::scenario::shipped()
+        .into_iter()
+        .filter_map(|(_, s)| s.ok())
+        .find(|s| s.title == "Revoke and recover inside the window")
+        .expect("the scenario")
+        .teaches;
+    let start: String = teaches.chars().take(20).collect();
+    let body = egui::TextStyle::Body.resolve(&h.ctx.global_style()).size;
+    let size = painted_size(&h, &start).expect("what the scenario teaches is painted");
+    assert!(
+        size >= body - 0.01,
+        "the scenario's text is {size} points, the body {body}"
+    );
+    // The blade keeps a readable width: from the breadcrumb's left to its × (left of the
+    // panel's own ×).
+    let panel = h
+        .get_all_by_label("×")
+        .map(|n| n.rect())
+        .max_by(|a, b| a.max.x.total_cmp(&b.max.x))
+        .expect("the panel's ×");
+    let blade_close = h
+        .get_all_by_label("×")
+        .map(|n| n.rect())
+        .filter(|r| r.max.x < panel.min.x - 20.0)
+        .max_by(|a, b| a.max.x.total_cmp(&b.max.x))
+        .expect("the blade's ×");
+    let home = h.get_by_label("Home").rect();
+    assert!(
+        blade_close.max.x - home.min.x >= 380.0,
+        "the blade is {} points wide (from {home:?} to {blade_close:?}) in {screen:?}",
+        blade_close.max.x - home.min.x
+    );
+    // Leave answers a click.
+    click(&mut h, "Leave");
+    assert!(h.state().scenario.is_none(), "Leave left the scenario");
+}
+
+/// Found in the walk at 150 % (issue 23): with the navigator folded, Maximise did nothing.
+/// Alone beside nothing it says why it cannot do more; beside a side panel it takes the
+/// whole window (the panel gives way) and Restore gives it back.
+#[test]
+fn at_150_percent_maximise_with_the_navigator_folded_does_what_it_says() {
+    use egui_kittest::kittest::NodeT;
+    let mut h = crate::console::app_at_zoom(1.5);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Resources");
+    h.run_steps(3);
+    assert!(!has(&h, "Expand all"), "the navigator is folded");
+    let maximise = h.get_by_label("Maximise");
+    assert!(
+        maximise.accesskit_node().is_disabled(),
+        "alone with the whole window, Maximise is greyed (with its reason on hover)"
+    );
+    // Beside History it takes the window; History gives way and comes back with Restore.
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(3);
+    let beside = h.get_by_label("Maximise").rect();
+    assert!(!h.get_by_label("Maximise").accesskit_node().is_disabled());
+    click(&mut h, "Maximise");
+    h.run_steps(3);
+    assert!(h.state().maximised.is_some());
+    assert!(
+        !has(&h, "Export session as script…"),
+        "History gives way to the maximised blade"
+    );
+    let restore = fits(&h, "Restore");
+    assert!(
+        restore.max.x > beside.max.x + 100.0,
+        "the blade took the window: Restore at {restore:?}, Maximise was at {beside:?}"
+    );
+    click(&mut h, "Restore");
+    h.run_steps(3);
+    assert!(has(&h, "Export session as script…"), "History is back");
+    // Opening a side panel beside a maximised blade shows it (the blade is restored).
+    click(&mut h, "Maximise");
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    h.run_steps(3);
+    assert!(h.state().maximised.is_none());
+    assert!(has(&h, "Start: Revoke and recover inside the window"));
+}
+
+/// Found in the walk at 200 % light (issue 23): History was 150 points wide with a 30-point
+/// bookmark field, and it reopened where it had been scrolled, "now" out of sight. The field
+/// takes a dozen letters and more, and History opens on "now".
+#[test]
+fn at_200_percent_history_has_a_usable_bookmark_field_and_opens_on_now() {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::NodeT;
+    let mut h = crate::console::app_at_200();
+    for i in 0..14 {
+        shell(&mut h, &format!("az group create -n rg-walk-{i} -l eastus"));
+    }
+    click(&mut h, ">_ Cloud Shell");
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(4);
+    let field = h
+        .get_all_by_label("Bookmark name")
+        .find(|n| n.accesskit_node().role() == Role::TextInput)
+        .expect("the bookmark field")
+        .rect();
+    assert!(field.width() >= 100.0, "the bookmark field is {field:?}");
+    fits(&h, "Mark this moment");
+    let list_top = h
+        .get_by_label("Keep bookmarks in the workspace file")
+        .rect()
+        .max
+        .y;
+    let screen = h.ctx.content_rect();
+    let now_in_sight = |h: &Harness<'static, ConsoleApp>| {
+        let r = h.get_by_label("now").rect();
+        r.min.y >= list_top - 0.5 && r.max.y <= screen.max.y
+    };
+    assert!(now_in_sight(&h), "History opens on now");
+    // Scrolled away from "now", closed, opened again: on "now".
+    let over = egui::pos2(screen.max.x - 60.0, screen.max.y - 60.0);
+    for _ in 0..10 {
+        wheel_at(&mut h, over, -200.0, egui::Modifiers::NONE);
+    }
+    assert!(!now_in_sight(&h), "scrolled, 'now' is out of sight");
+    let close = h
+        .get_all_by_label("×")
+        .map(|n| n.rect())
+        .max_by(|a, b| a.max.x.total_cmp(&b.max.x))
+        .expect("History's ×");
+    h.event(egui::Event::PointerMoved(close.center()));
+    h.get_all_by_label("×")
+        .max_by(|a, b| a.rect().max.x.total_cmp(&b.rect().max.x))
+        .expect("History's ×")
+        .click();
+    h.run_steps(3);
+    assert!(!h.state().show_history);
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(4);
+    assert!(now_in_sight(&h), "History opens again on now");
+}
+
