@@ -623,3 +623,64 @@ fn at_200_percent_history_has_a_usable_bookmark_field_and_opens_on_now() {
     assert!(now_in_sight(&h), "History opens again on now");
 }
 
+/// Found in the walk at 200 % (issue 23): the Topology legend, taller than the canvas, was
+/// pushed up over the toolbar; a vault's title was cut in a blade ("KV kv-contoso-us (u…").
+/// The legend stays inside the canvas; names are drawn whole, the state on a line of its own.
+#[test]
+fn at_200_percent_the_topology_legend_keeps_off_the_toolbar_and_titles_are_whole() {
+    for zoom in [1.5, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        shell(
+            &mut h,
+            "sim keyvault outage --name kv-contoso-us --minutes 60",
+        );
+        click(&mut h, ">_ Cloud Shell");
+        click(&mut h, "View");
+        click(&mut h, "Topology");
+        h.run_steps(4);
+        if !has(&h, "Online / key usable") {
+            click(&mut h, "Legend");
+            h.run_steps(3);
+        }
+        let toolbar = h.get_by_label("Fit").rect();
+        let screen = h.ctx.content_rect();
+        for item in ["Online / key usable", "Synapse CMK (awaiting activation)"] {
+            let r = h.get_by_label(item).rect();
+            assert!(
+                r.min.y >= toolbar.max.y && screen.contains_rect(r),
+                "at {zoom}: legend item '{item}' at {r:?} is over the toolbar {toolbar:?} or off screen"
+            );
+        }
+        click(&mut h, "Legend");
+        h.run_steps(3);
+        assert!(
+            has(&h, "KV kv-contoso-us (unreachable)"),
+            "at {zoom}: the vault is unreachable"
+        );
+        let cut: Vec<String> = h
+            .output()
+            .shapes
+            .iter()
+            .filter_map(|c| match &c.shape {
+                egui::Shape::Text(t)
+                    if t.galley.elided
+                        && ["KV ", "SQL ", "("]
+                            .iter()
+                            .any(|p| t.galley.text().starts_with(p)) =>
+                {
+                    Some(t.galley.text().to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(cut.is_empty(), "at {zoom}: titles cut short: {cut:?}");
+        for text in ["KV kv-contoso-us", "(unreachable)"] {
+            assert!(
+                h.output().shapes.iter().any(|c| matches!(&c.shape,
+                    egui::Shape::Text(t) if t.galley.text() == text)),
+                "at {zoom}: '{text}' is drawn"
+            );
+        }
+    }
+}
+
