@@ -684,3 +684,117 @@ fn at_200_percent_the_topology_legend_keeps_off_the_toolbar_and_titles_are_whole
     }
 }
 
+/// The Metrics blade at 200 % on 1280x720 after a burst of requests.
+fn metrics_blade(look: tde_console::ui::presentation::Look) -> Harness<'static, ConsoleApp> {
+    let mut h = crate::console::app_at_zoom(2.0);
+    h.state_mut().presentation.set(2.0, look);
+    h.run_steps(2);
+    shell(
+        &mut h,
+        "sim keyvault burst --vault kv-contoso-us --count 3000 --seconds 10",
+    );
+    click(&mut h, ">_ Cloud Shell");
+    h.state_mut()
+        .open_root(tde_console::ui::blades::BladeKind::VaultMetrics {
+            vault: "kv-contoso-us".into(),
+        });
+    h.run_steps(5);
+    h
+}
+
+/// Found in the walk at 200 % (issue 23): the wheel over the Metrics chart panned the chart
+/// instead of scrolling the blade, so a trainer scrolling down got stuck on it; in high
+/// contrast the "Served" bars were dim green on black. The plain wheel scrolls the blade
+/// (Ctrl+wheel zooms the chart), and the bars are solid and bright.
+#[test]
+fn the_wheel_over_the_metrics_chart_scrolls_the_blade_and_bars_are_bright() {
+    use tde_console::ui::presentation::Look;
+    let mut h = metrics_blade(Look::Light);
+    let caption = h.get_by_label("Service API hits by outcome").rect();
+    let screen = h.ctx.content_rect();
+    // Over the chart, under its caption and note.
+    let over = egui::pos2(
+        caption.center().x,
+        (caption.max.y + 90.0).min(screen.max.y - 60.0),
+    );
+    let latency_before = h
+        .get_by_label("Mean latency (ms), buckets with requests only")
+        .rect();
+    // Where the chart's y axis says 0, measured from its caption: the chart panned when
+    // it moves within the blade.
+    let zero = |h: &Harness<'static, ConsoleApp>| {
+        let caption = h.get_by_label("Service API hits by outcome").rect().min.y;
+        h.output()
+            .shapes
+            .iter()
+            .filter_map(|c| match &c.shape {
+                egui::Shape::Text(t) if t.galley.text() == "0" && t.pos.y > caption => {
+                    Some(t.pos.y - caption)
+                }
+                _ => None,
+            })
+            .fold(f32::INFINITY, f32::min)
+    };
+    let zero_before = zero(&h);
+    assert!(zero_before.is_finite(), "the chart's y axis is drawn");
+    for _ in 0..3 {
+        wheel_at(&mut h, over, -60.0, egui::Modifiers::NONE);
+    }
+    let latency_after = h
+        .get_by_label("Mean latency (ms), buckets with requests only")
+        .rect();
+    assert!(
+        latency_after.min.y < latency_before.min.y - 20.0,
+        "the wheel over the chart scrolled the blade: {latency_before:?} -> {latency_after:?}"
+    );
+    assert!(
+        (zero(&h) - zero_before).abs() < 1.0,
+        "the wheel panned the chart: its 0 moved from {zero_before} to {} below its caption",
+        zero(&h)
+    );
+    // High contrast: the served bars are solid and bright on black.
+    let h = metrics_blade(Look::HighContrast);
+    let bright_green = h.output().shapes.iter().any(|c| match &c.shape {
+        egui::Shape::Rect(r) => {
+            let f = r.fill;
+            f.a() >= 150 && f.g() >= 100 && f.g() > f.r() + 30 && f.g() > f.b() + 30
+        }
+        _ => false,
+    });
+    assert!(bright_green, "a served bar is a bright, solid green");
+}
+
+/// Found in the walk at 150 % (issue 23): the Failover groups blade's Create form, open
+/// under the group, repeated the same table of databases, and the wheel past the end of
+/// one ran on into the other; Tier wrapped "General / Purpose". The form is folded under a
+/// heading of its own while the server has a group, and a tier is one line.
+#[test]
+fn at_150_percent_the_failover_groups_create_form_is_folded_and_tiers_are_one_line() {
+    let mut h = crate::console::app_at_zoom(1.5);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    h.run_steps(4);
+    assert!(has(&h, "Create a failover group"), "the form's heading");
+    assert!(
+        !has(&h, "Failover group name"),
+        "the form is folded while the server has a group"
+    );
+    let line = h.get_by_label("Name").rect().height();
+    let tiers: Vec<egui::Rect> = h
+        .get_all_by_label("General Purpose")
+        .map(|n| n.rect())
+        .collect();
+    assert!(!tiers.is_empty(), "the table shows the tiers");
+    for r in tiers {
+        assert!(
+            r.height() < line * 1.5,
+            "a tier wraps: {r:?} (a line is {line})"
+        );
+    }
+    let heading = h.get_by_label("Create a failover group");
+    heading.scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label("Create a failover group").click();
+    h.run_steps(4);
+    assert!(has(&h, "Failover group name"), "the heading opens the form");
+}

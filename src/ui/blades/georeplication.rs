@@ -742,10 +742,13 @@ fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &Failo
     let span = run.took().0.max(10) as f64;
     let started = run.started;
     let height = (ui.ctx().content_rect().height() * 0.28).clamp(90.0, 200.0);
+    // The y axis is named in a caption above the plot: egui_plot writes its label turned
+    // on its side, centred on the axis, and in a plot shorter than the label it ran up
+    // over the text above.
+    ui.label(egui::RichText::new("Databases open over simulated time").strong());
     Plot::new(format!("opened-{group}"))
         .height(height)
         .x_axis_label(format!("simulated time (UTC), from {}", clock_of(started)))
-        .y_axis_label("databases open")
         .x_axis_formatter(move |mark, _| clock_of(started + Duration::seconds(mark.value as i64)))
         .label_formatter({
             // The line's value where the pointer is, not the pointer's height (a trainer
