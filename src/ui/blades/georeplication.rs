@@ -399,7 +399,15 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
         }
         group_databases(ui, server, primary_here, g, form, cx);
     }
-    create_group(ui, server, form, cx);
+    // A server with a group shows the Create form folded under a heading of its own: open,
+    // its table of the same databases came right under the group's, and a wheel past the
+    // end of one scrolled on into the other (it looked like a lost selection).
+    ui.add_space(12.0);
+    ui.separator();
+    egui::CollapsingHeader::new(egui::RichText::new("Create a failover group").heading())
+        .id_salt(("create-failover-group", server))
+        .default_open(groups.is_empty())
+        .show(ui, |ui| create_group(ui, server, form, cx));
 }
 
 /// "1,102 (1,102 General Purpose, 0 Business Critical)".
@@ -620,7 +628,6 @@ fn group_databases(
 }
 
 fn create_group(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut BladeCtx<'_>) {
-    section(ui, "Create a failover group");
     text_field(ui, "Failover group name", &mut form.name, "fg-contoso");
     server_picker(ui, "Secondary server", cx.ws, server, &mut form.partner);
     ui.horizontal_wrapped(|ui| {
