@@ -198,6 +198,14 @@ impl ConsoleApp {
                 self.nav_shown = Some(shown);
             }
             AppAction::Presenter(on) => self.presenter = on,
+            // A side panel opened beside a maximised blade shows: the blade is restored.
+            AppAction::Show(
+                panel @ (Panel::History | Panel::Scenarios | Panel::Endpoint),
+                true,
+            ) if self.maximised.is_some() => {
+                self.maximised = None;
+                self.apply_app(AppAction::Show(panel, true), ctx);
+            }
             AppAction::Show(panel, open) => match panel {
                 Panel::History => self.show_history = open,
                 Panel::Scenarios => self.show_scenarios = open,

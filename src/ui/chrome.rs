@@ -395,7 +395,19 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
         // The name being typed is the text field's own (kept by egui between frames).
         let id = ui.scope_id().with("bookmark-name");
         let mut name: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
-        let field = (ui.available_width() - 130.0).clamp(60.0, 170.0);
+        // Beside its button when the row has room for a name of a dozen letters and more;
+        // else on a row of its own, the panel's width (at 200 % it was 60 pixels).
+        let button = widgets::one_line_width(ui, "Mark this moment", egui::TextStyle::Button)
+            + 2.0 * ui.spacing().button_padding.x
+            + ui.spacing().item_spacing.x;
+        let label = widgets::one_line_width(ui, "Bookmark name", egui::TextStyle::Body)
+            + ui.spacing().item_spacing.x;
+        let row = ui.available_width();
+        let field = if row - label - button >= 120.0 {
+            (row - label - button - 2.0 * ui.spacing().button_padding.x).min(220.0)
+        } else {
+            row
+        };
         widgets::narrow_text_field(
             ui,
             "Bookmark name",
@@ -433,6 +445,14 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     ui.separator();
     let cursor = app.history.cursor();
     let mut rewind = None;
+    // Opened again (not drawn last pass) or moved (Undo, Rewind, a new point): the list
+    // scrolls to "now" instead of where it was left.
+    let seen_id = ui.scope_id().with("history-seen");
+    let pass = ui.ctx().cumulative_pass_nr();
+    let seen: Option<(u64, usize, usize)> = ui.data(|d| d.get_temp(seen_id));
+    let points = app.history.points().len();
+    let to_now = seen.is_none_or(|(last, c, n)| last + 1 < pass || c != cursor || n != points);
+    ui.data_mut(|d| d.insert_temp(seen_id, (pass, cursor, points)));
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -452,7 +472,10 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                             }
                             ui.label(RichText::new(p.sim_time.to_display()).weak().small());
                             if current {
-                                ui.label(RichText::new("now").strong());
+                                let now = ui.label(RichText::new("now").strong());
+                                if to_now {
+                                    now.scroll_to_me(Some(egui::Align::Center));
+                                }
                             }
                         });
                         ui.label(&p.label);
@@ -640,41 +663,46 @@ pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut out: Vec<Action> = Vec::new();
     ui.horizontal(|ui| {
         ui.set_height(22.0);
-        match (&app.job, &app.file_job) {
-            (Some(job), _) => {
-                ui.spinner();
-                ui.label(&job.label);
-                // Bulk unwraps report how far they are (databases opened so far).
-                let progress = job.progress.get();
-                if let Some((done, total)) = progress.filter(|(_, t)| *t > 0) {
-                    ui.add(
-                        egui::ProgressBar::new(done as f32 / total as f32)
-                            .desired_width(220.0)
-                            .text(format!("{done} / {total} databases")),
-                    );
-                }
-                ui.label(
-                    RichText::new("The workspace is busy: changes wait until this is done.").weak(),
-                );
+        // The serving indicator first, at the right, so what runs takes only what it leaves.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if app.serving.endpoint.is_some() && super::endpoint_panel::indicator(&app.serving, ui)
+            {
+                out.push(A::Show(Panel::Endpoint, !app.serving.open).into());
             }
-            (None, Some(fj)) => {
-                ui.spinner();
-                ui.label(match fj {
-                    FileJob::Load { path, .. } => format!("Opening {}…", path.display()),
-                    FileJob::Save { path, .. } => format!("Saving {}…", path.display()),
-                    FileJob::Pick { .. } => "Waiting for the file dialog…".to_string(),
-                    FileJob::Scenario { title, .. } => format!("Starting the scenario '{title}'…"),
-                });
-            }
-            (None, None) if app.disk_changed => {
-                ui.colored_label(
-                    AMBER,
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                status_line(app, ui);
+            });
+        });
+    });
+    out
+}
+
+/// What the status bar says, in the room the serving indicator leaves.
+fn status_line(app: &ConsoleApp, ui: &mut egui::Ui) {
+    match (&app.job, &app.file_job) {
+        (Some(job), _) => job_line(ui, &job.label, job.progress.get().filter(|(_, t)| *t > 0)),
+        (None, Some(fj)) => {
+            ui.spinner();
+            let what = match fj {
+                FileJob::Load { path, .. } => format!("Opening {}…", path.display()),
+                FileJob::Save { path, .. } => format!("Saving {}…", path.display()),
+                FileJob::Pick { .. } => "Waiting for the file dialog…".to_string(),
+                FileJob::Scenario { title, .. } => format!("Starting the scenario '{title}'…"),
+            };
+            ui.add(egui::Label::new(what).truncate());
+        }
+        (None, None) if app.disk_changed => {
+            ui.add(
+                egui::Label::new(RichText::new(
                     "The workspace file changed on disk since it was opened or saved here (another process saved it). Save refuses to overwrite it; Save as… chooses.",
-                );
-            }
-            (None, None) => {
-                let dbs: usize = app.ws.servers.iter().map(|s| s.databases.len()).sum();
-                ui.label(
+                ).color(AMBER))
+                .truncate(),
+            );
+        }
+        (None, None) => {
+            let dbs: usize = app.ws.servers.iter().map(|s| s.databases.len()).sum();
+            ui.add(
+                egui::Label::new(
                     RichText::new(format!(
                         "Ready · timing profile {} · {} servers · {dbs} databases · {} vaults",
                         app.ws.profile.as_str(),
@@ -682,18 +710,45 @@ pub fn status_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                         app.ws.vaults.iter().filter(|v| v.deleted.is_none()).count()
                     ))
                     .weak(),
-                );
-            }
+                )
+                .truncate(),
+            );
         }
-        if app.serving.endpoint.is_some() {
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if super::endpoint_panel::indicator(&app.serving, ui) {
-                    out.push(A::Show(Panel::Endpoint, !app.serving.open).into());
-                }
-            });
-        }
-    });
-    out
+    }
+}
+
+/// While a job runs: what it does first (cut only when the bar is shorter than it, the
+/// whole text on hover), its progress in what is left, and the note that changes wait only
+/// when the rest of the bar has room for all of it (on hover over the job otherwise).
+const BUSY: &str = "The workspace is busy: changes wait until this is done.";
+
+pub fn job_line(ui: &mut egui::Ui, label: &str, progress: Option<(usize, usize)>) {
+    use super::widgets::one_line_width;
+    ui.spinner();
+    let gap = ui.spacing().item_spacing.x;
+    let room = ui.available_size_before_wrap().x;
+    let bar = progress.map_or(0.0, |_| (room * 0.3).clamp(80.0, 220.0) + gap);
+    let wants = one_line_width(ui, label, egui::TextStyle::Body);
+    let label_room = (room - bar).max(40.0);
+    let shown = ui
+        .allocate_ui(egui::vec2(label_room, ui.available_height()), |ui| {
+            ui.add(egui::Label::new(label).truncate())
+        })
+        .inner;
+    let busy_fits = wants + bar + gap + one_line_width(ui, BUSY, egui::TextStyle::Body) <= room;
+    if !busy_fits {
+        shown.on_hover_text(format!("{label}\n\n{BUSY}"));
+    }
+    if let Some((done, total)) = progress {
+        ui.add(
+            egui::ProgressBar::new(done as f32 / total as f32)
+                .desired_width(bar - gap)
+                .text(format!("{done} / {total} databases")),
+        );
+    }
+    if busy_fits {
+        ui.label(RichText::new(BUSY).weak());
+    }
 }
 
 /// The clock and its controls; `compact` (a row of their own at 200 %) leaves out the
@@ -903,6 +958,10 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
     let preferred: Vec<f32> = blades.iter().map(|b| b.width()).collect();
     let widths = blade_layout::widths(&preferred, ui.available_width(), overhead, maximised);
     let mut maximise: Option<Option<u64>> = None;
+    let may_maximise = app.maximise_helps(
+        blades.len(),
+        ui.ctx().content_rect().width() < super::NARROW,
+    );
     ui.horizontal_top(|ui| {
         let folded: Vec<usize> = (0..blades.len()).filter(|i| widths[*i].is_none()).collect();
         if !folded.is_empty() {
@@ -942,9 +1001,25 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
                                 let (text, hover, to) = if is_max {
                                     ("Restore", "Show the blades side by side again", None)
                                 } else {
-                                    ("Maximise", "Use the whole width for this blade", Some(id))
+                                    (
+                                        "Maximise",
+                                        "Use the whole window for this blade (the navigator and side panels give way)",
+                                        Some(id),
+                                    )
                                 };
-                                if ui.small_button(text).on_hover_text(hover).clicked() {
+                                // The only blade, beside no navigator or side panel, has
+                                // the whole window already: Maximise says so.
+                                let helps = is_max || may_maximise;
+                                if ui
+                                    .add_enabled(helps, egui::Button::new(text).small())
+                                    .on_hover_text(hover)
+                                    .on_disabled_hover_text(if app.presenter {
+                                        "Beside the presenter view's picture the blade keeps its side: Exit presenter view to maximise it."
+                                    } else {
+                                        "This blade has the whole window already: the navigator is folded and no other blade or side panel is open."
+                                    })
+                                    .clicked()
+                                {
                                     maximise = Some(to);
                                 }
                                 let title = |ui: &mut egui::Ui| {
@@ -1571,4 +1646,39 @@ fn password_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::R
             .labelled_by(l.id)
     })
     .inner
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    /// Found in the walk at 200 % (1280x720 is 640 points): while a job ran, the status bar's
+    /// line ran past the window's edge. The job's label stays whole, its progress fits what
+    /// is left, and the "busy" note gives way to the label's hover.
+    #[test]
+    fn a_jobs_status_line_fits_the_bar_at_200_percent() {
+        let label = "Failing over fg-storm to sql-contoso-us2 (1102 databases)";
+        for width in [640.0, 1280.0] {
+            let mut h = Harness::builder()
+                .with_size(egui::vec2(width, 40.0))
+                .build_ui(|ui| {
+                    ui.horizontal(|ui| super::job_line(ui, label, Some((300, 1102))));
+                });
+            h.run_steps(3);
+            let screen = h.ctx.content_rect();
+            let past: Vec<String> = h
+                .query_all_by(|n| n.bounding_box().is_some())
+                .filter(|n| n.rect().max.x > screen.max.x + 0.5)
+                .map(|n| format!("{n:?}"))
+                .collect();
+            assert!(past.is_empty(), "at {width}: past the edge: {past:#?}");
+            assert!(
+                h.query_by_label(label).is_some(),
+                "at {width}: the job's label is whole"
+            );
+            let busy = h.query_by_label(super::BUSY).is_some();
+            assert_eq!(busy, width > 1000.0, "at {width}: the busy note");
+        }
+    }
 }

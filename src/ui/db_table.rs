@@ -220,6 +220,9 @@ pub fn show(
         // Wider than a narrow blade: the table scrolls sideways on its own, and the text
         // below it keeps wrapping at the blade's edge.
         crate::ui::widgets::wide(ui, "db-table-wide", |ui| {
+            // A cell's text stays on one line ("General / Purpose" wrapped in its
+            // column): the columns fit their text, the table scrolls sideways.
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
             let mut builder = TableBuilder::new(ui)
                 .striped(true)
                 .sense(egui::Sense::click())

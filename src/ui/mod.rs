@@ -224,6 +224,10 @@ pub struct ConsoleApp {
     /// The newest blade when the navigator last looked: a different one on a narrow window
     /// folds the navigator away, however it was opened (navigator, Go to, a blade's button).
     nav_top_blade: Option<u64>,
+    /// The side panels open leave the blades beside the navigator less than a readable
+    /// width (at 150 % on 1280x720 Scenarios left the Failover groups blade 240 points): the
+    /// navigator then gives way to the blades, as on a narrow window.
+    side_crowded: bool,
     /// View > "Customer app".
     pub customer_app: customer_app::CustomerAppPanel,
     /// Sends the workspace's webhook outbox on a thread of its own (never this one).
@@ -302,6 +306,7 @@ impl ConsoleApp {
             presenter_side: false,
             nav_shown: None,
             nav_top_blade: None,
+            side_crowded: false,
             customer_app: customer_app::CustomerAppPanel::default(),
             webhooks: crate::webhook_delivery::Courier::default(),
             ws,
@@ -322,7 +327,36 @@ impl ConsoleApp {
     pub fn navigator_shown(&self, narrow: bool) -> bool {
         !self.presenter
             && self.maximised.is_none()
-            && self.nav_shown.unwrap_or(!narrow || self.blades.is_empty())
+            && self
+                .nav_shown
+                .unwrap_or(!(narrow || self.side_crowded) || self.blades.is_empty())
+    }
+
+    /// Whether a side panel (Scenarios, History, the vaults' endpoint) is open: none is drawn
+    /// beside a maximised blade or the presenter view.
+    pub fn side_panel_open(&self) -> bool {
+        self.show_scenarios || self.show_history || self.serving.open
+    }
+
+    /// Whether Maximise would give the newest of `blades` blades more room: not when it is
+    /// the only one and already has the whole width (the navigator folded, no side panel).
+    pub fn maximise_helps(&self, blades: usize, narrow: bool) -> bool {
+        blades > 1 || (!self.presenter && (self.navigator_shown(narrow) || self.side_panel_open()))
+    }
+
+    /// Whether the side panels open would leave the blades beside the navigator less than
+    /// a readable width in a window `width` points wide.
+    fn side_panels_crowd(&self, width: f32) -> bool {
+        let panels: f32 = [
+            (self.show_scenarios, 340.0),
+            (self.serving.open, 360.0),
+            (self.show_history, 320.0),
+        ]
+        .iter()
+        .filter(|(open, _)| *open)
+        .map(|(_, w)| w)
+        .sum();
+        panels > 0.0 && width - navigator_width(false) - panels < blade_layout::MIN_WIDTH + 40.0
     }
 
     /// Whether the presenter view shows blades beside its picture (opened from a box).
@@ -1310,6 +1344,7 @@ impl ConsoleApp {
         }
         self.handle_close(&ctx);
         self.presentation.apply(&ctx);
+        self.side_crowded = self.side_panels_crowd(ctx.content_rect().width());
         self.shortcuts(&ctx);
         // Blades beside the presenter view's picture belong to that visit of the view.
         if !self.presenter {
@@ -1369,8 +1404,8 @@ impl ConsoleApp {
             // The maximised shell's title row and prompt stay in sight.
             floor -= shell_panel::min_height(ui.style());
         }
-        // The presenter view takes the room of the side panels.
-        if !self.presenter {
+        // The presenter view and a maximised blade take the room of the side panels.
+        if !self.presenter && self.maximised.is_none() {
             // Side panels share what the blades leave them: at 200 % on 1280x720 (640
             // points) Scenarios and History side by side would take more than the window,
             // and the blades would be drawn over them.
@@ -1388,7 +1423,14 @@ impl ConsoleApp {
             };
             // On any window (at 150 % on 1280x720, 853 points, History's rows widened it
             // to 420 points and left the blade beside the navigator 160).
-            let share = ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0);
+            // With no blade open the panels take what the navigator leaves (at 200 % History
+            // was 160 points, its bookmark field 30).
+            let blade_room = if self.blades.is_empty() {
+                60.0
+            } else {
+                MIN_BLADE_ROOM
+            };
+            let share = ((width - navigator - blade_room) / open).max(160.0);
             if self.show_scenarios {
                 // The goal is checked against the workspace before the panel reads it.
                 if let Some(run) = &mut self.scenario {
@@ -1434,7 +1476,7 @@ impl ConsoleApp {
         // whichever way it was opened (before, only a click in the navigator folded it:
         // Go to left a 340-point blade beside it at 200 %).
         let top = self.blades.last().map(|b| b.id);
-        if narrow && top.is_some() && top != self.nav_top_blade {
+        if (narrow || self.side_crowded) && top.is_some() && top != self.nav_top_blade {
             self.nav_shown = None;
         }
         self.nav_top_blade = top;

@@ -31,38 +31,83 @@ fn cached(ui: &egui::Ui, ws: &Workspace) -> Arc<Vec<Chain>> {
     c
 }
 
+/// Lines of the strip each chain (or the all-clear line) has, whatever its steps say: the
+/// strip keeps one height while the clock plays, so the toolbar and the picture under it
+/// never jump. A chain longer than its lines scrolls inside the strip, which keeps the
+/// current step in sight.
+const LINES_PER_CHAIN: usize = 2;
+
+/// The height of one line of pills: a pill's text, 3 points of margin and 2 of stroke above
+/// and below, and the gap to the next line.
+fn line_height(ui: &egui::Ui) -> f32 {
+    ui.text_style_height(&egui::TextStyle::Body) + 10.0 + ui.spacing().item_spacing.y
+}
+
+/// The strip's height for these chains: fixed by how many chains are shown, never by what
+/// their steps say.
+pub fn strip_height(ui: &egui::Ui, ws: &Workspace) -> f32 {
+    let chains = cached(ui, ws);
+    let shown = chains.len().clamp(1, CHAINS_SHOWN) as f32;
+    let more = if chains.len() > CHAINS_SHOWN {
+        1.0
+    } else {
+        0.0
+    };
+    let line = line_height(ui);
+    shown * (LINES_PER_CHAIN as f32 * line + ui.spacing().item_spacing.y) + more * line
+}
+
 /// The strip: one row per server in trouble (or a line saying there is none).
 pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
     let chains = cached(ui, ws);
     if chains.is_empty() {
-        ui.horizontal(|ui| {
+        // The hint wraps onto the strip's second line instead of being cut.
+        ui.horizontal_wrapped(|ui| {
             super::widgets::badge(ui, "All keys usable", GREEN);
-            ui.add(
-                egui::Label::new(
-                    RichText::new(
-                        "Remove a permission, disable a key or start a scenario, then Play the clock to watch the chain.",
-                    )
-                    .weak(),
+            ui.label(
+                RichText::new(
+                    "Remove a permission, disable a key or start a scenario, then Play the clock to watch the chain.",
                 )
-                .truncate(),
+                .weak(),
             );
         });
         return;
     }
     for c in chains.iter().take(CHAINS_SHOWN) {
-        ui.horizontal_wrapped(|ui| {
-            let whose = match &c.database {
-                None => format!("SQL {}:", c.server),
-                Some(db) => format!("SQL {} / {db} (own key):", c.server),
-            };
-            ui.label(RichText::new(whose).strong());
-            for (i, step) in c.steps.iter().enumerate() {
-                if i > 0 {
-                    next_arrow(ui);
-                }
-                pill(ui, step.state, &step.text);
-            }
-        });
+        let whose = match &c.database {
+            None => format!("SQL {}:", c.server),
+            Some(db) => format!("SQL {} / {db} (own key):", c.server),
+        };
+        // The chain's current step, remembered so that when it changes (the clock moved
+        // it on) a strip too short for the whole chain scrolls it into sight once.
+        let now_id = ui.scope_id().with(("presenter-now", &whose));
+        let now = c
+            .steps
+            .iter()
+            .position(|s| matches!(s.state, StepState::Now));
+        let moved = ui.data(|d| d.get_temp::<Option<usize>>(now_id)) != Some(now);
+        ui.data_mut(|d| d.insert_temp(now_id, now));
+        // Each chain keeps its lines (a longer one scrolls within them, to its current
+        // step), so one chain's steps never push another's out of sight.
+        let lines = LINES_PER_CHAIN as f32 * line_height(ui);
+        egui::ScrollArea::vertical()
+            .id_salt(("presenter-chain", &whose))
+            .max_height(lines)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(whose.as_str()).strong());
+                    for (i, step) in c.steps.iter().enumerate() {
+                        if i > 0 {
+                            next_arrow(ui);
+                        }
+                        let r = pill(ui, step.state, &step.text);
+                        if moved && Some(i) == now {
+                            r.scroll_to_me(None);
+                        }
+                    }
+                });
+            });
     }
     if chains.len() > CHAINS_SHOWN {
         ui.label(
@@ -90,7 +135,7 @@ fn next_arrow(ui: &mut egui::Ui) {
 }
 
 /// One step: done (quiet), now (filled, the colour of the trouble), next (outlined).
-fn pill(ui: &mut egui::Ui, state: StepState, text: &str) {
+fn pill(ui: &mut egui::Ui, state: StepState, text: &str) -> egui::Response {
     let (fill, stroke, label) = match state {
         StepState::Done => (
             ui.visuals().faint_bg_color,
@@ -135,13 +180,21 @@ fn pill(ui: &mut egui::Ui, state: StepState, text: &str) {
         .fill(fill)
         .stroke(stroke)
         .corner_radius(10.0)
-        .inner_margin(egui::Margin::symmetric(8, 3))
+        // (Every pill as high: the current one's stroke is a point wider.)
+        .inner_margin(egui::Margin::symmetric(
+            8,
+            if matches!(state, StepState::Now) {
+                3
+            } else {
+                4
+            },
+        ))
         .show(ui, |ui| {
             ui.set_max_width(room.max(60.0));
             ui.add(egui::Label::new(label).truncate())
         })
         .inner
-        .on_hover_text(text);
+        .on_hover_text(text)
 }
 
 /// The narrowest the picture gets beside a blade (a strip: the blade comes first).
@@ -167,11 +220,14 @@ fn side_width(total: f32, preferred: f32, overhead: f32) -> f32 {
 pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     // The strip keeps at most two fifths of the height (it scrolls past that), so with
     // several keys in trouble at 200 % the picture stays the larger part of the screen.
+    // Its height is fixed by how many chains it shows, not by what their steps say.
     let strip_max = (ui.available_height() * 0.4).max(60.0);
+    let strip = strip_height(ui, &app.ws).min(strip_max);
     egui::ScrollArea::vertical()
         .id_salt("presenter-chain-strip")
-        .max_height(strip_max)
-        .auto_shrink([false, true])
+        .max_height(strip)
+        .min_scrolled_height(strip)
+        .auto_shrink([false, false])
         .show(ui, |ui| chain_strip(ui, &app.ws));
     let mut asked = None;
     let beside = app.presenter_beside();

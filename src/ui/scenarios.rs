@@ -109,10 +109,9 @@ fn catalogue(app: &ConsoleApp, ui: &mut egui::Ui, out: &mut Vec<Action>) {
         ui.separator();
         match parsed {
             Ok(s) => {
+                // The button under the title, before the description (at the body size now,
+                // it pushed the first Start button below the window at 200 %).
                 ui.strong(&s.title);
-                ui.label(RichText::new(format!("For: {}", s.audience)).weak());
-                ui.label(RichText::new(&s.teaches).small());
-                ui.label(format!("{} step(s)", s.steps.len()));
                 if ui
                     .add_enabled(
                         !app.busy(),
@@ -123,6 +122,9 @@ fn catalogue(app: &ConsoleApp, ui: &mut egui::Ui, out: &mut Vec<Action>) {
                 {
                     out.push(AppAction::Switch(PendingSwitch::Scenario(id)).into());
                 }
+                ui.label(RichText::new(format!("For: {}", s.audience)).weak());
+                ui.label(RichText::new(&s.teaches).weak());
+                ui.label(format!("{} step(s)", s.steps.len()));
             }
             Err(e) => widgets::error_box(ui, &format!("{id}: {e}")),
         }
@@ -134,7 +136,7 @@ fn walk(app: &ConsoleApp, ui: &mut egui::Ui, run: &ScenarioRun, out: &mut Vec<Ac
     let met = run.met();
     let n = run.scenario.steps.len();
     ui.heading(&run.scenario.title);
-    ui.label(RichText::new(&run.scenario.teaches).small().weak());
+    ui.label(RichText::new(&run.scenario.teaches).weak());
     ui.add(
         egui::ProgressBar::new(run.done.iter().filter(|d| **d).count() as f32 / n as f32).text(
             format!(
@@ -179,11 +181,12 @@ fn walk(app: &ConsoleApp, ui: &mut egui::Ui, run: &ScenarioRun, out: &mut Vec<Ac
         .show(ui, |ui| {
             let text = step.solution.join("\n");
             ui.add(egui::Label::new(RichText::new(&text).monospace()).selectable(true));
-            if ui.small_button("Copy").clicked() {
+            if ui.button("Copy").clicked() {
                 ui.ctx().copy_text(text);
             }
         });
-    ui.horizontal(|ui| {
+    // The buttons wrap onto a second row in a narrow panel (at 150 % "Leave" was cut).
+    ui.horizontal_wrapped(|ui| {
         if ui
             .add_enabled(run.step > 0, egui::Button::new("Previous step"))
             .on_disabled_hover_text("This is the first step.")

@@ -1479,10 +1479,16 @@ fn at_150_percent_history_beside_the_navigator_leaves_the_blade_its_room() {
     click(&mut h, "Edit");
     click(&mut h, "History and bookmarks…");
     h.run_steps(4);
+    // History and the navigator would leave the blade less than a readable width: the
+    // navigator gives way (issue 23's walk at 150 %). Shown again by hand, it stays, and
+    // the blade still keeps its 300 points.
     assert!(
-        has(&h, "Expand all"),
-        "the navigator is still shown at 150 %"
+        !has(&h, "Expand all"),
+        "the navigator gives way to the blade beside History at 150 %"
     );
+    click(&mut h, "Resources");
+    h.run_steps(4);
+    assert!(has(&h, "Expand all"), "the navigator is shown on request");
     // The navigator is 270 points wide.
     let history = fits(&h, "Export session as script…");
     assert!(

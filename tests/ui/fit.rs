@@ -361,3 +361,440 @@ fn play_turning_into_pause_moves_nothing_after_it() {
         click(&mut h, "Pause");
     }
 }
+
+/// Found in the walk at 200 % (issue 23): the presenter view's chain strip was one line or
+/// two as the failure's steps changed, so the toolbar and the picture under it jumped about
+/// 32 points while the clock played. The strip keeps its height through every step, at
+/// 100 % and 200 %; its hint wraps instead of being cut, and the toolbar's hint is whole.
+#[test]
+fn the_presenter_pictures_top_stays_put_as_the_chain_moves_on() {
+    for zoom in [1.0, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        h.key_press(egui::Key::F5);
+        h.run_steps(3);
+        assert!(h.state().presenter);
+        let top = |h: &Harness<'static, ConsoleApp>| h.get_by_label("Exit presenter view").rect();
+        let start = top(&h);
+        assert!(
+            has(
+                &h,
+                "Remove a permission, disable a key or start a scenario, then Play the clock to watch the chain."
+            ),
+            "at {zoom}: the hint is whole (it wraps)"
+        );
+        let screen = h.ctx.content_rect();
+        let hint = h
+            .query_all_by_label_contains("Ctrl+scroll")
+            .next()
+            .map(|n| n.rect());
+        if let Some(r) = hint {
+            assert!(
+                screen.expand(0.5).contains_rect(r),
+                "at {zoom}: the toolbar's hint fits"
+            );
+        }
+        // The server's protector is disabled from the Cloud Shell; the strip narrates it.
+        click(&mut h, ">_ Cloud Shell");
+        h.get_by_label("az>").click();
+        h.run_steps(1);
+        h.get_by_label("az>").type_text(
+            "az keyvault key set-attributes --vault-name kv-contoso-us --name tde-protector --enabled false",
+        );
+        h.key_press(egui::Key::Enter);
+        wait_until(&mut h, "the command", |app| !app.busy());
+        click(&mut h, ">_ Cloud Shell");
+        h.run_steps(3);
+        assert!(has(&h, "Key unusable: AzureKeyVaultKeyDisabled"));
+        let mut seen = vec![(String::from("all keys usable"), start)];
+        seen.push(("disabled".into(), top(&h)));
+        for step in ["+1m", "+10m", "+10m", "+1h", "+8h", "+1d"] {
+            advance(&mut h, step);
+            h.run_steps(2);
+            seen.push((step.into(), top(&h)));
+        }
+        for (what, r) in &seen {
+            assert!(
+                (r.min.y - start.min.y).abs() < 0.5,
+                "at {zoom}: after {what} the toolbar moved from {start:?} to {r:?}: {seen:#?}"
+            );
+        }
+        assert!(has(&h, "Auto-heal window closed at"), "the chain moved on");
+    }
+}
+
+/// Types one line into the Cloud Shell (opened if needed) and runs it.
+fn shell(h: &mut Harness<'static, ConsoleApp>, line: &str) {
+    if !has(h, "az>") {
+        click(h, ">_ Cloud Shell");
+        h.run_steps(2);
+    }
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.get_by_label("az>").type_text(line);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    wait_until(h, "the command", |app| !app.busy());
+}
+
+/// One notch of the wheel (`dy` points, negative: down) over `at`.
+fn wheel_at(h: &mut Harness<'static, ConsoleApp>, at: egui::Pos2, dy: f32, mods: egui::Modifiers) {
+    h.event(egui::Event::PointerMoved(at));
+    h.run_steps(1);
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: mods,
+    });
+    h.run_steps(20);
+}
+
+/// The size (points) of the font the text starting with `start` is painted in.
+fn painted_size(h: &Harness<'static, ConsoleApp>, start: &str) -> Option<f32> {
+    h.output().shapes.iter().find_map(|c| match &c.shape {
+        egui::Shape::Text(t) if t.galley.text().starts_with(start) => {
+            Some(t.galley.job.sections[0].format.font_id.size)
+        }
+        _ => None,
+    })
+}
+
+/// Found in the walk at 150 % (issue 23): in the Scenarios panel the step's button row was
+/// cut ("Lea…": Leave could not be clicked), what the scenario teaches was ~9 pixels, and
+/// beside the navigator and Scenarios the Failover groups blade kept about 240 points. The
+/// row wraps, the text is the body size, and the navigator gives way to the blade.
+#[test]
+fn at_150_percent_scenarios_beside_a_blade_leaves_both_usable() {
+    let mut h = crate::console::app_at_zoom(1.5);
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    click(&mut h, "Start: Revoke and recover inside the window");
+    wait_until(&mut h, "the scenario to start", |app| {
+        app.scenario.is_some()
+    });
+    h.run_steps(3);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    h.run_steps(4);
+    let screen = h.ctx.content_rect();
+    // Every button of the step is whole and inside the window.
+    for label in ["Previous step", "Next step", "Reset", "Leave"] {
+        fits(&h, label);
+    }
+    // The text is the body's size.
+    let teaches = tde_console::scenario::shipped()
+        .into_iter()
+        .filter_map(|(_, s)| s.ok())
+        .find(|s| s.title == "Revoke and recover inside the window")
+        .expect("the scenario")
+        .teaches;
+    let start: String = teaches.chars().take(20).collect();
+    let body = egui::TextStyle::Body.resolve(&h.ctx.global_style()).size;
+    let size = painted_size(&h, &start).expect("what the scenario teaches is painted");
+    assert!(
+        size >= body - 0.01,
+        "the scenario's text is {size} points, the body {body}"
+    );
+    // The blade keeps a readable width: from the breadcrumb's left to its × (left of the
+    // panel's own ×).
+    let panel = h
+        .get_all_by_label("×")
+        .map(|n| n.rect())
+        .max_by(|a, b| a.max.x.total_cmp(&b.max.x))
+        .expect("the panel's ×");
+    let blade_close = h
+        .get_all_by_label("×")
+        .map(|n| n.rect())
+        .filter(|r| r.max.x < panel.min.x - 20.0)
+        .max_by(|a, b| a.max.x.total_cmp(&b.max.x))
+        .expect("the blade's ×");
+    let home = h.get_by_label("Home").rect();
+    assert!(
+        blade_close.max.x - home.min.x >= 380.0,
+        "the blade is {} points wide (from {home:?} to {blade_close:?}) in {screen:?}",
+        blade_close.max.x - home.min.x
+    );
+    // Leave answers a click.
+    click(&mut h, "Leave");
+    assert!(h.state().scenario.is_none(), "Leave left the scenario");
+}
+
+/// Found in the walk at 150 % (issue 23): with the navigator folded, Maximise did nothing.
+/// Alone beside nothing it says why it cannot do more; beside a side panel it takes the
+/// whole window (the panel gives way) and Restore gives it back.
+#[test]
+fn at_150_percent_maximise_with_the_navigator_folded_does_what_it_says() {
+    use egui_kittest::kittest::NodeT;
+    let mut h = crate::console::app_at_zoom(1.5);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Resources");
+    h.run_steps(3);
+    assert!(!has(&h, "Expand all"), "the navigator is folded");
+    let maximise = h.get_by_label("Maximise");
+    assert!(
+        maximise.accesskit_node().is_disabled(),
+        "alone with the whole window, Maximise is greyed (with its reason on hover)"
+    );
+    // Beside History it takes the window; History gives way and comes back with Restore.
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(3);
+    let beside = h.get_by_label("Maximise").rect();
+    assert!(!h.get_by_label("Maximise").accesskit_node().is_disabled());
+    click(&mut h, "Maximise");
+    h.run_steps(3);
+    assert!(h.state().maximised.is_some());
+    assert!(
+        !has(&h, "Export session as script…"),
+        "History gives way to the maximised blade"
+    );
+    let restore = fits(&h, "Restore");
+    assert!(
+        restore.max.x > beside.max.x + 100.0,
+        "the blade took the window: Restore at {restore:?}, Maximise was at {beside:?}"
+    );
+    click(&mut h, "Restore");
+    h.run_steps(3);
+    assert!(has(&h, "Export session as script…"), "History is back");
+    // Opening a side panel beside a maximised blade shows it (the blade is restored).
+    click(&mut h, "Maximise");
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    h.run_steps(3);
+    assert!(h.state().maximised.is_none());
+    assert!(has(&h, "Start: Revoke and recover inside the window"));
+}
+
+/// Found in the walk at 200 % light (issue 23): History was 150 points wide with a 30-point
+/// bookmark field, and it reopened where it had been scrolled, "now" out of sight. The field
+/// takes a dozen letters and more, and History opens on "now".
+#[test]
+fn at_200_percent_history_has_a_usable_bookmark_field_and_opens_on_now() {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::NodeT;
+    let mut h = crate::console::app_at_200();
+    for i in 0..14 {
+        shell(&mut h, &format!("az group create -n rg-walk-{i} -l eastus"));
+    }
+    click(&mut h, ">_ Cloud Shell");
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(4);
+    let field = h
+        .get_all_by_label("Bookmark name")
+        .find(|n| n.accesskit_node().role() == Role::TextInput)
+        .expect("the bookmark field")
+        .rect();
+    assert!(field.width() >= 100.0, "the bookmark field is {field:?}");
+    fits(&h, "Mark this moment");
+    let list_top = h
+        .get_by_label("Keep bookmarks in the workspace file")
+        .rect()
+        .max
+        .y;
+    let screen = h.ctx.content_rect();
+    let now_in_sight = |h: &Harness<'static, ConsoleApp>| {
+        let r = h.get_by_label("now").rect();
+        r.min.y >= list_top - 0.5 && r.max.y <= screen.max.y
+    };
+    assert!(now_in_sight(&h), "History opens on now");
+    // Scrolled away from "now", closed, opened again: on "now".
+    let over = egui::pos2(screen.max.x - 60.0, screen.max.y - 60.0);
+    for _ in 0..10 {
+        wheel_at(&mut h, over, -200.0, egui::Modifiers::NONE);
+    }
+    assert!(!now_in_sight(&h), "scrolled, 'now' is out of sight");
+    let close = h
+        .get_all_by_label("×")
+        .map(|n| n.rect())
+        .max_by(|a, b| a.max.x.total_cmp(&b.max.x))
+        .expect("History's ×");
+    h.event(egui::Event::PointerMoved(close.center()));
+    h.get_all_by_label("×")
+        .max_by(|a, b| a.rect().max.x.total_cmp(&b.rect().max.x))
+        .expect("History's ×")
+        .click();
+    h.run_steps(3);
+    assert!(!h.state().show_history);
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(4);
+    assert!(now_in_sight(&h), "History opens again on now");
+}
+
+/// Found in the walk at 200 % (issue 23): the Topology legend, taller than the canvas, was
+/// pushed up over the toolbar; a vault's title was cut in a blade ("KV kv-contoso-us (u…").
+/// The legend stays inside the canvas; names are drawn whole, the state on a line of its own.
+#[test]
+fn at_200_percent_the_topology_legend_keeps_off_the_toolbar_and_titles_are_whole() {
+    for zoom in [1.5, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        shell(
+            &mut h,
+            "sim keyvault outage --name kv-contoso-us --minutes 60",
+        );
+        click(&mut h, ">_ Cloud Shell");
+        click(&mut h, "View");
+        click(&mut h, "Topology");
+        h.run_steps(4);
+        if !has(&h, "Online / key usable") {
+            click(&mut h, "Legend");
+            h.run_steps(3);
+        }
+        let toolbar = h.get_by_label("Fit").rect();
+        let screen = h.ctx.content_rect();
+        for item in ["Online / key usable", "Synapse CMK (awaiting activation)"] {
+            let r = h.get_by_label(item).rect();
+            assert!(
+                r.min.y >= toolbar.max.y && screen.contains_rect(r),
+                "at {zoom}: legend item '{item}' at {r:?} is over the toolbar {toolbar:?} or off screen"
+            );
+        }
+        click(&mut h, "Legend");
+        h.run_steps(3);
+        assert!(
+            has(&h, "KV kv-contoso-us (unreachable)"),
+            "at {zoom}: the vault is unreachable"
+        );
+        let cut: Vec<String> = h
+            .output()
+            .shapes
+            .iter()
+            .filter_map(|c| match &c.shape {
+                egui::Shape::Text(t)
+                    if t.galley.elided
+                        && ["KV ", "SQL ", "("]
+                            .iter()
+                            .any(|p| t.galley.text().starts_with(p)) =>
+                {
+                    Some(t.galley.text().to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(cut.is_empty(), "at {zoom}: titles cut short: {cut:?}");
+        for text in ["KV kv-contoso-us", "(unreachable)"] {
+            assert!(
+                h.output().shapes.iter().any(|c| matches!(&c.shape,
+                    egui::Shape::Text(t) if t.galley.text() == text)),
+                "at {zoom}: '{text}' is drawn"
+            );
+        }
+    }
+}
+
+/// The Metrics blade at 200 % on 1280x720 after a burst of requests.
+fn metrics_blade(look: tde_console::ui::presentation::Look) -> Harness<'static, ConsoleApp> {
+    let mut h = crate::console::app_at_zoom(2.0);
+    h.state_mut().presentation.set(2.0, look);
+    h.run_steps(2);
+    shell(
+        &mut h,
+        "sim keyvault burst --vault kv-contoso-us --count 3000 --seconds 10",
+    );
+    click(&mut h, ">_ Cloud Shell");
+    h.state_mut()
+        .open_root(tde_console::ui::blades::BladeKind::VaultMetrics {
+            vault: "kv-contoso-us".into(),
+        });
+    h.run_steps(5);
+    h
+}
+
+/// Found in the walk at 200 % (issue 23): the wheel over the Metrics chart panned the chart
+/// instead of scrolling the blade, so a trainer scrolling down got stuck on it; in high
+/// contrast the "Served" bars were dim green on black. The plain wheel scrolls the blade
+/// (Ctrl+wheel zooms the chart), and the bars are solid and bright.
+#[test]
+fn the_wheel_over_the_metrics_chart_scrolls_the_blade_and_bars_are_bright() {
+    use tde_console::ui::presentation::Look;
+    let mut h = metrics_blade(Look::Light);
+    let caption = h.get_by_label("Service API hits by outcome").rect();
+    let screen = h.ctx.content_rect();
+    // Over the chart, under its caption and note.
+    let over = egui::pos2(
+        caption.center().x,
+        (caption.max.y + 90.0).min(screen.max.y - 60.0),
+    );
+    let latency_before = h
+        .get_by_label("Mean latency (ms), buckets with requests only")
+        .rect();
+    // Where the chart's y axis says 0, measured from its caption: the chart panned when
+    // it moves within the blade.
+    let zero = |h: &Harness<'static, ConsoleApp>| {
+        let caption = h.get_by_label("Service API hits by outcome").rect().min.y;
+        h.output()
+            .shapes
+            .iter()
+            .filter_map(|c| match &c.shape {
+                egui::Shape::Text(t) if t.galley.text() == "0" && t.pos.y > caption => {
+                    Some(t.pos.y - caption)
+                }
+                _ => None,
+            })
+            .fold(f32::INFINITY, f32::min)
+    };
+    let zero_before = zero(&h);
+    assert!(zero_before.is_finite(), "the chart's y axis is drawn");
+    for _ in 0..3 {
+        wheel_at(&mut h, over, -60.0, egui::Modifiers::NONE);
+    }
+    let latency_after = h
+        .get_by_label("Mean latency (ms), buckets with requests only")
+        .rect();
+    assert!(
+        latency_after.min.y < latency_before.min.y - 20.0,
+        "the wheel over the chart scrolled the blade: {latency_before:?} -> {latency_after:?}"
+    );
+    assert!(
+        (zero(&h) - zero_before).abs() < 1.0,
+        "the wheel panned the chart: its 0 moved from {zero_before} to {} below its caption",
+        zero(&h)
+    );
+    // High contrast: the served bars are solid and bright on black.
+    let h = metrics_blade(Look::HighContrast);
+    let bright_green = h.output().shapes.iter().any(|c| match &c.shape {
+        egui::Shape::Rect(r) => {
+            let f = r.fill;
+            f.a() >= 150 && f.g() >= 100 && f.g() > f.r() + 30 && f.g() > f.b() + 30
+        }
+        _ => false,
+    });
+    assert!(bright_green, "a served bar is a bright, solid green");
+}
+
+/// Found in the walk at 150 % (issue 23): the Failover groups blade's Create form, open
+/// under the group, repeated the same table of databases, and the wheel past the end of
+/// one ran on into the other; Tier wrapped "General / Purpose". The form is folded under a
+/// heading of its own while the server has a group, and a tier is one line.
+#[test]
+fn at_150_percent_the_failover_groups_create_form_is_folded_and_tiers_are_one_line() {
+    let mut h = crate::console::app_at_zoom(1.5);
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    h.run_steps(4);
+    assert!(has(&h, "Create a failover group"), "the form's heading");
+    assert!(
+        !has(&h, "Failover group name"),
+        "the form is folded while the server has a group"
+    );
+    let line = h.get_by_label("Name").rect().height();
+    let tiers: Vec<egui::Rect> = h
+        .get_all_by_label("General Purpose")
+        .map(|n| n.rect())
+        .collect();
+    assert!(!tiers.is_empty(), "the table shows the tiers");
+    for r in tiers {
+        assert!(
+            r.height() < line * 1.5,
+            "a tier wraps: {r:?} (a line is {line})"
+        );
+    }
+    let heading = h.get_by_label("Create a failover group");
+    heading.scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label("Create a failover group").click();
+    h.run_steps(4);
+    assert!(has(&h, "Failover group name"), "the heading opens the form");
+}

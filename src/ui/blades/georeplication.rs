@@ -399,7 +399,15 @@ pub fn show_groups(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &m
         }
         group_databases(ui, server, primary_here, g, form, cx);
     }
-    create_group(ui, server, form, cx);
+    // A server with a group shows the Create form folded under a heading of its own: open,
+    // its table of the same databases came right under the group's, and a wheel past the
+    // end of one scrolled on into the other (it looked like a lost selection).
+    ui.add_space(12.0);
+    ui.separator();
+    egui::CollapsingHeader::new(egui::RichText::new("Create a failover group").heading())
+        .id_salt(("create-failover-group", server))
+        .default_open(groups.is_empty())
+        .show(ui, |ui| create_group(ui, server, form, cx));
 }
 
 /// "1,102 (1,102 General Purpose, 0 Business Critical)".
@@ -620,7 +628,6 @@ fn group_databases(
 }
 
 fn create_group(ui: &mut egui::Ui, server: &str, form: &mut GroupForm, cx: &mut BladeCtx<'_>) {
-    section(ui, "Create a failover group");
     text_field(ui, "Failover group name", &mut form.name, "fg-contoso");
     server_picker(ui, "Secondary server", cx.ws, server, &mut form.partner);
     ui.horizontal_wrapped(|ui| {
@@ -742,10 +749,13 @@ fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &Failo
     let span = run.took().0.max(10) as f64;
     let started = run.started;
     let height = (ui.ctx().content_rect().height() * 0.28).clamp(90.0, 200.0);
+    // The y axis is named in a caption above the plot: egui_plot writes its label turned
+    // on its side, centred on the axis, and in a plot shorter than the label it ran up
+    // over the text above.
+    ui.label(egui::RichText::new("Databases open over simulated time").strong());
     Plot::new(format!("opened-{group}"))
         .height(height)
         .x_axis_label(format!("simulated time (UTC), from {}", clock_of(started)))
-        .y_axis_label("databases open")
         .x_axis_formatter(move |mark, _| clock_of(started + Duration::seconds(mark.value as i64)))
         .label_formatter({
             // The line's value where the pointer is, not the pointer's height (a trainer

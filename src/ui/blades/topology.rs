@@ -31,6 +31,9 @@ const SERVER_H: f32 = 80.0;
 const GAP: f32 = 200.0;
 const VAULT_W: f32 = 240.0;
 const KEY_H: f32 = 28.0;
+/// A vault box's head, holding its name; its status adds a line.
+const VAULT_HEAD: f32 = 32.0;
+const STATUS_LINE: f32 = 24.0;
 /// Left of the servers: a lane for geo-replication arrows that would cross a box.
 const LEFT: f32 = 40.0;
 /// Where that lane runs, left of the servers' boxes.
@@ -136,15 +139,33 @@ impl VaultNode {
 
     /// "KV name", with what is wrong with it.
     fn title(&self) -> String {
-        let mut title = format!("KV {}", self.name);
-        if self.deleted {
-            title.push_str(" (deleted)");
-        } else if self.unreachable {
-            title.push_str(" (unreachable)");
-        } else if self.propagating {
-            title.push_str(" (propagating)");
+        match self.status() {
+            Some(status) => format!("KV {} ({status})", self.name),
+            None => format!("KV {}", self.name),
         }
-        title
+    }
+
+    /// What is wrong with the vault, drawn on a line of its own under its name (in the
+    /// title's line, "KV kv-contoso-us (u…" was cut in a blade).
+    fn status(&self) -> Option<&'static str> {
+        if self.deleted {
+            Some("deleted")
+        } else if self.unreachable {
+            Some("unreachable")
+        } else if self.propagating {
+            Some("propagating")
+        } else {
+            None
+        }
+    }
+
+    /// The height of the box's head (its name, and its status when it has one).
+    fn head(&self) -> f32 {
+        if self.status().is_some() {
+            VAULT_HEAD + STATUS_LINE
+        } else {
+            VAULT_HEAD
+        }
     }
 }
 
@@ -418,7 +439,7 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     let mut vault_y = vec![top; n];
     for v in &pic.vaults {
         let c = index_of.get(v.region.as_str()).copied().unwrap_or(0);
-        let h = 50.0 + KEY_H * v.keys.len() as f32;
+        let h = 50.0 + v.head() - VAULT_HEAD + KEY_H * v.keys.len() as f32;
         vault_local.push((
             c,
             Rect::from_min_size(
@@ -468,7 +489,10 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
         for (i, (k, _, _)) in v.keys.iter().enumerate() {
             key_anchor.insert(
                 format!("{}/{}", v.name, k).to_ascii_lowercase(),
-                egui::pos2(r.left(), r.top() + 44.0 + KEY_H * (i as f32 + 0.5)),
+                egui::pos2(
+                    r.left(),
+                    r.top() + 12.0 + v.head() + KEY_H * (i as f32 + 0.5),
+                ),
             );
         }
         vault_rect.push(r);
@@ -995,18 +1019,46 @@ fn draw_label(ink: &Ink, label: &Label, background: Color32) {
     ink.paint(rect.min + vec2(3.0, 3.0), galley, ink_colour);
 }
 
-/// The colour to write a label's text in on `background`: the arrow's own colour on a light
-/// background; on a dark one (dark theme, high contrast) the status greens and reds are too
-/// dark to read from a seat (about 4:1 on black), so the text is lifted halfway to white
-/// (about 10:1) while the frame keeps the arrow's colour.
-fn readable_on(colour: Color32, background: Color32) -> Color32 {
-    let dark =
-        u16::from(background.r()) + u16::from(background.g()) + u16::from(background.b()) < 3 * 128;
-    if !dark {
-        return colour;
+/// The colour to write a label's text in on `background`: the arrow's own colour, darkened
+/// on a light background or lifted towards white on a dark one until it reads at 4.5:1 (the
+/// grey "linked key" was 2.6:1 on the light theme's white, the status greens and reds about
+/// 4:1 on black), while the frame keeps the arrow's colour.
+pub(crate) fn readable_on(colour: Color32, background: Color32) -> Color32 {
+    let dark = luminance(background) < 0.18;
+    let mut c = colour;
+    for _ in 0..24 {
+        if contrast(c, background) >= 4.5 {
+            break;
+        }
+        let step = |v: u8| {
+            if dark {
+                ((u16::from(v) * 3 + 255) / 4) as u8
+            } else {
+                (f32::from(v) * 0.85) as u8
+            }
+        };
+        c = Color32::from_rgb(step(c.r()), step(c.g()), step(c.b()));
     }
-    let lift = |c: u8| ((u16::from(c) + 255) / 2) as u8;
-    Color32::from_rgb(lift(colour.r()), lift(colour.g()), lift(colour.b()))
+    c
+}
+
+/// The WCAG relative luminance of an sRGB colour.
+fn luminance(c: Color32) -> f32 {
+    let lin = |v: u8| {
+        let v = f32::from(v) / 255.0;
+        if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
+}
+
+/// The WCAG contrast ratio of two colours (1 to 21).
+pub(crate) fn contrast(a: Color32, b: Color32) -> f32 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
 /// The view of the picture kept between frames: what is in view, and the canvas and
@@ -1049,17 +1101,31 @@ pub fn toolbar(ui: &mut egui::Ui) -> Option<Zoom> {
         if ui.toggle_value(&mut legend, "Legend").changed() {
             ui.data_mut(|d| d.insert_temp(id, legend));
         }
-        ui.add(
-            egui::Label::new(
-                RichText::new(
-                    "Drag or scroll to pan · Ctrl+scroll to zoom · click a box to open it",
-                )
-                .weak(),
-            )
-            .truncate(),
-        );
+        hint(ui);
     });
     asked
+}
+
+/// The picture's hint, in the longest wording that fits what the toolbar leaves (never cut
+/// mid-word), the whole of it on hover.
+const HINTS: [&str; 3] = [
+    "Drag or scroll to pan · Ctrl+scroll to zoom · click a box to open it",
+    "Drag to pan · Ctrl+scroll to zoom · click a box",
+    "Drag · Ctrl+scroll · click",
+];
+
+fn hint(ui: &mut egui::Ui) {
+    let room = ui.available_size_before_wrap().x;
+    let fits = |t: &str| {
+        super::super::widgets::one_line_width(ui, RichText::new(t).weak(), egui::TextStyle::Body)
+            <= room
+    };
+    let text = HINTS.into_iter().find(|t| fits(t)).unwrap_or("Hints");
+    if text == "Hints" && !fits(text) {
+        return;
+    }
+    ui.add(egui::Label::new(RichText::new(text).weak()).sense(egui::Sense::hover()))
+        .on_hover_text(HINTS[0]);
 }
 
 /// The legend is shown unless the user hid it; by default only when there is room for it
@@ -1073,15 +1139,39 @@ fn legend_id(ui: &egui::Ui) -> egui::Id {
     ui.ctx().viewport_id().0.with("topology-legend")
 }
 
-/// The legend of node and arrow colours, in a frame over the canvas's top-left corner.
-fn legend(ui: &mut egui::Ui, at: Pos2) {
+/// The legend of node and arrow colours, in a frame over the canvas's top-left corner,
+/// kept inside the canvas: where the canvas is shorter than the legend (200 % on 1280x720)
+/// its entries run in columns instead of the frame being pushed up over the toolbar.
+fn legend(ui: &mut egui::Ui, canvas: Rect) {
+    const ENTRIES: [(Color32, &str, bool); 10] = [
+        (GREEN, "Online / key usable", false),
+        (RED, "Inaccessible / deleted", false),
+        (BLUE, "Recovering, restoring", false),
+        (AMBER, "Propagating, unreachable", false),
+        (GREEN, "TDE protector", true),
+        (RED, "Protector failing (code)", true),
+        (AMBER, "A database's own key", true),
+        (Color32::GRAY, "Linked key (HA twin, older)", true),
+        (BLUE, "Geo-replication", true),
+        (AMBER, "Synapse CMK (awaiting activation)", true),
+    ];
+    let room = canvas.shrink(6.0).intersect(ui.clip_rect());
+    if room.width() < 40.0 || room.height() < 30.0 {
+        return;
+    }
+    let spacing = 2.0;
+    let row = ui.text_style_height(&egui::TextStyle::Small).max(10.0) + spacing;
+    let margin = 2.0 * f32::from(ui.style().spacing.menu_margin.top) + 4.0;
+    let rows = (((room.height() - margin) / row).floor() as usize).clamp(1, ENTRIES.len());
     egui::Area::new(ui.scope_id().with("topology-legend-area"))
         .order(egui::Order::Middle)
-        .fixed_pos(at)
+        .fixed_pos(room.min)
+        .constrain_to(room)
         .interactable(false)
         .show(ui.ctx(), |ui| {
+            ui.set_clip_rect(room);
             egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.spacing_mut().item_spacing.y = 2.0;
+                ui.spacing_mut().item_spacing.y = spacing;
                 let item = |ui: &mut egui::Ui, colour: Color32, label: &str, line: bool| {
                     ui.horizontal(|ui| {
                         let (r, _) = ui.allocate_exact_size(vec2(18.0, 10.0), egui::Sense::hover());
@@ -1101,16 +1191,15 @@ fn legend(ui: &mut egui::Ui, at: Pos2) {
                         ui.add(egui::Label::new(RichText::new(label).small()).extend());
                     });
                 };
-                item(ui, GREEN, "Online / key usable", false);
-                item(ui, RED, "Inaccessible / deleted", false);
-                item(ui, BLUE, "Recovering, restoring", false);
-                item(ui, AMBER, "Propagating, unreachable", false);
-                item(ui, GREEN, "TDE protector", true);
-                item(ui, RED, "Protector failing (code)", true);
-                item(ui, AMBER, "A database's own key", true);
-                item(ui, Color32::GRAY, "Linked key (HA twin, older)", true);
-                item(ui, BLUE, "Geo-replication", true);
-                item(ui, AMBER, "Synapse CMK (awaiting activation)", true);
+                ui.horizontal_top(|ui| {
+                    for column in ENTRIES.chunks(rows) {
+                        ui.vertical(|ui| {
+                            for (colour, label, line) in column {
+                                item(ui, *colour, label, *line);
+                            }
+                        });
+                    }
+                });
             });
         });
 }
@@ -1442,7 +1531,7 @@ pub fn canvas(
         scene_rect = within_zoom_range(zoomed(scene_rect, centre, wheel), size);
     }
     if legend_shown(ui) {
-        legend(ui, outer.min + vec2(6.0, 6.0));
+        legend(ui, outer);
     }
     ui.data_mut(|d| {
         d.insert_temp(
@@ -1479,7 +1568,21 @@ fn node(
     let galleys: Vec<_> = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| ink.galley(l, if i == 0 { TEXT } else { SMALL }, text, width))
+        .map(|(i, l)| {
+            if i > 0 {
+                return ink.galley(l, SMALL, text, width);
+            }
+            // The title (the resource's name) is drawn whole: a size smaller when the box
+            // is too narrow for it at its own, cut only past that.
+            let whole = ink.galley(l, TEXT, text, f32::INFINITY);
+            let wide = ink.size(&whole).x;
+            if wide <= width {
+                whole
+            } else {
+                let size = (TEXT * width / wide).max(SMALL);
+                ink.galley(l, size, text, width)
+            }
+        })
         .collect();
     let height: f32 = galleys.iter().map(|g| ink.size(g).y).sum();
     let mut y = r.center().y - height / 2.0;
@@ -1608,7 +1711,7 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         painter.rect_filled(*r, 6.0, background);
         painter.rect_stroke(*r, 6.0, Stroke::new(2.5, colour), egui::StrokeKind::Inside);
         let title = v.title();
-        let head = Rect::from_min_size(r.min + vec2(6.0, 6.0), vec2(r.width() - 12.0, 32.0));
+        let head = Rect::from_min_size(r.min + vec2(6.0, 6.0), vec2(r.width() - 12.0, v.head()));
         let response = ui.interact(
             head,
             ui.scope_id().with(("topology-vault", &v.name)),
@@ -1616,14 +1719,25 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         );
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &title));
         let strong = ui.visuals().strong_text_color();
+        let name_line = Rect::from_min_size(head.min, vec2(head.width(), VAULT_HEAD));
         ink.text(
-            head.center(),
+            name_line.center(),
             egui::Align2::CENTER_CENTER,
-            &title,
+            &format!("KV {}", v.name),
             TEXT,
             strong,
             head.width() - 8.0,
         );
+        if let Some(status) = v.status() {
+            ink.text(
+                egui::pos2(head.center().x, name_line.bottom()),
+                egui::Align2::CENTER_TOP,
+                &format!("({status})"),
+                SMALL + 2.0,
+                colour,
+                head.width() - 8.0,
+            );
+        }
         if response.on_hover_text(&title).clicked() {
             open = Some(BladeKind::Vault {
                 vault: v.name.clone(),
@@ -1632,7 +1746,10 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         }
         for (i, (k, disabled, deleted)) in v.keys.iter().enumerate() {
             let row = Rect::from_min_size(
-                egui::pos2(r.left() + 12.0, r.top() + 44.0 + KEY_H * i as f32),
+                egui::pos2(
+                    r.left() + 12.0,
+                    r.top() + 12.0 + v.head() + KEY_H * i as f32,
+                ),
                 vec2(r.width() - 24.0, KEY_H),
             );
             let (mark, colour) = if *deleted {
@@ -1698,8 +1815,13 @@ mod tests {
                     contrast(text, dark)
                 );
             }
-            // On a light background the arrow's own colour is kept.
-            assert_eq!(readable_on(colour, Color32::WHITE), colour);
+            // On a light background the arrow's own colour is kept when it reads (amber is
+            // darkened: 3:1 on white).
+            let light = readable_on(colour, Color32::WHITE);
+            assert!(contrast(light, Color32::WHITE) >= 4.5);
+            if contrast(colour, Color32::WHITE) >= 4.5 {
+                assert_eq!(light, colour);
+            }
         }
     }
 
@@ -1748,6 +1870,28 @@ mod tests {
             }
         }
         vec![pic, broken, eu_cmk]
+    }
+
+    /// Found in the walk at 200 % light: "linked key" was grey on grey (2.6:1). Every
+    /// arrow label reads at 4.5:1 or more on every theme's canvas.
+    #[test]
+    fn arrow_labels_read_at_4_5_to_1_on_every_theme() {
+        use crate::ui::widgets::{AMBER, BLUE, GREEN, RED};
+        for background in [
+            egui::Visuals::light().extreme_bg_color,
+            egui::Visuals::dark().extreme_bg_color,
+            Color32::BLACK,
+            Color32::WHITE,
+        ] {
+            for colour in [GREEN, RED, AMBER, BLUE, Color32::GRAY] {
+                let ink = super::readable_on(colour, background);
+                let ratio = super::contrast(ink, background);
+                assert!(
+                    ratio >= 4.5,
+                    "{colour:?} on {background:?} is written {ink:?}: {ratio:.2}:1"
+                );
+            }
+        }
     }
 
     #[test]

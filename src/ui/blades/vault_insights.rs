@@ -698,21 +698,41 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
             .collect::<Vec<Bar>>()
     });
     let x_max = (m.to.0 - origin.0) as f64;
+    // On a dark canvas (dark theme, high contrast) the status colours are lifted: the
+    // "Served" green was dim on black.
+    let canvas = ui.visuals().extreme_bg_color;
+    let bright = |c| crate::ui::blades::topology::readable_on(c, canvas);
     ui.label(egui::RichText::new("Service API hits by outcome").strong());
+    ui.label(
+        egui::RichText::new(
+            "The wheel scrolls the blade; Ctrl+wheel zooms a chart, a drag pans it, a double-click resets it.",
+        )
+        .weak(),
+    );
     Plot::new(ui.scope_id().with("vault-hits"))
         .height(200.0)
         .legend(Legend::default())
         .include_x(0.0)
         .include_x(x_max)
         .include_y(0.0)
+        .allow_scroll(false)
         .x_axis_formatter(move |mark, _| clock(mark.value))
         .show(ui, |plot| {
-            let chart = |name: &str, bars: Vec<Bar>, colour| {
+            // Solid bars (egui_plot fills them at a fifth of their colour: on black the
+            // served bars were a dim green).
+            let chart = |name: &str, bars: Vec<Bar>, colour: egui::Color32| {
+                let bars = bars
+                    .into_iter()
+                    .map(|b| {
+                        b.fill(colour.gamma_multiply(0.75))
+                            .stroke(egui::Stroke::new(1.0, colour))
+                    })
+                    .collect();
                 BarChart::new(name.to_string(), bars).color(colour)
             };
-            plot.bar_chart(chart("Served (2xx)", served, GREEN));
-            plot.bar_chart(chart("Refused (401/403/404)", refused, AMBER));
-            plot.bar_chart(chart("Throttled (429)", throttled, RED));
+            plot.bar_chart(chart("Served (2xx)", served, bright(GREEN)));
+            plot.bar_chart(chart("Refused (401/403/404)", refused, bright(AMBER)));
+            plot.bar_chart(chart("Throttled (429)", throttled, bright(RED)));
         });
     ui.label(egui::RichText::new("Mean latency (ms), buckets with requests only").strong());
     let latency: Vec<[f64; 2]> = m
@@ -728,13 +748,14 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
         .include_x(0.0)
         .include_x(x_max)
         .include_y(0.0)
+        .allow_scroll(false)
         .x_axis_formatter(move |mark, _| clock(mark.value))
         .show(ui, |plot| {
             // Points, not a line: a line would join sparse buckets into peaks that never were.
             plot.points(
                 Points::new("Latency", PlotPoints::new(latency))
                     .radius(3.0)
-                    .color(BLUE),
+                    .color(bright(BLUE)),
             );
         });
 }
