@@ -89,10 +89,14 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
         ui.data_mut(|d| d.insert_temp(now_id, now));
         // Each chain keeps its lines (a longer one scrolls within them, to its current
         // step), so one chain's steps never push another's out of sight.
-        let lines = LINES_PER_CHAIN as f32 * line_height(ui);
+        // (Less the gap under the last line: the next line's top border stays out of sight.)
+        let lines = LINES_PER_CHAIN as f32 * line_height(ui) - ui.spacing().item_spacing.y;
         egui::ScrollArea::vertical()
             .id_salt(("presenter-chain", &whose))
             .max_height(lines)
+            // (A scroll area is at least 64 points high unless told: taller than two lines
+            // at 100 %, it showed a sliver of the third.)
+            .min_scrolled_height(lines)
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
