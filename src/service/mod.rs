@@ -355,6 +355,7 @@ pub(crate) fn notify(
         title: title.into(),
         text: text.into(),
         read: false,
+        done: None,
     });
 }
 

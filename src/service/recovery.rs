@@ -77,6 +77,7 @@ pub(crate) fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) ->
     if let Some(d) = server_mut(ws, server_name)?.database_mut(db) {
         d.state = DatabaseState::Recovering { since: now, until };
     }
+    super::behaviour::settle_revalidation_notice(ws, server_name);
     ws.schedule.push(
         until,
         SimEvent::RecoveryComplete {
@@ -161,9 +162,9 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
     let Some(d) = s.database(db).cloned() else {
         return;
     };
-    if !matches!(d.state, DatabaseState::Recovering { .. }) {
+    let DatabaseState::Recovering { since: started, .. } = d.state else {
         return;
-    }
+    };
     let resource = ids::database(s, &d.name);
     // Many recoveries may end at the same instant: the unwraps wait for room in the vault's
     // windows rather than fail (a long-running operation).
@@ -183,6 +184,7 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                 );
                 dd.last_recovery = Some(RecoveryReport {
                     completed: now,
+                    started: Some(started),
                     lost: lost.clone(),
                 });
                 // The history before the recovery is gone: restores start from now.
@@ -218,12 +220,6 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                     "Database {db} on Server {server_name} is accessible again after key revalidation. Settings lost: {lost_text}."
                 ),
             );
-            notify(
-                ws,
-                NotificationLevel::Warning,
-                "Database recovered",
-                format!("'{db}' is Online after revalidation. Lost: {lost_text}."),
-            );
         }
         Err(why) => {
             let cause = database_key_access(ws, server_name, db)
@@ -249,6 +245,74 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
             );
         }
     }
+    recovered_notice(ws, server_name, started);
+}
+
+/// One notification per revalidation (the databases it started together, at `started`),
+/// when the last of them has finished: "4 databases on sql-… recovered", with what each
+/// lost — not one per database.
+fn recovered_notice(ws: &mut Workspace, server_name: &str, started: Timestamp) {
+    let Some(s) = ws.server(server_name) else {
+        return;
+    };
+    let pending = s
+        .databases
+        .iter()
+        .any(|d| matches!(d.state, DatabaseState::Recovering { since, .. } if since == started));
+    if pending {
+        return;
+    }
+    let done: Vec<(String, Vec<String>)> = s
+        .databases
+        .iter()
+        .filter_map(|d| {
+            let r = d.last_recovery.as_ref()?;
+            (r.started == Some(started)).then(|| (d.name.clone(), r.lost.clone()))
+        })
+        .collect();
+    if done.is_empty() {
+        return;
+    }
+    let words = |lost: &[String]| {
+        if lost.is_empty() {
+            "nothing".to_string()
+        } else {
+            lost.join("; ")
+        }
+    };
+    let names: Vec<String> = done.iter().map(|(n, _)| n.clone()).collect();
+    let (title, text) = if let [(db, lost)] = done.as_slice() {
+        (
+            format!("Database recovered on {server_name}"),
+            format!(
+                "'{db}' is Online after revalidation. Lost: {}.",
+                words(lost)
+            ),
+        )
+    } else {
+        let same = done.iter().all(|(_, l)| *l == done[0].1);
+        let lost = if same {
+            format!("Each lost: {}.", words(&done[0].1))
+        } else if done.len() <= 8 {
+            format!(
+                "Lost: {}.",
+                done.iter()
+                    .map(|(n, l)| format!("{n}: {}", words(l)))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            )
+        } else {
+            "Each database's blade lists the settings it lost.".to_string()
+        };
+        (
+            format!("{} databases on {server_name} recovered", done.len()),
+            format!(
+                "Online after revalidation: {}. {lost}",
+                super::behaviour::name_list(&names)
+            ),
+        )
+    };
+    notify(ws, NotificationLevel::Warning, title, text);
 }
 
 /// The portal's "Select backup key": when the original key is gone, make another key with

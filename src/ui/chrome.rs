@@ -529,6 +529,13 @@ pub fn toasts(
         }
     }
     toasts.retain(|(_, until)| *until > now);
+    // A notice whose request was done meanwhile (the revalidation it asked for ran) goes.
+    toasts.retain(|(n, _)| {
+        n.done.is_some()
+            || !ws.notifications.iter().rev().take(200).any(|w| {
+                w.done.is_some() && w.time == n.time && w.title == n.title && w.text == n.text
+            })
+    });
     if toasts.len() > 4 {
         let extra = toasts.len() - 4;
         toasts.drain(..extra);
@@ -810,13 +817,27 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> 
                     ui.label("Nothing yet.");
                 }
                 for n in app.ws.notifications.iter().rev().take(50) {
-                    let color = level_colour(n.level);
+                    // A notice whose request was done (the revalidation it asked for ran)
+                    // says so, greyed: it no longer asks anything of the class.
+                    let (color, state) = match &n.done {
+                        Some(_) => (egui::Color32::GRAY, "done"),
+                        None if n.read => (level_colour(n.level), "read"),
+                        None => (level_colour(n.level), "new"),
+                    };
                     ui.horizontal_wrapped(|ui| {
-                        badge(ui, if n.read { "read" } else { "new" }, color);
+                        badge(ui, state, color);
                         ui.strong(&n.title);
                         ui.label(RichText::new(n.time.to_display()).weak());
                     });
-                    ui.label(&n.text);
+                    match &n.done {
+                        Some(done) => {
+                            ui.label(RichText::new(&n.text).weak());
+                            ui.label(done);
+                        }
+                        None => {
+                            ui.label(&n.text);
+                        }
+                    }
                 }
             })
             .inner_rect

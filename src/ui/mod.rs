@@ -459,6 +459,7 @@ impl ConsoleApp {
             title: "Done. As a command:".into(),
             text: az.to_string(),
             read: true,
+            done: None,
         };
         self.commands_done.push((n.time, n.text.clone()));
         if self.commands_done.len() > COMMANDS_KEPT {
@@ -482,6 +483,7 @@ impl ConsoleApp {
             title: "Refused:".into(),
             text,
             read: true,
+            done: None,
         };
         // Shown from the next frame, as a command's toast.
         self.toasts.push((n, f64::NAN));
@@ -502,6 +504,7 @@ impl ConsoleApp {
             title: title.into(),
             text,
             read: true,
+            done: None,
         };
         self.toasts.push((n, now + 5.0));
     }
