@@ -131,3 +131,109 @@ fn a_late_access_restore_makes_one_notice_that_is_done_when_the_revalidation_run
         );
     }
 }
+
+/// Types one line into the Cloud Shell (opened and closed around it) and runs it.
+fn shell_line(h: &mut Harness<'static, ConsoleApp>, line: &str) {
+    click(h, ">_ Cloud Shell");
+    h.run_steps(2);
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.get_by_label("az>").type_text(line);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    wait_until(h, "the command", |app| !app.busy());
+    click(h, ">_ Cloud Shell");
+}
+
+/// On sql-contoso-eu's TDE blade: customer-managed key eu-tde-key in kv-contoso-eu, Save.
+/// The server has no identity yet, and the vault does not let it in.
+fn refused_tde_save(h: &mut Harness<'static, ConsoleApp>) {
+    click(h, "sql-contoso-eu");
+    click(h, "Transparent data encryption");
+    click(h, "Customer-managed key");
+    click(h, "Key vault");
+    click(h, "kv-contoso-eu (westeurope)");
+    click(h, "Key");
+    click(h, "eu-tde-key (RSA-HSM 2048)");
+    click(h, "Save");
+}
+
+const MISSING: &str = "The server is missing required permissions on the Azure Key Vault.";
+
+/// Found on the trainers' walk (issue 23, defect 2): a TDE Save that created the server
+/// identity and was then refused showed only the blue "identity created" toast; the
+/// refusal was inline, below the fold at 200 %, and not a notification. It is now also a
+/// red toast and a notification with the service's code and message.
+#[test]
+fn a_refused_tde_save_is_a_failure_toast_and_notification() {
+    let mut h = app();
+    h.run_steps(2);
+    refused_tde_save(&mut h);
+    assert!(has(&h, MISSING), "the refusal inline");
+    assert!(
+        h.state()
+            .ws
+            .server("sql-contoso-eu")
+            .unwrap()
+            .identity
+            .is_some(),
+        "Save created the server identity on the way"
+    );
+    let refused = titled(&h, "TDE Save refused on sql-contoso-eu");
+    assert_eq!(refused.len(), 1, "{:#?}", h.state().ws.notifications);
+    let n = refused[0].clone();
+    assert_eq!(n.level, tde_console::model::NotificationLevel::Error);
+    assert!(
+        n.text.starts_with("(AzureKeyVault") && n.text.contains(MISSING),
+        "the service's code and message: {n:?}"
+    );
+    // Its red toast shows now, beside the identity's.
+    let toast = h
+        .query_all_by_label(&n.title)
+        .next()
+        .expect("the refusal's toast shows");
+    assert!(toast.rect().is_positive());
+    assert!(has(&h, "Done. As a command:"), "the identity's own toast");
+}
+
+/// Found on the trainers' walk (issue 23, defect 8): after the server's identity was
+/// granted its key permissions from the Cloud Shell, the TDE blade still said in red that
+/// the server was missing them. A refusal now shows only while its cause holds: the grant
+/// takes it away (and the next Save works).
+#[test]
+fn a_grant_from_the_cloud_shell_takes_the_tde_blades_refusal_away() {
+    let mut h = app();
+    h.run_steps(2);
+    refused_tde_save(&mut h);
+    assert!(has(&h, MISSING));
+    assert!(has(&h, "Why: the server"), "the diagnosis under it");
+    let oid = h
+        .state()
+        .ws
+        .server("sql-contoso-eu")
+        .unwrap()
+        .identity
+        .as_ref()
+        .unwrap()
+        .principal_id
+        .clone();
+    // Another unrelated change keeps the refusal: its cause still holds.
+    advance(&mut h, "+1m");
+    assert!(has(&h, MISSING), "the refusal stays while its cause holds");
+    shell_line(
+        &mut h,
+        &format!(
+            "az keyvault set-policy --name kv-contoso-eu --object-id {oid} --key-permissions get wrapKey unwrapKey"
+        ),
+    );
+    h.run_steps(3);
+    let v = h.state().ws.vault("kv-contoso-eu").unwrap();
+    assert!(
+        v.access_policies.iter().any(|p| p.object_id == oid),
+        "the grant landed"
+    );
+    assert!(!has(&h, MISSING), "the stale refusal is gone");
+    assert!(!has(&h, "Why: the server"), "and its diagnosis");
+    click(&mut h, "Save");
+    assert!(has(&h, "is the TDE protector"));
+}
