@@ -153,7 +153,8 @@ struct Queued {
     then_open: Option<Box<BladeKind>>,
 }
 
-/// How many of the session's changes-as-commands the notifications panel keeps.
+/// How many of the session's changes-as-commands the notifications panel shows (the newest;
+/// they are the History's entries up to the current point, as the exported script has them).
 pub(crate) const COMMANDS_KEPT: usize = 50;
 
 pub struct ConsoleApp {
@@ -193,9 +194,6 @@ pub struct ConsoleApp {
     toasted: usize,
     /// Toasts on screen, with the time they go away.
     toasts: Vec<(crate::model::Notification, f64)>,
-    /// This session's changes made by clicking, each as its az line (the newest last, at
-    /// most [`COMMANDS_KEPT`]): the notifications panel keeps them after their toast is gone.
-    pub(crate) commands_done: Vec<(crate::sim::Timestamp, String)>,
     pub nav: navigator::NavigatorState,
     pub clock: ClockControl,
     pub shell: shell_panel::ShellPanel,
@@ -277,7 +275,6 @@ impl ConsoleApp {
             changes: changes::Changes::default(),
             toasted: ws.notifications.len(),
             toasts: Vec::new(),
-            commands_done: Vec::new(),
             nav: navigator::NavigatorState::default(),
             clock: ClockControl {
                 running: false,
@@ -461,11 +458,6 @@ impl ConsoleApp {
             read: true,
             done: None,
         };
-        self.commands_done.push((n.time, n.text.clone()));
-        if self.commands_done.len() > COMMANDS_KEPT {
-            let extra = self.commands_done.len() - COMMANDS_KEPT;
-            self.commands_done.drain(..extra);
-        }
         // Shown from the next frame for six seconds (the frame's clock is not at hand here).
         self.toasts.push((n, f64::NAN));
     }
