@@ -1364,6 +1364,11 @@ impl ConsoleApp {
             // The maximised shell's title row and prompt stay in sight.
             floor -= shell_panel::min_height(ui.style());
         }
+        // The scenario's goal is checked against the workspace before its panel reads it,
+        // and while the panel is closed too (a goal met then counts).
+        if let Some(run) = &mut self.scenario {
+            run.check(&self.ws);
+        }
         // The presenter view takes the room of the side panels.
         if !self.presenter {
             // Side panels share what the blades leave them: at 200 % on 1280x720 (640
@@ -1385,10 +1390,6 @@ impl ConsoleApp {
             // to 420 points and left the blade beside the navigator 160).
             let share = ((width - navigator - MIN_BLADE_ROOM) / open).max(160.0);
             if self.show_scenarios {
-                // The goal is checked against the workspace before the panel reads it.
-                if let Some(run) = &mut self.scenario {
-                    run.check(&self.ws);
-                }
                 egui::Panel::right("scenarios")
                     .resizable(true)
                     .default_size(340.0_f32.min(share))

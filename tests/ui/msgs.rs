@@ -333,3 +333,48 @@ fn the_notifications_list_of_changes_follows_undo_as_the_export_does() {
     );
     assert!(!panel_lists(&mut h, line), "so does the panel");
 }
+
+/// Found on the trainers' walk at 200 % (the storm scenario): step 1's goal was met, the
+/// badge said "Goal met", but the panel stayed on step 1 and its "Next step" was below the
+/// fold. A met goal now moves the run on to the next step by itself, saying which step was
+/// done; a goal met while the panel is closed counts too.
+#[test]
+fn a_met_goal_moves_the_scenario_on_to_its_next_step() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    h.run_steps(2);
+    click(&mut h, "Start: Revoke and recover inside the window");
+    wait_until(&mut h, "the scenario to start", |app| {
+        app.scenario.is_some()
+    });
+    assert!(has(&h, "Step 1 of 2"));
+    assert!(has(&h, "Not yet"));
+    // The panel is closed while step 1's goal is met (sales Inaccessible).
+    h.get_all_by_label("×")
+        .find(|n| n.rect().min.x > 1000.0)
+        .expect("the Scenarios panel's ×")
+        .click();
+    h.run_steps(2);
+    assert!(!h.state().show_scenarios);
+    revoke_and_wait(&mut h);
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    h.run_steps(3);
+    let run = h.state().scenario.as_ref().expect("the run");
+    assert_eq!(run.step, 1, "the run moved on to step 2 by itself");
+    assert!(run.done[0]);
+    assert!(has(&h, "Step 2 of 2"), "the panel shows step 2");
+    assert!(has(&h, "Step 1 of 2 done:"), "and says step 1 was done");
+    assert!(!has(&h, "Step 1 of 2: "), "not step 1 any more");
+    // Step 2 (access back inside the window): the scenario completes.
+    click(&mut h, "kv-contoso-us");
+    grant_in_vault_blade(&mut h);
+    advance(&mut h, "+1h");
+    h.run_steps(2);
+    assert!(has(&h, "Scenario complete: 2 step(s)"));
+    // Previous step still goes back to look.
+    click(&mut h, "Previous step");
+    assert!(has(&h, "Step 1 of 2: "));
+}
