@@ -85,7 +85,7 @@ pub(crate) fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) ->
             database: name.clone(),
         },
     );
-    super::log_activity(
+    super::log_user_activity(
         ws,
         now,
         "MakeDatabaseAccessible",
@@ -210,8 +210,10 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
             } else {
                 lost.join("; ")
             };
-            super::log_activity(
+            let caller = super::started_by(ws, "MakeDatabaseAccessible", &resource);
+            super::log_activity_by(
                 ws,
+                caller,
                 now,
                 "MakeDatabaseAccessible",
                 ActivityStatus::Succeeded,
