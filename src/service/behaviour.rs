@@ -11,7 +11,7 @@
 //! - access restored later leaves the database waiting for "Revalidate key".
 
 use super::key_access::{server_unwrap_deks, verify_pages};
-use super::{ServiceError, ServiceResult, ids, notify};
+use super::{ServiceError, ServiceResult, ids, name_list, notify};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
 
@@ -510,98 +510,7 @@ fn access_restored(ws: &mut Workspace, name: &str, database: Option<&str>) {
         );
     }
     if !late.is_empty() {
-        revalidation_required_notice(ws, name, window);
-    }
-}
-
-/// The title of the notice that databases of a server wait for "Revalidate key".
-pub(crate) const REVALIDATION_REQUIRED: &str = "Key revalidation required";
-
-/// Whether notification `n` is the undone "revalidation required" notice of `server`.
-fn is_revalidation_notice(n: &Notification, server: &str) -> bool {
-    n.done.is_none()
-        && n.title.starts_with(REVALIDATION_REQUIRED)
-        && n.text.contains(&format!("server '{server}'"))
-}
-
-/// The databases of `server` that wait for "Revalidate key".
-fn awaiting_revalidation(ws: &Workspace, server: &str) -> Vec<String> {
-    ws.server(server)
-        .map(|s| {
-            s.databases
-                .iter()
-                .filter(|d| {
-                    matches!(
-                        d.state,
-                        DatabaseState::Inaccessible {
-                            revalidation_required: true,
-                            ..
-                        }
-                    )
-                })
-                .map(|d| d.name.clone())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// One notice per server and instant that its databases wait for "Revalidate key", with
-/// their count: access coming back late for the protector and for databases' own keys at
-/// the same instant adds to the same notice rather than making one per key (or database).
-fn revalidation_required_notice(ws: &mut Workspace, name: &str, window: Duration) {
-    let waiting = awaiting_revalidation(ws, name);
-    if waiting.is_empty() {
-        return;
-    }
-    let count = waiting.len();
-    let title = if count == 1 {
-        format!("{REVALIDATION_REQUIRED}: 1 database on {name}")
-    } else {
-        format!("{REVALIDATION_REQUIRED}: {count} databases on {name}")
-    };
-    let text = format!(
-        "Access to the key of server '{name}' came back after the auto-heal window ({}): {} need{} \"Revalidate key\" (one click on the server's blade revalidates them all).",
-        window.human(),
-        name_list(&waiting),
-        if count == 1 { "s" } else { "" }
-    );
-    let now = ws.now();
-    let last = ws.notifications.len().checked_sub(1);
-    if let Some(i) = last
-        && ws
-            .notifications
-            .get(i)
-            .is_some_and(|n| n.time == now && is_revalidation_notice(n, name))
-        && let Some(n) = ws.notifications.get_mut(i)
-    {
-        n.title = title;
-        n.text = text;
-        n.read = false;
-        return;
-    }
-    notify(ws, NotificationLevel::Warning, title, text);
-}
-
-/// Marks the "revalidation required" notice of server `name` done once none of its
-/// databases waits for "Revalidate key" any more (the revalidation ran): the panel shows it
-/// done and its toast goes, so the class does not revalidate twice.
-pub(crate) fn settle_revalidation_notice(ws: &mut Workspace, name: &str) {
-    if !awaiting_revalidation(ws, name).is_empty() {
-        return;
-    }
-    let open: Vec<usize> = (0..ws.notifications.len())
-        .rev()
-        .filter(|&i| {
-            ws.notifications
-                .get(i)
-                .is_some_and(|n| is_revalidation_notice(n, name))
-        })
-        .collect();
-    let done = format!("Done at {}: the revalidation ran.", ws.now());
-    for i in open {
-        if let Some(n) = ws.notifications.get_mut(i) {
-            n.done = Some(done.clone());
-        }
+        super::recovery::revalidation_required_notice(ws, name, window);
     }
 }
 
@@ -845,15 +754,6 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
             "Databases back online",
             format!("Auto-heal on '{name}': {} Online.", name_list(&healed)),
         );
-    }
-}
-
-/// Names for a notification: all of them when few, else a count and the first ones.
-pub(crate) fn name_list(names: &[String]) -> String {
-    if names.len() <= 8 {
-        names.join(", ")
-    } else {
-        format!("{} databases ({}, …)", names.len(), names[..5].join(", "))
     }
 }
 

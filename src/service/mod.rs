@@ -440,6 +440,15 @@ pub(crate) fn notify(
     });
 }
 
+/// Names for a notification: all of them when few, else a count and the first ones.
+pub(crate) fn name_list(names: &[String]) -> String {
+    if names.len() <= 8 {
+        names.join(", ")
+    } else {
+        format!("{} databases ({}, …)", names.len(), names[..5].join(", "))
+    }
+}
+
 /// ARM resource ids.
 pub mod ids {
     use crate::model::{KeyVault, SqlServer};

@@ -5,7 +5,7 @@
 
 use super::key_access::database_key_access;
 use super::lookup::{server, server_mut, tde_error};
-use super::{ServiceError, ServiceResult, ids, notify, transact};
+use super::{ServiceError, ServiceResult, ids, name_list, notify, transact};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
 
@@ -77,7 +77,7 @@ pub(crate) fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) ->
     if let Some(d) = server_mut(ws, server_name)?.database_mut(db) {
         d.state = DatabaseState::Recovering { since: now, until };
     }
-    super::behaviour::settle_revalidation_notice(ws, server_name);
+    settle_revalidation_notice(ws, server_name);
     ws.schedule.push(
         until,
         SimEvent::RecoveryComplete {
@@ -310,7 +310,7 @@ fn recovered_notice(ws: &mut Workspace, server_name: &str, started: Timestamp) {
             format!("{} databases on {server_name} recovered", done.len()),
             format!(
                 "Online after revalidation: {}. {lost}",
-                super::behaviour::name_list(&names)
+                super::name_list(&names)
             ),
         )
     };
@@ -385,4 +385,95 @@ pub fn revalidate_with_backup_key(
         }
         Ok(inaccessible)
     })
+}
+
+/// The title of the notice that databases of a server wait for "Revalidate key".
+pub(crate) const REVALIDATION_REQUIRED: &str = "Key revalidation required";
+
+/// Whether notification `n` is the undone "revalidation required" notice of `server`.
+fn is_revalidation_notice(n: &Notification, server: &str) -> bool {
+    n.done.is_none()
+        && n.title.starts_with(REVALIDATION_REQUIRED)
+        && n.text.contains(&format!("server '{server}'"))
+}
+
+/// The databases of `server` that wait for "Revalidate key".
+fn awaiting_revalidation(ws: &Workspace, server: &str) -> Vec<String> {
+    ws.server(server)
+        .map(|s| {
+            s.databases
+                .iter()
+                .filter(|d| {
+                    matches!(
+                        d.state,
+                        DatabaseState::Inaccessible {
+                            revalidation_required: true,
+                            ..
+                        }
+                    )
+                })
+                .map(|d| d.name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One notice per server and instant that its databases wait for "Revalidate key", with
+/// their count: access coming back late for the protector and for databases' own keys at
+/// the same instant adds to the same notice rather than making one per key (or database).
+pub(crate) fn revalidation_required_notice(ws: &mut Workspace, name: &str, window: Duration) {
+    let waiting = awaiting_revalidation(ws, name);
+    if waiting.is_empty() {
+        return;
+    }
+    let count = waiting.len();
+    let title = if count == 1 {
+        format!("{REVALIDATION_REQUIRED}: 1 database on {name}")
+    } else {
+        format!("{REVALIDATION_REQUIRED}: {count} databases on {name}")
+    };
+    let text = format!(
+        "Access to the key of server '{name}' came back after the auto-heal window ({}): {} need{} \"Revalidate key\" (one click on the server's blade revalidates them all).",
+        window.human(),
+        name_list(&waiting),
+        if count == 1 { "s" } else { "" }
+    );
+    let now = ws.now();
+    let last = ws.notifications.len().checked_sub(1);
+    if let Some(i) = last
+        && ws
+            .notifications
+            .get(i)
+            .is_some_and(|n| n.time == now && is_revalidation_notice(n, name))
+        && let Some(n) = ws.notifications.get_mut(i)
+    {
+        n.title = title;
+        n.text = text;
+        n.read = false;
+        return;
+    }
+    notify(ws, NotificationLevel::Warning, title, text);
+}
+
+/// Marks the "revalidation required" notice of server `name` done once none of its
+/// databases waits for "Revalidate key" any more (the revalidation ran): the panel shows it
+/// done and its toast goes, so the class does not revalidate twice.
+pub(crate) fn settle_revalidation_notice(ws: &mut Workspace, name: &str) {
+    if !awaiting_revalidation(ws, name).is_empty() {
+        return;
+    }
+    let open: Vec<usize> = (0..ws.notifications.len())
+        .rev()
+        .filter(|&i| {
+            ws.notifications
+                .get(i)
+                .is_some_and(|n| is_revalidation_notice(n, name))
+        })
+        .collect();
+    let done = format!("Done at {}: the revalidation ran.", ws.now());
+    for i in open {
+        if let Some(n) = ws.notifications.get_mut(i) {
+            n.done = Some(done.clone());
+        }
+    }
 }

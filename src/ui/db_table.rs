@@ -53,7 +53,7 @@ impl DbTable {
     /// table lists another server's databases, and a selection carried over would make the
     /// next bulk action apply to rows nobody chose there.
     pub fn select_on(&mut self, basis: impl std::hash::Hash) {
-        use std::hash::{Hash, Hasher};
+        use std::hash::Hasher;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         basis.hash(&mut h);
         let basis = h.finish();

@@ -197,8 +197,10 @@ fn walk(app: &ConsoleApp, ui: &mut egui::Ui, run: &ScenarioRun, out: &mut Vec<Ac
         })
         .response;
     let seen = egui::Id::unique(("scenario-step-shown", &run.id));
-    if ui.data(|d| d.get_temp::<usize>(seen)) != Some(run.step) {
-        ui.data_mut(|d| d.insert_temp(seen, run.step));
+    let before = ui.data(|d| d.get_temp::<usize>(seen));
+    ui.data_mut(|d| d.insert_temp(seen, run.step));
+    // Only when the step changed (the panel opening shows its top as before).
+    if before.is_some_and(|b| b != run.step) {
         ui.scroll_to_rect(
             egui::Rect::from_min_max(egui::pos2(heading.rect.min.x, top), heading.rect.max),
             Some(egui::Align::TOP),
