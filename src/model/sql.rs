@@ -553,6 +553,10 @@ pub struct DatabaseSettings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryReport {
     pub completed: Timestamp,
+    /// When the revalidation that brought it back started: the databases revalidated
+    /// together (one operation) share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<Timestamp>,
     /// The settings that were lost, in words.
     pub lost: Vec<String>,
 }

@@ -93,6 +93,10 @@ pub struct Notification {
     pub title: String,
     pub text: String,
     pub read: bool,
+    /// What the notice asked for is done or no longer holds (the revalidation it asked for
+    /// ran): the panel shows it as done, with this text, and its toast goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<String>,
 }
 
 /// A named moment kept in the workspace file: the workspace as it was then (without

@@ -314,6 +314,7 @@ mod tests {
                 title: format!("n{i}"),
                 text: String::new(),
                 read: false,
+                done: None,
             });
         }
         let before = ws.clone();
@@ -324,6 +325,7 @@ mod tests {
             title: "last".into(),
             text: String::new(),
             read: false,
+            done: None,
         });
         after.name = "renamed".into();
         let d = diff(&before, &after);

@@ -492,7 +492,7 @@ pub fn restore_database_with(
                 database: db.name.clone(),
             },
         );
-        super::log_activity(
+        super::log_user_activity(
             ws,
             now,
             "RestoreDatabase",
@@ -572,10 +572,13 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
             }
         }
     }
+    // The restore's end is the operation of whoever started it.
+    let caller = super::started_by(ws, "RestoreDatabase", &resource);
     match outcome {
         Ok(()) => {
-            super::log_activity(
+            super::log_activity_by(
                 ws,
+                caller,
                 now,
                 "RestoreDatabase",
                 ActivityStatus::Succeeded,
@@ -590,8 +593,9 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
             );
         }
         Err(why) => {
-            super::log_activity(
+            super::log_activity_by(
                 ws,
+                caller,
                 now,
                 "RestoreDatabase",
                 ActivityStatus::Failed,

@@ -11,7 +11,7 @@
 //! - access restored later leaves the database waiting for "Revalidate key".
 
 use super::key_access::{server_unwrap_deks, verify_pages};
-use super::{ServiceError, ServiceResult, ids, notify};
+use super::{ServiceError, ServiceResult, ids, name_list, notify};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
 
@@ -509,16 +509,8 @@ fn access_restored(ws: &mut Workspace, name: &str, database: Option<&str>) {
             },
         );
     }
-    for db in late {
-        notify(
-            ws,
-            NotificationLevel::Warning,
-            "Key revalidation required",
-            format!(
-                "Access to the key of server '{name}' came back after the auto-heal window ({}): database '{db}' needs \"Revalidate key\".",
-                window.human()
-            ),
-        );
+    if !late.is_empty() {
+        super::recovery::revalidation_required_notice(ws, name, window);
     }
 }
 
@@ -762,15 +754,6 @@ fn auto_heal(ws: &mut Workspace, name: &str) {
             "Databases back online",
             format!("Auto-heal on '{name}': {} Online.", name_list(&healed)),
         );
-    }
-}
-
-/// Names for a notification: all of them when few, else a count and the first ones.
-pub(crate) fn name_list(names: &[String]) -> String {
-    if names.len() <= 8 {
-        names.join(", ")
-    } else {
-        format!("{} databases ({}, …)", names.len(), names[..5].join(", "))
     }
 }
 

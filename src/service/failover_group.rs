@@ -145,7 +145,7 @@ pub fn create_failover_group(
         let resource = ids::server(server(ws, &req.server)?);
         ws.continuity.failover_groups.push(g.clone());
         schedule_if_region_down(ws, &g);
-        super::log_activity(
+        super::log_user_activity(
             ws,
             ws.now(),
             "CreateFailoverGroup",
@@ -299,9 +299,13 @@ pub fn set_group_primary(
     server_name: &str,
     allow_data_loss: bool,
 ) -> ServiceResult<GroupFailoverReport> {
-    transact(ws, |ws| {
+    let from = ws.activity_log.len();
+    let r = transact(ws, |ws| {
         failover_group(ws, name, server_name, allow_data_loss)
-    })
+    })?;
+    // The person's failover: its records are theirs (an automatic one stays the service's).
+    super::mark_user_activity_since(ws, from);
+    Ok(r)
 }
 
 /// Why `az sql failover-group set-primary --name NAME --server SERVER` would be refused now,

@@ -236,7 +236,7 @@ fn create_replica_inner(
             &prepared.added,
         )?;
         ws.continuity.links.push(link.clone());
-        super::log_activity(
+        super::log_user_activity(
             ws,
             now,
             "CreateGeoSecondary",
@@ -362,7 +362,8 @@ pub fn set_primary(
     db: &str,
     allow_data_loss: bool,
 ) -> ServiceResult<FailoverReport> {
-    transact(ws, |ws| {
+    let from = ws.activity_log.len();
+    let r = transact(ws, |ws| {
         live_database(ws, server_name, db)?;
         if ws.continuity.primary_of(server_name, db).is_none() {
             if ws
@@ -384,7 +385,9 @@ pub fn set_primary(
             return Err(e);
         }
         failover_database(ws, server_name, db, allow_data_loss, true, true)
-    })
+    })?;
+    super::mark_user_activity_since(ws, from);
+    Ok(r)
 }
 
 /// Makes the secondary `server`/`db` the primary. Planned: the secondary catches up first

@@ -258,6 +258,87 @@ pub(crate) fn log_activity(
     );
 }
 
+/// [`log_activity`] for an operation the console user asked for: its caller is the
+/// signed-in user, as for every other write of theirs (a `null` caller is what the service
+/// did by itself).
+pub(crate) fn log_user_activity(
+    ws: &mut Workspace,
+    time: Timestamp,
+    operation: &str,
+    status: ActivityStatus,
+    resource: String,
+    message: String,
+) {
+    let caller = ws.console_user.upn.clone();
+    record_activity(
+        ws,
+        ActivityLogEntry {
+            time,
+            operation: operation.to_string(),
+            status,
+            resource,
+            message,
+            available_at: None,
+            alerted: false,
+            caller,
+        },
+    );
+}
+
+/// The records added to the Activity Log since it held `from` records, with no caller yet,
+/// are the console user's: what their own operation did on the way (a group's failover
+/// opening each database).
+pub(crate) fn mark_user_activity_since(ws: &mut Workspace, from: usize) {
+    let upn = ws.console_user.upn.clone();
+    for i in from..ws.activity_log.len() {
+        if let Some(e) = ws.activity_log.get_mut(i)
+            && e.caller.is_empty()
+        {
+            e.caller = upn.clone();
+        }
+    }
+}
+
+/// The caller of the newest `operation` record that `Started` on `resource`: the completion
+/// of a long-running operation (a restore, a recovery) carries the caller who started it.
+pub(crate) fn started_by(ws: &Workspace, operation: &str, resource: &str) -> String {
+    ws.activity_log
+        .iter()
+        .rev()
+        .find(|e| {
+            e.status == ActivityStatus::Started
+                && e.operation == operation
+                && e.resource == resource
+        })
+        .map(|e| e.caller.clone())
+        .unwrap_or_default()
+}
+
+/// [`log_activity`] with a caller (empty: the service).
+pub(crate) fn log_activity_by(
+    ws: &mut Workspace,
+    caller: String,
+    time: Timestamp,
+    operation: &str,
+    status: ActivityStatus,
+    resource: String,
+    message: String,
+) {
+    record_activity(
+        ws,
+        ActivityLogEntry {
+            time,
+            operation: operation.to_string(),
+            status,
+            resource,
+            message,
+            available_at: None,
+            alerted: false,
+            caller,
+        },
+    );
+}
+
 /// Records a management (control-plane) operation the console user made on a vault, as
 /// the Activity Log does for every write, with its caller.
 pub(crate) fn log_vault_change(ws: &mut Workspace, vault: &str, operation: &str, message: String) {
@@ -355,7 +436,17 @@ pub(crate) fn notify(
         title: title.into(),
         text: text.into(),
         read: false,
+        done: None,
     });
+}
+
+/// Names for a notification: all of them when few, else a count and the first ones.
+pub(crate) fn name_list(names: &[String]) -> String {
+    if names.len() <= 8 {
+        names.join(", ")
+    } else {
+        format!("{} databases ({}, …)", names.len(), names[..5].join(", "))
+    }
 }
 
 /// ARM resource ids.

@@ -5,7 +5,7 @@
 
 use super::key_access::database_key_access;
 use super::lookup::{server, server_mut, tde_error};
-use super::{ServiceError, ServiceResult, ids, notify, transact};
+use super::{ServiceError, ServiceResult, ids, name_list, notify, transact};
 use crate::model::*;
 use crate::sim::{Duration, SimEvent, TimingProfile};
 
@@ -77,6 +77,7 @@ pub(crate) fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) ->
     if let Some(d) = server_mut(ws, server_name)?.database_mut(db) {
         d.state = DatabaseState::Recovering { since: now, until };
     }
+    settle_revalidation_notice(ws, server_name);
     ws.schedule.push(
         until,
         SimEvent::RecoveryComplete {
@@ -84,7 +85,7 @@ pub(crate) fn start_recovery(ws: &mut Workspace, server_name: &str, db: &str) ->
             database: name.clone(),
         },
     );
-    super::log_activity(
+    super::log_user_activity(
         ws,
         now,
         "MakeDatabaseAccessible",
@@ -161,9 +162,9 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
     let Some(d) = s.database(db).cloned() else {
         return;
     };
-    if !matches!(d.state, DatabaseState::Recovering { .. }) {
+    let DatabaseState::Recovering { since: started, .. } = d.state else {
         return;
-    }
+    };
     let resource = ids::database(s, &d.name);
     // Many recoveries may end at the same instant: the unwraps wait for room in the vault's
     // windows rather than fail (a long-running operation).
@@ -183,6 +184,7 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                 );
                 dd.last_recovery = Some(RecoveryReport {
                     completed: now,
+                    started: Some(started),
                     lost: lost.clone(),
                 });
                 // The history before the recovery is gone: restores start from now.
@@ -208,8 +210,10 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
             } else {
                 lost.join("; ")
             };
-            super::log_activity(
+            let caller = super::started_by(ws, "MakeDatabaseAccessible", &resource);
+            super::log_activity_by(
                 ws,
+                caller,
                 now,
                 "MakeDatabaseAccessible",
                 ActivityStatus::Succeeded,
@@ -217,12 +221,6 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
                 format!(
                     "Database {db} on Server {server_name} is accessible again after key revalidation. Settings lost: {lost_text}."
                 ),
-            );
-            notify(
-                ws,
-                NotificationLevel::Warning,
-                "Database recovered",
-                format!("'{db}' is Online after revalidation. Lost: {lost_text}."),
             );
         }
         Err(why) => {
@@ -249,6 +247,74 @@ pub(crate) fn complete_recovery(ws: &mut Workspace, server_name: &str, db: &str)
             );
         }
     }
+    recovered_notice(ws, server_name, started);
+}
+
+/// One notification per revalidation (the databases it started together, at `started`),
+/// when the last of them has finished: "4 databases on sql-… recovered", with what each
+/// lost — not one per database.
+fn recovered_notice(ws: &mut Workspace, server_name: &str, started: Timestamp) {
+    let Some(s) = ws.server(server_name) else {
+        return;
+    };
+    let pending = s
+        .databases
+        .iter()
+        .any(|d| matches!(d.state, DatabaseState::Recovering { since, .. } if since == started));
+    if pending {
+        return;
+    }
+    let done: Vec<(String, Vec<String>)> = s
+        .databases
+        .iter()
+        .filter_map(|d| {
+            let r = d.last_recovery.as_ref()?;
+            (r.started == Some(started)).then(|| (d.name.clone(), r.lost.clone()))
+        })
+        .collect();
+    if done.is_empty() {
+        return;
+    }
+    let words = |lost: &[String]| {
+        if lost.is_empty() {
+            "nothing".to_string()
+        } else {
+            lost.join("; ")
+        }
+    };
+    let names: Vec<String> = done.iter().map(|(n, _)| n.clone()).collect();
+    let (title, text) = if let [(db, lost)] = done.as_slice() {
+        (
+            format!("Database recovered on {server_name}"),
+            format!(
+                "'{db}' is Online after revalidation. Lost: {}.",
+                words(lost)
+            ),
+        )
+    } else {
+        let same = done.iter().all(|(_, l)| *l == done[0].1);
+        let lost = if same {
+            format!("Each lost: {}.", words(&done[0].1))
+        } else if done.len() <= 8 {
+            format!(
+                "Lost: {}.",
+                done.iter()
+                    .map(|(n, l)| format!("{n}: {}", words(l)))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            )
+        } else {
+            "Each database's blade lists the settings it lost.".to_string()
+        };
+        (
+            format!("{} databases on {server_name} recovered", done.len()),
+            format!(
+                "Online after revalidation: {}. {lost}",
+                super::name_list(&names)
+            ),
+        )
+    };
+    notify(ws, NotificationLevel::Warning, title, text);
 }
 
 /// The portal's "Select backup key": when the original key is gone, make another key with
@@ -319,4 +385,95 @@ pub fn revalidate_with_backup_key(
         }
         Ok(inaccessible)
     })
+}
+
+/// The title of the notice that databases of a server wait for "Revalidate key".
+pub(crate) const REVALIDATION_REQUIRED: &str = "Key revalidation required";
+
+/// Whether notification `n` is the undone "revalidation required" notice of `server`.
+fn is_revalidation_notice(n: &Notification, server: &str) -> bool {
+    n.done.is_none()
+        && n.title.starts_with(REVALIDATION_REQUIRED)
+        && n.text.contains(&format!("server '{server}'"))
+}
+
+/// The databases of `server` that wait for "Revalidate key".
+fn awaiting_revalidation(ws: &Workspace, server: &str) -> Vec<String> {
+    ws.server(server)
+        .map(|s| {
+            s.databases
+                .iter()
+                .filter(|d| {
+                    matches!(
+                        d.state,
+                        DatabaseState::Inaccessible {
+                            revalidation_required: true,
+                            ..
+                        }
+                    )
+                })
+                .map(|d| d.name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One notice per server and instant that its databases wait for "Revalidate key", with
+/// their count: access coming back late for the protector and for databases' own keys at
+/// the same instant adds to the same notice rather than making one per key (or database).
+pub(crate) fn revalidation_required_notice(ws: &mut Workspace, name: &str, window: Duration) {
+    let waiting = awaiting_revalidation(ws, name);
+    if waiting.is_empty() {
+        return;
+    }
+    let count = waiting.len();
+    let title = if count == 1 {
+        format!("{REVALIDATION_REQUIRED}: 1 database on {name}")
+    } else {
+        format!("{REVALIDATION_REQUIRED}: {count} databases on {name}")
+    };
+    let text = format!(
+        "Access to the key of server '{name}' came back after the auto-heal window ({}): {} need{} \"Revalidate key\" (one click on the server's blade revalidates them all).",
+        window.human(),
+        name_list(&waiting),
+        if count == 1 { "s" } else { "" }
+    );
+    let now = ws.now();
+    let last = ws.notifications.len().checked_sub(1);
+    if let Some(i) = last
+        && ws
+            .notifications
+            .get(i)
+            .is_some_and(|n| n.time == now && is_revalidation_notice(n, name))
+        && let Some(n) = ws.notifications.get_mut(i)
+    {
+        n.title = title;
+        n.text = text;
+        n.read = false;
+        return;
+    }
+    notify(ws, NotificationLevel::Warning, title, text);
+}
+
+/// Marks the "revalidation required" notice of server `name` done once none of its
+/// databases waits for "Revalidate key" any more (the revalidation ran): the panel shows it
+/// done and its toast goes, so the class does not revalidate twice.
+pub(crate) fn settle_revalidation_notice(ws: &mut Workspace, name: &str) {
+    if !awaiting_revalidation(ws, name).is_empty() {
+        return;
+    }
+    let open: Vec<usize> = (0..ws.notifications.len())
+        .rev()
+        .filter(|&i| {
+            ws.notifications
+                .get(i)
+                .is_some_and(|n| is_revalidation_notice(n, name))
+        })
+        .collect();
+    let done = format!("Done at {}: the revalidation ran.", ws.now());
+    for i in open {
+        if let Some(n) = ws.notifications.get_mut(i) {
+            n.done = Some(done.clone());
+        }
+    }
 }

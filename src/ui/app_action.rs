@@ -93,6 +93,12 @@ pub enum AppAction {
     /// The scenario walked shows step `i`.
     ScenarioStep(usize),
     LeaveScenario,
+    /// A toast that is no notification of the workspace (a file written, say).
+    Toast {
+        level: crate::model::NotificationLevel,
+        title: String,
+        text: String,
+    },
 }
 
 impl ConsoleApp {
@@ -222,6 +228,7 @@ impl ConsoleApp {
                 }
             }
             AppAction::LeaveScenario => self.scenario = None,
+            AppAction::Toast { level, title, text } => self.toast(ctx, level, &title, text),
         }
     }
 }

@@ -552,6 +552,13 @@ pub fn toasts(
         }
     }
     toasts.retain(|(_, until)| *until > now);
+    // A notice whose request was done meanwhile (the revalidation it asked for ran) goes.
+    toasts.retain(|(n, _)| {
+        n.done.is_some()
+            || !ws.notifications.iter().rev().take(200).any(|w| {
+                w.done.is_some() && w.time == n.time && w.title == n.title && w.text == n.text
+            })
+    });
     if toasts.len() > 4 {
         let extra = toasts.len() - 4;
         toasts.drain(..extra);
@@ -844,7 +851,10 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> 
                 out.push(read_notifications());
             }
         });
-        let commands = !app.commands_done.is_empty();
+        // The session's changes up to the current point, as the export writes them (an
+        // undo or a rewind takes the undone ones out of both).
+        let session = app.history.entries();
+        let commands = !session.is_empty();
         // The commands' separator and heading.
         let heading = if commands {
             ui.spacing().interact_size.y + 3.0 * ui.spacing().item_spacing.y + 6.0
@@ -865,13 +875,27 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> 
                     ui.label("Nothing yet.");
                 }
                 for n in app.ws.notifications.iter().rev().take(50) {
-                    let color = level_colour(n.level);
+                    // A notice whose request was done (the revalidation it asked for ran)
+                    // says so, greyed: it no longer asks anything of the class.
+                    let (color, state) = match &n.done {
+                        Some(_) => (egui::Color32::GRAY, "done"),
+                        None if n.read => (level_colour(n.level), "read"),
+                        None => (level_colour(n.level), "new"),
+                    };
                     ui.horizontal_wrapped(|ui| {
-                        badge(ui, if n.read { "read" } else { "new" }, color);
+                        badge(ui, state, color);
                         ui.strong(&n.title);
                         ui.label(RichText::new(n.time.to_display()).weak());
                     });
-                    ui.label(&n.text);
+                    match &n.done {
+                        Some(done) => {
+                            ui.label(RichText::new(&n.text).weak());
+                            ui.label(done);
+                        }
+                        None => {
+                            ui.label(&n.text);
+                        }
+                    }
                 }
             })
             .inner_rect
@@ -886,9 +910,21 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> 
                 .max_height(160.0_f32.min(rest))
                 .min_scrolled_height(rest.min(40.0))
                 .show(ui, |ui| {
-                    for (i, (time, line)) in app.commands_done.iter().enumerate().rev() {
+                    let shown = session.len().saturating_sub(super::COMMANDS_KEPT);
+                    for (i, e) in session.iter().enumerate().skip(shown).rev() {
+                        let Some(line) = &e.command else {
+                            ui.label(
+                                RichText::new(format!(
+                                    "{} · (no az equivalent) {}",
+                                    e.sim_time.to_display(),
+                                    e.label
+                                ))
+                                .weak(),
+                            );
+                            continue;
+                        };
                         ui.horizontal(|ui| {
-                            ui.label(RichText::new(time.to_display()).weak());
+                            ui.label(RichText::new(e.sim_time.to_display()).weak());
                             if ui
                                 .small_button("Copy")
                                 .on_hover_text("Copy this az line")
@@ -1379,11 +1415,32 @@ fn dialog_body(
                     || (enter && !path.trim().is_empty());
                 if go {
                     let script = app.history.script();
-                    match crate::persist::write_new_file(
-                        std::path::Path::new(path.trim()),
-                        script.as_bytes(),
-                    ) {
+                    let written = std::path::Path::new(path.trim());
+                    match crate::persist::write_new_file(written, script.as_bytes()) {
                         Ok(()) => {
+                            // Said where it went, with how much: the dialog closing was all
+                            // a person saw.
+                            let steps = app.history.entries();
+                            let bare = steps.iter().filter(|e| e.command.is_none()).count();
+                            let mut text = format!(
+                                "Exported {} step{} to {}.",
+                                steps.len(),
+                                if steps.len() == 1 { "" } else { "s" },
+                                written.display()
+                            );
+                            if bare > 0 {
+                                text.push_str(&format!(
+                                    " {bare} of them have no az equivalent (comments in the script)."
+                                ));
+                            }
+                            out.push(
+                                A::Toast {
+                                    level: crate::model::NotificationLevel::Success,
+                                    title: "Session exported".into(),
+                                    text,
+                                }
+                                .into(),
+                            );
                             end = Some(DialogEnd::Close);
                         }
                         Err(e) => *error = Some(e),

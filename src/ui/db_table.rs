@@ -30,6 +30,9 @@ pub struct DbTable {
     /// A state label ("Online", "Inaccessible", …), or every state.
     pub state: Option<String>,
     pub membership: Membership,
+    /// What the selection was made on (a group's primary, its members, its last failover):
+    /// see [`DbTable::select_on`].
+    basis: Option<u64>,
 }
 
 /// How a row was clicked.
@@ -45,6 +48,22 @@ pub enum ClickKind {
 }
 
 impl DbTable {
+    /// Keeps the selection only while `basis` (what the rows are: a group's primary, its
+    /// members, its last failover) stays the same: after a failover or a fail-back the
+    /// table lists another server's databases, and a selection carried over would make the
+    /// next bulk action apply to rows nobody chose there.
+    pub fn select_on(&mut self, basis: impl std::hash::Hash) {
+        use std::hash::Hasher;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        basis.hash(&mut h);
+        let basis = h.finish();
+        if self.basis.is_some_and(|b| b != basis) {
+            self.selected.clear();
+            self.anchor = None;
+        }
+        self.basis = Some(basis);
+    }
+
     /// Whether `d` passes the filters (`member`: whether it is in the group).
     pub fn passes(&self, d: &Database, member: bool) -> bool {
         let needle = self.name_contains.trim().to_ascii_lowercase();

@@ -153,7 +153,8 @@ struct Queued {
     then_open: Option<Box<BladeKind>>,
 }
 
-/// How many of the session's changes-as-commands the notifications panel keeps.
+/// How many of the session's changes-as-commands the notifications panel shows (the newest;
+/// they are the History's entries up to the current point, as the exported script has them).
 pub(crate) const COMMANDS_KEPT: usize = 50;
 
 pub struct ConsoleApp {
@@ -193,9 +194,6 @@ pub struct ConsoleApp {
     toasted: usize,
     /// Toasts on screen, with the time they go away.
     toasts: Vec<(crate::model::Notification, f64)>,
-    /// This session's changes made by clicking, each as its az line (the newest last, at
-    /// most [`COMMANDS_KEPT`]): the notifications panel keeps them after their toast is gone.
-    pub(crate) commands_done: Vec<(crate::sim::Timestamp, String)>,
     pub nav: navigator::NavigatorState,
     pub clock: ClockControl,
     pub shell: shell_panel::ShellPanel,
@@ -281,7 +279,6 @@ impl ConsoleApp {
             changes: changes::Changes::default(),
             toasted: ws.notifications.len(),
             toasts: Vec::new(),
-            commands_done: Vec::new(),
             nav: navigator::NavigatorState::default(),
             clock: ClockControl {
                 running: false,
@@ -493,12 +490,8 @@ impl ConsoleApp {
             title: "Done. As a command:".into(),
             text: az.to_string(),
             read: true,
+            done: None,
         };
-        self.commands_done.push((n.time, n.text.clone()));
-        if self.commands_done.len() > COMMANDS_KEPT {
-            let extra = self.commands_done.len() - COMMANDS_KEPT;
-            self.commands_done.drain(..extra);
-        }
         // Shown from the next frame for six seconds (the frame's clock is not at hand here).
         self.toasts.push((n, f64::NAN));
     }
@@ -516,6 +509,7 @@ impl ConsoleApp {
             title: "Refused:".into(),
             text,
             read: true,
+            done: None,
         };
         // Shown from the next frame, as a command's toast.
         self.toasts.push((n, f64::NAN));
@@ -536,6 +530,7 @@ impl ConsoleApp {
             title: title.into(),
             text,
             read: true,
+            done: None,
         };
         self.toasts.push((n, now + 5.0));
     }
@@ -1404,6 +1399,11 @@ impl ConsoleApp {
             // The maximised shell's title row and prompt stay in sight.
             floor -= shell_panel::min_height(ui.style());
         }
+        // The scenario's goal is checked against the workspace before its panel reads it,
+        // and while the panel is closed too (a goal met then counts).
+        if let Some(run) = &mut self.scenario {
+            run.check(&self.ws);
+        }
         // The presenter view and a maximised blade take the room of the side panels.
         if !self.presenter && self.maximised.is_none() {
             // Side panels share what the blades leave them: at 200 % on 1280x720 (640
@@ -1432,10 +1432,6 @@ impl ConsoleApp {
             };
             let share = ((width - navigator - blade_room) / open).max(160.0);
             if self.show_scenarios {
-                // The goal is checked against the workspace before the panel reads it.
-                if let Some(run) = &mut self.scenario {
-                    run.check(&self.ws);
-                }
                 egui::Panel::right("scenarios")
                     .resizable(true)
                     .default_size(340.0_f32.min(share))

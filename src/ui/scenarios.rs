@@ -23,6 +23,9 @@ pub struct ScenarioRun {
     pub completed: Option<crate::model::Timestamp>,
     /// The revision the goal was last checked at, and whether it held.
     checked: Option<(u64, bool)>,
+    /// The step whose goal was just met: the run moved on from it by itself (the panel says
+    /// so above the next step).
+    pub advanced_from: Option<usize>,
 }
 
 impl ScenarioRun {
@@ -36,29 +39,42 @@ impl ScenarioRun {
             started,
             completed: None,
             checked: None,
+            advanced_from: None,
         }
     }
 
     /// Checks the current step's goal (once per workspace revision); a met goal stays met.
+    /// When a step's goal is met for the first time, the run moves on to the next step by
+    /// itself (a trainer at 200 % saw "Goal met" but the "Next step" button was below the
+    /// fold, and the panel stayed on step 1).
     pub fn check(&mut self, ws: &crate::model::Workspace) -> bool {
-        if let Some((rev, met)) = self.checked
-            && rev == ws.revision
-        {
-            return met;
+        loop {
+            if let Some((rev, met)) = self.checked
+                && rev == ws.revision
+            {
+                return met;
+            }
+            let met = self
+                .scenario
+                .steps
+                .get(self.step)
+                .is_some_and(|s| s.goal.met(ws));
+            let first_time = met && self.done.get(self.step) == Some(&false);
+            if met && let Some(d) = self.done.get_mut(self.step) {
+                *d = true;
+            }
+            if self.completed.is_none() && self.finished() {
+                self.completed = Some(ws.now());
+            }
+            self.checked = Some((ws.revision, met));
+            if !(first_time && self.step + 1 < self.scenario.steps.len()) {
+                return met;
+            }
+            // On to the next step, checked at once (its goal may hold already).
+            self.advanced_from = Some(self.step);
+            self.step += 1;
+            self.checked = None;
         }
-        let met = self
-            .scenario
-            .steps
-            .get(self.step)
-            .is_some_and(|s| s.goal.met(ws));
-        if met && let Some(d) = self.done.get_mut(self.step) {
-            *d = true;
-        }
-        if self.completed.is_none() && self.finished() {
-            self.completed = Some(ws.now());
-        }
-        self.checked = Some((ws.revision, met));
-        met
     }
 
     pub fn finished(&self) -> bool {
@@ -75,6 +91,7 @@ impl ScenarioRun {
         if i < self.scenario.steps.len() {
             self.step = i;
             self.checked = None;
+            self.advanced_from = None;
         }
     }
 }
@@ -158,9 +175,39 @@ fn walk(app: &ConsoleApp, ui: &mut egui::Ui, run: &ScenarioRun, out: &mut Vec<Ac
     }
     let step = &run.scenario.steps[run.step];
     ui.separator();
-    ui.horizontal_wrapped(|ui| {
-        ui.strong(format!("Step {} of {n}: {}", run.step + 1, step.title));
-    });
+    // The step the run moved on from by itself: said above the new one, which is scrolled
+    // into sight once (the panel may have been scrolled down to the old step's hints).
+    let top = ui.cursor().min.y;
+    if let Some(done) = run
+        .advanced_from
+        .filter(|d| d + 1 == run.step)
+        .and_then(|d| run.scenario.steps.get(d).map(|s| (d, s)))
+    {
+        ui.horizontal_wrapped(|ui| {
+            badge(ui, "Goal met", GREEN);
+            ui.label(format!(
+                "Step {} of {n} done: {}. On to step {}.",
+                done.0 + 1,
+                done.1.title,
+                run.step + 1
+            ));
+        });
+    }
+    let heading = ui
+        .horizontal_wrapped(|ui| {
+            ui.strong(format!("Step {} of {n}: {}", run.step + 1, step.title));
+        })
+        .response;
+    let seen = egui::Id::unique(("scenario-step-shown", &run.id));
+    let before = ui.data(|d| d.get_temp::<usize>(seen));
+    ui.data_mut(|d| d.insert_temp(seen, run.step));
+    // Only when the step changed (the panel opening shows its top as before).
+    if before.is_some_and(|b| b != run.step) {
+        ui.scroll_to_rect(
+            egui::Rect::from_min_max(egui::pos2(heading.rect.min.x, top), heading.rect.max),
+            Some(egui::Align::TOP),
+        );
+    }
     ui.horizontal_wrapped(|ui| {
         if met || run.done[run.step] {
             badge(ui, "Goal met", GREEN);

@@ -363,3 +363,66 @@ fn a_full_outbox_records_the_delivery_it_cannot_keep_as_failed() {
             .is_err()
     );
 }
+
+/// Found on the trainers' walk: the Activity Log's "caller" was null for the user's own
+/// planned failover of a group and for a restore run from the Cloud Shell (null is what the
+/// service does by itself). They are now the signed-in user's, as the user's other writes;
+/// the restore's completion carries the caller who started it.
+#[test]
+fn the_users_own_failover_and_restore_are_logged_with_their_caller() {
+    let mut ws = tde_console::persist::demo().unwrap();
+    let upn = ws.console_user.upn.clone();
+    assert!(!upn.is_empty());
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let from = ws.activity_log.len();
+    let script = r#"
+az sql db restore --dest-name sales-day2 --name sales --server sql-contoso-us --resource-group rg-contoso-us --time 2026-01-02T12:00:00Z -o none
+az sql failover-group set-primary --name fg-contoso --server sql-contoso-us2 --resource-group rg-contoso-us -o none
+sim clock advance 1h -o none
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let listed = sh.run_line(&mut ws, "az monitor activity-log list -o json");
+    assert!(listed.ok, "{}", listed.stderr);
+    let events: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    let of = |op: &str| -> Vec<serde_json::Value> {
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["operationName"]["value"] == op)
+            .cloned()
+            .collect()
+    };
+    for op in [
+        "FailoverGeoReplication",
+        "OpenDatabaseAfterFailover",
+        "RestoreDatabase",
+    ] {
+        let rows = of(op);
+        assert!(!rows.is_empty(), "{op} is logged");
+        for r in &rows {
+            assert_eq!(r["caller"], serde_json::json!(upn), "{op}: {r:#}");
+        }
+    }
+    let restore = of("RestoreDatabase");
+    assert!(
+        restore.iter().any(|r| r["status"]["value"] == "Succeeded"),
+        "the restore completed: {restore:#?}"
+    );
+    // What the service did by itself has no caller (no entry of this session is the service's
+    // here but the demo's own history keeps them).
+    let service = ws
+        .activity_log
+        .iter()
+        .skip(from)
+        .filter(|e| e.caller.is_empty())
+        .map(|e| e.operation.clone())
+        .collect::<Vec<_>>();
+    assert!(
+        !service
+            .iter()
+            .any(|o| o == "FailoverGeoReplication" || o == "RestoreDatabase"),
+        "{service:?}"
+    );
+}

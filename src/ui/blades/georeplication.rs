@@ -524,6 +524,13 @@ fn group_databases(
         return;
     };
     let table = form.tables.entry(g.name.to_ascii_lowercase()).or_default();
+    // A failover, a fail-back or a change of the members (here or from the Cloud Shell)
+    // leaves no selection behind.
+    table.select_on((
+        &g.primary_server,
+        &g.databases,
+        g.last_failover.as_ref().map(|r| r.completed()),
+    ));
     let group_name = g.name.clone();
     let is_member = |d: &Database| {
         d.settings

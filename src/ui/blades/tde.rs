@@ -66,7 +66,10 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         return;
     };
     // "Saved: 'k' is the TDE protector" holds only while it is (a rewind, an undo or a
-    // change from the Cloud Shell takes it back).
+    // change from the Cloud Shell takes it back). A refusal holds only while its cause
+    // does: the key chosen and what the server's check of it says (a grant from the Cloud
+    // Shell or the vault blade, or another key chosen, takes the red text away).
+    let cause = matches!(form.message, Some(Err(_))).then(|| refusal_cause(server, form, cx.ws));
     super::forget_when_changed(
         ui,
         "tde-protector",
@@ -76,6 +79,7 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
             s.protector.key_type.as_str(),
             s.protector.auto_rotation,
             s.keys.len(),
+            cause,
         ),
     );
     ui.label("Transparent data encryption encrypts your databases, backups, and logs at rest. The TDE protector wraps each database encryption key.");
@@ -303,6 +307,38 @@ fn geo_warnings(ui: &mut egui::Ui, s: &SqlServer, ws: &Workspace) {
     }
 }
 
+/// What a refused Save depends on, checked each frame: the mode and key chosen, the
+/// server's identity, and the server's own check of that key (its failure's code).
+fn refusal_cause(server: &str, form: &TdeForm, ws: &Workspace) -> RefusalCause {
+    let kid = (form.mode == ServerKeyType::AzureKeyVault)
+        .then(|| form.selected_kid(ws))
+        .flatten();
+    let check = kid.as_deref().and_then(KeyUri::parse).map(|uri| {
+        crate::service::keyvault::check_key_use(
+            ws,
+            &crate::service::Caller::Server(server.to_string()),
+            &uri,
+            &KeyPermission::TDE_REQUIRED,
+            None,
+        )
+        .err()
+        .map(|f| f.code().to_string())
+    });
+    let identity = ws
+        .server(server)
+        .and_then(|s| s.identity.as_ref())
+        .map(|i| i.principal_id.to_string());
+    (form.mode.as_str(), kid, identity, check)
+}
+
+/// The mode, the key chosen, the server's identity and the code its check of the key fails with.
+type RefusalCause = (
+    &'static str,
+    Option<String>,
+    Option<String>,
+    Option<Option<String>>,
+);
+
 /// After a refused save: what the server's own check of the chosen key says (as the
 /// recovery wizard does), with the identity it uses and a button to where it is fixed.
 fn diagnose(ui: &mut egui::Ui, server: &str, form: &TdeForm, cx: &mut BladeCtx<'_>) {
@@ -516,13 +552,22 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
             )
         }
     };
+    // A refusal is told as a failure (a red toast and a notification with the service's
+    // code and message), not only inline below the fold: the identity the Save created on
+    // the way has its own blue toast, which read as if the Save had worked.
+    let refused_on = server_name.to_string();
+    let tell_refusal = move |ws: &mut Workspace, out: &super::Outcome| {
+        if let Err(e) = out {
+            crate::service::notify_error(ws, &format!("TDE Save refused on {refused_on}"), e);
+        }
+    };
     if many {
         // On a worker, all or nothing: a refused Save keeps nothing, not even the identity
         // it would have turned on (the job's copy is dropped).
         let script = tde_requests(cx.ws, server_name, form, true);
         cx.spawn_change(
             "Changing the TDE protector…",
-            Change::script(script, wording),
+            Change::script(script, wording).reported(tell_refusal),
         );
     } else {
         // As the portal does, in two requests: the server's identity first (it stays, with
@@ -541,7 +586,11 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
             });
         }
         let script = tde_requests(cx.ws, server_name, form, false);
-        cx.change_to(Line::Main, Change::script(script, wording), None);
+        cx.change_to(
+            Line::Main,
+            Change::script(script, wording).reported(tell_refusal),
+            None,
+        );
     }
     Ok("Saving…".into())
 }
