@@ -607,12 +607,18 @@ pub fn toasts(
                             dismiss = Some(i);
                         }
                     });
-                    // A long text scrolls inside its toast rather than past the room.
-                    let text_room = (left - edges - row).max(row);
+                    // A long text scrolls inside its toast rather than past the room, in
+                    // whole lines (a line cut in half read as the whole text).
+                    let line = ui.text_style_height(&if is_command {
+                        egui::TextStyle::Monospace
+                    } else {
+                        egui::TextStyle::Body
+                    });
+                    let text_room = whole_lines((left - edges - row).max(row), line);
                     egui::ScrollArea::vertical()
                         .id_salt(("toast-text", i))
                         .max_height(text_room)
-                        .min_scrolled_height(text_room.min(40.0))
+                        .min_scrolled_height(text_room.min(whole_lines(40.0, line)))
                         .show(ui, |ui| {
                             if is_command {
                                 // A bulk change's list of names is cut short here; Copy,
@@ -644,6 +650,14 @@ pub fn toasts(
         .map(|(_, until)| *until - now)
         .fold(f64::INFINITY, f64::min);
     ctx.request_repaint_after(std::time::Duration::from_secs_f64(next.clamp(0.05, 8.0)));
+}
+
+/// The height of as many whole lines of `line` points as fit in `room` (at least one).
+fn whole_lines(room: f32, line: f32) -> f32 {
+    if line <= 0.0 {
+        return room;
+    }
+    (room / line).floor().max(1.0) * line
 }
 
 fn level_colour(level: NotificationLevel) -> egui::Color32 {
@@ -1709,6 +1723,14 @@ fn password_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::R
 mod tests {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
+
+    #[test]
+    fn a_toasts_text_room_holds_whole_lines() {
+        // 50 points of room for 14-point lines: three whole lines, never three and a half.
+        assert_eq!(super::whole_lines(50.0, 14.0), 42.0);
+        assert_eq!(super::whole_lines(10.0, 14.0), 14.0, "at least one line");
+        assert_eq!(super::whole_lines(28.0, 14.0), 28.0);
+    }
 
     /// Found in the walk at 200 % (1280x720 is 640 points): while a job ran, the status bar's
     /// line ran past the window's edge. The job's label stays whole, its progress fits what

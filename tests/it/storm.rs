@@ -72,6 +72,12 @@ fn the_storm_takes_simulated_time_and_every_figure_agrees_with_the_clock() {
     let m = tde_console::service::requests::metrics(&ws, "kv-contoso-us2", None, ws.now());
     let metric_429: u32 = m.points.iter().map(|p| p.throttled).sum();
     assert_eq!(metric_429, r.throttled, "Metrics and the blade agree");
+    // The vault's Logs (its audit log) list each of them, as the hint says.
+    let logged_429 = tde_console::service::diagnostics::audit_log(&ws, "kv-contoso-us2")
+        .iter()
+        .filter(|q| q.status == 429 && q.operation == "KeyUnwrap")
+        .count();
+    assert_eq!(logged_429, r.throttled as usize, "Logs and the blade agree");
     assert_eq!(r.opened_by(before), 1000);
     let workers = tde_console::model::Workers::COUNT as u32;
     assert_eq!(

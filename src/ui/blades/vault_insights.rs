@@ -622,6 +622,9 @@ impl MetricSpan {
     }
 }
 
+/// The hits chart's height over its tallest bar: the top third is the legend's.
+const LEGEND_HEADROOM: f64 = 1.6;
+
 /// Azure Monitor's vault metrics: API hits split by outcome (served, refused, throttled)
 /// and mean latency, on a wall-clock axis over a chosen span ending now (the last hour by
 /// default, so a burst a minute ago is not a hairline on a day-long axis).
@@ -709,12 +712,16 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
         )
         .weak(),
     );
+    // Headroom over the tallest bar for the legend (top right, where the newest bars are:
+    // it hid the storm's 429s).
+    let tallest = m.points.iter().map(|p| p.hits).max().unwrap_or(0);
     Plot::new(ui.scope_id().with("vault-hits"))
         .height(200.0)
         .legend(Legend::default())
         .include_x(0.0)
         .include_x(x_max)
         .include_y(0.0)
+        .include_y(f64::from(tallest) * LEGEND_HEADROOM)
         .allow_scroll(false)
         .x_axis_formatter(move |mark, _| clock(mark.value))
         .show(ui, |plot| {
@@ -723,10 +730,7 @@ pub fn metrics(ui: &mut egui::Ui, vault: &str, cx: &mut BladeCtx<'_>) {
             let chart = |name: &str, bars: Vec<Bar>, colour: egui::Color32| {
                 let bars = bars
                     .into_iter()
-                    .map(|b| {
-                        b.fill(colour.gamma_multiply(0.75))
-                            .stroke(egui::Stroke::new(1.0, colour))
-                    })
+                    .map(|b| b.fill(colour).stroke(egui::Stroke::new(1.0, colour)))
                     .collect();
                 BarChart::new(name.to_string(), bars).color(colour)
             };
