@@ -345,6 +345,24 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
             }
         });
     });
+    // Short of room (200 % with Cloud Shell open: ~130 points) the whole panel scrolls as
+    // one, the timeline inline: its own scroll area had no height left, and "Rewind to
+    // here" could not be reached.
+    if ui.available_height() < HISTORY_SHORT {
+        egui::ScrollArea::vertical()
+            .id_salt("history-whole")
+            .auto_shrink([false, false])
+            .show(ui, |ui| history_body(app, ui, &mut out, false));
+    } else {
+        history_body(app, ui, &mut out, true);
+    }
+    out
+}
+
+/// Below this height (points) under its title the History panel scrolls as a whole.
+const HISTORY_SHORT: f32 = 200.0;
+
+fn history_body(app: &ConsoleApp, ui: &mut egui::Ui, out: &mut Vec<Action>, list_scrolls: bool) {
     ui.label(
         RichText::new("Every operation and clock advance of this session; rewinding restores the workspace as it was, clock included.")
             .weak(),
@@ -453,48 +471,52 @@ pub fn history_panel(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     let points = app.history.points().len();
     let to_now = seen.is_none_or(|(last, c, n)| last + 1 < pass || c != cursor || n != points);
     ui.data_mut(|d| d.insert_temp(seen_id, (pass, cursor, points)));
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            for (i, p) in app.history.points().iter().enumerate().rev() {
-                let current = i == cursor;
-                egui::Frame::new()
-                    .fill(if current {
-                        ui.visuals().selection.bg_fill.gamma_multiply(0.35)
-                    } else {
-                        egui::Color32::TRANSPARENT
-                    })
-                    .inner_margin(4)
-                    .show(ui, |ui| {
-                        ui.horizontal_wrapped(|ui| {
-                            if let Some(b) = &p.bookmark {
-                                badge(ui, b, BLUE);
+    let mut timeline = |ui: &mut egui::Ui| {
+        for (i, p) in app.history.points().iter().enumerate().rev() {
+            let current = i == cursor;
+            egui::Frame::new()
+                .fill(if current {
+                    ui.visuals().selection.bg_fill.gamma_multiply(0.35)
+                } else {
+                    egui::Color32::TRANSPARENT
+                })
+                .inner_margin(4)
+                .show(ui, |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        if let Some(b) = &p.bookmark {
+                            badge(ui, b, BLUE);
+                        }
+                        ui.label(RichText::new(p.sim_time.to_display()).weak().small());
+                        if current {
+                            let now = ui.label(RichText::new("now").strong());
+                            if to_now {
+                                now.scroll_to_me(Some(egui::Align::Center));
                             }
-                            ui.label(RichText::new(p.sim_time.to_display()).weak().small());
-                            if current {
-                                let now = ui.label(RichText::new("now").strong());
-                                if to_now {
-                                    now.scroll_to_me(Some(egui::Align::Center));
-                                }
-                            }
-                        });
-                        ui.label(&p.label);
-                        if !current
-                            && ui
-                                .add_enabled(!busy, egui::Button::new("Rewind to here").small())
-                                .on_disabled_hover_text(BUSY_WHY)
-                                .on_hover_text(format!("Rewind to: {}", p.label))
-                                .clicked()
-                        {
-                            rewind = Some(i);
                         }
                     });
-            }
-        });
+                    ui.label(&p.label);
+                    if !current
+                        && ui
+                            .add_enabled(!busy, egui::Button::new("Rewind to here").small())
+                            .on_disabled_hover_text(BUSY_WHY)
+                            .on_hover_text(format!("Rewind to: {}", p.label))
+                            .clicked()
+                    {
+                        rewind = Some(i);
+                    }
+                });
+        }
+    };
+    if list_scrolls {
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, timeline);
+    } else {
+        timeline(ui);
+    }
     if let Some(i) = rewind {
         out.push(A::RewindTo(i).into());
     }
-    out
 }
 
 /// The notifications centre floats under the top bar instead of pushing the layout down:

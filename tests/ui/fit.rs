@@ -798,3 +798,58 @@ fn at_150_percent_the_failover_groups_create_form_is_folded_and_tiers_are_one_li
     h.run_steps(4);
     assert!(has(&h, "Failover group name"), "the heading opens the form");
 }
+
+/// Found in the walk at 200 % (issue 23): with Cloud Shell open, History's timeline had no
+/// height left and did not scroll, so "Rewind to here" could not be reached. Now the whole
+/// panel scrolls when it is short: wheeling over it brings a "Rewind to here" into sight
+/// above the shell, and clicking it rewinds.
+#[test]
+fn at_200_percent_with_cloud_shell_open_history_reaches_rewind_to_here() {
+    let mut h = crate::console::app_at_200();
+    for i in 0..3 {
+        shell(&mut h, &format!("az group create -n rg-walk-{i} -l eastus"));
+    }
+    assert!(has(&h, "az>"), "Cloud Shell is open");
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(4);
+    let shell_top = lowest(&h, ">_ Cloud Shell").min.y;
+    let history = h.get_by_label("History").rect();
+    let over = egui::pos2(history.center().x, history.max.y + 30.0);
+    let reachable = |h: &Harness<'static, ConsoleApp>| {
+        h.get_all_by_label("Rewind to here")
+            .map(|n| n.rect())
+            .find(|r| r.min.y > history.max.y && r.max.y < shell_top)
+    };
+    for _ in 0..20 {
+        if reachable(&h).is_some() {
+            break;
+        }
+        wheel_at(&mut h, over, -60.0, egui::Modifiers::NONE);
+    }
+    let rewind = reachable(&h).expect("a 'Rewind to here' in sight above Cloud Shell");
+    let cursor_before = h.state().history.cursor();
+    // A person's click where the button is drawn.
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerMoved(rewind.center()));
+        h.event(egui::Event::PointerButton {
+            pos: rewind.center(),
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run_steps(1);
+    }
+    wait_until(&mut h, "the rewind", |app| !app.busy());
+    h.run_steps(3);
+    assert!(
+        h.state().history.cursor() < cursor_before,
+        "rewound: {:?}",
+        h.state()
+            .history
+            .points()
+            .iter()
+            .map(|p| p.label.clone())
+            .collect::<Vec<_>>()
+    );
+}
