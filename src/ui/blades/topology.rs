@@ -40,12 +40,13 @@ const LEFT: f32 = 40.0;
 const LANE: f32 = 20.0;
 /// A region's width, margins included.
 const COLUMN: f32 = LEFT + SERVER_W + GAP + VAULT_W + 36.0;
-/// Between rows of regions (the geo-replication lane runs along its middle).
-const ROW_GAP: f32 = 16.0;
+/// Between rows of regions (the geo-replication lane runs along its middle, and an arrow's
+/// label may sit there).
+const ROW_GAP: f32 = 39.0;
 /// Under a region's last box, inside the region.
-const REGION_BOTTOM: f32 = 16.0;
+const REGION_BOTTOM: f32 = 8.0;
 /// Around the whole picture when it is fitted.
-const FIT_MARGIN: f32 = 20.0;
+const FIT_MARGIN: f32 = 12.0;
 /// Text sizes in scene units: at a fit they are what a class reads from a seat.
 const TEXT: f32 = 22.0;
 const SMALL: f32 = 17.0;
@@ -457,10 +458,17 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     }
     // Regions sit in a grid, each row as tall as its tallest region; a region ends just
     // under its last box (not a box's spacing further), so the picture fits a short canvas.
-    let region_h: Vec<f32> = (0..n)
-        .map(|i| (next_y[i] - 28.0).max(vault_y[i] - 30.0) + REGION_BOTTOM)
-        .collect();
+    // In one row (a wide, short canvas: the width decides the size) there is no gap under
+    // it, so the regions keep room under their boxes for an arrow's label.
     let rows = n.div_ceil(per_row);
+    let bottom = if rows == 1 {
+        REGION_BOTTOM + ROW_GAP
+    } else {
+        REGION_BOTTOM
+    };
+    let region_h: Vec<f32> = (0..n)
+        .map(|i| (next_y[i] - 28.0).max(vault_y[i] - 30.0) + bottom)
+        .collect();
     let mut row_top = vec![0.0f32; rows + 1];
     for r in 0..rows {
         let tallest = (r * per_row..((r + 1) * per_row).min(n))
