@@ -128,8 +128,9 @@ fn painted_px(h: &Harness<'static, ConsoleApp>, texts: &[&str]) -> Vec<(String, 
 
 /// Found in the walk at 150 % (shots 78, 233): in the Topology blade, "4 Online",
 /// "Customer-managed key" and the key names were drawn at about 7 pixels, unreadable from
-/// a seat (issue 23). Fit now never draws the picture's smaller text below 11 pixels; what
-/// does not fit is a drag or the wheel away.
+/// a seat (issue 23). Beside the navigator at 150 % the fitted picture's smaller text is
+/// now 11 pixels or more (the layout is compact enough; Fit shows the whole picture however
+/// small a canvas is, see the test below).
 #[test]
 fn at_150_percent_the_fitted_topology_draws_its_small_text_readably() {
     let secondary = [
