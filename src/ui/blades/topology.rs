@@ -40,6 +40,13 @@ const LEFT: f32 = 40.0;
 const LANE: f32 = 20.0;
 /// A region's width, margins included.
 const COLUMN: f32 = LEFT + SERVER_W + GAP + VAULT_W + 36.0;
+/// Between rows of regions (the geo-replication lane runs along its middle, and an arrow's
+/// label may sit there).
+const ROW_GAP: f32 = 39.0;
+/// Under a region's last box, inside the region.
+const REGION_BOTTOM: f32 = 8.0;
+/// Around the whole picture when it is fitted.
+const FIT_MARGIN: f32 = 12.0;
 /// Text sizes in scene units: at a fit they are what a class reads from a seat.
 const TEXT: f32 = 22.0;
 const SMALL: f32 = 17.0;
@@ -449,15 +456,25 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
         ));
         vault_y[c] += h + 30.0;
     }
-    // Regions sit in a grid, each row as tall as its tallest region.
-    let region_h: Vec<f32> = (0..n).map(|i| next_y[i].max(vault_y[i]) + 6.0).collect();
+    // Regions sit in a grid, each row as tall as its tallest region; a region ends just
+    // under its last box (not a box's spacing further), so the picture fits a short canvas.
+    // In one row (a wide, short canvas: the width decides the size) there is no gap under
+    // it, so the regions keep room under their boxes for an arrow's label.
     let rows = n.div_ceil(per_row);
+    let bottom = if rows == 1 {
+        REGION_BOTTOM + ROW_GAP
+    } else {
+        REGION_BOTTOM
+    };
+    let region_h: Vec<f32> = (0..n)
+        .map(|i| (next_y[i] - 28.0).max(vault_y[i] - 30.0) + bottom)
+        .collect();
     let mut row_top = vec![0.0f32; rows + 1];
     for r in 0..rows {
         let tallest = (r * per_row..((r + 1) * per_row).min(n))
             .map(|i| region_h[i])
             .fold(140.0f32, f32::max);
-        row_top[r + 1] = row_top[r] + tallest + 24.0;
+        row_top[r + 1] = row_top[r] + tallest + ROW_GAP;
     }
     let origin = |i: usize| vec2((i % per_row) as f32 * COLUMN, row_top[i / per_row]);
     let regions = (0..n)
@@ -466,7 +483,7 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
                 Pos2::ZERO + origin(i),
                 vec2(
                     COLUMN - 20.0,
-                    row_top[i / per_row + 1] - row_top[i / per_row] - 24.0,
+                    row_top[i / per_row + 1] - row_top[i / per_row] - ROW_GAP,
                 ),
             )
         })
@@ -477,7 +494,7 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
         server_rect.insert(s.name.to_ascii_lowercase(), r.translate(origin(*c)));
         server_row.insert(s.name.to_ascii_lowercase(), c / per_row);
     }
-    let row_gap = (0..rows).map(|r| row_top[r + 1] - 12.0).collect();
+    let row_gap = (0..rows).map(|r| row_top[r + 1] - ROW_GAP / 2.0).collect();
     let mut workspace_rect = HashMap::new();
     for (w, (c, r)) in pic.workspaces.iter().zip(&workspace_local) {
         workspace_rect.insert(w.name.to_ascii_lowercase(), r.translate(origin(*c)));
@@ -499,7 +516,7 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     }
     let whole = Rect::from_min_max(
         Pos2::ZERO,
-        egui::pos2(COLUMN * per_row as f32 - 20.0, row_top[rows] - 24.0),
+        egui::pos2(COLUMN * per_row as f32 - 20.0, row_top[rows] - ROW_GAP),
     );
     Layout {
         server_rect,
@@ -522,7 +539,7 @@ fn best_per_row(pic: &Picture, canvas: egui::Vec2) -> usize {
     }
     (1..=n)
         .map(|k| {
-            let w = layout(pic, k).whole;
+            let w = layout(pic, k).whole.expand(FIT_MARGIN);
             (k, (canvas.x / w.width()).min(canvas.y / w.height()))
         })
         .fold((1, 0.0f32), |best, c| if c.1 > best.1 { c } else { best })
@@ -1216,16 +1233,6 @@ fn zoomed(scene_rect: Rect, centre: Pos2, factor: f32) -> Rect {
 const NOTCH: f32 = 1.25;
 /// How far the picture zooms, in points of the canvas per scene unit.
 const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.05..=4.0;
-/// The least size, in pixels on screen, the picture's smaller text is drawn at by Fit:
-/// read from a seat (issue 23).
-const READABLE_PX: f32 = 11.0;
-
-/// The scale (canvas points per scene unit) at which the picture's smaller text is
-/// [`READABLE_PX`] pixels high on a screen of `pixels_per_point`.
-fn readable_scale(pixels_per_point: f32) -> f32 {
-    READABLE_PX / (SMALL * pixels_per_point.max(0.1))
-}
-
 /// `r` grown about its centre to the `canvas`'s proportions: what egui's scene shows of
 /// it on that canvas.
 fn to_aspect(r: Rect, canvas: egui::Vec2) -> Rect {
@@ -1250,30 +1257,11 @@ fn within_zoom_range(r: Rect, canvas: egui::Vec2) -> Rect {
     }
 }
 
-/// What Fit shows of a picture covering `whole` on a `canvas`: all of it, unless that
-/// would draw its smaller text below `min_scale`'s size; then the picture at that scale,
-/// from its top-left corner (the rest a drag or the wheel away), centred across or down
-/// where it fits.
-fn fit_view(whole: Rect, canvas: egui::Vec2, min_scale: f32) -> Rect {
-    let padded = whole.expand(20.0);
-    let all = to_aspect(padded, canvas);
-    let scale = canvas.x / all.width();
-    if !scale.is_finite() || scale >= min_scale {
-        return all;
-    }
-    let seen = canvas / min_scale;
-    let axis = |lo: f32, hi: f32, len: f32| -> f32 {
-        if hi - lo <= len {
-            (lo + hi - len) / 2.0
-        } else {
-            lo
-        }
-    };
-    let min = egui::pos2(
-        axis(padded.min.x, padded.max.x, seen.x),
-        axis(padded.min.y, padded.max.y, seen.y),
-    );
-    Rect::from_min_size(min, seen)
+/// What Fit shows of a picture covering `whole` on a `canvas`: all of it, with a margin,
+/// however small that draws it (a short canvas, the Cloud Shell open): the trainer zooms in
+/// from there; the layout's columns (see [`best_per_row`]) make it as large as it can be.
+fn fit_view(whole: Rect, canvas: egui::Vec2) -> Rect {
+    to_aspect(whole.expand(FIT_MARGIN), canvas)
 }
 
 /// The zoom the wheel asks for this frame while the pointer is `over` the canvas: for each
@@ -1470,8 +1458,7 @@ pub fn canvas(
             (per_row, lay, wires)
         }
     };
-    let ppp = ui.ctx().pixels_per_point();
-    let fit = fit_view(lay.whole, size, readable_scale(ppp));
+    let fit = fit_view(lay.whole, size);
     let stored: Option<View> = ui.data(|d| d.get_temp(view_id));
     // Fitted again when the canvas changes size (UI zoom, maximise, presenter view) or the
     // layout changes; kept as the user left it otherwise.
