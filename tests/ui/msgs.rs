@@ -432,3 +432,36 @@ fn a_failover_and_a_fail_back_clear_the_group_tables_selection() {
         );
     }
 }
+
+/// Found in both walks (issue 23, stale messages): after the access policy was removed in the
+/// vault blade and granted back from Cloud Shell, "Access policy removed…" stayed, as if still
+/// true, 17 simulated minutes later.
+#[test]
+fn a_grant_back_from_the_cloud_shell_takes_the_policy_removed_message_away() {
+    let mut h = app();
+    h.run_steps(4);
+    revoke_and_wait(&mut h);
+    const REMOVED: &str =
+        "Access policy removed. The change takes a few minutes to reach every caller.";
+    assert!(has(&h, REMOVED), "the removal is told");
+    advance(&mut h, "+1m");
+    assert!(has(&h, REMOVED), "an unrelated change keeps it");
+    let oid = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .and_then(|s| s.identity.as_ref())
+        .map(|i| i.principal_id.to_string())
+        .expect("the server's identity");
+    shell_line(
+        &mut h,
+        &format!(
+            "az keyvault set-policy --name kv-contoso-us --object-id {oid} --key-permissions get wrapKey unwrapKey"
+        ),
+    );
+    h.run_steps(3);
+    assert!(
+        !has(&h, REMOVED),
+        "the policy is back: the removal's message went"
+    );
+}

@@ -166,6 +166,17 @@ pub fn show(
             );
         }
     }
+    // "Revalidation accepted … back online once recovered" holds until the databases' states
+    // change (they recovered: one notification says so); it stayed an hour after.
+    super::forget_when_changed(
+        ui,
+        "server-databases",
+        message,
+        s.databases
+            .iter()
+            .map(|d| d.state.label())
+            .collect::<Vec<_>>(),
+    );
     super::outcome(ui, message);
     section(ui, &format!("Databases ({})", s.databases.len()));
     // What needs attention apart from what is only under way (a restore, a recovery).

@@ -621,6 +621,23 @@ pub fn show(ui: &mut egui::Ui, name: &str, f: &mut VaultForms, cx: &mut BladeCtx
                 cx.request_to(Line::Policy, ask, |_, _| "Access policy saved.".into());
             }
         });
+    // "Access policy removed…" (or "saved") holds only until the policies change again (a
+    // grant back from the Cloud Shell left it showing, as if still current).
+    super::forget_when_changed(
+        ui,
+        "vault-policies",
+        &mut f.policy_message,
+        v.access_policies
+            .iter()
+            .map(|p| {
+                (
+                    p.object_id.to_string(),
+                    p.key_permissions.len(),
+                    p.secret_permissions.len(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
     outcome(ui, &f.policy_message);
 
     super::vault_secrets::show(ui, &v, &mut f.secrets, cx);
