@@ -387,6 +387,14 @@ fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) {
     };
     let ask = restore_request(cx.ws, &req);
     let (server, name) = (req.target_server, req.dest_name);
+    // A refused restore is told as a failure too (a red toast and a notification with the
+    // service's code), not only inline, as a refused TDE Save is.
+    let refused = format!("Restore of '{}' refused", req.source_database);
+    let tell_refusal = move |ws: &mut Workspace, out: &super::Outcome| {
+        if let Err(e) = out {
+            crate::service::notify_error(ws, &refused, e);
+        }
+    };
     let wording = move |_: &serde_json::Value, ws: &Workspace| match ws
         .server(&server)
         .and_then(|s| s.database(&name))
@@ -399,7 +407,7 @@ fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) {
     };
     cx.change_to(
         Line::Main,
-        Change::request(ask, wording),
+        Change::request(ask, wording).reported(tell_refusal),
         Some(Box::new(open)),
     );
 }
