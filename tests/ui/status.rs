@@ -278,10 +278,20 @@ fn disabling_a_version_that_backups_still_need_names_them_first() {
     click(&mut h, "Restore");
     assert!(has(&h, "MissingKeyVaultUriForRestore"));
     // Not only inline: a failure notification (and toast) with the service's code.
-    let last = h.state().ws.notifications.last().cloned().expect("a notification");
+    let last = h
+        .state()
+        .ws
+        .notifications
+        .last()
+        .cloned()
+        .expect("a notification");
     assert_eq!(last.level, tde_console::model::NotificationLevel::Error);
     assert_eq!(last.title, "Restore of 'sales' refused");
-    assert!(last.text.contains("MissingKeyVaultUriForRestore"), "{}", last.text);
+    assert!(
+        last.text.contains("MissingKeyVaultUriForRestore"),
+        "{}",
+        last.text
+    );
 }
 
 /// Defect 9 and 8: on an access-policy vault the TDE blade offers to grant the server's
