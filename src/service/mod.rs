@@ -243,18 +243,14 @@ pub(crate) fn log_activity(
     resource: String,
     message: String,
 ) {
-    record_activity(
+    log_activity_by(
         ws,
-        ActivityLogEntry {
-            time,
-            operation: operation.to_string(),
-            status,
-            resource,
-            message,
-            available_at: None,
-            alerted: false,
-            caller: String::new(),
-        },
+        String::new(),
+        time,
+        operation,
+        status,
+        resource,
+        message,
     );
 }
 

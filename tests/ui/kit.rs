@@ -40,6 +40,19 @@ pub fn demo_at(
     h
 }
 
+/// In kv-contoso-us's blade, removes sql-contoso-us's access policy (confirmed) and lets
+/// 20 simulated minutes pass: the change propagates and the server notices.
+pub fn remove_server_policy_and_wait(h: &mut Harness<'static, ConsoleApp>) {
+    click(h, "kv-contoso-us");
+    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
+    removes[1].click();
+    h.run_steps(2);
+    click(h, "Remove anyway");
+    h.run_steps(2);
+    advance(h, "+10m");
+    advance(h, "+10m");
+}
+
 /// Steps frames until `done` holds (background jobs finish on worker threads).
 pub fn wait_until(
     h: &mut Harness<'static, ConsoleApp>,

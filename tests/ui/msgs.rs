@@ -11,14 +11,7 @@ use tde_console::ui::ConsoleApp;
 /// Removes the server identity's access policy on kv-contoso-us (the vault blade's second
 /// Remove) and lets the server notice: its databases turn Inaccessible.
 fn revoke_and_wait(h: &mut Harness<'static, ConsoleApp>) {
-    click(h, "kv-contoso-us");
-    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
-    removes[1].click();
-    h.run_steps(2);
-    click(h, "Remove anyway");
-    h.run_steps(2);
-    advance(h, "+10m");
-    advance(h, "+10m");
+    remove_server_policy_and_wait(h);
 }
 
 /// In the open vault blade: grant the server identity get/wrapKey/unwrapKey.

@@ -42,14 +42,7 @@ fn sales(h: &Harness<'static, ConsoleApp>) -> tde_console::model::Database {
 
 /// Revokes the server identity's access policy on kv-contoso-us and lets the server notice.
 fn revoke_and_wait(h: &mut Harness<'static, ConsoleApp>) {
-    click(h, "kv-contoso-us");
-    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
-    removes[1].click();
-    h.run_steps(2);
-    click(h, "Remove anyway");
-    h.run_steps(2);
-    advance(h, "+10m");
-    advance(h, "+10m");
+    remove_server_policy_and_wait(h);
     assert_eq!(sales(h).state.label(), "Inaccessible");
 }
 
