@@ -664,9 +664,7 @@ impl ConsoleApp {
                 } else {
                     e
                 };
-                let mut traced = before.clone();
-                traced.journal = self.ws.journal.clone();
-                let only_traced = traced.same_as(&self.ws);
+                let only_traced = before.same_apart_from_requests(&self.ws);
                 self.last_command = az.map(|az| refused_lines(az, only_traced));
             }
         }
@@ -861,8 +859,14 @@ impl ConsoleApp {
                     let ok = outcome.result.is_ok();
                     let refusal = outcome.result.as_ref().err().map(|e| first_line(e));
                     let clock = self.pending_clock.take();
-                    let kept =
-                        (ok || job.origin == JobOrigin::Shell) && !outcome.ws.same_as(&self.ws);
+                    let changed = !outcome.ws.same_as(&self.ws);
+                    // A shell line that only read (`az keyvault key show`) leaves the vault's
+                    // record of the request, but nothing to return to.
+                    let only_read = changed
+                        && job.origin == JobOrigin::Shell
+                        && outcome.ws.journal != self.ws.journal
+                        && outcome.ws.same_apart_from_requests(&self.ws);
+                    let kept = (ok || job.origin == JobOrigin::Shell) && changed && !only_read;
                     // A PowerShell line goes into the script as the az lines it ran.
                     let command = match job.origin {
                         JobOrigin::Shell => {
@@ -892,6 +896,16 @@ impl ConsoleApp {
                             && let Some(az) = &command
                         {
                             self.command_toast(az);
+                        }
+                    } else if only_read {
+                        self.ws.keep_trace_of(outcome.ws);
+                        self.ws.bump_revision();
+                        // No point of its own, but a line of the script: the replay makes
+                        // the same requests (and `KID=$(…)` sets what later lines use).
+                        self.history.absorb(&self.ws);
+                        if let Some(line) = &command {
+                            self.history
+                                .note(&shell_panel::done_label(&job.label), line);
                         }
                     } else if outcome.ws.journal != self.ws.journal {
                         // A refused operation changes nothing, but the requests its copy

@@ -597,3 +597,39 @@ fn settings_client_ip_applies_as_its_sim_line_and_refuses_a_bad_address() {
         Some("sim client-ip set 198.51.100.7")
     );
 }
+
+#[test]
+fn a_line_that_only_reads_is_a_line_of_the_script_but_no_point_to_return_to() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    let points = h.state().history.points().len();
+    let requests = h.state().ws.journal.len();
+    shell_line(
+        &mut h,
+        "az>",
+        "az keyvault key show --vault-name kv-contoso-eu --name eu-tde-key",
+    );
+    assert!(
+        h.state().shell.transcript.contains("eu-tde-key"),
+        "{}",
+        h.state().shell.transcript
+    );
+    // The vault keeps its record of the request (its Logs show it)…
+    assert!(h.state().ws.journal.len() > requests);
+    // …but the History has no point for a read: Undo goes over changes only.
+    assert_eq!(h.state().history.points().len(), points, "{:?}", labels(&h));
+    // A change after it is a point as before, and the export replays both in order.
+    shell_line(&mut h, "az>", "sim clock advance 10m");
+    assert_eq!(h.state().history.points().len(), points + 1);
+    let dir = std::env::temp_dir().join(format!("tde-ui-read-line-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = export(&mut h, &dir.join("class.azcli"));
+    let read = script
+        .find("\naz keyvault key show --vault-name kv-contoso-eu --name eu-tde-key\n")
+        .unwrap_or_else(|| panic!("the read is in the script: {script}"));
+    let clock = script.find("\nsim clock advance 10m\n").expect("the advance");
+    assert!(read < clock, "{script}");
+}
