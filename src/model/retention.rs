@@ -112,7 +112,17 @@ impl Database {
             .collect()
     }
 
+    /// When the Unavailable episode `t` falls in began (Resource Health: the database was
+    /// Inaccessible, or its region down): no backup is taken then.
+    fn unavailable_since(&self, t: Timestamp) -> Option<Timestamp> {
+        let i = self.health_history.partition_point(|e| e.time <= t);
+        let e = self.health_history.get(i.checked_sub(1)?)?;
+        (e.health == super::ResourceHealth::Unavailable).then_some(e.time)
+    }
+
     /// The newest `limit` backups taken up to `now` (newest first), with their protectors.
+    /// None while the database was Unavailable: an Inaccessible database (or one whose
+    /// region is down) writes no log and takes no backup.
     pub fn recent_backups(&self, now: Timestamp, limit: usize) -> Vec<BackupEntry> {
         let mut out = Vec::new();
         let full_every = FULL_BACKUP_EVERY.0;
@@ -128,6 +138,11 @@ impl Database {
         while out.len() < limit && k >= 0 {
             let offset = k * log_every;
             let time = self.created + Duration(offset);
+            if let Some(since) = self.unavailable_since(time) {
+                // On to the last instant before the episode began.
+                k = ((since - self.created).0 - 1).div_euclid(log_every);
+                continue;
+            }
             let kind = if offset % full_every == 0 {
                 BackupKind::Full
             } else if (offset % full_every) % diff_every == 0 {

@@ -147,6 +147,56 @@ fn a_restore_needs_every_key_its_backups_were_written_under() {
 }
 
 #[test]
+fn an_inaccessible_database_takes_no_backups_until_it_is_back() {
+    let keys = FixtureKeys::new();
+    let (mut ws, kid) = setup(&keys);
+    protect(&mut ws, &kid);
+    behaviour::advance(&mut ws, Duration::hours(1)).unwrap();
+    let p = principal(&ws);
+    keyvault::delete_access_policy(&mut ws, VAULT, &p).unwrap();
+    while status(&ws, "sales") == "Online" {
+        behaviour::advance(&mut ws, Duration::minutes(1)).unwrap();
+    }
+    let lost = ws.now();
+    behaviour::advance(&mut ws, Duration::hours(3)).unwrap();
+    assert_eq!(status(&ws, "sales"), "Inaccessible");
+    let d = ws
+        .server(SERVER)
+        .unwrap()
+        .database("sales")
+        .unwrap()
+        .clone();
+    let taken = backup::recent_backups(&d, ws.now(), 8);
+    assert_eq!(taken.len(), 8, "the backups from before are listed");
+    assert!(
+        taken.iter().all(|b| b.time <= lost),
+        "none while Inaccessible (lost access at {lost}): {:?}",
+        taken.iter().map(|b| b.time.to_string()).collect::<Vec<_>>()
+    );
+    assert!(
+        taken[0].time > lost - Duration::minutes(15),
+        "the last one before it"
+    );
+    // Back online: backups resume.
+    grant_tde(&mut ws);
+    for _ in 0..120 {
+        if status(&ws, "sales") == "Online" {
+            break;
+        }
+        behaviour::advance(&mut ws, Duration::minutes(1)).unwrap();
+    }
+    assert_eq!(status(&ws, "sales"), "Online");
+    behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
+    let d = ws
+        .server(SERVER)
+        .unwrap()
+        .database("sales")
+        .unwrap()
+        .clone();
+    assert!(backup::recent_backups(&d, ws.now(), 1)[0].time > ws.now() - Duration::minutes(15));
+}
+
+#[test]
 fn restore_points_out_of_range_and_taken_names_are_refused_without_change() {
     let keys = FixtureKeys::new();
     let (mut ws, kid) = setup(&keys);

@@ -630,6 +630,8 @@ fn a_line_that_only_reads_is_a_line_of_the_script_but_no_point_to_return_to() {
     let read = script
         .find("\naz keyvault key show --vault-name kv-contoso-eu --name eu-tde-key\n")
         .unwrap_or_else(|| panic!("the read is in the script: {script}"));
-    let clock = script.find("\nsim clock advance 10m\n").expect("the advance");
+    let clock = script
+        .find("\nsim clock advance 10m\n")
+        .expect("the advance");
     assert!(read < clock, "{script}");
 }

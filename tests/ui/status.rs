@@ -443,3 +443,31 @@ fn the_failover_groups_blade_forgets_a_failover_after_the_fail_back() {
     );
     assert!(!has(&h, said), "the failover it reported is undone");
 }
+
+/// An Inaccessible database writes no log: its Backups blade lists none taken since, and
+/// says why.
+#[test]
+fn an_inaccessible_databases_backups_stop_when_it_lost_its_key() {
+    let mut h = app();
+    h.run_steps(2);
+    revoke_and_wait(&mut h);
+    let lost = sales(&h).health_history.last().unwrap().time;
+    click(&mut h, "+1h");
+    h.run_steps(2);
+    wait_until(&mut h, "the clock", |app| !app.busy());
+    click(&mut h, "sales");
+    click(&mut h, "Backups");
+    h.run_steps(2);
+    assert!(
+        has(&h, "No backup since ") && has(&h, "unavailable and writes no log"),
+        "the blade says why the list stops"
+    );
+    let d = sales(&h);
+    let now = h.state().ws.now();
+    let listed = tde_console::service::backup::recent_backups(&d, now, 8);
+    assert!(!listed.is_empty());
+    for b in listed {
+        assert!(b.time <= lost, "{} taken while Inaccessible", b.time);
+        assert!(has(&h, &b.time.to_display()), "the blade lists {}", b.time);
+    }
+}

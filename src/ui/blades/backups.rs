@@ -200,6 +200,15 @@ pub fn show(
     });
 
     section(ui, "Recent backups");
+    if d.health == crate::model::ResourceHealth::Unavailable
+        && let Some(e) = d.health_history.last()
+    {
+        ui.label(format!(
+            "No backup since {}: the database is unavailable and writes no log ({})",
+            e.time.to_display(),
+            e.reason
+        ));
+    }
     crate::ui::widgets::wide(ui, "recent-backups-wide", |ui| {
         egui::Grid::new("recent-backups")
             .num_columns(3)
