@@ -494,7 +494,14 @@ fn history_body(app: &ConsoleApp, ui: &mut egui::Ui, out: &mut Vec<Action>, list
                             }
                         }
                     });
-                    ui.label(&p.label);
+                    // A long label (a storm's summary) shows its first two lines' worth;
+                    // all of it on hover and in the exported script.
+                    if p.label.chars().count() > 160 {
+                        let shown: String = p.label.chars().take(160).collect();
+                        ui.label(format!("{shown}…")).on_hover_text(&p.label);
+                    } else {
+                        ui.label(&p.label);
+                    }
                     if !current
                         && ui
                             .add_enabled(!busy, egui::Button::new("Rewind to here").small())

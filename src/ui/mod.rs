@@ -1224,10 +1224,12 @@ impl ConsoleApp {
 }
 
 /// The first line of an error, for a History label.
+/// The first line of what a job answered, whole (the session's script keeps it as its
+/// comment; the History panel shortens it for show), up to a bound for a runaway line.
 fn first_line(e: &str) -> String {
     let line = e.lines().next().unwrap_or_default().trim();
-    if line.chars().count() > 160 {
-        let mut s: String = line.chars().take(160).collect();
+    if line.chars().count() > 1000 {
+        let mut s: String = line.chars().take(1000).collect();
         s.push('…');
         s
     } else {

@@ -143,6 +143,12 @@ fn the_storm_failover_from_the_blade_is_one_notification_and_moves_the_clock() {
     let history = &h.state().history;
     let label = &history.points()[history.cursor()].label;
     assert!(!label.starts_with("Failing over"), "{label}");
+    // Whole, as the session's script keeps it (its throttling figure came last and was cut).
+    assert!(
+        label.contains("unwrap request(s) throttled (429)"),
+        "{label}"
+    );
+    assert!(!label.ends_with('…'), "{label}");
     let took = run.took().human();
     assert!(has(&h, "Notifications (1)"));
     assert!(has(
