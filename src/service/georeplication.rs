@@ -592,6 +592,22 @@ fn relayer_pages(
     }
 }
 
+/// The link's state now: `SUSPENDED` while the region of either end is down (nothing
+/// replicates; the secondary is not caught up with a primary it cannot hear from), else
+/// its own state.
+pub fn link_state(ws: &Workspace, l: &ReplicationLink) -> LinkState {
+    let now = ws.now();
+    let down = |server: &str| {
+        ws.server(server)
+            .is_some_and(|s| ws.continuity.region_outage(&s.location, now).is_some())
+    };
+    if down(&l.primary_server) || down(&l.secondary_server) {
+        LinkState::Suspended
+    } else {
+        l.state
+    }
+}
+
 /// A replication link as `az sql db replica list-links` shows it, from `server`/`db`'s side:
 /// the one builder of this JSON (the shell, the ARM endpoint and the portal's row details).
 pub fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) -> serde_json::Value {
@@ -619,7 +635,7 @@ pub fn link_json(ws: &Workspace, server: &str, db: &str, l: &ReplicationLink) ->
         "partnerServer": partner_server,
         "percentComplete": 100,
         "replicationMode": "ASYNC",
-        "replicationState": l.state.as_str(),
+        "replicationState": link_state(ws, l).as_str(),
         "resourceGroup": s.map(|s| s.resource_group.clone()),
         "role": role,
         "startTime": l.created.to_iso(),

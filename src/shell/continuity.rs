@@ -1034,6 +1034,12 @@ pub(crate) fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value
     };
     let s = ws.server(local);
     let p = ws.server(partner);
+    // Nothing replicates while the region of either server is down.
+    let now = ws.now();
+    let down = [s, p]
+        .into_iter()
+        .flatten()
+        .any(|x| ws.continuity.region_outage(&x.location, now).is_some());
     json!({
         "databases": g.databases.iter().map(|d| s.map(|s| ids::database(s, d))).collect::<Vec<_>>(),
         "id": s.map(|s| format!("{}/failoverGroups/{}", ids::server(s), g.name)),
@@ -1053,7 +1059,7 @@ pub(crate) fn group_json(ws: &Workspace, g: &FailoverGroup, from: &str) -> Value
             }
         },
         "replicationRole": if local_primary { "Primary" } else { "Secondary" },
-        "replicationState": "CATCH_UP",
+        "replicationState": if down { "SUSPENDED" } else { "CATCH_UP" },
         "resourceGroup": g.resource_group,
         "tags": {},
         "type": "Microsoft.Sql/servers/failoverGroups"

@@ -1115,6 +1115,57 @@ fn review_rules_replicas_keep_one_dek_history_does_not_come_back_names_match() {
 }
 
 #[test]
+fn a_link_is_suspended_while_either_region_is_down() {
+    let keys = FixtureKeys::new();
+    let (mut ws, _, _) = with_partner(&keys);
+    group(&mut ws, FailoverPolicy::Manual, 1);
+    let states = |ws: &Workspace| -> Vec<String> {
+        ws.continuity
+            .links
+            .iter()
+            .map(|l| {
+                geo::link_json(ws, &l.secondary_server, &l.secondary_database, l)
+                    ["replicationState"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert!(!ws.continuity.links.is_empty());
+    assert!(
+        states(&ws).iter().all(|s| s == "CATCH_UP"),
+        "{:?}",
+        states(&ws)
+    );
+    outage::start_region_outage(&mut ws, "westeurope", 60).unwrap();
+    assert!(
+        states(&ws).iter().all(|s| s == "SUSPENDED"),
+        "{:?}",
+        states(&ws)
+    );
+    let mut sh = Shell::new();
+    let out = sh.run_script(
+        &mut ws,
+        &format!("az sql db replica list-links -g {RG} -s {SERVER} -n sales --query [0].replicationState -o tsv"),
+        false,
+    );
+    assert_eq!(out.stdout.trim(), "SUSPENDED", "{}", out.stderr);
+    let out = sh.run_script(
+        &mut ws,
+        &format!("az sql failover-group show -g {RG} -s {PARTNER} -n fg-test --query replicationState -o tsv"),
+        false,
+    );
+    assert_eq!(out.stdout.trim(), "SUSPENDED", "{}", out.stderr);
+    behaviour::advance(&mut ws, Duration::minutes(61)).unwrap();
+    assert!(
+        states(&ws).iter().all(|s| s == "CATCH_UP"),
+        "{:?}",
+        states(&ws)
+    );
+}
+
+#[test]
 fn a_server_in_a_region_that_is_down_takes_no_changes_and_finishes_no_restore() {
     let keys = FixtureKeys::new();
     let (mut ws, _, _) = with_partner(&keys);

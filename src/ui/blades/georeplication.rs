@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::service::failover_group as fg;
 use crate::service::georeplication as geo;
 use crate::ui::db_table::DbTable;
-use crate::ui::widgets::{AMBER, BLUE, GREEN, badge, section, text_field};
+use crate::ui::widgets::{AMBER, BLUE, GREEN, RED, badge, section, text_field};
 
 /// The Geo-replication blade's form.
 #[derive(Default)]
@@ -213,15 +213,18 @@ fn links_table(
                             clicked = Some(l.id.clone());
                         }
                     });
+                    let state = geo::link_state(ws, l);
                     row.col(|ui| {
                         if role == "Secondary" {
-                            ui.add(egui::Label::new(l.state.as_str()).selectable(false));
+                            ui.add(egui::Label::new(state.as_str()).selectable(false));
                         }
                     });
                     row.col(|ui| {
                         if role == "Secondary" {
                             let pending = in_flight(ws, s, d);
-                            if pending > 0 {
+                            if state == LinkState::Suspended {
+                                badge(ui, "region down: not replicating", RED);
+                            } else if pending > 0 {
                                 badge(ui, &format!("{pending} write(s) in flight"), AMBER);
                             } else {
                                 ui.add(egui::Label::new("caught up").selectable(false));
