@@ -156,6 +156,13 @@ fn a_region_outage_shows_its_databases_unavailable_and_the_40613_goes_after_the_
     assert!(has(&h, "4 down"), "the server's badge counts them");
     click(&mut h, "Test connection");
     assert!(has(&h, "is not currently available"));
+    // Its geo-secondary is not "caught up" with a primary it cannot hear from.
+    click(&mut h, "sales");
+    click(&mut h, "Geo-replication");
+    h.run_steps(2);
+    assert!(has(&h, "SUSPENDED"));
+    assert!(has(&h, "region down: not replicating"));
+    assert!(!has(&h, "caught up"));
     // The region comes back.
     advance(&mut h, "+1h");
     advance(&mut h, "+1h");
