@@ -418,6 +418,25 @@ fn failover_group(
         std::mem::swap(&mut slot.primary_server, &mut slot.secondary_server);
         slot.last_failover = Some(run.clone());
     }
+    // The group's own record (an empty group's failover has no database records).
+    let resource = format!(
+        "{}/failoverGroups/{}",
+        ids::server(server(ws, &g.secondary_server)?),
+        g.name
+    );
+    let kind = if allow_data_loss { "Forced" } else { "Planned" };
+    super::log_activity(
+        ws,
+        completes_at,
+        "FailoverGroupFailover",
+        ActivityStatus::Succeeded,
+        resource,
+        format!(
+            "{kind} failover of failover group '{}': {}.",
+            g.name,
+            run.summary()
+        ),
+    );
     Ok(GroupFailoverReport {
         group: g.name.clone(),
         new_primary: g.secondary_server.clone(),

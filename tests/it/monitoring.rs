@@ -395,6 +395,7 @@ sim clock advance 1h -o none
             .collect()
     };
     for op in [
+        "FailoverGroupFailover",
         "FailoverGeoReplication",
         "OpenDatabaseAfterFailover",
         "RestoreDatabase",
@@ -425,4 +426,28 @@ sim clock advance 1h -o none
             .any(|o| o == "FailoverGeoReplication" || o == "RestoreDatabase"),
         "{service:?}"
     );
+}
+
+/// A failover of a group with no database still leaves the group's own record.
+#[test]
+fn an_empty_groups_failover_is_in_the_activity_log() {
+    let mut ws = tde_console::persist::demo().unwrap();
+    let mut sh = Shell::new().with_keys(FixtureKeys::boxed());
+    let script = r#"
+az sql failover-group create --name fg-empty --partner-server sql-contoso-us2 --resource-group rg-contoso-us --server sql-contoso-us -o none
+az sql failover-group set-primary --name fg-empty --server sql-contoso-us2 --resource-group rg-contoso-us -o none
+"#;
+    let out = sh.run_script(&mut ws, script, false);
+    assert_eq!(out.failures, 0, "{}", out.stderr);
+    let row = ws
+        .activity_log
+        .iter()
+        .find(|e| e.operation == "FailoverGroupFailover")
+        .expect("the group's failover is logged");
+    assert!(
+        row.resource.ends_with("/failoverGroups/fg-empty"),
+        "{row:?}"
+    );
+    assert!(row.message.contains("0 database(s) opened"), "{row:?}");
+    assert_eq!(row.caller, ws.console_user.upn);
 }
