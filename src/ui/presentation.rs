@@ -128,7 +128,12 @@ impl Presentation {
     }
 }
 
-fn high_contrast() -> Visuals {
+/// Whether `v` are the high-contrast visuals (white text on black).
+pub fn is_high_contrast(v: &Visuals) -> bool {
+    v.dark_mode && v.panel_fill == Color32::BLACK && v.override_text_color == Some(Color32::WHITE)
+}
+
+pub(crate) fn high_contrast() -> Visuals {
     let mut v = Visuals::dark();
     v.override_text_color = Some(Color32::WHITE);
     v.panel_fill = Color32::BLACK;

@@ -227,11 +227,29 @@ pub fn properties(ui: &mut egui::Ui, id: &str, rows: &[(&str, String)]) {
         });
 }
 
-/// A coloured message box: fill, border and text colour.
+/// A status colour lifted for a black background (a border or line that must stand out
+/// at well over 3:1): halfway to white.
+pub fn bright(c: Color32) -> Color32 {
+    let lift = |v: u8| v + (255 - v) / 2;
+    Color32::from_rgb(lift(c.r()), lift(c.g()), lift(c.b()))
+}
+
+/// A coloured message box: fill, border and text colour. In high contrast: white text on
+/// black inside a thick border of the message's colour (pastel boxes were the only light
+/// patches of that theme, and their dark text its only low-contrast text).
 fn message_box(ui: &mut egui::Ui, text: &str, fill: Color32, border: Color32, ink: Color32) {
+    let (fill, stroke, ink) = if crate::ui::presentation::is_high_contrast(ui.visuals()) {
+        (
+            Color32::BLACK,
+            egui::Stroke::new(2.5, bright(border)),
+            Color32::WHITE,
+        )
+    } else {
+        (fill, egui::Stroke::new(1.0, border), ink)
+    };
     egui::Frame::new()
         .fill(fill)
-        .stroke(egui::Stroke::new(1.0, border))
+        .stroke(stroke)
         .corner_radius(4.0)
         .inner_margin(8)
         .show(ui, |ui| {
@@ -653,6 +671,27 @@ fn shell_words(line: &str) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn high_contrast_message_borders_stand_out_on_black() {
+        use crate::ui::blades::topology::contrast;
+        for c in [RED, AMBER, GREEN, BLUE] {
+            assert!(
+                contrast(bright(c), Color32::BLACK) >= 4.5,
+                "{c:?} lifted to {:?}",
+                bright(c)
+            );
+        }
+        assert!(crate::ui::presentation::is_high_contrast(
+            &crate::ui::presentation::high_contrast()
+        ));
+        assert!(!crate::ui::presentation::is_high_contrast(
+            &egui::Visuals::dark()
+        ));
+        assert!(!crate::ui::presentation::is_high_contrast(
+            &egui::Visuals::light()
+        ));
+    }
     use super::*;
 
     #[test]
