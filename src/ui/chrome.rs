@@ -580,41 +580,66 @@ pub fn toasts(
             *until = now + 6.0;
         }
     }
-    toasts.retain(|(_, until)| *until > now);
-    // A notice whose request was done meanwhile (the revalidation it asked for ran) goes.
-    toasts.retain(|(n, _)| {
-        n.done.is_some()
-            || !ws.notifications.iter().rev().take(200).any(|w| {
-                w.done.is_some() && w.time == n.time && w.title == n.title && w.text == n.text
-            })
-    });
-    if toasts.len() > 4 {
-        let extra = toasts.len() - 4;
-        toasts.drain(..extra);
+    // While the pointer is over the stack, nothing in it moves (at 200 % the Copy button
+    // jumped ~22 points as toasts came and went, and two of three clicks missed): the
+    // toasts shown stay until the pointer leaves, and new ones wait below the fold of
+    // the list until then.
+    let stack_id = egui::Id::unique("toast-stack");
+    let last: Option<(egui::Rect, usize)> = ctx.data(|d| d.get_temp(stack_id));
+    let pointer = ctx.input(|i| i.pointer.hover_pos());
+    let held = match (last, pointer) {
+        (Some((rect, shown)), Some(p)) if rect.contains(p) && shown > 0 => Some(shown),
+        _ => None,
+    };
+    if held.is_some() {
+        for (_, until) in toasts.iter_mut() {
+            *until = until.max(now + 2.0);
+        }
+    } else {
+        toasts.retain(|(_, until)| *until > now);
+        // A notice whose request was done meanwhile (the revalidation it asked for ran) goes.
+        toasts.retain(|(n, _)| {
+            n.done.is_some()
+                || !ws.notifications.iter().rev().take(200).any(|w| {
+                    w.done.is_some() && w.time == n.time && w.title == n.title && w.text == n.text
+                })
+        });
+        if toasts.len() > 4 {
+            let extra = toasts.len() - 4;
+            toasts.drain(..extra);
+        }
     }
     if toasts.is_empty() {
+        ctx.data_mut(|d| d.remove::<(egui::Rect, usize)>(stack_id));
         return;
     }
+    // The toasts on screen: while held, those shown last frame (the oldest first in the
+    // list; newer ones wait).
+    let visible = held.map_or(toasts.len(), |n| n.min(toasts.len()));
     let room = egui::Rect::from_min_max(
         room.min + egui::vec2(12.0, 6.0),
         room.max - egui::vec2(12.0, 6.0),
     );
     let mut dismiss = None;
     // How many of the newest fit.
-    let mut shown = toasts.len();
-    egui::Area::new(egui::Id::unique("toasts"))
+    let mut shown = visible;
+    let stack = egui::Area::new(egui::Id::unique("toasts"))
         .constrain_to(room)
         .anchor(egui::Align2::RIGHT_BOTTOM, [0.0, 0.0])
         .order(egui::Order::Tooltip)
         .show(ctx, |ui| {
             // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
             // window (the customer app's chart under two errors): at most 45 % of it.
-            ui.set_max_width(420.0_f32.min(ctx.content_rect().width() * 0.45));
+            // Every toast is as wide as the stack, so one coming or going does not move the
+            // others' buttons sideways (the stack's left edge followed its widest toast).
+            let width = 420.0_f32.min(ctx.content_rect().width() * 0.45);
+            ui.set_max_width(width);
+            ui.set_min_width(width);
             let frame = egui::Frame::popup(ui.style());
             let edges = frame.total_margin().sum().y;
             let row = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
             let top = ui.cursor().min.y;
-            for (k, (i, (n, _))) in toasts.iter().enumerate().rev().enumerate() {
+            for (k, (i, (n, _))) in toasts[..visible].iter().enumerate().rev().enumerate() {
                 let left = room.height() - (ui.cursor().min.y - top);
                 // The newest always shows; an older one needs its title row and two lines.
                 if k > 0 && left < edges + 3.0 * row {
@@ -626,6 +651,7 @@ pub fn toasts(
                 // Its own buttons: a click on the whole toast would sit above Copy and take
                 // its click (the toast's Copy never copied).
                 frame.stroke(egui::Stroke::new(2.0, color)).show(ui, |ui| {
+                    ui.set_min_width(ui.available_width());
                     ui.horizontal(|ui| {
                         badge(ui, level_name(n.level), color);
                         ui.strong(&n.title);
@@ -665,10 +691,19 @@ pub fn toasts(
                         });
                 });
             }
-        });
+        })
+        .response
+        .rect;
+    // A dismissed toast leaves the held set one smaller (a waiting one does not take its place).
+    let held_next = if dismiss.is_some() {
+        shown.saturating_sub(1)
+    } else {
+        shown
+    };
+    ctx.data_mut(|d| d.insert_temp(stack_id, (stack, held_next)));
     if let Some(i) = dismiss {
         toasts.remove(i);
-    } else if shown < toasts.len() {
+    } else if held.is_none() && shown < toasts.len() {
         // The older ones stay in the Notifications panel.
         let extra = toasts.len() - shown;
         toasts.drain(..extra);

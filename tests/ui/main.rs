@@ -10,6 +10,7 @@ mod kit;
 mod console;
 mod fit;
 mod history;
+mod jump;
 mod msgs;
 mod never_reveal;
 mod notif;
