@@ -218,10 +218,13 @@ pub fn show(
                         .small(),
                 )
                 .on_disabled_hover_text("The filters keep every row: use Select all.")
-                .on_hover_text("Replace the selection with the rows the filters keep")
+                .on_hover_text(
+                    "Add the rows the filters keep to the selection (Select none starts over)",
+                )
                 .clicked()
             {
-                table.selected = names.iter().map(|n| n.to_string()).collect();
+                // Adds, as ticking rows does: one filter's rows, then another's.
+                table.selected.extend(names.iter().map(|n| n.to_string()));
             }
             ui.label(
                 egui::RichText::new(format!(
