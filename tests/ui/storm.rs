@@ -186,14 +186,7 @@ fn databases_leave_the_group_in_bulk_from_its_table() {
     click(&mut h, "Remove selected from group (102)");
     h.run_steps(3);
     assert_eq!(group_size(&h), 1000, "one operation removed the 102");
-    let line: Vec<String> = h
-        .query_all_by_label_contains("--remove-db")
-        .map(|n| n.accesskit_node().label().unwrap_or_default())
-        .collect();
-    assert!(
-        has(&h, "--remove-db app-0001 app-1000"),
-        "its az line: {line:?}"
-    );
+    assert!(has(&h, "--remove-db app-0001 app-1000"), "its az line");
     assert!(has(&h, "102 database(s) removed from 'fg-contoso'"));
 }
 
