@@ -20,7 +20,8 @@ use std::sync::Arc;
 /// get one line each, the last line counting those left out.
 const CHAINS_RESERVED: usize = 2;
 
-/// Lines of the strip a chain has when at most [`CHAINS_RESERVED`] are shown.
+/// Lines of the strip each chain has when two to [`CHAINS_RESERVED`] are shown (one alone has
+/// the whole strip).
 const LINES_PER_CHAIN: usize = 2;
 
 /// All the strip's lines.
@@ -187,7 +188,10 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
         });
         return;
     }
-    let (shown, lines) = if chains.len() <= CHAINS_RESERVED {
+    // One chain has the whole strip; up to CHAINS_RESERVED share it; more get a line each.
+    let (shown, lines) = if chains.len() == 1 {
+        (1, STRIP_LINES)
+    } else if chains.len() <= CHAINS_RESERVED {
         (chains.len(), LINES_PER_CHAIN)
     } else if chains.len() <= STRIP_LINES {
         (chains.len(), 1)

@@ -98,7 +98,7 @@ impl ServerNode {
             summary.push_str(&format!(" · {} Inaccessible", self.inaccessible));
         }
         if self.outage > 0 {
-            summary.push_str(&format!(" · {} Unavailable (region outage)", self.outage));
+            summary.push_str(&format!(" · {} Unavailable (region)", self.outage));
         }
         if self.other > 0 {
             summary.push_str(&format!(" · {} restoring or recovering", self.other));
@@ -274,6 +274,12 @@ fn picture(ws: &Workspace) -> Picture {
                 }
                 acc
             });
+        // A key drawn as databases' own (amber) is not drawn again as a linked key: the
+        // grey arrow goes only to the keys linked for the protector (its HA twin).
+        let linked: Vec<KeyUri> = linked
+            .into_iter()
+            .filter(|u| !own.contains_key(&format!("{}/{}", u.vault, u.key).to_ascii_lowercase()))
+            .collect();
         let mut own_keys: Vec<(KeyUri, usize)> = own.into_values().collect();
         own_keys.sort_by(|a, b| (&a.0.vault, &a.0.key).cmp(&(&b.0.vault, &b.0.key)));
         servers.push(ServerNode {
@@ -1535,6 +1541,19 @@ pub fn canvas(
 
 /// A clickable box: its frame in `colour` and its lines (the first one larger), each cut
 /// short to the box; `label` is what a screen reader (and a test) reads.
+/// The smallest a box's second or third line is drawn before it is cut (scene units).
+const MIN_LINE: f32 = 13.0;
+
+/// The size a line `wide` scene units wide at `size` is drawn at in a box `width` wide: its
+/// own when it fits, else smaller to fit, but not below `min` (cut past that).
+fn fitting_size(size: f32, wide: f32, width: f32, min: f32) -> f32 {
+    if wide <= width {
+        size
+    } else {
+        (size * width / wide).max(min)
+    }
+}
+
 fn node(
     ui: &mut egui::Ui,
     ink: &Ink,
@@ -1556,18 +1575,19 @@ fn node(
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            if i > 0 {
-                return ink.galley(l, SMALL, text, width);
-            }
-            // The title (the resource's name) is drawn whole: a size smaller when the box
-            // is too narrow for it at its own, cut only past that.
-            let whole = ink.galley(l, TEXT, text, f32::INFINITY);
-            let wide = ink.size(&whole).x;
-            if wide <= width {
+            // Every line is drawn whole: a size smaller when the box is too narrow for it
+            // at its own ("0 Online · 4 Unavailable (r…" was cut), cut only past that.
+            let (size, min) = if i == 0 {
+                (TEXT, SMALL)
+            } else {
+                (SMALL, MIN_LINE)
+            };
+            let whole = ink.galley(l, size, text, f32::INFINITY);
+            let fitted = fitting_size(size, ink.size(&whole).x, width, min);
+            if fitted == size {
                 whole
             } else {
-                let size = (TEXT * width / wide).max(SMALL);
-                ink.galley(l, size, text, width)
+                ink.galley(l, fitted, text, width)
             }
         })
         .collect();
@@ -1857,6 +1877,72 @@ mod tests {
             }
         }
         vec![pic, broken, eu_cmk]
+    }
+
+    /// Found in the walk at 150 % (issue 23): during a region outage the server box's line
+    /// "0 Online · 4 Unavailable (r…" was cut. A server's lines fit its box in the states a
+    /// class meets (drawn smaller when they must, never below MIN_LINE; a rarer mix of three
+    /// states is cut, whole on hover).
+    #[test]
+    fn a_server_boxs_lines_fit_it() {
+        with_measure(|measure| {
+            let ws = crate::persist::demo().expect("the demo loads");
+            let base = picture(&ws).servers[0].clone();
+            let width = SERVER_W - 24.0;
+            for (online, inaccessible, outage, other, paused) in [
+                (0, 0, 4, 0, 0),
+                (0, 4, 0, 0, 0),
+                (2, 2, 0, 0, 0),
+                (3, 0, 0, 1, 0),
+                (10, 0, 10, 0, 0),
+            ] {
+                let s = ServerNode {
+                    online,
+                    inaccessible,
+                    outage,
+                    other,
+                    paused,
+                    ..base.clone()
+                };
+                for line in [s.summary(), s.key_line()] {
+                    // `measure` is at SMALL; text width scales with its size.
+                    let wide = measure(&line).x;
+                    let size = fitting_size(SMALL, wide, width, MIN_LINE);
+                    assert!(
+                        wide * size / SMALL <= width + 0.5,
+                        "'{line}' is {} wide at {size} in a {width} box",
+                        wide * size / SMALL
+                    );
+                }
+            }
+        });
+    }
+
+    /// Found in the walk at 150 % (issue 23): a grey "linked key" arrow ended at
+    /// billing-key (a database's own key, already drawn amber) though the key linked to
+    /// the server for its protector is tde-protector in kv-contoso-us2. The grey arrow goes
+    /// to that key only.
+    #[test]
+    fn a_linked_key_arrow_ends_at_the_key_actually_linked() {
+        let ws = crate::persist::demo().expect("the demo loads");
+        let pic = picture(&ws);
+        let us = pic
+            .servers
+            .iter()
+            .find(|s| s.name == "sql-contoso-us")
+            .expect("the demo's US server");
+        let linked: Vec<(&str, &str)> = us
+            .linked
+            .iter()
+            .map(|u| (u.vault.as_str(), u.key.as_str()))
+            .collect();
+        assert_eq!(linked, vec![("kv-contoso-us2", "tde-protector")]);
+        assert!(
+            us.own_keys
+                .iter()
+                .any(|(u, n)| u.key == "billing-key" && *n == 1),
+            "billing-key is drawn as billing's own key"
+        );
     }
 
     /// Found in the walk at 200 % light: "linked key" was grey on grey (2.6:1). Every
