@@ -721,10 +721,24 @@ fn segment_hits(a: Pos2, b: Pos2, r: Rect) -> bool {
     true
 }
 
-/// The arrow from primary `a` to secondary `b`: straight when that crosses no other box,
+/// Where each region's name ("Region westus") is drawn, in the order of `pic.regions`
+/// (a little wider than measured: the text is laid out in whole pixels).
+fn region_titles(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> Vec<Rect> {
+    pic.regions
+        .iter()
+        .zip(&lay.regions)
+        .map(|(name, area)| {
+            let size = measure(&format!("Region {name}")) * (TEXT / SMALL);
+            Rect::from_min_size(area.left_top() + vec2(LEFT, 14.0), size).expand(2.0)
+        })
+        .collect()
+}
+
+/// The arrow from primary `a` to secondary `b`: straight when that crosses no other box
+/// and no region's name (`titles`; the straight arrow ran through "Region westus"),
 /// otherwise along the lane left of the servers (and, between columns of regions, through
 /// the gap under a row of regions, where there is no box).
-fn geo_route(a: Rect, b: Rect, rows: (usize, usize), lay: &Layout) -> Vec<Pos2> {
+fn geo_route(a: Rect, b: Rect, rows: (usize, usize), lay: &Layout, titles: &[Rect]) -> Vec<Pos2> {
     let straight = if (a.center().y - b.center().y).abs() > (a.center().x - b.center().x).abs() {
         if a.center().y < b.center().y {
             vec![a.center_bottom(), b.center_top()]
@@ -739,8 +753,13 @@ fn geo_route(a: Rect, b: Rect, rows: (usize, usize), lay: &Layout) -> Vec<Pos2> 
     } else {
         vec![a.left_center(), b.right_center()]
     };
-    let others = || lay.boxes().filter(|r| **r != a && **r != b);
-    if !others().any(|r| segment_hits(straight[0], straight[1], r.shrink(1.0))) {
+    let others = || {
+        lay.boxes()
+            .filter(|r| **r != a && **r != b)
+            .map(|r| r.shrink(1.0))
+            .chain(titles.iter().copied())
+    };
+    if !others().any(|r| segment_hits(straight[0], straight[1], r)) {
         return straight;
     }
     let (la, lb) = (a.left() - LANE, b.left() - LANE);
@@ -855,6 +874,7 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
     // (its wire, the arrow, its label, colour) — or a label hanging under a box (no arrow).
     let mut wanted: Vec<(usize, Vec<Pos2>, String, Color32)> = Vec::new();
     let mut hanging: Vec<(Rect, String)> = Vec::new();
+    let titles = region_titles(pic, lay, measure);
     let anchor = |u: &KeyUri| {
         lay.key_anchor
             .get(&format!("{}/{}", u.vault, u.key).to_ascii_lowercase())
@@ -867,7 +887,7 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
                 lay.server_row.get(&p).copied().unwrap_or(0),
                 lay.server_row.get(&s).copied().unwrap_or(0),
             );
-            let points = geo_route(*a, *b, rows, lay);
+            let points = geo_route(*a, *b, rows, lay, &titles);
             wires.push(Wire {
                 points: points.clone(),
                 stroke: Stroke::new(2.5, BLUE),
@@ -950,15 +970,11 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
         }
     }
     // What a label must not cover: the boxes, the chips and the regions' names.
-    let titles = pic.regions.iter().zip(&lay.regions).map(|(name, area)| {
-        let size = measure(&format!("Region {name}")) * (TEXT / SMALL);
-        Rect::from_min_size(area.left_top() + vec2(LEFT, 14.0), size)
-    });
     let boxes: Vec<Rect> = lay
         .boxes()
         .copied()
         .chain(chips.iter().copied())
-        .chain(titles)
+        .chain(titles.iter().copied())
         .collect();
     let bounds = lay.whole.expand(16.0);
     let mut labels: Vec<Label> = Vec::new();
@@ -2081,6 +2097,17 @@ mod tests {
                             assert!(
                                 !segment_hits(seg[0], seg[1], b.shrink(1.0)),
                                 "{per_row} to a row: the arrow {:?} crosses {b:?}",
+                                geo.points
+                            );
+                        }
+                    }
+                    // Found in the walk at 200 % (issue 23): the arrow from eastus ran
+                    // down through "Region westus". It crosses no region's name.
+                    for (name, t) in pic.regions.iter().zip(region_titles(&pic, &lay, measure)) {
+                        for seg in geo.points.windows(2) {
+                            assert!(
+                                !segment_hits(seg[0], seg[1], t),
+                                "{per_row} to a row: the arrow {:?} crosses 'Region {name}' {t:?}",
                                 geo.points
                             );
                         }
