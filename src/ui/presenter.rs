@@ -70,6 +70,15 @@ enum Item {
     After,
 }
 
+/// The widths of what separates and marks the steps: an arrow, the gap between items, the
+/// "…" of left-out steps.
+#[derive(Clone, Copy)]
+struct Spacing {
+    arrow: f32,
+    gap: f32,
+    more: f32,
+}
+
 /// Lays out `whose` and `steps` (their widths in points: the text, the pill's margins and
 /// strokes) into at most `lines` lines `width` points wide: the steps from `first` to
 /// `last`, the done ones before the current step `now` left out first, then the ones after
@@ -81,10 +90,9 @@ fn fit_lines(
     now: usize,
     lines: usize,
     width: f32,
-    arrow: f32,
-    gap: f32,
-    more: f32,
+    fixed: Spacing,
 ) -> Vec<Vec<Item>> {
+    let Spacing { arrow, gap, more } = fixed;
     let lay = |first: usize, last: usize| -> Option<Vec<Vec<Item>>> {
         let mut out: Vec<Vec<Item>> = vec![vec![Item::Whose]];
         let mut x = whose.min(width);
@@ -110,7 +118,9 @@ fn fit_lines(
                 x += gap;
             }
             x += w;
-            out.last_mut().map(|l| l.push(item));
+            if let Some(l) = out.last_mut() {
+                l.push(item);
+            }
         }
         (out.len() <= lines).then_some(out)
     };
@@ -221,9 +231,11 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
             now,
             lines,
             width,
-            ARROW_WIDTH,
-            gap,
-            text_width(ui, "…"),
+            Spacing {
+                arrow: ARROW_WIDTH,
+                gap,
+                more: text_width(ui, "…"),
+            },
         );
         for line in &laid {
             let (line_rect, _) =
