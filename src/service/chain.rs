@@ -79,18 +79,140 @@ fn spaced(d: Duration) -> String {
 
 /// Every chain, in the workspace's order of servers: a server's protector first, then the
 /// database-level keys of its databases.
+///
+/// A server whose region is down has one chain, the outage's: its databases refuse
+/// connections (40613) because of the region, not the key, and it checks no key until the
+/// region is back, so no key chain of it would say what happens.
 pub fn chains(ws: &Workspace) -> Vec<Chain> {
     ws.servers
         .iter()
         .flat_map(|s| {
-            chain(ws, s).into_iter().chain(
-                s.databases
-                    .iter()
-                    .filter(|d| d.encryption_protector.is_some() && d.tde_enabled())
-                    .filter_map(|d| database_chain(ws, s, d)),
-            )
+            if let Some(o) = ws.continuity.region_outage(&s.location, ws.now()) {
+                return vec![region_chain(ws, s, o)];
+            }
+            chain(ws, s)
+                .into_iter()
+                .chain(
+                    s.databases
+                        .iter()
+                        .filter(|d| d.encryption_protector.is_some() && d.tde_enabled())
+                        .filter_map(|d| database_chain(ws, s, d)),
+                )
+                .collect()
         })
         .collect()
+}
+
+/// The chain of server `s` while its region is down (`o`): the region went down, its
+/// databases are Unavailable (40613 from the outage, not the key), the region's vaults fail
+/// over read-only to the paired region, the region comes back.
+pub fn region_chain(ws: &Workspace, s: &SqlServer, o: &RegionOutage) -> Chain {
+    use super::availability::{Availability, availability};
+    let now = ws.now();
+    let region = &o.region;
+    let states: Vec<Availability> = s.databases.iter().map(|d| availability(ws, s, d)).collect();
+    let unavailable = states
+        .iter()
+        .filter(|a| matches!(a, Availability::RegionOutage { .. }))
+        .count();
+    let inaccessible = states
+        .iter()
+        .filter(|a| matches!(a, Availability::Inaccessible { .. }))
+        .count();
+    let mut steps = vec![step(
+        StepState::Done,
+        format!("Region {region} down since {}", o.from.clock_time()),
+    )];
+    let mut lost = format!(
+        "{} Unavailable: 40613 from the outage, not the key",
+        plural(unavailable, "database")
+    );
+    if inaccessible > 0 {
+        lost.push_str(&format!(" ({inaccessible} also Inaccessible: key)"));
+    }
+    steps.push(step(StepState::Done, lost));
+    let vaults: Vec<&str> = ws
+        .vaults
+        .iter()
+        .filter(|v| v.location.eq_ignore_ascii_case(region))
+        .map(|v| v.name.as_str())
+        .collect();
+    let (which, fail, serve) = match vaults.as_slice() {
+        [one] => (one.to_string(), "fails", "serves"),
+        many => (format!("{} vaults", many.len()), "fail", "serve"),
+    };
+    let mut waiting = false;
+    if !vaults.is_empty() {
+        match (o.vault_failover_at, paired_region(region)) {
+            (Some(at), Some(pair)) if at > now => {
+                waiting = true;
+                steps.push(step(
+                    StepState::Now,
+                    format!(
+                        "{which} {fail} over to {pair} {} (read-only)",
+                        in_(at - now)
+                    ),
+                ));
+            }
+            (Some(at), Some(pair)) => steps.push(step(
+                StepState::Done,
+                format!(
+                    "{which} {serve} read-only from {pair} since {}",
+                    at.clock_time()
+                ),
+            )),
+            _ => steps.push(step(
+                StepState::Done,
+                format!("{which} unreachable: {region} has no paired region"),
+            )),
+        }
+    }
+    steps.push(step(
+        if waiting {
+            StepState::Next
+        } else {
+            StepState::Now
+        },
+        format!(
+            "Region back {} ({}): databases Online",
+            in_(o.until - now),
+            o.until.clock_time()
+        ),
+    ));
+    Chain {
+        server: s.name.clone(),
+        database: None,
+        steps,
+    }
+}
+
+/// When no chain is shown: the databases that are nonetheless not Online, in words ("1
+/// database Restoring, 1 Paused"), or `None` when every database is Online. The strip says
+/// "no failure" only when this is `None`.
+pub fn not_online(ws: &Workspace) -> Option<String> {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for s in &ws.servers {
+        for d in &s.databases {
+            let a = super::availability::availability(ws, s, d);
+            if a.is_online() {
+                continue;
+            }
+            match counts.iter_mut().find(|(l, _)| *l == a.label()) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((a.label(), 1)),
+            }
+        }
+    }
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
+    Some(format!(
+        "{} not Online: {}",
+        plural(total, "database"),
+        parts.join(", ")
+    ))
 }
 
 fn plural(n: usize, one: &str) -> String {
@@ -442,6 +564,74 @@ mod tests {
                 .any(|s| s.1.starts_with("Auto-heal window closed at"))
         );
         assert!(steps.contains(&(StepState::Now, "Restore access, then Revalidate key".into())));
+    }
+
+    /// Found in the walk at 150 % (issue 23): during a regional outage the strip said
+    /// "Server notices → Inaccessible" while the vaults failed over, then "All keys usable"
+    /// while four databases were Unavailable. It narrates the outage the model plays.
+    #[test]
+    fn a_regional_outage_is_narrated_as_the_outage_not_as_a_lost_key() {
+        let mut ws = crate::persist::demo().expect("the demo loads");
+        assert_eq!(not_online(&ws), None, "every database is Online");
+        crate::service::outage::start_region_outage(&mut ws, "eastus", 120)
+            .expect("the region goes down");
+        let all = chains(&ws);
+        assert_eq!(
+            all.len(),
+            1,
+            "one chain for the server, none per key: {all:?}"
+        );
+        let steps = texts(&ws);
+        assert_eq!(steps[0].0, StepState::Done);
+        assert!(
+            steps[0].1.starts_with("Region eastus down since"),
+            "{steps:?}"
+        );
+        assert_eq!(
+            steps[1],
+            (
+                StepState::Done,
+                "4 databases Unavailable: 40613 from the outage, not the key".into()
+            )
+        );
+        assert_eq!(steps[2].0, StepState::Now);
+        assert!(
+            steps[2]
+                .1
+                .starts_with("kv-contoso-us fails over to westus in"),
+            "{steps:?}"
+        );
+        assert_eq!(steps[3].0, StepState::Next);
+        assert!(steps[3].1.starts_with("Region back in 2 h"), "{steps:?}");
+        let never = |steps: &[(StepState, String)]| {
+            steps
+                .iter()
+                .all(|s| !s.1.contains("Inaccessible") && !s.1.contains("notices"))
+        };
+        assert!(never(&steps), "nothing about a lost key: {steps:?}");
+        // The vault has failed over: the strip still narrates the outage, and no key chain
+        // appears (the databases are Unavailable, not "all keys usable").
+        crate::service::behaviour::advance(&mut ws, Duration::minutes(10)).expect("advances");
+        let steps = texts(&ws);
+        assert!(
+            steps.iter().any(|s| s.0 == StepState::Done
+                && s.1
+                    .starts_with("kv-contoso-us serves read-only from westus since")),
+            "{steps:?}"
+        );
+        let now: Vec<_> = steps.iter().filter(|s| s.0 == StepState::Now).collect();
+        assert_eq!(now.len(), 1, "{steps:?}");
+        assert!(now[0].1.starts_with("Region back in 1 h 50 m"), "{steps:?}");
+        assert!(never(&steps), "{steps:?}");
+        assert!(
+            not_online(&ws).is_some_and(|t| t.contains("4 Unavailable")),
+            "{:?}",
+            not_online(&ws)
+        );
+        // The region is back: no chain, every database Online.
+        crate::service::behaviour::advance(&mut ws, Duration::hours(2)).expect("advances");
+        assert!(chains(&ws).is_empty(), "{:?}", chains(&ws));
+        assert_eq!(not_online(&ws), None);
     }
 
     /// The steps of the chain of database `db`'s own key.

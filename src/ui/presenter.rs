@@ -14,8 +14,18 @@ use crate::service::chain::{self, Chain, StepState};
 use egui::{Color32, RichText};
 use std::sync::Arc;
 
-/// Chains shown at most; the others are counted.
-const CHAINS_SHOWN: usize = 3;
+/// Chains the strip keeps room for, whether it shows none, one or several: its height
+/// never changes as a failure starts, moves on or ends, so the toolbar and the picture
+/// under it never jump. Up to this many chains get [`LINES_PER_CHAIN`] lines each; more
+/// get one line each, the last line counting those left out.
+const CHAINS_RESERVED: usize = 2;
+
+/// Lines of the strip each chain has when two to [`CHAINS_RESERVED`] are shown (one alone has
+/// the whole strip).
+const LINES_PER_CHAIN: usize = 2;
+
+/// All the strip's lines.
+const STRIP_LINES: usize = CHAINS_RESERVED * LINES_PER_CHAIN;
 
 /// The chains, worked out again only when the workspace changes (the clock included).
 fn cached(ui: &egui::Ui, ws: &Workspace) -> Arc<Vec<Chain>> {
@@ -31,39 +41,154 @@ fn cached(ui: &egui::Ui, ws: &Workspace) -> Arc<Vec<Chain>> {
     c
 }
 
-/// Lines of the strip each chain (or the all-clear line) has, whatever its steps say: the
-/// strip keeps one height while the clock plays, so the toolbar and the picture under it
-/// never jump. A chain longer than its lines scrolls inside the strip, which keeps the
-/// current step in sight.
-const LINES_PER_CHAIN: usize = 2;
+/// The height of one line of pills: a pill's text, 4 points of margin and 1 of stroke
+/// above and below (3 and 2 for the current step's).
+fn row_height(ui: &egui::Ui) -> f32 {
+    ui.text_style_height(&egui::TextStyle::Body) + 10.0
+}
 
-/// The height of one line of pills: a pill's text, 3 points of margin and 2 of stroke above
-/// and below, and the gap to the next line.
+/// One line and the gap under it.
 fn line_height(ui: &egui::Ui) -> f32 {
-    ui.text_style_height(&egui::TextStyle::Body) + 10.0 + ui.spacing().item_spacing.y
+    row_height(ui) + ui.spacing().item_spacing.y
 }
 
-/// The strip's height for these chains: fixed by how many chains are shown, never by what
-/// their steps say.
-pub fn strip_height(ui: &egui::Ui, ws: &Workspace) -> f32 {
-    let chains = cached(ui, ws);
-    let shown = chains.len().clamp(1, CHAINS_SHOWN) as f32;
-    let more = if chains.len() > CHAINS_SHOWN {
-        1.0
-    } else {
-        0.0
+/// The strip's height: the same whatever the chains say or how many there are.
+pub fn strip_height(ui: &egui::Ui) -> f32 {
+    STRIP_LINES as f32 * line_height(ui) - ui.spacing().item_spacing.y
+}
+
+/// What one line of the strip holds, left to right.
+#[derive(Clone, Debug, PartialEq)]
+enum Item {
+    /// Whose chain it is ("SQL sql-contoso-us:").
+    Whose,
+    /// The steps left out at the front (done ones), named on hover.
+    Before,
+    /// Step `i`, with an arrow after it unless it is the last shown.
+    Step(usize, bool),
+    /// Steps left out at the end (what would come after).
+    After,
+}
+
+/// The widths of what separates and marks the steps: an arrow, the gap between items, the
+/// "…" of left-out steps.
+#[derive(Clone, Copy)]
+struct Spacing {
+    arrow: f32,
+    gap: f32,
+    more: f32,
+}
+
+/// Lays out `whose` and `steps` (their widths in points: the text, the pill's margins and
+/// strokes) into at most `lines` lines `width` points wide: the steps from `first` to
+/// `last`, the done ones before the current step `now` left out first, then the ones after
+/// it, until they fit. The current step is always shown (cut short when it alone is wider
+/// than a line).
+fn fit_lines(
+    whose: f32,
+    steps: &[f32],
+    now: usize,
+    lines: usize,
+    width: f32,
+    fixed: Spacing,
+) -> Vec<Vec<Item>> {
+    let Spacing { arrow, gap, more } = fixed;
+    let lay = |first: usize, last: usize| -> Option<Vec<Vec<Item>>> {
+        let mut out: Vec<Vec<Item>> = vec![vec![Item::Whose]];
+        let mut x = whose.min(width);
+        let mut items: Vec<(Item, f32)> = Vec::new();
+        if first > 0 {
+            items.push((Item::Before, more));
+        }
+        for (i, w) in steps.iter().enumerate().take(last + 1).skip(first) {
+            let arrowed = i < last || last + 1 < steps.len();
+            items.push((
+                Item::Step(i, arrowed),
+                w + if arrowed { gap + arrow } else { 0.0 },
+            ));
+        }
+        if last + 1 < steps.len() {
+            items.push((Item::After, more));
+        }
+        for (item, w) in items {
+            if x + gap + w > width && !out.last().is_some_and(|l| l.is_empty()) {
+                out.push(Vec::new());
+                x = 0.0;
+            } else if !out.last().is_some_and(|l| l.is_empty()) {
+                x += gap;
+            }
+            x += w;
+            if let Some(l) = out.last_mut() {
+                l.push(item);
+            }
+        }
+        (out.len() <= lines).then_some(out)
     };
-    let line = line_height(ui);
-    shown * (LINES_PER_CHAIN as f32 * line + ui.spacing().item_spacing.y) + more * line
+    let now = now.min(steps.len().saturating_sub(1));
+    let last = steps.len().saturating_sub(1);
+    // Drop done steps from the front first (what happened is the least news), then steps
+    // from the end.
+    for first in 0..=now {
+        if let Some(l) = lay(first, last) {
+            return l;
+        }
+    }
+    for end in (now..last).rev() {
+        if let Some(l) = lay(now, end) {
+            return l;
+        }
+    }
+    // The current step alone, beside whose it is or under it.
+    let mut out = vec![vec![Item::Whose]];
+    let lone = vec![Item::Step(now, false)];
+    if lines > 1 {
+        out.push(lone);
+    } else {
+        out[0].extend(lone);
+    }
+    out
 }
 
-/// The strip: one row per server in trouble (or a line saying there is none).
+/// The width of `text` on one line in the body font.
+fn text_width(ui: &egui::Ui, text: &str) -> f32 {
+    ui.painter()
+        .layout_no_wrap(
+            text.to_string(),
+            egui::TextStyle::Body.resolve(ui.style()),
+            Color32::WHITE,
+        )
+        .size()
+        .x
+}
+
+/// The strip: one chain per server (or database key) in trouble, or a line saying there is
+/// none; always [`strip_height`] high.
 pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
     let chains = cached(ui, ws);
+    let width = ui.available_width();
+    let (rect, _) =
+        ui.allocate_exact_size(egui::vec2(width, strip_height(ui)), egui::Sense::hover());
+    let mut ui = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(rect)
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    ui.set_clip_rect(rect.intersect(ui.clip_rect()));
+    let ui = &mut ui;
     if chains.is_empty() {
-        // The hint wraps onto the strip's second line instead of being cut.
         ui.horizontal_wrapped(|ui| {
-            super::widgets::badge(ui, "All keys usable", GREEN);
+            match chain::not_online(ws) {
+                None => {
+                    super::widgets::badge(ui, "No failure in progress", GREEN);
+                }
+                // (No key is failing, but not every database is Online: the strip does not
+                // say all is well.)
+                Some(what) => {
+                    super::widgets::badge(ui, "No key failure in progress", AMBER);
+                    ui.label(what);
+                }
+            }
+            // The hint wraps onto the strip's second line instead of being cut.
             ui.label(
                 RichText::new(
                     "Remove a permission, disable a key or start a scenario, then Play the clock to watch the chain.",
@@ -73,60 +198,113 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
         });
         return;
     }
-    for c in chains.iter().take(CHAINS_SHOWN) {
+    // One chain has the whole strip; up to CHAINS_RESERVED share it; more get a line each.
+    let (shown, lines) = if chains.len() == 1 {
+        (1, STRIP_LINES)
+    } else if chains.len() <= CHAINS_RESERVED {
+        (chains.len(), LINES_PER_CHAIN)
+    } else if chains.len() <= STRIP_LINES {
+        (chains.len(), 1)
+    } else {
+        (STRIP_LINES - 1, 1)
+    };
+    let gap = ui.spacing().item_spacing.x;
+    let row = row_height(ui);
+    for c in chains.iter().take(shown) {
         let whose = match &c.database {
             None => format!("SQL {}:", c.server),
             Some(db) => format!("SQL {} / {db} (own key):", c.server),
         };
-        // The chain's current step, remembered so that when it changes (the clock moved
-        // it on) a strip too short for the whole chain scrolls it into sight once.
-        let now_id = ui.scope_id().with(("presenter-now", &whose));
+        let widths: Vec<f32> = c
+            .steps
+            .iter()
+            .map(|s| text_width(ui, &s.text) + PILL_EXTRA)
+            .collect();
         let now = c
             .steps
             .iter()
-            .position(|s| matches!(s.state, StepState::Now));
-        let moved = ui.data(|d| d.get_temp::<Option<usize>>(now_id)) != Some(now);
-        ui.data_mut(|d| d.insert_temp(now_id, now));
-        // Each chain keeps its lines (a longer one scrolls within them, to its current
-        // step), so one chain's steps never push another's out of sight.
-        // (Less the gap under the last line: the next line's top border stays out of sight.)
-        let lines = LINES_PER_CHAIN as f32 * line_height(ui) - ui.spacing().item_spacing.y;
-        egui::ScrollArea::vertical()
-            .id_salt(("presenter-chain", &whose))
-            .max_height(lines)
-            // (A scroll area is at least 64 points high unless told: taller than two lines
-            // at 100 %, it showed a sliver of the third.)
-            .min_scrolled_height(lines)
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(whose.as_str()).strong());
-                    for (i, step) in c.steps.iter().enumerate() {
-                        if i > 0 {
-                            next_arrow(ui);
-                        }
-                        let r = pill(ui, step.state, &step.text);
-                        if moved && Some(i) == now {
-                            r.scroll_to_me(None);
+            .position(|s| matches!(s.state, StepState::Now))
+            .unwrap_or(c.steps.len().saturating_sub(1));
+        let laid = fit_lines(
+            text_width(ui, &whose),
+            &widths,
+            now,
+            lines,
+            width,
+            Spacing {
+                arrow: ARROW_WIDTH,
+                gap,
+                more: text_width(ui, "…"),
+            },
+        );
+        for line in &laid {
+            let (line_rect, _) =
+                ui.allocate_exact_size(egui::vec2(width, row), egui::Sense::hover());
+            let mut line_ui = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(line_rect)
+                    .layout(egui::Layout::left_to_right(egui::Align::Center)),
+            );
+            line_ui.set_clip_rect(line_rect.intersect(line_ui.clip_rect()));
+            for item in line {
+                match item {
+                    Item::Whose => {
+                        line_ui.add(
+                            egui::Label::new(RichText::new(whose.as_str()).strong()).truncate(),
+                        );
+                    }
+                    Item::Before => {
+                        let first = laid
+                            .iter()
+                            .flatten()
+                            .find_map(|i| match i {
+                                Item::Step(i, _) => Some(*i),
+                                _ => None,
+                            })
+                            .unwrap_or(0);
+                        let done: Vec<&str> =
+                            c.steps[..first].iter().map(|s| s.text.as_str()).collect();
+                        line_ui
+                            .label(RichText::new("…").weak())
+                            .on_hover_text(done.join(" → "));
+                    }
+                    Item::Step(i, arrowed) => {
+                        let step = &c.steps[*i];
+                        pill(&mut line_ui, step.state, &step.text);
+                        if *arrowed {
+                            next_arrow(&mut line_ui);
                         }
                     }
-                });
-            });
+                    Item::After => {
+                        line_ui.label(RichText::new("…").weak());
+                    }
+                }
+            }
+        }
+        // The chain's unused lines stay empty: the next chain starts where it always does.
+        for _ in laid.len()..lines {
+            ui.allocate_exact_size(egui::vec2(width, row), egui::Sense::hover());
+        }
     }
-    if chains.len() > CHAINS_SHOWN {
+    if chains.len() > shown {
         ui.label(
             RichText::new(format!(
                 "… and {} more keys in trouble (open Topology's boxes for each)",
-                chains.len() - CHAINS_SHOWN
+                chains.len() - shown
             ))
             .weak(),
         );
     }
 }
 
+/// The width an arrow between two steps takes.
+const ARROW_WIDTH: f32 = 18.0;
+/// What a pill adds to its text's width: 8 points of margin and up to 2 of stroke a side.
+const PILL_EXTRA: f32 = 20.0;
+
 /// The arrow between two steps (drawn: the UI font has no arrow glyph).
 fn next_arrow(ui: &mut egui::Ui) {
-    let (r, _) = ui.allocate_exact_size(egui::vec2(18.0, 14.0), egui::Sense::hover());
+    let (r, _) = ui.allocate_exact_size(egui::vec2(ARROW_WIDTH, 14.0), egui::Sense::hover());
     let colour = ui.visuals().text_color();
     let (a, b) = (r.left_center(), r.right_center());
     ui.painter()
@@ -164,22 +342,8 @@ fn pill(ui: &mut egui::Ui, state: StepState, text: &str) -> egui::Response {
             RichText::new(text).weak(),
         ),
     };
-    // A pill that does not fit the rest of the row starts the next one; one wider than the
-    // whole strip is cut short (its whole text on hover).
-    let width = ui
-        .painter()
-        .layout_no_wrap(
-            text.to_string(),
-            egui::TextStyle::Body.resolve(ui.style()),
-            Color32::WHITE,
-        )
-        .size()
-        .x
-        + 20.0;
-    if width > ui.available_size_before_wrap().x && ui.cursor().min.x > ui.max_rect().min.x + 1.0 {
-        ui.end_row();
-    }
-    let room = ui.available_size_before_wrap().x - 20.0;
+    // One wider than the whole line is cut short (its whole text on hover).
+    let room = ui.available_size_before_wrap().x - PILL_EXTRA;
     egui::Frame::new()
         .fill(fill)
         .stroke(stroke)
@@ -222,17 +386,9 @@ fn side_width(total: f32, preferred: f32, overhead: f32) -> f32 {
 
 /// The presenter view in the central panel.
 pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    // The strip keeps at most two fifths of the height (it scrolls past that), so with
-    // several keys in trouble at 200 % the picture stays the larger part of the screen.
-    // Its height is fixed by how many chains it shows, not by what their steps say.
-    let strip_max = (ui.available_height() * 0.4).max(60.0);
-    let strip = strip_height(ui, &app.ws).min(strip_max);
-    egui::ScrollArea::vertical()
-        .id_salt("presenter-chain-strip")
-        .max_height(strip)
-        .min_scrolled_height(strip)
-        .auto_shrink([false, false])
-        .show(ui, |ui| chain_strip(ui, &app.ws));
+    // The strip keeps one height (room for two chains) whatever it narrates, so the toolbar
+    // and the picture under it never move while the clock plays.
+    chain_strip(ui, &app.ws);
     let mut asked = None;
     let beside = app.presenter_beside();
     // Beside a blade the picture takes what the blade leaves; measured before the toolbar

@@ -5,7 +5,7 @@
 use crate::console::{app_at_200, fits, go_to};
 use crate::kit::*;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use tde_console::ui::ConsoleApp;
 
 /// The lowest widget labelled `label` (the Cloud Shell's title row is below the top bar's
@@ -852,4 +852,148 @@ fn at_200_percent_with_cloud_shell_open_history_reaches_rewind_to_here() {
             .map(|p| p.label.clone())
             .collect::<Vec<_>>()
     );
+}
+
+/// The principal of sql-contoso-us's identity (what its access policy names).
+fn server_principal(h: &Harness<'static, ConsoleApp>) -> String {
+    h.state()
+        .ws
+        .server("sql-contoso-us")
+        .and_then(|s| s.identity.as_ref())
+        .map(|i| i.principal_id.to_string())
+        .expect("the demo server has an identity")
+}
+
+/// The top of the presenter view's toolbar (the picture is under it).
+fn toolbar_top(h: &Harness<'static, ConsoleApp>) -> f32 {
+    h.get_by_label("Exit presenter view").rect().min.y
+}
+
+/// Found in the walk at 200 % (issue 23): the presenter's chain strip was one chain high
+/// with nothing or one key in trouble and two with two (a removed policy reaches the
+/// server's protector and billing's own key), so the toolbar and the picture moved about
+/// 45 points as a failure began and again as it ended. The strip keeps its height.
+#[test]
+fn the_presenter_pictures_top_stays_put_as_a_chain_begins_and_ends() {
+    for zoom in [1.5, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        h.key_press(egui::Key::F5);
+        h.run_steps(3);
+        assert!(h.state().presenter);
+        assert!(has(&h, "No failure in progress"));
+        let start = toolbar_top(&h);
+        let mut seen = vec![("nothing in trouble".to_string(), start)];
+        // Two keys in trouble at once: the protector and billing's own key.
+        let principal = server_principal(&h);
+        shell(
+            &mut h,
+            &format!("az keyvault delete-policy --name kv-contoso-us --object-id {principal}"),
+        );
+        click(&mut h, ">_ Cloud Shell");
+        h.run_steps(3);
+        assert!(has(&h, "SQL sql-contoso-us:"));
+        assert!(has(&h, "SQL sql-contoso-us / billing (own key):"));
+        seen.push(("two chains begin".into(), toolbar_top(&h)));
+        for step in ["+10m", "+10m"] {
+            advance(&mut h, step);
+            seen.push((step.into(), toolbar_top(&h)));
+        }
+        assert!(has(&h, "Auto-heal window closes in"));
+        // Access back: auto-heal brings the databases Online and the chains end.
+        shell(
+            &mut h,
+            &format!(
+                "az keyvault set-policy --name kv-contoso-us --object-id {principal} --key-permissions get wrapKey unwrapKey"
+            ),
+        );
+        click(&mut h, ">_ Cloud Shell");
+        h.run_steps(3);
+        seen.push(("access back".into(), toolbar_top(&h)));
+        advance(&mut h, "+1h");
+        advance(&mut h, "+1h");
+        assert!(
+            has(&h, "No failure in progress"),
+            "the chains ended: {:?}",
+            h.state().ws.now()
+        );
+        seen.push(("chains end".into(), toolbar_top(&h)));
+        for (what, top) in &seen {
+            assert!(
+                (top - start).abs() < 0.5,
+                "at {zoom}: after {what} the toolbar moved from {start} to {top}: {seen:?}"
+            );
+        }
+    }
+}
+
+/// Found in the walk at 200 % high contrast (issue 23): while a removal propagated, the
+/// billing chain's label sat under the pills of the server's chain above it (each chain
+/// scrolled inside two lines, showing slivers of its neighbours). The strip's pills and
+/// labels never overlap and never reach below the strip, at any zoom.
+#[test]
+fn the_presenter_strips_rows_never_overlap() {
+    use tde_console::ui::presentation::Look;
+    for (zoom, look) in [
+        (2.0, Look::HighContrast),
+        (2.0, Look::Light),
+        (1.5, Look::HighContrast),
+        (1.0, Look::Dark),
+    ] {
+        let mut h = demo_at(zoom, look);
+        h.key_press(egui::Key::F5);
+        h.run_steps(3);
+        let principal = server_principal(&h);
+        shell(
+            &mut h,
+            &format!("az keyvault delete-policy --name kv-contoso-us --object-id {principal}"),
+        );
+        click(&mut h, ">_ Cloud Shell");
+        h.run_steps(3);
+        let check = |h: &Harness<'static, ConsoleApp>, when: &str| {
+            let bottom = toolbar_top(h);
+            let mut rects: Vec<(String, egui::Rect)> = Vec::new();
+            for part in [
+                "SQL sql-contoso-us",
+                "Access to",
+                "Propagating",
+                "notices",
+                "Inaccessible",
+                "Auto-heal",
+                "Key unusable",
+                "…",
+            ] {
+                for n in h.query_all_by_label_contains(part) {
+                    let label = n.accesskit_node().label().unwrap_or_default();
+                    let r = n.rect();
+                    // The strip's single-line widgets (the picture's boxes have lines; a
+                    // toast is under the toolbar).
+                    if label.contains('\n') || r.min.y >= bottom {
+                        continue;
+                    }
+                    if !rects.iter().any(|(l, q)| *l == label && *q == r) {
+                        rects.push((label, r));
+                    }
+                }
+            }
+            assert!(rects.len() >= 4, "at {zoom} {look:?} {when}: {rects:?}");
+            for (label, r) in &rects {
+                assert!(
+                    r.max.y <= bottom + 0.5,
+                    "at {zoom} {look:?} {when}: '{label}' {r:?} reaches under the strip ({bottom})"
+                );
+                for (other, q) in &rects {
+                    if label != other || r != q {
+                        assert!(
+                            !r.shrink(0.5).intersects(q.shrink(0.5)),
+                            "at {zoom} {look:?} {when}: '{label}' {r:?} overlaps '{other}' {q:?}"
+                        );
+                    }
+                }
+            }
+        };
+        check(&h, "while propagating");
+        advance(&mut h, "+10m");
+        advance(&mut h, "+10m");
+        check(&h, "Inaccessible");
+    }
 }
