@@ -630,11 +630,8 @@ pub fn toasts(
         .show(ctx, |ui| {
             // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
             // window (the customer app's chart under two errors): at most 45 % of it.
-            // Every toast is as wide as the stack, so one coming or going does not move the
-            // others' buttons sideways (the stack's left edge followed its widest toast).
             let width = 420.0_f32.min(ctx.content_rect().width() * 0.45);
             ui.set_max_width(width);
-            ui.set_min_width(width);
             let frame = egui::Frame::popup(ui.style());
             let edges = frame.total_margin().sum().y;
             let row = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
@@ -651,7 +648,6 @@ pub fn toasts(
                 // Its own buttons: a click on the whole toast would sit above Copy and take
                 // its click (the toast's Copy never copied).
                 frame.stroke(egui::Stroke::new(2.0, color)).show(ui, |ui| {
-                    ui.set_min_width(ui.available_width());
                     ui.horizontal(|ui| {
                         badge(ui, level_name(n.level), color);
                         ui.strong(&n.title);

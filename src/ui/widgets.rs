@@ -524,7 +524,9 @@ pub fn json_details(
     let mut close = false;
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
-            ui.strong(title);
+            if !title.is_empty() {
+                ui.strong(title);
+            }
             if ui.small_button("Copy JSON").clicked() {
                 ui.ctx().copy_text(text.clone());
             }
@@ -544,6 +546,34 @@ pub fn json_details(
             });
     });
     close
+}
+
+/// A record's JSON in a window of its own over the right of `ui` (the portal's side pane):
+/// opening it moves nothing under the pointer, as JSON opened above a table did (the
+/// clicked row jumped down by the JSON's height). `key` names the record, so each opens
+/// scrolled to its top. True when closed (its × or "Close JSON").
+pub fn json_window(
+    ui: &egui::Ui,
+    key: impl std::hash::Hash + std::fmt::Debug,
+    title: &str,
+    value: &serde_json::Value,
+) -> bool {
+    let area = ui.clip_rect();
+    let width = (area.width() - 24.0).clamp(160.0, 460.0);
+    let mut open = true;
+    let mut close = false;
+    egui::Window::new(title)
+        .id(ui.scope_id().with("json-window"))
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(true)
+        .default_width(width)
+        .pivot(egui::Align2::RIGHT_TOP)
+        .default_pos(area.right_top() + egui::vec2(-12.0, 12.0))
+        .show(ui.ctx(), |ui| {
+            close = json_details(ui, &format!("json-window-{key:?}"), title, value);
+        });
+    close || !open
 }
 
 /// What cannot wrap (a table's columns, a grid) and may be wider than the blade: it scrolls

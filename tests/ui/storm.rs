@@ -357,11 +357,24 @@ fn at_200_percent_geo_replication_and_the_activity_log_fit_and_open_rows_to_json
         .cloned()
         .expect("an event");
     // The row's handle is its time (the top bar's clock may read the same).
+    let row = |h: &Harness<'static, ConsoleApp>| {
+        h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
+            .next()
+            .expect("the newest row")
+            .rect()
+    };
+    let before = row(&h);
     h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
         .next()
         .expect("the newest row")
         .click();
     h.run_steps(4);
+    // The JSON opens beside, not above: the row stays under the pointer.
+    assert!(
+        (row(&h).min.y - before.min.y).abs() < 1.0,
+        "the clicked row moved from {before:?} to {:?}",
+        row(&h)
+    );
     assert!(has(&h, "\"operationName\": {"));
     assert!(has(
         &h,

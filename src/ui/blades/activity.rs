@@ -163,9 +163,9 @@ pub fn show(ui: &mut egui::Ui, cx: &mut BladeCtx<'_>) {
             .filter(|e| e.time == t && e.visible(now))
     });
     if let Some(e) = chosen
-        && crate::ui::widgets::json_details(
+        && crate::ui::widgets::json_window(
             ui,
-            "activity-event-json",
+            selected,
             &format!("{} · {}", e.operation, e.time.to_display()),
             &crate::service::monitor::activity_event_json(e),
         )
