@@ -592,16 +592,27 @@ fn relayer_pages(
     }
 }
 
-/// The link's state now: `SUSPENDED` while the region of either end is down (nothing
-/// replicates; the secondary is not caught up with a primary it cannot hear from), else
-/// its own state.
+/// The link's state now: `SUSPENDED` while the region of either end is down or either
+/// database is Inaccessible (nothing replicates; the secondary is not caught up with a
+/// primary it cannot hear from), else its own state.
 pub fn link_state(ws: &Workspace, l: &ReplicationLink) -> LinkState {
     let now = ws.now();
     let down = |server: &str| {
         ws.server(server)
             .is_some_and(|s| ws.continuity.region_outage(&s.location, now).is_some())
     };
-    if down(&l.primary_server) || down(&l.secondary_server) {
+    // An Inaccessible database neither sends nor applies log (its link is lost, Microsoft
+    // says: it is certainly not caught up).
+    let lost = |server: &str, db: &str| {
+        ws.server(server)
+            .and_then(|s| s.database(db))
+            .is_some_and(|d| matches!(d.state, DatabaseState::Inaccessible { .. }))
+    };
+    if down(&l.primary_server)
+        || down(&l.secondary_server)
+        || lost(&l.primary_server, &l.primary_database)
+        || lost(&l.secondary_server, &l.secondary_database)
+    {
         LinkState::Suspended
     } else {
         l.state

@@ -1163,6 +1163,20 @@ fn a_link_is_suspended_while_either_region_is_down() {
         "{:?}",
         states(&ws)
     );
+    // An Inaccessible primary replicates nothing either.
+    let p = principal(&ws);
+    keyvault::delete_access_policy(&mut ws, VAULT, &p).unwrap();
+    while status(&ws, "sales") == "Online" {
+        behaviour::advance(&mut ws, Duration::minutes(1)).unwrap();
+    }
+    let sales = ws
+        .continuity
+        .links
+        .iter()
+        .find(|l| l.primary_database == "sales")
+        .cloned()
+        .expect("sales's link");
+    assert_eq!(geo::link_state(&ws, &sales), LinkState::Suspended);
 }
 
 #[test]

@@ -161,7 +161,7 @@ fn a_region_outage_shows_its_databases_unavailable_and_the_40613_goes_after_the_
     click(&mut h, "Geo-replication");
     h.run_steps(2);
     assert!(has(&h, "SUSPENDED"));
-    assert!(has(&h, "region down: not replicating"));
+    assert!(has(&h, "not replicating"));
     assert!(!has(&h, "caught up"));
     // The region comes back.
     advance(&mut h, "+1h");

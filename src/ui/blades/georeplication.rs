@@ -223,7 +223,8 @@ fn links_table(
                         if role == "Secondary" {
                             let pending = in_flight(ws, s, d);
                             if state == LinkState::Suspended {
-                                badge(ui, "region down: not replicating", RED);
+                                badge(ui, "not replicating", RED)
+                                    .on_hover_text("A region is down or a database is Inaccessible: nothing replicates.");
                             } else if pending > 0 {
                                 badge(ui, &format!("{pending} write(s) in flight"), AMBER);
                             } else {
