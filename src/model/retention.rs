@@ -124,6 +124,17 @@ impl Database {
     /// None while the database was Unavailable: an Inaccessible database (or one whose
     /// region is down) writes no log and takes no backup.
     pub fn recent_backups(&self, now: Timestamp, limit: usize) -> Vec<BackupEntry> {
+        self.recent_backups_outside(now, limit, &[])
+    }
+
+    /// [`Database::recent_backups`], with none either in `gaps` (`[from, until)`: times its
+    /// region was down, when the service took no backup of it).
+    pub fn recent_backups_outside(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        gaps: &[(Timestamp, Timestamp)],
+    ) -> Vec<BackupEntry> {
         let mut out = Vec::new();
         let full_every = FULL_BACKUP_EVERY.0;
         let diff_every =
@@ -138,7 +149,11 @@ impl Database {
         while out.len() < limit && k >= 0 {
             let offset = k * log_every;
             let time = self.created + Duration(offset);
-            if let Some(since) = self.unavailable_since(time) {
+            let gap = gaps
+                .iter()
+                .find(|(from, until)| *from <= time && time < *until)
+                .map(|(from, _)| *from);
+            if let Some(since) = self.unavailable_since(time).or(gap) {
                 // On to the last instant before the episode began.
                 k = ((since - self.created).0 - 1).div_euclid(log_every);
                 continue;

@@ -60,6 +60,26 @@ pub fn recent_backups(d: &Database, now: Timestamp, limit: usize) -> Vec<BackupE
     d.recent_backups(now, limit)
 }
 
+/// The newest `limit` backups of `d` on `server` taken up to `now`: none while the
+/// database was Unavailable, nor while the server's region was down.
+pub fn recent_backups_on(
+    ws: &Workspace,
+    server: &str,
+    d: &Database,
+    now: Timestamp,
+    limit: usize,
+) -> Vec<BackupEntry> {
+    let region = ws.server(server).map(|s| s.location.as_str()).unwrap_or("");
+    let gaps: Vec<(Timestamp, Timestamp)> = ws
+        .continuity
+        .region_outages
+        .iter()
+        .filter(|o| o.region.eq_ignore_ascii_case(region) && o.from <= now)
+        .map(|o| (o.from, o.until))
+        .collect();
+    d.recent_backups_outside(now, limit, &gaps)
+}
+
 /// Where a restore reads from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RestoreSource {

@@ -492,7 +492,7 @@ fn sim_backups(ws: &mut Workspace, a: &mut Args) -> CmdResult {
             })
         })
         .collect();
-    let backups: Vec<Value> = backup::recent_backups(d, now, limit)
+    let backups: Vec<Value> = backup::recent_backups_on(ws, &server, d, now, limit)
         .iter()
         .map(|b| {
             json!({

@@ -1157,7 +1157,27 @@ fn a_link_is_suspended_while_either_region_is_down() {
         false,
     );
     assert_eq!(out.stdout.trim(), "SUSPENDED", "{}", out.stderr);
-    behaviour::advance(&mut ws, Duration::minutes(61)).unwrap();
+    // Nor does the service back the database up while its region is down.
+    behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
+    let from = ws.continuity.region_outages[0].from;
+    let d = ws
+        .server(SERVER)
+        .unwrap()
+        .database("sales")
+        .unwrap()
+        .clone();
+    let taken = backup::recent_backups_on(&ws, SERVER, &d, ws.now(), 4);
+    assert!(
+        backup::recent_backups(&d, ws.now(), 4)
+            .iter()
+            .any(|b| b.time >= from),
+        "the schedule alone would have taken some"
+    );
+    assert!(
+        taken.iter().all(|b| b.time < from),
+        "none since the region went down at {from}"
+    );
+    behaviour::advance(&mut ws, Duration::minutes(31)).unwrap();
     assert!(
         states(&ws).iter().all(|s| s == "CATCH_UP"),
         "{:?}",

@@ -214,7 +214,7 @@ pub fn show(
             .num_columns(3)
             .striped(true)
             .show(ui, |ui| {
-                for b in backup::recent_backups(&d, now, 8) {
+                for b in backup::recent_backups_on(cx.ws, server, &d, now, 8) {
                     ui.label(b.time.to_display());
                     ui.label(b.kind.as_str());
                     ui.label(
