@@ -204,12 +204,14 @@ impl ConsoleApp {
                 self.nav_shown = Some(shown);
             }
             AppAction::Presenter(on) => self.presenter = on,
-            // A side panel opened beside a maximised blade shows: the blade is restored.
+            // A side panel opened beside a maximised blade shows: the blade is restored; in
+            // the presenter view (which has no side panels) the console comes back.
             AppAction::Show(
                 panel @ (Panel::History | Panel::Scenarios | Panel::Endpoint),
                 true,
-            ) if self.maximised.is_some() => {
+            ) if self.maximised.is_some() || self.presenter => {
                 self.maximised = None;
+                self.presenter = false;
                 self.apply_app(AppAction::Show(panel, true), ctx);
             }
             AppAction::Show(panel, open) => match panel {

@@ -2767,3 +2767,18 @@ fn a_click_on_a_geo_replication_rows_role_opens_its_json() {
         "a click on the row's role opened the link's JSON"
     );
 }
+
+/// Edit > History and bookmarks… in the presenter view (which has no side panels) brings
+/// the console back with History open, rather than doing nothing visible.
+#[test]
+fn history_opened_in_the_presenter_view_shows() {
+    let mut h = app_at_200();
+    h.key_press(egui::Key::F5);
+    h.run_steps(3);
+    assert!(h.state().presenter);
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(3);
+    assert!(!h.state().presenter, "the console is back");
+    assert!(has(&h, "Mark this moment"), "History shows");
+}
