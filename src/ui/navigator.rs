@@ -323,30 +323,55 @@ fn contents(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Ve
                                         s.databases.len() <= OPEN_BY_DEFAULT,
                                     ));
                                 }
-                                ui.label(
-                                    RichText::new(match s.kind {
-                                        ServerKind::SqlDatabaseServer => "SQL",
-                                        ServerKind::ManagedInstance => "MI",
-                                    })
-                                    .small()
-                                    .weak(),
-                                )
-                                .on_hover_text(s.kind.label());
-                                let selected = same(open_server, &s.name) && open_db.is_none();
-                                if ui.selectable_label(selected, &s.name).clicked() {
-                                    open = blade_for(row);
-                                }
-                                ui.label(RichText::new(format!("({})", s.databases.len())).weak());
                                 // Only what needs attention: a restore or a recovery
                                 // under way is progress, not a failure.
                                 let (lost, region) = attention(&app.ws, s);
+                                // When the row cannot hold it all ("1102 down" was cut to
+                                // "110" at 200 %), the kind and the count give way, then the
+                                // badges' figures shorten ("1.1k down"); all on hover.
+                                let fit = ServerRowFit::new(ui, s, lost, region);
+                                if fit.kind {
+                                    ui.label(
+                                        RichText::new(match s.kind {
+                                            ServerKind::SqlDatabaseServer => "SQL",
+                                            ServerKind::ManagedInstance => "MI",
+                                        })
+                                        .small()
+                                        .weak(),
+                                    )
+                                    .on_hover_text(s.kind.label());
+                                }
+                                let selected = same(open_server, &s.name) && open_db.is_none();
+                                if ui
+                                    .selectable_label(selected, &s.name)
+                                    .on_hover_text(format!(
+                                        "{} · {} database(s)",
+                                        s.kind.label(),
+                                        s.databases.len()
+                                    ))
+                                    .clicked()
+                                {
+                                    open = blade_for(row);
+                                }
+                                if fit.count {
+                                    ui.label(
+                                        RichText::new(format!("({})", s.databases.len())).weak(),
+                                    );
+                                }
+                                let figure = |n: usize| {
+                                    if fit.short {
+                                        short_figure(n)
+                                    } else {
+                                        n.to_string()
+                                    }
+                                };
                                 if lost > 0 {
-                                    badge(ui, &format!("{lost} !"), RED).on_hover_text(format!(
+                                    badge(ui, &format!("{} !", figure(lost)), RED).on_hover_text(format!(
                                         "{lost} database(s) Inaccessible: they lost access to their key"
                                     ));
                                 }
                                 if region > 0 {
-                                    badge(ui, &format!("{region} down"), widgets::AMBER)
+                                    badge(ui, &format!("{} down", figure(region)), widgets::AMBER)
                                         .on_hover_text(format!(
                                             "{region} database(s) unavailable: region {} is down",
                                             s.location
@@ -436,6 +461,62 @@ fn attention(ws: &Workspace, s: &SqlServer) -> (usize, usize) {
         0
     };
     (lost, region)
+}
+
+/// What of a server's row fits the navigator's width: the kind ("SQL"), the count, and
+/// the badges' figures in full.
+struct ServerRowFit {
+    kind: bool,
+    count: bool,
+    short: bool,
+}
+
+impl ServerRowFit {
+    fn new(ui: &egui::Ui, s: &SqlServer, lost: usize, region: usize) -> Self {
+        let gap = ui.spacing().item_spacing.x;
+        let width = |t: RichText| widgets::one_line_width(ui, t, egui::TextStyle::Body) + gap;
+        let badges = |short: bool| -> f32 {
+            [(lost, " !"), (region, " down")]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, w)| {
+                    let n = if short {
+                        short_figure(*n)
+                    } else {
+                        n.to_string()
+                    };
+                    width(RichText::new(format!("{n}{w}")).strong()) + 16.0
+                })
+                .sum()
+        };
+        let room = ui.available_width();
+        let name = width(RichText::new(&s.name)) + 2.0 * ui.spacing().button_padding.x;
+        let kind = width(RichText::new("SQL").small());
+        let count = width(RichText::new(format!("({})", s.databases.len())));
+        let all = name + kind + count + badges(false);
+        if all <= room || (lost == 0 && region == 0) {
+            return Self {
+                kind: true,
+                count: true,
+                short: false,
+            };
+        }
+        let bare = name + badges(false);
+        Self {
+            kind: false,
+            count: false,
+            short: bare > room,
+        }
+    }
+}
+
+/// 1102 as "1.1k" (a badge in a narrow row).
+fn short_figure(n: usize) -> String {
+    if n >= 1000 {
+        format!("{:.1}k", n as f64 / 1000.0)
+    } else {
+        n.to_string()
+    }
 }
 
 #[cfg(test)]

@@ -528,3 +528,37 @@ fn the_toast_of_a_bulk_change_shows_a_short_az_line_and_copy_keeps_the_whole() {
     let script = h.state().history.script();
     assert!(script.contains(&whole), "{script}");
 }
+
+/// At 200 % the navigator's badge of a server whose 1,102 databases are down is whole
+/// (it was cut to "110"): the kind and count give way, the figure shortens if need be.
+#[test]
+fn the_navigators_badge_of_a_big_server_is_whole_at_200_percent() {
+    let s = storm();
+    let mut ws = storm_workspace(&s, 0);
+    let region = ws.server("sql-contoso-us2").unwrap().location.clone();
+    tde_console::service::outage::start_region_outage(&mut ws, &region, 120).unwrap();
+    let h = app(ws);
+    let badge = h
+        .query_all_by_label_contains(" down")
+        .map(|n| {
+            (
+                n.rect(),
+                egui_kittest::kittest::NodeT::accesskit_node(&n).value(),
+            )
+        })
+        .collect::<Vec<_>>();
+    let search = h
+        .query_all_by_label_contains("Search")
+        .next()
+        .expect("the navigator's search")
+        .rect();
+    let (rect, text) = badge
+        .iter()
+        .find(|(_, v)| v.as_deref().is_some_and(|v| v.ends_with(" down")))
+        .cloned()
+        .unwrap_or_else(|| panic!("the badge: {badge:?}"));
+    assert!(
+        rect.max.x <= search.max.x + 12.0,
+        "{text:?} at {rect:?} runs past the navigator (search box {search:?})"
+    );
+}
