@@ -571,7 +571,8 @@ pub fn json_window(
         .pivot(egui::Align2::RIGHT_TOP)
         .default_pos(area.right_top() + egui::vec2(-12.0, 12.0))
         .show(ui.ctx(), |ui| {
-            close = json_details(ui, &format!("json-window-{key:?}"), title, value);
+            // The window's title names the record; no second title inside.
+            close = json_details(ui, &format!("json-window-{key:?}"), "", value);
         });
     close || !open
 }
