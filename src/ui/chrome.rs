@@ -1028,6 +1028,11 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> 
 pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();
     if blades.is_empty() {
+        // Between the navigator and a side panel at 200 % the room can be a few letters
+        // wide: the welcome text then waits (it wrapped one letter per line).
+        if ui.available_width() < 160.0 {
+            return actions;
+        }
         ui.vertical_centered(|ui| {
             ui.add_space(60.0);
             ui.heading("Azure SQL · Transparent data encryption with customer-managed keys");

@@ -997,3 +997,22 @@ fn the_presenter_strips_rows_never_overlap() {
         check(&h, "Inaccessible");
     }
 }
+
+/// At 200 % with the navigator and History beside an empty blade area, the welcome text is
+/// not wrapped one letter per line: it waits until there is room.
+#[test]
+fn at_200_percent_the_welcome_text_is_never_one_letter_per_line() {
+    let mut h = crate::console::app_at_200();
+    if !has(&h, "Expand all") {
+        click(&mut h, "Resources");
+    }
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(4);
+    assert!(has(&h, "Expand all"), "the navigator is open");
+    assert!(has(&h, "Mark this moment"), "History is open");
+    for n in h.query_all_by_label_contains("Azure SQL · Transparent data encryption") {
+        let r = n.rect();
+        assert!(r.width() >= 150.0, "the welcome heading is {r:?} wide");
+    }
+}
