@@ -1806,23 +1806,6 @@ fn plural(n: usize) -> &'static str {
 mod tests {
     use super::*;
 
-    /// WCAG's contrast ratio of two colours.
-    fn contrast(a: Color32, b: Color32) -> f32 {
-        let lum = |c: Color32| {
-            let lin = |v: u8| {
-                let v = f32::from(v) / 255.0;
-                if v <= 0.039_28 {
-                    v / 12.92
-                } else {
-                    ((v + 0.055) / 1.055).powf(2.4)
-                }
-            };
-            0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
-        };
-        let (x, y) = (lum(a), lum(b));
-        (x.max(y) + 0.05) / (x.min(y) + 0.05)
-    }
-
     #[test]
     fn labels_are_readable_on_dark_and_light_backgrounds() {
         for colour in [GREEN, RED, AMBER, BLUE] {
