@@ -146,17 +146,23 @@ fn a_restore_needs_every_key_its_backups_were_written_under() {
     assert_eq!(read(&ws, SERVER, "sales-now"), "version two");
 }
 
+/// Removes the server's access policy and lets the clock run, a minute at a time, until
+/// sales is no longer Online.
+fn revoke_until_sales_is_inaccessible(ws: &mut Workspace) {
+    let p = principal(ws);
+    keyvault::delete_access_policy(ws, VAULT, &p).unwrap();
+    while status(ws, "sales") == "Online" {
+        behaviour::advance(ws, Duration::minutes(1)).unwrap();
+    }
+}
+
 #[test]
 fn an_inaccessible_database_takes_no_backups_until_it_is_back() {
     let keys = FixtureKeys::new();
     let (mut ws, kid) = setup(&keys);
     protect(&mut ws, &kid);
     behaviour::advance(&mut ws, Duration::hours(1)).unwrap();
-    let p = principal(&ws);
-    keyvault::delete_access_policy(&mut ws, VAULT, &p).unwrap();
-    while status(&ws, "sales") == "Online" {
-        behaviour::advance(&mut ws, Duration::minutes(1)).unwrap();
-    }
+    revoke_until_sales_is_inaccessible(&mut ws);
     let lost = ws.now();
     behaviour::advance(&mut ws, Duration::hours(3)).unwrap();
     assert_eq!(status(&ws, "sales"), "Inaccessible");
@@ -1184,11 +1190,7 @@ fn a_link_is_suspended_while_either_region_is_down() {
         states(&ws)
     );
     // An Inaccessible primary replicates nothing either.
-    let p = principal(&ws);
-    keyvault::delete_access_policy(&mut ws, VAULT, &p).unwrap();
-    while status(&ws, "sales") == "Online" {
-        behaviour::advance(&mut ws, Duration::minutes(1)).unwrap();
-    }
+    revoke_until_sales_is_inaccessible(&mut ws);
     let sales = ws
         .continuity
         .links

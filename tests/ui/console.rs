@@ -187,14 +187,7 @@ fn advancing_the_clock_after_a_revocation_shows_the_database_inaccessible() {
 
 /// Revokes the server identity's access policy on kv-contoso-us and lets the server notice.
 fn revoke_and_wait(h: &mut Harness<'static, ConsoleApp>) {
-    click(h, "kv-contoso-us");
-    let removes: Vec<_> = h.get_all_by_label("Remove").collect();
-    removes[1].click();
-    h.run_steps(2);
-    click(h, "Remove anyway");
-    h.run_steps(2);
-    advance(h, "+10m");
-    advance(h, "+10m");
+    crate::kit::remove_server_policy_and_wait(h);
     assert_eq!(
         h.state()
             .ws
