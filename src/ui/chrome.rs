@@ -666,8 +666,10 @@ pub fn toasts(
                         egui::TextStyle::Body
                     });
                     let text_room = whole_lines((left - edges - row).max(row), line);
+                    // Its own scroll state (by index, a new toast took the height an older
+                    // one had measured: a 5-line az line showed 4 lines at 200 %).
                     egui::ScrollArea::vertical()
-                        .id_salt(("toast-text", i))
+                        .id_salt(("toast-text", n.time, &n.title, n.text.len()))
                         .max_height(text_room)
                         .min_scrolled_height(text_room.min(whole_lines(40.0, line)))
                         .show(ui, |ui| {

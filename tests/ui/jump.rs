@@ -15,6 +15,7 @@ fn rects(h: &Harness<'static, ConsoleApp>, label: &str) -> Vec<egui::Rect> {
 
 /// Restores sales from its Backups blade (open) to `name`: a change whose toast has Copy.
 fn restore(h: &mut Harness<'static, ConsoleApp>, name: &str) {
+    into_view(h, "New database name");
     h.get_by_label("New database name").click();
     h.run_steps(1);
     h.key_press(egui::Key::End);
@@ -90,4 +91,43 @@ fn a_toast_under_the_pointer_stays_put_and_its_copy_copies() {
         copied.starts_with("az sql db restore --dest-name sales-second"),
         "{copied}"
     );
+}
+
+/// Found on the trainer's walk at 200 %: a tall toast (the grant's az line) was cut after
+/// "--key-permissions" though the window had room for all of it. Every line shows, inside
+/// the window, at 200 % on 1280x720.
+#[test]
+fn at_200_percent_the_grants_toast_shows_its_whole_az_line() {
+    let mut h = demo_at(2.0, tde_console::ui::presentation::Look::Light);
+    crate::console::go_to(&mut h, "sql-contoso-eu");
+    click(&mut h, "Transparent data encryption");
+    click(&mut h, "Customer-managed key");
+    click(&mut h, "Key vault");
+    click(&mut h, "kv-contoso-eu (westeurope)");
+    click(&mut h, "Key");
+    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
+    click(&mut h, "Save");
+    wait_until(&mut h, "the save", |app| !app.busy());
+    click(
+        &mut h,
+        "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
+    );
+    let screen = h.ctx.content_rect();
+    for _ in 0..10 {
+        h.step();
+        let line = h
+            .query_all_by_label_contains("az keyvault set-policy")
+            .next()
+            .expect("the grant's toast shows its az line");
+        let text = line.accesskit_node().value().unwrap_or_default();
+        assert!(
+            text.ends_with("--key-permissions get wrapKey unwrapKey"),
+            "{text}"
+        );
+        let r = line.rect();
+        assert!(
+            r.min.y >= 40.0 && r.max.y <= screen.max.y - 20.0,
+            "the az line {r:?} is inside the window {screen:?}"
+        );
+    }
 }

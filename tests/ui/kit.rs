@@ -85,15 +85,7 @@ pub fn advance(h: &mut Harness<'static, ConsoleApp>, label: &str) {
 pub fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
     // Scrolled into view first when it is out of sight, as a person would (a blade may be
     // taller than the window; the status bar takes the bottom 40 points).
-    let node = h
-        .get_all_by_label(label)
-        .next()
-        .unwrap_or_else(|| panic!("no widget labelled '{label}'"));
-    let r = node.rect();
-    if r.min.y < 0.0 || r.max.y > HEIGHT - 40.0 {
-        node.scroll_to_me();
-        h.run_steps(2);
-    }
+    into_view(h, label);
     h.get_all_by_label(label)
         .next()
         .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
@@ -102,7 +94,41 @@ pub fn click(h: &mut Harness<'static, ConsoleApp>, label: &str) {
     h.run_steps(5);
 }
 
+/// Scrolls the first widget labelled `label` into the window when it is out of sight (above,
+/// or under the status bar's 40 points at the bottom, whatever the window and zoom) and
+/// waits until the scroll's animation has ended, so a click lands where it is.
+pub fn into_view(h: &mut Harness<'static, ConsoleApp>, label: &str) {
+    let rect = |h: &Harness<'static, ConsoleApp>| {
+        h.get_all_by_label(label)
+            .next()
+            .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+            .rect()
+    };
+    let r = rect(h);
+    let bottom = h.ctx.content_rect().max.y - 40.0;
+    if r.min.y >= 0.0 && r.max.y <= bottom {
+        return;
+    }
+    h.get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+        .scroll_to_me();
+    // The animation starts a frame or two later: settled is five frames without a move.
+    let mut last = rect(h);
+    let mut still = 0;
+    for _ in 0..120 {
+        h.step();
+        let now = rect(h);
+        still = if now == last { still + 1 } else { 0 };
+        if still >= 5 {
+            break;
+        }
+        last = now;
+    }
+}
+
 pub fn type_into(h: &mut Harness<'static, ConsoleApp>, label: &str, text: &str) {
+    into_view(h, label);
     h.get_by_label(label).click();
     h.run_steps(1);
     h.get_by_label(label).type_text(text);
