@@ -423,7 +423,7 @@ fn the_presenter_pictures_top_stays_put_as_the_chain_moves_on() {
 }
 
 /// Types one line into the Cloud Shell (opened if needed) and runs it.
-fn shell(h: &mut Harness<'static, ConsoleApp>, line: &str) {
+pub(crate) fn shell(h: &mut Harness<'static, ConsoleApp>, line: &str) {
     if !has(h, "az>") {
         click(h, ">_ Cloud Shell");
         h.run_steps(2);
@@ -855,7 +855,7 @@ fn at_200_percent_with_cloud_shell_open_history_reaches_rewind_to_here() {
 }
 
 /// The principal of sql-contoso-us's identity (what its access policy names).
-fn server_principal(h: &Harness<'static, ConsoleApp>) -> String {
+pub(crate) fn server_principal(h: &Harness<'static, ConsoleApp>) -> String {
     h.state()
         .ws
         .server("sql-contoso-us")

@@ -131,3 +131,33 @@ fn at_200_percent_the_grants_toast_shows_its_whole_az_line() {
         );
     }
 }
+
+/// Found on the trainer's walk at 200 %: on an Inaccessible database, clicking Test
+/// connection moved the sales blade ~108 points under the pointer (its refusal showed
+/// beside the recovery wizard, above the button). The button stays where it was clicked.
+#[test]
+fn at_200_percent_test_connection_stays_under_the_pointer() {
+    let mut h = demo_at(2.0, tde_console::ui::presentation::Look::Light);
+    let principal = crate::fit::server_principal(&h);
+    crate::fit::shell(
+        &mut h,
+        &format!("az keyvault delete-policy --name kv-contoso-us --object-id {principal}"),
+    );
+    click(&mut h, ">_ Cloud Shell");
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    crate::console::go_to(&mut h, "sales");
+    assert!(has(&h, "Inaccessible"), "sales lost its key");
+    into_view(&mut h, "Test connection");
+    let before = h.get_by_label("Test connection").rect();
+    h.get_by_label("Test connection").click();
+    for _ in 0..10 {
+        h.step();
+        let now = h.get_by_label("Test connection").rect();
+        assert_eq!(now, before, "Test connection moved under the pointer");
+    }
+    assert!(
+        has(&h, "Test connection to 'sales' failed"),
+        "the refusal shows"
+    );
+}

@@ -91,10 +91,15 @@ pub fn show(
         );
     }
     let inaccessible = matches!(d.state, DatabaseState::Inaccessible { .. });
+    // Test connection's outcome shows under its button, whatever the state: shown beside
+    // the wizard (above the button) it pushed the button ~108 points down under the pointer.
+    let tested = matches!(message, Some(Ok(t) | Err(t)) if t.starts_with("Test connection"));
     if inaccessible {
         recovery_wizard(ui, server, db, &d, cx);
         // The wizard's outcome shows beside its buttons.
-        outcome(ui, message);
+        if !tested {
+            outcome(ui, message);
+        }
     }
     if let Some(r) = &d.last_recovery {
         section(ui, "Last recovery");
@@ -188,7 +193,7 @@ pub fn show(
         cx.change_to(Line::Main, change, None);
     }
     customer_app_button(ui, server, db, cx);
-    if !inaccessible {
+    if !inaccessible || tested {
         outcome(ui, message);
     }
     section(ui, "Essentials");
