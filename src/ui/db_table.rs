@@ -214,8 +214,13 @@ pub fn show(
             if ui
                 .add_enabled(
                     names.len() < dbs.len(),
-                    egui::Button::new(format!("Select the filtered rows ({})", names.len()))
-                        .small(),
+                    // As wide as with every row: typing a filter never rewraps the row.
+                    crate::ui::widgets::steady(
+                        ui,
+                        egui::Button::new(format!("Select the filtered rows ({})", names.len()))
+                            .small(),
+                        &format!("Select the filtered rows ({})", dbs.len()),
+                    ),
                 )
                 .on_disabled_hover_text("The filters keep every row: use Select all.")
                 .on_hover_text(
@@ -226,7 +231,8 @@ pub fn show(
                 // Adds, as ticking rows does: one filter's rows, then another's.
                 table.selected.extend(names.iter().map(|n| n.to_string()));
             }
-            ui.label(
+            crate::ui::widgets::steady_label(
+                ui,
                 egui::RichText::new(format!(
                     "{} of {} shown · {} selected",
                     names.len(),
@@ -234,6 +240,7 @@ pub fn show(
                     table.selected.len()
                 ))
                 .weak(),
+                &format!("{0} of {0} shown · {0} selected", dbs.len()),
             );
         });
         let mut clicked: Option<(usize, ClickKind)> = None;

@@ -2,12 +2,12 @@
 //! groups of a server (create, add/remove databases, policy, grace period, listeners,
 //! failover).
 
-use super::{BladeCtx, Invocation, outcome, said};
+use super::{BladeCtx, Invocation, Line, outcome, said};
 use crate::model::*;
 use crate::service::failover_group as fg;
 use crate::service::georeplication as geo;
 use crate::ui::db_table::DbTable;
-use crate::ui::widgets::{AMBER, BLUE, GREEN, RED, badge, section, text_field};
+use crate::ui::widgets::{self, AMBER, BLUE, GREEN, RED, badge, section, text_field};
 
 /// The Geo-replication blade's form.
 #[derive(Default)]
@@ -302,6 +302,8 @@ pub struct GroupForm {
     /// Each group's table of the primary's databases (by group name).
     pub tables: std::collections::BTreeMap<String, DbTable>,
     pub message: Option<Result<String, String>>,
+    /// What "Remove selected" / "Add selected" did, shown under those buttons.
+    pub members_message: Option<Result<String, String>>,
 }
 
 impl Default for GroupForm {
@@ -314,6 +316,7 @@ impl Default for GroupForm {
             create_table: DbTable::default(),
             tables: Default::default(),
             message: None,
+            members_message: None,
         }
     }
 }
@@ -566,13 +569,20 @@ fn group_databases(
                 g.primary_server
             )
         };
+        // As wide as the largest count makes them: a count growing or shrinking never
+        // moves what follows (at 200 % the row wrapped differently and the table jumped).
+        let most = thousands(primary.databases.len() as u64);
         let remove = ui
             .add_enabled(
                 primary_here && !cx.busy && !members.is_empty(),
-                egui::Button::new(format!(
-                    "Remove selected from group ({})",
-                    thousands(members.len() as u64)
-                )),
+                widgets::steady(
+                    ui,
+                    egui::Button::new(format!(
+                        "Remove selected from group ({})",
+                        thousands(members.len() as u64)
+                    )),
+                    &format!("Remove selected from group ({most})"),
+                ),
             )
             .on_hover_text("One update of the group: the databases keep their geo-secondaries.")
             .on_disabled_hover_text(if why.is_empty() {
@@ -584,7 +594,7 @@ fn group_databases(
             let (group, server) = (g.name.clone(), server.to_string());
             let n = members.len();
             let ask = update_request(cx.ws, &group, &server, "--remove-db", &members);
-            cx.request(ask, move |_, ws| {
+            cx.request_to(Line::Members, ask, move |_, ws| {
                 format!(
                     "{} database(s) removed from '{group}' (their geo-replicas stay); {} remain.",
                     thousands(n as u64),
@@ -596,10 +606,14 @@ fn group_databases(
         let add = ui
             .add_enabled(
                 primary_here && !cx.busy && !others.is_empty(),
-                egui::Button::new(format!(
-                    "Add selected to group ({})",
-                    thousands(others.len() as u64)
-                )),
+                widgets::steady(
+                    ui,
+                    egui::Button::new(format!(
+                        "Add selected to group ({})",
+                        thousands(others.len() as u64)
+                    )),
+                    &format!("Add selected to group ({most})"),
+                ),
             )
             .on_hover_text(
                 "One update of the group: a database without a geo-secondary on the partner server gets one.",
@@ -613,7 +627,7 @@ fn group_databases(
             let (group, server) = (g.name.clone(), server.to_string());
             let n = others.len();
             let ask = update_request(cx.ws, &group, &server, "--add-db", &others);
-            cx.request(ask, move |_, ws| {
+            cx.request_to(Line::Members, ask, move |_, ws| {
                 format!(
                     "{} database(s) added to '{group}'; it holds {}.",
                     thousands(n as u64),
@@ -623,6 +637,7 @@ fn group_databases(
             table.selected.clear();
         }
     });
+    outcome(ui, &form.members_message);
     let column = crate::ui::db_table::GroupColumn {
         heading: format!("In {}", g.name),
         is_member: &is_member,

@@ -435,6 +435,9 @@ pub enum Line {
     Secrets,
     /// A database's query editor: a write that worked shows in the editor, not as a message.
     Query,
+    /// A failover group's "Remove selected" / "Add selected": shown under those buttons
+    /// (above them it pushed the buttons ~76 points down under the pointer).
+    Members,
 }
 
 /// An operation's result as a blade's outcome: `ok` words the success, the service's error
@@ -667,7 +670,10 @@ impl BladeKind {
             BladeKind::KeyImport { form, .. } => form.message = Some(r),
             BladeKind::Backups { form, .. } => form.message = Some(r),
             BladeKind::GeoReplication { form, .. } => form.message = Some(r),
-            BladeKind::FailoverGroups { form, .. } => form.message = Some(r),
+            BladeKind::FailoverGroups { form, .. } => match line {
+                Line::Members => form.members_message = Some(r),
+                _ => form.message = Some(r),
+            },
             BladeKind::Alerts { form } => form.message = Some(r),
             BladeKind::Server { message, .. } => *message = Some(r),
             BladeKind::SynapseWorkspace { form, .. } => form.message = Some(r),
@@ -699,7 +705,9 @@ impl BladeKind {
             BladeKind::KeyImport { form, .. } => vec![&mut form.message],
             BladeKind::Backups { form, .. } => vec![&mut form.message],
             BladeKind::GeoReplication { form, .. } => vec![&mut form.message],
-            BladeKind::FailoverGroups { form, .. } => vec![&mut form.message],
+            BladeKind::FailoverGroups { form, .. } => {
+                vec![&mut form.message, &mut form.members_message]
+            }
             BladeKind::Alerts { form } => vec![&mut form.message],
             BladeKind::SynapseWorkspace { form, .. } => vec![&mut form.message],
             BladeKind::ActivityLog
