@@ -669,7 +669,7 @@ pub fn toasts(
                     // Its own scroll state (by index, a new toast took the height an older
                     // one had measured: a 5-line az line showed 4 lines at 200 %).
                     egui::ScrollArea::vertical()
-                        .id_salt(("toast-text", n.time, &n.title, n.text.len()))
+                        .id_salt(("toast-text", i, n.time, &n.title, &n.text))
                         .max_height(text_room)
                         .min_scrolled_height(text_room.min(whole_lines(40.0, line)))
                         .show(ui, |ui| {

@@ -161,3 +161,28 @@ fn at_200_percent_test_connection_stays_under_the_pointer() {
         "the refusal shows"
     );
 }
+
+/// Found on the trainer's walk at 200 %: the TDE blade's Save moved after a click (a
+/// refusal's offer to grant the identity appeared above it: 89 points). A refused Save
+/// stays where it was clicked; the offer follows it.
+#[test]
+fn at_200_percent_tde_save_stays_under_the_pointer() {
+    let mut h = demo_at(2.0, tde_console::ui::presentation::Look::Light);
+    crate::console::go_to(&mut h, "sql-contoso-eu");
+    click(&mut h, "Transparent data encryption");
+    click(&mut h, "Customer-managed key");
+    click(&mut h, "Key vault");
+    click(&mut h, "kv-contoso-eu (westeurope)");
+    click(&mut h, "Key");
+    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
+    into_view(&mut h, "Save");
+    let before = h.get_by_label("Save").rect();
+    h.get_by_label("Save").click();
+    wait_until(&mut h, "the save", |app| !app.busy());
+    assert!(has(&h, "lacks"), "the refusal offers the grant");
+    assert_eq!(
+        h.get_by_label("Save").rect(),
+        before,
+        "a refused Save moved"
+    );
+}

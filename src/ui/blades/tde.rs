@@ -127,7 +127,6 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
                 ui.label(egui::RichText::new("The server has no identity yet: Save creates a system-assigned identity first.").weak());
             }
         }
-        grant_offer(ui, server, form, cx);
     }
     ui.add_space(6.0);
     ui.horizontal_wrapped(|ui| {
@@ -142,6 +141,12 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
         }
     });
     outcome(ui, &form.message);
+    // The offer to grant the identity its key permissions follows Save and what it said:
+    // above Save, it appeared as a Save was refused and pushed Save ~89 points down under
+    // the pointer (at 200 %).
+    if form.mode == ServerKeyType::AzureKeyVault {
+        grant_offer(ui, server, form, cx);
+    }
     if matches!(form.message, Some(Err(_))) {
         diagnose(ui, server, form, cx);
     }
