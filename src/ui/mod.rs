@@ -114,9 +114,9 @@ pub enum Dialog {
         path: String,
         error: Option<String>,
     },
-    /// A crash-recovery copy was found at start.
+    /// Crash-recovery copies left by consoles that are gone, found at start.
     Recover {
-        path: PathBuf,
+        copies: Vec<recovery::Leftover>,
     },
     /// The file to open is protected with a passphrase.
     Passphrase {
@@ -240,10 +240,17 @@ impl ConsoleApp {
         app.recent = recent::RecentFiles::load();
         app.presentation = presentation::Presentation::load();
         app.recovery = recovery::Recovery::on_disk();
-        if let Some(path) = app.recovery.leftover() {
-            app.dialog = Some(Dialog::Recover { path });
-        }
+        app.offer_recovery();
         app
+    }
+
+    /// Offers the copies of unsaved work that consoles which are gone left (each by name, to
+    /// recover or discard).
+    pub fn offer_recovery(&mut self) {
+        let copies = self.recovery.take_leftovers();
+        if !copies.is_empty() {
+            self.dialog = Some(Dialog::Recover { copies });
+        }
     }
 
     /// An app over a given workspace, with no file dialogs and no recent-files store
@@ -977,7 +984,9 @@ impl ConsoleApp {
                     passphrase,
                 } => match promise.try_take() {
                     Ok(Ok((ws, _))) if recovered => {
-                        // Unsaved work again: no file yet, and the copy stays until saved.
+                        // Unsaved work again: no file yet, and the copy stays until saved
+                        // (this console writes on in it).
+                        self.recovery.adopt(&path);
                         let mut ws = *ws;
                         ws.bump_revision();
                         self.doc = Document {
@@ -1001,7 +1010,11 @@ impl ConsoleApp {
                         self.recent.add(&path);
                         self.replace_workspace(*ws, Some(path), stamp);
                         self.doc.passphrase = passphrase;
-                        self.dialog = None;
+                        // The Open (or passphrase) dialog is done; copies of unsaved work
+                        // offered at start (a file named on the command line) stay offered.
+                        if !matches!(self.dialog, Some(Dialog::Recover { .. })) {
+                            self.dialog = None;
+                        }
                     }
                     Ok(Err(
                         e @ (crate::persist::PersistError::NeedsPassphrase { .. }
@@ -1342,6 +1355,7 @@ impl ConsoleApp {
         let now = ctx.input(|i| i.time);
         self.recovery.tick(
             &self.ws,
+            self.doc.path.as_deref(),
             self.unsaved(),
             self.doc.passphrase.as_deref(),
             now,
