@@ -409,7 +409,9 @@ impl ConsoleApp {
                 query: String::new(),
             });
         }
-        if !dialog_open && ctx.input(|i| i.key_pressed(Key::F5)) {
+        // F5 whatever has the focus (a button, the customer app, a blade), except a text
+        // field being typed in.
+        if !dialog_open && !ctx.text_edit_focused() && ctx.input(|i| i.key_pressed(Key::F5)) {
             self.presenter = !self.presenter;
         }
         // Esc closes the topmost thing first: an open menu or list closes itself and a
@@ -1506,6 +1508,27 @@ impl ConsoleApp {
             self.nav_shown = None;
         }
         self.nav_top_blade = top;
+        // In the presenter view the customer app is docked beside the picture: a floating
+        // window covered the chain strip and the picture.
+        customer_app::take_request(&mut self.customer_app, &ctx);
+        let dock_app = self.presenter && self.customer_app.open && !shell_maximised;
+        if dock_app {
+            let width = ctx.content_rect().width();
+            let mut panel = std::mem::take(&mut self.customer_app);
+            let busy = self.busy();
+            let serving = self.serving.endpoint.is_some();
+            egui::Panel::right("customer-app-docked")
+                .resizable(true)
+                .default_size((width * 0.42).clamp(240.0, 520.0))
+                .min_size(200.0_f32.min(width * 0.4))
+                .max_size(width * 0.6)
+                .show(ui, |ui| {
+                    actions.extend(customer_app::docked(
+                        &self.ws, busy, serving, &mut panel, ui,
+                    ))
+                });
+            self.customer_app = panel;
+        }
         let fresh = std::mem::take(&mut self.fresh_blade);
         egui::CentralPanel::default().show(ui, |ui| {
             if shell_maximised {
@@ -1520,13 +1543,15 @@ impl ConsoleApp {
         if fresh {
             ctx.request_discard("a new blade measures its tables in its first pass");
         }
-        let mut panel = std::mem::take(&mut self.customer_app);
-        let busy = self.busy();
-        let serving = self.serving.endpoint.is_some();
-        actions.extend(customer_app::window(
-            &self.ws, busy, serving, &mut panel, &ctx,
-        ));
-        self.customer_app = panel;
+        if !dock_app {
+            let mut panel = std::mem::take(&mut self.customer_app);
+            let busy = self.busy();
+            let serving = self.serving.endpoint.is_some();
+            actions.extend(customer_app::window(
+                &self.ws, busy, serving, &mut panel, &ctx,
+            ));
+            self.customer_app = panel;
+        }
         let content = ctx.content_rect();
         let below_bar = egui::Rect::from_x_y_ranges(
             content.x_range(),

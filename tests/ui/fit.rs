@@ -1016,3 +1016,68 @@ fn at_200_percent_the_welcome_text_is_never_one_letter_per_line() {
         assert!(r.width() >= 150.0, "the welcome heading is {r:?} wide");
     }
 }
+
+/// Found in a trainer's walk at 200 % (issue 23): View > Customer app, then F5 — the app's
+/// window sat over the presenter view's chain strip and picture. In the presenter view the
+/// app is docked beside the picture (at 100 % and 200 %), and F5 switches whatever has the
+/// focus, except a text field being typed in.
+#[test]
+fn the_customer_app_docks_beside_the_presenter_picture_and_f5_works_from_it() {
+    for zoom in [1.0, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        click(&mut h, "View");
+        click(&mut h, "Customer app");
+        h.get_all_by_label("Start").next().unwrap().click();
+        h.run_steps(2);
+        wait_until(&mut h, "the app to start", |app| !app.busy());
+        advance(&mut h, "+10m");
+        // The focus is in the customer app (its span button).
+        h.get_by_label("1 h").click();
+        h.run_steps(2);
+        h.key_press(egui::Key::F5);
+        h.run_steps(4);
+        assert!(h.state().presenter, "at {zoom}: F5 from the customer app");
+        let screen = h.ctx.content_rect();
+        let app_left = ["Stop", "1 h", "Close"]
+            .iter()
+            .map(|l| fits(&h, l).min.x)
+            .fold(f32::INFINITY, f32::min);
+        for label in [
+            "Exit presenter view",
+            "No failure in progress",
+            "SQL sql-contoso-us",
+        ] {
+            let r = h
+                .query_all_by_label_contains(label)
+                .next()
+                .unwrap_or_else(|| panic!("at {zoom}: no '{label}'"))
+                .rect();
+            assert!(
+                r.max.x <= app_left + 0.5 && screen.expand(0.5).contains_rect(r),
+                "at {zoom}: '{label}' at {r:?} is under the customer app (from x = {app_left}) or off-screen"
+            );
+        }
+        assert!(
+            has(&h, "ok, 0 failed"),
+            "at {zoom}: the app's figures show beside the picture"
+        );
+        // Typing in a text field, F5 is the field's.
+        click(&mut h, ">_ Cloud Shell");
+        h.get_by_label("az>").click();
+        h.run_steps(1);
+        h.get_by_label("az>").type_text("az");
+        h.key_press(egui::Key::F5);
+        h.run_steps(2);
+        assert!(
+            h.state().presenter,
+            "at {zoom}: F5 while typing stays in the field"
+        );
+        click(&mut h, ">_ Cloud Shell");
+        h.get_by_label("Close").click();
+        h.run_steps(2);
+        h.key_press(egui::Key::F5);
+        h.run_steps(3);
+        assert!(!h.state().presenter, "at {zoom}: F5 leaves the view");
+        assert!(!has(&h, "Stop"), "at {zoom}: the app was closed");
+    }
+}
