@@ -23,7 +23,7 @@ pub mod recovery;
 #[cfg(test)]
 mod requests_test;
 pub mod scenarios;
-mod shell_panel;
+pub mod shell_panel;
 pub mod widgets;
 
 use crate::model::Workspace;
@@ -1407,7 +1407,8 @@ impl ConsoleApp {
             // rows; the shell shrinks first, never below its title row and prompt.
             let room = ui.available_height();
             let min = shell_panel::min_height(ui.style());
-            let (default, max) = shell_panel::heights(room, min);
+            let useful = shell_panel::useful_height(ui.style());
+            let (default, max) = shell_panel::heights(room, min, useful);
             let busy = self.busy();
             let panel = if self.shell.size == shell_panel::ShellSize::Minimised {
                 egui::Panel::bottom("cloud-shell-minimised")

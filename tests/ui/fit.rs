@@ -1081,3 +1081,75 @@ fn the_customer_app_docks_beside_the_presenter_picture_and_f5_works_from_it() {
         assert!(!has(&h, "Stop"), "at {zoom}: the app was closed");
     }
 }
+
+/// Found in a trainer's walk at 200 % on 1280x720 (issue 23): the Cloud Shell showed about
+/// two lines of output, and a pasted 3-line script showed a line and a half of the input
+/// (it ran correctly). The shell now opens with at least six lines of output (the blades
+/// keep their title and buttons), and a pasted script's input shows whole.
+#[test]
+fn at_200_percent_the_cloud_shell_shows_six_output_lines_and_a_whole_pasted_script() {
+    let mut h = app_at_200();
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(4);
+    let font = egui::TextStyle::Monospace.resolve(&h.ctx.global_style());
+    let row = h.ctx.fonts_mut(|f| f.row_height(&font));
+    let header = lowest(&h, ">_ Cloud Shell");
+    let prompt = fits(&h, "az>");
+    let output = prompt.min.y - header.max.y;
+    assert!(
+        output >= 6.0 * row,
+        "the transcript has {output} points: {} lines of {row}",
+        output / row
+    );
+    // A pasted 3-line script (the failover storm's solution).
+    let paste = "EXTRA=$(az sql db list -s sql-contoso-us2 -g rg-contoso-us -o tsv)\naz sql failover-group update --name fg-contoso --server sql-contoso-us2 -g rg-contoso-us --remove-db $EXTRA\naz sql failover-group set-primary --name fg-contoso --server sql-contoso-us -g rg-contoso-us -o none";
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.event(egui::Event::Paste(paste.into()));
+    h.run_steps(4);
+    assert_eq!(h.state().shell.input, paste);
+    let header_now = lowest(&h, ">_ Cloud Shell");
+    assert!(
+        (header_now.min.y - header.min.y).abs() < 1.0,
+        "the shell's title row stays"
+    );
+    let hint = h
+        .query_all_by_label_contains("3 lines: Enter runs")
+        .next()
+        .expect("the script's hint")
+        .rect();
+    let input = h.get_by_label("az>").rect();
+    let status = h
+        .query_all_by_label_contains("Ready · timing profile")
+        .next()
+        .expect("the status bar")
+        .rect();
+    // The whole text box lies between the hint and the status bar: none of it is scrolled
+    // out of the box's view (its lines wrap at 200 %: more than three rows).
+    let width = input.width() - 8.0;
+    let rows = h.ctx.fonts_mut(|f| {
+        f.layout(paste.to_string(), font.clone(), egui::Color32::WHITE, width)
+            .rows
+            .len()
+    });
+    assert!(
+        input.height() >= rows as f32 * row - 0.5,
+        "the input {input:?} holds its {rows} rows"
+    );
+    let shown = tde_console::ui::shell_panel::input_shown_height(&h.ctx).expect("the prompt");
+    assert!(
+        shown >= input.height() - 0.5,
+        "the input shows {shown} points of its {input:?}: its lines scroll"
+    );
+    assert!(
+        input.min.y >= header_now.max.y
+            && input.max.y <= hint.min.y + 0.5
+            && hint.max.y <= status.min.y + 0.5,
+        "the input {input:?} and the hint {hint:?} lie between the title row {header_now:?} and the status bar {status:?}"
+    );
+    let output = input.min.y - header_now.max.y;
+    assert!(
+        output >= 2.0 * row - 0.5,
+        "the transcript keeps two lines: {output}"
+    );
+}
