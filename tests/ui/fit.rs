@@ -1153,3 +1153,65 @@ fn at_200_percent_the_cloud_shell_shows_six_output_lines_and_a_whole_pasted_scri
         "the transcript keeps two lines: {output}"
     );
 }
+
+/// Found in a trainer's walk at 200 % (issue 23): a click on an Activity log row opened its
+/// JSON 460 points wide over a 640-point window, covering most of the blade. The window is
+/// sized to the room at the zoom: the clicked row's time and operation stay in sight.
+#[test]
+fn at_200_percent_the_activity_logs_json_leaves_the_clicked_row_in_sight() {
+    let mut h = app_at_200();
+    // Something to log: a clock advance.
+    advance(&mut h, "+10m");
+    go_to(&mut h, "Activity log");
+    assert!(h.state().blades.len() == 1, "the Activity log opened");
+    let now = h.state().ws.now();
+    let newest = h
+        .state()
+        .ws
+        .activity_log
+        .iter()
+        .rev()
+        .find(|e| e.visible(now))
+        .cloned()
+        .expect("an event");
+    let handle = |h: &Harness<'static, ConsoleApp>| {
+        h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
+            .next()
+            .expect("the newest row")
+            .rect()
+    };
+    let row = handle(&h);
+    h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(4);
+    let json = h
+        .query_all_by_label_contains("\"operationName\": {")
+        .next()
+        .expect("the event's JSON")
+        .rect();
+    let status = fits(&h, "Status");
+    let screen = h.ctx.content_rect();
+    assert!(
+        json.min.x >= status.min.x - 1.0,
+        "the JSON {json:?} covers the row's time and operation (the Status column starts at {})",
+        status.min.x
+    );
+    assert!(
+        json.max.x <= screen.max.x + 0.5,
+        "the JSON {json:?} runs off the window"
+    );
+    assert!(
+        (handle(&h).min.y - row.min.y).abs() < 1.0,
+        "the row stays put"
+    );
+    let bar = fits(&h, "Play");
+    for label in ["Close JSON", "Copy JSON"] {
+        let r = fits(&h, label);
+        assert!(
+            r.min.y >= bar.max.y,
+            "'{label}' at {r:?} is over the top bar (the clock at {bar:?})"
+        );
+    }
+}
