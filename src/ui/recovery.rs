@@ -323,7 +323,7 @@ impl Recovery {
                 changed,
             });
         }
-        found.sort_by(|a, b| b.changed.cmp(&a.changed));
+        found.sort_by_key(|l| std::cmp::Reverse(l.changed));
         found
     }
 
