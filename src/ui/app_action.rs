@@ -72,8 +72,12 @@ pub enum AppAction {
     },
     /// Saves sealed under a passphrase, or no longer (`None`).
     Passphrase(Option<String>),
-    /// The crash-recovery copy is not wanted.
-    DiscardRecovery,
+    /// A crash-recovery copy is reopened (the others offered stay for the next start).
+    RecoverCopy(std::path::PathBuf),
+    /// A crash-recovery copy is not wanted.
+    DiscardRecovery(std::path::PathBuf),
+    /// The crash-recovery copies offered wait for the next start.
+    KeepRecovery,
     /// Close the window without saving.
     CloseWithoutSaving,
     // What is shown.
@@ -189,7 +193,16 @@ impl ConsoleApp {
                 self.doc.passphrase = p;
                 self.doc.forced_unsaved = true;
             }
-            AppAction::DiscardRecovery => self.recovery.clear(),
+            AppAction::RecoverCopy(path) => {
+                self.recovery.release_offered(Some(&path));
+                let mut job = FileJob::load_with(path, None);
+                if let FileJob::Load { recovered, .. } = &mut job {
+                    *recovered = true;
+                }
+                self.file_job = Some(job);
+            }
+            AppAction::DiscardRecovery(path) => self.recovery.discard(&path),
+            AppAction::KeepRecovery => self.recovery.release_offered(None),
             AppAction::CloseWithoutSaving => {
                 self.allow_close = true;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);

@@ -1238,6 +1238,10 @@ pub fn dialogs(
     });
     if end.is_none() && modal.should_close() {
         end = Some(DialogEnd::Close);
+        if matches!(dialog, Dialog::Recover { .. }) {
+            // Dismissed: the copies wait for the next start.
+            out.push(A::KeepRecovery.into());
+        }
     }
     match end {
         None => (Some(dialog), out),
@@ -1415,34 +1419,51 @@ fn dialog_body(
                 }
             });
         }
-        Dialog::Recover { path } => {
+        Dialog::Recover { copies } => {
             ui.heading("Recover unsaved work?");
-            let when = std::fs::metadata(&*path)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .map(|age| format!(" (copied {} minutes ago)", age.as_secs() / 60))
-                .unwrap_or_default();
-            ui.label(format!(
-                "The console did not close properly last time. A copy of its unsaved workspace was kept{when}."
-            ));
-            ui.horizontal(|ui| {
-                if ui.button("Recover").clicked() {
-                    end = Some(DialogEnd::Close);
-                    out.push(
-                        A::Load {
-                            path: path.clone(),
-                            passphrase: None,
-                            recovered: true,
-                        }
-                        .into(),
-                    );
-                }
-                if ui.button("Discard it").clicked() {
-                    end = Some(DialogEnd::Close);
-                    out.push(A::DiscardRecovery.into());
-                }
+            ui.label(if copies.len() == 1 {
+                "A console did not close properly. It kept a copy of its unsaved work:"
+            } else {
+                "Consoles did not close properly. They kept copies of their unsaved work:"
             });
+            let now = std::time::SystemTime::now();
+            let mut discarded = None;
+            egui::ScrollArea::vertical()
+                .max_height(ui.ctx().content_rect().height() * 0.5)
+                .show(ui, |ui| {
+                    for (i, c) in copies.iter().enumerate() {
+                        ui.push_id(i, |ui| {
+                            ui.group(|ui| {
+                                ui.set_width(ui.available_width());
+                                ui.label(egui::RichText::new(c.title()).strong());
+                                ui.label(c.when(now));
+                                ui.horizontal(|ui| {
+                                    if ui.button("Recover").clicked() {
+                                        end = Some(DialogEnd::Close);
+                                        out.push(A::RecoverCopy(c.copy.clone()).into());
+                                    }
+                                    if ui.button("Discard").clicked() {
+                                        discarded = Some(i);
+                                        out.push(A::DiscardRecovery(c.copy.clone()).into());
+                                    }
+                                });
+                            });
+                        });
+                    }
+                });
+            if let Some(i) = discarded {
+                copies.remove(i);
+                if copies.is_empty() {
+                    end = Some(DialogEnd::Close);
+                }
+            }
+            if copies.len() > 1 {
+                ui.weak("The console opens one of them; the others are offered again at the next start.");
+            }
+            if ui.button("Decide later").clicked() {
+                end = Some(DialogEnd::Close);
+                out.push(A::KeepRecovery.into());
+            }
         }
         Dialog::ConfirmClose => {
             ui.heading("Save changes before closing?");

@@ -112,6 +112,17 @@ fn day_hhmm(t: Timestamp) -> String {
     }
 }
 
+/// Opens the app on the database a blade asked for (its "Start customer app"), if one did.
+pub fn take_request(p: &mut CustomerAppPanel, ctx: &egui::Context) {
+    if let Some((server, database)) =
+        ctx.data_mut(|d| d.remove_temp::<(String, String)>(request_id()))
+    {
+        p.open = true;
+        p.server = server;
+        p.database = database;
+    }
+}
+
 /// The window, when open (each frame). It reads the workspace; its own state (which
 /// database, the span) is `p`; Start and Stop are returned as requests.
 pub fn window(
@@ -121,13 +132,7 @@ pub fn window(
     p: &mut CustomerAppPanel,
     ctx: &egui::Context,
 ) -> Vec<Action> {
-    if let Some((server, database)) =
-        ctx.data_mut(|d| d.remove_temp::<(String, String)>(request_id()))
-    {
-        p.open = true;
-        p.server = server;
-        p.database = database;
-    }
+    take_request(p, ctx);
     if !p.open {
         return Vec::new();
     }
@@ -154,10 +159,47 @@ pub fn window(
         .resizable(true)
         .collapsible(true)
         .scroll(false)
-        .show(ctx, |ui| contents(ws, busy, serving, p, ui, &mut out));
+        .show(ctx, |ui| {
+            // Down to just above the status bar (the window does not scroll: the chart
+            // shrinks to fit the screen, at 200 % too).
+            let bottom = ui.ctx().content_rect().bottom() - 48.0;
+            contents(ws, busy, serving, p, ui, &mut out, bottom)
+        });
     if !open {
         p.open = false;
     }
+    out
+}
+
+/// The app docked in a side panel of its own (the presenter view: a floating window would
+/// hide the chain strip and the picture, which give it this room instead).
+pub fn docked(
+    ws: &Workspace,
+    busy: bool,
+    serving: bool,
+    p: &mut CustomerAppPanel,
+    ui: &mut egui::Ui,
+) -> Vec<Action> {
+    choose_default(ws, p);
+    let mut out: Vec<Action> = Vec::new();
+    ui.horizontal(|ui| {
+        ui.strong("Customer app");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button("Close")
+                .on_hover_text("Close the customer app (View > Customer app opens it again)")
+                .clicked()
+            {
+                p.open = false;
+            }
+        });
+    });
+    let bottom = ui.max_rect().bottom() - 4.0;
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            contents(ws, busy, serving, p, ui, &mut out, bottom)
+        });
     out
 }
 
@@ -188,6 +230,7 @@ fn choose_default(ws: &Workspace, p: &mut CustomerAppPanel) {
     }
 }
 
+/// The app's pickers, state and chart; the chart reaches down to `bottom` (within bounds).
 fn contents(
     ws: &Workspace,
     busy: bool,
@@ -195,6 +238,7 @@ fn contents(
     p: &mut CustomerAppPanel,
     ui: &mut egui::Ui,
     out: &mut Vec<Action>,
+    bottom: f32,
 ) {
     let current = ui
         .horizontal_wrapped(|ui| {
@@ -281,7 +325,7 @@ fn contents(
         return;
     };
     status(ws, p, ui, &a);
-    chart(ws, serving, p, ui, &a);
+    chart(ws, serving, p, ui, &a, bottom);
 }
 
 /// Server and database pickers.
@@ -433,6 +477,7 @@ fn chart(
     p: &mut CustomerAppPanel,
     ui: &mut egui::Ui,
     a: &CustomerApp,
+    bottom: f32,
 ) {
     use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
     let span = p.span;
@@ -516,9 +561,6 @@ fn chart(
         .enumerate()
         .map(|(i, b)| bar(i, b.ok, GREEN))
         .collect();
-    // Down to just above the status bar (the window does not scroll: the chart shrinks
-    // to fit the screen, at 200 % too).
-    let bottom = ui.ctx().content_rect().bottom() - 48.0;
     let height = (bottom - ui.cursor().top()).clamp(90.0, 260.0);
     let x_max = (n as i64 * w) as f64;
     Plot::new(("customer-app-chart", &a.server, &a.database))

@@ -23,7 +23,7 @@ pub mod recovery;
 #[cfg(test)]
 mod requests_test;
 pub mod scenarios;
-mod shell_panel;
+pub mod shell_panel;
 pub mod widgets;
 
 use crate::model::Workspace;
@@ -114,9 +114,9 @@ pub enum Dialog {
         path: String,
         error: Option<String>,
     },
-    /// A crash-recovery copy was found at start.
+    /// Crash-recovery copies left by consoles that are gone, found at start.
     Recover {
-        path: PathBuf,
+        copies: Vec<recovery::Leftover>,
     },
     /// The file to open is protected with a passphrase.
     Passphrase {
@@ -240,10 +240,17 @@ impl ConsoleApp {
         app.recent = recent::RecentFiles::load();
         app.presentation = presentation::Presentation::load();
         app.recovery = recovery::Recovery::on_disk();
-        if let Some(path) = app.recovery.leftover() {
-            app.dialog = Some(Dialog::Recover { path });
-        }
+        app.offer_recovery();
         app
+    }
+
+    /// Offers the copies of unsaved work that consoles which are gone left (each by name, to
+    /// recover or discard).
+    pub fn offer_recovery(&mut self) {
+        let copies = self.recovery.take_leftovers();
+        if !copies.is_empty() {
+            self.dialog = Some(Dialog::Recover { copies });
+        }
     }
 
     /// An app over a given workspace, with no file dialogs and no recent-files store
@@ -402,7 +409,9 @@ impl ConsoleApp {
                 query: String::new(),
             });
         }
-        if !dialog_open && ctx.input(|i| i.key_pressed(Key::F5)) {
+        // F5 whatever has the focus (a button, the customer app, a blade), except a text
+        // field being typed in.
+        if !dialog_open && !ctx.text_edit_focused() && ctx.input(|i| i.key_pressed(Key::F5)) {
             self.presenter = !self.presenter;
         }
         // Esc closes the topmost thing first: an open menu or list closes itself and a
@@ -977,7 +986,9 @@ impl ConsoleApp {
                     passphrase,
                 } => match promise.try_take() {
                     Ok(Ok((ws, _))) if recovered => {
-                        // Unsaved work again: no file yet, and the copy stays until saved.
+                        // Unsaved work again: no file yet, and the copy stays until saved
+                        // (this console writes on in it).
+                        self.recovery.adopt(&path);
                         let mut ws = *ws;
                         ws.bump_revision();
                         self.doc = Document {
@@ -1001,7 +1012,11 @@ impl ConsoleApp {
                         self.recent.add(&path);
                         self.replace_workspace(*ws, Some(path), stamp);
                         self.doc.passphrase = passphrase;
-                        self.dialog = None;
+                        // The Open (or passphrase) dialog is done; copies of unsaved work
+                        // offered at start (a file named on the command line) stay offered.
+                        if !matches!(self.dialog, Some(Dialog::Recover { .. })) {
+                            self.dialog = None;
+                        }
                     }
                     Ok(Err(
                         e @ (crate::persist::PersistError::NeedsPassphrase { .. }
@@ -1342,6 +1357,7 @@ impl ConsoleApp {
         let now = ctx.input(|i| i.time);
         self.recovery.tick(
             &self.ws,
+            self.doc.path.as_deref(),
             self.unsaved(),
             self.doc.passphrase.as_deref(),
             now,
@@ -1391,7 +1407,8 @@ impl ConsoleApp {
             // rows; the shell shrinks first, never below its title row and prompt.
             let room = ui.available_height();
             let min = shell_panel::min_height(ui.style());
-            let (default, max) = shell_panel::heights(room, min);
+            let useful = shell_panel::useful_height(ui.style());
+            let (default, max) = shell_panel::heights(room, min, useful);
             let busy = self.busy();
             let panel = if self.shell.size == shell_panel::ShellSize::Minimised {
                 egui::Panel::bottom("cloud-shell-minimised")
@@ -1492,6 +1509,27 @@ impl ConsoleApp {
             self.nav_shown = None;
         }
         self.nav_top_blade = top;
+        // In the presenter view the customer app is docked beside the picture: a floating
+        // window covered the chain strip and the picture.
+        customer_app::take_request(&mut self.customer_app, &ctx);
+        let dock_app = self.presenter && self.customer_app.open && !shell_maximised;
+        if dock_app {
+            let width = ctx.content_rect().width();
+            let mut panel = std::mem::take(&mut self.customer_app);
+            let busy = self.busy();
+            let serving = self.serving.endpoint.is_some();
+            egui::Panel::right("customer-app-docked")
+                .resizable(true)
+                .default_size((width * 0.42).clamp(240.0, 520.0))
+                .min_size(200.0_f32.min(width * 0.4))
+                .max_size(width * 0.6)
+                .show(ui, |ui| {
+                    actions.extend(customer_app::docked(
+                        &self.ws, busy, serving, &mut panel, ui,
+                    ))
+                });
+            self.customer_app = panel;
+        }
         let fresh = std::mem::take(&mut self.fresh_blade);
         egui::CentralPanel::default().show(ui, |ui| {
             if shell_maximised {
@@ -1506,13 +1544,15 @@ impl ConsoleApp {
         if fresh {
             ctx.request_discard("a new blade measures its tables in its first pass");
         }
-        let mut panel = std::mem::take(&mut self.customer_app);
-        let busy = self.busy();
-        let serving = self.serving.endpoint.is_some();
-        actions.extend(customer_app::window(
-            &self.ws, busy, serving, &mut panel, &ctx,
-        ));
-        self.customer_app = panel;
+        if !dock_app {
+            let mut panel = std::mem::take(&mut self.customer_app);
+            let busy = self.busy();
+            let serving = self.serving.endpoint.is_some();
+            actions.extend(customer_app::window(
+                &self.ws, busy, serving, &mut panel, &ctx,
+            ));
+            self.customer_app = panel;
+        }
         let content = ctx.content_rect();
         let below_bar = egui::Rect::from_x_y_ranges(
             content.x_range(),

@@ -39,9 +39,18 @@ pub enum ShellSize {
 }
 
 /// The least height (points) the blades keep under an open Cloud Shell: a blade's title, its
-/// buttons and a few rows of its body. When the window is too short for both, the shell
-/// shrinks first (down to its title row and prompt).
+/// buttons and a few rows of its body. When the window is too short for both, the blades
+/// give way down to [`BLADE_MIN`] so the shell keeps [`OUTPUT_LINES`] of output, then the
+/// shell shrinks (down to its title row and prompt).
 pub const BLADE_ROOM: f32 = 180.0;
+
+/// What the blades keep at least under a shell showing its useful height: a blade's title,
+/// its buttons and a row or two of its body (200 % on 1280x720).
+pub const BLADE_MIN: f32 = 100.0;
+
+/// The lines of output the shell shows at least when the window has room for them (at
+/// 200 % on 1280x720 it showed two: a command's answer was scrolled away).
+pub const OUTPUT_LINES: f32 = 6.0;
 
 /// The shell's height when it opens on a tall window.
 const DEFAULT_HEIGHT: f32 = 240.0;
@@ -58,13 +67,22 @@ pub fn min_height(style: &egui::Style) -> f32 {
         + 2.0
 }
 
+/// The height (points) that shows [`OUTPUT_LINES`] of output above a one-line prompt.
+pub fn useful_height(style: &egui::Style) -> f32 {
+    let mono = egui::TextStyle::Monospace.resolve(style).size;
+    min_height(style) + OUTPUT_LINES * mono * 1.3 + style.spacing.item_spacing.y
+}
+
 /// The open shell's (default, max) height in `room` points shared with the blades: it opens
-/// at 240 points or two fifths of the room, whichever is less, and is never dragged so high
-/// that the blades keep less than [`BLADE_ROOM`]; on a window too short for both it keeps
-/// `min` (its title row and prompt) and the blades the rest.
-pub fn heights(room: f32, min: f32) -> (f32, f32) {
-    let max = (room - BLADE_ROOM).max(min);
-    let default = DEFAULT_HEIGHT.min(room * 0.4).clamp(min, max);
+/// at 240 points or two fifths of the room, whichever is less, but at least `useful` (its
+/// output lines) while the blades keep [`BLADE_MIN`]; it is never dragged so high that the
+/// blades keep less than [`BLADE_ROOM`] (or what `useful` leaves them on a short window); on
+/// a window too short for both it keeps `min` (its title row and prompt) and the blades the
+/// rest.
+pub fn heights(room: f32, min: f32, useful: f32) -> (f32, f32) {
+    let blades = BLADE_ROOM.min((room - useful).max(BLADE_MIN));
+    let max = (room - blades).max(min);
+    let default = DEFAULT_HEIGHT.min(room * 0.4).max(useful).clamp(min, max);
     (default, max)
 }
 
@@ -341,6 +359,12 @@ const INPUT_ID: &str = "cloud-shell-input";
 /// The text box's margin around its text (the prompt is centred on its first line).
 const INPUT_MARGIN: egui::Margin = egui::Margin::symmetric(4, 2);
 
+/// How high (points) the prompt's text box was shown last frame: less than the box's own
+/// height means its lines scroll inside it.
+pub fn input_shown_height(ctx: &egui::Context) -> Option<f32> {
+    ctx.data(|d| d.get_temp::<f32>(egui::Id::unique(INPUT_ID).with("shown")))
+}
+
 /// The prompt; the job of the line run by Enter. The text box shows as many lines as it
 /// holds up to `budget` points high, and scrolls beyond.
 fn prompt_row(
@@ -372,6 +396,7 @@ fn prompt_row(
     let row_height = measured
         .unwrap_or(one_row)
         .clamp(one_row, budget.max(one_row));
+    ui.data_mut(|d| d.insert_temp(id.with("shown"), row_height));
     let width = ui.available_width();
     ui.allocate_ui_with_layout(
         egui::vec2(width, row_height),
@@ -566,22 +591,36 @@ mod tests {
 
     #[test]
     fn the_shell_leaves_the_blades_their_room_and_shrinks_first() {
-        let min = min_height(&egui::Style::default());
+        let style = egui::Style::default();
+        let min = min_height(&style);
+        let useful = useful_height(&style);
         assert!((40.0..90.0).contains(&min), "title row and prompt: {min}");
-        // 200 % on 1280x720: 285 points between the top bar and the status bar.
-        let (default, max) = heights(285.0, min);
-        assert_eq!(max, 285.0 - BLADE_ROOM);
-        assert!(default <= max && default >= min);
+        let mono = egui::TextStyle::Monospace.resolve(&style).size;
+        assert!(
+            useful - min >= 6.0 * mono * 1.2,
+            "six lines of output: {useful}"
+        );
+        // 200 % on 1280x720: 285 points between the top bar and the status bar. The shell
+        // opens showing its six lines (it showed two); the blades keep their title, buttons
+        // and a row or two.
+        let (default, max) = heights(285.0, min, useful);
+        assert_eq!(default, useful);
+        assert!(285.0 - max >= BLADE_MIN, "the blades keep {}", 285.0 - max);
         // 100 %: the shell opens at 240 points, and may be dragged up to leave BLADE_ROOM.
-        assert_eq!(heights(660.0, min), (240.0, 660.0 - BLADE_ROOM));
+        assert_eq!(heights(660.0, min, useful), (240.0, 660.0 - BLADE_ROOM));
         // Too short for both: the shell keeps its title row and prompt.
-        assert_eq!(heights(200.0, min), (min, min));
-        for room in [0.0, 100.0, 250.0, 400.0, 1000.0] {
-            let (d, m) = heights(room, min);
+        assert_eq!(heights(120.0, min, useful), (min, min));
+        for room in [0.0, 100.0, 250.0, 285.0, 400.0, 1000.0] {
+            let (d, m) = heights(room, min, useful);
             assert!(min <= d && d <= m, "{room}: {d} {m}");
             assert!(
-                d <= room * 0.4 || d == min,
-                "{room}: opens at most at two fifths"
+                room - m >= BLADE_MIN || m == min,
+                "{room}: the blades keep {}",
+                room - m
+            );
+            assert!(
+                d <= (room * 0.4).max(useful) || d == min,
+                "{room}: opens at two fifths, or at its useful height"
             );
         }
     }

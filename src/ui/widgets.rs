@@ -548,6 +548,9 @@ pub fn json_details(
     close
 }
 
+/// The width (points) a record's JSON window leaves on the left of what opened it.
+const JSON_KEEPS_LEFT: f32 = 320.0;
+
 /// A record's JSON in a window of its own over the right of `ui` (the portal's side pane):
 /// opening it moves nothing under the pointer, as JSON opened above a table did (the
 /// clicked row jumped down by the JSON's height). `key` names the record, so each opens
@@ -559,7 +562,15 @@ pub fn json_window(
     value: &serde_json::Value,
 ) -> bool {
     let area = ui.clip_rect();
-    let width = (area.width() - 24.0).clamp(160.0, 460.0);
+    // The room the window leaves on the left: a table's first columns (an Activity log
+    // row's time and operation) stay in sight. At 200 % on 1280x720 it was 460 points of a
+    // 640-point window.
+    let width = (area.width() - 24.0 - JSON_KEEPS_LEFT).clamp(200.0, 460.0);
+    let screen = ui.ctx().content_rect();
+    let room = egui::Rect::from_x_y_ranges(
+        screen.x_range(),
+        area.top().clamp(screen.top(), screen.bottom() - 120.0)..=screen.bottom(),
+    );
     let mut open = true;
     let mut close = false;
     egui::Window::new(title)
@@ -568,6 +579,10 @@ pub fn json_window(
         .collapsible(false)
         .resizable(true)
         .default_width(width)
+        .max_width(width.max(area.width() - 24.0 - JSON_KEEPS_LEFT))
+        // Below the top bar (the clock stays in reach): a long record scrolls inside.
+        .constrain_to(room)
+        .max_height((room.height() - 24.0).max(120.0))
         .pivot(egui::Align2::RIGHT_TOP)
         .default_pos(area.right_top() + egui::vec2(-12.0, 12.0))
         .show(ui.ctx(), |ui| {

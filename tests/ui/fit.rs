@@ -1016,3 +1016,202 @@ fn at_200_percent_the_welcome_text_is_never_one_letter_per_line() {
         assert!(r.width() >= 150.0, "the welcome heading is {r:?} wide");
     }
 }
+
+/// Found in a trainer's walk at 200 % (issue 23): View > Customer app, then F5 — the app's
+/// window sat over the presenter view's chain strip and picture. In the presenter view the
+/// app is docked beside the picture (at 100 % and 200 %), and F5 switches whatever has the
+/// focus, except a text field being typed in.
+#[test]
+fn the_customer_app_docks_beside_the_presenter_picture_and_f5_works_from_it() {
+    for zoom in [1.0, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        click(&mut h, "View");
+        click(&mut h, "Customer app");
+        h.get_all_by_label("Start").next().unwrap().click();
+        h.run_steps(2);
+        wait_until(&mut h, "the app to start", |app| !app.busy());
+        advance(&mut h, "+10m");
+        // The focus is in the customer app (its span button).
+        h.get_by_label("1 h").click();
+        h.run_steps(2);
+        h.key_press(egui::Key::F5);
+        h.run_steps(4);
+        assert!(h.state().presenter, "at {zoom}: F5 from the customer app");
+        let screen = h.ctx.content_rect();
+        let app_left = ["Stop", "1 h", "Close"]
+            .iter()
+            .map(|l| fits(&h, l).min.x)
+            .fold(f32::INFINITY, f32::min);
+        for label in [
+            "Exit presenter view",
+            "No failure in progress",
+            "SQL sql-contoso-us",
+        ] {
+            let r = h
+                .query_all_by_label_contains(label)
+                .next()
+                .unwrap_or_else(|| panic!("at {zoom}: no '{label}'"))
+                .rect();
+            assert!(
+                r.max.x <= app_left + 0.5 && screen.expand(0.5).contains_rect(r),
+                "at {zoom}: '{label}' at {r:?} is under the customer app (from x = {app_left}) or off-screen"
+            );
+        }
+        assert!(
+            has(&h, "ok, 0 failed"),
+            "at {zoom}: the app's figures show beside the picture"
+        );
+        // Typing in a text field, F5 is the field's.
+        click(&mut h, ">_ Cloud Shell");
+        h.get_by_label("az>").click();
+        h.run_steps(1);
+        h.get_by_label("az>").type_text("az");
+        h.key_press(egui::Key::F5);
+        h.run_steps(2);
+        assert!(
+            h.state().presenter,
+            "at {zoom}: F5 while typing stays in the field"
+        );
+        click(&mut h, ">_ Cloud Shell");
+        h.get_by_label("Close").click();
+        h.run_steps(2);
+        h.key_press(egui::Key::F5);
+        h.run_steps(3);
+        assert!(!h.state().presenter, "at {zoom}: F5 leaves the view");
+        assert!(!has(&h, "Stop"), "at {zoom}: the app was closed");
+    }
+}
+
+/// Found in a trainer's walk at 200 % on 1280x720 (issue 23): the Cloud Shell showed about
+/// two lines of output, and a pasted 3-line script showed a line and a half of the input
+/// (it ran correctly). The shell now opens with at least six lines of output (the blades
+/// keep their title and buttons), and a pasted script's input shows whole.
+#[test]
+fn at_200_percent_the_cloud_shell_shows_six_output_lines_and_a_whole_pasted_script() {
+    let mut h = app_at_200();
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(4);
+    let font = egui::TextStyle::Monospace.resolve(&h.ctx.global_style());
+    let row = h.ctx.fonts_mut(|f| f.row_height(&font));
+    let header = lowest(&h, ">_ Cloud Shell");
+    let prompt = fits(&h, "az>");
+    let output = prompt.min.y - header.max.y;
+    assert!(
+        output >= 6.0 * row,
+        "the transcript has {output} points: {} lines of {row}",
+        output / row
+    );
+    // A pasted 3-line script (the failover storm's solution).
+    let paste = "EXTRA=$(az sql db list -s sql-contoso-us2 -g rg-contoso-us -o tsv)\naz sql failover-group update --name fg-contoso --server sql-contoso-us2 -g rg-contoso-us --remove-db $EXTRA\naz sql failover-group set-primary --name fg-contoso --server sql-contoso-us -g rg-contoso-us -o none";
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.event(egui::Event::Paste(paste.into()));
+    h.run_steps(4);
+    assert_eq!(h.state().shell.input, paste);
+    let header_now = lowest(&h, ">_ Cloud Shell");
+    assert!(
+        (header_now.min.y - header.min.y).abs() < 1.0,
+        "the shell's title row stays"
+    );
+    let hint = h
+        .query_all_by_label_contains("3 lines: Enter runs")
+        .next()
+        .expect("the script's hint")
+        .rect();
+    let input = h.get_by_label("az>").rect();
+    let status = h
+        .query_all_by_label_contains("Ready · timing profile")
+        .next()
+        .expect("the status bar")
+        .rect();
+    // The whole text box lies between the hint and the status bar: none of it is scrolled
+    // out of the box's view (its lines wrap at 200 %: more than three rows).
+    let width = input.width() - 8.0;
+    let rows = h.ctx.fonts_mut(|f| {
+        f.layout(paste.to_string(), font.clone(), egui::Color32::WHITE, width)
+            .rows
+            .len()
+    });
+    assert!(
+        input.height() >= rows as f32 * row - 0.5,
+        "the input {input:?} holds its {rows} rows"
+    );
+    let shown = tde_console::ui::shell_panel::input_shown_height(&h.ctx).expect("the prompt");
+    assert!(
+        shown >= input.height() - 0.5,
+        "the input shows {shown} points of its {input:?}: its lines scroll"
+    );
+    assert!(
+        input.min.y >= header_now.max.y
+            && input.max.y <= hint.min.y + 0.5
+            && hint.max.y <= status.min.y + 0.5,
+        "the input {input:?} and the hint {hint:?} lie between the title row {header_now:?} and the status bar {status:?}"
+    );
+    let output = input.min.y - header_now.max.y;
+    assert!(
+        output >= 2.0 * row - 0.5,
+        "the transcript keeps two lines: {output}"
+    );
+}
+
+/// Found in a trainer's walk at 200 % (issue 23): a click on an Activity log row opened its
+/// JSON 460 points wide over a 640-point window, covering most of the blade. The window is
+/// sized to the room at the zoom: the clicked row's time and operation stay in sight.
+#[test]
+fn at_200_percent_the_activity_logs_json_leaves_the_clicked_row_in_sight() {
+    let mut h = app_at_200();
+    // Something to log: a clock advance.
+    advance(&mut h, "+10m");
+    go_to(&mut h, "Activity log");
+    assert!(h.state().blades.len() == 1, "the Activity log opened");
+    let now = h.state().ws.now();
+    let newest = h
+        .state()
+        .ws
+        .activity_log
+        .iter()
+        .rev()
+        .find(|e| e.visible(now))
+        .cloned()
+        .expect("an event");
+    let handle = |h: &Harness<'static, ConsoleApp>| {
+        h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
+            .next()
+            .expect("the newest row")
+            .rect()
+    };
+    let row = handle(&h);
+    h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(4);
+    let json = h
+        .query_all_by_label_contains("\"operationName\": {")
+        .next()
+        .expect("the event's JSON")
+        .rect();
+    let status = fits(&h, "Status");
+    let screen = h.ctx.content_rect();
+    assert!(
+        json.min.x >= status.min.x - 1.0,
+        "the JSON {json:?} covers the row's time and operation (the Status column starts at {})",
+        status.min.x
+    );
+    assert!(
+        json.max.x <= screen.max.x + 0.5,
+        "the JSON {json:?} runs off the window"
+    );
+    assert!(
+        (handle(&h).min.y - row.min.y).abs() < 1.0,
+        "the row stays put"
+    );
+    let bar = fits(&h, "Play");
+    for label in ["Close JSON", "Copy JSON"] {
+        let r = fits(&h, label);
+        assert!(
+            r.min.y >= bar.max.y,
+            "'{label}' at {r:?} is over the top bar (the clock at {bar:?})"
+        );
+    }
+}

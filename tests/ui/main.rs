@@ -14,6 +14,7 @@ mod jump;
 mod msgs;
 mod never_reveal;
 mod notif;
+mod recover;
 mod scale;
 mod status;
 mod storm;
