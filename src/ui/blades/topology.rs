@@ -536,20 +536,35 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     }
 }
 
-/// How many regions to a row make the picture largest on a `canvas`-sized area.
+/// How many regions to a row make the picture largest on a `canvas`-sized area. When no
+/// number of columns shows it whole at a readable size ([`MIN_FIT_SCALE`]), the most
+/// columns whose width fits at that size: the rest is reached by dragging down only.
 fn best_per_row(pic: &Picture, canvas: egui::Vec2) -> usize {
     let n = pic.regions.len().max(1);
     // Large estates: a square-ish grid without trying every width.
     if n > 12 {
         return (n as f32).sqrt().ceil() as usize;
     }
-    (1..=n)
+    let scales: Vec<(usize, f32, f32)> = (1..=n)
         .map(|k| {
             let w = layout(pic, k).whole.expand(FIT_MARGIN);
-            (k, (canvas.x / w.width()).min(canvas.y / w.height()))
+            let across = canvas.x / w.width();
+            (k, across.min(canvas.y / w.height()), across)
         })
-        .fold((1, 0.0f32), |best, c| if c.1 > best.1 { c } else { best })
-        .0
+        .collect();
+    let (best, scale, _) = scales
+        .iter()
+        .copied()
+        .fold((1, 0.0f32, 0.0f32), |b, c| if c.1 > b.1 { c } else { b });
+    if scale >= MIN_FIT_SCALE {
+        return best;
+    }
+    scales
+        .iter()
+        .filter(|(_, _, across)| *across >= MIN_FIT_SCALE)
+        .map(|(k, _, _)| *k)
+        .max()
+        .unwrap_or(1)
 }
 
 /// An arrow along `points` (a straight line, or one routed around boxes).
@@ -1153,18 +1168,38 @@ const HINTS: [&str; 3] = [
     "Drag · Ctrl+scroll · click",
 ];
 
+/// The hint while part of the picture is out of view (Fit at a readable size on a small
+/// canvas, or zoomed in): the first thing it says is that there is more.
+const HINTS_PARTIAL: [&str; 3] = [
+    "Drag to see more · Ctrl+scroll to zoom · click a box to open it",
+    "Drag to see more · Ctrl+scroll to zoom",
+    "Drag to see more",
+];
+
 fn hint(ui: &mut egui::Ui) {
     let room = ui.available_size_before_wrap().x;
     let fits = |t: &str| {
         super::super::widgets::one_line_width(ui, RichText::new(t).weak(), egui::TextStyle::Body)
             <= room
     };
-    let text = HINTS.into_iter().find(|t| fits(t)).unwrap_or("Hints");
+    let id = partial_id(ui);
+    let hints = if ui.data(|d| d.get_temp::<bool>(id)) == Some(true) {
+        HINTS_PARTIAL
+    } else {
+        HINTS
+    };
+    let text = hints.into_iter().find(|t| fits(t)).unwrap_or("Hints");
     if text == "Hints" && !fits(text) {
         return;
     }
     ui.add(egui::Label::new(RichText::new(text).weak()).sense(egui::Sense::hover()))
-        .on_hover_text(HINTS[0]);
+        .on_hover_text(hints[0]);
+}
+
+/// Where the canvas tells the toolbar's hint (drawn before it) that part of the picture
+/// is out of view.
+fn partial_id(ui: &egui::Ui) -> egui::Id {
+    ui.ctx().viewport_id().0.with("topology-partial")
 }
 
 /// The legend is shown unless the user hid it; by default only when there is room for it
@@ -1279,11 +1314,37 @@ fn within_zoom_range(r: Rect, canvas: egui::Vec2) -> Rect {
     }
 }
 
+/// The smallest text Fit draws, in points of the UI (so it grows with the UI's zoom: 22
+/// pixels at 200 %): the picture's small text ([`SMALL`]) is never drawn smaller by Fit.
+const MIN_TEXT_POINTS: f32 = 11.0;
+
+/// The least scale (points per scene unit) Fit draws the picture at: its small text at
+/// [`MIN_TEXT_POINTS`]. (At 200 % on 1280x720 the whole demo fitted drew it at 9 pixels.)
+const MIN_FIT_SCALE: f32 = MIN_TEXT_POINTS / SMALL;
+
 /// What Fit shows of a picture covering `whole` on a `canvas`: all of it, with a margin,
-/// however small that draws it (a short canvas, the Cloud Shell open): the trainer zooms in
-/// from there; the layout's columns (see [`best_per_row`]) make it as large as it can be.
+/// when that draws its small text at [`MIN_TEXT_POINTS`] or more; otherwise the picture at
+/// that size from its top, its width centred when it fits (else from its left): the rest
+/// is a drag away (the hint says so). The layout's columns (see [`best_per_row`]) make it
+/// as large as it can be.
 fn fit_view(whole: Rect, canvas: egui::Vec2) -> Rect {
-    to_aspect(whole.expand(FIT_MARGIN), canvas)
+    let all = whole.expand(FIT_MARGIN);
+    let fitted = to_aspect(all, canvas);
+    if canvas.min_elem() <= 0.0 || canvas.x / fitted.width() >= MIN_FIT_SCALE {
+        return fitted;
+    }
+    let seen = canvas / MIN_FIT_SCALE;
+    let left = if seen.x >= all.width() {
+        all.center().x - seen.x / 2.0
+    } else {
+        all.min.x
+    };
+    Rect::from_min_size(egui::pos2(left, all.min.y), seen)
+}
+
+/// Whether `view` shows only part of the picture covering `whole` (the rest a drag away).
+fn partial(view: Rect, whole: Rect) -> bool {
+    !view.expand(1.0).contains_rect(whole)
 }
 
 /// The zoom the wheel asks for this frame while the pointer is `over` the canvas: for each
@@ -1541,6 +1602,12 @@ pub fn canvas(
     }
     if legend_shown(ui) {
         legend(ui, outer);
+    }
+    let part = partial(scene_rect, lay.whole);
+    let part_id = partial_id(ui);
+    if ui.data(|d| d.get_temp::<bool>(part_id)) != Some(part) {
+        ui.data_mut(|d| d.insert_temp(part_id, part));
+        ui.ctx().request_repaint();
     }
     ui.data_mut(|d| {
         d.insert_temp(
