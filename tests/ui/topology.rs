@@ -3,6 +3,7 @@
 
 use crate::kit::*;
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 use tde_console::ui::ConsoleApp;
 use tde_console::ui::presentation::Look;
 
@@ -393,5 +394,75 @@ fn at_200_percent_fit_keeps_the_pictures_text_at_11_points_or_more() {
             wheel_down_until_seen(&mut h, "KV kv-contoso-us2"),
             "{look:?}: the wheel brings the last region's vault into view"
         );
+    }
+}
+
+/// The legend's entries, as the Legend button shows them.
+const LEGEND: [&str; 10] = [
+    "Online / key usable",
+    "Inaccessible / deleted",
+    "Recovering, restoring",
+    "Propagating, unreachable",
+    "TDE protector",
+    "Protector failing (code)",
+    "A database's own key",
+    "Linked key (HA twin, older)",
+    "Geo-replication",
+    "Synapse CMK (awaiting activation)",
+];
+
+/// Found in a trainer's walk at 200 % on 1280x720: the Legend ran in a column off the
+/// canvas's bottom (five of its ten entries cut), and the wheel over it panned the picture
+/// underneath. Its entries wrap into rows that fit the canvas, every one painted whole, and
+/// the wheel over it leaves the picture where it was; in the blade and the presenter view.
+#[test]
+fn at_200_percent_the_legend_fits_the_canvas_and_the_wheel_over_it_moves_nothing() {
+    for look in [Look::Light, Look::HighContrast] {
+        for presenter in [false, true] {
+            let mut h = topology_at(2.0, look);
+            if presenter {
+                h.key_press(egui::Key::F5);
+                h.run_steps(6);
+                assert!(h.state().presenter);
+            }
+            let what = format!("{look:?}, presenter view {presenter}");
+            click(&mut h, "Legend");
+            h.run_steps(4);
+            let (_, _, canvas) = cut_off(&h);
+            let canvas = canvas.expect("the canvas");
+            for entry in LEGEND {
+                let whole = h.output().shapes.iter().any(|c| match &c.shape {
+                    egui::Shape::Text(t) if t.galley.text() == entry => {
+                        let r = t.visual_bounding_rect();
+                        c.clip_rect.contains_rect(r) && canvas.expand(1.0).contains_rect(r)
+                    }
+                    _ => false,
+                });
+                assert!(whole, "{what}: '{entry}' is painted whole on the canvas");
+            }
+            let over = h.get_by_label("Geo-replication").rect().center();
+            let before = painted_at(&h, "SQL sql-contoso-us").expect("the server");
+            for (delta, modifiers) in [
+                (-1.0, egui::Modifiers::NONE),
+                (1.0, egui::Modifiers::NONE),
+                (1.0, egui::Modifiers::CTRL | egui::Modifiers::COMMAND),
+            ] {
+                h.event(egui::Event::PointerMoved(over));
+                h.run_steps(1);
+                h.event(egui::Event::MouseWheel {
+                    unit: egui::MouseWheelUnit::Line,
+                    delta: egui::vec2(0.0, delta),
+                    phase: egui::TouchPhase::Move,
+                    source: egui::MouseWheelSource::Wheel,
+                    modifiers,
+                });
+                h.run_steps(30);
+            }
+            let after = painted_at(&h, "SQL sql-contoso-us").expect("the server");
+            assert!(
+                (after - before).length() < 0.5,
+                "{what}: the wheel over the legend moved the picture {before:?} -> {after:?}"
+            );
+        }
     }
 }

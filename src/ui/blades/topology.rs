@@ -1205,77 +1205,124 @@ fn partial_id(ui: &egui::Ui) -> egui::Id {
 /// The legend is shown unless the user hid it; by default only when there is room for it
 /// beside the picture (not at 200 % on 1280x720, where it would cover it).
 fn legend_shown(ui: &egui::Ui) -> bool {
-    ui.data(|d| d.get_temp::<bool>(legend_id(ui)))
-        .unwrap_or(ui.ctx().content_rect().width() >= 1000.0)
+    let id = legend_id(ui);
+    let wide = ui.ctx().content_rect().width() >= 1000.0;
+    ui.data(|d| d.get_temp::<bool>(id)).unwrap_or(wide)
 }
 
 fn legend_id(ui: &egui::Ui) -> egui::Id {
     ui.ctx().viewport_id().0.with("topology-legend")
 }
 
-/// The legend of node and arrow colours, in a frame over the canvas's top-left corner,
-/// kept inside the canvas: where the canvas is shorter than the legend (200 % on 1280x720)
-/// its entries run in columns instead of the frame being pushed up over the toolbar.
-fn legend(ui: &mut egui::Ui, canvas: Rect) {
-    const ENTRIES: [(Color32, &str, bool); 10] = [
-        (GREEN, "Online / key usable", false),
-        (RED, "Inaccessible / deleted", false),
-        (BLUE, "Recovering, restoring", false),
-        (AMBER, "Propagating, unreachable", false),
-        (GREEN, "TDE protector", true),
-        (RED, "Protector failing (code)", true),
-        (AMBER, "A database's own key", true),
-        (Color32::GRAY, "Linked key (HA twin, older)", true),
-        (BLUE, "Geo-replication", true),
-        (AMBER, "Synapse CMK (awaiting activation)", true),
-    ];
+/// The legend's entries: the colour, what it means, and whether it is an arrow's (a line)
+/// or a box's (a frame).
+const LEGEND: [(Color32, &str, bool); 10] = [
+    (GREEN, "Online / key usable", false),
+    (RED, "Inaccessible / deleted", false),
+    (BLUE, "Recovering, restoring", false),
+    (AMBER, "Propagating, unreachable", false),
+    (GREEN, "TDE protector", true),
+    (RED, "Protector failing (code)", true),
+    (AMBER, "A database's own key", true),
+    (Color32::GRAY, "Linked key (HA twin, older)", true),
+    (BLUE, "Geo-replication", true),
+    (AMBER, "Synapse CMK (awaiting activation)", true),
+];
+
+/// The width of a legend entry's mark.
+const LEGEND_MARK: egui::Vec2 = vec2(18.0, 10.0);
+
+/// The legend's entries in rows no wider than `width` (points), given each entry's width:
+/// as many to a row as fit, in order, at least one.
+fn legend_rows(widths: &[f32], gap: f32, width: f32) -> Vec<std::ops::Range<usize>> {
+    let mut rows = Vec::new();
+    let (mut start, mut x) = (0, 0.0f32);
+    for (i, w) in widths.iter().enumerate() {
+        if i > start && x + gap + w > width {
+            rows.push(start..i);
+            start = i;
+            x = 0.0;
+        }
+        x += if i > start { gap + w } else { *w };
+    }
+    if start < widths.len() {
+        rows.push(start..widths.len());
+    }
+    rows
+}
+
+/// The legend of node and arrow colours, in a frame over the canvas's top-left corner, kept
+/// inside the canvas: its entries wrap into rows as wide as the canvas (at 200 % on
+/// 1280x720 a column of them ran off the canvas's bottom), and scroll inside the frame when
+/// the canvas is shorter still. It takes the pointer: the wheel over it never pans or zooms
+/// the picture under it. Returns where it is on screen.
+fn legend(ui: &mut egui::Ui, canvas: Rect) -> Option<Rect> {
     let room = canvas.shrink(6.0).intersect(ui.clip_rect());
     if room.width() < 40.0 || room.height() < 30.0 {
-        return;
+        return None;
     }
-    let spacing = 2.0;
-    let row = ui.text_style_height(&egui::TextStyle::Small).max(10.0) + spacing;
-    let margin = 2.0 * f32::from(ui.style().spacing.menu_margin.top) + 4.0;
-    let rows = (((room.height() - margin) / row).floor() as usize).clamp(1, ENTRIES.len());
-    egui::Area::new(ui.scope_id().with("topology-legend-area"))
+    let frame = egui::Frame::popup(ui.style());
+    let margins = frame.total_margin().sum();
+    let gap = 2.0 * ui.spacing().item_spacing.x;
+    let inner = ui.spacing().item_spacing.x;
+    let widths: Vec<f32> = LEGEND
+        .iter()
+        .map(|(_, label, _)| {
+            LEGEND_MARK.x
+                + inner
+                + super::super::widgets::one_line_width(
+                    ui,
+                    RichText::new(*label).small(),
+                    egui::TextStyle::Small,
+                )
+        })
+        .collect();
+    let rows = legend_rows(&widths, gap, room.width() - margins.x - 2.0);
+    let shown = egui::Area::new(ui.scope_id().with("topology-legend-area"))
         .order(egui::Order::Middle)
         .fixed_pos(room.min)
         .constrain_to(room)
-        .interactable(false)
         .show(ui.ctx(), |ui| {
             ui.set_clip_rect(room);
-            egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.spacing_mut().item_spacing.y = spacing;
-                let item = |ui: &mut egui::Ui, colour: Color32, label: &str, line: bool| {
-                    ui.horizontal(|ui| {
-                        let (r, _) = ui.allocate_exact_size(vec2(18.0, 10.0), egui::Sense::hover());
-                        if line {
-                            ui.painter().line_segment(
-                                [r.left_center(), r.right_center()],
-                                Stroke::new(3.0, colour),
-                            );
-                        } else {
-                            ui.painter().rect_stroke(
-                                r,
-                                2.0,
-                                Stroke::new(2.5, colour),
-                                egui::StrokeKind::Inside,
-                            );
+            frame.show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("topology-legend-rows")
+                    .max_height((room.height() - margins.y).max(10.0))
+                    .show(ui, |ui| {
+                        ui.spacing_mut().item_spacing.y = 2.0;
+                        for row in rows {
+                            ui.horizontal(|ui| {
+                                ui.spacing_mut().item_spacing.x = inner;
+                                for (i, (colour, label, line)) in
+                                    LEGEND.iter().enumerate().take(row.end).skip(row.start)
+                                {
+                                    if i > row.start {
+                                        ui.add_space(gap - inner);
+                                    }
+                                    legend_entry(ui, *colour, label, *line);
+                                }
+                            });
                         }
-                        ui.add(egui::Label::new(RichText::new(label).small()).extend());
                     });
-                };
-                ui.horizontal_top(|ui| {
-                    for column in ENTRIES.chunks(rows) {
-                        ui.vertical(|ui| {
-                            for (colour, label, line) in column {
-                                item(ui, *colour, label, *line);
-                            }
-                        });
-                    }
-                });
             });
         });
+    Some(shown.response.rect)
+}
+
+/// One entry of the legend: its mark (a line for an arrow, a frame for a box), then what it
+/// means.
+fn legend_entry(ui: &mut egui::Ui, colour: Color32, label: &str, line: bool) {
+    let (r, _) = ui.allocate_exact_size(LEGEND_MARK, egui::Sense::hover());
+    if line {
+        ui.painter().line_segment(
+            [r.left_center(), r.right_center()],
+            Stroke::new(3.0, colour),
+        );
+    } else {
+        ui.painter()
+            .rect_stroke(r, 2.0, Stroke::new(2.5, colour), egui::StrokeKind::Inside);
+    }
+    ui.add(egui::Label::new(RichText::new(label).small()).extend());
 }
 
 /// `scene_rect` zoomed by `factor` (> 1: closer) about `centre`.
@@ -1511,6 +1558,7 @@ pub fn canvas(
     let pic = cached(ui, ws);
     let size = vec2(ui.available_width().max(120.0), height.max(80.0));
     let view_id = ui.scope_id().with("topology-view");
+    let legend_at_id = ui.scope_id().with("topology-legend-at");
     // The layout is worked out again only when the picture or the canvas changes.
     type CachedLayout = (u64, egui::Vec2, usize, Arc<Layout>, Arc<Wiring>);
     let layout_id = ui.scope_id().with("topology-layout");
@@ -1569,9 +1617,11 @@ pub fn canvas(
     scene_rect = within_zoom_range(scene_rect, size);
     let mut open: Option<BladeKind> = None;
     let (outer, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    // Over the canvas, not over what is drawn over it (the legend takes the wheel).
+    let legend_at: Option<Rect> = ui.data(|d| d.get_temp(legend_at_id));
     let over_canvas = ui
         .input(|i| i.pointer.latest_pos())
-        .is_some_and(|p| outer.contains(p));
+        .is_some_and(|p| outer.contains(p) && !legend_at.is_some_and(|l| l.contains(p)));
     let wheel = wheel_zoom(ui, over_canvas);
     let mut canvas_ui = ui.new_child(egui::UiBuilder::new().max_rect(outer));
     let frame_stroke = Stroke::new(1.0, ui.visuals().weak_text_color());
@@ -1600,9 +1650,19 @@ pub fn canvas(
             .unwrap_or(scene_rect.center());
         scene_rect = within_zoom_range(zoomed(scene_rect, centre, wheel), size);
     }
-    if legend_shown(ui) {
-        legend(ui, outer);
-    }
+    let legend_now = if legend_shown(ui) {
+        legend(ui, outer)
+    } else {
+        None
+    };
+    ui.data_mut(|d| match legend_now {
+        Some(r) => {
+            d.insert_temp(legend_at_id, r);
+        }
+        None => {
+            d.remove::<Rect>(legend_at_id);
+        }
+    });
     let part = partial(scene_rect, lay.whole);
     let part_id = partial_id(ui);
     if ui.data(|d| d.get_temp::<bool>(part_id)) != Some(part) {
