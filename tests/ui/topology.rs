@@ -466,3 +466,43 @@ fn at_200_percent_the_legend_fits_the_canvas_and_the_wheel_over_it_moves_nothing
         }
     }
 }
+
+/// Found in a trainer's walk at 200 % on 1280x720: the presenter view (F5) with the Cloud
+/// Shell open left the picture a band about 60 pixels high. The shell shrinks for the view
+/// (down to its title row and prompt) and the strip keeps one chain's room, so the picture
+/// keeps 140 points or more, whichever was opened first.
+#[test]
+fn at_200_percent_the_presenter_view_with_the_cloud_shell_open_keeps_a_usable_picture() {
+    for look in [Look::Light, Look::HighContrast] {
+        for shell_first in [false, true] {
+            let mut h = demo_at(2.0, look);
+            let open_shell = |h: &mut Harness<'static, ConsoleApp>| {
+                click(h, "View");
+                click(h, "Cloud Shell");
+                h.run_steps(6);
+            };
+            if shell_first {
+                open_shell(&mut h);
+            }
+            h.key_press(egui::Key::F5);
+            h.run_steps(6);
+            if !shell_first {
+                open_shell(&mut h);
+            }
+            let what = format!("{look:?}, shell opened first: {shell_first}");
+            assert!(h.state().presenter, "{what}: the presenter view");
+            assert!(has(&h, "az>"), "{what}: the Cloud Shell is open");
+            assert!(has(&h, "No failure in progress"), "{what}: the strip");
+            let (_, _, canvas) = cut_off(&h);
+            let canvas = canvas.expect("the picture is drawn");
+            assert!(
+                canvas.height() >= 135.0,
+                "{what}: the picture is {} points high ({canvas:?})",
+                canvas.height()
+            );
+            // The shell's prompt stays in the window.
+            let prompt = h.get_by_label("az>").rect();
+            assert!(prompt.max.y <= 360.5, "{what}: the prompt at {prompt:?}");
+        }
+    }
+}
