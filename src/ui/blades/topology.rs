@@ -466,14 +466,27 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     // under its last box (not a box's spacing further), so the picture fits a short canvas.
     // In one row (a wide, short canvas: the width decides the size) there is no gap under
     // it, so the regions keep room under their boxes for an arrow's label.
+    // A region whose servers draw several labelled arrows keeps that room too: its labels
+    // stay inside it (see `own_regions`), not in the gap under it.
     let rows = n.div_ceil(per_row);
-    let bottom = if rows == 1 {
-        REGION_BOTTOM + ROW_GAP
-    } else {
-        REGION_BOTTOM
-    };
+    let mut busy = vec![false; n];
+    for s in &pic.servers {
+        let arrows = usize::from(s.protector.is_some()) + s.own_keys.len() + s.linked.len();
+        if arrows > 1
+            && let Some(&c) = index_of.get(s.region.as_str())
+        {
+            busy[c] = true;
+        }
+    }
     let region_h: Vec<f32> = (0..n)
-        .map(|i| (next_y[i] - 28.0).max(vault_y[i] - 30.0) + bottom)
+        .map(|i| {
+            let bottom = if rows == 1 || busy[i] {
+                REGION_BOTTOM + ROW_GAP
+            } else {
+                REGION_BOTTOM
+            };
+            (next_y[i] - 28.0).max(vault_y[i] - 30.0) + bottom
+        })
         .collect();
     let mut row_top = vec![0.0f32; rows + 1];
     for r in 0..rows {
@@ -1033,7 +1046,9 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
             continue;
         };
         // Not in a region the arrow only passes through (the label would name something
-        // there), nor on another arrow.
+        // there), nor on another arrow; and inside its own ends' regions, not in the gap
+        // between rows, which reads as the next region's (the eastus "1 database's own key"
+        // sat over westus's top edge).
         let mut clear = boxes.clone();
         clear.extend(
             lay.regions
@@ -1041,7 +1056,8 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
                 .filter(|area| !area.contains(from) && !area.contains(to)),
         );
         let lines = segments(Some(wire));
-        let rect = place(&points, size, &clear, &taken(&labels), &lines, bounds);
+        let own = own_regions(lay, from, to).unwrap_or(bounds);
+        let rect = place(&points, size, &clear, &taken(&labels), &lines, own);
         labels.push(Label {
             rect,
             text,
@@ -1056,6 +1072,18 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
         chips,
         obstacles: boxes,
     }
+}
+
+/// The area a label of the arrow `from` → `to` stays in: the region of each end (both
+/// regions' span when they differ), a little inside their edges.
+fn own_regions(lay: &Layout, from: Pos2, to: Pos2) -> Option<Rect> {
+    let of = |p: Pos2| lay.regions.iter().find(|r| r.contains(p)).copied();
+    let area = match (of(from), of(to)) {
+        (Some(a), Some(b)) => a.union(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => return None,
+    };
+    Some(area.shrink(2.0))
 }
 
 /// A label on its background, over everything else.
@@ -2246,6 +2274,47 @@ mod tests {
                                 );
                             }
                         }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Found in a trainer's walk at 200 %: with no free spot in eastus, the eastus
+    /// server's "1 database's own key" sat in the gap between the rows of regions, over
+    /// westus's edge, as if it were westus's. An arrow's label stays inside its ends'
+    /// regions (their span when the arrow joins two), in every layout of the demo.
+    #[test]
+    fn an_arrow_label_stays_inside_its_own_regions() {
+        with_measure(|measure| {
+            for pic in pictures() {
+                for per_row in 1..=pic.regions.len() {
+                    let lay = layout(&pic, per_row);
+                    let w = wiring(&pic, &lay, measure);
+                    for l in w.labels.iter().filter(|l| l.wire.is_some()) {
+                        let (from, to) = l.ends;
+                        let own = own_regions(&lay, from, to).expect("its ends are in regions");
+                        assert!(
+                            own.contains_rect(l.rect),
+                            "{per_row} to a row: '{}' at {:?} is outside its regions {own:?}",
+                            l.text,
+                            l.rect
+                        );
+                        // Not in a gap between rows of regions (the span of two regions
+                        // may hold one).
+                        let inside = lay.regions.iter().any(|r| r.contains_rect(l.rect));
+                        let spans = lay
+                            .regions
+                            .iter()
+                            .filter(|r| r.contains(from) || r.contains(to))
+                            .count()
+                            > 1;
+                        assert!(
+                            inside || spans,
+                            "{per_row} to a row: '{}' at {:?} is in no region",
+                            l.text,
+                            l.rect
+                        );
                     }
                 }
             }
