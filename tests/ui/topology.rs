@@ -398,13 +398,14 @@ fn at_200_percent_fit_keeps_the_pictures_text_at_11_points_or_more() {
 }
 
 /// The legend's entries, as the Legend button shows them.
-const LEGEND: [&str; 10] = [
+const LEGEND: [&str; 11] = [
     "Online / key usable",
     "Inaccessible / deleted",
     "Recovering, restoring",
     "Propagating, unreachable",
     "TDE protector",
     "Protector failing (code)",
+    "Protector in a region outage",
     "A database's own key",
     "Linked key (HA twin, older)",
     "Geo-replication",

@@ -69,6 +69,9 @@ struct ServerNode {
     service_managed: bool,
     /// The failing check when the server cannot use its protector now.
     broken: Option<&'static str>,
+    /// Its region is out: it checks no key until the region is back, and its protector
+    /// arrow is drawn as the outage's (amber), not as a failing key.
+    region_down: bool,
     protector: Option<KeyUri>,
     /// Keys the server's databases use as their own, with how many use each.
     own_keys: Vec<(KeyUri, usize)>,
@@ -253,8 +256,12 @@ fn picture(ws: &Workspace) -> Picture {
             }
         }
         let protector = s.protector_uri();
+        // In a region outage the vault check fails (AzureKeyVaultConnectionFailed) because
+        // of the outage, not the key: the model and the chain strip say so, and so does
+        // the picture.
+        let region_down = ws.continuity.region_outage(&s.location, ws.now()).is_some();
         let broken = match crate::service::tde::protector_access(ws, &s.name) {
-            Err(f) if protector.is_some() => Some(f.code()),
+            Err(f) if protector.is_some() && !region_down => Some(f.code()),
             _ => None,
         };
         let linked = s
@@ -293,6 +300,7 @@ fn picture(ws: &Workspace) -> Picture {
             pools,
             service_managed: protector.is_none(),
             broken,
+            region_down,
             protector,
             own_keys,
             linked,
@@ -930,13 +938,19 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
         if let Some(u) = &s.protector
             && let Some(to) = anchor(u)
         {
-            let colour = if s.broken.is_some() { RED } else { GREEN };
+            let (colour, text) = if s.broken.is_some() {
+                (RED, "TDE protector")
+            } else if s.region_down {
+                (AMBER, "region down")
+            } else {
+                (GREEN, "TDE protector")
+            };
             let points = vec![r.right_top() + vec2(0.0, 18.0), to];
             wires.push(Wire {
                 points: points.clone(),
                 stroke: Stroke::new(3.0, colour),
             });
-            wanted.push((wires.len() - 1, points, "TDE protector".into(), colour));
+            wanted.push((wires.len() - 1, points, text.into(), colour));
             // The failing check hangs under the server's box, where nothing covers it.
             if let Some(code) = s.broken {
                 hanging.push((*r, code.to_string()));
@@ -1249,13 +1263,14 @@ fn legend_id(ui: &egui::Ui) -> egui::Id {
 
 /// The legend's entries: the colour, what it means, and whether it is an arrow's (a line)
 /// or a box's (a frame).
-const LEGEND: [(Color32, &str, bool); 10] = [
+const LEGEND: [(Color32, &str, bool); 11] = [
     (GREEN, "Online / key usable", false),
     (RED, "Inaccessible / deleted", false),
     (BLUE, "Recovering, restoring", false),
     (AMBER, "Propagating, unreachable", false),
     (GREEN, "TDE protector", true),
     (RED, "Protector failing (code)", true),
+    (AMBER, "Protector in a region outage", true),
     (AMBER, "A database's own key", true),
     (Color32::GRAY, "Linked key (HA twin, older)", true),
     (BLUE, "Geo-replication", true),
@@ -2318,6 +2333,45 @@ mod tests {
                     }
                 }
             }
+        });
+    }
+
+    /// Found in a trainer's walk: in the first minutes of a regional outage (before the
+    /// vault fails over) the protector arrow was red with AzureKeyVaultConnectionFailed
+    /// under the box while the chain strip said "40613 from the outage, not the key". The
+    /// arrow is drawn as the outage's (amber, "region down"), with no failing check.
+    #[test]
+    fn in_a_region_outage_the_protector_arrow_is_the_outages_not_a_failing_key() {
+        let mut ws = crate::persist::demo().expect("the demo loads");
+        crate::service::outage::start_region_outage(&mut ws, "eastus", 120)
+            .expect("the region goes down");
+        assert!(
+            crate::service::tde::protector_access(&ws, "sql-contoso-us").is_err(),
+            "the model's vault check fails during the outage"
+        );
+        let pic = picture(&ws);
+        let us = pic
+            .servers
+            .iter()
+            .find(|s| s.name == "sql-contoso-us")
+            .expect("the US server");
+        assert!(us.region_down);
+        assert_eq!(us.broken, None, "no failing check hangs under the box");
+        assert_eq!(us.colour(), AMBER, "the box is the outage's colour");
+        with_measure(|measure| {
+            let lay = layout(&pic, 1);
+            let w = wiring(&pic, &lay, measure);
+            assert!(w.labels.iter().all(|l| l.colour != RED), "nothing red");
+            assert!(
+                w.wires.iter().all(|w| w.stroke.color != RED),
+                "no red arrow"
+            );
+            assert!(
+                w.labels
+                    .iter()
+                    .any(|l| l.text == "region down" && l.colour == AMBER),
+                "the protector arrow says the region is down"
+            );
         });
     }
 
