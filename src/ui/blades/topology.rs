@@ -1795,6 +1795,22 @@ fn node(
     response
 }
 
+/// A server's or workspace's box: its `lines`, the whole of them read by a screen reader
+/// and shown on hover; whether it was clicked.
+fn clickable_box(
+    ui: &mut egui::Ui,
+    ink: &Ink,
+    r: Rect,
+    lines: &[&str],
+    colour: Color32,
+    id: egui::Id,
+) -> bool {
+    let label = lines.join("\n");
+    node(ui, ink, r, lines, colour, &label, id)
+        .on_hover_text(&label)
+        .clicked()
+}
+
 /// The picture itself, in scene coordinates; returns the blade a click asked for.
 fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Option<BladeKind> {
     let mut open = None;
@@ -1856,14 +1872,10 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         let Some(r) = lay.server_rect.get(&s.name.to_ascii_lowercase()) else {
             continue;
         };
-        let (colour, summary, key) = (s.colour(), s.summary(), s.key_line());
         let title = format!("SQL {}", s.name);
-        let label = format!("{title}\n{summary}\n{key}");
+        let lines = [title.as_str(), &s.summary(), &s.key_line()];
         let id = ui.scope_id().with(("topology-server", &s.name));
-        if node(ui, &ink, *r, &[&title, &summary, &key], colour, &label, id)
-            .on_hover_text(&label)
-            .clicked()
-        {
+        if clickable_box(ui, &ink, *r, &lines, s.colour(), id) {
             open = Some(BladeKind::Server {
                 server: s.name.clone(),
                 message: None,
@@ -1884,20 +1896,8 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
             (n, p) => format!("{n} SQL pool{} · {p} Paused", plural(n)),
         };
         let title = format!("SYN {}", w.name);
-        let label = format!("{title}\n{status}\n{pools}");
         let id = ui.scope_id().with(("topology-workspace", &w.name));
-        if node(
-            ui,
-            &ink,
-            *r,
-            &[&title, &status, &pools],
-            w.colour(),
-            &label,
-            id,
-        )
-        .on_hover_text(&label)
-        .clicked()
-        {
+        if clickable_box(ui, &ink, *r, &[&title, &status, &pools], w.colour(), id) {
             open = Some(BladeKind::SynapseWorkspace {
                 workspace: w.name.clone(),
                 form: Default::default(),
