@@ -167,6 +167,17 @@ pub fn region_chain(ws: &Workspace, s: &SqlServer, o: &RegionOutage) -> Chain {
             )),
         }
     }
+    for (state, text) in group_failovers(ws, s, o) {
+        let state = match state {
+            StepState::Now if waiting => StepState::Next,
+            StepState::Now => {
+                waiting = true;
+                StepState::Now
+            }
+            other => other,
+        };
+        steps.push(step(state, text));
+    }
     steps.push(step(
         if waiting {
             StepState::Next
@@ -184,6 +195,76 @@ pub fn region_chain(ws: &Workspace, s: &SqlServer, o: &RegionOutage) -> Chain {
         database: None,
         steps,
     }
+}
+
+/// What the outage `o` does to the failover groups of server `s`: an automatic group whose
+/// primary `s` still is fails over to its secondary when its grace period has passed
+/// (`Now`: "fg-contoso fails over automatically to sql-contoso-us2 in 50 m (grace period
+/// 1 h)"), unless the region is back first; a group that has failed over away from `s`
+/// during this outage says so (`Done`); a manual group waits for a person.
+fn group_failovers(ws: &Workspace, s: &SqlServer, o: &RegionOutage) -> Vec<(StepState, String)> {
+    let now = ws.now();
+    let mut out = Vec::new();
+    for g in &ws.continuity.failover_groups {
+        let here = |name: &str| name.eq_ignore_ascii_case(&s.name);
+        if let Some(run) = g
+            .last_failover
+            .as_ref()
+            .filter(|r| here(&r.from_server) && r.started >= o.from)
+        {
+            let how = if g.policy == FailoverPolicy::Automatic && run.forced {
+                "automatically "
+            } else {
+                ""
+            };
+            out.push((
+                StepState::Done,
+                format!(
+                    "{} failed over {how}to {} at {}: its databases read and write there",
+                    g.name,
+                    run.to_server,
+                    run.started.clock_time()
+                ),
+            ));
+            continue;
+        }
+        if !here(&g.primary_server) {
+            continue;
+        }
+        if g.policy != FailoverPolicy::Automatic {
+            out.push((
+                StepState::Done,
+                format!(
+                    "{} (manual) waits for a failover to {}",
+                    g.name, g.secondary_server
+                ),
+            ));
+            continue;
+        }
+        let grace = Duration::hours(i64::from(g.grace_period_hours));
+        let due = (o.from + grace).max(now);
+        if due < o.until {
+            out.push((
+                StepState::Now,
+                format!(
+                    "{} fails over automatically to {} {} (grace period {} h)",
+                    g.name,
+                    g.secondary_server,
+                    in_(due - now),
+                    g.grace_period_hours
+                ),
+            ));
+        } else {
+            out.push((
+                StepState::Done,
+                format!(
+                    "{}: no automatic failover (its {} h grace period outlasts the outage)",
+                    g.name, g.grace_period_hours
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// When no chain is shown: the databases that are nonetheless not Online, in words ("1
@@ -601,8 +682,17 @@ mod tests {
                 .starts_with("kv-contoso-us fails over to westus in"),
             "{steps:?}"
         );
-        assert_eq!(steps[3].0, StepState::Next);
-        assert!(steps[3].1.starts_with("Region back in 2 h"), "{steps:?}");
+        // The failover group's automatic failover after its grace period is narrated.
+        assert_eq!(
+            steps[3],
+            (
+                StepState::Next,
+                "fg-contoso fails over automatically to sql-contoso-us2 in 1 h (grace period 1 h)"
+                    .into()
+            )
+        );
+        assert_eq!(steps[4].0, StepState::Next);
+        assert!(steps[4].1.starts_with("Region back in 2 h"), "{steps:?}");
         let never = |steps: &[(StepState, String)]| {
             steps
                 .iter()
@@ -621,7 +711,30 @@ mod tests {
         );
         let now: Vec<_> = steps.iter().filter(|s| s.0 == StepState::Now).collect();
         assert_eq!(now.len(), 1, "{steps:?}");
-        assert!(now[0].1.starts_with("Region back in 1 h 50 m"), "{steps:?}");
+        assert_eq!(
+            now[0].1,
+            "fg-contoso fails over automatically to sql-contoso-us2 in 50 m (grace period 1 h)",
+            "{steps:?}"
+        );
+        assert!(
+            steps.last().is_some_and(
+                |s| s.0 == StepState::Next && s.1.starts_with("Region back in 1 h 50 m")
+            ),
+            "{steps:?}"
+        );
+        assert!(never(&steps), "{steps:?}");
+        // The grace period has passed: the group failed over, and the strip says so.
+        crate::service::behaviour::advance(&mut ws, Duration::minutes(55)).expect("advances");
+        let steps = texts(&ws);
+        assert!(
+            steps.iter().any(|s| s.0 == StepState::Done
+                && s.1
+                    .starts_with("fg-contoso failed over automatically to sql-contoso-us2 at")),
+            "{steps:?}"
+        );
+        let now: Vec<_> = steps.iter().filter(|s| s.0 == StepState::Now).collect();
+        assert_eq!(now.len(), 1, "{steps:?}");
+        assert!(now[0].1.starts_with("Region back in 55 m"), "{steps:?}");
         assert!(never(&steps), "{steps:?}");
         assert!(
             not_online(&ws).is_some_and(|t| t.contains("4 Unavailable")),
@@ -629,7 +742,7 @@ mod tests {
             not_online(&ws)
         );
         // The region is back: no chain, every database Online.
-        crate::service::behaviour::advance(&mut ws, Duration::hours(2)).expect("advances");
+        crate::service::behaviour::advance(&mut ws, Duration::hours(1)).expect("advances");
         assert!(chains(&ws).is_empty(), "{:?}", chains(&ws));
         assert_eq!(not_online(&ws), None);
     }

@@ -1408,7 +1408,14 @@ impl ConsoleApp {
             let room = ui.available_height();
             let min = shell_panel::min_height(ui.style());
             let useful = shell_panel::useful_height(ui.style());
-            let (default, max) = shell_panel::heights(room, min, useful);
+            let (default, mut max) = shell_panel::heights(room, min, useful);
+            // The presenter view keeps its strip, toolbar and a usable picture: the shell
+            // shrinks for them, down to its title row and prompt (at 200 % on 1280x720 the
+            // picture was a 60-pixel band).
+            if self.presenter {
+                max = max.min(room - presenter::room_wanted(ui)).max(min);
+            }
+            let default = default.min(max);
             let busy = self.busy();
             let panel = if self.shell.size == shell_panel::ShellSize::Minimised {
                 egui::Panel::bottom("cloud-shell-minimised")

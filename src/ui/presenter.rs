@@ -52,9 +52,46 @@ fn line_height(ui: &egui::Ui) -> f32 {
     row_height(ui) + ui.spacing().item_spacing.y
 }
 
-/// The strip's height: the same whatever the chains say or how many there are.
-pub fn strip_height(ui: &egui::Ui) -> f32 {
-    STRIP_LINES as f32 * line_height(ui) - ui.spacing().item_spacing.y
+/// The strip's height in `lines` lines: the same whatever the chains say or how many there
+/// are.
+pub fn strip_height(ui: &egui::Ui, lines: usize) -> f32 {
+    lines as f32 * line_height(ui) - ui.spacing().item_spacing.y
+}
+
+/// The least height (points) of the picture under the strip and the toolbar: with the
+/// Cloud Shell open at 200 % on 1280x720 it was 30 points (a 60-pixel band), too little to
+/// show a region.
+pub const MIN_PICTURE: f32 = 140.0;
+
+/// The height of the toolbar's row (the Exit button, Fit, −, +, Legend) and the gap under
+/// it.
+fn toolbar_height(ui: &egui::Ui) -> f32 {
+    let button =
+        ui.text_style_height(&egui::TextStyle::Button) + 2.0 * ui.spacing().button_padding.y;
+    button.max(ui.spacing().interact_size.y) + ui.spacing().item_spacing.y
+}
+
+/// The height the presenter view needs for its full strip, its toolbar and a picture of
+/// [`MIN_PICTURE`]: what the Cloud Shell leaves it when it can (the shell shrinks first, down
+/// to its title row and prompt).
+pub fn room_wanted(ui: &egui::Ui) -> f32 {
+    strip_height(ui, STRIP_LINES)
+        + ui.spacing().item_spacing.y
+        + toolbar_height(ui)
+        + MIN_PICTURE
+        + 8.0
+}
+
+/// The strip's lines in a view `height` points high: room for two chains, or for one when
+/// that would leave the picture less than [`MIN_PICTURE`] (the Cloud Shell open at 200 %).
+/// It depends on the view's height only, so it never changes as the chains do.
+fn strip_lines(ui: &egui::Ui, height: f32) -> usize {
+    let rest = height - ui.spacing().item_spacing.y - toolbar_height(ui) - 4.0;
+    if rest - strip_height(ui, STRIP_LINES) >= MIN_PICTURE {
+        STRIP_LINES
+    } else {
+        LINES_PER_CHAIN
+    }
 }
 
 /// What one line of the strip holds, left to right.
@@ -162,12 +199,14 @@ fn text_width(ui: &egui::Ui, text: &str) -> f32 {
 }
 
 /// The strip: one chain per server (or database key) in trouble, or a line saying there is
-/// none; always [`strip_height`] high.
-pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
+/// none; always [`strip_height`] high for its `strip` lines.
+pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace, strip: usize) {
     let chains = cached(ui, ws);
     let width = ui.available_width();
-    let (rect, _) =
-        ui.allocate_exact_size(egui::vec2(width, strip_height(ui)), egui::Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(width, strip_height(ui, strip)),
+        egui::Sense::hover(),
+    );
     let mut ui = ui.new_child(
         egui::UiBuilder::new()
             .max_rect(rect)
@@ -198,15 +237,17 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace) {
         });
         return;
     }
-    // One chain has the whole strip; up to CHAINS_RESERVED share it; more get a line each.
+    // One chain has the whole strip; up to as many as it has room for share it; more get a
+    // line each.
+    let reserved = (strip / LINES_PER_CHAIN).max(1);
     let (shown, lines) = if chains.len() == 1 {
-        (1, STRIP_LINES)
-    } else if chains.len() <= CHAINS_RESERVED {
+        (1, strip)
+    } else if chains.len() <= reserved {
         (chains.len(), LINES_PER_CHAIN)
-    } else if chains.len() <= STRIP_LINES {
+    } else if chains.len() <= strip {
         (chains.len(), 1)
     } else {
-        (STRIP_LINES - 1, 1)
+        (strip - 1, 1)
     };
     let gap = ui.spacing().item_spacing.x;
     let row = row_height(ui);
@@ -388,7 +429,9 @@ fn side_width(total: f32, preferred: f32, overhead: f32) -> f32 {
 pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     // The strip keeps one height (room for two chains) whatever it narrates, so the toolbar
     // and the picture under it never move while the clock plays.
-    chain_strip(ui, &app.ws);
+    // (Two chains' room, or one's when the Cloud Shell leaves the view short.)
+    let lines = strip_lines(ui, ui.available_height());
+    chain_strip(ui, &app.ws, lines);
     let mut asked = None;
     let beside = app.presenter_beside();
     // Beside a blade the picture takes what the blade leaves; measured before the toolbar
