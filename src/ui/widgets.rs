@@ -715,6 +715,41 @@ fn shell_words(line: &str) -> Vec<&str> {
     words
 }
 
+/// `button` at least as wide as it would be labelled `widest`: a count in its label growing
+/// or shrinking never moves what follows it (at 200 % a wrapped row of such buttons changed
+/// lines as a count grew, and the table under it jumped under the pointer).
+pub fn steady<'a>(ui: &egui::Ui, button: egui::Button<'a>, widest: &str) -> egui::Button<'a> {
+    let width =
+        text_width(ui, widest, egui::TextStyle::Button) + 2.0 * ui.spacing().button_padding.x;
+    button.min_size(egui::vec2(width, 0.0))
+}
+
+/// A label that takes as much room in a wrapped row as `widest` would (see [`steady`]).
+pub fn steady_label(ui: &mut egui::Ui, text: egui::RichText, widest: &str) {
+    let width = text_width(ui, widest, egui::TextStyle::Body);
+    let height = ui.text_style_height(&egui::TextStyle::Body);
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(width);
+            ui.label(text);
+        },
+    );
+}
+
+/// The width of `text` on one line in `style`.
+fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle) -> f32 {
+    ui.painter()
+        .layout_no_wrap(
+            text.to_string(),
+            style.resolve(ui.style()),
+            egui::Color32::WHITE,
+        )
+        .size()
+        .x
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -779,39 +814,4 @@ mod tests {
             "az sql server key create --server s --kid k\naz sql failover-group update --name fg --remove-db db1 db2 … (7 more)"
         );
     }
-}
-
-/// `button` at least as wide as it would be labelled `widest`: a count in its label growing
-/// or shrinking never moves what follows it (at 200 % a wrapped row of such buttons changed
-/// lines as a count grew, and the table under it jumped under the pointer).
-pub fn steady<'a>(ui: &egui::Ui, button: egui::Button<'a>, widest: &str) -> egui::Button<'a> {
-    let width =
-        text_width(ui, widest, egui::TextStyle::Button) + 2.0 * ui.spacing().button_padding.x;
-    button.min_size(egui::vec2(width, 0.0))
-}
-
-/// A label that takes as much room in a wrapped row as `widest` would (see [`steady`]).
-pub fn steady_label(ui: &mut egui::Ui, text: egui::RichText, widest: &str) {
-    let width = text_width(ui, widest, egui::TextStyle::Body);
-    let height = ui.text_style_height(&egui::TextStyle::Body);
-    ui.allocate_ui_with_layout(
-        egui::vec2(width, height),
-        egui::Layout::left_to_right(egui::Align::Center),
-        |ui| {
-            ui.set_min_width(width);
-            ui.label(text);
-        },
-    );
-}
-
-/// The width of `text` on one line in `style`.
-fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle) -> f32 {
-    ui.painter()
-        .layout_no_wrap(
-            text.to_string(),
-            style.resolve(ui.style()),
-            egui::Color32::WHITE,
-        )
-        .size()
-        .x
 }
