@@ -16,12 +16,7 @@ fn set_a_customer_managed_protector_in_the_tde_blade() {
     h.run_steps(2);
     // sql-contoso-eu is on service-managed keys and has no identity yet.
     click(&mut h, "sql-contoso-eu");
-    click(&mut h, "Transparent data encryption");
-    click(&mut h, "Customer-managed key");
-    click(&mut h, "Key vault");
-    click(&mut h, "kv-contoso-eu (westeurope)");
-    click(&mut h, "Key");
-    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
+    choose_eu_tde_key(&mut h);
     click(&mut h, "Save");
     // The portal created the identity, but the vault does not let it in yet: the service's text inline.
     assert!(has(
@@ -46,12 +41,7 @@ fn set_a_customer_managed_protector_in_the_tde_blade() {
 
     // Back to the server: this time Save succeeds.
     click(&mut h, "sql-contoso-eu");
-    click(&mut h, "Transparent data encryption");
-    click(&mut h, "Customer-managed key");
-    click(&mut h, "Key vault");
-    click(&mut h, "kv-contoso-eu (westeurope)");
-    click(&mut h, "Key");
-    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
+    choose_eu_tde_key(&mut h);
     click(&mut h, "Save");
     assert!(has(&h, "is the TDE protector"));
     let ws = &h.state().ws;

@@ -1164,27 +1164,10 @@ fn at_200_percent_the_activity_logs_json_leaves_the_clicked_row_in_sight() {
     advance(&mut h, "+10m");
     go_to(&mut h, "Activity log");
     assert!(h.state().blades.len() == 1, "the Activity log opened");
-    let now = h.state().ws.now();
-    let newest = h
-        .state()
-        .ws
-        .activity_log
-        .iter()
-        .rev()
-        .find(|e| e.visible(now))
-        .cloned()
-        .expect("an event");
-    let handle = |h: &Harness<'static, ConsoleApp>| {
-        h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
-            .next()
-            .expect("the newest row")
-            .rect()
-    };
+    let newest = newest_activity_event(&h);
+    let handle = |h: &Harness<'static, ConsoleApp>| activity_row(h, &newest);
     let row = handle(&h);
-    h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
-        .next()
-        .unwrap()
-        .click();
+    click_activity_row(&h, &newest);
     h.run_steps(4);
     let json = h
         .query_all_by_label_contains("\"operationName\": {")

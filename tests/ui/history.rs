@@ -36,12 +36,7 @@ fn labels(h: &Harness<'static, ConsoleApp>) -> Vec<String> {
 /// The TDE blade of sql-contoso-eu (service-managed, no identity), eu-tde-key chosen, Save.
 fn save_eu_protector(h: &mut Harness<'static, ConsoleApp>) {
     click(h, "sql-contoso-eu");
-    click(h, "Transparent data encryption");
-    click(h, "Customer-managed key");
-    click(h, "Key vault");
-    click(h, "kv-contoso-eu (westeurope)");
-    click(h, "Key");
-    click(h, "eu-tde-key (RSA-HSM 2048)");
+    choose_eu_tde_key(h);
     click(h, "Save");
 }
 

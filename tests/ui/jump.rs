@@ -100,12 +100,7 @@ fn a_toast_under_the_pointer_stays_put_and_its_copy_copies() {
 fn at_200_percent_the_grants_toast_shows_its_whole_az_line() {
     let mut h = demo_at(2.0, tde_console::ui::presentation::Look::Light);
     crate::console::go_to(&mut h, "sql-contoso-eu");
-    click(&mut h, "Transparent data encryption");
-    click(&mut h, "Customer-managed key");
-    click(&mut h, "Key vault");
-    click(&mut h, "kv-contoso-eu (westeurope)");
-    click(&mut h, "Key");
-    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
+    choose_eu_tde_key(&mut h);
     click(&mut h, "Save");
     wait_until(&mut h, "the save", |app| !app.busy());
     click(
@@ -169,12 +164,7 @@ fn at_200_percent_test_connection_stays_under_the_pointer() {
 fn at_200_percent_tde_save_stays_under_the_pointer() {
     let mut h = demo_at(2.0, tde_console::ui::presentation::Look::Light);
     crate::console::go_to(&mut h, "sql-contoso-eu");
-    click(&mut h, "Transparent data encryption");
-    click(&mut h, "Customer-managed key");
-    click(&mut h, "Key vault");
-    click(&mut h, "kv-contoso-eu (westeurope)");
-    click(&mut h, "Key");
-    click(&mut h, "eu-tde-key (RSA-HSM 2048)");
+    choose_eu_tde_key(&mut h);
     into_view(&mut h, "Save");
     let before = h.get_by_label("Save").rect();
     h.get_by_label("Save").click();

@@ -53,6 +53,61 @@ pub fn remove_server_policy_and_wait(h: &mut Harness<'static, ConsoleApp>) {
     advance(h, "+10m");
 }
 
+/// From sql-contoso-eu's blade: its Transparent data encryption blade, Customer-managed key,
+/// kv-contoso-eu's eu-tde-key chosen (not saved).
+pub fn choose_eu_tde_key(h: &mut Harness<'static, ConsoleApp>) {
+    for label in [
+        "Transparent data encryption",
+        "Customer-managed key",
+        "Key vault",
+        "kv-contoso-eu (westeurope)",
+        "Key",
+        "eu-tde-key (RSA-HSM 2048)",
+    ] {
+        click(h, label);
+    }
+}
+
+/// The Activity log's newest event shown now.
+pub fn newest_activity_event(
+    h: &Harness<'static, ConsoleApp>,
+) -> tde_console::model::ActivityLogEntry {
+    let now = h.state().ws.now();
+    h.state()
+        .ws
+        .activity_log
+        .iter()
+        .rev()
+        .find(|e| e.visible(now))
+        .cloned()
+        .expect("an event")
+}
+
+/// Where the Activity log blade's row of `event` is: its handle is its time, a button (the
+/// top bar's clock may read the same).
+pub fn activity_row(
+    h: &Harness<'static, ConsoleApp>,
+    event: &tde_console::model::ActivityLogEntry,
+) -> egui::Rect {
+    let time = event.time.to_display();
+    h.get_all_by_role_and_label(egui::accesskit::Role::Button, &time)
+        .next()
+        .expect("the event's row")
+        .rect()
+}
+
+/// Clicks the Activity log blade's row of `event` (its time).
+pub fn click_activity_row(
+    h: &Harness<'static, ConsoleApp>,
+    event: &tde_console::model::ActivityLogEntry,
+) {
+    let time = event.time.to_display();
+    h.get_all_by_role_and_label(egui::accesskit::Role::Button, &time)
+        .next()
+        .expect("the event's row")
+        .click();
+}
+
 /// Steps frames until `done` holds (background jobs finish on worker threads).
 pub fn wait_until(
     h: &mut Harness<'static, ConsoleApp>,

@@ -142,12 +142,7 @@ fn shell_line(h: &mut Harness<'static, ConsoleApp>, line: &str) {
 /// The server has no identity yet, and the vault does not let it in.
 fn refused_tde_save(h: &mut Harness<'static, ConsoleApp>) {
     click(h, "sql-contoso-eu");
-    click(h, "Transparent data encryption");
-    click(h, "Customer-managed key");
-    click(h, "Key vault");
-    click(h, "kv-contoso-eu (westeurope)");
-    click(h, "Key");
-    click(h, "eu-tde-key (RSA-HSM 2048)");
+    choose_eu_tde_key(h);
     click(h, "Save");
 }
 

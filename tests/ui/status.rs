@@ -383,12 +383,7 @@ fn tde_save_offers_to_grant_the_server_identity_and_forgets_saved_after_undo() {
 fn save_eu_tde_key(h: &mut Harness<'static, ConsoleApp>) {
     h.run_steps(2);
     click(h, "sql-contoso-eu");
-    click(h, "Transparent data encryption");
-    click(h, "Customer-managed key");
-    click(h, "Key vault");
-    click(h, "kv-contoso-eu (westeurope)");
-    click(h, "Key");
-    click(h, "eu-tde-key (RSA-HSM 2048)");
+    choose_eu_tde_key(h);
     click(h, "Save");
 }
 

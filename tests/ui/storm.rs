@@ -370,28 +370,10 @@ fn at_200_percent_geo_replication_and_the_activity_log_fit_and_open_rows_to_json
         !has(&h, "Description"),
         "the description gives way on a narrow blade (it is in the JSON)"
     );
-    let now = h.state().ws.now();
-    let newest = h
-        .state()
-        .ws
-        .activity_log
-        .iter()
-        .rev()
-        .find(|e| e.visible(now))
-        .cloned()
-        .expect("an event");
-    // The row's handle is its time (the top bar's clock may read the same).
-    let row = |h: &Harness<'static, ConsoleApp>| {
-        h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
-            .next()
-            .expect("the newest row")
-            .rect()
-    };
+    let newest = crate::kit::newest_activity_event(&h);
+    let row = |h: &Harness<'static, ConsoleApp>| crate::kit::activity_row(h, &newest);
     let before = row(&h);
-    h.get_all_by_role_and_label(egui::accesskit::Role::Button, &newest.time.to_display())
-        .next()
-        .expect("the newest row")
-        .click();
+    crate::kit::click_activity_row(&h, &newest);
     h.run_steps(4);
     // The JSON opens beside, not above: the row stays under the pointer.
     assert!(

@@ -167,32 +167,8 @@ fn at_150_percent_the_fitted_topology_draws_its_small_text_readably() {
         }
         // The rest of the picture is a wheel away: scrolled down over the canvas, the last
         // region's vault comes into view.
-        let over =
-            painted_at(&h, "SQL sql-contoso-us").expect("the server") + egui::vec2(20.0, 8.0);
-        let seen = |h: &Harness<'static, ConsoleApp>| {
-            h.output().shapes.iter().any(|c| match &c.shape {
-                egui::Shape::Text(t) if t.galley.text() == "KV kv-contoso-us2" => {
-                    c.clip_rect.contains_rect(t.visual_bounding_rect())
-                }
-                _ => false,
-            })
-        };
-        for _ in 0..20 {
-            if seen(&h) {
-                break;
-            }
-            h.event(egui::Event::PointerMoved(over));
-            h.event(egui::Event::MouseWheel {
-                unit: egui::MouseWheelUnit::Line,
-                delta: egui::vec2(0.0, -1.0),
-                phase: egui::TouchPhase::Move,
-                source: egui::MouseWheelSource::Wheel,
-                modifiers: egui::Modifiers::NONE,
-            });
-            h.run_steps(20);
-        }
         assert!(
-            seen(&h),
+            wheel_down_until_seen(&mut h, "KV kv-contoso-us2"),
             "{look:?}: the wheel brings the last vault into view"
         );
     }
