@@ -122,7 +122,8 @@ fn handle(ws: &mut Workspace, event: &SimEvent) {
                     v.outage_until = None;
                 }
             }
-            ws.continuity.region_outages.retain(|o| o.until > now);
+            // A finished outage is kept: it is history (no backup was taken while the
+            // region was down, the Resource health bars show it).
             for s in &mut ws.servers {
                 if s.protector_change_until.is_some_and(|t| t <= now) {
                     std::sync::Arc::make_mut(s).protector_change_until = None;

@@ -1189,6 +1189,15 @@ fn a_link_is_suspended_while_either_region_is_down() {
         "{:?}",
         states(&ws)
     );
+    // After the region is back, the backups it missed do not reappear.
+    let until = from + Duration::minutes(60);
+    let d = ws.server(SERVER).unwrap().database("sales").unwrap().clone();
+    let taken = backup::recent_backups_on(&ws, SERVER, &d, ws.now(), 50);
+    assert!(
+        taken.iter().all(|b| b.time < from || b.time >= until),
+        "none while the region was down ({from} to {until}): {:?}",
+        taken.iter().map(|b| b.time).collect::<Vec<_>>()
+    );
     // An Inaccessible primary replicates nothing either.
     revoke_until_sales_is_inaccessible(&mut ws);
     let sales = ws
