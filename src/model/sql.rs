@@ -274,6 +274,9 @@ pub struct WrappedDek {
 pub enum ResourceHealth {
     Available,
     Unavailable,
+    /// No health signal yet (the portal's "Unknown"): a database still being restored
+    /// serves no connection and reports nothing until it is created.
+    Unknown,
 }
 
 /// A data page in the clear (TDE off).

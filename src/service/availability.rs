@@ -55,12 +55,13 @@ impl Availability {
     }
 
     /// Resource Health as it follows from the state: Unavailable while connections are
-    /// refused for a reason that is not progress (a lost key, a recovery, a region outage).
+    /// refused for a reason that is not progress (a lost key, a recovery, a region outage);
+    /// Unknown while a restore creates the database (nothing reports on it yet, and
+    /// "Available" beside a refused connection would mislead).
     pub fn health(&self) -> ResourceHealth {
         match self {
-            Availability::Online | Availability::Restoring { .. } | Availability::Paused => {
-                ResourceHealth::Available
-            }
+            Availability::Restoring { .. } => ResourceHealth::Unknown,
+            Availability::Online | Availability::Paused => ResourceHealth::Available,
             Availability::Inaccessible { .. }
             | Availability::Recovering { .. }
             | Availability::RegionOutage { .. } => ResourceHealth::Unavailable,
@@ -157,8 +158,8 @@ pub fn check_connect(ws: &Workspace, server_name: &str, db: &str) -> ServiceResu
 /// followed the state may still say Available on an Inaccessible database).
 pub fn health(ws: &Workspace, s: &SqlServer, d: &Database) -> ResourceHealth {
     match availability(ws, s, d).health() {
-        ResourceHealth::Unavailable => ResourceHealth::Unavailable,
         ResourceHealth::Available => d.health,
+        other => other,
     }
 }
 

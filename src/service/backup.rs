@@ -419,11 +419,16 @@ pub fn restore_database_with(
                 since: now,
                 until: now + restore_duration(&src),
             },
-            health: ResourceHealth::Available,
+            // Nothing reports on it until the restore has created it.
+            health: ResourceHealth::Unknown,
             health_history: vec![HealthEvent {
                 time: now,
-                health: ResourceHealth::Available,
-                reason: format!("Restored from '{}' as of {}.", src.name, point.to_iso()),
+                health: ResourceHealth::Unknown,
+                reason: format!(
+                    "Being restored from '{}' as of {}: no health data until it is online.",
+                    src.name,
+                    point.to_iso()
+                ),
             }],
             dek: None,
             pages: PageStore::Plain(Vec::new()),
@@ -576,6 +581,11 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
             Ok(()) => {
                 dd.state = DatabaseState::Online;
                 dd.settings.pitr_earliest = Some(now);
+                dd.set_health(
+                    now,
+                    ResourceHealth::Available,
+                    "The restore is complete: the database is online.",
+                );
             }
             Err(_) => {
                 dd.state = DatabaseState::Inaccessible {

@@ -233,7 +233,7 @@ fn suggestions(words: &[String]) -> Vec<&'static str> {
         })
     };
     let Some(k) = (2..=typed.len()).rev().find(|&k| under(k).next().is_some()) else {
-        return Vec::new();
+        return by_last_words(typed);
     };
     let next = typed.get(k).copied().unwrap_or("");
     let rest = typed.get(k..).unwrap_or_default().join(" ");
@@ -247,6 +247,29 @@ fn suggestions(words: &[String]) -> Vec<&'static str> {
                 edit_distance(&rest, &tail),
                 c.name,
             )
+        })
+        .collect();
+    ranked.sort_unstable();
+    ranked.into_iter().take(8).map(|(_, _, n)| n).collect()
+}
+
+/// The commands a line that names no group may have meant (`tde shw`, `az tde shw`,
+/// `sql db tde shw`): those whose last words are nearest to the line's words (`az` left
+/// out), nearest first, when near enough to be a typo or a left-out group. At most eight.
+fn by_last_words(typed: &[&str]) -> Vec<&'static str> {
+    let typed: Vec<&str> = typed.iter().copied().skip_while(|w| *w == "az").collect();
+    if typed.len() < 2 {
+        // One word ("shw") is near too many commands to say which.
+        return Vec::new();
+    }
+    let line = typed.join(" ");
+    let near_enough = (line.chars().count() / 3).max(2);
+    let mut ranked: Vec<(usize, usize, &'static str)> = all()
+        .filter_map(|c| {
+            let words: Vec<&str> = c.words().collect();
+            let tail = words.get(words.len().checked_sub(typed.len())?..)?;
+            let d = edit_distance(&line, &tail.join(" "));
+            (d <= near_enough).then_some((d, words.len(), c.name))
         })
         .collect();
     ranked.sort_unstable();
@@ -380,6 +403,14 @@ mod tests {
         assert!(near.len() <= 8);
         // Nothing under an unknown group.
         assert!(suggestions(&words("az nosuchgroup list")).is_empty());
+        // A line that leaves the group out is matched by its last words (walk: `tde shw`
+        // had no suggestion at all).
+        for line in ["tde shw", "az tde shw", "sql db tde shw", "tde show"] {
+            let near = suggestions(&words(line));
+            assert_eq!(near.first(), Some(&"az sql db tde show"), "{line}: {near:?}");
+        }
+        assert!(suggestions(&words("shw")).is_empty(), "one word says too little");
+        assert!(suggestions(&words("make coffee now")).is_empty());
         let CommandError::Usage(e) = unknown_command(&words("az sql db tde shw")) else {
             panic!("a usage error");
         };

@@ -130,6 +130,7 @@ impl ConsoleApp {
                     then_open,
                 }),
                 Action::Spawn(job) => {
+                    self.yield_play_step();
                     if self.job.is_none() {
                         self.job = Some(*job);
                     }

@@ -72,7 +72,7 @@ pub fn set_serving(app: &mut ConsoleApp, ctx: &egui::Context, on: bool) {
 /// job is done, as any change made off the UI thread (its own History point, autosave,
 /// unsaved marker). While another job runs, requests wait for it in the endpoint's channel.
 pub fn serve(app: &mut ConsoleApp, ctx: &egui::Context) {
-    if app.busy() {
+    if app.job.is_some() {
         return;
     }
     let Some(endpoint) = app.serving.endpoint.as_mut() else {

@@ -477,6 +477,7 @@ impl ConsoleApp {
     }
 
     fn restore(&mut self, ws: Workspace) {
+        self.yield_play_step();
         // Bookmarks kept in the file belong to the session, not to a moment of it.
         let kept = std::mem::take(&mut self.ws.bookmarks);
         // Webhooks owed to the outside world are not rewound: what waits is still sent, and
@@ -588,6 +589,9 @@ impl ConsoleApp {
     /// then they run on it). Each runs behind a panic boundary: a bug becomes its error and
     /// the workspace stays as it was before that change.
     fn run_commands(&mut self) {
+        if !self.commands.is_empty() {
+            self.yield_play_step();
+        }
         while self.job.is_none() {
             let Some(q) = self.commands.pop_front() else {
                 return;
@@ -699,8 +703,37 @@ impl ConsoleApp {
         self.nav.expand_all(&self.ws);
     }
 
+    /// Whether a job runs that the workspace must wait for: controls that change it are
+    /// greyed meanwhile. A step of Play is not one: a change asked for while it runs takes
+    /// its place ([`Self::yield_play_step`]), so the clock playing never greys the console.
     pub fn busy(&self) -> bool {
+        self.job.is_some() && !self.play_step_running()
+    }
+
+    /// Whether any job runs, a step of Play included (tests wait for the last step to land).
+    pub fn job_running(&self) -> bool {
         self.job.is_some()
+    }
+
+    /// Whether the job running is a step of Play (not an advance someone clicked).
+    fn play_step_running(&self) -> bool {
+        self.job.as_ref().is_some_and(|j| j.origin == JobOrigin::Clock)
+            && self
+                .pending_clock
+                .is_some_and(|c| matches!(c.source, history::ClockSource::Played(_)))
+    }
+
+    /// A step of Play in flight gives way to a change asked for meanwhile: its result (the
+    /// clock advanced on a copy) is dropped, and the simulated time it was to take is taken
+    /// by the next step, so Play loses no time and the change is made on the workspace as
+    /// the user sees it.
+    pub(crate) fn yield_play_step(&mut self) {
+        if self.play_step_running() {
+            self.job = None;
+            if let Some(span) = self.pending_clock.take() {
+                self.clock.carry += span.seconds as f64;
+            }
+        }
     }
 
     /// Replaces the blade stack with one root blade.
@@ -728,6 +761,8 @@ impl ConsoleApp {
         path: Option<PathBuf>,
         stamp: Option<crate::persist::DiskStamp>,
     ) {
+        // A step of Play on the workspace left must not land on this one.
+        self.yield_play_step();
         // The endpoint served the old workspace's vaults with its tokens: stop it.
         if self.serving.endpoint.take().is_some() {
             self.serving.error =
@@ -1134,7 +1169,11 @@ impl ConsoleApp {
     /// [`Self::advance_clock`] for a click or for a tick of a run of Play (the History
     /// makes one point of each run's ticks).
     fn advance_clock_from(&mut self, by: crate::sim::Duration, source: history::ClockSource) {
-        if self.busy() {
+        if source == history::ClockSource::Clicked {
+            // "+1h" while Play runs: the step in flight gives way to it.
+            self.yield_play_step();
+        }
+        if self.job.is_some() {
             return;
         }
         self.pending_clock = Some(history::ClockSpan {
@@ -1178,7 +1217,7 @@ impl ConsoleApp {
         }
         self.clock.last = Some(now);
         let whole = self.clock.carry.floor();
-        if whole >= 1.0 && !self.busy() {
+        if whole >= 1.0 && self.job.is_none() {
             self.clock.carry -= whole;
             let run = history::ClockSource::Played(self.clock_runs);
             self.advance_clock_from(crate::sim::Duration(whole as i64), run);
@@ -1353,7 +1392,6 @@ impl ConsoleApp {
     fn frame(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll_jobs(&ctx);
-        self.tick_clock(&ctx);
         let now = ctx.input(|i| i.time);
         self.recovery.tick(
             &self.ws,
@@ -1589,6 +1627,9 @@ impl ConsoleApp {
         // Requests from SDK clients, after the frame's own changes: a job of their own.
         endpoint_panel::serve(self, &ctx);
         self.send_webhooks(&ctx);
+        // Play's next step last: what the frame asked for (a click, a shell line, an SDK
+        // client's request, a webhook's outcome) runs before it, never waits behind it.
+        self.tick_clock(&ctx);
         self.update_title(&ctx);
     }
 
@@ -1596,7 +1637,7 @@ impl ConsoleApp {
     /// thread; the outcomes are recorded (an operation) when no job works on a copy of the
     /// workspace, into the current History point (a reaction, not a change to undo or replay).
     fn send_webhooks(&mut self, ctx: &egui::Context) {
-        let may_record = !self.busy();
+        let may_record = self.job.is_none();
         if self.webhooks.poll(&mut self.ws, may_record) > 0 {
             self.history.absorb(&self.ws);
             ctx.request_repaint();

@@ -8,8 +8,9 @@ pub const GREEN: Color32 = Color32::from_rgb(16, 124, 16);
 pub const RED: Color32 = Color32::from_rgb(196, 43, 28);
 pub const AMBER: Color32 = Color32::from_rgb(202, 120, 0);
 pub const BLUE: Color32 = Color32::from_rgb(0, 120, 212);
+/// Neither good nor bad: no signal (Resource health "Unknown"). White on it is 6.3:1.
+pub const GREY: Color32 = Color32::from_rgb(96, 94, 92);
 
-/// A coloured pill with a word in it.
 /// Why a control that changes the workspace is greyed while a job runs.
 pub const BUSY_WHY: &str =
     "A job is running: the workspace takes changes again when it is done (status bar).";
@@ -36,6 +37,7 @@ pub fn one_line_width(
         .x
 }
 
+/// A coloured pill with a word in it.
 pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
     // A badge never breaks inside ("Av/ail/ab/le" at 150 % in a narrow blade): in a
     // wrapping row it starts a new line when the rest of the row is too short for it.
@@ -209,6 +211,7 @@ pub fn health_badge(ui: &mut egui::Ui, h: ResourceHealth) -> egui::Response {
     match h {
         ResourceHealth::Available => badge(ui, "Available", GREEN),
         ResourceHealth::Unavailable => badge(ui, "Unavailable", RED),
+        ResourceHealth::Unknown => badge(ui, "Unknown", GREY),
     }
 }
 

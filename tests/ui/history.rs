@@ -104,7 +104,7 @@ fn a_class_with_a_played_clock_exports_every_change_and_replays_to_the_trainers_
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     click(&mut h, "Pause");
-    wait_until(&mut h, "the last tick", |app| !app.busy());
+    wait_until(&mut h, "the last tick", |app| !app.job_running());
     let played = h.state().ws.now().0 - opened.now().0;
     assert!(played > 60, "the clock played {played}s");
     assert_eq!(
@@ -629,4 +629,53 @@ fn a_line_that_only_reads_is_a_line_of_the_script_but_no_point_to_return_to() {
         .find("\nsim clock advance 10m\n")
         .expect("the advance");
     assert!(read < clock, "{script}");
+}
+
+/// The class plays the clock and the trainer keeps working: while Play runs, Save, the
+/// Cloud Shell and every other change are not greyed ("A job is running") and what they
+/// ask for is done, and the clock goes on playing (walk at 200 %: nothing could be changed
+/// while the clock played).
+#[test]
+fn the_trainer_makes_changes_while_the_clock_plays() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "Play");
+    for _ in 0..10 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let started = h.state().ws.now();
+    assert!(
+        !h.state().busy(),
+        "a step of Play greys nothing: {}",
+        tde_console::ui::widgets::BUSY_WHY
+    );
+    save_eu_protector(&mut h);
+    wait_until(&mut h, "the Save's answer", |app| {
+        app.ws
+            .server("sql-contoso-eu")
+            .is_some_and(|s| s.identity.is_some())
+    });
+    h.run_steps(2);
+    assert!(has(
+        &h,
+        "The server is missing required permissions on the Azure Key Vault."
+    ));
+    crate::fit::shell(
+        &mut h,
+        "az keyvault key show --vault-name kv-contoso-eu --name eu-tde-key --query key.kty -o tsv",
+    );
+    h.run_steps(3);
+    let transcript = h.state().shell.transcript.clone();
+    assert!(
+        transcript.lines().any(|l| l.trim() == "RSA-HSM"),
+        "{transcript}"
+    );
+    // The clock went on playing meanwhile, and still plays.
+    for _ in 0..10 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(h.state().ws.now() > started, "the clock played on");
+    assert!(has(&h, "Pause"), "Play is still on");
 }

@@ -76,6 +76,18 @@ fn a_restoring_database_is_not_marked_like_an_inaccessible_one() {
     assert_eq!((mark.shape, mark.colour), (MarkShape::Progress, BLUE));
     assert!(!mark.needs_attention);
     assert_ne!(mark.colour, RED);
+    // Its Resource health is Unknown (nothing reports on it yet), not "Available" beside
+    // the Query editor's 40613 (walk at 100 %).
+    assert_eq!(
+        tde_console::service::availability::health(ws, s, s.database("sales-jan2").unwrap()),
+        ResourceHealth::Unknown
+    );
+    click(&mut h, "sales-jan2");
+    assert!(has(&h, "Unknown"), "the database blade's Resource health");
+    assert!(
+        !has(&h, "Available"),
+        "no 'Available' badge while it is being restored"
+    );
     // The server blade says the same, in words.
     click(&mut h, "sql-contoso-us");
     assert!(

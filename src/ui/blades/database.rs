@@ -761,6 +761,9 @@ fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<
         };
         if region_down(t) {
             ResourceHealth::Unavailable
+        } else if state_at(t) == "Restoring" {
+            // Nothing reports on a database a restore is still creating.
+            ResourceHealth::Unknown
         } else {
             recorded
         }
@@ -803,6 +806,7 @@ fn health_timeline(ui: &mut egui::Ui, server: &str, d: &Database, cx: &BladeCtx<
     let health = stretches(&|t| match health_at(t) {
         ResourceHealth::Available => ("Available", GREEN),
         ResourceHealth::Unavailable => ("Unavailable", RED),
+        ResourceHealth::Unknown => ("Unknown", widgets::GREY),
     });
     // The window.
     let wid = ui.scope_id().with(("health-window", server, &d.name));
