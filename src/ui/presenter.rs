@@ -82,12 +82,17 @@ pub fn room_wanted(ui: &egui::Ui) -> f32 {
         + 8.0
 }
 
+/// The share of the view the picture keeps at least when the strip has room for two chains.
+const PICTURE_SHARE: f32 = 0.6;
+
 /// The strip's lines in a view `height` points high: room for two chains, or for one when
-/// that would leave the picture less than [`MIN_PICTURE`] (the Cloud Shell open at 200 %).
-/// It depends on the view's height only, so it never changes as the chains do.
+/// that would leave the picture less than [`MIN_PICTURE`] (the Cloud Shell open at 200 %)
+/// or less than [`PICTURE_SHARE`] of the view (200 % on 1280x720: four lines took a third of
+/// the view, mostly empty). It depends on the view's height only, so it never changes as the
+/// chains do.
 fn strip_lines(ui: &egui::Ui, height: f32) -> usize {
     let rest = height - ui.spacing().item_spacing.y - toolbar_height(ui) - 4.0;
-    if rest - strip_height(ui, STRIP_LINES) >= MIN_PICTURE {
+    if rest - strip_height(ui, STRIP_LINES) >= MIN_PICTURE.max(PICTURE_SHARE * height) {
         STRIP_LINES
     } else {
         LINES_PER_CHAIN

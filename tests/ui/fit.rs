@@ -926,6 +926,34 @@ fn the_presenter_pictures_top_stays_put_as_a_chain_begins_and_ends() {
     }
 }
 
+/// Found in a trainer's walk at 200 % (issue 23): with nothing failing, the chain strip kept
+/// four lines (two chains' room) at the top of the presenter view, ~110 points of a 320-point
+/// view, leaving the picture ~155 points. Where four lines would leave the picture less than
+/// 60 % of the view, the strip keeps one chain's two lines (still one height whatever it
+/// narrates); at 100 % it keeps room for two chains.
+#[test]
+fn at_200_percent_the_presenter_strip_leaves_the_picture_most_of_the_view() {
+    for (zoom, most) in [(2.0, 0.6), (1.0, 0.6)] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        h.key_press(egui::Key::F5);
+        h.run_steps(3);
+        assert!(has(&h, "No failure in progress"));
+        let view = h.ctx.content_rect();
+        let toolbar = h.get_by_label("Exit presenter view").rect();
+        let strip_top = h
+            .query_all_by_label_contains("No failure in progress")
+            .map(|n| n.rect().min.y)
+            .fold(f32::MAX, f32::min);
+        // The picture: from under the toolbar to the status bar (a line at the bottom).
+        let picture = view.max.y - toolbar.max.y - 30.0;
+        let presenter = view.max.y - strip_top - 30.0;
+        assert!(
+            picture >= most * presenter,
+            "at {zoom}: the picture is {picture} of the presenter view's {presenter} points"
+        );
+    }
+}
+
 /// Found in the walk at 200 % high contrast (issue 23): while a removal propagated, the
 /// billing chain's label sat under the pills of the server's chain above it (each chain
 /// scrolled inside two lines, showing slivers of its neighbours). The strip's pills and
