@@ -164,18 +164,21 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .weak(),
     );
     egui::ScrollArea::vertical().show(ui, |ui| {
-        egui::Grid::new("served-vaults")
-            .striped(true)
-            .show(ui, |ui| {
-                for v in &endpoint.vaults {
-                    ui.label(&v.name);
-                    ui.monospace(&v.url);
-                    if ui.small_button("Copy").clicked() {
-                        ui.ctx().copy_text(v.url.clone());
-                    }
-                    ui.end_row();
+        // One wrapping row a vault: in a narrow panel (200 %) the Copy button goes under
+        // the URL instead of past the panel's edge.
+        for v in &endpoint.vaults {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(&v.name);
+                ui.monospace(&v.url);
+                if ui
+                    .small_button("Copy")
+                    .on_hover_text(format!("Copy {}'s URL", v.name))
+                    .clicked()
+                {
+                    ui.ctx().copy_text(v.url.clone());
                 }
             });
+        }
         ui.separator();
         ui.label("Certificate authority to trust (connection_verify=):");
         let ca = endpoint.ca_path.display().to_string();

@@ -1855,6 +1855,37 @@ fn the_cloud_shell_runs_powershell_cmdlets_after_choosing_powershell() {
     assert!(has(&h, "az>"));
 }
 
+/// Found in a trainer's walk at 200 % (issue 23): the "Vaults on localhost" panel's Copy
+/// buttons ran past its edge ("Cop"). Every Copy button is whole inside the window.
+#[test]
+fn at_200_percent_the_served_vaults_copy_buttons_are_whole() {
+    let mut h = app_at_200();
+    // A blade open beside it, as in the walk: the panel gets what the blade leaves.
+    crate::console::go_to(&mut h, "kv-contoso-us2");
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    h.run_steps(3);
+    assert!(h.state().serving.endpoint.is_some());
+    let window = h.ctx.content_rect();
+    let copies: Vec<egui::Rect> = h
+        .query_all_by_label("Copy")
+        .map(|n| n.rect())
+        .collect();
+    assert!(copies.len() >= 4, "a Copy per vault and the certificate's");
+    // The panel's right edge inside its margin: where its "×" ends.
+    let edge = h
+        .query_all_by_label("×")
+        .map(|n| n.rect().max.x)
+        .fold(f32::MIN, f32::max);
+    for r in copies {
+        assert!(
+            window.contains_rect(r) && r.max.x <= edge + 0.5,
+            "a Copy button {r:?} runs past the panel's edge {edge} (window {window:?})"
+        );
+    }
+    h.state_mut().serving.endpoint = None;
+}
+
 /// Issue 14: View > "Serve vaults on localhost" starts the endpoint; the top bar shows it,
 /// the panel lists each vault's URL, and a client's request is answered by the running
 /// app (its count goes up) while the trainer watches.
