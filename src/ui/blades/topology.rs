@@ -1535,6 +1535,29 @@ fn brought_into_view(view: Rect, target: Rect) -> Rect {
     }
 }
 
+/// `view` panned back, when a drag or the wheel took it too far, so that some of the
+/// picture covering `whole` stays in view: across and down, at least 30 % of the view or
+/// half the picture, whichever is less (six wheel notches left an empty canvas).
+fn bounded(view: Rect, whole: Rect) -> Rect {
+    if !view.is_finite() || !whole.is_finite() {
+        return view;
+    }
+    let axis = |lo: f32, hi: f32, w_lo: f32, w_hi: f32| -> f32 {
+        let keep = (0.3 * (hi - lo)).min(0.5 * (w_hi - w_lo)).max(0.0);
+        if hi < w_lo + keep {
+            w_lo + keep - hi
+        } else if lo > w_hi - keep {
+            w_hi - keep - lo
+        } else {
+            0.0
+        }
+    };
+    view.translate(vec2(
+        axis(view.min.x, view.max.x, whole.min.x, whole.max.x),
+        axis(view.min.y, view.max.y, whole.min.y, whole.max.y),
+    ))
+}
+
 /// Whether `view` shows only part of the picture covering `whole` (the rest a drag away).
 fn partial(view: Rect, whole: Rect) -> bool {
     !view.expand(1.0).contains_rect(whole)
@@ -1705,15 +1728,28 @@ pub fn canvas(
     let size = vec2(ui.available_width().max(120.0), height.max(80.0));
     let view_id = ui.scope_id().with("topology-view");
     let legend_at_id = ui.scope_id().with("topology-legend-at");
+    // The legend is drawn over the canvas's top: the picture is laid out and fitted in the
+    // canvas under it (it covered "Region eastus" and the server's name), unless that
+    // would leave the picture less than half the canvas (then the legend is over it until
+    // hidden). (Where the legend was last frame: it is drawn after the picture.)
+    let band = if legend_shown(ui) {
+        ui.data(|d| d.get_temp::<Rect>(legend_at_id))
+            .map_or(0.0, |l| (l.bottom() - ui.cursor().top() + 4.0).max(0.0))
+    } else {
+        0.0
+    };
+    let band = if band <= size.y * 0.5 { band } else { 0.0 };
+    // The part of the canvas the picture is fitted to.
+    let free = vec2(size.x, size.y - band);
     // The layout is worked out again only when the picture or the canvas changes.
     type CachedLayout = (u64, egui::Vec2, (usize, Dims), Arc<Layout>, Arc<Wiring>);
     let layout_id = ui.scope_id().with("topology-layout");
     let (per_row, lay, wires) = match ui.data(|d| d.get_temp::<CachedLayout>(layout_id)) {
-        Some((rev, at, per_row, lay, wires)) if rev == ws.revision && at == size => {
+        Some((rev, at, per_row, lay, wires)) if rev == ws.revision && at == free => {
             (per_row, lay, wires)
         }
         _ => {
-            let per_row = best_per_row(&pic, size);
+            let per_row = best_per_row(&pic, free);
             let lay = Arc::new(layout(&pic, per_row.0, per_row.1));
             let measure = |text: &str| {
                 ui.fonts_mut(|f| {
@@ -1729,13 +1765,18 @@ pub fn canvas(
             ui.data_mut(|d| {
                 d.insert_temp(
                     layout_id,
-                    (ws.revision, size, per_row, lay.clone(), wires.clone()),
+                    (ws.revision, free, per_row, lay.clone(), wires.clone()),
                 )
             });
             (per_row, lay, wires)
         }
     };
-    let fit = fit_view(lay.whole, size);
+    let fit = {
+        // Fitted under the legend, then grown upwards over the legend's band.
+        let under = fit_view(lay.whole, free);
+        let per_point = under.height() / free.y.max(1.0);
+        Rect::from_min_max(under.min - vec2(0.0, band * per_point), under.max)
+    };
     let stored: Option<View> = ui.data(|d| d.get_temp(view_id));
     // Fitted again when the canvas changes size (UI zoom, maximise, presenter view) or the
     // layout changes; kept as the user left it otherwise.
@@ -1743,7 +1784,7 @@ pub fn canvas(
         Some(v)
             if asked != Some(Zoom::Fit)
                 && v.per_row == per_row
-                && (v.canvas - size).length() < 2.0
+                && (v.canvas - free).length() < 2.0
                 && v.scene_rect.is_finite()
                 && v.scene_rect.width() > 0.0
                 && v.scene_rect.height() > 0.0 =>
@@ -1801,6 +1842,7 @@ pub fn canvas(
             .unwrap_or(scene_rect.center());
         scene_rect = within_zoom_range(zoomed(scene_rect, centre, wheel), size);
     }
+    scene_rect = bounded(scene_rect, lay.whole);
     let legend_now = if legend_shown(ui) {
         legend(ui, outer)
     } else {
@@ -1825,7 +1867,7 @@ pub fn canvas(
             view_id,
             View {
                 scene_rect,
-                canvas: size,
+                canvas: free,
                 per_row,
             },
         )
