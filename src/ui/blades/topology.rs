@@ -1515,14 +1515,14 @@ fn fit_view(whole: Rect, canvas: egui::Vec2) -> Rect {
 }
 
 /// Where a request to bring a server into the picture's view waits for the canvas.
-fn focus_id() -> egui::Id {
-    egui::Id::new("topology-focus")
+fn focus_id(ctx: &egui::Context) -> egui::Id {
+    ctx.viewport_id().0.with("topology-focus")
 }
 
 /// Asks the picture to bring `server` into view (the chain strip's server name, clicked):
 /// the next frame pans it to the middle of the canvas, at the zoom the picture has.
 pub fn focus(ctx: &egui::Context, server: &str) {
-    ctx.data_mut(|d| d.insert_temp(focus_id(), server.to_ascii_lowercase()));
+    ctx.data_mut(|d| d.insert_temp(focus_id(ctx), server.to_ascii_lowercase()));
     ctx.request_repaint();
 }
 
@@ -1802,7 +1802,7 @@ pub fn canvas(
         _ => {}
     }
     scene_rect = within_zoom_range(scene_rect, size);
-    if let Some(server) = ui.data_mut(|d| d.remove_temp::<String>(focus_id()))
+    if let Some(server) = ui.data_mut(|d| d.remove_temp::<String>(focus_id(ui.ctx())))
         && let Some(r) = lay.server_rect.get(&server)
     {
         scene_rect = brought_into_view(scene_rect, r.expand(FIT_MARGIN));
