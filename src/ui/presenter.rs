@@ -295,9 +295,18 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace, strip: usize) {
             for item in line {
                 match item {
                     Item::Whose => {
-                        line_ui.add(
-                            egui::Label::new(RichText::new(whose.as_str()).strong()).truncate(),
-                        );
+                        // A click brings the server into the picture's view.
+                        let clicked = line_ui
+                            .add(
+                                egui::Label::new(RichText::new(whose.as_str()).strong())
+                                    .truncate()
+                                    .sense(egui::Sense::click()),
+                            )
+                            .on_hover_text("Show this server in the picture")
+                            .clicked();
+                        if clicked {
+                            topology::focus(line_ui.ctx(), &c.server);
+                        }
                     }
                     Item::Before => {
                         let first = laid

@@ -1191,7 +1191,12 @@ fn a_link_is_suspended_while_either_region_is_down() {
     );
     // After the region is back, the backups it missed do not reappear.
     let until = from + Duration::minutes(60);
-    let d = ws.server(SERVER).unwrap().database("sales").unwrap().clone();
+    let d = ws
+        .server(SERVER)
+        .unwrap()
+        .database("sales")
+        .unwrap()
+        .clone();
     let taken = backup::recent_backups_on(&ws, SERVER, &d, ws.now(), 50);
     assert!(
         taken.iter().all(|b| b.time < from || b.time >= until),

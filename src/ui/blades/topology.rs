@@ -38,8 +38,35 @@ const STATUS_LINE: f32 = 24.0;
 const LEFT: f32 = 40.0;
 /// Where that lane runs, left of the servers' boxes.
 const LANE: f32 = 20.0;
-/// A region's width, margins included.
-const COLUMN: f32 = LEFT + SERVER_W + GAP + VAULT_W + 36.0;
+/// The widths a layout draws its boxes at: [`Dims::WIDE`] (the boxes and the room between
+/// them for the arrows' labels), or [`Dims::COMPACT`], narrower, so that two regions sit
+/// side by side on a wide, short canvas (the presenter view at 150 % on 1280x720, where one
+/// column of wide regions left westus under the canvas even after Fit).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Dims {
+    server_w: f32,
+    vault_w: f32,
+    gap: f32,
+}
+
+impl Dims {
+    const WIDE: Dims = Dims {
+        server_w: SERVER_W,
+        vault_w: VAULT_W,
+        gap: GAP,
+    };
+    const COMPACT: Dims = Dims {
+        server_w: 224.0,
+        vault_w: 186.0,
+        gap: 140.0,
+    };
+    const ALL: [Dims; 2] = [Dims::WIDE, Dims::COMPACT];
+
+    /// A region's width with its margins and the gap to the next one.
+    fn column(&self) -> f32 {
+        LEFT + self.server_w + self.gap + self.vault_w + 36.0
+    }
+}
 /// Between rows of regions (the geo-replication lane runs along its middle, and an arrow's
 /// label may sit there).
 const ROW_GAP: f32 = 39.0;
@@ -59,6 +86,8 @@ struct ServerNode {
     online: usize,
     inaccessible: usize,
     other: usize,
+    /// Of `other`, the databases recovering (a revalidated key); the rest are restoring.
+    recovering: usize,
     /// Online but unreachable: their region is out.
     outage: usize,
     /// Dedicated SQL pools paused (not a lost key: counted apart).
@@ -94,22 +123,28 @@ impl ServerNode {
         }
     }
 
-    /// Its databases by state ("3 Online · 1 Inaccessible").
+    /// Its databases by state ("3 Online · 1 Inaccessible"); "0 Online" is left out when
+    /// another state is counted, so the line fits the box at its own size ("0 Online · 4
+    /// Unavailable (region)" was drawn a size smaller than the box's other lines).
     fn summary(&self) -> String {
-        let mut summary = format!("{} Online", self.online);
-        if self.inaccessible > 0 {
-            summary.push_str(&format!(" · {} Inaccessible", self.inaccessible));
+        let restoring = self.other.saturating_sub(self.recovering);
+        let parts: Vec<String> = [
+            (self.online, "Online"),
+            (self.inaccessible, "Inaccessible"),
+            (self.outage, "Unavailable (region)"),
+            (restoring, "Restoring"),
+            (self.recovering, "Recovering"),
+            (self.paused, "Paused"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if parts.is_empty() {
+            "0 Online".to_string()
+        } else {
+            parts.join(" · ")
         }
-        if self.outage > 0 {
-            summary.push_str(&format!(" · {} Unavailable (region)", self.outage));
-        }
-        if self.other > 0 {
-            summary.push_str(&format!(" · {} restoring or recovering", self.other));
-        }
-        if self.paused > 0 {
-            summary.push_str(&format!(" · {} Paused", self.paused));
-        }
-        summary
     }
 
     /// Which kind of key protects it (and its dedicated SQL pools).
@@ -223,7 +258,7 @@ struct Picture {
 fn picture(ws: &Workspace) -> Picture {
     let mut servers = Vec::with_capacity(ws.servers.len());
     for s in &ws.servers {
-        let (mut online, mut inaccessible, mut other) = (0, 0, 0);
+        let (mut online, mut inaccessible, mut other, mut recovering) = (0, 0, 0, 0);
         let mut own: HashMap<String, (KeyUri, usize)> = HashMap::new();
         let mut outage = 0;
         let (mut paused, mut pools) = (0, 0);
@@ -243,6 +278,10 @@ fn picture(ws: &Workspace) -> Picture {
                     inaccessible += 1
                 }
                 crate::service::availability::Availability::RegionOutage { .. } => outage += 1,
+                crate::service::availability::Availability::Recovering { .. } => {
+                    other += 1;
+                    recovering += 1
+                }
                 _ => other += 1,
             }
             if d.encryption_protector.is_some()
@@ -295,6 +334,7 @@ fn picture(ws: &Workspace) -> Picture {
             online,
             inaccessible,
             other,
+            recovering,
             outage,
             paused,
             pools,
@@ -414,6 +454,7 @@ struct Layout {
     /// The middle of the gap under each row of regions (no box there).
     row_gap: Vec<f32>,
     whole: Rect,
+    dims: Dims,
 }
 
 impl Layout {
@@ -426,7 +467,13 @@ impl Layout {
     }
 }
 
-fn layout(pic: &Picture, per_row: usize) -> Layout {
+fn layout(pic: &Picture, per_row: usize, dims: Dims) -> Layout {
+    let Dims {
+        server_w,
+        vault_w,
+        gap,
+    } = dims;
+    let column = dims.column();
     let index_of: HashMap<&str, usize> = pic
         .regions
         .iter()
@@ -443,7 +490,7 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
         let c = index_of.get(s.region.as_str()).copied().unwrap_or(0);
         server_local.push((
             c,
-            Rect::from_min_size(egui::pos2(LEFT, next_y[c]), vec2(SERVER_W, SERVER_H)),
+            Rect::from_min_size(egui::pos2(LEFT, next_y[c]), vec2(server_w, SERVER_H)),
         ));
         next_y[c] += SERVER_H + 28.0;
     }
@@ -452,7 +499,7 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
         let c = index_of.get(w.region.as_str()).copied().unwrap_or(0);
         workspace_local.push((
             c,
-            Rect::from_min_size(egui::pos2(LEFT, next_y[c]), vec2(SERVER_W, SERVER_H)),
+            Rect::from_min_size(egui::pos2(LEFT, next_y[c]), vec2(server_w, SERVER_H)),
         ));
         next_y[c] += SERVER_H + 28.0;
     }
@@ -464,8 +511,8 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
         vault_local.push((
             c,
             Rect::from_min_size(
-                egui::pos2(LEFT + SERVER_W + GAP, vault_y[c]),
-                vec2(VAULT_W, h),
+                egui::pos2(LEFT + server_w + gap, vault_y[c]),
+                vec2(vault_w, h),
             ),
         ));
         vault_y[c] += h + 30.0;
@@ -503,13 +550,13 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
             .fold(140.0f32, f32::max);
         row_top[r + 1] = row_top[r] + tallest + ROW_GAP;
     }
-    let origin = |i: usize| vec2((i % per_row) as f32 * COLUMN, row_top[i / per_row]);
+    let origin = |i: usize| vec2((i % per_row) as f32 * column, row_top[i / per_row]);
     let regions = (0..n)
         .map(|i| {
             Rect::from_min_size(
                 Pos2::ZERO + origin(i),
                 vec2(
-                    COLUMN - 20.0,
+                    column - 20.0,
                     row_top[i / per_row + 1] - row_top[i / per_row] - ROW_GAP,
                 ),
             )
@@ -543,7 +590,7 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
     }
     let whole = Rect::from_min_max(
         Pos2::ZERO,
-        egui::pos2(COLUMN * per_row as f32 - 20.0, row_top[rows] - ROW_GAP),
+        egui::pos2(column * per_row as f32 - 20.0, row_top[rows] - ROW_GAP),
     );
     Layout {
         server_rect,
@@ -554,38 +601,58 @@ fn layout(pic: &Picture, per_row: usize) -> Layout {
         server_row,
         row_gap,
         whole,
+        dims,
     }
 }
 
-/// How many regions to a row make the picture largest on a `canvas`-sized area. When no
-/// number of columns shows it whole at a readable size ([`MIN_FIT_SCALE`]), the most
-/// columns whose width fits at that size: the rest is reached by dragging down only.
-fn best_per_row(pic: &Picture, canvas: egui::Vec2) -> usize {
+/// How many regions to a row, and which box widths ([`Dims`]), make the picture largest on
+/// a `canvas`-sized area (the wide boxes when the compact ones are no larger). When no
+/// layout shows it whole at a readable size ([`MIN_FIT_SCALE`]), the most columns whose
+/// width fits at that size: the rest is reached by dragging down only.
+fn best_per_row(pic: &Picture, canvas: egui::Vec2) -> (usize, Dims) {
     let n = pic.regions.len().max(1);
     // Large estates: a square-ish grid without trying every width.
     if n > 12 {
-        return (n as f32).sqrt().ceil() as usize;
+        return ((n as f32).sqrt().ceil() as usize, Dims::WIDE);
     }
-    let scales: Vec<(usize, f32, f32)> = (1..=n)
-        .map(|k| {
-            let w = layout(pic, k).whole.expand(FIT_MARGIN);
-            let across = canvas.x / w.width();
-            (k, across.min(canvas.y / w.height()), across)
+    let scales: Vec<(usize, Dims, f32, f32)> = Dims::ALL
+        .iter()
+        .flat_map(|dims| {
+            // (In one column the wide boxes are as large: the height decides.)
+            let first = if *dims == Dims::WIDE { 1 } else { 2 };
+            (first..=n).map(move |k| {
+                let w = layout(pic, k, *dims).whole.expand(FIT_MARGIN);
+                let across = canvas.x / w.width();
+                (k, *dims, across.min(canvas.y / w.height()), across)
+            })
         })
         .collect();
-    let (best, scale, _) = scales
-        .iter()
-        .copied()
-        .fold((1, 0.0f32, 0.0f32), |b, c| if c.1 > b.1 { c } else { b });
+    // (A compact layout must be clearly larger to be chosen: its text is a little smaller
+    // in its boxes.)
+    let (best, dims, scale, _) =
+        scales
+            .iter()
+            .copied()
+            .fold((1, Dims::WIDE, 0.0f32, 0.0f32), |b, c| {
+                let better = if c.1 == Dims::WIDE || b.1 != Dims::WIDE {
+                    c.2 > b.2
+                } else {
+                    c.2 > b.2 * 1.02
+                };
+                if better { c } else { b }
+            });
     if scale >= MIN_FIT_SCALE {
-        return best;
+        return (best, dims);
     }
     scales
         .iter()
-        .filter(|(_, _, across)| *across >= MIN_FIT_SCALE)
-        .map(|(k, _, _)| *k)
-        .max()
-        .unwrap_or(1)
+        .filter(|(_, _, _, across)| *across >= MIN_FIT_SCALE)
+        .max_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then((a.1 == Dims::WIDE).cmp(&(b.1 == Dims::WIDE)))
+        })
+        .map(|(k, d, _, _)| (*k, *d))
+        .unwrap_or((1, Dims::WIDE))
 }
 
 /// An arrow along `points` (a straight line, or one routed around boxes).
@@ -721,10 +788,12 @@ struct Wiring {
 const LABEL_PAD: f32 = 8.0;
 
 /// The chip a server under the service-managed key shows beside its box.
-fn chip_rect(server: Rect) -> Rect {
+fn chip_rect(server: Rect, gap: f32) -> Rect {
+    // 30 from the server and 20 from the vaults at the wide gap; less at the compact one.
+    let off = (12.0 + (gap - 140.0) * 0.3).clamp(8.0, 30.0);
     Rect::from_min_size(
-        server.right_top() + vec2(30.0, 10.0),
-        vec2(GAP - 50.0, 50.0),
+        server.right_top() + vec2(off, 10.0),
+        vec2(gap - off - 20.0, 50.0),
     )
 }
 
@@ -973,7 +1042,15 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
         }
         for u in &s.linked {
             if let Some(to) = anchor(u) {
-                let points = vec![r.right_center() + vec2(0.0, 14.0), to];
+                // In a compact layout the gap beside the box has no room for this arrow
+                // beside the others' labels: to a key in a row below, it leaves the box's
+                // bottom, under the others.
+                let from = if lay.dims == Dims::COMPACT && to.y > r.bottom() + SERVER_H {
+                    egui::pos2(r.left() + 60.0, r.bottom())
+                } else {
+                    r.right_center() + vec2(0.0, 14.0)
+                };
+                let points = vec![from, to];
                 wires.push(Wire {
                     points: points.clone(),
                     stroke: Stroke::new(1.5, Color32::GRAY),
@@ -983,7 +1060,7 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
         }
         if s.service_managed {
             // The service-managed key lives with the server: a chip beside it.
-            let chip = chip_rect(*r);
+            let chip = chip_rect(*r, lay.dims.gap);
             wires.push(Wire {
                 points: vec![r.right_top() + vec2(0.0, 32.0), chip.left_center()],
                 stroke: Stroke::new(2.0, GREEN),
@@ -1168,7 +1245,7 @@ pub(crate) fn contrast(a: Color32, b: Color32) -> f32 {
 struct View {
     scene_rect: Rect,
     canvas: egui::Vec2,
-    per_row: usize,
+    per_row: (usize, Dims),
 }
 
 /// A change of the view asked for with a button.
@@ -1437,6 +1514,50 @@ fn fit_view(whole: Rect, canvas: egui::Vec2) -> Rect {
     Rect::from_min_size(egui::pos2(left, all.min.y), seen)
 }
 
+/// Where a request to bring a server into the picture's view waits for the canvas.
+fn focus_id(ctx: &egui::Context) -> egui::Id {
+    ctx.viewport_id().0.with("topology-focus")
+}
+
+/// Asks the picture to bring `server` into view (the chain strip's server name, clicked):
+/// the next frame pans it to the middle of the canvas, at the zoom the picture has.
+pub fn focus(ctx: &egui::Context, server: &str) {
+    ctx.data_mut(|d| d.insert_temp(focus_id(ctx), server.to_ascii_lowercase()));
+    ctx.request_repaint();
+}
+
+/// `view` panned so `target` is wholly in it (to its middle), unless it already is.
+fn brought_into_view(view: Rect, target: Rect) -> Rect {
+    if view.contains_rect(target) {
+        view
+    } else {
+        view.translate(target.center() - view.center())
+    }
+}
+
+/// `view` panned back, when a drag or the wheel took it too far, so that some of the
+/// picture covering `whole` stays in view: across and down, at least 30 % of the view or
+/// half the picture, whichever is less (six wheel notches left an empty canvas).
+fn bounded(view: Rect, whole: Rect) -> Rect {
+    if !view.is_finite() || !whole.is_finite() {
+        return view;
+    }
+    let axis = |lo: f32, hi: f32, w_lo: f32, w_hi: f32| -> f32 {
+        let keep = (0.3 * (hi - lo)).min(0.5 * (w_hi - w_lo)).max(0.0);
+        if hi < w_lo + keep {
+            w_lo + keep - hi
+        } else if lo > w_hi - keep {
+            w_hi - keep - lo
+        } else {
+            0.0
+        }
+    };
+    view.translate(vec2(
+        axis(view.min.x, view.max.x, whole.min.x, whole.max.x),
+        axis(view.min.y, view.max.y, whole.min.y, whole.max.y),
+    ))
+}
+
 /// Whether `view` shows only part of the picture covering `whole` (the rest a drag away).
 fn partial(view: Rect, whole: Rect) -> bool {
     !view.expand(1.0).contains_rect(whole)
@@ -1607,16 +1728,29 @@ pub fn canvas(
     let size = vec2(ui.available_width().max(120.0), height.max(80.0));
     let view_id = ui.scope_id().with("topology-view");
     let legend_at_id = ui.scope_id().with("topology-legend-at");
+    // The legend is drawn over the canvas's top: the picture is laid out and fitted in the
+    // canvas under it (it covered "Region eastus" and the server's name), unless that
+    // would leave the picture less than half the canvas (then the legend is over it until
+    // hidden). (Where the legend was last frame: it is drawn after the picture.)
+    let band = if legend_shown(ui) {
+        ui.data(|d| d.get_temp::<Rect>(legend_at_id))
+            .map_or(0.0, |l| (l.bottom() - ui.cursor().top() + 4.0).max(0.0))
+    } else {
+        0.0
+    };
+    let band = if band <= size.y * 0.5 { band } else { 0.0 };
+    // The part of the canvas the picture is fitted to.
+    let free = vec2(size.x, size.y - band);
     // The layout is worked out again only when the picture or the canvas changes.
-    type CachedLayout = (u64, egui::Vec2, usize, Arc<Layout>, Arc<Wiring>);
+    type CachedLayout = (u64, egui::Vec2, (usize, Dims), Arc<Layout>, Arc<Wiring>);
     let layout_id = ui.scope_id().with("topology-layout");
     let (per_row, lay, wires) = match ui.data(|d| d.get_temp::<CachedLayout>(layout_id)) {
-        Some((rev, at, per_row, lay, wires)) if rev == ws.revision && at == size => {
+        Some((rev, at, per_row, lay, wires)) if rev == ws.revision && at == free => {
             (per_row, lay, wires)
         }
         _ => {
-            let per_row = best_per_row(&pic, size);
-            let lay = Arc::new(layout(&pic, per_row));
+            let per_row = best_per_row(&pic, free);
+            let lay = Arc::new(layout(&pic, per_row.0, per_row.1));
             let measure = |text: &str| {
                 ui.fonts_mut(|f| {
                     f.layout_no_wrap(
@@ -1631,13 +1765,18 @@ pub fn canvas(
             ui.data_mut(|d| {
                 d.insert_temp(
                     layout_id,
-                    (ws.revision, size, per_row, lay.clone(), wires.clone()),
+                    (ws.revision, free, per_row, lay.clone(), wires.clone()),
                 )
             });
             (per_row, lay, wires)
         }
     };
-    let fit = fit_view(lay.whole, size);
+    let fit = {
+        // Fitted under the legend, then grown upwards over the legend's band.
+        let under = fit_view(lay.whole, free);
+        let per_point = under.height() / free.y.max(1.0);
+        Rect::from_min_max(under.min - vec2(0.0, band * per_point), under.max)
+    };
     let stored: Option<View> = ui.data(|d| d.get_temp(view_id));
     // Fitted again when the canvas changes size (UI zoom, maximise, presenter view) or the
     // layout changes; kept as the user left it otherwise.
@@ -1645,7 +1784,7 @@ pub fn canvas(
         Some(v)
             if asked != Some(Zoom::Fit)
                 && v.per_row == per_row
-                && (v.canvas - size).length() < 2.0
+                && (v.canvas - free).length() < 2.0
                 && v.scene_rect.is_finite()
                 && v.scene_rect.width() > 0.0
                 && v.scene_rect.height() > 0.0 =>
@@ -1663,6 +1802,11 @@ pub fn canvas(
         _ => {}
     }
     scene_rect = within_zoom_range(scene_rect, size);
+    if let Some(server) = ui.data_mut(|d| d.remove_temp::<String>(focus_id(ui.ctx())))
+        && let Some(r) = lay.server_rect.get(&server)
+    {
+        scene_rect = brought_into_view(scene_rect, r.expand(FIT_MARGIN));
+    }
     let mut open: Option<BladeKind> = None;
     let (outer, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     // Over the canvas, not over what is drawn over it (the legend takes the wheel).
@@ -1698,6 +1842,7 @@ pub fn canvas(
             .unwrap_or(scene_rect.center());
         scene_rect = within_zoom_range(zoomed(scene_rect, centre, wheel), size);
     }
+    scene_rect = bounded(scene_rect, lay.whole);
     let legend_now = if legend_shown(ui) {
         legend(ui, outer)
     } else {
@@ -1722,7 +1867,7 @@ pub fn canvas(
             view_id,
             View {
                 scene_rect,
-                canvas: size,
+                canvas: free,
                 per_row,
             },
         )
@@ -1851,10 +1996,17 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
             egui::StrokeKind::Inside,
         );
         let max = chip.width() - 4.0;
+        // In a compact layout's narrower chip the line breaks after the hyphen instead.
+        let whole = ink.galley("Service-managed", SMALL, text, f32::INFINITY);
+        let (first, second) = if ink.size(&whole).x <= max {
+            ("Service-managed", "key")
+        } else {
+            ("Service-", "managed key")
+        };
         ink.text(
             chip.center(),
             egui::Align2::CENTER_BOTTOM,
-            "Service-managed",
+            first,
             SMALL,
             text,
             max,
@@ -1862,7 +2014,7 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         ink.text(
             chip.center(),
             egui::Align2::CENTER_TOP,
-            "key",
+            second,
             SMALL,
             text,
             max,
@@ -1918,13 +2070,19 @@ fn draw(ui: &mut egui::Ui, pic: &Picture, lay: &Layout, wiring: &Wiring) -> Opti
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &title));
         let strong = ui.visuals().strong_text_color();
         let name_line = Rect::from_min_size(head.min, vec2(head.width(), VAULT_HEAD));
+        // A name wider than the box is drawn a size smaller (a compact layout's box), cut
+        // only past that.
+        let name = format!("KV {}", v.name);
+        let room = head.width() - 8.0;
+        let wide = ink.size(&ink.galley(&name, TEXT, strong, f32::INFINITY)).x;
         ink.text(
             name_line.center(),
             egui::Align2::CENTER_CENTER,
-            &format!("KV {}", v.name),
-            TEXT,
+            &name,
+            // (With a margin: the size is rounded to whole pixels on screen.)
+            fitting_size(TEXT, wide * 1.04, room, SMALL),
             strong,
-            head.width() - 8.0,
+            room,
         );
         if let Some(status) = v.status() {
             ink.text(
@@ -2028,6 +2186,17 @@ mod tests {
 
     /// The demo's picture, and the same with sql-contoso-us unable to use its protector
     /// (the failing check hangs under its box).
+    /// Every layout of `pic`: each number of regions to a row, in each box width.
+    fn layouts(pic: &Picture) -> Vec<(usize, Dims)> {
+        Dims::ALL
+            .iter()
+            .flat_map(|d| {
+                let first = if *d == Dims::WIDE { 1 } else { 2 };
+                (first..=pic.regions.len()).map(move |k| (k, *d))
+            })
+            .collect()
+    }
+
     fn pictures() -> Vec<Picture> {
         let ws = crate::persist::demo().expect("the demo loads");
         let pic = picture(&ws);
@@ -2062,31 +2231,32 @@ mod tests {
         with_measure(|measure| {
             let ws = crate::persist::demo().expect("the demo loads");
             let base = picture(&ws).servers[0].clone();
-            let width = SERVER_W - 24.0;
-            for (online, inaccessible, outage, other, paused) in [
-                (0, 0, 4, 0, 0),
-                (0, 4, 0, 0, 0),
-                (2, 2, 0, 0, 0),
-                (3, 0, 0, 1, 0),
-                (10, 0, 10, 0, 0),
-            ] {
-                let s = ServerNode {
-                    online,
-                    inaccessible,
-                    outage,
-                    other,
-                    paused,
-                    ..base.clone()
-                };
-                for line in [s.summary(), s.key_line()] {
-                    // `measure` is at SMALL; text width scales with its size.
-                    let wide = measure(&line).x;
-                    let size = fitting_size(SMALL, wide, width, MIN_LINE);
-                    assert!(
-                        wide * size / SMALL <= width + 0.5,
-                        "'{line}' is {} wide at {size} in a {width} box",
-                        wide * size / SMALL
-                    );
+            for width in Dims::ALL.map(|d| d.server_w - 24.0) {
+                for (online, inaccessible, outage, other, paused) in [
+                    (0, 0, 4, 0, 0),
+                    (0, 4, 0, 0, 0),
+                    (2, 2, 0, 0, 0),
+                    (3, 0, 0, 1, 0),
+                    (10, 0, 10, 0, 0),
+                ] {
+                    let s = ServerNode {
+                        online,
+                        inaccessible,
+                        outage,
+                        other,
+                        paused,
+                        ..base.clone()
+                    };
+                    for line in [s.summary(), s.key_line()] {
+                        // `measure` is at SMALL; text width scales with its size.
+                        let wide = measure(&line).x;
+                        let size = fitting_size(SMALL, wide, width, MIN_LINE);
+                        assert!(
+                            wide * size / SMALL <= width + 0.5,
+                            "'{line}' is {} wide at {size} in a {width} box",
+                            wide * size / SMALL
+                        );
+                    }
                 }
             }
         });
@@ -2218,8 +2388,8 @@ mod tests {
         with_measure(|measure| {
             for pic in pictures() {
                 assert!(pic.geo.len() == 1, "the demo has a geo-replication pair");
-                for per_row in 1..=pic.regions.len() {
-                    let lay = layout(&pic, per_row);
+                for (per_row, dims) in layouts(&pic) {
+                    let lay = layout(&pic, per_row, dims);
                     let w = wiring(&pic, &lay, measure);
                     let boxes: Vec<Rect> = lay
                         .boxes()
@@ -2237,7 +2407,7 @@ mod tests {
                         for b in &boxes {
                             assert!(
                                 !l.rect.intersects(*b),
-                                "{per_row} to a row: '{}' at {:?} covers the box {b:?}",
+                                "{per_row} to a row ({dims:?}): '{}' at {:?} covers the box {b:?}",
                                 l.text,
                                 l.rect
                             );
@@ -2245,7 +2415,7 @@ mod tests {
                         for other in &w.labels[i + 1..] {
                             assert!(
                                 !l.rect.intersects(other.rect),
-                                "{per_row} to a row: '{}' {:?} covers '{}' {:?}",
+                                "{per_row} to a row ({dims:?}): '{}' {:?} covers '{}' {:?}",
                                 l.text,
                                 l.rect,
                                 other.text,
@@ -2266,7 +2436,7 @@ mod tests {
                             }
                             assert!(
                                 !l.rect.intersects(*area),
-                                "{per_row} to a row: '{}' at {:?} is inside region {name} \
+                                "{per_row} to a row ({dims:?}): '{}' at {:?} is inside region {name} \
                                  ({area:?}), where its arrow {from:?} -> {to:?} only passes",
                                 l.text,
                                 l.rect
@@ -2282,7 +2452,7 @@ mod tests {
                             for seg in other.points.windows(2) {
                                 assert!(
                                     !segment_hits(seg[0], seg[1], l.rect),
-                                    "{per_row} to a row: '{}' at {:?} covers the arrow {:?}",
+                                    "{per_row} to a row ({dims:?}): '{}' at {:?} covers the arrow {:?}",
                                     l.text,
                                     l.rect,
                                     other.points
@@ -2303,15 +2473,15 @@ mod tests {
     fn an_arrow_label_stays_inside_its_own_regions() {
         with_measure(|measure| {
             for pic in pictures() {
-                for per_row in 1..=pic.regions.len() {
-                    let lay = layout(&pic, per_row);
+                for (per_row, dims) in layouts(&pic) {
+                    let lay = layout(&pic, per_row, dims);
                     let w = wiring(&pic, &lay, measure);
                     for l in w.labels.iter().filter(|l| l.wire.is_some()) {
                         let (from, to) = l.ends;
                         let own = own_regions(&lay, from, to).expect("its ends are in regions");
                         assert!(
                             own.contains_rect(l.rect),
-                            "{per_row} to a row: '{}' at {:?} is outside its regions {own:?}",
+                            "{per_row} to a row ({dims:?}): '{}' at {:?} is outside its regions {own:?}",
                             l.text,
                             l.rect
                         );
@@ -2326,7 +2496,7 @@ mod tests {
                             > 1;
                         assert!(
                             inside || spans,
-                            "{per_row} to a row: '{}' at {:?} is in no region",
+                            "{per_row} to a row ({dims:?}): '{}' at {:?} is in no region",
                             l.text,
                             l.rect
                         );
@@ -2359,7 +2529,7 @@ mod tests {
         assert_eq!(us.broken, None, "no failing check hangs under the box");
         assert_eq!(us.colour(), AMBER, "the box is the outage's colour");
         with_measure(|measure| {
-            let lay = layout(&pic, 1);
+            let lay = layout(&pic, 1, Dims::WIDE);
             let w = wiring(&pic, &lay, measure);
             assert!(w.labels.iter().all(|l| l.colour != RED), "nothing red");
             assert!(
@@ -2379,8 +2549,8 @@ mod tests {
     fn a_geo_replication_arrow_goes_round_the_boxes_between_its_servers() {
         with_measure(|measure| {
             for pic in pictures() {
-                for per_row in 1..=pic.regions.len() {
-                    let lay = layout(&pic, per_row);
+                for (per_row, dims) in layouts(&pic) {
+                    let lay = layout(&pic, per_row, dims);
                     let w = wiring(&pic, &lay, measure);
                     let geo = w
                         .wires
@@ -2396,7 +2566,7 @@ mod tests {
                         for seg in geo.points.windows(2) {
                             assert!(
                                 !segment_hits(seg[0], seg[1], b.shrink(1.0)),
-                                "{per_row} to a row: the arrow {:?} crosses {b:?}",
+                                "{per_row} to a row ({dims:?}): the arrow {:?} crosses {b:?}",
                                 geo.points
                             );
                         }
@@ -2407,7 +2577,7 @@ mod tests {
                         for seg in geo.points.windows(2) {
                             assert!(
                                 !segment_hits(seg[0], seg[1], t),
-                                "{per_row} to a row: the arrow {:?} crosses 'Region {name}' {t:?}",
+                                "{per_row} to a row ({dims:?}): the arrow {:?} crosses 'Region {name}' {t:?}",
                                 geo.points
                             );
                         }
