@@ -1522,7 +1522,8 @@ fn focus_id(ctx: &egui::Context) -> egui::Id {
 /// Asks the picture to bring `server` into view (the chain strip's server name, clicked):
 /// the next frame pans it to the middle of the canvas, at the zoom the picture has.
 pub fn focus(ctx: &egui::Context, server: &str) {
-    ctx.data_mut(|d| d.insert_temp(focus_id(ctx), server.to_ascii_lowercase()));
+    let id = focus_id(ctx);
+    ctx.data_mut(|d| d.insert_temp(id, server.to_ascii_lowercase()));
     ctx.request_repaint();
 }
 
@@ -1802,7 +1803,8 @@ pub fn canvas(
         _ => {}
     }
     scene_rect = within_zoom_range(scene_rect, size);
-    if let Some(server) = ui.data_mut(|d| d.remove_temp::<String>(focus_id(ui.ctx())))
+    let focus = focus_id(ui.ctx());
+    if let Some(server) = ui.data_mut(|d| d.remove_temp::<String>(focus))
         && let Some(r) = lay.server_rect.get(&server)
     {
         scene_rect = brought_into_view(scene_rect, r.expand(FIT_MARGIN));
