@@ -407,9 +407,16 @@ mod tests {
         // had no suggestion at all).
         for line in ["tde shw", "az tde shw", "sql db tde shw", "tde show"] {
             let near = suggestions(&words(line));
-            assert_eq!(near.first(), Some(&"az sql db tde show"), "{line}: {near:?}");
+            assert_eq!(
+                near.first(),
+                Some(&"az sql db tde show"),
+                "{line}: {near:?}"
+            );
         }
-        assert!(suggestions(&words("shw")).is_empty(), "one word says too little");
+        assert!(
+            suggestions(&words("shw")).is_empty(),
+            "one word says too little"
+        );
         assert!(suggestions(&words("make coffee now")).is_empty());
         let CommandError::Usage(e) = unknown_command(&words("az sql db tde shw")) else {
             panic!("a usage error");

@@ -717,7 +717,9 @@ impl ConsoleApp {
 
     /// Whether the job running is a step of Play (not an advance someone clicked).
     fn play_step_running(&self) -> bool {
-        self.job.as_ref().is_some_and(|j| j.origin == JobOrigin::Clock)
+        self.job
+            .as_ref()
+            .is_some_and(|j| j.origin == JobOrigin::Clock)
             && self
                 .pending_clock
                 .is_some_and(|c| matches!(c.source, history::ClockSource::Played(_)))

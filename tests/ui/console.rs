@@ -1867,10 +1867,7 @@ fn at_200_percent_the_served_vaults_copy_buttons_are_whole() {
     h.run_steps(3);
     assert!(h.state().serving.endpoint.is_some());
     let window = h.ctx.content_rect();
-    let copies: Vec<egui::Rect> = h
-        .query_all_by_label("Copy")
-        .map(|n| n.rect())
-        .collect();
+    let copies: Vec<egui::Rect> = h.query_all_by_label("Copy").map(|n| n.rect()).collect();
     assert!(copies.len() >= 4, "a Copy per vault and the certificate's");
     // The panel's right edge inside its margin: where its "×" ends.
     let edge = h
