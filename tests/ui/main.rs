@@ -20,4 +20,3 @@ mod status;
 mod storm;
 mod topology;
 mod walk150;
-mod walka;
