@@ -1166,17 +1166,17 @@ fn a_link_is_suspended_while_either_region_is_down() {
     // Nor does the service back the database up while its region is down.
     behaviour::advance(&mut ws, Duration::minutes(30)).unwrap();
     let from = ws.continuity.region_outages[0].from;
-    let d = ws
-        .server(SERVER)
-        .unwrap()
-        .database("sales")
-        .unwrap()
-        .clone();
-    let taken = backup::recent_backups_on(&ws, SERVER, &d, ws.now(), 4);
+    // sales's newest `n` backups: as the schedule alone would take them, and as taken.
+    let backups = |ws: &Workspace, n: usize| {
+        let d = ws.server(SERVER).unwrap().database("sales").unwrap();
+        (
+            backup::recent_backups(d, ws.now(), n),
+            backup::recent_backups_on(ws, SERVER, d, ws.now(), n),
+        )
+    };
+    let (scheduled, taken) = backups(&ws, 4);
     assert!(
-        backup::recent_backups(&d, ws.now(), 4)
-            .iter()
-            .any(|b| b.time >= from),
+        scheduled.iter().any(|b| b.time >= from),
         "the schedule alone would have taken some"
     );
     assert!(
@@ -1191,13 +1191,7 @@ fn a_link_is_suspended_while_either_region_is_down() {
     );
     // After the region is back, the backups it missed do not reappear.
     let until = from + Duration::minutes(60);
-    let d = ws
-        .server(SERVER)
-        .unwrap()
-        .database("sales")
-        .unwrap()
-        .clone();
-    let taken = backup::recent_backups_on(&ws, SERVER, &d, ws.now(), 50);
+    let (_, taken) = backups(&ws, 50);
     assert!(
         taken.iter().all(|b| b.time < from || b.time >= until),
         "none while the region was down ({from} to {until}): {:?}",
