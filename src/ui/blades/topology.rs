@@ -1460,6 +1460,10 @@ fn zoomed(scene_rect: Rect, centre: Pos2, factor: f32) -> Rect {
 
 /// One step of the − / + buttons and of a wheel notch: 25 % closer, or 20 % further.
 const NOTCH: f32 = 1.25;
+
+/// Seconds within which a second Ctrl+wheel event the same way is the echo of the first
+/// (see [`wheel_zoom`]); a wheel spun fast still zooms 20 steps a second.
+const NOTCH_GAP: f64 = 0.05;
 /// How far the picture zooms, in points of the canvas per scene unit.
 const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.05..=4.0;
 /// `r` grown about its centre to the `canvas`'s proportions: what egui's scene shows of
@@ -1569,9 +1573,14 @@ fn partial(view: Rect, whole: Rect) -> bool {
 /// [`NOTCH`] either way, whatever the mouse sends; a pinch as it comes. While Ctrl+wheel
 /// zooms, the wheel's smoothed scroll is not also a pan. Once a frame: egui may run a
 /// frame's events through a second pass (a tooltip appearing), which would zoom twice.
+/// One step per [`NOTCH_GAP`] either way: X11 sends a notch made by `xdotool click 4` (or
+/// any XTest client: a remote desktop, a presenter's clicker) as two wheel events, a
+/// press and a release, and winit 0.30 passes both on (winit #4386), which zoomed 1.5x.
 fn wheel_zoom(ui: &egui::Ui, over: bool) -> f32 {
     let zooming_id = ui.scope_id().with("topology-wheel-zooming");
     let mut zooming = ui.data(|d| d.get_temp::<bool>(zooming_id)).unwrap_or(false);
+    let last_id = ui.scope_id().with("topology-wheel-last-step");
+    let mut last = ui.data(|d| d.get_temp::<(f64, bool)>(last_id));
     let (line_speed, zoom_speed) = ui.ctx().options(|o| {
         (
             o.input_options.line_scroll_speed,
@@ -1600,8 +1609,13 @@ fn wheel_zoom(ui: &egui::Ui, over: bool) -> f32 {
                         }
                     };
                     let step = (zoom_speed * points).exp();
-                    if step.is_finite() {
+                    let inward = step > 1.0;
+                    let echo = last.is_some_and(|(t, way)| {
+                        way == inward && (0.0..NOTCH_GAP).contains(&(i.time - t))
+                    });
+                    if step.is_finite() && step != 1.0 && !echo {
                         factor *= step.clamp(1.0 / NOTCH, NOTCH);
+                        last = Some((i.time, inward));
                     }
                 }
                 egui::Event::Zoom(z) if i.multi_touch().is_none() && z.is_finite() => {
@@ -1625,7 +1639,12 @@ fn wheel_zoom(ui: &egui::Ui, over: bool) -> f32 {
     let frame = ui.ctx().cumulative_frame_nr();
     let again = ui.data(|d| d.get_temp::<u64>(frame_id)) == Some(frame);
     if over && !again && factor.is_finite() && factor > 0.0 && factor != 1.0 {
-        ui.data_mut(|d| d.insert_temp(frame_id, frame));
+        ui.data_mut(|d| {
+            d.insert_temp(frame_id, frame);
+            if let Some(step) = last {
+                d.insert_temp(last_id, step);
+            }
+        });
         factor
     } else {
         1.0
@@ -2630,6 +2649,46 @@ mod tests {
         // A jump of several lines in one event is still one step.
         let jump = notch(6.0);
         assert!(jump <= NOTCH + 1e-4, "{jump}");
+    }
+
+    /// Found in a real window driven by `xdotool click 4` with Ctrl held (issue 23): X11 sent
+    /// the notch as a press and a release, winit passed both on a frame apart, and each zoomed
+    /// 25 % (1.48x a notch). The echo is one step; notches a tenth of a second apart are two.
+    #[test]
+    fn a_notch_sent_twice_by_x11_zooms_once_and_two_notches_zoom_twice() {
+        let ctx = egui::Context::default();
+        let frame = |time: f64, delta: f32| {
+            let input = egui::RawInput {
+                time: Some(time),
+                events: vec![egui::Event::MouseWheel {
+                    unit: egui::MouseWheelUnit::Line,
+                    delta: vec2(0.0, delta),
+                    phase: egui::TouchPhase::Move,
+                    source: egui::MouseWheelSource::Wheel,
+                    modifiers: egui::Modifiers::CTRL | egui::Modifiers::COMMAND,
+                }],
+                ..Default::default()
+            };
+            let mut factor = 1.0;
+            let mut out = ctx.run_ui(input, |ui| factor *= wheel_zoom(ui, true));
+            out.textures_delta.clear();
+            factor
+        };
+        let press_and_release = frame(1.0, 1.0) * frame(1.004, 1.0);
+        assert!(
+            (1.1..=NOTCH + 1e-4).contains(&press_and_release),
+            "one notch, one step: {press_and_release}"
+        );
+        let next = frame(1.2, 1.0) * frame(1.204, 1.0);
+        assert!(
+            (1.1..=NOTCH + 1e-4).contains(&next),
+            "the next notch is a step of its own: {next}"
+        );
+        let back = frame(1.22, -1.0);
+        assert!(
+            (1.0 / NOTCH - 1e-4..=0.9).contains(&back),
+            "turning back at once zooms out: {back}"
+        );
     }
 
     #[test]
