@@ -324,8 +324,19 @@ fn contents(
         p.plotted = None;
         return;
     };
-    status(ws, p, ui, &a);
-    chart(ws, serving, p, ui, &a, bottom);
+    // The chart right under the state line: at 200 % in the presenter view's dock the first
+    // error's text and the caption above it pushed it below the fold.
+    let now = ws.now();
+    let summary: Summary = service::summary(&a, now - p.span.length(), now);
+    status(ws, p, ui, &a, &summary);
+    let error = first_error(p, &summary, now);
+    let below = room_below(ui, error.as_ref());
+    chart(ws, serving, p, ui, &a, bottom - below);
+    match error {
+        Some((true, text)) => super::widgets::error_box(ui, &text),
+        Some((false, text)) => super::widgets::info_box(ui, &text),
+        None => {}
+    }
 }
 
 /// Server and database pickers.
@@ -395,10 +406,9 @@ fn queue(
 }
 
 /// The summary line, the outage the app is in, and the first error.
-fn status(ws: &Workspace, p: &CustomerAppPanel, ui: &mut egui::Ui, a: &CustomerApp) {
+fn status(ws: &Workspace, p: &CustomerAppPanel, ui: &mut egui::Ui, a: &CustomerApp, s: &Summary) {
     let now = ws.now();
     let span = p.span;
-    let s: Summary = service::summary(a, now - span.length(), now);
     let state = if a.running() {
         format!("Running since {}", hhmm(a.started))
     } else {
@@ -437,28 +447,56 @@ fn status(ws: &Workspace, p: &CustomerAppPanel, ui: &mut egui::Ui, a: &CustomerA
         }
         ui.label(egui::RichText::new(state).weak());
     });
-    if let Some(e) = &s.first_error {
-        let (at, code) = s
-            .first_error_at
-            .clone()
-            .unwrap_or_else(|| (now, String::new()));
-        if s.down_since.is_some() {
-            super::widgets::error_box(
-                ui,
-                &format!("First error of this outage, at {}: ({code}) {e}", hhmm(at)),
-            );
-        } else {
-            // Past: the app answers again. Not a red box that reads as a live failure.
-            super::widgets::info_box(
-                ui,
-                &format!(
-                    "Recovered. The first error in {} was at {}: ({code}) {e}",
-                    span.last().to_lowercase(),
-                    hhmm(at)
-                ),
-            );
-        }
+}
+
+/// The first error of the span, shown under the chart: red while the outage lasts, a note
+/// once the app answers again (`(live, text)`).
+fn first_error(p: &CustomerAppPanel, s: &Summary, now: Timestamp) -> Option<(bool, String)> {
+    let e = s.first_error.as_ref()?;
+    let (at, code) = s
+        .first_error_at
+        .clone()
+        .unwrap_or_else(|| (now, String::new()));
+    Some(if s.down_since.is_some() {
+        (
+            true,
+            format!("First error of this outage, at {}: ({code}) {e}", hhmm(at)),
+        )
+    } else {
+        // Past: the app answers again. Not a red box that reads as a live failure.
+        (
+            false,
+            format!(
+                "Recovered. The first error in {} was at {}: ({code}) {e}",
+                p.span.last().to_lowercase(),
+                hhmm(at)
+            ),
+        )
+    })
+}
+
+/// The height the caption and the first error's box take under the chart at this width.
+fn room_below(ui: &egui::Ui, error: Option<&(bool, String)>) -> f32 {
+    let row = ui.text_style_height(&egui::TextStyle::Body);
+    let spacing = ui.spacing().item_spacing.y;
+    let width = ui.available_width();
+    let lines = |text: &str, wrap: f32| {
+        ui.painter()
+            .layout(
+                text.to_owned(),
+                egui::TextStyle::Body.resolve(ui.style()),
+                egui::Color32::WHITE,
+                wrap.max(40.0),
+            )
+            .size()
+            .y
+    };
+    // The caption's two lines at most (three figures, SDK clients' two more).
+    let mut h = 2.0 * row + 2.0 * spacing;
+    if let Some((_, text)) = error {
+        h += lines(text, width - 16.0) + 16.0 + spacing;
     }
+    h
 }
 
 /// The colour of failures with error `code` (40613 red; others darker reds).
@@ -479,7 +517,7 @@ fn chart(
     a: &CustomerApp,
     bottom: f32,
 ) {
-    use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+    use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
     let span = p.span;
     let (n, width) = span.buckets();
     let now = ws.now();
@@ -536,11 +574,33 @@ fn chart(
             sdk_total.0, sdk_total.1
         ));
     }
+    // The spans, then the legend on the same row (a legend inside the plot covered the
+    // first bars): what each colour is, as swatches.
+    let mut legend: Vec<(String, egui::Color32)> = vec![("Answered".into(), GREEN)];
+    legend.extend(
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("Failed ({c})"), failure_colour(i))),
+    );
+    if show_sdk {
+        legend.push(("SDK requests answered".into(), BLUE));
+        legend.push(("SDK requests refused".into(), AMBER));
+    }
     ui.horizontal_wrapped(|ui| {
         for s in Span::ALL {
             ui.selectable_value(&mut p.span, s, s.label());
         }
-        ui.label(egui::RichText::new(caption).weak());
+        ui.add_space(6.0);
+        for (name, colour) in &legend {
+            ui.horizontal(|ui| {
+                ui.spacing_mut().item_spacing.x = 4.0;
+                let side = ui.text_style_height(&egui::TextStyle::Body) * 0.7;
+                let (r, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+                ui.painter().rect_filled(r, 2.0, *colour);
+                ui.label(name);
+            });
+        }
     });
     let long = span.length() > Duration::days(1);
     let label = move |x: f64| {
@@ -565,7 +625,6 @@ fn chart(
     let x_max = (n as i64 * w) as f64;
     Plot::new(("customer-app-chart", &a.server, &a.database))
         .height(height)
-        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .include_x(0.0)
         .include_x(x_max)
         .include_y(0.0)
@@ -634,5 +693,6 @@ fn chart(
                 );
             }
         });
+    ui.label(egui::RichText::new(caption).weak());
     p.plotted = Some(plotted);
 }

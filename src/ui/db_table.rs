@@ -132,8 +132,8 @@ pub struct GroupColumn<'a> {
     pub is_member: &'a dyn Fn(&Database) -> bool,
 }
 
-/// Shows the filters, the selection buttons and the table of `dbs`. `height` bounds the
-/// table's rows (they scroll inside it).
+/// Shows the filters, the selection buttons and the table of `dbs`. The table's rows take
+/// `height` (they scroll inside it), however many there are.
 pub fn show(
     ui: &mut egui::Ui,
     id: &str,
@@ -255,8 +255,13 @@ pub fn show(
             let mut builder = TableBuilder::new(ui)
                 .striped(true)
                 .sense(egui::Sense::click())
+                // Always `height` tall, wherever the blade is scrolled and however few rows
+                // the filters keep: the table took what the screen had left below it (five
+                // rows on a maximised blade), and a filter keeping one row shortened the blade
+                // so its scroll snapped back and the controls jumped ~100 px under the pointer.
                 .max_scroll_height(height)
-                .min_scrolled_height(height.min(120.0))
+                .min_scrolled_height(height)
+                .auto_shrink([true, false])
                 .column(Column::exact(row_height + 4.0))
                 .column(Column::auto().at_least(90.0).clip(true))
                 .column(Column::auto().at_least(70.0))

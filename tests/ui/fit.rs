@@ -1226,3 +1226,46 @@ fn at_200_percent_the_activity_logs_json_leaves_the_clicked_row_in_sight() {
         );
     }
 }
+
+/// Found in the trainer's walk at 200 % (issue 23): in the presenter view's dock the
+/// customer app's first-error box and caption pushed its chart below the fold, and the
+/// plot's legend sat over the first bars. The chart comes right under the state line, its
+/// legend on the row of spans above it, the caption and the error under it, all in view.
+#[test]
+fn at_200_percent_the_docked_customer_apps_chart_and_legend_are_in_view() {
+    let mut h = crate::console::app_at_zoom(2.0);
+    let principal = server_principal(&h);
+    shell(
+        &mut h,
+        &format!("az keyvault delete-policy --name kv-contoso-us --object-id {principal}"),
+    );
+    click(&mut h, ">_ Cloud Shell");
+    advance(&mut h, "+10m");
+    advance(&mut h, "+10m");
+    click(&mut h, "View");
+    click(&mut h, "Customer app");
+    h.get_all_by_label("Start").next().unwrap().click();
+    h.run_steps(2);
+    wait_until(&mut h, "the app to start", |app| !app.busy());
+    advance(&mut h, "+10m");
+    h.key_press(egui::Key::F5);
+    h.run_steps(4);
+    assert!(h.state().presenter);
+    assert!(has(&h, "First error of this outage"), "the app is down");
+    let legend = fits(&h, "Failed (40613)");
+    let answered = fits(&h, "Answered");
+    let caption = h
+        .query_all_by_label_contains("One bar a simulated minute")
+        .next()
+        .expect("the chart's caption")
+        .rect();
+    let screen = h.ctx.content_rect();
+    assert!(
+        screen.expand(0.5).contains_rect(caption),
+        "the caption under the chart is in view: {caption:?}"
+    );
+    assert!(
+        caption.min.y - legend.max.y.max(answered.max.y) >= 90.0,
+        "the chart between the legend ({legend:?}) and the caption ({caption:?}) is whole"
+    );
+}

@@ -6,7 +6,7 @@
 use crate::common;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use tde_console::model::Workspace;
 use tde_console::scenario::{self, Scenario};
 use tde_console::shell::Shell;
@@ -570,4 +570,75 @@ fn the_navigators_badge_of_a_big_server_is_whole_at_200_percent() {
         rect.max.x <= search.max.x + 12.0,
         "{text:?} at {rect:?} runs past the navigator (search box {search:?})"
     );
+}
+
+/// Found in the trainer's walk (issue 23) at 1280x720: on the maximised Failover groups
+/// blade the group's table showed five rows (it took what the screen had left under it),
+/// and a filter keeping one row shortened the blade, whose scroll snapped back: the filter
+/// and "Select the filtered rows" jumped ~100 px under the pointer. The table takes its
+/// height however many rows the filter keeps, and at least ten rows when maximised.
+#[test]
+fn the_groups_table_keeps_its_height_and_its_controls_stay_put_as_the_filter_narrows() {
+    let s = storm();
+    let ws = storm_workspace(&s, 1);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(move |_cc| {
+            ConsoleApp::with_workspace(ws, None)
+                .with_keys(std::sync::Arc::new(common::FixtureKeys::new()))
+        });
+    h.run_steps(3);
+    let click_at = |h: &mut Harness<'static, ConsoleApp>, label: &str| {
+        h.get_all_by_label(label)
+            .next()
+            .unwrap_or_else(|| panic!("no widget labelled '{label}'"))
+            .click();
+        h.run_steps(4);
+    };
+    click_at(&mut h, "sql-contoso-us2");
+    click_at(&mut h, "Failover groups");
+    // The group's blade is the second; its Maximise the last.
+    h.get_all_by_label("Maximise")
+        .last()
+        .expect("the blade's Maximise")
+        .click();
+    h.run_steps(4);
+    // Scrolled to the blade's end, as a person does to reach the table.
+    h.get_by_label_contains("Create a failover group")
+        .scroll_to_me();
+    h.run_steps(3);
+    let rows_in_view = |h: &Harness<'static, ConsoleApp>| {
+        h.query_all_by_label_contains("app-")
+            .filter(|n| {
+                let r = n.rect();
+                n.accesskit_node().role() == egui::accesskit::Role::Label
+                    && r.min.y >= 0.0
+                    && r.max.y <= 720.0
+            })
+            .count()
+    };
+    let shown = rows_in_view(&h);
+    assert!(shown >= 10, "the maximised table shows {shown} rows");
+    filter_box(&h).click();
+    h.run_steps(2);
+    let controls = |h: &Harness<'static, ConsoleApp>| {
+        (
+            filter_box(h).rect(),
+            h.query_all_by_label_contains("Select the filtered rows")
+                .next()
+                .expect("Select the filtered rows")
+                .rect(),
+        )
+    };
+    let before = controls(&h);
+    filter_box(&h).type_text("app-1100");
+    h.run_steps(4);
+    assert!(has(&h, "1 of 1102 shown"), "the filter kept one row");
+    assert_eq!(
+        controls(&h),
+        before,
+        "the filter's controls moved as it narrowed"
+    );
+    let row = h.get_by_label("app-1100").rect();
+    assert!(row.max.y <= 720.0, "the one row is in view: {row:?}");
 }
