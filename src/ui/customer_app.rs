@@ -423,7 +423,7 @@ fn status(ws: &Workspace, p: &CustomerAppPanel, ui: &mut egui::Ui, a: &CustomerA
             (Some(since), Some(SampleOutcome::Failed { code, .. })) => {
                 let minutes = (now - since).0 / 60;
                 ui.colored_label(
-                    RED,
+                    super::widgets::ink(ui, RED),
                     egui::RichText::new(format!(
                         "Down since {}, {minutes} min ({code})",
                         hhmm(since)
@@ -434,7 +434,7 @@ fn status(ws: &Workspace, p: &CustomerAppPanel, ui: &mut egui::Ui, a: &CustomerA
             (_, Some(SampleOutcome::Ok)) => {
                 let last = a.runs.back().map(|r| r.last(a.every));
                 ui.colored_label(
-                    GREEN,
+                    super::widgets::ink(ui, GREEN),
                     format!(
                         "Up: last query answered at {}",
                         last.map(hhmm).unwrap_or_default()

@@ -344,7 +344,7 @@ fn state_label(ui: &mut egui::Ui, state: &DatabaseState) {
     let text = if state.is_online() {
         text
     } else {
-        text.color(crate::ui::widgets::AMBER)
+        text.color(crate::ui::widgets::ink(ui, crate::ui::widgets::AMBER))
     };
     ui.add(egui::Label::new(text).selectable(false));
 }

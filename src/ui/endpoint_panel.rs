@@ -151,7 +151,7 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         });
     });
     if let Some(e) = &app.serving.error {
-        ui.colored_label(egui::Color32::from_rgb(0xa4, 0x26, 0x2c), e);
+        ui.colored_label(crate::ui::widgets::ink(ui, crate::ui::widgets::RED), e);
     }
     let Some(endpoint) = &app.serving.endpoint else {
         ui.label("Not serving. View > Serve vaults on localhost starts it.");
@@ -249,7 +249,7 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 _ => egui::Color32::from_rgb(0xa4, 0x26, 0x2c),
             };
             ui.horizontal_wrapped(|ui| {
-                ui.colored_label(color, status.to_string());
+                ui.colored_label(crate::ui::widgets::ink(ui, color), status.to_string());
                 ui.label(what);
             });
         }

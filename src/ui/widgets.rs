@@ -197,7 +197,11 @@ pub fn state_badge(ui: &mut egui::Ui, mark: &StateMark) -> egui::Response {
         ui.spacing_mut().item_spacing.x = 4.0;
         let size = ui.spacing().interact_size.y.min(18.0);
         mark_icon(ui, mark, size);
-        let r = ui.label(RichText::new(&mark.label).color(mark.colour).strong());
+        let r = ui.label(
+            RichText::new(&mark.label)
+                .color(ink(ui, mark.colour))
+                .strong(),
+        );
         match &mark.detail {
             Some(d) => r.on_hover_text(d),
             None => r,
@@ -232,6 +236,13 @@ pub fn properties(ui: &mut egui::Ui, id: &str, rows: &[(&str, String)]) {
 
 /// A status colour lifted for a black background (a border or line that must stand out
 /// at well over 3:1): halfway to white.
+/// `c` for text on the panel (a status word, a count in colour): the colour itself where it
+/// reads at 4.5:1 or more, lifted towards white on a dark theme's panel (the dark green
+/// "Online" was 3.9:1 on high contrast's black) or darkened on a light one until it does.
+pub fn ink(ui: &egui::Ui, c: Color32) -> Color32 {
+    crate::ui::blades::topology::readable_on(c, ui.visuals().panel_fill)
+}
+
 pub fn bright(c: Color32) -> Color32 {
     let lift = |v: u8| v + (255 - v) / 2;
     Color32::from_rgb(lift(c.r()), lift(c.g()), lift(c.b()))
@@ -755,6 +766,29 @@ fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle) -> f32 {
 
 #[cfg(test)]
 mod tests {
+
+    /// Found in the walk at 200 % high contrast (issue 23): a database's dark green
+    /// "Online" was 3.9:1 on black. Status words read at 4.5:1 on every theme's panel.
+    #[test]
+    fn status_words_read_at_4_5_to_1_on_every_themes_panel() {
+        use crate::ui::blades::topology::contrast;
+        for visuals in [
+            egui::Visuals::light(),
+            egui::Visuals::dark(),
+            crate::ui::presentation::high_contrast(),
+        ] {
+            let ctx = egui::Context::default();
+            ctx.set_visuals(visuals.clone());
+            let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+                for c in [GREEN, RED, AMBER, BLUE, GREY] {
+                    let written = ink(ui, c);
+                    let ratio = contrast(written, visuals.panel_fill);
+                    assert!(ratio >= 4.5, "{c:?} written {written:?}: {ratio:.2}:1");
+                }
+            });
+            out.textures_delta.clear();
+        }
+    }
 
     #[test]
     fn high_contrast_message_borders_stand_out_on_black() {

@@ -191,7 +191,7 @@ pub fn show(
     }
     if lost > 0 {
         ui.colored_label(
-            widgets::RED,
+            widgets::ink(ui, widgets::RED),
             format!(
                 "{lost} of {} databases are Inaccessible.",
                 s.databases.len()
@@ -200,7 +200,7 @@ pub fn show(
     }
     if unavailable > 0 {
         ui.colored_label(
-            widgets::AMBER,
+            widgets::ink(ui, widgets::AMBER),
             format!(
                 "{unavailable} of {} databases are unavailable while the region is down.",
                 s.databases.len()
@@ -209,7 +209,7 @@ pub fn show(
     }
     if busy > 0 {
         ui.colored_label(
-            widgets::BLUE,
+            widgets::ink(ui, widgets::BLUE),
             format!("{busy} database(s) being restored or brought back online."),
         );
     }

@@ -1276,7 +1276,14 @@ pub fn toolbar(ui: &mut egui::Ui) -> Option<Zoom> {
         }
         let id = legend_id(ui);
         let mut legend = legend_shown(ui);
-        if ui.toggle_value(&mut legend, "Legend").changed() {
+        // A button in both states (a toggle's unselected state was bare text beside the
+        // framed Fit, − and + in high contrast), filled while the legend shows.
+        if ui
+            .add(egui::Button::new("Legend").selected(legend))
+            .on_hover_text(if legend { "Hide the legend" } else { "Show the legend" })
+            .clicked()
+        {
+            legend = !legend;
             ui.data_mut(|d| d.insert_temp(id, legend));
         }
         hint(ui);
