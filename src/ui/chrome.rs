@@ -620,35 +620,66 @@ pub fn toasts(
         room.min + egui::vec2(12.0, 6.0),
         room.max - egui::vec2(12.0, 6.0),
     );
+    // Each toast is shown whole or not at all (walk A: the lowest toast's az line was cut
+    // after "--server-key-type", its value scrolled out of a two-line window): its height
+    // is laid out here, before it is drawn, at the toasts' one width, and as many of the
+    // newest as fit are stacked from the room's bottom up; the older ones are in the
+    // Notifications panel.
+    let style = ctx.global_style();
+    // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
+    // window (the customer app's chart under two errors): at most 45 % of it.
+    let width = 420.0_f32
+        .min(ctx.content_rect().width() * 0.45)
+        .min(room.width());
+    let layouts: Vec<ToastLayout> = toasts[..visible]
+        .iter()
+        .map(|(n, _)| ToastLayout::new(ctx, &style, n, width, None))
+        .collect();
+    let gap = style.spacing.item_spacing.y;
+    // How many of the newest fit (the newest always shows: if even its text does not fit,
+    // it says where the text is).
+    let mut shown = 0;
+    let mut height = 0.0;
+    let mut newest_body = None;
+    for (k, layout) in layouts.iter().rev().enumerate() {
+        let with = height + if k > 0 { gap } else { 0.0 } + layout.height;
+        if with > room.height() + 0.5 {
+            if k == 0 {
+                let (n, _) = &toasts[visible - 1];
+                let short = ToastLayout::new(ctx, &style, n, width, Some(TOO_TALL));
+                height = short.height;
+                newest_body = Some(short);
+                shown = 1;
+            }
+            break;
+        }
+        height = with;
+        shown = k + 1;
+    }
+    let first = visible - shown;
     let mut dismiss = None;
-    // How many of the newest fit.
-    let mut shown = visible;
     let stack = egui::Area::new(egui::Id::unique("toasts"))
-        .constrain_to(room)
-        .anchor(egui::Align2::RIGHT_BOTTOM, [0.0, 0.0])
+        .fixed_pos(egui::pos2(room.max.x - width, room.max.y - height))
+        .constrain(false)
         .order(egui::Order::Tooltip)
         .show(ctx, |ui| {
-            // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
-            // window (the customer app's chart under two errors): at most 45 % of it.
-            let width = 420.0_f32.min(ctx.content_rect().width() * 0.45);
-            ui.set_max_width(width);
-            let frame = egui::Frame::popup(ui.style());
-            let edges = frame.total_margin().sum().y;
-            let row = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
-            let top = ui.cursor().min.y;
-            for (k, (i, (n, _))) in toasts[..visible].iter().enumerate().rev().enumerate() {
-                let left = room.height() - (ui.cursor().min.y - top);
-                // The newest always shows; an older one needs its title row and two lines.
-                if k > 0 && left < edges + 3.0 * row {
-                    shown = k;
-                    break;
-                }
+            ui.set_width(width);
+            ui.spacing_mut().item_spacing.y = gap;
+            // Newest on top: an older toast keeps its place at the bottom as new ones come.
+            for i in (first..visible).rev() {
+                let (n, _) = &toasts[i];
+                let layout = match &newest_body {
+                    Some(short) if i == visible - 1 => short,
+                    _ => &layouts[i],
+                };
                 let color = level_colour(n.level);
                 let is_command = n.title == "Done. As a command:";
                 // Its own buttons: a click on the whole toast would sit above Copy and take
                 // its click (the toast's Copy never copied).
-                frame.stroke(egui::Stroke::new(2.0, color)).show(ui, |ui| {
+                layout.frame(ui.style(), color).show(ui, |ui| {
+                    ui.set_width(layout.inner_width);
                     ui.horizontal(|ui| {
+                        ui.set_height(layout.title_row);
                         badge(ui, level_name(n.level), color);
                         ui.strong(&n.title);
                         if is_command && ui.small_button("Copy").clicked() {
@@ -658,35 +689,14 @@ pub fn toasts(
                             dismiss = Some(i);
                         }
                     });
-                    // A long text scrolls inside its toast rather than past the room, in
-                    // whole lines (a line cut in half read as the whole text).
-                    let line = ui.text_style_height(&if is_command {
-                        egui::TextStyle::Monospace
+                    // A bulk change's list of names is cut short here; Copy, the History
+                    // and the script keep the whole line.
+                    let body = egui::Label::new(layout.body.clone());
+                    ui.add(if is_command {
+                        body.selectable(true)
                     } else {
-                        egui::TextStyle::Body
+                        body
                     });
-                    let text_room = whole_lines((left - edges - row).max(row), line);
-                    // Its own scroll state (by index, a new toast took the height an older
-                    // one had measured: a 5-line az line showed 4 lines at 200 %).
-                    egui::ScrollArea::vertical()
-                        .id_salt(("toast-text", i, n.time, &n.title, &n.text))
-                        .max_height(text_room)
-                        .min_scrolled_height(text_room.min(whole_lines(40.0, line)))
-                        .show(ui, |ui| {
-                            if is_command {
-                                // A bulk change's list of names is cut short here; Copy,
-                                // the History and the script keep the whole line.
-                                ui.add(
-                                    egui::Label::new(
-                                        RichText::new(widgets::short_command(&n.text)).monospace(),
-                                    )
-                                    .wrap()
-                                    .selectable(true),
-                                );
-                            } else {
-                                ui.add(egui::Label::new(&n.text).wrap());
-                            }
-                        });
                 });
             }
         })
@@ -714,12 +724,67 @@ pub fn toasts(
     ctx.request_repaint_after(std::time::Duration::from_secs_f64(next.clamp(0.05, 8.0)));
 }
 
-/// The height of as many whole lines of `line` points as fit in `room` (at least one).
-fn whole_lines(room: f32, line: f32) -> f32 {
-    if line <= 0.0 {
-        return room;
+/// What the newest toast says when even it alone is taller than the room.
+const TOO_TALL: &str = "Too long to show here: the whole text is in Notifications.";
+
+/// A toast laid out before it is drawn: its text at the toasts' width, and its height.
+struct ToastLayout {
+    body: std::sync::Arc<egui::Galley>,
+    /// Its width inside the frame's margins and stroke.
+    inner_width: f32,
+    /// The height of the badge, title and buttons' row.
+    title_row: f32,
+    /// Its whole height, frame included.
+    height: f32,
+}
+
+impl ToastLayout {
+    /// `n` as a toast `width` points wide; `instead` replaces its text.
+    fn new(
+        ctx: &egui::Context,
+        style: &egui::Style,
+        n: &Notification,
+        width: f32,
+        instead: Option<&str>,
+    ) -> Self {
+        let margin = Self::bare_frame(style).total_margin();
+        let inner_width = (width - margin.sum().x).max(1.0);
+        let body: egui::WidgetText = match instead {
+            Some(text) => RichText::new(text).italics().into(),
+            None if n.title == "Done. As a command:" => {
+                RichText::new(widgets::short_command(&n.text))
+                    .monospace()
+                    .into()
+            }
+            None => RichText::new(&n.text).into(),
+        };
+        let body = body.into_galley_impl(
+            ctx,
+            style,
+            egui::text::TextWrapping::wrap_at_width(inner_width),
+            egui::TextStyle::Body.into(),
+            egui::Align::Center,
+        );
+        // The badge is a line of body text with two points above and below; the buttons
+        // and the title are no taller.
+        let text = ctx.fonts_mut(|f| f.row_height(&egui::TextStyle::Body.resolve(style)));
+        let title_row = style.spacing.interact_size.y.max(text + 4.0).ceil();
+        let height = margin.sum().y + title_row + style.spacing.item_spacing.y + body.size().y;
+        Self {
+            body,
+            inner_width,
+            title_row,
+            height,
+        }
     }
-    (room / line).floor().max(1.0) * line
+
+    fn bare_frame(style: &egui::Style) -> egui::Frame {
+        egui::Frame::popup(style).stroke(egui::Stroke::new(2.0, egui::Color32::TRANSPARENT))
+    }
+
+    fn frame(&self, style: &egui::Style, color: egui::Color32) -> egui::Frame {
+        Self::bare_frame(style).stroke(egui::Stroke::new(2.0, color))
+    }
 }
 
 fn level_colour(level: NotificationLevel) -> egui::Color32 {
@@ -1811,14 +1876,6 @@ fn password_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::R
 mod tests {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
-
-    #[test]
-    fn a_toasts_text_room_holds_whole_lines() {
-        // 50 points of room for 14-point lines: three whole lines, never three and a half.
-        assert_eq!(super::whole_lines(50.0, 14.0), 42.0);
-        assert_eq!(super::whole_lines(10.0, 14.0), 14.0, "at least one line");
-        assert_eq!(super::whole_lines(28.0, 14.0), 28.0);
-    }
 
     /// Found in the walk at 200 % (1280x720 is 640 points): while a job ran, the status bar's
     /// line ran past the window's edge. The job's label stays whole, its progress fits what
