@@ -143,3 +143,69 @@ fn a_saves_toasts_show_their_whole_text_and_az_line() {
         }
     }
 }
+
+/// The page's buttons whose click a toast would take: each button of the window (not a
+/// toast's own Copy or ×) is pointed at, as a person would before clicking, and egui says
+/// what a click there presses.
+fn buttons_under_toasts(h: &mut Harness<'static, ConsoleApp>) -> Vec<String> {
+    use egui::accesskit::Role;
+    let screen = h.ctx.content_rect();
+    let bottom = floor(h);
+    let buttons: Vec<(String, egui::Pos2)> = h
+        .query_all_by_role(Role::Button)
+        .filter_map(|n| {
+            let label = n.accesskit_node().label().unwrap_or_default();
+            let c = n.rect().center();
+            (label != "Copy" && label != "×" && screen.contains(c) && c.y < bottom)
+                .then(|| (label, c))
+        })
+        .collect();
+    let mut covered = Vec::new();
+    for (label, c) in buttons {
+        h.event(egui::Event::PointerMoved(c));
+        h.step();
+        let on = h.ctx.viewport(|v| v.hits.click.map(|w| w.layer_id.order));
+        if on == Some(egui::Order::Tooltip) {
+            covered.push(format!("'{label}' at {c:?}"));
+        }
+    }
+    h.event(egui::Event::PointerGone);
+    h.step();
+    covered
+}
+
+/// Found when toasts were made whole (walk A): a fixed 420-point stack in the bottom-right
+/// corner took the click meant for a blade's button under it (a secret's Purge). The
+/// toasts keep off the page's buttons: after a Save, every button of the window is
+/// clickable while its toasts show, at 100 % and at 200 %.
+#[test]
+fn toasts_never_sit_on_a_button_of_the_page() {
+    for (zoom, look) in [(1.0, Look::Dark), (2.0, Look::Light)] {
+        let mut h = demo_at_dt(zoom, look, 1.0 / 60.0);
+        crate::console::go_to(&mut h, "sql-contoso-eu");
+        choose_eu_tde_key(&mut h);
+        save(&mut h);
+        click(
+            &mut h,
+            "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
+        );
+        wait_until(&mut h, "the grant", |app| !app.busy());
+        save(&mut h);
+        assert_eq!(key_type(&h), ServerKeyType::AzureKeyVault, "at {zoom}");
+        h.run_steps(4);
+        // At 100 % the change's message and its az lines; at 200 % (640x360 points) the
+        // message alone keeps off the blade's buttons (its az line is in Notifications).
+        let shown = if zoom == 1.0 {
+            "Done. As a command:"
+        } else {
+            "TDE protector updated"
+        };
+        assert!(has(&h, shown), "at {zoom}: the toasts show");
+        let covered = buttons_under_toasts(&mut h);
+        assert!(has(&h, shown), "at {zoom}: the toasts still show");
+        assert!(
+            covered.is_empty(),
+            "at {zoom}: a toast takes the click of {covered:#?}"
+        );
+    }
+}
