@@ -157,7 +157,7 @@ fn buttons_under_toasts(h: &mut Harness<'static, ConsoleApp>) -> Vec<String> {
             let label = n.accesskit_node().label().unwrap_or_default();
             let c = n.rect().center();
             (label != "Copy" && label != "×" && screen.contains(c) && c.y < bottom)
-                .then(|| (label, c))
+                .then_some((label, c))
         })
         .collect();
     let mut covered = Vec::new();
