@@ -582,13 +582,13 @@ pub fn toasts(
     }
     // While the pointer is over the stack, nothing in it moves (at 200 % the Copy button
     // jumped ~22 points as toasts came and went, and two of three clicks missed): the
-    // toasts shown stay until the pointer leaves, and new ones wait below the fold of
-    // the list until then.
+    // toasts shown stay where they are until the pointer leaves, and new ones wait below
+    // the fold of the list until then.
     let stack_id = egui::Id::unique("toast-stack");
-    let last: Option<(egui::Rect, usize)> = ctx.data(|d| d.get_temp(stack_id));
+    let last: Option<HeldStack> = ctx.data(|d| d.get_temp(stack_id));
     let pointer = ctx.input(|i| i.pointer.hover_pos());
     let held = match (last, pointer) {
-        (Some((rect, shown)), Some(p)) if rect.contains(p) && shown > 0 => Some(shown),
+        (Some(last), Some(p)) if last.rect.contains(p) && last.shown > 0 => Some(last),
         _ => None,
     };
     if held.is_some() {
@@ -610,45 +610,72 @@ pub fn toasts(
         }
     }
     if toasts.is_empty() {
-        ctx.data_mut(|d| d.remove::<(egui::Rect, usize)>(stack_id));
+        ctx.data_mut(|d| d.remove::<HeldStack>(stack_id));
         return;
     }
     // The toasts on screen: while held, those shown last frame (the oldest first in the
     // list; newer ones wait).
-    let visible = held.map_or(toasts.len(), |n| n.min(toasts.len()));
+    let visible = held.map_or(toasts.len(), |h| h.shown.min(toasts.len()));
     let room = egui::Rect::from_min_max(
         room.min + egui::vec2(12.0, 6.0),
         room.max - egui::vec2(12.0, 6.0),
     );
+    let style = ctx.global_style();
+    let notes: Vec<&Notification> = toasts[..visible].iter().map(|(n, _)| n).collect();
+    // Each toast is shown whole or not at all (walk A: the lowest toast's az line was cut
+    // after "--server-key-type", its value scrolled out of a two-line window), as wide as
+    // its text needs up to the stack's width, and the stack is placed where it covers no
+    // button of the page (a fixed 420-point stack took the click meant for a secret's
+    // Purge): see `place_toasts`.
+    let placed = match held {
+        Some(h) => {
+            let layouts: Vec<ToastLayout> = notes
+                .iter()
+                .map(|n| ToastLayout::new(ctx, &style, n, h.width, None))
+                .collect();
+            let shown = h.shown.min(layouts.len());
+            PlacedStack {
+                width: h.width,
+                bottom: h.bottom,
+                layouts: layouts[layouts.len() - shown..].to_vec(),
+            }
+        }
+        None => {
+            let mut avoid = page_click_targets(ctx, room);
+            // Nor the widget the pointer rests on.
+            if let Some(p) = pointer
+                && room.contains(p)
+                && page_widget_under(ctx, p)
+            {
+                avoid.push(p);
+            }
+            place_toasts(ctx, &style, &notes, room, &avoid)
+        }
+    };
+    let shown = placed.layouts.len();
+    let first = visible - shown;
+    let gap = style.spacing.item_spacing.y;
     let mut dismiss = None;
-    // How many of the newest fit.
-    let mut shown = visible;
-    let stack = egui::Area::new(egui::Id::unique("toasts"))
-        .constrain_to(room)
-        .anchor(egui::Align2::RIGHT_BOTTOM, [0.0, 0.0])
-        .order(egui::Order::Tooltip)
-        .show(ctx, |ui| {
-            // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
-            // window (the customer app's chart under two errors): at most 45 % of it.
-            let width = 420.0_f32.min(ctx.content_rect().width() * 0.45);
-            ui.set_max_width(width);
-            let frame = egui::Frame::popup(ui.style());
-            let edges = frame.total_margin().sum().y;
-            let row = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
-            let top = ui.cursor().min.y;
-            for (k, (i, (n, _))) in toasts[..visible].iter().enumerate().rev().enumerate() {
-                let left = room.height() - (ui.cursor().min.y - top);
-                // The newest always shows; an older one needs its title row and two lines.
-                if k > 0 && left < edges + 3.0 * row {
-                    shown = k;
-                    break;
-                }
-                let color = level_colour(n.level);
-                let is_command = n.title == "Done. As a command:";
+    // Newest on top: an older toast keeps its place at the bottom as new ones come.
+    let rects = placed.rects(room.max.x, gap);
+    let mut stack = egui::Rect::NOTHING;
+    for (k, (layout, rect)) in placed.layouts.iter().zip(&rects).enumerate() {
+        let i = first + k;
+        let (n, _) = &toasts[i];
+        let color = level_colour(n.level);
+        let is_command = n.title == "Done. As a command:";
+        let area = egui::Area::new(egui::Id::unique("toasts").with(k))
+            .fixed_pos(rect.min)
+            .constrain(false)
+            .order(egui::Order::Tooltip)
+            .show(ctx, |ui| {
+                ui.set_width(rect.width());
                 // Its own buttons: a click on the whole toast would sit above Copy and take
                 // its click (the toast's Copy never copied).
-                frame.stroke(egui::Stroke::new(2.0, color)).show(ui, |ui| {
+                layout.frame(ui.style(), color).show(ui, |ui| {
+                    ui.set_width(layout.inner_width);
                     ui.horizontal(|ui| {
+                        ui.set_height(layout.title_row);
                         badge(ui, level_name(n.level), color);
                         ui.strong(&n.title);
                         if is_command && ui.small_button("Copy").clicked() {
@@ -658,47 +685,35 @@ pub fn toasts(
                             dismiss = Some(i);
                         }
                     });
-                    // A long text scrolls inside its toast rather than past the room, in
-                    // whole lines (a line cut in half read as the whole text).
-                    let line = ui.text_style_height(&if is_command {
-                        egui::TextStyle::Monospace
+                    // A bulk change's list of names is cut short here; Copy, the History
+                    // and the script keep the whole line.
+                    let body = egui::Label::new(layout.body.clone());
+                    ui.add(if is_command {
+                        body.selectable(true)
                     } else {
-                        egui::TextStyle::Body
+                        body
                     });
-                    let text_room = whole_lines((left - edges - row).max(row), line);
-                    // Its own scroll state (by index, a new toast took the height an older
-                    // one had measured: a 5-line az line showed 4 lines at 200 %).
-                    egui::ScrollArea::vertical()
-                        .id_salt(("toast-text", i, n.time, &n.title, &n.text))
-                        .max_height(text_room)
-                        .min_scrolled_height(text_room.min(whole_lines(40.0, line)))
-                        .show(ui, |ui| {
-                            if is_command {
-                                // A bulk change's list of names is cut short here; Copy,
-                                // the History and the script keep the whole line.
-                                ui.add(
-                                    egui::Label::new(
-                                        RichText::new(widgets::short_command(&n.text)).monospace(),
-                                    )
-                                    .wrap()
-                                    .selectable(true),
-                                );
-                            } else {
-                                ui.add(egui::Label::new(&n.text).wrap());
-                            }
-                        });
                 });
-            }
-        })
-        .response
-        .rect;
+            });
+        stack = stack.union(area.response.rect);
+    }
     // A dismissed toast leaves the held set one smaller (a waiting one does not take its place).
     let held_next = if dismiss.is_some() {
         shown.saturating_sub(1)
     } else {
         shown
     };
-    ctx.data_mut(|d| d.insert_temp(stack_id, (stack, held_next)));
+    ctx.data_mut(|d| {
+        d.insert_temp(
+            stack_id,
+            HeldStack {
+                rect: stack,
+                shown: held_next,
+                width: placed.width,
+                bottom: placed.bottom,
+            },
+        )
+    });
     if let Some(i) = dismiss {
         toasts.remove(i);
     } else if held.is_none() && shown < toasts.len() {
@@ -714,12 +729,327 @@ pub fn toasts(
     ctx.request_repaint_after(std::time::Duration::from_secs_f64(next.clamp(0.05, 8.0)));
 }
 
-/// The height of as many whole lines of `line` points as fit in `room` (at least one).
-fn whole_lines(room: f32, line: f32) -> f32 {
-    if line <= 0.0 {
-        return room;
+/// The toast stack as it was last drawn: held in place while the pointer is over it.
+#[derive(Clone, Copy, Debug)]
+struct HeldStack {
+    rect: egui::Rect,
+    /// How many toasts it showed.
+    shown: usize,
+    /// The widest a toast could be.
+    width: f32,
+    /// Its bottom edge.
+    bottom: f32,
+}
+
+/// Where the toasts go: the newest `layouts` (oldest first), at most `width` wide, the
+/// stack's bottom edge at `bottom`.
+struct PlacedStack {
+    width: f32,
+    bottom: f32,
+    layouts: Vec<ToastLayout>,
+}
+
+impl PlacedStack {
+    /// Each toast's rect, in `layouts`' order, right-aligned at `right`: the oldest at the
+    /// bottom, the newest on top.
+    fn rects(&self, right: f32, gap: f32) -> Vec<egui::Rect> {
+        let mut y = self.bottom;
+        let mut rects = vec![egui::Rect::NOTHING; self.layouts.len()];
+        for (k, layout) in self.layouts.iter().enumerate() {
+            let size = egui::vec2(layout.outer_width, layout.height);
+            rects[k] = egui::Rect::from_min_size(egui::pos2(right - size.x, y - size.y), size);
+            y -= size.y + gap;
+        }
+        rects
     }
-    (room / line).floor().max(1.0) * line
+}
+
+/// The centres of the page's clickable widgets inside `room` as the last frame drew them
+/// (where a person, or a test, clicks them): the toasts keep off them.
+fn page_click_targets(ctx: &egui::Context, room: egui::Rect) -> Vec<egui::Pos2> {
+    let widgets: Vec<(egui::LayerId, egui::Rect)> = ctx.viewport(|v| {
+        v.prev_pass
+            .widgets
+            .layers()
+            .filter(|(layer, _)| is_page_layer(**layer))
+            .flat_map(|(layer, ws)| {
+                ws.iter()
+                    .filter(|w| w.enabled && is_control(w.sense))
+                    .map(|w| (*layer, w.interact_rect))
+            })
+            .collect()
+    });
+    widgets
+        .into_iter()
+        .filter(|(_, r)| r.is_positive() && r.is_finite())
+        .map(|(layer, r)| match ctx.layer_transform_to_global(layer) {
+            Some(t) => (t * r).center(),
+            None => r.center(),
+        })
+        .filter(|c| room.contains(*c))
+        .collect()
+}
+
+/// Whether a clickable widget of the page lies under `p` (the last frame's).
+fn page_widget_under(ctx: &egui::Context, p: egui::Pos2) -> bool {
+    let widgets: Vec<(egui::LayerId, egui::Rect)> = ctx.viewport(|v| {
+        v.prev_pass
+            .widgets
+            .layers()
+            .filter(|(layer, _)| is_page_layer(**layer))
+            .flat_map(|(layer, ws)| {
+                ws.iter()
+                    .filter(|w| w.enabled && is_control(w.sense))
+                    .map(|w| (*layer, w.interact_rect))
+            })
+            .collect()
+    });
+    widgets.into_iter().any(|(layer, r)| {
+        let r = match ctx.layer_transform_to_global(layer) {
+            Some(t) => t * r,
+            None => r,
+        };
+        r.contains(p)
+    })
+}
+
+/// A button, check box, drop-down, link, row or field: what a person clicks to do
+/// something (not selectable text or a scroll bar, which sense clicks and drags but take
+/// no keyboard focus).
+fn is_control(sense: egui::Sense) -> bool {
+    sense.senses_click() && (!sense.senses_drag() || sense.is_focusable())
+}
+
+/// The page's layers: panels, blades, windows and menus, not the toasts or tooltips.
+fn is_page_layer(layer: egui::LayerId) -> bool {
+    !matches!(layer.order, egui::Order::Tooltip | egui::Order::Debug)
+}
+
+/// Places the toasts `notes` (oldest first) in `room`'s right edge so that their stack
+/// covers none of `avoid` (the page's buttons): at the bottom as wide as their text needs
+/// (up to 420 points, 45 % of a narrow window), narrower if that frees the buttons,
+/// higher up the room if no width does; failing all, where it covers the fewest. Each toast is whole: as many of the
+/// newest as fit the room's height are stacked, and if even the newest alone does not
+/// fit it says where its text is.
+fn place_toasts(
+    ctx: &egui::Context,
+    style: &egui::Style,
+    notes: &[&Notification],
+    room: egui::Rect,
+    avoid: &[egui::Pos2],
+) -> PlacedStack {
+    let gap = style.spacing.item_spacing.y;
+    // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
+    // window (the customer app's chart under two errors): at most 45 % of it.
+    let widest = 420.0_f32
+        .min(ctx.content_rect().width() * 0.45)
+        .min(room.width())
+        .max(1.0);
+    let narrowest = widest.min(240.0);
+    let mut widths = vec![widest];
+    let mut w = widest - 40.0;
+    while w > narrowest {
+        widths.push(w);
+        w -= 40.0;
+    }
+    if narrowest < widest {
+        widths.push(narrowest);
+    }
+    // Each width's stack: the newest that fit the room's height (oldest first).
+    let stacks: Vec<(f32, Vec<ToastLayout>)> = widths
+        .iter()
+        .map(|&width| {
+            let all: Vec<ToastLayout> = notes
+                .iter()
+                .map(|n| ToastLayout::new(ctx, style, n, width, None))
+                .collect();
+            let mut height = 0.0;
+            let mut shown = 0;
+            for (k, layout) in all.iter().rev().enumerate() {
+                let with = height + if k > 0 { gap } else { 0.0 } + layout.height;
+                if with > room.height() + 0.5 {
+                    break;
+                }
+                height = with;
+                shown = k + 1;
+            }
+            if shown == 0 {
+                let Some(newest) = notes.last() else {
+                    return (width, Vec::new());
+                };
+                return (
+                    width,
+                    vec![ToastLayout::new(ctx, style, newest, width, Some(TOO_TALL))],
+                );
+            }
+            (width, all[all.len() - shown..].to_vec())
+        })
+        .collect();
+    let covered = |placed: &PlacedStack| -> usize {
+        let rects = placed.rects(room.max.x, gap);
+        avoid
+            .iter()
+            .filter(|p| rects.iter().any(|r| r.expand(2.0).contains(**p)))
+            .count()
+    };
+    // The candidates, best first: at the bottom with the newest `k` toasts (all that fit,
+    // down to the newest two: a change's message and its az line), then higher up the
+    // room, then the newest alone anywhere; each as wide as it may be, then narrower.
+    let most = stacks.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+    let fewest = most.min(2);
+    let mut bottoms = Vec::new();
+    let mut bottom = room.max.y;
+    while bottom >= room.min.y {
+        bottoms.push(bottom);
+        bottom -= 8.0;
+    }
+    let passes: [(&[f32], std::ops::RangeInclusive<usize>); 3] = [
+        (&bottoms[..1.min(bottoms.len())], fewest..=most),
+        (&bottoms, fewest..=most),
+        (&bottoms, 1..=fewest.saturating_sub(1)),
+    ];
+    let mut best: Option<(usize, PlacedStack)> = None;
+    for (bottoms, counts) in passes {
+        for &bottom in bottoms {
+            for k in counts.clone().rev() {
+                for (width, layouts) in &stacks {
+                    if layouts.len() < k {
+                        continue;
+                    }
+                    let layouts = &layouts[layouts.len() - k..];
+                    let height: f32 = layouts.iter().map(|l| l.height).sum::<f32>()
+                        + gap * layouts.len().saturating_sub(1) as f32;
+                    if bottom - height < room.min.y - 0.5 {
+                        continue;
+                    }
+                    let placed = PlacedStack {
+                        width: *width,
+                        bottom,
+                        layouts: layouts.to_vec(),
+                    };
+                    let n = covered(&placed);
+                    if n == 0 {
+                        return placed;
+                    }
+                    if best.as_ref().is_none_or(|(b, _)| n < *b) {
+                        best = Some((n, placed));
+                    }
+                }
+            }
+        }
+    }
+    match best {
+        Some((_, placed)) => placed,
+        None => {
+            let (width, layouts) = stacks.into_iter().next().unwrap_or((widest, Vec::new()));
+            PlacedStack {
+                width,
+                bottom: room.max.y,
+                layouts,
+            }
+        }
+    }
+}
+
+/// What the newest toast says when even it alone is taller than the room.
+const TOO_TALL: &str = "Too long to show here: the whole text is in Notifications.";
+
+/// A toast laid out before it is drawn: its text at the toasts' width, and its height.
+#[derive(Clone)]
+struct ToastLayout {
+    body: std::sync::Arc<egui::Galley>,
+    /// Its width inside the frame's margins and stroke: what its title row and text need,
+    /// at most the stack's width.
+    inner_width: f32,
+    /// Its width, frame included.
+    outer_width: f32,
+    /// The height of the badge, title and buttons' row.
+    title_row: f32,
+    /// Its whole height, frame included.
+    height: f32,
+}
+
+impl ToastLayout {
+    /// `n` as a toast `width` points wide; `instead` replaces its text.
+    fn new(
+        ctx: &egui::Context,
+        style: &egui::Style,
+        n: &Notification,
+        width: f32,
+        instead: Option<&str>,
+    ) -> Self {
+        let margin = Self::bare_frame(style).total_margin();
+        let inner_width = (width - margin.sum().x).max(1.0);
+        let body: egui::WidgetText = match instead {
+            Some(text) => RichText::new(text).italics().into(),
+            None if n.title == "Done. As a command:" => {
+                RichText::new(widgets::short_command(&n.text))
+                    .monospace()
+                    .into()
+            }
+            None => RichText::new(&n.text).into(),
+        };
+        let body = body.into_galley_impl(
+            ctx,
+            style,
+            egui::text::TextWrapping::wrap_at_width(inner_width),
+            egui::TextStyle::Body.into(),
+            egui::Align::Center,
+        );
+        // The badge is a line of body text with two points above and below; the buttons
+        // and the title are no taller.
+        let text = ctx.fonts_mut(|f| f.row_height(&egui::TextStyle::Body.resolve(style)));
+        let title_row = style.spacing.interact_size.y.max(text + 4.0).ceil();
+        let height = margin.sum().y + title_row + style.spacing.item_spacing.y + body.size().y;
+        // The title row: badge, title, Copy (an az line's) and ×, each with its padding.
+        let one_line = |text: RichText, text_style: egui::TextStyle| {
+            egui::WidgetText::from(text)
+                .into_galley_impl(
+                    ctx,
+                    style,
+                    egui::text::TextWrapping::no_max_width(),
+                    text_style.into(),
+                    egui::Align::Center,
+                )
+                .size()
+                .x
+        };
+        let button = |label: &str| {
+            one_line(RichText::new(label), egui::TextStyle::Button)
+                + 2.0 * style.spacing.button_padding.x
+        };
+        let mut parts = vec![
+            one_line(
+                RichText::new(level_name(n.level)).strong(),
+                egui::TextStyle::Body,
+            ) + 16.0,
+            one_line(RichText::new(&n.title).strong(), egui::TextStyle::Body),
+            button("×"),
+        ];
+        if n.title == "Done. As a command:" {
+            parts.push(button("Copy"));
+        }
+        let title_width = parts.iter().sum::<f32>()
+            + style.spacing.item_spacing.x * (parts.len() - 1) as f32
+            + 4.0;
+        // Never narrower than its title row (which does not wrap).
+        let inner_width = body.size().x.min(inner_width).max(title_width).ceil();
+        Self {
+            body,
+            inner_width,
+            outer_width: inner_width + margin.sum().x,
+            title_row,
+            height,
+        }
+    }
+
+    fn bare_frame(style: &egui::Style) -> egui::Frame {
+        egui::Frame::popup(style).stroke(egui::Stroke::new(2.0, egui::Color32::TRANSPARENT))
+    }
+
+    fn frame(&self, style: &egui::Style, color: egui::Color32) -> egui::Frame {
+        Self::bare_frame(style).stroke(egui::Stroke::new(2.0, color))
+    }
 }
 
 fn level_colour(level: NotificationLevel) -> egui::Color32 {
@@ -1811,14 +2141,6 @@ fn password_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::R
 mod tests {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
-
-    #[test]
-    fn a_toasts_text_room_holds_whole_lines() {
-        // 50 points of room for 14-point lines: three whole lines, never three and a half.
-        assert_eq!(super::whole_lines(50.0, 14.0), 42.0);
-        assert_eq!(super::whole_lines(10.0, 14.0), 14.0, "at least one line");
-        assert_eq!(super::whole_lines(28.0, 14.0), 28.0);
-    }
 
     /// Found in the walk at 200 % (1280x720 is 640 points): while a job ran, the status bar's
     /// line ran past the window's edge. The job's label stays whole, its progress fits what

@@ -20,3 +20,4 @@ mod status;
 mod storm;
 mod topology;
 mod walk150;
+mod walka;

@@ -16,20 +16,28 @@ fn notifications_button(h: &Harness<'static, ConsoleApp>) -> egui::Rect {
 }
 
 fn area(h: &Harness<'static, ConsoleApp>, name: &str) -> Option<egui::Rect> {
-    h.ctx
-        .memory(|m| m.area_rect(egui::Id::unique(name)))
-        .filter(|_| {
-            h.ctx.memory(|m| {
-                m.areas().visible_last_frame(&egui::LayerId::new(
-                    if name == "toasts" {
-                        egui::Order::Tooltip
-                    } else {
-                        egui::Order::Foreground
-                    },
-                    egui::Id::unique(name),
-                ))
+    if name == "toasts" {
+        // Each toast is its own area, "toasts" with its place in the stack.
+        return (0..8)
+            .filter_map(|k| {
+                shown_area(
+                    h,
+                    egui::LayerId::new(egui::Order::Tooltip, egui::Id::unique(name).with(k)),
+                )
             })
-        })
+            .reduce(|a, b| a.union(b));
+    }
+    shown_area(
+        h,
+        egui::LayerId::new(egui::Order::Foreground, egui::Id::unique(name)),
+    )
+}
+
+/// The rect of the area `layer`, if it was shown last frame.
+fn shown_area(h: &Harness<'static, ConsoleApp>, layer: egui::LayerId) -> Option<egui::Rect> {
+    h.ctx
+        .memory(|m| m.area_rect(layer.id))
+        .filter(|_| h.ctx.memory(|m| m.areas().visible_last_frame(&layer)))
 }
 
 /// Found on the trainer's walk at 200 % (high contrast and light): after a change made by
