@@ -12,6 +12,7 @@ mod fit;
 mod history;
 mod jump;
 mod msgs;
+mod navrow;
 mod never_reveal;
 mod notif;
 mod recover;
