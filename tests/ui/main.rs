@@ -16,6 +16,7 @@ mod navrow;
 mod never_reveal;
 mod notif;
 mod recover;
+mod rewound_forms;
 mod scale;
 mod status;
 mod storm;
