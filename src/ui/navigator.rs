@@ -6,7 +6,7 @@
 use super::ConsoleApp;
 use super::app_action::AppAction;
 use super::blades::{Action, BladeKind, VaultForms};
-use super::widgets::{self, RED, badge};
+use super::widgets::{self, RED};
 use crate::model::*;
 use egui::RichText;
 use std::collections::HashMap;
@@ -289,19 +289,30 @@ fn contents(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Ve
         let (open_server, open_db, open_vault) = open_resource(app);
         let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
         let row_height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
-        egui::ScrollArea::both()
+        egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, row_height, rows.len(), |ui, range| {
                 for row in &rows[range] {
                     ui.horizontal(|ui| {
                         ui.set_height(ui.spacing().interact_size.y);
+                        // Tight enough that a server's name and "4 down" fit the narrow
+                        // navigator of 200 % on 1280x720 in full.
+                        ui.spacing_mut().item_spacing.x = ROW_GAP;
                         match row {
                             Row::Group { g, open: is_open } => {
                                 let arrow = if *is_open { "-" } else { "+" };
                                 let label = format!("{arrow} {} ({})", g.name, g.location);
-                                if ui
-                                    .selectable_label(false, RichText::new(label).strong())
-                                    .clicked()
+                                // A long name is shortened, whole on hover.
+                                let name = egui::Button::selectable(
+                                    false,
+                                    RichText::new(label.as_str()).strong(),
+                                )
+                                .truncate();
+                                let clicked = ui
+                                    .add(name)
+                                    .on_hover_text(&label)
+                                    .clicked();
+                                if clicked
                                 {
                                     toggle = Some((format!("g:{}", g.name), true));
                                 }
@@ -326,59 +337,74 @@ fn contents(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Ve
                                 // Only what needs attention: a restore or a recovery
                                 // under way is progress, not a failure.
                                 let (lost, region) = attention(&app.ws, s);
-                                // When the row cannot hold it all ("1102 down" was cut to
-                                // "110" at 200 %), the kind and the count give way, then the
-                                // badges' figures shorten ("1.1k down"); all on hover.
-                                let fit = ServerRowFit::new(ui, s, lost, region);
-                                if fit.kind {
-                                    ui.label(
-                                        RichText::new(match s.kind {
-                                            ServerKind::SqlDatabaseServer => "SQL",
-                                            ServerKind::ManagedInstance => "MI",
-                                        })
-                                        .small()
-                                        .weak(),
-                                    )
-                                    .on_hover_text(s.kind.label());
-                                }
+                                // The kind is always there, so the name never moves.
+                                ui.label(
+                                    RichText::new(match s.kind {
+                                        ServerKind::SqlDatabaseServer => "SQL",
+                                        ServerKind::ManagedInstance => "MI",
+                                    })
+                                    .small()
+                                    .weak(),
+                                )
+                                .on_hover_text(s.kind.label());
+                                let changed = changes.server(&s.name);
+                                let badges = |short: bool| {
+                                    let figure = |n: usize| {
+                                        if short {
+                                            short_figure(n)
+                                        } else {
+                                            n.to_string()
+                                        }
+                                    };
+                                    let mut out = Vec::new();
+                                    if lost > 0 {
+                                        out.push(Badge::new(
+                                            format!("{} !", figure(lost)),
+                                            RED,
+                                            format!(
+                                                "{lost} database(s) Inaccessible: they lost access to their key"
+                                            ),
+                                        ));
+                                    }
+                                    if region > 0 {
+                                        out.push(Badge::new(
+                                            format!("{} down", figure(region)),
+                                            widgets::AMBER,
+                                            format!(
+                                                "{region} database(s) unavailable: region {} is down",
+                                                s.location
+                                            ),
+                                        ));
+                                    }
+                                    if changed {
+                                        out.push(Badge::new(
+                                            "changed".into(),
+                                            widgets::AMBER,
+                                            "Changed just now".into(),
+                                        ));
+                                    }
+                                    out
+                                };
                                 let selected = same(open_server, &s.name) && open_db.is_none();
-                                if ui
-                                    .selectable_label(selected, &s.name)
-                                    .on_hover_text(format!(
-                                        "{} · {} database(s)",
-                                        s.kind.label(),
-                                        s.databases.len()
-                                    ))
-                                    .clicked()
+                                let count = format!("({})", s.databases.len());
+                                let hover = format!(
+                                    "{} · {} · {} database(s)",
+                                    s.name,
+                                    s.kind.label(),
+                                    s.databases.len()
+                                );
+                                let count = (RichText::new(count).weak(), "databases");
+                                if name_and_badges(
+                                    ui,
+                                    &s.name,
+                                    selected,
+                                    Some(count),
+                                    Some(hover),
+                                    badges,
+                                )
+                                .clicked()
                                 {
                                     open = blade_for(row);
-                                }
-                                if fit.count {
-                                    ui.label(
-                                        RichText::new(format!("({})", s.databases.len())).weak(),
-                                    );
-                                }
-                                let figure = |n: usize| {
-                                    if fit.short {
-                                        short_figure(n)
-                                    } else {
-                                        n.to_string()
-                                    }
-                                };
-                                if lost > 0 {
-                                    badge(ui, &format!("{} !", figure(lost)), RED).on_hover_text(format!(
-                                        "{lost} database(s) Inaccessible: they lost access to their key"
-                                    ));
-                                }
-                                if region > 0 {
-                                    badge(ui, &format!("{} down", figure(region)), widgets::AMBER)
-                                        .on_hover_text(format!(
-                                            "{region} database(s) unavailable: region {} is down",
-                                            s.location
-                                        ));
-                                }
-                                if changes.server(&s.name) {
-                                    badge(ui, "changed", widgets::AMBER);
                                 }
                             }
                             Row::Database { s, d } => {
@@ -388,25 +414,39 @@ fn contents(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Ve
                                 // The same width for every state: rows do not move.
                                 widgets::mark_icon(ui, &mark, 14.0);
                                 let selected = same(open_server, &s.name) && same(open_db, &d.name);
-                                if ui.selectable_label(selected, d.name.as_str()).clicked() {
-                                    open = blade_for(row);
-                                }
                                 // A dedicated SQL pool (formerly SQL DW) under its server.
-                                if d.is_data_warehouse() {
-                                    ui.label(RichText::new("DW").small().weak())
-                                        .on_hover_text("Dedicated SQL pool (formerly SQL DW)");
-                                }
-                                if changes.database(&s.name, &d.name) {
-                                    badge(ui, &mark.label, widgets::AMBER)
-                                        .on_hover_text("Changed just now");
+                                let dw = d.is_data_warehouse().then(|| {
+                                    (
+                                        RichText::new("DW").small().weak(),
+                                        "Dedicated SQL pool (formerly SQL DW)",
+                                    )
+                                });
+                                let changed = changes.database(&s.name, &d.name);
+                                let badges = |_short: bool| {
+                                    if changed {
+                                        vec![Badge::new(
+                                            mark.label.clone(),
+                                            widgets::AMBER,
+                                            "Changed just now".into(),
+                                        )]
+                                    } else {
+                                        Vec::new()
+                                    }
+                                };
+                                if name_and_badges(ui, &d.name, selected, dw, None, badges)
+                                    .clicked()
+                                {
+                                    open = blade_for(row);
                                 }
                             }
                             Row::Vault { v } => {
                                 ui.add_space(10.0);
                                 ui.label(RichText::new("KV").small().weak());
-                                if ui
-                                    .selectable_label(same(open_vault, &v.name), &v.name)
-                                    .clicked()
+                                let selected = same(open_vault, &v.name);
+                                if name_and_badges(ui, &v.name, selected, None, None, |_| {
+                                    Vec::new()
+                                })
+                                .clicked()
                                 {
                                     open = blade_for(row);
                                 }
@@ -415,21 +455,36 @@ fn contents(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Ve
                                 ui.add_space(10.0);
                                 ui.label(RichText::new("SYN").small().weak())
                                     .on_hover_text("Synapse workspace");
-                                if ui.selectable_label(false, &w.name).clicked() {
-                                    open = blade_for(row);
-                                }
                                 // As servers show their databases: a count, only when
-                                // there is one (the badge must fit a narrow navigator).
-                                if !w.pools.is_empty() {
-                                    ui.label(RichText::new(format!("({})", w.pools.len())).weak())
-                                        .on_hover_text("dedicated SQL pools");
-                                }
-                                if w.awaiting_activation() {
-                                    badge(ui, "not activated", widgets::AMBER).on_hover_text(
-                                        "Awaiting activation of its customer-managed key",
-                                    );
-                                } else if w.cmk_status == Some(CmkStatus::Failed) {
-                                    badge(ui, "failed", RED);
+                                // there is one.
+                                let count = (!w.pools.is_empty()).then(|| {
+                                    (
+                                        RichText::new(format!("({})", w.pools.len())).weak(),
+                                        "dedicated SQL pools",
+                                    )
+                                });
+                                let badges = |_short: bool| {
+                                    if w.awaiting_activation() {
+                                        vec![Badge::new(
+                                            "not activated".into(),
+                                            widgets::AMBER,
+                                            "Awaiting activation of its customer-managed key"
+                                                .into(),
+                                        )]
+                                    } else if w.cmk_status == Some(CmkStatus::Failed) {
+                                        vec![Badge::new(
+                                            "failed".into(),
+                                            RED,
+                                            "Its customer-managed key failed".into(),
+                                        )]
+                                    } else {
+                                        Vec::new()
+                                    }
+                                };
+                                if name_and_badges(ui, &w.name, false, count, None, badges)
+                                    .clicked()
+                                {
+                                    open = blade_for(row);
                                 }
                             }
                         }
@@ -463,51 +518,107 @@ fn attention(ws: &Workspace, s: &SqlServer) -> (usize, usize) {
     (lost, region)
 }
 
-/// What of a server's row fits the navigator's width: the kind ("SQL"), the count, and
-/// the badges' figures in full.
-struct ServerRowFit {
-    kind: bool,
-    count: bool,
-    short: bool,
+/// The space between a row's parts.
+const ROW_GAP: f32 = 5.0;
+/// A badge's margin left and right of its word.
+const PILL_MARGIN: i8 = 6;
+
+/// A badge of the navigator: [`badge`]'s pill with narrower margins.
+fn pill(ui: &mut egui::Ui, text: &str, color: egui::Color32) -> egui::Response {
+    let rich = RichText::new(text).color(egui::Color32::WHITE).strong();
+    egui::Frame::new()
+        .fill(color)
+        .corner_radius(9.0)
+        .inner_margin(egui::Margin::symmetric(PILL_MARGIN, 2))
+        .show(ui, |ui| ui.add(egui::Label::new(rich).extend()))
+        .response
 }
 
-impl ServerRowFit {
-    fn new(ui: &egui::Ui, s: &SqlServer, lost: usize, region: usize) -> Self {
-        let gap = ui.spacing().item_spacing.x;
-        let width = |t: RichText| widgets::one_line_width(ui, t, egui::TextStyle::Body) + gap;
-        let badges = |short: bool| -> f32 {
-            [(lost, " !"), (region, " down")]
-                .iter()
-                .filter(|(n, _)| *n > 0)
-                .map(|(n, w)| {
-                    let n = if short {
-                        short_figure(*n)
-                    } else {
-                        n.to_string()
-                    };
-                    width(RichText::new(format!("{n}{w}")).strong()) + 16.0
-                })
-                .sum()
-        };
-        let room = ui.available_width();
-        let name = width(RichText::new(&s.name)) + 2.0 * ui.spacing().button_padding.x;
-        let kind = width(RichText::new("SQL").small());
-        let count = width(RichText::new(format!("({})", s.databases.len())));
-        let all = name + kind + count + badges(false);
-        if all <= room || (lost == 0 && region == 0) {
-            return Self {
-                kind: true,
-                count: true,
-                short: false,
-            };
-        }
-        let bare = name + badges(false);
+/// A coloured pill on a row's right, and what hovering it says.
+struct Badge {
+    text: String,
+    colour: egui::Color32,
+    hover: String,
+}
+
+impl Badge {
+    fn new(text: String, colour: egui::Color32, hover: String) -> Self {
         Self {
-            kind: false,
-            count: false,
-            short: bare > room,
+            text,
+            colour,
+            hover,
         }
     }
+}
+
+/// What a row shows after its lead (indent, arrow, kind): the name where it always is, what
+/// follows the name (a count), and the badges in a column at the row's right. When the
+/// row cannot hold it all (a narrow navigator, "1102 down"), the badges' figures shorten
+/// ("1.1k down"), then what follows the name goes (it is on hover), then the name is
+/// shortened with an ellipsis (whole on hover): a badge never moves the name, and is
+/// never cut at the navigator's edge. The name's response.
+fn name_and_badges(
+    ui: &mut egui::Ui,
+    name: &str,
+    selected: bool,
+    after: Option<(RichText, &str)>,
+    hover: Option<String>,
+    badges: impl Fn(bool) -> Vec<Badge>,
+) -> egui::Response {
+    let gap = ui.spacing().item_spacing.x;
+    let body = egui::TextStyle::Body;
+    let pill_width = |b: &Badge| {
+        widgets::one_line_width(ui, RichText::new(&b.text).strong(), body.clone())
+            + 2.0 * PILL_MARGIN as f32
+            + gap
+    };
+    let pills = |list: &[Badge]| list.iter().map(pill_width).sum::<f32>();
+    // Room to the navigator's edge (the scroll bar floats, unseen until hovered).
+    let room = ui.available_width();
+    let name_width =
+        widgets::one_line_width(ui, name, body.clone()) + 2.0 * ui.spacing().button_padding.x;
+    let after_width = after.as_ref().map_or(0.0, |(t, _)| {
+        widgets::one_line_width(ui, t.clone(), body.clone()) + gap
+    });
+    let mut list = badges(false);
+    if name_width + after_width + pills(&list) > room {
+        list = badges(true);
+    }
+    let show_after = name_width + after_width + pills(&list) <= room;
+    let name_room = (room - pills(&list) - if show_after { after_width } else { 0.0 }).max(0.0);
+    let truncated = name_width > name_room;
+    let height = ui.spacing().interact_size.y;
+    let response = ui
+        .allocate_ui_with_layout(
+            egui::vec2(name_room.min(name_width), height),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| ui.add(egui::Button::selectable(selected, name).truncate()),
+        )
+        .inner;
+    // What the row cannot show is said on hover.
+    let mut said = hover.unwrap_or_default();
+    if said.is_empty() && (truncated || !show_after) {
+        said = match (&after, show_after) {
+            (Some((t, what)), false) => format!("{name} {} {what}", t.text()),
+            _ => name.to_string(),
+        };
+    }
+    let response = if said.is_empty() {
+        response
+    } else {
+        response.on_hover_text(said)
+    };
+    if show_after && let Some((t, what)) = after {
+        ui.label(t).on_hover_text(what);
+    }
+    if !list.is_empty() {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            for b in list.iter().rev() {
+                pill(ui, &b.text, b.colour).on_hover_text(&b.hover);
+            }
+        });
+    }
+    response
 }
 
 /// 1102 as "1.1k" (a badge in a narrow row).

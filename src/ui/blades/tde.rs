@@ -16,6 +16,65 @@ pub struct TdeForm {
     pub make_default: bool,
     pub auto_rotate: bool,
     pub message: Option<Result<String, String>>,
+    /// The form's fields and the server's protector when they last agreed (or the form
+    /// was filled from the server). The server changed since by something else than this
+    /// form (Rewind to here, Undo, the Cloud Shell): a form with no unsaved edits then
+    /// shows the server as it is; one with unsaved edits keeps them.
+    seen: Option<(Fields, Protector)>,
+}
+
+/// What the person can set in the form.
+type Fields = (
+    ServerKeyType,
+    bool,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    bool,
+);
+
+/// What a protector is, as the form can ask for it: the key type and, for a customer-managed
+/// key, (vault, key, version) in lower case (no version: the key's current one) and
+/// auto-rotation.
+type Protector = (ServerKeyType, Option<(String, String, String)>, bool);
+
+/// (vault, key, version) of `uri` in lower case; no version is the key's current one.
+fn key_of(
+    ws: &Workspace,
+    vault: &str,
+    key: &str,
+    version: Option<&str>,
+) -> (String, String, String) {
+    let version = match version.filter(|v| !v.is_empty()) {
+        Some(v) => v.to_string(),
+        None => ws
+            .vault(vault)
+            .and_then(|v| v.key(key))
+            .and_then(|k| k.current())
+            .map(|k| k.version.0.clone())
+            .unwrap_or_default(),
+    };
+    (
+        vault.to_ascii_lowercase(),
+        key.to_ascii_lowercase(),
+        version.to_ascii_lowercase(),
+    )
+}
+
+/// The server's protector now.
+fn protector_of(ws: &Workspace, server: &str) -> Option<Protector> {
+    let s = ws.server(server)?;
+    Some(match s.protector.key_type {
+        ServerKeyType::ServiceManaged => (ServerKeyType::ServiceManaged, None, false),
+        t => (
+            t,
+            s.protector_uri()
+                .map(|u| key_of(ws, &u.vault, &u.key, u.version.as_deref())),
+            s.protector.auto_rotation,
+        ),
+    })
 }
 
 impl TdeForm {
@@ -31,6 +90,7 @@ impl TdeForm {
             make_default: true,
             auto_rotate: false,
             message: None,
+            seen: None,
         };
         if let Some(s) = ws.server(server) {
             f.mode = s.protector.key_type;
@@ -42,7 +102,63 @@ impl TdeForm {
                 f.version = uri.version.unwrap_or_default();
             }
         }
+        f.seen = protector_of(ws, server).map(|p| (f.fields(), p));
         f
+    }
+
+    fn fields(&self) -> Fields {
+        (
+            self.mode,
+            self.enter_identifier,
+            self.vault.clone(),
+            self.key.clone(),
+            self.version.clone(),
+            self.kid_text.clone(),
+            self.make_default,
+            self.auto_rotate,
+        )
+    }
+
+    /// The protector a Save of the form would give the server.
+    fn asks(&self, ws: &Workspace) -> Protector {
+        match self.mode {
+            ServerKeyType::ServiceManaged => (ServerKeyType::ServiceManaged, None, false),
+            t => {
+                let key = if self.enter_identifier {
+                    KeyUri::parse(&self.kid_text)
+                        .map(|u| key_of(ws, &u.vault, &u.key, u.version.as_deref()))
+                } else {
+                    Some(key_of(ws, &self.vault, &self.key, Some(&self.version)))
+                };
+                (t, key, self.auto_rotate)
+            }
+        }
+    }
+
+    /// Follows a change of the server this form did not make. Whether the form has unsaved
+    /// edits the server's protector changed under (the form says so).
+    fn follow(&mut self, ws: &Workspace, server: &str) -> bool {
+        let Some(now) = protector_of(ws, server) else {
+            return false;
+        };
+        if self.asks(ws) == now {
+            // The form says what the server has (a Save of it landed, or it was never
+            // edited): in agreement.
+            self.seen = Some((self.fields(), now));
+            return false;
+        }
+        match &self.seen {
+            Some((_, then)) if *then == now => false,
+            // No unsaved edits: the form shows the server as it is now (what was said
+            // stays: it goes by its own rule).
+            Some((fields, _)) if *fields == self.fields() => {
+                let message = self.message.take();
+                *self = TdeForm::for_server(ws, server);
+                self.message = message;
+                false
+            }
+            _ => true,
+        }
     }
 
     fn selected_kid(&self, ws: &Workspace) -> Option<String> {
@@ -82,8 +198,17 @@ pub fn show(ui: &mut egui::Ui, server: &str, form: &mut TdeForm, cx: &mut BladeC
             cause,
         ),
     );
+    let overtaken = form.follow(cx.ws, server);
     ui.label("Transparent data encryption encrypts your databases, backups, and logs at rest. The TDE protector wraps each database encryption key.");
     section(ui, "TDE protector");
+    if overtaken {
+        ui.label(
+            egui::RichText::new(
+                "The server's TDE protector changed since you began editing (an undo, a rewind or the Cloud Shell): Save applies your choice, Discard shows the server as it is.",
+            )
+            .color(widgets::AMBER),
+        );
+    }
     // Wrapped: beside the navigator and History at 150 % the blade is 300 points wide.
     ui.horizontal_wrapped(|ui| {
         ui.radio_value(
