@@ -1280,7 +1280,11 @@ pub fn toolbar(ui: &mut egui::Ui) -> Option<Zoom> {
         // framed Fit, − and + in high contrast), filled while the legend shows.
         if ui
             .add(egui::Button::new("Legend").selected(legend))
-            .on_hover_text(if legend { "Hide the legend" } else { "Show the legend" })
+            .on_hover_text(if legend {
+                "Hide the legend"
+            } else {
+                "Show the legend"
+            })
             .clicked()
         {
             legend = !legend;
