@@ -1268,14 +1268,14 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> 
             0.0
         };
         let left = (room - edges - (ui.cursor().min.y - top) - heading).max(40.0);
-        let list_max = if commands {
-            180.0_f32.min(left / 2.0)
-        } else {
-            left.min(360.0)
-        };
+        // Down to the status bar: the notifications take up to half (all of it without
+        // commands), the commands what the notifications leave (capped at 180 and 160
+        // points, the commands scrolled in a window 1.5 lines tall at 150 % while the
+        // lower half of the screen stayed empty).
+        let list_max = if commands { left / 2.0 } else { left };
         let used = egui::ScrollArea::vertical()
             .max_height(list_max)
-            .min_scrolled_height(list_max.min(40.0))
+            .min_scrolled_height(list_max)
             .show(ui, |ui| {
                 if app.ws.notifications.is_empty() {
                     ui.label("Nothing yet.");
@@ -1313,8 +1313,10 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> 
             let rest = (left - used - ui.spacing().item_spacing.y).max(40.0);
             egui::ScrollArea::vertical()
                 .id_salt("commands-done")
-                .max_height(160.0_f32.min(rest))
-                .min_scrolled_height(rest.min(40.0))
+                // Its height whatever the area had room for last frame (the area grows to
+                // its content; what it offered was the previous frame's 40 points).
+                .max_height(rest)
+                .min_scrolled_height(rest)
                 .show(ui, |ui| {
                     let shown = session.len().saturating_sub(super::COMMANDS_KEPT);
                     for (i, e) in session.iter().enumerate().skip(shown).rev() {

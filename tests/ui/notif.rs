@@ -157,3 +157,49 @@ fn at_200_percent_toasts_stay_inside_the_window_and_off_the_top_bar() {
         assert!(h.state().ws.now() > before, "+10m advanced the clock");
     }
 }
+
+/// Found on the trainer's walk at 150 % (issue 23): the panel stopped ~180 points above the
+/// status bar, its notifications capped at 180 points and "Your changes as az commands" at
+/// 160 (a window a line and a half tall), the lower part of the screen empty. With many
+/// notifications and changes the panel reaches down to the status bar and the commands get
+/// the room the notifications leave.
+#[test]
+fn the_notifications_panel_uses_the_height_of_the_window() {
+    let mut h = crate::console::app_at_zoom(1.0);
+    for i in 0..30 {
+        tde_console::service::notify_error(
+            &mut h.state_mut().ws,
+            "Test",
+            &format!("Notification {i}: a fairly long line of text that wraps in the panel"),
+        );
+    }
+    for i in 0..8 {
+        crate::fit::shell(
+            &mut h,
+            &format!(
+                "az keyvault key create --vault-name kv-contoso-us --name extra-{i} --kty RSA --size 2048"
+            ),
+        );
+    }
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    h.query_all_by_label_contains("Notifications")
+        .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
+        .expect("the button")
+        .click();
+    h.run_steps(8);
+    let panel = area(&h, "notifications-panel").expect("the panel is shown");
+    let screen = h.ctx.content_rect();
+    let below_bar = screen.max.y - notifications_button(&h).max.y;
+    assert!(
+        panel.height() >= 0.8 * below_bar,
+        "the panel {panel:?} takes {} of the {below_bar} points below the top bar",
+        panel.height()
+    );
+    let heading = fits(&h, "Your changes as az commands");
+    let commands = panel.max.y - heading.max.y;
+    assert!(
+        commands >= 0.3 * below_bar,
+        "the commands get {commands} points under their heading {heading:?}"
+    );
+}
