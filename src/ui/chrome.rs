@@ -1259,7 +1259,10 @@ fn notifications(app: &ConsoleApp, ui: &mut egui::Ui, room: f32) -> Vec<Action> 
         });
         // The session's changes up to the current point, as the export writes them (an
         // undo or a rewind takes the undone ones out of both).
-        let session = app.history.entries();
+        // Changes only: a read pasted into Cloud Shell (kept in the session's script, whose
+        // replay makes the same requests) is not one of "your changes".
+        let session: Vec<&super::history::Entry> =
+            app.history.entries().iter().filter(|e| e.changed).collect();
         let commands = !session.is_empty();
         // The commands' separator and heading.
         let heading = if commands {

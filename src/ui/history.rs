@@ -91,6 +91,9 @@ pub struct Entry {
     pub sim_time: Timestamp,
     /// Its `az` / `sim` lines; `None`: a change made in the GUI without an equivalent.
     pub command: Option<String>,
+    /// Whether it changed the workspace (not a read or a `KID=$(…)` the script keeps only
+    /// because later lines use what it set: see [`History::note`]).
+    pub changed: bool,
 }
 
 pub struct History {
@@ -253,6 +256,7 @@ impl History {
             label: label.to_string(),
             sim_time: p.ws.now(),
             command: Some(command.to_string()),
+            changed: false,
         });
         p.log_len = self.log.len();
         // Something happened since the clock last advanced: the next advance is new.
@@ -292,6 +296,7 @@ impl History {
             label: label.clone(),
             sim_time: ws.now(),
             command: command.clone(),
+            changed: true,
         });
         self.points.push(Point {
             label,

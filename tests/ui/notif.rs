@@ -203,3 +203,39 @@ fn the_notifications_panel_uses_the_height_of_the_window() {
         "the commands get {commands} points under their heading {heading:?}"
     );
 }
+
+/// Found on the trainer's walk (issue 23): reads pasted into Cloud Shell (`az keyvault key
+/// show`, `KID=$(…)`) were listed among "Your changes as az commands". They stay in the
+/// session's script (its replay makes the same requests) but the panel lists changes only.
+#[test]
+fn reads_pasted_into_cloud_shell_are_not_listed_as_changes() {
+    let mut h = crate::console::app_at_zoom(1.0);
+    for line in [
+        "az keyvault key show --vault-name kv-contoso-us --name tde-protector",
+        "KID=$(az keyvault key show --vault-name kv-contoso-us --name tde-protector --query key.kid -o tsv)",
+        "az keyvault key create --vault-name kv-contoso-us --name extra --kty RSA --size 2048",
+    ] {
+        crate::fit::shell(&mut h, line);
+    }
+    let script = h.state().history.script();
+    assert!(
+        script.contains("az keyvault key show --vault-name kv-contoso-us --name tde-protector"),
+        "the script keeps the read:\n{script}"
+    );
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    h.query_all_by_label_contains("Notifications")
+        .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
+        .expect("the button")
+        .click();
+    h.run_steps(4);
+    assert!(has(&h, "Your changes as az commands"));
+    assert!(has(
+        &h,
+        "az keyvault key create --vault-name kv-contoso-us --name extra"
+    ));
+    assert!(
+        !has(&h, "az keyvault key show"),
+        "a read is listed among the changes"
+    );
+}
