@@ -764,9 +764,8 @@ impl PlacedStack {
     }
 }
 
-/// The centres of the page's clickable widgets inside `room` as the last frame drew them
-/// (where a person, or a test, clicks them): the toasts keep off them.
-fn page_click_targets(ctx: &egui::Context, room: egui::Rect) -> Vec<egui::Pos2> {
+/// The page's clickable widgets as the last frame drew them, in window coordinates.
+fn page_controls(ctx: &egui::Context) -> Vec<egui::Rect> {
     let widgets: Vec<(egui::LayerId, egui::Rect)> = ctx.viewport(|v| {
         v.prev_pass
             .widgets
@@ -783,34 +782,25 @@ fn page_click_targets(ctx: &egui::Context, room: egui::Rect) -> Vec<egui::Pos2> 
         .into_iter()
         .filter(|(_, r)| r.is_positive() && r.is_finite())
         .map(|(layer, r)| match ctx.layer_transform_to_global(layer) {
-            Some(t) => (t * r).center(),
-            None => r.center(),
+            Some(t) => t * r,
+            None => r,
         })
+        .collect()
+}
+
+/// The centres of the page's clickable widgets inside `room` (where a person, or a test,
+/// clicks them): the toasts keep off them.
+fn page_click_targets(ctx: &egui::Context, room: egui::Rect) -> Vec<egui::Pos2> {
+    page_controls(ctx)
+        .into_iter()
+        .map(|r| r.center())
         .filter(|c| room.contains(*c))
         .collect()
 }
 
 /// Whether a clickable widget of the page lies under `p` (the last frame's).
 fn page_widget_under(ctx: &egui::Context, p: egui::Pos2) -> bool {
-    let widgets: Vec<(egui::LayerId, egui::Rect)> = ctx.viewport(|v| {
-        v.prev_pass
-            .widgets
-            .layers()
-            .filter(|(layer, _)| is_page_layer(**layer))
-            .flat_map(|(layer, ws)| {
-                ws.iter()
-                    .filter(|w| w.enabled && is_control(w.sense))
-                    .map(|w| (*layer, w.interact_rect))
-            })
-            .collect()
-    });
-    widgets.into_iter().any(|(layer, r)| {
-        let r = match ctx.layer_transform_to_global(layer) {
-            Some(t) => t * r,
-            None => r,
-        };
-        r.contains(p)
-    })
+    page_controls(ctx).iter().any(|r| r.contains(p))
 }
 
 /// A button, check box, drop-down, link, row or field: what a person clicks to do

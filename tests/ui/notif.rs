@@ -15,6 +15,14 @@ fn notifications_button(h: &Harness<'static, ConsoleApp>) -> egui::Rect {
         .expect("the Notifications button")
 }
 
+/// Clicks the top bar's Notifications button.
+fn click_notifications(h: &mut Harness<'static, ConsoleApp>) {
+    h.query_all_by_label_contains("Notifications")
+        .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
+        .expect("the Notifications button")
+        .click();
+}
+
 fn area(h: &Harness<'static, ConsoleApp>, name: &str) -> Option<egui::Rect> {
     if name == "toasts" {
         // Each toast is its own area, "toasts" with its place in the stack.
@@ -58,10 +66,7 @@ fn at_200_percent_the_notifications_panel_opens_below_its_button_and_closes() {
     h.run_steps(2);
     let button = notifications_button(&h);
     let shell = fits(&h, ">_ Cloud Shell");
-    h.query_all_by_label_contains("Notifications")
-        .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
-        .expect("the button")
-        .click();
+    click_notifications(&mut h);
     h.run_steps(4);
     assert!(h.state().show_notifications);
     let panel = area(&h, "notifications-panel").expect("the panel is shown");
@@ -89,10 +94,7 @@ fn at_200_percent_the_notifications_panel_opens_below_its_button_and_closes() {
     assert!(!h.state().show_notifications, "× closed the panel");
     // The button toggles it open and closed.
     for open in [true, false] {
-        h.query_all_by_label_contains("Notifications")
-            .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
-            .expect("the button")
-            .click();
+        click_notifications(&mut h);
         h.run_steps(3);
         assert_eq!(h.state().show_notifications, open);
     }
@@ -183,10 +185,7 @@ fn the_notifications_panel_uses_the_height_of_the_window() {
     }
     click(&mut h, ">_ Cloud Shell");
     h.run_steps(2);
-    h.query_all_by_label_contains("Notifications")
-        .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
-        .expect("the button")
-        .click();
+    click_notifications(&mut h);
     h.run_steps(8);
     let panel = area(&h, "notifications-panel").expect("the panel is shown");
     let screen = h.ctx.content_rect();
@@ -224,10 +223,7 @@ fn reads_pasted_into_cloud_shell_are_not_listed_as_changes() {
     );
     click(&mut h, ">_ Cloud Shell");
     h.run_steps(2);
-    h.query_all_by_label_contains("Notifications")
-        .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
-        .expect("the button")
-        .click();
+    click_notifications(&mut h);
     h.run_steps(4);
     assert!(has(&h, "Your changes as az commands"));
     assert!(has(
