@@ -47,6 +47,19 @@ fn save(h: &mut Harness<'static, ConsoleApp>) {
     wait_until(h, "the save", |app| !app.busy());
 }
 
+/// sql-contoso-eu's TDE blade: eu-tde-key saved as the protector, the vault access the
+/// refused first Save offers granted in between.
+fn save_eu_key_granted(h: &mut Harness<'static, ConsoleApp>) {
+    choose_eu_tde_key(h);
+    save(h);
+    click(
+        h,
+        "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
+    );
+    wait_until(h, "the grant", |app| !app.busy());
+    save(h);
+}
+
 /// The demo in a 1280x720 window at `zoom` in `look`, each frame `dt` seconds after the
 /// last (toasts go after six to eight seconds).
 fn demo_at_dt(zoom: f32, look: Look, dt: f32) -> Harness<'static, ConsoleApp> {
@@ -76,14 +89,7 @@ fn a_saves_toasts_show_their_whole_text_and_az_line() {
         let mut h = demo_at_dt(zoom, look, 0.25);
         crate::console::go_to(&mut h, "sql-contoso-eu");
         // A first change and its toasts, which go after a few seconds.
-        choose_eu_tde_key(&mut h);
-        save(&mut h);
-        click(
-            &mut h,
-            "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
-        );
-        wait_until(&mut h, "the grant", |app| !app.busy());
-        save(&mut h);
+        save_eu_key_granted(&mut h);
         assert_eq!(
             key_type(&h),
             ServerKeyType::AzureKeyVault,
@@ -183,14 +189,7 @@ fn toasts_never_sit_on_a_button_of_the_page() {
     for (zoom, look) in [(1.0, Look::Dark), (2.0, Look::Light)] {
         let mut h = demo_at_dt(zoom, look, 1.0 / 60.0);
         crate::console::go_to(&mut h, "sql-contoso-eu");
-        choose_eu_tde_key(&mut h);
-        save(&mut h);
-        click(
-            &mut h,
-            "Grant the server's identity access to the key (get, wrapKey, unwrapKey)",
-        );
-        wait_until(&mut h, "the grant", |app| !app.busy());
-        save(&mut h);
+        save_eu_key_granted(&mut h);
         assert_eq!(key_type(&h), ServerKeyType::AzureKeyVault, "at {zoom}");
         h.run_steps(4);
         // At 100 % the change's message and its az lines; at 200 % (640x360 points) the
