@@ -57,6 +57,32 @@ pub struct ServerKey {
     pub created: Timestamp,
 }
 
+impl ServerKey {
+    /// The key as a person names it: "key 'k' (version 3b4a1c2d) in vault 'v'", or
+    /// "the service-managed key"; the raw `<vault>_<key>_<version>` name only if its uri
+    /// cannot be read.
+    pub fn described(&self) -> String {
+        if self.key_type == ServerKeyType::ServiceManaged {
+            return "the service-managed key".into();
+        }
+        match self.uri.as_deref().and_then(super::KeyUri::parse) {
+            Some(u) => {
+                let version = u
+                    .version
+                    .map(|v| format!(" (version {})", &v[..v.len().min(8)]))
+                    .unwrap_or_default();
+                let store = if u.managed_hsm {
+                    "managed HSM"
+                } else {
+                    "vault"
+                };
+                format!("key '{}'{version} in {store} '{}'", u.key, u.vault)
+            }
+            None => format!("'{}'", self.name),
+        }
+    }
+}
+
 /// The server's one TDE protector.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TdeProtector {

@@ -20,6 +20,9 @@ use crate::model::*;
 use crate::sim::{Duration, SimEvent};
 use std::collections::BTreeMap;
 
+/// The Activity Log's name for a restore (Started when asked, Succeeded or Failed when done).
+const RESTORE_OPERATION: &str = "Restore SQL database";
+
 /// The earliest point-in-time restore point ([`Database::earliest_restore_point`]).
 pub fn earliest_restore_point(d: &Database, now: Timestamp) -> Timestamp {
     d.earliest_restore_point(now)
@@ -520,7 +523,7 @@ pub fn restore_database_with(
         super::log_user_activity(
             ws,
             now,
-            "RestoreDatabase",
+            RESTORE_OPERATION,
             ActivityStatus::Started,
             resource,
             format!(
@@ -603,14 +606,14 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
         }
     }
     // The restore's end is the operation of whoever started it.
-    let caller = super::started_by(ws, "RestoreDatabase", &resource);
+    let caller = super::started_by(ws, RESTORE_OPERATION, &resource);
     match outcome {
         Ok(()) => {
             super::log_activity_by(
                 ws,
                 caller,
                 now,
-                "RestoreDatabase",
+                RESTORE_OPERATION,
                 ActivityStatus::Succeeded,
                 resource,
                 format!("Database '{db}' on server '{server_name}' was restored and is Online."),
@@ -627,7 +630,7 @@ pub(crate) fn complete_restore(ws: &mut Workspace, server_name: &str, db: &str) 
                 ws,
                 caller,
                 now,
-                "RestoreDatabase",
+                RESTORE_OPERATION,
                 ActivityStatus::Failed,
                 resource,
                 format!("The restored database '{db}' could not be opened: {why}"),

@@ -63,8 +63,9 @@ pub fn set_database_protector(
             NotificationLevel::Success,
             "Database encryption protector updated",
             format!(
-                "Database '{}' on server '{server_name}' now uses '{}' as its own encryption protector.",
-                d.name, key.name
+                "Database '{}' on server '{server_name}' now uses {} as its own encryption protector.",
+                d.name,
+                key.described()
             ),
         );
         Ok(updated)

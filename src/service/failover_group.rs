@@ -148,7 +148,7 @@ pub fn create_failover_group(
         super::log_user_activity(
             ws,
             ws.now(),
-            "CreateFailoverGroup",
+            "Create or update failover group",
             ActivityStatus::Succeeded,
             resource,
             format!(
@@ -428,7 +428,7 @@ fn failover_group(
     super::log_activity(
         ws,
         completes_at,
-        "FailoverGroupFailover",
+        "Fail over failover group",
         ActivityStatus::Succeeded,
         resource,
         format!(

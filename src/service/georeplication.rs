@@ -239,7 +239,7 @@ fn create_replica_inner(
         super::log_user_activity(
             ws,
             now,
-            "CreateGeoSecondary",
+            "Create or update SQL database",
             ActivityStatus::Succeeded,
             resource,
             format!(
@@ -470,7 +470,7 @@ pub(crate) fn failover_database(
     super::log_activity(
         ws,
         now,
-        "FailoverGeoReplication",
+        "Fail over replication link",
         ActivityStatus::Succeeded,
         resource,
         format!(

@@ -238,8 +238,8 @@ pub(crate) fn switch_to_twin(ws: &mut Workspace, server_name: &str) -> bool {
                 NotificationLevel::Warning,
                 "TDE protector switched to the second vault",
                 format!(
-                    "Server '{server_name}' could not reach the vault of '{old}' and now uses '{}' (same thumbprint).",
-                    twin.name
+                    "Server '{server_name}' could not reach the vault of its protector and now uses {} (same thumbprint).",
+                    twin.described()
                 ),
             );
             true

@@ -710,7 +710,7 @@ pub fn create_workspace(
             .ok_or_else(|| workspace_not_found(name, &req.resource_group))?;
         super::log_management(
             ws,
-            "Microsoft.Synapse/workspaces/write",
+            "Create or update Synapse workspace",
             w.arm_id(),
             format!("Synapse workspace {name} created"),
         );
@@ -1183,7 +1183,7 @@ pub fn update_key(
         );
         super::log_management(
             ws,
-            "Microsoft.Synapse/workspaces/write",
+            "Create or update Synapse workspace",
             w.arm_id(),
             format!("Workspace {} switching to key {}", w.name, k.name),
         );
@@ -1322,7 +1322,7 @@ fn finish_switch(ws: &mut Workspace, w: &SynapseWorkspace, to: &str) {
             super::log_activity(
                 ws,
                 ws.now(),
-                "Microsoft.Synapse/workspaces/write",
+                "Create or update Synapse workspace",
                 ActivityStatus::Failed,
                 id,
                 format!(

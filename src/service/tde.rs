@@ -88,15 +88,11 @@ pub fn set_protector(ws: &mut Workspace, req: &SetProtector) -> ServiceResult<Td
             let auto = req.auto_rotation && new_key.key_type == ServerKeyType::AzureKeyVault;
             switch_protector(ws, &req.server, &new_key, auto)?;
             let protector = server(ws, &req.server)?.protector.clone();
-            let text = match new_key.key_type {
-                ServerKeyType::ServiceManaged => {
-                    format!("Server '{}' now uses a service-managed key.", req.server)
-                }
-                ServerKeyType::AzureKeyVault => format!(
-                    "Server '{}' now uses '{}' as its TDE protector.",
-                    req.server, new_key.name
-                ),
-            };
+            let text = format!(
+                "Server '{}' now uses {} as its TDE protector.",
+                req.server,
+                new_key.described()
+            );
             notify(
                 ws,
                 NotificationLevel::Success,

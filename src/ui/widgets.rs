@@ -219,8 +219,32 @@ pub fn health_badge(ui: &mut egui::Ui, h: ResourceHealth) -> egui::Response {
     }
 }
 
-/// A two-column grid of property names and values (values selectable).
+/// A two-column grid of property names and values (values selectable). Where the values
+/// would have fewer than about 20 characters' width beside the names (a blade narrowed by a
+/// side panel at 200 %, where a listener's name broke at every dot), each name stands above
+/// its value, which takes the whole width.
 pub fn properties(ui: &mut egui::Ui, id: &str, rows: &[(&str, String)]) {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let names = rows
+        .iter()
+        .map(|(k, _)| {
+            ui.fonts_mut(|f| {
+                f.layout_no_wrap(k.to_string(), font.clone(), Color32::WHITE)
+                    .size()
+                    .x
+            })
+        })
+        .fold(0.0_f32, f32::max);
+    let char_w = ui.fonts_mut(|f| f.glyph_width(&font, '0'));
+    if ui.available_width() - names - 16.0 < 20.0 * char_w {
+        ui.spacing_mut().item_spacing.y = 2.0;
+        for (k, v) in rows {
+            ui.label(RichText::new(*k).weak());
+            ui.add(egui::Label::new(v.as_str()).selectable(true).wrap());
+            ui.add_space(4.0);
+        }
+        return;
+    }
     egui::Grid::new(id)
         .num_columns(2)
         .spacing([16.0, 4.0])

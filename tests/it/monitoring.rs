@@ -395,10 +395,10 @@ sim clock advance 1h -o none
             .collect()
     };
     for op in [
-        "FailoverGroupFailover",
-        "FailoverGeoReplication",
+        "Fail over failover group",
+        "Fail over replication link",
         "OpenDatabaseAfterFailover",
-        "RestoreDatabase",
+        "Restore SQL database",
     ] {
         let rows = of(op);
         assert!(!rows.is_empty(), "{op} is logged");
@@ -406,7 +406,7 @@ sim clock advance 1h -o none
             assert_eq!(r["caller"], serde_json::json!(upn), "{op}: {r:#}");
         }
     }
-    let restore = of("RestoreDatabase");
+    let restore = of("Restore SQL database");
     assert!(
         restore.iter().any(|r| r["status"]["value"] == "Succeeded"),
         "the restore completed: {restore:#?}"
@@ -423,7 +423,7 @@ sim clock advance 1h -o none
     assert!(
         !service
             .iter()
-            .any(|o| o == "FailoverGeoReplication" || o == "RestoreDatabase"),
+            .any(|o| o == "Fail over replication link" || o == "Restore SQL database"),
         "{service:?}"
     );
 }
@@ -442,7 +442,7 @@ az sql failover-group set-primary --name fg-empty --server sql-contoso-us2 --res
     let row = ws
         .activity_log
         .iter()
-        .find(|e| e.operation == "FailoverGroupFailover")
+        .find(|e| e.operation == "Fail over failover group")
         .expect("the group's failover is logged");
     assert!(
         row.resource.ends_with("/failoverGroups/fg-empty"),

@@ -79,6 +79,20 @@ fn the_clock_rotates_by_policy_and_a_tde_server_with_auto_rotation_follows() {
         },
     )
     .unwrap();
+    // The notification names the key and its vault as the portal does, not the server
+    // key's raw `<vault>_<key>_<version>` name.
+    let updated = ws
+        .notifications
+        .iter()
+        .rfind(|n| n.title == "TDE protector updated")
+        .expect("a notification");
+    let version = &kid.rsplit('/').next().unwrap()[..8];
+    assert_eq!(
+        updated.text,
+        format!(
+            "Server '{SERVER}' now uses key '{KEY}' (version {version}) in vault '{VAULT}' as its TDE protector."
+        )
+    );
     rotation::set_rotation_policy(&mut ws, VAULT, KEY, rotate_every(30, None)).unwrap();
     service::behaviour::advance(&mut ws, Duration::days(29)).unwrap();
     assert_eq!(ws.vault(VAULT).unwrap().key(KEY).unwrap().versions.len(), 1);

@@ -515,6 +515,21 @@ fn at_150_percent_scenarios_beside_a_blade_leaves_both_usable() {
         "the blade is {} points wide (from {home:?} to {blade_close:?}) in {screen:?}",
         blade_close.max.x - home.min.x
     );
+    // The group's listener names are not broken at every dot (found in walk 34: the value
+    // column of the group's properties had a few characters' width).
+    let body_font = egui::TextStyle::Body.resolve(&h.ctx.global_style());
+    let body_row = h.ctx.fonts_mut(|f| f.row_height(&body_font));
+    for name in [
+        "fg-contoso.database.windows.net",
+        "fg-contoso.secondary.database.windows.net",
+    ] {
+        let r = h.get_by_label(name).rect();
+        assert!(
+            r.height() <= 2.0 * body_row + 1.0,
+            "{name} takes {} points of height (a line is {body_row}): {r:?}",
+            r.height()
+        );
+    }
     // Leave answers a click.
     click(&mut h, "Leave");
     assert!(h.state().scenario.is_none(), "Leave left the scenario");
@@ -1268,4 +1283,36 @@ fn at_200_percent_the_docked_customer_apps_chart_and_legend_are_in_view() {
         caption.min.y - legend.max.y.max(answered.max.y) >= 90.0,
         "the chart between the legend ({legend:?}) and the caption ({caption:?}) is whole"
     );
+}
+
+/// Found in walk 34: at 200 % beside Scenarios, the Failover groups blade's listener names
+/// broke at every dot, four and five lines (the values' column had 74 points). Narrow, each
+/// property's name stands above its value, which breaks at no more than two of its dots.
+#[test]
+fn at_200_percent_beside_scenarios_the_listener_names_are_not_broken_at_every_dot() {
+    let mut h = crate::console::app_at_200();
+    click(&mut h, "View");
+    click(&mut h, "Scenarios");
+    click(&mut h, "Start: Revoke and recover inside the window");
+    wait_until(&mut h, "the scenario to start", |app| {
+        app.scenario.is_some()
+    });
+    h.run_steps(3);
+    crate::console::go_to(&mut h, "sql-contoso-us");
+    click(&mut h, "Failover groups");
+    h.run_steps(4);
+    let body_font = egui::TextStyle::Body.resolve(&h.ctx.global_style());
+    let body_row = h.ctx.fonts_mut(|f| f.row_height(&body_font));
+    for name in [
+        "fg-contoso.database.windows.net",
+        "fg-contoso.secondary.database.windows.net",
+    ] {
+        let r = h.get_by_label(name).rect();
+        assert!(
+            r.height() <= 3.0 * body_row + 1.0,
+            "{name} takes {} points of height (a line is {body_row}): {r:?}",
+            r.height()
+        );
+    }
+    assert!(has(&h, "Read/write listener"), "the names are still shown");
 }

@@ -109,7 +109,7 @@ fn a_saves_toasts_show_their_whole_text_and_az_line() {
             let bottom = floor(&h);
             let bodies: Vec<(&str, egui::Rect)> = [
                 "az sql server tde-key set",
-                "now uses a service-managed key",
+                "now uses the service-managed key",
                 "Done. As a command:",
                 "TDE protector updated",
             ]
