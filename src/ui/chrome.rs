@@ -647,7 +647,7 @@ pub fn toasts(
                 && room.contains(p)
                 && page_widget_under(ctx, p)
             {
-                avoid.push(p);
+                avoid.push(egui::Rect::from_center_size(p, egui::Vec2::splat(1.0)));
             }
             place_toasts(ctx, &style, &notes, room, &avoid)
         }
@@ -788,13 +788,22 @@ fn page_controls(ctx: &egui::Context) -> Vec<egui::Rect> {
         .collect()
 }
 
-/// The centres of the page's clickable widgets inside `room` (where a person, or a test,
-/// clicks them): the toasts keep off them.
-fn page_click_targets(ctx: &egui::Context, room: egui::Rect) -> Vec<egui::Pos2> {
+/// The page's clickable widgets inside `room`, a little inside their edges: the toasts
+/// keep off all of each (walk 34: a toast clear of a drop-down's centre still hid its
+/// arrow, and of "Remove a potentially compromised key" its end). A canvas that senses clicks (Topology's picture, a chart) counts by its centre only:
+/// all of it would leave the toasts nowhere but over the text around it (the presenter's
+/// chain strip).
+fn page_click_targets(ctx: &egui::Context, room: egui::Rect) -> Vec<egui::Rect> {
     page_controls(ctx)
         .into_iter()
-        .map(|r| r.center())
-        .filter(|c| room.contains(*c))
+        .map(|r| {
+            if r.width() > room.width() * 0.4 && r.height() > room.height() * 0.3 {
+                egui::Rect::from_center_size(r.center(), egui::Vec2::splat(1.0))
+            } else {
+                r.shrink(2.0)
+            }
+        })
+        .filter(|r| r.is_positive() && room.intersects(*r))
         .collect()
 }
 
@@ -826,7 +835,7 @@ fn place_toasts(
     style: &egui::Style,
     notes: &[&Notification],
     room: egui::Rect,
-    avoid: &[egui::Pos2],
+    avoid: &[egui::Rect],
 ) -> PlacedStack {
     let gap = style.spacing.item_spacing.y;
     // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
@@ -875,12 +884,20 @@ fn place_toasts(
             (width, all[all.len() - shown..].to_vec())
         })
         .collect();
-    let covered = |placed: &PlacedStack| -> usize {
+    // How much of the page's controls a stack covers: the controls whose centre it covers
+    // (their click is taken), then the area it covers of the others.
+    let covered = |placed: &PlacedStack| -> (usize, f32) {
         let rects = placed.rects(room.max.x, gap);
-        avoid
-            .iter()
-            .filter(|p| rects.iter().any(|r| r.expand(2.0).contains(**p)))
-            .count()
+        avoid.iter().fold((0, 0.0), |(centres, area), c| {
+            let over: f32 = rects
+                .iter()
+                .map(|r| r.expand(2.0).intersect(*c))
+                .filter(|i| i.is_positive())
+                .map(|i| i.area())
+                .sum();
+            let centre = rects.iter().any(|r| r.expand(2.0).contains(c.center()));
+            (centres + usize::from(centre), area + over)
+        })
     };
     // The candidates, best first: at the bottom with the newest `k` toasts (all that fit,
     // down to the newest two: a change's message and its az line), then higher up the
@@ -898,7 +915,7 @@ fn place_toasts(
         (&bottoms, fewest..=most),
         (&bottoms, 1..=fewest.saturating_sub(1)),
     ];
-    let mut best: Option<(usize, PlacedStack)> = None;
+    let mut best: Option<((usize, f32), PlacedStack)> = None;
     for (bottoms, counts) in passes {
         for &bottom in bottoms {
             for k in counts.clone().rev() {
@@ -918,10 +935,13 @@ fn place_toasts(
                         layouts: layouts.to_vec(),
                     };
                     let n = covered(&placed);
-                    if n == 0 {
+                    if n.0 == 0 && n.1 <= 0.0 {
                         return placed;
                     }
-                    if best.as_ref().is_none_or(|(b, _)| n < *b) {
+                    if best
+                        .as_ref()
+                        .is_none_or(|(b, _)| n.0 < b.0 || (n.0 == b.0 && n.1 < b.1))
+                    {
                         best = Some((n, placed));
                     }
                 }
