@@ -500,6 +500,33 @@ fn room_below(ui: &egui::Ui, error: Option<&(bool, String)>) -> f32 {
 }
 
 /// The colour of failures with error `code` (40613 red; others darker reds).
+/// A legend entry: a swatch and its name as one widget, so the row wraps between entries
+/// (a nested row did not wrap: "SDK requests refused" widened the presenter's dock past
+/// its edges at 150 %, cutting the app's text on both sides).
+fn swatch(ui: &mut egui::Ui, name: &str, colour: egui::Color32) {
+    let text = ui.visuals().text_color();
+    let galley = ui.painter().layout_no_wrap(
+        name.to_string(),
+        egui::TextStyle::Body.resolve(ui.style()),
+        text,
+    );
+    let side = ui.text_style_height(&egui::TextStyle::Body) * 0.7;
+    let height = galley.size().y.max(side);
+    let size = egui::vec2(side + 4.0 + galley.size().x, height);
+    let (r, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let square = egui::Rect::from_center_size(
+        egui::pos2(r.left() + side / 2.0, r.center().y),
+        egui::vec2(side, side),
+    );
+    ui.painter().rect_filled(square, 2.0, colour);
+    ui.painter().galley(
+        egui::pos2(r.left() + side + 4.0, r.center().y - galley.size().y / 2.0),
+        galley,
+        text,
+    );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, name));
+}
+
 fn failure_colour(i: usize) -> egui::Color32 {
     [
         RED,
@@ -593,13 +620,7 @@ fn chart(
         }
         ui.add_space(6.0);
         for (name, colour) in &legend {
-            ui.horizontal(|ui| {
-                ui.spacing_mut().item_spacing.x = 4.0;
-                let side = ui.text_style_height(&egui::TextStyle::Body) * 0.7;
-                let (r, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
-                ui.painter().rect_filled(r, 2.0, *colour);
-                ui.label(name);
-            });
+            swatch(ui, name, *colour);
         }
     });
     let long = span.length() > Duration::days(1);

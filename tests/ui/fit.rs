@@ -1316,3 +1316,54 @@ fn at_200_percent_beside_scenarios_the_listener_names_are_not_broken_at_every_do
     }
     assert!(has(&h, "Read/write listener"), "the names are still shown");
 }
+
+/// Found in walk 34 at 150 % (dark): with the vaults served, the presenter's docked customer
+/// app was wider than its dock ("SDK requests refused" did not wrap), so its text was cut on
+/// both sides ("r app", "in: 25 ok", "uery answered"). Every text of the dock is whole
+/// inside what the dock shows.
+#[test]
+fn at_150_percent_with_the_vaults_served_the_docked_customer_app_is_whole() {
+    let mut h = crate::console::app_at_zoom(1.5);
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    h.run_steps(3);
+    assert!(h.state().serving.endpoint.is_some());
+    click(&mut h, "View");
+    click(&mut h, "Customer app");
+    h.get_all_by_label("Start").next().unwrap().click();
+    h.run_steps(2);
+    wait_until(&mut h, "the app to start", |app| !app.busy());
+    advance(&mut h, "+10m");
+    h.key_press(egui::Key::F5);
+    h.run_steps(4);
+    assert!(h.state().presenter);
+    assert!(has(&h, "SDK requests refused"), "the SDK legend shows");
+    let mut seen = 0;
+    for c in &h.output().shapes {
+        let egui::Shape::Text(t) = &c.shape else {
+            continue;
+        };
+        let text = t.galley.text();
+        if [
+            "Customer app",
+            "Last 60 min",
+            "SDK requests",
+            "Up: last query",
+            "Server",
+            "Database",
+        ]
+        .iter()
+        .any(|s| text.starts_with(s))
+        {
+            let r = t.visual_bounding_rect();
+            seen += 1;
+            assert!(
+                c.clip_rect.expand(0.5).contains_rect(r),
+                "'{text}' at {r:?} is cut by its clip {:?}",
+                c.clip_rect
+            );
+        }
+    }
+    assert!(seen >= 5, "the dock's texts are painted ({seen})");
+    h.state_mut().serving.endpoint = None;
+}
