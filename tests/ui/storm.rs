@@ -149,6 +149,22 @@ fn the_storm_failover_from_the_blade_is_one_notification_and_moves_the_clock() {
         "{label}"
     );
     assert!(!label.ends_with('…'), "{label}");
+    // The plot says the count it reached, at the line's end and on its y axis (its marks
+    // were 0 to 1000, the last 102 databases a tick at the edge; at 200 % only "0").
+    let painted = |h: &Harness<'static, ConsoleApp>, text: &str| {
+        h.output().shapes.iter().any(|c| match &c.shape {
+            egui::Shape::Text(t) => t.galley.text() == text,
+            _ => false,
+        })
+    };
+    click(&mut h, "Maximise");
+    h.get_by_label("Databases open over simulated time")
+        .scroll_to_me();
+    h.run_steps(3);
+    assert!(painted(&h, "1,102 open"), "the line's end is labelled");
+    assert!(painted(&h, "1,102"), "the y axis tops at the group's size");
+    assert!(painted(&h, "551"), "and halves it");
+    click(&mut h, "Restore");
     let took = run.took().human();
     assert!(has(&h, "Notifications (1)"));
     assert!(has(

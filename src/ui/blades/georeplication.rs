@@ -769,16 +769,22 @@ fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &Failo
         .filter(|(x, _)| complete || *x <= elapsed)
         .map(|(x, y)| [x, y])
         .collect();
-    if !complete {
+    let span = run.took().0.max(10) as f64;
+    if complete {
+        // The plateau after the last step: a failover done in 0 s (500 databases on
+        // fail-back) was one vertical stroke with no level to read.
+        points.push([span, f64::from(total)]);
+    } else {
         points.push([elapsed, f64::from(run.opened_by(now))]);
     }
-    let span = run.took().0.max(10) as f64;
     let started = run.started;
     let height = (ui.ctx().content_rect().height() * 0.28).clamp(90.0, 200.0);
     // The y axis is named in a caption above the plot: egui_plot writes its label turned
     // on its side, centred on the axis, and in a plot shorter than the label it ran up
     // over the text above.
     ui.label(egui::RichText::new("Databases open over simulated time").strong());
+    // Readable on the theme's background (the status green was dark on high contrast's black).
+    let line_colour = crate::ui::widgets::ink(ui, GREEN);
     Plot::new(format!("opened-{group}"))
         .height(height)
         .x_axis_label(format!("simulated time (UTC), from {}", clock_of(started)))
@@ -795,23 +801,53 @@ fn failover_timeline(ui: &mut egui::Ui, now: Timestamp, group: &str, run: &Failo
                 opened_label(started, &points, p.x)
             }
         })
+        // The y marks are 0, half and all of the group's databases: the default log-10
+        // marks showed only "0" in a short plot at 200 %, and topped out at 1000 of 1,102.
+        .y_grid_spacer(move |_| {
+            let all = f64::from(total.max(1));
+            [0.0, all / 2.0, all]
+                .into_iter()
+                .map(|value| egui_plot::GridMark {
+                    value,
+                    step_size: all / 2.0,
+                })
+                .collect()
+        })
+        .y_axis_formatter(|mark, _| thousands(mark.value.round().max(0.0) as u64))
         .include_x(0.0)
         .include_x(span * 1.05)
         .include_y(0.0)
-        .include_y(f64::from(total) * 1.05)
+        .include_y(f64::from(total) * 1.12)
         .allow_scroll(false)
         .allow_drag(false)
         .allow_zoom(false)
         .show(ui, |p| {
+            let last = points.last().copied();
             p.line(
                 // A step chart: egui_plot's band aggregation would join each step's
                 // bottom to the next step's top and fill between them (the "parallelogram"
                 // a trainer saw), so the steps are drawn as the line they are.
                 Line::new("databases open", PlotPoints::from(points))
-                    .color(GREEN)
+                    .color(line_colour)
                     .width(2.0)
                     .allow_band(false),
             );
+            // The count the line has reached, written at its end.
+            if let Some([x, y]) = last {
+                p.text(
+                    egui_plot::Text::new(
+                        "count",
+                        egui_plot::PlotPoint::new(x, y),
+                        egui::RichText::new(format!(
+                            "{} open",
+                            thousands(y.round().max(0.0) as u64)
+                        ))
+                        .strong(),
+                    )
+                    .color(line_colour)
+                    .anchor(egui::Align2::RIGHT_BOTTOM),
+                );
+            }
             if !complete {
                 p.vline(VLine::new("now", elapsed).color(BLUE));
             }
