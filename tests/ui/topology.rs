@@ -675,3 +675,33 @@ fn the_wheel_never_pans_the_picture_out_of_view() {
         }
     }
 }
+
+/// Found in walk 34 at 150 % dark: with History open beside Topology the legend showed 9 of
+/// its 11 entries (Geo-replication and Synapse CMK under its frame's edge, no scroll bar in
+/// sight); with the customer app docked, 6. Every entry is painted whole on the canvas.
+#[test]
+fn at_150_percent_beside_history_the_legend_shows_every_entry() {
+    let mut h = topology_at(1.5, Look::Dark);
+    click(&mut h, "Edit");
+    click(&mut h, "History and bookmarks…");
+    h.run_steps(4);
+    if h.query_all_by_label("Geo-replication").next().is_none() {
+        click(&mut h, "Legend");
+        h.run_steps(4);
+    }
+    let (_, _, canvas) = cut_off(&h);
+    let canvas = canvas.expect("the canvas");
+    for entry in LEGEND {
+        let whole = h.output().shapes.iter().any(|c| match &c.shape {
+            egui::Shape::Text(t) if t.galley.text() == entry => {
+                let r = t.visual_bounding_rect();
+                c.clip_rect.contains_rect(r) && canvas.expand(1.0).contains_rect(r)
+            }
+            _ => false,
+        });
+        assert!(
+            whole,
+            "'{entry}' is painted whole on the canvas ({canvas:?})"
+        );
+    }
+}

@@ -1442,6 +1442,10 @@ fn legend(ui: &mut egui::Ui, canvas: Rect) -> Option<Rect> {
         .fixed_pos(room.min)
         .constrain_to(room)
         .show(ui.ctx(), |ui| {
+            // An area lays its contents out in the size it had last frame: a legend that
+            // gained a row as the canvas narrowed (History opened beside it at 150 %)
+            // kept its old height, its last row scrolled out of sight. It may take the room.
+            ui.set_max_size(room.size());
             ui.set_clip_rect(room);
             frame.show(ui, |ui| {
                 egui::ScrollArea::vertical()
