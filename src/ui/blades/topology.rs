@@ -1030,14 +1030,14 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
                 let points = vec![r.right_bottom() - vec2(0.0, 10.0), to];
                 wires.push(Wire {
                     points: points.clone(),
-                    stroke: Stroke::new(2.0, AMBER),
+                    stroke: Stroke::new(2.0, OWN_KEY),
                 });
                 let text = if *n == 1 {
                     "1 database's own key".into()
                 } else {
                     format!("{n} databases' own key")
                 };
-                wanted.push((wires.len() - 1, points, text, AMBER));
+                wanted.push((wires.len() - 1, points, text, OWN_KEY));
             }
         }
         for u in &s.linked {
@@ -1382,11 +1382,15 @@ const LEGEND: [(Color32, &str, bool); 11] = [
     (GREEN, "TDE protector", true),
     (RED, "Protector failing (code)", true),
     (AMBER, "Protector in a region outage", true),
-    (AMBER, "A database's own key", true),
+    (OWN_KEY, "A database's own key", true),
     (Color32::GRAY, "Linked key (HA twin, older)", true),
     (BLUE, "Geo-replication", true),
     (AMBER, "Synapse CMK (awaiting activation)", true),
 ];
+
+/// A database's own key's arrow: its own colour (it was the amber of an outage and of a
+/// Synapse key awaiting activation, three meanings a class could not tell apart).
+const OWN_KEY: Color32 = Color32::from_rgb(150, 80, 200);
 
 /// The width of a legend entry's mark.
 const LEGEND_MARK: egui::Vec2 = vec2(18.0, 10.0);
@@ -1431,8 +1435,8 @@ fn legend(ui: &mut egui::Ui, canvas: Rect) -> Option<Rect> {
                 + inner
                 + super::super::widgets::one_line_width(
                     ui,
-                    RichText::new(*label).small(),
-                    egui::TextStyle::Small,
+                    RichText::new(*label),
+                    egui::TextStyle::Body,
                 )
         })
         .collect();
@@ -1485,7 +1489,8 @@ fn legend_entry(ui: &mut egui::Ui, colour: Color32, label: &str, line: bool) {
         ui.painter()
             .rect_stroke(r, 2.0, Stroke::new(2.5, colour), egui::StrokeKind::Inside);
     }
-    ui.add(egui::Label::new(RichText::new(label).small()).extend());
+    // The body's size: the small size was the smallest text of the console (~9 px at 100 %).
+    ui.add(egui::Label::new(RichText::new(label)).extend());
 }
 
 /// `scene_rect` zoomed by `factor` (> 1: closer) about `centre`.
@@ -2368,7 +2373,7 @@ mod tests {
             Color32::BLACK,
             Color32::WHITE,
         ] {
-            for colour in [GREEN, RED, AMBER, BLUE, Color32::GRAY] {
+            for colour in [GREEN, RED, AMBER, BLUE, Color32::GRAY, super::OWN_KEY] {
                 let ink = super::readable_on(colour, background);
                 let ratio = super::contrast(ink, background);
                 assert!(
@@ -2400,6 +2405,7 @@ mod tests {
                 ("amber", AMBER),
                 ("blue", BLUE),
                 ("grey", Color32::GRAY),
+                ("purple", OWN_KEY),
             ] {
                 let ink = readable_on(colour, labels);
                 // With a margin over 4.5:1 (amber was written at 4.53:1 on white).
