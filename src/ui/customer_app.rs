@@ -500,6 +500,15 @@ fn room_below(ui: &egui::Ui, error: Option<&(bool, String)>) -> f32 {
 }
 
 /// The colour of failures with error `code` (40613 red; others darker reds).
+/// A y-axis mark's label on the customer app's chart: whole counts only.
+fn query_count_mark(value: f64) -> String {
+    if value >= 0.0 && (value - value.round()).abs() < 1e-6 {
+        format!("{}", value.round() as u64)
+    } else {
+        String::new()
+    }
+}
+
 /// A legend entry: a swatch and its name as one widget, so the row wraps between entries
 /// (a nested row did not wrap: "SDK requests refused" widened the presenter's dock past
 /// its edges at 150 %, cutting the app's text on both sides).
@@ -654,6 +663,9 @@ fn chart(
         .allow_zoom(false)
         .allow_scroll(false)
         .x_axis_formatter(move |mark, _| label(mark.value))
+        // Queries are counted in whole numbers: the marks between (0.1 … 0.9 of a query on
+        // a one-query-a-minute chart) are not labelled.
+        .y_axis_formatter(|mark, _| query_count_mark(mark.value))
         .label_formatter(move |hover| {
             let (name, at) = match hover {
                 egui_plot::HoverPosition::NearDataPoint {
@@ -716,4 +728,18 @@ fn chart(
         });
     ui.label(egui::RichText::new(caption).weak());
     p.plotted = Some(plotted);
+}
+
+#[cfg(test)]
+mod tests {
+    /// Found in walk 34: the chart's y axis read 0.1, 0.2 … 1 of a query.
+    #[test]
+    fn the_y_axis_labels_whole_query_counts_only() {
+        assert_eq!(super::query_count_mark(0.0), "0");
+        assert_eq!(super::query_count_mark(1.0), "1");
+        assert_eq!(super::query_count_mark(20.0), "20");
+        assert_eq!(super::query_count_mark(0.1), "");
+        assert_eq!(super::query_count_mark(0.5), "");
+        assert_eq!(super::query_count_mark(-1.0), "");
+    }
 }
