@@ -1315,6 +1315,18 @@ fn at_200_percent_beside_scenarios_the_listener_names_are_not_broken_at_every_do
         );
     }
     assert!(has(&h, "Read/write listener"), "the names are still shown");
+    // The blade stays left of the Scenarios panel (its right border ran under it).
+    let panel_left = h.get_by_label("Scenarios").rect().min.x;
+    let blade_close = h
+        .get_all_by_label("×")
+        .map(|n| n.rect())
+        .filter(|r| r.max.x < panel_left + 40.0)
+        .map(|r| r.max.x)
+        .fold(f32::MIN, f32::max);
+    assert!(
+        blade_close <= panel_left,
+        "the blade's × ends at {blade_close}, the Scenarios panel starts at {panel_left}"
+    );
 }
 
 /// Found in walk 34 at 150 % (dark): with the vaults served, the presenter's docked customer
