@@ -649,7 +649,8 @@ pub fn toasts(
             {
                 avoid.push(egui::Rect::from_center_size(p, egui::Vec2::splat(1.0)));
             }
-            place_toasts(ctx, &style, &notes, room, &avoid)
+            let texts = page_texts(ctx, room);
+            place_toasts(ctx, &style, &notes, room, &avoid, &texts)
         }
     };
     let shown = placed.layouts.len();
@@ -766,6 +767,21 @@ impl PlacedStack {
 
 /// The page's clickable widgets as the last frame drew them, in window coordinates.
 fn page_controls(ctx: &egui::Context) -> Vec<egui::Rect> {
+    page_widgets(ctx, |w| w.enabled && is_control(w.sense))
+}
+
+/// The page's texts (labels, messages) as the last frame drew them: what a toast should
+/// rather not hide either (walk 34: a stack placed clear of every button sat on the TDE
+/// blade's refusal and its explanation). Containers (a scroll area, a panel) are not texts.
+fn page_texts(ctx: &egui::Context, room: egui::Rect) -> Vec<egui::Rect> {
+    page_widgets(ctx, |w| !is_control(w.sense))
+        .into_iter()
+        .filter(|r| r.height() <= 120.0 && r.width() < room.width() * 0.9 && room.intersects(*r))
+        .collect()
+}
+
+/// The page's widgets that `keep` accepts, in window coordinates.
+fn page_widgets(ctx: &egui::Context, keep: impl Fn(&egui::WidgetRect) -> bool) -> Vec<egui::Rect> {
     let widgets: Vec<(egui::LayerId, egui::Rect)> = ctx.viewport(|v| {
         v.prev_pass
             .widgets
@@ -773,7 +789,7 @@ fn page_controls(ctx: &egui::Context) -> Vec<egui::Rect> {
             .filter(|(layer, _)| is_page_layer(**layer))
             .flat_map(|(layer, ws)| {
                 ws.iter()
-                    .filter(|w| w.enabled && is_control(w.sense))
+                    .filter(|w| keep(w))
                     .map(|w| (*layer, w.interact_rect))
             })
             .collect()
@@ -836,6 +852,7 @@ fn place_toasts(
     notes: &[&Notification],
     room: egui::Rect,
     avoid: &[egui::Rect],
+    texts: &[egui::Rect],
 ) -> PlacedStack {
     let gap = style.spacing.item_spacing.y;
     // At 200 % on 1280x720 (640 points) a 420-point toast hid two thirds of the
@@ -915,6 +932,22 @@ fn place_toasts(
         (&bottoms, fewest..=most),
         (&bottoms, 1..=fewest.saturating_sub(1)),
     ];
+    // How much of the page's text a stack hides, as a share of its own area.
+    let hidden_text = |placed: &PlacedStack| -> f32 {
+        let rects = placed.rects(room.max.x, gap);
+        let own: f32 = rects.iter().map(|r| r.area()).sum::<f32>().max(1.0);
+        let over: f32 = texts
+            .iter()
+            .flat_map(|t| rects.iter().map(move |r| r.intersect(*t)))
+            .filter(|i| i.is_positive())
+            .map(|i| i.area())
+            .sum();
+        over / own
+    };
+    // The first place (in the order above) clear of every control that hides little text
+    // wins; else the clear place hiding the least text; else the place covering the least.
+    const LITTLE_TEXT: f32 = 0.15;
+    let mut clear: Option<(f32, PlacedStack)> = None;
     let mut best: Option<((usize, f32), PlacedStack)> = None;
     for (bottoms, counts) in passes {
         for &bottom in bottoms {
@@ -936,7 +969,19 @@ fn place_toasts(
                     };
                     let n = covered(&placed);
                     if n.0 == 0 && n.1 <= 0.0 {
-                        return placed;
+                        // A toast saying it is too long to show loses to any that shows.
+                        let too_tall = placed
+                            .layouts
+                            .iter()
+                            .any(|l| l.body.text().starts_with(TOO_TALL));
+                        let hides = hidden_text(&placed) + if too_tall { 1.0 } else { 0.0 };
+                        if hides <= LITTLE_TEXT {
+                            return placed;
+                        }
+                        if clear.as_ref().is_none_or(|(h, _)| hides < *h) {
+                            clear = Some((hides, placed));
+                        }
+                        continue;
                     }
                     if best
                         .as_ref()
@@ -947,6 +992,9 @@ fn place_toasts(
                 }
             }
         }
+    }
+    if let Some((_, placed)) = clear {
+        return placed;
     }
     match best {
         Some((_, placed)) => placed,

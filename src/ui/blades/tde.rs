@@ -667,13 +667,15 @@ fn save_form(form: &TdeForm, server: &str, cx: &mut BladeCtx<'_>) -> Result<Stri
                 .into();
         }
         if make_default {
-            let name = ws
+            // The key as a person names it, as the toast does (not the server key's
+            // `<vault>_<key>_<version>` name).
+            let key = ws
                 .server(&server)
                 .and_then(|s| s.protector_key())
-                .map(|k| k.name.clone())
+                .map(|k| k.described())
                 .unwrap_or_default();
             format!(
-                "Saved: '{name}' is the TDE protector. Every DEK was re-wrapped; no page was re-encrypted."
+                "Saved: {key} is the TDE protector. Every DEK was re-wrapped; no page was re-encrypted."
             )
         } else {
             format!(
