@@ -39,6 +39,13 @@ pub struct Chain {
     /// The database whose own (database-level) key this chain follows.
     pub database: Option<String>,
     pub steps: Vec<Step>,
+    /// The region whose outage this chain narrates (none for a key's chain).
+    pub outage: Option<String>,
+    /// When its trouble began, as far as the workspace tells: the region's outage, the
+    /// databases turning Inaccessible, a removed permission taking effect (still ahead while
+    /// it propagates); the clock's time for what has no time of its own (a key that just
+    /// became unusable, a recovery under way). [`chains`] puts the newest first.
+    pub since: Timestamp,
 }
 
 fn step(state: StepState, text: impl Into<String>) -> Step {
@@ -77,14 +84,17 @@ fn spaced(d: Duration) -> String {
     parts.join(" ")
 }
 
-/// Every chain, in the workspace's order of servers: a server's protector first, then the
-/// database-level keys of its databases.
+/// Every chain, the newest first (by [`Chain::since`]: the failure a trainer has just
+/// started is the one the class is watching, and the strip narrates the first ones when it
+/// has no room for all); chains that began together in the workspace's order of servers, a
+/// server's protector before the database-level keys of its databases.
 ///
 /// A server whose region is down has one chain, the outage's: its databases refuse
 /// connections (40613) because of the region, not the key, and it checks no key until the
 /// region is back, so no key chain of it would say what happens.
 pub fn chains(ws: &Workspace) -> Vec<Chain> {
-    ws.servers
+    let mut all: Vec<Chain> = ws
+        .servers
         .iter()
         .flat_map(|s| {
             if let Some(o) = ws.continuity.region_outage(&s.location, ws.now()) {
@@ -100,7 +110,10 @@ pub fn chains(ws: &Workspace) -> Vec<Chain> {
                 )
                 .collect()
         })
-        .collect()
+        .collect();
+    // (A stable sort: chains that began together keep the servers' order.)
+    all.sort_by_key(|c| std::cmp::Reverse(c.since));
+    all
 }
 
 /// The chain of server `s` while its region is down (`o`): the region went down, its
@@ -194,6 +207,8 @@ pub fn region_chain(ws: &Workspace, s: &SqlServer, o: &RegionOutage) -> Chain {
         server: s.name.clone(),
         database: None,
         steps,
+        outage: Some(region.clone()),
+        since: o.from,
     }
 }
 
@@ -308,7 +323,7 @@ fn plural(n: usize, one: &str) -> String {
 pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
     let uri = s.protector_uri()?;
     let principal = ws.key_vault_identity(s).map(|i| i.principal_id.clone());
-    let steps = narrate(
+    let (steps, since) = narrate(
         ws,
         s,
         &Scope {
@@ -322,6 +337,8 @@ pub fn chain(ws: &Workspace, s: &SqlServer) -> Option<Chain> {
         server: s.name.clone(),
         database: None,
         steps,
+        outage: None,
+        since,
     })
 }
 
@@ -338,7 +355,7 @@ pub fn database_chain(ws: &Workspace, s: &SqlServer, d: &Database) -> Option<Cha
     let principal = super::keyvault::caller_principal(ws, &caller)
         .ok()
         .map(|(p, _)| p);
-    let steps = narrate(
+    let (steps, since) = narrate(
         ws,
         s,
         &Scope {
@@ -352,6 +369,8 @@ pub fn database_chain(ws: &Workspace, s: &SqlServer, d: &Database) -> Option<Cha
         server: s.name.clone(),
         database: Some(d.name.clone()),
         steps,
+        outage: None,
+        since,
     })
 }
 
@@ -364,8 +383,9 @@ struct Scope<'a> {
     access: Result<(), KeyAccessFailure>,
 }
 
-/// The steps of one key's chain (see [`Scope`]), or `None` when it is not in trouble.
-fn narrate(ws: &Workspace, s: &SqlServer, scope: &Scope) -> Option<Vec<Step>> {
+/// The steps of one key's chain (see [`Scope`]) and when its trouble began (see
+/// [`Chain::since`]), or `None` when it is not in trouble.
+fn narrate(ws: &Workspace, s: &SqlServer, scope: &Scope) -> Option<(Vec<Step>, Timestamp)> {
     let now = ws.now();
     let window = ws.profile.auto_heal_window();
     let uri = &scope.uri;
@@ -399,6 +419,7 @@ fn narrate(ws: &Workspace, s: &SqlServer, scope: &Scope) -> Option<Vec<Step>> {
         .collect();
     let access = &scope.access;
     let mut steps = Vec::new();
+    let mut since = now;
     // A removed permission that has not reached the vault's replicas yet.
     let principal = scope.principal.as_ref();
     let pending = ws
@@ -443,6 +464,7 @@ fn narrate(ws: &Workspace, s: &SqlServer, scope: &Scope) -> Option<Vec<Step>> {
     };
     match (access, pending) {
         (Ok(()), Some(at)) if inaccessible.is_empty() => {
+            since = at;
             steps.push(step(StepState::Done, format!("Access to {vault} removed")));
             steps.push(step(
                 StepState::Now,
@@ -490,6 +512,7 @@ fn narrate(ws: &Workspace, s: &SqlServer, scope: &Scope) -> Option<Vec<Step>> {
         _ if !inaccessible.is_empty() => {
             let first = inaccessible.iter().map(|i| i.0).min().unwrap_or(now);
             let closes = first + window;
+            since = first;
             match access {
                 Err(cause) => steps.push(step(
                     StepState::Done,
@@ -561,7 +584,7 @@ fn narrate(ws: &Workspace, s: &SqlServer, scope: &Scope) -> Option<Vec<Step>> {
         }
         _ => return None,
     }
-    Some(steps)
+    Some((steps, since))
 }
 
 #[cfg(test)]
@@ -645,6 +668,45 @@ mod tests {
                 .any(|s| s.1.starts_with("Auto-heal window closed at"))
         );
         assert!(steps.contains(&(StepState::Now, "Restore access, then Revalidate key".into())));
+    }
+
+    /// Found in a trainer's walk at 200 % (shots 68, 70): with sql-contoso-us's two keys
+    /// failing, the westeurope outage the trainer had just started came third, and the
+    /// strip, with room for one, never narrated it. The newest failure comes first.
+    #[test]
+    fn the_newest_failure_comes_first() {
+        let mut ws = crate::persist::demo().expect("the demo loads");
+        let principal = ws
+            .server("sql-contoso-us")
+            .and_then(|s| s.identity.as_ref())
+            .map(|i| i.principal_id.clone())
+            .expect("the demo server has an identity");
+        crate::service::keyvault::access::delete_access_policy(
+            &mut ws,
+            "kv-contoso-us",
+            &principal,
+        )
+        .expect("the policy goes");
+        crate::service::behaviour::advance(&mut ws, Duration::minutes(25)).expect("advances");
+        let before: Vec<Option<String>> = chains(&ws).into_iter().map(|c| c.database).collect();
+        assert_eq!(before.len(), 2, "the protector's and billing's own key");
+        crate::service::outage::start_region_outage(&mut ws, "westeurope", 120)
+            .expect("the region goes down");
+        let all = chains(&ws);
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert_eq!(all[0].server, "sql-contoso-eu", "{all:?}");
+        assert!(
+            all[0].steps[0].text.starts_with("Region westeurope down"),
+            "{all:?}"
+        );
+        assert_eq!(
+            all[1..]
+                .iter()
+                .map(|c| c.database.clone())
+                .collect::<Vec<_>>(),
+            before,
+            "the older chains keep their order after it"
+        );
     }
 
     /// Found in the walk at 150 % (issue 23): during a regional outage the strip said

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// Chains the strip keeps room for, whether it shows none, one or several: its height
 /// never changes as a failure starts, moves on or ends, so the toolbar and the picture
 /// under it never jump. Up to this many chains get [`LINES_PER_CHAIN`] lines each; more
-/// get one line each, the last line counting those left out.
+/// get one line each, newest first, the last line ending in "+N more" for those left out.
 const CHAINS_RESERVED: usize = 2;
 
 /// Lines of the strip each chain has when two to [`CHAINS_RESERVED`] are shown (one alone has
@@ -243,112 +243,207 @@ pub fn chain_strip(ui: &mut egui::Ui, ws: &Workspace, strip: usize) {
         return;
     }
     // One chain has the whole strip; up to as many as it has room for share it; more get a
-    // line each.
+    // line each, the newest first; past the strip's lines the last line ends in "+N more",
+    // which lists the rest (on hover, and in a popup on a click).
     let reserved = (strip / LINES_PER_CHAIN).max(1);
     let (shown, lines) = if chains.len() == 1 {
         (1, strip)
     } else if chains.len() <= reserved {
         (chains.len(), LINES_PER_CHAIN)
-    } else if chains.len() <= strip {
-        (chains.len(), 1)
     } else {
-        (strip - 1, 1)
+        (chains.len().min(strip), 1)
     };
+    let left_out = &chains[shown..];
+    let row = row_height(ui);
+    for (i, c) in chains.iter().take(shown).enumerate() {
+        if i + 1 == shown && !left_out.is_empty() {
+            // The last line: the chain, then the button naming the rest at its right end.
+            let label = more_label(left_out.len());
+            let button = text_width(ui, &label) + 2.0 * ui.spacing().button_padding.x;
+            let gap = ui.spacing().item_spacing.x;
+            let (line, _) = ui.allocate_exact_size(egui::vec2(width, row), egui::Sense::hover());
+            let split = (line.max.x - button - gap).max(line.min.x);
+            let mut chain_ui = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(egui::Rect::from_min_max(
+                        line.min,
+                        egui::pos2(split, line.max.y),
+                    ))
+                    .layout(egui::Layout::top_down(egui::Align::Min)),
+            );
+            draw_chain(&mut chain_ui, c, 1, split - line.min.x);
+            let mut more_ui = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(egui::Rect::from_min_max(
+                        egui::pos2(split, line.min.y),
+                        line.max,
+                    ))
+                    .layout(egui::Layout::right_to_left(egui::Align::Center)),
+            );
+            more_button(&mut more_ui, &label, left_out);
+        } else {
+            draw_chain(ui, c, lines, width);
+        }
+    }
+}
+
+/// "+2 more": the button that lists the chains the strip has no line for.
+fn more_label(n: usize) -> String {
+    format!("+{n} more")
+}
+
+/// Who a chain is about: "SQL sql-contoso-us:", a database with its own key, or a server
+/// whose region is down ("SQL sql-contoso-eu (westeurope down):", so a line showing only
+/// the current step still says it is an outage, not a key).
+fn whose(c: &Chain) -> String {
+    match (&c.outage, &c.database) {
+        (Some(region), _) => format!("SQL {} ({region} down):", c.server),
+        (None, None) => format!("SQL {}:", c.server),
+        (None, Some(db)) => format!("SQL {} / {db} (own key):", c.server),
+    }
+}
+
+/// The button at the end of the strip's last line: its hover lists each chain left out
+/// (whose it is and its current step), a click opens the same chains in full, each name
+/// bringing its server into the picture's view.
+fn more_button(ui: &mut egui::Ui, label: &str, rest: &[Chain]) {
+    let now_text = |c: &Chain| {
+        c.steps
+            .iter()
+            .find(|s| matches!(s.state, StepState::Now))
+            .or(c.steps.last())
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
+    };
+    let response = ui.button(label);
+    let response = if egui::Popup::is_id_open(ui.ctx(), egui::Popup::default_response_id(&response))
+    {
+        response
+    } else {
+        response.on_hover_ui(|ui| {
+            ui.label(RichText::new("Also in progress (newest first):").strong());
+            for c in rest {
+                ui.label(format!("{} {}", whose(c), now_text(c)));
+            }
+            ui.label(RichText::new("Click to see each chain").weak());
+        })
+    };
+    let width = (ui.ctx().content_rect().width() * 0.8).max(200.0);
+    egui::Popup::menu(&response)
+        .width(width)
+        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
+        .show(|ui| {
+            ui.set_max_width(width);
+            for c in rest {
+                let clicked = ui
+                    .add(
+                        egui::Label::new(RichText::new(whose(c)).strong())
+                            .sense(egui::Sense::click()),
+                    )
+                    .on_hover_text("Show this server in the picture")
+                    .clicked();
+                if clicked {
+                    topology::focus(ui.ctx(), &c.server);
+                }
+                // A step a line (a wrapped row would cut a pill short at the row's end).
+                for (i, step) in c.steps.iter().enumerate() {
+                    ui.horizontal(|ui| {
+                        if i > 0 {
+                            next_arrow(ui);
+                        } else {
+                            ui.add_space(ARROW_WIDTH + ui.spacing().item_spacing.x);
+                        }
+                        pill(ui, step.state, &step.text);
+                    });
+                }
+                ui.add_space(4.0);
+            }
+        });
+}
+
+/// One chain in `lines` lines `width` points wide, each line allocated in `ui` (top-down):
+/// whose it is, then as many of its steps as fit around the current one.
+fn draw_chain(ui: &mut egui::Ui, c: &Chain, lines: usize, width: f32) {
     let gap = ui.spacing().item_spacing.x;
     let row = row_height(ui);
-    for c in chains.iter().take(shown) {
-        let whose = match &c.database {
-            None => format!("SQL {}:", c.server),
-            Some(db) => format!("SQL {} / {db} (own key):", c.server),
-        };
-        let widths: Vec<f32> = c
-            .steps
-            .iter()
-            .map(|s| text_width(ui, &s.text) + PILL_EXTRA)
-            .collect();
-        let now = c
-            .steps
-            .iter()
-            .position(|s| matches!(s.state, StepState::Now))
-            .unwrap_or(c.steps.len().saturating_sub(1));
-        let laid = fit_lines(
-            text_width(ui, &whose),
-            &widths,
-            now,
-            lines,
-            width,
-            Spacing {
-                arrow: ARROW_WIDTH,
-                gap,
-                more: text_width(ui, "…"),
-            },
+    let whose = whose(c);
+    let widths: Vec<f32> = c
+        .steps
+        .iter()
+        .map(|s| text_width(ui, &s.text) + PILL_EXTRA)
+        .collect();
+    let now = c
+        .steps
+        .iter()
+        .position(|s| matches!(s.state, StepState::Now))
+        .unwrap_or(c.steps.len().saturating_sub(1));
+    let laid = fit_lines(
+        text_width(ui, &whose),
+        &widths,
+        now,
+        lines,
+        width,
+        Spacing {
+            arrow: ARROW_WIDTH,
+            gap,
+            more: text_width(ui, "…"),
+        },
+    );
+    for line in &laid {
+        let (line_rect, _) = ui.allocate_exact_size(egui::vec2(width, row), egui::Sense::hover());
+        let mut line_ui = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(line_rect)
+                .layout(egui::Layout::left_to_right(egui::Align::Center)),
         );
-        for line in &laid {
-            let (line_rect, _) =
-                ui.allocate_exact_size(egui::vec2(width, row), egui::Sense::hover());
-            let mut line_ui = ui.new_child(
-                egui::UiBuilder::new()
-                    .max_rect(line_rect)
-                    .layout(egui::Layout::left_to_right(egui::Align::Center)),
-            );
-            line_ui.set_clip_rect(line_rect.intersect(line_ui.clip_rect()));
-            for item in line {
-                match item {
-                    Item::Whose => {
-                        // A click brings the server into the picture's view.
-                        let clicked = line_ui
-                            .add(
-                                egui::Label::new(RichText::new(whose.as_str()).strong())
-                                    .truncate()
-                                    .sense(egui::Sense::click()),
-                            )
-                            .on_hover_text("Show this server in the picture")
-                            .clicked();
-                        if clicked {
-                            topology::focus(line_ui.ctx(), &c.server);
-                        }
+        line_ui.set_clip_rect(line_rect.intersect(line_ui.clip_rect()));
+        for item in line {
+            match item {
+                Item::Whose => {
+                    // A click brings the server into the picture's view.
+                    let clicked = line_ui
+                        .add(
+                            egui::Label::new(RichText::new(whose.as_str()).strong())
+                                .truncate()
+                                .sense(egui::Sense::click()),
+                        )
+                        .on_hover_text("Show this server in the picture")
+                        .clicked();
+                    if clicked {
+                        topology::focus(line_ui.ctx(), &c.server);
                     }
-                    Item::Before => {
-                        let first = laid
-                            .iter()
-                            .flatten()
-                            .find_map(|i| match i {
-                                Item::Step(i, _) => Some(*i),
-                                _ => None,
-                            })
-                            .unwrap_or(0);
-                        let done: Vec<&str> =
-                            c.steps[..first].iter().map(|s| s.text.as_str()).collect();
-                        line_ui
-                            .label(RichText::new("…").weak())
-                            .on_hover_text(done.join(" → "));
+                }
+                Item::Before => {
+                    let first = laid
+                        .iter()
+                        .flatten()
+                        .find_map(|i| match i {
+                            Item::Step(i, _) => Some(*i),
+                            _ => None,
+                        })
+                        .unwrap_or(0);
+                    let done: Vec<&str> =
+                        c.steps[..first].iter().map(|s| s.text.as_str()).collect();
+                    line_ui
+                        .label(RichText::new("…").weak())
+                        .on_hover_text(done.join(" → "));
+                }
+                Item::Step(i, arrowed) => {
+                    let step = &c.steps[*i];
+                    pill(&mut line_ui, step.state, &step.text);
+                    if *arrowed {
+                        next_arrow(&mut line_ui);
                     }
-                    Item::Step(i, arrowed) => {
-                        let step = &c.steps[*i];
-                        pill(&mut line_ui, step.state, &step.text);
-                        if *arrowed {
-                            next_arrow(&mut line_ui);
-                        }
-                    }
-                    Item::After => {
-                        line_ui.label(RichText::new("…").weak());
-                    }
+                }
+                Item::After => {
+                    line_ui.label(RichText::new("…").weak());
                 }
             }
         }
-        // The chain's unused lines stay empty: the next chain starts where it always does.
-        for _ in laid.len()..lines {
-            ui.allocate_exact_size(egui::vec2(width, row), egui::Sense::hover());
-        }
     }
-    if chains.len() > shown {
-        ui.label(
-            RichText::new(format!(
-                "… and {} more keys in trouble (open Topology's boxes for each)",
-                chains.len() - shown
-            ))
-            .weak(),
-        );
+    // The chain's unused lines stay empty: the next chain starts where it always does.
+    for _ in laid.len()..lines {
+        ui.allocate_exact_size(egui::vec2(width, row), egui::Sense::hover());
     }
 }
 

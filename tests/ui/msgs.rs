@@ -453,3 +453,74 @@ fn a_grant_back_from_the_cloud_shell_takes_the_policy_removed_message_away() {
         "the policy is back: the removal's message went"
     );
 }
+
+/// Found in a trainer's walk at 200 % (shot 233): a TDE Save refused with
+/// "(DatabaseInaccessible) … cannot be changed while database 'sales' is Inaccessible"
+/// stayed on the blade after auto-heal brought sales Online. The refusal goes when the
+/// databases it names are no longer Inaccessible.
+#[test]
+fn a_refusal_naming_an_inaccessible_database_goes_when_the_database_heals() {
+    let mut h = app();
+    h.run_steps(2);
+    revoke_and_wait(&mut h);
+    let oid = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .and_then(|s| s.identity.as_ref())
+        .map(|i| i.principal_id.clone())
+        .expect("the server's identity");
+    // Access given back from the Cloud Shell; the databases stay Inaccessible until the
+    // auto-heal runs.
+    shell_line(
+        &mut h,
+        &format!(
+            "az keyvault set-policy --name kv-contoso-us --object-id {oid} --key-permissions get wrapKey unwrapKey"
+        ),
+    );
+    click(&mut h, "sql-contoso-us");
+    click(&mut h, "Transparent data encryption");
+    h.get_by_label("Save").scroll_to_me();
+    h.run_steps(10);
+    click(&mut h, "Save");
+    wait_until(&mut h, "the save", |app| !app.busy());
+    const REFUSED: &str = "cannot be changed while database";
+    assert!(
+        has(&h, REFUSED),
+        "the Save is refused while sales is Inaccessible"
+    );
+    for _ in 0..4 {
+        if !h
+            .state()
+            .ws
+            .server("sql-contoso-us")
+            .expect("the server")
+            .databases
+            .iter()
+            .any(|d| {
+                matches!(
+                    d.state,
+                    tde_console::model::DatabaseState::Inaccessible { .. }
+                )
+            })
+        {
+            break;
+        }
+        advance(&mut h, "+10m");
+    }
+    h.run_steps(3);
+    assert!(
+        h.state()
+            .ws
+            .server("sql-contoso-us")
+            .expect("the server")
+            .databases
+            .iter()
+            .all(|d| !matches!(
+                d.state,
+                tde_console::model::DatabaseState::Inaccessible { .. }
+            )),
+        "the auto-heal brought the databases back"
+    );
+    assert!(!has(&h, REFUSED), "the stale refusal is gone");
+}

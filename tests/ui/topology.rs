@@ -702,6 +702,96 @@ fn at_150_percent_beside_history_the_legend_shows_every_entry() {
         assert!(
             whole,
             "'{entry}' is painted whole on the canvas ({canvas:?})"
+
+/// Found in a trainer's walk at 200 % (shots 68, 70, 221, 302): with sql-contoso-us's
+/// protector and billing's own key failing and westeurope just taken down, the presenter
+/// view's strip showed one chain and "… and 2 more keys in trouble" with nothing on hover:
+/// the outage was never narrated, and called a key. Every chain is narrated: a line each
+/// where the strip has the room (100 %, 150 %), else the newest first and the rest listed
+/// by "+N more" (on hover, and in full on a click).
+#[test]
+fn the_chain_strip_narrates_every_failure_the_newest_first() {
+    let whose = [
+        "SQL sql-contoso-eu (westeurope down):",
+        "SQL sql-contoso-us:",
+        "SQL sql-contoso-us / billing (own key):",
+    ];
+    for zoom in [1.0, 1.5, 2.0] {
+        let mut h = demo_at(zoom, Look::Light);
+        // kv-contoso-us's blade: sql-contoso-us's policy (the second) removed, 20 minutes
+        // played (on 1280x720 its Remove is under the status bar until scrolled to).
+        click(&mut h, "kv-contoso-us");
+        h.get_all_by_label("Remove")
+            .nth(1)
+            .expect("sql-contoso-us's policy")
+            .scroll_to_me();
+        h.run_steps(20);
+        h.get_all_by_label("Remove")
+            .nth(1)
+            .expect("sql-contoso-us's policy")
+            .click();
+        h.run_steps(2);
+        click(&mut h, "Remove anyway");
+        advance(&mut h, "+10m");
+        advance(&mut h, "+10m");
+        click(&mut h, "Simulate");
+        click(&mut h, "Regional outage (2 h)");
+        click(&mut h, "Outage of westeurope");
+        h.run_steps(3);
+        h.key_press(egui::Key::F5);
+        h.run_steps(6);
+        assert!(h.state().presenter, "at {zoom}: the presenter view");
+        assert!(
+            !has(&h, "keys in trouble"),
+            "at {zoom}: an outage is not a key"
+        );
+        // The newest, the outage just started, is narrated on the strip's first line.
+        let eu = h.get_by_label(whose[0]).rect();
+        for w in &whose[1..] {
+            if let Some(other) = h.query_by_label(w) {
+                assert!(
+                    eu.max.y <= other.rect().min.y,
+                    "at {zoom}: {w} under the outage"
+                );
+            }
+        }
+        let window = h.ctx.content_rect();
+        let shown: Vec<&str> = whose
+            .iter()
+            .copied()
+            .filter(|w| h.query_by_label(w).is_some())
+            .collect();
+        for w in &shown {
+            let r = h.get_by_label(w).rect();
+            assert!(window.contains_rect(r), "at {zoom}: {w} at {r:?}");
+        }
+        if zoom < 2.0 {
+            assert_eq!(shown.len(), 3, "at {zoom}: a line each: {shown:?}");
+            assert!(!has(&h, "more"), "at {zoom}: nothing left out");
+            continue;
+        }
+        // At 200 % the strip has two lines: the last ends in "+1 more".
+        let left_out = 3 - shown.len();
+        assert!(left_out > 0, "at 200 %: {shown:?}");
+        let more = format!("+{left_out} more");
+        let button = h.get_by_label(&more).rect();
+        assert!(window.contains_rect(button), "{more} at {button:?}");
+        h.get_by_label(&more).hover();
+        h.run_steps(30);
+        for w in whose.iter().filter(|w| !shown.contains(w)) {
+            assert!(has(&h, w), "at 200 %: {w} listed on hover");
+        }
+        click(&mut h, &more);
+        h.run_steps(4);
+        for w in whose.iter().filter(|w| !shown.contains(w)) {
+            assert!(
+                h.query_by_label(w).is_some(),
+                "at 200 %: a click shows {w}'s chain in full"
+            );
+        }
+        assert!(
+            h.query_all_by_label_contains("Inaccessible since").count() >= 1,
+            "at 200 %: with its steps"
         );
     }
 }

@@ -438,7 +438,8 @@ fn geo_warnings(ui: &mut egui::Ui, s: &SqlServer, ws: &Workspace) {
 }
 
 /// What a refused Save depends on, checked each frame: the mode and key chosen, the
-/// server's identity, and the server's own check of that key (its failure's code).
+/// server's identity, the server's own check of that key (its failure's code) and which
+/// of its databases are Inaccessible.
 fn refusal_cause(server: &str, form: &TdeForm, ws: &Workspace) -> RefusalCause {
     let kid = (form.mode == ServerKeyType::AzureKeyVault)
         .then(|| form.selected_kid(ws))
@@ -458,15 +459,29 @@ fn refusal_cause(server: &str, form: &TdeForm, ws: &Workspace) -> RefusalCause {
         .server(server)
         .and_then(|s| s.identity.as_ref())
         .map(|i| i.principal_id.to_string());
-    (form.mode.as_str(), kid, identity, check)
+    // "(DatabaseInaccessible) … while database 'sales' is Inaccessible" holds only while it
+    // is: an auto-heal or a revalidation takes the refusal away.
+    let inaccessible: Vec<String> = ws
+        .server(server)
+        .map(|s| {
+            s.databases
+                .iter()
+                .filter(|d| matches!(d.state, DatabaseState::Inaccessible { .. }))
+                .map(|d| d.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    (form.mode.as_str(), kid, identity, check, inaccessible)
 }
 
-/// The mode, the key chosen, the server's identity and the code its check of the key fails with.
+/// The mode, the key chosen, the server's identity, the code its check of the key fails
+/// with and the server's Inaccessible databases.
 type RefusalCause = (
     &'static str,
     Option<String>,
     Option<String>,
     Option<Option<String>>,
+    Vec<String>,
 );
 
 /// After a refused save: what the server's own check of the chosen key says (as the
