@@ -524,7 +524,7 @@ fn swatch(ui: &mut egui::Ui, name: &str, colour: egui::Color32) {
         galley,
         text,
     );
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, name));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, name));
 }
 
 fn failure_colour(i: usize) -> egui::Color32 {

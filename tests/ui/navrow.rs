@@ -54,7 +54,7 @@ fn databases(h: &Harness<'static, ConsoleApp>, name: &str) -> usize {
 
 /// Shows the navigator again when a blade folded it away (a narrow window).
 fn show_navigator(h: &mut Harness<'static, ConsoleApp>) {
-    if !has(&h, "Expand all") {
+    if !has(h, "Expand all") {
         click(h, "Resources");
     }
 }
@@ -180,7 +180,10 @@ fn at_150_percent_a_scrolled_navigators_badges_keep_clear_of_its_scroll_bar() {
     click(&mut h, "Expand all");
     lose_sql_contoso_us(&mut h);
     assert!(has(&h, "changed"), "the rows are marked changed");
-    assert!(has(&h, &format!("{n} !")), "the server's databases are lost");
+    assert!(
+        has(&h, &format!("{n} !")),
+        "the server's databases are lost"
+    );
     // The wheel over the tree scrolls it a little: the scroll bar shows.
     let over = name_rect(&h, "sales").center();
     h.event(egui::Event::PointerMoved(over));
