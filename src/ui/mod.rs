@@ -1411,7 +1411,14 @@ impl ConsoleApp {
         }
         self.handle_close(&ctx);
         self.presentation.apply(&ctx);
-        self.side_crowded = self.side_panels_crowd(ctx.content_rect().width());
+        // A side panel opened beside the blades that would squeeze them (the vaults' panel
+        // at 150 % left a key version 285 points, each date one word per line): the
+        // navigator gives way, even when shown by hand; "Resources" shows it again.
+        let crowded = self.side_panels_crowd(ctx.content_rect().width());
+        if crowded && !self.side_crowded && !self.blades.is_empty() {
+            self.nav_shown = None;
+        }
+        self.side_crowded = crowded;
         self.shortcuts(&ctx);
         // Blades beside the presenter view's picture belong to that visit of the view.
         if !self.presenter {

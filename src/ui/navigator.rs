@@ -289,12 +289,24 @@ fn contents(app: &ConsoleApp, nav: &mut NavigatorState, ui: &mut egui::Ui) -> Ve
         let (open_server, open_db, open_vault) = open_resource(app);
         let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
         let row_height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+        // Once the tree is taller than the navigator it scrolls, and its floating scroll
+        // bar is drawn over the rows' right edge (at 150 % it cut "4 !", "changed",
+        // "Online"): the rows then end left of the thin bar, with a gap. (Hovering the bar
+        // itself widens it over the rows, as every floating scroll bar does.)
+        let scroll = &ui.spacing().scroll;
+        let bar_room = if scroll.floating && rows.len() as f32 * row_height > ui.available_height()
+        {
+            scroll.floating_width + scroll.bar_outer_margin + 2.0
+        } else {
+            0.0
+        };
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, row_height, rows.len(), |ui, range| {
                 for row in &rows[range] {
                     ui.horizontal(|ui| {
                         ui.set_height(ui.spacing().interact_size.y);
+                        ui.set_max_width((ui.available_width() - bar_room).max(0.0));
                         // Tight enough that a server's name and "4 down" fit the narrow
                         // navigator of 200 % on 1280x720 in full.
                         ui.spacing_mut().item_spacing.x = ROW_GAP;
@@ -521,7 +533,7 @@ fn attention(ws: &Workspace, s: &SqlServer) -> (usize, usize) {
 /// The space between a row's parts.
 const ROW_GAP: f32 = 5.0;
 /// A badge's margin left and right of its word.
-const PILL_MARGIN: i8 = 6;
+const PILL_MARGIN: i8 = 4;
 
 /// A badge of the navigator: [`badge`]'s pill with narrower margins.
 fn pill(ui: &mut egui::Ui, text: &str, color: egui::Color32) -> egui::Response {
@@ -573,7 +585,7 @@ fn name_and_badges(
             + gap
     };
     let pills = |list: &[Badge]| list.iter().map(pill_width).sum::<f32>();
-    // Room to the navigator's edge (the scroll bar floats, unseen until hovered).
+    // Room to the navigator's edge, or to its scroll bar when the tree scrolls.
     let room = ui.available_width();
     let name_width =
         widgets::one_line_width(ui, name, body.clone()) + 2.0 * ui.spacing().button_padding.x;

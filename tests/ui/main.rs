@@ -20,6 +20,7 @@ mod rewound_forms;
 mod scale;
 mod status;
 mod storm;
+mod tables;
 mod topology;
 mod walk150;
 mod walka;

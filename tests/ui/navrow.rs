@@ -59,6 +59,44 @@ fn show_navigator(h: &mut Harness<'static, ConsoleApp>) {
     }
 }
 
+/// Removes sql-contoso-us's access policy in kv-contoso-us (confirmed, the vault found by
+/// the search) and advances the clock until its databases go Inaccessible and the rows are
+/// marked changed; the navigator shown, its search cleared.
+fn lose_sql_contoso_us(h: &mut Harness<'static, ConsoleApp>) {
+    // The vault's row may be below the navigator's fold: found by the search.
+    type_into(h, "Search", "kv-contoso-us");
+    click(h, "kv-contoso-us");
+    // The server identity's policy, the second Remove, scrolled into view first.
+    h.get_all_by_label("Remove")
+        .nth(1)
+        .expect("the server's policy")
+        .scroll_to_me();
+    h.run_steps(20);
+    h.get_all_by_label("Remove")
+        .nth(1)
+        .expect("the server's policy")
+        .click();
+    h.run_steps(2);
+    click(h, "Remove anyway");
+    show_navigator(h);
+    h.get_by_label("Search").click();
+    h.run_steps(1);
+    h.key_press(egui::Key::End);
+    for _ in 0.."kv-contoso-us".len() {
+        h.key_press(egui::Key::Backspace);
+    }
+    h.run_steps(3);
+    assert!(has(h, "billing"), "the search is cleared");
+    // The change propagates, the server notices: its databases go Inaccessible, and
+    // the rows are marked changed for a few seconds.
+    for _ in 0..6 {
+        advance(h, "+10m");
+        if has(h, "changed") {
+            break;
+        }
+    }
+}
+
 #[test]
 fn a_region_outage_badge_neither_moves_the_server_name_nor_is_cut() {
     for zoom in [1.0, 1.5, 2.0] {
@@ -99,38 +137,7 @@ fn the_changed_and_inaccessible_badges_are_whole_inside_the_navigator() {
         let mut h = demo_at(zoom, Look::Light);
         let n = databases(&h, "sql-contoso-us");
         let before = name_rect(&h, "sql-contoso-us");
-        // The vault's row may be below the navigator's fold: found by the search.
-        type_into(&mut h, "Search", "kv-contoso-us");
-        click(&mut h, "kv-contoso-us");
-        // The server identity's policy, the second Remove, scrolled into view first.
-        h.get_all_by_label("Remove")
-            .nth(1)
-            .expect("the server's policy")
-            .scroll_to_me();
-        h.run_steps(20);
-        h.get_all_by_label("Remove")
-            .nth(1)
-            .expect("the server's policy")
-            .click();
-        h.run_steps(2);
-        click(&mut h, "Remove anyway");
-        show_navigator(&mut h);
-        h.get_by_label("Search").click();
-        h.run_steps(1);
-        h.key_press(egui::Key::End);
-        for _ in 0.."kv-contoso-us".len() {
-            h.key_press(egui::Key::Backspace);
-        }
-        h.run_steps(3);
-        assert!(has(&h, "billing"), "at {zoom}: the search is cleared");
-        // The change propagates, the server notices: its databases go Inaccessible, and
-        // the rows are marked changed for a few seconds.
-        for _ in 0..6 {
-            advance(&mut h, "+10m");
-            if has(&h, "changed") {
-                break;
-            }
-        }
+        lose_sql_contoso_us(&mut h);
         assert_eq!(
             badges_on_row(&h, "sql-contoso-us", &format!("{n} !"), zoom),
             1,
@@ -161,4 +168,58 @@ fn the_changed_and_inaccessible_badges_are_whole_inside_the_navigator() {
             assert_eq!(after, before, "at {zoom}: nor shrink");
         }
     }
+}
+
+/// The walk at 150 %: once the navigator scrolls, its scroll bar is drawn over the rows'
+/// right edge and cut "4 !", "changed" and "Online". Every badge ends left of the bar.
+#[test]
+fn at_150_percent_a_scrolled_navigators_badges_keep_clear_of_its_scroll_bar() {
+    let zoom = 1.5;
+    let mut h = demo_at(zoom, Look::Light);
+    let n = databases(&h, "sql-contoso-us");
+    click(&mut h, "Expand all");
+    lose_sql_contoso_us(&mut h);
+    assert!(has(&h, "changed"), "the rows are marked changed");
+    assert!(
+        has(&h, &format!("{n} !")),
+        "the server's databases are lost"
+    );
+    // The wheel over the tree scrolls it a little: the scroll bar shows.
+    let over = name_rect(&h, "sales").center();
+    h.event(egui::Event::PointerMoved(over));
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, -20.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(10);
+    let before = name_rect(&h, "sales");
+    assert!(
+        before.center().y < over.y - 5.0,
+        "the navigator scrolled ({before:?}, was at {over:?})"
+    );
+    // The thin bar (hovering the navigator shows it) and a gap before it.
+    let bar = h.ctx.global_style().spacing.scroll.floating_width;
+    let edge = navigator_right(&h) - bar - 2.0;
+    // The pills as painted (a badge's word is narrower than its pill).
+    use tde_console::ui::widgets::{AMBER, RED};
+    let right = navigator_right(&h);
+    let top = h.get_by_label("Search").rect().bottom();
+    let mut seen = 0;
+    for c in &h.output().shapes {
+        let egui::Shape::Rect(r) = &c.shape else {
+            continue;
+        };
+        if (r.fill == RED || r.fill == AMBER) && r.rect.left() < right && r.rect.top() > top {
+            seen += 1;
+            assert!(
+                r.rect.right() <= edge + 0.5,
+                "a badge at {:?} runs under the scroll bar (left of it: {edge})",
+                r.rect
+            );
+        }
+    }
+    assert!(seen >= 4, "the badges are shown ({seen})");
 }

@@ -64,47 +64,7 @@ pub fn show(
         "Each backup is encrypted under the TDE protector of its time. A restore needs every key used between the full backup it starts from and the restore point, linked to the server and reachable.",
     );
     interval_timeline(ui, &d, server, now, cx.ws);
-    crate::ui::widgets::wide(ui, "protector-intervals-wide", |ui| {
-        egui::Grid::new("protector-intervals")
-            .num_columns(4)
-            .striped(true)
-            .spacing([10.0, 4.0])
-            .show(ui, |ui| {
-                ui.strong("From");
-                ui.strong("To");
-                ui.strong("Key");
-                ui.strong("Server can use it");
-                ui.end_row();
-                for (i, iv) in d.protector_history.iter().enumerate() {
-                    let to = d
-                        .protector_history
-                        .get(i + 1)
-                        .map(|n| n.from.to_display())
-                        .unwrap_or_else(|| "now".into());
-                    ui.label(iv.from.to_display());
-                    ui.label(to);
-                    let key = match &iv.protector {
-                        None => "TDE off".to_string(),
-                        Some(p) => match &p.uri {
-                            Some(u) => short_key(u),
-                            None => "Service-managed key".into(),
-                        },
-                    };
-                    ui.label(key).on_hover_text(
-                        iv.protector
-                            .as_ref()
-                            .map(|p| format!("{}\nthumbprint {}", p.label(), p.thumbprint))
-                            .unwrap_or_default(),
-                    );
-                    match backup::interval_problem(cx.ws, server, iv) {
-                        None => badge(ui, "Reachable", GREEN),
-                        Some((word, why)) => badge(ui, word, RED)
-                            .on_hover_text(format!("A restore that needs this key fails: {why}.")),
-                    };
-                    ui.end_row();
-                }
-            });
-    });
+    protector_intervals(ui, &d, server, cx.ws);
 
     section(ui, "Restore (point in time)");
     if secondary {
@@ -271,6 +231,122 @@ pub fn show(
         }
     }
     deleted_databases(ui, server, cx);
+}
+
+/// The protector intervals as a table: from, to, the key, whether the server can use it.
+/// When the blade is narrower than the four columns (200 % on 1280x720: the last column was
+/// off-screen behind a sideways scroll), each interval stacks instead: its dates on one
+/// line, its key and badge on the next, every part in view.
+fn protector_intervals(ui: &mut egui::Ui, d: &Database, server: &str, ws: &Workspace) {
+    struct Interval {
+        from: String,
+        to: String,
+        key: String,
+        hover: String,
+        problem: Option<(&'static str, String)>,
+    }
+    let rows: Vec<Interval> = d
+        .protector_history
+        .iter()
+        .enumerate()
+        .map(|(i, iv)| Interval {
+            from: iv.from.to_display(),
+            to: d
+                .protector_history
+                .get(i + 1)
+                .map(|n| n.from.to_display())
+                .unwrap_or_else(|| "now".into()),
+            key: match &iv.protector {
+                None => "TDE off".to_string(),
+                Some(p) => match &p.uri {
+                    Some(u) => short_key(u),
+                    None => "Service-managed key".into(),
+                },
+            },
+            hover: iv
+                .protector
+                .as_ref()
+                .map(|p| format!("{}\nthumbprint {}", p.label(), p.thumbprint))
+                .unwrap_or_default(),
+            problem: backup::interval_problem(ws, server, iv),
+        })
+        .collect();
+    let can_use = |ui: &mut egui::Ui, iv: &Interval| match &iv.problem {
+        None => badge(ui, "Reachable", GREEN),
+        Some((word, why)) => badge(ui, word, RED)
+            .on_hover_text(format!("A restore that needs this key fails: {why}.")),
+    };
+    const HEADINGS: [&str; 4] = ["From", "To", "Key", "Server can use it"];
+    const SPACING: f32 = 10.0;
+    // The width of each column: its widest cell or heading (a badge's word and margins).
+    let width = |ui: &egui::Ui, t: &str, strong: bool| {
+        let text = if strong {
+            egui::RichText::new(t).strong()
+        } else {
+            egui::RichText::new(t)
+        };
+        crate::ui::widgets::one_line_width(ui, text, egui::TextStyle::Body)
+    };
+    let column = |i: usize, cell: &dyn Fn(&Interval) -> f32| {
+        rows.iter()
+            .map(cell)
+            .fold(width(ui, HEADINGS[i], true), f32::max)
+    };
+    let need = column(0, &|iv| width(ui, &iv.from, false))
+        + column(1, &|iv| width(ui, &iv.to, false))
+        + column(2, &|iv| width(ui, &iv.key, false))
+        + column(3, &|iv| {
+            width(ui, iv.problem.as_ref().map_or("Reachable", |p| p.0), true) + 16.0
+        })
+        + 3.0 * SPACING
+        + 8.0;
+    if ui.available_width() >= need {
+        egui::Grid::new("protector-intervals")
+            .num_columns(4)
+            .striped(true)
+            .spacing([SPACING, 4.0])
+            .show(ui, |ui| {
+                for h in HEADINGS {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for iv in &rows {
+                    ui.label(&iv.from);
+                    ui.label(&iv.to);
+                    ui.label(&iv.key).on_hover_text(&iv.hover);
+                    can_use(ui, iv);
+                    ui.end_row();
+                }
+            });
+        return;
+    }
+    ui.label(
+        egui::RichText::new("Each interval: its dates, its key and whether the server can use it")
+            .weak(),
+    );
+    for (i, iv) in rows.iter().enumerate() {
+        let fill = if i % 2 == 1 {
+            ui.visuals().faint_bg_color
+        } else {
+            egui::Color32::TRANSPARENT
+        };
+        egui::Frame::new()
+            .fill(fill)
+            .inner_margin(egui::Margin::symmetric(4, 3))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                // A date breaks between the two, never inside one.
+                ui.horizontal_wrapped(|ui| {
+                    ui.add(egui::Label::new(&iv.from).extend());
+                    ui.add(egui::Label::new(format!("to {}", iv.to)).extend());
+                });
+                ui.horizontal_wrapped(|ui| {
+                    ui.add(egui::Label::new(&iv.key).wrap())
+                        .on_hover_text(&iv.hover);
+                    can_use(ui, iv);
+                });
+            });
+    }
 }
 
 /// The protector intervals as a bar over time: one segment per interval, green when the

@@ -59,15 +59,13 @@ pub fn show_database(
     // JSON as `az sql db replica list-links` shows it. The actions sit under the table, so a
     // narrow blade (200 % zoom) wraps them instead of running off the right edge.
     let shown_id = ui.scope_id().with(("geo-link-json", server, db));
-    let mut shown: Option<String> = ui
-        .data(|d| d.get_temp::<Option<String>>(shown_id))
-        .flatten();
+    let mut shown: ShownRow = ui.data(|d| d.get_temp::<ShownRow>(shown_id)).flatten();
     if !links.is_empty() {
         links_table(ui, cx.ws, &links, &mut shown);
     }
     if let Some(l) = shown
-        .as_deref()
-        .and_then(|id| links.iter().find(|l| l.id == id))
+        .as_ref()
+        .and_then(|(id, _)| links.iter().find(|l| l.id == *id))
         && crate::ui::widgets::json_details(
             ui,
             "geo-link-json",
@@ -153,16 +151,16 @@ fn disabled_why(busy: bool, refusal: Option<&crate::service::ServiceError>) -> S
     }
 }
 
+/// A geo-replication row opened to its link's JSON: (the link's id, the row's role). Only
+/// that row is selected, not the link's other row.
+type ShownRow = Option<(String, String)>;
+
 /// The links as a table that fits the blade (200 % zoom included): one row a database of
 /// each link, the server/database column taking what is left and truncating (its full text
-/// in the row's one tooltip); a click on a row opens or closes the link's JSON.
-fn links_table(
-    ui: &mut egui::Ui,
-    ws: &Workspace,
-    links: &[ReplicationLink],
-    shown: &mut Option<String>,
-) {
-    use egui_extras::{Column, TableBuilder};
+/// in the row's one tooltip); a click on a row opens or closes the link's JSON. A blade too
+/// narrow for the four columns (200 % beside the vaults' panel: the state was cut to "SU"
+/// and the lag hidden) stacks each row: role and server/database, then state and lag.
+fn links_table(ui: &mut egui::Ui, ws: &Workspace, links: &[ReplicationLink], shown: &mut ShownRow) {
     let rows: Vec<(&ReplicationLink, &str, &String, &String)> = links
         .iter()
         .flat_map(|l| {
@@ -172,19 +170,35 @@ fn links_table(
             ]
         })
         .collect();
-    let mut clicked: Option<String> = None;
-    crate::ui::widgets::wide(ui, "geo-links-wide", |ui| {
+    let is_shown = |l: &ReplicationLink, role: &str| {
+        shown
+            .as_ref()
+            .is_some_and(|(id, r)| *id == l.id && r == role)
+    };
+    let mut clicked: Option<(String, String)> = None;
+    // What the four columns need: their least widths (the state's as wide as its word).
+    let body = egui::TextStyle::Body;
+    let gap = ui.spacing().item_spacing.x;
+    let state_width = rows
+        .iter()
+        .map(|(l, ..)| {
+            crate::ui::widgets::one_line_width(ui, geo::link_state(ws, l).as_str(), body.clone())
+        })
+        .fold(STATE_MIN, f32::max);
+    let need = ROLE_MIN + SERVER_MIN + state_width + LAG_MAX + 4.0 * gap;
+    if ui.available_width() >= need {
+        use egui_extras::{Column, TableBuilder};
         TableBuilder::new(ui)
             .id_salt("geo-links")
             .striped(true)
             .vscroll(false)
             .sense(egui::Sense::click())
-            .column(Column::auto().at_least(70.0))
-            .column(Column::remainder().at_least(120.0).clip(true))
-            .column(Column::auto().at_least(60.0).clip(true))
+            .column(Column::auto().at_least(ROLE_MIN))
+            .column(Column::remainder().at_least(SERVER_MIN).clip(true))
+            .column(Column::auto().at_least(state_width))
             // Room for "12 write(s) in flight": a clipped auto column sized by "caught up" never
             // grows, and cut the badge to "1 write(s) …".
-            .column(Column::auto().at_least(160.0).at_most(190.0).clip(true))
+            .column(Column::auto().at_least(160.0).at_most(LAG_MAX).clip(true))
             .header(20.0, |mut h| {
                 for t in ["Role", "Server/database (region)", "State", "Lag"] {
                     h.col(|ui| {
@@ -195,7 +209,7 @@ fn links_table(
             .body(|body| {
                 body.rows(24.0, rows.len(), |mut row| {
                     let (l, role, s, d) = rows[row.index()];
-                    let open = shown.as_deref() == Some(l.id.as_str());
+                    let open = is_shown(l, role);
                     row.set_selected(open);
                     // The cells' text does not take the click: a click anywhere on the row
                     // opens the link's JSON.
@@ -203,14 +217,8 @@ fn links_table(
                         ui.add(egui::Label::new(role).selectable(false));
                     });
                     row.col(|ui| {
-                        let region = ws.server(s).map(|x| x.location.as_str()).unwrap_or("");
-                        let text = format!("{s}/{d} ({region})");
-                        if ui
-                            .add(egui::Button::selectable(open, text.as_str()).truncate())
-                            .on_hover_text(format!("{text}: show the link's JSON"))
-                            .clicked()
-                        {
-                            clicked = Some(l.id.clone());
+                        if server_button(ui, ws, s, d, open) {
+                            clicked = Some((l.id.clone(), role.to_string()));
                         }
                     });
                     let state = geo::link_state(ws, l);
@@ -221,29 +229,95 @@ fn links_table(
                     });
                     row.col(|ui| {
                         if role == "Secondary" {
-                            let pending = in_flight(ws, s, d);
-                            if state == LinkState::Suspended {
-                                badge(ui, "not replicating", RED)
-                                    .on_hover_text("A region is down or a database is Inaccessible: nothing replicates.");
-                            } else if pending > 0 {
-                                badge(ui, &format!("{pending} write(s) in flight"), AMBER);
-                            } else {
-                                ui.add(egui::Label::new("caught up").selectable(false));
-                            }
+                            lag(ui, ws, state, s, d);
                         }
                     });
                     if row.response().clicked() {
-                        clicked = Some(l.id.clone());
+                        clicked = Some((l.id.clone(), role.to_string()));
                     }
                 });
             });
-    });
-    if let Some(id) = clicked {
-        *shown = if shown.as_deref() == Some(id.as_str()) {
+    } else {
+        for (i, (l, role, s, d)) in rows.iter().enumerate() {
+            let open = is_shown(l, role);
+            let fill = if open {
+                ui.visuals().selection.bg_fill
+            } else if i % 2 == 1 {
+                ui.visuals().faint_bg_color
+            } else {
+                egui::Color32::TRANSPARENT
+            };
+            // The row senses the click before its cells: a click on its text or beside it
+            // opens the link's JSON, as the table's rows do.
+            let row = ui
+                .scope_builder(
+                    egui::UiBuilder::new()
+                        .id_salt(("geo-link-row", i))
+                        .sense(egui::Sense::click()),
+                    |ui| {
+                        egui::Frame::new()
+                            .fill(fill)
+                            .inner_margin(egui::Margin::symmetric(4, 3))
+                            .show(ui, |ui| {
+                                ui.set_width(ui.available_width());
+                                ui.horizontal(|ui| {
+                                    ui.add(egui::Label::new(*role).selectable(false));
+                                    if server_button(ui, ws, s, d, open) {
+                                        clicked = Some((l.id.clone(), role.to_string()));
+                                    }
+                                });
+                                if *role == "Secondary" {
+                                    let state = geo::link_state(ws, l);
+                                    ui.horizontal_wrapped(|ui| {
+                                        ui.add(egui::Label::new(state.as_str()).selectable(false));
+                                        lag(ui, ws, state, s, d);
+                                    });
+                                }
+                            });
+                    },
+                )
+                .response;
+            if row.clicked() {
+                clicked = Some((l.id.clone(), role.to_string()));
+            }
+        }
+    }
+    if let Some(row) = clicked {
+        *shown = if shown.as_ref() == Some(&row) {
             None
         } else {
-            Some(id)
+            Some(row)
         };
+    }
+}
+
+/// The least widths of the geo-replication table's columns (role, server/database, state)
+/// and the widest its lag column gets.
+const ROLE_MIN: f32 = 70.0;
+const SERVER_MIN: f32 = 120.0;
+const STATE_MIN: f32 = 60.0;
+const LAG_MAX: f32 = 190.0;
+
+/// A row's server/database (region), shortened to the room it has (whole on hover); true
+/// when clicked.
+fn server_button(ui: &mut egui::Ui, ws: &Workspace, s: &str, d: &str, open: bool) -> bool {
+    let region = ws.server(s).map(|x| x.location.as_str()).unwrap_or("");
+    let text = format!("{s}/{d} ({region})");
+    ui.add(egui::Button::selectable(open, text.as_str()).truncate())
+        .on_hover_text(format!("{text}: show the link's JSON"))
+        .clicked()
+}
+
+/// How far the secondary `s`/`d` lags: not replicating, writes in flight, or caught up.
+fn lag(ui: &mut egui::Ui, ws: &Workspace, state: LinkState, s: &str, d: &str) {
+    let pending = in_flight(ws, s, d);
+    if state == LinkState::Suspended {
+        badge(ui, "not replicating", RED)
+            .on_hover_text("A region is down or a database is Inaccessible: nothing replicates.");
+    } else if pending > 0 {
+        badge(ui, &format!("{pending} write(s) in flight"), AMBER);
+    } else {
+        ui.add(egui::Label::new("caught up").selectable(false));
     }
 }
 
