@@ -702,6 +702,9 @@ fn at_150_percent_beside_history_the_legend_shows_every_entry() {
         assert!(
             whole,
             "'{entry}' is painted whole on the canvas ({canvas:?})"
+        );
+    }
+}
 
 /// Found in a trainer's walk at 200 % (shots 68, 70, 221, 302): with sql-contoso-us's
 /// protector and billing's own key failing and westeurope just taken down, the presenter
