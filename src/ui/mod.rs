@@ -1469,11 +1469,18 @@ impl ConsoleApp {
                     .min_size(min)
                     .max_size(max)
             } else {
-                egui::Panel::bottom("cloud-shell")
-                    .resizable(true)
-                    .default_size(default)
-                    .min_size(min)
-                    .max_size(max)
+                // The presenter view's shell is a panel of its own: squeezed to its prompt
+                // there, the same panel kept that height after the view closed (walk 34:
+                // Cloud Shell showed its prompt only, its output out of sight).
+                egui::Panel::bottom(if self.presenter {
+                    "cloud-shell-presenter"
+                } else {
+                    "cloud-shell"
+                })
+                .resizable(true)
+                .default_size(default)
+                .min_size(min)
+                .max_size(max)
             };
             floor = panel
                 .show(ui, |ui| {

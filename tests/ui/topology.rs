@@ -798,3 +798,37 @@ fn the_chain_strip_narrates_every_failure_the_newest_first() {
         );
     }
 }
+
+/// Found in walk 34 at 200 % high contrast: after the presenter view (where the shell
+/// shrinks to its prompt), Cloud Shell opened again at prompt height in the console, its
+/// output out of sight whatever room the blades left. Outside the view it opens with room
+/// for its output.
+#[test]
+fn after_the_presenter_view_cloud_shell_opens_with_room_for_its_output() {
+    let mut h = demo_at(2.0, Look::HighContrast);
+    h.key_press(egui::Key::F5);
+    h.run_steps(6);
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(6);
+    assert!(has(&h, "az>"), "the shell opened in the presenter view");
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(4);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(6);
+    assert!(!h.state().presenter, "Esc left the presenter view");
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(8);
+    let title = h
+        .get_all_by_label(">_ Cloud Shell")
+        .map(|n| n.rect())
+        .max_by(|a, b| a.min.y.total_cmp(&b.min.y))
+        .expect("the shell's title");
+    let prompt = h.get_by_label("az>").rect();
+    let mono = egui::TextStyle::Monospace
+        .resolve(&h.ctx.global_style())
+        .size;
+    assert!(
+        prompt.min.y - title.max.y >= 2.0 * mono * 1.3,
+        "the shell has room for output between its title {title:?} and its prompt {prompt:?}"
+    );
+}
