@@ -16,6 +16,9 @@ fn start(s: &Scenario) -> (Workspace, Shell) {
         std::process::id(),
         COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
+    // A directory left by an earlier run whose process had the same id holds its files
+    // (a key backup refuses to overwrite one): start from an empty one.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     sh.vars.insert("WORKDIR".into(), dir.display().to_string());
     (ws, sh)
