@@ -517,19 +517,7 @@ fn at_150_percent_scenarios_beside_a_blade_leaves_both_usable() {
     );
     // The group's listener names are not broken at every dot (found in walk 34: the value
     // column of the group's properties had a few characters' width).
-    let body_font = egui::TextStyle::Body.resolve(&h.ctx.global_style());
-    let body_row = h.ctx.fonts_mut(|f| f.row_height(&body_font));
-    for name in [
-        "fg-contoso.database.windows.net",
-        "fg-contoso.secondary.database.windows.net",
-    ] {
-        let r = h.get_by_label(name).rect();
-        assert!(
-            r.height() <= 2.0 * body_row + 1.0,
-            "{name} takes {} points of height (a line is {body_row}): {r:?}",
-            r.height()
-        );
-    }
+    listener_names_take_at_most(&h, 2.0);
     // Leave answers a click.
     click(&mut h, "Leave");
     assert!(h.state().scenario.is_none(), "Leave left the scenario");
@@ -1301,19 +1289,7 @@ fn at_200_percent_beside_scenarios_the_listener_names_are_not_broken_at_every_do
     crate::console::go_to(&mut h, "sql-contoso-us");
     click(&mut h, "Failover groups");
     h.run_steps(4);
-    let body_font = egui::TextStyle::Body.resolve(&h.ctx.global_style());
-    let body_row = h.ctx.fonts_mut(|f| f.row_height(&body_font));
-    for name in [
-        "fg-contoso.database.windows.net",
-        "fg-contoso.secondary.database.windows.net",
-    ] {
-        let r = h.get_by_label(name).rect();
-        assert!(
-            r.height() <= 3.0 * body_row + 1.0,
-            "{name} takes {} points of height (a line is {body_row}): {r:?}",
-            r.height()
-        );
-    }
+    listener_names_take_at_most(&h, 3.0);
     assert!(has(&h, "Read/write listener"), "the names are still shown");
     // The blade stays left of the Scenarios panel (its right border ran under it).
     let panel_left = h.get_by_label("Scenarios").rect().min.x;
@@ -1378,4 +1354,21 @@ fn at_150_percent_with_the_vaults_served_the_docked_customer_app_is_whole() {
     }
     assert!(seen >= 5, "the dock's texts are painted ({seen})");
     h.state_mut().serving.endpoint = None;
+}
+
+/// The failover group's listener names each take at most `lines` body lines.
+fn listener_names_take_at_most(h: &Harness<'static, ConsoleApp>, lines: f32) {
+    let body_font = egui::TextStyle::Body.resolve(&h.ctx.global_style());
+    let body_row = h.ctx.fonts_mut(|f| f.row_height(&body_font));
+    for name in [
+        "fg-contoso.database.windows.net",
+        "fg-contoso.secondary.database.windows.net",
+    ] {
+        let r = h.get_by_label(name).rect();
+        assert!(
+            r.height() <= lines * body_row + 1.0,
+            "{name} takes {} points of height (a line is {body_row}): {r:?}",
+            r.height()
+        );
+    }
 }

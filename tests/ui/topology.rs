@@ -388,6 +388,25 @@ const LEGEND: [&str; 11] = [
     "Synapse CMK (awaiting activation)",
 ];
 
+/// Every entry of the legend is painted whole inside its clip and on the picture's canvas.
+fn every_legend_entry_is_whole_on_the_canvas(h: &Harness<'static, ConsoleApp>, what: &str) {
+    let (_, _, canvas) = cut_off(h);
+    let canvas = canvas.expect("the canvas");
+    for entry in LEGEND {
+        let whole = h.output().shapes.iter().any(|c| match &c.shape {
+            egui::Shape::Text(t) if t.galley.text() == entry => {
+                let r = t.visual_bounding_rect();
+                c.clip_rect.contains_rect(r) && canvas.expand(1.0).contains_rect(r)
+            }
+            _ => false,
+        });
+        assert!(
+            whole,
+            "{what}: '{entry}' is painted whole on the canvas ({canvas:?})"
+        );
+    }
+}
+
 /// Found in a trainer's walk at 200 % on 1280x720: the Legend ran in a column off the
 /// canvas's bottom (five of its ten entries cut), and the wheel over it panned the picture
 /// underneath. Its entries wrap into rows that fit the canvas, every one painted whole, and
@@ -405,18 +424,7 @@ fn at_200_percent_the_legend_fits_the_canvas_and_the_wheel_over_it_moves_nothing
             let what = format!("{look:?}, presenter view {presenter}");
             click(&mut h, "Legend");
             h.run_steps(4);
-            let (_, _, canvas) = cut_off(&h);
-            let canvas = canvas.expect("the canvas");
-            for entry in LEGEND {
-                let whole = h.output().shapes.iter().any(|c| match &c.shape {
-                    egui::Shape::Text(t) if t.galley.text() == entry => {
-                        let r = t.visual_bounding_rect();
-                        c.clip_rect.contains_rect(r) && canvas.expand(1.0).contains_rect(r)
-                    }
-                    _ => false,
-                });
-                assert!(whole, "{what}: '{entry}' is painted whole on the canvas");
-            }
+            every_legend_entry_is_whole_on_the_canvas(&h, &what);
             let over = h.get_by_label("Geo-replication").rect().center();
             let before = painted_at(&h, "SQL sql-contoso-us").expect("the server");
             for (delta, modifiers) in [
@@ -689,21 +697,7 @@ fn at_150_percent_beside_history_the_legend_shows_every_entry() {
         click(&mut h, "Legend");
         h.run_steps(4);
     }
-    let (_, _, canvas) = cut_off(&h);
-    let canvas = canvas.expect("the canvas");
-    for entry in LEGEND {
-        let whole = h.output().shapes.iter().any(|c| match &c.shape {
-            egui::Shape::Text(t) if t.galley.text() == entry => {
-                let r = t.visual_bounding_rect();
-                c.clip_rect.contains_rect(r) && canvas.expand(1.0).contains_rect(r)
-            }
-            _ => false,
-        });
-        assert!(
-            whole,
-            "'{entry}' is painted whole on the canvas ({canvas:?})"
-        );
-    }
+    every_legend_entry_is_whole_on_the_canvas(&h, "150 % beside History");
 }
 
 /// Found in a trainer's walk at 200 % (shots 68, 70, 221, 302): with sql-contoso-us's
