@@ -232,7 +232,23 @@ impl ConsoleApp {
                 Panel::History => self.show_history = open,
                 Panel::Scenarios => self.show_scenarios = open,
                 Panel::Notifications => self.show_notifications = open,
-                Panel::CustomerApp => self.customer_app.open = open,
+                Panel::CustomerApp => {
+                    // Opened from the menu: on the database (or the server's first one) of
+                    // the blade in front, as the portal's actions act on what is open.
+                    if open && !self.customer_app.open {
+                        let shown = self.blades.last().and_then(|b| b.server_and_database());
+                        if let Some((server, db)) = shown
+                            && let Some(s) = self.ws.server(server)
+                            && let Some(d) = db
+                                .and_then(|db| s.database(db))
+                                .or_else(|| s.databases.first().map(|d| &**d))
+                        {
+                            self.customer_app.server = s.name.clone();
+                            self.customer_app.database = d.name.clone();
+                        }
+                    }
+                    self.customer_app.open = open;
+                }
                 Panel::CloudShell => self.shell.open = open,
                 Panel::Endpoint => self.serving.open = open,
             },

@@ -1505,7 +1505,13 @@ pub fn blade_area(app: &ConsoleApp, blades: &mut [Blade], ui: &mut egui::Ui) -> 
                             // they leave, so a narrow blade's title is cut short before
                             // them instead of running under Maximise.
                             ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
-                                if ui.button("×").on_hover_text("Close").clicked() {
+                                let close = ui.button("×").on_hover_text("Close");
+                                // Where floating windows open below (the customer app).
+                                crate::ui::customer_app::note_blade_buttons(
+                                    ui.ctx(),
+                                    close.rect.max.y,
+                                );
+                                if close.clicked() {
                                     truncate_to = Some(i);
                                 }
                                 let (text, hover, to) = if is_max {

@@ -123,6 +123,34 @@ pub fn take_request(p: &mut CustomerAppPanel, ctx: &egui::Context) {
     }
 }
 
+/// Where the floating window's top opens at the least, in points below the screen's top:
+/// under the top bar and a blade's header at 100 % (its title, Maximise and ×).
+const WINDOW_TOP: f32 = 104.0;
+
+fn blade_buttons_id() -> egui::Id {
+    egui::Id::new("customer-app-under-blade-buttons")
+}
+
+/// Notes the bottom of a blade's Maximise and × (drawn this frame), which the window opens
+/// below.
+pub fn note_blade_buttons(ctx: &egui::Context, bottom: f32) {
+    let pass = ctx.cumulative_pass_nr();
+    ctx.data_mut(|d| {
+        let lowest = match d.get_temp::<(u64, f32)>(blade_buttons_id()) {
+            Some((p, b)) if p == pass => b.max(bottom),
+            _ => bottom,
+        };
+        d.insert_temp(blade_buttons_id(), (pass, lowest));
+    });
+}
+
+/// The bottom of this pass's blades' Maximise and ×, if a blade was drawn.
+fn blade_buttons(ctx: &egui::Context) -> Option<f32> {
+    let pass = ctx.cumulative_pass_nr();
+    ctx.data(|d| d.get_temp::<(u64, f32)>(blade_buttons_id()))
+        .and_then(|(p, b)| (p == pass).then_some(b))
+}
+
 /// The window, when open (each frame). It reads the workspace; its own state (which
 /// database, the span) is `p`; Start and Stop are returned as requests.
 pub fn window(
@@ -139,20 +167,20 @@ pub fn window(
     choose_default(ws, p);
     let mut out: Vec<Action> = Vec::new();
     let screen = ctx.content_rect();
+    // Below the top bar and the blade's header (the clock, and the blade's Maximise and ×,
+    // stay in reach: a walk found the window opened over them) and above the status bar;
+    // at the right, clear of a blade's row of tabs at 100 %.
+    let top = (screen.top() + WINDOW_TOP).max(blade_buttons(ctx).map_or(f32::MIN, |b| b + 8.0));
     let size = egui::vec2(
-        (screen.width() - 24.0).clamp(200.0, 640.0),
-        // Below the top bar (the clock stays in reach) and above the status bar.
-        (screen.height() - 112.0).clamp(150.0, 420.0),
+        (screen.width() - 24.0).clamp(200.0, 520.0),
+        (screen.bottom() - top - 40.0).clamp(150.0, 420.0),
     );
     let mut open = true;
     egui::Window::new("Customer app")
         .id(egui::Id::unique("customer-app-window"))
         .open(&mut open)
         .default_size(size)
-        .default_pos(egui::pos2(
-            screen.right() - size.x - 12.0,
-            screen.top() + 56.0,
-        ))
+        .default_pos(egui::pos2(screen.right() - size.x - 12.0, top))
         .max_width(screen.width() - 8.0)
         .max_height(screen.height() - 16.0)
         .constrain(true)

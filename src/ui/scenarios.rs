@@ -212,9 +212,10 @@ fn walk(app: &ConsoleApp, ui: &mut egui::Ui, run: &ScenarioRun, out: &mut Vec<Ac
         if met || run.done[run.step] {
             badge(ui, "Goal met", GREEN);
         } else {
-            badge(ui, "Not yet", BLUE);
+            // Not "Not yet": beside the goal's words it read as a statement of fact.
+            badge(ui, "To do", BLUE);
         }
-        ui.label(step.goal.describe());
+        ui.label(format!("Goal: {}", step.goal.describe()));
     });
     egui::CollapsingHeader::new("Hints")
         .id_salt(("scenario-hints", run.step))

@@ -1643,7 +1643,7 @@ fn a_class_walks_the_revoke_and_recover_scenario_by_clicking() {
         app.scenario.is_some()
     });
     assert!(has(&h, "Step 1 of 2"));
-    assert!(has(&h, "Not yet"));
+    assert!(has(&h, "To do"));
     revoke_and_wait(&mut h);
     h.run_steps(2);
     assert!(has(&h, "Goal met"));

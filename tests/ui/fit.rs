@@ -1372,3 +1372,46 @@ fn listener_names_take_at_most(h: &Harness<'static, ConsoleApp>, lines: f32) {
         );
     }
 }
+
+/// Found in the trainer's walk (issue 23): View > Customer app opened its window over the
+/// blade's Maximise and ×, and on the first server's database whatever blade was open. It
+/// opens on the open blade's server (its first database), under the blade's header, at
+/// 100 % and 200 %.
+#[test]
+fn the_customer_app_opens_on_the_open_server_and_clear_of_the_blades_buttons() {
+    for zoom in [1.0, 2.0] {
+        let mut h = crate::console::app_at_zoom(zoom);
+        go_to(&mut h, "sql-contoso-eu");
+        let maximise = h.get_by_label("Maximise").rect();
+        let close = h
+            .get_all_by_label("×")
+            .map(|n| n.rect())
+            .find(|r| (r.center().y - maximise.center().y).abs() < 12.0)
+            .expect("the blade's × beside Maximise");
+        click(&mut h, "View");
+        click(&mut h, "Customer app");
+        h.run_steps(3);
+        let app = &h.state().customer_app;
+        assert_eq!(
+            (app.server.as_str(), app.database.as_str()),
+            ("sql-contoso-eu", "web"),
+            "at {zoom}: the open server's first database"
+        );
+        let window = h
+            .get_all_by_label("Start")
+            .next()
+            .expect("the app's Start")
+            .rect();
+        let title = h
+            .get_all_by_label("Customer app")
+            .map(|n| n.rect())
+            .find(|r| r.min.y > maximise.min.y - 40.0)
+            .expect("the window's title");
+        for (what, r) in [("Maximise", maximise), ("×", close)] {
+            assert!(
+                title.min.y > r.max.y && window.min.y > r.max.y,
+                "at {zoom}: the window (title {title:?}) is below the blade's {what} {r:?}"
+            );
+        }
+    }
+}

@@ -338,7 +338,7 @@ fn a_met_goal_moves_the_scenario_on_to_its_next_step() {
         app.scenario.is_some()
     });
     assert!(has(&h, "Step 1 of 2"));
-    assert!(has(&h, "Not yet"));
+    assert!(has(&h, "To do"));
     // The panel is closed while step 1's goal is met (sales Inaccessible).
     h.get_all_by_label("×")
         .find(|n| n.rect().min.x > 1000.0)

@@ -147,6 +147,20 @@ impl Blade {
         }
     }
 
+    /// The server the blade is about, and its database if it is about one.
+    pub fn server_and_database(&self) -> Option<(&str, Option<&str>)> {
+        match &self.kind {
+            BladeKind::Server { server, .. }
+            | BladeKind::ServerTde { server, .. }
+            | BladeKind::CompromisedKey { server, .. }
+            | BladeKind::FailoverGroups { server, .. } => Some((server, None)),
+            BladeKind::Database { server, db, .. }
+            | BladeKind::Backups { server, db, .. }
+            | BladeKind::GeoReplication { server, db, .. } => Some((server, Some(db))),
+            _ => None,
+        }
+    }
+
     /// The weak line under the blade's title, as the portal words it: a managed instance's
     /// blades say "SQL managed instance", not "SQL server".
     pub fn subtitle(&self, ws: &Workspace) -> String {

@@ -223,7 +223,9 @@ pub fn show(
             .column(Column::auto().at_least(120.0).clip(true))
             .column(Column::exact(130.0))
             .column(Column::exact(150.0))
-            .column(Column::remainder().clip(true))
+            // "Off", "On" or "On (own key …)": never cut to "..": in a narrow blade the
+            // table scrolls sideways instead.
+            .column(Column::remainder().at_least(130.0).clip(true))
             .header(20.0, |mut h| {
                 for t in ["Name", "Status", "Tier", "TDE"] {
                     h.col(|ui| {
