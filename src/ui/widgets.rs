@@ -264,8 +264,16 @@ pub fn properties(ui: &mut egui::Ui, id: &str, rows: &[(&str, String)]) {
 /// reads at 4.5:1 or more, lifted towards white on a dark theme's panel (the dark green
 /// "Online" was 3.9:1 on high contrast's black) or darkened on a light one until it does.
 pub fn ink(ui: &egui::Ui, c: Color32) -> Color32 {
+    if crate::ui::presentation::is_high_contrast(ui.visuals()) {
+        // For the back of the room: WCAG's 7:1 (AAA) with a margin; at 5.5:1 a walk found
+        // high contrast's greens dim beside its white text.
+        return crate::ui::blades::topology::readable_at(c, ui.visuals().panel_fill, HC_CONTRAST);
+    }
     crate::ui::blades::topology::readable_on(c, ui.visuals().panel_fill)
 }
+
+/// The contrast [`ink`] writes coloured text at in high contrast.
+pub const HC_CONTRAST: f32 = 8.0;
 
 pub fn bright(c: Color32) -> Color32 {
     let lift = |v: u8| v + (255 - v) / 2;
@@ -812,6 +820,27 @@ mod tests {
             });
             out.textures_delta.clear();
         }
+    }
+
+    /// Found in walk 34: at 5.5:1 high contrast's greens and reds read dim beside its
+    /// white text from the back of a room. In high contrast they read at 8:1.
+    #[test]
+    fn high_contrast_status_words_read_at_8_to_1() {
+        use crate::ui::blades::topology::contrast;
+        let visuals = crate::ui::presentation::high_contrast();
+        let ctx = egui::Context::default();
+        ctx.set_visuals(visuals.clone());
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            for c in [GREEN, RED, AMBER, BLUE, GREY] {
+                let written = ink(ui, c);
+                let ratio = contrast(written, visuals.panel_fill);
+                assert!(
+                    ratio >= HC_CONTRAST,
+                    "{c:?} written {written:?}: {ratio:.2}:1"
+                );
+            }
+        });
+        out.textures_delta.clear();
     }
 
     #[test]

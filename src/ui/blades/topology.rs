@@ -1220,10 +1220,15 @@ fn draw_label(ink: &Ink, label: &Label, background: Color32) {
 /// grey "linked key" was 2.6:1 on the light theme's white, the status greens and reds about
 /// 4:1 on black), while the frame keeps the arrow's colour.
 pub(crate) fn readable_on(colour: Color32, background: Color32) -> Color32 {
+    readable_at(colour, background, LABEL_CONTRAST)
+}
+
+/// [`readable_on`] at a contrast of at least `ratio`.
+pub(crate) fn readable_at(colour: Color32, background: Color32, ratio: f32) -> Color32 {
     let dark = luminance(background) < 0.18;
     let mut c = colour;
     for _ in 0..24 {
-        if contrast(c, background) >= LABEL_CONTRAST {
+        if contrast(c, background) >= ratio {
             break;
         }
         let step = |v: u8| {
