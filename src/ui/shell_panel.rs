@@ -24,6 +24,10 @@ pub struct ShellPanel {
     /// Minimised (its title row and prompt only), at the height the user gave it, or
     /// maximised (all the room below the top bar), as the portal's Cloud Shell.
     pub size: ShellSize,
+    /// The prompt had the keys when its command started: it takes them back when the
+    /// command ends (a disabled text box loses the focus, and what a trainer typed next
+    /// after a long command went nowhere).
+    refocus: bool,
 }
 
 /// How much of the window the Cloud Shell takes (its header's Minimise / Maximise / Restore).
@@ -109,6 +113,7 @@ impl Default for ShellPanel {
             session: Arc::new(Mutex::new(Shell::new().without_webhook_delivery())),
             mode: ShellMode::Az,
             size: ShellSize::Normal,
+            refocus: false,
         }
     }
 }
@@ -493,6 +498,13 @@ fn prompt_row(
         if enter {
             run = submit(shell, ws);
             edit.request_focus();
+            shell.refocus = true;
+        } else if shell.refocus && !busy {
+            shell.refocus = false;
+            // Unless the person has since chosen another field or button.
+            if ui.memory(|m| m.focused()).is_none_or(|f| f == id) {
+                edit.request_focus();
+            }
         }
     });
     run

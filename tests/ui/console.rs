@@ -2228,6 +2228,50 @@ fn the_cloud_shell_colours_errors_and_up_recalls_a_line_with_the_cursor_at_its_e
     assert_eq!(h.state().shell.input, "");
 }
 
+/// Found in walk 35 at 200 %: after a command that ran for a few frames (a failover, a
+/// pasted script) the prompt had lost the keys, and what the trainer typed next went
+/// nowhere. The prompt keeps them: the next line is typed without a click.
+#[test]
+fn the_cloud_shell_prompt_keeps_the_keys_after_each_command() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    for line in [
+        "az sql server list -o table",
+        "az sql db list --server sql-contoso-us --resource-group rg-contoso-us -o tsv\naz sql db show --name sales --server sql-contoso-us --resource-group rg-contoso-us -o none",
+    ] {
+        for (k, part) in line.split('\n').enumerate() {
+            if k > 0 {
+                h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);
+            }
+            h.event(egui::Event::Text(part.into()));
+            h.run_steps(1);
+        }
+        assert!(
+            !h.state().shell.input.is_empty(),
+            "'{line}' is in the prompt"
+        );
+        h.key_press(egui::Key::Enter);
+        h.run_steps(1);
+        wait_until(&mut h, "the command", |app| !app.busy());
+        h.run_steps(2);
+        // No click: the keys still go to the prompt.
+        h.event(egui::Event::Text("zz".into()));
+        h.run_steps(1);
+        assert_eq!(h.state().shell.input, "zz", "after '{line}'");
+        assert!(
+            h.state().shell.transcript.contains("sql-contoso-us"),
+            "'{line}' ran"
+        );
+        h.key_press(egui::Key::Backspace);
+        h.key_press(egui::Key::Backspace);
+        h.run_steps(1);
+    }
+}
+
 /// The serve panel's Python snippet is a whole program: it defines the credential it uses,
 /// and (when the Azure SDK for Python is installed) it really lists the vault's keys
 /// through the running app.
