@@ -17,6 +17,9 @@ use egui::RichText;
 
 use crate::ui::widgets::BUSY_WHY;
 
+/// What File's and the History panel's "Export session as script…" do.
+const EXPORT_HOVER: &str = "The session's changes as az / sim lines: run them with tde-console shell on the starting workspace";
+
 pub fn top_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut out: Vec<Action> = Vec::new();
     // Zoomed in (a projector at 200 %), the clock gets a row of its own instead of being
@@ -90,6 +93,20 @@ pub fn top_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                         path: String::new(),
                         error: None,
                         then_close: false,
+                    })
+                    .into(),
+                );
+            }
+            // Also in the History panel; a trainer looked for it here first (walk 35).
+            if ui
+                .button("Export session as script…")
+                .on_hover_text(EXPORT_HOVER)
+                .clicked()
+            {
+                out.push(
+                    A::Dialog(Dialog::ExportScript {
+                        path: String::new(),
+                        error: None,
                     })
                     .into(),
                 );
@@ -394,9 +411,7 @@ fn history_body(app: &ConsoleApp, ui: &mut egui::Ui, out: &mut Vec<Action>, list
     });
     if ui
         .button("Export session as script…")
-        .on_hover_text(
-            "The session's changes as az / sim lines: run them with tde-console shell on the starting workspace",
-        )
+        .on_hover_text(EXPORT_HOVER)
         .clicked()
     {
         out.push(

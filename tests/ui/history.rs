@@ -679,3 +679,14 @@ fn the_trainer_makes_changes_while_the_clock_plays() {
     assert!(h.state().ws.now() > started, "the clock played on");
     assert!(has(&h, "Pause"), "Play is still on");
 }
+
+/// Found in walk 35 (both trainers): "Export session as script…" was only in the History
+/// panel; they looked for it in the File menu first. File has it too.
+#[test]
+fn the_file_menu_exports_the_session_as_a_script() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "File");
+    click(&mut h, "Export session as script…");
+    assert!(has(&h, "Script file"), "the export dialog opened");
+}
