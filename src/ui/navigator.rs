@@ -537,7 +537,9 @@ const PILL_MARGIN: i8 = 4;
 
 /// A badge of the navigator: [`badge`]'s pill with narrower margins.
 fn pill(ui: &mut egui::Ui, text: &str, color: egui::Color32) -> egui::Response {
-    let rich = RichText::new(text).color(egui::Color32::WHITE).strong();
+    let rich = RichText::new(text)
+        .color(crate::ui::widgets::text_on(color))
+        .strong();
     egui::Frame::new()
         .fill(color)
         .corner_radius(9.0)

@@ -483,7 +483,9 @@ fn pill(ui: &mut egui::Ui, state: StepState, text: &str) -> egui::Response {
             (
                 colour,
                 egui::Stroke::new(2.0, colour),
-                RichText::new(text).color(Color32::WHITE).strong(),
+                RichText::new(text)
+                    .color(crate::ui::widgets::text_on(colour))
+                    .strong(),
             )
         }
         StepState::Next => (

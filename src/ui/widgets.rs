@@ -41,7 +41,7 @@ pub fn one_line_width(
 pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
     // A badge never breaks inside ("Av/ail/ab/le" at 150 % in a narrow blade): in a
     // wrapping row it starts a new line when the rest of the row is too short for it.
-    let rich = RichText::new(text).color(Color32::WHITE).strong();
+    let rich = RichText::new(text).color(text_on(color)).strong();
     if ui.layout().main_wrap && ui.cursor().min.x > ui.max_rect().min.x + 1.0 {
         let width = one_line_width(ui, rich.clone(), egui::TextStyle::Body) + 16.0;
         // (What is left of this row: `available_width` is the whole row in a wrapping
@@ -56,6 +56,18 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
         .inner_margin(egui::Margin::symmetric(8, 2))
         .show(ui, |ui| ui.add(egui::Label::new(rich).extend()))
         .response
+}
+
+/// White or black, whichever reads better on a pill or chip filled with `fill`: white on
+/// amber was 3.0:1 (walk 35 measured "2 down" and the chain strip's chips in high
+/// contrast); black on it is 7:1.
+pub fn text_on(fill: Color32) -> Color32 {
+    use crate::ui::blades::topology::contrast;
+    if contrast(Color32::WHITE, fill) >= contrast(Color32::BLACK, fill) {
+        Color32::WHITE
+    } else {
+        Color32::BLACK
+    }
 }
 
 /// The shape of a state's mark (painted, so it needs no font with symbols).
@@ -284,15 +296,7 @@ pub fn bright(c: Color32) -> Color32 {
 /// black inside a thick border of the message's colour (pastel boxes were the only light
 /// patches of that theme, and their dark text its only low-contrast text).
 fn message_box(ui: &mut egui::Ui, text: &str, fill: Color32, border: Color32, ink: Color32) {
-    let (fill, stroke, ink) = if crate::ui::presentation::is_high_contrast(ui.visuals()) {
-        (
-            Color32::BLACK,
-            egui::Stroke::new(2.5, bright(border)),
-            Color32::WHITE,
-        )
-    } else {
-        (fill, egui::Stroke::new(1.0, border), ink)
-    };
+    let (fill, stroke, ink) = box_colours(ui.visuals(), fill, border, ink);
     egui::Frame::new()
         .fill(fill)
         .stroke(stroke)
@@ -305,6 +309,38 @@ fn message_box(ui: &mut egui::Ui, text: &str, fill: Color32, border: Color32, in
                     .selectable(true),
             );
         });
+}
+
+/// A message box's fill, border and text colour in the theme `v`, from its light-theme
+/// fill, its colour and its light-theme text: in the dark theme a dark tint of its colour
+/// with light text (walk 35: pastel boxes glared on the dark panels at 150 %).
+fn box_colours(
+    v: &egui::Visuals,
+    fill: Color32,
+    border: Color32,
+    ink: Color32,
+) -> (Color32, egui::Stroke, Color32) {
+    if crate::ui::presentation::is_high_contrast(v) {
+        (
+            Color32::BLACK,
+            egui::Stroke::new(2.5, bright(border)),
+            Color32::WHITE,
+        )
+    } else if v.dark_mode {
+        let tint = |p: u8, c: u8| (f32::from(p) * 0.75 + f32::from(c) * 0.25) as u8;
+        let panel = v.panel_fill;
+        (
+            Color32::from_rgb(
+                tint(panel.r(), border.r()),
+                tint(panel.g(), border.g()),
+                tint(panel.b(), border.b()),
+            ),
+            egui::Stroke::new(1.0, border),
+            Color32::from_gray(235),
+        )
+    } else {
+        (fill, egui::Stroke::new(1.0, border), ink)
+    }
 }
 
 /// The service's error, as the portal shows it inline.
@@ -841,6 +877,54 @@ mod tests {
             }
         });
         out.textures_delta.clear();
+    }
+
+    #[test]
+    fn a_pills_word_reads_at_4_5_to_1_on_its_fill() {
+        use crate::ui::blades::topology::contrast;
+        for c in [GREEN, RED, AMBER, BLUE] {
+            let ratio = contrast(text_on(c), c);
+            assert!(ratio >= 4.5, "{c:?}: {ratio:.2}:1");
+        }
+    }
+
+    /// Found in walk 35 at 150 % dark: the error, warning and success boxes kept their
+    /// light theme's pastel fills. In the dark theme they are dark tints with light text
+    /// that reads at 7:1.
+    #[test]
+    fn message_boxes_are_dark_in_the_dark_theme() {
+        use crate::ui::blades::topology::contrast;
+        let dark = egui::Visuals::dark();
+        for (fill, border, ink) in [
+            (
+                Color32::from_rgb(253, 231, 233),
+                RED,
+                Color32::from_rgb(120, 20, 20),
+            ),
+            (
+                Color32::from_rgb(255, 244, 206),
+                AMBER,
+                Color32::from_rgb(100, 60, 0),
+            ),
+            (
+                Color32::from_rgb(223, 246, 221),
+                GREEN,
+                Color32::from_rgb(16, 80, 16),
+            ),
+        ] {
+            let (f, _, i) = box_colours(&dark, fill, border, ink);
+            assert!(
+                contrast(f, dark.panel_fill) < 1.6,
+                "{border:?}: the fill {f:?} stays close to the dark panel"
+            );
+            assert!(contrast(i, f) >= 7.0, "{border:?}: {:.2}:1", contrast(i, f));
+            let light = box_colours(&egui::Visuals::light(), fill, border, ink);
+            assert_eq!(
+                (light.0, light.2),
+                (fill, ink),
+                "the light theme keeps its pastels"
+            );
+        }
     }
 
     #[test]
