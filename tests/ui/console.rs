@@ -2830,6 +2830,31 @@ fn a_click_on_a_geo_replication_rows_role_opens_its_json() {
     );
 }
 
+/// Found in walk 35 at 150 %: the greyed "Failover to sql-contoso-us2" of a link in a
+/// failover group said to use "the failover group's own operations", which a trainer could
+/// not find from there. The row opens the group's blade, and the reason says so.
+#[test]
+fn a_link_in_a_failover_group_opens_its_group_from_geo_replication() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    click(&mut h, "Geo-replication");
+    let failover = h
+        .get_all_by_label("Failover to sql-contoso-us2")
+        .next()
+        .expect("the link's failover button");
+    assert!(
+        egui_kittest::kittest::NodeT::accesskit_node(&failover).is_disabled(),
+        "greyed in a group"
+    );
+    click(&mut h, "Open failover group fg-contoso");
+    h.run_steps(3);
+    assert!(
+        has(&h, "sql-contoso-us · Failover groups"),
+        "the group's primary's Failover groups blade opened"
+    );
+}
+
 /// Edit > History and bookmarks… in the presenter view (which has no side panels) brings
 /// the console back with History open, rather than doing nothing visible.
 #[test]

@@ -2,7 +2,7 @@
 //! groups of a server (create, add/remove databases, policy, grace period, listeners,
 //! failover).
 
-use super::{BladeCtx, Invocation, Line, outcome, said};
+use super::{BladeCtx, BladeKind, Invocation, Line, outcome, said};
 use crate::model::*;
 use crate::service::failover_group as fg;
 use crate::service::georeplication as geo;
@@ -78,11 +78,27 @@ pub fn show_database(
     ui.data_mut(|d| d.insert_temp(shown_id, shown));
     for l in &links {
         let (s, d) = (&l.secondary_server, &l.secondary_database);
-        let group = cx.ws.continuity.group_of(s, d).map(|g| g.name.clone());
+        let group = cx
+            .ws
+            .continuity
+            .group_of(s, d)
+            .map(|g| (g.name.clone(), g.primary_server.clone()));
         ui.horizontal_wrapped(|ui| {
-            // A link inside a failover group fails over with its group.
-            if let Some(g) = &group {
+            // A link inside a failover group fails over with its group: its own failover
+            // buttons are greyed, and the group is a click away (walk 35: the greyed
+            // button's reason read as if it were the group's own operation).
+            if let Some((g, primary)) = &group {
                 ui.label(format!("In failover group {g}:"));
+                if ui
+                    .button(format!("Open failover group {g}"))
+                    .on_hover_text("Fail over the whole group there")
+                    .clicked()
+                {
+                    cx.open(BladeKind::FailoverGroups {
+                        server: primary.clone(),
+                        form: Default::default(),
+                    });
+                }
             }
             for forced in [false, true] {
                 // Why the service would refuse it now (in a group, a primary out of reach).
@@ -101,7 +117,13 @@ pub fn show_database(
                 if ui
                     .add_enabled(!cx.busy && refusal.is_none(), egui::Button::new(label))
                     .on_hover_text(hover)
-                    .on_disabled_hover_text(disabled_why(cx.busy, refusal.as_ref()))
+                    .on_disabled_hover_text(match (&group, refusal.as_ref()) {
+                        (Some((g, _)), Some(_)) if !cx.busy => format!(
+                            "{} Use Open failover group {g} and fail the group over instead.",
+                            disabled_why(false, refusal.as_ref())
+                        ),
+                        _ => disabled_why(cx.busy, refusal.as_ref()),
+                    })
                     .clicked()
                 {
                     replica_failover(cx, s, d, forced);
