@@ -1187,13 +1187,16 @@ fn status_line(app: &ConsoleApp, ui: &mut egui::Ui) {
         }
         (None, None) => {
             let dbs: usize = app.ws.servers.iter().map(|s| s.databases.len()).sum();
+            // Grouped as the rest of the console writes counts ("1,102"), walk 35.
+            let n = |n: usize| crate::model::continuity::thousands(n as u64);
             ui.add(
                 egui::Label::new(
                     RichText::new(format!(
-                        "Ready · timing profile {} · {} servers · {dbs} databases · {} vaults",
+                        "Ready · timing profile {} · {} servers · {} databases · {} vaults",
                         app.ws.profile.as_str(),
-                        app.ws.servers.len(),
-                        app.ws.vaults.iter().filter(|v| v.deleted.is_none()).count()
+                        n(app.ws.servers.len()),
+                        n(dbs),
+                        n(app.ws.vaults.iter().filter(|v| v.deleted.is_none()).count())
                     ))
                     .weak(),
                 )
