@@ -128,7 +128,7 @@ pub fn take_request(p: &mut CustomerAppPanel, ctx: &egui::Context) {
 const WINDOW_TOP: f32 = 104.0;
 
 fn blade_buttons_id() -> egui::Id {
-    egui::Id::new("customer-app-under-blade-buttons")
+    egui::Id::unique("customer-app-under-blade-buttons")
 }
 
 /// Notes the bottom of a blade's Maximise and × (drawn this frame), which the window opens
