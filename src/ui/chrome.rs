@@ -585,9 +585,16 @@ pub fn toasts(
             .notifications
             .iter()
             .skip((*toasted).max(count.saturating_sub(3)));
-        for n in fresh {
-            toasts.push((n.clone(), now + 8.0));
-        }
+        // Before a change's az line raised this frame (its time is not set yet): the az
+        // line is the newest, so where only one toast fits it is the one shown (walk 35:
+        // a Save at 150 % toasted its message alone, which the blade's "Saved:" line
+        // already says, and its az line and Copy were only in Notifications).
+        let at = toasts
+            .iter()
+            .position(|(_, until)| until.is_nan())
+            .unwrap_or(toasts.len());
+        let fresh: Vec<_> = fresh.map(|n| (n.clone(), now + 8.0)).collect();
+        toasts.splice(at..at, fresh);
         *toasted = count;
     }
     for (_, until) in toasts.iter_mut() {
