@@ -485,3 +485,34 @@ fn an_inaccessible_databases_backups_stop_when_it_lost_its_key() {
         assert!(has(&h, &b.time.to_display()), "the blade lists {}", b.time);
     }
 }
+
+/// Found in walk 35 at 100 %: sales · Backups kept "Restore of 'sales-restored' started: …
+/// (advance the clock to finish)" hours after the database was Online. Once the restore has
+/// finished the blade says so.
+#[test]
+fn the_backups_blade_says_a_restore_finished_once_it_has() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    click(&mut h, "Backups");
+    type_into(&mut h, "Restore point (UTC)", "2026-01-02T12:00:00Z");
+    type_into(&mut h, "New database name", "sales-jan2");
+    click(&mut h, "Restore");
+    assert!(has(&h, "Restore of 'sales-jan2' started"));
+    advance(&mut h, "+8h");
+    h.run_steps(3);
+    assert_ne!(
+        h.state()
+            .ws
+            .server("sql-contoso-us")
+            .and_then(|s| s.database("sales-jan2"))
+            .map(|d| d.state.label().to_string()),
+        Some("Restoring".to_string()),
+        "eight hours restore it"
+    );
+    assert!(
+        !has(&h, "advance the clock to finish"),
+        "the started message went"
+    );
+    assert!(has(&h, "'sales-jan2' restored: the restore has finished."));
+}

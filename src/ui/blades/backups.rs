@@ -123,6 +123,11 @@ pub fn show(
             }
         }
     }
+    // "started … (advance the clock to finish)" goes once the restore has finished (walk
+    // 35: it stayed on the blade hours after the database was Online).
+    if let Some(done) = finished_restore(cx.ws, server, form.message.as_ref()) {
+        form.message = Some(Ok(done));
+    }
     outcome(ui, &form.message);
 
     section(ui, "Retention");
@@ -495,6 +500,24 @@ fn start_restore(cx: &mut BladeCtx<'_>, req: RestoreRequest) {
         Change::request(ask, wording).reported(tell_refusal),
         Some(Box::new(open)),
     );
+}
+
+/// What a restore's "started" message on `server` says once its database is no longer
+/// Restoring (None while it is, or for another message).
+fn finished_restore(
+    ws: &Workspace,
+    server: &str,
+    message: Option<&super::Outcome>,
+) -> Option<String> {
+    let text = message?.as_ref().ok()?;
+    let rest = text.strip_prefix("Restore of '")?;
+    let (name, _) = rest.split_once("' started:")?;
+    let d = ws.server(server)?.database(name);
+    match d.map(|d| &d.state) {
+        Some(DatabaseState::Restoring { .. }) => None,
+        Some(_) => Some(format!("'{name}' restored: the restore has finished.")),
+        None => Some(format!("Restore of '{name}': the database is gone.")),
+    }
 }
 
 /// A restore as the request az makes (`--no-wait`).
