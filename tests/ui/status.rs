@@ -516,3 +516,28 @@ fn the_backups_blade_says_a_restore_finished_once_it_has() {
     );
     assert!(has(&h, "'sales-jan2' restored: the restore has finished."));
 }
+
+/// Found in walk 35 at 100 %: with sales's blade open, a region outage showed the 40613
+/// banner while the Query editor still showed the last rows read. The editor reads again
+/// when the workspace changes, not only when the database's state or the clock does.
+#[test]
+fn the_query_editor_of_an_open_blade_fails_when_its_region_goes_down() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sales");
+    h.run_steps(2);
+    assert!(!has(&h, "Cannot connect"), "it answers before the outage");
+    let region = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .location
+        .clone();
+    click(&mut h, "Simulate");
+    click(&mut h, "Regional outage (2 h)");
+    click(&mut h, &format!("Outage of {region}"));
+    h.run_steps(3);
+    assert!(has(&h, &format!("Region {region} is down until")));
+    assert!(has(&h, "Cannot connect"), "the Query editor agrees");
+}
