@@ -543,7 +543,15 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     // (Two chains' room, or one's when the Cloud Shell leaves the view short.)
     let lines = strip_lines(ui, ui.available_height());
     chain_strip(ui, &app.ws, lines);
-    let mut asked = None;
+    // Entering the view fits the whole picture (walk 35: F5 kept a pan left from an earlier
+    // visit, with another workspace, and eastus was out of sight).
+    let shown_id = egui::Id::unique("presenter-shown-pass");
+    let pass = ui.ctx().cumulative_pass_nr();
+    let entered = ui
+        .data(|d| d.get_temp::<u64>(shown_id))
+        .is_none_or(|last| last + 1 < pass);
+    ui.data_mut(|d| d.insert_temp(shown_id, pass));
+    let mut asked = entered.then_some(topology::Zoom::Fit);
     let beside = app.presenter_beside();
     // Beside a blade the picture takes what the blade leaves; measured before the toolbar
     // so a picture shown as a list does not offer zoom buttons that would do nothing.
@@ -564,8 +572,8 @@ pub fn show(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         }
         if as_list {
             ui.label(RichText::new("A list beside the blade").weak());
-        } else {
-            asked = topology::toolbar(ui);
+        } else if let Some(zoom) = topology::toolbar(ui) {
+            asked = Some(zoom);
         }
     });
     let height = ui.available_height() - 4.0;

@@ -826,3 +826,30 @@ fn after_the_presenter_view_cloud_shell_opens_with_room_for_its_output() {
         "the shell has room for output between its title {title:?} and its prompt {prompt:?}"
     );
 }
+
+/// Found in walk 35 (200 %, high contrast): F5 opened the presenter view with the pan and
+/// zoom left from an earlier visit, eastus out of sight. Entering the view fits the whole
+/// picture again.
+#[test]
+fn entering_the_presenter_view_fits_the_picture_again() {
+    let mut h = crate::kit::demo_at(1.0, Look::Light);
+    h.key_press(egui::Key::F5);
+    h.run_steps(4);
+    assert!(h.state().presenter);
+    let fitted = picture_scale(&h);
+    click(&mut h, "+");
+    click(&mut h, "+");
+    h.run_steps(4);
+    let zoomed = picture_scale(&h);
+    assert!(zoomed > fitted * 1.2, "zoomed in: {fitted} -> {zoomed}");
+    click(&mut h, "Exit presenter view");
+    h.run_steps(2);
+    h.key_press(egui::Key::F5);
+    h.run_steps(4);
+    assert!(h.state().presenter);
+    let again = picture_scale(&h);
+    assert!(
+        (again - fitted).abs() < 1.0,
+        "fitted again on entry: {again} (fitted {fitted}, zoomed {zoomed})"
+    );
+}
