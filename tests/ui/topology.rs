@@ -853,3 +853,27 @@ fn entering_the_presenter_view_fits_the_picture_again() {
         "fitted again on entry: {again} (fitted {fitted}, zoomed {zoomed})"
     );
 }
+
+/// Found in walk 35 (both trainers): with the server's access policy removed, billing was
+/// Inaccessible for its own key too, but that key's arrow stayed purple beside the red
+/// protector arrow. It is drawn failing, in red, and says so.
+#[test]
+fn an_own_key_arrow_is_drawn_failing_while_its_database_is_inaccessible() {
+    let mut h = app();
+    h.run_steps(2);
+    remove_server_policy_and_wait(&mut h);
+    let billing = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .and_then(|s| s.database("billing"))
+        .map(|d| d.state.label().to_string());
+    assert_eq!(billing.as_deref(), Some("Inaccessible"));
+    h.key_press(egui::Key::F5);
+    h.run_steps(4);
+    assert!(
+        painted_at(&h, "1 database's own key · failing").is_some(),
+        "the own key's arrow says it is failing"
+    );
+    assert!(painted_at(&h, "1 database's own key").is_none());
+}

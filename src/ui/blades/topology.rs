@@ -102,8 +102,9 @@ struct ServerNode {
     /// arrow is drawn as the outage's (amber), not as a failing key.
     region_down: bool,
     protector: Option<KeyUri>,
-    /// Keys the server's databases use as their own, with how many use each.
-    own_keys: Vec<(KeyUri, usize)>,
+    /// Keys the server's databases use as their own, with how many use each, and whether
+    /// a database of it is Inaccessible (its arrow is drawn failing, in red).
+    own_keys: Vec<(KeyUri, usize, bool)>,
     /// Keys linked to the server that are not its protector (an HA twin, older keys).
     linked: Vec<KeyUri>,
 }
@@ -259,7 +260,7 @@ fn picture(ws: &Workspace) -> Picture {
     let mut servers = Vec::with_capacity(ws.servers.len());
     for s in &ws.servers {
         let (mut online, mut inaccessible, mut other, mut recovering) = (0, 0, 0, 0);
-        let mut own: HashMap<String, (KeyUri, usize)> = HashMap::new();
+        let mut own: HashMap<String, (KeyUri, usize, bool)> = HashMap::new();
         let mut outage = 0;
         let (mut paused, mut pools) = (0, 0);
         for d in &s.databases {
@@ -272,10 +273,12 @@ fn picture(ws: &Workspace) -> Picture {
                 paused += 1;
                 continue;
             }
+            let mut lost = false;
             match crate::service::availability::availability(ws, s, d) {
                 crate::service::availability::Availability::Online => online += 1,
                 crate::service::availability::Availability::Inaccessible { .. } => {
-                    inaccessible += 1
+                    inaccessible += 1;
+                    lost = true;
                 }
                 crate::service::availability::Availability::RegionOutage { .. } => outage += 1,
                 crate::service::availability::Availability::Recovering { .. } => {
@@ -291,7 +294,9 @@ fn picture(ws: &Workspace) -> Picture {
                     .and_then(KeyUri::parse)
             {
                 let key = format!("{}/{}", u.vault, u.key).to_ascii_lowercase();
-                own.entry(key).or_insert((u, 0)).1 += 1;
+                let e = own.entry(key).or_insert((u, 0, false));
+                e.1 += 1;
+                e.2 |= lost;
             }
         }
         let protector = s.protector_uri();
@@ -326,7 +331,7 @@ fn picture(ws: &Workspace) -> Picture {
             .into_iter()
             .filter(|u| !own.contains_key(&format!("{}/{}", u.vault, u.key).to_ascii_lowercase()))
             .collect();
-        let mut own_keys: Vec<(KeyUri, usize)> = own.into_values().collect();
+        let mut own_keys: Vec<(KeyUri, usize, bool)> = own.into_values().collect();
         own_keys.sort_by(|a, b| (&a.0.vault, &a.0.key).cmp(&(&b.0.vault, &b.0.key)));
         servers.push(ServerNode {
             name: s.name.clone(),
@@ -1025,19 +1030,25 @@ fn wiring(pic: &Picture, lay: &Layout, measure: &dyn Fn(&str) -> egui::Vec2) -> 
                 hanging.push((*r, code.to_string()));
             }
         }
-        for (u, n) in &s.own_keys {
+        for (u, n, lost) in &s.own_keys {
             if let Some(to) = anchor(u) {
                 let points = vec![r.right_bottom() - vec2(0.0, 10.0), to];
+                // Red while a database of it is Inaccessible (walk 35: it stayed purple
+                // beside the red protector arrow, as if that key were fine).
+                let colour = if *lost { RED } else { OWN_KEY };
                 wires.push(Wire {
                     points: points.clone(),
-                    stroke: Stroke::new(2.0, OWN_KEY),
+                    stroke: Stroke::new(2.0, colour),
                 });
-                let text = if *n == 1 {
-                    "1 database's own key".into()
+                let mut text = if *n == 1 {
+                    "1 database's own key".to_string()
                 } else {
                     format!("{n} databases' own key")
                 };
-                wanted.push((wires.len() - 1, points, text, OWN_KEY));
+                if *lost {
+                    text.push_str(" · failing");
+                }
+                wanted.push((wires.len() - 1, points, text, colour));
             }
         }
         for u in &s.linked {
@@ -2362,7 +2373,7 @@ mod tests {
         assert!(
             us.own_keys
                 .iter()
-                .any(|(u, n)| u.key == "billing-key" && *n == 1),
+                .any(|(u, n, lost)| u.key == "billing-key" && *n == 1 && !lost),
             "billing-key is drawn as billing's own key"
         );
     }
