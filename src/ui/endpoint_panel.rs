@@ -34,6 +34,9 @@ pub fn set_serving(app: &mut ConsoleApp, ctx: &egui::Context, on: bool) {
     if !on {
         app.serving.endpoint = None;
         app.serving.token = None;
+        // Its panel goes with it (walk 35: it stayed at half the window holding one line,
+        // squeezing the blades); View > Serve vaults on localhost brings both back.
+        app.serving.open = false;
         return;
     }
     let wake_ctx = ctx.clone();

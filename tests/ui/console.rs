@@ -2869,3 +2869,22 @@ fn history_opened_in_the_presenter_view_shows() {
     assert!(!h.state().presenter, "the console is back");
     assert!(has(&h, "Mark this moment"), "History shows");
 }
+
+/// Found in walk 35 at 150 %: after View > Serve vaults on localhost was turned off, its
+/// panel stayed open at half the window holding one line, squeezing the Activity log. The
+/// panel closes with the serving.
+#[test]
+fn turning_serving_off_closes_the_vaults_panel() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    assert!(h.state().serving.endpoint.is_some());
+    assert!(has(&h, "https://127.0.0.1:"), "the panel lists the vaults");
+    click(&mut h, "View");
+    click(&mut h, "Serve vaults on localhost");
+    h.run_steps(2);
+    assert!(h.state().serving.endpoint.is_none());
+    assert!(!h.state().serving.open, "the panel closed");
+    assert!(!has(&h, "https://127.0.0.1:"));
+}
