@@ -144,6 +144,11 @@ pub fn show(
 ) {
     table.retain_existing(dbs);
     let member = |d: &Database| group.is_some_and(|g| (g.is_member)(d));
+    let filters_before = (
+        table.name_contains.clone(),
+        table.state.clone(),
+        table.membership,
+    );
     ui.push_id(("db-table", id), |ui| {
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Name contains");
@@ -192,6 +197,14 @@ pub fn show(
             .map(|d| &**d)
             .filter(|d| table.passes(d, member(d)))
             .collect();
+        // A changed filter shows its rows from the first (walk 35: filtered by name, the
+        // table stayed scrolled and began at app-0504, not app-0500).
+        let refiltered = filters_before
+            != (
+                table.name_contains.clone(),
+                table.state.clone(),
+                table.membership,
+            );
         let names: Vec<&str> = rows.iter().map(|d| d.name.as_str()).collect();
         ui.horizontal_wrapped(|ui| {
             if ui
@@ -268,6 +281,9 @@ pub fn show(
                 .column(Column::auto().at_least(60.0));
             if group.is_some() {
                 builder = builder.column(Column::remainder().at_least(40.0));
+            }
+            if refiltered {
+                builder = builder.vertical_scroll_offset(0.0);
             }
             builder
                 .header(row_height, |mut h| {
