@@ -2888,3 +2888,17 @@ fn turning_serving_off_closes_the_vaults_panel() {
     assert!(!h.state().serving.open, "the panel closed");
     assert!(!has(&h, "https://127.0.0.1:"));
 }
+
+/// Found in walk 35 at 200 %: the TDE blade's Key drop-down, empty before a vault is
+/// chosen, said nothing on hover. It says to choose a key vault first.
+#[test]
+fn the_tde_blades_empty_key_list_says_why_on_hover() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, "sql-contoso-eu");
+    click(&mut h, "Transparent data encryption");
+    click(&mut h, "Customer-managed key");
+    h.get_by_label("Key").hover();
+    h.run_steps(60);
+    assert!(has(&h, "Choose a key vault first"));
+}

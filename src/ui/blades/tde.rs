@@ -777,7 +777,15 @@ fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {
         .vault(&form.vault)
         .map(|v| v.keys.iter().filter(|k| k.deleted.is_none()).collect())
         .unwrap_or_default();
-    crate::ui::widgets::combo(
+    let empty_why = if form.vault.is_empty() {
+        "Choose a key vault first: its keys are listed here.".to_string()
+    } else {
+        format!(
+            "Key vault '{}' has no keys: generate or import one in the vault's blade.",
+            form.vault
+        )
+    };
+    let key_combo = crate::ui::widgets::combo(
         ui,
         "Key",
         egui::WidgetText::from(if form.key.is_empty() {
@@ -802,6 +810,10 @@ fn key_picker(ui: &mut egui::Ui, form: &mut TdeForm, ws: &Workspace) {
             }
         },
     );
+    // An empty list says why (walk 35: hovering it said nothing).
+    if keys.is_empty() {
+        key_combo.response.on_hover_text(empty_why);
+    }
     let versions: Vec<&KeyVersion> = keys
         .iter()
         .find(|k| k.name == form.key)
