@@ -486,6 +486,9 @@ impl ConsoleApp {
         self.ws = ws;
         self.ws.bookmarks = kept;
         self.ws.outbox = outbox;
+        // The notifications of the state restored were announced when they happened: Redo
+        // does not toast them again (walk 35: it re-raised "TDE protector updated").
+        self.toasted = self.ws.notifications.len();
         // Changes asked of the state left behind do not apply to this one.
         self.commands.clear();
         self.clock.running = false;

@@ -230,3 +230,22 @@ fn toasts_never_sit_on_a_button_of_the_page() {
         );
     }
 }
+
+/// Found in walk 35 at 100 %: Undo then Redo re-raised the toasts of the change redone
+/// ("TDE protector updated") as if it had just happened. Redo announces nothing again.
+#[test]
+fn redo_does_not_toast_a_change_again() {
+    let mut h = demo_at_dt(1.0, Look::Light, 0.25);
+    crate::console::go_to(&mut h, "sql-contoso-eu");
+    save_eu_key_granted(&mut h);
+    assert_eq!(key_type(&h), ServerKeyType::AzureKeyVault);
+    h.run_steps(60);
+    assert!(!has(&h, "TDE protector updated"), "the toasts went");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(3);
+    assert_eq!(key_type(&h), ServerKeyType::ServiceManaged, "undone");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Y);
+    h.run_steps(3);
+    assert_eq!(key_type(&h), ServerKeyType::AzureKeyVault, "redone");
+    assert!(!has(&h, "TDE protector updated"), "no toast again");
+}
