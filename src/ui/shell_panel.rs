@@ -210,14 +210,28 @@ impl ShellPanel {
 
     /// The transcript as laid-out text: stdout in the text colour, stderr in the error
     /// colour, az's `WARNING:` lines in the warning colour.
+    #[cfg(test)]
     fn layout(&self, style: &egui::Style) -> egui::text::LayoutJob {
+        self.layout_range(style, 0..self.transcript.len())
+    }
+
+    /// The stretch `range` of the transcript, stderr lines in the theme's error colour.
+    fn layout_range(
+        &self,
+        style: &egui::Style,
+        range: std::ops::Range<usize>,
+    ) -> egui::text::LayoutJob {
         let font = egui::TextStyle::Monospace.resolve(style);
         let plain = egui::TextFormat::simple(font.clone(), style.visuals.text_color());
         let error = egui::TextFormat::simple(font.clone(), style.visuals.error_fg_color);
         let warning = egui::TextFormat::simple(font, style.visuals.warn_fg_color);
         let mut job = egui::text::LayoutJob::default();
-        let mut at = 0;
+        let mut at = range.start;
         for r in &self.stderr {
+            let r = r.start.max(range.start)..r.end.min(range.end);
+            if r.start >= r.end {
+                continue;
+            }
             let (Some(before), Some(err)) = (
                 self.transcript.get(at..r.start),
                 self.transcript.get(r.clone()),
@@ -233,7 +247,11 @@ impl ShellPanel {
             job.append(err, 0.0, format.clone());
             at = r.end;
         }
-        job.append(self.transcript.get(at..).unwrap_or_default(), 0.0, plain);
+        job.append(
+            self.transcript.get(at..range.end).unwrap_or_default(),
+            0.0,
+            plain,
+        );
         job
     }
 }
@@ -278,8 +296,23 @@ pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::U
             .min_scrolled_height(0.0)
             .show(ui, |ui| {
                 ui.with_layout(egui::Layout::top_down(egui::Align::LEFT), |ui| {
-                    let job = shell.layout(ui.style());
-                    ui.add(egui::Label::new(job).selectable(true).wrap());
+                    ui.spacing_mut().item_spacing.y = 0.0;
+                    // `-o table` output is not wrapped: its rows stay rows, and a table
+                    // wider than the panel scrolls sideways (walk 35 at 200 %: the header
+                    // and each row broke over four lines). The rest wraps.
+                    for (k, (range, table)) in blocks(&shell.transcript).into_iter().enumerate() {
+                        let job = shell.layout_range(ui.style(), range);
+                        if table {
+                            egui::ScrollArea::horizontal()
+                                .id_salt(("cloud-shell-table", k))
+                                .auto_shrink([false, true])
+                                .show(ui, |ui| {
+                                    ui.add(egui::Label::new(job).selectable(true).extend());
+                                });
+                        } else {
+                            ui.add(egui::Label::new(job).selectable(true).wrap());
+                        }
+                    }
                 });
             });
     });
@@ -289,6 +322,9 @@ pub fn show(ws: &Workspace, busy: bool, shell: &mut ShellPanel, ui: &mut egui::U
 /// The title row: the language, Clear, and Minimise / Maximise / Restore / Close at its
 /// right, as the portal's Cloud Shell toolbar.
 fn header(busy: bool, shell: &mut ShellPanel, ui: &mut egui::Ui) {
+    // Too narrow for both ends on one row (maximised beside the navigator at 200 %, "Bash"
+    // lay under "Minimise shell"): the window buttons take a row of their own.
+    let narrow = ui.available_width() < HEADER_ONE_ROW;
     ui.horizontal(|ui| {
         ui.strong(">_ Cloud Shell")
             .on_hover_text("Commands act on this workspace");
@@ -308,53 +344,66 @@ fn header(busy: bool, shell: &mut ShellPanel, ui: &mut egui::Ui) {
         if ui.small_button("Clear").clicked() {
             shell.clear();
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui
-                .small_button("×")
-                .on_hover_text("Close Cloud Shell (the session and its transcript are kept)")
-                .clicked()
-            {
-                shell.open = false;
-            }
-            let (max_text, max_to) = if shell.size == ShellSize::Maximised {
-                ("Restore shell", ShellSize::Normal)
+        if !narrow {
+            window_buttons(shell, ui);
+        }
+    });
+    if narrow {
+        ui.horizontal(|ui| window_buttons(shell, ui));
+    }
+}
+
+/// The width (points) under which the shell's header takes two rows.
+const HEADER_ONE_ROW: f32 = 560.0;
+
+/// Close, Maximise / Restore and Minimise / Restore, from the right.
+fn window_buttons(shell: &mut ShellPanel, ui: &mut egui::Ui) {
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        if ui
+            .small_button("×")
+            .on_hover_text("Close Cloud Shell (the session and its transcript are kept)")
+            .clicked()
+        {
+            shell.open = false;
+        }
+        let (max_text, max_to) = if shell.size == ShellSize::Maximised {
+            ("Restore shell", ShellSize::Normal)
+        } else {
+            ("Maximise shell", ShellSize::Maximised)
+        };
+        if ui
+            .small_button(max_text)
+            .on_hover_text(if max_to == ShellSize::Maximised {
+                "Give the shell all the room below the top bar"
             } else {
-                ("Maximise shell", ShellSize::Maximised)
-            };
-            if ui
-                .small_button(max_text)
-                .on_hover_text(if max_to == ShellSize::Maximised {
-                    "Give the shell all the room below the top bar"
-                } else {
-                    "Show the blades above the shell again"
-                })
-                .clicked()
-            {
-                shell.size = max_to;
-            }
-            let (min_text, min_to) = if shell.size == ShellSize::Minimised {
-                ("Restore shell", ShellSize::Normal)
+                "Show the blades above the shell again"
+            })
+            .clicked()
+        {
+            shell.size = max_to;
+        }
+        let (min_text, min_to) = if shell.size == ShellSize::Minimised {
+            ("Restore shell", ShellSize::Normal)
+        } else {
+            ("Minimise shell", ShellSize::Minimised)
+        };
+        if ui
+            .small_button(min_text)
+            .on_hover_text(if min_to == ShellSize::Minimised {
+                "Keep only the prompt: the blades get the room"
             } else {
-                ("Minimise shell", ShellSize::Minimised)
-            };
-            if ui
-                .small_button(min_text)
-                .on_hover_text(if min_to == ShellSize::Minimised {
-                    "Keep only the prompt: the blades get the room"
-                } else {
-                    "Show the transcript again (drag the shell's top edge to resize it)"
-                })
-                .clicked()
-            {
-                shell.size = min_to;
-            }
-            if ui.available_width() > 220.0 {
-                ui.add(
-                    egui::Label::new(egui::RichText::new("commands act on this workspace").weak())
-                        .truncate(),
-                );
-            }
-        });
+                "Show the transcript again (drag the shell's top edge to resize it)"
+            })
+            .clicked()
+        {
+            shell.size = min_to;
+        }
+        if ui.available_width() > 220.0 {
+            ui.add(
+                egui::Label::new(egui::RichText::new("commands act on this workspace").weak())
+                    .truncate(),
+            );
+        }
     });
 }
 
@@ -510,6 +559,56 @@ fn prompt_row(
     run
 }
 
+/// Whether `line` is the ruler under a table's header (`-o table`): dashes in runs
+/// separated by spaces.
+fn is_table_ruler(line: &str) -> bool {
+    let line = line.trim_end();
+    line.len() >= 3 && line.starts_with('-') && line.chars().all(|c| c == '-' || c == ' ')
+}
+
+/// The transcript cut into stretches, each `(bytes, is a table)`: a table is its header,
+/// its ruler and its rows, up to an empty line or a prompt's line. Each stretch but the last
+/// leaves out the line break that ends it (the next stretch starts on its own line).
+fn blocks(text: &str) -> Vec<(std::ops::Range<usize>, bool)> {
+    // Each line: (start, end without its '\n').
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for l in text.split_inclusive('\n') {
+        lines.push((at, at + l.trim_end_matches('\n').len()));
+        at += l.len();
+    }
+    let line = |i: usize| -> &str { text.get(lines[i].0..lines[i].1).unwrap_or_default() };
+    let mut out: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        if i + 1 < lines.len() && !line(i).trim().is_empty() && is_table_ruler(line(i + 1)) {
+            let mut end = i + 2;
+            while end < lines.len() {
+                let l = line(end);
+                if l.trim().is_empty() || l.starts_with("az>") || l.starts_with("PS ") {
+                    break;
+                }
+                end += 1;
+            }
+            let (head, last) = (lines[i].0, lines[end - 1].1);
+            if head > start {
+                out.push((start..head.saturating_sub(1).max(start), false));
+            }
+            out.push((head..last, true));
+            // The next stretch starts after the table's last line break.
+            start = (last + 1).min(text.len());
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    if start < text.len() || out.is_empty() {
+        out.push((start..text.len(), false));
+    }
+    out
+}
+
 /// Starts a line of a pasted script's output that the shell wrote to stderr (shell output
 /// never holds this control character).
 const STDERR_MARK: char = '\u{1}';
@@ -589,6 +688,34 @@ fn submit(shell: &mut ShellPanel, ws: &Workspace) -> Option<Job> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table's header, ruler and rows are one stretch; the text around it others; no
+    /// byte is lost or shown twice (but the line breaks between stretches).
+    #[test]
+    fn a_tables_lines_are_one_stretch_of_the_transcript() {
+        let text = "az> az sql server list -o table\nName    Location\n------  --------\nsql-a   eastus\nsql-b   westus\naz> az sql db show\n{}\n";
+        let b = blocks(text);
+        let parts: Vec<(&str, bool)> = b.iter().map(|(r, t)| (&text[r.clone()], *t)).collect();
+        assert_eq!(
+            parts,
+            vec![
+                ("az> az sql server list -o table", false),
+                (
+                    "Name    Location\n------  --------\nsql-a   eastus\nsql-b   westus",
+                    true
+                ),
+                ("az> az sql db show\n{}\n", false),
+            ]
+        );
+        // No table: one stretch, the whole text.
+        assert_eq!(blocks("a\nb\n"), vec![(0..4, false)]);
+        assert_eq!(blocks(""), vec![(0..0, false)]);
+        // A table at the very start and end.
+        let t = "N\n-----\nx";
+        assert_eq!(blocks(t), vec![(0..t.len(), true)]);
+        // A line of dashes alone (a separator a command printed after nothing) is no table.
+        assert!(blocks("-----\n").iter().all(|(_, t)| !t));
+    }
 
     /// The colour the transcript draws `text` in.
     fn colour_of(job: &egui::text::LayoutJob, text: &str) -> egui::Color32 {

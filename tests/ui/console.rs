@@ -2243,6 +2243,9 @@ fn the_cloud_shell_prompt_keeps_the_keys_after_each_command() {
         "az sql server list -o table",
         "az sql db list --server sql-contoso-us --resource-group rg-contoso-us -o tsv\naz sql db show --name sales --server sql-contoso-us --resource-group rg-contoso-us -o none",
     ] {
+        // (The prompt takes keys only while nothing runs.)
+        wait_until(&mut h, "idle", |app| !app.busy());
+        h.run_steps(1);
         for (k, part) in line.split('\n').enumerate() {
             if k > 0 {
                 h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);

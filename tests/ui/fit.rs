@@ -1415,3 +1415,63 @@ fn the_customer_app_opens_on_the_open_server_and_clear_of_the_blades_buttons() {
         }
     }
 }
+
+/// Found in walk 35 at 200 % (light and high contrast): `az sql server list -o table` in the
+/// Cloud Shell broke its header, its ruler and each row over four lines, the columns out of
+/// line. A table's rows stay one line each and the table scrolls sideways.
+#[test]
+fn at_200_percent_a_table_in_the_cloud_shell_keeps_one_line_a_row() {
+    let mut h = crate::console::app_at_200();
+    click(&mut h, ">_ Cloud Shell");
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.get_by_label("az>")
+        .type_text("az sql server list -o table");
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the command", |app| !app.busy());
+    h.run_steps(4);
+    let rows = h.output().shapes.iter().find_map(|c| match &c.shape {
+        egui::Shape::Text(t) if t.galley.text().starts_with("AdministratorLogin") => {
+            Some(t.galley.rows.len())
+        }
+        _ => None,
+    });
+    // The header, its ruler and the demo's three servers.
+    assert_eq!(
+        rows,
+        Some(5),
+        "the table is drawn on its own, one line a row"
+    );
+    assert!(has(&h, "sql-contoso-us2"), "its rows are there");
+}
+
+/// Found in this session's look at 200 %: Cloud Shell maximised beside the navigator laid
+/// "Bash" and "PowerShell" under "Minimise shell". The window buttons take a row of their
+/// own when the header is narrow; no two of its buttons overlap.
+#[test]
+fn at_200_percent_the_maximised_cloud_shells_buttons_do_not_overlap() {
+    let mut h = crate::console::app_at_200();
+    click(&mut h, ">_ Cloud Shell");
+    click(&mut h, "Maximise shell");
+    h.run_steps(4);
+    assert!(has(&h, "Expand all"), "beside the navigator");
+    let rects: Vec<(&str, egui::Rect)> = [
+        "Bash",
+        "PowerShell",
+        "Clear",
+        "Minimise shell",
+        "Restore shell",
+    ]
+    .into_iter()
+    .map(|l| (l, h.get_by_label(l).rect()))
+    .collect();
+    for (i, (a, ra)) in rects.iter().enumerate() {
+        for (b, rb) in &rects[i + 1..] {
+            assert!(
+                !ra.shrink(0.5).intersects(rb.shrink(0.5)),
+                "'{a}' {ra:?} overlaps '{b}' {rb:?}"
+            );
+        }
+    }
+}
