@@ -28,6 +28,8 @@ pub struct ShellPanel {
     /// command ends (a disabled text box loses the focus, and what a trainer typed next
     /// after a long command went nowhere).
     refocus: bool,
+    /// Enter was pressed while the shell was busy: the line runs when it is free.
+    enter_waiting: bool,
 }
 
 /// How much of the window the Cloud Shell takes (its header's Minimise / Maximise / Restore).
@@ -114,6 +116,7 @@ impl Default for ShellPanel {
             mode: ShellMode::Az,
             size: ShellSize::Normal,
             refocus: false,
+            enter_waiting: false,
         }
     }
 }
@@ -468,9 +471,14 @@ fn prompt_row(
         ui.add_space(prompt_width + ui.spacing().item_spacing.x);
         // Enter is the shell's, before the text box would take it as a new line.
         let focused = ui.memory(|m| m.has_focus(id));
-        let enter = focused
-            && !busy
-            && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter));
+        // The box stays enabled while a command or the clock runs (disabled, it lost the
+        // keys at every tick of Play, and what was typed went nowhere): the next line can be
+        // typed meanwhile, and an Enter pressed meanwhile runs it as soon as the shell is
+        // free, as a terminal's type-ahead does.
+        if focused && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter)) {
+            shell.enter_waiting = true;
+        }
+        let enter = !busy && std::mem::take(&mut shell.enter_waiting);
         let single = !shell.input.contains('\n');
         // A pasted script shows its lines (up to the panel's height), never joined.
         let edit = egui::ScrollArea::vertical()
@@ -478,8 +486,7 @@ fn prompt_row(
             .max_height(row_height)
             .min_scrolled_height(row_height)
             .auto_shrink([false, true])
-            .show(ui, |ui| ui.add_enabled(
-            !busy,
+            .show(ui, |ui| ui.add(
             egui::TextEdit::multiline(&mut shell.input)
                 .id(id)
                 .margin(INPUT_MARGIN)
@@ -494,7 +501,7 @@ fn prompt_row(
                 }),
         ))
         .inner
-        .on_disabled_hover_text(crate::ui::widgets::BUSY_WHY);
+;
         let first_line = egui::Rect::from_min_size(
             egui::pos2(prompt_left, edit.rect.min.y),
             egui::vec2(prompt_width, ui.fonts_mut(|f| f.row_height(&font)) + INPUT_MARGIN.sum().y),

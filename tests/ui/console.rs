@@ -2905,3 +2905,29 @@ fn the_tde_blades_empty_key_list_says_why_on_hover() {
     h.run_steps(60);
     assert!(has(&h, "Choose a key vault first"));
 }
+
+/// Found with the prompt-focus fix: the prompt was disabled while anything ran (a command,
+/// each step of Play), so it lost the keys and what was typed meanwhile went nowhere. It
+/// takes type-ahead: a line typed and entered while a command runs runs next.
+#[test]
+fn the_cloud_shell_takes_a_line_typed_while_a_command_runs() {
+    let mut h = app();
+    h.run_steps(2);
+    click(&mut h, ">_ Cloud Shell");
+    h.run_steps(2);
+    h.get_by_label("az>").click();
+    h.run_steps(1);
+    h.event(egui::Event::Text("az sql server list -o table".into()));
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(1);
+    h.event(egui::Event::Text("az keyvault list -o tsv".into()));
+    h.key_press(egui::Key::Enter);
+    h.run_steps(1);
+    wait_until(&mut h, "both lines", |app| {
+        !app.busy() && app.shell.transcript.contains("az> az keyvault list -o tsv")
+    });
+    let t = &h.state().shell.transcript;
+    assert!(t.contains("az> az sql server list -o table"), "{t}");
+    assert!(t.contains("kv-contoso-eu"), "the second line ran: {t}");
+}
