@@ -17,8 +17,24 @@ use egui::RichText;
 
 use crate::ui::widgets::BUSY_WHY;
 
-/// What File's and the History panel's "Export session as script…" do.
-const EXPORT_HOVER: &str = "The session's changes as az / sim lines: run them with tde-console shell on the starting workspace";
+/// File's and the History panel's "Export session as script…": opens its dialog.
+fn export_script_button(ui: &mut egui::Ui, out: &mut Vec<Action>) {
+    if ui
+        .button("Export session as script…")
+        .on_hover_text(
+            "The session's changes as az / sim lines: run them with tde-console shell on the starting workspace",
+        )
+        .clicked()
+    {
+        out.push(
+            A::Dialog(Dialog::ExportScript {
+                path: String::new(),
+                error: None,
+            })
+            .into(),
+        );
+    }
+}
 
 pub fn top_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut out: Vec<Action> = Vec::new();
@@ -98,19 +114,7 @@ pub fn top_bar(app: &ConsoleApp, ui: &mut egui::Ui) -> Vec<Action> {
                 );
             }
             // Also in the History panel; a trainer looked for it here first (walk 35).
-            if ui
-                .button("Export session as script…")
-                .on_hover_text(EXPORT_HOVER)
-                .clicked()
-            {
-                out.push(
-                    A::Dialog(Dialog::ExportScript {
-                        path: String::new(),
-                        error: None,
-                    })
-                    .into(),
-                );
-            }
+            export_script_button(ui, &mut out);
             ui.separator();
             if app.doc.passphrase.is_none() {
                 if ui.button("Protect with passphrase…").clicked() {
@@ -409,19 +413,7 @@ fn history_body(app: &ConsoleApp, ui: &mut egui::Ui, out: &mut Vec<Action>, list
             out.push(A::Redo.into());
         }
     });
-    if ui
-        .button("Export session as script…")
-        .on_hover_text(EXPORT_HOVER)
-        .clicked()
-    {
-        out.push(
-            A::Dialog(Dialog::ExportScript {
-                path: String::new(),
-                error: None,
-            })
-            .into(),
-        );
-    }
+    export_script_button(ui, out);
     // Wrapped, with the field no wider than the panel leaves it: at 150 and 200 % the row
     // is wider than the panel.
     ui.horizontal_wrapped(|ui| {

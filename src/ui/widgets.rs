@@ -837,24 +837,29 @@ mod tests {
 
     /// Found in the walk at 200 % high contrast (issue 23): a database's dark green
     /// "Online" was 3.9:1 on black. Status words read at 4.5:1 on every theme's panel.
+    /// Every status colour as `ink` writes it on `visuals`' panel reads at `at_least`:1.
+    fn status_words_read_at(visuals: egui::Visuals, at_least: f32) {
+        use crate::ui::blades::topology::contrast;
+        let ctx = egui::Context::default();
+        ctx.set_visuals(visuals.clone());
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            for c in [GREEN, RED, AMBER, BLUE, GREY] {
+                let written = ink(ui, c);
+                let ratio = contrast(written, visuals.panel_fill);
+                assert!(ratio >= at_least, "{c:?} written {written:?}: {ratio:.2}:1");
+            }
+        });
+        out.textures_delta.clear();
+    }
+
     #[test]
     fn status_words_read_at_4_5_to_1_on_every_themes_panel() {
-        use crate::ui::blades::topology::contrast;
         for visuals in [
             egui::Visuals::light(),
             egui::Visuals::dark(),
             crate::ui::presentation::high_contrast(),
         ] {
-            let ctx = egui::Context::default();
-            ctx.set_visuals(visuals.clone());
-            let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
-                for c in [GREEN, RED, AMBER, BLUE, GREY] {
-                    let written = ink(ui, c);
-                    let ratio = contrast(written, visuals.panel_fill);
-                    assert!(ratio >= 4.5, "{c:?} written {written:?}: {ratio:.2}:1");
-                }
-            });
-            out.textures_delta.clear();
+            status_words_read_at(visuals, 4.5);
         }
     }
 
@@ -862,21 +867,7 @@ mod tests {
     /// white text from the back of a room. In high contrast they read at 8:1.
     #[test]
     fn high_contrast_status_words_read_at_8_to_1() {
-        use crate::ui::blades::topology::contrast;
-        let visuals = crate::ui::presentation::high_contrast();
-        let ctx = egui::Context::default();
-        ctx.set_visuals(visuals.clone());
-        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
-            for c in [GREEN, RED, AMBER, BLUE, GREY] {
-                let written = ink(ui, c);
-                let ratio = contrast(written, visuals.panel_fill);
-                assert!(
-                    ratio >= HC_CONTRAST,
-                    "{c:?} written {written:?}: {ratio:.2}:1"
-                );
-            }
-        });
-        out.textures_delta.clear();
+        status_words_read_at(crate::ui::presentation::high_contrast(), HC_CONTRAST);
     }
 
     #[test]

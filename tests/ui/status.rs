@@ -40,6 +40,22 @@ fn sales(h: &Harness<'static, ConsoleApp>) -> tde_console::model::Database {
         .clone()
 }
 
+/// Simulate > Regional outage (2 h) of sql-contoso-us's region, by clicking; the region.
+fn us_region_goes_down(h: &mut Harness<'static, ConsoleApp>) -> String {
+    let region = h
+        .state()
+        .ws
+        .server("sql-contoso-us")
+        .unwrap()
+        .location
+        .clone();
+    click(h, "Simulate");
+    click(h, "Regional outage (2 h)");
+    click(h, &format!("Outage of {region}"));
+    h.run_steps(3);
+    region
+}
+
 /// Revokes the server identity's access policy on kv-contoso-us and lets the server notice.
 fn revoke_and_wait(h: &mut Harness<'static, ConsoleApp>) {
     remove_server_policy_and_wait(h);
@@ -133,17 +149,7 @@ fn a_restoring_database_is_not_marked_like_an_inaccessible_one() {
 fn a_region_outage_shows_its_databases_unavailable_and_the_40613_goes_after_the_heal() {
     let mut h = app();
     h.run_steps(2);
-    let region = h
-        .state()
-        .ws
-        .server("sql-contoso-us")
-        .unwrap()
-        .location
-        .clone();
-    click(&mut h, "Simulate");
-    click(&mut h, "Regional outage (2 h)");
-    click(&mut h, &format!("Outage of {region}"));
-    h.run_steps(3);
+    let region = us_region_goes_down(&mut h);
     click(&mut h, "sales");
     assert_eq!(
         sales(&h).state.label(),
@@ -527,17 +533,7 @@ fn the_query_editor_of_an_open_blade_fails_when_its_region_goes_down() {
     click(&mut h, "sales");
     h.run_steps(2);
     assert!(!has(&h, "Cannot connect"), "it answers before the outage");
-    let region = h
-        .state()
-        .ws
-        .server("sql-contoso-us")
-        .unwrap()
-        .location
-        .clone();
-    click(&mut h, "Simulate");
-    click(&mut h, "Regional outage (2 h)");
-    click(&mut h, &format!("Outage of {region}"));
-    h.run_steps(3);
+    let region = us_region_goes_down(&mut h);
     assert!(has(&h, &format!("Region {region} is down until")));
     assert!(has(&h, "Cannot connect"), "the Query editor agrees");
 }
